@@ -1,0 +1,12 @@
+//! Serrano's golden models: the specification every RTL block is checked
+//! against, bit for bit. Integer arithmetic only; every rounding, wrap and
+//! saturation rule is named here and in `docs/numerics.md`.
+//!
+//! This crate depends on no HDL crate on purpose: it is the spec, not a copy of
+//! the RTL.
+
+pub mod config;
+pub mod numeric;
+pub mod pe;
+
+pub use config::{Config, ConfigError, PeConfig};

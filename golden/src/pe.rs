@@ -1,0 +1,129 @@
+//! The processing element (PE) of the weight-stationary systolic array.
+//!
+//! State (all reset to 0): `a` (activation register), `w` (active weight),
+//! `w_next` (shadow weight), `psum` (partial-sum register), `swap` (the swap
+//! flag travelling east with the activation).
+//!
+//! On each rising clock edge, with the inputs sampled before the edge:
+//! * `rst` = 1: every register becomes 0.
+//! * otherwise:
+//!   * `a      <= a_in`
+//!   * `psum   <= wrap_acc(psum_in + a_in × w)` (the product is exact, 16 bits;
+//!     the sum wraps to `acc_bits` in two's complement; `w` is the weight
+//!     *before* the edge, so a swap takes effect on the next cycle)
+//!   * `w_next <= w_in` if `w_load`
+//!   * `w      <= w_next` if `w_swap` (the value of `w_next` before the edge)
+//!   * `swap   <= w_swap`
+//!
+//! Outputs are the registers: `a_out = a`, `psum_out = psum`, `w_out = w_next`
+//! (so a column of PEs is a shift chain for loading weights), `swap_out = swap`.
+
+use crate::config::PeConfig;
+use crate::numeric::wrap_signed;
+
+/// Inputs of one clock cycle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeInputs {
+    pub rst: bool,
+    pub a_in: i8,
+    /// A value of `acc_bits` bits, sign-extended to i64.
+    pub psum_in: i64,
+    pub w_in: i8,
+    pub w_load: bool,
+    pub w_swap: bool,
+}
+
+/// The registered outputs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeOutputs {
+    pub a_out: i8,
+    pub psum_out: i64,
+    pub w_out: i8,
+    pub swap_out: bool,
+}
+
+/// The PE's state; starts in the reset state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pe {
+    acc_bits: u32,
+    a: i8,
+    w: i8,
+    w_next: i8,
+    psum: i64,
+    swap: bool,
+}
+
+impl Pe {
+    pub fn new(cfg: &PeConfig) -> Pe {
+        Pe { acc_bits: cfg.acc_bits, a: 0, w: 0, w_next: 0, psum: 0, swap: false }
+    }
+
+    pub fn outputs(&self) -> PeOutputs {
+        PeOutputs { a_out: self.a, psum_out: self.psum, w_out: self.w_next, swap_out: self.swap }
+    }
+
+    /// The active weight (for tests and debugging).
+    pub fn weight(&self) -> i8 {
+        self.w
+    }
+
+    /// One rising clock edge.
+    pub fn step(&mut self, i: &PeInputs) {
+        if i.rst {
+            *self = Pe::new(&PeConfig { acc_bits: self.acc_bits });
+            return;
+        }
+        let product = i.a_in as i64 * self.w as i64; // exact: |p| <= 2^14
+        let psum = wrap_signed(i.psum_in.wrapping_add(product), self.acc_bits);
+        let (w_old_next, w_old) = (self.w_next, self.w);
+        self.a = i.a_in;
+        self.psum = psum;
+        if i.w_load {
+            self.w_next = i.w_in;
+        }
+        self.w = if i.w_swap { w_old_next } else { w_old };
+        self.swap = i.w_swap;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> PeConfig {
+        PeConfig { acc_bits: 32 }
+    }
+
+    #[test]
+    fn double_buffered_weight_takes_effect_after_swap() {
+        let mut pe = Pe::new(&cfg());
+        pe.step(&PeInputs { w_in: -128, w_load: true, ..Default::default() });
+        assert_eq!(pe.outputs().w_out, -128);
+        assert_eq!(pe.weight(), 0);
+        // Compute with the old weight (0) while swapping in the new one.
+        pe.step(&PeInputs { a_in: -128, psum_in: 5, w_swap: true, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, 5);
+        assert_eq!(pe.weight(), -128);
+        assert!(pe.outputs().swap_out);
+        pe.step(&PeInputs { a_in: -128, psum_in: 5, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, 5 + 16384);
+        assert_eq!(pe.outputs().a_out, -128);
+    }
+
+    #[test]
+    fn psum_wraps_at_acc_bits() {
+        let mut pe = Pe::new(&PeConfig { acc_bits: 16 });
+        pe.step(&PeInputs { w_in: 127, w_load: true, ..Default::default() });
+        pe.step(&PeInputs { w_swap: true, ..Default::default() });
+        pe.step(&PeInputs { a_in: 127, psum_in: 32767, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, wrap_signed(32767 + 127 * 127, 16));
+    }
+
+    #[test]
+    fn reset_clears_everything() {
+        let mut pe = Pe::new(&cfg());
+        pe.step(&PeInputs { a_in: 3, psum_in: 9, w_in: 4, w_load: true, w_swap: true, rst: false });
+        pe.step(&PeInputs { rst: true, a_in: 3, psum_in: 9, w_in: 4, w_load: true, w_swap: true });
+        assert_eq!(pe, Pe::new(&cfg()));
+    }
+}

@@ -1,0 +1,420 @@
+//! The Verilog-2005 emitter.
+//!
+//! Output rules, each there so the Verilog means exactly what the Rust says:
+//! * `` `default_nettype none `` at the top of every file (restored to `wire` at
+//!   the end so it does not leak into other files of a user's build);
+//! * every operation is parenthesized, so Verilog's precedence never applies;
+//! * every operand of an operation has the operation's width, so Verilog's
+//!   context-dependent width extension never applies; literals are sized;
+//! * every node's Verilog signedness equals its `Ty` (slices and concatenations
+//!   are unsigned in Verilog, so a signed one is wrapped in `$signed`);
+//! * names come from the builder; temporaries (needed where Verilog cannot
+//!   slice an expression) are `_t0`, `_t1`, ...; user names cannot start with `_`;
+//! * one module per file, named after the module; each distinct module once;
+//! * deterministic: the same module gives the same bytes.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use super::error::{HdlError, Result};
+use super::expr::{Expr, Kind, RedOp, UnOp};
+use super::module::{Dir, MemDef, Module, RegDef, ResetKind, SigKind, CLOCK};
+use super::ty::Ty;
+
+/// One emitted file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerilogFile {
+    pub module: String,
+    /// `<module>.v`
+    pub file_name: String,
+    pub text: String,
+}
+
+/// What goes into every file's header comment.
+#[derive(Clone, Debug, Default)]
+pub struct EmitOptions {
+    /// Comment lines (without `//`), e.g. the generator version and the preset.
+    pub header: Vec<String>,
+}
+
+/// Emit `top` and every module under it, one file per distinct module, the top
+/// first and the rest in order of first instantiation.
+pub fn emit(top: &Module, opts: &EmitOptions) -> Result<Vec<VerilogFile>> {
+    let mut files: Vec<VerilogFile> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    emit_tree(top, opts, &mut files, &mut seen)?;
+    Ok(files)
+}
+
+fn emit_tree(m: &Module, opts: &EmitOptions, files: &mut Vec<VerilogFile>, seen: &mut HashMap<String, usize>) -> Result<()> {
+    let text = emit_module(m, opts)?;
+    if let Some(&i) = seen.get(&m.name) {
+        if files[i].text != text {
+            return Err(HdlError {
+                module: m.name.clone(),
+                signal: None,
+                message: "two different modules share this name; give each parameterization its own name".into(),
+            });
+        }
+        return Ok(());
+    }
+    seen.insert(m.name.clone(), files.len());
+    files.push(VerilogFile { module: m.name.clone(), file_name: format!("{}.v", m.name), text });
+    for inst in &m.insts {
+        emit_tree(&inst.module, opts, files, seen)?;
+    }
+    Ok(())
+}
+
+/// `signed [7:0]` / `[7:0]` / `` for one bit.
+fn range(ty: Ty) -> String {
+    let s = if ty.is_signed() { "signed " } else { "" };
+    if ty.width() == 1 {
+        s.trim_end().to_string()
+    } else {
+        format!("{s}[{}:0]", ty.width() - 1)
+    }
+}
+
+/// A sized literal with the node's signedness. Non-negative values in
+/// decimal, others (and very large ones) as a two's-complement hex pattern.
+fn literal(bits: u128, ty: Ty) -> String {
+    let w = ty.width();
+    let s = if ty.is_signed() { "s" } else { "" };
+    let negative = ty.is_signed() && (bits >> (w - 1)) & 1 == 1;
+    if !negative && bits < 1 << 32 {
+        format!("{w}'{s}d{bits}")
+    } else {
+        format!("{w}'{s}h{bits:x}")
+    }
+}
+
+fn bits_for(n: u32) -> u32 {
+    (32 - n.leading_zeros()).max(1)
+}
+
+struct ExprWriter {
+    /// Hoisted temporaries: (name, type, value text).
+    temps: Vec<(String, Ty, String)>,
+    /// Expression node address → temporary name, so shared nodes hoist once.
+    hoisted: HashMap<*const (), String>,
+}
+
+impl ExprWriter {
+    fn ty(&self, e: &Expr) -> Ty {
+        e.ty().expect("checked when given to the module")
+    }
+
+    /// A name for `e`: itself if it is a signal, else a hoisted temporary.
+    fn named(&mut self, e: &Expr) -> String {
+        if let Some(n) = e.signal_name() {
+            return n.to_string();
+        }
+        let key = std::rc::Rc::as_ptr(&e.0) as *const ();
+        if let Some(n) = self.hoisted.get(&key) {
+            return n.clone();
+        }
+        let text = self.expr(e);
+        let name = format!("_t{}", self.temps.len());
+        self.temps.push((name.clone(), self.ty(e), text));
+        self.hoisted.insert(key, name.clone());
+        name
+    }
+
+    /// Bits `hi..=lo` of `e` as an unsigned Verilog expression.
+    fn part(&mut self, e: &Expr, hi: u32, lo: u32) -> String {
+        let ty = self.ty(e);
+        if ty.width() == 1 {
+            // A scalar has no bit-select in Verilog-2005.
+            let n = self.expr(e);
+            return if ty.is_signed() { format!("$unsigned({n})") } else { n };
+        }
+        let n = self.named(e);
+        if hi == lo {
+            format!("{n}[{hi}]")
+        } else {
+            format!("{n}[{hi}:{lo}]")
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> String {
+        let ty = self.ty(e);
+        match e.kind() {
+            Kind::Sig { name, .. } => name.to_string(),
+            Kind::Lit(bits) => literal(*bits, ty),
+            Kind::Unary(op, a) => {
+                let a = self.expr(a);
+                match op {
+                    UnOp::Not => format!("(~{a})"),
+                    UnOp::Neg => format!("(-{a})"),
+                }
+            }
+            Kind::Binary(op, a, b) => {
+                let signed = self.ty(a).is_signed();
+                let (a, b) = (self.expr(a), self.expr(b));
+                format!("({a} {} {b})", op.verilog(signed))
+            }
+            Kind::ShiftConst(op, a, n) => {
+                let signed = self.ty(a).is_signed();
+                let a = self.expr(a);
+                format!("({a} {} {}'d{n})", op.verilog(signed), bits_for(*n))
+            }
+            Kind::Mux(s, a, b) => {
+                let (s, a, b) = (self.expr(s), self.expr(a), self.expr(b));
+                format!("({s} ? {a} : {b})")
+            }
+            Kind::Cat(parts) => {
+                let p: Vec<String> = parts.iter().map(|p| self.expr(p)).collect();
+                format!("{{{}}}", p.join(", "))
+            }
+            Kind::Slice(a, hi, lo) => self.part(a, *hi, *lo),
+            Kind::Reduce(op, a) => {
+                let a = self.expr(a);
+                let o = match op {
+                    RedOp::And => "&",
+                    RedOp::Or => "|",
+                    RedOp::Xor => "^",
+                };
+                format!("({o}{a})")
+            }
+            Kind::Sext(a) => {
+                let n = self.ty(a).width();
+                let k = ty.width() - n;
+                let sign = self.part(a, n - 1, n - 1);
+                let body = self.expr(a);
+                format!("$signed({{{{{k}{{{sign}}}}}, {body}}})")
+            }
+            Kind::Zext(a) => {
+                let k = ty.width() - self.ty(a).width();
+                let body = self.expr(a);
+                format!("{{{k}'d0, {body}}}")
+            }
+            Kind::Trunc(a) => {
+                let p = self.part(a, ty.width() - 1, 0);
+                if ty.is_signed() {
+                    format!("$signed({p})")
+                } else {
+                    p
+                }
+            }
+            Kind::AsSigned(a) => format!("$signed({})", self.expr(a)),
+            Kind::AsUnsigned(a) => format!("$unsigned({})", self.expr(a)),
+            Kind::Invalid => unreachable!("invalid expressions are rejected when given to the module"),
+        }
+    }
+}
+
+fn pad(s: &str, w: usize) -> String {
+    format!("{s:<w$}")
+}
+
+fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
+    m.check()?;
+    let mut w = ExprWriter { temps: Vec::new(), hoisted: HashMap::new() };
+    let rst = m.reset_kind.port_name();
+
+    // Body first: expression emission discovers the temporaries to declare.
+    let mut assigns = String::new();
+    for (name, e) in &m.assigns {
+        let v = w.expr(e);
+        writeln!(assigns, "    assign {name} = {v};").unwrap();
+    }
+
+    let mut insts = String::new();
+    for inst in &m.insts {
+        let mut conns: Vec<(String, String)> = Vec::new();
+        if inst.module.uses_clock() {
+            conns.push((CLOCK.into(), CLOCK.into()));
+        }
+        if inst.module.uses_reset() {
+            conns.push((rst.into(), rst.into()));
+        }
+        for (p, e) in &inst.inputs {
+            conns.push((p.clone(), w.expr(e)));
+        }
+        for (p, wire) in &inst.outputs {
+            conns.push((p.clone(), wire.clone()));
+        }
+        let pw = conns.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
+        writeln!(insts, "    {} {} (", inst.module.name, inst.name).unwrap();
+        let n = conns.len();
+        for (i, (p, v)) in conns.iter().enumerate() {
+            let comma = if i + 1 < n { "," } else { "" };
+            writeln!(insts, "        .{} ({v}){comma}", pad(p, pw)).unwrap();
+        }
+        insts.push_str("    );\n");
+    }
+
+    let mut always = String::new();
+    emit_regs(&mut w, m, &mut always);
+    for mem in &m.mems {
+        emit_mem(&mut w, mem, &mut always);
+    }
+
+    // Now the file, top to bottom.
+    let mut out = String::new();
+    for h in &opts.header {
+        writeln!(out, "// {h}").unwrap();
+    }
+    if !opts.header.is_empty() {
+        out.push_str("//\n");
+    }
+    writeln!(out, "// Module {}", m.name).unwrap();
+    for d in &m.doc {
+        writeln!(out, "//   {d}").unwrap();
+    }
+    out.push_str("\n`default_nettype none\n\n");
+
+    let ports = m.ports();
+    writeln!(out, "module {} (", m.name).unwrap();
+    let tw = ports.iter().map(|p| range(p.ty).len()).max().unwrap_or(0);
+    let nw = ports.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    for (i, p) in ports.iter().enumerate() {
+        let dir = match p.dir {
+            Dir::Input => "input ",
+            Dir::Output => "output",
+        };
+        let comma = if i + 1 < ports.len() { "," } else { "" };
+        let line = format!("    {dir} wire {} {}", pad(&range(p.ty), tw), pad(&format!("{}{comma}", p.name), nw + 1));
+        match &p.doc {
+            Some(d) => writeln!(out, "{line} // {d}").unwrap(),
+            None => writeln!(out, "{}", line.trim_end()).unwrap(),
+        }
+    }
+    out.push_str(");\n");
+
+    // Declarations, aligned: keyword, type, name, comment.
+    let mut decls = String::new();
+    let locals: Vec<_> = m.sigs.iter().filter(|d| !matches!(d.kind, SigKind::Input | SigKind::Output)).collect();
+    let tw = locals.iter().map(|d| range(d.ty).len()).chain(w.temps.iter().map(|t| range(t.1).len())).max().unwrap_or(0);
+    let nw = locals.iter().map(|d| d.name.len() + 1).max().unwrap_or(0);
+    for d in &locals {
+        let kw = if d.kind == SigKind::Reg { "reg " } else { "wire" };
+        let decl = format!("    {kw} {} {}", pad(&range(d.ty), tw), pad(&format!("{};", d.name), nw));
+        let line = match &d.doc {
+            Some(doc) => format!("{decl} // {doc}"),
+            None => decl.trim_end().to_string(),
+        };
+        if let Some(reason) = &d.unused_reason {
+            writeln!(decls, "    /* verilator lint_off UNUSED */ // {reason}").unwrap();
+            writeln!(decls, "{line}").unwrap();
+            writeln!(decls, "    /* verilator lint_on UNUSED */").unwrap();
+        } else {
+            writeln!(decls, "{line}").unwrap();
+        }
+    }
+    for mem in &m.mems {
+        writeln!(
+            decls,
+            "    // {} x {} bits, no reset: inferred as block RAM",
+            mem.depth,
+            mem.ty.width()
+        )
+        .unwrap();
+        let r = range(mem.ty);
+        let sp = if r.is_empty() { "" } else { " " };
+        writeln!(decls, "    reg  {r}{sp}{} [0:{}];", mem.name, mem.depth - 1).unwrap();
+    }
+    for (name, ty, _) in &w.temps {
+        writeln!(decls, "    wire {} {name};", pad(&range(*ty), tw)).unwrap();
+    }
+    let mut temps = String::new();
+    for (name, _, v) in &w.temps {
+        writeln!(temps, "    assign {name} = {v};").unwrap();
+    }
+
+    for section in [decls, temps, assigns, insts, always] {
+        if !section.is_empty() {
+            out.push('\n');
+            out.push_str(&section);
+        }
+    }
+    out.push_str("\nendmodule\n\n`default_nettype wire\n");
+    Ok(out)
+}
+
+/// Registers, grouped into one always block per (reset?, enable) so that a
+/// pipeline stage reads as one block.
+fn emit_regs(w: &mut ExprWriter, m: &Module, out: &mut String) {
+    let mut groups: Vec<(bool, Option<String>, Vec<&RegDef>)> = Vec::new();
+    for r in &m.regs {
+        let en = r.enable.as_ref().map(|e| w.expr(e));
+        let has_reset = r.reset.is_some();
+        match groups.iter_mut().find(|(hr, e, _)| *hr == has_reset && *e == en) {
+            Some(g) => g.2.push(r),
+            None => groups.push((has_reset, en, vec![r])),
+        }
+    }
+    let (sens, cond) = match m.reset_kind {
+        ResetKind::SyncHigh => ("posedge clk".to_string(), "rst".to_string()),
+        ResetKind::AsyncLow => ("posedge clk or negedge rst_n".to_string(), "!rst_n".to_string()),
+    };
+    for (has_reset, en, regs) in groups {
+        let nw = regs.iter().map(|r| r.name.len()).max().unwrap_or(0);
+        let assigns: Vec<String> = regs
+            .iter()
+            .map(|r| {
+                let d = w.expr(r.d.as_ref().expect("check() passed"));
+                format!("{} <= {d};", pad(&r.name, nw))
+            })
+            .collect();
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        if has_reset {
+            writeln!(out, "    always @({sens}) begin").unwrap();
+            writeln!(out, "        if ({cond}) begin").unwrap();
+            for r in &regs {
+                let v = literal(r.reset.expect("grouped by reset"), r.ty);
+                writeln!(out, "            {} <= {v};", pad(&r.name, nw)).unwrap();
+            }
+            match &en {
+                Some(e) => writeln!(out, "        end else if ({e}) begin").unwrap(),
+                None => writeln!(out, "        end else begin").unwrap(),
+            }
+            for a in &assigns {
+                writeln!(out, "            {a}").unwrap();
+            }
+            writeln!(out, "        end\n    end").unwrap();
+        } else {
+            writeln!(out, "    // data path only: no reset").unwrap();
+            writeln!(out, "    always @(posedge clk) begin").unwrap();
+            let ind = match &en {
+                Some(e) => {
+                    writeln!(out, "        if ({e}) begin").unwrap();
+                    "            "
+                }
+                None => "        ",
+            };
+            for a in &assigns {
+                writeln!(out, "{ind}{a}").unwrap();
+            }
+            if en.is_some() {
+                writeln!(out, "        end").unwrap();
+            }
+            writeln!(out, "    end").unwrap();
+        }
+    }
+}
+
+fn emit_mem(w: &mut ExprWriter, mem: &MemDef, out: &mut String) {
+    let wr = mem.write.as_ref().expect("check() passed");
+    let (en, addr, data) = (w.expr(&wr.en), w.expr(&wr.addr), w.expr(&wr.data));
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    writeln!(out, "    // {}: write port", mem.name).unwrap();
+    writeln!(out, "    always @(posedge clk) begin").unwrap();
+    writeln!(out, "        if ({en}) begin").unwrap();
+    writeln!(out, "            {}[{addr}] <= {data};", mem.name).unwrap();
+    writeln!(out, "        end\n    end").unwrap();
+    for rd in &mem.reads {
+        let (en, addr) = (w.expr(&rd.en), w.expr(&rd.addr));
+        out.push('\n');
+        writeln!(out, "    // {}: synchronous read port", mem.name).unwrap();
+        writeln!(out, "    always @(posedge clk) begin").unwrap();
+        writeln!(out, "        if ({en}) begin").unwrap();
+        writeln!(out, "            {} <= {}[{addr}];", rd.reg, mem.name).unwrap();
+        writeln!(out, "        end\n    end").unwrap();
+    }
+}

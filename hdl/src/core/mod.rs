@@ -1,0 +1,18 @@
+//! `hdl::core`: a small, strict Rust-embedded HDL.
+//!
+//! The Rust builder is the description, and the emitted Verilog means exactly
+//! what it says. See `docs/hdl.md` for the rules and a worked example.
+
+mod emit;
+mod error;
+mod expr;
+mod manifest;
+mod module;
+mod ty;
+
+pub use emit::{emit, EmitOptions, VerilogFile};
+pub use error::{HdlError, Result};
+pub use expr::{cat, mux, Expr, Operand};
+pub use manifest::manifest;
+pub use module::{Dir, Instance, Memory, Module, PortDesc, Reg, RegBuilder, ResetKind, Stats, CLOCK};
+pub use ty::{Bit, SInt, Ty, UInt, MAX_WIDTH};
