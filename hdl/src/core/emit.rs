@@ -94,8 +94,8 @@ fn bits_for(n: u32) -> u32 {
 }
 
 struct ExprWriter {
-    /// Hoisted temporaries: (name, type, value text).
-    temps: Vec<(String, Ty, String)>,
+    /// Hoisted temporaries: (name, type, value text, which bits are read).
+    temps: Vec<(String, Ty, String, Vec<bool>)>,
     /// Expression node address → temporary name, so shared nodes hoist once.
     hoisted: HashMap<*const (), String>,
 }
@@ -115,10 +115,25 @@ impl ExprWriter {
             return n.clone();
         }
         let text = self.expr(e);
+        let ty = self.ty(e);
         let name = format!("_t{}", self.temps.len());
-        self.temps.push((name.clone(), self.ty(e), text));
+        self.temps.push((name.clone(), ty, text, vec![false; ty.width() as usize]));
         self.hoisted.insert(key, name.clone());
         name
+    }
+
+    /// Note that bits `hi..=lo` of signal or temporary `name` are read.
+    fn mark(&mut self, name: &str, hi: u32, lo: u32) {
+        if let Some(t) = self.temps.iter_mut().find(|t| t.0 == name) {
+            t.3[lo as usize..=hi as usize].iter_mut().for_each(|b| *b = true);
+        }
+    }
+
+    /// `e` by name (hoisting it if needed), every bit read.
+    fn whole(&mut self, e: &Expr) -> String {
+        let n = self.named(e);
+        self.mark(&n, self.ty(e).width() - 1, 0);
+        n
     }
 
     /// Bits `hi..=lo` of `e` as an unsigned Verilog expression.
@@ -130,6 +145,7 @@ impl ExprWriter {
             return if ty.is_signed() { format!("$unsigned({n})") } else { n };
         }
         let n = self.named(e);
+        self.mark(&n, hi, lo);
         if hi == lo {
             format!("{n}[{hi}]")
         } else {
@@ -181,7 +197,7 @@ impl ExprWriter {
                 let n = self.ty(a).width();
                 let k = ty.width() - n;
                 let sign = self.part(a, n - 1, n - 1);
-                let body = self.expr(a);
+                let body = if n == 1 { self.expr(a) } else { self.whole(a) };
                 format!("$signed({{{{{k}{{{sign}}}}}, {body}}})")
             }
             Kind::Zext(a) => {
@@ -315,11 +331,18 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         let sp = if r.is_empty() { "" } else { " " };
         writeln!(decls, "    reg  {r}{sp}{} [0:{}];", mem.name, mem.depth - 1).unwrap();
     }
-    for (name, ty, _) in &w.temps {
-        writeln!(decls, "    wire {} {name};", pad(&range(*ty), tw)).unwrap();
+    for (name, ty, _, used) in &w.temps {
+        let decl = format!("    wire {} {name};", pad(&range(*ty), tw));
+        if used.iter().all(|&b| b) {
+            writeln!(decls, "{decl}").unwrap();
+        } else {
+            writeln!(decls, "    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected").unwrap();
+            writeln!(decls, "{decl}").unwrap();
+            writeln!(decls, "    /* verilator lint_on UNUSED */").unwrap();
+        }
     }
     let mut temps = String::new();
-    for (name, _, v) in &w.temps {
+    for (name, _, v, _) in &w.temps {
         writeln!(temps, "    assign {name} = {v};").unwrap();
     }
 
