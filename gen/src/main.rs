@@ -1,1 +1,113 @@
-fn main() {}
+//! `serrano`: generate Serrano's Verilog from a configuration, simulate it
+//! against the golden model, and report figures. Every subcommand that prints
+//! figures takes `--json`.
+//!
+//! Exit codes: 0 success, 1 failure (a tool failed, a simulation mismatched),
+//! 2 bad input (bad arguments, an invalid config, an unreadable file).
+
+mod presets;
+mod sim;
+mod verilog;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+/// An error in what the user gave: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+#[derive(Parser)]
+#[command(name = "serrano", version, about = "Serrano: an open, inference-first accelerator RTL kit")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List the presets (configs/*.toml).
+    Presets {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate Verilog, manifest.json and a FuseSoC .core file for a configuration.
+    Verilog {
+        /// A preset name (see `serrano presets`).
+        #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+        preset: Option<String>,
+        /// A TOML configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Output directory [default: verilog_out/<preset or config file stem>].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Simulate a block in Verilator against the golden model.
+    #[command(subcommand)]
+    Sim(sim::SimCmd),
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Presets { json } => {
+            let mut rows = Vec::new();
+            for name in presets::names() {
+                let cfg = presets::load(name)?;
+                rows.push(json!({ "name": name, "description": cfg.description, "config": cfg.to_json() }));
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                let w = presets::names().iter().map(|n| n.len()).max().unwrap_or(0);
+                for r in &rows {
+                    println!("{:<w$}  {}", r["name"].as_str().unwrap_or(""), r["description"].as_str().unwrap_or(""));
+                }
+            }
+        }
+        Cmd::Verilog { preset, config, out, json } => {
+            let (cfg, origin, stem) = verilog::resolve(preset.as_deref(), config.as_deref())?;
+            let out = out.unwrap_or_else(|| PathBuf::from("verilog_out").join(&stem));
+            let g = verilog::generate(&cfg, &origin, &stem)?;
+            verilog::write(&g, &out)?;
+            let s = verilog::summary(&g, &out, &origin);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                verilog::print_summary(&s);
+            }
+        }
+        Cmd::Sim(cmd) => sim::run(cmd)?,
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
