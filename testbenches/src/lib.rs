@@ -1,1 +1,13 @@
+//! Serrano's Verilator-driven testbenches: drivers, monitors and the glue that
+//! turns an `hdl` module into a running model and compares it, cycle by cycle,
+//! with the golden model.
+//!
+//! Conventions (from DESIGN.md): random stimulus comes from a seeded RNG whose
+//! seed is printed and can be set with `SERRANO_SEED`; a failing simulation is
+//! re-run with tracing and leaves an FST waveform under `target/waves/`, whose
+//! path the failure message gives.
 
+pub mod pe;
+pub mod sim;
+
+pub use sim::{build_module, seed_from_env, waves_dir, Built};

@@ -168,19 +168,12 @@ impl Builder {
             return Library::load(&entry, &self.top, true);
         }
 
+        cache::sweep_stale(&root);
         let short = &key[..12];
         let mut tmp = TempDirGuard(Some(cache::make_temp_dir(&root, short)?));
         let mut log = String::new();
         let started = Instant::now();
-        self.compile_into(
-            tmp.path(),
-            &root,
-            &vinfo,
-            &cxx,
-            &vargs,
-            &prefix,
-            &mut log,
-        )?;
+        self.compile_into(tmp.path(), &root, &vinfo, &cxx, &vargs, &prefix, &mut log)?;
         let _ = writeln!(log, "# total build time: {:.2?}", started.elapsed());
         let log_path = tmp.path().join("build.log");
         std::fs::write(&log_path, &log).map_err(|e| Error::io(&log_path, e))?;
@@ -296,7 +289,7 @@ impl Builder {
         for a in CXX_COMMON {
             h.str(a);
         }
-        let mut hash_file = |h: &mut KeyHasher, p: &Path| -> Result<(), Error> {
+        let hash_file = |h: &mut KeyHasher, p: &Path| -> Result<(), Error> {
             let data = std::fs::read(p).map_err(|e| Error::io(p, e))?;
             h.str(&p.display().to_string());
             h.field(&data);
@@ -447,19 +440,31 @@ impl Builder {
         let mut units: Vec<(PathBuf, &str)> = Vec::new();
         if flag("VM_PARALLEL_BUILDS") == "1" {
             // --output-split: Verilator already sized the files; compile each.
-            units.extend(fast.iter().map(|f| (obj.join(format!("{f}.cpp")), OPT_FAST)));
-            units.extend(slow.iter().map(|f| (obj.join(format!("{f}.cpp")), OPT_SLOW)));
+            units.extend(
+                fast.iter()
+                    .map(|f| (obj.join(format!("{f}.cpp")), OPT_FAST)),
+            );
+            units.extend(
+                slow.iter()
+                    .map(|f| (obj.join(format!("{f}.cpp")), OPT_SLOW)),
+            );
             units.push((shim_path.clone(), OPT_FAST));
         } else {
             // Small design: one unity file per optimisation level (as
             // Verilator's own __ALL.cpp), compiled in parallel.
-            let mut fast_all: String = fast.iter().map(|f| format!("#include \"{f}.cpp\"\n")).collect();
+            let mut fast_all: String = fast
+                .iter()
+                .map(|f| format!("#include \"{f}.cpp\"\n"))
+                .collect();
             fast_all.push_str("#include \"vsys_shim.cpp\"\n");
             let fast_path = obj.join("vsys__fast.cpp");
             std::fs::write(&fast_path, fast_all).map_err(|e| Error::io(&fast_path, e))?;
             units.push((fast_path, OPT_FAST));
             if !slow.is_empty() {
-                let slow_all: String = slow.iter().map(|f| format!("#include \"{f}.cpp\"\n")).collect();
+                let slow_all: String = slow
+                    .iter()
+                    .map(|f| format!("#include \"{f}.cpp\"\n"))
+                    .collect();
                 let slow_path = obj.join("vsys__slow.cpp");
                 std::fs::write(&slow_path, slow_all).map_err(|e| Error::io(&slow_path, e))?;
                 units.push((slow_path, OPT_SLOW));
@@ -559,10 +564,7 @@ fn ensure_runtime(
     }
     let key = h.finish();
     let dir = root.join(format!("rt-{key}"));
-    let objects: Vec<PathBuf> = globals
-        .iter()
-        .map(|g| dir.join(format!("{g}.o")))
-        .collect();
+    let objects: Vec<PathBuf> = globals.iter().map(|g| dir.join(format!("{g}.o"))).collect();
     if cache::is_complete(&dir) {
         let _ = writeln!(log, "# runtime objects from cache: {}", dir.display());
         return Ok(objects);
@@ -573,7 +575,10 @@ fn ensure_runtime(
         let _ = writeln!(log, "# runtime objects from cache: {}", dir.display());
         return Ok(objects);
     }
-    let mut tmp = TempDirGuard(Some(cache::make_temp_dir(root, &format!("rt-{}", &key[..12]))?));
+    let mut tmp = TempDirGuard(Some(cache::make_temp_dir(
+        root,
+        &format!("rt-{}", &key[..12]),
+    )?));
     let jobs: Vec<CompileJob> = globals
         .iter()
         .map(|g| {
@@ -625,8 +630,7 @@ fn run_jobs(cxx: &ToolId, jobs: Vec<CompileJob>, log: &mut String) -> Result<(),
                 if failed.load(Ordering::Relaxed) {
                     break;
                 }
-                let Some(job) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
-                else {
+                let Some(job) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else {
                     break;
                 };
                 let _slot = JobSlots::global().acquire();

@@ -102,6 +102,29 @@ pub(crate) fn make_temp_dir(root: &Path, tag: &str) -> Result<PathBuf, Error> {
     }
 }
 
+/// Removes leftovers of builds that were killed mid-way (`.tmp-*`
+/// directories not modified for a day). Best effort; called on cache misses.
+pub(crate) fn sweep_stale(root: &Path) {
+    const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+    let Ok(rd) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in rd.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(".tmp-") {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > MAX_AGE);
+        if old {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// True if `dir` holds a completed build.
 pub(crate) fn is_complete(dir: &Path) -> bool {
     dir.join(DONE_FILE).is_file()

@@ -71,7 +71,8 @@
 //!     build.log             every command run, with its output and duration
 //!     DONE                  written last; marks the entry complete
 //! <root>/rt-<64 hex>/       shared Verilator runtime objects (*.o, build.log, DONE)
-//! <root>/.tmp-*/            builds in progress (removed on success or error)
+//! <root>/.tmp-*/            builds in progress (removed on success or error;
+//!                           leftovers of killed builds are swept after a day)
 //! ```
 //!
 //! # Concurrency

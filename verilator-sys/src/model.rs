@@ -121,8 +121,8 @@ impl Library {
         macro_rules! sym {
             ($name:literal, $ty:ty) => {{
                 // SAFETY: the shim defines the symbol with exactly this signature.
-                let s: libloading::Symbol<'_, $ty> = unsafe { lib.get($name) }
-                    .map_err(|e| load_err(e.to_string()))?;
+                let s: libloading::Symbol<'_, $ty> =
+                    unsafe { lib.get($name) }.map_err(|e| load_err(e.to_string()))?;
                 *s
             }};
         }
@@ -387,7 +387,8 @@ impl Model {
                     None => {
                         let all: Vec<&str> =
                             self.lib.ports.iter().map(|p| p.name.as_str()).collect();
-                        let mut available = all.iter().take(64).copied().collect::<Vec<_>>().join(", ");
+                        let mut available =
+                            all.iter().take(64).copied().collect::<Vec<_>>().join(", ");
                         if all.len() > 64 {
                             available.push_str(&format!(", ... ({} total)", all.len()));
                         }
@@ -734,7 +735,7 @@ impl Model {
 fn top_mask(width: u32, i: usize, n: usize) -> u32 {
     if i >= n {
         0
-    } else if i + 1 < n || width % 32 == 0 {
+    } else if i + 1 < n || width.is_multiple_of(32) {
         u32::MAX
     } else {
         (1u32 << (width % 32)) - 1

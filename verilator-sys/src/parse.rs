@@ -310,7 +310,10 @@ mod tests {
         assert_eq!(p[9].width(), 8);
         assert_eq!(p[10].elements()[0].0, "weird$name");
         assert_eq!(p[11].dims, vec![4]);
-        assert_eq!(p[11].elements()[3], ("arr[3]".to_string(), "[3]".to_string()));
+        assert_eq!(
+            p[11].elements()[3],
+            ("arr[3]".to_string(), "[3]".to_string())
+        );
     }
 
     #[test]

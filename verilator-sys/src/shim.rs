@@ -251,10 +251,7 @@ VSYS_EXPORT void* vsys_port_ptr(void* hp, uint32_t i) {
 "#,
     );
     for (i, acc) in accessors.iter().enumerate() {
-        let _ = writeln!(
-            s,
-            "    case {i}u: return static_cast<void*>(&(m->{acc}));"
-        );
+        let _ = writeln!(s, "    case {i}u: return static_cast<void*>(&(m->{acc}));");
     }
     s.push_str("    default: return nullptr;\n    }\n}\n\n");
 

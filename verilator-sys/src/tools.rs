@@ -79,7 +79,9 @@ pub(crate) fn resolve(program: &str) -> Result<ToolId, Error> {
             mtime_ns,
         });
     }
-    Err(not_found("not found on PATH (is it installed?)".to_string()))
+    Err(not_found(
+        "not found on PATH (is it installed?)".to_string(),
+    ))
 }
 
 pub(crate) fn verilator_program() -> String {

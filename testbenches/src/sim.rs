@@ -1,0 +1,84 @@
+//! Building `hdl` modules into Verilator models, and the seed convention.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::{anyhow, Context, Result};
+use hdl::core::{emit, EmitOptions, Module};
+use verilator_sys::{Builder, Library};
+
+/// A module built into a loadable Verilator model.
+pub struct Built {
+    pub lib: Library,
+    pub top: String,
+    /// Where the emitted Verilog was written.
+    pub source_dir: PathBuf,
+    /// Wall time of the build (verilate + compile, or the cache lookup).
+    pub build_seconds: f64,
+}
+
+/// Options of a model build.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildOptions {
+    /// Build with `--trace-fst` (needed to write a waveform).
+    pub trace: bool,
+    /// Build with `--x-assign unique --x-initial unique`; the seed is given
+    /// when a model is instantiated.
+    pub x_randomize: bool,
+}
+
+/// The seed for random stimulus: `SERRANO_SEED` if set, else `default`.
+/// Printed either way, so any run can be reproduced.
+pub fn seed_from_env(test: &str, default: u64) -> u64 {
+    let seed = match std::env::var("SERRANO_SEED") {
+        Ok(s) => s.trim().parse().unwrap_or_else(|_| panic!("SERRANO_SEED={s:?} is not an unsigned integer")),
+        Err(_) => default,
+    };
+    eprintln!("{test}: seed = {seed} (reproduce with SERRANO_SEED={seed})");
+    seed
+}
+
+/// The directory for waveforms of failing runs: `<target>/waves`.
+pub fn waves_dir() -> PathBuf {
+    let root = verilator_sys::default_cache_root();
+    let target = root.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("target"));
+    target.join("waves")
+}
+
+/// Emit `top` and build it with Verilator (cached by the content of the Verilog).
+pub fn build_module(top: &Module, opts: BuildOptions) -> Result<Built> {
+    let files = emit(top, &EmitOptions { header: vec!["Generated for a Serrano testbench".into()] })
+        .map_err(|e| anyhow!("elaboration of {} failed: {e}", top.name()))?;
+    // A content-addressed source directory, so the same Verilog has the same
+    // paths and verilator-sys's cache hits across runs.
+    let mut h = DefaultHasher::new();
+    for f in &files {
+        f.file_name.hash(&mut h);
+        f.text.hash(&mut h);
+    }
+    let dir = verilator_sys::default_cache_root().join("sources").join(format!("{}-{:016x}", top.name(), h.finish()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for f in &files {
+        let p = dir.join(&f.file_name);
+        // Write only if absent or different, so parallel tests never see a half-written file
+        // that differs from what they expect: write to a temporary name, then rename.
+        if std::fs::read_to_string(&p).ok().as_deref() != Some(f.text.as_str()) {
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let unique = format!("{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+            let tmp = dir.join(format!(".{}.{unique}.tmp", f.file_name));
+            std::fs::write(&tmp, &f.text).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &p).with_context(|| format!("cannot rename {} to {}", tmp.display(), p.display()))?;
+        }
+    }
+    let t0 = Instant::now();
+    let lib = Builder::new(top.name())
+        .sources(files.iter().map(|f| dir.join(&f.file_name)))
+        .trace(opts.trace)
+        .x_randomize(opts.x_randomize)
+        .build()
+        .with_context(|| format!("building {} with Verilator", top.name()))?;
+    Ok(Built { lib, top: top.name().to_string(), source_dir: dir, build_seconds: t0.elapsed().as_secs_f64() })
+}
