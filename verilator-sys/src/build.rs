@@ -427,7 +427,7 @@ impl Builder {
         let shim_src = shim::generate(&ShimConfig {
             prefix,
             ports: &ports,
-            trace: self.trace,
+            trace: trace_fst,
             threads,
         });
         let shim_path = obj.join("vsys_shim.cpp");
@@ -437,37 +437,35 @@ impl Builder {
         fast.extend(var("VM_SUPPORT_FAST"));
         let mut slow = var("VM_CLASSES_SLOW");
         slow.extend(var("VM_SUPPORT_SLOW"));
-        let mut units: Vec<(PathBuf, &str)> = Vec::new();
-        if flag("VM_PARALLEL_BUILDS") == "1" {
-            // --output-split: Verilator already sized the files; compile each.
-            units.extend(
-                fast.iter()
-                    .map(|f| (obj.join(format!("{f}.cpp")), OPT_FAST)),
-            );
-            units.extend(
-                slow.iter()
-                    .map(|f| (obj.join(format!("{f}.cpp")), OPT_SLOW)),
-            );
-            units.push((shim_path.clone(), OPT_FAST));
+        // Unity files (as Verilator's own `__ALL.cpp`): one per optimisation
+        // level for a normal build; with `--output-split` (VM_PARALLEL_BUILDS)
+        // the files are spread over `available_parallelism()` unity files
+        // per level, balanced by size, so that all cores are busy without
+        // re-parsing the Verilator headers once per tiny file.
+        let chunks = if flag("VM_PARALLEL_BUILDS") == "1" {
+            tools::parallelism()
         } else {
-            // Small design: one unity file per optimisation level (as
-            // Verilator's own __ALL.cpp), compiled in parallel.
-            let mut fast_all: String = fast
-                .iter()
-                .map(|f| format!("#include \"{f}.cpp\"\n"))
-                .collect();
-            fast_all.push_str("#include \"vsys_shim.cpp\"\n");
-            let fast_path = obj.join("vsys__fast.cpp");
-            std::fs::write(&fast_path, fast_all).map_err(|e| Error::io(&fast_path, e))?;
-            units.push((fast_path, OPT_FAST));
-            if !slow.is_empty() {
-                let slow_all: String = slow
+            1
+        };
+        let mut fast_groups = group_by_size(&obj, &fast, chunks);
+        if fast_groups.is_empty() {
+            fast_groups.push(Vec::new());
+        }
+        fast_groups[0].push("vsys_shim".to_string());
+        let slow_groups = group_by_size(&obj, &slow, chunks);
+        let mut units: Vec<(PathBuf, &str)> = Vec::new();
+        for (kind, groups, opt) in [
+            ("fast", &fast_groups, OPT_FAST),
+            ("slow", &slow_groups, OPT_SLOW),
+        ] {
+            for (i, group) in groups.iter().enumerate() {
+                let text: String = group
                     .iter()
                     .map(|f| format!("#include \"{f}.cpp\"\n"))
                     .collect();
-                let slow_path = obj.join("vsys__slow.cpp");
-                std::fs::write(&slow_path, slow_all).map_err(|e| Error::io(&slow_path, e))?;
-                units.push((slow_path, OPT_SLOW));
+                let path = obj.join(format!("vsys__{kind}_{i}.cpp"));
+                std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+                units.push((path, opt));
             }
         }
         let mut model_flags = base.clone();
@@ -525,6 +523,40 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// Splits `files` (names without `.cpp` in `dir`) into at most `n`
+/// non-empty groups of similar total size, keeping Verilator's order inside
+/// each group.
+fn group_by_size(dir: &Path, files: &[String], n: usize) -> Vec<Vec<String>> {
+    let n = n.clamp(1, files.len().max(1));
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let size = |f: &String| {
+        std::fs::metadata(dir.join(format!("{f}.cpp")))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    let mut order: Vec<(u64, usize)> = files.iter().map(size).zip(0..).collect();
+    order.sort_by(|a, b| b.cmp(a));
+    let mut groups: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
+    for (sz, idx) in order {
+        let g = groups
+            .iter_mut()
+            .min_by_key(|g| g.0)
+            .expect("n >= 1 groups");
+        g.0 += sz;
+        g.1.push(idx);
+    }
+    groups
+        .into_iter()
+        .filter(|g| !g.1.is_empty())
+        .map(|(_, mut idxs)| {
+            idxs.sort_unstable();
+            idxs.into_iter().map(|i| files[i].clone()).collect()
+        })
+        .collect()
 }
 
 fn file_name(p: &Path) -> String {
