@@ -38,9 +38,25 @@ pub enum SimCmd {
 
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
-        SimCmd::Pe { preset, config, cycles, seed, x_seed, trace, json } => {
+        SimCmd::Pe {
+            preset,
+            config,
+            cycles,
+            seed,
+            x_seed,
+            trace,
+            json,
+        } => {
             let (cfg, origin, _) = crate::verilog::resolve(preset.as_deref(), config.as_deref())?;
-            let r = run_pe(&cfg.pe, &PeRun { cycles, seed, x_seed, trace: trace.clone() })?;
+            let r = run_pe(
+                &cfg.pe,
+                &PeRun {
+                    cycles,
+                    seed,
+                    x_seed,
+                    trace: trace.clone(),
+                },
+            )?;
             let out = json!({
                 "block": "pe",
                 "source": origin,
@@ -58,11 +74,22 @@ pub fn run(cmd: SimCmd) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("serrano sim pe: {origin}, seed {seed}{}", x_seed.map(|s| format!(", X seed {s}")).unwrap_or_default());
+                println!(
+                    "serrano sim pe: {origin}, seed {seed}{}",
+                    x_seed.map(|s| format!(", X seed {s}")).unwrap_or_default()
+                );
                 println!("  cycles              {}", r.cycles);
                 println!("  mismatches          {}", r.mismatches);
-                println!("  build               {:.2} s ({})", r.build_seconds, if r.cache_hit { "cached" } else { "cold" });
-                println!("  simulation          {:.3} s, {:.0} cycles/s", r.sim_seconds, r.sim_cycles_per_sec());
+                println!(
+                    "  build               {:.2} s ({})",
+                    r.build_seconds,
+                    if r.cache_hit { "cached" } else { "cold" }
+                );
+                println!(
+                    "  simulation          {:.3} s, {:.0} cycles/s",
+                    r.sim_seconds,
+                    r.sim_cycles_per_sec()
+                );
                 if let Some(t) = &trace {
                     println!("  waveform            {}", t.display());
                 }
@@ -72,7 +99,9 @@ pub fn run(cmd: SimCmd) -> Result<()> {
                     "{} mismatches against golden; first: {}; waveform: {}",
                     r.mismatches,
                     r.first_mismatch.unwrap_or_default(),
-                    r.waveform.map(|p| p.display().to_string()).unwrap_or_default()
+                    r.waveform
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
                 );
             }
         }

@@ -37,19 +37,33 @@ pub enum ConfigError {
     /// The file could not be read.
     Io { path: String, message: String },
     /// Malformed TOML, an unknown field, a missing field or a wrong type.
-    Parse { source_name: String, message: String },
+    Parse {
+        source_name: String,
+        message: String,
+    },
     /// A value outside its allowed range.
-    Range { field: &'static str, value: String, allowed: String },
+    Range {
+        field: &'static str,
+        value: String,
+        allowed: String,
+    },
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Io { path, message } => write!(f, "cannot read config {path}: {message}"),
-            ConfigError::Parse { source_name, message } => {
+            ConfigError::Parse {
+                source_name,
+                message,
+            } => {
                 write!(f, "invalid config {source_name}: {}", message.trim_end())
             }
-            ConfigError::Range { field, value, allowed } => write!(f, "{field} = {value}: must be {allowed}"),
+            ConfigError::Range {
+                field,
+                value,
+                allowed,
+            } => write!(f, "{field} = {value}: must be {allowed}"),
         }
     }
 }
@@ -71,16 +85,20 @@ fn check_range(field: &'static str, v: u32, r: RangeInclusive<u32>) -> Result<()
 impl Config {
     /// Parse and validate TOML text; `source_name` names it in errors.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { source_name: source_name.to_string(), message: e.to_string() })?;
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            source_name: source_name.to_string(),
+            message: e.to_string(),
+        })?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     /// Read, parse and validate a TOML file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         Config::from_toml_str(&text, &path.display().to_string())
     }
 
@@ -107,23 +125,33 @@ mod tests {
 
     #[test]
     fn out_of_range_names_field_and_range() {
-        let e = Config::from_toml_str("[pe]\nacc_bits = 8\n", "t").unwrap_err().to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = 8\n", "t")
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "pe.acc_bits = 8: must be between 16 and 64");
     }
 
     #[test]
     fn unknown_field_is_named() {
-        let e = Config::from_toml_str("[pe]\nacc_bits = 32\nacc_bitz = 3\n", "t").unwrap_err().to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = 32\nacc_bitz = 3\n", "t")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown field `acc_bitz`"), "{e}");
-        let e = Config::from_toml_str("[pee]\nacc_bits = 32\n", "t").unwrap_err().to_string();
+        let e = Config::from_toml_str("[pee]\nacc_bits = 32\n", "t")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown field `pee`"), "{e}");
     }
 
     #[test]
     fn malformed_toml_is_an_error() {
-        let e = Config::from_toml_str("[pe\nacc_bits = 32\n", "x.toml").unwrap_err().to_string();
+        let e = Config::from_toml_str("[pe\nacc_bits = 32\n", "x.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("invalid config x.toml"), "{e}");
-        let e = Config::from_toml_str("[pe]\nacc_bits = -3\n", "x.toml").unwrap_err().to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = -3\n", "x.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("acc_bits"), "{e}");
     }
 }

@@ -6,10 +6,17 @@ use std::process::Command;
 use hdl::core::{emit, Bit, EmitOptions, Module, UInt};
 
 fn yosys(dir: &std::path::Path, script: &str) -> String {
-    let out = Command::new("yosys").current_dir(dir).args(["-q", "-p", script]).output().expect(
-        "yosys must be installed (scripts/setup.sh installs it)",
+    let out = Command::new("yosys")
+        .current_dir(dir)
+        .args(["-q", "-p", script])
+        .output()
+        .expect("yosys must be installed (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "yosys failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "yosys failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -30,9 +37,15 @@ fn memory_is_inferred_as_ice40_block_ram() {
         std::fs::write(dir.path().join(&f.file_name), f.text).unwrap();
     }
     let stat = yosys(dir.path(), "read_verilog serrano_test_bram.v; synth_ice40 -top serrano_test_bram; tee -o /dev/stdout stat");
-    let brams = stat.lines().find(|l| l.contains("SB_RAM40_4K")).unwrap_or_else(|| panic!("no SB_RAM40_4K in:\n{stat}"));
+    let brams = stat
+        .lines()
+        .find(|l| l.contains("SB_RAM40_4K"))
+        .unwrap_or_else(|| panic!("no SB_RAM40_4K in:\n{stat}"));
     assert!(brams.split_whitespace().last() == Some("1"), "{brams}");
-    assert!(!stat.contains("SB_DFF") || stat.lines().filter(|l| l.contains("SB_DFF")).count() <= 2, "memory became flip-flops:\n{stat}");
+    assert!(
+        !stat.contains("SB_DFF") || stat.lines().filter(|l| l.contains("SB_DFF")).count() <= 2,
+        "memory became flip-flops:\n{stat}"
+    );
 }
 
 #[test]

@@ -47,8 +47,9 @@
 //!    compiled **once per cache** into `rt-<key>/` and reused by every
 //!    model with the same runtime flags. The model's files are compiled as one
 //!    unity file per optimisation level (hot code `-O2`, run-once code `-O1`;
-//!    with `--output-split` each file separately), in parallel, at most
-//!    `available_parallelism()` g++ processes at a time per process. Everything
+//!    with `--output-split`, `available_parallelism()` size-balanced unity
+//!    files per level), in parallel, at most `available_parallelism()` g++
+//!    processes at a time in the whole process. Everything
 //!    is `-fPIC -fvisibility=hidden`; the link is `g++ -shared -Wl,-Bsymbolic`
 //!    with a version script exporting only the `vsys_*` shim symbols, so
 //!    several loaded models never share Verilator runtime globals.
