@@ -18,3 +18,7 @@ pub use module::{
     Dir, Instance, Memory, Module, PortDesc, Reg, RegBuilder, ResetKind, Stats, CLOCK,
 };
 pub use ty::{Bit, SInt, Ty, UInt, MAX_WIDTH};
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/hdl.md")]
+struct HdlGuideExamples;
