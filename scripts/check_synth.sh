@@ -8,9 +8,9 @@ for dir in "$@"; do
     log=$(mktemp)
     if yosys -q -l "$log" -p "read_verilog $(ls "$dir"/*.v | tr '\n' ' '); synth -top $top; \
         select -assert-none t:\$dlatch t:\$adlatch t:\$dlatchsr t:\$_DLATCH_* t:\$_DLATCHSR_*; \
-        tee -o /dev/stdout stat" >"$log.stat" 2>&1; then
-        cells=$(grep -m1 'Number of cells' "$log.stat" | awk '{print $4}')
-        echo "check-synth: $top ($dir) synthesizes with no latch ($cells generic cells)"
+        tee -o /dev/stdout stat -top $top" >"$log.stat" 2>&1; then
+        cells=$(sed -n '/design hierarchy/,$p' "$log.stat" | grep -m1 'Number of cells' | awk '{print $4}')
+        echo "check-synth: $top ($dir) synthesizes with no latch ($cells generic cells, memories as flip-flops)"
     else
         echo "check-synth: $top in $dir failed (latch or synthesis error):" >&2
         tail -20 "$log" "$log.stat" >&2

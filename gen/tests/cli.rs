@@ -4,10 +4,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn serrano(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_serrano"))
-        .args(args)
-        .output()
-        .expect("serrano runs")
+    Command::new(env!("CARGO_BIN_EXE_serrano")).args(args).output().expect("serrano runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -20,83 +17,50 @@ fn presets_lists_every_config() {
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
     for p in ["default", "tiny", "large"] {
-        assert!(
-            text.lines().any(|l| l.starts_with(p)),
-            "{p} missing from:\n{text}"
-        );
+        assert!(text.lines().any(|l| l.starts_with(p)), "{p} missing from:\n{text}");
     }
     let o = serrano(&["presets", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 3);
     assert_eq!(v[0]["name"], "default");
-    assert_eq!(v[0]["config"]["pe"]["acc_bits"], 32);
+    assert_eq!(v[0]["config"]["systolic"]["rows"], 16);
 }
 
 #[test]
 fn verilog_writes_verilog_manifest_and_core_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("gen");
-    let o = serrano(&[
-        "verilog",
-        "--preset",
-        "default",
-        "--out",
-        out.to_str().unwrap(),
-        "--json",
-    ]);
+    let o = serrano(&["verilog", "--preset", "default", "--out", out.to_str().unwrap(), "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    for key in [
-        "top",
-        "modules",
-        "instances",
-        "lines",
-        "flip_flops",
-        "files",
-    ] {
+    for key in ["top", "modules", "instances", "lines", "flip_flops", "files"] {
         assert!(s.get(key).is_some(), "summary lacks {key}: {s}");
     }
-    assert_eq!(s["top"], "serrano_pe_i8_acc32");
-    assert_eq!(s["flip_flops"], 57);
-    let v = std::fs::read_to_string(out.join("serrano_pe_i8_acc32.v")).unwrap();
+    assert_eq!(s["top"], "serrano_tile_r16c16_d1024");
+    assert_eq!(s["instances"], 1 + 256 + 16 + 16, "array, PEs, banks, requant lanes");
+    let v = std::fs::read_to_string(out.join("serrano_tile_r16c16_d1024.v")).unwrap();
     assert!(v.contains("`default_nettype none"));
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["clock"], "clk");
     assert_eq!(m["reset"]["name"], "rst");
-    let psum = m["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "psum_out")
-        .unwrap();
+    let c = m["ports"].as_array().unwrap().iter().find(|p| p["name"] == "m_axis_c_tdata").unwrap();
     assert_eq!(
-        (
-            psum["direction"].as_str(),
-            psum["width"].as_u64(),
-            psum["signed"].as_bool()
-        ),
-        (Some("output"), Some(32), Some(true))
+        (c["direction"].as_str(), c["width"].as_u64(), c["signed"].as_bool()),
+        (Some("output"), Some(16 * 32), Some(false))
     );
-    assert_eq!(m["config"]["pe"]["acc_bits"], 32);
-    let core = std::fs::read_to_string(out.join("serrano_pe_i8_acc32.core")).unwrap();
+    assert_eq!(m["config"]["systolic"]["acc_depth"], 1024);
+    assert_eq!(m["stats"]["flip_flops"], s["flip_flops"]);
+    let core = std::fs::read_to_string(out.join("serrano_tile_r16c16_d1024.core")).unwrap();
     assert!(core.starts_with("CAPI=2:\n") && core.contains("- serrano_pe_i8_acc32.v"));
     // The human summary names the same figures.
-    let o = serrano(&[
-        "verilog",
-        "--preset",
-        "tiny",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = serrano(&["verilog", "--preset", "tiny", "--out", out.to_str().unwrap()]);
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("flip-flops   49"), "{text}");
+    assert!(text.contains("top          serrano_tile_r4c4_d256"), "{text}");
     // Regenerating another preset into the same directory leaves no stale files.
-    let names: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert!(!names.iter().any(|n| n.contains("acc32")), "{names:?}");
+    let names: Vec<_> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(!names.iter().any(|n| n.contains("r16c16")), "{names:?}");
 }
 
 fn bad_config(text: &str, expect: &str) {
@@ -104,50 +68,29 @@ fn bad_config(text: &str, expect: &str) {
     let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, text).unwrap();
     let out = dir.path().join("out");
-    let o = serrano(&[
-        "verilog",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = serrano(&["verilog", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(expect),
-        "expected {expect:?} in: {}",
-        stderr(&o)
-    );
-    assert!(
-        !Path::new(&out).exists(),
-        "nothing may be written for a bad config"
-    );
+    assert!(stderr(&o).contains(expect), "expected {expect:?} in: {}", stderr(&o));
+    assert!(!Path::new(&out).exists(), "nothing may be written for a bad config");
 }
 
 #[test]
 fn bad_configs_exit_2_name_the_field_and_write_nothing() {
-    bad_config(
-        "[pe]\nacc_bits = 8\n",
-        "pe.acc_bits = 8: must be between 16 and 64",
-    );
-    bad_config(
-        "[pe]\nacc_bits = 65\n",
-        "pe.acc_bits = 65: must be between 16 and 64",
-    );
-    bad_config("[pe]\nacc_bits = 32\nlanes = 4\n", "unknown field `lanes`");
-    bad_config("[pe]\nacc_bits = \"wide\"\n", "acc_bits");
-    bad_config("[pe\nacc_bits = 32\n", "invalid config");
-    bad_config("description = \"no pe\"\n", "missing field `pe`");
+    const OK: &str = "[systolic]\nrows = 4\ncols = 4\nacc_depth = 16\n";
+    bad_config(&OK.replace("rows = 4", "rows = 0"), "systolic.rows = 0: must be between 1 and 128");
+    bad_config(&OK.replace("cols = 4", "cols = 200"), "systolic.cols = 200: must be between 1 and 128");
+    bad_config(&OK.replace("acc_depth = 16", "acc_depth = 1"), "systolic.acc_depth = 1: must be between 2 and 65536");
+    bad_config(&format!("{OK}lanes = 4\n"), "unknown field `lanes`");
+    bad_config(&OK.replace("rows = 4", "rows = \"wide\""), "rows");
+    bad_config(&OK.replace("[systolic]", "[systolic"), "invalid config");
+    bad_config("description = \"no tile\"\n", "missing field `systolic`");
 }
 
 #[test]
 fn bad_arguments_exit_2() {
     let o = serrano(&["verilog", "--preset", "nope"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("unknown preset `nope`; the presets are: default, large, tiny"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("unknown preset `nope`; the presets are: default, large, tiny"), "{}", stderr(&o));
     let o = serrano(&["verilog", "--config", "/nonexistent/x.toml"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cannot read config /nonexistent/x.toml"));
@@ -159,9 +102,7 @@ fn bad_arguments_exit_2() {
 
 #[test]
 fn sim_pe_reports_json() {
-    let o = serrano(&[
-        "sim", "pe", "--preset", "tiny", "--cycles", "20000", "--seed", "4", "--json",
-    ]);
+    let o = serrano(&["sim", "pe", "--preset", "tiny", "--cycles", "20000", "--seed", "4", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["mismatches"], 0);

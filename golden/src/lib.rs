@@ -6,7 +6,9 @@
 //! the RTL.
 
 pub mod config;
+pub mod gemm;
 pub mod numeric;
 pub mod pe;
+pub mod tile;
 
-pub use config::{Config, ConfigError, PeConfig};
+pub use config::{Config, ConfigError, PeConfig, SystolicConfig};

@@ -6,17 +6,17 @@
 //!
 //! On each rising clock edge, with the inputs sampled before the edge:
 //! * `rst` = 1: every register becomes 0.
-//! * otherwise:
-//!   * `a      <= a_in`
-//!   * `psum   <= wrap_acc(psum_in + a_in × w)` (the product is exact, 16 bits;
-//!     the sum wraps to `acc_bits` in two's complement; `w` is the weight
-//!     *before* the edge, so a swap takes effect on the next cycle)
-//!   * `w_next <= w_in` if `w_load`
-//!   * `w      <= w_next` if `w_swap` (the value of `w_next` before the edge)
-//!   * `swap   <= w_swap`
+//! * otherwise, with `w_eff = if w_swap { w_next } else { w }` (the weight this
+//!   cycle's activation meets: `w_swap` marks the first activation of a new
+//!   fold, which already uses the new weight):
+//!   * `psum   <= wrap_acc(psum_in + a_in × w_eff)` (the product is exact,
+//!     16 bits; the sum wraps to `acc_bits` in two's complement)
+//!   * `w      <= w_eff`
+//!   * `w_next <= w_in` if `w_load` (the shadow weight, loaded from the
+//!     column's weight bus while `w` computes)
+//!   * `a      <= a_in`, `swap <= w_swap`
 //!
-//! Outputs are the registers: `a_out = a`, `psum_out = psum`, `w_out = w_next`
-//! (so a column of PEs is a shift chain for loading weights), `swap_out = swap`.
+//! Outputs are the registers: `a_out = a`, `psum_out = psum`, `swap_out = swap`.
 
 use crate::config::PeConfig;
 use crate::numeric::wrap_signed;
@@ -38,7 +38,6 @@ pub struct PeInputs {
 pub struct PeOutputs {
     pub a_out: i8,
     pub psum_out: i64,
-    pub w_out: i8,
     pub swap_out: bool,
 }
 
@@ -55,23 +54,11 @@ pub struct Pe {
 
 impl Pe {
     pub fn new(cfg: &PeConfig) -> Pe {
-        Pe {
-            acc_bits: cfg.acc_bits,
-            a: 0,
-            w: 0,
-            w_next: 0,
-            psum: 0,
-            swap: false,
-        }
+        Pe { acc_bits: cfg.acc_bits, a: 0, w: 0, w_next: 0, psum: 0, swap: false }
     }
 
     pub fn outputs(&self) -> PeOutputs {
-        PeOutputs {
-            a_out: self.a,
-            psum_out: self.psum,
-            w_out: self.w_next,
-            swap_out: self.swap,
-        }
+        PeOutputs { a_out: self.a, psum_out: self.psum, swap_out: self.swap }
     }
 
     /// The active weight (for tests and debugging).
@@ -79,23 +66,25 @@ impl Pe {
         self.w
     }
 
+    /// The shadow weight (for tests and debugging).
+    pub fn shadow_weight(&self) -> i8 {
+        self.w_next
+    }
+
     /// One rising clock edge.
     pub fn step(&mut self, i: &PeInputs) {
         if i.rst {
-            *self = Pe::new(&PeConfig {
-                acc_bits: self.acc_bits,
-            });
+            *self = Pe::new(&PeConfig { acc_bits: self.acc_bits });
             return;
         }
-        let product = i.a_in as i64 * self.w as i64; // exact: |p| <= 2^14
-        let psum = wrap_signed(i.psum_in.wrapping_add(product), self.acc_bits);
-        let (w_old_next, w_old) = (self.w_next, self.w);
-        self.a = i.a_in;
-        self.psum = psum;
+        let w_eff = if i.w_swap { self.w_next } else { self.w };
+        let product = i.a_in as i64 * w_eff as i64; // exact: |p| <= 2^14
+        self.psum = wrap_signed(i.psum_in.wrapping_add(product), self.acc_bits);
+        self.w = w_eff;
         if i.w_load {
             self.w_next = i.w_in;
         }
-        self.w = if i.w_swap { w_old_next } else { w_old };
+        self.a = i.a_in;
         self.swap = i.w_swap;
     }
 }
@@ -109,73 +98,44 @@ mod tests {
     }
 
     #[test]
-    fn double_buffered_weight_takes_effect_after_swap() {
+    fn swap_applies_to_the_activation_it_comes_with() {
         let mut pe = Pe::new(&cfg());
-        pe.step(&PeInputs {
-            w_in: -128,
-            w_load: true,
-            ..Default::default()
-        });
-        assert_eq!(pe.outputs().w_out, -128);
+        pe.step(&PeInputs { w_in: -128, w_load: true, ..Default::default() });
+        assert_eq!(pe.shadow_weight(), -128);
         assert_eq!(pe.weight(), 0);
-        // Compute with the old weight (0) while swapping in the new one.
-        pe.step(&PeInputs {
-            a_in: -128,
-            psum_in: 5,
-            w_swap: true,
-            ..Default::default()
-        });
+        // The old weight (0) until the swap...
+        pe.step(&PeInputs { a_in: -128, psum_in: 5, ..Default::default() });
         assert_eq!(pe.outputs().psum_out, 5);
+        // ...and the new one from the activation that carries the swap.
+        pe.step(&PeInputs { a_in: -128, psum_in: 5, w_swap: true, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, 5 + 16384);
         assert_eq!(pe.weight(), -128);
         assert!(pe.outputs().swap_out);
-        pe.step(&PeInputs {
-            a_in: -128,
-            psum_in: 5,
-            ..Default::default()
-        });
-        assert_eq!(pe.outputs().psum_out, 5 + 16384);
         assert_eq!(pe.outputs().a_out, -128);
+    }
+
+    #[test]
+    fn load_and_swap_together_use_the_old_shadow() {
+        let mut pe = Pe::new(&cfg());
+        pe.step(&PeInputs { w_in: 3, w_load: true, ..Default::default() });
+        pe.step(&PeInputs { a_in: 2, w_in: 7, w_load: true, w_swap: true, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, 6);
+        assert_eq!((pe.weight(), pe.shadow_weight()), (3, 7));
     }
 
     #[test]
     fn psum_wraps_at_acc_bits() {
         let mut pe = Pe::new(&PeConfig { acc_bits: 16 });
-        pe.step(&PeInputs {
-            w_in: 127,
-            w_load: true,
-            ..Default::default()
-        });
-        pe.step(&PeInputs {
-            w_swap: true,
-            ..Default::default()
-        });
-        pe.step(&PeInputs {
-            a_in: 127,
-            psum_in: 32767,
-            ..Default::default()
-        });
+        pe.step(&PeInputs { w_in: 127, w_load: true, ..Default::default() });
+        pe.step(&PeInputs { a_in: 127, psum_in: 32767, w_swap: true, ..Default::default() });
         assert_eq!(pe.outputs().psum_out, wrap_signed(32767 + 127 * 127, 16));
     }
 
     #[test]
     fn reset_clears_everything() {
         let mut pe = Pe::new(&cfg());
-        pe.step(&PeInputs {
-            a_in: 3,
-            psum_in: 9,
-            w_in: 4,
-            w_load: true,
-            w_swap: true,
-            rst: false,
-        });
-        pe.step(&PeInputs {
-            rst: true,
-            a_in: 3,
-            psum_in: 9,
-            w_in: 4,
-            w_load: true,
-            w_swap: true,
-        });
+        pe.step(&PeInputs { a_in: 3, psum_in: 9, w_in: 4, w_load: true, w_swap: true, rst: false });
+        pe.step(&PeInputs { rst: true, a_in: 3, psum_in: 9, w_in: 4, w_load: true, w_swap: true });
         assert_eq!(pe, Pe::new(&cfg()));
     }
 }

@@ -59,7 +59,6 @@ struct Ports {
     w_swap: Port,
     a_out: Port,
     psum_out: Port,
-    w_out: Port,
     swap_out: Port,
 }
 
@@ -75,7 +74,6 @@ impl Ports {
             w_swap: m.port("w_swap")?,
             a_out: m.port("a_out")?,
             psum_out: m.port("psum_out")?,
-            w_out: m.port("w_out")?,
             swap_out: m.port("swap_out")?,
         })
     }
@@ -95,40 +93,23 @@ struct Stimulus {
 impl Stimulus {
     fn new(seed: u64, acc_bits: u32) -> Stimulus {
         let (lo, hi) = signed_range(acc_bits);
-        let mut prologue = vec![
-            PeInputs {
-                rst: true,
-                ..Default::default()
-            };
-            2
-        ];
+        let mut prologue = vec![PeInputs { rst: true, ..Default::default() }; 2];
+        // Reset values: the active weight is 0 (a product of 0) and so is the
+        // shadow weight (swapped in before anything is loaded).
+        prologue.push(PeInputs { a_in: -128, psum_in: 1, ..Default::default() });
+        prologue.push(PeInputs { a_in: 127, psum_in: 2, w_swap: true, ..Default::default() });
         // Every extreme weight times every extreme activation, onto extreme partial sums,
         // including -128 x -128 = 16384 added to the largest partial sum (wraps).
         for &w in &EXTREME_I8 {
-            prologue.push(PeInputs {
-                w_in: w,
-                w_load: true,
-                ..Default::default()
-            });
-            prologue.push(PeInputs {
-                w_swap: true,
-                ..Default::default()
-            });
-            for &a in &EXTREME_I8 {
-                for psum in [lo, hi, -1, 0, 1] {
-                    prologue.push(PeInputs {
-                        a_in: a,
-                        psum_in: psum,
-                        ..Default::default()
-                    });
+            prologue.push(PeInputs { w_in: w, w_load: true, ..Default::default() });
+            for (n, &a) in EXTREME_I8.iter().enumerate() {
+                for (k, psum) in [lo, hi, -1, 0, 1].into_iter().enumerate() {
+                    let w_swap = n == 0 && k == 0;
+                    prologue.push(PeInputs { a_in: a, psum_in: psum, w_swap, ..Default::default() });
                 }
             }
         }
-        Stimulus {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            acc_bits,
-            prologue,
-        }
+        Stimulus { rng: ChaCha8Rng::seed_from_u64(seed), acc_bits, prologue }
     }
 
     fn i8(&mut self) -> i8 {
@@ -180,7 +161,6 @@ fn sample(m: &Model, p: &Ports) -> PeOutputs {
     PeOutputs {
         a_out: m.get_signed(p.a_out) as i8,
         psum_out: m.get_signed(p.psum_out),
-        w_out: m.get_signed(p.w_out) as i8,
         swap_out: m.get(p.swap_out) != 0,
     }
 }
@@ -211,10 +191,7 @@ fn simulate(
             if got != want {
                 mismatches += 1;
                 if first.is_none() {
-                    first = Some((
-                        cycle,
-                        format!("cycle {cycle}: RTL {got:?}, golden {want:?}; inputs {inp:?}"),
-                    ));
+                    first = Some((cycle, format!("cycle {cycle}: RTL {got:?}, golden {want:?}; inputs {inp:?}")));
                 }
             }
         }
@@ -237,10 +214,7 @@ pub fn run_pe(cfg: &PeConfig, run: &PeRun) -> Result<PeReport> {
 /// Run the PE testbench on any module with the PE's ports (used to check that
 /// the testbench catches deliberately broken PEs).
 pub fn run_pe_module(module: &Module, cfg: &PeConfig, run: &PeRun) -> Result<PeReport> {
-    let opts = BuildOptions {
-        trace: run.trace.is_some(),
-        x_randomize: run.x_seed.is_some(),
-    };
+    let opts = BuildOptions { trace: run.trace.is_some(), x_randomize: run.x_seed.is_some() };
     let built = build_module(module, opts)?;
     let mut m = built.lib.instantiate(run.x_seed)?;
     if let Some(path) = &run.trace {
@@ -255,13 +229,7 @@ pub fn run_pe_module(module: &Module, cfg: &PeConfig, run: &PeRun) -> Result<PeR
 
     let mut waveform = None;
     if let Some((cycle, _)) = &first {
-        let traced = build_module(
-            module,
-            BuildOptions {
-                trace: true,
-                ..opts
-            },
-        )?;
+        let traced = build_module(module, BuildOptions { trace: true, ..opts })?;
         let mut tm = traced.lib.instantiate(run.x_seed)?;
         let dir = waves_dir();
         std::fs::create_dir_all(&dir)?;

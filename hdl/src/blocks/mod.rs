@@ -1,14 +1,17 @@
 //! The accelerator's blocks, one file each, each a function from its config
 //! to a [`Module`](crate::core::Module).
 
+pub mod acc_bank;
+pub mod array;
 pub mod pe;
+pub mod requant;
+pub mod tile;
 
 use golden::Config;
 
 use crate::core::{Module, Result};
 
-/// The top module generated for a configuration. Today that is the PE; the
-/// systolic tile takes its place when it lands.
+/// The top module generated for a configuration: the systolic tile.
 pub fn top(cfg: &Config) -> Result<Module> {
-    pe::pe(&cfg.pe)
+    tile::tile(&cfg.systolic)
 }

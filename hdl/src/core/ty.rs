@@ -6,8 +6,6 @@ use std::fmt;
 
 /// The widest signal the core accepts. Wider buses are a sign of a mistake.
 pub const MAX_WIDTH: u32 = 65_536;
-/// The widest literal (literals are held as `u128` bit patterns).
-pub const MAX_LITERAL_WIDTH: u32 = 128;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Ty {
@@ -45,45 +43,27 @@ impl Ty {
     pub(crate) fn check(self) -> Result<(), String> {
         let w = self.width();
         if w == 0 || w > MAX_WIDTH {
-            return Err(format!(
-                "width {w} of {self}: must be between 1 and {MAX_WIDTH}"
-            ));
+            return Err(format!("width {w} of {self}: must be between 1 and {MAX_WIDTH}"));
         }
         Ok(())
     }
 
-    /// The two's-complement bit pattern of `value` at this type, if `value` fits.
-    pub(crate) fn literal_bits(self, value: i128) -> Result<u128, String> {
+    /// Check that the literal `value` fits this type (any width: values are
+    /// held as i128 and extended to the type's width).
+    pub(crate) fn check_literal(self, value: i128) -> Result<(), String> {
         let w = self.width();
-        if w > MAX_LITERAL_WIDTH {
-            return Err(format!(
-                "a literal of {self} is wider than {MAX_LITERAL_WIDTH} bits"
-            ));
-        }
         let (lo, hi): (i128, i128) = match self {
             UInt(_) if w >= 127 => (0, i128::MAX),
             UInt(_) => (0, (1i128 << w) - 1),
-            SInt(_) if w == 128 => (i128::MIN, i128::MAX),
+            SInt(_) if w >= 128 => (i128::MIN, i128::MAX),
             SInt(_) => (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1),
         };
         if value < lo || value > hi {
-            return Err(format!(
-                "literal {value} does not fit {self} (range {lo}..={hi})"
-            ));
+            return Err(format!("literal {value} does not fit {self} (range {lo}..={hi})"));
         }
-        Ok((value as u128) & mask(w))
+        Ok(())
     }
 }
-
-/// The low `w` bits set (w <= 128).
-pub(crate) fn mask(w: u32) -> u128 {
-    if w >= 128 {
-        u128::MAX
-    } else {
-        (1u128 << w) - 1
-    }
-}
-
 impl fmt::Display for Ty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,0 +1,178 @@
+//! The systolic tile against golden, bit for bit: random shapes (1, not
+//! multiples of the array, K > rows, M > the accumulator), corner values,
+//! int32 wrap, requantization per tensor and per column, random gaps and
+//! back-pressure, every preset's array size, X randomization; and the
+//! utilization target as a cycle count.
+
+use golden::gemm::{Matrix, Requant, Requantization};
+use golden::tile::{Command, Program};
+use golden::{Config, SystolicConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use testbenches::seed_from_env;
+use testbenches::tile::{check_gemm, random_matrix, run_gemm, TileRun, TileSim};
+
+fn cfg(rows: u32, cols: u32, acc_depth: u32) -> SystolicConfig {
+    SystolicConfig { rows, cols, acc_depth }
+}
+
+fn preset(name: &str) -> SystolicConfig {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../configs/{name}.toml"));
+    Config::from_file(&path).unwrap().systolic
+}
+
+fn rough(seed: u64) -> TileRun {
+    TileRun { seed, x_seed: None, gap: 0.25, stall: 0.3, trace: None }
+}
+
+fn random_requant(rng: &mut ChaCha8Rng) -> Requant {
+    Requant { multiplier: rng.gen(), shift: rng.gen_range(0..=62), zero_point: rng.gen() }
+}
+
+#[test]
+fn random_shapes_with_gaps_and_back_pressure() {
+    let seed = seed_from_env("tile_random_shapes", 21);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // A small, non-square tile with a shallow accumulator, so that every
+    // tiling path (partial folds, M > acc_depth, N > cols) is exercised.
+    let sim = TileSim::build(&cfg(3, 4, 8)).unwrap();
+    let mut shapes = vec![(1, 1, 1), (1, 7, 1), (9, 1, 5), (8, 3, 4), (17, 10, 9), (3, 25, 2)];
+    for _ in 0..30 {
+        shapes.push((rng.gen_range(1..=20), rng.gen_range(1..=20), rng.gen_range(1..=20)));
+    }
+    for (i, &(m, k, n)) in shapes.iter().enumerate() {
+        let a = random_matrix(&mut rng, m, k, false);
+        let b = random_matrix(&mut rng, k, n, false);
+        let r = run_gemm(&sim, &a, &b, None, &rough(seed + i as u64)).unwrap();
+        check_gemm(&r, &format!("M={m} K={k} N={n} (seed {seed})")).unwrap();
+    }
+}
+
+#[test]
+fn corner_values_and_int32_wrap() {
+    let seed = seed_from_env("tile_corner_values", 22);
+    let sim = TileSim::build(&preset("tiny")).unwrap();
+    let fill =
+        |rows, cols, f: &dyn Fn(usize) -> i8| Matrix::from_vec(rows, cols, (0..rows * cols).map(f).collect()).unwrap();
+    let cases: Vec<(&str, Matrix<i8>, Matrix<i8>)> = vec![
+        ("all -128", fill(9, 13, &|_| -128), fill(13, 6, &|_| -128)),
+        ("all 127", fill(9, 13, &|_| 127), fill(13, 6, &|_| 127)),
+        ("-128 x 127", fill(5, 8, &|_| -128), fill(8, 7, &|_| 127)),
+        (
+            "alternating",
+            fill(7, 11, &|i| if i % 2 == 0 { -128 } else { 127 }),
+            fill(11, 5, &|i| if i % 3 == 0 { 127 } else { -128 }),
+        ),
+    ];
+    for (what, a, b) in cases {
+        let r = run_gemm(&sim, &a, &b, None, &rough(seed)).unwrap();
+        check_gemm(&r, what).unwrap();
+    }
+    // 131,072 products of -128 x -128 sum to 2^31, which wraps to i32::MIN.
+    let k = 131_072;
+    let (a, b) = (fill(1, k, &|_| -128), fill(k, 1, &|_| -128));
+    let r = run_gemm(&sim, &a, &b, None, &TileRun::full_speed(seed)).unwrap();
+    check_gemm(&r, "int32 wrap").unwrap();
+    assert_eq!(r.c.at(0, 0), i32::MIN);
+}
+
+#[test]
+fn requantization_per_tensor_and_per_column() {
+    let seed = seed_from_env("tile_requant", 23);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let sim = TileSim::build(&cfg(4, 3, 16)).unwrap();
+    let extremes = [
+        Requant { multiplier: i32::MIN, shift: 0, zero_point: 127 },
+        Requant { multiplier: i32::MAX, shift: 62, zero_point: -128 },
+        Requant { multiplier: 1 << 30, shift: 31, zero_point: 0 },
+        Requant { multiplier: -1, shift: 1, zero_point: -1 },
+    ];
+    for (i, q) in extremes.iter().enumerate() {
+        let (a, b) = (random_matrix(&mut rng, 6, 9, i % 2 == 0), random_matrix(&mut rng, 9, 5, false));
+        let r = run_gemm(&sim, &a, &b, Some(&Requantization::PerTensor(*q)), &rough(seed + i as u64)).unwrap();
+        check_gemm(&r, &format!("per tensor {q:?}")).unwrap();
+    }
+    for i in 0..6 {
+        let (m, k, n) = (rng.gen_range(1..=20), rng.gen_range(1..=20), rng.gen_range(1..=10));
+        let (a, b) = (random_matrix(&mut rng, m, k, false), random_matrix(&mut rng, k, n, false));
+        // Scales typical of int8 inference: multiplier in [2^30, 2^31), shifts near 32..40.
+        let q = (0..n)
+            .map(|_| Requant {
+                multiplier: rng.gen_range(1 << 30..=i32::MAX),
+                shift: rng.gen_range(30..=42),
+                zero_point: rng.gen(),
+            })
+            .collect();
+        let r = run_gemm(&sim, &a, &b, Some(&Requantization::PerColumn(q)), &rough(seed + 10 + i)).unwrap();
+        check_gemm(&r, &format!("per column M={m} K={k} N={n}")).unwrap();
+        let q = Requantization::PerTensor(random_requant(&mut rng));
+        let r = run_gemm(&sim, &a, &b, Some(&q), &rough(seed + 20 + i)).unwrap();
+        check_gemm(&r, &format!("random per tensor {q:?}")).unwrap();
+    }
+}
+
+#[test]
+fn every_preset_array_size() {
+    let seed = seed_from_env("tile_presets", 24);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for name in ["tiny", "default", "large"] {
+        let c = preset(name);
+        let sim = TileSim::build(&c).unwrap();
+        let (r, cc) = (c.rows as usize, c.cols as usize);
+        // Partial folds in every direction, K > rows, N > cols.
+        for (m, k, n) in [(r + 3, 2 * r + 1, cc + 2), (1, r, 1), (5, 3 * r - 1, 2 * cc - 1)] {
+            let (a, b) = (random_matrix(&mut rng, m, k, false), random_matrix(&mut rng, k, n, m == 1));
+            let run = TileRun { seed, x_seed: None, gap: 0.1, stall: 0.2, trace: None };
+            let rep = run_gemm(&sim, &a, &b, None, &run).unwrap();
+            check_gemm(&rep, &format!("{name}: M={m} K={k} N={n}")).unwrap();
+        }
+    }
+}
+
+#[test]
+fn x_randomization_does_not_change_results() {
+    let seed = seed_from_env("tile_xrand", 25);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let sim = TileSim::build(&cfg(3, 4, 8)).unwrap();
+    for x_seed in [1, 2] {
+        let (a, b) = (random_matrix(&mut rng, 11, 7, false), random_matrix(&mut rng, 7, 9, false));
+        let q = Requantization::PerTensor(random_requant(&mut rng));
+        for requant in [None, Some(&q)] {
+            let run = TileRun { seed, x_seed: Some(x_seed), gap: 0.2, stall: 0.2, trace: None };
+            let r = run_gemm(&sim, &a, &b, requant, &run).unwrap();
+            check_gemm(&r, &format!("x_seed {x_seed}")).unwrap();
+        }
+    }
+}
+
+/// The target: 16x16, M = K = N = 256 at utilization >= 0.995, i.e. at most
+/// 65,913 cycles (the ideal with double buffering is 16*16*256 + 46 = 65,582).
+#[test]
+fn default_tile_reaches_its_utilization_target() {
+    let sim = TileSim::build(&preset("default")).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(26);
+    let (a, b) = (random_matrix(&mut rng, 256, 256, false), random_matrix(&mut rng, 256, 256, false));
+    let r = run_gemm(&sim, &a, &b, None, &TileRun::full_speed(26)).unwrap();
+    check_gemm(&r, "256^3").unwrap();
+    assert!(r.cycles <= 65_913, "{} cycles: utilization {:.4} < 0.995", r.cycles, r.utilization);
+}
+
+#[test]
+fn watchdog_names_the_stuck_stream() {
+    let sim = TileSim::build(&cfg(2, 2, 4)).unwrap();
+    // A COMPUTE of two rows with only one activation row in the stream.
+    let prog = Program {
+        cmds: vec![
+            Command::Load,
+            Command::Compute { rows: 2, accumulate: false },
+            Command::Read { rows: 2, requant: false },
+        ],
+        a_rows: vec![vec![1, 2]],
+        b_rows: vec![vec![1, 0], vec![0, 1]],
+    };
+    let (out, _) = sim.run(&prog, &TileRun::full_speed(1)).unwrap();
+    let e = out.error.expect("the watchdog fires");
+    assert!(e.starts_with("watchdog: no handshake for 10000 cycles"), "{e}");
+    // Row 0 was computed and read out; row 1 never comes.
+    assert!(e.contains("m_axis_c (1 of 2 rows delivered"), "{e}");
+}
