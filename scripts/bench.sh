@@ -1,20 +1,38 @@
 #!/usr/bin/env bash
-# PE benchmarks for every preset: Verilator build time cold (empty cache,
-# Verilator runtime included) and cached, and simulation speed.
+# Benchmarks for every preset:
+#  1. the PE: Verilator build time cold (empty cache, Verilator runtime
+#     included) and cached, and simulation speed;
+#  2. the systolic tile: GEMMs of M=K=N=256 and the small-M (decode) cases
+#     M=16 and M=1 with K=N=256: cycles, utilization, simulation speed.
 #   scripts/bench.sh SERRANO_BINARY PRESET...
 set -euo pipefail
 serrano=$1; shift
 cycles=${BENCH_CYCLES:-2000000}
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
-field() { sed -n "s/^  \"$1\": \\(.*\\),\\?$/\\1/p" | tr -d ','; }
+field() { sed -n "s/^  \"$1\": \\(.*\\),\\?$/\\1/p" | tr -d ',"'; }
+
+# Every preset has the same PE (int8 x int8, int32): measure it once.
+echo "PE (serrano sim pe --preset $1 --json; cold = empty Verilator cache)"
 printf '%-8s %-22s %10s %10s %12s %14s\n' preset top cold_s cached_s cycles cycles_per_s
-for p in "$@"; do
+for p in "$1"; do
     rm -rf "${cache:?}"/*
     cold=$(VERILATOR_SYS_CACHE_DIR=$cache "$serrano" sim pe --preset "$p" --cycles 1000 --json)
     warm=$(VERILATOR_SYS_CACHE_DIR=$cache "$serrano" sim pe --preset "$p" --cycles "$cycles" --json)
-    top=$("$serrano" verilog --preset "$p" --out "$cache/v" --json | field top | tr -d '"')
-    printf '%-8s %-22s %10.2f %10.3f %12s %14.0f\n' "$p" "$top" \
+    printf '%-8s %-22s %10.2f %10.3f %12s %14.0f\n' "$p" serrano_pe_i8_acc32 \
         "$(echo "$cold" | field build_seconds)" "$(echo "$warm" | field build_seconds)" \
         "$(echo "$warm" | field cycles)" "$(echo "$warm" | field sim_cycles_per_sec)"
+done
+
+echo
+echo "Systolic tile GEMM (serrano sim gemm --preset P --m M --k K --n N --json)"
+printf '%-8s %-7s %5s %5s %5s %10s %12s %11s %14s\n' preset array M K N cycles MACs utilization cycles_per_s
+for p in "$@"; do
+    for mkn in "256 256 256" "16 256 256" "1 256 256"; do
+        read -r m k n <<<"$mkn"
+        out=$("$serrano" sim gemm --preset "$p" --m "$m" --k "$k" --n "$n" --json)
+        printf '%-8s %-7s %5s %5s %5s %10s %12s %11.4f %14.0f\n' "$p" "$(echo "$out" | field array)" "$m" "$k" "$n" \
+            "$(echo "$out" | field cycles)" "$(echo "$out" | field macs)" \
+            "$(echo "$out" | field utilization)" "$(echo "$out" | field sim_cycles_per_sec)"
+    done
 done

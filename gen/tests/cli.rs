@@ -111,3 +111,78 @@ fn sim_pe_reports_json() {
         assert!(v.get(key).is_some(), "{key} missing: {v}");
     }
 }
+
+/// A 2-D .npy file with the given dtype and raw little-endian data.
+fn write_npy(path: &Path, descr: &str, shape: (usize, usize), data: &[u8]) {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({}, {}), }}", shape.0, shape.1);
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn sim_gemm_reports_json() {
+    let o = serrano(&["sim", "gemm", "--preset", "tiny", "--m", "5", "--k", "7", "--n", "3", "--seed", "2", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in ["cycles", "macs", "utilization", "mismatches", "sim_cycles_per_sec"] {
+        assert!(v.get(key).is_some(), "{key} missing: {v}");
+    }
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["macs"], 5 * 7 * 3);
+}
+
+#[test]
+fn sim_gemm_reads_and_writes_npy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb, pc) = (dir.path().join("a.npy"), dir.path().join("b.npy"), dir.path().join("c.npy"));
+    let a: Vec<i8> = (0..6 * 9).map(|i| (i * 37 % 256) as u8 as i8).collect();
+    let b: Vec<i8> = (0..9 * 5).map(|i| (i * 101 % 256) as u8 as i8).collect();
+    write_npy(&pa, "|i1", (6, 9), &a.iter().map(|&x| x as u8).collect::<Vec<_>>());
+    write_npy(&pb, "|i1", (9, 5), &b.iter().map(|&x| x as u8).collect::<Vec<_>>());
+    let args = ["sim", "gemm", "--preset", "tiny", "--a", pa.to_str().unwrap(), "--b", pb.to_str().unwrap()];
+    let o = serrano(&[&args[..], &["--out", pc.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&pc).unwrap();
+    let header = String::from_utf8_lossy(&bytes[10..bytes.len() - 6 * 5 * 4]).to_string();
+    assert!(header.contains("'descr': '<i4'") && header.contains("(6, 5)"), "{header}");
+    let c: Vec<i32> =
+        bytes[bytes.len() - 120..].chunks(4).map(|w| i32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
+    let ga = golden::gemm::Matrix::from_vec(6, 9, a).unwrap();
+    let gb = golden::gemm::Matrix::from_vec(9, 5, b).unwrap();
+    assert_eq!(c, golden::gemm::gemm(&ga, &gb).unwrap().data);
+    // Requantized output is int8.
+    let o = serrano(&[&args[..], &["--out", pc.to_str().unwrap(), "--requant", "1073741824,36,-5"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&std::fs::read(&pc).unwrap()).contains("'descr': '|i1'"));
+}
+
+#[test]
+fn sim_gemm_bad_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pa, pb, p32) = (dir.path().join("a.npy"), dir.path().join("b.npy"), dir.path().join("w.npy"));
+    write_npy(&pa, "|i1", (2, 3), &[0; 6]);
+    write_npy(&pb, "|i1", (4, 2), &[0; 8]);
+    write_npy(&p32, "<i4", (3, 2), &[0; 24]);
+    let (a, b, w) = (pa.to_str().unwrap(), pb.to_str().unwrap(), p32.to_str().unwrap());
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--a", a, "--b", b], "shape mismatch: A is 2x3 and B is 4x2"),
+        (vec!["--a", a, "--b", w], "dtype \"<i4\", expected"),
+        (vec!["--a", a, "--b", "/nonexistent.npy"], "cannot read /nonexistent.npy"),
+        (vec!["--m", "4", "--k", "4"], "--n is required"),
+        (vec!["--m", "0", "--k", "4", "--n", "4"], "--m 0: must be between 1"),
+        (vec!["--m", "4", "--k", "4", "--n", "4", "--requant", "1,99,0"], "shift \"99\": must be between 0 and 62"),
+        (vec!["--m", "4", "--k", "4", "--n", "4", "--requant", "1,2"], "expected MULT,SHIFT,ZP"),
+    ];
+    for (extra, want) in cases {
+        let o = serrano(&[&["sim", "gemm", "--preset", "tiny"][..], &extra].concat());
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{extra:?}: expected {want:?} in {}", stderr(&o));
+    }
+}

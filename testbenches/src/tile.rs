@@ -184,6 +184,7 @@ fn simulate(m: &mut Model, cfg: &SystolicConfig, prog: &Program, run: &TileRun, 
         m.tick(p.clk);
     }
     m.set(p.rst, 0);
+    m.set(p.clk, 0);
     let t0 = Instant::now();
     let mut cycle = 0u64;
     loop {
@@ -208,7 +209,10 @@ fn simulate(m: &mut Model, cfg: &SystolicConfig, prog: &Program, run: &TileRun, 
         m.set(p.b_valid, b_on as u64);
         let ready = !rng.gen_bool(run.stall);
         m.set(p.c_ready, ready as u64);
-        m.eval();
+        // Two evaluations a cycle: this one (clock low) settles the inputs; the
+        // rising edge below. The clock falls without one: the next cycle's
+        // evaluation covers it.
+        m.step();
 
         let mut progress = false;
         if c_on && m.get(p.cmd_ready) != 0 {
@@ -246,7 +250,9 @@ fn simulate(m: &mut Model, cfg: &SystolicConfig, prog: &Program, run: &TileRun, 
                 out.error = Some(format!("cycle {cycle}: more result rows than the program reads ({expected})"));
             }
         }
-        m.tick(p.clk);
+        m.set(p.clk, 1);
+        m.step();
+        m.set(p.clk, 0);
         cycle += 1;
         quiet = if progress { 0 } else { quiet + 1 };
         if out.error.is_some() {
