@@ -307,19 +307,22 @@ impl TileSim {
         Ok(TileSim { cfg: *cfg, lib: built.lib, build_seconds: built.build_seconds, top: built.top })
     }
 
-    /// Run a program; on a failure, run it again with tracing and return the waveform path too.
+    /// Run a program (into `run.trace` if given, with a traced build); returns
+    /// the outcome and the waveform written, if any.
     pub fn run(&self, prog: &Program, run: &TileRun) -> Result<(TileOutcome, Option<PathBuf>)> {
-        let mut m = self.lib.instantiate(run.x_seed)?;
-        if let Some(t) = &run.trace {
-            let traced = TileSim::build_traced(&self.cfg)?;
-            let mut tm = traced.instantiate(run.x_seed)?;
-            tm.trace_to(t)?;
-            let o = simulate(&mut tm, &self.cfg, prog, run, None);
-            tm.trace_flush();
-            return Ok((o, Some(t.clone())));
+        match &run.trace {
+            Some(path) => {
+                let mut m = TileSim::build_traced(&self.cfg)?.instantiate(run.x_seed)?;
+                m.trace_to(path)?;
+                let o = simulate(&mut m, &self.cfg, prog, run, None);
+                m.trace_flush();
+                Ok((o, Some(path.clone())))
+            }
+            None => {
+                let mut m = self.lib.instantiate(run.x_seed)?;
+                Ok((simulate(&mut m, &self.cfg, prog, run, None), None))
+            }
         }
-        let o = simulate(&mut m, &self.cfg, prog, run, None);
-        Ok((o, None))
     }
 
     fn build_traced(cfg: &SystolicConfig) -> Result<Library> {
