@@ -8,5 +8,6 @@
 pub mod config;
 pub mod numeric;
 pub mod pe;
+pub mod softmax;
 
-pub use config::{Config, ConfigError, PeConfig};
+pub use config::{Config, ConfigError, PeConfig, SoftmaxConfig};

@@ -165,3 +165,15 @@ fn output_is_deterministic() {
                 .all(|l| !l.contains('$') || l.contains("$signed") || l.contains("$unsigned"))
     );
 }
+
+#[test]
+fn rom_as_a_case_with_default() {
+    let mut m = Module::new("serrano_rom_5x6");
+    m.doc("A 5-word ROM addressed by 3 bits: addresses 5..7 read 0.");
+    let addr = m.input("addr", UInt(3)).unwrap();
+    let q = m
+        .rom("lut", SInt(6), &[0, 1, 31, 0x20, 0x3f], &addr)
+        .unwrap();
+    m.output("q", &q).unwrap();
+    insta::assert_snapshot!(verilog(&m));
+}

@@ -18,7 +18,7 @@ use std::fmt::Write;
 
 use super::error::{HdlError, Result};
 use super::expr::{Expr, Kind, RedOp, UnOp};
-use super::module::{Dir, MemDef, Module, RegDef, ResetKind, SigKind, CLOCK};
+use super::module::{Dir, MemDef, Module, RegDef, ResetKind, RomDef, SigKind, CLOCK};
 use super::ty::Ty;
 
 /// One emitted file.
@@ -289,6 +289,9 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
     for mem in &m.mems {
         emit_mem(&mut w, mem, &mut always);
     }
+    for rom in &m.roms {
+        emit_rom(&mut w, rom, &mut always);
+    }
 
     // Now the file, top to bottom.
     let mut out = String::new();
@@ -341,7 +344,7 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         .unwrap_or(0);
     let nw = locals.iter().map(|d| d.name.len() + 1).max().unwrap_or(0);
     for d in &locals {
-        let kw = if d.kind == SigKind::Reg {
+        let kw = if matches!(d.kind, SigKind::Reg | SigKind::Rom) {
             "reg "
         } else {
             "wire"
@@ -468,6 +471,39 @@ fn emit_regs(w: &mut ExprWriter, m: &Module, out: &mut String) {
             writeln!(out, "    end").unwrap();
         }
     }
+}
+
+/// A ROM: a `case` on the address in an `always @*`, every word a sized
+/// literal, and a `default` (0) so that the block is combinational for every
+/// address and never infers a latch.
+fn emit_rom(w: &mut ExprWriter, rom: &RomDef, out: &mut String) {
+    let addr = w.expr(&rom.addr);
+    let aw = rom.addr.width();
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    writeln!(out, "    // {}: ROM of {} words", rom.name, rom.words.len()).unwrap();
+    writeln!(out, "    always @* begin").unwrap();
+    writeln!(out, "        case ({addr})").unwrap();
+    for (i, word) in rom.words.iter().enumerate() {
+        let a = literal(i as u128, Ty::UInt(aw));
+        writeln!(
+            out,
+            "            {a}: {} = {};",
+            rom.name,
+            literal(*word, rom.ty)
+        )
+        .unwrap();
+    }
+    writeln!(
+        out,
+        "            default: {} = {};",
+        rom.name,
+        literal(0, rom.ty)
+    )
+    .unwrap();
+    writeln!(out, "        endcase").unwrap();
+    writeln!(out, "    end").unwrap();
 }
 
 fn emit_mem(w: &mut ExprWriter, mem: &MemDef, out: &mut String) {
