@@ -9,5 +9,6 @@
 
 pub mod pe;
 pub mod sim;
+pub mod softmax;
 
 pub use sim::{build_module, seed_from_env, waves_dir, Built};

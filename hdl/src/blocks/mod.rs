@@ -2,6 +2,7 @@
 //! to a [`Module`](crate::core::Module).
 
 pub mod pe;
+pub mod softmax;
 
 use golden::Config;
 
