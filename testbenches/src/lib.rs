@@ -7,6 +7,7 @@
 //! re-run with tracing and leaves an FST waveform under `target/waves/`, whose
 //! path the failure message gives.
 
+pub mod npy;
 pub mod pe;
 pub mod sim;
 pub mod softmax;
