@@ -7,6 +7,7 @@
 
 mod presets;
 mod sim;
+mod sim_softmax;
 mod verilog;
 
 use std::path::PathBuf;

@@ -34,10 +34,13 @@ pub enum SimCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The softmax unit: rows through the RTL, compared with golden and with float64.
+    Softmax(crate::sim_softmax::SoftmaxArgs),
 }
 
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
+        SimCmd::Softmax(a) => crate::sim_softmax::run(a)?,
         SimCmd::Pe {
             preset,
             config,

@@ -494,3 +494,58 @@ fn packed_rows_are_well_formed() {
     assert!(!b[0].last && !b[1].last && b[2].last);
     assert_eq!(b[2].keep, 0b1);
 }
+
+// ---------------------------------------------------------------- accuracy
+
+/// The accuracy benchmark (`cargo test --release -p serrano-testbenches
+/// --test softmax -- --ignored --nocapture`): the golden model, which the RTL
+/// matches bit for bit, against float64 softmax over random rows of uniform
+/// length 1..=4096 and log-uniform scale 1/256..1, for 8- and 16-bit
+/// outputs. Prints max and mean error in LSB per distribution and overall,
+/// and checks the targets of the issue.
+#[test]
+#[ignore]
+fn softmax_accuracy_benchmark() {
+    let seed = seed_from_env("softmax_accuracy", 1);
+    let rows: usize = std::env::var("SERRANO_ACCURACY_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8_000);
+    for (c, max_target, mean_target) in [
+        (SoftmaxConfig::default(), 1.0, 0.25),
+        (cfg(16, 4096, 8, 16, 8), 2.0, 0.3),
+    ] {
+        let res = testbenches::softmax::accuracy_sweep(&c, rows, seed);
+        let mut all = golden::softmax::ErrorStats::default();
+        println!(
+            "UQ0.{} (table_bits {}), {rows} rows, seed {seed}:",
+            c.out_bits, c.table_bits
+        );
+        println!(
+            "  {:<10} {:>12} {:>10} {:>10}",
+            "dist", "elements", "max LSB", "mean LSB"
+        );
+        for (d, st) in &res {
+            println!(
+                "  {:<10} {:>12} {:>10.4} {:>10.4}",
+                format!("{d:?}"),
+                st.elements,
+                st.max_err,
+                st.mean()
+            );
+            all.merge(st);
+        }
+        println!(
+            "  {:<10} {:>12} {:>10.4} {:>10.4}   (targets: max <= {max_target}, mean <= {mean_target})",
+            "all",
+            all.elements,
+            all.max_err,
+            all.mean()
+        );
+        assert!(all.max_err <= max_target, "max error {}", all.max_err);
+        assert!(all.mean() <= mean_target, "mean error {}", all.mean());
+        for (d, st) in &res {
+            assert!(st.max_err <= max_target, "{d:?}: max error {}", st.max_err);
+        }
+    }
+}
