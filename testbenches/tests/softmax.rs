@@ -380,12 +380,12 @@ fn long_rows_stream_at_one_beat_per_cycle() {
 }
 
 /// Cycles from a row's last input beat to its first output beat, when the
-/// row does not wait for an earlier one (docs/softmax.md): 24 + G.
+/// row does not wait for an earlier one (docs/softmax.md): 23 + G.
 fn latency(p: &SoftmaxParams) -> u64 {
-    24 + p.recip_frac as u64
+    23 + p.recip_frac as u64
 }
 
-/// One-beat rows back to back: one row per (G + 4) cycles, the divider's pace.
+/// One-beat rows back to back: one row per G + 2 cycles, the divider's pace.
 #[test]
 fn short_rows_are_paced_by_the_divider() {
     for c in [SoftmaxConfig::default(), cfg(4, 64, 8, 16, 8)] {
@@ -395,7 +395,7 @@ fn short_rows_are_paced_by_the_divider() {
             .collect();
         let r = run_softmax(&c, &rows, &SoftmaxRun::full_speed(1)).unwrap();
         check(&r, "short rows");
-        let interval = p.recip_frac as u64 + 4;
+        let interval = p.recip_frac as u64 + 2;
         for w in r.timing[4..].windows(2) {
             assert_eq!(w[1].first_out - w[0].first_out, interval, "{:?}", r.timing);
         }

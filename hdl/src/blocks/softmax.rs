@@ -552,17 +552,22 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let rm = div.out("q")?;
     let b_run = m.reg("b_run", Bit).reset(0).build()?;
     let b_full = m.reg("b_full", Bit).reset(0).build()?;
-    m.assign(&pop, &qv0.q & !&b_run.q & !&b_full.q)?;
+    let take = m.wire("take", Bit)?;
+    // The divider takes the next row when it is free, or is being freed
+    // (its result taken by the output side) in this very cycle.
+    m.assign(&pop, &qv0.q & ((!&b_run.q & !&b_full.q) | &take))?;
     let b_m = dreg(&mut m, "b_m", &h_m, &pop)?;
     let b_c = dreg(&mut m, "b_c", &h_c, &pop)?;
     let b_k = dreg(&mut m, "b_k", &h_k, &pop)?;
     let b_nb = dreg(&mut m, "b_nb", &h_nb, &pop)?;
     let b_seen = dreg(&mut m, "b_seen", &h_seen, &pop)?;
     let b_sh = dreg(&mut m, "b_sh", &sh, &pop)?;
+    // The result is ready in the cycle the divider finishes (done) and
+    // stays ready (full) until the output side takes it.
     let done = m.node("div_done", &b_run.q & !&div_busy)?;
-    let take = m.wire("take", Bit)?;
+    let result = m.node("result_ready", &done | &b_full.q)?;
     m.set_next(&b_run, &pop | (&b_run.q & !&done))?;
-    m.set_next(&b_full, &done | (&b_full.q & !&take))?;
+    m.set_next(&b_full, &result & !&take)?;
 
     // ---- C: issue reads of a finished row ----
     let out_v = m.reg("out_v", Bit).reset(0).build()?;
@@ -571,7 +576,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let c_left = m.reg("c_left", UInt(nbw)).reset(0).build()?;
     let issue = m.node("issue", &c_act.q & &adv)?;
     let last_issue = m.node("last_issue", &issue & c_left.q.cmp_eq(1))?;
-    m.assign(&take, &b_full.q & (!&c_act.q | &last_issue))?;
+    m.assign(&take, &result & (!&c_act.q | &last_issue))?;
     m.set_next(&c_act, &take | (&c_act.q & !&last_issue))?;
     m.set_next(
         &c_left,
