@@ -11,9 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use testbenches::npy::{Array, DType};
-use testbenches::softmax::{
-    logits, random_scale, row_error, run_softmax, RowSpec, SoftmaxRun, DISTS,
-};
+use testbenches::softmax::{logits, random_scale, row_error, run_softmax, RowSpec, SoftmaxRun, DISTS};
 
 use crate::UsageError;
 
@@ -82,10 +80,7 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
 
     // The rows: logits, masks and scales.
     let fixed_k = match a.scale {
-        Some(s) => Some(
-            p.scale_to_k(s)
-                .map_err(|e| usage(format!("--scale: {e}")))?,
-        ),
+        Some(s) => Some(p.scale_to_k(s).map_err(|e| usage(format!("--scale: {e}")))?),
         None => None,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
@@ -98,11 +93,7 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
             _ => false,
         };
         if !ok {
-            let allowed = if sc.in_bits == 16 {
-                "int8 or int16"
-            } else {
-                "int8"
-            };
+            let allowed = if sc.in_bits == 16 { "int8 or int16" } else { "int8" };
             return Err(usage(format!(
                 "--input {}: dtype {} is not allowed; the logits must be {allowed} (softmax.in_bits = {})",
                 path.display(),
@@ -126,26 +117,15 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
                 p.max_len
             )));
         }
-        let (s, k) = (
-            a.scale.expect("clap requires --scale"),
-            fixed_k.expect("set"),
-        );
+        let (s, k) = (a.scale.expect("clap requires --scale"), fixed_k.expect("set"));
         for r in 0..rows {
-            specs.push(RowSpec {
-                x: arr.row(r).to_vec(),
-                mask: vec![false; len],
-                scale: s,
-                k,
-            });
+            specs.push(RowSpec { x: arr.row(r).to_vec(), mask: vec![false; len], scale: s, k });
         }
         (rows, len)
     } else {
         let len = a.len.unwrap_or(p.max_len);
         if len == 0 || len > p.max_len {
-            return Err(usage(format!(
-                "--len {len}: must be between 1 and softmax.max_len = {}",
-                p.max_len
-            )));
+            return Err(usage(format!("--len {len}: must be between 1 and softmax.max_len = {}", p.max_len)));
         }
         if a.rows == 0 {
             return Err(usage("--rows 0: must be at least 1".into()));
@@ -159,12 +139,7 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
                     (s, p.scale_to_k(s).expect("random scales are representable"))
                 }
             };
-            specs.push(RowSpec {
-                x,
-                mask: vec![false; len],
-                scale,
-                k,
-            });
+            specs.push(RowSpec { x, mask: vec![false; len], scale, k });
         }
         (a.rows, len)
     };
@@ -186,8 +161,7 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
             },
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        std::fs::create_dir_all(dir)
-            .map_err(|e| usage(format!("--verilog {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| usage(format!("--verilog {}: {e}", dir.display())))?;
         for f in files {
             let path = dir.join(&f.file_name);
             std::fs::write(&path, f.text)
@@ -196,13 +170,7 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
     }
 
     let drive: Vec<_> = specs.iter().map(|s| s.row(&p)).collect();
-    let run = SoftmaxRun {
-        seed: a.seed,
-        x_seed: a.x_seed,
-        trace: a.trace.clone(),
-        ready_prob: 1.0,
-        valid_prob: 1.0,
-    };
+    let run = SoftmaxRun { seed: a.seed, x_seed: a.x_seed, trace: a.trace.clone(), ready_prob: 1.0, valid_prob: 1.0 };
     let r = run_softmax(&sc, &drive, &run)?;
 
     // The RTL's probabilities per row, and their error against float64.
@@ -262,15 +230,9 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
         "out": a.out.as_ref().map(|p| p.display().to_string()),
     });
     if let Some(path) = &a.out {
-        let dtype = if sc.out_bits == 8 {
-            DType::U8
-        } else {
-            DType::U16
-        };
+        let dtype = if sc.out_bits == 8 { DType::U8 } else { DType::U16 };
         if flat.len() == rows * len {
-            Array::new(dtype, vec![rows, len], flat)?
-                .write(path)
-                .map_err(|e| usage(format!("--out: {e}")))?;
+            Array::new(dtype, vec![rows, len], flat)?.write(path).map_err(|e| usage(format!("--out: {e}")))?;
         }
     }
     if a.json {
@@ -297,20 +259,9 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
             sc.lanes
         );
         println!("  row overhead        {overhead:.2} cycles");
-        println!(
-            "  latency             {} cycles (last beat in to first beat out)",
-            r.max_latency()
-        );
-        println!(
-            "  build               {:.2} s ({})",
-            r.build_seconds,
-            if r.cache_hit { "cached" } else { "cold" }
-        );
-        println!(
-            "  simulation          {:.3} s, {:.0} cycles/s",
-            r.sim_seconds,
-            r.sim_cycles_per_sec()
-        );
+        println!("  latency             {} cycles (last beat in to first beat out)", r.max_latency());
+        println!("  build               {:.2} s ({})", r.build_seconds, if r.cache_hit { "cached" } else { "cold" });
+        println!("  simulation          {:.3} s, {:.0} cycles/s", r.sim_seconds, r.sim_cycles_per_sec());
         if let Some(o) = &a.out {
             println!("  probabilities       {}", o.display());
         }

@@ -9,10 +9,7 @@ use golden::SoftmaxConfig;
 use testbenches::npy::{Array, DType};
 
 fn serrano(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_serrano"))
-        .args(args)
-        .output()
-        .expect("serrano runs")
+    Command::new(env!("CARGO_BIN_EXE_serrano")).args(args).output().expect("serrano runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -20,20 +17,13 @@ fn stderr(o: &Output) -> String {
 }
 
 fn tiny() -> SoftmaxConfig {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/tiny.toml"))
-            .unwrap();
-    golden::Config::from_toml_str(&text, "tiny")
-        .unwrap()
-        .softmax
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/tiny.toml")).unwrap();
+    golden::Config::from_toml_str(&text, "tiny").unwrap().softmax
 }
 
 #[test]
 fn random_rows_report_json() {
-    let o = serrano(&[
-        "sim", "softmax", "--preset", "tiny", "--rows", "40", "--len", "37", "--seed", "3",
-        "--json",
-    ]);
+    let o = serrano(&["sim", "softmax", "--preset", "tiny", "--rows", "40", "--len", "37", "--seed", "3", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     for key in [
@@ -53,9 +43,7 @@ fn random_rows_report_json() {
     assert!(v["max_err_lsb"].as_f64().unwrap() <= 1.0);
     assert!(v["mean_err_lsb"].as_f64().unwrap() <= 0.25);
     // The human summary.
-    let o = serrano(&[
-        "sim", "softmax", "--preset", "tiny", "--rows", "4", "--len", "9",
-    ]);
+    let o = serrano(&["sim", "softmax", "--preset", "tiny", "--rows", "4", "--len", "9"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("mismatches          0"), "{text}");
@@ -67,13 +55,8 @@ fn npy_in_npy_out_matches_golden_and_causal_masks() {
     let input = dir.path().join("x.npy");
     let output = dir.path().join("y.npy");
     let (rows, len) = (5usize, 23usize);
-    let x: Vec<i64> = (0..rows * len)
-        .map(|i| ((i * 37 + 11) % 256) as i64 - 128)
-        .collect();
-    Array::new(DType::I8, vec![rows, len], x.clone())
-        .unwrap()
-        .write(&input)
-        .unwrap();
+    let x: Vec<i64> = (0..rows * len).map(|i| ((i * 37 + 11) % 256) as i64 - 128).collect();
+    Array::new(DType::I8, vec![rows, len], x.clone()).unwrap().write(&input).unwrap();
     let o = serrano(&[
         "sim",
         "softmax",
@@ -111,11 +94,7 @@ fn npy_in_npy_out_matches_golden_and_causal_masks() {
 fn bad(args: &[&str], expect: &str) {
     let o = serrano(args);
     assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-    assert!(
-        stderr(&o).contains(expect),
-        "expected {expect:?} in: {}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains(expect), "expected {expect:?} in: {}", stderr(&o));
 }
 
 #[test]
@@ -126,85 +105,45 @@ fn bad_shapes_dtypes_and_scales_exit_2() {
         a.write(&p).unwrap();
         p.to_str().unwrap().to_string()
     };
-    let u8s = put(
-        "u8.npy",
-        Array::new(DType::U8, vec![2, 3], vec![0; 6]).unwrap(),
-    );
-    let i16s = put(
-        "i16.npy",
-        Array::new(DType::I16, vec![2, 3], vec![0; 6]).unwrap(),
-    );
-    let flat = put(
-        "flat.npy",
-        Array::new(DType::I8, vec![6], vec![0; 6]).unwrap(),
-    );
-    let long = put(
-        "long.npy",
-        Array::new(DType::I8, vec![1, 300], vec![0; 300]).unwrap(),
-    );
-    let empty = put(
-        "empty.npy",
-        Array::new(DType::I8, vec![0, 3], vec![]).unwrap(),
-    );
-    let ok = put(
-        "ok.npy",
-        Array::new(DType::I8, vec![2, 3], vec![0; 6]).unwrap(),
-    );
+    let u8s = put("u8.npy", Array::new(DType::U8, vec![2, 3], vec![0; 6]).unwrap());
+    let i16s = put("i16.npy", Array::new(DType::I16, vec![2, 3], vec![0; 6]).unwrap());
+    let flat = put("flat.npy", Array::new(DType::I8, vec![6], vec![0; 6]).unwrap());
+    let long = put("long.npy", Array::new(DType::I8, vec![1, 300], vec![0; 300]).unwrap());
+    let empty = put("empty.npy", Array::new(DType::I8, vec![0, 3], vec![]).unwrap());
+    let ok = put("ok.npy", Array::new(DType::I8, vec![2, 3], vec![0; 6]).unwrap());
     let junk = dir.path().join("junk.npy");
     std::fs::write(&junk, b"not an array").unwrap();
     let junk = junk.to_str().unwrap();
     let sim = |input: &str, scale: &str| -> Vec<String> {
-        [
-            "sim", "softmax", "--preset", "tiny", "--input", input, "--scale", scale,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+        ["sim", "softmax", "--preset", "tiny", "--input", input, "--scale", scale]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     };
     let run = |v: Vec<String>, expect: &str| {
         let r: Vec<&str> = v.iter().map(|s| s.as_str()).collect();
         bad(&r, expect);
     };
-    run(
-        sim(&u8s, "0.1"),
-        "dtype uint8 is not allowed; the logits must be int8",
-    );
+    run(sim(&u8s, "0.1"), "dtype uint8 is not allowed; the logits must be int8");
     run(sim(&i16s, "0.1"), "dtype int16 is not allowed");
     run(sim(&flat, "0.1"), "shape (6,) must be 2-D [rows, len]");
-    run(
-        sim(&long, "0.1"),
-        "length between 1 and softmax.max_len = 256",
-    );
+    run(sim(&long, "0.1"), "length between 1 and softmax.max_len = 256");
     run(sim(&empty, "0.1"), "need at least one row");
     run(sim(junk, "0.1"), "not an .npy file");
-    run(
-        sim("/nonexistent/x.npy", "0.1"),
-        "cannot read /nonexistent/x.npy",
-    );
-    run(
-        sim(&ok, "0"),
-        "--scale: scale 0: must be a positive finite number",
-    );
+    run(sim("/nonexistent/x.npy", "0.1"), "cannot read /nonexistent/x.npy");
+    run(sim(&ok, "0"), "--scale: scale 0: must be a positive finite number");
     run(sim(&ok, "-2"), "must be a positive finite number");
     run(sim(&ok, "1e-12"), "cannot be represented");
     run(sim(&ok, "1000"), "cannot be represented");
     run(sim(&ok, "nan"), "positive finite");
-    bad(
-        &["sim", "softmax", "--preset", "tiny", "--input", &ok],
-        "--scale",
-    );
+    bad(&["sim", "softmax", "--preset", "tiny", "--input", &ok], "--scale");
     bad(
         &["sim", "softmax", "--preset", "tiny", "--len", "257"],
         "--len 257: must be between 1 and softmax.max_len = 256",
     );
+    bad(&["sim", "softmax", "--preset", "tiny", "--rows", "0"], "--rows 0: must be at least 1");
     bad(
-        &["sim", "softmax", "--preset", "tiny", "--rows", "0"],
-        "--rows 0: must be at least 1",
-    );
-    bad(
-        &[
-            "sim", "softmax", "--preset", "tiny", "--input", &ok, "--scale", "0.1", "--rows", "3",
-        ],
+        &["sim", "softmax", "--preset", "tiny", "--input", &ok, "--scale", "0.1", "--rows", "3"],
         "cannot be used with",
     );
     let o = serrano(&[

@@ -56,13 +56,7 @@ pub struct SoftmaxConfig {
 impl Default for SoftmaxConfig {
     /// The default unit: 16 lanes, rows up to 4096, int8 in, UQ0.8 out.
     fn default() -> Self {
-        SoftmaxConfig {
-            lanes: 16,
-            max_len: 4096,
-            in_bits: 8,
-            out_bits: 8,
-            table_bits: 5,
-        }
+        SoftmaxConfig { lanes: 16, max_len: 4096, in_bits: 8, out_bits: 8, table_bits: 5 }
     }
 }
 
@@ -97,33 +91,19 @@ pub enum ConfigError {
     /// The file could not be read.
     Io { path: String, message: String },
     /// Malformed TOML, an unknown field, a missing field or a wrong type.
-    Parse {
-        source_name: String,
-        message: String,
-    },
+    Parse { source_name: String, message: String },
     /// A value outside its allowed range.
-    Range {
-        field: &'static str,
-        value: String,
-        allowed: String,
-    },
+    Range { field: &'static str, value: String, allowed: String },
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Io { path, message } => write!(f, "cannot read config {path}: {message}"),
-            ConfigError::Parse {
-                source_name,
-                message,
-            } => {
+            ConfigError::Parse { source_name, message } => {
                 write!(f, "invalid config {source_name}: {}", message.trim_end())
             }
-            ConfigError::Range {
-                field,
-                value,
-                allowed,
-            } => write!(f, "{field} = {value}: must be {allowed}"),
+            ConfigError::Range { field, value, allowed } => write!(f, "{field} = {value}: must be {allowed}"),
         }
     }
 }
@@ -147,31 +127,23 @@ fn check_one_of(field: &'static str, v: u32, allowed: &[u32]) -> Result<(), Conf
         Ok(())
     } else {
         let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-        Err(ConfigError::Range {
-            field,
-            value: v.to_string(),
-            allowed: list.join(" or "),
-        })
+        Err(ConfigError::Range { field, value: v.to_string(), allowed: list.join(" or ") })
     }
 }
 
 impl Config {
     /// Parse and validate TOML text; `source_name` names it in errors.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            source_name: source_name.to_string(),
-            message: e.to_string(),
-        })?;
+        let cfg: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { source_name: source_name.to_string(), message: e.to_string() })?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     /// Read, parse and validate a TOML file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Io { path: path.display().to_string(), message: e.to_string() })?;
         Config::from_toml_str(&text, &path.display().to_string())
     }
 
@@ -199,28 +171,20 @@ mod tests {
 
     #[test]
     fn out_of_range_names_field_and_range() {
-        let e = Config::from_toml_str("[pe]\nacc_bits = 8\n", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = 8\n", "t").unwrap_err().to_string();
         assert_eq!(e, "pe.acc_bits = 8: must be between 16 and 64");
     }
 
     #[test]
     fn unknown_field_is_named() {
-        let e = Config::from_toml_str("[pe]\nacc_bits = 32\nacc_bitz = 3\n", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = 32\nacc_bitz = 3\n", "t").unwrap_err().to_string();
         assert!(e.contains("unknown field `acc_bitz`"), "{e}");
-        let e = Config::from_toml_str("[pee]\nacc_bits = 32\n", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pee]\nacc_bits = 32\n", "t").unwrap_err().to_string();
         assert!(e.contains("unknown field `pee`"), "{e}");
     }
 
     fn softmax_err(section: &str) -> String {
-        Config::from_toml_str(&format!("[pe]\nacc_bits = 32\n[softmax]\n{section}"), "t")
-            .unwrap_err()
-            .to_string()
+        Config::from_toml_str(&format!("[pe]\nacc_bits = 32\n[softmax]\n{section}"), "t").unwrap_err().to_string()
     }
 
     #[test]
@@ -228,61 +192,35 @@ mod tests {
         let c = Config::from_toml_str("[pe]\nacc_bits = 32\n", "t").unwrap();
         assert_eq!(c.softmax, SoftmaxConfig::default());
         let ok = "lanes = 4\nmax_len = 64\nin_bits = 16\nout_bits = 16\ntable_bits = 8\n";
-        let c =
-            Config::from_toml_str(&format!("[pe]\nacc_bits = 32\n[softmax]\n{ok}"), "t").unwrap();
-        assert_eq!(
-            c.softmax,
-            SoftmaxConfig {
-                lanes: 4,
-                max_len: 64,
-                in_bits: 16,
-                out_bits: 16,
-                table_bits: 8
-            }
-        );
+        let c = Config::from_toml_str(&format!("[pe]\nacc_bits = 32\n[softmax]\n{ok}"), "t").unwrap();
+        assert_eq!(c.softmax, SoftmaxConfig { lanes: 4, max_len: 64, in_bits: 16, out_bits: 16, table_bits: 8 });
         let e = softmax_err("lanes = 0\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
         assert_eq!(e, "softmax.lanes = 0: must be between 1 and 64");
-        let e =
-            softmax_err("lanes = 65\nmax_len = 65\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
+        let e = softmax_err("lanes = 65\nmax_len = 65\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
         assert_eq!(e, "softmax.lanes = 65: must be between 1 and 64");
-        let e =
-            softmax_err("lanes = 16\nmax_len = 100\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
-        assert_eq!(
-            e,
-            "softmax.max_len = 100: must be a multiple of softmax.lanes = 16"
-        );
+        let e = softmax_err("lanes = 16\nmax_len = 100\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.max_len = 100: must be a multiple of softmax.lanes = 16");
         let e = softmax_err("lanes = 16\nmax_len = 0\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
         assert_eq!(e, "softmax.max_len = 0: must be between 1 and 65536");
-        let e = softmax_err(
-            "lanes = 16\nmax_len = 131072\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n",
-        );
+        let e = softmax_err("lanes = 16\nmax_len = 131072\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
         assert_eq!(e, "softmax.max_len = 131072: must be between 1 and 65536");
-        let e =
-            softmax_err("lanes = 16\nmax_len = 64\nin_bits = 12\nout_bits = 8\ntable_bits = 5\n");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 12\nout_bits = 8\ntable_bits = 5\n");
         assert_eq!(e, "softmax.in_bits = 12: must be 8 or 16");
-        let e =
-            softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 32\ntable_bits = 5\n");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 32\ntable_bits = 5\n");
         assert_eq!(e, "softmax.out_bits = 32: must be 8 or 16");
-        let e =
-            softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 11\n");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 11\n");
         assert_eq!(e, "softmax.table_bits = 11: must be between 2 and 10");
         let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\n");
         assert!(e.contains("missing field `table_bits`"), "{e}");
-        let e = softmax_err(
-            "lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 5\nlane = 3\n",
-        );
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 5\nlane = 3\n");
         assert!(e.contains("unknown field `lane`"), "{e}");
     }
 
     #[test]
     fn malformed_toml_is_an_error() {
-        let e = Config::from_toml_str("[pe\nacc_bits = 32\n", "x.toml")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe\nacc_bits = 32\n", "x.toml").unwrap_err().to_string();
         assert!(e.starts_with("invalid config x.toml"), "{e}");
-        let e = Config::from_toml_str("[pe]\nacc_bits = -3\n", "x.toml")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = -3\n", "x.toml").unwrap_err().to_string();
         assert!(e.contains("acc_bits"), "{e}");
     }
 }

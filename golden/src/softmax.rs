@@ -157,11 +157,7 @@ pub struct Exp2 {
 
 impl Exp2 {
     pub fn new(table_bits: u32, frac_bits: u32) -> Exp2 {
-        Exp2 {
-            table: exp2_table(table_bits, frac_bits),
-            table_bits,
-            frac_bits,
-        }
+        Exp2 { table: exp2_table(table_bits, frac_bits), table_bits, frac_bits }
     }
 
     /// The table points (2^T + 1 of them).
@@ -217,11 +213,7 @@ pub fn out_term(p: &SoftmaxParams, e: &Exp2, u: u64) -> u64 {
 /// The reciprocal mantissa: `Rm = floor(2^(G+H) / Sm)` for a normalized sum
 /// `Sm` in `2^H..2^(H+1)`; the result is in `2^(G−1)..=2^G`.
 pub fn reciprocal(sm: u64, g: u32, h: u32) -> u64 {
-    assert!(
-        sm >> h == 1,
-        "reciprocal: Sm = {sm} is not normalized to 2^{h}..2^{}",
-        h + 1
-    );
+    assert!(sm >> h == 1, "reciprocal: Sm = {sm} is not normalized to 2^{h}..2^{}", h + 1);
     (1u64 << (g + h)) / sm
 }
 
@@ -346,13 +338,7 @@ impl SoftmaxParams {
             };
             m_prev = big_m;
         }
-        let mut st = RowStats {
-            seen,
-            m,
-            c,
-            s,
-            ..Default::default()
-        };
+        let mut st = RowStats { seen, m, c, s, ..Default::default() };
         if seen {
             // Normalize: S = Sm · 2^(lead − H), Sm in 2^H..2^(H+1) (floor).
             st.lead = 63 - s.leading_zeros();
@@ -382,13 +368,7 @@ impl SoftmaxParams {
             .enumerate()
             .map(|(b, beat)| OutBeat {
                 y: (0..self.lanes)
-                    .map(|i| {
-                        if st.seen && beat.valid(i) {
-                            self.output(e, k, &st, beat.x[i])
-                        } else {
-                            0
-                        }
-                    })
+                    .map(|i| if st.seen && beat.valid(i) { self.output(e, k, &st, beat.x[i]) } else { 0 })
                     .collect(),
                 keep: beat.keep,
                 last: b + 1 == beats.len(),
@@ -405,12 +385,7 @@ impl SoftmaxParams {
         let nb = x.len().div_ceil(self.lanes);
         (0..nb)
             .map(|b| {
-                let mut beat = Beat {
-                    x: vec![0; self.lanes],
-                    keep: 0,
-                    mask: 0,
-                    last: b + 1 == nb,
-                };
+                let mut beat = Beat { x: vec![0; self.lanes], keep: 0, mask: 0, last: b + 1 == nb };
                 for i in 0..self.lanes {
                     let j = b * self.lanes + i;
                     if j < x.len() {
@@ -428,10 +403,7 @@ impl SoftmaxParams {
     pub fn softmax_row(&self, e: &Exp2, k: u64, x: &[i64], mask: &[bool]) -> Vec<u32> {
         let beats = self.pack_row(x, mask);
         let (outs, _) = self.row(e, k, &beats);
-        outs.iter()
-            .flat_map(|o| o.y.iter().copied())
-            .take(x.len())
-            .collect()
+        outs.iter().flat_map(|o| o.y.iter().copied()).take(x.len()).collect()
     }
 
     /// K for a scale s: `K = round_half_up(s · log2(e) · 2^kf)`, which must be in
@@ -480,13 +452,7 @@ pub struct SoftmaxStream {
 impl SoftmaxStream {
     pub fn new(cfg: &SoftmaxConfig) -> SoftmaxStream {
         let params = SoftmaxParams::new(cfg);
-        SoftmaxStream {
-            exp2: params.exp2(),
-            params,
-            row: Vec::new(),
-            k: 0,
-            overflow: false,
-        }
+        SoftmaxStream { exp2: params.exp2(), params, row: Vec::new(), k: 0, overflow: false }
     }
 
     /// Accept one beat with the K input `k` (sampled on a row's first beat);
@@ -515,26 +481,12 @@ impl SoftmaxStream {
 /// float64 softmax of `scale · x` over the valid elements; 0 elsewhere (and
 /// everywhere when no element is valid).
 pub fn reference(scale: f64, x: &[i64], valid: &[bool]) -> Vec<f64> {
-    let m = x
-        .iter()
-        .zip(valid)
-        .filter(|(_, &v)| v)
-        .map(|(&x, _)| x)
-        .max();
+    let m = x.iter().zip(valid).filter(|(_, &v)| v).map(|(&x, _)| x).max();
     let Some(m) = m else {
         return vec![0.0; x.len()];
     };
-    let e: Vec<f64> = x
-        .iter()
-        .zip(valid)
-        .map(|(&x, &v)| {
-            if v {
-                (scale * (x - m) as f64).exp()
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let e: Vec<f64> =
+        x.iter().zip(valid).map(|(&x, &v)| if v { (scale * (x - m) as f64).exp() } else { 0.0 }).collect();
     let sum: f64 = e.iter().sum();
     e.iter().map(|v| v / sum).collect()
 }

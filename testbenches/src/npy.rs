@@ -116,10 +116,7 @@ pub enum NpyError {
 impl fmt::Display for NpyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NpyError::Io(m)
-            | NpyError::Format(m)
-            | NpyError::Unsupported(m)
-            | NpyError::Value(m) => f.write_str(m),
+            NpyError::Io(m) | NpyError::Format(m) | NpyError::Unsupported(m) | NpyError::Value(m) => f.write_str(m),
         }
     }
 }
@@ -141,18 +138,11 @@ impl Array {
         }
         let n: usize = shape.iter().product();
         if n != data.len() {
-            return Err(NpyError::Value(format!(
-                "shape {} holds {n} elements, got {}",
-                shape_str(&shape),
-                data.len()
-            )));
+            return Err(NpyError::Value(format!("shape {} holds {n} elements, got {}", shape_str(&shape), data.len())));
         }
         let (lo, hi) = dtype.range();
         if let Some((i, v)) = data.iter().enumerate().find(|(_, v)| **v < lo || **v > hi) {
-            return Err(NpyError::Value(format!(
-                "element {i} = {v} does not fit {} ({lo}..={hi})",
-                dtype.name()
-            )));
+            return Err(NpyError::Value(format!("element {i} = {v} does not fit {} ({lo}..={hi})", dtype.name())));
         }
         Ok(Array { dtype, shape, data })
     }
@@ -175,9 +165,7 @@ impl Array {
     /// Parse the bytes of an .npy file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Array, NpyError> {
         if bytes.len() < 10 || &bytes[..6] != MAGIC {
-            return Err(NpyError::Format(
-                "not an .npy file (no \\x93NUMPY magic)".into(),
-            ));
+            return Err(NpyError::Format("not an .npy file (no \\x93NUMPY magic)".into()));
         }
         let (major, minor) = (bytes[6], bytes[7]);
         let (hlen, start) = match major {
@@ -186,10 +174,7 @@ impl Array {
                 if bytes.len() < 12 {
                     return Err(NpyError::Format("truncated .npy header".into()));
                 }
-                (
-                    u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                    12,
-                )
+                (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
             }
             _ => {
                 return Err(NpyError::Unsupported(format!(
@@ -208,8 +193,7 @@ impl Array {
         let h = parse_header(header)?;
         if h.fortran_order {
             return Err(NpyError::Unsupported(
-                "the array is in Fortran order; only C order is supported (use np.ascontiguousarray)"
-                    .into(),
+                "the array is in Fortran order; only C order is supported (use np.ascontiguousarray)".into(),
             ));
         }
         let body = &bytes[start + hlen..];
@@ -242,29 +226,16 @@ impl Array {
                 DType::U32 => u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64,
             })
             .collect();
-        Ok(Array {
-            dtype: h.dtype,
-            shape: h.shape,
-            data,
-        })
+        Ok(Array { dtype: h.dtype, shape: h.shape, data })
     }
 
     /// The bytes of an .npy file (format 1.0, header padded to 64 bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
         let shape = match self.shape.as_slice() {
             [n] => format!("({n},)"),
-            s => format!(
-                "({})",
-                s.iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            s => format!("({})", s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
         };
-        let mut header = format!(
-            "{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}",
-            self.dtype.descr()
-        );
+        let mut header = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}", self.dtype.descr());
         // magic (6) + version (2) + length (2) + header + '\n' = multiple of 64
         let total = 10 + header.len() + 1;
         header.push_str(&" ".repeat((64 - total % 64) % 64));
@@ -286,8 +257,7 @@ impl Array {
 
     /// Read an .npy file.
     pub fn read(path: &Path) -> Result<Array, NpyError> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| NpyError::Io(format!("cannot read {}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| NpyError::Io(format!("cannot read {}: {e}", path.display())))?;
         Array::from_bytes(&bytes).map_err(|e| match e {
             NpyError::Io(m) => NpyError::Io(m),
             NpyError::Format(m) => NpyError::Format(format!("{}: {m}", path.display())),
@@ -298,8 +268,7 @@ impl Array {
 
     /// Write an .npy file.
     pub fn write(&self, path: &Path) -> Result<(), NpyError> {
-        std::fs::write(path, self.to_bytes())
-            .map_err(|e| NpyError::Io(format!("cannot write {}: {e}", path.display())))
+        std::fs::write(path, self.to_bytes()).map_err(|e| NpyError::Io(format!("cannot write {}: {e}", path.display())))
     }
 }
 
@@ -307,13 +276,7 @@ impl Array {
 pub fn shape_str(shape: &[usize]) -> String {
     match shape {
         [n] => format!("({n},)"),
-        s => format!(
-            "({})",
-            s.iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        s => format!("({})", s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -327,10 +290,7 @@ struct Header {
 /// keys `descr`, `fortran_order` and `shape`.
 fn parse_header(text: &str) -> Result<Header, NpyError> {
     let bad = |m: &str| NpyError::Format(format!("bad .npy header ({m}): {}", text.trim_end()));
-    let mut p = Parser {
-        s: text.trim_end_matches(['\n', ' ']).as_bytes(),
-        i: 0,
-    };
+    let mut p = Parser { s: text.trim_end_matches(['\n', ' ']).as_bytes(), i: 0 };
     p.ws();
     p.eat(b'{').map_err(|_| bad("expected '{'"))?;
     let (mut descr, mut fortran, mut shape) = (None, None, None);
@@ -429,8 +389,7 @@ impl Parser<'_> {
         Err("unterminated string".into())
     }
     fn tuple(&mut self) -> Result<Vec<usize>, String> {
-        self.eat(b'(')
-            .map_err(|_| "shape must be a tuple".to_string())?;
+        self.eat(b'(').map_err(|_| "shape must be a tuple".to_string())?;
         let mut dims = Vec::new();
         loop {
             self.ws();
@@ -442,9 +401,7 @@ impl Parser<'_> {
                 self.i += 1;
             }
             let num = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
-            let d: usize = num
-                .parse()
-                .map_err(|_| "shape entries must be non-negative integers".to_string())?;
+            let d: usize = num.parse().map_err(|_| "shape entries must be non-negative integers".to_string())?;
             dims.push(d);
             self.ws();
             match self.peek() {
@@ -503,10 +460,7 @@ mod tests {
             for shape in [vec![3], vec![1, 3], vec![3, 1]] {
                 let a = Array::new(t, shape.clone(), data.clone()).unwrap();
                 let b = a.to_bytes();
-                assert_eq!(
-                    b[8] as usize + 10 + (b[9] as usize) * 256,
-                    b.len() - 3 * t.size()
-                );
+                assert_eq!(b[8] as usize + 10 + (b[9] as usize) * 256, b.len() - 3 * t.size());
                 assert_eq!((b.len() - 3 * t.size()) % 64, 0, "header aligned to 64");
                 assert_eq!(Array::from_bytes(&b).unwrap(), a);
             }
@@ -531,17 +485,9 @@ mod tests {
             v
         };
         // Keys in another order, double quotes, version 2.0, <i1.
-        let b = mk(
-            "{\"shape\": (2,), \"fortran_order\": False, \"descr\": \"<i1\"}\n",
-            2,
-            &[1, 2],
-        );
+        let b = mk("{\"shape\": (2,), \"fortran_order\": False, \"descr\": \"<i1\"}\n", 2, &[1, 2]);
         assert_eq!(Array::from_bytes(&b).unwrap().data, vec![1, 2]);
-        let b = mk(
-            "{'descr': '<u2', 'fortran_order': False, 'shape': (1,)}",
-            3,
-            &[1, 2],
-        );
+        let b = mk("{'descr': '<u2', 'fortran_order': False, 'shape': (1,)}", 3, &[1, 2]);
         assert_eq!(Array::from_bytes(&b).unwrap().data, vec![0x201]);
     }
 
@@ -556,48 +502,21 @@ mod tests {
 
     #[test]
     fn rejects_what_it_does_not_support_with_clear_errors() {
-        let e = err(
-            "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
-            &[0; 4],
-        );
-        assert!(
-            e.contains("dtype '<f4' is not supported; allowed: int8"),
-            "{e}"
-        );
-        let e = err(
-            "{'descr': '>i2', 'fortran_order': False, 'shape': (1,), }",
-            &[0; 2],
-        );
+        let e = err("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", &[0; 4]);
+        assert!(e.contains("dtype '<f4' is not supported; allowed: int8"), "{e}");
+        let e = err("{'descr': '>i2', 'fortran_order': False, 'shape': (1,), }", &[0; 2]);
         assert!(e.contains("big-endian"), "{e}");
-        let e = err(
-            "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
-            &[0; 8],
-        );
+        let e = err("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", &[0; 8]);
         assert!(e.contains("'<i8' is not supported"), "{e}");
-        let e = err(
-            "{'descr': '|i1', 'fortran_order': True, 'shape': (2, 2), }",
-            &[0; 4],
-        );
+        let e = err("{'descr': '|i1', 'fortran_order': True, 'shape': (2, 2), }", &[0; 4]);
         assert!(e.contains("Fortran order"), "{e}");
-        let e = err(
-            "{'descr': '|i1', 'fortran_order': False, 'shape': (2, 2, 2), }",
-            &[0; 8],
-        );
+        let e = err("{'descr': '|i1', 'fortran_order': False, 'shape': (2, 2, 2), }", &[0; 8]);
         assert!(e.contains("3 dimensions; only 1-D and 2-D"), "{e}");
-        let e = err(
-            "{'descr': '|i1', 'fortran_order': False, 'shape': (), }",
-            &[0; 1],
-        );
+        let e = err("{'descr': '|i1', 'fortran_order': False, 'shape': (), }", &[0; 1]);
         assert!(e.contains("0 dimensions"), "{e}");
-        let e = err(
-            "{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }",
-            &[0; 5],
-        );
+        let e = err("{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }", &[0; 5]);
         assert!(e.contains("needs 6 bytes of data, the file has 5"), "{e}");
-        let e = err(
-            "{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }",
-            &[0; 7],
-        );
+        let e = err("{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }", &[0; 7]);
         assert!(e.contains("needs 6 bytes"), "{e}");
     }
 
@@ -605,60 +524,27 @@ mod tests {
     fn rejects_malformed_headers() {
         for (h, want) in [
             ("{'descr': '|i1', 'shape': (1,), }", "no 'fortran_order'"),
-            (
-                "{'descr': '|i1', 'fortran_order': False, 'shape': (1,), 'x': 1}",
-                "unknown key 'x'",
-            ),
-            (
-                "{'descr': '|i1', 'fortran_order': false, 'shape': (1,)}",
-                "True or False",
-            ),
-            (
-                "{'descr': '|i1', 'fortran_order': False, 'shape': (1)}",
-                "written (n,)",
-            ),
-            (
-                "{'descr': '|i1', 'fortran_order': False, 'shape': (-1,)}",
-                "non-negative",
-            ),
-            (
-                "{'descr': '|i1', 'fortran_order': False, 'shape': [1]}",
-                "must be a tuple",
-            ),
-            (
-                "{'descr': '|i1' 'fortran_order': False}",
-                "expected ',' or '}'",
-            ),
+            ("{'descr': '|i1', 'fortran_order': False, 'shape': (1,), 'x': 1}", "unknown key 'x'"),
+            ("{'descr': '|i1', 'fortran_order': false, 'shape': (1,)}", "True or False"),
+            ("{'descr': '|i1', 'fortran_order': False, 'shape': (1)}", "written (n,)"),
+            ("{'descr': '|i1', 'fortran_order': False, 'shape': (-1,)}", "non-negative"),
+            ("{'descr': '|i1', 'fortran_order': False, 'shape': [1]}", "must be a tuple"),
+            ("{'descr': '|i1' 'fortran_order': False}", "expected ',' or '}'"),
             ("['descr']", "expected '{'"),
             ("{'descr': '|i1', 'descr': '|i1'}", "twice"),
-            (
-                "{'descr': '|i1', 'fortran_order': False, 'shape': (1,)} x",
-                "text after",
-            ),
+            ("{'descr': '|i1', 'fortran_order': False, 'shape': (1,)} x", "text after"),
             ("{'descr: '|i1'}", "expected ':'"),
         ] {
             let e = err(h, &[0]);
-            assert!(
-                e.contains("bad .npy header") && e.contains(want),
-                "{h}: {e}"
-            );
+            assert!(e.contains("bad .npy header") && e.contains(want), "{h}: {e}");
         }
-        assert!(Array::from_bytes(b"PK\x03\x04 not npy")
-            .unwrap_err()
-            .to_string()
-            .contains("no \\x93NUMPY magic"));
+        assert!(Array::from_bytes(b"PK\x03\x04 not npy").unwrap_err().to_string().contains("no \\x93NUMPY magic"));
         let mut v = MAGIC.to_vec();
         v.extend_from_slice(&[1, 0, 200, 0, b'{']);
-        assert!(Array::from_bytes(&v)
-            .unwrap_err()
-            .to_string()
-            .contains("truncated"));
+        assert!(Array::from_bytes(&v).unwrap_err().to_string().contains("truncated"));
         let mut v = MAGIC.to_vec();
         v.extend_from_slice(&[4, 0, 0, 0]);
-        assert!(Array::from_bytes(&v)
-            .unwrap_err()
-            .to_string()
-            .contains("version 4.0"));
+        assert!(Array::from_bytes(&v).unwrap_err().to_string().contains("version 4.0"));
     }
 
     #[test]
@@ -671,10 +557,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("holds 4 elements, got 1"));
-        assert!(Array::new(DType::U8, vec![], vec![])
-            .unwrap_err()
-            .to_string()
-            .contains("0 dimensions"));
+        assert!(Array::new(DType::U8, vec![], vec![]).unwrap_err().to_string().contains("0 dimensions"));
     }
 
     #[test]
@@ -684,9 +567,7 @@ mod tests {
         let a = Array::new(DType::I16, vec![2, 2], vec![1, -1, 300, -300]).unwrap();
         a.write(&p).unwrap();
         assert_eq!(Array::read(&p).unwrap(), a);
-        let e = Array::read(&dir.path().join("missing.npy"))
-            .unwrap_err()
-            .to_string();
+        let e = Array::read(&dir.path().join("missing.npy")).unwrap_err().to_string();
         assert!(e.starts_with("cannot read"), "{e}");
         std::fs::write(&p, b"junk").unwrap();
         let e = Array::read(&p).unwrap_err().to_string();

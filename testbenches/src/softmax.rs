@@ -28,10 +28,7 @@ pub struct Row {
 impl Row {
     /// The elements of the row (kept slots), in order.
     pub fn elements(&self) -> usize {
-        self.beats
-            .iter()
-            .map(|b| b.keep.count_ones() as usize)
-            .sum()
+        self.beats.iter().map(|b| b.keep.count_ones() as usize).sum()
     }
 }
 
@@ -54,13 +51,7 @@ pub struct SoftmaxRun {
 impl SoftmaxRun {
     /// Back-to-back input, no back-pressure.
     pub fn full_speed(seed: u64) -> SoftmaxRun {
-        SoftmaxRun {
-            seed,
-            x_seed: None,
-            trace: None,
-            ready_prob: 1.0,
-            valid_prob: 1.0,
-        }
+        SoftmaxRun { seed, x_seed: None, trace: None, ready_prob: 1.0, valid_prob: 1.0 }
     }
 }
 
@@ -119,11 +110,7 @@ impl SoftmaxReport {
     /// Cycles from a row's last input beat to its first output beat (the
     /// maximum over rows).
     pub fn max_latency(&self) -> u64 {
-        self.timing
-            .iter()
-            .map(|t| t.first_out - t.last_in)
-            .max()
-            .unwrap_or(0)
+        self.timing.iter().map(|t| t.first_out - t.last_in).max().unwrap_or(0)
     }
 
     /// A failure message if anything mismatched.
@@ -137,10 +124,7 @@ impl SoftmaxReport {
             self.first_mismatch.as_deref().unwrap_or("-"),
             self.overflow.0,
             self.overflow.1,
-            self.waveform
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "-".into())
+            self.waveform.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())
         ))
     }
 }
@@ -250,10 +234,7 @@ fn simulate(
     stop_at: Option<u64>,
 ) -> SimOut {
     let mut rng = ChaCha8Rng::seed_from_u64(run.seed);
-    let beats: Vec<(u64, &Beat)> = rows
-        .iter()
-        .flat_map(|r| r.beats.iter().map(move |b| (r.k, b)))
-        .collect();
+    let beats: Vec<(u64, &Beat)> = rows.iter().flat_map(|r| r.beats.iter().map(move |b| (r.k, b))).collect();
     // Reset for two cycles with everything idle.
     m.set(p.clk, 0);
     m.set(p.s_valid, 0);
@@ -300,10 +281,7 @@ fn simulate(
         if offered && m.get(p.s_ready) == 1 {
             let b = beats[next].1;
             if in_row_beats == 0 {
-                timing.push(RowTiming {
-                    first_in: cycle,
-                    ..Default::default()
-                });
+                timing.push(RowTiming { first_in: cycle, ..Default::default() });
             }
             in_row_beats += 1;
             if b.last || in_row_beats == params.max_beats {
@@ -317,9 +295,7 @@ fn simulate(
         if ready && m.get(p.m_valid) == 1 {
             m.get_wide_into(p.m_data, &mut out_words);
             let got = OutBeat {
-                y: (0..params.lanes)
-                    .map(|i| lane(&out_words, i, params.out_bits) as u32)
-                    .collect(),
+                y: (0..params.lanes).map(|i| lane(&out_words, i, params.out_bits) as u32).collect(),
                 keep: m.get(p.m_keep),
                 last: m.get(p.m_last) == 1,
             };
@@ -331,9 +307,7 @@ fn simulate(
                     if first.is_none() {
                         first = Some((
                             cycle,
-                            format!(
-                                "cycle {cycle}, output beat {n} (row {out_row}): RTL {got:?}, golden {w:?}"
-                            ),
+                            format!("cycle {cycle}, output beat {n} (row {out_row}): RTL {got:?}, golden {w:?}"),
                         ));
                     }
                 }
@@ -380,14 +354,7 @@ fn simulate(
         cycle += 1;
     }
     let overflow = m.get(p.overflow) == 1;
-    SimOut {
-        cycles: cycle + 1,
-        mismatches,
-        first,
-        outputs,
-        timing,
-        overflow,
-    }
+    SimOut { cycles: cycle + 1, mismatches, first, outputs, timing, overflow }
 }
 
 /// Run the softmax testbench on the unit of `cfg`.
@@ -407,10 +374,7 @@ pub fn run_softmax_module(
 ) -> Result<SoftmaxReport> {
     let params = SoftmaxParams::new(cfg);
     let (want, golden_overflow) = expected(cfg, rows);
-    let opts = BuildOptions {
-        trace: run.trace.is_some(),
-        x_randomize: run.x_seed.is_some(),
-    };
+    let opts = BuildOptions { trace: run.trace.is_some(), x_randomize: run.x_seed.is_some() };
     let built = build_module(module, opts)?;
     let mut m = built.lib.instantiate(run.x_seed)?;
     if let Some(path) = &run.trace {
@@ -427,13 +391,7 @@ pub fn run_softmax_module(
 
     let mut waveform = None;
     if let Some((cycle, _)) = &out.first {
-        let traced = build_module(
-            module,
-            BuildOptions {
-                trace: true,
-                ..opts
-            },
-        )?;
+        let traced = build_module(module, BuildOptions { trace: true, ..opts })?;
         let mut tm = traced.lib.instantiate(run.x_seed)?;
         let dir = waves_dir();
         std::fs::create_dir_all(&dir)?;
@@ -504,10 +462,7 @@ pub struct RowSpec {
 impl RowSpec {
     /// The row packed into beats (element j in beat j / lanes).
     pub fn row(&self, p: &SoftmaxParams) -> Row {
-        Row {
-            k: self.k,
-            beats: p.pack_row(&self.x, &self.mask),
-        }
+        Row { k: self.k, beats: p.pack_row(&self.x, &self.mask) }
     }
 }
 
@@ -539,15 +494,11 @@ pub fn logits(rng: &mut ChaCha8Rng, p: &SoftmaxParams, dist: Dist, len: usize) -
             x
         }
         Dist::Equal => vec![rng.gen_range(lo..=hi); len],
-        Dist::Extremes => (0..len)
-            .map(|_| if rng.gen_bool(0.5) { lo } else { hi })
-            .collect(),
+        Dist::Extremes => (0..len).map(|_| if rng.gen_bool(0.5) { lo } else { hi }).collect(),
         Dist::Rising | Dist::Falling => {
             let start = rng.gen_range(lo..=hi);
             let step = rng.gen_range(0.05..2.0);
-            let mut x: Vec<i64> = (0..len)
-                .map(|i| clamp(start as f64 + step * i as f64))
-                .collect();
+            let mut x: Vec<i64> = (0..len).map(|i| clamp(start as f64 + step * i as f64)).collect();
             if dist == Dist::Falling {
                 x.reverse();
             }
@@ -607,9 +558,7 @@ pub fn random_row(rng: &mut ChaCha8Rng, p: &SoftmaxParams) -> RowSpec {
     let x = logits(rng, p, dist, len);
     let mask = random_mask(rng, len);
     let scale = random_scale(rng, p);
-    let k = p
-        .scale_to_k(scale)
-        .expect("random scales are representable");
+    let k = p.scale_to_k(scale).expect("random scales are representable");
     RowSpec { x, mask, scale, k }
 }
 
@@ -645,19 +594,13 @@ pub fn accuracy_sweep(cfg: &SoftmaxConfig, rows: usize, seed: u64) -> Vec<(Dist,
     let p = SoftmaxParams::new(cfg);
     let e = p.exp2();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out: Vec<(Dist, ErrorStats)> =
-        DISTS.iter().map(|d| (*d, ErrorStats::default())).collect();
+    let mut out: Vec<(Dist, ErrorStats)> = DISTS.iter().map(|d| (*d, ErrorStats::default())).collect();
     for i in 0..rows {
         let di = i % DISTS.len();
         let len = rng.gen_range(1..=p.max_len);
         let x = logits(&mut rng, &p, DISTS[di], len);
         let scale = random_scale(&mut rng, &p);
-        let spec = RowSpec {
-            mask: vec![false; len],
-            k: p.scale_to_k(scale).expect("representable"),
-            x,
-            scale,
-        };
+        let spec = RowSpec { mask: vec![false; len], k: p.scale_to_k(scale).expect("representable"), x, scale };
         let y = p.softmax_row(&e, spec.k, &spec.x, &spec.mask);
         out[di].1.merge(&row_error(&p, &spec, &y));
     }

@@ -11,18 +11,11 @@ use rand_chacha::ChaCha8Rng;
 use testbenches::seed_from_env;
 use testbenches::sim::{build_module, BuildOptions};
 use testbenches::softmax::{
-    logits, punch_keep, random_row, run_softmax, run_softmax_module, Dist, Row, SoftmaxReport,
-    SoftmaxRun,
+    logits, punch_keep, random_row, run_softmax, run_softmax_module, Dist, Row, SoftmaxReport, SoftmaxRun,
 };
 
 fn cfg(lanes: u32, max_len: u32, in_bits: u32, out_bits: u32, table_bits: u32) -> SoftmaxConfig {
-    SoftmaxConfig {
-        lanes,
-        max_len,
-        in_bits,
-        out_bits,
-        table_bits,
-    }
+    SoftmaxConfig { lanes, max_len, in_bits, out_bits, table_bits }
 }
 
 /// The narrow unit most random rows run on.
@@ -65,12 +58,8 @@ fn exp2_unit_matches_golden_for_every_input() {
         let module = hdl::blocks::softmax::exp2_unit(&p).unwrap();
         let built = build_module(&module, BuildOptions::default()).unwrap();
         let mut m = built.lib.instantiate(None).unwrap();
-        let (clk, ce, phi, out) = (
-            m.port("clk").unwrap(),
-            m.port("ce").unwrap(),
-            m.port("phi").unwrap(),
-            m.port("p").unwrap(),
-        );
+        let (clk, ce, phi, out) =
+            (m.port("clk").unwrap(), m.port("ce").unwrap(), m.port("phi").unwrap(), m.port("p").unwrap());
         m.set(ce, 1);
         let n = 1u64 << p.exp_frac;
         let mut bad = 0;
@@ -158,10 +147,7 @@ fn reciprocal_unit_matches_golden() {
 // ---------------------------------------------------------------- rows
 
 fn row(p: &SoftmaxParams, x: &[i64], mask: &[bool], scale: f64) -> Row {
-    Row {
-        k: p.scale_to_k(scale).unwrap(),
-        beats: p.pack_row(x, mask),
-    }
+    Row { k: p.scale_to_k(scale).unwrap(), beats: p.pack_row(x, mask) }
 }
 
 fn directed(c: &SoftmaxConfig) -> Vec<Row> {
@@ -182,9 +168,7 @@ fn directed(c: &SoftmaxConfig) -> Vec<Row> {
         let mut x = vec![lo; n];
         x[n / 2] = hi;
         rows.push(row(&p, &x, &none(n), s));
-        let ramp: Vec<i64> = (0..n as i64)
-            .map(|i| lo + (i * (hi - lo)) / n as i64)
-            .collect();
+        let ramp: Vec<i64> = (0..n as i64).map(|i| lo + (i * (hi - lo)) / n as i64).collect();
         rows.push(row(&p, &ramp, &none(n), s));
         let fall: Vec<i64> = ramp.iter().rev().copied().collect();
         rows.push(row(&p, &fall, &none(n), s));
@@ -196,9 +180,7 @@ fn directed(c: &SoftmaxConfig) -> Vec<Row> {
         let causal: Vec<bool> = (0..n).map(|j| j > n / 3).collect();
         rows.push(row(&p, &fall, &causal, s));
         // Length = max_len, random values; and lanes ± 1.
-        let x: Vec<i64> = (0..n as i64)
-            .map(|i| (i * 7919) % (hi - lo + 1) + lo)
-            .collect();
+        let x: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % (hi - lo + 1) + lo).collect();
         rows.push(row(&p, &x, &none(n), s));
         for len in [p.lanes.saturating_sub(1).max(1), p.lanes + 1] {
             let len = len.min(n);
@@ -209,10 +191,7 @@ fn directed(c: &SoftmaxConfig) -> Vec<Row> {
     // largest (everything but the max vanishes).
     let x: Vec<i64> = (0..n as i64).map(|i| (i * 31) % 200 - 100).collect();
     for k in [1, 2, (1u64 << p.k_bits) - 1] {
-        rows.push(Row {
-            k,
-            beats: p.pack_row(&x, &none(n)),
-        });
+        rows.push(Row { k, beats: p.pack_row(&x, &none(n)) });
     }
     // A beat with no element at all (keep 0) in the middle of a row.
     let mut r = row(&p, &x, &none(n), 0.05);
@@ -255,11 +234,7 @@ fn rows_longer_than_max_len_are_cut() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let x = logits(&mut rng, &p, Dist::Uniform, p.max_len + 9);
     let long = row(&p, &x, &vec![false; x.len()], 0.2);
-    let rows = vec![
-        row(&p, &x[..5], &[false; 5], 0.2),
-        long,
-        row(&p, &x[..7], &[false; 7], 0.3),
-    ];
+    let rows = vec![row(&p, &x[..5], &[false; 5], 0.2), long, row(&p, &x[..7], &[false; 7], 0.3)];
     let r = run_softmax(&c, &rows, &SoftmaxRun::full_speed(1)).unwrap();
     check(&r, "overflow");
     assert_eq!(r.overflow, (true, true));
@@ -279,18 +254,9 @@ fn random_rows_small_unit_with_backpressure() {
     let p = SoftmaxParams::new(&c);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut total = 0;
-    for (i, (ready, valid)) in [(1.0, 1.0), (0.5, 0.9), (0.85, 0.6), (0.3, 1.0)]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, (ready, valid)) in [(1.0, 1.0), (0.5, 0.9), (0.85, 0.6), (0.3, 1.0)].into_iter().enumerate() {
         let rows = rows_of(&p, &mut rng, 20_000);
-        let run = SoftmaxRun {
-            seed: seed + i as u64,
-            x_seed: None,
-            trace: None,
-            ready_prob: ready,
-            valid_prob: valid,
-        };
+        let run = SoftmaxRun { seed: seed + i as u64, x_seed: None, trace: None, ready_prob: ready, valid_prob: valid };
         let r = run_softmax(&c, &rows, &run).unwrap();
         check(&r, &format!("ready {ready} valid {valid}"));
         total += r.rows;
@@ -322,13 +288,7 @@ fn random_rows_with_x_randomization() {
         let p = SoftmaxParams::new(&c);
         let mut rng = ChaCha8Rng::seed_from_u64(seed + x_seed);
         let rows = rows_of(&p, &mut rng, 5_000);
-        let run = SoftmaxRun {
-            seed,
-            x_seed: Some(x_seed),
-            trace: None,
-            ready_prob: 0.7,
-            valid_prob: 0.9,
-        };
+        let run = SoftmaxRun { seed, x_seed: Some(x_seed), trace: None, ready_prob: 0.7, valid_prob: 0.9 };
         let r = run_softmax(&c, &rows, &run).unwrap();
         check(&r, &format!("x_seed {x_seed}"));
     }
@@ -339,10 +299,7 @@ fn random_rows_with_x_randomization() {
 #[test]
 fn random_rows_default_unit() {
     let seed = seed_from_env("softmax_random_default", 13);
-    for (c, n) in [
-        (SoftmaxConfig::default(), 600),
-        (cfg(16, 4096, 8, 16, 8), 150),
-    ] {
+    for (c, n) in [(SoftmaxConfig::default(), 600), (cfg(16, 4096, 8, 16, 8), 150)] {
         let p = SoftmaxParams::new(&c);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let rows = rows_of(&p, &mut rng, n);
@@ -390,9 +347,7 @@ fn latency(p: &SoftmaxParams) -> u64 {
 fn short_rows_are_paced_by_the_divider() {
     for c in [SoftmaxConfig::default(), cfg(4, 64, 8, 16, 8)] {
         let p = SoftmaxParams::new(&c);
-        let rows: Vec<Row> = (0..20)
-            .map(|i| row(&p, &[i, -i, 3], &[false; 3], 0.5))
-            .collect();
+        let rows: Vec<Row> = (0..20).map(|i| row(&p, &[i, -i, 3], &[false; 3], 0.5)).collect();
         let r = run_softmax(&c, &rows, &SoftmaxRun::full_speed(1)).unwrap();
         check(&r, "short rows");
         let interval = p.recip_frac as u64 + 2;
@@ -418,9 +373,7 @@ fn testbench_catches_a_wrong_unit_and_writes_a_waveform() {
         let r = run_softmax_module(&m, &c, &rows, &SoftmaxRun::full_speed(1)).unwrap();
         assert!(r.mismatches > 0, "a unit built for {wrong:?} passed");
         let wave = r.waveform.expect("a failing run leaves a waveform");
-        assert!(std::fs::metadata(&wave)
-            .map(|m| m.len() > 0)
-            .unwrap_or(false));
+        assert!(std::fs::metadata(&wave).map(|m| m.len() > 0).unwrap_or(false));
     }
 }
 
@@ -433,10 +386,7 @@ fn golden_models_of_different_tables_differ() {
     let x: Vec<i64> = (0..64).map(|i| (i * 37) % 256 - 128).collect();
     let k = a.scale_to_k(0.05).unwrap();
     let m = vec![false; 64];
-    assert_ne!(
-        a.softmax_row(&a.exp2(), k, &x, &m),
-        b.softmax_row(&b.exp2(), k, &x, &m)
-    );
+    assert_ne!(a.softmax_row(&a.exp2(), k, &x, &m), b.softmax_row(&b.exp2(), k, &x, &m));
 }
 
 // ---------------------------------------------------------------- Verilog
@@ -457,8 +407,7 @@ fn softmax_verilog_is_lint_clean_and_synthesizes_without_latches() {
         .args(&names)
         .output()
         .expect("verilator runs");
-    let text =
-        String::from_utf8_lossy(&lint.stderr).into_owned() + &String::from_utf8_lossy(&lint.stdout);
+    let text = String::from_utf8_lossy(&lint.stderr).into_owned() + &String::from_utf8_lossy(&lint.stdout);
     assert!(lint.status.success() && text.trim().is_empty(), "{text}");
     let script = format!(
         "read_verilog {}; synth -top {}; \
@@ -472,12 +421,7 @@ fn softmax_verilog_is_lint_clean_and_synthesizes_without_latches() {
         .args(["-q", "-p", &script])
         .output()
         .expect("yosys runs");
-    assert!(
-        y.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&y.stdout),
-        String::from_utf8_lossy(&y.stderr)
-    );
+    assert!(y.status.success(), "{}{}", String::from_utf8_lossy(&y.stdout), String::from_utf8_lossy(&y.stderr));
     // Every flop with a reset is a synchronous-reset one; the data-path
     // flops without reset are the ones the builder marked no_reset.
     let stat = String::from_utf8_lossy(&y.stdout);
@@ -507,32 +451,14 @@ fn packed_rows_are_well_formed() {
 #[ignore]
 fn softmax_accuracy_benchmark() {
     let seed = seed_from_env("softmax_accuracy", 1);
-    let rows: usize = std::env::var("SERRANO_ACCURACY_ROWS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(8_000);
-    for (c, max_target, mean_target) in [
-        (SoftmaxConfig::default(), 1.0, 0.25),
-        (cfg(16, 4096, 8, 16, 8), 2.0, 0.3),
-    ] {
+    let rows: usize = std::env::var("SERRANO_ACCURACY_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(8_000);
+    for (c, max_target, mean_target) in [(SoftmaxConfig::default(), 1.0, 0.25), (cfg(16, 4096, 8, 16, 8), 2.0, 0.3)] {
         let res = testbenches::softmax::accuracy_sweep(&c, rows, seed);
         let mut all = golden::softmax::ErrorStats::default();
-        println!(
-            "UQ0.{} (table_bits {}), {rows} rows, seed {seed}:",
-            c.out_bits, c.table_bits
-        );
-        println!(
-            "  {:<10} {:>12} {:>10} {:>10}",
-            "dist", "elements", "max LSB", "mean LSB"
-        );
+        println!("UQ0.{} (table_bits {}), {rows} rows, seed {seed}:", c.out_bits, c.table_bits);
+        println!("  {:<10} {:>12} {:>10} {:>10}", "dist", "elements", "max LSB", "mean LSB");
         for (d, st) in &res {
-            println!(
-                "  {:<10} {:>12} {:>10.4} {:>10.4}",
-                format!("{d:?}"),
-                st.elements,
-                st.max_err,
-                st.mean()
-            );
+            println!("  {:<10} {:>12} {:>10.4} {:>10.4}", format!("{d:?}"), st.elements, st.max_err, st.mean());
             all.merge(st);
         }
         println!(

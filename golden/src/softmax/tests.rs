@@ -1,13 +1,7 @@
 use super::*;
 
 fn cfg(lanes: u32, max_len: u32, in_bits: u32, out_bits: u32, table_bits: u32) -> SoftmaxConfig {
-    SoftmaxConfig {
-        lanes,
-        max_len,
-        in_bits,
-        out_bits,
-        table_bits,
-    }
+    SoftmaxConfig { lanes, max_len, in_bits, out_bits, table_bits }
 }
 
 /// The (T, F) pairs a configuration can produce: F = out_bits + 6.
@@ -72,10 +66,7 @@ fn exp2_table_points_are_exact_and_far_from_rounding_boundaries() {
             // No point lies within 1e-6 of a rounding boundary, so any exp2 good to
             // 1e-6 ulp (every libm is far better) produces this same table.
             let frac = exact - exact.floor();
-            assert!(
-                (frac - 0.5).abs() > 1e-6,
-                "T={t} F={f} j={j}: {exact} is too close to a rounding boundary"
-            );
+            assert!((frac - 0.5).abs() > 1e-6, "T={t} F={f} j={j}: {exact} is too close to a rounding boundary");
         }
         for w in tab.windows(2) {
             assert!(w[0] > w[1], "table must fall strictly");
@@ -107,16 +98,10 @@ fn exp2_is_monotone_bounded_and_accurate_for_every_input() {
             let want = tab[j] as u64 - (((tab[j] - tab[j + 1]) as u64 * r) >> r_bits);
             assert_eq!(p as u64, want, "T={t} F={f} phi={phi}");
             assert!(p <= prev, "not monotone at T={t} F={f} phi={phi}");
-            assert!(
-                (1 << (f - 1)..=1 << f).contains(&p),
-                "p = {p} out of range at phi={phi}"
-            );
+            assert!((1 << (f - 1)..=1 << f).contains(&p), "p = {p} out of range at phi={phi}");
             let exact = one * (-(phi as f64) / one).exp2();
             let err = p as f64 - exact;
-            assert!(
-                err.abs() <= bound,
-                "T={t} F={f} phi={phi}: p={p}, exact {exact}, error {err} > {bound}"
-            );
+            assert!(err.abs() <= bound, "T={t} F={f} phi={phi}: p={p}, exact {exact}, error {err} > {bound}");
             worst = worst.max(err.abs());
             prev = p;
         }
@@ -132,10 +117,7 @@ fn reciprocal_is_exact_floor_for_every_input() {
         for sm in (1u64 << h)..(1u64 << (h + 1)) {
             let q = reciprocal(sm, g, h);
             assert_eq!(restoring_reciprocal(sm, g, h), q, "G={g} H={h} Sm={sm}");
-            assert!(
-                q >= 1 << (g - 1) && q <= 1 << g,
-                "Rm = {q} out of range for Sm = {sm}"
-            );
+            assert!(q >= 1 << (g - 1) && q <= 1 << g, "Rm = {q} out of range for Sm = {sm}");
             // q = floor(2^(G+H)/Sm): q·Sm <= 2^(G+H) < (q+1)·Sm
             assert!(q * sm <= 1 << (g + h) && (q + 1) * sm > 1 << (g + h));
         }
@@ -219,10 +201,7 @@ fn directed_rows() {
 fn scale_conversion_and_its_errors() {
     let p = SoftmaxParams::new(&SoftmaxConfig::default());
     assert_eq!(p.scale_to_k(1.0).unwrap(), 24_204_406); // round(log2(e)·2^24)
-    assert_eq!(
-        p.scale_to_k(1.0 / 256.0).unwrap(),
-        (24_204_406.0f64 / 256.0 + 0.5).floor() as u64
-    );
+    assert_eq!(p.scale_to_k(1.0 / 256.0).unwrap(), (24_204_406.0f64 / 256.0 + 0.5).floor() as u64);
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         let e = p.scale_to_k(bad).unwrap_err();
         assert!(e.contains("must be a positive finite number"), "{e}");
@@ -248,9 +227,7 @@ fn the_sum_never_falls_below_one_half_and_never_overflows() {
         for _ in 0..200 {
             let n = rng.range(1, max_len as i64) as usize;
             let spread = rng.range(0, p.x_max());
-            let x: Vec<i64> = (0..n)
-                .map(|_| rng.range(p.x_max() - spread, p.x_max()))
-                .collect();
+            let x: Vec<i64> = (0..n).map(|_| rng.range(p.x_max() - spread, p.x_max())).collect();
             let mask: Vec<bool> = (0..n).map(|_| rng.next().is_multiple_of(7)).collect();
             let k = rng.range(1, (1 << p.k_bits) - 1) as u64 >> rng.range(0, 20);
             let beats = p.pack_row(&x, &mask);
@@ -276,19 +253,14 @@ fn online_order_is_normative_and_lanes_matter() {
     // A rising row rescales the sum every beat; packing the same row into
     // beats of another width changes where the shifts truncate, so results
     // may differ in the last bits: the spec fixes the beat-by-beat order.
-    let x: Vec<i64> = (0..256)
-        .map(|i| if i % 3 == 0 { -128 } else { (i / 2) - 128 })
-        .collect();
+    let x: Vec<i64> = (0..256).map(|i| if i % 3 == 0 { -128 } else { (i / 2) - 128 }).collect();
     let mask = vec![false; 256];
     let p1 = SoftmaxParams::new(&cfg(1, 256, 8, 16, 8));
     let p16 = SoftmaxParams::new(&cfg(16, 256, 8, 16, 8));
     let k = p1.scale_to_k(0.1).unwrap();
     let s1 = p1.accumulate(&p1.exp2(), k, &p1.pack_row(&x, &mask)).s;
     let s16 = p16.accumulate(&p16.exp2(), k, &p16.pack_row(&x, &mask)).s;
-    assert_ne!(
-        s1, s16,
-        "online sums of different beat widths should differ here"
-    );
+    assert_ne!(s1, s16, "online sums of different beat widths should differ here");
     let rel = (s1 as f64 - s16 as f64).abs() / s16 as f64;
     assert!(rel < 1e-5, "but only in the last bits: {rel}");
 }
@@ -297,12 +269,7 @@ fn online_order_is_normative_and_lanes_matter() {
 fn stream_cuts_rows_longer_than_max_len() {
     let c = cfg(2, 4, 8, 8, 5);
     let mut s = SoftmaxStream::new(&c);
-    let beat = |last| Beat {
-        x: vec![1, 2],
-        keep: 0b11,
-        mask: 0,
-        last,
-    };
+    let beat = |last| Beat { x: vec![1, 2], keep: 0b11, mask: 0, last };
     assert!(s.push(100_000, beat(false)).is_none());
     let (out, st) = s.push(100_000, beat(false)).expect("cut at max_beats");
     assert!(s.overflow);
@@ -321,18 +288,8 @@ fn keep_bits_pass_through_and_unkept_slots_are_zero() {
     let p = SoftmaxParams::new(&cfg(4, 16, 8, 8, 5));
     let e = p.exp2();
     let beats = vec![
-        Beat {
-            x: vec![10, 20, 30, 40],
-            keep: 0b1010,
-            mask: 0,
-            last: false,
-        },
-        Beat {
-            x: vec![10, 20, 30, 40],
-            keep: 0b0001,
-            mask: 0b0001,
-            last: true,
-        },
+        Beat { x: vec![10, 20, 30, 40], keep: 0b1010, mask: 0, last: false },
+        Beat { x: vec![10, 20, 30, 40], keep: 0b0001, mask: 0b0001, last: true },
     ];
     let (out, _) = p.row(&e, p.scale_to_k(0.01).unwrap(), &beats);
     assert_eq!(out[0].keep, 0b1010);

@@ -34,10 +34,7 @@ pub const OUT_STAGES: u32 = 9;
 /// The module name, which carries the parameters:
 /// `serrano_softmax_l16_n4096_i8_o8_t5`.
 pub fn softmax_name(cfg: &SoftmaxConfig) -> String {
-    format!(
-        "serrano_softmax_l{}_n{}_i{}_o{}_t{}",
-        cfg.lanes, cfg.max_len, cfg.in_bits, cfg.out_bits, cfg.table_bits
-    )
+    format!("serrano_softmax_l{}_n{}_i{}_o{}_t{}", cfg.lanes, cfg.max_len, cfg.in_bits, cfg.out_bits, cfg.table_bits)
 }
 
 /// Beats the row buffer holds: `max_len / lanes` (one longest row) plus the
@@ -73,9 +70,7 @@ fn pack(lanes: &[Expr]) -> Expr {
 
 /// The lanes of a packed vector, each `w` bits.
 fn unpack(v: &Expr, lanes: usize, w: u32) -> Vec<Expr> {
-    (0..lanes as u32)
-        .map(|i| v.slice((i + 1) * w - 1, i * w))
-        .collect()
+    (0..lanes as u32).map(|i| v.slice((i + 1) * w - 1, i * w)).collect()
 }
 
 /// `v >> a` (logical) for any amount: amounts that reach past the width give
@@ -106,18 +101,13 @@ pub fn exp2_unit(p: &SoftmaxParams) -> Result<Module> {
     let r = f - t;
     let table = exp2_table(t, f);
     let wdt = bits_for((table[0] - table[1]) as u64);
-    let words: Vec<u128> = (0..1usize << t)
-        .map(|j| ((table[j] as u128) << wdt) | (table[j] - table[j + 1]) as u128)
-        .collect();
+    let words: Vec<u128> =
+        (0..1usize << t).map(|j| ((table[j] as u128) << wdt) | (table[j] - table[j + 1]) as u128).collect();
     let mut m = Module::new(&format!("serrano_softmax_exp2_t{t}_f{f}"));
     m.doc("exp2 of a fraction: p = t[j] - floor((t[j] - t[j+1]) * r / 2^R), j = phi[F-1:R], r = phi[R-1:0].");
     m.doc("ROM words {t[j], t[j]-t[j+1]} come from golden::softmax::exp2_table; one cycle of latency.");
     let ce = m.input_doc("ce", Bit, "clock enable of the lookup register")?;
-    let phi = m.input_doc(
-        "phi",
-        UInt(f),
-        "exponent fraction, F bits (value phi / 2^F)",
-    )?;
+    let phi = m.input_doc("phi", UInt(f), "exponent fraction, F bits (value phi / 2^F)")?;
     let j = phi.slice(f - 1, r);
     let word = m.rom("lut", UInt(f + 1 + wdt), &words, &j)?;
     let word_q = dreg(&mut m, "word_q", &word, &ce)?;
@@ -126,11 +116,7 @@ pub fn exp2_unit(p: &SoftmaxParams) -> Result<Module> {
     let dt = word_q.slice(wdt - 1, 0);
     // floor(dt * r / 2^R) < dt, so it fits dt's width.
     let step = m.node("step", dt.mul_wide(&r_q).shr_const(r).trunc(wdt))?;
-    m.output_doc(
-        "p",
-        &t0 - step.zext(f + 1),
-        "2^F * 2^(-phi/2^F), UQ1.F, for the phi of the last enabled cycle",
-    )?;
+    m.output_doc("p", &t0 - step.zext(f + 1), "2^F * 2^(-phi/2^F), UQ1.F, for the phi of the last enabled cycle")?;
     Ok(m)
 }
 
@@ -149,33 +135,18 @@ pub fn recip_unit(p: &SoftmaxParams) -> Result<Module> {
     let cnt = m.reg("cnt", UInt(cw)).reset(0).build()?;
     let load = m.node("load", &start & !&busy.q)?;
     let step_en = m.node("step_en", &load | &busy.q)?;
-    let rem = m
-        .reg("rem", UInt(h + 2))
-        .no_reset()
-        .enable(&step_en)
-        .build()?;
+    let rem = m.reg("rem", UInt(h + 2)).no_reset().enable(&step_en).build()?;
     let d = dreg(&mut m, "d", &sm, &load)?;
-    let q = m
-        .reg("quot", UInt(g + 1))
-        .no_reset()
-        .enable(&step_en)
-        .build()?;
+    let q = m.reg("quot", UInt(g + 1)).no_reset().enable(&step_en).build()?;
     let dz = d.zext(h + 2);
     let ge = m.node("ge", rem.q.cmp_ge(&dz))?;
     let nrem = mux(&ge, &(&rem.q - &dz), &rem.q);
     m.set_next(&rem, mux(&load, &ulit(1 << h, h + 2), &nrem.shl_const(1)))?;
-    m.set_next(
-        &q,
-        mux(&load, &ulit(0, g + 1), &(q.q.shl_const(1) | ge.zext(g + 1))),
-    )?;
+    m.set_next(&q, mux(&load, &ulit(0, g + 1), &(q.q.shl_const(1) | ge.zext(g + 1))))?;
     m.set_next(&cnt, mux(&load, &ulit(g as u64, cw), &(&cnt.q - 1)))?;
     m.set_next(&busy, &load | (&busy.q & cnt.q.cmp_ne(0)))?;
     m.output_doc("busy", &busy.q, "a division is in progress")?;
-    m.output_doc(
-        "q",
-        &q.q,
-        "quotient, UQ1.G, valid when not busy after a start",
-    )?;
+    m.output_doc("q", &q.q, "quotient, UQ1.G, valid when not busy after a start")?;
     Ok(m)
 }
 
@@ -221,22 +192,10 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
         UInt(lanes as u32 * b),
         "logits, lane i in bits [i*in_bits +: in_bits], two's complement",
     )?;
-    let s_keep = m.input_doc(
-        "s_axis_tkeep",
-        UInt(lanes as u32),
-        "lane i holds an element of the row",
-    )?;
-    let s_user = m.input_doc(
-        "s_axis_tuser",
-        UInt(lanes as u32),
-        "mask: lane i is excluded (output 0)",
-    )?;
+    let s_keep = m.input_doc("s_axis_tkeep", UInt(lanes as u32), "lane i holds an element of the row")?;
+    let s_user = m.input_doc("s_axis_tuser", UInt(lanes as u32), "mask: lane i is excluded (output 0)")?;
     let s_last = m.input_doc("s_axis_tlast", Bit, "last beat of the row")?;
-    let scale_k = m.input_doc(
-        "scale_k",
-        UInt(kb),
-        "K = s*log2(e), UQ8.kf; sampled with a row's first beat",
-    )?;
+    let scale_k = m.input_doc("scale_k", UInt(kb), "K = s*log2(e), UQ8.kf; sampled with a row's first beat")?;
     let m_ready = m.input_doc("m_axis_tready", Bit, "output beat taken")?;
 
     // ---- input acceptance ----
@@ -246,11 +205,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let first_in = m.node("first_in", a_cnt.q.cmp_eq(0))?;
     let at_cap = m.node("at_cap", a_cnt.q.cmp_eq(max_beats as i64 - 1))?;
     let last_in = m.node("last_in", &s_last | &at_cap)?;
-    let a_cnt_next = if max_beats == 1 {
-        ulit(0, iw)
-    } else {
-        mux(&last_in, &ulit(0, iw), &(&a_cnt.q + 1))
-    };
+    let a_cnt_next = if max_beats == 1 { ulit(0, iw) } else { mux(&last_in, &ulit(0, iw), &(&a_cnt.q + 1)) };
     m.set_next(&a_cnt, mux(&accept, &a_cnt_next, &a_cnt.q))?;
     let overflow = m.reg("overflow_q", Bit).reset(0).build()?;
     m.set_next(&overflow, &overflow.q | (&accept & &at_cap & !&s_last))?;
@@ -261,12 +216,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let wr_ptr = m.reg("wr_ptr", UInt(aw)).reset(0).build()?;
     let rd_ptr = m.reg("rd_ptr", UInt(aw)).reset(0).build()?;
     let fifo_cnt = m.reg("fifo_cnt", UInt(cntw)).reset(0).build()?;
-    m.mem_write(
-        &buf,
-        &accept,
-        &wr_ptr.q,
-        &cat(&[&valid_in, &s_keep, &s_data]),
-    )?;
+    m.mem_write(&buf, &accept, &wr_ptr.q, &cat(&[&valid_in, &s_keep, &s_data]))?;
     let wrap = |p: &Expr| mux(&p.cmp_eq(depth as i64 - 1), &ulit(0, aw), &(p + 1));
     m.set_next(&wr_ptr, mux(&accept, &wrap(&wr_ptr.q), &wr_ptr.q))?;
 
@@ -283,21 +233,12 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     // ---- A1: the beat's max over valid lanes (x_min when none) ----
     let xs0 = unpack(&x0, lanes, b);
     let minv = Expr::lit(x_min as i128, SInt(b));
-    let mut level: Vec<Expr> = xs0
-        .iter()
-        .enumerate()
-        .map(|(i, x)| mux(&val0.bit(i as u32), &x.as_signed(), &minv))
-        .collect();
+    let mut level: Vec<Expr> =
+        xs0.iter().enumerate().map(|(i, x)| mux(&val0.bit(i as u32), &x.as_signed(), &minv)).collect();
     while level.len() > 1 {
         level = level
             .chunks(2)
-            .map(|c| {
-                if c.len() == 2 {
-                    mux(&c[0].cmp_ge(&c[1]), &c[0], &c[1])
-                } else {
-                    c[0].clone()
-                }
-            })
+            .map(|c| if c.len() == 2 { mux(&c[0].cmp_ge(&c[1]), &c[0], &c[1]) } else { c[0].clone() })
             .collect();
     }
     let bm = m.node("beat_max", &level[0])?;
@@ -330,14 +271,8 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let ks2 = k2.zext(kb + 1).as_signed();
     let pk = m2.q.mul_wide(&ks2); // SInt(b + kb + 1), exact
     let xs2 = unpack(&x2, lanes, b);
-    let deltas: Vec<Expr> = xs2
-        .iter()
-        .map(|x| {
-            (m2.q.sext(b + 1) - x.as_signed().sext(b + 1))
-                .trunc(b)
-                .as_unsigned()
-        })
-        .collect();
+    let deltas: Vec<Expr> =
+        xs2.iter().map(|x| (m2.q.sext(b + 1) - x.as_signed().sext(b + 1)).trunc(b).as_unsigned()).collect();
     let v3 = creg(&mut m, "a3_v", &v2)?;
     let p3 = dreg(&mut m, "a3_p", &pk, &v2)?;
     let d3 = dreg(&mut m, "a3_delta", &pack(&deltas), &v2)?;
@@ -352,14 +287,8 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     // ---- A4: c = (-P) mod 2^kf, M = (P + c) / 2^kf; per lane Q = delta*K ----
     let pw = b + kb + 1;
     let c_a = m.node("a_c", (-&p3).trunc(kf).as_unsigned())?;
-    let big_m = m.node(
-        "a_bigm",
-        (&p3 + c_a.zext(pw).as_signed()).shr_const(kf).trunc(mw),
-    )?;
-    let qs: Vec<Expr> = unpack(&d3, lanes, b)
-        .iter()
-        .map(|d| d.mul_wide(&k3))
-        .collect();
+    let big_m = m.node("a_bigm", (&p3 + c_a.zext(pw).as_signed()).shr_const(kf).trunc(mw))?;
+    let qs: Vec<Expr> = unpack(&d3, lanes, b).iter().map(|d| d.mul_wide(&k3)).collect();
     let v4 = creg(&mut m, "a4_v", &v3)?;
     let c4 = dreg(&mut m, "a4_c", &c_a, &v3)?;
     let bigm4 = dreg(&mut m, "a4_bigm", &big_m, &v3)?;
@@ -375,10 +304,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     // ---- A5: u = Q + c split into I and phi; the rescale shift M - M_prev ----
     let bigm5 = m.reg("a5_bigm", SInt(mw)).no_reset().enable(&v4).build()?;
     m.set_next(&bigm5, &bigm4)?;
-    let rescale = m.node(
-        "rescale",
-        mux(&first4, &ulit(0, mw), &(&bigm4 - &bigm5.q).as_unsigned()),
-    )?;
+    let rescale = m.node("rescale", mux(&first4, &ulit(0, mw), &(&bigm4 - &bigm5.q).as_unsigned()))?;
     let (is, phis): (Vec<Expr>, Vec<Expr>) = unpack(&q4, lanes, b + kb)
         .iter()
         .map(|q| {
@@ -403,11 +329,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let one = Expr::lit(1, Bit);
     let mut ps = Vec::new();
     for (i, phi) in unpack(&phi5, lanes, f).iter().enumerate() {
-        let inst = m.instance(
-            &format!("a_exp2_{i}"),
-            &exp2_mod,
-            &[("ce", &one), ("phi", phi)],
-        )?;
+        let inst = m.instance(&format!("a_exp2_{i}"), &exp2_mod, &[("ce", &one), ("phi", phi)])?;
         ps.push(inst.out("p")?);
     }
     let v6 = creg(&mut m, "a6_v", &v5)?;
@@ -459,16 +381,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     // ---- A9: the beat sum (an adder tree; exact) ----
     let mut level: Vec<Expr> = unpack(&e8, lanes, ew).iter().map(|e| e.zext(ws)).collect();
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|c| {
-                if c.len() == 2 {
-                    &c[0] + &c[1]
-                } else {
-                    c[0].clone()
-                }
-            })
-            .collect();
+        level = level.chunks(2).map(|c| if c.len() == 2 { &c[0] + &c[1] } else { c[0].clone() }).collect();
     }
     let v9 = creg(&mut m, "a9_v", &v8)?;
     let bs9 = dreg(&mut m, "a9_sum", &level[0], &v8)?;
@@ -495,21 +408,10 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let qv1 = m.reg("q1_v", Bit).reset(0).build()?;
     let pop = m.wire("pop", Bit)?;
     let q0_load = &pop | (&push & !&qv0.q);
-    let q1 = m
-        .reg("q1", UInt(ew_q))
-        .no_reset()
-        .enable(&(&push & ((&pop & &qv1.q) | (!&pop & &qv0.q))))
-        .d(&entry)?;
-    let q0 = m.reg("q0", UInt(ew_q)).no_reset().enable(&q0_load).d(mux(
-        &(&pop & &qv1.q),
-        &q1,
-        &entry,
-    ))?;
+    let q1 = m.reg("q1", UInt(ew_q)).no_reset().enable(&(&push & ((&pop & &qv1.q) | (!&pop & &qv0.q)))).d(&entry)?;
+    let q0 = m.reg("q0", UInt(ew_q)).no_reset().enable(&q0_load).d(mux(&(&pop & &qv1.q), &q1, &entry))?;
     m.set_next(&qv0, mux(&pop, &(&qv1.q | &push), &(&qv0.q | &push)))?;
-    m.set_next(
-        &qv1,
-        mux(&pop, &(&qv1.q & &push), &(&qv1.q | (&push & &qv0.q))),
-    )?;
+    m.set_next(&qv1, mux(&pop, &(&qv1.q & &push), &(&qv1.q | (&push & &qv0.q))))?;
     // Rows whose last beat was accepted and that have not left the queue: at
     // most two, so the queue never overflows.
     let pending = m.reg("pending", UInt(2)).reset(0).build()?;
@@ -539,11 +441,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let lead = m.node("lead", lead)?;
     let sm = m.node("sm", shr_any(&h_s, &(&lead - h as i64)).trunc(h + 1))?;
     let sh_off = (fo + g) as i64 - (o + fs) as i64;
-    let sh = if sh_off >= 0 {
-        &lead + sh_off
-    } else {
-        &lead - (-sh_off)
-    };
+    let sh = if sh_off >= 0 { &lead + sh_off } else { &lead - (-sh_off) };
 
     // The divider and the row it works on. State: idle, busy, full (result
     // waiting for the output side).
@@ -578,10 +476,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let last_issue = m.node("last_issue", &issue & c_left.q.cmp_eq(1))?;
     m.assign(&take, &result & (!&c_act.q | &last_issue))?;
     m.set_next(&c_act, &take | (&c_act.q & !&last_issue))?;
-    m.set_next(
-        &c_left,
-        mux(&take, &b_nb, &mux(&issue, &(&c_left.q - 1), &c_left.q)),
-    )?;
+    m.set_next(&c_left, mux(&take, &b_nb, &mux(&issue, &(&c_left.q - 1), &c_left.q)))?;
     let c0_m = dreg(&mut m, "c0_m", &b_m, &take)?;
     let c0_c = dreg(&mut m, "c0_c", &b_c, &take)?;
     let c0_k = dreg(&mut m, "c0_k", &b_k, &take)?;
@@ -592,10 +487,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let inc_w = accept.zext(cntw);
     let dec_w = issue.zext(cntw);
     m.set_next(&fifo_cnt, &fifo_cnt.q + inc_w - dec_w)?;
-    m.assign(
-        &tready,
-        fifo_cnt.q.cmp_ne(depth as i64) & pending.q.cmp_ne(2),
-    )?;
+    m.assign(&tready, fifo_cnt.q.cmp_ne(depth as i64) & pending.q.cmp_ne(2))?;
 
     // ---- C1: the buffer's read register, with the row's parameters ----
     let word1 = m.mem_read(&buf, "c1_word", &issue, &rd_ptr.q)?;
@@ -615,11 +507,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let cv2 = m.reg("c2_v", Bit).reset(0).enable(&adv).d(&cv1)?;
     let dc: Vec<Expr> = unpack(&x1c, lanes, b)
         .iter()
-        .map(|x| {
-            (cm1.sext(b + 1) - x.as_signed().sext(b + 1))
-                .trunc(b)
-                .as_unsigned()
-        })
+        .map(|x| (cm1.sext(b + 1) - x.as_signed().sext(b + 1)).trunc(b).as_unsigned())
         .collect();
     let d2 = dreg(&mut m, "c2_delta", &pack(&dc), &adv)?;
     let val2c = dreg(&mut m, "c2_val", &val1c, &adv)?;
@@ -633,10 +521,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
 
     // C3: Q = delta*K
     let cv3 = m.reg("c3_v", Bit).reset(0).enable(&adv).d(&cv2)?;
-    let qc: Vec<Expr> = unpack(&d2, lanes, b)
-        .iter()
-        .map(|d| d.mul_wide(&ck2))
-        .collect();
+    let qc: Vec<Expr> = unpack(&d2, lanes, b).iter().map(|d| d.mul_wide(&ck2)).collect();
     let q3 = dreg(&mut m, "c3_q", &pack(&qc), &adv)?;
     let val3c = dreg(&mut m, "c3_val", &val2c, &adv)?;
     let keep3 = dreg(&mut m, "c3_keep", &keep2, &adv)?;
@@ -667,11 +552,7 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     // C5: the exp2 units register their lookups (enabled with the pipeline)
     let mut pcs = Vec::new();
     for (i, phi) in unpack(&phi4, lanes, f).iter().enumerate() {
-        let inst = m.instance(
-            &format!("c_exp2_{i}"),
-            &exp2_mod,
-            &[("ce", &adv), ("phi", phi)],
-        )?;
+        let inst = m.instance(&format!("c_exp2_{i}"), &exp2_mod, &[("ce", &adv), ("phi", phi)])?;
         pcs.push(inst.out("p")?);
     }
     let cv5 = m.reg("c5_v", Bit).reset(0).enable(&adv).d(&cv4)?;
@@ -714,18 +595,10 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
 
     // C8: v = e_out * Rm
     let cv8 = m.reg("c8_v", Bit).reset(0).enable(&adv).d(&cv7)?;
-    let vs: Vec<Expr> = unpack(&eo7, lanes, eow)
-        .iter()
-        .map(|e| e.mul_wide(&crm7))
-        .collect();
+    let vs: Vec<Expr> = unpack(&eo7, lanes, eow).iter().map(|e| e.mul_wide(&crm7)).collect();
     let v8c = dreg(&mut m, "c8_prod", &pack(&vs), &adv)?;
     // A row without a valid element outputs 0 everywhere.
-    let val8c = dreg(
-        &mut m,
-        "c8_val",
-        &mux(&cseen7, &val7c, &ulit(0, lanes as u32)),
-        &adv,
-    )?;
+    let val8c = dreg(&mut m, "c8_val", &mux(&cseen7, &val7c, &ulit(0, lanes as u32)), &adv)?;
     let keep8 = dreg(&mut m, "c8_keep", &keep7, &adv)?;
     let cl8 = dreg(&mut m, "c8_last", &cl7, &adv)?;
     let csh8 = dreg(&mut m, "c8_sh", &csh7, &adv)?;
@@ -752,17 +625,9 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
 
     m.output_doc("s_axis_tready", &tready, "the unit takes the input beat")?;
     m.output_doc("m_axis_tvalid", &out_v.q, "output beat valid")?;
-    m.output_doc(
-        "m_axis_tdata",
-        &out_y,
-        "probabilities, lane i in bits [i*out_bits +: out_bits], UQ0.out_bits",
-    )?;
+    m.output_doc("m_axis_tdata", &out_y, "probabilities, lane i in bits [i*out_bits +: out_bits], UQ0.out_bits")?;
     m.output_doc("m_axis_tkeep", &out_keep, "the input beat's tkeep")?;
     m.output_doc("m_axis_tlast", &out_last, "last beat of the row")?;
-    m.output_doc(
-        "overflow",
-        &overflow.q,
-        "sticky: a row longer than max_len was cut",
-    )?;
+    m.output_doc("overflow", &overflow.q, "sticky: a row longer than max_len was cut")?;
     Ok(m)
 }
