@@ -4,7 +4,7 @@
 #   make test     install missing tools, run all tests, check verilog_out/ for drift,
 #                 lint every generated top (verilator -Wall) and synthesize it (Yosys, no latches)
 #   make lint     cargo fmt --check and clippy with warnings as errors
-#   make bench    simulation speed and Verilator build times (see README)
+#   make bench    build times, simulation speed, tile utilization, softmax throughput and accuracy
 
 PRESETS := $(sort $(basename $(notdir $(wildcard configs/*.toml))))
 SERRANO := target/debug/serrano
@@ -45,6 +45,9 @@ lint:
 bench: setup
 	@$(CARGO) build -q --release -p serrano
 	@scripts/bench.sh target/release/serrano $(PRESETS)
+	@echo
+	@echo "Softmax accuracy against float64 (8,000 rows per output width)"
+	@$(CARGO) test -q --release -p serrano-testbenches --test softmax softmax_accuracy_benchmark -- --ignored --nocapture
 
 clean:
 	$(CARGO) clean

@@ -9,6 +9,7 @@ mod npy_io;
 mod presets;
 mod sim;
 mod sim_gemm;
+mod sim_softmax;
 mod verilog;
 
 use std::path::PathBuf;

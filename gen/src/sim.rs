@@ -12,6 +12,8 @@ use testbenches::pe::{run_pe, PeRun};
 pub enum SimCmd {
     /// A GEMM through the systolic tile, compared with golden.
     Gemm(crate::sim_gemm::GemmArgs),
+    /// The softmax unit: rows through the RTL, compared with golden and with float64.
+    Softmax(crate::sim_softmax::SoftmaxArgs),
     /// The processing element: random and extreme stimulus, compared with golden every cycle.
     Pe {
         /// A preset name (see `serrano presets`).
@@ -41,6 +43,7 @@ pub enum SimCmd {
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
         SimCmd::Gemm(args) => crate::sim_gemm::run(args)?,
+        SimCmd::Softmax(args) => crate::sim_softmax::run(args)?,
         SimCmd::Pe { preset, config, cycles, seed, x_seed, trace, json } => {
             let (cfg, origin, _) = crate::verilog::resolve(preset.as_deref(), config.as_deref())?;
             let r = run_pe(&cfg.systolic.pe(), &PeRun { cycles, seed, x_seed, trace: trace.clone() })?;

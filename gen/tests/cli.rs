@@ -33,30 +33,36 @@ fn verilog_writes_verilog_manifest_and_core_file() {
     let o = serrano(&["verilog", "--preset", "default", "--out", out.to_str().unwrap(), "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    for key in ["top", "modules", "instances", "lines", "flip_flops", "files"] {
+    for key in ["top", "tops", "modules", "instances", "lines", "flip_flops", "files"] {
         assert!(s.get(key).is_some(), "summary lacks {key}: {s}");
     }
     assert_eq!(s["top"], "serrano_tile_r16c16_d1024");
-    assert_eq!(s["instances"], 1 + 256 + 16 + 16, "array, PEs, banks, requant lanes");
+    assert_eq!(s["tops"][1], "serrano_softmax_l16_n4096_i8_o8_t5");
+    assert!(s["instances"].as_u64().unwrap() > 1 + 256 + 16 + 16, "array, PEs, banks, requant lanes, softmax");
     let v = std::fs::read_to_string(out.join("serrano_tile_r16c16_d1024.v")).unwrap();
     assert!(v.contains("`default_nettype none"));
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(m["clock"], "clk");
-    assert_eq!(m["reset"]["name"], "rst");
-    let c = m["ports"].as_array().unwrap().iter().find(|p| p["name"] == "m_axis_c_tdata").unwrap();
+    assert_eq!(m["generator"], "serrano 0.1.0");
+    let tile = &m["tops"][0];
+    assert_eq!(tile["top"], "serrano_tile_r16c16_d1024");
+    assert_eq!(tile["clock"], "clk");
+    assert_eq!(tile["reset"]["name"], "rst");
+    let c = tile["ports"].as_array().unwrap().iter().find(|p| p["name"] == "m_axis_c_tdata").unwrap();
     assert_eq!(
         (c["direction"].as_str(), c["width"].as_u64(), c["signed"].as_bool()),
         (Some("output"), Some(16 * 32), Some(false))
     );
     assert_eq!(m["config"]["systolic"]["acc_depth"], 1024);
-    assert_eq!(m["stats"]["flip_flops"], s["flip_flops"]);
-    let core = std::fs::read_to_string(out.join("serrano_tile_r16c16_d1024.core")).unwrap();
-    assert!(core.starts_with("CAPI=2:\n") && core.contains("- serrano_pe_i8_acc32.v"));
+    let ff: u64 = m["tops"].as_array().unwrap().iter().map(|t| t["stats"]["flip_flops"].as_u64().unwrap()).sum();
+    assert_eq!(s["flip_flops"], ff);
+    let core = std::fs::read_to_string(out.join("serrano_default.core")).unwrap();
+    assert!(core.starts_with("CAPI=2:\n") && core.contains("- serrano_pe_i8_acc32.v"), "{core}");
+    assert!(core.contains("  default:\n    filesets: [rtl]\n    toplevel: serrano_tile_r16c16_d1024\n"), "{core}");
     // The human summary names the same figures.
     let o = serrano(&["verilog", "--preset", "tiny", "--out", out.to_str().unwrap()]);
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("top          serrano_tile_r4c4_d256"), "{text}");
+    assert!(text.contains("tops         serrano_tile_r4c4_d256, serrano_softmax_l4_n256_i8_o8_t4"), "{text}");
     // Regenerating another preset into the same directory leaves no stale files.
     let names: Vec<_> =
         std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
@@ -173,7 +179,7 @@ fn sim_gemm_bad_input_exits_2() {
     let (a, b, w) = (pa.to_str().unwrap(), pb.to_str().unwrap(), p32.to_str().unwrap());
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--a", a, "--b", b], "shape mismatch: A is 2x3 and B is 4x2"),
-        (vec!["--a", a, "--b", w], "dtype \"<i4\", expected"),
+        (vec!["--a", a, "--b", w], "dtype int32, expected int8"),
         (vec!["--a", a, "--b", "/nonexistent.npy"], "cannot read /nonexistent.npy"),
         (vec!["--m", "4", "--k", "4"], "--n is required"),
         (vec!["--m", "0", "--k", "4", "--n", "4"], "--m 0: must be between 1"),

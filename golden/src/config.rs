@@ -17,6 +17,10 @@ pub struct Config {
     pub description: String,
     /// The systolic matmul tile.
     pub systolic: SystolicConfig,
+    /// The attention softmax unit. Optional in a file: a configuration
+    /// without a `[softmax]` section gets [`SoftmaxConfig::default`].
+    #[serde(default)]
+    pub softmax: SoftmaxConfig,
 }
 
 /// The systolic matmul tile: a `rows` × `cols` weight-stationary array of
@@ -52,6 +56,56 @@ impl SystolicConfig {
     /// The PE configuration of this tile.
     pub fn pe(&self) -> PeConfig {
         PeConfig { acc_bits: TILE_ACC_BITS }
+    }
+}
+
+/// The streaming softmax unit (see `docs/softmax.md` and the "Softmax"
+/// section of `docs/numerics.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoftmaxConfig {
+    /// Elements per beat (and per clock cycle).
+    pub lanes: u32,
+    /// The longest row in elements; a multiple of `lanes`.
+    pub max_len: u32,
+    /// Width of a logit: 8 (int8) or 16 (int16).
+    pub in_bits: u32,
+    /// Width of a probability: 8 (UQ0.8) or 16 (UQ0.16).
+    pub out_bits: u32,
+    /// log2 of the number of segments of the exp2 table (linear interpolation
+    /// between its points).
+    pub table_bits: u32,
+}
+
+impl Default for SoftmaxConfig {
+    /// The default unit: 16 lanes, rows up to 4096, int8 in, UQ0.8 out.
+    fn default() -> Self {
+        SoftmaxConfig { lanes: 16, max_len: 4096, in_bits: 8, out_bits: 8, table_bits: 5 }
+    }
+}
+
+/// The allowed range of `softmax.lanes`.
+pub const SOFTMAX_LANES: RangeInclusive<u32> = 1..=64;
+/// The allowed range of `softmax.max_len` (it must also be a multiple of `lanes`).
+pub const SOFTMAX_MAX_LEN: RangeInclusive<u32> = 1..=65_536;
+/// The allowed range of `softmax.table_bits`.
+pub const SOFTMAX_TABLE_BITS: RangeInclusive<u32> = 2..=10;
+
+impl SoftmaxConfig {
+    /// Check every field against its allowed range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range("softmax.lanes", self.lanes, SOFTMAX_LANES)?;
+        check_range("softmax.max_len", self.max_len, SOFTMAX_MAX_LEN)?;
+        if !self.max_len.is_multiple_of(self.lanes) {
+            return Err(ConfigError::Range {
+                field: "softmax.max_len",
+                value: self.max_len.to_string(),
+                allowed: format!("a multiple of softmax.lanes = {}", self.lanes),
+            });
+        }
+        check_one_of("softmax.in_bits", self.in_bits, &[8, 16])?;
+        check_one_of("softmax.out_bits", self.out_bits, &[8, 16])?;
+        check_range("softmax.table_bits", self.table_bits, SOFTMAX_TABLE_BITS)
     }
 }
 
@@ -92,6 +146,15 @@ fn check_range(field: &'static str, v: u32, r: RangeInclusive<u32>) -> Result<()
     }
 }
 
+fn check_one_of(field: &'static str, v: u32, allowed: &[u32]) -> Result<(), ConfigError> {
+    if allowed.contains(&v) {
+        Ok(())
+    } else {
+        let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+        Err(ConfigError::Range { field, value: v.to_string(), allowed: list.join(" or ") })
+    }
+}
+
 impl Config {
     /// Parse and validate TOML text; `source_name` names it in errors.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config, ConfigError> {
@@ -112,7 +175,8 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_range("systolic.rows", self.systolic.rows, ARRAY_DIM)?;
         check_range("systolic.cols", self.systolic.cols, ARRAY_DIM)?;
-        check_range("systolic.acc_depth", self.systolic.acc_depth, ACC_DEPTH)
+        check_range("systolic.acc_depth", self.systolic.acc_depth, ACC_DEPTH)?;
+        self.softmax.validate()
     }
 
     /// The configuration as JSON (for manifests).
@@ -154,6 +218,39 @@ mod tests {
         assert!(e.contains("unknown field `colz`"), "{e}");
         let e = err(&GOOD.replace("[systolic]", "[systolik]"));
         assert!(e.contains("unknown field `systolik`"), "{e}");
+    }
+
+    fn softmax_err(section: &str) -> String {
+        err(&format!("{GOOD}[softmax]\n{section}"))
+    }
+
+    #[test]
+    fn softmax_section_is_optional_and_validated() {
+        let c = Config::from_toml_str(GOOD, "t").unwrap();
+        assert_eq!(c.softmax, SoftmaxConfig::default());
+        let ok = "lanes = 4\nmax_len = 64\nin_bits = 16\nout_bits = 16\ntable_bits = 8\n";
+        let c = Config::from_toml_str(&format!("{GOOD}[softmax]\n{ok}"), "t").unwrap();
+        assert_eq!(c.softmax, SoftmaxConfig { lanes: 4, max_len: 64, in_bits: 16, out_bits: 16, table_bits: 8 });
+        let e = softmax_err("lanes = 0\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.lanes = 0: must be between 1 and 64");
+        let e = softmax_err("lanes = 65\nmax_len = 65\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.lanes = 65: must be between 1 and 64");
+        let e = softmax_err("lanes = 16\nmax_len = 100\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.max_len = 100: must be a multiple of softmax.lanes = 16");
+        let e = softmax_err("lanes = 16\nmax_len = 0\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.max_len = 0: must be between 1 and 65536");
+        let e = softmax_err("lanes = 16\nmax_len = 131072\nin_bits = 8\nout_bits = 8\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.max_len = 131072: must be between 1 and 65536");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 12\nout_bits = 8\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.in_bits = 12: must be 8 or 16");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 32\ntable_bits = 5\n");
+        assert_eq!(e, "softmax.out_bits = 32: must be 8 or 16");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 11\n");
+        assert_eq!(e, "softmax.table_bits = 11: must be between 2 and 10");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\n");
+        assert!(e.contains("missing field `table_bits`"), "{e}");
+        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 5\nlane = 3\n");
+        assert!(e.contains("unknown field `lane`"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod gemm;
 pub mod numeric;
 pub mod pe;
+pub mod softmax;
 pub mod tile;
 
-pub use config::{Config, ConfigError, PeConfig, SystolicConfig};
+pub use config::{Config, ConfigError, PeConfig, SoftmaxConfig, SystolicConfig};

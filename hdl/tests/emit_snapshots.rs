@@ -144,3 +144,13 @@ fn wide_literals() {
     assert!(text.contains("200'd0"), "{text}");
     assert!(text.contains("(-130'sd5)"), "{text}");
 }
+
+#[test]
+fn rom_as_a_case_with_default() {
+    let mut m = Module::new("serrano_rom_5x6");
+    m.doc("A 5-word ROM addressed by 3 bits: addresses 5..7 read 0.");
+    let addr = m.input("addr", UInt(3)).unwrap();
+    let q = m.rom("lut", SInt(6), &[0, 1, 31, 0x20, 0x3f], &addr).unwrap();
+    m.output("q", &q).unwrap();
+    insta::assert_snapshot!(verilog(&m));
+}

@@ -162,3 +162,22 @@ fn memories_are_checked() {
     assert!(msg(m.mem_write(&mem, &we, &addr, &d)).contains("write address: expected a value of type UInt(7)"));
     assert!(msg(m.memory("ram2", UInt(8), 1)).contains("memory depth 1"));
 }
+
+#[test]
+fn roms_are_checked() {
+    let mut m = Module::new("serrano_t");
+    let a = m.input("a", UInt(2)).unwrap();
+    let s = m.input("s", SInt(2)).unwrap();
+    assert!(msg(m.rom("r", UInt(4), &[], &a)).contains("at least one word"));
+    assert!(msg(m.rom("r", UInt(4), &[1, 2, 3, 4, 5], &a)).contains("5 words cannot be addressed by a UInt(2) address"));
+    assert!(msg(m.rom("r", UInt(4), &[16], &a)).contains("ROM word 0 = 0x10 does not fit UInt(4)"));
+    assert!(msg(m.rom("r", UInt(4), &[1], &s)).contains("ROM address must be UInt, got SInt(2)"));
+    assert!(msg(m.rom("r", UInt(128), &[1], &a)).contains("wider than 127 bits"));
+    assert!(msg(m.rom("r", UInt(4), &[1], &(&a + &s.as_unsigned().zext(3)))).contains("ROM address: "));
+    // Signed words are two's-complement bit patterns.
+    let r = m.rom("r", SInt(4), &[0xf, 0x7, 0x8], &a).unwrap();
+    assert_eq!(r.ty(), Ok(SInt(4)));
+    assert!(msg(m.rom("r", UInt(4), &[1], &a)).contains("declared twice"));
+    m.output("y", &r).unwrap();
+    assert_eq!(m.stats().flip_flops, 0, "a ROM is not a register");
+}

@@ -7,8 +7,10 @@
 //! re-run with tracing and leaves an FST waveform under `target/waves/`, whose
 //! path the failure message gives.
 
+pub mod npy;
 pub mod pe;
 pub mod sim;
+pub mod softmax;
 pub mod tile;
 
 pub use sim::{build_module, seed_from_env, waves_dir, Built};

@@ -5,13 +5,15 @@ pub mod acc_bank;
 pub mod array;
 pub mod pe;
 pub mod requant;
+pub mod softmax;
 pub mod tile;
 
 use golden::Config;
 
 use crate::core::{Module, Result};
 
-/// The top module generated for a configuration: the systolic tile.
-pub fn top(cfg: &Config) -> Result<Module> {
-    tile::tile(&cfg.systolic)
+/// The top modules generated for a configuration, the main one first: the
+/// systolic tile and the softmax unit.
+pub fn tops(cfg: &Config) -> Result<Vec<Module>> {
+    Ok(vec![tile::tile(&cfg.systolic)?, softmax::softmax(&cfg.softmax)?])
 }

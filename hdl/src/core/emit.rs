@@ -18,7 +18,7 @@ use std::fmt::Write;
 
 use super::error::{HdlError, Result};
 use super::expr::{Expr, Kind, RedOp, UnOp};
-use super::module::{Dir, MemDef, Module, RegDef, ResetKind, SigKind, CLOCK};
+use super::module::{Dir, MemDef, Module, RegDef, ResetKind, RomDef, SigKind, CLOCK};
 use super::ty::Ty;
 
 /// One emitted file.
@@ -280,6 +280,9 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
     for mem in &m.mems {
         emit_mem(&mut w, mem, &mut always);
     }
+    for rom in &m.roms {
+        emit_rom(&mut w, rom, &mut always);
+    }
 
     // Now the file, top to bottom.
     let mut out = String::new();
@@ -320,7 +323,7 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         locals.iter().map(|d| range(d.ty).len()).chain(w.temps.iter().map(|t| range(t.1).len())).max().unwrap_or(0);
     let nw = locals.iter().map(|d| d.name.len() + 1).max().unwrap_or(0);
     for d in &locals {
-        let kw = if d.kind == SigKind::Reg { "reg " } else { "wire" };
+        let kw = if matches!(d.kind, SigKind::Reg | SigKind::Rom) { "reg " } else { "wire" };
         let decl = format!("    {kw} {} {}", pad(&range(d.ty), tw), pad(&format!("{};", d.name), nw));
         let line = match &d.doc {
             Some(doc) => format!("{decl} // {doc}"),
@@ -428,6 +431,36 @@ fn emit_regs(w: &mut ExprWriter, m: &Module, out: &mut String) {
             writeln!(out, "    end").unwrap();
         }
     }
+}
+
+/// A ROM: a `case` on the address in an `always @*`, every word a sized
+/// literal, and a `default` (0) so that the block is combinational for every
+/// address and never infers a latch.
+fn emit_rom(w: &mut ExprWriter, rom: &RomDef, out: &mut String) {
+    let addr = w.expr(&rom.addr);
+    let aw = rom.addr.width();
+    let width = rom.ty.width();
+    // Words are bit patterns; a signed word with its top bit set is negative.
+    let value = |bits: u128| -> i128 {
+        if rom.ty.is_signed() && (bits >> (width - 1)) & 1 == 1 {
+            bits as i128 - (1i128 << width)
+        } else {
+            bits as i128
+        }
+    };
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    writeln!(out, "    // {}: ROM of {} words", rom.name, rom.words.len()).unwrap();
+    writeln!(out, "    always @* begin").unwrap();
+    writeln!(out, "        case ({addr})").unwrap();
+    for (i, word) in rom.words.iter().enumerate() {
+        let a = literal(i as i128, Ty::UInt(aw));
+        writeln!(out, "            {a}: {} = {};", rom.name, literal(value(*word), rom.ty)).unwrap();
+    }
+    writeln!(out, "            default: {} = {};", rom.name, literal(0, rom.ty)).unwrap();
+    writeln!(out, "        endcase").unwrap();
+    writeln!(out, "    end").unwrap();
 }
 
 fn emit_mem(w: &mut ExprWriter, mem: &MemDef, out: &mut String) {

@@ -6,8 +6,9 @@ use serde_json::{json, Value};
 use super::emit::VerilogFile;
 use super::module::{Dir, Module, ResetKind, CLOCK};
 
-/// The manifest of `top`, whose emitted files are `files`, built from `config`.
-pub fn manifest(top: &Module, files: &[VerilogFile], generator: &str, config: Value) -> Value {
+/// The manifest of `top`, whose emitted files are `files`: ports, clock and
+/// reset, files and figures. The generator adds what it was made from.
+pub fn manifest(top: &Module, files: &[VerilogFile]) -> Value {
     let ports: Vec<Value> = top
         .ports()
         .iter()
@@ -33,7 +34,6 @@ pub fn manifest(top: &Module, files: &[VerilogFile], generator: &str, config: Va
     let stats = top.stats();
     json!({
         "top": top.name(),
-        "generator": generator,
         "clock": if top.uses_clock() { json!(CLOCK) } else { Value::Null },
         "reset": reset,
         "ports": ports,
@@ -44,6 +44,5 @@ pub fn manifest(top: &Module, files: &[VerilogFile], generator: &str, config: Va
             "flip_flops": stats.flip_flops,
             "memory_bits": stats.memory_bits,
         },
-        "config": config,
     })
 }

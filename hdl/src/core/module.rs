@@ -38,6 +38,9 @@ impl ResetKind {
     }
 }
 
+/// The widest ROM word.
+pub const ROM_MAX_WIDTH: u32 = 127;
+
 /// The clock port's name in every module.
 pub const CLOCK: &str = "clk";
 
@@ -54,6 +57,8 @@ pub(crate) enum SigKind {
     Wire,
     Reg,
     InstOut,
+    /// The output of a combinational ROM (a `reg` driven by an `always @*` case).
+    Rom,
 }
 
 #[derive(Clone, Debug)]
@@ -100,6 +105,15 @@ pub(crate) struct MemDef {
 }
 
 #[derive(Clone, Debug)]
+pub(crate) struct RomDef {
+    pub name: String,
+    pub ty: Ty,
+    pub addr: Expr,
+    /// Word `i` is the bit pattern read at address `i`; other addresses read 0.
+    pub words: Vec<u128>,
+}
+
+#[derive(Clone, Debug)]
 pub(crate) struct InstDef {
     pub name: String,
     pub module: Rc<Module>,
@@ -122,6 +136,7 @@ pub struct Module {
     pub(crate) assigns: Vec<(String, Expr)>,
     pub(crate) regs: Vec<RegDef>,
     pub(crate) mems: Vec<MemDef>,
+    pub(crate) roms: Vec<RomDef>,
     pub(crate) insts: Vec<InstDef>,
 }
 
@@ -463,6 +478,7 @@ impl Module {
             assigns: Vec::new(),
             regs: Vec::new(),
             mems: Vec::new(),
+            roms: Vec::new(),
             insts: Vec::new(),
         }
     }
@@ -651,6 +667,36 @@ impl Module {
         self.check_expr(name, addr, Some(UInt(mem.addr_width))).map_err(|e| prefix(e, "read address: "))?;
         let q = self.declare(name, mem.ty, SigKind::Reg, Some(format!("read port of {}", mem.name)))?;
         self.mems[i].reads.push(MemRead { reg: name.to_string(), en: en.clone(), addr: addr.clone() });
+        Ok(q)
+    }
+
+    /// A combinational ROM (a constant table): the signal `name` of type `ty`
+    /// reads `words[addr]`, and 0 at addresses past the last word. `words` are
+    /// bit patterns of `ty` (at most 127 bits); `addr` is a `UInt` wide enough to
+    /// address every word. Emitted as a `case` in an `always @*` with a
+    /// `default`, so it never makes a latch.
+    pub fn rom(&mut self, name: &str, ty: Ty, words: &[u128], addr: &Expr) -> Result<Expr> {
+        ty.check().map_err(|e| self.err(name, &e))?;
+        if ty.width() > ROM_MAX_WIDTH {
+            return Err(self.err(name, &format!("ROM words of {ty} are wider than {ROM_MAX_WIDTH} bits")));
+        }
+        if words.is_empty() {
+            return Err(self.err(name, "a ROM needs at least one word"));
+        }
+        let at = self.check_expr(name, addr, None).map_err(|e| prefix(e, "ROM address: "))?;
+        let aw = match at {
+            UInt(w) => w,
+            t => return Err(self.err(name, &format!("ROM address must be UInt, got {t}"))),
+        };
+        if aw < 64 && (words.len() as u128) > 1u128 << aw {
+            return Err(self.err(name, &format!("{} words cannot be addressed by a UInt({aw}) address", words.len())));
+        }
+        let mask = (1u128 << ty.width()) - 1;
+        if let Some((i, w)) = words.iter().enumerate().find(|(_, w)| **w & !mask != 0) {
+            return Err(self.err(name, &format!("ROM word {i} = {w:#x} does not fit {ty}")));
+        }
+        let q = self.declare(name, ty, SigKind::Rom, None)?;
+        self.roms.push(RomDef { name: name.to_string(), ty, addr: addr.clone(), words: words.to_vec() });
         Ok(q)
     }
 
