@@ -6,7 +6,8 @@
 //! the RTL.
 
 pub mod config;
+pub mod dma;
 pub mod numeric;
 pub mod pe;
 
-pub use config::{Config, ConfigError, PeConfig};
+pub use config::{Config, ConfigError, DmaConfig, PeConfig};

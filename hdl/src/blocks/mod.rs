@@ -1,6 +1,15 @@
 //! The accelerator's blocks, one file each, each a function from its config
 //! to a [`Module`](crate::core::Module).
 
+pub mod dma;
+pub mod dma_desc;
+pub mod dma_legalizer;
+pub mod dma_read;
+pub mod dma_regs;
+pub mod dma_validate;
+pub mod dma_write;
+pub mod fifo;
+pub mod lanes;
 pub mod pe;
 
 use golden::Config;
