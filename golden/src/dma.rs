@@ -347,7 +347,7 @@ pub fn segments(d: &Descriptor, cfg: &DmaConfig, table: &[u64]) -> Vec<Segment> 
                     addr: base + off,
                     len: n,
                 });
-                pos += n;
+                pos = pos.wrapping_add(n);
                 rem -= n;
             }
             v
@@ -414,7 +414,8 @@ pub fn legalize(addr: u64, len: u64, cfg: &DmaConfig) -> Vec<Burst> {
             bytes,
             last: false,
         });
-        a += bytes;
+        // Wraps only past the last burst of a segment ending at 2^64.
+        a = a.wrapping_add(bytes);
         n -= bytes;
     }
     v

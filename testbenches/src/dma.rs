@@ -55,6 +55,9 @@ pub struct Job {
     /// Write engine, no copy loop: the stream packet to send (`None`: random
     /// bytes of the descriptor's length; nothing for a rejected descriptor).
     pub stream: Option<Vec<StreamBeat>>,
+    /// The status this descriptor must complete with, when golden cannot know
+    /// it (a directed test's stream framing or slave protocol error).
+    pub expect: Option<Status>,
 }
 
 impl Job {
@@ -63,6 +66,7 @@ impl Job {
             engine: Engine::Read,
             desc,
             stream: None,
+            expect: None,
         }
     }
     pub fn write(desc: Descriptor) -> Job {
@@ -70,6 +74,7 @@ impl Job {
             engine: Engine::Write,
             desc,
             stream: None,
+            expect: None,
         }
     }
 }
@@ -97,6 +102,9 @@ pub struct Scenario {
     /// the counters at the end (a benchmark's mode: the AXI4-Lite bus then
     /// only pushes).
     pub pop_completions: bool,
+    /// The slave misbehaves on purpose: violations are expected, so a failing
+    /// run is not repeated with tracing.
+    pub expect_violations: bool,
     /// Cycles without any handshake before the run is declared hung.
     pub stall_limit: u64,
     pub trace: Option<PathBuf>,
@@ -117,6 +125,7 @@ impl Scenario {
             stream_valid_prob: 1.0,
             stream_ready_prob: 1.0,
             pop_completions: true,
+            expect_violations: false,
             stall_limit: 20_000,
             trace: None,
         }
@@ -482,7 +491,8 @@ impl DmaSim {
         let r = mo.r.unwrap_or_default();
         m.set(p.rvalid, mo.r.is_some() as u64);
         m.set(p.rid, r.id as u64);
-        m.set_wide(p.rdata, &r.data[..p.rdata.words()]).expect("rdata fits");
+        m.set_wide(p.rdata, &r.data[..p.rdata.words()])
+            .expect("rdata fits");
         m.set(p.rresp, r.resp as u64);
         m.set(p.rlast, r.last as u64);
         let b = mo.b.unwrap_or_default();
@@ -509,7 +519,8 @@ impl DmaSim {
         m.set(p.m_tready, m_ready as u64);
         let sb = s_beat.unwrap_or_default();
         m.set(p.s_tvalid, s_beat.is_some() as u64);
-        m.set_wide(p.s_tdata, &sb.data[..p.s_tdata.words()]).expect("tdata fits");
+        m.set_wide(p.s_tdata, &sb.data[..p.s_tdata.words()])
+            .expect("tdata fits");
         m.set(p.s_tkeep, sb.keep);
         m.set(p.s_tlast, sb.last as u64);
         m.eval();
@@ -529,7 +540,10 @@ impl DmaSim {
             ar: Chan {
                 valid: m.get(p.arvalid) != 0,
                 ready: mo.arready,
-                payload: addr(m, p.arid, p.araddr, p.arlen, p.arsize, p.arburst, p.arlock, p.arcache, p.arprot),
+                payload: addr(
+                    m, p.arid, p.araddr, p.arlen, p.arsize, p.arburst, p.arlock, p.arcache,
+                    p.arprot,
+                ),
             },
             r: Chan {
                 valid: mo.r.is_some(),
@@ -539,7 +553,10 @@ impl DmaSim {
             aw: Chan {
                 valid: m.get(p.awvalid) != 0,
                 ready: mo.awready,
-                payload: addr(m, p.awid, p.awaddr, p.awlen, p.awsize, p.awburst, p.awlock, p.awcache, p.awprot),
+                payload: addr(
+                    m, p.awid, p.awaddr, p.awlen, p.awsize, p.awburst, p.awlock, p.awcache,
+                    p.awprot,
+                ),
             },
             w: Chan {
                 valid: m.get(p.wvalid) != 0,
@@ -606,7 +623,8 @@ impl DmaSim {
             progress = true;
         }
         self.m_check.check(now, "m_axis", m_valid, m_ready, &m_beat);
-        self.s_check.check(now, "s_axis", s_beat.is_some(), s_ready, &sb);
+        self.s_check
+            .check(now, "s_axis", s_beat.is_some(), s_ready, &sb);
         if (m_valid && m_ready) || (s_beat.is_some() && s_ready) {
             progress = true;
         }
@@ -792,7 +810,9 @@ fn expected(sc: &Scenario) -> Expected {
             }
             let st = match job.engine {
                 Engine::Read => dma::status_of_responses(bursts.iter().flat_map(|b| {
-                    b.beat_lanes(nb).into_iter().map(|(beat, _, _)| sc.mem.resp_at(beat))
+                    b.beat_lanes(nb)
+                        .into_iter()
+                        .map(|(beat, _, _)| sc.mem.resp_at(beat))
                 })),
                 Engine::Write => dma::status_of_responses(bursts.iter().map(|b| {
                     b.beat_lanes(nb)
@@ -802,7 +822,7 @@ fn expected(sc: &Scenario) -> Expected {
                         .unwrap_or(0)
                 })),
             };
-            e.statuses[k].push((d.tag, st));
+            e.statuses[k].push((d.tag, job.expect.unwrap_or(st)));
             match job.engine {
                 Engine::Read => {
                     let p = read_packet(sc, &init, &d);
@@ -847,7 +867,7 @@ fn expected(sc: &Scenario) -> Expected {
 pub fn run_scenario(sc: &Scenario) -> Result<Report> {
     let built = build_dma(&sc.cfg, sc.trace.is_some())?;
     let mut r = run_on(&built, sc, sc.trace.as_deref(), None)?;
-    if !r.ok() && sc.trace.is_none() {
+    if !r.ok() && sc.trace.is_none() && !sc.expect_violations {
         let traced = build_dma(&sc.cfg, true)?;
         let dir = waves_dir();
         std::fs::create_dir_all(&dir)?;
@@ -926,7 +946,9 @@ fn run_on(
             if sc.pop_completions && pushed[k] - popped[k] >= depth {
                 break;
             }
-            for (a, d) in descriptor_writes(&cfg, job.engine, &job.desc.masked(&cfg), &mut shadow[k]) {
+            for (a, d) in
+                descriptor_writes(&cfg, job.engine, &job.desc.masked(&cfg), &mut shadow[k])
+            {
                 sim.lite.write(a, d);
             }
             pushed[k] += 1;
@@ -1021,7 +1043,12 @@ fn run_on(
     report.ar = sim.ar_log.clone();
     report.aw = sim.aw_log.clone();
     report.lite_errors = sim.lite.write_errors.clone();
-    report.violations = sim.monitor.violations.iter().map(|v| v.to_string()).collect();
+    report.violations = sim
+        .monitor
+        .violations
+        .iter()
+        .map(|v| v.to_string())
+        .collect();
     report.violations.extend(sim.stream_violations());
     if let Some(h) = hang {
         report.mismatches.push(h);
@@ -1040,11 +1067,16 @@ fn window(a: Option<u64>, b: Option<u64>) -> u64 {
 fn compare(sc: &Scenario, exp: &Expected, sim: &DmaSim, r: &mut Report) {
     let mm = &mut r.mismatches;
     // Burst sequences.
-    for (k, (name, log)) in [("AR", &sim.ar_log), ("AW", &sim.aw_log)].into_iter().enumerate() {
+    for (k, (name, log)) in [("AR", &sim.ar_log), ("AW", &sim.aw_log)]
+        .into_iter()
+        .enumerate()
+    {
         let want = &exp.bursts[k];
         let got: Vec<(u64, u8, u8)> = log.iter().map(|a| (a.addr, a.len, a.size)).collect();
         if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
-            let job = exp.burst_job[k].get(i).map(|&j| format!("{:?}", sc.jobs[j].desc));
+            let job = exp.burst_job[k]
+                .get(i)
+                .map(|&j| format!("{:?}", sc.jobs[j].desc));
             mm.push(format!(
                 "{name} burst {i}: RTL {:?}, golden {:?} (descriptor {}); {} vs {} bursts",
                 got.get(i),
@@ -1064,7 +1096,10 @@ fn compare(sc: &Scenario, exp: &Expected, sim: &DmaSim, r: &mut Report) {
                 .filter(|c| c.0 == e)
                 .map(|c| (c.1, c.2))
                 .collect();
-            let want: Vec<(u16, u8)> = exp.statuses[k].iter().map(|(t, s)| (*t, s.code())).collect();
+            let want: Vec<(u16, u8)> = exp.statuses[k]
+                .iter()
+                .map(|(t, s)| (*t, s.code()))
+                .collect();
             if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
                 mm.push(format!(
                     "{e:?} completion {i}: RTL (tag, code) {:?}, golden {:?}",

@@ -2,7 +2,7 @@
 //! length, alignment, stride and page table (for the tests), and the regular
 //! patterns of `serrano sim dma` (for measurements).
 
-use golden::dma::{Descriptor, PAGE_SHIFT_MAX, PAGE_SHIFT_MIN};
+use golden::dma::{Descriptor, PAGE_SHIFT_MIN};
 use golden::DmaConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -76,13 +76,7 @@ fn make_table(rng: &mut ChaCha8Rng, entries: u32, region: (u64, u64)) -> Vec<u64
 
 /// A random valid-looking descriptor of about `target` bytes (0 = choose) in
 /// `region`. Paged descriptors use `table`.
-fn random_desc(
-    rng: &mut ChaCha8Rng,
-    cfg: &DmaConfig,
-    region: (u64, u64),
-    table: &[u64],
-    target: u32,
-) -> Descriptor {
+fn random_desc(rng: &mut ChaCha8Rng, region: (u64, u64), table: &[u64], target: u32) -> Descriptor {
     let (base, size) = region;
     let total = if target > 0 { target } else { small_len(rng) };
     let place = |rng: &mut ChaCha8Rng, extent: u64| base + rng.gen_range(0..=size - extent);
@@ -130,7 +124,11 @@ fn random_desc(
 /// A descriptor that breaks one rule (kind, length, counts, page shift,
 /// address range, table range).
 fn invalid_desc(rng: &mut ChaCha8Rng, cfg: &DmaConfig, region: (u64, u64)) -> Descriptor {
-    let top = if cfg.addr_bits == 64 { u64::MAX } else { (1u64 << 32) - 1 };
+    let top = if cfg.addr_bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << 32) - 1
+    };
     match rng.gen_range(0..8) {
         0 => Descriptor {
             kind: rng.gen_range(4..=7),
@@ -198,8 +196,9 @@ pub fn random_scenario(cfg: &DmaConfig, seed: u64, opts: RandomOpts) -> Scenario
         };
         match opts.mix {
             Mix::Copy => {
-                let rd = random_desc(&mut rng, cfg, src, &sc.rd_table, target);
-                let rd = if golden::dma::validate(&rd, cfg, &sc.rd_table) == golden::dma::Status::Ok {
+                let rd = random_desc(&mut rng, src, &sc.rd_table, target);
+                let rd = if golden::dma::validate(&rd, cfg, &sc.rd_table) == golden::dma::Status::Ok
+                {
                     rd
                 } else {
                     let t = rd.total_bytes().clamp(1, 1 << 20) as u32;
@@ -229,13 +228,14 @@ pub fn random_scenario(cfg: &DmaConfig, seed: u64, opts: RandomOpts) -> Scenario
                 let d = if target == 0 && rng.gen_bool(opts.invalid_share) {
                     invalid_desc(&mut rng, cfg, region)
                 } else {
-                    random_desc(&mut rng, cfg, region, table, target)
+                    random_desc(&mut rng, region, table, target)
                 };
                 let d = d.with_tag(u as u16);
                 sc.jobs.push(Job {
                     engine,
                     desc: d,
                     stream: None,
+                    expect: None,
                 });
             }
         }
@@ -254,7 +254,9 @@ fn copy_dest(
     for _ in 0..8 {
         let d = match rng.gen_range(0..3) {
             0 => {
-                let divs: Vec<u16> = (1..=16u16).filter(|r| total % *r as u32 == 0).collect();
+                let divs: Vec<u16> = (1..=16u16)
+                    .filter(|r| total.is_multiple_of(*r as u32))
+                    .collect();
                 let rows = divs[rng.gen_range(0..divs.len())];
                 let len = total / rows as u32;
                 let stride = len as u64 + rng.gen_range(0..=128);
@@ -343,15 +345,21 @@ pub fn bench_scenario(
         let j = rng.gen_range(0..=i);
         perm.swap(i, j);
     }
-    sc.rd_table = (0..entries).map(|i| src.0 + perm[i as usize] * page).collect();
-    sc.wr_table = (0..entries).map(|i| dst.0 + perm[(entries - 1 - i) as usize] * page).collect();
+    sc.rd_table = (0..entries)
+        .map(|i| src.0 + perm[i as usize] * page)
+        .collect();
+    sc.wr_table = (0..entries)
+        .map(|i| dst.0 + perm[(entries - 1 - i) as usize] * page)
+        .collect();
     let row = bytes.min(512);
     let rows = (bytes / row).max(1) as u16;
     let mk = |engine: Engine, region: (u64, u64), i: u64, linear_only: bool| -> Descriptor {
         let at = i * step;
         match (pattern, linear_only) {
             (Pattern::Linear, _) | (_, true) => Descriptor::linear(region.0 + at, bytes),
-            (Pattern::TwoD, _) => Descriptor::strided_2d(region.0 + 2 * at, row, rows, 2 * row as u64),
+            (Pattern::TwoD, _) => {
+                Descriptor::strided_2d(region.0 + 2 * at, row, rows, 2 * row as u64)
+            }
             (Pattern::Paged, _) => {
                 // Logical offsets wrap around the table (pages are reused).
                 let span = entries * page;
@@ -365,11 +373,17 @@ pub fn bench_scenario(
     for i in 0..count {
         let tag = i as u16;
         match direction {
-            Direction::Read => sc.jobs.push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag))),
-            Direction::Write => sc.jobs.push(Job::write(mk(Engine::Write, dst, i, false).with_tag(tag))),
+            Direction::Read => sc
+                .jobs
+                .push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag))),
+            Direction::Write => sc
+                .jobs
+                .push(Job::write(mk(Engine::Write, dst, i, false).with_tag(tag))),
             Direction::Copy => {
-                sc.jobs.push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag)));
-                sc.jobs.push(Job::write(mk(Engine::Write, dst, i, true).with_tag(tag)));
+                sc.jobs
+                    .push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag)));
+                sc.jobs
+                    .push(Job::write(mk(Engine::Write, dst, i, true).with_tag(tag)));
             }
         }
     }

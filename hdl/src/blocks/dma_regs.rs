@@ -604,7 +604,13 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         } else {
             r.q.clone()
         };
-        let new = merge(&wmask, &wdata, &old).trunc(width);
+        // Only defined fields are stored: DESC_CTRL's bits 7..3 are reserved.
+        let defined = if off >= READ_BASE && off & 0xff == DESC_CTRL {
+            0x1f07
+        } else {
+            u32::MAX
+        };
+        let new = (merge(&wmask, &wdata, &old) & lit(defined as u128, 32)).trunc(width);
         let hit = &wfire_w & wa.cmp_eq(word(off));
         m.set_next(&r, mux(&hit, &new, &r.q))?;
         Ok(r)

@@ -117,7 +117,10 @@ impl LiteDriver {
             }
         }
         if o.bready && s.bvalid {
-            let addr = self.writes_waiting_b.pop_front().expect("B for a write we made");
+            let addr = self
+                .writes_waiting_b
+                .pop_front()
+                .expect("B for a write we made");
             if s.bresp != 0 {
                 self.write_errors.push((addr, s.bresp));
             }

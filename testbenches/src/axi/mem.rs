@@ -89,10 +89,10 @@ impl MemConfig {
 
     /// The response for a beat at bus-aligned address `beat`.
     pub fn resp_at(&self, beat: u64) -> u8 {
-        let end = beat + self.data_bytes as u64;
+        let end = beat as u128 + self.data_bytes as u128;
         self.errors
             .iter()
-            .find(|e| e.start < end && beat < e.end)
+            .find(|e| (e.start as u128) < end && beat < e.end)
             .map(|e| e.resp)
             .unwrap_or(0)
     }
@@ -314,8 +314,8 @@ impl AxiMem {
             }
         }
         let read_room = self.reads.len() < self.cfg.max_pending;
-        let write_room = self.writes.len() + self.bs.len() + self.b_out.is_some() as usize
-            < self.cfg.max_pending;
+        let writes = self.writes.len() + self.bs.len() + usize::from(self.b_out.is_some());
+        let write_room = writes < self.cfg.max_pending;
         let p = self.cfg.ready_prob;
         self.out = MemOutputs {
             arready: read_room && self.rng.gen_bool(p),

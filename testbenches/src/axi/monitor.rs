@@ -138,7 +138,12 @@ impl Monitor {
         if in_reset {
             for (i, &v) in valids.iter().enumerate() {
                 if v {
-                    self.v(cycle, CHANNELS[i], Rule::ValidInReset, "VALID high during reset".into());
+                    self.v(
+                        cycle,
+                        CHANNELS[i],
+                        Rule::ValidInReset,
+                        "VALID high during reset".into(),
+                    );
                 }
             }
             self.prev = None;
@@ -157,7 +162,10 @@ impl Monitor {
         if s.ar.fire() {
             self.handshakes[0] += 1;
             self.check_addr(cycle, "AR", &s.ar.payload);
-            self.reads.entry(s.ar.payload.id).or_default().push_back((s.ar.payload, 0));
+            self.reads
+                .entry(s.ar.payload.id)
+                .or_default()
+                .push_back((s.ar.payload, 0));
         }
         if s.aw.fire() {
             self.handshakes[2] += 1;
@@ -171,7 +179,12 @@ impl Monitor {
                     let a = s.aw.payload;
                     for (beat, strb, last) in early {
                         if (beat == a.len as u32) != last {
-                            self.v(cycle, "W", Rule::BeatCount, "WLAST misplaced (W before AW)".into());
+                            self.v(
+                                cycle,
+                                "W",
+                                Rule::BeatCount,
+                                "WLAST misplaced (W before AW)".into(),
+                            );
                         }
                         self.check_strobe(cycle, &a, beat, strb);
                     }
@@ -191,16 +204,23 @@ impl Monitor {
             self.handshakes[1] += 1;
             read_progress = true;
             let r = s.r.payload;
-            let head = self.reads.get_mut(&r.id).and_then(|q| q.front_mut()).map(|h| {
-                h.1 += 1;
-                (h.0, h.1)
-            });
+            let head = self
+                .reads
+                .get_mut(&r.id)
+                .and_then(|q| q.front_mut())
+                .map(|h| {
+                    h.1 += 1;
+                    (h.0, h.1)
+                });
             match head {
                 None => self.v(
                     cycle,
                     "R",
                     Rule::Unrequested,
-                    format!("R beat with RID {} and no outstanding read of that ID", r.id),
+                    format!(
+                        "R beat with RID {} and no outstanding read of that ID",
+                        r.id
+                    ),
                 ),
                 Some((a, got)) => {
                     let last = got == a.len as u32 + 1;
@@ -218,7 +238,12 @@ impl Monitor {
                         );
                     }
                     if r.resp == 1 && a.lock == 0 {
-                        self.v(cycle, "R", Rule::BadResponse, "EXOKAY for a normal access".into());
+                        self.v(
+                            cycle,
+                            "R",
+                            Rule::BadResponse,
+                            "EXOKAY for a normal access".into(),
+                        );
                     }
                     // A missing RLAST still ends the burst at AxLEN+1 beats.
                     if last || r.last {
@@ -306,7 +331,12 @@ impl Monitor {
                         );
                     }
                     if b.resp == 1 && t.a.unwrap().lock == 0 {
-                        self.v(cycle, "B", Rule::BadResponse, "EXOKAY for a normal access".into());
+                        self.v(
+                            cycle,
+                            "B",
+                            Rule::BadResponse,
+                            "EXOKAY for a normal access".into(),
+                        );
                     }
                 }
             }
@@ -346,7 +376,10 @@ impl Monitor {
                 cycle,
                 "R",
                 Rule::Stuck,
-                format!("{n} reads outstanding and no R beat for {} cycles", self.idle_reads),
+                format!(
+                    "{n} reads outstanding and no R beat for {} cycles",
+                    self.idle_reads
+                ),
             );
         }
         if self.idle_writes > self.cfg.watchdog && !self.stuck_reported[6] {
@@ -369,11 +402,21 @@ impl Monitor {
     pub fn finish(&mut self, cycle: u64) {
         let n = self.outstanding_reads();
         if n > 0 {
-            self.v(cycle, "R", Rule::Unanswered, format!("{n} reads never answered"));
+            self.v(
+                cycle,
+                "R",
+                Rule::Unanswered,
+                format!("{n} reads never answered"),
+            );
         }
         let n = self.writes.len();
         if n > 0 {
-            self.v(cycle, "B", Rule::Unanswered, format!("{n} writes never answered"));
+            self.v(
+                cycle,
+                "B",
+                Rule::Unanswered,
+                format!("{n} writes never answered"),
+            );
         }
     }
 
@@ -383,7 +426,10 @@ impl Monitor {
         let mut v = Vec::new();
         for (i, w) in self.wait.iter().enumerate() {
             if *w > 0 {
-                v.push(format!("{} VALID waiting for READY for {w} cycles", CHANNELS[i]));
+                v.push(format!(
+                    "{} VALID waiting for READY for {w} cycles",
+                    CHANNELS[i]
+                ));
             }
         }
         let n = self.outstanding_reads();
@@ -394,7 +440,10 @@ impl Monitor {
             if t.done {
                 v.push(format!("{} writes waiting for B", self.writes.len()));
             } else {
-                v.push(format!("a write waiting for W data ({} beats sent)", t.beats));
+                v.push(format!(
+                    "a write waiting for W data ({} beats sent)",
+                    t.beats
+                ));
             }
         }
         if v.is_empty() {
@@ -425,7 +474,12 @@ impl Monitor {
     ) {
         if prev.valid && !prev.ready {
             if !cur.valid {
-                self.v(cycle, ch, Rule::ValidDropped, "VALID dropped before READY".into());
+                self.v(
+                    cycle,
+                    ch,
+                    Rule::ValidDropped,
+                    "VALID dropped before READY".into(),
+                );
             } else if prev.payload != cur.payload {
                 self.v(
                     cycle,
@@ -448,7 +502,10 @@ impl Monitor {
                 cycle,
                 ch,
                 Rule::BurstLimits,
-                format!("AxSIZE {} wider than the {}-byte bus", a.size, self.cfg.data_bytes),
+                format!(
+                    "AxSIZE {} wider than the {}-byte bus",
+                    a.size, self.cfg.data_bytes
+                ),
             );
         }
         match a.burst {
@@ -458,12 +515,16 @@ impl Monitor {
                         cycle,
                         ch,
                         Rule::BurstLimits,
-                        format!("INCR burst of {beats} beats (limit {})", self.cfg.max_burst.min(256)),
+                        format!(
+                            "INCR burst of {beats} beats (limit {})",
+                            self.cfg.max_burst.min(256)
+                        ),
                     );
                 }
-                let start = a.addr & !(nbytes - 1);
-                let last = start + beats as u64 * nbytes - 1;
-                if a.addr / 4096 != last / 4096 {
+                // In 128 bits: a burst may end at the very top of a 64-bit space.
+                let start = (a.addr & !(nbytes - 1)) as u128;
+                let last = start + beats as u128 * nbytes as u128 - 1;
+                if a.addr as u128 / 4096 != last / 4096 {
                     self.v(
                         cycle,
                         ch,
@@ -474,11 +535,16 @@ impl Monitor {
             }
             0 => {
                 if beats > 16 {
-                    self.v(cycle, ch, Rule::BurstLimits, format!("FIXED burst of {beats} beats"));
+                    self.v(
+                        cycle,
+                        ch,
+                        Rule::BurstLimits,
+                        format!("FIXED burst of {beats} beats"),
+                    );
                 }
             }
             2 => {
-                if ![2, 4, 8, 16].contains(&beats) || a.addr % nbytes != 0 {
+                if ![2, 4, 8, 16].contains(&beats) || !a.addr.is_multiple_of(nbytes) {
                     self.v(
                         cycle,
                         ch,

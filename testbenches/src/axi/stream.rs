@@ -137,12 +137,16 @@ impl StreamSink {
             let full = lanes(data_bytes as u32);
             let n = beat.keep.count_ones();
             if !beat.last && beat.keep != full {
-                self.errors
-                    .push(format!("cycle {cycle}: TKEEP {:#x} on a beat without TLAST", beat.keep));
+                self.errors.push(format!(
+                    "cycle {cycle}: TKEEP {:#x} on a beat without TLAST",
+                    beat.keep
+                ));
             }
             if beat.last && (beat.keep != lanes(n) || n == 0) {
-                self.errors
-                    .push(format!("cycle {cycle}: TKEEP {:#x} on the TLAST beat is not 0..n", beat.keep));
+                self.errors.push(format!(
+                    "cycle {cycle}: TKEEP {:#x} on the TLAST beat is not 0..n",
+                    beat.keep
+                ));
             }
             for l in 0..data_bytes {
                 if beat.keep >> l & 1 == 1 {
@@ -169,11 +173,13 @@ impl StreamChecker {
         if let Some((pv, pr, pb)) = self.prev {
             if pv && !pr {
                 if !valid {
-                    self.violations
-                        .push(format!("cycle {cycle}: {name} TVALID dropped before TREADY"));
+                    self.violations.push(format!(
+                        "cycle {cycle}: {name} TVALID dropped before TREADY"
+                    ));
                 } else if pb != *beat {
-                    self.violations
-                        .push(format!("cycle {cycle}: {name} payload changed while waiting for TREADY"));
+                    self.violations.push(format!(
+                        "cycle {cycle}: {name} payload changed while waiting for TREADY"
+                    ));
                 }
             }
         }
