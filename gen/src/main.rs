@@ -7,6 +7,7 @@
 
 mod presets;
 mod sim;
+mod sim_dma;
 mod verilog;
 
 use std::path::PathBuf;

@@ -34,10 +34,14 @@ pub enum SimCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The DMA engines: a transfer pattern against the AXI4 memory model, checked
+    /// against golden, with the bus utilization.
+    Dma(crate::sim_dma::SimDmaArgs),
 }
 
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
+        SimCmd::Dma(args) => crate::sim_dma::run(args)?,
         SimCmd::Pe {
             preset,
             config,

@@ -299,16 +299,20 @@ pub enum Direction {
     Copy,
 }
 
-/// Bytes a measurement moves at least: transfers of `bytes` are issued back
-/// to back until this much has moved (at most 4096 transfers).
-pub const BENCH_TOTAL: u64 = 256 << 10;
+/// Data beats a measurement moves at least: transfers of `bytes` are issued
+/// back to back until this many beats have moved (at most 4096 transfers),
+/// so the memory latency paid once at the start and end weighs the same on
+/// every data width (256 KiB on a 128-bit bus).
+pub const BENCH_BEATS: u64 = 16384;
 
-/// How many transfers of `bytes` a measurement issues.
-pub fn bench_transfers(bytes: u64) -> u64 {
-    BENCH_TOTAL.div_ceil(bytes.max(1)).clamp(1, 4096)
+/// How many transfers of `bytes` a measurement on a `data_bytes` bus issues.
+pub fn bench_transfers(bytes: u64, data_bytes: u64) -> u64 {
+    (BENCH_BEATS * data_bytes)
+        .div_ceil(bytes.max(1))
+        .clamp(1, 4096)
 }
 
-/// The measurement scenario of `serrano sim dma`: `bench_transfers(bytes)`
+/// The measurement scenario of `serrano sim dma`: `bench_transfers(bytes, data_bytes)`
 /// descriptors of `bytes` each, back to back, at bus-aligned addresses, on
 /// an ideal memory (always ready, in order) with `latency` cycles of read and
 /// write latency. `linear`: contiguous transfers; `2d`: rows of
@@ -332,8 +336,8 @@ pub fn bench_scenario(
     sc.copy = direction == Direction::Copy;
     sc.stall_limit = 20_000 + 4 * latency as u64;
     let (src, dst) = regions(cfg);
-    let count = bench_transfers(bytes as u64);
     let nb = cfg.data_bytes() as u64;
+    let count = bench_transfers(bytes as u64, nb);
     // Transfers are placed one after another, each at a bus-aligned address.
     let step = (bytes as u64).div_ceil(nb) * nb;
     // Page tables: a shuffled set of 4 KiB pages.

@@ -654,3 +654,48 @@ fn utilization_targets_in_cycles() {
         "64 B at latency 100: {small}, bound {bound}"
     );
 }
+
+/// Configurations at the ends of the ranges: single-beat bursts with one burst
+/// in flight and a tiny page table; odd burst limits with deep queues.
+#[test]
+fn random_corner_configs() {
+    let seed = seed_from_env("random_corner_configs", 109);
+    for (i, cfg) in [
+        DmaConfig {
+            data_bits: 64,
+            addr_bits: 64,
+            max_burst: 1,
+            max_outstanding: 1,
+            queue_depth: 2,
+            id_bits: 1,
+            table_entries: 4,
+        },
+        DmaConfig {
+            data_bits: 256,
+            addr_bits: 32,
+            max_burst: 7,
+            max_outstanding: 64,
+            queue_depth: 256,
+            id_bits: 16,
+            table_entries: 2048,
+        },
+    ]
+    .iter()
+    .enumerate()
+    {
+        cfg.validate().unwrap();
+        for (j, mix) in [Mix::Both, Mix::Copy].into_iter().enumerate() {
+            let opts = RandomOpts {
+                descriptors: 300,
+                mix,
+                large: 0,
+                errors: true,
+                invalid_share: 0.05,
+            };
+            let s = seed + 10 * i as u64 + j as u64;
+            let r = run_scenario(&random_scenario(cfg, s, opts)).unwrap();
+            check(&r, &format!("corner config {i} {mix:?} (seed {s})"));
+            assert_eq!(r.completions.len(), 300);
+        }
+    }
+}

@@ -762,7 +762,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     for (p, tbase) in [("rd", READ_TABLE_BASE), ("wr", WRITE_TABLE_BASE)] {
         let sel = awaddr.slice(15, 14).cmp_eq(lit((tbase >> 14) as u128, 2));
         let index = awaddr.slice(13, 3);
-        let in_range = index.cmp_lt(lit(cfg.table_entries as u128, 11));
+        let in_range = index.zext(12).cmp_lt(lit(cfg.table_entries as u128, 12));
         let is_hi = awaddr.bit(2);
         let hit = &wfire_w & &sel & &in_range;
         let we = m
@@ -803,7 +803,10 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         for tbase in [READ_TABLE_BASE, WRITE_TABLE_BASE] {
             hits.push(
                 full.slice(15, 14).cmp_eq(lit((tbase >> 14) as u128, 2))
-                    & full.slice(13, 3).cmp_lt(lit(cfg.table_entries as u128, 11)),
+                    & full
+                        .slice(13, 3)
+                        .zext(12)
+                        .cmp_lt(lit(cfg.table_entries as u128, 12)),
             );
         }
         hits.iter().skip(1).fold(hits[0].clone(), |acc, h| acc | h)
