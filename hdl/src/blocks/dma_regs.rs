@@ -520,6 +520,16 @@ pub fn register_map_json(cfg: &DmaConfig) -> Value {
     })
 }
 
+/// The register-map files to write next to the DMA's Verilog:
+/// `serrano_dma_regs.h` and `serrano_dma_regs.json`, as (file name, text).
+pub fn register_map_files(cfg: &DmaConfig) -> Vec<(String, String)> {
+    let json = serde_json::to_string_pretty(&register_map_json(cfg)).expect("serializable") + "\n";
+    vec![
+        ("serrano_dma_regs.h".to_string(), c_header(cfg)),
+        ("serrano_dma_regs.json".to_string(), json),
+    ]
+}
+
 pub fn regs_name(cfg: &DmaConfig) -> String {
     format!(
         "serrano_dma_regs_a{}_q{}_t{}",
