@@ -108,6 +108,9 @@ pub struct Scenario {
     /// Cycles without any handshake before the run is declared hung.
     pub stall_limit: u64,
     pub trace: Option<PathBuf>,
+    /// Build with X randomization and initialize every register and memory
+    /// from this seed (data-path registers without reset must not matter).
+    pub x_seed: Option<u64>,
 }
 
 impl Scenario {
@@ -128,6 +131,7 @@ impl Scenario {
             expect_violations: false,
             stall_limit: 20_000,
             trace: None,
+            x_seed: None,
         }
     }
 }
@@ -355,14 +359,14 @@ impl Ports {
 
 /// Build (or fetch from the cache) the DMA top for `cfg`.
 pub fn build_dma(cfg: &DmaConfig, trace: bool) -> Result<Built> {
+    build_dma_with(cfg, trace, false)
+}
+
+/// Build the DMA top, optionally with X randomization (every register
+/// without a reset, and every memory, starts from random bits).
+pub fn build_dma_with(cfg: &DmaConfig, trace: bool, x_randomize: bool) -> Result<Built> {
     let top = hdl::blocks::dma::dma(cfg).map_err(|e| anyhow!("{e}"))?;
-    build_module(
-        &top,
-        BuildOptions {
-            trace,
-            x_randomize: false,
-        },
-    )
+    build_module(&top, BuildOptions { trace, x_randomize })
 }
 
 /// The simulated DMA and everything around it, one cycle at a time.
@@ -402,7 +406,7 @@ fn words_of(m: &Model, p: Port) -> Words {
 impl DmaSim {
     /// Instantiate a built DMA with the memory and stream settings of `sc`.
     pub fn new(built: &Built, sc: &Scenario) -> Result<DmaSim> {
-        let m = built.lib.instantiate(None)?;
+        let m = built.lib.instantiate(sc.x_seed)?;
         let p = Ports::of(&m)?;
         let cfg = sc.cfg;
         let mut memcfg = sc.mem.clone();
@@ -447,13 +451,18 @@ impl DmaSim {
         self.m.trace_flush();
     }
 
-    /// Hold reset for `cycles` cycles (every VALID must stay low).
+    /// Hold reset for `cycles` cycles. The reset is synchronous: from the
+    /// first clock edge in reset on, every VALID must be low (before that
+    /// edge, registers hold their power-up values, random with X
+    /// randomization, so the first cycle is not checked).
     pub fn reset(&mut self, cycles: u64) {
         self.m.set(self.p.rst, 1);
-        for _ in 0..cycles {
+        for i in 0..cycles {
             self.m.eval();
             let s = self.sample_master_only();
-            self.monitor.check(self.cycle, &s, true);
+            if i > 0 {
+                self.monitor.check(self.cycle, &s, true);
+            }
             self.m.tick(self.p.clk);
             self.cycle += 1;
         }
@@ -865,10 +874,10 @@ fn expected(sc: &Scenario) -> Expected {
 /// to complete, and compare with golden. A failing run is repeated with
 /// tracing and leaves an FST under `target/waves/`.
 pub fn run_scenario(sc: &Scenario) -> Result<Report> {
-    let built = build_dma(&sc.cfg, sc.trace.is_some())?;
+    let built = build_dma_with(&sc.cfg, sc.trace.is_some(), sc.x_seed.is_some())?;
     let mut r = run_on(&built, sc, sc.trace.as_deref(), None)?;
     if !r.ok() && sc.trace.is_none() && !sc.expect_violations {
-        let traced = build_dma(&sc.cfg, true)?;
+        let traced = build_dma_with(&sc.cfg, true, sc.x_seed.is_some())?;
         let dir = waves_dir();
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{}-seed{}.fst", r.top, sc.seed));

@@ -655,6 +655,39 @@ fn utilization_targets_in_cycles() {
     );
 }
 
+/// Every register without a reset, and every memory (queues, page tables),
+/// starts from random bits: nothing may depend on them.
+#[test]
+fn random_with_x_randomized_registers() {
+    let cfg = preset("default");
+    let seed = seed_from_env("random_with_x_randomized_registers", 110);
+    for x_seed in [1, 2] {
+        let opts = RandomOpts {
+            descriptors: 400,
+            mix: Mix::Both,
+            large: 0,
+            errors: true,
+            invalid_share: 0.05,
+        };
+        let mut sc = random_scenario(&cfg, seed + x_seed, opts);
+        sc.x_seed = Some(x_seed);
+        let r = run_scenario(&sc).unwrap();
+        check(&r, &format!("x_seed {x_seed} (seed {})", seed + x_seed));
+        let mut sc = random_scenario(
+            &cfg,
+            seed + 10 + x_seed,
+            RandomOpts {
+                mix: Mix::Copy,
+                invalid_share: 0.0,
+                ..opts
+            },
+        );
+        sc.x_seed = Some(x_seed);
+        let r = run_scenario(&sc).unwrap();
+        check(&r, &format!("copy, x_seed {x_seed}"));
+    }
+}
+
 /// Configurations at the ends of the ranges: single-beat bursts with one burst
 /// in flight and a tiny page table; odd burst limits with deep queues.
 #[test]
