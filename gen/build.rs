@@ -13,20 +13,13 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     entries.sort();
-    let mut out = String::from("/// (name, TOML text) of every preset, sorted by name.\npub const PRESETS: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// (name, TOML text) of every preset, sorted by name.\npub const PRESETS: &[(&str, &str)] = &[\n",
+    );
     for p in entries {
         println!("cargo:rerun-if-changed={}", p.display());
-        let name = p
-            .file_stem()
-            .unwrap()
-            .to_str()
-            .expect("preset names are UTF-8");
-        writeln!(
-            out,
-            "    ({name:?}, include_str!({:?})),",
-            p.canonicalize().unwrap().display().to_string()
-        )
-        .unwrap();
+        let name = p.file_stem().unwrap().to_str().expect("preset names are UTF-8");
+        writeln!(out, "    ({name:?}, include_str!({:?})),", p.canonicalize().unwrap().display().to_string()).unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("presets.rs");

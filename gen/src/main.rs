@@ -30,11 +30,7 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 #[derive(Parser)]
-#[command(
-    name = "serrano",
-    version,
-    about = "Serrano: an open, inference-first accelerator RTL kit"
-)]
+#[command(name = "serrano", version, about = "Serrano: an open, inference-first accelerator RTL kit")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -81,20 +77,11 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 let w = presets::names().iter().map(|n| n.len()).max().unwrap_or(0);
                 for r in &rows {
-                    println!(
-                        "{:<w$}  {}",
-                        r["name"].as_str().unwrap_or(""),
-                        r["description"].as_str().unwrap_or("")
-                    );
+                    println!("{:<w$}  {}", r["name"].as_str().unwrap_or(""), r["description"].as_str().unwrap_or(""));
                 }
             }
         }
-        Cmd::Verilog {
-            preset,
-            config,
-            out,
-            json,
-        } => {
+        Cmd::Verilog { preset, config, out, json } => {
             let (cfg, origin, stem) = verilog::resolve(preset.as_deref(), config.as_deref())?;
             let out = out.unwrap_or_else(|| PathBuf::from("verilog_out").join(&stem));
             let g = verilog::generate(&cfg, &origin, &stem)?;

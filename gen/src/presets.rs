@@ -14,12 +14,9 @@ pub fn names() -> Vec<&'static str> {
 
 /// Load and validate preset `name`.
 pub fn load(name: &str) -> Result<Config> {
-    let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-        UsageError(format!(
-            "unknown preset `{name}`; the presets are: {}",
-            names().join(", ")
-        ))
-    })?;
-    Config::from_toml_str(text, &format!("configs/{name}.toml"))
-        .map_err(|e| UsageError(e.to_string()).into())
+    let (_, text) = PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| UsageError(format!("unknown preset `{name}`; the presets are: {}", names().join(", "))))?;
+    Config::from_toml_str(text, &format!("configs/{name}.toml")).map_err(|e| UsageError(e.to_string()).into())
 }

@@ -42,25 +42,9 @@ pub enum SimCmd {
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
         SimCmd::Dma(args) => crate::sim_dma::run(args)?,
-        SimCmd::Pe {
-            preset,
-            config,
-            cycles,
-            seed,
-            x_seed,
-            trace,
-            json,
-        } => {
+        SimCmd::Pe { preset, config, cycles, seed, x_seed, trace, json } => {
             let (cfg, origin, _) = crate::verilog::resolve(preset.as_deref(), config.as_deref())?;
-            let r = run_pe(
-                &cfg.pe,
-                &PeRun {
-                    cycles,
-                    seed,
-                    x_seed,
-                    trace: trace.clone(),
-                },
-            )?;
+            let r = run_pe(&cfg.pe, &PeRun { cycles, seed, x_seed, trace: trace.clone() })?;
             let out = json!({
                 "block": "pe",
                 "source": origin,
@@ -89,11 +73,7 @@ pub fn run(cmd: SimCmd) -> Result<()> {
                     r.build_seconds,
                     if r.cache_hit { "cached" } else { "cold" }
                 );
-                println!(
-                    "  simulation          {:.3} s, {:.0} cycles/s",
-                    r.sim_seconds,
-                    r.sim_cycles_per_sec()
-                );
+                println!("  simulation          {:.3} s, {:.0} cycles/s", r.sim_seconds, r.sim_cycles_per_sec());
                 if let Some(t) = &trace {
                     println!("  waveform            {}", t.display());
                 }
@@ -103,9 +83,7 @@ pub fn run(cmd: SimCmd) -> Result<()> {
                     "{} mismatches against golden; first: {}; waveform: {}",
                     r.mismatches,
                     r.first_mismatch.unwrap_or_default(),
-                    r.waveform
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default()
+                    r.waveform.map(|p| p.display().to_string()).unwrap_or_default()
                 );
             }
         }

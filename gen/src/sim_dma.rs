@@ -80,16 +80,10 @@ fn usage(msg: String) -> anyhow::Error {
 pub fn run(args: SimDmaArgs) -> Result<()> {
     let cfg = crate::presets::load(&args.preset)?.dma;
     if !(1..=MAX_BYTES).contains(&args.bytes) {
-        return Err(usage(format!(
-            "--bytes {}: must be between 1 and {MAX_BYTES}",
-            args.bytes
-        )));
+        return Err(usage(format!("--bytes {}: must be between 1 and {MAX_BYTES}", args.bytes)));
     }
     if !(1..=MAX_LATENCY).contains(&args.latency) {
-        return Err(usage(format!(
-            "--latency {}: must be between 1 and {MAX_LATENCY}",
-            args.latency
-        )));
+        return Err(usage(format!("--latency {}: must be between 1 and {MAX_LATENCY}", args.latency)));
     }
     let pattern = match args.pattern {
         PatternArg::Linear => Pattern::Linear,
@@ -111,14 +105,7 @@ pub fn run(args: SimDmaArgs) -> Result<()> {
             cfg.table_entries
         )));
     }
-    let sc = bench_scenario(
-        &cfg,
-        args.bytes as u32,
-        args.latency,
-        pattern,
-        direction,
-        args.seed,
-    );
+    let sc = bench_scenario(&cfg, args.bytes as u32, args.latency, pattern, direction, args.seed);
     let r = run_scenario(&sc)?;
     let data_beats = match direction {
         Direction::Read => r.r_beats,
@@ -170,44 +157,24 @@ pub fn run(args: SimDmaArgs) -> Result<()> {
             args.preset, args.bytes, args.latency, args.seed
         );
         println!("  top               {}", r.top);
-        println!(
-            "  cycles            {} (first address handshake to last data/response)",
-            r.window
-        );
+        println!("  cycles            {} (first address handshake to last data/response)", r.window);
         println!("  data beats        {data_beats}");
         println!("  bus utilization   {:.4}", r.bus_utilization());
         if direction == Direction::Copy {
-            println!(
-                "  read / write      {:.4} / {:.4}",
-                r.read_utilization(),
-                r.write_utilization()
-            );
+            println!("  read / write      {:.4} / {:.4}", r.read_utilization(), r.write_utilization());
         }
         println!("  violations        {}", r.violations.len());
         println!("  mismatches        {}", r.mismatches.len());
-        println!(
-            "  build             {:.2} s ({})",
-            r.build_seconds,
-            if r.cache_hit { "cached" } else { "cold" }
-        );
-        println!(
-            "  simulation        {:.2} s, {} cycles",
-            r.sim_seconds, r.cycles
-        );
+        println!("  build             {:.2} s ({})", r.build_seconds, if r.cache_hit { "cached" } else { "cold" });
+        println!("  simulation        {:.2} s, {} cycles", r.sim_seconds, r.cycles);
     }
     if !r.ok() {
         bail!(
             "{} protocol violations, {} mismatches against golden; first: {}; waveform: {}",
             r.violations.len(),
             r.mismatches.len(),
-            r.violations
-                .first()
-                .or(r.mismatches.first())
-                .cloned()
-                .unwrap_or_default(),
-            r.waveform
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
+            r.violations.first().or(r.mismatches.first()).cloned().unwrap_or_default(),
+            r.waveform.map(|p| p.display().to_string()).unwrap_or_default()
         );
     }
     Ok(())

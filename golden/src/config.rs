@@ -115,33 +115,19 @@ pub enum ConfigError {
     /// The file could not be read.
     Io { path: String, message: String },
     /// Malformed TOML, an unknown field, a missing field or a wrong type.
-    Parse {
-        source_name: String,
-        message: String,
-    },
+    Parse { source_name: String, message: String },
     /// A value outside its allowed range.
-    Range {
-        field: &'static str,
-        value: String,
-        allowed: String,
-    },
+    Range { field: &'static str, value: String, allowed: String },
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConfigError::Io { path, message } => write!(f, "cannot read config {path}: {message}"),
-            ConfigError::Parse {
-                source_name,
-                message,
-            } => {
+            ConfigError::Parse { source_name, message } => {
                 write!(f, "invalid config {source_name}: {}", message.trim_end())
             }
-            ConfigError::Range {
-                field,
-                value,
-                allowed,
-            } => write!(f, "{field} = {value}: must be {allowed}"),
+            ConfigError::Range { field, value, allowed } => write!(f, "{field} = {value}: must be {allowed}"),
         }
     }
 }
@@ -163,20 +149,16 @@ fn check_range(field: &'static str, v: u32, r: RangeInclusive<u32>) -> Result<()
 impl Config {
     /// Parse and validate TOML text; `source_name` names it in errors.
     pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config, ConfigError> {
-        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            source_name: source_name.to_string(),
-            message: e.to_string(),
-        })?;
+        let cfg: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { source_name: source_name.to_string(), message: e.to_string() })?;
         cfg.validate()?;
         Ok(cfg)
     }
 
     /// Read, parse and validate a TOML file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Io { path: path.display().to_string(), message: e.to_string() })?;
         Config::from_toml_str(&text, &path.display().to_string())
     }
 
@@ -204,21 +186,15 @@ mod tests {
 
     #[test]
     fn out_of_range_names_field_and_range() {
-        let e = Config::from_toml_str("[pe]\nacc_bits = 8\n", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = 8\n", "t").unwrap_err().to_string();
         assert_eq!(e, "pe.acc_bits = 8: must be between 16 and 64");
     }
 
     #[test]
     fn unknown_field_is_named() {
-        let e = Config::from_toml_str("[pe]\nacc_bits = 32\nacc_bitz = 3\n", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = 32\nacc_bitz = 3\n", "t").unwrap_err().to_string();
         assert!(e.contains("unknown field `acc_bitz`"), "{e}");
-        let e = Config::from_toml_str("[pee]\nacc_bits = 32\n", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pee]\nacc_bits = 32\n", "t").unwrap_err().to_string();
         assert!(e.contains("unknown field `pee`"), "{e}");
     }
 
@@ -240,73 +216,23 @@ mod tests {
     fn dma_ranges_name_the_field() {
         let base = DmaConfig::default();
         let cases: Vec<(DmaConfig, &str)> = vec![
+            (DmaConfig { data_bits: 96, ..base }, "dma.data_bits = 96: must be a power of two between 64 and 512"),
+            (DmaConfig { data_bits: 1024, ..base }, "dma.data_bits = 1024: must be a power of two between 64 and 512"),
+            (DmaConfig { addr_bits: 48, ..base }, "dma.addr_bits = 48: must be 32 or 64"),
+            (DmaConfig { max_burst: 0, ..base }, "dma.max_burst = 0: must be between 1 and 256"),
+            (DmaConfig { max_burst: 257, ..base }, "dma.max_burst = 257: must be between 1 and 256"),
+            (DmaConfig { max_outstanding: 65, ..base }, "dma.max_outstanding = 65: must be between 1 and 64"),
+            (DmaConfig { queue_depth: 1, ..base }, "dma.queue_depth = 1: must be between 2 and 256"),
+            (DmaConfig { id_bits: 0, ..base }, "dma.id_bits = 0: must be between 1 and 16"),
             (
-                DmaConfig {
-                    data_bits: 96,
-                    ..base
-                },
-                "dma.data_bits = 96: must be a power of two between 64 and 512",
-            ),
-            (
-                DmaConfig {
-                    data_bits: 1024,
-                    ..base
-                },
-                "dma.data_bits = 1024: must be a power of two between 64 and 512",
-            ),
-            (
-                DmaConfig {
-                    addr_bits: 48,
-                    ..base
-                },
-                "dma.addr_bits = 48: must be 32 or 64",
-            ),
-            (
-                DmaConfig {
-                    max_burst: 0,
-                    ..base
-                },
-                "dma.max_burst = 0: must be between 1 and 256",
-            ),
-            (
-                DmaConfig {
-                    max_burst: 257,
-                    ..base
-                },
-                "dma.max_burst = 257: must be between 1 and 256",
-            ),
-            (
-                DmaConfig {
-                    max_outstanding: 65,
-                    ..base
-                },
-                "dma.max_outstanding = 65: must be between 1 and 64",
-            ),
-            (
-                DmaConfig {
-                    queue_depth: 1,
-                    ..base
-                },
-                "dma.queue_depth = 1: must be between 2 and 256",
-            ),
-            (
-                DmaConfig { id_bits: 0, ..base },
-                "dma.id_bits = 0: must be between 1 and 16",
-            ),
-            (
-                DmaConfig {
-                    table_entries: 100,
-                    ..base
-                },
+                DmaConfig { table_entries: 100, ..base },
                 "dma.table_entries = 100: must be a power of two between 2 and 2048",
             ),
         ];
         for (cfg, msg) in cases {
             assert_eq!(cfg.validate().unwrap_err().to_string(), msg);
         }
-        let e = Config::from_toml_str("[pe]\nacc_bits = 32\n[dma]\ndata_bits = 128\n", "t")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = 32\n[dma]\ndata_bits = 128\n", "t").unwrap_err().to_string();
         assert!(e.contains("missing field"), "{e}");
         let e = Config::from_toml_str(
             "[pe]\nacc_bits = 32\n[dma]\ndata_bits = 100\naddr_bits = 32\nmax_burst = 16\n\
@@ -315,21 +241,14 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert_eq!(
-            e,
-            "dma.data_bits = 100: must be a power of two between 64 and 512"
-        );
+        assert_eq!(e, "dma.data_bits = 100: must be a power of two between 64 and 512");
     }
 
     #[test]
     fn malformed_toml_is_an_error() {
-        let e = Config::from_toml_str("[pe\nacc_bits = 32\n", "x.toml")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe\nacc_bits = 32\n", "x.toml").unwrap_err().to_string();
         assert!(e.starts_with("invalid config x.toml"), "{e}");
-        let e = Config::from_toml_str("[pe]\nacc_bits = -3\n", "x.toml")
-            .unwrap_err()
-            .to_string();
+        let e = Config::from_toml_str("[pe]\nacc_bits = -3\n", "x.toml").unwrap_err().to_string();
         assert!(e.contains("acc_bits"), "{e}");
     }
 }

@@ -176,23 +176,11 @@ pub struct Descriptor {
 
 impl Descriptor {
     pub fn linear(addr: u64, len: u32) -> Descriptor {
-        Descriptor {
-            kind: KIND_LINEAR,
-            addr,
-            len,
-            ..Default::default()
-        }
+        Descriptor { kind: KIND_LINEAR, addr, len, ..Default::default() }
     }
 
     pub fn strided_2d(addr: u64, row_bytes: u32, rows: u16, stride: u64) -> Descriptor {
-        Descriptor {
-            kind: KIND_2D,
-            addr,
-            len: row_bytes,
-            count1: rows,
-            stride1: stride,
-            ..Default::default()
-        }
+        Descriptor { kind: KIND_2D, addr, len: row_bytes, count1: rows, stride1: stride, ..Default::default() }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -217,14 +205,7 @@ impl Descriptor {
     }
 
     pub fn paged(offset: u64, len: u32, table_base: u16, page_shift: u8) -> Descriptor {
-        Descriptor {
-            kind: KIND_PAGED,
-            addr: offset,
-            len,
-            table_base,
-            page_shift,
-            ..Default::default()
-        }
+        Descriptor { kind: KIND_PAGED, addr: offset, len, table_base, page_shift, ..Default::default() }
     }
 
     pub fn with_tag(mut self, tag: u16) -> Descriptor {
@@ -270,9 +251,8 @@ pub fn validate(d: &Descriptor, cfg: &DmaConfig, table: &[u64]) -> Status {
     if d.kind > KIND_PAGED {
         return Status::BadKind;
     }
-    let zero = d.len == 0
-        || (matches!(d.kind, KIND_2D | KIND_3D) && d.count1 == 0)
-        || (d.kind == KIND_3D && d.count2 == 0);
+    let zero =
+        d.len == 0 || (matches!(d.kind, KIND_2D | KIND_3D) && d.count1 == 0) || (d.kind == KIND_3D && d.count2 == 0);
     if zero {
         return Status::ZeroLength;
     }
@@ -298,10 +278,7 @@ pub fn validate(d: &Descriptor, cfg: &DmaConfig, table: &[u64]) -> Status {
         }
         let mask = (1u64 << d.page_shift) - 1;
         for p in first..=last {
-            let base = table
-                .get((d.table_base as u64 + p) as usize)
-                .copied()
-                .unwrap_or(0);
+            let base = table.get((d.table_base as u64 + p) as usize).copied().unwrap_or(0);
             if base & mask != 0 {
                 return Status::PageMisaligned;
             }
@@ -343,10 +320,7 @@ pub fn segments(d: &Descriptor, cfg: &DmaConfig, table: &[u64]) -> Vec<Segment> 
                 let off = pos & (psize - 1);
                 let n = rem.min(psize - off);
                 let base = table[(d.table_base as u64 + p) as usize];
-                v.push(Segment {
-                    addr: base + off,
-                    len: n,
-                });
+                v.push(Segment { addr: base + off, len: n });
                 pos = pos.wrapping_add(n);
                 rem -= n;
             }
@@ -407,13 +381,7 @@ pub fn legalize(addr: u64, len: u64, cfg: &DmaConfig) -> Vec<Burst> {
         let to_4k = (BOUNDARY_4K - ((a % BOUNDARY_4K) - lo)) / b;
         let beats = needed.min(to_4k).min(cfg.max_burst as u64);
         let bytes = n.min(beats * b - lo);
-        v.push(Burst {
-            addr: a,
-            len: (beats - 1) as u8,
-            size,
-            bytes,
-            last: false,
-        });
+        v.push(Burst { addr: a, len: (beats - 1) as u8, size, bytes, last: false });
         // Wraps only past the last burst of a segment ending at 2^64.
         a = a.wrapping_add(bytes);
         n -= bytes;
@@ -423,10 +391,7 @@ pub fn legalize(addr: u64, len: u64, cfg: &DmaConfig) -> Vec<Burst> {
 
 /// Every burst of a valid descriptor, in issue order (the last one marked).
 pub fn bursts(d: &Descriptor, cfg: &DmaConfig, table: &[u64]) -> Vec<Burst> {
-    let mut v: Vec<Burst> = segments(d, cfg, table)
-        .iter()
-        .flat_map(|s| legalize(s.addr, s.len, cfg))
-        .collect();
+    let mut v: Vec<Burst> = segments(d, cfg, table).iter().flat_map(|s| legalize(s.addr, s.len, cfg)).collect();
     if let Some(l) = v.last_mut() {
         l.last = true;
     }
@@ -454,10 +419,7 @@ fn initial_byte(seed: u64, addr: u64) -> u8 {
 
 impl Memory {
     pub fn new(seed: u64) -> Memory {
-        Memory {
-            seed,
-            pages: BTreeMap::new(),
-        }
+        Memory { seed, pages: BTreeMap::new() }
     }
 
     /// The byte an untouched address holds.
@@ -582,11 +544,7 @@ pub fn write_bytes(
 /// the order they arrived (per beat for reads, per burst for writes): the
 /// first error, or OK.
 pub fn status_of_responses(resps: impl IntoIterator<Item = u8>) -> Status {
-    resps
-        .into_iter()
-        .map(Status::from_resp)
-        .find(|s| *s != Status::Ok)
-        .unwrap_or(Status::Ok)
+    resps.into_iter().map(Status::from_resp).find(|s| *s != Status::Ok).unwrap_or(Status::Ok)
 }
 
 #[cfg(test)]
@@ -594,11 +552,7 @@ mod tests {
     use super::*;
 
     fn cfg(data_bits: u32, max_burst: u32) -> DmaConfig {
-        DmaConfig {
-            data_bits,
-            max_burst,
-            ..DmaConfig::default()
-        }
+        DmaConfig { data_bits, max_burst, ..DmaConfig::default() }
     }
 
     /// Every legal burst: within 4 KiB, within max_burst, and the bursts
@@ -625,10 +579,7 @@ mod tests {
         let c = cfg(128, 256);
         // 4 KiB aligned: one 256-beat burst.
         let v = legalize(0x1000, 4096, &c);
-        assert_eq!(
-            v.iter().map(|b| b.axi()).collect::<Vec<_>>(),
-            [(0x1000, 255, 4)]
-        );
+        assert_eq!(v.iter().map(|b| b.axi()).collect::<Vec<_>>(), [(0x1000, 255, 4)]);
         // Unaligned start and end, crossing a 4 KiB boundary.
         let v = legalize(0x0ff3, 40, &c);
         assert_eq!(
@@ -638,10 +589,7 @@ mod tests {
         // max_burst splits.
         let c = cfg(64, 16);
         let v = legalize(0, 300, &c);
-        assert_eq!(
-            v.iter().map(|b| b.axi()).collect::<Vec<_>>(),
-            [(0, 15, 3), (128, 15, 3), (256, 5, 3)]
-        );
+        assert_eq!(v.iter().map(|b| b.axi()).collect::<Vec<_>>(), [(0, 15, 3), (128, 15, 3), (256, 5, 3)]);
         // One byte.
         let v = legalize(0x7, 1, &c);
         assert_eq!(v[0].beat_lanes(8), [(0, 7, 8)]);
@@ -666,10 +614,7 @@ mod tests {
         let c = cfg(128, 256);
         let v = legalize(0x13, 50, &c);
         let lanes = v[0].beat_lanes(16);
-        assert_eq!(
-            lanes,
-            [(0x10, 3, 16), (0x20, 0, 16), (0x30, 0, 16), (0x40, 0, 5)]
-        );
+        assert_eq!(lanes, [(0x10, 3, 16), (0x20, 0, 16), (0x30, 0, 16), (0x40, 0, 5)]);
     }
 
     #[test]
@@ -677,53 +622,25 @@ mod tests {
         let c = DmaConfig::default();
         let table = vec![0u64; 256];
         let v = |d: Descriptor| validate(&d, &c, &table);
-        assert_eq!(
-            v(Descriptor {
-                kind: 4,
-                len: 0,
-                ..Default::default()
-            }),
-            Status::BadKind
-        );
+        assert_eq!(v(Descriptor { kind: 4, len: 0, ..Default::default() }), Status::BadKind);
         assert_eq!(v(Descriptor::linear(0, 0)), Status::ZeroLength);
         assert_eq!(v(Descriptor::strided_2d(0, 4, 0, 8)), Status::ZeroLength);
-        assert_eq!(
-            v(Descriptor::strided_3d(0, 4, 1, 8, 0, 8)),
-            Status::ZeroLength
-        );
+        assert_eq!(v(Descriptor::strided_3d(0, 4, 1, 8, 0, 8)), Status::ZeroLength);
         assert_eq!(v(Descriptor::paged(0, 1, 0, 5)), Status::BadPageShift);
         assert_eq!(v(Descriptor::paged(0, 1, 0, 31)), Status::BadPageShift);
         assert_eq!(v(Descriptor::linear(0xffff_ffff, 1)), Status::Ok);
         assert_eq!(v(Descriptor::linear(0xffff_ffff, 2)), Status::AddrRange);
-        assert_eq!(
-            v(Descriptor::strided_2d(0, 16, 3, 0x8000_0000)),
-            Status::AddrRange
-        );
+        assert_eq!(v(Descriptor::strided_2d(0, 16, 3, 0x8000_0000)), Status::AddrRange);
         assert_eq!(v(Descriptor::strided_2d(0, 16, 2, 0x8000_0000)), Status::Ok);
-        assert_eq!(
-            v(Descriptor::strided_3d(0, 16, 2, 0x10, 2, 0xffff_fff0)),
-            Status::AddrRange
-        );
+        assert_eq!(v(Descriptor::strided_3d(0, 16, 2, 0x10, 2, 0xffff_fff0)), Status::AddrRange);
         assert_eq!(v(Descriptor::paged(0, 4096, 255, 12)), Status::Ok);
         assert_eq!(v(Descriptor::paged(0, 4097, 255, 12)), Status::TableRange);
-        assert_eq!(
-            v(Descriptor::paged(0xffff_f000, 4096, 0, 12)),
-            Status::TableRange
-        );
+        assert_eq!(v(Descriptor::paged(0xffff_f000, 4096, 0, 12)), Status::TableRange);
         let mut t = table.clone();
         t[4] = 0x1800;
-        assert_eq!(
-            validate(&Descriptor::paged(0, 4096 * 3, 1, 12), &c, &t),
-            Status::Ok
-        );
-        assert_eq!(
-            validate(&Descriptor::paged(0, 4096 * 3 + 1, 1, 12), &c, &t),
-            Status::PageMisaligned
-        );
-        assert_eq!(
-            validate(&Descriptor::paged(0, 4096 * 3 + 1, 1, 11), &c, &t),
-            Status::Ok
-        );
+        assert_eq!(validate(&Descriptor::paged(0, 4096 * 3, 1, 12), &c, &t), Status::Ok);
+        assert_eq!(validate(&Descriptor::paged(0, 4096 * 3 + 1, 1, 12), &c, &t), Status::PageMisaligned);
+        assert_eq!(validate(&Descriptor::paged(0, 4096 * 3 + 1, 1, 11), &c, &t), Status::Ok);
     }
 
     #[test]
@@ -738,18 +655,9 @@ mod tests {
         assert_eq!(
             segments(&d, &c, &t),
             [
-                Segment {
-                    addr: 0x30ff0,
-                    len: 0x10
-                },
-                Segment {
-                    addr: 0x10000,
-                    len: 0x1000
-                },
-                Segment {
-                    addr: 0x20000,
-                    len: 0x10
-                },
+                Segment { addr: 0x30ff0, len: 0x10 },
+                Segment { addr: 0x10000, len: 0x1000 },
+                Segment { addr: 0x20000, len: 0x10 },
             ]
         );
     }

@@ -4,10 +4,7 @@
 /// low `bits` bits and sign-extend from bit `bits - 1`. This is what a
 /// `bits`-wide adder does with its carry out: drops it.
 pub fn wrap_signed(v: i64, bits: u32) -> i64 {
-    assert!(
-        (1..=64).contains(&bits),
-        "wrap_signed: bits = {bits} must be 1..=64"
-    );
+    assert!((1..=64).contains(&bits), "wrap_signed: bits = {bits} must be 1..=64");
     let sh = 64 - bits;
     (v << sh) >> sh
 }

@@ -55,23 +55,11 @@ pub struct Pe {
 
 impl Pe {
     pub fn new(cfg: &PeConfig) -> Pe {
-        Pe {
-            acc_bits: cfg.acc_bits,
-            a: 0,
-            w: 0,
-            w_next: 0,
-            psum: 0,
-            swap: false,
-        }
+        Pe { acc_bits: cfg.acc_bits, a: 0, w: 0, w_next: 0, psum: 0, swap: false }
     }
 
     pub fn outputs(&self) -> PeOutputs {
-        PeOutputs {
-            a_out: self.a,
-            psum_out: self.psum,
-            w_out: self.w_next,
-            swap_out: self.swap,
-        }
+        PeOutputs { a_out: self.a, psum_out: self.psum, w_out: self.w_next, swap_out: self.swap }
     }
 
     /// The active weight (for tests and debugging).
@@ -82,9 +70,7 @@ impl Pe {
     /// One rising clock edge.
     pub fn step(&mut self, i: &PeInputs) {
         if i.rst {
-            *self = Pe::new(&PeConfig {
-                acc_bits: self.acc_bits,
-            });
+            *self = Pe::new(&PeConfig { acc_bits: self.acc_bits });
             return;
         }
         let product = i.a_in as i64 * self.w as i64; // exact: |p| <= 2^14
@@ -111,28 +97,15 @@ mod tests {
     #[test]
     fn double_buffered_weight_takes_effect_after_swap() {
         let mut pe = Pe::new(&cfg());
-        pe.step(&PeInputs {
-            w_in: -128,
-            w_load: true,
-            ..Default::default()
-        });
+        pe.step(&PeInputs { w_in: -128, w_load: true, ..Default::default() });
         assert_eq!(pe.outputs().w_out, -128);
         assert_eq!(pe.weight(), 0);
         // Compute with the old weight (0) while swapping in the new one.
-        pe.step(&PeInputs {
-            a_in: -128,
-            psum_in: 5,
-            w_swap: true,
-            ..Default::default()
-        });
+        pe.step(&PeInputs { a_in: -128, psum_in: 5, w_swap: true, ..Default::default() });
         assert_eq!(pe.outputs().psum_out, 5);
         assert_eq!(pe.weight(), -128);
         assert!(pe.outputs().swap_out);
-        pe.step(&PeInputs {
-            a_in: -128,
-            psum_in: 5,
-            ..Default::default()
-        });
+        pe.step(&PeInputs { a_in: -128, psum_in: 5, ..Default::default() });
         assert_eq!(pe.outputs().psum_out, 5 + 16384);
         assert_eq!(pe.outputs().a_out, -128);
     }
@@ -140,42 +113,17 @@ mod tests {
     #[test]
     fn psum_wraps_at_acc_bits() {
         let mut pe = Pe::new(&PeConfig { acc_bits: 16 });
-        pe.step(&PeInputs {
-            w_in: 127,
-            w_load: true,
-            ..Default::default()
-        });
-        pe.step(&PeInputs {
-            w_swap: true,
-            ..Default::default()
-        });
-        pe.step(&PeInputs {
-            a_in: 127,
-            psum_in: 32767,
-            ..Default::default()
-        });
+        pe.step(&PeInputs { w_in: 127, w_load: true, ..Default::default() });
+        pe.step(&PeInputs { w_swap: true, ..Default::default() });
+        pe.step(&PeInputs { a_in: 127, psum_in: 32767, ..Default::default() });
         assert_eq!(pe.outputs().psum_out, wrap_signed(32767 + 127 * 127, 16));
     }
 
     #[test]
     fn reset_clears_everything() {
         let mut pe = Pe::new(&cfg());
-        pe.step(&PeInputs {
-            a_in: 3,
-            psum_in: 9,
-            w_in: 4,
-            w_load: true,
-            w_swap: true,
-            rst: false,
-        });
-        pe.step(&PeInputs {
-            rst: true,
-            a_in: 3,
-            psum_in: 9,
-            w_in: 4,
-            w_load: true,
-            w_swap: true,
-        });
+        pe.step(&PeInputs { a_in: 3, psum_in: 9, w_in: 4, w_load: true, w_swap: true, rst: false });
+        pe.step(&PeInputs { rst: true, a_in: 3, psum_in: 9, w_in: 4, w_load: true, w_swap: true });
         assert_eq!(pe, Pe::new(&cfg()));
     }
 }

@@ -14,39 +14,24 @@ fn dma_elaborates_across_the_config_ranges() {
             for (max_burst, max_outstanding, queue_depth, id_bits, table_entries) in
                 [(1, 1, 2, 1, 2), (256, 64, 256, 16, 2048), (7, 3, 5, 4, 64)]
             {
-                let cfg = DmaConfig {
-                    data_bits,
-                    addr_bits,
-                    max_burst,
-                    max_outstanding,
-                    queue_depth,
-                    id_bits,
-                    table_entries,
-                };
+                let cfg =
+                    DmaConfig { data_bits, addr_bits, max_burst, max_outstanding, queue_depth, id_bits, table_entries };
                 cfg.validate().unwrap();
                 let top = dma::dma(&cfg).unwrap_or_else(|e| panic!("{cfg:?}: {e}"));
-                let files =
-                    emit(&top, &EmitOptions::default()).unwrap_or_else(|e| panic!("{cfg:?}: {e}"));
+                let files = emit(&top, &EmitOptions::default()).unwrap_or_else(|e| panic!("{cfg:?}: {e}"));
                 assert!(files.len() >= 8);
                 n += 1;
             }
         }
     }
     assert_eq!(n, 24);
-    assert_eq!(
-        dma::dma_name(&base),
-        "serrano_dma_d128_a32_b256_o8_q8_i4_t256"
-    );
+    assert_eq!(dma::dma_name(&base), "serrano_dma_d128_a32_b256_o8_q8_i4_t256");
 }
 
 #[test]
 fn fifo_snapshot() {
     let m = fifo::fifo(8, 4).unwrap();
-    let text: String = emit(&m, &EmitOptions::default())
-        .unwrap()
-        .into_iter()
-        .map(|f| f.text)
-        .collect();
+    let text: String = emit(&m, &EmitOptions::default()).unwrap().into_iter().map(|f| f.text).collect();
     insta::assert_snapshot!(text);
 }
 

@@ -54,36 +54,18 @@ fn extension_rules() {
     let mut m = Module::new("serrano_t");
     let u = m.input("u", UInt(8)).unwrap();
     let s = m.input("s", SInt(8)).unwrap();
-    assert!(u
-        .sext(16)
-        .ty()
-        .unwrap_err()
-        .contains("sext applies to SInt"));
-    assert!(s
-        .zext(16)
-        .ty()
-        .unwrap_err()
-        .contains("zext applies to UInt"));
+    assert!(u.sext(16).ty().unwrap_err().contains("sext applies to SInt"));
+    assert!(s.zext(16).ty().unwrap_err().contains("zext applies to UInt"));
     assert!(s.sext(4).ty().unwrap_err().contains("would narrow"));
-    assert!(s
-        .trunc(9)
-        .ty()
-        .unwrap_err()
-        .contains("must be between 1 and 8"));
+    assert!(s.trunc(9).ty().unwrap_err().contains("must be between 1 and 8"));
     assert!(s.slice(8, 0).ty().unwrap_err().contains("slice [8:0]"));
     assert!(u.mul_wide(&s).ty().unwrap_err().contains("same signedness"));
 }
 
 #[test]
 fn literals_must_fit() {
-    assert!(Expr::lit(128, SInt(8))
-        .ty()
-        .unwrap_err()
-        .contains("does not fit SInt(8) (range -128..=127)"));
-    assert!(Expr::lit(-1, UInt(8))
-        .ty()
-        .unwrap_err()
-        .contains("does not fit UInt(8)"));
+    assert!(Expr::lit(128, SInt(8)).ty().unwrap_err().contains("does not fit SInt(8) (range -128..=127)"));
+    assert!(Expr::lit(-1, UInt(8)).ty().unwrap_err().contains("does not fit UInt(8)"));
     assert_eq!(Expr::lit(-128, SInt(8)).ty(), Ok(SInt(8)));
     let mut m = Module::new("serrano_t");
     let a = m.input("a", UInt(4)).unwrap();
@@ -95,10 +77,7 @@ fn mux_and_shift_rules() {
     let mut m = Module::new("serrano_t");
     let a = m.input("a", UInt(8)).unwrap();
     let s = m.input("s", UInt(2)).unwrap();
-    assert!(mux(&s, &a, &a)
-        .ty()
-        .unwrap_err()
-        .contains("mux select must be one bit"));
+    assert!(mux(&s, &a, &a).ty().unwrap_err().contains("mux select must be one bit"));
     let sa = m.input("sa", SInt(3)).unwrap();
     assert!(a.shl(&sa).ty().unwrap_err().contains("shift amount"));
     assert_eq!(a.shl(&s).ty(), Ok(UInt(8)));
@@ -112,10 +91,7 @@ fn names_are_checked() {
     assert!(msg(m.input("wire", Bit)).contains("Verilog keyword"));
     assert!(msg(m.input("clk", Bit)).contains("reserved"));
     m.input("a", Bit).unwrap();
-    assert_eq!(
-        msg(m.input("a", Bit)),
-        "module serrano_t, signal a: is declared twice"
-    );
+    assert_eq!(msg(m.input("a", Bit)), "module serrano_t, signal a: is declared twice");
     assert!(msg(m.input("big", UInt(0))).contains("width 0"));
 }
 
@@ -124,8 +100,7 @@ fn registers_need_a_reset_decision_and_a_next_value() {
     let mut m = Module::new("serrano_t");
     let d = m.input("d", UInt(8)).unwrap();
     assert!(msg(m.reg("r", UInt(8)).d(&d)).contains("no declared reset value"));
-    assert!(msg(m.reg("r2", UInt(8)).reset(256).d(&d))
-        .contains("reset value: literal 256 does not fit UInt(8)"));
+    assert!(msg(m.reg("r2", UInt(8)).reset(256).d(&d)).contains("reset value: literal 256 does not fit UInt(8)"));
     m.reg("r3", UInt(8)).reset(0).build().unwrap();
     assert_eq!(
         m.check().unwrap_err().to_string(),
@@ -138,11 +113,7 @@ fn wires_are_driven_exactly_once() {
     let mut m = Module::new("serrano_t");
     let a = m.input("a", UInt(8)).unwrap();
     let w = m.wire("w", UInt(8)).unwrap();
-    assert!(m
-        .check()
-        .unwrap_err()
-        .to_string()
-        .contains("wire is never driven"));
+    assert!(m.check().unwrap_err().to_string().contains("wire is never driven"));
     m.assign(&w, &a).unwrap();
     assert!(msg(m.assign(&w, &a)).contains("driven twice"));
     assert!(msg(m.assign(&a, &a)).contains("only a wire can be assigned"));
@@ -167,11 +138,8 @@ fn instance_ports_are_checked() {
     let mut top = Module::new("serrano_top");
     let a = top.input("a", UInt(4)).unwrap();
     assert!(msg(top.instance("u0", &child, &[])).contains("input port x is not connected"));
-    assert!(
-        msg(top.instance("u0", &child, &[("nope", &a)])).contains("has no input port named nope")
-    );
-    assert!(msg(top.instance("u0", &child, &[("x", &a)]))
-        .contains("signal u0.x: expected a value of type UInt(8)"));
+    assert!(msg(top.instance("u0", &child, &[("nope", &a)])).contains("has no input port named nope"));
+    assert!(msg(top.instance("u0", &child, &[("x", &a)])).contains("signal u0.x: expected a value of type UInt(8)"));
     let b = top.input("b", UInt(8)).unwrap();
     let u = top.instance("u0", &child, &[("x", &b)]).unwrap();
     assert!(msg(u.out("z")).contains("no output port named z"));
@@ -191,7 +159,6 @@ fn memories_are_checked() {
     let we = m.input("we", Bit).unwrap();
     let addr = m.input("addr", UInt(6)).unwrap();
     let d = m.input("d", UInt(8)).unwrap();
-    assert!(msg(m.mem_write(&mem, &we, &addr, &d))
-        .contains("write address: expected a value of type UInt(7)"));
+    assert!(msg(m.mem_write(&mem, &we, &addr, &d)).contains("write address: expected a value of type UInt(7)"));
     assert!(msg(m.memory("ram2", UInt(8), 1)).contains("memory depth 1"));
 }

@@ -62,20 +62,10 @@ pub struct Job {
 
 impl Job {
     pub fn read(desc: Descriptor) -> Job {
-        Job {
-            engine: Engine::Read,
-            desc,
-            stream: None,
-            expect: None,
-        }
+        Job { engine: Engine::Read, desc, stream: None, expect: None }
     }
     pub fn write(desc: Descriptor) -> Job {
-        Job {
-            engine: Engine::Write,
-            desc,
-            stream: None,
-            expect: None,
-        }
+        Job { engine: Engine::Write, desc, stream: None, expect: None }
     }
 }
 
@@ -473,18 +463,9 @@ impl DmaSim {
         let m = &self.m;
         let p = &self.p;
         AxiSnapshot {
-            ar: Chan {
-                valid: m.get(p.arvalid) != 0,
-                ..Default::default()
-            },
-            aw: Chan {
-                valid: m.get(p.awvalid) != 0,
-                ..Default::default()
-            },
-            w: Chan {
-                valid: m.get(p.wvalid) != 0,
-                ..Default::default()
-            },
+            ar: Chan { valid: m.get(p.arvalid) != 0, ..Default::default() },
+            aw: Chan { valid: m.get(p.awvalid) != 0, ..Default::default() },
+            w: Chan { valid: m.get(p.wvalid) != 0, ..Default::default() },
             ..Default::default()
         }
     }
@@ -500,8 +481,7 @@ impl DmaSim {
         let r = mo.r.unwrap_or_default();
         m.set(p.rvalid, mo.r.is_some() as u64);
         m.set(p.rid, r.id as u64);
-        m.set_wide(p.rdata, &r.data[..p.rdata.words()])
-            .expect("rdata fits");
+        m.set_wide(p.rdata, &r.data[..p.rdata.words()]).expect("rdata fits");
         m.set(p.rresp, r.resp as u64);
         m.set(p.rlast, r.last as u64);
         let b = mo.b.unwrap_or_default();
@@ -528,8 +508,7 @@ impl DmaSim {
         m.set(p.m_tready, m_ready as u64);
         let sb = s_beat.unwrap_or_default();
         m.set(p.s_tvalid, s_beat.is_some() as u64);
-        m.set_wide(p.s_tdata, &sb.data[..p.s_tdata.words()])
-            .expect("tdata fits");
+        m.set_wide(p.s_tdata, &sb.data[..p.s_tdata.words()]).expect("tdata fits");
         m.set(p.s_tkeep, sb.keep);
         m.set(p.s_tlast, sb.last as u64);
         m.eval();
@@ -549,38 +528,20 @@ impl DmaSim {
             ar: Chan {
                 valid: m.get(p.arvalid) != 0,
                 ready: mo.arready,
-                payload: addr(
-                    m, p.arid, p.araddr, p.arlen, p.arsize, p.arburst, p.arlock, p.arcache,
-                    p.arprot,
-                ),
+                payload: addr(m, p.arid, p.araddr, p.arlen, p.arsize, p.arburst, p.arlock, p.arcache, p.arprot),
             },
-            r: Chan {
-                valid: mo.r.is_some(),
-                ready: m.get(p.rready) != 0,
-                payload: r,
-            },
+            r: Chan { valid: mo.r.is_some(), ready: m.get(p.rready) != 0, payload: r },
             aw: Chan {
                 valid: m.get(p.awvalid) != 0,
                 ready: mo.awready,
-                payload: addr(
-                    m, p.awid, p.awaddr, p.awlen, p.awsize, p.awburst, p.awlock, p.awcache,
-                    p.awprot,
-                ),
+                payload: addr(m, p.awid, p.awaddr, p.awlen, p.awsize, p.awburst, p.awlock, p.awcache, p.awprot),
             },
             w: Chan {
                 valid: m.get(p.wvalid) != 0,
                 ready: mo.wready,
-                payload: WBeat {
-                    data: words_of(m, p.wdata),
-                    strb: m.get(p.wstrb),
-                    last: m.get(p.wlast) != 0,
-                },
+                payload: WBeat { data: words_of(m, p.wdata), strb: m.get(p.wstrb), last: m.get(p.wlast) != 0 },
             },
-            b: Chan {
-                valid: mo.b.is_some(),
-                ready: m.get(p.bready) != 0,
-                payload: b,
-            },
+            b: Chan { valid: mo.b.is_some(), ready: m.get(p.bready) != 0, payload: b },
         };
         let lite_in = LiteIn {
             awready: m.get(p.axil_awready) != 0,
@@ -593,11 +554,7 @@ impl DmaSim {
             rresp: m.get(p.axil_rresp) as u8,
         };
         let m_valid = m.get(p.m_tvalid) != 0;
-        let m_beat = StreamBeat {
-            data: words_of(m, p.m_tdata),
-            keep: m.get(p.m_tkeep),
-            last: m.get(p.m_tlast) != 0,
-        };
+        let m_beat = StreamBeat { data: words_of(m, p.m_tdata), keep: m.get(p.m_tkeep), last: m.get(p.m_tlast) != 0 };
         let s_ready = m.get(p.s_tready) != 0;
         self.irq = m.get(p.irq) != 0;
 
@@ -632,8 +589,7 @@ impl DmaSim {
             progress = true;
         }
         self.m_check.check(now, "m_axis", m_valid, m_ready, &m_beat);
-        self.s_check
-            .check(now, "s_axis", s_beat.is_some(), s_ready, &sb);
+        self.s_check.check(now, "s_axis", s_beat.is_some(), s_ready, &sb);
         if (m_valid && m_ready) || (s_beat.is_some() && s_ready) {
             progress = true;
         }
@@ -670,10 +626,7 @@ impl DmaSim {
         let end = self.cycle + limit;
         while !done(self) {
             if self.cycle >= end {
-                return Err(format!(
-                    "not done after {limit} cycles; {}",
-                    self.monitor.stuck_channels()
-                ));
+                return Err(format!("not done after {limit} cycles; {}", self.monitor.stuck_channels()));
             }
             if self.cycle - self.last_progress > stall {
                 return Err(format!(
@@ -818,17 +771,11 @@ fn expected(sc: &Scenario) -> Expected {
                 e.burst_job[k].push(j);
             }
             let st = match job.engine {
-                Engine::Read => dma::status_of_responses(bursts.iter().flat_map(|b| {
-                    b.beat_lanes(nb)
-                        .into_iter()
-                        .map(|(beat, _, _)| sc.mem.resp_at(beat))
-                })),
+                Engine::Read => dma::status_of_responses(
+                    bursts.iter().flat_map(|b| b.beat_lanes(nb).into_iter().map(|(beat, _, _)| sc.mem.resp_at(beat))),
+                ),
                 Engine::Write => dma::status_of_responses(bursts.iter().map(|b| {
-                    b.beat_lanes(nb)
-                        .into_iter()
-                        .map(|(beat, _, _)| sc.mem.resp_at(beat))
-                        .find(|&r| r != 0)
-                        .unwrap_or(0)
+                    b.beat_lanes(nb).into_iter().map(|(beat, _, _)| sc.mem.resp_at(beat)).find(|&r| r != 0).unwrap_or(0)
                 })),
             };
             e.statuses[k].push((d.tag, job.expect.unwrap_or(st)));
@@ -857,9 +804,7 @@ fn expected(sc: &Scenario) -> Expected {
                     } else {
                         (0..d.total_bytes()).map(|_| rng.gen()).collect()
                     };
-                    dma::write_bytes(&mut mem, &d, cfg, table, &data, |beat| {
-                        sc.mem.resp_at(beat) != 0
-                    });
+                    dma::write_bytes(&mut mem, &d, cfg, table, &data, |beat| sc.mem.resp_at(beat) != 0);
                     write_packet = Some(data);
                 }
             }
@@ -887,12 +832,7 @@ pub fn run_scenario(sc: &Scenario) -> Result<Report> {
     Ok(r)
 }
 
-fn run_on(
-    built: &Built,
-    sc: &Scenario,
-    trace: Option<&std::path::Path>,
-    stop_at: Option<u64>,
-) -> Result<Report> {
+fn run_on(built: &Built, sc: &Scenario, trace: Option<&std::path::Path>, stop_at: Option<u64>) -> Result<Report> {
     let cfg = sc.cfg;
     let exp = expected(sc);
     let mut sim = DmaSim::new(built, sc)?;
@@ -908,10 +848,11 @@ fn run_on(
     let t0 = Instant::now();
     sim.reset(4);
     sim.lite.write(regs::IRQ_ENABLE, 3);
-    for (a, d) in table_writes(&cfg, Engine::Read, &sc.rd_table)
-        .into_iter()
-        .chain(table_writes(&cfg, Engine::Write, &sc.wr_table))
-    {
+    for (a, d) in table_writes(&cfg, Engine::Read, &sc.rd_table).into_iter().chain(table_writes(
+        &cfg,
+        Engine::Write,
+        &sc.wr_table,
+    )) {
         sim.lite.write(a, d);
     }
     // Stream packets for the write engine (no copy loop).
@@ -955,9 +896,7 @@ fn run_on(
             if sc.pop_completions && pushed[k] - popped[k] >= depth {
                 break;
             }
-            for (a, d) in
-                descriptor_writes(&cfg, job.engine, &job.desc.masked(&cfg), &mut shadow[k])
-            {
+            for (a, d) in descriptor_writes(&cfg, job.engine, &job.desc.masked(&cfg), &mut shadow[k]) {
                 sim.lite.write(a, d);
             }
             pushed[k] += 1;
@@ -968,9 +907,7 @@ fn run_on(
             polling = false;
             for (k, e) in [Engine::Read, Engine::Write].into_iter().enumerate() {
                 if rr.addr == e.base() + regs::COMPLETION && rr.data >> 31 == 1 {
-                    report
-                        .completions
-                        .push((e, rr.data as u16, (rr.data >> 16) as u8));
+                    report.completions.push((e, rr.data as u16, (rr.data >> 16) as u8));
                     popped[k] += 1;
                 }
                 if rr.addr == e.base() + regs::COMPLETED {
@@ -986,8 +923,7 @@ fn run_on(
                     break;
                 }
             }
-            sim.lite
-                .read([Engine::Read, Engine::Write][poll_engine].base() + regs::COMPLETION);
+            sim.lite.read([Engine::Read, Engine::Write][poll_engine].base() + regs::COMPLETION);
             polling = true;
         }
         let all_pushed = next_job == sc.jobs.len();
@@ -1043,21 +979,11 @@ fn run_on(
     let first = [sim.first_ar, sim.first_aw].into_iter().flatten().min();
     let last = [sim.last_r, sim.last_b].into_iter().flatten().max();
     report.window = window(first, last);
-    report.bytes = sc
-        .jobs
-        .iter()
-        .filter(|j| j.engine == Engine::Read || !sc.copy)
-        .map(|j| j.desc.total_bytes())
-        .sum();
+    report.bytes = sc.jobs.iter().filter(|j| j.engine == Engine::Read || !sc.copy).map(|j| j.desc.total_bytes()).sum();
     report.ar = sim.ar_log.clone();
     report.aw = sim.aw_log.clone();
     report.lite_errors = sim.lite.write_errors.clone();
-    report.violations = sim
-        .monitor
-        .violations
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
+    report.violations = sim.monitor.violations.iter().map(|v| v.to_string()).collect();
     report.violations.extend(sim.stream_violations());
     if let Some(h) = hang {
         report.mismatches.push(h);
@@ -1076,16 +1002,11 @@ fn window(a: Option<u64>, b: Option<u64>) -> u64 {
 fn compare(sc: &Scenario, exp: &Expected, sim: &DmaSim, r: &mut Report) {
     let mm = &mut r.mismatches;
     // Burst sequences.
-    for (k, (name, log)) in [("AR", &sim.ar_log), ("AW", &sim.aw_log)]
-        .into_iter()
-        .enumerate()
-    {
+    for (k, (name, log)) in [("AR", &sim.ar_log), ("AW", &sim.aw_log)].into_iter().enumerate() {
         let want = &exp.bursts[k];
         let got: Vec<(u64, u8, u8)> = log.iter().map(|a| (a.addr, a.len, a.size)).collect();
         if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
-            let job = exp.burst_job[k]
-                .get(i)
-                .map(|&j| format!("{:?}", sc.jobs[j].desc));
+            let job = exp.burst_job[k].get(i).map(|&j| format!("{:?}", sc.jobs[j].desc));
             mm.push(format!(
                 "{name} burst {i}: RTL {:?}, golden {:?} (descriptor {}); {} vs {} bursts",
                 got.get(i),
@@ -1099,22 +1020,10 @@ fn compare(sc: &Scenario, exp: &Expected, sim: &DmaSim, r: &mut Report) {
     // Statuses, in completion order per engine.
     if sc.pop_completions {
         for (k, e) in [Engine::Read, Engine::Write].into_iter().enumerate() {
-            let got: Vec<(u16, u8)> = r
-                .completions
-                .iter()
-                .filter(|c| c.0 == e)
-                .map(|c| (c.1, c.2))
-                .collect();
-            let want: Vec<(u16, u8)> = exp.statuses[k]
-                .iter()
-                .map(|(t, s)| (*t, s.code()))
-                .collect();
+            let got: Vec<(u16, u8)> = r.completions.iter().filter(|c| c.0 == e).map(|c| (c.1, c.2)).collect();
+            let want: Vec<(u16, u8)> = exp.statuses[k].iter().map(|(t, s)| (*t, s.code())).collect();
             if let Some(i) = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i)) {
-                mm.push(format!(
-                    "{e:?} completion {i}: RTL (tag, code) {:?}, golden {:?}",
-                    got.get(i),
-                    want.get(i)
-                ));
+                mm.push(format!("{e:?} completion {i}: RTL (tag, code) {:?}, golden {:?}", got.get(i), want.get(i)));
             }
         }
     }
@@ -1122,19 +1031,11 @@ fn compare(sc: &Scenario, exp: &Expected, sim: &DmaSim, r: &mut Report) {
     if !sc.copy {
         let got: Vec<&Vec<u8>> = sim.sink.packets.iter().collect();
         if got.len() != exp.packets.len() {
-            mm.push(format!(
-                "read stream: {} packets, golden {}",
-                got.len(),
-                exp.packets.len()
-            ));
+            mm.push(format!("read stream: {} packets, golden {}", got.len(), exp.packets.len()));
         }
         for (i, ((j, want), got)) in exp.packets.iter().zip(got).enumerate() {
             if want != got {
-                let at = want
-                    .iter()
-                    .zip(got.iter())
-                    .position(|(a, b)| a != b)
-                    .unwrap_or(want.len().min(got.len()));
+                let at = want.iter().zip(got.iter()).position(|(a, b)| a != b).unwrap_or(want.len().min(got.len()));
                 mm.push(format!(
                     "read packet {i} ({:?}): {} bytes, golden {}; first difference at byte {at}",
                     sc.jobs[*j].desc,

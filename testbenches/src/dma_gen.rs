@@ -124,18 +124,9 @@ fn random_desc(rng: &mut ChaCha8Rng, region: (u64, u64), table: &[u64], target: 
 /// A descriptor that breaks one rule (kind, length, counts, page shift,
 /// address range, table range).
 fn invalid_desc(rng: &mut ChaCha8Rng, cfg: &DmaConfig, region: (u64, u64)) -> Descriptor {
-    let top = if cfg.addr_bits == 64 {
-        u64::MAX
-    } else {
-        (1u64 << 32) - 1
-    };
+    let top = if cfg.addr_bits == 64 { u64::MAX } else { (1u64 << 32) - 1 };
     match rng.gen_range(0..8) {
-        0 => Descriptor {
-            kind: rng.gen_range(4..=7),
-            addr: region.0,
-            len: 16,
-            ..Default::default()
-        },
+        0 => Descriptor { kind: rng.gen_range(4..=7), addr: region.0, len: 16, ..Default::default() },
         1 => Descriptor::linear(region.0 + 5, 0),
         2 => Descriptor::strided_2d(region.0, 8, 0, 16),
         3 => Descriptor::strided_3d(region.0, 8, 2, 16, 0, 64),
@@ -189,16 +180,11 @@ pub fn random_scenario(cfg: &DmaConfig, seed: u64, opts: RandomOpts) -> Scenario
     let units = if sc.copy { n / 2 } else { n };
     let large_at: Vec<usize> = (0..opts.large).map(|_| rng.gen_range(0..units)).collect();
     for u in 0..units {
-        let target = if large_at.contains(&u) {
-            rng.gen_range(64 << 10..=1 << 20)
-        } else {
-            0
-        };
+        let target = if large_at.contains(&u) { rng.gen_range(64 << 10..=1 << 20) } else { 0 };
         match opts.mix {
             Mix::Copy => {
                 let rd = random_desc(&mut rng, src, &sc.rd_table, target);
-                let rd = if golden::dma::validate(&rd, cfg, &sc.rd_table) == golden::dma::Status::Ok
-                {
+                let rd = if golden::dma::validate(&rd, cfg, &sc.rd_table) == golden::dma::Status::Ok {
                     rd
                 } else {
                     let t = rd.total_bytes().clamp(1, 1 << 20) as u32;
@@ -231,12 +217,7 @@ pub fn random_scenario(cfg: &DmaConfig, seed: u64, opts: RandomOpts) -> Scenario
                     random_desc(&mut rng, region, table, target)
                 };
                 let d = d.with_tag(u as u16);
-                sc.jobs.push(Job {
-                    engine,
-                    desc: d,
-                    stream: None,
-                    expect: None,
-                });
+                sc.jobs.push(Job { engine, desc: d, stream: None, expect: None });
             }
         }
     }
@@ -244,19 +225,11 @@ pub fn random_scenario(cfg: &DmaConfig, seed: u64, opts: RandomOpts) -> Scenario
 }
 
 /// A valid write descriptor of exactly `total` bytes (for a copy's destination).
-fn copy_dest(
-    rng: &mut ChaCha8Rng,
-    cfg: &DmaConfig,
-    dst: (u64, u64),
-    table: &[u64],
-    total: u32,
-) -> Descriptor {
+fn copy_dest(rng: &mut ChaCha8Rng, cfg: &DmaConfig, dst: (u64, u64), table: &[u64], total: u32) -> Descriptor {
     for _ in 0..8 {
         let d = match rng.gen_range(0..3) {
             0 => {
-                let divs: Vec<u16> = (1..=16u16)
-                    .filter(|r| total.is_multiple_of(*r as u32))
-                    .collect();
+                let divs: Vec<u16> = (1..=16u16).filter(|r| total.is_multiple_of(*r as u32)).collect();
                 let rows = divs[rng.gen_range(0..divs.len())];
                 let len = total / rows as u32;
                 let stride = len as u64 + rng.gen_range(0..=128);
@@ -307,9 +280,7 @@ pub const BENCH_BEATS: u64 = 16384;
 
 /// How many transfers of `bytes` a measurement on a `data_bytes` bus issues.
 pub fn bench_transfers(bytes: u64, data_bytes: u64) -> u64 {
-    (BENCH_BEATS * data_bytes)
-        .div_ceil(bytes.max(1))
-        .clamp(1, 4096)
+    (BENCH_BEATS * data_bytes).div_ceil(bytes.max(1)).clamp(1, 4096)
 }
 
 /// The measurement scenario of `serrano sim dma`: `bench_transfers(bytes, data_bytes)`
@@ -349,21 +320,15 @@ pub fn bench_scenario(
         let j = rng.gen_range(0..=i);
         perm.swap(i, j);
     }
-    sc.rd_table = (0..entries)
-        .map(|i| src.0 + perm[i as usize] * page)
-        .collect();
-    sc.wr_table = (0..entries)
-        .map(|i| dst.0 + perm[(entries - 1 - i) as usize] * page)
-        .collect();
+    sc.rd_table = (0..entries).map(|i| src.0 + perm[i as usize] * page).collect();
+    sc.wr_table = (0..entries).map(|i| dst.0 + perm[(entries - 1 - i) as usize] * page).collect();
     let row = bytes.min(512);
     let rows = (bytes / row).max(1) as u16;
     let mk = |engine: Engine, region: (u64, u64), i: u64, linear_only: bool| -> Descriptor {
         let at = i * step;
         match (pattern, linear_only) {
             (Pattern::Linear, _) | (_, true) => Descriptor::linear(region.0 + at, bytes),
-            (Pattern::TwoD, _) => {
-                Descriptor::strided_2d(region.0 + 2 * at, row, rows, 2 * row as u64)
-            }
+            (Pattern::TwoD, _) => Descriptor::strided_2d(region.0 + 2 * at, row, rows, 2 * row as u64),
             (Pattern::Paged, _) => {
                 // Logical offsets wrap around the table (pages are reused).
                 let span = entries * page;
@@ -377,17 +342,11 @@ pub fn bench_scenario(
     for i in 0..count {
         let tag = i as u16;
         match direction {
-            Direction::Read => sc
-                .jobs
-                .push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag))),
-            Direction::Write => sc
-                .jobs
-                .push(Job::write(mk(Engine::Write, dst, i, false).with_tag(tag))),
+            Direction::Read => sc.jobs.push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag))),
+            Direction::Write => sc.jobs.push(Job::write(mk(Engine::Write, dst, i, false).with_tag(tag))),
             Direction::Copy => {
-                sc.jobs
-                    .push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag)));
-                sc.jobs
-                    .push(Job::write(mk(Engine::Write, dst, i, true).with_tag(tag)));
+                sc.jobs.push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag)));
+                sc.jobs.push(Job::write(mk(Engine::Write, dst, i, true).with_tag(tag)));
             }
         }
     }

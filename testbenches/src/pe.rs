@@ -95,40 +95,19 @@ struct Stimulus {
 impl Stimulus {
     fn new(seed: u64, acc_bits: u32) -> Stimulus {
         let (lo, hi) = signed_range(acc_bits);
-        let mut prologue = vec![
-            PeInputs {
-                rst: true,
-                ..Default::default()
-            };
-            2
-        ];
+        let mut prologue = vec![PeInputs { rst: true, ..Default::default() }; 2];
         // Every extreme weight times every extreme activation, onto extreme partial sums,
         // including -128 x -128 = 16384 added to the largest partial sum (wraps).
         for &w in &EXTREME_I8 {
-            prologue.push(PeInputs {
-                w_in: w,
-                w_load: true,
-                ..Default::default()
-            });
-            prologue.push(PeInputs {
-                w_swap: true,
-                ..Default::default()
-            });
+            prologue.push(PeInputs { w_in: w, w_load: true, ..Default::default() });
+            prologue.push(PeInputs { w_swap: true, ..Default::default() });
             for &a in &EXTREME_I8 {
                 for psum in [lo, hi, -1, 0, 1] {
-                    prologue.push(PeInputs {
-                        a_in: a,
-                        psum_in: psum,
-                        ..Default::default()
-                    });
+                    prologue.push(PeInputs { a_in: a, psum_in: psum, ..Default::default() });
                 }
             }
         }
-        Stimulus {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-            acc_bits,
-            prologue,
-        }
+        Stimulus { rng: ChaCha8Rng::seed_from_u64(seed), acc_bits, prologue }
     }
 
     fn i8(&mut self) -> i8 {
@@ -211,10 +190,7 @@ fn simulate(
             if got != want {
                 mismatches += 1;
                 if first.is_none() {
-                    first = Some((
-                        cycle,
-                        format!("cycle {cycle}: RTL {got:?}, golden {want:?}; inputs {inp:?}"),
-                    ));
+                    first = Some((cycle, format!("cycle {cycle}: RTL {got:?}, golden {want:?}; inputs {inp:?}")));
                 }
             }
         }
@@ -237,10 +213,7 @@ pub fn run_pe(cfg: &PeConfig, run: &PeRun) -> Result<PeReport> {
 /// Run the PE testbench on any module with the PE's ports (used to check that
 /// the testbench catches deliberately broken PEs).
 pub fn run_pe_module(module: &Module, cfg: &PeConfig, run: &PeRun) -> Result<PeReport> {
-    let opts = BuildOptions {
-        trace: run.trace.is_some(),
-        x_randomize: run.x_seed.is_some(),
-    };
+    let opts = BuildOptions { trace: run.trace.is_some(), x_randomize: run.x_seed.is_some() };
     let built = build_module(module, opts)?;
     let mut m = built.lib.instantiate(run.x_seed)?;
     if let Some(path) = &run.trace {
@@ -255,13 +228,7 @@ pub fn run_pe_module(module: &Module, cfg: &PeConfig, run: &PeRun) -> Result<PeR
 
     let mut waveform = None;
     if let Some((cycle, _)) = &first {
-        let traced = build_module(
-            module,
-            BuildOptions {
-                trace: true,
-                ..opts
-            },
-        )?;
+        let traced = build_module(module, BuildOptions { trace: true, ..opts })?;
         let mut tm = traced.lib.instantiate(run.x_seed)?;
         let dir = waves_dir();
         std::fs::create_dir_all(&dir)?;

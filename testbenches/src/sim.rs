@@ -34,10 +34,7 @@ pub struct BuildOptions {
 /// Printed either way, so any run can be reproduced.
 pub fn seed_from_env(test: &str, default: u64) -> u64 {
     let seed = match std::env::var("SERRANO_SEED") {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("SERRANO_SEED={s:?} is not an unsigned integer")),
+        Ok(s) => s.trim().parse().unwrap_or_else(|_| panic!("SERRANO_SEED={s:?} is not an unsigned integer")),
         Err(_) => default,
     };
     eprintln!("{test}: seed = {seed} (reproduce with SERRANO_SEED={seed})");
@@ -47,22 +44,14 @@ pub fn seed_from_env(test: &str, default: u64) -> u64 {
 /// The directory for waveforms of failing runs: `<target>/waves`.
 pub fn waves_dir() -> PathBuf {
     let root = verilator_sys::default_cache_root();
-    let target = root
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("target"));
+    let target = root.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("target"));
     target.join("waves")
 }
 
 /// Emit `top` and build it with Verilator (cached by the content of the Verilog).
 pub fn build_module(top: &Module, opts: BuildOptions) -> Result<Built> {
-    let files = emit(
-        top,
-        &EmitOptions {
-            header: vec!["Generated for a Serrano testbench".into()],
-        },
-    )
-    .map_err(|e| anyhow!("elaboration of {} failed: {e}", top.name()))?;
+    let files = emit(top, &EmitOptions { header: vec!["Generated for a Serrano testbench".into()] })
+        .map_err(|e| anyhow!("elaboration of {} failed: {e}", top.name()))?;
     // A content-addressed source directory, so the same Verilog has the same
     // paths and verilator-sys's cache hits across runs.
     let mut h = DefaultHasher::new();
@@ -70,9 +59,7 @@ pub fn build_module(top: &Module, opts: BuildOptions) -> Result<Built> {
         f.file_name.hash(&mut h);
         f.text.hash(&mut h);
     }
-    let dir = verilator_sys::default_cache_root()
-        .join("sources")
-        .join(format!("{}-{:016x}", top.name(), h.finish()));
+    let dir = verilator_sys::default_cache_root().join("sources").join(format!("{}-{:016x}", top.name(), h.finish()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for f in &files {
         let p = dir.join(&f.file_name);
@@ -80,16 +67,10 @@ pub fn build_module(top: &Module, opts: BuildOptions) -> Result<Built> {
         // that differs from what they expect: write to a temporary name, then rename.
         if std::fs::read_to_string(&p).ok().as_deref() != Some(f.text.as_str()) {
             static COUNTER: AtomicU64 = AtomicU64::new(0);
-            let unique = format!(
-                "{}-{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            );
+            let unique = format!("{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
             let tmp = dir.join(format!(".{}.{unique}.tmp", f.file_name));
-            std::fs::write(&tmp, &f.text)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, &p)
-                .with_context(|| format!("cannot rename {} to {}", tmp.display(), p.display()))?;
+            std::fs::write(&tmp, &f.text).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &p).with_context(|| format!("cannot rename {} to {}", tmp.display(), p.display()))?;
         }
     }
     let t0 = Instant::now();
@@ -99,10 +80,5 @@ pub fn build_module(top: &Module, opts: BuildOptions) -> Result<Built> {
         .x_randomize(opts.x_randomize)
         .build()
         .with_context(|| format!("building {} with Verilator", top.name()))?;
-    Ok(Built {
-        lib,
-        top: top.name().to_string(),
-        source_dir: dir,
-        build_seconds: t0.elapsed().as_secs_f64(),
-    })
+    Ok(Built { lib, top: top.name().to_string(), source_dir: dir, build_seconds: t0.elapsed().as_secs_f64() })
 }

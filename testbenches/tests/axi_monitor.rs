@@ -12,85 +12,36 @@ use testbenches::axi::monitor::{Monitor, MonitorConfig, Rule};
 use testbenches::axi::{Addr, AxiSnapshot, BResp, Chan, RBeat, WBeat};
 use testbenches::seed_from_env;
 
-const CFG: MonitorConfig = MonitorConfig {
-    data_bytes: 16,
-    max_burst: 16,
-    watchdog: 50,
-};
+const CFG: MonitorConfig = MonitorConfig { data_bytes: 16, max_burst: 16, watchdog: 50 };
 
 fn incr(id: u32, addr: u64, beats: u32) -> Addr {
-    Addr {
-        id,
-        addr,
-        len: (beats - 1) as u8,
-        size: 4,
-        burst: 1,
-        ..Default::default()
-    }
+    Addr { id, addr, len: (beats - 1) as u8, size: 4, burst: 1, ..Default::default() }
 }
 
 fn ar(a: Addr, ready: bool) -> AxiSnapshot {
-    AxiSnapshot {
-        ar: Chan {
-            valid: true,
-            ready,
-            payload: a,
-        },
-        ..Default::default()
-    }
+    AxiSnapshot { ar: Chan { valid: true, ready, payload: a }, ..Default::default() }
 }
 
 fn aw(a: Addr, ready: bool) -> AxiSnapshot {
-    AxiSnapshot {
-        aw: Chan {
-            valid: true,
-            ready,
-            payload: a,
-        },
-        ..Default::default()
-    }
+    AxiSnapshot { aw: Chan { valid: true, ready, payload: a }, ..Default::default() }
 }
 
 fn r(id: u32, last: bool, resp: u8) -> AxiSnapshot {
     AxiSnapshot {
-        r: Chan {
-            valid: true,
-            ready: true,
-            payload: RBeat {
-                id,
-                data: [0; 16],
-                resp,
-                last,
-            },
-        },
+        r: Chan { valid: true, ready: true, payload: RBeat { id, data: [0; 16], resp, last } },
         ..Default::default()
     }
 }
 
 fn w(strb: u64, last: bool) -> AxiSnapshot {
     AxiSnapshot {
-        w: Chan {
-            valid: true,
-            ready: true,
-            payload: WBeat {
-                data: [0; 16],
-                strb,
-                last,
-            },
-        },
+        w: Chan { valid: true, ready: true, payload: WBeat { data: [0; 16], strb, last } },
         ..Default::default()
     }
 }
 
 fn b(id: u32, resp: u8) -> AxiSnapshot {
-    AxiSnapshot {
-        b: Chan {
-            valid: true,
-            ready: true,
-            payload: BResp { id, resp },
-        },
-        ..Default::default()
-    }
+    AxiSnapshot { b: Chan { valid: true, ready: true, payload: BResp { id, resp } }, ..Default::default() }
 }
 
 /// Feed cycles to a fresh monitor; return the rules it reported.
@@ -136,11 +87,7 @@ fn legal_traffic_has_no_violation() {
 fn each_rule_is_reported() {
     let a = incr(0, 0x1000, 2);
     let cases: Vec<(&str, Vec<AxiSnapshot>, Rule)> = vec![
-        (
-            "AR valid dropped",
-            vec![ar(a, false), idle()],
-            Rule::ValidDropped,
-        ),
+        ("AR valid dropped", vec![ar(a, false), idle()], Rule::ValidDropped),
         (
             "W valid dropped",
             vec![
@@ -153,11 +100,7 @@ fn each_rule_is_reported() {
             ],
             Rule::ValidDropped,
         ),
-        (
-            "AR payload changed",
-            vec![ar(a, false), ar(Addr { addr: 0x1010, ..a }, true)],
-            Rule::PayloadChanged,
-        ),
+        ("AR payload changed", vec![ar(a, false), ar(Addr { addr: 0x1010, ..a }, true)], Rule::PayloadChanged),
         (
             "R payload changed",
             vec![
@@ -171,107 +114,31 @@ fn each_rule_is_reported() {
             ],
             Rule::PayloadChanged,
         ),
-        (
-            "4 KiB crossing",
-            vec![ar(incr(0, 0xff0, 2), true)],
-            Rule::Cross4k,
-        ),
-        (
-            "INCR too long",
-            vec![ar(incr(0, 0, 17), true)],
-            Rule::BurstLimits,
-        ),
-        (
-            "AxSIZE too wide",
-            vec![ar(Addr { size: 5, ..a }, true)],
-            Rule::BurstLimits,
-        ),
-        (
-            "WRAP of 3 beats",
-            vec![ar(
-                Addr {
-                    burst: 2,
-                    len: 2,
-                    ..a
-                },
-                true,
-            )],
-            Rule::BurstLimits,
-        ),
-        (
-            "reserved burst",
-            vec![ar(Addr { burst: 3, ..a }, true)],
-            Rule::BurstLimits,
-        ),
-        (
-            "RLAST early",
-            vec![ar(a, true), r(0, true, 0)],
-            Rule::BeatCount,
-        ),
-        (
-            "RLAST missing",
-            vec![ar(a, true), r(0, false, 0), r(0, false, 0)],
-            Rule::BeatCount,
-        ),
-        (
-            "WLAST early",
-            vec![aw(a, true), w(0xffff, true)],
-            Rule::BeatCount,
-        ),
-        (
-            "WSTRB below the start address",
-            vec![aw(incr(0, 0x1003, 1), true), w(0xfffe, true)],
-            Rule::StrobeOutside,
-        ),
+        ("4 KiB crossing", vec![ar(incr(0, 0xff0, 2), true)], Rule::Cross4k),
+        ("INCR too long", vec![ar(incr(0, 0, 17), true)], Rule::BurstLimits),
+        ("AxSIZE too wide", vec![ar(Addr { size: 5, ..a }, true)], Rule::BurstLimits),
+        ("WRAP of 3 beats", vec![ar(Addr { burst: 2, len: 2, ..a }, true)], Rule::BurstLimits),
+        ("reserved burst", vec![ar(Addr { burst: 3, ..a }, true)], Rule::BurstLimits),
+        ("RLAST early", vec![ar(a, true), r(0, true, 0)], Rule::BeatCount),
+        ("RLAST missing", vec![ar(a, true), r(0, false, 0), r(0, false, 0)], Rule::BeatCount),
+        ("WLAST early", vec![aw(a, true), w(0xffff, true)], Rule::BeatCount),
+        ("WSTRB below the start address", vec![aw(incr(0, 0x1003, 1), true), w(0xfffe, true)], Rule::StrobeOutside),
         (
             "WSTRB outside a narrow beat",
-            vec![
-                aw(
-                    Addr {
-                        size: 2,
-                        len: 0,
-                        ..a
-                    },
-                    true,
-                ),
-                w(0x00f0, true),
-            ],
+            vec![aw(Addr { size: 2, len: 0, ..a }, true), w(0x00f0, true)],
             Rule::StrobeOutside,
         ),
-        (
-            "B before the last W",
-            vec![aw(a, true), w(0xffff, false), b(0, 0)],
-            Rule::EarlyResponse,
-        ),
-        (
-            "B before the AW",
-            vec![w(0xffff, true), b(0, 0)],
-            Rule::Unrequested,
-        ),
+        ("B before the last W", vec![aw(a, true), w(0xffff, false), b(0, 0)], Rule::EarlyResponse),
+        ("B before the AW", vec![w(0xffff, true), b(0, 0)], Rule::Unrequested),
         ("R without AR", vec![r(0, true, 0)], Rule::Unrequested),
-        (
-            "R of another ID",
-            vec![ar(a, true), r(5, false, 0)],
-            Rule::Unrequested,
-        ),
-        (
-            "EXOKAY on a normal read",
-            vec![ar(incr(0, 0, 1), true), r(0, true, 1)],
-            Rule::BadResponse,
-        ),
+        ("R of another ID", vec![ar(a, true), r(5, false, 0)], Rule::Unrequested),
+        ("EXOKAY on a normal read", vec![ar(incr(0, 0, 1), true), r(0, true, 1)], Rule::BadResponse),
         ("read never answered", vec![ar(a, true)], Rule::Unanswered),
-        (
-            "write never answered",
-            vec![aw(incr(0, 0, 1), true), w(0xffff, true)],
-            Rule::Unanswered,
-        ),
+        ("write never answered", vec![aw(incr(0, 0, 1), true), w(0xffff, true)], Rule::Unanswered),
     ];
     for (what, cycles, rule) in cases {
         let got = rules(&cycles, true);
-        assert!(
-            got.contains(&rule),
-            "{what}: expected {rule:?}, got {got:?}"
-        );
+        assert!(got.contains(&rule), "{what}: expected {rule:?}, got {got:?}");
     }
 }
 
@@ -292,11 +159,7 @@ fn watchdog_names_the_stuck_channel() {
     for c in 0..100 {
         m.check(c, &aw(incr(0, 0, 1), false), false);
     }
-    let v: Vec<_> = m
-        .violations
-        .iter()
-        .filter(|v| v.rule == Rule::Stuck)
-        .collect();
+    let v: Vec<_> = m.violations.iter().filter(|v| v.rule == Rule::Stuck).collect();
     assert_eq!(v.len(), 1, "reported once");
     assert_eq!(v[0].channel, "AW");
     assert!(m.stuck_channels().contains("AW VALID waiting"));
@@ -306,11 +169,7 @@ fn watchdog_names_the_stuck_channel() {
     for c in 1..100 {
         m.check(c, &idle(), false);
     }
-    let v: Vec<_> = m
-        .violations
-        .iter()
-        .filter(|v| v.rule == Rule::Stuck)
-        .collect();
+    let v: Vec<_> = m.violations.iter().filter(|v| v.rule == Rule::Stuck).collect();
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].channel, "R");
     assert!(m.stuck_channels().contains("reads waiting for R"));
@@ -332,29 +191,17 @@ fn memory_model_reorders_across_ids_only_and_injects_errors() {
         ready_prob: 0.6,
         valid_prob: 0.7,
         reorder: true,
-        errors: vec![ErrorRegion {
-            start: 0x5010,
-            end: 0x5020,
-            resp: 3,
-        }],
+        errors: vec![ErrorRegion { start: 0x5010, end: 0x5020, resp: 3 }],
         max_pending: 16,
         seed,
         misbehave: None,
     };
     let mut mem = AxiMem::new(cfg, golden::dma::Memory::new(seed));
-    let mut mon = Monitor::new(MonitorConfig {
-        data_bytes: nb,
-        max_burst: 256,
-        watchdog: 1000,
-    });
+    let mut mon = Monitor::new(MonitorConfig { data_bytes: nb, max_burst: 256, watchdog: 1000 });
     // Pending requests the master will issue: reads on 4 IDs, writes on 2.
-    let mut reads: Vec<Addr> = (0..200)
-        .map(|i| incr(i % 4, 0x1000 + 0x40 * (i as u64 % 97), 1 + (i % 4)))
-        .collect();
+    let mut reads: Vec<Addr> = (0..200).map(|i| incr(i % 4, 0x1000 + 0x40 * (i as u64 % 97), 1 + (i % 4))).collect();
     reads.push(incr(0, 0x5000, 3)); // its second beat hits the error region
-    let writes: Vec<Addr> = (0..40)
-        .map(|i| incr(i % 2, 0x8000 + 0x100 * i as u64, 1 + (i % 3)))
-        .collect();
+    let writes: Vec<Addr> = (0..40).map(|i| incr(i % 2, 0x8000 + 0x100 * i as u64, 1 + (i % 3))).collect();
     let (mut ri, mut wi) = (0usize, 0usize);
     // The write in its data phase: (address, beats sent).
     let mut w_cur: Option<(Addr, u32)> = None;
@@ -368,11 +215,7 @@ fn memory_model_reorders_across_ids_only_and_injects_errors() {
     for cycle in 0..20_000u64 {
         let o = mem.outputs();
         // The master holds VALID and payload until READY (a new choice only after a handshake).
-        s.ar = Chan {
-            valid: ri < reads.len(),
-            ready: o.arready,
-            payload: reads.get(ri).copied().unwrap_or_default(),
-        };
+        s.ar = Chan { valid: ri < reads.len(), ready: o.arready, payload: reads.get(ri).copied().unwrap_or_default() };
         s.aw = Chan {
             valid: w_cur.is_none() && wi < writes.len(),
             ready: o.awready,
@@ -381,22 +224,10 @@ fn memory_model_reorders_across_ids_only_and_injects_errors() {
         s.w = Chan {
             valid: w_cur.is_some(),
             ready: o.wready,
-            payload: WBeat {
-                data: [wi as u32; 16],
-                strb: 0xffff,
-                last: w_cur.is_some_and(|(a, n)| n == a.len as u32),
-            },
+            payload: WBeat { data: [wi as u32; 16], strb: 0xffff, last: w_cur.is_some_and(|(a, n)| n == a.len as u32) },
         };
-        s.r = Chan {
-            valid: o.r.is_some(),
-            ready: rng.gen_bool(0.8),
-            payload: o.r.unwrap_or_default(),
-        };
-        s.b = Chan {
-            valid: o.b.is_some(),
-            ready: rng.gen_bool(0.8),
-            payload: o.b.unwrap_or_default(),
-        };
+        s.r = Chan { valid: o.r.is_some(), ready: rng.gen_bool(0.8), payload: o.r.unwrap_or_default() };
+        s.b = Chan { valid: o.b.is_some(), ready: rng.gen_bool(0.8), payload: o.b.unwrap_or_default() };
         mon.check(cycle, &s, false);
         if s.ar.fire() {
             ar_cycle.push(cycle);
@@ -415,11 +246,7 @@ fn memory_model_reorders_across_ids_only_and_injects_errors() {
         }
         if s.w.fire() {
             let (a, n) = w_cur.unwrap();
-            w_cur = if n == a.len as u32 {
-                None
-            } else {
-                Some((a, n + 1))
-            };
+            w_cur = if n == a.len as u32 { None } else { Some((a, n + 1)) };
         }
         if s.aw.fire() {
             w_cur = Some((s.aw.payload, 0));
@@ -435,30 +262,16 @@ fn memory_model_reorders_across_ids_only_and_injects_errors() {
     assert_eq!(r_order.len(), reads.len(), "every read answered");
     // Same-ID order kept; across IDs, out of issue order at least once.
     for id in 0..4 {
-        let seq: Vec<usize> = r_order
-            .iter()
-            .copied()
-            .filter(|&k| reads[k].id == id)
-            .collect();
-        assert!(
-            seq.windows(2).all(|p| p[0] < p[1]),
-            "ID {id} out of order: {seq:?}"
-        );
+        let seq: Vec<usize> = r_order.iter().copied().filter(|&k| reads[k].id == id).collect();
+        assert!(seq.windows(2).all(|p| p[0] < p[1]), "ID {id} out of order: {seq:?}");
     }
-    assert!(
-        r_order.windows(2).any(|p| p[0] > p[1]),
-        "no reordering across IDs"
-    );
+    assert!(r_order.windows(2).any(|p| p[0] > p[1]), "no reordering across IDs");
     // Latency: no data earlier than read_latency cycles after its AR.
     for (k, c) in ar_cycle.iter().enumerate() {
         assert!(first_r[k].unwrap() >= c + 12, "read {k} answered early");
     }
     // The error region: the second beat of the last read answers DECERR.
-    let last: Vec<u8> = resps
-        .iter()
-        .filter(|(k, _)| *k == reads.len() - 1)
-        .map(|x| x.1)
-        .collect();
+    let last: Vec<u8> = resps.iter().filter(|(k, _)| *k == reads.len() - 1).map(|x| x.1).collect();
     assert_eq!(last, [0, 3, 0]);
     assert_eq!(mem.handshakes[4], writes.len() as u64);
 }

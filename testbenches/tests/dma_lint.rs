@@ -9,36 +9,18 @@ use hdl::blocks::dma_regs;
 use hdl::core::{emit, EmitOptions};
 
 fn preset(name: &str) -> golden::DmaConfig {
-    let text = std::fs::read_to_string(format!(
-        "{}/../configs/{name}.toml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("preset file");
-    golden::Config::from_toml_str(&text, name)
-        .expect("valid preset")
-        .dma
+    let text =
+        std::fs::read_to_string(format!("{}/../configs/{name}.toml", env!("CARGO_MANIFEST_DIR"))).expect("preset file");
+    golden::Config::from_toml_str(&text, name).expect("valid preset").dma
 }
 
 fn write_dma(cfg: &golden::DmaConfig, dir: &Path) -> (String, Vec<String>) {
     let top = hdl::blocks::dma::dma(cfg).unwrap();
-    let files = emit(
-        &top,
-        &EmitOptions {
-            header: vec!["lint test".into()],
-        },
-    )
-    .unwrap();
+    let files = emit(&top, &EmitOptions { header: vec!["lint test".into()] }).unwrap();
     let mut names = Vec::new();
     for f in &files {
         std::fs::write(dir.join(&f.file_name), &f.text).unwrap();
-        assert!(
-            !f.text
-                .replace("$signed(", "")
-                .replace("$unsigned(", "")
-                .contains('$'),
-            "a `$` in {}",
-            f.file_name
-        );
+        assert!(!f.text.replace("$signed(", "").replace("$unsigned(", "").contains('$'), "a `$` in {}", f.file_name);
         names.push(f.file_name.clone());
     }
     (top.name().to_string(), names)
@@ -46,10 +28,8 @@ fn write_dma(cfg: &golden::DmaConfig, dir: &Path) -> (String, Vec<String>) {
 
 /// The presets and the corners of the parameter ranges.
 fn configs() -> Vec<(String, golden::DmaConfig)> {
-    let mut v: Vec<(String, golden::DmaConfig)> = ["default", "tiny", "large"]
-        .iter()
-        .map(|n| (n.to_string(), preset(n)))
-        .collect();
+    let mut v: Vec<(String, golden::DmaConfig)> =
+        ["default", "tiny", "large"].iter().map(|n| (n.to_string(), preset(n))).collect();
     v.push((
         "corner-small".into(),
         golden::DmaConfig {
@@ -88,15 +68,8 @@ fn dma_verilog_lints_clean_and_has_no_latch() {
             .args(&files)
             .output()
             .expect("verilator is installed (scripts/setup.sh)");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.status.success() && text.trim().is_empty(),
-            "{name}: verilator -Wall:\n{text}"
-        );
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.trim().is_empty(), "{name}: verilator -Wall:\n{text}");
         let script = format!(
             "read_verilog {}; hierarchy -check -top {top}; proc; \
              select -assert-none t:$dlatch t:$adlatch t:$dlatchsr",
@@ -137,16 +110,11 @@ fn register_map_header_json_and_docs_agree() {
         .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only", "t.c"])
         .output()
         .expect("a C compiler (cc) is installed");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let j = dma_regs::register_map_json(&cfg);
     let regs = j["registers"].as_array().unwrap();
-    let docs =
-        std::fs::read_to_string(format!("{}/../docs/dma.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let docs = std::fs::read_to_string(format!("{}/../docs/dma.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
     for r in regs {
         let (name, off) = (r["name"].as_str().unwrap(), r["offset"].as_u64().unwrap());
         let prefix = match r["engine"].as_str().unwrap() {
@@ -155,25 +123,17 @@ fn register_map_header_json_and_docs_agree() {
             _ => "",
         };
         assert!(
-            h.contains(&format!("SERRANO_DMA_{prefix}{name} "))
-                && h.contains(&format!("0x{off:03x}u")),
+            h.contains(&format!("SERRANO_DMA_{prefix}{name} ")) && h.contains(&format!("0x{off:03x}u")),
             "{name} at {off:#x} missing from the header"
         );
         if r["engine"] != "write" {
-            let doc_off = if prefix.is_empty() {
-                off
-            } else {
-                off - dma_regs::READ_BASE as u64
-            };
+            let doc_off = if prefix.is_empty() { off } else { off - dma_regs::READ_BASE as u64 };
             let row = format!("| `{name}` | `0x{doc_off:03x}`");
             assert!(docs.contains(&row), "docs/dma.md lacks the row `{row}`");
         }
     }
     for s in golden::dma::Status::all() {
         let row = format!("| `0x{:02x}` | `{}`", s.code(), s.name());
-        assert!(
-            docs.contains(&row),
-            "docs/dma.md lacks the status row `{row}`"
-        );
+        assert!(docs.contains(&row), "docs/dma.md lacks the status row `{row}`");
     }
 }

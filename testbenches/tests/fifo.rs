@@ -17,15 +17,9 @@ fn fifo_matches_a_queue() {
         let built = build_module(&m, BuildOptions::default()).unwrap();
         let mut sim = built.lib.instantiate(None).unwrap();
         let p = |n: &str| sim.port(n).unwrap();
-        let (clk, rst, in_valid, in_data, out_ready) = (
-            p("clk"),
-            p("rst"),
-            p("in_valid"),
-            p("in_data"),
-            p("out_ready"),
-        );
-        let (in_ready, out_valid, out_data, count) =
-            (p("in_ready"), p("out_valid"), p("out_data"), p("count"));
+        let (clk, rst, in_valid, in_data, out_ready) =
+            (p("clk"), p("rst"), p("in_valid"), p("in_data"), p("out_ready"));
+        let (in_ready, out_valid, out_data, count) = (p("in_ready"), p("out_valid"), p("out_data"), p("count"));
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ depth as u64);
         // The model: words in the FIFO, and when each may appear at the output
         // (two cycles after its push when the FIFO was empty).
@@ -50,23 +44,11 @@ fn fifo_matches_a_queue() {
             sim.eval();
             let n = q.len() as u64;
             assert_eq!(sim.get(count), n, "depth {depth} cycle {cycle}: count");
-            assert_eq!(
-                sim.get(in_ready),
-                (n < depth as u64) as u64,
-                "depth {depth} cycle {cycle}: in_ready"
-            );
+            assert_eq!(sim.get(in_ready), (n < depth as u64) as u64, "depth {depth} cycle {cycle}: in_ready");
             let head = q.front().filter(|(_, at)| *at <= cycle);
-            assert_eq!(
-                sim.get(out_valid) != 0,
-                head.is_some(),
-                "depth {depth} cycle {cycle}: out_valid"
-            );
+            assert_eq!(sim.get(out_valid) != 0, head.is_some(), "depth {depth} cycle {cycle}: out_valid");
             if let Some((w, _)) = head {
-                assert_eq!(
-                    sim.get(out_data),
-                    *w,
-                    "depth {depth} cycle {cycle}: out_data"
-                );
+                assert_eq!(sim.get(out_data), *w, "depth {depth} cycle {cycle}: out_data");
             }
             let pop = head.is_some() && r;
             let push = v && n < depth as u64;
@@ -84,9 +66,6 @@ fn fifo_matches_a_queue() {
             max_seen = max_seen.max(q.len());
             sim.tick(clk);
         }
-        assert_eq!(
-            max_seen, depth as usize,
-            "depth {depth}: filled to capacity"
-        );
+        assert_eq!(max_seen, depth as usize, "depth {depth}: filled to capacity");
     }
 }

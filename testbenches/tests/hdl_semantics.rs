@@ -22,15 +22,8 @@ fn precedence_trap_cannot_happen() {
     m.output("eq_then_and", &a & b.cmp_eq(&c).zext(8)).unwrap();
     let built = build_module(&m, BuildOptions::default()).unwrap();
     let mut sim = built.lib.instantiate(None).unwrap();
-    let (pa, pb, pc) = (
-        sim.port("a").unwrap(),
-        sim.port("b").unwrap(),
-        sim.port("c").unwrap(),
-    );
-    let (o1, o2) = (
-        sim.port("and_then_eq").unwrap(),
-        sim.port("eq_then_and").unwrap(),
-    );
+    let (pa, pb, pc) = (sim.port("a").unwrap(), sim.port("b").unwrap(), sim.port("c").unwrap());
+    let (o1, o2) = (sim.port("and_then_eq").unwrap(), sim.port("eq_then_and").unwrap());
 
     let seed = seed_from_env("precedence_trap_cannot_happen", 11);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -53,10 +46,7 @@ fn precedence_trap_cannot_happen() {
         assert_eq!(sim.get(o2), want2, "a & (b == c) for a={a} b={b} c={c}");
         differ += (want1 != want2) as u32;
     }
-    assert!(
-        differ > 1000,
-        "the two expressions should differ on many inputs"
-    );
+    assert!(differ > 1000, "the two expressions should differ on many inputs");
 }
 
 /// Every operator on signed and unsigned operands, including the cases
@@ -86,12 +76,10 @@ fn operators_simulate_as_in_rust() {
     m.output("inv", !&u).unwrap();
     m.output("xor_uv", &u ^ &v).unwrap();
     m.output("sext_sum", (&a + &b).sext(16)).unwrap();
-    m.output("avg_s", (&a.sext(9) + &b.sext(9)).shr_const(1).trunc(8))
-        .unwrap();
+    m.output("avg_s", (&a.sext(9) + &b.sext(9)).shr_const(1).trunc(8)).unwrap();
     m.output("hi_nibble", (&u + &v).slice(7, 4)).unwrap();
     m.output("cat", cat(&[&u, &a.as_unsigned()])).unwrap();
-    m.output("red", cat(&[&u.all(), &u.any(), &u.parity()]))
-        .unwrap();
+    m.output("red", cat(&[&u.all(), &u.any(), &u.parity()])).unwrap();
     m.output("mux", mux(&sel, &a, &b)).unwrap();
     m.output("gt_lit", a.cmp_gt(-3)).unwrap();
     let built = build_module(&m, BuildOptions::default()).unwrap();
@@ -148,11 +136,7 @@ fn operators_simulate_as_in_rust() {
         sim.set(psel, sel as u64);
         sim.eval();
         // Rust's shifts panic at >= width; the HDL defines them (0, or sign fill).
-        let shr_s = if s >= 8 {
-            (a >> 7) as i64
-        } else {
-            (a >> s) as i64
-        };
+        let shr_s = if s >= 8 { (a >> 7) as i64 } else { (a >> s) as i64 };
         let shr_u = if s >= 8 { 0 } else { (u >> s) as u64 };
         let shl = if s >= 8 { 0 } else { (u << s) as u64 };
         let bits = |v: i64, w: u32| (v as u64) & ((1u64 << w) - 1);
@@ -181,11 +165,7 @@ fn operators_simulate_as_in_rust() {
             (a > -3) as u64,
         ];
         for ((name, port), w) in outs.iter().zip(&want) {
-            assert_eq!(
-                sim.get(*port),
-                *w,
-                "{name} for a={a} b={b} u={u} v={v} s={s} sel={sel} (seed {seed})"
-            );
+            assert_eq!(sim.get(*port), *w, "{name} for a={a} b={b} u={u} v={v} s={s} sel={sel} (seed {seed})");
         }
     }
 }
@@ -206,15 +186,8 @@ fn memory_reads_what_was_written() {
     let built = build_module(&m, BuildOptions::default()).unwrap();
     let mut sim = built.lib.instantiate(None).unwrap();
     let p = |n: &str| sim.port(n).unwrap();
-    let (clk, pwe, pwa, pwd, pre, pra, prd) = (
-        p("clk"),
-        p("we"),
-        p("waddr"),
-        p("wdata"),
-        p("re"),
-        p("raddr"),
-        p("rdata"),
-    );
+    let (clk, pwe, pwa, pwd, pre, pra, prd) =
+        (p("clk"), p("we"), p("waddr"), p("wdata"), p("re"), p("raddr"), p("rdata"));
 
     let seed = seed_from_env("memory_reads_what_was_written", 13);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -230,13 +203,8 @@ fn memory_reads_what_was_written() {
     }
     let mut expect: Option<u16> = None;
     for _ in 0..20_000 {
-        let (w, wa, wd, r, ra) = (
-            rng.gen_bool(0.5),
-            rng.gen_range(0..40),
-            rng.gen::<u16>(),
-            rng.gen_bool(0.7),
-            rng.gen_range(0..40),
-        );
+        let (w, wa, wd, r, ra) =
+            (rng.gen_bool(0.5), rng.gen_range(0..40), rng.gen::<u16>(), rng.gen_bool(0.7), rng.gen_range(0..40));
         sim.set(pwe, w as u64);
         sim.set(pwa, wa as u64);
         sim.set(pwd, wd as u64);

@@ -14,10 +14,7 @@ fn check(r: &PeReport, what: &str) {
         "{what}: {} mismatches; first: {}; waveform: {}",
         r.mismatches,
         r.first_mismatch.as_deref().unwrap_or("-"),
-        r.waveform
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "-".into())
+        r.waveform.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())
     );
     assert!(r.cycles >= CYCLES);
 }
@@ -27,16 +24,7 @@ fn pe_matches_golden_with_ordinary_initialization() {
     let seed = seed_from_env("pe_ordinary", 1);
     for acc_bits in [32, 24] {
         let cfg = PeConfig { acc_bits };
-        let r = run_pe(
-            &cfg,
-            &PeRun {
-                cycles: CYCLES,
-                seed,
-                x_seed: None,
-                trace: None,
-            },
-        )
-        .unwrap();
+        let r = run_pe(&cfg, &PeRun { cycles: CYCLES, seed, x_seed: None, trace: None }).unwrap();
         check(&r, &format!("acc_bits={acc_bits}"));
     }
 }
@@ -46,16 +34,7 @@ fn pe_matches_golden_with_x_randomization() {
     let seed = seed_from_env("pe_xrand", 2);
     let cfg = PeConfig { acc_bits: 32 };
     for x_seed in [1, 2] {
-        let r = run_pe(
-            &cfg,
-            &PeRun {
-                cycles: CYCLES,
-                seed,
-                x_seed: Some(x_seed),
-                trace: None,
-            },
-        )
-        .unwrap();
+        let r = run_pe(&cfg, &PeRun { cycles: CYCLES, seed, x_seed: Some(x_seed), trace: None }).unwrap();
         check(&r, &format!("x_seed={x_seed}"));
     }
 }
@@ -72,24 +51,11 @@ fn mutant(cfg: &PeConfig, bug: &str) -> Module {
     // Bug "noreset": the shadow weight is not reset (it holds until loaded, so
     // an X-initialized value shows on w_out).
     let w_next = if bug == "noreset" {
-        m.reg("w_next", SInt(8))
-            .no_reset()
-            .enable(&w_load)
-            .d(&w_in)
-            .unwrap()
+        m.reg("w_next", SInt(8)).no_reset().enable(&w_load).d(&w_in).unwrap()
     } else {
-        m.reg("w_next", SInt(8))
-            .reset(0)
-            .enable(&w_load)
-            .d(&w_in)
-            .unwrap()
+        m.reg("w_next", SInt(8)).reset(0).enable(&w_load).d(&w_in).unwrap()
     };
-    let w = m
-        .reg("w", SInt(8))
-        .reset(0)
-        .enable(&w_swap)
-        .d(&w_next)
-        .unwrap();
+    let w = m.reg("w", SInt(8)).reset(0).enable(&w_swap).d(&w_next).unwrap();
     // Bug "shadow": multiply by the shadow weight instead of the active one.
     let weight = if bug == "shadow" { &w_next } else { &w };
     let product = a_in.mul_wide(weight).sext(cfg.acc_bits);
@@ -106,29 +72,11 @@ fn mutant(cfg: &PeConfig, bug: &str) -> Module {
 #[test]
 fn testbench_catches_a_wrong_weight_and_writes_a_waveform() {
     let cfg = PeConfig { acc_bits: 32 };
-    let r = run_pe_module(
-        &mutant(&cfg, "shadow"),
-        &cfg,
-        &PeRun {
-            cycles: 2_000,
-            seed: 7,
-            x_seed: None,
-            trace: None,
-        },
-    )
-    .unwrap();
-    assert!(
-        r.mismatches > 0,
-        "the testbench missed a PE that multiplies by the shadow weight"
-    );
+    let r = run_pe_module(&mutant(&cfg, "shadow"), &cfg, &PeRun { cycles: 2_000, seed: 7, x_seed: None, trace: None })
+        .unwrap();
+    assert!(r.mismatches > 0, "the testbench missed a PE that multiplies by the shadow weight");
     let wave = r.waveform.expect("a failing run leaves a waveform");
-    assert!(
-        std::fs::metadata(&wave)
-            .map(|m| m.len() > 0)
-            .unwrap_or(false),
-        "{} is empty",
-        wave.display()
-    );
+    assert!(std::fs::metadata(&wave).map(|m| m.len() > 0).unwrap_or(false), "{} is empty", wave.display());
 }
 
 #[test]
@@ -136,32 +84,9 @@ fn x_randomization_catches_a_missing_reset() {
     let cfg = PeConfig { acc_bits: 32 };
     let m = mutant(&cfg, "noreset");
     // Ordinary initialization (zeros) hides the bug...
-    let plain = run_pe_module(
-        &m,
-        &cfg,
-        &PeRun {
-            cycles: 10,
-            seed: 3,
-            x_seed: None,
-            trace: None,
-        },
-    )
-    .unwrap();
+    let plain = run_pe_module(&m, &cfg, &PeRun { cycles: 10, seed: 3, x_seed: None, trace: None }).unwrap();
     assert_eq!(plain.mismatches, 0);
     // ...X randomization exposes it right after reset.
-    let x = run_pe_module(
-        &m,
-        &cfg,
-        &PeRun {
-            cycles: 10,
-            seed: 3,
-            x_seed: Some(5),
-            trace: None,
-        },
-    )
-    .unwrap();
-    assert!(
-        x.mismatches > 0,
-        "X randomization did not expose a register without reset"
-    );
+    let x = run_pe_module(&m, &cfg, &PeRun { cycles: 10, seed: 3, x_seed: Some(5), trace: None }).unwrap();
+    assert!(x.mismatches > 0, "X randomization did not expose a register without reset");
 }

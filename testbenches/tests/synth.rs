@@ -36,11 +36,12 @@ fn memory_is_inferred_as_ice40_block_ram() {
     for f in emit(&m, &EmitOptions::default()).unwrap() {
         std::fs::write(dir.path().join(&f.file_name), f.text).unwrap();
     }
-    let stat = yosys(dir.path(), "read_verilog serrano_test_bram.v; synth_ice40 -top serrano_test_bram; tee -o /dev/stdout stat");
-    let brams = stat
-        .lines()
-        .find(|l| l.contains("SB_RAM40_4K"))
-        .unwrap_or_else(|| panic!("no SB_RAM40_4K in:\n{stat}"));
+    let stat = yosys(
+        dir.path(),
+        "read_verilog serrano_test_bram.v; synth_ice40 -top serrano_test_bram; tee -o /dev/stdout stat",
+    );
+    let brams =
+        stat.lines().find(|l| l.contains("SB_RAM40_4K")).unwrap_or_else(|| panic!("no SB_RAM40_4K in:\n{stat}"));
     assert!(brams.split_whitespace().last() == Some("1"), "{brams}");
     assert!(
         !stat.contains("SB_DFF") || stat.lines().filter(|l| l.contains("SB_DFF")).count() <= 2,

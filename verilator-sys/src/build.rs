@@ -23,12 +23,7 @@ const OPT_FAST: &str = "-O2";
 const OPT_SLOW: &str = "-O1";
 
 /// Flags every C++ translation unit gets (model and runtime).
-const CXX_COMMON: &[&str] = &[
-    "-fPIC",
-    "-fvisibility=hidden",
-    "-fvisibility-inlines-hidden",
-    "-DVL_USER_FINISH",
-];
+const CXX_COMMON: &[&str] = &["-fPIC", "-fvisibility=hidden", "-fvisibility-inlines-hidden", "-DVL_USER_FINISH"];
 
 /// Configures and runs a model build. See the [crate docs](crate) for the flow.
 #[derive(Clone, Debug)]
@@ -72,8 +67,7 @@ impl Builder {
         I: IntoIterator<Item = P>,
         P: AsRef<Path>,
     {
-        self.sources
-            .extend(paths.into_iter().map(|p| p.as_ref().to_path_buf()));
+        self.sources.extend(paths.into_iter().map(|p| p.as_ref().to_path_buf()));
         self
     }
 
@@ -131,9 +125,7 @@ impl Builder {
 
     /// The cache root this builder uses.
     pub fn cache_root(&self) -> PathBuf {
-        self.cache_dir
-            .clone()
-            .unwrap_or_else(cache::default_cache_root)
+        self.cache_dir.clone().unwrap_or_else(cache::default_cache_root)
     }
 
     /// Verilates, compiles and loads the model, or loads it from the cache.
@@ -142,16 +134,8 @@ impl Builder {
         let vinfo = tools::verilator_info()?;
         let cxx_program = tools::cxx_program();
         let cxx = tools::resolve(&cxx_program)?;
-        let sources = self
-            .sources
-            .iter()
-            .map(|p| absolute(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        let include_dirs = self
-            .include_dirs
-            .iter()
-            .map(|p| absolute(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let sources = self.sources.iter().map(|p| absolute(p)).collect::<Result<Vec<_>, _>>()?;
+        let include_dirs = self.include_dirs.iter().map(|p| absolute(p)).collect::<Result<Vec<_>, _>>()?;
         let vargs = self.verilator_args_for(&sources, &include_dirs);
 
         let key = self.cache_key(&vinfo, &cxx, &vargs, &sources, &include_dirs)?;
@@ -187,33 +171,13 @@ impl Builder {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        if self.top.is_empty()
-            || !self
-                .top
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-        {
-            return Err(Error::Config(format!(
-                "invalid top module name `{}`",
-                self.top
-            )));
+        if self.top.is_empty() || !self.top.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+            return Err(Error::Config(format!("invalid top module name `{}`", self.top)));
         }
         if self.sources.is_empty() {
-            return Err(Error::Config(format!(
-                "no source files given for top module `{}`",
-                self.top
-            )));
+            return Err(Error::Config(format!("no source files given for top module `{}`", self.top)));
         }
-        const FORBIDDEN: &[&str] = &[
-            "build",
-            "exe",
-            "binary",
-            "main",
-            "sc",
-            "lib-create",
-            "Mdir",
-            "make",
-        ];
+        const FORBIDDEN: &[&str] = &["build", "exe", "binary", "main", "sc", "lib-create", "Mdir", "make"];
         for a in &self.verilator_args {
             let bare = a.trim_start_matches('-');
             if a.starts_with('-') && FORBIDDEN.contains(&bare) {
@@ -238,9 +202,7 @@ impl Builder {
 
     /// The model class name: `V<top>` unless `--prefix` was given.
     fn prefix(&self) -> String {
-        self.user_flag_value("prefix")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("V{}", self.top))
+        self.user_flag_value("prefix").map(str::to_string).unwrap_or_else(|| format!("V{}", self.top))
     }
 
     /// The Verilator arguments, except `-Mdir`.
@@ -302,11 +264,7 @@ impl Builder {
         h.str("include dirs");
         for d in include_dirs {
             let rd = std::fs::read_dir(d).map_err(|e| Error::io(d, e))?;
-            let mut files: Vec<PathBuf> = rd
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .collect();
+            let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect();
             files.sort();
             h.str(&d.display().to_string());
             for f in files {
@@ -344,35 +302,20 @@ impl Builder {
         let output = tools::combined_output(&out);
         let _ = writeln!(log, "$ {command}\n{output}# ({:.2?})", t.elapsed());
         if !out.status.success() {
-            return Err(Error::Verilator {
-                status: out.status.to_string(),
-                command,
-                output,
-            });
+            return Err(Error::Verilator { status: out.status.to_string(), command, output });
         }
 
         // 2. Read what Verilator generated.
-        let read = |p: PathBuf| -> Result<String, Error> {
-            std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))
-        };
+        let read = |p: PathBuf| -> Result<String, Error> { std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e)) };
         let mut vars = parse::parse_make_vars(&read(obj.join(format!("{prefix}_classes.mk")))?);
         for (k, v) in parse::parse_make_vars(&read(obj.join(format!("{prefix}.mk")))?) {
             vars.entry(k).or_insert(v);
         }
         let header_path = obj.join(format!("{prefix}.h"));
-        let ports = parse::parse_header_ports(&read(header_path.clone())?).map_err(|m| {
-            Error::Generated {
-                path: header_path.clone(),
-                message: m,
-            }
-        })?;
+        let ports = parse::parse_header_ports(&read(header_path.clone())?)
+            .map_err(|m| Error::Generated { path: header_path.clone(), message: m })?;
         let var = |name: &str| -> Vec<String> { vars.get(name).cloned().unwrap_or_default() };
-        let flag = |name: &str| -> String {
-            var(name)
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "0".to_string())
-        };
+        let flag = |name: &str| -> String { var(name).first().cloned().unwrap_or_else(|| "0".to_string()) };
         let trace_fst = flag("VM_TRACE_FST") == "1";
         if self.trace && !trace_fst {
             return Err(Error::Generated {
@@ -386,21 +329,10 @@ impl Builder {
         let inc = vroot.join("include");
         let mk = parse::parse_make_vars(&read(inc.join("verilated.mk"))?);
         let mkvar = |name: &str, default: &[&str]| -> Vec<String> {
-            mk.get(name)
-                .cloned()
-                .unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
+            mk.get(name).cloned().unwrap_or_else(|| default.iter().map(|s| s.to_string()).collect())
         };
-        let mut base: Vec<String> = vec![
-            format!("-I{}", inc.display()),
-            format!("-I{}", inc.join("vltstd").display()),
-        ];
-        for d in [
-            "VM_COVERAGE",
-            "VM_SC",
-            "VM_TRACE",
-            "VM_TRACE_FST",
-            "VM_TRACE_VCD",
-        ] {
+        let mut base: Vec<String> = vec![format!("-I{}", inc.display()), format!("-I{}", inc.join("vltstd").display())];
+        for d in ["VM_COVERAGE", "VM_SC", "VM_TRACE", "VM_TRACE_FST", "VM_TRACE_VCD"] {
             base.push(format!("-D{d}={}", flag(d)));
         }
         base.extend(mkvar("CFG_CXXFLAGS_NO_UNUSED", &[]));
@@ -420,16 +352,8 @@ impl Builder {
         let runtime_objs = ensure_runtime(root, vinfo, cxx, &inc, &globals, &base, log)?;
 
         // 5. The shim and the model's translation units.
-        let threads = self
-            .user_flag_value("threads")
-            .and_then(|v| v.parse::<u32>().ok())
-            .filter(|&n| n > 1);
-        let shim_src = shim::generate(&ShimConfig {
-            prefix,
-            ports: &ports,
-            trace: trace_fst,
-            threads,
-        });
+        let threads = self.user_flag_value("threads").and_then(|v| v.parse::<u32>().ok()).filter(|&n| n > 1);
+        let shim_src = shim::generate(&ShimConfig { prefix, ports: &ports, trace: trace_fst, threads });
         let shim_path = obj.join("vsys_shim.cpp");
         std::fs::write(&shim_path, shim_src).map_err(|e| Error::io(&shim_path, e))?;
 
@@ -442,11 +366,7 @@ impl Builder {
         // the files are spread over `available_parallelism()` unity files
         // per level, balanced by size, so that all cores are busy without
         // re-parsing the Verilator headers once per tiny file.
-        let chunks = if flag("VM_PARALLEL_BUILDS") == "1" {
-            tools::parallelism()
-        } else {
-            1
-        };
+        let chunks = if flag("VM_PARALLEL_BUILDS") == "1" { tools::parallelism() } else { 1 };
         let mut fast_groups = group_by_size(&obj, &fast, chunks);
         if fast_groups.is_empty() {
             fast_groups.push(Vec::new());
@@ -454,15 +374,9 @@ impl Builder {
         fast_groups[0].push("vsys_shim".to_string());
         let slow_groups = group_by_size(&obj, &slow, chunks);
         let mut units: Vec<(PathBuf, &str)> = Vec::new();
-        for (kind, groups, opt) in [
-            ("fast", &fast_groups, OPT_FAST),
-            ("slow", &slow_groups, OPT_SLOW),
-        ] {
+        for (kind, groups, opt) in [("fast", &fast_groups, OPT_FAST), ("slow", &slow_groups, OPT_SLOW)] {
             for (i, group) in groups.iter().enumerate() {
-                let text: String = group
-                    .iter()
-                    .map(|f| format!("#include \"{f}.cpp\"\n"))
-                    .collect();
+                let text: String = group.iter().map(|f| format!("#include \"{f}.cpp\"\n")).collect();
                 let path = obj.join(format!("vsys__{kind}_{i}.cpp"));
                 std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
                 units.push((path, opt));
@@ -483,11 +397,7 @@ impl Builder {
                     "-o".to_string(),
                     object.display().to_string(),
                 ]);
-                CompileJob {
-                    what: format!("compiling {}", file_name(src)),
-                    args,
-                    output: object,
-                }
+                CompileJob { what: format!("compiling {}", file_name(src)), args, output: object }
             })
             .collect();
         let objects: Vec<PathBuf> = jobs.iter().map(|j| j.output.clone()).collect();
@@ -509,15 +419,7 @@ impl Builder {
         args.extend(var("VM_USER_LDFLAGS"));
         args.extend(var("VM_USER_LDLIBS"));
         args.extend(ldlibs_threads);
-        run_jobs(
-            cxx,
-            vec![CompileJob {
-                what: "linking the model".into(),
-                args,
-                output: so,
-            }],
-            log,
-        )?;
+        run_jobs(cxx, vec![CompileJob { what: "linking the model".into(), args, output: so }], log)?;
         for o in &objects {
             let _ = std::fs::remove_file(o);
         }
@@ -533,19 +435,12 @@ fn group_by_size(dir: &Path, files: &[String], n: usize) -> Vec<Vec<String>> {
     if files.is_empty() {
         return Vec::new();
     }
-    let size = |f: &String| {
-        std::fs::metadata(dir.join(format!("{f}.cpp")))
-            .map(|m| m.len())
-            .unwrap_or(0)
-    };
+    let size = |f: &String| std::fs::metadata(dir.join(format!("{f}.cpp"))).map(|m| m.len()).unwrap_or(0);
     let mut order: Vec<(u64, usize)> = files.iter().map(size).zip(0..).collect();
     order.sort_by(|a, b| b.cmp(a));
     let mut groups: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
     for (sz, idx) in order {
-        let g = groups
-            .iter_mut()
-            .min_by_key(|g| g.0)
-            .expect("n >= 1 groups");
+        let g = groups.iter_mut().min_by_key(|g| g.0).expect("n >= 1 groups");
         g.0 += sz;
         g.1.push(idx);
     }
@@ -560,9 +455,7 @@ fn group_by_size(dir: &Path, files: &[String], n: usize) -> Vec<Vec<String>> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn absolute(p: &Path) -> Result<PathBuf, Error> {
@@ -607,10 +500,7 @@ fn ensure_runtime(
         let _ = writeln!(log, "# runtime objects from cache: {}", dir.display());
         return Ok(objects);
     }
-    let mut tmp = TempDirGuard(Some(cache::make_temp_dir(
-        root,
-        &format!("rt-{}", &key[..12]),
-    )?));
+    let mut tmp = TempDirGuard(Some(cache::make_temp_dir(root, &format!("rt-{}", &key[..12]))?));
     let jobs: Vec<CompileJob> = globals
         .iter()
         .map(|g| {
@@ -618,17 +508,8 @@ fn ensure_runtime(
             let out = tmp.path().join(format!("{g}.o"));
             let mut args = base.to_vec();
             args.push(OPT_FAST.to_string());
-            args.extend([
-                "-c".to_string(),
-                src.display().to_string(),
-                "-o".to_string(),
-                out.display().to_string(),
-            ]);
-            CompileJob {
-                what: format!("compiling the Verilator runtime file {g}.cpp"),
-                args,
-                output: out,
-            }
+            args.extend(["-c".to_string(), src.display().to_string(), "-o".to_string(), out.display().to_string()]);
+            CompileJob { what: format!("compiling the Verilator runtime file {g}.cpp"), args, output: out }
         })
         .collect();
     let mut rt_log = String::new();
@@ -668,10 +549,7 @@ fn run_jobs(cxx: &ToolId, jobs: Vec<CompileJob>, log: &mut String) -> Result<(),
                 let _slot = JobSlots::global().acquire();
                 let command = tools::command_line(&cxx.path, &job.args);
                 let t = Instant::now();
-                let res = tools::run_capture(
-                    Command::new(&cxx.path).args(&job.args),
-                    &cxx.path.display().to_string(),
-                );
+                let res = tools::run_capture(Command::new(&cxx.path).args(&job.args), &cxx.path.display().to_string());
                 let (entry, result) = match res {
                     Err(e) => (format!("$ {command}\n# {e}\n"), Err(e)),
                     Ok(out) => {
@@ -695,10 +573,7 @@ fn run_jobs(cxx: &ToolId, jobs: Vec<CompileJob>, log: &mut String) -> Result<(),
                 if result.is_err() {
                     failed.store(true, Ordering::Relaxed);
                 }
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((entry, result));
+                results.lock().unwrap_or_else(|e| e.into_inner()).push((entry, result));
             });
         }
     });

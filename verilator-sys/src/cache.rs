@@ -80,20 +80,11 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 pub(crate) fn make_temp_dir(root: &Path, tag: &str) -> Result<PathBuf, Error> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
-    let tid: String = format!("{:?}", std::thread::current().id())
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
+    let tid: String = format!("{:?}", std::thread::current().id()).chars().filter(char::is_ascii_digit).collect();
     loop {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = root.join(format!(
-            ".tmp-{tag}-{}-{tid}-{nanos}-{n}",
-            std::process::id()
-        ));
+        let dir = root.join(format!(".tmp-{tag}-{}-{tid}-{nanos}-{n}", std::process::id()));
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -164,10 +155,7 @@ pub(crate) fn publish(tmp: &Path, dest: &Path, done_text: &str) -> Result<bool, 
         }
     }
     let _ = std::fs::remove_dir_all(tmp);
-    Err(Error::Config(format!(
-        "could not install build directory {}",
-        dest.display()
-    )))
+    Err(Error::Config(format!("could not install build directory {}", dest.display())))
 }
 
 /// Removes a temporary build directory when dropped (unless disarmed).
@@ -195,9 +183,6 @@ impl Drop for TempDirGuard {
 /// still race, safely, through [`publish`].)
 pub(crate) fn key_lock(key: &str) -> Arc<Mutex<()>> {
     static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
-    let mut map = LOCKS
-        .get_or_init(|| Mutex::new(HashMap::new()))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut map = LOCKS.get_or_init(|| Mutex::new(HashMap::new())).lock().unwrap_or_else(|e| e.into_inner());
     map.entry(key.to_string()).or_default().clone()
 }

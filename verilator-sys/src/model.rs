@@ -102,10 +102,7 @@ impl std::fmt::Debug for Library {
 impl Library {
     pub(crate) fn load(dir: &Path, top: &str, cache_hit: bool) -> Result<Library, Error> {
         let so_path = dir.join(MODEL_SO);
-        let load_err = |message: String| Error::Load {
-            path: so_path.clone(),
-            message,
-        };
+        let load_err = |message: String| Error::Load { path: so_path.clone(), message };
         // SAFETY: the library is one we generated; its initialisers only set
         // up Verilator's runtime statics (private to it: hidden visibility,
         // -Bsymbolic, version script).
@@ -121,8 +118,7 @@ impl Library {
         macro_rules! sym {
             ($name:literal, $ty:ty) => {{
                 // SAFETY: the shim defines the symbol with exactly this signature.
-                let s: libloading::Symbol<'_, $ty> =
-                    unsafe { lib.get($name) }.map_err(|e| load_err(e.to_string()))?;
+                let s: libloading::Symbol<'_, $ty> = unsafe { lib.get($name) }.map_err(|e| load_err(e.to_string()))?;
                 *s
             }};
         }
@@ -130,34 +126,23 @@ impl Library {
         // SAFETY: no arguments, returns a constant.
         let abi = unsafe { abi_version() };
         if abi != SHIM_VERSION {
-            return Err(load_err(format!(
-                "shim ABI version {abi}, expected {SHIM_VERSION} (stale cache entry?)"
-            )));
+            return Err(load_err(format!("shim ABI version {abi}, expected {SHIM_VERSION} (stale cache entry?)")));
         }
         let api = Api {
             create: sym!(b"vsys_create\0", unsafe extern "C" fn(u32, u64) -> Handle),
             destroy: sym!(b"vsys_destroy\0", unsafe extern "C" fn(Handle)),
             eval: sym!(b"vsys_eval\0", unsafe extern "C" fn(Handle) -> u32),
             step: sym!(b"vsys_step\0", unsafe extern "C" fn(Handle) -> u32),
-            port_ptr: sym!(
-                b"vsys_port_ptr\0",
-                unsafe extern "C" fn(Handle, u32) -> *mut c_void
-            ),
+            port_ptr: sym!(b"vsys_port_ptr\0", unsafe extern "C" fn(Handle, u32) -> *mut c_void),
             time_get: sym!(b"vsys_time_get\0", unsafe extern "C" fn(Handle) -> u64),
             time_set: sym!(b"vsys_time_set\0", unsafe extern "C" fn(Handle, u64)),
-            trace_open: sym!(
-                b"vsys_trace_open\0",
-                unsafe extern "C" fn(Handle, *const c_char) -> u32
-            ),
+            trace_open: sym!(b"vsys_trace_open\0", unsafe extern "C" fn(Handle, *const c_char) -> u32),
             trace_dump: sym!(b"vsys_trace_dump\0", unsafe extern "C" fn(Handle)),
             trace_flush: sym!(b"vsys_trace_flush\0", unsafe extern "C" fn(Handle)),
             trace_close: sym!(b"vsys_trace_close\0", unsafe extern "C" fn(Handle)),
         };
         let port_count = sym!(b"vsys_port_count\0", unsafe extern "C" fn() -> u32);
-        let port_meta = sym!(
-            b"vsys_port_meta\0",
-            unsafe extern "C" fn(u32) -> *const RawPortMeta
-        );
+        let port_meta = sym!(b"vsys_port_meta\0", unsafe extern "C" fn(u32) -> *const RawPortMeta);
         let has_trace = sym!(b"vsys_has_trace\0", unsafe extern "C" fn() -> u32);
 
         let mut ports = Vec::new();
@@ -167,34 +152,24 @@ impl Library {
         let n = unsafe { port_count() };
         for i in 0..n {
             // SAFETY: i < count, so the shim returns a pointer into its static table.
-            let meta = unsafe { port_meta(i).as_ref() }
-                .ok_or_else(|| load_err(format!("missing metadata for port {i}")))?;
+            let meta =
+                unsafe { port_meta(i).as_ref() }.ok_or_else(|| load_err(format!("missing metadata for port {i}")))?;
             // SAFETY: names in the table are NUL-terminated string literals.
-            let name = unsafe { CStr::from_ptr(meta.name) }
-                .to_string_lossy()
-                .into_owned();
+            let name = unsafe { CStr::from_ptr(meta.name) }.to_string_lossy().into_owned();
             let dir = match meta.dir {
                 0 => Direction::Input,
                 1 => Direction::Output,
                 2 => Direction::InOut,
                 d => return Err(load_err(format!("port {name}: bad direction code {d}"))),
             };
-            let storage = Storage::from_code(meta.storage).ok_or_else(|| {
-                load_err(format!("port {name}: bad storage code {}", meta.storage))
-            })?;
+            let storage = Storage::from_code(meta.storage)
+                .ok_or_else(|| load_err(format!("port {name}: bad storage code {}", meta.storage)))?;
             if meta.width == 0 || meta.words == 0 {
                 return Err(load_err(format!("port {name}: zero width")));
             }
             by_name.insert(name.clone(), ports.len());
-            ports.push(PortInfo {
-                name,
-                width: meta.width,
-                dir,
-            });
-            layout.push(PortLayout {
-                storage,
-                words: meta.words,
-            });
+            ports.push(PortInfo { name, width: meta.width, dir });
+            layout.push(PortLayout { storage, words: meta.words });
         }
         // SAFETY: returns a constant.
         let has_trace = unsafe { has_trace() } != 0;
@@ -261,9 +236,7 @@ impl Library {
         let api = &self.inner.api;
         // SAFETY: shim entry point; returns NULL on failure.
         let raw = unsafe { (api.create)(u32::from(x_seed.is_some()), x_seed.unwrap_or(0)) };
-        let handle = NonNull::new(raw).ok_or_else(|| Error::Create {
-            top: self.inner.top.clone(),
-        })?;
+        let handle = NonNull::new(raw).ok_or_else(|| Error::Create { top: self.inner.top.clone() })?;
         let mut ptrs = Vec::with_capacity(self.inner.ports.len());
         for i in 0..self.inner.ports.len() {
             // SAFETY: valid handle, index within the table.
@@ -271,9 +244,7 @@ impl Library {
             if p.is_null() {
                 // SAFETY: handle came from create and is destroyed once.
                 unsafe { (api.destroy)(handle.as_ptr()) };
-                return Err(Error::Create {
-                    top: self.inner.top.clone(),
-                });
+                return Err(Error::Create { top: self.inner.top.clone() });
             }
             ptrs.push(p);
         }
@@ -385,17 +356,12 @@ impl Model {
                 match self.lib.by_name.get(&decoded) {
                     Some(&i) => i,
                     None => {
-                        let all: Vec<&str> =
-                            self.lib.ports.iter().map(|p| p.name.as_str()).collect();
-                        let mut available =
-                            all.iter().take(64).copied().collect::<Vec<_>>().join(", ");
+                        let all: Vec<&str> = self.lib.ports.iter().map(|p| p.name.as_str()).collect();
+                        let mut available = all.iter().take(64).copied().collect::<Vec<_>>().join(", ");
                         if all.len() > 64 {
                             available.push_str(&format!(", ... ({} total)", all.len()));
                         }
-                        return Err(Error::UnknownPort {
-                            name: name.to_string(),
-                            available,
-                        });
+                        return Err(Error::UnknownPort { name: name.to_string(), available });
                     }
                 }
             }
@@ -405,11 +371,7 @@ impl Model {
         Ok(Port {
             ptr: self.ptrs[idx],
             model: self.id,
-            mask: if info.width >= 64 {
-                u64::MAX
-            } else {
-                (1u64 << info.width) - 1
-            },
+            mask: if info.width >= 64 { u64::MAX } else { (1u64 << info.width) - 1 },
             width: info.width,
             index: idx as u32,
             words: layout.words,
@@ -491,23 +453,13 @@ impl Model {
         self.check(&p);
         let name = || self.lib.ports[p.index as usize].name.clone();
         if p.dir == Direction::Output {
-            return Err(Error::WrongDirection {
-                port: name(),
-                dir: p.dir,
-            });
+            return Err(Error::WrongDirection { port: name(), dir: p.dir });
         }
         if p.width > 64 {
-            return Err(Error::PortTooWide {
-                port: name(),
-                width: p.width,
-            });
+            return Err(Error::PortTooWide { port: name(), width: p.width });
         }
         if v & !p.mask != 0 {
-            return Err(Error::ValueTooWide {
-                port: name(),
-                width: p.width,
-                value: format!("{v:#x}"),
-            });
+            return Err(Error::ValueTooWide { port: name(), width: p.width, value: format!("{v:#x}") });
         }
         Self::write_u64(&p, v);
         Ok(())
@@ -523,11 +475,7 @@ impl Model {
             let w = p.ptr as *mut u32;
             let n = p.words as usize;
             for i in 0..n {
-                let word = if i < 2 {
-                    ((v as u64) >> (32 * i)) as u32
-                } else {
-                    u32::MAX
-                };
+                let word = if i < 2 { ((v as u64) >> (32 * i)) as u32 } else { u32::MAX };
                 // SAFETY: i < words of this model's port storage.
                 unsafe { w.add(i).write_unaligned(word & top_mask(p.width, i, n)) };
             }
@@ -566,22 +514,12 @@ impl Model {
         self.check(&p);
         let name = || self.lib.ports[p.index as usize].name.clone();
         if p.dir == Direction::Output {
-            return Err(Error::WrongDirection {
-                port: name(),
-                dir: p.dir,
-            });
+            return Err(Error::WrongDirection { port: name(), dir: p.dir });
         }
         let n = p.words();
-        let too_wide = words
-            .iter()
-            .enumerate()
-            .any(|(i, &w)| w & !top_mask(p.width, i, n) != 0);
+        let too_wide = words.iter().enumerate().any(|(i, &w)| w & !top_mask(p.width, i, n) != 0);
         if too_wide {
-            return Err(Error::ValueTooWide {
-                port: name(),
-                width: p.width,
-                value: hex_words(words),
-            });
+            return Err(Error::ValueTooWide { port: name(), width: p.width, value: hex_words(words) });
         }
         let word = |i: usize| words.get(i).copied().unwrap_or(0);
         if p.storage == Storage::Wide {
@@ -684,28 +622,20 @@ impl Model {
     pub fn trace_to(&mut self, path: impl AsRef<Path>) -> Result<(), Error> {
         let path = path.as_ref();
         if !self.lib.has_trace {
-            return Err(Error::TraceNotEnabled {
-                top: self.lib.top.clone(),
-            });
+            return Err(Error::TraceNotEnabled { top: self.lib.top.clone() });
         }
-        let trace_err = |message: String| Error::Trace {
-            path: path.to_path_buf(),
-            message,
-        };
+        let trace_err = |message: String| Error::Trace { path: path.to_path_buf(), message };
         // Check writability here: the FST writer does not report it.
         std::fs::File::create(path).map_err(|e| trace_err(e.to_string()))?;
         use std::os::unix::ffi::OsStrExt;
-        let c = CString::new(path.as_os_str().as_bytes())
-            .map_err(|_| trace_err("path contains a NUL byte".into()))?;
+        let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| trace_err("path contains a NUL byte".into()))?;
         // SAFETY: live handle, NUL-terminated path.
         match unsafe { (self.lib.api.trace_open)(self.handle.as_ptr(), c.as_ptr()) } {
             0 => {
                 self.tracing = true;
                 Ok(())
             }
-            1 => Err(Error::TraceNotEnabled {
-                top: self.lib.top.clone(),
-            }),
+            1 => Err(Error::TraceNotEnabled { top: self.lib.top.clone() }),
             _ => Err(trace_err("the FST writer could not open the file".into())),
         }
     }

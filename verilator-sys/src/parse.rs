@@ -160,15 +160,7 @@ pub(crate) fn parse_header_ports(text: &str) -> Result<Vec<HeaderPort>, String> 
         if width > max {
             return Err(err("width exceeds the storage type"));
         }
-        ports.push(HeaderPort {
-            cpp_name,
-            dims,
-            msb,
-            lsb,
-            dir,
-            storage,
-            words,
-        });
+        ports.push(HeaderPort { cpp_name, dims, msb, lsb, dir, storage, words });
     }
     Ok(ports)
 }
@@ -182,11 +174,7 @@ fn parse_decl(s: &str) -> Option<(String, Vec<u32>)> {
     } else {
         (s.strip_prefix('&')?, "")
     };
-    if name_part.is_empty()
-        || !name_part
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
+    if name_part.is_empty() || !name_part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
     }
     let mut dims = Vec::new();
@@ -310,10 +298,7 @@ mod tests {
         assert_eq!(p[9].width(), 8);
         assert_eq!(p[10].elements()[0].0, "weird$name");
         assert_eq!(p[11].dims, vec![4]);
-        assert_eq!(
-            p[11].elements()[3],
-            ("arr[3]".to_string(), "[3]".to_string())
-        );
+        assert_eq!(p[11].elements()[3], ("arr[3]".to_string(), "[3]".to_string()));
     }
 
     #[test]

@@ -27,29 +27,18 @@ pub(crate) struct ToolId {
 
 impl ToolId {
     pub fn key_string(&self) -> String {
-        format!(
-            "{}|{}|{}|{}",
-            self.path.display(),
-            self.canonical.display(),
-            self.size,
-            self.mtime_ns
-        )
+        format!("{}|{}|{}|{}", self.path.display(), self.canonical.display(), self.size, self.mtime_ns)
     }
 }
 
 /// Resolves `program` the way `execvp` would and stats it.
 pub(crate) fn resolve(program: &str) -> Result<ToolId, Error> {
-    let not_found = |message: String| Error::ToolNotFound {
-        program: program.to_string(),
-        message,
-    };
+    let not_found = |message: String| Error::ToolNotFound { program: program.to_string(), message };
     let candidates: Vec<PathBuf> = if program.contains('/') {
         vec![PathBuf::from(program)]
     } else {
         let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin"));
-        std::env::split_paths(&path)
-            .map(|d| d.join(program))
-            .collect()
+        std::env::split_paths(&path).map(|d| d.join(program)).collect()
     };
     for cand in candidates {
         let Ok(meta) = std::fs::metadata(&cand) else {
@@ -66,22 +55,11 @@ pub(crate) fn resolve(program: &str) -> Result<ToolId, Error> {
             }
         }
         let canonical = std::fs::canonicalize(&cand).unwrap_or_else(|_| cand.clone());
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        return Ok(ToolId {
-            path: cand,
-            canonical,
-            size: meta.len(),
-            mtime_ns,
-        });
+        let mtime_ns =
+            meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+        return Ok(ToolId { path: cand, canonical, size: meta.len(), mtime_ns });
     }
-    Err(not_found(
-        "not found on PATH (is it installed?)".to_string(),
-    ))
+    Err(not_found("not found on PATH (is it installed?)".to_string()))
 }
 
 pub(crate) fn verilator_program() -> String {
@@ -109,9 +87,7 @@ fn memo<T: Clone>(
         return Ok(v.clone());
     }
     let v = compute()?;
-    map.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id.clone(), v.clone());
+    map.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), v.clone());
     Ok(v)
 }
 
@@ -139,10 +115,7 @@ pub(crate) fn verilator_root(info: &VerilatorInfo) -> Result<PathBuf, Error> {
     static ROOTS: OnceLock<Mutex<HashMap<ToolId, PathBuf>>> = OnceLock::new();
     memo(&ROOTS, &info.id, || {
         let program = info.id.path.display().to_string();
-        let out = run_capture(
-            Command::new(&info.id.path).args(["--getenv", "VERILATOR_ROOT"]),
-            &program,
-        )?;
+        let out = run_capture(Command::new(&info.id.path).args(["--getenv", "VERILATOR_ROOT"]), &program)?;
         let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         if !out.status.success() || !root.join("include").join("verilated.h").is_file() {
             return Err(Error::ToolNotFound {
@@ -161,10 +134,7 @@ pub(crate) fn verilator_root(info: &VerilatorInfo) -> Result<PathBuf, Error> {
 /// Runs a command and captures its output; a spawn failure becomes
 /// [`Error::ToolNotFound`].
 pub(crate) fn run_capture(cmd: &mut Command, program: &str) -> Result<Output, Error> {
-    cmd.output().map_err(|e| Error::ToolNotFound {
-        program: program.to_string(),
-        message: e.to_string(),
-    })
+    cmd.output().map_err(|e| Error::ToolNotFound { program: program.to_string(), message: e.to_string() })
 }
 
 /// stderr followed by stdout, lossily decoded.
@@ -208,10 +178,7 @@ pub(crate) struct JobSlot<'a>(&'a JobSlots);
 impl JobSlots {
     pub fn global() -> &'static JobSlots {
         static SLOTS: OnceLock<JobSlots> = OnceLock::new();
-        SLOTS.get_or_init(|| JobSlots {
-            free: Mutex::new(parallelism()),
-            cv: Condvar::new(),
-        })
+        SLOTS.get_or_init(|| JobSlots { free: Mutex::new(parallelism()), cv: Condvar::new() })
     }
 
     pub fn acquire(&self) -> JobSlot<'_> {
@@ -232,8 +199,5 @@ impl Drop for JobSlot<'_> {
 }
 
 pub(crate) fn parallelism() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .max(1)
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1)
 }

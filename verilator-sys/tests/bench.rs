@@ -30,11 +30,7 @@ fn bench_counter() {
     // Cold model, runtime objects already cached.
     let (_d2, v2) = src("counter.v", &COUNTER.replace("8'd1", "8'd1 + 8'd0"));
     let t = Instant::now();
-    let lib2 = Builder::new("counter")
-        .source(&v2)
-        .cache_dir(empty.path())
-        .build()
-        .unwrap();
+    let lib2 = Builder::new("counter").source(&v2).cache_dir(empty.path()).build().unwrap();
     let cold_model = t.elapsed();
     assert!(!lib2.cache_hit());
 
@@ -46,12 +42,8 @@ fn bench_counter() {
 
     // Loop cost.
     let mut m = lib.instantiate(None).unwrap();
-    let (clk, rst, en, q) = (
-        m.port("clk").unwrap(),
-        m.port("rst").unwrap(),
-        m.port("en").unwrap(),
-        m.port("q").unwrap(),
-    );
+    let (clk, rst, en, q) =
+        (m.port("clk").unwrap(), m.port("rst").unwrap(), m.port("en").unwrap(), m.port("q").unwrap());
     m.set(rst, 0);
     let n = 5_000_000u64;
     let t = Instant::now();

@@ -24,11 +24,7 @@ fn second_build_is_a_cache_hit() {
     assert_eq!(all_entries(cache.path()), entries, "no new directories");
     assert_eq!(lib2.ports(), lib1.ports());
     let mut m = lib2.instantiate(None).unwrap();
-    let (clk, en, q) = (
-        m.port("clk").unwrap(),
-        m.port("en").unwrap(),
-        m.port("q").unwrap(),
-    );
+    let (clk, en, q) = (m.port("clk").unwrap(), m.port("en").unwrap(), m.port("q").unwrap());
     m.set(en, 1);
     m.tick(clk);
     assert_eq!(m.get(q), 1);
@@ -56,18 +52,11 @@ fn concurrent_builds_in_threads_share_one_entry() {
     let libs: Vec<_> = results.into_iter().map(Result::unwrap).collect();
     assert_eq!(libs[0].build_dir(), libs[1].build_dir());
     assert_eq!(model_entries(cache.path()).len(), 1);
-    let leftovers: Vec<_> = all_entries(cache.path())
-        .into_iter()
-        .filter(|n| n.starts_with(".tmp"))
-        .collect();
+    let leftovers: Vec<_> = all_entries(cache.path()).into_iter().filter(|n| n.starts_with(".tmp")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     for lib in &libs {
         let mut m = lib.instantiate(None).unwrap();
-        let (clk, en, q) = (
-            m.port("clk").unwrap(),
-            m.port("en").unwrap(),
-            m.port("q").unwrap(),
-        );
+        let (clk, en, q) = (m.port("clk").unwrap(), m.port("en").unwrap(), m.port("q").unwrap());
         m.set(en, 1);
         m.tick(clk);
         m.tick(clk);
@@ -82,21 +71,12 @@ const CHILD_SRC: &str = "VSYS_TEST_CHILD_SRC";
 #[test]
 #[ignore = "helper, run by another test in a child process"]
 fn child_build_helper() {
-    let (Some(cache), Some(src)) = (std::env::var_os(CHILD_CACHE), std::env::var_os(CHILD_SRC))
-    else {
+    let (Some(cache), Some(src)) = (std::env::var_os(CHILD_CACHE), std::env::var_os(CHILD_SRC)) else {
         return;
     };
-    let lib = Builder::new("counter")
-        .source(PathBuf::from(src))
-        .cache_dir(PathBuf::from(cache))
-        .build()
-        .unwrap();
+    let lib = Builder::new("counter").source(PathBuf::from(src)).cache_dir(PathBuf::from(cache)).build().unwrap();
     let mut m = lib.instantiate(None).unwrap();
-    let (clk, en, q) = (
-        m.port("clk").unwrap(),
-        m.port("en").unwrap(),
-        m.port("q").unwrap(),
-    );
+    let (clk, en, q) = (m.port("clk").unwrap(), m.port("en").unwrap(), m.port("q").unwrap());
     m.set(en, 1);
     m.tick(clk);
     assert_eq!(m.get(q), 1);
@@ -121,26 +101,15 @@ fn concurrent_builds_in_processes_share_one_entry() {
         .collect();
     for p in procs {
         let out = p.wait_with_output().unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "{text}");
         assert!(text.contains("1 passed"), "{text}");
     }
     assert_eq!(model_entries(cache2.path()).len(), 1);
-    let leftovers: Vec<_> = all_entries(cache2.path())
-        .into_iter()
-        .filter(|n| n.starts_with(".tmp"))
-        .collect();
+    let leftovers: Vec<_> = all_entries(cache2.path()).into_iter().filter(|n| n.starts_with(".tmp")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // And the parent hits the entry the children made.
-    let lib = Builder::new("counter")
-        .source(&v)
-        .cache_dir(cache2.path())
-        .build()
-        .unwrap();
+    let lib = Builder::new("counter").source(&v).cache_dir(cache2.path()).build().unwrap();
     assert!(lib.cache_hit());
 }
 
@@ -153,11 +122,7 @@ fn child_missing_verilator_helper() {
     }
     let (_d, v) = src("counter.v", COUNTER);
     let cache = tempfile::tempdir().unwrap();
-    match Builder::new("counter")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-    {
+    match Builder::new("counter").source(&v).cache_dir(cache.path()).build() {
         Err(Error::ToolNotFound { program, .. }) => {
             assert_eq!(program, "/nonexistent/verilator")
         }
@@ -169,21 +134,12 @@ fn child_missing_verilator_helper() {
 #[test]
 fn missing_verilator_is_an_error() {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_missing_verilator_helper",
-            "--nocapture",
-        ])
+        .args(["--ignored", "--exact", "child_missing_verilator_helper", "--nocapture"])
         .env("VSYS_TEST_MISSING", "1")
         .env(verilator_sys::ENV_VERILATOR, "/nonexistent/verilator")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }
 
@@ -197,9 +153,7 @@ fn verilator_version_is_reported() {
 fn default_cache_root_is_under_target() {
     // Tests run from target/<profile>/deps, so unless overridden by the
     // environment the root is <target>/verilator-cache.
-    if std::env::var_os(verilator_sys::ENV_CACHE_DIR).is_some()
-        || std::env::var_os("CARGO_TARGET_DIR").is_some()
-    {
+    if std::env::var_os(verilator_sys::ENV_CACHE_DIR).is_some() || std::env::var_os("CARGO_TARGET_DIR").is_some() {
         return;
     }
     let root = verilator_sys::default_cache_root();

@@ -7,11 +7,7 @@ use verilator_sys::{Builder, Direction, Error};
 fn counter_with_sync_reset() {
     let cache = fresh_cache();
     let (_d, v) = src("counter.v", COUNTER);
-    let lib = Builder::new("counter")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let lib = Builder::new("counter").source(&v).cache_dir(cache.path()).build().unwrap();
     assert!(!lib.cache_hit());
     let names: Vec<_> = lib.ports().iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names.len(), 4);
@@ -55,10 +51,7 @@ fn counter_with_sync_reset() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(m.try_set(q, 1), Err(Error::WrongDirection { .. })));
-    assert!(matches!(
-        m.try_set(en, 2),
-        Err(Error::ValueTooWide { width: 1, .. })
-    ));
+    assert!(matches!(m.try_set(en, 2), Err(Error::ValueTooWide { width: 1, .. })));
     m.try_set(en, 1).unwrap();
 }
 
@@ -101,21 +94,10 @@ endmodule
 fn port_widths_round_trip() {
     let cache = fresh_cache();
     let (_d, v) = src("widths.v", WIDTHS);
-    let lib = Builder::new("widths")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
-    for (name, w) in [
-        ("i1", 1),
-        ("i8", 8),
-        ("i16", 16),
-        ("i32", 32),
-        ("i33", 33),
-        ("i64", 64),
-        ("i65", 65),
-        ("i100", 100),
-    ] {
+    let lib = Builder::new("widths").source(&v).cache_dir(cache.path()).build().unwrap();
+    for (name, w) in
+        [("i1", 1), ("i8", 8), ("i16", 16), ("i32", 32), ("i33", 33), ("i64", 64), ("i65", 65), ("i100", 100)]
+    {
         let info = lib.ports().iter().find(|p| p.name == name).unwrap();
         assert_eq!(info.width, w, "{name}");
         assert_eq!(info.dir, Direction::Input);
@@ -137,20 +119,14 @@ fn port_widths_round_trip() {
         m.try_set(pi, v).unwrap();
         m.eval();
         assert_eq!(m.get(po), v, "{i}");
-        assert_eq!(
-            m.get_wide(po),
-            vec![v as u32, (v >> 32) as u32][..po.words()]
-        );
+        assert_eq!(m.get_wide(po), vec![v as u32, (v >> 32) as u32][..po.words()]);
     }
     // `set` masks to the width; `try_set` refuses.
     let (i8p, o8p) = (p(&m, "i8"), p(&m, "o8"));
     m.set(i8p, 0x1ff);
     m.eval();
     assert_eq!(m.get(o8p), 0xff);
-    assert!(matches!(
-        m.try_set(i8p, 0x100),
-        Err(Error::ValueTooWide { width: 8, .. })
-    ));
+    assert!(matches!(m.try_set(i8p, 0x100), Err(Error::ValueTooWide { width: 8, .. })));
     // Signed access.
     m.set(i8p, 0x80);
     m.eval();
@@ -179,20 +155,14 @@ fn port_widths_round_trip() {
     m.eval();
     assert_eq!(m.get_wide(o65p), vec![0x1234_5678, 0x9abc_def0, 1]);
     assert_eq!(m.get(o65p), 0x9abc_def0_1234_5678);
-    assert!(matches!(
-        m.set_wide(i65p, &[0, 0, 2]),
-        Err(Error::ValueTooWide { width: 65, .. })
-    ));
+    assert!(matches!(m.set_wide(i65p, &[0, 0, 2]), Err(Error::ValueTooWide { width: 65, .. })));
     assert!(matches!(m.try_set(i65p, 1), Err(Error::PortTooWide { .. })));
     let (i100p, o100p, inv) = (p(&m, "i100"), p(&m, "o100"), p(&m, "inv100"));
     let words = [0x0123_4567, 0x89ab_cdef, 0xdead_beef, 0xf];
     m.set_wide(i100p, &words).unwrap();
     m.eval();
     assert_eq!(m.get_wide(o100p), words.to_vec());
-    assert_eq!(
-        m.get_wide(inv),
-        vec![!0x0123_4567, !0x89ab_cdef, !0xdead_beef, 0]
-    );
+    assert_eq!(m.get_wide(inv), vec![!0x0123_4567, !0x89ab_cdef, !0xdead_beef, 0]);
     // Fewer words: upper words become zero; extra zero words are accepted.
     m.set_wide(i100p, &[7]).unwrap();
     m.eval();
@@ -205,19 +175,13 @@ fn port_widths_round_trip() {
     // Signed on a wide port: sign-extended over all words.
     m.set_signed(i100p, -2);
     m.eval();
-    assert_eq!(
-        m.get_wide(o100p),
-        vec![0xffff_fffe, 0xffff_ffff, 0xffff_ffff, 0xf]
-    );
+    assert_eq!(m.get_wide(o100p), vec![0xffff_fffe, 0xffff_ffff, 0xffff_ffff, 0xf]);
     // `set` on a wide port: low 64 bits, rest cleared.
     m.set(i100p, 0x1_0000_0002);
     m.eval();
     assert_eq!(m.get_wide(o100p), vec![2, 1, 0, 0]);
     // Set_wide on outputs is refused.
-    assert!(matches!(
-        m.set_wide(o100p, &[1]),
-        Err(Error::WrongDirection { .. })
-    ));
+    assert!(matches!(m.set_wide(o100p, &[1]), Err(Error::WrongDirection { .. })));
     // Small ports through the wide API.
     m.set_wide(i33p, &[3, 1]).unwrap();
     m.eval();
@@ -229,11 +193,7 @@ fn port_widths_round_trip() {
 fn port_from_another_model_panics() {
     let cache = fresh_cache();
     let (_d, v) = src("counter.v", COUNTER);
-    let lib = Builder::new("counter")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let lib = Builder::new("counter").source(&v).cache_dir(cache.path()).build().unwrap();
     let a = lib.instantiate(None).unwrap();
     let mut b = lib.instantiate(None).unwrap();
     let clk_a = a.port("clk").unwrap();
@@ -249,32 +209,13 @@ fn several_models_alive_at_once() {
         "counter.v",
         &COUNTER.replace("q + 8'd1", "q + 8'd3"), // a different build of the same top
     );
-    let lib1 = Builder::new("counter")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
-    let lib2 = Builder::new("counter")
-        .source(&v2)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let lib1 = Builder::new("counter").source(&v).cache_dir(cache.path()).build().unwrap();
+    let lib2 = Builder::new("counter").source(&v2).cache_dir(cache.path()).build().unwrap();
     assert_ne!(lib1.so_path(), lib2.so_path());
-    let mut ms = [
-        lib1.instantiate(None).unwrap(),
-        lib1.instantiate(None).unwrap(),
-        lib2.instantiate(None).unwrap(),
-    ];
+    let mut ms = [lib1.instantiate(None).unwrap(), lib1.instantiate(None).unwrap(), lib2.instantiate(None).unwrap()];
     let ports: Vec<_> = ms
         .iter()
-        .map(|m| {
-            (
-                m.port("clk").unwrap(),
-                m.port("rst").unwrap(),
-                m.port("en").unwrap(),
-                m.port("q").unwrap(),
-            )
-        })
+        .map(|m| (m.port("clk").unwrap(), m.port("rst").unwrap(), m.port("en").unwrap(), m.port("q").unwrap()))
         .collect();
     for (m, &(clk, rst, en, _)) in ms.iter_mut().zip(&ports) {
         m.set(rst, 1);
@@ -305,11 +246,7 @@ fn lint_error_is_reported_with_verilator_message() {
         "bad.v",
         "`default_nettype none\nmodule bad(input wire a, output wire b);\n  assign b = a & undeclared_sig;\nendmodule\n",
     );
-    let err = Builder::new("bad")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap_err();
+    let err = Builder::new("bad").source(&v).cache_dir(cache.path()).build().unwrap_err();
     match &err {
         Error::Verilator { output, .. } => {
             assert!(output.contains("%Error"), "{output}");
@@ -321,28 +258,14 @@ fn lint_error_is_reported_with_verilator_message() {
     assert!(err.to_string().contains("undeclared_sig"));
     // Nothing left behind but the runtime objects.
     assert!(model_entries(cache.path()).is_empty());
-    assert!(all_entries(cache.path())
-        .iter()
-        .all(|n| n.starts_with("rt-")));
+    assert!(all_entries(cache.path()).iter().all(|n| n.starts_with("rt-")));
 
     // A warning is fatal too (no -Wno-fatal by default).
-    let (_d, w) = src(
-        "warn.v",
-        "module warn(input wire [7:0] a, output wire [3:0] b);\n  assign b = a;\nendmodule\n",
-    );
-    let err = Builder::new("warn")
-        .source(&w)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap_err();
+    let (_d, w) = src("warn.v", "module warn(input wire [7:0] a, output wire [3:0] b);\n  assign b = a;\nendmodule\n");
+    let err = Builder::new("warn").source(&w).cache_dir(cache.path()).build().unwrap_err();
     assert!(err.to_string().contains("WIDTH"), "{err}");
     // ... unless the user asks.
-    Builder::new("warn")
-        .source(&w)
-        .verilator_arg("-Wno-fatal")
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    Builder::new("warn").source(&w).verilator_arg("-Wno-fatal").cache_dir(cache.path()).build().unwrap();
 }
 
 #[test]
@@ -366,23 +289,9 @@ fn compiler_error_is_reported() {
 #[test]
 fn bad_configuration_is_an_error() {
     let (_d, v) = src("counter.v", COUNTER);
-    assert!(matches!(
-        Builder::new("counter").build(),
-        Err(Error::Config(_))
-    ));
-    assert!(matches!(
-        Builder::new("counter")
-            .source(&v)
-            .verilator_arg("--build")
-            .build(),
-        Err(Error::Config(_))
-    ));
-    assert!(matches!(
-        Builder::new("counter")
-            .source(_d.path().join("missing.v"))
-            .build(),
-        Err(Error::Io { .. })
-    ));
+    assert!(matches!(Builder::new("counter").build(), Err(Error::Config(_))));
+    assert!(matches!(Builder::new("counter").source(&v).verilator_arg("--build").build(), Err(Error::Config(_))));
+    assert!(matches!(Builder::new("counter").source(_d.path().join("missing.v")).build(), Err(Error::Io { .. })));
 }
 
 const XREG: &str = r#"
@@ -402,12 +311,7 @@ endmodule
 fn x_randomization_follows_the_seed() {
     let cache = fresh_cache();
     let (_d, v) = src("xreg.v", XREG);
-    let lib = Builder::new("xreg")
-        .source(&v)
-        .x_randomize(true)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let lib = Builder::new("xreg").source(&v).x_randomize(true).cache_dir(cache.path()).build().unwrap();
     let read = |seed: Option<u64>| {
         let mut m = lib.instantiate(seed).unwrap();
         m.eval();
@@ -440,22 +344,13 @@ fn x_randomization_follows_the_seed() {
 fn fst_trace_is_written() {
     let cache = fresh_cache();
     let (d, v) = src("counter.v", COUNTER);
-    let lib = Builder::new("counter")
-        .source(&v)
-        .trace(true)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let lib = Builder::new("counter").source(&v).trace(true).cache_dir(cache.path()).build().unwrap();
     assert!(lib.has_trace());
     let fst = d.path().join("wave.fst");
     {
         let mut m = lib.instantiate(None).unwrap();
-        let (clk, rst, en, q) = (
-            m.port("clk").unwrap(),
-            m.port("rst").unwrap(),
-            m.port("en").unwrap(),
-            m.port("q").unwrap(),
-        );
+        let (clk, rst, en, q) =
+            (m.port("clk").unwrap(), m.port("rst").unwrap(), m.port("en").unwrap(), m.port("q").unwrap());
         m.trace_to(&fst).unwrap();
         m.set(rst, 1);
         m.tick(clk);
@@ -471,22 +366,12 @@ fn fst_trace_is_written() {
     let len = std::fs::metadata(&fst).unwrap().len();
     assert!(len > 0, "empty FST");
     let head = std::fs::read(&fst).unwrap();
-    assert!(
-        String::from_utf8_lossy(&head).contains("counter") || len > 100,
-        "suspicious FST ({len} bytes)"
-    );
+    assert!(String::from_utf8_lossy(&head).contains("counter") || len > 100, "suspicious FST ({len} bytes)");
 
     // Tracing a model built without --trace-fst is an error value.
-    let plain = Builder::new("counter")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let plain = Builder::new("counter").source(&v).cache_dir(cache.path()).build().unwrap();
     let mut m = plain.instantiate(None).unwrap();
-    assert!(matches!(
-        m.trace_to(d.path().join("x.fst")),
-        Err(Error::TraceNotEnabled { .. })
-    ));
+    assert!(matches!(m.trace_to(d.path().join("x.fst")), Err(Error::TraceNotEnabled { .. })));
 }
 
 #[test]
@@ -504,11 +389,7 @@ module fin(input wire clk, output reg [3:0] n);
 endmodule
 "#,
     );
-    let lib = Builder::new("fin")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let lib = Builder::new("fin").source(&v).cache_dir(cache.path()).build().unwrap();
     let mut m = lib.instantiate(None).unwrap();
     let clk = m.port("clk").unwrap();
     for _ in 0..6 {
@@ -529,11 +410,7 @@ module arr(input logic [7:0] a [3], input logic [8:1] hi, output logic [9:0] s, 
 endmodule
 "#,
     );
-    let lib = Builder::new("arr")
-        .source(&v)
-        .cache_dir(cache.path())
-        .build()
-        .unwrap();
+    let lib = Builder::new("arr").source(&v).cache_dir(cache.path()).build().unwrap();
     let mut m = lib.instantiate(None).unwrap();
     for (i, val) in [10u64, 20, 30].into_iter().enumerate() {
         let p = m.port(&format!("a[{i}]")).unwrap();

@@ -31,9 +31,7 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
     let nb = cfg.data_bytes();
     let id = cfg.id_bits;
     let mut m = Module::new(&dma_name(cfg));
-    m.doc(
-        "Serrano DMA: AXI4-Lite registers, a read engine (AXI4 -> AXI-Stream) and a write engine",
-    );
+    m.doc("Serrano DMA: AXI4-Lite registers, a read engine (AXI4 -> AXI-Stream) and a write engine");
     m.doc("(AXI-Stream -> AXI4) on one AXI4 master port. See docs/dma.md.");
 
     let inp = |m: &mut Module, name: &str, w: u32| m.input(name, UInt(w));
@@ -113,11 +111,7 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
     let regs = m.instance("regs", &dma_regs(cfg)?, &regs_conn)?;
 
     let (rdv, rdd) = (regs.out("rd_desc_valid")?, regs.out("rd_desc")?);
-    let (rwe, rwa, rwd) = (
-        regs.out("rd_tbl_we")?,
-        regs.out("rd_tbl_waddr")?,
-        regs.out("rd_tbl_wdata")?,
-    );
+    let (rwe, rwa, rwd) = (regs.out("rd_tbl_we")?, regs.out("rd_tbl_waddr")?, regs.out("rd_tbl_wdata")?);
     let (cache, prot) = (regs.out("axi_cache")?, regs.out("axi_prot")?);
     let mut rd_conn: Vec<(&str, &Expr)> = rd_in.iter().map(|(n, e)| (*n, e)).collect();
     rd_conn.extend([
@@ -132,11 +126,7 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
     let rd = m.instance("read_engine", &dma_read(cfg)?, &rd_conn)?;
 
     let (wdv, wdd) = (regs.out("wr_desc_valid")?, regs.out("wr_desc")?);
-    let (wwe, wwa, wwd) = (
-        regs.out("wr_tbl_we")?,
-        regs.out("wr_tbl_waddr")?,
-        regs.out("wr_tbl_wdata")?,
-    );
+    let (wwe, wwa, wwd) = (regs.out("wr_tbl_we")?, regs.out("wr_tbl_waddr")?, regs.out("wr_tbl_wdata")?);
     let mut wr_conn: Vec<(&str, &Expr)> = wr_in.iter().map(|(n, e)| (*n, e)).collect();
     wr_conn.extend([
         ("desc_valid", &wdv),
@@ -204,12 +194,7 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
     ] {
         m.output(p, wr.out(p)?)?;
     }
-    for p in [
-        "m_axis_tdata",
-        "m_axis_tkeep",
-        "m_axis_tlast",
-        "m_axis_tvalid",
-    ] {
+    for p in ["m_axis_tdata", "m_axis_tkeep", "m_axis_tlast", "m_axis_tvalid"] {
         m.output(p, rd.out(p)?)?;
     }
     m.output("s_axis_tready", wr.out("s_axis_tready")?)?;

@@ -19,12 +19,7 @@ use crate::blocks::dma_desc::DescLayout;
 use crate::blocks::lanes::{index_bits, lit, min, ones, pmux, zeros};
 use crate::core::{mux, Bit, Expr, Module, Result, UInt};
 
-pub fn legalizer_name(
-    data_bits: u32,
-    addr_bits: u32,
-    max_burst: u32,
-    table_entries: u32,
-) -> String {
+pub fn legalizer_name(data_bits: u32, addr_bits: u32, max_burst: u32, table_entries: u32) -> String {
     format!("serrano_dma_legalizer_d{data_bits}_a{addr_bits}_b{max_burst}_t{table_entries}")
 }
 
@@ -42,12 +37,7 @@ pub struct BurstRecord {
 
 /// The legalizer for `data_bits`-wide beats, `addr_bits` addresses, bursts of
 /// at most `max_burst` beats and a page table of `table_entries`.
-pub fn legalizer(
-    data_bits: u32,
-    addr_bits: u32,
-    max_burst: u32,
-    table_entries: u32,
-) -> Result<Module> {
+pub fn legalizer(data_bits: u32, addr_bits: u32, max_burst: u32, table_entries: u32) -> Result<Module> {
     let a = addr_bits;
     let nb = data_bits / 8;
     let lb = nb.trailing_zeros();
@@ -60,11 +50,7 @@ pub fn legalizer(
     let in_desc = m.input_doc("in_desc", UInt(lay.width()), "packed descriptor")?;
     let in_err = m.input_doc("in_err", UInt(8), "its validation status (0 = valid)")?;
     let out_ready = m.input_doc("out_ready", Bit, "the burst record is taken")?;
-    let tbl_rdata = m.input_doc(
-        "tbl_rdata",
-        UInt(a),
-        "page-table entry read in the previous cycle",
-    )?;
+    let tbl_rdata = m.input_doc("tbl_rdata", UInt(a), "page-table entry read in the previous cycle")?;
 
     // ---- segment generator state ----
     let g_busy = m.reg("g_busy", Bit).reset(0).build()?;
@@ -119,14 +105,8 @@ pub fn legalizer(
 
     // ================= splitter =================
     let lo = m.node("lo", p_addr.q.trunc(lb))?;
-    let needed = m.node(
-        "needed",
-        (p_rem.q.zext(34) + lo.zext(34) + lit(nb as u128 - 1, 34)).shr_const(lb),
-    )?;
-    let to4k = m.node(
-        "to4k",
-        lit(4096 / nb as u128, 13) - p_addr.q.slice(11, lb).zext(13),
-    )?;
+    let needed = m.node("needed", (p_rem.q.zext(34) + lo.zext(34) + lit(nb as u128 - 1, 34)).shr_const(lb))?;
+    let to4k = m.node("to4k", lit(4096 / nb as u128, 13) - p_addr.q.slice(11, lb).zext(13))?;
     let cap = m.node("cap", min(&to4k, &lit(max_burst as u128, 13)))?;
     let ends = m.node("ends", needed.cmp_le(cap.zext(34)))?;
     let beats = m.node("beats", mux(&ends, &needed.trunc(13), &cap))?;
@@ -144,30 +124,10 @@ pub fn legalizer(
     m.set_next(&p_valid, mux(&take, &s_valid.q, &p_valid.q))?;
     m.set_next(
         &p_addr,
-        pmux(
-            &[
-                (take.clone(), s_addr.q.clone()),
-                (fire.clone(), &p_addr.q + bytes.zext(a)),
-            ],
-            &p_addr.q,
-        ),
+        pmux(&[(take.clone(), s_addr.q.clone()), (fire.clone(), &p_addr.q + bytes.zext(a))], &p_addr.q),
     )?;
-    m.set_next(
-        &p_rem,
-        pmux(
-            &[
-                (take.clone(), s_len.q.clone()),
-                (fire.clone(), &p_rem.q - &bytes),
-            ],
-            &p_rem.q,
-        ),
-    )?;
-    for (p, s) in [
-        (&p_last, &s_last),
-        (&p_tag, &s_tag),
-        (&p_null, &s_null),
-        (&p_err, &s_err),
-    ] {
+    m.set_next(&p_rem, pmux(&[(take.clone(), s_len.q.clone()), (fire.clone(), &p_rem.q - &bytes)], &p_rem.q))?;
+    for (p, s) in [(&p_last, &s_last), (&p_tag, &s_tag), (&p_null, &s_null), (&p_err, &s_err)] {
         m.set_next(p, mux(&take, &s.q, &p.q))?;
     }
 
@@ -176,10 +136,7 @@ pub fn legalizer(
     m.set_next(&o_len, mux(&fire, &(&beats - 1).trunc(8), &o_len.q))?;
     m.set_next(&o_lo, mux(&fire, &lo, &o_lo.q))?;
     m.set_next(&o_hi, mux(&fire, &hi, &o_hi.q))?;
-    m.set_next(
-        &o_last,
-        mux(&fire, &(&p_last.q & (&ends | &p_null.q)), &o_last.q),
-    )?;
+    m.set_next(&o_last, mux(&fire, &(&p_last.q & (&ends | &p_null.q)), &o_last.q))?;
     m.set_next(&o_tag, mux(&fire, &p_tag.q, &o_tag.q))?;
     m.set_next(&o_null, mux(&fire, &p_null.q, &o_null.q))?;
     m.set_next(&o_err, mux(&fire, &p_err.q, &o_err.q))?;
@@ -198,14 +155,7 @@ pub fn legalizer(
     let row_last = g_c1_left.q.cmp_eq(1) & g_c2_left.q.cmp_eq(1);
     let gen_last = m.node(
         "gen_last",
-        pmux(
-            &[
-                (g_null.q.clone(), lit(1, 1)),
-                (is_pg.clone(), pg_last),
-                (is_str.clone(), row_last),
-            ],
-            &lit(1, 1),
-        ),
+        pmux(&[(g_null.q.clone(), lit(1, 1)), (is_pg.clone(), pg_last), (is_str.clone(), row_last)], &lit(1, 1)),
     )?;
     let seg_addr = mux(&is_pg, &(&tbl_rdata + g_off.q.zext(a)), &g_row.q);
     let seg_len = mux(&is_pg, &pg_n, &g_len.q);
@@ -248,30 +198,15 @@ pub fn legalizer(
     // Strided walk: rows inner, planes outer.
     let row_wrap = g_c1_left.q.cmp_eq(1);
     let next_plane = &g_plane.q + &g_s2.q;
-    load(
-        &mut m,
-        &g_c1_left,
-        f.count1.clone(),
-        Some(mux(&row_wrap, &g_c1.q, &(&g_c1_left.q - 1))),
-    )?;
+    load(&mut m, &g_c1_left, f.count1.clone(), Some(mux(&row_wrap, &g_c1.q, &(&g_c1_left.q - 1))))?;
     load(
         &mut m,
         &g_c2_left,
         mux(&f.kind.cmp_eq(2), &f.count2, &lit(1, 16)),
         Some(mux(&row_wrap, &(&g_c2_left.q - 1), &g_c2_left.q)),
     )?;
-    load(
-        &mut m,
-        &g_plane,
-        f.addr.clone(),
-        Some(mux(&row_wrap, &next_plane, &g_plane.q)),
-    )?;
-    load(
-        &mut m,
-        &g_row,
-        f.addr.clone(),
-        Some(mux(&row_wrap, &next_plane, &(&g_row.q + &g_s1.q))),
-    )?;
+    load(&mut m, &g_plane, f.addr.clone(), Some(mux(&row_wrap, &next_plane, &g_plane.q)))?;
+    load(&mut m, &g_row, f.addr.clone(), Some(mux(&row_wrap, &next_plane, &(&g_row.q + &g_s1.q))))?;
     // Paged walk: next page from offset 0.
     load(&mut m, &g_rem, f.len.clone(), Some(&g_rem.q - &pg_n))?;
     load(&mut m, &g_off, in_off, Some(zeros(32)))?;
@@ -287,11 +222,7 @@ pub fn legalizer(
     let busy = &g_busy.q | &s_valid.q | &p_valid.q | &o_valid.q;
 
     m.output_doc("in_ready", &in_ready, "a descriptor can be taken")?;
-    m.output_doc(
-        "out_valid",
-        &o_valid.q,
-        "a burst (or null) record is offered",
-    )?;
+    m.output_doc("out_valid", &o_valid.q, "a burst (or null) record is offered")?;
     m.output_doc("out_addr", &o_addr.q, "AxADDR: the first byte's address")?;
     m.output_doc("out_len", &o_len.q, "AxLEN: beats - 1")?;
     m.output_doc("out_lo", &o_lo.q, "first lane of the first beat")?;
@@ -361,12 +292,7 @@ pub fn front_end(
     let v = m.instance(
         "validator",
         &vmod,
-        &[
-            ("in_valid", desc_valid),
-            ("in_desc", desc),
-            ("out_ready", &lg_in_ready),
-            ("tbl_rdata", &v_q),
-        ],
+        &[("in_valid", desc_valid), ("in_desc", desc), ("out_ready", &lg_in_ready), ("tbl_rdata", &v_q)],
     )?;
     let lmod = legalizer(cfg.data_bits, a, cfg.max_burst, cfg.table_entries)?;
     let l = m.instance(
@@ -422,14 +348,5 @@ pub fn unpack_record(w: &Expr, lb: u32) -> BurstRecord {
     let tag = take(16);
     let null = take(1);
     let err = take(8);
-    BurstRecord {
-        addr: lit(0, 1),
-        len,
-        lo,
-        hi,
-        last,
-        tag,
-        null,
-        err,
-    }
+    BurstRecord { addr: lit(0, 1), len, lo, hi, last, tag, null, err }
 }

@@ -29,20 +29,13 @@ use golden::DmaConfig;
 use crate::blocks::dma_desc::DescLayout;
 use crate::blocks::dma_legalizer::{front_end, pack_record, record_bits, unpack_record};
 use crate::blocks::fifo::fifo;
-use crate::blocks::lanes::{
-    bits_for, bytes_of, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes,
-};
+use crate::blocks::lanes::{bits_for, bytes_of, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes};
 use crate::core::{mux, Bit, Module, Result, UInt};
 
 pub fn read_name(cfg: &DmaConfig) -> String {
     format!(
         "serrano_dma_read_d{}_a{}_b{}_o{}_i{}_t{}",
-        cfg.data_bits,
-        cfg.addr_bits,
-        cfg.max_burst,
-        cfg.max_outstanding,
-        cfg.id_bits,
-        cfg.table_entries
+        cfg.data_bits, cfg.addr_bits, cfg.max_burst, cfg.max_outstanding, cfg.id_bits, cfg.table_entries
     )
 }
 
@@ -58,18 +51,10 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     let mut m = Module::new(&read_name(cfg));
     m.doc("DMA read engine: descriptors -> AXI4 read bursts -> realigned AXI-Stream packets.");
 
-    let desc_valid = m.input_doc(
-        "desc_valid",
-        Bit,
-        "a descriptor is offered (from the queue)",
-    )?;
+    let desc_valid = m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?;
     let desc = m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?;
     let tbl_we = m.input_doc("tbl_we", Bit, "write a page-table entry")?;
-    let tbl_waddr = m.input_doc(
-        "tbl_waddr",
-        UInt(index_bits(cfg.table_entries as u64)),
-        "entry",
-    )?;
+    let tbl_waddr = m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?;
     let tbl_wdata = m.input_doc("tbl_wdata", UInt(a), "page base address")?;
     let axi_cache = m.input_doc("axi_cache", UInt(4), "ARCACHE to use")?;
     let axi_prot = m.input_doc("axi_prot", UInt(3), "ARPROT to use")?;
@@ -81,34 +66,18 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     let rvalid = m.input("m_axi_rvalid", Bit)?;
     let tready = m.input("m_axis_tready", Bit)?;
 
-    let fe = front_end(
-        &mut m,
-        cfg,
-        &desc_valid,
-        &desc,
-        (&tbl_we, &tbl_waddr, &tbl_wdata),
-    )?;
+    let fe = front_end(&mut m, cfg, &desc_valid, &desc, (&tbl_we, &tbl_waddr, &tbl_wdata))?;
     let rec = &fe.rec;
 
     // ---- address side ----
     let info_mod = fifo(record_bits(lb), mo + 2)?;
     let info_in_ready = m.wire("info_in_ready", Bit)?;
-    let outs = m
-        .reg("outstanding", UInt(ow))
-        .reset(0)
-        .doc("bursts in flight")
-        .build()?;
-    let can_issue = m.node(
-        "can_issue",
-        outs.q.cmp_lt(lit(mo as u128, ow)) & &info_in_ready,
-    )?;
+    let outs = m.reg("outstanding", UInt(ow)).reset(0).doc("bursts in flight").build()?;
+    let can_issue = m.node("can_issue", outs.q.cmp_lt(lit(mo as u128, ow)) & &info_in_ready)?;
     let arvalid = m.node("arvalid", &fe.valid & !&rec.null & &can_issue)?;
     let ar_hs = m.node("ar_hs", &arvalid & &arready)?;
     let null_push = &fe.valid & &rec.null & &info_in_ready;
-    m.assign(
-        &fe.out_ready,
-        mux(&rec.null, &info_in_ready, &(&arready & &can_issue)),
-    )?;
+    m.assign(&fe.out_ready, mux(&rec.null, &info_in_ready, &(&arready & &can_issue)))?;
     let info_push = m.node("info_push", &null_push | &ar_hs)?;
 
     // ---- data side ----
@@ -116,48 +85,24 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     let info = m.instance(
         "inflight",
         &info_mod,
-        &[
-            ("in_valid", &info_push),
-            ("in_data", &pack_record(rec)),
-            ("out_ready", &info_pop),
-        ],
+        &[("in_valid", &info_push), ("in_data", &pack_record(rec)), ("out_ready", &info_pop)],
     )?;
     m.assign(&info_in_ready, info.out("in_ready")?)?;
     let h_valid = info.out("out_valid")?;
     let h = unpack_record(&info.out("out_data")?, lb);
 
-    let bc = m
-        .reg("beat", UInt(8))
-        .reset(0)
-        .doc("beat of the head burst")
-        .build()?;
-    let fill = m
-        .reg("fill", UInt(lb))
-        .reset(0)
-        .doc("bytes waiting in the packing register")
-        .build()?;
-    let flush = m
-        .reg("flush", Bit)
-        .reset(0)
-        .doc("the packing register holds a descriptor's last bytes")
-        .build()?;
+    let bc = m.reg("beat", UInt(8)).reset(0).doc("beat of the head burst").build()?;
+    let fill = m.reg("fill", UInt(lb)).reset(0).doc("bytes waiting in the packing register").build()?;
+    let flush = m.reg("flush", Bit).reset(0).doc("the packing register holds a descriptor's last bytes").build()?;
     let acc = m
         .reg("pack", UInt(dbits))
         .no_reset()
         .doc("packing register (data path: lanes below fill are meaningful)")
         .build()?;
-    let cur_err = m
-        .reg("cur_err", UInt(8))
-        .reset(0)
-        .doc("first error of the descriptor being received")
-        .build()?;
+    let cur_err = m.reg("cur_err", UInt(8)).reset(0).doc("first error of the descriptor being received").build()?;
     let fl_tag = m.reg("flush_tag", UInt(16)).reset(0).build()?;
     let ov = m.reg("tvalid_q", Bit).reset(0).build()?;
-    let od = m
-        .reg("tdata_q", UInt(dbits))
-        .no_reset()
-        .doc("data path: meaningful while tvalid")
-        .build()?;
+    let od = m.reg("tdata_q", UInt(dbits)).no_reset().doc("data path: meaningful while tvalid").build()?;
     let okeep = m.reg("tkeep_q", UInt(nb)).reset(0).build()?;
     let olast = m.reg("tlast_q", Bit).reset(0).build()?;
     let otag = m.reg("tag_q", UInt(16)).reset(0).build()?;
@@ -175,10 +120,7 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     let rem_nz = rem.cmp_ne(0);
     let will_emit = &full | &desc_end;
     let can_out = m.node("can_out", !&ov.q | &tready)?;
-    let rready = m.node(
-        "rready",
-        &h_valid & !&h.null & !&flush.q & (&can_out | !&will_emit),
-    )?;
+    let rready = m.node("rready", &h_valid & !&h.null & !&flush.q & (&can_out | !&will_emit))?;
     let beat = m.node("beat_hs", &rvalid & &rready)?;
     let flush_fire = m.node("flush_fire", &flush.q & &can_out)?;
     let null_done = m.node("null_done", &h_valid & &h.null & !&ov.q & !&flush.q)?;
@@ -194,98 +136,41 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     let resp_err = rresp.bit(1);
     let proto_err = rid.cmp_ne(0) | rlast.cmp_ne(&is_lastb);
     let beat_code = pmux(
-        &[
-            (resp_err, crate::core::cat(&[&lit(0x4, 6), &rresp])),
-            (proto_err, lit(Status::Protocol.code() as u128, 8)),
-        ],
+        &[(resp_err, crate::core::cat(&[&lit(0x4, 6), &rresp])), (proto_err, lit(Status::Protocol.code() as u128, 8))],
         &lit(0, 8),
     );
     let status = m.node("status", mux(&cur_err.q.cmp_ne(0), &cur_err.q, &beat_code))?;
 
-    m.set_next(
-        &bc,
-        mux(&beat, &mux(&is_lastb, &lit(0, 8), &(&bc.q + 1)), &bc.q),
-    )?;
+    m.set_next(&bc, mux(&beat, &mux(&is_lastb, &lit(0, 8), &(&bc.q + 1)), &bc.q))?;
     m.set_next(&acc, mux(&beat, &mux(&full, &rot, &merged), &acc.q))?;
     m.set_next(
         &fill,
         pmux(
-            &[
-                (beat.clone(), mux(&(&desc_end & !&full), &lit(0, lb), &rem)),
-                (flush_fire.clone(), lit(0, lb)),
-            ],
+            &[(beat.clone(), mux(&(&desc_end & !&full), &lit(0, lb), &rem)), (flush_fire.clone(), lit(0, lb))],
             &fill.q,
         ),
     )?;
-    m.set_next(
-        &flush,
-        (&beat & &desc_end & &full & &rem_nz) | (&flush.q & !&can_out),
-    )?;
+    m.set_next(&flush, (&beat & &desc_end & &full & &rem_nz) | (&flush.q & !&can_out))?;
     m.set_next(
         &cur_err,
-        pmux(
-            &[
-                (beat.clone(), mux(&tlast_now, &lit(0, 8), &status)),
-                (flush_fire.clone(), lit(0, 8)),
-            ],
-            &cur_err.q,
-        ),
+        pmux(&[(beat.clone(), mux(&tlast_now, &lit(0, 8), &status)), (flush_fire.clone(), lit(0, 8))], &cur_err.q),
     )?;
     m.set_next(&fl_tag, mux(&(&beat & &desc_end), &h.tag, &fl_tag.q))?;
 
     let emit = &beat & &will_emit;
     let out_fire = m.node("out_fire", &emit | &flush_fire)?;
     m.set_next(&ov, &out_fire | (&ov.q & !&tready))?;
-    m.set_next(
-        &od,
-        pmux(
-            &[
-                (flush_fire.clone(), acc.q.clone()),
-                (emit.clone(), merged.clone()),
-            ],
-            &od.q,
-        ),
-    )?;
+    m.set_next(&od, pmux(&[(flush_fire.clone(), acc.q.clone()), (emit.clone(), merged.clone())], &od.q))?;
     m.set_next(
         &okeep,
         pmux(
-            &[
-                (flush_fire.clone(), mask_lt(&fill.q, nb)),
-                (emit.clone(), mux(&full, &ones(nb), &mask_lt(&total, nb))),
-            ],
+            &[(flush_fire.clone(), mask_lt(&fill.q, nb)), (emit.clone(), mux(&full, &ones(nb), &mask_lt(&total, nb)))],
             &okeep.q,
         ),
     )?;
-    m.set_next(
-        &olast,
-        pmux(
-            &[
-                (flush_fire.clone(), lit(1, 1)),
-                (emit.clone(), tlast_now.clone()),
-            ],
-            &olast.q,
-        ),
-    )?;
-    m.set_next(
-        &otag,
-        pmux(
-            &[
-                (flush_fire.clone(), fl_tag.q.clone()),
-                (emit.clone(), h.tag.clone()),
-            ],
-            &otag.q,
-        ),
-    )?;
-    m.set_next(
-        &ostat,
-        pmux(
-            &[
-                (flush_fire.clone(), cur_err.q.clone()),
-                (emit.clone(), status.clone()),
-            ],
-            &ostat.q,
-        ),
-    )?;
+    m.set_next(&olast, pmux(&[(flush_fire.clone(), lit(1, 1)), (emit.clone(), tlast_now.clone())], &olast.q))?;
+    m.set_next(&otag, pmux(&[(flush_fire.clone(), fl_tag.q.clone()), (emit.clone(), h.tag.clone())], &otag.q))?;
+    m.set_next(&ostat, pmux(&[(flush_fire.clone(), cur_err.q.clone()), (emit.clone(), status.clone())], &ostat.q))?;
 
     let burst_done = &beat & &is_lastb;
     m.set_next(&outs, &outs.q + ar_hs.zext(ow) - burst_done.zext(ow))?;

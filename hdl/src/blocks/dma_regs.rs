@@ -90,21 +90,13 @@ pub struct RegInfo {
 }
 
 fn f(name: &'static str, lsb: u32, width: u32, doc: &'static str) -> FieldInfo {
-    FieldInfo {
-        name,
-        lsb,
-        width,
-        doc,
-    }
+    FieldInfo { name, lsb, width, doc }
 }
 
 /// The register map of a DMA built for `cfg`.
 pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
-    let hi_doc = if cfg.addr_bits == 64 {
-        "bits 63..32"
-    } else {
-        "reserved with 32-bit addresses: reads 0, writes ignored"
-    };
+    let hi_doc =
+        if cfg.addr_bits == 64 { "bits 63..32" } else { "reserved with 32-bit addresses: reads 0, writes ignored" };
     let g = |offset, access, reset, doc, fields| RegInfo {
         name: "",
         offset,
@@ -114,24 +106,10 @@ pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
         doc,
         fields,
     };
-    let e = |name, offset, access, doc, fields| RegInfo {
-        name,
-        offset,
-        per_engine: true,
-        access,
-        reset: 0,
-        doc,
-        fields,
-    };
+    let e =
+        |name, offset, access, doc, fields| RegInfo { name, offset, per_engine: true, access, reset: 0, doc, fields };
     vec![
-        g(
-            ID,
-            "RO",
-            ID_VALUE,
-            "identification: \"SDMA\"",
-            vec![f("id", 0, 32, "0x53444d41")],
-        )
-        .named("ID"),
+        g(ID, "RO", ID_VALUE, "identification: \"SDMA\"", vec![f("id", 0, 32, "0x53444d41")]).named("ID"),
         g(
             VERSION,
             "RO",
@@ -160,12 +138,7 @@ pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
             "build parameters",
             vec![
                 f("max_burst", 0, 9, "longest burst in beats"),
-                f(
-                    "queue_depth",
-                    16,
-                    9,
-                    "descriptor queue and completion FIFO depth",
-                ),
+                f("queue_depth", 16, 9, "descriptor queue and completion FIFO depth"),
             ],
         )
         .named("CONFIG1"),
@@ -182,10 +155,7 @@ pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
             "RW",
             0,
             "irq = OR of the enabled engines' 'completion FIFO not empty'",
-            vec![
-                f("read", 0, 1, "read engine"),
-                f("write", 1, 1, "write engine"),
-            ],
+            vec![f("read", 0, 1, "read engine"), f("write", 1, 1, "write engine")],
         )
         .named("IRQ_ENABLE"),
         g(
@@ -194,12 +164,7 @@ pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
             0x3,
             "AxCACHE and AxPROT of every burst",
             vec![
-                f(
-                    "cache",
-                    0,
-                    4,
-                    "AxCACHE (reset 0b0011: normal, non-cacheable, bufferable)",
-                ),
+                f("cache", 0, 4, "AxCACHE (reset 0b0011: normal, non-cacheable, bufferable)"),
                 f("prot", 4, 3, "AxPROT"),
             ],
         )
@@ -210,12 +175,7 @@ pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
             "RW",
             "descriptor kind and page size",
             vec![
-                f(
-                    "kind",
-                    0,
-                    3,
-                    "0 linear, 1 2-D, 2 3-D, 3 paged, 4..7 reserved",
-                ),
+                f("kind", 0, 3, "0 linear, 1 2-D, 2 3-D, 3 paged, 4..7 reserved"),
                 f("page_shift", 8, 5, "paged: log2 of the page size, 6..=30"),
             ],
         ),
@@ -226,58 +186,19 @@ pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
             "first byte's address (paged: logical offset), bits 31..0",
             vec![f("addr_lo", 0, 32, "")],
         ),
-        e(
-            "ADDR_HI",
-            ADDR_HI,
-            "RW",
-            hi_doc,
-            vec![f("addr_hi", 0, 32, "")],
-        ),
-        e(
-            "LEN",
-            LEN,
-            "RW",
-            "bytes (linear, paged) or bytes per row (strided)",
-            vec![f("len", 0, 32, "")],
-        ),
+        e("ADDR_HI", ADDR_HI, "RW", hi_doc, vec![f("addr_hi", 0, 32, "")]),
+        e("LEN", LEN, "RW", "bytes (linear, paged) or bytes per row (strided)", vec![f("len", 0, 32, "")]),
         e(
             "COUNTS",
             COUNTS,
             "RW",
             "strided counts",
-            vec![
-                f("count1", 0, 16, "rows per plane (2-D, 3-D)"),
-                f("count2", 16, 16, "planes (3-D)"),
-            ],
+            vec![f("count1", 0, 16, "rows per plane (2-D, 3-D)"), f("count2", 16, 16, "planes (3-D)")],
         ),
-        e(
-            "STRIDE1_LO",
-            STRIDE1_LO,
-            "RW",
-            "row stride in bytes, bits 31..0",
-            vec![f("stride1_lo", 0, 32, "")],
-        ),
-        e(
-            "STRIDE1_HI",
-            STRIDE1_HI,
-            "RW",
-            hi_doc,
-            vec![f("stride1_hi", 0, 32, "")],
-        ),
-        e(
-            "STRIDE2_LO",
-            STRIDE2_LO,
-            "RW",
-            "plane stride in bytes, bits 31..0",
-            vec![f("stride2_lo", 0, 32, "")],
-        ),
-        e(
-            "STRIDE2_HI",
-            STRIDE2_HI,
-            "RW",
-            hi_doc,
-            vec![f("stride2_hi", 0, 32, "")],
-        ),
+        e("STRIDE1_LO", STRIDE1_LO, "RW", "row stride in bytes, bits 31..0", vec![f("stride1_lo", 0, 32, "")]),
+        e("STRIDE1_HI", STRIDE1_HI, "RW", hi_doc, vec![f("stride1_hi", 0, 32, "")]),
+        e("STRIDE2_LO", STRIDE2_LO, "RW", "plane stride in bytes, bits 31..0", vec![f("stride2_lo", 0, 32, "")]),
+        e("STRIDE2_HI", STRIDE2_HI, "RW", hi_doc, vec![f("stride2_hi", 0, 32, "")]),
         e(
             "TABLE_BASE",
             TABLE_BASE,
@@ -300,30 +221,13 @@ pub fn register_map(cfg: &DmaConfig) -> Vec<RegInfo> {
             vec![
                 f("busy", 0, 1, "a descriptor is queued or in the engine"),
                 f("queue_full", 1, 1, "a PUSH would wait"),
-                f(
-                    "cpl_overflow",
-                    2,
-                    1,
-                    "a completion was dropped (FIFO full); write 1 to clear",
-                ),
+                f("cpl_overflow", 2, 1, "a completion was dropped (FIFO full); write 1 to clear"),
                 f("queued", 4, 9, "descriptors in the queue"),
                 f("completions", 16, 9, "completions waiting in the FIFO"),
             ],
         ),
-        e(
-            "COMPLETED",
-            COMPLETED,
-            "RO",
-            "descriptors completed (wraps)",
-            vec![f("count", 0, 32, "")],
-        ),
-        e(
-            "ERRORS",
-            ERRORS,
-            "RO",
-            "descriptors completed with a non-zero code (wraps)",
-            vec![f("count", 0, 32, "")],
-        ),
+        e("COMPLETED", COMPLETED, "RO", "descriptors completed (wraps)", vec![f("count", 0, 32, "")]),
+        e("ERRORS", ERRORS, "RO", "descriptors completed with a non-zero code (wraps)", vec![f("count", 0, 32, "")]),
         e(
             "LAST_ERROR",
             LAST_ERROR,
@@ -369,77 +273,39 @@ pub fn c_header(cfg: &DmaConfig) -> String {
     s += "/* Serrano DMA register map. Generated by serrano from the configuration:\n";
     s += &format!(
         " * data_bits={} addr_bits={} max_burst={} max_outstanding={} queue_depth={} id_bits={} table_entries={}\n",
-        cfg.data_bits, cfg.addr_bits, cfg.max_burst, cfg.max_outstanding, cfg.queue_depth, cfg.id_bits, cfg.table_entries
+        cfg.data_bits,
+        cfg.addr_bits,
+        cfg.max_burst,
+        cfg.max_outstanding,
+        cfg.queue_depth,
+        cfg.id_bits,
+        cfg.table_entries
     );
     s += " * Do not edit: regenerate instead. See docs/dma.md. */\n";
     s += "#ifndef SERRANO_DMA_REGS_H\n#define SERRANO_DMA_REGS_H\n\n";
     let def = |s: &mut String, name: String, v: String| {
         *s += &format!("#define {name:<44} {v}\n");
     };
-    def(
-        &mut s,
-        "SERRANO_DMA_READ_BASE".into(),
-        format!("0x{READ_BASE:03x}u"),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_WRITE_BASE".into(),
-        format!("0x{WRITE_BASE:03x}u"),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_READ_TABLE".into(),
-        format!("0x{READ_TABLE_BASE:04x}u"),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_WRITE_TABLE".into(),
-        format!("0x{WRITE_TABLE_BASE:04x}u"),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_TABLE_ENTRY(i)".into(),
-        "((i) * 8u)".into(),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_TABLE_ENTRIES".into(),
-        format!("{}u", cfg.table_entries),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_DATA_BYTES".into(),
-        format!("{}u", cfg.data_bytes()),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_ADDR_BITS".into(),
-        format!("{}u", cfg.addr_bits),
-    );
-    def(
-        &mut s,
-        "SERRANO_DMA_QUEUE_DEPTH".into(),
-        format!("{}u", cfg.queue_depth),
-    );
+    def(&mut s, "SERRANO_DMA_READ_BASE".into(), format!("0x{READ_BASE:03x}u"));
+    def(&mut s, "SERRANO_DMA_WRITE_BASE".into(), format!("0x{WRITE_BASE:03x}u"));
+    def(&mut s, "SERRANO_DMA_READ_TABLE".into(), format!("0x{READ_TABLE_BASE:04x}u"));
+    def(&mut s, "SERRANO_DMA_WRITE_TABLE".into(), format!("0x{WRITE_TABLE_BASE:04x}u"));
+    def(&mut s, "SERRANO_DMA_TABLE_ENTRY(i)".into(), "((i) * 8u)".into());
+    def(&mut s, "SERRANO_DMA_TABLE_ENTRIES".into(), format!("{}u", cfg.table_entries));
+    def(&mut s, "SERRANO_DMA_DATA_BYTES".into(), format!("{}u", cfg.data_bytes()));
+    def(&mut s, "SERRANO_DMA_ADDR_BITS".into(), format!("{}u", cfg.addr_bits));
+    def(&mut s, "SERRANO_DMA_QUEUE_DEPTH".into(), format!("{}u", cfg.queue_depth));
     s += "\n/* Descriptor kinds (DESC_CTRL.kind). */\n";
     for (n, v) in [("LINEAR", 0), ("2D", 1), ("3D", 2), ("PAGED", 3)] {
         def(&mut s, format!("SERRANO_DMA_KIND_{n}"), format!("{v}u"));
     }
     s += "\n/* Status codes (COMPLETION.code, LAST_ERROR.code). */\n";
     for st in Status::all() {
-        def(
-            &mut s,
-            format!("SERRANO_DMA_STATUS_{}", st.name()),
-            format!("0x{:02x}u", st.code()),
-        );
+        def(&mut s, format!("SERRANO_DMA_STATUS_{}", st.name()), format!("0x{:02x}u", st.code()));
     }
     for r in register_map(cfg) {
         s += &format!("\n/* {} ({}): {} */\n", r.name, r.access, r.doc);
-        let prefixes: Vec<String> = if r.per_engine {
-            vec!["RD_".into(), "WR_".into()]
-        } else {
-            vec![String::new()]
-        };
+        let prefixes: Vec<String> = if r.per_engine { vec!["RD_".into(), "WR_".into()] } else { vec![String::new()] };
         for (i, p) in prefixes.iter().enumerate() {
             let base = if !r.per_engine {
                 0
@@ -448,32 +314,16 @@ pub fn c_header(cfg: &DmaConfig) -> String {
             } else {
                 WRITE_BASE
             };
-            def(
-                &mut s,
-                format!("SERRANO_DMA_{p}{}", r.name),
-                format!("0x{:03x}u", base + r.offset),
-            );
+            def(&mut s, format!("SERRANO_DMA_{p}{}", r.name), format!("0x{:03x}u", base + r.offset));
         }
         for fl in &r.fields {
             if fl.width == 32 {
                 continue;
             }
             let fname = fl.name.to_uppercase();
-            let mask = if fl.width == 32 {
-                u32::MAX
-            } else {
-                ((1u64 << fl.width) - 1) as u32
-            };
-            def(
-                &mut s,
-                format!("SERRANO_DMA_{}_{fname}_SHIFT", r.name),
-                format!("{}u", fl.lsb),
-            );
-            def(
-                &mut s,
-                format!("SERRANO_DMA_{}_{fname}_MASK", r.name),
-                format!("0x{:x}u", mask << fl.lsb),
-            );
+            let mask = if fl.width == 32 { u32::MAX } else { ((1u64 << fl.width) - 1) as u32 };
+            def(&mut s, format!("SERRANO_DMA_{}_{fname}_SHIFT", r.name), format!("{}u", fl.lsb));
+            def(&mut s, format!("SERRANO_DMA_{}_{fname}_MASK", r.name), format!("0x{:x}u", mask << fl.lsb));
         }
     }
     s += "\n#endif /* SERRANO_DMA_REGS_H */\n";
@@ -485,11 +335,8 @@ pub fn register_map_json(cfg: &DmaConfig) -> Value {
     let regs: Vec<Value> = register_map(cfg)
         .into_iter()
         .flat_map(|r| {
-            let bases: Vec<(&str, u32)> = if r.per_engine {
-                vec![("read", READ_BASE), ("write", WRITE_BASE)]
-            } else {
-                vec![("global", 0)]
-            };
+            let bases: Vec<(&str, u32)> =
+                if r.per_engine { vec![("read", READ_BASE), ("write", WRITE_BASE)] } else { vec![("global", 0)] };
             bases.into_iter().map(move |(engine, base)| {
                 json!({
                     "name": r.name,
@@ -524,17 +371,11 @@ pub fn register_map_json(cfg: &DmaConfig) -> Value {
 /// `serrano_dma_regs.h` and `serrano_dma_regs.json`, as (file name, text).
 pub fn register_map_files(cfg: &DmaConfig) -> Vec<(String, String)> {
     let json = serde_json::to_string_pretty(&register_map_json(cfg)).expect("serializable") + "\n";
-    vec![
-        ("serrano_dma_regs.h".to_string(), c_header(cfg)),
-        ("serrano_dma_regs.json".to_string(), json),
-    ]
+    vec![("serrano_dma_regs.h".to_string(), c_header(cfg)), ("serrano_dma_regs.json".to_string(), json)]
 }
 
 pub fn regs_name(cfg: &DmaConfig) -> String {
-    format!(
-        "serrano_dma_regs_a{}_q{}_t{}",
-        cfg.addr_bits, cfg.queue_depth, cfg.table_entries
-    )
+    format!("serrano_dma_regs_a{}_q{}_t{}", cfg.addr_bits, cfg.queue_depth, cfg.table_entries)
 }
 
 /// One engine's side of the register block: shadow registers, queue,
@@ -566,28 +407,14 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     let rready = m.input("s_axil_rready", Bit)?;
     m.allow_unused(&awprot, "AXI4-Lite AWPROT: every access is allowed")?;
     m.allow_unused(&arprot, "AXI4-Lite ARPROT: every access is allowed")?;
-    m.allow_unused(
-        &awaddr,
-        "AXI4-Lite address: bits 1..0 select bytes within a word",
-    )?;
-    m.allow_unused(
-        &araddr,
-        "AXI4-Lite address: bits 1..0 select bytes within a word",
-    )?;
+    m.allow_unused(&awaddr, "AXI4-Lite address: bits 1..0 select bytes within a word")?;
+    m.allow_unused(&araddr, "AXI4-Lite address: bits 1..0 select bytes within a word")?;
 
     let mut eng_in = Vec::new();
     for p in ["rd", "wr"] {
         eng_in.push((
-            m.input_doc(
-                &format!("{p}_desc_ready"),
-                Bit,
-                "the engine takes the head descriptor",
-            )?,
-            m.input_doc(
-                &format!("{p}_cpl_valid"),
-                Bit,
-                "the engine completed a descriptor",
-            )?,
+            m.input_doc(&format!("{p}_desc_ready"), Bit, "the engine takes the head descriptor")?,
+            m.input_doc(&format!("{p}_cpl_valid"), Bit, "the engine completed a descriptor")?,
             m.input_doc(&format!("{p}_cpl_tag"), UInt(16), "its tag")?,
             m.input_doc(&format!("{p}_cpl_code"), UInt(8), "its status")?,
             m.input_doc(&format!("{p}_busy"), Bit, "the engine holds a descriptor")?,
@@ -609,17 +436,9 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     let wfire_w = m.wire("wfire", Bit)?;
     let rw = |m: &mut Module, name: &str, off: u32, width: u32, reset: u32| -> Result<Reg> {
         let r = m.reg(name, UInt(width)).reset(reset as i128).build()?;
-        let old = if width < 32 {
-            r.q.zext(32)
-        } else {
-            r.q.clone()
-        };
+        let old = if width < 32 { r.q.zext(32) } else { r.q.clone() };
         // Only defined fields are stored: DESC_CTRL's bits 7..3 are reserved.
-        let defined = if off >= READ_BASE && off & 0xff == DESC_CTRL {
-            0x1f07
-        } else {
-            u32::MAX
-        };
+        let defined = if off >= READ_BASE && off & 0xff == DESC_CTRL { 0x1f07 } else { u32::MAX };
         let new = (merge(&wmask, &wdata, &old) & lit(defined as u128, 32)).trunc(width);
         let hit = &wfire_w & wa.cmp_eq(word(off));
         m.set_next(&r, mux(&hit, &new, &r.q))?;
@@ -639,10 +458,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     let mut cpl_nonempty = Vec::new();
     let mut desc_outs = Vec::new();
     let mut tbl_outs = Vec::new();
-    for (i, (p, base)) in [("rd", READ_BASE), ("wr", WRITE_BASE)]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, (p, base)) in [("rd", READ_BASE), ("wr", WRITE_BASE)].into_iter().enumerate() {
         let (desc_ready, cpl_valid, cpl_tag, cpl_code, eng_busy) = eng_in[i].clone();
         let n = |s: &str| format!("{p}_{s}");
         let ctrl = rw(&mut m, &n("desc_ctrl"), base + DESC_CTRL, 13, 0)?;
@@ -663,12 +479,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
                 vec![ah.q.clone(), s1h.q.clone(), s2h.q.clone()],
             )
         } else {
-            (
-                addr_lo.q.clone(),
-                s1_lo.q.clone(),
-                s2_lo.q.clone(),
-                vec![zeros(32); 3],
-            )
+            (addr_lo.q.clone(), s1_lo.q.clone(), s2_lo.q.clone(), vec![zeros(32); 3])
         };
         m.allow_unused(&ctrl.q, "DESC_CTRL bits 7..3 are reserved")?;
         let fields = DescFields {
@@ -688,11 +499,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         let q = m.instance(
             &n("queue"),
             &fifo(lay.width(), cfg.queue_depth)?,
-            &[
-                ("in_valid", &push),
-                ("in_data", &lay.pack(&fields)),
-                ("out_ready", &desc_ready),
-            ],
+            &[("in_valid", &push), ("in_data", &lay.pack(&fields)), ("out_ready", &desc_ready)],
         )?;
         desc_outs.push((q.out("out_valid")?, q.out("out_data")?));
         let queue_ready = q.out("in_ready")?;
@@ -702,11 +509,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         let cq = m.instance(
             &n("cpl_fifo"),
             &fifo(24, cfg.queue_depth)?,
-            &[
-                ("in_valid", &cpl_valid),
-                ("in_data", &cat(&[&cpl_code, &cpl_tag])),
-                ("out_ready", &cpl_pop),
-            ],
+            &[("in_valid", &cpl_valid), ("in_data", &cat(&[&cpl_code, &cpl_tag])), ("out_ready", &cpl_pop)],
         )?;
         cpl_nonempty.push(cq.out("out_valid")?);
         let failed = &cpl_valid & cpl_code.cmp_ne(0);
@@ -715,16 +518,10 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         let errors = m.reg(&n("errors"), UInt(32)).reset(0).build()?;
         m.set_next(&errors, &errors.q + failed.zext(32))?;
         let last_err = m.reg(&n("last_error"), UInt(24)).reset(0).build()?;
-        m.set_next(
-            &last_err,
-            mux(&failed, &cat(&[&cpl_code, &cpl_tag]), &last_err.q),
-        )?;
+        m.set_next(&last_err, mux(&failed, &cat(&[&cpl_code, &cpl_tag]), &last_err.q))?;
         let ovf = m.reg(&n("cpl_overflow"), Bit).reset(0).build()?;
         let clear = &wfire_w & wa.cmp_eq(word(base + STATUS)) & wdata.bit(2) & wstrb.bit(0);
-        m.set_next(
-            &ovf,
-            (&cpl_valid & !cq.out("in_ready")?) | (&ovf.q & !clear),
-        )?;
+        m.set_next(&ovf, (&cpl_valid & !cq.out("in_ready")?) | (&ovf.q & !clear))?;
         let qcount = q.out("count")?;
         let ccount = cq.out("count")?;
         let c9 = |e: &Expr| e.zext(9);
@@ -755,16 +552,9 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
             (base + COMPLETED, completed.q.clone()),
             (base + ERRORS, errors.q.clone()),
             (base + LAST_ERROR, z(&last_err.q, 24)),
-            (
-                base + COMPLETION,
-                cat(&[&cq.out("out_valid")?, &zeros(7), &cq.out("out_data")?]),
-            ),
+            (base + COMPLETION, cat(&[&cq.out("out_valid")?, &zeros(7), &cq.out("out_data")?])),
         ];
-        engines.push(EngineRegs {
-            read_value,
-            push_hit,
-            queue_ready,
-        });
+        engines.push(EngineRegs { read_value, push_hit, queue_ready });
     }
 
     // Page tables: entry i at table base + 8 i; the high word (64-bit
@@ -775,14 +565,9 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         let in_range = index.zext(12).cmp_lt(lit(cfg.table_entries as u128, 12));
         let is_hi = awaddr.bit(2);
         let hit = &wfire_w & &sel & &in_range;
-        let we = m
-            .reg(&format!("{p}_tbl_we_q"), Bit)
-            .reset(0)
-            .d(&hit & !&is_hi)?;
-        let waddr = m
-            .reg(&format!("{p}_tbl_waddr_q"), UInt(tb))
-            .reset(0)
-            .d(mux(&hit, &index.trunc(tb), &lit(0, tb)))?;
+        let we = m.reg(&format!("{p}_tbl_we_q"), Bit).reset(0).d(&hit & !&is_hi)?;
+        let waddr =
+            m.reg(&format!("{p}_tbl_waddr_q"), UInt(tb)).reset(0).d(mux(&hit, &index.trunc(tb), &lit(0, tb)))?;
         let data = if a == 64 {
             let stage = m.reg(&format!("{p}_tbl_hi"), UInt(32)).reset(0).build()?;
             m.set_next(&stage, mux(&(&hit & &is_hi), &wdata, &stage.q))?;
@@ -790,10 +575,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         } else {
             wdata.clone()
         };
-        let wd =
-            m.reg(&format!("{p}_tbl_wdata_q"), UInt(a))
-                .reset(0)
-                .d(mux(&hit, &data, &zeros(a)))?;
+        let wd = m.reg(&format!("{p}_tbl_wdata_q"), UInt(a)).reset(0).d(mux(&hit, &data, &zeros(a)))?;
         tbl_outs.push((we, waddr, wd));
     }
 
@@ -801,11 +583,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     let mapped = |addr_word: &Expr, full: &Expr| -> Expr {
         let mut hits: Vec<Expr> = Vec::new();
         for r in register_map(cfg) {
-            let bases: Vec<u32> = if r.per_engine {
-                vec![READ_BASE, WRITE_BASE]
-            } else {
-                vec![0]
-            };
+            let bases: Vec<u32> = if r.per_engine { vec![READ_BASE, WRITE_BASE] } else { vec![0] };
             for b in bases {
                 hits.push(addr_word.cmp_eq(word(b + r.offset)));
             }
@@ -813,27 +591,18 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         for tbase in [READ_TABLE_BASE, WRITE_TABLE_BASE] {
             hits.push(
                 full.slice(15, 14).cmp_eq(lit((tbase >> 14) as u128, 2))
-                    & full
-                        .slice(13, 3)
-                        .zext(12)
-                        .cmp_lt(lit(cfg.table_entries as u128, 12)),
+                    & full.slice(13, 3).zext(12).cmp_lt(lit(cfg.table_entries as u128, 12)),
             );
         }
         hits.iter().skip(1).fold(hits[0].clone(), |acc, h| acc | h)
     };
     let w_mapped = m.node("w_mapped", mapped(&wa, &awaddr))?;
     // A PUSH to a full queue waits.
-    let push_blocked = engines
-        .iter()
-        .map(|e| &e.push_hit & !&e.queue_ready)
-        .fold(lit(0, 1), |acc, x| acc | x);
+    let push_blocked = engines.iter().map(|e| &e.push_hit & !&e.queue_ready).fold(lit(0, 1), |acc, x| acc | x);
     let wfire = m.node("wfire_w", &both & !&push_blocked)?;
     m.assign(&wfire_w, &wfire)?;
     m.set_next(&bvalid, &wfire | (&bvalid.q & !&bready))?;
-    m.set_next(
-        &bresp,
-        mux(&wfire, &mux(&w_mapped, &lit(0, 2), &lit(3, 2)), &bresp.q),
-    )?;
+    m.set_next(&bresp, mux(&wfire, &mux(&w_mapped, &lit(0, 2), &lit(3, 2)), &bresp.q))?;
 
     // The read channel.
     let rdata = m.reg("rdata_q", UInt(32)).reset(0).build()?;
@@ -856,15 +625,10 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     let r_mapped = m.node("r_mapped", mapped(&ra, &araddr))?;
     m.set_next(&rvalid, &ar_fire | (&rvalid.q & !&rready))?;
     m.set_next(&rdata, mux(&ar_fire, &rvalue, &rdata.q))?;
-    m.set_next(
-        &rresp,
-        mux(&ar_fire, &mux(&r_mapped, &lit(0, 2), &lit(3, 2)), &rresp.q),
-    )?;
+    m.set_next(&rresp, mux(&ar_fire, &mux(&r_mapped, &lit(0, 2), &lit(3, 2)), &rresp.q))?;
 
-    let irq = m
-        .reg("irq_q", Bit)
-        .reset(0)
-        .d((irq_en.q.bit(0) & &cpl_nonempty[0]) | (irq_en.q.bit(1) & &cpl_nonempty[1]))?;
+    let irq =
+        m.reg("irq_q", Bit).reset(0).d((irq_en.q.bit(0) & &cpl_nonempty[0]) | (irq_en.q.bit(1) & &cpl_nonempty[1]))?;
 
     m.output("s_axil_awready", &wfire)?;
     m.output("s_axil_wready", &wfire)?;
@@ -875,21 +639,9 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     m.output("s_axil_rresp", &rresp.q)?;
     m.output("s_axil_rvalid", &rvalid.q)?;
     for (i, p) in ["rd", "wr"].iter().enumerate() {
-        m.output_doc(
-            &format!("{p}_desc_valid"),
-            &desc_outs[i].0,
-            "a descriptor waits",
-        )?;
-        m.output_doc(
-            &format!("{p}_desc"),
-            &desc_outs[i].1,
-            "the head descriptor (packed)",
-        )?;
-        m.output_doc(
-            &format!("{p}_tbl_we"),
-            &tbl_outs[i].0,
-            "write a page-table entry",
-        )?;
+        m.output_doc(&format!("{p}_desc_valid"), &desc_outs[i].0, "a descriptor waits")?;
+        m.output_doc(&format!("{p}_desc"), &desc_outs[i].1, "the head descriptor (packed)")?;
+        m.output_doc(&format!("{p}_tbl_we"), &tbl_outs[i].0, "write a page-table entry")?;
         m.output(&format!("{p}_tbl_waddr"), &tbl_outs[i].1)?;
         m.output(&format!("{p}_tbl_wdata"), &tbl_outs[i].2)?;
     }

@@ -51,19 +51,11 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     let in_valid = m.input_doc("in_valid", Bit, "a descriptor is offered")?;
     let in_desc = m.input_doc("in_desc", UInt(dw), "packed descriptor (dma_desc)")?;
     let out_ready = m.input_doc("out_ready", Bit, "the legalizer takes the result")?;
-    let tbl_rdata = m.input_doc(
-        "tbl_rdata",
-        UInt(a),
-        "page-table entry read in the previous cycle",
-    )?;
+    let tbl_rdata = m.input_doc("tbl_rdata", UInt(a), "page-table entry read in the previous cycle")?;
 
     let busy = m.reg("busy_q", Bit).reset(0).build()?;
     let phase = m.reg("phase", UInt(3)).reset(CHECK as i128).build()?;
-    let d = m
-        .reg("d", UInt(dw))
-        .no_reset()
-        .doc("the descriptor (data path: read only while busy)")
-        .build()?;
+    let d = m.reg("d", UInt(dw)).no_reset().doc("the descriptor (data path: read only while busy)").build()?;
     let err = m.reg("err", UInt(8)).reset(0).build()?;
     let acc = m.reg("acc", UInt(a + 18)).reset(0).build()?;
     let mcand = m.reg("mcand", UInt(a + 17)).reset(0).build()?;
@@ -87,8 +79,7 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     // CHECK: everything that needs no multiply and no table read.
     let bad_kind = k.bit(2);
     let zero = f.len.cmp_eq(0) | (&is_str & f.count1.cmp_eq(0)) | (&is_3d & f.count2.cmp_eq(0));
-    let bad_shift = &is_pg
-        & (f.page_shift.cmp_lt(PAGE_SHIFT_MIN as i64) | f.page_shift.cmp_gt(PAGE_SHIFT_MAX as i64));
+    let bad_shift = &is_pg & (f.page_shift.cmp_lt(PAGE_SHIFT_MIN as i64) | f.page_shift.cmp_gt(PAGE_SHIFT_MAX as i64));
     let space = lit(1u128 << a, a + 2);
     let end1 = m.node("end1", f.addr.zext(a + 2) + f.len.zext(a + 2))?;
     let range_err = (&is_lin | &is_pg) & end1.cmp_gt(&space);
@@ -96,8 +87,7 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     let first_page = m.node("first_page", f.addr.shr(&f.page_shift))?;
     m.allow_unused(&first_page, "only the table-index bits are used")?;
     let last_page = m.node("last_page", last_byte.shr(&f.page_shift))?;
-    let tbl_over = (f.table_base.zext(a + 1) + last_page.zext(a + 1))
-        .cmp_ge(lit(table_entries as u128, a + 1));
+    let tbl_over = (f.table_base.zext(a + 1) + last_page.zext(a + 1)).cmp_ge(lit(table_entries as u128, a + 1));
     let quick_err = m.node(
         "quick_err",
         pmux(
@@ -135,17 +125,9 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     let issue = m.node("issue", in_phase(SCAN) & !&issued_all.q & !&scan_fin)?;
     let at_slast = sidx.q.cmp_eq(&slast.q);
 
-    let out_valid = m.node(
-        "out_valid_w",
-        (in_phase(CHECK) & &quick_done) | in_phase(FINAL) | in_phase(DONE),
-    )?;
-    let out_err = pmux(
-        &[
-            (phase.q.cmp_eq(CHECK), quick_err.clone()),
-            (phase.q.cmp_eq(FINAL), final_err.clone()),
-        ],
-        &err.q,
-    );
+    let out_valid = m.node("out_valid_w", (in_phase(CHECK) & &quick_done) | in_phase(FINAL) | in_phase(DONE))?;
+    let out_err =
+        pmux(&[(phase.q.cmp_eq(CHECK), quick_err.clone()), (phase.q.cmp_eq(FINAL), final_err.clone())], &err.q);
     let leave = &out_valid & &out_ready;
     let in_ready = m.node("in_ready_w", !&busy.q | &leave)?;
     let accept = m.node("accept", &in_valid & &in_ready)?;
@@ -170,19 +152,9 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     )?;
     m.set_next(
         &err,
-        mux(
-            &(in_phase(SCAN) & &scan_fin),
-            &mux(&mis, &code(Status::PageMisaligned), &code(Status::Ok)),
-            &err.q,
-        ),
+        mux(&(in_phase(SCAN) & &scan_fin), &mux(&mis, &code(Status::PageMisaligned), &code(Status::Ok)), &err.q),
     )?;
-    m.set_next(
-        &acc,
-        pmux(
-            &[(to_mul.clone(), zeros(a + 18)), (in_mul.clone(), acc_next)],
-            &acc.q,
-        ),
-    )?;
+    m.set_next(&acc, pmux(&[(to_mul.clone(), zeros(a + 18)), (in_mul.clone(), acc_next)], &acc.q))?;
     m.set_next(
         &mcand,
         pmux(
@@ -205,58 +177,23 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
             &mplier.q,
         ),
     )?;
-    m.set_next(
-        &dim,
-        pmux(
-            &[
-                (to_mul.clone(), lit(0, 1)),
-                (&in_mul & &second_dim, lit(1, 1)),
-            ],
-            &dim.q,
-        ),
-    )?;
+    m.set_next(&dim, pmux(&[(to_mul.clone(), lit(0, 1)), (&in_mul & &second_dim, lit(1, 1))], &dim.q))?;
     m.set_next(
         &sidx,
         pmux(
-            &[
-                (
-                    to_scan.clone(),
-                    f.table_base.trunc(tb) + first_page.trunc(tb),
-                ),
-                (issue.clone(), &sidx.q + 1),
-            ],
+            &[(to_scan.clone(), f.table_base.trunc(tb) + first_page.trunc(tb)), (issue.clone(), &sidx.q + 1)],
             &sidx.q,
         ),
     )?;
-    m.set_next(
-        &slast,
-        mux(
-            &to_scan,
-            &(f.table_base.trunc(tb) + last_page.trunc(tb)),
-            &slast.q,
-        ),
-    )?;
+    m.set_next(&slast, mux(&to_scan, &(f.table_base.trunc(tb) + last_page.trunc(tb)), &slast.q))?;
     m.set_next(&pend, issue.clone())?;
     m.set_next(&plast, mux(&issue, &at_slast, &plast.q))?;
-    m.set_next(
-        &issued_all,
-        pmux(
-            &[
-                (to_scan.clone(), lit(0, 1)),
-                (issue.clone(), at_slast.clone()),
-            ],
-            &issued_all.q,
-        ),
-    )?;
+    m.set_next(&issued_all, pmux(&[(to_scan.clone(), lit(0, 1)), (issue.clone(), at_slast.clone())], &issued_all.q))?;
 
     m.output_doc("in_ready", &in_ready, "a descriptor can be taken")?;
     m.output_doc("out_valid", &out_valid, "a checked descriptor is offered")?;
     m.output_doc("out_desc", &d.q, "the checked descriptor")?;
-    m.output_doc(
-        "out_err",
-        &out_err,
-        "its status: 0, or a validation error code",
-    )?;
+    m.output_doc("out_err", &out_err, "its status: 0, or a validation error code")?;
     m.output_doc("tbl_ren", &issue, "read a page-table entry")?;
     m.output_doc("tbl_raddr", &sidx.q, "which entry")?;
     m.output_doc("busy", &busy.q, "holding a descriptor")?;

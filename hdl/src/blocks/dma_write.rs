@@ -26,20 +26,14 @@ use crate::blocks::dma_desc::DescLayout;
 use crate::blocks::dma_legalizer::{front_end, pack_record, record_bits, unpack_record};
 use crate::blocks::fifo::fifo;
 use crate::blocks::lanes::{
-    bits_for, bytes_of, field, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes,
-    zeros,
+    bits_for, bytes_of, field, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros,
 };
 use crate::core::{cat, mux, Bit, Module, Result, UInt};
 
 pub fn write_name(cfg: &DmaConfig) -> String {
     format!(
         "serrano_dma_write_d{}_a{}_b{}_o{}_i{}_t{}",
-        cfg.data_bits,
-        cfg.addr_bits,
-        cfg.max_burst,
-        cfg.max_outstanding,
-        cfg.id_bits,
-        cfg.table_entries
+        cfg.data_bits, cfg.addr_bits, cfg.max_burst, cfg.max_outstanding, cfg.id_bits, cfg.table_entries
     )
 }
 
@@ -55,18 +49,10 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let mut m = Module::new(&write_name(cfg));
     m.doc("DMA write engine: AXI-Stream packets -> realigned AXI4 write bursts with WSTRB.");
 
-    let desc_valid = m.input_doc(
-        "desc_valid",
-        Bit,
-        "a descriptor is offered (from the queue)",
-    )?;
+    let desc_valid = m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?;
     let desc = m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?;
     let tbl_we = m.input_doc("tbl_we", Bit, "write a page-table entry")?;
-    let tbl_waddr = m.input_doc(
-        "tbl_waddr",
-        UInt(index_bits(cfg.table_entries as u64)),
-        "entry",
-    )?;
+    let tbl_waddr = m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?;
     let tbl_wdata = m.input_doc("tbl_wdata", UInt(a), "page base address")?;
     let axi_cache = m.input_doc("axi_cache", UInt(4), "AWCACHE to use")?;
     let axi_prot = m.input_doc("axi_prot", UInt(3), "AWPROT to use")?;
@@ -80,43 +66,23 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let tlast = m.input("s_axis_tlast", Bit)?;
     let tvalid = m.input("s_axis_tvalid", Bit)?;
 
-    let fe = front_end(
-        &mut m,
-        cfg,
-        &desc_valid,
-        &desc,
-        (&tbl_we, &tbl_waddr, &tbl_wdata),
-    )?;
+    let fe = front_end(&mut m, cfg, &desc_valid, &desc, (&tbl_we, &tbl_waddr, &tbl_wdata))?;
     let rec = &fe.rec;
 
     // ---- address side ----
     let winfo_in_ready = m.wire("winfo_in_ready", Bit)?;
-    let outs = m
-        .reg("outstanding", UInt(ow))
-        .reset(0)
-        .doc("bursts in flight (AW sent, B not yet received)")
-        .build()?;
-    let can_issue = m.node(
-        "can_issue",
-        outs.q.cmp_lt(lit(mo as u128, ow)) & &winfo_in_ready,
-    )?;
+    let outs = m.reg("outstanding", UInt(ow)).reset(0).doc("bursts in flight (AW sent, B not yet received)").build()?;
+    let can_issue = m.node("can_issue", outs.q.cmp_lt(lit(mo as u128, ow)) & &winfo_in_ready)?;
     let awvalid = m.node("awvalid", &fe.valid & !&rec.null & &can_issue)?;
     let aw_hs = m.node("aw_hs", &awvalid & &awready)?;
     let null_push = &fe.valid & &rec.null & &winfo_in_ready;
-    m.assign(
-        &fe.out_ready,
-        mux(&rec.null, &winfo_in_ready, &(&awready & &can_issue)),
-    )?;
+    m.assign(&fe.out_ready, mux(&rec.null, &winfo_in_ready, &(&awready & &can_issue)))?;
     let winfo_push = m.node("winfo_push", &null_push | &aw_hs)?;
     let winfo_pop = m.wire("winfo_pop", Bit)?;
     let wq = m.instance(
         "w_fifo",
         &fifo(record_bits(lb), mo + 2)?,
-        &[
-            ("in_valid", &winfo_push),
-            ("in_data", &pack_record(rec)),
-            ("out_ready", &winfo_pop),
-        ],
+        &[("in_valid", &winfo_push), ("in_data", &pack_record(rec)), ("out_ready", &winfo_pop)],
     )?;
     m.assign(&winfo_in_ready, wq.out("in_ready")?)?;
     let h_valid = wq.out("out_valid")?;
@@ -124,34 +90,15 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
 
     // ---- W side: the stream window ----
     let sw = dbits + nb + 1; // {last, keep, data}
-    let s0 = m
-        .reg("win0", UInt(sw))
-        .no_reset()
-        .doc("stream window, older beat (data path: valid per win_count)")
-        .build()?;
-    let s1 = m
-        .reg("win1", UInt(sw))
-        .no_reset()
-        .doc("stream window, newer beat")
-        .build()?;
+    let s0 =
+        m.reg("win0", UInt(sw)).no_reset().doc("stream window, older beat (data path: valid per win_count)").build()?;
+    let s1 = m.reg("win1", UInt(sw)).no_reset().doc("stream window, newer beat").build()?;
     let wc = m.reg("win_count", UInt(2)).reset(0).build()?;
-    let soff = m
-        .reg("win_off", UInt(lb))
-        .reset(0)
-        .doc("bytes of win0 already used")
-        .build()?;
+    let soff = m.reg("win_off", UInt(lb)).reset(0).doc("bytes of win0 already used").build()?;
     let bc = m.reg("beat", UInt(8)).reset(0).build()?;
-    let wf_err = m
-        .reg("frame_err", Bit)
-        .reset(0)
-        .doc("framing error in this burst")
-        .build()?;
+    let wf_err = m.reg("frame_err", Bit).reset(0).doc("framing error in this burst").build()?;
     let wv = m.reg("wvalid_q", Bit).reset(0).build()?;
-    let wd = m
-        .reg("wdata_q", UInt(dbits))
-        .no_reset()
-        .doc("data path: meaningful while wvalid")
-        .build()?;
+    let wd = m.reg("wdata_q", UInt(dbits)).no_reset().doc("data path: meaningful while wvalid").build()?;
     let ws = m.reg("wstrb_q", UInt(nb)).reset(0).build()?;
     let wl = m.reg("wlast_q", Bit).reset(0).build()?;
 
@@ -174,10 +121,7 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let e_ge = e.bit(lb);
     let avail = wc.q.cmp_ne(0) & (!&need_next | wc.q.cmp_eq(2));
     let w_free = !&wv.q | &wready;
-    let produce = m.node(
-        "produce",
-        &h_valid & !&h.null & &avail & &w_free & (!&is_lastb | &binfo_in_ready),
-    )?;
+    let produce = m.node("produce", &h_valid & !&h.null & &avail & &w_free & (!&is_lastb | &binfo_in_ready))?;
     let null_pass = m.node("null_pass", &h_valid & &h.null & &binfo_in_ready)?;
     m.assign(&winfo_pop, (&produce & &is_lastb) | &null_pass)?;
 
@@ -200,31 +144,11 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let bad0 = s0l.cmp_ne(&last0) | s0k.cmp_ne(&keep0);
     let bad1 = !&s1l | s1k.cmp_ne(&keep_last);
     // Only beats that leave the window are checked.
-    let frame_bad = m.node(
-        "frame_bad",
-        &produce & ((&one & &bad0) | (&two & (&bad0 | &bad1))),
-    )?;
+    let frame_bad = m.node("frame_bad", &produce & ((&one & &bad0) | (&two & (&bad0 | &bad1))))?;
 
-    m.set_next(
-        &soff,
-        mux(
-            &produce,
-            &mux(&desc_end, &lit(0, lb), &e.trunc(lb)),
-            &soff.q,
-        ),
-    )?;
-    m.set_next(
-        &bc,
-        mux(&produce, &mux(&is_lastb, &lit(0, 8), &(&bc.q + 1)), &bc.q),
-    )?;
-    m.set_next(
-        &wf_err,
-        mux(
-            &produce,
-            &mux(&is_lastb, &lit(0, 1), &(&wf_err.q | &frame_bad)),
-            &wf_err.q,
-        ),
-    )?;
+    m.set_next(&soff, mux(&produce, &mux(&desc_end, &lit(0, lb), &e.trunc(lb)), &soff.q))?;
+    m.set_next(&bc, mux(&produce, &mux(&is_lastb, &lit(0, 8), &(&bc.q + 1)), &bc.q))?;
+    m.set_next(&wf_err, mux(&produce, &mux(&is_lastb, &lit(0, 1), &(&wf_err.q | &frame_bad)), &wf_err.q))?;
     m.set_next(&wv, &produce | (&wv.q & !&wready))?;
     m.set_next(&wd, mux(&produce, &wdata, &wd.q))?;
     m.set_next(&ws, mux(&produce, &wstrb, &ws.q))?;
@@ -235,35 +159,21 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let tready = m.node("tready", left.cmp_lt(2))?;
     let push = m.node("s_push", &tvalid & &tready)?;
     let incoming = cat(&[&tlast, &tkeep, &tdata]);
-    m.set_next(
-        &s0,
-        mux(
-            &left.cmp_ne(0),
-            &mux(&pops.cmp_eq(0), &s0.q, &s1.q),
-            &incoming,
-        ),
-    )?;
+    m.set_next(&s0, mux(&left.cmp_ne(0), &mux(&pops.cmp_eq(0), &s0.q, &s1.q), &incoming))?;
     m.set_next(&s1, mux(&left.cmp_eq(2), &s1.q, &incoming))?;
     m.set_next(&wc, &left + push.zext(2))?;
 
     // ---- B side ----
     let framing = lit(Status::StreamFraming.code() as u128, 8);
     let b_err = mux(&(&wf_err.q | &frame_bad), &framing, &lit(0, 8));
-    let binfo_data = mux(
-        &h.null,
-        &cat(&[&h.err, &lit(1, 1), &h.tag, &lit(1, 1)]),
-        &cat(&[&b_err, &lit(0, 1), &h.tag, &h.last]),
-    );
+    let binfo_data =
+        mux(&h.null, &cat(&[&h.err, &lit(1, 1), &h.tag, &lit(1, 1)]), &cat(&[&b_err, &lit(0, 1), &h.tag, &h.last]));
     let binfo_push = (&produce & &is_lastb) | &null_pass;
     let binfo_pop = m.wire("binfo_pop", Bit)?;
     let bq = m.instance(
         "b_fifo",
         &fifo(26, mo + 2)?,
-        &[
-            ("in_valid", &binfo_push),
-            ("in_data", &binfo_data),
-            ("out_ready", &binfo_pop),
-        ],
+        &[("in_valid", &binfo_push), ("in_data", &binfo_data), ("out_ready", &binfo_pop)],
     )?;
     m.assign(&binfo_in_ready, bq.out("in_ready")?)?;
     let bh_valid = bq.out("out_valid")?;
@@ -273,27 +183,17 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let bh_null = bh.bit(17);
     let bh_err = field(&bh, 18, 8);
 
-    let berr = m
-        .reg("cur_err", UInt(8))
-        .reset(0)
-        .doc("first error of the descriptor")
-        .build()?;
+    let berr = m.reg("cur_err", UInt(8)).reset(0).doc("first error of the descriptor").build()?;
     let bready = m.node("bready", &bh_valid & !&bh_null)?;
     let b_hs = m.node("b_hs", &bvalid & &bready)?;
     let null_done = m.node("null_done", &bh_valid & &bh_null)?;
     m.assign(&binfo_pop, &b_hs | &null_done)?;
     let b_code = pmux(
-        &[
-            (bresp.bit(1), cat(&[&lit(0x4, 6), &bresp])),
-            (bid.cmp_ne(0), lit(Status::Protocol.code() as u128, 8)),
-        ],
+        &[(bresp.bit(1), cat(&[&lit(0x4, 6), &bresp])), (bid.cmp_ne(0), lit(Status::Protocol.code() as u128, 8))],
         &bh_err,
     );
     let status = m.node("status", mux(&berr.q.cmp_ne(0), &berr.q, &b_code))?;
-    m.set_next(
-        &berr,
-        mux(&b_hs, &mux(&bh_last, &lit(0, 8), &status), &berr.q),
-    )?;
+    m.set_next(&berr, mux(&b_hs, &mux(&bh_last, &lit(0, 8), &status), &berr.q))?;
     m.set_next(&outs, &outs.q + aw_hs.zext(ow) - b_hs.zext(ow))?;
 
     let busy = &fe.busy | wq.out("count")?.cmp_ne(0) | bq.out("count")?.cmp_ne(0) | &wv.q;
@@ -314,11 +214,7 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     m.output("m_axi_wvalid", &wv.q)?;
     m.output("m_axi_bready", &bready)?;
     m.output("s_axis_tready", &tready)?;
-    m.output_doc(
-        "cpl_valid",
-        (&b_hs & &bh_last) | &null_done,
-        "a descriptor completed",
-    )?;
+    m.output_doc("cpl_valid", (&b_hs & &bh_last) | &null_done, "a descriptor completed")?;
     m.output_doc("cpl_tag", &bh_tag, "its tag")?;
     m.output_doc("cpl_code", mux(&null_done, &bh_err, &status), "its status")?;
     m.output_doc("busy", &busy, "a descriptor is in the engine")?;

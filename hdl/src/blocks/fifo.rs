@@ -17,9 +17,7 @@ pub fn fifo_name(width: u32, depth: u32) -> String {
 /// A FIFO of `depth` (>= 1) words of `width` bits.
 pub fn fifo(width: u32, depth: u32) -> Result<Module> {
     let mut m = Module::new(&fifo_name(width, depth));
-    m.doc(&format!(
-        "First-word-fall-through FIFO: {depth} words of {width} bits (block RAM plus an output register)."
-    ));
+    m.doc(&format!("First-word-fall-through FIFO: {depth} words of {width} bits (block RAM plus an output register)."));
     m.doc("in_ready = fewer than depth words held; out_valid = a word at the head.");
     let in_valid = m.input_doc("in_valid", Bit, "a word is offered")?;
     let in_data = m.input_doc("in_data", UInt(width), "the word offered")?;
@@ -32,35 +30,20 @@ pub fn fifo(width: u32, depth: u32) -> Result<Module> {
     let mem = m.memory("ram", UInt(width), mem_depth)?;
     let wptr = m.reg("wptr", UInt(pw)).reset(0).build()?;
     let rptr = m.reg("rptr", UInt(pw)).reset(0).build()?;
-    let held = m
-        .reg("held", UInt(cw))
-        .reset(0)
-        .doc("words in the RAM")
-        .build()?;
-    let out_valid = m
-        .reg("out_valid_q", Bit)
-        .reset(0)
-        .doc("the output register holds the head word")
-        .build()?;
+    let held = m.reg("held", UInt(cw)).reset(0).doc("words in the RAM").build()?;
+    let out_valid = m.reg("out_valid_q", Bit).reset(0).doc("the output register holds the head word").build()?;
 
     let total = m.node("total", &held.q + out_valid.q.zext(cw))?;
     let in_ready = m.node("in_ready_w", total.cmp_lt(lit(depth as u128, cw)))?;
     let push = m.node("push", &in_valid & &in_ready)?;
     // Refill the output register whenever it is empty or being emptied.
-    let load = m.node(
-        "load",
-        held.q.cmp_ne(lit(0, cw)) & (!&out_valid.q | &out_ready),
-    )?;
+    let load = m.node("load", held.q.cmp_ne(lit(0, cw)) & (!&out_valid.q | &out_ready))?;
 
     let next_ptr = |p: &crate::core::Expr| {
         if mem_depth.is_power_of_two() {
             p + 1
         } else {
-            mux(
-                &p.cmp_eq(lit(mem_depth as u128 - 1, pw)),
-                &lit(0, pw),
-                &(p + 1),
-            )
+            mux(&p.cmp_eq(lit(mem_depth as u128 - 1, pw)), &lit(0, pw), &(p + 1))
         }
     };
     m.set_next(&wptr, mux(&push, &next_ptr(&wptr.q), &wptr.q))?;

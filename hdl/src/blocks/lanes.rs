@@ -41,10 +41,7 @@ pub fn min(a: &Expr, b: &Expr) -> Expr {
 /// A priority multiplexer: the value of the first case whose condition is 1,
 /// else `default`.
 pub fn pmux(cases: &[(Expr, Expr)], default: &Expr) -> Expr {
-    cases
-        .iter()
-        .rev()
-        .fold(default.clone(), |acc, (c, v)| mux(c, v, &acc))
+    cases.iter().rev().fold(default.clone(), |acc, (c, v)| mux(c, v, &acc))
 }
 
 /// `n` lanes, lane `i` set iff `i < k` (`k` from 0 to `n`, any UInt width).

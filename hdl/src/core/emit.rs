@@ -58,19 +58,13 @@ fn emit_tree(
             return Err(HdlError {
                 module: m.name.clone(),
                 signal: None,
-                message:
-                    "two different modules share this name; give each parameterization its own name"
-                        .into(),
+                message: "two different modules share this name; give each parameterization its own name".into(),
             });
         }
         return Ok(());
     }
     seen.insert(m.name.clone(), files.len());
-    files.push(VerilogFile {
-        module: m.name.clone(),
-        file_name: format!("{}.v", m.name),
-        text,
-    });
+    files.push(VerilogFile { module: m.name.clone(), file_name: format!("{}.v", m.name), text });
     for inst in &m.insts {
         emit_tree(&inst.module, opts, files, seen)?;
     }
@@ -128,8 +122,7 @@ impl ExprWriter {
         let text = self.expr(e);
         let ty = self.ty(e);
         let name = format!("_t{}", self.temps.len());
-        self.temps
-            .push((name.clone(), ty, text, vec![false; ty.width() as usize]));
+        self.temps.push((name.clone(), ty, text, vec![false; ty.width() as usize]));
         self.hoisted.insert(key, name.clone());
         name
     }
@@ -137,9 +130,7 @@ impl ExprWriter {
     /// Note that bits `hi..=lo` of signal or temporary `name` are read.
     fn mark(&mut self, name: &str, hi: u32, lo: u32) {
         if let Some(t) = self.temps.iter_mut().find(|t| t.0 == name) {
-            t.3[lo as usize..=hi as usize]
-                .iter_mut()
-                .for_each(|b| *b = true);
+            t.3[lo as usize..=hi as usize].iter_mut().for_each(|b| *b = true);
         }
     }
 
@@ -156,11 +147,7 @@ impl ExprWriter {
         if ty.width() == 1 {
             // A scalar has no bit-select in Verilog-2005.
             let n = self.expr(e);
-            return if ty.is_signed() {
-                format!("$unsigned({n})")
-            } else {
-                n
-            };
+            return if ty.is_signed() { format!("$unsigned({n})") } else { n };
         }
         let n = self.named(e);
         self.mark(&n, hi, lo);
@@ -246,10 +233,7 @@ fn pad(s: &str, w: usize) -> String {
 
 fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
     m.check()?;
-    let mut w = ExprWriter {
-        temps: Vec::new(),
-        hoisted: HashMap::new(),
-    };
+    let mut w = ExprWriter { temps: Vec::new(), hoisted: HashMap::new() };
     let rst = m.reset_kind.port_name();
 
     // Body first: expression emission discovers the temporaries to declare.
@@ -314,17 +298,9 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
             Dir::Output => "output",
         };
         let comma = if i + 1 < ports.len() { "," } else { "" };
-        let line = format!(
-            "    {dir} wire {} {}",
-            pad(&range(p.ty), tw),
-            pad(&format!("{}{comma}", p.name), nw + 1)
-        );
+        let line = format!("    {dir} wire {} {}", pad(&range(p.ty), tw), pad(&format!("{}{comma}", p.name), nw + 1));
         // An input declared unused (part of a standard bus) gets a scoped waiver.
-        let reason = m
-            .sigs
-            .iter()
-            .find(|d| d.name == p.name)
-            .and_then(|d| d.unused_reason.as_ref());
+        let reason = m.sigs.iter().find(|d| d.name == p.name).and_then(|d| d.unused_reason.as_ref());
         if let Some(r) = reason {
             writeln!(out, "    /* verilator lint_off UNUSED */ // {r}").unwrap();
         }
@@ -340,29 +316,13 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
 
     // Declarations, aligned: keyword, type, name, comment.
     let mut decls = String::new();
-    let locals: Vec<_> = m
-        .sigs
-        .iter()
-        .filter(|d| !matches!(d.kind, SigKind::Input | SigKind::Output))
-        .collect();
-    let tw = locals
-        .iter()
-        .map(|d| range(d.ty).len())
-        .chain(w.temps.iter().map(|t| range(t.1).len()))
-        .max()
-        .unwrap_or(0);
+    let locals: Vec<_> = m.sigs.iter().filter(|d| !matches!(d.kind, SigKind::Input | SigKind::Output)).collect();
+    let tw =
+        locals.iter().map(|d| range(d.ty).len()).chain(w.temps.iter().map(|t| range(t.1).len())).max().unwrap_or(0);
     let nw = locals.iter().map(|d| d.name.len() + 1).max().unwrap_or(0);
     for d in &locals {
-        let kw = if d.kind == SigKind::Reg {
-            "reg "
-        } else {
-            "wire"
-        };
-        let decl = format!(
-            "    {kw} {} {}",
-            pad(&range(d.ty), tw),
-            pad(&format!("{};", d.name), nw)
-        );
+        let kw = if d.kind == SigKind::Reg { "reg " } else { "wire" };
+        let decl = format!("    {kw} {} {}", pad(&range(d.ty), tw), pad(&format!("{};", d.name), nw));
         let line = match &d.doc {
             Some(doc) => format!("{decl} // {doc}"),
             None => decl.trim_end().to_string(),
@@ -376,13 +336,7 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         }
     }
     for mem in &m.mems {
-        writeln!(
-            decls,
-            "    // {} x {} bits, no reset: inferred as block RAM",
-            mem.depth,
-            mem.ty.width()
-        )
-        .unwrap();
+        writeln!(decls, "    // {} x {} bits, no reset: inferred as block RAM", mem.depth, mem.ty.width()).unwrap();
         let r = range(mem.ty);
         let sp = if r.is_empty() { "" } else { " " };
         writeln!(decls, "    reg  {r}{sp}{} [0:{}];", mem.name, mem.depth - 1).unwrap();
@@ -392,7 +346,8 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         if used.iter().all(|&b| b) {
             writeln!(decls, "{decl}").unwrap();
         } else {
-            writeln!(decls, "    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected").unwrap();
+            writeln!(decls, "    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected")
+                .unwrap();
             writeln!(decls, "{decl}").unwrap();
             writeln!(decls, "    /* verilator lint_on UNUSED */").unwrap();
         }
@@ -419,20 +374,14 @@ fn emit_regs(w: &mut ExprWriter, m: &Module, out: &mut String) {
     for r in &m.regs {
         let en = r.enable.as_ref().map(|e| w.expr(e));
         let has_reset = r.reset.is_some();
-        match groups
-            .iter_mut()
-            .find(|(hr, e, _)| *hr == has_reset && *e == en)
-        {
+        match groups.iter_mut().find(|(hr, e, _)| *hr == has_reset && *e == en) {
             Some(g) => g.2.push(r),
             None => groups.push((has_reset, en, vec![r])),
         }
     }
     let (sens, cond) = match m.reset_kind {
         ResetKind::SyncHigh => ("posedge clk".to_string(), "rst".to_string()),
-        ResetKind::AsyncLow => (
-            "posedge clk or negedge rst_n".to_string(),
-            "!rst_n".to_string(),
-        ),
+        ResetKind::AsyncLow => ("posedge clk or negedge rst_n".to_string(), "!rst_n".to_string()),
     };
     for (has_reset, en, regs) in groups {
         let nw = regs.iter().map(|r| r.name.len()).max().unwrap_or(0);

@@ -63,10 +63,7 @@ impl BinOp {
     }
 
     fn is_compare(self) -> bool {
-        matches!(
-            self,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
-        )
+        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
     }
 
     fn is_shift(self) -> bool {
@@ -133,13 +130,7 @@ impl Expr {
     }
 
     pub(crate) fn sig(module: u64, name: &str, ty: Ty) -> Expr {
-        Expr::new(
-            Kind::Sig {
-                module,
-                name: name.into(),
-            },
-            Ok(ty),
-        )
+        Expr::new(Kind::Sig { module, name: name.into() }, Ok(ty))
     }
 
     /// A literal of type `ty`; `value` must fit (e.g. -128..=127 for `SInt(8)`).
@@ -178,9 +169,7 @@ impl Expr {
             let sym = op.verilog(ta.is_signed());
             if op.is_shift() {
                 if tb.is_signed() {
-                    return Err(format!(
-                        "the shift amount of `{sym}` must be UInt, got {tb}"
-                    ));
+                    return Err(format!("the shift amount of `{sym}` must be UInt, got {tb}"));
                 }
                 return Ok(ta);
             }
@@ -245,9 +234,9 @@ impl Expr {
                     &self.zext(w) * &other.zext(w)
                 }
             }
-            (Ok(ta), Ok(tb)) => Expr::invalid(format!(
-                "mul_wide needs operands of the same signedness, got {ta} and {tb}"
-            )),
+            (Ok(ta), Ok(tb)) => {
+                Expr::invalid(format!("mul_wide needs operands of the same signedness, got {ta} and {tb}"))
+            }
             (Err(e), _) | (_, Err(e)) => Expr::invalid(e),
         }
     }
@@ -266,15 +255,10 @@ impl Expr {
         let name = if signed { "sext" } else { "zext" };
         let ty = self.ty().and_then(|t| {
             if t.is_signed() != signed {
-                return Err(format!(
-                    "{name} applies to {} values, got {t}",
-                    if signed { "SInt" } else { "UInt" }
-                ));
+                return Err(format!("{name} applies to {} values, got {t}", if signed { "SInt" } else { "UInt" }));
             }
             if width < t.width() {
-                return Err(format!(
-                    "{name} to {width} bits would narrow {t}; use trunc"
-                ));
+                return Err(format!("{name} to {width} bits would narrow {t}; use trunc"));
             }
             let nt = t.with_width(width);
             nt.check()?;
@@ -283,11 +267,7 @@ impl Expr {
         if ty.as_ref().map(|t| t.width()) == Ok(self.width()) {
             return self.clone();
         }
-        let kind = if signed {
-            Kind::Sext(self.clone())
-        } else {
-            Kind::Zext(self.clone())
-        };
+        let kind = if signed { Kind::Sext(self.clone()) } else { Kind::Zext(self.clone()) };
         Expr::new(kind, ty)
     }
 
@@ -295,10 +275,7 @@ impl Expr {
     pub fn trunc(&self, width: u32) -> Expr {
         let ty = self.ty().and_then(|t| {
             if width == 0 || width > t.width() {
-                return Err(format!(
-                    "trunc to {width} bits of {t}: must be between 1 and {}",
-                    t.width()
-                ));
+                return Err(format!("trunc to {width} bits of {t}: must be between 1 and {}", t.width()));
             }
             Ok(t.with_width(width))
         });
@@ -330,10 +307,7 @@ impl Expr {
     pub fn slice(&self, hi: u32, lo: u32) -> Expr {
         let ty = self.ty().and_then(|t| {
             if hi < lo || hi >= t.width() {
-                return Err(format!(
-                    "slice [{hi}:{lo}] of {t}: need {} >= hi >= lo",
-                    t.width() - 1
-                ));
+                return Err(format!("slice [{hi}:{lo}] of {t}: need {} >= hi >= lo", t.width() - 1));
             }
             Ok(UInt(hi - lo + 1))
         });
@@ -399,9 +373,7 @@ pub fn mux(sel: &Expr, a: &Expr, b: &Expr) -> Expr {
             return Err(format!("mux select must be one bit (UInt(1)), got {ts}"));
         }
         if ta != tb {
-            return Err(format!(
-                "mux arms must have the same type, got {ta} and {tb}"
-            ));
+            return Err(format!("mux arms must have the same type, got {ta} and {tb}"));
         }
         Ok(ta)
     })();

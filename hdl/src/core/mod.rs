@@ -14,9 +14,7 @@ pub use emit::{emit, EmitOptions, VerilogFile};
 pub use error::{HdlError, Result};
 pub use expr::{cat, mux, Expr, Operand};
 pub use manifest::manifest;
-pub use module::{
-    Dir, Instance, Memory, Module, PortDesc, Reg, RegBuilder, ResetKind, Stats, CLOCK,
-};
+pub use module::{Dir, Instance, Memory, Module, PortDesc, Reg, RegBuilder, ResetKind, Stats, CLOCK};
 pub use ty::{Bit, SInt, Ty, UInt, MAX_WIDTH};
 
 #[cfg(doctest)]

@@ -161,15 +161,11 @@ pub struct Instance {
 impl Instance {
     /// The parent-side signal of output port `port`.
     pub fn out(&self, port: &str) -> Result<Expr> {
-        self.outputs
-            .iter()
-            .find(|(p, _)| p == port)
-            .map(|(_, e)| e.clone())
-            .ok_or_else(|| HdlError {
-                module: self.module.clone(),
-                signal: Some(port.to_string()),
-                message: format!("instance {} has no output port named {port}", self.name),
-            })
+        self.outputs.iter().find(|(p, _)| p == port).map(|(_, e)| e.clone()).ok_or_else(|| HdlError {
+            module: self.module.clone(),
+            signal: Some(port.to_string()),
+            message: format!("instance {} has no output port named {port}", self.name),
+        })
     }
 }
 
@@ -220,14 +216,7 @@ impl RegBuilder<'_> {
     }
 
     fn finish(self, d: Option<Expr>) -> Result<Reg> {
-        let RegBuilder {
-            m,
-            name,
-            ty,
-            reset,
-            enable,
-            doc,
-        } = self;
+        let RegBuilder { m, name, ty, reset, enable, doc } = self;
         let reset = reset.ok_or_else(|| {
             m.err(
                 &name,
@@ -235,24 +224,14 @@ impl RegBuilder<'_> {
             )
         })?;
         let reset_bits = match reset {
-            Some(v) => Some(
-                ty.literal_bits(v)
-                    .map_err(|e| m.err(&name, &format!("reset value: {e}")))?,
-            ),
+            Some(v) => Some(ty.literal_bits(v).map_err(|e| m.err(&name, &format!("reset value: {e}")))?),
             None => None,
         };
         if let Some(en) = &enable {
-            m.check_expr(&name, en, Some(Bit))
-                .map_err(|e| prefix(e, "enable: "))?;
+            m.check_expr(&name, en, Some(Bit)).map_err(|e| prefix(e, "enable: "))?;
         }
         let q = m.declare(&name, ty, SigKind::Reg, doc)?;
-        m.regs.push(RegDef {
-            name: name.clone(),
-            ty,
-            reset: reset_bits,
-            enable,
-            d: None,
-        });
+        m.regs.push(RegDef { name: name.clone(), ty, reset: reset_bits, enable, d: None });
         let reg = Reg { q, name };
         if let Some(d) = d {
             m.set_next(&reg, d)?;
@@ -509,11 +488,7 @@ impl Module {
     }
 
     pub(crate) fn err(&self, signal: &str, message: &str) -> HdlError {
-        HdlError {
-            module: self.name.clone(),
-            signal: Some(signal.to_string()),
-            message: message.to_string(),
-        }
+        HdlError { module: self.name.clone(), signal: Some(signal.to_string()), message: message.to_string() }
     }
 
     fn declare(&mut self, name: &str, ty: Ty, kind: SigKind, doc: Option<String>) -> Result<Expr> {
@@ -526,13 +501,7 @@ impl Module {
             return Err(self.err(name, "is declared twice"));
         }
         self.index.insert(name.to_string(), self.sigs.len());
-        self.sigs.push(SigDecl {
-            name: name.to_string(),
-            ty,
-            kind,
-            doc,
-            unused_reason: None,
-        });
+        self.sigs.push(SigDecl { name: name.to_string(), ty, kind, doc, unused_reason: None });
         Ok(Expr::sig(self.id, name, ty))
     }
 
@@ -587,10 +556,7 @@ impl Module {
         let name = self.own_signal(target, "assign")?;
         let decl = self.decl(&name).cloned().expect("own_signal checked it");
         if decl.kind != SigKind::Wire {
-            return Err(self.err(
-                &name,
-                "only a wire can be assigned (registers take set_next, outputs a value)",
-            ));
+            return Err(self.err(&name, "only a wire can be assigned (registers take set_next, outputs a value)"));
         }
         if self.assigns.iter().any(|(n, _)| *n == name) {
             return Err(self.err(&name, "is driven twice"));
@@ -611,35 +577,21 @@ impl Module {
 
     fn own_signal(&self, e: &Expr, what: &str) -> Result<String> {
         match e.kind() {
-            Kind::Sig { module, name }
-                if *module == self.id && self.index.contains_key(&**name) =>
-            {
+            Kind::Sig { module, name } if *module == self.id && self.index.contains_key(&**name) => {
                 Ok(name.to_string())
             }
-            Kind::Sig { name, .. } => Err(self.err(
-                name,
-                &format!("{what}: the signal belongs to another module"),
-            )),
+            Kind::Sig { name, .. } => Err(self.err(name, &format!("{what}: the signal belongs to another module"))),
             _ => Err(HdlError {
                 module: self.name.clone(),
                 signal: None,
-                message: format!(
-                    "{what} needs a signal declared in this module, not an expression"
-                ),
+                message: format!("{what} needs a signal declared in this module, not an expression"),
             }),
         }
     }
 
     /// Start a register declaration.
     pub fn reg(&mut self, name: &str, ty: Ty) -> RegBuilder<'_> {
-        RegBuilder {
-            m: self,
-            name: name.to_string(),
-            ty,
-            reset: None,
-            enable: None,
-            doc: None,
-        }
+        RegBuilder { m: self, name: name.to_string(), ty, reset: None, enable: None, doc: None }
     }
 
     /// Give register `reg` its next value (once).
@@ -647,11 +599,7 @@ impl Module {
         let d = d.into();
         let name = self.own_signal(&reg.q, "set_next")?;
         debug_assert_eq!(name, reg.name);
-        let i = self
-            .regs
-            .iter()
-            .position(|r| r.name == name)
-            .ok_or_else(|| self.err(&name, "is not a register"))?;
+        let i = self.regs.iter().position(|r| r.name == name).ok_or_else(|| self.err(&name, "is not a register"))?;
         if self.regs[i].d.is_some() {
             return Err(self.err(&name, "already has a next value"));
         }
@@ -666,40 +614,21 @@ impl Module {
         check_identifier(name).map_err(|e| self.err(name, &e))?;
         ty.check().map_err(|e| self.err(name, &e))?;
         if !(2..=1 << 24).contains(&depth) {
-            return Err(self.err(
-                name,
-                &format!("memory depth {depth}: must be between 2 and {}", 1 << 24),
-            ));
+            return Err(self.err(name, &format!("memory depth {depth}: must be between 2 and {}", 1 << 24)));
         }
         if self.index.contains_key(name) || self.mems.iter().any(|m| m.name == name) {
             return Err(self.err(name, "is declared twice"));
         }
         let addr_width = 32 - (depth - 1).leading_zeros();
-        self.mems.push(MemDef {
-            name: name.to_string(),
-            ty,
-            depth,
-            write: None,
-            reads: Vec::new(),
-        });
-        Ok(Memory {
-            module: self.id,
-            name: name.to_string(),
-            ty,
-            depth,
-            addr_width,
-        })
+        self.mems.push(MemDef { name: name.to_string(), ty, depth, write: None, reads: Vec::new() });
+        Ok(Memory { module: self.id, name: name.to_string(), ty, depth, addr_width })
     }
 
     fn mem_index(&self, mem: &Memory) -> Result<usize> {
         if mem.module != self.id {
             return Err(self.err(&mem.name, "memory belongs to another module"));
         }
-        Ok(self
-            .mems
-            .iter()
-            .position(|m| m.name == mem.name)
-            .expect("declared by memory()"))
+        Ok(self.mems.iter().position(|m| m.name == mem.name).expect("declared by memory()"))
     }
 
     /// The write port: on a clock edge with `en` = 1, `mem[addr] <= data`.
@@ -708,17 +637,10 @@ impl Module {
         if self.mems[i].write.is_some() {
             return Err(self.err(&mem.name, "has a write port already (block RAM has one)"));
         }
-        self.check_expr(&mem.name, en, Some(Bit))
-            .map_err(|e| prefix(e, "write enable: "))?;
-        self.check_expr(&mem.name, addr, Some(UInt(mem.addr_width)))
-            .map_err(|e| prefix(e, "write address: "))?;
-        self.check_expr(&mem.name, data, Some(mem.ty))
-            .map_err(|e| prefix(e, "write data: "))?;
-        self.mems[i].write = Some(MemWrite {
-            en: en.clone(),
-            addr: addr.clone(),
-            data: data.clone(),
-        });
+        self.check_expr(&mem.name, en, Some(Bit)).map_err(|e| prefix(e, "write enable: "))?;
+        self.check_expr(&mem.name, addr, Some(UInt(mem.addr_width))).map_err(|e| prefix(e, "write address: "))?;
+        self.check_expr(&mem.name, data, Some(mem.ty)).map_err(|e| prefix(e, "write data: "))?;
+        self.mems[i].write = Some(MemWrite { en: en.clone(), addr: addr.clone(), data: data.clone() });
         Ok(())
     }
 
@@ -726,37 +648,19 @@ impl Module {
     /// takes `mem[addr]` (read-before-write when the write hits the same address).
     pub fn mem_read(&mut self, mem: &Memory, name: &str, en: &Expr, addr: &Expr) -> Result<Expr> {
         let i = self.mem_index(mem)?;
-        self.check_expr(name, en, Some(Bit))
-            .map_err(|e| prefix(e, "read enable: "))?;
-        self.check_expr(name, addr, Some(UInt(mem.addr_width)))
-            .map_err(|e| prefix(e, "read address: "))?;
-        let q = self.declare(
-            name,
-            mem.ty,
-            SigKind::Reg,
-            Some(format!("read port of {}", mem.name)),
-        )?;
-        self.mems[i].reads.push(MemRead {
-            reg: name.to_string(),
-            en: en.clone(),
-            addr: addr.clone(),
-        });
+        self.check_expr(name, en, Some(Bit)).map_err(|e| prefix(e, "read enable: "))?;
+        self.check_expr(name, addr, Some(UInt(mem.addr_width))).map_err(|e| prefix(e, "read address: "))?;
+        let q = self.declare(name, mem.ty, SigKind::Reg, Some(format!("read port of {}", mem.name)))?;
+        self.mems[i].reads.push(MemRead { reg: name.to_string(), en: en.clone(), addr: addr.clone() });
         Ok(q)
     }
 
     /// Instantiate `child` as `name`, connecting every input port by name
     /// (clock and reset are connected implicitly). Each output appears in this
     /// module as a wire `<name>_<port>`, returned in the [`Instance`].
-    pub fn instance(
-        &mut self,
-        name: &str,
-        child: &Module,
-        inputs: &[(&str, &Expr)],
-    ) -> Result<Instance> {
+    pub fn instance(&mut self, name: &str, child: &Module, inputs: &[(&str, &Expr)]) -> Result<Instance> {
         check_identifier(name).map_err(|e| self.err(name, &e))?;
-        child
-            .check()
-            .map_err(|e| self.err(name, &format!("instance of an invalid module: {e}")))?;
+        child.check().map_err(|e| self.err(name, &format!("instance of an invalid module: {e}")))?;
         if child.uses_reset() && child.reset_kind != self.reset_kind {
             return Err(self.err(name, "child module uses another reset style"));
         }
@@ -767,10 +671,7 @@ impl Module {
             match child.decl(port) {
                 Some(d) if d.kind == SigKind::Input => {}
                 _ => {
-                    return Err(self.err(
-                        name,
-                        &format!("module {} has no input port named {port}", child.name),
-                    ));
+                    return Err(self.err(name, &format!("module {} has no input port named {port}", child.name)));
                 }
             }
         }
@@ -785,12 +686,8 @@ impl Module {
                     self.check_expr(&sig, e, Some(d.ty))?;
                     conns.push((d.name.clone(), (*e).clone()));
                 }
-                [] => {
-                    return Err(self.err(name, &format!("input port {} is not connected", d.name)))
-                }
-                _ => {
-                    return Err(self.err(name, &format!("input port {} is connected twice", d.name)))
-                }
+                [] => return Err(self.err(name, &format!("input port {} is not connected", d.name))),
+                _ => return Err(self.err(name, &format!("input port {} is connected twice", d.name))),
             }
         }
         for d in child.sigs.iter().filter(|d| d.kind == SigKind::Output) {
@@ -805,11 +702,7 @@ impl Module {
             inputs: conns,
             outputs: outs,
         });
-        Ok(Instance {
-            name: name.to_string(),
-            outputs: out_exprs,
-            module: self.name.clone(),
-        })
+        Ok(Instance { name: name.to_string(), outputs: out_exprs, module: self.name.clone() })
     }
 
     /// Type-check `e` as the value of `target`: well-typed, of type `want` if
@@ -829,10 +722,7 @@ impl Module {
         match e.kind() {
             Kind::Sig { module, name } => {
                 if *module != self.id || !self.index.contains_key(&**name) {
-                    return Err(self.err(
-                        target,
-                        &format!("uses signal {name}, which belongs to another module"),
-                    ));
+                    return Err(self.err(target, &format!("uses signal {name}, which belongs to another module")));
                 }
                 Ok(())
             }
@@ -882,27 +772,19 @@ impl Module {
 
     /// Does this module (or anything under it) need the clock?
     pub fn uses_clock(&self) -> bool {
-        !self.regs.is_empty()
-            || !self.mems.is_empty()
-            || self.insts.iter().any(|i| i.module.uses_clock())
+        !self.regs.is_empty() || !self.mems.is_empty() || self.insts.iter().any(|i| i.module.uses_clock())
     }
 
     /// Does this module (or anything under it) need the reset?
     pub fn uses_reset(&self) -> bool {
-        self.regs.iter().any(|r| r.reset.is_some())
-            || self.insts.iter().any(|i| i.module.uses_reset())
+        self.regs.iter().any(|r| r.reset.is_some()) || self.insts.iter().any(|i| i.module.uses_reset())
     }
 
     /// The ports in order, the implicit clock and reset first.
     pub fn ports(&self) -> Vec<PortDesc> {
         let mut v = Vec::new();
         if self.uses_clock() {
-            v.push(PortDesc {
-                name: CLOCK.into(),
-                dir: Dir::Input,
-                ty: Bit,
-                doc: Some("clock".into()),
-            });
+            v.push(PortDesc { name: CLOCK.into(), dir: Dir::Input, ty: Bit, doc: Some("clock".into()) });
         }
         if self.uses_reset() {
             let doc = match self.reset_kind {
@@ -922,34 +804,21 @@ impl Module {
                 SigKind::Output => Dir::Output,
                 _ => continue,
             };
-            v.push(PortDesc {
-                name: d.name.clone(),
-                dir,
-                ty: d.ty,
-                doc: d.doc.clone(),
-            });
+            v.push(PortDesc { name: d.name.clone(), dir, ty: d.ty, doc: d.doc.clone() });
         }
         v
     }
 
     /// Flip-flop bits in this module alone (registers and memory read ports).
     fn own_flops(&self) -> u64 {
-        self.sigs
-            .iter()
-            .filter(|d| d.kind == SigKind::Reg)
-            .map(|d| d.ty.width() as u64)
-            .sum()
+        self.sigs.iter().filter(|d| d.kind == SigKind::Reg).map(|d| d.ty.width() as u64).sum()
     }
 
     /// Figures of the whole hierarchy under this module.
     pub fn stats(&self) -> Stats {
         let mut s = Stats {
             flip_flops: self.own_flops(),
-            memory_bits: self
-                .mems
-                .iter()
-                .map(|m| m.depth as u64 * m.ty.width() as u64)
-                .sum(),
+            memory_bits: self.mems.iter().map(|m| m.depth as u64 * m.ty.width() as u64).sum(),
             instances: self.insts.len() as u64,
         };
         for i in &self.insts {

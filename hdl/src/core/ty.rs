@@ -45,9 +45,7 @@ impl Ty {
     pub(crate) fn check(self) -> Result<(), String> {
         let w = self.width();
         if w == 0 || w > MAX_WIDTH {
-            return Err(format!(
-                "width {w} of {self}: must be between 1 and {MAX_WIDTH}"
-            ));
+            return Err(format!("width {w} of {self}: must be between 1 and {MAX_WIDTH}"));
         }
         Ok(())
     }
@@ -56,9 +54,7 @@ impl Ty {
     pub(crate) fn literal_bits(self, value: i128) -> Result<u128, String> {
         let w = self.width();
         if w > MAX_LITERAL_WIDTH {
-            return Err(format!(
-                "a literal of {self} is wider than {MAX_LITERAL_WIDTH} bits"
-            ));
+            return Err(format!("a literal of {self} is wider than {MAX_LITERAL_WIDTH} bits"));
         }
         let (lo, hi): (i128, i128) = match self {
             UInt(_) if w >= 127 => (0, i128::MAX),
@@ -67,9 +63,7 @@ impl Ty {
             SInt(_) => (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1),
         };
         if value < lo || value > hi {
-            return Err(format!(
-                "literal {value} does not fit {self} (range {lo}..={hi})"
-            ));
+            return Err(format!("literal {value} does not fit {self} (range {lo}..={hi})"));
         }
         Ok((value as u128) & mask(w))
     }

@@ -117,10 +117,7 @@ impl LiteDriver {
             }
         }
         if o.bready && s.bvalid {
-            let addr = self
-                .writes_waiting_b
-                .pop_front()
-                .expect("B for a write we made");
+            let addr = self.writes_waiting_b.pop_front().expect("B for a write we made");
             if s.bresp != 0 {
                 self.write_errors.push((addr, s.bresp));
             }
@@ -133,11 +130,7 @@ impl LiteDriver {
         }
         if o.rready && s.rvalid {
             let addr = self.read_waiting.take().expect("R for a read we made");
-            self.reads.push_back(ReadResult {
-                addr,
-                data: s.rdata,
-                resp: s.rresp,
-            });
+            self.reads.push_back(ReadResult { addr, data: s.rdata, resp: s.rresp });
         }
 
         // Start the next operation when the bus is free for it.
@@ -149,9 +142,7 @@ impl LiteDriver {
                     self.aw_done = false;
                     self.w_done = false;
                 }
-                Some(LiteOp::Read { addr })
-                    if self.writes_waiting_b.is_empty() && self.read_waiting.is_none() =>
-                {
+                Some(LiteOp::Read { addr }) if self.writes_waiting_b.is_empty() && self.read_waiting.is_none() => {
                     self.queue.pop_front();
                     self.cur_read = Some(addr);
                 }

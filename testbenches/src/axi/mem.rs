@@ -90,11 +90,7 @@ impl MemConfig {
     /// The response for a beat at bus-aligned address `beat`.
     pub fn resp_at(&self, beat: u64) -> u8 {
         let end = beat as u128 + self.data_bytes as u128;
-        self.errors
-            .iter()
-            .find(|e| (e.start as u128) < end && beat < e.end)
-            .map(|e| e.resp)
-            .unwrap_or(0)
+        self.errors.iter().find(|e| (e.start as u128) < end && beat < e.end).map(|e| e.resp).unwrap_or(0)
     }
 }
 
@@ -181,11 +177,7 @@ impl AxiMem {
         let db = self.cfg.data_bytes as u64;
         let (lo, hi) = super::beat_lanes(a, i, self.cfg.data_bytes);
         let nbytes = 1u64 << a.size;
-        let beat_addr = if i == 0 {
-            a.addr
-        } else {
-            (a.addr & !(nbytes - 1)) + i as u64 * nbytes
-        };
+        let beat_addr = if i == 0 { a.addr } else { (a.addr & !(nbytes - 1)) + i as u64 * nbytes };
         let base = beat_addr - beat_addr % db;
         let resp = self.cfg.resp_at(base);
         let mut w = [0u32; 16];
@@ -220,28 +212,17 @@ impl AxiMem {
         }
         if s.aw.fire() {
             self.handshakes[2] += 1;
-            self.writes.push_back(WriteJob {
-                a: s.aw.payload,
-                beat: 0,
-                resp: 0,
-            });
+            self.writes.push_back(WriteJob { a: s.aw.payload, beat: 0, resp: 0 });
         }
         // W: belongs to the oldest write whose data is incomplete.
         if s.w.fire() {
             self.handshakes[3] += 1;
             let db = self.cfg.data_bytes as u64;
-            let job = self
-                .writes
-                .front_mut()
-                .expect("WREADY is only raised when an AW is pending");
+            let job = self.writes.front_mut().expect("WREADY is only raised when an AW is pending");
             let a = job.a;
             let nbytes = 1u64 << a.size;
             let i = job.beat;
-            let beat_addr = if i == 0 {
-                a.addr
-            } else {
-                (a.addr & !(nbytes - 1)) + i as u64 * nbytes
-            };
+            let beat_addr = if i == 0 { a.addr } else { (a.addr & !(nbytes - 1)) + i as u64 * nbytes };
             let base = beat_addr - beat_addr % db;
             let resp = self.cfg.resp_at(base);
             if resp == 0 {
@@ -259,10 +240,7 @@ impl AxiMem {
                 let job = self.writes.pop_front().unwrap();
                 let wrong = self.cfg.misbehave == Some(Misbehave::WrongBid(job.a.addr));
                 self.bs.push(BJob {
-                    b: BResp {
-                        id: job.a.id ^ wrong as u32,
-                        resp: job.resp,
-                    },
+                    b: BResp { id: job.a.id ^ wrong as u32, resp: job.resp },
                     ready_at: now + self.cfg.write_latency as u64,
                     seq: self.seq,
                 });

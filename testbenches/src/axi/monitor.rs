@@ -53,11 +53,7 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "cycle {}: {} {:?}: {}",
-            self.cycle, self.channel, self.rule, self.message
-        )
+        write!(f, "cycle {}: {} {:?}: {}", self.cycle, self.channel, self.rule, self.message)
     }
 }
 
@@ -119,12 +115,7 @@ impl Monitor {
     fn v(&mut self, cycle: u64, channel: &'static str, rule: Rule, message: String) {
         // Keep the list bounded: a broken design can break a rule every cycle.
         if self.violations.len() < 1000 {
-            self.violations.push(Violation {
-                cycle,
-                channel,
-                rule,
-                message,
-            });
+            self.violations.push(Violation { cycle, channel, rule, message });
         }
     }
 
@@ -138,12 +129,7 @@ impl Monitor {
         if in_reset {
             for (i, &v) in valids.iter().enumerate() {
                 if v {
-                    self.v(
-                        cycle,
-                        CHANNELS[i],
-                        Rule::ValidInReset,
-                        "VALID high during reset".into(),
-                    );
+                    self.v(cycle, CHANNELS[i], Rule::ValidInReset, "VALID high during reset".into());
                 }
             }
             self.prev = None;
@@ -162,10 +148,7 @@ impl Monitor {
         if s.ar.fire() {
             self.handshakes[0] += 1;
             self.check_addr(cycle, "AR", &s.ar.payload);
-            self.reads
-                .entry(s.ar.payload.id)
-                .or_default()
-                .push_back((s.ar.payload, 0));
+            self.reads.entry(s.ar.payload.id).or_default().push_back((s.ar.payload, 0));
         }
         if s.aw.fire() {
             self.handshakes[2] += 1;
@@ -179,22 +162,14 @@ impl Monitor {
                     let a = s.aw.payload;
                     for (beat, strb, last) in early {
                         if (beat == a.len as u32) != last {
-                            self.v(
-                                cycle,
-                                "W",
-                                Rule::BeatCount,
-                                "WLAST misplaced (W before AW)".into(),
-                            );
+                            self.v(cycle, "W", Rule::BeatCount, "WLAST misplaced (W before AW)".into());
                         }
                         self.check_strobe(cycle, &a, beat, strb);
                     }
                 }
-                None => self.writes.push_back(WriteTxn {
-                    a: Some(s.aw.payload),
-                    beats: 0,
-                    done: false,
-                    early: Vec::new(),
-                }),
+                None => {
+                    self.writes.push_back(WriteTxn { a: Some(s.aw.payload), beats: 0, done: false, early: Vec::new() })
+                }
             }
         }
 
@@ -204,23 +179,16 @@ impl Monitor {
             self.handshakes[1] += 1;
             read_progress = true;
             let r = s.r.payload;
-            let head = self
-                .reads
-                .get_mut(&r.id)
-                .and_then(|q| q.front_mut())
-                .map(|h| {
-                    h.1 += 1;
-                    (h.0, h.1)
-                });
+            let head = self.reads.get_mut(&r.id).and_then(|q| q.front_mut()).map(|h| {
+                h.1 += 1;
+                (h.0, h.1)
+            });
             match head {
                 None => self.v(
                     cycle,
                     "R",
                     Rule::Unrequested,
-                    format!(
-                        "R beat with RID {} and no outstanding read of that ID",
-                        r.id
-                    ),
+                    format!("R beat with RID {} and no outstanding read of that ID", r.id),
                 ),
                 Some((a, got)) => {
                     let last = got == a.len as u32 + 1;
@@ -238,12 +206,7 @@ impl Monitor {
                         );
                     }
                     if r.resp == 1 && a.lock == 0 {
-                        self.v(
-                            cycle,
-                            "R",
-                            Rule::BadResponse,
-                            "EXOKAY for a normal access".into(),
-                        );
+                        self.v(cycle, "R", Rule::BadResponse, "EXOKAY for a normal access".into());
                     }
                     // A missing RLAST still ends the burst at AxLEN+1 beats.
                     if last || r.last {
@@ -260,12 +223,7 @@ impl Monitor {
             let idx = match self.writes.iter().position(|t| !t.done) {
                 Some(i) => i,
                 None => {
-                    self.writes.push_back(WriteTxn {
-                        a: None,
-                        beats: 0,
-                        done: false,
-                        early: Vec::new(),
-                    });
+                    self.writes.push_back(WriteTxn { a: None, beats: 0, done: false, early: Vec::new() });
                     self.writes.len() - 1
                 }
             };
@@ -304,11 +262,7 @@ impl Monitor {
             self.handshakes[4] += 1;
             write_progress = true;
             let b = s.b.payload;
-            match self
-                .writes
-                .iter()
-                .position(|t| t.a.is_some_and(|a| a.id == b.id))
-            {
+            match self.writes.iter().position(|t| t.a.is_some_and(|a| a.id == b.id)) {
                 None => self.v(
                     cycle,
                     "B",
@@ -331,12 +285,7 @@ impl Monitor {
                         );
                     }
                     if b.resp == 1 && t.a.unwrap().lock == 0 {
-                        self.v(
-                            cycle,
-                            "B",
-                            Rule::BadResponse,
-                            "EXOKAY for a normal access".into(),
-                        );
+                        self.v(cycle, "B", Rule::BadResponse, "EXOKAY for a normal access".into());
                     }
                 }
             }
@@ -358,17 +307,9 @@ impl Monitor {
                 self.v(cycle, CHANNELS[i], Rule::Stuck, msg);
             }
         }
-        self.idle_reads = if self.outstanding_reads() > 0 && !read_progress {
-            self.idle_reads + 1
-        } else {
-            0
-        };
+        self.idle_reads = if self.outstanding_reads() > 0 && !read_progress { self.idle_reads + 1 } else { 0 };
         let writes_open = self.writes.iter().any(|t| t.a.is_some());
-        self.idle_writes = if writes_open && !write_progress {
-            self.idle_writes + 1
-        } else {
-            0
-        };
+        self.idle_writes = if writes_open && !write_progress { self.idle_writes + 1 } else { 0 };
         if self.idle_reads > self.cfg.watchdog && !self.stuck_reported[5] {
             self.stuck_reported[5] = true;
             let n = self.outstanding_reads();
@@ -376,10 +317,7 @@ impl Monitor {
                 cycle,
                 "R",
                 Rule::Stuck,
-                format!(
-                    "{n} reads outstanding and no R beat for {} cycles",
-                    self.idle_reads
-                ),
+                format!("{n} reads outstanding and no R beat for {} cycles", self.idle_reads),
             );
         }
         if self.idle_writes > self.cfg.watchdog && !self.stuck_reported[6] {
@@ -402,21 +340,11 @@ impl Monitor {
     pub fn finish(&mut self, cycle: u64) {
         let n = self.outstanding_reads();
         if n > 0 {
-            self.v(
-                cycle,
-                "R",
-                Rule::Unanswered,
-                format!("{n} reads never answered"),
-            );
+            self.v(cycle, "R", Rule::Unanswered, format!("{n} reads never answered"));
         }
         let n = self.writes.len();
         if n > 0 {
-            self.v(
-                cycle,
-                "B",
-                Rule::Unanswered,
-                format!("{n} writes never answered"),
-            );
+            self.v(cycle, "B", Rule::Unanswered, format!("{n} writes never answered"));
         }
     }
 
@@ -426,10 +354,7 @@ impl Monitor {
         let mut v = Vec::new();
         for (i, w) in self.wait.iter().enumerate() {
             if *w > 0 {
-                v.push(format!(
-                    "{} VALID waiting for READY for {w} cycles",
-                    CHANNELS[i]
-                ));
+                v.push(format!("{} VALID waiting for READY for {w} cycles", CHANNELS[i]));
             }
         }
         let n = self.outstanding_reads();
@@ -440,10 +365,7 @@ impl Monitor {
             if t.done {
                 v.push(format!("{} writes waiting for B", self.writes.len()));
             } else {
-                v.push(format!(
-                    "a write waiting for W data ({} beats sent)",
-                    t.beats
-                ));
+                v.push(format!("a write waiting for W data ({} beats sent)", t.beats));
             }
         }
         if v.is_empty() {
@@ -474,21 +396,13 @@ impl Monitor {
     ) {
         if prev.valid && !prev.ready {
             if !cur.valid {
-                self.v(
-                    cycle,
-                    ch,
-                    Rule::ValidDropped,
-                    "VALID dropped before READY".into(),
-                );
+                self.v(cycle, ch, Rule::ValidDropped, "VALID dropped before READY".into());
             } else if prev.payload != cur.payload {
                 self.v(
                     cycle,
                     ch,
                     Rule::PayloadChanged,
-                    format!(
-                        "payload changed while waiting for READY: {:?} -> {:?}",
-                        prev.payload, cur.payload
-                    ),
+                    format!("payload changed while waiting for READY: {:?} -> {:?}", prev.payload, cur.payload),
                 );
             }
         }
@@ -502,10 +416,7 @@ impl Monitor {
                 cycle,
                 ch,
                 Rule::BurstLimits,
-                format!(
-                    "AxSIZE {} wider than the {}-byte bus",
-                    a.size, self.cfg.data_bytes
-                ),
+                format!("AxSIZE {} wider than the {}-byte bus", a.size, self.cfg.data_bytes),
             );
         }
         match a.burst {
@@ -515,10 +426,7 @@ impl Monitor {
                         cycle,
                         ch,
                         Rule::BurstLimits,
-                        format!(
-                            "INCR burst of {beats} beats (limit {})",
-                            self.cfg.max_burst.min(256)
-                        ),
+                        format!("INCR burst of {beats} beats (limit {})", self.cfg.max_burst.min(256)),
                     );
                 }
                 // In 128 bits: a burst may end at the very top of a 64-bit space.
@@ -535,22 +443,12 @@ impl Monitor {
             }
             0 => {
                 if beats > 16 {
-                    self.v(
-                        cycle,
-                        ch,
-                        Rule::BurstLimits,
-                        format!("FIXED burst of {beats} beats"),
-                    );
+                    self.v(cycle, ch, Rule::BurstLimits, format!("FIXED burst of {beats} beats"));
                 }
             }
             2 => {
                 if ![2, 4, 8, 16].contains(&beats) || !a.addr.is_multiple_of(nbytes) {
-                    self.v(
-                        cycle,
-                        ch,
-                        Rule::BurstLimits,
-                        format!("WRAP burst of {beats} beats at {:#x}", a.addr),
-                    );
+                    self.v(cycle, ch, Rule::BurstLimits, format!("WRAP burst of {beats} beats at {:#x}", a.addr));
                 }
             }
             _ => self.v(cycle, ch, Rule::BurstLimits, "reserved AxBURST 0b11".into()),

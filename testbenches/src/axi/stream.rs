@@ -28,11 +28,7 @@ pub fn packet_beats(bytes: &[u8], data_bytes: usize) -> Vec<StreamBeat> {
             for (l, &b) in chunk.iter().enumerate() {
                 set_byte(&mut data, l, b);
             }
-            StreamBeat {
-                data,
-                keep: lanes(chunk.len() as u32),
-                last: i + 1 == n,
-            }
+            StreamBeat { data, keep: lanes(chunk.len() as u32), last: i + 1 == n }
         })
         .collect()
 }
@@ -137,16 +133,10 @@ impl StreamSink {
             let full = lanes(data_bytes as u32);
             let n = beat.keep.count_ones();
             if !beat.last && beat.keep != full {
-                self.errors.push(format!(
-                    "cycle {cycle}: TKEEP {:#x} on a beat without TLAST",
-                    beat.keep
-                ));
+                self.errors.push(format!("cycle {cycle}: TKEEP {:#x} on a beat without TLAST", beat.keep));
             }
             if beat.last && (beat.keep != lanes(n) || n == 0) {
-                self.errors.push(format!(
-                    "cycle {cycle}: TKEEP {:#x} on the TLAST beat is not 0..n",
-                    beat.keep
-                ));
+                self.errors.push(format!("cycle {cycle}: TKEEP {:#x} on the TLAST beat is not 0..n", beat.keep));
             }
             for l in 0..data_bytes {
                 if beat.keep >> l & 1 == 1 {
@@ -173,13 +163,9 @@ impl StreamChecker {
         if let Some((pv, pr, pb)) = self.prev {
             if pv && !pr {
                 if !valid {
-                    self.violations.push(format!(
-                        "cycle {cycle}: {name} TVALID dropped before TREADY"
-                    ));
+                    self.violations.push(format!("cycle {cycle}: {name} TVALID dropped before TREADY"));
                 } else if pb != *beat {
-                    self.violations.push(format!(
-                        "cycle {cycle}: {name} payload changed while waiting for TREADY"
-                    ));
+                    self.violations.push(format!("cycle {cycle}: {name} payload changed while waiting for TREADY"));
                 }
             }
         }
