@@ -46,6 +46,8 @@ bench: setup
 	@$(CARGO) build -q --release -p serrano
 	@scripts/bench.sh target/release/serrano $(PRESETS)
 	@echo
+	@scripts/bench_dma.sh target/release/serrano $(PRESETS)
+	@echo
 	@echo "Softmax accuracy against float64 (8,000 rows per output width)"
 	@$(CARGO) test -q --release -p serrano-testbenches --test softmax softmax_accuracy_benchmark -- --ignored --nocapture
 

@@ -8,6 +8,7 @@
 mod npy_io;
 mod presets;
 mod sim;
+mod sim_dma;
 mod sim_gemm;
 mod sim_softmax;
 mod verilog;

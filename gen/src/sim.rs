@@ -12,6 +12,9 @@ use testbenches::pe::{run_pe, PeRun};
 pub enum SimCmd {
     /// A GEMM through the systolic tile, compared with golden.
     Gemm(crate::sim_gemm::GemmArgs),
+    /// The DMA engines: a transfer pattern against the AXI4 memory model, checked
+    /// against golden, with the bus utilization.
+    Dma(crate::sim_dma::SimDmaArgs),
     /// The softmax unit: rows through the RTL, compared with golden and with float64.
     Softmax(crate::sim_softmax::SoftmaxArgs),
     /// The processing element: random and extreme stimulus, compared with golden every cycle.
@@ -43,6 +46,7 @@ pub enum SimCmd {
 pub fn run(cmd: SimCmd) -> Result<()> {
     match cmd {
         SimCmd::Gemm(args) => crate::sim_gemm::run(args)?,
+        SimCmd::Dma(args) => crate::sim_dma::run(args)?,
         SimCmd::Softmax(args) => crate::sim_softmax::run(args)?,
         SimCmd::Pe { preset, config, cycles, seed, x_seed, trace, json } => {
             let (cfg, origin, _) = crate::verilog::resolve(preset.as_deref(), config.as_deref())?;

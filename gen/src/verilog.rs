@@ -21,6 +21,8 @@ pub struct Generated {
     pub files: Vec<VerilogFile>,
     pub manifest: Value,
     pub core_file: (String, String),
+    /// Other files written beside the Verilog: the DMA register map as a C header and JSON.
+    pub extra_files: Vec<(String, String)>,
 }
 
 /// Elaborate and emit `cfg`. `origin` names it in headers ("preset default").
@@ -49,7 +51,8 @@ pub fn generate(cfg: &Config, origin: &str, core_name: &str) -> Result<Generated
     }
     let manifest = json!({ "generator": GENERATOR, "config": cfg.to_json(), "tops": top_manifests });
     let core_file = (format!("serrano_{core_name}.core"), fusesoc_core(&tops, &files, core_name));
-    Ok(Generated { tops, files, manifest, core_file })
+    let extra_files = hdl::blocks::dma_regs::register_map_files(&cfg.dma);
+    Ok(Generated { tops, files, manifest, core_file, extra_files })
 }
 
 /// A FuseSoC CAPI2 core file: one fileset, a target per top (the tile is
@@ -85,6 +88,7 @@ pub fn summary(g: &Generated, out: &Path, origin: &str) -> Value {
     }
     let mut written: Vec<String> = g.files.iter().map(|f| f.file_name.clone()).collect();
     written.push("manifest.json".into());
+    written.extend(g.extra_files.iter().map(|(n, _)| n.clone()));
     written.push(g.core_file.0.clone());
     json!({
         "source": origin,
@@ -114,19 +118,20 @@ pub fn print_summary(s: &Value) {
     ] {
         println!("  {label:<12} {}", s[key]);
     }
-    println!(
-        "  files        {} Verilog files, manifest.json, {}",
-        s["modules"],
-        s["files"].as_array().and_then(|a| a.last()).and_then(|v| v.as_str()).unwrap_or("")
-    );
+    let others: Vec<&str> = s["files"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).filter(|n| !n.ends_with(".v")).collect())
+        .unwrap_or_default();
+    println!("  files        {} Verilog, {}", s["modules"], others.join(", "));
 }
+
 /// Write everything into `out`, replacing what an earlier run left there.
 pub fn write(g: &Generated, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     for entry in std::fs::read_dir(out)? {
         let p = entry?.path();
-        let stale = p.extension().is_some_and(|e| e == "v" || e == "core")
-            || p.file_name().is_some_and(|n| n == "manifest.json");
+        let stale = p.extension().is_some_and(|e| e == "v" || e == "core" || e == "h")
+            || p.file_name().is_some_and(|n| n == "manifest.json" || n == "serrano_dma_regs.json");
         if stale {
             std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
         }
@@ -139,6 +144,9 @@ pub fn write(g: &Generated, out: &Path) -> Result<()> {
         put(&f.file_name, &f.text)?;
     }
     put("manifest.json", &(serde_json::to_string_pretty(&g.manifest)? + "\n"))?;
+    for (name, text) in &g.extra_files {
+        put(name, text)?;
+    }
     put(&g.core_file.0, &g.core_file.1)?;
     Ok(())
 }

@@ -38,6 +38,13 @@ fn verilog_writes_verilog_manifest_and_core_file() {
     }
     assert_eq!(s["top"], "serrano_tile_r16c16_d1024");
     assert_eq!(s["tops"][1], "serrano_softmax_l16_n4096_i8_o8_t5");
+    assert!(s["tops"][2].as_str().unwrap().starts_with("serrano_dma_d128_a32"), "{s}");
+    // The DMA register map beside the Verilog, as a C header and as JSON.
+    let h = std::fs::read_to_string(out.join("serrano_dma_regs.h")).unwrap();
+    assert!(h.contains("#define"), "{h}");
+    let regs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("serrano_dma_regs.json")).unwrap()).unwrap();
+    assert!(regs.is_object() || regs.is_array());
     assert!(s["instances"].as_u64().unwrap() > 1 + 256 + 16 + 16, "array, PEs, banks, requant lanes, softmax");
     let v = std::fs::read_to_string(out.join("serrano_tile_r16c16_d1024.v")).unwrap();
     assert!(v.contains("`default_nettype none"));

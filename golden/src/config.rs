@@ -21,6 +21,9 @@ pub struct Config {
     /// without a `[softmax]` section gets [`SoftmaxConfig::default`].
     #[serde(default)]
     pub softmax: SoftmaxConfig,
+    /// The AXI4 DMA engines. Optional in a file: absent means [`DmaConfig::default`].
+    #[serde(default)]
+    pub dma: DmaConfig,
 }
 
 /// The systolic matmul tile: a `rows` × `cols` weight-stationary array of
@@ -109,6 +112,76 @@ impl SoftmaxConfig {
     }
 }
 
+/// The AXI4 DMA engines (read: memory → AXI-Stream, write: AXI-Stream → memory).
+/// See `docs/dma.md`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DmaConfig {
+    /// Width of the AXI4 data buses and of the AXI-Stream ports: 64..=512, a power of two.
+    pub data_bits: u32,
+    /// Width of AXI4 addresses: 32 or 64.
+    pub addr_bits: u32,
+    /// The longest burst the legalizer issues, in beats: 1..=256 (AXI4 INCR allows 256).
+    pub max_burst: u32,
+    /// Bursts in flight per engine (address handshaken, last data or response not yet
+    /// received): 1..=64. Hides memory latency: a burst stream stays back to back when
+    /// `max_outstanding × burst beats ≥ latency + burst beats`.
+    pub max_outstanding: u32,
+    /// Descriptors waiting per engine (the queue behind the `PUSH` register), and the
+    /// depth of each engine's completion FIFO: 2..=256.
+    pub queue_depth: u32,
+    /// Width of `m_axi_arid`/`awid`/`rid`/`bid`: 1..=16. The engines issue ID 0.
+    pub id_bits: u32,
+    /// Entries of each engine's page table (paged-gather descriptors): 2..=2048, a power of two.
+    pub table_entries: u32,
+}
+
+impl Default for DmaConfig {
+    /// The values of a configuration without a `[dma]` section (8 bursts
+    /// outstanding, as the DMA was specified; the default preset raises it).
+    fn default() -> Self {
+        DmaConfig {
+            data_bits: 128,
+            addr_bits: 32,
+            max_burst: 256,
+            max_outstanding: 8,
+            queue_depth: 8,
+            id_bits: 4,
+            table_entries: 256,
+        }
+    }
+}
+
+impl DmaConfig {
+    /// Bytes per data beat.
+    pub fn data_bytes(&self) -> u32 {
+        self.data_bits / 8
+    }
+
+    /// Check every field against its allowed range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_pow2("dma.data_bits", self.data_bits, 64..=512)?;
+        check_one_of("dma.addr_bits", self.addr_bits, &[32, 64])?;
+        check_range("dma.max_burst", self.max_burst, 1..=256)?;
+        check_range("dma.max_outstanding", self.max_outstanding, 1..=64)?;
+        check_range("dma.queue_depth", self.queue_depth, 2..=256)?;
+        check_range("dma.id_bits", self.id_bits, 1..=16)?;
+        check_pow2("dma.table_entries", self.table_entries, 2..=2048)
+    }
+}
+
+fn check_pow2(field: &'static str, v: u32, r: RangeInclusive<u32>) -> Result<(), ConfigError> {
+    if r.contains(&v) && v.is_power_of_two() {
+        Ok(())
+    } else {
+        Err(ConfigError::Range {
+            field,
+            value: v.to_string(),
+            allowed: format!("a power of two between {} and {}", r.start(), r.end()),
+        })
+    }
+}
+
 /// A configuration that cannot be used, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigError {
@@ -176,7 +249,8 @@ impl Config {
         check_range("systolic.rows", self.systolic.rows, ARRAY_DIM)?;
         check_range("systolic.cols", self.systolic.cols, ARRAY_DIM)?;
         check_range("systolic.acc_depth", self.systolic.acc_depth, ACC_DEPTH)?;
-        self.softmax.validate()
+        self.softmax.validate()?;
+        self.dma.validate()
     }
 
     /// The configuration as JSON (for manifests).
@@ -251,6 +325,44 @@ mod tests {
         assert!(e.contains("missing field `table_bits`"), "{e}");
         let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 5\nlane = 3\n");
         assert!(e.contains("unknown field `lane`"), "{e}");
+    }
+
+    const DMA_OK: &str = "[dma]\ndata_bits = 64\naddr_bits = 64\nmax_burst = 16\nmax_outstanding = 4\n\
+                          queue_depth = 2\nid_bits = 1\ntable_entries = 64\n";
+
+    #[test]
+    fn dma_section_defaults_and_parses() {
+        let c = Config::from_toml_str(GOOD, "t").unwrap();
+        assert_eq!(c.dma, DmaConfig::default());
+        let c = Config::from_toml_str(&format!("{GOOD}{DMA_OK}"), "t").unwrap();
+        assert_eq!(c.dma.data_bytes(), 8);
+        assert_eq!(c.dma.addr_bits, 64);
+    }
+
+    #[test]
+    fn dma_ranges_name_the_field() {
+        let base = DmaConfig::default();
+        let cases: Vec<(DmaConfig, &str)> = vec![
+            (DmaConfig { data_bits: 96, ..base }, "dma.data_bits = 96: must be a power of two between 64 and 512"),
+            (DmaConfig { data_bits: 1024, ..base }, "dma.data_bits = 1024: must be a power of two between 64 and 512"),
+            (DmaConfig { addr_bits: 48, ..base }, "dma.addr_bits = 48: must be 32 or 64"),
+            (DmaConfig { max_burst: 0, ..base }, "dma.max_burst = 0: must be between 1 and 256"),
+            (DmaConfig { max_burst: 257, ..base }, "dma.max_burst = 257: must be between 1 and 256"),
+            (DmaConfig { max_outstanding: 65, ..base }, "dma.max_outstanding = 65: must be between 1 and 64"),
+            (DmaConfig { queue_depth: 1, ..base }, "dma.queue_depth = 1: must be between 2 and 256"),
+            (DmaConfig { id_bits: 0, ..base }, "dma.id_bits = 0: must be between 1 and 16"),
+            (
+                DmaConfig { table_entries: 100, ..base },
+                "dma.table_entries = 100: must be a power of two between 2 and 2048",
+            ),
+        ];
+        for (cfg, msg) in cases {
+            assert_eq!(cfg.validate().unwrap_err().to_string(), msg);
+        }
+        let e = err(&format!("{GOOD}[dma]\ndata_bits = 128\n"));
+        assert!(e.contains("missing field"), "{e}");
+        let e = err(&format!("{GOOD}{}", DMA_OK.replace("data_bits = 64", "data_bits = 100")));
+        assert_eq!(e, "dma.data_bits = 100: must be a power of two between 64 and 512");
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //! the RTL.
 
 pub mod config;
+pub mod dma;
 pub mod gemm;
 pub mod numeric;
 pub mod pe;
 pub mod softmax;
 pub mod tile;
 
-pub use config::{Config, ConfigError, PeConfig, SoftmaxConfig, SystolicConfig};
+pub use config::{Config, ConfigError, DmaConfig, PeConfig, SoftmaxConfig, SystolicConfig};

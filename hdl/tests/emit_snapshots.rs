@@ -154,3 +154,21 @@ fn rom_as_a_case_with_default() {
     m.output("q", &q).unwrap();
     insta::assert_snapshot!(verilog(&m));
 }
+
+#[test]
+fn unused_input_port_has_a_scoped_waiver() {
+    let mut m = Module::new("serrano_unused_port");
+    let a = m.input("a", UInt(4)).unwrap();
+    let prot = m.input("prot", UInt(3)).unwrap();
+    m.allow_unused(&prot, "a standard bus field this block ignores").unwrap();
+    m.allow_unused(&a, "bits 3..2 are reserved").unwrap();
+    m.output("y", a.slice(1, 0)).unwrap();
+    let v = verilog(&m);
+    assert!(
+        v.contains(
+            "/* verilator lint_off UNUSED */ // a standard bus field this block ignores\n    input  wire [2:0] prot"
+        ),
+        "{v}"
+    );
+    insta::assert_snapshot!(v);
+}

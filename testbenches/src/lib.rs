@@ -7,6 +7,9 @@
 //! re-run with tracing and leaves an FST waveform under `target/waves/`, whose
 //! path the failure message gives.
 
+pub mod axi;
+pub mod dma;
+pub mod dma_gen;
 pub mod npy;
 pub mod pe;
 pub mod sim;

@@ -309,9 +309,17 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         };
         let comma = if i + 1 < ports.len() { "," } else { "" };
         let line = format!("    {dir} wire {} {}", pad(&range(p.ty), tw), pad(&format!("{}{comma}", p.name), nw + 1));
+        // An input declared unused (part of a standard bus) gets a scoped waiver.
+        let reason = m.sigs.iter().find(|d| d.name == p.name).and_then(|d| d.unused_reason.as_ref());
+        if let Some(r) = reason {
+            writeln!(out, "    /* verilator lint_off UNUSED */ // {r}").unwrap();
+        }
         match &p.doc {
             Some(d) => writeln!(out, "{line} // {d}").unwrap(),
             None => writeln!(out, "{}", line.trim_end()).unwrap(),
+        }
+        if reason.is_some() {
+            writeln!(out, "    /* verilator lint_on UNUSED */").unwrap();
         }
     }
     out.push_str(");\n");
