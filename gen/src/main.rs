@@ -49,12 +49,8 @@ enum Cmd {
     },
     /// Generate Verilog, manifest.json and a FuseSoC .core file for a configuration.
     Verilog {
-        /// A preset name (see `serrano presets`).
-        #[arg(long, conflicts_with = "config", required_unless_present = "config")]
-        preset: Option<String>,
-        /// A TOML configuration file.
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        source: crate::verilog::ConfigArgs,
         /// Output directory [default: verilog_out/<preset or config file stem>].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -84,8 +80,8 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Cmd::Verilog { preset, config, out, json } => {
-            let (cfg, origin, stem) = verilog::resolve(preset.as_deref(), config.as_deref())?;
+        Cmd::Verilog { source, out, json } => {
+            let (cfg, origin, stem) = source.resolve()?;
             let out = out.unwrap_or_else(|| PathBuf::from("verilog_out").join(&stem));
             let g = verilog::generate(&cfg, &origin, &stem)?;
             verilog::write(&g, &out)?;

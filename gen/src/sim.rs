@@ -19,12 +19,8 @@ pub enum SimCmd {
     Softmax(crate::sim_softmax::SoftmaxArgs),
     /// The processing element: random and extreme stimulus, compared with golden every cycle.
     Pe {
-        /// A preset name (see `serrano presets`).
-        #[arg(long, conflicts_with = "config", required_unless_present = "config")]
-        preset: Option<String>,
-        /// A TOML configuration file.
-        #[arg(long)]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        source: crate::verilog::ConfigArgs,
         /// Random cycles to simulate (after a directed prologue of extreme values).
         #[arg(long, default_value_t = 1_000_000)]
         cycles: u64,
@@ -48,8 +44,8 @@ pub fn run(cmd: SimCmd) -> Result<()> {
         SimCmd::Gemm(args) => crate::sim_gemm::run(args)?,
         SimCmd::Dma(args) => crate::sim_dma::run(args)?,
         SimCmd::Softmax(args) => crate::sim_softmax::run(args)?,
-        SimCmd::Pe { preset, config, cycles, seed, x_seed, trace, json } => {
-            let (cfg, origin, _) = crate::verilog::resolve(preset.as_deref(), config.as_deref())?;
+        SimCmd::Pe { source, cycles, seed, x_seed, trace, json } => {
+            let (cfg, origin, _) = source.resolve()?;
             let r = run_pe(&cfg.systolic.pe(), &PeRun { cycles, seed, x_seed, trace: trace.clone() })?;
             let out = json!({
                 "block": "pe",

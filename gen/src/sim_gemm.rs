@@ -15,12 +15,8 @@ use crate::UsageError;
 
 #[derive(Args)]
 pub struct GemmArgs {
-    /// A preset name (see `serrano presets`).
-    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
-    preset: Option<String>,
-    /// A TOML configuration file.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: crate::verilog::ConfigArgs,
     /// Rows of A and C (random operands).
     #[arg(long)]
     m: Option<usize>,
@@ -80,7 +76,7 @@ fn dim(v: Option<usize>, name: &str) -> Result<usize> {
 }
 
 pub fn run(args: GemmArgs) -> Result<()> {
-    let (cfg, origin, _) = crate::verilog::resolve(args.preset.as_deref(), args.config.as_deref())?;
+    let (cfg, origin, _) = args.source.resolve()?;
     let requant = args.requant.as_deref().map(parse_requant).transpose()?.map(Requantization::PerTensor);
     let (a, b) = match (&args.a, &args.b) {
         (Some(pa), Some(pb)) => {

@@ -18,12 +18,8 @@ use crate::UsageError;
 /// `serrano sim softmax`: the softmax unit in Verilator against golden and float64.
 #[derive(Args, Debug)]
 pub struct SoftmaxArgs {
-    /// A preset name (see `serrano presets`).
-    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
-    pub preset: Option<String>,
-    /// A TOML configuration file.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: crate::verilog::ConfigArgs,
     /// Logits: a 2-D .npy array [rows, len] of int8 (or int16 for in_bits = 16).
     #[arg(long, requires = "scale")]
     pub input: Option<PathBuf>,
@@ -74,7 +70,7 @@ pub fn causal_mask(r: usize, rows: usize, len: usize) -> Vec<bool> {
 }
 
 pub fn run(a: SoftmaxArgs) -> Result<()> {
-    let (cfg, origin, _) = crate::verilog::resolve(a.preset.as_deref(), a.config.as_deref())?;
+    let (cfg, origin, _) = a.source.resolve()?;
     let sc = cfg.softmax;
     let p = SoftmaxParams::new(&sc);
 

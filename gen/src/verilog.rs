@@ -151,16 +151,30 @@ pub fn write(g: &Generated, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Resolve `--preset` / `--config` to a config, a description and a default output dir.
-pub fn resolve(preset: Option<&str>, config: Option<&Path>) -> Result<(Config, String, String)> {
-    match (preset, config) {
-        (Some(name), None) => Ok((crate::presets::load(name)?, format!("preset {name}"), name.to_string())),
-        (None, Some(path)) => {
-            let cfg = Config::from_file(path).map_err(|e| UsageError(e.to_string()))?;
-            let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("config").to_string();
-            let shown = path.file_name().and_then(|s| s.to_str()).unwrap_or("config");
-            Ok((cfg, format!("config {shown}"), stem))
+/// `--preset NAME | --config FILE`, shared by every subcommand that takes a configuration.
+#[derive(clap::Args, Debug)]
+pub struct ConfigArgs {
+    /// A preset name (see `serrano presets`).
+    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
+    pub preset: Option<String>,
+    /// A TOML configuration file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// The configuration, a description of where it came from ("preset default"),
+    /// and a name for its default output directory.
+    pub fn resolve(&self) -> Result<(Config, String, String)> {
+        match (&self.preset, &self.config) {
+            (Some(name), None) => Ok((crate::presets::load(name)?, format!("preset {name}"), name.to_string())),
+            (None, Some(path)) => {
+                let cfg = Config::from_file(path).map_err(|e| UsageError(e.to_string()))?;
+                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("config").to_string();
+                let shown = path.file_name().and_then(|s| s.to_str()).unwrap_or("config");
+                Ok((cfg, format!("config {shown}"), stem))
+            }
+            _ => Err(UsageError("give exactly one of --preset NAME or --config FILE".into()).into()),
         }
-        _ => Err(UsageError("give exactly one of --preset NAME or --config FILE".into()).into()),
     }
 }
