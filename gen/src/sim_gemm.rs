@@ -18,13 +18,13 @@ pub struct GemmArgs {
     #[command(flatten)]
     pub source: crate::verilog::ConfigArgs,
     /// Rows of A and C (random operands).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "a")]
     m: Option<usize>,
     /// Columns of A, rows of B (random operands).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "a")]
     k: Option<usize>,
     /// Columns of B and C (random operands).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "a")]
     n: Option<usize>,
     /// Seed of the random operands.
     #[arg(long, default_value_t = 1)]
@@ -67,6 +67,10 @@ pub fn parse_requant(s: &str) -> Result<Requant> {
     Ok(Requant { multiplier: mult, shift, zero_point: zp })
 }
 
+/// The largest matrix `sim gemm` makes up (64 Mi elements), so that a typo
+/// cannot ask for terabytes.
+const MAX_ELEMENTS: usize = 1 << 26;
+
 fn dim(v: Option<usize>, name: &str) -> Result<usize> {
     match v {
         Some(d) if (1..=1 << 20).contains(&d) => Ok(d),
@@ -92,6 +96,11 @@ pub fn run(args: GemmArgs) -> Result<()> {
         }
         _ => {
             let (m, k, n) = (dim(args.m, "m")?, dim(args.k, "k")?, dim(args.n, "n")?);
+            for (what, count) in [("--m x --k", m * k), ("--k x --n", k * n), ("--m x --n", m * n)] {
+                if count > MAX_ELEMENTS {
+                    bail!(UsageError(format!("{what} = {count} elements: at most {MAX_ELEMENTS} per matrix")));
+                }
+            }
             let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
             (random_matrix(&mut rng, m, k, false), random_matrix(&mut rng, k, n, false))
         }

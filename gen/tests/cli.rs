@@ -192,6 +192,7 @@ fn sim_gemm_bad_input_exits_2() {
         (vec!["--m", "0", "--k", "4", "--n", "4"], "--m 0: must be between 1"),
         (vec!["--m", "4", "--k", "4", "--n", "4", "--requant", "1,99,0"], "shift \"99\": must be between 0 and 62"),
         (vec!["--m", "4", "--k", "4", "--n", "4", "--requant", "1,2"], "expected MULT,SHIFT,ZP"),
+        (vec!["--m", "1048576", "--k", "1048576", "--n", "1"], "at most 67108864 per matrix"),
     ];
     for (extra, want) in cases {
         let o = serrano(&[&["sim", "gemm", "--preset", "tiny"][..], &extra].concat());
