@@ -13,7 +13,7 @@ use crate::core::{mux, Bit, Expr, Module, Result, SInt, UInt};
 
 /// Address width of an accumulator of `depth` rows.
 pub fn addr_bits(depth: u32) -> u32 {
-    (32 - (depth - 1).leading_zeros()).max(1)
+    super::lanes::index_bits(depth as u64)
 }
 
 /// `serrano_acc_bank_d1024`.

@@ -24,6 +24,7 @@
 use golden::softmax::{exp2_table, SoftmaxParams};
 use golden::SoftmaxConfig;
 
+use crate::blocks::lanes::bits_for;
 use crate::core::{cat, mux, Bit, Expr, Module, Result, SInt, UInt};
 
 /// Stages from the input register to the running-sum register (A0..A10).
@@ -43,11 +44,6 @@ pub fn softmax_name(cfg: &SoftmaxConfig) -> String {
 /// still waiting for its reciprocal.
 pub fn buffer_depth(p: &SoftmaxParams) -> u32 {
     p.max_beats as u32 + ACC_STAGES + p.recip_frac + 8
-}
-
-/// Bits to hold the value `v`.
-fn bits_for(v: u64) -> u32 {
-    (64 - v.leading_zeros()).max(1)
 }
 
 /// A data-path register (no reset: its valid bit has one) loading `v` when `en`.

@@ -31,6 +31,7 @@ use crate::core::{cat, mux, Bit, Expr, Module, Result, SInt, UInt};
 
 use super::acc_bank::{acc_bank, addr_bits};
 use super::array::array;
+use super::lanes::bits_for;
 use super::requant::requant;
 
 /// Command opcodes on `cmd_op`.
@@ -44,19 +45,14 @@ pub fn tile_name(cfg: &SystolicConfig) -> String {
     format!("serrano_tile_r{}c{}_d{}", cfg.rows, cfg.cols, cfg.acc_depth)
 }
 
-/// Bits to hold the values 0..=n.
-fn bits_for(n: u32) -> u32 {
-    (32 - n.leading_zeros()).max(1)
-}
-
 /// Width of `cmd_rows` (holds 1..=acc_depth).
 pub fn rows_bits(cfg: &SystolicConfig) -> u32 {
-    bits_for(cfg.acc_depth)
+    bits_for(cfg.acc_depth as u64)
 }
 
 /// Width of `cmd_col` (holds 0..cols).
 pub fn col_bits(cfg: &SystolicConfig) -> u32 {
-    bits_for(cfg.cols - 1)
+    bits_for((cfg.cols - 1) as u64)
 }
 
 pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
@@ -64,7 +60,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let aw = addr_bits(cfg.acc_depth);
     let rw = rows_bits(cfg);
     let cw = col_bits(cfg);
-    let lrw = bits_for(r - 1);
+    let lrw = bits_for((r - 1) as u64);
     let mut m = Module::new(&tile_name(cfg));
     m.doc(&format!("Systolic matmul tile: {r} x {c} int8 weight-stationary array, double-buffered weights,"));
     m.doc(&format!("{}-row int32 accumulator, per-column requantization. Commands: see docs/tile.md.", cfg.acc_depth));
@@ -91,7 +87,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let load_row = m.reg("load_row", UInt(lrw)).reset(0).doc("next weight row to load").build()?;
     let shadow_full = m.reg("shadow_full", Bit).reset(0).doc("a loaded fold waits for its COMPUTE").build()?;
     let guard = m
-        .reg("swap_guard", UInt(bits_for(c)))
+        .reg("swap_guard", UInt(bits_for(c as u64)))
         .reset(0)
         .doc("cycles until the last swap passed every column")
         .build()?;
@@ -175,7 +171,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     m.set_next(&comp_first, mux(&go_compute, &Expr::lit(1, Bit), &(&comp_first.q & !&a_fire)))?;
     m.set_next(&comp_epoch, mux(&go_compute, &!&comp_epoch.q, &comp_epoch.q))?;
     m.set_next(&shadow_full, mux(&load_done, &Expr::lit(1, Bit), &(&shadow_full.q & !&swap_now)))?;
-    let guard_start = Expr::lit(c as i128, UInt(bits_for(c)));
+    let guard_start = Expr::lit(c as i128, UInt(bits_for(c as u64)));
     let guard_dec = mux(&guard.cmp_eq(0), &guard.q, &(&guard.q - 1));
     m.set_next(&guard, mux(&swap_now, &guard_start, &guard_dec))?;
 
