@@ -7,6 +7,7 @@
 
 mod npy_io;
 mod presets;
+mod report;
 mod sim;
 mod sim_dma;
 mod sim_gemm;
@@ -61,6 +62,8 @@ enum Cmd {
     /// Simulate a block in Verilator against the golden model.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Measure (with --measure) and render the README's results tables.
+    Report(report::ReportArgs),
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -93,6 +96,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Sim(cmd) => sim::run(cmd)?,
+        Cmd::Report(args) => report::run(args)?,
     }
     Ok(())
 }
