@@ -38,6 +38,8 @@ pub enum TopKind {
 /// How the leaf arithmetic modules (`serrano_mul_*`) are treated by synth_ice40.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MulHierarchy {
+    /// keep when synthesizing without DSPs (fewer LUTs), flatten with -dsp (DSP packing needs multiply, add and register together)
+    Auto,
     /// flatten everything (the multiplier merges into its parent's logic)
     Flatten,
     /// keep every `serrano_mul_*` module as its own hierarchy (keep_hierarchy) during synthesis
@@ -67,7 +69,7 @@ pub struct FpgaArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Leaf multipliers (`serrano_mul_*`): flatten into their parents, or keep as their own hierarchy in synthesis.
-    #[arg(long, value_enum, default_value = "flatten")]
+    #[arg(long, value_enum, default_value = "auto")]
     pub mul_hierarchy: MulHierarchy,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -242,6 +244,8 @@ struct Synth {
     cells: Vec<(String, u64)>,
     json: PathBuf,
     dsp_note: Option<String>,
+    /// The modules kept as their own hierarchy.
+    kept: Vec<String>,
     seconds: f64,
 }
 
@@ -250,7 +254,8 @@ fn synthesize(
     files: &[String],
     top: &str,
     dev: &DeviceInfo,
-    keep_mul: &[String],
+    mul: MulHierarchy,
+    muls: &[String],
     yosys: &str,
 ) -> Result<Synth> {
     let t = Instant::now();
@@ -258,7 +263,13 @@ fn synthesize(
     let mut use_dsp = dev.dsp > 0;
     let mut dsp_note = None;
     loop {
-        let script = yosys_script(files, top, &json_name, use_dsp, keep_mul);
+        let keep = match mul {
+            MulHierarchy::Keep => true,
+            MulHierarchy::Flatten => false,
+            MulHierarchy::Auto => !use_dsp,
+        };
+        let keep_mul: Vec<String> = if keep { muls.to_vec() } else { Vec::new() };
+        let script = yosys_script(files, top, &json_name, use_dsp, &keep_mul);
         std::fs::write(dir.join("synth.ys"), &script)?;
         run_tool(
             Command::new(yosys).current_dir(dir).args(["-q", "-s", "synth.ys"]),
@@ -276,7 +287,13 @@ fn synthesize(
             use_dsp = false;
             continue;
         }
-        return Ok(Synth { cells, json: dir.join(json_name), dsp_note, seconds: t.elapsed().as_secs_f64() });
+        return Ok(Synth {
+            cells,
+            json: dir.join(json_name),
+            dsp_note,
+            kept: keep_mul,
+            seconds: t.elapsed().as_secs_f64(),
+        });
     }
 }
 
@@ -344,6 +361,14 @@ fn implement(
     let pcf_text = pcf(&b.top, dev)?;
 
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    // Outputs of an earlier run (another seed list or top) must not be mistaken for this one's.
+    for entry in std::fs::read_dir(out)? {
+        let p = entry?.path();
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ["asc", "bin", "json", "pcf", "log", "ys", "txt"].contains(&ext) {
+            std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+        }
+    }
     let rtl = out.join("rtl");
     if rtl.exists() {
         std::fs::remove_dir_all(&rtl).with_context(|| format!("cannot clear {}", rtl.display()))?;
@@ -361,11 +386,8 @@ fn implement(
     let pcf_name = format!("{top_name}.pcf");
     std::fs::write(out.join(&pcf_name), &pcf_text)?;
 
-    let keep_mul = match mul {
-        MulHierarchy::Keep => modules_named(&files, "serrano_mul_"),
-        MulHierarchy::Flatten => Vec::new(),
-    };
-    let synth = synthesize(out, &paths, &top_name, dev, &keep_mul, &yosys)?;
+    let muls = modules_named(&files, "serrano_mul_");
+    let synth = synthesize(out, &paths, &top_name, dev, mul, &muls, &yosys)?;
 
     let mut runs: Vec<SeedRun> = Vec::new();
     let mut util: Vec<(String, Usage)> = Vec::new();
@@ -419,8 +441,8 @@ fn implement(
         "board_top": top_name,
         "out": out.display().to_string(),
         "freq_target_mhz": freq,
-        "mul_hierarchy": match mul { MulHierarchy::Flatten => "flatten", MulHierarchy::Keep => "keep" },
-        "kept_modules": keep_mul,
+        "mul_hierarchy": if synth.kept.is_empty() { "flatten" } else { "keep" },
+        "kept_modules": synth.kept,
         "lut_source": "SB_LUT4 cells after synth_ice40 (yosys stat, whole design including the board top)",
         "lut": report::count(cells, "SB_LUT4"),
         "ff": report::count(cells, "SB_DFF"),
@@ -482,6 +504,7 @@ fn implement(
             "logic_ns": c.logic_ns,
             "routing_ns": c.routing_ns,
             "logic_levels": c.logic_levels,
+            "carry_cells": c.carry_cells,
             "worst_nets": c.worst_nets.iter().map(|(n, d)| json!({ "net": n, "delay_ns": d })).collect::<Vec<_>>(),
         }),
         None => Value::Null,
@@ -539,11 +562,56 @@ fn print_table(v: &Value) {
     let c = &v["critical_path"];
     if !c.is_null() {
         println!(
-            "  critical   {} ns ({} ns logic, {} ns routing, {} logic levels)",
-            c["total_ns"], c["logic_ns"], c["routing_ns"], c["logic_levels"]
+            "  critical   {} ns ({} ns logic, {} ns routing; {} LUT levels, {} carry cells)",
+            c["total_ns"], c["logic_ns"], c["routing_ns"], c["logic_levels"], c["carry_cells"]
         );
         println!("    from     {}", c["start"].as_str().unwrap_or(""));
         println!("    to       {}", c["end"].as_str().unwrap_or(""));
     }
     println!("  bitstream  {}", s("bitstream"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcf_has_one_pin_per_port_bit_on_the_package() {
+        let cfg = golden::Config::from_file(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/tiny.toml")))
+            .expect("tiny preset");
+        let tops = hdl::blocks::tops(&cfg).expect("elaborates");
+        for d in [Device::Hx8k, Device::Up5k] {
+            let dev = device_info(d);
+            let b = board(&tops[0]).expect("board top");
+            let text = pcf(&b.top, &dev).expect("fits the pins");
+            let lines: Vec<(&str, &str)> = text
+                .lines()
+                .filter(|l| l.starts_with("set_io"))
+                .map(|l| {
+                    let w: Vec<&str> = l.split_whitespace().collect();
+                    (w[1], w[2])
+                })
+                .collect();
+            let bits: u32 = b.top.ports().iter().map(|p| p.ty.width()).sum();
+            assert_eq!(lines.len() as u32, bits, "{}: one set_io per port bit", dev.name);
+            let mut pins: Vec<&str> = lines.iter().map(|(_, p)| *p).collect();
+            pins.sort();
+            pins.dedup();
+            assert_eq!(pins.len(), lines.len(), "{}: no pin used twice", dev.name);
+            assert!(lines.contains(&("clk", dev.clock_pin)));
+            for (_, p) in &lines {
+                assert!(*p == dev.clock_pin || dev.pins.contains(p), "{}: {p} is not a free header pin", dev.name);
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_pins_is_a_usage_error() {
+        let mut m = Module::new("serrano_wide");
+        let a = m.input("a", hdl::core::UInt(40)).unwrap();
+        m.output("y", &a).unwrap();
+        let e = pcf(&m, &device_info(Device::Up5k)).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some());
+        assert!(e.to_string().contains("needs 80 I/O pins"), "{e}");
+    }
 }

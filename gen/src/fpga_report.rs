@@ -89,8 +89,9 @@ pub struct CriticalPath {
     pub total_ns: f64,
     pub logic_ns: f64,
     pub routing_ns: f64,
-    /// Cells the path goes through (its logic levels), the start flip-flop not counted.
+    /// Cells on the path after the start flip-flop: LUTs (logic levels) and carry cells.
     pub logic_levels: u32,
+    pub carry_cells: u32,
     /// The slowest nets: (net, delay in ns), worst first.
     pub worst_nets: Vec<(String, f64)>,
     pub steps: Vec<PathStep>,
@@ -143,7 +144,10 @@ pub fn critical_path(log: &str, clock: &str) -> Option<CriticalPath> {
                 steps.iter().filter(|s| s.kind == "Net").map(|s| (s.name.clone(), s.delay_ns)).collect();
             nets.sort_by(|a, b| b.1.total_cmp(&a.1));
             nets.truncate(5);
-            let sources = steps.iter().filter(|s| s.kind == "Source").count() as u32;
+            // A source pin `.O` is a LUT output (or the start flip-flop's Q), `.COUT` a carry cell.
+            let sources: Vec<&PathStep> = steps.iter().filter(|s| s.kind == "Source").collect();
+            let luts = sources.iter().skip(1).filter(|s| !s.name.ends_with(".COUT")).count() as u32;
+            let carries = sources.iter().filter(|s| s.name.ends_with(".COUT")).count() as u32;
             best = Some(CriticalPath {
                 clock: clock_name,
                 start,
@@ -151,7 +155,8 @@ pub fn critical_path(log: &str, clock: &str) -> Option<CriticalPath> {
                 total_ns: steps.last().map(|s| s.total_ns).unwrap_or(0.0),
                 logic_ns,
                 routing_ns,
-                logic_levels: sources.saturating_sub(1),
+                logic_levels: luts,
+                carry_cells: carries,
                 worst_nets: nets,
                 steps,
             });
@@ -208,4 +213,73 @@ pub fn yosys_cells(log: &str) -> Vec<(String, u64)> {
 /// Sum of the counts of the cell types that start with `prefix`.
 pub fn count(cells: &[(String, u64)], prefix: &str) -> u64 {
     cells.iter().filter(|(n, _)| n.starts_with(prefix)).map(|(_, c)| c).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Excerpts of real logs: nextpnr-ice40 0.4 on the tiny tile's board top
+    // (HX8K, seed 1), the utilisation of a design too large for the HX8K, and
+    // Yosys 0.23 `stat` of the same synthesis.
+    const TINY: &str = include_str!("../tests/fixtures/nextpnr-0.4-tiny-hx8k.log");
+    const OVERFULL: &str = include_str!("../tests/fixtures/nextpnr-0.4-overfull.log");
+    const STAT: &str = include_str!("../tests/fixtures/yosys-0.23-stat-tiny-hx8k.txt");
+
+    #[test]
+    fn utilisation_of_a_routed_design() {
+        let u = utilisation(TINY);
+        let get = |k: &str| u.iter().find(|(n, _)| n == k).map(|(_, u)| u.clone());
+        assert_eq!(get("ICESTORM_LC"), Some(Usage { used: 6150, total: 7680 }));
+        assert_eq!(get("ICESTORM_RAM"), Some(Usage { used: 16, total: 32 }));
+        assert_eq!(get("SB_IO"), Some(Usage { used: 19, total: 256 }));
+        assert_eq!(get("SB_GB"), Some(Usage { used: 7, total: 8 }));
+        assert_eq!(get("ICESTORM_DSP"), None);
+    }
+
+    #[test]
+    fn utilisation_over_capacity() {
+        let u = utilisation(OVERFULL);
+        let over: Vec<_> = u.iter().filter(|(_, u)| u.used > u.total).collect();
+        assert_eq!(over.len(), 1);
+        assert_eq!(over[0].0, "ICESTORM_LC");
+        assert_eq!(over[0].1, Usage { used: 21756, total: 7680 });
+    }
+
+    #[test]
+    fn fmax_is_the_last_report() {
+        // The log has the post-placement estimate (71.90) before the routed figure.
+        let (clock, mhz, pass) = fmax(TINY, "clk").expect("an Fmax line");
+        assert_eq!(clock, "clk$SB_IO_IN_$glb_clk");
+        assert_eq!(mhz, 74.32);
+        assert!(!pass);
+        assert!(fmax(TINY, "no_such_clock").is_none());
+        assert!(fmax("Info: Max frequency for clock 'clk': 120.50 MHz (PASS at 100.00 MHz)", "clk").unwrap().2);
+    }
+
+    #[test]
+    fn critical_path_of_the_clock_domain() {
+        let c = critical_path(TINY, "clk").expect("a critical path");
+        assert_eq!(c.clock, "clk$SB_IO_IN_$glb_clk");
+        assert_eq!(c.start, "core.dut.u_array.pe_r3_c2.w_SB_DFFESR_Q_2_DFFLC.O");
+        assert!(c.end.starts_with("core.dut.u_array.pe_r3_c2.psum_"), "{}", c.end);
+        assert_eq!(c.total_ns, 13.5);
+        assert_eq!((c.logic_ns, c.routing_ns), (6.3, 7.1));
+        assert_eq!(c.logic_levels + c.carry_cells + 1, c.steps.iter().filter(|s| s.kind == "Source").count() as u32);
+        assert!(c.carry_cells > 10, "the accumulate adder's carry chain: {}", c.carry_cells);
+        assert_eq!(c.worst_nets[0].1, 1.6);
+        assert!(c.worst_nets.windows(2).all(|w| w[0].1 >= w[1].1));
+        // The cross-domain (pin) paths are not the clock's critical path.
+        assert!(!c.steps.iter().any(|s| s.name.contains("sb_io")));
+    }
+
+    #[test]
+    fn yosys_stat_cells() {
+        let cells = yosys_cells(STAT);
+        assert_eq!(count(&cells, "SB_LUT4"), 4766);
+        assert_eq!(count(&cells, "SB_CARRY"), 493);
+        assert_eq!(count(&cells, "SB_RAM40_4K"), 16);
+        assert_eq!(count(&cells, "SB_DFF"), 2110);
+        assert_eq!(count(&cells, "SB_MAC16"), 0);
+    }
 }
