@@ -5,6 +5,8 @@
 //! Exit codes: 0 success, 1 failure (a tool failed, a simulation mismatched),
 //! 2 bad input (bad arguments, an invalid config, an unreadable file).
 
+mod fpga;
+mod fpga_report;
 mod npy_io;
 mod presets;
 mod report;
@@ -62,6 +64,8 @@ enum Cmd {
     /// Simulate a block in Verilator against the golden model.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Synthesize, place and route a top on an iCE40 (in a pin-saving board top) and report utilization and Fmax.
+    Fpga(fpga::FpgaArgs),
     /// Measure (with --measure) and render the README's results tables.
     Report(report::ReportArgs),
 }
@@ -96,6 +100,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Sim(cmd) => sim::run(cmd)?,
+        Cmd::Fpga(args) => fpga::run(args)?,
         Cmd::Report(args) => report::run(args)?,
     }
     Ok(())
