@@ -244,7 +244,7 @@ pub fn render(r: &Value) -> String {
 
     if let Some(fpga) = r["fpga"].as_array().filter(|f| !f.is_empty()) {
         s += "\n**FPGA** (`serrano fpga --preset P --device D`; Yosys `synth_ice40`, nextpnr-ice40, icepack)\n\n";
-        s += "| preset | device | LCs | LUT4 | BRAM | DSP | Fmax (best seed) | Fmax per seed | critical path |\n";
+        s += "| source | device | LCs used | LUT4 | BRAM | DSP | Fmax (best seed) | Fmax per seed | critical path |\n";
         s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
         for f in fpga {
             let seeds: Vec<String> = f["seeds"]
@@ -253,9 +253,9 @@ pub fn render(r: &Value) -> String {
                 .unwrap_or_default();
             s += &format!(
                 "| {} | {} | {} | {} | {} | {} | {} MHz (seed {}) | {} | {} |\n",
-                text(&f["preset"]),
+                text(&f["source"]),
                 text(&f["device"]),
-                int(&f["lc"]),
+                lcs(&f["lc"]),
                 int(&f["lut"]),
                 int(&f["bram"]),
                 int(&f["dsp"]),
@@ -269,14 +269,20 @@ pub fn render(r: &Value) -> String {
     s
 }
 
+/// `used / total (percent %)` from `serrano fpga`'s `{used, total, percent}`.
+fn lcs(v: &Value) -> String {
+    match (num(&v["used"]), num(&v["total"])) {
+        (Some(u), Some(t)) => format!("{} / {} ({:.0} %)", int(&v["used"]), int(&v["total"]), 100.0 * u / t),
+        _ => "—".into(),
+    }
+}
+
 fn critical_path(c: &Value) -> String {
     if c.is_null() {
         return "—".into();
     }
-    let from = text(&c["from"]);
-    let to = text(&c["to"]);
-    let mut s = format!("`{from}` → `{to}`");
-    if let Some(d) = num(&c["delay_ns"]) {
+    let mut s = format!("`{}` → `{}`", text(&c["start"]), text(&c["end"]));
+    if let Some(d) = num(&c["total_ns"]) {
         s += &format!(", {d:.2} ns");
     }
     if let Some(l) = num(&c["logic_levels"]) {
@@ -322,16 +328,16 @@ mod tests {
                                  "pe_reference": { "pe_transistors": 5000, "reference_transistors": 9000, "ratio": 0.5556 } },
                     "xilinx": { "tops": [ { "top": "t", "totals": { "lut": 10, "ff": 20, "dsp": 16, "bram": 2.5 } } ] },
                     "ice40": { "tops": [ { "top": "t", "totals": { "lut": 3000, "dsp": 0, "bram": 8 } } ] } } } },
-            "fpga": [ { "preset": "tiny", "device": "hx8k", "lc": 5000, "lut": 4500, "bram": 8, "dsp": 0,
+            "fpga": [ { "source": "preset tiny", "device": "hx8k", "lc": { "used": 5000, "total": 7680 }, "lut": 4500, "bram": 8, "dsp": 0,
                         "fmax_mhz": 95.25, "seed": 2, "seeds": [ { "seed": 1, "fmax_mhz": 91.0 }, { "seed": 2, "fmax_mhz": 95.25 } ],
-                        "critical_path": { "from": "a", "to": "b", "delay_ns": 10.5, "logic_levels": 12 } } ]
+                        "critical_path": { "start": "a", "end": "b", "total_ns": 10.5, "logic_levels": 12 } } ]
         });
         let t = render(&r);
         for want in [
             "| tiny | 4x4 | 1,048,594 | 1.0000 | 0.0833 | 4 | 4.00 |",
             "| tiny | `t` | 123,456 | 789 | 2,048 | 10 | 20 | 16 | 2.5 | 3,000 | 0 | 8 |",
             "5,000 against 9,000 transistors (ratio 0.556)",
-            "| tiny | hx8k | 5,000 | 4,500 | 8 | 0 | 95.2 MHz (seed 2) | 1: 91.0, 2: 95.2 | `a` → `b`, 10.50 ns, 12 logic levels |",
+            "| preset tiny | hx8k | 5,000 / 7,680 (65 %) | 4,500 | 8 | 0 | 95.2 MHz (seed 2) | 1: 91.0, 2: 95.2 | `a` → `b`, 10.50 ns, 12 logic levels |",
         ] {
             assert!(t.contains(want), "missing {want:?} in:\n{t}");
         }

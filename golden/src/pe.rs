@@ -1,15 +1,22 @@
 //! The processing element (PE) of the weight-stationary systolic array.
 //!
 //! State (all reset to 0): `a` (activation register), `w` (active weight),
-//! `w_next` (shadow weight), `psum` (partial-sum register), `swap` (the swap
-//! flag travelling east, one cycle ahead of the activation).
+//! `w_next` (shadow weight), `product` (the registered product), `psum`
+//! (partial-sum register), `swap` (the swap flag travelling east, one cycle
+//! ahead of the activation).
 //!
 //! On each rising clock edge, with the inputs and registers sampled before
 //! the edge:
 //! * `rst` = 1: every register becomes 0.
 //! * otherwise:
-//!   * `psum   <= wrap_acc(psum_in + a_in × w)` (the product is exact,
-//!     16 bits; the sum wraps to `acc_bits` in two's complement)
+//!   * `product <= a_in × w` (exact, 16 bits)
+//!   * `psum   <= wrap_acc(psum_in + product)` (the sum wraps to `acc_bits`
+//!     in two's complement). So `psum_in` meets the product of the
+//!     activation that came one cycle before it: in an array, whose rows are
+//!     skewed by one cycle, that is the same activation row, and the partial
+//!     sum still moves one PE south per cycle. The product register splits
+//!     the multiplier from the 32-bit adder, which halves the PE's critical
+//!     path on FPGAs without DSPs and is the MREG of a DSP48E1 on Xilinx.
 //!   * `w      <= w_next` if `w_swap` (so `w_swap` comes one cycle before the
 //!     first activation of a new fold: that activation meets the new weight)
 //!   * `w_next <= w_in` if `w_load` (the shadow weight, loaded from the
@@ -48,13 +55,14 @@ pub struct Pe {
     a: i8,
     w: i8,
     w_next: i8,
+    product: i64,
     psum: i64,
     swap: bool,
 }
 
 impl Pe {
     pub fn new(cfg: &PeConfig) -> Pe {
-        Pe { acc_bits: cfg.acc_bits, a: 0, w: 0, w_next: 0, psum: 0, swap: false }
+        Pe { acc_bits: cfg.acc_bits, a: 0, w: 0, w_next: 0, product: 0, psum: 0, swap: false }
     }
 
     pub fn outputs(&self) -> PeOutputs {
@@ -77,8 +85,8 @@ impl Pe {
             *self = Pe::new(&PeConfig { acc_bits: self.acc_bits });
             return;
         }
-        let product = i.a_in as i64 * self.w as i64; // exact: |p| <= 2^14
-        self.psum = wrap_signed(i.psum_in.wrapping_add(product), self.acc_bits);
+        self.psum = wrap_signed(i.psum_in.wrapping_add(self.product), self.acc_bits);
+        self.product = i.a_in as i64 * self.w as i64; // exact: |p| <= 2^14
         if i.w_swap {
             self.w = self.w_next;
         }
@@ -106,14 +114,15 @@ mod tests {
         assert_eq!(pe.weight(), 0);
         // The activation that comes with the swap still meets the old weight (0)...
         pe.step(&PeInputs { a_in: -128, psum_in: 5, w_swap: true, ..Default::default() });
-        assert_eq!(pe.outputs().psum_out, 5);
         assert_eq!(pe.weight(), -128);
         assert!(pe.outputs().swap_out);
-        // ...and the next one the new weight.
         pe.step(&PeInputs { a_in: -128, psum_in: 5, ..Default::default() });
-        assert_eq!(pe.outputs().psum_out, 5 + 16384);
+        assert_eq!(pe.outputs().psum_out, 5, "its product (0) is added to the next cycle's psum_in");
         assert_eq!(pe.outputs().a_out, -128);
         assert!(!pe.outputs().swap_out);
+        // ...and the next one the new weight.
+        pe.step(&PeInputs { psum_in: 7, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, 7 + 16384);
     }
 
     #[test]
@@ -123,6 +132,7 @@ mod tests {
         pe.step(&PeInputs { a_in: 2, w_in: 7, w_load: true, w_swap: true, ..Default::default() });
         assert_eq!((pe.weight(), pe.shadow_weight()), (3, 7));
         pe.step(&PeInputs { a_in: 2, ..Default::default() });
+        pe.step(&PeInputs::default());
         assert_eq!(pe.outputs().psum_out, 6);
     }
 
@@ -131,7 +141,8 @@ mod tests {
         let mut pe = Pe::new(&PeConfig { acc_bits: 16 });
         pe.step(&PeInputs { w_in: 127, w_load: true, w_swap: false, ..Default::default() });
         pe.step(&PeInputs { w_swap: true, ..Default::default() });
-        pe.step(&PeInputs { a_in: 127, psum_in: 32767, ..Default::default() });
+        pe.step(&PeInputs { a_in: 127, ..Default::default() });
+        pe.step(&PeInputs { psum_in: 32767, ..Default::default() });
         assert_eq!(pe.outputs().psum_out, wrap_signed(32767 + 127 * 127, 16));
     }
 

@@ -84,7 +84,7 @@ fn hierarchy_emits_each_module_once() {
     let files = emit(&m, &EmitOptions::default()).unwrap();
     assert_eq!(files.len(), 3, "the PE (and its multiplier) is emitted once for two instances");
     assert_eq!(m.stats().instances, 4, "two PEs, each with its multiplier");
-    assert_eq!(m.stats().flip_flops, 2 * (8 + 8 + 8 + 16 + 1));
+    assert_eq!(m.stats().flip_flops, 2 * (8 + 8 + 16 + 8 + 16 + 1));
     insta::assert_snapshot!(verilog(&m));
 }
 

@@ -57,9 +57,9 @@ fn mutant(cfg: &PeConfig, bug: &str) -> Module {
     let w = m.reg("w", SInt(8)).reset(0).enable(&w_swap).d(&w_next).unwrap();
     // Bug "early_swap": the activation that comes with the swap already meets the new weight.
     let w_eff = if bug == "early_swap" { mux(&w_swap, &w_next, &w) } else { w.clone() };
-    let product = a_in.mul_wide(&w_eff).sext(cfg.acc_bits);
+    let product = m.reg("product", SInt(16)).reset(0).d(a_in.mul_wide(&w_eff)).unwrap();
     let a = m.reg("a", SInt(8)).reset(0).d(&a_in).unwrap();
-    let psum = m.reg("psum", acc).reset(0).d(&psum_in + product).unwrap();
+    let psum = m.reg("psum", acc).reset(0).d(&psum_in + product.sext(cfg.acc_bits)).unwrap();
     let swap = m.reg("swap", Bit).reset(0).d(&w_swap).unwrap();
     m.output("a_out", &a).unwrap();
     m.output("psum_out", &psum).unwrap();

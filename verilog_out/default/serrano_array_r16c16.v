@@ -4,7 +4,7 @@
 // Module serrano_array_r16c16
 //   Weight-stationary systolic array of 16 x 16 int8 PEs with 32-bit partial sums.
 //   Activation element i enters row i skewed by i cycles; column j's sum of the activation row
-//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j.
+//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1.
 
 `default_nettype none
 

@@ -3,7 +3,7 @@
 //
 // Module serrano_pe_i8_acc32
 //   Processing element of the weight-stationary systolic array (int8 x int8, wrapping accumulate).
-//   psum_out <= psum_in + a_in * w; a_out <= a_in. The weight is double-buffered: w_load writes
+//   product <= a_in * w; psum_out <= psum_in + product; a_out <= a_in. The weight is double-buffered: w_load writes
 //   w_in into the shadow register; w_swap copies it into the active weight at this edge, so the
 //   next cycle's activation is the first to use it; the flag travels east as swap_out.
 
@@ -25,12 +25,11 @@ module serrano_pe_i8_acc32 (
     reg  signed [7:0]  w_next;  // shadow weight
     reg  signed [7:0]  w;       // active weight
     wire signed [15:0] u_mul_y;
-    wire signed [15:0] product;
+    reg  signed [15:0] product; // a_in x w, one cycle later
     reg  signed [7:0]  a;       // activation, to the east
     reg  signed [31:0] psum;    // partial sum, to the south
     reg                swap;    // swap flag, to the east
 
-    assign product = u_mul_y;
     assign a_out = a;
     assign psum_out = psum;
     assign swap_out = swap;
@@ -59,13 +58,15 @@ module serrano_pe_i8_acc32 (
 
     always @(posedge clk) begin
         if (rst) begin
-            a    <= 8'sd0;
-            psum <= 32'sd0;
-            swap <= 1'd0;
+            product <= 16'sd0;
+            a       <= 8'sd0;
+            psum    <= 32'sd0;
+            swap    <= 1'd0;
         end else begin
-            a    <= a_in;
-            psum <= (psum_in + $signed({{16{product[15]}}, product}));
-            swap <= w_swap;
+            product <= u_mul_y;
+            a       <= a_in;
+            psum    <= (psum_in + $signed({{16{product[15]}}, product}));
+            swap    <= w_swap;
         end
     end
 

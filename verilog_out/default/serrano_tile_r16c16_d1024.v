@@ -41,12 +41,14 @@ module serrano_tile_r16c16_d1024 (
     reg                comp_active;       // COMPUTE in progress
     reg  [10:0]        comp_rows;
     reg  [10:0]        comp_m;            // next activation row
+    reg                comp_last;         // comp_m is the COMPUTE's last row
     reg                comp_acc;
     reg                comp_first;        // the next row starts the fold
     reg                comp_epoch;        // parity of the latest COMPUTE
     reg                read_active;       // READ with rows left to issue
     reg  [10:0]        read_rows;
     reg  [10:0]        read_m;            // next row to read out
+    reg                read_last;         // read_m is the READ's last row
     reg                read_requant;
     reg                read_epoch;        // epoch of the COMPUTE this READ follows
     reg  [10:0]        written_e0;
@@ -203,6 +205,10 @@ module serrano_tile_r16c16_d1024 (
     reg  [9:0]         ctl31_addr;
     reg                ctl31_acc;
     reg                ctl31_epoch;
+    reg                ctl32_valid;
+    reg  [9:0]         ctl32_addr;
+    reg                ctl32_acc;
+    reg                ctl32_epoch;
     wire [511:0]       u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -292,7 +298,7 @@ module serrano_tile_r16c16_d1024 (
     assign row_free = ((~(read_active & (read_epoch != comp_epoch))) | (read_m > comp_m));
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
-    assign last_a = (a_fire & (comp_m == (comp_rows - 11'd1)));
+    assign last_a = (a_fire & comp_last);
     assign cmd_ready_w = ((((cmd_op == 2'd0) & (((~load_active) & (~shadow_full)) & (swap_guard == 5'd0))) | ((cmd_op == 2'd1) & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | (((cmd_op == 2'd2) | (cmd_op == 2'd3)) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
     assign go_load = (cmd_fire & (cmd_op == 2'd0));
@@ -304,14 +310,14 @@ module serrano_tile_r16c16_d1024 (
     assign swap_now = (a_fire & comp_first);
     assign move = ((~rd_v3) | m_axis_c_tready);
     assign rd_issue = ((read_active & ((read_epoch ? written_e1 : written_e0) > read_m)) & move);
-    assign last_rd = (rd_issue & (read_m == (read_rows - 11'd1)));
+    assign last_rd = (rd_issue & read_last);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
     assign s_axis_b_tready = load_active;
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid})) | read_busy));
 
     serrano_array_r16c16 u_array (
         .clk      (clk),
@@ -324,11 +330,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c0 (
         .clk           (clk),
-        .acc_rd_en     ((ctl15_valid & ctl15_acc)),
-        .acc_rd_addr   (ctl15_addr),
-        .wr_en         (ctl16_valid),
-        .wr_addr       (ctl16_addr),
-        .wr_accumulate (ctl16_acc),
+        .acc_rd_en     ((ctl16_valid & ctl16_acc)),
+        .acc_rd_addr   (ctl16_addr),
+        .wr_en         (ctl17_valid),
+        .wr_addr       (ctl17_addr),
+        .wr_accumulate (ctl17_acc),
         .psum          ($signed(u_array_psum_out[31:0])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -346,11 +352,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c1 (
         .clk           (clk),
-        .acc_rd_en     ((ctl16_valid & ctl16_acc)),
-        .acc_rd_addr   (ctl16_addr),
-        .wr_en         (ctl17_valid),
-        .wr_addr       (ctl17_addr),
-        .wr_accumulate (ctl17_acc),
+        .acc_rd_en     ((ctl17_valid & ctl17_acc)),
+        .acc_rd_addr   (ctl17_addr),
+        .wr_en         (ctl18_valid),
+        .wr_addr       (ctl18_addr),
+        .wr_accumulate (ctl18_acc),
         .psum          ($signed(u_array_psum_out[63:32])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -368,11 +374,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c2 (
         .clk           (clk),
-        .acc_rd_en     ((ctl17_valid & ctl17_acc)),
-        .acc_rd_addr   (ctl17_addr),
-        .wr_en         (ctl18_valid),
-        .wr_addr       (ctl18_addr),
-        .wr_accumulate (ctl18_acc),
+        .acc_rd_en     ((ctl18_valid & ctl18_acc)),
+        .acc_rd_addr   (ctl18_addr),
+        .wr_en         (ctl19_valid),
+        .wr_addr       (ctl19_addr),
+        .wr_accumulate (ctl19_acc),
         .psum          ($signed(u_array_psum_out[95:64])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -390,11 +396,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c3 (
         .clk           (clk),
-        .acc_rd_en     ((ctl18_valid & ctl18_acc)),
-        .acc_rd_addr   (ctl18_addr),
-        .wr_en         (ctl19_valid),
-        .wr_addr       (ctl19_addr),
-        .wr_accumulate (ctl19_acc),
+        .acc_rd_en     ((ctl19_valid & ctl19_acc)),
+        .acc_rd_addr   (ctl19_addr),
+        .wr_en         (ctl20_valid),
+        .wr_addr       (ctl20_addr),
+        .wr_accumulate (ctl20_acc),
         .psum          ($signed(u_array_psum_out[127:96])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -412,11 +418,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c4 (
         .clk           (clk),
-        .acc_rd_en     ((ctl19_valid & ctl19_acc)),
-        .acc_rd_addr   (ctl19_addr),
-        .wr_en         (ctl20_valid),
-        .wr_addr       (ctl20_addr),
-        .wr_accumulate (ctl20_acc),
+        .acc_rd_en     ((ctl20_valid & ctl20_acc)),
+        .acc_rd_addr   (ctl20_addr),
+        .wr_en         (ctl21_valid),
+        .wr_addr       (ctl21_addr),
+        .wr_accumulate (ctl21_acc),
         .psum          ($signed(u_array_psum_out[159:128])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -434,11 +440,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c5 (
         .clk           (clk),
-        .acc_rd_en     ((ctl20_valid & ctl20_acc)),
-        .acc_rd_addr   (ctl20_addr),
-        .wr_en         (ctl21_valid),
-        .wr_addr       (ctl21_addr),
-        .wr_accumulate (ctl21_acc),
+        .acc_rd_en     ((ctl21_valid & ctl21_acc)),
+        .acc_rd_addr   (ctl21_addr),
+        .wr_en         (ctl22_valid),
+        .wr_addr       (ctl22_addr),
+        .wr_accumulate (ctl22_acc),
         .psum          ($signed(u_array_psum_out[191:160])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -456,11 +462,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c6 (
         .clk           (clk),
-        .acc_rd_en     ((ctl21_valid & ctl21_acc)),
-        .acc_rd_addr   (ctl21_addr),
-        .wr_en         (ctl22_valid),
-        .wr_addr       (ctl22_addr),
-        .wr_accumulate (ctl22_acc),
+        .acc_rd_en     ((ctl22_valid & ctl22_acc)),
+        .acc_rd_addr   (ctl22_addr),
+        .wr_en         (ctl23_valid),
+        .wr_addr       (ctl23_addr),
+        .wr_accumulate (ctl23_acc),
         .psum          ($signed(u_array_psum_out[223:192])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -478,11 +484,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c7 (
         .clk           (clk),
-        .acc_rd_en     ((ctl22_valid & ctl22_acc)),
-        .acc_rd_addr   (ctl22_addr),
-        .wr_en         (ctl23_valid),
-        .wr_addr       (ctl23_addr),
-        .wr_accumulate (ctl23_acc),
+        .acc_rd_en     ((ctl23_valid & ctl23_acc)),
+        .acc_rd_addr   (ctl23_addr),
+        .wr_en         (ctl24_valid),
+        .wr_addr       (ctl24_addr),
+        .wr_accumulate (ctl24_acc),
         .psum          ($signed(u_array_psum_out[255:224])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -500,11 +506,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c8 (
         .clk           (clk),
-        .acc_rd_en     ((ctl23_valid & ctl23_acc)),
-        .acc_rd_addr   (ctl23_addr),
-        .wr_en         (ctl24_valid),
-        .wr_addr       (ctl24_addr),
-        .wr_accumulate (ctl24_acc),
+        .acc_rd_en     ((ctl24_valid & ctl24_acc)),
+        .acc_rd_addr   (ctl24_addr),
+        .wr_en         (ctl25_valid),
+        .wr_addr       (ctl25_addr),
+        .wr_accumulate (ctl25_acc),
         .psum          ($signed(u_array_psum_out[287:256])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -522,11 +528,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c9 (
         .clk           (clk),
-        .acc_rd_en     ((ctl24_valid & ctl24_acc)),
-        .acc_rd_addr   (ctl24_addr),
-        .wr_en         (ctl25_valid),
-        .wr_addr       (ctl25_addr),
-        .wr_accumulate (ctl25_acc),
+        .acc_rd_en     ((ctl25_valid & ctl25_acc)),
+        .acc_rd_addr   (ctl25_addr),
+        .wr_en         (ctl26_valid),
+        .wr_addr       (ctl26_addr),
+        .wr_accumulate (ctl26_acc),
         .psum          ($signed(u_array_psum_out[319:288])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -544,11 +550,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c10 (
         .clk           (clk),
-        .acc_rd_en     ((ctl25_valid & ctl25_acc)),
-        .acc_rd_addr   (ctl25_addr),
-        .wr_en         (ctl26_valid),
-        .wr_addr       (ctl26_addr),
-        .wr_accumulate (ctl26_acc),
+        .acc_rd_en     ((ctl26_valid & ctl26_acc)),
+        .acc_rd_addr   (ctl26_addr),
+        .wr_en         (ctl27_valid),
+        .wr_addr       (ctl27_addr),
+        .wr_accumulate (ctl27_acc),
         .psum          ($signed(u_array_psum_out[351:320])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -566,11 +572,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c11 (
         .clk           (clk),
-        .acc_rd_en     ((ctl26_valid & ctl26_acc)),
-        .acc_rd_addr   (ctl26_addr),
-        .wr_en         (ctl27_valid),
-        .wr_addr       (ctl27_addr),
-        .wr_accumulate (ctl27_acc),
+        .acc_rd_en     ((ctl27_valid & ctl27_acc)),
+        .acc_rd_addr   (ctl27_addr),
+        .wr_en         (ctl28_valid),
+        .wr_addr       (ctl28_addr),
+        .wr_accumulate (ctl28_acc),
         .psum          ($signed(u_array_psum_out[383:352])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -588,11 +594,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c12 (
         .clk           (clk),
-        .acc_rd_en     ((ctl27_valid & ctl27_acc)),
-        .acc_rd_addr   (ctl27_addr),
-        .wr_en         (ctl28_valid),
-        .wr_addr       (ctl28_addr),
-        .wr_accumulate (ctl28_acc),
+        .acc_rd_en     ((ctl28_valid & ctl28_acc)),
+        .acc_rd_addr   (ctl28_addr),
+        .wr_en         (ctl29_valid),
+        .wr_addr       (ctl29_addr),
+        .wr_accumulate (ctl29_acc),
         .psum          ($signed(u_array_psum_out[415:384])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -610,11 +616,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c13 (
         .clk           (clk),
-        .acc_rd_en     ((ctl28_valid & ctl28_acc)),
-        .acc_rd_addr   (ctl28_addr),
-        .wr_en         (ctl29_valid),
-        .wr_addr       (ctl29_addr),
-        .wr_accumulate (ctl29_acc),
+        .acc_rd_en     ((ctl29_valid & ctl29_acc)),
+        .acc_rd_addr   (ctl29_addr),
+        .wr_en         (ctl30_valid),
+        .wr_addr       (ctl30_addr),
+        .wr_accumulate (ctl30_acc),
         .psum          ($signed(u_array_psum_out[447:416])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -632,11 +638,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c14 (
         .clk           (clk),
-        .acc_rd_en     ((ctl29_valid & ctl29_acc)),
-        .acc_rd_addr   (ctl29_addr),
-        .wr_en         (ctl30_valid),
-        .wr_addr       (ctl30_addr),
-        .wr_accumulate (ctl30_acc),
+        .acc_rd_en     ((ctl30_valid & ctl30_acc)),
+        .acc_rd_addr   (ctl30_addr),
+        .wr_en         (ctl31_valid),
+        .wr_addr       (ctl31_addr),
+        .wr_accumulate (ctl31_acc),
         .psum          ($signed(u_array_psum_out[479:448])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -654,11 +660,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c15 (
         .clk           (clk),
-        .acc_rd_en     ((ctl30_valid & ctl30_acc)),
-        .acc_rd_addr   (ctl30_addr),
-        .wr_en         (ctl31_valid),
-        .wr_addr       (ctl31_addr),
-        .wr_accumulate (ctl31_acc),
+        .acc_rd_en     ((ctl31_valid & ctl31_acc)),
+        .acc_rd_addr   (ctl31_addr),
+        .wr_en         (ctl32_valid),
+        .wr_addr       (ctl32_addr),
+        .wr_accumulate (ctl32_acc),
         .psum          ($signed(u_array_psum_out[511:480])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -684,12 +690,14 @@ module serrano_tile_r16c16_d1024 (
             comp_active  <= 1'd0;
             comp_rows    <= 11'd0;
             comp_m       <= 11'd0;
+            comp_last    <= 1'd0;
             comp_acc     <= 1'd0;
             comp_first   <= 1'd0;
             comp_epoch   <= 1'd0;
             read_active  <= 1'd0;
             read_rows    <= 11'd0;
             read_m       <= 11'd0;
+            read_last    <= 1'd0;
             read_requant <= 1'd0;
             read_epoch   <= 1'd0;
             written_e0   <= 11'd1024;
@@ -799,6 +807,9 @@ module serrano_tile_r16c16_d1024 (
             ctl31_valid  <= 1'd0;
             ctl31_acc    <= 1'd0;
             ctl31_epoch  <= 1'd0;
+            ctl32_valid  <= 1'd0;
+            ctl32_acc    <= 1'd0;
+            ctl32_epoch  <= 1'd0;
         end else begin
             load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
             load_row     <= (b_fire ? (last_b ? 4'd0 : (load_row + 4'd1)) : load_row);
@@ -807,16 +818,18 @@ module serrano_tile_r16c16_d1024 (
             comp_active  <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
             comp_rows    <= (go_compute ? cmd_rows : comp_rows);
             comp_m       <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
+            comp_last    <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
             comp_acc     <= (go_compute ? cmd_accumulate : comp_acc);
             comp_first   <= (go_compute ? 1'd1 : (comp_first & (~a_fire)));
             comp_epoch   <= (go_compute ? (~comp_epoch) : comp_epoch);
             read_active  <= (go_read ? 1'd1 : (read_active & (~last_rd)));
             read_rows    <= (go_read ? cmd_rows : read_rows);
             read_m       <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
+            read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl31_valid & (ctl31_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl31_valid & (ctl31_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl32_valid & (ctl32_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl32_valid & (ctl32_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
@@ -922,6 +935,9 @@ module serrano_tile_r16c16_d1024 (
             ctl31_valid  <= ctl30_valid;
             ctl31_acc    <= ctl30_acc;
             ctl31_epoch  <= ctl30_epoch;
+            ctl32_valid  <= ctl31_valid;
+            ctl32_acc    <= ctl31_acc;
+            ctl32_epoch  <= ctl31_epoch;
         end
     end
 
@@ -966,6 +982,7 @@ module serrano_tile_r16c16_d1024 (
         ctl29_addr <= ctl28_addr;
         ctl30_addr <= ctl29_addr;
         ctl31_addr <= ctl30_addr;
+        ctl32_addr <= ctl31_addr;
     end
 
     always @(posedge clk) begin

@@ -41,12 +41,14 @@ module serrano_tile_r32c32_d1024 (
     reg                comp_active;       // COMPUTE in progress
     reg  [10:0]        comp_rows;
     reg  [10:0]        comp_m;            // next activation row
+    reg                comp_last;         // comp_m is the COMPUTE's last row
     reg                comp_acc;
     reg                comp_first;        // the next row starts the fold
     reg                comp_epoch;        // parity of the latest COMPUTE
     reg                read_active;       // READ with rows left to issue
     reg  [10:0]        read_rows;
     reg  [10:0]        read_m;            // next row to read out
+    reg                read_last;         // read_m is the READ's last row
     reg                read_requant;
     reg                read_epoch;        // epoch of the COMPUTE this READ follows
     reg  [10:0]        written_e0;
@@ -331,6 +333,10 @@ module serrano_tile_r32c32_d1024 (
     reg  [9:0]         ctl63_addr;
     reg                ctl63_acc;
     reg                ctl63_epoch;
+    reg                ctl64_valid;
+    reg  [9:0]         ctl64_addr;
+    reg                ctl64_acc;
+    reg                ctl64_epoch;
     wire [1023:0]      u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -500,7 +506,7 @@ module serrano_tile_r32c32_d1024 (
     assign row_free = ((~(read_active & (read_epoch != comp_epoch))) | (read_m > comp_m));
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
-    assign last_a = (a_fire & (comp_m == (comp_rows - 11'd1)));
+    assign last_a = (a_fire & comp_last);
     assign cmd_ready_w = ((((cmd_op == 2'd0) & (((~load_active) & (~shadow_full)) & (swap_guard == 6'd0))) | ((cmd_op == 2'd1) & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | (((cmd_op == 2'd2) | (cmd_op == 2'd3)) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
     assign go_load = (cmd_fire & (cmd_op == 2'd0));
@@ -512,14 +518,14 @@ module serrano_tile_r32c32_d1024 (
     assign swap_now = (a_fire & comp_first);
     assign move = ((~rd_v3) | m_axis_c_tready);
     assign rd_issue = ((read_active & ((read_epoch ? written_e1 : written_e0) > read_m)) & move);
-    assign last_rd = (rd_issue & (read_m == (read_rows - 11'd1)));
+    assign last_rd = (rd_issue & read_last);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
     assign s_axis_b_tready = load_active;
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y), $unsigned(requant_c27_y), $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y), $unsigned(requant_c22_y), $unsigned(requant_c21_y), $unsigned(requant_c20_y), $unsigned(requant_c19_y), $unsigned(requant_c18_y), $unsigned(requant_c17_y), $unsigned(requant_c16_y), $unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid, ctl33_valid, ctl34_valid, ctl35_valid, ctl36_valid, ctl37_valid, ctl38_valid, ctl39_valid, ctl40_valid, ctl41_valid, ctl42_valid, ctl43_valid, ctl44_valid, ctl45_valid, ctl46_valid, ctl47_valid, ctl48_valid, ctl49_valid, ctl50_valid, ctl51_valid, ctl52_valid, ctl53_valid, ctl54_valid, ctl55_valid, ctl56_valid, ctl57_valid, ctl58_valid, ctl59_valid, ctl60_valid, ctl61_valid, ctl62_valid, ctl63_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid, ctl33_valid, ctl34_valid, ctl35_valid, ctl36_valid, ctl37_valid, ctl38_valid, ctl39_valid, ctl40_valid, ctl41_valid, ctl42_valid, ctl43_valid, ctl44_valid, ctl45_valid, ctl46_valid, ctl47_valid, ctl48_valid, ctl49_valid, ctl50_valid, ctl51_valid, ctl52_valid, ctl53_valid, ctl54_valid, ctl55_valid, ctl56_valid, ctl57_valid, ctl58_valid, ctl59_valid, ctl60_valid, ctl61_valid, ctl62_valid, ctl63_valid, ctl64_valid})) | read_busy));
 
     serrano_array_r32c32 u_array (
         .clk      (clk),
@@ -532,11 +538,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c0 (
         .clk           (clk),
-        .acc_rd_en     ((ctl31_valid & ctl31_acc)),
-        .acc_rd_addr   (ctl31_addr),
-        .wr_en         (ctl32_valid),
-        .wr_addr       (ctl32_addr),
-        .wr_accumulate (ctl32_acc),
+        .acc_rd_en     ((ctl32_valid & ctl32_acc)),
+        .acc_rd_addr   (ctl32_addr),
+        .wr_en         (ctl33_valid),
+        .wr_addr       (ctl33_addr),
+        .wr_accumulate (ctl33_acc),
         .psum          ($signed(u_array_psum_out[31:0])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -554,11 +560,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c1 (
         .clk           (clk),
-        .acc_rd_en     ((ctl32_valid & ctl32_acc)),
-        .acc_rd_addr   (ctl32_addr),
-        .wr_en         (ctl33_valid),
-        .wr_addr       (ctl33_addr),
-        .wr_accumulate (ctl33_acc),
+        .acc_rd_en     ((ctl33_valid & ctl33_acc)),
+        .acc_rd_addr   (ctl33_addr),
+        .wr_en         (ctl34_valid),
+        .wr_addr       (ctl34_addr),
+        .wr_accumulate (ctl34_acc),
         .psum          ($signed(u_array_psum_out[63:32])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -576,11 +582,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c2 (
         .clk           (clk),
-        .acc_rd_en     ((ctl33_valid & ctl33_acc)),
-        .acc_rd_addr   (ctl33_addr),
-        .wr_en         (ctl34_valid),
-        .wr_addr       (ctl34_addr),
-        .wr_accumulate (ctl34_acc),
+        .acc_rd_en     ((ctl34_valid & ctl34_acc)),
+        .acc_rd_addr   (ctl34_addr),
+        .wr_en         (ctl35_valid),
+        .wr_addr       (ctl35_addr),
+        .wr_accumulate (ctl35_acc),
         .psum          ($signed(u_array_psum_out[95:64])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -598,11 +604,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c3 (
         .clk           (clk),
-        .acc_rd_en     ((ctl34_valid & ctl34_acc)),
-        .acc_rd_addr   (ctl34_addr),
-        .wr_en         (ctl35_valid),
-        .wr_addr       (ctl35_addr),
-        .wr_accumulate (ctl35_acc),
+        .acc_rd_en     ((ctl35_valid & ctl35_acc)),
+        .acc_rd_addr   (ctl35_addr),
+        .wr_en         (ctl36_valid),
+        .wr_addr       (ctl36_addr),
+        .wr_accumulate (ctl36_acc),
         .psum          ($signed(u_array_psum_out[127:96])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -620,11 +626,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c4 (
         .clk           (clk),
-        .acc_rd_en     ((ctl35_valid & ctl35_acc)),
-        .acc_rd_addr   (ctl35_addr),
-        .wr_en         (ctl36_valid),
-        .wr_addr       (ctl36_addr),
-        .wr_accumulate (ctl36_acc),
+        .acc_rd_en     ((ctl36_valid & ctl36_acc)),
+        .acc_rd_addr   (ctl36_addr),
+        .wr_en         (ctl37_valid),
+        .wr_addr       (ctl37_addr),
+        .wr_accumulate (ctl37_acc),
         .psum          ($signed(u_array_psum_out[159:128])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -642,11 +648,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c5 (
         .clk           (clk),
-        .acc_rd_en     ((ctl36_valid & ctl36_acc)),
-        .acc_rd_addr   (ctl36_addr),
-        .wr_en         (ctl37_valid),
-        .wr_addr       (ctl37_addr),
-        .wr_accumulate (ctl37_acc),
+        .acc_rd_en     ((ctl37_valid & ctl37_acc)),
+        .acc_rd_addr   (ctl37_addr),
+        .wr_en         (ctl38_valid),
+        .wr_addr       (ctl38_addr),
+        .wr_accumulate (ctl38_acc),
         .psum          ($signed(u_array_psum_out[191:160])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -664,11 +670,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c6 (
         .clk           (clk),
-        .acc_rd_en     ((ctl37_valid & ctl37_acc)),
-        .acc_rd_addr   (ctl37_addr),
-        .wr_en         (ctl38_valid),
-        .wr_addr       (ctl38_addr),
-        .wr_accumulate (ctl38_acc),
+        .acc_rd_en     ((ctl38_valid & ctl38_acc)),
+        .acc_rd_addr   (ctl38_addr),
+        .wr_en         (ctl39_valid),
+        .wr_addr       (ctl39_addr),
+        .wr_accumulate (ctl39_acc),
         .psum          ($signed(u_array_psum_out[223:192])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -686,11 +692,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c7 (
         .clk           (clk),
-        .acc_rd_en     ((ctl38_valid & ctl38_acc)),
-        .acc_rd_addr   (ctl38_addr),
-        .wr_en         (ctl39_valid),
-        .wr_addr       (ctl39_addr),
-        .wr_accumulate (ctl39_acc),
+        .acc_rd_en     ((ctl39_valid & ctl39_acc)),
+        .acc_rd_addr   (ctl39_addr),
+        .wr_en         (ctl40_valid),
+        .wr_addr       (ctl40_addr),
+        .wr_accumulate (ctl40_acc),
         .psum          ($signed(u_array_psum_out[255:224])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -708,11 +714,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c8 (
         .clk           (clk),
-        .acc_rd_en     ((ctl39_valid & ctl39_acc)),
-        .acc_rd_addr   (ctl39_addr),
-        .wr_en         (ctl40_valid),
-        .wr_addr       (ctl40_addr),
-        .wr_accumulate (ctl40_acc),
+        .acc_rd_en     ((ctl40_valid & ctl40_acc)),
+        .acc_rd_addr   (ctl40_addr),
+        .wr_en         (ctl41_valid),
+        .wr_addr       (ctl41_addr),
+        .wr_accumulate (ctl41_acc),
         .psum          ($signed(u_array_psum_out[287:256])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -730,11 +736,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c9 (
         .clk           (clk),
-        .acc_rd_en     ((ctl40_valid & ctl40_acc)),
-        .acc_rd_addr   (ctl40_addr),
-        .wr_en         (ctl41_valid),
-        .wr_addr       (ctl41_addr),
-        .wr_accumulate (ctl41_acc),
+        .acc_rd_en     ((ctl41_valid & ctl41_acc)),
+        .acc_rd_addr   (ctl41_addr),
+        .wr_en         (ctl42_valid),
+        .wr_addr       (ctl42_addr),
+        .wr_accumulate (ctl42_acc),
         .psum          ($signed(u_array_psum_out[319:288])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -752,11 +758,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c10 (
         .clk           (clk),
-        .acc_rd_en     ((ctl41_valid & ctl41_acc)),
-        .acc_rd_addr   (ctl41_addr),
-        .wr_en         (ctl42_valid),
-        .wr_addr       (ctl42_addr),
-        .wr_accumulate (ctl42_acc),
+        .acc_rd_en     ((ctl42_valid & ctl42_acc)),
+        .acc_rd_addr   (ctl42_addr),
+        .wr_en         (ctl43_valid),
+        .wr_addr       (ctl43_addr),
+        .wr_accumulate (ctl43_acc),
         .psum          ($signed(u_array_psum_out[351:320])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -774,11 +780,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c11 (
         .clk           (clk),
-        .acc_rd_en     ((ctl42_valid & ctl42_acc)),
-        .acc_rd_addr   (ctl42_addr),
-        .wr_en         (ctl43_valid),
-        .wr_addr       (ctl43_addr),
-        .wr_accumulate (ctl43_acc),
+        .acc_rd_en     ((ctl43_valid & ctl43_acc)),
+        .acc_rd_addr   (ctl43_addr),
+        .wr_en         (ctl44_valid),
+        .wr_addr       (ctl44_addr),
+        .wr_accumulate (ctl44_acc),
         .psum          ($signed(u_array_psum_out[383:352])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -796,11 +802,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c12 (
         .clk           (clk),
-        .acc_rd_en     ((ctl43_valid & ctl43_acc)),
-        .acc_rd_addr   (ctl43_addr),
-        .wr_en         (ctl44_valid),
-        .wr_addr       (ctl44_addr),
-        .wr_accumulate (ctl44_acc),
+        .acc_rd_en     ((ctl44_valid & ctl44_acc)),
+        .acc_rd_addr   (ctl44_addr),
+        .wr_en         (ctl45_valid),
+        .wr_addr       (ctl45_addr),
+        .wr_accumulate (ctl45_acc),
         .psum          ($signed(u_array_psum_out[415:384])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -818,11 +824,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c13 (
         .clk           (clk),
-        .acc_rd_en     ((ctl44_valid & ctl44_acc)),
-        .acc_rd_addr   (ctl44_addr),
-        .wr_en         (ctl45_valid),
-        .wr_addr       (ctl45_addr),
-        .wr_accumulate (ctl45_acc),
+        .acc_rd_en     ((ctl45_valid & ctl45_acc)),
+        .acc_rd_addr   (ctl45_addr),
+        .wr_en         (ctl46_valid),
+        .wr_addr       (ctl46_addr),
+        .wr_accumulate (ctl46_acc),
         .psum          ($signed(u_array_psum_out[447:416])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -840,11 +846,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c14 (
         .clk           (clk),
-        .acc_rd_en     ((ctl45_valid & ctl45_acc)),
-        .acc_rd_addr   (ctl45_addr),
-        .wr_en         (ctl46_valid),
-        .wr_addr       (ctl46_addr),
-        .wr_accumulate (ctl46_acc),
+        .acc_rd_en     ((ctl46_valid & ctl46_acc)),
+        .acc_rd_addr   (ctl46_addr),
+        .wr_en         (ctl47_valid),
+        .wr_addr       (ctl47_addr),
+        .wr_accumulate (ctl47_acc),
         .psum          ($signed(u_array_psum_out[479:448])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -862,11 +868,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c15 (
         .clk           (clk),
-        .acc_rd_en     ((ctl46_valid & ctl46_acc)),
-        .acc_rd_addr   (ctl46_addr),
-        .wr_en         (ctl47_valid),
-        .wr_addr       (ctl47_addr),
-        .wr_accumulate (ctl47_acc),
+        .acc_rd_en     ((ctl47_valid & ctl47_acc)),
+        .acc_rd_addr   (ctl47_addr),
+        .wr_en         (ctl48_valid),
+        .wr_addr       (ctl48_addr),
+        .wr_accumulate (ctl48_acc),
         .psum          ($signed(u_array_psum_out[511:480])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -884,11 +890,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c16 (
         .clk           (clk),
-        .acc_rd_en     ((ctl47_valid & ctl47_acc)),
-        .acc_rd_addr   (ctl47_addr),
-        .wr_en         (ctl48_valid),
-        .wr_addr       (ctl48_addr),
-        .wr_accumulate (ctl48_acc),
+        .acc_rd_en     ((ctl48_valid & ctl48_acc)),
+        .acc_rd_addr   (ctl48_addr),
+        .wr_en         (ctl49_valid),
+        .wr_addr       (ctl49_addr),
+        .wr_accumulate (ctl49_acc),
         .psum          ($signed(u_array_psum_out[543:512])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -906,11 +912,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c17 (
         .clk           (clk),
-        .acc_rd_en     ((ctl48_valid & ctl48_acc)),
-        .acc_rd_addr   (ctl48_addr),
-        .wr_en         (ctl49_valid),
-        .wr_addr       (ctl49_addr),
-        .wr_accumulate (ctl49_acc),
+        .acc_rd_en     ((ctl49_valid & ctl49_acc)),
+        .acc_rd_addr   (ctl49_addr),
+        .wr_en         (ctl50_valid),
+        .wr_addr       (ctl50_addr),
+        .wr_accumulate (ctl50_acc),
         .psum          ($signed(u_array_psum_out[575:544])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -928,11 +934,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c18 (
         .clk           (clk),
-        .acc_rd_en     ((ctl49_valid & ctl49_acc)),
-        .acc_rd_addr   (ctl49_addr),
-        .wr_en         (ctl50_valid),
-        .wr_addr       (ctl50_addr),
-        .wr_accumulate (ctl50_acc),
+        .acc_rd_en     ((ctl50_valid & ctl50_acc)),
+        .acc_rd_addr   (ctl50_addr),
+        .wr_en         (ctl51_valid),
+        .wr_addr       (ctl51_addr),
+        .wr_accumulate (ctl51_acc),
         .psum          ($signed(u_array_psum_out[607:576])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -950,11 +956,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c19 (
         .clk           (clk),
-        .acc_rd_en     ((ctl50_valid & ctl50_acc)),
-        .acc_rd_addr   (ctl50_addr),
-        .wr_en         (ctl51_valid),
-        .wr_addr       (ctl51_addr),
-        .wr_accumulate (ctl51_acc),
+        .acc_rd_en     ((ctl51_valid & ctl51_acc)),
+        .acc_rd_addr   (ctl51_addr),
+        .wr_en         (ctl52_valid),
+        .wr_addr       (ctl52_addr),
+        .wr_accumulate (ctl52_acc),
         .psum          ($signed(u_array_psum_out[639:608])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -972,11 +978,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c20 (
         .clk           (clk),
-        .acc_rd_en     ((ctl51_valid & ctl51_acc)),
-        .acc_rd_addr   (ctl51_addr),
-        .wr_en         (ctl52_valid),
-        .wr_addr       (ctl52_addr),
-        .wr_accumulate (ctl52_acc),
+        .acc_rd_en     ((ctl52_valid & ctl52_acc)),
+        .acc_rd_addr   (ctl52_addr),
+        .wr_en         (ctl53_valid),
+        .wr_addr       (ctl53_addr),
+        .wr_accumulate (ctl53_acc),
         .psum          ($signed(u_array_psum_out[671:640])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -994,11 +1000,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c21 (
         .clk           (clk),
-        .acc_rd_en     ((ctl52_valid & ctl52_acc)),
-        .acc_rd_addr   (ctl52_addr),
-        .wr_en         (ctl53_valid),
-        .wr_addr       (ctl53_addr),
-        .wr_accumulate (ctl53_acc),
+        .acc_rd_en     ((ctl53_valid & ctl53_acc)),
+        .acc_rd_addr   (ctl53_addr),
+        .wr_en         (ctl54_valid),
+        .wr_addr       (ctl54_addr),
+        .wr_accumulate (ctl54_acc),
         .psum          ($signed(u_array_psum_out[703:672])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1016,11 +1022,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c22 (
         .clk           (clk),
-        .acc_rd_en     ((ctl53_valid & ctl53_acc)),
-        .acc_rd_addr   (ctl53_addr),
-        .wr_en         (ctl54_valid),
-        .wr_addr       (ctl54_addr),
-        .wr_accumulate (ctl54_acc),
+        .acc_rd_en     ((ctl54_valid & ctl54_acc)),
+        .acc_rd_addr   (ctl54_addr),
+        .wr_en         (ctl55_valid),
+        .wr_addr       (ctl55_addr),
+        .wr_accumulate (ctl55_acc),
         .psum          ($signed(u_array_psum_out[735:704])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1038,11 +1044,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c23 (
         .clk           (clk),
-        .acc_rd_en     ((ctl54_valid & ctl54_acc)),
-        .acc_rd_addr   (ctl54_addr),
-        .wr_en         (ctl55_valid),
-        .wr_addr       (ctl55_addr),
-        .wr_accumulate (ctl55_acc),
+        .acc_rd_en     ((ctl55_valid & ctl55_acc)),
+        .acc_rd_addr   (ctl55_addr),
+        .wr_en         (ctl56_valid),
+        .wr_addr       (ctl56_addr),
+        .wr_accumulate (ctl56_acc),
         .psum          ($signed(u_array_psum_out[767:736])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1060,11 +1066,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c24 (
         .clk           (clk),
-        .acc_rd_en     ((ctl55_valid & ctl55_acc)),
-        .acc_rd_addr   (ctl55_addr),
-        .wr_en         (ctl56_valid),
-        .wr_addr       (ctl56_addr),
-        .wr_accumulate (ctl56_acc),
+        .acc_rd_en     ((ctl56_valid & ctl56_acc)),
+        .acc_rd_addr   (ctl56_addr),
+        .wr_en         (ctl57_valid),
+        .wr_addr       (ctl57_addr),
+        .wr_accumulate (ctl57_acc),
         .psum          ($signed(u_array_psum_out[799:768])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1082,11 +1088,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c25 (
         .clk           (clk),
-        .acc_rd_en     ((ctl56_valid & ctl56_acc)),
-        .acc_rd_addr   (ctl56_addr),
-        .wr_en         (ctl57_valid),
-        .wr_addr       (ctl57_addr),
-        .wr_accumulate (ctl57_acc),
+        .acc_rd_en     ((ctl57_valid & ctl57_acc)),
+        .acc_rd_addr   (ctl57_addr),
+        .wr_en         (ctl58_valid),
+        .wr_addr       (ctl58_addr),
+        .wr_accumulate (ctl58_acc),
         .psum          ($signed(u_array_psum_out[831:800])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1104,11 +1110,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c26 (
         .clk           (clk),
-        .acc_rd_en     ((ctl57_valid & ctl57_acc)),
-        .acc_rd_addr   (ctl57_addr),
-        .wr_en         (ctl58_valid),
-        .wr_addr       (ctl58_addr),
-        .wr_accumulate (ctl58_acc),
+        .acc_rd_en     ((ctl58_valid & ctl58_acc)),
+        .acc_rd_addr   (ctl58_addr),
+        .wr_en         (ctl59_valid),
+        .wr_addr       (ctl59_addr),
+        .wr_accumulate (ctl59_acc),
         .psum          ($signed(u_array_psum_out[863:832])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1126,11 +1132,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c27 (
         .clk           (clk),
-        .acc_rd_en     ((ctl58_valid & ctl58_acc)),
-        .acc_rd_addr   (ctl58_addr),
-        .wr_en         (ctl59_valid),
-        .wr_addr       (ctl59_addr),
-        .wr_accumulate (ctl59_acc),
+        .acc_rd_en     ((ctl59_valid & ctl59_acc)),
+        .acc_rd_addr   (ctl59_addr),
+        .wr_en         (ctl60_valid),
+        .wr_addr       (ctl60_addr),
+        .wr_accumulate (ctl60_acc),
         .psum          ($signed(u_array_psum_out[895:864])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1148,11 +1154,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c28 (
         .clk           (clk),
-        .acc_rd_en     ((ctl59_valid & ctl59_acc)),
-        .acc_rd_addr   (ctl59_addr),
-        .wr_en         (ctl60_valid),
-        .wr_addr       (ctl60_addr),
-        .wr_accumulate (ctl60_acc),
+        .acc_rd_en     ((ctl60_valid & ctl60_acc)),
+        .acc_rd_addr   (ctl60_addr),
+        .wr_en         (ctl61_valid),
+        .wr_addr       (ctl61_addr),
+        .wr_accumulate (ctl61_acc),
         .psum          ($signed(u_array_psum_out[927:896])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1170,11 +1176,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c29 (
         .clk           (clk),
-        .acc_rd_en     ((ctl60_valid & ctl60_acc)),
-        .acc_rd_addr   (ctl60_addr),
-        .wr_en         (ctl61_valid),
-        .wr_addr       (ctl61_addr),
-        .wr_accumulate (ctl61_acc),
+        .acc_rd_en     ((ctl61_valid & ctl61_acc)),
+        .acc_rd_addr   (ctl61_addr),
+        .wr_en         (ctl62_valid),
+        .wr_addr       (ctl62_addr),
+        .wr_accumulate (ctl62_acc),
         .psum          ($signed(u_array_psum_out[959:928])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1192,11 +1198,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c30 (
         .clk           (clk),
-        .acc_rd_en     ((ctl61_valid & ctl61_acc)),
-        .acc_rd_addr   (ctl61_addr),
-        .wr_en         (ctl62_valid),
-        .wr_addr       (ctl62_addr),
-        .wr_accumulate (ctl62_acc),
+        .acc_rd_en     ((ctl62_valid & ctl62_acc)),
+        .acc_rd_addr   (ctl62_addr),
+        .wr_en         (ctl63_valid),
+        .wr_addr       (ctl63_addr),
+        .wr_accumulate (ctl63_acc),
         .psum          ($signed(u_array_psum_out[991:960])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1214,11 +1220,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c31 (
         .clk           (clk),
-        .acc_rd_en     ((ctl62_valid & ctl62_acc)),
-        .acc_rd_addr   (ctl62_addr),
-        .wr_en         (ctl63_valid),
-        .wr_addr       (ctl63_addr),
-        .wr_accumulate (ctl63_acc),
+        .acc_rd_en     ((ctl63_valid & ctl63_acc)),
+        .acc_rd_addr   (ctl63_addr),
+        .wr_en         (ctl64_valid),
+        .wr_addr       (ctl64_addr),
+        .wr_accumulate (ctl64_acc),
         .psum          ($signed(u_array_psum_out[1023:992])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1244,12 +1250,14 @@ module serrano_tile_r32c32_d1024 (
             comp_active  <= 1'd0;
             comp_rows    <= 11'd0;
             comp_m       <= 11'd0;
+            comp_last    <= 1'd0;
             comp_acc     <= 1'd0;
             comp_first   <= 1'd0;
             comp_epoch   <= 1'd0;
             read_active  <= 1'd0;
             read_rows    <= 11'd0;
             read_m       <= 11'd0;
+            read_last    <= 1'd0;
             read_requant <= 1'd0;
             read_epoch   <= 1'd0;
             written_e0   <= 11'd1024;
@@ -1455,6 +1463,9 @@ module serrano_tile_r32c32_d1024 (
             ctl63_valid  <= 1'd0;
             ctl63_acc    <= 1'd0;
             ctl63_epoch  <= 1'd0;
+            ctl64_valid  <= 1'd0;
+            ctl64_acc    <= 1'd0;
+            ctl64_epoch  <= 1'd0;
         end else begin
             load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
             load_row     <= (b_fire ? (last_b ? 5'd0 : (load_row + 5'd1)) : load_row);
@@ -1463,16 +1474,18 @@ module serrano_tile_r32c32_d1024 (
             comp_active  <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
             comp_rows    <= (go_compute ? cmd_rows : comp_rows);
             comp_m       <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
+            comp_last    <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
             comp_acc     <= (go_compute ? cmd_accumulate : comp_acc);
             comp_first   <= (go_compute ? 1'd1 : (comp_first & (~a_fire)));
             comp_epoch   <= (go_compute ? (~comp_epoch) : comp_epoch);
             read_active  <= (go_read ? 1'd1 : (read_active & (~last_rd)));
             read_rows    <= (go_read ? cmd_rows : read_rows);
             read_m       <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
+            read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl63_valid & (ctl63_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl63_valid & (ctl63_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl64_valid & (ctl64_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl64_valid & (ctl64_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
@@ -1674,6 +1687,9 @@ module serrano_tile_r32c32_d1024 (
             ctl63_valid  <= ctl62_valid;
             ctl63_acc    <= ctl62_acc;
             ctl63_epoch  <= ctl62_epoch;
+            ctl64_valid  <= ctl63_valid;
+            ctl64_acc    <= ctl63_acc;
+            ctl64_epoch  <= ctl63_epoch;
         end
     end
 
@@ -1750,6 +1766,7 @@ module serrano_tile_r32c32_d1024 (
         ctl61_addr <= ctl60_addr;
         ctl62_addr <= ctl61_addr;
         ctl63_addr <= ctl62_addr;
+        ctl64_addr <= ctl63_addr;
     end
 
     always @(posedge clk) begin

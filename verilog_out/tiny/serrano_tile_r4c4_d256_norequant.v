@@ -51,12 +51,14 @@ module serrano_tile_r4c4_d256_norequant (
     reg                comp_active;      // COMPUTE in progress
     reg  [8:0]         comp_rows;
     reg  [8:0]         comp_m;           // next activation row
+    reg                comp_last;        // comp_m is the COMPUTE's last row
     reg                comp_acc;
     reg                comp_first;       // the next row starts the fold
     reg                comp_epoch;       // parity of the latest COMPUTE
     reg                read_active;      // READ with rows left to issue
     reg  [8:0]         read_rows;
     reg  [8:0]         read_m;           // next row to read out
+    reg                read_last;        // read_m is the READ's last row
     /* verilator lint_off UNUSED */ // no requantization hardware (systolic.requant = false): QPARAM and the READ flag are ignored
     reg                read_requant;
     /* verilator lint_on UNUSED */
@@ -121,6 +123,10 @@ module serrano_tile_r4c4_d256_norequant (
     reg  [7:0]         ctl7_addr;
     reg                ctl7_acc;
     reg                ctl7_epoch;
+    reg                ctl8_valid;
+    reg  [7:0]         ctl8_addr;
+    reg                ctl8_acc;
+    reg                ctl8_epoch;
     wire [127:0]       u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -138,7 +144,7 @@ module serrano_tile_r4c4_d256_norequant (
     assign row_free = ((~(read_active & (read_epoch != comp_epoch))) | (read_m > comp_m));
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
-    assign last_a = (a_fire & (comp_m == (comp_rows - 9'd1)));
+    assign last_a = (a_fire & comp_last);
     assign cmd_ready_w = ((((cmd_op == 2'd0) & (((~load_active) & (~shadow_full)) & (swap_guard == 3'd0))) | ((cmd_op == 2'd1) & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | (((cmd_op == 2'd2) | (cmd_op == 2'd3)) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
     assign go_load = (cmd_fire & (cmd_op == 2'd0));
@@ -150,14 +156,14 @@ module serrano_tile_r4c4_d256_norequant (
     assign swap_now = (a_fire & comp_first);
     assign move = ((~rd_v3) | m_axis_c_tready);
     assign rd_issue = ((read_active & ((read_epoch ? written_e1 : written_e0) > read_m)) & move);
-    assign last_rd = (rd_issue & (read_m == (read_rows - 9'd1)));
+    assign last_rd = (rd_issue & read_last);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
     assign s_axis_b_tready = load_active;
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(lane_c3_y), $unsigned(lane_c2_y), $unsigned(lane_c1_y), $unsigned(lane_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid})) | read_busy));
 
     serrano_array_r4c4 u_array (
         .clk      (clk),
@@ -170,11 +176,11 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_acc_bank_d256 bank_c0 (
         .clk           (clk),
-        .acc_rd_en     ((ctl3_valid & ctl3_acc)),
-        .acc_rd_addr   (ctl3_addr),
-        .wr_en         (ctl4_valid),
-        .wr_addr       (ctl4_addr),
-        .wr_accumulate (ctl4_acc),
+        .acc_rd_en     ((ctl4_valid & ctl4_acc)),
+        .acc_rd_addr   (ctl4_addr),
+        .wr_en         (ctl5_valid),
+        .wr_addr       (ctl5_addr),
+        .wr_accumulate (ctl5_acc),
         .psum          ($signed(u_array_psum_out[31:0])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -188,11 +194,11 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_acc_bank_d256 bank_c1 (
         .clk           (clk),
-        .acc_rd_en     ((ctl4_valid & ctl4_acc)),
-        .acc_rd_addr   (ctl4_addr),
-        .wr_en         (ctl5_valid),
-        .wr_addr       (ctl5_addr),
-        .wr_accumulate (ctl5_acc),
+        .acc_rd_en     ((ctl5_valid & ctl5_acc)),
+        .acc_rd_addr   (ctl5_addr),
+        .wr_en         (ctl6_valid),
+        .wr_addr       (ctl6_addr),
+        .wr_accumulate (ctl6_acc),
         .psum          ($signed(u_array_psum_out[63:32])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -206,11 +212,11 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_acc_bank_d256 bank_c2 (
         .clk           (clk),
-        .acc_rd_en     ((ctl5_valid & ctl5_acc)),
-        .acc_rd_addr   (ctl5_addr),
-        .wr_en         (ctl6_valid),
-        .wr_addr       (ctl6_addr),
-        .wr_accumulate (ctl6_acc),
+        .acc_rd_en     ((ctl6_valid & ctl6_acc)),
+        .acc_rd_addr   (ctl6_addr),
+        .wr_en         (ctl7_valid),
+        .wr_addr       (ctl7_addr),
+        .wr_accumulate (ctl7_acc),
         .psum          ($signed(u_array_psum_out[95:64])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -224,11 +230,11 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_acc_bank_d256 bank_c3 (
         .clk           (clk),
-        .acc_rd_en     ((ctl6_valid & ctl6_acc)),
-        .acc_rd_addr   (ctl6_addr),
-        .wr_en         (ctl7_valid),
-        .wr_addr       (ctl7_addr),
-        .wr_accumulate (ctl7_acc),
+        .acc_rd_en     ((ctl7_valid & ctl7_acc)),
+        .acc_rd_addr   (ctl7_addr),
+        .wr_en         (ctl8_valid),
+        .wr_addr       (ctl8_addr),
+        .wr_accumulate (ctl8_acc),
         .psum          ($signed(u_array_psum_out[127:96])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -250,12 +256,14 @@ module serrano_tile_r4c4_d256_norequant (
             comp_active  <= 1'd0;
             comp_rows    <= 9'd0;
             comp_m       <= 9'd0;
+            comp_last    <= 1'd0;
             comp_acc     <= 1'd0;
             comp_first   <= 1'd0;
             comp_epoch   <= 1'd0;
             read_active  <= 1'd0;
             read_rows    <= 9'd0;
             read_m       <= 9'd0;
+            read_last    <= 1'd0;
             read_requant <= 1'd0;
             read_epoch   <= 1'd0;
             written_e0   <= 9'd256;
@@ -293,6 +301,9 @@ module serrano_tile_r4c4_d256_norequant (
             ctl7_valid   <= 1'd0;
             ctl7_acc     <= 1'd0;
             ctl7_epoch   <= 1'd0;
+            ctl8_valid   <= 1'd0;
+            ctl8_acc     <= 1'd0;
+            ctl8_epoch   <= 1'd0;
         end else begin
             load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
             load_row     <= (b_fire ? (last_b ? 2'd0 : (load_row + 2'd1)) : load_row);
@@ -301,16 +312,18 @@ module serrano_tile_r4c4_d256_norequant (
             comp_active  <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
             comp_rows    <= (go_compute ? cmd_rows : comp_rows);
             comp_m       <= (go_compute ? 9'd0 : (a_fire ? (comp_m + 9'd1) : comp_m));
+            comp_last    <= (go_compute ? (cmd_rows == 9'd1) : (a_fire ? (({1'd0, comp_m} + 10'd2) == {1'd0, comp_rows}) : comp_last));
             comp_acc     <= (go_compute ? cmd_accumulate : comp_acc);
             comp_first   <= (go_compute ? 1'd1 : (comp_first & (~a_fire)));
             comp_epoch   <= (go_compute ? (~comp_epoch) : comp_epoch);
             read_active  <= (go_read ? 1'd1 : (read_active & (~last_rd)));
             read_rows    <= (go_read ? cmd_rows : read_rows);
             read_m       <= (go_read ? 9'd0 : (rd_issue ? (read_m + 9'd1) : read_m));
+            read_last    <= (go_read ? (cmd_rows == 9'd1) : (rd_issue ? (({1'd0, read_m} + 10'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 9'd0 : ((ctl7_valid & (ctl7_epoch == 1'd0)) ? (written_e0 + 9'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 9'd0 : ((ctl7_valid & (ctl7_epoch == 1'd1)) ? (written_e1 + 9'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 9'd0 : ((ctl8_valid & (ctl8_epoch == 1'd0)) ? (written_e0 + 9'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 9'd0 : ((ctl8_valid & (ctl8_epoch == 1'd1)) ? (written_e1 + 9'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
@@ -344,6 +357,9 @@ module serrano_tile_r4c4_d256_norequant (
             ctl7_valid   <= ctl6_valid;
             ctl7_acc     <= ctl6_acc;
             ctl7_epoch   <= ctl6_epoch;
+            ctl8_valid   <= ctl7_valid;
+            ctl8_acc     <= ctl7_acc;
+            ctl8_epoch   <= ctl7_epoch;
         end
     end
 
@@ -364,6 +380,7 @@ module serrano_tile_r4c4_d256_norequant (
         ctl5_addr <= ctl4_addr;
         ctl6_addr <= ctl5_addr;
         ctl7_addr <= ctl6_addr;
+        ctl8_addr <= ctl7_addr;
     end
 
 endmodule

@@ -5,7 +5,8 @@
 //! it flows south), and the swap flag one cycle ahead of the first row of a
 //! new fold, skewed the same way. Partial sums enter the top as
 //! zeros and leave the bottom: column `j`'s sum for the activation row that
-//! entered at cycle `t` is on `psum_out` lane `j` at cycle `t + rows + j`.
+//! entered at cycle `t` is on `psum_out` lane `j` at cycle
+//! `t + rows + j + PSUM_EXTRA` (each PE registers its product before adding).
 //! Weights load one array row per cycle from the column buses (`w_data`, one
 //! int8 per column) into the shadow registers of the row selected by the
 //! one-hot `w_load`.
@@ -15,6 +16,9 @@ use golden::SystolicConfig;
 use crate::core::{cat, Bit, Expr, Module, Result, SInt, UInt};
 
 use super::pe::pe;
+
+/// Cycles the bottom sums come later than one per PE row: the PE's product register.
+pub const PSUM_EXTRA: u32 = 1;
 
 /// `serrano_array_r16c16`.
 pub fn array_name(cfg: &SystolicConfig) -> String {
@@ -29,7 +33,7 @@ pub fn array(cfg: &SystolicConfig) -> Result<Module> {
     let mut m = Module::new(&array_name(cfg));
     m.doc(&format!("Weight-stationary systolic array of {r} x {c} int8 PEs with {acc_bits}-bit partial sums."));
     m.doc("Activation element i enters row i skewed by i cycles; column j's sum of the activation row");
-    m.doc("that entered at cycle t leaves the bottom on lane j at cycle t + rows + j.");
+    m.doc("that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1.");
 
     let a_in = m.input_doc("a_in", UInt(8 * r), "activation row: element i (bits 8i+7:8i) feeds array row i")?;
     let swap_in = m.input_doc("swap_in", Bit, "the next cycle's a_in is the first row of a new weight fold")?;

@@ -25,12 +25,12 @@ pub fn pe_name(cfg: &PeConfig) -> String {
     format!("serrano_pe_i8_acc{}", cfg.acc_bits)
 }
 
-/// One PE: `psum <= psum_in + a_in × w`, with a double-buffered weight.
+/// One PE: `product <= a_in × w; psum <= psum_in + product`, with a double-buffered weight.
 pub fn pe(cfg: &PeConfig) -> Result<Module> {
     let acc = SInt(cfg.acc_bits);
     let mut m = Module::new(&pe_name(cfg));
     m.doc("Processing element of the weight-stationary systolic array (int8 x int8, wrapping accumulate).");
-    m.doc("psum_out <= psum_in + a_in * w; a_out <= a_in. The weight is double-buffered: w_load writes");
+    m.doc("product <= a_in * w; psum_out <= psum_in + product; a_out <= a_in. The weight is double-buffered: w_load writes");
     m.doc("w_in into the shadow register; w_swap copies it into the active weight at this edge, so the");
     m.doc("next cycle's activation is the first to use it; the flag travels east as swap_out.");
 
@@ -44,9 +44,12 @@ pub fn pe(cfg: &PeConfig) -> Result<Module> {
     // The shadow weight before this edge: a load in the same cycle takes effect after it.
     let w = m.reg("w", SInt(8)).reset(0).enable(&w_swap).doc("active weight").d(&w_next)?;
 
-    // The int8 x int8 product is exact in 16 bits; widen it to the accumulator.
+    // The int8 x int8 product is exact in 16 bits. It is registered: psum_in
+    // meets the product of the previous cycle's activation (the array's
+    // one-cycle row skew makes that the same activation row), so the
+    // multiplier and the 32-bit adder are separate pipeline stages.
     let mul = m.instance("u_mul", &mul_s8x8()?, &[("a", &a_in), ("b", &w)])?;
-    let product = m.node("product", mul.out("y")?)?;
+    let product = m.reg("product", SInt(16)).reset(0).doc("a_in x w, one cycle later").d(mul.out("y")?)?;
     let a = m.reg("a", SInt(8)).reset(0).doc("activation, to the east").d(&a_in)?;
     let psum = m.reg("psum", acc).reset(0).doc("partial sum, to the south").d(&psum_in + product.sext(cfg.acc_bits))?;
     let swap = m.reg("swap", Bit).reset(0).doc("swap flag, to the east").d(&w_swap)?;

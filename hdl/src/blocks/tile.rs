@@ -31,7 +31,7 @@ use golden::SystolicConfig;
 use crate::core::{cat, mux, Bit, Expr, Module, Result, SInt, UInt};
 
 use super::acc_bank::{acc_bank, addr_bits};
-use super::array::array;
+use super::array::{array, PSUM_EXTRA};
 use super::lanes::bits_for;
 use super::requant::{bypass, requant};
 
@@ -98,6 +98,10 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let comp_active = m.reg("comp_active", Bit).reset(0).doc("COMPUTE in progress").build()?;
     let comp_rows = m.reg("comp_rows", UInt(rw)).reset(0).build()?;
     let comp_m = m.reg("comp_m", UInt(rw)).reset(0).doc("next activation row").build()?;
+    // Registered "comp_m is the last row" (and read_m's likewise): comparing
+    // the counter with rows - 1 in the cycle would sit on the dispatch path,
+    // the tile's longest (on iCE40 it limited the clock to about 85 MHz).
+    let comp_last = m.reg("comp_last", Bit).reset(0).doc("comp_m is the COMPUTE's last row").build()?;
     let comp_acc = m.reg("comp_acc", Bit).reset(0).build()?;
     let comp_first = m.reg("comp_first", Bit).reset(0).doc("the next row starts the fold").build()?;
     let comp_epoch = m.reg("comp_epoch", Bit).reset(0).doc("parity of the latest COMPUTE").build()?;
@@ -105,6 +109,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let read_active = m.reg("read_active", Bit).reset(0).doc("READ with rows left to issue").build()?;
     let read_rows = m.reg("read_rows", UInt(rw)).reset(0).build()?;
     let read_m = m.reg("read_m", UInt(rw)).reset(0).doc("next row to read out").build()?;
+    let read_last = m.reg("read_last", Bit).reset(0).doc("read_m is the READ's last row").build()?;
     let read_requant = m.reg("read_requant", Bit).reset(0).build()?;
     let read_epoch = m.reg("read_epoch", Bit).reset(0).doc("epoch of the COMPUTE this READ follows").build()?;
     // Rows written (in the last column) by the latest COMPUTE of each epoch.
@@ -127,7 +132,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let row_free = m.node("row_free", !&read_pending_before | read_m.cmp_gt(&comp_m.q))?;
     let a_ready = m.node("a_ready", &comp_active.q & &row_free)?;
     let a_fire = m.node("a_fire", &a_ready & &a_valid)?;
-    let last_a = m.node("last_a", &a_fire & comp_m.cmp_eq(&comp_rows.q - 1))?;
+    let last_a = m.node("last_a", &a_fire & &comp_last.q)?;
 
     // ---- Dispatch ----------------------------------------------------------
     let is_load = cmd_op.cmp_eq(OP_LOAD);
@@ -168,6 +173,8 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let swap_now = m.node("swap_now", &a_fire & &comp_first.q)?;
     m.set_next(&comp_active, mux(&go_compute, &Expr::lit(1, Bit), &(&comp_active.q & !&last_a)))?;
     m.set_next(&comp_rows, mux(&go_compute, &cmd_rows, &comp_rows.q))?;
+    let comp_two_left = (comp_m.zext(rw + 1) + 2).cmp_eq(&comp_rows.zext(rw + 1));
+    m.set_next(&comp_last, mux(&go_compute, &cmd_rows.cmp_eq(1), &mux(&a_fire, &comp_two_left, &comp_last.q)))?;
     let zero_rows = Expr::lit(0, UInt(rw));
     m.set_next(&comp_m, mux(&go_compute, &zero_rows, &mux(&a_fire, &(&comp_m.q + 1), &comp_m.q)))?;
     m.set_next(&comp_acc, mux(&go_compute, &cmd_accumulate, &comp_acc.q))?;
@@ -186,8 +193,8 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     ))?;
 
     // Control chain: stage k holds the control word of the row that entered
-    // the array k cycles ago. Stage rows + j is at column j's bottom.
-    let stages = (r + c) as usize;
+    // the array k cycles ago. Stage rows + j + PSUM_EXTRA is at column j's bottom.
+    let stages = (r + c + PSUM_EXTRA) as usize;
     let mut ch_valid = Vec::with_capacity(stages);
     let mut ch_addr = Vec::with_capacity(stages);
     let mut ch_acc = Vec::with_capacity(stages);
@@ -217,7 +224,10 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let move_ = m.node("move", !&v3.q | &c_ready)?;
     let written_sel = mux(&read_epoch.q, &written1.q, &written0.q);
     let rd_issue = m.node("rd_issue", &read_active.q & written_sel.cmp_gt(&read_m.q) & &move_)?;
-    let last_rd = m.node("last_rd", &rd_issue & read_m.cmp_eq(&read_rows.q - 1))?;
+    let last_rd = m.node("last_rd", &rd_issue & &read_last.q)?;
+    // After this row, the next is the last when two rows were left.
+    let rd_two_left = (read_m.zext(rw + 1) + 2).cmp_eq(&read_rows.zext(rw + 1));
+    m.set_next(&read_last, mux(&go_read, &cmd_rows.cmp_eq(1), &mux(&rd_issue, &rd_two_left, &read_last.q)))?;
     m.set_next(&read_active, mux(&go_read, &Expr::lit(1, Bit), &(&read_active.q & !&last_rd)))?;
     m.set_next(&read_rows, mux(&go_read, &cmd_rows, &read_rows.q))?;
     m.set_next(&read_m, mux(&go_read, &zero_rows, &mux(&rd_issue, &(&read_m.q + 1), &read_m.q)))?;
@@ -247,7 +257,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let rd_addr = read_m.trunc(aw);
     let mut lanes: Vec<Expr> = Vec::new();
     for j in 0..c {
-        let at = (r + j) as usize;
+        let at = (r + j + PSUM_EXTRA) as usize;
         let psum_j = psum.slice(32 * j + 31, 32 * j).as_signed();
         let acc_rd_en = &ch_valid[at - 1] & &ch_acc[at - 1];
         let u_bank = m.instance(
