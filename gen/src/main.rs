@@ -5,6 +5,7 @@
 //! Exit codes: 0 success, 1 failure (a tool failed, a simulation mismatched),
 //! 2 bad input (bad arguments, an invalid config, an unreadable file).
 
+mod area;
 mod npy_io;
 mod presets;
 mod sim;
@@ -12,6 +13,7 @@ mod sim_dma;
 mod sim_gemm;
 mod sim_softmax;
 mod verilog;
+mod yosys;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +63,8 @@ enum Cmd {
     /// Simulate a block in Verilator against the golden model.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Estimate area with Yosys: transistors per block (generic), or iCE40 / Xilinx 7-series cells.
+    Area(area::AreaArgs),
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -93,6 +97,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Sim(cmd) => sim::run(cmd)?,
+        Cmd::Area(args) => area::run(&args)?,
     }
     Ok(())
 }
