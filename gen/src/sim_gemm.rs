@@ -82,6 +82,9 @@ fn dim(v: Option<usize>, name: &str) -> Result<usize> {
 pub fn run(args: GemmArgs) -> Result<()> {
     let (cfg, origin, _) = args.source.resolve()?;
     let requant = args.requant.as_deref().map(parse_requant).transpose()?.map(Requantization::PerTensor);
+    if requant.is_some() && !cfg.systolic.requant {
+        bail!(UsageError(format!("--requant: {}", golden::tile::NO_REQUANT)));
+    }
     let (a, b) = match (&args.a, &args.b) {
         (Some(pa), Some(pb)) => {
             let a = crate::npy_io::read_i8_matrix(pa)?;

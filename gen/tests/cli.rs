@@ -69,7 +69,7 @@ fn verilog_writes_verilog_manifest_and_core_file() {
     // The human summary names the same figures.
     let o = serrano(&["verilog", "--preset", "tiny", "--out", out.to_str().unwrap()]);
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("tops         serrano_tile_r4c4_d256, serrano_softmax_l4_n256_i8_o8_t4"), "{text}");
+    assert!(text.contains("tops         serrano_tile_r4c4_d256_norequant, serrano_softmax_l4_n256_i8_o8_t4"), "{text}");
     // Regenerating another preset into the same directory leaves no stale files.
     let names: Vec<_> =
         std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
@@ -170,7 +170,11 @@ fn sim_gemm_reads_and_writes_npy() {
     let ga = golden::gemm::Matrix::from_vec(6, 9, a).unwrap();
     let gb = golden::gemm::Matrix::from_vec(9, 5, b).unwrap();
     assert_eq!(c, golden::gemm::gemm(&ga, &gb).unwrap().data);
-    // Requantized output is int8.
+    // Requantized output is int8 (on a 4x4 tile with requantization: tiny has none).
+    let toml = dir.path().join("rq.toml");
+    std::fs::write(&toml, "[systolic]\nrows = 4\ncols = 4\nacc_depth = 16\n").unwrap();
+    let mut args = args;
+    args[2..4].copy_from_slice(&["--config", toml.to_str().unwrap()]);
     let o = serrano(&[&args[..], &["--out", pc.to_str().unwrap(), "--requant", "1073741824,36,-5"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&std::fs::read(&pc).unwrap()).contains("'descr': '|i1'"));
@@ -192,6 +196,7 @@ fn sim_gemm_bad_input_exits_2() {
         (vec!["--m", "0", "--k", "4", "--n", "4"], "--m 0: must be between 1"),
         (vec!["--m", "4", "--k", "4", "--n", "4", "--requant", "1,99,0"], "shift \"99\": must be between 0 and 62"),
         (vec!["--m", "4", "--k", "4", "--n", "4", "--requant", "1,2"], "expected MULT,SHIFT,ZP"),
+        (vec!["--m", "4", "--k", "4", "--n", "4", "--requant", "1,2,0"], "systolic.requant = false"),
         (vec!["--m", "1048576", "--k", "1048576", "--n", "1"], "at most 67108864 per matrix"),
     ];
     for (extra, want) in cases {

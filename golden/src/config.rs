@@ -37,6 +37,16 @@ pub struct SystolicConfig {
     pub cols: u32,
     /// Accumulator rows (the largest M of one pass); any M is tiled by it.
     pub acc_depth: u32,
+    /// Per-column requantization hardware (one int32 × int32 multiplier per
+    /// column). Without it (`false`, for small FPGAs: the tiny preset's four
+    /// multipliers alone would be ~14k iCE40 LUTs) the tile returns int32
+    /// accumulators only; READ with requant and QPARAM are not allowed.
+    #[serde(default = "default_true")]
+    pub requant: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// The allowed ranges of the systolic fields.

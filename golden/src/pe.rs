@@ -2,16 +2,16 @@
 //!
 //! State (all reset to 0): `a` (activation register), `w` (active weight),
 //! `w_next` (shadow weight), `psum` (partial-sum register), `swap` (the swap
-//! flag travelling east with the activation).
+//! flag travelling east, one cycle ahead of the activation).
 //!
-//! On each rising clock edge, with the inputs sampled before the edge:
+//! On each rising clock edge, with the inputs and registers sampled before
+//! the edge:
 //! * `rst` = 1: every register becomes 0.
-//! * otherwise, with `w_eff = if w_swap { w_next } else { w }` (the weight this
-//!   cycle's activation meets: `w_swap` marks the first activation of a new
-//!   fold, which already uses the new weight):
-//!   * `psum   <= wrap_acc(psum_in + a_in × w_eff)` (the product is exact,
+//! * otherwise:
+//!   * `psum   <= wrap_acc(psum_in + a_in × w)` (the product is exact,
 //!     16 bits; the sum wraps to `acc_bits` in two's complement)
-//!   * `w      <= w_eff`
+//!   * `w      <= w_next` if `w_swap` (so `w_swap` comes one cycle before the
+//!     first activation of a new fold: that activation meets the new weight)
 //!   * `w_next <= w_in` if `w_load` (the shadow weight, loaded from the
 //!     column's weight bus while `w` computes)
 //!   * `a      <= a_in`, `swap <= w_swap`
@@ -77,10 +77,11 @@ impl Pe {
             *self = Pe::new(&PeConfig { acc_bits: self.acc_bits });
             return;
         }
-        let w_eff = if i.w_swap { self.w_next } else { self.w };
-        let product = i.a_in as i64 * w_eff as i64; // exact: |p| <= 2^14
+        let product = i.a_in as i64 * self.w as i64; // exact: |p| <= 2^14
         self.psum = wrap_signed(i.psum_in.wrapping_add(product), self.acc_bits);
-        self.w = w_eff;
+        if i.w_swap {
+            self.w = self.w_next;
+        }
         if i.w_load {
             self.w_next = i.w_in;
         }
@@ -98,20 +99,21 @@ mod tests {
     }
 
     #[test]
-    fn swap_applies_to_the_activation_it_comes_with() {
+    fn swap_applies_from_the_next_activation() {
         let mut pe = Pe::new(&cfg());
         pe.step(&PeInputs { w_in: -128, w_load: true, ..Default::default() });
         assert_eq!(pe.shadow_weight(), -128);
         assert_eq!(pe.weight(), 0);
-        // The old weight (0) until the swap...
-        pe.step(&PeInputs { a_in: -128, psum_in: 5, ..Default::default() });
-        assert_eq!(pe.outputs().psum_out, 5);
-        // ...and the new one from the activation that carries the swap.
+        // The activation that comes with the swap still meets the old weight (0)...
         pe.step(&PeInputs { a_in: -128, psum_in: 5, w_swap: true, ..Default::default() });
-        assert_eq!(pe.outputs().psum_out, 5 + 16384);
+        assert_eq!(pe.outputs().psum_out, 5);
         assert_eq!(pe.weight(), -128);
         assert!(pe.outputs().swap_out);
+        // ...and the next one the new weight.
+        pe.step(&PeInputs { a_in: -128, psum_in: 5, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, 5 + 16384);
         assert_eq!(pe.outputs().a_out, -128);
+        assert!(!pe.outputs().swap_out);
     }
 
     #[test]
@@ -119,15 +121,17 @@ mod tests {
         let mut pe = Pe::new(&cfg());
         pe.step(&PeInputs { w_in: 3, w_load: true, ..Default::default() });
         pe.step(&PeInputs { a_in: 2, w_in: 7, w_load: true, w_swap: true, ..Default::default() });
-        assert_eq!(pe.outputs().psum_out, 6);
         assert_eq!((pe.weight(), pe.shadow_weight()), (3, 7));
+        pe.step(&PeInputs { a_in: 2, ..Default::default() });
+        assert_eq!(pe.outputs().psum_out, 6);
     }
 
     #[test]
     fn psum_wraps_at_acc_bits() {
         let mut pe = Pe::new(&PeConfig { acc_bits: 16 });
-        pe.step(&PeInputs { w_in: 127, w_load: true, ..Default::default() });
-        pe.step(&PeInputs { a_in: 127, psum_in: 32767, w_swap: true, ..Default::default() });
+        pe.step(&PeInputs { w_in: 127, w_load: true, w_swap: false, ..Default::default() });
+        pe.step(&PeInputs { w_swap: true, ..Default::default() });
+        pe.step(&PeInputs { a_in: 127, psum_in: 32767, ..Default::default() });
         assert_eq!(pe.outputs().psum_out, wrap_signed(32767 + 127 * 127, 16));
     }
 

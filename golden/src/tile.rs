@@ -56,6 +56,10 @@ impl fmt::Display for ProgramError {
 
 impl std::error::Error for ProgramError {}
 
+/// Why a program that requantizes fails on a tile built without requantization.
+pub const NO_REQUANT: &str =
+    "this tile has no requantization hardware (systolic.requant = false): READ returns int32 only";
+
 /// The tile's architectural state.
 #[derive(Clone, Debug)]
 pub struct TileModel {
@@ -122,6 +126,9 @@ impl TileModel {
                     if rows == 0 || rows > depth {
                         return Err(err(format!("rows = {rows}: must be between 1 and {depth}")));
                     }
+                    if requant && !self.cfg.requant {
+                        return Err(err(NO_REQUANT.into()));
+                    }
                     for m in 0..rows as usize {
                         let row = (0..c)
                             .map(
@@ -132,6 +139,9 @@ impl TileModel {
                     }
                 }
                 Command::QParam { col, q } => {
+                    if !self.cfg.requant {
+                        return Err(err(NO_REQUANT.into()));
+                    }
                     q.validate().map_err(err)?;
                     match col {
                         None => self.qparams.iter_mut().for_each(|p| *p = q),
@@ -174,6 +184,9 @@ pub fn gemm_program(
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 || k == 0 || n == 0 {
         return Err(ProgramError(format!("empty GEMM: M={m}, K={k}, N={n}; each must be at least 1")));
+    }
+    if requant.is_some() && !cfg.requant {
+        return Err(ProgramError(NO_REQUANT.into()));
     }
     if let Some(Requantization::PerColumn(v)) = requant {
         if v.len() != n {
@@ -243,7 +256,7 @@ mod tests {
 
     #[test]
     fn tiled_program_computes_the_gemm() {
-        let cfg = SystolicConfig { rows: 4, cols: 3, acc_depth: 5 };
+        let cfg = SystolicConfig { rows: 4, cols: 3, acc_depth: 5, requant: true };
         let mut seed = 1;
         for (m, k, n) in [(1, 1, 1), (7, 9, 5), (5, 4, 3), (11, 13, 7), (3, 1, 8)] {
             let (a, b) = (matrix(m, k, &mut seed), matrix(k, n, &mut seed));
@@ -255,7 +268,7 @@ mod tests {
 
     #[test]
     fn tiled_program_requantizes_per_column_and_per_tensor() {
-        let cfg = SystolicConfig { rows: 2, cols: 2, acc_depth: 4 };
+        let cfg = SystolicConfig { rows: 2, cols: 2, acc_depth: 4, requant: true };
         let mut seed = 9;
         let (a, b) = (matrix(6, 5, &mut seed), matrix(5, 3, &mut seed));
         let want_c = gemm(&a, &b).unwrap();
@@ -276,7 +289,7 @@ mod tests {
 
     #[test]
     fn bad_programs_are_errors() {
-        let cfg = SystolicConfig { rows: 2, cols: 2, acc_depth: 4 };
+        let cfg = SystolicConfig { rows: 2, cols: 2, acc_depth: 4, requant: true };
         let mut t = TileModel::new(&cfg);
         let p = Program { cmds: vec![Command::Compute { rows: 1, accumulate: false }], ..Default::default() };
         assert!(t.run(&p).unwrap_err().to_string().contains("no weight fold was loaded"));

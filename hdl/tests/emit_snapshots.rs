@@ -82,8 +82,8 @@ fn hierarchy_emits_each_module_once() {
         m.output(name, u1.out(port).unwrap()).unwrap();
     }
     let files = emit(&m, &EmitOptions::default()).unwrap();
-    assert_eq!(files.len(), 2, "the PE is emitted once for two instances");
-    assert_eq!(m.stats().instances, 2);
+    assert_eq!(files.len(), 3, "the PE (and its multiplier) is emitted once for two instances");
+    assert_eq!(m.stats().instances, 4, "two PEs, each with its multiplier");
     assert_eq!(m.stats().flip_flops, 2 * (8 + 8 + 8 + 16 + 1));
     insta::assert_snapshot!(verilog(&m));
 }
@@ -129,7 +129,7 @@ fn output_is_deterministic() {
 
 #[test]
 fn tile_2x2() {
-    let m = hdl::blocks::tile::tile(&golden::SystolicConfig { rows: 2, cols: 2, acc_depth: 4 }).unwrap();
+    let m = hdl::blocks::tile::tile(&golden::SystolicConfig { rows: 2, cols: 2, acc_depth: 4, requant: true }).unwrap();
     insta::assert_snapshot!(verilog(&m));
 }
 

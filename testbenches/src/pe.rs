@@ -98,14 +98,15 @@ impl Stimulus {
         // shadow weight (swapped in before anything is loaded).
         prologue.push(PeInputs { a_in: -128, psum_in: 1, ..Default::default() });
         prologue.push(PeInputs { a_in: 127, psum_in: 2, w_swap: true, ..Default::default() });
+        prologue.push(PeInputs { a_in: 127, psum_in: 3, ..Default::default() });
         // Every extreme weight times every extreme activation, onto extreme partial sums,
         // including -128 x -128 = 16384 added to the largest partial sum (wraps).
         for &w in &EXTREME_I8 {
             prologue.push(PeInputs { w_in: w, w_load: true, ..Default::default() });
-            for (n, &a) in EXTREME_I8.iter().enumerate() {
-                for (k, psum) in [lo, hi, -1, 0, 1].into_iter().enumerate() {
-                    let w_swap = n == 0 && k == 0;
-                    prologue.push(PeInputs { a_in: a, psum_in: psum, w_swap, ..Default::default() });
+            prologue.push(PeInputs { w_swap: true, ..Default::default() });
+            for &a in &EXTREME_I8 {
+                for psum in [lo, hi, -1, 0, 1] {
+                    prologue.push(PeInputs { a_in: a, psum_in: psum, ..Default::default() });
                 }
             }
         }

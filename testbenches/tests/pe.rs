@@ -54,10 +54,9 @@ fn mutant(cfg: &PeConfig, bug: &str) -> Module {
     } else {
         m.reg("w_next", SInt(8)).reset(0).enable(&w_load).d(&w_in).unwrap()
     };
-    let w = m.reg("w", SInt(8)).reset(0).build().unwrap();
-    // Bug "late_swap": the new weight applies from the cycle after the swap.
-    let w_eff = if bug == "late_swap" { w.q.clone() } else { mux(&w_swap, &w_next, &w) };
-    m.set_next(&w, mux(&w_swap, &w_next, &w)).unwrap();
+    let w = m.reg("w", SInt(8)).reset(0).enable(&w_swap).d(&w_next).unwrap();
+    // Bug "early_swap": the activation that comes with the swap already meets the new weight.
+    let w_eff = if bug == "early_swap" { mux(&w_swap, &w_next, &w) } else { w.clone() };
     let product = a_in.mul_wide(&w_eff).sext(cfg.acc_bits);
     let a = m.reg("a", SInt(8)).reset(0).d(&a_in).unwrap();
     let psum = m.reg("psum", acc).reset(0).d(&psum_in + product).unwrap();
@@ -72,9 +71,9 @@ fn mutant(cfg: &PeConfig, bug: &str) -> Module {
 fn testbench_catches_a_wrong_weight_and_writes_a_waveform() {
     let cfg = PeConfig { acc_bits: 32 };
     let r =
-        run_pe_module(&mutant(&cfg, "late_swap"), &cfg, &PeRun { cycles: 2_000, seed: 7, x_seed: None, trace: None })
+        run_pe_module(&mutant(&cfg, "early_swap"), &cfg, &PeRun { cycles: 2_000, seed: 7, x_seed: None, trace: None })
             .unwrap();
-    assert!(r.mismatches > 0, "the testbench missed a PE that swaps weights a cycle late");
+    assert!(r.mismatches > 0, "the testbench missed a PE that swaps weights a cycle early");
     let wave = r.waveform.expect("a failing run leaves a waveform");
     assert!(std::fs::metadata(&wave).map(|m| m.len() > 0).unwrap_or(false), "{} is empty", wave.display());
 }

@@ -58,7 +58,7 @@ fn pe_has_no_latch_and_every_flop_has_a_reset() {
     }
     let stat = yosys(
         dir.path(),
-        "read_verilog serrano_pe_i8_acc32.v; synth -top serrano_pe_i8_acc32; \
+        "read_verilog serrano_pe_i8_acc32.v serrano_mul_s8x8.v; synth -flatten -top serrano_pe_i8_acc32; \
          select -assert-none t:$dlatch t:$_DLATCH_*; tee -o /dev/stdout stat",
     );
     // Every flip-flop is a synchronous-reset one ($_SDFF*), none plain ($_DFF_P_).

@@ -5,7 +5,7 @@
 //! utilization target as a cycle count.
 
 use golden::gemm::{Matrix, Requant, Requantization};
-use golden::tile::{Command, Program};
+use golden::tile::{gemm_program, Command, Program, TileModel};
 use golden::{Config, SystolicConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -13,7 +13,7 @@ use testbenches::seed_from_env;
 use testbenches::tile::{check_gemm, random_matrix, run_gemm, TileRun, TileSim};
 
 fn cfg(rows: u32, cols: u32, acc_depth: u32) -> SystolicConfig {
-    SystolicConfig { rows, cols, acc_depth }
+    SystolicConfig { rows, cols, acc_depth, requant: true }
 }
 
 fn preset(name: &str) -> SystolicConfig {
@@ -109,6 +109,38 @@ fn requantization_per_tensor_and_per_column() {
         let r = run_gemm(&sim, &a, &b, Some(&q), &rough(seed + 20 + i)).unwrap();
         check_gemm(&r, &format!("random per tensor {q:?}")).unwrap();
     }
+}
+
+/// `systolic.requant = false` (the tiny preset): GEMMs run as usual; the
+/// golden model refuses a program that requantizes; the hardware ignores
+/// QPARAM and the READ flag and returns the int32 accumulators.
+#[test]
+fn a_tile_without_requantization_returns_int32() {
+    let seed = seed_from_env("tile_norequant", 26);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let plain = SystolicConfig { requant: false, ..cfg(3, 2, 8) };
+    let sim = TileSim::build(&plain).unwrap();
+    let (a, b) = (random_matrix(&mut rng, 11, 7, false), random_matrix(&mut rng, 7, 5, true));
+    let r = run_gemm(&sim, &a, &b, None, &rough(seed)).unwrap();
+    check_gemm(&r, "without requantization").unwrap();
+
+    let q = Requantization::PerColumn((0..5).map(|_| random_requant(&mut rng)).collect());
+    let e = run_gemm(&sim, &a, &b, Some(&q), &rough(seed)).unwrap_err().to_string();
+    assert!(e.contains("systolic.requant = false"), "{e}");
+
+    let with_qparams = gemm_program(&cfg(3, 2, 8), &a, &b, Some(&q)).unwrap().program;
+    assert!(with_qparams.cmds.iter().any(|c| matches!(c, Command::QParam { .. })));
+    let mut stripped = with_qparams.clone();
+    stripped.cmds.retain(|c| !matches!(c, Command::QParam { .. }));
+    for c in stripped.cmds.iter_mut() {
+        if let Command::Read { requant, .. } = c {
+            *requant = false;
+        }
+    }
+    let want = TileModel::new(&plain).run(&stripped).unwrap();
+    let (got, _) = sim.run(&with_qparams, &rough(seed + 1)).unwrap();
+    assert_eq!(got.error, None);
+    assert_eq!(got.rows, want, "QPARAM or the READ flag changed the output of a tile without requantization");
 }
 
 #[test]

@@ -12,7 +12,7 @@ module serrano_array_r16c16 (
     input  wire         clk,      // clock
     input  wire         rst,      // synchronous reset, active high
     input  wire [127:0] a_in,     // activation row: element i (bits 8i+7:8i) feeds array row i
-    input  wire         swap_in,  // a_in is the first row of a new weight fold
+    input  wire         swap_in,  // the next cycle's a_in is the first row of a new weight fold
     input  wire [127:0] w_data,   // weight row: element j feeds column j's bus
     input  wire [15:0]  w_load,   // one-hot: write w_data into array row i's shadow weights
     output wire [511:0] psum_out  // bottom partial sums: column j on bits 32j+31:32j (skewed by j)

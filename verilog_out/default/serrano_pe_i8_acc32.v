@@ -4,8 +4,8 @@
 // Module serrano_pe_i8_acc32
 //   Processing element of the weight-stationary systolic array (int8 x int8, wrapping accumulate).
 //   psum_out <= psum_in + a_in * w; a_out <= a_in. The weight is double-buffered: w_load writes
-//   w_in into the shadow register; w_swap marks the first activation of a new fold, which (and
-//   every later one) uses the shadow weight; the flag travels east with it as swap_out.
+//   w_in into the shadow register; w_swap copies it into the active weight at this edge, so the
+//   next cycle's activation is the first to use it; the flag travels east as swap_out.
 
 `default_nettype none
 
@@ -16,7 +16,7 @@ module serrano_pe_i8_acc32 (
     input  wire signed [31:0] psum_in,  // partial sum, from the north
     input  wire signed [7:0]  w_in,     // weight, from the column's weight bus
     input  wire               w_load,   // write w_in into the shadow weight
-    input  wire               w_swap,   // a_in is the first activation of a new fold
+    input  wire               w_swap,   // the next cycle's a_in is the first activation of a new fold
     output wire signed [7:0]  a_out,    // activation, to the east
     output wire signed [31:0] psum_out, // partial sum, to the south
     output wire               swap_out  // swap flag, to the east
@@ -24,17 +24,22 @@ module serrano_pe_i8_acc32 (
 
     reg  signed [7:0]  w_next;  // shadow weight
     reg  signed [7:0]  w;       // active weight
-    wire signed [7:0]  w_eff;
+    wire signed [15:0] u_mul_y;
     wire signed [15:0] product;
     reg  signed [7:0]  a;       // activation, to the east
     reg  signed [31:0] psum;    // partial sum, to the south
     reg                swap;    // swap flag, to the east
 
-    assign w_eff = (w_swap ? w_next : w);
-    assign product = ($signed({{8{a_in[7]}}, a_in}) * $signed({{8{w_eff[7]}}, w_eff}));
+    assign product = u_mul_y;
     assign a_out = a;
     assign psum_out = psum;
     assign swap_out = swap;
+
+    serrano_mul_s8x8 u_mul (
+        .a (a_in),
+        .b (w),
+        .y (u_mul_y)
+    );
 
     always @(posedge clk) begin
         if (rst) begin
@@ -46,12 +51,18 @@ module serrano_pe_i8_acc32 (
 
     always @(posedge clk) begin
         if (rst) begin
-            w    <= 8'sd0;
+            w <= 8'sd0;
+        end else if (w_swap) begin
+            w <= w_next;
+        end
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
             a    <= 8'sd0;
             psum <= 32'sd0;
             swap <= 1'd0;
         end else begin
-            w    <= w_eff;
             a    <= a_in;
             psum <= (psum_in + $signed({{16{product[15]}}, product}));
             swap <= w_swap;

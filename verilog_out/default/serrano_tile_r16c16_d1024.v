@@ -75,7 +75,6 @@ module serrano_tile_r16c16_d1024 (
     reg                load_done;         // the fold's last row is being written
     wire               swap_now;
     reg  [127:0]       a_issue;           // activation row entering the array
-    reg                swap_issue;
     reg                ctl0_valid;
     reg  [9:0]         ctl0_addr;
     reg                ctl0_acc;
@@ -318,7 +317,7 @@ module serrano_tile_r16c16_d1024 (
         .clk      (clk),
         .rst      (rst),
         .a_in     (a_issue),
-        .swap_in  (swap_issue),
+        .swap_in  (swap_now),
         .w_data   (w_data),
         .w_load   (w_load),
         .psum_out (u_array_psum_out)
@@ -704,7 +703,6 @@ module serrano_tile_r16c16_d1024 (
             w_load       <= 16'd0;
             load_done    <= 1'd0;
             a_issue      <= 128'd0;
-            swap_issue   <= 1'd0;
             ctl0_valid   <= 1'd0;
             ctl0_acc     <= 1'd0;
             ctl0_epoch   <= 1'd0;
@@ -828,7 +826,6 @@ module serrano_tile_r16c16_d1024 (
             w_load       <= {(b_fire & (load_row == 4'd15)), (b_fire & (load_row == 4'd14)), (b_fire & (load_row == 4'd13)), (b_fire & (load_row == 4'd12)), (b_fire & (load_row == 4'd11)), (b_fire & (load_row == 4'd10)), (b_fire & (load_row == 4'd9)), (b_fire & (load_row == 4'd8)), (b_fire & (load_row == 4'd7)), (b_fire & (load_row == 4'd6)), (b_fire & (load_row == 4'd5)), (b_fire & (load_row == 4'd4)), (b_fire & (load_row == 4'd3)), (b_fire & (load_row == 4'd2)), (b_fire & (load_row == 4'd1)), (b_fire & (load_row == 4'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 128'd0);
-            swap_issue   <= swap_now;
             ctl0_valid   <= a_fire;
             ctl0_acc     <= comp_acc;
             ctl0_epoch   <= comp_epoch;

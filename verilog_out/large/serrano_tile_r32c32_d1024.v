@@ -75,7 +75,6 @@ module serrano_tile_r32c32_d1024 (
     reg                load_done;         // the fold's last row is being written
     wire               swap_now;
     reg  [255:0]       a_issue;           // activation row entering the array
-    reg                swap_issue;
     reg                ctl0_valid;
     reg  [9:0]         ctl0_addr;
     reg                ctl0_acc;
@@ -526,7 +525,7 @@ module serrano_tile_r32c32_d1024 (
         .clk      (clk),
         .rst      (rst),
         .a_in     (a_issue),
-        .swap_in  (swap_issue),
+        .swap_in  (swap_now),
         .w_data   (w_data),
         .w_load   (w_load),
         .psum_out (u_array_psum_out)
@@ -1264,7 +1263,6 @@ module serrano_tile_r32c32_d1024 (
             w_load       <= 32'd0;
             load_done    <= 1'd0;
             a_issue      <= 256'd0;
-            swap_issue   <= 1'd0;
             ctl0_valid   <= 1'd0;
             ctl0_acc     <= 1'd0;
             ctl0_epoch   <= 1'd0;
@@ -1484,7 +1482,6 @@ module serrano_tile_r32c32_d1024 (
             w_load       <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)), (b_fire & (load_row == 5'd28)), (b_fire & (load_row == 5'd27)), (b_fire & (load_row == 5'd26)), (b_fire & (load_row == 5'd25)), (b_fire & (load_row == 5'd24)), (b_fire & (load_row == 5'd23)), (b_fire & (load_row == 5'd22)), (b_fire & (load_row == 5'd21)), (b_fire & (load_row == 5'd20)), (b_fire & (load_row == 5'd19)), (b_fire & (load_row == 5'd18)), (b_fire & (load_row == 5'd17)), (b_fire & (load_row == 5'd16)), (b_fire & (load_row == 5'd15)), (b_fire & (load_row == 5'd14)), (b_fire & (load_row == 5'd13)), (b_fire & (load_row == 5'd12)), (b_fire & (load_row == 5'd11)), (b_fire & (load_row == 5'd10)), (b_fire & (load_row == 5'd9)), (b_fire & (load_row == 5'd8)), (b_fire & (load_row == 5'd7)), (b_fire & (load_row == 5'd6)), (b_fire & (load_row == 5'd5)), (b_fire & (load_row == 5'd4)), (b_fire & (load_row == 5'd3)), (b_fire & (load_row == 5'd2)), (b_fire & (load_row == 5'd1)), (b_fire & (load_row == 5'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 256'd0);
-            swap_issue   <= swap_now;
             ctl0_valid   <= a_fire;
             ctl0_acc     <= comp_acc;
             ctl0_epoch   <= comp_epoch;

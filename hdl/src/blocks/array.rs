@@ -2,7 +2,8 @@
 //!
 //! Row `i` of the array receives element `i` of each activation row, delayed
 //! by `i` cycles (the skew that makes a row's products meet its partial sum as
-//! it flows south), together with the swap flag. Partial sums enter the top as
+//! it flows south), and the swap flag one cycle ahead of the first row of a
+//! new fold, skewed the same way. Partial sums enter the top as
 //! zeros and leave the bottom: column `j`'s sum for the activation row that
 //! entered at cycle `t` is on `psum_out` lane `j` at cycle `t + rows + j`.
 //! Weights load one array row per cycle from the column buses (`w_data`, one
@@ -31,7 +32,7 @@ pub fn array(cfg: &SystolicConfig) -> Result<Module> {
     m.doc("that entered at cycle t leaves the bottom on lane j at cycle t + rows + j.");
 
     let a_in = m.input_doc("a_in", UInt(8 * r), "activation row: element i (bits 8i+7:8i) feeds array row i")?;
-    let swap_in = m.input_doc("swap_in", Bit, "a_in is the first row of a new weight fold")?;
+    let swap_in = m.input_doc("swap_in", Bit, "the next cycle's a_in is the first row of a new weight fold")?;
     let w_data = m.input_doc("w_data", UInt(8 * c), "weight row: element j feeds column j's bus")?;
     let w_load = m.input_doc("w_load", UInt(r), "one-hot: write w_data into array row i's shadow weights")?;
 

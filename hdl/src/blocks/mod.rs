@@ -12,6 +12,7 @@ pub mod dma_validate;
 pub mod dma_write;
 pub mod fifo;
 pub mod lanes;
+pub mod mul;
 pub mod pe;
 pub mod requant;
 pub mod softmax;

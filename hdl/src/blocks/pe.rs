@@ -4,12 +4,21 @@
 //! hardware. Activations move east one PE per cycle and partial sums south.
 //! The weight is double-buffered: the shadow register loads from the column's
 //! weight bus while the active weight computes, and the swap flag travels east
-//! with the first activation of a new fold, so every PE changes weights exactly
-//! on the activation wavefront and the array never stops for a weight change.
+//! one cycle ahead of the first activation of a new fold, so every PE changes
+//! weights exactly on the activation wavefront and the array never stops for a
+//! weight change.
+//!
+//! Why the swap leads by a cycle: the multiplier then reads the active weight
+//! straight from its register, with no weight multiplexer in front of it, so
+//! on Xilinx the whole PE datapath (B registers for the two weights, the
+//! multiplier, the post-adder for `psum_in`, the P register) is one DSP48E1
+//! with no LUT.
 
 use golden::PeConfig;
 
-use crate::core::{mux, Bit, Module, Result, SInt};
+use crate::core::{Bit, Module, Result, SInt};
+
+use super::mul::mul_s8x8;
 
 /// The module name, which carries the parameters: `serrano_pe_i8_acc32`.
 pub fn pe_name(cfg: &PeConfig) -> String {
@@ -22,23 +31,22 @@ pub fn pe(cfg: &PeConfig) -> Result<Module> {
     let mut m = Module::new(&pe_name(cfg));
     m.doc("Processing element of the weight-stationary systolic array (int8 x int8, wrapping accumulate).");
     m.doc("psum_out <= psum_in + a_in * w; a_out <= a_in. The weight is double-buffered: w_load writes");
-    m.doc("w_in into the shadow register; w_swap marks the first activation of a new fold, which (and");
-    m.doc("every later one) uses the shadow weight; the flag travels east with it as swap_out.");
+    m.doc("w_in into the shadow register; w_swap copies it into the active weight at this edge, so the");
+    m.doc("next cycle's activation is the first to use it; the flag travels east as swap_out.");
 
     let a_in = m.input_doc("a_in", SInt(8), "activation, from the west")?;
     let psum_in = m.input_doc("psum_in", acc, "partial sum, from the north")?;
     let w_in = m.input_doc("w_in", SInt(8), "weight, from the column's weight bus")?;
     let w_load = m.input_doc("w_load", Bit, "write w_in into the shadow weight")?;
-    let w_swap = m.input_doc("w_swap", Bit, "a_in is the first activation of a new fold")?;
+    let w_swap = m.input_doc("w_swap", Bit, "the next cycle's a_in is the first activation of a new fold")?;
 
     let w_next = m.reg("w_next", SInt(8)).reset(0).enable(&w_load).doc("shadow weight").d(&w_in)?;
-    let w = m.reg("w", SInt(8)).reset(0).doc("active weight").build()?;
-    // The weight this cycle's activation meets: the new one from the swap on.
-    let w_eff = m.node("w_eff", mux(&w_swap, &w_next, &w))?;
-    m.set_next(&w, &w_eff)?;
+    // The shadow weight before this edge: a load in the same cycle takes effect after it.
+    let w = m.reg("w", SInt(8)).reset(0).enable(&w_swap).doc("active weight").d(&w_next)?;
 
     // The int8 x int8 product is exact in 16 bits; widen it to the accumulator.
-    let product = m.node("product", a_in.mul_wide(&w_eff))?;
+    let mul = m.instance("u_mul", &mul_s8x8()?, &[("a", &a_in), ("b", &w)])?;
+    let product = m.node("product", mul.out("y")?)?;
     let a = m.reg("a", SInt(8)).reset(0).doc("activation, to the east").d(&a_in)?;
     let psum = m.reg("psum", acc).reset(0).doc("partial sum, to the south").d(&psum_in + product.sext(cfg.acc_bits))?;
     let swap = m.reg("swap", Bit).reset(0).doc("swap flag, to the east").d(&w_swap)?;

@@ -41,3 +41,19 @@ pub fn requant() -> Result<Module> {
     m.output_doc("y", &y, "result, two enabled cycles after acc")?;
     Ok(m)
 }
+
+pub const BYPASS_NAME: &str = "serrano_requant_bypass_i32";
+
+/// The lane of a tile built without requantization (`systolic.requant =
+/// false`): the same two enabled pipeline stages, so the read path's timing
+/// is the same, carrying `acc` unchanged.
+pub fn bypass() -> Result<Module> {
+    let mut m = Module::new(BYPASS_NAME);
+    m.doc("Output lane of a tile without requantization: acc, delayed by two enabled pipeline stages.");
+    let en = m.input_doc("en", Bit, "advance the pipeline")?;
+    let acc = m.input_doc("acc", SInt(32), "accumulator value")?;
+    let acc_d = m.reg("acc_d", SInt(32)).no_reset().enable(&en).doc("stage 1").d(&acc)?;
+    let y = m.reg("y_q", SInt(32)).no_reset().enable(&en).doc("stage 2").d(&acc_d)?;
+    m.output_doc("y", &y, "acc, two enabled cycles later")?;
+    Ok(m)
+}

@@ -9,8 +9,9 @@
 //!
 //! Data path, top to bottom:
 //! 1. load engine: weight rows → shadow weights of array row 0, 1, ... (one per cycle);
-//! 2. compute engine: activation rows → the array, the first carrying the swap
-//!    flag; a control word (valid, address, accumulate, epoch) travels beside
+//! 2. compute engine: activation rows → the array, the swap flag one cycle
+//!    ahead of the first (it enters in the cycle that row is accepted, the row
+//!    itself a cycle later, from the issue register); a control word (valid, address, accumulate, epoch) travels beside
 //!    each row, down `rows` stages and then east along the bottom;
 //! 3. accumulator banks, one per column: read-modify-write as each column's
 //!    partial sum arrives;
@@ -32,7 +33,7 @@ use crate::core::{cat, mux, Bit, Expr, Module, Result, SInt, UInt};
 use super::acc_bank::{acc_bank, addr_bits};
 use super::array::array;
 use super::lanes::bits_for;
-use super::requant::requant;
+use super::requant::{bypass, requant};
 
 /// Command opcodes on `cmd_op`.
 pub const OP_LOAD: i64 = 0;
@@ -40,9 +41,10 @@ pub const OP_COMPUTE: i64 = 1;
 pub const OP_READ: i64 = 2;
 pub const OP_QPARAM: i64 = 3;
 
-/// `serrano_tile_r16c16_d1024`.
+/// `serrano_tile_r16c16_d1024`, or `serrano_tile_r4c4_d256_norequant`.
 pub fn tile_name(cfg: &SystolicConfig) -> String {
-    format!("serrano_tile_r{}c{}_d{}", cfg.rows, cfg.cols, cfg.acc_depth)
+    let suffix = if cfg.requant { "" } else { "_norequant" };
+    format!("serrano_tile_r{}c{}_d{}{suffix}", cfg.rows, cfg.cols, cfg.acc_depth)
 }
 
 /// Width of `cmd_rows` (holds 1..=acc_depth).
@@ -63,7 +65,8 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let lrw = bits_for((r - 1) as u64);
     let mut m = Module::new(&tile_name(cfg));
     m.doc(&format!("Systolic matmul tile: {r} x {c} int8 weight-stationary array, double-buffered weights,"));
-    m.doc(&format!("{}-row int32 accumulator, per-column requantization. Commands: see docs/tile.md.", cfg.acc_depth));
+    let rq_doc = if cfg.requant { "per-column requantization" } else { "no requantization (int32 out)" };
+    m.doc(&format!("{}-row int32 accumulator, {rq_doc}. Commands: see docs/tile.md.", cfg.acc_depth));
 
     // ---- Ports -------------------------------------------------------------
     let cmd_valid = m.input_doc("cmd_valid", Bit, "command handshake")?;
@@ -181,7 +184,6 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
         &a_data,
         &Expr::lit(0, UInt(8 * r)),
     ))?;
-    let swap_issue = m.reg("swap_issue", Bit).reset(0).d(&swap_now)?;
 
     // Control chain: stage k holds the control word of the row that entered
     // the array k cycles ago. Stage rows + j is at column j's bottom.
@@ -207,7 +209,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let u_array = m.instance(
         "u_array",
         &arr,
-        &[("a_in", &a_issue), ("swap_in", &swap_issue), ("w_data", &w_data), ("w_load", &w_load)],
+        &[("a_in", &a_issue), ("swap_in", &swap_now), ("w_data", &w_data), ("w_load", &w_load)],
     )?;
     let psum = u_array.out("psum_out")?;
 
@@ -241,7 +243,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
 
     // ---- Accumulator banks, requantization, output ---------------------------
     let bank = acc_bank(cfg)?;
-    let rq = requant()?;
+    let rq = if cfg.requant { requant()? } else { bypass()? };
     let rd_addr = read_m.trunc(aw);
     let mut lanes: Vec<Expr> = Vec::new();
     for j in 0..c {
@@ -262,28 +264,39 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
                 ("out_rd_addr", &rd_addr),
             ],
         )?;
-        // Requantization parameters of column j; QPARAM waits for the read pipeline to drain.
-        let set = &go_qparam & (&cmd_all_cols | cmd_col.cmp_eq(j as i64));
-        let mult = m.reg(&format!("q_mult_c{j}"), SInt(32)).reset(0).enable(&set).d(&cmd_multiplier)?;
-        let shift = m.reg(&format!("q_shift_c{j}"), UInt(6)).reset(0).enable(&set).d(&cmd_shift)?;
-        let zp = m.reg(&format!("q_zp_c{j}"), SInt(8)).reset(0).enable(&set).d(&cmd_zero_point)?;
         let out_j = u_bank.out("out_data")?;
-        let u_rq = m.instance(
-            &format!("requant_c{j}"),
-            &rq,
-            &[
-                ("en", &move_),
-                ("acc", &out_j),
-                ("requant", &read_requant.q),
-                ("multiplier", &mult),
-                ("shift", &shift),
-                ("zero_point", &zp),
-            ],
-        )?;
+        let u_rq = if cfg.requant {
+            // Requantization parameters of column j; QPARAM waits for the read pipeline to drain.
+            let set = &go_qparam & (&cmd_all_cols | cmd_col.cmp_eq(j as i64));
+            let mult = m.reg(&format!("q_mult_c{j}"), SInt(32)).reset(0).enable(&set).d(&cmd_multiplier)?;
+            let shift = m.reg(&format!("q_shift_c{j}"), UInt(6)).reset(0).enable(&set).d(&cmd_shift)?;
+            let zp = m.reg(&format!("q_zp_c{j}"), SInt(8)).reset(0).enable(&set).d(&cmd_zero_point)?;
+            m.instance(
+                &format!("requant_c{j}"),
+                &rq,
+                &[
+                    ("en", &move_),
+                    ("acc", &out_j),
+                    ("requant", &read_requant.q),
+                    ("multiplier", &mult),
+                    ("shift", &shift),
+                    ("zero_point", &zp),
+                ],
+            )?
+        } else {
+            m.instance(&format!("lane_c{j}"), &rq, &[("en", &move_), ("acc", &out_j)])?
+        };
         lanes.push(u_rq.out("y")?.as_unsigned());
     }
     lanes.reverse();
     let lane_refs: Vec<&Expr> = lanes.iter().collect();
+
+    if !cfg.requant {
+        let why = "no requantization hardware (systolic.requant = false): QPARAM and the READ flag are ignored";
+        for e in [&cmd_col, &cmd_all_cols, &cmd_multiplier, &cmd_shift, &cmd_zero_point, &read_requant.q, &go_qparam] {
+            m.allow_unused(e, why)?;
+        }
+    }
 
     // ---- Outputs ------------------------------------------------------------
     let chain_refs: Vec<&Expr> = ch_valid.iter().collect();
