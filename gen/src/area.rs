@@ -132,7 +132,6 @@ impl Target {
             Target::Xilinx => "xilinx",
         }
     }
-
 }
 
 #[derive(clap::Args, Debug)]
@@ -456,11 +455,11 @@ fn generic_module(
     } else {
         format!("read_verilog -lib {}", libs.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(" "))
     };
-    let script =
-        GENERIC_MODULE_SCRIPT.replace("{own}", &own.0).replace("{libs}", &lib_line).replace("{top}", module);
+    let script = GENERIC_MODULE_SCRIPT.replace("{own}", &own.0).replace("{libs}", &lib_line).replace("{top}", module);
     y.run(dir, &script)?;
     let post = read_stat(&dir.join("post.json"))?;
-    let st = post.get(module).cloned().ok_or_else(|| anyhow!("Yosys reported no module {module} in {}", dir.display()))?;
+    let st =
+        post.get(module).cloned().ok_or_else(|| anyhow!("Yosys reported no module {module} in {}", dir.display()))?;
     cache.insert(module.to_string(), st.clone());
     Ok(st)
 }
@@ -486,7 +485,8 @@ fn designs(args: &AreaArgs) -> Result<(Vec<TopDesign>, String, Option<String>)> 
         let top = args.top.clone().ok_or_else(|| UsageError("--verilog-file needs --top MODULE".into()))?;
         let mut files = Vec::new();
         for p in &args.verilog_files {
-            let text = std::fs::read_to_string(p).map_err(|e| UsageError(format!("cannot read {}: {e}", p.display())))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| UsageError(format!("cannot read {}: {e}", p.display())))?;
             let name = p.file_name().and_then(|s| s.to_str()).unwrap_or("design.v").to_string();
             files.push((name, text));
         }
@@ -535,7 +535,8 @@ fn pe_reference(y: &Yosys, tops: &[TopDesign], pe: &str, root: &Path, cache: &mu
         .find(|d| d.files.iter().any(|(_, t)| t.contains(&format!("module {pe} "))))
         .map(|d| d.files.clone())
         .ok_or_else(|| anyhow!("no top contains {pe}"))?;
-    let pe_run = synthesize(y, &TopDesign { kind: "pe".into(), top: pe.into(), files }, Target::Generic, &root.join(pe), cache)?;
+    let pe_run =
+        synthesize(y, &TopDesign { kind: "pe".into(), top: pe.into(), files }, Target::Generic, &root.join(pe), cache)?;
     let ref_design = TopDesign {
         kind: "reference".into(),
         top: REF_PE_TOP.into(),
@@ -765,5 +766,20 @@ mod tests {
         assert_eq!(thousands(8434), "8,434");
         assert_eq!(thousands(123), "123");
         assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn finds_the_file_declaring_a_module() {
+        let d = TopDesign {
+            kind: "t".into(),
+            top: "top".into(),
+            files: vec![
+                ("a.v".into(), "// module b_x is not here\nmodule b_x2 (\n);\nendmodule\n".into()),
+                ("b.v".into(), "`default_nettype none\n\nmodule b_x (\n    input wire a\n);\nendmodule\n".into()),
+            ],
+        };
+        assert_eq!(file_declaring(&d, "b_x").unwrap().0, "b.v");
+        assert_eq!(file_declaring(&d, "b_x2").unwrap().0, "a.v");
+        assert!(file_declaring(&d, "b").is_err());
     }
 }

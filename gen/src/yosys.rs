@@ -93,8 +93,8 @@ pub struct ModuleStat {
 pub fn parse_stat(text: &str) -> Result<BTreeMap<String, ModuleStat>> {
     // `tee -o` also writes the command's log line before the JSON object.
     let start = text.find('{').ok_or_else(|| anyhow!("no JSON in Yosys stat output"))?;
-    let v: Value = serde_json::from_str(&drop_trailing_commas(&text[start..]))
-        .context("cannot parse Yosys stat -json output")?;
+    let v: Value =
+        serde_json::from_str(&drop_trailing_commas(&text[start..])).context("cannot parse Yosys stat -json output")?;
     let modules = v["modules"].as_object().ok_or_else(|| anyhow!("Yosys stat output has no modules"))?;
     let mut out = BTreeMap::new();
     for (name, m) in modules {
