@@ -126,8 +126,7 @@ pub fn parse_stat(text: &str) -> Result<BTreeMap<String, ModuleStat>> {
 /// `stat` output are cell and module names, which hold no commas or braces.
 fn drop_trailing_commas(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in text.char_indices() {
         if c == ',' && text[i + 1..].trim_start().starts_with(['}', ']']) {
             continue;
         }
