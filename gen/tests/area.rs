@@ -40,7 +40,7 @@ fn tiny_rows_cols() -> (u64, u64) {
 }
 
 /// The block of the reference's PE module in the merged list.
-fn pe_block<'a>(v: &'a Value) -> &'a Value {
+fn pe_block(v: &Value) -> &Value {
     let pe = v["pe_reference"]["module"].as_str().expect("pe_reference.module");
     v["blocks"].as_array().unwrap().iter().find(|b| b["name"] == pe).expect("PE block")
 }
