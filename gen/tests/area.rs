@@ -130,6 +130,8 @@ fn a_latch_fails_naming_its_module() {
     }
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/latch.v");
     for target in ["generic", "xilinx"] {
+        // A failed run keeps its Yosys files for inspection: keep them in a directory of the test's own.
+        let work = tempfile::tempdir().unwrap();
         let o = serrano(&[
             "area",
             "--preset",
@@ -140,6 +142,8 @@ fn a_latch_fails_naming_its_module() {
             "area_latch_top",
             "--target",
             target,
+            "--work-dir",
+            work.path().to_str().unwrap(),
         ]);
         assert_eq!(o.status.code(), Some(1), "{target}: {}", stderr(&o));
         let e = stderr(&o);
