@@ -5,12 +5,19 @@
 #                 lint every generated top (verilator -Wall) and synthesize it (Yosys, no latches)
 #   make lint     cargo fmt --check and clippy with warnings as errors
 #   make bench    build times, simulation speed, tile utilization, softmax throughput and accuracy
+#   make area     Yosys area of every preset: generic gates, Xilinx 7-series, iCE40 (serrano area)
+#   make fpga     place and route the small presets on iCE40 with nextpnr: utilization, Fmax (serrano fpga)
+#   make report   measure everything above into docs/results.json and regenerate README.md's results tables
 
+comma := ,
+space := $(subst ,, )
 PRESETS := $(sort $(basename $(notdir $(wildcard configs/*.toml))))
 SERRANO := target/debug/serrano
+RELEASE := target/release/serrano
+FPGA_RUNS := tiny:hx8k tiny:up5k
 CARGO   ?= cargo
 
-.PHONY: all verilog build test setup cargo-test check-drift lint-verilog check-synth lint bench clean
+.PHONY: all verilog build release test setup cargo-test check-drift lint-verilog check-synth check-report lint bench area fpga report clean
 
 all: verilog
 
@@ -23,7 +30,10 @@ verilog: build
 setup:
 	@scripts/setup.sh
 
-test: setup cargo-test check-drift lint-verilog check-synth
+release:
+	@$(CARGO) build -q --release -p serrano
+
+test: setup cargo-test check-drift lint-verilog check-synth check-report
 	@echo "make test: all checks passed"
 
 cargo-test:
@@ -38,6 +48,10 @@ lint-verilog:
 check-synth:
 	@scripts/check_synth.sh verilog_out/*/
 
+# README.md's results tables must be exactly what docs/results.json renders to.
+check-report: build
+	@$(SERRANO) report --update README.md --check
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -50,6 +64,17 @@ bench: setup
 	@echo
 	@echo "Softmax accuracy against float64 (8,000 rows per output width)"
 	@$(CARGO) test -q --release -p serrano-testbenches --test softmax softmax_accuracy_benchmark -- --ignored --nocapture
+
+area: setup release
+	@for p in $(PRESETS); do for t in generic xilinx ice40; do \
+		$(RELEASE) area --preset $$p --target $$t || exit 1; echo; done; done
+
+fpga: setup release
+	@for pd in $(FPGA_RUNS); do \
+		$(RELEASE) fpga --preset $${pd%%:*} --device $${pd##*:} || exit 1; echo; done
+
+report: setup release
+	@$(RELEASE) report --measure --update README.md --fpga $(subst $(space),$(comma),$(FPGA_RUNS))
 
 clean:
 	$(CARGO) clean

@@ -549,8 +549,8 @@ fn pe_reference(y: &Yosys, tops: &[TopDesign], pe: &str, root: &Path, cache: &mu
     }
     Ok(json!({
         "module": pe,
-        "transistors": p.transistors,
-        "ff": p.ff,
+        "pe_transistors": p.transistors,
+        "pe_ff": p.ff,
         "reference": REF_PE_TOP,
         "reference_transistors": r.transistors,
         "reference_ff": r.ff,
@@ -715,8 +715,8 @@ fn print_tables(t: Target, origin: &str, y: &Yosys, reports: &[TopReport], refer
             "pe reference (generic): {} {} transistors, {} ff; hand-written {} {} transistors, {} ff; ratio {:.3} \
              (limit {})",
             r["module"].as_str().unwrap_or(""),
-            thousands(r["transistors"].as_u64().unwrap_or(0)),
-            r["ff"],
+            thousands(r["pe_transistors"].as_u64().unwrap_or(0)),
+            r["pe_ff"],
             r["reference"].as_str().unwrap_or(""),
             thousands(r["reference_transistors"].as_u64().unwrap_or(0)),
             r["reference_ff"],

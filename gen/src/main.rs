@@ -6,8 +6,11 @@
 //! 2 bad input (bad arguments, an invalid config, an unreadable file).
 
 mod area;
+mod fpga;
+mod fpga_report;
 mod npy_io;
 mod presets;
+mod report;
 mod sim;
 mod sim_dma;
 mod sim_gemm;
@@ -65,6 +68,10 @@ enum Cmd {
     Sim(sim::SimCmd),
     /// Estimate area with Yosys: transistors per block (generic), or iCE40 / Xilinx 7-series cells.
     Area(area::AreaArgs),
+    /// Synthesize, place and route a top on an iCE40 (in a pin-saving board top) and report utilization and Fmax.
+    Fpga(fpga::FpgaArgs),
+    /// Measure (with --measure) and render the README's results tables.
+    Report(report::ReportArgs),
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -98,6 +105,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Sim(cmd) => sim::run(cmd)?,
         Cmd::Area(args) => area::run(&args)?,
+        Cmd::Fpga(args) => fpga::run(args)?,
+        Cmd::Report(args) => report::run(args)?,
     }
     Ok(())
 }

@@ -87,10 +87,10 @@ fn generic_estimate_of_the_tiny_tile() {
     // The accumulator memory stays a memory: counted in memory_bits, not as flip-flops.
     assert!(v["totals"]["memory_bits"].as_u64().unwrap() > 0);
     let r = &v["pe_reference"];
-    assert_eq!(r["ff"], r["reference_ff"], "the reference cell has the PE's registers");
+    assert_eq!(r["pe_ff"], r["reference_ff"], "the reference cell has the PE's registers");
     let ratio = r["ratio"].as_f64().unwrap();
     assert!(ratio > 0.0 && ratio <= 1.1, "PE / reference = {ratio} ({r})");
-    let expect = r["transistors"].as_f64().unwrap() / r["reference_transistors"].as_f64().unwrap();
+    let expect = r["pe_transistors"].as_f64().unwrap() / r["reference_transistors"].as_f64().unwrap();
     assert!((ratio - expect).abs() < 1e-9);
 }
 

@@ -3,6 +3,7 @@
 
 pub mod acc_bank;
 pub mod array;
+pub mod board;
 pub mod dma;
 pub mod dma_desc;
 pub mod dma_legalizer;

@@ -257,7 +257,11 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
             conns.push((CLOCK.into(), CLOCK.into()));
         }
         if inst.module.uses_reset() {
-            conns.push((rst.into(), rst.into()));
+            let driver = match &inst.reset {
+                Some(e) => w.expr(e),
+                None => rst.into(),
+            };
+            conns.push((inst.module.reset_kind.port_name().into(), driver));
         }
         for (p, e) in &inst.inputs {
             conns.push((p.clone(), w.expr(e)));

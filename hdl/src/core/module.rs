@@ -121,6 +121,8 @@ pub(crate) struct InstDef {
     pub inputs: Vec<(String, Expr)>,
     /// Output port name → parent wire name.
     pub outputs: Vec<(String, String)>,
+    /// What drives the child's reset port, when not the parent's own reset.
+    pub reset: Option<Expr>,
 }
 
 /// A hardware module under construction.
@@ -704,9 +706,37 @@ impl Module {
     /// (clock and reset are connected implicitly). Each output appears in this
     /// module as a wire `<name>_<port>`, returned in the [`Instance`].
     pub fn instance(&mut self, name: &str, child: &Module, inputs: &[(&str, &Expr)]) -> Result<Instance> {
+        self.instance_impl(name, child, inputs, None)
+    }
+
+    /// Like [`Module::instance`], but the child's reset port is driven by
+    /// `reset` (a `Bit`, e.g. the output of a reset synchronizer) instead of
+    /// this module's own reset, which this instance then does not need.
+    pub fn instance_with_reset(
+        &mut self,
+        name: &str,
+        child: &Module,
+        inputs: &[(&str, &Expr)],
+        reset: &Expr,
+    ) -> Result<Instance> {
+        if !child.uses_reset() {
+            return Err(self.err(name, &format!("module {} has no reset to drive", child.name)));
+        }
+        let target = format!("{name}.{}", child.reset_kind.port_name());
+        self.check_expr(&target, reset, Some(Bit))?;
+        self.instance_impl(name, child, inputs, Some(reset.clone()))
+    }
+
+    fn instance_impl(
+        &mut self,
+        name: &str,
+        child: &Module,
+        inputs: &[(&str, &Expr)],
+        reset: Option<Expr>,
+    ) -> Result<Instance> {
         check_identifier(name).map_err(|e| self.err(name, &e))?;
         child.check().map_err(|e| self.err(name, &format!("instance of an invalid module: {e}")))?;
-        if child.uses_reset() && child.reset_kind != self.reset_kind {
+        if reset.is_none() && child.uses_reset() && child.reset_kind != self.reset_kind {
             return Err(self.err(name, "child module uses another reset style"));
         }
         if self.insts.iter().any(|i| i.name == name) {
@@ -746,6 +776,7 @@ impl Module {
             module: Rc::new(child.clone()),
             inputs: conns,
             outputs: outs,
+            reset,
         });
         Ok(Instance { name: name.to_string(), outputs: out_exprs, module: self.name.clone() })
     }
@@ -822,7 +853,8 @@ impl Module {
 
     /// Does this module (or anything under it) need the reset?
     pub fn uses_reset(&self) -> bool {
-        self.regs.iter().any(|r| r.reset.is_some()) || self.insts.iter().any(|i| i.module.uses_reset())
+        self.regs.iter().any(|r| r.reset.is_some())
+            || self.insts.iter().any(|i| i.reset.is_none() && i.module.uses_reset())
     }
 
     /// The ports in order, the implicit clock and reset first.

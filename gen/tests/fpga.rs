@@ -1,0 +1,145 @@
+//! `serrano fpga`: the board top lints and synthesizes cleanly, keeps every
+//! DUT cell, and the whole flow runs on a small configuration.
+
+use std::path::Path;
+use std::process::Command;
+
+use hdl::blocks::board::board;
+use hdl::core::{emit, EmitOptions};
+
+fn tiny() -> golden::Config {
+    golden::Config::from_file(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/tiny.toml"))).expect("tiny")
+}
+
+/// Write the board top of `dut` and everything under it into `dir`; the file names.
+fn write_board(dut: &hdl::core::Module, dir: &Path) -> (String, Vec<String>) {
+    let b = board(dut).expect("board top");
+    let files = emit(&b.top, &EmitOptions::default()).expect("emits");
+    let mut names = Vec::new();
+    for f in &files {
+        std::fs::write(dir.join(&f.file_name), &f.text).unwrap();
+        names.push(f.file_name.clone());
+    }
+    (b.top.name().to_string(), names)
+}
+
+#[test]
+fn board_top_of_tiny_tile_lints_clean_and_has_no_latch() {
+    let dir = tempfile::tempdir().unwrap();
+    let tops = hdl::blocks::tops(&tiny()).unwrap();
+    let (top, files) = write_board(&tops[0], dir.path());
+    let out = Command::new("verilator")
+        .current_dir(dir.path())
+        .args(["--lint-only", "-Wall", "--top-module", &top])
+        .args(&files)
+        .output()
+        .expect("verilator runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !text.contains("%Warning"), "verilator -Wall:\n{text}");
+
+    let script = format!(
+        "read_verilog {}; synth -top {top} -run :fine; \
+         select -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*",
+        files.join(" ")
+    );
+    let out = Command::new("yosys").current_dir(dir.path()).args(["-q", "-p", &script]).output().expect("yosys");
+    assert!(out.status.success(), "yosys: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn cells(dir: &Path, files: &[String], top: &str) -> Vec<(String, u64)> {
+    let script =
+        format!("read_verilog {}; synth_ice40 -top {top}; tee -o stat_{top}.txt stat -top {top}", files.join(" "));
+    let out = Command::new("yosys").current_dir(dir).args(["-q", "-p", &script]).output().expect("yosys");
+    assert!(out.status.success(), "yosys: {}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(dir.join(format!("stat_{top}.txt"))).unwrap();
+    let mut v = Vec::new();
+    for l in text.lines().rev() {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        if l.contains("Number of cells:") {
+            break;
+        }
+        if w.len() == 2 && w[0].starts_with("SB_") {
+            v.push((w[0].to_string(), w[1].parse().unwrap()));
+        }
+    }
+    v
+}
+
+fn n(c: &[(String, u64)], prefix: &str) -> u64 {
+    c.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(_, v)| v).sum()
+}
+
+const SMALL: &str = "[systolic]\nrows = 2\ncols = 2\nacc_depth = 16\nrequant = false\n";
+
+#[test]
+fn board_top_keeps_every_dut_cell() {
+    // The DUT alone (its ports as top-level pins) and inside the board top
+    // must map to the same arithmetic and memories; the board adds only
+    // registers and the byte multiplexer.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("small.toml");
+    std::fs::write(&cfg_path, SMALL).unwrap();
+    let cfg = golden::Config::from_file(&cfg_path).unwrap();
+    let dut = &hdl::blocks::tops(&cfg).unwrap()[0];
+    let (top, files) = write_board(dut, dir.path());
+    let alone = cells(dir.path(), &files, dut.name());
+    let wrapped = cells(dir.path(), &files, &top);
+    let b = board(dut).unwrap();
+    assert_eq!(n(&wrapped, "SB_RAM40_4K"), n(&alone, "SB_RAM40_4K"));
+    // ABC maps the same adders with a carry cell or two of difference.
+    let (ca, cw) = (n(&alone, "SB_CARRY"), n(&wrapped, "SB_CARRY"));
+    assert!(cw + 2 >= ca && cw <= ca + ca / 20 + 2, "carry cells: alone {alone:?}\nwrapped {wrapped:?}");
+    // Flip-flops: the DUT's, plus the scan chain and input registers, the
+    // capture register, the byte mux and the synchronizers.
+    let extra_ff = n(&wrapped, "SB_DFF") - n(&alone, "SB_DFF");
+    let expected = (2 * b.scan_bits + b.out_bytes * 8) as u64;
+    assert!(
+        extra_ff >= expected && extra_ff <= expected + 100,
+        "{extra_ff} extra flip-flops, expected about {expected}"
+    );
+    let extra_lut = n(&wrapped, "SB_LUT4") as i64 - n(&alone, "SB_LUT4") as i64;
+    assert!(extra_lut >= 0 && extra_lut < 3 * (b.scan_bits + b.capture_bits) as i64, "{extra_lut} extra LUTs");
+}
+
+#[test]
+fn fpga_flow_on_a_2x2_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("small.toml");
+    std::fs::write(&cfg_path, SMALL).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--config", cfg_path.to_str().unwrap(), "--device", "hx8k", "--seed", "3", "--json"])
+        .args(["--out", out_dir.to_str().unwrap()])
+        .output()
+        .expect("serrano runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(v["fmax_mhz"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["seed"], 3);
+    assert_eq!(v["seeds"].as_array().unwrap().len(), 1);
+    assert!(v["lut"].as_u64().unwrap() > 0 && v["lc"]["used"].as_u64().unwrap() <= v["lc"]["total"].as_u64().unwrap());
+    assert_eq!(v["dsp"], 0);
+    let bin = Path::new(v["bitstream"].as_str().unwrap());
+    // An HX8K bitstream is 135,100 bytes or so whatever the design.
+    assert!(std::fs::metadata(bin).unwrap().len() > 100_000);
+    assert!(v["critical_path"]["total_ns"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bad_device_and_missing_tools_are_clear() {
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--preset", "tiny", "--device", "ecp5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hx8k"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .env("SERRANO_YOSYS", "/nonexistent/yosys")
+        .args(["fpga", "--preset", "tiny", "--device", "hx8k", "--out", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scripts/setup.sh") && err.contains("SERRANO_YOSYS"), "{err}");
+}
