@@ -5,6 +5,7 @@
 //! Exit codes: 0 success, 1 failure (a tool failed, a simulation mismatched),
 //! 2 bad input (bad arguments, an invalid config, an unreadable file).
 
+mod area;
 mod fpga;
 mod fpga_report;
 mod npy_io;
@@ -15,6 +16,7 @@ mod sim_dma;
 mod sim_gemm;
 mod sim_softmax;
 mod verilog;
+mod yosys;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +66,8 @@ enum Cmd {
     /// Simulate a block in Verilator against the golden model.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Estimate area with Yosys: transistors per block (generic), or iCE40 / Xilinx 7-series cells.
+    Area(area::AreaArgs),
     /// Synthesize, place and route a top on an iCE40 (in a pin-saving board top) and report utilization and Fmax.
     Fpga(fpga::FpgaArgs),
     /// Measure (with --measure) and render the README's results tables.
@@ -100,6 +104,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Sim(cmd) => sim::run(cmd)?,
+        Cmd::Area(args) => area::run(&args)?,
         Cmd::Fpga(args) => fpga::run(args)?,
         Cmd::Report(args) => report::run(args)?,
     }

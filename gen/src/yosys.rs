@@ -1,0 +1,208 @@
+//! Running Yosys and reading its `stat -json` output.
+//!
+//! Knows nothing of Serrano's blocks: `area.rs` writes the scripts and turns
+//! the statistics into a report.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, Context, Result};
+use serde_json::Value;
+
+use crate::UsageError;
+
+/// The environment variable naming the Yosys binary when `--yosys` is not given.
+pub const YOSYS_ENV: &str = "SERRANO_YOSYS";
+
+/// A Yosys binary that answered `-V`.
+pub struct Yosys {
+    pub bin: PathBuf,
+    /// Its version line, e.g. "Yosys 0.23 (git sha1 7ce5011c24b)".
+    pub version: String,
+}
+
+impl Yosys {
+    /// The binary given by `flag`, else `$SERRANO_YOSYS`, else `yosys` on PATH.
+    /// One that cannot be run is a usage error: the user chose it, or has not installed it.
+    pub fn locate(flag: Option<&Path>) -> Result<Yosys> {
+        let (bin, from) = match (flag, std::env::var_os(YOSYS_ENV)) {
+            (Some(p), _) => (p.to_path_buf(), "--yosys"),
+            (None, Some(v)) if !v.is_empty() => (PathBuf::from(v), YOSYS_ENV),
+            _ => (PathBuf::from("yosys"), "PATH"),
+        };
+        let out = Command::new(&bin).arg("-V").output().map_err(|e| {
+            UsageError(format!(
+                "cannot run Yosys {} (from {from}): {e}. Install it with scripts/setup.sh (Debian/Ubuntu package \
+                 yosys), or name the binary with --yosys PATH or {YOSYS_ENV}=PATH",
+                bin.display()
+            ))
+        })?;
+        let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || !version.starts_with("Yosys") {
+            return Err(UsageError(format!(
+                "{} (from {from}) is not a working Yosys: `{} -V` printed {version:?}",
+                bin.display(),
+                bin.display()
+            ))
+            .into());
+        }
+        Ok(Yosys { bin, version })
+    }
+
+    /// Run `script` in `dir` (its log goes to `dir/yosys.log`). A failure
+    /// quotes the end of the log, where Yosys says what went wrong.
+    pub fn run(&self, dir: &Path, script: &str) -> Result<()> {
+        let path = dir.join("script.ys");
+        std::fs::write(&path, script).with_context(|| format!("cannot write {}", path.display()))?;
+        let out = Command::new(&self.bin)
+            .current_dir(dir)
+            .args(["-q", "-l", "yosys.log", "-s", "script.ys"])
+            .output()
+            .with_context(|| format!("cannot run {}", self.bin.display()))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        Err(anyhow!(
+            "Yosys failed on {} ({}):\n{}\n{}",
+            path.display(),
+            out.status,
+            tail.join("\n"),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// One module's figures from `stat -json`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModuleStat {
+    pub cells: u64,
+    /// Cell type -> count. Submodule instances appear under the submodule's name.
+    pub by_type: BTreeMap<String, u64>,
+    /// `stat -tech cmos` transistors of this module's own cells (no submodules,
+    /// no flip-flops, no memories: the figure Yosys prints with a `+`).
+    pub transistors: Option<u64>,
+    /// Bits of RTLIL memories (before `memory_collect` turns them into cells).
+    pub memory_bits: u64,
+}
+
+/// Parse the output of `stat [-tech cmos] -json`: module name -> figures.
+pub fn parse_stat(text: &str) -> Result<BTreeMap<String, ModuleStat>> {
+    // `tee -o` also writes the command's log line before the JSON object.
+    let start = text.find('{').ok_or_else(|| anyhow!("no JSON in Yosys stat output"))?;
+    let v: Value =
+        serde_json::from_str(&drop_trailing_commas(&text[start..])).context("cannot parse Yosys stat -json output")?;
+    let modules = v["modules"].as_object().ok_or_else(|| anyhow!("Yosys stat output has no modules"))?;
+    let mut out = BTreeMap::new();
+    for (name, m) in modules {
+        let by_type = m["num_cells_by_type"]
+            .as_object()
+            .map(|o| o.iter().map(|(k, n)| (strip(k), n.as_u64().unwrap_or(0))).collect())
+            .unwrap_or_default();
+        // A number, or a string like "9638+" when some cells have no estimate.
+        let transistors = match &m["estimated_num_transistors"] {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim_end_matches('+').parse().ok(),
+            _ => None,
+        };
+        out.insert(
+            strip(name),
+            ModuleStat {
+                cells: m["num_cells"].as_u64().unwrap_or(0),
+                by_type,
+                transistors,
+                memory_bits: m["num_memory_bits"].as_u64().unwrap_or(0),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Yosys 0.23 leaves a comma after the last module when no module is the top
+/// (the design summary that would follow is not printed). JSON strings in
+/// `stat` output are cell and module names, which hold no commas or braces.
+fn drop_trailing_commas(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        if c == ',' && text[i + 1..].trim_start().starts_with(['}', ']']) {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Yosys writes public names with a leading backslash.
+fn strip(name: &str) -> String {
+    name.strip_prefix('\\').unwrap_or(name).to_string()
+}
+
+/// How many times each module is instantiated under `top` (the top once),
+/// from the submodule cells of each module. Modules outside the hierarchy are absent.
+pub fn instance_counts(stats: &BTreeMap<String, ModuleStat>, top: &str) -> Result<BTreeMap<String, u64>> {
+    fn visit(
+        stats: &BTreeMap<String, ModuleStat>,
+        name: &str,
+        times: u64,
+        depth: usize,
+        counts: &mut BTreeMap<String, u64>,
+    ) -> Result<()> {
+        if depth > 64 {
+            return Err(anyhow!("module hierarchy deeper than 64 levels at {name} (recursive?)"));
+        }
+        *counts.entry(name.to_string()).or_default() += times;
+        for (ty, n) in &stats[name].by_type {
+            if stats.contains_key(ty) {
+                visit(stats, ty, times * n, depth + 1, counts)?;
+            }
+        }
+        Ok(())
+    }
+    if !stats.contains_key(top) {
+        return Err(anyhow!("Yosys reported no module {top}"));
+    }
+    let mut counts = BTreeMap::new();
+    visit(stats, top, 1, 0, &mut counts)?;
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAT: &str = r#"
+14. Printing statistics.
+{
+   "creator": "Yosys 0.23",
+   "modules": {
+      "\\top": { "num_cells": 3, "num_memory_bits": 0,
+                 "num_cells_by_type": { "$_NAND_": 1, "mid": 2 }, "estimated_num_transistors": "4+" },
+      "\\mid": { "num_cells": 4, "num_memory_bits": 64,
+                 "num_cells_by_type": { "leaf": 3, "$_DFF_P_": 1 }, "estimated_num_transistors": "0+" },
+      "\\leaf": { "num_cells": 2, "num_memory_bits": 0,
+                  "num_cells_by_type": { "$_NOT_": 2 }, "estimated_num_transistors": 4 },
+      "\\unused": { "num_cells": 0, "num_memory_bits": 0, "num_cells_by_type": { } }
+   },
+
+}
+"#;
+
+    #[test]
+    fn parses_stat_json_and_counts_instances() {
+        let s = parse_stat(STAT).unwrap();
+        assert_eq!(s["top"].transistors, Some(4));
+        assert_eq!(s["leaf"].transistors, Some(4));
+        assert_eq!(s["unused"].transistors, None);
+        assert_eq!(s["mid"].memory_bits, 64);
+        assert_eq!(s["mid"].by_type["leaf"], 3);
+        let c = instance_counts(&s, "top").unwrap();
+        assert_eq!(c["top"], 1);
+        assert_eq!(c["mid"], 2);
+        assert_eq!(c["leaf"], 6);
+        assert!(!c.contains_key("unused"));
+        assert!(instance_counts(&s, "nope").is_err());
+    }
+}
