@@ -60,7 +60,7 @@ module serrano_tile_r16c16_d1024 (
     reg                rd_v3;             // m_axis_c_tvalid
     reg                rd_l3;             // m_axis_c_tlast
     wire               read_busy;
-    wire               row_free;
+    reg                row_free;          // comp_m's row may be overwritten
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -76,7 +76,9 @@ module serrano_tile_r16c16_d1024 (
     reg  [15:0]        w_load;            // one-hot array row being written
     reg                load_done;         // the fold's last row is being written
     wire               swap_now;
-    reg  [127:0]       a_issue;           // activation row entering the array
+    reg  [127:0]       a_issue;           // accepted activation row
+    reg  [127:0]       a_enter;           // activation row entering the array
+    reg                swap_issue;        // swap flag entering the array
     reg                ctl0_valid;
     reg  [9:0]         ctl0_addr;
     reg                ctl0_acc;
@@ -209,6 +211,10 @@ module serrano_tile_r16c16_d1024 (
     reg  [9:0]         ctl32_addr;
     reg                ctl32_acc;
     reg                ctl32_epoch;
+    reg                ctl33_valid;
+    reg  [9:0]         ctl33_addr;
+    reg                ctl33_acc;
+    reg                ctl33_epoch;
     wire [511:0]       u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -295,7 +301,6 @@ module serrano_tile_r16c16_d1024 (
     wire signed [31:0] requant_c15_y;
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
-    assign row_free = ((~(read_active & (read_epoch != comp_epoch))) | (read_m > comp_m));
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
@@ -317,24 +322,24 @@ module serrano_tile_r16c16_d1024 (
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid, ctl33_valid})) | read_busy));
 
     serrano_array_r16c16 u_array (
         .clk      (clk),
         .rst      (rst),
-        .a_in     (a_issue),
-        .swap_in  (swap_now),
+        .a_in     (a_enter),
+        .swap_in  (swap_issue),
         .w_data   (w_data),
         .w_load   (w_load),
         .psum_out (u_array_psum_out)
     );
     serrano_acc_bank_d1024 bank_c0 (
         .clk           (clk),
-        .acc_rd_en     ((ctl16_valid & ctl16_acc)),
-        .acc_rd_addr   (ctl16_addr),
-        .wr_en         (ctl17_valid),
-        .wr_addr       (ctl17_addr),
-        .wr_accumulate (ctl17_acc),
+        .acc_rd_en     ((ctl17_valid & ctl17_acc)),
+        .acc_rd_addr   (ctl17_addr),
+        .wr_en         (ctl18_valid),
+        .wr_addr       (ctl18_addr),
+        .wr_accumulate (ctl18_acc),
         .psum          ($signed(u_array_psum_out[31:0])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -352,11 +357,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c1 (
         .clk           (clk),
-        .acc_rd_en     ((ctl17_valid & ctl17_acc)),
-        .acc_rd_addr   (ctl17_addr),
-        .wr_en         (ctl18_valid),
-        .wr_addr       (ctl18_addr),
-        .wr_accumulate (ctl18_acc),
+        .acc_rd_en     ((ctl18_valid & ctl18_acc)),
+        .acc_rd_addr   (ctl18_addr),
+        .wr_en         (ctl19_valid),
+        .wr_addr       (ctl19_addr),
+        .wr_accumulate (ctl19_acc),
         .psum          ($signed(u_array_psum_out[63:32])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -374,11 +379,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c2 (
         .clk           (clk),
-        .acc_rd_en     ((ctl18_valid & ctl18_acc)),
-        .acc_rd_addr   (ctl18_addr),
-        .wr_en         (ctl19_valid),
-        .wr_addr       (ctl19_addr),
-        .wr_accumulate (ctl19_acc),
+        .acc_rd_en     ((ctl19_valid & ctl19_acc)),
+        .acc_rd_addr   (ctl19_addr),
+        .wr_en         (ctl20_valid),
+        .wr_addr       (ctl20_addr),
+        .wr_accumulate (ctl20_acc),
         .psum          ($signed(u_array_psum_out[95:64])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -396,11 +401,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c3 (
         .clk           (clk),
-        .acc_rd_en     ((ctl19_valid & ctl19_acc)),
-        .acc_rd_addr   (ctl19_addr),
-        .wr_en         (ctl20_valid),
-        .wr_addr       (ctl20_addr),
-        .wr_accumulate (ctl20_acc),
+        .acc_rd_en     ((ctl20_valid & ctl20_acc)),
+        .acc_rd_addr   (ctl20_addr),
+        .wr_en         (ctl21_valid),
+        .wr_addr       (ctl21_addr),
+        .wr_accumulate (ctl21_acc),
         .psum          ($signed(u_array_psum_out[127:96])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -418,11 +423,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c4 (
         .clk           (clk),
-        .acc_rd_en     ((ctl20_valid & ctl20_acc)),
-        .acc_rd_addr   (ctl20_addr),
-        .wr_en         (ctl21_valid),
-        .wr_addr       (ctl21_addr),
-        .wr_accumulate (ctl21_acc),
+        .acc_rd_en     ((ctl21_valid & ctl21_acc)),
+        .acc_rd_addr   (ctl21_addr),
+        .wr_en         (ctl22_valid),
+        .wr_addr       (ctl22_addr),
+        .wr_accumulate (ctl22_acc),
         .psum          ($signed(u_array_psum_out[159:128])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -440,11 +445,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c5 (
         .clk           (clk),
-        .acc_rd_en     ((ctl21_valid & ctl21_acc)),
-        .acc_rd_addr   (ctl21_addr),
-        .wr_en         (ctl22_valid),
-        .wr_addr       (ctl22_addr),
-        .wr_accumulate (ctl22_acc),
+        .acc_rd_en     ((ctl22_valid & ctl22_acc)),
+        .acc_rd_addr   (ctl22_addr),
+        .wr_en         (ctl23_valid),
+        .wr_addr       (ctl23_addr),
+        .wr_accumulate (ctl23_acc),
         .psum          ($signed(u_array_psum_out[191:160])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -462,11 +467,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c6 (
         .clk           (clk),
-        .acc_rd_en     ((ctl22_valid & ctl22_acc)),
-        .acc_rd_addr   (ctl22_addr),
-        .wr_en         (ctl23_valid),
-        .wr_addr       (ctl23_addr),
-        .wr_accumulate (ctl23_acc),
+        .acc_rd_en     ((ctl23_valid & ctl23_acc)),
+        .acc_rd_addr   (ctl23_addr),
+        .wr_en         (ctl24_valid),
+        .wr_addr       (ctl24_addr),
+        .wr_accumulate (ctl24_acc),
         .psum          ($signed(u_array_psum_out[223:192])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -484,11 +489,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c7 (
         .clk           (clk),
-        .acc_rd_en     ((ctl23_valid & ctl23_acc)),
-        .acc_rd_addr   (ctl23_addr),
-        .wr_en         (ctl24_valid),
-        .wr_addr       (ctl24_addr),
-        .wr_accumulate (ctl24_acc),
+        .acc_rd_en     ((ctl24_valid & ctl24_acc)),
+        .acc_rd_addr   (ctl24_addr),
+        .wr_en         (ctl25_valid),
+        .wr_addr       (ctl25_addr),
+        .wr_accumulate (ctl25_acc),
         .psum          ($signed(u_array_psum_out[255:224])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -506,11 +511,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c8 (
         .clk           (clk),
-        .acc_rd_en     ((ctl24_valid & ctl24_acc)),
-        .acc_rd_addr   (ctl24_addr),
-        .wr_en         (ctl25_valid),
-        .wr_addr       (ctl25_addr),
-        .wr_accumulate (ctl25_acc),
+        .acc_rd_en     ((ctl25_valid & ctl25_acc)),
+        .acc_rd_addr   (ctl25_addr),
+        .wr_en         (ctl26_valid),
+        .wr_addr       (ctl26_addr),
+        .wr_accumulate (ctl26_acc),
         .psum          ($signed(u_array_psum_out[287:256])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -528,11 +533,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c9 (
         .clk           (clk),
-        .acc_rd_en     ((ctl25_valid & ctl25_acc)),
-        .acc_rd_addr   (ctl25_addr),
-        .wr_en         (ctl26_valid),
-        .wr_addr       (ctl26_addr),
-        .wr_accumulate (ctl26_acc),
+        .acc_rd_en     ((ctl26_valid & ctl26_acc)),
+        .acc_rd_addr   (ctl26_addr),
+        .wr_en         (ctl27_valid),
+        .wr_addr       (ctl27_addr),
+        .wr_accumulate (ctl27_acc),
         .psum          ($signed(u_array_psum_out[319:288])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -550,11 +555,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c10 (
         .clk           (clk),
-        .acc_rd_en     ((ctl26_valid & ctl26_acc)),
-        .acc_rd_addr   (ctl26_addr),
-        .wr_en         (ctl27_valid),
-        .wr_addr       (ctl27_addr),
-        .wr_accumulate (ctl27_acc),
+        .acc_rd_en     ((ctl27_valid & ctl27_acc)),
+        .acc_rd_addr   (ctl27_addr),
+        .wr_en         (ctl28_valid),
+        .wr_addr       (ctl28_addr),
+        .wr_accumulate (ctl28_acc),
         .psum          ($signed(u_array_psum_out[351:320])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -572,11 +577,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c11 (
         .clk           (clk),
-        .acc_rd_en     ((ctl27_valid & ctl27_acc)),
-        .acc_rd_addr   (ctl27_addr),
-        .wr_en         (ctl28_valid),
-        .wr_addr       (ctl28_addr),
-        .wr_accumulate (ctl28_acc),
+        .acc_rd_en     ((ctl28_valid & ctl28_acc)),
+        .acc_rd_addr   (ctl28_addr),
+        .wr_en         (ctl29_valid),
+        .wr_addr       (ctl29_addr),
+        .wr_accumulate (ctl29_acc),
         .psum          ($signed(u_array_psum_out[383:352])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -594,11 +599,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c12 (
         .clk           (clk),
-        .acc_rd_en     ((ctl28_valid & ctl28_acc)),
-        .acc_rd_addr   (ctl28_addr),
-        .wr_en         (ctl29_valid),
-        .wr_addr       (ctl29_addr),
-        .wr_accumulate (ctl29_acc),
+        .acc_rd_en     ((ctl29_valid & ctl29_acc)),
+        .acc_rd_addr   (ctl29_addr),
+        .wr_en         (ctl30_valid),
+        .wr_addr       (ctl30_addr),
+        .wr_accumulate (ctl30_acc),
         .psum          ($signed(u_array_psum_out[415:384])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -616,11 +621,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c13 (
         .clk           (clk),
-        .acc_rd_en     ((ctl29_valid & ctl29_acc)),
-        .acc_rd_addr   (ctl29_addr),
-        .wr_en         (ctl30_valid),
-        .wr_addr       (ctl30_addr),
-        .wr_accumulate (ctl30_acc),
+        .acc_rd_en     ((ctl30_valid & ctl30_acc)),
+        .acc_rd_addr   (ctl30_addr),
+        .wr_en         (ctl31_valid),
+        .wr_addr       (ctl31_addr),
+        .wr_accumulate (ctl31_acc),
         .psum          ($signed(u_array_psum_out[447:416])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -638,11 +643,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c14 (
         .clk           (clk),
-        .acc_rd_en     ((ctl30_valid & ctl30_acc)),
-        .acc_rd_addr   (ctl30_addr),
-        .wr_en         (ctl31_valid),
-        .wr_addr       (ctl31_addr),
-        .wr_accumulate (ctl31_acc),
+        .acc_rd_en     ((ctl31_valid & ctl31_acc)),
+        .acc_rd_addr   (ctl31_addr),
+        .wr_en         (ctl32_valid),
+        .wr_addr       (ctl32_addr),
+        .wr_accumulate (ctl32_acc),
         .psum          ($signed(u_array_psum_out[479:448])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -660,11 +665,11 @@ module serrano_tile_r16c16_d1024 (
     );
     serrano_acc_bank_d1024 bank_c15 (
         .clk           (clk),
-        .acc_rd_en     ((ctl31_valid & ctl31_acc)),
-        .acc_rd_addr   (ctl31_addr),
-        .wr_en         (ctl32_valid),
-        .wr_addr       (ctl32_addr),
-        .wr_accumulate (ctl32_acc),
+        .acc_rd_en     ((ctl32_valid & ctl32_acc)),
+        .acc_rd_addr   (ctl32_addr),
+        .wr_en         (ctl33_valid),
+        .wr_addr       (ctl33_addr),
+        .wr_accumulate (ctl33_acc),
         .psum          ($signed(u_array_psum_out[511:480])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -708,9 +713,12 @@ module serrano_tile_r16c16_d1024 (
             rd_l2        <= 1'd0;
             rd_v3        <= 1'd0;
             rd_l3        <= 1'd0;
+            row_free     <= 1'd1;
             w_load       <= 16'd0;
             load_done    <= 1'd0;
             a_issue      <= 128'd0;
+            a_enter      <= 128'd0;
+            swap_issue   <= 1'd0;
             ctl0_valid   <= 1'd0;
             ctl0_acc     <= 1'd0;
             ctl0_epoch   <= 1'd0;
@@ -810,6 +818,9 @@ module serrano_tile_r16c16_d1024 (
             ctl32_valid  <= 1'd0;
             ctl32_acc    <= 1'd0;
             ctl32_epoch  <= 1'd0;
+            ctl33_valid  <= 1'd0;
+            ctl33_acc    <= 1'd0;
+            ctl33_epoch  <= 1'd0;
         end else begin
             load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
             load_row     <= (b_fire ? (last_b ? 4'd0 : (load_row + 4'd1)) : load_row);
@@ -828,17 +839,20 @@ module serrano_tile_r16c16_d1024 (
             read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl32_valid & (ctl32_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl32_valid & (ctl32_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl33_valid & (ctl33_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl33_valid & (ctl33_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
             rd_l2        <= (move ? rd_l1 : rd_l2);
             rd_v3        <= (move ? rd_v2 : rd_v3);
             rd_l3        <= (move ? rd_l2 : rd_l3);
+            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute)))) | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
             w_load       <= {(b_fire & (load_row == 4'd15)), (b_fire & (load_row == 4'd14)), (b_fire & (load_row == 4'd13)), (b_fire & (load_row == 4'd12)), (b_fire & (load_row == 4'd11)), (b_fire & (load_row == 4'd10)), (b_fire & (load_row == 4'd9)), (b_fire & (load_row == 4'd8)), (b_fire & (load_row == 4'd7)), (b_fire & (load_row == 4'd6)), (b_fire & (load_row == 4'd5)), (b_fire & (load_row == 4'd4)), (b_fire & (load_row == 4'd3)), (b_fire & (load_row == 4'd2)), (b_fire & (load_row == 4'd1)), (b_fire & (load_row == 4'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 128'd0);
+            a_enter      <= a_issue;
+            swap_issue   <= swap_now;
             ctl0_valid   <= a_fire;
             ctl0_acc     <= comp_acc;
             ctl0_epoch   <= comp_epoch;
@@ -938,6 +952,9 @@ module serrano_tile_r16c16_d1024 (
             ctl32_valid  <= ctl31_valid;
             ctl32_acc    <= ctl31_acc;
             ctl32_epoch  <= ctl31_epoch;
+            ctl33_valid  <= ctl32_valid;
+            ctl33_acc    <= ctl32_acc;
+            ctl33_epoch  <= ctl32_epoch;
         end
     end
 
@@ -983,6 +1000,7 @@ module serrano_tile_r16c16_d1024 (
         ctl30_addr <= ctl29_addr;
         ctl31_addr <= ctl30_addr;
         ctl32_addr <= ctl31_addr;
+        ctl33_addr <= ctl32_addr;
     end
 
     always @(posedge clk) begin

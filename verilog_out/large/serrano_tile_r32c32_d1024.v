@@ -60,7 +60,7 @@ module serrano_tile_r32c32_d1024 (
     reg                rd_v3;             // m_axis_c_tvalid
     reg                rd_l3;             // m_axis_c_tlast
     wire               read_busy;
-    wire               row_free;
+    reg                row_free;          // comp_m's row may be overwritten
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -76,7 +76,9 @@ module serrano_tile_r32c32_d1024 (
     reg  [31:0]        w_load;            // one-hot array row being written
     reg                load_done;         // the fold's last row is being written
     wire               swap_now;
-    reg  [255:0]       a_issue;           // activation row entering the array
+    reg  [255:0]       a_issue;           // accepted activation row
+    reg  [255:0]       a_enter;           // activation row entering the array
+    reg                swap_issue;        // swap flag entering the array
     reg                ctl0_valid;
     reg  [9:0]         ctl0_addr;
     reg                ctl0_acc;
@@ -337,6 +339,10 @@ module serrano_tile_r32c32_d1024 (
     reg  [9:0]         ctl64_addr;
     reg                ctl64_acc;
     reg                ctl64_epoch;
+    reg                ctl65_valid;
+    reg  [9:0]         ctl65_addr;
+    reg                ctl65_acc;
+    reg                ctl65_epoch;
     wire [1023:0]      u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -503,7 +509,6 @@ module serrano_tile_r32c32_d1024 (
     wire signed [31:0] requant_c31_y;
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
-    assign row_free = ((~(read_active & (read_epoch != comp_epoch))) | (read_m > comp_m));
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
@@ -525,24 +530,24 @@ module serrano_tile_r32c32_d1024 (
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y), $unsigned(requant_c27_y), $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y), $unsigned(requant_c22_y), $unsigned(requant_c21_y), $unsigned(requant_c20_y), $unsigned(requant_c19_y), $unsigned(requant_c18_y), $unsigned(requant_c17_y), $unsigned(requant_c16_y), $unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid, ctl33_valid, ctl34_valid, ctl35_valid, ctl36_valid, ctl37_valid, ctl38_valid, ctl39_valid, ctl40_valid, ctl41_valid, ctl42_valid, ctl43_valid, ctl44_valid, ctl45_valid, ctl46_valid, ctl47_valid, ctl48_valid, ctl49_valid, ctl50_valid, ctl51_valid, ctl52_valid, ctl53_valid, ctl54_valid, ctl55_valid, ctl56_valid, ctl57_valid, ctl58_valid, ctl59_valid, ctl60_valid, ctl61_valid, ctl62_valid, ctl63_valid, ctl64_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid, ctl33_valid, ctl34_valid, ctl35_valid, ctl36_valid, ctl37_valid, ctl38_valid, ctl39_valid, ctl40_valid, ctl41_valid, ctl42_valid, ctl43_valid, ctl44_valid, ctl45_valid, ctl46_valid, ctl47_valid, ctl48_valid, ctl49_valid, ctl50_valid, ctl51_valid, ctl52_valid, ctl53_valid, ctl54_valid, ctl55_valid, ctl56_valid, ctl57_valid, ctl58_valid, ctl59_valid, ctl60_valid, ctl61_valid, ctl62_valid, ctl63_valid, ctl64_valid, ctl65_valid})) | read_busy));
 
     serrano_array_r32c32 u_array (
         .clk      (clk),
         .rst      (rst),
-        .a_in     (a_issue),
-        .swap_in  (swap_now),
+        .a_in     (a_enter),
+        .swap_in  (swap_issue),
         .w_data   (w_data),
         .w_load   (w_load),
         .psum_out (u_array_psum_out)
     );
     serrano_acc_bank_d1024 bank_c0 (
         .clk           (clk),
-        .acc_rd_en     ((ctl32_valid & ctl32_acc)),
-        .acc_rd_addr   (ctl32_addr),
-        .wr_en         (ctl33_valid),
-        .wr_addr       (ctl33_addr),
-        .wr_accumulate (ctl33_acc),
+        .acc_rd_en     ((ctl33_valid & ctl33_acc)),
+        .acc_rd_addr   (ctl33_addr),
+        .wr_en         (ctl34_valid),
+        .wr_addr       (ctl34_addr),
+        .wr_accumulate (ctl34_acc),
         .psum          ($signed(u_array_psum_out[31:0])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -560,11 +565,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c1 (
         .clk           (clk),
-        .acc_rd_en     ((ctl33_valid & ctl33_acc)),
-        .acc_rd_addr   (ctl33_addr),
-        .wr_en         (ctl34_valid),
-        .wr_addr       (ctl34_addr),
-        .wr_accumulate (ctl34_acc),
+        .acc_rd_en     ((ctl34_valid & ctl34_acc)),
+        .acc_rd_addr   (ctl34_addr),
+        .wr_en         (ctl35_valid),
+        .wr_addr       (ctl35_addr),
+        .wr_accumulate (ctl35_acc),
         .psum          ($signed(u_array_psum_out[63:32])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -582,11 +587,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c2 (
         .clk           (clk),
-        .acc_rd_en     ((ctl34_valid & ctl34_acc)),
-        .acc_rd_addr   (ctl34_addr),
-        .wr_en         (ctl35_valid),
-        .wr_addr       (ctl35_addr),
-        .wr_accumulate (ctl35_acc),
+        .acc_rd_en     ((ctl35_valid & ctl35_acc)),
+        .acc_rd_addr   (ctl35_addr),
+        .wr_en         (ctl36_valid),
+        .wr_addr       (ctl36_addr),
+        .wr_accumulate (ctl36_acc),
         .psum          ($signed(u_array_psum_out[95:64])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -604,11 +609,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c3 (
         .clk           (clk),
-        .acc_rd_en     ((ctl35_valid & ctl35_acc)),
-        .acc_rd_addr   (ctl35_addr),
-        .wr_en         (ctl36_valid),
-        .wr_addr       (ctl36_addr),
-        .wr_accumulate (ctl36_acc),
+        .acc_rd_en     ((ctl36_valid & ctl36_acc)),
+        .acc_rd_addr   (ctl36_addr),
+        .wr_en         (ctl37_valid),
+        .wr_addr       (ctl37_addr),
+        .wr_accumulate (ctl37_acc),
         .psum          ($signed(u_array_psum_out[127:96])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -626,11 +631,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c4 (
         .clk           (clk),
-        .acc_rd_en     ((ctl36_valid & ctl36_acc)),
-        .acc_rd_addr   (ctl36_addr),
-        .wr_en         (ctl37_valid),
-        .wr_addr       (ctl37_addr),
-        .wr_accumulate (ctl37_acc),
+        .acc_rd_en     ((ctl37_valid & ctl37_acc)),
+        .acc_rd_addr   (ctl37_addr),
+        .wr_en         (ctl38_valid),
+        .wr_addr       (ctl38_addr),
+        .wr_accumulate (ctl38_acc),
         .psum          ($signed(u_array_psum_out[159:128])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -648,11 +653,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c5 (
         .clk           (clk),
-        .acc_rd_en     ((ctl37_valid & ctl37_acc)),
-        .acc_rd_addr   (ctl37_addr),
-        .wr_en         (ctl38_valid),
-        .wr_addr       (ctl38_addr),
-        .wr_accumulate (ctl38_acc),
+        .acc_rd_en     ((ctl38_valid & ctl38_acc)),
+        .acc_rd_addr   (ctl38_addr),
+        .wr_en         (ctl39_valid),
+        .wr_addr       (ctl39_addr),
+        .wr_accumulate (ctl39_acc),
         .psum          ($signed(u_array_psum_out[191:160])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -670,11 +675,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c6 (
         .clk           (clk),
-        .acc_rd_en     ((ctl38_valid & ctl38_acc)),
-        .acc_rd_addr   (ctl38_addr),
-        .wr_en         (ctl39_valid),
-        .wr_addr       (ctl39_addr),
-        .wr_accumulate (ctl39_acc),
+        .acc_rd_en     ((ctl39_valid & ctl39_acc)),
+        .acc_rd_addr   (ctl39_addr),
+        .wr_en         (ctl40_valid),
+        .wr_addr       (ctl40_addr),
+        .wr_accumulate (ctl40_acc),
         .psum          ($signed(u_array_psum_out[223:192])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -692,11 +697,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c7 (
         .clk           (clk),
-        .acc_rd_en     ((ctl39_valid & ctl39_acc)),
-        .acc_rd_addr   (ctl39_addr),
-        .wr_en         (ctl40_valid),
-        .wr_addr       (ctl40_addr),
-        .wr_accumulate (ctl40_acc),
+        .acc_rd_en     ((ctl40_valid & ctl40_acc)),
+        .acc_rd_addr   (ctl40_addr),
+        .wr_en         (ctl41_valid),
+        .wr_addr       (ctl41_addr),
+        .wr_accumulate (ctl41_acc),
         .psum          ($signed(u_array_psum_out[255:224])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -714,11 +719,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c8 (
         .clk           (clk),
-        .acc_rd_en     ((ctl40_valid & ctl40_acc)),
-        .acc_rd_addr   (ctl40_addr),
-        .wr_en         (ctl41_valid),
-        .wr_addr       (ctl41_addr),
-        .wr_accumulate (ctl41_acc),
+        .acc_rd_en     ((ctl41_valid & ctl41_acc)),
+        .acc_rd_addr   (ctl41_addr),
+        .wr_en         (ctl42_valid),
+        .wr_addr       (ctl42_addr),
+        .wr_accumulate (ctl42_acc),
         .psum          ($signed(u_array_psum_out[287:256])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -736,11 +741,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c9 (
         .clk           (clk),
-        .acc_rd_en     ((ctl41_valid & ctl41_acc)),
-        .acc_rd_addr   (ctl41_addr),
-        .wr_en         (ctl42_valid),
-        .wr_addr       (ctl42_addr),
-        .wr_accumulate (ctl42_acc),
+        .acc_rd_en     ((ctl42_valid & ctl42_acc)),
+        .acc_rd_addr   (ctl42_addr),
+        .wr_en         (ctl43_valid),
+        .wr_addr       (ctl43_addr),
+        .wr_accumulate (ctl43_acc),
         .psum          ($signed(u_array_psum_out[319:288])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -758,11 +763,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c10 (
         .clk           (clk),
-        .acc_rd_en     ((ctl42_valid & ctl42_acc)),
-        .acc_rd_addr   (ctl42_addr),
-        .wr_en         (ctl43_valid),
-        .wr_addr       (ctl43_addr),
-        .wr_accumulate (ctl43_acc),
+        .acc_rd_en     ((ctl43_valid & ctl43_acc)),
+        .acc_rd_addr   (ctl43_addr),
+        .wr_en         (ctl44_valid),
+        .wr_addr       (ctl44_addr),
+        .wr_accumulate (ctl44_acc),
         .psum          ($signed(u_array_psum_out[351:320])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -780,11 +785,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c11 (
         .clk           (clk),
-        .acc_rd_en     ((ctl43_valid & ctl43_acc)),
-        .acc_rd_addr   (ctl43_addr),
-        .wr_en         (ctl44_valid),
-        .wr_addr       (ctl44_addr),
-        .wr_accumulate (ctl44_acc),
+        .acc_rd_en     ((ctl44_valid & ctl44_acc)),
+        .acc_rd_addr   (ctl44_addr),
+        .wr_en         (ctl45_valid),
+        .wr_addr       (ctl45_addr),
+        .wr_accumulate (ctl45_acc),
         .psum          ($signed(u_array_psum_out[383:352])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -802,11 +807,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c12 (
         .clk           (clk),
-        .acc_rd_en     ((ctl44_valid & ctl44_acc)),
-        .acc_rd_addr   (ctl44_addr),
-        .wr_en         (ctl45_valid),
-        .wr_addr       (ctl45_addr),
-        .wr_accumulate (ctl45_acc),
+        .acc_rd_en     ((ctl45_valid & ctl45_acc)),
+        .acc_rd_addr   (ctl45_addr),
+        .wr_en         (ctl46_valid),
+        .wr_addr       (ctl46_addr),
+        .wr_accumulate (ctl46_acc),
         .psum          ($signed(u_array_psum_out[415:384])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -824,11 +829,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c13 (
         .clk           (clk),
-        .acc_rd_en     ((ctl45_valid & ctl45_acc)),
-        .acc_rd_addr   (ctl45_addr),
-        .wr_en         (ctl46_valid),
-        .wr_addr       (ctl46_addr),
-        .wr_accumulate (ctl46_acc),
+        .acc_rd_en     ((ctl46_valid & ctl46_acc)),
+        .acc_rd_addr   (ctl46_addr),
+        .wr_en         (ctl47_valid),
+        .wr_addr       (ctl47_addr),
+        .wr_accumulate (ctl47_acc),
         .psum          ($signed(u_array_psum_out[447:416])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -846,11 +851,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c14 (
         .clk           (clk),
-        .acc_rd_en     ((ctl46_valid & ctl46_acc)),
-        .acc_rd_addr   (ctl46_addr),
-        .wr_en         (ctl47_valid),
-        .wr_addr       (ctl47_addr),
-        .wr_accumulate (ctl47_acc),
+        .acc_rd_en     ((ctl47_valid & ctl47_acc)),
+        .acc_rd_addr   (ctl47_addr),
+        .wr_en         (ctl48_valid),
+        .wr_addr       (ctl48_addr),
+        .wr_accumulate (ctl48_acc),
         .psum          ($signed(u_array_psum_out[479:448])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -868,11 +873,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c15 (
         .clk           (clk),
-        .acc_rd_en     ((ctl47_valid & ctl47_acc)),
-        .acc_rd_addr   (ctl47_addr),
-        .wr_en         (ctl48_valid),
-        .wr_addr       (ctl48_addr),
-        .wr_accumulate (ctl48_acc),
+        .acc_rd_en     ((ctl48_valid & ctl48_acc)),
+        .acc_rd_addr   (ctl48_addr),
+        .wr_en         (ctl49_valid),
+        .wr_addr       (ctl49_addr),
+        .wr_accumulate (ctl49_acc),
         .psum          ($signed(u_array_psum_out[511:480])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -890,11 +895,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c16 (
         .clk           (clk),
-        .acc_rd_en     ((ctl48_valid & ctl48_acc)),
-        .acc_rd_addr   (ctl48_addr),
-        .wr_en         (ctl49_valid),
-        .wr_addr       (ctl49_addr),
-        .wr_accumulate (ctl49_acc),
+        .acc_rd_en     ((ctl49_valid & ctl49_acc)),
+        .acc_rd_addr   (ctl49_addr),
+        .wr_en         (ctl50_valid),
+        .wr_addr       (ctl50_addr),
+        .wr_accumulate (ctl50_acc),
         .psum          ($signed(u_array_psum_out[543:512])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -912,11 +917,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c17 (
         .clk           (clk),
-        .acc_rd_en     ((ctl49_valid & ctl49_acc)),
-        .acc_rd_addr   (ctl49_addr),
-        .wr_en         (ctl50_valid),
-        .wr_addr       (ctl50_addr),
-        .wr_accumulate (ctl50_acc),
+        .acc_rd_en     ((ctl50_valid & ctl50_acc)),
+        .acc_rd_addr   (ctl50_addr),
+        .wr_en         (ctl51_valid),
+        .wr_addr       (ctl51_addr),
+        .wr_accumulate (ctl51_acc),
         .psum          ($signed(u_array_psum_out[575:544])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -934,11 +939,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c18 (
         .clk           (clk),
-        .acc_rd_en     ((ctl50_valid & ctl50_acc)),
-        .acc_rd_addr   (ctl50_addr),
-        .wr_en         (ctl51_valid),
-        .wr_addr       (ctl51_addr),
-        .wr_accumulate (ctl51_acc),
+        .acc_rd_en     ((ctl51_valid & ctl51_acc)),
+        .acc_rd_addr   (ctl51_addr),
+        .wr_en         (ctl52_valid),
+        .wr_addr       (ctl52_addr),
+        .wr_accumulate (ctl52_acc),
         .psum          ($signed(u_array_psum_out[607:576])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -956,11 +961,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c19 (
         .clk           (clk),
-        .acc_rd_en     ((ctl51_valid & ctl51_acc)),
-        .acc_rd_addr   (ctl51_addr),
-        .wr_en         (ctl52_valid),
-        .wr_addr       (ctl52_addr),
-        .wr_accumulate (ctl52_acc),
+        .acc_rd_en     ((ctl52_valid & ctl52_acc)),
+        .acc_rd_addr   (ctl52_addr),
+        .wr_en         (ctl53_valid),
+        .wr_addr       (ctl53_addr),
+        .wr_accumulate (ctl53_acc),
         .psum          ($signed(u_array_psum_out[639:608])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -978,11 +983,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c20 (
         .clk           (clk),
-        .acc_rd_en     ((ctl52_valid & ctl52_acc)),
-        .acc_rd_addr   (ctl52_addr),
-        .wr_en         (ctl53_valid),
-        .wr_addr       (ctl53_addr),
-        .wr_accumulate (ctl53_acc),
+        .acc_rd_en     ((ctl53_valid & ctl53_acc)),
+        .acc_rd_addr   (ctl53_addr),
+        .wr_en         (ctl54_valid),
+        .wr_addr       (ctl54_addr),
+        .wr_accumulate (ctl54_acc),
         .psum          ($signed(u_array_psum_out[671:640])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1000,11 +1005,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c21 (
         .clk           (clk),
-        .acc_rd_en     ((ctl53_valid & ctl53_acc)),
-        .acc_rd_addr   (ctl53_addr),
-        .wr_en         (ctl54_valid),
-        .wr_addr       (ctl54_addr),
-        .wr_accumulate (ctl54_acc),
+        .acc_rd_en     ((ctl54_valid & ctl54_acc)),
+        .acc_rd_addr   (ctl54_addr),
+        .wr_en         (ctl55_valid),
+        .wr_addr       (ctl55_addr),
+        .wr_accumulate (ctl55_acc),
         .psum          ($signed(u_array_psum_out[703:672])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1022,11 +1027,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c22 (
         .clk           (clk),
-        .acc_rd_en     ((ctl54_valid & ctl54_acc)),
-        .acc_rd_addr   (ctl54_addr),
-        .wr_en         (ctl55_valid),
-        .wr_addr       (ctl55_addr),
-        .wr_accumulate (ctl55_acc),
+        .acc_rd_en     ((ctl55_valid & ctl55_acc)),
+        .acc_rd_addr   (ctl55_addr),
+        .wr_en         (ctl56_valid),
+        .wr_addr       (ctl56_addr),
+        .wr_accumulate (ctl56_acc),
         .psum          ($signed(u_array_psum_out[735:704])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1044,11 +1049,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c23 (
         .clk           (clk),
-        .acc_rd_en     ((ctl55_valid & ctl55_acc)),
-        .acc_rd_addr   (ctl55_addr),
-        .wr_en         (ctl56_valid),
-        .wr_addr       (ctl56_addr),
-        .wr_accumulate (ctl56_acc),
+        .acc_rd_en     ((ctl56_valid & ctl56_acc)),
+        .acc_rd_addr   (ctl56_addr),
+        .wr_en         (ctl57_valid),
+        .wr_addr       (ctl57_addr),
+        .wr_accumulate (ctl57_acc),
         .psum          ($signed(u_array_psum_out[767:736])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1066,11 +1071,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c24 (
         .clk           (clk),
-        .acc_rd_en     ((ctl56_valid & ctl56_acc)),
-        .acc_rd_addr   (ctl56_addr),
-        .wr_en         (ctl57_valid),
-        .wr_addr       (ctl57_addr),
-        .wr_accumulate (ctl57_acc),
+        .acc_rd_en     ((ctl57_valid & ctl57_acc)),
+        .acc_rd_addr   (ctl57_addr),
+        .wr_en         (ctl58_valid),
+        .wr_addr       (ctl58_addr),
+        .wr_accumulate (ctl58_acc),
         .psum          ($signed(u_array_psum_out[799:768])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1088,11 +1093,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c25 (
         .clk           (clk),
-        .acc_rd_en     ((ctl57_valid & ctl57_acc)),
-        .acc_rd_addr   (ctl57_addr),
-        .wr_en         (ctl58_valid),
-        .wr_addr       (ctl58_addr),
-        .wr_accumulate (ctl58_acc),
+        .acc_rd_en     ((ctl58_valid & ctl58_acc)),
+        .acc_rd_addr   (ctl58_addr),
+        .wr_en         (ctl59_valid),
+        .wr_addr       (ctl59_addr),
+        .wr_accumulate (ctl59_acc),
         .psum          ($signed(u_array_psum_out[831:800])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1110,11 +1115,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c26 (
         .clk           (clk),
-        .acc_rd_en     ((ctl58_valid & ctl58_acc)),
-        .acc_rd_addr   (ctl58_addr),
-        .wr_en         (ctl59_valid),
-        .wr_addr       (ctl59_addr),
-        .wr_accumulate (ctl59_acc),
+        .acc_rd_en     ((ctl59_valid & ctl59_acc)),
+        .acc_rd_addr   (ctl59_addr),
+        .wr_en         (ctl60_valid),
+        .wr_addr       (ctl60_addr),
+        .wr_accumulate (ctl60_acc),
         .psum          ($signed(u_array_psum_out[863:832])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1132,11 +1137,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c27 (
         .clk           (clk),
-        .acc_rd_en     ((ctl59_valid & ctl59_acc)),
-        .acc_rd_addr   (ctl59_addr),
-        .wr_en         (ctl60_valid),
-        .wr_addr       (ctl60_addr),
-        .wr_accumulate (ctl60_acc),
+        .acc_rd_en     ((ctl60_valid & ctl60_acc)),
+        .acc_rd_addr   (ctl60_addr),
+        .wr_en         (ctl61_valid),
+        .wr_addr       (ctl61_addr),
+        .wr_accumulate (ctl61_acc),
         .psum          ($signed(u_array_psum_out[895:864])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1154,11 +1159,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c28 (
         .clk           (clk),
-        .acc_rd_en     ((ctl60_valid & ctl60_acc)),
-        .acc_rd_addr   (ctl60_addr),
-        .wr_en         (ctl61_valid),
-        .wr_addr       (ctl61_addr),
-        .wr_accumulate (ctl61_acc),
+        .acc_rd_en     ((ctl61_valid & ctl61_acc)),
+        .acc_rd_addr   (ctl61_addr),
+        .wr_en         (ctl62_valid),
+        .wr_addr       (ctl62_addr),
+        .wr_accumulate (ctl62_acc),
         .psum          ($signed(u_array_psum_out[927:896])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1176,11 +1181,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c29 (
         .clk           (clk),
-        .acc_rd_en     ((ctl61_valid & ctl61_acc)),
-        .acc_rd_addr   (ctl61_addr),
-        .wr_en         (ctl62_valid),
-        .wr_addr       (ctl62_addr),
-        .wr_accumulate (ctl62_acc),
+        .acc_rd_en     ((ctl62_valid & ctl62_acc)),
+        .acc_rd_addr   (ctl62_addr),
+        .wr_en         (ctl63_valid),
+        .wr_addr       (ctl63_addr),
+        .wr_accumulate (ctl63_acc),
         .psum          ($signed(u_array_psum_out[959:928])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1198,11 +1203,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c30 (
         .clk           (clk),
-        .acc_rd_en     ((ctl62_valid & ctl62_acc)),
-        .acc_rd_addr   (ctl62_addr),
-        .wr_en         (ctl63_valid),
-        .wr_addr       (ctl63_addr),
-        .wr_accumulate (ctl63_acc),
+        .acc_rd_en     ((ctl63_valid & ctl63_acc)),
+        .acc_rd_addr   (ctl63_addr),
+        .wr_en         (ctl64_valid),
+        .wr_addr       (ctl64_addr),
+        .wr_accumulate (ctl64_acc),
         .psum          ($signed(u_array_psum_out[991:960])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1220,11 +1225,11 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_acc_bank_d1024 bank_c31 (
         .clk           (clk),
-        .acc_rd_en     ((ctl63_valid & ctl63_acc)),
-        .acc_rd_addr   (ctl63_addr),
-        .wr_en         (ctl64_valid),
-        .wr_addr       (ctl64_addr),
-        .wr_accumulate (ctl64_acc),
+        .acc_rd_en     ((ctl64_valid & ctl64_acc)),
+        .acc_rd_addr   (ctl64_addr),
+        .wr_en         (ctl65_valid),
+        .wr_addr       (ctl65_addr),
+        .wr_accumulate (ctl65_acc),
         .psum          ($signed(u_array_psum_out[1023:992])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[9:0]),
@@ -1268,9 +1273,12 @@ module serrano_tile_r32c32_d1024 (
             rd_l2        <= 1'd0;
             rd_v3        <= 1'd0;
             rd_l3        <= 1'd0;
+            row_free     <= 1'd1;
             w_load       <= 32'd0;
             load_done    <= 1'd0;
             a_issue      <= 256'd0;
+            a_enter      <= 256'd0;
+            swap_issue   <= 1'd0;
             ctl0_valid   <= 1'd0;
             ctl0_acc     <= 1'd0;
             ctl0_epoch   <= 1'd0;
@@ -1466,6 +1474,9 @@ module serrano_tile_r32c32_d1024 (
             ctl64_valid  <= 1'd0;
             ctl64_acc    <= 1'd0;
             ctl64_epoch  <= 1'd0;
+            ctl65_valid  <= 1'd0;
+            ctl65_acc    <= 1'd0;
+            ctl65_epoch  <= 1'd0;
         end else begin
             load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
             load_row     <= (b_fire ? (last_b ? 5'd0 : (load_row + 5'd1)) : load_row);
@@ -1484,17 +1495,20 @@ module serrano_tile_r32c32_d1024 (
             read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl64_valid & (ctl64_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl64_valid & (ctl64_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl65_valid & (ctl65_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl65_valid & (ctl65_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
             rd_l2        <= (move ? rd_l1 : rd_l2);
             rd_v3        <= (move ? rd_v2 : rd_v3);
             rd_l3        <= (move ? rd_l2 : rd_l3);
+            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute)))) | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
             w_load       <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)), (b_fire & (load_row == 5'd28)), (b_fire & (load_row == 5'd27)), (b_fire & (load_row == 5'd26)), (b_fire & (load_row == 5'd25)), (b_fire & (load_row == 5'd24)), (b_fire & (load_row == 5'd23)), (b_fire & (load_row == 5'd22)), (b_fire & (load_row == 5'd21)), (b_fire & (load_row == 5'd20)), (b_fire & (load_row == 5'd19)), (b_fire & (load_row == 5'd18)), (b_fire & (load_row == 5'd17)), (b_fire & (load_row == 5'd16)), (b_fire & (load_row == 5'd15)), (b_fire & (load_row == 5'd14)), (b_fire & (load_row == 5'd13)), (b_fire & (load_row == 5'd12)), (b_fire & (load_row == 5'd11)), (b_fire & (load_row == 5'd10)), (b_fire & (load_row == 5'd9)), (b_fire & (load_row == 5'd8)), (b_fire & (load_row == 5'd7)), (b_fire & (load_row == 5'd6)), (b_fire & (load_row == 5'd5)), (b_fire & (load_row == 5'd4)), (b_fire & (load_row == 5'd3)), (b_fire & (load_row == 5'd2)), (b_fire & (load_row == 5'd1)), (b_fire & (load_row == 5'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 256'd0);
+            a_enter      <= a_issue;
+            swap_issue   <= swap_now;
             ctl0_valid   <= a_fire;
             ctl0_acc     <= comp_acc;
             ctl0_epoch   <= comp_epoch;
@@ -1690,6 +1704,9 @@ module serrano_tile_r32c32_d1024 (
             ctl64_valid  <= ctl63_valid;
             ctl64_acc    <= ctl63_acc;
             ctl64_epoch  <= ctl63_epoch;
+            ctl65_valid  <= ctl64_valid;
+            ctl65_acc    <= ctl64_acc;
+            ctl65_epoch  <= ctl64_epoch;
         end
     end
 
@@ -1767,6 +1784,7 @@ module serrano_tile_r32c32_d1024 (
         ctl62_addr <= ctl61_addr;
         ctl63_addr <= ctl62_addr;
         ctl64_addr <= ctl63_addr;
+        ctl65_addr <= ctl64_addr;
     end
 
     always @(posedge clk) begin

@@ -72,7 +72,7 @@ module serrano_tile_r4c4_d256_norequant (
     reg                rd_v3;            // m_axis_c_tvalid
     reg                rd_l3;            // m_axis_c_tlast
     wire               read_busy;
-    wire               row_free;
+    reg                row_free;         // comp_m's row may be overwritten
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -90,7 +90,9 @@ module serrano_tile_r4c4_d256_norequant (
     reg  [3:0]         w_load;           // one-hot array row being written
     reg                load_done;        // the fold's last row is being written
     wire               swap_now;
-    reg  [31:0]        a_issue;          // activation row entering the array
+    reg  [31:0]        a_issue;          // accepted activation row
+    reg  [31:0]        a_enter;          // activation row entering the array
+    reg                swap_issue;       // swap flag entering the array
     reg                ctl0_valid;
     reg  [7:0]         ctl0_addr;
     reg                ctl0_acc;
@@ -127,6 +129,10 @@ module serrano_tile_r4c4_d256_norequant (
     reg  [7:0]         ctl8_addr;
     reg                ctl8_acc;
     reg                ctl8_epoch;
+    reg                ctl9_valid;
+    reg  [7:0]         ctl9_addr;
+    reg                ctl9_acc;
+    reg                ctl9_epoch;
     wire [127:0]       u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -141,7 +147,6 @@ module serrano_tile_r4c4_d256_norequant (
     wire signed [31:0] lane_c3_y;
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
-    assign row_free = ((~(read_active & (read_epoch != comp_epoch))) | (read_m > comp_m));
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
@@ -163,24 +168,24 @@ module serrano_tile_r4c4_d256_norequant (
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(lane_c3_y), $unsigned(lane_c2_y), $unsigned(lane_c1_y), $unsigned(lane_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid})) | read_busy));
 
     serrano_array_r4c4 u_array (
         .clk      (clk),
         .rst      (rst),
-        .a_in     (a_issue),
-        .swap_in  (swap_now),
+        .a_in     (a_enter),
+        .swap_in  (swap_issue),
         .w_data   (w_data),
         .w_load   (w_load),
         .psum_out (u_array_psum_out)
     );
     serrano_acc_bank_d256 bank_c0 (
         .clk           (clk),
-        .acc_rd_en     ((ctl4_valid & ctl4_acc)),
-        .acc_rd_addr   (ctl4_addr),
-        .wr_en         (ctl5_valid),
-        .wr_addr       (ctl5_addr),
-        .wr_accumulate (ctl5_acc),
+        .acc_rd_en     ((ctl5_valid & ctl5_acc)),
+        .acc_rd_addr   (ctl5_addr),
+        .wr_en         (ctl6_valid),
+        .wr_addr       (ctl6_addr),
+        .wr_accumulate (ctl6_acc),
         .psum          ($signed(u_array_psum_out[31:0])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -194,11 +199,11 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_acc_bank_d256 bank_c1 (
         .clk           (clk),
-        .acc_rd_en     ((ctl5_valid & ctl5_acc)),
-        .acc_rd_addr   (ctl5_addr),
-        .wr_en         (ctl6_valid),
-        .wr_addr       (ctl6_addr),
-        .wr_accumulate (ctl6_acc),
+        .acc_rd_en     ((ctl6_valid & ctl6_acc)),
+        .acc_rd_addr   (ctl6_addr),
+        .wr_en         (ctl7_valid),
+        .wr_addr       (ctl7_addr),
+        .wr_accumulate (ctl7_acc),
         .psum          ($signed(u_array_psum_out[63:32])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -212,11 +217,11 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_acc_bank_d256 bank_c2 (
         .clk           (clk),
-        .acc_rd_en     ((ctl6_valid & ctl6_acc)),
-        .acc_rd_addr   (ctl6_addr),
-        .wr_en         (ctl7_valid),
-        .wr_addr       (ctl7_addr),
-        .wr_accumulate (ctl7_acc),
+        .acc_rd_en     ((ctl7_valid & ctl7_acc)),
+        .acc_rd_addr   (ctl7_addr),
+        .wr_en         (ctl8_valid),
+        .wr_addr       (ctl8_addr),
+        .wr_accumulate (ctl8_acc),
         .psum          ($signed(u_array_psum_out[95:64])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -230,11 +235,11 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_acc_bank_d256 bank_c3 (
         .clk           (clk),
-        .acc_rd_en     ((ctl7_valid & ctl7_acc)),
-        .acc_rd_addr   (ctl7_addr),
-        .wr_en         (ctl8_valid),
-        .wr_addr       (ctl8_addr),
-        .wr_accumulate (ctl8_acc),
+        .acc_rd_en     ((ctl8_valid & ctl8_acc)),
+        .acc_rd_addr   (ctl8_addr),
+        .wr_en         (ctl9_valid),
+        .wr_addr       (ctl9_addr),
+        .wr_accumulate (ctl9_acc),
         .psum          ($signed(u_array_psum_out[127:96])),
         .out_rd_en     (rd_issue),
         .out_rd_addr   (read_m[7:0]),
@@ -274,9 +279,12 @@ module serrano_tile_r4c4_d256_norequant (
             rd_l2        <= 1'd0;
             rd_v3        <= 1'd0;
             rd_l3        <= 1'd0;
+            row_free     <= 1'd1;
             w_load       <= 4'd0;
             load_done    <= 1'd0;
             a_issue      <= 32'd0;
+            a_enter      <= 32'd0;
+            swap_issue   <= 1'd0;
             ctl0_valid   <= 1'd0;
             ctl0_acc     <= 1'd0;
             ctl0_epoch   <= 1'd0;
@@ -304,6 +312,9 @@ module serrano_tile_r4c4_d256_norequant (
             ctl8_valid   <= 1'd0;
             ctl8_acc     <= 1'd0;
             ctl8_epoch   <= 1'd0;
+            ctl9_valid   <= 1'd0;
+            ctl9_acc     <= 1'd0;
+            ctl9_epoch   <= 1'd0;
         end else begin
             load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
             load_row     <= (b_fire ? (last_b ? 2'd0 : (load_row + 2'd1)) : load_row);
@@ -322,17 +333,20 @@ module serrano_tile_r4c4_d256_norequant (
             read_last    <= (go_read ? (cmd_rows == 9'd1) : (rd_issue ? (({1'd0, read_m} + 10'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 9'd0 : ((ctl8_valid & (ctl8_epoch == 1'd0)) ? (written_e0 + 9'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 9'd0 : ((ctl8_valid & (ctl8_epoch == 1'd1)) ? (written_e1 + 9'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 9'd0 : ((ctl9_valid & (ctl9_epoch == 1'd0)) ? (written_e0 + 9'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 9'd0 : ((ctl9_valid & (ctl9_epoch == 1'd1)) ? (written_e1 + 9'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
             rd_l2        <= (move ? rd_l1 : rd_l2);
             rd_v3        <= (move ? rd_v2 : rd_v3);
             rd_l3        <= (move ? rd_l2 : rd_l3);
+            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute)))) | (go_compute ? (read_m > 9'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 10'd1))));
             w_load       <= {(b_fire & (load_row == 2'd3)), (b_fire & (load_row == 2'd2)), (b_fire & (load_row == 2'd1)), (b_fire & (load_row == 2'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 32'd0);
+            a_enter      <= a_issue;
+            swap_issue   <= swap_now;
             ctl0_valid   <= a_fire;
             ctl0_acc     <= comp_acc;
             ctl0_epoch   <= comp_epoch;
@@ -360,6 +374,9 @@ module serrano_tile_r4c4_d256_norequant (
             ctl8_valid   <= ctl7_valid;
             ctl8_acc     <= ctl7_acc;
             ctl8_epoch   <= ctl7_epoch;
+            ctl9_valid   <= ctl8_valid;
+            ctl9_acc     <= ctl8_acc;
+            ctl9_epoch   <= ctl8_epoch;
         end
     end
 
@@ -381,6 +398,7 @@ module serrano_tile_r4c4_d256_norequant (
         ctl6_addr <= ctl5_addr;
         ctl7_addr <= ctl6_addr;
         ctl8_addr <= ctl7_addr;
+        ctl9_addr <= ctl8_addr;
     end
 
 endmodule

@@ -10,8 +10,7 @@
 //! Data path, top to bottom:
 //! 1. load engine: weight rows → shadow weights of array row 0, 1, ... (one per cycle);
 //! 2. compute engine: activation rows → the array, the swap flag one cycle
-//!    ahead of the first (it enters in the cycle that row is accepted, the row
-//!    itself a cycle later, from the issue register); a control word (valid, address, accumulate, epoch) travels beside
+//!    ahead of the fold's first row (both from registers); a control word (valid, address, accumulate, epoch) travels beside
 //!    each row, down `rows` stages and then east along the bottom;
 //! 3. accumulator banks, one per column: read-modify-write as each column's
 //!    partial sum arrives;
@@ -40,6 +39,9 @@ pub const OP_LOAD: i64 = 0;
 pub const OP_COMPUTE: i64 = 1;
 pub const OP_READ: i64 = 2;
 pub const OP_QPARAM: i64 = 3;
+
+/// Cycles an accepted activation row waits before it enters the array.
+const ISSUE: u32 = 1;
 
 /// `serrano_tile_r16c16_d1024`, or `serrano_tile_r4c4_d256_norequant`.
 pub fn tile_name(cfg: &SystolicConfig) -> String {
@@ -128,9 +130,12 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
 
     // ---- Compute engine: row issue (needed by dispatch) --------------------
     // A READ dispatched before this COMPUTE (other epoch) must have read row m first.
-    let read_pending_before = &read_active.q & read_epoch.cmp_ne(&comp_epoch.q);
-    let row_free = m.node("row_free", !&read_pending_before | read_m.cmp_gt(&comp_m.q))?;
-    let a_ready = m.node("a_ready", &comp_active.q & &row_free)?;
+    // Registered, and so one row more cautious than `read_m > comp_m` (see
+    // below where it is computed): the comparison in the cycle was the
+    // tile's critical path (read_m's compare carry chain into a_ready, the
+    // dispatch and the counters' enables).
+    let row_free = m.reg("row_free", Bit).reset(1).doc("comp_m's row may be overwritten").build()?;
+    let a_ready = m.node("a_ready", &comp_active.q & &row_free.q)?;
     let a_fire = m.node("a_fire", &a_ready & &a_valid)?;
     let last_a = m.node("last_a", &a_fire & &comp_last.q)?;
 
@@ -185,16 +190,23 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let guard_dec = mux(&guard.cmp_eq(0), &guard.q, &(&guard.q - 1));
     m.set_next(&guard, mux(&swap_now, &guard_start, &guard_dec))?;
 
-    // Issue registers: the row enters the array; bubbles carry zeros.
-    let a_issue = m.reg("a_issue", UInt(8 * r)).reset(0).doc("activation row entering the array").d(mux(
+    // Issue registers: an accepted row waits one cycle in a_issue and enters
+    // the array from a_enter; the fold's swap flag enters from swap_issue, one
+    // cycle ahead of its first row (each PE copies its shadow weight the cycle
+    // before the row reaches it). Both come from registers, so nothing
+    // combinational from the stream handshake reaches the PEs: on iCE40 that
+    // path limited the clock. Bubbles carry zeros.
+    let a_issue = m.reg("a_issue", UInt(8 * r)).reset(0).doc("accepted activation row").d(mux(
         &a_fire,
         &a_data,
         &Expr::lit(0, UInt(8 * r)),
     ))?;
+    let a_enter = m.reg("a_enter", UInt(8 * r)).reset(0).doc("activation row entering the array").d(&a_issue)?;
+    let swap_issue = m.reg("swap_issue", Bit).reset(0).doc("swap flag entering the array").d(&swap_now)?;
 
-    // Control chain: stage k holds the control word of the row that entered
-    // the array k cycles ago. Stage rows + j + PSUM_EXTRA is at column j's bottom.
-    let stages = (r + c + PSUM_EXTRA) as usize;
+    // Control chain: stage k holds the control word of the row accepted k + 1
+    // cycles ago. Column j's bottom is at stage ISSUE + rows + j + PSUM_EXTRA.
+    let stages = (ISSUE + r + c + PSUM_EXTRA) as usize;
     let mut ch_valid = Vec::with_capacity(stages);
     let mut ch_addr = Vec::with_capacity(stages);
     let mut ch_acc = Vec::with_capacity(stages);
@@ -216,7 +228,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let u_array = m.instance(
         "u_array",
         &arr,
-        &[("a_in", &a_issue), ("swap_in", &swap_now), ("w_data", &w_data), ("w_load", &w_load)],
+        &[("a_in", &a_enter), ("swap_in", &swap_issue), ("w_data", &w_data), ("w_load", &w_load)],
     )?;
     let psum = u_array.out("psum_out")?;
 
@@ -234,6 +246,18 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     m.set_next(&read_requant, mux(&go_read, &cmd_requant, &read_requant.q))?;
     // comp_epoch already names the latest COMPUTE dispatched before this READ.
     m.set_next(&read_epoch, mux(&go_read, &comp_epoch.q, &read_epoch.q))?;
+
+    // row_free for the next cycle: no older READ pending then, or it is sure
+    // to have read the row comp_m will name. A READ is never dispatched while
+    // one is active, and one dispatched now reads the latest COMPUTE's rows,
+    // so while an older READ stays pending read_m only grows; comp_m grows by
+    // at most one, or restarts at 0 with a new COMPUTE.
+    let read_active_next = mux(&go_read, &Expr::lit(1, Bit), &(&read_active.q & !&last_rd));
+    let comp_epoch_next = &comp_epoch.q ^ &go_compute;
+    let read_epoch_next = mux(&go_read, &comp_epoch.q, &read_epoch.q);
+    let pending_next = &read_active_next & read_epoch_next.cmp_ne(&comp_epoch_next);
+    let ahead = mux(&go_compute, &read_m.cmp_gt(0), &read_m.zext(rw + 1).cmp_gt(&(comp_m.zext(rw + 1) + 1)));
+    m.set_next(&row_free, !&pending_next | &ahead)?;
     m.set_next(&v1, mux(&move_, &rd_issue, &v1.q))?;
     m.set_next(&l1, mux(&move_, &last_rd, &l1.q))?;
     m.set_next(&v2, mux(&move_, &v1.q, &v2.q))?;
@@ -257,7 +281,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let rd_addr = read_m.trunc(aw);
     let mut lanes: Vec<Expr> = Vec::new();
     for j in 0..c {
-        let at = (r + j + PSUM_EXTRA) as usize;
+        let at = (ISSUE + r + j + PSUM_EXTRA) as usize;
         let psum_j = psum.slice(32 * j + 31, 32 * j).as_signed();
         let acc_rd_en = &ch_valid[at - 1] & &ch_acc[at - 1];
         let u_bank = m.instance(
