@@ -178,7 +178,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let swap_now = m.node("swap_now", &a_fire & &comp_first.q)?;
     m.set_next(&comp_active, mux(&go_compute, &Expr::lit(1, Bit), &(&comp_active.q & !&last_a)))?;
     m.set_next(&comp_rows, mux(&go_compute, &cmd_rows, &comp_rows.q))?;
-    let comp_two_left = (comp_m.zext(rw + 1) + 2).cmp_eq(&comp_rows.zext(rw + 1));
+    let comp_two_left = (comp_m.zext(rw + 1) + 2).cmp_eq(comp_rows.zext(rw + 1));
     m.set_next(&comp_last, mux(&go_compute, &cmd_rows.cmp_eq(1), &mux(&a_fire, &comp_two_left, &comp_last.q)))?;
     let zero_rows = Expr::lit(0, UInt(rw));
     m.set_next(&comp_m, mux(&go_compute, &zero_rows, &mux(&a_fire, &(&comp_m.q + 1), &comp_m.q)))?;
@@ -238,7 +238,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let rd_issue = m.node("rd_issue", &read_active.q & written_sel.cmp_gt(&read_m.q) & &move_)?;
     let last_rd = m.node("last_rd", &rd_issue & &read_last.q)?;
     // After this row, the next is the last when two rows were left.
-    let rd_two_left = (read_m.zext(rw + 1) + 2).cmp_eq(&read_rows.zext(rw + 1));
+    let rd_two_left = (read_m.zext(rw + 1) + 2).cmp_eq(read_rows.zext(rw + 1));
     m.set_next(&read_last, mux(&go_read, &cmd_rows.cmp_eq(1), &mux(&rd_issue, &rd_two_left, &read_last.q)))?;
     m.set_next(&read_active, mux(&go_read, &Expr::lit(1, Bit), &(&read_active.q & !&last_rd)))?;
     m.set_next(&read_rows, mux(&go_read, &cmd_rows, &read_rows.q))?;
