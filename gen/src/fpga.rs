@@ -38,7 +38,7 @@ pub enum TopKind {
 /// How the leaf arithmetic modules (`serrano_mul_*`) are treated by synth_ice40.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MulHierarchy {
-    /// keep when synthesizing without DSPs (fewer LUTs), flatten with -dsp (DSP packing needs multiply, add and register together)
+    /// flatten: since the PE registers its product, keeping the multiplier apart saves nothing (docs/fpga.md)
     Auto,
     /// flatten everything (the multiplier merges into its parent's logic)
     Flatten,
@@ -266,7 +266,7 @@ fn synthesize(
         let keep = match mul {
             MulHierarchy::Keep => true,
             MulHierarchy::Flatten => false,
-            MulHierarchy::Auto => !use_dsp,
+            MulHierarchy::Auto => false,
         };
         let keep_mul: Vec<String> = if keep { muls.to_vec() } else { Vec::new() };
         let script = yosys_script(files, top, &json_name, use_dsp, &keep_mul);

@@ -1,14 +1,16 @@
 //! The PE's int8 × int8 multiplier, as a module of its own.
 //!
-//! Why a module for one `*`: synthesis tools merge a multiplier whose product
-//! feeds an adder into one multiply-accumulate tree as wide as the sum. For
-//! the PE's `psum_in + a × w` that is a 32-bit-wide tree of partial products:
-//! on iCE40 (no DSP) about 400 LUTs against about 220 for an 8 × 8 multiplier
-//! and a 32-bit adder, and about 9,400 transistors in the generic estimate
-//! against about 5,200. Kept apart, the multiplier is mapped as what it is.
-//! FPGA flows that want the multiply-add-register in one DSP (DSP48E1 on
-//! Xilinx, whose post-adder and P register take the sum) flatten it back into
-//! the PE; `serrano area` and `serrano fpga` do so for every `serrano_mul_*`.
+//! Why a module for one `*`: so that area reports show the multiplier as a
+//! block of its own (it is most of a PE), and flows can treat it apart.
+//! Synthesis tools merge a multiplier whose product feeds an adder in the
+//! same cycle into one multiply-accumulate tree as wide as the sum; for the
+//! PE's 32-bit sum that tree is about twice the size of an 8 × 8 multiplier
+//! and a 32-bit adder (on iCE40 about 400 LUTs against 220). The PE prevents
+//! that by registering the product; keeping the multiplier in its own module
+//! prevents it too where a flow synthesizes modules one by one. FPGA flows
+//! that want multiply, add and registers in one DSP (DSP48E1 on Xilinx)
+//! flatten it back into the PE; `serrano area` and `serrano fpga` do so for
+//! every `serrano_mul_*`.
 
 use crate::core::{Module, Result, SInt};
 
