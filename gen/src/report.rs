@@ -250,17 +250,17 @@ pub fn render(r: &Value) -> String {
         s += "| source | device | LCs used | LUT4 | BRAM | DSP | Fmax (best seed) | Fmax per seed | critical path |\n";
         s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
         for f in fpga {
+            let common = format!(
+                "| {} | {} | {} | {} | {} | {} |",
+                text(&f["source"]),
+                text(&f["device"]),
+                lcs(&f["lc"]),
+                int(&f["lut"]),
+                int(&f["bram"]),
+                int(&f["dsp"]),
+            );
             if f["fits"] == json!(false) {
-                s += &format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | — | — |\n",
-                    text(&f["source"]),
-                    text(&f["device"]),
-                    lcs(&f["lc"]),
-                    int(&f["lut"]),
-                    int(&f["bram"]),
-                    int(&f["dsp"]),
-                    text(&f["error"]),
-                );
+                s += &format!("{common} {} | — | — |\n", text(&f["error"]));
                 continue;
             }
             let seeds: Vec<String> = f["seeds"]
@@ -268,13 +268,7 @@ pub fn render(r: &Value) -> String {
                 .map(|v| v.iter().map(|x| format!("{}: {}", text(&x["seed"]), fixed(&x["fmax_mhz"], 1))).collect())
                 .unwrap_or_default();
             s += &format!(
-                "| {} | {} | {} | {} | {} | {} | {} MHz (seed {}) | {} | {} |\n",
-                text(&f["source"]),
-                text(&f["device"]),
-                lcs(&f["lc"]),
-                int(&f["lut"]),
-                int(&f["bram"]),
-                int(&f["dsp"]),
+                "{common} {} MHz (seed {}) | {} | {} |\n",
                 fixed(&f["fmax_mhz"], 1),
                 text(&f["seed"]),
                 if seeds.is_empty() { "—".into() } else { seeds.join(", ") },
