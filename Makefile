@@ -7,16 +7,18 @@
 #   make lint     cargo fmt --check and clippy with warnings as errors
 #   make bench    build times, simulation speed, tile utilization, softmax throughput and accuracy
 #   make area     Yosys area of every preset: generic gates, Xilinx 7-series, iCE40 (serrano area)
-#   make fpga     place and route the tiny preset on an iCE40-HX8K with nextpnr: utilization, Fmax (serrano fpga)
+#   make fpga     place and route the tiny preset on an iCE40 HX8K and UP5K with nextpnr: utilization, Fmax
 #   make report   measure everything above into docs/results.json and regenerate README.md's results tables
 
 PRESETS := $(sort $(basename $(notdir $(wildcard configs/*.toml))))
 SERRANO := target/debug/serrano
 RELEASE := target/release/serrano
-# preset:device pairs that `make fpga` places and routes (tiny does not fit an UP5K: docs/fpga.md);
-# `make report` also records the UP5K attempt.
-FPGA_RUNS := tiny:hx8k
-REPORT_FPGA := tiny:hx8k,tiny:up5k
+# preset:device pairs that `make fpga` places and routes;
+# `make report` records the same.
+comma := ,
+space := $(subst ,, )
+FPGA_RUNS := tiny:hx8k tiny:up5k
+REPORT_FPGA := $(subst $(space),$(comma),$(FPGA_RUNS))
 CARGO   ?= cargo
 
 .PHONY: all verilog build release test setup cargo-test check-drift lint-verilog check-synth check-report lint bench area fpga report clean
