@@ -96,7 +96,12 @@ pub fn splice(old: &str, tables: &str) -> std::result::Result<String, String> {
 
 /// Run `serrano ARGS` (this binary) and parse its JSON output.
 fn serrano_json(args: &[&str]) -> Result<Value> {
-    let exe = std::env::current_exe().context("cannot find the serrano binary")?;
+    let mut exe = std::env::current_exe().context("cannot find the serrano binary")?;
+    // Rebuilt while the report runs: Linux names the old file "... (deleted)";
+    // the new binary is at the original path.
+    if let Some(p) = exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
+        exe = PathBuf::from(p);
+    }
     eprintln!("report: serrano {}", args.join(" "));
     let out = Command::new(&exe).args(args).output().with_context(|| format!("cannot run {}", exe.display()))?;
     let v: Option<Value> = serde_json::from_slice(&out.stdout).ok();
