@@ -8,6 +8,7 @@
 //!   LUT, flip-flop, carry, DSP and block-RAM counts per module and in total.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -240,7 +241,9 @@ impl Fig {
                 o.insert(k.into(), Value::Null);
             }
         } else {
-            o.insert("transistors".into(), Value::Null);
+            // From the generic flow, leaf multipliers counted in their parent.
+            o.insert("transistors".into(), json!(self.transistors));
+            o.insert("nand2_eq".into(), json!(self.transistors as f64 / 4.0));
             o.insert("lut".into(), json!(self.lut()));
             o.insert("carry".into(), json!(self.carry));
             o.insert("dsp".into(), json!(self.dsp));
@@ -330,7 +333,16 @@ type Cache = BTreeMap<String, ModuleStat>;
 
 /// Synthesize one top for `target` in `work` (created; left there) and collect its figures.
 /// Fails naming the module if any latch appears.
-fn synthesize(y: &Yosys, d: &TopDesign, target: Target, work: &Path, cache: &mut Cache) -> Result<TopReport> {
+/// `gates`: for an FPGA target, the generic transistors of each module's own
+/// cells (from the generic flow), so its blocks report transistors too.
+fn synthesize(
+    y: &Yosys,
+    d: &TopDesign,
+    target: Target,
+    work: &Path,
+    cache: &mut Cache,
+    gates: Option<&BTreeMap<String, u64>>,
+) -> Result<TopReport> {
     std::fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
     let mut names = Vec::new();
     for (name, text) in &d.files {
@@ -370,6 +382,9 @@ fn synthesize(y: &Yosys, d: &TopDesign, target: Target, work: &Path, cache: &mut
         let mut per = module_fig(target, &post[name], &pre);
         // Memories exist only before synthesis; a flattened module's would be in its parent's count.
         per.memory_bits = pre.get(name).map_or(0, |s| s.memory_bits);
+        if let Some(g) = gates {
+            per.transistors = gates_with_leaves(name, &pre, g);
+        }
         let mut total = Fig::default();
         total.add_scaled(&per, instances);
         totals.add_scaled(&total, 1);
@@ -456,12 +471,60 @@ fn generic_module(
         format!("read_verilog -lib {}", libs.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(" "))
     };
     let script = GENERIC_MODULE_SCRIPT.replace("{own}", &own.0).replace("{libs}", &lib_line).replace("{top}", module);
+    // A module's figure depends only on its Verilog, its submodules' (read as
+    // black boxes), the script and Yosys: keep it on disk under that key, so
+    // the FPGA targets (which report transistors too) and repeated runs do
+    // not re-synthesize it.
+    let key = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&y.version, &script, &own, &libs).hash(&mut h);
+        format!("{module}-{:016x}.json", h.finish())
+    };
+    let disk = disk_cache_dir().map(|d| d.join(&key));
+    if let Some(st) = disk.as_ref().and_then(|p| std::fs::read(p).ok()).and_then(|b| serde_json::from_slice(&b).ok()) {
+        cache.insert(module.to_string(), st);
+        return Ok(cache[module].clone());
+    }
     y.run(dir, &script)?;
     let post = read_stat(&dir.join("post.json"))?;
     let st =
         post.get(module).cloned().ok_or_else(|| anyhow!("Yosys reported no module {module} in {}", dir.display()))?;
+    if let Some(p) = &disk {
+        // Best effort: a cache that cannot be written is only slower.
+        if let Some(d) = p.parent() {
+            let _ = std::fs::create_dir_all(d);
+        }
+        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, serde_json::to_vec(&st)?).is_ok() {
+            let _ = std::fs::rename(&tmp, p);
+        }
+    }
     cache.insert(module.to_string(), st.clone());
     Ok(st)
+}
+
+/// A module's generic transistors per instance as an FPGA target sees it: its
+/// own cells plus those of the leaf arithmetic modules flattened into it.
+fn gates_with_leaves(name: &str, pre: &BTreeMap<String, ModuleStat>, gates: &BTreeMap<String, u64>) -> u64 {
+    let own = gates.get(name).copied().unwrap_or(0);
+    let leaves: u64 = pre.get(name).map_or(0, |st| {
+        st.by_type
+            .iter()
+            .filter(|(ty, _)| ty.starts_with(LEAF_ARITHMETIC_PREFIX) && pre.contains_key(*ty))
+            .map(|(ty, n)| n * gates_with_leaves(ty, pre, gates))
+            .sum()
+    });
+    own + leaves
+}
+
+/// Where generic per-module figures are kept between runs: `$SERRANO_AREA_CACHE`,
+/// else `serrano-area-cache` in the system's temporary directory; `off` for none.
+fn disk_cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("SERRANO_AREA_CACHE") {
+        Some(v) if v == "off" => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => Some(std::env::temp_dir().join("serrano-area-cache")),
+    }
 }
 
 /// `tile` from `serrano_tile_r4c4_d256`: the word after the `serrano_` prefix.
@@ -535,14 +598,20 @@ fn pe_reference(y: &Yosys, tops: &[TopDesign], pe: &str, root: &Path, cache: &mu
         .find(|d| d.files.iter().any(|(_, t)| t.contains(&format!("module {pe} "))))
         .map(|d| d.files.clone())
         .ok_or_else(|| anyhow!("no top contains {pe}"))?;
-    let pe_run =
-        synthesize(y, &TopDesign { kind: "pe".into(), top: pe.into(), files }, Target::Generic, &root.join(pe), cache)?;
+    let pe_run = synthesize(
+        y,
+        &TopDesign { kind: "pe".into(), top: pe.into(), files },
+        Target::Generic,
+        &root.join(pe),
+        cache,
+        None,
+    )?;
     let ref_design = TopDesign {
         kind: "reference".into(),
         top: REF_PE_TOP.into(),
         files: vec![(format!("{REF_PE_TOP}.v"), REF_PE.to_string())],
     };
-    let ref_run = synthesize(y, &ref_design, Target::Generic, &root.join(REF_PE_TOP), cache)?;
+    let ref_run = synthesize(y, &ref_design, Target::Generic, &root.join(REF_PE_TOP), cache, None)?;
     let (p, r) = (&pe_run.totals, &ref_run.totals);
     if r.transistors == 0 {
         return Err(anyhow!("the reference cell {REF_PE_TOP} synthesized to no gates"));
@@ -569,7 +638,16 @@ pub fn run(args: &AreaArgs) -> Result<()> {
     let mut reports = Vec::new();
     let mut cache = Cache::new();
     for d in &tops {
-        reports.push(synthesize(&y, d, args.target, &root.join(&d.top).join(args.target.name()), &mut cache)?);
+        let gates = if args.target == Target::Generic {
+            None
+        } else {
+            // Every target reports transistors: the generic flow first (its
+            // per-module figures are cached on disk, see generic_module).
+            let g = synthesize(&y, d, Target::Generic, &root.join(&d.top).join("generic"), &mut cache, None)?;
+            Some(g.blocks.iter().map(|b| (b.name.clone(), b.per.transistors)).collect::<BTreeMap<_, _>>())
+        };
+        let work = root.join(&d.top).join(args.target.name());
+        reports.push(synthesize(&y, d, args.target, &work, &mut cache, gates.as_ref())?);
     }
     let reference = match &pe {
         Some(pe) => Some(pe_reference(&y, &tops, pe, &root.join("pe_reference"), &mut cache)?),
@@ -680,19 +758,20 @@ fn print_tables(t: Target, origin: &str, y: &Yosys, reports: &[TopReport], refer
             Target::Ice40 | Target::Xilinx => {
                 let bram = if t == Target::Xilinx { "bram36" } else { "bram" };
                 println!(
-                    "  {:<w$} {:>6} {:>10} {:>9} {:>8} {:>8} {:>7} {:>5} {:>7} {:>6}",
-                    "block", "inst", "cells/inst", "cells", "lut", "ff", "carry", "dsp", bram, "share"
+                    "  {:<w$} {:>6} {:>10} {:>9} {:>8} {:>8} {:>7} {:>5} {:>7} {:>6} {:>12}",
+                    "block", "inst", "cells/inst", "cells", "lut", "ff", "carry", "dsp", bram, "share", "transistors"
                 );
                 let row = |name: &str, inst: String, per: String, f: &Fig| {
                     println!(
-                        "  {name:<w$} {inst:>6} {per:>10} {:>9} {:>8} {:>8} {:>7} {:>5} {:>7} {:>6}",
+                        "  {name:<w$} {inst:>6} {per:>10} {:>9} {:>8} {:>8} {:>7} {:>5} {:>7} {:>6} {:>12}",
                         thousands(f.cells),
                         thousands(f.lut()),
                         thousands(f.ff),
                         thousands(f.carry),
                         thousands(f.dsp),
                         f.bram(t),
-                        share(f.lut(), whole)
+                        share(f.lut(), whole),
+                        thousands(f.transistors)
                     )
                 };
                 for b in &r.blocks {

@@ -77,7 +77,7 @@ impl Yosys {
 }
 
 /// One module's figures from `stat -json`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleStat {
     pub cells: u64,
     /// Cell type -> count. Submodule instances appear under the submodule's name.
