@@ -322,11 +322,9 @@ fn synthesize(
     // multipliers than DSPs.
     let mut soft: Vec<String> = Vec::new();
     loop {
-        let keep = match mul {
-            MulHierarchy::Keep => true,
-            MulHierarchy::Flatten => false,
-            MulHierarchy::Auto => false,
-        };
+        // `auto` is `flatten`: with the PE's registered product, keeping the
+        // multiplier apart saves nothing (docs/fpga.md).
+        let keep = mul == MulHierarchy::Keep;
         let keep_mul: Vec<String> = if keep { muls.to_vec() } else { Vec::new() };
         let script = yosys_script(files, top, &json_name, use_dsp, &keep_mul, muls, &soft);
         std::fs::write(dir.join("synth.ys"), &script)?;
