@@ -234,11 +234,7 @@ fn yosys_script(
     muls: &[String],
     soft: &[String],
 ) -> String {
-    let mut s = String::new();
-    for f in files {
-        s += &format!("read_verilog {f}\n");
-    }
-    s += &format!("hierarchy -check -top {top}\n");
+    let mut s = read_design(files, top);
     if !soft.is_empty() {
         s += &flatten_to_mul_instances(top);
         for m in muls {
@@ -270,21 +266,29 @@ fn flatten_to_mul_instances(top: &str) -> String {
     format!("proc\nsetattr -mod -set keep_hierarchy 1 {MUL_PREFIX}*\nflatten {top}\n")
 }
 
+/// Script lines that read every file and elaborate `top`.
+fn read_design(files: &[String], top: &str) -> String {
+    let mut s: String = files.iter().map(|f| format!("read_verilog {f}\n")).collect();
+    s += &format!("hierarchy -check -top {top}\n");
+    s
+}
+
+/// Write `script` to `<name>.ys` in `dir` and run Yosys on it, logging to
+/// `yosys.log` (the synthesis) or `yosys.<name>.log`.
+fn run_yosys(dir: &Path, yosys: &str, name: &str, script: &str) -> Result<()> {
+    let file = format!("{name}.ys");
+    std::fs::write(dir.join(&file), script)?;
+    let log = if name == "synth" { "yosys.log".to_string() } else { format!("yosys.{name}.log") };
+    run_tool(Command::new(yosys).current_dir(dir).args(["-q", "-s", &file]), "SERRANO_YOSYS", &dir.join(log))?;
+    Ok(())
+}
+
 /// The flattened names (`top/path.to.u_mul`) of every leaf multiplier instance.
 fn mul_instances(dir: &Path, files: &[String], top: &str, yosys: &str) -> Result<Vec<String>> {
-    let mut s = String::new();
-    for f in files {
-        s += &format!("read_verilog {f}\n");
-    }
-    s += &format!("hierarchy -check -top {top}\n");
+    let mut s = read_design(files, top);
     s += &flatten_to_mul_instances(top);
     s += &format!("tee -q -o muls.txt select -list {top}/t:{MUL_PREFIX}*\n");
-    std::fs::write(dir.join("list_muls.ys"), &s)?;
-    run_tool(
-        Command::new(yosys).current_dir(dir).args(["-q", "-s", "list_muls.ys"]),
-        "SERRANO_YOSYS",
-        &dir.join("yosys.list_muls.log"),
-    )?;
+    run_yosys(dir, yosys, "list_muls", &s)?;
     let text = std::fs::read_to_string(dir.join("muls.txt")).context("yosys wrote no muls.txt")?;
     let mut cells: Vec<String> = text.lines().map(str::trim).filter(|l| l.contains('/')).map(String::from).collect();
     cells.sort();
@@ -327,12 +331,7 @@ fn synthesize(
         let keep = mul == MulHierarchy::Keep;
         let keep_mul: Vec<String> = if keep { muls.to_vec() } else { Vec::new() };
         let script = yosys_script(files, top, &json_name, use_dsp, &keep_mul, muls, &soft);
-        std::fs::write(dir.join("synth.ys"), &script)?;
-        run_tool(
-            Command::new(yosys).current_dir(dir).args(["-q", "-s", "synth.ys"]),
-            "SERRANO_YOSYS",
-            &dir.join("yosys.log"),
-        )?;
+        run_yosys(dir, yosys, "synth", &script)?;
         let stat = std::fs::read_to_string(dir.join("stat.txt")).context("yosys wrote no stat.txt")?;
         let cells = report::yosys_cells(&stat);
         let macs = report::count(&cells, "SB_MAC16");
