@@ -6,15 +6,12 @@
 //! 2 bad input (bad arguments, an invalid config, an unreadable file).
 
 mod area;
+mod error;
 mod fpga;
-mod fpga_report;
 mod npy_io;
 mod presets;
 mod report;
 mod sim;
-mod sim_dma;
-mod sim_gemm;
-mod sim_softmax;
 mod verilog;
 mod yosys;
 
@@ -24,18 +21,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use serde_json::json;
-
-/// An error in what the user gave: exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
 
 #[derive(Parser)]
 #[command(name = "serrano", version, about = "Serrano: an open, inference-first accelerator RTL kit")]
@@ -55,7 +40,7 @@ enum Cmd {
     /// Generate Verilog, manifest.json and a FuseSoC .core file for a configuration.
     Verilog {
         #[command(flatten)]
-        source: crate::verilog::ConfigArgs,
+        source: crate::presets::ConfigArgs,
         /// Output directory [default: verilog_out/<preset or config file stem>].
         #[arg(long)]
         out: Option<PathBuf>,
@@ -117,11 +102,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<UsageError>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            error::exit_code(&e)
         }
     }
 }

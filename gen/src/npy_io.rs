@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use golden::gemm::Matrix;
+use golden::tile::gemm::Matrix;
 use testbenches::npy::{shape_str, Array, DType};
 
-use crate::UsageError;
+use crate::error::UsageError;
 
 /// An int8 matrix, `[rows, cols]`, C order.
 pub fn read_i8_matrix(path: &Path) -> Result<Matrix<i8>> {

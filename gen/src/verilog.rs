@@ -9,8 +9,6 @@ use golden::Config;
 use hdl::core::{emit, manifest, EmitOptions, Module, VerilogFile};
 use serde_json::{json, Value};
 
-use crate::UsageError;
-
 pub const GENERATOR: &str = concat!("serrano ", env!("CARGO_PKG_VERSION"));
 
 /// Everything generated for one configuration, in memory.
@@ -51,7 +49,7 @@ pub fn generate(cfg: &Config, origin: &str, core_name: &str) -> Result<Generated
     }
     let manifest = json!({ "generator": GENERATOR, "config": cfg.to_json(), "tops": top_manifests });
     let core_file = (format!("serrano_{core_name}.core"), fusesoc_core(&tops, &files, core_name));
-    let extra_files = hdl::blocks::dma_regs::register_map_files(&cfg.dma);
+    let extra_files = hdl::blocks::dma::regs::register_map_files(&cfg.dma);
     Ok(Generated { tops, files, manifest, core_file, extra_files })
 }
 
@@ -149,32 +147,4 @@ pub fn write(g: &Generated, out: &Path) -> Result<()> {
     }
     put(&g.core_file.0, &g.core_file.1)?;
     Ok(())
-}
-
-/// `--preset NAME | --config FILE`, shared by every subcommand that takes a configuration.
-#[derive(clap::Args, Debug)]
-pub struct ConfigArgs {
-    /// A preset name (see `serrano presets`).
-    #[arg(long, conflicts_with = "config", required_unless_present = "config")]
-    pub preset: Option<String>,
-    /// A TOML configuration file.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-}
-
-impl ConfigArgs {
-    /// The configuration, a description of where it came from ("preset default"),
-    /// and a name for its default output directory.
-    pub fn resolve(&self) -> Result<(Config, String, String)> {
-        match (&self.preset, &self.config) {
-            (Some(name), None) => Ok((crate::presets::load(name)?, format!("preset {name}"), name.to_string())),
-            (None, Some(path)) => {
-                let cfg = Config::from_file(path).map_err(|e| UsageError(e.to_string()))?;
-                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("config").to_string();
-                let shown = path.file_name().and_then(|s| s.to_str()).unwrap_or("config");
-                Ok((cfg, format!("config {shown}"), stem))
-            }
-            _ => Err(UsageError("give exactly one of --preset NAME or --config FILE".into()).into()),
-        }
-    }
 }

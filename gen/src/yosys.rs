@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
 
-use crate::UsageError;
+use crate::error::UsageError;
 
 /// The environment variable naming the Yosys binary when `--yosys` is not given.
 pub const YOSYS_ENV: &str = "SERRANO_YOSYS";

@@ -167,9 +167,9 @@ fn sim_gemm_reads_and_writes_npy() {
     assert!(header.contains("'descr': '<i4'") && header.contains("(6, 5)"), "{header}");
     let c: Vec<i32> =
         bytes[bytes.len() - 120..].chunks(4).map(|w| i32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect();
-    let ga = golden::gemm::Matrix::from_vec(6, 9, a).unwrap();
-    let gb = golden::gemm::Matrix::from_vec(9, 5, b).unwrap();
-    assert_eq!(c, golden::gemm::gemm(&ga, &gb).unwrap().data);
+    let ga = golden::tile::gemm::Matrix::from_vec(6, 9, a).unwrap();
+    let gb = golden::tile::gemm::Matrix::from_vec(9, 5, b).unwrap();
+    assert_eq!(c, golden::tile::gemm::gemm(&ga, &gb).unwrap().data);
     // Requantized output is int8 (on a 4x4 tile with requantization: tiny has none).
     let toml = dir.path().join("rq.toml");
     std::fs::write(&toml, "[systolic]\nrows = 4\ncols = 4\nacc_depth = 16\n").unwrap();

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use hdl::blocks::board::board;
+use hdl::board::board;
 use hdl::core::{emit, EmitOptions};
 
 fn tiny() -> golden::Config {

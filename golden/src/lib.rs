@@ -7,9 +7,7 @@
 
 pub mod config;
 pub mod dma;
-pub mod gemm;
 pub mod numeric;
-pub mod pe;
 pub mod softmax;
 pub mod tile;
 

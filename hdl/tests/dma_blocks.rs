@@ -2,7 +2,8 @@
 //! of a small FIFO and of the default register map's C header.
 
 use golden::DmaConfig;
-use hdl::blocks::{dma, dma_regs, fifo};
+use hdl::blocks::common::fifo;
+use hdl::blocks::dma::{self, regs as dma_regs};
 use hdl::core::{emit, EmitOptions};
 
 #[test]
@@ -25,7 +26,7 @@ fn dma_elaborates_across_the_config_ranges() {
         }
     }
     assert_eq!(n, 24);
-    assert_eq!(dma::dma_name(&base), "serrano_dma_d128_a32_b256_o8_q8_i4_t256");
+    assert_eq!(dma::top::dma_name(&base), "serrano_dma_d128_a32_b256_o8_q8_i4_t256");
 }
 
 #[test]

@@ -10,7 +10,7 @@ fn verilog(m: &Module) -> String {
 
 #[test]
 fn pe() {
-    let m = hdl::blocks::pe::pe(&golden::PeConfig { acc_bits: 32 }).unwrap();
+    let m = hdl::blocks::tile::pe::pe(&golden::PeConfig { acc_bits: 32 }).unwrap();
     insta::assert_snapshot!(verilog(&m));
 }
 
@@ -56,7 +56,7 @@ fn block_ram() {
 
 #[test]
 fn hierarchy_emits_each_module_once() {
-    let pe = hdl::blocks::pe::pe(&golden::PeConfig { acc_bits: 16 }).unwrap();
+    let pe = hdl::blocks::tile::pe::pe(&golden::PeConfig { acc_bits: 16 }).unwrap();
     let mut m = Module::new("serrano_pe_pair");
     let a = m.input("a", SInt(8)).unwrap();
     let w = m.input("w", SInt(8)).unwrap();
@@ -119,8 +119,8 @@ fn precedence_is_explicit() {
 
 #[test]
 fn output_is_deterministic() {
-    let a = verilog(&hdl::blocks::pe::pe(&golden::PeConfig { acc_bits: 24 }).unwrap());
-    let b = verilog(&hdl::blocks::pe::pe(&golden::PeConfig { acc_bits: 24 }).unwrap());
+    let a = verilog(&hdl::blocks::tile::pe::pe(&golden::PeConfig { acc_bits: 24 }).unwrap());
+    let b = verilog(&hdl::blocks::tile::pe::pe(&golden::PeConfig { acc_bits: 24 }).unwrap());
     assert_eq!(a, b);
     assert!(
         !a.contains('$') || a.lines().all(|l| !l.contains('$') || l.contains("$signed") || l.contains("$unsigned"))

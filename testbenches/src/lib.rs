@@ -2,16 +2,17 @@
 //! turns an `hdl` module into a running model and compares it, cycle by cycle,
 //! with the golden model.
 //!
-//! Conventions (from DESIGN.md): random stimulus comes from a seeded RNG whose
+//! One folder per block family, named as in `hdl::blocks` and `golden`:
+//! [`tile`], [`softmax`], [`dma`], plus the AXI components in [`axi`].
+//!
+//! Conventions: random stimulus comes from a seeded RNG whose
 //! seed is printed and can be set with `SERRANO_SEED`; a failing simulation is
 //! re-run with tracing and leaves an FST waveform under `target/waves/`, whose
 //! path the failure message gives.
 
 pub mod axi;
 pub mod dma;
-pub mod dma_gen;
 pub mod npy;
-pub mod pe;
 pub mod sim;
 pub mod softmax;
 pub mod tile;

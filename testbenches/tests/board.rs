@@ -1,4 +1,4 @@
-//! The FPGA board top (`hdl::blocks::board`, used by `serrano fpga`) driven
+//! The FPGA board top (`hdl::board`, used by `serrano fpga`) driven
 //! through its pins in Verilator, as a microcontroller would: shift DUT inputs
 //! in on sck/sdi, update, capture, read the outputs back byte by byte on
 //! sel/dout. The DUT is a small adder with a handshake counter, so the test
@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use hdl::blocks::board::{board, Board, Field};
+use hdl::board::{board, Board, Field};
 use hdl::core::{mux, Bit, Module, UInt};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -10,11 +10,11 @@
 
 use golden::dma::{Descriptor, Status};
 use golden::DmaConfig;
-use hdl::blocks::dma_regs as regs;
+use hdl::blocks::dma::regs;
 use testbenches::axi::mem::{ErrorRegion, MemConfig, Misbehave};
 use testbenches::axi::stream::packet_beats;
+use testbenches::dma::gen::{bench_scenario, random_scenario, Direction, Mix, Pattern, RandomOpts};
 use testbenches::dma::{build_dma, run_scenario, DmaSim, Engine, Job, Report, Scenario};
-use testbenches::dma_gen::{bench_scenario, random_scenario, Direction, Mix, Pattern, RandomOpts};
 use testbenches::seed_from_env;
 
 fn preset(name: &str) -> DmaConfig {

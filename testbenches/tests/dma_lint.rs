@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use hdl::blocks::dma_regs;
+use hdl::blocks::dma::regs as dma_regs;
 use hdl::core::{emit, EmitOptions};
 
 fn preset(name: &str) -> golden::DmaConfig {

@@ -1,4 +1,4 @@
-//! The FIFO block (`hdl::blocks::fifo`) against a queue model: random pushes
+//! The FIFO block (`hdl::blocks::common::fifo`) against a queue model: random pushes
 //! and pops, every output compared every cycle, for several depths
 //! (including depth 1 and depths that are not powers of two).
 
@@ -13,7 +13,7 @@ use testbenches::{build_module, seed_from_env};
 fn fifo_matches_a_queue() {
     let seed = seed_from_env("fifo_matches_a_queue", 31);
     for depth in [1u32, 2, 3, 5, 8] {
-        let m = hdl::blocks::fifo::fifo(12, depth).unwrap();
+        let m = hdl::blocks::common::fifo::fifo(12, depth).unwrap();
         let built = build_module(&m, BuildOptions::default()).unwrap();
         let mut sim = built.lib.instantiate(None).unwrap();
         let p = |n: &str| sim.port(n).unwrap();

@@ -2,8 +2,8 @@
 
 use golden::PeConfig;
 use hdl::core::{mux, Bit, Module, SInt};
-use testbenches::pe::{run_pe, run_pe_module, PeReport, PeRun};
 use testbenches::seed_from_env;
+use testbenches::tile::pe::{run_pe, run_pe_module, PeReport, PeRun};
 
 const CYCLES: u64 = 100_000;
 

@@ -55,7 +55,7 @@ fn exp2_unit_matches_golden_for_every_input() {
     for c in [small(), SoftmaxConfig::default(), cfg(4, 64, 8, 16, 8)] {
         let p = SoftmaxParams::new(&c);
         let e = p.exp2();
-        let module = hdl::blocks::softmax::exp2_unit(&p).unwrap();
+        let module = hdl::blocks::softmax::top::exp2_unit(&p).unwrap();
         let built = build_module(&module, BuildOptions::default()).unwrap();
         let mut m = built.lib.instantiate(None).unwrap();
         let (clk, ce, phi, out) =
@@ -99,7 +99,7 @@ fn reciprocal_unit_matches_golden() {
     for c in [small(), cfg(4, 64, 8, 16, 8)] {
         let p = SoftmaxParams::new(&c);
         let (g, h) = (p.recip_frac, p.norm_frac);
-        let module = hdl::blocks::softmax::recip_unit(&p).unwrap();
+        let module = hdl::blocks::softmax::top::recip_unit(&p).unwrap();
         let built = build_module(&module, BuildOptions::default()).unwrap();
         let mut m = built.lib.instantiate(None).unwrap();
         let (clk, rst, start, sm, busy, q) = (

@@ -51,7 +51,7 @@ fn memory_is_inferred_as_ice40_block_ram() {
 
 #[test]
 fn pe_has_no_latch_and_every_flop_has_a_reset() {
-    let m = hdl::blocks::pe::pe(&golden::PeConfig { acc_bits: 32 }).unwrap();
+    let m = hdl::blocks::tile::pe::pe(&golden::PeConfig { acc_bits: 32 }).unwrap();
     let dir = tempfile::tempdir().unwrap();
     for f in emit(&m, &EmitOptions::default()).unwrap() {
         std::fs::write(dir.path().join(&f.file_name), f.text).unwrap();

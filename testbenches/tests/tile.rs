@@ -4,7 +4,7 @@
 //! back-pressure, every preset's array size, X randomization; and the
 //! utilization target as a cycle count.
 
-use golden::gemm::{Matrix, Requant, Requantization};
+use golden::tile::gemm::{Matrix, Requant, Requantization};
 use golden::tile::{gemm_program, Command, Program, TileModel};
 use golden::{Config, SystolicConfig};
 use rand::{Rng, SeedableRng};

@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::SoftmaxConfig;
 
 fn cfg(lanes: u32, max_len: u32, in_bits: u32, out_bits: u32, table_bits: u32) -> SoftmaxConfig {
     SoftmaxConfig { lanes, max_len, in_bits, out_bits, table_bits }

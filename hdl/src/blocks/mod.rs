@@ -1,21 +1,18 @@
-//! The accelerator's blocks, one file each, each a function from its config
-//! to a [`Module`](crate::core::Module).
+//! The accelerator's blocks, one folder per block family, each block a
+//! function from its config to a [`Module`](crate::core::Module):
+//!
+//! * [`tile`]: the systolic matmul tile (PE, multiplier, array, accumulator
+//!   banks, requantization);
+//! * [`softmax`]: the attention softmax unit;
+//! * [`dma`]: the AXI4 DMA engines and their register block;
+//! * [`common`]: the FIFO and the expression helpers every family uses.
+//!
+//! The same family names are used in `golden/src/` (the models) and
+//! `testbenches/src/` (the drivers), so a block's hardware, spec and tests
+//! are found by one name.
 
-pub mod acc_bank;
-pub mod array;
-pub mod board;
+pub mod common;
 pub mod dma;
-pub mod dma_desc;
-pub mod dma_legalizer;
-pub mod dma_read;
-pub mod dma_regs;
-pub mod dma_validate;
-pub mod dma_write;
-pub mod fifo;
-pub mod lanes;
-pub mod mul;
-pub mod pe;
-pub mod requant;
 pub mod softmax;
 pub mod tile;
 

@@ -1,0 +1,11 @@
+//! Helpers shared by every block family.
+//!
+//! * [`fifo`]: a synchronous valid/ready FIFO (`s_*` in, `m_*` out), the
+//!   queue behind the DMA's descriptor and in-flight records. Datasheet in
+//!   its file; tests in `testbenches/tests/fifo.rs`.
+//! * [`lanes`]: expression helpers over byte lanes and bit fields (masks,
+//!   rotations, priority multiplexers, literal and width helpers). No module
+//!   of their own: they build expressions inside the caller's module.
+
+pub mod fifo;
+pub mod lanes;

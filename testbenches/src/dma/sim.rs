@@ -1,0 +1,328 @@
+//! The simulated DMA and everything around it (memory model, protocol
+//! monitor, AXI4-Lite driver, streams), one cycle at a time.
+
+use std::collections::VecDeque;
+
+use anyhow::{anyhow, Result};
+use golden::dma::Memory;
+use golden::DmaConfig;
+use verilator_sys::{Model, Port};
+
+use crate::axi::lite::{LiteDriver, LiteIn};
+use crate::axi::mem::AxiMem;
+use crate::axi::monitor::{Monitor, MonitorConfig};
+use crate::axi::stream::{StreamBeat, StreamChecker, StreamSink, StreamSource};
+use crate::axi::{Addr, AxiSnapshot, Chan, WBeat, Words};
+use crate::sim::{build_module, BuildOptions, Built};
+
+use super::ports::Ports;
+use super::*;
+
+/// Build (or fetch from the cache) the DMA top for `cfg`.
+pub fn build_dma(cfg: &DmaConfig, trace: bool) -> Result<Built> {
+    build_dma_with(cfg, trace, false)
+}
+
+/// Build the DMA top, optionally with X randomization (every register
+/// without a reset, and every memory, starts from random bits).
+pub fn build_dma_with(cfg: &DmaConfig, trace: bool, x_randomize: bool) -> Result<Built> {
+    let top = hdl::blocks::dma::dma(cfg).map_err(|e| anyhow!("{e}"))?;
+    build_module(&top, BuildOptions { trace, x_randomize })
+}
+
+/// The simulated DMA and everything around it, one cycle at a time.
+pub struct DmaSim {
+    pub cfg: DmaConfig,
+    pub(super) m: Model,
+    pub(super) p: Ports,
+    pub mem: AxiMem,
+    pub monitor: Monitor,
+    pub lite: LiteDriver,
+    pub source: StreamSource,
+    pub sink: StreamSink,
+    pub(super) copy: bool,
+    pub(super) loop_fifo: VecDeque<StreamBeat>,
+    pub(super) m_check: StreamChecker,
+    pub(super) s_check: StreamChecker,
+    pub cycle: u64,
+    pub ar_log: Vec<Addr>,
+    pub aw_log: Vec<Addr>,
+    pub r_beats: u64,
+    pub w_beats: u64,
+    pub first_ar: Option<u64>,
+    pub last_r: Option<u64>,
+    pub first_aw: Option<u64>,
+    pub last_b: Option<u64>,
+    /// The last cycle with a handshake anywhere.
+    pub last_progress: u64,
+    pub irq: bool,
+}
+
+pub(super) fn words_of(m: &Model, p: Port) -> Words {
+    let mut w = [0u32; 16];
+    m.get_wide_into(p, &mut w);
+    w
+}
+
+impl DmaSim {
+    /// Instantiate a built DMA with the memory and stream settings of `sc`.
+    pub fn new(built: &Built, sc: &Scenario) -> Result<DmaSim> {
+        let m = built.lib.instantiate(sc.x_seed)?;
+        let p = Ports::of(&m)?;
+        let cfg = sc.cfg;
+        let mut memcfg = sc.mem.clone();
+        memcfg.data_bytes = cfg.data_bytes();
+        Ok(DmaSim {
+            cfg,
+            m,
+            p,
+            mem: AxiMem::new(memcfg, Memory::new(sc.mem_seed)),
+            monitor: Monitor::new(MonitorConfig {
+                data_bytes: cfg.data_bytes(),
+                max_burst: cfg.max_burst,
+                watchdog: sc.stall_limit,
+            }),
+            lite: LiteDriver::new(),
+            source: StreamSource::new(sc.seed ^ 0x5151, sc.stream_valid_prob),
+            sink: StreamSink::new(sc.seed ^ 0x7373, sc.stream_ready_prob),
+            copy: sc.copy,
+            loop_fifo: VecDeque::new(),
+            m_check: StreamChecker::default(),
+            s_check: StreamChecker::default(),
+            cycle: 0,
+            ar_log: Vec::new(),
+            aw_log: Vec::new(),
+            r_beats: 0,
+            w_beats: 0,
+            first_ar: None,
+            last_r: None,
+            first_aw: None,
+            last_b: None,
+            last_progress: 0,
+            irq: false,
+        })
+    }
+
+    pub fn trace_to(&mut self, path: &std::path::Path) -> Result<()> {
+        self.m.trace_to(path)?;
+        Ok(())
+    }
+
+    pub fn trace_flush(&mut self) {
+        self.m.trace_flush();
+    }
+
+    /// Hold reset for `cycles` cycles. The reset is synchronous: from the
+    /// first clock edge in reset on, every VALID must be low (before that
+    /// edge, registers hold their power-up values, random with X
+    /// randomization, so the first cycle is not checked).
+    pub fn reset(&mut self, cycles: u64) {
+        self.m.set(self.p.rst, 1);
+        for i in 0..cycles {
+            self.m.eval();
+            let s = self.sample_master_only();
+            if i > 0 {
+                self.monitor.check(self.cycle, &s, true);
+            }
+            self.m.tick(self.p.clk);
+            self.cycle += 1;
+        }
+        self.m.set(self.p.rst, 0);
+    }
+
+    pub(super) fn sample_master_only(&self) -> AxiSnapshot {
+        let m = &self.m;
+        let p = &self.p;
+        AxiSnapshot {
+            ar: Chan { valid: m.get(p.arvalid) != 0, ..Default::default() },
+            aw: Chan { valid: m.get(p.awvalid) != 0, ..Default::default() },
+            w: Chan { valid: m.get(p.wvalid) != 0, ..Default::default() },
+            ..Default::default()
+        }
+    }
+
+    /// One clock cycle.
+    pub fn step(&mut self) {
+        let (m, p) = (&mut self.m, &self.p);
+        // ---- drive inputs ----
+        let mo = self.mem.outputs();
+        m.set(p.arready, mo.arready as u64);
+        m.set(p.awready, mo.awready as u64);
+        m.set(p.wready, mo.wready as u64);
+        let r = mo.r.unwrap_or_default();
+        m.set(p.rvalid, mo.r.is_some() as u64);
+        m.set(p.rid, r.id as u64);
+        m.set_wide(p.rdata, &r.data[..p.rdata.words()]).expect("rdata fits");
+        m.set(p.rresp, r.resp as u64);
+        m.set(p.rlast, r.last as u64);
+        let b = mo.b.unwrap_or_default();
+        m.set(p.bvalid, mo.b.is_some() as u64);
+        m.set(p.bid, b.id as u64);
+        m.set(p.bresp, b.resp as u64);
+        let lo = self.lite.outputs();
+        m.set(p.axil_awvalid, lo.awvalid as u64);
+        m.set(p.axil_awaddr, lo.awaddr as u64);
+        m.set(p.axil_awprot, 0);
+        m.set(p.axil_wvalid, lo.wvalid as u64);
+        m.set(p.axil_wdata, lo.wdata as u64);
+        m.set(p.axil_wstrb, lo.wstrb as u64);
+        m.set(p.axil_bready, lo.bready as u64);
+        m.set(p.axil_arvalid, lo.arvalid as u64);
+        m.set(p.axil_araddr, lo.araddr as u64);
+        m.set(p.axil_arprot, 0);
+        m.set(p.axil_rready, lo.rready as u64);
+        let (m_ready, s_beat) = if self.copy {
+            (self.loop_fifo.len() < 4, self.loop_fifo.front().copied())
+        } else {
+            (self.sink.ready(), self.source.output())
+        };
+        m.set(p.m_tready, m_ready as u64);
+        let sb = s_beat.unwrap_or_default();
+        m.set(p.s_tvalid, s_beat.is_some() as u64);
+        m.set_wide(p.s_tdata, &sb.data[..p.s_tdata.words()]).expect("tdata fits");
+        m.set(p.s_tkeep, sb.keep);
+        m.set(p.s_tlast, sb.last as u64);
+        m.eval();
+
+        // ---- sample ----
+        let addr = |m: &Model, id, a, l, s, bu, lk, c, pr| Addr {
+            id: m.get(id) as u32,
+            addr: m.get(a),
+            len: m.get(l) as u8,
+            size: m.get(s) as u8,
+            burst: m.get(bu) as u8,
+            lock: m.get(lk) as u8,
+            cache: m.get(c) as u8,
+            prot: m.get(pr) as u8,
+        };
+        let snap = AxiSnapshot {
+            ar: Chan {
+                valid: m.get(p.arvalid) != 0,
+                ready: mo.arready,
+                payload: addr(m, p.arid, p.araddr, p.arlen, p.arsize, p.arburst, p.arlock, p.arcache, p.arprot),
+            },
+            r: Chan { valid: mo.r.is_some(), ready: m.get(p.rready) != 0, payload: r },
+            aw: Chan {
+                valid: m.get(p.awvalid) != 0,
+                ready: mo.awready,
+                payload: addr(m, p.awid, p.awaddr, p.awlen, p.awsize, p.awburst, p.awlock, p.awcache, p.awprot),
+            },
+            w: Chan {
+                valid: m.get(p.wvalid) != 0,
+                ready: mo.wready,
+                payload: WBeat { data: words_of(m, p.wdata), strb: m.get(p.wstrb), last: m.get(p.wlast) != 0 },
+            },
+            b: Chan { valid: mo.b.is_some(), ready: m.get(p.bready) != 0, payload: b },
+        };
+        let lite_in = LiteIn {
+            awready: m.get(p.axil_awready) != 0,
+            wready: m.get(p.axil_wready) != 0,
+            bvalid: m.get(p.axil_bvalid) != 0,
+            bresp: m.get(p.axil_bresp) as u8,
+            arready: m.get(p.axil_arready) != 0,
+            rvalid: m.get(p.axil_rvalid) != 0,
+            rdata: m.get(p.axil_rdata) as u32,
+            rresp: m.get(p.axil_rresp) as u8,
+        };
+        let m_valid = m.get(p.m_tvalid) != 0;
+        let m_beat = StreamBeat { data: words_of(m, p.m_tdata), keep: m.get(p.m_tkeep), last: m.get(p.m_tlast) != 0 };
+        let s_ready = m.get(p.s_tready) != 0;
+        self.irq = m.get(p.irq) != 0;
+
+        // ---- check and record ----
+        let now = self.cycle;
+        self.monitor.check(now, &snap, false);
+        let mut progress = false;
+        if snap.ar.fire() {
+            self.ar_log.push(snap.ar.payload);
+            self.first_ar.get_or_insert(now);
+            progress = true;
+        }
+        if snap.aw.fire() {
+            self.aw_log.push(snap.aw.payload);
+            self.first_aw.get_or_insert(now);
+            progress = true;
+        }
+        if snap.r.fire() {
+            self.r_beats += 1;
+            self.last_r = Some(now);
+            progress = true;
+        }
+        if snap.w.fire() {
+            self.w_beats += 1;
+            progress = true;
+        }
+        if snap.b.fire() {
+            self.last_b = Some(now);
+            progress = true;
+        }
+        if (lo.awvalid && lite_in.awready) || (lo.arvalid && lite_in.arready) {
+            progress = true;
+        }
+        self.m_check.check(now, "m_axis", m_valid, m_ready, &m_beat);
+        self.s_check.check(now, "s_axis", s_beat.is_some(), s_ready, &sb);
+        if (m_valid && m_ready) || (s_beat.is_some() && s_ready) {
+            progress = true;
+        }
+        if progress {
+            self.last_progress = now;
+        }
+
+        // ---- update the components ----
+        self.lite.update(&lite_in);
+        self.mem.update(&snap, now);
+        if self.copy {
+            if s_beat.is_some() && s_ready {
+                self.loop_fifo.pop_front();
+            }
+            if m_valid && m_ready {
+                self.loop_fifo.push_back(m_beat);
+            }
+        } else {
+            let nb = self.cfg.data_bytes() as usize;
+            self.sink.update(now, m_valid, &m_beat, nb);
+            self.source.update(s_ready);
+        }
+        self.m.tick(self.p.clk);
+        self.cycle += 1;
+    }
+
+    /// Run until `done` or a hang (no handshake for `stall` cycles) or `limit` cycles.
+    pub fn run_until(
+        &mut self,
+        limit: u64,
+        stall: u64,
+        mut done: impl FnMut(&mut DmaSim) -> bool,
+    ) -> Result<(), String> {
+        let end = self.cycle + limit;
+        while !done(self) {
+            if self.cycle >= end {
+                return Err(format!("not done after {limit} cycles; {}", self.monitor.stuck_channels()));
+            }
+            if self.cycle - self.last_progress > stall {
+                return Err(format!(
+                    "hung at cycle {}: no handshake for {stall} cycles; {}",
+                    self.cycle,
+                    self.monitor.stuck_channels()
+                ));
+            }
+            self.step();
+        }
+        Ok(())
+    }
+
+    /// Run `n` cycles.
+    pub fn run(&mut self, n: u64) {
+        for _ in 0..n {
+            self.step();
+        }
+    }
+
+    /// Violations of the stream checks.
+    pub fn stream_violations(&self) -> Vec<String> {
+        let mut v = self.m_check.violations.clone();
+        v.extend(self.s_check.violations.iter().cloned());
+        v.extend(self.sink.errors.iter().cloned());
+        v
+    }
+}
