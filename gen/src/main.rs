@@ -41,9 +41,14 @@ enum Cmd {
     Verilog {
         #[command(flatten)]
         source: crate::presets::ConfigArgs,
-        /// Output directory [default: verilog_out/<preset or config file stem>].
+        /// Output directory [default: verilog_out/<preset or config file stem>]. Replaced as a
+        /// whole when everything is written; files in it that serrano did not write are kept.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write into a non-empty --out that holds no serrano output, and replace files in --out
+        /// that serrano did not write but that have generated names; no other file is touched.
+        #[arg(long)]
+        force: bool,
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
@@ -76,11 +81,14 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Cmd::Verilog { source, out, json } => {
+        Cmd::Verilog { source, out, force, json } => {
             let (cfg, origin, stem) = source.resolve()?;
             let out = out.unwrap_or_else(|| PathBuf::from("verilog_out").join(&stem));
             let g = verilog::generate(&cfg, &origin, &stem)?;
-            verilog::write(&g, &out)?;
+            if let Some(note) = verilog::core_name_note(&g, &stem) {
+                eprintln!("{note}");
+            }
+            verilog::write(&g, &out, force)?;
             let s = verilog::summary(&g, &out, &origin);
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);

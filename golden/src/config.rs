@@ -74,8 +74,13 @@ impl SystolicConfig {
 
 /// The streaming softmax unit (see `docs/softmax.md` and the "Softmax"
 /// section of `docs/numerics.md`).
+///
+/// A `[softmax]` section may name only some fields: a missing one takes its
+/// value from [`SoftmaxConfig::default`], the one table of defaults (also used
+/// when the whole section is absent, and stated in the README), so a partial
+/// section and an absent one can never disagree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SoftmaxConfig {
     /// Elements per beat (and per clock cycle).
     pub lanes: u32,
@@ -124,8 +129,11 @@ impl SoftmaxConfig {
 
 /// The AXI4 DMA engines (read: memory → AXI-Stream, write: AXI-Stream → memory).
 /// See `docs/dma.md`.
+///
+/// A `[dma]` section may name only some fields: a missing one takes its value
+/// from [`DmaConfig::default`], as a missing section does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DmaConfig {
     /// Width of the AXI4 data buses and of the AXI-Stream ports: 64..=512, a power of two.
     pub data_bits: u32,
@@ -331,8 +339,6 @@ mod tests {
         assert_eq!(e, "softmax.out_bits = 32: must be 8 or 16");
         let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 11\n");
         assert_eq!(e, "softmax.table_bits = 11: must be between 2 and 10");
-        let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\n");
-        assert!(e.contains("missing field `table_bits`"), "{e}");
         let e = softmax_err("lanes = 16\nmax_len = 64\nin_bits = 8\nout_bits = 8\ntable_bits = 5\nlane = 3\n");
         assert!(e.contains("unknown field `lane`"), "{e}");
     }
@@ -369,10 +375,83 @@ mod tests {
         for (cfg, msg) in cases {
             assert_eq!(cfg.validate().unwrap_err().to_string(), msg);
         }
-        let e = err(&format!("{GOOD}[dma]\ndata_bits = 128\n"));
-        assert!(e.contains("missing field"), "{e}");
         let e = err(&format!("{GOOD}{}", DMA_OK.replace("data_bits = 64", "data_bits = 100")));
         assert_eq!(e, "dma.data_bits = 100: must be a power of two between 64 and 512");
+    }
+
+    fn parse(text: &str) -> Config {
+        Config::from_toml_str(text, "t").unwrap_or_else(|e| panic!("{e}:\n{text}"))
+    }
+
+    #[test]
+    fn softmax_section_may_be_partial() {
+        let d = SoftmaxConfig::default();
+        assert_eq!(parse(&format!("{GOOD}[softmax]\n")).softmax, d);
+        assert_eq!(parse(&format!("{GOOD}[softmax]\nlanes = 4\n")).softmax, SoftmaxConfig { lanes: 4, ..d });
+        assert_eq!(
+            parse(&format!("{GOOD}[softmax]\nout_bits = 16\ntable_bits = 8\n")).softmax,
+            SoftmaxConfig { out_bits: 16, table_bits: 8, ..d }
+        );
+        // A defaulted field is validated like a written one, against the fields given.
+        assert_eq!(softmax_err("lanes = 3\n"), "softmax.max_len = 4096: must be a multiple of softmax.lanes = 3");
+        assert_eq!(softmax_err("in_bits = 12\n"), "softmax.in_bits = 12: must be 8 or 16");
+        let e = softmax_err("lane = 4\n");
+        assert!(e.contains("unknown field `lane`"), "{e}");
+    }
+
+    #[test]
+    fn dma_section_may_be_partial() {
+        let d = DmaConfig::default();
+        assert_eq!(parse(&format!("{GOOD}[dma]\n")).dma, d);
+        assert_eq!(parse(&format!("{GOOD}[dma]\ndata_bits = 64\n")).dma, DmaConfig { data_bits: 64, ..d });
+        assert_eq!(
+            parse(&format!("{GOOD}[dma]\naddr_bits = 64\nmax_outstanding = 32\n")).dma,
+            DmaConfig { addr_bits: 64, max_outstanding: 32, ..d }
+        );
+        assert_eq!(
+            err(&format!("{GOOD}[dma]\ntable_entries = 100\n")),
+            "dma.table_entries = 100: must be a power of two between 2 and 2048"
+        );
+        let e = err(&format!("{GOOD}[dma]\ndata_bits = 64\ndatabits = 64\n"));
+        assert!(e.contains("unknown field `databits`"), "{e}");
+    }
+
+    #[test]
+    fn systolic_requant_is_optional_and_the_rest_is_required() {
+        assert!(parse(GOOD).systolic.requant);
+        assert!(!parse(&format!("{GOOD}requant = false\n")).systolic.requant);
+        let e = err(&GOOD.replace("rows = 16\n", ""));
+        assert!(e.contains("missing field `rows`"), "{e}");
+    }
+
+    /// The defaults, written out: the README's Configuration section states
+    /// these, so changing one must change the README too.
+    #[test]
+    fn defaults_are_the_documented_values() {
+        assert_eq!(
+            SoftmaxConfig::default(),
+            SoftmaxConfig { lanes: 16, max_len: 4096, in_bits: 8, out_bits: 8, table_bits: 5 }
+        );
+        assert_eq!(
+            DmaConfig::default(),
+            DmaConfig {
+                data_bits: 128,
+                addr_bits: 32,
+                max_burst: 256,
+                max_outstanding: 8,
+                queue_depth: 8,
+                id_bits: 4,
+                table_entries: 256,
+            }
+        );
+        // The README's example configuration writes the optional sections
+        // out at their defaults; it must parse and agree with them.
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let section = &readme[readme.find("### Configuration").expect("README has a Configuration section")..];
+        let start = section.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let c = parse(example);
+        assert_eq!((c.softmax, c.dma, c.systolic.requant), (SoftmaxConfig::default(), DmaConfig::default(), true));
     }
 
     #[test]
