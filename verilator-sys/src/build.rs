@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::cache::{self, KeyHasher, TempDirGuard};
+use crate::cache::{self, EntryState, KeyHasher, Marker, TempDirGuard};
 use crate::parse;
 use crate::shim::{self, ShimConfig, SHIM_VERSION};
 use crate::tools::{self, JobSlots, ToolId, VerilatorInfo};
@@ -88,7 +88,9 @@ impl Builder {
     /// Adds an extra Verilator flag (one argv element; call twice for a flag
     /// with a value, e.g. `.verilator_arg("--threads").verilator_arg("2")`).
     /// Part of the cache key. `--build`, `--exe`, `--binary`, `--main`,
-    /// `--sc`, `--lib-create` and `-Mdir` are rejected.
+    /// `--sc`, `--lib-create` and `-Mdir` are rejected. Passed verbatim:
+    /// Verilator runs in the build directory, so paths in flags (`-f`, `-y`,
+    /// ...) must be absolute.
     pub fn verilator_arg(mut self, arg: &str) -> Self {
         self.verilator_args.push(arg.to_string());
         self
@@ -117,15 +119,26 @@ impl Builder {
     }
 
     /// Uses `dir` as the cache root instead of the default (see
-    /// [`default_cache_root`](crate::default_cache_root)).
+    /// [`default_cache_root`](crate::default_cache_root)). A relative `dir`
+    /// is resolved against the current directory when the builder uses it
+    /// ([`Builder::build`], [`Builder::cache_root`]), not when it is given.
     pub fn cache_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.cache_dir = Some(dir.as_ref().to_path_buf());
         self
     }
 
-    /// The cache root this builder uses.
+    /// The cache root this builder uses, as an absolute path (unchanged if
+    /// it is relative and the current directory cannot be determined).
     pub fn cache_root(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(cache::default_cache_root)
+        let root = self.cache_dir.clone().unwrap_or_else(cache::default_cache_root);
+        cache::absolute(&root).unwrap_or(root)
+    }
+
+    /// [`Builder::cache_root`], failing instead of going on with a relative
+    /// path: the tools run in other directories than this process.
+    fn resolve_cache_root(&self) -> Result<PathBuf, Error> {
+        let root = self.cache_dir.clone().unwrap_or_else(cache::default_cache_root);
+        cache::absolute(&root)
     }
 
     /// Verilates, compiles and loads the model, or loads it from the cache.
@@ -139,17 +152,24 @@ impl Builder {
         let vargs = self.verilator_args_for(&sources, &include_dirs);
 
         let key = self.cache_key(&vinfo, &cxx, &vargs, &sources, &include_dirs)?;
-        let root = self.cache_root();
+        let root = self.resolve_cache_root()?;
         let entry = root.join(&key);
         let prefix = self.prefix();
 
-        if cache::is_complete(&entry) {
-            return Library::load(&entry, &self.top, true);
+        if let Cached::Hit(lib) = open_cached(&entry, &self.top) {
+            return Ok(lib);
         }
         let lock = cache::key_lock(&entry.to_string_lossy());
         let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-        if cache::is_complete(&entry) {
-            return Library::load(&entry, &self.top, true);
+        // Checked again under the lock: another thread may have built or
+        // repaired the entry while we waited.
+        match open_cached(&entry, &self.top) {
+            Cached::Hit(lib) => return Ok(lib),
+            Cached::Missing => {}
+            Cached::Damaged(reason, marker) => {
+                eprintln!("verilator-sys: cache entry {} is damaged ({reason}); rebuilding", entry.display());
+                cache::discard(&entry, &model_files(), marker);
+            }
         }
 
         cache::sweep_stale(&root);
@@ -161,12 +181,19 @@ impl Builder {
         let _ = writeln!(log, "# total build time: {:.2?}", started.elapsed());
         let log_path = tmp.path().join("build.log");
         std::fs::write(&log_path, &log).map_err(|e| Error::io(&log_path, e))?;
-        let done = format!(
-            "top={}\nprefix={}\nshim_version={}\nverilator={}\n",
-            self.top, prefix, SHIM_VERSION, vinfo.version
-        );
+        let shim_version = SHIM_VERSION.to_string();
+        let fields = [
+            ("top", self.top.as_str()),
+            ("prefix", &prefix),
+            ("shim_version", &shim_version),
+            ("verilator", &vinfo.version),
+        ];
+        let done = cache::done_text(tmp.path(), &fields, &model_files())?;
         let tmp_path = tmp.disarm();
         cache::publish(&tmp_path, &entry, &done)?;
+        // Rebuilt once: from here on, damage is an error, not a retry.
+        // (The entry may be another process's, if it published first.)
+        require_intact(&entry, &model_files())?;
         Library::load(&entry, &self.top, false)
     }
 
@@ -462,6 +489,49 @@ fn absolute(p: &Path) -> Result<PathBuf, Error> {
     std::fs::canonicalize(p).map_err(|e| Error::io(p, e))
 }
 
+/// The files of a model entry that loading it depends on (the Verilator
+/// runtime is linked into the shared object).
+fn model_files() -> Vec<String> {
+    vec![MODEL_SO.to_string()]
+}
+
+/// A model cache entry as found on a lookup.
+enum Cached {
+    Missing,
+    Hit(Library),
+    /// Fails verification or loading: why, and the marker that was checked.
+    Damaged(String, Option<Marker>),
+}
+
+/// Verifies and loads the model entry `entry`. The verification comes first
+/// because `dlopen` of a truncated shared object dies with SIGBUS.
+fn open_cached(entry: &Path, top: &str) -> Cached {
+    match cache::check_entry(entry, &model_files()) {
+        EntryState::Missing => Cached::Missing,
+        EntryState::Damaged(reason, marker) => Cached::Damaged(reason, marker),
+        EntryState::Intact(marker) => match Library::load(entry, top, true) {
+            Ok(lib) => Cached::Hit(lib),
+            Err(e) => Cached::Damaged(e.to_string(), Some(marker)),
+        },
+    }
+}
+
+/// Fails unless the freshly published entry `dir` verifies.
+fn require_intact(dir: &Path, files: &[String]) -> Result<(), Error> {
+    let reason = match cache::check_entry(dir, files) {
+        EntryState::Intact(_) => return Ok(()),
+        EntryState::Missing => "its DONE marker vanished".to_string(),
+        EntryState::Damaged(reason, _) => reason,
+    };
+    Err(Error::io(
+        dir,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("cache entry is damaged right after being built ({reason})"),
+        ),
+    ))
+}
+
 /// Compiles (once per cache) the Verilator runtime files into position
 /// independent objects and returns their paths.
 fn ensure_runtime(
@@ -489,16 +559,24 @@ fn ensure_runtime(
     }
     let key = h.finish();
     let dir = root.join(format!("rt-{key}"));
-    let objects: Vec<PathBuf> = globals.iter().map(|g| dir.join(format!("{g}.o"))).collect();
-    if cache::is_complete(&dir) {
+    let names: Vec<String> = globals.iter().map(|g| format!("{g}.o")).collect();
+    let objects: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    if let EntryState::Intact(_) = cache::check_entry(&dir, &names) {
         let _ = writeln!(log, "# runtime objects from cache: {}", dir.display());
         return Ok(objects);
     }
     let lock = cache::key_lock(&dir.to_string_lossy());
     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-    if cache::is_complete(&dir) {
-        let _ = writeln!(log, "# runtime objects from cache: {}", dir.display());
-        return Ok(objects);
+    match cache::check_entry(&dir, &names) {
+        EntryState::Intact(_) => {
+            let _ = writeln!(log, "# runtime objects from cache: {}", dir.display());
+            return Ok(objects);
+        }
+        EntryState::Missing => {}
+        EntryState::Damaged(reason, marker) => {
+            eprintln!("verilator-sys: cache entry {} is damaged ({reason}); rebuilding", dir.display());
+            cache::discard(&dir, &names, marker);
+        }
     }
     let mut tmp = TempDirGuard(Some(cache::make_temp_dir(root, &format!("rt-{}", &key[..12]))?));
     let jobs: Vec<CompileJob> = globals
@@ -517,8 +595,10 @@ fn ensure_runtime(
     log.push_str(&rt_log);
     let log_path = tmp.path().join("build.log");
     std::fs::write(&log_path, &rt_log).map_err(|e| Error::io(&log_path, e))?;
+    let done = cache::done_text(tmp.path(), &[("globals", &globals.join(" "))], &names)?;
     let tmp_path = tmp.disarm();
-    cache::publish(&tmp_path, &dir, &format!("{}\n", globals.join(" ")))?;
+    cache::publish(&tmp_path, &dir, &done)?;
+    require_intact(&dir, &names)?;
     Ok(objects)
 }
 

@@ -26,7 +26,8 @@
 //!    [`SHIM_VERSION`], and the tools' identities: `verilator --version`
 //!    output (run at most once per process) plus the resolved paths, sizes
 //!    and mtimes of the `verilator` and `g++` executables. If
-//!    `<cache root>/<key>/DONE` exists, the build is a **cache hit**: the
+//!    `<cache root>/<key>/DONE` exists and the entry verifies (see
+//!    [damaged entries](#damaged-entries)), the build is a **cache hit**: the
 //!    shared object is loaded and nothing else runs (no verilator, no g++).
 //! 2. **Verilate.** `verilator --cc --top-module TOP -O3 [--trace-fst]
 //!    [--x-assign unique --x-initial unique] <user flags> <sources> -Mdir obj`.
@@ -57,12 +58,30 @@
 //!    via `libloading`. A [`Library`] keeps it loaded; any number of
 //!    [`Model`]s (of the same or different libraries) may be alive at once.
 //!
-//! # Cache layout
+//! # Cache root and paths
 //!
 //! The cache root is [`Builder::cache_dir`] if given, else
-//! `$VERILATOR_SYS_CACHE_DIR`, else `$CARGO_TARGET_DIR/verilator-cache`, else
-//! `<nearest ancestor of the current executable named target>/verilator-cache`,
-//! else `./target/verilator-cache` (see [`default_cache_root`]).
+//! [`default_cache_root`], the first of:
+//!
+//! 1. `$VERILATOR_SYS_CACHE_DIR`, made absolute against the current directory;
+//! 2. `$CARGO_TARGET_DIR/verilator-cache`, made absolute against the current
+//!    directory;
+//! 3. `<nearest ancestor of the current executable named target>/verilator-cache`;
+//! 4. `$XDG_CACHE_HOME/serrano/verilator` (if `XDG_CACHE_HOME` is absolute),
+//!    else `$HOME/.cache/serrano/verilator` (if `HOME` is absolute);
+//! 5. `<system temp dir>/serrano-verilator-<uid>`.
+//!
+//! Rules 3 to 5 do not depend on the current directory, so a binary copied
+//! or installed elsewhere finds the same cache wherever it is started.
+//!
+//! Every path verilator-sys hands to Verilator and g++ is absolute: a
+//! relative cache root (from [`Builder::cache_dir`] or the environment) is
+//! made absolute against the current directory when [`Builder::build`] runs,
+//! sources, include directories and dependencies are canonicalized, and tool
+//! paths and `VERILATOR_ROOT` are made absolute too. (Verilator runs inside
+//! the build directory, so a relative path would point into it.)
+//!
+//! # Cache layout
 //!
 //! ```text
 //! <root>/<64 hex>/          one model build
@@ -70,11 +89,31 @@
 //!     model.so              the loaded shared object
 //!     vsys.map              linker version script
 //!     build.log             every command run, with its output and duration
-//!     DONE                  written last; marks the entry complete
-//! <root>/rt-<64 hex>/       shared Verilator runtime objects (*.o, build.log, DONE)
-//! <root>/.tmp-*/            builds in progress (removed on success or error;
-//!                           leftovers of killed builds are swept after a day)
+//!     DONE                  written last; marks the entry complete and records
+//!                           the size and SHA-256 of model.so
+//! <root>/rt-<64 hex>/       shared Verilator runtime objects (*.o, build.log,
+//!                           DONE recording the size and SHA-256 of every *.o)
+//! <root>/.tmp-*/            builds in progress and damaged entries being
+//!                           removed (`.tmp-trash-*`); removed on success or
+//!                           error, leftovers of killed processes are swept
+//!                           after a day
 //! ```
+//!
+//! `DONE` is line based: `format=2`, informational `key=value` lines (top,
+//! prefix, shim and Verilator versions; the runtime file list), and one
+//! `file=<name> <size> <sha256>` line per file the entry's users depend on.
+//!
+//! # Damaged entries
+//!
+//! Before a cache entry is used (model or runtime), every file recorded in
+//! its `DONE` is checked against the recorded size and SHA-256; this happens
+//! *before* `dlopen`, which would kill the process with SIGBUS on a
+//! truncated shared object. An entry that fails the check, whose `DONE` is
+//! unreadable or in the old format without hashes, or whose model fails to
+//! load, is reported on stderr
+//! (`verilator-sys: cache entry <path> is damaged (<reason>); rebuilding`),
+//! renamed to `<root>/.tmp-trash-*`, deleted, and rebuilt once. If the
+//! rebuilt entry fails too, the error is returned.
 //!
 //! # Concurrency
 //!
@@ -86,7 +125,12 @@
 //! only ever look at entries containing `DONE`, so a half-written build is
 //! never seen. Within one process, builds of the same key additionally wait
 //! for each other (no duplicate compiles); across processes they may compile
-//! twice but stay correct. Entries are never modified after installation.
+//! twice but stay correct. Entries are never modified after installation;
+//! a damaged one is only ever moved aside as a whole (one `rename`) and
+//! replaced by a new build through the same atomic publication. Several
+//! threads or processes finding the same damage all rebuild safely; the
+//! one that moves the entry aside puts it back if it turns out to be a good
+//! entry another process published in the meantime.
 //!
 //! # Simulation behaviour
 //!
@@ -102,6 +146,9 @@
 //! Files pulled in implicitly (`` `include `` from directories not given via
 //! [`Builder::include_dir`], `-y` libraries in [`Builder::verilator_arg`]) are
 //! not part of the cache key; name them with [`Builder::dependency`].
+//! Paths inside [`Builder::verilator_arg`] and [`Builder::cxx_arg`] flags are
+//! passed verbatim; since Verilator runs in the build directory, give them
+//! as absolute paths.
 //! Linux/ELF only (uses `-Bsymbolic`, version scripts, `dlopen` flags).
 
 #![cfg(unix)]

@@ -41,6 +41,11 @@ pub(crate) fn resolve(program: &str) -> Result<ToolId, Error> {
         std::env::split_paths(&path).map(|d| d.join(program)).collect()
     };
     for cand in candidates {
+        // A relative name (`./bin/verilator`, or a relative `PATH` entry)
+        // would be looked up again in the directory a tool runs in.
+        let Ok(cand) = crate::cache::absolute(&cand) else {
+            continue;
+        };
         let Ok(meta) = std::fs::metadata(&cand) else {
             continue;
         };
@@ -117,6 +122,9 @@ pub(crate) fn verilator_root(info: &VerilatorInfo) -> Result<PathBuf, Error> {
         let program = info.id.path.display().to_string();
         let out = run_capture(Command::new(&info.id.path).args(["--getenv", "VERILATOR_ROOT"]), &program)?;
         let root = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        // A relative `VERILATOR_ROOT` is relative to our current directory,
+        // but the include paths derived from it go to g++.
+        let root = if root.as_os_str().is_empty() { root } else { crate::cache::absolute(&root)? };
         if !out.status.success() || !root.join("include").join("verilated.h").is_file() {
             return Err(Error::ToolNotFound {
                 program,

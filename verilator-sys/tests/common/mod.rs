@@ -66,15 +66,42 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A fresh, empty-but-for-runtime-objects cache root.
 pub fn fresh_cache() -> TempDir {
-    let store = runtime_store();
     let dir = tempfile::tempdir().unwrap();
+    seed_runtime(dir.path());
+    dir
+}
+
+/// Copies the prebuilt runtime objects into the cache root `root`
+/// (created if needed).
+pub fn seed_runtime(root: &Path) {
+    let store = runtime_store();
+    std::fs::create_dir_all(root).unwrap();
     for e in std::fs::read_dir(store).unwrap() {
         let e = e.unwrap();
         if e.file_name().to_string_lossy().starts_with("rt-") {
-            copy_dir(&e.path(), &dir.path().join(e.file_name()));
+            copy_dir(&e.path(), &root.join(e.file_name()));
         }
     }
-    dir
+}
+
+/// Runs the `#[ignore]`d test `helper` of the current test binary in a child
+/// process with extra environment variables (and optionally another current
+/// directory); returns whether it passed and its stdout + stderr.
+pub fn run_child_test(helper: &str, env: &[(&str, &std::ffi::OsStr)], cwd: Option<&Path>) -> (bool, String) {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--ignored", "--exact", helper, "--nocapture", "--test-threads=1"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(cwd) = cwd {
+        cmd.current_dir(cwd);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // The helper returns early (and passes) without its environment: make
+    // sure it really ran.
+    let ran = text.contains("1 passed") && text.contains("CHILD_RAN");
+    (out.status.success() && ran, format!("{}\n{text}", out.status))
 }
 
 /// Names of model entries (64 hex digits) in a cache root.
