@@ -74,18 +74,25 @@ struct WriteChannel {
 }
 
 impl WriteChannel {
-    /// A writable register at byte address `off`: `width` bits of storage
-    /// (reset `reset`), updated with byte strobes when a write hits it.
-    fn rw(&self, m: &mut Module, name: &str, off: u32, width: u32, reset: u32) -> Result<Reg> {
-        let r = m.reg(name, UInt(width)).reset(reset as i128).build()?;
+    /// The storage of register `info` at byte address `base + info.offset`,
+    /// as the map says: bits up to its highest `RW` field, its reset value,
+    /// updated with byte strobes when a write hits it. Only the `RW` fields
+    /// are stored, so reserved bits (e.g. DESC_CTRL's 7..3) read 0.
+    fn rw(&self, m: &mut Module, name: &str, info: &RegInfo, base: u32) -> Result<Reg> {
+        let mask = info.write_mask();
+        let width = 32 - mask.leading_zeros();
+        let r = m.reg(name, UInt(width)).reset(info.reset as i128).build()?;
         let old = if width < 32 { r.q.zext(32) } else { r.q.clone() };
-        // Only defined fields are stored: DESC_CTRL's bits 7..3 are reserved.
-        let defined = if off >= READ_BASE && off & 0xff == DESC_CTRL { 0x1f07 } else { u32::MAX };
-        let new = (merge(&self.wmask, &self.wdata, &old) & lit(defined as u128, 32)).trunc(width);
-        let hit = &self.wfire & self.wa.cmp_eq(word(off));
+        let new = (merge(&self.wmask, &self.wdata, &old) & lit(mask as u128, 32)).trunc(width);
+        let hit = &self.wfire & self.wa.cmp_eq(word(base + info.offset));
         m.set_next(&r, mux(&hit, &new, &r.q))?;
         Ok(r)
     }
+}
+
+/// The map's entry for register `name`.
+fn info(cfg: &DmaConfig, name: &str) -> RegInfo {
+    register_map(cfg).into_iter().find(|r| r.name == name).expect("a register of the map")
 }
 
 /// The read channel's handshake: a read is taken in the cycle `ar_fire` is high.
@@ -120,8 +127,8 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     m.doc("DMA control registers: AXI4-Lite slave, descriptor queues, completion FIFOs (docs/dma.md).");
     let (lite, eng_in) = ports(&mut m)?;
     let wr = write_channel(&mut m, &lite)?;
-    let irq_en = wr.rw(&mut m, "irq_enable", IRQ_ENABLE, 2, 0)?;
-    let attr = wr.rw(&mut m, "axi_attr", AXI_ATTR, 7, 0x3)?;
+    let irq_en = wr.rw(&mut m, "irq_enable", &info(cfg, "IRQ_ENABLE"), 0)?;
+    let attr = wr.rw(&mut m, "axi_attr", &info(cfg, "AXI_ATTR"), 0)?;
     let rd = read_handshake(&mut m, &lite)?;
     let mut engines = Vec::new();
     for (i, (p, base)) in [("rd", READ_BASE), ("wr", WRITE_BASE)].into_iter().enumerate() {
@@ -256,18 +263,20 @@ fn engine(
     let a = cfg.addr_bits;
     let lay = DescLayout::new(a);
     let n = |s: &str| format!("{p}_{s}");
-    let ctrl = wr.rw(m, &n("desc_ctrl"), base + DESC_CTRL, 13, 0)?;
-    let addr_lo = wr.rw(m, &n("addr_lo"), base + ADDR_LO, 32, 0)?;
-    let len = wr.rw(m, &n("len"), base + LEN, 32, 0)?;
-    let counts = wr.rw(m, &n("counts"), base + COUNTS, 32, 0)?;
-    let s1_lo = wr.rw(m, &n("stride1_lo"), base + STRIDE1_LO, 32, 0)?;
-    let s2_lo = wr.rw(m, &n("stride2_lo"), base + STRIDE2_LO, 32, 0)?;
-    let tbase_r = wr.rw(m, &n("table_base"), base + TABLE_BASE, 16, 0)?;
-    // The high words exist only with 64-bit addresses; otherwise they read 0.
-    let (addr, s1, s2, hi_regs) = if a == 64 {
-        let ah = wr.rw(m, &n("addr_hi"), base + ADDR_HI, 32, 0)?;
-        let s1h = wr.rw(m, &n("stride1_hi"), base + STRIDE1_HI, 32, 0)?;
-        let s2h = wr.rw(m, &n("stride2_hi"), base + STRIDE2_HI, 32, 0)?;
+    let rw = |m: &mut Module, name: &str, reg: &str| wr.rw(m, &n(name), &info(cfg, reg), base);
+    let ctrl = rw(m, "desc_ctrl", "DESC_CTRL")?;
+    let addr_lo = rw(m, "addr_lo", "ADDR_LO")?;
+    let len = rw(m, "len", "LEN")?;
+    let counts = rw(m, "counts", "COUNTS")?;
+    let s1_lo = rw(m, "stride1_lo", "STRIDE1_LO")?;
+    let s2_lo = rw(m, "stride2_lo", "STRIDE2_LO")?;
+    let tbase_r = rw(m, "table_base", "TABLE_BASE")?;
+    // The high words exist only with 64-bit addresses; otherwise the map
+    // marks them reserved and they read 0.
+    let (addr, s1, s2, hi_regs) = if info(cfg, "ADDR_HI").reserved.is_none() {
+        let ah = rw(m, "addr_hi", "ADDR_HI")?;
+        let s1h = rw(m, "stride1_hi", "STRIDE1_HI")?;
+        let s2h = rw(m, "stride2_hi", "STRIDE2_HI")?;
         (
             cat(&[&ah.q, &addr_lo.q]),
             cat(&[&s1h.q, &s1_lo.q]),
@@ -384,7 +393,9 @@ fn completions(
         completed: completed.q,
         errors: errors.q,
         last_error: last_err.q,
-        completion: cat(&[&cq.out("out_valid")?, &zeros(7), &cq.out("out_data")?]),
+        // The FIFO's head register has no reset and keeps the last word after
+        // a pop, so the word is gated: an empty FIFO reads exactly 0.
+        completion: mux(&cq.out("out_valid")?, &cat(&[&lit(1, 1), &zeros(7), &cq.out("out_data")?]), &zeros(32)),
     })
 }
 

@@ -67,6 +67,11 @@ struct Issue {
     h: BurstRecord,
     /// A wire the W side drives: pop the head record.
     winfo_pop: Expr,
+    /// Stream beats the issued bursts still need from `s_axis`, and how many
+    /// an AW handshake adds this cycle (the stream window updates it).
+    owed: Reg,
+    owed_add: Expr,
+    owed_bits: u32,
 }
 
 /// The W side's registers: the two-beat stream window and the W output.
@@ -109,7 +114,7 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let issue = issue(&mut m, cfg, &fe, &inp.awready)?;
     let r = w_regs(&mut m, cfg)?;
     let pr = w_beat(&mut m, cfg, &inp, &issue, &r)?;
-    let tready = stream_window(&mut m, &inp, &r, &pr)?;
+    let tready = stream_window(&mut m, &inp, &issue, &r, &pr)?;
     let b = b_side(&mut m, cfg, &inp, &issue, &r, &pr)?;
 
     let busy = &fe.busy | issue.wq.out("count")?.cmp_ne(0) | b.bq.out("count")?.cmp_ne(0) | &r.wv.q;
@@ -191,7 +196,40 @@ fn issue(m: &mut Module, cfg: &DmaConfig, fe: &FrontEnd, awready: &Expr) -> Resu
     m.assign(&winfo_in_ready, wq.out("in_ready")?)?;
     let h_valid = wq.out("out_valid")?;
     let h = unpack_record(&wq.out("out_data")?, lb);
-    Ok(Issue { outs, awvalid, aw_hs, wq, h_valid, h, winfo_pop })
+    let (owed, owed_add, owed_bits) = stream_owed(m, cfg, rec, &aw_hs)?;
+    Ok(Issue { outs, awvalid, aw_hs, wq, h_valid, h, winfo_pop, owed, owed_add, owed_bits })
+}
+
+/// The stream beats each burst needs. In: the burst record at its AW
+/// handshake. Out: how many stream beats it needs that no earlier burst
+/// of its descriptor touched, and the `owed` register that counts them until
+/// they are taken. The stream window takes a beat only while `owed` is
+/// non-zero, so the engine never takes (and holds) a beat that no descriptor
+/// it has issued needs: a packet offered with no descriptor waits on `s_axis`.
+///
+/// A burst moves `len·B + hi − lo` bytes; the descriptor's bytes before it
+/// end `off` bytes into a stream beat (`off` = 0 at a descriptor's start), so
+/// it needs `ceil((off + bytes) / B)` beats, less the one it shares with the
+/// previous burst when `off` ≠ 0. Over a descriptor these add up to its
+/// packet's `ceil(total / B)` beats (`golden::dma::stream_beats`).
+fn stream_owed(m: &mut Module, cfg: &DmaConfig, rec: &BurstRecord, aw_hs: &Expr) -> Result<(Reg, Expr, u32)> {
+    let nb = cfg.data_bytes();
+    let lb = nb.trailing_zeros();
+    // Bytes of a burst: at most max_burst (256) beats of B bytes, plus an offset below B.
+    let bw = lb + 10;
+    // At most max_outstanding bursts are issued and not yet written, each
+    // needing at most max_burst + 1 beats.
+    let ow = bits_for(cfg.max_outstanding as u64 * (cfg.max_burst as u64 + 1));
+    let off = m.reg("stream_off", UInt(lb)).reset(0).doc("bytes of the descriptor issued so far, mod B").build()?;
+    let owed = m.reg("stream_owed", UInt(ow)).reset(0).doc("stream beats the issued bursts still need").build()?;
+    let bytes = m.node("burst_bytes", rec.len.zext(bw).shl_const(lb) + rec.hi.zext(bw) - rec.lo.zext(bw))?;
+    let end = m.node("burst_end", off.q.zext(bw) + &bytes)?;
+    let beats = (&end + (nb as i64 - 1)).shr_const(lb) - off.q.cmp_ne(0).zext(bw);
+    // beats <= max_burst + 1, so it fits `ow` bits.
+    let beats = if ow < bw { beats.trunc(ow) } else { beats.zext(ow) };
+    let add = m.node("owed_add", mux(aw_hs, &beats, &lit(0, ow)))?;
+    m.set_next(&off, mux(aw_hs, &mux(&rec.last, &lit(0, lb), &end.trunc(lb)), &off.q))?;
+    Ok((owed, add, ow))
 }
 
 /// The W side's registers (declared here, driven by [`w_beat`] and
@@ -283,13 +321,17 @@ fn w_beat(m: &mut Module, cfg: &DmaConfig, inp: &WriteIn, issue: &Issue, r: &WRe
     Ok(Produced { produce, null_pass, is_lastb, pops, frame_bad, binfo_in_ready })
 }
 
-/// The stream window. In: `s_axis` and the beats the W beat used up. Out:
-/// TREADY (the window keeps at most two beats) and the window's next state:
-/// the used beats dropped, the offered beat appended.
-fn stream_window(m: &mut Module, inp: &WriteIn, r: &WRegs, pr: &Produced) -> Result<Expr> {
+/// The stream window. In: `s_axis`, the beats the W beat used up and the
+/// beats the issued bursts still need. Out: TREADY (the window keeps at most
+/// two beats, and takes only beats that are needed) and the window's next
+/// state: the used beats dropped, the offered beat appended.
+fn stream_window(m: &mut Module, inp: &WriteIn, issue: &Issue, r: &WRegs, pr: &Produced) -> Result<Expr> {
     let left = m.node("win_left", &r.wc.q - &pr.pops)?;
-    let tready = m.node("tready", left.cmp_lt(2))?;
+    // Room in the window, and a beat some issued burst needs (not one for a
+    // descriptor that is not there yet).
+    let tready = m.node("tready", left.cmp_lt(2) & issue.owed.q.cmp_ne(0))?;
     let push = m.node("s_push", &inp.tvalid & &tready)?;
+    m.set_next(&issue.owed, &issue.owed.q + &issue.owed_add - push.zext(issue.owed_bits))?;
     let incoming = cat(&[&inp.tlast, &inp.tkeep, &inp.tdata]);
     m.set_next(&r.s0, mux(&left.cmp_ne(0), &mux(&pr.pops.cmp_eq(0), &r.s0.q, &r.s1.q), &incoming))?;
     m.set_next(&r.s1, mux(&left.cmp_eq(2), &r.s1.q, &incoming))?;
