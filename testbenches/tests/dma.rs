@@ -10,11 +10,11 @@
 
 use golden::dma::{Descriptor, Status};
 use golden::DmaConfig;
-use hdl::blocks::dma::regs;
+use hdl::blocks::dma::regs::{self, register_map, reserved_bits, WRITE_ONLY_READS_AS};
 use testbenches::axi::mem::{ErrorRegion, MemConfig, Misbehave};
 use testbenches::axi::stream::packet_beats;
 use testbenches::dma::gen::{bench_scenario, random_scenario, Direction, Mix, Pattern, RandomOpts};
-use testbenches::dma::{build_dma, run_scenario, DmaSim, Engine, Job, Report, Scenario};
+use testbenches::dma::{build_dma_with, run_scenario, DmaSim, Engine, Job, Report, Scenario};
 use testbenches::seed_from_env;
 
 fn preset(name: &str) -> DmaConfig {
@@ -300,12 +300,45 @@ fn read_reg(sim: &mut DmaSim, addr: u32) -> (u32, u8) {
 }
 
 fn new_sim(cfg: &DmaConfig, latency: u32) -> DmaSim {
-    let built = build_dma(cfg, false).unwrap();
+    new_sim_x(cfg, latency, None)
+}
+
+/// A simulated DMA after reset; with `x_seed`, every register without a
+/// reset and every memory starts from random bits.
+fn new_sim_x(cfg: &DmaConfig, latency: u32, x_seed: Option<u64>) -> DmaSim {
+    let built = build_dma_with(cfg, false, x_seed.is_some()).unwrap();
     let mut sc = Scenario::new(cfg, 3);
     sc.mem = MemConfig::ideal(cfg.data_bytes(), latency);
+    sc.x_seed = x_seed;
     let mut sim = DmaSim::new(&built, &sc).unwrap();
     sim.reset(4);
     sim
+}
+
+fn write_reg(sim: &mut DmaSim, addr: u32, data: u32) {
+    sim.lite.write(addr, data);
+    lite_run(sim);
+}
+
+/// Push `d` (tag included) on `engine` through the registers.
+fn push(sim: &mut DmaSim, engine: Engine, d: &Descriptor) {
+    let cfg = sim.cfg;
+    let mut shadow = [None; 16];
+    for (a, v) in testbenches::dma::descriptor_writes(&cfg, engine, &d.masked(&cfg), &mut shadow) {
+        sim.lite.write(a, v);
+    }
+    lite_run(sim);
+}
+
+/// Wait until `engine` has `n` completions waiting (STATUS.completions).
+fn wait_completions(sim: &mut DmaSim, engine: Engine, n: u32) {
+    for _ in 0..2000 {
+        if read_reg(sim, engine.base() + regs::STATUS).0 >> 16 & 0x1ff == n {
+            return;
+        }
+        sim.run(8);
+    }
+    panic!("{engine:?}: {n} completions did not arrive");
 }
 
 #[test]
@@ -413,7 +446,196 @@ fn queue_back_pressure_counters_overflow_and_irq() {
     assert_eq!(sim.sink.packets.len(), 24);
 }
 
+/// `COMPLETION` reads exactly 0 while its FIFO is empty: right after reset
+/// (with every unreset register and memory X-randomized, so the FIFO's head
+/// register holds random bits) and after the pop that empties it (the head
+/// register then still holds the popped word).
+#[test]
+fn completion_reads_exactly_zero_when_empty() {
+    for (name, x_seed) in [("default", 1), ("default", 2), ("tiny", 3), ("large", 4)] {
+        let cfg = preset(name);
+        let mut sim = new_sim_x(&cfg, 4, Some(x_seed));
+        for e in [Engine::Read, Engine::Write] {
+            assert_eq!(read_reg(&mut sim, e.base() + regs::COMPLETION), (0, 0), "{name} {e:?}: after reset");
+        }
+        // A read and a write that succeed, then one each that is rejected.
+        sim.source.push_packet(&[0x5a; 40], cfg.data_bytes() as usize);
+        push(&mut sim, Engine::Read, &Descriptor::linear(0x1003, 40).with_tag(0x1234));
+        push(&mut sim, Engine::Write, &Descriptor::linear(0x2005, 40).with_tag(0x4321));
+        for e in [Engine::Read, Engine::Write] {
+            wait_completions(&mut sim, e, 1);
+        }
+        push(&mut sim, Engine::Read, &Descriptor::linear(0x1000, 0).with_tag(0xbeef));
+        push(&mut sim, Engine::Write, &Descriptor { kind: 6, len: 8, ..Default::default() }.with_tag(0xcafe));
+        for e in [Engine::Read, Engine::Write] {
+            wait_completions(&mut sim, e, 2);
+        }
+        let zero_len = (Status::ZeroLength.code() as u32) << 16;
+        let bad_kind = (Status::BadKind.code() as u32) << 16;
+        for (e, first, second) in
+            [(Engine::Read, 0x1234, zero_len | 0xbeef), (Engine::Write, 0x4321, bad_kind | 0xcafe)]
+        {
+            let c = e.base() + regs::COMPLETION;
+            assert_eq!(read_reg(&mut sim, c), (1 << 31 | first, 0), "{name} {e:?}: first completion");
+            assert_eq!(read_reg(&mut sim, c), (1 << 31 | second, 0), "{name} {e:?}: second completion");
+            for i in 0..3 {
+                assert_eq!(read_reg(&mut sim, c), (0, 0), "{name} {e:?}: read {i} after the FIFO emptied");
+            }
+        }
+        assert!(sim.monitor.violations.is_empty(), "{}", sim.monitor.report());
+    }
+}
+
+/// Every location of the map read as the map says, with X-randomized
+/// power-up state: after reset each register reads its reset value with
+/// reserved bits 0; a write of all ones stores exactly the RW fields and is
+/// ignored elsewhere (RO, RC, reserved registers such as the high words with
+/// 32-bit addresses); reads of the write-only locations (`PUSH`, the
+/// page-table windows, low and high words) return `WRITE_ONLY_READS_AS`
+/// with OKAY and change nothing.
+#[test]
+fn every_register_reads_as_the_map_says() {
+    for (name, x_seed) in [("default", 5), ("tiny", 6), ("large", 7)] {
+        let cfg = preset(name);
+        let mut sim = new_sim_x(&cfg, 4, Some(x_seed));
+        let map = register_map(&cfg);
+        for r in &map {
+            let reserved = reserved_bits(r).iter().fold(0u32, |m, (lsb, w)| m | (((1u64 << w) - 1) << lsb) as u32);
+            for (engine, addr) in r.addresses() {
+                let what = format!("{name}: {} ({engine}) at {addr:#x}", r.name);
+                let want = r.reads_as.unwrap_or(r.reset);
+                let (v, resp) = read_reg(&mut sim, addr);
+                assert_eq!((v, resp), (want, 0), "{what}: after reset");
+                assert_eq!(v & reserved, 0, "{what}: reserved bits");
+                if r.reserved.is_some() {
+                    assert_eq!((r.access, r.write_mask()), ("RO", 0), "{what}: a reserved register is RO 0");
+                }
+                if r.access == "WO" {
+                    continue; // a write acts (PUSH): covered below
+                }
+                write_reg(&mut sim, addr, u32::MAX);
+                let want = match r.access {
+                    "RW" => r.write_mask(),
+                    _ => r.reset, // RO, RC (empty), RO/W1C (idle; W1C of a clear flag)
+                };
+                assert_eq!(read_reg(&mut sim, addr), (want, 0), "{what}: after writing all ones");
+                if r.access == "RW" {
+                    write_reg(&mut sim, addr, r.reset);
+                    assert_eq!(read_reg(&mut sim, addr), (r.reset, 0), "{what}: restored");
+                }
+            }
+        }
+        // PUSH reads 0 and pushes nothing; after a PUSH it still reads 0.
+        for e in [Engine::Read, Engine::Write] {
+            let at = e.base() + regs::PUSH;
+            assert_eq!(read_reg(&mut sim, at), (WRITE_ONLY_READS_AS, 0), "{name} {e:?}: PUSH");
+            assert_eq!(read_reg(&mut sim, e.base() + regs::STATUS).0, 0, "{name} {e:?}: a read of PUSH pushed");
+            push(&mut sim, e, &Descriptor::linear(0x100, 0).with_tag(0x77)); // rejected: ZERO_LENGTH
+            assert_eq!(read_reg(&mut sim, at), (WRITE_ONLY_READS_AS, 0), "{name} {e:?}: PUSH after a push");
+            wait_completions(&mut sim, e, 1);
+            assert_eq!(read_reg(&mut sim, e.base() + regs::COMPLETED).0, 1, "{name} {e:?}: one push");
+        }
+        // The page-table windows: write entries, read them back as 0.
+        let n = cfg.table_entries;
+        for base in [regs::READ_TABLE_BASE, regs::WRITE_TABLE_BASE] {
+            for i in [0, 1, n / 2, n - 1] {
+                let at = base + 8 * i;
+                sim.lite.write(at + 4, 0xffff_ffff);
+                sim.lite.write(at, 0xffff_f000 | i);
+                lite_run(&mut sim);
+                assert!(sim.lite.write_errors.is_empty(), "{name}: table write at {at:#x}");
+                for word in [at, at + 4] {
+                    assert_eq!(read_reg(&mut sim, word), (WRITE_ONLY_READS_AS, 0), "{name}: table read at {word:#x}");
+                }
+            }
+        }
+        assert!(sim.monitor.violations.is_empty(), "{}", sim.monitor.report());
+    }
+}
+
+/// The write engine takes a stream beat only for a descriptor it holds, and
+/// only the beats of its packet (`golden::dma::stream_beats`): a packet
+/// offered with no descriptor, or with only a rejected one, waits on
+/// `s_axis` with TREADY low and goes to the next descriptor pushed; after
+/// a descriptor completes, the engine holds no beat of the next packet.
+#[test]
+fn write_engine_takes_no_stream_beat_without_a_descriptor() {
+    for name in ["default", "tiny", "large"] {
+        let cfg = preset(name);
+        let nb = cfg.data_bytes() as usize;
+        let table = vec![0u64; cfg.table_entries as usize];
+        let mut sim = new_sim_x(&cfg, 4, Some(8));
+        let a: Vec<u8> = (0..3 * nb as u32 - 5).map(|i| (i * 7 + 1) as u8).collect();
+        let b: Vec<u8> = (0..nb as u32 + 4).map(|i| (i * 13 + 2) as u8).collect();
+        sim.source.push_packet(&a, nb);
+        sim.source.push_packet(&b, nb);
+        let offered = sim.source.pending();
+        sim.run(300);
+        assert_eq!(sim.s_beats, 0, "{name}: beats taken with no descriptor");
+        assert_eq!(sim.source.pending(), offered);
+
+        // Completions are popped as they come (tiny's FIFO holds 2).
+        let c = Engine::Write.base() + regs::COMPLETION;
+        let done = |sim: &mut DmaSim, code: Status, tag: u32, what: &str| {
+            wait_completions(sim, Engine::Write, 1);
+            let want = 1u32 << 31 | (code.code() as u32) << 16 | tag;
+            assert_eq!(read_reg(sim, c), (want, 0), "{name}: {what}");
+        };
+        let rejected = Descriptor::linear(0x3000, 0).with_tag(1);
+        assert_eq!(golden::dma::stream_beats(&rejected, &cfg, &table), 0);
+        push(&mut sim, Engine::Write, &rejected);
+        done(&mut sim, Status::ZeroLength, 1, "the rejected descriptor");
+        sim.run(100);
+        assert_eq!(sim.s_beats, 0, "{name}: beats taken for a rejected descriptor");
+
+        // The first packet goes to the next descriptor, exactly its beats.
+        let da = Descriptor::linear(0x4003, a.len() as u32).with_tag(2);
+        push(&mut sim, Engine::Write, &da);
+        done(&mut sim, Status::Ok, 2, "packet A went to descriptor 2 whole");
+        sim.run(300);
+        assert_eq!(sim.s_beats, golden::dma::stream_beats(&da, &cfg, &table), "{name}: packet A");
+        assert_eq!(sim.s_beats, 3);
+        // Idle again: the second packet stays upstream, whole.
+        assert_eq!(sim.source.pending(), 2, "{name}: the engine took a beat of packet B early");
+
+        let db = Descriptor::strided_2d(0x5001, (b.len() / 2) as u32, 2, 0x40).with_tag(3);
+        push(&mut sim, Engine::Write, &db);
+        done(&mut sim, Status::Ok, 3, "packet B framed descriptor 3");
+        sim.run(50);
+        assert_eq!(sim.s_beats, 3 + golden::dma::stream_beats(&db, &cfg, &table), "{name}: packet B");
+        assert_eq!(sim.source.pending(), 0);
+        assert_eq!(read_reg(&mut sim, c), (0, 0), "{name}: no completion left");
+        let mut mem = golden::dma::Memory::new(3);
+        golden::dma::write_bytes(&mut mem, &da, &cfg, &table, &a, |_| false);
+        golden::dma::write_bytes(&mut mem, &db, &cfg, &table, &b, |_| false);
+        assert_eq!(sim.mem.mem.first_difference(&mem), None, "{name}: memory");
+        assert!(sim.monitor.violations.is_empty(), "{}", sim.monitor.report());
+        assert!(sim.stream_violations().is_empty(), "{:?}", sim.stream_violations());
+    }
+}
+
 // ---- cycle counts of the targets (deterministic, ideal memory) ----
+
+/// docs/dma.md's write timing: with the packet waiting on `s_axis` (not in
+/// the engine: it takes no beat before the descriptor's AW), the first W
+/// beat follows the AW handshake by 3 cycles, and the W beats then follow
+/// one per cycle.
+#[test]
+fn write_timing_in_cycles() {
+    let cfg = preset("default");
+    let mut sim = new_sim(&cfg, 4);
+    let nb = cfg.data_bytes() as usize;
+    sim.source.push_packet(&[0xa5; 256], nb);
+    sim.run(20);
+    assert_eq!(sim.s_beats, 0);
+    let t_push = sim.cycle;
+    push(&mut sim, Engine::Write, &Descriptor::linear(0x1000, 256).with_tag(9));
+    sim.run_until(1000, 500, |s| s.w_beats == 16).unwrap();
+    let (aw, w) = (sim.first_aw.unwrap(), sim.first_w.unwrap());
+    assert!(aw > t_push);
+    assert_eq!(w - aw, 3, "AW handshake to first W beat");
+    assert_eq!(sim.cycle - 1 - w, 15, "16 W beats back to back");
+}
 
 fn utilization(cfg: &DmaConfig, bytes: u32, latency: u32, p: Pattern, d: Direction) -> f64 {
     let r = run(&bench_scenario(cfg, bytes, latency, p, d, 1));

@@ -112,24 +112,40 @@ fn register_map_header_json_and_docs_agree() {
         .expect("a C compiler (cc) is installed");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let j = dma_regs::register_map_json(&cfg);
-    let regs = j["registers"].as_array().unwrap();
     let docs = std::fs::read_to_string(format!("{}/../docs/dma.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    for r in regs {
-        let (name, off) = (r["name"].as_str().unwrap(), r["offset"].as_u64().unwrap());
-        let prefix = match r["engine"].as_str().unwrap() {
-            "read" => "RD_",
-            "write" => "WR_",
-            _ => "",
-        };
-        assert!(
-            h.contains(&format!("SERRANO_DMA_{prefix}{name} ")) && h.contains(&format!("0x{off:03x}u")),
-            "{name} at {off:#x} missing from the header"
-        );
-        if r["engine"] != "write" {
-            let doc_off = if prefix.is_empty() { off } else { off - dma_regs::READ_BASE as u64 };
-            let row = format!("| `{name}` | `0x{doc_off:03x}`");
-            assert!(docs.contains(&row), "docs/dma.md lacks the row `{row}`");
+    // The default preset has 32-bit addresses, large 64: the docs' access
+    // column must hold for both (reserved high words with 32).
+    for cfg in [cfg, preset("large")] {
+        let h = dma_regs::c_header(&cfg);
+        let j = dma_regs::register_map_json(&cfg);
+        let regs = j["registers"].as_array().unwrap();
+        for r in regs {
+            let (name, off) = (r["name"].as_str().unwrap(), r["offset"].as_u64().unwrap());
+            let prefix = match r["engine"].as_str().unwrap() {
+                "read" => "RD_",
+                "write" => "WR_",
+                _ => "",
+            };
+            assert!(
+                h.contains(&format!("SERRANO_DMA_{prefix}{name} ")) && h.contains(&format!("0x{off:03x}u")),
+                "{name} at {off:#x} missing from the header"
+            );
+            if r["engine"] != "write" {
+                let doc_off = if prefix.is_empty() { off } else { off - dma_regs::READ_BASE as u64 };
+                let row = format!("| `{name}` | `0x{doc_off:03x}` | ");
+                let line = docs.lines().find(|l| l.starts_with(&row));
+                let line = line.unwrap_or_else(|| panic!("docs/dma.md lacks the row `{row}`"));
+                let access = if r["reserved"] == true {
+                    "reserved (A = 32)".to_string()
+                } else {
+                    format!("| {} ", r["access"].as_str().unwrap())
+                };
+                assert!(line.contains(&access), "docs/dma.md: {name} must say `{access}`: {line}");
+                if name == "ID" || name == "VERSION" {
+                    let reset = format!("`0x{:08x}`", r["reset"].as_u64().unwrap());
+                    assert!(line.contains(&reset), "docs/dma.md: {name} resets to {reset}: {line}");
+                }
+            }
         }
     }
     for s in golden::dma::Status::all() {

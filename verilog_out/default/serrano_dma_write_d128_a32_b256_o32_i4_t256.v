@@ -86,6 +86,11 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     wire         w_fifo_out_valid;
     wire [42:0]  w_fifo_out_data;
     wire [5:0]   w_fifo_count;
+    reg  [3:0]   stream_off;          // bytes of the descriptor issued so far, mod B
+    reg  [13:0]  stream_owed;         // stream beats the issued bursts still need
+    wire [13:0]  burst_bytes;
+    wire [13:0]  burst_end;
+    wire [13:0]  owed_add;
     reg  [144:0] win0;                // stream window, older beat (data path: valid per win_count)
     reg  [144:0] win1;                // stream window, newer beat
     reg  [1:0]   win_count;
@@ -138,6 +143,9 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign lg_out_ready = (legalizer_out_null ? winfo_in_ready : (m_axi_awready & can_issue));
     assign winfo_push = (((legalizer_out_valid & legalizer_out_null) & winfo_in_ready) | aw_hs);
     assign winfo_in_ready = w_fifo_in_ready;
+    assign burst_bytes = ((({6'd0, legalizer_out_len} << 3'd4) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
+    assign burst_end = ({10'd0, stream_off} + burst_bytes);
+    assign owed_add = (aw_hs ? (((burst_end + 14'd15) >> 3'd4) - {13'd0, (stream_off != 4'd0)}) : 14'd0);
     assign is_last_beat = (beat == w_fifo_out_data[7:0]);
     assign lo_e = ((beat == 8'd0) ? w_fifo_out_data[11:8] : 4'd0);
     assign hi_e = (is_last_beat ? w_fifo_out_data[16:12] : 5'd16);
@@ -151,7 +159,7 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign pops = (produce ? {(desc_end & need_next), (desc_end ? (~need_next) : e[4])} : 2'd0);
     assign frame_bad = (produce & (((desc_end ? (~need_next) : e[4]) & ((win0[144] != (desc_end & (~need_next))) | (win0[143:128] != ((desc_end & (~need_next)) ? (~((~16'd0) << (need_next ? (e - 5'd16) : e))) : (~16'd0))))) | ((desc_end & need_next) & (((win0[144] != (desc_end & (~need_next))) | (win0[143:128] != ((desc_end & (~need_next)) ? (~((~16'd0) << (need_next ? (e - 5'd16) : e))) : (~16'd0)))) | ((~win1[144]) | (win1[143:128] != (~((~16'd0) << (need_next ? (e - 5'd16) : e)))))))));
     assign win_left = (win_count - pops);
-    assign tready = (win_left < 2'd2);
+    assign tready = ((win_left < 2'd2) & (stream_owed != 14'd0));
     assign s_push = (s_axis_tvalid & tready);
     assign binfo_in_ready = b_fifo_in_ready;
     assign bready = (b_fifo_out_valid & (~b_fifo_out_data[17]));
@@ -243,6 +251,8 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     always @(posedge clk) begin
         if (rst) begin
             outstanding <= 6'd0;
+            stream_off  <= 4'd0;
+            stream_owed <= 14'd0;
             win_count   <= 2'd0;
             win_off     <= 4'd0;
             beat        <= 8'd0;
@@ -253,6 +263,8 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
             cur_err     <= 8'd0;
         end else begin
             outstanding <= ((outstanding + {5'd0, aw_hs}) - {5'd0, b_hs});
+            stream_off  <= (aw_hs ? (legalizer_out_last ? 4'd0 : burst_end[3:0]) : stream_off);
+            stream_owed <= ((stream_owed + owed_add) - {13'd0, s_push});
             win_count   <= (win_left + {1'd0, s_push});
             win_off     <= (produce ? (desc_end ? 4'd0 : e[3:0]) : win_off);
             beat        <= (produce ? (is_last_beat ? 8'd0 : (beat + 8'd1)) : beat);

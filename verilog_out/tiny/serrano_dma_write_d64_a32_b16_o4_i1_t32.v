@@ -86,6 +86,11 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     wire         w_fifo_out_valid;
     wire [40:0]  w_fifo_out_data;
     wire [2:0]   w_fifo_count;
+    reg  [2:0]   stream_off;          // bytes of the descriptor issued so far, mod B
+    reg  [6:0]   stream_owed;         // stream beats the issued bursts still need
+    wire [12:0]  burst_bytes;
+    wire [12:0]  burst_end;
+    wire [6:0]   owed_add;
     reg  [72:0]  win0;                // stream window, older beat (data path: valid per win_count)
     reg  [72:0]  win1;                // stream window, newer beat
     reg  [1:0]   win_count;
@@ -123,9 +128,13 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     wire [7:0]   status;
     // 32 x 32 bits, no reset: inferred as block RAM
     reg  [31:0] page_table [0:31];
-    wire [7:0]   _t0;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [12:0]  _t0;
+    /* verilator lint_on UNUSED */
+    wire [7:0]   _t1;
 
-    assign _t0 = (((~8'd0) << rot) & ((lo_e < rot) ? (~8'd0) : 8'd0));
+    assign _t0 = (((burst_end + 13'd7) >> 2'd3) - {12'd0, (stream_off != 3'd0)});
+    assign _t1 = (((~8'd0) << rot) & ((lo_e < rot) ? (~8'd0) : 8'd0));
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -138,6 +147,9 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     assign lg_out_ready = (legalizer_out_null ? winfo_in_ready : (m_axi_awready & can_issue));
     assign winfo_push = (((legalizer_out_valid & legalizer_out_null) & winfo_in_ready) | aw_hs);
     assign winfo_in_ready = w_fifo_in_ready;
+    assign burst_bytes = ((({5'd0, legalizer_out_len} << 2'd3) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
+    assign burst_end = ({10'd0, stream_off} + burst_bytes);
+    assign owed_add = (aw_hs ? _t0[6:0] : 7'd0);
     assign is_last_beat = (beat == w_fifo_out_data[7:0]);
     assign lo_e = ((beat == 8'd0) ? w_fifo_out_data[10:8] : 3'd0);
     assign hi_e = (is_last_beat ? w_fifo_out_data[14:11] : 4'd8);
@@ -151,7 +163,7 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     assign pops = (produce ? {(desc_end & need_next), (desc_end ? (~need_next) : e[3])} : 2'd0);
     assign frame_bad = (produce & (((desc_end ? (~need_next) : e[3]) & ((win0[72] != (desc_end & (~need_next))) | (win0[71:64] != ((desc_end & (~need_next)) ? (~((~8'd0) << (need_next ? (e - 4'd8) : e))) : (~8'd0))))) | ((desc_end & need_next) & (((win0[72] != (desc_end & (~need_next))) | (win0[71:64] != ((desc_end & (~need_next)) ? (~((~8'd0) << (need_next ? (e - 4'd8) : e))) : (~8'd0)))) | ((~win1[72]) | (win1[71:64] != (~((~8'd0) << (need_next ? (e - 4'd8) : e)))))))));
     assign win_left = (win_count - pops);
-    assign tready = (win_left < 2'd2);
+    assign tready = ((win_left < 2'd2) & (stream_owed != 7'd0));
     assign s_push = (s_axis_tvalid & tready);
     assign binfo_in_ready = b_fifo_in_ready;
     assign bready = (b_fifo_out_valid & (~b_fifo_out_data[17]));
@@ -243,6 +255,8 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     always @(posedge clk) begin
         if (rst) begin
             outstanding <= 3'd0;
+            stream_off  <= 3'd0;
+            stream_owed <= 7'd0;
             win_count   <= 2'd0;
             win_off     <= 3'd0;
             beat        <= 8'd0;
@@ -253,6 +267,8 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
             cur_err     <= 8'd0;
         end else begin
             outstanding <= ((outstanding + {2'd0, aw_hs}) - {2'd0, b_hs});
+            stream_off  <= (aw_hs ? (legalizer_out_last ? 3'd0 : burst_end[2:0]) : stream_off);
+            stream_owed <= ((stream_owed + owed_add) - {6'd0, s_push});
             win_count   <= (win_left + {1'd0, s_push});
             win_off     <= (produce ? (desc_end ? 3'd0 : e[2:0]) : win_off);
             beat        <= (produce ? (is_last_beat ? 8'd0 : (beat + 8'd1)) : beat);
@@ -268,7 +284,7 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     always @(posedge clk) begin
         win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : {s_axis_tlast, s_axis_tkeep, s_axis_tdata});
         win1    <= ((win_left == 2'd2) ? win1 : {s_axis_tlast, s_axis_tkeep, s_axis_tdata});
-        wdata_q <= (produce ? ((((win1[63:0] << {rot, 3'd0}) | (win1[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & {_t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0]}) | (((win0[63:0] << {rot, 3'd0}) | (win0[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & (~{_t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0]}))) : wdata_q);
+        wdata_q <= (produce ? ((((win1[63:0] << {rot, 3'd0}) | (win1[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & {_t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0]}) | (((win0[63:0] << {rot, 3'd0}) | (win0[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & (~{_t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0]}))) : wdata_q);
     end
 
     // page_table: write port

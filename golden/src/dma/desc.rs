@@ -15,6 +15,37 @@ pub const KIND_2D: u8 = 1;
 pub const KIND_3D: u8 = 2;
 pub const KIND_PAGED: u8 = 3;
 
+/// One descriptor kind, for the register map's enumerations and the docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindInfo {
+    pub value: u8,
+    /// The name software uses (`SERRANO_DMA_KIND_<name>` in the C header).
+    pub name: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Every defined kind, in value order. The values above [`KIND_PAGED`]
+/// (4..=7, [`KINDS_RESERVED`]) are reserved: such a descriptor is rejected
+/// with [`Status::BadKind`].
+pub const KINDS: [KindInfo; 4] = [
+    KindInfo { value: KIND_LINEAR, name: "LINEAR", meaning: "one segment [addr, addr + len)" },
+    KindInfo { value: KIND_2D, name: "2D", meaning: "count1 rows of len bytes, row j at addr + j*stride1" },
+    KindInfo {
+        value: KIND_3D,
+        name: "3D",
+        meaning: "count2 planes of count1 rows of len bytes, row (k, j) at addr + k*stride2 + j*stride1",
+    },
+    KindInfo {
+        value: KIND_PAGED,
+        name: "PAGED",
+        meaning:
+            "len bytes from logical offset addr; logical page p at table[table_base + p], pages of 2^page_shift bytes",
+    },
+];
+
+/// The reserved kind values (rejected with [`Status::BadKind`]).
+pub const KINDS_RESERVED: std::ops::RangeInclusive<u8> = 4..=7;
+
 /// Status codes, reported per descriptor (8 bits). 0 is success; 0x01..=0x0f
 /// are validation errors (the descriptor is rejected and nothing of it is
 /// executed); 0x10 and up are errors met while executing (the descriptor
@@ -96,6 +127,35 @@ impl Status {
             DecErr => "DECERR",
             StreamFraming => "STREAM_FRAMING",
             Protocol => "PROTOCOL",
+        }
+    }
+
+    /// What the status means (the register map's enumeration and the docs).
+    pub fn meaning(self) -> &'static str {
+        use Status::*;
+        match self {
+            Ok => "success",
+            BadKind => "kind 4..7 (reserved)",
+            ZeroLength => "len = 0, or count1 = 0 (2-D, 3-D), or count2 = 0 (3-D)",
+            BadPageShift => "paged: page_shift outside 6..30",
+            AddrRange => "the bytes run past the end of the address space (2^addr_bits)",
+            TableRange => "paged: a page-table entry at or beyond table_entries is needed",
+            PageMisaligned => "paged: a page base the descriptor uses is not a multiple of the page size",
+            SlvErr => "a beat (read) or burst (write) got RRESP/BRESP = SLVERR",
+            DecErr => "a beat (read) or burst (write) got RRESP/BRESP = DECERR",
+            StreamFraming => "write engine: s_axis TLAST or TKEEP did not frame the packet as len says",
+            Protocol => "the slave broke the protocol: RID/BID not 0, or RLAST not on the counted last beat",
+        }
+    }
+
+    /// `"success"`, `"validation"` (0x01..=0x0f: the descriptor was rejected
+    /// and nothing of it executed) or `"execution"` (0x10 and up: it ran to
+    /// its end and this was its first error).
+    pub fn class(self) -> &'static str {
+        match self.code() {
+            0 => "success",
+            1..=0x0f => "validation",
+            _ => "execution",
         }
     }
 
@@ -255,4 +315,17 @@ pub fn validate(d: &Descriptor, cfg: &DmaConfig, table: &[u64]) -> Status {
         }
     }
     Status::Ok
+}
+
+/// How many `s_axis` beats the write engine takes for descriptor `d`: its
+/// packet's beats, `ceil(total bytes / data bytes)`, if `d` is valid, and none
+/// if it is rejected. The engine takes a stream beat only for a descriptor it
+/// holds (queued descriptors included) and only as many as this says, so a
+/// beat offered while no descriptor needs it waits on `s_axis` (TREADY low)
+/// and belongs to the next descriptor pushed.
+pub fn stream_beats(d: &Descriptor, cfg: &DmaConfig, table: &[u64]) -> u64 {
+    if validate(d, cfg, table) != Status::Ok {
+        return 0;
+    }
+    d.masked(cfg).total_bytes().div_ceil(cfg.data_bytes() as u64)
 }

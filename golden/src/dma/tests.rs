@@ -145,3 +145,34 @@ fn status_takes_the_first_error() {
         assert_eq!(Status::from_code(s.code()), Some(s));
     }
 }
+
+#[test]
+fn stream_beats_is_the_packet_of_a_valid_descriptor_only() {
+    let c = cfg(128, 256);
+    let table = vec![0u64; c.table_entries as usize];
+    assert_eq!(stream_beats(&Descriptor::linear(0x1003, 1), &c, &table), 1);
+    assert_eq!(stream_beats(&Descriptor::linear(0x1003, 16), &c, &table), 1);
+    assert_eq!(stream_beats(&Descriptor::linear(0x1003, 17), &c, &table), 2);
+    assert_eq!(stream_beats(&Descriptor::strided_2d(0x1000, 10, 3, 100), &c, &table), 2);
+    assert_eq!(stream_beats(&Descriptor::linear(0x1000, 0), &c, &table), 0, "rejected: ZERO_LENGTH");
+    assert_eq!(stream_beats(&Descriptor { kind: 5, len: 64, ..Default::default() }, &c, &table), 0);
+}
+
+#[test]
+fn kinds_and_statuses_are_tabulated_once() {
+    let values: Vec<u8> = KINDS.iter().map(|k| k.value).collect();
+    assert_eq!(values, [KIND_LINEAR, KIND_2D, KIND_3D, KIND_PAGED]);
+    assert_eq!(*KINDS_RESERVED.start(), KIND_PAGED + 1);
+    for s in Status::all() {
+        assert_eq!(Status::from_code(s.code()), Some(s));
+        assert!(!s.meaning().is_empty());
+        let want = if s == Status::Ok {
+            "success"
+        } else if s.code() < 0x10 {
+            "validation"
+        } else {
+            "execution"
+        };
+        assert_eq!(s.class(), want, "{s:?}");
+    }
+}

@@ -351,6 +351,17 @@ fn compare(sc: &Scenario, exp: &Expected, sim: &DmaSim, r: &mut Report) {
             }
         }
     }
+    // Stream beats taken by the write engine: each descriptor's packet and
+    // nothing more (none for a rejected one), as golden says.
+    let want_beats: u64 = sc
+        .jobs
+        .iter()
+        .filter(|j| j.engine == Engine::Write)
+        .map(|j| dma::stream_beats(&j.desc.masked(&sc.cfg), &sc.cfg, &sc.wr_table))
+        .sum();
+    if sim.s_beats != want_beats {
+        mm.push(format!("s_axis: the write engine took {} beats, golden {want_beats}", sim.s_beats));
+    }
     // Memory image.
     if let Some(a) = sim.mem.mem.first_difference(&exp.mem) {
         mm.push(format!(

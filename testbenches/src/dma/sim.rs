@@ -49,9 +49,13 @@ pub struct DmaSim {
     pub aw_log: Vec<Addr>,
     pub r_beats: u64,
     pub w_beats: u64,
+    /// Beats the write engine took from `s_axis`.
+    pub s_beats: u64,
     pub first_ar: Option<u64>,
     pub last_r: Option<u64>,
     pub first_aw: Option<u64>,
+    /// The first W handshake.
+    pub first_w: Option<u64>,
     pub last_b: Option<u64>,
     /// The last cycle with a handshake anywhere.
     pub last_progress: u64,
@@ -94,9 +98,11 @@ impl DmaSim {
             aw_log: Vec::new(),
             r_beats: 0,
             w_beats: 0,
+            s_beats: 0,
             first_ar: None,
             last_r: None,
             first_aw: None,
+            first_w: None,
             last_b: None,
             last_progress: 0,
             irq: false,
@@ -250,6 +256,7 @@ impl DmaSim {
         }
         if snap.w.fire() {
             self.w_beats += 1;
+            self.first_w.get_or_insert(now);
             progress = true;
         }
         if snap.b.fire() {
@@ -263,6 +270,9 @@ impl DmaSim {
         self.s_check.check(now, "s_axis", s_beat.is_some(), s_ready, &sb);
         if (m_valid && m_ready) || (s_beat.is_some() && s_ready) {
             progress = true;
+        }
+        if s_beat.is_some() && s_ready {
+            self.s_beats += 1;
         }
         if progress {
             self.last_progress = now;

@@ -17,7 +17,7 @@
 
 use crate::blocks::common::lanes::{index_bits, lit, min, ones, pmux, zeros};
 use crate::blocks::dma::desc::DescLayout;
-use crate::core::{mux, Bit, Expr, Module, Result, UInt};
+use crate::core::{mux, Bit, Expr, Module, Reg, Result, UInt};
 
 pub fn legalizer_name(data_bits: u32, addr_bits: u32, max_burst: u32, table_entries: u32) -> String {
     format!("serrano_dma_legalizer_d{data_bits}_a{addr_bits}_b{max_burst}_t{table_entries}")
@@ -35,14 +35,64 @@ pub struct BurstRecord {
     pub err: Expr,
 }
 
+/// The segment generator's walk state. `busy` is reset; the rest is data
+/// path, loaded when a descriptor is accepted and read only while `busy`.
+struct GenRegs {
+    busy: Reg,
+    null: Reg,
+    err: Reg,
+    tag: Reg,
+    kind: Reg,
+    len: Reg,
+    c1: Reg,
+    c1_left: Reg,
+    c2_left: Reg,
+    s1: Reg,
+    s2: Reg,
+    row: Reg,
+    plane: Reg,
+    tidx: Reg,
+    off: Reg,
+    rem: Reg,
+    shift: Reg,
+}
+
+/// The segment register (generator → splitter), and the splitter's segment
+/// being cut (`len` = the bytes left of it). `valid` is reset; the fields
+/// are data path.
+struct SegRegs {
+    valid: Reg,
+    addr: Reg,
+    len: Reg,
+    last: Reg,
+    tag: Reg,
+    null: Reg,
+    err: Reg,
+}
+
+/// The output register: the burst record (`len` = AxLEN).
+struct OutRegs {
+    valid: Reg,
+    addr: Reg,
+    len: Reg,
+    lo: Reg,
+    hi: Reg,
+    last: Reg,
+    tag: Reg,
+    null: Reg,
+    err: Reg,
+}
+
+/// A data-path register (no reset: qualified by its stage's valid).
+fn dp(m: &mut Module, name: &str, w: u32) -> Result<Reg> {
+    m.reg(name, UInt(w)).no_reset().build()
+}
+
 /// The legalizer for `data_bits`-wide beats, `addr_bits` addresses, bursts of
 /// at most `max_burst` beats and a page table of `table_entries`.
 pub fn legalizer(data_bits: u32, addr_bits: u32, max_burst: u32, table_entries: u32) -> Result<Module> {
     let a = addr_bits;
-    let nb = data_bits / 8;
-    let lb = nb.trailing_zeros();
     let lay = DescLayout::new(a);
-    let tb = index_bits(table_entries as u64);
     let mut m = Module::new(&legalizer_name(data_bits, a, max_burst, table_entries));
     m.doc("DMA burst legalizer: segments of a descriptor -> INCR bursts (<= max_burst beats, no 4 KiB crossing).");
 
@@ -52,191 +102,266 @@ pub fn legalizer(data_bits: u32, addr_bits: u32, max_burst: u32, table_entries: 
     let out_ready = m.input_doc("out_ready", Bit, "the burst record is taken")?;
     let tbl_rdata = m.input_doc("tbl_rdata", UInt(a), "page-table entry read in the previous cycle")?;
 
-    // ---- segment generator state ----
-    let g_busy = m.reg("g_busy", Bit).reset(0).build()?;
-    let dp = |m: &mut Module, name: &str, w: u32| m.reg(name, UInt(w)).no_reset().build();
-    // Data-path registers below are loaded when a descriptor is accepted and
-    // read only while g_busy is set.
-    let g_null = dp(&mut m, "g_null", 1)?;
-    let g_err = dp(&mut m, "g_err", 8)?;
-    let g_tag = dp(&mut m, "g_tag", 16)?;
-    let g_kind = dp(&mut m, "g_kind", 3)?;
-    let g_len = dp(&mut m, "g_len", 32)?;
-    let g_c1 = dp(&mut m, "g_c1", 16)?;
-    let g_c1_left = dp(&mut m, "g_c1_left", 16)?;
-    let g_c2_left = dp(&mut m, "g_c2_left", 16)?;
-    let g_s1 = dp(&mut m, "g_s1", a)?;
-    let g_s2 = dp(&mut m, "g_s2", a)?;
-    let g_row = dp(&mut m, "g_row", a)?;
-    let g_plane = dp(&mut m, "g_plane", a)?;
-    let g_tidx = dp(&mut m, "g_tidx", tb)?;
-    let g_off = dp(&mut m, "g_off", 32)?;
-    let g_rem = dp(&mut m, "g_rem", 32)?;
-    let g_shift = dp(&mut m, "g_shift", 5)?;
+    let (g, seg, p, o) = state_regs(&mut m, data_bits, a, table_entries)?;
+    let s_taken = splitter(&mut m, data_bits, a, max_burst, &seg, &p, &o, &out_ready)?;
+    let gen = segment_generator(&mut m, a, &g, &seg, &s_taken, &tbl_rdata, &in_valid)?;
+    let (tbl_ren, tbl_raddr) = walk(&mut m, a, table_entries, &g, &gen, &in_desc, &in_err)?;
 
-    // ---- segment register ----
-    let s_valid = m.reg("s_valid", Bit).reset(0).build()?;
-    let s_addr = dp(&mut m, "s_addr", a)?;
-    let s_len = dp(&mut m, "s_len", 32)?;
-    let s_last = dp(&mut m, "s_last", 1)?;
-    let s_tag = dp(&mut m, "s_tag", 16)?;
-    let s_null = dp(&mut m, "s_null", 1)?;
-    let s_err = dp(&mut m, "s_err", 8)?;
-
-    // ---- splitter state (the segment being cut) ----
-    let p_valid = m.reg("p_valid", Bit).reset(0).build()?;
-    let p_addr = dp(&mut m, "p_addr", a)?;
-    let p_rem = dp(&mut m, "p_rem", 32)?;
-    let p_last = dp(&mut m, "p_last", 1)?;
-    let p_tag = dp(&mut m, "p_tag", 16)?;
-    let p_null = dp(&mut m, "p_null", 1)?;
-    let p_err = dp(&mut m, "p_err", 8)?;
-
-    // ---- output register (the burst record) ----
-    let o_valid = m.reg("o_valid", Bit).reset(0).build()?;
-    let o_addr = dp(&mut m, "o_addr", a)?;
-    let o_len = dp(&mut m, "o_len", 8)?;
-    let o_lo = dp(&mut m, "o_lo", lb)?;
-    let o_hi = dp(&mut m, "o_hi", lb + 1)?;
-    let o_last = dp(&mut m, "o_last", 1)?;
-    let o_tag = dp(&mut m, "o_tag", 16)?;
-    let o_null = dp(&mut m, "o_null", 1)?;
-    let o_err = dp(&mut m, "o_err", 8)?;
-
-    // ================= splitter =================
-    let lo = m.node("lo", p_addr.q.trunc(lb))?;
-    let needed = m.node("needed", (p_rem.q.zext(34) + lo.zext(34) + lit(nb as u128 - 1, 34)).shr_const(lb))?;
-    let to4k = m.node("to4k", lit(4096 / nb as u128, 13) - p_addr.q.slice(11, lb).zext(13))?;
-    let cap = m.node("cap", min(&to4k, &lit(max_burst as u128, 13)))?;
-    let ends = m.node("ends", needed.cmp_le(cap.zext(34)))?;
-    let beats = m.node("beats", mux(&ends, &needed.trunc(13), &cap))?;
-    let bytes_full = cap.zext(32).shl_const(lb) - lo.zext(32);
-    let bytes = m.node("bytes", mux(&ends, &p_rem.q, &bytes_full))?;
-    let hi_end = (&p_rem.q.trunc(lb) + &lo - 1).zext(lb + 1) + 1;
-    let hi = mux(&ends, &hi_end, &lit(nb as u128, lb + 1));
-
-    let o_free = m.node("o_free", !&o_valid.q | &out_ready)?;
-    let fire = m.node("fire", &p_valid.q & &o_free)?;
-    let p_done = m.node("p_done", &fire & (&p_null.q | &ends))?;
-    let take = m.node("take", !&p_valid.q | &p_done)?;
-    let s_taken = m.node("s_taken", &take & &s_valid.q)?;
-
-    m.set_next(&p_valid, mux(&take, &s_valid.q, &p_valid.q))?;
-    m.set_next(
-        &p_addr,
-        pmux(&[(take.clone(), s_addr.q.clone()), (fire.clone(), &p_addr.q + bytes.zext(a))], &p_addr.q),
-    )?;
-    m.set_next(&p_rem, pmux(&[(take.clone(), s_len.q.clone()), (fire.clone(), &p_rem.q - &bytes)], &p_rem.q))?;
-    for (p, s) in [(&p_last, &s_last), (&p_tag, &s_tag), (&p_null, &s_null), (&p_err, &s_err)] {
-        m.set_next(p, mux(&take, &s.q, &p.q))?;
-    }
-
-    m.set_next(&o_valid, &fire | (&o_valid.q & !&out_ready))?;
-    m.set_next(&o_addr, mux(&fire, &p_addr.q, &o_addr.q))?;
-    m.set_next(&o_len, mux(&fire, &(&beats - 1).trunc(8), &o_len.q))?;
-    m.set_next(&o_lo, mux(&fire, &lo, &o_lo.q))?;
-    m.set_next(&o_hi, mux(&fire, &hi, &o_hi.q))?;
-    m.set_next(&o_last, mux(&fire, &(&p_last.q & (&ends | &p_null.q)), &o_last.q))?;
-    m.set_next(&o_tag, mux(&fire, &p_tag.q, &o_tag.q))?;
-    m.set_next(&o_null, mux(&fire, &p_null.q, &o_null.q))?;
-    m.set_next(&o_err, mux(&fire, &p_err.q, &o_err.q))?;
-
-    // ================= segment generator =================
-    let is_pg = m.node("g_is_pg", g_kind.q.cmp_eq(3))?;
-    let is_str = m.node("g_is_str", g_kind.q.cmp_eq(1) | g_kind.q.cmp_eq(2))?;
-    let s_free = m.node("s_free", !&s_valid.q | &s_taken)?;
-    let emit = m.node("emit", &g_busy.q & &s_free)?;
-
-    // Paged: the piece of the current page.
-    let psize = lit(1, 32).shl(&g_shift.q);
-    let room = m.node("room", &psize - &g_off.q)?;
-    let pg_n = m.node("pg_n", min(&g_rem.q, &room))?;
-    let pg_last = g_rem.q.cmp_le(&room);
-    let row_last = g_c1_left.q.cmp_eq(1) & g_c2_left.q.cmp_eq(1);
-    let gen_last = m.node(
-        "gen_last",
-        pmux(&[(g_null.q.clone(), lit(1, 1)), (is_pg.clone(), pg_last), (is_str.clone(), row_last)], &lit(1, 1)),
-    )?;
-    let seg_addr = mux(&is_pg, &(&tbl_rdata + g_off.q.zext(a)), &g_row.q);
-    let seg_len = mux(&is_pg, &pg_n, &g_len.q);
-    let g_done = m.node("g_done", &emit & &gen_last)?;
-    let in_ready = m.node("in_ready_w", !&g_busy.q | &g_done)?;
-    let accept = m.node("accept", &in_valid & &in_ready)?;
-
-    m.set_next(&s_valid, mux(&emit, &lit(1, 1), &(&s_valid.q & !&s_taken)))?;
-    m.set_next(&s_addr, mux(&emit, &seg_addr, &s_addr.q))?;
-    m.set_next(&s_len, mux(&emit, &seg_len, &s_len.q))?;
-    m.set_next(&s_last, mux(&emit, &gen_last, &s_last.q))?;
-    m.set_next(&s_tag, mux(&emit, &g_tag.q, &s_tag.q))?;
-    m.set_next(&s_null, mux(&emit, &g_null.q, &s_null.q))?;
-    m.set_next(&s_err, mux(&emit, &g_err.q, &s_err.q))?;
-
-    // Accepting a descriptor loads the walk state.
-    let f = lay.unpack(&in_desc);
-    let in_is_pg = f.kind.cmp_eq(3);
-    let in_null = in_err.cmp_ne(0);
-    let in_off = f.addr.trunc(32) & !ones(32).shl(&f.page_shift);
-    let in_tidx = f.table_base.trunc(tb) + f.addr.shr(&f.page_shift).trunc(tb);
-    m.set_next(&g_busy, &accept | (&g_busy.q & !&g_done))?;
-    let load = |m: &mut Module, r: &crate::core::Reg, v: Expr, step: Option<Expr>| {
-        let cur = r.q.clone();
-        let stepped = match step {
-            Some(s) => s,
-            None => cur.clone(),
-        };
-        m.set_next(r, mux(&accept, &v, &mux(&emit, &stepped, &cur)))
-    };
-    load(&mut m, &g_null, in_null.clone(), None)?;
-    load(&mut m, &g_err, in_err.clone(), None)?;
-    load(&mut m, &g_tag, f.tag.clone(), None)?;
-    load(&mut m, &g_kind, f.kind.clone(), None)?;
-    load(&mut m, &g_len, f.len.clone(), None)?;
-    load(&mut m, &g_c1, f.count1.clone(), None)?;
-    load(&mut m, &g_s1, f.stride1.clone(), None)?;
-    load(&mut m, &g_s2, f.stride2.clone(), None)?;
-    load(&mut m, &g_shift, f.page_shift.clone(), None)?;
-    // Strided walk: rows inner, planes outer.
-    let row_wrap = g_c1_left.q.cmp_eq(1);
-    let next_plane = &g_plane.q + &g_s2.q;
-    load(&mut m, &g_c1_left, f.count1.clone(), Some(mux(&row_wrap, &g_c1.q, &(&g_c1_left.q - 1))))?;
-    load(
-        &mut m,
-        &g_c2_left,
-        mux(&f.kind.cmp_eq(2), &f.count2, &lit(1, 16)),
-        Some(mux(&row_wrap, &(&g_c2_left.q - 1), &g_c2_left.q)),
-    )?;
-    load(&mut m, &g_plane, f.addr.clone(), Some(mux(&row_wrap, &next_plane, &g_plane.q)))?;
-    load(&mut m, &g_row, f.addr.clone(), Some(mux(&row_wrap, &next_plane, &(&g_row.q + &g_s1.q))))?;
-    // Paged walk: next page from offset 0.
-    load(&mut m, &g_rem, f.len.clone(), Some(&g_rem.q - &pg_n))?;
-    load(&mut m, &g_off, in_off, Some(zeros(32)))?;
-    load(&mut m, &g_tidx, in_tidx.clone(), Some(&g_tidx.q + 1))?;
-
-    // Page-table reads: the first page's entry when a paged descriptor is
-    // accepted, the next page's entry when a page's piece is emitted.
-    let ren_accept = &accept & &in_is_pg & !&in_null;
-    let ren_emit = &emit & &is_pg & !&g_null.q & !&gen_last;
-    let tbl_ren = m.node("tbl_ren_w", &ren_accept | &ren_emit)?;
-    let tbl_raddr = mux(&ren_accept, &in_tidx, &(&g_tidx.q + 1));
-
-    let busy = &g_busy.q | &s_valid.q | &p_valid.q | &o_valid.q;
-
-    m.output_doc("in_ready", &in_ready, "a descriptor can be taken")?;
-    m.output_doc("out_valid", &o_valid.q, "a burst (or null) record is offered")?;
-    m.output_doc("out_addr", &o_addr.q, "AxADDR: the first byte's address")?;
-    m.output_doc("out_len", &o_len.q, "AxLEN: beats - 1")?;
-    m.output_doc("out_lo", &o_lo.q, "first lane of the first beat")?;
-    m.output_doc("out_hi", &o_hi.q, "one past the last lane of the last beat")?;
-    m.output_doc("out_last", &o_last.q, "last record of its descriptor")?;
-    m.output_doc("out_tag", &o_tag.q, "the descriptor's tag")?;
-    m.output_doc("out_null", &o_null.q, "a rejected descriptor: no burst")?;
-    m.output_doc("out_err", &o_err.q, "a rejected descriptor's error code")?;
+    let busy = &g.busy.q | &seg.valid.q | &p.valid.q | &o.valid.q;
+    m.output_doc("in_ready", &gen.in_ready, "a descriptor can be taken")?;
+    m.output_doc("out_valid", &o.valid.q, "a burst (or null) record is offered")?;
+    m.output_doc("out_addr", &o.addr.q, "AxADDR: the first byte's address")?;
+    m.output_doc("out_len", &o.len.q, "AxLEN: beats - 1")?;
+    m.output_doc("out_lo", &o.lo.q, "first lane of the first beat")?;
+    m.output_doc("out_hi", &o.hi.q, "one past the last lane of the last beat")?;
+    m.output_doc("out_last", &o.last.q, "last record of its descriptor")?;
+    m.output_doc("out_tag", &o.tag.q, "the descriptor's tag")?;
+    m.output_doc("out_null", &o.null.q, "a rejected descriptor: no burst")?;
+    m.output_doc("out_err", &o.err.q, "a rejected descriptor's error code")?;
     m.output_doc("tbl_ren", &tbl_ren, "read a page-table entry")?;
     m.output_doc("tbl_raddr", &tbl_raddr, "which entry")?;
     m.output_doc("busy", &busy, "holding a descriptor or a record")?;
     Ok(m)
 }
 
+/// The pipeline's registers, in stage order: the generator's walk state,
+/// the segment register, the splitter's segment and the output record.
+fn state_regs(
+    m: &mut Module,
+    data_bits: u32,
+    a: u32,
+    table_entries: u32,
+) -> Result<(GenRegs, SegRegs, SegRegs, OutRegs)> {
+    let lb = (data_bits / 8).trailing_zeros();
+    let tb = index_bits(table_entries as u64);
+    let g = GenRegs {
+        busy: m.reg("g_busy", Bit).reset(0).build()?,
+        null: dp(m, "g_null", 1)?,
+        err: dp(m, "g_err", 8)?,
+        tag: dp(m, "g_tag", 16)?,
+        kind: dp(m, "g_kind", 3)?,
+        len: dp(m, "g_len", 32)?,
+        c1: dp(m, "g_c1", 16)?,
+        c1_left: dp(m, "g_c1_left", 16)?,
+        c2_left: dp(m, "g_c2_left", 16)?,
+        s1: dp(m, "g_s1", a)?,
+        s2: dp(m, "g_s2", a)?,
+        row: dp(m, "g_row", a)?,
+        plane: dp(m, "g_plane", a)?,
+        tidx: dp(m, "g_tidx", tb)?,
+        off: dp(m, "g_off", 32)?,
+        rem: dp(m, "g_rem", 32)?,
+        shift: dp(m, "g_shift", 5)?,
+    };
+    let seg = SegRegs {
+        valid: m.reg("s_valid", Bit).reset(0).build()?,
+        addr: dp(m, "s_addr", a)?,
+        len: dp(m, "s_len", 32)?,
+        last: dp(m, "s_last", 1)?,
+        tag: dp(m, "s_tag", 16)?,
+        null: dp(m, "s_null", 1)?,
+        err: dp(m, "s_err", 8)?,
+    };
+    let p = SegRegs {
+        valid: m.reg("p_valid", Bit).reset(0).build()?,
+        addr: dp(m, "p_addr", a)?,
+        len: dp(m, "p_rem", 32)?,
+        last: dp(m, "p_last", 1)?,
+        tag: dp(m, "p_tag", 16)?,
+        null: dp(m, "p_null", 1)?,
+        err: dp(m, "p_err", 8)?,
+    };
+    let o = OutRegs {
+        valid: m.reg("o_valid", Bit).reset(0).build()?,
+        addr: dp(m, "o_addr", a)?,
+        len: dp(m, "o_len", 8)?,
+        lo: dp(m, "o_lo", lb)?,
+        hi: dp(m, "o_hi", lb + 1)?,
+        last: dp(m, "o_last", 1)?,
+        tag: dp(m, "o_tag", 16)?,
+        null: dp(m, "o_null", 1)?,
+        err: dp(m, "o_err", 8)?,
+    };
+    Ok((g, seg, p, o))
+}
+
+/// The splitter. In: the segment register, the output register's READY.
+/// Out: one burst record per cycle into the output register (as long as
+/// possible: to the segment's end, at most `max_burst` beats, never across
+/// 4 KiB; a null segment passes as one null record); `s_taken`, the segment
+/// register is emptied (the splitter takes the next segment in the cycle it
+/// emits the last burst of this one).
+#[allow(clippy::too_many_arguments)]
+fn splitter(
+    m: &mut Module,
+    data_bits: u32,
+    a: u32,
+    max_burst: u32,
+    seg: &SegRegs,
+    p: &SegRegs,
+    o: &OutRegs,
+    out_ready: &Expr,
+) -> Result<Expr> {
+    let nb = data_bits / 8;
+    let lb = nb.trailing_zeros();
+    let lo = m.node("lo", p.addr.q.trunc(lb))?;
+    let needed = m.node("needed", (p.len.q.zext(34) + lo.zext(34) + lit(nb as u128 - 1, 34)).shr_const(lb))?;
+    let to4k = m.node("to4k", lit(4096 / nb as u128, 13) - p.addr.q.slice(11, lb).zext(13))?;
+    let cap = m.node("cap", min(&to4k, &lit(max_burst as u128, 13)))?;
+    let ends = m.node("ends", needed.cmp_le(cap.zext(34)))?;
+    let beats = m.node("beats", mux(&ends, &needed.trunc(13), &cap))?;
+    let bytes_full = cap.zext(32).shl_const(lb) - lo.zext(32);
+    let bytes = m.node("bytes", mux(&ends, &p.len.q, &bytes_full))?;
+    let hi_end = (&p.len.q.trunc(lb) + &lo - 1).zext(lb + 1) + 1;
+    let hi = mux(&ends, &hi_end, &lit(nb as u128, lb + 1));
+
+    let o_free = m.node("o_free", !&o.valid.q | out_ready)?;
+    let fire = m.node("fire", &p.valid.q & &o_free)?;
+    let p_done = m.node("p_done", &fire & (&p.null.q | &ends))?;
+    let take = m.node("take", !&p.valid.q | &p_done)?;
+    let s_taken = m.node("s_taken", &take & &seg.valid.q)?;
+
+    m.set_next(&p.valid, mux(&take, &seg.valid.q, &p.valid.q))?;
+    m.set_next(
+        &p.addr,
+        pmux(&[(take.clone(), seg.addr.q.clone()), (fire.clone(), &p.addr.q + bytes.zext(a))], &p.addr.q),
+    )?;
+    m.set_next(&p.len, pmux(&[(take.clone(), seg.len.q.clone()), (fire.clone(), &p.len.q - &bytes)], &p.len.q))?;
+    for (pr, sr) in [(&p.last, &seg.last), (&p.tag, &seg.tag), (&p.null, &seg.null), (&p.err, &seg.err)] {
+        m.set_next(pr, mux(&take, &sr.q, &pr.q))?;
+    }
+
+    m.set_next(&o.valid, &fire | (&o.valid.q & !out_ready))?;
+    m.set_next(&o.addr, mux(&fire, &p.addr.q, &o.addr.q))?;
+    m.set_next(&o.len, mux(&fire, &(&beats - 1).trunc(8), &o.len.q))?;
+    m.set_next(&o.lo, mux(&fire, &lo, &o.lo.q))?;
+    m.set_next(&o.hi, mux(&fire, &hi, &o.hi.q))?;
+    m.set_next(&o.last, mux(&fire, &(&p.last.q & (&ends | &p.null.q)), &o.last.q))?;
+    m.set_next(&o.tag, mux(&fire, &p.tag.q, &o.tag.q))?;
+    m.set_next(&o.null, mux(&fire, &p.null.q, &o.null.q))?;
+    m.set_next(&o.err, mux(&fire, &p.err.q, &o.err.q))?;
+    Ok(s_taken)
+}
+
+/// What the segment generator tells the walk.
+struct Gen {
+    is_pg: Expr,
+    emit: Expr,
+    gen_last: Expr,
+    pg_n: Expr,
+    accept: Expr,
+    in_ready: Expr,
+}
+
+/// The segment generator. In: the walk state, the page-table entry read
+/// last cycle, a checked descriptor offered. Out: one segment per cycle into
+/// the segment register (linear: the whole range; strided: the current row;
+/// paged: the current page's piece at `table entry + offset`), and whether
+/// this is the descriptor's last segment (then a new descriptor can be
+/// accepted in the same cycle).
+fn segment_generator(
+    m: &mut Module,
+    a: u32,
+    g: &GenRegs,
+    seg: &SegRegs,
+    s_taken: &Expr,
+    tbl_rdata: &Expr,
+    in_valid: &Expr,
+) -> Result<Gen> {
+    let is_pg = m.node("g_is_pg", g.kind.q.cmp_eq(3))?;
+    let is_str = m.node("g_is_str", g.kind.q.cmp_eq(1) | g.kind.q.cmp_eq(2))?;
+    let s_free = m.node("s_free", !&seg.valid.q | s_taken)?;
+    let emit = m.node("emit", &g.busy.q & &s_free)?;
+
+    // Paged: the piece of the current page.
+    let psize = lit(1, 32).shl(&g.shift.q);
+    let room = m.node("room", &psize - &g.off.q)?;
+    let pg_n = m.node("pg_n", min(&g.rem.q, &room))?;
+    let pg_last = g.rem.q.cmp_le(&room);
+    let row_last = g.c1_left.q.cmp_eq(1) & g.c2_left.q.cmp_eq(1);
+    let gen_last = m.node(
+        "gen_last",
+        pmux(&[(g.null.q.clone(), lit(1, 1)), (is_pg.clone(), pg_last), (is_str.clone(), row_last)], &lit(1, 1)),
+    )?;
+    let seg_addr = mux(&is_pg, &(tbl_rdata + g.off.q.zext(a)), &g.row.q);
+    let seg_len = mux(&is_pg, &pg_n, &g.len.q);
+    let g_done = m.node("g_done", &emit & &gen_last)?;
+    let in_ready = m.node("in_ready_w", !&g.busy.q | &g_done)?;
+    let accept = m.node("accept", in_valid & &in_ready)?;
+
+    m.set_next(&seg.valid, mux(&emit, &lit(1, 1), &(&seg.valid.q & !s_taken)))?;
+    m.set_next(&seg.addr, mux(&emit, &seg_addr, &seg.addr.q))?;
+    m.set_next(&seg.len, mux(&emit, &seg_len, &seg.len.q))?;
+    m.set_next(&seg.last, mux(&emit, &gen_last, &seg.last.q))?;
+    m.set_next(&seg.tag, mux(&emit, &g.tag.q, &seg.tag.q))?;
+    m.set_next(&seg.null, mux(&emit, &g.null.q, &seg.null.q))?;
+    m.set_next(&seg.err, mux(&emit, &g.err.q, &seg.err.q))?;
+    m.set_next(&g.busy, &accept | (&g.busy.q & !&g_done))?;
+    Ok(Gen { is_pg, emit, gen_last, pg_n, accept, in_ready })
+}
+
+/// The walk. In: the accepted descriptor and its validation status, the
+/// generator's `emit`. Out: the walk state's next values (accepting a
+/// descriptor loads it; each emitted segment steps it: rows inner, planes
+/// outer; the next page from offset 0) and the page-table read (the first
+/// page's entry on accepting a paged descriptor, the next page's entry when
+/// a page's piece is emitted), as (`tbl_ren`, `tbl_raddr`).
+fn walk(
+    m: &mut Module,
+    a: u32,
+    table_entries: u32,
+    g: &GenRegs,
+    gen: &Gen,
+    in_desc: &Expr,
+    in_err: &Expr,
+) -> Result<(Expr, Expr)> {
+    let tb = index_bits(table_entries as u64);
+    let (accept, emit) = (&gen.accept, &gen.emit);
+    let f = DescLayout::new(a).unpack(in_desc);
+    let in_is_pg = f.kind.cmp_eq(3);
+    let in_null = in_err.cmp_ne(0);
+    let in_off = f.addr.trunc(32) & !ones(32).shl(&f.page_shift);
+    let in_tidx = f.table_base.trunc(tb) + f.addr.shr(&f.page_shift).trunc(tb);
+    let load = |m: &mut Module, r: &Reg, v: Expr, step: Option<Expr>| {
+        let cur = r.q.clone();
+        let stepped = match step {
+            Some(s) => s,
+            None => cur.clone(),
+        };
+        m.set_next(r, mux(accept, &v, &mux(emit, &stepped, &cur)))
+    };
+    load(m, &g.null, in_null.clone(), None)?;
+    load(m, &g.err, in_err.clone(), None)?;
+    load(m, &g.tag, f.tag.clone(), None)?;
+    load(m, &g.kind, f.kind.clone(), None)?;
+    load(m, &g.len, f.len.clone(), None)?;
+    load(m, &g.c1, f.count1.clone(), None)?;
+    load(m, &g.s1, f.stride1.clone(), None)?;
+    load(m, &g.s2, f.stride2.clone(), None)?;
+    load(m, &g.shift, f.page_shift.clone(), None)?;
+    // Strided walk: rows inner, planes outer.
+    let row_wrap = g.c1_left.q.cmp_eq(1);
+    let next_plane = &g.plane.q + &g.s2.q;
+    load(m, &g.c1_left, f.count1.clone(), Some(mux(&row_wrap, &g.c1.q, &(&g.c1_left.q - 1))))?;
+    load(
+        m,
+        &g.c2_left,
+        mux(&f.kind.cmp_eq(2), &f.count2, &lit(1, 16)),
+        Some(mux(&row_wrap, &(&g.c2_left.q - 1), &g.c2_left.q)),
+    )?;
+    load(m, &g.plane, f.addr.clone(), Some(mux(&row_wrap, &next_plane, &g.plane.q)))?;
+    load(m, &g.row, f.addr.clone(), Some(mux(&row_wrap, &next_plane, &(&g.row.q + &g.s1.q))))?;
+    // Paged walk: next page from offset 0.
+    load(m, &g.rem, f.len.clone(), Some(&g.rem.q - &gen.pg_n))?;
+    load(m, &g.off, in_off, Some(zeros(32)))?;
+    load(m, &g.tidx, in_tidx.clone(), Some(&g.tidx.q + 1))?;
+
+    let ren_accept = accept & &in_is_pg & !&in_null;
+    let ren_emit = emit & &gen.is_pg & !&g.null.q & !&gen.gen_last;
+    let tbl_ren = m.node("tbl_ren_w", &ren_accept | &ren_emit)?;
+    let tbl_raddr = mux(&ren_accept, &in_tidx, &(&g.tidx.q + 1));
+    Ok((tbl_ren, tbl_raddr))
+}
 /// The fields of the legalizer's output record on an instance.
 pub fn record_of(inst: &crate::core::Instance) -> Result<BurstRecord> {
     Ok(BurstRecord {

@@ -10,6 +10,7 @@
 //! * `irq`, `clk`, `rst`.
 //!
 //! Files, data path order: [`desc`] (the descriptor record layout),
+//! [`regmap`] (the register map as data, with its C header and JSON),
 //! [`regs`] (register block and descriptor queues), [`validate`] (descriptor
 //! checks), [`legalizer`] (descriptors to legal AXI bursts), [`read`] and
 //! [`write`] (the engines), [`top`] (the three wired together).
@@ -21,6 +22,7 @@
 pub mod desc;
 pub mod legalizer;
 pub mod read;
+pub mod regmap;
 pub mod regs;
 pub mod top;
 pub mod validate;

@@ -10,7 +10,7 @@ use golden::DmaConfig;
 use crate::blocks::dma::read::dma_read;
 use crate::blocks::dma::regs::{dma_regs, AXIL_ADDR_BITS};
 use crate::blocks::dma::write::dma_write;
-use crate::core::{Expr, Module, Result, UInt};
+use crate::core::{Expr, Instance, Module, Result, UInt};
 
 pub fn dma_name(cfg: &DmaConfig) -> String {
     format!(
@@ -25,18 +25,45 @@ pub fn dma_name(cfg: &DmaConfig) -> String {
     )
 }
 
-/// The DMA for `cfg` (validated).
+/// The DMA for `cfg` (validated): the register block, the read engine and
+/// the write engine, each engine's descriptor and completion signals looped
+/// back to the register block.
 pub fn dma(cfg: &DmaConfig) -> Result<Module> {
-    let d = cfg.data_bits;
-    let nb = cfg.data_bytes();
-    let id = cfg.id_bits;
     let mut m = Module::new(&dma_name(cfg));
     m.doc("Serrano DMA: AXI4-Lite registers, a read engine (AXI4 -> AXI-Stream) and a write engine");
     m.doc("(AXI-Stream -> AXI4) on one AXI4 master port. See docs/dma.md.");
+    let (lite_in, rd_in, wr_in) = inputs(&mut m, cfg)?;
 
-    let inp = |m: &mut Module, name: &str, w: u32| m.input(name, UInt(w));
-    let mut lite_in: Vec<(&str, Expr)> = Vec::new();
-    for (name, w) in [
+    // Engine → register-block signals, as wires (the instances feed each other).
+    let rd_back = feedback_wires(&mut m, "rd")?;
+    let wr_back = feedback_wires(&mut m, "wr")?;
+    let mut regs_conn: Vec<(&str, &Expr)> = lite_in.iter().map(|(n, e)| (*n, e)).collect();
+    regs_conn.extend(rd_back.conns());
+    regs_conn.extend(wr_back.conns());
+    let regs = m.instance("regs", &dma_regs(cfg)?, &regs_conn)?;
+
+    let rd = engine_instance(&mut m, "read_engine", &dma_read(cfg)?, &rd_in, &regs, "rd")?;
+    let wr = engine_instance(&mut m, "write_engine", &dma_write(cfg)?, &wr_in, &regs, "wr")?;
+    rd_back.close(&mut m, &rd)?;
+    wr_back.close(&mut m, &wr)?;
+    outputs(&mut m, &regs, &rd, &wr)?;
+    Ok(m)
+}
+
+/// Input ports by name, in declaration order.
+type PortList = Vec<(&'static str, Expr)>;
+
+/// The top's input ports. In: nothing. Out: (name, port) lists for the
+/// register block (AXI4-Lite), the read engine (AR/R, `m_axis_tready`) and
+/// the write engine (AW/W/B, `s_axis`), in port order.
+fn inputs(m: &mut Module, cfg: &DmaConfig) -> Result<(PortList, PortList, PortList)> {
+    let d = cfg.data_bits;
+    let nb = cfg.data_bytes();
+    let id = cfg.id_bits;
+    let mut declare = |list: &[(&'static str, u32)]| -> Result<PortList> {
+        list.iter().map(|&(name, w)| Ok((name, m.input(name, UInt(w))?))).collect()
+    };
+    let lite_in = declare(&[
         ("s_axil_awaddr", AXIL_ADDR_BITS),
         ("s_axil_awprot", 3),
         ("s_axil_awvalid", 1),
@@ -48,11 +75,8 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
         ("s_axil_arprot", 3),
         ("s_axil_arvalid", 1),
         ("s_axil_rready", 1),
-    ] {
-        lite_in.push((name, inp(&mut m, name, w)?));
-    }
-    let mut rd_in: Vec<(&str, Expr)> = Vec::new();
-    for (name, w) in [
+    ])?;
+    let rd_in = declare(&[
         ("m_axi_arready", 1),
         ("m_axi_rid", id),
         ("m_axi_rdata", d),
@@ -60,11 +84,8 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
         ("m_axi_rlast", 1),
         ("m_axi_rvalid", 1),
         ("m_axis_tready", 1),
-    ] {
-        rd_in.push((name, inp(&mut m, name, w)?));
-    }
-    let mut wr_in: Vec<(&str, Expr)> = Vec::new();
-    for (name, w) in [
+    ])?;
+    let wr_in = declare(&[
         ("m_axi_awready", 1),
         ("m_axi_wready", 1),
         ("m_axi_bid", id),
@@ -74,82 +95,77 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
         ("s_axis_tkeep", nb),
         ("s_axis_tlast", 1),
         ("s_axis_tvalid", 1),
-    ] {
-        wr_in.push((name, inp(&mut m, name, w)?));
+    ])?;
+    Ok((lite_in, rd_in, wr_in))
+}
+
+/// What one engine tells the register block, as wires of the top named
+/// `<p>_desc_ready`, `<p>_cpl_valid`, `<p>_cpl_tag`, `<p>_cpl_code`, `<p>_busy`
+/// (the register block's port names).
+struct Feedback {
+    /// (port name, wire), in the register block's port order.
+    wires: Vec<(String, Expr)>,
+}
+
+/// The engine's ports that drive the register block, in order, with widths.
+const FEEDBACK: [(&str, u32); 5] = [("desc_ready", 1), ("cpl_valid", 1), ("cpl_tag", 16), ("cpl_code", 8), ("busy", 1)];
+
+/// Feedback wires. In: the engine's prefix. Out: the wires, undriven until
+/// [`Feedback::close`].
+fn feedback_wires(m: &mut Module, p: &str) -> Result<Feedback> {
+    let mut wires = Vec::new();
+    for (port, w) in FEEDBACK {
+        let name = format!("{p}_{port}");
+        let e = m.wire(&name, UInt(w))?;
+        wires.push((name, e));
+    }
+    Ok(Feedback { wires })
+}
+
+impl Feedback {
+    /// The register block's connections for these wires.
+    fn conns(&self) -> Vec<(&str, &Expr)> {
+        self.wires.iter().map(|(n, e)| (n.as_str(), e)).collect()
     }
 
-    // Engine → register-block signals, as wires (the instances feed each other).
-    let w = |m: &mut Module, name: &str, w: u32| m.wire(name, UInt(w));
-    let rd_desc_ready = w(&mut m, "rd_desc_ready", 1)?;
-    let rd_cpl = (
-        w(&mut m, "rd_cpl_valid", 1)?,
-        w(&mut m, "rd_cpl_tag", 16)?,
-        w(&mut m, "rd_cpl_code", 8)?,
-        w(&mut m, "rd_busy", 1)?,
-    );
-    let wr_desc_ready = w(&mut m, "wr_desc_ready", 1)?;
-    let wr_cpl = (
-        w(&mut m, "wr_cpl_valid", 1)?,
-        w(&mut m, "wr_cpl_tag", 16)?,
-        w(&mut m, "wr_cpl_code", 8)?,
-        w(&mut m, "wr_busy", 1)?,
-    );
+    /// Drive the wires from the engine instance's outputs.
+    fn close(&self, m: &mut Module, engine: &Instance) -> Result<()> {
+        for ((port, _), (_, wire)) in FEEDBACK.iter().zip(&self.wires) {
+            m.assign(wire, engine.out(port)?)?;
+        }
+        Ok(())
+    }
+}
 
-    let mut regs_conn: Vec<(&str, &Expr)> = lite_in.iter().map(|(n, e)| (*n, e)).collect();
-    regs_conn.extend([
-        ("rd_desc_ready", &rd_desc_ready),
-        ("rd_cpl_valid", &rd_cpl.0),
-        ("rd_cpl_tag", &rd_cpl.1),
-        ("rd_cpl_code", &rd_cpl.2),
-        ("rd_busy", &rd_cpl.3),
-        ("wr_desc_ready", &wr_desc_ready),
-        ("wr_cpl_valid", &wr_cpl.0),
-        ("wr_cpl_tag", &wr_cpl.1),
-        ("wr_cpl_code", &wr_cpl.2),
-        ("wr_busy", &wr_cpl.3),
-    ]);
-    let regs = m.instance("regs", &dma_regs(cfg)?, &regs_conn)?;
+/// One engine. In: its own input ports, and from the register block the
+/// head of its descriptor queue, its page-table write port and the AXI
+/// attributes. Out: the instance.
+fn engine_instance(
+    m: &mut Module,
+    name: &str,
+    module: &Module,
+    ports: &[(&'static str, Expr)],
+    regs: &Instance,
+    p: &str,
+) -> Result<Instance> {
+    let from_regs = [
+        ("desc_valid", regs.out(&format!("{p}_desc_valid"))?),
+        ("desc", regs.out(&format!("{p}_desc"))?),
+        ("tbl_we", regs.out(&format!("{p}_tbl_we"))?),
+        ("tbl_waddr", regs.out(&format!("{p}_tbl_waddr"))?),
+        ("tbl_wdata", regs.out(&format!("{p}_tbl_wdata"))?),
+        ("axi_cache", regs.out("axi_cache")?),
+        ("axi_prot", regs.out("axi_prot")?),
+    ];
+    let mut conn: Vec<(&str, &Expr)> = ports.iter().map(|(n, e)| (*n, e)).collect();
+    conn.extend(from_regs.iter().map(|(n, e)| (*n, e)));
+    m.instance(name, module, &conn)
+}
 
-    let (rdv, rdd) = (regs.out("rd_desc_valid")?, regs.out("rd_desc")?);
-    let (rwe, rwa, rwd) = (regs.out("rd_tbl_we")?, regs.out("rd_tbl_waddr")?, regs.out("rd_tbl_wdata")?);
-    let (cache, prot) = (regs.out("axi_cache")?, regs.out("axi_prot")?);
-    let mut rd_conn: Vec<(&str, &Expr)> = rd_in.iter().map(|(n, e)| (*n, e)).collect();
-    rd_conn.extend([
-        ("desc_valid", &rdv),
-        ("desc", &rdd),
-        ("tbl_we", &rwe),
-        ("tbl_waddr", &rwa),
-        ("tbl_wdata", &rwd),
-        ("axi_cache", &cache),
-        ("axi_prot", &prot),
-    ]);
-    let rd = m.instance("read_engine", &dma_read(cfg)?, &rd_conn)?;
-
-    let (wdv, wdd) = (regs.out("wr_desc_valid")?, regs.out("wr_desc")?);
-    let (wwe, wwa, wwd) = (regs.out("wr_tbl_we")?, regs.out("wr_tbl_waddr")?, regs.out("wr_tbl_wdata")?);
-    let mut wr_conn: Vec<(&str, &Expr)> = wr_in.iter().map(|(n, e)| (*n, e)).collect();
-    wr_conn.extend([
-        ("desc_valid", &wdv),
-        ("desc", &wdd),
-        ("tbl_we", &wwe),
-        ("tbl_waddr", &wwa),
-        ("tbl_wdata", &wwd),
-        ("axi_cache", &cache),
-        ("axi_prot", &prot),
-    ]);
-    let wr = m.instance("write_engine", &dma_write(cfg)?, &wr_conn)?;
-
-    m.assign(&rd_desc_ready, rd.out("desc_ready")?)?;
-    m.assign(&rd_cpl.0, rd.out("cpl_valid")?)?;
-    m.assign(&rd_cpl.1, rd.out("cpl_tag")?)?;
-    m.assign(&rd_cpl.2, rd.out("cpl_code")?)?;
-    m.assign(&rd_cpl.3, rd.out("busy")?)?;
-    m.assign(&wr_desc_ready, wr.out("desc_ready")?)?;
-    m.assign(&wr_cpl.0, wr.out("cpl_valid")?)?;
-    m.assign(&wr_cpl.1, wr.out("cpl_tag")?)?;
-    m.assign(&wr_cpl.2, wr.out("cpl_code")?)?;
-    m.assign(&wr_cpl.3, wr.out("busy")?)?;
-
+/// The top's output ports, forwarded by name. In: the three instances.
+/// Out: AXI4-Lite responses, the AXI4 master's AR, AW and W/B, the
+/// AXI-Stream ports and `irq`.
+fn outputs(m: &mut Module, regs: &Instance, rd: &Instance, wr: &Instance) -> Result<()> {
     for p in [
         "s_axil_awready",
         "s_axil_wready",
@@ -199,5 +215,5 @@ pub fn dma(cfg: &DmaConfig) -> Result<Module> {
     }
     m.output("s_axis_tready", wr.out("s_axis_tready")?)?;
     m.output_doc("irq", regs.out("irq")?, "a completion waits (IRQ_ENABLE)")?;
-    Ok(m)
+    Ok(())
 }

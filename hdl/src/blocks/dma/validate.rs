@@ -20,8 +20,8 @@
 use golden::dma::{Status, PAGE_SHIFT_MAX, PAGE_SHIFT_MIN};
 
 use crate::blocks::common::lanes::{index_bits, lit, ones, pmux, zeros};
-use crate::blocks::dma::desc::DescLayout;
-use crate::core::{mux, Bit, Expr, Module, Result, UInt};
+use crate::blocks::dma::desc::{DescFields, DescLayout};
+use crate::core::{mux, Bit, Expr, Module, Reg, Result, UInt};
 
 pub fn validate_name(addr_bits: u32, table_entries: u32) -> String {
     format!("serrano_dma_validate_a{addr_bits}_t{table_entries}")
@@ -37,6 +37,67 @@ fn code(s: Status) -> Expr {
     lit(s.code() as u128, 8)
 }
 
+/// The validator's registers: `busy` and `phase` (control), the held
+/// descriptor `d` (data path), the result, the multiplier's state and the
+/// table scan's state.
+struct ValRegs {
+    busy: Reg,
+    phase: Reg,
+    d: Reg,
+    err: Reg,
+    acc: Reg,
+    mcand: Reg,
+    mplier: Reg,
+    dim: Reg,
+    sidx: Reg,
+    slast: Reg,
+    pend: Reg,
+    plast: Reg,
+    issued_all: Reg,
+}
+
+impl ValRegs {
+    /// The validator holds a descriptor in phase `p`.
+    fn in_phase(&self, p: i64) -> Expr {
+        &self.busy.q & self.phase.q.cmp_eq(p)
+    }
+}
+
+/// What the CHECK phase found.
+struct Check {
+    is_3d: Expr,
+    is_pg: Expr,
+    is_str: Expr,
+    first_page: Expr,
+    last_page: Expr,
+    /// The code of the first failing one-cycle check (0: none failed).
+    quick_err: Expr,
+    /// The descriptor leaves from CHECK (rejected, or linear).
+    quick_done: Expr,
+}
+
+/// The MUL phase's next values and FINAL's result.
+struct Mul {
+    acc_next: Expr,
+    mplier_next: Expr,
+    /// The current dimension's multiplier has no bits left.
+    dim_done: Expr,
+    /// ... and a 3-D descriptor's second dimension comes next.
+    second_dim: Expr,
+    final_err: Expr,
+}
+
+/// The SCAN phase.
+struct Scan {
+    /// The entry read last cycle is misaligned.
+    mis: Expr,
+    /// The scan ends: a misaligned entry, or the last entry checked.
+    scan_fin: Expr,
+    /// Read the next entry (`tbl_ren`).
+    issue: Expr,
+    at_slast: Expr,
+}
+
 /// The validator for `addr_bits`-bit addresses and a page table of
 /// `table_entries` entries (read through `tbl_ren`/`tbl_raddr`, data on
 /// `tbl_rdata` one cycle later).
@@ -44,7 +105,6 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     let a = addr_bits;
     let lay = DescLayout::new(a);
     let dw = lay.width();
-    let tb = index_bits(table_entries as u64);
     let mut m = Module::new(&validate_name(a, table_entries));
     m.doc("DMA descriptor validator: the error code of golden::dma::validate, before execution.");
 
@@ -53,22 +113,62 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     let out_ready = m.input_doc("out_ready", Bit, "the legalizer takes the result")?;
     let tbl_rdata = m.input_doc("tbl_rdata", UInt(a), "page-table entry read in the previous cycle")?;
 
-    let busy = m.reg("busy_q", Bit).reset(0).build()?;
-    let phase = m.reg("phase", UInt(3)).reset(CHECK as i128).build()?;
-    let d = m.reg("d", UInt(dw)).no_reset().doc("the descriptor (data path: read only while busy)").build()?;
-    let err = m.reg("err", UInt(8)).reset(0).build()?;
-    let acc = m.reg("acc", UInt(a + 18)).reset(0).build()?;
-    let mcand = m.reg("mcand", UInt(a + 17)).reset(0).build()?;
-    let mplier = m.reg("mplier", UInt(16)).reset(0).build()?;
-    let dim = m.reg("dim", Bit).reset(0).build()?;
-    let sidx = m.reg("sidx", UInt(tb)).reset(0).build()?;
-    let slast = m.reg("slast", UInt(tb)).reset(0).build()?;
-    let pend = m.reg("pend", Bit).reset(0).build()?;
-    let plast = m.reg("plast", Bit).reset(0).build()?;
-    let issued_all = m.reg("issued_all", Bit).reset(0).build()?;
+    let r = val_regs(&mut m, a, table_entries)?;
+    let f = lay.unpack(&r.d.q);
+    let ck = check(&mut m, a, table_entries, &f)?;
+    let mul = mul(&mut m, a, &r, &ck, &f)?;
+    let scan = scan(&mut m, a, &r, &f, &tbl_rdata)?;
 
-    let f = lay.unpack(&d.q);
-    let in_phase = |p: i64| &busy.q & phase.q.cmp_eq(p);
+    // Handshake: a result is offered from CHECK (quick), FINAL or DONE.
+    let out_valid =
+        m.node("out_valid_w", (r.in_phase(CHECK) & &ck.quick_done) | r.in_phase(FINAL) | r.in_phase(DONE))?;
+    let out_err = pmux(
+        &[(r.phase.q.cmp_eq(CHECK), ck.quick_err.clone()), (r.phase.q.cmp_eq(FINAL), mul.final_err.clone())],
+        &r.err.q,
+    );
+    let leave = &out_valid & &out_ready;
+    let in_ready = m.node("in_ready_w", !&r.busy.q | &leave)?;
+    let accept = m.node("accept", &in_valid & &in_ready)?;
+    m.set_next(&r.busy, &accept | (&r.busy.q & !&leave))?;
+    m.set_next(&r.d, mux(&accept, &in_desc, &r.d.q))?;
+    sequence(&mut m, a, table_entries, &r, &f, &ck, &mul, &scan, &accept)?;
+
+    m.output_doc("in_ready", &in_ready, "a descriptor can be taken")?;
+    m.output_doc("out_valid", &out_valid, "a checked descriptor is offered")?;
+    m.output_doc("out_desc", &r.d.q, "the checked descriptor")?;
+    m.output_doc("out_err", &out_err, "its status: 0, or a validation error code")?;
+    m.output_doc("tbl_ren", &scan.issue, "read a page-table entry")?;
+    m.output_doc("tbl_raddr", &r.sidx.q, "which entry")?;
+    m.output_doc("busy", &r.busy.q, "holding a descriptor")?;
+    Ok(m)
+}
+
+/// The validator's registers (driven by [`validate`] and [`sequence`]).
+fn val_regs(m: &mut Module, a: u32, table_entries: u32) -> Result<ValRegs> {
+    let dw = DescLayout::new(a).width();
+    let tb = index_bits(table_entries as u64);
+    Ok(ValRegs {
+        busy: m.reg("busy_q", Bit).reset(0).build()?,
+        phase: m.reg("phase", UInt(3)).reset(CHECK as i128).build()?,
+        d: m.reg("d", UInt(dw)).no_reset().doc("the descriptor (data path: read only while busy)").build()?,
+        err: m.reg("err", UInt(8)).reset(0).build()?,
+        acc: m.reg("acc", UInt(a + 18)).reset(0).build()?,
+        mcand: m.reg("mcand", UInt(a + 17)).reset(0).build()?,
+        mplier: m.reg("mplier", UInt(16)).reset(0).build()?,
+        dim: m.reg("dim", Bit).reset(0).build()?,
+        sidx: m.reg("sidx", UInt(tb)).reset(0).build()?,
+        slast: m.reg("slast", UInt(tb)).reset(0).build()?,
+        pend: m.reg("pend", Bit).reset(0).build()?,
+        plast: m.reg("plast", Bit).reset(0).build()?,
+        issued_all: m.reg("issued_all", Bit).reset(0).build()?,
+    })
+}
+
+/// CHECK. In: the held descriptor's fields. Out: the code of the first
+/// failing check that needs no multiply and no table read (kind, lengths,
+/// page shift, the address range of linear and paged descriptors, the table
+/// range of paged ones), and whether the descriptor leaves from here.
+fn check(m: &mut Module, a: u32, table_entries: u32, f: &DescFields) -> Result<Check> {
     let k = &f.kind;
     let is_lin = m.node("is_lin", k.cmp_eq(0))?;
     let is_2d = m.node("is_2d", k.cmp_eq(1))?;
@@ -76,7 +176,6 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     let is_pg = m.node("is_pg", k.cmp_eq(3))?;
     let is_str = &is_2d | &is_3d;
 
-    // CHECK: everything that needs no multiply and no table read.
     let bad_kind = k.bit(2);
     let zero = f.len.cmp_eq(0) | (&is_str & f.count1.cmp_eq(0)) | (&is_3d & f.count2.cmp_eq(0));
     let bad_shift = &is_pg & (f.page_shift.cmp_lt(PAGE_SHIFT_MIN as i64) | f.page_shift.cmp_gt(PAGE_SHIFT_MAX as i64));
@@ -102,100 +201,120 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
         ),
     )?;
     let quick_done = m.node("quick_done", quick_err.cmp_ne(0) | &is_lin)?;
+    Ok(Check { is_3d, is_pg, is_str, first_page, last_page, quick_err, quick_done })
+}
 
-    // MUL: shift-and-add, one bit of the row (then plane) count per cycle.
-    let add = mux(&mplier.q.bit(0), &mcand.q.zext(a + 18), &zeros(a + 18));
-    let acc_next = &acc.q + add;
-    let mplier_next = mplier.q.shr_const(1);
+/// MUL and FINAL. In: the multiplier's state. Out: one shift-and-add step
+/// (one bit of the row, then plane, count per cycle) and FINAL's check
+/// `addr + extent + len <= 2^A`.
+fn mul(m: &mut Module, a: u32, r: &ValRegs, ck: &Check, f: &DescFields) -> Result<Mul> {
+    let add = mux(&r.mplier.q.bit(0), &r.mcand.q.zext(a + 18), &zeros(a + 18));
+    let acc_next = &r.acc.q + add;
+    let mplier_next = r.mplier.q.shr_const(1);
     let dim_done = mplier_next.cmp_eq(0);
-    let second_dim = &dim_done & !&dim.q & &is_3d;
+    let second_dim = &dim_done & !&r.dim.q & &ck.is_3d;
     let final_err = m.node(
         "final_err",
         mux(
-            &(f.addr.zext(a + 18) + &acc.q + f.len.zext(a + 18)).cmp_gt(lit(1u128 << a, a + 18)),
+            &(f.addr.zext(a + 18) + &r.acc.q + f.len.zext(a + 18)).cmp_gt(lit(1u128 << a, a + 18)),
             &code(Status::AddrRange),
             &code(Status::Ok),
         ),
     )?;
+    Ok(Mul { acc_next, mplier_next, dim_done, second_dim, final_err })
+}
 
-    // SCAN: one table read per cycle; the entry read last cycle is checked now.
+/// SCAN. In: the page-table entry read last cycle. Out: one table read per
+/// cycle over the entries the descriptor uses, and the check of the entry
+/// read last cycle against the page size.
+fn scan(m: &mut Module, a: u32, r: &ValRegs, f: &DescFields, tbl_rdata: &Expr) -> Result<Scan> {
     let page_mask = !ones(a).shl(&f.page_shift);
-    let mis = m.node("misaligned", &pend.q & (&tbl_rdata & &page_mask).cmp_ne(0))?;
-    let scan_fin = m.node("scan_fin", &pend.q & (&mis | &plast.q))?;
-    let issue = m.node("issue", in_phase(SCAN) & !&issued_all.q & !&scan_fin)?;
-    let at_slast = sidx.q.cmp_eq(&slast.q);
+    let mis = m.node("misaligned", &r.pend.q & (tbl_rdata & &page_mask).cmp_ne(0))?;
+    let scan_fin = m.node("scan_fin", &r.pend.q & (&mis | &r.plast.q))?;
+    let issue = m.node("issue", r.in_phase(SCAN) & !&r.issued_all.q & !&scan_fin)?;
+    let at_slast = r.sidx.q.cmp_eq(&r.slast.q);
+    Ok(Scan { mis, scan_fin, issue, at_slast })
+}
 
-    let out_valid = m.node("out_valid_w", (in_phase(CHECK) & &quick_done) | in_phase(FINAL) | in_phase(DONE))?;
-    let out_err =
-        pmux(&[(phase.q.cmp_eq(CHECK), quick_err.clone()), (phase.q.cmp_eq(FINAL), final_err.clone())], &err.q);
-    let leave = &out_valid & &out_ready;
-    let in_ready = m.node("in_ready_w", !&busy.q | &leave)?;
-    let accept = m.node("accept", &in_valid & &in_ready)?;
-
-    m.set_next(&busy, &accept | (&busy.q & !&leave))?;
-    m.set_next(&d, mux(&accept, &in_desc, &d.q))?;
-    let to_mul = in_phase(CHECK) & !&quick_done & &is_str;
-    let to_scan = in_phase(CHECK) & !&quick_done & &is_pg;
-    let in_mul = in_phase(MUL);
+/// The phase sequence. In: the phases' results, `accept`. Out: the next
+/// phase (CHECK on accept; MUL for strided and SCAN for paged descriptors
+/// that pass CHECK; FINAL after the last multiplier bit; DONE after the
+/// scan), the result code, and the multiplier's and scan's next state.
+#[allow(clippy::too_many_arguments)]
+fn sequence(
+    m: &mut Module,
+    a: u32,
+    table_entries: u32,
+    r: &ValRegs,
+    f: &DescFields,
+    ck: &Check,
+    mul: &Mul,
+    scan: &Scan,
+    accept: &Expr,
+) -> Result<()> {
+    let tb = index_bits(table_entries as u64);
+    let to_mul = r.in_phase(CHECK) & !&ck.quick_done & &ck.is_str;
+    let to_scan = r.in_phase(CHECK) & !&ck.quick_done & &ck.is_pg;
+    let in_mul = r.in_phase(MUL);
+    let in_scan = r.in_phase(SCAN);
     m.set_next(
-        &phase,
+        &r.phase,
         pmux(
             &[
                 (accept.clone(), lit(CHECK as u128, 3)),
                 (to_mul.clone(), lit(MUL as u128, 3)),
                 (to_scan.clone(), lit(SCAN as u128, 3)),
-                (&in_mul & &dim_done & !&second_dim, lit(FINAL as u128, 3)),
-                (in_phase(SCAN) & &scan_fin, lit(DONE as u128, 3)),
+                (&in_mul & &mul.dim_done & !&mul.second_dim, lit(FINAL as u128, 3)),
+                (&in_scan & &scan.scan_fin, lit(DONE as u128, 3)),
             ],
-            &phase.q,
+            &r.phase.q,
         ),
     )?;
     m.set_next(
-        &err,
-        mux(&(in_phase(SCAN) & &scan_fin), &mux(&mis, &code(Status::PageMisaligned), &code(Status::Ok)), &err.q),
+        &r.err,
+        mux(
+            &(r.in_phase(SCAN) & &scan.scan_fin),
+            &mux(&scan.mis, &code(Status::PageMisaligned), &code(Status::Ok)),
+            &r.err.q,
+        ),
     )?;
-    m.set_next(&acc, pmux(&[(to_mul.clone(), zeros(a + 18)), (in_mul.clone(), acc_next)], &acc.q))?;
+    m.set_next(&r.acc, pmux(&[(to_mul.clone(), zeros(a + 18)), (in_mul.clone(), mul.acc_next.clone())], &r.acc.q))?;
     m.set_next(
-        &mcand,
+        &r.mcand,
         pmux(
             &[
                 (to_mul.clone(), f.stride1.zext(a + 17)),
-                (&in_mul & &second_dim, f.stride2.zext(a + 17)),
-                (in_mul.clone(), mcand.q.shl_const(1)),
+                (&in_mul & &mul.second_dim, f.stride2.zext(a + 17)),
+                (in_mul.clone(), r.mcand.q.shl_const(1)),
             ],
-            &mcand.q,
+            &r.mcand.q,
         ),
     )?;
     m.set_next(
-        &mplier,
+        &r.mplier,
         pmux(
             &[
                 (to_mul.clone(), &f.count1 - 1),
-                (&in_mul & &second_dim, &f.count2 - 1),
-                (in_mul.clone(), mplier_next.clone()),
+                (&in_mul & &mul.second_dim, &f.count2 - 1),
+                (in_mul.clone(), mul.mplier_next.clone()),
             ],
-            &mplier.q,
+            &r.mplier.q,
         ),
     )?;
-    m.set_next(&dim, pmux(&[(to_mul.clone(), lit(0, 1)), (&in_mul & &second_dim, lit(1, 1))], &dim.q))?;
+    m.set_next(&r.dim, pmux(&[(to_mul.clone(), lit(0, 1)), (&in_mul & &mul.second_dim, lit(1, 1))], &r.dim.q))?;
     m.set_next(
-        &sidx,
+        &r.sidx,
         pmux(
-            &[(to_scan.clone(), f.table_base.trunc(tb) + first_page.trunc(tb)), (issue.clone(), &sidx.q + 1)],
-            &sidx.q,
+            &[(to_scan.clone(), f.table_base.trunc(tb) + ck.first_page.trunc(tb)), (scan.issue.clone(), &r.sidx.q + 1)],
+            &r.sidx.q,
         ),
     )?;
-    m.set_next(&slast, mux(&to_scan, &(f.table_base.trunc(tb) + last_page.trunc(tb)), &slast.q))?;
-    m.set_next(&pend, issue.clone())?;
-    m.set_next(&plast, mux(&issue, &at_slast, &plast.q))?;
-    m.set_next(&issued_all, pmux(&[(to_scan.clone(), lit(0, 1)), (issue.clone(), at_slast.clone())], &issued_all.q))?;
-
-    m.output_doc("in_ready", &in_ready, "a descriptor can be taken")?;
-    m.output_doc("out_valid", &out_valid, "a checked descriptor is offered")?;
-    m.output_doc("out_desc", &d.q, "the checked descriptor")?;
-    m.output_doc("out_err", &out_err, "its status: 0, or a validation error code")?;
-    m.output_doc("tbl_ren", &issue, "read a page-table entry")?;
-    m.output_doc("tbl_raddr", &sidx.q, "which entry")?;
-    m.output_doc("busy", &busy.q, "holding a descriptor")?;
-    Ok(m)
+    m.set_next(&r.slast, mux(&to_scan, &(f.table_base.trunc(tb) + ck.last_page.trunc(tb)), &r.slast.q))?;
+    m.set_next(&r.pend, scan.issue.clone())?;
+    m.set_next(&r.plast, mux(&scan.issue, &scan.at_slast, &r.plast.q))?;
+    m.set_next(
+        &r.issued_all,
+        pmux(&[(to_scan.clone(), lit(0, 1)), (scan.issue.clone(), scan.at_slast.clone())], &r.issued_all.q),
+    )?;
+    Ok(())
 }
