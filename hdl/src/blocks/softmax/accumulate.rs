@@ -6,14 +6,15 @@
 //!
 //! Stages, each a function below: [`input_register`] (A0), [`running_max`]
 //! (A1–A2), [`exponents`] (A3–A5), [`terms`] (A6–A8), [`running_sum`]
-//! (A9–A10). A stage's registers are named `a<stage>_<field>`.
+//! (A9–A10). A stage's registers are named `a<stage>_<field>`, and
+//! `a<stage>_<field>_<lane>` for a lane's own value.
 
 use golden::softmax::SoftmaxParams;
 
 use crate::core::{mux, Bit, Expr, Module, Result, SInt, UInt};
 
 use super::input::{Accepted, InPorts};
-use super::pipe::{creg, dreg, pack, shr_any, ulit, unpack, Widths};
+use super::pipe::{creg, dreg, dregs, shr_any, tree, ulit, unpack, Widths};
 
 /// What travels with a beat through the accumulator beside its lanes. Each
 /// stage registers the fields present, in the order of the struct (the
@@ -65,7 +66,8 @@ impl BeatTag {
 
 /// A beat in the accumulator: its stage's valid bit and its tag. Its lanes'
 /// data changes meaning from stage to stage, so the stage functions pass it
-/// beside, by name (`x0`, `i5`, `e8`, ...).
+/// beside, by name: the logits packed as they came in (`x0`), then one
+/// signal per lane (`i5`, `e8`, ...).
 struct Beat {
     v: Expr,
     tag: BeatTag,
@@ -106,7 +108,7 @@ pub(super) fn accumulate(
     let (beat, x2, m2, seen2) = running_max(m, p, beat, &x0)?;
     let (beat, i5, phi5) = exponents(m, p, w, beat, &x2, &m2, &seen2)?;
     let (beat, e8) = terms(m, p, w, exp2_mod, beat, &i5, &phi5)?;
-    running_sum(m, p, w, beat, &e8)
+    running_sum(m, p, beat, &e8)
 }
 
 /// A0, the input register. In: the accepted beat. Out: its logits (`a0_x`),
@@ -143,15 +145,12 @@ fn running_max(m: &mut Module, p: &SoftmaxParams, a0: Beat, x0: &Expr) -> Result
     // ---- A1: the beat's max over valid lanes (x_min when none) ----
     let xs0 = unpack(x0, p.lanes, b);
     let minv = Expr::lit(p.x_min() as i128, SInt(b));
-    let mut level: Vec<Expr> =
-        xs0.iter().enumerate().map(|(i, x)| mux(&val0.bit(i as u32), &x.as_signed(), &minv)).collect();
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|c| if c.len() == 2 { mux(&c[0].cmp_ge(&c[1]), &c[0], &c[1]) } else { c[0].clone() })
-            .collect();
-    }
-    let bm = m.node("beat_max", &level[0])?;
+    let leaves = xs0
+        .iter()
+        .enumerate()
+        .map(|(i, x)| m.node(&format!("beat_max_0_{i}"), mux(&val0.bit(i as u32), &x.as_signed(), &minv)))
+        .collect::<Result<Vec<Expr>>>()?;
+    let bm = tree(m, "beat_max", leaves, |a, b| mux(&a.cmp_ge(b), a, b))?;
     let v1 = creg(m, "a1_v", &a0.v)?;
     let x1 = dreg(m, "a1_x", x0, &a0.v)?;
     let tag1 = a0.tag.next(m, 1, &a0.v)?;
@@ -172,8 +171,9 @@ fn running_max(m: &mut Module, p: &SoftmaxParams, a0: Beat, x0: &Expr) -> Result
 }
 
 /// A3–A5. In: A2's logits and running max. Out: each lane's exponent
-/// `u = (m − x)*K + c` split into its integer part I (`a5_int`) and its
-/// fraction φ (`a5_phi`), and the rescale shift `M − M_prev` in the tag.
+/// `u = (m − x)*K + c` split into its integer part I (`a5_int_<lane>`) and
+/// its fraction φ (`a5_phi_<lane>`), and the rescale shift `M − M_prev` in
+/// the tag.
 fn exponents(
     m: &mut Module,
     p: &SoftmaxParams,
@@ -182,7 +182,7 @@ fn exponents(
     x2: &Expr,
     m2: &Expr,
     seen2: &Expr,
-) -> Result<(Beat, Expr, Expr)> {
+) -> Result<(Beat, Vec<Expr>, Vec<Expr>)> {
     let (b, kf, kb, f) = (p.in_bits, p.k_frac, p.k_bits, p.exp_frac);
     let (lanes, mw) = (p.lanes, w.mw);
     let v2 = &a2.v;
@@ -195,25 +195,25 @@ fn exponents(
         xs2.iter().map(|x| (m2.sext(b + 1) - x.as_signed().sext(b + 1)).trunc(b).as_unsigned()).collect();
     let v3 = creg(m, "a3_v", v2)?;
     let p3 = dreg(m, "a3_p", &pk, v2)?;
-    let d3 = dreg(m, "a3_delta", &pack(&deltas), v2)?;
+    let d3 = dregs(m, "a3_delta", &deltas, v2)?;
     let tag3 = BeatTag { m: Some(m2.clone()), seen: Some(seen2.clone()), ..a2.tag }.next(m, 3, v2)?;
 
     // ---- A4: c = (-P) mod 2^kf, M = (P + c) / 2^kf; per lane Q = delta*K ----
     let pw = b + kb + 1;
     let c_a = m.node("a_c", (-&p3).trunc(kf).as_unsigned())?;
     let big_m = m.node("a_bigm", (&p3 + c_a.zext(pw).as_signed()).shr_const(kf).trunc(mw))?;
-    let qs: Vec<Expr> = unpack(&d3, lanes, b).iter().map(|d| d.mul_wide(&tag3.k)).collect();
+    let qs: Vec<Expr> = d3.iter().map(|d| d.mul_wide(&tag3.k)).collect();
     let v4 = creg(m, "a4_v", &v3)?;
     let c4 = dreg(m, "a4_c", &c_a, &v3)?;
     let bigm4 = dreg(m, "a4_bigm", &big_m, &v3)?;
-    let q4 = dreg(m, "a4_q", &pack(&qs), &v3)?;
+    let q4 = dregs(m, "a4_q", &qs, &v3)?;
     let tag4 = tag3.next(m, 4, &v3)?;
 
     // ---- A5: u = Q + c split into I and phi; the rescale shift M - M_prev ----
     let bigm5 = m.reg("a5_bigm", SInt(mw)).no_reset().enable(&v4).build()?;
     m.set_next(&bigm5, &bigm4)?;
     let rescale = m.node("rescale", mux(&tag4.first, &ulit(0, mw), &(&bigm4 - &bigm5.q).as_unsigned()))?;
-    let (is, phis): (Vec<Expr>, Vec<Expr>) = unpack(&q4, lanes, b + kb)
+    let (is, phis): (Vec<Expr>, Vec<Expr>) = q4
         .iter()
         .map(|q| {
             let u = q + c4.zext(b + kb);
@@ -221,15 +221,15 @@ fn exponents(
         })
         .unzip();
     let v5 = creg(m, "a5_v", &v4)?;
-    let i5 = dreg(m, "a5_int", &pack(&is), &v4)?;
-    let phi5 = dreg(m, "a5_phi", &pack(&phis), &v4)?;
+    let i5 = dregs(m, "a5_int", &is, &v4)?;
+    let phi5 = dregs(m, "a5_phi", &phis, &v4)?;
     let tag5 = BeatTag { rescale: Some(rescale), c: Some(c4), ..tag4 }.next(m, 5, &v4)?;
     Ok((Beat { v: v5, tag: tag5 }, i5, phi5))
 }
 
 /// A6–A8. In: A5's exponents. Out: each lane's summed term
 /// `e_sum = floor(p * 2^(F_sum − F) / 2^I)` (0 for a lane that does not
-/// count), packed in `a8_terms`, with `p = 2^F * 2^(−φ/2^F)` from the exp2
+/// count) in `a8_term_<lane>`, with `p = 2^F * 2^(−φ/2^F)` from the exp2
 /// units.
 fn terms(
     m: &mut Module,
@@ -237,59 +237,55 @@ fn terms(
     w: &Widths,
     exp2_mod: &Module,
     a5: Beat,
-    i5: &Expr,
-    phi5: &Expr,
-) -> Result<(Beat, Expr)> {
-    let (lanes, f, fs) = (p.lanes, p.exp_frac, p.sum_frac);
-    let (iexp, ew) = (w.iexp, w.ew);
+    i5: &[Expr],
+    phi5: &[Expr],
+) -> Result<(Beat, Vec<Expr>)> {
+    let (f, fs) = (p.exp_frac, p.sum_frac);
+    let ew = w.ew;
     let v5 = &a5.v;
 
     // ---- A6: the exp2 units register their lookups ----
     let one = Expr::lit(1, Bit);
     let mut ps = Vec::new();
-    for (i, phi) in unpack(phi5, lanes, f).iter().enumerate() {
+    for (i, phi) in phi5.iter().enumerate() {
         let inst = m.instance(&format!("a_exp2_{i}"), exp2_mod, &[("ce", &one), ("phi", phi)])?;
         ps.push(inst.out("p")?);
     }
     let v6 = creg(m, "a6_v", v5)?;
-    let i6 = dreg(m, "a6_int", i5, v5)?;
+    let i6 = dregs(m, "a6_int", i5, v5)?;
     let tag6 = a5.tag.next(m, 6, v5)?;
 
     // ---- A7: p ----
     let v7 = creg(m, "a7_v", &v6)?;
-    let p7 = dreg(m, "a7_p", &pack(&ps), &v6)?;
-    let i7 = dreg(m, "a7_int", &i6, &v6)?;
+    let p7 = dregs(m, "a7_p", &ps, &v6)?;
+    let i7 = dregs(m, "a7_int", &i6, &v6)?;
     let tag7 = tag6.next(m, 7, &v6)?;
 
     // ---- A8: summed terms e_sum = floor(p * 2^(F_sum - F) / 2^I), 0 if not valid ----
     let val7 = BeatTag::field(&tag7.val);
-    let p7s = unpack(&p7, lanes, f + 1);
-    let i7s = unpack(&i7, lanes, iexp);
-    let terms: Vec<Expr> = (0..lanes)
+    let terms: Vec<Expr> = (0..p.lanes)
         .map(|i| {
-            let wide = p7s[i].zext(ew).shl_const(fs - f);
-            mux(&val7.bit(i as u32), &shr_any(&wide, &i7s[i]), &ulit(0, ew))
+            let wide = p7[i].zext(ew).shl_const(fs - f);
+            mux(&val7.bit(i as u32), &shr_any(&wide, &i7[i]), &ulit(0, ew))
         })
         .collect();
     let v8 = creg(m, "a8_v", &v7)?;
-    let e8 = dreg(m, "a8_terms", &pack(&terms), &v7)?;
+    let e8 = dregs(m, "a8_term", &terms, &v7)?;
     let tag8 = BeatTag { val: None, ..tag7 }.next(m, 8, &v7)?;
     Ok((Beat { v: v8, tag: tag8 }, e8))
 }
 
 /// A9–A10. In: A8's terms. Out: the row's statistics, with the running sum
 /// that includes this beat.
-fn running_sum(m: &mut Module, p: &SoftmaxParams, w: &Widths, a8: Beat, e8: &Expr) -> Result<RowStats> {
+fn running_sum(m: &mut Module, p: &SoftmaxParams, a8: Beat, e8: &[Expr]) -> Result<RowStats> {
     let ws = p.sum_bits;
     let v8 = &a8.v;
 
     // ---- A9: the beat sum (an adder tree; exact) ----
-    let mut level: Vec<Expr> = unpack(e8, p.lanes, w.ew).iter().map(|e| e.zext(ws)).collect();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|c| if c.len() == 2 { &c[0] + &c[1] } else { c[0].clone() }).collect();
-    }
+    let terms: Vec<Expr> = e8.iter().map(|e| e.zext(ws)).collect();
+    let beat_sum = tree(m, "beat_sum", terms, |a, b| a + b)?;
     let v9 = creg(m, "a9_v", v8)?;
-    let bs9 = dreg(m, "a9_sum", &level[0], v8)?;
+    let bs9 = dreg(m, "a9_sum", &beat_sum, v8)?;
     let tag9 = a8.tag.next(m, 9, v8)?;
 
     // ---- A10: the running sum (loop: shift and add) ----

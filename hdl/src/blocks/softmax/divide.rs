@@ -13,6 +13,9 @@ use super::accumulate::RowStats;
 use super::input::Accepted;
 use super::pipe::{dreg, shr_any, ulit, Widths};
 
+/// Bits of S per step of the leading-one chain.
+const LEAD_STEP: usize = 4;
+
 /// The head of the row queue, and what the queue tells the other parts.
 pub(super) struct QueueHead {
     /// The head leaves the queue (into the divider): a wire, driven by
@@ -121,11 +124,19 @@ pub(super) fn divider(m: &mut Module, p: &SoftmaxParams, recip_mod: &Module, hea
 
     // Normalization: L = leading one of S (S >= 2^(F_sum-1) when seen),
     // Sm = floor(S / 2^(L-H)), sh = F_out + G - O + L - F_sum.
+    // A priority chain from the top bit down, named every LEAD_STEP bits
+    // (`lead_<k>` covers bits up to fs + LEAD_STEP*(k+1) − 1) so that no
+    // line holds the whole chain. S has an integer bit (sum_bits > sum_frac),
+    // so the chain has at least one step and `lead` is always named.
+    let bits: Vec<u32> = (fs..ws).collect();
     let mut lead = ulit((fs - 1) as u64, lw);
-    for i in fs..ws {
-        lead = mux(&h_s.bit(i), &ulit(i as u64, lw), &lead);
+    for (k, chunk) in bits.chunks(LEAD_STEP).enumerate() {
+        for &i in chunk {
+            lead = mux(&h_s.bit(i), &ulit(i as u64, lw), &lead);
+        }
+        let name = if (k + 1) * LEAD_STEP >= bits.len() { "lead".to_string() } else { format!("lead_{k}") };
+        lead = m.node(&name, lead)?;
     }
-    let lead = m.node("lead", lead)?;
     let sm = m.node("sm", shr_any(h_s, &(&lead - h as i64)).trunc(h + 1))?;
     let sh_off = (fo + g) as i64 - (o + fs) as i64;
     let sh = if sh_off >= 0 { &lead + sh_off } else { &lead - (-sh_off) };

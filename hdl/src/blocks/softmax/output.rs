@@ -7,7 +7,8 @@
 //! Stages, each a function below: [`issue`] (C0: takes a row from the
 //! divider and issues one buffer read per beat), [`exponents`] (C1–C4),
 //! [`probabilities`] (C5–C8), [`output_register`] (C9). A stage's
-//! registers are named `c<stage>_<field>`.
+//! registers are named `c<stage>_<field>`, and `c<stage>_<field>_<lane>` for
+//! a lane's own value.
 
 use golden::softmax::SoftmaxParams;
 
@@ -15,7 +16,7 @@ use crate::core::{mux, Bit, Expr, Module, Reg, Result, UInt};
 
 use super::divide::Reciprocal;
 use super::input::{Accepted, RowBuffer};
-use super::pipe::{dreg, pack, shr_any, ulit, unpack, wrap, Widths};
+use super::pipe::{dreg, dregs, pack, shr_any, ulit, unpack, wrap, Widths};
 
 /// What travels with a beat through the output pipeline beside its lanes:
 /// the beat's lane flags and the row's parameters. Each stage registers the
@@ -69,7 +70,8 @@ fn field(e: &Option<Expr>) -> Expr {
 }
 
 /// A beat in the output pipeline: its stage's valid bit and its tag. Its
-/// lanes' data is passed beside, by name (`d2`, `i4`, ...).
+/// lanes' data is passed beside, by name (`d2`, `i4`, ...), one signal per
+/// lane.
 struct Beat {
     v: Expr,
     tag: OutTag,
@@ -165,8 +167,8 @@ fn issue(
 
 /// C1–C4. In: the issued reads. Out: each lane's exponent
 /// `u = (m − x)*K + c` against the row's final reference, split into its
-/// integer part I (`c4_int`) and fraction φ (`c4_phi`).
-fn exponents(m: &mut Module, p: &SoftmaxParams, c0: &Issue, buf: &RowBuffer) -> Result<(Beat, Expr, Expr)> {
+/// integer part I (`c4_int_<lane>`) and fraction φ (`c4_phi_<lane>`).
+fn exponents(m: &mut Module, p: &SoftmaxParams, c0: &Issue, buf: &RowBuffer) -> Result<(Beat, Vec<Expr>, Vec<Expr>)> {
     let (lanes, b) = (p.lanes, p.in_bits);
     let (kf, kb, f) = (p.k_frac, p.k_bits, p.exp_frac);
     let (adv, issue) = (&c0.adv, &c0.issue);
@@ -187,34 +189,35 @@ fn exponents(m: &mut Module, p: &SoftmaxParams, c0: &Issue, buf: &RowBuffer) -> 
         .iter()
         .map(|x| (cm1.sext(b + 1) - x.as_signed().sext(b + 1)).trunc(b).as_unsigned())
         .collect();
-    let d2 = dreg(m, "c2_delta", &pack(&dc), adv)?;
+    let d2 = dregs(m, "c2_delta", &dc, adv)?;
     let tag2 = OutTag { val: Some(val1c), keep: Some(keep1), m: None, ..tag1 }.next(m, 2, adv)?;
 
     // C3: Q = delta*K
     let cv3 = m.reg("c3_v", Bit).reset(0).enable(adv).d(&cv2)?;
     let ck2 = field(&tag2.k);
-    let qc: Vec<Expr> = unpack(&d2, lanes, b).iter().map(|d| d.mul_wide(&ck2)).collect();
-    let q3 = dreg(m, "c3_q", &pack(&qc), adv)?;
+    let qc: Vec<Expr> = d2.iter().map(|d| d.mul_wide(&ck2)).collect();
+    let q3 = dregs(m, "c3_q", &qc, adv)?;
     let tag3 = OutTag { k: None, ..tag2 }.next(m, 3, adv)?;
 
     // C4: u = Q + c, split into I and phi
     let cv4 = m.reg("c4_v", Bit).reset(0).enable(adv).d(&cv3)?;
     let cc3 = field(&tag3.c);
-    let (ics, phics): (Vec<Expr>, Vec<Expr>) = unpack(&q3, lanes, b + kb)
+    let (ics, phics): (Vec<Expr>, Vec<Expr>) = q3
         .iter()
         .map(|q| {
             let u = q + cc3.zext(b + kb);
             (u.slice(b + kb - 1, kf), u.slice(kf - 1, kf - f))
         })
         .unzip();
-    let i4 = dreg(m, "c4_int", &pack(&ics), adv)?;
-    let phi4 = dreg(m, "c4_phi", &pack(&phics), adv)?;
+    let i4 = dregs(m, "c4_int", &ics, adv)?;
+    let phi4 = dregs(m, "c4_phi", &phics, adv)?;
     let tag4 = OutTag { c: None, ..tag3 }.next(m, 4, adv)?;
     Ok((Beat { v: cv4, tag: tag4 }, i4, phi4))
 }
 
-/// C5–C8. In: C4's exponents. Out: each lane's `v = e_out * Rm` (`c8_prod`),
-/// with `e_out = floor(p / 2^(I + F − F_out))` and `p` from the exp2 units.
+/// C5–C8. In: C4's exponents. Out: each lane's `v = e_out * Rm`
+/// (`c8_prod_<lane>`), with `e_out = floor(p / 2^(I + F − F_out))` and `p`
+/// from the exp2 units.
 #[allow(clippy::too_many_arguments)]
 fn probabilities(
     m: &mut Module,
@@ -223,46 +226,44 @@ fn probabilities(
     exp2_mod: &Module,
     adv: &Expr,
     c4: Beat,
-    i4: &Expr,
-    phi4: &Expr,
-) -> Result<(Beat, Expr)> {
+    i4: &[Expr],
+    phi4: &[Expr],
+) -> Result<(Beat, Vec<Expr>)> {
     let (lanes, f, fo) = (p.lanes, p.exp_frac, p.out_frac);
     let (iexp, eow) = (w.iexp, w.eow);
 
     // C5: the exp2 units register their lookups (enabled with the pipeline)
     let mut pcs = Vec::new();
-    for (i, phi) in unpack(phi4, lanes, f).iter().enumerate() {
+    for (i, phi) in phi4.iter().enumerate() {
         let inst = m.instance(&format!("c_exp2_{i}"), exp2_mod, &[("ce", adv), ("phi", phi)])?;
         pcs.push(inst.out("p")?);
     }
     let cv5 = m.reg("c5_v", Bit).reset(0).enable(adv).d(&c4.v)?;
-    let i5c = dreg(m, "c5_int", i4, adv)?;
+    let i5c = dregs(m, "c5_int", i4, adv)?;
     let tag5 = c4.tag.next(m, 5, adv)?;
 
     // C6: p
     let cv6 = m.reg("c6_v", Bit).reset(0).enable(adv).d(&cv5)?;
-    let p6 = dreg(m, "c6_p", &pack(&pcs), adv)?;
-    let i6c = dreg(m, "c6_int", &i5c, adv)?;
+    let p6 = dregs(m, "c6_p", &pcs, adv)?;
+    let i6c = dregs(m, "c6_int", &i5c, adv)?;
     let tag6 = tag5.next(m, 6, adv)?;
 
     // C7: e_out = floor(p / 2^(I + F - F_out))
     let cv7 = m.reg("c7_v", Bit).reset(0).enable(adv).d(&cv6)?;
-    let p6s = unpack(&p6, lanes, f + 1);
-    let i6s = unpack(&i6c, lanes, iexp);
     let eos: Vec<Expr> = (0..lanes)
         .map(|i| {
-            let sh = i6s[i].zext(iexp + 1) + (f - fo) as i64;
-            shr_any(&p6s[i], &sh).trunc(eow)
+            let sh = i6c[i].zext(iexp + 1) + (f - fo) as i64;
+            shr_any(&p6[i], &sh).trunc(eow)
         })
         .collect();
-    let eo7 = dreg(m, "c7_eout", &pack(&eos), adv)?;
+    let eo7 = dregs(m, "c7_eout", &eos, adv)?;
     let tag7 = tag6.next(m, 7, adv)?;
 
     // C8: v = e_out * Rm
     let cv8 = m.reg("c8_v", Bit).reset(0).enable(adv).d(&cv7)?;
     let crm7 = field(&tag7.rm);
-    let vs: Vec<Expr> = unpack(&eo7, lanes, eow).iter().map(|e| e.mul_wide(&crm7)).collect();
-    let v8c = dreg(m, "c8_prod", &pack(&vs), adv)?;
+    let vs: Vec<Expr> = eo7.iter().map(|e| e.mul_wide(&crm7)).collect();
+    let v8c = dregs(m, "c8_prod", &vs, adv)?;
     // A row without a valid element outputs 0 everywhere.
     let val8 = mux(&field(&tag7.seen), &field(&tag7.val), &ulit(0, lanes as u32));
     let tag8 = OutTag { val: Some(val8), rm: None, seen: None, ..tag7 }.next(m, 8, adv)?;
@@ -278,7 +279,7 @@ fn output_register(
     w: &Widths,
     c0: &Issue,
     c8: Beat,
-    v8c: &Expr,
+    v8c: &[Expr],
 ) -> Result<OutBeats> {
     let (o, vw, adv) = (p.out_bits, w.vw, &c0.adv);
     let (val8c, csh8) = (field(&c8.tag.val), field(&c8.tag.sh));
@@ -286,7 +287,7 @@ fn output_register(
     // C9 (output register): y = min(2^O - 1, round_half_up(v / 2^sh))
     let ymax = ulit((1u64 << o) - 1, o);
     let sh_m1 = &csh8 - 1;
-    let ys: Vec<Expr> = unpack(v8c, p.lanes, vw)
+    let ys: Vec<Expr> = v8c
         .iter()
         .enumerate()
         .map(|(i, v)| {
@@ -299,8 +300,9 @@ fn output_register(
         })
         .collect();
     m.set_next(&c0.out_v, mux(adv, &c8.v, &c0.out_v.q))?;
-    let data = dreg(m, "out_data", &pack(&ys), adv)?;
+    let data = dregs(m, "out_data", &ys, adv)?;
     let keep = dreg(m, "out_keep", &field(&c8.tag.keep), adv)?;
     let last = dreg(m, "out_last", &field(&c8.tag.last), adv)?;
+    let data = pack(m, "out_data", &data)?;
     Ok(OutBeats { valid: c0.out_v.q.clone(), data, keep, last })
 }

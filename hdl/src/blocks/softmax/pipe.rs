@@ -67,15 +67,70 @@ pub(super) fn creg(m: &mut Module, name: &str, v: &Expr) -> Result<Expr> {
     m.reg(name, ty).reset(0).d(v)
 }
 
-/// Lanes packed into one vector, lane 0 in the low bits.
-pub(super) fn pack(lanes: &[Expr]) -> Expr {
-    let parts: Vec<&Expr> = lanes.iter().rev().collect();
-    cat(&parts)
+/// One data-path register per lane, `<name>_<lane>`, lane `i` loading
+/// `v[i]` when `en`. Lanes travel the pipelines as separate signals, not as
+/// one packed vector: the Verilog then has one short line per lane, where a
+/// packed vector's concatenation would be one line as long as all the lanes
+/// together (Verilator 5.006 rejects a line of more than 40,000
+/// preprocessor tokens, which 33 or more lanes reached).
+pub(super) fn dregs(m: &mut Module, name: &str, v: &[Expr], en: &Expr) -> Result<Vec<Expr>> {
+    v.iter().enumerate().map(|(i, e)| dreg(m, &format!("{name}_{i}"), e, en)).collect()
 }
 
 /// The lanes of a packed vector, each `w` bits.
 pub(super) fn unpack(v: &Expr, lanes: usize, w: u32) -> Vec<Expr> {
     (0..lanes as u32).map(|i| v.slice((i + 1) * w - 1, i * w)).collect()
+}
+
+/// Lanes per concatenation in [`pack`].
+const PACK_GROUP: usize = 8;
+
+/// Lanes packed into one vector, lane 0 in the low bits, in named groups
+/// `<name>_g<k>` of [`PACK_GROUP`] lanes (and groups of groups), so that no
+/// concatenation is longer than one group.
+pub(super) fn pack(m: &mut Module, name: &str, lanes: &[Expr]) -> Result<Expr> {
+    let cat_of = |v: &[Expr]| {
+        let parts: Vec<&Expr> = v.iter().rev().collect();
+        cat(&parts)
+    };
+    if lanes.len() <= PACK_GROUP {
+        return Ok(cat_of(lanes));
+    }
+    let groups = lanes
+        .chunks(PACK_GROUP)
+        .enumerate()
+        .map(|(k, g)| m.node(&format!("{name}_g{k}"), cat_of(g)))
+        .collect::<Result<Vec<Expr>>>()?;
+    pack(m, &format!("{name}_g"), &groups)
+}
+
+/// A balanced binary tree of `op` over `leaves` (an odd node passes up a
+/// level unchanged): every node a named wire `<name>_<level>_<i>`, level 1
+/// the first above the leaves, and the root the wire `name`. Named nodes
+/// keep each line one operation long; an expression tree written inline
+/// would repeat an operand that `op` reads twice (a max: compare, then
+/// select) on every level, doubling the line each time.
+pub(super) fn tree(m: &mut Module, name: &str, leaves: Vec<Expr>, op: impl Fn(&Expr, &Expr) -> Expr) -> Result<Expr> {
+    let mut level = leaves;
+    let mut depth = 1;
+    while level.len() > 1 {
+        let top = level.len() <= 2;
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        for (i, c) in level.chunks(2).enumerate() {
+            next.push(match c {
+                [a, b] if top => m.node(name, op(a, b))?,
+                [a, b] => m.node(&format!("{name}_{depth}_{i}"), op(a, b))?,
+                _ => c[0].clone(),
+            });
+        }
+        level = next;
+        depth += 1;
+    }
+    match level.pop() {
+        Some(root) if depth > 1 => Ok(root),
+        Some(leaf) => m.node(name, leaf),
+        None => Err(m.err(name, "a tree needs at least one leaf")),
+    }
 }
 
 /// `v >> a` (logical) for any amount: amounts that reach past the width give
