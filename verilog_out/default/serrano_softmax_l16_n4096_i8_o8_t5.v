@@ -43,6 +43,36 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg                a0_last;
     reg  [7:0]         a0_idx;
     reg  [31:0]        a0_k;
+    wire signed [7:0]  beat_max_0_0;
+    wire signed [7:0]  beat_max_0_1;
+    wire signed [7:0]  beat_max_0_2;
+    wire signed [7:0]  beat_max_0_3;
+    wire signed [7:0]  beat_max_0_4;
+    wire signed [7:0]  beat_max_0_5;
+    wire signed [7:0]  beat_max_0_6;
+    wire signed [7:0]  beat_max_0_7;
+    wire signed [7:0]  beat_max_0_8;
+    wire signed [7:0]  beat_max_0_9;
+    wire signed [7:0]  beat_max_0_10;
+    wire signed [7:0]  beat_max_0_11;
+    wire signed [7:0]  beat_max_0_12;
+    wire signed [7:0]  beat_max_0_13;
+    wire signed [7:0]  beat_max_0_14;
+    wire signed [7:0]  beat_max_0_15;
+    wire signed [7:0]  beat_max_1_0;
+    wire signed [7:0]  beat_max_1_1;
+    wire signed [7:0]  beat_max_1_2;
+    wire signed [7:0]  beat_max_1_3;
+    wire signed [7:0]  beat_max_1_4;
+    wire signed [7:0]  beat_max_1_5;
+    wire signed [7:0]  beat_max_1_6;
+    wire signed [7:0]  beat_max_1_7;
+    wire signed [7:0]  beat_max_2_0;
+    wire signed [7:0]  beat_max_2_1;
+    wire signed [7:0]  beat_max_2_2;
+    wire signed [7:0]  beat_max_2_3;
+    wire signed [7:0]  beat_max_3_0;
+    wire signed [7:0]  beat_max_3_1;
     wire signed [7:0]  beat_max;
     reg                a1_v;
     reg  [127:0]       a1_x;
@@ -65,7 +95,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [31:0]        a2_k;
     reg                a3_v;
     reg  signed [40:0] a3_p;
-    reg  [127:0]       a3_delta;
+    reg  [7:0]         a3_delta_0;
+    reg  [7:0]         a3_delta_1;
+    reg  [7:0]         a3_delta_2;
+    reg  [7:0]         a3_delta_3;
+    reg  [7:0]         a3_delta_4;
+    reg  [7:0]         a3_delta_5;
+    reg  [7:0]         a3_delta_6;
+    reg  [7:0]         a3_delta_7;
+    reg  [7:0]         a3_delta_8;
+    reg  [7:0]         a3_delta_9;
+    reg  [7:0]         a3_delta_10;
+    reg  [7:0]         a3_delta_11;
+    reg  [7:0]         a3_delta_12;
+    reg  [7:0]         a3_delta_13;
+    reg  [7:0]         a3_delta_14;
+    reg  [7:0]         a3_delta_15;
     reg  [15:0]        a3_val;
     reg                a3_first;
     reg                a3_last;
@@ -78,7 +123,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg                a4_v;
     reg  [23:0]        a4_c;
     reg  signed [16:0] a4_bigm;
-    reg  [639:0]       a4_q;
+    reg  [39:0]        a4_q_0;
+    reg  [39:0]        a4_q_1;
+    reg  [39:0]        a4_q_2;
+    reg  [39:0]        a4_q_3;
+    reg  [39:0]        a4_q_4;
+    reg  [39:0]        a4_q_5;
+    reg  [39:0]        a4_q_6;
+    reg  [39:0]        a4_q_7;
+    reg  [39:0]        a4_q_8;
+    reg  [39:0]        a4_q_9;
+    reg  [39:0]        a4_q_10;
+    reg  [39:0]        a4_q_11;
+    reg  [39:0]        a4_q_12;
+    reg  [39:0]        a4_q_13;
+    reg  [39:0]        a4_q_14;
+    reg  [39:0]        a4_q_15;
     reg  [15:0]        a4_val;
     reg                a4_first;
     reg                a4_last;
@@ -89,8 +149,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  signed [16:0] a5_bigm;
     wire [16:0]        rescale;
     reg                a5_v;
-    reg  [255:0]       a5_int;
-    reg  [223:0]       a5_phi;
+    reg  [15:0]        a5_int_0;
+    reg  [15:0]        a5_int_1;
+    reg  [15:0]        a5_int_2;
+    reg  [15:0]        a5_int_3;
+    reg  [15:0]        a5_int_4;
+    reg  [15:0]        a5_int_5;
+    reg  [15:0]        a5_int_6;
+    reg  [15:0]        a5_int_7;
+    reg  [15:0]        a5_int_8;
+    reg  [15:0]        a5_int_9;
+    reg  [15:0]        a5_int_10;
+    reg  [15:0]        a5_int_11;
+    reg  [15:0]        a5_int_12;
+    reg  [15:0]        a5_int_13;
+    reg  [15:0]        a5_int_14;
+    reg  [15:0]        a5_int_15;
+    reg  [13:0]        a5_phi_0;
+    reg  [13:0]        a5_phi_1;
+    reg  [13:0]        a5_phi_2;
+    reg  [13:0]        a5_phi_3;
+    reg  [13:0]        a5_phi_4;
+    reg  [13:0]        a5_phi_5;
+    reg  [13:0]        a5_phi_6;
+    reg  [13:0]        a5_phi_7;
+    reg  [13:0]        a5_phi_8;
+    reg  [13:0]        a5_phi_9;
+    reg  [13:0]        a5_phi_10;
+    reg  [13:0]        a5_phi_11;
+    reg  [13:0]        a5_phi_12;
+    reg  [13:0]        a5_phi_13;
+    reg  [13:0]        a5_phi_14;
+    reg  [13:0]        a5_phi_15;
     reg  [16:0]        a5_rescale;
     reg  [15:0]        a5_val;
     reg                a5_first;
@@ -117,7 +207,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     wire [14:0]        a_exp2_14_p;
     wire [14:0]        a_exp2_15_p;
     reg                a6_v;
-    reg  [255:0]       a6_int;
+    reg  [15:0]        a6_int_0;
+    reg  [15:0]        a6_int_1;
+    reg  [15:0]        a6_int_2;
+    reg  [15:0]        a6_int_3;
+    reg  [15:0]        a6_int_4;
+    reg  [15:0]        a6_int_5;
+    reg  [15:0]        a6_int_6;
+    reg  [15:0]        a6_int_7;
+    reg  [15:0]        a6_int_8;
+    reg  [15:0]        a6_int_9;
+    reg  [15:0]        a6_int_10;
+    reg  [15:0]        a6_int_11;
+    reg  [15:0]        a6_int_12;
+    reg  [15:0]        a6_int_13;
+    reg  [15:0]        a6_int_14;
+    reg  [15:0]        a6_int_15;
     reg  [16:0]        a6_rescale;
     reg  [15:0]        a6_val;
     reg                a6_first;
@@ -128,8 +233,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [23:0]        a6_c;
     reg                a6_seen;
     reg                a7_v;
-    reg  [239:0]       a7_p;
-    reg  [255:0]       a7_int;
+    reg  [14:0]        a7_p_0;
+    reg  [14:0]        a7_p_1;
+    reg  [14:0]        a7_p_2;
+    reg  [14:0]        a7_p_3;
+    reg  [14:0]        a7_p_4;
+    reg  [14:0]        a7_p_5;
+    reg  [14:0]        a7_p_6;
+    reg  [14:0]        a7_p_7;
+    reg  [14:0]        a7_p_8;
+    reg  [14:0]        a7_p_9;
+    reg  [14:0]        a7_p_10;
+    reg  [14:0]        a7_p_11;
+    reg  [14:0]        a7_p_12;
+    reg  [14:0]        a7_p_13;
+    reg  [14:0]        a7_p_14;
+    reg  [14:0]        a7_p_15;
+    reg  [15:0]        a7_int_0;
+    reg  [15:0]        a7_int_1;
+    reg  [15:0]        a7_int_2;
+    reg  [15:0]        a7_int_3;
+    reg  [15:0]        a7_int_4;
+    reg  [15:0]        a7_int_5;
+    reg  [15:0]        a7_int_6;
+    reg  [15:0]        a7_int_7;
+    reg  [15:0]        a7_int_8;
+    reg  [15:0]        a7_int_9;
+    reg  [15:0]        a7_int_10;
+    reg  [15:0]        a7_int_11;
+    reg  [15:0]        a7_int_12;
+    reg  [15:0]        a7_int_13;
+    reg  [15:0]        a7_int_14;
+    reg  [15:0]        a7_int_15;
     reg  [16:0]        a7_rescale;
     reg  [15:0]        a7_val;
     reg                a7_first;
@@ -140,7 +275,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [23:0]        a7_c;
     reg                a7_seen;
     reg                a8_v;
-    reg  [415:0]       a8_terms;
+    reg  [25:0]        a8_term_0;
+    reg  [25:0]        a8_term_1;
+    reg  [25:0]        a8_term_2;
+    reg  [25:0]        a8_term_3;
+    reg  [25:0]        a8_term_4;
+    reg  [25:0]        a8_term_5;
+    reg  [25:0]        a8_term_6;
+    reg  [25:0]        a8_term_7;
+    reg  [25:0]        a8_term_8;
+    reg  [25:0]        a8_term_9;
+    reg  [25:0]        a8_term_10;
+    reg  [25:0]        a8_term_11;
+    reg  [25:0]        a8_term_12;
+    reg  [25:0]        a8_term_13;
+    reg  [25:0]        a8_term_14;
+    reg  [25:0]        a8_term_15;
     reg  [16:0]        a8_rescale;
     reg                a8_first;
     reg                a8_last;
@@ -149,6 +299,21 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  signed [7:0]  a8_m;
     reg  [23:0]        a8_c;
     reg                a8_seen;
+    wire [37:0]        beat_sum_1_0;
+    wire [37:0]        beat_sum_1_1;
+    wire [37:0]        beat_sum_1_2;
+    wire [37:0]        beat_sum_1_3;
+    wire [37:0]        beat_sum_1_4;
+    wire [37:0]        beat_sum_1_5;
+    wire [37:0]        beat_sum_1_6;
+    wire [37:0]        beat_sum_1_7;
+    wire [37:0]        beat_sum_2_0;
+    wire [37:0]        beat_sum_2_1;
+    wire [37:0]        beat_sum_2_2;
+    wire [37:0]        beat_sum_2_3;
+    wire [37:0]        beat_sum_3_0;
+    wire [37:0]        beat_sum_3_1;
+    wire [37:0]        beat_sum;
     reg                a9_v;
     reg  [37:0]        a9_sum;
     reg  [16:0]        a9_rescale;
@@ -168,6 +333,9 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [111:0]       q1;
     reg  [111:0]       q0;
     reg  [1:0]         pending;
+    wire [5:0]         lead_0;
+    wire [5:0]         lead_1;
+    wire [5:0]         lead_2;
     wire [5:0]         lead;
     wire [14:0]        sm;
     wire               recip_busy;
@@ -195,7 +363,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [14:0]        c0_rm;
     reg  [5:0]         c0_sh;
     reg                c0_seen;
-    reg  [159:0]       c1_word;      // read port of rowbuf
+    reg  [159:0]       c1_word;       // read port of rowbuf
     reg                c1_v;
     reg                c1_last;
     reg  signed [7:0]  c1_m;
@@ -205,7 +373,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [5:0]         c1_sh;
     reg                c1_seen;
     reg                c2_v;
-    reg  [127:0]       c2_delta;
+    reg  [7:0]         c2_delta_0;
+    reg  [7:0]         c2_delta_1;
+    reg  [7:0]         c2_delta_2;
+    reg  [7:0]         c2_delta_3;
+    reg  [7:0]         c2_delta_4;
+    reg  [7:0]         c2_delta_5;
+    reg  [7:0]         c2_delta_6;
+    reg  [7:0]         c2_delta_7;
+    reg  [7:0]         c2_delta_8;
+    reg  [7:0]         c2_delta_9;
+    reg  [7:0]         c2_delta_10;
+    reg  [7:0]         c2_delta_11;
+    reg  [7:0]         c2_delta_12;
+    reg  [7:0]         c2_delta_13;
+    reg  [7:0]         c2_delta_14;
+    reg  [7:0]         c2_delta_15;
     reg  [15:0]        c2_val;
     reg  [15:0]        c2_keep;
     reg                c2_last;
@@ -215,7 +398,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [5:0]         c2_sh;
     reg                c2_seen;
     reg                c3_v;
-    reg  [639:0]       c3_q;
+    reg  [39:0]        c3_q_0;
+    reg  [39:0]        c3_q_1;
+    reg  [39:0]        c3_q_2;
+    reg  [39:0]        c3_q_3;
+    reg  [39:0]        c3_q_4;
+    reg  [39:0]        c3_q_5;
+    reg  [39:0]        c3_q_6;
+    reg  [39:0]        c3_q_7;
+    reg  [39:0]        c3_q_8;
+    reg  [39:0]        c3_q_9;
+    reg  [39:0]        c3_q_10;
+    reg  [39:0]        c3_q_11;
+    reg  [39:0]        c3_q_12;
+    reg  [39:0]        c3_q_13;
+    reg  [39:0]        c3_q_14;
+    reg  [39:0]        c3_q_15;
     reg  [15:0]        c3_val;
     reg  [15:0]        c3_keep;
     reg                c3_last;
@@ -224,8 +422,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [5:0]         c3_sh;
     reg                c3_seen;
     reg                c4_v;
-    reg  [255:0]       c4_int;
-    reg  [223:0]       c4_phi;
+    reg  [15:0]        c4_int_0;
+    reg  [15:0]        c4_int_1;
+    reg  [15:0]        c4_int_2;
+    reg  [15:0]        c4_int_3;
+    reg  [15:0]        c4_int_4;
+    reg  [15:0]        c4_int_5;
+    reg  [15:0]        c4_int_6;
+    reg  [15:0]        c4_int_7;
+    reg  [15:0]        c4_int_8;
+    reg  [15:0]        c4_int_9;
+    reg  [15:0]        c4_int_10;
+    reg  [15:0]        c4_int_11;
+    reg  [15:0]        c4_int_12;
+    reg  [15:0]        c4_int_13;
+    reg  [15:0]        c4_int_14;
+    reg  [15:0]        c4_int_15;
+    reg  [13:0]        c4_phi_0;
+    reg  [13:0]        c4_phi_1;
+    reg  [13:0]        c4_phi_2;
+    reg  [13:0]        c4_phi_3;
+    reg  [13:0]        c4_phi_4;
+    reg  [13:0]        c4_phi_5;
+    reg  [13:0]        c4_phi_6;
+    reg  [13:0]        c4_phi_7;
+    reg  [13:0]        c4_phi_8;
+    reg  [13:0]        c4_phi_9;
+    reg  [13:0]        c4_phi_10;
+    reg  [13:0]        c4_phi_11;
+    reg  [13:0]        c4_phi_12;
+    reg  [13:0]        c4_phi_13;
+    reg  [13:0]        c4_phi_14;
+    reg  [13:0]        c4_phi_15;
     reg  [15:0]        c4_val;
     reg  [15:0]        c4_keep;
     reg                c4_last;
@@ -249,7 +477,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     wire [14:0]        c_exp2_14_p;
     wire [14:0]        c_exp2_15_p;
     reg                c5_v;
-    reg  [255:0]       c5_int;
+    reg  [15:0]        c5_int_0;
+    reg  [15:0]        c5_int_1;
+    reg  [15:0]        c5_int_2;
+    reg  [15:0]        c5_int_3;
+    reg  [15:0]        c5_int_4;
+    reg  [15:0]        c5_int_5;
+    reg  [15:0]        c5_int_6;
+    reg  [15:0]        c5_int_7;
+    reg  [15:0]        c5_int_8;
+    reg  [15:0]        c5_int_9;
+    reg  [15:0]        c5_int_10;
+    reg  [15:0]        c5_int_11;
+    reg  [15:0]        c5_int_12;
+    reg  [15:0]        c5_int_13;
+    reg  [15:0]        c5_int_14;
+    reg  [15:0]        c5_int_15;
     reg  [15:0]        c5_val;
     reg  [15:0]        c5_keep;
     reg                c5_last;
@@ -257,8 +500,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [5:0]         c5_sh;
     reg                c5_seen;
     reg                c6_v;
-    reg  [239:0]       c6_p;
-    reg  [255:0]       c6_int;
+    reg  [14:0]        c6_p_0;
+    reg  [14:0]        c6_p_1;
+    reg  [14:0]        c6_p_2;
+    reg  [14:0]        c6_p_3;
+    reg  [14:0]        c6_p_4;
+    reg  [14:0]        c6_p_5;
+    reg  [14:0]        c6_p_6;
+    reg  [14:0]        c6_p_7;
+    reg  [14:0]        c6_p_8;
+    reg  [14:0]        c6_p_9;
+    reg  [14:0]        c6_p_10;
+    reg  [14:0]        c6_p_11;
+    reg  [14:0]        c6_p_12;
+    reg  [14:0]        c6_p_13;
+    reg  [14:0]        c6_p_14;
+    reg  [14:0]        c6_p_15;
+    reg  [15:0]        c6_int_0;
+    reg  [15:0]        c6_int_1;
+    reg  [15:0]        c6_int_2;
+    reg  [15:0]        c6_int_3;
+    reg  [15:0]        c6_int_4;
+    reg  [15:0]        c6_int_5;
+    reg  [15:0]        c6_int_6;
+    reg  [15:0]        c6_int_7;
+    reg  [15:0]        c6_int_8;
+    reg  [15:0]        c6_int_9;
+    reg  [15:0]        c6_int_10;
+    reg  [15:0]        c6_int_11;
+    reg  [15:0]        c6_int_12;
+    reg  [15:0]        c6_int_13;
+    reg  [15:0]        c6_int_14;
+    reg  [15:0]        c6_int_15;
     reg  [15:0]        c6_val;
     reg  [15:0]        c6_keep;
     reg                c6_last;
@@ -266,7 +539,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [5:0]         c6_sh;
     reg                c6_seen;
     reg                c7_v;
-    reg  [223:0]       c7_eout;
+    reg  [13:0]        c7_eout_0;
+    reg  [13:0]        c7_eout_1;
+    reg  [13:0]        c7_eout_2;
+    reg  [13:0]        c7_eout_3;
+    reg  [13:0]        c7_eout_4;
+    reg  [13:0]        c7_eout_5;
+    reg  [13:0]        c7_eout_6;
+    reg  [13:0]        c7_eout_7;
+    reg  [13:0]        c7_eout_8;
+    reg  [13:0]        c7_eout_9;
+    reg  [13:0]        c7_eout_10;
+    reg  [13:0]        c7_eout_11;
+    reg  [13:0]        c7_eout_12;
+    reg  [13:0]        c7_eout_13;
+    reg  [13:0]        c7_eout_14;
+    reg  [13:0]        c7_eout_15;
     reg  [15:0]        c7_val;
     reg  [15:0]        c7_keep;
     reg                c7_last;
@@ -274,14 +562,46 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [5:0]         c7_sh;
     reg                c7_seen;
     reg                c8_v;
-    reg  [463:0]       c8_prod;
+    reg  [28:0]        c8_prod_0;
+    reg  [28:0]        c8_prod_1;
+    reg  [28:0]        c8_prod_2;
+    reg  [28:0]        c8_prod_3;
+    reg  [28:0]        c8_prod_4;
+    reg  [28:0]        c8_prod_5;
+    reg  [28:0]        c8_prod_6;
+    reg  [28:0]        c8_prod_7;
+    reg  [28:0]        c8_prod_8;
+    reg  [28:0]        c8_prod_9;
+    reg  [28:0]        c8_prod_10;
+    reg  [28:0]        c8_prod_11;
+    reg  [28:0]        c8_prod_12;
+    reg  [28:0]        c8_prod_13;
+    reg  [28:0]        c8_prod_14;
+    reg  [28:0]        c8_prod_15;
     reg  [15:0]        c8_val;
     reg  [15:0]        c8_keep;
     reg                c8_last;
     reg  [5:0]         c8_sh;
-    reg  [127:0]       out_data;
+    reg  [7:0]         out_data_0;
+    reg  [7:0]         out_data_1;
+    reg  [7:0]         out_data_2;
+    reg  [7:0]         out_data_3;
+    reg  [7:0]         out_data_4;
+    reg  [7:0]         out_data_5;
+    reg  [7:0]         out_data_6;
+    reg  [7:0]         out_data_7;
+    reg  [7:0]         out_data_8;
+    reg  [7:0]         out_data_9;
+    reg  [7:0]         out_data_10;
+    reg  [7:0]         out_data_11;
+    reg  [7:0]         out_data_12;
+    reg  [7:0]         out_data_13;
+    reg  [7:0]         out_data_14;
+    reg  [7:0]         out_data_15;
     reg  [15:0]        out_keep;
     reg                out_last;
+    wire [63:0]        out_data_g0;
+    wire [63:0]        out_data_g1;
     // 289 x 160 bits, no reset: inferred as block RAM
     reg  [159:0] rowbuf [0:288];
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
@@ -409,23 +729,39 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _t52;
     /* verilator lint_on UNUSED */
-    wire [15:0]        _t53;
-    wire [15:0]        _t54;
-    wire [15:0]        _t55;
-    wire [15:0]        _t56;
-    wire [15:0]        _t57;
-    wire [15:0]        _t58;
-    wire [15:0]        _t59;
-    wire [15:0]        _t60;
-    wire [15:0]        _t61;
-    wire [15:0]        _t62;
-    wire [15:0]        _t63;
-    wire [15:0]        _t64;
-    wire [15:0]        _t65;
-    wire [15:0]        _t66;
-    wire [15:0]        _t67;
-    wire [15:0]        _t68;
-    wire [127:0]       _t69;
+    wire [127:0]       _t53;
+    wire signed [7:0]  _t54;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t55;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t56;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t57;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t58;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t59;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t60;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t61;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t62;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t63;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t64;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t65;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t66;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t67;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t68;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t69;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t70;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t71;
@@ -458,85 +794,85 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t85;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t86;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t87;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t88;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t89;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t90;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t91;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t92;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t93;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t94;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t95;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t96;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t97;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t98;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t99;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t100;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t101;
+    wire [39:0]        _t86;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t102;
+    wire [39:0]        _t87;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t103;
+    wire [39:0]        _t88;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t104;
+    wire [39:0]        _t89;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t105;
+    wire [39:0]        _t90;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t106;
+    wire [39:0]        _t91;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t107;
+    wire [39:0]        _t92;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t108;
+    wire [39:0]        _t93;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t109;
+    wire [39:0]        _t94;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t110;
+    wire [39:0]        _t95;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t111;
+    wire [39:0]        _t96;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t112;
+    wire [39:0]        _t97;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t113;
+    wire [39:0]        _t98;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t114;
+    wire [39:0]        _t99;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t115;
+    wire [39:0]        _t100;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t116;
+    wire [39:0]        _t101;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _t102;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t117;
+    wire [14:0]        _t103;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t104;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t105;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t106;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t107;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t108;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t109;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t110;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t111;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t112;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t113;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t114;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t115;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t116;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t117;
     /* verilator lint_on UNUSED */
     wire [16:0]        _t118;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
@@ -570,237 +906,237 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [14:0]        _t133;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t134;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t135;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t136;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t137;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t138;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t139;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t140;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t141;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t142;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t143;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t144;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t145;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t146;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t147;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t148;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t149;
-    /* verilator lint_on UNUSED */
-    wire [5:0]         _t150;
-    wire [29:0]        _t151;
-    wire [29:0]        _t152;
-    wire [29:0]        _t153;
-    wire [29:0]        _t154;
-    wire [29:0]        _t155;
-    wire [29:0]        _t156;
-    wire [29:0]        _t157;
-    wire [29:0]        _t158;
-    wire [29:0]        _t159;
-    wire [29:0]        _t160;
-    wire [29:0]        _t161;
-    wire [29:0]        _t162;
-    wire [29:0]        _t163;
-    wire [29:0]        _t164;
-    wire [29:0]        _t165;
-    wire [29:0]        _t166;
+    wire [5:0]         _t134;
+    wire [29:0]        _t135;
+    wire [29:0]        _t136;
+    wire [29:0]        _t137;
+    wire [29:0]        _t138;
+    wire [29:0]        _t139;
+    wire [29:0]        _t140;
+    wire [29:0]        _t141;
+    wire [29:0]        _t142;
+    wire [29:0]        _t143;
+    wire [29:0]        _t144;
+    wire [29:0]        _t145;
+    wire [29:0]        _t146;
+    wire [29:0]        _t147;
+    wire [29:0]        _t148;
+    wire [29:0]        _t149;
+    wire [29:0]        _t150;
 
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
     assign _t2 = q0[37:0];
     assign _t3 = (q0[37:0] >> (lead - 6'd14));
     assign _t4 = $signed({1'd0, a2_k});
-    assign _t5 = $signed(a2_x[127:120]);
+    assign _t5 = $signed(a2_x[7:0]);
     assign _t6 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t5[7]}}, _t5}));
-    assign _t7 = $signed(a2_x[119:112]);
+    assign _t7 = $signed(a2_x[15:8]);
     assign _t8 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t7[7]}}, _t7}));
-    assign _t9 = $signed(a2_x[111:104]);
+    assign _t9 = $signed(a2_x[23:16]);
     assign _t10 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t9[7]}}, _t9}));
-    assign _t11 = $signed(a2_x[103:96]);
+    assign _t11 = $signed(a2_x[31:24]);
     assign _t12 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t11[7]}}, _t11}));
-    assign _t13 = $signed(a2_x[95:88]);
+    assign _t13 = $signed(a2_x[39:32]);
     assign _t14 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t13[7]}}, _t13}));
-    assign _t15 = $signed(a2_x[87:80]);
+    assign _t15 = $signed(a2_x[47:40]);
     assign _t16 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t15[7]}}, _t15}));
-    assign _t17 = $signed(a2_x[79:72]);
+    assign _t17 = $signed(a2_x[55:48]);
     assign _t18 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t17[7]}}, _t17}));
-    assign _t19 = $signed(a2_x[71:64]);
+    assign _t19 = $signed(a2_x[63:56]);
     assign _t20 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t19[7]}}, _t19}));
-    assign _t21 = $signed(a2_x[63:56]);
+    assign _t21 = $signed(a2_x[71:64]);
     assign _t22 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t21[7]}}, _t21}));
-    assign _t23 = $signed(a2_x[55:48]);
+    assign _t23 = $signed(a2_x[79:72]);
     assign _t24 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t23[7]}}, _t23}));
-    assign _t25 = $signed(a2_x[47:40]);
+    assign _t25 = $signed(a2_x[87:80]);
     assign _t26 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t25[7]}}, _t25}));
-    assign _t27 = $signed(a2_x[39:32]);
+    assign _t27 = $signed(a2_x[95:88]);
     assign _t28 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t27[7]}}, _t27}));
-    assign _t29 = $signed(a2_x[31:24]);
+    assign _t29 = $signed(a2_x[103:96]);
     assign _t30 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t29[7]}}, _t29}));
-    assign _t31 = $signed(a2_x[23:16]);
+    assign _t31 = $signed(a2_x[111:104]);
     assign _t32 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t31[7]}}, _t31}));
-    assign _t33 = $signed(a2_x[15:8]);
+    assign _t33 = $signed(a2_x[119:112]);
     assign _t34 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t33[7]}}, _t33}));
-    assign _t35 = $signed(a2_x[7:0]);
+    assign _t35 = $signed(a2_x[127:120]);
     assign _t36 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t35[7]}}, _t35}));
-    assign _t37 = (a4_q[639:600] + {16'd0, a4_c});
-    assign _t38 = (a4_q[599:560] + {16'd0, a4_c});
-    assign _t39 = (a4_q[559:520] + {16'd0, a4_c});
-    assign _t40 = (a4_q[519:480] + {16'd0, a4_c});
-    assign _t41 = (a4_q[479:440] + {16'd0, a4_c});
-    assign _t42 = (a4_q[439:400] + {16'd0, a4_c});
-    assign _t43 = (a4_q[399:360] + {16'd0, a4_c});
-    assign _t44 = (a4_q[359:320] + {16'd0, a4_c});
-    assign _t45 = (a4_q[319:280] + {16'd0, a4_c});
-    assign _t46 = (a4_q[279:240] + {16'd0, a4_c});
-    assign _t47 = (a4_q[239:200] + {16'd0, a4_c});
-    assign _t48 = (a4_q[199:160] + {16'd0, a4_c});
-    assign _t49 = (a4_q[159:120] + {16'd0, a4_c});
-    assign _t50 = (a4_q[119:80] + {16'd0, a4_c});
-    assign _t51 = (a4_q[79:40] + {16'd0, a4_c});
-    assign _t52 = (a4_q[39:0] + {16'd0, a4_c});
-    assign _t53 = a7_int[255:240];
-    assign _t54 = a7_int[239:224];
-    assign _t55 = a7_int[223:208];
-    assign _t56 = a7_int[207:192];
-    assign _t57 = a7_int[191:176];
-    assign _t58 = a7_int[175:160];
-    assign _t59 = a7_int[159:144];
-    assign _t60 = a7_int[143:128];
-    assign _t61 = a7_int[127:112];
-    assign _t62 = a7_int[111:96];
-    assign _t63 = a7_int[95:80];
-    assign _t64 = a7_int[79:64];
-    assign _t65 = a7_int[63:48];
-    assign _t66 = a7_int[47:32];
-    assign _t67 = a7_int[31:16];
-    assign _t68 = a7_int[15:0];
-    assign _t69 = c1_word[127:0];
-    assign _t70 = $signed(_t69[127:120]);
+    assign _t37 = (a4_q_0 + {16'd0, a4_c});
+    assign _t38 = (a4_q_1 + {16'd0, a4_c});
+    assign _t39 = (a4_q_2 + {16'd0, a4_c});
+    assign _t40 = (a4_q_3 + {16'd0, a4_c});
+    assign _t41 = (a4_q_4 + {16'd0, a4_c});
+    assign _t42 = (a4_q_5 + {16'd0, a4_c});
+    assign _t43 = (a4_q_6 + {16'd0, a4_c});
+    assign _t44 = (a4_q_7 + {16'd0, a4_c});
+    assign _t45 = (a4_q_8 + {16'd0, a4_c});
+    assign _t46 = (a4_q_9 + {16'd0, a4_c});
+    assign _t47 = (a4_q_10 + {16'd0, a4_c});
+    assign _t48 = (a4_q_11 + {16'd0, a4_c});
+    assign _t49 = (a4_q_12 + {16'd0, a4_c});
+    assign _t50 = (a4_q_13 + {16'd0, a4_c});
+    assign _t51 = (a4_q_14 + {16'd0, a4_c});
+    assign _t52 = (a4_q_15 + {16'd0, a4_c});
+    assign _t53 = c1_word[127:0];
+    assign _t54 = $signed(_t53[7:0]);
+    assign _t55 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t54[7]}}, _t54}));
+    assign _t56 = $signed(_t53[15:8]);
+    assign _t57 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t56[7]}}, _t56}));
+    assign _t58 = $signed(_t53[23:16]);
+    assign _t59 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t58[7]}}, _t58}));
+    assign _t60 = $signed(_t53[31:24]);
+    assign _t61 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t60[7]}}, _t60}));
+    assign _t62 = $signed(_t53[39:32]);
+    assign _t63 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t62[7]}}, _t62}));
+    assign _t64 = $signed(_t53[47:40]);
+    assign _t65 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t64[7]}}, _t64}));
+    assign _t66 = $signed(_t53[55:48]);
+    assign _t67 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t66[7]}}, _t66}));
+    assign _t68 = $signed(_t53[63:56]);
+    assign _t69 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t68[7]}}, _t68}));
+    assign _t70 = $signed(_t53[71:64]);
     assign _t71 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t70[7]}}, _t70}));
-    assign _t72 = $signed(_t69[119:112]);
+    assign _t72 = $signed(_t53[79:72]);
     assign _t73 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t72[7]}}, _t72}));
-    assign _t74 = $signed(_t69[111:104]);
+    assign _t74 = $signed(_t53[87:80]);
     assign _t75 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t74[7]}}, _t74}));
-    assign _t76 = $signed(_t69[103:96]);
+    assign _t76 = $signed(_t53[95:88]);
     assign _t77 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t76[7]}}, _t76}));
-    assign _t78 = $signed(_t69[95:88]);
+    assign _t78 = $signed(_t53[103:96]);
     assign _t79 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t78[7]}}, _t78}));
-    assign _t80 = $signed(_t69[87:80]);
+    assign _t80 = $signed(_t53[111:104]);
     assign _t81 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t80[7]}}, _t80}));
-    assign _t82 = $signed(_t69[79:72]);
+    assign _t82 = $signed(_t53[119:112]);
     assign _t83 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t82[7]}}, _t82}));
-    assign _t84 = $signed(_t69[71:64]);
+    assign _t84 = $signed(_t53[127:120]);
     assign _t85 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t84[7]}}, _t84}));
-    assign _t86 = $signed(_t69[63:56]);
-    assign _t87 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t86[7]}}, _t86}));
-    assign _t88 = $signed(_t69[55:48]);
-    assign _t89 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t88[7]}}, _t88}));
-    assign _t90 = $signed(_t69[47:40]);
-    assign _t91 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t90[7]}}, _t90}));
-    assign _t92 = $signed(_t69[39:32]);
-    assign _t93 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t92[7]}}, _t92}));
-    assign _t94 = $signed(_t69[31:24]);
-    assign _t95 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t94[7]}}, _t94}));
-    assign _t96 = $signed(_t69[23:16]);
-    assign _t97 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t96[7]}}, _t96}));
-    assign _t98 = $signed(_t69[15:8]);
-    assign _t99 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t98[7]}}, _t98}));
-    assign _t100 = $signed(_t69[7:0]);
-    assign _t101 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t100[7]}}, _t100}));
-    assign _t102 = (c3_q[639:600] + {16'd0, c3_c});
-    assign _t103 = (c3_q[599:560] + {16'd0, c3_c});
-    assign _t104 = (c3_q[559:520] + {16'd0, c3_c});
-    assign _t105 = (c3_q[519:480] + {16'd0, c3_c});
-    assign _t106 = (c3_q[479:440] + {16'd0, c3_c});
-    assign _t107 = (c3_q[439:400] + {16'd0, c3_c});
-    assign _t108 = (c3_q[399:360] + {16'd0, c3_c});
-    assign _t109 = (c3_q[359:320] + {16'd0, c3_c});
-    assign _t110 = (c3_q[319:280] + {16'd0, c3_c});
-    assign _t111 = (c3_q[279:240] + {16'd0, c3_c});
-    assign _t112 = (c3_q[239:200] + {16'd0, c3_c});
-    assign _t113 = (c3_q[199:160] + {16'd0, c3_c});
-    assign _t114 = (c3_q[159:120] + {16'd0, c3_c});
-    assign _t115 = (c3_q[119:80] + {16'd0, c3_c});
-    assign _t116 = (c3_q[79:40] + {16'd0, c3_c});
-    assign _t117 = (c3_q[39:0] + {16'd0, c3_c});
-    assign _t118 = ({1'd0, c6_int[255:240]} + 17'd1);
-    assign _t119 = ((|_t118[16:4]) ? 15'd0 : (c6_p[239:225] >> _t118[3:0]));
-    assign _t120 = ({1'd0, c6_int[239:224]} + 17'd1);
-    assign _t121 = ((|_t120[16:4]) ? 15'd0 : (c6_p[224:210] >> _t120[3:0]));
-    assign _t122 = ({1'd0, c6_int[223:208]} + 17'd1);
-    assign _t123 = ((|_t122[16:4]) ? 15'd0 : (c6_p[209:195] >> _t122[3:0]));
-    assign _t124 = ({1'd0, c6_int[207:192]} + 17'd1);
-    assign _t125 = ((|_t124[16:4]) ? 15'd0 : (c6_p[194:180] >> _t124[3:0]));
-    assign _t126 = ({1'd0, c6_int[191:176]} + 17'd1);
-    assign _t127 = ((|_t126[16:4]) ? 15'd0 : (c6_p[179:165] >> _t126[3:0]));
-    assign _t128 = ({1'd0, c6_int[175:160]} + 17'd1);
-    assign _t129 = ((|_t128[16:4]) ? 15'd0 : (c6_p[164:150] >> _t128[3:0]));
-    assign _t130 = ({1'd0, c6_int[159:144]} + 17'd1);
-    assign _t131 = ((|_t130[16:4]) ? 15'd0 : (c6_p[149:135] >> _t130[3:0]));
-    assign _t132 = ({1'd0, c6_int[143:128]} + 17'd1);
-    assign _t133 = ((|_t132[16:4]) ? 15'd0 : (c6_p[134:120] >> _t132[3:0]));
-    assign _t134 = ({1'd0, c6_int[127:112]} + 17'd1);
-    assign _t135 = ((|_t134[16:4]) ? 15'd0 : (c6_p[119:105] >> _t134[3:0]));
-    assign _t136 = ({1'd0, c6_int[111:96]} + 17'd1);
-    assign _t137 = ((|_t136[16:4]) ? 15'd0 : (c6_p[104:90] >> _t136[3:0]));
-    assign _t138 = ({1'd0, c6_int[95:80]} + 17'd1);
-    assign _t139 = ((|_t138[16:4]) ? 15'd0 : (c6_p[89:75] >> _t138[3:0]));
-    assign _t140 = ({1'd0, c6_int[79:64]} + 17'd1);
-    assign _t141 = ((|_t140[16:4]) ? 15'd0 : (c6_p[74:60] >> _t140[3:0]));
-    assign _t142 = ({1'd0, c6_int[63:48]} + 17'd1);
-    assign _t143 = ((|_t142[16:4]) ? 15'd0 : (c6_p[59:45] >> _t142[3:0]));
-    assign _t144 = ({1'd0, c6_int[47:32]} + 17'd1);
-    assign _t145 = ((|_t144[16:4]) ? 15'd0 : (c6_p[44:30] >> _t144[3:0]));
-    assign _t146 = ({1'd0, c6_int[31:16]} + 17'd1);
-    assign _t147 = ((|_t146[16:4]) ? 15'd0 : (c6_p[29:15] >> _t146[3:0]));
-    assign _t148 = ({1'd0, c6_int[15:0]} + 17'd1);
-    assign _t149 = ((|_t148[16:4]) ? 15'd0 : (c6_p[14:0] >> _t148[3:0]));
-    assign _t150 = (c8_sh - 6'd1);
-    assign _t151 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[463:435]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t152 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[434:406]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t153 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[405:377]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t154 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[376:348]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t155 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[347:319]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t156 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[318:290]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t157 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[289:261]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t158 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[260:232]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t159 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[231:203]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t160 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[202:174]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t161 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[173:145]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t162 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[144:116]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t163 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[115:87]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t164 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[86:58]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t165 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[57:29]} >> _t150[4:0])) + 30'd1) >> 1'd1);
-    assign _t166 = ((((|_t150[5]) ? 30'd0 : ({1'd0, c8_prod[28:0]} >> _t150[4:0])) + 30'd1) >> 1'd1);
+    assign _t86 = (c3_q_0 + {16'd0, c3_c});
+    assign _t87 = (c3_q_1 + {16'd0, c3_c});
+    assign _t88 = (c3_q_2 + {16'd0, c3_c});
+    assign _t89 = (c3_q_3 + {16'd0, c3_c});
+    assign _t90 = (c3_q_4 + {16'd0, c3_c});
+    assign _t91 = (c3_q_5 + {16'd0, c3_c});
+    assign _t92 = (c3_q_6 + {16'd0, c3_c});
+    assign _t93 = (c3_q_7 + {16'd0, c3_c});
+    assign _t94 = (c3_q_8 + {16'd0, c3_c});
+    assign _t95 = (c3_q_9 + {16'd0, c3_c});
+    assign _t96 = (c3_q_10 + {16'd0, c3_c});
+    assign _t97 = (c3_q_11 + {16'd0, c3_c});
+    assign _t98 = (c3_q_12 + {16'd0, c3_c});
+    assign _t99 = (c3_q_13 + {16'd0, c3_c});
+    assign _t100 = (c3_q_14 + {16'd0, c3_c});
+    assign _t101 = (c3_q_15 + {16'd0, c3_c});
+    assign _t102 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t103 = ((|_t102[16:4]) ? 15'd0 : (c6_p_0 >> _t102[3:0]));
+    assign _t104 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t105 = ((|_t104[16:4]) ? 15'd0 : (c6_p_1 >> _t104[3:0]));
+    assign _t106 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t107 = ((|_t106[16:4]) ? 15'd0 : (c6_p_2 >> _t106[3:0]));
+    assign _t108 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t109 = ((|_t108[16:4]) ? 15'd0 : (c6_p_3 >> _t108[3:0]));
+    assign _t110 = ({1'd0, c6_int_4} + 17'd1);
+    assign _t111 = ((|_t110[16:4]) ? 15'd0 : (c6_p_4 >> _t110[3:0]));
+    assign _t112 = ({1'd0, c6_int_5} + 17'd1);
+    assign _t113 = ((|_t112[16:4]) ? 15'd0 : (c6_p_5 >> _t112[3:0]));
+    assign _t114 = ({1'd0, c6_int_6} + 17'd1);
+    assign _t115 = ((|_t114[16:4]) ? 15'd0 : (c6_p_6 >> _t114[3:0]));
+    assign _t116 = ({1'd0, c6_int_7} + 17'd1);
+    assign _t117 = ((|_t116[16:4]) ? 15'd0 : (c6_p_7 >> _t116[3:0]));
+    assign _t118 = ({1'd0, c6_int_8} + 17'd1);
+    assign _t119 = ((|_t118[16:4]) ? 15'd0 : (c6_p_8 >> _t118[3:0]));
+    assign _t120 = ({1'd0, c6_int_9} + 17'd1);
+    assign _t121 = ((|_t120[16:4]) ? 15'd0 : (c6_p_9 >> _t120[3:0]));
+    assign _t122 = ({1'd0, c6_int_10} + 17'd1);
+    assign _t123 = ((|_t122[16:4]) ? 15'd0 : (c6_p_10 >> _t122[3:0]));
+    assign _t124 = ({1'd0, c6_int_11} + 17'd1);
+    assign _t125 = ((|_t124[16:4]) ? 15'd0 : (c6_p_11 >> _t124[3:0]));
+    assign _t126 = ({1'd0, c6_int_12} + 17'd1);
+    assign _t127 = ((|_t126[16:4]) ? 15'd0 : (c6_p_12 >> _t126[3:0]));
+    assign _t128 = ({1'd0, c6_int_13} + 17'd1);
+    assign _t129 = ((|_t128[16:4]) ? 15'd0 : (c6_p_13 >> _t128[3:0]));
+    assign _t130 = ({1'd0, c6_int_14} + 17'd1);
+    assign _t131 = ((|_t130[16:4]) ? 15'd0 : (c6_p_14 >> _t130[3:0]));
+    assign _t132 = ({1'd0, c6_int_15} + 17'd1);
+    assign _t133 = ((|_t132[16:4]) ? 15'd0 : (c6_p_15 >> _t132[3:0]));
+    assign _t134 = (c8_sh - 6'd1);
+    assign _t135 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t136 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t137 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t138 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t139 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_4} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t140 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_5} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t141 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_6} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t142 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_7} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t143 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_8} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t144 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_9} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t145 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_10} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t146 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_11} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t147 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_12} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t148 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_13} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t149 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_14} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _t150 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_15} >> _t134[4:0])) + 30'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 8'd0);
     assign at_cap = (a_cnt == 8'd255);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
-    assign beat_max = (((((((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) >= (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) ? (((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) : (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) >= (((((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) >= (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)))) ? (((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) : (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))))) ? (((((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) >= (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) ? (((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) : (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) : (((((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) >= (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)))) ? (((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) : (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)))));
+    assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
+    assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
+    assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
+    assign beat_max_0_3 = (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80);
+    assign beat_max_0_4 = (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80);
+    assign beat_max_0_5 = (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80);
+    assign beat_max_0_6 = (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80);
+    assign beat_max_0_7 = (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80);
+    assign beat_max_0_8 = (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80);
+    assign beat_max_0_9 = (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80);
+    assign beat_max_0_10 = (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80);
+    assign beat_max_0_11 = (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80);
+    assign beat_max_0_12 = (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80);
+    assign beat_max_0_13 = (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80);
+    assign beat_max_0_14 = (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80);
+    assign beat_max_0_15 = (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80);
+    assign beat_max_1_0 = ((beat_max_0_0 >= beat_max_0_1) ? beat_max_0_0 : beat_max_0_1);
+    assign beat_max_1_1 = ((beat_max_0_2 >= beat_max_0_3) ? beat_max_0_2 : beat_max_0_3);
+    assign beat_max_1_2 = ((beat_max_0_4 >= beat_max_0_5) ? beat_max_0_4 : beat_max_0_5);
+    assign beat_max_1_3 = ((beat_max_0_6 >= beat_max_0_7) ? beat_max_0_6 : beat_max_0_7);
+    assign beat_max_1_4 = ((beat_max_0_8 >= beat_max_0_9) ? beat_max_0_8 : beat_max_0_9);
+    assign beat_max_1_5 = ((beat_max_0_10 >= beat_max_0_11) ? beat_max_0_10 : beat_max_0_11);
+    assign beat_max_1_6 = ((beat_max_0_12 >= beat_max_0_13) ? beat_max_0_12 : beat_max_0_13);
+    assign beat_max_1_7 = ((beat_max_0_14 >= beat_max_0_15) ? beat_max_0_14 : beat_max_0_15);
+    assign beat_max_2_0 = ((beat_max_1_0 >= beat_max_1_1) ? beat_max_1_0 : beat_max_1_1);
+    assign beat_max_2_1 = ((beat_max_1_2 >= beat_max_1_3) ? beat_max_1_2 : beat_max_1_3);
+    assign beat_max_2_2 = ((beat_max_1_4 >= beat_max_1_5) ? beat_max_1_4 : beat_max_1_5);
+    assign beat_max_2_3 = ((beat_max_1_6 >= beat_max_1_7) ? beat_max_1_6 : beat_max_1_7);
+    assign beat_max_3_0 = ((beat_max_2_0 >= beat_max_2_1) ? beat_max_2_0 : beat_max_2_1);
+    assign beat_max_3_1 = ((beat_max_2_2 >= beat_max_2_3) ? beat_max_2_2 : beat_max_2_3);
+    assign beat_max = ((beat_max_3_0 >= beat_max_3_1) ? beat_max_3_0 : beat_max_3_1);
     assign m_new = ((a1_any & (a1_bm > (a1_first ? 8'sh80 : a2_m))) ? a1_bm : (a1_first ? 8'sh80 : a2_m));
     assign a_c = $unsigned($signed(_t0[23:0]));
     assign a_bigm = $signed(_t1[16:0]);
     assign rescale = (a4_first ? 17'd0 : $unsigned((a4_bigm - a5_bigm)));
+    assign beat_sum_1_0 = ({12'd0, a8_term_0} + {12'd0, a8_term_1});
+    assign beat_sum_1_1 = ({12'd0, a8_term_2} + {12'd0, a8_term_3});
+    assign beat_sum_1_2 = ({12'd0, a8_term_4} + {12'd0, a8_term_5});
+    assign beat_sum_1_3 = ({12'd0, a8_term_6} + {12'd0, a8_term_7});
+    assign beat_sum_1_4 = ({12'd0, a8_term_8} + {12'd0, a8_term_9});
+    assign beat_sum_1_5 = ({12'd0, a8_term_10} + {12'd0, a8_term_11});
+    assign beat_sum_1_6 = ({12'd0, a8_term_12} + {12'd0, a8_term_13});
+    assign beat_sum_1_7 = ({12'd0, a8_term_14} + {12'd0, a8_term_15});
+    assign beat_sum_2_0 = (beat_sum_1_0 + beat_sum_1_1);
+    assign beat_sum_2_1 = (beat_sum_1_2 + beat_sum_1_3);
+    assign beat_sum_2_2 = (beat_sum_1_4 + beat_sum_1_5);
+    assign beat_sum_2_3 = (beat_sum_1_6 + beat_sum_1_7);
+    assign beat_sum_3_0 = (beat_sum_2_0 + beat_sum_2_1);
+    assign beat_sum_3_1 = (beat_sum_2_2 + beat_sum_2_3);
+    assign beat_sum = (beat_sum_3_0 + beat_sum_3_1);
     assign s_new = (a9_first ? a9_sum : (((|a9_rescale[16:6]) ? 38'd0 : (a10_s >> a9_rescale[5:0])) + a9_sum));
     assign push = (a9_v & a9_last);
-    assign lead = (_t2[37] ? 6'd37 : (_t2[36] ? 6'd36 : (_t2[35] ? 6'd35 : (_t2[34] ? 6'd34 : (_t2[33] ? 6'd33 : (_t2[32] ? 6'd32 : (_t2[31] ? 6'd31 : (_t2[30] ? 6'd30 : (_t2[29] ? 6'd29 : (_t2[28] ? 6'd28 : (_t2[27] ? 6'd27 : (_t2[26] ? 6'd26 : (_t2[25] ? 6'd25 : 6'd24)))))))))))));
+    assign lead_0 = (_t2[28] ? 6'd28 : (_t2[27] ? 6'd27 : (_t2[26] ? 6'd26 : (_t2[25] ? 6'd25 : 6'd24))));
+    assign lead_1 = (_t2[32] ? 6'd32 : (_t2[31] ? 6'd31 : (_t2[30] ? 6'd30 : (_t2[29] ? 6'd29 : lead_0))));
+    assign lead_2 = (_t2[36] ? 6'd36 : (_t2[35] ? 6'd35 : (_t2[34] ? 6'd34 : (_t2[33] ? 6'd33 : lead_1))));
+    assign lead = (_t2[37] ? 6'd37 : lead_2);
     assign sm = _t3[14:0];
     assign pop = (q0_v & (((~b_run) & (~b_full)) | take));
     assign div_done = (b_run & (~recip_busy));
@@ -810,9 +1146,11 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign last_issue = (issue & (c_left == 9'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 9'd289) & (pending != 2'd2));
+    assign out_data_g0 = {out_data_7, out_data_6, out_data_5, out_data_4, out_data_3, out_data_2, out_data_1, out_data_0};
+    assign out_data_g1 = {out_data_15, out_data_14, out_data_13, out_data_12, out_data_11, out_data_10, out_data_9, out_data_8};
     assign s_axis_tready = s_tready_w;
     assign m_axis_tvalid = out_v;
-    assign m_axis_tdata = out_data;
+    assign m_axis_tdata = {out_data_g1, out_data_g0};
     assign m_axis_tkeep = out_keep;
     assign m_axis_tlast = out_last;
     assign overflow = overflow_q;
@@ -820,97 +1158,97 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     serrano_softmax_exp2_t5_f14 a_exp2_0 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[13:0]),
+        .phi (a5_phi_0),
         .p   (a_exp2_0_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_1 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[27:14]),
+        .phi (a5_phi_1),
         .p   (a_exp2_1_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_2 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[41:28]),
+        .phi (a5_phi_2),
         .p   (a_exp2_2_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_3 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[55:42]),
+        .phi (a5_phi_3),
         .p   (a_exp2_3_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_4 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[69:56]),
+        .phi (a5_phi_4),
         .p   (a_exp2_4_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_5 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[83:70]),
+        .phi (a5_phi_5),
         .p   (a_exp2_5_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_6 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[97:84]),
+        .phi (a5_phi_6),
         .p   (a_exp2_6_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_7 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[111:98]),
+        .phi (a5_phi_7),
         .p   (a_exp2_7_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_8 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[125:112]),
+        .phi (a5_phi_8),
         .p   (a_exp2_8_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_9 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[139:126]),
+        .phi (a5_phi_9),
         .p   (a_exp2_9_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_10 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[153:140]),
+        .phi (a5_phi_10),
         .p   (a_exp2_10_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_11 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[167:154]),
+        .phi (a5_phi_11),
         .p   (a_exp2_11_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_12 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[181:168]),
+        .phi (a5_phi_12),
         .p   (a_exp2_12_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_13 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[195:182]),
+        .phi (a5_phi_13),
         .p   (a_exp2_13_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_14 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[209:196]),
+        .phi (a5_phi_14),
         .p   (a_exp2_14_p)
     );
     serrano_softmax_exp2_t5_f14 a_exp2_15 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[223:210]),
+        .phi (a5_phi_15),
         .p   (a_exp2_15_p)
     );
     serrano_softmax_recip_g14_h14 recip (
@@ -924,97 +1262,97 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     serrano_softmax_exp2_t5_f14 c_exp2_0 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[13:0]),
+        .phi (c4_phi_0),
         .p   (c_exp2_0_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_1 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[27:14]),
+        .phi (c4_phi_1),
         .p   (c_exp2_1_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_2 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[41:28]),
+        .phi (c4_phi_2),
         .p   (c_exp2_2_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_3 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[55:42]),
+        .phi (c4_phi_3),
         .p   (c_exp2_3_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_4 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[69:56]),
+        .phi (c4_phi_4),
         .p   (c_exp2_4_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_5 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[83:70]),
+        .phi (c4_phi_5),
         .p   (c_exp2_5_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_6 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[97:84]),
+        .phi (c4_phi_6),
         .p   (c_exp2_6_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_7 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[111:98]),
+        .phi (c4_phi_7),
         .p   (c_exp2_7_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_8 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[125:112]),
+        .phi (c4_phi_8),
         .p   (c_exp2_8_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_9 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[139:126]),
+        .phi (c4_phi_9),
         .p   (c_exp2_9_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_10 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[153:140]),
+        .phi (c4_phi_10),
         .p   (c_exp2_10_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_11 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[167:154]),
+        .phi (c4_phi_11),
         .p   (c_exp2_11_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_12 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[181:168]),
+        .phi (c4_phi_12),
         .p   (c_exp2_12_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_13 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[195:182]),
+        .phi (c4_phi_13),
         .p   (c_exp2_13_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_14 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[209:196]),
+        .phi (c4_phi_14),
         .p   (c_exp2_14_p)
     );
     serrano_softmax_exp2_t5_f14 c_exp2_15 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[223:210]),
+        .phi (c4_phi_15),
         .p   (c_exp2_15_p)
     );
 
@@ -1119,15 +1457,30 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a2_v) begin
-            a3_p     <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
-            a3_delta <= {$unsigned($signed(_t6[7:0])), $unsigned($signed(_t8[7:0])), $unsigned($signed(_t10[7:0])), $unsigned($signed(_t12[7:0])), $unsigned($signed(_t14[7:0])), $unsigned($signed(_t16[7:0])), $unsigned($signed(_t18[7:0])), $unsigned($signed(_t20[7:0])), $unsigned($signed(_t22[7:0])), $unsigned($signed(_t24[7:0])), $unsigned($signed(_t26[7:0])), $unsigned($signed(_t28[7:0])), $unsigned($signed(_t30[7:0])), $unsigned($signed(_t32[7:0])), $unsigned($signed(_t34[7:0])), $unsigned($signed(_t36[7:0]))};
-            a3_val   <= a2_val;
-            a3_first <= a2_first;
-            a3_last  <= a2_last;
-            a3_idx   <= a2_idx;
-            a3_k     <= a2_k;
-            a3_m     <= a2_m;
-            a3_seen  <= a2_seen;
+            a3_p        <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
+            a3_delta_0  <= $unsigned($signed(_t6[7:0]));
+            a3_delta_1  <= $unsigned($signed(_t8[7:0]));
+            a3_delta_2  <= $unsigned($signed(_t10[7:0]));
+            a3_delta_3  <= $unsigned($signed(_t12[7:0]));
+            a3_delta_4  <= $unsigned($signed(_t14[7:0]));
+            a3_delta_5  <= $unsigned($signed(_t16[7:0]));
+            a3_delta_6  <= $unsigned($signed(_t18[7:0]));
+            a3_delta_7  <= $unsigned($signed(_t20[7:0]));
+            a3_delta_8  <= $unsigned($signed(_t22[7:0]));
+            a3_delta_9  <= $unsigned($signed(_t24[7:0]));
+            a3_delta_10 <= $unsigned($signed(_t26[7:0]));
+            a3_delta_11 <= $unsigned($signed(_t28[7:0]));
+            a3_delta_12 <= $unsigned($signed(_t30[7:0]));
+            a3_delta_13 <= $unsigned($signed(_t32[7:0]));
+            a3_delta_14 <= $unsigned($signed(_t34[7:0]));
+            a3_delta_15 <= $unsigned($signed(_t36[7:0]));
+            a3_val      <= a2_val;
+            a3_first    <= a2_first;
+            a3_last     <= a2_last;
+            a3_idx      <= a2_idx;
+            a3_k        <= a2_k;
+            a3_m        <= a2_m;
+            a3_seen     <= a2_seen;
         end
     end
 
@@ -1136,7 +1489,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
         if (a3_v) begin
             a4_c     <= a_c;
             a4_bigm  <= a_bigm;
-            a4_q     <= {({32'd0, a3_delta[127:120]} * {8'd0, a3_k}), ({32'd0, a3_delta[119:112]} * {8'd0, a3_k}), ({32'd0, a3_delta[111:104]} * {8'd0, a3_k}), ({32'd0, a3_delta[103:96]} * {8'd0, a3_k}), ({32'd0, a3_delta[95:88]} * {8'd0, a3_k}), ({32'd0, a3_delta[87:80]} * {8'd0, a3_k}), ({32'd0, a3_delta[79:72]} * {8'd0, a3_k}), ({32'd0, a3_delta[71:64]} * {8'd0, a3_k}), ({32'd0, a3_delta[63:56]} * {8'd0, a3_k}), ({32'd0, a3_delta[55:48]} * {8'd0, a3_k}), ({32'd0, a3_delta[47:40]} * {8'd0, a3_k}), ({32'd0, a3_delta[39:32]} * {8'd0, a3_k}), ({32'd0, a3_delta[31:24]} * {8'd0, a3_k}), ({32'd0, a3_delta[23:16]} * {8'd0, a3_k}), ({32'd0, a3_delta[15:8]} * {8'd0, a3_k}), ({32'd0, a3_delta[7:0]} * {8'd0, a3_k})};
+            a4_q_0   <= ({32'd0, a3_delta_0} * {8'd0, a3_k});
+            a4_q_1   <= ({32'd0, a3_delta_1} * {8'd0, a3_k});
+            a4_q_2   <= ({32'd0, a3_delta_2} * {8'd0, a3_k});
+            a4_q_3   <= ({32'd0, a3_delta_3} * {8'd0, a3_k});
+            a4_q_4   <= ({32'd0, a3_delta_4} * {8'd0, a3_k});
+            a4_q_5   <= ({32'd0, a3_delta_5} * {8'd0, a3_k});
+            a4_q_6   <= ({32'd0, a3_delta_6} * {8'd0, a3_k});
+            a4_q_7   <= ({32'd0, a3_delta_7} * {8'd0, a3_k});
+            a4_q_8   <= ({32'd0, a3_delta_8} * {8'd0, a3_k});
+            a4_q_9   <= ({32'd0, a3_delta_9} * {8'd0, a3_k});
+            a4_q_10  <= ({32'd0, a3_delta_10} * {8'd0, a3_k});
+            a4_q_11  <= ({32'd0, a3_delta_11} * {8'd0, a3_k});
+            a4_q_12  <= ({32'd0, a3_delta_12} * {8'd0, a3_k});
+            a4_q_13  <= ({32'd0, a3_delta_13} * {8'd0, a3_k});
+            a4_q_14  <= ({32'd0, a3_delta_14} * {8'd0, a3_k});
+            a4_q_15  <= ({32'd0, a3_delta_15} * {8'd0, a3_k});
             a4_val   <= a3_val;
             a4_first <= a3_first;
             a4_last  <= a3_last;
@@ -1151,8 +1519,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     always @(posedge clk) begin
         if (a4_v) begin
             a5_bigm    <= a4_bigm;
-            a5_int     <= {_t37[39:24], _t38[39:24], _t39[39:24], _t40[39:24], _t41[39:24], _t42[39:24], _t43[39:24], _t44[39:24], _t45[39:24], _t46[39:24], _t47[39:24], _t48[39:24], _t49[39:24], _t50[39:24], _t51[39:24], _t52[39:24]};
-            a5_phi     <= {_t37[23:10], _t38[23:10], _t39[23:10], _t40[23:10], _t41[23:10], _t42[23:10], _t43[23:10], _t44[23:10], _t45[23:10], _t46[23:10], _t47[23:10], _t48[23:10], _t49[23:10], _t50[23:10], _t51[23:10], _t52[23:10]};
+            a5_int_0   <= _t37[39:24];
+            a5_int_1   <= _t38[39:24];
+            a5_int_2   <= _t39[39:24];
+            a5_int_3   <= _t40[39:24];
+            a5_int_4   <= _t41[39:24];
+            a5_int_5   <= _t42[39:24];
+            a5_int_6   <= _t43[39:24];
+            a5_int_7   <= _t44[39:24];
+            a5_int_8   <= _t45[39:24];
+            a5_int_9   <= _t46[39:24];
+            a5_int_10  <= _t47[39:24];
+            a5_int_11  <= _t48[39:24];
+            a5_int_12  <= _t49[39:24];
+            a5_int_13  <= _t50[39:24];
+            a5_int_14  <= _t51[39:24];
+            a5_int_15  <= _t52[39:24];
+            a5_phi_0   <= _t37[23:10];
+            a5_phi_1   <= _t38[23:10];
+            a5_phi_2   <= _t39[23:10];
+            a5_phi_3   <= _t40[23:10];
+            a5_phi_4   <= _t41[23:10];
+            a5_phi_5   <= _t42[23:10];
+            a5_phi_6   <= _t43[23:10];
+            a5_phi_7   <= _t44[23:10];
+            a5_phi_8   <= _t45[23:10];
+            a5_phi_9   <= _t46[23:10];
+            a5_phi_10  <= _t47[23:10];
+            a5_phi_11  <= _t48[23:10];
+            a5_phi_12  <= _t49[23:10];
+            a5_phi_13  <= _t50[23:10];
+            a5_phi_14  <= _t51[23:10];
+            a5_phi_15  <= _t52[23:10];
             a5_rescale <= rescale;
             a5_val     <= a4_val;
             a5_first   <= a4_first;
@@ -1168,7 +1566,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a5_v) begin
-            a6_int     <= a5_int;
+            a6_int_0   <= a5_int_0;
+            a6_int_1   <= a5_int_1;
+            a6_int_2   <= a5_int_2;
+            a6_int_3   <= a5_int_3;
+            a6_int_4   <= a5_int_4;
+            a6_int_5   <= a5_int_5;
+            a6_int_6   <= a5_int_6;
+            a6_int_7   <= a5_int_7;
+            a6_int_8   <= a5_int_8;
+            a6_int_9   <= a5_int_9;
+            a6_int_10  <= a5_int_10;
+            a6_int_11  <= a5_int_11;
+            a6_int_12  <= a5_int_12;
+            a6_int_13  <= a5_int_13;
+            a6_int_14  <= a5_int_14;
+            a6_int_15  <= a5_int_15;
             a6_rescale <= a5_rescale;
             a6_val     <= a5_val;
             a6_first   <= a5_first;
@@ -1184,8 +1597,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a6_v) begin
-            a7_p       <= {a_exp2_15_p, a_exp2_14_p, a_exp2_13_p, a_exp2_12_p, a_exp2_11_p, a_exp2_10_p, a_exp2_9_p, a_exp2_8_p, a_exp2_7_p, a_exp2_6_p, a_exp2_5_p, a_exp2_4_p, a_exp2_3_p, a_exp2_2_p, a_exp2_1_p, a_exp2_0_p};
-            a7_int     <= a6_int;
+            a7_p_0     <= a_exp2_0_p;
+            a7_p_1     <= a_exp2_1_p;
+            a7_p_2     <= a_exp2_2_p;
+            a7_p_3     <= a_exp2_3_p;
+            a7_p_4     <= a_exp2_4_p;
+            a7_p_5     <= a_exp2_5_p;
+            a7_p_6     <= a_exp2_6_p;
+            a7_p_7     <= a_exp2_7_p;
+            a7_p_8     <= a_exp2_8_p;
+            a7_p_9     <= a_exp2_9_p;
+            a7_p_10    <= a_exp2_10_p;
+            a7_p_11    <= a_exp2_11_p;
+            a7_p_12    <= a_exp2_12_p;
+            a7_p_13    <= a_exp2_13_p;
+            a7_p_14    <= a_exp2_14_p;
+            a7_p_15    <= a_exp2_15_p;
+            a7_int_0   <= a6_int_0;
+            a7_int_1   <= a6_int_1;
+            a7_int_2   <= a6_int_2;
+            a7_int_3   <= a6_int_3;
+            a7_int_4   <= a6_int_4;
+            a7_int_5   <= a6_int_5;
+            a7_int_6   <= a6_int_6;
+            a7_int_7   <= a6_int_7;
+            a7_int_8   <= a6_int_8;
+            a7_int_9   <= a6_int_9;
+            a7_int_10  <= a6_int_10;
+            a7_int_11  <= a6_int_11;
+            a7_int_12  <= a6_int_12;
+            a7_int_13  <= a6_int_13;
+            a7_int_14  <= a6_int_14;
+            a7_int_15  <= a6_int_15;
             a7_rescale <= a6_rescale;
             a7_val     <= a6_val;
             a7_first   <= a6_first;
@@ -1201,7 +1644,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a7_v) begin
-            a8_terms   <= {(a7_val[15] ? ((|_t53[15:5]) ? 26'd0 : (({11'd0, a7_p[239:225]} << 4'd11) >> _t53[4:0])) : 26'd0), (a7_val[14] ? ((|_t54[15:5]) ? 26'd0 : (({11'd0, a7_p[224:210]} << 4'd11) >> _t54[4:0])) : 26'd0), (a7_val[13] ? ((|_t55[15:5]) ? 26'd0 : (({11'd0, a7_p[209:195]} << 4'd11) >> _t55[4:0])) : 26'd0), (a7_val[12] ? ((|_t56[15:5]) ? 26'd0 : (({11'd0, a7_p[194:180]} << 4'd11) >> _t56[4:0])) : 26'd0), (a7_val[11] ? ((|_t57[15:5]) ? 26'd0 : (({11'd0, a7_p[179:165]} << 4'd11) >> _t57[4:0])) : 26'd0), (a7_val[10] ? ((|_t58[15:5]) ? 26'd0 : (({11'd0, a7_p[164:150]} << 4'd11) >> _t58[4:0])) : 26'd0), (a7_val[9] ? ((|_t59[15:5]) ? 26'd0 : (({11'd0, a7_p[149:135]} << 4'd11) >> _t59[4:0])) : 26'd0), (a7_val[8] ? ((|_t60[15:5]) ? 26'd0 : (({11'd0, a7_p[134:120]} << 4'd11) >> _t60[4:0])) : 26'd0), (a7_val[7] ? ((|_t61[15:5]) ? 26'd0 : (({11'd0, a7_p[119:105]} << 4'd11) >> _t61[4:0])) : 26'd0), (a7_val[6] ? ((|_t62[15:5]) ? 26'd0 : (({11'd0, a7_p[104:90]} << 4'd11) >> _t62[4:0])) : 26'd0), (a7_val[5] ? ((|_t63[15:5]) ? 26'd0 : (({11'd0, a7_p[89:75]} << 4'd11) >> _t63[4:0])) : 26'd0), (a7_val[4] ? ((|_t64[15:5]) ? 26'd0 : (({11'd0, a7_p[74:60]} << 4'd11) >> _t64[4:0])) : 26'd0), (a7_val[3] ? ((|_t65[15:5]) ? 26'd0 : (({11'd0, a7_p[59:45]} << 4'd11) >> _t65[4:0])) : 26'd0), (a7_val[2] ? ((|_t66[15:5]) ? 26'd0 : (({11'd0, a7_p[44:30]} << 4'd11) >> _t66[4:0])) : 26'd0), (a7_val[1] ? ((|_t67[15:5]) ? 26'd0 : (({11'd0, a7_p[29:15]} << 4'd11) >> _t67[4:0])) : 26'd0), (a7_val[0] ? ((|_t68[15:5]) ? 26'd0 : (({11'd0, a7_p[14:0]} << 4'd11) >> _t68[4:0])) : 26'd0)};
+            a8_term_0  <= (a7_val[0] ? ((|a7_int_0[15:5]) ? 26'd0 : (({11'd0, a7_p_0} << 4'd11) >> a7_int_0[4:0])) : 26'd0);
+            a8_term_1  <= (a7_val[1] ? ((|a7_int_1[15:5]) ? 26'd0 : (({11'd0, a7_p_1} << 4'd11) >> a7_int_1[4:0])) : 26'd0);
+            a8_term_2  <= (a7_val[2] ? ((|a7_int_2[15:5]) ? 26'd0 : (({11'd0, a7_p_2} << 4'd11) >> a7_int_2[4:0])) : 26'd0);
+            a8_term_3  <= (a7_val[3] ? ((|a7_int_3[15:5]) ? 26'd0 : (({11'd0, a7_p_3} << 4'd11) >> a7_int_3[4:0])) : 26'd0);
+            a8_term_4  <= (a7_val[4] ? ((|a7_int_4[15:5]) ? 26'd0 : (({11'd0, a7_p_4} << 4'd11) >> a7_int_4[4:0])) : 26'd0);
+            a8_term_5  <= (a7_val[5] ? ((|a7_int_5[15:5]) ? 26'd0 : (({11'd0, a7_p_5} << 4'd11) >> a7_int_5[4:0])) : 26'd0);
+            a8_term_6  <= (a7_val[6] ? ((|a7_int_6[15:5]) ? 26'd0 : (({11'd0, a7_p_6} << 4'd11) >> a7_int_6[4:0])) : 26'd0);
+            a8_term_7  <= (a7_val[7] ? ((|a7_int_7[15:5]) ? 26'd0 : (({11'd0, a7_p_7} << 4'd11) >> a7_int_7[4:0])) : 26'd0);
+            a8_term_8  <= (a7_val[8] ? ((|a7_int_8[15:5]) ? 26'd0 : (({11'd0, a7_p_8} << 4'd11) >> a7_int_8[4:0])) : 26'd0);
+            a8_term_9  <= (a7_val[9] ? ((|a7_int_9[15:5]) ? 26'd0 : (({11'd0, a7_p_9} << 4'd11) >> a7_int_9[4:0])) : 26'd0);
+            a8_term_10 <= (a7_val[10] ? ((|a7_int_10[15:5]) ? 26'd0 : (({11'd0, a7_p_10} << 4'd11) >> a7_int_10[4:0])) : 26'd0);
+            a8_term_11 <= (a7_val[11] ? ((|a7_int_11[15:5]) ? 26'd0 : (({11'd0, a7_p_11} << 4'd11) >> a7_int_11[4:0])) : 26'd0);
+            a8_term_12 <= (a7_val[12] ? ((|a7_int_12[15:5]) ? 26'd0 : (({11'd0, a7_p_12} << 4'd11) >> a7_int_12[4:0])) : 26'd0);
+            a8_term_13 <= (a7_val[13] ? ((|a7_int_13[15:5]) ? 26'd0 : (({11'd0, a7_p_13} << 4'd11) >> a7_int_13[4:0])) : 26'd0);
+            a8_term_14 <= (a7_val[14] ? ((|a7_int_14[15:5]) ? 26'd0 : (({11'd0, a7_p_14} << 4'd11) >> a7_int_14[4:0])) : 26'd0);
+            a8_term_15 <= (a7_val[15] ? ((|a7_int_15[15:5]) ? 26'd0 : (({11'd0, a7_p_15} << 4'd11) >> a7_int_15[4:0])) : 26'd0);
             a8_rescale <= a7_rescale;
             a8_first   <= a7_first;
             a8_last    <= a7_last;
@@ -1216,7 +1674,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a8_v) begin
-            a9_sum     <= (((({12'd0, a8_terms[25:0]} + {12'd0, a8_terms[51:26]}) + ({12'd0, a8_terms[77:52]} + {12'd0, a8_terms[103:78]})) + (({12'd0, a8_terms[129:104]} + {12'd0, a8_terms[155:130]}) + ({12'd0, a8_terms[181:156]} + {12'd0, a8_terms[207:182]}))) + ((({12'd0, a8_terms[233:208]} + {12'd0, a8_terms[259:234]}) + ({12'd0, a8_terms[285:260]} + {12'd0, a8_terms[311:286]})) + (({12'd0, a8_terms[337:312]} + {12'd0, a8_terms[363:338]}) + ({12'd0, a8_terms[389:364]} + {12'd0, a8_terms[415:390]}))));
+            a9_sum     <= beat_sum;
             a9_rescale <= a8_rescale;
             a9_first   <= a8_first;
             a9_last    <= a8_last;
@@ -1311,61 +1769,211 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta <= {$unsigned($signed(_t71[7:0])), $unsigned($signed(_t73[7:0])), $unsigned($signed(_t75[7:0])), $unsigned($signed(_t77[7:0])), $unsigned($signed(_t79[7:0])), $unsigned($signed(_t81[7:0])), $unsigned($signed(_t83[7:0])), $unsigned($signed(_t85[7:0])), $unsigned($signed(_t87[7:0])), $unsigned($signed(_t89[7:0])), $unsigned($signed(_t91[7:0])), $unsigned($signed(_t93[7:0])), $unsigned($signed(_t95[7:0])), $unsigned($signed(_t97[7:0])), $unsigned($signed(_t99[7:0])), $unsigned($signed(_t101[7:0]))};
-            c2_val   <= c1_word[159:144];
-            c2_keep  <= c1_word[143:128];
-            c2_last  <= c1_last;
-            c2_c     <= c1_c;
-            c2_k     <= c1_k;
-            c2_rm    <= c1_rm;
-            c2_sh    <= c1_sh;
-            c2_seen  <= c1_seen;
-            c3_q     <= {({32'd0, c2_delta[127:120]} * {8'd0, c2_k}), ({32'd0, c2_delta[119:112]} * {8'd0, c2_k}), ({32'd0, c2_delta[111:104]} * {8'd0, c2_k}), ({32'd0, c2_delta[103:96]} * {8'd0, c2_k}), ({32'd0, c2_delta[95:88]} * {8'd0, c2_k}), ({32'd0, c2_delta[87:80]} * {8'd0, c2_k}), ({32'd0, c2_delta[79:72]} * {8'd0, c2_k}), ({32'd0, c2_delta[71:64]} * {8'd0, c2_k}), ({32'd0, c2_delta[63:56]} * {8'd0, c2_k}), ({32'd0, c2_delta[55:48]} * {8'd0, c2_k}), ({32'd0, c2_delta[47:40]} * {8'd0, c2_k}), ({32'd0, c2_delta[39:32]} * {8'd0, c2_k}), ({32'd0, c2_delta[31:24]} * {8'd0, c2_k}), ({32'd0, c2_delta[23:16]} * {8'd0, c2_k}), ({32'd0, c2_delta[15:8]} * {8'd0, c2_k}), ({32'd0, c2_delta[7:0]} * {8'd0, c2_k})};
-            c3_val   <= c2_val;
-            c3_keep  <= c2_keep;
-            c3_last  <= c2_last;
-            c3_c     <= c2_c;
-            c3_rm    <= c2_rm;
-            c3_sh    <= c2_sh;
-            c3_seen  <= c2_seen;
-            c4_int   <= {_t102[39:24], _t103[39:24], _t104[39:24], _t105[39:24], _t106[39:24], _t107[39:24], _t108[39:24], _t109[39:24], _t110[39:24], _t111[39:24], _t112[39:24], _t113[39:24], _t114[39:24], _t115[39:24], _t116[39:24], _t117[39:24]};
-            c4_phi   <= {_t102[23:10], _t103[23:10], _t104[23:10], _t105[23:10], _t106[23:10], _t107[23:10], _t108[23:10], _t109[23:10], _t110[23:10], _t111[23:10], _t112[23:10], _t113[23:10], _t114[23:10], _t115[23:10], _t116[23:10], _t117[23:10]};
-            c4_val   <= c3_val;
-            c4_keep  <= c3_keep;
-            c4_last  <= c3_last;
-            c4_rm    <= c3_rm;
-            c4_sh    <= c3_sh;
-            c4_seen  <= c3_seen;
-            c5_int   <= c4_int;
-            c5_val   <= c4_val;
-            c5_keep  <= c4_keep;
-            c5_last  <= c4_last;
-            c5_rm    <= c4_rm;
-            c5_sh    <= c4_sh;
-            c5_seen  <= c4_seen;
-            c6_p     <= {c_exp2_15_p, c_exp2_14_p, c_exp2_13_p, c_exp2_12_p, c_exp2_11_p, c_exp2_10_p, c_exp2_9_p, c_exp2_8_p, c_exp2_7_p, c_exp2_6_p, c_exp2_5_p, c_exp2_4_p, c_exp2_3_p, c_exp2_2_p, c_exp2_1_p, c_exp2_0_p};
-            c6_int   <= c5_int;
-            c6_val   <= c5_val;
-            c6_keep  <= c5_keep;
-            c6_last  <= c5_last;
-            c6_rm    <= c5_rm;
-            c6_sh    <= c5_sh;
-            c6_seen  <= c5_seen;
-            c7_eout  <= {_t119[13:0], _t121[13:0], _t123[13:0], _t125[13:0], _t127[13:0], _t129[13:0], _t131[13:0], _t133[13:0], _t135[13:0], _t137[13:0], _t139[13:0], _t141[13:0], _t143[13:0], _t145[13:0], _t147[13:0], _t149[13:0]};
-            c7_val   <= c6_val;
-            c7_keep  <= c6_keep;
-            c7_last  <= c6_last;
-            c7_rm    <= c6_rm;
-            c7_sh    <= c6_sh;
-            c7_seen  <= c6_seen;
-            c8_prod  <= {({15'd0, c7_eout[223:210]} * {14'd0, c7_rm}), ({15'd0, c7_eout[209:196]} * {14'd0, c7_rm}), ({15'd0, c7_eout[195:182]} * {14'd0, c7_rm}), ({15'd0, c7_eout[181:168]} * {14'd0, c7_rm}), ({15'd0, c7_eout[167:154]} * {14'd0, c7_rm}), ({15'd0, c7_eout[153:140]} * {14'd0, c7_rm}), ({15'd0, c7_eout[139:126]} * {14'd0, c7_rm}), ({15'd0, c7_eout[125:112]} * {14'd0, c7_rm}), ({15'd0, c7_eout[111:98]} * {14'd0, c7_rm}), ({15'd0, c7_eout[97:84]} * {14'd0, c7_rm}), ({15'd0, c7_eout[83:70]} * {14'd0, c7_rm}), ({15'd0, c7_eout[69:56]} * {14'd0, c7_rm}), ({15'd0, c7_eout[55:42]} * {14'd0, c7_rm}), ({15'd0, c7_eout[41:28]} * {14'd0, c7_rm}), ({15'd0, c7_eout[27:14]} * {14'd0, c7_rm}), ({15'd0, c7_eout[13:0]} * {14'd0, c7_rm})};
-            c8_val   <= (c7_seen ? c7_val : 16'd0);
-            c8_keep  <= c7_keep;
-            c8_last  <= c7_last;
-            c8_sh    <= c7_sh;
-            out_data <= {(c8_val[15] ? ((|_t151[29:8]) ? 8'd255 : _t151[7:0]) : 8'd0), (c8_val[14] ? ((|_t152[29:8]) ? 8'd255 : _t152[7:0]) : 8'd0), (c8_val[13] ? ((|_t153[29:8]) ? 8'd255 : _t153[7:0]) : 8'd0), (c8_val[12] ? ((|_t154[29:8]) ? 8'd255 : _t154[7:0]) : 8'd0), (c8_val[11] ? ((|_t155[29:8]) ? 8'd255 : _t155[7:0]) : 8'd0), (c8_val[10] ? ((|_t156[29:8]) ? 8'd255 : _t156[7:0]) : 8'd0), (c8_val[9] ? ((|_t157[29:8]) ? 8'd255 : _t157[7:0]) : 8'd0), (c8_val[8] ? ((|_t158[29:8]) ? 8'd255 : _t158[7:0]) : 8'd0), (c8_val[7] ? ((|_t159[29:8]) ? 8'd255 : _t159[7:0]) : 8'd0), (c8_val[6] ? ((|_t160[29:8]) ? 8'd255 : _t160[7:0]) : 8'd0), (c8_val[5] ? ((|_t161[29:8]) ? 8'd255 : _t161[7:0]) : 8'd0), (c8_val[4] ? ((|_t162[29:8]) ? 8'd255 : _t162[7:0]) : 8'd0), (c8_val[3] ? ((|_t163[29:8]) ? 8'd255 : _t163[7:0]) : 8'd0), (c8_val[2] ? ((|_t164[29:8]) ? 8'd255 : _t164[7:0]) : 8'd0), (c8_val[1] ? ((|_t165[29:8]) ? 8'd255 : _t165[7:0]) : 8'd0), (c8_val[0] ? ((|_t166[29:8]) ? 8'd255 : _t166[7:0]) : 8'd0)};
-            out_keep <= c8_keep;
-            out_last <= c8_last;
+            c2_delta_0  <= $unsigned($signed(_t55[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t57[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t59[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t61[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t63[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t65[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t67[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t69[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t71[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t73[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t75[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t77[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t79[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t81[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t83[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t85[7:0]));
+            c2_val      <= c1_word[159:144];
+            c2_keep     <= c1_word[143:128];
+            c2_last     <= c1_last;
+            c2_c        <= c1_c;
+            c2_k        <= c1_k;
+            c2_rm       <= c1_rm;
+            c2_sh       <= c1_sh;
+            c2_seen     <= c1_seen;
+            c3_q_0      <= ({32'd0, c2_delta_0} * {8'd0, c2_k});
+            c3_q_1      <= ({32'd0, c2_delta_1} * {8'd0, c2_k});
+            c3_q_2      <= ({32'd0, c2_delta_2} * {8'd0, c2_k});
+            c3_q_3      <= ({32'd0, c2_delta_3} * {8'd0, c2_k});
+            c3_q_4      <= ({32'd0, c2_delta_4} * {8'd0, c2_k});
+            c3_q_5      <= ({32'd0, c2_delta_5} * {8'd0, c2_k});
+            c3_q_6      <= ({32'd0, c2_delta_6} * {8'd0, c2_k});
+            c3_q_7      <= ({32'd0, c2_delta_7} * {8'd0, c2_k});
+            c3_q_8      <= ({32'd0, c2_delta_8} * {8'd0, c2_k});
+            c3_q_9      <= ({32'd0, c2_delta_9} * {8'd0, c2_k});
+            c3_q_10     <= ({32'd0, c2_delta_10} * {8'd0, c2_k});
+            c3_q_11     <= ({32'd0, c2_delta_11} * {8'd0, c2_k});
+            c3_q_12     <= ({32'd0, c2_delta_12} * {8'd0, c2_k});
+            c3_q_13     <= ({32'd0, c2_delta_13} * {8'd0, c2_k});
+            c3_q_14     <= ({32'd0, c2_delta_14} * {8'd0, c2_k});
+            c3_q_15     <= ({32'd0, c2_delta_15} * {8'd0, c2_k});
+            c3_val      <= c2_val;
+            c3_keep     <= c2_keep;
+            c3_last     <= c2_last;
+            c3_c        <= c2_c;
+            c3_rm       <= c2_rm;
+            c3_sh       <= c2_sh;
+            c3_seen     <= c2_seen;
+            c4_int_0    <= _t86[39:24];
+            c4_int_1    <= _t87[39:24];
+            c4_int_2    <= _t88[39:24];
+            c4_int_3    <= _t89[39:24];
+            c4_int_4    <= _t90[39:24];
+            c4_int_5    <= _t91[39:24];
+            c4_int_6    <= _t92[39:24];
+            c4_int_7    <= _t93[39:24];
+            c4_int_8    <= _t94[39:24];
+            c4_int_9    <= _t95[39:24];
+            c4_int_10   <= _t96[39:24];
+            c4_int_11   <= _t97[39:24];
+            c4_int_12   <= _t98[39:24];
+            c4_int_13   <= _t99[39:24];
+            c4_int_14   <= _t100[39:24];
+            c4_int_15   <= _t101[39:24];
+            c4_phi_0    <= _t86[23:10];
+            c4_phi_1    <= _t87[23:10];
+            c4_phi_2    <= _t88[23:10];
+            c4_phi_3    <= _t89[23:10];
+            c4_phi_4    <= _t90[23:10];
+            c4_phi_5    <= _t91[23:10];
+            c4_phi_6    <= _t92[23:10];
+            c4_phi_7    <= _t93[23:10];
+            c4_phi_8    <= _t94[23:10];
+            c4_phi_9    <= _t95[23:10];
+            c4_phi_10   <= _t96[23:10];
+            c4_phi_11   <= _t97[23:10];
+            c4_phi_12   <= _t98[23:10];
+            c4_phi_13   <= _t99[23:10];
+            c4_phi_14   <= _t100[23:10];
+            c4_phi_15   <= _t101[23:10];
+            c4_val      <= c3_val;
+            c4_keep     <= c3_keep;
+            c4_last     <= c3_last;
+            c4_rm       <= c3_rm;
+            c4_sh       <= c3_sh;
+            c4_seen     <= c3_seen;
+            c5_int_0    <= c4_int_0;
+            c5_int_1    <= c4_int_1;
+            c5_int_2    <= c4_int_2;
+            c5_int_3    <= c4_int_3;
+            c5_int_4    <= c4_int_4;
+            c5_int_5    <= c4_int_5;
+            c5_int_6    <= c4_int_6;
+            c5_int_7    <= c4_int_7;
+            c5_int_8    <= c4_int_8;
+            c5_int_9    <= c4_int_9;
+            c5_int_10   <= c4_int_10;
+            c5_int_11   <= c4_int_11;
+            c5_int_12   <= c4_int_12;
+            c5_int_13   <= c4_int_13;
+            c5_int_14   <= c4_int_14;
+            c5_int_15   <= c4_int_15;
+            c5_val      <= c4_val;
+            c5_keep     <= c4_keep;
+            c5_last     <= c4_last;
+            c5_rm       <= c4_rm;
+            c5_sh       <= c4_sh;
+            c5_seen     <= c4_seen;
+            c6_p_0      <= c_exp2_0_p;
+            c6_p_1      <= c_exp2_1_p;
+            c6_p_2      <= c_exp2_2_p;
+            c6_p_3      <= c_exp2_3_p;
+            c6_p_4      <= c_exp2_4_p;
+            c6_p_5      <= c_exp2_5_p;
+            c6_p_6      <= c_exp2_6_p;
+            c6_p_7      <= c_exp2_7_p;
+            c6_p_8      <= c_exp2_8_p;
+            c6_p_9      <= c_exp2_9_p;
+            c6_p_10     <= c_exp2_10_p;
+            c6_p_11     <= c_exp2_11_p;
+            c6_p_12     <= c_exp2_12_p;
+            c6_p_13     <= c_exp2_13_p;
+            c6_p_14     <= c_exp2_14_p;
+            c6_p_15     <= c_exp2_15_p;
+            c6_int_0    <= c5_int_0;
+            c6_int_1    <= c5_int_1;
+            c6_int_2    <= c5_int_2;
+            c6_int_3    <= c5_int_3;
+            c6_int_4    <= c5_int_4;
+            c6_int_5    <= c5_int_5;
+            c6_int_6    <= c5_int_6;
+            c6_int_7    <= c5_int_7;
+            c6_int_8    <= c5_int_8;
+            c6_int_9    <= c5_int_9;
+            c6_int_10   <= c5_int_10;
+            c6_int_11   <= c5_int_11;
+            c6_int_12   <= c5_int_12;
+            c6_int_13   <= c5_int_13;
+            c6_int_14   <= c5_int_14;
+            c6_int_15   <= c5_int_15;
+            c6_val      <= c5_val;
+            c6_keep     <= c5_keep;
+            c6_last     <= c5_last;
+            c6_rm       <= c5_rm;
+            c6_sh       <= c5_sh;
+            c6_seen     <= c5_seen;
+            c7_eout_0   <= _t103[13:0];
+            c7_eout_1   <= _t105[13:0];
+            c7_eout_2   <= _t107[13:0];
+            c7_eout_3   <= _t109[13:0];
+            c7_eout_4   <= _t111[13:0];
+            c7_eout_5   <= _t113[13:0];
+            c7_eout_6   <= _t115[13:0];
+            c7_eout_7   <= _t117[13:0];
+            c7_eout_8   <= _t119[13:0];
+            c7_eout_9   <= _t121[13:0];
+            c7_eout_10  <= _t123[13:0];
+            c7_eout_11  <= _t125[13:0];
+            c7_eout_12  <= _t127[13:0];
+            c7_eout_13  <= _t129[13:0];
+            c7_eout_14  <= _t131[13:0];
+            c7_eout_15  <= _t133[13:0];
+            c7_val      <= c6_val;
+            c7_keep     <= c6_keep;
+            c7_last     <= c6_last;
+            c7_rm       <= c6_rm;
+            c7_sh       <= c6_sh;
+            c7_seen     <= c6_seen;
+            c8_prod_0   <= ({15'd0, c7_eout_0} * {14'd0, c7_rm});
+            c8_prod_1   <= ({15'd0, c7_eout_1} * {14'd0, c7_rm});
+            c8_prod_2   <= ({15'd0, c7_eout_2} * {14'd0, c7_rm});
+            c8_prod_3   <= ({15'd0, c7_eout_3} * {14'd0, c7_rm});
+            c8_prod_4   <= ({15'd0, c7_eout_4} * {14'd0, c7_rm});
+            c8_prod_5   <= ({15'd0, c7_eout_5} * {14'd0, c7_rm});
+            c8_prod_6   <= ({15'd0, c7_eout_6} * {14'd0, c7_rm});
+            c8_prod_7   <= ({15'd0, c7_eout_7} * {14'd0, c7_rm});
+            c8_prod_8   <= ({15'd0, c7_eout_8} * {14'd0, c7_rm});
+            c8_prod_9   <= ({15'd0, c7_eout_9} * {14'd0, c7_rm});
+            c8_prod_10  <= ({15'd0, c7_eout_10} * {14'd0, c7_rm});
+            c8_prod_11  <= ({15'd0, c7_eout_11} * {14'd0, c7_rm});
+            c8_prod_12  <= ({15'd0, c7_eout_12} * {14'd0, c7_rm});
+            c8_prod_13  <= ({15'd0, c7_eout_13} * {14'd0, c7_rm});
+            c8_prod_14  <= ({15'd0, c7_eout_14} * {14'd0, c7_rm});
+            c8_prod_15  <= ({15'd0, c7_eout_15} * {14'd0, c7_rm});
+            c8_val      <= (c7_seen ? c7_val : 16'd0);
+            c8_keep     <= c7_keep;
+            c8_last     <= c7_last;
+            c8_sh       <= c7_sh;
+            out_data_0  <= (c8_val[0] ? ((|_t135[29:8]) ? 8'd255 : _t135[7:0]) : 8'd0);
+            out_data_1  <= (c8_val[1] ? ((|_t136[29:8]) ? 8'd255 : _t136[7:0]) : 8'd0);
+            out_data_2  <= (c8_val[2] ? ((|_t137[29:8]) ? 8'd255 : _t137[7:0]) : 8'd0);
+            out_data_3  <= (c8_val[3] ? ((|_t138[29:8]) ? 8'd255 : _t138[7:0]) : 8'd0);
+            out_data_4  <= (c8_val[4] ? ((|_t139[29:8]) ? 8'd255 : _t139[7:0]) : 8'd0);
+            out_data_5  <= (c8_val[5] ? ((|_t140[29:8]) ? 8'd255 : _t140[7:0]) : 8'd0);
+            out_data_6  <= (c8_val[6] ? ((|_t141[29:8]) ? 8'd255 : _t141[7:0]) : 8'd0);
+            out_data_7  <= (c8_val[7] ? ((|_t142[29:8]) ? 8'd255 : _t142[7:0]) : 8'd0);
+            out_data_8  <= (c8_val[8] ? ((|_t143[29:8]) ? 8'd255 : _t143[7:0]) : 8'd0);
+            out_data_9  <= (c8_val[9] ? ((|_t144[29:8]) ? 8'd255 : _t144[7:0]) : 8'd0);
+            out_data_10 <= (c8_val[10] ? ((|_t145[29:8]) ? 8'd255 : _t145[7:0]) : 8'd0);
+            out_data_11 <= (c8_val[11] ? ((|_t146[29:8]) ? 8'd255 : _t146[7:0]) : 8'd0);
+            out_data_12 <= (c8_val[12] ? ((|_t147[29:8]) ? 8'd255 : _t147[7:0]) : 8'd0);
+            out_data_13 <= (c8_val[13] ? ((|_t148[29:8]) ? 8'd255 : _t148[7:0]) : 8'd0);
+            out_data_14 <= (c8_val[14] ? ((|_t149[29:8]) ? 8'd255 : _t149[7:0]) : 8'd0);
+            out_data_15 <= (c8_val[15] ? ((|_t150[29:8]) ? 8'd255 : _t150[7:0]) : 8'd0);
+            out_keep    <= c8_keep;
+            out_last    <= c8_last;
         end
     end
 

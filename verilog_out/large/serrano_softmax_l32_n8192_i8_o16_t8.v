@@ -43,6 +43,68 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg                a0_last;
     reg  [7:0]         a0_idx;
     reg  [31:0]        a0_k;
+    wire signed [7:0]  beat_max_0_0;
+    wire signed [7:0]  beat_max_0_1;
+    wire signed [7:0]  beat_max_0_2;
+    wire signed [7:0]  beat_max_0_3;
+    wire signed [7:0]  beat_max_0_4;
+    wire signed [7:0]  beat_max_0_5;
+    wire signed [7:0]  beat_max_0_6;
+    wire signed [7:0]  beat_max_0_7;
+    wire signed [7:0]  beat_max_0_8;
+    wire signed [7:0]  beat_max_0_9;
+    wire signed [7:0]  beat_max_0_10;
+    wire signed [7:0]  beat_max_0_11;
+    wire signed [7:0]  beat_max_0_12;
+    wire signed [7:0]  beat_max_0_13;
+    wire signed [7:0]  beat_max_0_14;
+    wire signed [7:0]  beat_max_0_15;
+    wire signed [7:0]  beat_max_0_16;
+    wire signed [7:0]  beat_max_0_17;
+    wire signed [7:0]  beat_max_0_18;
+    wire signed [7:0]  beat_max_0_19;
+    wire signed [7:0]  beat_max_0_20;
+    wire signed [7:0]  beat_max_0_21;
+    wire signed [7:0]  beat_max_0_22;
+    wire signed [7:0]  beat_max_0_23;
+    wire signed [7:0]  beat_max_0_24;
+    wire signed [7:0]  beat_max_0_25;
+    wire signed [7:0]  beat_max_0_26;
+    wire signed [7:0]  beat_max_0_27;
+    wire signed [7:0]  beat_max_0_28;
+    wire signed [7:0]  beat_max_0_29;
+    wire signed [7:0]  beat_max_0_30;
+    wire signed [7:0]  beat_max_0_31;
+    wire signed [7:0]  beat_max_1_0;
+    wire signed [7:0]  beat_max_1_1;
+    wire signed [7:0]  beat_max_1_2;
+    wire signed [7:0]  beat_max_1_3;
+    wire signed [7:0]  beat_max_1_4;
+    wire signed [7:0]  beat_max_1_5;
+    wire signed [7:0]  beat_max_1_6;
+    wire signed [7:0]  beat_max_1_7;
+    wire signed [7:0]  beat_max_1_8;
+    wire signed [7:0]  beat_max_1_9;
+    wire signed [7:0]  beat_max_1_10;
+    wire signed [7:0]  beat_max_1_11;
+    wire signed [7:0]  beat_max_1_12;
+    wire signed [7:0]  beat_max_1_13;
+    wire signed [7:0]  beat_max_1_14;
+    wire signed [7:0]  beat_max_1_15;
+    wire signed [7:0]  beat_max_2_0;
+    wire signed [7:0]  beat_max_2_1;
+    wire signed [7:0]  beat_max_2_2;
+    wire signed [7:0]  beat_max_2_3;
+    wire signed [7:0]  beat_max_2_4;
+    wire signed [7:0]  beat_max_2_5;
+    wire signed [7:0]  beat_max_2_6;
+    wire signed [7:0]  beat_max_2_7;
+    wire signed [7:0]  beat_max_3_0;
+    wire signed [7:0]  beat_max_3_1;
+    wire signed [7:0]  beat_max_3_2;
+    wire signed [7:0]  beat_max_3_3;
+    wire signed [7:0]  beat_max_4_0;
+    wire signed [7:0]  beat_max_4_1;
     wire signed [7:0]  beat_max;
     reg                a1_v;
     reg  [255:0]       a1_x;
@@ -65,7 +127,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [31:0]        a2_k;
     reg                a3_v;
     reg  signed [40:0] a3_p;
-    reg  [255:0]       a3_delta;
+    reg  [7:0]         a3_delta_0;
+    reg  [7:0]         a3_delta_1;
+    reg  [7:0]         a3_delta_2;
+    reg  [7:0]         a3_delta_3;
+    reg  [7:0]         a3_delta_4;
+    reg  [7:0]         a3_delta_5;
+    reg  [7:0]         a3_delta_6;
+    reg  [7:0]         a3_delta_7;
+    reg  [7:0]         a3_delta_8;
+    reg  [7:0]         a3_delta_9;
+    reg  [7:0]         a3_delta_10;
+    reg  [7:0]         a3_delta_11;
+    reg  [7:0]         a3_delta_12;
+    reg  [7:0]         a3_delta_13;
+    reg  [7:0]         a3_delta_14;
+    reg  [7:0]         a3_delta_15;
+    reg  [7:0]         a3_delta_16;
+    reg  [7:0]         a3_delta_17;
+    reg  [7:0]         a3_delta_18;
+    reg  [7:0]         a3_delta_19;
+    reg  [7:0]         a3_delta_20;
+    reg  [7:0]         a3_delta_21;
+    reg  [7:0]         a3_delta_22;
+    reg  [7:0]         a3_delta_23;
+    reg  [7:0]         a3_delta_24;
+    reg  [7:0]         a3_delta_25;
+    reg  [7:0]         a3_delta_26;
+    reg  [7:0]         a3_delta_27;
+    reg  [7:0]         a3_delta_28;
+    reg  [7:0]         a3_delta_29;
+    reg  [7:0]         a3_delta_30;
+    reg  [7:0]         a3_delta_31;
     reg  [31:0]        a3_val;
     reg                a3_first;
     reg                a3_last;
@@ -78,7 +171,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg                a4_v;
     reg  [23:0]        a4_c;
     reg  signed [16:0] a4_bigm;
-    reg  [1279:0]      a4_q;
+    reg  [39:0]        a4_q_0;
+    reg  [39:0]        a4_q_1;
+    reg  [39:0]        a4_q_2;
+    reg  [39:0]        a4_q_3;
+    reg  [39:0]        a4_q_4;
+    reg  [39:0]        a4_q_5;
+    reg  [39:0]        a4_q_6;
+    reg  [39:0]        a4_q_7;
+    reg  [39:0]        a4_q_8;
+    reg  [39:0]        a4_q_9;
+    reg  [39:0]        a4_q_10;
+    reg  [39:0]        a4_q_11;
+    reg  [39:0]        a4_q_12;
+    reg  [39:0]        a4_q_13;
+    reg  [39:0]        a4_q_14;
+    reg  [39:0]        a4_q_15;
+    reg  [39:0]        a4_q_16;
+    reg  [39:0]        a4_q_17;
+    reg  [39:0]        a4_q_18;
+    reg  [39:0]        a4_q_19;
+    reg  [39:0]        a4_q_20;
+    reg  [39:0]        a4_q_21;
+    reg  [39:0]        a4_q_22;
+    reg  [39:0]        a4_q_23;
+    reg  [39:0]        a4_q_24;
+    reg  [39:0]        a4_q_25;
+    reg  [39:0]        a4_q_26;
+    reg  [39:0]        a4_q_27;
+    reg  [39:0]        a4_q_28;
+    reg  [39:0]        a4_q_29;
+    reg  [39:0]        a4_q_30;
+    reg  [39:0]        a4_q_31;
     reg  [31:0]        a4_val;
     reg                a4_first;
     reg                a4_last;
@@ -89,8 +213,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  signed [16:0] a5_bigm;
     wire [16:0]        rescale;
     reg                a5_v;
-    reg  [511:0]       a5_int;
-    reg  [703:0]       a5_phi;
+    reg  [15:0]        a5_int_0;
+    reg  [15:0]        a5_int_1;
+    reg  [15:0]        a5_int_2;
+    reg  [15:0]        a5_int_3;
+    reg  [15:0]        a5_int_4;
+    reg  [15:0]        a5_int_5;
+    reg  [15:0]        a5_int_6;
+    reg  [15:0]        a5_int_7;
+    reg  [15:0]        a5_int_8;
+    reg  [15:0]        a5_int_9;
+    reg  [15:0]        a5_int_10;
+    reg  [15:0]        a5_int_11;
+    reg  [15:0]        a5_int_12;
+    reg  [15:0]        a5_int_13;
+    reg  [15:0]        a5_int_14;
+    reg  [15:0]        a5_int_15;
+    reg  [15:0]        a5_int_16;
+    reg  [15:0]        a5_int_17;
+    reg  [15:0]        a5_int_18;
+    reg  [15:0]        a5_int_19;
+    reg  [15:0]        a5_int_20;
+    reg  [15:0]        a5_int_21;
+    reg  [15:0]        a5_int_22;
+    reg  [15:0]        a5_int_23;
+    reg  [15:0]        a5_int_24;
+    reg  [15:0]        a5_int_25;
+    reg  [15:0]        a5_int_26;
+    reg  [15:0]        a5_int_27;
+    reg  [15:0]        a5_int_28;
+    reg  [15:0]        a5_int_29;
+    reg  [15:0]        a5_int_30;
+    reg  [15:0]        a5_int_31;
+    reg  [21:0]        a5_phi_0;
+    reg  [21:0]        a5_phi_1;
+    reg  [21:0]        a5_phi_2;
+    reg  [21:0]        a5_phi_3;
+    reg  [21:0]        a5_phi_4;
+    reg  [21:0]        a5_phi_5;
+    reg  [21:0]        a5_phi_6;
+    reg  [21:0]        a5_phi_7;
+    reg  [21:0]        a5_phi_8;
+    reg  [21:0]        a5_phi_9;
+    reg  [21:0]        a5_phi_10;
+    reg  [21:0]        a5_phi_11;
+    reg  [21:0]        a5_phi_12;
+    reg  [21:0]        a5_phi_13;
+    reg  [21:0]        a5_phi_14;
+    reg  [21:0]        a5_phi_15;
+    reg  [21:0]        a5_phi_16;
+    reg  [21:0]        a5_phi_17;
+    reg  [21:0]        a5_phi_18;
+    reg  [21:0]        a5_phi_19;
+    reg  [21:0]        a5_phi_20;
+    reg  [21:0]        a5_phi_21;
+    reg  [21:0]        a5_phi_22;
+    reg  [21:0]        a5_phi_23;
+    reg  [21:0]        a5_phi_24;
+    reg  [21:0]        a5_phi_25;
+    reg  [21:0]        a5_phi_26;
+    reg  [21:0]        a5_phi_27;
+    reg  [21:0]        a5_phi_28;
+    reg  [21:0]        a5_phi_29;
+    reg  [21:0]        a5_phi_30;
+    reg  [21:0]        a5_phi_31;
     reg  [16:0]        a5_rescale;
     reg  [31:0]        a5_val;
     reg                a5_first;
@@ -133,7 +319,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     wire [22:0]        a_exp2_30_p;
     wire [22:0]        a_exp2_31_p;
     reg                a6_v;
-    reg  [511:0]       a6_int;
+    reg  [15:0]        a6_int_0;
+    reg  [15:0]        a6_int_1;
+    reg  [15:0]        a6_int_2;
+    reg  [15:0]        a6_int_3;
+    reg  [15:0]        a6_int_4;
+    reg  [15:0]        a6_int_5;
+    reg  [15:0]        a6_int_6;
+    reg  [15:0]        a6_int_7;
+    reg  [15:0]        a6_int_8;
+    reg  [15:0]        a6_int_9;
+    reg  [15:0]        a6_int_10;
+    reg  [15:0]        a6_int_11;
+    reg  [15:0]        a6_int_12;
+    reg  [15:0]        a6_int_13;
+    reg  [15:0]        a6_int_14;
+    reg  [15:0]        a6_int_15;
+    reg  [15:0]        a6_int_16;
+    reg  [15:0]        a6_int_17;
+    reg  [15:0]        a6_int_18;
+    reg  [15:0]        a6_int_19;
+    reg  [15:0]        a6_int_20;
+    reg  [15:0]        a6_int_21;
+    reg  [15:0]        a6_int_22;
+    reg  [15:0]        a6_int_23;
+    reg  [15:0]        a6_int_24;
+    reg  [15:0]        a6_int_25;
+    reg  [15:0]        a6_int_26;
+    reg  [15:0]        a6_int_27;
+    reg  [15:0]        a6_int_28;
+    reg  [15:0]        a6_int_29;
+    reg  [15:0]        a6_int_30;
+    reg  [15:0]        a6_int_31;
     reg  [16:0]        a6_rescale;
     reg  [31:0]        a6_val;
     reg                a6_first;
@@ -144,8 +361,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [23:0]        a6_c;
     reg                a6_seen;
     reg                a7_v;
-    reg  [735:0]       a7_p;
-    reg  [511:0]       a7_int;
+    reg  [22:0]        a7_p_0;
+    reg  [22:0]        a7_p_1;
+    reg  [22:0]        a7_p_2;
+    reg  [22:0]        a7_p_3;
+    reg  [22:0]        a7_p_4;
+    reg  [22:0]        a7_p_5;
+    reg  [22:0]        a7_p_6;
+    reg  [22:0]        a7_p_7;
+    reg  [22:0]        a7_p_8;
+    reg  [22:0]        a7_p_9;
+    reg  [22:0]        a7_p_10;
+    reg  [22:0]        a7_p_11;
+    reg  [22:0]        a7_p_12;
+    reg  [22:0]        a7_p_13;
+    reg  [22:0]        a7_p_14;
+    reg  [22:0]        a7_p_15;
+    reg  [22:0]        a7_p_16;
+    reg  [22:0]        a7_p_17;
+    reg  [22:0]        a7_p_18;
+    reg  [22:0]        a7_p_19;
+    reg  [22:0]        a7_p_20;
+    reg  [22:0]        a7_p_21;
+    reg  [22:0]        a7_p_22;
+    reg  [22:0]        a7_p_23;
+    reg  [22:0]        a7_p_24;
+    reg  [22:0]        a7_p_25;
+    reg  [22:0]        a7_p_26;
+    reg  [22:0]        a7_p_27;
+    reg  [22:0]        a7_p_28;
+    reg  [22:0]        a7_p_29;
+    reg  [22:0]        a7_p_30;
+    reg  [22:0]        a7_p_31;
+    reg  [15:0]        a7_int_0;
+    reg  [15:0]        a7_int_1;
+    reg  [15:0]        a7_int_2;
+    reg  [15:0]        a7_int_3;
+    reg  [15:0]        a7_int_4;
+    reg  [15:0]        a7_int_5;
+    reg  [15:0]        a7_int_6;
+    reg  [15:0]        a7_int_7;
+    reg  [15:0]        a7_int_8;
+    reg  [15:0]        a7_int_9;
+    reg  [15:0]        a7_int_10;
+    reg  [15:0]        a7_int_11;
+    reg  [15:0]        a7_int_12;
+    reg  [15:0]        a7_int_13;
+    reg  [15:0]        a7_int_14;
+    reg  [15:0]        a7_int_15;
+    reg  [15:0]        a7_int_16;
+    reg  [15:0]        a7_int_17;
+    reg  [15:0]        a7_int_18;
+    reg  [15:0]        a7_int_19;
+    reg  [15:0]        a7_int_20;
+    reg  [15:0]        a7_int_21;
+    reg  [15:0]        a7_int_22;
+    reg  [15:0]        a7_int_23;
+    reg  [15:0]        a7_int_24;
+    reg  [15:0]        a7_int_25;
+    reg  [15:0]        a7_int_26;
+    reg  [15:0]        a7_int_27;
+    reg  [15:0]        a7_int_28;
+    reg  [15:0]        a7_int_29;
+    reg  [15:0]        a7_int_30;
+    reg  [15:0]        a7_int_31;
     reg  [16:0]        a7_rescale;
     reg  [31:0]        a7_val;
     reg                a7_first;
@@ -156,7 +435,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [23:0]        a7_c;
     reg                a7_seen;
     reg                a8_v;
-    reg  [1119:0]      a8_terms;
+    reg  [34:0]        a8_term_0;
+    reg  [34:0]        a8_term_1;
+    reg  [34:0]        a8_term_2;
+    reg  [34:0]        a8_term_3;
+    reg  [34:0]        a8_term_4;
+    reg  [34:0]        a8_term_5;
+    reg  [34:0]        a8_term_6;
+    reg  [34:0]        a8_term_7;
+    reg  [34:0]        a8_term_8;
+    reg  [34:0]        a8_term_9;
+    reg  [34:0]        a8_term_10;
+    reg  [34:0]        a8_term_11;
+    reg  [34:0]        a8_term_12;
+    reg  [34:0]        a8_term_13;
+    reg  [34:0]        a8_term_14;
+    reg  [34:0]        a8_term_15;
+    reg  [34:0]        a8_term_16;
+    reg  [34:0]        a8_term_17;
+    reg  [34:0]        a8_term_18;
+    reg  [34:0]        a8_term_19;
+    reg  [34:0]        a8_term_20;
+    reg  [34:0]        a8_term_21;
+    reg  [34:0]        a8_term_22;
+    reg  [34:0]        a8_term_23;
+    reg  [34:0]        a8_term_24;
+    reg  [34:0]        a8_term_25;
+    reg  [34:0]        a8_term_26;
+    reg  [34:0]        a8_term_27;
+    reg  [34:0]        a8_term_28;
+    reg  [34:0]        a8_term_29;
+    reg  [34:0]        a8_term_30;
+    reg  [34:0]        a8_term_31;
     reg  [16:0]        a8_rescale;
     reg                a8_first;
     reg                a8_last;
@@ -165,6 +475,37 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  signed [7:0]  a8_m;
     reg  [23:0]        a8_c;
     reg                a8_seen;
+    wire [47:0]        beat_sum_1_0;
+    wire [47:0]        beat_sum_1_1;
+    wire [47:0]        beat_sum_1_2;
+    wire [47:0]        beat_sum_1_3;
+    wire [47:0]        beat_sum_1_4;
+    wire [47:0]        beat_sum_1_5;
+    wire [47:0]        beat_sum_1_6;
+    wire [47:0]        beat_sum_1_7;
+    wire [47:0]        beat_sum_1_8;
+    wire [47:0]        beat_sum_1_9;
+    wire [47:0]        beat_sum_1_10;
+    wire [47:0]        beat_sum_1_11;
+    wire [47:0]        beat_sum_1_12;
+    wire [47:0]        beat_sum_1_13;
+    wire [47:0]        beat_sum_1_14;
+    wire [47:0]        beat_sum_1_15;
+    wire [47:0]        beat_sum_2_0;
+    wire [47:0]        beat_sum_2_1;
+    wire [47:0]        beat_sum_2_2;
+    wire [47:0]        beat_sum_2_3;
+    wire [47:0]        beat_sum_2_4;
+    wire [47:0]        beat_sum_2_5;
+    wire [47:0]        beat_sum_2_6;
+    wire [47:0]        beat_sum_2_7;
+    wire [47:0]        beat_sum_3_0;
+    wire [47:0]        beat_sum_3_1;
+    wire [47:0]        beat_sum_3_2;
+    wire [47:0]        beat_sum_3_3;
+    wire [47:0]        beat_sum_4_0;
+    wire [47:0]        beat_sum_4_1;
+    wire [47:0]        beat_sum;
     reg                a9_v;
     reg  [47:0]        a9_sum;
     reg  [16:0]        a9_rescale;
@@ -184,6 +525,9 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [121:0]       q1;
     reg  [121:0]       q0;
     reg  [1:0]         pending;
+    wire [5:0]         lead_0;
+    wire [5:0]         lead_1;
+    wire [5:0]         lead_2;
     wire [5:0]         lead;
     wire [22:0]        sm;
     wire               recip_busy;
@@ -211,7 +555,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [22:0]        c0_rm;
     reg  [5:0]         c0_sh;
     reg                c0_seen;
-    reg  [319:0]       c1_word;      // read port of rowbuf
+    reg  [319:0]       c1_word;       // read port of rowbuf
     reg                c1_v;
     reg                c1_last;
     reg  signed [7:0]  c1_m;
@@ -221,7 +565,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [5:0]         c1_sh;
     reg                c1_seen;
     reg                c2_v;
-    reg  [255:0]       c2_delta;
+    reg  [7:0]         c2_delta_0;
+    reg  [7:0]         c2_delta_1;
+    reg  [7:0]         c2_delta_2;
+    reg  [7:0]         c2_delta_3;
+    reg  [7:0]         c2_delta_4;
+    reg  [7:0]         c2_delta_5;
+    reg  [7:0]         c2_delta_6;
+    reg  [7:0]         c2_delta_7;
+    reg  [7:0]         c2_delta_8;
+    reg  [7:0]         c2_delta_9;
+    reg  [7:0]         c2_delta_10;
+    reg  [7:0]         c2_delta_11;
+    reg  [7:0]         c2_delta_12;
+    reg  [7:0]         c2_delta_13;
+    reg  [7:0]         c2_delta_14;
+    reg  [7:0]         c2_delta_15;
+    reg  [7:0]         c2_delta_16;
+    reg  [7:0]         c2_delta_17;
+    reg  [7:0]         c2_delta_18;
+    reg  [7:0]         c2_delta_19;
+    reg  [7:0]         c2_delta_20;
+    reg  [7:0]         c2_delta_21;
+    reg  [7:0]         c2_delta_22;
+    reg  [7:0]         c2_delta_23;
+    reg  [7:0]         c2_delta_24;
+    reg  [7:0]         c2_delta_25;
+    reg  [7:0]         c2_delta_26;
+    reg  [7:0]         c2_delta_27;
+    reg  [7:0]         c2_delta_28;
+    reg  [7:0]         c2_delta_29;
+    reg  [7:0]         c2_delta_30;
+    reg  [7:0]         c2_delta_31;
     reg  [31:0]        c2_val;
     reg  [31:0]        c2_keep;
     reg                c2_last;
@@ -231,7 +606,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [5:0]         c2_sh;
     reg                c2_seen;
     reg                c3_v;
-    reg  [1279:0]      c3_q;
+    reg  [39:0]        c3_q_0;
+    reg  [39:0]        c3_q_1;
+    reg  [39:0]        c3_q_2;
+    reg  [39:0]        c3_q_3;
+    reg  [39:0]        c3_q_4;
+    reg  [39:0]        c3_q_5;
+    reg  [39:0]        c3_q_6;
+    reg  [39:0]        c3_q_7;
+    reg  [39:0]        c3_q_8;
+    reg  [39:0]        c3_q_9;
+    reg  [39:0]        c3_q_10;
+    reg  [39:0]        c3_q_11;
+    reg  [39:0]        c3_q_12;
+    reg  [39:0]        c3_q_13;
+    reg  [39:0]        c3_q_14;
+    reg  [39:0]        c3_q_15;
+    reg  [39:0]        c3_q_16;
+    reg  [39:0]        c3_q_17;
+    reg  [39:0]        c3_q_18;
+    reg  [39:0]        c3_q_19;
+    reg  [39:0]        c3_q_20;
+    reg  [39:0]        c3_q_21;
+    reg  [39:0]        c3_q_22;
+    reg  [39:0]        c3_q_23;
+    reg  [39:0]        c3_q_24;
+    reg  [39:0]        c3_q_25;
+    reg  [39:0]        c3_q_26;
+    reg  [39:0]        c3_q_27;
+    reg  [39:0]        c3_q_28;
+    reg  [39:0]        c3_q_29;
+    reg  [39:0]        c3_q_30;
+    reg  [39:0]        c3_q_31;
     reg  [31:0]        c3_val;
     reg  [31:0]        c3_keep;
     reg                c3_last;
@@ -240,8 +646,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [5:0]         c3_sh;
     reg                c3_seen;
     reg                c4_v;
-    reg  [511:0]       c4_int;
-    reg  [703:0]       c4_phi;
+    reg  [15:0]        c4_int_0;
+    reg  [15:0]        c4_int_1;
+    reg  [15:0]        c4_int_2;
+    reg  [15:0]        c4_int_3;
+    reg  [15:0]        c4_int_4;
+    reg  [15:0]        c4_int_5;
+    reg  [15:0]        c4_int_6;
+    reg  [15:0]        c4_int_7;
+    reg  [15:0]        c4_int_8;
+    reg  [15:0]        c4_int_9;
+    reg  [15:0]        c4_int_10;
+    reg  [15:0]        c4_int_11;
+    reg  [15:0]        c4_int_12;
+    reg  [15:0]        c4_int_13;
+    reg  [15:0]        c4_int_14;
+    reg  [15:0]        c4_int_15;
+    reg  [15:0]        c4_int_16;
+    reg  [15:0]        c4_int_17;
+    reg  [15:0]        c4_int_18;
+    reg  [15:0]        c4_int_19;
+    reg  [15:0]        c4_int_20;
+    reg  [15:0]        c4_int_21;
+    reg  [15:0]        c4_int_22;
+    reg  [15:0]        c4_int_23;
+    reg  [15:0]        c4_int_24;
+    reg  [15:0]        c4_int_25;
+    reg  [15:0]        c4_int_26;
+    reg  [15:0]        c4_int_27;
+    reg  [15:0]        c4_int_28;
+    reg  [15:0]        c4_int_29;
+    reg  [15:0]        c4_int_30;
+    reg  [15:0]        c4_int_31;
+    reg  [21:0]        c4_phi_0;
+    reg  [21:0]        c4_phi_1;
+    reg  [21:0]        c4_phi_2;
+    reg  [21:0]        c4_phi_3;
+    reg  [21:0]        c4_phi_4;
+    reg  [21:0]        c4_phi_5;
+    reg  [21:0]        c4_phi_6;
+    reg  [21:0]        c4_phi_7;
+    reg  [21:0]        c4_phi_8;
+    reg  [21:0]        c4_phi_9;
+    reg  [21:0]        c4_phi_10;
+    reg  [21:0]        c4_phi_11;
+    reg  [21:0]        c4_phi_12;
+    reg  [21:0]        c4_phi_13;
+    reg  [21:0]        c4_phi_14;
+    reg  [21:0]        c4_phi_15;
+    reg  [21:0]        c4_phi_16;
+    reg  [21:0]        c4_phi_17;
+    reg  [21:0]        c4_phi_18;
+    reg  [21:0]        c4_phi_19;
+    reg  [21:0]        c4_phi_20;
+    reg  [21:0]        c4_phi_21;
+    reg  [21:0]        c4_phi_22;
+    reg  [21:0]        c4_phi_23;
+    reg  [21:0]        c4_phi_24;
+    reg  [21:0]        c4_phi_25;
+    reg  [21:0]        c4_phi_26;
+    reg  [21:0]        c4_phi_27;
+    reg  [21:0]        c4_phi_28;
+    reg  [21:0]        c4_phi_29;
+    reg  [21:0]        c4_phi_30;
+    reg  [21:0]        c4_phi_31;
     reg  [31:0]        c4_val;
     reg  [31:0]        c4_keep;
     reg                c4_last;
@@ -281,7 +749,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     wire [22:0]        c_exp2_30_p;
     wire [22:0]        c_exp2_31_p;
     reg                c5_v;
-    reg  [511:0]       c5_int;
+    reg  [15:0]        c5_int_0;
+    reg  [15:0]        c5_int_1;
+    reg  [15:0]        c5_int_2;
+    reg  [15:0]        c5_int_3;
+    reg  [15:0]        c5_int_4;
+    reg  [15:0]        c5_int_5;
+    reg  [15:0]        c5_int_6;
+    reg  [15:0]        c5_int_7;
+    reg  [15:0]        c5_int_8;
+    reg  [15:0]        c5_int_9;
+    reg  [15:0]        c5_int_10;
+    reg  [15:0]        c5_int_11;
+    reg  [15:0]        c5_int_12;
+    reg  [15:0]        c5_int_13;
+    reg  [15:0]        c5_int_14;
+    reg  [15:0]        c5_int_15;
+    reg  [15:0]        c5_int_16;
+    reg  [15:0]        c5_int_17;
+    reg  [15:0]        c5_int_18;
+    reg  [15:0]        c5_int_19;
+    reg  [15:0]        c5_int_20;
+    reg  [15:0]        c5_int_21;
+    reg  [15:0]        c5_int_22;
+    reg  [15:0]        c5_int_23;
+    reg  [15:0]        c5_int_24;
+    reg  [15:0]        c5_int_25;
+    reg  [15:0]        c5_int_26;
+    reg  [15:0]        c5_int_27;
+    reg  [15:0]        c5_int_28;
+    reg  [15:0]        c5_int_29;
+    reg  [15:0]        c5_int_30;
+    reg  [15:0]        c5_int_31;
     reg  [31:0]        c5_val;
     reg  [31:0]        c5_keep;
     reg                c5_last;
@@ -289,8 +788,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [5:0]         c5_sh;
     reg                c5_seen;
     reg                c6_v;
-    reg  [735:0]       c6_p;
-    reg  [511:0]       c6_int;
+    reg  [22:0]        c6_p_0;
+    reg  [22:0]        c6_p_1;
+    reg  [22:0]        c6_p_2;
+    reg  [22:0]        c6_p_3;
+    reg  [22:0]        c6_p_4;
+    reg  [22:0]        c6_p_5;
+    reg  [22:0]        c6_p_6;
+    reg  [22:0]        c6_p_7;
+    reg  [22:0]        c6_p_8;
+    reg  [22:0]        c6_p_9;
+    reg  [22:0]        c6_p_10;
+    reg  [22:0]        c6_p_11;
+    reg  [22:0]        c6_p_12;
+    reg  [22:0]        c6_p_13;
+    reg  [22:0]        c6_p_14;
+    reg  [22:0]        c6_p_15;
+    reg  [22:0]        c6_p_16;
+    reg  [22:0]        c6_p_17;
+    reg  [22:0]        c6_p_18;
+    reg  [22:0]        c6_p_19;
+    reg  [22:0]        c6_p_20;
+    reg  [22:0]        c6_p_21;
+    reg  [22:0]        c6_p_22;
+    reg  [22:0]        c6_p_23;
+    reg  [22:0]        c6_p_24;
+    reg  [22:0]        c6_p_25;
+    reg  [22:0]        c6_p_26;
+    reg  [22:0]        c6_p_27;
+    reg  [22:0]        c6_p_28;
+    reg  [22:0]        c6_p_29;
+    reg  [22:0]        c6_p_30;
+    reg  [22:0]        c6_p_31;
+    reg  [15:0]        c6_int_0;
+    reg  [15:0]        c6_int_1;
+    reg  [15:0]        c6_int_2;
+    reg  [15:0]        c6_int_3;
+    reg  [15:0]        c6_int_4;
+    reg  [15:0]        c6_int_5;
+    reg  [15:0]        c6_int_6;
+    reg  [15:0]        c6_int_7;
+    reg  [15:0]        c6_int_8;
+    reg  [15:0]        c6_int_9;
+    reg  [15:0]        c6_int_10;
+    reg  [15:0]        c6_int_11;
+    reg  [15:0]        c6_int_12;
+    reg  [15:0]        c6_int_13;
+    reg  [15:0]        c6_int_14;
+    reg  [15:0]        c6_int_15;
+    reg  [15:0]        c6_int_16;
+    reg  [15:0]        c6_int_17;
+    reg  [15:0]        c6_int_18;
+    reg  [15:0]        c6_int_19;
+    reg  [15:0]        c6_int_20;
+    reg  [15:0]        c6_int_21;
+    reg  [15:0]        c6_int_22;
+    reg  [15:0]        c6_int_23;
+    reg  [15:0]        c6_int_24;
+    reg  [15:0]        c6_int_25;
+    reg  [15:0]        c6_int_26;
+    reg  [15:0]        c6_int_27;
+    reg  [15:0]        c6_int_28;
+    reg  [15:0]        c6_int_29;
+    reg  [15:0]        c6_int_30;
+    reg  [15:0]        c6_int_31;
     reg  [31:0]        c6_val;
     reg  [31:0]        c6_keep;
     reg                c6_last;
@@ -298,7 +859,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [5:0]         c6_sh;
     reg                c6_seen;
     reg                c7_v;
-    reg  [703:0]       c7_eout;
+    reg  [21:0]        c7_eout_0;
+    reg  [21:0]        c7_eout_1;
+    reg  [21:0]        c7_eout_2;
+    reg  [21:0]        c7_eout_3;
+    reg  [21:0]        c7_eout_4;
+    reg  [21:0]        c7_eout_5;
+    reg  [21:0]        c7_eout_6;
+    reg  [21:0]        c7_eout_7;
+    reg  [21:0]        c7_eout_8;
+    reg  [21:0]        c7_eout_9;
+    reg  [21:0]        c7_eout_10;
+    reg  [21:0]        c7_eout_11;
+    reg  [21:0]        c7_eout_12;
+    reg  [21:0]        c7_eout_13;
+    reg  [21:0]        c7_eout_14;
+    reg  [21:0]        c7_eout_15;
+    reg  [21:0]        c7_eout_16;
+    reg  [21:0]        c7_eout_17;
+    reg  [21:0]        c7_eout_18;
+    reg  [21:0]        c7_eout_19;
+    reg  [21:0]        c7_eout_20;
+    reg  [21:0]        c7_eout_21;
+    reg  [21:0]        c7_eout_22;
+    reg  [21:0]        c7_eout_23;
+    reg  [21:0]        c7_eout_24;
+    reg  [21:0]        c7_eout_25;
+    reg  [21:0]        c7_eout_26;
+    reg  [21:0]        c7_eout_27;
+    reg  [21:0]        c7_eout_28;
+    reg  [21:0]        c7_eout_29;
+    reg  [21:0]        c7_eout_30;
+    reg  [21:0]        c7_eout_31;
     reg  [31:0]        c7_val;
     reg  [31:0]        c7_keep;
     reg                c7_last;
@@ -306,14 +898,80 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [5:0]         c7_sh;
     reg                c7_seen;
     reg                c8_v;
-    reg  [1439:0]      c8_prod;
+    reg  [44:0]        c8_prod_0;
+    reg  [44:0]        c8_prod_1;
+    reg  [44:0]        c8_prod_2;
+    reg  [44:0]        c8_prod_3;
+    reg  [44:0]        c8_prod_4;
+    reg  [44:0]        c8_prod_5;
+    reg  [44:0]        c8_prod_6;
+    reg  [44:0]        c8_prod_7;
+    reg  [44:0]        c8_prod_8;
+    reg  [44:0]        c8_prod_9;
+    reg  [44:0]        c8_prod_10;
+    reg  [44:0]        c8_prod_11;
+    reg  [44:0]        c8_prod_12;
+    reg  [44:0]        c8_prod_13;
+    reg  [44:0]        c8_prod_14;
+    reg  [44:0]        c8_prod_15;
+    reg  [44:0]        c8_prod_16;
+    reg  [44:0]        c8_prod_17;
+    reg  [44:0]        c8_prod_18;
+    reg  [44:0]        c8_prod_19;
+    reg  [44:0]        c8_prod_20;
+    reg  [44:0]        c8_prod_21;
+    reg  [44:0]        c8_prod_22;
+    reg  [44:0]        c8_prod_23;
+    reg  [44:0]        c8_prod_24;
+    reg  [44:0]        c8_prod_25;
+    reg  [44:0]        c8_prod_26;
+    reg  [44:0]        c8_prod_27;
+    reg  [44:0]        c8_prod_28;
+    reg  [44:0]        c8_prod_29;
+    reg  [44:0]        c8_prod_30;
+    reg  [44:0]        c8_prod_31;
     reg  [31:0]        c8_val;
     reg  [31:0]        c8_keep;
     reg                c8_last;
     reg  [5:0]         c8_sh;
-    reg  [511:0]       out_data;
+    reg  [15:0]        out_data_0;
+    reg  [15:0]        out_data_1;
+    reg  [15:0]        out_data_2;
+    reg  [15:0]        out_data_3;
+    reg  [15:0]        out_data_4;
+    reg  [15:0]        out_data_5;
+    reg  [15:0]        out_data_6;
+    reg  [15:0]        out_data_7;
+    reg  [15:0]        out_data_8;
+    reg  [15:0]        out_data_9;
+    reg  [15:0]        out_data_10;
+    reg  [15:0]        out_data_11;
+    reg  [15:0]        out_data_12;
+    reg  [15:0]        out_data_13;
+    reg  [15:0]        out_data_14;
+    reg  [15:0]        out_data_15;
+    reg  [15:0]        out_data_16;
+    reg  [15:0]        out_data_17;
+    reg  [15:0]        out_data_18;
+    reg  [15:0]        out_data_19;
+    reg  [15:0]        out_data_20;
+    reg  [15:0]        out_data_21;
+    reg  [15:0]        out_data_22;
+    reg  [15:0]        out_data_23;
+    reg  [15:0]        out_data_24;
+    reg  [15:0]        out_data_25;
+    reg  [15:0]        out_data_26;
+    reg  [15:0]        out_data_27;
+    reg  [15:0]        out_data_28;
+    reg  [15:0]        out_data_29;
+    reg  [15:0]        out_data_30;
+    reg  [15:0]        out_data_31;
     reg  [31:0]        out_keep;
     reg                out_last;
+    wire [127:0]       out_data_g0;
+    wire [127:0]       out_data_g1;
+    wire [127:0]       out_data_g2;
+    wire [127:0]       out_data_g3;
     // 297 x 320 bits, no reset: inferred as block RAM
     reg  [319:0] rowbuf [0:296];
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
@@ -553,39 +1211,71 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _t100;
     /* verilator lint_on UNUSED */
-    wire [15:0]        _t101;
-    wire [15:0]        _t102;
-    wire [15:0]        _t103;
-    wire [15:0]        _t104;
-    wire [15:0]        _t105;
-    wire [15:0]        _t106;
-    wire [15:0]        _t107;
-    wire [15:0]        _t108;
-    wire [15:0]        _t109;
-    wire [15:0]        _t110;
-    wire [15:0]        _t111;
-    wire [15:0]        _t112;
-    wire [15:0]        _t113;
-    wire [15:0]        _t114;
-    wire [15:0]        _t115;
-    wire [15:0]        _t116;
-    wire [15:0]        _t117;
-    wire [15:0]        _t118;
-    wire [15:0]        _t119;
-    wire [15:0]        _t120;
-    wire [15:0]        _t121;
-    wire [15:0]        _t122;
-    wire [15:0]        _t123;
-    wire [15:0]        _t124;
-    wire [15:0]        _t125;
-    wire [15:0]        _t126;
-    wire [15:0]        _t127;
-    wire [15:0]        _t128;
-    wire [15:0]        _t129;
-    wire [15:0]        _t130;
-    wire [15:0]        _t131;
-    wire [15:0]        _t132;
-    wire [255:0]       _t133;
+    wire [255:0]       _t101;
+    wire signed [7:0]  _t102;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t103;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t104;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t105;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t106;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t107;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t108;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t109;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t110;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t111;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t112;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t113;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t114;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t115;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t116;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t117;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t118;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t119;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t120;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t121;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t122;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t123;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t124;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t125;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t126;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t127;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t128;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t129;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t130;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t131;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t132;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t133;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t134;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t135;
@@ -650,165 +1340,165 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t165;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t166;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t167;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t168;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t169;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t170;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t171;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t172;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t173;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t174;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t175;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t176;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t177;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t178;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t179;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t180;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t181;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t182;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t183;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t184;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t185;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t186;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t187;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t188;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t189;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t190;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t191;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t192;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t193;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t194;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t195;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t196;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t197;
+    wire [39:0]        _t166;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t198;
+    wire [39:0]        _t167;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t199;
+    wire [39:0]        _t168;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t200;
+    wire [39:0]        _t169;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t201;
+    wire [39:0]        _t170;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t202;
+    wire [39:0]        _t171;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t203;
+    wire [39:0]        _t172;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t204;
+    wire [39:0]        _t173;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t205;
+    wire [39:0]        _t174;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t206;
+    wire [39:0]        _t175;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t207;
+    wire [39:0]        _t176;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t208;
+    wire [39:0]        _t177;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t209;
+    wire [39:0]        _t178;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t210;
+    wire [39:0]        _t179;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t211;
+    wire [39:0]        _t180;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t212;
+    wire [39:0]        _t181;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t213;
+    wire [39:0]        _t182;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t214;
+    wire [39:0]        _t183;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t215;
+    wire [39:0]        _t184;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t216;
+    wire [39:0]        _t185;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t217;
+    wire [39:0]        _t186;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t218;
+    wire [39:0]        _t187;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t219;
+    wire [39:0]        _t188;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t220;
+    wire [39:0]        _t189;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t221;
+    wire [39:0]        _t190;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t222;
+    wire [39:0]        _t191;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t223;
+    wire [39:0]        _t192;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t224;
+    wire [39:0]        _t193;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t225;
+    wire [39:0]        _t194;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t226;
+    wire [39:0]        _t195;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t227;
+    wire [39:0]        _t196;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t228;
+    wire [39:0]        _t197;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _t198;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t229;
+    wire [22:0]        _t199;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t200;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t201;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t202;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t203;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t204;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t205;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t206;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t207;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t208;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t209;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t210;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t211;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t212;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t213;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t214;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t215;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t216;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t217;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t218;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t219;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t220;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t221;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t222;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t223;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t224;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t225;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t226;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t227;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t228;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [22:0]        _t229;
     /* verilator lint_on UNUSED */
     wire [16:0]        _t230;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
@@ -874,443 +1564,443 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [22:0]        _t261;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t262;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t263;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t264;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t265;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t266;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t267;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t268;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t269;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t270;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t271;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t272;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t273;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t274;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t275;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t276;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t277;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t278;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t279;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t280;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t281;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t282;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t283;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t284;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t285;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t286;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t287;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t288;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t289;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t290;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t291;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t292;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t293;
-    /* verilator lint_on UNUSED */
-    wire [45:0]        _t294;
-    wire [45:0]        _t295;
-    wire [45:0]        _t296;
-    wire [45:0]        _t297;
-    wire [45:0]        _t298;
-    wire [45:0]        _t299;
-    wire [45:0]        _t300;
-    wire [45:0]        _t301;
-    wire [45:0]        _t302;
-    wire [45:0]        _t303;
-    wire [45:0]        _t304;
-    wire [45:0]        _t305;
-    wire [45:0]        _t306;
-    wire [45:0]        _t307;
-    wire [45:0]        _t308;
-    wire [45:0]        _t309;
-    wire [45:0]        _t310;
-    wire [45:0]        _t311;
-    wire [45:0]        _t312;
-    wire [45:0]        _t313;
-    wire [45:0]        _t314;
-    wire [45:0]        _t315;
-    wire [45:0]        _t316;
-    wire [45:0]        _t317;
-    wire [45:0]        _t318;
-    wire [45:0]        _t319;
-    wire [45:0]        _t320;
-    wire [45:0]        _t321;
-    wire [45:0]        _t322;
-    wire [45:0]        _t323;
-    wire [45:0]        _t324;
-    wire [45:0]        _t325;
+    wire [45:0]        _t262;
+    wire [45:0]        _t263;
+    wire [45:0]        _t264;
+    wire [45:0]        _t265;
+    wire [45:0]        _t266;
+    wire [45:0]        _t267;
+    wire [45:0]        _t268;
+    wire [45:0]        _t269;
+    wire [45:0]        _t270;
+    wire [45:0]        _t271;
+    wire [45:0]        _t272;
+    wire [45:0]        _t273;
+    wire [45:0]        _t274;
+    wire [45:0]        _t275;
+    wire [45:0]        _t276;
+    wire [45:0]        _t277;
+    wire [45:0]        _t278;
+    wire [45:0]        _t279;
+    wire [45:0]        _t280;
+    wire [45:0]        _t281;
+    wire [45:0]        _t282;
+    wire [45:0]        _t283;
+    wire [45:0]        _t284;
+    wire [45:0]        _t285;
+    wire [45:0]        _t286;
+    wire [45:0]        _t287;
+    wire [45:0]        _t288;
+    wire [45:0]        _t289;
+    wire [45:0]        _t290;
+    wire [45:0]        _t291;
+    wire [45:0]        _t292;
+    wire [45:0]        _t293;
 
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
     assign _t2 = q0[47:0];
     assign _t3 = (q0[47:0] >> (lead - 6'd22));
     assign _t4 = $signed({1'd0, a2_k});
-    assign _t5 = $signed(a2_x[255:248]);
+    assign _t5 = $signed(a2_x[7:0]);
     assign _t6 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t5[7]}}, _t5}));
-    assign _t7 = $signed(a2_x[247:240]);
+    assign _t7 = $signed(a2_x[15:8]);
     assign _t8 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t7[7]}}, _t7}));
-    assign _t9 = $signed(a2_x[239:232]);
+    assign _t9 = $signed(a2_x[23:16]);
     assign _t10 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t9[7]}}, _t9}));
-    assign _t11 = $signed(a2_x[231:224]);
+    assign _t11 = $signed(a2_x[31:24]);
     assign _t12 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t11[7]}}, _t11}));
-    assign _t13 = $signed(a2_x[223:216]);
+    assign _t13 = $signed(a2_x[39:32]);
     assign _t14 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t13[7]}}, _t13}));
-    assign _t15 = $signed(a2_x[215:208]);
+    assign _t15 = $signed(a2_x[47:40]);
     assign _t16 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t15[7]}}, _t15}));
-    assign _t17 = $signed(a2_x[207:200]);
+    assign _t17 = $signed(a2_x[55:48]);
     assign _t18 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t17[7]}}, _t17}));
-    assign _t19 = $signed(a2_x[199:192]);
+    assign _t19 = $signed(a2_x[63:56]);
     assign _t20 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t19[7]}}, _t19}));
-    assign _t21 = $signed(a2_x[191:184]);
+    assign _t21 = $signed(a2_x[71:64]);
     assign _t22 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t21[7]}}, _t21}));
-    assign _t23 = $signed(a2_x[183:176]);
+    assign _t23 = $signed(a2_x[79:72]);
     assign _t24 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t23[7]}}, _t23}));
-    assign _t25 = $signed(a2_x[175:168]);
+    assign _t25 = $signed(a2_x[87:80]);
     assign _t26 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t25[7]}}, _t25}));
-    assign _t27 = $signed(a2_x[167:160]);
+    assign _t27 = $signed(a2_x[95:88]);
     assign _t28 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t27[7]}}, _t27}));
-    assign _t29 = $signed(a2_x[159:152]);
+    assign _t29 = $signed(a2_x[103:96]);
     assign _t30 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t29[7]}}, _t29}));
-    assign _t31 = $signed(a2_x[151:144]);
+    assign _t31 = $signed(a2_x[111:104]);
     assign _t32 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t31[7]}}, _t31}));
-    assign _t33 = $signed(a2_x[143:136]);
+    assign _t33 = $signed(a2_x[119:112]);
     assign _t34 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t33[7]}}, _t33}));
-    assign _t35 = $signed(a2_x[135:128]);
+    assign _t35 = $signed(a2_x[127:120]);
     assign _t36 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t35[7]}}, _t35}));
-    assign _t37 = $signed(a2_x[127:120]);
+    assign _t37 = $signed(a2_x[135:128]);
     assign _t38 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t37[7]}}, _t37}));
-    assign _t39 = $signed(a2_x[119:112]);
+    assign _t39 = $signed(a2_x[143:136]);
     assign _t40 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t39[7]}}, _t39}));
-    assign _t41 = $signed(a2_x[111:104]);
+    assign _t41 = $signed(a2_x[151:144]);
     assign _t42 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t41[7]}}, _t41}));
-    assign _t43 = $signed(a2_x[103:96]);
+    assign _t43 = $signed(a2_x[159:152]);
     assign _t44 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t43[7]}}, _t43}));
-    assign _t45 = $signed(a2_x[95:88]);
+    assign _t45 = $signed(a2_x[167:160]);
     assign _t46 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t45[7]}}, _t45}));
-    assign _t47 = $signed(a2_x[87:80]);
+    assign _t47 = $signed(a2_x[175:168]);
     assign _t48 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t47[7]}}, _t47}));
-    assign _t49 = $signed(a2_x[79:72]);
+    assign _t49 = $signed(a2_x[183:176]);
     assign _t50 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t49[7]}}, _t49}));
-    assign _t51 = $signed(a2_x[71:64]);
+    assign _t51 = $signed(a2_x[191:184]);
     assign _t52 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t51[7]}}, _t51}));
-    assign _t53 = $signed(a2_x[63:56]);
+    assign _t53 = $signed(a2_x[199:192]);
     assign _t54 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t53[7]}}, _t53}));
-    assign _t55 = $signed(a2_x[55:48]);
+    assign _t55 = $signed(a2_x[207:200]);
     assign _t56 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t55[7]}}, _t55}));
-    assign _t57 = $signed(a2_x[47:40]);
+    assign _t57 = $signed(a2_x[215:208]);
     assign _t58 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t57[7]}}, _t57}));
-    assign _t59 = $signed(a2_x[39:32]);
+    assign _t59 = $signed(a2_x[223:216]);
     assign _t60 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t59[7]}}, _t59}));
-    assign _t61 = $signed(a2_x[31:24]);
+    assign _t61 = $signed(a2_x[231:224]);
     assign _t62 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t61[7]}}, _t61}));
-    assign _t63 = $signed(a2_x[23:16]);
+    assign _t63 = $signed(a2_x[239:232]);
     assign _t64 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t63[7]}}, _t63}));
-    assign _t65 = $signed(a2_x[15:8]);
+    assign _t65 = $signed(a2_x[247:240]);
     assign _t66 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t65[7]}}, _t65}));
-    assign _t67 = $signed(a2_x[7:0]);
+    assign _t67 = $signed(a2_x[255:248]);
     assign _t68 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t67[7]}}, _t67}));
-    assign _t69 = (a4_q[1279:1240] + {16'd0, a4_c});
-    assign _t70 = (a4_q[1239:1200] + {16'd0, a4_c});
-    assign _t71 = (a4_q[1199:1160] + {16'd0, a4_c});
-    assign _t72 = (a4_q[1159:1120] + {16'd0, a4_c});
-    assign _t73 = (a4_q[1119:1080] + {16'd0, a4_c});
-    assign _t74 = (a4_q[1079:1040] + {16'd0, a4_c});
-    assign _t75 = (a4_q[1039:1000] + {16'd0, a4_c});
-    assign _t76 = (a4_q[999:960] + {16'd0, a4_c});
-    assign _t77 = (a4_q[959:920] + {16'd0, a4_c});
-    assign _t78 = (a4_q[919:880] + {16'd0, a4_c});
-    assign _t79 = (a4_q[879:840] + {16'd0, a4_c});
-    assign _t80 = (a4_q[839:800] + {16'd0, a4_c});
-    assign _t81 = (a4_q[799:760] + {16'd0, a4_c});
-    assign _t82 = (a4_q[759:720] + {16'd0, a4_c});
-    assign _t83 = (a4_q[719:680] + {16'd0, a4_c});
-    assign _t84 = (a4_q[679:640] + {16'd0, a4_c});
-    assign _t85 = (a4_q[639:600] + {16'd0, a4_c});
-    assign _t86 = (a4_q[599:560] + {16'd0, a4_c});
-    assign _t87 = (a4_q[559:520] + {16'd0, a4_c});
-    assign _t88 = (a4_q[519:480] + {16'd0, a4_c});
-    assign _t89 = (a4_q[479:440] + {16'd0, a4_c});
-    assign _t90 = (a4_q[439:400] + {16'd0, a4_c});
-    assign _t91 = (a4_q[399:360] + {16'd0, a4_c});
-    assign _t92 = (a4_q[359:320] + {16'd0, a4_c});
-    assign _t93 = (a4_q[319:280] + {16'd0, a4_c});
-    assign _t94 = (a4_q[279:240] + {16'd0, a4_c});
-    assign _t95 = (a4_q[239:200] + {16'd0, a4_c});
-    assign _t96 = (a4_q[199:160] + {16'd0, a4_c});
-    assign _t97 = (a4_q[159:120] + {16'd0, a4_c});
-    assign _t98 = (a4_q[119:80] + {16'd0, a4_c});
-    assign _t99 = (a4_q[79:40] + {16'd0, a4_c});
-    assign _t100 = (a4_q[39:0] + {16'd0, a4_c});
-    assign _t101 = a7_int[511:496];
-    assign _t102 = a7_int[495:480];
-    assign _t103 = a7_int[479:464];
-    assign _t104 = a7_int[463:448];
-    assign _t105 = a7_int[447:432];
-    assign _t106 = a7_int[431:416];
-    assign _t107 = a7_int[415:400];
-    assign _t108 = a7_int[399:384];
-    assign _t109 = a7_int[383:368];
-    assign _t110 = a7_int[367:352];
-    assign _t111 = a7_int[351:336];
-    assign _t112 = a7_int[335:320];
-    assign _t113 = a7_int[319:304];
-    assign _t114 = a7_int[303:288];
-    assign _t115 = a7_int[287:272];
-    assign _t116 = a7_int[271:256];
-    assign _t117 = a7_int[255:240];
-    assign _t118 = a7_int[239:224];
-    assign _t119 = a7_int[223:208];
-    assign _t120 = a7_int[207:192];
-    assign _t121 = a7_int[191:176];
-    assign _t122 = a7_int[175:160];
-    assign _t123 = a7_int[159:144];
-    assign _t124 = a7_int[143:128];
-    assign _t125 = a7_int[127:112];
-    assign _t126 = a7_int[111:96];
-    assign _t127 = a7_int[95:80];
-    assign _t128 = a7_int[79:64];
-    assign _t129 = a7_int[63:48];
-    assign _t130 = a7_int[47:32];
-    assign _t131 = a7_int[31:16];
-    assign _t132 = a7_int[15:0];
-    assign _t133 = c1_word[255:0];
-    assign _t134 = $signed(_t133[255:248]);
+    assign _t69 = (a4_q_0 + {16'd0, a4_c});
+    assign _t70 = (a4_q_1 + {16'd0, a4_c});
+    assign _t71 = (a4_q_2 + {16'd0, a4_c});
+    assign _t72 = (a4_q_3 + {16'd0, a4_c});
+    assign _t73 = (a4_q_4 + {16'd0, a4_c});
+    assign _t74 = (a4_q_5 + {16'd0, a4_c});
+    assign _t75 = (a4_q_6 + {16'd0, a4_c});
+    assign _t76 = (a4_q_7 + {16'd0, a4_c});
+    assign _t77 = (a4_q_8 + {16'd0, a4_c});
+    assign _t78 = (a4_q_9 + {16'd0, a4_c});
+    assign _t79 = (a4_q_10 + {16'd0, a4_c});
+    assign _t80 = (a4_q_11 + {16'd0, a4_c});
+    assign _t81 = (a4_q_12 + {16'd0, a4_c});
+    assign _t82 = (a4_q_13 + {16'd0, a4_c});
+    assign _t83 = (a4_q_14 + {16'd0, a4_c});
+    assign _t84 = (a4_q_15 + {16'd0, a4_c});
+    assign _t85 = (a4_q_16 + {16'd0, a4_c});
+    assign _t86 = (a4_q_17 + {16'd0, a4_c});
+    assign _t87 = (a4_q_18 + {16'd0, a4_c});
+    assign _t88 = (a4_q_19 + {16'd0, a4_c});
+    assign _t89 = (a4_q_20 + {16'd0, a4_c});
+    assign _t90 = (a4_q_21 + {16'd0, a4_c});
+    assign _t91 = (a4_q_22 + {16'd0, a4_c});
+    assign _t92 = (a4_q_23 + {16'd0, a4_c});
+    assign _t93 = (a4_q_24 + {16'd0, a4_c});
+    assign _t94 = (a4_q_25 + {16'd0, a4_c});
+    assign _t95 = (a4_q_26 + {16'd0, a4_c});
+    assign _t96 = (a4_q_27 + {16'd0, a4_c});
+    assign _t97 = (a4_q_28 + {16'd0, a4_c});
+    assign _t98 = (a4_q_29 + {16'd0, a4_c});
+    assign _t99 = (a4_q_30 + {16'd0, a4_c});
+    assign _t100 = (a4_q_31 + {16'd0, a4_c});
+    assign _t101 = c1_word[255:0];
+    assign _t102 = $signed(_t101[7:0]);
+    assign _t103 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t102[7]}}, _t102}));
+    assign _t104 = $signed(_t101[15:8]);
+    assign _t105 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t104[7]}}, _t104}));
+    assign _t106 = $signed(_t101[23:16]);
+    assign _t107 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t106[7]}}, _t106}));
+    assign _t108 = $signed(_t101[31:24]);
+    assign _t109 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t108[7]}}, _t108}));
+    assign _t110 = $signed(_t101[39:32]);
+    assign _t111 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t110[7]}}, _t110}));
+    assign _t112 = $signed(_t101[47:40]);
+    assign _t113 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t112[7]}}, _t112}));
+    assign _t114 = $signed(_t101[55:48]);
+    assign _t115 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t114[7]}}, _t114}));
+    assign _t116 = $signed(_t101[63:56]);
+    assign _t117 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t116[7]}}, _t116}));
+    assign _t118 = $signed(_t101[71:64]);
+    assign _t119 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t118[7]}}, _t118}));
+    assign _t120 = $signed(_t101[79:72]);
+    assign _t121 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t120[7]}}, _t120}));
+    assign _t122 = $signed(_t101[87:80]);
+    assign _t123 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t122[7]}}, _t122}));
+    assign _t124 = $signed(_t101[95:88]);
+    assign _t125 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t124[7]}}, _t124}));
+    assign _t126 = $signed(_t101[103:96]);
+    assign _t127 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t126[7]}}, _t126}));
+    assign _t128 = $signed(_t101[111:104]);
+    assign _t129 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t128[7]}}, _t128}));
+    assign _t130 = $signed(_t101[119:112]);
+    assign _t131 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t130[7]}}, _t130}));
+    assign _t132 = $signed(_t101[127:120]);
+    assign _t133 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t132[7]}}, _t132}));
+    assign _t134 = $signed(_t101[135:128]);
     assign _t135 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t134[7]}}, _t134}));
-    assign _t136 = $signed(_t133[247:240]);
+    assign _t136 = $signed(_t101[143:136]);
     assign _t137 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t136[7]}}, _t136}));
-    assign _t138 = $signed(_t133[239:232]);
+    assign _t138 = $signed(_t101[151:144]);
     assign _t139 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t138[7]}}, _t138}));
-    assign _t140 = $signed(_t133[231:224]);
+    assign _t140 = $signed(_t101[159:152]);
     assign _t141 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t140[7]}}, _t140}));
-    assign _t142 = $signed(_t133[223:216]);
+    assign _t142 = $signed(_t101[167:160]);
     assign _t143 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t142[7]}}, _t142}));
-    assign _t144 = $signed(_t133[215:208]);
+    assign _t144 = $signed(_t101[175:168]);
     assign _t145 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t144[7]}}, _t144}));
-    assign _t146 = $signed(_t133[207:200]);
+    assign _t146 = $signed(_t101[183:176]);
     assign _t147 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t146[7]}}, _t146}));
-    assign _t148 = $signed(_t133[199:192]);
+    assign _t148 = $signed(_t101[191:184]);
     assign _t149 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t148[7]}}, _t148}));
-    assign _t150 = $signed(_t133[191:184]);
+    assign _t150 = $signed(_t101[199:192]);
     assign _t151 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t150[7]}}, _t150}));
-    assign _t152 = $signed(_t133[183:176]);
+    assign _t152 = $signed(_t101[207:200]);
     assign _t153 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t152[7]}}, _t152}));
-    assign _t154 = $signed(_t133[175:168]);
+    assign _t154 = $signed(_t101[215:208]);
     assign _t155 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t154[7]}}, _t154}));
-    assign _t156 = $signed(_t133[167:160]);
+    assign _t156 = $signed(_t101[223:216]);
     assign _t157 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t156[7]}}, _t156}));
-    assign _t158 = $signed(_t133[159:152]);
+    assign _t158 = $signed(_t101[231:224]);
     assign _t159 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t158[7]}}, _t158}));
-    assign _t160 = $signed(_t133[151:144]);
+    assign _t160 = $signed(_t101[239:232]);
     assign _t161 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t160[7]}}, _t160}));
-    assign _t162 = $signed(_t133[143:136]);
+    assign _t162 = $signed(_t101[247:240]);
     assign _t163 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t162[7]}}, _t162}));
-    assign _t164 = $signed(_t133[135:128]);
+    assign _t164 = $signed(_t101[255:248]);
     assign _t165 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t164[7]}}, _t164}));
-    assign _t166 = $signed(_t133[127:120]);
-    assign _t167 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t166[7]}}, _t166}));
-    assign _t168 = $signed(_t133[119:112]);
-    assign _t169 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t168[7]}}, _t168}));
-    assign _t170 = $signed(_t133[111:104]);
-    assign _t171 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t170[7]}}, _t170}));
-    assign _t172 = $signed(_t133[103:96]);
-    assign _t173 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t172[7]}}, _t172}));
-    assign _t174 = $signed(_t133[95:88]);
-    assign _t175 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t174[7]}}, _t174}));
-    assign _t176 = $signed(_t133[87:80]);
-    assign _t177 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t176[7]}}, _t176}));
-    assign _t178 = $signed(_t133[79:72]);
-    assign _t179 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t178[7]}}, _t178}));
-    assign _t180 = $signed(_t133[71:64]);
-    assign _t181 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t180[7]}}, _t180}));
-    assign _t182 = $signed(_t133[63:56]);
-    assign _t183 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t182[7]}}, _t182}));
-    assign _t184 = $signed(_t133[55:48]);
-    assign _t185 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t184[7]}}, _t184}));
-    assign _t186 = $signed(_t133[47:40]);
-    assign _t187 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t186[7]}}, _t186}));
-    assign _t188 = $signed(_t133[39:32]);
-    assign _t189 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t188[7]}}, _t188}));
-    assign _t190 = $signed(_t133[31:24]);
-    assign _t191 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t190[7]}}, _t190}));
-    assign _t192 = $signed(_t133[23:16]);
-    assign _t193 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t192[7]}}, _t192}));
-    assign _t194 = $signed(_t133[15:8]);
-    assign _t195 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t194[7]}}, _t194}));
-    assign _t196 = $signed(_t133[7:0]);
-    assign _t197 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t196[7]}}, _t196}));
-    assign _t198 = (c3_q[1279:1240] + {16'd0, c3_c});
-    assign _t199 = (c3_q[1239:1200] + {16'd0, c3_c});
-    assign _t200 = (c3_q[1199:1160] + {16'd0, c3_c});
-    assign _t201 = (c3_q[1159:1120] + {16'd0, c3_c});
-    assign _t202 = (c3_q[1119:1080] + {16'd0, c3_c});
-    assign _t203 = (c3_q[1079:1040] + {16'd0, c3_c});
-    assign _t204 = (c3_q[1039:1000] + {16'd0, c3_c});
-    assign _t205 = (c3_q[999:960] + {16'd0, c3_c});
-    assign _t206 = (c3_q[959:920] + {16'd0, c3_c});
-    assign _t207 = (c3_q[919:880] + {16'd0, c3_c});
-    assign _t208 = (c3_q[879:840] + {16'd0, c3_c});
-    assign _t209 = (c3_q[839:800] + {16'd0, c3_c});
-    assign _t210 = (c3_q[799:760] + {16'd0, c3_c});
-    assign _t211 = (c3_q[759:720] + {16'd0, c3_c});
-    assign _t212 = (c3_q[719:680] + {16'd0, c3_c});
-    assign _t213 = (c3_q[679:640] + {16'd0, c3_c});
-    assign _t214 = (c3_q[639:600] + {16'd0, c3_c});
-    assign _t215 = (c3_q[599:560] + {16'd0, c3_c});
-    assign _t216 = (c3_q[559:520] + {16'd0, c3_c});
-    assign _t217 = (c3_q[519:480] + {16'd0, c3_c});
-    assign _t218 = (c3_q[479:440] + {16'd0, c3_c});
-    assign _t219 = (c3_q[439:400] + {16'd0, c3_c});
-    assign _t220 = (c3_q[399:360] + {16'd0, c3_c});
-    assign _t221 = (c3_q[359:320] + {16'd0, c3_c});
-    assign _t222 = (c3_q[319:280] + {16'd0, c3_c});
-    assign _t223 = (c3_q[279:240] + {16'd0, c3_c});
-    assign _t224 = (c3_q[239:200] + {16'd0, c3_c});
-    assign _t225 = (c3_q[199:160] + {16'd0, c3_c});
-    assign _t226 = (c3_q[159:120] + {16'd0, c3_c});
-    assign _t227 = (c3_q[119:80] + {16'd0, c3_c});
-    assign _t228 = (c3_q[79:40] + {16'd0, c3_c});
-    assign _t229 = (c3_q[39:0] + {16'd0, c3_c});
-    assign _t230 = ({1'd0, c6_int[511:496]} + 17'd1);
-    assign _t231 = ((|_t230[16:5]) ? 23'd0 : (c6_p[735:713] >> _t230[4:0]));
-    assign _t232 = ({1'd0, c6_int[495:480]} + 17'd1);
-    assign _t233 = ((|_t232[16:5]) ? 23'd0 : (c6_p[712:690] >> _t232[4:0]));
-    assign _t234 = ({1'd0, c6_int[479:464]} + 17'd1);
-    assign _t235 = ((|_t234[16:5]) ? 23'd0 : (c6_p[689:667] >> _t234[4:0]));
-    assign _t236 = ({1'd0, c6_int[463:448]} + 17'd1);
-    assign _t237 = ((|_t236[16:5]) ? 23'd0 : (c6_p[666:644] >> _t236[4:0]));
-    assign _t238 = ({1'd0, c6_int[447:432]} + 17'd1);
-    assign _t239 = ((|_t238[16:5]) ? 23'd0 : (c6_p[643:621] >> _t238[4:0]));
-    assign _t240 = ({1'd0, c6_int[431:416]} + 17'd1);
-    assign _t241 = ((|_t240[16:5]) ? 23'd0 : (c6_p[620:598] >> _t240[4:0]));
-    assign _t242 = ({1'd0, c6_int[415:400]} + 17'd1);
-    assign _t243 = ((|_t242[16:5]) ? 23'd0 : (c6_p[597:575] >> _t242[4:0]));
-    assign _t244 = ({1'd0, c6_int[399:384]} + 17'd1);
-    assign _t245 = ((|_t244[16:5]) ? 23'd0 : (c6_p[574:552] >> _t244[4:0]));
-    assign _t246 = ({1'd0, c6_int[383:368]} + 17'd1);
-    assign _t247 = ((|_t246[16:5]) ? 23'd0 : (c6_p[551:529] >> _t246[4:0]));
-    assign _t248 = ({1'd0, c6_int[367:352]} + 17'd1);
-    assign _t249 = ((|_t248[16:5]) ? 23'd0 : (c6_p[528:506] >> _t248[4:0]));
-    assign _t250 = ({1'd0, c6_int[351:336]} + 17'd1);
-    assign _t251 = ((|_t250[16:5]) ? 23'd0 : (c6_p[505:483] >> _t250[4:0]));
-    assign _t252 = ({1'd0, c6_int[335:320]} + 17'd1);
-    assign _t253 = ((|_t252[16:5]) ? 23'd0 : (c6_p[482:460] >> _t252[4:0]));
-    assign _t254 = ({1'd0, c6_int[319:304]} + 17'd1);
-    assign _t255 = ((|_t254[16:5]) ? 23'd0 : (c6_p[459:437] >> _t254[4:0]));
-    assign _t256 = ({1'd0, c6_int[303:288]} + 17'd1);
-    assign _t257 = ((|_t256[16:5]) ? 23'd0 : (c6_p[436:414] >> _t256[4:0]));
-    assign _t258 = ({1'd0, c6_int[287:272]} + 17'd1);
-    assign _t259 = ((|_t258[16:5]) ? 23'd0 : (c6_p[413:391] >> _t258[4:0]));
-    assign _t260 = ({1'd0, c6_int[271:256]} + 17'd1);
-    assign _t261 = ((|_t260[16:5]) ? 23'd0 : (c6_p[390:368] >> _t260[4:0]));
-    assign _t262 = ({1'd0, c6_int[255:240]} + 17'd1);
-    assign _t263 = ((|_t262[16:5]) ? 23'd0 : (c6_p[367:345] >> _t262[4:0]));
-    assign _t264 = ({1'd0, c6_int[239:224]} + 17'd1);
-    assign _t265 = ((|_t264[16:5]) ? 23'd0 : (c6_p[344:322] >> _t264[4:0]));
-    assign _t266 = ({1'd0, c6_int[223:208]} + 17'd1);
-    assign _t267 = ((|_t266[16:5]) ? 23'd0 : (c6_p[321:299] >> _t266[4:0]));
-    assign _t268 = ({1'd0, c6_int[207:192]} + 17'd1);
-    assign _t269 = ((|_t268[16:5]) ? 23'd0 : (c6_p[298:276] >> _t268[4:0]));
-    assign _t270 = ({1'd0, c6_int[191:176]} + 17'd1);
-    assign _t271 = ((|_t270[16:5]) ? 23'd0 : (c6_p[275:253] >> _t270[4:0]));
-    assign _t272 = ({1'd0, c6_int[175:160]} + 17'd1);
-    assign _t273 = ((|_t272[16:5]) ? 23'd0 : (c6_p[252:230] >> _t272[4:0]));
-    assign _t274 = ({1'd0, c6_int[159:144]} + 17'd1);
-    assign _t275 = ((|_t274[16:5]) ? 23'd0 : (c6_p[229:207] >> _t274[4:0]));
-    assign _t276 = ({1'd0, c6_int[143:128]} + 17'd1);
-    assign _t277 = ((|_t276[16:5]) ? 23'd0 : (c6_p[206:184] >> _t276[4:0]));
-    assign _t278 = ({1'd0, c6_int[127:112]} + 17'd1);
-    assign _t279 = ((|_t278[16:5]) ? 23'd0 : (c6_p[183:161] >> _t278[4:0]));
-    assign _t280 = ({1'd0, c6_int[111:96]} + 17'd1);
-    assign _t281 = ((|_t280[16:5]) ? 23'd0 : (c6_p[160:138] >> _t280[4:0]));
-    assign _t282 = ({1'd0, c6_int[95:80]} + 17'd1);
-    assign _t283 = ((|_t282[16:5]) ? 23'd0 : (c6_p[137:115] >> _t282[4:0]));
-    assign _t284 = ({1'd0, c6_int[79:64]} + 17'd1);
-    assign _t285 = ((|_t284[16:5]) ? 23'd0 : (c6_p[114:92] >> _t284[4:0]));
-    assign _t286 = ({1'd0, c6_int[63:48]} + 17'd1);
-    assign _t287 = ((|_t286[16:5]) ? 23'd0 : (c6_p[91:69] >> _t286[4:0]));
-    assign _t288 = ({1'd0, c6_int[47:32]} + 17'd1);
-    assign _t289 = ((|_t288[16:5]) ? 23'd0 : (c6_p[68:46] >> _t288[4:0]));
-    assign _t290 = ({1'd0, c6_int[31:16]} + 17'd1);
-    assign _t291 = ((|_t290[16:5]) ? 23'd0 : (c6_p[45:23] >> _t290[4:0]));
-    assign _t292 = ({1'd0, c6_int[15:0]} + 17'd1);
-    assign _t293 = ((|_t292[16:5]) ? 23'd0 : (c6_p[22:0] >> _t292[4:0]));
-    assign _t294 = ((({1'd0, c8_prod[1439:1395]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t295 = ((({1'd0, c8_prod[1394:1350]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t296 = ((({1'd0, c8_prod[1349:1305]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t297 = ((({1'd0, c8_prod[1304:1260]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t298 = ((({1'd0, c8_prod[1259:1215]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t299 = ((({1'd0, c8_prod[1214:1170]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t300 = ((({1'd0, c8_prod[1169:1125]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t301 = ((({1'd0, c8_prod[1124:1080]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t302 = ((({1'd0, c8_prod[1079:1035]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t303 = ((({1'd0, c8_prod[1034:990]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t304 = ((({1'd0, c8_prod[989:945]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t305 = ((({1'd0, c8_prod[944:900]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t306 = ((({1'd0, c8_prod[899:855]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t307 = ((({1'd0, c8_prod[854:810]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t308 = ((({1'd0, c8_prod[809:765]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t309 = ((({1'd0, c8_prod[764:720]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t310 = ((({1'd0, c8_prod[719:675]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t311 = ((({1'd0, c8_prod[674:630]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t312 = ((({1'd0, c8_prod[629:585]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t313 = ((({1'd0, c8_prod[584:540]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t314 = ((({1'd0, c8_prod[539:495]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t315 = ((({1'd0, c8_prod[494:450]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t316 = ((({1'd0, c8_prod[449:405]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t317 = ((({1'd0, c8_prod[404:360]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t318 = ((({1'd0, c8_prod[359:315]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t319 = ((({1'd0, c8_prod[314:270]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t320 = ((({1'd0, c8_prod[269:225]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t321 = ((({1'd0, c8_prod[224:180]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t322 = ((({1'd0, c8_prod[179:135]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t323 = ((({1'd0, c8_prod[134:90]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t324 = ((({1'd0, c8_prod[89:45]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t325 = ((({1'd0, c8_prod[44:0]} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t166 = (c3_q_0 + {16'd0, c3_c});
+    assign _t167 = (c3_q_1 + {16'd0, c3_c});
+    assign _t168 = (c3_q_2 + {16'd0, c3_c});
+    assign _t169 = (c3_q_3 + {16'd0, c3_c});
+    assign _t170 = (c3_q_4 + {16'd0, c3_c});
+    assign _t171 = (c3_q_5 + {16'd0, c3_c});
+    assign _t172 = (c3_q_6 + {16'd0, c3_c});
+    assign _t173 = (c3_q_7 + {16'd0, c3_c});
+    assign _t174 = (c3_q_8 + {16'd0, c3_c});
+    assign _t175 = (c3_q_9 + {16'd0, c3_c});
+    assign _t176 = (c3_q_10 + {16'd0, c3_c});
+    assign _t177 = (c3_q_11 + {16'd0, c3_c});
+    assign _t178 = (c3_q_12 + {16'd0, c3_c});
+    assign _t179 = (c3_q_13 + {16'd0, c3_c});
+    assign _t180 = (c3_q_14 + {16'd0, c3_c});
+    assign _t181 = (c3_q_15 + {16'd0, c3_c});
+    assign _t182 = (c3_q_16 + {16'd0, c3_c});
+    assign _t183 = (c3_q_17 + {16'd0, c3_c});
+    assign _t184 = (c3_q_18 + {16'd0, c3_c});
+    assign _t185 = (c3_q_19 + {16'd0, c3_c});
+    assign _t186 = (c3_q_20 + {16'd0, c3_c});
+    assign _t187 = (c3_q_21 + {16'd0, c3_c});
+    assign _t188 = (c3_q_22 + {16'd0, c3_c});
+    assign _t189 = (c3_q_23 + {16'd0, c3_c});
+    assign _t190 = (c3_q_24 + {16'd0, c3_c});
+    assign _t191 = (c3_q_25 + {16'd0, c3_c});
+    assign _t192 = (c3_q_26 + {16'd0, c3_c});
+    assign _t193 = (c3_q_27 + {16'd0, c3_c});
+    assign _t194 = (c3_q_28 + {16'd0, c3_c});
+    assign _t195 = (c3_q_29 + {16'd0, c3_c});
+    assign _t196 = (c3_q_30 + {16'd0, c3_c});
+    assign _t197 = (c3_q_31 + {16'd0, c3_c});
+    assign _t198 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t199 = ((|_t198[16:5]) ? 23'd0 : (c6_p_0 >> _t198[4:0]));
+    assign _t200 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t201 = ((|_t200[16:5]) ? 23'd0 : (c6_p_1 >> _t200[4:0]));
+    assign _t202 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t203 = ((|_t202[16:5]) ? 23'd0 : (c6_p_2 >> _t202[4:0]));
+    assign _t204 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t205 = ((|_t204[16:5]) ? 23'd0 : (c6_p_3 >> _t204[4:0]));
+    assign _t206 = ({1'd0, c6_int_4} + 17'd1);
+    assign _t207 = ((|_t206[16:5]) ? 23'd0 : (c6_p_4 >> _t206[4:0]));
+    assign _t208 = ({1'd0, c6_int_5} + 17'd1);
+    assign _t209 = ((|_t208[16:5]) ? 23'd0 : (c6_p_5 >> _t208[4:0]));
+    assign _t210 = ({1'd0, c6_int_6} + 17'd1);
+    assign _t211 = ((|_t210[16:5]) ? 23'd0 : (c6_p_6 >> _t210[4:0]));
+    assign _t212 = ({1'd0, c6_int_7} + 17'd1);
+    assign _t213 = ((|_t212[16:5]) ? 23'd0 : (c6_p_7 >> _t212[4:0]));
+    assign _t214 = ({1'd0, c6_int_8} + 17'd1);
+    assign _t215 = ((|_t214[16:5]) ? 23'd0 : (c6_p_8 >> _t214[4:0]));
+    assign _t216 = ({1'd0, c6_int_9} + 17'd1);
+    assign _t217 = ((|_t216[16:5]) ? 23'd0 : (c6_p_9 >> _t216[4:0]));
+    assign _t218 = ({1'd0, c6_int_10} + 17'd1);
+    assign _t219 = ((|_t218[16:5]) ? 23'd0 : (c6_p_10 >> _t218[4:0]));
+    assign _t220 = ({1'd0, c6_int_11} + 17'd1);
+    assign _t221 = ((|_t220[16:5]) ? 23'd0 : (c6_p_11 >> _t220[4:0]));
+    assign _t222 = ({1'd0, c6_int_12} + 17'd1);
+    assign _t223 = ((|_t222[16:5]) ? 23'd0 : (c6_p_12 >> _t222[4:0]));
+    assign _t224 = ({1'd0, c6_int_13} + 17'd1);
+    assign _t225 = ((|_t224[16:5]) ? 23'd0 : (c6_p_13 >> _t224[4:0]));
+    assign _t226 = ({1'd0, c6_int_14} + 17'd1);
+    assign _t227 = ((|_t226[16:5]) ? 23'd0 : (c6_p_14 >> _t226[4:0]));
+    assign _t228 = ({1'd0, c6_int_15} + 17'd1);
+    assign _t229 = ((|_t228[16:5]) ? 23'd0 : (c6_p_15 >> _t228[4:0]));
+    assign _t230 = ({1'd0, c6_int_16} + 17'd1);
+    assign _t231 = ((|_t230[16:5]) ? 23'd0 : (c6_p_16 >> _t230[4:0]));
+    assign _t232 = ({1'd0, c6_int_17} + 17'd1);
+    assign _t233 = ((|_t232[16:5]) ? 23'd0 : (c6_p_17 >> _t232[4:0]));
+    assign _t234 = ({1'd0, c6_int_18} + 17'd1);
+    assign _t235 = ((|_t234[16:5]) ? 23'd0 : (c6_p_18 >> _t234[4:0]));
+    assign _t236 = ({1'd0, c6_int_19} + 17'd1);
+    assign _t237 = ((|_t236[16:5]) ? 23'd0 : (c6_p_19 >> _t236[4:0]));
+    assign _t238 = ({1'd0, c6_int_20} + 17'd1);
+    assign _t239 = ((|_t238[16:5]) ? 23'd0 : (c6_p_20 >> _t238[4:0]));
+    assign _t240 = ({1'd0, c6_int_21} + 17'd1);
+    assign _t241 = ((|_t240[16:5]) ? 23'd0 : (c6_p_21 >> _t240[4:0]));
+    assign _t242 = ({1'd0, c6_int_22} + 17'd1);
+    assign _t243 = ((|_t242[16:5]) ? 23'd0 : (c6_p_22 >> _t242[4:0]));
+    assign _t244 = ({1'd0, c6_int_23} + 17'd1);
+    assign _t245 = ((|_t244[16:5]) ? 23'd0 : (c6_p_23 >> _t244[4:0]));
+    assign _t246 = ({1'd0, c6_int_24} + 17'd1);
+    assign _t247 = ((|_t246[16:5]) ? 23'd0 : (c6_p_24 >> _t246[4:0]));
+    assign _t248 = ({1'd0, c6_int_25} + 17'd1);
+    assign _t249 = ((|_t248[16:5]) ? 23'd0 : (c6_p_25 >> _t248[4:0]));
+    assign _t250 = ({1'd0, c6_int_26} + 17'd1);
+    assign _t251 = ((|_t250[16:5]) ? 23'd0 : (c6_p_26 >> _t250[4:0]));
+    assign _t252 = ({1'd0, c6_int_27} + 17'd1);
+    assign _t253 = ((|_t252[16:5]) ? 23'd0 : (c6_p_27 >> _t252[4:0]));
+    assign _t254 = ({1'd0, c6_int_28} + 17'd1);
+    assign _t255 = ((|_t254[16:5]) ? 23'd0 : (c6_p_28 >> _t254[4:0]));
+    assign _t256 = ({1'd0, c6_int_29} + 17'd1);
+    assign _t257 = ((|_t256[16:5]) ? 23'd0 : (c6_p_29 >> _t256[4:0]));
+    assign _t258 = ({1'd0, c6_int_30} + 17'd1);
+    assign _t259 = ((|_t258[16:5]) ? 23'd0 : (c6_p_30 >> _t258[4:0]));
+    assign _t260 = ({1'd0, c6_int_31} + 17'd1);
+    assign _t261 = ((|_t260[16:5]) ? 23'd0 : (c6_p_31 >> _t260[4:0]));
+    assign _t262 = ((({1'd0, c8_prod_0} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t263 = ((({1'd0, c8_prod_1} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t264 = ((({1'd0, c8_prod_2} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t265 = ((({1'd0, c8_prod_3} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t266 = ((({1'd0, c8_prod_4} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t267 = ((({1'd0, c8_prod_5} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t268 = ((({1'd0, c8_prod_6} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t269 = ((({1'd0, c8_prod_7} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t270 = ((({1'd0, c8_prod_8} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t271 = ((({1'd0, c8_prod_9} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t272 = ((({1'd0, c8_prod_10} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t273 = ((({1'd0, c8_prod_11} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t274 = ((({1'd0, c8_prod_12} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t275 = ((({1'd0, c8_prod_13} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t276 = ((({1'd0, c8_prod_14} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t277 = ((({1'd0, c8_prod_15} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t278 = ((({1'd0, c8_prod_16} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t279 = ((({1'd0, c8_prod_17} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t280 = ((({1'd0, c8_prod_18} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t281 = ((({1'd0, c8_prod_19} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t282 = ((({1'd0, c8_prod_20} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t283 = ((({1'd0, c8_prod_21} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t284 = ((({1'd0, c8_prod_22} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t285 = ((({1'd0, c8_prod_23} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t286 = ((({1'd0, c8_prod_24} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t287 = ((({1'd0, c8_prod_25} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t288 = ((({1'd0, c8_prod_26} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t289 = ((({1'd0, c8_prod_27} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t290 = ((({1'd0, c8_prod_28} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t291 = ((({1'd0, c8_prod_29} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t292 = ((({1'd0, c8_prod_30} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _t293 = ((({1'd0, c8_prod_31} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 8'd0);
     assign at_cap = (a_cnt == 8'd255);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
-    assign beat_max = (((((((((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) >= (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) ? (((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) : (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) >= (((((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) >= (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)))) ? (((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) : (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))))) ? (((((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) >= (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) ? (((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) : (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) : (((((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) >= (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)))) ? (((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) : (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))))) >= (((((((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) >= (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) ? (((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) : (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) >= (((((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) >= (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)))) ? (((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) : (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))))) ? (((((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) >= (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) ? (((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) : (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) : (((((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) >= (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)))) ? (((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) : (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)))))) ? (((((((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) >= (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) ? (((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) : (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) >= (((((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) >= (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)))) ? (((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) : (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))))) ? (((((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) >= (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) ? (((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) : (((((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) >= (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80))) ? (((a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) >= (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) ? (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80) : (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80)) : (((a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) >= (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)) ? (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80) : (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80)))) : (((((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) >= (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)))) ? (((((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) >= (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) ? (((a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) >= (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) ? (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80) : (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80)) : (((a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) >= (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80)) ? (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80) : (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80))) : (((((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) >= (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))) ? (((a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) >= (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) ? (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80) : (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80)) : (((a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) >= (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80)) ? (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80) : (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80))))) : (((((((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) >= (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) ? (((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) : (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) >= (((((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) >= (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)))) ? (((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) : (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))))) ? (((((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) >= (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) ? (((((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) >= (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) ? (((a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) >= (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) ? (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80) : (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80)) : (((a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) >= (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80)) ? (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80) : (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80))) : (((((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) >= (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80))) ? (((a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) >= (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) ? (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80) : (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80)) : (((a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) >= (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)) ? (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80) : (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80)))) : (((((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) >= (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)))) ? (((((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) >= (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) ? (((a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) >= (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) ? (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80) : (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80)) : (((a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) >= (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80)) ? (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80) : (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80))) : (((((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) >= (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))) ? (((a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) >= (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) ? (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80) : (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80)) : (((a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) >= (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80)) ? (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80) : (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80))))));
+    assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
+    assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
+    assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
+    assign beat_max_0_3 = (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80);
+    assign beat_max_0_4 = (a0_val[4] ? $signed(a0_x[39:32]) : 8'sh80);
+    assign beat_max_0_5 = (a0_val[5] ? $signed(a0_x[47:40]) : 8'sh80);
+    assign beat_max_0_6 = (a0_val[6] ? $signed(a0_x[55:48]) : 8'sh80);
+    assign beat_max_0_7 = (a0_val[7] ? $signed(a0_x[63:56]) : 8'sh80);
+    assign beat_max_0_8 = (a0_val[8] ? $signed(a0_x[71:64]) : 8'sh80);
+    assign beat_max_0_9 = (a0_val[9] ? $signed(a0_x[79:72]) : 8'sh80);
+    assign beat_max_0_10 = (a0_val[10] ? $signed(a0_x[87:80]) : 8'sh80);
+    assign beat_max_0_11 = (a0_val[11] ? $signed(a0_x[95:88]) : 8'sh80);
+    assign beat_max_0_12 = (a0_val[12] ? $signed(a0_x[103:96]) : 8'sh80);
+    assign beat_max_0_13 = (a0_val[13] ? $signed(a0_x[111:104]) : 8'sh80);
+    assign beat_max_0_14 = (a0_val[14] ? $signed(a0_x[119:112]) : 8'sh80);
+    assign beat_max_0_15 = (a0_val[15] ? $signed(a0_x[127:120]) : 8'sh80);
+    assign beat_max_0_16 = (a0_val[16] ? $signed(a0_x[135:128]) : 8'sh80);
+    assign beat_max_0_17 = (a0_val[17] ? $signed(a0_x[143:136]) : 8'sh80);
+    assign beat_max_0_18 = (a0_val[18] ? $signed(a0_x[151:144]) : 8'sh80);
+    assign beat_max_0_19 = (a0_val[19] ? $signed(a0_x[159:152]) : 8'sh80);
+    assign beat_max_0_20 = (a0_val[20] ? $signed(a0_x[167:160]) : 8'sh80);
+    assign beat_max_0_21 = (a0_val[21] ? $signed(a0_x[175:168]) : 8'sh80);
+    assign beat_max_0_22 = (a0_val[22] ? $signed(a0_x[183:176]) : 8'sh80);
+    assign beat_max_0_23 = (a0_val[23] ? $signed(a0_x[191:184]) : 8'sh80);
+    assign beat_max_0_24 = (a0_val[24] ? $signed(a0_x[199:192]) : 8'sh80);
+    assign beat_max_0_25 = (a0_val[25] ? $signed(a0_x[207:200]) : 8'sh80);
+    assign beat_max_0_26 = (a0_val[26] ? $signed(a0_x[215:208]) : 8'sh80);
+    assign beat_max_0_27 = (a0_val[27] ? $signed(a0_x[223:216]) : 8'sh80);
+    assign beat_max_0_28 = (a0_val[28] ? $signed(a0_x[231:224]) : 8'sh80);
+    assign beat_max_0_29 = (a0_val[29] ? $signed(a0_x[239:232]) : 8'sh80);
+    assign beat_max_0_30 = (a0_val[30] ? $signed(a0_x[247:240]) : 8'sh80);
+    assign beat_max_0_31 = (a0_val[31] ? $signed(a0_x[255:248]) : 8'sh80);
+    assign beat_max_1_0 = ((beat_max_0_0 >= beat_max_0_1) ? beat_max_0_0 : beat_max_0_1);
+    assign beat_max_1_1 = ((beat_max_0_2 >= beat_max_0_3) ? beat_max_0_2 : beat_max_0_3);
+    assign beat_max_1_2 = ((beat_max_0_4 >= beat_max_0_5) ? beat_max_0_4 : beat_max_0_5);
+    assign beat_max_1_3 = ((beat_max_0_6 >= beat_max_0_7) ? beat_max_0_6 : beat_max_0_7);
+    assign beat_max_1_4 = ((beat_max_0_8 >= beat_max_0_9) ? beat_max_0_8 : beat_max_0_9);
+    assign beat_max_1_5 = ((beat_max_0_10 >= beat_max_0_11) ? beat_max_0_10 : beat_max_0_11);
+    assign beat_max_1_6 = ((beat_max_0_12 >= beat_max_0_13) ? beat_max_0_12 : beat_max_0_13);
+    assign beat_max_1_7 = ((beat_max_0_14 >= beat_max_0_15) ? beat_max_0_14 : beat_max_0_15);
+    assign beat_max_1_8 = ((beat_max_0_16 >= beat_max_0_17) ? beat_max_0_16 : beat_max_0_17);
+    assign beat_max_1_9 = ((beat_max_0_18 >= beat_max_0_19) ? beat_max_0_18 : beat_max_0_19);
+    assign beat_max_1_10 = ((beat_max_0_20 >= beat_max_0_21) ? beat_max_0_20 : beat_max_0_21);
+    assign beat_max_1_11 = ((beat_max_0_22 >= beat_max_0_23) ? beat_max_0_22 : beat_max_0_23);
+    assign beat_max_1_12 = ((beat_max_0_24 >= beat_max_0_25) ? beat_max_0_24 : beat_max_0_25);
+    assign beat_max_1_13 = ((beat_max_0_26 >= beat_max_0_27) ? beat_max_0_26 : beat_max_0_27);
+    assign beat_max_1_14 = ((beat_max_0_28 >= beat_max_0_29) ? beat_max_0_28 : beat_max_0_29);
+    assign beat_max_1_15 = ((beat_max_0_30 >= beat_max_0_31) ? beat_max_0_30 : beat_max_0_31);
+    assign beat_max_2_0 = ((beat_max_1_0 >= beat_max_1_1) ? beat_max_1_0 : beat_max_1_1);
+    assign beat_max_2_1 = ((beat_max_1_2 >= beat_max_1_3) ? beat_max_1_2 : beat_max_1_3);
+    assign beat_max_2_2 = ((beat_max_1_4 >= beat_max_1_5) ? beat_max_1_4 : beat_max_1_5);
+    assign beat_max_2_3 = ((beat_max_1_6 >= beat_max_1_7) ? beat_max_1_6 : beat_max_1_7);
+    assign beat_max_2_4 = ((beat_max_1_8 >= beat_max_1_9) ? beat_max_1_8 : beat_max_1_9);
+    assign beat_max_2_5 = ((beat_max_1_10 >= beat_max_1_11) ? beat_max_1_10 : beat_max_1_11);
+    assign beat_max_2_6 = ((beat_max_1_12 >= beat_max_1_13) ? beat_max_1_12 : beat_max_1_13);
+    assign beat_max_2_7 = ((beat_max_1_14 >= beat_max_1_15) ? beat_max_1_14 : beat_max_1_15);
+    assign beat_max_3_0 = ((beat_max_2_0 >= beat_max_2_1) ? beat_max_2_0 : beat_max_2_1);
+    assign beat_max_3_1 = ((beat_max_2_2 >= beat_max_2_3) ? beat_max_2_2 : beat_max_2_3);
+    assign beat_max_3_2 = ((beat_max_2_4 >= beat_max_2_5) ? beat_max_2_4 : beat_max_2_5);
+    assign beat_max_3_3 = ((beat_max_2_6 >= beat_max_2_7) ? beat_max_2_6 : beat_max_2_7);
+    assign beat_max_4_0 = ((beat_max_3_0 >= beat_max_3_1) ? beat_max_3_0 : beat_max_3_1);
+    assign beat_max_4_1 = ((beat_max_3_2 >= beat_max_3_3) ? beat_max_3_2 : beat_max_3_3);
+    assign beat_max = ((beat_max_4_0 >= beat_max_4_1) ? beat_max_4_0 : beat_max_4_1);
     assign m_new = ((a1_any & (a1_bm > (a1_first ? 8'sh80 : a2_m))) ? a1_bm : (a1_first ? 8'sh80 : a2_m));
     assign a_c = $unsigned($signed(_t0[23:0]));
     assign a_bigm = $signed(_t1[16:0]);
     assign rescale = (a4_first ? 17'd0 : $unsigned((a4_bigm - a5_bigm)));
+    assign beat_sum_1_0 = ({13'd0, a8_term_0} + {13'd0, a8_term_1});
+    assign beat_sum_1_1 = ({13'd0, a8_term_2} + {13'd0, a8_term_3});
+    assign beat_sum_1_2 = ({13'd0, a8_term_4} + {13'd0, a8_term_5});
+    assign beat_sum_1_3 = ({13'd0, a8_term_6} + {13'd0, a8_term_7});
+    assign beat_sum_1_4 = ({13'd0, a8_term_8} + {13'd0, a8_term_9});
+    assign beat_sum_1_5 = ({13'd0, a8_term_10} + {13'd0, a8_term_11});
+    assign beat_sum_1_6 = ({13'd0, a8_term_12} + {13'd0, a8_term_13});
+    assign beat_sum_1_7 = ({13'd0, a8_term_14} + {13'd0, a8_term_15});
+    assign beat_sum_1_8 = ({13'd0, a8_term_16} + {13'd0, a8_term_17});
+    assign beat_sum_1_9 = ({13'd0, a8_term_18} + {13'd0, a8_term_19});
+    assign beat_sum_1_10 = ({13'd0, a8_term_20} + {13'd0, a8_term_21});
+    assign beat_sum_1_11 = ({13'd0, a8_term_22} + {13'd0, a8_term_23});
+    assign beat_sum_1_12 = ({13'd0, a8_term_24} + {13'd0, a8_term_25});
+    assign beat_sum_1_13 = ({13'd0, a8_term_26} + {13'd0, a8_term_27});
+    assign beat_sum_1_14 = ({13'd0, a8_term_28} + {13'd0, a8_term_29});
+    assign beat_sum_1_15 = ({13'd0, a8_term_30} + {13'd0, a8_term_31});
+    assign beat_sum_2_0 = (beat_sum_1_0 + beat_sum_1_1);
+    assign beat_sum_2_1 = (beat_sum_1_2 + beat_sum_1_3);
+    assign beat_sum_2_2 = (beat_sum_1_4 + beat_sum_1_5);
+    assign beat_sum_2_3 = (beat_sum_1_6 + beat_sum_1_7);
+    assign beat_sum_2_4 = (beat_sum_1_8 + beat_sum_1_9);
+    assign beat_sum_2_5 = (beat_sum_1_10 + beat_sum_1_11);
+    assign beat_sum_2_6 = (beat_sum_1_12 + beat_sum_1_13);
+    assign beat_sum_2_7 = (beat_sum_1_14 + beat_sum_1_15);
+    assign beat_sum_3_0 = (beat_sum_2_0 + beat_sum_2_1);
+    assign beat_sum_3_1 = (beat_sum_2_2 + beat_sum_2_3);
+    assign beat_sum_3_2 = (beat_sum_2_4 + beat_sum_2_5);
+    assign beat_sum_3_3 = (beat_sum_2_6 + beat_sum_2_7);
+    assign beat_sum_4_0 = (beat_sum_3_0 + beat_sum_3_1);
+    assign beat_sum_4_1 = (beat_sum_3_2 + beat_sum_3_3);
+    assign beat_sum = (beat_sum_4_0 + beat_sum_4_1);
     assign s_new = (a9_first ? a9_sum : (((|a9_rescale[16:6]) ? 48'd0 : (a10_s >> a9_rescale[5:0])) + a9_sum));
     assign push = (a9_v & a9_last);
-    assign lead = (_t2[47] ? 6'd47 : (_t2[46] ? 6'd46 : (_t2[45] ? 6'd45 : (_t2[44] ? 6'd44 : (_t2[43] ? 6'd43 : (_t2[42] ? 6'd42 : (_t2[41] ? 6'd41 : (_t2[40] ? 6'd40 : (_t2[39] ? 6'd39 : (_t2[38] ? 6'd38 : (_t2[37] ? 6'd37 : (_t2[36] ? 6'd36 : (_t2[35] ? 6'd35 : (_t2[34] ? 6'd34 : 6'd33))))))))))))));
+    assign lead_0 = (_t2[37] ? 6'd37 : (_t2[36] ? 6'd36 : (_t2[35] ? 6'd35 : (_t2[34] ? 6'd34 : 6'd33))));
+    assign lead_1 = (_t2[41] ? 6'd41 : (_t2[40] ? 6'd40 : (_t2[39] ? 6'd39 : (_t2[38] ? 6'd38 : lead_0))));
+    assign lead_2 = (_t2[45] ? 6'd45 : (_t2[44] ? 6'd44 : (_t2[43] ? 6'd43 : (_t2[42] ? 6'd42 : lead_1))));
+    assign lead = (_t2[47] ? 6'd47 : (_t2[46] ? 6'd46 : lead_2));
     assign sm = _t3[22:0];
     assign pop = (q0_v & (((~b_run) & (~b_full)) | take));
     assign div_done = (b_run & (~recip_busy));
@@ -1320,9 +2010,13 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign last_issue = (issue & (c_left == 9'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 9'd297) & (pending != 2'd2));
+    assign out_data_g0 = {out_data_7, out_data_6, out_data_5, out_data_4, out_data_3, out_data_2, out_data_1, out_data_0};
+    assign out_data_g1 = {out_data_15, out_data_14, out_data_13, out_data_12, out_data_11, out_data_10, out_data_9, out_data_8};
+    assign out_data_g2 = {out_data_23, out_data_22, out_data_21, out_data_20, out_data_19, out_data_18, out_data_17, out_data_16};
+    assign out_data_g3 = {out_data_31, out_data_30, out_data_29, out_data_28, out_data_27, out_data_26, out_data_25, out_data_24};
     assign s_axis_tready = s_tready_w;
     assign m_axis_tvalid = out_v;
-    assign m_axis_tdata = out_data;
+    assign m_axis_tdata = {out_data_g3, out_data_g2, out_data_g1, out_data_g0};
     assign m_axis_tkeep = out_keep;
     assign m_axis_tlast = out_last;
     assign overflow = overflow_q;
@@ -1330,193 +2024,193 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     serrano_softmax_exp2_t8_f22 a_exp2_0 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[21:0]),
+        .phi (a5_phi_0),
         .p   (a_exp2_0_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_1 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[43:22]),
+        .phi (a5_phi_1),
         .p   (a_exp2_1_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_2 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[65:44]),
+        .phi (a5_phi_2),
         .p   (a_exp2_2_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_3 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[87:66]),
+        .phi (a5_phi_3),
         .p   (a_exp2_3_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_4 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[109:88]),
+        .phi (a5_phi_4),
         .p   (a_exp2_4_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_5 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[131:110]),
+        .phi (a5_phi_5),
         .p   (a_exp2_5_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_6 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[153:132]),
+        .phi (a5_phi_6),
         .p   (a_exp2_6_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_7 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[175:154]),
+        .phi (a5_phi_7),
         .p   (a_exp2_7_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_8 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[197:176]),
+        .phi (a5_phi_8),
         .p   (a_exp2_8_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_9 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[219:198]),
+        .phi (a5_phi_9),
         .p   (a_exp2_9_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_10 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[241:220]),
+        .phi (a5_phi_10),
         .p   (a_exp2_10_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_11 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[263:242]),
+        .phi (a5_phi_11),
         .p   (a_exp2_11_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_12 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[285:264]),
+        .phi (a5_phi_12),
         .p   (a_exp2_12_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_13 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[307:286]),
+        .phi (a5_phi_13),
         .p   (a_exp2_13_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_14 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[329:308]),
+        .phi (a5_phi_14),
         .p   (a_exp2_14_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_15 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[351:330]),
+        .phi (a5_phi_15),
         .p   (a_exp2_15_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_16 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[373:352]),
+        .phi (a5_phi_16),
         .p   (a_exp2_16_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_17 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[395:374]),
+        .phi (a5_phi_17),
         .p   (a_exp2_17_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_18 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[417:396]),
+        .phi (a5_phi_18),
         .p   (a_exp2_18_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_19 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[439:418]),
+        .phi (a5_phi_19),
         .p   (a_exp2_19_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_20 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[461:440]),
+        .phi (a5_phi_20),
         .p   (a_exp2_20_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_21 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[483:462]),
+        .phi (a5_phi_21),
         .p   (a_exp2_21_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_22 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[505:484]),
+        .phi (a5_phi_22),
         .p   (a_exp2_22_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_23 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[527:506]),
+        .phi (a5_phi_23),
         .p   (a_exp2_23_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_24 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[549:528]),
+        .phi (a5_phi_24),
         .p   (a_exp2_24_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_25 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[571:550]),
+        .phi (a5_phi_25),
         .p   (a_exp2_25_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_26 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[593:572]),
+        .phi (a5_phi_26),
         .p   (a_exp2_26_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_27 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[615:594]),
+        .phi (a5_phi_27),
         .p   (a_exp2_27_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_28 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[637:616]),
+        .phi (a5_phi_28),
         .p   (a_exp2_28_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_29 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[659:638]),
+        .phi (a5_phi_29),
         .p   (a_exp2_29_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_30 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[681:660]),
+        .phi (a5_phi_30),
         .p   (a_exp2_30_p)
     );
     serrano_softmax_exp2_t8_f22 a_exp2_31 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[703:682]),
+        .phi (a5_phi_31),
         .p   (a_exp2_31_p)
     );
     serrano_softmax_recip_g22_h22 recip (
@@ -1530,193 +2224,193 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     serrano_softmax_exp2_t8_f22 c_exp2_0 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[21:0]),
+        .phi (c4_phi_0),
         .p   (c_exp2_0_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_1 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[43:22]),
+        .phi (c4_phi_1),
         .p   (c_exp2_1_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_2 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[65:44]),
+        .phi (c4_phi_2),
         .p   (c_exp2_2_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_3 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[87:66]),
+        .phi (c4_phi_3),
         .p   (c_exp2_3_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_4 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[109:88]),
+        .phi (c4_phi_4),
         .p   (c_exp2_4_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_5 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[131:110]),
+        .phi (c4_phi_5),
         .p   (c_exp2_5_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_6 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[153:132]),
+        .phi (c4_phi_6),
         .p   (c_exp2_6_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_7 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[175:154]),
+        .phi (c4_phi_7),
         .p   (c_exp2_7_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_8 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[197:176]),
+        .phi (c4_phi_8),
         .p   (c_exp2_8_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_9 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[219:198]),
+        .phi (c4_phi_9),
         .p   (c_exp2_9_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_10 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[241:220]),
+        .phi (c4_phi_10),
         .p   (c_exp2_10_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_11 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[263:242]),
+        .phi (c4_phi_11),
         .p   (c_exp2_11_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_12 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[285:264]),
+        .phi (c4_phi_12),
         .p   (c_exp2_12_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_13 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[307:286]),
+        .phi (c4_phi_13),
         .p   (c_exp2_13_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_14 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[329:308]),
+        .phi (c4_phi_14),
         .p   (c_exp2_14_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_15 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[351:330]),
+        .phi (c4_phi_15),
         .p   (c_exp2_15_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_16 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[373:352]),
+        .phi (c4_phi_16),
         .p   (c_exp2_16_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_17 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[395:374]),
+        .phi (c4_phi_17),
         .p   (c_exp2_17_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_18 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[417:396]),
+        .phi (c4_phi_18),
         .p   (c_exp2_18_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_19 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[439:418]),
+        .phi (c4_phi_19),
         .p   (c_exp2_19_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_20 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[461:440]),
+        .phi (c4_phi_20),
         .p   (c_exp2_20_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_21 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[483:462]),
+        .phi (c4_phi_21),
         .p   (c_exp2_21_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_22 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[505:484]),
+        .phi (c4_phi_22),
         .p   (c_exp2_22_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_23 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[527:506]),
+        .phi (c4_phi_23),
         .p   (c_exp2_23_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_24 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[549:528]),
+        .phi (c4_phi_24),
         .p   (c_exp2_24_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_25 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[571:550]),
+        .phi (c4_phi_25),
         .p   (c_exp2_25_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_26 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[593:572]),
+        .phi (c4_phi_26),
         .p   (c_exp2_26_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_27 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[615:594]),
+        .phi (c4_phi_27),
         .p   (c_exp2_27_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_28 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[637:616]),
+        .phi (c4_phi_28),
         .p   (c_exp2_28_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_29 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[659:638]),
+        .phi (c4_phi_29),
         .p   (c_exp2_29_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_30 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[681:660]),
+        .phi (c4_phi_30),
         .p   (c_exp2_30_p)
     );
     serrano_softmax_exp2_t8_f22 c_exp2_31 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[703:682]),
+        .phi (c4_phi_31),
         .p   (c_exp2_31_p)
     );
 
@@ -1821,15 +2515,46 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a2_v) begin
-            a3_p     <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
-            a3_delta <= {$unsigned($signed(_t6[7:0])), $unsigned($signed(_t8[7:0])), $unsigned($signed(_t10[7:0])), $unsigned($signed(_t12[7:0])), $unsigned($signed(_t14[7:0])), $unsigned($signed(_t16[7:0])), $unsigned($signed(_t18[7:0])), $unsigned($signed(_t20[7:0])), $unsigned($signed(_t22[7:0])), $unsigned($signed(_t24[7:0])), $unsigned($signed(_t26[7:0])), $unsigned($signed(_t28[7:0])), $unsigned($signed(_t30[7:0])), $unsigned($signed(_t32[7:0])), $unsigned($signed(_t34[7:0])), $unsigned($signed(_t36[7:0])), $unsigned($signed(_t38[7:0])), $unsigned($signed(_t40[7:0])), $unsigned($signed(_t42[7:0])), $unsigned($signed(_t44[7:0])), $unsigned($signed(_t46[7:0])), $unsigned($signed(_t48[7:0])), $unsigned($signed(_t50[7:0])), $unsigned($signed(_t52[7:0])), $unsigned($signed(_t54[7:0])), $unsigned($signed(_t56[7:0])), $unsigned($signed(_t58[7:0])), $unsigned($signed(_t60[7:0])), $unsigned($signed(_t62[7:0])), $unsigned($signed(_t64[7:0])), $unsigned($signed(_t66[7:0])), $unsigned($signed(_t68[7:0]))};
-            a3_val   <= a2_val;
-            a3_first <= a2_first;
-            a3_last  <= a2_last;
-            a3_idx   <= a2_idx;
-            a3_k     <= a2_k;
-            a3_m     <= a2_m;
-            a3_seen  <= a2_seen;
+            a3_p        <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
+            a3_delta_0  <= $unsigned($signed(_t6[7:0]));
+            a3_delta_1  <= $unsigned($signed(_t8[7:0]));
+            a3_delta_2  <= $unsigned($signed(_t10[7:0]));
+            a3_delta_3  <= $unsigned($signed(_t12[7:0]));
+            a3_delta_4  <= $unsigned($signed(_t14[7:0]));
+            a3_delta_5  <= $unsigned($signed(_t16[7:0]));
+            a3_delta_6  <= $unsigned($signed(_t18[7:0]));
+            a3_delta_7  <= $unsigned($signed(_t20[7:0]));
+            a3_delta_8  <= $unsigned($signed(_t22[7:0]));
+            a3_delta_9  <= $unsigned($signed(_t24[7:0]));
+            a3_delta_10 <= $unsigned($signed(_t26[7:0]));
+            a3_delta_11 <= $unsigned($signed(_t28[7:0]));
+            a3_delta_12 <= $unsigned($signed(_t30[7:0]));
+            a3_delta_13 <= $unsigned($signed(_t32[7:0]));
+            a3_delta_14 <= $unsigned($signed(_t34[7:0]));
+            a3_delta_15 <= $unsigned($signed(_t36[7:0]));
+            a3_delta_16 <= $unsigned($signed(_t38[7:0]));
+            a3_delta_17 <= $unsigned($signed(_t40[7:0]));
+            a3_delta_18 <= $unsigned($signed(_t42[7:0]));
+            a3_delta_19 <= $unsigned($signed(_t44[7:0]));
+            a3_delta_20 <= $unsigned($signed(_t46[7:0]));
+            a3_delta_21 <= $unsigned($signed(_t48[7:0]));
+            a3_delta_22 <= $unsigned($signed(_t50[7:0]));
+            a3_delta_23 <= $unsigned($signed(_t52[7:0]));
+            a3_delta_24 <= $unsigned($signed(_t54[7:0]));
+            a3_delta_25 <= $unsigned($signed(_t56[7:0]));
+            a3_delta_26 <= $unsigned($signed(_t58[7:0]));
+            a3_delta_27 <= $unsigned($signed(_t60[7:0]));
+            a3_delta_28 <= $unsigned($signed(_t62[7:0]));
+            a3_delta_29 <= $unsigned($signed(_t64[7:0]));
+            a3_delta_30 <= $unsigned($signed(_t66[7:0]));
+            a3_delta_31 <= $unsigned($signed(_t68[7:0]));
+            a3_val      <= a2_val;
+            a3_first    <= a2_first;
+            a3_last     <= a2_last;
+            a3_idx      <= a2_idx;
+            a3_k        <= a2_k;
+            a3_m        <= a2_m;
+            a3_seen     <= a2_seen;
         end
     end
 
@@ -1838,7 +2563,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
         if (a3_v) begin
             a4_c     <= a_c;
             a4_bigm  <= a_bigm;
-            a4_q     <= {({32'd0, a3_delta[255:248]} * {8'd0, a3_k}), ({32'd0, a3_delta[247:240]} * {8'd0, a3_k}), ({32'd0, a3_delta[239:232]} * {8'd0, a3_k}), ({32'd0, a3_delta[231:224]} * {8'd0, a3_k}), ({32'd0, a3_delta[223:216]} * {8'd0, a3_k}), ({32'd0, a3_delta[215:208]} * {8'd0, a3_k}), ({32'd0, a3_delta[207:200]} * {8'd0, a3_k}), ({32'd0, a3_delta[199:192]} * {8'd0, a3_k}), ({32'd0, a3_delta[191:184]} * {8'd0, a3_k}), ({32'd0, a3_delta[183:176]} * {8'd0, a3_k}), ({32'd0, a3_delta[175:168]} * {8'd0, a3_k}), ({32'd0, a3_delta[167:160]} * {8'd0, a3_k}), ({32'd0, a3_delta[159:152]} * {8'd0, a3_k}), ({32'd0, a3_delta[151:144]} * {8'd0, a3_k}), ({32'd0, a3_delta[143:136]} * {8'd0, a3_k}), ({32'd0, a3_delta[135:128]} * {8'd0, a3_k}), ({32'd0, a3_delta[127:120]} * {8'd0, a3_k}), ({32'd0, a3_delta[119:112]} * {8'd0, a3_k}), ({32'd0, a3_delta[111:104]} * {8'd0, a3_k}), ({32'd0, a3_delta[103:96]} * {8'd0, a3_k}), ({32'd0, a3_delta[95:88]} * {8'd0, a3_k}), ({32'd0, a3_delta[87:80]} * {8'd0, a3_k}), ({32'd0, a3_delta[79:72]} * {8'd0, a3_k}), ({32'd0, a3_delta[71:64]} * {8'd0, a3_k}), ({32'd0, a3_delta[63:56]} * {8'd0, a3_k}), ({32'd0, a3_delta[55:48]} * {8'd0, a3_k}), ({32'd0, a3_delta[47:40]} * {8'd0, a3_k}), ({32'd0, a3_delta[39:32]} * {8'd0, a3_k}), ({32'd0, a3_delta[31:24]} * {8'd0, a3_k}), ({32'd0, a3_delta[23:16]} * {8'd0, a3_k}), ({32'd0, a3_delta[15:8]} * {8'd0, a3_k}), ({32'd0, a3_delta[7:0]} * {8'd0, a3_k})};
+            a4_q_0   <= ({32'd0, a3_delta_0} * {8'd0, a3_k});
+            a4_q_1   <= ({32'd0, a3_delta_1} * {8'd0, a3_k});
+            a4_q_2   <= ({32'd0, a3_delta_2} * {8'd0, a3_k});
+            a4_q_3   <= ({32'd0, a3_delta_3} * {8'd0, a3_k});
+            a4_q_4   <= ({32'd0, a3_delta_4} * {8'd0, a3_k});
+            a4_q_5   <= ({32'd0, a3_delta_5} * {8'd0, a3_k});
+            a4_q_6   <= ({32'd0, a3_delta_6} * {8'd0, a3_k});
+            a4_q_7   <= ({32'd0, a3_delta_7} * {8'd0, a3_k});
+            a4_q_8   <= ({32'd0, a3_delta_8} * {8'd0, a3_k});
+            a4_q_9   <= ({32'd0, a3_delta_9} * {8'd0, a3_k});
+            a4_q_10  <= ({32'd0, a3_delta_10} * {8'd0, a3_k});
+            a4_q_11  <= ({32'd0, a3_delta_11} * {8'd0, a3_k});
+            a4_q_12  <= ({32'd0, a3_delta_12} * {8'd0, a3_k});
+            a4_q_13  <= ({32'd0, a3_delta_13} * {8'd0, a3_k});
+            a4_q_14  <= ({32'd0, a3_delta_14} * {8'd0, a3_k});
+            a4_q_15  <= ({32'd0, a3_delta_15} * {8'd0, a3_k});
+            a4_q_16  <= ({32'd0, a3_delta_16} * {8'd0, a3_k});
+            a4_q_17  <= ({32'd0, a3_delta_17} * {8'd0, a3_k});
+            a4_q_18  <= ({32'd0, a3_delta_18} * {8'd0, a3_k});
+            a4_q_19  <= ({32'd0, a3_delta_19} * {8'd0, a3_k});
+            a4_q_20  <= ({32'd0, a3_delta_20} * {8'd0, a3_k});
+            a4_q_21  <= ({32'd0, a3_delta_21} * {8'd0, a3_k});
+            a4_q_22  <= ({32'd0, a3_delta_22} * {8'd0, a3_k});
+            a4_q_23  <= ({32'd0, a3_delta_23} * {8'd0, a3_k});
+            a4_q_24  <= ({32'd0, a3_delta_24} * {8'd0, a3_k});
+            a4_q_25  <= ({32'd0, a3_delta_25} * {8'd0, a3_k});
+            a4_q_26  <= ({32'd0, a3_delta_26} * {8'd0, a3_k});
+            a4_q_27  <= ({32'd0, a3_delta_27} * {8'd0, a3_k});
+            a4_q_28  <= ({32'd0, a3_delta_28} * {8'd0, a3_k});
+            a4_q_29  <= ({32'd0, a3_delta_29} * {8'd0, a3_k});
+            a4_q_30  <= ({32'd0, a3_delta_30} * {8'd0, a3_k});
+            a4_q_31  <= ({32'd0, a3_delta_31} * {8'd0, a3_k});
             a4_val   <= a3_val;
             a4_first <= a3_first;
             a4_last  <= a3_last;
@@ -1853,8 +2609,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     always @(posedge clk) begin
         if (a4_v) begin
             a5_bigm    <= a4_bigm;
-            a5_int     <= {_t69[39:24], _t70[39:24], _t71[39:24], _t72[39:24], _t73[39:24], _t74[39:24], _t75[39:24], _t76[39:24], _t77[39:24], _t78[39:24], _t79[39:24], _t80[39:24], _t81[39:24], _t82[39:24], _t83[39:24], _t84[39:24], _t85[39:24], _t86[39:24], _t87[39:24], _t88[39:24], _t89[39:24], _t90[39:24], _t91[39:24], _t92[39:24], _t93[39:24], _t94[39:24], _t95[39:24], _t96[39:24], _t97[39:24], _t98[39:24], _t99[39:24], _t100[39:24]};
-            a5_phi     <= {_t69[23:2], _t70[23:2], _t71[23:2], _t72[23:2], _t73[23:2], _t74[23:2], _t75[23:2], _t76[23:2], _t77[23:2], _t78[23:2], _t79[23:2], _t80[23:2], _t81[23:2], _t82[23:2], _t83[23:2], _t84[23:2], _t85[23:2], _t86[23:2], _t87[23:2], _t88[23:2], _t89[23:2], _t90[23:2], _t91[23:2], _t92[23:2], _t93[23:2], _t94[23:2], _t95[23:2], _t96[23:2], _t97[23:2], _t98[23:2], _t99[23:2], _t100[23:2]};
+            a5_int_0   <= _t69[39:24];
+            a5_int_1   <= _t70[39:24];
+            a5_int_2   <= _t71[39:24];
+            a5_int_3   <= _t72[39:24];
+            a5_int_4   <= _t73[39:24];
+            a5_int_5   <= _t74[39:24];
+            a5_int_6   <= _t75[39:24];
+            a5_int_7   <= _t76[39:24];
+            a5_int_8   <= _t77[39:24];
+            a5_int_9   <= _t78[39:24];
+            a5_int_10  <= _t79[39:24];
+            a5_int_11  <= _t80[39:24];
+            a5_int_12  <= _t81[39:24];
+            a5_int_13  <= _t82[39:24];
+            a5_int_14  <= _t83[39:24];
+            a5_int_15  <= _t84[39:24];
+            a5_int_16  <= _t85[39:24];
+            a5_int_17  <= _t86[39:24];
+            a5_int_18  <= _t87[39:24];
+            a5_int_19  <= _t88[39:24];
+            a5_int_20  <= _t89[39:24];
+            a5_int_21  <= _t90[39:24];
+            a5_int_22  <= _t91[39:24];
+            a5_int_23  <= _t92[39:24];
+            a5_int_24  <= _t93[39:24];
+            a5_int_25  <= _t94[39:24];
+            a5_int_26  <= _t95[39:24];
+            a5_int_27  <= _t96[39:24];
+            a5_int_28  <= _t97[39:24];
+            a5_int_29  <= _t98[39:24];
+            a5_int_30  <= _t99[39:24];
+            a5_int_31  <= _t100[39:24];
+            a5_phi_0   <= _t69[23:2];
+            a5_phi_1   <= _t70[23:2];
+            a5_phi_2   <= _t71[23:2];
+            a5_phi_3   <= _t72[23:2];
+            a5_phi_4   <= _t73[23:2];
+            a5_phi_5   <= _t74[23:2];
+            a5_phi_6   <= _t75[23:2];
+            a5_phi_7   <= _t76[23:2];
+            a5_phi_8   <= _t77[23:2];
+            a5_phi_9   <= _t78[23:2];
+            a5_phi_10  <= _t79[23:2];
+            a5_phi_11  <= _t80[23:2];
+            a5_phi_12  <= _t81[23:2];
+            a5_phi_13  <= _t82[23:2];
+            a5_phi_14  <= _t83[23:2];
+            a5_phi_15  <= _t84[23:2];
+            a5_phi_16  <= _t85[23:2];
+            a5_phi_17  <= _t86[23:2];
+            a5_phi_18  <= _t87[23:2];
+            a5_phi_19  <= _t88[23:2];
+            a5_phi_20  <= _t89[23:2];
+            a5_phi_21  <= _t90[23:2];
+            a5_phi_22  <= _t91[23:2];
+            a5_phi_23  <= _t92[23:2];
+            a5_phi_24  <= _t93[23:2];
+            a5_phi_25  <= _t94[23:2];
+            a5_phi_26  <= _t95[23:2];
+            a5_phi_27  <= _t96[23:2];
+            a5_phi_28  <= _t97[23:2];
+            a5_phi_29  <= _t98[23:2];
+            a5_phi_30  <= _t99[23:2];
+            a5_phi_31  <= _t100[23:2];
             a5_rescale <= rescale;
             a5_val     <= a4_val;
             a5_first   <= a4_first;
@@ -1870,7 +2688,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a5_v) begin
-            a6_int     <= a5_int;
+            a6_int_0   <= a5_int_0;
+            a6_int_1   <= a5_int_1;
+            a6_int_2   <= a5_int_2;
+            a6_int_3   <= a5_int_3;
+            a6_int_4   <= a5_int_4;
+            a6_int_5   <= a5_int_5;
+            a6_int_6   <= a5_int_6;
+            a6_int_7   <= a5_int_7;
+            a6_int_8   <= a5_int_8;
+            a6_int_9   <= a5_int_9;
+            a6_int_10  <= a5_int_10;
+            a6_int_11  <= a5_int_11;
+            a6_int_12  <= a5_int_12;
+            a6_int_13  <= a5_int_13;
+            a6_int_14  <= a5_int_14;
+            a6_int_15  <= a5_int_15;
+            a6_int_16  <= a5_int_16;
+            a6_int_17  <= a5_int_17;
+            a6_int_18  <= a5_int_18;
+            a6_int_19  <= a5_int_19;
+            a6_int_20  <= a5_int_20;
+            a6_int_21  <= a5_int_21;
+            a6_int_22  <= a5_int_22;
+            a6_int_23  <= a5_int_23;
+            a6_int_24  <= a5_int_24;
+            a6_int_25  <= a5_int_25;
+            a6_int_26  <= a5_int_26;
+            a6_int_27  <= a5_int_27;
+            a6_int_28  <= a5_int_28;
+            a6_int_29  <= a5_int_29;
+            a6_int_30  <= a5_int_30;
+            a6_int_31  <= a5_int_31;
             a6_rescale <= a5_rescale;
             a6_val     <= a5_val;
             a6_first   <= a5_first;
@@ -1886,8 +2735,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a6_v) begin
-            a7_p       <= {a_exp2_31_p, a_exp2_30_p, a_exp2_29_p, a_exp2_28_p, a_exp2_27_p, a_exp2_26_p, a_exp2_25_p, a_exp2_24_p, a_exp2_23_p, a_exp2_22_p, a_exp2_21_p, a_exp2_20_p, a_exp2_19_p, a_exp2_18_p, a_exp2_17_p, a_exp2_16_p, a_exp2_15_p, a_exp2_14_p, a_exp2_13_p, a_exp2_12_p, a_exp2_11_p, a_exp2_10_p, a_exp2_9_p, a_exp2_8_p, a_exp2_7_p, a_exp2_6_p, a_exp2_5_p, a_exp2_4_p, a_exp2_3_p, a_exp2_2_p, a_exp2_1_p, a_exp2_0_p};
-            a7_int     <= a6_int;
+            a7_p_0     <= a_exp2_0_p;
+            a7_p_1     <= a_exp2_1_p;
+            a7_p_2     <= a_exp2_2_p;
+            a7_p_3     <= a_exp2_3_p;
+            a7_p_4     <= a_exp2_4_p;
+            a7_p_5     <= a_exp2_5_p;
+            a7_p_6     <= a_exp2_6_p;
+            a7_p_7     <= a_exp2_7_p;
+            a7_p_8     <= a_exp2_8_p;
+            a7_p_9     <= a_exp2_9_p;
+            a7_p_10    <= a_exp2_10_p;
+            a7_p_11    <= a_exp2_11_p;
+            a7_p_12    <= a_exp2_12_p;
+            a7_p_13    <= a_exp2_13_p;
+            a7_p_14    <= a_exp2_14_p;
+            a7_p_15    <= a_exp2_15_p;
+            a7_p_16    <= a_exp2_16_p;
+            a7_p_17    <= a_exp2_17_p;
+            a7_p_18    <= a_exp2_18_p;
+            a7_p_19    <= a_exp2_19_p;
+            a7_p_20    <= a_exp2_20_p;
+            a7_p_21    <= a_exp2_21_p;
+            a7_p_22    <= a_exp2_22_p;
+            a7_p_23    <= a_exp2_23_p;
+            a7_p_24    <= a_exp2_24_p;
+            a7_p_25    <= a_exp2_25_p;
+            a7_p_26    <= a_exp2_26_p;
+            a7_p_27    <= a_exp2_27_p;
+            a7_p_28    <= a_exp2_28_p;
+            a7_p_29    <= a_exp2_29_p;
+            a7_p_30    <= a_exp2_30_p;
+            a7_p_31    <= a_exp2_31_p;
+            a7_int_0   <= a6_int_0;
+            a7_int_1   <= a6_int_1;
+            a7_int_2   <= a6_int_2;
+            a7_int_3   <= a6_int_3;
+            a7_int_4   <= a6_int_4;
+            a7_int_5   <= a6_int_5;
+            a7_int_6   <= a6_int_6;
+            a7_int_7   <= a6_int_7;
+            a7_int_8   <= a6_int_8;
+            a7_int_9   <= a6_int_9;
+            a7_int_10  <= a6_int_10;
+            a7_int_11  <= a6_int_11;
+            a7_int_12  <= a6_int_12;
+            a7_int_13  <= a6_int_13;
+            a7_int_14  <= a6_int_14;
+            a7_int_15  <= a6_int_15;
+            a7_int_16  <= a6_int_16;
+            a7_int_17  <= a6_int_17;
+            a7_int_18  <= a6_int_18;
+            a7_int_19  <= a6_int_19;
+            a7_int_20  <= a6_int_20;
+            a7_int_21  <= a6_int_21;
+            a7_int_22  <= a6_int_22;
+            a7_int_23  <= a6_int_23;
+            a7_int_24  <= a6_int_24;
+            a7_int_25  <= a6_int_25;
+            a7_int_26  <= a6_int_26;
+            a7_int_27  <= a6_int_27;
+            a7_int_28  <= a6_int_28;
+            a7_int_29  <= a6_int_29;
+            a7_int_30  <= a6_int_30;
+            a7_int_31  <= a6_int_31;
             a7_rescale <= a6_rescale;
             a7_val     <= a6_val;
             a7_first   <= a6_first;
@@ -1903,7 +2814,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a7_v) begin
-            a8_terms   <= {(a7_val[31] ? ((|_t101[15:6]) ? 35'd0 : (({12'd0, a7_p[735:713]} << 4'd12) >> _t101[5:0])) : 35'd0), (a7_val[30] ? ((|_t102[15:6]) ? 35'd0 : (({12'd0, a7_p[712:690]} << 4'd12) >> _t102[5:0])) : 35'd0), (a7_val[29] ? ((|_t103[15:6]) ? 35'd0 : (({12'd0, a7_p[689:667]} << 4'd12) >> _t103[5:0])) : 35'd0), (a7_val[28] ? ((|_t104[15:6]) ? 35'd0 : (({12'd0, a7_p[666:644]} << 4'd12) >> _t104[5:0])) : 35'd0), (a7_val[27] ? ((|_t105[15:6]) ? 35'd0 : (({12'd0, a7_p[643:621]} << 4'd12) >> _t105[5:0])) : 35'd0), (a7_val[26] ? ((|_t106[15:6]) ? 35'd0 : (({12'd0, a7_p[620:598]} << 4'd12) >> _t106[5:0])) : 35'd0), (a7_val[25] ? ((|_t107[15:6]) ? 35'd0 : (({12'd0, a7_p[597:575]} << 4'd12) >> _t107[5:0])) : 35'd0), (a7_val[24] ? ((|_t108[15:6]) ? 35'd0 : (({12'd0, a7_p[574:552]} << 4'd12) >> _t108[5:0])) : 35'd0), (a7_val[23] ? ((|_t109[15:6]) ? 35'd0 : (({12'd0, a7_p[551:529]} << 4'd12) >> _t109[5:0])) : 35'd0), (a7_val[22] ? ((|_t110[15:6]) ? 35'd0 : (({12'd0, a7_p[528:506]} << 4'd12) >> _t110[5:0])) : 35'd0), (a7_val[21] ? ((|_t111[15:6]) ? 35'd0 : (({12'd0, a7_p[505:483]} << 4'd12) >> _t111[5:0])) : 35'd0), (a7_val[20] ? ((|_t112[15:6]) ? 35'd0 : (({12'd0, a7_p[482:460]} << 4'd12) >> _t112[5:0])) : 35'd0), (a7_val[19] ? ((|_t113[15:6]) ? 35'd0 : (({12'd0, a7_p[459:437]} << 4'd12) >> _t113[5:0])) : 35'd0), (a7_val[18] ? ((|_t114[15:6]) ? 35'd0 : (({12'd0, a7_p[436:414]} << 4'd12) >> _t114[5:0])) : 35'd0), (a7_val[17] ? ((|_t115[15:6]) ? 35'd0 : (({12'd0, a7_p[413:391]} << 4'd12) >> _t115[5:0])) : 35'd0), (a7_val[16] ? ((|_t116[15:6]) ? 35'd0 : (({12'd0, a7_p[390:368]} << 4'd12) >> _t116[5:0])) : 35'd0), (a7_val[15] ? ((|_t117[15:6]) ? 35'd0 : (({12'd0, a7_p[367:345]} << 4'd12) >> _t117[5:0])) : 35'd0), (a7_val[14] ? ((|_t118[15:6]) ? 35'd0 : (({12'd0, a7_p[344:322]} << 4'd12) >> _t118[5:0])) : 35'd0), (a7_val[13] ? ((|_t119[15:6]) ? 35'd0 : (({12'd0, a7_p[321:299]} << 4'd12) >> _t119[5:0])) : 35'd0), (a7_val[12] ? ((|_t120[15:6]) ? 35'd0 : (({12'd0, a7_p[298:276]} << 4'd12) >> _t120[5:0])) : 35'd0), (a7_val[11] ? ((|_t121[15:6]) ? 35'd0 : (({12'd0, a7_p[275:253]} << 4'd12) >> _t121[5:0])) : 35'd0), (a7_val[10] ? ((|_t122[15:6]) ? 35'd0 : (({12'd0, a7_p[252:230]} << 4'd12) >> _t122[5:0])) : 35'd0), (a7_val[9] ? ((|_t123[15:6]) ? 35'd0 : (({12'd0, a7_p[229:207]} << 4'd12) >> _t123[5:0])) : 35'd0), (a7_val[8] ? ((|_t124[15:6]) ? 35'd0 : (({12'd0, a7_p[206:184]} << 4'd12) >> _t124[5:0])) : 35'd0), (a7_val[7] ? ((|_t125[15:6]) ? 35'd0 : (({12'd0, a7_p[183:161]} << 4'd12) >> _t125[5:0])) : 35'd0), (a7_val[6] ? ((|_t126[15:6]) ? 35'd0 : (({12'd0, a7_p[160:138]} << 4'd12) >> _t126[5:0])) : 35'd0), (a7_val[5] ? ((|_t127[15:6]) ? 35'd0 : (({12'd0, a7_p[137:115]} << 4'd12) >> _t127[5:0])) : 35'd0), (a7_val[4] ? ((|_t128[15:6]) ? 35'd0 : (({12'd0, a7_p[114:92]} << 4'd12) >> _t128[5:0])) : 35'd0), (a7_val[3] ? ((|_t129[15:6]) ? 35'd0 : (({12'd0, a7_p[91:69]} << 4'd12) >> _t129[5:0])) : 35'd0), (a7_val[2] ? ((|_t130[15:6]) ? 35'd0 : (({12'd0, a7_p[68:46]} << 4'd12) >> _t130[5:0])) : 35'd0), (a7_val[1] ? ((|_t131[15:6]) ? 35'd0 : (({12'd0, a7_p[45:23]} << 4'd12) >> _t131[5:0])) : 35'd0), (a7_val[0] ? ((|_t132[15:6]) ? 35'd0 : (({12'd0, a7_p[22:0]} << 4'd12) >> _t132[5:0])) : 35'd0)};
+            a8_term_0  <= (a7_val[0] ? ((|a7_int_0[15:6]) ? 35'd0 : (({12'd0, a7_p_0} << 4'd12) >> a7_int_0[5:0])) : 35'd0);
+            a8_term_1  <= (a7_val[1] ? ((|a7_int_1[15:6]) ? 35'd0 : (({12'd0, a7_p_1} << 4'd12) >> a7_int_1[5:0])) : 35'd0);
+            a8_term_2  <= (a7_val[2] ? ((|a7_int_2[15:6]) ? 35'd0 : (({12'd0, a7_p_2} << 4'd12) >> a7_int_2[5:0])) : 35'd0);
+            a8_term_3  <= (a7_val[3] ? ((|a7_int_3[15:6]) ? 35'd0 : (({12'd0, a7_p_3} << 4'd12) >> a7_int_3[5:0])) : 35'd0);
+            a8_term_4  <= (a7_val[4] ? ((|a7_int_4[15:6]) ? 35'd0 : (({12'd0, a7_p_4} << 4'd12) >> a7_int_4[5:0])) : 35'd0);
+            a8_term_5  <= (a7_val[5] ? ((|a7_int_5[15:6]) ? 35'd0 : (({12'd0, a7_p_5} << 4'd12) >> a7_int_5[5:0])) : 35'd0);
+            a8_term_6  <= (a7_val[6] ? ((|a7_int_6[15:6]) ? 35'd0 : (({12'd0, a7_p_6} << 4'd12) >> a7_int_6[5:0])) : 35'd0);
+            a8_term_7  <= (a7_val[7] ? ((|a7_int_7[15:6]) ? 35'd0 : (({12'd0, a7_p_7} << 4'd12) >> a7_int_7[5:0])) : 35'd0);
+            a8_term_8  <= (a7_val[8] ? ((|a7_int_8[15:6]) ? 35'd0 : (({12'd0, a7_p_8} << 4'd12) >> a7_int_8[5:0])) : 35'd0);
+            a8_term_9  <= (a7_val[9] ? ((|a7_int_9[15:6]) ? 35'd0 : (({12'd0, a7_p_9} << 4'd12) >> a7_int_9[5:0])) : 35'd0);
+            a8_term_10 <= (a7_val[10] ? ((|a7_int_10[15:6]) ? 35'd0 : (({12'd0, a7_p_10} << 4'd12) >> a7_int_10[5:0])) : 35'd0);
+            a8_term_11 <= (a7_val[11] ? ((|a7_int_11[15:6]) ? 35'd0 : (({12'd0, a7_p_11} << 4'd12) >> a7_int_11[5:0])) : 35'd0);
+            a8_term_12 <= (a7_val[12] ? ((|a7_int_12[15:6]) ? 35'd0 : (({12'd0, a7_p_12} << 4'd12) >> a7_int_12[5:0])) : 35'd0);
+            a8_term_13 <= (a7_val[13] ? ((|a7_int_13[15:6]) ? 35'd0 : (({12'd0, a7_p_13} << 4'd12) >> a7_int_13[5:0])) : 35'd0);
+            a8_term_14 <= (a7_val[14] ? ((|a7_int_14[15:6]) ? 35'd0 : (({12'd0, a7_p_14} << 4'd12) >> a7_int_14[5:0])) : 35'd0);
+            a8_term_15 <= (a7_val[15] ? ((|a7_int_15[15:6]) ? 35'd0 : (({12'd0, a7_p_15} << 4'd12) >> a7_int_15[5:0])) : 35'd0);
+            a8_term_16 <= (a7_val[16] ? ((|a7_int_16[15:6]) ? 35'd0 : (({12'd0, a7_p_16} << 4'd12) >> a7_int_16[5:0])) : 35'd0);
+            a8_term_17 <= (a7_val[17] ? ((|a7_int_17[15:6]) ? 35'd0 : (({12'd0, a7_p_17} << 4'd12) >> a7_int_17[5:0])) : 35'd0);
+            a8_term_18 <= (a7_val[18] ? ((|a7_int_18[15:6]) ? 35'd0 : (({12'd0, a7_p_18} << 4'd12) >> a7_int_18[5:0])) : 35'd0);
+            a8_term_19 <= (a7_val[19] ? ((|a7_int_19[15:6]) ? 35'd0 : (({12'd0, a7_p_19} << 4'd12) >> a7_int_19[5:0])) : 35'd0);
+            a8_term_20 <= (a7_val[20] ? ((|a7_int_20[15:6]) ? 35'd0 : (({12'd0, a7_p_20} << 4'd12) >> a7_int_20[5:0])) : 35'd0);
+            a8_term_21 <= (a7_val[21] ? ((|a7_int_21[15:6]) ? 35'd0 : (({12'd0, a7_p_21} << 4'd12) >> a7_int_21[5:0])) : 35'd0);
+            a8_term_22 <= (a7_val[22] ? ((|a7_int_22[15:6]) ? 35'd0 : (({12'd0, a7_p_22} << 4'd12) >> a7_int_22[5:0])) : 35'd0);
+            a8_term_23 <= (a7_val[23] ? ((|a7_int_23[15:6]) ? 35'd0 : (({12'd0, a7_p_23} << 4'd12) >> a7_int_23[5:0])) : 35'd0);
+            a8_term_24 <= (a7_val[24] ? ((|a7_int_24[15:6]) ? 35'd0 : (({12'd0, a7_p_24} << 4'd12) >> a7_int_24[5:0])) : 35'd0);
+            a8_term_25 <= (a7_val[25] ? ((|a7_int_25[15:6]) ? 35'd0 : (({12'd0, a7_p_25} << 4'd12) >> a7_int_25[5:0])) : 35'd0);
+            a8_term_26 <= (a7_val[26] ? ((|a7_int_26[15:6]) ? 35'd0 : (({12'd0, a7_p_26} << 4'd12) >> a7_int_26[5:0])) : 35'd0);
+            a8_term_27 <= (a7_val[27] ? ((|a7_int_27[15:6]) ? 35'd0 : (({12'd0, a7_p_27} << 4'd12) >> a7_int_27[5:0])) : 35'd0);
+            a8_term_28 <= (a7_val[28] ? ((|a7_int_28[15:6]) ? 35'd0 : (({12'd0, a7_p_28} << 4'd12) >> a7_int_28[5:0])) : 35'd0);
+            a8_term_29 <= (a7_val[29] ? ((|a7_int_29[15:6]) ? 35'd0 : (({12'd0, a7_p_29} << 4'd12) >> a7_int_29[5:0])) : 35'd0);
+            a8_term_30 <= (a7_val[30] ? ((|a7_int_30[15:6]) ? 35'd0 : (({12'd0, a7_p_30} << 4'd12) >> a7_int_30[5:0])) : 35'd0);
+            a8_term_31 <= (a7_val[31] ? ((|a7_int_31[15:6]) ? 35'd0 : (({12'd0, a7_p_31} << 4'd12) >> a7_int_31[5:0])) : 35'd0);
             a8_rescale <= a7_rescale;
             a8_first   <= a7_first;
             a8_last    <= a7_last;
@@ -1918,7 +2860,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a8_v) begin
-            a9_sum     <= ((((({13'd0, a8_terms[34:0]} + {13'd0, a8_terms[69:35]}) + ({13'd0, a8_terms[104:70]} + {13'd0, a8_terms[139:105]})) + (({13'd0, a8_terms[174:140]} + {13'd0, a8_terms[209:175]}) + ({13'd0, a8_terms[244:210]} + {13'd0, a8_terms[279:245]}))) + ((({13'd0, a8_terms[314:280]} + {13'd0, a8_terms[349:315]}) + ({13'd0, a8_terms[384:350]} + {13'd0, a8_terms[419:385]})) + (({13'd0, a8_terms[454:420]} + {13'd0, a8_terms[489:455]}) + ({13'd0, a8_terms[524:490]} + {13'd0, a8_terms[559:525]})))) + (((({13'd0, a8_terms[594:560]} + {13'd0, a8_terms[629:595]}) + ({13'd0, a8_terms[664:630]} + {13'd0, a8_terms[699:665]})) + (({13'd0, a8_terms[734:700]} + {13'd0, a8_terms[769:735]}) + ({13'd0, a8_terms[804:770]} + {13'd0, a8_terms[839:805]}))) + ((({13'd0, a8_terms[874:840]} + {13'd0, a8_terms[909:875]}) + ({13'd0, a8_terms[944:910]} + {13'd0, a8_terms[979:945]})) + (({13'd0, a8_terms[1014:980]} + {13'd0, a8_terms[1049:1015]}) + ({13'd0, a8_terms[1084:1050]} + {13'd0, a8_terms[1119:1085]})))));
+            a9_sum     <= beat_sum;
             a9_rescale <= a8_rescale;
             a9_first   <= a8_first;
             a9_last    <= a8_last;
@@ -2013,61 +2955,371 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta <= {$unsigned($signed(_t135[7:0])), $unsigned($signed(_t137[7:0])), $unsigned($signed(_t139[7:0])), $unsigned($signed(_t141[7:0])), $unsigned($signed(_t143[7:0])), $unsigned($signed(_t145[7:0])), $unsigned($signed(_t147[7:0])), $unsigned($signed(_t149[7:0])), $unsigned($signed(_t151[7:0])), $unsigned($signed(_t153[7:0])), $unsigned($signed(_t155[7:0])), $unsigned($signed(_t157[7:0])), $unsigned($signed(_t159[7:0])), $unsigned($signed(_t161[7:0])), $unsigned($signed(_t163[7:0])), $unsigned($signed(_t165[7:0])), $unsigned($signed(_t167[7:0])), $unsigned($signed(_t169[7:0])), $unsigned($signed(_t171[7:0])), $unsigned($signed(_t173[7:0])), $unsigned($signed(_t175[7:0])), $unsigned($signed(_t177[7:0])), $unsigned($signed(_t179[7:0])), $unsigned($signed(_t181[7:0])), $unsigned($signed(_t183[7:0])), $unsigned($signed(_t185[7:0])), $unsigned($signed(_t187[7:0])), $unsigned($signed(_t189[7:0])), $unsigned($signed(_t191[7:0])), $unsigned($signed(_t193[7:0])), $unsigned($signed(_t195[7:0])), $unsigned($signed(_t197[7:0]))};
-            c2_val   <= c1_word[319:288];
-            c2_keep  <= c1_word[287:256];
-            c2_last  <= c1_last;
-            c2_c     <= c1_c;
-            c2_k     <= c1_k;
-            c2_rm    <= c1_rm;
-            c2_sh    <= c1_sh;
-            c2_seen  <= c1_seen;
-            c3_q     <= {({32'd0, c2_delta[255:248]} * {8'd0, c2_k}), ({32'd0, c2_delta[247:240]} * {8'd0, c2_k}), ({32'd0, c2_delta[239:232]} * {8'd0, c2_k}), ({32'd0, c2_delta[231:224]} * {8'd0, c2_k}), ({32'd0, c2_delta[223:216]} * {8'd0, c2_k}), ({32'd0, c2_delta[215:208]} * {8'd0, c2_k}), ({32'd0, c2_delta[207:200]} * {8'd0, c2_k}), ({32'd0, c2_delta[199:192]} * {8'd0, c2_k}), ({32'd0, c2_delta[191:184]} * {8'd0, c2_k}), ({32'd0, c2_delta[183:176]} * {8'd0, c2_k}), ({32'd0, c2_delta[175:168]} * {8'd0, c2_k}), ({32'd0, c2_delta[167:160]} * {8'd0, c2_k}), ({32'd0, c2_delta[159:152]} * {8'd0, c2_k}), ({32'd0, c2_delta[151:144]} * {8'd0, c2_k}), ({32'd0, c2_delta[143:136]} * {8'd0, c2_k}), ({32'd0, c2_delta[135:128]} * {8'd0, c2_k}), ({32'd0, c2_delta[127:120]} * {8'd0, c2_k}), ({32'd0, c2_delta[119:112]} * {8'd0, c2_k}), ({32'd0, c2_delta[111:104]} * {8'd0, c2_k}), ({32'd0, c2_delta[103:96]} * {8'd0, c2_k}), ({32'd0, c2_delta[95:88]} * {8'd0, c2_k}), ({32'd0, c2_delta[87:80]} * {8'd0, c2_k}), ({32'd0, c2_delta[79:72]} * {8'd0, c2_k}), ({32'd0, c2_delta[71:64]} * {8'd0, c2_k}), ({32'd0, c2_delta[63:56]} * {8'd0, c2_k}), ({32'd0, c2_delta[55:48]} * {8'd0, c2_k}), ({32'd0, c2_delta[47:40]} * {8'd0, c2_k}), ({32'd0, c2_delta[39:32]} * {8'd0, c2_k}), ({32'd0, c2_delta[31:24]} * {8'd0, c2_k}), ({32'd0, c2_delta[23:16]} * {8'd0, c2_k}), ({32'd0, c2_delta[15:8]} * {8'd0, c2_k}), ({32'd0, c2_delta[7:0]} * {8'd0, c2_k})};
-            c3_val   <= c2_val;
-            c3_keep  <= c2_keep;
-            c3_last  <= c2_last;
-            c3_c     <= c2_c;
-            c3_rm    <= c2_rm;
-            c3_sh    <= c2_sh;
-            c3_seen  <= c2_seen;
-            c4_int   <= {_t198[39:24], _t199[39:24], _t200[39:24], _t201[39:24], _t202[39:24], _t203[39:24], _t204[39:24], _t205[39:24], _t206[39:24], _t207[39:24], _t208[39:24], _t209[39:24], _t210[39:24], _t211[39:24], _t212[39:24], _t213[39:24], _t214[39:24], _t215[39:24], _t216[39:24], _t217[39:24], _t218[39:24], _t219[39:24], _t220[39:24], _t221[39:24], _t222[39:24], _t223[39:24], _t224[39:24], _t225[39:24], _t226[39:24], _t227[39:24], _t228[39:24], _t229[39:24]};
-            c4_phi   <= {_t198[23:2], _t199[23:2], _t200[23:2], _t201[23:2], _t202[23:2], _t203[23:2], _t204[23:2], _t205[23:2], _t206[23:2], _t207[23:2], _t208[23:2], _t209[23:2], _t210[23:2], _t211[23:2], _t212[23:2], _t213[23:2], _t214[23:2], _t215[23:2], _t216[23:2], _t217[23:2], _t218[23:2], _t219[23:2], _t220[23:2], _t221[23:2], _t222[23:2], _t223[23:2], _t224[23:2], _t225[23:2], _t226[23:2], _t227[23:2], _t228[23:2], _t229[23:2]};
-            c4_val   <= c3_val;
-            c4_keep  <= c3_keep;
-            c4_last  <= c3_last;
-            c4_rm    <= c3_rm;
-            c4_sh    <= c3_sh;
-            c4_seen  <= c3_seen;
-            c5_int   <= c4_int;
-            c5_val   <= c4_val;
-            c5_keep  <= c4_keep;
-            c5_last  <= c4_last;
-            c5_rm    <= c4_rm;
-            c5_sh    <= c4_sh;
-            c5_seen  <= c4_seen;
-            c6_p     <= {c_exp2_31_p, c_exp2_30_p, c_exp2_29_p, c_exp2_28_p, c_exp2_27_p, c_exp2_26_p, c_exp2_25_p, c_exp2_24_p, c_exp2_23_p, c_exp2_22_p, c_exp2_21_p, c_exp2_20_p, c_exp2_19_p, c_exp2_18_p, c_exp2_17_p, c_exp2_16_p, c_exp2_15_p, c_exp2_14_p, c_exp2_13_p, c_exp2_12_p, c_exp2_11_p, c_exp2_10_p, c_exp2_9_p, c_exp2_8_p, c_exp2_7_p, c_exp2_6_p, c_exp2_5_p, c_exp2_4_p, c_exp2_3_p, c_exp2_2_p, c_exp2_1_p, c_exp2_0_p};
-            c6_int   <= c5_int;
-            c6_val   <= c5_val;
-            c6_keep  <= c5_keep;
-            c6_last  <= c5_last;
-            c6_rm    <= c5_rm;
-            c6_sh    <= c5_sh;
-            c6_seen  <= c5_seen;
-            c7_eout  <= {_t231[21:0], _t233[21:0], _t235[21:0], _t237[21:0], _t239[21:0], _t241[21:0], _t243[21:0], _t245[21:0], _t247[21:0], _t249[21:0], _t251[21:0], _t253[21:0], _t255[21:0], _t257[21:0], _t259[21:0], _t261[21:0], _t263[21:0], _t265[21:0], _t267[21:0], _t269[21:0], _t271[21:0], _t273[21:0], _t275[21:0], _t277[21:0], _t279[21:0], _t281[21:0], _t283[21:0], _t285[21:0], _t287[21:0], _t289[21:0], _t291[21:0], _t293[21:0]};
-            c7_val   <= c6_val;
-            c7_keep  <= c6_keep;
-            c7_last  <= c6_last;
-            c7_rm    <= c6_rm;
-            c7_sh    <= c6_sh;
-            c7_seen  <= c6_seen;
-            c8_prod  <= {({23'd0, c7_eout[703:682]} * {22'd0, c7_rm}), ({23'd0, c7_eout[681:660]} * {22'd0, c7_rm}), ({23'd0, c7_eout[659:638]} * {22'd0, c7_rm}), ({23'd0, c7_eout[637:616]} * {22'd0, c7_rm}), ({23'd0, c7_eout[615:594]} * {22'd0, c7_rm}), ({23'd0, c7_eout[593:572]} * {22'd0, c7_rm}), ({23'd0, c7_eout[571:550]} * {22'd0, c7_rm}), ({23'd0, c7_eout[549:528]} * {22'd0, c7_rm}), ({23'd0, c7_eout[527:506]} * {22'd0, c7_rm}), ({23'd0, c7_eout[505:484]} * {22'd0, c7_rm}), ({23'd0, c7_eout[483:462]} * {22'd0, c7_rm}), ({23'd0, c7_eout[461:440]} * {22'd0, c7_rm}), ({23'd0, c7_eout[439:418]} * {22'd0, c7_rm}), ({23'd0, c7_eout[417:396]} * {22'd0, c7_rm}), ({23'd0, c7_eout[395:374]} * {22'd0, c7_rm}), ({23'd0, c7_eout[373:352]} * {22'd0, c7_rm}), ({23'd0, c7_eout[351:330]} * {22'd0, c7_rm}), ({23'd0, c7_eout[329:308]} * {22'd0, c7_rm}), ({23'd0, c7_eout[307:286]} * {22'd0, c7_rm}), ({23'd0, c7_eout[285:264]} * {22'd0, c7_rm}), ({23'd0, c7_eout[263:242]} * {22'd0, c7_rm}), ({23'd0, c7_eout[241:220]} * {22'd0, c7_rm}), ({23'd0, c7_eout[219:198]} * {22'd0, c7_rm}), ({23'd0, c7_eout[197:176]} * {22'd0, c7_rm}), ({23'd0, c7_eout[175:154]} * {22'd0, c7_rm}), ({23'd0, c7_eout[153:132]} * {22'd0, c7_rm}), ({23'd0, c7_eout[131:110]} * {22'd0, c7_rm}), ({23'd0, c7_eout[109:88]} * {22'd0, c7_rm}), ({23'd0, c7_eout[87:66]} * {22'd0, c7_rm}), ({23'd0, c7_eout[65:44]} * {22'd0, c7_rm}), ({23'd0, c7_eout[43:22]} * {22'd0, c7_rm}), ({23'd0, c7_eout[21:0]} * {22'd0, c7_rm})};
-            c8_val   <= (c7_seen ? c7_val : 32'd0);
-            c8_keep  <= c7_keep;
-            c8_last  <= c7_last;
-            c8_sh    <= c7_sh;
-            out_data <= {(c8_val[31] ? ((|_t294[45:16]) ? 16'd65535 : _t294[15:0]) : 16'd0), (c8_val[30] ? ((|_t295[45:16]) ? 16'd65535 : _t295[15:0]) : 16'd0), (c8_val[29] ? ((|_t296[45:16]) ? 16'd65535 : _t296[15:0]) : 16'd0), (c8_val[28] ? ((|_t297[45:16]) ? 16'd65535 : _t297[15:0]) : 16'd0), (c8_val[27] ? ((|_t298[45:16]) ? 16'd65535 : _t298[15:0]) : 16'd0), (c8_val[26] ? ((|_t299[45:16]) ? 16'd65535 : _t299[15:0]) : 16'd0), (c8_val[25] ? ((|_t300[45:16]) ? 16'd65535 : _t300[15:0]) : 16'd0), (c8_val[24] ? ((|_t301[45:16]) ? 16'd65535 : _t301[15:0]) : 16'd0), (c8_val[23] ? ((|_t302[45:16]) ? 16'd65535 : _t302[15:0]) : 16'd0), (c8_val[22] ? ((|_t303[45:16]) ? 16'd65535 : _t303[15:0]) : 16'd0), (c8_val[21] ? ((|_t304[45:16]) ? 16'd65535 : _t304[15:0]) : 16'd0), (c8_val[20] ? ((|_t305[45:16]) ? 16'd65535 : _t305[15:0]) : 16'd0), (c8_val[19] ? ((|_t306[45:16]) ? 16'd65535 : _t306[15:0]) : 16'd0), (c8_val[18] ? ((|_t307[45:16]) ? 16'd65535 : _t307[15:0]) : 16'd0), (c8_val[17] ? ((|_t308[45:16]) ? 16'd65535 : _t308[15:0]) : 16'd0), (c8_val[16] ? ((|_t309[45:16]) ? 16'd65535 : _t309[15:0]) : 16'd0), (c8_val[15] ? ((|_t310[45:16]) ? 16'd65535 : _t310[15:0]) : 16'd0), (c8_val[14] ? ((|_t311[45:16]) ? 16'd65535 : _t311[15:0]) : 16'd0), (c8_val[13] ? ((|_t312[45:16]) ? 16'd65535 : _t312[15:0]) : 16'd0), (c8_val[12] ? ((|_t313[45:16]) ? 16'd65535 : _t313[15:0]) : 16'd0), (c8_val[11] ? ((|_t314[45:16]) ? 16'd65535 : _t314[15:0]) : 16'd0), (c8_val[10] ? ((|_t315[45:16]) ? 16'd65535 : _t315[15:0]) : 16'd0), (c8_val[9] ? ((|_t316[45:16]) ? 16'd65535 : _t316[15:0]) : 16'd0), (c8_val[8] ? ((|_t317[45:16]) ? 16'd65535 : _t317[15:0]) : 16'd0), (c8_val[7] ? ((|_t318[45:16]) ? 16'd65535 : _t318[15:0]) : 16'd0), (c8_val[6] ? ((|_t319[45:16]) ? 16'd65535 : _t319[15:0]) : 16'd0), (c8_val[5] ? ((|_t320[45:16]) ? 16'd65535 : _t320[15:0]) : 16'd0), (c8_val[4] ? ((|_t321[45:16]) ? 16'd65535 : _t321[15:0]) : 16'd0), (c8_val[3] ? ((|_t322[45:16]) ? 16'd65535 : _t322[15:0]) : 16'd0), (c8_val[2] ? ((|_t323[45:16]) ? 16'd65535 : _t323[15:0]) : 16'd0), (c8_val[1] ? ((|_t324[45:16]) ? 16'd65535 : _t324[15:0]) : 16'd0), (c8_val[0] ? ((|_t325[45:16]) ? 16'd65535 : _t325[15:0]) : 16'd0)};
-            out_keep <= c8_keep;
-            out_last <= c8_last;
+            c2_delta_0  <= $unsigned($signed(_t103[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t105[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t107[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t109[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t111[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t113[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t115[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t117[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t119[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t121[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t123[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t125[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t127[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t129[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t131[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t133[7:0]));
+            c2_delta_16 <= $unsigned($signed(_t135[7:0]));
+            c2_delta_17 <= $unsigned($signed(_t137[7:0]));
+            c2_delta_18 <= $unsigned($signed(_t139[7:0]));
+            c2_delta_19 <= $unsigned($signed(_t141[7:0]));
+            c2_delta_20 <= $unsigned($signed(_t143[7:0]));
+            c2_delta_21 <= $unsigned($signed(_t145[7:0]));
+            c2_delta_22 <= $unsigned($signed(_t147[7:0]));
+            c2_delta_23 <= $unsigned($signed(_t149[7:0]));
+            c2_delta_24 <= $unsigned($signed(_t151[7:0]));
+            c2_delta_25 <= $unsigned($signed(_t153[7:0]));
+            c2_delta_26 <= $unsigned($signed(_t155[7:0]));
+            c2_delta_27 <= $unsigned($signed(_t157[7:0]));
+            c2_delta_28 <= $unsigned($signed(_t159[7:0]));
+            c2_delta_29 <= $unsigned($signed(_t161[7:0]));
+            c2_delta_30 <= $unsigned($signed(_t163[7:0]));
+            c2_delta_31 <= $unsigned($signed(_t165[7:0]));
+            c2_val      <= c1_word[319:288];
+            c2_keep     <= c1_word[287:256];
+            c2_last     <= c1_last;
+            c2_c        <= c1_c;
+            c2_k        <= c1_k;
+            c2_rm       <= c1_rm;
+            c2_sh       <= c1_sh;
+            c2_seen     <= c1_seen;
+            c3_q_0      <= ({32'd0, c2_delta_0} * {8'd0, c2_k});
+            c3_q_1      <= ({32'd0, c2_delta_1} * {8'd0, c2_k});
+            c3_q_2      <= ({32'd0, c2_delta_2} * {8'd0, c2_k});
+            c3_q_3      <= ({32'd0, c2_delta_3} * {8'd0, c2_k});
+            c3_q_4      <= ({32'd0, c2_delta_4} * {8'd0, c2_k});
+            c3_q_5      <= ({32'd0, c2_delta_5} * {8'd0, c2_k});
+            c3_q_6      <= ({32'd0, c2_delta_6} * {8'd0, c2_k});
+            c3_q_7      <= ({32'd0, c2_delta_7} * {8'd0, c2_k});
+            c3_q_8      <= ({32'd0, c2_delta_8} * {8'd0, c2_k});
+            c3_q_9      <= ({32'd0, c2_delta_9} * {8'd0, c2_k});
+            c3_q_10     <= ({32'd0, c2_delta_10} * {8'd0, c2_k});
+            c3_q_11     <= ({32'd0, c2_delta_11} * {8'd0, c2_k});
+            c3_q_12     <= ({32'd0, c2_delta_12} * {8'd0, c2_k});
+            c3_q_13     <= ({32'd0, c2_delta_13} * {8'd0, c2_k});
+            c3_q_14     <= ({32'd0, c2_delta_14} * {8'd0, c2_k});
+            c3_q_15     <= ({32'd0, c2_delta_15} * {8'd0, c2_k});
+            c3_q_16     <= ({32'd0, c2_delta_16} * {8'd0, c2_k});
+            c3_q_17     <= ({32'd0, c2_delta_17} * {8'd0, c2_k});
+            c3_q_18     <= ({32'd0, c2_delta_18} * {8'd0, c2_k});
+            c3_q_19     <= ({32'd0, c2_delta_19} * {8'd0, c2_k});
+            c3_q_20     <= ({32'd0, c2_delta_20} * {8'd0, c2_k});
+            c3_q_21     <= ({32'd0, c2_delta_21} * {8'd0, c2_k});
+            c3_q_22     <= ({32'd0, c2_delta_22} * {8'd0, c2_k});
+            c3_q_23     <= ({32'd0, c2_delta_23} * {8'd0, c2_k});
+            c3_q_24     <= ({32'd0, c2_delta_24} * {8'd0, c2_k});
+            c3_q_25     <= ({32'd0, c2_delta_25} * {8'd0, c2_k});
+            c3_q_26     <= ({32'd0, c2_delta_26} * {8'd0, c2_k});
+            c3_q_27     <= ({32'd0, c2_delta_27} * {8'd0, c2_k});
+            c3_q_28     <= ({32'd0, c2_delta_28} * {8'd0, c2_k});
+            c3_q_29     <= ({32'd0, c2_delta_29} * {8'd0, c2_k});
+            c3_q_30     <= ({32'd0, c2_delta_30} * {8'd0, c2_k});
+            c3_q_31     <= ({32'd0, c2_delta_31} * {8'd0, c2_k});
+            c3_val      <= c2_val;
+            c3_keep     <= c2_keep;
+            c3_last     <= c2_last;
+            c3_c        <= c2_c;
+            c3_rm       <= c2_rm;
+            c3_sh       <= c2_sh;
+            c3_seen     <= c2_seen;
+            c4_int_0    <= _t166[39:24];
+            c4_int_1    <= _t167[39:24];
+            c4_int_2    <= _t168[39:24];
+            c4_int_3    <= _t169[39:24];
+            c4_int_4    <= _t170[39:24];
+            c4_int_5    <= _t171[39:24];
+            c4_int_6    <= _t172[39:24];
+            c4_int_7    <= _t173[39:24];
+            c4_int_8    <= _t174[39:24];
+            c4_int_9    <= _t175[39:24];
+            c4_int_10   <= _t176[39:24];
+            c4_int_11   <= _t177[39:24];
+            c4_int_12   <= _t178[39:24];
+            c4_int_13   <= _t179[39:24];
+            c4_int_14   <= _t180[39:24];
+            c4_int_15   <= _t181[39:24];
+            c4_int_16   <= _t182[39:24];
+            c4_int_17   <= _t183[39:24];
+            c4_int_18   <= _t184[39:24];
+            c4_int_19   <= _t185[39:24];
+            c4_int_20   <= _t186[39:24];
+            c4_int_21   <= _t187[39:24];
+            c4_int_22   <= _t188[39:24];
+            c4_int_23   <= _t189[39:24];
+            c4_int_24   <= _t190[39:24];
+            c4_int_25   <= _t191[39:24];
+            c4_int_26   <= _t192[39:24];
+            c4_int_27   <= _t193[39:24];
+            c4_int_28   <= _t194[39:24];
+            c4_int_29   <= _t195[39:24];
+            c4_int_30   <= _t196[39:24];
+            c4_int_31   <= _t197[39:24];
+            c4_phi_0    <= _t166[23:2];
+            c4_phi_1    <= _t167[23:2];
+            c4_phi_2    <= _t168[23:2];
+            c4_phi_3    <= _t169[23:2];
+            c4_phi_4    <= _t170[23:2];
+            c4_phi_5    <= _t171[23:2];
+            c4_phi_6    <= _t172[23:2];
+            c4_phi_7    <= _t173[23:2];
+            c4_phi_8    <= _t174[23:2];
+            c4_phi_9    <= _t175[23:2];
+            c4_phi_10   <= _t176[23:2];
+            c4_phi_11   <= _t177[23:2];
+            c4_phi_12   <= _t178[23:2];
+            c4_phi_13   <= _t179[23:2];
+            c4_phi_14   <= _t180[23:2];
+            c4_phi_15   <= _t181[23:2];
+            c4_phi_16   <= _t182[23:2];
+            c4_phi_17   <= _t183[23:2];
+            c4_phi_18   <= _t184[23:2];
+            c4_phi_19   <= _t185[23:2];
+            c4_phi_20   <= _t186[23:2];
+            c4_phi_21   <= _t187[23:2];
+            c4_phi_22   <= _t188[23:2];
+            c4_phi_23   <= _t189[23:2];
+            c4_phi_24   <= _t190[23:2];
+            c4_phi_25   <= _t191[23:2];
+            c4_phi_26   <= _t192[23:2];
+            c4_phi_27   <= _t193[23:2];
+            c4_phi_28   <= _t194[23:2];
+            c4_phi_29   <= _t195[23:2];
+            c4_phi_30   <= _t196[23:2];
+            c4_phi_31   <= _t197[23:2];
+            c4_val      <= c3_val;
+            c4_keep     <= c3_keep;
+            c4_last     <= c3_last;
+            c4_rm       <= c3_rm;
+            c4_sh       <= c3_sh;
+            c4_seen     <= c3_seen;
+            c5_int_0    <= c4_int_0;
+            c5_int_1    <= c4_int_1;
+            c5_int_2    <= c4_int_2;
+            c5_int_3    <= c4_int_3;
+            c5_int_4    <= c4_int_4;
+            c5_int_5    <= c4_int_5;
+            c5_int_6    <= c4_int_6;
+            c5_int_7    <= c4_int_7;
+            c5_int_8    <= c4_int_8;
+            c5_int_9    <= c4_int_9;
+            c5_int_10   <= c4_int_10;
+            c5_int_11   <= c4_int_11;
+            c5_int_12   <= c4_int_12;
+            c5_int_13   <= c4_int_13;
+            c5_int_14   <= c4_int_14;
+            c5_int_15   <= c4_int_15;
+            c5_int_16   <= c4_int_16;
+            c5_int_17   <= c4_int_17;
+            c5_int_18   <= c4_int_18;
+            c5_int_19   <= c4_int_19;
+            c5_int_20   <= c4_int_20;
+            c5_int_21   <= c4_int_21;
+            c5_int_22   <= c4_int_22;
+            c5_int_23   <= c4_int_23;
+            c5_int_24   <= c4_int_24;
+            c5_int_25   <= c4_int_25;
+            c5_int_26   <= c4_int_26;
+            c5_int_27   <= c4_int_27;
+            c5_int_28   <= c4_int_28;
+            c5_int_29   <= c4_int_29;
+            c5_int_30   <= c4_int_30;
+            c5_int_31   <= c4_int_31;
+            c5_val      <= c4_val;
+            c5_keep     <= c4_keep;
+            c5_last     <= c4_last;
+            c5_rm       <= c4_rm;
+            c5_sh       <= c4_sh;
+            c5_seen     <= c4_seen;
+            c6_p_0      <= c_exp2_0_p;
+            c6_p_1      <= c_exp2_1_p;
+            c6_p_2      <= c_exp2_2_p;
+            c6_p_3      <= c_exp2_3_p;
+            c6_p_4      <= c_exp2_4_p;
+            c6_p_5      <= c_exp2_5_p;
+            c6_p_6      <= c_exp2_6_p;
+            c6_p_7      <= c_exp2_7_p;
+            c6_p_8      <= c_exp2_8_p;
+            c6_p_9      <= c_exp2_9_p;
+            c6_p_10     <= c_exp2_10_p;
+            c6_p_11     <= c_exp2_11_p;
+            c6_p_12     <= c_exp2_12_p;
+            c6_p_13     <= c_exp2_13_p;
+            c6_p_14     <= c_exp2_14_p;
+            c6_p_15     <= c_exp2_15_p;
+            c6_p_16     <= c_exp2_16_p;
+            c6_p_17     <= c_exp2_17_p;
+            c6_p_18     <= c_exp2_18_p;
+            c6_p_19     <= c_exp2_19_p;
+            c6_p_20     <= c_exp2_20_p;
+            c6_p_21     <= c_exp2_21_p;
+            c6_p_22     <= c_exp2_22_p;
+            c6_p_23     <= c_exp2_23_p;
+            c6_p_24     <= c_exp2_24_p;
+            c6_p_25     <= c_exp2_25_p;
+            c6_p_26     <= c_exp2_26_p;
+            c6_p_27     <= c_exp2_27_p;
+            c6_p_28     <= c_exp2_28_p;
+            c6_p_29     <= c_exp2_29_p;
+            c6_p_30     <= c_exp2_30_p;
+            c6_p_31     <= c_exp2_31_p;
+            c6_int_0    <= c5_int_0;
+            c6_int_1    <= c5_int_1;
+            c6_int_2    <= c5_int_2;
+            c6_int_3    <= c5_int_3;
+            c6_int_4    <= c5_int_4;
+            c6_int_5    <= c5_int_5;
+            c6_int_6    <= c5_int_6;
+            c6_int_7    <= c5_int_7;
+            c6_int_8    <= c5_int_8;
+            c6_int_9    <= c5_int_9;
+            c6_int_10   <= c5_int_10;
+            c6_int_11   <= c5_int_11;
+            c6_int_12   <= c5_int_12;
+            c6_int_13   <= c5_int_13;
+            c6_int_14   <= c5_int_14;
+            c6_int_15   <= c5_int_15;
+            c6_int_16   <= c5_int_16;
+            c6_int_17   <= c5_int_17;
+            c6_int_18   <= c5_int_18;
+            c6_int_19   <= c5_int_19;
+            c6_int_20   <= c5_int_20;
+            c6_int_21   <= c5_int_21;
+            c6_int_22   <= c5_int_22;
+            c6_int_23   <= c5_int_23;
+            c6_int_24   <= c5_int_24;
+            c6_int_25   <= c5_int_25;
+            c6_int_26   <= c5_int_26;
+            c6_int_27   <= c5_int_27;
+            c6_int_28   <= c5_int_28;
+            c6_int_29   <= c5_int_29;
+            c6_int_30   <= c5_int_30;
+            c6_int_31   <= c5_int_31;
+            c6_val      <= c5_val;
+            c6_keep     <= c5_keep;
+            c6_last     <= c5_last;
+            c6_rm       <= c5_rm;
+            c6_sh       <= c5_sh;
+            c6_seen     <= c5_seen;
+            c7_eout_0   <= _t199[21:0];
+            c7_eout_1   <= _t201[21:0];
+            c7_eout_2   <= _t203[21:0];
+            c7_eout_3   <= _t205[21:0];
+            c7_eout_4   <= _t207[21:0];
+            c7_eout_5   <= _t209[21:0];
+            c7_eout_6   <= _t211[21:0];
+            c7_eout_7   <= _t213[21:0];
+            c7_eout_8   <= _t215[21:0];
+            c7_eout_9   <= _t217[21:0];
+            c7_eout_10  <= _t219[21:0];
+            c7_eout_11  <= _t221[21:0];
+            c7_eout_12  <= _t223[21:0];
+            c7_eout_13  <= _t225[21:0];
+            c7_eout_14  <= _t227[21:0];
+            c7_eout_15  <= _t229[21:0];
+            c7_eout_16  <= _t231[21:0];
+            c7_eout_17  <= _t233[21:0];
+            c7_eout_18  <= _t235[21:0];
+            c7_eout_19  <= _t237[21:0];
+            c7_eout_20  <= _t239[21:0];
+            c7_eout_21  <= _t241[21:0];
+            c7_eout_22  <= _t243[21:0];
+            c7_eout_23  <= _t245[21:0];
+            c7_eout_24  <= _t247[21:0];
+            c7_eout_25  <= _t249[21:0];
+            c7_eout_26  <= _t251[21:0];
+            c7_eout_27  <= _t253[21:0];
+            c7_eout_28  <= _t255[21:0];
+            c7_eout_29  <= _t257[21:0];
+            c7_eout_30  <= _t259[21:0];
+            c7_eout_31  <= _t261[21:0];
+            c7_val      <= c6_val;
+            c7_keep     <= c6_keep;
+            c7_last     <= c6_last;
+            c7_rm       <= c6_rm;
+            c7_sh       <= c6_sh;
+            c7_seen     <= c6_seen;
+            c8_prod_0   <= ({23'd0, c7_eout_0} * {22'd0, c7_rm});
+            c8_prod_1   <= ({23'd0, c7_eout_1} * {22'd0, c7_rm});
+            c8_prod_2   <= ({23'd0, c7_eout_2} * {22'd0, c7_rm});
+            c8_prod_3   <= ({23'd0, c7_eout_3} * {22'd0, c7_rm});
+            c8_prod_4   <= ({23'd0, c7_eout_4} * {22'd0, c7_rm});
+            c8_prod_5   <= ({23'd0, c7_eout_5} * {22'd0, c7_rm});
+            c8_prod_6   <= ({23'd0, c7_eout_6} * {22'd0, c7_rm});
+            c8_prod_7   <= ({23'd0, c7_eout_7} * {22'd0, c7_rm});
+            c8_prod_8   <= ({23'd0, c7_eout_8} * {22'd0, c7_rm});
+            c8_prod_9   <= ({23'd0, c7_eout_9} * {22'd0, c7_rm});
+            c8_prod_10  <= ({23'd0, c7_eout_10} * {22'd0, c7_rm});
+            c8_prod_11  <= ({23'd0, c7_eout_11} * {22'd0, c7_rm});
+            c8_prod_12  <= ({23'd0, c7_eout_12} * {22'd0, c7_rm});
+            c8_prod_13  <= ({23'd0, c7_eout_13} * {22'd0, c7_rm});
+            c8_prod_14  <= ({23'd0, c7_eout_14} * {22'd0, c7_rm});
+            c8_prod_15  <= ({23'd0, c7_eout_15} * {22'd0, c7_rm});
+            c8_prod_16  <= ({23'd0, c7_eout_16} * {22'd0, c7_rm});
+            c8_prod_17  <= ({23'd0, c7_eout_17} * {22'd0, c7_rm});
+            c8_prod_18  <= ({23'd0, c7_eout_18} * {22'd0, c7_rm});
+            c8_prod_19  <= ({23'd0, c7_eout_19} * {22'd0, c7_rm});
+            c8_prod_20  <= ({23'd0, c7_eout_20} * {22'd0, c7_rm});
+            c8_prod_21  <= ({23'd0, c7_eout_21} * {22'd0, c7_rm});
+            c8_prod_22  <= ({23'd0, c7_eout_22} * {22'd0, c7_rm});
+            c8_prod_23  <= ({23'd0, c7_eout_23} * {22'd0, c7_rm});
+            c8_prod_24  <= ({23'd0, c7_eout_24} * {22'd0, c7_rm});
+            c8_prod_25  <= ({23'd0, c7_eout_25} * {22'd0, c7_rm});
+            c8_prod_26  <= ({23'd0, c7_eout_26} * {22'd0, c7_rm});
+            c8_prod_27  <= ({23'd0, c7_eout_27} * {22'd0, c7_rm});
+            c8_prod_28  <= ({23'd0, c7_eout_28} * {22'd0, c7_rm});
+            c8_prod_29  <= ({23'd0, c7_eout_29} * {22'd0, c7_rm});
+            c8_prod_30  <= ({23'd0, c7_eout_30} * {22'd0, c7_rm});
+            c8_prod_31  <= ({23'd0, c7_eout_31} * {22'd0, c7_rm});
+            c8_val      <= (c7_seen ? c7_val : 32'd0);
+            c8_keep     <= c7_keep;
+            c8_last     <= c7_last;
+            c8_sh       <= c7_sh;
+            out_data_0  <= (c8_val[0] ? ((|_t262[45:16]) ? 16'd65535 : _t262[15:0]) : 16'd0);
+            out_data_1  <= (c8_val[1] ? ((|_t263[45:16]) ? 16'd65535 : _t263[15:0]) : 16'd0);
+            out_data_2  <= (c8_val[2] ? ((|_t264[45:16]) ? 16'd65535 : _t264[15:0]) : 16'd0);
+            out_data_3  <= (c8_val[3] ? ((|_t265[45:16]) ? 16'd65535 : _t265[15:0]) : 16'd0);
+            out_data_4  <= (c8_val[4] ? ((|_t266[45:16]) ? 16'd65535 : _t266[15:0]) : 16'd0);
+            out_data_5  <= (c8_val[5] ? ((|_t267[45:16]) ? 16'd65535 : _t267[15:0]) : 16'd0);
+            out_data_6  <= (c8_val[6] ? ((|_t268[45:16]) ? 16'd65535 : _t268[15:0]) : 16'd0);
+            out_data_7  <= (c8_val[7] ? ((|_t269[45:16]) ? 16'd65535 : _t269[15:0]) : 16'd0);
+            out_data_8  <= (c8_val[8] ? ((|_t270[45:16]) ? 16'd65535 : _t270[15:0]) : 16'd0);
+            out_data_9  <= (c8_val[9] ? ((|_t271[45:16]) ? 16'd65535 : _t271[15:0]) : 16'd0);
+            out_data_10 <= (c8_val[10] ? ((|_t272[45:16]) ? 16'd65535 : _t272[15:0]) : 16'd0);
+            out_data_11 <= (c8_val[11] ? ((|_t273[45:16]) ? 16'd65535 : _t273[15:0]) : 16'd0);
+            out_data_12 <= (c8_val[12] ? ((|_t274[45:16]) ? 16'd65535 : _t274[15:0]) : 16'd0);
+            out_data_13 <= (c8_val[13] ? ((|_t275[45:16]) ? 16'd65535 : _t275[15:0]) : 16'd0);
+            out_data_14 <= (c8_val[14] ? ((|_t276[45:16]) ? 16'd65535 : _t276[15:0]) : 16'd0);
+            out_data_15 <= (c8_val[15] ? ((|_t277[45:16]) ? 16'd65535 : _t277[15:0]) : 16'd0);
+            out_data_16 <= (c8_val[16] ? ((|_t278[45:16]) ? 16'd65535 : _t278[15:0]) : 16'd0);
+            out_data_17 <= (c8_val[17] ? ((|_t279[45:16]) ? 16'd65535 : _t279[15:0]) : 16'd0);
+            out_data_18 <= (c8_val[18] ? ((|_t280[45:16]) ? 16'd65535 : _t280[15:0]) : 16'd0);
+            out_data_19 <= (c8_val[19] ? ((|_t281[45:16]) ? 16'd65535 : _t281[15:0]) : 16'd0);
+            out_data_20 <= (c8_val[20] ? ((|_t282[45:16]) ? 16'd65535 : _t282[15:0]) : 16'd0);
+            out_data_21 <= (c8_val[21] ? ((|_t283[45:16]) ? 16'd65535 : _t283[15:0]) : 16'd0);
+            out_data_22 <= (c8_val[22] ? ((|_t284[45:16]) ? 16'd65535 : _t284[15:0]) : 16'd0);
+            out_data_23 <= (c8_val[23] ? ((|_t285[45:16]) ? 16'd65535 : _t285[15:0]) : 16'd0);
+            out_data_24 <= (c8_val[24] ? ((|_t286[45:16]) ? 16'd65535 : _t286[15:0]) : 16'd0);
+            out_data_25 <= (c8_val[25] ? ((|_t287[45:16]) ? 16'd65535 : _t287[15:0]) : 16'd0);
+            out_data_26 <= (c8_val[26] ? ((|_t288[45:16]) ? 16'd65535 : _t288[15:0]) : 16'd0);
+            out_data_27 <= (c8_val[27] ? ((|_t289[45:16]) ? 16'd65535 : _t289[15:0]) : 16'd0);
+            out_data_28 <= (c8_val[28] ? ((|_t290[45:16]) ? 16'd65535 : _t290[15:0]) : 16'd0);
+            out_data_29 <= (c8_val[29] ? ((|_t291[45:16]) ? 16'd65535 : _t291[15:0]) : 16'd0);
+            out_data_30 <= (c8_val[30] ? ((|_t292[45:16]) ? 16'd65535 : _t292[15:0]) : 16'd0);
+            out_data_31 <= (c8_val[31] ? ((|_t293[45:16]) ? 16'd65535 : _t293[15:0]) : 16'd0);
+            out_keep    <= c8_keep;
+            out_last    <= c8_last;
         end
     end
 

@@ -43,6 +43,12 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg                a0_last;
     reg  [5:0]         a0_idx;
     reg  [31:0]        a0_k;
+    wire signed [7:0]  beat_max_0_0;
+    wire signed [7:0]  beat_max_0_1;
+    wire signed [7:0]  beat_max_0_2;
+    wire signed [7:0]  beat_max_0_3;
+    wire signed [7:0]  beat_max_1_0;
+    wire signed [7:0]  beat_max_1_1;
     wire signed [7:0]  beat_max;
     reg                a1_v;
     reg  [31:0]        a1_x;
@@ -65,7 +71,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [31:0]        a2_k;
     reg                a3_v;
     reg  signed [40:0] a3_p;
-    reg  [31:0]        a3_delta;
+    reg  [7:0]         a3_delta_0;
+    reg  [7:0]         a3_delta_1;
+    reg  [7:0]         a3_delta_2;
+    reg  [7:0]         a3_delta_3;
     reg  [3:0]         a3_val;
     reg                a3_first;
     reg                a3_last;
@@ -78,7 +87,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg                a4_v;
     reg  [23:0]        a4_c;
     reg  signed [16:0] a4_bigm;
-    reg  [159:0]       a4_q;
+    reg  [39:0]        a4_q_0;
+    reg  [39:0]        a4_q_1;
+    reg  [39:0]        a4_q_2;
+    reg  [39:0]        a4_q_3;
     reg  [3:0]         a4_val;
     reg                a4_first;
     reg                a4_last;
@@ -89,8 +101,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  signed [16:0] a5_bigm;
     wire [16:0]        rescale;
     reg                a5_v;
-    reg  [63:0]        a5_int;
-    reg  [55:0]        a5_phi;
+    reg  [15:0]        a5_int_0;
+    reg  [15:0]        a5_int_1;
+    reg  [15:0]        a5_int_2;
+    reg  [15:0]        a5_int_3;
+    reg  [13:0]        a5_phi_0;
+    reg  [13:0]        a5_phi_1;
+    reg  [13:0]        a5_phi_2;
+    reg  [13:0]        a5_phi_3;
     reg  [16:0]        a5_rescale;
     reg  [3:0]         a5_val;
     reg                a5_first;
@@ -105,7 +123,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     wire [14:0]        a_exp2_2_p;
     wire [14:0]        a_exp2_3_p;
     reg                a6_v;
-    reg  [63:0]        a6_int;
+    reg  [15:0]        a6_int_0;
+    reg  [15:0]        a6_int_1;
+    reg  [15:0]        a6_int_2;
+    reg  [15:0]        a6_int_3;
     reg  [16:0]        a6_rescale;
     reg  [3:0]         a6_val;
     reg                a6_first;
@@ -116,8 +137,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [23:0]        a6_c;
     reg                a6_seen;
     reg                a7_v;
-    reg  [59:0]        a7_p;
-    reg  [63:0]        a7_int;
+    reg  [14:0]        a7_p_0;
+    reg  [14:0]        a7_p_1;
+    reg  [14:0]        a7_p_2;
+    reg  [14:0]        a7_p_3;
+    reg  [15:0]        a7_int_0;
+    reg  [15:0]        a7_int_1;
+    reg  [15:0]        a7_int_2;
+    reg  [15:0]        a7_int_3;
     reg  [16:0]        a7_rescale;
     reg  [3:0]         a7_val;
     reg                a7_first;
@@ -128,7 +155,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [23:0]        a7_c;
     reg                a7_seen;
     reg                a8_v;
-    reg  [87:0]        a8_terms;
+    reg  [21:0]        a8_term_0;
+    reg  [21:0]        a8_term_1;
+    reg  [21:0]        a8_term_2;
+    reg  [21:0]        a8_term_3;
     reg  [16:0]        a8_rescale;
     reg                a8_first;
     reg                a8_last;
@@ -137,6 +167,9 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  signed [7:0]  a8_m;
     reg  [23:0]        a8_c;
     reg                a8_seen;
+    wire [29:0]        beat_sum_1_0;
+    wire [29:0]        beat_sum_1_1;
+    wire [29:0]        beat_sum;
     reg                a9_v;
     reg  [29:0]        a9_sum;
     reg  [16:0]        a9_rescale;
@@ -156,6 +189,8 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [101:0]       q1;
     reg  [101:0]       q0;
     reg  [1:0]         pending;
+    wire [5:0]         lead_0;
+    wire [5:0]         lead_1;
     wire [5:0]         lead;
     wire [14:0]        sm;
     wire               recip_busy;
@@ -193,7 +228,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [5:0]         c1_sh;
     reg                c1_seen;
     reg                c2_v;
-    reg  [31:0]        c2_delta;
+    reg  [7:0]         c2_delta_0;
+    reg  [7:0]         c2_delta_1;
+    reg  [7:0]         c2_delta_2;
+    reg  [7:0]         c2_delta_3;
     reg  [3:0]         c2_val;
     reg  [3:0]         c2_keep;
     reg                c2_last;
@@ -203,7 +241,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [5:0]         c2_sh;
     reg                c2_seen;
     reg                c3_v;
-    reg  [159:0]       c3_q;
+    reg  [39:0]        c3_q_0;
+    reg  [39:0]        c3_q_1;
+    reg  [39:0]        c3_q_2;
+    reg  [39:0]        c3_q_3;
     reg  [3:0]         c3_val;
     reg  [3:0]         c3_keep;
     reg                c3_last;
@@ -212,8 +253,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [5:0]         c3_sh;
     reg                c3_seen;
     reg                c4_v;
-    reg  [63:0]        c4_int;
-    reg  [55:0]        c4_phi;
+    reg  [15:0]        c4_int_0;
+    reg  [15:0]        c4_int_1;
+    reg  [15:0]        c4_int_2;
+    reg  [15:0]        c4_int_3;
+    reg  [13:0]        c4_phi_0;
+    reg  [13:0]        c4_phi_1;
+    reg  [13:0]        c4_phi_2;
+    reg  [13:0]        c4_phi_3;
     reg  [3:0]         c4_val;
     reg  [3:0]         c4_keep;
     reg                c4_last;
@@ -225,7 +272,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     wire [14:0]        c_exp2_2_p;
     wire [14:0]        c_exp2_3_p;
     reg                c5_v;
-    reg  [63:0]        c5_int;
+    reg  [15:0]        c5_int_0;
+    reg  [15:0]        c5_int_1;
+    reg  [15:0]        c5_int_2;
+    reg  [15:0]        c5_int_3;
     reg  [3:0]         c5_val;
     reg  [3:0]         c5_keep;
     reg                c5_last;
@@ -233,8 +283,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [5:0]         c5_sh;
     reg                c5_seen;
     reg                c6_v;
-    reg  [59:0]        c6_p;
-    reg  [63:0]        c6_int;
+    reg  [14:0]        c6_p_0;
+    reg  [14:0]        c6_p_1;
+    reg  [14:0]        c6_p_2;
+    reg  [14:0]        c6_p_3;
+    reg  [15:0]        c6_int_0;
+    reg  [15:0]        c6_int_1;
+    reg  [15:0]        c6_int_2;
+    reg  [15:0]        c6_int_3;
     reg  [3:0]         c6_val;
     reg  [3:0]         c6_keep;
     reg                c6_last;
@@ -242,7 +298,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [5:0]         c6_sh;
     reg                c6_seen;
     reg                c7_v;
-    reg  [55:0]        c7_eout;
+    reg  [13:0]        c7_eout_0;
+    reg  [13:0]        c7_eout_1;
+    reg  [13:0]        c7_eout_2;
+    reg  [13:0]        c7_eout_3;
     reg  [3:0]         c7_val;
     reg  [3:0]         c7_keep;
     reg                c7_last;
@@ -250,12 +309,18 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [5:0]         c7_sh;
     reg                c7_seen;
     reg                c8_v;
-    reg  [115:0]       c8_prod;
+    reg  [28:0]        c8_prod_0;
+    reg  [28:0]        c8_prod_1;
+    reg  [28:0]        c8_prod_2;
+    reg  [28:0]        c8_prod_3;
     reg  [3:0]         c8_val;
     reg  [3:0]         c8_keep;
     reg                c8_last;
     reg  [5:0]         c8_sh;
-    reg  [31:0]        out_data;
+    reg  [7:0]         out_data_0;
+    reg  [7:0]         out_data_1;
+    reg  [7:0]         out_data_2;
+    reg  [7:0]         out_data_3;
     reg  [3:0]         out_keep;
     reg                out_last;
     // 97 x 40 bits, no reset: inferred as block RAM
@@ -302,11 +367,15 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _t17;
     /* verilator lint_on UNUSED */
-    wire [15:0]        _t18;
-    wire [15:0]        _t19;
-    wire [15:0]        _t20;
-    wire [15:0]        _t21;
-    wire [31:0]        _t22;
+    wire [31:0]        _t18;
+    wire signed [7:0]  _t19;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t20;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t21;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t22;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t23;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t24;
@@ -315,25 +384,25 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t26;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t27;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t28;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t29;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t30;
+    wire [39:0]        _t27;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t31;
+    wire [39:0]        _t28;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t32;
+    wire [39:0]        _t29;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t33;
+    wire [39:0]        _t30;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _t31;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t34;
+    wire [14:0]        _t32;
+    /* verilator lint_on UNUSED */
+    wire [16:0]        _t33;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t34;
     /* verilator lint_on UNUSED */
     wire [16:0]        _t35;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
@@ -343,19 +412,11 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [14:0]        _t38;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t39;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t40;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t41;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t42;
-    /* verilator lint_on UNUSED */
-    wire [5:0]         _t43;
-    wire [29:0]        _t44;
-    wire [29:0]        _t45;
-    wire [29:0]        _t46;
-    wire [29:0]        _t47;
+    wire [5:0]         _t39;
+    wire [29:0]        _t40;
+    wire [29:0]        _t41;
+    wire [29:0]        _t42;
+    wire [29:0]        _t43;
 
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
@@ -363,62 +424,69 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign _t3 = (lead - 6'd14);
     assign _t4 = ((|_t3[5]) ? 30'd0 : (q0[29:0] >> _t3[4:0]));
     assign _t5 = $signed({1'd0, a2_k});
-    assign _t6 = $signed(a2_x[31:24]);
+    assign _t6 = $signed(a2_x[7:0]);
     assign _t7 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t6[7]}}, _t6}));
-    assign _t8 = $signed(a2_x[23:16]);
+    assign _t8 = $signed(a2_x[15:8]);
     assign _t9 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t8[7]}}, _t8}));
-    assign _t10 = $signed(a2_x[15:8]);
+    assign _t10 = $signed(a2_x[23:16]);
     assign _t11 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t10[7]}}, _t10}));
-    assign _t12 = $signed(a2_x[7:0]);
+    assign _t12 = $signed(a2_x[31:24]);
     assign _t13 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t12[7]}}, _t12}));
-    assign _t14 = (a4_q[159:120] + {16'd0, a4_c});
-    assign _t15 = (a4_q[119:80] + {16'd0, a4_c});
-    assign _t16 = (a4_q[79:40] + {16'd0, a4_c});
-    assign _t17 = (a4_q[39:0] + {16'd0, a4_c});
-    assign _t18 = a7_int[63:48];
-    assign _t19 = a7_int[47:32];
-    assign _t20 = a7_int[31:16];
-    assign _t21 = a7_int[15:0];
-    assign _t22 = c1_word[31:0];
-    assign _t23 = $signed(_t22[31:24]);
+    assign _t14 = (a4_q_0 + {16'd0, a4_c});
+    assign _t15 = (a4_q_1 + {16'd0, a4_c});
+    assign _t16 = (a4_q_2 + {16'd0, a4_c});
+    assign _t17 = (a4_q_3 + {16'd0, a4_c});
+    assign _t18 = c1_word[31:0];
+    assign _t19 = $signed(_t18[7:0]);
+    assign _t20 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t19[7]}}, _t19}));
+    assign _t21 = $signed(_t18[15:8]);
+    assign _t22 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t21[7]}}, _t21}));
+    assign _t23 = $signed(_t18[23:16]);
     assign _t24 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t23[7]}}, _t23}));
-    assign _t25 = $signed(_t22[23:16]);
+    assign _t25 = $signed(_t18[31:24]);
     assign _t26 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t25[7]}}, _t25}));
-    assign _t27 = $signed(_t22[15:8]);
-    assign _t28 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t27[7]}}, _t27}));
-    assign _t29 = $signed(_t22[7:0]);
-    assign _t30 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t29[7]}}, _t29}));
-    assign _t31 = (c3_q[159:120] + {16'd0, c3_c});
-    assign _t32 = (c3_q[119:80] + {16'd0, c3_c});
-    assign _t33 = (c3_q[79:40] + {16'd0, c3_c});
-    assign _t34 = (c3_q[39:0] + {16'd0, c3_c});
-    assign _t35 = ({1'd0, c6_int[63:48]} + 17'd1);
-    assign _t36 = ((|_t35[16:4]) ? 15'd0 : (c6_p[59:45] >> _t35[3:0]));
-    assign _t37 = ({1'd0, c6_int[47:32]} + 17'd1);
-    assign _t38 = ((|_t37[16:4]) ? 15'd0 : (c6_p[44:30] >> _t37[3:0]));
-    assign _t39 = ({1'd0, c6_int[31:16]} + 17'd1);
-    assign _t40 = ((|_t39[16:4]) ? 15'd0 : (c6_p[29:15] >> _t39[3:0]));
-    assign _t41 = ({1'd0, c6_int[15:0]} + 17'd1);
-    assign _t42 = ((|_t41[16:4]) ? 15'd0 : (c6_p[14:0] >> _t41[3:0]));
-    assign _t43 = (c8_sh - 6'd1);
-    assign _t44 = ((((|_t43[5]) ? 30'd0 : ({1'd0, c8_prod[115:87]} >> _t43[4:0])) + 30'd1) >> 1'd1);
-    assign _t45 = ((((|_t43[5]) ? 30'd0 : ({1'd0, c8_prod[86:58]} >> _t43[4:0])) + 30'd1) >> 1'd1);
-    assign _t46 = ((((|_t43[5]) ? 30'd0 : ({1'd0, c8_prod[57:29]} >> _t43[4:0])) + 30'd1) >> 1'd1);
-    assign _t47 = ((((|_t43[5]) ? 30'd0 : ({1'd0, c8_prod[28:0]} >> _t43[4:0])) + 30'd1) >> 1'd1);
+    assign _t27 = (c3_q_0 + {16'd0, c3_c});
+    assign _t28 = (c3_q_1 + {16'd0, c3_c});
+    assign _t29 = (c3_q_2 + {16'd0, c3_c});
+    assign _t30 = (c3_q_3 + {16'd0, c3_c});
+    assign _t31 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t32 = ((|_t31[16:4]) ? 15'd0 : (c6_p_0 >> _t31[3:0]));
+    assign _t33 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t34 = ((|_t33[16:4]) ? 15'd0 : (c6_p_1 >> _t33[3:0]));
+    assign _t35 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t36 = ((|_t35[16:4]) ? 15'd0 : (c6_p_2 >> _t35[3:0]));
+    assign _t37 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t38 = ((|_t37[16:4]) ? 15'd0 : (c6_p_3 >> _t37[3:0]));
+    assign _t39 = (c8_sh - 6'd1);
+    assign _t40 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _t39[4:0])) + 30'd1) >> 1'd1);
+    assign _t41 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _t39[4:0])) + 30'd1) >> 1'd1);
+    assign _t42 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _t39[4:0])) + 30'd1) >> 1'd1);
+    assign _t43 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _t39[4:0])) + 30'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 6'd0);
     assign at_cap = (a_cnt == 6'd63);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
-    assign beat_max = (((((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) >= (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80))) ? (((a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) >= (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) ? (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80) : (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80)) : (((a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) >= (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)) ? (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80) : (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80)));
+    assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
+    assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
+    assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
+    assign beat_max_0_3 = (a0_val[3] ? $signed(a0_x[31:24]) : 8'sh80);
+    assign beat_max_1_0 = ((beat_max_0_0 >= beat_max_0_1) ? beat_max_0_0 : beat_max_0_1);
+    assign beat_max_1_1 = ((beat_max_0_2 >= beat_max_0_3) ? beat_max_0_2 : beat_max_0_3);
+    assign beat_max = ((beat_max_1_0 >= beat_max_1_1) ? beat_max_1_0 : beat_max_1_1);
     assign m_new = ((a1_any & (a1_bm > (a1_first ? 8'sh80 : a2_m))) ? a1_bm : (a1_first ? 8'sh80 : a2_m));
     assign a_c = $unsigned($signed(_t0[23:0]));
     assign a_bigm = $signed(_t1[16:0]);
     assign rescale = (a4_first ? 17'd0 : $unsigned((a4_bigm - a5_bigm)));
+    assign beat_sum_1_0 = ({8'd0, a8_term_0} + {8'd0, a8_term_1});
+    assign beat_sum_1_1 = ({8'd0, a8_term_2} + {8'd0, a8_term_3});
+    assign beat_sum = (beat_sum_1_0 + beat_sum_1_1);
     assign s_new = (a9_first ? a9_sum : (((|a9_rescale[16:5]) ? 30'd0 : (a10_s >> a9_rescale[4:0])) + a9_sum));
     assign push = (a9_v & a9_last);
-    assign lead = (_t2[29] ? 6'd29 : (_t2[28] ? 6'd28 : (_t2[27] ? 6'd27 : (_t2[26] ? 6'd26 : (_t2[25] ? 6'd25 : (_t2[24] ? 6'd24 : (_t2[23] ? 6'd23 : (_t2[22] ? 6'd22 : (_t2[21] ? 6'd21 : 6'd20)))))))));
+    assign lead_0 = (_t2[24] ? 6'd24 : (_t2[23] ? 6'd23 : (_t2[22] ? 6'd22 : (_t2[21] ? 6'd21 : 6'd20))));
+    assign lead_1 = (_t2[28] ? 6'd28 : (_t2[27] ? 6'd27 : (_t2[26] ? 6'd26 : (_t2[25] ? 6'd25 : lead_0))));
+    assign lead = (_t2[29] ? 6'd29 : lead_1);
     assign sm = _t4[14:0];
     assign pop = (q0_v & (((~b_run) & (~b_full)) | take));
     assign div_done = (b_run & (~recip_busy));
@@ -430,7 +498,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign s_tready_w = ((fifo_cnt != 7'd97) & (pending != 2'd2));
     assign s_axis_tready = s_tready_w;
     assign m_axis_tvalid = out_v;
-    assign m_axis_tdata = out_data;
+    assign m_axis_tdata = {out_data_3, out_data_2, out_data_1, out_data_0};
     assign m_axis_tkeep = out_keep;
     assign m_axis_tlast = out_last;
     assign overflow = overflow_q;
@@ -438,25 +506,25 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     serrano_softmax_exp2_t4_f14 a_exp2_0 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[13:0]),
+        .phi (a5_phi_0),
         .p   (a_exp2_0_p)
     );
     serrano_softmax_exp2_t4_f14 a_exp2_1 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[27:14]),
+        .phi (a5_phi_1),
         .p   (a_exp2_1_p)
     );
     serrano_softmax_exp2_t4_f14 a_exp2_2 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[41:28]),
+        .phi (a5_phi_2),
         .p   (a_exp2_2_p)
     );
     serrano_softmax_exp2_t4_f14 a_exp2_3 (
         .clk (clk),
         .ce  (1'd1),
-        .phi (a5_phi[55:42]),
+        .phi (a5_phi_3),
         .p   (a_exp2_3_p)
     );
     serrano_softmax_recip_g14_h14 recip (
@@ -470,25 +538,25 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     serrano_softmax_exp2_t4_f14 c_exp2_0 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[13:0]),
+        .phi (c4_phi_0),
         .p   (c_exp2_0_p)
     );
     serrano_softmax_exp2_t4_f14 c_exp2_1 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[27:14]),
+        .phi (c4_phi_1),
         .p   (c_exp2_1_p)
     );
     serrano_softmax_exp2_t4_f14 c_exp2_2 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[41:28]),
+        .phi (c4_phi_2),
         .p   (c_exp2_2_p)
     );
     serrano_softmax_exp2_t4_f14 c_exp2_3 (
         .clk (clk),
         .ce  (adv),
-        .phi (c4_phi[55:42]),
+        .phi (c4_phi_3),
         .p   (c_exp2_3_p)
     );
 
@@ -593,15 +661,18 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a2_v) begin
-            a3_p     <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t5[32]}}, _t5}));
-            a3_delta <= {$unsigned($signed(_t7[7:0])), $unsigned($signed(_t9[7:0])), $unsigned($signed(_t11[7:0])), $unsigned($signed(_t13[7:0]))};
-            a3_val   <= a2_val;
-            a3_first <= a2_first;
-            a3_last  <= a2_last;
-            a3_idx   <= a2_idx;
-            a3_k     <= a2_k;
-            a3_m     <= a2_m;
-            a3_seen  <= a2_seen;
+            a3_p       <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t5[32]}}, _t5}));
+            a3_delta_0 <= $unsigned($signed(_t7[7:0]));
+            a3_delta_1 <= $unsigned($signed(_t9[7:0]));
+            a3_delta_2 <= $unsigned($signed(_t11[7:0]));
+            a3_delta_3 <= $unsigned($signed(_t13[7:0]));
+            a3_val     <= a2_val;
+            a3_first   <= a2_first;
+            a3_last    <= a2_last;
+            a3_idx     <= a2_idx;
+            a3_k       <= a2_k;
+            a3_m       <= a2_m;
+            a3_seen    <= a2_seen;
         end
     end
 
@@ -610,7 +681,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
         if (a3_v) begin
             a4_c     <= a_c;
             a4_bigm  <= a_bigm;
-            a4_q     <= {({32'd0, a3_delta[31:24]} * {8'd0, a3_k}), ({32'd0, a3_delta[23:16]} * {8'd0, a3_k}), ({32'd0, a3_delta[15:8]} * {8'd0, a3_k}), ({32'd0, a3_delta[7:0]} * {8'd0, a3_k})};
+            a4_q_0   <= ({32'd0, a3_delta_0} * {8'd0, a3_k});
+            a4_q_1   <= ({32'd0, a3_delta_1} * {8'd0, a3_k});
+            a4_q_2   <= ({32'd0, a3_delta_2} * {8'd0, a3_k});
+            a4_q_3   <= ({32'd0, a3_delta_3} * {8'd0, a3_k});
             a4_val   <= a3_val;
             a4_first <= a3_first;
             a4_last  <= a3_last;
@@ -625,8 +699,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     always @(posedge clk) begin
         if (a4_v) begin
             a5_bigm    <= a4_bigm;
-            a5_int     <= {_t14[39:24], _t15[39:24], _t16[39:24], _t17[39:24]};
-            a5_phi     <= {_t14[23:10], _t15[23:10], _t16[23:10], _t17[23:10]};
+            a5_int_0   <= _t14[39:24];
+            a5_int_1   <= _t15[39:24];
+            a5_int_2   <= _t16[39:24];
+            a5_int_3   <= _t17[39:24];
+            a5_phi_0   <= _t14[23:10];
+            a5_phi_1   <= _t15[23:10];
+            a5_phi_2   <= _t16[23:10];
+            a5_phi_3   <= _t17[23:10];
             a5_rescale <= rescale;
             a5_val     <= a4_val;
             a5_first   <= a4_first;
@@ -642,7 +722,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a5_v) begin
-            a6_int     <= a5_int;
+            a6_int_0   <= a5_int_0;
+            a6_int_1   <= a5_int_1;
+            a6_int_2   <= a5_int_2;
+            a6_int_3   <= a5_int_3;
             a6_rescale <= a5_rescale;
             a6_val     <= a5_val;
             a6_first   <= a5_first;
@@ -658,8 +741,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a6_v) begin
-            a7_p       <= {a_exp2_3_p, a_exp2_2_p, a_exp2_1_p, a_exp2_0_p};
-            a7_int     <= a6_int;
+            a7_p_0     <= a_exp2_0_p;
+            a7_p_1     <= a_exp2_1_p;
+            a7_p_2     <= a_exp2_2_p;
+            a7_p_3     <= a_exp2_3_p;
+            a7_int_0   <= a6_int_0;
+            a7_int_1   <= a6_int_1;
+            a7_int_2   <= a6_int_2;
+            a7_int_3   <= a6_int_3;
             a7_rescale <= a6_rescale;
             a7_val     <= a6_val;
             a7_first   <= a6_first;
@@ -675,7 +764,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a7_v) begin
-            a8_terms   <= {(a7_val[3] ? ((|_t18[15:5]) ? 22'd0 : (({7'd0, a7_p[59:45]} << 3'd7) >> _t18[4:0])) : 22'd0), (a7_val[2] ? ((|_t19[15:5]) ? 22'd0 : (({7'd0, a7_p[44:30]} << 3'd7) >> _t19[4:0])) : 22'd0), (a7_val[1] ? ((|_t20[15:5]) ? 22'd0 : (({7'd0, a7_p[29:15]} << 3'd7) >> _t20[4:0])) : 22'd0), (a7_val[0] ? ((|_t21[15:5]) ? 22'd0 : (({7'd0, a7_p[14:0]} << 3'd7) >> _t21[4:0])) : 22'd0)};
+            a8_term_0  <= (a7_val[0] ? ((|a7_int_0[15:5]) ? 22'd0 : (({7'd0, a7_p_0} << 3'd7) >> a7_int_0[4:0])) : 22'd0);
+            a8_term_1  <= (a7_val[1] ? ((|a7_int_1[15:5]) ? 22'd0 : (({7'd0, a7_p_1} << 3'd7) >> a7_int_1[4:0])) : 22'd0);
+            a8_term_2  <= (a7_val[2] ? ((|a7_int_2[15:5]) ? 22'd0 : (({7'd0, a7_p_2} << 3'd7) >> a7_int_2[4:0])) : 22'd0);
+            a8_term_3  <= (a7_val[3] ? ((|a7_int_3[15:5]) ? 22'd0 : (({7'd0, a7_p_3} << 3'd7) >> a7_int_3[4:0])) : 22'd0);
             a8_rescale <= a7_rescale;
             a8_first   <= a7_first;
             a8_last    <= a7_last;
@@ -690,7 +782,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a8_v) begin
-            a9_sum     <= (({8'd0, a8_terms[21:0]} + {8'd0, a8_terms[43:22]}) + ({8'd0, a8_terms[65:44]} + {8'd0, a8_terms[87:66]}));
+            a9_sum     <= beat_sum;
             a9_rescale <= a8_rescale;
             a9_first   <= a8_first;
             a9_last    <= a8_last;
@@ -785,61 +877,91 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta <= {$unsigned($signed(_t24[7:0])), $unsigned($signed(_t26[7:0])), $unsigned($signed(_t28[7:0])), $unsigned($signed(_t30[7:0]))};
-            c2_val   <= c1_word[39:36];
-            c2_keep  <= c1_word[35:32];
-            c2_last  <= c1_last;
-            c2_c     <= c1_c;
-            c2_k     <= c1_k;
-            c2_rm    <= c1_rm;
-            c2_sh    <= c1_sh;
-            c2_seen  <= c1_seen;
-            c3_q     <= {({32'd0, c2_delta[31:24]} * {8'd0, c2_k}), ({32'd0, c2_delta[23:16]} * {8'd0, c2_k}), ({32'd0, c2_delta[15:8]} * {8'd0, c2_k}), ({32'd0, c2_delta[7:0]} * {8'd0, c2_k})};
-            c3_val   <= c2_val;
-            c3_keep  <= c2_keep;
-            c3_last  <= c2_last;
-            c3_c     <= c2_c;
-            c3_rm    <= c2_rm;
-            c3_sh    <= c2_sh;
-            c3_seen  <= c2_seen;
-            c4_int   <= {_t31[39:24], _t32[39:24], _t33[39:24], _t34[39:24]};
-            c4_phi   <= {_t31[23:10], _t32[23:10], _t33[23:10], _t34[23:10]};
-            c4_val   <= c3_val;
-            c4_keep  <= c3_keep;
-            c4_last  <= c3_last;
-            c4_rm    <= c3_rm;
-            c4_sh    <= c3_sh;
-            c4_seen  <= c3_seen;
-            c5_int   <= c4_int;
-            c5_val   <= c4_val;
-            c5_keep  <= c4_keep;
-            c5_last  <= c4_last;
-            c5_rm    <= c4_rm;
-            c5_sh    <= c4_sh;
-            c5_seen  <= c4_seen;
-            c6_p     <= {c_exp2_3_p, c_exp2_2_p, c_exp2_1_p, c_exp2_0_p};
-            c6_int   <= c5_int;
-            c6_val   <= c5_val;
-            c6_keep  <= c5_keep;
-            c6_last  <= c5_last;
-            c6_rm    <= c5_rm;
-            c6_sh    <= c5_sh;
-            c6_seen  <= c5_seen;
-            c7_eout  <= {_t36[13:0], _t38[13:0], _t40[13:0], _t42[13:0]};
-            c7_val   <= c6_val;
-            c7_keep  <= c6_keep;
-            c7_last  <= c6_last;
-            c7_rm    <= c6_rm;
-            c7_sh    <= c6_sh;
-            c7_seen  <= c6_seen;
-            c8_prod  <= {({15'd0, c7_eout[55:42]} * {14'd0, c7_rm}), ({15'd0, c7_eout[41:28]} * {14'd0, c7_rm}), ({15'd0, c7_eout[27:14]} * {14'd0, c7_rm}), ({15'd0, c7_eout[13:0]} * {14'd0, c7_rm})};
-            c8_val   <= (c7_seen ? c7_val : 4'd0);
-            c8_keep  <= c7_keep;
-            c8_last  <= c7_last;
-            c8_sh    <= c7_sh;
-            out_data <= {(c8_val[3] ? ((|_t44[29:8]) ? 8'd255 : _t44[7:0]) : 8'd0), (c8_val[2] ? ((|_t45[29:8]) ? 8'd255 : _t45[7:0]) : 8'd0), (c8_val[1] ? ((|_t46[29:8]) ? 8'd255 : _t46[7:0]) : 8'd0), (c8_val[0] ? ((|_t47[29:8]) ? 8'd255 : _t47[7:0]) : 8'd0)};
-            out_keep <= c8_keep;
-            out_last <= c8_last;
+            c2_delta_0 <= $unsigned($signed(_t20[7:0]));
+            c2_delta_1 <= $unsigned($signed(_t22[7:0]));
+            c2_delta_2 <= $unsigned($signed(_t24[7:0]));
+            c2_delta_3 <= $unsigned($signed(_t26[7:0]));
+            c2_val     <= c1_word[39:36];
+            c2_keep    <= c1_word[35:32];
+            c2_last    <= c1_last;
+            c2_c       <= c1_c;
+            c2_k       <= c1_k;
+            c2_rm      <= c1_rm;
+            c2_sh      <= c1_sh;
+            c2_seen    <= c1_seen;
+            c3_q_0     <= ({32'd0, c2_delta_0} * {8'd0, c2_k});
+            c3_q_1     <= ({32'd0, c2_delta_1} * {8'd0, c2_k});
+            c3_q_2     <= ({32'd0, c2_delta_2} * {8'd0, c2_k});
+            c3_q_3     <= ({32'd0, c2_delta_3} * {8'd0, c2_k});
+            c3_val     <= c2_val;
+            c3_keep    <= c2_keep;
+            c3_last    <= c2_last;
+            c3_c       <= c2_c;
+            c3_rm      <= c2_rm;
+            c3_sh      <= c2_sh;
+            c3_seen    <= c2_seen;
+            c4_int_0   <= _t27[39:24];
+            c4_int_1   <= _t28[39:24];
+            c4_int_2   <= _t29[39:24];
+            c4_int_3   <= _t30[39:24];
+            c4_phi_0   <= _t27[23:10];
+            c4_phi_1   <= _t28[23:10];
+            c4_phi_2   <= _t29[23:10];
+            c4_phi_3   <= _t30[23:10];
+            c4_val     <= c3_val;
+            c4_keep    <= c3_keep;
+            c4_last    <= c3_last;
+            c4_rm      <= c3_rm;
+            c4_sh      <= c3_sh;
+            c4_seen    <= c3_seen;
+            c5_int_0   <= c4_int_0;
+            c5_int_1   <= c4_int_1;
+            c5_int_2   <= c4_int_2;
+            c5_int_3   <= c4_int_3;
+            c5_val     <= c4_val;
+            c5_keep    <= c4_keep;
+            c5_last    <= c4_last;
+            c5_rm      <= c4_rm;
+            c5_sh      <= c4_sh;
+            c5_seen    <= c4_seen;
+            c6_p_0     <= c_exp2_0_p;
+            c6_p_1     <= c_exp2_1_p;
+            c6_p_2     <= c_exp2_2_p;
+            c6_p_3     <= c_exp2_3_p;
+            c6_int_0   <= c5_int_0;
+            c6_int_1   <= c5_int_1;
+            c6_int_2   <= c5_int_2;
+            c6_int_3   <= c5_int_3;
+            c6_val     <= c5_val;
+            c6_keep    <= c5_keep;
+            c6_last    <= c5_last;
+            c6_rm      <= c5_rm;
+            c6_sh      <= c5_sh;
+            c6_seen    <= c5_seen;
+            c7_eout_0  <= _t32[13:0];
+            c7_eout_1  <= _t34[13:0];
+            c7_eout_2  <= _t36[13:0];
+            c7_eout_3  <= _t38[13:0];
+            c7_val     <= c6_val;
+            c7_keep    <= c6_keep;
+            c7_last    <= c6_last;
+            c7_rm      <= c6_rm;
+            c7_sh      <= c6_sh;
+            c7_seen    <= c6_seen;
+            c8_prod_0  <= ({15'd0, c7_eout_0} * {14'd0, c7_rm});
+            c8_prod_1  <= ({15'd0, c7_eout_1} * {14'd0, c7_rm});
+            c8_prod_2  <= ({15'd0, c7_eout_2} * {14'd0, c7_rm});
+            c8_prod_3  <= ({15'd0, c7_eout_3} * {14'd0, c7_rm});
+            c8_val     <= (c7_seen ? c7_val : 4'd0);
+            c8_keep    <= c7_keep;
+            c8_last    <= c7_last;
+            c8_sh      <= c7_sh;
+            out_data_0 <= (c8_val[0] ? ((|_t40[29:8]) ? 8'd255 : _t40[7:0]) : 8'd0);
+            out_data_1 <= (c8_val[1] ? ((|_t41[29:8]) ? 8'd255 : _t41[7:0]) : 8'd0);
+            out_data_2 <= (c8_val[2] ? ((|_t42[29:8]) ? 8'd255 : _t42[7:0]) : 8'd0);
+            out_data_3 <= (c8_val[3] ? ((|_t43[29:8]) ? 8'd255 : _t43[7:0]) : 8'd0);
+            out_keep   <= c8_keep;
+            out_last   <= c8_last;
         end
     end
 

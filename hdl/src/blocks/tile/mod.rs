@@ -11,9 +11,11 @@
 //! * `idle`, `clk`, `rst`.
 //!
 //! Files, data path order: [`mul`] (the 8×8 multiplier leaf), [`pe`] (one
-//! processing element), [`array`] (the `rows × cols` grid of PEs),
+//! processing element), [`array`](mod@array) (the `rows × cols` grid of PEs),
 //! [`acc_bank`] (one accumulator bank per column), [`requant`] (one output
-//! lane's requantizer), [`top`] (dispatch and the three engines).
+//! lane's requantizer), [`top`] (the ports and the wiring), `dispatch`
+//! (the engines' state and the command dispatch), `engines` (the load,
+//! compute and read engines and the per-column accumulation).
 //!
 //! Golden model: `golden::tile` (`golden/src/tile/`). Tests:
 //! `testbenches/tests/pe.rs` and `testbenches/tests/tile.rs`. Datasheets:
@@ -21,6 +23,8 @@
 
 pub mod acc_bank;
 pub mod array;
+mod dispatch;
+mod engines;
 pub mod mul;
 pub mod pe;
 pub mod requant;

@@ -1,0 +1,181 @@
+//! The tile's control: every engine's state registers, the compute engine's
+//! row issue and the command dispatch. The state is declared before any
+//! engine's logic because dispatch reads every engine's state and each
+//! engine reads the dispatch; the engines ([`super::engines`]) give the
+//! registers their next values.
+
+use golden::SystolicConfig;
+
+use crate::blocks::common::lanes::bits_for;
+use crate::core::{Bit, Expr, Module, Reg, Result, UInt};
+
+use super::top::{rows_bits, Ports, OP_COMPUTE, OP_LOAD, OP_QPARAM, OP_READ};
+
+/// The load engine's state.
+pub(super) struct LoadState {
+    pub active: Reg,
+    pub row: Reg,
+    pub shadow_full: Reg,
+    pub guard: Reg,
+}
+
+/// The compute engine's state.
+pub(super) struct ComputeState {
+    pub active: Reg,
+    pub rows: Reg,
+    pub m: Reg,
+    pub last: Reg,
+    pub acc: Reg,
+    pub first: Reg,
+    pub epoch: Reg,
+}
+
+/// The read engine's state, with its output pipeline's valid and last bits
+/// (stage 1 the bank read, 2 the product, 3 the output).
+pub(super) struct ReadState {
+    pub active: Reg,
+    pub rows: Reg,
+    pub m: Reg,
+    pub last: Reg,
+    pub requant: Reg,
+    pub epoch: Reg,
+    /// Rows written in the last column by the latest COMPUTE of epoch 0, 1.
+    pub written: [Reg; 2],
+    pub v: [Reg; 3],
+    pub l: [Reg; 3],
+    /// A READ is active or its rows are in the pipeline.
+    pub busy: Expr,
+}
+
+/// The compute engine's row issue, which dispatch needs.
+pub(super) struct RowIssue {
+    pub row_free: Reg,
+    pub a_ready: Expr,
+    pub a_fire: Expr,
+    pub last_a: Expr,
+}
+
+/// One pulse per engine: a command of that kind is accepted.
+pub(super) struct Dispatch {
+    pub cmd_ready: Expr,
+    pub go_load: Expr,
+    pub go_compute: Expr,
+    pub go_read: Expr,
+    pub go_qparam: Expr,
+}
+
+/// Every engine's state registers. In: nothing. Out: the registers, whose
+/// next values the engines give.
+pub(super) fn engine_state(m: &mut Module, cfg: &SystolicConfig) -> Result<(LoadState, ComputeState, ReadState)> {
+    let rw = rows_bits(cfg);
+    let lrw = bits_for((cfg.rows - 1) as u64);
+    let load = LoadState {
+        active: m.reg("load_active", Bit).reset(0).doc("LOAD in progress").build()?,
+        row: m.reg("load_row", UInt(lrw)).reset(0).doc("next weight row to load").build()?,
+        shadow_full: m.reg("shadow_full", Bit).reset(0).doc("a loaded fold waits for its COMPUTE").build()?,
+        guard: m
+            .reg("swap_guard", UInt(bits_for(cfg.cols as u64)))
+            .reset(0)
+            .doc("cycles until the last swap passed every column")
+            .build()?,
+    };
+
+    let comp = ComputeState {
+        active: m.reg("comp_active", Bit).reset(0).doc("COMPUTE in progress").build()?,
+        rows: m.reg("comp_rows", UInt(rw)).reset(0).build()?,
+        m: m.reg("comp_m", UInt(rw)).reset(0).doc("next activation row").build()?,
+        // Registered "comp_m is the last row" (and read_m's likewise):
+        // comparing the counter with rows - 1 in the cycle would sit on the
+        // dispatch path, the tile's longest (on iCE40 it limited the clock to
+        // about 85 MHz).
+        last: m.reg("comp_last", Bit).reset(0).doc("comp_m is the COMPUTE's last row").build()?,
+        acc: m.reg("comp_acc", Bit).reset(0).build()?,
+        first: m.reg("comp_first", Bit).reset(0).doc("the next row starts the fold").build()?,
+        epoch: m.reg("comp_epoch", Bit).reset(0).doc("parity of the latest COMPUTE").build()?,
+    };
+
+    let active = m.reg("read_active", Bit).reset(0).doc("READ with rows left to issue").build()?;
+    let rows = m.reg("read_rows", UInt(rw)).reset(0).build()?;
+    let read_m = m.reg("read_m", UInt(rw)).reset(0).doc("next row to read out").build()?;
+    let last = m.reg("read_last", Bit).reset(0).doc("read_m is the READ's last row").build()?;
+    let requant = m.reg("read_requant", Bit).reset(0).build()?;
+    let epoch = m.reg("read_epoch", Bit).reset(0).doc("epoch of the COMPUTE this READ follows").build()?;
+    // Rows written (in the last column) by the latest COMPUTE of each epoch.
+    // After reset every row counts as written, so a READ never waits forever.
+    let written0 = m.reg("written_e0", UInt(rw)).reset(cfg.acc_depth as i128).build()?;
+    let written1 = m.reg("written_e1", UInt(rw)).reset(cfg.acc_depth as i128).build()?;
+
+    // Read pipeline valid/last bits: stage 1 (bank read), 2 (product), 3 (output).
+    let v1 = m.reg("rd_v1", Bit).reset(0).build()?;
+    let l1 = m.reg("rd_l1", Bit).reset(0).build()?;
+    let v2 = m.reg("rd_v2", Bit).reset(0).build()?;
+    let l2 = m.reg("rd_l2", Bit).reset(0).build()?;
+    let v3 = m.reg("rd_v3", Bit).reset(0).doc("m_axis_c_tvalid").build()?;
+    let l3 = m.reg("rd_l3", Bit).reset(0).doc("m_axis_c_tlast").build()?;
+    let busy = m.node("read_busy", &active.q | &v1.q | &v2.q | &v3.q)?;
+    let read = ReadState {
+        active,
+        rows,
+        m: read_m,
+        last,
+        requant,
+        epoch,
+        written: [written0, written1],
+        v: [v1, v2, v3],
+        l: [l1, l2, l3],
+        busy,
+    };
+    Ok((load, comp, read))
+}
+
+/// The compute engine's row issue (needed by dispatch). In: the activation
+/// stream's valid. Out: the row is taken (`a_fire`), and it is the
+/// COMPUTE's last (`last_a`).
+pub(super) fn row_issue(m: &mut Module, comp: &ComputeState, ports: &Ports) -> Result<RowIssue> {
+    // A READ dispatched before this COMPUTE (other epoch) must have read row m first.
+    // Registered, and so one row more cautious than `read_m > comp_m` (see
+    // read_engine, where it is computed): the comparison in the cycle was
+    // the tile's critical path (read_m's compare carry chain into a_ready,
+    // the dispatch and the counters' enables).
+    let row_free = m.reg("row_free", Bit).reset(1).doc("comp_m's row may be overwritten").build()?;
+    let a_ready = m.node("a_ready", &comp.active.q & &row_free.q)?;
+    let a_fire = m.node("a_fire", &a_ready & &ports.a_valid)?;
+    let last_a = m.node("last_a", &a_fire & &comp.last.q)?;
+    Ok(RowIssue { row_free, a_ready, a_fire, last_a })
+}
+
+/// In: the command port and every engine's state. Out: `cmd_ready` and one
+/// pulse per engine when its command is accepted.
+pub(super) fn dispatch(
+    m: &mut Module,
+    ports: &Ports,
+    load: &LoadState,
+    comp: &ComputeState,
+    read: &ReadState,
+    issue: &RowIssue,
+) -> Result<Dispatch> {
+    let cmd_op = &ports.cmd_op;
+    let is_load = cmd_op.cmp_eq(OP_LOAD);
+    let is_compute = cmd_op.cmp_eq(OP_COMPUTE);
+    let is_read = cmd_op.cmp_eq(OP_READ);
+    let is_qparam = cmd_op.cmp_eq(OP_QPARAM);
+    let can_load = !&load.active.q & !&load.shadow_full.q & load.guard.cmp_eq(0);
+    // A COMPUTE may start in the cycle the previous one issues its last row: no bubble.
+    // A COMPUTE restarts the row count of its epoch (the parity of COMPUTEs): it
+    // must wait while a READ of an older COMPUTE of that parity is still reading.
+    let old_read = &read.active.q & read.epoch.cmp_ne(&comp.epoch.q);
+    let can_compute = (!&comp.active.q | &issue.last_a) & &load.shadow_full.q & !&old_read;
+    let can_read = !&read.busy;
+    let cmd_ready = m.node(
+        "cmd_ready_w",
+        (&is_load & &can_load) | (&is_compute & &can_compute) | ((&is_read | &is_qparam) & &can_read),
+    )?;
+    let fire = m.node("cmd_fire", &ports.cmd_valid & &cmd_ready)?;
+    Ok(Dispatch {
+        cmd_ready,
+        go_load: m.node("go_load", &fire & &is_load)?,
+        go_compute: m.node("go_compute", &fire & &is_compute)?,
+        go_read: m.node("go_read", &fire & &is_read)?,
+        go_qparam: m.node("go_qparam", &fire & &is_qparam)?,
+    })
+}

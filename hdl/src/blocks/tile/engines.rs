@@ -1,0 +1,298 @@
+//! The tile's engines, in data path order: the load engine (weights into
+//! the array's shadow registers), the compute engine (activation rows into
+//! the array, the control chain beside them), the read engine (result rows
+//! out, and the interlocks that depend on it) and the accumulation (one
+//! accumulator bank and output lane per column). Each takes its state from
+//! [`super::dispatch`] and gives it its next value.
+
+use golden::SystolicConfig;
+
+use crate::blocks::common::lanes::bits_for;
+use crate::core::{cat, mux, Bit, Expr, Module, Result, SInt, UInt};
+
+use super::acc_bank::{acc_bank, addr_bits};
+use super::array::PSUM_EXTRA;
+use super::dispatch::{ComputeState, Dispatch, LoadState, ReadState, RowIssue};
+use super::requant::{bypass, requant};
+use super::top::{rows_bits, Ports};
+
+/// Cycles an accepted activation row waits before it enters the array.
+const ISSUE: u32 = 1;
+
+/// What the load engine writes into the array's shadow weights.
+pub(super) struct Weights {
+    pub w_data: Expr,
+    pub w_load: Expr,
+    pub load_done: Expr,
+}
+
+/// The control chain: stage k holds the control word of the row accepted
+/// k + 1 cycles ago.
+pub(super) struct ControlChain {
+    pub valid: Vec<Expr>,
+    pub addr: Vec<Expr>,
+    pub acc: Vec<Expr>,
+    pub epoch: Vec<Expr>,
+}
+
+/// What the compute engine feeds the array, and the control beside it.
+pub(super) struct ArrayFeed {
+    pub a_enter: Expr,
+    pub swap_issue: Expr,
+    pub chain: ControlChain,
+}
+
+/// The read engine's pipeline enable and its bank read.
+pub(super) struct ReadIssue {
+    pub move_: Expr,
+    pub rd_issue: Expr,
+}
+
+/// In: a LOAD and the weight stream. Out: one weight row a cycle for the
+/// array's shadow registers (`w_data`, one-hot `w_load`), and the fold's
+/// last row (`load_done`).
+pub(super) fn load_engine(
+    m: &mut Module,
+    cfg: &SystolicConfig,
+    ports: &Ports,
+    load: &LoadState,
+    go: &Dispatch,
+) -> Result<Weights> {
+    let (r, c) = (cfg.rows, cfg.cols);
+    let lrw = bits_for((r - 1) as u64);
+    let (load_active, load_row) = (&load.active, &load.row);
+    let b_fire = m.node("b_fire", &load_active.q & &ports.b_valid)?;
+    let last_b = m.node("last_b", &b_fire & load_row.cmp_eq(r as i64 - 1))?;
+    m.set_next(load_active, mux(&go.go_load, &Expr::lit(1, Bit), &(&load_active.q & !&last_b)))?;
+    let next_row = mux(&last_b, &Expr::lit(0, UInt(lrw)), &(&load_row.q + 1));
+    m.set_next(load_row, mux(&b_fire, &next_row, &load_row.q))?;
+    // The weight row is written one cycle after its handshake.
+    let w_data =
+        m.reg("w_data", UInt(8 * c)).no_reset().enable(&b_fire).doc("weight row being written").d(&ports.b_data)?;
+    let onehot: Vec<Expr> = (0..r).rev().map(|i| &b_fire & load_row.cmp_eq(i as i64)).collect();
+    let onehot_refs: Vec<&Expr> = onehot.iter().collect();
+    let w_load = m.reg("w_load", UInt(r)).reset(0).doc("one-hot array row being written").d(cat(&onehot_refs))?;
+    let load_done = m.reg("load_done", Bit).reset(0).doc("the fold's last row is being written").d(&last_b)?;
+    Ok(Weights { w_data, w_load, load_done })
+}
+
+/// In: a COMPUTE and the activation stream. Out: the activation row and the
+/// swap flag entering the array, and the control chain beside them.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn compute_engine(
+    m: &mut Module,
+    cfg: &SystolicConfig,
+    ports: &Ports,
+    load: &LoadState,
+    comp: &ComputeState,
+    issue: &RowIssue,
+    go: &Dispatch,
+    weights: &Weights,
+) -> Result<ArrayFeed> {
+    let (r, c) = (cfg.rows, cfg.cols);
+    let (aw, rw) = (addr_bits(cfg.acc_depth), rows_bits(cfg));
+    let (go_compute, a_fire) = (&go.go_compute, &issue.a_fire);
+    let swap_now = m.node("swap_now", a_fire & &comp.first.q)?;
+    m.set_next(&comp.active, mux(go_compute, &Expr::lit(1, Bit), &(&comp.active.q & !&issue.last_a)))?;
+    m.set_next(&comp.rows, mux(go_compute, &ports.cmd_rows, &comp.rows.q))?;
+    let comp_two_left = (comp.m.zext(rw + 1) + 2).cmp_eq(comp.rows.zext(rw + 1));
+    m.set_next(&comp.last, mux(go_compute, &ports.cmd_rows.cmp_eq(1), &mux(a_fire, &comp_two_left, &comp.last.q)))?;
+    let zero_rows = Expr::lit(0, UInt(rw));
+    m.set_next(&comp.m, mux(go_compute, &zero_rows, &mux(a_fire, &(&comp.m.q + 1), &comp.m.q)))?;
+    m.set_next(&comp.acc, mux(go_compute, &ports.cmd_accumulate, &comp.acc.q))?;
+    m.set_next(&comp.first, mux(go_compute, &Expr::lit(1, Bit), &(&comp.first.q & !a_fire)))?;
+    m.set_next(&comp.epoch, mux(go_compute, &!&comp.epoch.q, &comp.epoch.q))?;
+    let shadow_full = &load.shadow_full;
+    m.set_next(shadow_full, mux(&weights.load_done, &Expr::lit(1, Bit), &(&shadow_full.q & !&swap_now)))?;
+    let guard = &load.guard;
+    let guard_start = Expr::lit(c as i128, UInt(bits_for(c as u64)));
+    let guard_dec = mux(&guard.cmp_eq(0), &guard.q, &(&guard.q - 1));
+    m.set_next(guard, mux(&swap_now, &guard_start, &guard_dec))?;
+
+    // Issue registers: an accepted row waits one cycle in a_issue and enters
+    // the array from a_enter; the fold's swap flag enters from swap_issue, one
+    // cycle ahead of its first row (each PE copies its shadow weight the cycle
+    // before the row reaches it). Both come from registers, so nothing
+    // combinational from the stream handshake reaches the PEs: on iCE40 that
+    // path limited the clock. Bubbles carry zeros.
+    let a_issue = m.reg("a_issue", UInt(8 * r)).reset(0).doc("accepted activation row").d(mux(
+        a_fire,
+        &ports.a_data,
+        &Expr::lit(0, UInt(8 * r)),
+    ))?;
+    let a_enter = m.reg("a_enter", UInt(8 * r)).reset(0).doc("activation row entering the array").d(&a_issue)?;
+    let swap_issue = m.reg("swap_issue", Bit).reset(0).doc("swap flag entering the array").d(&swap_now)?;
+
+    // Control chain: stage k holds the control word of the row accepted k + 1
+    // cycles ago. Column j's bottom is at stage ISSUE + rows + j + PSUM_EXTRA.
+    let stages = (ISSUE + r + c + PSUM_EXTRA) as usize;
+    let mut chain = ControlChain {
+        valid: Vec::with_capacity(stages),
+        addr: Vec::with_capacity(stages),
+        acc: Vec::with_capacity(stages),
+        epoch: Vec::with_capacity(stages),
+    };
+    let (mut v, mut ad, mut ac, mut ep) = (a_fire.clone(), comp.m.trunc(aw), comp.acc.q.clone(), comp.epoch.q.clone());
+    for k in 0..stages {
+        v = m.reg(&format!("ctl{k}_valid"), Bit).reset(0).d(&v)?;
+        ad = m.reg(&format!("ctl{k}_addr"), UInt(aw)).no_reset().d(&ad)?;
+        ac = m.reg(&format!("ctl{k}_acc"), Bit).reset(0).d(&ac)?;
+        ep = m.reg(&format!("ctl{k}_epoch"), Bit).reset(0).d(&ep)?;
+        chain.valid.push(v.clone());
+        chain.addr.push(ad.clone());
+        chain.acc.push(ac.clone());
+        chain.epoch.push(ep.clone());
+    }
+    Ok(ArrayFeed { a_enter, swap_issue, chain })
+}
+
+/// In: a READ, the rows the COMPUTEs have written, and `m_axis_c_tready`.
+/// Out: a bank read per row once written (`rd_issue`), and the read
+/// pipeline's enable (`move`). Also keeps the written-row counters and
+/// `row_free`, the compute engine's interlock.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn read_engine(
+    m: &mut Module,
+    cfg: &SystolicConfig,
+    ports: &Ports,
+    comp: &ComputeState,
+    read: &ReadState,
+    issue: &RowIssue,
+    go: &Dispatch,
+    chain: &ControlChain,
+) -> Result<ReadIssue> {
+    let rw = rows_bits(cfg);
+    let (go_read, go_compute) = (&go.go_read, &go.go_compute);
+    let (read_active, read_m, read_last, read_epoch) = (&read.active, &read.m, &read.last, &read.epoch);
+    let [written0, written1] = &read.written;
+    let [v1, v2, v3] = &read.v;
+    let [l1, l2, l3] = &read.l;
+    let cmd_rows = &ports.cmd_rows;
+    let zero_rows = Expr::lit(0, UInt(rw));
+
+    let move_ = m.node("move", !&v3.q | &ports.c_ready)?;
+    let written_sel = mux(&read_epoch.q, &written1.q, &written0.q);
+    let rd_issue = m.node("rd_issue", &read_active.q & written_sel.cmp_gt(&read_m.q) & &move_)?;
+    let last_rd = m.node("last_rd", &rd_issue & &read_last.q)?;
+    // After this row, the next is the last when two rows were left.
+    let rd_two_left = (read_m.zext(rw + 1) + 2).cmp_eq(read.rows.zext(rw + 1));
+    m.set_next(read_last, mux(go_read, &cmd_rows.cmp_eq(1), &mux(&rd_issue, &rd_two_left, &read_last.q)))?;
+    m.set_next(read_active, mux(go_read, &Expr::lit(1, Bit), &(&read_active.q & !&last_rd)))?;
+    m.set_next(&read.rows, mux(go_read, cmd_rows, &read.rows.q))?;
+    m.set_next(read_m, mux(go_read, &zero_rows, &mux(&rd_issue, &(&read_m.q + 1), &read_m.q)))?;
+    m.set_next(&read.requant, mux(go_read, &ports.cmd_requant, &read.requant.q))?;
+    // comp_epoch already names the latest COMPUTE dispatched before this READ.
+    m.set_next(read_epoch, mux(go_read, &comp.epoch.q, &read_epoch.q))?;
+
+    // row_free for the next cycle: no older READ pending then, or it is sure
+    // to have read the row comp_m will name. A READ is never dispatched while
+    // one is active, and one dispatched now reads the latest COMPUTE's rows,
+    // so while an older READ stays pending read_m only grows; comp_m grows by
+    // at most one, or restarts at 0 with a new COMPUTE.
+    let read_active_next = mux(go_read, &Expr::lit(1, Bit), &(&read_active.q & !&last_rd));
+    let comp_epoch_next = &comp.epoch.q ^ go_compute;
+    let read_epoch_next = mux(go_read, &comp.epoch.q, &read_epoch.q);
+    let pending_next = &read_active_next & read_epoch_next.cmp_ne(&comp_epoch_next);
+    let ahead = mux(go_compute, &read_m.cmp_gt(0), &read_m.zext(rw + 1).cmp_gt(&(comp.m.zext(rw + 1) + 1)));
+    m.set_next(&issue.row_free, !&pending_next | &ahead)?;
+    m.set_next(v1, mux(&move_, &rd_issue, &v1.q))?;
+    m.set_next(l1, mux(&move_, &last_rd, &l1.q))?;
+    m.set_next(v2, mux(&move_, &v1.q, &v2.q))?;
+    m.set_next(l2, mux(&move_, &l1.q, &l2.q))?;
+    m.set_next(v3, mux(&move_, &v2.q, &v3.q))?;
+    m.set_next(l3, mux(&move_, &l2.q, &l3.q))?;
+
+    // Rows written by the last column, per epoch; a COMPUTE restarts its epoch's count.
+    let last = chain.valid.len() - 1;
+    let wrote = &chain.valid[last];
+    let new_epoch = !&comp.epoch.q;
+    for (e, wr) in [(0i64, written0), (1i64, written1)] {
+        let restart = go_compute & new_epoch.cmp_eq(e);
+        let inc = wrote & chain.epoch[last].cmp_eq(e);
+        m.set_next(wr, mux(&restart, &zero_rows, &mux(&inc, &(&wr.q + 1), &wr.q)))?;
+    }
+    Ok(ReadIssue { move_, rd_issue })
+}
+
+/// In: each column's partial sums from the array with their control words,
+/// and the read engine's bank reads. Out: the result row's lanes, lane
+/// `cols − 1` first (for `cat`), each requantized (or passed through) as the
+/// read pipeline moves. QPARAM sets the requantizers' parameters.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn accumulation(
+    m: &mut Module,
+    cfg: &SystolicConfig,
+    ports: &Ports,
+    read: &ReadState,
+    go: &Dispatch,
+    chain: &ControlChain,
+    psum: &Expr,
+    rd: &ReadIssue,
+) -> Result<Vec<Expr>> {
+    let (r, c) = (cfg.rows, cfg.cols);
+    let move_ = &rd.move_;
+    let bank = acc_bank(cfg)?;
+    let rq = if cfg.requant { requant()? } else { bypass()? };
+    let rd_addr = read.m.trunc(addr_bits(cfg.acc_depth));
+    let mut lanes: Vec<Expr> = Vec::new();
+    for j in 0..c {
+        let at = (ISSUE + r + j + PSUM_EXTRA) as usize;
+        let psum_j = psum.slice(32 * j + 31, 32 * j).as_signed();
+        let acc_rd_en = &chain.valid[at - 1] & &chain.acc[at - 1];
+        let u_bank = m.instance(
+            &format!("bank_c{j}"),
+            &bank,
+            &[
+                ("acc_rd_en", &acc_rd_en),
+                ("acc_rd_addr", &chain.addr[at - 1]),
+                ("wr_en", &chain.valid[at]),
+                ("wr_addr", &chain.addr[at]),
+                ("wr_accumulate", &chain.acc[at]),
+                ("psum", &psum_j),
+                ("out_rd_en", &rd.rd_issue),
+                ("out_rd_addr", &rd_addr),
+            ],
+        )?;
+        let out_j = u_bank.out("out_data")?;
+        let u_rq = if cfg.requant {
+            // Requantization parameters of column j; QPARAM waits for the read pipeline to drain.
+            let set = &go.go_qparam & (&ports.cmd_all_cols | ports.cmd_col.cmp_eq(j as i64));
+            let mult = m.reg(&format!("q_mult_c{j}"), SInt(32)).reset(0).enable(&set).d(&ports.cmd_multiplier)?;
+            let shift = m.reg(&format!("q_shift_c{j}"), UInt(6)).reset(0).enable(&set).d(&ports.cmd_shift)?;
+            let zp = m.reg(&format!("q_zp_c{j}"), SInt(8)).reset(0).enable(&set).d(&ports.cmd_zero_point)?;
+            m.instance(
+                &format!("requant_c{j}"),
+                &rq,
+                &[
+                    ("en", move_),
+                    ("acc", &out_j),
+                    ("requant", &read.requant.q),
+                    ("multiplier", &mult),
+                    ("shift", &shift),
+                    ("zero_point", &zp),
+                ],
+            )?
+        } else {
+            m.instance(&format!("lane_c{j}"), &rq, &[("en", move_), ("acc", &out_j)])?
+        };
+        lanes.push(u_rq.out("y")?.as_unsigned());
+    }
+    lanes.reverse();
+
+    if !cfg.requant {
+        let why = "no requantization hardware (systolic.requant = false): QPARAM and the READ flag are ignored";
+        let p = ports;
+        for e in [
+            &p.cmd_col,
+            &p.cmd_all_cols,
+            &p.cmd_multiplier,
+            &p.cmd_shift,
+            &p.cmd_zero_point,
+            &read.requant.q,
+            &go.go_qparam,
+        ] {
+            m.allow_unused(e, why)?;
+        }
+    }
+    Ok(lanes)
+}
