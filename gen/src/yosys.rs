@@ -1,25 +1,89 @@
-//! Running Yosys and reading its `stat -json` output.
+//! Running the open tools: one way to find a binary, run it in a working
+//! directory, keep its log and say why it failed. `area` and `fpga` both run
+//! Yosys through [`Yosys::run`]; `fpga` runs nextpnr and icepack through
+//! [`run_logged`].
 //!
-//! Knows nothing of Serrano's blocks: `area.rs` writes the scripts and turns
-//! the statistics into a report.
+//! Knows nothing of Serrano's blocks: the commands write the scripts and read
+//! what the tools print.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{anyhow, Context, Result};
-use serde_json::Value;
 
 use crate::error::UsageError;
 
 /// The environment variable naming the Yosys binary when `--yosys` is not given.
 pub const YOSYS_ENV: &str = "SERRANO_YOSYS";
 
-/// A Yosys binary that answered `-V`.
+/// A tool's binary: `$env` when set and not empty, else `default` (found on PATH when run).
+pub fn tool_from_env(env: &str, default: &str) -> String {
+    std::env::var(env).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+/// The first line `prog arg` prints (its version), or "" when it cannot be run.
+pub fn version(prog: &str, arg: &str) -> String {
+    Command::new(prog)
+        .arg(arg)
+        .output()
+        .ok()
+        .map(|o| {
+            let t = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+            t.lines().next().unwrap_or("").trim().to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Run a tool, writing its stdout and stderr to `log`; a missing tool or a
+/// failure is an error (a failure is a [`ToolFailed`], which keeps the text).
+/// `env` is the variable that names the tool, for the hint when it is missing.
+pub fn run_logged(cmd: &mut Command, env: &str, log: &Path) -> Result<String> {
+    let prog = cmd.get_program().to_string_lossy().to_string();
+    let out = cmd
+        .output()
+        .map_err(|e| anyhow!("cannot run {prog} ({e}): install it with scripts/setup.sh, or point {env} at it"))?;
+    let mut text = String::from_utf8_lossy(&out.stdout).to_string();
+    text += &String::from_utf8_lossy(&out.stderr);
+    std::fs::write(log, &text).with_context(|| format!("cannot write {}", log.display()))?;
+    if !out.status.success() {
+        return Err(ToolFailed { prog, log: log.to_path_buf(), text }.into());
+    }
+    Ok(text)
+}
+
+/// A tool that ran and failed: what it printed, and where that was logged.
+#[derive(Debug)]
+pub struct ToolFailed {
+    pub prog: String,
+    pub log: PathBuf,
+    pub text: String,
+}
+
+impl std::fmt::Display for ToolFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errors: Vec<&str> = self.text.lines().filter(|l| l.contains("ERROR")).take(3).collect();
+        write!(f, "{} failed (log: {}): {}", self.prog, self.log.display(), errors.join(" / "))
+    }
+}
+
+impl std::error::Error for ToolFailed {}
+
+/// A Yosys binary.
 pub struct Yosys {
     pub bin: PathBuf,
-    /// Its version line, e.g. "Yosys 0.23 (git sha1 7ce5011c24b)".
+    /// Its version line, e.g. "Yosys 0.23 (git sha1 7ce5011c24b)"; "" when it
+    /// could not be asked (see [`Yosys::from_env`]).
     pub version: String,
+}
+
+/// Where a Yosys run's log goes, and so what a failure quotes.
+pub enum YosysLog<'a> {
+    /// `-l yosys.log`: Yosys writes its whole log, which explains a figure; a
+    /// failure quotes the log's end, where Yosys says what went wrong.
+    Full,
+    /// The console of `-q` (warnings and errors) goes to this file in the
+    /// directory, as nextpnr's does; a failure is a [`ToolFailed`].
+    Console(&'a str),
 }
 
 impl Yosys {
@@ -50,21 +114,38 @@ impl Yosys {
         Ok(Yosys { bin, version })
     }
 
-    /// Run `script` in `dir` (its log goes to `dir/yosys.log`). A failure
-    /// quotes the end of the log, where Yosys says what went wrong.
-    pub fn run(&self, dir: &Path, script: &str) -> Result<()> {
-        let path = dir.join("script.ys");
+    /// `$SERRANO_YOSYS`, else `yosys` on PATH, not checked: one that cannot be
+    /// run fails at its first [`Yosys::run`] (exit 1, with an install hint),
+    /// after the steps before it have written their files.
+    pub fn from_env() -> Yosys {
+        let bin = tool_from_env(YOSYS_ENV, "yosys");
+        Yosys { version: version(&bin, "-V"), bin: PathBuf::from(bin) }
+    }
+
+    /// Write `script` to `dir/<name>.ys` and run it there quietly (`-q`),
+    /// the log kept as `log` says.
+    pub fn run(&self, dir: &Path, name: &str, script: &str, log: YosysLog) -> Result<()> {
+        let file = format!("{name}.ys");
+        let path = dir.join(&file);
         std::fs::write(&path, script).with_context(|| format!("cannot write {}", path.display()))?;
-        let out = Command::new(&self.bin)
-            .current_dir(dir)
-            .args(["-q", "-l", "yosys.log", "-s", "script.ys"])
+        let mut cmd = Command::new(&self.bin);
+        cmd.current_dir(dir).arg("-q");
+        let log = match log {
+            YosysLog::Console(log) => {
+                run_logged(cmd.args(["-s", &file]), YOSYS_ENV, &dir.join(log))?;
+                return Ok(());
+            }
+            YosysLog::Full => "yosys.log",
+        };
+        let out = cmd
+            .args(["-l", log, "-s", &file])
             .output()
             .with_context(|| format!("cannot run {}", self.bin.display()))?;
         if out.status.success() {
             return Ok(());
         }
-        let log = std::fs::read_to_string(dir.join("yosys.log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        let text = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(15).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         Err(anyhow!(
             "Yosys failed on {} ({}):\n{}\n{}",
@@ -73,136 +154,5 @@ impl Yosys {
             tail.join("\n"),
             String::from_utf8_lossy(&out.stderr).trim()
         ))
-    }
-}
-
-/// One module's figures from `stat -json`.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ModuleStat {
-    pub cells: u64,
-    /// Cell type -> count. Submodule instances appear under the submodule's name.
-    pub by_type: BTreeMap<String, u64>,
-    /// `stat -tech cmos` transistors of this module's own cells (no submodules,
-    /// no flip-flops, no memories: the figure Yosys prints with a `+`).
-    pub transistors: Option<u64>,
-    /// Bits of RTLIL memories (before `memory_collect` turns them into cells).
-    pub memory_bits: u64,
-}
-
-/// Parse the output of `stat [-tech cmos] -json`: module name -> figures.
-pub fn parse_stat(text: &str) -> Result<BTreeMap<String, ModuleStat>> {
-    // `tee -o` also writes the command's log line before the JSON object.
-    let start = text.find('{').ok_or_else(|| anyhow!("no JSON in Yosys stat output"))?;
-    let v: Value =
-        serde_json::from_str(&drop_trailing_commas(&text[start..])).context("cannot parse Yosys stat -json output")?;
-    let modules = v["modules"].as_object().ok_or_else(|| anyhow!("Yosys stat output has no modules"))?;
-    let mut out = BTreeMap::new();
-    for (name, m) in modules {
-        let by_type = m["num_cells_by_type"]
-            .as_object()
-            .map(|o| o.iter().map(|(k, n)| (strip(k), n.as_u64().unwrap_or(0))).collect())
-            .unwrap_or_default();
-        // A number, or a string like "9638+" when some cells have no estimate.
-        let transistors = match &m["estimated_num_transistors"] {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim_end_matches('+').parse().ok(),
-            _ => None,
-        };
-        out.insert(
-            strip(name),
-            ModuleStat {
-                cells: m["num_cells"].as_u64().unwrap_or(0),
-                by_type,
-                transistors,
-                memory_bits: m["num_memory_bits"].as_u64().unwrap_or(0),
-            },
-        );
-    }
-    Ok(out)
-}
-
-/// Yosys 0.23 leaves a comma after the last module when no module is the top
-/// (the design summary that would follow is not printed). JSON strings in
-/// `stat` output are cell and module names, which hold no commas or braces.
-fn drop_trailing_commas(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, c) in text.char_indices() {
-        if c == ',' && text[i + 1..].trim_start().starts_with(['}', ']']) {
-            continue;
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Yosys writes public names with a leading backslash.
-fn strip(name: &str) -> String {
-    name.strip_prefix('\\').unwrap_or(name).to_string()
-}
-
-/// How many times each module is instantiated under `top` (the top once),
-/// from the submodule cells of each module. Modules outside the hierarchy are absent.
-pub fn instance_counts(stats: &BTreeMap<String, ModuleStat>, top: &str) -> Result<BTreeMap<String, u64>> {
-    fn visit(
-        stats: &BTreeMap<String, ModuleStat>,
-        name: &str,
-        times: u64,
-        depth: usize,
-        counts: &mut BTreeMap<String, u64>,
-    ) -> Result<()> {
-        if depth > 64 {
-            return Err(anyhow!("module hierarchy deeper than 64 levels at {name} (recursive?)"));
-        }
-        *counts.entry(name.to_string()).or_default() += times;
-        for (ty, n) in &stats[name].by_type {
-            if stats.contains_key(ty) {
-                visit(stats, ty, times * n, depth + 1, counts)?;
-            }
-        }
-        Ok(())
-    }
-    if !stats.contains_key(top) {
-        return Err(anyhow!("Yosys reported no module {top}"));
-    }
-    let mut counts = BTreeMap::new();
-    visit(stats, top, 1, 0, &mut counts)?;
-    Ok(counts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const STAT: &str = r#"
-14. Printing statistics.
-{
-   "creator": "Yosys 0.23",
-   "modules": {
-      "\\top": { "num_cells": 3, "num_memory_bits": 0,
-                 "num_cells_by_type": { "$_NAND_": 1, "mid": 2 }, "estimated_num_transistors": "4+" },
-      "\\mid": { "num_cells": 4, "num_memory_bits": 64,
-                 "num_cells_by_type": { "leaf": 3, "$_DFF_P_": 1 }, "estimated_num_transistors": "0+" },
-      "\\leaf": { "num_cells": 2, "num_memory_bits": 0,
-                  "num_cells_by_type": { "$_NOT_": 2 }, "estimated_num_transistors": 4 },
-      "\\unused": { "num_cells": 0, "num_memory_bits": 0, "num_cells_by_type": { } }
-   },
-
-}
-"#;
-
-    #[test]
-    fn parses_stat_json_and_counts_instances() {
-        let s = parse_stat(STAT).unwrap();
-        assert_eq!(s["top"].transistors, Some(4));
-        assert_eq!(s["leaf"].transistors, Some(4));
-        assert_eq!(s["unused"].transistors, None);
-        assert_eq!(s["mid"].memory_bits, 64);
-        assert_eq!(s["mid"].by_type["leaf"], 3);
-        let c = instance_counts(&s, "top").unwrap();
-        assert_eq!(c["top"], 1);
-        assert_eq!(c["mid"], 2);
-        assert_eq!(c["leaf"], 6);
-        assert!(!c.contains_key("unused"));
-        assert!(instance_counts(&s, "nope").is_err());
     }
 }

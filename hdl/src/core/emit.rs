@@ -18,7 +18,9 @@ use std::fmt::Write;
 
 use super::error::{HdlError, Result};
 use super::expr::{Expr, Kind, RedOp, UnOp};
-use super::module::{Dir, MemDef, Module, RegDef, ResetKind, RomDef, SigKind, CLOCK};
+use super::memory::{MemDef, RomDef};
+use super::module::{Dir, Module, ResetKind, SigKind, CLOCK};
+use super::reg::RegDef;
 use super::ty::Ty;
 
 /// One emitted file.

@@ -6,15 +6,24 @@
 mod emit;
 mod error;
 mod expr;
+mod instance;
 mod manifest;
+mod memory;
 mod module;
+mod names;
+mod reg;
+mod stats;
 mod ty;
 
 pub use emit::{emit, EmitOptions, VerilogFile};
 pub use error::{HdlError, Result};
 pub use expr::{cat, mux, Expr, Operand};
+pub use instance::Instance;
 pub use manifest::manifest;
-pub use module::{Dir, Instance, Memory, Module, PortDesc, Reg, RegBuilder, ResetKind, Stats, CLOCK};
+pub use memory::Memory;
+pub use module::{Dir, Module, PortDesc, ResetKind, CLOCK};
+pub use reg::{Reg, RegBuilder};
+pub use stats::Stats;
 pub use ty::{Bit, SInt, Ty, UInt, MAX_WIDTH};
 
 #[cfg(doctest)]

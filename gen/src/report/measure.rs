@@ -1,0 +1,61 @@
+//! `serrano report --measure`: run the measurements (other subcommands of this
+//! same binary, with `--json`) and gather their results in one object.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+use super::ReportArgs;
+use crate::error::UsageError;
+
+/// Run `serrano ARGS` (this binary) and parse its JSON output.
+fn serrano_json(args: &[&str]) -> Result<Value> {
+    let mut exe = std::env::current_exe().context("cannot find the serrano binary")?;
+    // Rebuilt while the report runs: Linux names the old file "... (deleted)";
+    // the new binary is at the original path.
+    if let Some(p) = exe.to_str().and_then(|p| p.strip_suffix(" (deleted)")) {
+        exe = PathBuf::from(p);
+    }
+    eprintln!("report: serrano {}", args.join(" "));
+    let out = Command::new(&exe).args(args).output().with_context(|| format!("cannot run {}", exe.display()))?;
+    let v: Option<Value> = serde_json::from_slice(&out.stdout).ok();
+    match v {
+        Some(v) if out.status.success() => Ok(v),
+        // `serrano fpga` on a device too small for the design: a result worth a row.
+        Some(v) if v["fits"] == json!(false) => Ok(v),
+        _ => bail!("`serrano {}` failed:\n{}", args.join(" "), String::from_utf8_lossy(&out.stderr)),
+    }
+}
+
+pub fn measure(a: &ReportArgs) -> Result<Value> {
+    let mut presets = serde_json::Map::new();
+    for p in &a.presets {
+        let p = p.as_str();
+        let gemm = serrano_json(&["sim", "gemm", "--preset", p, "--m", "256", "--k", "256", "--n", "256", "--json"])?;
+        let decode = serrano_json(&["sim", "gemm", "--preset", p, "--m", "1", "--k", "256", "--n", "256", "--json"])?;
+        let softmax = serrano_json(&["sim", "softmax", "--preset", p, "--rows", "16", "--json"])?;
+        let generic = serrano_json(&["area", "--preset", p, "--target", "generic", "--json"])?;
+        let xilinx = serrano_json(&["area", "--preset", p, "--target", "xilinx", "--json"])?;
+        let ice40 = serrano_json(&["area", "--preset", p, "--target", "ice40", "--json"])?;
+        presets.insert(
+            p.to_string(),
+            json!({ "gemm_256": gemm, "gemm_decode": decode, "softmax": softmax,
+                    "area": { "generic": generic, "xilinx": xilinx, "ice40": ice40 } }),
+        );
+    }
+    let mut fpga = Vec::new();
+    for pd in &a.fpga {
+        let (p, d) = pd
+            .split_once(':')
+            .ok_or_else(|| UsageError(format!("--fpga {pd:?}: expected PRESET:DEVICE, e.g. tiny:hx8k")))?;
+        fpga.push(serrano_json(&["fpga", "--preset", p, "--device", d, "--json"])?);
+    }
+    Ok(json!({
+        "generator": format!("serrano {}", env!("CARGO_PKG_VERSION")),
+        "command": "serrano report --measure",
+        "presets": presets,
+        "fpga": fpga,
+    }))
+}
