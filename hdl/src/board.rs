@@ -21,7 +21,11 @@
 //! - `dout`: the selected byte, registered; valid a few cycles after `sel` or a capture.
 
 use crate::blocks::common::lanes::{index_bits, zeros};
-use crate::core::{cat, mux, Bit, Dir, Expr, Module, ResetKind, Result, Ty, UInt};
+use crate::blocks::common::params::check_range;
+use crate::core::{cat, mux, Bit, Dir, Expr, Module, ResetKind, Result, Ty, UInt, MAX_WIDTH};
+
+/// The board top's name in parameter errors.
+const BOARD_BLOCK: &str = "serrano_board";
 
 /// One DUT port's place in the scan chain or the capture register.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,23 +80,23 @@ pub fn board(dut: &Module) -> Result<Board> {
         }
     }
     // Port order, first port at the MSB, as `cat` lays out a vector.
+    // Saturating: a DUT with more bits than a u32 counts is refused below,
+    // not wrapped into a small width.
     let place = |fields: &mut Vec<Field>| -> u32 {
-        let mut lsb = 0;
+        let mut lsb: u32 = 0;
         for f in fields.iter_mut().rev() {
             f.lsb = lsb;
-            lsb += f.width;
+            lsb = lsb.saturating_add(f.width);
         }
         lsb
     };
     let scan_bits = place(&mut inputs);
     let capture_bits = place(&mut outputs);
-    if scan_bits == 0 || capture_bits == 0 {
-        return Err(crate::core::HdlError {
-            module: dut.name().to_string(),
-            signal: None,
-            message: "a board top needs a DUT with at least one input and one output besides clock and reset".into(),
-        });
-    }
+    // The board's parameters are the DUT's port bits besides clock and
+    // reset: the scan chain and the capture register are one vector each,
+    // so each total must be a width the HDL has.
+    check_range(BOARD_BLOCK, "input_bits", scan_bits, 1..=MAX_WIDTH)?;
+    check_range(BOARD_BLOCK, "output_bits", capture_bits, 1..=MAX_WIDTH)?;
     let out_bytes = capture_bits.div_ceil(8);
     let sel_bits = index_bits(out_bytes as u64);
     let (core, mux_levels) = core(dut, &inputs, scan_bits, &outputs, capture_bits, sel_bits)?;
@@ -148,7 +152,7 @@ pub fn board(dut: &Module) -> Result<Board> {
 }
 
 fn m_err(signal: &str, message: &str) -> crate::core::HdlError {
-    crate::core::HdlError { module: "serrano_board".into(), signal: Some(signal.into()), message: message.into() }
+    crate::core::HdlError { module: BOARD_BLOCK.into(), signal: Some(signal.into()), message: message.into() }
 }
 
 /// The wrapper's logic around the DUT, reset by the synchronized reset.

@@ -5,7 +5,14 @@
 //!   banks, requantization);
 //! * [`softmax`]: the attention softmax unit;
 //! * [`dma`]: the AXI4 DMA engines and their register block;
-//! * [`common`]: the FIFO and the expression helpers every family uses.
+//! * [`common`]: the FIFO, the expression helpers and the parameter checks
+//!   every family uses.
+//!
+//! Every builder checks its parameters before it builds anything
+//! ([`common::params`]): a block can be built directly, without golden's
+//! `Config::validate`, and a bad value must come back as an error naming the
+//! block, the parameter and its range, not as a panic or an error about some
+//! internal signal.
 //!
 //! The same family names are used in `golden/src/` (the models) and
 //! `testbenches/src/` (the drivers), so a block's hardware, spec and tests

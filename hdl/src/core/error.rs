@@ -23,4 +23,13 @@ impl fmt::Display for HdlError {
 
 impl std::error::Error for HdlError {}
 
+impl HdlError {
+    /// A block parameter outside what the block can build: `block` is the
+    /// block's name stem (its module name without the parameters, which may be
+    /// the bad values), `message` names the parameter and its allowed range.
+    pub fn parameter(block: &str, message: impl Into<String>) -> HdlError {
+        HdlError { module: block.to_string(), signal: None, message: message.into() }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, HdlError>;

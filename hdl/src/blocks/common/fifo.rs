@@ -8,14 +8,23 @@
 //! cycle. `count` is the number of words held.
 
 use crate::blocks::common::lanes::{bits_for, index_bits, lit};
-use crate::core::{mux, Bit, Module, Result, UInt};
+use crate::blocks::common::params::check_range;
+use crate::core::{mux, Bit, Module, Result, UInt, MAX_WIDTH};
+
+/// The block's name in parameter errors.
+pub const FIFO_BLOCK: &str = "serrano_fifo";
+/// The deepest FIFO: the DMA's deepest is 256; a bound keeps the RAM within
+/// what the HDL core declares and a depth typo from building a huge RAM.
+pub const FIFO_MAX_DEPTH: u32 = 65_536;
 
 pub fn fifo_name(width: u32, depth: u32) -> String {
     format!("serrano_fifo_w{width}_d{depth}")
 }
 
-/// A FIFO of `depth` (>= 1) words of `width` bits.
+/// A FIFO of `depth` (1..=65536) words of `width` (1..=MAX_WIDTH) bits.
 pub fn fifo(width: u32, depth: u32) -> Result<Module> {
+    check_range(FIFO_BLOCK, "width", width, 1..=MAX_WIDTH)?;
+    check_range(FIFO_BLOCK, "depth", depth, 1..=FIFO_MAX_DEPTH)?;
     let mut m = Module::new(&fifo_name(width, depth));
     m.doc(&format!("First-word-fall-through FIFO: {depth} words of {width} bits (block RAM plus an output register)."));
     m.doc("in_ready = fewer than depth words held; out_valid = a word at the head.");

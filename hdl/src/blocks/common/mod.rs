@@ -6,6 +6,8 @@
 //! * [`lanes`]: expression helpers over byte lanes and bit fields (masks,
 //!   rotations, priority multiplexers, literal and width helpers). No module
 //!   of their own: they build expressions inside the caller's module.
+//! * [`params`]: the parameter checks every block makes at its entry.
 
 pub mod fifo;
 pub mod lanes;
+pub mod params;

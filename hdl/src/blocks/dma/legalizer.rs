@@ -15,7 +15,10 @@
 //! burst. Each burst record carries the lanes `[lo, hi)` of its first and
 //! last beats (`lo` on the first, `hi` on the last) for the data path.
 
+use golden::DmaConfig;
+
 use crate::blocks::common::lanes::{index_bits, lit, min, ones, pmux, zeros};
+use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::DescLayout;
 use crate::core::{mux, Bit, Expr, Module, Reg, Result, UInt};
 
@@ -91,6 +94,10 @@ fn dp(m: &mut Module, name: &str, w: u32) -> Result<Reg> {
 /// The legalizer for `data_bits`-wide beats, `addr_bits` addresses, bursts of
 /// at most `max_burst` beats and a page table of `table_entries`.
 pub fn legalizer(data_bits: u32, addr_bits: u32, max_burst: u32, table_entries: u32) -> Result<Module> {
+    // Its parameters are DMA configuration fields: golden's ranges, checked
+    // by golden, with the fields the legalizer does not take at defaults.
+    let cfg = DmaConfig { data_bits, addr_bits, max_burst, table_entries, ..DmaConfig::default() };
+    config("serrano_dma_legalizer", cfg.validate())?;
     let a = addr_bits;
     let lay = DescLayout::new(a);
     let mut m = Module::new(&legalizer_name(data_bits, a, max_burst, table_entries));

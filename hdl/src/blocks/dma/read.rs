@@ -30,6 +30,7 @@ use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{
     bits_for, bytes_of, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes,
 };
+use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::DescLayout;
 use crate::blocks::dma::legalizer::{front_end, pack_record, record_bits, unpack_record, BurstRecord, FrontEnd};
 use crate::core::{mux, Bit, Expr, Instance, Module, Reg, Result, UInt};
@@ -108,6 +109,7 @@ struct Received {
 
 /// The read engine for `cfg` (validated).
 pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
+    config("serrano_dma_read", cfg.validate())?;
     let lb = cfg.data_bytes().trailing_zeros();
     let mut m = Module::new(&read_name(cfg));
     m.doc("DMA read engine: descriptors -> AXI4 read bursts -> realigned AXI-Stream packets.");

@@ -28,6 +28,7 @@ pub use crate::blocks::dma::regmap::*;
 
 use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{bytes_of, index_bits, lit, merge, pmux, zeros};
+use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::{DescFields, DescLayout};
 use crate::core::{cat, mux, Bit, Expr, Module, Reg, Result, UInt};
 
@@ -123,6 +124,7 @@ fn word(off: u32) -> Expr {
 
 /// The register block for `cfg` (validated).
 pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
+    config("serrano_dma_regs", cfg.validate())?;
     let mut m = Module::new(&regs_name(cfg));
     m.doc("DMA control registers: AXI4-Lite slave, descriptor queues, completion FIFOs (docs/dma.md).");
     let (lite, eng_in) = ports(&mut m)?;

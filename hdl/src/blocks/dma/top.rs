@@ -7,6 +7,7 @@
 
 use golden::DmaConfig;
 
+use crate::blocks::common::params::config;
 use crate::blocks::dma::read::dma_read;
 use crate::blocks::dma::regs::{dma_regs, AXIL_ADDR_BITS};
 use crate::blocks::dma::write::dma_write;
@@ -29,6 +30,7 @@ pub fn dma_name(cfg: &DmaConfig) -> String {
 /// the write engine, each engine's descriptor and completion signals looped
 /// back to the register block.
 pub fn dma(cfg: &DmaConfig) -> Result<Module> {
+    config("serrano_dma", cfg.validate())?;
     let mut m = Module::new(&dma_name(cfg));
     m.doc("Serrano DMA: AXI4-Lite registers, a read engine (AXI4 -> AXI-Stream) and a write engine");
     m.doc("(AXI-Stream -> AXI4) on one AXI4 master port. See docs/dma.md.");

@@ -18,8 +18,10 @@
 //! unless descriptors are much shorter than their validation.
 
 use golden::dma::{Status, PAGE_SHIFT_MAX, PAGE_SHIFT_MIN};
+use golden::DmaConfig;
 
 use crate::blocks::common::lanes::{index_bits, lit, ones, pmux, zeros};
+use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::{DescFields, DescLayout};
 use crate::core::{mux, Bit, Expr, Module, Reg, Result, UInt};
 
@@ -102,6 +104,9 @@ struct Scan {
 /// `table_entries` entries (read through `tbl_ren`/`tbl_raddr`, data on
 /// `tbl_rdata` one cycle later).
 pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
+    // As the legalizer: golden's ranges of the two DMA fields it takes.
+    let cfg = DmaConfig { addr_bits, table_entries, ..DmaConfig::default() };
+    config("serrano_dma_validate", cfg.validate())?;
     let a = addr_bits;
     let lay = DescLayout::new(a);
     let dw = lay.width();

@@ -26,6 +26,7 @@ use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{
     bits_for, bytes_of, field, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros,
 };
+use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::DescLayout;
 use crate::blocks::dma::legalizer::{front_end, pack_record, record_bits, unpack_record, BurstRecord, FrontEnd};
 use crate::core::{cat, mux, Bit, Expr, Instance, Module, Reg, Result, UInt};
@@ -105,6 +106,7 @@ struct Produced {
 
 /// The write engine for `cfg` (validated).
 pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
+    config("serrano_dma_write", cfg.validate())?;
     let lb = cfg.data_bytes().trailing_zeros();
     let mut m = Module::new(&write_name(cfg));
     m.doc("DMA write engine: AXI-Stream packets -> realigned AXI4 write bursts with WSTRB.");

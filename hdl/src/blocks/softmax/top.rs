@@ -28,6 +28,7 @@
 use golden::softmax::SoftmaxParams;
 use golden::SoftmaxConfig;
 
+use crate::blocks::common::params::config;
 use crate::core::{Bit, Module, Result, UInt};
 
 use super::accumulate::accumulate;
@@ -58,6 +59,8 @@ pub fn buffer_depth(p: &SoftmaxParams) -> u32 {
 
 /// The softmax unit (see the module comment and `docs/softmax.md`).
 pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
+    // Before SoftmaxParams::new, which divides by lanes.
+    config("serrano_softmax", cfg.validate())?;
     let p = SoftmaxParams::new(cfg);
     let w = Widths::new(&p);
     let lanes = p.lanes as u32;

@@ -4,9 +4,12 @@
 //! instance, behind the row queue). Each is tested on its own against golden
 //! in `testbenches/tests/softmax.rs`.
 
+use golden::config::SOFTMAX_TABLE_BITS;
 use golden::softmax::{exp2_table, SoftmaxParams};
+use golden::SoftmaxConfig;
 
 use crate::blocks::common::lanes::bits_for;
+use crate::blocks::common::params::{check_one_of, check_range};
 use crate::core::{mux, Bit, Module, Result, UInt};
 
 use super::pipe::{dreg, ulit};
@@ -17,6 +20,9 @@ use super::pipe::{dreg, ulit};
 /// from that register, so `p` belongs to the `phi` of the previous enabled
 /// cycle.
 pub fn exp2_unit(p: &SoftmaxParams) -> Result<Module> {
+    const BLOCK: &str = "serrano_softmax_exp2";
+    check_range(BLOCK, "table_bits", p.table_bits, SOFTMAX_TABLE_BITS)?;
+    check_one_of(BLOCK, "exp_frac", p.exp_frac, &derived(|q| q.exp_frac))?;
     let (t, f) = (p.table_bits, p.exp_frac);
     let r = f - t;
     let table = exp2_table(t, f);
@@ -45,6 +51,9 @@ pub fn exp2_unit(p: &SoftmaxParams) -> Result<Module> {
 /// is 1 for the next G+1 cycles, and `q` holds the result from then until
 /// the next start.
 pub fn recip_unit(p: &SoftmaxParams) -> Result<Module> {
+    const BLOCK: &str = "serrano_softmax_recip";
+    check_one_of(BLOCK, "recip_frac", p.recip_frac, &derived(|q| q.recip_frac))?;
+    check_one_of(BLOCK, "norm_frac", p.norm_frac, &derived(|q| q.norm_frac))?;
     let (g, h) = (p.recip_frac, p.norm_frac);
     let mut m = Module::new(&format!("serrano_softmax_recip_g{g}_h{h}"));
     m.doc("Restoring divider: q = floor(2^(G+H) / sm) for sm in 2^H..2^(H+1), one quotient bit per cycle.");
@@ -68,4 +77,15 @@ pub fn recip_unit(p: &SoftmaxParams) -> Result<Module> {
     m.output_doc("busy", &busy.q, "a division is in progress")?;
     m.output_doc("q", &q.q, "quotient, UQ1.G, valid when not busy after a start")?;
     Ok(m)
+}
+
+/// The values golden derives for one of the units' fractions, one per allowed
+/// `out_bits` (the only field they follow): a unit takes [`SoftmaxParams`],
+/// whose fields anyone can set, so it accepts only what a valid
+/// configuration gives, and golden stays the one place that derives them.
+fn derived(field: impl Fn(&SoftmaxParams) -> u32) -> Vec<u32> {
+    [8, 16]
+        .iter()
+        .map(|&out_bits| field(&SoftmaxParams::new(&SoftmaxConfig { out_bits, ..SoftmaxConfig::default() })))
+        .collect()
 }

@@ -7,8 +7,10 @@
 //! `acc[wr_addr] <= (wr_accumulate ? acc[wr_addr] : 0) + psum` (int32,
 //! wrapping). The memory has no reset: a word is defined once written.
 
+use golden::config::ACC_DEPTH;
 use golden::SystolicConfig;
 
+use crate::blocks::common::params::check_range;
 use crate::core::{mux, Bit, Expr, Module, Result, SInt, UInt};
 
 /// Address width of an accumulator of `depth` rows.
@@ -22,6 +24,7 @@ pub fn acc_bank_name(cfg: &SystolicConfig) -> String {
 }
 
 pub fn acc_bank(cfg: &SystolicConfig) -> Result<Module> {
+    check_range("serrano_acc_bank", "systolic.acc_depth", cfg.acc_depth, ACC_DEPTH)?;
     let aw = addr_bits(cfg.acc_depth);
     let mut m = Module::new(&acc_bank_name(cfg));
     m.doc(&format!("Accumulator bank: {} x int32, read-modify-write port and read-out port.", cfg.acc_depth));

@@ -11,8 +11,10 @@
 //! int8 per column) into the shadow registers of the row selected by the
 //! one-hot `w_load`.
 
+use golden::config::ARRAY_DIM;
 use golden::SystolicConfig;
 
+use crate::blocks::common::params::check_range;
 use crate::core::{cat, Bit, Expr, Module, Result, SInt, UInt};
 
 use super::pe::pe;
@@ -26,6 +28,8 @@ pub fn array_name(cfg: &SystolicConfig) -> String {
 }
 
 pub fn array(cfg: &SystolicConfig) -> Result<Module> {
+    check_range("serrano_array", "systolic.rows", cfg.rows, ARRAY_DIM)?;
+    check_range("serrano_array", "systolic.cols", cfg.cols, ARRAY_DIM)?;
     let (r, c) = (cfg.rows, cfg.cols);
     let pe_cfg = cfg.pe();
     let acc_bits = pe_cfg.acc_bits;

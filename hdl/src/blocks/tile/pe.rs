@@ -16,6 +16,7 @@
 
 use golden::PeConfig;
 
+use crate::blocks::common::params::check_range;
 use crate::core::{Bit, Module, Result, SInt};
 
 use super::mul::mul_s8x8;
@@ -27,6 +28,9 @@ pub fn pe_name(cfg: &PeConfig) -> String {
 
 /// One PE: `product <= a_in × w; psum <= psum_in + product`, with a double-buffered weight.
 pub fn pe(cfg: &PeConfig) -> Result<Module> {
+    // PeConfig's documented range: at least the 16 bits of the product the
+    // sum adds, at most the 64 bits golden's model wraps in.
+    check_range("serrano_pe", "acc_bits", cfg.acc_bits, 16..=64)?;
     let acc = SInt(cfg.acc_bits);
     let mut m = Module::new(&pe_name(cfg));
     m.doc("Processing element of the weight-stationary systolic array (int8 x int8, wrapping accumulate).");

@@ -33,9 +33,11 @@
 //!   last column; a COMPUTE issues row m only after a READ dispatched before
 //!   it has read row m.
 
+use golden::config::{ACC_DEPTH, ARRAY_DIM};
 use golden::SystolicConfig;
 
 use crate::blocks::common::lanes::bits_for;
+use crate::blocks::common::params::check_range;
 use crate::core::{cat, Bit, Expr, Module, Result, SInt, UInt};
 
 use super::array::array;
@@ -61,7 +63,7 @@ pub fn rows_bits(cfg: &SystolicConfig) -> u32 {
 
 /// Width of `cmd_col` (holds 0..cols).
 pub fn col_bits(cfg: &SystolicConfig) -> u32 {
-    bits_for((cfg.cols - 1) as u64)
+    bits_for(cfg.cols.saturating_sub(1) as u64)
 }
 
 /// The tile's input ports.
@@ -84,6 +86,12 @@ pub(super) struct Ports {
 }
 
 pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
+    // golden's Config::validate checks the systolic section inline, so the
+    // tile checks the same constants; it names itself rather than leaving the
+    // error to the array or the banks it instantiates.
+    check_range("serrano_tile", "systolic.rows", cfg.rows, ARRAY_DIM)?;
+    check_range("serrano_tile", "systolic.cols", cfg.cols, ARRAY_DIM)?;
+    check_range("serrano_tile", "systolic.acc_depth", cfg.acc_depth, ACC_DEPTH)?;
     let r = cfg.rows;
     let mut m = Module::new(&tile_name(cfg));
     m.doc(&format!("Systolic matmul tile: {r} x {} int8 weight-stationary array, double-buffered weights,", cfg.cols));
