@@ -112,8 +112,9 @@ fn bits_for(n: u32) -> u32 {
     (32 - n.leading_zeros()).max(1)
 }
 
-/// The longest line the emitter writes (a single token longer than this, such
-/// as a very wide literal, is the only exception).
+/// The longest line of code the emitter writes (except a single token longer
+/// than this, such as a very wide literal; the builder's doc comments are
+/// copied as written).
 const LINE_WIDTH: usize = 150;
 
 /// An expression laid out as nested lists, so that a line too long can be
