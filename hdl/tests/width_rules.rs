@@ -1,7 +1,7 @@
 //! The HDL's type rules: every broken rule is an error naming the module and
 //! the signal, never a panic.
 
-use hdl::core::{cat, mux, Bit, Expr, Module, ResetKind, SInt, UInt};
+use hdl::core::{cat, mux, rep, Bit, Expr, Module, ResetKind, SInt, UInt, MAX_WIDTH};
 
 fn msg<T: std::fmt::Debug>(r: hdl::core::Result<T>) -> String {
     r.unwrap_err().to_string()
@@ -180,4 +180,17 @@ fn roms_are_checked() {
     assert!(msg(m.rom("r", UInt(4), &[1], &a)).contains("declared twice"));
     m.output("y", &r).unwrap();
     assert_eq!(m.stats().flip_flops, 0, "a ROM is not a register");
+}
+
+#[test]
+fn replication_is_unsigned_and_checked() {
+    let mut m = Module::new("serrano_t");
+    let s = m.input("s", SInt(3)).unwrap();
+    assert_eq!(rep(&s, 4).ty(), Ok(UInt(12)));
+    assert_eq!(s.repeat(1).ty(), Ok(UInt(3)));
+    assert_eq!(msg(m.output("none", rep(&s, 0))), "module serrano_t, signal none: rep of zero copies");
+    let e = msg(m.output("huge", rep(&s, MAX_WIDTH)));
+    assert!(e.contains("signal huge"), "{e}");
+    let b = m.input("b", UInt(16)).unwrap();
+    assert!(msg(m.output("bad", rep(&(&s + &b), 2))).contains("needs operands of the same type"));
 }

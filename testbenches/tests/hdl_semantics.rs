@@ -2,7 +2,7 @@
 //! `hdl::core` are simulated in Verilator and compared with the same
 //! computation in plain Rust.
 
-use hdl::core::{cat, mux, Bit, Module, SInt, UInt};
+use hdl::core::{cat, mux, rep, Bit, Expr, Module, SInt, UInt};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use testbenches::sim::BuildOptions;
@@ -82,6 +82,14 @@ fn operators_simulate_as_in_rust() {
     m.output("red", cat(&[&u.all(), &u.any(), &u.parity()])).unwrap();
     m.output("mux", mux(&sel, &a, &b)).unwrap();
     m.output("gt_lit", a.cmp_gt(-3)).unwrap();
+    m.output("rep_s", a.repeat(3)).unwrap();
+    let mask: Vec<Expr> = (0..4).rev().map(|i| rep(&s.bit(i), 8)).collect();
+    m.output("mask", cat(&mask.iter().collect::<Vec<_>>())).unwrap();
+    // Three equal parts of a concatenation are emitted as one replication.
+    m.output("rep_run", cat(&[&sel, &sel, &sel, &u])).unwrap();
+    // A node used twice, once through a select, is emitted once as a wire.
+    let sh = &u + &v;
+    m.output("shared", cat(&[&sh.slice(7, 4), &(&sh ^ &v)])).unwrap();
     let built = build_module(&m, BuildOptions::default()).unwrap();
     let mut sim = built.lib.instantiate(None).unwrap();
     let p = |n: &str| sim.port(n).unwrap();
@@ -109,6 +117,10 @@ fn operators_simulate_as_in_rust() {
         "red",
         "mux",
         "gt_lit",
+        "rep_s",
+        "mask",
+        "rep_run",
+        "shared",
     ]
     .iter()
     .map(|n| (*n, p(n)))
@@ -163,6 +175,10 @@ fn operators_simulate_as_in_rust() {
             (((u == 0xff) as u64) << 2) | (((u != 0) as u64) << 1) | (u.count_ones() as u64 & 1),
             bits(if sel { a } else { b } as i64, 8),
             (a > -3) as u64,
+            (a as u8 as u64) * 0x01_01_01,
+            (0..4).filter(|i| (s >> i) & 1 == 1).map(|i| 0xffu64 << (8 * i)).sum(),
+            ((if sel { 7 } else { 0 }) << 8) | u as u64,
+            (((u.wrapping_add(v) >> 4) as u64) << 8) | (u.wrapping_add(v) ^ v) as u64,
         ];
         for ((name, port), w) in outs.iter().zip(&want) {
             assert_eq!(sim.get(*port), *w, "{name} for a={a} b={b} u={u} v={v} s={s} sel={sel} (seed {seed})");

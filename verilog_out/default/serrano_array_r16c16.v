@@ -1091,7 +1091,10 @@ module serrano_array_r16c16 (
     wire               pe_r15_c15_swap_out;
     /* verilator lint_on UNUSED */
 
-    assign psum_out = {$unsigned(pe_r15_c15_psum_out), $unsigned(pe_r15_c14_psum_out), $unsigned(pe_r15_c13_psum_out), $unsigned(pe_r15_c12_psum_out), $unsigned(pe_r15_c11_psum_out), $unsigned(pe_r15_c10_psum_out), $unsigned(pe_r15_c9_psum_out), $unsigned(pe_r15_c8_psum_out), $unsigned(pe_r15_c7_psum_out), $unsigned(pe_r15_c6_psum_out), $unsigned(pe_r15_c5_psum_out), $unsigned(pe_r15_c4_psum_out), $unsigned(pe_r15_c3_psum_out), $unsigned(pe_r15_c2_psum_out), $unsigned(pe_r15_c1_psum_out), $unsigned(pe_r15_c0_psum_out)};
+    assign psum_out = {$unsigned(pe_r15_c15_psum_out), $unsigned(pe_r15_c14_psum_out), $unsigned(pe_r15_c13_psum_out), $unsigned(pe_r15_c12_psum_out),
+        $unsigned(pe_r15_c11_psum_out), $unsigned(pe_r15_c10_psum_out), $unsigned(pe_r15_c9_psum_out), $unsigned(pe_r15_c8_psum_out),
+        $unsigned(pe_r15_c7_psum_out), $unsigned(pe_r15_c6_psum_out), $unsigned(pe_r15_c5_psum_out), $unsigned(pe_r15_c4_psum_out),
+        $unsigned(pe_r15_c3_psum_out), $unsigned(pe_r15_c2_psum_out), $unsigned(pe_r15_c1_psum_out), $unsigned(pe_r15_c0_psum_out)};
 
     serrano_pe_i8_acc32 pe_r0_c0 (
         .clk      (clk),

@@ -112,9 +112,22 @@ module serrano_dma_read_d128_a32_b256_o32_i4_t256 (
     wire         out_fire;
     // 256 x 32 bits, no reset: inferred as block RAM
     reg  [31:0] page_table [0:255];
-    wire [15:0]  _t0;
+    wire         _s0;
+    wire [3:0]   _s1;
+    wire [15:0]  _s2;
+    wire [127:0] _s3;
+    wire         _s4;
+    wire         _s5;
+    wire         _s6;
 
-    assign _t0 = ((~16'd0) << fill);
+    assign _s0 = (full | desc_end);
+    assign _s1 = (fill - lo_e);
+    assign _s2 = ((~16'd0) << fill);
+    assign _s3 = {{8{_s2[15]}}, {8{_s2[14]}}, {8{_s2[13]}}, {8{_s2[12]}}, {8{_s2[11]}}, {8{_s2[10]}}, {8{_s2[9]}}, {8{_s2[8]}}, {8{_s2[7]}},
+        {8{_s2[6]}}, {8{_s2[5]}}, {8{_s2[4]}}, {8{_s2[3]}}, {8{_s2[2]}}, {8{_s2[1]}}, {8{_s2[0]}}};
+    assign _s4 = (beat_hs & _s0);
+    assign _s5 = (total[3:0] != 4'd0);
+    assign _s6 = (desc_end & (~(full & _s5)));
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -134,15 +147,16 @@ module serrano_dma_read_d128_a32_b256_o32_i4_t256 (
     assign total = ({1'd0, fill} + n);
     assign full = total[4];
     assign can_out = ((~tvalid_q) | m_axis_tready);
-    assign rready = (((inflight_out_valid & (~inflight_out_data[34])) & (~flush)) & (can_out | (~(full | desc_end))));
+    assign rready = (((inflight_out_valid & (~inflight_out_data[34])) & (~flush)) & (can_out | (~_s0)));
     assign beat_hs = (m_axi_rvalid & rready);
     assign flush_fire = (flush & can_out);
     assign null_done = (((inflight_out_valid & inflight_out_data[34]) & (~tvalid_q)) & (~flush));
     assign info_pop = ((beat_hs & is_last_beat) | null_done);
-    assign rot = ((m_axi_rdata << {(fill - lo_e), 3'd0}) | (m_axi_rdata >> {(5'd16 - {1'd0, (fill - lo_e)}), 3'd0}));
-    assign merged = ((rot & {_t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0]}) | (pack & (~{_t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0]})));
-    assign status = ((cur_err != 8'd0) ? cur_err : (m_axi_rresp[1] ? {6'd4, m_axi_rresp} : (((m_axi_rid != 4'd0) | (m_axi_rlast != is_last_beat)) ? 8'd33 : 8'd0)));
-    assign out_fire = ((beat_hs & (full | desc_end)) | flush_fire);
+    assign rot = ((m_axi_rdata << {_s1, 3'd0}) | (m_axi_rdata >> {(5'd16 - {1'd0, _s1}), 3'd0}));
+    assign merged = ((rot & _s3) | (pack & (~_s3)));
+    assign status = ((cur_err != 8'd0) ? cur_err
+        : (m_axi_rresp[1] ? {6'd4, m_axi_rresp} : (((m_axi_rid != 4'd0) | (m_axi_rlast != is_last_beat)) ? 8'd33 : 8'd0)));
+    assign out_fire = (_s4 | flush_fire);
     assign desc_ready = validator_in_ready;
     assign m_axi_arid = 4'd0;
     assign m_axi_araddr = legalizer_out_addr;
@@ -204,7 +218,8 @@ module serrano_dma_read_d128_a32_b256_o32_i4_t256 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (info_push),
-        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo, legalizer_out_len}),
+        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
+            legalizer_out_len}),
         .out_ready (info_pop),
         .in_ready  (inflight_in_ready),
         .out_valid (inflight_out_valid),
@@ -229,21 +244,21 @@ module serrano_dma_read_d128_a32_b256_o32_i4_t256 (
             outstanding <= ((outstanding + {5'd0, ar_hs}) - {5'd0, (beat_hs & is_last_beat)});
             beat        <= (beat_hs ? (is_last_beat ? 8'd0 : (beat + 8'd1)) : beat);
             fill        <= (beat_hs ? ((desc_end & (~full)) ? 4'd0 : total[3:0]) : (flush_fire ? 4'd0 : fill));
-            flush       <= ((((beat_hs & desc_end) & full) & (total[3:0] != 4'd0)) | (flush & (~can_out)));
-            cur_err     <= (beat_hs ? ((desc_end & (~(full & (total[3:0] != 4'd0)))) ? 8'd0 : status) : (flush_fire ? 8'd0 : cur_err));
+            flush       <= ((((beat_hs & desc_end) & full) & _s5) | (flush & (~can_out)));
+            cur_err     <= (beat_hs ? (_s6 ? 8'd0 : status) : (flush_fire ? 8'd0 : cur_err));
             flush_tag   <= ((beat_hs & desc_end) ? inflight_out_data[33:18] : flush_tag);
             tvalid_q    <= (out_fire | (tvalid_q & (~m_axis_tready)));
-            tkeep_q     <= (flush_fire ? (~((~16'd0) << fill)) : ((beat_hs & (full | desc_end)) ? (full ? (~16'd0) : (~((~16'd0) << total))) : tkeep_q));
-            tlast_q     <= (flush_fire ? 1'd1 : ((beat_hs & (full | desc_end)) ? (desc_end & (~(full & (total[3:0] != 4'd0)))) : tlast_q));
-            tag_q       <= (flush_fire ? flush_tag : ((beat_hs & (full | desc_end)) ? inflight_out_data[33:18] : tag_q));
-            status_q    <= (flush_fire ? cur_err : ((beat_hs & (full | desc_end)) ? status : status_q));
+            tkeep_q     <= (flush_fire ? (~((~16'd0) << fill)) : (_s4 ? (full ? (~16'd0) : (~((~16'd0) << total))) : tkeep_q));
+            tlast_q     <= (flush_fire ? 1'd1 : (_s4 ? _s6 : tlast_q));
+            tag_q       <= (flush_fire ? flush_tag : (_s4 ? inflight_out_data[33:18] : tag_q));
+            status_q    <= (flush_fire ? cur_err : (_s4 ? status : status_q));
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         pack    <= (beat_hs ? (full ? rot : merged) : pack);
-        tdata_q <= (flush_fire ? pack : ((beat_hs & (full | desc_end)) ? merged : tdata_q));
+        tdata_q <= (flush_fire ? pack : (_s4 ? merged : tdata_q));
     end
 
     // page_table: write port

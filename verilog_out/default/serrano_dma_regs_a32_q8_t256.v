@@ -129,6 +129,7 @@ module serrano_dma_regs_a32_q8_t256 (
     reg  [1:0]   rresp_q;
     wire         r_mapped;
     reg          irq_q;
+    wire [31:0]  _s0;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [31:0]  _t0;
     /* verilator lint_on UNUSED */
@@ -141,26 +142,35 @@ module serrano_dma_regs_a32_q8_t256 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [31:0]  _t3;
     /* verilator lint_on UNUSED */
+    wire         _s1;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [31:0]  _t4;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [31:0]  _t5;
     /* verilator lint_on UNUSED */
+    wire         _s2;
+    wire         _s3;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [10:0]  _t6;
     /* verilator lint_on UNUSED */
+    wire         _s4;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [10:0]  _t7;
     /* verilator lint_on UNUSED */
 
-    assign _t0 = (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | ({30'd0, irq_enable} & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd3);
-    assign _t1 = (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | ({25'd0, axi_attr} & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd127);
-    assign _t2 = (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | ({19'd0, rd_desc_ctrl} & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd7943);
-    assign _t3 = (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | ({16'd0, rd_table_base} & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd65535);
-    assign _t4 = (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | ({19'd0, wr_desc_ctrl} & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd7943);
-    assign _t5 = (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | ({16'd0, wr_table_base} & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd65535);
+    assign _s0 = {{8{s_axil_wstrb[3]}}, {8{s_axil_wstrb[2]}}, {8{s_axil_wstrb[1]}}, {8{s_axil_wstrb[0]}}};
+    assign _t0 = (((s_axil_wdata & _s0) | ({30'd0, irq_enable} & (~_s0))) & 32'd3);
+    assign _t1 = (((s_axil_wdata & _s0) | ({25'd0, axi_attr} & (~_s0))) & 32'd127);
+    assign _t2 = (((s_axil_wdata & _s0) | ({19'd0, rd_desc_ctrl} & (~_s0))) & 32'd7943);
+    assign _t3 = (((s_axil_wdata & _s0) | ({16'd0, rd_table_base} & (~_s0))) & 32'd65535);
+    assign _s1 = (rd_cpl_valid & (rd_cpl_code != 8'd0));
+    assign _t4 = (((s_axil_wdata & _s0) | ({19'd0, wr_desc_ctrl} & (~_s0))) & 32'd7943);
+    assign _t5 = (((s_axil_wdata & _s0) | ({16'd0, wr_table_base} & (~_s0))) & 32'd65535);
+    assign _s2 = (wr_cpl_valid & (wr_cpl_code != 8'd0));
+    assign _s3 = ((wfire & (s_axil_awaddr[15:14] == 2'd1)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256));
     assign _t6 = s_axil_awaddr[13:3];
+    assign _s4 = ((wfire & (s_axil_awaddr[15:14] == 2'd2)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256));
     assign _t7 = s_axil_awaddr[13:3];
 
     assign b_free = ((~bvalid_q) | s_axil_bready);
@@ -171,10 +181,32 @@ module serrano_dma_regs_a32_q8_t256 (
     assign rd_cpl_pop = (ar_fire & (s_axil_araddr[15:2] == 14'd79));
     assign wr_push_hit = (s_axil_awaddr[15:2] == 14'd138);
     assign wr_cpl_pop = (ar_fire & (s_axil_araddr[15:2] == 14'd143));
-    assign w_mapped = (((((((((((((((((((((((((((((((((((((((((s_axil_awaddr[15:2] == 14'd0) | (s_axil_awaddr[15:2] == 14'd1)) | (s_axil_awaddr[15:2] == 14'd2)) | (s_axil_awaddr[15:2] == 14'd3)) | (s_axil_awaddr[15:2] == 14'd4)) | (s_axil_awaddr[15:2] == 14'd5)) | (s_axil_awaddr[15:2] == 14'd6)) | (s_axil_awaddr[15:2] == 14'd64)) | (s_axil_awaddr[15:2] == 14'd128)) | (s_axil_awaddr[15:2] == 14'd65)) | (s_axil_awaddr[15:2] == 14'd129)) | (s_axil_awaddr[15:2] == 14'd66)) | (s_axil_awaddr[15:2] == 14'd130)) | (s_axil_awaddr[15:2] == 14'd67)) | (s_axil_awaddr[15:2] == 14'd131)) | (s_axil_awaddr[15:2] == 14'd68)) | (s_axil_awaddr[15:2] == 14'd132)) | (s_axil_awaddr[15:2] == 14'd69)) | (s_axil_awaddr[15:2] == 14'd133)) | (s_axil_awaddr[15:2] == 14'd70)) | (s_axil_awaddr[15:2] == 14'd134)) | (s_axil_awaddr[15:2] == 14'd71)) | (s_axil_awaddr[15:2] == 14'd135)) | (s_axil_awaddr[15:2] == 14'd72)) | (s_axil_awaddr[15:2] == 14'd136)) | (s_axil_awaddr[15:2] == 14'd73)) | (s_axil_awaddr[15:2] == 14'd137)) | (s_axil_awaddr[15:2] == 14'd74)) | (s_axil_awaddr[15:2] == 14'd138)) | (s_axil_awaddr[15:2] == 14'd75)) | (s_axil_awaddr[15:2] == 14'd139)) | (s_axil_awaddr[15:2] == 14'd76)) | (s_axil_awaddr[15:2] == 14'd140)) | (s_axil_awaddr[15:2] == 14'd77)) | (s_axil_awaddr[15:2] == 14'd141)) | (s_axil_awaddr[15:2] == 14'd78)) | (s_axil_awaddr[15:2] == 14'd142)) | (s_axil_awaddr[15:2] == 14'd79)) | (s_axil_awaddr[15:2] == 14'd143)) | ((s_axil_awaddr[15:14] == 2'd1) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256))) | ((s_axil_awaddr[15:14] == 2'd2) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)));
+    assign w_mapped = (((((((((((((((((((((((((((((((((((((((((s_axil_awaddr[15:2] == 14'd0) | (s_axil_awaddr[15:2] == 14'd1))
+        | (s_axil_awaddr[15:2] == 14'd2)) | (s_axil_awaddr[15:2] == 14'd3)) | (s_axil_awaddr[15:2] == 14'd4)) | (s_axil_awaddr[15:2] == 14'd5))
+        | (s_axil_awaddr[15:2] == 14'd6)) | (s_axil_awaddr[15:2] == 14'd64)) | (s_axil_awaddr[15:2] == 14'd128)) | (s_axil_awaddr[15:2] == 14'd65))
+        | (s_axil_awaddr[15:2] == 14'd129)) | (s_axil_awaddr[15:2] == 14'd66)) | (s_axil_awaddr[15:2] == 14'd130)) | (s_axil_awaddr[15:2] == 14'd67))
+        | (s_axil_awaddr[15:2] == 14'd131)) | (s_axil_awaddr[15:2] == 14'd68)) | (s_axil_awaddr[15:2] == 14'd132)) | (s_axil_awaddr[15:2] == 14'd69))
+        | (s_axil_awaddr[15:2] == 14'd133)) | (s_axil_awaddr[15:2] == 14'd70)) | (s_axil_awaddr[15:2] == 14'd134)) | (s_axil_awaddr[15:2] == 14'd71))
+        | (s_axil_awaddr[15:2] == 14'd135)) | (s_axil_awaddr[15:2] == 14'd72)) | (s_axil_awaddr[15:2] == 14'd136)) | (s_axil_awaddr[15:2] == 14'd73))
+        | (s_axil_awaddr[15:2] == 14'd137)) | (s_axil_awaddr[15:2] == 14'd74)) | (s_axil_awaddr[15:2] == 14'd138)) | (s_axil_awaddr[15:2] == 14'd75))
+        | (s_axil_awaddr[15:2] == 14'd139)) | (s_axil_awaddr[15:2] == 14'd76)) | (s_axil_awaddr[15:2] == 14'd140)) | (s_axil_awaddr[15:2] == 14'd77))
+        | (s_axil_awaddr[15:2] == 14'd141)) | (s_axil_awaddr[15:2] == 14'd78)) | (s_axil_awaddr[15:2] == 14'd142)) | (s_axil_awaddr[15:2] == 14'd79))
+        | (s_axil_awaddr[15:2] == 14'd143)) | ((s_axil_awaddr[15:14] == 2'd1) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)))
+        | ((s_axil_awaddr[15:14] == 2'd2) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)));
     assign wfire_w = (aw_w & (~((1'd0 | (rd_push_hit & (~rd_queue_in_ready))) | (wr_push_hit & (~wr_queue_in_ready)))));
     assign wfire = wfire_w;
-    assign r_mapped = (((((((((((((((((((((((((((((((((((((((((s_axil_araddr[15:2] == 14'd0) | (s_axil_araddr[15:2] == 14'd1)) | (s_axil_araddr[15:2] == 14'd2)) | (s_axil_araddr[15:2] == 14'd3)) | (s_axil_araddr[15:2] == 14'd4)) | (s_axil_araddr[15:2] == 14'd5)) | (s_axil_araddr[15:2] == 14'd6)) | (s_axil_araddr[15:2] == 14'd64)) | (s_axil_araddr[15:2] == 14'd128)) | (s_axil_araddr[15:2] == 14'd65)) | (s_axil_araddr[15:2] == 14'd129)) | (s_axil_araddr[15:2] == 14'd66)) | (s_axil_araddr[15:2] == 14'd130)) | (s_axil_araddr[15:2] == 14'd67)) | (s_axil_araddr[15:2] == 14'd131)) | (s_axil_araddr[15:2] == 14'd68)) | (s_axil_araddr[15:2] == 14'd132)) | (s_axil_araddr[15:2] == 14'd69)) | (s_axil_araddr[15:2] == 14'd133)) | (s_axil_araddr[15:2] == 14'd70)) | (s_axil_araddr[15:2] == 14'd134)) | (s_axil_araddr[15:2] == 14'd71)) | (s_axil_araddr[15:2] == 14'd135)) | (s_axil_araddr[15:2] == 14'd72)) | (s_axil_araddr[15:2] == 14'd136)) | (s_axil_araddr[15:2] == 14'd73)) | (s_axil_araddr[15:2] == 14'd137)) | (s_axil_araddr[15:2] == 14'd74)) | (s_axil_araddr[15:2] == 14'd138)) | (s_axil_araddr[15:2] == 14'd75)) | (s_axil_araddr[15:2] == 14'd139)) | (s_axil_araddr[15:2] == 14'd76)) | (s_axil_araddr[15:2] == 14'd140)) | (s_axil_araddr[15:2] == 14'd77)) | (s_axil_araddr[15:2] == 14'd141)) | (s_axil_araddr[15:2] == 14'd78)) | (s_axil_araddr[15:2] == 14'd142)) | (s_axil_araddr[15:2] == 14'd79)) | (s_axil_araddr[15:2] == 14'd143)) | ((s_axil_araddr[15:14] == 2'd1) & ({1'd0, s_axil_araddr[13:3]} < 12'd256))) | ((s_axil_araddr[15:14] == 2'd2) & ({1'd0, s_axil_araddr[13:3]} < 12'd256)));
+    assign r_mapped = (((((((((((((((((((((((((((((((((((((((((s_axil_araddr[15:2] == 14'd0) | (s_axil_araddr[15:2] == 14'd1))
+        | (s_axil_araddr[15:2] == 14'd2)) | (s_axil_araddr[15:2] == 14'd3)) | (s_axil_araddr[15:2] == 14'd4)) | (s_axil_araddr[15:2] == 14'd5))
+        | (s_axil_araddr[15:2] == 14'd6)) | (s_axil_araddr[15:2] == 14'd64)) | (s_axil_araddr[15:2] == 14'd128)) | (s_axil_araddr[15:2] == 14'd65))
+        | (s_axil_araddr[15:2] == 14'd129)) | (s_axil_araddr[15:2] == 14'd66)) | (s_axil_araddr[15:2] == 14'd130)) | (s_axil_araddr[15:2] == 14'd67))
+        | (s_axil_araddr[15:2] == 14'd131)) | (s_axil_araddr[15:2] == 14'd68)) | (s_axil_araddr[15:2] == 14'd132)) | (s_axil_araddr[15:2] == 14'd69))
+        | (s_axil_araddr[15:2] == 14'd133)) | (s_axil_araddr[15:2] == 14'd70)) | (s_axil_araddr[15:2] == 14'd134)) | (s_axil_araddr[15:2] == 14'd71))
+        | (s_axil_araddr[15:2] == 14'd135)) | (s_axil_araddr[15:2] == 14'd72)) | (s_axil_araddr[15:2] == 14'd136)) | (s_axil_araddr[15:2] == 14'd73))
+        | (s_axil_araddr[15:2] == 14'd137)) | (s_axil_araddr[15:2] == 14'd74)) | (s_axil_araddr[15:2] == 14'd138)) | (s_axil_araddr[15:2] == 14'd75))
+        | (s_axil_araddr[15:2] == 14'd139)) | (s_axil_araddr[15:2] == 14'd76)) | (s_axil_araddr[15:2] == 14'd140)) | (s_axil_araddr[15:2] == 14'd77))
+        | (s_axil_araddr[15:2] == 14'd141)) | (s_axil_araddr[15:2] == 14'd78)) | (s_axil_araddr[15:2] == 14'd142)) | (s_axil_araddr[15:2] == 14'd79))
+        | (s_axil_araddr[15:2] == 14'd143)) | ((s_axil_araddr[15:14] == 2'd1) & ({1'd0, s_axil_araddr[13:3]} < 12'd256)))
+        | ((s_axil_araddr[15:14] == 2'd2) & ({1'd0, s_axil_araddr[13:3]} < 12'd256)));
     assign s_axil_awready = wfire_w;
     assign s_axil_wready = wfire_w;
     assign s_axil_bresp = bresp_q;
@@ -201,7 +233,8 @@ module serrano_dma_regs_a32_q8_t256 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((wfire & rd_push_hit)),
-        .in_data   ({rd_stride2_lo, rd_stride1_lo, rd_addr_lo, rd_len, rd_counts[31:16], rd_counts[15:0], rd_desc_ctrl[2:0], rd_desc_ctrl[12:8], rd_table_base, s_axil_wdata[15:0]}),
+        .in_data   ({rd_stride2_lo, rd_stride1_lo, rd_addr_lo, rd_len, rd_counts[31:16], rd_counts[15:0], rd_desc_ctrl[2:0], rd_desc_ctrl[12:8],
+            rd_table_base, s_axil_wdata[15:0]}),
         .out_ready (rd_desc_ready),
         .in_ready  (rd_queue_in_ready),
         .out_valid (rd_queue_out_valid),
@@ -223,7 +256,8 @@ module serrano_dma_regs_a32_q8_t256 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((wfire & wr_push_hit)),
-        .in_data   ({wr_stride2_lo, wr_stride1_lo, wr_addr_lo, wr_len, wr_counts[31:16], wr_counts[15:0], wr_desc_ctrl[2:0], wr_desc_ctrl[12:8], wr_table_base, s_axil_wdata[15:0]}),
+        .in_data   ({wr_stride2_lo, wr_stride1_lo, wr_addr_lo, wr_len, wr_counts[31:16], wr_counts[15:0], wr_desc_ctrl[2:0], wr_desc_ctrl[12:8],
+            wr_table_base, s_axil_wdata[15:0]}),
         .out_ready (wr_desc_ready),
         .in_ready  (wr_queue_in_ready),
         .out_valid (wr_queue_out_valid),
@@ -287,34 +321,88 @@ module serrano_dma_regs_a32_q8_t256 (
             axi_attr        <= ((wfire & (s_axil_awaddr[15:2] == 14'd6)) ? _t1[6:0] : axi_attr);
             rvalid_q        <= (ar_fire | (rvalid_q & (~s_axil_rready)));
             rd_desc_ctrl    <= ((wfire & (s_axil_awaddr[15:2] == 14'd64)) ? _t2[12:0] : rd_desc_ctrl);
-            rd_addr_lo      <= ((wfire & (s_axil_awaddr[15:2] == 14'd65)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (rd_addr_lo & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : rd_addr_lo);
-            rd_len          <= ((wfire & (s_axil_awaddr[15:2] == 14'd67)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (rd_len & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : rd_len);
-            rd_counts       <= ((wfire & (s_axil_awaddr[15:2] == 14'd68)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (rd_counts & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : rd_counts);
-            rd_stride1_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd69)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (rd_stride1_lo & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : rd_stride1_lo);
-            rd_stride2_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd71)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (rd_stride2_lo & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : rd_stride2_lo);
+            rd_addr_lo      <= ((wfire & (s_axil_awaddr[15:2] == 14'd65)) ? (((s_axil_wdata & _s0) | (rd_addr_lo & (~_s0))) & 32'd4294967295)
+                : rd_addr_lo);
+            rd_len          <= ((wfire & (s_axil_awaddr[15:2] == 14'd67)) ? (((s_axil_wdata & _s0) | (rd_len & (~_s0))) & 32'd4294967295) : rd_len);
+            rd_counts       <= ((wfire & (s_axil_awaddr[15:2] == 14'd68)) ? (((s_axil_wdata & _s0) | (rd_counts & (~_s0))) & 32'd4294967295)
+                : rd_counts);
+            rd_stride1_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd69)) ? (((s_axil_wdata & _s0) | (rd_stride1_lo & (~_s0))) & 32'd4294967295)
+                : rd_stride1_lo);
+            rd_stride2_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd71)) ? (((s_axil_wdata & _s0) | (rd_stride2_lo & (~_s0))) & 32'd4294967295)
+                : rd_stride2_lo);
             rd_table_base   <= ((wfire & (s_axil_awaddr[15:2] == 14'd73)) ? _t3[15:0] : rd_table_base);
             rd_completed    <= (rd_completed + {31'd0, rd_cpl_valid});
-            rd_errors       <= (rd_errors + {31'd0, (rd_cpl_valid & (rd_cpl_code != 8'd0))});
-            rd_last_error   <= ((rd_cpl_valid & (rd_cpl_code != 8'd0)) ? {rd_cpl_code, rd_cpl_tag} : rd_last_error);
-            rd_cpl_overflow <= ((rd_cpl_valid & (~rd_cpl_fifo_in_ready)) | (rd_cpl_overflow & (~(((wfire & (s_axil_awaddr[15:2] == 14'd75)) & s_axil_wdata[2]) & s_axil_wstrb[0]))));
+            rd_errors       <= (rd_errors + {31'd0, _s1});
+            rd_last_error   <= (_s1 ? {rd_cpl_code, rd_cpl_tag} : rd_last_error);
+            rd_cpl_overflow <= ((rd_cpl_valid & (~rd_cpl_fifo_in_ready))
+                | (rd_cpl_overflow & (~(((wfire & (s_axil_awaddr[15:2] == 14'd75)) & s_axil_wdata[2]) & s_axil_wstrb[0]))));
             wr_desc_ctrl    <= ((wfire & (s_axil_awaddr[15:2] == 14'd128)) ? _t4[12:0] : wr_desc_ctrl);
-            wr_addr_lo      <= ((wfire & (s_axil_awaddr[15:2] == 14'd129)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (wr_addr_lo & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : wr_addr_lo);
-            wr_len          <= ((wfire & (s_axil_awaddr[15:2] == 14'd131)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (wr_len & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : wr_len);
-            wr_counts       <= ((wfire & (s_axil_awaddr[15:2] == 14'd132)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (wr_counts & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : wr_counts);
-            wr_stride1_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd133)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (wr_stride1_lo & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : wr_stride1_lo);
-            wr_stride2_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd135)) ? (((s_axil_wdata & {s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}) | (wr_stride2_lo & (~{s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[3], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[2], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[1], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0], s_axil_wstrb[0]}))) & 32'd4294967295) : wr_stride2_lo);
+            wr_addr_lo      <= ((wfire & (s_axil_awaddr[15:2] == 14'd129)) ? (((s_axil_wdata & _s0) | (wr_addr_lo & (~_s0))) & 32'd4294967295)
+                : wr_addr_lo);
+            wr_len          <= ((wfire & (s_axil_awaddr[15:2] == 14'd131)) ? (((s_axil_wdata & _s0) | (wr_len & (~_s0))) & 32'd4294967295) : wr_len);
+            wr_counts       <= ((wfire & (s_axil_awaddr[15:2] == 14'd132)) ? (((s_axil_wdata & _s0) | (wr_counts & (~_s0))) & 32'd4294967295)
+                : wr_counts);
+            wr_stride1_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd133)) ? (((s_axil_wdata & _s0) | (wr_stride1_lo & (~_s0))) & 32'd4294967295)
+                : wr_stride1_lo);
+            wr_stride2_lo   <= ((wfire & (s_axil_awaddr[15:2] == 14'd135)) ? (((s_axil_wdata & _s0) | (wr_stride2_lo & (~_s0))) & 32'd4294967295)
+                : wr_stride2_lo);
             wr_table_base   <= ((wfire & (s_axil_awaddr[15:2] == 14'd137)) ? _t5[15:0] : wr_table_base);
             wr_completed    <= (wr_completed + {31'd0, wr_cpl_valid});
-            wr_errors       <= (wr_errors + {31'd0, (wr_cpl_valid & (wr_cpl_code != 8'd0))});
-            wr_last_error   <= ((wr_cpl_valid & (wr_cpl_code != 8'd0)) ? {wr_cpl_code, wr_cpl_tag} : wr_last_error);
-            wr_cpl_overflow <= ((wr_cpl_valid & (~wr_cpl_fifo_in_ready)) | (wr_cpl_overflow & (~(((wfire & (s_axil_awaddr[15:2] == 14'd139)) & s_axil_wdata[2]) & s_axil_wstrb[0]))));
-            rd_tbl_we_q     <= (((wfire & (s_axil_awaddr[15:14] == 2'd1)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)) & (~s_axil_awaddr[2]));
-            rd_tbl_waddr_q  <= (((wfire & (s_axil_awaddr[15:14] == 2'd1)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)) ? _t6[7:0] : 8'd0);
-            rd_tbl_wdata_q  <= (((wfire & (s_axil_awaddr[15:14] == 2'd1)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)) ? s_axil_wdata : 32'd0);
-            wr_tbl_we_q     <= (((wfire & (s_axil_awaddr[15:14] == 2'd2)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)) & (~s_axil_awaddr[2]));
-            wr_tbl_waddr_q  <= (((wfire & (s_axil_awaddr[15:14] == 2'd2)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)) ? _t7[7:0] : 8'd0);
-            wr_tbl_wdata_q  <= (((wfire & (s_axil_awaddr[15:14] == 2'd2)) & ({1'd0, s_axil_awaddr[13:3]} < 12'd256)) ? s_axil_wdata : 32'd0);
-            rdata_q         <= (ar_fire ? ((s_axil_araddr[15:2] == 14'd0) ? 32'd1396985153 : ((s_axil_araddr[15:2] == 14'd1) ? 32'd65537 : ((s_axil_araddr[15:2] == 14'd2) ? 32'd69214224 : ((s_axil_araddr[15:2] == 14'd3) ? 32'd524544 : ((s_axil_araddr[15:2] == 14'd4) ? 32'd256 : ((s_axil_araddr[15:2] == 14'd5) ? {30'd0, irq_enable} : ((s_axil_araddr[15:2] == 14'd6) ? {25'd0, axi_attr} : ((s_axil_araddr[15:2] == 14'd64) ? {19'd0, rd_desc_ctrl} : ((s_axil_araddr[15:2] == 14'd65) ? rd_addr_lo : ((s_axil_araddr[15:2] == 14'd66) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd67) ? rd_len : ((s_axil_araddr[15:2] == 14'd68) ? rd_counts : ((s_axil_araddr[15:2] == 14'd69) ? rd_stride1_lo : ((s_axil_araddr[15:2] == 14'd70) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd71) ? rd_stride2_lo : ((s_axil_araddr[15:2] == 14'd72) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd73) ? {16'd0, rd_table_base} : ((s_axil_araddr[15:2] == 14'd74) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd75) ? {7'd0, {5'd0, rd_cpl_fifo_count}, 3'd0, {5'd0, rd_queue_count}, 1'd0, rd_cpl_overflow, (~rd_queue_in_ready), (rd_busy | (rd_queue_count != 4'd0))} : ((s_axil_araddr[15:2] == 14'd76) ? rd_completed : ((s_axil_araddr[15:2] == 14'd77) ? rd_errors : ((s_axil_araddr[15:2] == 14'd78) ? {8'd0, rd_last_error} : ((s_axil_araddr[15:2] == 14'd79) ? (rd_cpl_fifo_out_valid ? {1'd1, 7'd0, rd_cpl_fifo_out_data} : 32'd0) : ((s_axil_araddr[15:2] == 14'd128) ? {19'd0, wr_desc_ctrl} : ((s_axil_araddr[15:2] == 14'd129) ? wr_addr_lo : ((s_axil_araddr[15:2] == 14'd130) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd131) ? wr_len : ((s_axil_araddr[15:2] == 14'd132) ? wr_counts : ((s_axil_araddr[15:2] == 14'd133) ? wr_stride1_lo : ((s_axil_araddr[15:2] == 14'd134) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd135) ? wr_stride2_lo : ((s_axil_araddr[15:2] == 14'd136) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd137) ? {16'd0, wr_table_base} : ((s_axil_araddr[15:2] == 14'd138) ? 32'd0 : ((s_axil_araddr[15:2] == 14'd139) ? {7'd0, {5'd0, wr_cpl_fifo_count}, 3'd0, {5'd0, wr_queue_count}, 1'd0, wr_cpl_overflow, (~wr_queue_in_ready), (wr_busy | (wr_queue_count != 4'd0))} : ((s_axil_araddr[15:2] == 14'd140) ? wr_completed : ((s_axil_araddr[15:2] == 14'd141) ? wr_errors : ((s_axil_araddr[15:2] == 14'd142) ? {8'd0, wr_last_error} : ((s_axil_araddr[15:2] == 14'd143) ? (wr_cpl_fifo_out_valid ? {1'd1, 7'd0, wr_cpl_fifo_out_data} : 32'd0) : 32'd0))))))))))))))))))))))))))))))))))))))) : rdata_q);
+            wr_errors       <= (wr_errors + {31'd0, _s2});
+            wr_last_error   <= (_s2 ? {wr_cpl_code, wr_cpl_tag} : wr_last_error);
+            wr_cpl_overflow <= ((wr_cpl_valid & (~wr_cpl_fifo_in_ready))
+                | (wr_cpl_overflow & (~(((wfire & (s_axil_awaddr[15:2] == 14'd139)) & s_axil_wdata[2]) & s_axil_wstrb[0]))));
+            rd_tbl_we_q     <= (_s3 & (~s_axil_awaddr[2]));
+            rd_tbl_waddr_q  <= (_s3 ? _t6[7:0] : 8'd0);
+            rd_tbl_wdata_q  <= (_s3 ? s_axil_wdata : 32'd0);
+            wr_tbl_we_q     <= (_s4 & (~s_axil_awaddr[2]));
+            wr_tbl_waddr_q  <= (_s4 ? _t7[7:0] : 8'd0);
+            wr_tbl_wdata_q  <= (_s4 ? s_axil_wdata : 32'd0);
+            rdata_q         <= (ar_fire
+                ? ((s_axil_araddr[15:2] == 14'd0) ? 32'd1396985153
+                    : ((s_axil_araddr[15:2] == 14'd1) ? 32'd65537
+                    : ((s_axil_araddr[15:2] == 14'd2) ? 32'd69214224
+                    : ((s_axil_araddr[15:2] == 14'd3) ? 32'd524544
+                    : ((s_axil_araddr[15:2] == 14'd4) ? 32'd256
+                    : ((s_axil_araddr[15:2] == 14'd5) ? {30'd0, irq_enable}
+                    : ((s_axil_araddr[15:2] == 14'd6) ? {25'd0, axi_attr}
+                    : ((s_axil_araddr[15:2] == 14'd64) ? {19'd0, rd_desc_ctrl}
+                    : ((s_axil_araddr[15:2] == 14'd65) ? rd_addr_lo
+                    : ((s_axil_araddr[15:2] == 14'd66) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd67) ? rd_len
+                    : ((s_axil_araddr[15:2] == 14'd68) ? rd_counts
+                    : ((s_axil_araddr[15:2] == 14'd69) ? rd_stride1_lo
+                    : ((s_axil_araddr[15:2] == 14'd70) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd71) ? rd_stride2_lo
+                    : ((s_axil_araddr[15:2] == 14'd72) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd73) ? {16'd0, rd_table_base}
+                    : ((s_axil_araddr[15:2] == 14'd74) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd75)
+                    ? {7'd0, {5'd0, rd_cpl_fifo_count}, 3'd0, {5'd0, rd_queue_count}, 1'd0, rd_cpl_overflow, (~rd_queue_in_ready),
+                        (rd_busy | (rd_queue_count != 4'd0))}
+                    : ((s_axil_araddr[15:2] == 14'd76) ? rd_completed
+                    : ((s_axil_araddr[15:2] == 14'd77) ? rd_errors
+                    : ((s_axil_araddr[15:2] == 14'd78) ? {8'd0, rd_last_error}
+                    : ((s_axil_araddr[15:2] == 14'd79) ? (rd_cpl_fifo_out_valid ? {1'd1, 7'd0, rd_cpl_fifo_out_data} : 32'd0)
+                    : ((s_axil_araddr[15:2] == 14'd128) ? {19'd0, wr_desc_ctrl}
+                    : ((s_axil_araddr[15:2] == 14'd129) ? wr_addr_lo
+                    : ((s_axil_araddr[15:2] == 14'd130) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd131) ? wr_len
+                    : ((s_axil_araddr[15:2] == 14'd132) ? wr_counts
+                    : ((s_axil_araddr[15:2] == 14'd133) ? wr_stride1_lo
+                    : ((s_axil_araddr[15:2] == 14'd134) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd135) ? wr_stride2_lo
+                    : ((s_axil_araddr[15:2] == 14'd136) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd137) ? {16'd0, wr_table_base}
+                    : ((s_axil_araddr[15:2] == 14'd138) ? 32'd0
+                    : ((s_axil_araddr[15:2] == 14'd139)
+                    ? {7'd0, {5'd0, wr_cpl_fifo_count}, 3'd0, {5'd0, wr_queue_count}, 1'd0, wr_cpl_overflow, (~wr_queue_in_ready),
+                        (wr_busy | (wr_queue_count != 4'd0))}
+                    : ((s_axil_araddr[15:2] == 14'd140) ? wr_completed
+                    : ((s_axil_araddr[15:2] == 14'd141) ? wr_errors
+                    : ((s_axil_araddr[15:2] == 14'd142) ? {8'd0, wr_last_error}
+                    : ((s_axil_araddr[15:2] == 14'd143) ? (wr_cpl_fifo_out_valid ? {1'd1, 7'd0, wr_cpl_fifo_out_data} : 32'd0)
+                    : 32'd0))))))))))))))))))))))))))))))))))))))) : rdata_q);
             rresp_q         <= (ar_fire ? (r_mapped ? 2'd0 : 2'd3) : rresp_q);
             irq_q           <= ((irq_enable[0] & rd_cpl_fifo_out_valid) | (irq_enable[1] & wr_cpl_fifo_out_valid));
         end

@@ -56,12 +56,30 @@ module serrano_dma_validate_a32_t256 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [2:0]   _t0;
     /* verilator lint_on UNUSED */
+    wire         _s0;
+    wire         _s1;
+    wire         _s2;
+    wire         _s3;
+    wire         _s4;
+    wire [15:0]  _s5;
+    wire         _s6;
+    wire         _s7;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [15:0]  _t1;
     /* verilator lint_on UNUSED */
+    wire         _s8;
 
     assign _t0 = d[39:37];
+    assign _s0 = (is_2d | is_3d);
+    assign _s1 = (out_valid_w & out_ready);
+    assign _s2 = (((busy_q & (phase == 3'd0)) & (~quick_done)) & _s0);
+    assign _s3 = (((busy_q & (phase == 3'd0)) & (~quick_done)) & is_pg);
+    assign _s4 = (busy_q & (phase == 3'd1));
+    assign _s5 = (mplier >> 1'd1);
+    assign _s6 = (_s5 == 16'd0);
+    assign _s7 = ((_s6 & (~dim)) & is_3d);
     assign _t1 = d[31:16];
+    assign _s8 = (sidx == slast);
 
     assign is_lin = (d[39:37] == 3'd0);
     assign is_2d = (d[39:37] == 3'd1);
@@ -70,14 +88,17 @@ module serrano_dma_validate_a32_t256 (
     assign end1 = ({2'd0, d[135:104]} + {2'd0, d[103:72]});
     assign first_page = (d[135:104] >> d[36:32]);
     assign last_page = (((d[135:104] + d[103:72]) - 32'd1) >> d[36:32]);
-    assign quick_err = (_t0[2] ? 8'd1 : ((((d[103:72] == 32'd0) | ((is_2d | is_3d) & (d[55:40] == 16'd0))) | (is_3d & (d[71:56] == 16'd0))) ? 8'd2 : ((is_pg & ((d[36:32] < 5'd6) | (d[36:32] > 5'd30))) ? 8'd3 : (((is_lin | is_pg) & (end1 > 34'h100000000)) ? 8'd4 : ((is_pg & (({17'd0, d[31:16]} + {1'd0, last_page}) >= 33'd256)) ? 8'd5 : 8'd0)))));
+    assign quick_err = (_t0[2] ? 8'd1
+        : ((((d[103:72] == 32'd0) | (_s0 & (d[55:40] == 16'd0))) | (is_3d & (d[71:56] == 16'd0))) ? 8'd2
+        : ((is_pg & ((d[36:32] < 5'd6) | (d[36:32] > 5'd30))) ? 8'd3
+        : (((is_lin | is_pg) & (end1 > 34'h100000000)) ? 8'd4 : ((is_pg & (({17'd0, d[31:16]} + {1'd0, last_page}) >= 33'd256)) ? 8'd5 : 8'd0)))));
     assign quick_done = ((quick_err != 8'd0) | is_lin);
     assign final_err = (((({18'd0, d[135:104]} + acc) + {18'd0, d[103:72]}) > 50'h100000000) ? 8'd4 : 8'd0);
     assign misaligned = (pend & ((tbl_rdata & (~((~32'd0) << d[36:32]))) != 32'd0));
     assign scan_fin = (pend & (misaligned | plast));
     assign issue = (((busy_q & (phase == 3'd3)) & (~issued_all)) & (~scan_fin));
     assign out_valid_w = ((((busy_q & (phase == 3'd0)) & quick_done) | (busy_q & (phase == 3'd2))) | (busy_q & (phase == 3'd4)));
-    assign in_ready_w = ((~busy_q) | (out_valid_w & out_ready));
+    assign in_ready_w = ((~busy_q) | _s1);
     assign accept = (in_valid & in_ready_w);
     assign in_ready = in_ready_w;
     assign out_valid = out_valid_w;
@@ -102,18 +123,19 @@ module serrano_dma_validate_a32_t256 (
             plast      <= 1'd0;
             issued_all <= 1'd0;
         end else begin
-            busy_q     <= (accept | (busy_q & (~(out_valid_w & out_ready))));
-            phase      <= (accept ? 3'd0 : ((((busy_q & (phase == 3'd0)) & (~quick_done)) & (is_2d | is_3d)) ? 3'd1 : ((((busy_q & (phase == 3'd0)) & (~quick_done)) & is_pg) ? 3'd3 : ((((busy_q & (phase == 3'd1)) & ((mplier >> 1'd1) == 16'd0)) & (~((((mplier >> 1'd1) == 16'd0) & (~dim)) & is_3d))) ? 3'd2 : (((busy_q & (phase == 3'd3)) & scan_fin) ? 3'd4 : phase)))));
+            busy_q     <= (accept | (busy_q & (~_s1)));
+            phase      <= (accept ? 3'd0
+                : (_s2 ? 3'd1 : (_s3 ? 3'd3 : (((_s4 & _s6) & (~_s7)) ? 3'd2 : (((busy_q & (phase == 3'd3)) & scan_fin) ? 3'd4 : phase)))));
             err        <= (((busy_q & (phase == 3'd3)) & scan_fin) ? (misaligned ? 8'd6 : 8'd0) : err);
-            acc        <= ((((busy_q & (phase == 3'd0)) & (~quick_done)) & (is_2d | is_3d)) ? 50'd0 : ((busy_q & (phase == 3'd1)) ? (acc + (mplier[0] ? {1'd0, mcand} : 50'd0)) : acc));
-            mcand      <= ((((busy_q & (phase == 3'd0)) & (~quick_done)) & (is_2d | is_3d)) ? {17'd0, d[167:136]} : (((busy_q & (phase == 3'd1)) & ((((mplier >> 1'd1) == 16'd0) & (~dim)) & is_3d)) ? {17'd0, d[199:168]} : ((busy_q & (phase == 3'd1)) ? (mcand << 1'd1) : mcand)));
-            mplier     <= ((((busy_q & (phase == 3'd0)) & (~quick_done)) & (is_2d | is_3d)) ? (d[55:40] - 16'd1) : (((busy_q & (phase == 3'd1)) & ((((mplier >> 1'd1) == 16'd0) & (~dim)) & is_3d)) ? (d[71:56] - 16'd1) : ((busy_q & (phase == 3'd1)) ? (mplier >> 1'd1) : mplier)));
-            dim        <= ((((busy_q & (phase == 3'd0)) & (~quick_done)) & (is_2d | is_3d)) ? 1'd0 : (((busy_q & (phase == 3'd1)) & ((((mplier >> 1'd1) == 16'd0) & (~dim)) & is_3d)) ? 1'd1 : dim));
-            sidx       <= ((((busy_q & (phase == 3'd0)) & (~quick_done)) & is_pg) ? (_t1[7:0] + first_page[7:0]) : (issue ? (sidx + 8'd1) : sidx));
-            slast      <= ((((busy_q & (phase == 3'd0)) & (~quick_done)) & is_pg) ? (_t1[7:0] + last_page[7:0]) : slast);
+            acc        <= (_s2 ? 50'd0 : (_s4 ? (acc + (mplier[0] ? {1'd0, mcand} : 50'd0)) : acc));
+            mcand      <= (_s2 ? {17'd0, d[167:136]} : ((_s4 & _s7) ? {17'd0, d[199:168]} : (_s4 ? (mcand << 1'd1) : mcand)));
+            mplier     <= (_s2 ? (d[55:40] - 16'd1) : ((_s4 & _s7) ? (d[71:56] - 16'd1) : (_s4 ? _s5 : mplier)));
+            dim        <= (_s2 ? 1'd0 : ((_s4 & _s7) ? 1'd1 : dim));
+            sidx       <= (_s3 ? (_t1[7:0] + first_page[7:0]) : (issue ? (sidx + 8'd1) : sidx));
+            slast      <= (_s3 ? (_t1[7:0] + last_page[7:0]) : slast);
             pend       <= issue;
-            plast      <= (issue ? (sidx == slast) : plast);
-            issued_all <= ((((busy_q & (phase == 3'd0)) & (~quick_done)) & is_pg) ? 1'd0 : (issue ? (sidx == slast) : issued_all));
+            plast      <= (issue ? _s8 : plast);
+            issued_all <= (_s3 ? 1'd0 : (issue ? _s8 : issued_all));
         end
     end
 

@@ -128,9 +128,24 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     wire [7:0]   status;
     // 256 x 32 bits, no reset: inferred as block RAM
     reg  [31:0] page_table [0:255];
-    wire [15:0]  _t0;
+    wire         _s0;
+    wire         _s1;
+    wire         _s2;
+    wire [15:0]  _s3;
+    wire         _s4;
+    wire [144:0] _s5;
+    wire [15:0]  _s6;
+    wire [127:0] _s7;
 
-    assign _t0 = (((~16'd0) << rot) & ((lo_e < rot) ? (~16'd0) : 16'd0));
+    assign _s0 = (desc_end & need_next);
+    assign _s1 = (desc_end ? (~need_next) : e[4]);
+    assign _s2 = (desc_end & (~need_next));
+    assign _s3 = (~((~16'd0) << (need_next ? (e - 5'd16) : e)));
+    assign _s4 = ((win0[144] != _s2) | (win0[143:128] != (_s2 ? _s3 : (~16'd0))));
+    assign _s5 = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
+    assign _s6 = (((~16'd0) << rot) & ((lo_e < rot) ? (~16'd0) : 16'd0));
+    assign _s7 = {{8{_s6[15]}}, {8{_s6[14]}}, {8{_s6[13]}}, {8{_s6[12]}}, {8{_s6[11]}}, {8{_s6[10]}}, {8{_s6[9]}}, {8{_s6[8]}}, {8{_s6[7]}},
+        {8{_s6[6]}}, {8{_s6[5]}}, {8{_s6[4]}}, {8{_s6[3]}}, {8{_s6[2]}}, {8{_s6[1]}}, {8{_s6[0]}}};
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -152,12 +167,13 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign desc_end = (is_last_beat & w_fifo_out_data[17]);
     assign e = ({1'd0, win_off} + (hi_e - {1'd0, lo_e}));
     assign need_next = (e > 5'd16);
-    assign produce = ((((w_fifo_out_valid & (~w_fifo_out_data[34])) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2)))) & ((~wvalid_q) | m_axi_wready)) & ((~is_last_beat) | binfo_in_ready));
+    assign produce = ((((w_fifo_out_valid & (~w_fifo_out_data[34])) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
+        & ((~wvalid_q) | m_axi_wready)) & ((~is_last_beat) | binfo_in_ready));
     assign null_pass = ((w_fifo_out_valid & w_fifo_out_data[34]) & binfo_in_ready);
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
-    assign pops = (produce ? {(desc_end & need_next), (desc_end ? (~need_next) : e[4])} : 2'd0);
-    assign frame_bad = (produce & (((desc_end ? (~need_next) : e[4]) & ((win0[144] != (desc_end & (~need_next))) | (win0[143:128] != ((desc_end & (~need_next)) ? (~((~16'd0) << (need_next ? (e - 5'd16) : e))) : (~16'd0))))) | ((desc_end & need_next) & (((win0[144] != (desc_end & (~need_next))) | (win0[143:128] != ((desc_end & (~need_next)) ? (~((~16'd0) << (need_next ? (e - 5'd16) : e))) : (~16'd0)))) | ((~win1[144]) | (win1[143:128] != (~((~16'd0) << (need_next ? (e - 5'd16) : e)))))))));
+    assign pops = (produce ? {_s0, _s1} : 2'd0);
+    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1[144]) | (win1[143:128] != _s3))))));
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 14'd0));
     assign s_push = (s_axis_tvalid & tready);
@@ -229,7 +245,8 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (winfo_push),
-        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo, legalizer_out_len}),
+        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
+            legalizer_out_len}),
         .out_ready (winfo_pop),
         .in_ready  (w_fifo_in_ready),
         .out_valid (w_fifo_out_valid),
@@ -240,7 +257,8 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (((produce & is_last_beat) | null_pass)),
-        .in_data   ((w_fifo_out_data[34] ? {w_fifo_out_data[42:35], 1'd1, w_fifo_out_data[33:18], 1'd1} : {((frame_err | frame_bad) ? 8'd32 : 8'd0), 1'd0, w_fifo_out_data[33:18], w_fifo_out_data[17]})),
+        .in_data   ((w_fifo_out_data[34] ? {w_fifo_out_data[42:35], 1'd1, w_fifo_out_data[33:18], 1'd1}
+            : {((frame_err | frame_bad) ? 8'd32 : 8'd0), 1'd0, w_fifo_out_data[33:18], w_fifo_out_data[17]})),
         .out_ready (binfo_pop),
         .in_ready  (b_fifo_in_ready),
         .out_valid (b_fifo_out_valid),
@@ -278,9 +296,11 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : {s_axis_tlast, s_axis_tkeep, s_axis_tdata});
-        win1    <= ((win_left == 2'd2) ? win1 : {s_axis_tlast, s_axis_tkeep, s_axis_tdata});
-        wdata_q <= (produce ? ((((win1[127:0] << {rot, 3'd0}) | (win1[127:0] >> {(5'd16 - {1'd0, rot}), 3'd0})) & {_t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0]}) | (((win0[127:0] << {rot, 3'd0}) | (win0[127:0] >> {(5'd16 - {1'd0, rot}), 3'd0})) & (~{_t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[15], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[14], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[13], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[12], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[11], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[10], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[9], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[8], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[7], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[6], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[5], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[4], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[3], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[2], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[1], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0], _t0[0]}))) : wdata_q);
+        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : _s5);
+        win1    <= ((win_left == 2'd2) ? win1 : _s5);
+        wdata_q <= (produce
+            ? ((((win1[127:0] << {rot, 3'd0}) | (win1[127:0] >> {(5'd16 - {1'd0, rot}), 3'd0})) & _s7)
+                | (((win0[127:0] << {rot, 3'd0}) | (win0[127:0] >> {(5'd16 - {1'd0, rot}), 3'd0})) & (~_s7))) : wdata_q);
     end
 
     // page_table: write port

@@ -604,6 +604,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     wire [63:0]        out_data_g1;
     // 289 x 160 bits, no reset: inferred as block RAM
     reg  [159:0] rowbuf [0:288];
+    wire signed [7:0]  _s0;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [40:0] _t0;
     /* verilator lint_on UNUSED */
@@ -682,54 +683,87 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     wire signed [8:0]  _t36;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t37;
+    wire [39:0]        _s1;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t38;
+    wire [39:0]        _s2;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t39;
+    wire [39:0]        _s3;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t40;
+    wire [39:0]        _s4;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t41;
+    wire [39:0]        _s5;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t42;
+    wire [39:0]        _s6;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t43;
+    wire [39:0]        _s7;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t44;
+    wire [39:0]        _s8;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t45;
+    wire [39:0]        _s9;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t46;
+    wire [39:0]        _s10;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t47;
+    wire [39:0]        _s11;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t48;
+    wire [39:0]        _s12;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t49;
+    wire [39:0]        _s13;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t50;
+    wire [39:0]        _s14;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t51;
+    wire [39:0]        _s15;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t52;
+    wire [39:0]        _s16;
     /* verilator lint_on UNUSED */
-    wire [127:0]       _t53;
+    wire [111:0]       _s17;
+    wire [127:0]       _t37;
+    wire signed [7:0]  _t38;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t39;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t40;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t41;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t42;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t43;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t44;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t45;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t46;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t47;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t48;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t49;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t50;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t51;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t52;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t53;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t54;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t55;
@@ -762,168 +796,137 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t69;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t70;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t71;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t72;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t73;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t74;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t75;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t76;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t77;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t78;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t79;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t80;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t81;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t82;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t83;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t84;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t85;
+    wire [39:0]        _s18;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t86;
+    wire [39:0]        _s19;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t87;
+    wire [39:0]        _s20;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t88;
+    wire [39:0]        _s21;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t89;
+    wire [39:0]        _s22;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t90;
+    wire [39:0]        _s23;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t91;
+    wire [39:0]        _s24;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t92;
+    wire [39:0]        _s25;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t93;
+    wire [39:0]        _s26;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t94;
+    wire [39:0]        _s27;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t95;
+    wire [39:0]        _s28;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t96;
+    wire [39:0]        _s29;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t97;
+    wire [39:0]        _s30;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t98;
+    wire [39:0]        _s31;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t99;
+    wire [39:0]        _s32;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t100;
+    wire [39:0]        _s33;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s34;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t101;
+    wire [14:0]        _t70;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t102;
+    wire [16:0]        _s35;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t103;
+    wire [14:0]        _t71;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t104;
+    wire [16:0]        _s36;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t105;
+    wire [14:0]        _t72;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t106;
+    wire [16:0]        _s37;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t107;
+    wire [14:0]        _t73;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t108;
+    wire [16:0]        _s38;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t109;
+    wire [14:0]        _t74;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t110;
+    wire [16:0]        _s39;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t111;
+    wire [14:0]        _t75;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t112;
+    wire [16:0]        _s40;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t113;
+    wire [14:0]        _t76;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t114;
+    wire [16:0]        _s41;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t115;
+    wire [14:0]        _t77;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t116;
+    wire [16:0]        _s42;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t117;
+    wire [14:0]        _t78;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t118;
+    wire [16:0]        _s43;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t119;
+    wire [14:0]        _t79;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t120;
+    wire [16:0]        _s44;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t121;
+    wire [14:0]        _t80;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t122;
+    wire [16:0]        _s45;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t123;
+    wire [14:0]        _t81;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t124;
+    wire [16:0]        _s46;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t125;
+    wire [14:0]        _t82;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t126;
+    wire [16:0]        _s47;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t127;
+    wire [14:0]        _t83;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t128;
+    wire [16:0]        _s48;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t129;
+    wire [14:0]        _t84;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t130;
+    wire [16:0]        _s49;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t131;
+    wire [14:0]        _t85;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t132;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t133;
-    /* verilator lint_on UNUSED */
-    wire [5:0]         _t134;
-    wire [29:0]        _t135;
-    wire [29:0]        _t136;
-    wire [29:0]        _t137;
-    wire [29:0]        _t138;
-    wire [29:0]        _t139;
-    wire [29:0]        _t140;
-    wire [29:0]        _t141;
-    wire [29:0]        _t142;
-    wire [29:0]        _t143;
-    wire [29:0]        _t144;
-    wire [29:0]        _t145;
-    wire [29:0]        _t146;
-    wire [29:0]        _t147;
-    wire [29:0]        _t148;
-    wire [29:0]        _t149;
-    wire [29:0]        _t150;
+    wire [5:0]         _s50;
+    wire [29:0]        _s51;
+    wire [29:0]        _s52;
+    wire [29:0]        _s53;
+    wire [29:0]        _s54;
+    wire [29:0]        _s55;
+    wire [29:0]        _s56;
+    wire [29:0]        _s57;
+    wire [29:0]        _s58;
+    wire [29:0]        _s59;
+    wire [29:0]        _s60;
+    wire [29:0]        _s61;
+    wire [29:0]        _s62;
+    wire [29:0]        _s63;
+    wire [29:0]        _s64;
+    wire [29:0]        _s65;
+    wire [29:0]        _s66;
 
+    assign _s0 = (a1_first ? 8'sh80 : a2_m);
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
     assign _t2 = q0[37:0];
@@ -961,120 +964,121 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign _t34 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t33[7]}}, _t33}));
     assign _t35 = $signed(a2_x[127:120]);
     assign _t36 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t35[7]}}, _t35}));
-    assign _t37 = (a4_q_0 + {16'd0, a4_c});
-    assign _t38 = (a4_q_1 + {16'd0, a4_c});
-    assign _t39 = (a4_q_2 + {16'd0, a4_c});
-    assign _t40 = (a4_q_3 + {16'd0, a4_c});
-    assign _t41 = (a4_q_4 + {16'd0, a4_c});
-    assign _t42 = (a4_q_5 + {16'd0, a4_c});
-    assign _t43 = (a4_q_6 + {16'd0, a4_c});
-    assign _t44 = (a4_q_7 + {16'd0, a4_c});
-    assign _t45 = (a4_q_8 + {16'd0, a4_c});
-    assign _t46 = (a4_q_9 + {16'd0, a4_c});
-    assign _t47 = (a4_q_10 + {16'd0, a4_c});
-    assign _t48 = (a4_q_11 + {16'd0, a4_c});
-    assign _t49 = (a4_q_12 + {16'd0, a4_c});
-    assign _t50 = (a4_q_13 + {16'd0, a4_c});
-    assign _t51 = (a4_q_14 + {16'd0, a4_c});
-    assign _t52 = (a4_q_15 + {16'd0, a4_c});
-    assign _t53 = c1_word[127:0];
-    assign _t54 = $signed(_t53[7:0]);
+    assign _s1 = (a4_q_0 + {16'd0, a4_c});
+    assign _s2 = (a4_q_1 + {16'd0, a4_c});
+    assign _s3 = (a4_q_2 + {16'd0, a4_c});
+    assign _s4 = (a4_q_3 + {16'd0, a4_c});
+    assign _s5 = (a4_q_4 + {16'd0, a4_c});
+    assign _s6 = (a4_q_5 + {16'd0, a4_c});
+    assign _s7 = (a4_q_6 + {16'd0, a4_c});
+    assign _s8 = (a4_q_7 + {16'd0, a4_c});
+    assign _s9 = (a4_q_8 + {16'd0, a4_c});
+    assign _s10 = (a4_q_9 + {16'd0, a4_c});
+    assign _s11 = (a4_q_10 + {16'd0, a4_c});
+    assign _s12 = (a4_q_11 + {16'd0, a4_c});
+    assign _s13 = (a4_q_12 + {16'd0, a4_c});
+    assign _s14 = (a4_q_13 + {16'd0, a4_c});
+    assign _s15 = (a4_q_14 + {16'd0, a4_c});
+    assign _s16 = (a4_q_15 + {16'd0, a4_c});
+    assign _s17 = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
+    assign _t37 = c1_word[127:0];
+    assign _t38 = $signed(_t37[7:0]);
+    assign _t39 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t38[7]}}, _t38}));
+    assign _t40 = $signed(_t37[15:8]);
+    assign _t41 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t40[7]}}, _t40}));
+    assign _t42 = $signed(_t37[23:16]);
+    assign _t43 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t42[7]}}, _t42}));
+    assign _t44 = $signed(_t37[31:24]);
+    assign _t45 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t44[7]}}, _t44}));
+    assign _t46 = $signed(_t37[39:32]);
+    assign _t47 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t46[7]}}, _t46}));
+    assign _t48 = $signed(_t37[47:40]);
+    assign _t49 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t48[7]}}, _t48}));
+    assign _t50 = $signed(_t37[55:48]);
+    assign _t51 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t50[7]}}, _t50}));
+    assign _t52 = $signed(_t37[63:56]);
+    assign _t53 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t52[7]}}, _t52}));
+    assign _t54 = $signed(_t37[71:64]);
     assign _t55 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t54[7]}}, _t54}));
-    assign _t56 = $signed(_t53[15:8]);
+    assign _t56 = $signed(_t37[79:72]);
     assign _t57 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t56[7]}}, _t56}));
-    assign _t58 = $signed(_t53[23:16]);
+    assign _t58 = $signed(_t37[87:80]);
     assign _t59 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t58[7]}}, _t58}));
-    assign _t60 = $signed(_t53[31:24]);
+    assign _t60 = $signed(_t37[95:88]);
     assign _t61 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t60[7]}}, _t60}));
-    assign _t62 = $signed(_t53[39:32]);
+    assign _t62 = $signed(_t37[103:96]);
     assign _t63 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t62[7]}}, _t62}));
-    assign _t64 = $signed(_t53[47:40]);
+    assign _t64 = $signed(_t37[111:104]);
     assign _t65 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t64[7]}}, _t64}));
-    assign _t66 = $signed(_t53[55:48]);
+    assign _t66 = $signed(_t37[119:112]);
     assign _t67 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t66[7]}}, _t66}));
-    assign _t68 = $signed(_t53[63:56]);
+    assign _t68 = $signed(_t37[127:120]);
     assign _t69 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t68[7]}}, _t68}));
-    assign _t70 = $signed(_t53[71:64]);
-    assign _t71 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t70[7]}}, _t70}));
-    assign _t72 = $signed(_t53[79:72]);
-    assign _t73 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t72[7]}}, _t72}));
-    assign _t74 = $signed(_t53[87:80]);
-    assign _t75 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t74[7]}}, _t74}));
-    assign _t76 = $signed(_t53[95:88]);
-    assign _t77 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t76[7]}}, _t76}));
-    assign _t78 = $signed(_t53[103:96]);
-    assign _t79 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t78[7]}}, _t78}));
-    assign _t80 = $signed(_t53[111:104]);
-    assign _t81 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t80[7]}}, _t80}));
-    assign _t82 = $signed(_t53[119:112]);
-    assign _t83 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t82[7]}}, _t82}));
-    assign _t84 = $signed(_t53[127:120]);
-    assign _t85 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t84[7]}}, _t84}));
-    assign _t86 = (c3_q_0 + {16'd0, c3_c});
-    assign _t87 = (c3_q_1 + {16'd0, c3_c});
-    assign _t88 = (c3_q_2 + {16'd0, c3_c});
-    assign _t89 = (c3_q_3 + {16'd0, c3_c});
-    assign _t90 = (c3_q_4 + {16'd0, c3_c});
-    assign _t91 = (c3_q_5 + {16'd0, c3_c});
-    assign _t92 = (c3_q_6 + {16'd0, c3_c});
-    assign _t93 = (c3_q_7 + {16'd0, c3_c});
-    assign _t94 = (c3_q_8 + {16'd0, c3_c});
-    assign _t95 = (c3_q_9 + {16'd0, c3_c});
-    assign _t96 = (c3_q_10 + {16'd0, c3_c});
-    assign _t97 = (c3_q_11 + {16'd0, c3_c});
-    assign _t98 = (c3_q_12 + {16'd0, c3_c});
-    assign _t99 = (c3_q_13 + {16'd0, c3_c});
-    assign _t100 = (c3_q_14 + {16'd0, c3_c});
-    assign _t101 = (c3_q_15 + {16'd0, c3_c});
-    assign _t102 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t103 = ((|_t102[16:4]) ? 15'd0 : (c6_p_0 >> _t102[3:0]));
-    assign _t104 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t105 = ((|_t104[16:4]) ? 15'd0 : (c6_p_1 >> _t104[3:0]));
-    assign _t106 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t107 = ((|_t106[16:4]) ? 15'd0 : (c6_p_2 >> _t106[3:0]));
-    assign _t108 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t109 = ((|_t108[16:4]) ? 15'd0 : (c6_p_3 >> _t108[3:0]));
-    assign _t110 = ({1'd0, c6_int_4} + 17'd1);
-    assign _t111 = ((|_t110[16:4]) ? 15'd0 : (c6_p_4 >> _t110[3:0]));
-    assign _t112 = ({1'd0, c6_int_5} + 17'd1);
-    assign _t113 = ((|_t112[16:4]) ? 15'd0 : (c6_p_5 >> _t112[3:0]));
-    assign _t114 = ({1'd0, c6_int_6} + 17'd1);
-    assign _t115 = ((|_t114[16:4]) ? 15'd0 : (c6_p_6 >> _t114[3:0]));
-    assign _t116 = ({1'd0, c6_int_7} + 17'd1);
-    assign _t117 = ((|_t116[16:4]) ? 15'd0 : (c6_p_7 >> _t116[3:0]));
-    assign _t118 = ({1'd0, c6_int_8} + 17'd1);
-    assign _t119 = ((|_t118[16:4]) ? 15'd0 : (c6_p_8 >> _t118[3:0]));
-    assign _t120 = ({1'd0, c6_int_9} + 17'd1);
-    assign _t121 = ((|_t120[16:4]) ? 15'd0 : (c6_p_9 >> _t120[3:0]));
-    assign _t122 = ({1'd0, c6_int_10} + 17'd1);
-    assign _t123 = ((|_t122[16:4]) ? 15'd0 : (c6_p_10 >> _t122[3:0]));
-    assign _t124 = ({1'd0, c6_int_11} + 17'd1);
-    assign _t125 = ((|_t124[16:4]) ? 15'd0 : (c6_p_11 >> _t124[3:0]));
-    assign _t126 = ({1'd0, c6_int_12} + 17'd1);
-    assign _t127 = ((|_t126[16:4]) ? 15'd0 : (c6_p_12 >> _t126[3:0]));
-    assign _t128 = ({1'd0, c6_int_13} + 17'd1);
-    assign _t129 = ((|_t128[16:4]) ? 15'd0 : (c6_p_13 >> _t128[3:0]));
-    assign _t130 = ({1'd0, c6_int_14} + 17'd1);
-    assign _t131 = ((|_t130[16:4]) ? 15'd0 : (c6_p_14 >> _t130[3:0]));
-    assign _t132 = ({1'd0, c6_int_15} + 17'd1);
-    assign _t133 = ((|_t132[16:4]) ? 15'd0 : (c6_p_15 >> _t132[3:0]));
-    assign _t134 = (c8_sh - 6'd1);
-    assign _t135 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t136 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t137 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t138 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t139 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_4} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t140 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_5} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t141 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_6} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t142 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_7} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t143 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_8} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t144 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_9} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t145 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_10} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t146 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_11} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t147 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_12} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t148 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_13} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t149 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_14} >> _t134[4:0])) + 30'd1) >> 1'd1);
-    assign _t150 = ((((|_t134[5]) ? 30'd0 : ({1'd0, c8_prod_15} >> _t134[4:0])) + 30'd1) >> 1'd1);
+    assign _s18 = (c3_q_0 + {16'd0, c3_c});
+    assign _s19 = (c3_q_1 + {16'd0, c3_c});
+    assign _s20 = (c3_q_2 + {16'd0, c3_c});
+    assign _s21 = (c3_q_3 + {16'd0, c3_c});
+    assign _s22 = (c3_q_4 + {16'd0, c3_c});
+    assign _s23 = (c3_q_5 + {16'd0, c3_c});
+    assign _s24 = (c3_q_6 + {16'd0, c3_c});
+    assign _s25 = (c3_q_7 + {16'd0, c3_c});
+    assign _s26 = (c3_q_8 + {16'd0, c3_c});
+    assign _s27 = (c3_q_9 + {16'd0, c3_c});
+    assign _s28 = (c3_q_10 + {16'd0, c3_c});
+    assign _s29 = (c3_q_11 + {16'd0, c3_c});
+    assign _s30 = (c3_q_12 + {16'd0, c3_c});
+    assign _s31 = (c3_q_13 + {16'd0, c3_c});
+    assign _s32 = (c3_q_14 + {16'd0, c3_c});
+    assign _s33 = (c3_q_15 + {16'd0, c3_c});
+    assign _s34 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t70 = ((|_s34[16:4]) ? 15'd0 : (c6_p_0 >> _s34[3:0]));
+    assign _s35 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t71 = ((|_s35[16:4]) ? 15'd0 : (c6_p_1 >> _s35[3:0]));
+    assign _s36 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t72 = ((|_s36[16:4]) ? 15'd0 : (c6_p_2 >> _s36[3:0]));
+    assign _s37 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t73 = ((|_s37[16:4]) ? 15'd0 : (c6_p_3 >> _s37[3:0]));
+    assign _s38 = ({1'd0, c6_int_4} + 17'd1);
+    assign _t74 = ((|_s38[16:4]) ? 15'd0 : (c6_p_4 >> _s38[3:0]));
+    assign _s39 = ({1'd0, c6_int_5} + 17'd1);
+    assign _t75 = ((|_s39[16:4]) ? 15'd0 : (c6_p_5 >> _s39[3:0]));
+    assign _s40 = ({1'd0, c6_int_6} + 17'd1);
+    assign _t76 = ((|_s40[16:4]) ? 15'd0 : (c6_p_6 >> _s40[3:0]));
+    assign _s41 = ({1'd0, c6_int_7} + 17'd1);
+    assign _t77 = ((|_s41[16:4]) ? 15'd0 : (c6_p_7 >> _s41[3:0]));
+    assign _s42 = ({1'd0, c6_int_8} + 17'd1);
+    assign _t78 = ((|_s42[16:4]) ? 15'd0 : (c6_p_8 >> _s42[3:0]));
+    assign _s43 = ({1'd0, c6_int_9} + 17'd1);
+    assign _t79 = ((|_s43[16:4]) ? 15'd0 : (c6_p_9 >> _s43[3:0]));
+    assign _s44 = ({1'd0, c6_int_10} + 17'd1);
+    assign _t80 = ((|_s44[16:4]) ? 15'd0 : (c6_p_10 >> _s44[3:0]));
+    assign _s45 = ({1'd0, c6_int_11} + 17'd1);
+    assign _t81 = ((|_s45[16:4]) ? 15'd0 : (c6_p_11 >> _s45[3:0]));
+    assign _s46 = ({1'd0, c6_int_12} + 17'd1);
+    assign _t82 = ((|_s46[16:4]) ? 15'd0 : (c6_p_12 >> _s46[3:0]));
+    assign _s47 = ({1'd0, c6_int_13} + 17'd1);
+    assign _t83 = ((|_s47[16:4]) ? 15'd0 : (c6_p_13 >> _s47[3:0]));
+    assign _s48 = ({1'd0, c6_int_14} + 17'd1);
+    assign _t84 = ((|_s48[16:4]) ? 15'd0 : (c6_p_14 >> _s48[3:0]));
+    assign _s49 = ({1'd0, c6_int_15} + 17'd1);
+    assign _t85 = ((|_s49[16:4]) ? 15'd0 : (c6_p_15 >> _s49[3:0]));
+    assign _s50 = (c8_sh - 6'd1);
+    assign _s51 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s52 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s53 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s54 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s55 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_4} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s56 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_5} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s57 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_6} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s58 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_7} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s59 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_8} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s60 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_9} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s61 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_10} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s62 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_11} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s63 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_12} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s64 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_13} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s65 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_14} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s66 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_15} >> _s50[4:0])) + 30'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 8'd0);
@@ -1112,7 +1116,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign beat_max_3_0 = ((beat_max_2_0 >= beat_max_2_1) ? beat_max_2_0 : beat_max_2_1);
     assign beat_max_3_1 = ((beat_max_2_2 >= beat_max_2_3) ? beat_max_2_2 : beat_max_2_3);
     assign beat_max = ((beat_max_3_0 >= beat_max_3_1) ? beat_max_3_0 : beat_max_3_1);
-    assign m_new = ((a1_any & (a1_bm > (a1_first ? 8'sh80 : a2_m))) ? a1_bm : (a1_first ? 8'sh80 : a2_m));
+    assign m_new = ((a1_any & (a1_bm > _s0)) ? a1_bm : _s0);
     assign a_c = $unsigned($signed(_t0[23:0]));
     assign a_bigm = $signed(_t1[16:0]);
     assign rescale = (a4_first ? 17'd0 : $unsigned((a4_bigm - a5_bigm)));
@@ -1519,38 +1523,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     always @(posedge clk) begin
         if (a4_v) begin
             a5_bigm    <= a4_bigm;
-            a5_int_0   <= _t37[39:24];
-            a5_int_1   <= _t38[39:24];
-            a5_int_2   <= _t39[39:24];
-            a5_int_3   <= _t40[39:24];
-            a5_int_4   <= _t41[39:24];
-            a5_int_5   <= _t42[39:24];
-            a5_int_6   <= _t43[39:24];
-            a5_int_7   <= _t44[39:24];
-            a5_int_8   <= _t45[39:24];
-            a5_int_9   <= _t46[39:24];
-            a5_int_10  <= _t47[39:24];
-            a5_int_11  <= _t48[39:24];
-            a5_int_12  <= _t49[39:24];
-            a5_int_13  <= _t50[39:24];
-            a5_int_14  <= _t51[39:24];
-            a5_int_15  <= _t52[39:24];
-            a5_phi_0   <= _t37[23:10];
-            a5_phi_1   <= _t38[23:10];
-            a5_phi_2   <= _t39[23:10];
-            a5_phi_3   <= _t40[23:10];
-            a5_phi_4   <= _t41[23:10];
-            a5_phi_5   <= _t42[23:10];
-            a5_phi_6   <= _t43[23:10];
-            a5_phi_7   <= _t44[23:10];
-            a5_phi_8   <= _t45[23:10];
-            a5_phi_9   <= _t46[23:10];
-            a5_phi_10  <= _t47[23:10];
-            a5_phi_11  <= _t48[23:10];
-            a5_phi_12  <= _t49[23:10];
-            a5_phi_13  <= _t50[23:10];
-            a5_phi_14  <= _t51[23:10];
-            a5_phi_15  <= _t52[23:10];
+            a5_int_0   <= _s1[39:24];
+            a5_int_1   <= _s2[39:24];
+            a5_int_2   <= _s3[39:24];
+            a5_int_3   <= _s4[39:24];
+            a5_int_4   <= _s5[39:24];
+            a5_int_5   <= _s6[39:24];
+            a5_int_6   <= _s7[39:24];
+            a5_int_7   <= _s8[39:24];
+            a5_int_8   <= _s9[39:24];
+            a5_int_9   <= _s10[39:24];
+            a5_int_10  <= _s11[39:24];
+            a5_int_11  <= _s12[39:24];
+            a5_int_12  <= _s13[39:24];
+            a5_int_13  <= _s14[39:24];
+            a5_int_14  <= _s15[39:24];
+            a5_int_15  <= _s16[39:24];
+            a5_phi_0   <= _s1[23:10];
+            a5_phi_1   <= _s2[23:10];
+            a5_phi_2   <= _s3[23:10];
+            a5_phi_3   <= _s4[23:10];
+            a5_phi_4   <= _s5[23:10];
+            a5_phi_5   <= _s6[23:10];
+            a5_phi_6   <= _s7[23:10];
+            a5_phi_7   <= _s8[23:10];
+            a5_phi_8   <= _s9[23:10];
+            a5_phi_9   <= _s10[23:10];
+            a5_phi_10  <= _s11[23:10];
+            a5_phi_11  <= _s12[23:10];
+            a5_phi_12  <= _s13[23:10];
+            a5_phi_13  <= _s14[23:10];
+            a5_phi_14  <= _s15[23:10];
+            a5_phi_15  <= _s16[23:10];
             a5_rescale <= rescale;
             a5_val     <= a4_val;
             a5_first   <= a4_first;
@@ -1696,14 +1700,14 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if ((push & ((pop & q1_v) | ((~pop) & q0_v)))) begin
-            q1 <= {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
+            q1 <= _s17;
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if ((pop | (push & (~q0_v)))) begin
-            q0 <= ((pop & q1_v) ? q1 : {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new});
+            q0 <= ((pop & q1_v) ? q1 : _s17);
         end
     end
 
@@ -1769,22 +1773,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0  <= $unsigned($signed(_t55[7:0]));
-            c2_delta_1  <= $unsigned($signed(_t57[7:0]));
-            c2_delta_2  <= $unsigned($signed(_t59[7:0]));
-            c2_delta_3  <= $unsigned($signed(_t61[7:0]));
-            c2_delta_4  <= $unsigned($signed(_t63[7:0]));
-            c2_delta_5  <= $unsigned($signed(_t65[7:0]));
-            c2_delta_6  <= $unsigned($signed(_t67[7:0]));
-            c2_delta_7  <= $unsigned($signed(_t69[7:0]));
-            c2_delta_8  <= $unsigned($signed(_t71[7:0]));
-            c2_delta_9  <= $unsigned($signed(_t73[7:0]));
-            c2_delta_10 <= $unsigned($signed(_t75[7:0]));
-            c2_delta_11 <= $unsigned($signed(_t77[7:0]));
-            c2_delta_12 <= $unsigned($signed(_t79[7:0]));
-            c2_delta_13 <= $unsigned($signed(_t81[7:0]));
-            c2_delta_14 <= $unsigned($signed(_t83[7:0]));
-            c2_delta_15 <= $unsigned($signed(_t85[7:0]));
+            c2_delta_0  <= $unsigned($signed(_t39[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t41[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t43[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t45[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t47[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t49[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t51[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t53[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t55[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t57[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t59[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t61[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t63[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t65[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t67[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t69[7:0]));
             c2_val      <= c1_word[159:144];
             c2_keep     <= c1_word[143:128];
             c2_last     <= c1_last;
@@ -1816,38 +1820,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
             c3_rm       <= c2_rm;
             c3_sh       <= c2_sh;
             c3_seen     <= c2_seen;
-            c4_int_0    <= _t86[39:24];
-            c4_int_1    <= _t87[39:24];
-            c4_int_2    <= _t88[39:24];
-            c4_int_3    <= _t89[39:24];
-            c4_int_4    <= _t90[39:24];
-            c4_int_5    <= _t91[39:24];
-            c4_int_6    <= _t92[39:24];
-            c4_int_7    <= _t93[39:24];
-            c4_int_8    <= _t94[39:24];
-            c4_int_9    <= _t95[39:24];
-            c4_int_10   <= _t96[39:24];
-            c4_int_11   <= _t97[39:24];
-            c4_int_12   <= _t98[39:24];
-            c4_int_13   <= _t99[39:24];
-            c4_int_14   <= _t100[39:24];
-            c4_int_15   <= _t101[39:24];
-            c4_phi_0    <= _t86[23:10];
-            c4_phi_1    <= _t87[23:10];
-            c4_phi_2    <= _t88[23:10];
-            c4_phi_3    <= _t89[23:10];
-            c4_phi_4    <= _t90[23:10];
-            c4_phi_5    <= _t91[23:10];
-            c4_phi_6    <= _t92[23:10];
-            c4_phi_7    <= _t93[23:10];
-            c4_phi_8    <= _t94[23:10];
-            c4_phi_9    <= _t95[23:10];
-            c4_phi_10   <= _t96[23:10];
-            c4_phi_11   <= _t97[23:10];
-            c4_phi_12   <= _t98[23:10];
-            c4_phi_13   <= _t99[23:10];
-            c4_phi_14   <= _t100[23:10];
-            c4_phi_15   <= _t101[23:10];
+            c4_int_0    <= _s18[39:24];
+            c4_int_1    <= _s19[39:24];
+            c4_int_2    <= _s20[39:24];
+            c4_int_3    <= _s21[39:24];
+            c4_int_4    <= _s22[39:24];
+            c4_int_5    <= _s23[39:24];
+            c4_int_6    <= _s24[39:24];
+            c4_int_7    <= _s25[39:24];
+            c4_int_8    <= _s26[39:24];
+            c4_int_9    <= _s27[39:24];
+            c4_int_10   <= _s28[39:24];
+            c4_int_11   <= _s29[39:24];
+            c4_int_12   <= _s30[39:24];
+            c4_int_13   <= _s31[39:24];
+            c4_int_14   <= _s32[39:24];
+            c4_int_15   <= _s33[39:24];
+            c4_phi_0    <= _s18[23:10];
+            c4_phi_1    <= _s19[23:10];
+            c4_phi_2    <= _s20[23:10];
+            c4_phi_3    <= _s21[23:10];
+            c4_phi_4    <= _s22[23:10];
+            c4_phi_5    <= _s23[23:10];
+            c4_phi_6    <= _s24[23:10];
+            c4_phi_7    <= _s25[23:10];
+            c4_phi_8    <= _s26[23:10];
+            c4_phi_9    <= _s27[23:10];
+            c4_phi_10   <= _s28[23:10];
+            c4_phi_11   <= _s29[23:10];
+            c4_phi_12   <= _s30[23:10];
+            c4_phi_13   <= _s31[23:10];
+            c4_phi_14   <= _s32[23:10];
+            c4_phi_15   <= _s33[23:10];
             c4_val      <= c3_val;
             c4_keep     <= c3_keep;
             c4_last     <= c3_last;
@@ -1914,22 +1918,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
             c6_rm       <= c5_rm;
             c6_sh       <= c5_sh;
             c6_seen     <= c5_seen;
-            c7_eout_0   <= _t103[13:0];
-            c7_eout_1   <= _t105[13:0];
-            c7_eout_2   <= _t107[13:0];
-            c7_eout_3   <= _t109[13:0];
-            c7_eout_4   <= _t111[13:0];
-            c7_eout_5   <= _t113[13:0];
-            c7_eout_6   <= _t115[13:0];
-            c7_eout_7   <= _t117[13:0];
-            c7_eout_8   <= _t119[13:0];
-            c7_eout_9   <= _t121[13:0];
-            c7_eout_10  <= _t123[13:0];
-            c7_eout_11  <= _t125[13:0];
-            c7_eout_12  <= _t127[13:0];
-            c7_eout_13  <= _t129[13:0];
-            c7_eout_14  <= _t131[13:0];
-            c7_eout_15  <= _t133[13:0];
+            c7_eout_0   <= _t70[13:0];
+            c7_eout_1   <= _t71[13:0];
+            c7_eout_2   <= _t72[13:0];
+            c7_eout_3   <= _t73[13:0];
+            c7_eout_4   <= _t74[13:0];
+            c7_eout_5   <= _t75[13:0];
+            c7_eout_6   <= _t76[13:0];
+            c7_eout_7   <= _t77[13:0];
+            c7_eout_8   <= _t78[13:0];
+            c7_eout_9   <= _t79[13:0];
+            c7_eout_10  <= _t80[13:0];
+            c7_eout_11  <= _t81[13:0];
+            c7_eout_12  <= _t82[13:0];
+            c7_eout_13  <= _t83[13:0];
+            c7_eout_14  <= _t84[13:0];
+            c7_eout_15  <= _t85[13:0];
             c7_val      <= c6_val;
             c7_keep     <= c6_keep;
             c7_last     <= c6_last;
@@ -1956,22 +1960,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
             c8_keep     <= c7_keep;
             c8_last     <= c7_last;
             c8_sh       <= c7_sh;
-            out_data_0  <= (c8_val[0] ? ((|_t135[29:8]) ? 8'd255 : _t135[7:0]) : 8'd0);
-            out_data_1  <= (c8_val[1] ? ((|_t136[29:8]) ? 8'd255 : _t136[7:0]) : 8'd0);
-            out_data_2  <= (c8_val[2] ? ((|_t137[29:8]) ? 8'd255 : _t137[7:0]) : 8'd0);
-            out_data_3  <= (c8_val[3] ? ((|_t138[29:8]) ? 8'd255 : _t138[7:0]) : 8'd0);
-            out_data_4  <= (c8_val[4] ? ((|_t139[29:8]) ? 8'd255 : _t139[7:0]) : 8'd0);
-            out_data_5  <= (c8_val[5] ? ((|_t140[29:8]) ? 8'd255 : _t140[7:0]) : 8'd0);
-            out_data_6  <= (c8_val[6] ? ((|_t141[29:8]) ? 8'd255 : _t141[7:0]) : 8'd0);
-            out_data_7  <= (c8_val[7] ? ((|_t142[29:8]) ? 8'd255 : _t142[7:0]) : 8'd0);
-            out_data_8  <= (c8_val[8] ? ((|_t143[29:8]) ? 8'd255 : _t143[7:0]) : 8'd0);
-            out_data_9  <= (c8_val[9] ? ((|_t144[29:8]) ? 8'd255 : _t144[7:0]) : 8'd0);
-            out_data_10 <= (c8_val[10] ? ((|_t145[29:8]) ? 8'd255 : _t145[7:0]) : 8'd0);
-            out_data_11 <= (c8_val[11] ? ((|_t146[29:8]) ? 8'd255 : _t146[7:0]) : 8'd0);
-            out_data_12 <= (c8_val[12] ? ((|_t147[29:8]) ? 8'd255 : _t147[7:0]) : 8'd0);
-            out_data_13 <= (c8_val[13] ? ((|_t148[29:8]) ? 8'd255 : _t148[7:0]) : 8'd0);
-            out_data_14 <= (c8_val[14] ? ((|_t149[29:8]) ? 8'd255 : _t149[7:0]) : 8'd0);
-            out_data_15 <= (c8_val[15] ? ((|_t150[29:8]) ? 8'd255 : _t150[7:0]) : 8'd0);
+            out_data_0  <= (c8_val[0] ? ((|_s51[29:8]) ? 8'd255 : _s51[7:0]) : 8'd0);
+            out_data_1  <= (c8_val[1] ? ((|_s52[29:8]) ? 8'd255 : _s52[7:0]) : 8'd0);
+            out_data_2  <= (c8_val[2] ? ((|_s53[29:8]) ? 8'd255 : _s53[7:0]) : 8'd0);
+            out_data_3  <= (c8_val[3] ? ((|_s54[29:8]) ? 8'd255 : _s54[7:0]) : 8'd0);
+            out_data_4  <= (c8_val[4] ? ((|_s55[29:8]) ? 8'd255 : _s55[7:0]) : 8'd0);
+            out_data_5  <= (c8_val[5] ? ((|_s56[29:8]) ? 8'd255 : _s56[7:0]) : 8'd0);
+            out_data_6  <= (c8_val[6] ? ((|_s57[29:8]) ? 8'd255 : _s57[7:0]) : 8'd0);
+            out_data_7  <= (c8_val[7] ? ((|_s58[29:8]) ? 8'd255 : _s58[7:0]) : 8'd0);
+            out_data_8  <= (c8_val[8] ? ((|_s59[29:8]) ? 8'd255 : _s59[7:0]) : 8'd0);
+            out_data_9  <= (c8_val[9] ? ((|_s60[29:8]) ? 8'd255 : _s60[7:0]) : 8'd0);
+            out_data_10 <= (c8_val[10] ? ((|_s61[29:8]) ? 8'd255 : _s61[7:0]) : 8'd0);
+            out_data_11 <= (c8_val[11] ? ((|_s62[29:8]) ? 8'd255 : _s62[7:0]) : 8'd0);
+            out_data_12 <= (c8_val[12] ? ((|_s63[29:8]) ? 8'd255 : _s63[7:0]) : 8'd0);
+            out_data_13 <= (c8_val[13] ? ((|_s64[29:8]) ? 8'd255 : _s64[7:0]) : 8'd0);
+            out_data_14 <= (c8_val[14] ? ((|_s65[29:8]) ? 8'd255 : _s65[7:0]) : 8'd0);
+            out_data_15 <= (c8_val[15] ? ((|_s66[29:8]) ? 8'd255 : _s66[7:0]) : 8'd0);
             out_keep    <= c8_keep;
             out_last    <= c8_last;
         end

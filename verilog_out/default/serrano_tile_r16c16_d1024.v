@@ -299,17 +299,59 @@ module serrano_tile_r16c16_d1024 (
     reg  [5:0]         q_shift_c15;
     reg  signed [7:0]  q_zp_c15;
     wire signed [31:0] requant_c15_y;
+    wire               _s0;
+    wire               _s1;
+    wire               _s2;
+    wire               _s3;
+    wire               _s4;
+    wire               _s5;
+    wire               _s6;
+    wire               _s7;
+    wire               _s8;
+    wire               _s9;
+    wire               _s10;
+    wire               _s11;
+    wire               _s12;
+    wire               _s13;
+    wire               _s14;
+    wire               _s15;
+    wire               _s16;
+    wire               _s17;
+    wire               _s18;
+    wire               _s19;
+
+    assign _s0 = (cmd_op == 2'd0);
+    assign _s1 = (cmd_op == 2'd1);
+    assign _s2 = (cmd_op == 2'd2);
+    assign _s3 = (cmd_op == 2'd3);
+    assign _s4 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd0)));
+    assign _s5 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd1)));
+    assign _s6 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd2)));
+    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd3)));
+    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd4)));
+    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd5)));
+    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd6)));
+    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd7)));
+    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd8)));
+    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd9)));
+    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd10)));
+    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd11)));
+    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd12)));
+    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd13)));
+    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd14)));
+    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd15)));
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
-    assign cmd_ready_w = ((((cmd_op == 2'd0) & (((~load_active) & (~shadow_full)) & (swap_guard == 5'd0))) | ((cmd_op == 2'd1) & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | (((cmd_op == 2'd2) | (cmd_op == 2'd3)) & (~read_busy)));
+    assign cmd_ready_w = (((_s0 & (((~load_active) & (~shadow_full)) & (swap_guard == 5'd0)))
+        | (_s1 & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | ((_s2 | _s3) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
-    assign go_load = (cmd_fire & (cmd_op == 2'd0));
-    assign go_compute = (cmd_fire & (cmd_op == 2'd1));
-    assign go_read = (cmd_fire & (cmd_op == 2'd2));
-    assign go_qparam = (cmd_fire & (cmd_op == 2'd3));
+    assign go_load = (cmd_fire & _s0);
+    assign go_compute = (cmd_fire & _s1);
+    assign go_read = (cmd_fire & _s2);
+    assign go_qparam = (cmd_fire & _s3);
     assign b_fire = (load_active & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 4'd15));
     assign swap_now = (a_fire & comp_first);
@@ -320,9 +362,16 @@ module serrano_tile_r16c16_d1024 (
     assign s_axis_a_tready = a_ready;
     assign s_axis_b_tready = load_active;
     assign m_axis_c_tvalid = rd_v3;
-    assign m_axis_c_tdata = {$unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
+    assign m_axis_c_tdata = {$unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y),
+        $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y),
+        $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y),
+        $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid, ctl33_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active)
+        | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid,
+        ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid,
+        ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid,
+        ctl33_valid})) | read_busy));
 
     serrano_array_r16c16 u_array (
         .clk      (clk),
@@ -839,16 +888,23 @@ module serrano_tile_r16c16_d1024 (
             read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl33_valid & (ctl33_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl33_valid & (ctl33_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0
+                : ((ctl33_valid & (ctl33_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0
+                : ((ctl33_valid & (ctl33_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
             rd_l2        <= (move ? rd_l1 : rd_l2);
             rd_v3        <= (move ? rd_v2 : rd_v3);
             rd_l3        <= (move ? rd_l2 : rd_l3);
-            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute)))) | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
-            w_load       <= {(b_fire & (load_row == 4'd15)), (b_fire & (load_row == 4'd14)), (b_fire & (load_row == 4'd13)), (b_fire & (load_row == 4'd12)), (b_fire & (load_row == 4'd11)), (b_fire & (load_row == 4'd10)), (b_fire & (load_row == 4'd9)), (b_fire & (load_row == 4'd8)), (b_fire & (load_row == 4'd7)), (b_fire & (load_row == 4'd6)), (b_fire & (load_row == 4'd5)), (b_fire & (load_row == 4'd4)), (b_fire & (load_row == 4'd3)), (b_fire & (load_row == 4'd2)), (b_fire & (load_row == 4'd1)), (b_fire & (load_row == 4'd0))};
+            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute))))
+                | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
+            w_load       <= {(b_fire & (load_row == 4'd15)), (b_fire & (load_row == 4'd14)), (b_fire & (load_row == 4'd13)),
+                (b_fire & (load_row == 4'd12)), (b_fire & (load_row == 4'd11)), (b_fire & (load_row == 4'd10)), (b_fire & (load_row == 4'd9)),
+                (b_fire & (load_row == 4'd8)), (b_fire & (load_row == 4'd7)), (b_fire & (load_row == 4'd6)), (b_fire & (load_row == 4'd5)),
+                (b_fire & (load_row == 4'd4)), (b_fire & (load_row == 4'd3)), (b_fire & (load_row == 4'd2)), (b_fire & (load_row == 4'd1)),
+                (b_fire & (load_row == 4'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 128'd0);
             a_enter      <= a_issue;
@@ -1008,7 +1064,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c0  <= 32'sd0;
             q_shift_c0 <= 6'd0;
             q_zp_c0    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd0)))) begin
+        end else if (_s4) begin
             q_mult_c0  <= cmd_multiplier;
             q_shift_c0 <= cmd_shift;
             q_zp_c0    <= cmd_zero_point;
@@ -1020,7 +1076,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c1  <= 32'sd0;
             q_shift_c1 <= 6'd0;
             q_zp_c1    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd1)))) begin
+        end else if (_s5) begin
             q_mult_c1  <= cmd_multiplier;
             q_shift_c1 <= cmd_shift;
             q_zp_c1    <= cmd_zero_point;
@@ -1032,7 +1088,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c2  <= 32'sd0;
             q_shift_c2 <= 6'd0;
             q_zp_c2    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd2)))) begin
+        end else if (_s6) begin
             q_mult_c2  <= cmd_multiplier;
             q_shift_c2 <= cmd_shift;
             q_zp_c2    <= cmd_zero_point;
@@ -1044,7 +1100,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c3  <= 32'sd0;
             q_shift_c3 <= 6'd0;
             q_zp_c3    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd3)))) begin
+        end else if (_s7) begin
             q_mult_c3  <= cmd_multiplier;
             q_shift_c3 <= cmd_shift;
             q_zp_c3    <= cmd_zero_point;
@@ -1056,7 +1112,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c4  <= 32'sd0;
             q_shift_c4 <= 6'd0;
             q_zp_c4    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd4)))) begin
+        end else if (_s8) begin
             q_mult_c4  <= cmd_multiplier;
             q_shift_c4 <= cmd_shift;
             q_zp_c4    <= cmd_zero_point;
@@ -1068,7 +1124,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c5  <= 32'sd0;
             q_shift_c5 <= 6'd0;
             q_zp_c5    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd5)))) begin
+        end else if (_s9) begin
             q_mult_c5  <= cmd_multiplier;
             q_shift_c5 <= cmd_shift;
             q_zp_c5    <= cmd_zero_point;
@@ -1080,7 +1136,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c6  <= 32'sd0;
             q_shift_c6 <= 6'd0;
             q_zp_c6    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd6)))) begin
+        end else if (_s10) begin
             q_mult_c6  <= cmd_multiplier;
             q_shift_c6 <= cmd_shift;
             q_zp_c6    <= cmd_zero_point;
@@ -1092,7 +1148,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c7  <= 32'sd0;
             q_shift_c7 <= 6'd0;
             q_zp_c7    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd7)))) begin
+        end else if (_s11) begin
             q_mult_c7  <= cmd_multiplier;
             q_shift_c7 <= cmd_shift;
             q_zp_c7    <= cmd_zero_point;
@@ -1104,7 +1160,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c8  <= 32'sd0;
             q_shift_c8 <= 6'd0;
             q_zp_c8    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd8)))) begin
+        end else if (_s12) begin
             q_mult_c8  <= cmd_multiplier;
             q_shift_c8 <= cmd_shift;
             q_zp_c8    <= cmd_zero_point;
@@ -1116,7 +1172,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c9  <= 32'sd0;
             q_shift_c9 <= 6'd0;
             q_zp_c9    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd9)))) begin
+        end else if (_s13) begin
             q_mult_c9  <= cmd_multiplier;
             q_shift_c9 <= cmd_shift;
             q_zp_c9    <= cmd_zero_point;
@@ -1128,7 +1184,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c10  <= 32'sd0;
             q_shift_c10 <= 6'd0;
             q_zp_c10    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd10)))) begin
+        end else if (_s14) begin
             q_mult_c10  <= cmd_multiplier;
             q_shift_c10 <= cmd_shift;
             q_zp_c10    <= cmd_zero_point;
@@ -1140,7 +1196,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c11  <= 32'sd0;
             q_shift_c11 <= 6'd0;
             q_zp_c11    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd11)))) begin
+        end else if (_s15) begin
             q_mult_c11  <= cmd_multiplier;
             q_shift_c11 <= cmd_shift;
             q_zp_c11    <= cmd_zero_point;
@@ -1152,7 +1208,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c12  <= 32'sd0;
             q_shift_c12 <= 6'd0;
             q_zp_c12    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd12)))) begin
+        end else if (_s16) begin
             q_mult_c12  <= cmd_multiplier;
             q_shift_c12 <= cmd_shift;
             q_zp_c12    <= cmd_zero_point;
@@ -1164,7 +1220,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c13  <= 32'sd0;
             q_shift_c13 <= 6'd0;
             q_zp_c13    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd13)))) begin
+        end else if (_s17) begin
             q_mult_c13  <= cmd_multiplier;
             q_shift_c13 <= cmd_shift;
             q_zp_c13    <= cmd_zero_point;
@@ -1176,7 +1232,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c14  <= 32'sd0;
             q_shift_c14 <= 6'd0;
             q_zp_c14    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd14)))) begin
+        end else if (_s18) begin
             q_mult_c14  <= cmd_multiplier;
             q_shift_c14 <= cmd_shift;
             q_zp_c14    <= cmd_zero_point;
@@ -1188,7 +1244,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c15  <= 32'sd0;
             q_shift_c15 <= 6'd0;
             q_zp_c15    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 4'd15)))) begin
+        end else if (_s19) begin
             q_mult_c15  <= cmd_multiplier;
             q_shift_c15 <= cmd_shift;
             q_zp_c15    <= cmd_zero_point;

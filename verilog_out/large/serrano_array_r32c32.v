@@ -4211,7 +4211,14 @@ module serrano_array_r32c32 (
     wire               pe_r31_c31_swap_out;
     /* verilator lint_on UNUSED */
 
-    assign psum_out = {$unsigned(pe_r31_c31_psum_out), $unsigned(pe_r31_c30_psum_out), $unsigned(pe_r31_c29_psum_out), $unsigned(pe_r31_c28_psum_out), $unsigned(pe_r31_c27_psum_out), $unsigned(pe_r31_c26_psum_out), $unsigned(pe_r31_c25_psum_out), $unsigned(pe_r31_c24_psum_out), $unsigned(pe_r31_c23_psum_out), $unsigned(pe_r31_c22_psum_out), $unsigned(pe_r31_c21_psum_out), $unsigned(pe_r31_c20_psum_out), $unsigned(pe_r31_c19_psum_out), $unsigned(pe_r31_c18_psum_out), $unsigned(pe_r31_c17_psum_out), $unsigned(pe_r31_c16_psum_out), $unsigned(pe_r31_c15_psum_out), $unsigned(pe_r31_c14_psum_out), $unsigned(pe_r31_c13_psum_out), $unsigned(pe_r31_c12_psum_out), $unsigned(pe_r31_c11_psum_out), $unsigned(pe_r31_c10_psum_out), $unsigned(pe_r31_c9_psum_out), $unsigned(pe_r31_c8_psum_out), $unsigned(pe_r31_c7_psum_out), $unsigned(pe_r31_c6_psum_out), $unsigned(pe_r31_c5_psum_out), $unsigned(pe_r31_c4_psum_out), $unsigned(pe_r31_c3_psum_out), $unsigned(pe_r31_c2_psum_out), $unsigned(pe_r31_c1_psum_out), $unsigned(pe_r31_c0_psum_out)};
+    assign psum_out = {$unsigned(pe_r31_c31_psum_out), $unsigned(pe_r31_c30_psum_out), $unsigned(pe_r31_c29_psum_out), $unsigned(pe_r31_c28_psum_out),
+        $unsigned(pe_r31_c27_psum_out), $unsigned(pe_r31_c26_psum_out), $unsigned(pe_r31_c25_psum_out), $unsigned(pe_r31_c24_psum_out),
+        $unsigned(pe_r31_c23_psum_out), $unsigned(pe_r31_c22_psum_out), $unsigned(pe_r31_c21_psum_out), $unsigned(pe_r31_c20_psum_out),
+        $unsigned(pe_r31_c19_psum_out), $unsigned(pe_r31_c18_psum_out), $unsigned(pe_r31_c17_psum_out), $unsigned(pe_r31_c16_psum_out),
+        $unsigned(pe_r31_c15_psum_out), $unsigned(pe_r31_c14_psum_out), $unsigned(pe_r31_c13_psum_out), $unsigned(pe_r31_c12_psum_out),
+        $unsigned(pe_r31_c11_psum_out), $unsigned(pe_r31_c10_psum_out), $unsigned(pe_r31_c9_psum_out), $unsigned(pe_r31_c8_psum_out),
+        $unsigned(pe_r31_c7_psum_out), $unsigned(pe_r31_c6_psum_out), $unsigned(pe_r31_c5_psum_out), $unsigned(pe_r31_c4_psum_out),
+        $unsigned(pe_r31_c3_psum_out), $unsigned(pe_r31_c2_psum_out), $unsigned(pe_r31_c1_psum_out), $unsigned(pe_r31_c0_psum_out)};
 
     serrano_pe_i8_acc32 pe_r0_c0 (
         .clk      (clk),

@@ -974,6 +974,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     wire [127:0]       out_data_g3;
     // 297 x 320 bits, no reset: inferred as block RAM
     reg  [319:0] rowbuf [0:296];
+    wire signed [7:0]  _s0;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [40:0] _t0;
     /* verilator lint_on UNUSED */
@@ -1116,102 +1117,167 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     wire signed [8:0]  _t68;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t69;
+    wire [39:0]        _s1;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t70;
+    wire [39:0]        _s2;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t71;
+    wire [39:0]        _s3;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t72;
+    wire [39:0]        _s4;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t73;
+    wire [39:0]        _s5;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t74;
+    wire [39:0]        _s6;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t75;
+    wire [39:0]        _s7;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t76;
+    wire [39:0]        _s8;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t77;
+    wire [39:0]        _s9;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t78;
+    wire [39:0]        _s10;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t79;
+    wire [39:0]        _s11;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t80;
+    wire [39:0]        _s12;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t81;
+    wire [39:0]        _s13;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t82;
+    wire [39:0]        _s14;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t83;
+    wire [39:0]        _s15;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t84;
+    wire [39:0]        _s16;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t85;
+    wire [39:0]        _s17;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t86;
+    wire [39:0]        _s18;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t87;
+    wire [39:0]        _s19;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t88;
+    wire [39:0]        _s20;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t89;
+    wire [39:0]        _s21;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t90;
+    wire [39:0]        _s22;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t91;
+    wire [39:0]        _s23;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t92;
+    wire [39:0]        _s24;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t93;
+    wire [39:0]        _s25;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t94;
+    wire [39:0]        _s26;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t95;
+    wire [39:0]        _s27;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t96;
+    wire [39:0]        _s28;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t97;
+    wire [39:0]        _s29;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t98;
+    wire [39:0]        _s30;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t99;
+    wire [39:0]        _s31;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t100;
+    wire [39:0]        _s32;
     /* verilator lint_on UNUSED */
-    wire [255:0]       _t101;
+    wire [121:0]       _s33;
+    wire [255:0]       _t69;
+    wire signed [7:0]  _t70;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t71;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t72;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t73;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t74;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t75;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t76;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t77;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t78;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t79;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t80;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t81;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t82;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t83;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t84;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t85;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t86;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t87;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t88;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t89;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t90;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t91;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t92;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t93;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t94;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t95;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t96;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t97;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t98;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t99;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t100;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t101;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t102;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t103;
@@ -1276,327 +1342,265 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t133;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t134;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t135;
+    wire [39:0]        _s34;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t136;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t137;
+    wire [39:0]        _s35;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t138;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t139;
+    wire [39:0]        _s36;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t140;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t141;
+    wire [39:0]        _s37;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t142;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t143;
+    wire [39:0]        _s38;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t144;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t145;
+    wire [39:0]        _s39;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t146;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t147;
+    wire [39:0]        _s40;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t148;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t149;
+    wire [39:0]        _s41;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t150;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t151;
+    wire [39:0]        _s42;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t152;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t153;
+    wire [39:0]        _s43;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t154;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t155;
+    wire [39:0]        _s44;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t156;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t157;
+    wire [39:0]        _s45;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t158;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t159;
+    wire [39:0]        _s46;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t160;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t161;
+    wire [39:0]        _s47;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t162;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t163;
+    wire [39:0]        _s48;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t164;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t165;
+    wire [39:0]        _s49;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t166;
+    wire [39:0]        _s50;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t167;
+    wire [39:0]        _s51;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t168;
+    wire [39:0]        _s52;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t169;
+    wire [39:0]        _s53;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t170;
+    wire [39:0]        _s54;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t171;
+    wire [39:0]        _s55;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t172;
+    wire [39:0]        _s56;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t173;
+    wire [39:0]        _s57;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t174;
+    wire [39:0]        _s58;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t175;
+    wire [39:0]        _s59;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t176;
+    wire [39:0]        _s60;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t177;
+    wire [39:0]        _s61;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t178;
+    wire [39:0]        _s62;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t179;
+    wire [39:0]        _s63;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t180;
+    wire [39:0]        _s64;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t181;
+    wire [39:0]        _s65;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s66;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t182;
+    wire [22:0]        _t134;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s67;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t183;
+    wire [22:0]        _t135;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s68;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t184;
+    wire [22:0]        _t136;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s69;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t185;
+    wire [22:0]        _t137;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s70;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t186;
+    wire [22:0]        _t138;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s71;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t187;
+    wire [22:0]        _t139;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s72;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t188;
+    wire [22:0]        _t140;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s73;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t189;
+    wire [22:0]        _t141;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s74;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t190;
+    wire [22:0]        _t142;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s75;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t191;
+    wire [22:0]        _t143;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s76;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t192;
+    wire [22:0]        _t144;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s77;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t193;
+    wire [22:0]        _t145;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s78;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t194;
+    wire [22:0]        _t146;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s79;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t195;
+    wire [22:0]        _t147;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s80;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t196;
+    wire [22:0]        _t148;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s81;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t197;
+    wire [22:0]        _t149;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t198;
+    wire [16:0]        _s82;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t199;
+    wire [22:0]        _t150;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t200;
+    wire [16:0]        _s83;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t201;
+    wire [22:0]        _t151;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t202;
+    wire [16:0]        _s84;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t203;
+    wire [22:0]        _t152;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t204;
+    wire [16:0]        _s85;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t205;
+    wire [22:0]        _t153;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t206;
+    wire [16:0]        _s86;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t207;
+    wire [22:0]        _t154;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t208;
+    wire [16:0]        _s87;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t209;
+    wire [22:0]        _t155;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t210;
+    wire [16:0]        _s88;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t211;
+    wire [22:0]        _t156;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t212;
+    wire [16:0]        _s89;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t213;
+    wire [22:0]        _t157;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t214;
+    wire [16:0]        _s90;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t215;
+    wire [22:0]        _t158;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t216;
+    wire [16:0]        _s91;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t217;
+    wire [22:0]        _t159;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t218;
+    wire [16:0]        _s92;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t219;
+    wire [22:0]        _t160;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t220;
+    wire [16:0]        _s93;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t221;
+    wire [22:0]        _t161;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t222;
+    wire [16:0]        _s94;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t223;
+    wire [22:0]        _t162;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t224;
+    wire [16:0]        _s95;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t225;
+    wire [22:0]        _t163;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t226;
+    wire [16:0]        _s96;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t227;
+    wire [22:0]        _t164;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t228;
+    wire [16:0]        _s97;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t229;
+    wire [22:0]        _t165;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t230;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t231;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t232;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t233;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t234;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t235;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t236;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t237;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t238;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t239;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t240;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t241;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t242;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t243;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t244;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t245;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t246;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t247;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t248;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t249;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t250;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t251;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t252;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t253;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t254;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t255;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t256;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t257;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t258;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t259;
-    /* verilator lint_on UNUSED */
-    wire [16:0]        _t260;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t261;
-    /* verilator lint_on UNUSED */
-    wire [45:0]        _t262;
-    wire [45:0]        _t263;
-    wire [45:0]        _t264;
-    wire [45:0]        _t265;
-    wire [45:0]        _t266;
-    wire [45:0]        _t267;
-    wire [45:0]        _t268;
-    wire [45:0]        _t269;
-    wire [45:0]        _t270;
-    wire [45:0]        _t271;
-    wire [45:0]        _t272;
-    wire [45:0]        _t273;
-    wire [45:0]        _t274;
-    wire [45:0]        _t275;
-    wire [45:0]        _t276;
-    wire [45:0]        _t277;
-    wire [45:0]        _t278;
-    wire [45:0]        _t279;
-    wire [45:0]        _t280;
-    wire [45:0]        _t281;
-    wire [45:0]        _t282;
-    wire [45:0]        _t283;
-    wire [45:0]        _t284;
-    wire [45:0]        _t285;
-    wire [45:0]        _t286;
-    wire [45:0]        _t287;
-    wire [45:0]        _t288;
-    wire [45:0]        _t289;
-    wire [45:0]        _t290;
-    wire [45:0]        _t291;
-    wire [45:0]        _t292;
-    wire [45:0]        _t293;
+    wire [5:0]         _s98;
+    wire [45:0]        _s99;
+    wire [45:0]        _s100;
+    wire [45:0]        _s101;
+    wire [45:0]        _s102;
+    wire [45:0]        _s103;
+    wire [45:0]        _s104;
+    wire [45:0]        _s105;
+    wire [45:0]        _s106;
+    wire [45:0]        _s107;
+    wire [45:0]        _s108;
+    wire [45:0]        _s109;
+    wire [45:0]        _s110;
+    wire [45:0]        _s111;
+    wire [45:0]        _s112;
+    wire [45:0]        _s113;
+    wire [45:0]        _s114;
+    wire [45:0]        _s115;
+    wire [45:0]        _s116;
+    wire [45:0]        _s117;
+    wire [45:0]        _s118;
+    wire [45:0]        _s119;
+    wire [45:0]        _s120;
+    wire [45:0]        _s121;
+    wire [45:0]        _s122;
+    wire [45:0]        _s123;
+    wire [45:0]        _s124;
+    wire [45:0]        _s125;
+    wire [45:0]        _s126;
+    wire [45:0]        _s127;
+    wire [45:0]        _s128;
+    wire [45:0]        _s129;
+    wire [45:0]        _s130;
 
+    assign _s0 = (a1_first ? 8'sh80 : a2_m);
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
     assign _t2 = q0[47:0];
@@ -1666,231 +1670,233 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign _t66 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t65[7]}}, _t65}));
     assign _t67 = $signed(a2_x[255:248]);
     assign _t68 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t67[7]}}, _t67}));
-    assign _t69 = (a4_q_0 + {16'd0, a4_c});
-    assign _t70 = (a4_q_1 + {16'd0, a4_c});
-    assign _t71 = (a4_q_2 + {16'd0, a4_c});
-    assign _t72 = (a4_q_3 + {16'd0, a4_c});
-    assign _t73 = (a4_q_4 + {16'd0, a4_c});
-    assign _t74 = (a4_q_5 + {16'd0, a4_c});
-    assign _t75 = (a4_q_6 + {16'd0, a4_c});
-    assign _t76 = (a4_q_7 + {16'd0, a4_c});
-    assign _t77 = (a4_q_8 + {16'd0, a4_c});
-    assign _t78 = (a4_q_9 + {16'd0, a4_c});
-    assign _t79 = (a4_q_10 + {16'd0, a4_c});
-    assign _t80 = (a4_q_11 + {16'd0, a4_c});
-    assign _t81 = (a4_q_12 + {16'd0, a4_c});
-    assign _t82 = (a4_q_13 + {16'd0, a4_c});
-    assign _t83 = (a4_q_14 + {16'd0, a4_c});
-    assign _t84 = (a4_q_15 + {16'd0, a4_c});
-    assign _t85 = (a4_q_16 + {16'd0, a4_c});
-    assign _t86 = (a4_q_17 + {16'd0, a4_c});
-    assign _t87 = (a4_q_18 + {16'd0, a4_c});
-    assign _t88 = (a4_q_19 + {16'd0, a4_c});
-    assign _t89 = (a4_q_20 + {16'd0, a4_c});
-    assign _t90 = (a4_q_21 + {16'd0, a4_c});
-    assign _t91 = (a4_q_22 + {16'd0, a4_c});
-    assign _t92 = (a4_q_23 + {16'd0, a4_c});
-    assign _t93 = (a4_q_24 + {16'd0, a4_c});
-    assign _t94 = (a4_q_25 + {16'd0, a4_c});
-    assign _t95 = (a4_q_26 + {16'd0, a4_c});
-    assign _t96 = (a4_q_27 + {16'd0, a4_c});
-    assign _t97 = (a4_q_28 + {16'd0, a4_c});
-    assign _t98 = (a4_q_29 + {16'd0, a4_c});
-    assign _t99 = (a4_q_30 + {16'd0, a4_c});
-    assign _t100 = (a4_q_31 + {16'd0, a4_c});
-    assign _t101 = c1_word[255:0];
-    assign _t102 = $signed(_t101[7:0]);
+    assign _s1 = (a4_q_0 + {16'd0, a4_c});
+    assign _s2 = (a4_q_1 + {16'd0, a4_c});
+    assign _s3 = (a4_q_2 + {16'd0, a4_c});
+    assign _s4 = (a4_q_3 + {16'd0, a4_c});
+    assign _s5 = (a4_q_4 + {16'd0, a4_c});
+    assign _s6 = (a4_q_5 + {16'd0, a4_c});
+    assign _s7 = (a4_q_6 + {16'd0, a4_c});
+    assign _s8 = (a4_q_7 + {16'd0, a4_c});
+    assign _s9 = (a4_q_8 + {16'd0, a4_c});
+    assign _s10 = (a4_q_9 + {16'd0, a4_c});
+    assign _s11 = (a4_q_10 + {16'd0, a4_c});
+    assign _s12 = (a4_q_11 + {16'd0, a4_c});
+    assign _s13 = (a4_q_12 + {16'd0, a4_c});
+    assign _s14 = (a4_q_13 + {16'd0, a4_c});
+    assign _s15 = (a4_q_14 + {16'd0, a4_c});
+    assign _s16 = (a4_q_15 + {16'd0, a4_c});
+    assign _s17 = (a4_q_16 + {16'd0, a4_c});
+    assign _s18 = (a4_q_17 + {16'd0, a4_c});
+    assign _s19 = (a4_q_18 + {16'd0, a4_c});
+    assign _s20 = (a4_q_19 + {16'd0, a4_c});
+    assign _s21 = (a4_q_20 + {16'd0, a4_c});
+    assign _s22 = (a4_q_21 + {16'd0, a4_c});
+    assign _s23 = (a4_q_22 + {16'd0, a4_c});
+    assign _s24 = (a4_q_23 + {16'd0, a4_c});
+    assign _s25 = (a4_q_24 + {16'd0, a4_c});
+    assign _s26 = (a4_q_25 + {16'd0, a4_c});
+    assign _s27 = (a4_q_26 + {16'd0, a4_c});
+    assign _s28 = (a4_q_27 + {16'd0, a4_c});
+    assign _s29 = (a4_q_28 + {16'd0, a4_c});
+    assign _s30 = (a4_q_29 + {16'd0, a4_c});
+    assign _s31 = (a4_q_30 + {16'd0, a4_c});
+    assign _s32 = (a4_q_31 + {16'd0, a4_c});
+    assign _s33 = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
+    assign _t69 = c1_word[255:0];
+    assign _t70 = $signed(_t69[7:0]);
+    assign _t71 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t70[7]}}, _t70}));
+    assign _t72 = $signed(_t69[15:8]);
+    assign _t73 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t72[7]}}, _t72}));
+    assign _t74 = $signed(_t69[23:16]);
+    assign _t75 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t74[7]}}, _t74}));
+    assign _t76 = $signed(_t69[31:24]);
+    assign _t77 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t76[7]}}, _t76}));
+    assign _t78 = $signed(_t69[39:32]);
+    assign _t79 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t78[7]}}, _t78}));
+    assign _t80 = $signed(_t69[47:40]);
+    assign _t81 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t80[7]}}, _t80}));
+    assign _t82 = $signed(_t69[55:48]);
+    assign _t83 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t82[7]}}, _t82}));
+    assign _t84 = $signed(_t69[63:56]);
+    assign _t85 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t84[7]}}, _t84}));
+    assign _t86 = $signed(_t69[71:64]);
+    assign _t87 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t86[7]}}, _t86}));
+    assign _t88 = $signed(_t69[79:72]);
+    assign _t89 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t88[7]}}, _t88}));
+    assign _t90 = $signed(_t69[87:80]);
+    assign _t91 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t90[7]}}, _t90}));
+    assign _t92 = $signed(_t69[95:88]);
+    assign _t93 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t92[7]}}, _t92}));
+    assign _t94 = $signed(_t69[103:96]);
+    assign _t95 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t94[7]}}, _t94}));
+    assign _t96 = $signed(_t69[111:104]);
+    assign _t97 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t96[7]}}, _t96}));
+    assign _t98 = $signed(_t69[119:112]);
+    assign _t99 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t98[7]}}, _t98}));
+    assign _t100 = $signed(_t69[127:120]);
+    assign _t101 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t100[7]}}, _t100}));
+    assign _t102 = $signed(_t69[135:128]);
     assign _t103 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t102[7]}}, _t102}));
-    assign _t104 = $signed(_t101[15:8]);
+    assign _t104 = $signed(_t69[143:136]);
     assign _t105 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t104[7]}}, _t104}));
-    assign _t106 = $signed(_t101[23:16]);
+    assign _t106 = $signed(_t69[151:144]);
     assign _t107 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t106[7]}}, _t106}));
-    assign _t108 = $signed(_t101[31:24]);
+    assign _t108 = $signed(_t69[159:152]);
     assign _t109 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t108[7]}}, _t108}));
-    assign _t110 = $signed(_t101[39:32]);
+    assign _t110 = $signed(_t69[167:160]);
     assign _t111 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t110[7]}}, _t110}));
-    assign _t112 = $signed(_t101[47:40]);
+    assign _t112 = $signed(_t69[175:168]);
     assign _t113 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t112[7]}}, _t112}));
-    assign _t114 = $signed(_t101[55:48]);
+    assign _t114 = $signed(_t69[183:176]);
     assign _t115 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t114[7]}}, _t114}));
-    assign _t116 = $signed(_t101[63:56]);
+    assign _t116 = $signed(_t69[191:184]);
     assign _t117 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t116[7]}}, _t116}));
-    assign _t118 = $signed(_t101[71:64]);
+    assign _t118 = $signed(_t69[199:192]);
     assign _t119 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t118[7]}}, _t118}));
-    assign _t120 = $signed(_t101[79:72]);
+    assign _t120 = $signed(_t69[207:200]);
     assign _t121 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t120[7]}}, _t120}));
-    assign _t122 = $signed(_t101[87:80]);
+    assign _t122 = $signed(_t69[215:208]);
     assign _t123 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t122[7]}}, _t122}));
-    assign _t124 = $signed(_t101[95:88]);
+    assign _t124 = $signed(_t69[223:216]);
     assign _t125 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t124[7]}}, _t124}));
-    assign _t126 = $signed(_t101[103:96]);
+    assign _t126 = $signed(_t69[231:224]);
     assign _t127 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t126[7]}}, _t126}));
-    assign _t128 = $signed(_t101[111:104]);
+    assign _t128 = $signed(_t69[239:232]);
     assign _t129 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t128[7]}}, _t128}));
-    assign _t130 = $signed(_t101[119:112]);
+    assign _t130 = $signed(_t69[247:240]);
     assign _t131 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t130[7]}}, _t130}));
-    assign _t132 = $signed(_t101[127:120]);
+    assign _t132 = $signed(_t69[255:248]);
     assign _t133 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t132[7]}}, _t132}));
-    assign _t134 = $signed(_t101[135:128]);
-    assign _t135 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t134[7]}}, _t134}));
-    assign _t136 = $signed(_t101[143:136]);
-    assign _t137 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t136[7]}}, _t136}));
-    assign _t138 = $signed(_t101[151:144]);
-    assign _t139 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t138[7]}}, _t138}));
-    assign _t140 = $signed(_t101[159:152]);
-    assign _t141 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t140[7]}}, _t140}));
-    assign _t142 = $signed(_t101[167:160]);
-    assign _t143 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t142[7]}}, _t142}));
-    assign _t144 = $signed(_t101[175:168]);
-    assign _t145 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t144[7]}}, _t144}));
-    assign _t146 = $signed(_t101[183:176]);
-    assign _t147 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t146[7]}}, _t146}));
-    assign _t148 = $signed(_t101[191:184]);
-    assign _t149 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t148[7]}}, _t148}));
-    assign _t150 = $signed(_t101[199:192]);
-    assign _t151 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t150[7]}}, _t150}));
-    assign _t152 = $signed(_t101[207:200]);
-    assign _t153 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t152[7]}}, _t152}));
-    assign _t154 = $signed(_t101[215:208]);
-    assign _t155 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t154[7]}}, _t154}));
-    assign _t156 = $signed(_t101[223:216]);
-    assign _t157 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t156[7]}}, _t156}));
-    assign _t158 = $signed(_t101[231:224]);
-    assign _t159 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t158[7]}}, _t158}));
-    assign _t160 = $signed(_t101[239:232]);
-    assign _t161 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t160[7]}}, _t160}));
-    assign _t162 = $signed(_t101[247:240]);
-    assign _t163 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t162[7]}}, _t162}));
-    assign _t164 = $signed(_t101[255:248]);
-    assign _t165 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t164[7]}}, _t164}));
-    assign _t166 = (c3_q_0 + {16'd0, c3_c});
-    assign _t167 = (c3_q_1 + {16'd0, c3_c});
-    assign _t168 = (c3_q_2 + {16'd0, c3_c});
-    assign _t169 = (c3_q_3 + {16'd0, c3_c});
-    assign _t170 = (c3_q_4 + {16'd0, c3_c});
-    assign _t171 = (c3_q_5 + {16'd0, c3_c});
-    assign _t172 = (c3_q_6 + {16'd0, c3_c});
-    assign _t173 = (c3_q_7 + {16'd0, c3_c});
-    assign _t174 = (c3_q_8 + {16'd0, c3_c});
-    assign _t175 = (c3_q_9 + {16'd0, c3_c});
-    assign _t176 = (c3_q_10 + {16'd0, c3_c});
-    assign _t177 = (c3_q_11 + {16'd0, c3_c});
-    assign _t178 = (c3_q_12 + {16'd0, c3_c});
-    assign _t179 = (c3_q_13 + {16'd0, c3_c});
-    assign _t180 = (c3_q_14 + {16'd0, c3_c});
-    assign _t181 = (c3_q_15 + {16'd0, c3_c});
-    assign _t182 = (c3_q_16 + {16'd0, c3_c});
-    assign _t183 = (c3_q_17 + {16'd0, c3_c});
-    assign _t184 = (c3_q_18 + {16'd0, c3_c});
-    assign _t185 = (c3_q_19 + {16'd0, c3_c});
-    assign _t186 = (c3_q_20 + {16'd0, c3_c});
-    assign _t187 = (c3_q_21 + {16'd0, c3_c});
-    assign _t188 = (c3_q_22 + {16'd0, c3_c});
-    assign _t189 = (c3_q_23 + {16'd0, c3_c});
-    assign _t190 = (c3_q_24 + {16'd0, c3_c});
-    assign _t191 = (c3_q_25 + {16'd0, c3_c});
-    assign _t192 = (c3_q_26 + {16'd0, c3_c});
-    assign _t193 = (c3_q_27 + {16'd0, c3_c});
-    assign _t194 = (c3_q_28 + {16'd0, c3_c});
-    assign _t195 = (c3_q_29 + {16'd0, c3_c});
-    assign _t196 = (c3_q_30 + {16'd0, c3_c});
-    assign _t197 = (c3_q_31 + {16'd0, c3_c});
-    assign _t198 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t199 = ((|_t198[16:5]) ? 23'd0 : (c6_p_0 >> _t198[4:0]));
-    assign _t200 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t201 = ((|_t200[16:5]) ? 23'd0 : (c6_p_1 >> _t200[4:0]));
-    assign _t202 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t203 = ((|_t202[16:5]) ? 23'd0 : (c6_p_2 >> _t202[4:0]));
-    assign _t204 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t205 = ((|_t204[16:5]) ? 23'd0 : (c6_p_3 >> _t204[4:0]));
-    assign _t206 = ({1'd0, c6_int_4} + 17'd1);
-    assign _t207 = ((|_t206[16:5]) ? 23'd0 : (c6_p_4 >> _t206[4:0]));
-    assign _t208 = ({1'd0, c6_int_5} + 17'd1);
-    assign _t209 = ((|_t208[16:5]) ? 23'd0 : (c6_p_5 >> _t208[4:0]));
-    assign _t210 = ({1'd0, c6_int_6} + 17'd1);
-    assign _t211 = ((|_t210[16:5]) ? 23'd0 : (c6_p_6 >> _t210[4:0]));
-    assign _t212 = ({1'd0, c6_int_7} + 17'd1);
-    assign _t213 = ((|_t212[16:5]) ? 23'd0 : (c6_p_7 >> _t212[4:0]));
-    assign _t214 = ({1'd0, c6_int_8} + 17'd1);
-    assign _t215 = ((|_t214[16:5]) ? 23'd0 : (c6_p_8 >> _t214[4:0]));
-    assign _t216 = ({1'd0, c6_int_9} + 17'd1);
-    assign _t217 = ((|_t216[16:5]) ? 23'd0 : (c6_p_9 >> _t216[4:0]));
-    assign _t218 = ({1'd0, c6_int_10} + 17'd1);
-    assign _t219 = ((|_t218[16:5]) ? 23'd0 : (c6_p_10 >> _t218[4:0]));
-    assign _t220 = ({1'd0, c6_int_11} + 17'd1);
-    assign _t221 = ((|_t220[16:5]) ? 23'd0 : (c6_p_11 >> _t220[4:0]));
-    assign _t222 = ({1'd0, c6_int_12} + 17'd1);
-    assign _t223 = ((|_t222[16:5]) ? 23'd0 : (c6_p_12 >> _t222[4:0]));
-    assign _t224 = ({1'd0, c6_int_13} + 17'd1);
-    assign _t225 = ((|_t224[16:5]) ? 23'd0 : (c6_p_13 >> _t224[4:0]));
-    assign _t226 = ({1'd0, c6_int_14} + 17'd1);
-    assign _t227 = ((|_t226[16:5]) ? 23'd0 : (c6_p_14 >> _t226[4:0]));
-    assign _t228 = ({1'd0, c6_int_15} + 17'd1);
-    assign _t229 = ((|_t228[16:5]) ? 23'd0 : (c6_p_15 >> _t228[4:0]));
-    assign _t230 = ({1'd0, c6_int_16} + 17'd1);
-    assign _t231 = ((|_t230[16:5]) ? 23'd0 : (c6_p_16 >> _t230[4:0]));
-    assign _t232 = ({1'd0, c6_int_17} + 17'd1);
-    assign _t233 = ((|_t232[16:5]) ? 23'd0 : (c6_p_17 >> _t232[4:0]));
-    assign _t234 = ({1'd0, c6_int_18} + 17'd1);
-    assign _t235 = ((|_t234[16:5]) ? 23'd0 : (c6_p_18 >> _t234[4:0]));
-    assign _t236 = ({1'd0, c6_int_19} + 17'd1);
-    assign _t237 = ((|_t236[16:5]) ? 23'd0 : (c6_p_19 >> _t236[4:0]));
-    assign _t238 = ({1'd0, c6_int_20} + 17'd1);
-    assign _t239 = ((|_t238[16:5]) ? 23'd0 : (c6_p_20 >> _t238[4:0]));
-    assign _t240 = ({1'd0, c6_int_21} + 17'd1);
-    assign _t241 = ((|_t240[16:5]) ? 23'd0 : (c6_p_21 >> _t240[4:0]));
-    assign _t242 = ({1'd0, c6_int_22} + 17'd1);
-    assign _t243 = ((|_t242[16:5]) ? 23'd0 : (c6_p_22 >> _t242[4:0]));
-    assign _t244 = ({1'd0, c6_int_23} + 17'd1);
-    assign _t245 = ((|_t244[16:5]) ? 23'd0 : (c6_p_23 >> _t244[4:0]));
-    assign _t246 = ({1'd0, c6_int_24} + 17'd1);
-    assign _t247 = ((|_t246[16:5]) ? 23'd0 : (c6_p_24 >> _t246[4:0]));
-    assign _t248 = ({1'd0, c6_int_25} + 17'd1);
-    assign _t249 = ((|_t248[16:5]) ? 23'd0 : (c6_p_25 >> _t248[4:0]));
-    assign _t250 = ({1'd0, c6_int_26} + 17'd1);
-    assign _t251 = ((|_t250[16:5]) ? 23'd0 : (c6_p_26 >> _t250[4:0]));
-    assign _t252 = ({1'd0, c6_int_27} + 17'd1);
-    assign _t253 = ((|_t252[16:5]) ? 23'd0 : (c6_p_27 >> _t252[4:0]));
-    assign _t254 = ({1'd0, c6_int_28} + 17'd1);
-    assign _t255 = ((|_t254[16:5]) ? 23'd0 : (c6_p_28 >> _t254[4:0]));
-    assign _t256 = ({1'd0, c6_int_29} + 17'd1);
-    assign _t257 = ((|_t256[16:5]) ? 23'd0 : (c6_p_29 >> _t256[4:0]));
-    assign _t258 = ({1'd0, c6_int_30} + 17'd1);
-    assign _t259 = ((|_t258[16:5]) ? 23'd0 : (c6_p_30 >> _t258[4:0]));
-    assign _t260 = ({1'd0, c6_int_31} + 17'd1);
-    assign _t261 = ((|_t260[16:5]) ? 23'd0 : (c6_p_31 >> _t260[4:0]));
-    assign _t262 = ((({1'd0, c8_prod_0} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t263 = ((({1'd0, c8_prod_1} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t264 = ((({1'd0, c8_prod_2} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t265 = ((({1'd0, c8_prod_3} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t266 = ((({1'd0, c8_prod_4} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t267 = ((({1'd0, c8_prod_5} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t268 = ((({1'd0, c8_prod_6} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t269 = ((({1'd0, c8_prod_7} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t270 = ((({1'd0, c8_prod_8} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t271 = ((({1'd0, c8_prod_9} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t272 = ((({1'd0, c8_prod_10} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t273 = ((({1'd0, c8_prod_11} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t274 = ((({1'd0, c8_prod_12} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t275 = ((({1'd0, c8_prod_13} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t276 = ((({1'd0, c8_prod_14} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t277 = ((({1'd0, c8_prod_15} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t278 = ((({1'd0, c8_prod_16} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t279 = ((({1'd0, c8_prod_17} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t280 = ((({1'd0, c8_prod_18} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t281 = ((({1'd0, c8_prod_19} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t282 = ((({1'd0, c8_prod_20} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t283 = ((({1'd0, c8_prod_21} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t284 = ((({1'd0, c8_prod_22} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t285 = ((({1'd0, c8_prod_23} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t286 = ((({1'd0, c8_prod_24} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t287 = ((({1'd0, c8_prod_25} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t288 = ((({1'd0, c8_prod_26} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t289 = ((({1'd0, c8_prod_27} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t290 = ((({1'd0, c8_prod_28} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t291 = ((({1'd0, c8_prod_29} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t292 = ((({1'd0, c8_prod_30} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
-    assign _t293 = ((({1'd0, c8_prod_31} >> (c8_sh - 6'd1)) + 46'd1) >> 1'd1);
+    assign _s34 = (c3_q_0 + {16'd0, c3_c});
+    assign _s35 = (c3_q_1 + {16'd0, c3_c});
+    assign _s36 = (c3_q_2 + {16'd0, c3_c});
+    assign _s37 = (c3_q_3 + {16'd0, c3_c});
+    assign _s38 = (c3_q_4 + {16'd0, c3_c});
+    assign _s39 = (c3_q_5 + {16'd0, c3_c});
+    assign _s40 = (c3_q_6 + {16'd0, c3_c});
+    assign _s41 = (c3_q_7 + {16'd0, c3_c});
+    assign _s42 = (c3_q_8 + {16'd0, c3_c});
+    assign _s43 = (c3_q_9 + {16'd0, c3_c});
+    assign _s44 = (c3_q_10 + {16'd0, c3_c});
+    assign _s45 = (c3_q_11 + {16'd0, c3_c});
+    assign _s46 = (c3_q_12 + {16'd0, c3_c});
+    assign _s47 = (c3_q_13 + {16'd0, c3_c});
+    assign _s48 = (c3_q_14 + {16'd0, c3_c});
+    assign _s49 = (c3_q_15 + {16'd0, c3_c});
+    assign _s50 = (c3_q_16 + {16'd0, c3_c});
+    assign _s51 = (c3_q_17 + {16'd0, c3_c});
+    assign _s52 = (c3_q_18 + {16'd0, c3_c});
+    assign _s53 = (c3_q_19 + {16'd0, c3_c});
+    assign _s54 = (c3_q_20 + {16'd0, c3_c});
+    assign _s55 = (c3_q_21 + {16'd0, c3_c});
+    assign _s56 = (c3_q_22 + {16'd0, c3_c});
+    assign _s57 = (c3_q_23 + {16'd0, c3_c});
+    assign _s58 = (c3_q_24 + {16'd0, c3_c});
+    assign _s59 = (c3_q_25 + {16'd0, c3_c});
+    assign _s60 = (c3_q_26 + {16'd0, c3_c});
+    assign _s61 = (c3_q_27 + {16'd0, c3_c});
+    assign _s62 = (c3_q_28 + {16'd0, c3_c});
+    assign _s63 = (c3_q_29 + {16'd0, c3_c});
+    assign _s64 = (c3_q_30 + {16'd0, c3_c});
+    assign _s65 = (c3_q_31 + {16'd0, c3_c});
+    assign _s66 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t134 = ((|_s66[16:5]) ? 23'd0 : (c6_p_0 >> _s66[4:0]));
+    assign _s67 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t135 = ((|_s67[16:5]) ? 23'd0 : (c6_p_1 >> _s67[4:0]));
+    assign _s68 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t136 = ((|_s68[16:5]) ? 23'd0 : (c6_p_2 >> _s68[4:0]));
+    assign _s69 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t137 = ((|_s69[16:5]) ? 23'd0 : (c6_p_3 >> _s69[4:0]));
+    assign _s70 = ({1'd0, c6_int_4} + 17'd1);
+    assign _t138 = ((|_s70[16:5]) ? 23'd0 : (c6_p_4 >> _s70[4:0]));
+    assign _s71 = ({1'd0, c6_int_5} + 17'd1);
+    assign _t139 = ((|_s71[16:5]) ? 23'd0 : (c6_p_5 >> _s71[4:0]));
+    assign _s72 = ({1'd0, c6_int_6} + 17'd1);
+    assign _t140 = ((|_s72[16:5]) ? 23'd0 : (c6_p_6 >> _s72[4:0]));
+    assign _s73 = ({1'd0, c6_int_7} + 17'd1);
+    assign _t141 = ((|_s73[16:5]) ? 23'd0 : (c6_p_7 >> _s73[4:0]));
+    assign _s74 = ({1'd0, c6_int_8} + 17'd1);
+    assign _t142 = ((|_s74[16:5]) ? 23'd0 : (c6_p_8 >> _s74[4:0]));
+    assign _s75 = ({1'd0, c6_int_9} + 17'd1);
+    assign _t143 = ((|_s75[16:5]) ? 23'd0 : (c6_p_9 >> _s75[4:0]));
+    assign _s76 = ({1'd0, c6_int_10} + 17'd1);
+    assign _t144 = ((|_s76[16:5]) ? 23'd0 : (c6_p_10 >> _s76[4:0]));
+    assign _s77 = ({1'd0, c6_int_11} + 17'd1);
+    assign _t145 = ((|_s77[16:5]) ? 23'd0 : (c6_p_11 >> _s77[4:0]));
+    assign _s78 = ({1'd0, c6_int_12} + 17'd1);
+    assign _t146 = ((|_s78[16:5]) ? 23'd0 : (c6_p_12 >> _s78[4:0]));
+    assign _s79 = ({1'd0, c6_int_13} + 17'd1);
+    assign _t147 = ((|_s79[16:5]) ? 23'd0 : (c6_p_13 >> _s79[4:0]));
+    assign _s80 = ({1'd0, c6_int_14} + 17'd1);
+    assign _t148 = ((|_s80[16:5]) ? 23'd0 : (c6_p_14 >> _s80[4:0]));
+    assign _s81 = ({1'd0, c6_int_15} + 17'd1);
+    assign _t149 = ((|_s81[16:5]) ? 23'd0 : (c6_p_15 >> _s81[4:0]));
+    assign _s82 = ({1'd0, c6_int_16} + 17'd1);
+    assign _t150 = ((|_s82[16:5]) ? 23'd0 : (c6_p_16 >> _s82[4:0]));
+    assign _s83 = ({1'd0, c6_int_17} + 17'd1);
+    assign _t151 = ((|_s83[16:5]) ? 23'd0 : (c6_p_17 >> _s83[4:0]));
+    assign _s84 = ({1'd0, c6_int_18} + 17'd1);
+    assign _t152 = ((|_s84[16:5]) ? 23'd0 : (c6_p_18 >> _s84[4:0]));
+    assign _s85 = ({1'd0, c6_int_19} + 17'd1);
+    assign _t153 = ((|_s85[16:5]) ? 23'd0 : (c6_p_19 >> _s85[4:0]));
+    assign _s86 = ({1'd0, c6_int_20} + 17'd1);
+    assign _t154 = ((|_s86[16:5]) ? 23'd0 : (c6_p_20 >> _s86[4:0]));
+    assign _s87 = ({1'd0, c6_int_21} + 17'd1);
+    assign _t155 = ((|_s87[16:5]) ? 23'd0 : (c6_p_21 >> _s87[4:0]));
+    assign _s88 = ({1'd0, c6_int_22} + 17'd1);
+    assign _t156 = ((|_s88[16:5]) ? 23'd0 : (c6_p_22 >> _s88[4:0]));
+    assign _s89 = ({1'd0, c6_int_23} + 17'd1);
+    assign _t157 = ((|_s89[16:5]) ? 23'd0 : (c6_p_23 >> _s89[4:0]));
+    assign _s90 = ({1'd0, c6_int_24} + 17'd1);
+    assign _t158 = ((|_s90[16:5]) ? 23'd0 : (c6_p_24 >> _s90[4:0]));
+    assign _s91 = ({1'd0, c6_int_25} + 17'd1);
+    assign _t159 = ((|_s91[16:5]) ? 23'd0 : (c6_p_25 >> _s91[4:0]));
+    assign _s92 = ({1'd0, c6_int_26} + 17'd1);
+    assign _t160 = ((|_s92[16:5]) ? 23'd0 : (c6_p_26 >> _s92[4:0]));
+    assign _s93 = ({1'd0, c6_int_27} + 17'd1);
+    assign _t161 = ((|_s93[16:5]) ? 23'd0 : (c6_p_27 >> _s93[4:0]));
+    assign _s94 = ({1'd0, c6_int_28} + 17'd1);
+    assign _t162 = ((|_s94[16:5]) ? 23'd0 : (c6_p_28 >> _s94[4:0]));
+    assign _s95 = ({1'd0, c6_int_29} + 17'd1);
+    assign _t163 = ((|_s95[16:5]) ? 23'd0 : (c6_p_29 >> _s95[4:0]));
+    assign _s96 = ({1'd0, c6_int_30} + 17'd1);
+    assign _t164 = ((|_s96[16:5]) ? 23'd0 : (c6_p_30 >> _s96[4:0]));
+    assign _s97 = ({1'd0, c6_int_31} + 17'd1);
+    assign _t165 = ((|_s97[16:5]) ? 23'd0 : (c6_p_31 >> _s97[4:0]));
+    assign _s98 = (c8_sh - 6'd1);
+    assign _s99 = ((({1'd0, c8_prod_0} >> _s98) + 46'd1) >> 1'd1);
+    assign _s100 = ((({1'd0, c8_prod_1} >> _s98) + 46'd1) >> 1'd1);
+    assign _s101 = ((({1'd0, c8_prod_2} >> _s98) + 46'd1) >> 1'd1);
+    assign _s102 = ((({1'd0, c8_prod_3} >> _s98) + 46'd1) >> 1'd1);
+    assign _s103 = ((({1'd0, c8_prod_4} >> _s98) + 46'd1) >> 1'd1);
+    assign _s104 = ((({1'd0, c8_prod_5} >> _s98) + 46'd1) >> 1'd1);
+    assign _s105 = ((({1'd0, c8_prod_6} >> _s98) + 46'd1) >> 1'd1);
+    assign _s106 = ((({1'd0, c8_prod_7} >> _s98) + 46'd1) >> 1'd1);
+    assign _s107 = ((({1'd0, c8_prod_8} >> _s98) + 46'd1) >> 1'd1);
+    assign _s108 = ((({1'd0, c8_prod_9} >> _s98) + 46'd1) >> 1'd1);
+    assign _s109 = ((({1'd0, c8_prod_10} >> _s98) + 46'd1) >> 1'd1);
+    assign _s110 = ((({1'd0, c8_prod_11} >> _s98) + 46'd1) >> 1'd1);
+    assign _s111 = ((({1'd0, c8_prod_12} >> _s98) + 46'd1) >> 1'd1);
+    assign _s112 = ((({1'd0, c8_prod_13} >> _s98) + 46'd1) >> 1'd1);
+    assign _s113 = ((({1'd0, c8_prod_14} >> _s98) + 46'd1) >> 1'd1);
+    assign _s114 = ((({1'd0, c8_prod_15} >> _s98) + 46'd1) >> 1'd1);
+    assign _s115 = ((({1'd0, c8_prod_16} >> _s98) + 46'd1) >> 1'd1);
+    assign _s116 = ((({1'd0, c8_prod_17} >> _s98) + 46'd1) >> 1'd1);
+    assign _s117 = ((({1'd0, c8_prod_18} >> _s98) + 46'd1) >> 1'd1);
+    assign _s118 = ((({1'd0, c8_prod_19} >> _s98) + 46'd1) >> 1'd1);
+    assign _s119 = ((({1'd0, c8_prod_20} >> _s98) + 46'd1) >> 1'd1);
+    assign _s120 = ((({1'd0, c8_prod_21} >> _s98) + 46'd1) >> 1'd1);
+    assign _s121 = ((({1'd0, c8_prod_22} >> _s98) + 46'd1) >> 1'd1);
+    assign _s122 = ((({1'd0, c8_prod_23} >> _s98) + 46'd1) >> 1'd1);
+    assign _s123 = ((({1'd0, c8_prod_24} >> _s98) + 46'd1) >> 1'd1);
+    assign _s124 = ((({1'd0, c8_prod_25} >> _s98) + 46'd1) >> 1'd1);
+    assign _s125 = ((({1'd0, c8_prod_26} >> _s98) + 46'd1) >> 1'd1);
+    assign _s126 = ((({1'd0, c8_prod_27} >> _s98) + 46'd1) >> 1'd1);
+    assign _s127 = ((({1'd0, c8_prod_28} >> _s98) + 46'd1) >> 1'd1);
+    assign _s128 = ((({1'd0, c8_prod_29} >> _s98) + 46'd1) >> 1'd1);
+    assign _s129 = ((({1'd0, c8_prod_30} >> _s98) + 46'd1) >> 1'd1);
+    assign _s130 = ((({1'd0, c8_prod_31} >> _s98) + 46'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 8'd0);
@@ -1960,7 +1966,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign beat_max_4_0 = ((beat_max_3_0 >= beat_max_3_1) ? beat_max_3_0 : beat_max_3_1);
     assign beat_max_4_1 = ((beat_max_3_2 >= beat_max_3_3) ? beat_max_3_2 : beat_max_3_3);
     assign beat_max = ((beat_max_4_0 >= beat_max_4_1) ? beat_max_4_0 : beat_max_4_1);
-    assign m_new = ((a1_any & (a1_bm > (a1_first ? 8'sh80 : a2_m))) ? a1_bm : (a1_first ? 8'sh80 : a2_m));
+    assign m_new = ((a1_any & (a1_bm > _s0)) ? a1_bm : _s0);
     assign a_c = $unsigned($signed(_t0[23:0]));
     assign a_bigm = $signed(_t1[16:0]);
     assign rescale = (a4_first ? 17'd0 : $unsigned((a4_bigm - a5_bigm)));
@@ -2609,70 +2615,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     always @(posedge clk) begin
         if (a4_v) begin
             a5_bigm    <= a4_bigm;
-            a5_int_0   <= _t69[39:24];
-            a5_int_1   <= _t70[39:24];
-            a5_int_2   <= _t71[39:24];
-            a5_int_3   <= _t72[39:24];
-            a5_int_4   <= _t73[39:24];
-            a5_int_5   <= _t74[39:24];
-            a5_int_6   <= _t75[39:24];
-            a5_int_7   <= _t76[39:24];
-            a5_int_8   <= _t77[39:24];
-            a5_int_9   <= _t78[39:24];
-            a5_int_10  <= _t79[39:24];
-            a5_int_11  <= _t80[39:24];
-            a5_int_12  <= _t81[39:24];
-            a5_int_13  <= _t82[39:24];
-            a5_int_14  <= _t83[39:24];
-            a5_int_15  <= _t84[39:24];
-            a5_int_16  <= _t85[39:24];
-            a5_int_17  <= _t86[39:24];
-            a5_int_18  <= _t87[39:24];
-            a5_int_19  <= _t88[39:24];
-            a5_int_20  <= _t89[39:24];
-            a5_int_21  <= _t90[39:24];
-            a5_int_22  <= _t91[39:24];
-            a5_int_23  <= _t92[39:24];
-            a5_int_24  <= _t93[39:24];
-            a5_int_25  <= _t94[39:24];
-            a5_int_26  <= _t95[39:24];
-            a5_int_27  <= _t96[39:24];
-            a5_int_28  <= _t97[39:24];
-            a5_int_29  <= _t98[39:24];
-            a5_int_30  <= _t99[39:24];
-            a5_int_31  <= _t100[39:24];
-            a5_phi_0   <= _t69[23:2];
-            a5_phi_1   <= _t70[23:2];
-            a5_phi_2   <= _t71[23:2];
-            a5_phi_3   <= _t72[23:2];
-            a5_phi_4   <= _t73[23:2];
-            a5_phi_5   <= _t74[23:2];
-            a5_phi_6   <= _t75[23:2];
-            a5_phi_7   <= _t76[23:2];
-            a5_phi_8   <= _t77[23:2];
-            a5_phi_9   <= _t78[23:2];
-            a5_phi_10  <= _t79[23:2];
-            a5_phi_11  <= _t80[23:2];
-            a5_phi_12  <= _t81[23:2];
-            a5_phi_13  <= _t82[23:2];
-            a5_phi_14  <= _t83[23:2];
-            a5_phi_15  <= _t84[23:2];
-            a5_phi_16  <= _t85[23:2];
-            a5_phi_17  <= _t86[23:2];
-            a5_phi_18  <= _t87[23:2];
-            a5_phi_19  <= _t88[23:2];
-            a5_phi_20  <= _t89[23:2];
-            a5_phi_21  <= _t90[23:2];
-            a5_phi_22  <= _t91[23:2];
-            a5_phi_23  <= _t92[23:2];
-            a5_phi_24  <= _t93[23:2];
-            a5_phi_25  <= _t94[23:2];
-            a5_phi_26  <= _t95[23:2];
-            a5_phi_27  <= _t96[23:2];
-            a5_phi_28  <= _t97[23:2];
-            a5_phi_29  <= _t98[23:2];
-            a5_phi_30  <= _t99[23:2];
-            a5_phi_31  <= _t100[23:2];
+            a5_int_0   <= _s1[39:24];
+            a5_int_1   <= _s2[39:24];
+            a5_int_2   <= _s3[39:24];
+            a5_int_3   <= _s4[39:24];
+            a5_int_4   <= _s5[39:24];
+            a5_int_5   <= _s6[39:24];
+            a5_int_6   <= _s7[39:24];
+            a5_int_7   <= _s8[39:24];
+            a5_int_8   <= _s9[39:24];
+            a5_int_9   <= _s10[39:24];
+            a5_int_10  <= _s11[39:24];
+            a5_int_11  <= _s12[39:24];
+            a5_int_12  <= _s13[39:24];
+            a5_int_13  <= _s14[39:24];
+            a5_int_14  <= _s15[39:24];
+            a5_int_15  <= _s16[39:24];
+            a5_int_16  <= _s17[39:24];
+            a5_int_17  <= _s18[39:24];
+            a5_int_18  <= _s19[39:24];
+            a5_int_19  <= _s20[39:24];
+            a5_int_20  <= _s21[39:24];
+            a5_int_21  <= _s22[39:24];
+            a5_int_22  <= _s23[39:24];
+            a5_int_23  <= _s24[39:24];
+            a5_int_24  <= _s25[39:24];
+            a5_int_25  <= _s26[39:24];
+            a5_int_26  <= _s27[39:24];
+            a5_int_27  <= _s28[39:24];
+            a5_int_28  <= _s29[39:24];
+            a5_int_29  <= _s30[39:24];
+            a5_int_30  <= _s31[39:24];
+            a5_int_31  <= _s32[39:24];
+            a5_phi_0   <= _s1[23:2];
+            a5_phi_1   <= _s2[23:2];
+            a5_phi_2   <= _s3[23:2];
+            a5_phi_3   <= _s4[23:2];
+            a5_phi_4   <= _s5[23:2];
+            a5_phi_5   <= _s6[23:2];
+            a5_phi_6   <= _s7[23:2];
+            a5_phi_7   <= _s8[23:2];
+            a5_phi_8   <= _s9[23:2];
+            a5_phi_9   <= _s10[23:2];
+            a5_phi_10  <= _s11[23:2];
+            a5_phi_11  <= _s12[23:2];
+            a5_phi_12  <= _s13[23:2];
+            a5_phi_13  <= _s14[23:2];
+            a5_phi_14  <= _s15[23:2];
+            a5_phi_15  <= _s16[23:2];
+            a5_phi_16  <= _s17[23:2];
+            a5_phi_17  <= _s18[23:2];
+            a5_phi_18  <= _s19[23:2];
+            a5_phi_19  <= _s20[23:2];
+            a5_phi_20  <= _s21[23:2];
+            a5_phi_21  <= _s22[23:2];
+            a5_phi_22  <= _s23[23:2];
+            a5_phi_23  <= _s24[23:2];
+            a5_phi_24  <= _s25[23:2];
+            a5_phi_25  <= _s26[23:2];
+            a5_phi_26  <= _s27[23:2];
+            a5_phi_27  <= _s28[23:2];
+            a5_phi_28  <= _s29[23:2];
+            a5_phi_29  <= _s30[23:2];
+            a5_phi_30  <= _s31[23:2];
+            a5_phi_31  <= _s32[23:2];
             a5_rescale <= rescale;
             a5_val     <= a4_val;
             a5_first   <= a4_first;
@@ -2882,14 +2888,14 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if ((push & ((pop & q1_v) | ((~pop) & q0_v)))) begin
-            q1 <= {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
+            q1 <= _s33;
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if ((pop | (push & (~q0_v)))) begin
-            q0 <= ((pop & q1_v) ? q1 : {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new});
+            q0 <= ((pop & q1_v) ? q1 : _s33);
         end
     end
 
@@ -2955,38 +2961,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0  <= $unsigned($signed(_t103[7:0]));
-            c2_delta_1  <= $unsigned($signed(_t105[7:0]));
-            c2_delta_2  <= $unsigned($signed(_t107[7:0]));
-            c2_delta_3  <= $unsigned($signed(_t109[7:0]));
-            c2_delta_4  <= $unsigned($signed(_t111[7:0]));
-            c2_delta_5  <= $unsigned($signed(_t113[7:0]));
-            c2_delta_6  <= $unsigned($signed(_t115[7:0]));
-            c2_delta_7  <= $unsigned($signed(_t117[7:0]));
-            c2_delta_8  <= $unsigned($signed(_t119[7:0]));
-            c2_delta_9  <= $unsigned($signed(_t121[7:0]));
-            c2_delta_10 <= $unsigned($signed(_t123[7:0]));
-            c2_delta_11 <= $unsigned($signed(_t125[7:0]));
-            c2_delta_12 <= $unsigned($signed(_t127[7:0]));
-            c2_delta_13 <= $unsigned($signed(_t129[7:0]));
-            c2_delta_14 <= $unsigned($signed(_t131[7:0]));
-            c2_delta_15 <= $unsigned($signed(_t133[7:0]));
-            c2_delta_16 <= $unsigned($signed(_t135[7:0]));
-            c2_delta_17 <= $unsigned($signed(_t137[7:0]));
-            c2_delta_18 <= $unsigned($signed(_t139[7:0]));
-            c2_delta_19 <= $unsigned($signed(_t141[7:0]));
-            c2_delta_20 <= $unsigned($signed(_t143[7:0]));
-            c2_delta_21 <= $unsigned($signed(_t145[7:0]));
-            c2_delta_22 <= $unsigned($signed(_t147[7:0]));
-            c2_delta_23 <= $unsigned($signed(_t149[7:0]));
-            c2_delta_24 <= $unsigned($signed(_t151[7:0]));
-            c2_delta_25 <= $unsigned($signed(_t153[7:0]));
-            c2_delta_26 <= $unsigned($signed(_t155[7:0]));
-            c2_delta_27 <= $unsigned($signed(_t157[7:0]));
-            c2_delta_28 <= $unsigned($signed(_t159[7:0]));
-            c2_delta_29 <= $unsigned($signed(_t161[7:0]));
-            c2_delta_30 <= $unsigned($signed(_t163[7:0]));
-            c2_delta_31 <= $unsigned($signed(_t165[7:0]));
+            c2_delta_0  <= $unsigned($signed(_t71[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t73[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t75[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t77[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t79[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t81[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t83[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t85[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t87[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t89[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t91[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t93[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t95[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t97[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t99[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t101[7:0]));
+            c2_delta_16 <= $unsigned($signed(_t103[7:0]));
+            c2_delta_17 <= $unsigned($signed(_t105[7:0]));
+            c2_delta_18 <= $unsigned($signed(_t107[7:0]));
+            c2_delta_19 <= $unsigned($signed(_t109[7:0]));
+            c2_delta_20 <= $unsigned($signed(_t111[7:0]));
+            c2_delta_21 <= $unsigned($signed(_t113[7:0]));
+            c2_delta_22 <= $unsigned($signed(_t115[7:0]));
+            c2_delta_23 <= $unsigned($signed(_t117[7:0]));
+            c2_delta_24 <= $unsigned($signed(_t119[7:0]));
+            c2_delta_25 <= $unsigned($signed(_t121[7:0]));
+            c2_delta_26 <= $unsigned($signed(_t123[7:0]));
+            c2_delta_27 <= $unsigned($signed(_t125[7:0]));
+            c2_delta_28 <= $unsigned($signed(_t127[7:0]));
+            c2_delta_29 <= $unsigned($signed(_t129[7:0]));
+            c2_delta_30 <= $unsigned($signed(_t131[7:0]));
+            c2_delta_31 <= $unsigned($signed(_t133[7:0]));
             c2_val      <= c1_word[319:288];
             c2_keep     <= c1_word[287:256];
             c2_last     <= c1_last;
@@ -3034,70 +3040,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
             c3_rm       <= c2_rm;
             c3_sh       <= c2_sh;
             c3_seen     <= c2_seen;
-            c4_int_0    <= _t166[39:24];
-            c4_int_1    <= _t167[39:24];
-            c4_int_2    <= _t168[39:24];
-            c4_int_3    <= _t169[39:24];
-            c4_int_4    <= _t170[39:24];
-            c4_int_5    <= _t171[39:24];
-            c4_int_6    <= _t172[39:24];
-            c4_int_7    <= _t173[39:24];
-            c4_int_8    <= _t174[39:24];
-            c4_int_9    <= _t175[39:24];
-            c4_int_10   <= _t176[39:24];
-            c4_int_11   <= _t177[39:24];
-            c4_int_12   <= _t178[39:24];
-            c4_int_13   <= _t179[39:24];
-            c4_int_14   <= _t180[39:24];
-            c4_int_15   <= _t181[39:24];
-            c4_int_16   <= _t182[39:24];
-            c4_int_17   <= _t183[39:24];
-            c4_int_18   <= _t184[39:24];
-            c4_int_19   <= _t185[39:24];
-            c4_int_20   <= _t186[39:24];
-            c4_int_21   <= _t187[39:24];
-            c4_int_22   <= _t188[39:24];
-            c4_int_23   <= _t189[39:24];
-            c4_int_24   <= _t190[39:24];
-            c4_int_25   <= _t191[39:24];
-            c4_int_26   <= _t192[39:24];
-            c4_int_27   <= _t193[39:24];
-            c4_int_28   <= _t194[39:24];
-            c4_int_29   <= _t195[39:24];
-            c4_int_30   <= _t196[39:24];
-            c4_int_31   <= _t197[39:24];
-            c4_phi_0    <= _t166[23:2];
-            c4_phi_1    <= _t167[23:2];
-            c4_phi_2    <= _t168[23:2];
-            c4_phi_3    <= _t169[23:2];
-            c4_phi_4    <= _t170[23:2];
-            c4_phi_5    <= _t171[23:2];
-            c4_phi_6    <= _t172[23:2];
-            c4_phi_7    <= _t173[23:2];
-            c4_phi_8    <= _t174[23:2];
-            c4_phi_9    <= _t175[23:2];
-            c4_phi_10   <= _t176[23:2];
-            c4_phi_11   <= _t177[23:2];
-            c4_phi_12   <= _t178[23:2];
-            c4_phi_13   <= _t179[23:2];
-            c4_phi_14   <= _t180[23:2];
-            c4_phi_15   <= _t181[23:2];
-            c4_phi_16   <= _t182[23:2];
-            c4_phi_17   <= _t183[23:2];
-            c4_phi_18   <= _t184[23:2];
-            c4_phi_19   <= _t185[23:2];
-            c4_phi_20   <= _t186[23:2];
-            c4_phi_21   <= _t187[23:2];
-            c4_phi_22   <= _t188[23:2];
-            c4_phi_23   <= _t189[23:2];
-            c4_phi_24   <= _t190[23:2];
-            c4_phi_25   <= _t191[23:2];
-            c4_phi_26   <= _t192[23:2];
-            c4_phi_27   <= _t193[23:2];
-            c4_phi_28   <= _t194[23:2];
-            c4_phi_29   <= _t195[23:2];
-            c4_phi_30   <= _t196[23:2];
-            c4_phi_31   <= _t197[23:2];
+            c4_int_0    <= _s34[39:24];
+            c4_int_1    <= _s35[39:24];
+            c4_int_2    <= _s36[39:24];
+            c4_int_3    <= _s37[39:24];
+            c4_int_4    <= _s38[39:24];
+            c4_int_5    <= _s39[39:24];
+            c4_int_6    <= _s40[39:24];
+            c4_int_7    <= _s41[39:24];
+            c4_int_8    <= _s42[39:24];
+            c4_int_9    <= _s43[39:24];
+            c4_int_10   <= _s44[39:24];
+            c4_int_11   <= _s45[39:24];
+            c4_int_12   <= _s46[39:24];
+            c4_int_13   <= _s47[39:24];
+            c4_int_14   <= _s48[39:24];
+            c4_int_15   <= _s49[39:24];
+            c4_int_16   <= _s50[39:24];
+            c4_int_17   <= _s51[39:24];
+            c4_int_18   <= _s52[39:24];
+            c4_int_19   <= _s53[39:24];
+            c4_int_20   <= _s54[39:24];
+            c4_int_21   <= _s55[39:24];
+            c4_int_22   <= _s56[39:24];
+            c4_int_23   <= _s57[39:24];
+            c4_int_24   <= _s58[39:24];
+            c4_int_25   <= _s59[39:24];
+            c4_int_26   <= _s60[39:24];
+            c4_int_27   <= _s61[39:24];
+            c4_int_28   <= _s62[39:24];
+            c4_int_29   <= _s63[39:24];
+            c4_int_30   <= _s64[39:24];
+            c4_int_31   <= _s65[39:24];
+            c4_phi_0    <= _s34[23:2];
+            c4_phi_1    <= _s35[23:2];
+            c4_phi_2    <= _s36[23:2];
+            c4_phi_3    <= _s37[23:2];
+            c4_phi_4    <= _s38[23:2];
+            c4_phi_5    <= _s39[23:2];
+            c4_phi_6    <= _s40[23:2];
+            c4_phi_7    <= _s41[23:2];
+            c4_phi_8    <= _s42[23:2];
+            c4_phi_9    <= _s43[23:2];
+            c4_phi_10   <= _s44[23:2];
+            c4_phi_11   <= _s45[23:2];
+            c4_phi_12   <= _s46[23:2];
+            c4_phi_13   <= _s47[23:2];
+            c4_phi_14   <= _s48[23:2];
+            c4_phi_15   <= _s49[23:2];
+            c4_phi_16   <= _s50[23:2];
+            c4_phi_17   <= _s51[23:2];
+            c4_phi_18   <= _s52[23:2];
+            c4_phi_19   <= _s53[23:2];
+            c4_phi_20   <= _s54[23:2];
+            c4_phi_21   <= _s55[23:2];
+            c4_phi_22   <= _s56[23:2];
+            c4_phi_23   <= _s57[23:2];
+            c4_phi_24   <= _s58[23:2];
+            c4_phi_25   <= _s59[23:2];
+            c4_phi_26   <= _s60[23:2];
+            c4_phi_27   <= _s61[23:2];
+            c4_phi_28   <= _s62[23:2];
+            c4_phi_29   <= _s63[23:2];
+            c4_phi_30   <= _s64[23:2];
+            c4_phi_31   <= _s65[23:2];
             c4_val      <= c3_val;
             c4_keep     <= c3_keep;
             c4_last     <= c3_last;
@@ -3212,38 +3218,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
             c6_rm       <= c5_rm;
             c6_sh       <= c5_sh;
             c6_seen     <= c5_seen;
-            c7_eout_0   <= _t199[21:0];
-            c7_eout_1   <= _t201[21:0];
-            c7_eout_2   <= _t203[21:0];
-            c7_eout_3   <= _t205[21:0];
-            c7_eout_4   <= _t207[21:0];
-            c7_eout_5   <= _t209[21:0];
-            c7_eout_6   <= _t211[21:0];
-            c7_eout_7   <= _t213[21:0];
-            c7_eout_8   <= _t215[21:0];
-            c7_eout_9   <= _t217[21:0];
-            c7_eout_10  <= _t219[21:0];
-            c7_eout_11  <= _t221[21:0];
-            c7_eout_12  <= _t223[21:0];
-            c7_eout_13  <= _t225[21:0];
-            c7_eout_14  <= _t227[21:0];
-            c7_eout_15  <= _t229[21:0];
-            c7_eout_16  <= _t231[21:0];
-            c7_eout_17  <= _t233[21:0];
-            c7_eout_18  <= _t235[21:0];
-            c7_eout_19  <= _t237[21:0];
-            c7_eout_20  <= _t239[21:0];
-            c7_eout_21  <= _t241[21:0];
-            c7_eout_22  <= _t243[21:0];
-            c7_eout_23  <= _t245[21:0];
-            c7_eout_24  <= _t247[21:0];
-            c7_eout_25  <= _t249[21:0];
-            c7_eout_26  <= _t251[21:0];
-            c7_eout_27  <= _t253[21:0];
-            c7_eout_28  <= _t255[21:0];
-            c7_eout_29  <= _t257[21:0];
-            c7_eout_30  <= _t259[21:0];
-            c7_eout_31  <= _t261[21:0];
+            c7_eout_0   <= _t134[21:0];
+            c7_eout_1   <= _t135[21:0];
+            c7_eout_2   <= _t136[21:0];
+            c7_eout_3   <= _t137[21:0];
+            c7_eout_4   <= _t138[21:0];
+            c7_eout_5   <= _t139[21:0];
+            c7_eout_6   <= _t140[21:0];
+            c7_eout_7   <= _t141[21:0];
+            c7_eout_8   <= _t142[21:0];
+            c7_eout_9   <= _t143[21:0];
+            c7_eout_10  <= _t144[21:0];
+            c7_eout_11  <= _t145[21:0];
+            c7_eout_12  <= _t146[21:0];
+            c7_eout_13  <= _t147[21:0];
+            c7_eout_14  <= _t148[21:0];
+            c7_eout_15  <= _t149[21:0];
+            c7_eout_16  <= _t150[21:0];
+            c7_eout_17  <= _t151[21:0];
+            c7_eout_18  <= _t152[21:0];
+            c7_eout_19  <= _t153[21:0];
+            c7_eout_20  <= _t154[21:0];
+            c7_eout_21  <= _t155[21:0];
+            c7_eout_22  <= _t156[21:0];
+            c7_eout_23  <= _t157[21:0];
+            c7_eout_24  <= _t158[21:0];
+            c7_eout_25  <= _t159[21:0];
+            c7_eout_26  <= _t160[21:0];
+            c7_eout_27  <= _t161[21:0];
+            c7_eout_28  <= _t162[21:0];
+            c7_eout_29  <= _t163[21:0];
+            c7_eout_30  <= _t164[21:0];
+            c7_eout_31  <= _t165[21:0];
             c7_val      <= c6_val;
             c7_keep     <= c6_keep;
             c7_last     <= c6_last;
@@ -3286,38 +3292,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
             c8_keep     <= c7_keep;
             c8_last     <= c7_last;
             c8_sh       <= c7_sh;
-            out_data_0  <= (c8_val[0] ? ((|_t262[45:16]) ? 16'd65535 : _t262[15:0]) : 16'd0);
-            out_data_1  <= (c8_val[1] ? ((|_t263[45:16]) ? 16'd65535 : _t263[15:0]) : 16'd0);
-            out_data_2  <= (c8_val[2] ? ((|_t264[45:16]) ? 16'd65535 : _t264[15:0]) : 16'd0);
-            out_data_3  <= (c8_val[3] ? ((|_t265[45:16]) ? 16'd65535 : _t265[15:0]) : 16'd0);
-            out_data_4  <= (c8_val[4] ? ((|_t266[45:16]) ? 16'd65535 : _t266[15:0]) : 16'd0);
-            out_data_5  <= (c8_val[5] ? ((|_t267[45:16]) ? 16'd65535 : _t267[15:0]) : 16'd0);
-            out_data_6  <= (c8_val[6] ? ((|_t268[45:16]) ? 16'd65535 : _t268[15:0]) : 16'd0);
-            out_data_7  <= (c8_val[7] ? ((|_t269[45:16]) ? 16'd65535 : _t269[15:0]) : 16'd0);
-            out_data_8  <= (c8_val[8] ? ((|_t270[45:16]) ? 16'd65535 : _t270[15:0]) : 16'd0);
-            out_data_9  <= (c8_val[9] ? ((|_t271[45:16]) ? 16'd65535 : _t271[15:0]) : 16'd0);
-            out_data_10 <= (c8_val[10] ? ((|_t272[45:16]) ? 16'd65535 : _t272[15:0]) : 16'd0);
-            out_data_11 <= (c8_val[11] ? ((|_t273[45:16]) ? 16'd65535 : _t273[15:0]) : 16'd0);
-            out_data_12 <= (c8_val[12] ? ((|_t274[45:16]) ? 16'd65535 : _t274[15:0]) : 16'd0);
-            out_data_13 <= (c8_val[13] ? ((|_t275[45:16]) ? 16'd65535 : _t275[15:0]) : 16'd0);
-            out_data_14 <= (c8_val[14] ? ((|_t276[45:16]) ? 16'd65535 : _t276[15:0]) : 16'd0);
-            out_data_15 <= (c8_val[15] ? ((|_t277[45:16]) ? 16'd65535 : _t277[15:0]) : 16'd0);
-            out_data_16 <= (c8_val[16] ? ((|_t278[45:16]) ? 16'd65535 : _t278[15:0]) : 16'd0);
-            out_data_17 <= (c8_val[17] ? ((|_t279[45:16]) ? 16'd65535 : _t279[15:0]) : 16'd0);
-            out_data_18 <= (c8_val[18] ? ((|_t280[45:16]) ? 16'd65535 : _t280[15:0]) : 16'd0);
-            out_data_19 <= (c8_val[19] ? ((|_t281[45:16]) ? 16'd65535 : _t281[15:0]) : 16'd0);
-            out_data_20 <= (c8_val[20] ? ((|_t282[45:16]) ? 16'd65535 : _t282[15:0]) : 16'd0);
-            out_data_21 <= (c8_val[21] ? ((|_t283[45:16]) ? 16'd65535 : _t283[15:0]) : 16'd0);
-            out_data_22 <= (c8_val[22] ? ((|_t284[45:16]) ? 16'd65535 : _t284[15:0]) : 16'd0);
-            out_data_23 <= (c8_val[23] ? ((|_t285[45:16]) ? 16'd65535 : _t285[15:0]) : 16'd0);
-            out_data_24 <= (c8_val[24] ? ((|_t286[45:16]) ? 16'd65535 : _t286[15:0]) : 16'd0);
-            out_data_25 <= (c8_val[25] ? ((|_t287[45:16]) ? 16'd65535 : _t287[15:0]) : 16'd0);
-            out_data_26 <= (c8_val[26] ? ((|_t288[45:16]) ? 16'd65535 : _t288[15:0]) : 16'd0);
-            out_data_27 <= (c8_val[27] ? ((|_t289[45:16]) ? 16'd65535 : _t289[15:0]) : 16'd0);
-            out_data_28 <= (c8_val[28] ? ((|_t290[45:16]) ? 16'd65535 : _t290[15:0]) : 16'd0);
-            out_data_29 <= (c8_val[29] ? ((|_t291[45:16]) ? 16'd65535 : _t291[15:0]) : 16'd0);
-            out_data_30 <= (c8_val[30] ? ((|_t292[45:16]) ? 16'd65535 : _t292[15:0]) : 16'd0);
-            out_data_31 <= (c8_val[31] ? ((|_t293[45:16]) ? 16'd65535 : _t293[15:0]) : 16'd0);
+            out_data_0  <= (c8_val[0] ? ((|_s99[45:16]) ? 16'd65535 : _s99[15:0]) : 16'd0);
+            out_data_1  <= (c8_val[1] ? ((|_s100[45:16]) ? 16'd65535 : _s100[15:0]) : 16'd0);
+            out_data_2  <= (c8_val[2] ? ((|_s101[45:16]) ? 16'd65535 : _s101[15:0]) : 16'd0);
+            out_data_3  <= (c8_val[3] ? ((|_s102[45:16]) ? 16'd65535 : _s102[15:0]) : 16'd0);
+            out_data_4  <= (c8_val[4] ? ((|_s103[45:16]) ? 16'd65535 : _s103[15:0]) : 16'd0);
+            out_data_5  <= (c8_val[5] ? ((|_s104[45:16]) ? 16'd65535 : _s104[15:0]) : 16'd0);
+            out_data_6  <= (c8_val[6] ? ((|_s105[45:16]) ? 16'd65535 : _s105[15:0]) : 16'd0);
+            out_data_7  <= (c8_val[7] ? ((|_s106[45:16]) ? 16'd65535 : _s106[15:0]) : 16'd0);
+            out_data_8  <= (c8_val[8] ? ((|_s107[45:16]) ? 16'd65535 : _s107[15:0]) : 16'd0);
+            out_data_9  <= (c8_val[9] ? ((|_s108[45:16]) ? 16'd65535 : _s108[15:0]) : 16'd0);
+            out_data_10 <= (c8_val[10] ? ((|_s109[45:16]) ? 16'd65535 : _s109[15:0]) : 16'd0);
+            out_data_11 <= (c8_val[11] ? ((|_s110[45:16]) ? 16'd65535 : _s110[15:0]) : 16'd0);
+            out_data_12 <= (c8_val[12] ? ((|_s111[45:16]) ? 16'd65535 : _s111[15:0]) : 16'd0);
+            out_data_13 <= (c8_val[13] ? ((|_s112[45:16]) ? 16'd65535 : _s112[15:0]) : 16'd0);
+            out_data_14 <= (c8_val[14] ? ((|_s113[45:16]) ? 16'd65535 : _s113[15:0]) : 16'd0);
+            out_data_15 <= (c8_val[15] ? ((|_s114[45:16]) ? 16'd65535 : _s114[15:0]) : 16'd0);
+            out_data_16 <= (c8_val[16] ? ((|_s115[45:16]) ? 16'd65535 : _s115[15:0]) : 16'd0);
+            out_data_17 <= (c8_val[17] ? ((|_s116[45:16]) ? 16'd65535 : _s116[15:0]) : 16'd0);
+            out_data_18 <= (c8_val[18] ? ((|_s117[45:16]) ? 16'd65535 : _s117[15:0]) : 16'd0);
+            out_data_19 <= (c8_val[19] ? ((|_s118[45:16]) ? 16'd65535 : _s118[15:0]) : 16'd0);
+            out_data_20 <= (c8_val[20] ? ((|_s119[45:16]) ? 16'd65535 : _s119[15:0]) : 16'd0);
+            out_data_21 <= (c8_val[21] ? ((|_s120[45:16]) ? 16'd65535 : _s120[15:0]) : 16'd0);
+            out_data_22 <= (c8_val[22] ? ((|_s121[45:16]) ? 16'd65535 : _s121[15:0]) : 16'd0);
+            out_data_23 <= (c8_val[23] ? ((|_s122[45:16]) ? 16'd65535 : _s122[15:0]) : 16'd0);
+            out_data_24 <= (c8_val[24] ? ((|_s123[45:16]) ? 16'd65535 : _s123[15:0]) : 16'd0);
+            out_data_25 <= (c8_val[25] ? ((|_s124[45:16]) ? 16'd65535 : _s124[15:0]) : 16'd0);
+            out_data_26 <= (c8_val[26] ? ((|_s125[45:16]) ? 16'd65535 : _s125[15:0]) : 16'd0);
+            out_data_27 <= (c8_val[27] ? ((|_s126[45:16]) ? 16'd65535 : _s126[15:0]) : 16'd0);
+            out_data_28 <= (c8_val[28] ? ((|_s127[45:16]) ? 16'd65535 : _s127[15:0]) : 16'd0);
+            out_data_29 <= (c8_val[29] ? ((|_s128[45:16]) ? 16'd65535 : _s128[15:0]) : 16'd0);
+            out_data_30 <= (c8_val[30] ? ((|_s129[45:16]) ? 16'd65535 : _s129[15:0]) : 16'd0);
+            out_data_31 <= (c8_val[31] ? ((|_s130[45:16]) ? 16'd65535 : _s130[15:0]) : 16'd0);
             out_keep    <= c8_keep;
             out_last    <= c8_last;
         end

@@ -507,17 +507,91 @@ module serrano_tile_r32c32_d1024 (
     reg  [5:0]         q_shift_c31;
     reg  signed [7:0]  q_zp_c31;
     wire signed [31:0] requant_c31_y;
+    wire               _s0;
+    wire               _s1;
+    wire               _s2;
+    wire               _s3;
+    wire               _s4;
+    wire               _s5;
+    wire               _s6;
+    wire               _s7;
+    wire               _s8;
+    wire               _s9;
+    wire               _s10;
+    wire               _s11;
+    wire               _s12;
+    wire               _s13;
+    wire               _s14;
+    wire               _s15;
+    wire               _s16;
+    wire               _s17;
+    wire               _s18;
+    wire               _s19;
+    wire               _s20;
+    wire               _s21;
+    wire               _s22;
+    wire               _s23;
+    wire               _s24;
+    wire               _s25;
+    wire               _s26;
+    wire               _s27;
+    wire               _s28;
+    wire               _s29;
+    wire               _s30;
+    wire               _s31;
+    wire               _s32;
+    wire               _s33;
+    wire               _s34;
+    wire               _s35;
+
+    assign _s0 = (cmd_op == 2'd0);
+    assign _s1 = (cmd_op == 2'd1);
+    assign _s2 = (cmd_op == 2'd2);
+    assign _s3 = (cmd_op == 2'd3);
+    assign _s4 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd0)));
+    assign _s5 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd1)));
+    assign _s6 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd2)));
+    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd3)));
+    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd4)));
+    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd5)));
+    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd6)));
+    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd7)));
+    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd8)));
+    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd9)));
+    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd10)));
+    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd11)));
+    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd12)));
+    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd13)));
+    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd14)));
+    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd15)));
+    assign _s20 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd16)));
+    assign _s21 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd17)));
+    assign _s22 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd18)));
+    assign _s23 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd19)));
+    assign _s24 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd20)));
+    assign _s25 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd21)));
+    assign _s26 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd22)));
+    assign _s27 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd23)));
+    assign _s28 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd24)));
+    assign _s29 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd25)));
+    assign _s30 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd26)));
+    assign _s31 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd27)));
+    assign _s32 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd28)));
+    assign _s33 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd29)));
+    assign _s34 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd30)));
+    assign _s35 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd31)));
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
-    assign cmd_ready_w = ((((cmd_op == 2'd0) & (((~load_active) & (~shadow_full)) & (swap_guard == 6'd0))) | ((cmd_op == 2'd1) & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | (((cmd_op == 2'd2) | (cmd_op == 2'd3)) & (~read_busy)));
+    assign cmd_ready_w = (((_s0 & (((~load_active) & (~shadow_full)) & (swap_guard == 6'd0)))
+        | (_s1 & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | ((_s2 | _s3) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
-    assign go_load = (cmd_fire & (cmd_op == 2'd0));
-    assign go_compute = (cmd_fire & (cmd_op == 2'd1));
-    assign go_read = (cmd_fire & (cmd_op == 2'd2));
-    assign go_qparam = (cmd_fire & (cmd_op == 2'd3));
+    assign go_load = (cmd_fire & _s0);
+    assign go_compute = (cmd_fire & _s1);
+    assign go_read = (cmd_fire & _s2);
+    assign go_qparam = (cmd_fire & _s3);
     assign b_fire = (load_active & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 5'd31));
     assign swap_now = (a_fire & comp_first);
@@ -528,9 +602,22 @@ module serrano_tile_r32c32_d1024 (
     assign s_axis_a_tready = a_ready;
     assign s_axis_b_tready = load_active;
     assign m_axis_c_tvalid = rd_v3;
-    assign m_axis_c_tdata = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y), $unsigned(requant_c27_y), $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y), $unsigned(requant_c22_y), $unsigned(requant_c21_y), $unsigned(requant_c20_y), $unsigned(requant_c19_y), $unsigned(requant_c18_y), $unsigned(requant_c17_y), $unsigned(requant_c16_y), $unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
+    assign m_axis_c_tdata = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y),
+        $unsigned(requant_c27_y), $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y),
+        $unsigned(requant_c22_y), $unsigned(requant_c21_y), $unsigned(requant_c20_y), $unsigned(requant_c19_y), $unsigned(requant_c18_y),
+        $unsigned(requant_c17_y), $unsigned(requant_c16_y), $unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y),
+        $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y),
+        $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y),
+        $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid, ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid, ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid, ctl33_valid, ctl34_valid, ctl35_valid, ctl36_valid, ctl37_valid, ctl38_valid, ctl39_valid, ctl40_valid, ctl41_valid, ctl42_valid, ctl43_valid, ctl44_valid, ctl45_valid, ctl46_valid, ctl47_valid, ctl48_valid, ctl49_valid, ctl50_valid, ctl51_valid, ctl52_valid, ctl53_valid, ctl54_valid, ctl55_valid, ctl56_valid, ctl57_valid, ctl58_valid, ctl59_valid, ctl60_valid, ctl61_valid, ctl62_valid, ctl63_valid, ctl64_valid, ctl65_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active)
+        | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid,
+        ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid,
+        ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid,
+        ctl33_valid, ctl34_valid, ctl35_valid, ctl36_valid, ctl37_valid, ctl38_valid, ctl39_valid, ctl40_valid, ctl41_valid, ctl42_valid, ctl43_valid,
+        ctl44_valid, ctl45_valid, ctl46_valid, ctl47_valid, ctl48_valid, ctl49_valid, ctl50_valid, ctl51_valid, ctl52_valid, ctl53_valid, ctl54_valid,
+        ctl55_valid, ctl56_valid, ctl57_valid, ctl58_valid, ctl59_valid, ctl60_valid, ctl61_valid, ctl62_valid, ctl63_valid, ctl64_valid,
+        ctl65_valid})) | read_busy));
 
     serrano_array_r32c32 u_array (
         .clk      (clk),
@@ -1495,16 +1582,27 @@ module serrano_tile_r32c32_d1024 (
             read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0 : ((ctl65_valid & (ctl65_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0 : ((ctl65_valid & (ctl65_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0
+                : ((ctl65_valid & (ctl65_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0
+                : ((ctl65_valid & (ctl65_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
             rd_l2        <= (move ? rd_l1 : rd_l2);
             rd_v3        <= (move ? rd_v2 : rd_v3);
             rd_l3        <= (move ? rd_l2 : rd_l3);
-            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute)))) | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
-            w_load       <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)), (b_fire & (load_row == 5'd28)), (b_fire & (load_row == 5'd27)), (b_fire & (load_row == 5'd26)), (b_fire & (load_row == 5'd25)), (b_fire & (load_row == 5'd24)), (b_fire & (load_row == 5'd23)), (b_fire & (load_row == 5'd22)), (b_fire & (load_row == 5'd21)), (b_fire & (load_row == 5'd20)), (b_fire & (load_row == 5'd19)), (b_fire & (load_row == 5'd18)), (b_fire & (load_row == 5'd17)), (b_fire & (load_row == 5'd16)), (b_fire & (load_row == 5'd15)), (b_fire & (load_row == 5'd14)), (b_fire & (load_row == 5'd13)), (b_fire & (load_row == 5'd12)), (b_fire & (load_row == 5'd11)), (b_fire & (load_row == 5'd10)), (b_fire & (load_row == 5'd9)), (b_fire & (load_row == 5'd8)), (b_fire & (load_row == 5'd7)), (b_fire & (load_row == 5'd6)), (b_fire & (load_row == 5'd5)), (b_fire & (load_row == 5'd4)), (b_fire & (load_row == 5'd3)), (b_fire & (load_row == 5'd2)), (b_fire & (load_row == 5'd1)), (b_fire & (load_row == 5'd0))};
+            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute))))
+                | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
+            w_load       <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)),
+                (b_fire & (load_row == 5'd28)), (b_fire & (load_row == 5'd27)), (b_fire & (load_row == 5'd26)), (b_fire & (load_row == 5'd25)),
+                (b_fire & (load_row == 5'd24)), (b_fire & (load_row == 5'd23)), (b_fire & (load_row == 5'd22)), (b_fire & (load_row == 5'd21)),
+                (b_fire & (load_row == 5'd20)), (b_fire & (load_row == 5'd19)), (b_fire & (load_row == 5'd18)), (b_fire & (load_row == 5'd17)),
+                (b_fire & (load_row == 5'd16)), (b_fire & (load_row == 5'd15)), (b_fire & (load_row == 5'd14)), (b_fire & (load_row == 5'd13)),
+                (b_fire & (load_row == 5'd12)), (b_fire & (load_row == 5'd11)), (b_fire & (load_row == 5'd10)), (b_fire & (load_row == 5'd9)),
+                (b_fire & (load_row == 5'd8)), (b_fire & (load_row == 5'd7)), (b_fire & (load_row == 5'd6)), (b_fire & (load_row == 5'd5)),
+                (b_fire & (load_row == 5'd4)), (b_fire & (load_row == 5'd3)), (b_fire & (load_row == 5'd2)), (b_fire & (load_row == 5'd1)),
+                (b_fire & (load_row == 5'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 256'd0);
             a_enter      <= a_issue;
@@ -1792,7 +1890,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c0  <= 32'sd0;
             q_shift_c0 <= 6'd0;
             q_zp_c0    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd0)))) begin
+        end else if (_s4) begin
             q_mult_c0  <= cmd_multiplier;
             q_shift_c0 <= cmd_shift;
             q_zp_c0    <= cmd_zero_point;
@@ -1804,7 +1902,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c1  <= 32'sd0;
             q_shift_c1 <= 6'd0;
             q_zp_c1    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd1)))) begin
+        end else if (_s5) begin
             q_mult_c1  <= cmd_multiplier;
             q_shift_c1 <= cmd_shift;
             q_zp_c1    <= cmd_zero_point;
@@ -1816,7 +1914,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c2  <= 32'sd0;
             q_shift_c2 <= 6'd0;
             q_zp_c2    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd2)))) begin
+        end else if (_s6) begin
             q_mult_c2  <= cmd_multiplier;
             q_shift_c2 <= cmd_shift;
             q_zp_c2    <= cmd_zero_point;
@@ -1828,7 +1926,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c3  <= 32'sd0;
             q_shift_c3 <= 6'd0;
             q_zp_c3    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd3)))) begin
+        end else if (_s7) begin
             q_mult_c3  <= cmd_multiplier;
             q_shift_c3 <= cmd_shift;
             q_zp_c3    <= cmd_zero_point;
@@ -1840,7 +1938,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c4  <= 32'sd0;
             q_shift_c4 <= 6'd0;
             q_zp_c4    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd4)))) begin
+        end else if (_s8) begin
             q_mult_c4  <= cmd_multiplier;
             q_shift_c4 <= cmd_shift;
             q_zp_c4    <= cmd_zero_point;
@@ -1852,7 +1950,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c5  <= 32'sd0;
             q_shift_c5 <= 6'd0;
             q_zp_c5    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd5)))) begin
+        end else if (_s9) begin
             q_mult_c5  <= cmd_multiplier;
             q_shift_c5 <= cmd_shift;
             q_zp_c5    <= cmd_zero_point;
@@ -1864,7 +1962,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c6  <= 32'sd0;
             q_shift_c6 <= 6'd0;
             q_zp_c6    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd6)))) begin
+        end else if (_s10) begin
             q_mult_c6  <= cmd_multiplier;
             q_shift_c6 <= cmd_shift;
             q_zp_c6    <= cmd_zero_point;
@@ -1876,7 +1974,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c7  <= 32'sd0;
             q_shift_c7 <= 6'd0;
             q_zp_c7    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd7)))) begin
+        end else if (_s11) begin
             q_mult_c7  <= cmd_multiplier;
             q_shift_c7 <= cmd_shift;
             q_zp_c7    <= cmd_zero_point;
@@ -1888,7 +1986,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c8  <= 32'sd0;
             q_shift_c8 <= 6'd0;
             q_zp_c8    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd8)))) begin
+        end else if (_s12) begin
             q_mult_c8  <= cmd_multiplier;
             q_shift_c8 <= cmd_shift;
             q_zp_c8    <= cmd_zero_point;
@@ -1900,7 +1998,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c9  <= 32'sd0;
             q_shift_c9 <= 6'd0;
             q_zp_c9    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd9)))) begin
+        end else if (_s13) begin
             q_mult_c9  <= cmd_multiplier;
             q_shift_c9 <= cmd_shift;
             q_zp_c9    <= cmd_zero_point;
@@ -1912,7 +2010,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c10  <= 32'sd0;
             q_shift_c10 <= 6'd0;
             q_zp_c10    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd10)))) begin
+        end else if (_s14) begin
             q_mult_c10  <= cmd_multiplier;
             q_shift_c10 <= cmd_shift;
             q_zp_c10    <= cmd_zero_point;
@@ -1924,7 +2022,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c11  <= 32'sd0;
             q_shift_c11 <= 6'd0;
             q_zp_c11    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd11)))) begin
+        end else if (_s15) begin
             q_mult_c11  <= cmd_multiplier;
             q_shift_c11 <= cmd_shift;
             q_zp_c11    <= cmd_zero_point;
@@ -1936,7 +2034,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c12  <= 32'sd0;
             q_shift_c12 <= 6'd0;
             q_zp_c12    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd12)))) begin
+        end else if (_s16) begin
             q_mult_c12  <= cmd_multiplier;
             q_shift_c12 <= cmd_shift;
             q_zp_c12    <= cmd_zero_point;
@@ -1948,7 +2046,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c13  <= 32'sd0;
             q_shift_c13 <= 6'd0;
             q_zp_c13    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd13)))) begin
+        end else if (_s17) begin
             q_mult_c13  <= cmd_multiplier;
             q_shift_c13 <= cmd_shift;
             q_zp_c13    <= cmd_zero_point;
@@ -1960,7 +2058,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c14  <= 32'sd0;
             q_shift_c14 <= 6'd0;
             q_zp_c14    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd14)))) begin
+        end else if (_s18) begin
             q_mult_c14  <= cmd_multiplier;
             q_shift_c14 <= cmd_shift;
             q_zp_c14    <= cmd_zero_point;
@@ -1972,7 +2070,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c15  <= 32'sd0;
             q_shift_c15 <= 6'd0;
             q_zp_c15    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd15)))) begin
+        end else if (_s19) begin
             q_mult_c15  <= cmd_multiplier;
             q_shift_c15 <= cmd_shift;
             q_zp_c15    <= cmd_zero_point;
@@ -1984,7 +2082,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c16  <= 32'sd0;
             q_shift_c16 <= 6'd0;
             q_zp_c16    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd16)))) begin
+        end else if (_s20) begin
             q_mult_c16  <= cmd_multiplier;
             q_shift_c16 <= cmd_shift;
             q_zp_c16    <= cmd_zero_point;
@@ -1996,7 +2094,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c17  <= 32'sd0;
             q_shift_c17 <= 6'd0;
             q_zp_c17    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd17)))) begin
+        end else if (_s21) begin
             q_mult_c17  <= cmd_multiplier;
             q_shift_c17 <= cmd_shift;
             q_zp_c17    <= cmd_zero_point;
@@ -2008,7 +2106,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c18  <= 32'sd0;
             q_shift_c18 <= 6'd0;
             q_zp_c18    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd18)))) begin
+        end else if (_s22) begin
             q_mult_c18  <= cmd_multiplier;
             q_shift_c18 <= cmd_shift;
             q_zp_c18    <= cmd_zero_point;
@@ -2020,7 +2118,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c19  <= 32'sd0;
             q_shift_c19 <= 6'd0;
             q_zp_c19    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd19)))) begin
+        end else if (_s23) begin
             q_mult_c19  <= cmd_multiplier;
             q_shift_c19 <= cmd_shift;
             q_zp_c19    <= cmd_zero_point;
@@ -2032,7 +2130,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c20  <= 32'sd0;
             q_shift_c20 <= 6'd0;
             q_zp_c20    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd20)))) begin
+        end else if (_s24) begin
             q_mult_c20  <= cmd_multiplier;
             q_shift_c20 <= cmd_shift;
             q_zp_c20    <= cmd_zero_point;
@@ -2044,7 +2142,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c21  <= 32'sd0;
             q_shift_c21 <= 6'd0;
             q_zp_c21    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd21)))) begin
+        end else if (_s25) begin
             q_mult_c21  <= cmd_multiplier;
             q_shift_c21 <= cmd_shift;
             q_zp_c21    <= cmd_zero_point;
@@ -2056,7 +2154,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c22  <= 32'sd0;
             q_shift_c22 <= 6'd0;
             q_zp_c22    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd22)))) begin
+        end else if (_s26) begin
             q_mult_c22  <= cmd_multiplier;
             q_shift_c22 <= cmd_shift;
             q_zp_c22    <= cmd_zero_point;
@@ -2068,7 +2166,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c23  <= 32'sd0;
             q_shift_c23 <= 6'd0;
             q_zp_c23    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd23)))) begin
+        end else if (_s27) begin
             q_mult_c23  <= cmd_multiplier;
             q_shift_c23 <= cmd_shift;
             q_zp_c23    <= cmd_zero_point;
@@ -2080,7 +2178,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c24  <= 32'sd0;
             q_shift_c24 <= 6'd0;
             q_zp_c24    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd24)))) begin
+        end else if (_s28) begin
             q_mult_c24  <= cmd_multiplier;
             q_shift_c24 <= cmd_shift;
             q_zp_c24    <= cmd_zero_point;
@@ -2092,7 +2190,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c25  <= 32'sd0;
             q_shift_c25 <= 6'd0;
             q_zp_c25    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd25)))) begin
+        end else if (_s29) begin
             q_mult_c25  <= cmd_multiplier;
             q_shift_c25 <= cmd_shift;
             q_zp_c25    <= cmd_zero_point;
@@ -2104,7 +2202,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c26  <= 32'sd0;
             q_shift_c26 <= 6'd0;
             q_zp_c26    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd26)))) begin
+        end else if (_s30) begin
             q_mult_c26  <= cmd_multiplier;
             q_shift_c26 <= cmd_shift;
             q_zp_c26    <= cmd_zero_point;
@@ -2116,7 +2214,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c27  <= 32'sd0;
             q_shift_c27 <= 6'd0;
             q_zp_c27    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd27)))) begin
+        end else if (_s31) begin
             q_mult_c27  <= cmd_multiplier;
             q_shift_c27 <= cmd_shift;
             q_zp_c27    <= cmd_zero_point;
@@ -2128,7 +2226,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c28  <= 32'sd0;
             q_shift_c28 <= 6'd0;
             q_zp_c28    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd28)))) begin
+        end else if (_s32) begin
             q_mult_c28  <= cmd_multiplier;
             q_shift_c28 <= cmd_shift;
             q_zp_c28    <= cmd_zero_point;
@@ -2140,7 +2238,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c29  <= 32'sd0;
             q_shift_c29 <= 6'd0;
             q_zp_c29    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd29)))) begin
+        end else if (_s33) begin
             q_mult_c29  <= cmd_multiplier;
             q_shift_c29 <= cmd_shift;
             q_zp_c29    <= cmd_zero_point;
@@ -2152,7 +2250,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c30  <= 32'sd0;
             q_shift_c30 <= 6'd0;
             q_zp_c30    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd30)))) begin
+        end else if (_s34) begin
             q_mult_c30  <= cmd_multiplier;
             q_shift_c30 <= cmd_shift;
             q_zp_c30    <= cmd_zero_point;
@@ -2164,7 +2262,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c31  <= 32'sd0;
             q_shift_c31 <= 6'd0;
             q_zp_c31    <= 8'sd0;
-        end else if ((go_qparam & (cmd_all_cols | (cmd_col == 5'd31)))) begin
+        end else if (_s35) begin
             q_mult_c31  <= cmd_multiplier;
             q_shift_c31 <= cmd_shift;
             q_zp_c31    <= cmd_zero_point;

@@ -92,18 +92,28 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
     wire        in_ready_w;
     wire        accept;
     wire        tbl_ren_w;
+    wire        _s0;
+    wire        _s1;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [15:0] _t0;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [31:0] _t1;
     /* verilator lint_on UNUSED */
+    wire [4:0]  _s2;
+    wire        _s3;
+    wire [31:0] _s4;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [12:0] _t2;
     /* verilator lint_on UNUSED */
 
+    assign _s0 = (in_err != 8'd0);
+    assign _s1 = ((accept & (in_desc[39:37] == 3'd3)) & (~_s0));
     assign _t0 = in_desc[31:16];
     assign _t1 = (in_desc[135:104] >> in_desc[36:32]);
+    assign _s2 = (_t0[4:0] + _t1[4:0]);
+    assign _s3 = (g_c1_left == 16'd1);
+    assign _s4 = (g_plane + g_s2);
     assign _t2 = (beats - 13'd1);
 
     assign lo = p_addr[2:0];
@@ -128,7 +138,7 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
     assign g_done = (emit & gen_last);
     assign in_ready_w = ((~g_busy) | g_done);
     assign accept = (in_valid & in_ready_w);
-    assign tbl_ren_w = (((accept & (in_desc[39:37] == 3'd3)) & (~(in_err != 8'd0))) | (((emit & g_is_pg) & (~g_null)) & (~gen_last)));
+    assign tbl_ren_w = (_s1 | (((emit & g_is_pg) & (~g_null)) & (~gen_last)));
     assign in_ready = in_ready_w;
     assign out_valid = o_valid;
     assign out_addr = o_addr;
@@ -140,7 +150,7 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
     assign out_null = o_null;
     assign out_err = o_err;
     assign tbl_ren = tbl_ren_w;
-    assign tbl_raddr = (((accept & (in_desc[39:37] == 3'd3)) & (~(in_err != 8'd0))) ? (_t0[4:0] + _t1[4:0]) : (g_tidx + 5'd1));
+    assign tbl_raddr = (_s1 ? _s2 : (g_tidx + 5'd1));
     assign busy = (((g_busy | s_valid) | p_valid) | o_valid);
 
     always @(posedge clk) begin
@@ -159,19 +169,19 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        g_null    <= (accept ? (in_err != 8'd0) : (emit ? g_null : g_null));
+        g_null    <= (accept ? _s0 : (emit ? g_null : g_null));
         g_err     <= (accept ? in_err : (emit ? g_err : g_err));
         g_tag     <= (accept ? in_desc[15:0] : (emit ? g_tag : g_tag));
         g_kind    <= (accept ? in_desc[39:37] : (emit ? g_kind : g_kind));
         g_len     <= (accept ? in_desc[103:72] : (emit ? g_len : g_len));
         g_c1      <= (accept ? in_desc[55:40] : (emit ? g_c1 : g_c1));
-        g_c1_left <= (accept ? in_desc[55:40] : (emit ? ((g_c1_left == 16'd1) ? g_c1 : (g_c1_left - 16'd1)) : g_c1_left));
-        g_c2_left <= (accept ? ((in_desc[39:37] == 3'd2) ? in_desc[71:56] : 16'd1) : (emit ? ((g_c1_left == 16'd1) ? (g_c2_left - 16'd1) : g_c2_left) : g_c2_left));
+        g_c1_left <= (accept ? in_desc[55:40] : (emit ? (_s3 ? g_c1 : (g_c1_left - 16'd1)) : g_c1_left));
+        g_c2_left <= (accept ? ((in_desc[39:37] == 3'd2) ? in_desc[71:56] : 16'd1) : (emit ? (_s3 ? (g_c2_left - 16'd1) : g_c2_left) : g_c2_left));
         g_s1      <= (accept ? in_desc[167:136] : (emit ? g_s1 : g_s1));
         g_s2      <= (accept ? in_desc[199:168] : (emit ? g_s2 : g_s2));
-        g_row     <= (accept ? in_desc[135:104] : (emit ? ((g_c1_left == 16'd1) ? (g_plane + g_s2) : (g_row + g_s1)) : g_row));
-        g_plane   <= (accept ? in_desc[135:104] : (emit ? ((g_c1_left == 16'd1) ? (g_plane + g_s2) : g_plane) : g_plane));
-        g_tidx    <= (accept ? (_t0[4:0] + _t1[4:0]) : (emit ? (g_tidx + 5'd1) : g_tidx));
+        g_row     <= (accept ? in_desc[135:104] : (emit ? (_s3 ? _s4 : (g_row + g_s1)) : g_row));
+        g_plane   <= (accept ? in_desc[135:104] : (emit ? (_s3 ? _s4 : g_plane) : g_plane));
+        g_tidx    <= (accept ? _s2 : (emit ? (g_tidx + 5'd1) : g_tidx));
         g_off     <= (accept ? (in_desc[135:104] & (~((~32'd0) << in_desc[36:32]))) : (emit ? 32'd0 : g_off));
         g_rem     <= (accept ? in_desc[103:72] : (emit ? (g_rem - pg_n) : g_rem));
         g_shift   <= (accept ? in_desc[36:32] : (emit ? g_shift : g_shift));

@@ -131,10 +131,24 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [12:0]  _t0;
     /* verilator lint_on UNUSED */
-    wire [7:0]   _t1;
+    wire         _s0;
+    wire         _s1;
+    wire         _s2;
+    wire [7:0]   _s3;
+    wire         _s4;
+    wire [72:0]  _s5;
+    wire [7:0]   _s6;
+    wire [63:0]  _s7;
 
     assign _t0 = (((burst_end + 13'd7) >> 2'd3) - {12'd0, (stream_off != 3'd0)});
-    assign _t1 = (((~8'd0) << rot) & ((lo_e < rot) ? (~8'd0) : 8'd0));
+    assign _s0 = (desc_end & need_next);
+    assign _s1 = (desc_end ? (~need_next) : e[3]);
+    assign _s2 = (desc_end & (~need_next));
+    assign _s3 = (~((~8'd0) << (need_next ? (e - 4'd8) : e)));
+    assign _s4 = ((win0[72] != _s2) | (win0[71:64] != (_s2 ? _s3 : (~8'd0))));
+    assign _s5 = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
+    assign _s6 = (((~8'd0) << rot) & ((lo_e < rot) ? (~8'd0) : 8'd0));
+    assign _s7 = {{8{_s6[7]}}, {8{_s6[6]}}, {8{_s6[5]}}, {8{_s6[4]}}, {8{_s6[3]}}, {8{_s6[2]}}, {8{_s6[1]}}, {8{_s6[0]}}};
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -156,12 +170,13 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     assign desc_end = (is_last_beat & w_fifo_out_data[15]);
     assign e = ({1'd0, win_off} + (hi_e - {1'd0, lo_e}));
     assign need_next = (e > 4'd8);
-    assign produce = ((((w_fifo_out_valid & (~w_fifo_out_data[32])) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2)))) & ((~wvalid_q) | m_axi_wready)) & ((~is_last_beat) | binfo_in_ready));
+    assign produce = ((((w_fifo_out_valid & (~w_fifo_out_data[32])) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
+        & ((~wvalid_q) | m_axi_wready)) & ((~is_last_beat) | binfo_in_ready));
     assign null_pass = ((w_fifo_out_valid & w_fifo_out_data[32]) & binfo_in_ready);
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
-    assign pops = (produce ? {(desc_end & need_next), (desc_end ? (~need_next) : e[3])} : 2'd0);
-    assign frame_bad = (produce & (((desc_end ? (~need_next) : e[3]) & ((win0[72] != (desc_end & (~need_next))) | (win0[71:64] != ((desc_end & (~need_next)) ? (~((~8'd0) << (need_next ? (e - 4'd8) : e))) : (~8'd0))))) | ((desc_end & need_next) & (((win0[72] != (desc_end & (~need_next))) | (win0[71:64] != ((desc_end & (~need_next)) ? (~((~8'd0) << (need_next ? (e - 4'd8) : e))) : (~8'd0)))) | ((~win1[72]) | (win1[71:64] != (~((~8'd0) << (need_next ? (e - 4'd8) : e)))))))));
+    assign pops = (produce ? {_s0, _s1} : 2'd0);
+    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1[72]) | (win1[71:64] != _s3))))));
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 7'd0));
     assign s_push = (s_axis_tvalid & tready);
@@ -233,7 +248,8 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (winfo_push),
-        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo, legalizer_out_len}),
+        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
+            legalizer_out_len}),
         .out_ready (winfo_pop),
         .in_ready  (w_fifo_in_ready),
         .out_valid (w_fifo_out_valid),
@@ -244,7 +260,8 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (((produce & is_last_beat) | null_pass)),
-        .in_data   ((w_fifo_out_data[32] ? {w_fifo_out_data[40:33], 1'd1, w_fifo_out_data[31:16], 1'd1} : {((frame_err | frame_bad) ? 8'd32 : 8'd0), 1'd0, w_fifo_out_data[31:16], w_fifo_out_data[15]})),
+        .in_data   ((w_fifo_out_data[32] ? {w_fifo_out_data[40:33], 1'd1, w_fifo_out_data[31:16], 1'd1}
+            : {((frame_err | frame_bad) ? 8'd32 : 8'd0), 1'd0, w_fifo_out_data[31:16], w_fifo_out_data[15]})),
         .out_ready (binfo_pop),
         .in_ready  (b_fifo_in_ready),
         .out_valid (b_fifo_out_valid),
@@ -282,9 +299,11 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : {s_axis_tlast, s_axis_tkeep, s_axis_tdata});
-        win1    <= ((win_left == 2'd2) ? win1 : {s_axis_tlast, s_axis_tkeep, s_axis_tdata});
-        wdata_q <= (produce ? ((((win1[63:0] << {rot, 3'd0}) | (win1[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & {_t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0]}) | (((win0[63:0] << {rot, 3'd0}) | (win0[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & (~{_t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[7], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[6], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[5], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[4], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[3], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[2], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[1], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0], _t1[0]}))) : wdata_q);
+        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : _s5);
+        win1    <= ((win_left == 2'd2) ? win1 : _s5);
+        wdata_q <= (produce
+            ? ((((win1[63:0] << {rot, 3'd0}) | (win1[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & _s7)
+                | (((win0[63:0] << {rot, 3'd0}) | (win0[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & (~_s7))) : wdata_q);
     end
 
     // page_table: write port

@@ -325,6 +325,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg                out_last;
     // 97 x 40 bits, no reset: inferred as block RAM
     reg  [39:0] rowbuf [0:96];
+    wire signed [7:0]  _s0;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [40:0] _t0;
     /* verilator lint_on UNUSED */
@@ -334,134 +335,137 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [29:0]        _t2;
     /* verilator lint_on UNUSED */
-    wire [5:0]         _t3;
+    wire [5:0]         _s1;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [29:0]        _t4;
+    wire [29:0]        _t3;
     /* verilator lint_on UNUSED */
-    wire signed [32:0] _t5;
-    wire signed [7:0]  _t6;
+    wire signed [32:0] _t4;
+    wire signed [7:0]  _t5;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t7;
+    wire signed [8:0]  _t6;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t8;
+    wire signed [7:0]  _t7;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t9;
+    wire signed [8:0]  _t8;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t10;
+    wire signed [7:0]  _t9;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t11;
+    wire signed [8:0]  _t10;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t12;
+    wire signed [7:0]  _t11;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t13;
-    /* verilator lint_on UNUSED */
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t14;
+    wire signed [8:0]  _t12;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t15;
+    wire [39:0]        _s2;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t16;
+    wire [39:0]        _s3;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t17;
-    /* verilator lint_on UNUSED */
-    wire [31:0]        _t18;
-    wire signed [7:0]  _t19;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t20;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t21;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t22;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t23;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t24;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t25;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t26;
+    wire [39:0]        _s4;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t27;
+    wire [39:0]        _s5;
+    /* verilator lint_on UNUSED */
+    wire [101:0]       _s6;
+    wire [31:0]        _t13;
+    wire signed [7:0]  _t14;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t15;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t16;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t17;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t18;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t19;
+    /* verilator lint_on UNUSED */
+    wire signed [7:0]  _t20;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t21;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t28;
+    wire [39:0]        _s7;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t29;
+    wire [39:0]        _s8;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _t30;
+    wire [39:0]        _s9;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t31;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t32;
+    wire [39:0]        _s10;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t33;
+    wire [16:0]        _s11;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t34;
+    wire [14:0]        _t22;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t35;
+    wire [16:0]        _s12;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t36;
+    wire [14:0]        _t23;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _t37;
+    wire [16:0]        _s13;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t38;
+    wire [14:0]        _t24;
     /* verilator lint_on UNUSED */
-    wire [5:0]         _t39;
-    wire [29:0]        _t40;
-    wire [29:0]        _t41;
-    wire [29:0]        _t42;
-    wire [29:0]        _t43;
+    wire [16:0]        _s14;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [14:0]        _t25;
+    /* verilator lint_on UNUSED */
+    wire [5:0]         _s15;
+    wire [29:0]        _s16;
+    wire [29:0]        _s17;
+    wire [29:0]        _s18;
+    wire [29:0]        _s19;
 
+    assign _s0 = (a1_first ? 8'sh80 : a2_m);
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
     assign _t2 = q0[29:0];
-    assign _t3 = (lead - 6'd14);
-    assign _t4 = ((|_t3[5]) ? 30'd0 : (q0[29:0] >> _t3[4:0]));
-    assign _t5 = $signed({1'd0, a2_k});
-    assign _t6 = $signed(a2_x[7:0]);
-    assign _t7 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t6[7]}}, _t6}));
-    assign _t8 = $signed(a2_x[15:8]);
-    assign _t9 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t8[7]}}, _t8}));
-    assign _t10 = $signed(a2_x[23:16]);
-    assign _t11 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t10[7]}}, _t10}));
-    assign _t12 = $signed(a2_x[31:24]);
-    assign _t13 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t12[7]}}, _t12}));
-    assign _t14 = (a4_q_0 + {16'd0, a4_c});
-    assign _t15 = (a4_q_1 + {16'd0, a4_c});
-    assign _t16 = (a4_q_2 + {16'd0, a4_c});
-    assign _t17 = (a4_q_3 + {16'd0, a4_c});
-    assign _t18 = c1_word[31:0];
-    assign _t19 = $signed(_t18[7:0]);
-    assign _t20 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t19[7]}}, _t19}));
-    assign _t21 = $signed(_t18[15:8]);
-    assign _t22 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t21[7]}}, _t21}));
-    assign _t23 = $signed(_t18[23:16]);
-    assign _t24 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t23[7]}}, _t23}));
-    assign _t25 = $signed(_t18[31:24]);
-    assign _t26 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t25[7]}}, _t25}));
-    assign _t27 = (c3_q_0 + {16'd0, c3_c});
-    assign _t28 = (c3_q_1 + {16'd0, c3_c});
-    assign _t29 = (c3_q_2 + {16'd0, c3_c});
-    assign _t30 = (c3_q_3 + {16'd0, c3_c});
-    assign _t31 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t32 = ((|_t31[16:4]) ? 15'd0 : (c6_p_0 >> _t31[3:0]));
-    assign _t33 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t34 = ((|_t33[16:4]) ? 15'd0 : (c6_p_1 >> _t33[3:0]));
-    assign _t35 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t36 = ((|_t35[16:4]) ? 15'd0 : (c6_p_2 >> _t35[3:0]));
-    assign _t37 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t38 = ((|_t37[16:4]) ? 15'd0 : (c6_p_3 >> _t37[3:0]));
-    assign _t39 = (c8_sh - 6'd1);
-    assign _t40 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _t39[4:0])) + 30'd1) >> 1'd1);
-    assign _t41 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _t39[4:0])) + 30'd1) >> 1'd1);
-    assign _t42 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _t39[4:0])) + 30'd1) >> 1'd1);
-    assign _t43 = ((((|_t39[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _t39[4:0])) + 30'd1) >> 1'd1);
+    assign _s1 = (lead - 6'd14);
+    assign _t3 = ((|_s1[5]) ? 30'd0 : (q0[29:0] >> _s1[4:0]));
+    assign _t4 = $signed({1'd0, a2_k});
+    assign _t5 = $signed(a2_x[7:0]);
+    assign _t6 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t5[7]}}, _t5}));
+    assign _t7 = $signed(a2_x[15:8]);
+    assign _t8 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t7[7]}}, _t7}));
+    assign _t9 = $signed(a2_x[23:16]);
+    assign _t10 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t9[7]}}, _t9}));
+    assign _t11 = $signed(a2_x[31:24]);
+    assign _t12 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t11[7]}}, _t11}));
+    assign _s2 = (a4_q_0 + {16'd0, a4_c});
+    assign _s3 = (a4_q_1 + {16'd0, a4_c});
+    assign _s4 = (a4_q_2 + {16'd0, a4_c});
+    assign _s5 = (a4_q_3 + {16'd0, a4_c});
+    assign _s6 = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 7'd1), s_new};
+    assign _t13 = c1_word[31:0];
+    assign _t14 = $signed(_t13[7:0]);
+    assign _t15 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t14[7]}}, _t14}));
+    assign _t16 = $signed(_t13[15:8]);
+    assign _t17 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t16[7]}}, _t16}));
+    assign _t18 = $signed(_t13[23:16]);
+    assign _t19 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t18[7]}}, _t18}));
+    assign _t20 = $signed(_t13[31:24]);
+    assign _t21 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t20[7]}}, _t20}));
+    assign _s7 = (c3_q_0 + {16'd0, c3_c});
+    assign _s8 = (c3_q_1 + {16'd0, c3_c});
+    assign _s9 = (c3_q_2 + {16'd0, c3_c});
+    assign _s10 = (c3_q_3 + {16'd0, c3_c});
+    assign _s11 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t22 = ((|_s11[16:4]) ? 15'd0 : (c6_p_0 >> _s11[3:0]));
+    assign _s12 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t23 = ((|_s12[16:4]) ? 15'd0 : (c6_p_1 >> _s12[3:0]));
+    assign _s13 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t24 = ((|_s13[16:4]) ? 15'd0 : (c6_p_2 >> _s13[3:0]));
+    assign _s14 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t25 = ((|_s14[16:4]) ? 15'd0 : (c6_p_3 >> _s14[3:0]));
+    assign _s15 = (c8_sh - 6'd1);
+    assign _s16 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s15[4:0])) + 30'd1) >> 1'd1);
+    assign _s17 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s15[4:0])) + 30'd1) >> 1'd1);
+    assign _s18 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _s15[4:0])) + 30'd1) >> 1'd1);
+    assign _s19 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _s15[4:0])) + 30'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 6'd0);
@@ -475,7 +479,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign beat_max_1_0 = ((beat_max_0_0 >= beat_max_0_1) ? beat_max_0_0 : beat_max_0_1);
     assign beat_max_1_1 = ((beat_max_0_2 >= beat_max_0_3) ? beat_max_0_2 : beat_max_0_3);
     assign beat_max = ((beat_max_1_0 >= beat_max_1_1) ? beat_max_1_0 : beat_max_1_1);
-    assign m_new = ((a1_any & (a1_bm > (a1_first ? 8'sh80 : a2_m))) ? a1_bm : (a1_first ? 8'sh80 : a2_m));
+    assign m_new = ((a1_any & (a1_bm > _s0)) ? a1_bm : _s0);
     assign a_c = $unsigned($signed(_t0[23:0]));
     assign a_bigm = $signed(_t1[16:0]);
     assign rescale = (a4_first ? 17'd0 : $unsigned((a4_bigm - a5_bigm)));
@@ -487,7 +491,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign lead_0 = (_t2[24] ? 6'd24 : (_t2[23] ? 6'd23 : (_t2[22] ? 6'd22 : (_t2[21] ? 6'd21 : 6'd20))));
     assign lead_1 = (_t2[28] ? 6'd28 : (_t2[27] ? 6'd27 : (_t2[26] ? 6'd26 : (_t2[25] ? 6'd25 : lead_0))));
     assign lead = (_t2[29] ? 6'd29 : lead_1);
-    assign sm = _t4[14:0];
+    assign sm = _t3[14:0];
     assign pop = (q0_v & (((~b_run) & (~b_full)) | take));
     assign div_done = (b_run & (~recip_busy));
     assign result_ready = (div_done | b_full);
@@ -661,11 +665,11 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a2_v) begin
-            a3_p       <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t5[32]}}, _t5}));
-            a3_delta_0 <= $unsigned($signed(_t7[7:0]));
-            a3_delta_1 <= $unsigned($signed(_t9[7:0]));
-            a3_delta_2 <= $unsigned($signed(_t11[7:0]));
-            a3_delta_3 <= $unsigned($signed(_t13[7:0]));
+            a3_p       <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
+            a3_delta_0 <= $unsigned($signed(_t6[7:0]));
+            a3_delta_1 <= $unsigned($signed(_t8[7:0]));
+            a3_delta_2 <= $unsigned($signed(_t10[7:0]));
+            a3_delta_3 <= $unsigned($signed(_t12[7:0]));
             a3_val     <= a2_val;
             a3_first   <= a2_first;
             a3_last    <= a2_last;
@@ -699,14 +703,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     always @(posedge clk) begin
         if (a4_v) begin
             a5_bigm    <= a4_bigm;
-            a5_int_0   <= _t14[39:24];
-            a5_int_1   <= _t15[39:24];
-            a5_int_2   <= _t16[39:24];
-            a5_int_3   <= _t17[39:24];
-            a5_phi_0   <= _t14[23:10];
-            a5_phi_1   <= _t15[23:10];
-            a5_phi_2   <= _t16[23:10];
-            a5_phi_3   <= _t17[23:10];
+            a5_int_0   <= _s2[39:24];
+            a5_int_1   <= _s3[39:24];
+            a5_int_2   <= _s4[39:24];
+            a5_int_3   <= _s5[39:24];
+            a5_phi_0   <= _s2[23:10];
+            a5_phi_1   <= _s3[23:10];
+            a5_phi_2   <= _s4[23:10];
+            a5_phi_3   <= _s5[23:10];
             a5_rescale <= rescale;
             a5_val     <= a4_val;
             a5_first   <= a4_first;
@@ -804,14 +808,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if ((push & ((pop & q1_v) | ((~pop) & q0_v)))) begin
-            q1 <= {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 7'd1), s_new};
+            q1 <= _s6;
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if ((pop | (push & (~q0_v)))) begin
-            q0 <= ((pop & q1_v) ? q1 : {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 7'd1), s_new});
+            q0 <= ((pop & q1_v) ? q1 : _s6);
         end
     end
 
@@ -877,10 +881,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0 <= $unsigned($signed(_t20[7:0]));
-            c2_delta_1 <= $unsigned($signed(_t22[7:0]));
-            c2_delta_2 <= $unsigned($signed(_t24[7:0]));
-            c2_delta_3 <= $unsigned($signed(_t26[7:0]));
+            c2_delta_0 <= $unsigned($signed(_t15[7:0]));
+            c2_delta_1 <= $unsigned($signed(_t17[7:0]));
+            c2_delta_2 <= $unsigned($signed(_t19[7:0]));
+            c2_delta_3 <= $unsigned($signed(_t21[7:0]));
             c2_val     <= c1_word[39:36];
             c2_keep    <= c1_word[35:32];
             c2_last    <= c1_last;
@@ -900,14 +904,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
             c3_rm      <= c2_rm;
             c3_sh      <= c2_sh;
             c3_seen    <= c2_seen;
-            c4_int_0   <= _t27[39:24];
-            c4_int_1   <= _t28[39:24];
-            c4_int_2   <= _t29[39:24];
-            c4_int_3   <= _t30[39:24];
-            c4_phi_0   <= _t27[23:10];
-            c4_phi_1   <= _t28[23:10];
-            c4_phi_2   <= _t29[23:10];
-            c4_phi_3   <= _t30[23:10];
+            c4_int_0   <= _s7[39:24];
+            c4_int_1   <= _s8[39:24];
+            c4_int_2   <= _s9[39:24];
+            c4_int_3   <= _s10[39:24];
+            c4_phi_0   <= _s7[23:10];
+            c4_phi_1   <= _s8[23:10];
+            c4_phi_2   <= _s9[23:10];
+            c4_phi_3   <= _s10[23:10];
             c4_val     <= c3_val;
             c4_keep    <= c3_keep;
             c4_last    <= c3_last;
@@ -938,10 +942,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
             c6_rm      <= c5_rm;
             c6_sh      <= c5_sh;
             c6_seen    <= c5_seen;
-            c7_eout_0  <= _t32[13:0];
-            c7_eout_1  <= _t34[13:0];
-            c7_eout_2  <= _t36[13:0];
-            c7_eout_3  <= _t38[13:0];
+            c7_eout_0  <= _t22[13:0];
+            c7_eout_1  <= _t23[13:0];
+            c7_eout_2  <= _t24[13:0];
+            c7_eout_3  <= _t25[13:0];
             c7_val     <= c6_val;
             c7_keep    <= c6_keep;
             c7_last    <= c6_last;
@@ -956,10 +960,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
             c8_keep    <= c7_keep;
             c8_last    <= c7_last;
             c8_sh      <= c7_sh;
-            out_data_0 <= (c8_val[0] ? ((|_t40[29:8]) ? 8'd255 : _t40[7:0]) : 8'd0);
-            out_data_1 <= (c8_val[1] ? ((|_t41[29:8]) ? 8'd255 : _t41[7:0]) : 8'd0);
-            out_data_2 <= (c8_val[2] ? ((|_t42[29:8]) ? 8'd255 : _t42[7:0]) : 8'd0);
-            out_data_3 <= (c8_val[3] ? ((|_t43[29:8]) ? 8'd255 : _t43[7:0]) : 8'd0);
+            out_data_0 <= (c8_val[0] ? ((|_s16[29:8]) ? 8'd255 : _s16[7:0]) : 8'd0);
+            out_data_1 <= (c8_val[1] ? ((|_s17[29:8]) ? 8'd255 : _s17[7:0]) : 8'd0);
+            out_data_2 <= (c8_val[2] ? ((|_s18[29:8]) ? 8'd255 : _s18[7:0]) : 8'd0);
+            out_data_3 <= (c8_val[3] ? ((|_s19[29:8]) ? 8'd255 : _s19[7:0]) : 8'd0);
             out_keep   <= c8_keep;
             out_last   <= c8_last;
         end

@@ -23,10 +23,13 @@ module serrano_softmax_recip_g14_h14 (
     reg  [14:0] d;
     reg  [14:0] quot;
     wire        ge;
+    wire [15:0] _s0;
+
+    assign _s0 = {1'd0, d};
 
     assign load = (start & (~busy_q));
     assign step_en = (load | busy_q);
-    assign ge = (rem >= {1'd0, d});
+    assign ge = (rem >= _s0);
     assign busy = busy_q;
     assign q = quot;
 
@@ -43,7 +46,7 @@ module serrano_softmax_recip_g14_h14 (
     // data path only: no reset
     always @(posedge clk) begin
         if (step_en) begin
-            rem  <= (load ? 16'd16384 : ((ge ? (rem - {1'd0, d}) : rem) << 1'd1));
+            rem  <= (load ? 16'd16384 : ((ge ? (rem - _s0) : rem) << 1'd1));
             quot <= (load ? 15'd0 : ((quot << 1'd1) | {14'd0, ge}));
         end
     end

@@ -145,17 +145,27 @@ module serrano_tile_r4c4_d256_norequant (
     wire signed [31:0] lane_c2_y;
     wire signed [31:0] bank_c3_out_data;
     wire signed [31:0] lane_c3_y;
+    wire               _s0;
+    wire               _s1;
+    wire               _s2;
+    wire               _s3;
+
+    assign _s0 = (cmd_op == 2'd0);
+    assign _s1 = (cmd_op == 2'd1);
+    assign _s2 = (cmd_op == 2'd2);
+    assign _s3 = (cmd_op == 2'd3);
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
     assign a_ready = (comp_active & row_free);
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
-    assign cmd_ready_w = ((((cmd_op == 2'd0) & (((~load_active) & (~shadow_full)) & (swap_guard == 3'd0))) | ((cmd_op == 2'd1) & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | (((cmd_op == 2'd2) | (cmd_op == 2'd3)) & (~read_busy)));
+    assign cmd_ready_w = (((_s0 & (((~load_active) & (~shadow_full)) & (swap_guard == 3'd0)))
+        | (_s1 & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | ((_s2 | _s3) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
-    assign go_load = (cmd_fire & (cmd_op == 2'd0));
-    assign go_compute = (cmd_fire & (cmd_op == 2'd1));
-    assign go_read = (cmd_fire & (cmd_op == 2'd2));
-    assign go_qparam = (cmd_fire & (cmd_op == 2'd3));
+    assign go_load = (cmd_fire & _s0);
+    assign go_compute = (cmd_fire & _s1);
+    assign go_read = (cmd_fire & _s2);
+    assign go_qparam = (cmd_fire & _s3);
     assign b_fire = (load_active & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 2'd3));
     assign swap_now = (a_fire & comp_first);
@@ -168,7 +178,8 @@ module serrano_tile_r4c4_d256_norequant (
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(lane_c3_y), $unsigned(lane_c2_y), $unsigned(lane_c1_y), $unsigned(lane_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active) | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid})) | read_busy));
+    assign idle = (~((((load_active | load_done) | comp_active)
+        | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid})) | read_busy));
 
     serrano_array_r4c4 u_array (
         .clk      (clk),
@@ -333,16 +344,20 @@ module serrano_tile_r4c4_d256_norequant (
             read_last    <= (go_read ? (cmd_rows == 9'd1) : (rd_issue ? (({1'd0, read_m} + 10'd2) == {1'd0, read_rows}) : read_last));
             read_requant <= (go_read ? cmd_requant : read_requant);
             read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 9'd0 : ((ctl9_valid & (ctl9_epoch == 1'd0)) ? (written_e0 + 9'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 9'd0 : ((ctl9_valid & (ctl9_epoch == 1'd1)) ? (written_e1 + 9'd1) : written_e1));
+            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 9'd0
+                : ((ctl9_valid & (ctl9_epoch == 1'd0)) ? (written_e0 + 9'd1) : written_e0));
+            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 9'd0
+                : ((ctl9_valid & (ctl9_epoch == 1'd1)) ? (written_e1 + 9'd1) : written_e1));
             rd_v1        <= (move ? rd_issue : rd_v1);
             rd_l1        <= (move ? last_rd : rd_l1);
             rd_v2        <= (move ? rd_v1 : rd_v2);
             rd_l2        <= (move ? rd_l1 : rd_l2);
             rd_v3        <= (move ? rd_v2 : rd_v3);
             rd_l3        <= (move ? rd_l2 : rd_l3);
-            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute)))) | (go_compute ? (read_m > 9'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 10'd1))));
-            w_load       <= {(b_fire & (load_row == 2'd3)), (b_fire & (load_row == 2'd2)), (b_fire & (load_row == 2'd1)), (b_fire & (load_row == 2'd0))};
+            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute))))
+                | (go_compute ? (read_m > 9'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 10'd1))));
+            w_load       <= {(b_fire & (load_row == 2'd3)), (b_fire & (load_row == 2'd2)), (b_fire & (load_row == 2'd1)),
+                (b_fire & (load_row == 2'd0))};
             load_done    <= last_b;
             a_issue      <= (a_fire ? s_axis_a_tdata : 32'd0);
             a_enter      <= a_issue;

@@ -8,8 +8,13 @@
 //!   context-dependent width extension never applies; literals are sized;
 //! * every node's Verilog signedness equals its `Ty` (slices and concatenations
 //!   are unsigned in Verilog, so a signed one is wrapped in `$signed`);
-//! * names come from the builder; temporaries (needed where Verilog cannot
-//!   slice an expression) are `_t0`, `_t1`, ...; user names cannot start with `_`;
+//! * names come from the builder; a node used more than once is written once,
+//!   under the builder's name for it if it has one, else as a wire `_s0`,
+//!   `_s1`, ... (so a shared subexpression is neither duplicated text nor
+//!   duplicated logic to review); temporaries needed where Verilog cannot
+//!   slice an expression are `_t0`, `_t1`, ...; user names cannot start with `_`;
+//! * no line longer than [`LINE_WIDTH`]: statements wrap between operands,
+//!   only whitespace is added;
 //! * one module per file, named after the module; each distinct module once;
 //! * deterministic: the same module gives the same bytes.
 
@@ -107,39 +112,297 @@ fn bits_for(n: u32) -> u32 {
     (32 - n.leading_zeros()).max(1)
 }
 
+/// The longest line of code the emitter writes (except a single token longer
+/// than this, such as a very wide literal; the builder's doc comments are
+/// copied as written).
+const LINE_WIDTH: usize = 150;
+
+/// An expression laid out as nested lists, so that a line too long can be
+/// broken between items at any depth.
+#[derive(Clone)]
+enum Doc {
+    Text(String),
+    /// `open item0 sep0 item1 sep1 ... close`. A separator that starts with a
+    /// space is an operator (` + `, ` ? `) and leads the continuation line; any
+    /// other (`, `) ends the line it breaks.
+    List {
+        open: String,
+        items: Vec<Doc>,
+        seps: Vec<&'static str>,
+        close: &'static str,
+    },
+}
+
+fn text(s: impl Into<String>) -> Doc {
+    Doc::Text(s.into())
+}
+
+fn list(open: impl Into<String>, items: Vec<Doc>, sep: &'static str, close: &'static str) -> Doc {
+    let seps = vec![sep; items.len().saturating_sub(1)];
+    Doc::List { open: open.into(), items, seps, close }
+}
+
+impl Doc {
+    fn flat_len(&self) -> usize {
+        match self {
+            Doc::Text(t) => t.len(),
+            Doc::List { open, items, seps, close } => {
+                open.len()
+                    + items.iter().map(Doc::flat_len).sum::<usize>()
+                    + seps.iter().map(|s| s.len()).sum::<usize>()
+                    + close.len()
+            }
+        }
+    }
+
+    fn write_flat(&self, out: &mut String) {
+        match self {
+            Doc::Text(t) => out.push_str(t),
+            Doc::List { open, items, seps, close } => {
+                out.push_str(open);
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(seps[i - 1]);
+                    }
+                    item.write_flat(out);
+                }
+                out.push_str(close);
+            }
+        }
+    }
+
+    fn flat(&self) -> String {
+        let mut s = String::new();
+        self.write_flat(&mut s);
+        s
+    }
+}
+
+/// Text being laid out, and the column its last line has reached.
+struct Lines {
+    s: String,
+    col: usize,
+}
+
+impl Lines {
+    fn push(&mut self, t: &str) {
+        self.s.push_str(t);
+        self.col += t.len();
+    }
+
+    fn newline(&mut self, indent: usize) {
+        // No trailing blanks: a line broken after a leading-operator item ends clean.
+        while self.s.ends_with(' ') {
+            self.s.pop();
+        }
+        self.s.push('\n');
+        self.s.push_str(&" ".repeat(indent));
+        self.col = indent;
+    }
+
+    /// Lay `d` out from the current column: flat if it fits with `trail`
+    /// characters after it, else broken between items. Continuation lines are
+    /// indented `indent + 4`. A list's first item continues the list's line
+    /// and its last item continues at the list's own indent, so that chains
+    /// (`((a | b) | c) | d`, `s0 ? v0 : s1 ? v1 : ...`) stay at one indent
+    /// however deep they nest.
+    fn layout(&mut self, d: &Doc, indent: usize, trail: usize) {
+        if self.col + d.flat_len() + trail <= LINE_WIDTH {
+            d.write_flat(&mut self.s);
+            self.col += d.flat_len();
+            return;
+        }
+        let Doc::List { open, items, seps, close } = d else {
+            d.write_flat(&mut self.s);
+            self.col += d.flat_len();
+            return;
+        };
+        self.push(open);
+        let cont = indent + 4;
+        let n = items.len();
+        for (i, item) in items.iter().enumerate() {
+            let last = i + 1 == n;
+            let item_trail = if last {
+                close.len() + trail
+            } else if seps[i].starts_with(' ') {
+                0
+            } else {
+                seps[i].trim_end().len()
+            };
+            if i == 0 {
+                self.layout(item, indent, item_trail);
+                continue;
+            }
+            let sep = seps[i - 1];
+            let leads = sep.starts_with(' ');
+            if self.col + sep.len() + item.flat_len() + item_trail <= LINE_WIDTH {
+                self.push(sep);
+            } else if leads {
+                self.newline(cont);
+                self.push(sep.trim_start());
+            } else {
+                self.push(sep.trim_end());
+                self.newline(cont);
+            }
+            self.layout(item, if last { indent } else { cont }, item_trail);
+        }
+        if self.col + close.len() > LINE_WIDTH {
+            self.newline(indent);
+        }
+        self.push(close);
+    }
+}
+
+/// `prefix`, `d` and `suffix` as one statement whose first line is indented
+/// `indent`, broken so that no line is longer than [`LINE_WIDTH`].
+fn statement(out: &mut String, indent: usize, prefix: &str, d: &Doc, suffix: &str) {
+    let mut l = Lines { s: " ".repeat(indent), col: indent };
+    l.push(prefix);
+    l.layout(d, indent, suffix.len());
+    l.push(suffix);
+    out.push_str(&l.s);
+    out.push('\n');
+}
+
+/// A wire the emitter adds to the module.
+struct Temp {
+    name: String,
+    ty: Ty,
+    value: Doc,
+    /// Which bits are read, for the lint waiver of a partly read temporary.
+    used: Vec<bool>,
+}
+
+type NodeKey = *const ();
+
+fn key(e: &Expr) -> NodeKey {
+    std::rc::Rc::as_ptr(&e.0) as NodeKey
+}
+
+fn children(e: &Expr) -> Vec<&Expr> {
+    match e.kind() {
+        Kind::Sig { .. } | Kind::Lit(_) | Kind::Invalid => vec![],
+        Kind::Unary(_, a)
+        | Kind::ShiftConst(_, a, _)
+        | Kind::Slice(a, _, _)
+        | Kind::Reduce(_, a)
+        | Kind::Sext(a)
+        | Kind::Zext(a)
+        | Kind::Trunc(a)
+        | Kind::AsSigned(a)
+        | Kind::AsUnsigned(a)
+        | Kind::Repeat(a, _) => vec![a],
+        Kind::Binary(_, a, b) => vec![a, b],
+        Kind::Mux(s, a, b) => vec![s, a, b],
+        Kind::Cat(parts) => parts.iter().collect(),
+    }
+}
+
+/// Short enough to repeat wherever it is used: a signal, a literal, a cast or
+/// inversion of one, or a bit select (always of a name: `x[7:0]`). Anything
+/// else used twice gets a wire.
+fn is_trivial(e: &Expr) -> bool {
+    let leaf = |a: &Expr| matches!(a.kind(), Kind::Sig { .. } | Kind::Lit(_));
+    match e.kind() {
+        Kind::Sig { .. } | Kind::Lit(_) => true,
+        // Of a scalar, a select is the scalar's own text, however long.
+        Kind::Slice(a, _, _) | Kind::Trunc(a) => leaf(a) || a.width() > 1,
+        Kind::AsSigned(a) | Kind::AsUnsigned(a) | Kind::Unary(UnOp::Not, a) => leaf(a),
+        _ => false,
+    }
+}
+
 struct ExprWriter {
-    /// Hoisted temporaries: (name, type, value text, which bits are read).
-    temps: Vec<(String, Ty, String, Vec<bool>)>,
-    /// Expression node address → temporary name, so shared nodes hoist once.
-    hoisted: HashMap<*const (), String>,
+    temps: Vec<Temp>,
+    /// Expression node → the wire that holds it (a builder-named wire or
+    /// output, or a temporary), so that each node is written out once.
+    named: HashMap<NodeKey, String>,
+    /// How many times each node is referenced in the module (by parents or as
+    /// the value of a statement).
+    uses: HashMap<NodeKey, u32>,
+    /// Numbers of the next `_s` (shared node) and `_t` (sliced node) wires.
+    next_shared: usize,
+    next_temp: usize,
 }
 
 impl ExprWriter {
+    /// A writer for module `m`: counts the references to every node (a node
+    /// is counted once per parent, not once per path, so a DAG costs its size)
+    /// and takes the names the builder gave to values (`node`, `output`, a
+    /// wire's `assign`).
+    fn new(m: &Module) -> ExprWriter {
+        let mut w =
+            ExprWriter { temps: Vec::new(), named: HashMap::new(), uses: HashMap::new(), next_shared: 0, next_temp: 0 };
+        let mut roots: Vec<&Expr> = Vec::new();
+        for (name, e) in &m.assigns {
+            roots.push(e);
+            if !is_trivial(e) {
+                w.named.entry(key(e)).or_insert_with(|| name.clone());
+            }
+        }
+        for inst in &m.insts {
+            roots.extend(inst.reset.iter());
+            roots.extend(inst.inputs.iter().map(|(_, e)| e));
+        }
+        for r in &m.regs {
+            roots.extend(r.enable.iter());
+            roots.extend(r.d.iter());
+        }
+        for mem in &m.mems {
+            if let Some(wr) = &mem.write {
+                roots.extend([&wr.en, &wr.addr, &wr.data]);
+            }
+            for rd in &mem.reads {
+                roots.extend([&rd.en, &rd.addr]);
+            }
+        }
+        for rom in &m.roms {
+            roots.push(&rom.addr);
+        }
+        let mut stack = roots;
+        while let Some(e) = stack.pop() {
+            let n = w.uses.entry(key(e)).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                stack.extend(children(e));
+            }
+        }
+        w
+    }
+
     fn ty(&self, e: &Expr) -> Ty {
         e.ty().expect("checked when given to the module")
     }
 
-    /// A name for `e`: itself if it is a signal, else a hoisted temporary.
+    /// A name for `e`: itself if it is a signal, else the wire that holds it
+    /// (made now if there is none yet).
     fn named(&mut self, e: &Expr) -> String {
         if let Some(n) = e.signal_name() {
             return n.to_string();
         }
-        let key = std::rc::Rc::as_ptr(&e.0) as *const ();
-        if let Some(n) = self.hoisted.get(&key) {
+        if let Some(n) = self.named.get(&key(e)) {
             return n.clone();
         }
-        let text = self.expr(e);
+        let value = self.inline(e);
         let ty = self.ty(e);
-        let name = format!("_t{}", self.temps.len());
-        self.temps.push((name.clone(), ty, text, vec![false; ty.width() as usize]));
-        self.hoisted.insert(key, name.clone());
+        // `_s`: written once because used more than once; `_t`: named only
+        // so that bits of it can be selected.
+        let name = if self.has_wire(e) {
+            self.next_shared += 1;
+            format!("_s{}", self.next_shared - 1)
+        } else {
+            self.next_temp += 1;
+            format!("_t{}", self.next_temp - 1)
+        };
+        self.temps.push(Temp { name: name.clone(), ty, value, used: vec![false; ty.width() as usize] });
+        self.named.insert(key(e), name.clone());
         name
     }
 
     /// Note that bits `hi..=lo` of signal or temporary `name` are read.
     fn mark(&mut self, name: &str, hi: u32, lo: u32) {
-        if let Some(t) = self.temps.iter_mut().find(|t| t.0 == name) {
-            t.3[lo as usize..=hi as usize].iter_mut().for_each(|b| *b = true);
+        if let Some(t) = self.temps.iter_mut().find(|t| t.name == name) {
+            t.used[lo as usize..=hi as usize].iter_mut().for_each(|b| *b = true);
         }
     }
 
@@ -151,88 +414,186 @@ impl ExprWriter {
     }
 
     /// Bits `hi..=lo` of `e` as an unsigned Verilog expression.
-    fn part(&mut self, e: &Expr, hi: u32, lo: u32) -> String {
+    fn part(&mut self, e: &Expr, hi: u32, lo: u32) -> Doc {
         let ty = self.ty(e);
         if ty.width() == 1 {
             // A scalar has no bit-select in Verilog-2005.
             let n = self.expr(e);
-            return if ty.is_signed() { format!("$unsigned({n})") } else { n };
+            return if ty.is_signed() { list("$unsigned(", vec![n], "", ")") } else { n };
         }
         let n = self.named(e);
         self.mark(&n, hi, lo);
         if hi == lo {
-            format!("{n}[{hi}]")
+            text(format!("{n}[{hi}]"))
         } else {
-            format!("{n}[{hi}:{lo}]")
+            text(format!("{n}[{hi}:{lo}]"))
         }
     }
 
-    fn expr(&mut self, e: &Expr) -> String {
+    /// The value of statement `target` (an `assign`): written out in full
+    /// there, even though the node is known by that name elsewhere.
+    fn assigned(&mut self, target: &str, e: &Expr) -> Doc {
+        if self.named.get(&key(e)).is_some_and(|n| n == target) {
+            self.inline(e)
+        } else {
+            self.expr(e)
+        }
+    }
+
+    /// Whether `e` is (to be) held in a wire of its own: it was given a name
+    /// by the builder, or it is not trivial and used more than once.
+    fn has_wire(&self, e: &Expr) -> bool {
+        if is_trivial(e) {
+            return false;
+        }
+        self.named.contains_key(&key(e)) || self.uses.get(&key(e)).copied().unwrap_or(0) > 1
+    }
+
+    /// `e` where it is used: by name if it has a wire, else written out.
+    fn expr(&mut self, e: &Expr) -> Doc {
+        if self.has_wire(e) {
+            return text(self.whole(e));
+        }
+        self.inline(e)
+    }
+
+    /// `e` written out (its operands by [`Self::expr`]).
+    fn inline(&mut self, e: &Expr) -> Doc {
         let ty = self.ty(e);
         match e.kind() {
-            Kind::Sig { name, .. } => name.to_string(),
-            Kind::Lit(value) => literal(*value, ty),
+            Kind::Sig { name, .. } => text(name.to_string()),
+            Kind::Lit(value) => text(literal(*value, ty)),
             Kind::Unary(op, a) => {
                 let a = self.expr(a);
                 match op {
-                    UnOp::Not => format!("(~{a})"),
-                    UnOp::Neg => format!("(-{a})"),
+                    UnOp::Not => list("(~", vec![a], "", ")"),
+                    UnOp::Neg => list("(-", vec![a], "", ")"),
                 }
             }
             Kind::Binary(op, a, b) => {
                 let signed = self.ty(a).is_signed();
                 let (a, b) = (self.expr(a), self.expr(b));
-                format!("({a} {} {b})", op.verilog(signed))
+                let sep = op_sep(op.verilog(signed));
+                list("(", vec![a, b], sep, ")")
             }
             Kind::ShiftConst(op, a, n) => {
                 let signed = self.ty(a).is_signed();
                 let a = self.expr(a);
-                format!("({a} {} {}'d{n})", op.verilog(signed), bits_for(*n))
+                let amount = text(format!("{}'d{n}", bits_for(*n)));
+                list("(", vec![a, amount], op_sep(op.verilog(signed)), ")")
             }
             Kind::Mux(s, a, b) => {
-                let (s, a, b) = (self.expr(s), self.expr(a), self.expr(b));
-                format!("({s} ? {a} : {b})")
+                let items = vec![self.expr(s), self.expr(a), self.expr(b)];
+                Doc::List { open: "(".into(), items, seps: vec![" ? ", " : "], close: ")" }
             }
             Kind::Cat(parts) => {
-                let p: Vec<String> = parts.iter().map(|p| self.expr(p)).collect();
-                format!("{{{}}}", p.join(", "))
+                let docs: Vec<Doc> = parts.iter().map(|p| self.expr(p)).collect();
+                let mut items = replicate_runs(docs);
+                if items.len() == 1 && matches!(&items[0], Doc::List { open, .. } if open.ends_with('{')) {
+                    // `{{8{x}}}` is `{8{x}}`.
+                    return items.pop().expect("one item");
+                }
+                list("{", items, ", ", "}")
+            }
+            Kind::Repeat(a, n) => {
+                let a = self.expr(a);
+                list(format!("{{{n}{{"), vec![a], "", "}}")
             }
             Kind::Slice(a, hi, lo) => self.part(a, *hi, *lo),
             Kind::Reduce(op, a) => {
                 let a = self.expr(a);
                 let o = match op {
-                    RedOp::And => "&",
-                    RedOp::Or => "|",
-                    RedOp::Xor => "^",
+                    RedOp::And => "(&",
+                    RedOp::Or => "(|",
+                    RedOp::Xor => "(^",
                 };
-                format!("({o}{a})")
+                list(o, vec![a], "", ")")
             }
             Kind::Sext(a) => {
                 let n = self.ty(a).width();
                 let k = ty.width() - n;
                 let sign = self.part(a, n - 1, n - 1);
-                let body = if n == 1 { self.expr(a) } else { self.whole(a) };
-                format!("$signed({{{{{k}{{{sign}}}}}, {body}}})")
+                let body = if n == 1 { self.expr(a) } else { text(self.whole(a)) };
+                let fill = list(format!("{{{k}{{"), vec![sign], "", "}}");
+                list("$signed({", vec![fill, body], ", ", "})")
             }
             Kind::Zext(a) => {
                 let k = ty.width() - self.ty(a).width();
                 let body = self.expr(a);
-                format!("{{{k}'d0, {body}}}")
+                list("{", vec![text(format!("{k}'d0")), body], ", ", "}")
             }
             Kind::Trunc(a) => {
                 let p = self.part(a, ty.width() - 1, 0);
                 if ty.is_signed() {
-                    format!("$signed({p})")
+                    list("$signed(", vec![p], "", ")")
                 } else {
                     p
                 }
             }
-            Kind::AsSigned(a) => format!("$signed({})", self.expr(a)),
-            Kind::AsUnsigned(a) => format!("$unsigned({})", self.expr(a)),
+            Kind::AsSigned(a) => {
+                let a = self.expr(a);
+                list("$signed(", vec![a], "", ")")
+            }
+            Kind::AsUnsigned(a) => {
+                let a = self.expr(a);
+                list("$unsigned(", vec![a], "", ")")
+            }
             Kind::Invalid => {
                 unreachable!("invalid expressions are rejected when given to the module")
             }
         }
+    }
+}
+
+/// Runs of three or more equal parts of a concatenation (a byte mask made of
+/// eight copies of a strobe bit) as replications `{n{x}}`. Equal text is the
+/// same value: every name in it denotes one signal and expressions have no
+/// side effects.
+fn replicate_runs(docs: Vec<Doc>) -> Vec<Doc> {
+    let mut out: Vec<Doc> = Vec::new();
+    let mut run: Option<(String, Doc, u32)> = None;
+    let flush = |run: Option<(String, Doc, u32)>, out: &mut Vec<Doc>| {
+        if let Some((_, d, n)) = run {
+            if n >= 3 {
+                out.push(list(format!("{{{n}{{"), vec![d], "", "}}"));
+            } else {
+                out.extend(std::iter::repeat_n(d, n as usize));
+            }
+        }
+    };
+    for d in docs {
+        let f = d.flat();
+        match &mut run {
+            Some((rf, _, n)) if *rf == f => *n += 1,
+            _ => {
+                flush(run.take(), &mut out);
+                run = Some((f, d, 1));
+            }
+        }
+    }
+    flush(run, &mut out);
+    out
+}
+
+/// A binary operator between spaces, as a separator of a [`Doc::List`].
+fn op_sep(sym: &str) -> &'static str {
+    match sym {
+        "+" => " + ",
+        "-" => " - ",
+        "*" => " * ",
+        "&" => " & ",
+        "|" => " | ",
+        "^" => " ^ ",
+        "==" => " == ",
+        "!=" => " != ",
+        "<" => " < ",
+        "<=" => " <= ",
+        ">" => " > ",
+        ">=" => " >= ",
+        "<<" => " << ",
+        ">>>" => " >>> ",
+        ">>" => " >> ",
+        _ => unreachable!("not a binary operator: {sym}"),
     }
 }
 
@@ -242,26 +603,26 @@ fn pad(s: &str, w: usize) -> String {
 
 fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
     m.check()?;
-    let mut w = ExprWriter { temps: Vec::new(), hoisted: HashMap::new() };
+    let mut w = ExprWriter::new(m);
     let rst = m.reset_kind.port_name();
 
     // Body first: expression emission discovers the temporaries to declare.
     let mut assigns = String::new();
     for (name, e) in &m.assigns {
-        let v = w.expr(e);
-        writeln!(assigns, "    assign {name} = {v};").unwrap();
+        let v = w.assigned(name, e);
+        statement(&mut assigns, 4, &format!("assign {name} = "), &v, ";");
     }
 
     let mut insts = String::new();
     for inst in &m.insts {
-        let mut conns: Vec<(String, String)> = Vec::new();
+        let mut conns: Vec<(String, Doc)> = Vec::new();
         if inst.module.uses_clock() {
-            conns.push((CLOCK.into(), CLOCK.into()));
+            conns.push((CLOCK.into(), text(CLOCK)));
         }
         if inst.module.uses_reset() {
             let driver = match &inst.reset {
                 Some(e) => w.expr(e),
-                None => rst.into(),
+                None => text(rst),
             };
             conns.push((inst.module.reset_kind.port_name().into(), driver));
         }
@@ -269,14 +630,14 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
             conns.push((p.clone(), w.expr(e)));
         }
         for (p, wire) in &inst.outputs {
-            conns.push((p.clone(), wire.clone()));
+            conns.push((p.clone(), text(wire.clone())));
         }
         let pw = conns.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
         writeln!(insts, "    {} {} (", inst.module.name, inst.name).unwrap();
         let n = conns.len();
         for (i, (p, v)) in conns.iter().enumerate() {
             let comma = if i + 1 < n { "," } else { "" };
-            writeln!(insts, "        .{} ({v}){comma}", pad(p, pw)).unwrap();
+            statement(&mut insts, 8, &format!(".{} (", pad(p, pw)), v, &format!("){comma}"));
         }
         insts.push_str("    );\n");
     }
@@ -334,7 +695,7 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
     let mut decls = String::new();
     let locals: Vec<_> = m.sigs.iter().filter(|d| !matches!(d.kind, SigKind::Input | SigKind::Output)).collect();
     let tw =
-        locals.iter().map(|d| range(d.ty).len()).chain(w.temps.iter().map(|t| range(t.1).len())).max().unwrap_or(0);
+        locals.iter().map(|d| range(d.ty).len()).chain(w.temps.iter().map(|t| range(t.ty).len())).max().unwrap_or(0);
     let nw = locals.iter().map(|d| d.name.len() + 1).max().unwrap_or(0);
     for d in &locals {
         let kw = if matches!(d.kind, SigKind::Reg | SigKind::Rom) { "reg " } else { "wire" };
@@ -357,7 +718,7 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         let sp = if r.is_empty() { "" } else { " " };
         writeln!(decls, "    reg  {r}{sp}{} [0:{}];", mem.name, mem.depth - 1).unwrap();
     }
-    for (name, ty, _, used) in &w.temps {
+    for Temp { name, ty, used, .. } in &w.temps {
         let decl = format!("    wire {} {name};", pad(&range(*ty), tw));
         if used.iter().all(|&b| b) {
             writeln!(decls, "{decl}").unwrap();
@@ -369,8 +730,8 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
         }
     }
     let mut temps = String::new();
-    for (name, _, v, _) in &w.temps {
-        writeln!(temps, "    assign {name} = {v};").unwrap();
+    for t in &w.temps {
+        statement(&mut temps, 4, &format!("assign {} = ", t.name), &t.value, ";");
     }
 
     for section in [decls, temps, assigns, insts, always] {
@@ -386,11 +747,17 @@ fn emit_module(m: &Module, opts: &EmitOptions) -> Result<String> {
 /// Registers, grouped into one always block per (reset?, enable) so that a
 /// pipeline stage reads as one block.
 fn emit_regs(w: &mut ExprWriter, m: &Module, out: &mut String) {
-    let mut groups: Vec<(bool, Option<String>, Vec<&RegDef>)> = Vec::new();
+    // Enables compared by their text: equal text is the same condition.
+    type Enable = Option<(String, Doc)>;
+    let mut groups: Vec<(bool, Enable, Vec<&RegDef>)> = Vec::new();
     for r in &m.regs {
-        let en = r.enable.as_ref().map(|e| w.expr(e));
+        let en = r.enable.as_ref().map(|e| {
+            let d = w.expr(e);
+            (d.flat(), d)
+        });
         let has_reset = r.reset.is_some();
-        match groups.iter_mut().find(|(hr, e, _)| *hr == has_reset && *e == en) {
+        let same = |e: &Enable| e.as_ref().map(|x| &x.0) == en.as_ref().map(|x| &x.0);
+        match groups.iter_mut().find(|(hr, e, _)| *hr == has_reset && same(e)) {
             Some(g) => g.2.push(r),
             None => groups.push((has_reset, en, vec![r])),
         }
@@ -401,12 +768,9 @@ fn emit_regs(w: &mut ExprWriter, m: &Module, out: &mut String) {
     };
     for (has_reset, en, regs) in groups {
         let nw = regs.iter().map(|r| r.name.len()).max().unwrap_or(0);
-        let assigns: Vec<String> = regs
+        let assigns: Vec<(String, Doc)> = regs
             .iter()
-            .map(|r| {
-                let d = w.expr(r.d.as_ref().expect("check() passed"));
-                format!("{} <= {d};", pad(&r.name, nw))
-            })
+            .map(|r| (format!("{} <= ", pad(&r.name, nw)), w.expr(r.d.as_ref().expect("check() passed"))))
             .collect();
         if !out.is_empty() {
             out.push('\n');
@@ -419,25 +783,25 @@ fn emit_regs(w: &mut ExprWriter, m: &Module, out: &mut String) {
                 writeln!(out, "            {} <= {v};", pad(&r.name, nw)).unwrap();
             }
             match &en {
-                Some(e) => writeln!(out, "        end else if ({e}) begin").unwrap(),
+                Some((_, e)) => statement(out, 8, "end else if (", e, ") begin"),
                 None => writeln!(out, "        end else begin").unwrap(),
             }
-            for a in &assigns {
-                writeln!(out, "            {a}").unwrap();
+            for (lhs, d) in &assigns {
+                statement(out, 12, lhs, d, ";");
             }
             writeln!(out, "        end\n    end").unwrap();
         } else {
             writeln!(out, "    // data path only: no reset").unwrap();
             writeln!(out, "    always @(posedge clk) begin").unwrap();
             let ind = match &en {
-                Some(e) => {
-                    writeln!(out, "        if ({e}) begin").unwrap();
-                    "            "
+                Some((_, e)) => {
+                    statement(out, 8, "if (", e, ") begin");
+                    12
                 }
-                None => "        ",
+                None => 8,
             };
-            for a in &assigns {
-                writeln!(out, "{ind}{a}").unwrap();
+            for (lhs, d) in &assigns {
+                statement(out, ind, lhs, d, ";");
             }
             if en.is_some() {
                 writeln!(out, "        end").unwrap();
@@ -467,10 +831,10 @@ fn emit_rom(w: &mut ExprWriter, rom: &RomDef, out: &mut String) {
     }
     writeln!(out, "    // {}: ROM of {} words", rom.name, rom.words.len()).unwrap();
     writeln!(out, "    always @* begin").unwrap();
-    writeln!(out, "        case ({addr})").unwrap();
+    statement(out, 8, "case (", &addr, ")");
     for (i, word) in rom.words.iter().enumerate() {
         let a = literal(i as i128, Ty::UInt(aw));
-        writeln!(out, "            {a}: {} = {};", rom.name, literal(value(*word), rom.ty)).unwrap();
+        statement(out, 12, &format!("{a}: {} = ", rom.name), &text(literal(value(*word), rom.ty)), ";");
     }
     writeln!(out, "            default: {} = {};", rom.name, literal(0, rom.ty)).unwrap();
     writeln!(out, "        endcase").unwrap();
@@ -485,16 +849,16 @@ fn emit_mem(w: &mut ExprWriter, mem: &MemDef, out: &mut String) {
     }
     writeln!(out, "    // {}: write port", mem.name).unwrap();
     writeln!(out, "    always @(posedge clk) begin").unwrap();
-    writeln!(out, "        if ({en}) begin").unwrap();
-    writeln!(out, "            {}[{addr}] <= {data};", mem.name).unwrap();
+    statement(out, 8, "if (", &en, ") begin");
+    statement(out, 12, &format!("{}[{}] <= ", mem.name, addr.flat()), &data, ";");
     writeln!(out, "        end\n    end").unwrap();
     for rd in &mem.reads {
         let (en, addr) = (w.expr(&rd.en), w.expr(&rd.addr));
         out.push('\n');
         writeln!(out, "    // {}: synchronous read port", mem.name).unwrap();
         writeln!(out, "    always @(posedge clk) begin").unwrap();
-        writeln!(out, "        if ({en}) begin").unwrap();
-        writeln!(out, "            {} <= {}[{addr}];", rd.reg, mem.name).unwrap();
+        statement(out, 8, "if (", &en, ") begin");
+        statement(out, 12, &format!("{} <= {}[", rd.reg, mem.name), &addr, "];");
         writeln!(out, "        end\n    end").unwrap();
     }
 }

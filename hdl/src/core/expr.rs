@@ -16,7 +16,7 @@
 //! * `>>` is arithmetic on `SInt`, logical on `UInt` (as in Rust); `<<` fills with
 //!   zeros. A shift by `width` or more gives 0 (or all sign bits for `SInt >>`).
 //! * Width changes are explicit: `sext`, `zext`, `trunc`; signedness changes are
-//!   explicit: `as_signed`, `as_unsigned`. Slices and `cat` give `UInt`.
+//!   explicit: `as_signed`, `as_unsigned`. Slices, `cat` and `rep` give `UInt`.
 
 use std::ops;
 use std::rc::Rc;
@@ -99,6 +99,8 @@ pub(crate) enum Kind {
     ShiftConst(BinOp, Expr, u32),
     Mux(Expr, Expr, Expr),
     Cat(Vec<Expr>),
+    /// `n` copies of the operand, concatenated (Verilog `{n{x}}`).
+    Repeat(Expr, u32),
     Slice(Expr, u32, u32),
     Reduce(RedOp, Expr),
     Sext(Expr),
@@ -342,6 +344,11 @@ impl Expr {
         self.reduce(RedOp::Xor)
     }
 
+    /// `n` copies of `self` concatenated; see [`rep`].
+    pub fn repeat(&self, n: u32) -> Expr {
+        rep(self, n)
+    }
+
     /// Shift left by a constant, filling with zeros.
     pub fn shl_const(&self, n: u32) -> Expr {
         let ty = self.ty();
@@ -395,6 +402,25 @@ pub fn cat(parts: &[&Expr]) -> Expr {
         Ok(t)
     })();
     Expr::new(Kind::Cat(parts.iter().map(|p| (*p).clone()).collect()), ty)
+}
+
+/// `n` copies of `x` concatenated (Verilog `{n{x}}`); gives `UInt`. A byte
+/// mask from a strobe is `cat` of `rep(&strb.bit(i), 8)`; a copy of a signed
+/// value is its bit pattern.
+pub fn rep(x: &Expr, n: u32) -> Expr {
+    let ty = x.ty().and_then(|t| {
+        if n == 0 {
+            return Err("rep of zero copies".to_string());
+        }
+        let w = (t.width() as u64) * (n as u64);
+        if w > u32::MAX as u64 {
+            return Err(format!("rep of {n} copies of {t} is too wide"));
+        }
+        let t = UInt(w as u32);
+        t.check()?;
+        Ok(t)
+    });
+    Expr::new(Kind::Repeat(x.clone(), n), ty)
 }
 
 /// The right-hand side of a comparison: another expression or an integer

@@ -17,7 +17,7 @@ mod ty;
 
 pub use emit::{emit, EmitOptions, VerilogFile};
 pub use error::{HdlError, Result};
-pub use expr::{cat, mux, Expr, Operand};
+pub use expr::{cat, mux, rep, Expr, Operand};
 pub use instance::Instance;
 pub use manifest::manifest;
 pub use memory::Memory;

@@ -267,7 +267,8 @@ impl Module {
             | Kind::Zext(a)
             | Kind::Trunc(a)
             | Kind::AsSigned(a)
-            | Kind::AsUnsigned(a) => self.check_refs(target, a),
+            | Kind::AsUnsigned(a)
+            | Kind::Repeat(a, _) => self.check_refs(target, a),
             Kind::Binary(_, a, b) => {
                 self.check_refs(target, a)?;
                 self.check_refs(target, b)
