@@ -36,7 +36,7 @@ pub struct SoftmaxArgs {
     /// log-uniform scale in 1/256..1 per row (2^-16..2^-8 for int16)].
     #[arg(long, allow_negative_numbers = true)]
     pub scale: Option<f64>,
-    /// Random rows to run (without --input).
+    /// Random rows to run (without --input), at most 2^32.
     #[arg(long, conflicts_with = "input", default_value_t = 64)]
     pub rows: usize,
     /// Length of each random row (without --input) [default: max_len].
@@ -66,6 +66,11 @@ pub struct SoftmaxArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The most random rows `--rows` takes. Rows stream through in constant
+/// memory, so this is not a memory bound but a sanity one: 2^32 rows are
+/// days of simulation, and a count beyond it is a typo, not a run.
+pub const MAX_ROWS: usize = 1 << 32;
 
 fn usage(msg: String) -> anyhow::Error {
     UsageError(msg).into()
@@ -229,6 +234,9 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
         }
         if a.rows == 0 {
             return Err(usage("--rows 0: must be at least 1".into()));
+        }
+        if a.rows > MAX_ROWS {
+            return Err(usage(format!("--rows {}: must be between 1 and {MAX_ROWS} (2^32)", a.rows)));
         }
         let need = memory_need(&sc, a.rows, len, None, a.out.is_some());
         need.check("sim softmax")?;
