@@ -32,7 +32,8 @@ fn os(args: &[&str]) -> Vec<OsString> {
 /// whose reader has already gone.
 fn run(args: &[OsString], closed_stdout: bool) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_serrano"));
-    cmd.args(args).stdin(Stdio::null()).stdout(if closed_stdout { Stdio::piped() } else { Stdio::null() });
+    cmd.args(args).env_remove("SERRANO_MEMORY_LIMIT").stdin(Stdio::null());
+    cmd.stdout(if closed_stdout { Stdio::piped() } else { Stdio::null() });
     cmd.stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("serrano starts");
     drop(child.stdout.take());
