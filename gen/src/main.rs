@@ -3,7 +3,16 @@
 //! figures takes `--json`.
 //!
 //! Exit codes: 0 success, 1 failure (a tool failed, a simulation mismatched),
-//! 2 bad input (bad arguments, an invalid config, an unreadable file).
+//! 2 bad input (bad arguments, an invalid config, an unreadable file, an
+//! output path that cannot be written).
+//!
+//! A closed standard output (`serrano presets --json | head -c1`) ends the
+//! command quietly with exit code 0: the reader wanted no more. Rust ignores
+//! SIGPIPE, so a write returns EPIPE; output goes through
+//! [`error::print`], which returns that error to `main`, and a panic hook
+//! turns the panic of a `println!` that met it into the same quiet exit, so
+//! no subcommand panics on a pipe. (Restoring SIGPIPE's default instead
+//! would kill the process with a signal: no exit code at all.)
 
 mod area;
 mod error;
@@ -15,6 +24,7 @@ mod sim;
 mod verilog;
 mod yosys;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -73,11 +83,15 @@ fn run(cli: Cli) -> Result<()> {
                 rows.push(json!({ "name": name, "description": cfg.description, "config": cfg.to_json() }));
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                error::print(serde_json::to_string_pretty(&rows)?)?;
             } else {
                 let w = presets::names().iter().map(|n| n.len()).max().unwrap_or(0);
                 for r in &rows {
-                    println!("{:<w$}  {}", r["name"].as_str().unwrap_or(""), r["description"].as_str().unwrap_or(""));
+                    error::print(format_args!(
+                        "{:<w$}  {}",
+                        r["name"].as_str().unwrap_or(""),
+                        r["description"].as_str().unwrap_or("")
+                    ))?;
                 }
             }
         }
@@ -104,12 +118,33 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// `println!` and `eprintln!` panic when the reader of the stream has gone;
+/// end such a run as a closed pipe should end it (exit 0, nothing more to
+/// say), and leave every other panic to the default hook.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let p = info.payload();
+        let msg = p.downcast_ref::<String>().map(String::as_str).or_else(|| p.downcast_ref::<&str>().copied());
+        if let Some(m) = msg {
+            let printing = m.starts_with("failed printing to stdout") || m.starts_with("failed printing to stderr");
+            if printing && m.contains("Broken pipe") {
+                std::process::exit(0);
+            }
+        }
+        default(info)
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if error::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Not eprintln!: a closed stderr must not turn an error into a panic.
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             error::exit_code(&e)
         }
     }

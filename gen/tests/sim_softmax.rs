@@ -159,5 +159,5 @@ fn bad_shapes_dtypes_and_scales_exit_2() {
         "/nonexistent/dir/y.npy",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--out: cannot write"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--out /nonexistent/dir/y.npy: /nonexistent/dir does not exist"), "{}", stderr(&o));
 }

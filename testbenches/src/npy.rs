@@ -125,17 +125,328 @@ impl std::error::Error for NpyError {}
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
+/// The longest header read. NumPy itself refuses headers over 10,000 bytes
+/// unless told otherwise; a version 2.0 header may claim up to 4 GiB, which
+/// must not turn into an allocation.
+pub const MAX_HEADER_BYTES: usize = 1 << 16;
+
+/// What an .npy header says: the dtype, the shape and where the data starts.
+/// A header is only made once the shape's size is known to fit in memory
+/// arithmetic (no overflow) and the rank and order are supported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+    /// Bytes before the data (magic, version, length and header text).
+    pub data_offset: usize,
+}
+
+impl Header {
+    /// Elements of the array.
+    pub fn elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Bytes of data the shape needs.
+    pub fn data_bytes(&self) -> usize {
+        self.elements() * self.dtype.size()
+    }
+
+    /// Parse the start of an .npy file from `bytes`, which may hold only a
+    /// prefix of it: [`Prefix::Need`] says how many bytes the header needs.
+    fn parse(bytes: &[u8]) -> Result<Prefix, NpyError> {
+        let n = bytes.len().min(MAGIC.len());
+        if bytes[..n] != MAGIC[..n] {
+            return Err(NpyError::Format("not an .npy file (no \\x93NUMPY magic)".into()));
+        }
+        if bytes.len() < 10 {
+            return Ok(Prefix::Need(10));
+        }
+        let (major, minor) = (bytes[6], bytes[7]);
+        let (hlen, start) = match major {
+            1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+            2 | 3 => {
+                if bytes.len() < 12 {
+                    return Ok(Prefix::Need(12));
+                }
+                (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            }
+            _ => {
+                return Err(NpyError::Unsupported(format!(
+                    ".npy format version {major}.{minor} is not supported (1.0, 2.0, 3.0 are)"
+                )))
+            }
+        };
+        if hlen > MAX_HEADER_BYTES {
+            return Err(NpyError::Format(format!(
+                "the .npy header says it is {hlen} bytes long; at most {MAX_HEADER_BYTES} are accepted"
+            )));
+        }
+        if bytes.len() < start + hlen {
+            return Ok(Prefix::Need(start + hlen));
+        }
+        let text = std::str::from_utf8(&bytes[start..start + hlen])
+            .map_err(|_| NpyError::Format("the .npy header is not text".into()))?;
+        let h = parse_header(text)?;
+        if h.fortran_order {
+            return Err(NpyError::Unsupported(
+                "the array is in Fortran order; only C order is supported (use np.ascontiguousarray)".into(),
+            ));
+        }
+        checked_size(&h.shape, h.dtype)?;
+        Ok(Prefix::Header(Header { dtype: h.dtype, shape: h.shape, data_offset: start + hlen }))
+    }
+
+    /// The checks that need the data's length: it matches the shape, and the rank is supported.
+    fn check_body(&self, body_len: u64) -> Result<(), NpyError> {
+        let want = self.data_bytes() as u64;
+        if body_len != want {
+            return Err(NpyError::Format(format!(
+                "shape {} of {} needs {want} bytes of data, the file has {body_len}",
+                shape_str(&self.shape),
+                self.dtype.name(),
+            )));
+        }
+        check_rank(&self.shape)
+    }
+}
+
+/// The error for a file that ends after `bytes` when its header needs `need`.
+fn short_header(bytes: &[u8], need: usize) -> NpyError {
+    if bytes.len() < MAGIC.len() {
+        NpyError::Format("not an .npy file (no \\x93NUMPY magic)".into())
+    } else if need <= 12 {
+        NpyError::Format("truncated .npy header".into())
+    } else {
+        let start = if bytes[6] == 1 { 10 } else { 12 };
+        NpyError::Format(format!(
+            "truncated .npy header: it says {} bytes, the file has {}",
+            need - start,
+            bytes.len() - start
+        ))
+    }
+}
+
+enum Prefix {
+    /// At least this many bytes are needed to parse the header.
+    Need(usize),
+    /// The header; its data size is known not to overflow.
+    Header(Header),
+}
+
+/// The data size of `shape` in bytes, or an error if it overflows.
+fn checked_size(shape: &[usize], dtype: DType) -> Result<usize, NpyError> {
+    shape.iter().try_fold(dtype.size(), |acc, &d| acc.checked_mul(d)).ok_or_else(|| {
+        NpyError::Value(format!(
+            "shape {} of {} is too large: its size in bytes overflows {} bits",
+            shape_str(shape),
+            dtype.name(),
+            usize::BITS
+        ))
+    })
+}
+
+fn check_rank(shape: &[usize]) -> Result<(), NpyError> {
+    if shape.is_empty() || shape.len() > 2 {
+        return Err(NpyError::Unsupported(format!(
+            "shape {} has {} dimensions; only 1-D and 2-D arrays are supported",
+            shape_str(shape),
+            shape.len()
+        )));
+    }
+    Ok(())
+}
+
+fn decode(dtype: DType, body: &[u8]) -> Vec<i64> {
+    body.chunks_exact(dtype.size())
+        .map(|c| match dtype {
+            DType::I8 => c[0] as i8 as i64,
+            DType::U8 => c[0] as i64,
+            DType::I16 => i16::from_le_bytes([c[0], c[1]]) as i64,
+            DType::U16 => u16::from_le_bytes([c[0], c[1]]) as i64,
+            DType::I32 => i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64,
+            DType::U32 => u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64,
+        })
+        .collect()
+}
+
+/// The header bytes of an array (format 1.0, padded so the data starts at a
+/// multiple of 64).
+fn header_bytes(dtype: DType, shape: &[usize]) -> Vec<u8> {
+    let shape = match shape {
+        [n] => format!("({n},)"),
+        s => format!("({})", s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    };
+    let mut header = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}", dtype.descr());
+    // magic (6) + version (2) + length (2) + header + '\n' = multiple of 64
+    let total = 10 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - total % 64) % 64));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out
+}
+
+fn encode(dtype: DType, v: i64, out: &mut Vec<u8>) {
+    match dtype {
+        DType::I8 | DType::U8 => out.push(v as u8),
+        DType::I16 | DType::U16 => out.extend_from_slice(&(v as u16).to_le_bytes()),
+        DType::I32 | DType::U32 => out.extend_from_slice(&(v as u32).to_le_bytes()),
+    }
+}
+
+fn with_path(path: &Path, e: NpyError) -> NpyError {
+    match e {
+        NpyError::Io(m) => NpyError::Io(m),
+        NpyError::Format(m) => NpyError::Format(format!("{}: {m}", path.display())),
+        NpyError::Unsupported(m) => NpyError::Unsupported(format!("{}: {m}", path.display())),
+        NpyError::Value(m) => NpyError::Value(format!("{}: {m}", path.display())),
+    }
+}
+
+/// An .npy file whose header has been read and checked, before its data is:
+/// a caller can see the shape and refuse an array too large for its memory
+/// before anything of that size is allocated.
+#[derive(Debug)]
+pub struct NpyReader {
+    header: Header,
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl NpyReader {
+    /// Open `path` and read its header. For a regular file, the data's length
+    /// is checked against the shape here, from the file's size.
+    pub fn open(path: &Path) -> Result<NpyReader, NpyError> {
+        use std::io::Read;
+        let io = |e: std::io::Error| NpyError::Io(format!("cannot read {}: {e}", path.display()));
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if meta.is_dir() {
+            return Err(NpyError::Io(format!("cannot read {}: it is a directory", path.display())));
+        }
+        let mut buf = Vec::new();
+        let header = loop {
+            match Header::parse(&buf).map_err(|e| with_path(path, e))? {
+                Prefix::Header(h) => break h,
+                Prefix::Need(n) => {
+                    (&mut file).take((n - buf.len()) as u64).read_to_end(&mut buf).map_err(io)?;
+                    if buf.len() < n {
+                        // A short file that is not even a prefix of an .npy file says so.
+                        Header::parse(&buf).map_err(|e| with_path(path, e))?;
+                        return Err(with_path(path, short_header(&buf, n)));
+                    }
+                }
+            }
+        };
+        if meta.is_file() {
+            let body = meta.len().saturating_sub(header.data_offset as u64);
+            header.check_body(body).map_err(|e| with_path(path, e))?;
+        } else {
+            check_rank(&header.shape).map_err(|e| with_path(path, e))?;
+        }
+        Ok(NpyReader { header, file, path: path.to_path_buf() })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The data, little-endian as stored. The buffer grows with what is read,
+    /// so a file shorter than its shape (a pipe) never reserves the shape's size.
+    pub fn read_bytes(self) -> Result<Vec<u8>, NpyError> {
+        use std::io::Read;
+        let want = self.header.data_bytes();
+        let mut body = Vec::new();
+        self.file
+            .take(want as u64 + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| NpyError::Io(format!("cannot read {}: {e}", self.path.display())))?;
+        if body.len() != want {
+            // Only a file that is not a regular one (a pipe) gets here: a
+            // regular file's length was checked when it was opened.
+            let more = if body.len() > want { "more than that" } else { "less" };
+            return Err(with_path(
+                &self.path,
+                NpyError::Format(format!(
+                    "shape {} of {} needs {want} bytes of data, the file has {more}",
+                    shape_str(&self.header.shape),
+                    self.header.dtype.name()
+                )),
+            ));
+        }
+        Ok(body)
+    }
+
+    /// The whole array.
+    pub fn read_array(self) -> Result<Array, NpyError> {
+        let (dtype, shape) = (self.header.dtype, self.header.shape.clone());
+        let body = self.read_bytes()?;
+        Ok(Array { data: decode(dtype, &body), dtype, shape })
+    }
+}
+
+/// Write an .npy file of `shape` from `values`, streamed (no copy of the data
+/// is made). Every value must fit `dtype`, and there must be exactly as many
+/// as the shape holds; otherwise the file is removed and the error says why.
+pub fn write_values(
+    path: &Path,
+    dtype: DType,
+    shape: &[usize],
+    values: impl IntoIterator<Item = i64>,
+) -> Result<(), NpyError> {
+    use std::io::Write;
+    check_rank(shape)?;
+    checked_size(shape, dtype)?;
+    let n = shape.iter().product::<usize>();
+    let io = |e: std::io::Error| NpyError::Io(format!("cannot write {}: {e}", path.display()));
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut w = std::io::BufWriter::new(file);
+    let result = (|| {
+        w.write_all(&header_bytes(dtype, shape)).map_err(io)?;
+        let (lo, hi) = dtype.range();
+        let mut buf = Vec::with_capacity(4);
+        let mut count = 0usize;
+        for v in values {
+            if v < lo || v > hi {
+                return Err(NpyError::Value(format!(
+                    "element {count} = {v} does not fit {} ({lo}..={hi})",
+                    dtype.name()
+                )));
+            }
+            count += 1;
+            if count > n {
+                break;
+            }
+            buf.clear();
+            encode(dtype, v, &mut buf);
+            w.write_all(&buf).map_err(io)?;
+        }
+        if count != n {
+            return Err(NpyError::Value(format!(
+                "shape {} holds {n} elements, got {}",
+                shape_str(shape),
+                if count > n { "more".to_string() } else { count.to_string() }
+            )));
+        }
+        w.flush().map_err(io)
+    })();
+    if result.is_err() {
+        drop(w);
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
 impl Array {
     /// An array, checked: 1 or 2 dimensions, `data` matches the shape and
     /// every value fits the dtype.
     pub fn new(dtype: DType, shape: Vec<usize>, data: Vec<i64>) -> Result<Array, NpyError> {
-        if shape.is_empty() || shape.len() > 2 {
-            return Err(NpyError::Unsupported(format!(
-                "shape {} has {} dimensions; only 1-D and 2-D arrays are supported",
-                shape_str(&shape),
-                shape.len()
-            )));
-        }
+        check_rank(&shape)?;
+        checked_size(&shape, dtype)?;
         let n: usize = shape.iter().product();
         if n != data.len() {
             return Err(NpyError::Value(format!("shape {} holds {n} elements, got {}", shape_str(&shape), data.len())));
@@ -164,111 +475,33 @@ impl Array {
 
     /// Parse the bytes of an .npy file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Array, NpyError> {
-        if bytes.len() < 10 || &bytes[..6] != MAGIC {
-            return Err(NpyError::Format("not an .npy file (no \\x93NUMPY magic)".into()));
-        }
-        let (major, minor) = (bytes[6], bytes[7]);
-        let (hlen, start) = match major {
-            1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-            2 | 3 => {
-                if bytes.len() < 12 {
-                    return Err(NpyError::Format("truncated .npy header".into()));
-                }
-                (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
-            }
-            _ => {
-                return Err(NpyError::Unsupported(format!(
-                    ".npy format version {major}.{minor} is not supported (1.0, 2.0, 3.0 are)"
-                )))
-            }
+        let h = match Header::parse(bytes)? {
+            Prefix::Header(h) => h,
+            Prefix::Need(n) => return Err(short_header(bytes, n)),
         };
-        if bytes.len() < start + hlen {
-            return Err(NpyError::Format(format!(
-                "truncated .npy header: it says {hlen} bytes, the file has {}",
-                bytes.len() - start
-            )));
-        }
-        let header = std::str::from_utf8(&bytes[start..start + hlen])
-            .map_err(|_| NpyError::Format("the .npy header is not text".into()))?;
-        let h = parse_header(header)?;
-        if h.fortran_order {
-            return Err(NpyError::Unsupported(
-                "the array is in Fortran order; only C order is supported (use np.ascontiguousarray)".into(),
-            ));
-        }
-        let body = &bytes[start + hlen..];
-        let n: usize = h.shape.iter().product();
-        let want = n * h.dtype.size();
-        if body.len() != want {
-            return Err(NpyError::Format(format!(
-                "shape {} of {} needs {want} bytes of data, the file has {}",
-                shape_str(&h.shape),
-                h.dtype.name(),
-                body.len()
-            )));
-        }
-        if h.shape.is_empty() || h.shape.len() > 2 {
-            return Err(NpyError::Unsupported(format!(
-                "shape {} has {} dimensions; only 1-D and 2-D arrays are supported",
-                shape_str(&h.shape),
-                h.shape.len()
-            )));
-        }
-        let sz = h.dtype.size();
-        let data = body
-            .chunks_exact(sz)
-            .map(|c| match h.dtype {
-                DType::I8 => c[0] as i8 as i64,
-                DType::U8 => c[0] as i64,
-                DType::I16 => i16::from_le_bytes([c[0], c[1]]) as i64,
-                DType::U16 => u16::from_le_bytes([c[0], c[1]]) as i64,
-                DType::I32 => i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64,
-                DType::U32 => u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64,
-            })
-            .collect();
-        Ok(Array { dtype: h.dtype, shape: h.shape, data })
+        let body = &bytes[h.data_offset..];
+        h.check_body(body.len() as u64)?;
+        Ok(Array { data: decode(h.dtype, body), dtype: h.dtype, shape: h.shape })
     }
 
     /// The bytes of an .npy file (format 1.0, header padded to 64 bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let shape = match self.shape.as_slice() {
-            [n] => format!("({n},)"),
-            s => format!("({})", s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
-        };
-        let mut header = format!("{{'descr': '{}', 'fortran_order': False, 'shape': {shape}, }}", self.dtype.descr());
-        // magic (6) + version (2) + length (2) + header + '\n' = multiple of 64
-        let total = 10 + header.len() + 1;
-        header.push_str(&" ".repeat((64 - total % 64) % 64));
-        header.push('\n');
-        let mut out = Vec::with_capacity(10 + header.len() + self.data.len() * self.dtype.size());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&[1, 0]);
-        out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        out.extend_from_slice(header.as_bytes());
+        let mut out = header_bytes(self.dtype, &self.shape);
+        out.reserve(self.data.len() * self.dtype.size());
         for &v in &self.data {
-            match self.dtype {
-                DType::I8 | DType::U8 => out.push(v as u8),
-                DType::I16 | DType::U16 => out.extend_from_slice(&(v as u16).to_le_bytes()),
-                DType::I32 | DType::U32 => out.extend_from_slice(&(v as u32).to_le_bytes()),
-            }
+            encode(self.dtype, v, &mut out);
         }
         out
     }
 
     /// Read an .npy file.
     pub fn read(path: &Path) -> Result<Array, NpyError> {
-        let bytes = std::fs::read(path).map_err(|e| NpyError::Io(format!("cannot read {}: {e}", path.display())))?;
-        Array::from_bytes(&bytes).map_err(|e| match e {
-            NpyError::Io(m) => NpyError::Io(m),
-            NpyError::Format(m) => NpyError::Format(format!("{}: {m}", path.display())),
-            NpyError::Unsupported(m) => NpyError::Unsupported(format!("{}: {m}", path.display())),
-            NpyError::Value(m) => NpyError::Value(format!("{}: {m}", path.display())),
-        })
+        NpyReader::open(path)?.read_array()
     }
 
     /// Write an .npy file.
     pub fn write(&self, path: &Path) -> Result<(), NpyError> {
-        std::fs::write(path, self.to_bytes()).map_err(|e| NpyError::Io(format!("cannot write {}: {e}", path.display())))
+        write_values(path, self.dtype, &self.shape, self.data.iter().copied())
     }
 }
 
@@ -280,7 +513,7 @@ pub fn shape_str(shape: &[usize]) -> String {
     }
 }
 
-struct Header {
+struct RawHeader {
     dtype: DType,
     fortran_order: bool,
     shape: Vec<usize>,
@@ -288,7 +521,7 @@ struct Header {
 
 /// A strict parser of the header: a Python dict literal with exactly the
 /// keys `descr`, `fortran_order` and `shape`.
-fn parse_header(text: &str) -> Result<Header, NpyError> {
+fn parse_header(text: &str) -> Result<RawHeader, NpyError> {
     let bad = |m: &str| NpyError::Format(format!("bad .npy header ({m}): {}", text.trim_end()));
     let mut p = Parser { s: text.trim_end_matches(['\n', ' ']).as_bytes(), i: 0 };
     p.ws();
@@ -331,7 +564,7 @@ fn parse_header(text: &str) -> Result<Header, NpyError> {
         return Err(bad("text after the dict"));
     }
     let descr = descr.ok_or_else(|| bad("no 'descr'"))?;
-    Ok(Header {
+    Ok(RawHeader {
         dtype: DType::from_descr(&descr)?,
         fortran_order: fortran.ok_or_else(|| bad("no 'fortran_order'"))?,
         shape: shape.ok_or_else(|| bad("no 'shape'"))?,
@@ -401,7 +634,11 @@ impl Parser<'_> {
                 self.i += 1;
             }
             let num = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
-            let d: usize = num.parse().map_err(|_| "shape entries must be non-negative integers".to_string())?;
+            let d: usize = match num.parse() {
+                Ok(d) => d,
+                Err(_) if !num.is_empty() => return Err(format!("shape entry {num} is too large")),
+                Err(_) => return Err("shape entries must be non-negative integers".into()),
+            };
             dims.push(d);
             self.ws();
             match self.peek() {
@@ -572,5 +809,107 @@ mod tests {
         std::fs::write(&p, b"junk").unwrap();
         let e = Array::read(&p).unwrap_err().to_string();
         assert!(e.contains("a.npy: not an .npy file"), "{e}");
+    }
+
+    fn file_with(dir: &Path, name: &str, h: &str, body: &[u8]) -> std::path::PathBuf {
+        let mut v = MAGIC.to_vec();
+        v.extend_from_slice(&[1, 0]);
+        v.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        v.extend_from_slice(h.as_bytes());
+        v.extend_from_slice(body);
+        let p = dir.join(name);
+        std::fs::write(&p, v).unwrap();
+        p
+    }
+
+    /// Shapes whose size overflows, or that a short file cannot hold, are
+    /// errors from the header alone: nothing of the shape's size is allocated.
+    #[test]
+    fn absurd_shapes_are_errors_not_panics_or_allocations() {
+        let h = "{'descr': '<i4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
+        let e = err(h, &[0; 4]);
+        assert!(e.contains("too large: its size in bytes overflows"), "{e}");
+        let e = err("{'descr': '|i1', 'fortran_order': False, 'shape': (18446744073709551615, 2), }", &[0]);
+        assert!(e.contains("overflows"), "{e}");
+        let e = err("{'descr': '|i1', 'fortran_order': False, 'shape': (99999999999999999999999,), }", &[0]);
+        assert!(e.contains("shape entry 99999999999999999999999 is too large"), "{e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        // 2^40 elements claimed, 3 bytes present: refused when opened.
+        let p = file_with(
+            dir.path(),
+            "big.npy",
+            "{'descr': '|i1', 'fortran_order': False, 'shape': (1048576, 1048576), }",
+            &[1, 2, 3],
+        );
+        let e = NpyReader::open(&p).unwrap_err().to_string();
+        assert!(e.contains("needs 1099511627776 bytes of data, the file has 3"), "{e}");
+        let p = file_with(
+            dir.path(),
+            "ovf.npy",
+            "{'descr': '<u2', 'fortran_order': False, 'shape': (9223372036854775807, 3), }",
+            &[],
+        );
+        let e = Array::read(&p).unwrap_err().to_string();
+        assert!(e.contains("ovf.npy: shape (9223372036854775807, 3) of uint16 is too large"), "{e}");
+        // A version 2.0 header that claims 4 GiB.
+        let mut v = MAGIC.to_vec();
+        v.extend_from_slice(&[2, 0, 0xff, 0xff, 0xff, 0xff, b'{']);
+        assert!(Array::from_bytes(&v).unwrap_err().to_string().contains("at most 65536 are accepted"));
+        let p = dir.path().join("long.npy");
+        std::fs::write(&p, &v).unwrap();
+        assert!(NpyReader::open(&p).unwrap_err().to_string().contains("at most 65536 are accepted"));
+    }
+
+    #[test]
+    fn reader_checks_the_header_before_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file_with(
+            dir.path(),
+            "a.npy",
+            "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 2), }",
+            &[1, 0, 2, 0, 3, 0, 0xff, 0xff],
+        );
+        let r = NpyReader::open(&p).unwrap();
+        assert_eq!(r.header().shape, vec![2, 2]);
+        assert_eq!(r.header().dtype, DType::I16);
+        assert_eq!(r.header().data_bytes(), 8);
+        assert_eq!(r.read_array().unwrap().data, vec![1, 2, 3, -1]);
+        assert_eq!(NpyReader::open(&p).unwrap().read_bytes().unwrap(), vec![1, 0, 2, 0, 3, 0, 0xff, 0xff]);
+        // Every kind of short file.
+        for (bytes, want) in [
+            (&b""[..], "no \\x93NUMPY magic"),
+            (&b"\x93NUM"[..], "no \\x93NUMPY magic"),
+            (&b"garbage\n"[..], "no \\x93NUMPY magic"),
+            (&b"\x93NUMPY\x02\x00\x10"[..], "truncated .npy header"),
+            (&b"\x93NUMPY\x01\x00\x40\x00{'descr'"[..], "truncated .npy header: it says 64 bytes, the file has 8"),
+        ] {
+            let p = dir.path().join("short.npy");
+            std::fs::write(&p, bytes).unwrap();
+            let e = NpyReader::open(&p).unwrap_err().to_string();
+            assert!(e.contains(want), "{bytes:?}: {e}");
+            assert_eq!(Array::from_bytes(bytes).unwrap_err().to_string(), e.split_once(": ").unwrap().1);
+        }
+        let e = NpyReader::open(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("is a directory"), "{e}");
+    }
+
+    #[test]
+    fn streamed_writes_check_their_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.npy");
+        write_values(&p, DType::U16, &[2, 3], (0..6).map(|i| i * 1000)).unwrap();
+        assert_eq!(Array::read(&p).unwrap().data, vec![0, 1000, 2000, 3000, 4000, 5000]);
+        let e = write_values(&p, DType::U8, &[2, 3], 0..5).unwrap_err().to_string();
+        assert!(e.contains("holds 6 elements, got 5"), "{e}");
+        assert!(!p.exists(), "a failed write leaves no file");
+        let e = write_values(&p, DType::U8, &[2], 0..3).unwrap_err().to_string();
+        assert!(e.contains("holds 2 elements, got more"), "{e}");
+        let e = write_values(&p, DType::I8, &[2], [1, 300]).unwrap_err().to_string();
+        assert!(e.contains("element 1 = 300 does not fit int8"), "{e}");
+        let e = write_values(&p, DType::I8, &[usize::MAX, 2], []).unwrap_err().to_string();
+        assert!(e.contains("overflows"), "{e}");
+        let e = write_values(&dir.path().join("no/such/dir.npy"), DType::I8, &[1], [1]).unwrap_err().to_string();
+        assert!(e.starts_with("cannot write"), "{e}");
     }
 }

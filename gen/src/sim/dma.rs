@@ -10,14 +10,22 @@
 //! the first address handshake to the last data or response beat (for a
 //! copy: the smaller of the R and W beat counts, from the first AR to the
 //! last B).
+//!
+//! Every transfer moves exactly `--bytes` (`testbenches::dma::gen::bench_scenario`:
+//! a 2-D transfer whose size is not a multiple of its 512-byte row has a
+//! second descriptor for the shorter last row). A run is short by
+//! construction (at most max(16384 beats, one transfer of 16 MiB)), so it
+//! prints no progress; its memory (the expected data and the memory model's
+//! image) is still weighed against the budget.
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use serde_json::json;
-use testbenches::dma::gen::{bench_scenario, bench_transfers, Direction, Pattern};
+use testbenches::dma::gen::{bench_descriptors_per_transfer, bench_scenario, bench_transfers, Direction, Pattern};
 use testbenches::dma::run_scenario;
 
-use crate::error::UsageError;
+use crate::error::{print, UsageError};
+use crate::sim::{peak_rss_bytes, MemoryNeed};
 
 /// The largest transfer `--bytes` accepts.
 pub const MAX_BYTES: u64 = 16 << 20;
@@ -28,7 +36,8 @@ pub const MAX_LATENCY: u32 = 10_000;
 pub enum PatternArg {
     /// Contiguous transfers.
     Linear,
-    /// Rows of min(bytes, 512) bytes at twice that stride (a tile of a row-major matrix).
+    /// Rows of min(bytes, 512) bytes at twice that stride (a tile of a row-major
+    /// matrix); a shorter last row when bytes is not a multiple of 512.
     #[value(name = "2d")]
     TwoD,
     /// 4 KiB pages through a shuffled page table (paged gather/scatter).
@@ -46,11 +55,10 @@ pub enum DirectionArg {
 }
 
 /// `serrano sim dma` arguments.
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug)]
 pub struct SimDmaArgs {
-    /// A preset name (see `serrano presets`).
-    #[arg(long)]
-    pub preset: String,
+    #[command(flatten)]
+    pub source: crate::presets::ConfigArgs,
     /// Bytes per transfer (1 to 16777216); transfers are issued back to back
     /// until at least 16384 data beats have moved (at most 4096 transfers).
     #[arg(long)]
@@ -77,8 +85,22 @@ fn usage(msg: String) -> anyhow::Error {
     UsageError(msg).into()
 }
 
+/// What a run holds: about eight copies of the data it moves (the expected
+/// packets and memory image, the memory model's, the stream's) and the
+/// descriptors with their bursts.
+pub fn memory_need(total_bytes: u64, descriptors: u64, data_bytes: u64) -> MemoryNeed {
+    let mut need = MemoryNeed::new();
+    need.add(format!("the data moved: {total_bytes} bytes, as expected and as simulated"), 8 * total_bytes as u128);
+    need.add(
+        format!("{descriptors} descriptors and their bursts"),
+        descriptors as u128 * 512 + 64 * (total_bytes / data_bytes.max(1)) as u128,
+    );
+    need
+}
+
 pub fn run(args: SimDmaArgs) -> Result<()> {
-    let cfg = crate::presets::load(&args.preset)?.dma;
+    let (config, origin, _) = args.source.resolve()?;
+    let cfg = config.dma;
     if !(1..=MAX_BYTES).contains(&args.bytes) {
         return Err(usage(format!("--bytes {}: must be between 1 and {MAX_BYTES}", args.bytes)));
     }
@@ -98,13 +120,17 @@ pub fn run(args: SimDmaArgs) -> Result<()> {
     let span = cfg.table_entries as u64 * 4096;
     if pattern == Pattern::Paged && args.bytes > span {
         return Err(usage(format!(
-            "--bytes {} with --pattern paged needs {} pages of 4 KiB; preset {} has page tables of {} entries (at most {span} bytes)",
+            "--bytes {} with --pattern paged needs {} pages of 4 KiB; {origin} has page tables of {} entries (at most {span} bytes)",
             args.bytes,
             args.bytes.div_ceil(4096),
-            args.preset,
             cfg.table_entries
         )));
     }
+    let transfers = bench_transfers(args.bytes, cfg.data_bytes() as u64);
+    let per =
+        bench_descriptors_per_transfer(pattern, args.bytes as u32) * if direction == Direction::Copy { 2 } else { 1 };
+    let need = memory_need(transfers * args.bytes, transfers * per, cfg.data_bytes() as u64);
+    need.check("sim dma")?;
     let sc = bench_scenario(&cfg, args.bytes as u32, args.latency, pattern, direction, args.seed);
     let r = run_scenario(&sc)?;
     let data_beats = match direction {
@@ -122,13 +148,14 @@ pub fn run(args: SimDmaArgs) -> Result<()> {
         DirectionArg::Write => "write",
         DirectionArg::Copy => "copy",
     };
-    let transfers = bench_transfers(args.bytes, cfg.data_bytes() as u64);
     let out = json!({
         "block": "dma",
-        "preset": args.preset,
+        "preset": args.source.preset,
+        "source": origin,
         "top": r.top,
         "bytes": args.bytes,
         "transfers": transfers,
+        "descriptors": sc.jobs.len(),
         "total_bytes": r.bytes,
         "latency": args.latency,
         "pattern": pattern_name,
@@ -148,25 +175,32 @@ pub fn run(args: SimDmaArgs) -> Result<()> {
         "build_seconds": r.build_seconds,
         "cache_hit": r.cache_hit,
         "sim_seconds": r.sim_seconds,
+        "memory_need_bytes": need.total() as u64,
+        "peak_rss_bytes": peak_rss_bytes(),
     });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        print(serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!(
-            "serrano sim dma: preset {}, {direction_name} {pattern_name}, {transfers} x {} bytes, latency {}, seed {}",
-            args.preset, args.bytes, args.latency, args.seed
-        );
-        println!("  top               {}", r.top);
-        println!("  cycles            {} (first address handshake to last data/response)", r.window);
-        println!("  data beats        {data_beats}");
-        println!("  bus utilization   {:.4}", r.bus_utilization());
+        print(format_args!(
+            "serrano sim dma: {origin}, {direction_name} {pattern_name}, {transfers} x {} bytes, latency {}, seed {}",
+            args.bytes, args.latency, args.seed
+        ))?;
+        print(format_args!("  top               {}", r.top))?;
+        print(format_args!("  moved             {} bytes in {} descriptors", r.bytes, sc.jobs.len()))?;
+        print(format_args!("  cycles            {} (first address handshake to last data/response)", r.window))?;
+        print(format_args!("  data beats        {data_beats}"))?;
+        print(format_args!("  bus utilization   {:.4}", r.bus_utilization()))?;
         if direction == Direction::Copy {
-            println!("  read / write      {:.4} / {:.4}", r.read_utilization(), r.write_utilization());
+            print(format_args!("  read / write      {:.4} / {:.4}", r.read_utilization(), r.write_utilization()))?;
         }
-        println!("  violations        {}", r.violations.len());
-        println!("  mismatches        {}", r.mismatches.len());
-        println!("  build             {:.2} s ({})", r.build_seconds, if r.cache_hit { "cached" } else { "cold" });
-        println!("  simulation        {:.2} s, {} cycles", r.sim_seconds, r.cycles);
+        print(format_args!("  violations        {}", r.violations.len()))?;
+        print(format_args!("  mismatches        {}", r.mismatches.len()))?;
+        print(format_args!(
+            "  build             {:.2} s ({})",
+            r.build_seconds,
+            if r.cache_hit { "cached" } else { "cold" }
+        ))?;
+        print(format_args!("  simulation        {:.2} s, {} cycles", r.sim_seconds, r.cycles))?;
     }
     if !r.ok() {
         bail!(

@@ -1,17 +1,24 @@
 //! `serrano sim gemm`: a GEMM through the systolic tile in Verilator,
 //! compared with the golden model, with cycles, utilization and speed.
+//!
+//! The GEMM is streamed (`testbenches::tile::run_gemm_with`): what the run
+//! holds is A, B, C when `--out` asks for it, and a few blocks of program,
+//! which [`memory_need`] estimates before anything is allocated.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use golden::tile::gemm::{Matrix, Requant, Requantization};
+use golden::tile::gemm::{Requant, Requantization};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
-use testbenches::tile::{random_matrix, run_gemm, TileRun, TileSim};
+use testbenches::tile::{
+    gemm_result_rows, gemm_stream_bytes, random_matrix, run_gemm_with, GemmOptions, TileRun, TileSim,
+};
 
-use crate::error::UsageError;
+use crate::error::{check_output_path, print, UsageError};
+use crate::sim::{peak_rss_bytes, MemoryNeed, Progress};
 
 #[derive(Args)]
 pub struct GemmArgs {
@@ -38,8 +45,9 @@ pub struct GemmArgs {
     /// Write C as .npy (int32, or int8 when requantized).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Requantize per tensor: MULT,SHIFT,ZP (int32, 0..=62, int8).
-    #[arg(long)]
+    /// Requantize per tensor: MULT,SHIFT,ZP (int32, 0..=62, int8); negative
+    /// values need no `=` (`--requant -5,3,0`).
+    #[arg(long, allow_hyphen_values = true)]
     requant: Option<String>,
     /// Random initial register and memory contents from this seed.
     #[arg(long)]
@@ -79,23 +87,44 @@ fn dim(v: Option<usize>, name: &str) -> Result<usize> {
     }
 }
 
+/// What a run of M×K by K×N holds: the operands, C for `--out` (int32), and
+/// the blocks of program in flight.
+pub fn memory_need(cfg: &golden::SystolicConfig, m: usize, k: usize, n: usize, out: bool, from: &str) -> MemoryNeed {
+    let (m, k, n) = (m as u128, k as u128, n as u128);
+    let mut need = MemoryNeed::new();
+    need.add(format!("A ({from}): {m}x{k} int8"), m * k).add(format!("B ({from}): {k}x{n} int8"), k * n);
+    if out {
+        need.add(format!("C for --out: {m}x{n} int32"), m * n * 4);
+    }
+    need.add("the program's blocks in flight", gemm_stream_bytes(cfg, k as usize));
+    need
+}
+
 pub fn run(args: GemmArgs) -> Result<()> {
     let (cfg, origin, _) = args.source.resolve()?;
     let requant = args.requant.as_deref().map(parse_requant).transpose()?.map(Requantization::PerTensor);
     if requant.is_some() && !cfg.systolic.requant {
         bail!(UsageError(format!("--requant: {}", golden::tile::NO_REQUANT)));
     }
-    let (a, b) = match (&args.a, &args.b) {
+    if let Some(p) = &args.out {
+        check_output_path("--out", p)?;
+    }
+    if let Some(p) = &args.trace {
+        check_output_path("--trace", p)?;
+    }
+    let (a, b, need) = match (&args.a, &args.b) {
         (Some(pa), Some(pb)) => {
-            let a = crate::npy_io::read_i8_matrix(pa)?;
-            let b = crate::npy_io::read_i8_matrix(pb)?;
-            if a.cols != b.rows {
+            let fa = crate::npy_io::open_i8_matrix("--a", pa)?;
+            let fb = crate::npy_io::open_i8_matrix("--b", pb)?;
+            if fa.cols != fb.rows {
                 bail!(UsageError(format!(
                     "shape mismatch: A is {}x{} and B is {}x{}; A's columns must equal B's rows",
-                    a.rows, a.cols, b.rows, b.cols
+                    fa.rows, fa.cols, fb.rows, fb.cols
                 )));
             }
-            (a, b)
+            let need = memory_need(&cfg.systolic, fa.rows, fa.cols, fb.cols, args.out.is_some(), "--a/--b");
+            need.check("sim gemm")?;
+            (fa.read()?, fb.read()?, need)
         }
         _ => {
             let (m, k, n) = (dim(args.m, "m")?, dim(args.k, "k")?, dim(args.n, "n")?);
@@ -104,16 +133,23 @@ pub fn run(args: GemmArgs) -> Result<()> {
                     bail!(UsageError(format!("{what} = {count} elements: at most {MAX_ELEMENTS} per matrix")));
                 }
             }
+            let need = memory_need(&cfg.systolic, m, k, n, args.out.is_some(), "--m/--k/--n");
+            need.check("sim gemm")?;
             let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-            (random_matrix(&mut rng, m, k, false), random_matrix(&mut rng, k, n, false))
+            (random_matrix(&mut rng, m, k, false), random_matrix(&mut rng, k, n, false), need)
         }
     };
     let sim = TileSim::build(&cfg.systolic)?;
     let run = TileRun { seed: args.seed, x_seed: args.x_seed, gap: 0.0, stall: 0.0, trace: args.trace.clone() };
-    let r = run_gemm(&sim, &a, &b, requant.as_ref(), &run)?;
+    let total_rows = gemm_result_rows(&cfg.systolic, a.rows, b.cols);
+    let mut progress = Progress::new("sim gemm", "result rows", total_rows);
+    let mut on_progress = |done| progress.update(done);
+    let opts = GemmOptions { keep_c: args.out.is_some(), progress: Some(&mut on_progress) };
+    let r = run_gemm_with(&sim, &a, &b, requant.as_ref(), &run, opts)?;
+    progress.finish();
     if let Some(out) = &args.out {
         match requant {
-            Some(_) => crate::npy_io::write_i8_matrix(out, &to_i8(&r.c))?,
+            Some(_) => crate::npy_io::write_i8_matrix(out, &r.c)?,
             None => crate::npy_io::write_i32_matrix(out, &r.c)?,
         }
     }
@@ -133,23 +169,29 @@ pub fn run(args: GemmArgs) -> Result<()> {
         "sim_cycles_per_sec": r.sim_cycles_per_sec(),
         "build_seconds": sim.build_seconds,
         "requant": args.requant,
+        "out": args.out.as_ref().map(|p| p.display().to_string()),
+        "memory_need_bytes": need.total() as u64,
+        "peak_rss_bytes": peak_rss_bytes(),
     });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&j)?);
+        print(serde_json::to_string_pretty(&j)?)?;
     } else {
-        println!("serrano sim gemm: {origin}, {}x{} array, M={} K={} N={}", s.rows, s.cols, r.m, r.k, r.n);
-        println!("  cycles              {}", r.cycles);
-        println!("  MACs                {}", r.macs);
-        println!("  utilization         {:.4}", r.utilization);
-        println!("  mismatches          {}", r.mismatches);
-        println!(
+        print(format_args!("serrano sim gemm: {origin}, {}x{} array, M={} K={} N={}", s.rows, s.cols, r.m, r.k, r.n))?;
+        print(format_args!("  cycles              {}", r.cycles))?;
+        print(format_args!("  MACs                {}", r.macs))?;
+        print(format_args!("  utilization         {:.4}", r.utilization))?;
+        print(format_args!("  mismatches          {}", r.mismatches))?;
+        print(format_args!(
             "  simulation          {} cycles in {:.3} s, {:.0} cycles/s",
             r.total_cycles,
             r.sim_seconds,
             r.sim_cycles_per_sec()
-        );
+        ))?;
         if let Some(w) = &r.waveform {
-            println!("  waveform            {}", w.display());
+            print(format_args!("  waveform            {}", w.display()))?;
+        }
+        if let Some(o) = &args.out {
+            print(format_args!("  C                   {}", o.display()))?;
         }
     }
     if r.mismatches > 0 {
@@ -158,6 +200,20 @@ pub fn run(args: GemmArgs) -> Result<()> {
     Ok(())
 }
 
-fn to_i8(c: &Matrix<i32>) -> Matrix<i8> {
-    Matrix { rows: c.rows, cols: c.cols, data: c.data.iter().map(|&v| v as i8).collect() }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The case: the tiny preset at 1024^3 held 3.8 GB of program; the
+    /// streamed run holds its operands and a few blocks.
+    #[test]
+    fn a_large_gemm_needs_its_operands_not_its_program() {
+        let tiny = golden::SystolicConfig { rows: 4, cols: 4, acc_depth: 256, requant: false };
+        let need = memory_need(&tiny, 1024, 1024, 1024, false, "--m/--k/--n").total();
+        assert!(need < 64 << 20, "{need}");
+        assert!(need > 2 << 20, "{need}: at least A and B");
+        // --out adds C; the largest random GEMM with --out fits the default budget.
+        let with_c = memory_need(&tiny, 8192, 8192, 8192, true, "--m/--k/--n").total();
+        assert!(with_c > 384 << 20 && with_c < crate::sim::DEFAULT_MEMORY_LIMIT as u128, "{with_c}");
+    }
 }

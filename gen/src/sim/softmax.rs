@@ -1,19 +1,27 @@
 //! `serrano sim softmax`: rows of logits through the softmax unit's RTL in
 //! Verilator, compared with the golden model bit for bit and with float64
 //! softmax(s·x) in output LSB; throughput and latency from the simulation.
+//!
+//! Rows are made (or decoded from `--input`) as the unit takes them and
+//! compared as they come out; a run holds the input file's data, the
+//! probabilities for `--out`, and the rows in flight ([`memory_need`]).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args;
-use golden::softmax::{ErrorStats, SoftmaxParams};
+use golden::softmax::{ErrorStats, OutBeat, SoftmaxParams};
+use golden::SoftmaxConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
-use testbenches::npy::{Array, DType};
-use testbenches::softmax::{logits, random_scale, row_error, run_softmax, RowSpec, SoftmaxRun, DISTS};
+use testbenches::npy::{write_values, DType, NpyReader};
+use testbenches::softmax::{
+    logits, random_scale, row_error, run_softmax_stream, Row, RowSource, RowSpec, SoftmaxRun, StreamOptions, DISTS,
+};
 
-use crate::error::UsageError;
+use crate::error::{check_output_dir, check_output_path, print, UsageError};
+use crate::sim::{peak_rss_bytes, MemoryNeed, Progress};
 
 /// `serrano sim softmax`: the softmax unit in Verilator against golden and float64.
 #[derive(Args, Debug)]
@@ -28,7 +36,7 @@ pub struct SoftmaxArgs {
     /// log-uniform scale in 1/256..1 per row (2^-16..2^-8 for int16)].
     #[arg(long, allow_negative_numbers = true)]
     pub scale: Option<f64>,
-    /// Random rows to run (without --input).
+    /// Random rows to run (without --input), at most 2^32.
     #[arg(long, conflicts_with = "input", default_value_t = 64)]
     pub rows: usize,
     /// Length of each random row (without --input) [default: max_len].
@@ -59,6 +67,11 @@ pub struct SoftmaxArgs {
     pub json: bool,
 }
 
+/// The most random rows `--rows` takes. Rows stream through in constant
+/// memory, so this is not a memory bound but a sanity one: 2^32 rows are
+/// days of simulation, and a count beyond it is a typo, not a run.
+pub const MAX_ROWS: usize = 1 << 32;
+
 fn usage(msg: String) -> anyhow::Error {
     UsageError(msg).into()
 }
@@ -69,21 +82,118 @@ pub fn causal_mask(r: usize, rows: usize, len: usize) -> Vec<bool> {
     (0..len).map(|j| j + rows > r + len).collect()
 }
 
+/// Where the logits come from.
+enum Logits {
+    /// Random rows from a seed (the distributions in turn).
+    Random { seed: u64, rng: Box<ChaCha8Rng> },
+    /// The data of `--input`, little-endian int8 or int16, and `--scale` with its K.
+    Input { dtype: DType, data: Vec<u8>, scale: (f64, u64) },
+}
+
+/// The rows of a run, made one at a time, each tagged with its spec (for the
+/// error against float64 when its output comes back).
+struct CliRows<'a> {
+    p: &'a SoftmaxParams,
+    logits: Logits,
+    rows: usize,
+    len: usize,
+    causal: bool,
+    /// `--scale` and its K for random rows; random per row without it.
+    fixed: Option<(f64, u64)>,
+    next: usize,
+}
+
+impl RowSource for CliRows<'_> {
+    type Tag = RowSpec;
+
+    fn next_row(&mut self) -> Option<(Row, RowSpec)> {
+        let (r, len) = (self.next, self.len);
+        if r >= self.rows {
+            return None;
+        }
+        self.next += 1;
+        let x = match &mut self.logits {
+            Logits::Random { rng, .. } => logits(rng, self.p, DISTS[r % DISTS.len()], len),
+            Logits::Input { dtype, data, .. } => {
+                let size = dtype.size();
+                let bytes = &data[r * len * size..(r + 1) * len * size];
+                match dtype {
+                    DType::I16 => bytes.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as i64).collect(),
+                    _ => bytes.iter().map(|&b| b as i8 as i64).collect(),
+                }
+            }
+        };
+        let (scale, k) = match (&mut self.logits, self.fixed) {
+            (Logits::Input { scale, .. }, _) => *scale,
+            (Logits::Random { .. }, Some(f)) => f,
+            (Logits::Random { rng, .. }, None) => {
+                let s = random_scale(rng, self.p);
+                (s, self.p.scale_to_k(s).expect("random scales are representable"))
+            }
+        };
+        let mask = if self.causal { causal_mask(r, self.rows, len) } else { vec![false; len] };
+        let spec = RowSpec { x, mask, scale, k };
+        Some((spec.row(self.p), spec))
+    }
+
+    fn restart(&mut self) {
+        self.next = 0;
+        if let Logits::Random { seed, rng } = &mut self.logits {
+            **rng = ChaCha8Rng::seed_from_u64(*seed);
+        }
+    }
+}
+
+/// What a run of `rows` rows of `len` holds: the input file's data, the
+/// probabilities for `--out`, and the rows in flight.
+pub fn memory_need(sc: &SoftmaxConfig, rows: usize, len: usize, input: Option<DType>, out: bool) -> MemoryNeed {
+    let (r, l) = (rows as u128, len as u128);
+    let mut need = MemoryNeed::new();
+    if let Some(t) = input {
+        need.add(format!("the logits of --input: {rows}x{len} {}", t.name()), r * l * t.size() as u128);
+    }
+    if out {
+        let t = out_dtype(sc);
+        need.add(
+            format!("the probabilities for --out: --rows {rows} x --len {len} x {}", t.name()),
+            r * l * t.size() as u128,
+        );
+    }
+    // A row as spec, as beats and in golden's buffer, for the few rows in the unit.
+    need.add("the rows in flight", 16 * (l * 64 + 1024));
+    need
+}
+
+fn out_dtype(sc: &SoftmaxConfig) -> DType {
+    if sc.out_bits == 8 {
+        DType::U8
+    } else {
+        DType::U16
+    }
+}
+
 pub fn run(a: SoftmaxArgs) -> Result<()> {
     let (cfg, origin, _) = a.source.resolve()?;
     let sc = cfg.softmax;
     let p = SoftmaxParams::new(&sc);
 
-    // The rows: logits, masks and scales.
-    let fixed_k = match a.scale {
-        Some(s) => Some(p.scale_to_k(s).map_err(|e| usage(format!("--scale: {e}")))?),
+    let fixed = match a.scale {
+        Some(s) => Some((s, p.scale_to_k(s).map_err(|e| usage(format!("--scale: {e}")))?)),
         None => None,
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
-    let mut specs: Vec<RowSpec> = Vec::new();
-    let (rows, len) = if let Some(path) = &a.input {
-        let arr = Array::read(path).map_err(|e| usage(format!("--input: {e}")))?;
-        let ok = match arr.dtype {
+    for (flag, path) in [("--out", &a.out), ("--trace", &a.trace)] {
+        if let Some(path) = path {
+            check_output_path(flag, path)?;
+        }
+    }
+    if let Some(dir) = &a.verilog {
+        check_output_dir("--verilog", dir)?;
+    }
+    // The shape, and the logits' source.
+    let (rows, len, logits, need) = if let Some(path) = &a.input {
+        let reader = NpyReader::open(path).map_err(|e| usage(format!("--input: {e}")))?;
+        let h = reader.header().clone();
+        let ok = match h.dtype {
             DType::I8 => true,
             DType::I16 => sc.in_bits == 16,
             _ => false,
@@ -93,18 +203,17 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
             return Err(usage(format!(
                 "--input {}: dtype {} is not allowed; the logits must be {allowed} (softmax.in_bits = {})",
                 path.display(),
-                arr.dtype.name(),
+                h.dtype.name(),
                 sc.in_bits
             )));
         }
-        if arr.shape.len() != 2 {
+        let [rows, len] = h.shape[..] else {
             return Err(usage(format!(
                 "--input {}: shape {} must be 2-D [rows, len]",
                 path.display(),
-                testbenches::npy::shape_str(&arr.shape)
+                testbenches::npy::shape_str(&h.shape)
             )));
-        }
-        let (rows, len) = arr.rows_cols();
+        };
         if rows == 0 || len == 0 || len > p.max_len {
             return Err(usage(format!(
                 "--input {}: shape ({rows}, {len}): need at least one row and a length between 1 \
@@ -113,11 +222,11 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
                 p.max_len
             )));
         }
-        let (s, k) = (a.scale.expect("clap requires --scale"), fixed_k.expect("set"));
-        for r in 0..rows {
-            specs.push(RowSpec { x: arr.row(r).to_vec(), mask: vec![false; len], scale: s, k });
-        }
-        (rows, len)
+        let need = memory_need(&sc, rows, len, Some(h.dtype), a.out.is_some());
+        need.check("sim softmax")?;
+        let scale = fixed.ok_or_else(|| usage("--input needs --scale S".into()))?;
+        let data = reader.read_bytes().map_err(|e| usage(format!("--input: {e}")))?;
+        (rows, len, Logits::Input { dtype: h.dtype, data, scale }, need)
     } else {
         let len = a.len.unwrap_or(p.max_len);
         if len == 0 || len > p.max_len {
@@ -126,24 +235,13 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
         if a.rows == 0 {
             return Err(usage("--rows 0: must be at least 1".into()));
         }
-        for r in 0..a.rows {
-            let x = logits(&mut rng, &p, DISTS[r % DISTS.len()], len);
-            let (scale, k) = match (a.scale, fixed_k) {
-                (Some(s), Some(k)) => (s, k),
-                _ => {
-                    let s = random_scale(&mut rng, &p);
-                    (s, p.scale_to_k(s).expect("random scales are representable"))
-                }
-            };
-            specs.push(RowSpec { x, mask: vec![false; len], scale, k });
+        if a.rows > MAX_ROWS {
+            return Err(usage(format!("--rows {}: must be between 1 and {MAX_ROWS} (2^32)", a.rows)));
         }
-        (a.rows, len)
+        let need = memory_need(&sc, a.rows, len, None, a.out.is_some());
+        need.check("sim softmax")?;
+        (a.rows, len, Logits::Random { seed: a.seed, rng: Box::new(ChaCha8Rng::seed_from_u64(a.seed)) }, need)
     };
-    if a.causal {
-        for (r, s) in specs.iter_mut().enumerate() {
-            s.mask = causal_mask(r, rows, len);
-        }
-    }
 
     if let Some(dir) = &a.verilog {
         let top = hdl::blocks::softmax::softmax(&sc).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -165,33 +263,52 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
         }
     }
 
-    let drive: Vec<_> = specs.iter().map(|s| s.row(&p)).collect();
+    let module = hdl::blocks::softmax::softmax(&sc).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut src = CliRows { p: &p, logits, rows, len, causal: a.causal, fixed, next: 0 };
     let run = SoftmaxRun { seed: a.seed, x_seed: a.x_seed, trace: a.trace.clone(), ready_prob: 1.0, valid_prob: 1.0 };
-    let r = run_softmax(&sc, &drive, &run)?;
-
-    // The RTL's probabilities per row, and their error against float64.
-    let mut flat = Vec::with_capacity(rows * len);
+    // The RTL's probabilities (for --out, little-endian as stored) and their
+    // error against float64, row by row as they come.
+    let out_t = out_dtype(&sc);
+    let mut probs: Vec<u8> = Vec::new();
     let mut err = ErrorStats::default();
-    let mut beat = 0;
-    for s in &specs {
-        let nb = len.div_ceil(p.lanes);
-        let y: Vec<u32> = r.outputs[beat.min(r.outputs.len())..(beat + nb).min(r.outputs.len())]
-            .iter()
-            .flat_map(|o| o.y.iter().copied())
-            .take(len)
-            .collect();
-        beat += nb;
-        if y.len() == len {
-            err.merge(&row_error(&p, s, &y));
+    let mut complete_rows = 0usize;
+    let keep_out = a.out.is_some();
+    let mut sink = |spec: RowSpec, beats: &[OutBeat]| {
+        let y: Vec<u32> = beats.iter().flat_map(|o| o.y.iter().copied()).take(len).collect();
+        if y.len() != len {
+            return;
         }
-        flat.extend(y.iter().map(|&v| v as i64));
-    }
-    let beats_per_row = len.div_ceil(p.lanes) as f64;
-    let in_cycles = match (r.timing.first(), r.timing.last()) {
-        (Some(f), Some(l)) => (l.last_in - f.first_in + 1) as f64,
-        _ => 0.0,
+        err.merge(&row_error(&p, &spec, &y));
+        complete_rows += 1;
+        if keep_out {
+            for v in y {
+                match out_t {
+                    DType::U8 => probs.push(v as u8),
+                    _ => probs.extend_from_slice(&(v as u16).to_le_bytes()),
+                }
+            }
+        }
     };
+    let mut progress = Progress::new("sim softmax", "rows", rows as u64);
+    let mut on_progress = |done| progress.update(done);
+    let opts = StreamOptions { keep_history: false, progress: Some(&mut on_progress) };
+    let r = run_softmax_stream(&module, &sc, &mut src, &run, &mut sink, opts)?;
+    progress.finish();
+
+    let beats_per_row = len.div_ceil(p.lanes) as f64;
+    let in_cycles = r.input_span.map(|(f, l)| (l - f + 1) as f64).unwrap_or(0.0);
     let overhead = in_cycles / rows as f64 - beats_per_row;
+    let wrote_out = match &a.out {
+        Some(path) if complete_rows == rows => {
+            let values = probs.chunks_exact(out_t.size()).map(|c| match out_t {
+                DType::U8 => c[0] as i64,
+                _ => u16::from_le_bytes([c[0], c[1]]) as i64,
+            });
+            write_values(path, out_t, &[rows, len], values).map_err(|e| anyhow::anyhow!("--out: {e}"))?;
+            true
+        }
+        _ => false,
+    };
     let out = json!({
         "block": "softmax",
         "source": origin,
@@ -223,43 +340,46 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
         "cache_hit": r.cache_hit,
         "sim_seconds": r.sim_seconds,
         "sim_cycles_per_sec": r.sim_cycles_per_sec(),
-        "out": a.out.as_ref().map(|p| p.display().to_string()),
+        "out": a.out.as_ref().filter(|_| wrote_out).map(|p| p.display().to_string()),
+        "memory_need_bytes": need.total() as u64,
+        "peak_rss_bytes": peak_rss_bytes(),
     });
-    if let Some(path) = &a.out {
-        let dtype = if sc.out_bits == 8 { DType::U8 } else { DType::U16 };
-        if flat.len() == rows * len {
-            Array::new(dtype, vec![rows, len], flat)?.write(path).map_err(|e| usage(format!("--out: {e}")))?;
-        }
-    }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        print(serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!(
+        print(format_args!(
             "serrano sim softmax: {origin}, {rows} rows of {len}, {} lanes, UQ0.{}{}",
             sc.lanes,
             sc.out_bits,
             if a.causal { ", causal" } else { "" }
-        );
-        println!("  cycles              {}", r.cycles);
-        println!("  mismatches          {}", r.mismatches);
-        println!(
+        ))?;
+        print(format_args!("  cycles              {}", r.cycles))?;
+        print(format_args!("  mismatches          {}", r.mismatches))?;
+        print(format_args!(
             "  error vs float64    max {:.4} LSB, mean {:.4} LSB ({} elements)",
             err.max_err,
             err.mean(),
             err.elements
-        );
-        println!(
+        ))?;
+        print(format_args!(
             "  elements/cycle      {:.3} overall, {:.3} sustained (lanes {})",
             r.elements_per_cycle(),
             r.input_elements_per_cycle(),
             sc.lanes
-        );
-        println!("  row overhead        {overhead:.2} cycles");
-        println!("  latency             {} cycles (last beat in to first beat out)", r.max_latency());
-        println!("  build               {:.2} s ({})", r.build_seconds, if r.cache_hit { "cached" } else { "cold" });
-        println!("  simulation          {:.3} s, {:.0} cycles/s", r.sim_seconds, r.sim_cycles_per_sec());
-        if let Some(o) = &a.out {
-            println!("  probabilities       {}", o.display());
+        ))?;
+        print(format_args!("  row overhead        {overhead:.2} cycles"))?;
+        print(format_args!("  latency             {} cycles (last beat in to first beat out)", r.max_latency()))?;
+        print(format_args!(
+            "  build               {:.2} s ({})",
+            r.build_seconds,
+            if r.cache_hit { "cached" } else { "cold" }
+        ))?;
+        print(format_args!("  simulation          {:.3} s, {:.0} cycles/s", r.sim_seconds, r.sim_cycles_per_sec()))?;
+        if let (Some(o), true) = (&a.out, wrote_out) {
+            print(format_args!("  probabilities       {}", o.display()))?;
+        }
+        if let Some(w) = &r.waveform {
+            print(format_args!("  waveform            {}", w.display()))?;
         }
     }
     if let Some(f) = r.failure() {

@@ -284,13 +284,17 @@ pub fn bench_transfers(bytes: u64, data_bytes: u64) -> u64 {
 }
 
 /// The measurement scenario of `serrano sim dma`: `bench_transfers(bytes, data_bytes)`
-/// descriptors of `bytes` each, back to back, at bus-aligned addresses, on
-/// an ideal memory (always ready, in order) with `latency` cycles of read and
-/// write latency. `linear`: contiguous transfers; `2d`: rows of
-/// `min(bytes, 512)` bytes at twice that stride (a tile of a row-major matrix
-/// twice as wide); `paged`: 4 KiB pages through a shuffled page table
-/// (copy: the source is paged or 2-D, the destination linear). The data
-/// and the page table's shuffle come from `seed`.
+/// transfers of exactly `bytes` each, back to back, at bus-aligned
+/// addresses, on an ideal memory (always ready, in order) with `latency`
+/// cycles of read and write latency. `linear`: contiguous transfers, one
+/// descriptor each; `2d`: a tile of a row-major matrix twice as wide, rows
+/// of `min(bytes, 512)` bytes at twice that stride: one 2-D descriptor of
+/// the whole rows, and, when `bytes` is not a multiple of the row, a second
+/// one of a single shorter last row; `paged`: 4 KiB pages through a
+/// shuffled page table, one descriptor each. Copy: the source has the
+/// pattern, the destination is linear, one write descriptor per read
+/// descriptor (the read engine's packets frame the write engine's). The
+/// data and the page table's shuffle come from `seed`.
 pub fn bench_scenario(
     cfg: &DmaConfig,
     bytes: u32,
@@ -323,32 +327,121 @@ pub fn bench_scenario(
     sc.rd_table = (0..entries).map(|i| src.0 + perm[i as usize] * page).collect();
     sc.wr_table = (0..entries).map(|i| dst.0 + perm[(entries - 1 - i) as usize] * page).collect();
     let row = bytes.min(512);
-    let rows = (bytes / row).max(1) as u16;
-    let mk = |engine: Engine, region: (u64, u64), i: u64, linear_only: bool| -> Descriptor {
+    let (full_rows, rest) = (bytes / row, bytes % row);
+    // The descriptors of transfer `i`, in order.
+    let parts = |region: (u64, u64), i: u64, linear_only: bool| -> Vec<Descriptor> {
         let at = i * step;
         match (pattern, linear_only) {
-            (Pattern::Linear, _) | (_, true) => Descriptor::linear(region.0 + at, bytes),
-            (Pattern::TwoD, _) => Descriptor::strided_2d(region.0 + 2 * at, row, rows, 2 * row as u64),
-            (Pattern::Paged, _) => {
+            (Pattern::Linear, _) => vec![Descriptor::linear(region.0 + at, bytes)],
+            (Pattern::TwoD, false) => {
+                let base = region.0 + 2 * at;
+                let mut v = vec![Descriptor::strided_2d(base, row, full_rows as u16, 2 * row as u64)];
+                if rest > 0 {
+                    v.push(Descriptor::strided_2d(base + 2 * (full_rows * row) as u64, rest, 1, 2 * row as u64));
+                }
+                v
+            }
+            (Pattern::Paged, false) => {
                 // Logical offsets wrap around the table (pages are reused).
                 let span = entries * page;
                 let off = at % span;
                 let off = if off + bytes as u64 > span { 0 } else { off };
-                let _ = engine;
-                Descriptor::paged(off, bytes, 0, 12)
+                vec![Descriptor::paged(off, bytes, 0, 12)]
+            }
+            // A copy's destination: linear, split as the source is, so that
+            // each write descriptor takes exactly one read packet.
+            (_, true) => {
+                let mut v = Vec::new();
+                let mut off = 0u64;
+                for len in parts_lengths(pattern, bytes) {
+                    v.push(Descriptor::linear(region.0 + at + off, len));
+                    off += len as u64;
+                }
+                v
             }
         }
     };
     for i in 0..count {
-        let tag = i as u16;
         match direction {
-            Direction::Read => sc.jobs.push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag))),
-            Direction::Write => sc.jobs.push(Job::write(mk(Engine::Write, dst, i, false).with_tag(tag))),
+            Direction::Read | Direction::Write => {
+                let (engine, region) =
+                    if direction == Direction::Read { (Engine::Read, src) } else { (Engine::Write, dst) };
+                for (part, d) in parts(region, i, false).into_iter().enumerate() {
+                    let tag = (2 * i + part as u64) as u16;
+                    sc.jobs.push(Job { engine, desc: d.with_tag(tag), stream: None, expect: None });
+                }
+            }
             Direction::Copy => {
-                sc.jobs.push(Job::read(mk(Engine::Read, src, i, false).with_tag(tag)));
-                sc.jobs.push(Job::write(mk(Engine::Write, dst, i, true).with_tag(tag)));
+                let reads = parts(src, i, false);
+                let writes = parts(dst, i, true);
+                for (part, (r, w)) in reads.into_iter().zip(writes).enumerate() {
+                    let tag = (2 * i + part as u64) as u16;
+                    sc.jobs.push(Job::read(r.with_tag(tag)));
+                    sc.jobs.push(Job::write(w.with_tag(tag)));
+                }
             }
         }
     }
     sc
+}
+
+/// The byte counts of the descriptors of one transfer of `bytes` in
+/// `pattern` (see [`bench_scenario`]); they add up to `bytes`.
+pub fn parts_lengths(pattern: Pattern, bytes: u32) -> Vec<u32> {
+    let row = bytes.min(512);
+    match pattern {
+        Pattern::TwoD if !bytes.is_multiple_of(row) => vec![bytes - bytes % row, bytes % row],
+        _ => vec![bytes],
+    }
+}
+
+/// Descriptors the measurement scenario pushes per transfer and engine.
+pub fn bench_descriptors_per_transfer(pattern: Pattern, bytes: u32) -> u64 {
+    parts_lengths(pattern, bytes).len() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every transfer moves exactly `bytes`, in every pattern and direction,
+    /// for sizes on and off the 512-byte row (the 2-D pattern used to move
+    /// 512 bytes of a 1000-byte transfer), and a copy's write descriptors
+    /// take exactly the read engine's packets.
+    #[test]
+    fn bench_transfers_move_exactly_their_bytes() {
+        let cfg = DmaConfig::default();
+        for bytes in [1u32, 7, 511, 512, 513, 1000, 1024, 4096, 5000, (16 << 20) - 1, 16 << 20] {
+            for pattern in [Pattern::Linear, Pattern::TwoD, Pattern::Paged] {
+                if pattern == Pattern::Paged && bytes as u64 > cfg.table_entries as u64 * 4096 {
+                    continue;
+                }
+                let parts = parts_lengths(pattern, bytes);
+                assert_eq!(parts.iter().map(|&b| b as u64).sum::<u64>(), bytes as u64);
+                for direction in [Direction::Read, Direction::Write, Direction::Copy] {
+                    let sc = bench_scenario(&cfg, bytes, 10, pattern, direction, 1);
+                    let count = bench_transfers(bytes as u64, cfg.data_bytes() as u64);
+                    let of = |e: Engine| -> Vec<u64> {
+                        sc.jobs.iter().filter(|j| j.engine == e).map(|j| j.desc.total_bytes()).collect()
+                    };
+                    let (reads, writes) = (of(Engine::Read), of(Engine::Write));
+                    let moved: u64 =
+                        if direction == Direction::Write { writes.iter().sum() } else { reads.iter().sum() };
+                    assert_eq!(moved, count * bytes as u64, "{pattern:?} {direction:?} {bytes}");
+                    if direction == Direction::Copy {
+                        assert_eq!(reads, writes, "{pattern:?} copy of {bytes}: one write per read packet");
+                    }
+                    for j in &sc.jobs {
+                        let table = if j.engine == Engine::Read { &sc.rd_table } else { &sc.wr_table };
+                        assert_eq!(
+                            golden::dma::validate(&j.desc, &cfg, table),
+                            golden::dma::Status::Ok,
+                            "{:?}",
+                            j.desc
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

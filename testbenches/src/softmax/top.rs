@@ -1,7 +1,13 @@
 //! The softmax testbench: rows of beats into the RTL (AXI-Stream style, with
 //! optional input gaps and output back-pressure) and into
 //! `golden::softmax::SoftmaxStream`; every output beat compared, in order.
+//!
+//! Rows come from a [`RowSource`] as the unit takes them, and each output
+//! beat is compared with golden as it comes out, so a run of any length holds
+//! only the rows in flight; the output beats and per-row timing are kept only
+//! when asked for ([`StreamOptions::keep_history`]).
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -74,10 +80,14 @@ pub struct SoftmaxReport {
     pub rows: u64,
     /// Elements (kept slots) driven.
     pub elements: u64,
-    /// The RTL's output beats, in order.
+    /// The RTL's output beats, in order (kept with [`StreamOptions::keep_history`]).
     pub outputs: Vec<OutBeat>,
-    /// Per row (as the unit saw them).
+    /// Per row as the unit saw them (kept with [`StreamOptions::keep_history`]).
     pub timing: Vec<RowTiming>,
+    /// The cycles of the first input beat and the last one accepted.
+    pub input_span: Option<(u64, u64)>,
+    /// The most cycles from a row's last input beat to its first output beat.
+    pub latency: u64,
     /// The RTL's sticky overflow flag at the end, and golden's.
     pub overflow: (bool, bool),
     pub build_seconds: f64,
@@ -99,16 +109,16 @@ impl SoftmaxReport {
     /// Elements per cycle on the input side, from the first beat accepted to
     /// the last: the sustained rate (the output side keeps the same pace).
     pub fn input_elements_per_cycle(&self) -> f64 {
-        match (self.timing.first(), self.timing.last()) {
-            (Some(a), Some(b)) => self.elements as f64 / (b.last_in - a.first_in + 1) as f64,
-            _ => 0.0,
+        match self.input_span {
+            Some((first, last)) => self.elements as f64 / (last - first + 1) as f64,
+            None => 0.0,
         }
     }
 
     /// Cycles from a row's last input beat to its first output beat (the
     /// maximum over rows).
     pub fn max_latency(&self) -> u64 {
-        self.timing.iter().map(|t| t.first_out - t.last_in).max().unwrap_or(0)
+        self.latency
     }
 
     /// A failure message if anything mismatched.
@@ -210,8 +220,55 @@ pub fn expected(cfg: &SoftmaxConfig, rows: &[Row]) -> (Vec<OutBeat>, bool) {
     (out, g.overflow)
 }
 
+/// Where a run's rows come from: each with a tag (whatever the caller needs
+/// to make sense of the row's output, given back with it), in order; and
+/// again from the start for the re-run that writes a waveform.
+pub trait RowSource {
+    type Tag;
+    /// The next row, or `None` at the end.
+    fn next_row(&mut self) -> Option<(Row, Self::Tag)>;
+    /// Start over from the first row.
+    fn restart(&mut self);
+}
+
+/// The rows of a slice, untagged.
+pub struct SliceRows<'a> {
+    rows: &'a [Row],
+    next: usize,
+}
+
+impl<'a> SliceRows<'a> {
+    pub fn new(rows: &'a [Row]) -> SliceRows<'a> {
+        SliceRows { rows, next: 0 }
+    }
+}
+
+impl RowSource for SliceRows<'_> {
+    type Tag = ();
+    fn next_row(&mut self) -> Option<(Row, ())> {
+        let r = self.rows.get(self.next)?.clone();
+        self.next += 1;
+        Some((r, ()))
+    }
+    fn restart(&mut self) {
+        self.next = 0;
+    }
+}
+
+/// Options of [`run_softmax_stream`].
+#[derive(Default)]
+pub struct StreamOptions<'a> {
+    /// Keep every output beat and every row's timing in the report.
+    pub keep_history: bool,
+    /// Called every few thousand cycles with the rows taken so far.
+    pub progress: Option<&'a mut dyn FnMut(u64)>,
+}
+
 /// Cycles without any handshake before the watchdog stops a run.
 const WATCHDOG: u64 = 20_000;
+
+/// How often (in cycles) a run reports its progress.
+const PROGRESS_EVERY: u64 = 1 << 14;
 
 struct SimOut {
     cycles: u64,
@@ -219,20 +276,90 @@ struct SimOut {
     first: Option<(u64, String)>,
     outputs: Vec<OutBeat>,
     timing: Vec<RowTiming>,
+    input_span: Option<(u64, u64)>,
+    latency: u64,
+    unit_rows: u64,
+    elements: u64,
     overflow: bool,
+    golden_overflow: bool,
 }
 
-fn simulate(
+/// The rows in flight: the one being driven, golden's expected beats, and
+/// the tags of rows whose output is not complete.
+struct Flight<T> {
+    golden: SoftmaxStream,
+    /// The row being driven and its next beat.
+    current: Option<(Row, usize)>,
+    exhausted: bool,
+    want: VecDeque<OutBeat>,
+    /// Per input row: its tag and how many output beats golden gives it.
+    pending: VecDeque<(T, usize)>,
+    /// The RTL's output beats of the oldest pending row so far.
+    group: Vec<OutBeat>,
+    beats_taken: u64,
+    elements: u64,
+}
+
+impl<T> Flight<T> {
+    /// The beat to offer next (pulling a row if needed), with its K.
+    fn beat<S: RowSource<Tag = T>>(&mut self, src: &mut S) -> Option<(u64, &Beat)> {
+        while !self.exhausted && self.current.as_ref().is_none_or(|(r, i)| *i >= r.beats.len()) {
+            match src.next_row() {
+                Some((row, tag)) => {
+                    let before = self.want.len();
+                    for b in &row.beats {
+                        if let Some((o, _)) = self.golden.push(row.k, b.clone()) {
+                            self.want.extend(o);
+                        }
+                    }
+                    self.elements += row.elements() as u64;
+                    self.pending.push_back((tag, self.want.len() - before));
+                    self.current = Some((row, 0));
+                }
+                None => {
+                    self.exhausted = true;
+                    self.current = None;
+                }
+            }
+        }
+        let (row, i) = self.current.as_ref()?;
+        row.beats.get(*i).map(|b| (row.k, b))
+    }
+
+    /// Hand the rows whose output is complete to `sink`.
+    fn deliver(&mut self, sink: &mut dyn FnMut(T, &[OutBeat])) {
+        while self.pending.front().is_some_and(|(_, n)| *n <= self.group.len()) {
+            let (tag, n) = self.pending.pop_front().expect("front");
+            sink(tag, &self.group[..n]);
+            self.group.drain(..n);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn simulate<S: RowSource>(
     m: &mut Model,
     p: &Ports,
-    params: &SoftmaxParams,
-    rows: &[Row],
-    want: &[OutBeat],
+    cfg: &SoftmaxConfig,
+    src: &mut S,
     run: &SoftmaxRun,
     stop_at: Option<u64>,
+    keep_history: bool,
+    sink: &mut dyn FnMut(S::Tag, &[OutBeat]),
+    progress: &mut dyn FnMut(u64),
 ) -> SimOut {
+    let params = SoftmaxParams::new(cfg);
     let mut rng = ChaCha8Rng::seed_from_u64(run.seed);
-    let beats: Vec<(u64, &Beat)> = rows.iter().flat_map(|r| r.beats.iter().map(move |b| (r.k, b))).collect();
+    let mut fl: Flight<S::Tag> = Flight {
+        golden: SoftmaxStream::new(cfg),
+        current: None,
+        exhausted: false,
+        want: VecDeque::new(),
+        pending: VecDeque::new(),
+        group: Vec::new(),
+        beats_taken: 0,
+        elements: 0,
+    };
     // Reset for two cycles with everything idle.
     m.set(p.clk, 0);
     m.set(p.s_valid, 0);
@@ -245,25 +372,35 @@ fn simulate(
 
     let mut words = Vec::new();
     let mut out_words = vec![0u32; (params.lanes as u32 * params.out_bits).div_ceil(32) as usize];
-    let mut next = 0usize; // next beat to offer
     let mut offered = false;
     let mut in_row_beats = 0usize; // beats of the current (unit) row accepted so far
-    let mut outputs = Vec::with_capacity(want.len());
-    let mut timing: Vec<RowTiming> = Vec::new();
-    let mut out_row = 0usize; // row whose output beats come next
+    let mut outputs = Vec::new();
+    let mut seen = 0u64; // output beats seen
+                         // The row (as the unit sees it) going in, and those in whose output has
+                         // not ended, oldest first.
+    let mut row_in = RowTiming::default();
+    let mut flight: VecDeque<RowTiming> = VecDeque::new();
+    let mut timing = Vec::new();
+    let mut unit_rows = 0u64;
+    let mut input_span: Option<(u64, u64)> = None;
+    let mut latency = 0u64;
+    let mut out_row = 0u64; // row whose output beats come next
     let mut out_first = true;
     let mut mismatches = 0;
     let mut first = None;
     let mut cycle = 0u64;
     let mut last_progress = 0u64;
     loop {
-        if outputs.len() >= want.len() && next >= beats.len() {
+        if cycle.is_multiple_of(PROGRESS_EVERY) {
+            progress(unit_rows);
+        }
+        let next = if offered { None } else { fl.beat(src).map(|(k, b)| (k, b.clone())) };
+        if !offered && next.is_none() && fl.want.is_empty() {
             break;
         }
         // Offer the next beat (holding it, once offered, until taken).
-        if !offered && next < beats.len() && rng.gen_bool(run.valid_prob) {
+        if let Some((k, b)) = next.filter(|_| rng.gen_bool(run.valid_prob)) {
             offered = true;
-            let (k, b) = beats[next];
             pack_lanes(&b.x, params.in_bits, &mut words);
             m.set_wide(p.s_data, &words).expect("data fits");
             m.set(p.s_keep, b.keep);
@@ -277,16 +414,21 @@ fn simulate(
         m.eval();
 
         if offered && m.get(p.s_ready) == 1 {
-            let b = beats[next].1;
+            let (row, i) = fl.current.as_mut().expect("an offered beat has its row");
+            let last = row.beats[*i].last;
+            *i += 1;
+            fl.beats_taken += 1;
             if in_row_beats == 0 {
-                timing.push(RowTiming { first_in: cycle, ..Default::default() });
+                unit_rows += 1;
+                row_in = RowTiming { first_in: cycle, ..Default::default() };
             }
             in_row_beats += 1;
-            if b.last || in_row_beats == params.max_beats {
-                timing.last_mut().expect("row started").last_in = cycle;
+            if last || in_row_beats == params.max_beats {
+                row_in.last_in = cycle;
+                flight.push_back(row_in);
                 in_row_beats = 0;
             }
-            next += 1;
+            input_span = Some((input_span.map_or(cycle, |s| s.0), cycle));
             offered = false;
             last_progress = cycle;
         }
@@ -297,20 +439,19 @@ fn simulate(
                 keep: m.get(p.m_keep),
                 last: m.get(p.m_last) == 1,
             };
-            let n = outputs.len();
-            match want.get(n) {
-                Some(w) if *w == got => {}
-                w => {
-                    mismatches += 1;
-                    if first.is_none() {
-                        first = Some((
-                            cycle,
-                            format!("cycle {cycle}, output beat {n} (row {out_row}): RTL {got:?}, golden {w:?}"),
-                        ));
-                    }
+            let n = seen;
+            seen += 1;
+            let w = fl.want.pop_front();
+            if w.as_ref() != Some(&got) {
+                mismatches += 1;
+                if first.is_none() {
+                    first = Some((
+                        cycle,
+                        format!("cycle {cycle}, output beat {n} (row {out_row}): RTL {got:?}, golden {w:?}"),
+                    ));
                 }
             }
-            if let Some(t) = timing.get_mut(out_row) {
+            if let Some(t) = flight.front_mut() {
                 if out_first {
                     t.first_out = cycle;
                 }
@@ -319,30 +460,34 @@ fn simulate(
             out_first = got.last;
             if got.last {
                 out_row += 1;
+                if let Some(t) = flight.pop_front() {
+                    latency = latency.max(t.first_out.saturating_sub(t.last_in));
+                    if keep_history {
+                        timing.push(t);
+                    }
+                }
             }
-            outputs.push(got);
+            if keep_history {
+                outputs.push(got.clone());
+            }
+            fl.group.push(got);
+            fl.deliver(sink);
             last_progress = cycle;
         }
         if stop_at == Some(cycle) {
             break;
         }
         if cycle - last_progress > WATCHDOG {
-            let stuck = if next < beats.len() && offered {
-                "s_axis: tvalid held high, tready low"
-            } else {
-                "m_axis: no tvalid"
-            };
+            let stuck = if offered { "s_axis: tvalid held high, tready low" } else { "m_axis: no tvalid" };
             mismatches += 1;
             if first.is_none() {
                 first = Some((
                     cycle,
                     format!(
                         "watchdog: no handshake for {WATCHDOG} cycles at cycle {cycle} ({stuck}); \
-                         {} of {} input beats taken, {} of {} output beats seen",
-                        next,
-                        beats.len(),
-                        outputs.len(),
-                        want.len()
+                         {} input beats taken, {seen} output beats seen, {} more expected",
+                        fl.beats_taken,
+                        fl.want.len()
                     ),
                 ));
             }
@@ -351,8 +496,30 @@ fn simulate(
         m.tick(p.clk);
         cycle += 1;
     }
+    progress(unit_rows);
+    // A last row that expects no output (one without `last`) is complete too.
+    fl.deliver(sink);
     let overflow = m.get(p.overflow) == 1;
-    SimOut { cycles: cycle + 1, mismatches, first, outputs, timing, overflow }
+    if keep_history {
+        // Rows still in flight keep the figures they have.
+        timing.extend(flight);
+        if in_row_beats > 0 {
+            timing.push(row_in);
+        }
+    }
+    SimOut {
+        cycles: cycle + 1,
+        mismatches,
+        first,
+        outputs,
+        timing,
+        input_span,
+        latency,
+        unit_rows,
+        elements: fl.elements,
+        overflow,
+        golden_overflow: fl.golden.overflow,
+    }
 }
 
 /// Run the softmax testbench on the unit of `cfg`.
@@ -362,41 +529,62 @@ pub fn run_softmax(cfg: &SoftmaxConfig, rows: &[Row], run: &SoftmaxRun) -> Resul
 }
 
 /// Run the testbench on any module with the softmax unit's ports (to check
-/// that it catches a broken unit). On a mismatch the run is repeated with
-/// tracing up to a few cycles past the first mismatch.
+/// that it catches a broken unit), keeping every output beat and row timing.
+/// On a mismatch the run is repeated with tracing up to a few cycles past the
+/// first mismatch.
 pub fn run_softmax_module(
     module: &Module,
     cfg: &SoftmaxConfig,
     rows: &[Row],
     run: &SoftmaxRun,
 ) -> Result<SoftmaxReport> {
-    let params = SoftmaxParams::new(cfg);
-    let (want, golden_overflow) = expected(cfg, rows);
-    let opts = BuildOptions { trace: run.trace.is_some(), x_randomize: run.x_seed.is_some() };
-    let built = build_module(module, opts)?;
+    let opts = StreamOptions { keep_history: true, progress: None };
+    run_softmax_stream(module, cfg, &mut SliceRows::new(rows), run, &mut |_, _| {}, opts)
+}
+
+/// Run the testbench on rows from `src`, streamed: each row is made when the
+/// unit is ready for it, each output beat compared with golden as it comes,
+/// and each row's output beats handed to `sink` with the row's tag once they
+/// are all there (in row order; a row whose output never completes is not).
+pub fn run_softmax_stream<S: RowSource>(
+    module: &Module,
+    cfg: &SoftmaxConfig,
+    src: &mut S,
+    run: &SoftmaxRun,
+    sink: &mut dyn FnMut(S::Tag, &[OutBeat]),
+    opts: StreamOptions,
+) -> Result<SoftmaxReport> {
+    let build = BuildOptions { trace: run.trace.is_some(), x_randomize: run.x_seed.is_some() };
+    let built = build_module(module, build)?;
     let mut m = built.lib.instantiate(run.x_seed)?;
     if let Some(path) = &run.trace {
         m.trace_to(path)?;
     }
     let p = Ports::of(&m)?;
+    let mut no_progress = |_| {};
+    let progress: &mut dyn FnMut(u64) = match opts.progress {
+        Some(f) => f,
+        None => &mut no_progress,
+    };
     let t0 = Instant::now();
-    let out = simulate(&mut m, &p, &params, rows, &want, run, None);
+    let out = simulate(&mut m, &p, cfg, src, run, None, opts.keep_history, sink, progress);
     let sim_seconds = t0.elapsed().as_secs_f64();
     if run.trace.is_some() {
         m.trace_flush();
     }
     drop(m);
 
-    let mut waveform = None;
-    if let Some((cycle, _)) = &out.first {
-        let traced = build_module(module, BuildOptions { trace: true, ..opts })?;
+    let mut waveform = run.trace.clone();
+    if let (Some((cycle, _)), None) = (&out.first, &run.trace) {
+        let traced = build_module(module, BuildOptions { trace: true, ..build })?;
         let mut tm = traced.lib.instantiate(run.x_seed)?;
         let dir = waves_dir();
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{}-seed{}.fst", built.top, run.seed));
         tm.trace_to(&path)?;
         let tp = Ports::of(&tm)?;
-        simulate(&mut tm, &tp, &params, rows, &want, run, Some(cycle + 4));
+        src.restart();
+        simulate(&mut tm, &tp, cfg, src, run, Some(cycle + 4), false, &mut |_, _| {}, &mut |_| {});
         tm.trace_flush();
         waveform = Some(path);
     }
@@ -404,11 +592,13 @@ pub fn run_softmax_module(
         cycles: out.cycles,
         mismatches: out.mismatches,
         first_mismatch: out.first.map(|(_, s)| s),
-        rows: out.timing.len() as u64,
-        elements: rows.iter().map(|r| r.elements() as u64).sum(),
+        rows: out.unit_rows,
+        elements: out.elements,
         outputs: out.outputs,
         timing: out.timing,
-        overflow: (out.overflow, golden_overflow),
+        input_span: out.input_span,
+        latency: out.latency,
+        overflow: (out.overflow, out.golden_overflow),
         build_seconds: built.build_seconds,
         cache_hit: built.lib.cache_hit(),
         sim_seconds,

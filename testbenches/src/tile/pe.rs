@@ -39,7 +39,8 @@ pub struct PeReport {
     pub build_seconds: f64,
     pub cache_hit: bool,
     pub sim_seconds: f64,
-    /// Where the waveform of a failing run was written.
+    /// Where the waveform was written: [`PeRun::trace`] if given, else the
+    /// re-run of a failing run.
     pub waveform: Option<PathBuf>,
 }
 
@@ -166,6 +167,9 @@ fn sample(m: &Model, p: &Ports) -> PeOutputs {
     }
 }
 
+/// How often (in cycles) a run reports its progress.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
 /// Simulate `total` cycles; returns (mismatches, first mismatch, cycle of it).
 fn simulate(
     m: &mut Model,
@@ -174,6 +178,7 @@ fn simulate(
     seed: u64,
     total: u64,
     stop_at: Option<u64>,
+    progress: &mut dyn FnMut(u64),
 ) -> (u64, Option<(u64, String)>) {
     let mut stim = Stimulus::new(seed, cfg.acc_bits);
     let mut gold = Pe::new(cfg);
@@ -181,6 +186,9 @@ fn simulate(
     let mut first = None;
     m.set(p.clk, 0);
     for cycle in 0..total {
+        if cycle.is_multiple_of(PROGRESS_EVERY) {
+            progress(cycle);
+        }
         let inp = stim.next(cycle);
         drive(m, p, &inp);
         m.eval();
@@ -202,6 +210,7 @@ fn simulate(
         m.tick(p.clk);
         gold.step(&inp);
     }
+    progress(total);
     (mismatches, first)
 }
 
@@ -212,9 +221,26 @@ pub fn run_pe(cfg: &PeConfig, run: &PeRun) -> Result<PeReport> {
     run_pe_module(&module, cfg, run)
 }
 
+/// Cycles a run simulates: the directed prologue and `run.cycles` random
+/// ones; `None` if that overflows.
+pub fn pe_total_cycles(cfg: &PeConfig, run: &PeRun) -> Option<u64> {
+    run.cycles.checked_add(Stimulus::new(run.seed, cfg.acc_bits).prologue_len())
+}
+
 /// Run the PE testbench on any module with the PE's ports (used to check that
 /// the testbench catches deliberately broken PEs).
 pub fn run_pe_module(module: &Module, cfg: &PeConfig, run: &PeRun) -> Result<PeReport> {
+    run_pe_module_with(module, cfg, run, &mut |_| {})
+}
+
+/// Run the PE testbench, calling `progress` every few thousand cycles with
+/// the cycles simulated (of [`pe_total_cycles`]).
+pub fn run_pe_with(cfg: &PeConfig, run: &PeRun, progress: &mut dyn FnMut(u64)) -> Result<PeReport> {
+    let module = hdl::blocks::tile::pe::pe(cfg).map_err(|e| anyhow!("{e}"))?;
+    run_pe_module_with(&module, cfg, run, progress)
+}
+
+fn run_pe_module_with(module: &Module, cfg: &PeConfig, run: &PeRun, progress: &mut dyn FnMut(u64)) -> Result<PeReport> {
     let opts = BuildOptions { trace: run.trace.is_some(), x_randomize: run.x_seed.is_some() };
     let built = build_module(module, opts)?;
     let mut m = built.lib.instantiate(run.x_seed)?;
@@ -222,14 +248,17 @@ pub fn run_pe_module(module: &Module, cfg: &PeConfig, run: &PeRun) -> Result<PeR
         m.trace_to(path)?;
     }
     let p = Ports::of(&m)?;
-    let total = run.cycles + Stimulus::new(run.seed, cfg.acc_bits).prologue_len();
+    let total = pe_total_cycles(cfg, run).ok_or_else(|| anyhow!("{} cycles: too many to count", run.cycles))?;
     let t0 = Instant::now();
-    let (mismatches, first) = simulate(&mut m, &p, cfg, run.seed, total, None);
+    let (mismatches, first) = simulate(&mut m, &p, cfg, run.seed, total, None, progress);
     let sim_seconds = t0.elapsed().as_secs_f64();
+    if run.trace.is_some() {
+        m.trace_flush();
+    }
     drop(m);
 
-    let mut waveform = None;
-    if let Some((cycle, _)) = &first {
+    let mut waveform = run.trace.clone();
+    if let (Some((cycle, _)), None) = (&first, &run.trace) {
         let traced = build_module(module, BuildOptions { trace: true, ..opts })?;
         let mut tm = traced.lib.instantiate(run.x_seed)?;
         let dir = waves_dir();
@@ -237,7 +266,7 @@ pub fn run_pe_module(module: &Module, cfg: &PeConfig, run: &PeRun) -> Result<PeR
         let path = dir.join(format!("{}-seed{}.fst", built.top, run.seed));
         tm.trace_to(&path)?;
         let tp = Ports::of(&tm)?;
-        simulate(&mut tm, &tp, cfg, run.seed, total, Some(cycle + 4));
+        simulate(&mut tm, &tp, cfg, run.seed, total, Some(cycle + 4), &mut |_| {});
         tm.trace_flush();
         waveform = Some(path);
     }
