@@ -107,6 +107,14 @@ fn fpga_flow_on_a_2x2_tile() {
     let cfg_path = dir.path().join("small.toml");
     std::fs::write(&cfg_path, SMALL).unwrap();
     let out_dir = dir.path().join("out");
+    // --out may be a folder of the user's: their files stay; what an earlier
+    // run of the flow left (another seed's log) goes.
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mine = ["notes.txt", "results.json", "build.log", "top.v"];
+    for f in mine {
+        std::fs::write(out_dir.join(f), "the user's").unwrap();
+    }
+    std::fs::write(out_dir.join("nextpnr.seed9.log"), "an earlier run's").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
         .args(["fpga", "--config", cfg_path.to_str().unwrap(), "--device", "hx8k", "--seed", "3", "--json"])
         .args(["--out", out_dir.to_str().unwrap()])
@@ -123,6 +131,25 @@ fn fpga_flow_on_a_2x2_tile() {
     // An HX8K bitstream is 135,100 bytes or so whatever the design.
     assert!(std::fs::metadata(bin).unwrap().len() > 100_000);
     assert!(v["critical_path"]["total_ns"].as_f64().unwrap() > 0.0);
+    for f in mine {
+        assert_eq!(std::fs::read_to_string(out_dir.join(f)).unwrap(), "the user's", "{f} was touched");
+    }
+    assert!(!out_dir.join("nextpnr.seed9.log").exists(), "an earlier run's log was kept");
+}
+
+#[test]
+fn fpga_refuses_an_rtl_folder_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let rtl = dir.path().join("rtl");
+    std::fs::create_dir_all(&rtl).unwrap();
+    std::fs::write(rtl.join("mine.sv"), "module mine; endmodule").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--preset", "tiny", "--device", "hx8k", "--out", dir.path().to_str().unwrap()])
+        .output()
+        .expect("serrano runs");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mine.sv"));
+    assert!(rtl.join("mine.sv").exists());
 }
 
 #[test]

@@ -141,7 +141,10 @@ pub fn run(args: &AreaArgs) -> Result<()> {
     let (tops, origin, pe) = designs(args)?;
     let y = Yosys::locate(args.yosys.as_deref())?;
     let root = match &args.work_dir {
-        Some(d) => d.clone(),
+        Some(d) => {
+            crate::error::check_output_dir("--work-dir", d)?;
+            d.clone()
+        }
         None => work_root()?,
     };
     let mut reports = Vec::new();

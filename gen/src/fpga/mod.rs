@@ -119,6 +119,7 @@ pub fn run(a: FpgaArgs) -> Result<()> {
     let (cfg, origin, stem) = a.source.resolve()?;
     let dev = device_info(a.device);
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("target/fpga").join(format!("{stem}-{}", dev.name)));
+    crate::error::check_output_dir("--out", &out)?;
     let tops = hdl::blocks::tops(&cfg).map_err(|e| anyhow!("elaboration failed: {e}"))?;
     // hdl::blocks::tops gives the tile, the softmax unit and the DMA, in that order.
     let idx = match a.top {
@@ -181,17 +182,20 @@ fn implement(f: &Flow) -> Result<Value> {
 fn write_rtl(f: &Flow) -> Result<(Vec<VerilogFile>, Vec<String>)> {
     let out = f.out;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    // Outputs of an earlier run (another seed list or top) must not be mistaken for this one's.
+    // Outputs of an earlier run (another seed list or top) must not be mistaken
+    // for this one's; but `--out` may be a folder of the user's, so only files
+    // with the names this flow writes are removed, never anything else.
     for entry in std::fs::read_dir(out)? {
-        let p = entry?.path();
-        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if ["asc", "bin", "json", "pcf", "log", "ys", "txt"].contains(&ext) {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_file() && is_flow_output(&name) {
+            let p = entry.path();
             std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
         }
     }
     let rtl = out.join("rtl");
     if rtl.exists() {
-        std::fs::remove_dir_all(&rtl).with_context(|| format!("cannot clear {}", rtl.display()))?;
+        clear_rtl(&rtl)?;
     }
     std::fs::create_dir_all(&rtl)?;
     let opts = EmitOptions {
@@ -204,4 +208,37 @@ fn write_rtl(f: &Flow) -> Result<(Vec<VerilogFile>, Vec<String>)> {
         paths.push(format!("rtl/{}", file.file_name));
     }
     Ok((files, paths))
+}
+
+/// A file name that this flow writes into `--out` (see `synth`, `pnr` and
+/// the Yosys runner): the board top's netlist, constraints, placements and
+/// bitstream, the tools' logs and scripts, and Yosys's listings.
+fn is_flow_output(name: &str) -> bool {
+    const FIXED: [&str; 7] =
+        ["icepack.log", "stat.txt", "muls.txt", "yosys.log", "yosys.list_muls.log", "synth.ys", "list_muls.ys"];
+    if FIXED.contains(&name) || (name.starts_with("nextpnr.seed") && name.ends_with(".log")) {
+        return true;
+    }
+    name.starts_with("serrano_board_") && [".pcf", ".json", ".bin", ".asc"].iter().any(|ext| name.ends_with(ext))
+}
+
+/// Empty `rtl/` of an earlier run: only emitted `serrano_*.v` files go; a
+/// folder holding anything else is the user's, and the run stops (exit 2)
+/// rather than touch it.
+fn clear_rtl(rtl: &Path) -> Result<()> {
+    let mut ours = Vec::new();
+    for entry in std::fs::read_dir(rtl)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !(entry.file_type()?.is_file() && name.starts_with("serrano_") && name.ends_with(".v")) {
+            let msg =
+                format!("--out: {} holds {name}, which serrano fpga did not write; give another --out", rtl.display());
+            return Err(UsageError(msg).into());
+        }
+        ours.push(entry.path());
+    }
+    for p in ours {
+        std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+    }
+    Ok(())
 }

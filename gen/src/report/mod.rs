@@ -55,6 +55,8 @@ pub struct ReportArgs {
 
 pub fn run(a: ReportArgs) -> Result<()> {
     if a.measure {
+        // Minutes of measuring must not end in a results file that cannot be written.
+        crate::error::check_output_path("--results", &a.results)?;
         let results = measure(&a)?;
         std::fs::write(&a.results, serde_json::to_string_pretty(&results)? + "\n")
             .with_context(|| format!("cannot write {}", a.results.display()))?;

@@ -43,7 +43,7 @@ fn read_packet(sc: &Scenario, mem: &Memory, d: &Descriptor) -> Vec<u8> {
     out
 }
 
-fn expected(sc: &Scenario) -> Expected {
+fn expected(sc: &Scenario) -> Result<Expected> {
     let cfg = &sc.cfg;
     let nb = cfg.data_bytes() as u64;
     let init = Memory::new(sc.mem_seed);
@@ -95,7 +95,18 @@ fn expected(sc: &Scenario) -> Expected {
                 }
                 Engine::Write => {
                     let data = if sc.copy {
-                        copy_data.pop_front().unwrap_or_default()
+                        // A copy's write takes the oldest read packet whole; a
+                        // scenario whose lengths disagree is a generator bug,
+                        // reported as such rather than as a panic in golden.
+                        let p = copy_data.pop_front().unwrap_or_default();
+                        if p.len() as u64 != d.total_bytes() {
+                            anyhow::bail!(
+                                "scenario error: copy job {j} writes {} bytes but its read packet has {}",
+                                d.total_bytes(),
+                                p.len()
+                            );
+                        }
+                        p
                     } else if let Some(beats) = &job.stream {
                         // A directed packet: the engine takes the first `len` bytes.
                         let mut v = Vec::new();
@@ -117,7 +128,7 @@ fn expected(sc: &Scenario) -> Expected {
         e.write_packets.push(write_packet);
     }
     e.mem = mem;
-    e
+    Ok(e)
 }
 
 /// Run a scenario: program the tables, push every descriptor, wait for all
@@ -139,7 +150,7 @@ pub fn run_scenario(sc: &Scenario) -> Result<Report> {
 
 fn run_on(built: &Built, sc: &Scenario, trace: Option<&std::path::Path>, stop_at: Option<u64>) -> Result<Report> {
     let cfg = sc.cfg;
-    let exp = expected(sc);
+    let exp = expected(sc)?;
     let mut sim = DmaSim::new(built, sc)?;
     if let Some(t) = trace {
         sim.trace_to(t)?;
