@@ -113,7 +113,7 @@ pub fn core_name_note(g: &Generated, stem: &str) -> Option<String> {
 
 /// `s` on one line: control characters (a newline, a tab, an escape) escaped,
 /// for a line of a comment or a message.
-fn printable(s: &str) -> String {
+pub fn printable(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
