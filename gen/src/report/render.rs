@@ -237,4 +237,41 @@ mod tests {
         r["presets"]["tiny"]["area"]["generic"].as_object_mut().unwrap().remove("pe_reference");
         assert!(render(&r).unwrap_err().contains("missing field `pe_reference`"));
     }
+
+    /// Every `area` and `fpga` section of the committed results, read into
+    /// the typed results and written back, is the same JSON: the structs
+    /// keep every key and value.
+    #[test]
+    fn typed_results_round_trip_the_committed_sections() {
+        let r = committed();
+        let mut n = 0;
+        for (name, p) in r["presets"].as_object().unwrap() {
+            for t in ["generic", "xilinx", "ice40"] {
+                let v = &p["area"][t];
+                let a: AreaJson = section(v, t).unwrap();
+                assert_eq!(&serde_json::to_value(&a).unwrap(), v, "{name} {t}");
+                n += 1;
+            }
+        }
+        for v in r["fpga"].as_array().unwrap() {
+            let f: FpgaJson = section(v, "fpga").unwrap();
+            assert_eq!(&serde_json::to_value(&f).unwrap(), v);
+            n += 1;
+        }
+        assert!(n >= 4);
+    }
+
+    #[test]
+    fn an_fpga_result_that_does_not_fit_needs_its_error() {
+        let mut v = committed()["fpga"][0].clone();
+        for k in ["fmax_mhz", "seed", "timing_pass", "seeds", "critical_path", "bitstream"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v["fits"] = json!(false);
+        assert!(section::<FpgaJson>(&v, "fpga").unwrap_err().contains("missing field `error`"));
+        v["error"] = json!("does not fit");
+        let f: FpgaJson = section(&v, "fpga").unwrap();
+        assert_eq!(serde_json::to_value(&f).unwrap(), v);
+        assert!(fpga_row(&f).contains("does not fit | — | — |"));
+    }
 }
