@@ -23,11 +23,26 @@ fn write_board(dut: &hdl::core::Module, dir: &Path) -> (String, Vec<String>) {
     (b.top.name().to_string(), names)
 }
 
+/// `serrano fpga --top` picks by the kind hdl gives each top, not by position.
+#[test]
+fn hdl_names_the_kind_of_every_top() {
+    use hdl::blocks::TopKind;
+    let by_kind = hdl::blocks::tops_by_kind(&tiny()).unwrap();
+    let kinds: Vec<TopKind> = by_kind.iter().map(|(k, _)| *k).collect();
+    assert_eq!(kinds, TopKind::ALL);
+    for (k, m) in &by_kind {
+        assert!(m.name().starts_with(&format!("serrano_{}_", k.name())), "{k}: {}", m.name());
+    }
+    let names: Vec<String> = hdl::blocks::tops(&tiny()).unwrap().iter().map(|m| m.name().to_string()).collect();
+    assert_eq!(names, by_kind.iter().map(|(_, m)| m.name().to_string()).collect::<Vec<_>>());
+}
+
 #[test]
 fn board_top_of_tiny_tile_lints_clean_and_has_no_latch() {
     let dir = tempfile::tempdir().unwrap();
-    let tops = hdl::blocks::tops(&tiny()).unwrap();
-    let (top, files) = write_board(&tops[0], dir.path());
+    let tops = hdl::blocks::tops_by_kind(&tiny()).unwrap();
+    let (_, tile) = tops.iter().find(|(k, _)| *k == hdl::blocks::TopKind::Tile).expect("a tile top");
+    let (top, files) = write_board(tile, dir.path());
     let out = Command::new("verilator")
         .current_dir(dir.path())
         .args(["--lint-only", "-Wall", "--top-module", &top])

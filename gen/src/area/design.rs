@@ -4,13 +4,17 @@
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Result};
+use hdl::blocks::TopKind;
 
 use super::AreaArgs;
 use crate::error::UsageError;
 
 /// One top to synthesize: its kind (`tile`, ...), module name and Verilog files.
 pub struct TopDesign {
+    /// The kind's name in the results (`tile`, ...).
     pub kind: String,
+    /// The kind `hdl` gave the top (none for `--verilog-file`).
+    pub top_kind: Option<TopKind>,
     pub top: String,
     pub files: Vec<(String, String)>,
 }
@@ -27,10 +31,16 @@ pub fn designs(args: &AreaArgs) -> Result<(Vec<TopDesign>, String, Option<String
             files.push((name, text));
         }
         let origin = format!("verilog {}", files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(" "));
-        return Ok((vec![TopDesign { kind: kind_of(&top), top, files }], origin, None));
+        return Ok((vec![TopDesign { kind: kind_of(&top), top_kind: None, top, files }], origin, None));
     }
     let (cfg, origin, stem) = args.source.resolve()?;
     let g = crate::verilog::generate(&cfg, &origin, &stem)?;
+    // What each top is, as hdl says: module name to kind.
+    let kinds: BTreeMap<String, TopKind> = hdl::blocks::tops_by_kind(&cfg)
+        .map_err(|e| anyhow!("elaboration failed: {e}"))?
+        .into_iter()
+        .map(|(k, m)| (m.name().to_string(), k))
+        .collect();
     let text_of: BTreeMap<&str, &str> = g.files.iter().map(|f| (f.file_name.as_str(), f.text.as_str())).collect();
     let mut all = Vec::new();
     for t in g.manifest["tops"].as_array().ok_or_else(|| anyhow!("manifest has no tops"))? {
@@ -41,7 +51,8 @@ pub fn designs(args: &AreaArgs) -> Result<(Vec<TopDesign>, String, Option<String
             let text = text_of.get(f).ok_or_else(|| anyhow!("manifest names {f}, which was not generated"))?;
             files.push((f.to_string(), text.to_string()));
         }
-        all.push(TopDesign { kind: kind_of(&top), top, files });
+        let kind = *kinds.get(&top).ok_or_else(|| anyhow!("manifest top {top} is none of hdl's tops"))?;
+        all.push(TopDesign { kind: kind.name().to_string(), top_kind: Some(kind), top, files });
     }
     let chosen: Vec<TopDesign> = match &args.top {
         None => all,
@@ -59,11 +70,12 @@ pub fn designs(args: &AreaArgs) -> Result<(Vec<TopDesign>, String, Option<String
         }
     };
     let pe = hdl::blocks::tile::pe::pe_name(&cfg.systolic.pe());
-    let has_pe = chosen.iter().any(|d| d.files.iter().any(|(_, text)| text.contains(&format!("module {pe} "))));
+    let has_pe = chosen.iter().any(|d| d.top_kind == Some(TopKind::Tile));
     Ok((chosen, origin, has_pe.then_some(pe)))
 }
 
-/// `tile` from `serrano_tile_r4c4_d256`: the word after the `serrano_` prefix.
+/// `tile` from `serrano_tile_r4c4_d256`: the word after the `serrano_` prefix
+/// (only for `--verilog-file`, whose tops hdl did not make).
 fn kind_of(top: &str) -> String {
     let rest = top.strip_prefix("serrano_").unwrap_or(top);
     rest.split('_').next().unwrap_or(rest).to_string()
@@ -99,6 +111,7 @@ mod tests {
     fn finds_the_file_declaring_a_module() {
         let d = TopDesign {
             kind: "t".into(),
+            top_kind: None,
             top: "top".into(),
             files: vec![
                 ("a.v".into(), "// module b_x is not here\nmodule b_x2 (\n);\nendmodule\n".into()),

@@ -19,20 +19,22 @@ mod figures;
 mod parse;
 mod scripts;
 mod synth;
-mod table;
+pub mod table;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use clap::ValueEnum;
-use serde_json::{json, Value};
+
+use hdl::blocks::TopKind;
 
 use crate::presets::ConfigArgs;
 use crate::yosys::Yosys;
 use cache::Cache;
 use design::{designs, TopDesign};
 use synth::synthesize;
+use table::PeReference;
 
 /// The hand-written reference cell the PE is compared with (a fixture, synthesized by the same script).
 const REF_PE: &str = include_str!("../../fixtures/ref_pe_i8_acc32.v");
@@ -44,7 +46,8 @@ pub const REF_PE_LIMIT: f64 = 1.1;
 /// multiply, the add and the register together.
 const LEAF_ARITHMETIC_PREFIX: &str = "serrano_mul_";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Target {
     /// Transistors of a CMOS gate mapping (Yosys abc -g cmos2; stat -tech cmos).
     Generic,
@@ -101,15 +104,15 @@ fn work_root() -> Result<PathBuf> {
 
 /// The PE against the hand-written reference cell, both by the generic script,
 /// the PE with its submodules: transistors and flip-flops of each and the ratio.
-fn pe_reference(y: &Yosys, tops: &[TopDesign], pe: &str, root: &Path, cache: &mut Cache) -> Result<Value> {
+fn pe_reference(y: &Yosys, tops: &[TopDesign], pe: &str, root: &Path, cache: &mut Cache) -> Result<PeReference> {
     let files = tops
         .iter()
-        .find(|d| d.files.iter().any(|(_, t)| t.contains(&format!("module {pe} "))))
+        .find(|d| d.top_kind == Some(TopKind::Tile))
         .map(|d| d.files.clone())
-        .ok_or_else(|| anyhow!("no top contains {pe}"))?;
+        .ok_or_else(|| anyhow!("no tile top holds {pe}"))?;
     let pe_run = synthesize(
         y,
-        &TopDesign { kind: "pe".into(), top: pe.into(), files },
+        &TopDesign { kind: "pe".into(), top_kind: None, top: pe.into(), files },
         Target::Generic,
         &root.join(pe),
         cache,
@@ -117,6 +120,7 @@ fn pe_reference(y: &Yosys, tops: &[TopDesign], pe: &str, root: &Path, cache: &mu
     )?;
     let ref_design = TopDesign {
         kind: "reference".into(),
+        top_kind: None,
         top: REF_PE_TOP.into(),
         files: vec![(format!("{REF_PE_TOP}.v"), REF_PE.to_string())],
     };
@@ -125,16 +129,16 @@ fn pe_reference(y: &Yosys, tops: &[TopDesign], pe: &str, root: &Path, cache: &mu
     if r.transistors == 0 {
         return Err(anyhow!("the reference cell {REF_PE_TOP} synthesized to no gates"));
     }
-    Ok(json!({
-        "module": pe,
-        "pe_transistors": p.transistors,
-        "pe_ff": p.ff,
-        "reference": REF_PE_TOP,
-        "reference_transistors": r.transistors,
-        "reference_ff": r.ff,
-        "ratio": p.transistors as f64 / r.transistors as f64,
-        "limit": REF_PE_LIMIT,
-    }))
+    Ok(PeReference {
+        module: pe.into(),
+        pe_transistors: p.transistors,
+        pe_ff: p.ff,
+        reference: REF_PE_TOP.into(),
+        reference_transistors: r.transistors,
+        reference_ff: r.ff,
+        ratio: p.transistors as f64 / r.transistors as f64,
+        limit: REF_PE_LIMIT,
+    })
 }
 
 pub fn run(args: &AreaArgs) -> Result<()> {
@@ -165,13 +169,14 @@ pub fn run(args: &AreaArgs) -> Result<()> {
         Some(pe) => Some(pe_reference(&y, &tops, pe, &root.join("pe_reference"), &mut cache)?),
         None => None,
     };
-    let v = table::report_json(args.target, &origin, &y, &reports, reference.as_ref());
+    let v = table::report_json(args.target, &origin, &y, &reports, reference.clone());
     if args.work_dir.is_none() {
         // Everything succeeded: the working files are of no further use.
         let _ = std::fs::remove_dir_all(&root);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        // Through a `Value`, whose keys are sorted, as they always were.
+        println!("{}", serde_json::to_string_pretty(&serde_json::to_value(&v)?)?);
     } else {
         table::print_tables(args.target, &origin, &y, &reports, reference.as_ref());
     }

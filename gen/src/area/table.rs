@@ -1,6 +1,6 @@
 //! What `serrano area` prints: one JSON object (`--json`), or a table per top.
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::figures::{Block, Fig, TopReport};
 use super::Target;
@@ -10,74 +10,196 @@ use crate::yosys::Yosys;
 /// Transistors per SRAM bit for the separate `sram_transistors_6t` estimate.
 const SRAM_CELL_TRANSISTORS: u64 = 6;
 
-/// The JSON figures of `f` for target `t`; `instances` and `name` are added by the caller.
-fn fig_json(f: &Fig, t: Target) -> Value {
-    let mut v = json!({ "cells": f.cells, "ff": f.ff, "memory_bits": f.memory_bits });
-    let o = v.as_object_mut().expect("object");
-    // Every target reports transistors: an FPGA target's come from the generic
-    // flow, leaf multipliers counted in their parent.
-    o.insert("transistors".into(), json!(f.transistors));
-    o.insert("nand2_eq".into(), json!(f.transistors as f64 / 4.0));
-    if t == Target::Generic {
-        o.insert("sram_transistors_6t".into(), json!(f.memory_bits * SRAM_CELL_TRANSISTORS));
-        for k in ["lut", "dsp", "bram", "carry"] {
-            o.insert(k.into(), Value::Null);
-        }
-    } else {
-        o.insert("lut".into(), json!(f.lut()));
-        o.insert("carry".into(), json!(f.carry));
-        o.insert("dsp".into(), json!(f.dsp));
-        o.insert("bram".into(), json!(f.bram(t)));
-        if t == Target::Xilinx {
-            o.insert("lut_logic".into(), json!(f.lut_logic));
-            o.insert("lut_srl".into(), json!(f.lut_srl));
-            o.insert("lut_ram".into(), json!(f.lut_ram));
-            o.insert("ramb36e1".into(), json!(f.ramb36));
-            o.insert("ramb18e1".into(), json!(f.ramb18));
-        } else {
-            o.insert("sb_ram40_4k".into(), json!(f.sb_ram40));
-        }
-    }
-    v
+/// The figures of a module, a block or a top in `serrano area --json`.
+/// Fields that are `null` on some targets are still required when read
+/// back (`Option::deserialize`); those a target leaves out are optional.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FigJson {
+    pub cells: u64,
+    pub ff: u64,
+    pub memory_bits: u64,
+    /// Every target reports transistors: an FPGA target's come from the
+    /// generic flow, leaf multipliers counted in their parent.
+    pub transistors: u64,
+    pub nand2_eq: f64,
+    /// LUTs (null on `generic`).
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub lut: Option<u64>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub carry: Option<u64>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub dsp: Option<u64>,
+    /// Block RAMs: RAMB36 equivalents on Xilinx, SB_RAM40_4K on iCE40.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub bram: Option<f64>,
+    /// `generic` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sram_transistors_6t: Option<u64>,
+    /// `xilinx` only, from here to `ramb18e1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lut_logic: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lut_srl: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lut_ram: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramb36e1: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramb18e1: Option<u64>,
+    /// `ice40` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sb_ram40_4k: Option<u64>,
 }
 
-fn block_json(t: Target, b: &Block, top: Option<&str>) -> Value {
-    let mut v = fig_json(&b.total, t);
-    let o = v.as_object_mut().expect("object");
-    o.insert("name".into(), json!(b.name));
-    o.insert("instances".into(), json!(b.instances));
-    o.insert("per_instance".into(), fig_json(&b.per, t));
-    if let Some(top) = top {
-        o.insert("top".into(), json!(top));
+impl FigJson {
+    /// The figures of `f` for target `t`.
+    fn new(f: &Fig, t: Target) -> FigJson {
+        let (fpga, xilinx, ice40) = (t != Target::Generic, t == Target::Xilinx, t == Target::Ice40);
+        FigJson {
+            cells: f.cells,
+            ff: f.ff,
+            memory_bits: f.memory_bits,
+            transistors: f.transistors,
+            nand2_eq: f.transistors as f64 / 4.0,
+            lut: fpga.then(|| f.lut()),
+            carry: fpga.then_some(f.carry),
+            dsp: fpga.then_some(f.dsp),
+            bram: fpga.then(|| f.bram(t)),
+            sram_transistors_6t: (!fpga).then_some(f.memory_bits * SRAM_CELL_TRANSISTORS),
+            lut_logic: xilinx.then_some(f.lut_logic),
+            lut_srl: xilinx.then_some(f.lut_srl),
+            lut_ram: xilinx.then_some(f.lut_ram),
+            ramb36e1: xilinx.then_some(f.ramb36),
+            ramb18e1: xilinx.then_some(f.ramb18),
+            sb_ram40_4k: ice40.then_some(f.sb_ram40),
+        }
     }
-    v
 }
 
-pub fn report_json(t: Target, origin: &str, y: &Yosys, reports: &[TopReport], reference: Option<&Value>) -> Value {
+/// One distinct module of a top: its total figures (per instance x
+/// instances) beside its name, instance count and per-instance figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlockJson {
+    pub name: String,
+    pub instances: u64,
+    pub per_instance: FigJson,
+    /// The top it belongs to (only in the result's flat `blocks` list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<String>,
+    #[serde(flatten)]
+    pub total: FigJson,
+}
+
+impl BlockJson {
+    fn new(t: Target, b: &Block, top: Option<&str>) -> BlockJson {
+        BlockJson {
+            name: b.name.clone(),
+            instances: b.instances,
+            per_instance: FigJson::new(&b.per, t),
+            top: top.map(str::to_string),
+            total: FigJson::new(&b.total, t),
+        }
+    }
+}
+
+/// One top of `serrano area --json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopJson {
+    pub top: String,
+    pub kind: String,
+    pub blocks: Vec<BlockJson>,
+    pub totals: FigJson,
+    pub yosys_seconds: f64,
+}
+
+/// The PE against the hand-written reference cell (generic script).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeReference {
+    pub module: String,
+    pub pe_transistors: u64,
+    pub pe_ff: u64,
+    pub reference: String,
+    pub reference_transistors: u64,
+    pub reference_ff: u64,
+    pub ratio: f64,
+    pub limit: f64,
+}
+
+/// Where the estimated Verilog came from: one key, `preset`, `config` or
+/// `verilog` (`source` for anything else), holding the name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    Preset(String),
+    Config(String),
+    Verilog(String),
+    Source(String),
+}
+
+impl Origin {
+    /// From `preset tiny`, `config path`, `verilog a.v b.v`.
+    fn new(origin: &str) -> Origin {
+        match origin.split_once(' ') {
+            Some(("preset", s)) => Origin::Preset(s.into()),
+            Some(("config", s)) => Origin::Config(s.into()),
+            Some(("verilog", s)) => Origin::Verilog(s.into()),
+            _ => Origin::Source(origin.into()),
+        }
+    }
+}
+
+/// `serrano area --json`, the `area` sections of `docs/results.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AreaJson {
+    #[serde(flatten)]
+    pub origin: Origin,
+    pub target: Target,
+    pub yosys: String,
+    pub tops: Vec<TopJson>,
+    /// Every top's blocks, each with its `top`.
+    pub blocks: Vec<BlockJson>,
+    pub totals: FigJson,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub pe_reference: Option<PeReference>,
+}
+
+impl AreaJson {
+    /// The totals of top `top`, if it is one of this result's.
+    pub fn top_totals(&self, top: &str) -> Option<&FigJson> {
+        self.tops.iter().find(|t| t.top == top).map(|t| &t.totals)
+    }
+}
+
+pub fn report_json(
+    t: Target,
+    origin: &str,
+    y: &Yosys,
+    reports: &[TopReport],
+    reference: Option<PeReference>,
+) -> AreaJson {
     let mut totals = Fig::default();
     let mut all_blocks = Vec::new();
     let mut tops = Vec::new();
     for r in reports {
         totals.add_scaled(&r.totals, 1);
-        all_blocks.extend(r.blocks.iter().map(|b| block_json(t, b, Some(&r.top))));
-        tops.push(json!({
-            "top": r.top,
-            "kind": r.kind,
-            "blocks": r.blocks.iter().map(|b| block_json(t, b, None)).collect::<Vec<_>>(),
-            "totals": fig_json(&r.totals, t),
-            "yosys_seconds": r.seconds,
-        }));
+        all_blocks.extend(r.blocks.iter().map(|b| BlockJson::new(t, b, Some(&r.top))));
+        tops.push(TopJson {
+            top: r.top.clone(),
+            kind: r.kind.clone(),
+            blocks: r.blocks.iter().map(|b| BlockJson::new(t, b, None)).collect(),
+            totals: FigJson::new(&r.totals, t),
+            yosys_seconds: r.seconds,
+        });
     }
-    let (key, source) = origin.split_once(' ').unwrap_or(("source", origin));
-    json!({
-        key: source,
-        "target": t.name(),
-        "yosys": y.version,
-        "tops": tops,
-        "blocks": all_blocks,
-        "totals": fig_json(&totals, t),
-        "pe_reference": reference.cloned().unwrap_or(Value::Null),
-    })
+    AreaJson {
+        origin: Origin::new(origin),
+        target: t,
+        yosys: y.version.clone(),
+        tops,
+        blocks: all_blocks,
+        totals: FigJson::new(&totals, t),
+        pe_reference: reference,
+    }
 }
 
 fn share(part: u64, whole: u64) -> String {
@@ -88,7 +210,7 @@ fn share(part: u64, whole: u64) -> String {
     }
 }
 
-pub fn print_tables(t: Target, origin: &str, y: &Yosys, reports: &[TopReport], reference: Option<&Value>) {
+pub fn print_tables(t: Target, origin: &str, y: &Yosys, reports: &[TopReport], reference: Option<&PeReference>) {
     println!("serrano area: {origin}, target {}, {}", t.name(), y.version);
     for r in reports {
         println!();
@@ -155,14 +277,14 @@ pub fn print_tables(t: Target, origin: &str, y: &Yosys, reports: &[TopReport], r
         println!(
             "pe reference (generic): {} {} transistors, {} ff; hand-written {} {} transistors, {} ff; ratio {:.3} \
              (limit {})",
-            r["module"].as_str().unwrap_or(""),
-            thousands(r["pe_transistors"].as_u64().unwrap_or(0)),
-            r["pe_ff"],
-            r["reference"].as_str().unwrap_or(""),
-            thousands(r["reference_transistors"].as_u64().unwrap_or(0)),
-            r["reference_ff"],
-            r["ratio"].as_f64().unwrap_or(0.0),
-            r["limit"]
+            r.module,
+            thousands(r.pe_transistors),
+            r.pe_ff,
+            r.reference,
+            thousands(r.reference_transistors),
+            r.reference_ff,
+            r.ratio,
+            r.limit
         );
     }
 }

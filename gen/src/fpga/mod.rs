@@ -12,15 +12,15 @@ mod device;
 mod parse;
 mod pnr;
 mod synth;
-mod table;
+pub mod table;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use clap::ValueEnum;
+use hdl::blocks::TopKind;
 use hdl::board::{board, Board};
 use hdl::core::{emit, EmitOptions, Module, VerilogFile};
-use serde_json::{json, Value};
 
 use crate::error::UsageError;
 use crate::presets::ConfigArgs;
@@ -36,14 +36,25 @@ pub enum Device {
     Up5k,
 }
 
+/// `--top`: which kind of top (see `hdl::blocks::TopKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TopKind {
+pub enum TopArg {
     /// the systolic tile
     Tile,
     /// the softmax unit
     Softmax,
     /// the DMA engines
     Dma,
+}
+
+impl TopArg {
+    fn kind(self) -> TopKind {
+        match self {
+            TopArg::Tile => TopKind::Tile,
+            TopArg::Softmax => TopKind::Softmax,
+            TopArg::Dma => TopKind::Dma,
+        }
+    }
 }
 
 /// Leaf arithmetic modules: their names start with this.
@@ -69,7 +80,7 @@ pub struct FpgaArgs {
     pub device: Device,
     /// Which generated top to wrap.
     #[arg(long, value_enum, default_value = "tile")]
-    pub top: TopKind,
+    pub top: TopArg,
     /// One placement seed.
     #[arg(long, conflicts_with = "seeds")]
     pub seed: Option<u64>,
@@ -120,31 +131,28 @@ pub fn run(a: FpgaArgs) -> Result<()> {
     let dev = device_info(a.device);
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("target/fpga").join(format!("{stem}-{}", dev.name)));
     crate::error::check_output_dir("--out", &out)?;
-    let tops = hdl::blocks::tops(&cfg).map_err(|e| anyhow!("elaboration failed: {e}"))?;
-    // hdl::blocks::tops gives the tile, the softmax unit and the DMA, in that order.
-    let idx = match a.top {
-        TopKind::Tile => 0,
-        TopKind::Softmax => 1,
-        TopKind::Dma => 2,
-    };
-    let dut = tops.get(idx).ok_or_else(|| anyhow!("the configuration has no {:?} top", a.top))?;
+    let tops = hdl::blocks::tops_by_kind(&cfg).map_err(|e| anyhow!("elaboration failed: {e}"))?;
+    let want = a.top.kind();
+    let (_, dut) =
+        tops.iter().find(|(k, _)| *k == want).ok_or_else(|| anyhow!("the configuration has no {want} top"))?;
     let b = board(dut).map_err(|e| anyhow!("cannot build the board top: {e}"))?;
     let flow =
         Flow { b: &b, dut, dev: &dev, seeds: &seeds, freq: a.freq, out: &out, mul: a.mul_hierarchy, origin: &origin };
     let result = implement(&flow)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        // Through a `Value`, whose keys are sorted, as they always were.
+        println!("{}", serde_json::to_string_pretty(&serde_json::to_value(&result)?)?);
     } else {
         table::print_table(&result);
     }
-    if result["fits"] == json!(false) {
-        return Err(anyhow!("{}", result["error"].as_str().unwrap_or("does not fit")));
+    if !result.fits {
+        return Err(anyhow!("{}", result.error.as_deref().unwrap_or("does not fit")));
     }
     Ok(())
 }
 
 /// Synthesize, place and route `f.b` on `f.dev` for every seed, pack the best, and gather the figures.
-fn implement(f: &Flow) -> Result<Value> {
+fn implement(f: &Flow) -> Result<table::FpgaJson> {
     let nextpnr = tool_from_env("SERRANO_NEXTPNR", "nextpnr-ice40");
     let icepack = tool_from_env("SERRANO_ICEPACK", "icepack");
     let top_name = f.b.top.name().to_string();
@@ -159,15 +167,15 @@ fn implement(f: &Flow) -> Result<Value> {
     let synth = synth::synthesize(f.out, &paths, &top_name, f.dev, f.mul, &muls, &yosys)?;
     let placed = pnr::place_and_route(f, &nextpnr, &synth.json, &pcf_name)?;
 
-    let tools = json!({
-        "yosys": yosys.version,
-        "nextpnr": version(&nextpnr, "--version"),
-        "icepack": icepack.clone(),
-    });
+    let tools = table::Tools {
+        yosys: yosys.version.clone(),
+        nextpnr: version(&nextpnr, "--version"),
+        icepack: icepack.clone(),
+    };
     let mut v = table::usage_json(f, &synth, &placed.util, tools);
     if let Some(msg) = placed.does_not_fit {
-        v["fits"] = json!(false);
-        v["error"] = json!(msg);
+        v.fits = false;
+        v.error = Some(msg);
         return Ok(v);
     }
     let best = pnr::best(&placed.runs)?;

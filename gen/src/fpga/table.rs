@@ -1,7 +1,9 @@
 //! What `serrano fpga` prints: the result as one JSON object (`--json`), or
 //! as a table read from that same object.
 
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::parse::{count, CriticalPath, Usage};
 use super::pnr::SeedRun;
@@ -9,86 +11,296 @@ use super::synth::Synth;
 use super::Flow;
 use crate::verilog::GENERATOR;
 
+/// A device resource after placement: used of total, and the percentage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageJson {
+    pub used: u64,
+    pub total: u64,
+    pub percent: f64,
+}
+
+/// The device's capacity (null: nextpnr did not report the resource).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub lc: Option<u64>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub bram: Option<u64>,
+    pub dsp: u64,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub io: Option<u64>,
+}
+
+/// The board top's wrapper around the design.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Wrapper {
+    pub scan_bits: u32,
+    pub capture_bits: u32,
+    pub out_bytes: u32,
+    pub sel_bits: u32,
+    pub read_latency_cycles: u32,
+}
+
+/// The tools used, as they name their versions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tools {
+    pub yosys: String,
+    pub nextpnr: String,
+    pub icepack: String,
+}
+
+/// One placement seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeedJson {
+    pub seed: u64,
+    pub fmax_mhz: f64,
+    pub pass: bool,
+    pub seconds: f64,
+}
+
+/// One net of the critical path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetJson {
+    pub net: String,
+    pub delay_ns: f64,
+}
+
+/// The best seed's critical path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CriticalPathJson {
+    pub clock: String,
+    pub start: String,
+    pub end: String,
+    pub total_ns: f64,
+    pub logic_ns: f64,
+    pub routing_ns: f64,
+    pub logic_levels: u32,
+    pub carry_cells: u32,
+    pub worst_nets: Vec<NetJson>,
+}
+
+/// What a design that fits has besides: Fmax per seed, the best seed, its
+/// critical path and the bitstream.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub fmax_mhz: f64,
+    pub seed: u64,
+    pub timing_pass: bool,
+    pub seeds: Vec<SeedJson>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub critical_path: Option<CriticalPathJson>,
+    pub bitstream: String,
+}
+
+/// `serrano fpga --json`, an entry of `fpga` in `docs/results.json`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FpgaJson {
+    pub generator: String,
+    pub source: String,
+    pub device: String,
+    pub part: String,
+    pub board: String,
+    pub dut: String,
+    pub board_top: String,
+    pub out: String,
+    pub freq_target_mhz: f64,
+    pub mul_hierarchy: String,
+    pub kept_modules: Vec<String>,
+    pub lut_source: String,
+    pub lut: u64,
+    pub ff: u64,
+    pub carry: u64,
+    pub dsp: u64,
+    pub bram: u64,
+    pub yosys_cells: BTreeMap<String, u64>,
+    pub lc: Option<UsageJson>,
+    pub ram: Option<UsageJson>,
+    pub dsp_blocks: Option<UsageJson>,
+    pub io: Option<UsageJson>,
+    pub capacity: Capacity,
+    pub dsp_note: Option<String>,
+    pub wrapper: Wrapper,
+    pub synth_seconds: f64,
+    pub tools: Tools,
+    pub fits: bool,
+    /// Why the design does not fit (only when `fits` is false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Only when `fits` is true.
+    #[serde(flatten)]
+    pub timing: Option<Timing>,
+}
+
+/// [`FpgaJson`] without its `timing`, as read: every field required.
+#[derive(Deserialize)]
+struct Common {
+    generator: String,
+    source: String,
+    device: String,
+    part: String,
+    board: String,
+    dut: String,
+    board_top: String,
+    out: String,
+    freq_target_mhz: f64,
+    mul_hierarchy: String,
+    kept_modules: Vec<String>,
+    lut_source: String,
+    lut: u64,
+    ff: u64,
+    carry: u64,
+    dsp: u64,
+    bram: u64,
+    yosys_cells: BTreeMap<String, u64>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    lc: Option<UsageJson>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    ram: Option<UsageJson>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    dsp_blocks: Option<UsageJson>,
+    #[serde(deserialize_with = "Option::deserialize")]
+    io: Option<UsageJson>,
+    capacity: Capacity,
+    #[serde(deserialize_with = "Option::deserialize")]
+    dsp_note: Option<String>,
+    wrapper: Wrapper,
+    synth_seconds: f64,
+    tools: Tools,
+    fits: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for FpgaJson {
+    /// The common fields, then `error` (required when the design does not
+    /// fit) or the timing fields (required when it does).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        let c = Common::deserialize(&v).map_err(D::Error::custom)?;
+        let timing = if c.fits { Some(Timing::deserialize(&v).map_err(D::Error::custom)?) } else { None };
+        if !c.fits && c.error.is_none() {
+            return Err(D::Error::missing_field("error"));
+        }
+        Ok(FpgaJson {
+            generator: c.generator,
+            source: c.source,
+            device: c.device,
+            part: c.part,
+            board: c.board,
+            dut: c.dut,
+            board_top: c.board_top,
+            out: c.out,
+            freq_target_mhz: c.freq_target_mhz,
+            mul_hierarchy: c.mul_hierarchy,
+            kept_modules: c.kept_modules,
+            lut_source: c.lut_source,
+            lut: c.lut,
+            ff: c.ff,
+            carry: c.carry,
+            dsp: c.dsp,
+            bram: c.bram,
+            yosys_cells: c.yosys_cells,
+            lc: c.lc,
+            ram: c.ram,
+            dsp_blocks: c.dsp_blocks,
+            io: c.io,
+            capacity: c.capacity,
+            dsp_note: c.dsp_note,
+            wrapper: c.wrapper,
+            synth_seconds: c.synth_seconds,
+            tools: c.tools,
+            fits: c.fits,
+            error: c.error,
+            timing,
+        })
+    }
+}
+
 /// The figures every run has, fitting or not: the design, its cells after
 /// synthesis, the device's utilisation after placement, the `tools` used.
-pub fn usage_json(f: &Flow, synth: &Synth, util: &[(String, Usage)], tools: Value) -> Value {
+/// `fits` is true until [`not_fitting`] or [`add_timing`] says otherwise.
+pub(super) fn usage_json(f: &Flow, synth: &Synth, util: &[(String, Usage)], tools: Tools) -> FpgaJson {
     let used = |k: &str| util.iter().find(|(n, _)| n == k).map(|(_, u)| u.clone());
-    let usage_json = |k: &str| match used(k) {
-        Some(u) => json!({ "used": u.used, "total": u.total, "percent": pct(u.used, u.total) }),
-        None => Value::Null,
-    };
+    let usage = |k: &str| used(k).map(|u| UsageJson { used: u.used, total: u.total, percent: pct(u.used, u.total) });
     let (b, dev) = (f.b, f.dev);
     let cells = &synth.cells;
-    json!({
-        "generator": GENERATOR,
-        "source": f.origin,
-        "device": dev.name,
-        "part": dev.part,
-        "board": dev.board,
-        "dut": f.dut.name(),
-        "board_top": b.top.name(),
-        "out": f.out.display().to_string(),
-        "freq_target_mhz": f.freq,
-        "mul_hierarchy": if synth.kept.is_empty() { "flatten" } else { "keep" },
-        "kept_modules": synth.kept,
-        "lut_source": "SB_LUT4 cells after synth_ice40 (yosys stat, whole design including the board top)",
-        "lut": count(cells, "SB_LUT4"),
-        "ff": count(cells, "SB_DFF"),
-        "carry": count(cells, "SB_CARRY"),
-        "dsp": count(cells, "SB_MAC16"),
-        "bram": count(cells, "SB_RAM40_4K"),
-        "yosys_cells": cells.iter().map(|(n, c)| (n.clone(), json!(c))).collect::<serde_json::Map<_, _>>(),
-        "lc": usage_json("ICESTORM_LC"),
-        "ram": usage_json("ICESTORM_RAM"),
-        "dsp_blocks": usage_json("ICESTORM_DSP"),
-        "io": usage_json("SB_IO"),
-        "capacity": {
-            "lc": used("ICESTORM_LC").map(|u| u.total),
-            "bram": used("ICESTORM_RAM").map(|u| u.total),
-            "dsp": used("ICESTORM_DSP").map(|u| u.total).unwrap_or(dev.dsp),
-            "io": used("SB_IO").map(|u| u.total),
+    FpgaJson {
+        generator: GENERATOR.into(),
+        source: f.origin.into(),
+        device: dev.name.into(),
+        part: dev.part.into(),
+        board: dev.board.into(),
+        dut: f.dut.name().into(),
+        board_top: b.top.name().into(),
+        out: f.out.display().to_string(),
+        freq_target_mhz: f.freq,
+        mul_hierarchy: if synth.kept.is_empty() { "flatten" } else { "keep" }.into(),
+        kept_modules: synth.kept.clone(),
+        lut_source: "SB_LUT4 cells after synth_ice40 (yosys stat, whole design including the board top)".into(),
+        lut: count(cells, "SB_LUT4"),
+        ff: count(cells, "SB_DFF"),
+        carry: count(cells, "SB_CARRY"),
+        dsp: count(cells, "SB_MAC16"),
+        bram: count(cells, "SB_RAM40_4K"),
+        yosys_cells: cells.iter().cloned().collect(),
+        lc: usage("ICESTORM_LC"),
+        ram: usage("ICESTORM_RAM"),
+        dsp_blocks: usage("ICESTORM_DSP"),
+        io: usage("SB_IO"),
+        capacity: Capacity {
+            lc: used("ICESTORM_LC").map(|u| u.total),
+            bram: used("ICESTORM_RAM").map(|u| u.total),
+            dsp: used("ICESTORM_DSP").map(|u| u.total).unwrap_or(dev.dsp),
+            io: used("SB_IO").map(|u| u.total),
         },
-        "dsp_note": synth.dsp_note,
-        "wrapper": {
-            "scan_bits": b.scan_bits,
-            "capture_bits": b.capture_bits,
-            "out_bytes": b.out_bytes,
-            "sel_bits": b.sel_bits,
-            "read_latency_cycles": b.read_latency,
+        dsp_note: synth.dsp_note.clone(),
+        wrapper: Wrapper {
+            scan_bits: b.scan_bits,
+            capture_bits: b.capture_bits,
+            out_bytes: b.out_bytes,
+            sel_bits: b.sel_bits,
+            read_latency_cycles: b.read_latency,
         },
-        "synth_seconds": round2(synth.seconds),
-        "tools": tools,
-    })
+        synth_seconds: round2(synth.seconds),
+        tools,
+        fits: true,
+        error: None,
+        timing: None,
+    }
 }
 
 /// Add what a design that fits has besides: Fmax per seed, the `best` seed,
 /// its critical path `cp` and the bitstream `bin`.
-pub fn add_timing(v: &mut Value, runs: &[SeedRun], best: &SeedRun, cp: Option<CriticalPath>, bin: &std::path::Path) {
-    v["fits"] = json!(true);
-    v["fmax_mhz"] = json!(round2(best.fmax_mhz));
-    v["seed"] = json!(best.seed);
-    v["timing_pass"] = json!(best.pass);
-    v["seeds"] = json!(runs
-        .iter()
-        .map(
-            |r| json!({ "seed": r.seed, "fmax_mhz": round2(r.fmax_mhz), "pass": r.pass, "seconds": round2(r.seconds) })
-        )
-        .collect::<Vec<_>>());
-    v["critical_path"] = match cp {
-        Some(c) => json!({
-            "clock": c.clock,
-            "start": c.start,
-            "end": c.end,
-            "total_ns": c.total_ns,
-            "logic_ns": c.logic_ns,
-            "routing_ns": c.routing_ns,
-            "logic_levels": c.logic_levels,
-            "carry_cells": c.carry_cells,
-            "worst_nets": c.worst_nets.iter().map(|(n, d)| json!({ "net": n, "delay_ns": d })).collect::<Vec<_>>(),
+pub(super) fn add_timing(
+    v: &mut FpgaJson,
+    runs: &[SeedRun],
+    best: &SeedRun,
+    cp: Option<CriticalPath>,
+    bin: &std::path::Path,
+) {
+    v.fits = true;
+    v.timing = Some(Timing {
+        fmax_mhz: round2(best.fmax_mhz),
+        seed: best.seed,
+        timing_pass: best.pass,
+        seeds: runs
+            .iter()
+            .map(|r| SeedJson { seed: r.seed, fmax_mhz: round2(r.fmax_mhz), pass: r.pass, seconds: round2(r.seconds) })
+            .collect(),
+        critical_path: cp.map(|c| CriticalPathJson {
+            clock: c.clock,
+            start: c.start,
+            end: c.end,
+            total_ns: c.total_ns,
+            logic_ns: c.logic_ns,
+            routing_ns: c.routing_ns,
+            logic_levels: c.logic_levels,
+            carry_cells: c.carry_cells,
+            worst_nets: c.worst_nets.into_iter().map(|(net, delay_ns)| NetJson { net, delay_ns }).collect(),
         }),
-        None => Value::Null,
-    };
-    v["bitstream"] = json!(bin.display().to_string());
+        bitstream: bin.display().to_string(),
+    });
 }
 
 fn pct(used: u64, total: u64) -> f64 {
@@ -103,48 +315,40 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-pub fn print_table(v: &Value) {
-    let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
-    println!("{GENERATOR}: fpga {} on {} ({}), board top {}", s("dut"), s("part"), s("board"), s("board_top"));
-    let row = |label: &str, key: &str| {
-        let u = &v[key];
-        if u.is_null() {
-            return;
+pub(super) fn print_table(v: &FpgaJson) {
+    println!("{GENERATOR}: fpga {} on {} ({}), board top {}", v.dut, v.part, v.board, v.board_top);
+    let row = |label: &str, u: &Option<UsageJson>| {
+        if let Some(u) = u {
+            println!("  {label:<10} {:>6} / {:<6} {:>6.2}%", u.used, u.total, u.percent);
         }
-        println!("  {label:<10} {:>6} / {:<6} {:>6.2}%", u["used"], u["total"], u["percent"].as_f64().unwrap_or(0.0));
     };
-    row("LC", "lc");
-    row("BRAM", "ram");
-    row("DSP", "dsp_blocks");
-    row("IO", "io");
+    row("LC", &v.lc);
+    row("BRAM", &v.ram);
+    row("DSP", &v.dsp_blocks);
+    row("IO", &v.io);
     println!(
         "  {:<10} {} LUT4, {} FF, {} carry, {} SB_MAC16, {} SB_RAM40_4K (yosys)",
-        "cells", v["lut"], v["ff"], v["carry"], v["dsp"], v["bram"]
+        "cells", v.lut, v.ff, v.carry, v.dsp, v.bram
     );
-    if let Some(n) = v["dsp_note"].as_str() {
+    if let Some(n) = &v.dsp_note {
         println!("  note       {n}");
     }
-    if v["fits"] == json!(false) {
-        println!("  {}", s("error"));
+    let Some(t) = v.timing.as_ref().filter(|_| v.fits) else {
+        println!("  {}", v.error.as_deref().unwrap_or(""));
         return;
+    };
+    // `{:?}` prints a float as JSON does (7.0, not 7).
+    for r in &t.seeds {
+        println!("  seed {:<5} {:>7.2} MHz  ({:?} s)", r.seed, r.fmax_mhz, r.seconds);
     }
-    for r in v["seeds"].as_array().into_iter().flatten() {
-        println!("  seed {:<5} {:>7.2} MHz  ({} s)", r["seed"], r["fmax_mhz"].as_f64().unwrap_or(0.0), r["seconds"]);
-    }
-    println!(
-        "  Fmax       {:.2} MHz (seed {}, target {} MHz)",
-        v["fmax_mhz"].as_f64().unwrap_or(0.0),
-        v["seed"],
-        v["freq_target_mhz"]
-    );
-    let c = &v["critical_path"];
-    if !c.is_null() {
+    println!("  Fmax       {:.2} MHz (seed {}, target {:?} MHz)", t.fmax_mhz, t.seed, v.freq_target_mhz);
+    if let Some(c) = &t.critical_path {
         println!(
-            "  critical   {} ns ({} ns logic, {} ns routing; {} LUT levels, {} carry cells)",
-            c["total_ns"], c["logic_ns"], c["routing_ns"], c["logic_levels"], c["carry_cells"]
+            "  critical   {:?} ns ({:?} ns logic, {:?} ns routing; {} LUT levels, {} carry cells)",
+            c.total_ns, c.logic_ns, c.routing_ns, c.logic_levels, c.carry_cells
         );
-        println!("    from     {}", c["start"].as_str().unwrap_or(""));
-        println!("    to       {}", c["end"].as_str().unwrap_or(""));
+        println!("    from     {}", c.start);
+        println!("    to       {}", c.end);
     }
-    println!("  bitstream  {}", s("bitstream"));
+    println!("  bitstream  {}", t.bitstream);
 }

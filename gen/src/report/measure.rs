@@ -8,7 +8,21 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use super::ReportArgs;
+use crate::area::table::AreaJson;
 use crate::error::UsageError;
+use crate::fpga::table::FpgaJson;
+
+/// Check that `v`, the output of `serrano ARGS`, reads as the typed result
+/// `T`, so a results file is never written with a field missing.
+fn typed<T: serde::de::DeserializeOwned>(v: Value, args: &[&str]) -> Result<Value> {
+    T::deserialize(&v).with_context(|| format!("`serrano {}` printed an unexpected result", args.join(" ")))?;
+    Ok(v)
+}
+
+/// `serrano area ARGS --json`, checked.
+fn area(args: &[&str]) -> Result<Value> {
+    typed::<AreaJson>(serrano_json(args)?, args)
+}
 
 /// Run `serrano ARGS` (this binary) and parse its JSON output.
 fn serrano_json(args: &[&str]) -> Result<Value> {
@@ -36,9 +50,9 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
         let gemm = serrano_json(&["sim", "gemm", "--preset", p, "--m", "256", "--k", "256", "--n", "256", "--json"])?;
         let decode = serrano_json(&["sim", "gemm", "--preset", p, "--m", "1", "--k", "256", "--n", "256", "--json"])?;
         let softmax = serrano_json(&["sim", "softmax", "--preset", p, "--rows", "16", "--json"])?;
-        let generic = serrano_json(&["area", "--preset", p, "--target", "generic", "--json"])?;
-        let xilinx = serrano_json(&["area", "--preset", p, "--target", "xilinx", "--json"])?;
-        let ice40 = serrano_json(&["area", "--preset", p, "--target", "ice40", "--json"])?;
+        let generic = area(&["area", "--preset", p, "--target", "generic", "--json"])?;
+        let xilinx = area(&["area", "--preset", p, "--target", "xilinx", "--json"])?;
+        let ice40 = area(&["area", "--preset", p, "--target", "ice40", "--json"])?;
         presets.insert(
             p.to_string(),
             json!({ "gemm_256": gemm, "gemm_decode": decode, "softmax": softmax,
@@ -50,7 +64,8 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
         let (p, d) = pd
             .split_once(':')
             .ok_or_else(|| UsageError(format!("--fpga {pd:?}: expected PRESET:DEVICE, e.g. tiny:hx8k")))?;
-        fpga.push(serrano_json(&["fpga", "--preset", p, "--device", d, "--json"])?);
+        let args = ["fpga", "--preset", p, "--device", d, "--json"];
+        fpga.push(typed::<FpgaJson>(serrano_json(&args)?, &args)?);
     }
     Ok(json!({
         "generator": format!("serrano {}", env!("CARGO_PKG_VERSION")),

@@ -67,7 +67,7 @@ pub fn run(a: ReportArgs) -> Result<()> {
     })?;
     let results: Value = serde_json::from_str(&text)
         .map_err(|e| UsageError(format!("{} is not valid JSON: {e}", a.results.display())))?;
-    let tables = render(&results);
+    let tables = render(&results).map_err(|e| UsageError(format!("{}: {e}", a.results.display())))?;
     match &a.update {
         None => print!("{tables}"),
         Some(path) => {

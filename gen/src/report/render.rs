@@ -1,7 +1,11 @@
 //! Rendering the results file into the README's Markdown tables, and the
 //! number formats they use.
 
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::area::table::AreaJson;
+use crate::fpga::table::{CriticalPathJson, FpgaJson, UsageJson};
 
 fn num(v: &Value) -> Option<f64> {
     v.as_f64()
@@ -44,16 +48,36 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// The area totals of top `top` in an `area --json` result.
-fn top_totals<'a>(area: &'a Value, top: &str) -> &'a Value {
-    area["tops"]
-        .as_array()
-        .and_then(|ts| ts.iter().find(|t| t["top"] == top))
-        .map(|t| &t["totals"])
-        .unwrap_or(&Value::Null)
+/// `--` for a figure a result does not have, else the figure with separators.
+fn opt_int(v: Option<u64>) -> String {
+    v.map(thousands).unwrap_or_else(|| "—".into())
 }
 
-pub fn render(r: &Value) -> String {
+fn opt_fixed(v: Option<f64>, digits: usize) -> String {
+    v.map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "—".into())
+}
+
+/// Read section `what` of the results as `T`: a missing or misspelt field
+/// is an error naming the section and the field.
+fn section<T: DeserializeOwned>(v: &Value, what: &str) -> Result<T, String> {
+    T::deserialize(v).map_err(|e| format!("{what}: {e}"))
+}
+
+/// One preset's three `serrano area` results.
+struct Areas {
+    generic: AreaJson,
+    xilinx: AreaJson,
+    ice40: AreaJson,
+}
+
+fn areas(name: &str, p: &Value) -> Result<Areas, String> {
+    let at = |t: &str| section::<AreaJson>(&p["area"][t], &format!("presets.{name}.area.{t}"));
+    Ok(Areas { generic: at("generic")?, xilinx: at("xilinx")?, ice40: at("ice40")? })
+}
+
+/// The README's tables from the results file `r`; an error names the
+/// section and field the file lacks.
+pub fn render(r: &Value) -> Result<String, String> {
     let mut s = String::new();
     let empty = serde_json::Map::new();
     let presets = r["presets"].as_object().unwrap_or(&empty);
@@ -74,104 +98,101 @@ pub fn render(r: &Value) -> String {
         );
     }
 
+    let areas: Vec<(&String, Areas)> =
+        presets.iter().map(|(name, p)| Ok((name, areas(name, p)?))).collect::<Result<_, String>>()?;
     s += "\n**Area** (`serrano area --target generic|xilinx|ice40`; Yosys; transistors exclude flip-flops and \
           memories, see `docs/area.md`)\n\n";
     s += "| preset | top | transistors | flip-flops | memory bits | Xilinx LUT | FF | DSP48E1 | BRAM36 | iCE40 LUT4 | SB_MAC16 | SB_RAM40_4K |\n";
     s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-    for (name, p) in presets {
-        let g = &p["area"]["generic"];
-        for t in g["tops"].as_array().map(|v| v.as_slice()).unwrap_or(&[]) {
-            let top = t["top"].as_str().unwrap_or("");
-            let (x, i) = (top_totals(&p["area"]["xilinx"], top), top_totals(&p["area"]["ice40"], top));
-            let mem: Value = t["blocks"]
-                .as_array()
-                .map(|bs| bs.iter().filter_map(|b| b["memory_bits"].as_f64()).sum::<f64>().into())
-                .unwrap_or(Value::Null);
+    for (name, a) in &areas {
+        for t in &a.generic.tops {
+            let (x, i) = (a.xilinx.top_totals(&t.top), a.ice40.top_totals(&t.top));
             s += &format!(
-                "| {name} | `{top}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                int(&t["totals"]["transistors"]),
-                int(&t["totals"]["ff"]),
-                int(if t["totals"]["memory_bits"].is_null() { &mem } else { &t["totals"]["memory_bits"] }),
-                int(&x["lut"]),
-                int(&x["ff"]),
-                int(&x["dsp"]),
-                fixed(&x["bram"], 1),
-                int(&i["lut"]),
-                int(&i["dsp"]),
-                int(&i["bram"]),
+                "| {name} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                t.top,
+                thousands(t.totals.transistors),
+                thousands(t.totals.ff),
+                thousands(t.totals.memory_bits),
+                opt_int(x.and_then(|x| x.lut)),
+                opt_int(x.map(|x| x.ff)),
+                opt_int(x.and_then(|x| x.dsp)),
+                opt_fixed(x.and_then(|x| x.bram), 1),
+                opt_int(i.and_then(|i| i.lut)),
+                opt_int(i.and_then(|i| i.dsp)),
+                opt_int(i.and_then(|i| i.bram).map(|b| b.round() as u64)),
             );
         }
     }
-    if let Some((name, p)) = presets.iter().find(|(_, p)| !p["area"]["generic"]["pe_reference"].is_null()) {
-        let pr = &p["area"]["generic"]["pe_reference"];
+    if let Some((name, pr)) = areas.iter().find_map(|(n, a)| a.generic.pe_reference.as_ref().map(|pr| (n, pr))) {
         s += &format!(
             "\nThe PE against a plain hand-written int8 MAC cell with the same registers, same script ({name}): \
-             {} against {} transistors (ratio {}).\n",
-            int(&pr["pe_transistors"]),
-            int(&pr["reference_transistors"]),
-            fixed(&pr["ratio"], 3),
+             {} against {} transistors (ratio {:.3}).\n",
+            thousands(pr.pe_transistors),
+            thousands(pr.reference_transistors),
+            pr.ratio,
         );
     }
 
-    if let Some(fpga) = r["fpga"].as_array().filter(|f| !f.is_empty()) {
+    let fpga: Vec<FpgaJson> = match &r["fpga"] {
+        Value::Null => Vec::new(),
+        v => section(v, "fpga")?,
+    };
+    if !fpga.is_empty() {
         s += "\n**FPGA** (`serrano fpga --preset P --device D`; Yosys `synth_ice40`, nextpnr-ice40, icepack)\n\n";
         s += "| source | device | LCs used | LUT4 | BRAM | DSP | Fmax (best seed) | Fmax per seed | critical path |\n";
         s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
-        for f in fpga {
-            let common = format!(
-                "| {} | {} | {} | {} | {} | {} |",
-                text(&f["source"]),
-                text(&f["device"]),
-                lcs(&f["lc"]),
-                int(&f["lut"]),
-                int(&f["bram"]),
-                int(&f["dsp"]),
-            );
-            if f["fits"] == json!(false) {
-                s += &format!("{common} {} | — | — |\n", text(&f["error"]));
-                continue;
-            }
-            let seeds: Vec<String> = f["seeds"]
-                .as_array()
-                .map(|v| v.iter().map(|x| format!("{}: {}", text(&x["seed"]), fixed(&x["fmax_mhz"], 1))).collect())
-                .unwrap_or_default();
-            s += &format!(
-                "{common} {} MHz (seed {}) | {} | {} |\n",
-                fixed(&f["fmax_mhz"], 1),
-                text(&f["seed"]),
-                if seeds.is_empty() { "—".into() } else { seeds.join(", ") },
-                critical_path(&f["critical_path"]),
-            );
+        for f in &fpga {
+            s += &fpga_row(f);
         }
     }
-    s
+    Ok(s)
+}
+
+/// One row of the FPGA table.
+fn fpga_row(f: &FpgaJson) -> String {
+    let common = format!(
+        "| {} | {} | {} | {} | {} | {} |",
+        f.source,
+        f.device,
+        lcs(f.lc.as_ref()),
+        thousands(f.lut),
+        thousands(f.bram),
+        thousands(f.dsp),
+    );
+    let Some(t) = f.timing.as_ref().filter(|_| f.fits) else {
+        return format!("{common} {} | — | — |\n", f.error.as_deref().unwrap_or("—"));
+    };
+    let seeds: Vec<String> = t.seeds.iter().map(|x| format!("{}: {:.1}", x.seed, x.fmax_mhz)).collect();
+    format!(
+        "{common} {:.1} MHz (seed {}) | {} | {} |\n",
+        t.fmax_mhz,
+        t.seed,
+        if seeds.is_empty() { "—".into() } else { seeds.join(", ") },
+        critical_path(t.critical_path.as_ref()),
+    )
 }
 
 /// `used / total (percent %)` from `serrano fpga`'s `{used, total, percent}`.
-fn lcs(v: &Value) -> String {
-    match (num(&v["used"]), num(&v["total"])) {
-        (Some(u), Some(t)) => format!("{} / {} ({:.0} %)", int(&v["used"]), int(&v["total"]), 100.0 * u / t),
-        _ => "—".into(),
+fn lcs(v: Option<&UsageJson>) -> String {
+    match v {
+        Some(u) => {
+            format!("{} / {} ({:.0} %)", thousands(u.used), thousands(u.total), 100.0 * u.used as f64 / u.total as f64)
+        }
+        None => "—".into(),
     }
 }
 
-fn critical_path(c: &Value) -> String {
-    if c.is_null() {
-        return "—".into();
+fn critical_path(c: Option<&CriticalPathJson>) -> String {
+    match c {
+        None => "—".into(),
+        Some(c) => format!("`{}` → `{}`, {:.2} ns, {} logic levels", c.start, c.end, c.total_ns, c.logic_levels),
     }
-    let mut s = format!("`{}` → `{}`", text(&c["start"]), text(&c["end"]));
-    if let Some(d) = num(&c["total_ns"]) {
-        s += &format!(", {d:.2} ns");
-    }
-    if let Some(l) = num(&c["logic_levels"]) {
-        s += &format!(", {l} logic levels");
-    }
-    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn numbers_render_with_separators_and_missing_values_as_a_dash() {
@@ -185,32 +206,72 @@ mod tests {
         assert_eq!(fixed(&json!(0.99921), 4), "0.9992");
     }
 
+    /// The committed results file.
+    fn committed() -> Value {
+        serde_json::from_str(include_str!("../../../docs/results.json")).unwrap()
+    }
+
     #[test]
-    fn render_reads_every_figure_from_the_results() {
-        let r = json!({
-            "generator": "serrano 0.1.0",
-            "presets": { "tiny": {
-                "gemm_256": { "array": "4x4", "cycles": 1048594, "utilization": 1.0 },
-                "gemm_decode": { "utilization": 0.0833 },
-                "softmax": { "lanes": 4, "sustained_elements_per_cycle": 4.0 },
-                "area": {
-                    "generic": { "tops": [ { "top": "t", "totals": { "transistors": 123456, "ff": 789 },
-                                             "blocks": [ { "memory_bits": 1024 }, { "memory_bits": 1024 } ] } ],
-                                 "pe_reference": { "pe_transistors": 5000, "reference_transistors": 9000, "ratio": 0.5556 } },
-                    "xilinx": { "tops": [ { "top": "t", "totals": { "lut": 10, "ff": 20, "dsp": 16, "bram": 2.5 } } ] },
-                    "ice40": { "tops": [ { "top": "t", "totals": { "lut": 3000, "dsp": 0, "bram": 8 } } ] } } } },
-            "fpga": [ { "source": "preset tiny", "device": "hx8k", "lc": { "used": 5000, "total": 7680 }, "lut": 4500, "bram": 8, "dsp": 0,
-                        "fmax_mhz": 95.25, "seed": 2, "seeds": [ { "seed": 1, "fmax_mhz": 91.0 }, { "seed": 2, "fmax_mhz": 95.25 } ],
-                        "critical_path": { "start": "a", "end": "b", "total_ns": 10.5, "logic_levels": 12 } } ]
-        });
-        let t = render(&r);
-        for want in [
-            "| tiny | 4x4 | 1,048,594 | 1.0000 | 0.0833 | 4 | 4.00 |",
-            "| tiny | `t` | 123,456 | 789 | 2,048 | 10 | 20 | 16 | 2.5 | 3,000 | 0 | 8 |",
-            "5,000 against 9,000 transistors (ratio 0.556)",
-            "| preset tiny | hx8k | 5,000 / 7,680 (65 %) | 4,500 | 8 | 0 | 95.2 MHz (seed 2) | 1: 91.0, 2: 95.2 | `a` → `b`, 10.50 ns, 12 logic levels |",
-        ] {
+    fn render_reads_every_figure_from_the_typed_results() {
+        let t = render(&committed()).unwrap();
+        for want in ["| source | device | LCs used |", "| tiny | `serrano_tile_", "The PE against a plain"] {
             assert!(t.contains(want), "missing {want:?} in:\n{t}");
         }
+    }
+
+    #[test]
+    fn a_missing_or_misspelt_field_is_an_error_naming_it() {
+        let mut r = committed();
+        let x = r["presets"]["tiny"]["area"]["xilinx"]["tops"][0]["totals"].as_object_mut().unwrap();
+        let lut = x.remove("lut").unwrap();
+        x.insert("lutt".into(), lut);
+        let e = render(&r).unwrap_err();
+        assert!(e.contains("presets.tiny.area.xilinx") && e.contains("missing field `lut`"), "{e}");
+
+        let mut r = committed();
+        r["fpga"][0].as_object_mut().unwrap().remove("fmax_mhz");
+        let e = render(&r).unwrap_err();
+        assert!(e.starts_with("fpga") && e.contains("missing field `fmax_mhz`"), "{e}");
+
+        let mut r = committed();
+        r["presets"]["tiny"]["area"]["generic"].as_object_mut().unwrap().remove("pe_reference");
+        assert!(render(&r).unwrap_err().contains("missing field `pe_reference`"));
+    }
+
+    /// Every `area` and `fpga` section of the committed results, read into
+    /// the typed results and written back, is the same JSON: the structs
+    /// keep every key and value.
+    #[test]
+    fn typed_results_round_trip_the_committed_sections() {
+        let r = committed();
+        let mut n = 0;
+        for (name, p) in r["presets"].as_object().unwrap() {
+            for t in ["generic", "xilinx", "ice40"] {
+                let v = &p["area"][t];
+                let a: AreaJson = section(v, t).unwrap();
+                assert_eq!(&serde_json::to_value(&a).unwrap(), v, "{name} {t}");
+                n += 1;
+            }
+        }
+        for v in r["fpga"].as_array().unwrap() {
+            let f: FpgaJson = section(v, "fpga").unwrap();
+            assert_eq!(&serde_json::to_value(&f).unwrap(), v);
+            n += 1;
+        }
+        assert!(n >= 4);
+    }
+
+    #[test]
+    fn an_fpga_result_that_does_not_fit_needs_its_error() {
+        let mut v = committed()["fpga"][0].clone();
+        for k in ["fmax_mhz", "seed", "timing_pass", "seeds", "critical_path", "bitstream"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v["fits"] = json!(false);
+        assert!(section::<FpgaJson>(&v, "fpga").unwrap_err().contains("missing field `error`"));
+        v["error"] = json!("does not fit");
+        let f: FpgaJson = section(&v, "fpga").unwrap();
+        assert_eq!(serde_json::to_value(&f).unwrap(), v);
+        assert!(fpga_row(&f).contains("does not fit | — | — |"));
     }
 }

@@ -27,8 +27,50 @@ use golden::Config;
 
 use crate::core::{Module, Result};
 
-/// The top modules generated for a configuration, the main one first: the
-/// systolic tile, the softmax unit and the DMA engines.
+/// What a top module is: the kind `serrano fpga --top` and `serrano area
+/// --top` pick by, and the word its results are filed under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TopKind {
+    /// The systolic matmul tile.
+    Tile,
+    /// The attention softmax unit.
+    Softmax,
+    /// The AXI4 DMA engines.
+    Dma,
+}
+
+impl TopKind {
+    /// Every kind, in the order [`tops`] gives them.
+    pub const ALL: [TopKind; 3] = [TopKind::Tile, TopKind::Softmax, TopKind::Dma];
+
+    /// The kind's name: `tile`, `softmax` or `dma`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TopKind::Tile => "tile",
+            TopKind::Softmax => "softmax",
+            TopKind::Dma => "dma",
+        }
+    }
+}
+
+impl std::fmt::Display for TopKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The top modules generated for a configuration with their kinds, the main
+/// one first: the systolic tile, the softmax unit and the DMA engines.
+pub fn tops_by_kind(cfg: &Config) -> Result<Vec<(TopKind, Module)>> {
+    Ok(vec![
+        (TopKind::Tile, tile::tile(&cfg.systolic)?),
+        (TopKind::Softmax, softmax::softmax(&cfg.softmax)?),
+        (TopKind::Dma, dma::dma(&cfg.dma)?),
+    ])
+}
+
+/// The top modules generated for a configuration, the main one first (see
+/// [`tops_by_kind`] for their kinds).
 pub fn tops(cfg: &Config) -> Result<Vec<Module>> {
-    Ok(vec![tile::tile(&cfg.systolic)?, softmax::softmax(&cfg.softmax)?, dma::dma(&cfg.dma)?])
+    Ok(tops_by_kind(cfg)?.into_iter().map(|(_, m)| m).collect())
 }
