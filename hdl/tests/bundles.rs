@@ -198,3 +198,33 @@ fn undriven_outputs_wrong_widths_and_clashes_are_errors() {
     let mut other = Module::new("serrano_test_other");
     assert!(s.drive(&mut other, "valid", hdl::core::Expr::lit(0, UInt(1))).is_err());
 }
+
+#[test]
+fn the_dma_top_has_exactly_its_bundles_ports() {
+    let cfg = golden::DmaConfig {
+        data_bits: 64,
+        addr_bits: 64,
+        max_burst: 16,
+        max_outstanding: 4,
+        queue_depth: 4,
+        id_bits: 3,
+        table_entries: 16,
+    };
+    let top = hdl::blocks::dma::dma(&cfg).unwrap();
+    let ports: Vec<_> = top.ports().into_iter().map(|p| (p.name, p.ty)).collect();
+    let buses = [
+        ("s_axil", Bundle::axi4_lite(16, 32)),
+        ("m_axi", Bundle::axi4(64, 64, 3)),
+        ("m_axis", Bundle::axis(64, true, true, 0)),
+        ("s_axis", Bundle::axis(64, true, true, 0)),
+    ];
+    let mut n = 3; // clk, rst, irq
+    for (prefix, b) in &buses {
+        for f in &b.fields {
+            let name = format!("{prefix}_{}", f.name);
+            assert!(ports.contains(&(name.clone(), f.ty)), "{name}");
+            n += 1;
+        }
+    }
+    assert_eq!(ports.len(), n);
+}
