@@ -115,28 +115,7 @@ fn a_bundle_passthrough_lints_clean() {
     let m = parent(8).unwrap();
     let names: Vec<_> = dirs(&m).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["in_data", "in_valid", "out_ready", "in_ready", "out_data", "out_valid"]);
-    let files = emit(&m, &EmitOptions::default()).unwrap();
-    let dir = std::env::temp_dir().join(format!("serrano_bundles_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut paths = Vec::new();
-    for f in &files {
-        let p = dir.join(&f.file_name);
-        std::fs::write(&p, &f.text).unwrap();
-        paths.push(p);
-    }
-    let out = match Command::new("verilator")
-        .args(["--lint-only", "-Wall", "--top-module", "serrano_test_parent"])
-        .args(&paths)
-        .output()
-    {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("verilator not found ({e}); lint skipped");
-            return;
-        }
-    };
-    std::fs::remove_dir_all(&dir).ok();
-    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    lint(&m, "serrano_test_parent");
 }
 
 #[test]
@@ -227,4 +206,52 @@ fn the_dma_top_has_exactly_its_bundles_ports() {
         }
     }
     assert_eq!(ports.len(), n);
+}
+
+#[test]
+fn child_to_child_through_bundle_feed_lints_clean() {
+    let b = Bundle::valid_ready(&[("data", 8)]);
+    let mut m = Module::new("serrano_test_chain");
+    let s = m.bundle_ports("in", &b, Role::Slave).unwrap();
+    let o = m.bundle_ports("out", &b, Role::Master).unwrap();
+    // The first stage's ready comes from the second stage: a wire.
+    let ready1 = m.wire("ready1", UInt(1)).unwrap();
+    let c1 = [s.inputs_for("s"), vec![("m_ready".to_string(), ready1.clone())]].concat();
+    let refs: Vec<_> = c1.iter().map(|(n, e)| (n.as_str(), e)).collect();
+    let u1 = m.instance("u1", &passthrough(8), &refs).unwrap();
+    let c2 = [u1.bundle_feed("m", &b, Role::Master, "s").unwrap(), o.inputs_for("m")].concat();
+    let refs: Vec<_> = c2.iter().map(|(n, e)| (n.as_str(), e)).collect();
+    let u2 = m.instance("u2", &passthrough(8), &refs).unwrap();
+    let back = u2.bundle_feed("s", &b, Role::Slave, "m").unwrap();
+    assert_eq!(back.len(), 1);
+    m.assign(&ready1, &back[0].1).unwrap();
+    s.connect(&mut m, &u1, "s").unwrap();
+    o.connect(&mut m, &u2, "m").unwrap();
+    lint(&m, "serrano_test_chain");
+    // A mismatched width names the instance and the field.
+    let e = u1.bundle_feed("m", &Bundle::valid_ready(&[("data", 9)]), Role::Master, "s").unwrap_err().to_string();
+    assert!(e.contains("u1") && e.contains("field data") && e.contains("UInt(9)"), "{e}");
+}
+
+/// `verilator --lint-only -Wall` of `m` (skipped when Verilator is missing).
+fn lint(m: &Module, top: &str) {
+    let files = emit(m, &EmitOptions::default()).unwrap();
+    let dir = std::env::temp_dir().join(format!("serrano_bundles_{top}_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = Vec::new();
+    for f in &files {
+        let p = dir.join(&f.file_name);
+        std::fs::write(&p, &f.text).unwrap();
+        paths.push(p);
+    }
+    let out = match Command::new("verilator").args(["--lint-only", "-Wall", "--top-module", top]).args(&paths).output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("verilator not found ({e}); lint skipped");
+            return;
+        }
+    };
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }

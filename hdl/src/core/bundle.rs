@@ -331,3 +331,35 @@ impl Module {
         })
     }
 }
+
+impl Instance {
+    /// Child to child: this instance's outputs of its bundle `prefix` (the
+    /// fields `role` drives) as input connections `to_prefix_field` of
+    /// another instance that is the other side, each width checked. The
+    /// other direction goes the same way from the other instance (through
+    /// wires when the instances feed each other).
+    pub fn bundle_feed(
+        &self,
+        prefix: &str,
+        bundle: &Bundle,
+        role: Role,
+        to_prefix: &str,
+    ) -> Result<Vec<(String, Expr)>> {
+        let err = |field: &str, message: String| HdlError {
+            module: self.module.clone(),
+            signal: Some(format!("{}.{prefix}_{field}", self.name)),
+            message: format!("bundle {prefix} ({}) of instance {}: {message}", bundle.kind, self.name),
+        };
+        let mut v = Vec::new();
+        for f in bundle.fields.iter().filter(|f| role.drives(f.flow)) {
+            let port = format!("{prefix}_{}", f.name);
+            let e = self.out(&port).map_err(|_| err(&f.name, format!("no output {port} for field {}", f.name)))?;
+            let got = e.ty().map_err(|m| err(&f.name, m))?;
+            if got != f.ty {
+                return Err(err(&f.name, format!("field {} is {}, the instance gives {got}", f.name, f.ty)));
+            }
+            v.push((format!("{to_prefix}_{}", f.name), e));
+        }
+        Ok(v)
+    }
+}
