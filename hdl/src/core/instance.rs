@@ -26,7 +26,7 @@ pub(crate) struct InstDef {
 pub struct Instance {
     pub name: String,
     outputs: Vec<(String, Expr)>,
-    module: String,
+    pub(crate) module: String,
 }
 
 impl Instance {

@@ -3,6 +3,7 @@
 //! The Rust builder is the description, and the emitted Verilog means exactly
 //! what it says. See `docs/hdl.md` for the rules and a worked example.
 
+mod bundle;
 mod emit;
 mod error;
 mod expr;
@@ -15,6 +16,7 @@ mod reg;
 mod stats;
 mod ty;
 
+pub use bundle::{Bundle, BundleSig, Field, Flow, Role};
 pub use emit::{emit, EmitOptions, VerilogFile};
 pub use error::{HdlError, Result};
 pub use expr::{cat, mux, rep, Expr, Operand};

@@ -90,6 +90,8 @@ pub struct Module {
     pub(crate) mems: Vec<MemDef>,
     pub(crate) roms: Vec<RomDef>,
     pub(crate) insts: Vec<InstDef>,
+    /// Bundle output ports declared but not yet driven (see `bundle.rs`).
+    pub(crate) pending: Vec<String>,
 }
 
 /// `e` with `p` before its message (which part of a declaration is wrong).
@@ -113,6 +115,7 @@ impl Module {
             mems: Vec::new(),
             roms: Vec::new(),
             insts: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -145,7 +148,7 @@ impl Module {
             return Err(self.err(name, "is reserved for the implicit clock and reset"));
         }
         ty.check().map_err(|e| self.err(name, &e))?;
-        if self.index.contains_key(name) {
+        if self.index.contains_key(name) || (kind != SigKind::Output && self.pending.iter().any(|p| p == name)) {
             return Err(self.err(name, "is declared twice"));
         }
         self.index.insert(name.to_string(), self.sigs.len());
@@ -285,6 +288,9 @@ impl Module {
     /// Check that the module is complete: every wire driven, every register
     /// given a next value, every memory written.
     pub fn check(&self) -> Result<()> {
+        if let Some(p) = self.pending.first() {
+            return Err(self.err(p, "bundle output port is never driven"));
+        }
         for d in &self.sigs {
             if d.kind == SigKind::Wire && !self.assigns.iter().any(|(n, _)| *n == d.name) {
                 return Err(self.err(&d.name, "wire is never driven"));

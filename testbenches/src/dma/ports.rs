@@ -1,6 +1,8 @@
-//! The DMA top's ports, looked up by name once.
+//! The DMA top's ports, looked up once: the buses by prefix from the same
+//! bundle descriptions the DMA top declares its ports with, widths checked.
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
+use hdl::core::Bundle;
 use verilator_sys::{Model, Port};
 
 pub(super) struct Ports {
@@ -76,74 +78,113 @@ pub(super) struct Ports {
 impl Ports {
     pub(super) fn of(m: &Model) -> Result<Ports> {
         let p = |n: &str| m.port(n).map_err(|e| anyhow!("{e}"));
+        // The bus widths, from three ports; every other port is checked against them.
+        let (a, d, id) = (p("m_axi_araddr")?.width(), p("m_axi_rdata")?.width(), p("m_axi_rid")?.width());
+        let axil = Bus::bind(m, "s_axil", &Bundle::axi4_lite(p("s_axil_awaddr")?.width(), 32))?;
+        let axi = Bus::bind(m, "m_axi", &Bundle::axi4(a, d, id))?;
+        let m_axis = Bus::bind(m, "m_axis", &Bundle::axis(d, true, true, 0))?;
+        let s_axis = Bus::bind(m, "s_axis", &Bundle::axis(d, true, true, 0))?;
         Ok(Ports {
             clk: p("clk")?,
             rst: p("rst")?,
-            axil_awaddr: p("s_axil_awaddr")?,
-            axil_awprot: p("s_axil_awprot")?,
-            axil_awvalid: p("s_axil_awvalid")?,
-            axil_awready: p("s_axil_awready")?,
-            axil_wdata: p("s_axil_wdata")?,
-            axil_wstrb: p("s_axil_wstrb")?,
-            axil_wvalid: p("s_axil_wvalid")?,
-            axil_wready: p("s_axil_wready")?,
-            axil_bresp: p("s_axil_bresp")?,
-            axil_bvalid: p("s_axil_bvalid")?,
-            axil_bready: p("s_axil_bready")?,
-            axil_araddr: p("s_axil_araddr")?,
-            axil_arprot: p("s_axil_arprot")?,
-            axil_arvalid: p("s_axil_arvalid")?,
-            axil_arready: p("s_axil_arready")?,
-            axil_rdata: p("s_axil_rdata")?,
-            axil_rresp: p("s_axil_rresp")?,
-            axil_rvalid: p("s_axil_rvalid")?,
-            axil_rready: p("s_axil_rready")?,
-            arid: p("m_axi_arid")?,
-            araddr: p("m_axi_araddr")?,
-            arlen: p("m_axi_arlen")?,
-            arsize: p("m_axi_arsize")?,
-            arburst: p("m_axi_arburst")?,
-            arlock: p("m_axi_arlock")?,
-            arcache: p("m_axi_arcache")?,
-            arprot: p("m_axi_arprot")?,
-            arvalid: p("m_axi_arvalid")?,
-            arready: p("m_axi_arready")?,
-            rid: p("m_axi_rid")?,
-            rdata: p("m_axi_rdata")?,
-            rresp: p("m_axi_rresp")?,
-            rlast: p("m_axi_rlast")?,
-            rvalid: p("m_axi_rvalid")?,
-            rready: p("m_axi_rready")?,
-            awid: p("m_axi_awid")?,
-            awaddr: p("m_axi_awaddr")?,
-            awlen: p("m_axi_awlen")?,
-            awsize: p("m_axi_awsize")?,
-            awburst: p("m_axi_awburst")?,
-            awlock: p("m_axi_awlock")?,
-            awcache: p("m_axi_awcache")?,
-            awprot: p("m_axi_awprot")?,
-            awvalid: p("m_axi_awvalid")?,
-            awready: p("m_axi_awready")?,
-            wdata: p("m_axi_wdata")?,
-            wstrb: p("m_axi_wstrb")?,
-            wlast: p("m_axi_wlast")?,
-            wvalid: p("m_axi_wvalid")?,
-            wready: p("m_axi_wready")?,
-            bid: p("m_axi_bid")?,
-            bresp: p("m_axi_bresp")?,
-            bvalid: p("m_axi_bvalid")?,
-            bready: p("m_axi_bready")?,
-            m_tdata: p("m_axis_tdata")?,
-            m_tkeep: p("m_axis_tkeep")?,
-            m_tlast: p("m_axis_tlast")?,
-            m_tvalid: p("m_axis_tvalid")?,
-            m_tready: p("m_axis_tready")?,
-            s_tdata: p("s_axis_tdata")?,
-            s_tkeep: p("s_axis_tkeep")?,
-            s_tlast: p("s_axis_tlast")?,
-            s_tvalid: p("s_axis_tvalid")?,
-            s_tready: p("s_axis_tready")?,
+            axil_awaddr: axil.get("awaddr")?,
+            axil_awprot: axil.get("awprot")?,
+            axil_awvalid: axil.get("awvalid")?,
+            axil_awready: axil.get("awready")?,
+            axil_wdata: axil.get("wdata")?,
+            axil_wstrb: axil.get("wstrb")?,
+            axil_wvalid: axil.get("wvalid")?,
+            axil_wready: axil.get("wready")?,
+            axil_bresp: axil.get("bresp")?,
+            axil_bvalid: axil.get("bvalid")?,
+            axil_bready: axil.get("bready")?,
+            axil_araddr: axil.get("araddr")?,
+            axil_arprot: axil.get("arprot")?,
+            axil_arvalid: axil.get("arvalid")?,
+            axil_arready: axil.get("arready")?,
+            axil_rdata: axil.get("rdata")?,
+            axil_rresp: axil.get("rresp")?,
+            axil_rvalid: axil.get("rvalid")?,
+            axil_rready: axil.get("rready")?,
+            arid: axi.get("arid")?,
+            araddr: axi.get("araddr")?,
+            arlen: axi.get("arlen")?,
+            arsize: axi.get("arsize")?,
+            arburst: axi.get("arburst")?,
+            arlock: axi.get("arlock")?,
+            arcache: axi.get("arcache")?,
+            arprot: axi.get("arprot")?,
+            arvalid: axi.get("arvalid")?,
+            arready: axi.get("arready")?,
+            rid: axi.get("rid")?,
+            rdata: axi.get("rdata")?,
+            rresp: axi.get("rresp")?,
+            rlast: axi.get("rlast")?,
+            rvalid: axi.get("rvalid")?,
+            rready: axi.get("rready")?,
+            awid: axi.get("awid")?,
+            awaddr: axi.get("awaddr")?,
+            awlen: axi.get("awlen")?,
+            awsize: axi.get("awsize")?,
+            awburst: axi.get("awburst")?,
+            awlock: axi.get("awlock")?,
+            awcache: axi.get("awcache")?,
+            awprot: axi.get("awprot")?,
+            awvalid: axi.get("awvalid")?,
+            awready: axi.get("awready")?,
+            wdata: axi.get("wdata")?,
+            wstrb: axi.get("wstrb")?,
+            wlast: axi.get("wlast")?,
+            wvalid: axi.get("wvalid")?,
+            wready: axi.get("wready")?,
+            bid: axi.get("bid")?,
+            bresp: axi.get("bresp")?,
+            bvalid: axi.get("bvalid")?,
+            bready: axi.get("bready")?,
+            m_tdata: m_axis.get("tdata")?,
+            m_tkeep: m_axis.get("tkeep")?,
+            m_tlast: m_axis.get("tlast")?,
+            m_tvalid: m_axis.get("tvalid")?,
+            m_tready: m_axis.get("tready")?,
+            s_tdata: s_axis.get("tdata")?,
+            s_tkeep: s_axis.get("tkeep")?,
+            s_tlast: s_axis.get("tlast")?,
+            s_tvalid: s_axis.get("tvalid")?,
+            s_tready: s_axis.get("tready")?,
             irq: p("irq")?,
         })
+    }
+}
+
+/// One bus of the model, bound by prefix from the bundle description the
+/// DMA top declares (`hdl::core::Bundle`): every field's port must exist
+/// with the field's width.
+struct Bus {
+    prefix: String,
+    ports: Vec<(String, Port)>,
+}
+
+impl Bus {
+    fn bind(m: &Model, prefix: &str, bundle: &Bundle) -> Result<Bus> {
+        let mut ports = Vec::new();
+        for f in &bundle.fields {
+            let name = format!("{prefix}_{}", f.name);
+            let port = m.port(&name).map_err(|e| anyhow!("{} bus {prefix}: {e}", bundle.kind))?;
+            if port.width() != f.ty.width() {
+                bail!(
+                    "{} bus {prefix}: port {name} is {} bits wide, the bundle says {}",
+                    bundle.kind,
+                    port.width(),
+                    f.ty.width()
+                );
+            }
+            ports.push((f.name.clone(), port));
+        }
+        Ok(Bus { prefix: prefix.to_string(), ports })
+    }
+
+    fn get(&self, field: &str) -> Result<Port> {
+        let found = self.ports.iter().find(|(n, _)| n == field).map(|(_, p)| *p);
+        found.ok_or_else(|| anyhow!("bus {} has no field {field}", self.prefix))
     }
 }

@@ -33,7 +33,7 @@ use crate::blocks::common::lanes::{
 use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::DescLayout;
 use crate::blocks::dma::legalizer::{front_end, pack_record, record_bits, unpack_record, BurstRecord, FrontEnd};
-use crate::core::{mux, Bit, Expr, Instance, Module, Reg, Result, UInt};
+use crate::core::{mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Reg, Result, Role, UInt};
 
 pub fn read_name(cfg: &DmaConfig) -> String {
     format!(
@@ -44,6 +44,9 @@ pub fn read_name(cfg: &DmaConfig) -> String {
 
 /// The read engine's input ports.
 struct ReadIn {
+    /// The AXI4 master half and the stream, whose outputs are driven last.
+    axi: BundleSig,
+    axis: BundleSig,
     desc_valid: Expr,
     desc: Expr,
     tbl: (Expr, Expr, Expr),
@@ -126,20 +129,20 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     let rec = &fe.rec;
     let h = &issue.h;
     m.output_doc("desc_ready", &fe.desc_ready, "the descriptor is taken")?;
-    m.output("m_axi_arid", lit(0, cfg.id_bits))?;
-    m.output("m_axi_araddr", &rec.addr)?;
-    m.output("m_axi_arlen", &rec.len)?;
-    m.output("m_axi_arsize", lit(lb as u128, 3))?;
-    m.output("m_axi_arburst", lit(1, 2))?;
-    m.output("m_axi_arlock", lit(0, 1))?;
-    m.output("m_axi_arcache", &inp.axi_cache)?;
-    m.output("m_axi_arprot", &inp.axi_prot)?;
-    m.output("m_axi_arvalid", &issue.arvalid)?;
-    m.output("m_axi_rready", &rx.rready)?;
-    m.output("m_axis_tdata", &r.od.q)?;
-    m.output("m_axis_tkeep", &r.okeep.q)?;
-    m.output("m_axis_tlast", &r.olast.q)?;
-    m.output("m_axis_tvalid", &r.ov.q)?;
+    inp.axi.drive(&mut m, "arid", lit(0, cfg.id_bits))?;
+    inp.axi.drive(&mut m, "araddr", &rec.addr)?;
+    inp.axi.drive(&mut m, "arlen", &rec.len)?;
+    inp.axi.drive(&mut m, "arsize", lit(lb as u128, 3))?;
+    inp.axi.drive(&mut m, "arburst", lit(1, 2))?;
+    inp.axi.drive(&mut m, "arlock", lit(0, 1))?;
+    inp.axi.drive(&mut m, "arcache", &inp.axi_cache)?;
+    inp.axi.drive(&mut m, "arprot", &inp.axi_prot)?;
+    inp.axi.drive(&mut m, "arvalid", &issue.arvalid)?;
+    inp.axi.drive(&mut m, "rready", &rx.rready)?;
+    inp.axis.drive(&mut m, "tdata", &r.od.q)?;
+    inp.axis.drive(&mut m, "tkeep", &r.okeep.q)?;
+    inp.axis.drive(&mut m, "tlast", &r.olast.q)?;
+    inp.axis.drive(&mut m, "tvalid", &r.ov.q)?;
     m.output_doc("cpl_valid", &t_done | &rx.null_done, "a descriptor completed")?;
     m.output_doc("cpl_tag", mux(&rx.null_done, &h.tag, &r.otag.q), "its tag")?;
     m.output_doc("cpl_code", mux(&rx.null_done, &h.err, &r.ostat.q), "its status")?;
@@ -152,23 +155,32 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
 fn ports(m: &mut Module, cfg: &DmaConfig) -> Result<ReadIn> {
     let a = cfg.addr_bits;
     let dw = DescLayout::new(a).width();
+    let desc_valid = m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?;
+    let desc = m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?;
+    let tbl = (
+        m.input_doc("tbl_we", Bit, "write a page-table entry")?,
+        m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?,
+        m.input_doc("tbl_wdata", UInt(a), "page base address")?,
+    );
+    let axi_cache = m.input_doc("axi_cache", UInt(4), "ARCACHE to use")?;
+    let axi_prot = m.input_doc("axi_prot", UInt(3), "ARPROT to use")?;
+    let axi = m.bundle_ports("m_axi", &Bundle::axi4_read(a, cfg.data_bits, cfg.id_bits), Role::Master)?;
+    let axis = m.bundle_ports("m_axis", &Bundle::axis(cfg.data_bits, true, true, 0), Role::Master)?;
     Ok(ReadIn {
-        desc_valid: m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?,
-        desc: m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?,
-        tbl: (
-            m.input_doc("tbl_we", Bit, "write a page-table entry")?,
-            m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?,
-            m.input_doc("tbl_wdata", UInt(a), "page base address")?,
-        ),
-        axi_cache: m.input_doc("axi_cache", UInt(4), "ARCACHE to use")?,
-        axi_prot: m.input_doc("axi_prot", UInt(3), "ARPROT to use")?,
-        arready: m.input("m_axi_arready", Bit)?,
-        rid: m.input("m_axi_rid", UInt(cfg.id_bits))?,
-        rdata: m.input("m_axi_rdata", UInt(cfg.data_bits))?,
-        rresp: m.input("m_axi_rresp", UInt(2))?,
-        rlast: m.input("m_axi_rlast", Bit)?,
-        rvalid: m.input("m_axi_rvalid", Bit)?,
-        tready: m.input("m_axis_tready", Bit)?,
+        desc_valid,
+        desc,
+        tbl,
+        axi_cache,
+        axi_prot,
+        arready: axi.get("arready")?,
+        rid: axi.get("rid")?,
+        rdata: axi.get("rdata")?,
+        rresp: axi.get("rresp")?,
+        rlast: axi.get("rlast")?,
+        rvalid: axi.get("rvalid")?,
+        tready: axis.get("tready")?,
+        axi,
+        axis,
     })
 }
 

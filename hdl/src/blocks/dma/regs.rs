@@ -30,7 +30,7 @@ use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{bytes_of, index_bits, lit, merge, pmux, zeros};
 use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::{DescFields, DescLayout};
-use crate::core::{cat, mux, Bit, Expr, Module, Reg, Result, UInt};
+use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Module, Reg, Result, Role, UInt};
 
 pub fn regs_name(cfg: &DmaConfig) -> String {
     format!("serrano_dma_regs_a{}_q{}_t{}", cfg.addr_bits, cfg.queue_depth, cfg.table_entries)
@@ -38,6 +38,8 @@ pub fn regs_name(cfg: &DmaConfig) -> String {
 
 /// The AXI4-Lite slave's input ports (the ones the block reads).
 struct LiteIn {
+    /// The AXI4-Lite slave bundle, whose outputs are driven last.
+    bus: BundleSig,
     awaddr: Expr,
     awvalid: Expr,
     wdata: Expr,
@@ -162,14 +164,14 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
         .reset(0)
         .d((irq_en.q.bit(0) & &engines[0].cpl_nonempty) | (irq_en.q.bit(1) & &engines[1].cpl_nonempty))?;
 
-    m.output("s_axil_awready", &wfire)?;
-    m.output("s_axil_wready", &wfire)?;
-    m.output("s_axil_bresp", &wr.bresp.q)?;
-    m.output("s_axil_bvalid", &wr.bvalid.q)?;
-    m.output("s_axil_arready", &rd.arready)?;
-    m.output("s_axil_rdata", &rdata)?;
-    m.output("s_axil_rresp", &rresp)?;
-    m.output("s_axil_rvalid", &rd.rvalid.q)?;
+    lite.bus.drive(&mut m, "awready", &wfire)?;
+    lite.bus.drive(&mut m, "wready", &wfire)?;
+    lite.bus.drive(&mut m, "bresp", &wr.bresp.q)?;
+    lite.bus.drive(&mut m, "bvalid", &wr.bvalid.q)?;
+    lite.bus.drive(&mut m, "arready", &rd.arready)?;
+    lite.bus.drive(&mut m, "rdata", &rdata)?;
+    lite.bus.drive(&mut m, "rresp", &rresp)?;
+    lite.bus.drive(&mut m, "rvalid", &rd.rvalid.q)?;
     for (i, p) in ["rd", "wr"].iter().enumerate() {
         m.output_doc(&format!("{p}_desc_valid"), &engines[i].desc_out.0, "a descriptor waits")?;
         m.output_doc(&format!("{p}_desc"), &engines[i].desc_out.1, "the head descriptor (packed)")?;
@@ -187,17 +189,11 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
 /// byte-select address bits declared unused) and each engine's inputs
 /// (`rd_*`, then `wr_*`).
 fn ports(m: &mut Module) -> Result<(LiteIn, Vec<EngineIn>)> {
-    let awaddr = m.input("s_axil_awaddr", UInt(AXIL_ADDR_BITS))?;
-    let awprot = m.input("s_axil_awprot", UInt(3))?;
-    let awvalid = m.input("s_axil_awvalid", Bit)?;
-    let wdata = m.input("s_axil_wdata", UInt(32))?;
-    let wstrb = m.input("s_axil_wstrb", UInt(4))?;
-    let wvalid = m.input("s_axil_wvalid", Bit)?;
-    let bready = m.input("s_axil_bready", Bit)?;
-    let araddr = m.input("s_axil_araddr", UInt(AXIL_ADDR_BITS))?;
-    let arprot = m.input("s_axil_arprot", UInt(3))?;
-    let arvalid = m.input("s_axil_arvalid", Bit)?;
-    let rready = m.input("s_axil_rready", Bit)?;
+    let bus = m.bundle_ports("s_axil", &Bundle::axi4_lite(AXIL_ADDR_BITS, 32), Role::Slave)?;
+    let g = |field: &str| bus.get(field);
+    let (awaddr, awprot, awvalid) = (g("awaddr")?, g("awprot")?, g("awvalid")?);
+    let (wdata, wstrb, wvalid, bready) = (g("wdata")?, g("wstrb")?, g("wvalid")?, g("bready")?);
+    let (araddr, arprot, arvalid, rready) = (g("araddr")?, g("arprot")?, g("arvalid")?, g("rready")?);
     m.allow_unused(&awprot, "AXI4-Lite AWPROT: every access is allowed")?;
     m.allow_unused(&arprot, "AXI4-Lite ARPROT: every access is allowed")?;
     m.allow_unused(&awaddr, "AXI4-Lite address: bits 1..0 select bytes within a word")?;
@@ -213,7 +209,7 @@ fn ports(m: &mut Module) -> Result<(LiteIn, Vec<EngineIn>)> {
             busy: m.input_doc(&format!("{p}_busy"), Bit, "the engine holds a descriptor")?,
         });
     }
-    let lite = LiteIn { awaddr, awvalid, wdata, wstrb, wvalid, bready, araddr, arvalid, rready };
+    let lite = LiteIn { bus, awaddr, awvalid, wdata, wstrb, wvalid, bready, araddr, arvalid, rready };
     Ok((lite, eng_in))
 }
 

@@ -11,7 +11,7 @@ use crate::blocks::common::params::config;
 use crate::blocks::dma::read::dma_read;
 use crate::blocks::dma::regs::{dma_regs, AXIL_ADDR_BITS};
 use crate::blocks::dma::write::dma_write;
-use crate::core::{Expr, Instance, Module, Result, UInt};
+use crate::core::{Bundle, Expr, Instance, Module, Result, Role, UInt};
 
 pub fn dma_name(cfg: &DmaConfig) -> String {
     format!(
@@ -28,77 +28,45 @@ pub fn dma_name(cfg: &DmaConfig) -> String {
 
 /// The DMA for `cfg` (validated): the register block, the read engine and
 /// the write engine, each engine's descriptor and completion signals looped
-/// back to the register block.
+/// back to the register block. The bus ports are bundles, forwarded to and
+/// from the instances in one call each; the AXI4 master is declared in two
+/// halves (reads, writes) so that every input port comes before the outputs.
 pub fn dma(cfg: &DmaConfig) -> Result<Module> {
     config("serrano_dma", cfg.validate())?;
     let mut m = Module::new(&dma_name(cfg));
     m.doc("Serrano DMA: AXI4-Lite registers, a read engine (AXI4 -> AXI-Stream) and a write engine");
     m.doc("(AXI-Stream -> AXI4) on one AXI4 master port. See docs/dma.md.");
-    let (lite_in, rd_in, wr_in) = inputs(&mut m, cfg)?;
+    let (a, d, id) = (cfg.addr_bits, cfg.data_bits, cfg.id_bits);
+    let lite = m.bundle_ports("s_axil", &Bundle::axi4_lite(AXIL_ADDR_BITS, 32), Role::Slave)?;
+    let axi_rd = m.bundle_ports("m_axi", &Bundle::axi4_read(a, d, id), Role::Master)?;
+    let axis_out = m.bundle_ports("m_axis", &Bundle::axis(d, true, true, 0), Role::Master)?;
+    let axi_wr = m.bundle_ports("m_axi", &Bundle::axi4_write(a, d, id), Role::Master)?;
+    let axis_in = m.bundle_ports("s_axis", &Bundle::axis(d, true, true, 0), Role::Slave)?;
 
     // Engine → register-block signals, as wires (the instances feed each other).
     let rd_back = feedback_wires(&mut m, "rd")?;
     let wr_back = feedback_wires(&mut m, "wr")?;
-    let mut regs_conn: Vec<(&str, &Expr)> = lite_in.iter().map(|(n, e)| (*n, e)).collect();
-    regs_conn.extend(rd_back.conns());
-    regs_conn.extend(wr_back.conns());
-    let regs = m.instance("regs", &dma_regs(cfg)?, &regs_conn)?;
+    let regs_conn = [lite.inputs_for("s_axil"), rd_back.wires.clone(), wr_back.wires.clone()].concat();
+    let regs = m.instance("regs", &dma_regs(cfg)?, &by_ref(&regs_conn))?;
 
-    let rd = engine_instance(&mut m, "read_engine", &dma_read(cfg)?, &rd_in, &regs, "rd")?;
-    let wr = engine_instance(&mut m, "write_engine", &dma_write(cfg)?, &wr_in, &regs, "wr")?;
+    let rd_in = [axi_rd.inputs_for("m_axi"), axis_out.inputs_for("m_axis")].concat();
+    let wr_in = [axi_wr.inputs_for("m_axi"), axis_in.inputs_for("s_axis")].concat();
+    let rd = engine_instance(&mut m, "read_engine", &dma_read(cfg)?, rd_in, &regs, "rd")?;
+    let wr = engine_instance(&mut m, "write_engine", &dma_write(cfg)?, wr_in, &regs, "wr")?;
     rd_back.close(&mut m, &rd)?;
     wr_back.close(&mut m, &wr)?;
-    outputs(&mut m, &regs, &rd, &wr)?;
+    lite.connect(&mut m, &regs, "s_axil")?;
+    axi_rd.connect(&mut m, &rd, "m_axi")?;
+    axi_wr.connect(&mut m, &wr, "m_axi")?;
+    axis_out.connect(&mut m, &rd, "m_axis")?;
+    axis_in.connect(&mut m, &wr, "s_axis")?;
+    m.output_doc("irq", regs.out("irq")?, "a completion waits (IRQ_ENABLE)")?;
     Ok(m)
 }
 
-/// Input ports by name, in declaration order.
-type PortList = Vec<(&'static str, Expr)>;
-
-/// The top's input ports. In: nothing. Out: (name, port) lists for the
-/// register block (AXI4-Lite), the read engine (AR/R, `m_axis_tready`) and
-/// the write engine (AW/W/B, `s_axis`), in port order.
-fn inputs(m: &mut Module, cfg: &DmaConfig) -> Result<(PortList, PortList, PortList)> {
-    let d = cfg.data_bits;
-    let nb = cfg.data_bytes();
-    let id = cfg.id_bits;
-    let mut declare = |list: &[(&'static str, u32)]| -> Result<PortList> {
-        list.iter().map(|&(name, w)| Ok((name, m.input(name, UInt(w))?))).collect()
-    };
-    let lite_in = declare(&[
-        ("s_axil_awaddr", AXIL_ADDR_BITS),
-        ("s_axil_awprot", 3),
-        ("s_axil_awvalid", 1),
-        ("s_axil_wdata", 32),
-        ("s_axil_wstrb", 4),
-        ("s_axil_wvalid", 1),
-        ("s_axil_bready", 1),
-        ("s_axil_araddr", AXIL_ADDR_BITS),
-        ("s_axil_arprot", 3),
-        ("s_axil_arvalid", 1),
-        ("s_axil_rready", 1),
-    ])?;
-    let rd_in = declare(&[
-        ("m_axi_arready", 1),
-        ("m_axi_rid", id),
-        ("m_axi_rdata", d),
-        ("m_axi_rresp", 2),
-        ("m_axi_rlast", 1),
-        ("m_axi_rvalid", 1),
-        ("m_axis_tready", 1),
-    ])?;
-    let wr_in = declare(&[
-        ("m_axi_awready", 1),
-        ("m_axi_wready", 1),
-        ("m_axi_bid", id),
-        ("m_axi_bresp", 2),
-        ("m_axi_bvalid", 1),
-        ("s_axis_tdata", d),
-        ("s_axis_tkeep", nb),
-        ("s_axis_tlast", 1),
-        ("s_axis_tvalid", 1),
-    ])?;
-    Ok((lite_in, rd_in, wr_in))
+/// Named connections as [`Module::instance`] takes them.
+fn by_ref(conns: &[(String, Expr)]) -> Vec<(&str, &Expr)> {
+    conns.iter().map(|(n, e)| (n.as_str(), e)).collect()
 }
 
 /// What one engine tells the register block, as wires of the top named
@@ -125,11 +93,6 @@ fn feedback_wires(m: &mut Module, p: &str) -> Result<Feedback> {
 }
 
 impl Feedback {
-    /// The register block's connections for these wires.
-    fn conns(&self) -> Vec<(&str, &Expr)> {
-        self.wires.iter().map(|(n, e)| (n.as_str(), e)).collect()
-    }
-
     /// Drive the wires from the engine instance's outputs.
     fn close(&self, m: &mut Module, engine: &Instance) -> Result<()> {
         for ((port, _), (_, wire)) in FEEDBACK.iter().zip(&self.wires) {
@@ -139,83 +102,22 @@ impl Feedback {
     }
 }
 
-/// One engine. In: its own input ports, and from the register block the
+/// One engine. In: its own bus inputs, and from the register block the
 /// head of its descriptor queue, its page-table write port and the AXI
 /// attributes. Out: the instance.
 fn engine_instance(
     m: &mut Module,
     name: &str,
     module: &Module,
-    ports: &[(&'static str, Expr)],
+    mut conn: Vec<(String, Expr)>,
     regs: &Instance,
     p: &str,
 ) -> Result<Instance> {
-    let from_regs = [
-        ("desc_valid", regs.out(&format!("{p}_desc_valid"))?),
-        ("desc", regs.out(&format!("{p}_desc"))?),
-        ("tbl_we", regs.out(&format!("{p}_tbl_we"))?),
-        ("tbl_waddr", regs.out(&format!("{p}_tbl_waddr"))?),
-        ("tbl_wdata", regs.out(&format!("{p}_tbl_wdata"))?),
-        ("axi_cache", regs.out("axi_cache")?),
-        ("axi_prot", regs.out("axi_prot")?),
-    ];
-    let mut conn: Vec<(&str, &Expr)> = ports.iter().map(|(n, e)| (*n, e)).collect();
-    conn.extend(from_regs.iter().map(|(n, e)| (*n, e)));
-    m.instance(name, module, &conn)
-}
-
-/// The top's output ports, forwarded by name. In: the three instances.
-/// Out: AXI4-Lite responses, the AXI4 master's AR, AW and W/B, the
-/// AXI-Stream ports and `irq`.
-fn outputs(m: &mut Module, regs: &Instance, rd: &Instance, wr: &Instance) -> Result<()> {
-    for p in [
-        "s_axil_awready",
-        "s_axil_wready",
-        "s_axil_bresp",
-        "s_axil_bvalid",
-        "s_axil_arready",
-        "s_axil_rdata",
-        "s_axil_rresp",
-        "s_axil_rvalid",
-    ] {
-        m.output(p, regs.out(p)?)?;
+    for port in ["desc_valid", "desc", "tbl_we", "tbl_waddr", "tbl_wdata"] {
+        conn.push((port.to_string(), regs.out(&format!("{p}_{port}"))?));
     }
-    for p in [
-        "m_axi_arid",
-        "m_axi_araddr",
-        "m_axi_arlen",
-        "m_axi_arsize",
-        "m_axi_arburst",
-        "m_axi_arlock",
-        "m_axi_arcache",
-        "m_axi_arprot",
-        "m_axi_arvalid",
-        "m_axi_rready",
-    ] {
-        m.output(p, rd.out(p)?)?;
+    for port in ["axi_cache", "axi_prot"] {
+        conn.push((port.to_string(), regs.out(port)?));
     }
-    for p in [
-        "m_axi_awid",
-        "m_axi_awaddr",
-        "m_axi_awlen",
-        "m_axi_awsize",
-        "m_axi_awburst",
-        "m_axi_awlock",
-        "m_axi_awcache",
-        "m_axi_awprot",
-        "m_axi_awvalid",
-        "m_axi_wdata",
-        "m_axi_wstrb",
-        "m_axi_wlast",
-        "m_axi_wvalid",
-        "m_axi_bready",
-    ] {
-        m.output(p, wr.out(p)?)?;
-    }
-    for p in ["m_axis_tdata", "m_axis_tkeep", "m_axis_tlast", "m_axis_tvalid"] {
-        m.output(p, rd.out(p)?)?;
-    }
-    m.output("s_axis_tready", wr.out("s_axis_tready")?)?;
-    m.output_doc("irq", regs.out("irq")?, "a completion waits (IRQ_ENABLE)")?;
-    Ok(())
+    m.instance(name, module, &by_ref(&conn))
 }

@@ -29,7 +29,7 @@ use crate::blocks::common::lanes::{
 use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::DescLayout;
 use crate::blocks::dma::legalizer::{front_end, pack_record, record_bits, unpack_record, BurstRecord, FrontEnd};
-use crate::core::{cat, mux, Bit, Expr, Instance, Module, Reg, Result, UInt};
+use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Reg, Result, Role, UInt};
 
 pub fn write_name(cfg: &DmaConfig) -> String {
     format!(
@@ -40,6 +40,9 @@ pub fn write_name(cfg: &DmaConfig) -> String {
 
 /// The write engine's input ports.
 struct WriteIn {
+    /// The AXI4 master half and the stream, whose outputs are driven last.
+    axi: BundleSig,
+    axis: BundleSig,
     desc_valid: Expr,
     desc: Expr,
     tbl: (Expr, Expr, Expr),
@@ -122,21 +125,21 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let busy = &fe.busy | issue.wq.out("count")?.cmp_ne(0) | b.bq.out("count")?.cmp_ne(0) | &r.wv.q;
     let rec = &fe.rec;
     m.output_doc("desc_ready", &fe.desc_ready, "the descriptor is taken")?;
-    m.output("m_axi_awid", lit(0, cfg.id_bits))?;
-    m.output("m_axi_awaddr", &rec.addr)?;
-    m.output("m_axi_awlen", &rec.len)?;
-    m.output("m_axi_awsize", lit(lb as u128, 3))?;
-    m.output("m_axi_awburst", lit(1, 2))?;
-    m.output("m_axi_awlock", lit(0, 1))?;
-    m.output("m_axi_awcache", &inp.axi_cache)?;
-    m.output("m_axi_awprot", &inp.axi_prot)?;
-    m.output("m_axi_awvalid", &issue.awvalid)?;
-    m.output("m_axi_wdata", &r.wd.q)?;
-    m.output("m_axi_wstrb", &r.ws.q)?;
-    m.output("m_axi_wlast", &r.wl.q)?;
-    m.output("m_axi_wvalid", &r.wv.q)?;
-    m.output("m_axi_bready", &b.bready)?;
-    m.output("s_axis_tready", &tready)?;
+    inp.axi.drive(&mut m, "awid", lit(0, cfg.id_bits))?;
+    inp.axi.drive(&mut m, "awaddr", &rec.addr)?;
+    inp.axi.drive(&mut m, "awlen", &rec.len)?;
+    inp.axi.drive(&mut m, "awsize", lit(lb as u128, 3))?;
+    inp.axi.drive(&mut m, "awburst", lit(1, 2))?;
+    inp.axi.drive(&mut m, "awlock", lit(0, 1))?;
+    inp.axi.drive(&mut m, "awcache", &inp.axi_cache)?;
+    inp.axi.drive(&mut m, "awprot", &inp.axi_prot)?;
+    inp.axi.drive(&mut m, "awvalid", &issue.awvalid)?;
+    inp.axi.drive(&mut m, "wdata", &r.wd.q)?;
+    inp.axi.drive(&mut m, "wstrb", &r.ws.q)?;
+    inp.axi.drive(&mut m, "wlast", &r.wl.q)?;
+    inp.axi.drive(&mut m, "wvalid", &r.wv.q)?;
+    inp.axi.drive(&mut m, "bready", &b.bready)?;
+    inp.axis.drive(&mut m, "tready", &tready)?;
     m.output_doc("cpl_valid", (&b.b_hs & &b.bh_last) | &b.null_done, "a descriptor completed")?;
     m.output_doc("cpl_tag", &b.bh_tag, "its tag")?;
     m.output_doc("cpl_code", mux(&b.null_done, &b.bh_err, &b.status), "its status")?;
@@ -150,25 +153,34 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
 fn ports(m: &mut Module, cfg: &DmaConfig) -> Result<WriteIn> {
     let a = cfg.addr_bits;
     let dw = DescLayout::new(a).width();
+    let desc_valid = m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?;
+    let desc = m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?;
+    let tbl = (
+        m.input_doc("tbl_we", Bit, "write a page-table entry")?,
+        m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?,
+        m.input_doc("tbl_wdata", UInt(a), "page base address")?,
+    );
+    let axi_cache = m.input_doc("axi_cache", UInt(4), "AWCACHE to use")?;
+    let axi_prot = m.input_doc("axi_prot", UInt(3), "AWPROT to use")?;
+    let axi = m.bundle_ports("m_axi", &Bundle::axi4_write(a, cfg.data_bits, cfg.id_bits), Role::Master)?;
+    let axis = m.bundle_ports("s_axis", &Bundle::axis(cfg.data_bits, true, true, 0), Role::Slave)?;
     Ok(WriteIn {
-        desc_valid: m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?,
-        desc: m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?,
-        tbl: (
-            m.input_doc("tbl_we", Bit, "write a page-table entry")?,
-            m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?,
-            m.input_doc("tbl_wdata", UInt(a), "page base address")?,
-        ),
-        axi_cache: m.input_doc("axi_cache", UInt(4), "AWCACHE to use")?,
-        axi_prot: m.input_doc("axi_prot", UInt(3), "AWPROT to use")?,
-        awready: m.input("m_axi_awready", Bit)?,
-        wready: m.input("m_axi_wready", Bit)?,
-        bid: m.input("m_axi_bid", UInt(cfg.id_bits))?,
-        bresp: m.input("m_axi_bresp", UInt(2))?,
-        bvalid: m.input("m_axi_bvalid", Bit)?,
-        tdata: m.input("s_axis_tdata", UInt(cfg.data_bits))?,
-        tkeep: m.input("s_axis_tkeep", UInt(cfg.data_bytes()))?,
-        tlast: m.input("s_axis_tlast", Bit)?,
-        tvalid: m.input("s_axis_tvalid", Bit)?,
+        desc_valid,
+        desc,
+        tbl,
+        axi_cache,
+        axi_prot,
+        awready: axi.get("awready")?,
+        wready: axi.get("wready")?,
+        bid: axi.get("bid")?,
+        bresp: axi.get("bresp")?,
+        bvalid: axi.get("bvalid")?,
+        tdata: axis.get("tdata")?,
+        tkeep: axis.get("tkeep")?,
+        tlast: axis.get("tlast")?,
+        tvalid: axis.get("tvalid")?,
+        axi,
+        axis,
     })
 }
 
