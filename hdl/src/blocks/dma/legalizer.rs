@@ -383,6 +383,34 @@ pub fn record_of(inst: &crate::core::Instance) -> Result<BurstRecord> {
     })
 }
 
+/// The inputs both engines take from the register block, declared in the
+/// same order by each: the descriptor queue's head, the page-table write
+/// port and the AXI attributes.
+pub struct EngineInputs {
+    pub desc_valid: Expr,
+    pub desc: Expr,
+    pub tbl_we: Expr,
+    pub tbl_waddr: Expr,
+    pub tbl_wdata: Expr,
+    pub axi_cache: Expr,
+    pub axi_prot: Expr,
+}
+
+/// Declare an engine's [`EngineInputs`]; `ax` is its address channel ("AR"
+/// or "AW"), for the port comments.
+pub fn engine_inputs(m: &mut Module, cfg: &golden::DmaConfig, ax: &str) -> Result<EngineInputs> {
+    let a = cfg.addr_bits;
+    Ok(EngineInputs {
+        desc_valid: m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?,
+        desc: m.input_doc("desc", UInt(DescLayout::new(a).width()), "packed descriptor (dma_desc)")?,
+        tbl_we: m.input_doc("tbl_we", Bit, "write a page-table entry")?,
+        tbl_waddr: m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?,
+        tbl_wdata: m.input_doc("tbl_wdata", UInt(a), "page base address")?,
+        axi_cache: m.input_doc("axi_cache", UInt(4), &format!("{ax}CACHE to use"))?,
+        axi_prot: m.input_doc("axi_prot", UInt(3), &format!("{ax}PROT to use"))?,
+    })
+}
+
 /// The front end every engine shares, built inside the engine's module: the
 /// page table (a block RAM written through `tbl_*`, with one read port for
 /// the validator and one for the legalizer), the validator and the legalizer.
@@ -399,16 +427,11 @@ pub struct FrontEnd {
 }
 
 /// Build the front end of an engine in `m`.
-pub fn front_end(
-    m: &mut Module,
-    cfg: &golden::DmaConfig,
-    desc_valid: &Expr,
-    desc: &Expr,
-    tbl: (&Expr, &Expr, &Expr),
-) -> Result<FrontEnd> {
+pub fn front_end(m: &mut Module, cfg: &golden::DmaConfig, inp: &EngineInputs) -> Result<FrontEnd> {
     let a = cfg.addr_bits;
     let tb = index_bits(cfg.table_entries as u64);
-    let (tbl_we, tbl_waddr, tbl_wdata) = tbl;
+    let (desc_valid, desc) = (&inp.desc_valid, &inp.desc);
+    let (tbl_we, tbl_waddr, tbl_wdata) = (&inp.tbl_we, &inp.tbl_waddr, &inp.tbl_wdata);
     let table = m.memory("page_table", UInt(a), cfg.table_entries)?;
     m.mem_write(&table, tbl_we, tbl_waddr, tbl_wdata)?;
     let v_ren = m.wire("v_tbl_ren", Bit)?;

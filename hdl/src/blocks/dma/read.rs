@@ -27,12 +27,11 @@ use golden::dma::Status;
 use golden::DmaConfig;
 
 use crate::blocks::common::fifo::fifo;
-use crate::blocks::common::lanes::{
-    bits_for, bytes_of, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes,
-};
+use crate::blocks::common::lanes::{bits_for, bytes_of, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes};
 use crate::blocks::common::params::config;
-use crate::blocks::dma::desc::DescLayout;
-use crate::blocks::dma::legalizer::{front_end, pack_record, record_bits, unpack_record, BurstRecord, FrontEnd};
+use crate::blocks::dma::legalizer::{
+    engine_inputs, front_end, pack_record, record_bits, unpack_record, BurstRecord, EngineInputs, FrontEnd,
+};
 use crate::core::{mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Reg, Result, Role, UInt};
 
 pub fn read_name(cfg: &DmaConfig) -> String {
@@ -47,11 +46,8 @@ struct ReadIn {
     /// The AXI4 master half and the stream, whose outputs are driven last.
     axi: BundleSig,
     axis: BundleSig,
-    desc_valid: Expr,
-    desc: Expr,
-    tbl: (Expr, Expr, Expr),
-    axi_cache: Expr,
-    axi_prot: Expr,
+    /// From the register block.
+    common: EngineInputs,
     arready: Expr,
     rid: Expr,
     rdata: Expr,
@@ -117,8 +113,7 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     let mut m = Module::new(&read_name(cfg));
     m.doc("DMA read engine: descriptors -> AXI4 read bursts -> realigned AXI-Stream packets.");
     let inp = ports(&mut m, cfg)?;
-    let (tbl_we, tbl_waddr, tbl_wdata) = &inp.tbl;
-    let fe = front_end(&mut m, cfg, &inp.desc_valid, &inp.desc, (tbl_we, tbl_waddr, tbl_wdata))?;
+    let fe = front_end(&mut m, cfg, &inp.common)?;
     let issue = issue(&mut m, cfg, &fe, &inp.arready)?;
     let r = r_regs(&mut m, cfg)?;
     let rx = receive(&mut m, cfg, &inp, &issue, &r)?;
@@ -135,8 +130,8 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
     inp.axi.drive(&mut m, "arsize", lit(lb as u128, 3))?;
     inp.axi.drive(&mut m, "arburst", lit(1, 2))?;
     inp.axi.drive(&mut m, "arlock", lit(0, 1))?;
-    inp.axi.drive(&mut m, "arcache", &inp.axi_cache)?;
-    inp.axi.drive(&mut m, "arprot", &inp.axi_prot)?;
+    inp.axi.drive(&mut m, "arcache", &inp.common.axi_cache)?;
+    inp.axi.drive(&mut m, "arprot", &inp.common.axi_prot)?;
     inp.axi.drive(&mut m, "arvalid", &issue.arvalid)?;
     inp.axi.drive(&mut m, "rready", &rx.rready)?;
     inp.axis.drive(&mut m, "tdata", &r.od.q)?;
@@ -154,24 +149,11 @@ pub fn dma_read(cfg: &DmaConfig) -> Result<Module> {
 /// write port, the AXI attributes, AR/R and the stream's TREADY.
 fn ports(m: &mut Module, cfg: &DmaConfig) -> Result<ReadIn> {
     let a = cfg.addr_bits;
-    let dw = DescLayout::new(a).width();
-    let desc_valid = m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?;
-    let desc = m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?;
-    let tbl = (
-        m.input_doc("tbl_we", Bit, "write a page-table entry")?,
-        m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?,
-        m.input_doc("tbl_wdata", UInt(a), "page base address")?,
-    );
-    let axi_cache = m.input_doc("axi_cache", UInt(4), "ARCACHE to use")?;
-    let axi_prot = m.input_doc("axi_prot", UInt(3), "ARPROT to use")?;
+    let common = engine_inputs(m, cfg, "AR")?;
     let axi = m.bundle_ports("m_axi", &Bundle::axi4_read(a, cfg.data_bits, cfg.id_bits), Role::Master)?;
     let axis = m.bundle_ports("m_axis", &Bundle::axis(cfg.data_bits, true, true, 0), Role::Master)?;
     Ok(ReadIn {
-        desc_valid,
-        desc,
-        tbl,
-        axi_cache,
-        axi_prot,
+        common,
         arready: axi.get("arready")?,
         rid: axi.get("rid")?,
         rdata: axi.get("rdata")?,

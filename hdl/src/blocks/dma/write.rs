@@ -24,11 +24,12 @@ use golden::DmaConfig;
 
 use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{
-    bits_for, bytes_of, field, index_bits, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros,
+    bits_for, bytes_of, field, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros,
 };
 use crate::blocks::common::params::config;
-use crate::blocks::dma::desc::DescLayout;
-use crate::blocks::dma::legalizer::{front_end, pack_record, record_bits, unpack_record, BurstRecord, FrontEnd};
+use crate::blocks::dma::legalizer::{
+    engine_inputs, front_end, pack_record, record_bits, unpack_record, BurstRecord, EngineInputs, FrontEnd,
+};
 use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Reg, Result, Role, UInt};
 
 pub fn write_name(cfg: &DmaConfig) -> String {
@@ -43,11 +44,8 @@ struct WriteIn {
     /// The AXI4 master half and the stream, whose outputs are driven last.
     axi: BundleSig,
     axis: BundleSig,
-    desc_valid: Expr,
-    desc: Expr,
-    tbl: (Expr, Expr, Expr),
-    axi_cache: Expr,
-    axi_prot: Expr,
+    /// From the register block.
+    common: EngineInputs,
     awready: Expr,
     wready: Expr,
     bid: Expr,
@@ -114,8 +112,7 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     let mut m = Module::new(&write_name(cfg));
     m.doc("DMA write engine: AXI-Stream packets -> realigned AXI4 write bursts with WSTRB.");
     let inp = ports(&mut m, cfg)?;
-    let (tbl_we, tbl_waddr, tbl_wdata) = &inp.tbl;
-    let fe = front_end(&mut m, cfg, &inp.desc_valid, &inp.desc, (tbl_we, tbl_waddr, tbl_wdata))?;
+    let fe = front_end(&mut m, cfg, &inp.common)?;
     let issue = issue(&mut m, cfg, &fe, &inp.awready)?;
     let r = w_regs(&mut m, cfg)?;
     let pr = w_beat(&mut m, cfg, &inp, &issue, &r)?;
@@ -131,8 +128,8 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
     inp.axi.drive(&mut m, "awsize", lit(lb as u128, 3))?;
     inp.axi.drive(&mut m, "awburst", lit(1, 2))?;
     inp.axi.drive(&mut m, "awlock", lit(0, 1))?;
-    inp.axi.drive(&mut m, "awcache", &inp.axi_cache)?;
-    inp.axi.drive(&mut m, "awprot", &inp.axi_prot)?;
+    inp.axi.drive(&mut m, "awcache", &inp.common.axi_cache)?;
+    inp.axi.drive(&mut m, "awprot", &inp.common.axi_prot)?;
     inp.axi.drive(&mut m, "awvalid", &issue.awvalid)?;
     inp.axi.drive(&mut m, "wdata", &r.wd.q)?;
     inp.axi.drive(&mut m, "wstrb", &r.ws.q)?;
@@ -152,24 +149,11 @@ pub fn dma_write(cfg: &DmaConfig) -> Result<Module> {
 /// input stream.
 fn ports(m: &mut Module, cfg: &DmaConfig) -> Result<WriteIn> {
     let a = cfg.addr_bits;
-    let dw = DescLayout::new(a).width();
-    let desc_valid = m.input_doc("desc_valid", Bit, "a descriptor is offered (from the queue)")?;
-    let desc = m.input_doc("desc", UInt(dw), "packed descriptor (dma_desc)")?;
-    let tbl = (
-        m.input_doc("tbl_we", Bit, "write a page-table entry")?,
-        m.input_doc("tbl_waddr", UInt(index_bits(cfg.table_entries as u64)), "entry")?,
-        m.input_doc("tbl_wdata", UInt(a), "page base address")?,
-    );
-    let axi_cache = m.input_doc("axi_cache", UInt(4), "AWCACHE to use")?;
-    let axi_prot = m.input_doc("axi_prot", UInt(3), "AWPROT to use")?;
+    let common = engine_inputs(m, cfg, "AW")?;
     let axi = m.bundle_ports("m_axi", &Bundle::axi4_write(a, cfg.data_bits, cfg.id_bits), Role::Master)?;
     let axis = m.bundle_ports("s_axis", &Bundle::axis(cfg.data_bits, true, true, 0), Role::Slave)?;
     Ok(WriteIn {
-        desc_valid,
-        desc,
-        tbl,
-        axi_cache,
-        axi_prot,
+        common,
         awready: axi.get("awready")?,
         wready: axi.get("wready")?,
         bid: axi.get("bid")?,
