@@ -85,22 +85,7 @@ impl Status {
     }
 
     pub fn from_code(c: u8) -> Option<Status> {
-        use Status::*;
-        [
-            Ok,
-            BadKind,
-            ZeroLength,
-            BadPageShift,
-            AddrRange,
-            TableRange,
-            PageMisaligned,
-            SlvErr,
-            DecErr,
-            StreamFraming,
-            Protocol,
-        ]
-        .into_iter()
-        .find(|s| s.code() == c)
+        Status::all().into_iter().find(|s| s.code() == c)
     }
 
     /// The status for an AXI response code (0 OKAY and 1 EXOKAY are success).
