@@ -5,8 +5,9 @@
 //!   banks, requantization);
 //! * [`softmax`]: the attention softmax unit;
 //! * [`dma`]: the AXI4 DMA engines and their register block;
-//! * [`common`]: the FIFO, the expression helpers and the parameter checks
-//!   every family uses.
+//! * [`accel`]: the integrated core's own blocks (the banked scratchpad);
+//! * [`common`]: the FIFO, the round-robin arbiter, the expression helpers
+//!   and the parameter checks every family uses.
 //!
 //! Every builder checks its parameters before it builds anything
 //! ([`common::params`]): a block can be built directly, without golden's
@@ -18,6 +19,7 @@
 //! `testbenches/src/` (the drivers), so a block's hardware, spec and tests
 //! are found by one name.
 
+pub mod accel;
 pub mod common;
 pub mod dma;
 pub mod softmax;

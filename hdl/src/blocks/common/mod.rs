@@ -8,6 +8,7 @@
 //!   of their own: they build expressions inside the caller's module.
 //! * [`params`]: the parameter checks every block makes at its entry.
 
+pub mod arbiter;
 pub mod fifo;
 pub mod lanes;
 pub mod params;
