@@ -7,7 +7,7 @@
 #   make lint     cargo fmt --check and clippy with warnings as errors
 #   make bench    build times, simulation speed, tile utilization, softmax throughput and accuracy
 #   make area     Yosys area of every preset: generic gates, Xilinx 7-series, iCE40 (serrano area)
-#   make fpga     place and route the tiny preset on an iCE40 HX8K and UP5K with nextpnr: utilization, Fmax
+#   make fpga     place and route the tiny preset on an iCE40 HX8K and UP5K and an ECP5 LFE5U-25F: utilization, Fmax
 #   make report   measure everything above into docs/results.json and regenerate README.md's results tables
 
 PRESETS := $(sort $(basename $(notdir $(wildcard configs/*.toml))))
@@ -17,7 +17,7 @@ RELEASE := target/release/serrano
 # `make report` records the same.
 comma := ,
 space := $(subst ,, )
-FPGA_RUNS := tiny:hx8k tiny:up5k
+FPGA_RUNS := tiny:hx8k tiny:up5k tiny:ecp5-25k
 REPORT_FPGA := $(subst $(space),$(comma),$(FPGA_RUNS))
 CARGO   ?= cargo
 
