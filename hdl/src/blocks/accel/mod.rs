@@ -1,5 +1,9 @@
 //! The blocks of the integrated accelerator core that are not blocks of
-//! their own elsewhere: the scratchpad and its banks.
+//! their own elsewhere: the scratchpad, its banks, and the line reader and
+//! writer through which the DMA, the tile and the softmax unit use it.
 
+pub mod line_walk;
 pub mod scratchpad;
 pub mod spad_bank;
+pub mod spad_reader;
+pub mod spad_writer;
