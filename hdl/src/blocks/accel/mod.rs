@@ -2,6 +2,7 @@
 //! their own elsewhere: the scratchpad, its banks, and the line reader and
 //! writer through which the DMA, the tile and the softmax unit use it.
 
+pub mod axi_read_mux;
 pub mod line_walk;
 pub mod scratchpad;
 pub mod spad_bank;
