@@ -82,3 +82,27 @@ pub fn build_module(top: &Module, opts: BuildOptions) -> Result<Built> {
         .with_context(|| format!("building {} with Verilator", top.name()))?;
     Ok(Built { lib, top: top.name().to_string(), source_dir: dir, build_seconds: t0.elapsed().as_secs_f64() })
 }
+
+/// Run `body` on a fresh model of `top`; if it panics, build the model
+/// again with tracing, replay `body` (deterministic: same seed, same
+/// stimulus) into `target/waves/<name>.fst`, and fail with the first
+/// failure's message and the waveform's path.
+pub fn run_with_waveform(top: &Module, name: &str, body: impl Fn(&mut verilator_sys::Model)) {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let built = build_module(top, BuildOptions::default()).expect("the model builds");
+    let mut sim = built.lib.instantiate(None).expect("the model instantiates");
+    let Err(e) = catch_unwind(AssertUnwindSafe(|| body(&mut sim))) else { return };
+    let what = e.downcast_ref::<String>().cloned().or(e.downcast_ref::<&str>().map(|s| s.to_string()));
+    let traced =
+        build_module(top, BuildOptions { trace: true, ..Default::default() }).expect("the traced model builds");
+    let mut tm = traced.lib.instantiate(None).expect("the traced model instantiates");
+    let dir = waves_dir();
+    let path = dir.join(format!("{name}.fst"));
+    let traced_ok = std::fs::create_dir_all(&dir).is_ok() && tm.trace_to(&path).is_ok();
+    if traced_ok {
+        let _ = catch_unwind(AssertUnwindSafe(|| body(&mut tm)));
+        tm.trace_flush();
+    }
+    let wave = if traced_ok { path.display().to_string() } else { "(could not be written)".into() };
+    panic!("{}\nwaveform: {wave}", what.unwrap_or_default());
+}

@@ -16,8 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use testbenches::axi::mem::{AxiMem, MemConfig};
 use testbenches::axi::monitor::{Monitor, MonitorConfig};
 use testbenches::axi::{Addr, AxiSnapshot, Chan};
-use testbenches::sim::BuildOptions;
-use testbenches::{build_module, seed_from_env};
+use testbenches::seed_from_env;
 use verilator_sys::Model;
 
 const ID_BITS: u32 = 2;
@@ -43,8 +42,11 @@ fn set(sim: &mut Model, n: &str, v: u64) {
 fn two_masters_share_one_read_port() {
     let seed = seed_from_env("two_masters_share_one_read_port", 5);
     let m = axi_read_mux(32, 64, ID_BITS).unwrap();
-    let built = build_module(&m, BuildOptions::default()).unwrap();
-    let mut sim = built.lib.instantiate(None).unwrap();
+    let name = format!("{}-seed{seed}", m.name());
+    testbenches::sim::run_with_waveform(&m, &name, |sim| run(sim, seed));
+}
+
+fn run(sim: &mut Model, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let content = Memory::new(seed);
     let mut cfg = MemConfig::ideal(8, 20);
@@ -58,10 +60,10 @@ fn two_masters_share_one_read_port() {
         Master { name: "s0", ar: None, expect: VecDeque::new(), beats: 0 },
         Master { name: "s1", ar: None, expect: VecDeque::new(), beats: 0 },
     ];
-    set(&mut sim, "rst", 1);
+    set(sim, "rst", 1);
     let clk = sim.port("clk").unwrap();
     sim.tick(clk);
-    set(&mut sim, "rst", 0);
+    set(sim, "rst", 0);
     for cycle in 0..30_000u64 {
         for (i, mm) in ms.iter_mut().enumerate() {
             if mm.ar.is_none() && mm.expect.len() < 64 && rng.gen_bool(0.3) {
@@ -72,40 +74,40 @@ fn two_masters_share_one_read_port() {
                 mm.ar = Some(Addr { id: 0, addr, len, size: 3, burst: 1, lock: 0, cache: 3, prot: i as u8 });
             }
             let p = format!("s{i}");
-            set(&mut sim, &format!("{p}_arvalid"), mm.ar.is_some() as u64);
+            set(sim, &format!("{p}_arvalid"), mm.ar.is_some() as u64);
             let a = mm.ar.unwrap_or_default();
             for (f, v) in [("addr", a.addr), ("len", a.len as u64), ("size", 3), ("burst", 1), ("prot", a.prot as u64)]
             {
-                set(&mut sim, &format!("{p}_ar{f}"), v);
+                set(sim, &format!("{p}_ar{f}"), v);
             }
             for f in ["arid", "arlock"] {
-                set(&mut sim, &format!("{p}_{f}"), 0);
+                set(sim, &format!("{p}_{f}"), 0);
             }
-            set(&mut sim, &format!("{p}_arcache"), 3);
-            set(&mut sim, &format!("{p}_rready"), rng.gen_bool(0.7) as u64);
+            set(sim, &format!("{p}_arcache"), 3);
+            set(sim, &format!("{p}_rready"), rng.gen_bool(0.7) as u64);
         }
         let o = mem.outputs();
-        set(&mut sim, "m_axi_arready", o.arready as u64);
-        set(&mut sim, "m_axi_rvalid", o.r.is_some() as u64);
+        set(sim, "m_axi_arready", o.arready as u64);
+        set(sim, "m_axi_rvalid", o.r.is_some() as u64);
         let rb = o.r.unwrap_or_default();
-        set(&mut sim, "m_axi_rid", rb.id as u64);
-        set(&mut sim, "m_axi_rdata", rb.data[0] as u64 | (rb.data[1] as u64) << 32);
-        set(&mut sim, "m_axi_rresp", rb.resp as u64);
-        set(&mut sim, "m_axi_rlast", rb.last as u64);
+        set(sim, "m_axi_rid", rb.id as u64);
+        set(sim, "m_axi_rdata", rb.data[0] as u64 | (rb.data[1] as u64) << 32);
+        set(sim, "m_axi_rresp", rb.resp as u64);
+        set(sim, "m_axi_rlast", rb.last as u64);
         sim.eval();
         let ar = Addr {
-            id: get(&sim, "m_axi_arid") as u32,
-            addr: get(&sim, "m_axi_araddr"),
-            len: get(&sim, "m_axi_arlen") as u8,
-            size: get(&sim, "m_axi_arsize") as u8,
-            burst: get(&sim, "m_axi_arburst") as u8,
-            lock: get(&sim, "m_axi_arlock") as u8,
-            cache: get(&sim, "m_axi_arcache") as u8,
-            prot: get(&sim, "m_axi_arprot") as u8,
+            id: get(sim, "m_axi_arid") as u32,
+            addr: get(sim, "m_axi_araddr"),
+            len: get(sim, "m_axi_arlen") as u8,
+            size: get(sim, "m_axi_arsize") as u8,
+            burst: get(sim, "m_axi_arburst") as u8,
+            lock: get(sim, "m_axi_arlock") as u8,
+            cache: get(sim, "m_axi_arcache") as u8,
+            prot: get(sim, "m_axi_arprot") as u8,
         };
         let snap = AxiSnapshot {
-            ar: Chan { valid: get(&sim, "m_axi_arvalid") != 0, ready: o.arready, payload: ar },
-            r: Chan { valid: o.r.is_some(), ready: get(&sim, "m_axi_rready") != 0, payload: rb },
+            ar: Chan { valid: get(sim, "m_axi_arvalid") != 0, ready: o.arready, payload: ar },
+            r: Chan { valid: o.r.is_some(), ready: get(sim, "m_axi_rready") != 0, payload: rb },
             ..Default::default()
         };
         mon.check(cycle, &snap, false);
@@ -116,7 +118,7 @@ fn two_masters_share_one_read_port() {
             assert_eq!(ar.id, want_id, "cycle {cycle}: ARID of {}", ms[i].name);
             let sent = ms[i].ar.take().expect("the AR of a master that asked");
             assert_eq!(ar, Addr { id: ar.id, ..sent }, "cycle {cycle}: AR payload of {}", ms[i].name);
-            assert_eq!(get(&sim, &format!("s{i}_arready")), 1, "cycle {cycle}: {} told of its AR", ms[i].name);
+            assert_eq!(get(sim, &format!("s{i}_arready")), 1, "cycle {cycle}: {} told of its AR", ms[i].name);
             for b in 0..=sent.len as u64 {
                 let mut buf = [0u8; 8];
                 content.read(sent.addr + 8 * b, &mut buf);
@@ -124,16 +126,16 @@ fn two_masters_share_one_read_port() {
             }
         }
         for (i, mm) in ms.iter_mut().enumerate() {
-            let v = get(&sim, &format!("s{i}_rvalid")) != 0;
-            if v && get(&sim, &format!("s{i}_rready")) != 0 {
+            let v = get(sim, &format!("s{i}_rvalid")) != 0;
+            if v && get(sim, &format!("s{i}_rready")) != 0 {
                 let (data, last) = mm
                     .expect
                     .pop_front()
                     .unwrap_or_else(|| panic!("cycle {cycle}: {} got a beat it did not ask for", mm.name));
-                assert_eq!(get(&sim, &format!("s{i}_rdata")), data, "cycle {cycle}: {} data", mm.name);
-                assert_eq!(get(&sim, &format!("s{i}_rlast")) != 0, last, "cycle {cycle}: {} rlast", mm.name);
+                assert_eq!(get(sim, &format!("s{i}_rdata")), data, "cycle {cycle}: {} data", mm.name);
+                assert_eq!(get(sim, &format!("s{i}_rlast")) != 0, last, "cycle {cycle}: {} rlast", mm.name);
                 if i == 0 {
-                    assert_eq!(get(&sim, "s0_rid"), 0, "cycle {cycle}: s0 sees its RID");
+                    assert_eq!(get(sim, "s0_rid"), 0, "cycle {cycle}: s0 sees its RID");
                 }
                 mm.beats += 1;
             }

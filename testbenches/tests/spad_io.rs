@@ -13,8 +13,7 @@ use hdl::blocks::accel::scratchpad::{scratchpad, SpadParams};
 use hdl::blocks::accel::spad_reader::spad_reader;
 use hdl::blocks::accel::spad_writer::spad_writer;
 use hdl::core::{Bit, Expr, Module};
-use testbenches::sim::BuildOptions;
-use testbenches::{build_module, seed_from_env};
+use testbenches::seed_from_env;
 use verilator_sys::{Model, Port};
 
 const P: SpadParams = SpadParams { line_bytes: 8, banks: 2, lines_per_bank: 16, writers: 1, readers: 1 };
@@ -202,22 +201,8 @@ fn run(sim: &mut Model, seed: u64) {
 
 #[test]
 fn line_writer_and_reader_walk_the_scratchpad() {
-    use std::panic::{catch_unwind, AssertUnwindSafe};
     let seed = seed_from_env("line_writer_and_reader_walk_the_scratchpad", 11);
-    let top = harness();
-    let built = build_module(&top, BuildOptions::default()).unwrap();
-    let mut sim = built.lib.instantiate(None).unwrap();
-    let Err(e) = catch_unwind(AssertUnwindSafe(|| run(&mut sim, seed))) else { return };
-    // The same seed again with a waveform, up to the same failure.
-    let traced = build_module(&top, BuildOptions { trace: true, ..Default::default() }).unwrap();
-    let mut tm = traced.lib.instantiate(None).unwrap();
-    let path = testbenches::waves_dir().join(format!("spad_io-seed{seed}.fst"));
-    std::fs::create_dir_all(testbenches::waves_dir()).unwrap();
-    tm.trace_to(&path).unwrap();
-    let _ = catch_unwind(AssertUnwindSafe(|| run(&mut tm, seed)));
-    tm.trace_flush();
-    let what = e.downcast_ref::<String>().cloned().or(e.downcast_ref::<&str>().map(|s| s.to_string()));
-    panic!("seed {seed}: {}\nwaveform: {}", what.unwrap_or_default(), path.display());
+    testbenches::sim::run_with_waveform(&harness(), &format!("spad_io-seed{seed}"), |sim| run(sim, seed));
 }
 
 #[test]

@@ -8,3 +8,5 @@ pub mod scratchpad;
 pub mod spad_bank;
 pub mod spad_reader;
 pub mod spad_writer;
+pub mod tile_operand;
+pub mod tile_result;
