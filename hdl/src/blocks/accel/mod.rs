@@ -5,6 +5,8 @@
 pub mod axi_read_mux;
 pub mod line_walk;
 pub mod scratchpad;
+pub mod softmax_drain;
+pub mod softmax_feed;
 pub mod spad_bank;
 pub mod spad_reader;
 pub mod spad_writer;
