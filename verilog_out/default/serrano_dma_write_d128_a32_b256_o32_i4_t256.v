@@ -82,10 +82,18 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     wire         aw_hs;
     wire         winfo_push;
     wire         winfo_pop;
+    wire [42:0]  w_fifo_in;           // record burst {err, null, tag, last, hi, lo, len}
     wire         w_fifo_in_ready;
     wire         w_fifo_out_valid;
     wire [42:0]  w_fifo_out_data;
     wire [5:0]   w_fifo_count;
+    wire [7:0]   w_fifo_len;          // burst.len = w_fifo_out_data[7:0]
+    wire [3:0]   w_fifo_lo;           // burst.lo = w_fifo_out_data[11:8]
+    wire [4:0]   w_fifo_hi;           // burst.hi = w_fifo_out_data[16:12]
+    wire         w_fifo_last;         // burst.last = w_fifo_out_data[17]
+    wire [15:0]  w_fifo_tag;          // burst.tag = w_fifo_out_data[33:18]
+    wire         w_fifo_null;         // burst.null = w_fifo_out_data[34]
+    wire [7:0]   w_fifo_err;          // burst.err = w_fifo_out_data[42:35]
     reg  [3:0]   stream_off;          // bytes of the descriptor issued so far, mod B
     reg  [13:0]  stream_owed;         // stream beats the issued bursts still need
     wire [13:0]  burst_bytes;
@@ -116,11 +124,16 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     wire [1:0]   win_left;
     wire         tready;
     wire         s_push;
+    wire [25:0]  b_fifo_in;           // record bwait {err, null, tag, last}
     wire         binfo_pop;
     wire         b_fifo_in_ready;
     wire         b_fifo_out_valid;
     wire [25:0]  b_fifo_out_data;
     wire [5:0]   b_fifo_count;
+    wire         b_fifo_last;         // bwait.last = b_fifo_out_data[0]
+    wire [15:0]  b_fifo_tag;          // bwait.tag = b_fifo_out_data[16:1]
+    wire         b_fifo_null;         // bwait.null = b_fifo_out_data[17]
+    wire [7:0]   b_fifo_err;          // bwait.err = b_fifo_out_data[25:18]
     reg  [7:0]   cur_err;             // first error of the descriptor
     wire         bready;
     wire         b_hs;
@@ -157,19 +170,28 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign aw_hs = (awvalid & m_axi_awready);
     assign lg_out_ready = (legalizer_out_null ? winfo_in_ready : (m_axi_awready & can_issue));
     assign winfo_push = (((legalizer_out_valid & legalizer_out_null) & winfo_in_ready) | aw_hs);
+    assign w_fifo_in = {legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
+        legalizer_out_len};
     assign winfo_in_ready = w_fifo_in_ready;
+    assign w_fifo_len = w_fifo_out_data[7:0];
+    assign w_fifo_lo = w_fifo_out_data[11:8];
+    assign w_fifo_hi = w_fifo_out_data[16:12];
+    assign w_fifo_last = w_fifo_out_data[17];
+    assign w_fifo_tag = w_fifo_out_data[33:18];
+    assign w_fifo_null = w_fifo_out_data[34];
+    assign w_fifo_err = w_fifo_out_data[42:35];
     assign burst_bytes = ((({6'd0, legalizer_out_len} << 3'd4) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
     assign burst_end = ({10'd0, stream_off} + burst_bytes);
     assign owed_add = (aw_hs ? (((burst_end + 14'd15) >> 3'd4) - {13'd0, (stream_off != 4'd0)}) : 14'd0);
-    assign is_last_beat = (beat == w_fifo_out_data[7:0]);
-    assign lo_e = ((beat == 8'd0) ? w_fifo_out_data[11:8] : 4'd0);
-    assign hi_e = (is_last_beat ? w_fifo_out_data[16:12] : 5'd16);
-    assign desc_end = (is_last_beat & w_fifo_out_data[17]);
+    assign is_last_beat = (beat == w_fifo_len);
+    assign lo_e = ((beat == 8'd0) ? w_fifo_lo : 4'd0);
+    assign hi_e = (is_last_beat ? w_fifo_hi : 5'd16);
+    assign desc_end = (is_last_beat & w_fifo_last);
     assign e = ({1'd0, win_off} + (hi_e - {1'd0, lo_e}));
     assign need_next = (e > 5'd16);
-    assign produce = ((((w_fifo_out_valid & (~w_fifo_out_data[34])) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
+    assign produce = ((((w_fifo_out_valid & (~w_fifo_null)) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
         & ((~wvalid_q) | m_axi_wready)) & ((~is_last_beat) | binfo_in_ready));
-    assign null_pass = ((w_fifo_out_valid & w_fifo_out_data[34]) & binfo_in_ready);
+    assign null_pass = ((w_fifo_out_valid & w_fifo_null) & binfo_in_ready);
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
     assign pops = (produce ? {_s0, _s1} : 2'd0);
@@ -177,12 +199,17 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 14'd0));
     assign s_push = (s_axis_tvalid & tready);
+    assign b_fifo_in = {(w_fifo_null ? w_fifo_err : ((frame_err | frame_bad) ? 8'd32 : 8'd0)), w_fifo_null, w_fifo_tag, (w_fifo_null | w_fifo_last)};
     assign binfo_in_ready = b_fifo_in_ready;
-    assign bready = (b_fifo_out_valid & (~b_fifo_out_data[17]));
+    assign b_fifo_last = b_fifo_out_data[0];
+    assign b_fifo_tag = b_fifo_out_data[16:1];
+    assign b_fifo_null = b_fifo_out_data[17];
+    assign b_fifo_err = b_fifo_out_data[25:18];
+    assign bready = (b_fifo_out_valid & (~b_fifo_null));
     assign b_hs = (m_axi_bvalid & bready);
-    assign null_done = (b_fifo_out_valid & b_fifo_out_data[17]);
+    assign null_done = (b_fifo_out_valid & b_fifo_null);
     assign binfo_pop = (b_hs | null_done);
-    assign status = ((cur_err != 8'd0) ? cur_err : (m_axi_bresp[1] ? {6'd4, m_axi_bresp} : ((m_axi_bid != 4'd0) ? 8'd33 : b_fifo_out_data[25:18])));
+    assign status = ((cur_err != 8'd0) ? cur_err : (m_axi_bresp[1] ? {6'd4, m_axi_bresp} : ((m_axi_bid != 4'd0) ? 8'd33 : b_fifo_err)));
     assign desc_ready = validator_in_ready;
     assign m_axi_awid = 4'd0;
     assign m_axi_awaddr = legalizer_out_addr;
@@ -199,9 +226,9 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign m_axi_wvalid = wvalid_q;
     assign m_axi_bready = bready;
     assign s_axis_tready = tready;
-    assign cpl_valid = ((b_hs & b_fifo_out_data[0]) | null_done);
-    assign cpl_tag = b_fifo_out_data[16:1];
-    assign cpl_code = (null_done ? b_fifo_out_data[25:18] : status);
+    assign cpl_valid = ((b_hs & b_fifo_last) | null_done);
+    assign cpl_tag = b_fifo_tag;
+    assign cpl_code = (null_done ? b_fifo_err : status);
     assign busy = ((((validator_busy | legalizer_busy) | (w_fifo_count != 6'd0)) | (b_fifo_count != 6'd0)) | wvalid_q);
 
     serrano_dma_validate_a32_t256 validator (
@@ -245,8 +272,7 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (winfo_push),
-        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
-            legalizer_out_len}),
+        .in_data   (w_fifo_in),
         .out_ready (winfo_pop),
         .in_ready  (w_fifo_in_ready),
         .out_valid (w_fifo_out_valid),
@@ -257,8 +283,7 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (((produce & is_last_beat) | null_pass)),
-        .in_data   ((w_fifo_out_data[34] ? {w_fifo_out_data[42:35], 1'd1, w_fifo_out_data[33:18], 1'd1}
-            : {((frame_err | frame_bad) ? 8'd32 : 8'd0), 1'd0, w_fifo_out_data[33:18], w_fifo_out_data[17]})),
+        .in_data   (b_fifo_in),
         .out_ready (binfo_pop),
         .in_ready  (b_fifo_in_ready),
         .out_valid (b_fifo_out_valid),
@@ -290,7 +315,7 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
             wvalid_q    <= (produce | (wvalid_q & (~m_axi_wready)));
             wstrb_q     <= (produce ? (((~16'd0) << lo_e) & (~((~16'd0) << hi_e))) : wstrb_q);
             wlast_q     <= (produce ? is_last_beat : wlast_q);
-            cur_err     <= (b_hs ? (b_fifo_out_data[0] ? 8'd0 : status) : cur_err);
+            cur_err     <= (b_hs ? (b_fifo_last ? 8'd0 : status) : cur_err);
         end
     end
 

@@ -82,10 +82,18 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     wire         aw_hs;
     wire         winfo_push;
     wire         winfo_pop;
+    wire [46:0]  w_fifo_in;           // record burst {err, null, tag, last, hi, lo, len}
     wire         w_fifo_in_ready;
     wire         w_fifo_out_valid;
     wire [46:0]  w_fifo_out_data;
     wire [5:0]   w_fifo_count;
+    wire [7:0]   w_fifo_len;          // burst.len = w_fifo_out_data[7:0]
+    wire [5:0]   w_fifo_lo;           // burst.lo = w_fifo_out_data[13:8]
+    wire [6:0]   w_fifo_hi;           // burst.hi = w_fifo_out_data[20:14]
+    wire         w_fifo_last;         // burst.last = w_fifo_out_data[21]
+    wire [15:0]  w_fifo_tag;          // burst.tag = w_fifo_out_data[37:22]
+    wire         w_fifo_null;         // burst.null = w_fifo_out_data[38]
+    wire [7:0]   w_fifo_err;          // burst.err = w_fifo_out_data[46:39]
     reg  [5:0]   stream_off;          // bytes of the descriptor issued so far, mod B
     reg  [13:0]  stream_owed;         // stream beats the issued bursts still need
     wire [15:0]  burst_bytes;
@@ -116,11 +124,16 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     wire [1:0]   win_left;
     wire         tready;
     wire         s_push;
+    wire [25:0]  b_fifo_in;           // record bwait {err, null, tag, last}
     wire         binfo_pop;
     wire         b_fifo_in_ready;
     wire         b_fifo_out_valid;
     wire [25:0]  b_fifo_out_data;
     wire [5:0]   b_fifo_count;
+    wire         b_fifo_last;         // bwait.last = b_fifo_out_data[0]
+    wire [15:0]  b_fifo_tag;          // bwait.tag = b_fifo_out_data[16:1]
+    wire         b_fifo_null;         // bwait.null = b_fifo_out_data[17]
+    wire [7:0]   b_fifo_err;          // bwait.err = b_fifo_out_data[25:18]
     reg  [7:0]   cur_err;             // first error of the descriptor
     wire         bready;
     wire         b_hs;
@@ -166,19 +179,28 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     assign aw_hs = (awvalid & m_axi_awready);
     assign lg_out_ready = (legalizer_out_null ? winfo_in_ready : (m_axi_awready & can_issue));
     assign winfo_push = (((legalizer_out_valid & legalizer_out_null) & winfo_in_ready) | aw_hs);
+    assign w_fifo_in = {legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
+        legalizer_out_len};
     assign winfo_in_ready = w_fifo_in_ready;
+    assign w_fifo_len = w_fifo_out_data[7:0];
+    assign w_fifo_lo = w_fifo_out_data[13:8];
+    assign w_fifo_hi = w_fifo_out_data[20:14];
+    assign w_fifo_last = w_fifo_out_data[21];
+    assign w_fifo_tag = w_fifo_out_data[37:22];
+    assign w_fifo_null = w_fifo_out_data[38];
+    assign w_fifo_err = w_fifo_out_data[46:39];
     assign burst_bytes = ((({8'd0, legalizer_out_len} << 3'd6) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
     assign burst_end = ({10'd0, stream_off} + burst_bytes);
     assign owed_add = (aw_hs ? _t0[13:0] : 14'd0);
-    assign is_last_beat = (beat == w_fifo_out_data[7:0]);
-    assign lo_e = ((beat == 8'd0) ? w_fifo_out_data[13:8] : 6'd0);
-    assign hi_e = (is_last_beat ? w_fifo_out_data[20:14] : 7'd64);
-    assign desc_end = (is_last_beat & w_fifo_out_data[21]);
+    assign is_last_beat = (beat == w_fifo_len);
+    assign lo_e = ((beat == 8'd0) ? w_fifo_lo : 6'd0);
+    assign hi_e = (is_last_beat ? w_fifo_hi : 7'd64);
+    assign desc_end = (is_last_beat & w_fifo_last);
     assign e = ({1'd0, win_off} + (hi_e - {1'd0, lo_e}));
     assign need_next = (e > 7'd64);
-    assign produce = ((((w_fifo_out_valid & (~w_fifo_out_data[38])) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
+    assign produce = ((((w_fifo_out_valid & (~w_fifo_null)) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
         & ((~wvalid_q) | m_axi_wready)) & ((~is_last_beat) | binfo_in_ready));
-    assign null_pass = ((w_fifo_out_valid & w_fifo_out_data[38]) & binfo_in_ready);
+    assign null_pass = ((w_fifo_out_valid & w_fifo_null) & binfo_in_ready);
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
     assign pops = (produce ? {_s0, _s1} : 2'd0);
@@ -186,12 +208,17 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 14'd0));
     assign s_push = (s_axis_tvalid & tready);
+    assign b_fifo_in = {(w_fifo_null ? w_fifo_err : ((frame_err | frame_bad) ? 8'd32 : 8'd0)), w_fifo_null, w_fifo_tag, (w_fifo_null | w_fifo_last)};
     assign binfo_in_ready = b_fifo_in_ready;
-    assign bready = (b_fifo_out_valid & (~b_fifo_out_data[17]));
+    assign b_fifo_last = b_fifo_out_data[0];
+    assign b_fifo_tag = b_fifo_out_data[16:1];
+    assign b_fifo_null = b_fifo_out_data[17];
+    assign b_fifo_err = b_fifo_out_data[25:18];
+    assign bready = (b_fifo_out_valid & (~b_fifo_null));
     assign b_hs = (m_axi_bvalid & bready);
-    assign null_done = (b_fifo_out_valid & b_fifo_out_data[17]);
+    assign null_done = (b_fifo_out_valid & b_fifo_null);
     assign binfo_pop = (b_hs | null_done);
-    assign status = ((cur_err != 8'd0) ? cur_err : (m_axi_bresp[1] ? {6'd4, m_axi_bresp} : ((m_axi_bid != 6'd0) ? 8'd33 : b_fifo_out_data[25:18])));
+    assign status = ((cur_err != 8'd0) ? cur_err : (m_axi_bresp[1] ? {6'd4, m_axi_bresp} : ((m_axi_bid != 6'd0) ? 8'd33 : b_fifo_err)));
     assign desc_ready = validator_in_ready;
     assign m_axi_awid = 6'd0;
     assign m_axi_awaddr = legalizer_out_addr;
@@ -208,9 +235,9 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     assign m_axi_wvalid = wvalid_q;
     assign m_axi_bready = bready;
     assign s_axis_tready = tready;
-    assign cpl_valid = ((b_hs & b_fifo_out_data[0]) | null_done);
-    assign cpl_tag = b_fifo_out_data[16:1];
-    assign cpl_code = (null_done ? b_fifo_out_data[25:18] : status);
+    assign cpl_valid = ((b_hs & b_fifo_last) | null_done);
+    assign cpl_tag = b_fifo_tag;
+    assign cpl_code = (null_done ? b_fifo_err : status);
     assign busy = ((((validator_busy | legalizer_busy) | (w_fifo_count != 6'd0)) | (b_fifo_count != 6'd0)) | wvalid_q);
 
     serrano_dma_validate_a64_t1024 validator (
@@ -254,8 +281,7 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (winfo_push),
-        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
-            legalizer_out_len}),
+        .in_data   (w_fifo_in),
         .out_ready (winfo_pop),
         .in_ready  (w_fifo_in_ready),
         .out_valid (w_fifo_out_valid),
@@ -266,8 +292,7 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (((produce & is_last_beat) | null_pass)),
-        .in_data   ((w_fifo_out_data[38] ? {w_fifo_out_data[46:39], 1'd1, w_fifo_out_data[37:22], 1'd1}
-            : {((frame_err | frame_bad) ? 8'd32 : 8'd0), 1'd0, w_fifo_out_data[37:22], w_fifo_out_data[21]})),
+        .in_data   (b_fifo_in),
         .out_ready (binfo_pop),
         .in_ready  (b_fifo_in_ready),
         .out_valid (b_fifo_out_valid),
@@ -299,7 +324,7 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
             wvalid_q    <= (produce | (wvalid_q & (~m_axi_wready)));
             wstrb_q     <= (produce ? (((~64'd0) << lo_e) & (~((~64'd0) << hi_e))) : wstrb_q);
             wlast_q     <= (produce ? is_last_beat : wlast_q);
-            cur_err     <= (b_hs ? (b_fifo_out_data[0] ? 8'd0 : status) : cur_err);
+            cur_err     <= (b_hs ? (b_fifo_last ? 8'd0 : status) : cur_err);
         end
     end
 
