@@ -109,6 +109,12 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     reg  [127:0] wdata_q;             // data path: meaningful while wvalid
     reg  [15:0]  wstrb_q;
     reg          wlast_q;
+    wire [127:0] win0_data;           // sbeat.data = win0[127:0]
+    wire [15:0]  win0_keep;           // sbeat.keep = win0[143:128]
+    wire         win0_last;           // sbeat.last = win0[144]
+    wire [127:0] win1_data;           // sbeat.data = win1[127:0]
+    wire [15:0]  win1_keep;           // sbeat.keep = win1[143:128]
+    wire         win1_last;           // sbeat.last = win1[144]
     wire         binfo_in_ready;
     wire         is_last_beat;
     wire [3:0]   lo_e;
@@ -124,6 +130,7 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     wire [1:0]   win_left;
     wire         tready;
     wire         s_push;
+    wire [144:0] win_in;              // record sbeat {last, keep, data}
     wire [25:0]  b_fifo_in;           // record bwait {err, null, tag, last}
     wire         binfo_pop;
     wire         b_fifo_in_ready;
@@ -146,19 +153,17 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     wire         _s2;
     wire [15:0]  _s3;
     wire         _s4;
-    wire [144:0] _s5;
-    wire [15:0]  _s6;
-    wire [127:0] _s7;
+    wire [15:0]  _s5;
+    wire [127:0] _s6;
 
     assign _s0 = (desc_end & need_next);
     assign _s1 = (desc_end ? (~need_next) : e[4]);
     assign _s2 = (desc_end & (~need_next));
     assign _s3 = (~((~16'd0) << (need_next ? (e - 5'd16) : e)));
-    assign _s4 = ((win0[144] != _s2) | (win0[143:128] != (_s2 ? _s3 : (~16'd0))));
-    assign _s5 = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
-    assign _s6 = (((~16'd0) << rot) & ((lo_e < rot) ? (~16'd0) : 16'd0));
-    assign _s7 = {{8{_s6[15]}}, {8{_s6[14]}}, {8{_s6[13]}}, {8{_s6[12]}}, {8{_s6[11]}}, {8{_s6[10]}}, {8{_s6[9]}}, {8{_s6[8]}}, {8{_s6[7]}},
-        {8{_s6[6]}}, {8{_s6[5]}}, {8{_s6[4]}}, {8{_s6[3]}}, {8{_s6[2]}}, {8{_s6[1]}}, {8{_s6[0]}}};
+    assign _s4 = ((win0_last != _s2) | (win0_keep != (_s2 ? _s3 : (~16'd0))));
+    assign _s5 = (((~16'd0) << rot) & ((lo_e < rot) ? (~16'd0) : 16'd0));
+    assign _s6 = {{8{_s5[15]}}, {8{_s5[14]}}, {8{_s5[13]}}, {8{_s5[12]}}, {8{_s5[11]}}, {8{_s5[10]}}, {8{_s5[9]}}, {8{_s5[8]}}, {8{_s5[7]}},
+        {8{_s5[6]}}, {8{_s5[5]}}, {8{_s5[4]}}, {8{_s5[3]}}, {8{_s5[2]}}, {8{_s5[1]}}, {8{_s5[0]}}};
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -183,6 +188,12 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign burst_bytes = ((({6'd0, legalizer_out_len} << 3'd4) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
     assign burst_end = ({10'd0, stream_off} + burst_bytes);
     assign owed_add = (aw_hs ? (((burst_end + 14'd15) >> 3'd4) - {13'd0, (stream_off != 4'd0)}) : 14'd0);
+    assign win0_data = win0[127:0];
+    assign win0_keep = win0[143:128];
+    assign win0_last = win0[144];
+    assign win1_data = win1[127:0];
+    assign win1_keep = win1[143:128];
+    assign win1_last = win1[144];
     assign is_last_beat = (beat == w_fifo_len);
     assign lo_e = ((beat == 8'd0) ? w_fifo_lo : 4'd0);
     assign hi_e = (is_last_beat ? w_fifo_hi : 5'd16);
@@ -195,10 +206,11 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
     assign pops = (produce ? {_s0, _s1} : 2'd0);
-    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1[144]) | (win1[143:128] != _s3))))));
+    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1_last) | (win1_keep != _s3))))));
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 14'd0));
     assign s_push = (s_axis_tvalid & tready);
+    assign win_in = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
     assign b_fifo_in = {(w_fifo_null ? w_fifo_err : ((frame_err | frame_bad) ? 8'd32 : 8'd0)), w_fifo_null, w_fifo_tag, (w_fifo_null | w_fifo_last)};
     assign binfo_in_ready = b_fifo_in_ready;
     assign b_fifo_last = b_fifo_out_data[0];
@@ -321,11 +333,11 @@ module serrano_dma_write_d128_a32_b256_o32_i4_t256 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : _s5);
-        win1    <= ((win_left == 2'd2) ? win1 : _s5);
+        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : win_in);
+        win1    <= ((win_left == 2'd2) ? win1 : win_in);
         wdata_q <= (produce
-            ? ((((win1[127:0] << {rot, 3'd0}) | (win1[127:0] >> {(5'd16 - {1'd0, rot}), 3'd0})) & _s7)
-                | (((win0[127:0] << {rot, 3'd0}) | (win0[127:0] >> {(5'd16 - {1'd0, rot}), 3'd0})) & (~_s7))) : wdata_q);
+            ? ((((win1_data << {rot, 3'd0}) | (win1_data >> {(5'd16 - {1'd0, rot}), 3'd0})) & _s6)
+                | (((win0_data << {rot, 3'd0}) | (win0_data >> {(5'd16 - {1'd0, rot}), 3'd0})) & (~_s6))) : wdata_q);
     end
 
     // page_table: write port

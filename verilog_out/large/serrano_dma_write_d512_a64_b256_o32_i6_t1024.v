@@ -109,6 +109,12 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     reg  [511:0] wdata_q;             // data path: meaningful while wvalid
     reg  [63:0]  wstrb_q;
     reg          wlast_q;
+    wire [511:0] win0_data;           // sbeat.data = win0[511:0]
+    wire [63:0]  win0_keep;           // sbeat.keep = win0[575:512]
+    wire         win0_last;           // sbeat.last = win0[576]
+    wire [511:0] win1_data;           // sbeat.data = win1[511:0]
+    wire [63:0]  win1_keep;           // sbeat.keep = win1[575:512]
+    wire         win1_last;           // sbeat.last = win1[576]
     wire         binfo_in_ready;
     wire         is_last_beat;
     wire [5:0]   lo_e;
@@ -124,6 +130,7 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     wire [1:0]   win_left;
     wire         tready;
     wire         s_push;
+    wire [576:0] win_in;              // record sbeat {last, keep, data}
     wire [25:0]  b_fifo_in;           // record bwait {err, null, tag, last}
     wire         binfo_pop;
     wire         b_fifo_in_ready;
@@ -149,25 +156,23 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     wire         _s2;
     wire [63:0]  _s3;
     wire         _s4;
-    wire [576:0] _s5;
-    wire [63:0]  _s6;
-    wire [511:0] _s7;
+    wire [63:0]  _s5;
+    wire [511:0] _s6;
 
     assign _t0 = (((burst_end + 16'd63) >> 3'd6) - {15'd0, (stream_off != 6'd0)});
     assign _s0 = (desc_end & need_next);
     assign _s1 = (desc_end ? (~need_next) : e[6]);
     assign _s2 = (desc_end & (~need_next));
     assign _s3 = (~((~64'd0) << (need_next ? (e - 7'd64) : e)));
-    assign _s4 = ((win0[576] != _s2) | (win0[575:512] != (_s2 ? _s3 : (~64'd0))));
-    assign _s5 = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
-    assign _s6 = (((~64'd0) << rot) & ((lo_e < rot) ? (~64'd0) : 64'd0));
-    assign _s7 = {{8{_s6[63]}}, {8{_s6[62]}}, {8{_s6[61]}}, {8{_s6[60]}}, {8{_s6[59]}}, {8{_s6[58]}}, {8{_s6[57]}}, {8{_s6[56]}}, {8{_s6[55]}},
-        {8{_s6[54]}}, {8{_s6[53]}}, {8{_s6[52]}}, {8{_s6[51]}}, {8{_s6[50]}}, {8{_s6[49]}}, {8{_s6[48]}}, {8{_s6[47]}}, {8{_s6[46]}}, {8{_s6[45]}},
-        {8{_s6[44]}}, {8{_s6[43]}}, {8{_s6[42]}}, {8{_s6[41]}}, {8{_s6[40]}}, {8{_s6[39]}}, {8{_s6[38]}}, {8{_s6[37]}}, {8{_s6[36]}}, {8{_s6[35]}},
-        {8{_s6[34]}}, {8{_s6[33]}}, {8{_s6[32]}}, {8{_s6[31]}}, {8{_s6[30]}}, {8{_s6[29]}}, {8{_s6[28]}}, {8{_s6[27]}}, {8{_s6[26]}}, {8{_s6[25]}},
-        {8{_s6[24]}}, {8{_s6[23]}}, {8{_s6[22]}}, {8{_s6[21]}}, {8{_s6[20]}}, {8{_s6[19]}}, {8{_s6[18]}}, {8{_s6[17]}}, {8{_s6[16]}}, {8{_s6[15]}},
-        {8{_s6[14]}}, {8{_s6[13]}}, {8{_s6[12]}}, {8{_s6[11]}}, {8{_s6[10]}}, {8{_s6[9]}}, {8{_s6[8]}}, {8{_s6[7]}}, {8{_s6[6]}}, {8{_s6[5]}},
-        {8{_s6[4]}}, {8{_s6[3]}}, {8{_s6[2]}}, {8{_s6[1]}}, {8{_s6[0]}}};
+    assign _s4 = ((win0_last != _s2) | (win0_keep != (_s2 ? _s3 : (~64'd0))));
+    assign _s5 = (((~64'd0) << rot) & ((lo_e < rot) ? (~64'd0) : 64'd0));
+    assign _s6 = {{8{_s5[63]}}, {8{_s5[62]}}, {8{_s5[61]}}, {8{_s5[60]}}, {8{_s5[59]}}, {8{_s5[58]}}, {8{_s5[57]}}, {8{_s5[56]}}, {8{_s5[55]}},
+        {8{_s5[54]}}, {8{_s5[53]}}, {8{_s5[52]}}, {8{_s5[51]}}, {8{_s5[50]}}, {8{_s5[49]}}, {8{_s5[48]}}, {8{_s5[47]}}, {8{_s5[46]}}, {8{_s5[45]}},
+        {8{_s5[44]}}, {8{_s5[43]}}, {8{_s5[42]}}, {8{_s5[41]}}, {8{_s5[40]}}, {8{_s5[39]}}, {8{_s5[38]}}, {8{_s5[37]}}, {8{_s5[36]}}, {8{_s5[35]}},
+        {8{_s5[34]}}, {8{_s5[33]}}, {8{_s5[32]}}, {8{_s5[31]}}, {8{_s5[30]}}, {8{_s5[29]}}, {8{_s5[28]}}, {8{_s5[27]}}, {8{_s5[26]}}, {8{_s5[25]}},
+        {8{_s5[24]}}, {8{_s5[23]}}, {8{_s5[22]}}, {8{_s5[21]}}, {8{_s5[20]}}, {8{_s5[19]}}, {8{_s5[18]}}, {8{_s5[17]}}, {8{_s5[16]}}, {8{_s5[15]}},
+        {8{_s5[14]}}, {8{_s5[13]}}, {8{_s5[12]}}, {8{_s5[11]}}, {8{_s5[10]}}, {8{_s5[9]}}, {8{_s5[8]}}, {8{_s5[7]}}, {8{_s5[6]}}, {8{_s5[5]}},
+        {8{_s5[4]}}, {8{_s5[3]}}, {8{_s5[2]}}, {8{_s5[1]}}, {8{_s5[0]}}};
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -192,6 +197,12 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     assign burst_bytes = ((({8'd0, legalizer_out_len} << 3'd6) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
     assign burst_end = ({10'd0, stream_off} + burst_bytes);
     assign owed_add = (aw_hs ? _t0[13:0] : 14'd0);
+    assign win0_data = win0[511:0];
+    assign win0_keep = win0[575:512];
+    assign win0_last = win0[576];
+    assign win1_data = win1[511:0];
+    assign win1_keep = win1[575:512];
+    assign win1_last = win1[576];
     assign is_last_beat = (beat == w_fifo_len);
     assign lo_e = ((beat == 8'd0) ? w_fifo_lo : 6'd0);
     assign hi_e = (is_last_beat ? w_fifo_hi : 7'd64);
@@ -204,10 +215,11 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
     assign pops = (produce ? {_s0, _s1} : 2'd0);
-    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1[576]) | (win1[575:512] != _s3))))));
+    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1_last) | (win1_keep != _s3))))));
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 14'd0));
     assign s_push = (s_axis_tvalid & tready);
+    assign win_in = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
     assign b_fifo_in = {(w_fifo_null ? w_fifo_err : ((frame_err | frame_bad) ? 8'd32 : 8'd0)), w_fifo_null, w_fifo_tag, (w_fifo_null | w_fifo_last)};
     assign binfo_in_ready = b_fifo_in_ready;
     assign b_fifo_last = b_fifo_out_data[0];
@@ -330,11 +342,11 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : _s5);
-        win1    <= ((win_left == 2'd2) ? win1 : _s5);
+        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : win_in);
+        win1    <= ((win_left == 2'd2) ? win1 : win_in);
         wdata_q <= (produce
-            ? ((((win1[511:0] << {rot, 3'd0}) | (win1[511:0] >> {(7'd64 - {1'd0, rot}), 3'd0})) & _s7)
-                | (((win0[511:0] << {rot, 3'd0}) | (win0[511:0] >> {(7'd64 - {1'd0, rot}), 3'd0})) & (~_s7))) : wdata_q);
+            ? ((((win1_data << {rot, 3'd0}) | (win1_data >> {(7'd64 - {1'd0, rot}), 3'd0})) & _s6)
+                | (((win0_data << {rot, 3'd0}) | (win0_data >> {(7'd64 - {1'd0, rot}), 3'd0})) & (~_s6))) : wdata_q);
     end
 
     // page_table: write port

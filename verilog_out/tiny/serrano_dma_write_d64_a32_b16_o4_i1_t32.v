@@ -109,6 +109,12 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     reg  [63:0]  wdata_q;             // data path: meaningful while wvalid
     reg  [7:0]   wstrb_q;
     reg          wlast_q;
+    wire [63:0]  win0_data;           // sbeat.data = win0[63:0]
+    wire [7:0]   win0_keep;           // sbeat.keep = win0[71:64]
+    wire         win0_last;           // sbeat.last = win0[72]
+    wire [63:0]  win1_data;           // sbeat.data = win1[63:0]
+    wire [7:0]   win1_keep;           // sbeat.keep = win1[71:64]
+    wire         win1_last;           // sbeat.last = win1[72]
     wire         binfo_in_ready;
     wire         is_last_beat;
     wire [2:0]   lo_e;
@@ -124,6 +130,7 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     wire [1:0]   win_left;
     wire         tready;
     wire         s_push;
+    wire [72:0]  win_in;              // record sbeat {last, keep, data}
     wire [25:0]  b_fifo_in;           // record bwait {err, null, tag, last}
     wire         binfo_pop;
     wire         b_fifo_in_ready;
@@ -149,19 +156,17 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     wire         _s2;
     wire [7:0]   _s3;
     wire         _s4;
-    wire [72:0]  _s5;
-    wire [7:0]   _s6;
-    wire [63:0]  _s7;
+    wire [7:0]   _s5;
+    wire [63:0]  _s6;
 
     assign _t0 = (((burst_end + 13'd7) >> 2'd3) - {12'd0, (stream_off != 3'd0)});
     assign _s0 = (desc_end & need_next);
     assign _s1 = (desc_end ? (~need_next) : e[3]);
     assign _s2 = (desc_end & (~need_next));
     assign _s3 = (~((~8'd0) << (need_next ? (e - 4'd8) : e)));
-    assign _s4 = ((win0[72] != _s2) | (win0[71:64] != (_s2 ? _s3 : (~8'd0))));
-    assign _s5 = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
-    assign _s6 = (((~8'd0) << rot) & ((lo_e < rot) ? (~8'd0) : 8'd0));
-    assign _s7 = {{8{_s6[7]}}, {8{_s6[6]}}, {8{_s6[5]}}, {8{_s6[4]}}, {8{_s6[3]}}, {8{_s6[2]}}, {8{_s6[1]}}, {8{_s6[0]}}};
+    assign _s4 = ((win0_last != _s2) | (win0_keep != (_s2 ? _s3 : (~8'd0))));
+    assign _s5 = (((~8'd0) << rot) & ((lo_e < rot) ? (~8'd0) : 8'd0));
+    assign _s6 = {{8{_s5[7]}}, {8{_s5[6]}}, {8{_s5[5]}}, {8{_s5[4]}}, {8{_s5[3]}}, {8{_s5[2]}}, {8{_s5[1]}}, {8{_s5[0]}}};
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -186,6 +191,12 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     assign burst_bytes = ((({5'd0, legalizer_out_len} << 2'd3) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
     assign burst_end = ({10'd0, stream_off} + burst_bytes);
     assign owed_add = (aw_hs ? _t0[6:0] : 7'd0);
+    assign win0_data = win0[63:0];
+    assign win0_keep = win0[71:64];
+    assign win0_last = win0[72];
+    assign win1_data = win1[63:0];
+    assign win1_keep = win1[71:64];
+    assign win1_last = win1[72];
     assign is_last_beat = (beat == w_fifo_len);
     assign lo_e = ((beat == 8'd0) ? w_fifo_lo : 3'd0);
     assign hi_e = (is_last_beat ? w_fifo_hi : 4'd8);
@@ -198,10 +209,11 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
     assign pops = (produce ? {_s0, _s1} : 2'd0);
-    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1[72]) | (win1[71:64] != _s3))))));
+    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1_last) | (win1_keep != _s3))))));
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 7'd0));
     assign s_push = (s_axis_tvalid & tready);
+    assign win_in = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
     assign b_fifo_in = {(w_fifo_null ? w_fifo_err : ((frame_err | frame_bad) ? 8'd32 : 8'd0)), w_fifo_null, w_fifo_tag, (w_fifo_null | w_fifo_last)};
     assign binfo_in_ready = b_fifo_in_ready;
     assign b_fifo_last = b_fifo_out_data[0];
@@ -324,11 +336,11 @@ module serrano_dma_write_d64_a32_b16_o4_i1_t32 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : _s5);
-        win1    <= ((win_left == 2'd2) ? win1 : _s5);
+        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : win_in);
+        win1    <= ((win_left == 2'd2) ? win1 : win_in);
         wdata_q <= (produce
-            ? ((((win1[63:0] << {rot, 3'd0}) | (win1[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & _s7)
-                | (((win0[63:0] << {rot, 3'd0}) | (win0[63:0] >> {(4'd8 - {1'd0, rot}), 3'd0})) & (~_s7))) : wdata_q);
+            ? ((((win1_data << {rot, 3'd0}) | (win1_data >> {(4'd8 - {1'd0, rot}), 3'd0})) & _s6)
+                | (((win0_data << {rot, 3'd0}) | (win0_data >> {(4'd8 - {1'd0, rot}), 3'd0})) & (~_s6))) : wdata_q);
     end
 
     // page_table: write port

@@ -23,9 +23,7 @@ use golden::dma::Status;
 use golden::DmaConfig;
 
 use crate::blocks::common::fifo::fifo;
-use crate::blocks::common::lanes::{
-    bits_for, bytes_of, field, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros,
-};
+use crate::blocks::common::lanes::{bits_for, bytes_of, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros};
 use crate::blocks::common::params::config;
 use crate::blocks::dma::legalizer::{
     engine_inputs, front_end, pack_record, record_bits, unpack_record, BurstRecord, EngineInputs, FrontEnd,
@@ -256,6 +254,11 @@ fn w_regs(m: &mut Module, cfg: &DmaConfig) -> Result<WRegs> {
     })
 }
 
+/// A stream beat as the window registers hold it.
+fn stream_beat(data_bits: u32) -> Record {
+    Record::new("sbeat", &[("data", UInt(data_bits)), ("keep", UInt(data_bits / 8)), ("last", Bit)])
+}
+
 /// The W beat. In: the W FIFO's head record, the stream window, WREADY.
 /// Out: the registered W beat (lanes `[lo, hi)` of the burst's beat take the
 /// window's bytes from `win_off` on, rotated into place; WSTRB on exactly
@@ -266,12 +269,11 @@ fn w_beat(m: &mut Module, cfg: &DmaConfig, inp: &WriteIn, issue: &Issue, r: &WRe
     let nb = cfg.data_bytes();
     let lb = nb.trailing_zeros();
     let h = &issue.h;
-    let s0d = field(&r.s0.q, 0, dbits);
-    let s0k = field(&r.s0.q, dbits, nb);
-    let s0l = r.s0.q.bit(dbits + nb);
-    let s1d = field(&r.s1.q, 0, dbits);
-    let s1k = field(&r.s1.q, dbits, nb);
-    let s1l = r.s1.q.bit(dbits + nb);
+    let beat = stream_beat(dbits);
+    let w0 = beat.unpack(m, "win0", &r.s0.q)?;
+    let w1 = beat.unpack(m, "win1", &r.s1.q)?;
+    let (s0d, s0k, s0l) = (w0.get("data")?, w0.get("keep")?, w0.get("last")?);
+    let (s1d, s1k, s1l) = (w1.get("data")?, w1.get("keep")?, w1.get("last")?);
 
     let binfo_in_ready = m.wire("binfo_in_ready", Bit)?;
     let is_first = r.bc.q.cmp_eq(0);
@@ -331,7 +333,8 @@ fn stream_window(m: &mut Module, inp: &WriteIn, issue: &Issue, r: &WRegs, pr: &P
     let tready = m.node("tready", left.cmp_lt(2) & issue.owed.q.cmp_ne(0))?;
     let push = m.node("s_push", &inp.tvalid & &tready)?;
     m.set_next(&issue.owed, &issue.owed.q + &issue.owed_add - push.zext(issue.owed_bits))?;
-    let incoming = cat(&[&inp.tlast, &inp.tkeep, &inp.tdata]);
+    let v = [("data", &inp.tdata), ("keep", &inp.tkeep), ("last", &inp.tlast)];
+    let incoming = stream_beat(inp.tdata.width()).pack(m, "win_in", &v)?;
     m.set_next(&r.s0, mux(&left.cmp_ne(0), &mux(&pr.pops.cmp_eq(0), &r.s0.q, &r.s1.q), &incoming))?;
     m.set_next(&r.s1, mux(&left.cmp_eq(2), &r.s1.q, &incoming))?;
     m.set_next(&r.wc, &left + push.zext(2))?;
