@@ -36,6 +36,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [8:0]         wr_ptr;
     reg  [8:0]         rd_ptr;
     reg  [8:0]         fifo_cnt;
+    wire [159:0]       rowbuf_in;     // record rowbuf {valid, keep, x}
     reg                a0_v;
     reg  [127:0]       a0_x;
     reg  [15:0]        a0_val;
@@ -379,6 +380,9 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [14:0]        c1_rm;
     reg  [5:0]         c1_sh;
     reg                c1_seen;
+    wire [127:0]       c1_x;          // rowbuf.x = c1_word[127:0]
+    wire [15:0]        c1_keep;       // rowbuf.keep = c1_word[143:128]
+    wire [15:0]        c1_valid;      // rowbuf.valid = c1_word[159:144]
     reg                c2_v;
     reg  [7:0]         c2_delta_0;
     reg  [7:0]         c2_delta_1;
@@ -734,70 +738,69 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s16;
     /* verilator lint_on UNUSED */
-    wire [127:0]       _t36;
-    wire signed [7:0]  _t37;
+    wire signed [7:0]  _t36;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t38;
+    wire signed [8:0]  _t37;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t39;
+    wire signed [7:0]  _t38;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t40;
+    wire signed [8:0]  _t39;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t41;
+    wire signed [7:0]  _t40;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t42;
+    wire signed [8:0]  _t41;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t43;
+    wire signed [7:0]  _t42;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t44;
+    wire signed [8:0]  _t43;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t45;
+    wire signed [7:0]  _t44;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t46;
+    wire signed [8:0]  _t45;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t47;
+    wire signed [7:0]  _t46;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t48;
+    wire signed [8:0]  _t47;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t49;
+    wire signed [7:0]  _t48;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t50;
+    wire signed [8:0]  _t49;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t51;
+    wire signed [7:0]  _t50;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t52;
+    wire signed [8:0]  _t51;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t53;
+    wire signed [7:0]  _t52;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t54;
+    wire signed [8:0]  _t53;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t55;
+    wire signed [7:0]  _t54;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t56;
+    wire signed [8:0]  _t55;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t57;
+    wire signed [7:0]  _t56;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t58;
+    wire signed [8:0]  _t57;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t59;
+    wire signed [7:0]  _t58;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t60;
+    wire signed [8:0]  _t59;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t61;
+    wire signed [7:0]  _t60;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t62;
+    wire signed [8:0]  _t61;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t63;
+    wire signed [7:0]  _t62;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t64;
+    wire signed [8:0]  _t63;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t65;
+    wire signed [7:0]  _t64;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t66;
+    wire signed [8:0]  _t65;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t67;
+    wire signed [7:0]  _t66;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t68;
+    wire signed [8:0]  _t67;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s17;
@@ -849,67 +852,67 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_on UNUSED */
     wire [16:0]        _s33;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t69;
+    wire [14:0]        _t68;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s34;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t70;
+    wire [14:0]        _t69;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s35;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t71;
+    wire [14:0]        _t70;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s36;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t72;
+    wire [14:0]        _t71;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s37;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t73;
+    wire [14:0]        _t72;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s38;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t74;
+    wire [14:0]        _t73;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s39;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t75;
+    wire [14:0]        _t74;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s40;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t76;
+    wire [14:0]        _t75;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s41;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t77;
+    wire [14:0]        _t76;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s42;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t78;
+    wire [14:0]        _t77;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s43;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t79;
+    wire [14:0]        _t78;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s44;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t80;
+    wire [14:0]        _t79;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s45;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t81;
+    wire [14:0]        _t80;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s46;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t82;
+    wire [14:0]        _t81;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s47;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t83;
+    wire [14:0]        _t82;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s48;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t84;
+    wire [14:0]        _t83;
     /* verilator lint_on UNUSED */
     wire [5:0]         _s49;
     wire [29:0]        _s50;
@@ -982,39 +985,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign _s14 = (a4_q_13 + {16'd0, a4_c});
     assign _s15 = (a4_q_14 + {16'd0, a4_c});
     assign _s16 = (a4_q_15 + {16'd0, a4_c});
-    assign _t36 = c1_word[127:0];
-    assign _t37 = $signed(_t36[7:0]);
-    assign _t38 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t37[7]}}, _t37}));
-    assign _t39 = $signed(_t36[15:8]);
-    assign _t40 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t39[7]}}, _t39}));
-    assign _t41 = $signed(_t36[23:16]);
-    assign _t42 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t41[7]}}, _t41}));
-    assign _t43 = $signed(_t36[31:24]);
-    assign _t44 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t43[7]}}, _t43}));
-    assign _t45 = $signed(_t36[39:32]);
-    assign _t46 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t45[7]}}, _t45}));
-    assign _t47 = $signed(_t36[47:40]);
-    assign _t48 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t47[7]}}, _t47}));
-    assign _t49 = $signed(_t36[55:48]);
-    assign _t50 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t49[7]}}, _t49}));
-    assign _t51 = $signed(_t36[63:56]);
-    assign _t52 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t51[7]}}, _t51}));
-    assign _t53 = $signed(_t36[71:64]);
-    assign _t54 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t53[7]}}, _t53}));
-    assign _t55 = $signed(_t36[79:72]);
-    assign _t56 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t55[7]}}, _t55}));
-    assign _t57 = $signed(_t36[87:80]);
-    assign _t58 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t57[7]}}, _t57}));
-    assign _t59 = $signed(_t36[95:88]);
-    assign _t60 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t59[7]}}, _t59}));
-    assign _t61 = $signed(_t36[103:96]);
-    assign _t62 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t61[7]}}, _t61}));
-    assign _t63 = $signed(_t36[111:104]);
-    assign _t64 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t63[7]}}, _t63}));
-    assign _t65 = $signed(_t36[119:112]);
-    assign _t66 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t65[7]}}, _t65}));
-    assign _t67 = $signed(_t36[127:120]);
-    assign _t68 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t67[7]}}, _t67}));
+    assign _t36 = $signed(c1_x[7:0]);
+    assign _t37 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t36[7]}}, _t36}));
+    assign _t38 = $signed(c1_x[15:8]);
+    assign _t39 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t38[7]}}, _t38}));
+    assign _t40 = $signed(c1_x[23:16]);
+    assign _t41 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t40[7]}}, _t40}));
+    assign _t42 = $signed(c1_x[31:24]);
+    assign _t43 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t42[7]}}, _t42}));
+    assign _t44 = $signed(c1_x[39:32]);
+    assign _t45 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t44[7]}}, _t44}));
+    assign _t46 = $signed(c1_x[47:40]);
+    assign _t47 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t46[7]}}, _t46}));
+    assign _t48 = $signed(c1_x[55:48]);
+    assign _t49 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t48[7]}}, _t48}));
+    assign _t50 = $signed(c1_x[63:56]);
+    assign _t51 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t50[7]}}, _t50}));
+    assign _t52 = $signed(c1_x[71:64]);
+    assign _t53 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t52[7]}}, _t52}));
+    assign _t54 = $signed(c1_x[79:72]);
+    assign _t55 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t54[7]}}, _t54}));
+    assign _t56 = $signed(c1_x[87:80]);
+    assign _t57 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t56[7]}}, _t56}));
+    assign _t58 = $signed(c1_x[95:88]);
+    assign _t59 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t58[7]}}, _t58}));
+    assign _t60 = $signed(c1_x[103:96]);
+    assign _t61 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t60[7]}}, _t60}));
+    assign _t62 = $signed(c1_x[111:104]);
+    assign _t63 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t62[7]}}, _t62}));
+    assign _t64 = $signed(c1_x[119:112]);
+    assign _t65 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t64[7]}}, _t64}));
+    assign _t66 = $signed(c1_x[127:120]);
+    assign _t67 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t66[7]}}, _t66}));
     assign _s17 = (c3_q_0 + {16'd0, c3_c});
     assign _s18 = (c3_q_1 + {16'd0, c3_c});
     assign _s19 = (c3_q_2 + {16'd0, c3_c});
@@ -1032,37 +1034,37 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign _s31 = (c3_q_14 + {16'd0, c3_c});
     assign _s32 = (c3_q_15 + {16'd0, c3_c});
     assign _s33 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t69 = ((|_s33[16:4]) ? 15'd0 : (c6_p_0 >> _s33[3:0]));
+    assign _t68 = ((|_s33[16:4]) ? 15'd0 : (c6_p_0 >> _s33[3:0]));
     assign _s34 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t70 = ((|_s34[16:4]) ? 15'd0 : (c6_p_1 >> _s34[3:0]));
+    assign _t69 = ((|_s34[16:4]) ? 15'd0 : (c6_p_1 >> _s34[3:0]));
     assign _s35 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t71 = ((|_s35[16:4]) ? 15'd0 : (c6_p_2 >> _s35[3:0]));
+    assign _t70 = ((|_s35[16:4]) ? 15'd0 : (c6_p_2 >> _s35[3:0]));
     assign _s36 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t72 = ((|_s36[16:4]) ? 15'd0 : (c6_p_3 >> _s36[3:0]));
+    assign _t71 = ((|_s36[16:4]) ? 15'd0 : (c6_p_3 >> _s36[3:0]));
     assign _s37 = ({1'd0, c6_int_4} + 17'd1);
-    assign _t73 = ((|_s37[16:4]) ? 15'd0 : (c6_p_4 >> _s37[3:0]));
+    assign _t72 = ((|_s37[16:4]) ? 15'd0 : (c6_p_4 >> _s37[3:0]));
     assign _s38 = ({1'd0, c6_int_5} + 17'd1);
-    assign _t74 = ((|_s38[16:4]) ? 15'd0 : (c6_p_5 >> _s38[3:0]));
+    assign _t73 = ((|_s38[16:4]) ? 15'd0 : (c6_p_5 >> _s38[3:0]));
     assign _s39 = ({1'd0, c6_int_6} + 17'd1);
-    assign _t75 = ((|_s39[16:4]) ? 15'd0 : (c6_p_6 >> _s39[3:0]));
+    assign _t74 = ((|_s39[16:4]) ? 15'd0 : (c6_p_6 >> _s39[3:0]));
     assign _s40 = ({1'd0, c6_int_7} + 17'd1);
-    assign _t76 = ((|_s40[16:4]) ? 15'd0 : (c6_p_7 >> _s40[3:0]));
+    assign _t75 = ((|_s40[16:4]) ? 15'd0 : (c6_p_7 >> _s40[3:0]));
     assign _s41 = ({1'd0, c6_int_8} + 17'd1);
-    assign _t77 = ((|_s41[16:4]) ? 15'd0 : (c6_p_8 >> _s41[3:0]));
+    assign _t76 = ((|_s41[16:4]) ? 15'd0 : (c6_p_8 >> _s41[3:0]));
     assign _s42 = ({1'd0, c6_int_9} + 17'd1);
-    assign _t78 = ((|_s42[16:4]) ? 15'd0 : (c6_p_9 >> _s42[3:0]));
+    assign _t77 = ((|_s42[16:4]) ? 15'd0 : (c6_p_9 >> _s42[3:0]));
     assign _s43 = ({1'd0, c6_int_10} + 17'd1);
-    assign _t79 = ((|_s43[16:4]) ? 15'd0 : (c6_p_10 >> _s43[3:0]));
+    assign _t78 = ((|_s43[16:4]) ? 15'd0 : (c6_p_10 >> _s43[3:0]));
     assign _s44 = ({1'd0, c6_int_11} + 17'd1);
-    assign _t80 = ((|_s44[16:4]) ? 15'd0 : (c6_p_11 >> _s44[3:0]));
+    assign _t79 = ((|_s44[16:4]) ? 15'd0 : (c6_p_11 >> _s44[3:0]));
     assign _s45 = ({1'd0, c6_int_12} + 17'd1);
-    assign _t81 = ((|_s45[16:4]) ? 15'd0 : (c6_p_12 >> _s45[3:0]));
+    assign _t80 = ((|_s45[16:4]) ? 15'd0 : (c6_p_12 >> _s45[3:0]));
     assign _s46 = ({1'd0, c6_int_13} + 17'd1);
-    assign _t82 = ((|_s46[16:4]) ? 15'd0 : (c6_p_13 >> _s46[3:0]));
+    assign _t81 = ((|_s46[16:4]) ? 15'd0 : (c6_p_13 >> _s46[3:0]));
     assign _s47 = ({1'd0, c6_int_14} + 17'd1);
-    assign _t83 = ((|_s47[16:4]) ? 15'd0 : (c6_p_14 >> _s47[3:0]));
+    assign _t82 = ((|_s47[16:4]) ? 15'd0 : (c6_p_14 >> _s47[3:0]));
     assign _s48 = ({1'd0, c6_int_15} + 17'd1);
-    assign _t84 = ((|_s48[16:4]) ? 15'd0 : (c6_p_15 >> _s48[3:0]));
+    assign _t83 = ((|_s48[16:4]) ? 15'd0 : (c6_p_15 >> _s48[3:0]));
     assign _s49 = (c8_sh - 6'd1);
     assign _s50 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s49[4:0])) + 30'd1) >> 1'd1);
     assign _s51 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s49[4:0])) + 30'd1) >> 1'd1);
@@ -1086,6 +1088,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign at_cap = (a_cnt == 8'd255);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
+    assign rowbuf_in = {valid_in, s_axis_tkeep, s_axis_tdata};
     assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
     assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
     assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
@@ -1158,6 +1161,9 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign last_issue = (issue & (c_left == 9'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 9'd289) & (pending != 2'd2));
+    assign c1_x = c1_word[127:0];
+    assign c1_keep = c1_word[143:128];
+    assign c1_valid = c1_word[159:144];
     assign out_data_g0 = {out_data_7, out_data_6, out_data_5, out_data_4, out_data_3, out_data_2, out_data_1, out_data_0};
     assign out_data_g1 = {out_data_15, out_data_14, out_data_13, out_data_12, out_data_11, out_data_10, out_data_9, out_data_8};
     assign s_axis_tready = s_tready_w;
@@ -1781,24 +1787,24 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0  <= $unsigned($signed(_t38[7:0]));
-            c2_delta_1  <= $unsigned($signed(_t40[7:0]));
-            c2_delta_2  <= $unsigned($signed(_t42[7:0]));
-            c2_delta_3  <= $unsigned($signed(_t44[7:0]));
-            c2_delta_4  <= $unsigned($signed(_t46[7:0]));
-            c2_delta_5  <= $unsigned($signed(_t48[7:0]));
-            c2_delta_6  <= $unsigned($signed(_t50[7:0]));
-            c2_delta_7  <= $unsigned($signed(_t52[7:0]));
-            c2_delta_8  <= $unsigned($signed(_t54[7:0]));
-            c2_delta_9  <= $unsigned($signed(_t56[7:0]));
-            c2_delta_10 <= $unsigned($signed(_t58[7:0]));
-            c2_delta_11 <= $unsigned($signed(_t60[7:0]));
-            c2_delta_12 <= $unsigned($signed(_t62[7:0]));
-            c2_delta_13 <= $unsigned($signed(_t64[7:0]));
-            c2_delta_14 <= $unsigned($signed(_t66[7:0]));
-            c2_delta_15 <= $unsigned($signed(_t68[7:0]));
-            c2_val      <= c1_word[159:144];
-            c2_keep     <= c1_word[143:128];
+            c2_delta_0  <= $unsigned($signed(_t37[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t39[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t41[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t43[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t45[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t47[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t49[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t51[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t53[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t55[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t57[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t59[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t61[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t63[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t65[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t67[7:0]));
+            c2_val      <= c1_valid;
+            c2_keep     <= c1_keep;
             c2_last     <= c1_last;
             c2_c        <= c1_c;
             c2_k        <= c1_k;
@@ -1926,22 +1932,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
             c6_rm       <= c5_rm;
             c6_sh       <= c5_sh;
             c6_seen     <= c5_seen;
-            c7_eout_0   <= _t69[13:0];
-            c7_eout_1   <= _t70[13:0];
-            c7_eout_2   <= _t71[13:0];
-            c7_eout_3   <= _t72[13:0];
-            c7_eout_4   <= _t73[13:0];
-            c7_eout_5   <= _t74[13:0];
-            c7_eout_6   <= _t75[13:0];
-            c7_eout_7   <= _t76[13:0];
-            c7_eout_8   <= _t77[13:0];
-            c7_eout_9   <= _t78[13:0];
-            c7_eout_10  <= _t79[13:0];
-            c7_eout_11  <= _t80[13:0];
-            c7_eout_12  <= _t81[13:0];
-            c7_eout_13  <= _t82[13:0];
-            c7_eout_14  <= _t83[13:0];
-            c7_eout_15  <= _t84[13:0];
+            c7_eout_0   <= _t68[13:0];
+            c7_eout_1   <= _t69[13:0];
+            c7_eout_2   <= _t70[13:0];
+            c7_eout_3   <= _t71[13:0];
+            c7_eout_4   <= _t72[13:0];
+            c7_eout_5   <= _t73[13:0];
+            c7_eout_6   <= _t74[13:0];
+            c7_eout_7   <= _t75[13:0];
+            c7_eout_8   <= _t76[13:0];
+            c7_eout_9   <= _t77[13:0];
+            c7_eout_10  <= _t78[13:0];
+            c7_eout_11  <= _t79[13:0];
+            c7_eout_12  <= _t80[13:0];
+            c7_eout_13  <= _t81[13:0];
+            c7_eout_14  <= _t82[13:0];
+            c7_eout_15  <= _t83[13:0];
             c7_val      <= c6_val;
             c7_keep     <= c6_keep;
             c7_last     <= c6_last;
@@ -1992,7 +1998,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // rowbuf: write port
     always @(posedge clk) begin
         if (accept) begin
-            rowbuf[wr_ptr] <= {valid_in, s_axis_tkeep, s_axis_tdata};
+            rowbuf[wr_ptr] <= rowbuf_in;
         end
     end
 

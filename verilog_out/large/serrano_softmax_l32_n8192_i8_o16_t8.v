@@ -36,6 +36,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [8:0]         wr_ptr;
     reg  [8:0]         rd_ptr;
     reg  [8:0]         fifo_cnt;
+    wire [319:0]       rowbuf_in;     // record rowbuf {valid, keep, x}
     reg                a0_v;
     reg  [255:0]       a0_x;
     reg  [31:0]        a0_val;
@@ -571,6 +572,9 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [22:0]        c1_rm;
     reg  [5:0]         c1_sh;
     reg                c1_seen;
+    wire [255:0]       c1_x;          // rowbuf.x = c1_word[255:0]
+    wire [31:0]        c1_keep;       // rowbuf.keep = c1_word[287:256]
+    wire [31:0]        c1_valid;      // rowbuf.valid = c1_word[319:288]
     reg                c2_v;
     reg  [7:0]         c2_delta_0;
     reg  [7:0]         c2_delta_1;
@@ -1216,134 +1220,133 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s32;
     /* verilator lint_on UNUSED */
-    wire [255:0]       _t68;
-    wire signed [7:0]  _t69;
+    wire signed [7:0]  _t68;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t70;
+    wire signed [8:0]  _t69;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t71;
+    wire signed [7:0]  _t70;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t72;
+    wire signed [8:0]  _t71;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t73;
+    wire signed [7:0]  _t72;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t74;
+    wire signed [8:0]  _t73;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t75;
+    wire signed [7:0]  _t74;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t76;
+    wire signed [8:0]  _t75;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t77;
+    wire signed [7:0]  _t76;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t78;
+    wire signed [8:0]  _t77;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t79;
+    wire signed [7:0]  _t78;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t80;
+    wire signed [8:0]  _t79;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t81;
+    wire signed [7:0]  _t80;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t82;
+    wire signed [8:0]  _t81;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t83;
+    wire signed [7:0]  _t82;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t84;
+    wire signed [8:0]  _t83;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t85;
+    wire signed [7:0]  _t84;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t86;
+    wire signed [8:0]  _t85;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t87;
+    wire signed [7:0]  _t86;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t88;
+    wire signed [8:0]  _t87;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t89;
+    wire signed [7:0]  _t88;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t90;
+    wire signed [8:0]  _t89;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t91;
+    wire signed [7:0]  _t90;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t92;
+    wire signed [8:0]  _t91;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t93;
+    wire signed [7:0]  _t92;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t94;
+    wire signed [8:0]  _t93;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t95;
+    wire signed [7:0]  _t94;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t96;
+    wire signed [8:0]  _t95;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t97;
+    wire signed [7:0]  _t96;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t98;
+    wire signed [8:0]  _t97;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t99;
+    wire signed [7:0]  _t98;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t100;
+    wire signed [8:0]  _t99;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t101;
+    wire signed [7:0]  _t100;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t102;
+    wire signed [8:0]  _t101;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t103;
+    wire signed [7:0]  _t102;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t104;
+    wire signed [8:0]  _t103;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t105;
+    wire signed [7:0]  _t104;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t106;
+    wire signed [8:0]  _t105;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t107;
+    wire signed [7:0]  _t106;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t108;
+    wire signed [8:0]  _t107;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t109;
+    wire signed [7:0]  _t108;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t110;
+    wire signed [8:0]  _t109;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t111;
+    wire signed [7:0]  _t110;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t112;
+    wire signed [8:0]  _t111;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t113;
+    wire signed [7:0]  _t112;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t114;
+    wire signed [8:0]  _t113;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t115;
+    wire signed [7:0]  _t114;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t116;
+    wire signed [8:0]  _t115;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t117;
+    wire signed [7:0]  _t116;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t118;
+    wire signed [8:0]  _t117;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t119;
+    wire signed [7:0]  _t118;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t120;
+    wire signed [8:0]  _t119;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t121;
+    wire signed [7:0]  _t120;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t122;
+    wire signed [8:0]  _t121;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t123;
+    wire signed [7:0]  _t122;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t124;
+    wire signed [8:0]  _t123;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t125;
+    wire signed [7:0]  _t124;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t126;
+    wire signed [8:0]  _t125;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t127;
+    wire signed [7:0]  _t126;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t128;
+    wire signed [8:0]  _t127;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t129;
+    wire signed [7:0]  _t128;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t130;
+    wire signed [8:0]  _t129;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t131;
+    wire signed [7:0]  _t130;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t132;
+    wire signed [8:0]  _t131;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s33;
@@ -1443,131 +1446,131 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_on UNUSED */
     wire [16:0]        _s65;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t133;
+    wire [22:0]        _t132;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s66;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t134;
+    wire [22:0]        _t133;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s67;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t135;
+    wire [22:0]        _t134;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s68;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t136;
+    wire [22:0]        _t135;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s69;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t137;
+    wire [22:0]        _t136;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s70;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t138;
+    wire [22:0]        _t137;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s71;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t139;
+    wire [22:0]        _t138;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s72;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t140;
+    wire [22:0]        _t139;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s73;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t141;
+    wire [22:0]        _t140;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s74;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t142;
+    wire [22:0]        _t141;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s75;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t143;
+    wire [22:0]        _t142;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s76;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t144;
+    wire [22:0]        _t143;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s77;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t145;
+    wire [22:0]        _t144;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s78;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t146;
+    wire [22:0]        _t145;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s79;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t147;
+    wire [22:0]        _t146;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s80;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t148;
+    wire [22:0]        _t147;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s81;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t149;
+    wire [22:0]        _t148;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s82;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t150;
+    wire [22:0]        _t149;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s83;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t151;
+    wire [22:0]        _t150;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s84;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t152;
+    wire [22:0]        _t151;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s85;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t153;
+    wire [22:0]        _t152;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s86;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t154;
+    wire [22:0]        _t153;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s87;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t155;
+    wire [22:0]        _t154;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s88;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t156;
+    wire [22:0]        _t155;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s89;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t157;
+    wire [22:0]        _t156;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s90;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t158;
+    wire [22:0]        _t157;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s91;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t159;
+    wire [22:0]        _t158;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s92;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t160;
+    wire [22:0]        _t159;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s93;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t161;
+    wire [22:0]        _t160;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s94;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t162;
+    wire [22:0]        _t161;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s95;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t163;
+    wire [22:0]        _t162;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s96;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t164;
+    wire [22:0]        _t163;
     /* verilator lint_on UNUSED */
     wire [5:0]         _s97;
     wire [45:0]        _s98;
@@ -1704,71 +1707,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign _s30 = (a4_q_29 + {16'd0, a4_c});
     assign _s31 = (a4_q_30 + {16'd0, a4_c});
     assign _s32 = (a4_q_31 + {16'd0, a4_c});
-    assign _t68 = c1_word[255:0];
-    assign _t69 = $signed(_t68[7:0]);
-    assign _t70 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t69[7]}}, _t69}));
-    assign _t71 = $signed(_t68[15:8]);
-    assign _t72 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t71[7]}}, _t71}));
-    assign _t73 = $signed(_t68[23:16]);
-    assign _t74 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t73[7]}}, _t73}));
-    assign _t75 = $signed(_t68[31:24]);
-    assign _t76 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t75[7]}}, _t75}));
-    assign _t77 = $signed(_t68[39:32]);
-    assign _t78 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t77[7]}}, _t77}));
-    assign _t79 = $signed(_t68[47:40]);
-    assign _t80 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t79[7]}}, _t79}));
-    assign _t81 = $signed(_t68[55:48]);
-    assign _t82 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t81[7]}}, _t81}));
-    assign _t83 = $signed(_t68[63:56]);
-    assign _t84 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t83[7]}}, _t83}));
-    assign _t85 = $signed(_t68[71:64]);
-    assign _t86 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t85[7]}}, _t85}));
-    assign _t87 = $signed(_t68[79:72]);
-    assign _t88 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t87[7]}}, _t87}));
-    assign _t89 = $signed(_t68[87:80]);
-    assign _t90 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t89[7]}}, _t89}));
-    assign _t91 = $signed(_t68[95:88]);
-    assign _t92 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t91[7]}}, _t91}));
-    assign _t93 = $signed(_t68[103:96]);
-    assign _t94 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t93[7]}}, _t93}));
-    assign _t95 = $signed(_t68[111:104]);
-    assign _t96 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t95[7]}}, _t95}));
-    assign _t97 = $signed(_t68[119:112]);
-    assign _t98 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t97[7]}}, _t97}));
-    assign _t99 = $signed(_t68[127:120]);
-    assign _t100 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t99[7]}}, _t99}));
-    assign _t101 = $signed(_t68[135:128]);
-    assign _t102 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t101[7]}}, _t101}));
-    assign _t103 = $signed(_t68[143:136]);
-    assign _t104 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t103[7]}}, _t103}));
-    assign _t105 = $signed(_t68[151:144]);
-    assign _t106 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t105[7]}}, _t105}));
-    assign _t107 = $signed(_t68[159:152]);
-    assign _t108 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t107[7]}}, _t107}));
-    assign _t109 = $signed(_t68[167:160]);
-    assign _t110 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t109[7]}}, _t109}));
-    assign _t111 = $signed(_t68[175:168]);
-    assign _t112 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t111[7]}}, _t111}));
-    assign _t113 = $signed(_t68[183:176]);
-    assign _t114 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t113[7]}}, _t113}));
-    assign _t115 = $signed(_t68[191:184]);
-    assign _t116 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t115[7]}}, _t115}));
-    assign _t117 = $signed(_t68[199:192]);
-    assign _t118 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t117[7]}}, _t117}));
-    assign _t119 = $signed(_t68[207:200]);
-    assign _t120 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t119[7]}}, _t119}));
-    assign _t121 = $signed(_t68[215:208]);
-    assign _t122 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t121[7]}}, _t121}));
-    assign _t123 = $signed(_t68[223:216]);
-    assign _t124 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t123[7]}}, _t123}));
-    assign _t125 = $signed(_t68[231:224]);
-    assign _t126 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t125[7]}}, _t125}));
-    assign _t127 = $signed(_t68[239:232]);
-    assign _t128 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t127[7]}}, _t127}));
-    assign _t129 = $signed(_t68[247:240]);
-    assign _t130 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t129[7]}}, _t129}));
-    assign _t131 = $signed(_t68[255:248]);
-    assign _t132 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t131[7]}}, _t131}));
+    assign _t68 = $signed(c1_x[7:0]);
+    assign _t69 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t68[7]}}, _t68}));
+    assign _t70 = $signed(c1_x[15:8]);
+    assign _t71 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t70[7]}}, _t70}));
+    assign _t72 = $signed(c1_x[23:16]);
+    assign _t73 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t72[7]}}, _t72}));
+    assign _t74 = $signed(c1_x[31:24]);
+    assign _t75 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t74[7]}}, _t74}));
+    assign _t76 = $signed(c1_x[39:32]);
+    assign _t77 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t76[7]}}, _t76}));
+    assign _t78 = $signed(c1_x[47:40]);
+    assign _t79 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t78[7]}}, _t78}));
+    assign _t80 = $signed(c1_x[55:48]);
+    assign _t81 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t80[7]}}, _t80}));
+    assign _t82 = $signed(c1_x[63:56]);
+    assign _t83 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t82[7]}}, _t82}));
+    assign _t84 = $signed(c1_x[71:64]);
+    assign _t85 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t84[7]}}, _t84}));
+    assign _t86 = $signed(c1_x[79:72]);
+    assign _t87 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t86[7]}}, _t86}));
+    assign _t88 = $signed(c1_x[87:80]);
+    assign _t89 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t88[7]}}, _t88}));
+    assign _t90 = $signed(c1_x[95:88]);
+    assign _t91 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t90[7]}}, _t90}));
+    assign _t92 = $signed(c1_x[103:96]);
+    assign _t93 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t92[7]}}, _t92}));
+    assign _t94 = $signed(c1_x[111:104]);
+    assign _t95 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t94[7]}}, _t94}));
+    assign _t96 = $signed(c1_x[119:112]);
+    assign _t97 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t96[7]}}, _t96}));
+    assign _t98 = $signed(c1_x[127:120]);
+    assign _t99 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t98[7]}}, _t98}));
+    assign _t100 = $signed(c1_x[135:128]);
+    assign _t101 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t100[7]}}, _t100}));
+    assign _t102 = $signed(c1_x[143:136]);
+    assign _t103 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t102[7]}}, _t102}));
+    assign _t104 = $signed(c1_x[151:144]);
+    assign _t105 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t104[7]}}, _t104}));
+    assign _t106 = $signed(c1_x[159:152]);
+    assign _t107 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t106[7]}}, _t106}));
+    assign _t108 = $signed(c1_x[167:160]);
+    assign _t109 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t108[7]}}, _t108}));
+    assign _t110 = $signed(c1_x[175:168]);
+    assign _t111 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t110[7]}}, _t110}));
+    assign _t112 = $signed(c1_x[183:176]);
+    assign _t113 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t112[7]}}, _t112}));
+    assign _t114 = $signed(c1_x[191:184]);
+    assign _t115 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t114[7]}}, _t114}));
+    assign _t116 = $signed(c1_x[199:192]);
+    assign _t117 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t116[7]}}, _t116}));
+    assign _t118 = $signed(c1_x[207:200]);
+    assign _t119 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t118[7]}}, _t118}));
+    assign _t120 = $signed(c1_x[215:208]);
+    assign _t121 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t120[7]}}, _t120}));
+    assign _t122 = $signed(c1_x[223:216]);
+    assign _t123 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t122[7]}}, _t122}));
+    assign _t124 = $signed(c1_x[231:224]);
+    assign _t125 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t124[7]}}, _t124}));
+    assign _t126 = $signed(c1_x[239:232]);
+    assign _t127 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t126[7]}}, _t126}));
+    assign _t128 = $signed(c1_x[247:240]);
+    assign _t129 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t128[7]}}, _t128}));
+    assign _t130 = $signed(c1_x[255:248]);
+    assign _t131 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t130[7]}}, _t130}));
     assign _s33 = (c3_q_0 + {16'd0, c3_c});
     assign _s34 = (c3_q_1 + {16'd0, c3_c});
     assign _s35 = (c3_q_2 + {16'd0, c3_c});
@@ -1802,69 +1804,69 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign _s63 = (c3_q_30 + {16'd0, c3_c});
     assign _s64 = (c3_q_31 + {16'd0, c3_c});
     assign _s65 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t133 = ((|_s65[16:5]) ? 23'd0 : (c6_p_0 >> _s65[4:0]));
+    assign _t132 = ((|_s65[16:5]) ? 23'd0 : (c6_p_0 >> _s65[4:0]));
     assign _s66 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t134 = ((|_s66[16:5]) ? 23'd0 : (c6_p_1 >> _s66[4:0]));
+    assign _t133 = ((|_s66[16:5]) ? 23'd0 : (c6_p_1 >> _s66[4:0]));
     assign _s67 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t135 = ((|_s67[16:5]) ? 23'd0 : (c6_p_2 >> _s67[4:0]));
+    assign _t134 = ((|_s67[16:5]) ? 23'd0 : (c6_p_2 >> _s67[4:0]));
     assign _s68 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t136 = ((|_s68[16:5]) ? 23'd0 : (c6_p_3 >> _s68[4:0]));
+    assign _t135 = ((|_s68[16:5]) ? 23'd0 : (c6_p_3 >> _s68[4:0]));
     assign _s69 = ({1'd0, c6_int_4} + 17'd1);
-    assign _t137 = ((|_s69[16:5]) ? 23'd0 : (c6_p_4 >> _s69[4:0]));
+    assign _t136 = ((|_s69[16:5]) ? 23'd0 : (c6_p_4 >> _s69[4:0]));
     assign _s70 = ({1'd0, c6_int_5} + 17'd1);
-    assign _t138 = ((|_s70[16:5]) ? 23'd0 : (c6_p_5 >> _s70[4:0]));
+    assign _t137 = ((|_s70[16:5]) ? 23'd0 : (c6_p_5 >> _s70[4:0]));
     assign _s71 = ({1'd0, c6_int_6} + 17'd1);
-    assign _t139 = ((|_s71[16:5]) ? 23'd0 : (c6_p_6 >> _s71[4:0]));
+    assign _t138 = ((|_s71[16:5]) ? 23'd0 : (c6_p_6 >> _s71[4:0]));
     assign _s72 = ({1'd0, c6_int_7} + 17'd1);
-    assign _t140 = ((|_s72[16:5]) ? 23'd0 : (c6_p_7 >> _s72[4:0]));
+    assign _t139 = ((|_s72[16:5]) ? 23'd0 : (c6_p_7 >> _s72[4:0]));
     assign _s73 = ({1'd0, c6_int_8} + 17'd1);
-    assign _t141 = ((|_s73[16:5]) ? 23'd0 : (c6_p_8 >> _s73[4:0]));
+    assign _t140 = ((|_s73[16:5]) ? 23'd0 : (c6_p_8 >> _s73[4:0]));
     assign _s74 = ({1'd0, c6_int_9} + 17'd1);
-    assign _t142 = ((|_s74[16:5]) ? 23'd0 : (c6_p_9 >> _s74[4:0]));
+    assign _t141 = ((|_s74[16:5]) ? 23'd0 : (c6_p_9 >> _s74[4:0]));
     assign _s75 = ({1'd0, c6_int_10} + 17'd1);
-    assign _t143 = ((|_s75[16:5]) ? 23'd0 : (c6_p_10 >> _s75[4:0]));
+    assign _t142 = ((|_s75[16:5]) ? 23'd0 : (c6_p_10 >> _s75[4:0]));
     assign _s76 = ({1'd0, c6_int_11} + 17'd1);
-    assign _t144 = ((|_s76[16:5]) ? 23'd0 : (c6_p_11 >> _s76[4:0]));
+    assign _t143 = ((|_s76[16:5]) ? 23'd0 : (c6_p_11 >> _s76[4:0]));
     assign _s77 = ({1'd0, c6_int_12} + 17'd1);
-    assign _t145 = ((|_s77[16:5]) ? 23'd0 : (c6_p_12 >> _s77[4:0]));
+    assign _t144 = ((|_s77[16:5]) ? 23'd0 : (c6_p_12 >> _s77[4:0]));
     assign _s78 = ({1'd0, c6_int_13} + 17'd1);
-    assign _t146 = ((|_s78[16:5]) ? 23'd0 : (c6_p_13 >> _s78[4:0]));
+    assign _t145 = ((|_s78[16:5]) ? 23'd0 : (c6_p_13 >> _s78[4:0]));
     assign _s79 = ({1'd0, c6_int_14} + 17'd1);
-    assign _t147 = ((|_s79[16:5]) ? 23'd0 : (c6_p_14 >> _s79[4:0]));
+    assign _t146 = ((|_s79[16:5]) ? 23'd0 : (c6_p_14 >> _s79[4:0]));
     assign _s80 = ({1'd0, c6_int_15} + 17'd1);
-    assign _t148 = ((|_s80[16:5]) ? 23'd0 : (c6_p_15 >> _s80[4:0]));
+    assign _t147 = ((|_s80[16:5]) ? 23'd0 : (c6_p_15 >> _s80[4:0]));
     assign _s81 = ({1'd0, c6_int_16} + 17'd1);
-    assign _t149 = ((|_s81[16:5]) ? 23'd0 : (c6_p_16 >> _s81[4:0]));
+    assign _t148 = ((|_s81[16:5]) ? 23'd0 : (c6_p_16 >> _s81[4:0]));
     assign _s82 = ({1'd0, c6_int_17} + 17'd1);
-    assign _t150 = ((|_s82[16:5]) ? 23'd0 : (c6_p_17 >> _s82[4:0]));
+    assign _t149 = ((|_s82[16:5]) ? 23'd0 : (c6_p_17 >> _s82[4:0]));
     assign _s83 = ({1'd0, c6_int_18} + 17'd1);
-    assign _t151 = ((|_s83[16:5]) ? 23'd0 : (c6_p_18 >> _s83[4:0]));
+    assign _t150 = ((|_s83[16:5]) ? 23'd0 : (c6_p_18 >> _s83[4:0]));
     assign _s84 = ({1'd0, c6_int_19} + 17'd1);
-    assign _t152 = ((|_s84[16:5]) ? 23'd0 : (c6_p_19 >> _s84[4:0]));
+    assign _t151 = ((|_s84[16:5]) ? 23'd0 : (c6_p_19 >> _s84[4:0]));
     assign _s85 = ({1'd0, c6_int_20} + 17'd1);
-    assign _t153 = ((|_s85[16:5]) ? 23'd0 : (c6_p_20 >> _s85[4:0]));
+    assign _t152 = ((|_s85[16:5]) ? 23'd0 : (c6_p_20 >> _s85[4:0]));
     assign _s86 = ({1'd0, c6_int_21} + 17'd1);
-    assign _t154 = ((|_s86[16:5]) ? 23'd0 : (c6_p_21 >> _s86[4:0]));
+    assign _t153 = ((|_s86[16:5]) ? 23'd0 : (c6_p_21 >> _s86[4:0]));
     assign _s87 = ({1'd0, c6_int_22} + 17'd1);
-    assign _t155 = ((|_s87[16:5]) ? 23'd0 : (c6_p_22 >> _s87[4:0]));
+    assign _t154 = ((|_s87[16:5]) ? 23'd0 : (c6_p_22 >> _s87[4:0]));
     assign _s88 = ({1'd0, c6_int_23} + 17'd1);
-    assign _t156 = ((|_s88[16:5]) ? 23'd0 : (c6_p_23 >> _s88[4:0]));
+    assign _t155 = ((|_s88[16:5]) ? 23'd0 : (c6_p_23 >> _s88[4:0]));
     assign _s89 = ({1'd0, c6_int_24} + 17'd1);
-    assign _t157 = ((|_s89[16:5]) ? 23'd0 : (c6_p_24 >> _s89[4:0]));
+    assign _t156 = ((|_s89[16:5]) ? 23'd0 : (c6_p_24 >> _s89[4:0]));
     assign _s90 = ({1'd0, c6_int_25} + 17'd1);
-    assign _t158 = ((|_s90[16:5]) ? 23'd0 : (c6_p_25 >> _s90[4:0]));
+    assign _t157 = ((|_s90[16:5]) ? 23'd0 : (c6_p_25 >> _s90[4:0]));
     assign _s91 = ({1'd0, c6_int_26} + 17'd1);
-    assign _t159 = ((|_s91[16:5]) ? 23'd0 : (c6_p_26 >> _s91[4:0]));
+    assign _t158 = ((|_s91[16:5]) ? 23'd0 : (c6_p_26 >> _s91[4:0]));
     assign _s92 = ({1'd0, c6_int_27} + 17'd1);
-    assign _t160 = ((|_s92[16:5]) ? 23'd0 : (c6_p_27 >> _s92[4:0]));
+    assign _t159 = ((|_s92[16:5]) ? 23'd0 : (c6_p_27 >> _s92[4:0]));
     assign _s93 = ({1'd0, c6_int_28} + 17'd1);
-    assign _t161 = ((|_s93[16:5]) ? 23'd0 : (c6_p_28 >> _s93[4:0]));
+    assign _t160 = ((|_s93[16:5]) ? 23'd0 : (c6_p_28 >> _s93[4:0]));
     assign _s94 = ({1'd0, c6_int_29} + 17'd1);
-    assign _t162 = ((|_s94[16:5]) ? 23'd0 : (c6_p_29 >> _s94[4:0]));
+    assign _t161 = ((|_s94[16:5]) ? 23'd0 : (c6_p_29 >> _s94[4:0]));
     assign _s95 = ({1'd0, c6_int_30} + 17'd1);
-    assign _t163 = ((|_s95[16:5]) ? 23'd0 : (c6_p_30 >> _s95[4:0]));
+    assign _t162 = ((|_s95[16:5]) ? 23'd0 : (c6_p_30 >> _s95[4:0]));
     assign _s96 = ({1'd0, c6_int_31} + 17'd1);
-    assign _t164 = ((|_s96[16:5]) ? 23'd0 : (c6_p_31 >> _s96[4:0]));
+    assign _t163 = ((|_s96[16:5]) ? 23'd0 : (c6_p_31 >> _s96[4:0]));
     assign _s97 = (c8_sh - 6'd1);
     assign _s98 = ((({1'd0, c8_prod_0} >> _s97) + 46'd1) >> 1'd1);
     assign _s99 = ((({1'd0, c8_prod_1} >> _s97) + 46'd1) >> 1'd1);
@@ -1904,6 +1906,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign at_cap = (a_cnt == 8'd255);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
+    assign rowbuf_in = {valid_in, s_axis_tkeep, s_axis_tdata};
     assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
     assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
     assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
@@ -2024,6 +2027,9 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign last_issue = (issue & (c_left == 9'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 9'd297) & (pending != 2'd2));
+    assign c1_x = c1_word[255:0];
+    assign c1_keep = c1_word[287:256];
+    assign c1_valid = c1_word[319:288];
     assign out_data_g0 = {out_data_7, out_data_6, out_data_5, out_data_4, out_data_3, out_data_2, out_data_1, out_data_0};
     assign out_data_g1 = {out_data_15, out_data_14, out_data_13, out_data_12, out_data_11, out_data_10, out_data_9, out_data_8};
     assign out_data_g2 = {out_data_23, out_data_22, out_data_21, out_data_20, out_data_19, out_data_18, out_data_17, out_data_16};
@@ -2969,40 +2975,40 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0  <= $unsigned($signed(_t70[7:0]));
-            c2_delta_1  <= $unsigned($signed(_t72[7:0]));
-            c2_delta_2  <= $unsigned($signed(_t74[7:0]));
-            c2_delta_3  <= $unsigned($signed(_t76[7:0]));
-            c2_delta_4  <= $unsigned($signed(_t78[7:0]));
-            c2_delta_5  <= $unsigned($signed(_t80[7:0]));
-            c2_delta_6  <= $unsigned($signed(_t82[7:0]));
-            c2_delta_7  <= $unsigned($signed(_t84[7:0]));
-            c2_delta_8  <= $unsigned($signed(_t86[7:0]));
-            c2_delta_9  <= $unsigned($signed(_t88[7:0]));
-            c2_delta_10 <= $unsigned($signed(_t90[7:0]));
-            c2_delta_11 <= $unsigned($signed(_t92[7:0]));
-            c2_delta_12 <= $unsigned($signed(_t94[7:0]));
-            c2_delta_13 <= $unsigned($signed(_t96[7:0]));
-            c2_delta_14 <= $unsigned($signed(_t98[7:0]));
-            c2_delta_15 <= $unsigned($signed(_t100[7:0]));
-            c2_delta_16 <= $unsigned($signed(_t102[7:0]));
-            c2_delta_17 <= $unsigned($signed(_t104[7:0]));
-            c2_delta_18 <= $unsigned($signed(_t106[7:0]));
-            c2_delta_19 <= $unsigned($signed(_t108[7:0]));
-            c2_delta_20 <= $unsigned($signed(_t110[7:0]));
-            c2_delta_21 <= $unsigned($signed(_t112[7:0]));
-            c2_delta_22 <= $unsigned($signed(_t114[7:0]));
-            c2_delta_23 <= $unsigned($signed(_t116[7:0]));
-            c2_delta_24 <= $unsigned($signed(_t118[7:0]));
-            c2_delta_25 <= $unsigned($signed(_t120[7:0]));
-            c2_delta_26 <= $unsigned($signed(_t122[7:0]));
-            c2_delta_27 <= $unsigned($signed(_t124[7:0]));
-            c2_delta_28 <= $unsigned($signed(_t126[7:0]));
-            c2_delta_29 <= $unsigned($signed(_t128[7:0]));
-            c2_delta_30 <= $unsigned($signed(_t130[7:0]));
-            c2_delta_31 <= $unsigned($signed(_t132[7:0]));
-            c2_val      <= c1_word[319:288];
-            c2_keep     <= c1_word[287:256];
+            c2_delta_0  <= $unsigned($signed(_t69[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t71[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t73[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t75[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t77[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t79[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t81[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t83[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t85[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t87[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t89[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t91[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t93[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t95[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t97[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t99[7:0]));
+            c2_delta_16 <= $unsigned($signed(_t101[7:0]));
+            c2_delta_17 <= $unsigned($signed(_t103[7:0]));
+            c2_delta_18 <= $unsigned($signed(_t105[7:0]));
+            c2_delta_19 <= $unsigned($signed(_t107[7:0]));
+            c2_delta_20 <= $unsigned($signed(_t109[7:0]));
+            c2_delta_21 <= $unsigned($signed(_t111[7:0]));
+            c2_delta_22 <= $unsigned($signed(_t113[7:0]));
+            c2_delta_23 <= $unsigned($signed(_t115[7:0]));
+            c2_delta_24 <= $unsigned($signed(_t117[7:0]));
+            c2_delta_25 <= $unsigned($signed(_t119[7:0]));
+            c2_delta_26 <= $unsigned($signed(_t121[7:0]));
+            c2_delta_27 <= $unsigned($signed(_t123[7:0]));
+            c2_delta_28 <= $unsigned($signed(_t125[7:0]));
+            c2_delta_29 <= $unsigned($signed(_t127[7:0]));
+            c2_delta_30 <= $unsigned($signed(_t129[7:0]));
+            c2_delta_31 <= $unsigned($signed(_t131[7:0]));
+            c2_val      <= c1_valid;
+            c2_keep     <= c1_keep;
             c2_last     <= c1_last;
             c2_c        <= c1_c;
             c2_k        <= c1_k;
@@ -3226,38 +3232,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
             c6_rm       <= c5_rm;
             c6_sh       <= c5_sh;
             c6_seen     <= c5_seen;
-            c7_eout_0   <= _t133[21:0];
-            c7_eout_1   <= _t134[21:0];
-            c7_eout_2   <= _t135[21:0];
-            c7_eout_3   <= _t136[21:0];
-            c7_eout_4   <= _t137[21:0];
-            c7_eout_5   <= _t138[21:0];
-            c7_eout_6   <= _t139[21:0];
-            c7_eout_7   <= _t140[21:0];
-            c7_eout_8   <= _t141[21:0];
-            c7_eout_9   <= _t142[21:0];
-            c7_eout_10  <= _t143[21:0];
-            c7_eout_11  <= _t144[21:0];
-            c7_eout_12  <= _t145[21:0];
-            c7_eout_13  <= _t146[21:0];
-            c7_eout_14  <= _t147[21:0];
-            c7_eout_15  <= _t148[21:0];
-            c7_eout_16  <= _t149[21:0];
-            c7_eout_17  <= _t150[21:0];
-            c7_eout_18  <= _t151[21:0];
-            c7_eout_19  <= _t152[21:0];
-            c7_eout_20  <= _t153[21:0];
-            c7_eout_21  <= _t154[21:0];
-            c7_eout_22  <= _t155[21:0];
-            c7_eout_23  <= _t156[21:0];
-            c7_eout_24  <= _t157[21:0];
-            c7_eout_25  <= _t158[21:0];
-            c7_eout_26  <= _t159[21:0];
-            c7_eout_27  <= _t160[21:0];
-            c7_eout_28  <= _t161[21:0];
-            c7_eout_29  <= _t162[21:0];
-            c7_eout_30  <= _t163[21:0];
-            c7_eout_31  <= _t164[21:0];
+            c7_eout_0   <= _t132[21:0];
+            c7_eout_1   <= _t133[21:0];
+            c7_eout_2   <= _t134[21:0];
+            c7_eout_3   <= _t135[21:0];
+            c7_eout_4   <= _t136[21:0];
+            c7_eout_5   <= _t137[21:0];
+            c7_eout_6   <= _t138[21:0];
+            c7_eout_7   <= _t139[21:0];
+            c7_eout_8   <= _t140[21:0];
+            c7_eout_9   <= _t141[21:0];
+            c7_eout_10  <= _t142[21:0];
+            c7_eout_11  <= _t143[21:0];
+            c7_eout_12  <= _t144[21:0];
+            c7_eout_13  <= _t145[21:0];
+            c7_eout_14  <= _t146[21:0];
+            c7_eout_15  <= _t147[21:0];
+            c7_eout_16  <= _t148[21:0];
+            c7_eout_17  <= _t149[21:0];
+            c7_eout_18  <= _t150[21:0];
+            c7_eout_19  <= _t151[21:0];
+            c7_eout_20  <= _t152[21:0];
+            c7_eout_21  <= _t153[21:0];
+            c7_eout_22  <= _t154[21:0];
+            c7_eout_23  <= _t155[21:0];
+            c7_eout_24  <= _t156[21:0];
+            c7_eout_25  <= _t157[21:0];
+            c7_eout_26  <= _t158[21:0];
+            c7_eout_27  <= _t159[21:0];
+            c7_eout_28  <= _t160[21:0];
+            c7_eout_29  <= _t161[21:0];
+            c7_eout_30  <= _t162[21:0];
+            c7_eout_31  <= _t163[21:0];
             c7_val      <= c6_val;
             c7_keep     <= c6_keep;
             c7_last     <= c6_last;
@@ -3340,7 +3346,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // rowbuf: write port
     always @(posedge clk) begin
         if (accept) begin
-            rowbuf[wr_ptr] <= {valid_in, s_axis_tkeep, s_axis_tdata};
+            rowbuf[wr_ptr] <= rowbuf_in;
         end
     end
 

@@ -36,6 +36,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [6:0]         wr_ptr;
     reg  [6:0]         rd_ptr;
     reg  [6:0]         fifo_cnt;
+    wire [39:0]        rowbuf_in;    // record rowbuf {valid, keep, x}
     reg                a0_v;
     reg  [31:0]        a0_x;
     reg  [3:0]         a0_val;
@@ -234,6 +235,9 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [14:0]        c1_rm;
     reg  [5:0]         c1_sh;
     reg                c1_seen;
+    wire [31:0]        c1_x;         // rowbuf.x = c1_word[31:0]
+    wire [3:0]         c1_keep;      // rowbuf.keep = c1_word[35:32]
+    wire [3:0]         c1_valid;     // rowbuf.valid = c1_word[39:36]
     reg                c2_v;
     reg  [7:0]         c2_delta_0;
     reg  [7:0]         c2_delta_1;
@@ -372,22 +376,21 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s5;
     /* verilator lint_on UNUSED */
-    wire [31:0]        _t12;
-    wire signed [7:0]  _t13;
+    wire signed [7:0]  _t12;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t14;
+    wire signed [8:0]  _t13;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t15;
+    wire signed [7:0]  _t14;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t16;
+    wire signed [8:0]  _t15;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t17;
+    wire signed [7:0]  _t16;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t18;
+    wire signed [8:0]  _t17;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t19;
+    wire signed [7:0]  _t18;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t20;
+    wire signed [8:0]  _t19;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s6;
@@ -403,19 +406,19 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_on UNUSED */
     wire [16:0]        _s10;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t21;
+    wire [14:0]        _t20;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s11;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t22;
+    wire [14:0]        _t21;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s12;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t23;
+    wire [14:0]        _t22;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s13;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t24;
+    wire [14:0]        _t23;
     /* verilator lint_on UNUSED */
     wire [5:0]         _s14;
     wire [29:0]        _s15;
@@ -441,27 +444,26 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign _s3 = (a4_q_1 + {16'd0, a4_c});
     assign _s4 = (a4_q_2 + {16'd0, a4_c});
     assign _s5 = (a4_q_3 + {16'd0, a4_c});
-    assign _t12 = c1_word[31:0];
-    assign _t13 = $signed(_t12[7:0]);
-    assign _t14 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t13[7]}}, _t13}));
-    assign _t15 = $signed(_t12[15:8]);
-    assign _t16 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t15[7]}}, _t15}));
-    assign _t17 = $signed(_t12[23:16]);
-    assign _t18 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t17[7]}}, _t17}));
-    assign _t19 = $signed(_t12[31:24]);
-    assign _t20 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t19[7]}}, _t19}));
+    assign _t12 = $signed(c1_x[7:0]);
+    assign _t13 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t12[7]}}, _t12}));
+    assign _t14 = $signed(c1_x[15:8]);
+    assign _t15 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t14[7]}}, _t14}));
+    assign _t16 = $signed(c1_x[23:16]);
+    assign _t17 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t16[7]}}, _t16}));
+    assign _t18 = $signed(c1_x[31:24]);
+    assign _t19 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t18[7]}}, _t18}));
     assign _s6 = (c3_q_0 + {16'd0, c3_c});
     assign _s7 = (c3_q_1 + {16'd0, c3_c});
     assign _s8 = (c3_q_2 + {16'd0, c3_c});
     assign _s9 = (c3_q_3 + {16'd0, c3_c});
     assign _s10 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t21 = ((|_s10[16:4]) ? 15'd0 : (c6_p_0 >> _s10[3:0]));
+    assign _t20 = ((|_s10[16:4]) ? 15'd0 : (c6_p_0 >> _s10[3:0]));
     assign _s11 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t22 = ((|_s11[16:4]) ? 15'd0 : (c6_p_1 >> _s11[3:0]));
+    assign _t21 = ((|_s11[16:4]) ? 15'd0 : (c6_p_1 >> _s11[3:0]));
     assign _s12 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t23 = ((|_s12[16:4]) ? 15'd0 : (c6_p_2 >> _s12[3:0]));
+    assign _t22 = ((|_s12[16:4]) ? 15'd0 : (c6_p_2 >> _s12[3:0]));
     assign _s13 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t24 = ((|_s13[16:4]) ? 15'd0 : (c6_p_3 >> _s13[3:0]));
+    assign _t23 = ((|_s13[16:4]) ? 15'd0 : (c6_p_3 >> _s13[3:0]));
     assign _s14 = (c8_sh - 6'd1);
     assign _s15 = ((((|_s14[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s14[4:0])) + 30'd1) >> 1'd1);
     assign _s16 = ((((|_s14[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s14[4:0])) + 30'd1) >> 1'd1);
@@ -473,6 +475,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign at_cap = (a_cnt == 6'd63);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
+    assign rowbuf_in = {valid_in, s_axis_tkeep, s_axis_tdata};
     assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
     assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
     assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
@@ -508,6 +511,9 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign last_issue = (issue & (c_left == 7'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 7'd97) & (pending != 2'd2));
+    assign c1_x = c1_word[31:0];
+    assign c1_keep = c1_word[35:32];
+    assign c1_valid = c1_word[39:36];
     assign s_axis_tready = s_tready_w;
     assign m_axis_tvalid = out_v;
     assign m_axis_tdata = {out_data_3, out_data_2, out_data_1, out_data_0};
@@ -889,12 +895,12 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0 <= $unsigned($signed(_t14[7:0]));
-            c2_delta_1 <= $unsigned($signed(_t16[7:0]));
-            c2_delta_2 <= $unsigned($signed(_t18[7:0]));
-            c2_delta_3 <= $unsigned($signed(_t20[7:0]));
-            c2_val     <= c1_word[39:36];
-            c2_keep    <= c1_word[35:32];
+            c2_delta_0 <= $unsigned($signed(_t13[7:0]));
+            c2_delta_1 <= $unsigned($signed(_t15[7:0]));
+            c2_delta_2 <= $unsigned($signed(_t17[7:0]));
+            c2_delta_3 <= $unsigned($signed(_t19[7:0]));
+            c2_val     <= c1_valid;
+            c2_keep    <= c1_keep;
             c2_last    <= c1_last;
             c2_c       <= c1_c;
             c2_k       <= c1_k;
@@ -950,10 +956,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
             c6_rm      <= c5_rm;
             c6_sh      <= c5_sh;
             c6_seen    <= c5_seen;
-            c7_eout_0  <= _t21[13:0];
-            c7_eout_1  <= _t22[13:0];
-            c7_eout_2  <= _t23[13:0];
-            c7_eout_3  <= _t24[13:0];
+            c7_eout_0  <= _t20[13:0];
+            c7_eout_1  <= _t21[13:0];
+            c7_eout_2  <= _t22[13:0];
+            c7_eout_3  <= _t23[13:0];
             c7_val     <= c6_val;
             c7_keep    <= c6_keep;
             c7_last    <= c6_last;
@@ -980,7 +986,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // rowbuf: write port
     always @(posedge clk) begin
         if (accept) begin
-            rowbuf[wr_ptr] <= {valid_in, s_axis_tkeep, s_axis_tdata};
+            rowbuf[wr_ptr] <= rowbuf_in;
         end
     end
 

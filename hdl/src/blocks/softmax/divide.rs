@@ -82,14 +82,7 @@ pub(super) fn row_queue(
     // A finished row's statistics, as each queue entry holds them.
     let row = Record::new(
         "row",
-        &[
-            ("s", UInt(ws)),
-            ("nb", UInt(nbw)),
-            ("k", UInt(kb)),
-            ("c", UInt(kf)),
-            ("m", SInt(b)),
-            ("seen", Bit),
-        ],
+        &[("s", UInt(ws)), ("nb", UInt(nbw)), ("k", UInt(kb)), ("c", UInt(kf)), ("m", SInt(b)), ("seen", Bit)],
     );
     let entry = row.pack(
         m,
