@@ -233,6 +233,33 @@ fn child_to_child_through_bundle_feed_lints_clean() {
     assert!(e.contains("u1") && e.contains("field data") && e.contains("UInt(9)"), "{e}");
 }
 
+#[test]
+fn docs_types_and_lane_keeps_reach_the_ports() {
+    let b = Bundle::valid_ready(&[("gain", 8)])
+        .typed("gain", hdl::core::SInt(8))
+        .doc("gain", "signed gain")
+        .doc("ready", "taken");
+    let mut m = Module::new("serrano_test_bundle_doc");
+    let s = m.bundle_ports("cmd", &b, Role::Slave).unwrap();
+    assert_eq!(s.get("gain").unwrap().ty().unwrap(), hdl::core::SInt(8));
+    s.drive(&mut m, "ready", hdl::core::Expr::lit(1, UInt(1))).unwrap();
+    let ports = m.ports();
+    let doc = |n: &str| ports.iter().find(|p| p.name == n).unwrap().doc.clone();
+    assert_eq!(doc("cmd_gain").as_deref(), Some("signed gain"));
+    assert_eq!(doc("cmd_ready").as_deref(), Some("taken"));
+    assert_eq!(doc("cmd_valid"), None);
+    // A keep bit per lane rather than per byte.
+    assert_eq!(Bundle::axis_lanes(48, 4, true, 0).field("tkeep").unwrap().ty, UInt(4));
+    assert!(Bundle::axis_lanes(48, 0, true, 0).field("tkeep").is_none());
+    // An older block's port order, kept.
+    let names: Vec<String> = Bundle::axis(8, false, true, 0).ordered(&["tvalid"]).port_names("s");
+    assert_eq!(names, ["s_tvalid", "s_tdata", "s_tlast", "s_tready"]);
+    // A doc or a type for a field the bundle lacks is an error where it is declared.
+    let bad = Bundle::valid_ready(&[("gain", 8)]).doc("gian", "typo");
+    let e = Module::new("serrano_test_bundle_doc2").bundle_ports("cmd", &bad, Role::Slave).unwrap_err().to_string();
+    assert!(e.contains("cmd_gian") && e.contains("has no field gian"), "{e}");
+}
+
 /// `verilator --lint-only -Wall` of `m` (skipped when Verilator is missing).
 fn lint(m: &Module, top: &str) {
     let files = emit(m, &EmitOptions::default()).unwrap();

@@ -24,7 +24,7 @@ module serrano_dma_validate_a32_t256 (
 
     reg          busy_q;
     reg  [2:0]   phase;
-    reg  [199:0] d;           // the descriptor (data path: read only while busy)
+    reg  [199:0] d;            // the descriptor (data path: read only while busy)
     reg  [7:0]   err;
     reg  [49:0]  acc;
     reg  [48:0]  mcand;
@@ -35,6 +35,18 @@ module serrano_dma_validate_a32_t256 (
     reg          pend;
     reg          plast;
     reg          issued_all;
+    /* verilator lint_off UNUSED */ // the tag is not checked; it leaves with the word on out_desc
+    wire [15:0]  d_tag;        // desc.tag = d[15:0]
+    /* verilator lint_on UNUSED */
+    wire [15:0]  d_table_base; // desc.table_base = d[31:16]
+    wire [4:0]   d_page_shift; // desc.page_shift = d[36:32]
+    wire [2:0]   d_kind;       // desc.kind = d[39:37]
+    wire [15:0]  d_count1;     // desc.count1 = d[55:40]
+    wire [15:0]  d_count2;     // desc.count2 = d[71:56]
+    wire [31:0]  d_len;        // desc.len = d[103:72]
+    wire [31:0]  d_addr;       // desc.addr = d[135:104]
+    wire [31:0]  d_stride1;    // desc.stride1 = d[167:136]
+    wire [31:0]  d_stride2;    // desc.stride2 = d[199:168]
     wire         is_lin;
     wire         is_2d;
     wire         is_3d;
@@ -53,9 +65,6 @@ module serrano_dma_validate_a32_t256 (
     wire         out_valid_w;
     wire         in_ready_w;
     wire         accept;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [2:0]   _t0;
-    /* verilator lint_on UNUSED */
     wire         _s0;
     wire         _s1;
     wire         _s2;
@@ -64,12 +73,8 @@ module serrano_dma_validate_a32_t256 (
     wire [15:0]  _s5;
     wire         _s6;
     wire         _s7;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [15:0]  _t1;
-    /* verilator lint_on UNUSED */
     wire         _s8;
 
-    assign _t0 = d[39:37];
     assign _s0 = (is_2d | is_3d);
     assign _s1 = (out_valid_w & out_ready);
     assign _s2 = (((busy_q & (phase == 3'd0)) & (~quick_done)) & _s0);
@@ -78,23 +83,33 @@ module serrano_dma_validate_a32_t256 (
     assign _s5 = (mplier >> 1'd1);
     assign _s6 = (_s5 == 16'd0);
     assign _s7 = ((_s6 & (~dim)) & is_3d);
-    assign _t1 = d[31:16];
     assign _s8 = (sidx == slast);
 
-    assign is_lin = (d[39:37] == 3'd0);
-    assign is_2d = (d[39:37] == 3'd1);
-    assign is_3d = (d[39:37] == 3'd2);
-    assign is_pg = (d[39:37] == 3'd3);
-    assign end1 = ({2'd0, d[135:104]} + {2'd0, d[103:72]});
-    assign first_page = (d[135:104] >> d[36:32]);
-    assign last_page = (((d[135:104] + d[103:72]) - 32'd1) >> d[36:32]);
-    assign quick_err = (_t0[2] ? 8'd1
-        : ((((d[103:72] == 32'd0) | (_s0 & (d[55:40] == 16'd0))) | (is_3d & (d[71:56] == 16'd0))) ? 8'd2
-        : ((is_pg & ((d[36:32] < 5'd6) | (d[36:32] > 5'd30))) ? 8'd3
-        : (((is_lin | is_pg) & (end1 > 34'h100000000)) ? 8'd4 : ((is_pg & (({17'd0, d[31:16]} + {1'd0, last_page}) >= 33'd256)) ? 8'd5 : 8'd0)))));
+    assign d_tag = d[15:0];
+    assign d_table_base = d[31:16];
+    assign d_page_shift = d[36:32];
+    assign d_kind = d[39:37];
+    assign d_count1 = d[55:40];
+    assign d_count2 = d[71:56];
+    assign d_len = d[103:72];
+    assign d_addr = d[135:104];
+    assign d_stride1 = d[167:136];
+    assign d_stride2 = d[199:168];
+    assign is_lin = (d_kind == 3'd0);
+    assign is_2d = (d_kind == 3'd1);
+    assign is_3d = (d_kind == 3'd2);
+    assign is_pg = (d_kind == 3'd3);
+    assign end1 = ({2'd0, d_addr} + {2'd0, d_len});
+    assign first_page = (d_addr >> d_page_shift);
+    assign last_page = (((d_addr + d_len) - 32'd1) >> d_page_shift);
+    assign quick_err = (d_kind[2] ? 8'd1
+        : ((((d_len == 32'd0) | (_s0 & (d_count1 == 16'd0))) | (is_3d & (d_count2 == 16'd0))) ? 8'd2
+        : ((is_pg & ((d_page_shift < 5'd6) | (d_page_shift > 5'd30))) ? 8'd3
+        : (((is_lin | is_pg) & (end1 > 34'h100000000)) ? 8'd4
+        : ((is_pg & (({17'd0, d_table_base} + {1'd0, last_page}) >= 33'd256)) ? 8'd5 : 8'd0)))));
     assign quick_done = ((quick_err != 8'd0) | is_lin);
-    assign final_err = (((({18'd0, d[135:104]} + acc) + {18'd0, d[103:72]}) > 50'h100000000) ? 8'd4 : 8'd0);
-    assign misaligned = (pend & ((tbl_rdata & (~((~32'd0) << d[36:32]))) != 32'd0));
+    assign final_err = (((({18'd0, d_addr} + acc) + {18'd0, d_len}) > 50'h100000000) ? 8'd4 : 8'd0);
+    assign misaligned = (pend & ((tbl_rdata & (~((~32'd0) << d_page_shift))) != 32'd0));
     assign scan_fin = (pend & (misaligned | plast));
     assign issue = (((busy_q & (phase == 3'd3)) & (~issued_all)) & (~scan_fin));
     assign out_valid_w = ((((busy_q & (phase == 3'd0)) & quick_done) | (busy_q & (phase == 3'd2))) | (busy_q & (phase == 3'd4)));
@@ -128,11 +143,11 @@ module serrano_dma_validate_a32_t256 (
                 : (_s2 ? 3'd1 : (_s3 ? 3'd3 : (((_s4 & _s6) & (~_s7)) ? 3'd2 : (((busy_q & (phase == 3'd3)) & scan_fin) ? 3'd4 : phase)))));
             err        <= (((busy_q & (phase == 3'd3)) & scan_fin) ? (misaligned ? 8'd6 : 8'd0) : err);
             acc        <= (_s2 ? 50'd0 : (_s4 ? (acc + (mplier[0] ? {1'd0, mcand} : 50'd0)) : acc));
-            mcand      <= (_s2 ? {17'd0, d[167:136]} : ((_s4 & _s7) ? {17'd0, d[199:168]} : (_s4 ? (mcand << 1'd1) : mcand)));
-            mplier     <= (_s2 ? (d[55:40] - 16'd1) : ((_s4 & _s7) ? (d[71:56] - 16'd1) : (_s4 ? _s5 : mplier)));
+            mcand      <= (_s2 ? {17'd0, d_stride1} : ((_s4 & _s7) ? {17'd0, d_stride2} : (_s4 ? (mcand << 1'd1) : mcand)));
+            mplier     <= (_s2 ? (d_count1 - 16'd1) : ((_s4 & _s7) ? (d_count2 - 16'd1) : (_s4 ? _s5 : mplier)));
             dim        <= (_s2 ? 1'd0 : ((_s4 & _s7) ? 1'd1 : dim));
-            sidx       <= (_s3 ? (_t1[7:0] + first_page[7:0]) : (issue ? (sidx + 8'd1) : sidx));
-            slast      <= (_s3 ? (_t1[7:0] + last_page[7:0]) : slast);
+            sidx       <= (_s3 ? (d_table_base[7:0] + first_page[7:0]) : (issue ? (sidx + 8'd1) : sidx));
+            slast      <= (_s3 ? (d_table_base[7:0] + last_page[7:0]) : slast);
             pend       <= issue;
             plast      <= (issue ? _s8 : plast);
             issued_all <= (_s3 ? 1'd0 : (issue ? _s8 : issued_all));

@@ -36,6 +36,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [8:0]         wr_ptr;
     reg  [8:0]         rd_ptr;
     reg  [8:0]         fifo_cnt;
+    wire [159:0]       rowbuf_in;     // record rowbuf {valid, keep, x}
     reg                a0_v;
     reg  [127:0]       a0_x;
     reg  [15:0]        a0_val;
@@ -326,6 +327,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg                a9_seen;
     reg  [37:0]        a10_s;
     wire [37:0]        s_new;
+    wire [111:0]       row_entry;     // record row {seen, m, c, k, nb, s}
     wire               push;
     reg                q0_v;
     reg                q1_v;
@@ -333,6 +335,12 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [111:0]       q1;
     reg  [111:0]       q0;
     reg  [1:0]         pending;
+    wire [37:0]        q0_s;          // row.s = q0[37:0]
+    wire [8:0]         q0_nb;         // row.nb = q0[46:38]
+    wire [31:0]        q0_k;          // row.k = q0[78:47]
+    wire [23:0]        q0_c;          // row.c = q0[102:79]
+    wire signed [7:0]  q0_m;          // row.m = q0[110:103]
+    wire               q0_seen;       // row.seen = q0[111]
     wire [5:0]         lead_0;
     wire [5:0]         lead_1;
     wire [5:0]         lead_2;
@@ -372,6 +380,9 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     reg  [14:0]        c1_rm;
     reg  [5:0]         c1_sh;
     reg                c1_seen;
+    wire [127:0]       c1_x;          // rowbuf.x = c1_word[127:0]
+    wire [15:0]        c1_keep;       // rowbuf.keep = c1_word[143:128]
+    wire [15:0]        c1_valid;      // rowbuf.valid = c1_word[159:144]
     reg                c2_v;
     reg  [7:0]         c2_delta_0;
     reg  [7:0]         c2_delta_1;
@@ -614,73 +625,70 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [37:0]        _t2;
     /* verilator lint_on UNUSED */
+    wire signed [32:0] _t3;
+    wire signed [7:0]  _t4;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [37:0]        _t3;
+    wire signed [8:0]  _t5;
     /* verilator lint_on UNUSED */
-    wire signed [32:0] _t4;
-    wire signed [7:0]  _t5;
+    wire signed [7:0]  _t6;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t6;
+    wire signed [8:0]  _t7;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t7;
+    wire signed [7:0]  _t8;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t8;
+    wire signed [8:0]  _t9;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t9;
+    wire signed [7:0]  _t10;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t10;
+    wire signed [8:0]  _t11;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t11;
+    wire signed [7:0]  _t12;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t12;
+    wire signed [8:0]  _t13;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t13;
+    wire signed [7:0]  _t14;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t14;
+    wire signed [8:0]  _t15;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t15;
+    wire signed [7:0]  _t16;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t16;
+    wire signed [8:0]  _t17;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t17;
+    wire signed [7:0]  _t18;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t18;
+    wire signed [8:0]  _t19;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t19;
+    wire signed [7:0]  _t20;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t20;
+    wire signed [8:0]  _t21;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t21;
+    wire signed [7:0]  _t22;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t22;
+    wire signed [8:0]  _t23;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t23;
+    wire signed [7:0]  _t24;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t24;
+    wire signed [8:0]  _t25;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t25;
+    wire signed [7:0]  _t26;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t26;
+    wire signed [8:0]  _t27;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t27;
+    wire signed [7:0]  _t28;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t28;
+    wire signed [8:0]  _t29;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t29;
+    wire signed [7:0]  _t30;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t30;
+    wire signed [8:0]  _t31;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t31;
+    wire signed [7:0]  _t32;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t32;
+    wire signed [8:0]  _t33;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t33;
+    wire signed [7:0]  _t34;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t34;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t35;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t36;
+    wire signed [8:0]  _t35;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s1;
@@ -730,8 +738,10 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s16;
     /* verilator lint_on UNUSED */
-    wire [111:0]       _s17;
-    wire [127:0]       _t37;
+    wire signed [7:0]  _t36;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t37;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t38;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t39;
@@ -792,9 +802,8 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t67;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t68;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t69;
+    wire [39:0]        _s17;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s18;
@@ -841,74 +850,72 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s32;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s33;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _s33;
+    wire [14:0]        _t68;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s34;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t70;
+    wire [14:0]        _t69;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s35;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t71;
+    wire [14:0]        _t70;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s36;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t72;
+    wire [14:0]        _t71;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s37;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t73;
+    wire [14:0]        _t72;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s38;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t74;
+    wire [14:0]        _t73;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s39;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t75;
+    wire [14:0]        _t74;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s40;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t76;
+    wire [14:0]        _t75;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s41;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t77;
+    wire [14:0]        _t76;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s42;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t78;
+    wire [14:0]        _t77;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s43;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t79;
+    wire [14:0]        _t78;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s44;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t80;
+    wire [14:0]        _t79;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s45;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t81;
+    wire [14:0]        _t80;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s46;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t82;
+    wire [14:0]        _t81;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s47;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t83;
+    wire [14:0]        _t82;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s48;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t84;
+    wire [14:0]        _t83;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _s49;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t85;
-    /* verilator lint_on UNUSED */
-    wire [5:0]         _s50;
+    wire [5:0]         _s49;
+    wire [29:0]        _s50;
     wire [29:0]        _s51;
     wire [29:0]        _s52;
     wire [29:0]        _s53;
@@ -924,46 +931,44 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     wire [29:0]        _s63;
     wire [29:0]        _s64;
     wire [29:0]        _s65;
-    wire [29:0]        _s66;
 
     assign _s0 = (a1_first ? 8'sh80 : a2_m);
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
-    assign _t2 = q0[37:0];
-    assign _t3 = (q0[37:0] >> (lead - 6'd14));
-    assign _t4 = $signed({1'd0, a2_k});
-    assign _t5 = $signed(a2_x[7:0]);
-    assign _t6 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t5[7]}}, _t5}));
-    assign _t7 = $signed(a2_x[15:8]);
-    assign _t8 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t7[7]}}, _t7}));
-    assign _t9 = $signed(a2_x[23:16]);
-    assign _t10 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t9[7]}}, _t9}));
-    assign _t11 = $signed(a2_x[31:24]);
-    assign _t12 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t11[7]}}, _t11}));
-    assign _t13 = $signed(a2_x[39:32]);
-    assign _t14 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t13[7]}}, _t13}));
-    assign _t15 = $signed(a2_x[47:40]);
-    assign _t16 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t15[7]}}, _t15}));
-    assign _t17 = $signed(a2_x[55:48]);
-    assign _t18 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t17[7]}}, _t17}));
-    assign _t19 = $signed(a2_x[63:56]);
-    assign _t20 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t19[7]}}, _t19}));
-    assign _t21 = $signed(a2_x[71:64]);
-    assign _t22 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t21[7]}}, _t21}));
-    assign _t23 = $signed(a2_x[79:72]);
-    assign _t24 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t23[7]}}, _t23}));
-    assign _t25 = $signed(a2_x[87:80]);
-    assign _t26 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t25[7]}}, _t25}));
-    assign _t27 = $signed(a2_x[95:88]);
-    assign _t28 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t27[7]}}, _t27}));
-    assign _t29 = $signed(a2_x[103:96]);
-    assign _t30 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t29[7]}}, _t29}));
-    assign _t31 = $signed(a2_x[111:104]);
-    assign _t32 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t31[7]}}, _t31}));
-    assign _t33 = $signed(a2_x[119:112]);
-    assign _t34 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t33[7]}}, _t33}));
-    assign _t35 = $signed(a2_x[127:120]);
-    assign _t36 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t35[7]}}, _t35}));
+    assign _t2 = (q0_s >> (lead - 6'd14));
+    assign _t3 = $signed({1'd0, a2_k});
+    assign _t4 = $signed(a2_x[7:0]);
+    assign _t5 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t4[7]}}, _t4}));
+    assign _t6 = $signed(a2_x[15:8]);
+    assign _t7 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t6[7]}}, _t6}));
+    assign _t8 = $signed(a2_x[23:16]);
+    assign _t9 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t8[7]}}, _t8}));
+    assign _t10 = $signed(a2_x[31:24]);
+    assign _t11 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t10[7]}}, _t10}));
+    assign _t12 = $signed(a2_x[39:32]);
+    assign _t13 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t12[7]}}, _t12}));
+    assign _t14 = $signed(a2_x[47:40]);
+    assign _t15 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t14[7]}}, _t14}));
+    assign _t16 = $signed(a2_x[55:48]);
+    assign _t17 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t16[7]}}, _t16}));
+    assign _t18 = $signed(a2_x[63:56]);
+    assign _t19 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t18[7]}}, _t18}));
+    assign _t20 = $signed(a2_x[71:64]);
+    assign _t21 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t20[7]}}, _t20}));
+    assign _t22 = $signed(a2_x[79:72]);
+    assign _t23 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t22[7]}}, _t22}));
+    assign _t24 = $signed(a2_x[87:80]);
+    assign _t25 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t24[7]}}, _t24}));
+    assign _t26 = $signed(a2_x[95:88]);
+    assign _t27 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t26[7]}}, _t26}));
+    assign _t28 = $signed(a2_x[103:96]);
+    assign _t29 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t28[7]}}, _t28}));
+    assign _t30 = $signed(a2_x[111:104]);
+    assign _t31 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t30[7]}}, _t30}));
+    assign _t32 = $signed(a2_x[119:112]);
+    assign _t33 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t32[7]}}, _t32}));
+    assign _t34 = $signed(a2_x[127:120]);
+    assign _t35 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t34[7]}}, _t34}));
     assign _s1 = (a4_q_0 + {16'd0, a4_c});
     assign _s2 = (a4_q_1 + {16'd0, a4_c});
     assign _s3 = (a4_q_2 + {16'd0, a4_c});
@@ -980,111 +985,110 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign _s14 = (a4_q_13 + {16'd0, a4_c});
     assign _s15 = (a4_q_14 + {16'd0, a4_c});
     assign _s16 = (a4_q_15 + {16'd0, a4_c});
-    assign _s17 = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
-    assign _t37 = c1_word[127:0];
-    assign _t38 = $signed(_t37[7:0]);
+    assign _t36 = $signed(c1_x[7:0]);
+    assign _t37 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t36[7]}}, _t36}));
+    assign _t38 = $signed(c1_x[15:8]);
     assign _t39 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t38[7]}}, _t38}));
-    assign _t40 = $signed(_t37[15:8]);
+    assign _t40 = $signed(c1_x[23:16]);
     assign _t41 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t40[7]}}, _t40}));
-    assign _t42 = $signed(_t37[23:16]);
+    assign _t42 = $signed(c1_x[31:24]);
     assign _t43 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t42[7]}}, _t42}));
-    assign _t44 = $signed(_t37[31:24]);
+    assign _t44 = $signed(c1_x[39:32]);
     assign _t45 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t44[7]}}, _t44}));
-    assign _t46 = $signed(_t37[39:32]);
+    assign _t46 = $signed(c1_x[47:40]);
     assign _t47 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t46[7]}}, _t46}));
-    assign _t48 = $signed(_t37[47:40]);
+    assign _t48 = $signed(c1_x[55:48]);
     assign _t49 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t48[7]}}, _t48}));
-    assign _t50 = $signed(_t37[55:48]);
+    assign _t50 = $signed(c1_x[63:56]);
     assign _t51 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t50[7]}}, _t50}));
-    assign _t52 = $signed(_t37[63:56]);
+    assign _t52 = $signed(c1_x[71:64]);
     assign _t53 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t52[7]}}, _t52}));
-    assign _t54 = $signed(_t37[71:64]);
+    assign _t54 = $signed(c1_x[79:72]);
     assign _t55 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t54[7]}}, _t54}));
-    assign _t56 = $signed(_t37[79:72]);
+    assign _t56 = $signed(c1_x[87:80]);
     assign _t57 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t56[7]}}, _t56}));
-    assign _t58 = $signed(_t37[87:80]);
+    assign _t58 = $signed(c1_x[95:88]);
     assign _t59 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t58[7]}}, _t58}));
-    assign _t60 = $signed(_t37[95:88]);
+    assign _t60 = $signed(c1_x[103:96]);
     assign _t61 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t60[7]}}, _t60}));
-    assign _t62 = $signed(_t37[103:96]);
+    assign _t62 = $signed(c1_x[111:104]);
     assign _t63 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t62[7]}}, _t62}));
-    assign _t64 = $signed(_t37[111:104]);
+    assign _t64 = $signed(c1_x[119:112]);
     assign _t65 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t64[7]}}, _t64}));
-    assign _t66 = $signed(_t37[119:112]);
+    assign _t66 = $signed(c1_x[127:120]);
     assign _t67 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t66[7]}}, _t66}));
-    assign _t68 = $signed(_t37[127:120]);
-    assign _t69 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t68[7]}}, _t68}));
-    assign _s18 = (c3_q_0 + {16'd0, c3_c});
-    assign _s19 = (c3_q_1 + {16'd0, c3_c});
-    assign _s20 = (c3_q_2 + {16'd0, c3_c});
-    assign _s21 = (c3_q_3 + {16'd0, c3_c});
-    assign _s22 = (c3_q_4 + {16'd0, c3_c});
-    assign _s23 = (c3_q_5 + {16'd0, c3_c});
-    assign _s24 = (c3_q_6 + {16'd0, c3_c});
-    assign _s25 = (c3_q_7 + {16'd0, c3_c});
-    assign _s26 = (c3_q_8 + {16'd0, c3_c});
-    assign _s27 = (c3_q_9 + {16'd0, c3_c});
-    assign _s28 = (c3_q_10 + {16'd0, c3_c});
-    assign _s29 = (c3_q_11 + {16'd0, c3_c});
-    assign _s30 = (c3_q_12 + {16'd0, c3_c});
-    assign _s31 = (c3_q_13 + {16'd0, c3_c});
-    assign _s32 = (c3_q_14 + {16'd0, c3_c});
-    assign _s33 = (c3_q_15 + {16'd0, c3_c});
-    assign _s34 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t70 = ((|_s34[16:4]) ? 15'd0 : (c6_p_0 >> _s34[3:0]));
-    assign _s35 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t71 = ((|_s35[16:4]) ? 15'd0 : (c6_p_1 >> _s35[3:0]));
-    assign _s36 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t72 = ((|_s36[16:4]) ? 15'd0 : (c6_p_2 >> _s36[3:0]));
-    assign _s37 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t73 = ((|_s37[16:4]) ? 15'd0 : (c6_p_3 >> _s37[3:0]));
-    assign _s38 = ({1'd0, c6_int_4} + 17'd1);
-    assign _t74 = ((|_s38[16:4]) ? 15'd0 : (c6_p_4 >> _s38[3:0]));
-    assign _s39 = ({1'd0, c6_int_5} + 17'd1);
-    assign _t75 = ((|_s39[16:4]) ? 15'd0 : (c6_p_5 >> _s39[3:0]));
-    assign _s40 = ({1'd0, c6_int_6} + 17'd1);
-    assign _t76 = ((|_s40[16:4]) ? 15'd0 : (c6_p_6 >> _s40[3:0]));
-    assign _s41 = ({1'd0, c6_int_7} + 17'd1);
-    assign _t77 = ((|_s41[16:4]) ? 15'd0 : (c6_p_7 >> _s41[3:0]));
-    assign _s42 = ({1'd0, c6_int_8} + 17'd1);
-    assign _t78 = ((|_s42[16:4]) ? 15'd0 : (c6_p_8 >> _s42[3:0]));
-    assign _s43 = ({1'd0, c6_int_9} + 17'd1);
-    assign _t79 = ((|_s43[16:4]) ? 15'd0 : (c6_p_9 >> _s43[3:0]));
-    assign _s44 = ({1'd0, c6_int_10} + 17'd1);
-    assign _t80 = ((|_s44[16:4]) ? 15'd0 : (c6_p_10 >> _s44[3:0]));
-    assign _s45 = ({1'd0, c6_int_11} + 17'd1);
-    assign _t81 = ((|_s45[16:4]) ? 15'd0 : (c6_p_11 >> _s45[3:0]));
-    assign _s46 = ({1'd0, c6_int_12} + 17'd1);
-    assign _t82 = ((|_s46[16:4]) ? 15'd0 : (c6_p_12 >> _s46[3:0]));
-    assign _s47 = ({1'd0, c6_int_13} + 17'd1);
-    assign _t83 = ((|_s47[16:4]) ? 15'd0 : (c6_p_13 >> _s47[3:0]));
-    assign _s48 = ({1'd0, c6_int_14} + 17'd1);
-    assign _t84 = ((|_s48[16:4]) ? 15'd0 : (c6_p_14 >> _s48[3:0]));
-    assign _s49 = ({1'd0, c6_int_15} + 17'd1);
-    assign _t85 = ((|_s49[16:4]) ? 15'd0 : (c6_p_15 >> _s49[3:0]));
-    assign _s50 = (c8_sh - 6'd1);
-    assign _s51 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s52 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s53 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s54 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s55 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_4} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s56 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_5} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s57 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_6} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s58 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_7} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s59 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_8} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s60 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_9} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s61 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_10} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s62 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_11} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s63 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_12} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s64 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_13} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s65 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_14} >> _s50[4:0])) + 30'd1) >> 1'd1);
-    assign _s66 = ((((|_s50[5]) ? 30'd0 : ({1'd0, c8_prod_15} >> _s50[4:0])) + 30'd1) >> 1'd1);
+    assign _s17 = (c3_q_0 + {16'd0, c3_c});
+    assign _s18 = (c3_q_1 + {16'd0, c3_c});
+    assign _s19 = (c3_q_2 + {16'd0, c3_c});
+    assign _s20 = (c3_q_3 + {16'd0, c3_c});
+    assign _s21 = (c3_q_4 + {16'd0, c3_c});
+    assign _s22 = (c3_q_5 + {16'd0, c3_c});
+    assign _s23 = (c3_q_6 + {16'd0, c3_c});
+    assign _s24 = (c3_q_7 + {16'd0, c3_c});
+    assign _s25 = (c3_q_8 + {16'd0, c3_c});
+    assign _s26 = (c3_q_9 + {16'd0, c3_c});
+    assign _s27 = (c3_q_10 + {16'd0, c3_c});
+    assign _s28 = (c3_q_11 + {16'd0, c3_c});
+    assign _s29 = (c3_q_12 + {16'd0, c3_c});
+    assign _s30 = (c3_q_13 + {16'd0, c3_c});
+    assign _s31 = (c3_q_14 + {16'd0, c3_c});
+    assign _s32 = (c3_q_15 + {16'd0, c3_c});
+    assign _s33 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t68 = ((|_s33[16:4]) ? 15'd0 : (c6_p_0 >> _s33[3:0]));
+    assign _s34 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t69 = ((|_s34[16:4]) ? 15'd0 : (c6_p_1 >> _s34[3:0]));
+    assign _s35 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t70 = ((|_s35[16:4]) ? 15'd0 : (c6_p_2 >> _s35[3:0]));
+    assign _s36 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t71 = ((|_s36[16:4]) ? 15'd0 : (c6_p_3 >> _s36[3:0]));
+    assign _s37 = ({1'd0, c6_int_4} + 17'd1);
+    assign _t72 = ((|_s37[16:4]) ? 15'd0 : (c6_p_4 >> _s37[3:0]));
+    assign _s38 = ({1'd0, c6_int_5} + 17'd1);
+    assign _t73 = ((|_s38[16:4]) ? 15'd0 : (c6_p_5 >> _s38[3:0]));
+    assign _s39 = ({1'd0, c6_int_6} + 17'd1);
+    assign _t74 = ((|_s39[16:4]) ? 15'd0 : (c6_p_6 >> _s39[3:0]));
+    assign _s40 = ({1'd0, c6_int_7} + 17'd1);
+    assign _t75 = ((|_s40[16:4]) ? 15'd0 : (c6_p_7 >> _s40[3:0]));
+    assign _s41 = ({1'd0, c6_int_8} + 17'd1);
+    assign _t76 = ((|_s41[16:4]) ? 15'd0 : (c6_p_8 >> _s41[3:0]));
+    assign _s42 = ({1'd0, c6_int_9} + 17'd1);
+    assign _t77 = ((|_s42[16:4]) ? 15'd0 : (c6_p_9 >> _s42[3:0]));
+    assign _s43 = ({1'd0, c6_int_10} + 17'd1);
+    assign _t78 = ((|_s43[16:4]) ? 15'd0 : (c6_p_10 >> _s43[3:0]));
+    assign _s44 = ({1'd0, c6_int_11} + 17'd1);
+    assign _t79 = ((|_s44[16:4]) ? 15'd0 : (c6_p_11 >> _s44[3:0]));
+    assign _s45 = ({1'd0, c6_int_12} + 17'd1);
+    assign _t80 = ((|_s45[16:4]) ? 15'd0 : (c6_p_12 >> _s45[3:0]));
+    assign _s46 = ({1'd0, c6_int_13} + 17'd1);
+    assign _t81 = ((|_s46[16:4]) ? 15'd0 : (c6_p_13 >> _s46[3:0]));
+    assign _s47 = ({1'd0, c6_int_14} + 17'd1);
+    assign _t82 = ((|_s47[16:4]) ? 15'd0 : (c6_p_14 >> _s47[3:0]));
+    assign _s48 = ({1'd0, c6_int_15} + 17'd1);
+    assign _t83 = ((|_s48[16:4]) ? 15'd0 : (c6_p_15 >> _s48[3:0]));
+    assign _s49 = (c8_sh - 6'd1);
+    assign _s50 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s51 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s52 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s53 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s54 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_4} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s55 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_5} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s56 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_6} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s57 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_7} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s58 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_8} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s59 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_9} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s60 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_10} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s61 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_11} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s62 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_12} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s63 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_13} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s64 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_14} >> _s49[4:0])) + 30'd1) >> 1'd1);
+    assign _s65 = ((((|_s49[5]) ? 30'd0 : ({1'd0, c8_prod_15} >> _s49[4:0])) + 30'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 8'd0);
     assign at_cap = (a_cnt == 8'd255);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
+    assign rowbuf_in = {valid_in, s_axis_tkeep, s_axis_tdata};
     assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
     assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
     assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
@@ -1136,12 +1140,19 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign beat_sum_3_1 = (beat_sum_2_2 + beat_sum_2_3);
     assign beat_sum = (beat_sum_3_0 + beat_sum_3_1);
     assign s_new = (a9_first ? a9_sum : (((|a9_rescale[16:6]) ? 38'd0 : (a10_s >> a9_rescale[5:0])) + a9_sum));
+    assign row_entry = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
     assign push = (a9_v & a9_last);
-    assign lead_0 = (_t2[28] ? 6'd28 : (_t2[27] ? 6'd27 : (_t2[26] ? 6'd26 : (_t2[25] ? 6'd25 : 6'd24))));
-    assign lead_1 = (_t2[32] ? 6'd32 : (_t2[31] ? 6'd31 : (_t2[30] ? 6'd30 : (_t2[29] ? 6'd29 : lead_0))));
-    assign lead_2 = (_t2[36] ? 6'd36 : (_t2[35] ? 6'd35 : (_t2[34] ? 6'd34 : (_t2[33] ? 6'd33 : lead_1))));
-    assign lead = (_t2[37] ? 6'd37 : lead_2);
-    assign sm = _t3[14:0];
+    assign q0_s = q0[37:0];
+    assign q0_nb = q0[46:38];
+    assign q0_k = q0[78:47];
+    assign q0_c = q0[102:79];
+    assign q0_m = $signed(q0[110:103]);
+    assign q0_seen = q0[111];
+    assign lead_0 = (q0_s[28] ? 6'd28 : (q0_s[27] ? 6'd27 : (q0_s[26] ? 6'd26 : (q0_s[25] ? 6'd25 : 6'd24))));
+    assign lead_1 = (q0_s[32] ? 6'd32 : (q0_s[31] ? 6'd31 : (q0_s[30] ? 6'd30 : (q0_s[29] ? 6'd29 : lead_0))));
+    assign lead_2 = (q0_s[36] ? 6'd36 : (q0_s[35] ? 6'd35 : (q0_s[34] ? 6'd34 : (q0_s[33] ? 6'd33 : lead_1))));
+    assign lead = (q0_s[37] ? 6'd37 : lead_2);
+    assign sm = _t2[14:0];
     assign pop = (q0_v & (((~b_run) & (~b_full)) | take));
     assign div_done = (b_run & (~recip_busy));
     assign result_ready = (div_done | b_full);
@@ -1150,6 +1161,9 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     assign last_issue = (issue & (c_left == 9'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 9'd289) & (pending != 2'd2));
+    assign c1_x = c1_word[127:0];
+    assign c1_keep = c1_word[143:128];
+    assign c1_valid = c1_word[159:144];
     assign out_data_g0 = {out_data_7, out_data_6, out_data_5, out_data_4, out_data_3, out_data_2, out_data_1, out_data_0};
     assign out_data_g1 = {out_data_15, out_data_14, out_data_13, out_data_12, out_data_11, out_data_10, out_data_9, out_data_8};
     assign s_axis_tready = s_tready_w;
@@ -1461,23 +1475,23 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a2_v) begin
-            a3_p        <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
-            a3_delta_0  <= $unsigned($signed(_t6[7:0]));
-            a3_delta_1  <= $unsigned($signed(_t8[7:0]));
-            a3_delta_2  <= $unsigned($signed(_t10[7:0]));
-            a3_delta_3  <= $unsigned($signed(_t12[7:0]));
-            a3_delta_4  <= $unsigned($signed(_t14[7:0]));
-            a3_delta_5  <= $unsigned($signed(_t16[7:0]));
-            a3_delta_6  <= $unsigned($signed(_t18[7:0]));
-            a3_delta_7  <= $unsigned($signed(_t20[7:0]));
-            a3_delta_8  <= $unsigned($signed(_t22[7:0]));
-            a3_delta_9  <= $unsigned($signed(_t24[7:0]));
-            a3_delta_10 <= $unsigned($signed(_t26[7:0]));
-            a3_delta_11 <= $unsigned($signed(_t28[7:0]));
-            a3_delta_12 <= $unsigned($signed(_t30[7:0]));
-            a3_delta_13 <= $unsigned($signed(_t32[7:0]));
-            a3_delta_14 <= $unsigned($signed(_t34[7:0]));
-            a3_delta_15 <= $unsigned($signed(_t36[7:0]));
+            a3_p        <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t3[32]}}, _t3}));
+            a3_delta_0  <= $unsigned($signed(_t5[7:0]));
+            a3_delta_1  <= $unsigned($signed(_t7[7:0]));
+            a3_delta_2  <= $unsigned($signed(_t9[7:0]));
+            a3_delta_3  <= $unsigned($signed(_t11[7:0]));
+            a3_delta_4  <= $unsigned($signed(_t13[7:0]));
+            a3_delta_5  <= $unsigned($signed(_t15[7:0]));
+            a3_delta_6  <= $unsigned($signed(_t17[7:0]));
+            a3_delta_7  <= $unsigned($signed(_t19[7:0]));
+            a3_delta_8  <= $unsigned($signed(_t21[7:0]));
+            a3_delta_9  <= $unsigned($signed(_t23[7:0]));
+            a3_delta_10 <= $unsigned($signed(_t25[7:0]));
+            a3_delta_11 <= $unsigned($signed(_t27[7:0]));
+            a3_delta_12 <= $unsigned($signed(_t29[7:0]));
+            a3_delta_13 <= $unsigned($signed(_t31[7:0]));
+            a3_delta_14 <= $unsigned($signed(_t33[7:0]));
+            a3_delta_15 <= $unsigned($signed(_t35[7:0]));
             a3_val      <= a2_val;
             a3_first    <= a2_first;
             a3_last     <= a2_last;
@@ -1700,25 +1714,25 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if ((push & ((pop & q1_v) | ((~pop) & q0_v)))) begin
-            q1 <= _s17;
+            q1 <= row_entry;
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if ((pop | (push & (~q0_v)))) begin
-            q0 <= ((pop & q1_v) ? q1 : _s17);
+            q0 <= ((pop & q1_v) ? q1 : row_entry);
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if (pop) begin
-            b_m    <= $signed(q0[110:103]);
-            b_c    <= q0[102:79];
-            b_k    <= q0[78:47];
-            b_nb   <= q0[46:38];
-            b_seen <= q0[111];
+            b_m    <= q0_m;
+            b_c    <= q0_c;
+            b_k    <= q0_k;
+            b_nb   <= q0_nb;
+            b_seen <= q0_seen;
             b_sh   <= (lead - 6'd6);
         end
     end
@@ -1773,24 +1787,24 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0  <= $unsigned($signed(_t39[7:0]));
-            c2_delta_1  <= $unsigned($signed(_t41[7:0]));
-            c2_delta_2  <= $unsigned($signed(_t43[7:0]));
-            c2_delta_3  <= $unsigned($signed(_t45[7:0]));
-            c2_delta_4  <= $unsigned($signed(_t47[7:0]));
-            c2_delta_5  <= $unsigned($signed(_t49[7:0]));
-            c2_delta_6  <= $unsigned($signed(_t51[7:0]));
-            c2_delta_7  <= $unsigned($signed(_t53[7:0]));
-            c2_delta_8  <= $unsigned($signed(_t55[7:0]));
-            c2_delta_9  <= $unsigned($signed(_t57[7:0]));
-            c2_delta_10 <= $unsigned($signed(_t59[7:0]));
-            c2_delta_11 <= $unsigned($signed(_t61[7:0]));
-            c2_delta_12 <= $unsigned($signed(_t63[7:0]));
-            c2_delta_13 <= $unsigned($signed(_t65[7:0]));
-            c2_delta_14 <= $unsigned($signed(_t67[7:0]));
-            c2_delta_15 <= $unsigned($signed(_t69[7:0]));
-            c2_val      <= c1_word[159:144];
-            c2_keep     <= c1_word[143:128];
+            c2_delta_0  <= $unsigned($signed(_t37[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t39[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t41[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t43[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t45[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t47[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t49[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t51[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t53[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t55[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t57[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t59[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t61[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t63[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t65[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t67[7:0]));
+            c2_val      <= c1_valid;
+            c2_keep     <= c1_keep;
             c2_last     <= c1_last;
             c2_c        <= c1_c;
             c2_k        <= c1_k;
@@ -1820,38 +1834,38 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
             c3_rm       <= c2_rm;
             c3_sh       <= c2_sh;
             c3_seen     <= c2_seen;
-            c4_int_0    <= _s18[39:24];
-            c4_int_1    <= _s19[39:24];
-            c4_int_2    <= _s20[39:24];
-            c4_int_3    <= _s21[39:24];
-            c4_int_4    <= _s22[39:24];
-            c4_int_5    <= _s23[39:24];
-            c4_int_6    <= _s24[39:24];
-            c4_int_7    <= _s25[39:24];
-            c4_int_8    <= _s26[39:24];
-            c4_int_9    <= _s27[39:24];
-            c4_int_10   <= _s28[39:24];
-            c4_int_11   <= _s29[39:24];
-            c4_int_12   <= _s30[39:24];
-            c4_int_13   <= _s31[39:24];
-            c4_int_14   <= _s32[39:24];
-            c4_int_15   <= _s33[39:24];
-            c4_phi_0    <= _s18[23:10];
-            c4_phi_1    <= _s19[23:10];
-            c4_phi_2    <= _s20[23:10];
-            c4_phi_3    <= _s21[23:10];
-            c4_phi_4    <= _s22[23:10];
-            c4_phi_5    <= _s23[23:10];
-            c4_phi_6    <= _s24[23:10];
-            c4_phi_7    <= _s25[23:10];
-            c4_phi_8    <= _s26[23:10];
-            c4_phi_9    <= _s27[23:10];
-            c4_phi_10   <= _s28[23:10];
-            c4_phi_11   <= _s29[23:10];
-            c4_phi_12   <= _s30[23:10];
-            c4_phi_13   <= _s31[23:10];
-            c4_phi_14   <= _s32[23:10];
-            c4_phi_15   <= _s33[23:10];
+            c4_int_0    <= _s17[39:24];
+            c4_int_1    <= _s18[39:24];
+            c4_int_2    <= _s19[39:24];
+            c4_int_3    <= _s20[39:24];
+            c4_int_4    <= _s21[39:24];
+            c4_int_5    <= _s22[39:24];
+            c4_int_6    <= _s23[39:24];
+            c4_int_7    <= _s24[39:24];
+            c4_int_8    <= _s25[39:24];
+            c4_int_9    <= _s26[39:24];
+            c4_int_10   <= _s27[39:24];
+            c4_int_11   <= _s28[39:24];
+            c4_int_12   <= _s29[39:24];
+            c4_int_13   <= _s30[39:24];
+            c4_int_14   <= _s31[39:24];
+            c4_int_15   <= _s32[39:24];
+            c4_phi_0    <= _s17[23:10];
+            c4_phi_1    <= _s18[23:10];
+            c4_phi_2    <= _s19[23:10];
+            c4_phi_3    <= _s20[23:10];
+            c4_phi_4    <= _s21[23:10];
+            c4_phi_5    <= _s22[23:10];
+            c4_phi_6    <= _s23[23:10];
+            c4_phi_7    <= _s24[23:10];
+            c4_phi_8    <= _s25[23:10];
+            c4_phi_9    <= _s26[23:10];
+            c4_phi_10   <= _s27[23:10];
+            c4_phi_11   <= _s28[23:10];
+            c4_phi_12   <= _s29[23:10];
+            c4_phi_13   <= _s30[23:10];
+            c4_phi_14   <= _s31[23:10];
+            c4_phi_15   <= _s32[23:10];
             c4_val      <= c3_val;
             c4_keep     <= c3_keep;
             c4_last     <= c3_last;
@@ -1918,22 +1932,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
             c6_rm       <= c5_rm;
             c6_sh       <= c5_sh;
             c6_seen     <= c5_seen;
-            c7_eout_0   <= _t70[13:0];
-            c7_eout_1   <= _t71[13:0];
-            c7_eout_2   <= _t72[13:0];
-            c7_eout_3   <= _t73[13:0];
-            c7_eout_4   <= _t74[13:0];
-            c7_eout_5   <= _t75[13:0];
-            c7_eout_6   <= _t76[13:0];
-            c7_eout_7   <= _t77[13:0];
-            c7_eout_8   <= _t78[13:0];
-            c7_eout_9   <= _t79[13:0];
-            c7_eout_10  <= _t80[13:0];
-            c7_eout_11  <= _t81[13:0];
-            c7_eout_12  <= _t82[13:0];
-            c7_eout_13  <= _t83[13:0];
-            c7_eout_14  <= _t84[13:0];
-            c7_eout_15  <= _t85[13:0];
+            c7_eout_0   <= _t68[13:0];
+            c7_eout_1   <= _t69[13:0];
+            c7_eout_2   <= _t70[13:0];
+            c7_eout_3   <= _t71[13:0];
+            c7_eout_4   <= _t72[13:0];
+            c7_eout_5   <= _t73[13:0];
+            c7_eout_6   <= _t74[13:0];
+            c7_eout_7   <= _t75[13:0];
+            c7_eout_8   <= _t76[13:0];
+            c7_eout_9   <= _t77[13:0];
+            c7_eout_10  <= _t78[13:0];
+            c7_eout_11  <= _t79[13:0];
+            c7_eout_12  <= _t80[13:0];
+            c7_eout_13  <= _t81[13:0];
+            c7_eout_14  <= _t82[13:0];
+            c7_eout_15  <= _t83[13:0];
             c7_val      <= c6_val;
             c7_keep     <= c6_keep;
             c7_last     <= c6_last;
@@ -1960,22 +1974,22 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
             c8_keep     <= c7_keep;
             c8_last     <= c7_last;
             c8_sh       <= c7_sh;
-            out_data_0  <= (c8_val[0] ? ((|_s51[29:8]) ? 8'd255 : _s51[7:0]) : 8'd0);
-            out_data_1  <= (c8_val[1] ? ((|_s52[29:8]) ? 8'd255 : _s52[7:0]) : 8'd0);
-            out_data_2  <= (c8_val[2] ? ((|_s53[29:8]) ? 8'd255 : _s53[7:0]) : 8'd0);
-            out_data_3  <= (c8_val[3] ? ((|_s54[29:8]) ? 8'd255 : _s54[7:0]) : 8'd0);
-            out_data_4  <= (c8_val[4] ? ((|_s55[29:8]) ? 8'd255 : _s55[7:0]) : 8'd0);
-            out_data_5  <= (c8_val[5] ? ((|_s56[29:8]) ? 8'd255 : _s56[7:0]) : 8'd0);
-            out_data_6  <= (c8_val[6] ? ((|_s57[29:8]) ? 8'd255 : _s57[7:0]) : 8'd0);
-            out_data_7  <= (c8_val[7] ? ((|_s58[29:8]) ? 8'd255 : _s58[7:0]) : 8'd0);
-            out_data_8  <= (c8_val[8] ? ((|_s59[29:8]) ? 8'd255 : _s59[7:0]) : 8'd0);
-            out_data_9  <= (c8_val[9] ? ((|_s60[29:8]) ? 8'd255 : _s60[7:0]) : 8'd0);
-            out_data_10 <= (c8_val[10] ? ((|_s61[29:8]) ? 8'd255 : _s61[7:0]) : 8'd0);
-            out_data_11 <= (c8_val[11] ? ((|_s62[29:8]) ? 8'd255 : _s62[7:0]) : 8'd0);
-            out_data_12 <= (c8_val[12] ? ((|_s63[29:8]) ? 8'd255 : _s63[7:0]) : 8'd0);
-            out_data_13 <= (c8_val[13] ? ((|_s64[29:8]) ? 8'd255 : _s64[7:0]) : 8'd0);
-            out_data_14 <= (c8_val[14] ? ((|_s65[29:8]) ? 8'd255 : _s65[7:0]) : 8'd0);
-            out_data_15 <= (c8_val[15] ? ((|_s66[29:8]) ? 8'd255 : _s66[7:0]) : 8'd0);
+            out_data_0  <= (c8_val[0] ? ((|_s50[29:8]) ? 8'd255 : _s50[7:0]) : 8'd0);
+            out_data_1  <= (c8_val[1] ? ((|_s51[29:8]) ? 8'd255 : _s51[7:0]) : 8'd0);
+            out_data_2  <= (c8_val[2] ? ((|_s52[29:8]) ? 8'd255 : _s52[7:0]) : 8'd0);
+            out_data_3  <= (c8_val[3] ? ((|_s53[29:8]) ? 8'd255 : _s53[7:0]) : 8'd0);
+            out_data_4  <= (c8_val[4] ? ((|_s54[29:8]) ? 8'd255 : _s54[7:0]) : 8'd0);
+            out_data_5  <= (c8_val[5] ? ((|_s55[29:8]) ? 8'd255 : _s55[7:0]) : 8'd0);
+            out_data_6  <= (c8_val[6] ? ((|_s56[29:8]) ? 8'd255 : _s56[7:0]) : 8'd0);
+            out_data_7  <= (c8_val[7] ? ((|_s57[29:8]) ? 8'd255 : _s57[7:0]) : 8'd0);
+            out_data_8  <= (c8_val[8] ? ((|_s58[29:8]) ? 8'd255 : _s58[7:0]) : 8'd0);
+            out_data_9  <= (c8_val[9] ? ((|_s59[29:8]) ? 8'd255 : _s59[7:0]) : 8'd0);
+            out_data_10 <= (c8_val[10] ? ((|_s60[29:8]) ? 8'd255 : _s60[7:0]) : 8'd0);
+            out_data_11 <= (c8_val[11] ? ((|_s61[29:8]) ? 8'd255 : _s61[7:0]) : 8'd0);
+            out_data_12 <= (c8_val[12] ? ((|_s62[29:8]) ? 8'd255 : _s62[7:0]) : 8'd0);
+            out_data_13 <= (c8_val[13] ? ((|_s63[29:8]) ? 8'd255 : _s63[7:0]) : 8'd0);
+            out_data_14 <= (c8_val[14] ? ((|_s64[29:8]) ? 8'd255 : _s64[7:0]) : 8'd0);
+            out_data_15 <= (c8_val[15] ? ((|_s65[29:8]) ? 8'd255 : _s65[7:0]) : 8'd0);
             out_keep    <= c8_keep;
             out_last    <= c8_last;
         end
@@ -1984,7 +1998,7 @@ module serrano_softmax_l16_n4096_i8_o8_t5 (
     // rowbuf: write port
     always @(posedge clk) begin
         if (accept) begin
-            rowbuf[wr_ptr] <= {valid_in, s_axis_tkeep, s_axis_tdata};
+            rowbuf[wr_ptr] <= rowbuf_in;
         end
     end
 

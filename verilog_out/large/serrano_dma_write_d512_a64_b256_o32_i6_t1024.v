@@ -82,10 +82,18 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     wire         aw_hs;
     wire         winfo_push;
     wire         winfo_pop;
+    wire [46:0]  w_fifo_in;           // record burst {err, null, tag, last, hi, lo, len}
     wire         w_fifo_in_ready;
     wire         w_fifo_out_valid;
     wire [46:0]  w_fifo_out_data;
     wire [5:0]   w_fifo_count;
+    wire [7:0]   w_fifo_len;          // burst.len = w_fifo_out_data[7:0]
+    wire [5:0]   w_fifo_lo;           // burst.lo = w_fifo_out_data[13:8]
+    wire [6:0]   w_fifo_hi;           // burst.hi = w_fifo_out_data[20:14]
+    wire         w_fifo_last;         // burst.last = w_fifo_out_data[21]
+    wire [15:0]  w_fifo_tag;          // burst.tag = w_fifo_out_data[37:22]
+    wire         w_fifo_null;         // burst.null = w_fifo_out_data[38]
+    wire [7:0]   w_fifo_err;          // burst.err = w_fifo_out_data[46:39]
     reg  [5:0]   stream_off;          // bytes of the descriptor issued so far, mod B
     reg  [13:0]  stream_owed;         // stream beats the issued bursts still need
     wire [15:0]  burst_bytes;
@@ -101,6 +109,12 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     reg  [511:0] wdata_q;             // data path: meaningful while wvalid
     reg  [63:0]  wstrb_q;
     reg          wlast_q;
+    wire [511:0] win0_data;           // sbeat.data = win0[511:0]
+    wire [63:0]  win0_keep;           // sbeat.keep = win0[575:512]
+    wire         win0_last;           // sbeat.last = win0[576]
+    wire [511:0] win1_data;           // sbeat.data = win1[511:0]
+    wire [63:0]  win1_keep;           // sbeat.keep = win1[575:512]
+    wire         win1_last;           // sbeat.last = win1[576]
     wire         binfo_in_ready;
     wire         is_last_beat;
     wire [5:0]   lo_e;
@@ -116,11 +130,17 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     wire [1:0]   win_left;
     wire         tready;
     wire         s_push;
+    wire [576:0] win_in;              // record sbeat {last, keep, data}
+    wire [25:0]  b_fifo_in;           // record bwait {err, null, tag, last}
     wire         binfo_pop;
     wire         b_fifo_in_ready;
     wire         b_fifo_out_valid;
     wire [25:0]  b_fifo_out_data;
     wire [5:0]   b_fifo_count;
+    wire         b_fifo_last;         // bwait.last = b_fifo_out_data[0]
+    wire [15:0]  b_fifo_tag;          // bwait.tag = b_fifo_out_data[16:1]
+    wire         b_fifo_null;         // bwait.null = b_fifo_out_data[17]
+    wire [7:0]   b_fifo_err;          // bwait.err = b_fifo_out_data[25:18]
     reg  [7:0]   cur_err;             // first error of the descriptor
     wire         bready;
     wire         b_hs;
@@ -136,25 +156,23 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     wire         _s2;
     wire [63:0]  _s3;
     wire         _s4;
-    wire [576:0] _s5;
-    wire [63:0]  _s6;
-    wire [511:0] _s7;
+    wire [63:0]  _s5;
+    wire [511:0] _s6;
 
     assign _t0 = (((burst_end + 16'd63) >> 3'd6) - {15'd0, (stream_off != 6'd0)});
     assign _s0 = (desc_end & need_next);
     assign _s1 = (desc_end ? (~need_next) : e[6]);
     assign _s2 = (desc_end & (~need_next));
     assign _s3 = (~((~64'd0) << (need_next ? (e - 7'd64) : e)));
-    assign _s4 = ((win0[576] != _s2) | (win0[575:512] != (_s2 ? _s3 : (~64'd0))));
-    assign _s5 = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
-    assign _s6 = (((~64'd0) << rot) & ((lo_e < rot) ? (~64'd0) : 64'd0));
-    assign _s7 = {{8{_s6[63]}}, {8{_s6[62]}}, {8{_s6[61]}}, {8{_s6[60]}}, {8{_s6[59]}}, {8{_s6[58]}}, {8{_s6[57]}}, {8{_s6[56]}}, {8{_s6[55]}},
-        {8{_s6[54]}}, {8{_s6[53]}}, {8{_s6[52]}}, {8{_s6[51]}}, {8{_s6[50]}}, {8{_s6[49]}}, {8{_s6[48]}}, {8{_s6[47]}}, {8{_s6[46]}}, {8{_s6[45]}},
-        {8{_s6[44]}}, {8{_s6[43]}}, {8{_s6[42]}}, {8{_s6[41]}}, {8{_s6[40]}}, {8{_s6[39]}}, {8{_s6[38]}}, {8{_s6[37]}}, {8{_s6[36]}}, {8{_s6[35]}},
-        {8{_s6[34]}}, {8{_s6[33]}}, {8{_s6[32]}}, {8{_s6[31]}}, {8{_s6[30]}}, {8{_s6[29]}}, {8{_s6[28]}}, {8{_s6[27]}}, {8{_s6[26]}}, {8{_s6[25]}},
-        {8{_s6[24]}}, {8{_s6[23]}}, {8{_s6[22]}}, {8{_s6[21]}}, {8{_s6[20]}}, {8{_s6[19]}}, {8{_s6[18]}}, {8{_s6[17]}}, {8{_s6[16]}}, {8{_s6[15]}},
-        {8{_s6[14]}}, {8{_s6[13]}}, {8{_s6[12]}}, {8{_s6[11]}}, {8{_s6[10]}}, {8{_s6[9]}}, {8{_s6[8]}}, {8{_s6[7]}}, {8{_s6[6]}}, {8{_s6[5]}},
-        {8{_s6[4]}}, {8{_s6[3]}}, {8{_s6[2]}}, {8{_s6[1]}}, {8{_s6[0]}}};
+    assign _s4 = ((win0_last != _s2) | (win0_keep != (_s2 ? _s3 : (~64'd0))));
+    assign _s5 = (((~64'd0) << rot) & ((lo_e < rot) ? (~64'd0) : 64'd0));
+    assign _s6 = {{8{_s5[63]}}, {8{_s5[62]}}, {8{_s5[61]}}, {8{_s5[60]}}, {8{_s5[59]}}, {8{_s5[58]}}, {8{_s5[57]}}, {8{_s5[56]}}, {8{_s5[55]}},
+        {8{_s5[54]}}, {8{_s5[53]}}, {8{_s5[52]}}, {8{_s5[51]}}, {8{_s5[50]}}, {8{_s5[49]}}, {8{_s5[48]}}, {8{_s5[47]}}, {8{_s5[46]}}, {8{_s5[45]}},
+        {8{_s5[44]}}, {8{_s5[43]}}, {8{_s5[42]}}, {8{_s5[41]}}, {8{_s5[40]}}, {8{_s5[39]}}, {8{_s5[38]}}, {8{_s5[37]}}, {8{_s5[36]}}, {8{_s5[35]}},
+        {8{_s5[34]}}, {8{_s5[33]}}, {8{_s5[32]}}, {8{_s5[31]}}, {8{_s5[30]}}, {8{_s5[29]}}, {8{_s5[28]}}, {8{_s5[27]}}, {8{_s5[26]}}, {8{_s5[25]}},
+        {8{_s5[24]}}, {8{_s5[23]}}, {8{_s5[22]}}, {8{_s5[21]}}, {8{_s5[20]}}, {8{_s5[19]}}, {8{_s5[18]}}, {8{_s5[17]}}, {8{_s5[16]}}, {8{_s5[15]}},
+        {8{_s5[14]}}, {8{_s5[13]}}, {8{_s5[12]}}, {8{_s5[11]}}, {8{_s5[10]}}, {8{_s5[9]}}, {8{_s5[8]}}, {8{_s5[7]}}, {8{_s5[6]}}, {8{_s5[5]}},
+        {8{_s5[4]}}, {8{_s5[3]}}, {8{_s5[2]}}, {8{_s5[1]}}, {8{_s5[0]}}};
 
     assign lg_in_ready = legalizer_in_ready;
     assign v_tbl_ren = validator_tbl_ren;
@@ -166,32 +184,53 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     assign aw_hs = (awvalid & m_axi_awready);
     assign lg_out_ready = (legalizer_out_null ? winfo_in_ready : (m_axi_awready & can_issue));
     assign winfo_push = (((legalizer_out_valid & legalizer_out_null) & winfo_in_ready) | aw_hs);
+    assign w_fifo_in = {legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
+        legalizer_out_len};
     assign winfo_in_ready = w_fifo_in_ready;
+    assign w_fifo_len = w_fifo_out_data[7:0];
+    assign w_fifo_lo = w_fifo_out_data[13:8];
+    assign w_fifo_hi = w_fifo_out_data[20:14];
+    assign w_fifo_last = w_fifo_out_data[21];
+    assign w_fifo_tag = w_fifo_out_data[37:22];
+    assign w_fifo_null = w_fifo_out_data[38];
+    assign w_fifo_err = w_fifo_out_data[46:39];
     assign burst_bytes = ((({8'd0, legalizer_out_len} << 3'd6) + {9'd0, legalizer_out_hi}) - {10'd0, legalizer_out_lo});
     assign burst_end = ({10'd0, stream_off} + burst_bytes);
     assign owed_add = (aw_hs ? _t0[13:0] : 14'd0);
-    assign is_last_beat = (beat == w_fifo_out_data[7:0]);
-    assign lo_e = ((beat == 8'd0) ? w_fifo_out_data[13:8] : 6'd0);
-    assign hi_e = (is_last_beat ? w_fifo_out_data[20:14] : 7'd64);
-    assign desc_end = (is_last_beat & w_fifo_out_data[21]);
+    assign win0_data = win0[511:0];
+    assign win0_keep = win0[575:512];
+    assign win0_last = win0[576];
+    assign win1_data = win1[511:0];
+    assign win1_keep = win1[575:512];
+    assign win1_last = win1[576];
+    assign is_last_beat = (beat == w_fifo_len);
+    assign lo_e = ((beat == 8'd0) ? w_fifo_lo : 6'd0);
+    assign hi_e = (is_last_beat ? w_fifo_hi : 7'd64);
+    assign desc_end = (is_last_beat & w_fifo_last);
     assign e = ({1'd0, win_off} + (hi_e - {1'd0, lo_e}));
     assign need_next = (e > 7'd64);
-    assign produce = ((((w_fifo_out_valid & (~w_fifo_out_data[38])) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
+    assign produce = ((((w_fifo_out_valid & (~w_fifo_null)) & ((win_count != 2'd0) & ((~need_next) | (win_count == 2'd2))))
         & ((~wvalid_q) | m_axi_wready)) & ((~is_last_beat) | binfo_in_ready));
-    assign null_pass = ((w_fifo_out_valid & w_fifo_out_data[38]) & binfo_in_ready);
+    assign null_pass = ((w_fifo_out_valid & w_fifo_null) & binfo_in_ready);
     assign winfo_pop = ((produce & is_last_beat) | null_pass);
     assign rot = (lo_e - win_off);
     assign pops = (produce ? {_s0, _s1} : 2'd0);
-    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1[576]) | (win1[575:512] != _s3))))));
+    assign frame_bad = (produce & ((_s1 & _s4) | (_s0 & (_s4 | ((~win1_last) | (win1_keep != _s3))))));
     assign win_left = (win_count - pops);
     assign tready = ((win_left < 2'd2) & (stream_owed != 14'd0));
     assign s_push = (s_axis_tvalid & tready);
+    assign win_in = {s_axis_tlast, s_axis_tkeep, s_axis_tdata};
+    assign b_fifo_in = {(w_fifo_null ? w_fifo_err : ((frame_err | frame_bad) ? 8'd32 : 8'd0)), w_fifo_null, w_fifo_tag, (w_fifo_null | w_fifo_last)};
     assign binfo_in_ready = b_fifo_in_ready;
-    assign bready = (b_fifo_out_valid & (~b_fifo_out_data[17]));
+    assign b_fifo_last = b_fifo_out_data[0];
+    assign b_fifo_tag = b_fifo_out_data[16:1];
+    assign b_fifo_null = b_fifo_out_data[17];
+    assign b_fifo_err = b_fifo_out_data[25:18];
+    assign bready = (b_fifo_out_valid & (~b_fifo_null));
     assign b_hs = (m_axi_bvalid & bready);
-    assign null_done = (b_fifo_out_valid & b_fifo_out_data[17]);
+    assign null_done = (b_fifo_out_valid & b_fifo_null);
     assign binfo_pop = (b_hs | null_done);
-    assign status = ((cur_err != 8'd0) ? cur_err : (m_axi_bresp[1] ? {6'd4, m_axi_bresp} : ((m_axi_bid != 6'd0) ? 8'd33 : b_fifo_out_data[25:18])));
+    assign status = ((cur_err != 8'd0) ? cur_err : (m_axi_bresp[1] ? {6'd4, m_axi_bresp} : ((m_axi_bid != 6'd0) ? 8'd33 : b_fifo_err)));
     assign desc_ready = validator_in_ready;
     assign m_axi_awid = 6'd0;
     assign m_axi_awaddr = legalizer_out_addr;
@@ -208,9 +247,9 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
     assign m_axi_wvalid = wvalid_q;
     assign m_axi_bready = bready;
     assign s_axis_tready = tready;
-    assign cpl_valid = ((b_hs & b_fifo_out_data[0]) | null_done);
-    assign cpl_tag = b_fifo_out_data[16:1];
-    assign cpl_code = (null_done ? b_fifo_out_data[25:18] : status);
+    assign cpl_valid = ((b_hs & b_fifo_last) | null_done);
+    assign cpl_tag = b_fifo_tag;
+    assign cpl_code = (null_done ? b_fifo_err : status);
     assign busy = ((((validator_busy | legalizer_busy) | (w_fifo_count != 6'd0)) | (b_fifo_count != 6'd0)) | wvalid_q);
 
     serrano_dma_validate_a64_t1024 validator (
@@ -254,8 +293,7 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (winfo_push),
-        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
-            legalizer_out_len}),
+        .in_data   (w_fifo_in),
         .out_ready (winfo_pop),
         .in_ready  (w_fifo_in_ready),
         .out_valid (w_fifo_out_valid),
@@ -266,8 +304,7 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (((produce & is_last_beat) | null_pass)),
-        .in_data   ((w_fifo_out_data[38] ? {w_fifo_out_data[46:39], 1'd1, w_fifo_out_data[37:22], 1'd1}
-            : {((frame_err | frame_bad) ? 8'd32 : 8'd0), 1'd0, w_fifo_out_data[37:22], w_fifo_out_data[21]})),
+        .in_data   (b_fifo_in),
         .out_ready (binfo_pop),
         .in_ready  (b_fifo_in_ready),
         .out_valid (b_fifo_out_valid),
@@ -299,17 +336,17 @@ module serrano_dma_write_d512_a64_b256_o32_i6_t1024 (
             wvalid_q    <= (produce | (wvalid_q & (~m_axi_wready)));
             wstrb_q     <= (produce ? (((~64'd0) << lo_e) & (~((~64'd0) << hi_e))) : wstrb_q);
             wlast_q     <= (produce ? is_last_beat : wlast_q);
-            cur_err     <= (b_hs ? (b_fifo_out_data[0] ? 8'd0 : status) : cur_err);
+            cur_err     <= (b_hs ? (b_fifo_last ? 8'd0 : status) : cur_err);
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
-        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : _s5);
-        win1    <= ((win_left == 2'd2) ? win1 : _s5);
+        win0    <= ((win_left != 2'd0) ? ((pops == 2'd0) ? win0 : win1) : win_in);
+        win1    <= ((win_left == 2'd2) ? win1 : win_in);
         wdata_q <= (produce
-            ? ((((win1[511:0] << {rot, 3'd0}) | (win1[511:0] >> {(7'd64 - {1'd0, rot}), 3'd0})) & _s7)
-                | (((win0[511:0] << {rot, 3'd0}) | (win0[511:0] >> {(7'd64 - {1'd0, rot}), 3'd0})) & (~_s7))) : wdata_q);
+            ? ((((win1_data << {rot, 3'd0}) | (win1_data >> {(7'd64 - {1'd0, rot}), 3'd0})) & _s6)
+                | (((win0_data << {rot, 3'd0}) | (win0_data >> {(7'd64 - {1'd0, rot}), 3'd0})) & (~_s6))) : wdata_q);
     end
 
     // page_table: write port

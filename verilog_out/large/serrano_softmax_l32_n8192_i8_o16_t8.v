@@ -36,6 +36,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [8:0]         wr_ptr;
     reg  [8:0]         rd_ptr;
     reg  [8:0]         fifo_cnt;
+    wire [319:0]       rowbuf_in;     // record rowbuf {valid, keep, x}
     reg                a0_v;
     reg  [255:0]       a0_x;
     reg  [31:0]        a0_val;
@@ -518,6 +519,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg                a9_seen;
     reg  [47:0]        a10_s;
     wire [47:0]        s_new;
+    wire [121:0]       row_entry;     // record row {seen, m, c, k, nb, s}
     wire               push;
     reg                q0_v;
     reg                q1_v;
@@ -525,6 +527,12 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [121:0]       q1;
     reg  [121:0]       q0;
     reg  [1:0]         pending;
+    wire [47:0]        q0_s;          // row.s = q0[47:0]
+    wire [8:0]         q0_nb;         // row.nb = q0[56:48]
+    wire [31:0]        q0_k;          // row.k = q0[88:57]
+    wire [23:0]        q0_c;          // row.c = q0[112:89]
+    wire signed [7:0]  q0_m;          // row.m = q0[120:113]
+    wire               q0_seen;       // row.seen = q0[121]
     wire [5:0]         lead_0;
     wire [5:0]         lead_1;
     wire [5:0]         lead_2;
@@ -564,6 +572,9 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     reg  [22:0]        c1_rm;
     reg  [5:0]         c1_sh;
     reg                c1_seen;
+    wire [255:0]       c1_x;          // rowbuf.x = c1_word[255:0]
+    wire [31:0]        c1_keep;       // rowbuf.keep = c1_word[287:256]
+    wire [31:0]        c1_valid;      // rowbuf.valid = c1_word[319:288]
     reg                c2_v;
     reg  [7:0]         c2_delta_0;
     reg  [7:0]         c2_delta_1;
@@ -984,137 +995,134 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [47:0]        _t2;
     /* verilator lint_on UNUSED */
+    wire signed [32:0] _t3;
+    wire signed [7:0]  _t4;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [47:0]        _t3;
+    wire signed [8:0]  _t5;
     /* verilator lint_on UNUSED */
-    wire signed [32:0] _t4;
-    wire signed [7:0]  _t5;
+    wire signed [7:0]  _t6;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t6;
+    wire signed [8:0]  _t7;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t7;
+    wire signed [7:0]  _t8;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t8;
+    wire signed [8:0]  _t9;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t9;
+    wire signed [7:0]  _t10;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t10;
+    wire signed [8:0]  _t11;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t11;
+    wire signed [7:0]  _t12;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t12;
+    wire signed [8:0]  _t13;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t13;
+    wire signed [7:0]  _t14;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t14;
+    wire signed [8:0]  _t15;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t15;
+    wire signed [7:0]  _t16;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t16;
+    wire signed [8:0]  _t17;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t17;
+    wire signed [7:0]  _t18;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t18;
+    wire signed [8:0]  _t19;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t19;
+    wire signed [7:0]  _t20;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t20;
+    wire signed [8:0]  _t21;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t21;
+    wire signed [7:0]  _t22;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t22;
+    wire signed [8:0]  _t23;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t23;
+    wire signed [7:0]  _t24;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t24;
+    wire signed [8:0]  _t25;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t25;
+    wire signed [7:0]  _t26;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t26;
+    wire signed [8:0]  _t27;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t27;
+    wire signed [7:0]  _t28;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t28;
+    wire signed [8:0]  _t29;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t29;
+    wire signed [7:0]  _t30;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t30;
+    wire signed [8:0]  _t31;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t31;
+    wire signed [7:0]  _t32;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t32;
+    wire signed [8:0]  _t33;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t33;
+    wire signed [7:0]  _t34;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t34;
+    wire signed [8:0]  _t35;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t35;
+    wire signed [7:0]  _t36;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t36;
+    wire signed [8:0]  _t37;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t37;
+    wire signed [7:0]  _t38;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t38;
+    wire signed [8:0]  _t39;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t39;
+    wire signed [7:0]  _t40;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t40;
+    wire signed [8:0]  _t41;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t41;
+    wire signed [7:0]  _t42;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t42;
+    wire signed [8:0]  _t43;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t43;
+    wire signed [7:0]  _t44;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t44;
+    wire signed [8:0]  _t45;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t45;
+    wire signed [7:0]  _t46;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t46;
+    wire signed [8:0]  _t47;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t47;
+    wire signed [7:0]  _t48;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t48;
+    wire signed [8:0]  _t49;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t49;
+    wire signed [7:0]  _t50;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t50;
+    wire signed [8:0]  _t51;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t51;
+    wire signed [7:0]  _t52;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t52;
+    wire signed [8:0]  _t53;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t53;
+    wire signed [7:0]  _t54;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t54;
+    wire signed [8:0]  _t55;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t55;
+    wire signed [7:0]  _t56;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t56;
+    wire signed [8:0]  _t57;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t57;
+    wire signed [7:0]  _t58;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t58;
+    wire signed [8:0]  _t59;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t59;
+    wire signed [7:0]  _t60;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t60;
+    wire signed [8:0]  _t61;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t61;
+    wire signed [7:0]  _t62;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t62;
+    wire signed [8:0]  _t63;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t63;
+    wire signed [7:0]  _t64;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t64;
+    wire signed [8:0]  _t65;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t65;
+    wire signed [7:0]  _t66;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t66;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t67;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t68;
+    wire signed [8:0]  _t67;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s1;
@@ -1212,8 +1220,10 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s32;
     /* verilator lint_on UNUSED */
-    wire [121:0]       _s33;
-    wire [255:0]       _t69;
+    wire signed [7:0]  _t68;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t69;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t70;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t71;
@@ -1338,9 +1348,8 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t131;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t132;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t133;
+    wire [39:0]        _s33;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s34;
@@ -1435,138 +1444,136 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s64;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s65;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _s65;
+    wire [22:0]        _t132;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s66;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t134;
+    wire [22:0]        _t133;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s67;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t135;
+    wire [22:0]        _t134;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s68;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t136;
+    wire [22:0]        _t135;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s69;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t137;
+    wire [22:0]        _t136;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s70;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t138;
+    wire [22:0]        _t137;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s71;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t139;
+    wire [22:0]        _t138;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s72;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t140;
+    wire [22:0]        _t139;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s73;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t141;
+    wire [22:0]        _t140;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s74;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t142;
+    wire [22:0]        _t141;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s75;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t143;
+    wire [22:0]        _t142;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s76;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t144;
+    wire [22:0]        _t143;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s77;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t145;
+    wire [22:0]        _t144;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s78;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t146;
+    wire [22:0]        _t145;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s79;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t147;
+    wire [22:0]        _t146;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s80;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t148;
+    wire [22:0]        _t147;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s81;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t149;
+    wire [22:0]        _t148;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s82;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t150;
+    wire [22:0]        _t149;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s83;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t151;
+    wire [22:0]        _t150;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s84;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t152;
+    wire [22:0]        _t151;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s85;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t153;
+    wire [22:0]        _t152;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s86;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t154;
+    wire [22:0]        _t153;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s87;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t155;
+    wire [22:0]        _t154;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s88;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t156;
+    wire [22:0]        _t155;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s89;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t157;
+    wire [22:0]        _t156;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s90;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t158;
+    wire [22:0]        _t157;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s91;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t159;
+    wire [22:0]        _t158;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s92;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t160;
+    wire [22:0]        _t159;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s93;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t161;
+    wire [22:0]        _t160;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s94;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t162;
+    wire [22:0]        _t161;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s95;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t163;
+    wire [22:0]        _t162;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s96;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t164;
+    wire [22:0]        _t163;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _s97;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [22:0]        _t165;
-    /* verilator lint_on UNUSED */
-    wire [5:0]         _s98;
+    wire [5:0]         _s97;
+    wire [45:0]        _s98;
     wire [45:0]        _s99;
     wire [45:0]        _s100;
     wire [45:0]        _s101;
@@ -1598,78 +1605,76 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     wire [45:0]        _s127;
     wire [45:0]        _s128;
     wire [45:0]        _s129;
-    wire [45:0]        _s130;
 
     assign _s0 = (a1_first ? 8'sh80 : a2_m);
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
-    assign _t2 = q0[47:0];
-    assign _t3 = (q0[47:0] >> (lead - 6'd22));
-    assign _t4 = $signed({1'd0, a2_k});
-    assign _t5 = $signed(a2_x[7:0]);
-    assign _t6 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t5[7]}}, _t5}));
-    assign _t7 = $signed(a2_x[15:8]);
-    assign _t8 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t7[7]}}, _t7}));
-    assign _t9 = $signed(a2_x[23:16]);
-    assign _t10 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t9[7]}}, _t9}));
-    assign _t11 = $signed(a2_x[31:24]);
-    assign _t12 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t11[7]}}, _t11}));
-    assign _t13 = $signed(a2_x[39:32]);
-    assign _t14 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t13[7]}}, _t13}));
-    assign _t15 = $signed(a2_x[47:40]);
-    assign _t16 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t15[7]}}, _t15}));
-    assign _t17 = $signed(a2_x[55:48]);
-    assign _t18 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t17[7]}}, _t17}));
-    assign _t19 = $signed(a2_x[63:56]);
-    assign _t20 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t19[7]}}, _t19}));
-    assign _t21 = $signed(a2_x[71:64]);
-    assign _t22 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t21[7]}}, _t21}));
-    assign _t23 = $signed(a2_x[79:72]);
-    assign _t24 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t23[7]}}, _t23}));
-    assign _t25 = $signed(a2_x[87:80]);
-    assign _t26 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t25[7]}}, _t25}));
-    assign _t27 = $signed(a2_x[95:88]);
-    assign _t28 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t27[7]}}, _t27}));
-    assign _t29 = $signed(a2_x[103:96]);
-    assign _t30 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t29[7]}}, _t29}));
-    assign _t31 = $signed(a2_x[111:104]);
-    assign _t32 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t31[7]}}, _t31}));
-    assign _t33 = $signed(a2_x[119:112]);
-    assign _t34 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t33[7]}}, _t33}));
-    assign _t35 = $signed(a2_x[127:120]);
-    assign _t36 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t35[7]}}, _t35}));
-    assign _t37 = $signed(a2_x[135:128]);
-    assign _t38 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t37[7]}}, _t37}));
-    assign _t39 = $signed(a2_x[143:136]);
-    assign _t40 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t39[7]}}, _t39}));
-    assign _t41 = $signed(a2_x[151:144]);
-    assign _t42 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t41[7]}}, _t41}));
-    assign _t43 = $signed(a2_x[159:152]);
-    assign _t44 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t43[7]}}, _t43}));
-    assign _t45 = $signed(a2_x[167:160]);
-    assign _t46 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t45[7]}}, _t45}));
-    assign _t47 = $signed(a2_x[175:168]);
-    assign _t48 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t47[7]}}, _t47}));
-    assign _t49 = $signed(a2_x[183:176]);
-    assign _t50 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t49[7]}}, _t49}));
-    assign _t51 = $signed(a2_x[191:184]);
-    assign _t52 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t51[7]}}, _t51}));
-    assign _t53 = $signed(a2_x[199:192]);
-    assign _t54 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t53[7]}}, _t53}));
-    assign _t55 = $signed(a2_x[207:200]);
-    assign _t56 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t55[7]}}, _t55}));
-    assign _t57 = $signed(a2_x[215:208]);
-    assign _t58 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t57[7]}}, _t57}));
-    assign _t59 = $signed(a2_x[223:216]);
-    assign _t60 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t59[7]}}, _t59}));
-    assign _t61 = $signed(a2_x[231:224]);
-    assign _t62 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t61[7]}}, _t61}));
-    assign _t63 = $signed(a2_x[239:232]);
-    assign _t64 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t63[7]}}, _t63}));
-    assign _t65 = $signed(a2_x[247:240]);
-    assign _t66 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t65[7]}}, _t65}));
-    assign _t67 = $signed(a2_x[255:248]);
-    assign _t68 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t67[7]}}, _t67}));
+    assign _t2 = (q0_s >> (lead - 6'd22));
+    assign _t3 = $signed({1'd0, a2_k});
+    assign _t4 = $signed(a2_x[7:0]);
+    assign _t5 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t4[7]}}, _t4}));
+    assign _t6 = $signed(a2_x[15:8]);
+    assign _t7 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t6[7]}}, _t6}));
+    assign _t8 = $signed(a2_x[23:16]);
+    assign _t9 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t8[7]}}, _t8}));
+    assign _t10 = $signed(a2_x[31:24]);
+    assign _t11 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t10[7]}}, _t10}));
+    assign _t12 = $signed(a2_x[39:32]);
+    assign _t13 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t12[7]}}, _t12}));
+    assign _t14 = $signed(a2_x[47:40]);
+    assign _t15 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t14[7]}}, _t14}));
+    assign _t16 = $signed(a2_x[55:48]);
+    assign _t17 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t16[7]}}, _t16}));
+    assign _t18 = $signed(a2_x[63:56]);
+    assign _t19 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t18[7]}}, _t18}));
+    assign _t20 = $signed(a2_x[71:64]);
+    assign _t21 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t20[7]}}, _t20}));
+    assign _t22 = $signed(a2_x[79:72]);
+    assign _t23 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t22[7]}}, _t22}));
+    assign _t24 = $signed(a2_x[87:80]);
+    assign _t25 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t24[7]}}, _t24}));
+    assign _t26 = $signed(a2_x[95:88]);
+    assign _t27 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t26[7]}}, _t26}));
+    assign _t28 = $signed(a2_x[103:96]);
+    assign _t29 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t28[7]}}, _t28}));
+    assign _t30 = $signed(a2_x[111:104]);
+    assign _t31 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t30[7]}}, _t30}));
+    assign _t32 = $signed(a2_x[119:112]);
+    assign _t33 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t32[7]}}, _t32}));
+    assign _t34 = $signed(a2_x[127:120]);
+    assign _t35 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t34[7]}}, _t34}));
+    assign _t36 = $signed(a2_x[135:128]);
+    assign _t37 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t36[7]}}, _t36}));
+    assign _t38 = $signed(a2_x[143:136]);
+    assign _t39 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t38[7]}}, _t38}));
+    assign _t40 = $signed(a2_x[151:144]);
+    assign _t41 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t40[7]}}, _t40}));
+    assign _t42 = $signed(a2_x[159:152]);
+    assign _t43 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t42[7]}}, _t42}));
+    assign _t44 = $signed(a2_x[167:160]);
+    assign _t45 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t44[7]}}, _t44}));
+    assign _t46 = $signed(a2_x[175:168]);
+    assign _t47 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t46[7]}}, _t46}));
+    assign _t48 = $signed(a2_x[183:176]);
+    assign _t49 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t48[7]}}, _t48}));
+    assign _t50 = $signed(a2_x[191:184]);
+    assign _t51 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t50[7]}}, _t50}));
+    assign _t52 = $signed(a2_x[199:192]);
+    assign _t53 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t52[7]}}, _t52}));
+    assign _t54 = $signed(a2_x[207:200]);
+    assign _t55 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t54[7]}}, _t54}));
+    assign _t56 = $signed(a2_x[215:208]);
+    assign _t57 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t56[7]}}, _t56}));
+    assign _t58 = $signed(a2_x[223:216]);
+    assign _t59 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t58[7]}}, _t58}));
+    assign _t60 = $signed(a2_x[231:224]);
+    assign _t61 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t60[7]}}, _t60}));
+    assign _t62 = $signed(a2_x[239:232]);
+    assign _t63 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t62[7]}}, _t62}));
+    assign _t64 = $signed(a2_x[247:240]);
+    assign _t65 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t64[7]}}, _t64}));
+    assign _t66 = $signed(a2_x[255:248]);
+    assign _t67 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t66[7]}}, _t66}));
     assign _s1 = (a4_q_0 + {16'd0, a4_c});
     assign _s2 = (a4_q_1 + {16'd0, a4_c});
     assign _s3 = (a4_q_2 + {16'd0, a4_c});
@@ -1702,207 +1707,206 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign _s30 = (a4_q_29 + {16'd0, a4_c});
     assign _s31 = (a4_q_30 + {16'd0, a4_c});
     assign _s32 = (a4_q_31 + {16'd0, a4_c});
-    assign _s33 = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
-    assign _t69 = c1_word[255:0];
-    assign _t70 = $signed(_t69[7:0]);
+    assign _t68 = $signed(c1_x[7:0]);
+    assign _t69 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t68[7]}}, _t68}));
+    assign _t70 = $signed(c1_x[15:8]);
     assign _t71 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t70[7]}}, _t70}));
-    assign _t72 = $signed(_t69[15:8]);
+    assign _t72 = $signed(c1_x[23:16]);
     assign _t73 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t72[7]}}, _t72}));
-    assign _t74 = $signed(_t69[23:16]);
+    assign _t74 = $signed(c1_x[31:24]);
     assign _t75 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t74[7]}}, _t74}));
-    assign _t76 = $signed(_t69[31:24]);
+    assign _t76 = $signed(c1_x[39:32]);
     assign _t77 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t76[7]}}, _t76}));
-    assign _t78 = $signed(_t69[39:32]);
+    assign _t78 = $signed(c1_x[47:40]);
     assign _t79 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t78[7]}}, _t78}));
-    assign _t80 = $signed(_t69[47:40]);
+    assign _t80 = $signed(c1_x[55:48]);
     assign _t81 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t80[7]}}, _t80}));
-    assign _t82 = $signed(_t69[55:48]);
+    assign _t82 = $signed(c1_x[63:56]);
     assign _t83 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t82[7]}}, _t82}));
-    assign _t84 = $signed(_t69[63:56]);
+    assign _t84 = $signed(c1_x[71:64]);
     assign _t85 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t84[7]}}, _t84}));
-    assign _t86 = $signed(_t69[71:64]);
+    assign _t86 = $signed(c1_x[79:72]);
     assign _t87 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t86[7]}}, _t86}));
-    assign _t88 = $signed(_t69[79:72]);
+    assign _t88 = $signed(c1_x[87:80]);
     assign _t89 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t88[7]}}, _t88}));
-    assign _t90 = $signed(_t69[87:80]);
+    assign _t90 = $signed(c1_x[95:88]);
     assign _t91 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t90[7]}}, _t90}));
-    assign _t92 = $signed(_t69[95:88]);
+    assign _t92 = $signed(c1_x[103:96]);
     assign _t93 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t92[7]}}, _t92}));
-    assign _t94 = $signed(_t69[103:96]);
+    assign _t94 = $signed(c1_x[111:104]);
     assign _t95 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t94[7]}}, _t94}));
-    assign _t96 = $signed(_t69[111:104]);
+    assign _t96 = $signed(c1_x[119:112]);
     assign _t97 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t96[7]}}, _t96}));
-    assign _t98 = $signed(_t69[119:112]);
+    assign _t98 = $signed(c1_x[127:120]);
     assign _t99 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t98[7]}}, _t98}));
-    assign _t100 = $signed(_t69[127:120]);
+    assign _t100 = $signed(c1_x[135:128]);
     assign _t101 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t100[7]}}, _t100}));
-    assign _t102 = $signed(_t69[135:128]);
+    assign _t102 = $signed(c1_x[143:136]);
     assign _t103 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t102[7]}}, _t102}));
-    assign _t104 = $signed(_t69[143:136]);
+    assign _t104 = $signed(c1_x[151:144]);
     assign _t105 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t104[7]}}, _t104}));
-    assign _t106 = $signed(_t69[151:144]);
+    assign _t106 = $signed(c1_x[159:152]);
     assign _t107 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t106[7]}}, _t106}));
-    assign _t108 = $signed(_t69[159:152]);
+    assign _t108 = $signed(c1_x[167:160]);
     assign _t109 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t108[7]}}, _t108}));
-    assign _t110 = $signed(_t69[167:160]);
+    assign _t110 = $signed(c1_x[175:168]);
     assign _t111 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t110[7]}}, _t110}));
-    assign _t112 = $signed(_t69[175:168]);
+    assign _t112 = $signed(c1_x[183:176]);
     assign _t113 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t112[7]}}, _t112}));
-    assign _t114 = $signed(_t69[183:176]);
+    assign _t114 = $signed(c1_x[191:184]);
     assign _t115 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t114[7]}}, _t114}));
-    assign _t116 = $signed(_t69[191:184]);
+    assign _t116 = $signed(c1_x[199:192]);
     assign _t117 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t116[7]}}, _t116}));
-    assign _t118 = $signed(_t69[199:192]);
+    assign _t118 = $signed(c1_x[207:200]);
     assign _t119 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t118[7]}}, _t118}));
-    assign _t120 = $signed(_t69[207:200]);
+    assign _t120 = $signed(c1_x[215:208]);
     assign _t121 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t120[7]}}, _t120}));
-    assign _t122 = $signed(_t69[215:208]);
+    assign _t122 = $signed(c1_x[223:216]);
     assign _t123 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t122[7]}}, _t122}));
-    assign _t124 = $signed(_t69[223:216]);
+    assign _t124 = $signed(c1_x[231:224]);
     assign _t125 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t124[7]}}, _t124}));
-    assign _t126 = $signed(_t69[231:224]);
+    assign _t126 = $signed(c1_x[239:232]);
     assign _t127 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t126[7]}}, _t126}));
-    assign _t128 = $signed(_t69[239:232]);
+    assign _t128 = $signed(c1_x[247:240]);
     assign _t129 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t128[7]}}, _t128}));
-    assign _t130 = $signed(_t69[247:240]);
+    assign _t130 = $signed(c1_x[255:248]);
     assign _t131 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t130[7]}}, _t130}));
-    assign _t132 = $signed(_t69[255:248]);
-    assign _t133 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t132[7]}}, _t132}));
-    assign _s34 = (c3_q_0 + {16'd0, c3_c});
-    assign _s35 = (c3_q_1 + {16'd0, c3_c});
-    assign _s36 = (c3_q_2 + {16'd0, c3_c});
-    assign _s37 = (c3_q_3 + {16'd0, c3_c});
-    assign _s38 = (c3_q_4 + {16'd0, c3_c});
-    assign _s39 = (c3_q_5 + {16'd0, c3_c});
-    assign _s40 = (c3_q_6 + {16'd0, c3_c});
-    assign _s41 = (c3_q_7 + {16'd0, c3_c});
-    assign _s42 = (c3_q_8 + {16'd0, c3_c});
-    assign _s43 = (c3_q_9 + {16'd0, c3_c});
-    assign _s44 = (c3_q_10 + {16'd0, c3_c});
-    assign _s45 = (c3_q_11 + {16'd0, c3_c});
-    assign _s46 = (c3_q_12 + {16'd0, c3_c});
-    assign _s47 = (c3_q_13 + {16'd0, c3_c});
-    assign _s48 = (c3_q_14 + {16'd0, c3_c});
-    assign _s49 = (c3_q_15 + {16'd0, c3_c});
-    assign _s50 = (c3_q_16 + {16'd0, c3_c});
-    assign _s51 = (c3_q_17 + {16'd0, c3_c});
-    assign _s52 = (c3_q_18 + {16'd0, c3_c});
-    assign _s53 = (c3_q_19 + {16'd0, c3_c});
-    assign _s54 = (c3_q_20 + {16'd0, c3_c});
-    assign _s55 = (c3_q_21 + {16'd0, c3_c});
-    assign _s56 = (c3_q_22 + {16'd0, c3_c});
-    assign _s57 = (c3_q_23 + {16'd0, c3_c});
-    assign _s58 = (c3_q_24 + {16'd0, c3_c});
-    assign _s59 = (c3_q_25 + {16'd0, c3_c});
-    assign _s60 = (c3_q_26 + {16'd0, c3_c});
-    assign _s61 = (c3_q_27 + {16'd0, c3_c});
-    assign _s62 = (c3_q_28 + {16'd0, c3_c});
-    assign _s63 = (c3_q_29 + {16'd0, c3_c});
-    assign _s64 = (c3_q_30 + {16'd0, c3_c});
-    assign _s65 = (c3_q_31 + {16'd0, c3_c});
-    assign _s66 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t134 = ((|_s66[16:5]) ? 23'd0 : (c6_p_0 >> _s66[4:0]));
-    assign _s67 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t135 = ((|_s67[16:5]) ? 23'd0 : (c6_p_1 >> _s67[4:0]));
-    assign _s68 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t136 = ((|_s68[16:5]) ? 23'd0 : (c6_p_2 >> _s68[4:0]));
-    assign _s69 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t137 = ((|_s69[16:5]) ? 23'd0 : (c6_p_3 >> _s69[4:0]));
-    assign _s70 = ({1'd0, c6_int_4} + 17'd1);
-    assign _t138 = ((|_s70[16:5]) ? 23'd0 : (c6_p_4 >> _s70[4:0]));
-    assign _s71 = ({1'd0, c6_int_5} + 17'd1);
-    assign _t139 = ((|_s71[16:5]) ? 23'd0 : (c6_p_5 >> _s71[4:0]));
-    assign _s72 = ({1'd0, c6_int_6} + 17'd1);
-    assign _t140 = ((|_s72[16:5]) ? 23'd0 : (c6_p_6 >> _s72[4:0]));
-    assign _s73 = ({1'd0, c6_int_7} + 17'd1);
-    assign _t141 = ((|_s73[16:5]) ? 23'd0 : (c6_p_7 >> _s73[4:0]));
-    assign _s74 = ({1'd0, c6_int_8} + 17'd1);
-    assign _t142 = ((|_s74[16:5]) ? 23'd0 : (c6_p_8 >> _s74[4:0]));
-    assign _s75 = ({1'd0, c6_int_9} + 17'd1);
-    assign _t143 = ((|_s75[16:5]) ? 23'd0 : (c6_p_9 >> _s75[4:0]));
-    assign _s76 = ({1'd0, c6_int_10} + 17'd1);
-    assign _t144 = ((|_s76[16:5]) ? 23'd0 : (c6_p_10 >> _s76[4:0]));
-    assign _s77 = ({1'd0, c6_int_11} + 17'd1);
-    assign _t145 = ((|_s77[16:5]) ? 23'd0 : (c6_p_11 >> _s77[4:0]));
-    assign _s78 = ({1'd0, c6_int_12} + 17'd1);
-    assign _t146 = ((|_s78[16:5]) ? 23'd0 : (c6_p_12 >> _s78[4:0]));
-    assign _s79 = ({1'd0, c6_int_13} + 17'd1);
-    assign _t147 = ((|_s79[16:5]) ? 23'd0 : (c6_p_13 >> _s79[4:0]));
-    assign _s80 = ({1'd0, c6_int_14} + 17'd1);
-    assign _t148 = ((|_s80[16:5]) ? 23'd0 : (c6_p_14 >> _s80[4:0]));
-    assign _s81 = ({1'd0, c6_int_15} + 17'd1);
-    assign _t149 = ((|_s81[16:5]) ? 23'd0 : (c6_p_15 >> _s81[4:0]));
-    assign _s82 = ({1'd0, c6_int_16} + 17'd1);
-    assign _t150 = ((|_s82[16:5]) ? 23'd0 : (c6_p_16 >> _s82[4:0]));
-    assign _s83 = ({1'd0, c6_int_17} + 17'd1);
-    assign _t151 = ((|_s83[16:5]) ? 23'd0 : (c6_p_17 >> _s83[4:0]));
-    assign _s84 = ({1'd0, c6_int_18} + 17'd1);
-    assign _t152 = ((|_s84[16:5]) ? 23'd0 : (c6_p_18 >> _s84[4:0]));
-    assign _s85 = ({1'd0, c6_int_19} + 17'd1);
-    assign _t153 = ((|_s85[16:5]) ? 23'd0 : (c6_p_19 >> _s85[4:0]));
-    assign _s86 = ({1'd0, c6_int_20} + 17'd1);
-    assign _t154 = ((|_s86[16:5]) ? 23'd0 : (c6_p_20 >> _s86[4:0]));
-    assign _s87 = ({1'd0, c6_int_21} + 17'd1);
-    assign _t155 = ((|_s87[16:5]) ? 23'd0 : (c6_p_21 >> _s87[4:0]));
-    assign _s88 = ({1'd0, c6_int_22} + 17'd1);
-    assign _t156 = ((|_s88[16:5]) ? 23'd0 : (c6_p_22 >> _s88[4:0]));
-    assign _s89 = ({1'd0, c6_int_23} + 17'd1);
-    assign _t157 = ((|_s89[16:5]) ? 23'd0 : (c6_p_23 >> _s89[4:0]));
-    assign _s90 = ({1'd0, c6_int_24} + 17'd1);
-    assign _t158 = ((|_s90[16:5]) ? 23'd0 : (c6_p_24 >> _s90[4:0]));
-    assign _s91 = ({1'd0, c6_int_25} + 17'd1);
-    assign _t159 = ((|_s91[16:5]) ? 23'd0 : (c6_p_25 >> _s91[4:0]));
-    assign _s92 = ({1'd0, c6_int_26} + 17'd1);
-    assign _t160 = ((|_s92[16:5]) ? 23'd0 : (c6_p_26 >> _s92[4:0]));
-    assign _s93 = ({1'd0, c6_int_27} + 17'd1);
-    assign _t161 = ((|_s93[16:5]) ? 23'd0 : (c6_p_27 >> _s93[4:0]));
-    assign _s94 = ({1'd0, c6_int_28} + 17'd1);
-    assign _t162 = ((|_s94[16:5]) ? 23'd0 : (c6_p_28 >> _s94[4:0]));
-    assign _s95 = ({1'd0, c6_int_29} + 17'd1);
-    assign _t163 = ((|_s95[16:5]) ? 23'd0 : (c6_p_29 >> _s95[4:0]));
-    assign _s96 = ({1'd0, c6_int_30} + 17'd1);
-    assign _t164 = ((|_s96[16:5]) ? 23'd0 : (c6_p_30 >> _s96[4:0]));
-    assign _s97 = ({1'd0, c6_int_31} + 17'd1);
-    assign _t165 = ((|_s97[16:5]) ? 23'd0 : (c6_p_31 >> _s97[4:0]));
-    assign _s98 = (c8_sh - 6'd1);
-    assign _s99 = ((({1'd0, c8_prod_0} >> _s98) + 46'd1) >> 1'd1);
-    assign _s100 = ((({1'd0, c8_prod_1} >> _s98) + 46'd1) >> 1'd1);
-    assign _s101 = ((({1'd0, c8_prod_2} >> _s98) + 46'd1) >> 1'd1);
-    assign _s102 = ((({1'd0, c8_prod_3} >> _s98) + 46'd1) >> 1'd1);
-    assign _s103 = ((({1'd0, c8_prod_4} >> _s98) + 46'd1) >> 1'd1);
-    assign _s104 = ((({1'd0, c8_prod_5} >> _s98) + 46'd1) >> 1'd1);
-    assign _s105 = ((({1'd0, c8_prod_6} >> _s98) + 46'd1) >> 1'd1);
-    assign _s106 = ((({1'd0, c8_prod_7} >> _s98) + 46'd1) >> 1'd1);
-    assign _s107 = ((({1'd0, c8_prod_8} >> _s98) + 46'd1) >> 1'd1);
-    assign _s108 = ((({1'd0, c8_prod_9} >> _s98) + 46'd1) >> 1'd1);
-    assign _s109 = ((({1'd0, c8_prod_10} >> _s98) + 46'd1) >> 1'd1);
-    assign _s110 = ((({1'd0, c8_prod_11} >> _s98) + 46'd1) >> 1'd1);
-    assign _s111 = ((({1'd0, c8_prod_12} >> _s98) + 46'd1) >> 1'd1);
-    assign _s112 = ((({1'd0, c8_prod_13} >> _s98) + 46'd1) >> 1'd1);
-    assign _s113 = ((({1'd0, c8_prod_14} >> _s98) + 46'd1) >> 1'd1);
-    assign _s114 = ((({1'd0, c8_prod_15} >> _s98) + 46'd1) >> 1'd1);
-    assign _s115 = ((({1'd0, c8_prod_16} >> _s98) + 46'd1) >> 1'd1);
-    assign _s116 = ((({1'd0, c8_prod_17} >> _s98) + 46'd1) >> 1'd1);
-    assign _s117 = ((({1'd0, c8_prod_18} >> _s98) + 46'd1) >> 1'd1);
-    assign _s118 = ((({1'd0, c8_prod_19} >> _s98) + 46'd1) >> 1'd1);
-    assign _s119 = ((({1'd0, c8_prod_20} >> _s98) + 46'd1) >> 1'd1);
-    assign _s120 = ((({1'd0, c8_prod_21} >> _s98) + 46'd1) >> 1'd1);
-    assign _s121 = ((({1'd0, c8_prod_22} >> _s98) + 46'd1) >> 1'd1);
-    assign _s122 = ((({1'd0, c8_prod_23} >> _s98) + 46'd1) >> 1'd1);
-    assign _s123 = ((({1'd0, c8_prod_24} >> _s98) + 46'd1) >> 1'd1);
-    assign _s124 = ((({1'd0, c8_prod_25} >> _s98) + 46'd1) >> 1'd1);
-    assign _s125 = ((({1'd0, c8_prod_26} >> _s98) + 46'd1) >> 1'd1);
-    assign _s126 = ((({1'd0, c8_prod_27} >> _s98) + 46'd1) >> 1'd1);
-    assign _s127 = ((({1'd0, c8_prod_28} >> _s98) + 46'd1) >> 1'd1);
-    assign _s128 = ((({1'd0, c8_prod_29} >> _s98) + 46'd1) >> 1'd1);
-    assign _s129 = ((({1'd0, c8_prod_30} >> _s98) + 46'd1) >> 1'd1);
-    assign _s130 = ((({1'd0, c8_prod_31} >> _s98) + 46'd1) >> 1'd1);
+    assign _s33 = (c3_q_0 + {16'd0, c3_c});
+    assign _s34 = (c3_q_1 + {16'd0, c3_c});
+    assign _s35 = (c3_q_2 + {16'd0, c3_c});
+    assign _s36 = (c3_q_3 + {16'd0, c3_c});
+    assign _s37 = (c3_q_4 + {16'd0, c3_c});
+    assign _s38 = (c3_q_5 + {16'd0, c3_c});
+    assign _s39 = (c3_q_6 + {16'd0, c3_c});
+    assign _s40 = (c3_q_7 + {16'd0, c3_c});
+    assign _s41 = (c3_q_8 + {16'd0, c3_c});
+    assign _s42 = (c3_q_9 + {16'd0, c3_c});
+    assign _s43 = (c3_q_10 + {16'd0, c3_c});
+    assign _s44 = (c3_q_11 + {16'd0, c3_c});
+    assign _s45 = (c3_q_12 + {16'd0, c3_c});
+    assign _s46 = (c3_q_13 + {16'd0, c3_c});
+    assign _s47 = (c3_q_14 + {16'd0, c3_c});
+    assign _s48 = (c3_q_15 + {16'd0, c3_c});
+    assign _s49 = (c3_q_16 + {16'd0, c3_c});
+    assign _s50 = (c3_q_17 + {16'd0, c3_c});
+    assign _s51 = (c3_q_18 + {16'd0, c3_c});
+    assign _s52 = (c3_q_19 + {16'd0, c3_c});
+    assign _s53 = (c3_q_20 + {16'd0, c3_c});
+    assign _s54 = (c3_q_21 + {16'd0, c3_c});
+    assign _s55 = (c3_q_22 + {16'd0, c3_c});
+    assign _s56 = (c3_q_23 + {16'd0, c3_c});
+    assign _s57 = (c3_q_24 + {16'd0, c3_c});
+    assign _s58 = (c3_q_25 + {16'd0, c3_c});
+    assign _s59 = (c3_q_26 + {16'd0, c3_c});
+    assign _s60 = (c3_q_27 + {16'd0, c3_c});
+    assign _s61 = (c3_q_28 + {16'd0, c3_c});
+    assign _s62 = (c3_q_29 + {16'd0, c3_c});
+    assign _s63 = (c3_q_30 + {16'd0, c3_c});
+    assign _s64 = (c3_q_31 + {16'd0, c3_c});
+    assign _s65 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t132 = ((|_s65[16:5]) ? 23'd0 : (c6_p_0 >> _s65[4:0]));
+    assign _s66 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t133 = ((|_s66[16:5]) ? 23'd0 : (c6_p_1 >> _s66[4:0]));
+    assign _s67 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t134 = ((|_s67[16:5]) ? 23'd0 : (c6_p_2 >> _s67[4:0]));
+    assign _s68 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t135 = ((|_s68[16:5]) ? 23'd0 : (c6_p_3 >> _s68[4:0]));
+    assign _s69 = ({1'd0, c6_int_4} + 17'd1);
+    assign _t136 = ((|_s69[16:5]) ? 23'd0 : (c6_p_4 >> _s69[4:0]));
+    assign _s70 = ({1'd0, c6_int_5} + 17'd1);
+    assign _t137 = ((|_s70[16:5]) ? 23'd0 : (c6_p_5 >> _s70[4:0]));
+    assign _s71 = ({1'd0, c6_int_6} + 17'd1);
+    assign _t138 = ((|_s71[16:5]) ? 23'd0 : (c6_p_6 >> _s71[4:0]));
+    assign _s72 = ({1'd0, c6_int_7} + 17'd1);
+    assign _t139 = ((|_s72[16:5]) ? 23'd0 : (c6_p_7 >> _s72[4:0]));
+    assign _s73 = ({1'd0, c6_int_8} + 17'd1);
+    assign _t140 = ((|_s73[16:5]) ? 23'd0 : (c6_p_8 >> _s73[4:0]));
+    assign _s74 = ({1'd0, c6_int_9} + 17'd1);
+    assign _t141 = ((|_s74[16:5]) ? 23'd0 : (c6_p_9 >> _s74[4:0]));
+    assign _s75 = ({1'd0, c6_int_10} + 17'd1);
+    assign _t142 = ((|_s75[16:5]) ? 23'd0 : (c6_p_10 >> _s75[4:0]));
+    assign _s76 = ({1'd0, c6_int_11} + 17'd1);
+    assign _t143 = ((|_s76[16:5]) ? 23'd0 : (c6_p_11 >> _s76[4:0]));
+    assign _s77 = ({1'd0, c6_int_12} + 17'd1);
+    assign _t144 = ((|_s77[16:5]) ? 23'd0 : (c6_p_12 >> _s77[4:0]));
+    assign _s78 = ({1'd0, c6_int_13} + 17'd1);
+    assign _t145 = ((|_s78[16:5]) ? 23'd0 : (c6_p_13 >> _s78[4:0]));
+    assign _s79 = ({1'd0, c6_int_14} + 17'd1);
+    assign _t146 = ((|_s79[16:5]) ? 23'd0 : (c6_p_14 >> _s79[4:0]));
+    assign _s80 = ({1'd0, c6_int_15} + 17'd1);
+    assign _t147 = ((|_s80[16:5]) ? 23'd0 : (c6_p_15 >> _s80[4:0]));
+    assign _s81 = ({1'd0, c6_int_16} + 17'd1);
+    assign _t148 = ((|_s81[16:5]) ? 23'd0 : (c6_p_16 >> _s81[4:0]));
+    assign _s82 = ({1'd0, c6_int_17} + 17'd1);
+    assign _t149 = ((|_s82[16:5]) ? 23'd0 : (c6_p_17 >> _s82[4:0]));
+    assign _s83 = ({1'd0, c6_int_18} + 17'd1);
+    assign _t150 = ((|_s83[16:5]) ? 23'd0 : (c6_p_18 >> _s83[4:0]));
+    assign _s84 = ({1'd0, c6_int_19} + 17'd1);
+    assign _t151 = ((|_s84[16:5]) ? 23'd0 : (c6_p_19 >> _s84[4:0]));
+    assign _s85 = ({1'd0, c6_int_20} + 17'd1);
+    assign _t152 = ((|_s85[16:5]) ? 23'd0 : (c6_p_20 >> _s85[4:0]));
+    assign _s86 = ({1'd0, c6_int_21} + 17'd1);
+    assign _t153 = ((|_s86[16:5]) ? 23'd0 : (c6_p_21 >> _s86[4:0]));
+    assign _s87 = ({1'd0, c6_int_22} + 17'd1);
+    assign _t154 = ((|_s87[16:5]) ? 23'd0 : (c6_p_22 >> _s87[4:0]));
+    assign _s88 = ({1'd0, c6_int_23} + 17'd1);
+    assign _t155 = ((|_s88[16:5]) ? 23'd0 : (c6_p_23 >> _s88[4:0]));
+    assign _s89 = ({1'd0, c6_int_24} + 17'd1);
+    assign _t156 = ((|_s89[16:5]) ? 23'd0 : (c6_p_24 >> _s89[4:0]));
+    assign _s90 = ({1'd0, c6_int_25} + 17'd1);
+    assign _t157 = ((|_s90[16:5]) ? 23'd0 : (c6_p_25 >> _s90[4:0]));
+    assign _s91 = ({1'd0, c6_int_26} + 17'd1);
+    assign _t158 = ((|_s91[16:5]) ? 23'd0 : (c6_p_26 >> _s91[4:0]));
+    assign _s92 = ({1'd0, c6_int_27} + 17'd1);
+    assign _t159 = ((|_s92[16:5]) ? 23'd0 : (c6_p_27 >> _s92[4:0]));
+    assign _s93 = ({1'd0, c6_int_28} + 17'd1);
+    assign _t160 = ((|_s93[16:5]) ? 23'd0 : (c6_p_28 >> _s93[4:0]));
+    assign _s94 = ({1'd0, c6_int_29} + 17'd1);
+    assign _t161 = ((|_s94[16:5]) ? 23'd0 : (c6_p_29 >> _s94[4:0]));
+    assign _s95 = ({1'd0, c6_int_30} + 17'd1);
+    assign _t162 = ((|_s95[16:5]) ? 23'd0 : (c6_p_30 >> _s95[4:0]));
+    assign _s96 = ({1'd0, c6_int_31} + 17'd1);
+    assign _t163 = ((|_s96[16:5]) ? 23'd0 : (c6_p_31 >> _s96[4:0]));
+    assign _s97 = (c8_sh - 6'd1);
+    assign _s98 = ((({1'd0, c8_prod_0} >> _s97) + 46'd1) >> 1'd1);
+    assign _s99 = ((({1'd0, c8_prod_1} >> _s97) + 46'd1) >> 1'd1);
+    assign _s100 = ((({1'd0, c8_prod_2} >> _s97) + 46'd1) >> 1'd1);
+    assign _s101 = ((({1'd0, c8_prod_3} >> _s97) + 46'd1) >> 1'd1);
+    assign _s102 = ((({1'd0, c8_prod_4} >> _s97) + 46'd1) >> 1'd1);
+    assign _s103 = ((({1'd0, c8_prod_5} >> _s97) + 46'd1) >> 1'd1);
+    assign _s104 = ((({1'd0, c8_prod_6} >> _s97) + 46'd1) >> 1'd1);
+    assign _s105 = ((({1'd0, c8_prod_7} >> _s97) + 46'd1) >> 1'd1);
+    assign _s106 = ((({1'd0, c8_prod_8} >> _s97) + 46'd1) >> 1'd1);
+    assign _s107 = ((({1'd0, c8_prod_9} >> _s97) + 46'd1) >> 1'd1);
+    assign _s108 = ((({1'd0, c8_prod_10} >> _s97) + 46'd1) >> 1'd1);
+    assign _s109 = ((({1'd0, c8_prod_11} >> _s97) + 46'd1) >> 1'd1);
+    assign _s110 = ((({1'd0, c8_prod_12} >> _s97) + 46'd1) >> 1'd1);
+    assign _s111 = ((({1'd0, c8_prod_13} >> _s97) + 46'd1) >> 1'd1);
+    assign _s112 = ((({1'd0, c8_prod_14} >> _s97) + 46'd1) >> 1'd1);
+    assign _s113 = ((({1'd0, c8_prod_15} >> _s97) + 46'd1) >> 1'd1);
+    assign _s114 = ((({1'd0, c8_prod_16} >> _s97) + 46'd1) >> 1'd1);
+    assign _s115 = ((({1'd0, c8_prod_17} >> _s97) + 46'd1) >> 1'd1);
+    assign _s116 = ((({1'd0, c8_prod_18} >> _s97) + 46'd1) >> 1'd1);
+    assign _s117 = ((({1'd0, c8_prod_19} >> _s97) + 46'd1) >> 1'd1);
+    assign _s118 = ((({1'd0, c8_prod_20} >> _s97) + 46'd1) >> 1'd1);
+    assign _s119 = ((({1'd0, c8_prod_21} >> _s97) + 46'd1) >> 1'd1);
+    assign _s120 = ((({1'd0, c8_prod_22} >> _s97) + 46'd1) >> 1'd1);
+    assign _s121 = ((({1'd0, c8_prod_23} >> _s97) + 46'd1) >> 1'd1);
+    assign _s122 = ((({1'd0, c8_prod_24} >> _s97) + 46'd1) >> 1'd1);
+    assign _s123 = ((({1'd0, c8_prod_25} >> _s97) + 46'd1) >> 1'd1);
+    assign _s124 = ((({1'd0, c8_prod_26} >> _s97) + 46'd1) >> 1'd1);
+    assign _s125 = ((({1'd0, c8_prod_27} >> _s97) + 46'd1) >> 1'd1);
+    assign _s126 = ((({1'd0, c8_prod_28} >> _s97) + 46'd1) >> 1'd1);
+    assign _s127 = ((({1'd0, c8_prod_29} >> _s97) + 46'd1) >> 1'd1);
+    assign _s128 = ((({1'd0, c8_prod_30} >> _s97) + 46'd1) >> 1'd1);
+    assign _s129 = ((({1'd0, c8_prod_31} >> _s97) + 46'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 8'd0);
     assign at_cap = (a_cnt == 8'd255);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
+    assign rowbuf_in = {valid_in, s_axis_tkeep, s_axis_tdata};
     assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
     assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
     assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
@@ -2002,12 +2006,19 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign beat_sum_4_1 = (beat_sum_3_2 + beat_sum_3_3);
     assign beat_sum = (beat_sum_4_0 + beat_sum_4_1);
     assign s_new = (a9_first ? a9_sum : (((|a9_rescale[16:6]) ? 48'd0 : (a10_s >> a9_rescale[5:0])) + a9_sum));
+    assign row_entry = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 9'd1), s_new};
     assign push = (a9_v & a9_last);
-    assign lead_0 = (_t2[37] ? 6'd37 : (_t2[36] ? 6'd36 : (_t2[35] ? 6'd35 : (_t2[34] ? 6'd34 : 6'd33))));
-    assign lead_1 = (_t2[41] ? 6'd41 : (_t2[40] ? 6'd40 : (_t2[39] ? 6'd39 : (_t2[38] ? 6'd38 : lead_0))));
-    assign lead_2 = (_t2[45] ? 6'd45 : (_t2[44] ? 6'd44 : (_t2[43] ? 6'd43 : (_t2[42] ? 6'd42 : lead_1))));
-    assign lead = (_t2[47] ? 6'd47 : (_t2[46] ? 6'd46 : lead_2));
-    assign sm = _t3[22:0];
+    assign q0_s = q0[47:0];
+    assign q0_nb = q0[56:48];
+    assign q0_k = q0[88:57];
+    assign q0_c = q0[112:89];
+    assign q0_m = $signed(q0[120:113]);
+    assign q0_seen = q0[121];
+    assign lead_0 = (q0_s[37] ? 6'd37 : (q0_s[36] ? 6'd36 : (q0_s[35] ? 6'd35 : (q0_s[34] ? 6'd34 : 6'd33))));
+    assign lead_1 = (q0_s[41] ? 6'd41 : (q0_s[40] ? 6'd40 : (q0_s[39] ? 6'd39 : (q0_s[38] ? 6'd38 : lead_0))));
+    assign lead_2 = (q0_s[45] ? 6'd45 : (q0_s[44] ? 6'd44 : (q0_s[43] ? 6'd43 : (q0_s[42] ? 6'd42 : lead_1))));
+    assign lead = (q0_s[47] ? 6'd47 : (q0_s[46] ? 6'd46 : lead_2));
+    assign sm = _t2[22:0];
     assign pop = (q0_v & (((~b_run) & (~b_full)) | take));
     assign div_done = (b_run & (~recip_busy));
     assign result_ready = (div_done | b_full);
@@ -2016,6 +2027,9 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     assign last_issue = (issue & (c_left == 9'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 9'd297) & (pending != 2'd2));
+    assign c1_x = c1_word[255:0];
+    assign c1_keep = c1_word[287:256];
+    assign c1_valid = c1_word[319:288];
     assign out_data_g0 = {out_data_7, out_data_6, out_data_5, out_data_4, out_data_3, out_data_2, out_data_1, out_data_0};
     assign out_data_g1 = {out_data_15, out_data_14, out_data_13, out_data_12, out_data_11, out_data_10, out_data_9, out_data_8};
     assign out_data_g2 = {out_data_23, out_data_22, out_data_21, out_data_20, out_data_19, out_data_18, out_data_17, out_data_16};
@@ -2521,39 +2535,39 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a2_v) begin
-            a3_p        <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
-            a3_delta_0  <= $unsigned($signed(_t6[7:0]));
-            a3_delta_1  <= $unsigned($signed(_t8[7:0]));
-            a3_delta_2  <= $unsigned($signed(_t10[7:0]));
-            a3_delta_3  <= $unsigned($signed(_t12[7:0]));
-            a3_delta_4  <= $unsigned($signed(_t14[7:0]));
-            a3_delta_5  <= $unsigned($signed(_t16[7:0]));
-            a3_delta_6  <= $unsigned($signed(_t18[7:0]));
-            a3_delta_7  <= $unsigned($signed(_t20[7:0]));
-            a3_delta_8  <= $unsigned($signed(_t22[7:0]));
-            a3_delta_9  <= $unsigned($signed(_t24[7:0]));
-            a3_delta_10 <= $unsigned($signed(_t26[7:0]));
-            a3_delta_11 <= $unsigned($signed(_t28[7:0]));
-            a3_delta_12 <= $unsigned($signed(_t30[7:0]));
-            a3_delta_13 <= $unsigned($signed(_t32[7:0]));
-            a3_delta_14 <= $unsigned($signed(_t34[7:0]));
-            a3_delta_15 <= $unsigned($signed(_t36[7:0]));
-            a3_delta_16 <= $unsigned($signed(_t38[7:0]));
-            a3_delta_17 <= $unsigned($signed(_t40[7:0]));
-            a3_delta_18 <= $unsigned($signed(_t42[7:0]));
-            a3_delta_19 <= $unsigned($signed(_t44[7:0]));
-            a3_delta_20 <= $unsigned($signed(_t46[7:0]));
-            a3_delta_21 <= $unsigned($signed(_t48[7:0]));
-            a3_delta_22 <= $unsigned($signed(_t50[7:0]));
-            a3_delta_23 <= $unsigned($signed(_t52[7:0]));
-            a3_delta_24 <= $unsigned($signed(_t54[7:0]));
-            a3_delta_25 <= $unsigned($signed(_t56[7:0]));
-            a3_delta_26 <= $unsigned($signed(_t58[7:0]));
-            a3_delta_27 <= $unsigned($signed(_t60[7:0]));
-            a3_delta_28 <= $unsigned($signed(_t62[7:0]));
-            a3_delta_29 <= $unsigned($signed(_t64[7:0]));
-            a3_delta_30 <= $unsigned($signed(_t66[7:0]));
-            a3_delta_31 <= $unsigned($signed(_t68[7:0]));
+            a3_p        <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t3[32]}}, _t3}));
+            a3_delta_0  <= $unsigned($signed(_t5[7:0]));
+            a3_delta_1  <= $unsigned($signed(_t7[7:0]));
+            a3_delta_2  <= $unsigned($signed(_t9[7:0]));
+            a3_delta_3  <= $unsigned($signed(_t11[7:0]));
+            a3_delta_4  <= $unsigned($signed(_t13[7:0]));
+            a3_delta_5  <= $unsigned($signed(_t15[7:0]));
+            a3_delta_6  <= $unsigned($signed(_t17[7:0]));
+            a3_delta_7  <= $unsigned($signed(_t19[7:0]));
+            a3_delta_8  <= $unsigned($signed(_t21[7:0]));
+            a3_delta_9  <= $unsigned($signed(_t23[7:0]));
+            a3_delta_10 <= $unsigned($signed(_t25[7:0]));
+            a3_delta_11 <= $unsigned($signed(_t27[7:0]));
+            a3_delta_12 <= $unsigned($signed(_t29[7:0]));
+            a3_delta_13 <= $unsigned($signed(_t31[7:0]));
+            a3_delta_14 <= $unsigned($signed(_t33[7:0]));
+            a3_delta_15 <= $unsigned($signed(_t35[7:0]));
+            a3_delta_16 <= $unsigned($signed(_t37[7:0]));
+            a3_delta_17 <= $unsigned($signed(_t39[7:0]));
+            a3_delta_18 <= $unsigned($signed(_t41[7:0]));
+            a3_delta_19 <= $unsigned($signed(_t43[7:0]));
+            a3_delta_20 <= $unsigned($signed(_t45[7:0]));
+            a3_delta_21 <= $unsigned($signed(_t47[7:0]));
+            a3_delta_22 <= $unsigned($signed(_t49[7:0]));
+            a3_delta_23 <= $unsigned($signed(_t51[7:0]));
+            a3_delta_24 <= $unsigned($signed(_t53[7:0]));
+            a3_delta_25 <= $unsigned($signed(_t55[7:0]));
+            a3_delta_26 <= $unsigned($signed(_t57[7:0]));
+            a3_delta_27 <= $unsigned($signed(_t59[7:0]));
+            a3_delta_28 <= $unsigned($signed(_t61[7:0]));
+            a3_delta_29 <= $unsigned($signed(_t63[7:0]));
+            a3_delta_30 <= $unsigned($signed(_t65[7:0]));
+            a3_delta_31 <= $unsigned($signed(_t67[7:0]));
             a3_val      <= a2_val;
             a3_first    <= a2_first;
             a3_last     <= a2_last;
@@ -2888,25 +2902,25 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if ((push & ((pop & q1_v) | ((~pop) & q0_v)))) begin
-            q1 <= _s33;
+            q1 <= row_entry;
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if ((pop | (push & (~q0_v)))) begin
-            q0 <= ((pop & q1_v) ? q1 : _s33);
+            q0 <= ((pop & q1_v) ? q1 : row_entry);
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if (pop) begin
-            b_m    <= $signed(q0[120:113]);
-            b_c    <= q0[112:89];
-            b_k    <= q0[88:57];
-            b_nb   <= q0[56:48];
-            b_seen <= q0[121];
+            b_m    <= q0_m;
+            b_c    <= q0_c;
+            b_k    <= q0_k;
+            b_nb   <= q0_nb;
+            b_seen <= q0_seen;
             b_sh   <= (lead - 6'd7);
         end
     end
@@ -2961,40 +2975,40 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0  <= $unsigned($signed(_t71[7:0]));
-            c2_delta_1  <= $unsigned($signed(_t73[7:0]));
-            c2_delta_2  <= $unsigned($signed(_t75[7:0]));
-            c2_delta_3  <= $unsigned($signed(_t77[7:0]));
-            c2_delta_4  <= $unsigned($signed(_t79[7:0]));
-            c2_delta_5  <= $unsigned($signed(_t81[7:0]));
-            c2_delta_6  <= $unsigned($signed(_t83[7:0]));
-            c2_delta_7  <= $unsigned($signed(_t85[7:0]));
-            c2_delta_8  <= $unsigned($signed(_t87[7:0]));
-            c2_delta_9  <= $unsigned($signed(_t89[7:0]));
-            c2_delta_10 <= $unsigned($signed(_t91[7:0]));
-            c2_delta_11 <= $unsigned($signed(_t93[7:0]));
-            c2_delta_12 <= $unsigned($signed(_t95[7:0]));
-            c2_delta_13 <= $unsigned($signed(_t97[7:0]));
-            c2_delta_14 <= $unsigned($signed(_t99[7:0]));
-            c2_delta_15 <= $unsigned($signed(_t101[7:0]));
-            c2_delta_16 <= $unsigned($signed(_t103[7:0]));
-            c2_delta_17 <= $unsigned($signed(_t105[7:0]));
-            c2_delta_18 <= $unsigned($signed(_t107[7:0]));
-            c2_delta_19 <= $unsigned($signed(_t109[7:0]));
-            c2_delta_20 <= $unsigned($signed(_t111[7:0]));
-            c2_delta_21 <= $unsigned($signed(_t113[7:0]));
-            c2_delta_22 <= $unsigned($signed(_t115[7:0]));
-            c2_delta_23 <= $unsigned($signed(_t117[7:0]));
-            c2_delta_24 <= $unsigned($signed(_t119[7:0]));
-            c2_delta_25 <= $unsigned($signed(_t121[7:0]));
-            c2_delta_26 <= $unsigned($signed(_t123[7:0]));
-            c2_delta_27 <= $unsigned($signed(_t125[7:0]));
-            c2_delta_28 <= $unsigned($signed(_t127[7:0]));
-            c2_delta_29 <= $unsigned($signed(_t129[7:0]));
-            c2_delta_30 <= $unsigned($signed(_t131[7:0]));
-            c2_delta_31 <= $unsigned($signed(_t133[7:0]));
-            c2_val      <= c1_word[319:288];
-            c2_keep     <= c1_word[287:256];
+            c2_delta_0  <= $unsigned($signed(_t69[7:0]));
+            c2_delta_1  <= $unsigned($signed(_t71[7:0]));
+            c2_delta_2  <= $unsigned($signed(_t73[7:0]));
+            c2_delta_3  <= $unsigned($signed(_t75[7:0]));
+            c2_delta_4  <= $unsigned($signed(_t77[7:0]));
+            c2_delta_5  <= $unsigned($signed(_t79[7:0]));
+            c2_delta_6  <= $unsigned($signed(_t81[7:0]));
+            c2_delta_7  <= $unsigned($signed(_t83[7:0]));
+            c2_delta_8  <= $unsigned($signed(_t85[7:0]));
+            c2_delta_9  <= $unsigned($signed(_t87[7:0]));
+            c2_delta_10 <= $unsigned($signed(_t89[7:0]));
+            c2_delta_11 <= $unsigned($signed(_t91[7:0]));
+            c2_delta_12 <= $unsigned($signed(_t93[7:0]));
+            c2_delta_13 <= $unsigned($signed(_t95[7:0]));
+            c2_delta_14 <= $unsigned($signed(_t97[7:0]));
+            c2_delta_15 <= $unsigned($signed(_t99[7:0]));
+            c2_delta_16 <= $unsigned($signed(_t101[7:0]));
+            c2_delta_17 <= $unsigned($signed(_t103[7:0]));
+            c2_delta_18 <= $unsigned($signed(_t105[7:0]));
+            c2_delta_19 <= $unsigned($signed(_t107[7:0]));
+            c2_delta_20 <= $unsigned($signed(_t109[7:0]));
+            c2_delta_21 <= $unsigned($signed(_t111[7:0]));
+            c2_delta_22 <= $unsigned($signed(_t113[7:0]));
+            c2_delta_23 <= $unsigned($signed(_t115[7:0]));
+            c2_delta_24 <= $unsigned($signed(_t117[7:0]));
+            c2_delta_25 <= $unsigned($signed(_t119[7:0]));
+            c2_delta_26 <= $unsigned($signed(_t121[7:0]));
+            c2_delta_27 <= $unsigned($signed(_t123[7:0]));
+            c2_delta_28 <= $unsigned($signed(_t125[7:0]));
+            c2_delta_29 <= $unsigned($signed(_t127[7:0]));
+            c2_delta_30 <= $unsigned($signed(_t129[7:0]));
+            c2_delta_31 <= $unsigned($signed(_t131[7:0]));
+            c2_val      <= c1_valid;
+            c2_keep     <= c1_keep;
             c2_last     <= c1_last;
             c2_c        <= c1_c;
             c2_k        <= c1_k;
@@ -3040,70 +3054,70 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
             c3_rm       <= c2_rm;
             c3_sh       <= c2_sh;
             c3_seen     <= c2_seen;
-            c4_int_0    <= _s34[39:24];
-            c4_int_1    <= _s35[39:24];
-            c4_int_2    <= _s36[39:24];
-            c4_int_3    <= _s37[39:24];
-            c4_int_4    <= _s38[39:24];
-            c4_int_5    <= _s39[39:24];
-            c4_int_6    <= _s40[39:24];
-            c4_int_7    <= _s41[39:24];
-            c4_int_8    <= _s42[39:24];
-            c4_int_9    <= _s43[39:24];
-            c4_int_10   <= _s44[39:24];
-            c4_int_11   <= _s45[39:24];
-            c4_int_12   <= _s46[39:24];
-            c4_int_13   <= _s47[39:24];
-            c4_int_14   <= _s48[39:24];
-            c4_int_15   <= _s49[39:24];
-            c4_int_16   <= _s50[39:24];
-            c4_int_17   <= _s51[39:24];
-            c4_int_18   <= _s52[39:24];
-            c4_int_19   <= _s53[39:24];
-            c4_int_20   <= _s54[39:24];
-            c4_int_21   <= _s55[39:24];
-            c4_int_22   <= _s56[39:24];
-            c4_int_23   <= _s57[39:24];
-            c4_int_24   <= _s58[39:24];
-            c4_int_25   <= _s59[39:24];
-            c4_int_26   <= _s60[39:24];
-            c4_int_27   <= _s61[39:24];
-            c4_int_28   <= _s62[39:24];
-            c4_int_29   <= _s63[39:24];
-            c4_int_30   <= _s64[39:24];
-            c4_int_31   <= _s65[39:24];
-            c4_phi_0    <= _s34[23:2];
-            c4_phi_1    <= _s35[23:2];
-            c4_phi_2    <= _s36[23:2];
-            c4_phi_3    <= _s37[23:2];
-            c4_phi_4    <= _s38[23:2];
-            c4_phi_5    <= _s39[23:2];
-            c4_phi_6    <= _s40[23:2];
-            c4_phi_7    <= _s41[23:2];
-            c4_phi_8    <= _s42[23:2];
-            c4_phi_9    <= _s43[23:2];
-            c4_phi_10   <= _s44[23:2];
-            c4_phi_11   <= _s45[23:2];
-            c4_phi_12   <= _s46[23:2];
-            c4_phi_13   <= _s47[23:2];
-            c4_phi_14   <= _s48[23:2];
-            c4_phi_15   <= _s49[23:2];
-            c4_phi_16   <= _s50[23:2];
-            c4_phi_17   <= _s51[23:2];
-            c4_phi_18   <= _s52[23:2];
-            c4_phi_19   <= _s53[23:2];
-            c4_phi_20   <= _s54[23:2];
-            c4_phi_21   <= _s55[23:2];
-            c4_phi_22   <= _s56[23:2];
-            c4_phi_23   <= _s57[23:2];
-            c4_phi_24   <= _s58[23:2];
-            c4_phi_25   <= _s59[23:2];
-            c4_phi_26   <= _s60[23:2];
-            c4_phi_27   <= _s61[23:2];
-            c4_phi_28   <= _s62[23:2];
-            c4_phi_29   <= _s63[23:2];
-            c4_phi_30   <= _s64[23:2];
-            c4_phi_31   <= _s65[23:2];
+            c4_int_0    <= _s33[39:24];
+            c4_int_1    <= _s34[39:24];
+            c4_int_2    <= _s35[39:24];
+            c4_int_3    <= _s36[39:24];
+            c4_int_4    <= _s37[39:24];
+            c4_int_5    <= _s38[39:24];
+            c4_int_6    <= _s39[39:24];
+            c4_int_7    <= _s40[39:24];
+            c4_int_8    <= _s41[39:24];
+            c4_int_9    <= _s42[39:24];
+            c4_int_10   <= _s43[39:24];
+            c4_int_11   <= _s44[39:24];
+            c4_int_12   <= _s45[39:24];
+            c4_int_13   <= _s46[39:24];
+            c4_int_14   <= _s47[39:24];
+            c4_int_15   <= _s48[39:24];
+            c4_int_16   <= _s49[39:24];
+            c4_int_17   <= _s50[39:24];
+            c4_int_18   <= _s51[39:24];
+            c4_int_19   <= _s52[39:24];
+            c4_int_20   <= _s53[39:24];
+            c4_int_21   <= _s54[39:24];
+            c4_int_22   <= _s55[39:24];
+            c4_int_23   <= _s56[39:24];
+            c4_int_24   <= _s57[39:24];
+            c4_int_25   <= _s58[39:24];
+            c4_int_26   <= _s59[39:24];
+            c4_int_27   <= _s60[39:24];
+            c4_int_28   <= _s61[39:24];
+            c4_int_29   <= _s62[39:24];
+            c4_int_30   <= _s63[39:24];
+            c4_int_31   <= _s64[39:24];
+            c4_phi_0    <= _s33[23:2];
+            c4_phi_1    <= _s34[23:2];
+            c4_phi_2    <= _s35[23:2];
+            c4_phi_3    <= _s36[23:2];
+            c4_phi_4    <= _s37[23:2];
+            c4_phi_5    <= _s38[23:2];
+            c4_phi_6    <= _s39[23:2];
+            c4_phi_7    <= _s40[23:2];
+            c4_phi_8    <= _s41[23:2];
+            c4_phi_9    <= _s42[23:2];
+            c4_phi_10   <= _s43[23:2];
+            c4_phi_11   <= _s44[23:2];
+            c4_phi_12   <= _s45[23:2];
+            c4_phi_13   <= _s46[23:2];
+            c4_phi_14   <= _s47[23:2];
+            c4_phi_15   <= _s48[23:2];
+            c4_phi_16   <= _s49[23:2];
+            c4_phi_17   <= _s50[23:2];
+            c4_phi_18   <= _s51[23:2];
+            c4_phi_19   <= _s52[23:2];
+            c4_phi_20   <= _s53[23:2];
+            c4_phi_21   <= _s54[23:2];
+            c4_phi_22   <= _s55[23:2];
+            c4_phi_23   <= _s56[23:2];
+            c4_phi_24   <= _s57[23:2];
+            c4_phi_25   <= _s58[23:2];
+            c4_phi_26   <= _s59[23:2];
+            c4_phi_27   <= _s60[23:2];
+            c4_phi_28   <= _s61[23:2];
+            c4_phi_29   <= _s62[23:2];
+            c4_phi_30   <= _s63[23:2];
+            c4_phi_31   <= _s64[23:2];
             c4_val      <= c3_val;
             c4_keep     <= c3_keep;
             c4_last     <= c3_last;
@@ -3218,38 +3232,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
             c6_rm       <= c5_rm;
             c6_sh       <= c5_sh;
             c6_seen     <= c5_seen;
-            c7_eout_0   <= _t134[21:0];
-            c7_eout_1   <= _t135[21:0];
-            c7_eout_2   <= _t136[21:0];
-            c7_eout_3   <= _t137[21:0];
-            c7_eout_4   <= _t138[21:0];
-            c7_eout_5   <= _t139[21:0];
-            c7_eout_6   <= _t140[21:0];
-            c7_eout_7   <= _t141[21:0];
-            c7_eout_8   <= _t142[21:0];
-            c7_eout_9   <= _t143[21:0];
-            c7_eout_10  <= _t144[21:0];
-            c7_eout_11  <= _t145[21:0];
-            c7_eout_12  <= _t146[21:0];
-            c7_eout_13  <= _t147[21:0];
-            c7_eout_14  <= _t148[21:0];
-            c7_eout_15  <= _t149[21:0];
-            c7_eout_16  <= _t150[21:0];
-            c7_eout_17  <= _t151[21:0];
-            c7_eout_18  <= _t152[21:0];
-            c7_eout_19  <= _t153[21:0];
-            c7_eout_20  <= _t154[21:0];
-            c7_eout_21  <= _t155[21:0];
-            c7_eout_22  <= _t156[21:0];
-            c7_eout_23  <= _t157[21:0];
-            c7_eout_24  <= _t158[21:0];
-            c7_eout_25  <= _t159[21:0];
-            c7_eout_26  <= _t160[21:0];
-            c7_eout_27  <= _t161[21:0];
-            c7_eout_28  <= _t162[21:0];
-            c7_eout_29  <= _t163[21:0];
-            c7_eout_30  <= _t164[21:0];
-            c7_eout_31  <= _t165[21:0];
+            c7_eout_0   <= _t132[21:0];
+            c7_eout_1   <= _t133[21:0];
+            c7_eout_2   <= _t134[21:0];
+            c7_eout_3   <= _t135[21:0];
+            c7_eout_4   <= _t136[21:0];
+            c7_eout_5   <= _t137[21:0];
+            c7_eout_6   <= _t138[21:0];
+            c7_eout_7   <= _t139[21:0];
+            c7_eout_8   <= _t140[21:0];
+            c7_eout_9   <= _t141[21:0];
+            c7_eout_10  <= _t142[21:0];
+            c7_eout_11  <= _t143[21:0];
+            c7_eout_12  <= _t144[21:0];
+            c7_eout_13  <= _t145[21:0];
+            c7_eout_14  <= _t146[21:0];
+            c7_eout_15  <= _t147[21:0];
+            c7_eout_16  <= _t148[21:0];
+            c7_eout_17  <= _t149[21:0];
+            c7_eout_18  <= _t150[21:0];
+            c7_eout_19  <= _t151[21:0];
+            c7_eout_20  <= _t152[21:0];
+            c7_eout_21  <= _t153[21:0];
+            c7_eout_22  <= _t154[21:0];
+            c7_eout_23  <= _t155[21:0];
+            c7_eout_24  <= _t156[21:0];
+            c7_eout_25  <= _t157[21:0];
+            c7_eout_26  <= _t158[21:0];
+            c7_eout_27  <= _t159[21:0];
+            c7_eout_28  <= _t160[21:0];
+            c7_eout_29  <= _t161[21:0];
+            c7_eout_30  <= _t162[21:0];
+            c7_eout_31  <= _t163[21:0];
             c7_val      <= c6_val;
             c7_keep     <= c6_keep;
             c7_last     <= c6_last;
@@ -3292,38 +3306,38 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
             c8_keep     <= c7_keep;
             c8_last     <= c7_last;
             c8_sh       <= c7_sh;
-            out_data_0  <= (c8_val[0] ? ((|_s99[45:16]) ? 16'd65535 : _s99[15:0]) : 16'd0);
-            out_data_1  <= (c8_val[1] ? ((|_s100[45:16]) ? 16'd65535 : _s100[15:0]) : 16'd0);
-            out_data_2  <= (c8_val[2] ? ((|_s101[45:16]) ? 16'd65535 : _s101[15:0]) : 16'd0);
-            out_data_3  <= (c8_val[3] ? ((|_s102[45:16]) ? 16'd65535 : _s102[15:0]) : 16'd0);
-            out_data_4  <= (c8_val[4] ? ((|_s103[45:16]) ? 16'd65535 : _s103[15:0]) : 16'd0);
-            out_data_5  <= (c8_val[5] ? ((|_s104[45:16]) ? 16'd65535 : _s104[15:0]) : 16'd0);
-            out_data_6  <= (c8_val[6] ? ((|_s105[45:16]) ? 16'd65535 : _s105[15:0]) : 16'd0);
-            out_data_7  <= (c8_val[7] ? ((|_s106[45:16]) ? 16'd65535 : _s106[15:0]) : 16'd0);
-            out_data_8  <= (c8_val[8] ? ((|_s107[45:16]) ? 16'd65535 : _s107[15:0]) : 16'd0);
-            out_data_9  <= (c8_val[9] ? ((|_s108[45:16]) ? 16'd65535 : _s108[15:0]) : 16'd0);
-            out_data_10 <= (c8_val[10] ? ((|_s109[45:16]) ? 16'd65535 : _s109[15:0]) : 16'd0);
-            out_data_11 <= (c8_val[11] ? ((|_s110[45:16]) ? 16'd65535 : _s110[15:0]) : 16'd0);
-            out_data_12 <= (c8_val[12] ? ((|_s111[45:16]) ? 16'd65535 : _s111[15:0]) : 16'd0);
-            out_data_13 <= (c8_val[13] ? ((|_s112[45:16]) ? 16'd65535 : _s112[15:0]) : 16'd0);
-            out_data_14 <= (c8_val[14] ? ((|_s113[45:16]) ? 16'd65535 : _s113[15:0]) : 16'd0);
-            out_data_15 <= (c8_val[15] ? ((|_s114[45:16]) ? 16'd65535 : _s114[15:0]) : 16'd0);
-            out_data_16 <= (c8_val[16] ? ((|_s115[45:16]) ? 16'd65535 : _s115[15:0]) : 16'd0);
-            out_data_17 <= (c8_val[17] ? ((|_s116[45:16]) ? 16'd65535 : _s116[15:0]) : 16'd0);
-            out_data_18 <= (c8_val[18] ? ((|_s117[45:16]) ? 16'd65535 : _s117[15:0]) : 16'd0);
-            out_data_19 <= (c8_val[19] ? ((|_s118[45:16]) ? 16'd65535 : _s118[15:0]) : 16'd0);
-            out_data_20 <= (c8_val[20] ? ((|_s119[45:16]) ? 16'd65535 : _s119[15:0]) : 16'd0);
-            out_data_21 <= (c8_val[21] ? ((|_s120[45:16]) ? 16'd65535 : _s120[15:0]) : 16'd0);
-            out_data_22 <= (c8_val[22] ? ((|_s121[45:16]) ? 16'd65535 : _s121[15:0]) : 16'd0);
-            out_data_23 <= (c8_val[23] ? ((|_s122[45:16]) ? 16'd65535 : _s122[15:0]) : 16'd0);
-            out_data_24 <= (c8_val[24] ? ((|_s123[45:16]) ? 16'd65535 : _s123[15:0]) : 16'd0);
-            out_data_25 <= (c8_val[25] ? ((|_s124[45:16]) ? 16'd65535 : _s124[15:0]) : 16'd0);
-            out_data_26 <= (c8_val[26] ? ((|_s125[45:16]) ? 16'd65535 : _s125[15:0]) : 16'd0);
-            out_data_27 <= (c8_val[27] ? ((|_s126[45:16]) ? 16'd65535 : _s126[15:0]) : 16'd0);
-            out_data_28 <= (c8_val[28] ? ((|_s127[45:16]) ? 16'd65535 : _s127[15:0]) : 16'd0);
-            out_data_29 <= (c8_val[29] ? ((|_s128[45:16]) ? 16'd65535 : _s128[15:0]) : 16'd0);
-            out_data_30 <= (c8_val[30] ? ((|_s129[45:16]) ? 16'd65535 : _s129[15:0]) : 16'd0);
-            out_data_31 <= (c8_val[31] ? ((|_s130[45:16]) ? 16'd65535 : _s130[15:0]) : 16'd0);
+            out_data_0  <= (c8_val[0] ? ((|_s98[45:16]) ? 16'd65535 : _s98[15:0]) : 16'd0);
+            out_data_1  <= (c8_val[1] ? ((|_s99[45:16]) ? 16'd65535 : _s99[15:0]) : 16'd0);
+            out_data_2  <= (c8_val[2] ? ((|_s100[45:16]) ? 16'd65535 : _s100[15:0]) : 16'd0);
+            out_data_3  <= (c8_val[3] ? ((|_s101[45:16]) ? 16'd65535 : _s101[15:0]) : 16'd0);
+            out_data_4  <= (c8_val[4] ? ((|_s102[45:16]) ? 16'd65535 : _s102[15:0]) : 16'd0);
+            out_data_5  <= (c8_val[5] ? ((|_s103[45:16]) ? 16'd65535 : _s103[15:0]) : 16'd0);
+            out_data_6  <= (c8_val[6] ? ((|_s104[45:16]) ? 16'd65535 : _s104[15:0]) : 16'd0);
+            out_data_7  <= (c8_val[7] ? ((|_s105[45:16]) ? 16'd65535 : _s105[15:0]) : 16'd0);
+            out_data_8  <= (c8_val[8] ? ((|_s106[45:16]) ? 16'd65535 : _s106[15:0]) : 16'd0);
+            out_data_9  <= (c8_val[9] ? ((|_s107[45:16]) ? 16'd65535 : _s107[15:0]) : 16'd0);
+            out_data_10 <= (c8_val[10] ? ((|_s108[45:16]) ? 16'd65535 : _s108[15:0]) : 16'd0);
+            out_data_11 <= (c8_val[11] ? ((|_s109[45:16]) ? 16'd65535 : _s109[15:0]) : 16'd0);
+            out_data_12 <= (c8_val[12] ? ((|_s110[45:16]) ? 16'd65535 : _s110[15:0]) : 16'd0);
+            out_data_13 <= (c8_val[13] ? ((|_s111[45:16]) ? 16'd65535 : _s111[15:0]) : 16'd0);
+            out_data_14 <= (c8_val[14] ? ((|_s112[45:16]) ? 16'd65535 : _s112[15:0]) : 16'd0);
+            out_data_15 <= (c8_val[15] ? ((|_s113[45:16]) ? 16'd65535 : _s113[15:0]) : 16'd0);
+            out_data_16 <= (c8_val[16] ? ((|_s114[45:16]) ? 16'd65535 : _s114[15:0]) : 16'd0);
+            out_data_17 <= (c8_val[17] ? ((|_s115[45:16]) ? 16'd65535 : _s115[15:0]) : 16'd0);
+            out_data_18 <= (c8_val[18] ? ((|_s116[45:16]) ? 16'd65535 : _s116[15:0]) : 16'd0);
+            out_data_19 <= (c8_val[19] ? ((|_s117[45:16]) ? 16'd65535 : _s117[15:0]) : 16'd0);
+            out_data_20 <= (c8_val[20] ? ((|_s118[45:16]) ? 16'd65535 : _s118[15:0]) : 16'd0);
+            out_data_21 <= (c8_val[21] ? ((|_s119[45:16]) ? 16'd65535 : _s119[15:0]) : 16'd0);
+            out_data_22 <= (c8_val[22] ? ((|_s120[45:16]) ? 16'd65535 : _s120[15:0]) : 16'd0);
+            out_data_23 <= (c8_val[23] ? ((|_s121[45:16]) ? 16'd65535 : _s121[15:0]) : 16'd0);
+            out_data_24 <= (c8_val[24] ? ((|_s122[45:16]) ? 16'd65535 : _s122[15:0]) : 16'd0);
+            out_data_25 <= (c8_val[25] ? ((|_s123[45:16]) ? 16'd65535 : _s123[15:0]) : 16'd0);
+            out_data_26 <= (c8_val[26] ? ((|_s124[45:16]) ? 16'd65535 : _s124[15:0]) : 16'd0);
+            out_data_27 <= (c8_val[27] ? ((|_s125[45:16]) ? 16'd65535 : _s125[15:0]) : 16'd0);
+            out_data_28 <= (c8_val[28] ? ((|_s126[45:16]) ? 16'd65535 : _s126[15:0]) : 16'd0);
+            out_data_29 <= (c8_val[29] ? ((|_s127[45:16]) ? 16'd65535 : _s127[15:0]) : 16'd0);
+            out_data_30 <= (c8_val[30] ? ((|_s128[45:16]) ? 16'd65535 : _s128[15:0]) : 16'd0);
+            out_data_31 <= (c8_val[31] ? ((|_s129[45:16]) ? 16'd65535 : _s129[15:0]) : 16'd0);
             out_keep    <= c8_keep;
             out_last    <= c8_last;
         end
@@ -3332,7 +3346,7 @@ module serrano_softmax_l32_n8192_i8_o16_t8 (
     // rowbuf: write port
     always @(posedge clk) begin
         if (accept) begin
-            rowbuf[wr_ptr] <= {valid_in, s_axis_tkeep, s_axis_tdata};
+            rowbuf[wr_ptr] <= rowbuf_in;
         end
     end
 

@@ -91,30 +91,38 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
     wire        g_done;
     wire        in_ready_w;
     wire        accept;
+    wire [15:0] in_tag;        // desc.tag = in_desc[15:0]
+    /* verilator lint_off UNUSED */ // only the table-index bits are used
+    wire [15:0] in_table_base; // desc.table_base = in_desc[31:16]
+    /* verilator lint_on UNUSED */
+    wire [4:0]  in_page_shift; // desc.page_shift = in_desc[36:32]
+    wire [2:0]  in_kind;       // desc.kind = in_desc[39:37]
+    wire [15:0] in_count1;     // desc.count1 = in_desc[55:40]
+    wire [15:0] in_count2;     // desc.count2 = in_desc[71:56]
+    wire [31:0] in_len;        // desc.len = in_desc[103:72]
+    wire [31:0] in_addr;       // desc.addr = in_desc[135:104]
+    wire [31:0] in_stride1;    // desc.stride1 = in_desc[167:136]
+    wire [31:0] in_stride2;    // desc.stride2 = in_desc[199:168]
     wire        tbl_ren_w;
     wire        _s0;
     wire        _s1;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [15:0] _t0;
-    /* verilator lint_on UNUSED */
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [31:0] _t1;
+    wire [31:0] _t0;
     /* verilator lint_on UNUSED */
     wire [4:0]  _s2;
     wire        _s3;
     wire [31:0] _s4;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [12:0] _t2;
+    wire [12:0] _t1;
     /* verilator lint_on UNUSED */
 
     assign _s0 = (in_err != 8'd0);
-    assign _s1 = ((accept & (in_desc[39:37] == 3'd3)) & (~_s0));
-    assign _t0 = in_desc[31:16];
-    assign _t1 = (in_desc[135:104] >> in_desc[36:32]);
-    assign _s2 = (_t0[4:0] + _t1[4:0]);
+    assign _s1 = ((accept & (in_kind == 3'd3)) & (~_s0));
+    assign _t0 = (in_addr >> in_page_shift);
+    assign _s2 = (in_table_base[4:0] + _t0[4:0]);
     assign _s3 = (g_c1_left == 16'd1);
     assign _s4 = (g_plane + g_s2);
-    assign _t2 = (beats - 13'd1);
+    assign _t1 = (beats - 13'd1);
 
     assign lo = p_addr[2:0];
     assign needed = ((({2'd0, p_rem} + {31'd0, lo}) + 34'd7) >> 2'd3);
@@ -138,6 +146,16 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
     assign g_done = (emit & gen_last);
     assign in_ready_w = ((~g_busy) | g_done);
     assign accept = (in_valid & in_ready_w);
+    assign in_tag = in_desc[15:0];
+    assign in_table_base = in_desc[31:16];
+    assign in_page_shift = in_desc[36:32];
+    assign in_kind = in_desc[39:37];
+    assign in_count1 = in_desc[55:40];
+    assign in_count2 = in_desc[71:56];
+    assign in_len = in_desc[103:72];
+    assign in_addr = in_desc[135:104];
+    assign in_stride1 = in_desc[167:136];
+    assign in_stride2 = in_desc[199:168];
     assign tbl_ren_w = (_s1 | (((emit & g_is_pg) & (~g_null)) & (~gen_last)));
     assign in_ready = in_ready_w;
     assign out_valid = o_valid;
@@ -171,20 +189,20 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
     always @(posedge clk) begin
         g_null    <= (accept ? _s0 : (emit ? g_null : g_null));
         g_err     <= (accept ? in_err : (emit ? g_err : g_err));
-        g_tag     <= (accept ? in_desc[15:0] : (emit ? g_tag : g_tag));
-        g_kind    <= (accept ? in_desc[39:37] : (emit ? g_kind : g_kind));
-        g_len     <= (accept ? in_desc[103:72] : (emit ? g_len : g_len));
-        g_c1      <= (accept ? in_desc[55:40] : (emit ? g_c1 : g_c1));
-        g_c1_left <= (accept ? in_desc[55:40] : (emit ? (_s3 ? g_c1 : (g_c1_left - 16'd1)) : g_c1_left));
-        g_c2_left <= (accept ? ((in_desc[39:37] == 3'd2) ? in_desc[71:56] : 16'd1) : (emit ? (_s3 ? (g_c2_left - 16'd1) : g_c2_left) : g_c2_left));
-        g_s1      <= (accept ? in_desc[167:136] : (emit ? g_s1 : g_s1));
-        g_s2      <= (accept ? in_desc[199:168] : (emit ? g_s2 : g_s2));
-        g_row     <= (accept ? in_desc[135:104] : (emit ? (_s3 ? _s4 : (g_row + g_s1)) : g_row));
-        g_plane   <= (accept ? in_desc[135:104] : (emit ? (_s3 ? _s4 : g_plane) : g_plane));
+        g_tag     <= (accept ? in_tag : (emit ? g_tag : g_tag));
+        g_kind    <= (accept ? in_kind : (emit ? g_kind : g_kind));
+        g_len     <= (accept ? in_len : (emit ? g_len : g_len));
+        g_c1      <= (accept ? in_count1 : (emit ? g_c1 : g_c1));
+        g_c1_left <= (accept ? in_count1 : (emit ? (_s3 ? g_c1 : (g_c1_left - 16'd1)) : g_c1_left));
+        g_c2_left <= (accept ? ((in_kind == 3'd2) ? in_count2 : 16'd1) : (emit ? (_s3 ? (g_c2_left - 16'd1) : g_c2_left) : g_c2_left));
+        g_s1      <= (accept ? in_stride1 : (emit ? g_s1 : g_s1));
+        g_s2      <= (accept ? in_stride2 : (emit ? g_s2 : g_s2));
+        g_row     <= (accept ? in_addr : (emit ? (_s3 ? _s4 : (g_row + g_s1)) : g_row));
+        g_plane   <= (accept ? in_addr : (emit ? (_s3 ? _s4 : g_plane) : g_plane));
         g_tidx    <= (accept ? _s2 : (emit ? (g_tidx + 5'd1) : g_tidx));
-        g_off     <= (accept ? (in_desc[135:104] & (~((~32'd0) << in_desc[36:32]))) : (emit ? 32'd0 : g_off));
-        g_rem     <= (accept ? in_desc[103:72] : (emit ? (g_rem - pg_n) : g_rem));
-        g_shift   <= (accept ? in_desc[36:32] : (emit ? g_shift : g_shift));
+        g_off     <= (accept ? (in_addr & (~((~32'd0) << in_page_shift))) : (emit ? 32'd0 : g_off));
+        g_rem     <= (accept ? in_len : (emit ? (g_rem - pg_n) : g_rem));
+        g_shift   <= (accept ? in_page_shift : (emit ? g_shift : g_shift));
         s_addr    <= (emit ? (g_is_pg ? (tbl_rdata + g_off) : g_row) : s_addr);
         s_len     <= (emit ? (g_is_pg ? pg_n : g_len) : s_len);
         s_last    <= (emit ? gen_last : s_last);
@@ -198,7 +216,7 @@ module serrano_dma_legalizer_d64_a32_b16_t32 (
         p_null    <= (take ? s_null : p_null);
         p_err     <= (take ? s_err : p_err);
         o_addr    <= (fire ? p_addr : o_addr);
-        o_len     <= (fire ? _t2[7:0] : o_len);
+        o_len     <= (fire ? _t1[7:0] : o_len);
         o_lo      <= (fire ? lo : o_lo);
         o_hi      <= (fire ? (ends ? ({1'd0, ((p_rem[2:0] + lo) - 3'd1)} + 4'd1) : 4'd8) : o_hi);
         o_last    <= (fire ? (p_last & (ends | p_null)) : o_last);

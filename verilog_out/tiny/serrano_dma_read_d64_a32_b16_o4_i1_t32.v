@@ -79,10 +79,18 @@ module serrano_dma_read_d64_a32_b16_o4_i1_t32 (
     wire         ar_hs;
     wire         info_push;
     wire         info_pop;
+    wire [40:0]  inflight_in;         // record burst {err, null, tag, last, hi, lo, len}
     wire         inflight_in_ready;
     wire         inflight_out_valid;
     wire [40:0]  inflight_out_data;
     wire [2:0]   inflight_count;
+    wire [7:0]   inflight_len;        // burst.len = inflight_out_data[7:0]
+    wire [2:0]   inflight_lo;         // burst.lo = inflight_out_data[10:8]
+    wire [3:0]   inflight_hi;         // burst.hi = inflight_out_data[14:11]
+    wire         inflight_last;       // burst.last = inflight_out_data[15]
+    wire [15:0]  inflight_tag;        // burst.tag = inflight_out_data[31:16]
+    wire         inflight_null;       // burst.null = inflight_out_data[32]
+    wire [7:0]   inflight_err;        // burst.err = inflight_out_data[40:33]
     reg  [7:0]   beat;                // beat of the head burst
     reg  [2:0]   fill;                // bytes waiting in the packing register
     reg          flush;               // the packing register holds a descriptor's last bytes
@@ -138,18 +146,27 @@ module serrano_dma_read_d64_a32_b16_o4_i1_t32 (
     assign ar_hs = (arvalid & m_axi_arready);
     assign lg_out_ready = (legalizer_out_null ? info_in_ready : (m_axi_arready & can_issue));
     assign info_push = (((legalizer_out_valid & legalizer_out_null) & info_in_ready) | ar_hs);
+    assign inflight_in = {legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
+        legalizer_out_len};
     assign info_in_ready = inflight_in_ready;
-    assign is_last_beat = (beat == inflight_out_data[7:0]);
-    assign lo_e = ((beat == 8'd0) ? inflight_out_data[10:8] : 3'd0);
-    assign n = ((is_last_beat ? inflight_out_data[14:11] : 4'd8) - {1'd0, lo_e});
-    assign desc_end = (is_last_beat & inflight_out_data[15]);
+    assign inflight_len = inflight_out_data[7:0];
+    assign inflight_lo = inflight_out_data[10:8];
+    assign inflight_hi = inflight_out_data[14:11];
+    assign inflight_last = inflight_out_data[15];
+    assign inflight_tag = inflight_out_data[31:16];
+    assign inflight_null = inflight_out_data[32];
+    assign inflight_err = inflight_out_data[40:33];
+    assign is_last_beat = (beat == inflight_len);
+    assign lo_e = ((beat == 8'd0) ? inflight_lo : 3'd0);
+    assign n = ((is_last_beat ? inflight_hi : 4'd8) - {1'd0, lo_e});
+    assign desc_end = (is_last_beat & inflight_last);
     assign total = ({1'd0, fill} + n);
     assign full = total[3];
     assign can_out = ((~tvalid_q) | m_axis_tready);
-    assign rready = (((inflight_out_valid & (~inflight_out_data[32])) & (~flush)) & (can_out | (~_s0)));
+    assign rready = (((inflight_out_valid & (~inflight_null)) & (~flush)) & (can_out | (~_s0)));
     assign beat_hs = (m_axi_rvalid & rready);
     assign flush_fire = (flush & can_out);
-    assign null_done = (((inflight_out_valid & inflight_out_data[32]) & (~tvalid_q)) & (~flush));
+    assign null_done = (((inflight_out_valid & inflight_null) & (~tvalid_q)) & (~flush));
     assign info_pop = ((beat_hs & is_last_beat) | null_done);
     assign rot = ((m_axi_rdata << {_s1, 3'd0}) | (m_axi_rdata >> {(4'd8 - {1'd0, _s1}), 3'd0}));
     assign merged = ((rot & _s3) | (pack & (~_s3)));
@@ -172,8 +189,8 @@ module serrano_dma_read_d64_a32_b16_o4_i1_t32 (
     assign m_axis_tlast = tlast_q;
     assign m_axis_tvalid = tvalid_q;
     assign cpl_valid = (((tvalid_q & m_axis_tready) & tlast_q) | null_done);
-    assign cpl_tag = (null_done ? inflight_out_data[31:16] : tag_q);
-    assign cpl_code = (null_done ? inflight_out_data[40:33] : status_q);
+    assign cpl_tag = (null_done ? inflight_tag : tag_q);
+    assign cpl_code = (null_done ? inflight_err : status_q);
     assign busy = ((((validator_busy | legalizer_busy) | (inflight_count != 3'd0)) | tvalid_q) | flush);
 
     serrano_dma_validate_a32_t32 validator (
@@ -217,8 +234,7 @@ module serrano_dma_read_d64_a32_b16_o4_i1_t32 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (info_push),
-        .in_data   ({legalizer_out_err, legalizer_out_null, legalizer_out_tag, legalizer_out_last, legalizer_out_hi, legalizer_out_lo,
-            legalizer_out_len}),
+        .in_data   (inflight_in),
         .out_ready (info_pop),
         .in_ready  (inflight_in_ready),
         .out_valid (inflight_out_valid),
@@ -245,11 +261,11 @@ module serrano_dma_read_d64_a32_b16_o4_i1_t32 (
             fill        <= (beat_hs ? ((desc_end & (~full)) ? 3'd0 : total[2:0]) : (flush_fire ? 3'd0 : fill));
             flush       <= ((((beat_hs & desc_end) & full) & _s5) | (flush & (~can_out)));
             cur_err     <= (beat_hs ? (_s6 ? 8'd0 : status) : (flush_fire ? 8'd0 : cur_err));
-            flush_tag   <= ((beat_hs & desc_end) ? inflight_out_data[31:16] : flush_tag);
+            flush_tag   <= ((beat_hs & desc_end) ? inflight_tag : flush_tag);
             tvalid_q    <= (out_fire | (tvalid_q & (~m_axis_tready)));
             tkeep_q     <= (flush_fire ? (~((~8'd0) << fill)) : (_s4 ? (full ? (~8'd0) : (~((~8'd0) << total))) : tkeep_q));
             tlast_q     <= (flush_fire ? 1'd1 : (_s4 ? _s6 : tlast_q));
-            tag_q       <= (flush_fire ? flush_tag : (_s4 ? inflight_out_data[31:16] : tag_q));
+            tag_q       <= (flush_fire ? flush_tag : (_s4 ? inflight_tag : tag_q));
             status_q    <= (flush_fire ? cur_err : (_s4 ? status : status_q));
         end
     end

@@ -81,11 +81,13 @@ module serrano_dma_regs_a32_q2_t32 (
     reg  [31:0]  rd_stride2_lo;
     reg  [15:0]  rd_table_base;
     wire         rd_push_hit;
+    wire [199:0] rd_queue_in;           // record desc: 10 fields, see its declaration
     wire         rd_queue_in_ready;
     wire         rd_queue_out_valid;
     wire [199:0] rd_queue_out_data;
     wire [1:0]   rd_queue_count;
     wire         rd_cpl_pop;
+    wire [23:0]  rd_cpl_entry;          // record completion {code, tag}
     wire         rd_cpl_fifo_in_ready;
     wire         rd_cpl_fifo_out_valid;
     wire [23:0]  rd_cpl_fifo_out_data;
@@ -104,11 +106,13 @@ module serrano_dma_regs_a32_q2_t32 (
     reg  [31:0]  wr_stride2_lo;
     reg  [15:0]  wr_table_base;
     wire         wr_push_hit;
+    wire [199:0] wr_queue_in;           // record desc: 10 fields, see its declaration
     wire         wr_queue_in_ready;
     wire         wr_queue_out_valid;
     wire [199:0] wr_queue_out_data;
     wire [1:0]   wr_queue_count;
     wire         wr_cpl_pop;
+    wire [23:0]  wr_cpl_entry;          // record completion {code, tag}
     wire         wr_cpl_fifo_in_ready;
     wire         wr_cpl_fifo_out_valid;
     wire [23:0]  wr_cpl_fifo_out_data;
@@ -178,9 +182,15 @@ module serrano_dma_regs_a32_q2_t32 (
     assign arready_w = ((~rvalid_q) | s_axil_rready);
     assign ar_fire = (s_axil_arvalid & arready_w);
     assign rd_push_hit = (s_axil_awaddr[15:2] == 14'd74);
+    assign rd_queue_in = {rd_stride2_lo, rd_stride1_lo, rd_addr_lo, rd_len, rd_counts[31:16], rd_counts[15:0], rd_desc_ctrl[2:0], rd_desc_ctrl[12:8],
+        rd_table_base, s_axil_wdata[15:0]};
     assign rd_cpl_pop = (ar_fire & (s_axil_araddr[15:2] == 14'd79));
+    assign rd_cpl_entry = {rd_cpl_code, rd_cpl_tag};
     assign wr_push_hit = (s_axil_awaddr[15:2] == 14'd138);
+    assign wr_queue_in = {wr_stride2_lo, wr_stride1_lo, wr_addr_lo, wr_len, wr_counts[31:16], wr_counts[15:0], wr_desc_ctrl[2:0], wr_desc_ctrl[12:8],
+        wr_table_base, s_axil_wdata[15:0]};
     assign wr_cpl_pop = (ar_fire & (s_axil_araddr[15:2] == 14'd143));
+    assign wr_cpl_entry = {wr_cpl_code, wr_cpl_tag};
     assign w_mapped = (((((((((((((((((((((((((((((((((((((((((s_axil_awaddr[15:2] == 14'd0) | (s_axil_awaddr[15:2] == 14'd1))
         | (s_axil_awaddr[15:2] == 14'd2)) | (s_axil_awaddr[15:2] == 14'd3)) | (s_axil_awaddr[15:2] == 14'd4)) | (s_axil_awaddr[15:2] == 14'd5))
         | (s_axil_awaddr[15:2] == 14'd6)) | (s_axil_awaddr[15:2] == 14'd64)) | (s_axil_awaddr[15:2] == 14'd128)) | (s_axil_awaddr[15:2] == 14'd65))
@@ -233,8 +243,7 @@ module serrano_dma_regs_a32_q2_t32 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((wfire & rd_push_hit)),
-        .in_data   ({rd_stride2_lo, rd_stride1_lo, rd_addr_lo, rd_len, rd_counts[31:16], rd_counts[15:0], rd_desc_ctrl[2:0], rd_desc_ctrl[12:8],
-            rd_table_base, s_axil_wdata[15:0]}),
+        .in_data   (rd_queue_in),
         .out_ready (rd_desc_ready),
         .in_ready  (rd_queue_in_ready),
         .out_valid (rd_queue_out_valid),
@@ -245,7 +254,7 @@ module serrano_dma_regs_a32_q2_t32 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (rd_cpl_valid),
-        .in_data   ({rd_cpl_code, rd_cpl_tag}),
+        .in_data   (rd_cpl_entry),
         .out_ready (rd_cpl_pop),
         .in_ready  (rd_cpl_fifo_in_ready),
         .out_valid (rd_cpl_fifo_out_valid),
@@ -256,8 +265,7 @@ module serrano_dma_regs_a32_q2_t32 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((wfire & wr_push_hit)),
-        .in_data   ({wr_stride2_lo, wr_stride1_lo, wr_addr_lo, wr_len, wr_counts[31:16], wr_counts[15:0], wr_desc_ctrl[2:0], wr_desc_ctrl[12:8],
-            wr_table_base, s_axil_wdata[15:0]}),
+        .in_data   (wr_queue_in),
         .out_ready (wr_desc_ready),
         .in_ready  (wr_queue_in_ready),
         .out_valid (wr_queue_out_valid),
@@ -268,7 +276,7 @@ module serrano_dma_regs_a32_q2_t32 (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (wr_cpl_valid),
-        .in_data   ({wr_cpl_code, wr_cpl_tag}),
+        .in_data   (wr_cpl_entry),
         .out_ready (wr_cpl_pop),
         .in_ready  (wr_cpl_fifo_in_ready),
         .out_valid (wr_cpl_fifo_out_valid),
@@ -333,7 +341,7 @@ module serrano_dma_regs_a32_q2_t32 (
             rd_table_base   <= ((wfire & (s_axil_awaddr[15:2] == 14'd73)) ? _t3[15:0] : rd_table_base);
             rd_completed    <= (rd_completed + {31'd0, rd_cpl_valid});
             rd_errors       <= (rd_errors + {31'd0, _s1});
-            rd_last_error   <= (_s1 ? {rd_cpl_code, rd_cpl_tag} : rd_last_error);
+            rd_last_error   <= (_s1 ? rd_cpl_entry : rd_last_error);
             rd_cpl_overflow <= ((rd_cpl_valid & (~rd_cpl_fifo_in_ready))
                 | (rd_cpl_overflow & (~(((wfire & (s_axil_awaddr[15:2] == 14'd75)) & s_axil_wdata[2]) & s_axil_wstrb[0]))));
             wr_desc_ctrl    <= ((wfire & (s_axil_awaddr[15:2] == 14'd128)) ? _t4[12:0] : wr_desc_ctrl);
@@ -349,7 +357,7 @@ module serrano_dma_regs_a32_q2_t32 (
             wr_table_base   <= ((wfire & (s_axil_awaddr[15:2] == 14'd137)) ? _t5[15:0] : wr_table_base);
             wr_completed    <= (wr_completed + {31'd0, wr_cpl_valid});
             wr_errors       <= (wr_errors + {31'd0, _s2});
-            wr_last_error   <= (_s2 ? {wr_cpl_code, wr_cpl_tag} : wr_last_error);
+            wr_last_error   <= (_s2 ? wr_cpl_entry : wr_last_error);
             wr_cpl_overflow <= ((wr_cpl_valid & (~wr_cpl_fifo_in_ready))
                 | (wr_cpl_overflow & (~(((wfire & (s_axil_awaddr[15:2] == 14'd139)) & s_axil_wdata[2]) & s_axil_wstrb[0]))));
             rd_tbl_we_q     <= (_s3 & (~s_axil_awaddr[2]));

@@ -36,6 +36,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [6:0]         wr_ptr;
     reg  [6:0]         rd_ptr;
     reg  [6:0]         fifo_cnt;
+    wire [39:0]        rowbuf_in;    // record rowbuf {valid, keep, x}
     reg                a0_v;
     reg  [31:0]        a0_x;
     reg  [3:0]         a0_val;
@@ -182,6 +183,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg                a9_seen;
     reg  [29:0]        a10_s;
     wire [29:0]        s_new;
+    wire [101:0]       row_entry;    // record row {seen, m, c, k, nb, s}
     wire               push;
     reg                q0_v;
     reg                q1_v;
@@ -189,6 +191,12 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [101:0]       q1;
     reg  [101:0]       q0;
     reg  [1:0]         pending;
+    wire [29:0]        q0_s;         // row.s = q0[29:0]
+    wire [6:0]         q0_nb;        // row.nb = q0[36:30]
+    wire [31:0]        q0_k;         // row.k = q0[68:37]
+    wire [23:0]        q0_c;         // row.c = q0[92:69]
+    wire signed [7:0]  q0_m;         // row.m = q0[100:93]
+    wire               q0_seen;      // row.seen = q0[101]
     wire [5:0]         lead_0;
     wire [5:0]         lead_1;
     wire [5:0]         lead;
@@ -227,6 +235,9 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     reg  [14:0]        c1_rm;
     reg  [5:0]         c1_sh;
     reg                c1_seen;
+    wire [31:0]        c1_x;         // rowbuf.x = c1_word[31:0]
+    wire [3:0]         c1_keep;      // rowbuf.keep = c1_word[35:32]
+    wire [3:0]         c1_valid;     // rowbuf.valid = c1_word[39:36]
     reg                c2_v;
     reg  [7:0]         c2_delta_0;
     reg  [7:0]         c2_delta_1;
@@ -332,29 +343,26 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [40:0] _t1;
     /* verilator lint_on UNUSED */
+    wire [5:0]         _s1;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [29:0]        _t2;
     /* verilator lint_on UNUSED */
-    wire [5:0]         _s1;
+    wire signed [32:0] _t3;
+    wire signed [7:0]  _t4;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [29:0]        _t3;
+    wire signed [8:0]  _t5;
     /* verilator lint_on UNUSED */
-    wire signed [32:0] _t4;
-    wire signed [7:0]  _t5;
+    wire signed [7:0]  _t6;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t6;
+    wire signed [8:0]  _t7;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t7;
+    wire signed [7:0]  _t8;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t8;
+    wire signed [8:0]  _t9;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t9;
+    wire signed [7:0]  _t10;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t10;
-    /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t11;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t12;
+    wire signed [8:0]  _t11;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s2;
@@ -368,8 +376,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s5;
     /* verilator lint_on UNUSED */
-    wire [101:0]       _s6;
-    wire [31:0]        _t13;
+    wire signed [7:0]  _t12;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire signed [8:0]  _t13;
+    /* verilator lint_on UNUSED */
     wire signed [7:0]  _t14;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t15;
@@ -382,9 +392,8 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire signed [8:0]  _t19;
     /* verilator lint_on UNUSED */
-    wire signed [7:0]  _t20;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire signed [8:0]  _t21;
+    wire [39:0]        _s6;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s7;
@@ -395,83 +404,78 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [39:0]        _s9;
     /* verilator lint_on UNUSED */
+    wire [16:0]        _s10;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [39:0]        _s10;
+    wire [14:0]        _t20;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s11;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t22;
+    wire [14:0]        _t21;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s12;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t23;
+    wire [14:0]        _t22;
     /* verilator lint_on UNUSED */
     wire [16:0]        _s13;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t24;
+    wire [14:0]        _t23;
     /* verilator lint_on UNUSED */
-    wire [16:0]        _s14;
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [14:0]        _t25;
-    /* verilator lint_on UNUSED */
-    wire [5:0]         _s15;
+    wire [5:0]         _s14;
+    wire [29:0]        _s15;
     wire [29:0]        _s16;
     wire [29:0]        _s17;
     wire [29:0]        _s18;
-    wire [29:0]        _s19;
 
     assign _s0 = (a1_first ? 8'sh80 : a2_m);
     assign _t0 = (-a3_p);
     assign _t1 = ((a3_p + $signed({17'd0, a_c})) >>> 5'd24);
-    assign _t2 = q0[29:0];
     assign _s1 = (lead - 6'd14);
-    assign _t3 = ((|_s1[5]) ? 30'd0 : (q0[29:0] >> _s1[4:0]));
-    assign _t4 = $signed({1'd0, a2_k});
-    assign _t5 = $signed(a2_x[7:0]);
-    assign _t6 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t5[7]}}, _t5}));
-    assign _t7 = $signed(a2_x[15:8]);
-    assign _t8 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t7[7]}}, _t7}));
-    assign _t9 = $signed(a2_x[23:16]);
-    assign _t10 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t9[7]}}, _t9}));
-    assign _t11 = $signed(a2_x[31:24]);
-    assign _t12 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t11[7]}}, _t11}));
+    assign _t2 = ((|_s1[5]) ? 30'd0 : (q0_s >> _s1[4:0]));
+    assign _t3 = $signed({1'd0, a2_k});
+    assign _t4 = $signed(a2_x[7:0]);
+    assign _t5 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t4[7]}}, _t4}));
+    assign _t6 = $signed(a2_x[15:8]);
+    assign _t7 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t6[7]}}, _t6}));
+    assign _t8 = $signed(a2_x[23:16]);
+    assign _t9 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t8[7]}}, _t8}));
+    assign _t10 = $signed(a2_x[31:24]);
+    assign _t11 = ($signed({{1{a2_m[7]}}, a2_m}) - $signed({{1{_t10[7]}}, _t10}));
     assign _s2 = (a4_q_0 + {16'd0, a4_c});
     assign _s3 = (a4_q_1 + {16'd0, a4_c});
     assign _s4 = (a4_q_2 + {16'd0, a4_c});
     assign _s5 = (a4_q_3 + {16'd0, a4_c});
-    assign _s6 = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 7'd1), s_new};
-    assign _t13 = c1_word[31:0];
-    assign _t14 = $signed(_t13[7:0]);
+    assign _t12 = $signed(c1_x[7:0]);
+    assign _t13 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t12[7]}}, _t12}));
+    assign _t14 = $signed(c1_x[15:8]);
     assign _t15 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t14[7]}}, _t14}));
-    assign _t16 = $signed(_t13[15:8]);
+    assign _t16 = $signed(c1_x[23:16]);
     assign _t17 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t16[7]}}, _t16}));
-    assign _t18 = $signed(_t13[23:16]);
+    assign _t18 = $signed(c1_x[31:24]);
     assign _t19 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t18[7]}}, _t18}));
-    assign _t20 = $signed(_t13[31:24]);
-    assign _t21 = ($signed({{1{c1_m[7]}}, c1_m}) - $signed({{1{_t20[7]}}, _t20}));
-    assign _s7 = (c3_q_0 + {16'd0, c3_c});
-    assign _s8 = (c3_q_1 + {16'd0, c3_c});
-    assign _s9 = (c3_q_2 + {16'd0, c3_c});
-    assign _s10 = (c3_q_3 + {16'd0, c3_c});
-    assign _s11 = ({1'd0, c6_int_0} + 17'd1);
-    assign _t22 = ((|_s11[16:4]) ? 15'd0 : (c6_p_0 >> _s11[3:0]));
-    assign _s12 = ({1'd0, c6_int_1} + 17'd1);
-    assign _t23 = ((|_s12[16:4]) ? 15'd0 : (c6_p_1 >> _s12[3:0]));
-    assign _s13 = ({1'd0, c6_int_2} + 17'd1);
-    assign _t24 = ((|_s13[16:4]) ? 15'd0 : (c6_p_2 >> _s13[3:0]));
-    assign _s14 = ({1'd0, c6_int_3} + 17'd1);
-    assign _t25 = ((|_s14[16:4]) ? 15'd0 : (c6_p_3 >> _s14[3:0]));
-    assign _s15 = (c8_sh - 6'd1);
-    assign _s16 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s15[4:0])) + 30'd1) >> 1'd1);
-    assign _s17 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s15[4:0])) + 30'd1) >> 1'd1);
-    assign _s18 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _s15[4:0])) + 30'd1) >> 1'd1);
-    assign _s19 = ((((|_s15[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _s15[4:0])) + 30'd1) >> 1'd1);
+    assign _s6 = (c3_q_0 + {16'd0, c3_c});
+    assign _s7 = (c3_q_1 + {16'd0, c3_c});
+    assign _s8 = (c3_q_2 + {16'd0, c3_c});
+    assign _s9 = (c3_q_3 + {16'd0, c3_c});
+    assign _s10 = ({1'd0, c6_int_0} + 17'd1);
+    assign _t20 = ((|_s10[16:4]) ? 15'd0 : (c6_p_0 >> _s10[3:0]));
+    assign _s11 = ({1'd0, c6_int_1} + 17'd1);
+    assign _t21 = ((|_s11[16:4]) ? 15'd0 : (c6_p_1 >> _s11[3:0]));
+    assign _s12 = ({1'd0, c6_int_2} + 17'd1);
+    assign _t22 = ((|_s12[16:4]) ? 15'd0 : (c6_p_2 >> _s12[3:0]));
+    assign _s13 = ({1'd0, c6_int_3} + 17'd1);
+    assign _t23 = ((|_s13[16:4]) ? 15'd0 : (c6_p_3 >> _s13[3:0]));
+    assign _s14 = (c8_sh - 6'd1);
+    assign _s15 = ((((|_s14[5]) ? 30'd0 : ({1'd0, c8_prod_0} >> _s14[4:0])) + 30'd1) >> 1'd1);
+    assign _s16 = ((((|_s14[5]) ? 30'd0 : ({1'd0, c8_prod_1} >> _s14[4:0])) + 30'd1) >> 1'd1);
+    assign _s17 = ((((|_s14[5]) ? 30'd0 : ({1'd0, c8_prod_2} >> _s14[4:0])) + 30'd1) >> 1'd1);
+    assign _s18 = ((((|_s14[5]) ? 30'd0 : ({1'd0, c8_prod_3} >> _s14[4:0])) + 30'd1) >> 1'd1);
 
     assign accept = (s_axis_tvalid & s_tready_w);
     assign first_in = (a_cnt == 6'd0);
     assign at_cap = (a_cnt == 6'd63);
     assign last_in = (s_axis_tlast | at_cap);
     assign valid_in = (s_axis_tkeep & (~s_axis_tuser));
+    assign rowbuf_in = {valid_in, s_axis_tkeep, s_axis_tdata};
     assign beat_max_0_0 = (a0_val[0] ? $signed(a0_x[7:0]) : 8'sh80);
     assign beat_max_0_1 = (a0_val[1] ? $signed(a0_x[15:8]) : 8'sh80);
     assign beat_max_0_2 = (a0_val[2] ? $signed(a0_x[23:16]) : 8'sh80);
@@ -487,11 +491,18 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign beat_sum_1_1 = ({8'd0, a8_term_2} + {8'd0, a8_term_3});
     assign beat_sum = (beat_sum_1_0 + beat_sum_1_1);
     assign s_new = (a9_first ? a9_sum : (((|a9_rescale[16:5]) ? 30'd0 : (a10_s >> a9_rescale[4:0])) + a9_sum));
+    assign row_entry = {a9_seen, a9_m, a9_c, a9_k, ({1'd0, a9_idx} + 7'd1), s_new};
     assign push = (a9_v & a9_last);
-    assign lead_0 = (_t2[24] ? 6'd24 : (_t2[23] ? 6'd23 : (_t2[22] ? 6'd22 : (_t2[21] ? 6'd21 : 6'd20))));
-    assign lead_1 = (_t2[28] ? 6'd28 : (_t2[27] ? 6'd27 : (_t2[26] ? 6'd26 : (_t2[25] ? 6'd25 : lead_0))));
-    assign lead = (_t2[29] ? 6'd29 : lead_1);
-    assign sm = _t3[14:0];
+    assign q0_s = q0[29:0];
+    assign q0_nb = q0[36:30];
+    assign q0_k = q0[68:37];
+    assign q0_c = q0[92:69];
+    assign q0_m = $signed(q0[100:93]);
+    assign q0_seen = q0[101];
+    assign lead_0 = (q0_s[24] ? 6'd24 : (q0_s[23] ? 6'd23 : (q0_s[22] ? 6'd22 : (q0_s[21] ? 6'd21 : 6'd20))));
+    assign lead_1 = (q0_s[28] ? 6'd28 : (q0_s[27] ? 6'd27 : (q0_s[26] ? 6'd26 : (q0_s[25] ? 6'd25 : lead_0))));
+    assign lead = (q0_s[29] ? 6'd29 : lead_1);
+    assign sm = _t2[14:0];
     assign pop = (q0_v & (((~b_run) & (~b_full)) | take));
     assign div_done = (b_run & (~recip_busy));
     assign result_ready = (div_done | b_full);
@@ -500,6 +511,9 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     assign last_issue = (issue & (c_left == 7'd1));
     assign take = (result_ready & ((~c_active) | last_issue));
     assign s_tready_w = ((fifo_cnt != 7'd97) & (pending != 2'd2));
+    assign c1_x = c1_word[31:0];
+    assign c1_keep = c1_word[35:32];
+    assign c1_valid = c1_word[39:36];
     assign s_axis_tready = s_tready_w;
     assign m_axis_tvalid = out_v;
     assign m_axis_tdata = {out_data_3, out_data_2, out_data_1, out_data_0};
@@ -665,11 +679,11 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (a2_v) begin
-            a3_p       <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t4[32]}}, _t4}));
-            a3_delta_0 <= $unsigned($signed(_t6[7:0]));
-            a3_delta_1 <= $unsigned($signed(_t8[7:0]));
-            a3_delta_2 <= $unsigned($signed(_t10[7:0]));
-            a3_delta_3 <= $unsigned($signed(_t12[7:0]));
+            a3_p       <= ($signed({{33{a2_m[7]}}, a2_m}) * $signed({{8{_t3[32]}}, _t3}));
+            a3_delta_0 <= $unsigned($signed(_t5[7:0]));
+            a3_delta_1 <= $unsigned($signed(_t7[7:0]));
+            a3_delta_2 <= $unsigned($signed(_t9[7:0]));
+            a3_delta_3 <= $unsigned($signed(_t11[7:0]));
             a3_val     <= a2_val;
             a3_first   <= a2_first;
             a3_last    <= a2_last;
@@ -808,25 +822,25 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if ((push & ((pop & q1_v) | ((~pop) & q0_v)))) begin
-            q1 <= _s6;
+            q1 <= row_entry;
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if ((pop | (push & (~q0_v)))) begin
-            q0 <= ((pop & q1_v) ? q1 : _s6);
+            q0 <= ((pop & q1_v) ? q1 : row_entry);
         end
     end
 
     // data path only: no reset
     always @(posedge clk) begin
         if (pop) begin
-            b_m    <= $signed(q0[100:93]);
-            b_c    <= q0[92:69];
-            b_k    <= q0[68:37];
-            b_nb   <= q0[36:30];
-            b_seen <= q0[101];
+            b_m    <= q0_m;
+            b_c    <= q0_c;
+            b_k    <= q0_k;
+            b_nb   <= q0_nb;
+            b_seen <= q0_seen;
             b_sh   <= (lead - 6'd2);
         end
     end
@@ -881,12 +895,12 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // data path only: no reset
     always @(posedge clk) begin
         if (adv) begin
-            c2_delta_0 <= $unsigned($signed(_t15[7:0]));
-            c2_delta_1 <= $unsigned($signed(_t17[7:0]));
-            c2_delta_2 <= $unsigned($signed(_t19[7:0]));
-            c2_delta_3 <= $unsigned($signed(_t21[7:0]));
-            c2_val     <= c1_word[39:36];
-            c2_keep    <= c1_word[35:32];
+            c2_delta_0 <= $unsigned($signed(_t13[7:0]));
+            c2_delta_1 <= $unsigned($signed(_t15[7:0]));
+            c2_delta_2 <= $unsigned($signed(_t17[7:0]));
+            c2_delta_3 <= $unsigned($signed(_t19[7:0]));
+            c2_val     <= c1_valid;
+            c2_keep    <= c1_keep;
             c2_last    <= c1_last;
             c2_c       <= c1_c;
             c2_k       <= c1_k;
@@ -904,14 +918,14 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
             c3_rm      <= c2_rm;
             c3_sh      <= c2_sh;
             c3_seen    <= c2_seen;
-            c4_int_0   <= _s7[39:24];
-            c4_int_1   <= _s8[39:24];
-            c4_int_2   <= _s9[39:24];
-            c4_int_3   <= _s10[39:24];
-            c4_phi_0   <= _s7[23:10];
-            c4_phi_1   <= _s8[23:10];
-            c4_phi_2   <= _s9[23:10];
-            c4_phi_3   <= _s10[23:10];
+            c4_int_0   <= _s6[39:24];
+            c4_int_1   <= _s7[39:24];
+            c4_int_2   <= _s8[39:24];
+            c4_int_3   <= _s9[39:24];
+            c4_phi_0   <= _s6[23:10];
+            c4_phi_1   <= _s7[23:10];
+            c4_phi_2   <= _s8[23:10];
+            c4_phi_3   <= _s9[23:10];
             c4_val     <= c3_val;
             c4_keep    <= c3_keep;
             c4_last    <= c3_last;
@@ -942,10 +956,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
             c6_rm      <= c5_rm;
             c6_sh      <= c5_sh;
             c6_seen    <= c5_seen;
-            c7_eout_0  <= _t22[13:0];
-            c7_eout_1  <= _t23[13:0];
-            c7_eout_2  <= _t24[13:0];
-            c7_eout_3  <= _t25[13:0];
+            c7_eout_0  <= _t20[13:0];
+            c7_eout_1  <= _t21[13:0];
+            c7_eout_2  <= _t22[13:0];
+            c7_eout_3  <= _t23[13:0];
             c7_val     <= c6_val;
             c7_keep    <= c6_keep;
             c7_last    <= c6_last;
@@ -960,10 +974,10 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
             c8_keep    <= c7_keep;
             c8_last    <= c7_last;
             c8_sh      <= c7_sh;
-            out_data_0 <= (c8_val[0] ? ((|_s16[29:8]) ? 8'd255 : _s16[7:0]) : 8'd0);
-            out_data_1 <= (c8_val[1] ? ((|_s17[29:8]) ? 8'd255 : _s17[7:0]) : 8'd0);
-            out_data_2 <= (c8_val[2] ? ((|_s18[29:8]) ? 8'd255 : _s18[7:0]) : 8'd0);
-            out_data_3 <= (c8_val[3] ? ((|_s19[29:8]) ? 8'd255 : _s19[7:0]) : 8'd0);
+            out_data_0 <= (c8_val[0] ? ((|_s15[29:8]) ? 8'd255 : _s15[7:0]) : 8'd0);
+            out_data_1 <= (c8_val[1] ? ((|_s16[29:8]) ? 8'd255 : _s16[7:0]) : 8'd0);
+            out_data_2 <= (c8_val[2] ? ((|_s17[29:8]) ? 8'd255 : _s17[7:0]) : 8'd0);
+            out_data_3 <= (c8_val[3] ? ((|_s18[29:8]) ? 8'd255 : _s18[7:0]) : 8'd0);
             out_keep   <= c8_keep;
             out_last   <= c8_last;
         end
@@ -972,7 +986,7 @@ module serrano_softmax_l4_n256_i8_o8_t4 (
     // rowbuf: write port
     always @(posedge clk) begin
         if (accept) begin
-            rowbuf[wr_ptr] <= {valid_in, s_axis_tkeep, s_axis_tdata};
+            rowbuf[wr_ptr] <= rowbuf_in;
         end
     end
 

@@ -11,6 +11,7 @@ use super::ReportArgs;
 use crate::area::table::AreaJson;
 use crate::error::UsageError;
 use crate::fpga::table::FpgaJson;
+use crate::sim::results::{GemmJson, SoftmaxJson};
 
 /// Check that `v`, the output of `serrano ARGS`, reads as the typed result
 /// `T`, so a results file is never written with a field missing.
@@ -22,6 +23,11 @@ fn typed<T: serde::de::DeserializeOwned>(v: Value, args: &[&str]) -> Result<Valu
 /// `serrano area ARGS --json`, checked.
 fn area(args: &[&str]) -> Result<Value> {
     typed::<AreaJson>(serrano_json(args)?, args)
+}
+
+/// `serrano sim ARGS --json`, checked as the typed result `T`.
+fn sim<T: serde::de::DeserializeOwned>(args: &[&str]) -> Result<Value> {
+    typed::<T>(serrano_json(args)?, args)
 }
 
 /// Run `serrano ARGS` (this binary) and parse its JSON output.
@@ -47,9 +53,11 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
     let mut presets = serde_json::Map::new();
     for p in &a.presets {
         let p = p.as_str();
-        let gemm = serrano_json(&["sim", "gemm", "--preset", p, "--m", "256", "--k", "256", "--n", "256", "--json"])?;
-        let decode = serrano_json(&["sim", "gemm", "--preset", p, "--m", "1", "--k", "256", "--n", "256", "--json"])?;
-        let softmax = serrano_json(&["sim", "softmax", "--preset", p, "--rows", "16", "--json"])?;
+        let gemm =
+            sim::<GemmJson>(&["sim", "gemm", "--preset", p, "--m", "256", "--k", "256", "--n", "256", "--json"])?;
+        let decode =
+            sim::<GemmJson>(&["sim", "gemm", "--preset", p, "--m", "1", "--k", "256", "--n", "256", "--json"])?;
+        let softmax = sim::<SoftmaxJson>(&["sim", "softmax", "--preset", p, "--rows", "16", "--json"])?;
         let generic = area(&["area", "--preset", p, "--target", "generic", "--json"])?;
         let xilinx = area(&["area", "--preset", p, "--target", "xilinx", "--json"])?;
         let ice40 = area(&["area", "--preset", p, "--target", "ice40", "--json"])?;

@@ -1,15 +1,14 @@
 //! Rendering the results file into the README's Markdown tables, and the
 //! number formats they use.
 
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::area::table::AreaJson;
 use crate::fpga::table::{CriticalPathJson, FpgaJson, UsageJson};
-
-fn num(v: &Value) -> Option<f64> {
-    v.as_f64()
-}
+use crate::sim::results::{GemmJson, SoftmaxJson};
 
 /// 12345 -> "12,345".
 pub fn thousands(n: u64) -> String {
@@ -22,30 +21,6 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-/// An integer with thousands separators, or "—".
-fn int(v: &Value) -> String {
-    match num(v) {
-        Some(x) => {
-            let n = x.round() as i64;
-            let sign = if n < 0 { "-" } else { "" };
-            format!("{sign}{}", thousands(n.unsigned_abs()))
-        }
-        None => "—".into(),
-    }
-}
-
-fn fixed(v: &Value, digits: usize) -> String {
-    num(v).map(|x| format!("{x:.digits$}")).unwrap_or_else(|| "—".into())
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "—".into(),
-        other => other.to_string(),
-    }
 }
 
 /// `--` for a figure a result does not have, else the figure with separators.
@@ -63,6 +38,15 @@ fn section<T: DeserializeOwned>(v: &Value, what: &str) -> Result<T, String> {
     T::deserialize(v).map_err(|e| format!("{what}: {e}"))
 }
 
+/// One preset's sections of the results: the two GEMM runs, the softmax
+/// run and the three `serrano area` results.
+struct Preset {
+    gemm_256: GemmJson,
+    gemm_decode: GemmJson,
+    softmax: SoftmaxJson,
+    area: Areas,
+}
+
 /// One preset's three `serrano area` results.
 struct Areas {
     generic: AreaJson,
@@ -70,36 +54,43 @@ struct Areas {
     ice40: AreaJson,
 }
 
-fn areas(name: &str, p: &Value) -> Result<Areas, String> {
+fn preset(name: &str, p: &Value) -> Result<Preset, String> {
     let at = |t: &str| section::<AreaJson>(&p["area"][t], &format!("presets.{name}.area.{t}"));
-    Ok(Areas { generic: at("generic")?, xilinx: at("xilinx")?, ice40: at("ice40")? })
+    let sim = |k: &str| format!("presets.{name}.{k}");
+    Ok(Preset {
+        gemm_256: section(&p["gemm_256"], &sim("gemm_256"))?,
+        gemm_decode: section(&p["gemm_decode"], &sim("gemm_decode"))?,
+        softmax: section(&p["softmax"], &sim("softmax"))?,
+        area: Areas { generic: at("generic")?, xilinx: at("xilinx")?, ice40: at("ice40")? },
+    })
 }
 
 /// The README's tables from the results file `r`; an error names the
 /// section and field the file lacks.
 pub fn render(r: &Value) -> Result<String, String> {
     let mut s = String::new();
-    let empty = serde_json::Map::new();
-    let presets = r["presets"].as_object().unwrap_or(&empty);
-    s += &format!("Measured by `make report` ({}).\n\n", text(&r["generator"]));
+    let generator: String = section(&r["generator"], "generator")?;
+    let presets: BTreeMap<String, Value> = section(&r["presets"], "presets")?;
+    let presets: Vec<(&String, Preset)> =
+        presets.iter().map(|(name, p)| Ok((name, preset(name, p)?))).collect::<Result<_, String>>()?;
+    s += &format!("Measured by `make report` ({generator}).\n\n");
 
     s += "**Cycles** (`serrano sim gemm --m M --k 256 --n 256`, `serrano sim softmax --rows 16`; exact)\n\n";
     s += "| preset | array | GEMM 256³ cycles | utilization | M = 1 utilization | softmax lanes | elements/cycle |\n";
     s += "| --- | --- | --- | --- | --- | --- | --- |\n";
-    for (name, p) in presets {
+    for (name, p) in &presets {
         s += &format!(
-            "| {name} | {} | {} | {} | {} | {} | {} |\n",
-            text(&p["gemm_256"]["array"]),
-            int(&p["gemm_256"]["cycles"]),
-            fixed(&p["gemm_256"]["utilization"], 4),
-            fixed(&p["gemm_decode"]["utilization"], 4),
-            text(&p["softmax"]["lanes"]),
-            fixed(&p["softmax"]["sustained_elements_per_cycle"], 2),
+            "| {name} | {} | {} | {:.4} | {:.4} | {} | {:.2} |\n",
+            p.gemm_256.array,
+            thousands(p.gemm_256.cycles),
+            p.gemm_256.utilization,
+            p.gemm_decode.utilization,
+            p.softmax.lanes,
+            p.softmax.sustained_elements_per_cycle,
         );
     }
 
-    let areas: Vec<(&String, Areas)> =
-        presets.iter().map(|(name, p)| Ok((name, areas(name, p)?))).collect::<Result<_, String>>()?;
+    let areas: Vec<(&String, &Areas)> = presets.iter().map(|(name, p)| (*name, &p.area)).collect();
     s += "\n**Area** (`serrano area --target generic|xilinx|ice40`; Yosys; transistors exclude flip-flops and \
           memories, see `docs/area.md`)\n\n";
     s += "| preset | top | transistors | flip-flops | memory bits | Xilinx LUT | FF | DSP48E1 | BRAM36 | iCE40 LUT4 | SB_MAC16 | SB_RAM40_4K |\n";
@@ -197,15 +188,13 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn numbers_render_with_separators_and_missing_values_as_a_dash() {
+    fn numbers_render_with_separators() {
         assert_eq!(thousands(8434), "8,434");
         assert_eq!(thousands(123), "123");
+        assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(int(&json!(65590)), "65,590");
-        assert_eq!(int(&json!(-1234567)), "-1,234,567");
-        assert_eq!(int(&json!(999)), "999");
-        assert_eq!(int(&Value::Null), "—");
-        assert_eq!(fixed(&json!(0.99921), 4), "0.9992");
+        assert_eq!(opt_int(None), "—");
+        assert_eq!(opt_fixed(Some(0.99921), 4), "0.9992");
     }
 
     /// The committed results file.
@@ -238,6 +227,44 @@ mod tests {
         let mut r = committed();
         r["presets"]["tiny"]["area"]["generic"].as_object_mut().unwrap().remove("pe_reference");
         assert!(render(&r).unwrap_err().contains("missing field `pe_reference`"));
+
+        // The simulation sections: a misspelt key, a missing nullable key.
+        let mut r = committed();
+        let g = r["presets"]["large"]["gemm_256"].as_object_mut().unwrap();
+        let u = g.remove("utilization").unwrap();
+        g.insert("utilisation".into(), u);
+        let e = render(&r).unwrap_err();
+        assert!(e.contains("presets.large.gemm_256") && e.contains("missing field `utilization`"), "{e}");
+        let mut r = committed();
+        r["presets"]["default"]["softmax"].as_object_mut().unwrap().remove("x_seed");
+        let e = render(&r).unwrap_err();
+        assert!(e.contains("presets.default.softmax") && e.contains("missing field `x_seed`"), "{e}");
+        let mut r = committed();
+        r["presets"]["tiny"].as_object_mut().unwrap().remove("gemm_decode");
+        assert!(render(&r).unwrap_err().starts_with("presets.tiny.gemm_decode"));
+    }
+
+    /// The simulation sections of the committed results round-trip through
+    /// the typed results, and a GEMM result with the roofline figures reads
+    /// them (results measured before them read without).
+    #[test]
+    fn simulation_sections_round_trip() {
+        let r = committed();
+        for (name, p) in r["presets"].as_object().unwrap() {
+            for k in ["gemm_256", "gemm_decode"] {
+                let g: GemmJson = section(&p[k], k).unwrap();
+                assert_eq!(g.weight_roofline_cycles, None);
+                assert_eq!(&serde_json::to_value(&g).unwrap(), &p[k], "{name} {k}");
+            }
+            let sm: SoftmaxJson = section(&p["softmax"], "softmax").unwrap();
+            assert_eq!(&serde_json::to_value(&sm).unwrap(), &p["softmax"], "{name} softmax");
+        }
+        let mut v = r["presets"]["tiny"]["gemm_256"].clone();
+        v["weight_roofline_cycles"] = json!(1000);
+        v["roofline_fraction"] = json!(0.5);
+        let g: GemmJson = section(&v, "gemm").unwrap();
+        assert_eq!((g.weight_roofline_cycles, g.roofline_fraction), (Some(1000), Some(0.5)));
+        assert_eq!(serde_json::to_value(&g).unwrap(), v);
     }
 
     /// Every `area` and `fpga` section of the committed results, read into

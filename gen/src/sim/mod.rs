@@ -1,6 +1,6 @@
 //! `serrano sim`: run a block's RTL in Verilator against the golden model and
 //! report what was measured. One file per block: [`gemm`] (the tile),
-//! [`softmax`], [`dma`], [`pe`].
+//! [`softmax`], [`dma`], [`pe`]; [`results`] types the JSON of the first two.
 //!
 //! Shared rules of every `sim` command:
 //! * Memory: each command estimates from its arguments (and the headers of
@@ -17,6 +17,7 @@
 pub mod dma;
 pub mod gemm;
 pub mod pe;
+pub mod results;
 pub mod softmax;
 
 use std::io::{IsTerminal, Write};

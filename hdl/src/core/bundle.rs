@@ -51,6 +51,8 @@ pub struct Field {
     pub name: String,
     pub ty: Ty,
     pub flow: Flow,
+    /// The port's comment, when the bundle gives one ([`Bundle::doc`]).
+    pub doc: Option<String>,
 }
 
 /// A bus description: a kind (for messages) and ordered fields.
@@ -58,6 +60,9 @@ pub struct Field {
 pub struct Bundle {
     pub kind: String,
     pub fields: Vec<Field>,
+    /// Fields named by [`Bundle::doc`] or [`Bundle::typed`] that the bundle
+    /// does not have: an error when the bundle is declared on a module.
+    unknown: Vec<String>,
 }
 
 use Flow::{Backward as B, Forward as F};
@@ -89,8 +94,8 @@ impl Bundle {
     }
 
     fn from_owned(kind: &str, fields: Vec<(String, u32, Flow)>) -> Bundle {
-        let fields = fields.into_iter().map(|(name, w, flow)| Field { name, ty: UInt(w), flow }).collect();
-        Bundle { kind: kind.to_string(), fields }
+        let fields = fields.into_iter().map(|(name, w, flow)| Field { name, ty: UInt(w), flow, doc: None }).collect();
+        Bundle { kind: kind.to_string(), fields, unknown: Vec::new() }
     }
 
     /// AXI4 read half: AR then R (`arid` … `arready`, `rid` … `rready`).
@@ -163,9 +168,15 @@ impl Bundle {
     /// AXI-Stream: `tdata`, optional `tkeep` and `tlast`, `tuser` when
     /// `user_bits > 0`, then `tvalid`, `tready`.
     pub fn axis(data_bits: u32, keep: bool, last: bool, user_bits: u32) -> Bundle {
+        Bundle::axis_lanes(data_bits, if keep { data_bits / 8 } else { 0 }, last, user_bits)
+    }
+
+    /// AXI-Stream whose `tkeep` has `keep_bits` bits (none when 0): one per
+    /// lane rather than per byte, for a stream of elements that are not bytes.
+    pub fn axis_lanes(data_bits: u32, keep_bits: u32, last: bool, user_bits: u32) -> Bundle {
         let mut v = vec![("tdata".to_string(), data_bits, F)];
-        if keep {
-            v.push(("tkeep".into(), data_bits / 8, F));
+        if keep_bits > 0 {
+            v.push(("tkeep".into(), keep_bits, F));
         }
         if last {
             v.push(("tlast".into(), 1, F));
@@ -184,6 +195,40 @@ impl Bundle {
         v.push(("valid".into(), 1, F));
         v.push(("ready".into(), 1, B));
         Bundle::from_owned("valid/ready", v)
+    }
+
+    /// The same bundle with a comment on field `field`'s port.
+    pub fn doc(mut self, field: &str, doc: &str) -> Bundle {
+        match self.fields.iter_mut().find(|f| f.name == field) {
+            Some(f) => f.doc = Some(doc.to_string()),
+            None => self.unknown.push(field.to_string()),
+        }
+        self
+    }
+
+    /// The same bundle with field `field` of type `ty` (a signed payload).
+    pub fn typed(mut self, field: &str, ty: Ty) -> Bundle {
+        match self.fields.iter_mut().find(|f| f.name == field) {
+            Some(f) => f.ty = ty,
+            None => self.unknown.push(field.to_string()),
+        }
+        self
+    }
+
+    /// The same bundle with fields `first` moved to the front, in that
+    /// order: the port order of a block whose ports were declared one by one
+    /// before it had bundles, kept so that its Verilog ports do not move.
+    pub fn ordered(mut self, first: &[&str]) -> Bundle {
+        let mut front = Vec::new();
+        for &name in first {
+            match self.fields.iter().position(|f| f.name == name) {
+                Some(i) => front.push(self.fields.remove(i)),
+                None => self.unknown.push(name.to_string()),
+            }
+        }
+        front.append(&mut self.fields);
+        self.fields = front;
+        self
     }
 
     /// The field called `name`.
@@ -271,7 +316,10 @@ impl BundleSig {
             return Err(self.err(field, format!("field {field} is driven twice")));
         };
         m.pending.remove(i);
-        m.output(&port, value)
+        match &f.doc {
+            Some(d) => m.output_doc(&port, value, d),
+            None => m.output(&port, value),
+        }
     }
 
     /// Drive every output field from instance `inst`'s outputs
@@ -302,6 +350,11 @@ impl Module {
     /// side drives become outputs when driven with [`BundleSig::drive`] or
     /// [`BundleSig::connect`], and must all be driven before [`Module::check`].
     pub fn bundle_ports(&mut self, prefix: &str, bundle: &Bundle, role: Role) -> Result<BundleSig> {
+        if let Some(f) = bundle.unknown.first() {
+            return Err(
+                self.err(&format!("{prefix}_{f}"), &format!("bundle {prefix} ({}) has no field {f}", bundle.kind))
+            );
+        }
         let mut inputs = Vec::new();
         let mut outs = Vec::new();
         for f in &bundle.fields {
@@ -317,7 +370,11 @@ impl Module {
                 f.ty.check().map_err(|e| self.err(&port, &e))?;
                 outs.push(port);
             } else {
-                inputs.push((f.name.clone(), self.input(&port, f.ty)?));
+                let e = match &f.doc {
+                    Some(d) => self.input_doc(&port, f.ty, d)?,
+                    None => self.input(&port, f.ty)?,
+                };
+                inputs.push((f.name.clone(), e));
             }
         }
         self.pending.extend(outs);

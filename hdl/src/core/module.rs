@@ -201,6 +201,15 @@ impl Module {
         Ok(w)
     }
 
+    /// A named wire carrying `value`, with a comment on its declaration.
+    pub fn node_doc(&mut self, name: &str, value: impl Into<Expr>, doc: &str) -> Result<Expr> {
+        let value = value.into();
+        let ty = self.check_expr(name, &value, None)?;
+        let w = self.declare(name, ty, SigKind::Wire, Some(doc.to_string()))?;
+        self.assigns.push((name.to_string(), value));
+        Ok(w)
+    }
+
     /// Drive wire `target` with `value` (same type).
     pub fn assign(&mut self, target: &Expr, value: impl Into<Expr>) -> Result<()> {
         let value = value.into();

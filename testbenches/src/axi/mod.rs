@@ -1,7 +1,8 @@
 //! AXI verification components for Verilator harnesses: a snapshot of an
 //! AXI4 interface's signals in one cycle, an AXI4 slave memory model
 //! ([`mem`]), a protocol monitor ([`monitor`]), an AXI4-Lite master driver
-//! ([`lite`]) and AXI-Stream source and sink ([`stream`]).
+//! ([`lite`]), AXI-Stream source and sink ([`stream`]) and port structs bound
+//! by prefix from a block's bundles ([`ports`]).
 //!
 //! Every component works on values sampled once per cycle, after the model
 //! has settled and before the clock edge: a handshake happened in a cycle
@@ -10,6 +11,7 @@
 pub mod lite;
 pub mod mem;
 pub mod monitor;
+pub mod ports;
 pub mod stream;
 
 /// Data of one beat: up to 512 bits, as little-endian 32-bit words (the

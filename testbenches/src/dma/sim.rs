@@ -140,9 +140,9 @@ impl DmaSim {
         let m = &self.m;
         let p = &self.p;
         AxiSnapshot {
-            ar: Chan { valid: m.get(p.arvalid) != 0, ..Default::default() },
-            aw: Chan { valid: m.get(p.awvalid) != 0, ..Default::default() },
-            w: Chan { valid: m.get(p.wvalid) != 0, ..Default::default() },
+            ar: Chan { valid: m.get(p.axi.arvalid) != 0, ..Default::default() },
+            aw: Chan { valid: m.get(p.axi.awvalid) != 0, ..Default::default() },
+            w: Chan { valid: m.get(p.axi.wvalid) != 0, ..Default::default() },
             ..Default::default()
         }
     }
@@ -152,42 +152,42 @@ impl DmaSim {
         let (m, p) = (&mut self.m, &self.p);
         // ---- drive inputs ----
         let mo = self.mem.outputs();
-        m.set(p.arready, mo.arready as u64);
-        m.set(p.awready, mo.awready as u64);
-        m.set(p.wready, mo.wready as u64);
+        m.set(p.axi.arready, mo.arready as u64);
+        m.set(p.axi.awready, mo.awready as u64);
+        m.set(p.axi.wready, mo.wready as u64);
         let r = mo.r.unwrap_or_default();
-        m.set(p.rvalid, mo.r.is_some() as u64);
-        m.set(p.rid, r.id as u64);
-        m.set_wide(p.rdata, &r.data[..p.rdata.words()]).expect("rdata fits");
-        m.set(p.rresp, r.resp as u64);
-        m.set(p.rlast, r.last as u64);
+        m.set(p.axi.rvalid, mo.r.is_some() as u64);
+        m.set(p.axi.rid, r.id as u64);
+        m.set_wide(p.axi.rdata, &r.data[..p.axi.rdata.words()]).expect("rdata fits");
+        m.set(p.axi.rresp, r.resp as u64);
+        m.set(p.axi.rlast, r.last as u64);
         let b = mo.b.unwrap_or_default();
-        m.set(p.bvalid, mo.b.is_some() as u64);
-        m.set(p.bid, b.id as u64);
-        m.set(p.bresp, b.resp as u64);
+        m.set(p.axi.bvalid, mo.b.is_some() as u64);
+        m.set(p.axi.bid, b.id as u64);
+        m.set(p.axi.bresp, b.resp as u64);
         let lo = self.lite.outputs();
-        m.set(p.axil_awvalid, lo.awvalid as u64);
-        m.set(p.axil_awaddr, lo.awaddr as u64);
-        m.set(p.axil_awprot, 0);
-        m.set(p.axil_wvalid, lo.wvalid as u64);
-        m.set(p.axil_wdata, lo.wdata as u64);
-        m.set(p.axil_wstrb, lo.wstrb as u64);
-        m.set(p.axil_bready, lo.bready as u64);
-        m.set(p.axil_arvalid, lo.arvalid as u64);
-        m.set(p.axil_araddr, lo.araddr as u64);
-        m.set(p.axil_arprot, 0);
-        m.set(p.axil_rready, lo.rready as u64);
+        m.set(p.axil.awvalid, lo.awvalid as u64);
+        m.set(p.axil.awaddr, lo.awaddr as u64);
+        m.set(p.axil.awprot, 0);
+        m.set(p.axil.wvalid, lo.wvalid as u64);
+        m.set(p.axil.wdata, lo.wdata as u64);
+        m.set(p.axil.wstrb, lo.wstrb as u64);
+        m.set(p.axil.bready, lo.bready as u64);
+        m.set(p.axil.arvalid, lo.arvalid as u64);
+        m.set(p.axil.araddr, lo.araddr as u64);
+        m.set(p.axil.arprot, 0);
+        m.set(p.axil.rready, lo.rready as u64);
         let (m_ready, s_beat) = if self.copy {
             (self.loop_fifo.len() < 4, self.loop_fifo.front().copied())
         } else {
             (self.sink.ready(), self.source.output())
         };
-        m.set(p.m_tready, m_ready as u64);
+        m.set(p.m_axis.tready, m_ready as u64);
         let sb = s_beat.unwrap_or_default();
-        m.set(p.s_tvalid, s_beat.is_some() as u64);
-        m.set_wide(p.s_tdata, &sb.data[..p.s_tdata.words()]).expect("tdata fits");
-        m.set(p.s_tkeep, sb.keep);
-        m.set(p.s_tlast, sb.last as u64);
+        m.set(p.s_axis.tvalid, s_beat.is_some() as u64);
+        m.set_wide(p.s_axis.tdata, &sb.data[..p.s_axis.tdata.words()]).expect("tdata fits");
+        m.set(p.s_axis.keep(), sb.keep);
+        m.set(p.s_axis.last(), sb.last as u64);
         m.eval();
 
         // ---- sample ----
@@ -203,36 +203,64 @@ impl DmaSim {
         };
         let snap = AxiSnapshot {
             ar: Chan {
-                valid: m.get(p.arvalid) != 0,
+                valid: m.get(p.axi.arvalid) != 0,
                 ready: mo.arready,
-                payload: addr(m, p.arid, p.araddr, p.arlen, p.arsize, p.arburst, p.arlock, p.arcache, p.arprot),
+                payload: addr(
+                    m,
+                    p.axi.arid,
+                    p.axi.araddr,
+                    p.axi.arlen,
+                    p.axi.arsize,
+                    p.axi.arburst,
+                    p.axi.arlock,
+                    p.axi.arcache,
+                    p.axi.arprot,
+                ),
             },
-            r: Chan { valid: mo.r.is_some(), ready: m.get(p.rready) != 0, payload: r },
+            r: Chan { valid: mo.r.is_some(), ready: m.get(p.axi.rready) != 0, payload: r },
             aw: Chan {
-                valid: m.get(p.awvalid) != 0,
+                valid: m.get(p.axi.awvalid) != 0,
                 ready: mo.awready,
-                payload: addr(m, p.awid, p.awaddr, p.awlen, p.awsize, p.awburst, p.awlock, p.awcache, p.awprot),
+                payload: addr(
+                    m,
+                    p.axi.awid,
+                    p.axi.awaddr,
+                    p.axi.awlen,
+                    p.axi.awsize,
+                    p.axi.awburst,
+                    p.axi.awlock,
+                    p.axi.awcache,
+                    p.axi.awprot,
+                ),
             },
             w: Chan {
-                valid: m.get(p.wvalid) != 0,
+                valid: m.get(p.axi.wvalid) != 0,
                 ready: mo.wready,
-                payload: WBeat { data: words_of(m, p.wdata), strb: m.get(p.wstrb), last: m.get(p.wlast) != 0 },
+                payload: WBeat {
+                    data: words_of(m, p.axi.wdata),
+                    strb: m.get(p.axi.wstrb),
+                    last: m.get(p.axi.wlast) != 0,
+                },
             },
-            b: Chan { valid: mo.b.is_some(), ready: m.get(p.bready) != 0, payload: b },
+            b: Chan { valid: mo.b.is_some(), ready: m.get(p.axi.bready) != 0, payload: b },
         };
         let lite_in = LiteIn {
-            awready: m.get(p.axil_awready) != 0,
-            wready: m.get(p.axil_wready) != 0,
-            bvalid: m.get(p.axil_bvalid) != 0,
-            bresp: m.get(p.axil_bresp) as u8,
-            arready: m.get(p.axil_arready) != 0,
-            rvalid: m.get(p.axil_rvalid) != 0,
-            rdata: m.get(p.axil_rdata) as u32,
-            rresp: m.get(p.axil_rresp) as u8,
+            awready: m.get(p.axil.awready) != 0,
+            wready: m.get(p.axil.wready) != 0,
+            bvalid: m.get(p.axil.bvalid) != 0,
+            bresp: m.get(p.axil.bresp) as u8,
+            arready: m.get(p.axil.arready) != 0,
+            rvalid: m.get(p.axil.rvalid) != 0,
+            rdata: m.get(p.axil.rdata) as u32,
+            rresp: m.get(p.axil.rresp) as u8,
         };
-        let m_valid = m.get(p.m_tvalid) != 0;
-        let m_beat = StreamBeat { data: words_of(m, p.m_tdata), keep: m.get(p.m_tkeep), last: m.get(p.m_tlast) != 0 };
-        let s_ready = m.get(p.s_tready) != 0;
+        let m_valid = m.get(p.m_axis.tvalid) != 0;
+        let m_beat = StreamBeat {
+            data: words_of(m, p.m_axis.tdata),
+            keep: m.get(p.m_axis.keep()),
+            last: m.get(p.m_axis.last()) != 0,
+        };
+        let s_ready = m.get(p.s_axis.tready) != 0;
         self.irq = m.get(p.irq) != 0;
 
         // ---- check and record ----

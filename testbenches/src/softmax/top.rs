@@ -14,11 +14,13 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use golden::softmax::{Beat, OutBeat, SoftmaxParams, SoftmaxStream};
 use golden::SoftmaxConfig;
+use hdl::blocks::softmax::top::{in_bundle, out_bundle};
 use hdl::core::Module;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use verilator_sys::{Model, Port};
 
+use crate::axi::ports::AxisPorts;
 use crate::sim::{build_module, waves_dir, BuildOptions};
 
 /// One row as driven: its K and its beats (the last with `last` set, unless
@@ -137,41 +139,25 @@ impl SoftmaxReport {
     }
 }
 
+/// The unit's ports: its two streams bound by prefix from the bundles the
+/// unit declares them with.
 struct Ports {
     clk: Port,
     rst: Port,
-    s_valid: Port,
-    s_ready: Port,
-    s_data: Port,
-    s_keep: Port,
-    s_user: Port,
-    s_last: Port,
+    s: AxisPorts,
     scale_k: Port,
-    m_valid: Port,
-    m_ready: Port,
-    m_data: Port,
-    m_keep: Port,
-    m_last: Port,
+    m: AxisPorts,
     overflow: Port,
 }
 
 impl Ports {
-    fn of(m: &Model) -> Result<Ports> {
+    fn of(m: &Model, cfg: &SoftmaxConfig) -> Result<Ports> {
         Ok(Ports {
             clk: m.port("clk")?,
             rst: m.port("rst")?,
-            s_valid: m.port("s_axis_tvalid")?,
-            s_ready: m.port("s_axis_tready")?,
-            s_data: m.port("s_axis_tdata")?,
-            s_keep: m.port("s_axis_tkeep")?,
-            s_user: m.port("s_axis_tuser")?,
-            s_last: m.port("s_axis_tlast")?,
+            s: AxisPorts::bind_with(m, "s_axis", &in_bundle(cfg), &["tkeep", "tuser", "tlast"])?,
             scale_k: m.port("scale_k")?,
-            m_valid: m.port("m_axis_tvalid")?,
-            m_ready: m.port("m_axis_tready")?,
-            m_data: m.port("m_axis_tdata")?,
-            m_keep: m.port("m_axis_tkeep")?,
-            m_last: m.port("m_axis_tlast")?,
+            m: AxisPorts::bind_with(m, "m_axis", &out_bundle(cfg), &["tkeep", "tlast"])?,
             overflow: m.port("overflow")?,
         })
     }
@@ -362,8 +348,8 @@ fn simulate<S: RowSource>(
     };
     // Reset for two cycles with everything idle.
     m.set(p.clk, 0);
-    m.set(p.s_valid, 0);
-    m.set(p.m_ready, 0);
+    m.set(p.s.tvalid, 0);
+    m.set(p.m.tready, 0);
     m.set(p.rst, 1);
     m.eval();
     m.tick(p.clk);
@@ -402,18 +388,18 @@ fn simulate<S: RowSource>(
         if let Some((k, b)) = next.filter(|_| rng.gen_bool(run.valid_prob)) {
             offered = true;
             pack_lanes(&b.x, params.in_bits, &mut words);
-            m.set_wide(p.s_data, &words).expect("data fits");
-            m.set(p.s_keep, b.keep);
-            m.set(p.s_user, b.mask);
-            m.set(p.s_last, b.last as u64);
+            m.set_wide(p.s.tdata, &words).expect("data fits");
+            m.set(p.s.keep(), b.keep);
+            m.set(p.s.user(), b.mask);
+            m.set(p.s.last(), b.last as u64);
             m.set(p.scale_k, k);
         }
-        m.set(p.s_valid, offered as u64);
+        m.set(p.s.tvalid, offered as u64);
         let ready = rng.gen_bool(run.ready_prob);
-        m.set(p.m_ready, ready as u64);
+        m.set(p.m.tready, ready as u64);
         m.eval();
 
-        if offered && m.get(p.s_ready) == 1 {
+        if offered && m.get(p.s.tready) == 1 {
             let (row, i) = fl.current.as_mut().expect("an offered beat has its row");
             let last = row.beats[*i].last;
             *i += 1;
@@ -432,12 +418,12 @@ fn simulate<S: RowSource>(
             offered = false;
             last_progress = cycle;
         }
-        if ready && m.get(p.m_valid) == 1 {
-            m.get_wide_into(p.m_data, &mut out_words);
+        if ready && m.get(p.m.tvalid) == 1 {
+            m.get_wide_into(p.m.tdata, &mut out_words);
             let got = OutBeat {
                 y: (0..params.lanes).map(|i| lane(&out_words, i, params.out_bits) as u32).collect(),
-                keep: m.get(p.m_keep),
-                last: m.get(p.m_last) == 1,
+                keep: m.get(p.m.keep()),
+                last: m.get(p.m.last()) == 1,
             };
             let n = seen;
             seen += 1;
@@ -560,7 +546,7 @@ pub fn run_softmax_stream<S: RowSource>(
     if let Some(path) = &run.trace {
         m.trace_to(path)?;
     }
-    let p = Ports::of(&m)?;
+    let p = Ports::of(&m, cfg)?;
     let mut no_progress = |_| {};
     let progress: &mut dyn FnMut(u64) = match opts.progress {
         Some(f) => f,
@@ -582,7 +568,7 @@ pub fn run_softmax_stream<S: RowSource>(
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{}-seed{}.fst", built.top, run.seed));
         tm.trace_to(&path)?;
-        let tp = Ports::of(&tm)?;
+        let tp = Ports::of(&tm, cfg)?;
         src.restart();
         simulate(&mut tm, &tp, cfg, src, run, Some(cycle + 4), false, &mut |_, _| {}, &mut |_| {});
         tm.trace_flush();

@@ -92,31 +92,39 @@ struct Ports {
 }
 
 impl Ports {
-    fn of(m: &Model) -> Result<Ports> {
+    /// The command port and the three streams, bound by prefix from the
+    /// bundles the tile declares them with (`hdl::blocks::tile::top`).
+    fn of(m: &Model, cfg: &SystolicConfig) -> Result<Ports> {
+        use crate::axi::ports::{AxisPorts, BusPorts};
+        use hdl::blocks::tile::top as t;
+        let cmd = BusPorts::bind(m, "cmd", &t::cmd_bundle(cfg))?;
+        let a = AxisPorts::bind(m, "s_axis_a", &t::a_bundle(cfg))?;
+        let b = AxisPorts::bind(m, "s_axis_b", &t::b_bundle(cfg))?;
+        let c = AxisPorts::bind_with(m, "m_axis_c", &t::c_bundle(cfg), &["tlast"])?;
         Ok(Ports {
             clk: m.port("clk")?,
             rst: m.port("rst")?,
-            cmd_valid: m.port("cmd_valid")?,
-            cmd_ready: m.port("cmd_ready")?,
-            cmd_op: m.port("cmd_op")?,
-            cmd_rows: m.port("cmd_rows")?,
-            cmd_accumulate: m.port("cmd_accumulate")?,
-            cmd_requant: m.port("cmd_requant")?,
-            cmd_col: m.port("cmd_col")?,
-            cmd_all_cols: m.port("cmd_all_cols")?,
-            cmd_multiplier: m.port("cmd_multiplier")?,
-            cmd_shift: m.port("cmd_shift")?,
-            cmd_zero_point: m.port("cmd_zero_point")?,
-            a_valid: m.port("s_axis_a_tvalid")?,
-            a_ready: m.port("s_axis_a_tready")?,
-            a_data: m.port("s_axis_a_tdata")?,
-            b_valid: m.port("s_axis_b_tvalid")?,
-            b_ready: m.port("s_axis_b_tready")?,
-            b_data: m.port("s_axis_b_tdata")?,
-            c_valid: m.port("m_axis_c_tvalid")?,
-            c_ready: m.port("m_axis_c_tready")?,
-            c_data: m.port("m_axis_c_tdata")?,
-            c_last: m.port("m_axis_c_tlast")?,
+            cmd_valid: cmd.get("valid")?,
+            cmd_ready: cmd.get("ready")?,
+            cmd_op: cmd.get("op")?,
+            cmd_rows: cmd.get("rows")?,
+            cmd_accumulate: cmd.get("accumulate")?,
+            cmd_requant: cmd.get("requant")?,
+            cmd_col: cmd.get("col")?,
+            cmd_all_cols: cmd.get("all_cols")?,
+            cmd_multiplier: cmd.get("multiplier")?,
+            cmd_shift: cmd.get("shift")?,
+            cmd_zero_point: cmd.get("zero_point")?,
+            a_valid: a.tvalid,
+            a_ready: a.tready,
+            a_data: a.tdata,
+            b_valid: b.tvalid,
+            b_ready: b.tready,
+            b_data: b.tdata,
+            c_valid: c.tvalid,
+            c_ready: c.tready,
+            c_data: c.tdata,
+            c_last: c.last(),
             idle: m.port("idle")?,
         })
     }
@@ -260,7 +268,7 @@ fn simulate(
     on_row: &mut dyn FnMut(u64, Vec<i32>),
     progress: &mut dyn FnMut(u64),
 ) -> TileOutcome {
-    let p = Ports::of(m).expect("the tile has its ports");
+    let p = Ports::of(m, cfg).expect("the tile has its ports");
     let mut rng = ChaCha8Rng::seed_from_u64(run.seed);
     let ncols = cfg.cols as usize;
     // Items handed to the tile so far, for messages.

@@ -17,22 +17,13 @@
 //! | `stride1`    | A    | strided: row stride |
 //! | `stride2`    | A    | 3-D: plane stride |
 
-use crate::blocks::common::lanes::field;
-use crate::core::{cat, Expr};
+use crate::core::{Expr, Module, Record, Result, UInt};
 
-/// Bit offsets of the packed descriptor for an address width.
+/// The packed descriptor's layout for an address width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DescLayout {
     pub addr_bits: u32,
 }
-
-pub const TAG: (u32, u32) = (0, 16);
-pub const TABLE_BASE: (u32, u32) = (16, 16);
-pub const PAGE_SHIFT: (u32, u32) = (32, 5);
-pub const KIND: (u32, u32) = (37, 3);
-pub const COUNT1: (u32, u32) = (40, 16);
-pub const COUNT2: (u32, u32) = (56, 16);
-pub const LEN: (u32, u32) = (72, 32);
 
 /// The fields of a packed descriptor, as expressions.
 pub struct DescFields {
@@ -53,50 +44,61 @@ impl DescLayout {
         DescLayout { addr_bits }
     }
 
+    /// The record, fields as in the table above.
+    pub fn record(&self) -> Record {
+        let a = UInt(self.addr_bits);
+        Record::new(
+            "desc",
+            &[
+                ("tag", UInt(16)),
+                ("table_base", UInt(16)),
+                ("page_shift", UInt(5)),
+                ("kind", UInt(3)),
+                ("count1", UInt(16)),
+                ("count2", UInt(16)),
+                ("len", UInt(32)),
+                ("addr", a),
+                ("stride1", a),
+                ("stride2", a),
+            ],
+        )
+    }
+
     pub fn width(&self) -> u32 {
-        104 + 3 * self.addr_bits
+        self.record().width()
     }
 
-    pub fn addr(&self) -> (u32, u32) {
-        (104, self.addr_bits)
-    }
-    pub fn stride1(&self) -> (u32, u32) {
-        (104 + self.addr_bits, self.addr_bits)
-    }
-    pub fn stride2(&self) -> (u32, u32) {
-        (104 + 2 * self.addr_bits, self.addr_bits)
-    }
-
-    /// Unpack a descriptor word.
-    pub fn unpack(&self, d: &Expr) -> DescFields {
-        let f = |(lsb, w): (u32, u32)| field(d, lsb, w);
-        DescFields {
-            tag: f(TAG),
-            table_base: f(TABLE_BASE),
-            page_shift: f(PAGE_SHIFT),
-            kind: f(KIND),
-            count1: f(COUNT1),
-            count2: f(COUNT2),
-            len: f(LEN),
-            addr: f(self.addr()),
-            stride1: f(self.stride1()),
-            stride2: f(self.stride2()),
-        }
+    /// Unpack a descriptor word into wires `prefix_field`.
+    pub fn unpack(&self, m: &mut Module, prefix: &str, d: &Expr) -> Result<DescFields> {
+        let f = self.record().unpack(m, prefix, d)?;
+        Ok(DescFields {
+            tag: f.get("tag")?,
+            table_base: f.get("table_base")?,
+            page_shift: f.get("page_shift")?,
+            kind: f.get("kind")?,
+            count1: f.get("count1")?,
+            count2: f.get("count2")?,
+            len: f.get("len")?,
+            addr: f.get("addr")?,
+            stride1: f.get("stride1")?,
+            stride2: f.get("stride2")?,
+        })
     }
 
-    /// Pack fields (each of its exact width) into a descriptor word.
-    pub fn pack(&self, f: &DescFields) -> Expr {
-        cat(&[
-            &f.stride2,
-            &f.stride1,
-            &f.addr,
-            &f.len,
-            &f.count2,
-            &f.count1,
-            &f.kind,
-            &f.page_shift,
-            &f.table_base,
-            &f.tag,
-        ])
+    /// Pack fields (each of its exact width) into a descriptor word, wire `name`.
+    pub fn pack(&self, m: &mut Module, name: &str, f: &DescFields) -> Result<Expr> {
+        let v = [
+            ("tag", &f.tag),
+            ("table_base", &f.table_base),
+            ("page_shift", &f.page_shift),
+            ("kind", &f.kind),
+            ("count1", &f.count1),
+            ("count2", &f.count2),
+            ("len", &f.len),
+            ("addr", &f.addr),
+            ("stride1", &f.stride1),
+            ("stride2", &f.stride2),
+        ];
+        self.record().pack(m, name, &v)
     }
 }

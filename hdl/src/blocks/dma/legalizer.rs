@@ -20,7 +20,7 @@ use golden::DmaConfig;
 use crate::blocks::common::lanes::{index_bits, lit, min, ones, pmux, zeros};
 use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::DescLayout;
-use crate::core::{mux, Bit, Expr, Module, Reg, Result, UInt};
+use crate::core::{mux, Bit, Expr, Module, Record, Reg, Result, UInt};
 
 pub fn legalizer_name(data_bits: u32, addr_bits: u32, max_burst: u32, table_entries: u32) -> String {
     format!("serrano_dma_legalizer_d{data_bits}_a{addr_bits}_b{max_burst}_t{table_entries}")
@@ -324,7 +324,8 @@ fn walk(
 ) -> Result<(Expr, Expr)> {
     let tb = index_bits(table_entries as u64);
     let (accept, emit) = (&gen.accept, &gen.emit);
-    let f = DescLayout::new(a).unpack(in_desc);
+    let f = DescLayout::new(a).unpack(m, "in", in_desc)?;
+    m.allow_unused(&f.table_base, "only the table-index bits are used")?;
     let in_is_pg = f.kind.cmp_eq(3);
     let in_null = in_err.cmp_ne(0);
     let in_off = f.addr.trunc(32) & !ones(32).shl(&f.page_shift);
@@ -475,33 +476,57 @@ pub fn front_end(m: &mut Module, cfg: &golden::DmaConfig, inp: &EngineInputs) ->
     })
 }
 
-/// A burst record packed for an engine's in-flight FIFO:
-/// `{err[8], null, tag[16], last, hi[lb+1], lo[lb], len[8]}` (MSB first).
-pub fn pack_record(r: &BurstRecord) -> Expr {
-    crate::core::cat(&[&r.err, &r.null, &r.tag, &r.last, &r.hi, &r.lo, &r.len])
+/// The burst record an engine keeps in its in-flight FIFO, for `2^lb`-byte
+/// beats, least significant first: the beat count minus one, the first and
+/// end byte lanes, the descriptor's last burst, its tag, a null record (no
+/// transaction: the descriptor failed) and its error code. The address is
+/// not stored: only the transaction needs it.
+pub fn burst_record(lb: u32) -> Record {
+    Record::new(
+        "burst",
+        &[
+            ("len", UInt(8)),
+            ("lo", UInt(lb)),
+            ("hi", UInt(lb + 1)),
+            ("last", Bit),
+            ("tag", UInt(16)),
+            ("null", Bit),
+            ("err", UInt(8)),
+        ],
+    )
 }
 
-/// The width of [`pack_record`]'s word for `2^lb`-byte beats.
+/// `r` packed as a [`burst_record`], declared in `m` as wire `name`.
+pub fn pack_record(m: &mut Module, name: &str, r: &BurstRecord, lb: u32) -> Result<Expr> {
+    let v = [
+        ("len", &r.len),
+        ("lo", &r.lo),
+        ("hi", &r.hi),
+        ("last", &r.last),
+        ("tag", &r.tag),
+        ("null", &r.null),
+        ("err", &r.err),
+    ];
+    burst_record(lb).pack(m, name, &v)
+}
+
+/// The width of a [`burst_record`] for `2^lb`-byte beats.
 pub fn record_bits(lb: u32) -> u32 {
-    8 + 1 + 16 + 1 + (lb + 1) + lb + 8
+    burst_record(lb).width()
 }
 
-/// Unpack a word of [`pack_record`] (the address is not stored: `addr` is 0 bits
-/// wide in spirit; a one-bit zero stands in for it).
-pub fn unpack_record(w: &Expr, lb: u32) -> BurstRecord {
-    use crate::blocks::common::lanes::field;
-    let mut at = 0;
-    let mut take = |n: u32| {
-        let f = field(w, at, n);
-        at += n;
-        f
-    };
-    let len = take(8);
-    let lo = take(lb);
-    let hi = take(lb + 1);
-    let last = take(1);
-    let tag = take(16);
-    let null = take(1);
-    let err = take(8);
-    BurstRecord { addr: lit(0, 1), len, lo, hi, last, tag, null, err }
+/// Unpack a [`burst_record`] word into wires `prefix_field` (`addr`, not
+/// stored, is a one-bit zero that no engine reads).
+pub fn unpack_record(m: &mut Module, prefix: &str, w: &Expr, lb: u32) -> Result<BurstRecord> {
+    let f = burst_record(lb).unpack(m, prefix, w)?;
+    Ok(BurstRecord {
+        addr: lit(0, 1),
+        len: f.get("len")?,
+        lo: f.get("lo")?,
+        hi: f.get("hi")?,
+        last: f.get("last")?,
+        tag: f.get("tag")?,
+        null: f.get("null")?,
+        err: f.get("err")?,
+    })
 }

@@ -186,14 +186,12 @@ fn issue(m: &mut Module, cfg: &DmaConfig, fe: &FrontEnd, arready: &Expr) -> Resu
     let info_push = m.node("info_push", &null_push | &ar_hs)?;
 
     let info_pop = m.wire("info_pop", Bit)?;
-    let info = m.instance(
-        "inflight",
-        &info_mod,
-        &[("in_valid", &info_push), ("in_data", &pack_record(rec)), ("out_ready", &info_pop)],
-    )?;
+    let packed = pack_record(m, "inflight_in", rec, lb)?;
+    let info =
+        m.instance("inflight", &info_mod, &[("in_valid", &info_push), ("in_data", &packed), ("out_ready", &info_pop)])?;
     m.assign(&info_in_ready, info.out("in_ready")?)?;
     let h_valid = info.out("out_valid")?;
-    let h = unpack_record(&info.out("out_data")?, lb);
+    let h = unpack_record(m, "inflight", &info.out("out_data")?, lb)?;
     Ok(Issue { outs, arvalid, ar_hs, info, h_valid, h, info_pop })
 }
 

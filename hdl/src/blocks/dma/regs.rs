@@ -30,7 +30,7 @@ use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{bytes_of, index_bits, lit, merge, pmux, zeros};
 use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::{DescFields, DescLayout};
-use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Module, Reg, Result, Role, UInt};
+use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Module, Record, Reg, Result, Role, UInt};
 
 pub fn regs_name(cfg: &DmaConfig) -> String {
     format!("serrano_dma_regs_a{}_q{}_t{}", cfg.addr_bits, cfg.queue_depth, cfg.table_entries)
@@ -299,10 +299,11 @@ fn engine(
     };
     let push_hit = m.node(&n("push_hit"), wr.wa.cmp_eq(word(base + PUSH)))?;
     let push = &wr.wfire & &push_hit;
+    let packed = lay.pack(m, &n("queue_in"), &fields)?;
     let q = m.instance(
         &n("queue"),
         &fifo(lay.width(), cfg.queue_depth)?,
-        &[("in_valid", &push), ("in_data", &lay.pack(&fields)), ("out_ready", &inp.desc_ready)],
+        &[("in_valid", &push), ("in_data", &packed), ("out_ready", &inp.desc_ready)],
     )?;
     let desc_out = (q.out("out_valid")?, q.out("out_data")?);
     let queue_ready = q.out("in_ready")?;
@@ -369,10 +370,13 @@ fn completions(
     let n = |s: &str| format!("{p}_{s}");
     let (cpl_valid, cpl_tag, cpl_code) = (&inp.cpl_valid, &inp.cpl_tag, &inp.cpl_code);
     let cpl_pop = m.node(&n("cpl_pop"), &rd.ar_fire & rd.ra.cmp_eq(word(base + COMPLETION)))?;
+    // The COMPLETION and LAST_ERROR registers read this word as it is.
+    let rec = Record::new("completion", &[("tag", UInt(16)), ("code", UInt(8))]);
+    let entry = rec.pack(m, &n("cpl_entry"), &[("tag", cpl_tag), ("code", cpl_code)])?;
     let cq = m.instance(
         &n("cpl_fifo"),
-        &fifo(24, cfg.queue_depth)?,
-        &[("in_valid", cpl_valid), ("in_data", &cat(&[cpl_code, cpl_tag])), ("out_ready", &cpl_pop)],
+        &fifo(rec.width(), cfg.queue_depth)?,
+        &[("in_valid", cpl_valid), ("in_data", &entry), ("out_ready", &cpl_pop)],
     )?;
     let failed = cpl_valid & cpl_code.cmp_ne(0);
     let completed = m.reg(&n("completed"), UInt(32)).reset(0).build()?;
@@ -380,7 +384,7 @@ fn completions(
     let errors = m.reg(&n("errors"), UInt(32)).reset(0).build()?;
     m.set_next(&errors, &errors.q + failed.zext(32))?;
     let last_err = m.reg(&n("last_error"), UInt(24)).reset(0).build()?;
-    m.set_next(&last_err, mux(&failed, &cat(&[cpl_code, cpl_tag]), &last_err.q))?;
+    m.set_next(&last_err, mux(&failed, &entry, &last_err.q))?;
     let ovf = m.reg(&n("cpl_overflow"), Bit).reset(0).build()?;
     let clear = &wr.wfire & wr.wa.cmp_eq(word(base + STATUS)) & wr.wdata.bit(2) & wr.wstrb.bit(0);
     m.set_next(&ovf, (cpl_valid & !cq.out("in_ready")?) | (&ovf.q & !clear))?;

@@ -119,7 +119,8 @@ pub fn validate(addr_bits: u32, table_entries: u32) -> Result<Module> {
     let tbl_rdata = m.input_doc("tbl_rdata", UInt(a), "page-table entry read in the previous cycle")?;
 
     let r = val_regs(&mut m, a, table_entries)?;
-    let f = lay.unpack(&r.d.q);
+    let f = lay.unpack(&mut m, "d", &r.d.q)?;
+    m.allow_unused(&f.tag, "the tag is not checked; it leaves with the word on out_desc")?;
     let ck = check(&mut m, a, table_entries, &f)?;
     let mul = mul(&mut m, a, &r, &ck, &f)?;
     let scan = scan(&mut m, a, &r, &f, &tbl_rdata)?;

@@ -23,14 +23,12 @@ use golden::dma::Status;
 use golden::DmaConfig;
 
 use crate::blocks::common::fifo::fifo;
-use crate::blocks::common::lanes::{
-    bits_for, bytes_of, field, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros,
-};
+use crate::blocks::common::lanes::{bits_for, bytes_of, lit, mask_ge, mask_lt, merge, ones, pmux, rotl_bytes, zeros};
 use crate::blocks::common::params::config;
 use crate::blocks::dma::legalizer::{
     engine_inputs, front_end, pack_record, record_bits, unpack_record, BurstRecord, EngineInputs, FrontEnd,
 };
-use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Reg, Result, Role, UInt};
+use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Record, Reg, Result, Role, UInt};
 
 pub fn write_name(cfg: &DmaConfig) -> String {
     format!(
@@ -186,14 +184,15 @@ fn issue(m: &mut Module, cfg: &DmaConfig, fe: &FrontEnd, awready: &Expr) -> Resu
     m.assign(&fe.out_ready, mux(&rec.null, &winfo_in_ready, &(awready & &can_issue)))?;
     let winfo_push = m.node("winfo_push", &null_push | &aw_hs)?;
     let winfo_pop = m.wire("winfo_pop", Bit)?;
+    let packed = pack_record(m, "w_fifo_in", rec, lb)?;
     let wq = m.instance(
         "w_fifo",
         &fifo(record_bits(lb), mo + 2)?,
-        &[("in_valid", &winfo_push), ("in_data", &pack_record(rec)), ("out_ready", &winfo_pop)],
+        &[("in_valid", &winfo_push), ("in_data", &packed), ("out_ready", &winfo_pop)],
     )?;
     m.assign(&winfo_in_ready, wq.out("in_ready")?)?;
     let h_valid = wq.out("out_valid")?;
-    let h = unpack_record(&wq.out("out_data")?, lb);
+    let h = unpack_record(m, "w_fifo", &wq.out("out_data")?, lb)?;
     let (owed, owed_add, owed_bits) = stream_owed(m, cfg, rec, &aw_hs)?;
     Ok(Issue { outs, awvalid, aw_hs, wq, h_valid, h, winfo_pop, owed, owed_add, owed_bits })
 }
@@ -255,6 +254,11 @@ fn w_regs(m: &mut Module, cfg: &DmaConfig) -> Result<WRegs> {
     })
 }
 
+/// A stream beat as the window registers hold it.
+fn stream_beat(data_bits: u32) -> Record {
+    Record::new("sbeat", &[("data", UInt(data_bits)), ("keep", UInt(data_bits / 8)), ("last", Bit)])
+}
+
 /// The W beat. In: the W FIFO's head record, the stream window, WREADY.
 /// Out: the registered W beat (lanes `[lo, hi)` of the burst's beat take the
 /// window's bytes from `win_off` on, rotated into place; WSTRB on exactly
@@ -265,12 +269,11 @@ fn w_beat(m: &mut Module, cfg: &DmaConfig, inp: &WriteIn, issue: &Issue, r: &WRe
     let nb = cfg.data_bytes();
     let lb = nb.trailing_zeros();
     let h = &issue.h;
-    let s0d = field(&r.s0.q, 0, dbits);
-    let s0k = field(&r.s0.q, dbits, nb);
-    let s0l = r.s0.q.bit(dbits + nb);
-    let s1d = field(&r.s1.q, 0, dbits);
-    let s1k = field(&r.s1.q, dbits, nb);
-    let s1l = r.s1.q.bit(dbits + nb);
+    let beat = stream_beat(dbits);
+    let w0 = beat.unpack(m, "win0", &r.s0.q)?;
+    let w1 = beat.unpack(m, "win1", &r.s1.q)?;
+    let (s0d, s0k, s0l) = (w0.get("data")?, w0.get("keep")?, w0.get("last")?);
+    let (s1d, s1k, s1l) = (w1.get("data")?, w1.get("keep")?, w1.get("last")?);
 
     let binfo_in_ready = m.wire("binfo_in_ready", Bit)?;
     let is_first = r.bc.q.cmp_eq(0);
@@ -330,7 +333,8 @@ fn stream_window(m: &mut Module, inp: &WriteIn, issue: &Issue, r: &WRegs, pr: &P
     let tready = m.node("tready", left.cmp_lt(2) & issue.owed.q.cmp_ne(0))?;
     let push = m.node("s_push", &inp.tvalid & &tready)?;
     m.set_next(&issue.owed, &issue.owed.q + &issue.owed_add - push.zext(issue.owed_bits))?;
-    let incoming = cat(&[&inp.tlast, &inp.tkeep, &inp.tdata]);
+    let v = [("data", &inp.tdata), ("keep", &inp.tkeep), ("last", &inp.tlast)];
+    let incoming = stream_beat(inp.tdata.width()).pack(m, "win_in", &v)?;
     m.set_next(&r.s0, mux(&left.cmp_ne(0), &mux(&pr.pops.cmp_eq(0), &r.s0.q, &r.s1.q), &incoming))?;
     m.set_next(&r.s1, mux(&left.cmp_eq(2), &r.s1.q, &incoming))?;
     m.set_next(&r.wc, &left + push.zext(2))?;
@@ -359,22 +363,22 @@ fn b_side(m: &mut Module, cfg: &DmaConfig, inp: &WriteIn, issue: &Issue, r: &WRe
     let h = &issue.h;
     let framing = lit(Status::StreamFraming.code() as u128, 8);
     let b_err = mux(&(&r.wf_err.q | &pr.frame_bad), &framing, &lit(0, 8));
+    // A null record completes its descriptor with its own code.
+    let b_rec = Record::new("bwait", &[("last", Bit), ("tag", UInt(16)), ("null", Bit), ("err", UInt(8))]);
+    let (last, err) = (&h.null | &h.last, mux(&h.null, &h.err, &b_err));
     let binfo_data =
-        mux(&h.null, &cat(&[&h.err, &lit(1, 1), &h.tag, &lit(1, 1)]), &cat(&[&b_err, &lit(0, 1), &h.tag, &h.last]));
+        b_rec.pack(m, "b_fifo_in", &[("last", &last), ("tag", &h.tag), ("null", &h.null), ("err", &err)])?;
     let binfo_push = (&pr.produce & &pr.is_lastb) | &pr.null_pass;
     let binfo_pop = m.wire("binfo_pop", Bit)?;
     let bq = m.instance(
         "b_fifo",
-        &fifo(26, mo + 2)?,
+        &fifo(b_rec.width(), mo + 2)?,
         &[("in_valid", &binfo_push), ("in_data", &binfo_data), ("out_ready", &binfo_pop)],
     )?;
     m.assign(&pr.binfo_in_ready, bq.out("in_ready")?)?;
     let bh_valid = bq.out("out_valid")?;
-    let bh = bq.out("out_data")?;
-    let bh_last = bh.bit(0);
-    let bh_tag = field(&bh, 1, 16);
-    let bh_null = bh.bit(17);
-    let bh_err = field(&bh, 18, 8);
+    let bh = b_rec.unpack(m, "b_fifo", &bq.out("out_data")?)?;
+    let (bh_last, bh_tag, bh_null, bh_err) = (bh.get("last")?, bh.get("tag")?, bh.get("null")?, bh.get("err")?);
 
     let berr = m.reg("cur_err", UInt(8)).reset(0).doc("first error of the descriptor").build()?;
     let bready = m.node("bready", &bh_valid & !&bh_null)?;

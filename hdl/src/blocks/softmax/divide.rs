@@ -7,7 +7,7 @@
 
 use golden::softmax::SoftmaxParams;
 
-use crate::core::{cat, mux, Bit, Expr, Module, Result, UInt};
+use crate::core::{mux, Bit, Expr, Module, Record, Result, SInt, UInt};
 
 use super::accumulate::RowStats;
 use super::input::Accepted;
@@ -79,8 +79,17 @@ pub(super) fn row_queue(
 
     // ---- B: the queue of finished rows (two entries) ----
     let nb9 = stats.idx.zext(nbw) + 1;
-    let entry = cat(&[&stats.seen, &stats.m, &stats.c, &stats.k, &nb9, &stats.s]);
-    let ew_q = entry.width();
+    // A finished row's statistics, as each queue entry holds them.
+    let row = Record::new(
+        "row",
+        &[("s", UInt(ws)), ("nb", UInt(nbw)), ("k", UInt(kb)), ("c", UInt(kf)), ("m", SInt(b)), ("seen", Bit)],
+    );
+    let entry = row.pack(
+        m,
+        "row_entry",
+        &[("s", &stats.s), ("nb", &nb9), ("k", &stats.k), ("c", &stats.c), ("m", &stats.m), ("seen", &stats.seen)],
+    )?;
+    let ew_q = row.width();
     let push = m.node("push", &stats.v & &stats.last)?;
     let qv0 = m.reg("q0_v", Bit).reset(0).build()?;
     let qv1 = m.reg("q1_v", Bit).reset(0).build()?;
@@ -97,18 +106,9 @@ pub(super) fn row_queue(
     m.set_next(&pending, &pending.q + inc - pop.zext(2))?;
 
     // Fields of the queue head.
-    let mut off = 0;
-    let mut field = |w: u32| {
-        let e = q0.slice(off + w - 1, off);
-        off += w;
-        e
-    };
-    let s = field(ws);
-    let nb = field(nbw);
-    let k = field(kb);
-    let c = field(kf);
-    let m_ = field(b).as_signed();
-    let seen = field(1);
+    let h = row.unpack(m, "q0", &q0)?;
+    let (s, nb, k, c, seen) = (h.get("s")?, h.get("nb")?, h.get("k")?, h.get("c")?, h.get("seen")?);
+    let m_ = h.get("m")?;
     Ok(QueueHead { pop, pending: pending.q, valid: qv0.q, s, nb, k, c, m: m_, seen })
 }
 

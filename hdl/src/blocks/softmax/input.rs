@@ -3,7 +3,7 @@
 
 use golden::softmax::SoftmaxParams;
 
-use crate::core::{cat, mux, Bit, Expr, Memory, Module, Reg, Result, UInt};
+use crate::core::{mux, Bit, Expr, Memory, Module, Record, Reg, Result, UInt};
 
 use super::pipe::{ulit, wrap, Widths};
 
@@ -50,7 +50,6 @@ pub(super) struct RowBuffer {
 pub(super) fn accept(m: &mut Module, p: &SoftmaxParams, w: &Widths, s: &InPorts) -> Result<(Accepted, RowBuffer)> {
     let (iw, aw, cntw) = (w.iw, w.aw, w.cntw);
     let max_beats = p.max_beats as u64;
-    let lanes = p.lanes as u32;
 
     let tready = m.wire("s_tready_w", Bit)?;
     let accept = m.node("accept", &s.valid & &tready)?;
@@ -63,13 +62,15 @@ pub(super) fn accept(m: &mut Module, p: &SoftmaxParams, w: &Widths, s: &InPorts)
     let overflow = m.reg("overflow_q", Bit).reset(0).build()?;
     m.set_next(&overflow, &overflow.q | (&accept & &at_cap & !&s.last))?;
 
-    // The row buffer: {valid, keep, x} per beat, used as a FIFO.
+    // The row buffer: a beat record per entry, used as a FIFO.
     let valid_in = m.node("valid_in", &s.keep & !&s.user)?;
-    let buf = m.memory("rowbuf", UInt(lanes * (p.in_bits + 2)), w.depth)?;
+    let beat = buffer_beat(p);
+    let buf = m.memory("rowbuf", beat.ty(), w.depth)?;
     let wr_ptr = m.reg("wr_ptr", UInt(aw)).reset(0).build()?;
     let rd_ptr = m.reg("rd_ptr", UInt(aw)).reset(0).build()?;
     let fifo_cnt = m.reg("fifo_cnt", UInt(cntw)).reset(0).build()?;
-    m.mem_write(&buf, &accept, &wr_ptr.q, &cat(&[&valid_in, &s.keep, &s.data]))?;
+    let word = beat.pack(m, "rowbuf_in", &[("x", &s.data), ("keep", &s.keep), ("valid", &valid_in)])?;
+    m.mem_write(&buf, &accept, &wr_ptr.q, &word)?;
     m.set_next(&wr_ptr, mux(&accept, &wrap(&wr_ptr.q, w), &wr_ptr.q))?;
 
     let accepted = Accepted {
@@ -82,4 +83,11 @@ pub(super) fn accept(m: &mut Module, p: &SoftmaxParams, w: &Widths, s: &InPorts)
         overflow: overflow.q,
     };
     Ok((accepted, RowBuffer { mem: buf, rd_ptr, fifo_cnt }))
+}
+
+/// A beat as the row buffer holds it: the logits `x`, the input beat's
+/// `tkeep`, and which lanes are valid elements (kept and not masked).
+pub(super) fn buffer_beat(p: &SoftmaxParams) -> Record {
+    let lanes = p.lanes as u32;
+    Record::new("rowbuf", &[("x", UInt(lanes * p.in_bits)), ("keep", UInt(lanes)), ("valid", UInt(lanes))])
 }

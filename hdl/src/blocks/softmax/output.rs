@@ -15,7 +15,7 @@ use golden::softmax::SoftmaxParams;
 use crate::core::{mux, Bit, Expr, Module, Reg, Result, UInt};
 
 use super::divide::Reciprocal;
-use super::input::{Accepted, RowBuffer};
+use super::input::{buffer_beat, Accepted, RowBuffer};
 use super::pipe::{dreg, dregs, pack, shr_any, ulit, unpack, wrap, Widths};
 
 /// What travels with a beat through the output pipeline beside its lanes:
@@ -172,15 +172,13 @@ fn exponents(m: &mut Module, p: &SoftmaxParams, c0: &Issue, buf: &RowBuffer) -> 
     let (lanes, b) = (p.lanes, p.in_bits);
     let (kf, kb, f) = (p.k_frac, p.k_bits, p.exp_frac);
     let (adv, issue) = (&c0.adv, &c0.issue);
-    let lw = lanes as u32;
 
     // ---- C1: the buffer's read register, with the row's parameters ----
     let word1 = m.mem_read(&buf.mem, "c1_word", issue, &buf.rd_ptr.q)?;
     let cv1 = m.reg("c1_v", Bit).reset(0).enable(adv).d(issue)?;
     let tag1 = OutTag { last: Some(c0.left.cmp_eq(1)), ..c0.row.clone() }.next(m, 1, issue)?;
-    let x1c = word1.slice(lw * b - 1, 0);
-    let keep1 = word1.slice(lw * (b + 1) - 1, lw * b);
-    let val1c = word1.slice(lw * (b + 2) - 1, lw * (b + 1));
+    let w1 = buffer_beat(p).unpack(m, "c1", &word1)?;
+    let (x1c, keep1, val1c) = (w1.get("x")?, w1.get("keep")?, w1.get("valid")?);
 
     // A C stage: every register loads when the pipeline advances.
     let cv2 = m.reg("c2_v", Bit).reset(0).enable(adv).d(&cv1)?;

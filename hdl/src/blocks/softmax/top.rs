@@ -29,7 +29,7 @@ use golden::softmax::SoftmaxParams;
 use golden::SoftmaxConfig;
 
 use crate::blocks::common::params::config;
-use crate::core::{Bit, Module, Result, UInt};
+use crate::core::{Bundle, Module, Result, Role, UInt};
 
 use super::accumulate::accumulate;
 use super::divide::{divider, row_queue};
@@ -57,6 +57,29 @@ pub fn buffer_depth(p: &SoftmaxParams) -> u32 {
     p.max_beats as u32 + ACC_STAGES + p.recip_frac + 8
 }
 
+/// `s_axis`: `lanes` logits a beat; `tkeep` and `tuser` have a bit per lane
+/// (an element is not a byte), `tuser` masking a lane out of the row.
+pub fn in_bundle(cfg: &SoftmaxConfig) -> Bundle {
+    Bundle::axis_lanes(cfg.lanes * cfg.in_bits, cfg.lanes, true, cfg.lanes)
+        .ordered(&["tvalid", "tdata", "tkeep", "tuser"])
+        .doc("tdata", "logits, lane i in bits [i*in_bits +: in_bits], two's complement")
+        .doc("tkeep", "lane i holds an element of the row")
+        .doc("tlast", "last beat of the row")
+        .doc("tuser", "mask: lane i is excluded (output 0)")
+        .doc("tvalid", "input beat valid")
+        .doc("tready", "the unit takes the input beat")
+}
+
+/// `m_axis`: `lanes` probabilities a beat, the input beat's `tkeep`.
+pub fn out_bundle(cfg: &SoftmaxConfig) -> Bundle {
+    Bundle::axis_lanes(cfg.lanes * cfg.out_bits, cfg.lanes, true, 0)
+        .doc("tdata", "probabilities, lane i in bits [i*out_bits +: out_bits], UQ0.out_bits")
+        .doc("tkeep", "the input beat's tkeep")
+        .doc("tlast", "last beat of the row")
+        .doc("tvalid", "output beat valid")
+        .doc("tready", "output beat taken")
+}
+
 /// The softmax unit (see the module comment and `docs/softmax.md`).
 pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     // Before SoftmaxParams::new, which divides by lanes.
@@ -77,19 +100,17 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     m.doc("Specified by golden::softmax (docs/numerics.md, Softmax); interface and timing in docs/softmax.md.");
 
     // ---- ports ----
+    let s_axis = m.bundle_ports("s_axis", &in_bundle(cfg), Role::Slave)?;
     let s = InPorts {
-        valid: m.input_doc("s_axis_tvalid", Bit, "input beat valid")?,
-        data: m.input_doc(
-            "s_axis_tdata",
-            UInt(lanes * b),
-            "logits, lane i in bits [i*in_bits +: in_bits], two's complement",
-        )?,
-        keep: m.input_doc("s_axis_tkeep", UInt(lanes), "lane i holds an element of the row")?,
-        user: m.input_doc("s_axis_tuser", UInt(lanes), "mask: lane i is excluded (output 0)")?,
-        last: m.input_doc("s_axis_tlast", Bit, "last beat of the row")?,
+        valid: s_axis.get("tvalid")?,
+        data: s_axis.get("tdata")?,
+        keep: s_axis.get("tkeep")?,
+        user: s_axis.get("tuser")?,
+        last: s_axis.get("tlast")?,
         scale_k: m.input_doc("scale_k", UInt(kb), "K = s*log2(e), UQ8.kf; sampled with a row's first beat")?,
     };
-    let m_ready = m.input_doc("m_axis_tready", Bit, "output beat taken")?;
+    let m_axis = m.bundle_ports("m_axis", &out_bundle(cfg), Role::Master)?;
+    let m_ready = m_axis.get("tready")?;
 
     // ---- the data path, top to bottom ----
     let (accepted, buf) = accept(&mut m, &p, &w, &s)?;
@@ -98,11 +119,11 @@ pub fn softmax(cfg: &SoftmaxConfig) -> Result<Module> {
     let recip = divider(&mut m, &p, &recip_mod, &head)?;
     let out = output(&mut m, &p, &w, &exp2_mod, &recip, &buf, &accepted, &head.pending, &m_ready)?;
 
-    m.output_doc("s_axis_tready", &accepted.tready, "the unit takes the input beat")?;
-    m.output_doc("m_axis_tvalid", &out.valid, "output beat valid")?;
-    m.output_doc("m_axis_tdata", &out.data, "probabilities, lane i in bits [i*out_bits +: out_bits], UQ0.out_bits")?;
-    m.output_doc("m_axis_tkeep", &out.keep, "the input beat's tkeep")?;
-    m.output_doc("m_axis_tlast", &out.last, "last beat of the row")?;
+    s_axis.drive(&mut m, "tready", &accepted.tready)?;
+    m_axis.drive(&mut m, "tvalid", &out.valid)?;
+    m_axis.drive(&mut m, "tdata", &out.data)?;
+    m_axis.drive(&mut m, "tkeep", &out.keep)?;
+    m_axis.drive(&mut m, "tlast", &out.last)?;
     m.output_doc("overflow", &accepted.overflow, "sticky: a row longer than max_len was cut")?;
     Ok(m)
 }

@@ -38,7 +38,7 @@ use golden::SystolicConfig;
 
 use crate::blocks::common::lanes::bits_for;
 use crate::blocks::common::params::check_range;
-use crate::core::{cat, Bit, Expr, Module, Result, SInt, UInt};
+use crate::core::{cat, Bundle, BundleSig, Expr, Module, Result, Role, SInt};
 
 use super::array::array;
 use super::dispatch::{dispatch, engine_state, row_issue};
@@ -98,7 +98,7 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let rq_doc = if cfg.requant { "per-column requantization" } else { "no requantization (int32 out)" };
     m.doc(&format!("{}-row int32 accumulator, {rq_doc}. Commands: see docs/tile.md.", cfg.acc_depth));
 
-    let ports = ports(&mut m, cfg)?;
+    let (ports, bus) = ports(&mut m, cfg)?;
     let (load, comp, read) = engine_state(&mut m, cfg)?;
     let issue = row_issue(&mut m, &comp, &ports)?;
     let go = dispatch(&mut m, &ports, &load, &comp, &read, &issue)?;
@@ -127,37 +127,99 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let chain_refs: Vec<&Expr> = feed.chain.valid.iter().collect();
     let chain_busy = cat(&chain_refs).any();
     let idle = !(&load.active.q | &weights.load_done | &comp.active.q | &chain_busy | &read.busy);
-    m.output_doc("cmd_ready", &go.cmd_ready, "command accepted when cmd_valid & cmd_ready")?;
-    m.output("s_axis_a_tready", &issue.a_ready)?;
-    m.output("s_axis_b_tready", &load.active.q)?;
-    m.output("m_axis_c_tvalid", &read.v[2].q)?;
-    m.output_doc(
-        "m_axis_c_tdata",
-        cat(&lane_refs),
-        "int32 lane n on bits 32n+31:32n (int8 sign-extended if requantized)",
-    )?;
-    m.output_doc("m_axis_c_tlast", &read.l[2].q, "last row of a READ")?;
+    bus.cmd.drive(&mut m, "ready", &go.cmd_ready)?;
+    bus.a.drive(&mut m, "tready", &issue.a_ready)?;
+    bus.b.drive(&mut m, "tready", &load.active.q)?;
+    bus.c.drive(&mut m, "tvalid", &read.v[2].q)?;
+    bus.c.drive(&mut m, "tdata", cat(&lane_refs))?;
+    bus.c.drive(&mut m, "tlast", &read.l[2].q)?;
     m.output_doc("idle", idle, "no command in progress and nothing in flight")?;
     Ok(m)
 }
 
-fn ports(m: &mut Module, cfg: &SystolicConfig) -> Result<Ports> {
-    let (r, c) = (cfg.rows, cfg.cols);
-    Ok(Ports {
-        cmd_valid: m.input_doc("cmd_valid", Bit, "command handshake")?,
-        cmd_op: m.input_doc("cmd_op", UInt(2), "0 LOAD, 1 COMPUTE, 2 READ, 3 QPARAM")?,
-        cmd_rows: m.input_doc("cmd_rows", UInt(rows_bits(cfg)), "COMPUTE/READ: rows, 1..=acc_depth")?,
-        cmd_accumulate: m.input_doc("cmd_accumulate", Bit, "COMPUTE: add to the accumulator (else overwrite)")?,
-        cmd_requant: m.input_doc("cmd_requant", Bit, "READ: requantize to int8")?,
-        cmd_col: m.input_doc("cmd_col", UInt(col_bits(cfg)), "QPARAM: column")?,
-        cmd_all_cols: m.input_doc("cmd_all_cols", Bit, "QPARAM: every column (per-tensor)")?,
-        cmd_multiplier: m.input_doc("cmd_multiplier", SInt(32), "QPARAM: multiplier")?,
-        cmd_shift: m.input_doc("cmd_shift", UInt(6), "QPARAM: shift, 0..=62")?,
-        cmd_zero_point: m.input_doc("cmd_zero_point", SInt(8), "QPARAM: zero point")?,
-        a_valid: m.input_doc("s_axis_a_tvalid", Bit, "activation row stream")?,
-        a_data: m.input_doc("s_axis_a_tdata", UInt(8 * r), "int8 element k on bits 8k+7:8k")?,
-        b_valid: m.input_doc("s_axis_b_tvalid", Bit, "weight row stream")?,
-        b_data: m.input_doc("s_axis_b_tdata", UInt(8 * c), "int8 element n on bits 8n+7:8n")?,
-        c_ready: m.input_doc("m_axis_c_tready", Bit, "result row stream")?,
-    })
+/// The command port: valid/ready carrying one command of `golden::tile`.
+pub fn cmd_bundle(cfg: &SystolicConfig) -> Bundle {
+    let payload = [
+        ("op", 2),
+        ("rows", rows_bits(cfg)),
+        ("accumulate", 1),
+        ("requant", 1),
+        ("col", col_bits(cfg)),
+        ("all_cols", 1),
+        ("multiplier", 32),
+        ("shift", 6),
+        ("zero_point", 8),
+    ];
+    Bundle::valid_ready(&payload)
+        .ordered(&["valid"])
+        .typed("multiplier", SInt(32))
+        .typed("zero_point", SInt(8))
+        .doc("op", "0 LOAD, 1 COMPUTE, 2 READ, 3 QPARAM")
+        .doc("rows", "COMPUTE/READ: rows, 1..=acc_depth")
+        .doc("accumulate", "COMPUTE: add to the accumulator (else overwrite)")
+        .doc("requant", "READ: requantize to int8")
+        .doc("col", "QPARAM: column")
+        .doc("all_cols", "QPARAM: every column (per-tensor)")
+        .doc("multiplier", "QPARAM: multiplier")
+        .doc("shift", "QPARAM: shift, 0..=62")
+        .doc("zero_point", "QPARAM: zero point")
+        .doc("valid", "command handshake")
+        .doc("ready", "command accepted when cmd_valid & cmd_ready")
+}
+
+/// `s_axis_a`: activation rows, one int8 element per array row.
+pub fn a_bundle(cfg: &SystolicConfig) -> Bundle {
+    Bundle::axis(8 * cfg.rows, false, false, 0)
+        .ordered(&["tvalid"])
+        .doc("tdata", "int8 element k on bits 8k+7:8k")
+        .doc("tvalid", "activation row stream")
+}
+
+/// `s_axis_b`: weight rows, one int8 element per array column.
+pub fn b_bundle(cfg: &SystolicConfig) -> Bundle {
+    Bundle::axis(8 * cfg.cols, false, false, 0)
+        .ordered(&["tvalid"])
+        .doc("tdata", "int8 element n on bits 8n+7:8n")
+        .doc("tvalid", "weight row stream")
+}
+
+/// `m_axis_c`: result rows, one int32 lane per column, `tlast` on a READ's last row.
+pub fn c_bundle(cfg: &SystolicConfig) -> Bundle {
+    Bundle::axis(32 * cfg.cols, false, true, 0)
+        .doc("tdata", "int32 lane n on bits 32n+31:32n (int8 sign-extended if requantized)")
+        .doc("tlast", "last row of a READ")
+        .doc("tready", "result row stream")
+}
+
+/// The tile's buses, whose outputs [`tile`] drives.
+struct Buses {
+    cmd: BundleSig,
+    a: BundleSig,
+    b: BundleSig,
+    c: BundleSig,
+}
+
+fn ports(m: &mut Module, cfg: &SystolicConfig) -> Result<(Ports, Buses)> {
+    let cmd = m.bundle_ports("cmd", &cmd_bundle(cfg), Role::Slave)?;
+    let a = m.bundle_ports("s_axis_a", &a_bundle(cfg), Role::Slave)?;
+    let b = m.bundle_ports("s_axis_b", &b_bundle(cfg), Role::Slave)?;
+    let c = m.bundle_ports("m_axis_c", &c_bundle(cfg), Role::Master)?;
+    let ports = Ports {
+        cmd_valid: cmd.get("valid")?,
+        cmd_op: cmd.get("op")?,
+        cmd_rows: cmd.get("rows")?,
+        cmd_accumulate: cmd.get("accumulate")?,
+        cmd_requant: cmd.get("requant")?,
+        cmd_col: cmd.get("col")?,
+        cmd_all_cols: cmd.get("all_cols")?,
+        cmd_multiplier: cmd.get("multiplier")?,
+        cmd_shift: cmd.get("shift")?,
+        cmd_zero_point: cmd.get("zero_point")?,
+        a_valid: a.get("tvalid")?,
+        a_data: a.get("tdata")?,
+        b_valid: b.get("tvalid")?,
+        b_data: b.get("tdata")?,
+        c_ready: c.get("tready")?,
+    };
+    Ok((ports, Buses { cmd, a, b, c }))
 }
