@@ -205,7 +205,11 @@ mod tests {
     #[test]
     fn render_reads_every_figure_from_the_typed_results() {
         let t = render(&committed()).unwrap();
-        for want in ["| source | device | LCs used |", "| tiny | `serrano_tile_", "The PE against a plain"] {
+        for want in [
+            "| source | device | logic used (iCE40 LCs, ECP5 LUT4s) |",
+            "| tiny | `serrano_tile_",
+            "The PE against a plain",
+        ] {
             assert!(t.contains(want), "missing {want:?} in:\n{t}");
         }
     }
