@@ -6,7 +6,7 @@
 //!
 //! [`FourState`] writes a Verilog testbench around a top from its ports:
 //! every input driven (0 unless the program sets it; every input `*ready`
-//! held at 1), a reset, and then a program of steps ([`FourState::idle`],
+//! at 1, or low one cycle in N with [`FourState::stall`]), a reset, and then a program of steps ([`FourState::idle`],
 //! [`FourState::send`], [`FourState::axil_read`], ...). From the first
 //! falling edge after reset to the end, an X monitor checks every output on
 //! every cycle:
@@ -168,12 +168,20 @@ pub struct FourState<'a> {
     ports: Vec<PortDesc>,
     program: String,
     checks: usize,
+    stalls: Vec<(String, u32)>,
 }
 
 impl<'a> FourState<'a> {
     /// A run of `top`; `label` names it in messages and the waveform's file name.
     pub fn new(label: &str, top: &'a Module) -> FourState<'a> {
-        FourState { top, label: label.to_string(), ports: top.ports(), program: String::new(), checks: 0 }
+        FourState {
+            top,
+            label: label.to_string(),
+            ports: top.ports(),
+            program: String::new(),
+            checks: 0,
+            stalls: vec![],
+        }
     }
 
     fn port(&self, name: &str) -> &PortDesc {
@@ -235,6 +243,14 @@ impl<'a> FourState<'a> {
         assert!(matches!(self.port(valid).dir, Dir::Input), "{valid} is not an input");
         self.set(fields);
         self.verilog(&format!("xfer_{valid};"))
+    }
+
+    /// Back-pressure: after reset, hold the input `ready` low in one cycle of
+    /// every `every` (it is 1 otherwise).
+    pub fn stall(&mut self, ready: &str, every: u32) -> &mut Self {
+        assert!(matches!(self.port(ready).dir, Dir::Input) && ready.ends_with("ready"), "{ready} is not a READY input");
+        self.stalls.push((ready.to_string(), every));
+        self
     }
 
     /// Wait until `condition` (a Verilog expression) is true at a falling
@@ -317,6 +333,9 @@ impl<'a> FourState<'a> {
         t += &self.monitor();
         t += &self.beat_log();
         t += &self.xfer_tasks();
+        for (ready, every) in &self.stalls {
+            writeln!(t, "    always @(negedge clk) if (watching) {ready} = (cycle % {every}) != 0;").unwrap();
+        }
         if self.has("s_axil_arvalid") {
             let w = |p: &str| self.port(p).ty.width();
             t += &AXIL_TASKS

@@ -8,12 +8,15 @@
 //!
 //! * the tile: LOAD, COMPUTE (overwrite, then accumulate: K is one more than
 //!   the array's rows), READ of a 2-row GEMM, and with requantization
-//!   hardware a QPARAM and a requantizing READ, against
+//!   hardware QPARAMs (every column, then one) and a requantizing READ, against
 //!   `golden::tile::TileModel` (the accumulator and the weights have no
 //!   reset: they may be X until written, but must never leak into a result);
 //! * the softmax unit: a row of `lanes + 3` elements (a partial last beat,
 //!   one masked element) and a row of one element, against
 //!   `golden::softmax::SoftmaxStream` (the row buffer has no reset).
+//!
+//! The output streams are stalled one cycle in three, so the output
+//! registers also hold a beat under back-pressure.
 //!
 //! The DMA top has its own file, `dma_fourstate.rs` (every register read).
 //! [`covered_by`] names the test of every kind of top, so a new kind cannot
@@ -101,8 +104,11 @@ fn tile_run(name: &str, cfg: &SystolicConfig, seed: u64) {
     let plan = gemm_program(cfg, &a, &b, None).unwrap();
     let mut program = plan.program.clone();
     if cfg.requant {
-        let q = Requant { multiplier: rng.gen(), shift: rng.gen_range(24..=40), zero_point: rng.gen() };
-        program.cmds.push(Command::QParam { col: None, q });
+        // Every column's parameters, then the last column's alone.
+        for col in [None, Some(c as u32 - 1)] {
+            let q = Requant { multiplier: rng.gen(), shift: rng.gen_range(24..=40), zero_point: rng.gen() };
+            program.cmds.push(Command::QParam { col, q });
+        }
         program.cmds.push(Command::Read { rows: m as u32, requant: true });
     }
     let want = TileModel::new(cfg).run(&program).unwrap();
@@ -118,7 +124,7 @@ fn tile_run(name: &str, cfg: &SystolicConfig, seed: u64) {
 
     let top = hdl::blocks::tile::tile(cfg).unwrap();
     let mut fs = FourState::new(&format!("{name} tile"), &top);
-    fs.idle(20);
+    fs.stall("m_axis_c_tready", 3).idle(20);
     let (mut a_rows, mut b_rows) = (program.a_rows.iter(), program.b_rows.iter());
     let lanes = |row: &Vec<i8>| Val::Lanes(row.iter().map(|&x| x as i64).collect(), 8);
     for cmd in &program.cmds {
@@ -180,7 +186,7 @@ fn softmax_run(name: &str, cfg: &SoftmaxConfig, seed: u64) {
 
     let top = hdl::blocks::softmax::softmax(cfg).unwrap();
     let mut fs = FourState::new(&format!("{name} softmax"), &top);
-    fs.idle(20);
+    fs.stall("m_axis_tready", 3).idle(20);
     for beat in rows.iter().flatten() {
         fs.send(
             "s_axis_tvalid",
