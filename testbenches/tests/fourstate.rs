@@ -12,7 +12,8 @@
 //!   `golden::tile::TileModel` (the accumulator and the weights have no
 //!   reset: they may be X until written, but must never leak into a result);
 //! * the softmax unit: a row of `lanes + 3` elements (a partial last beat,
-//!   one masked element) and a row of one element, against
+//!   one masked element), a row whose first beat keeps no lane, and a row
+//!   with every element masked, against
 //!   `golden::softmax::SoftmaxStream` (the row buffer has no reset).
 //!
 //! The output streams are stalled one cycle in three, so the output
@@ -179,7 +180,11 @@ fn softmax_run(name: &str, cfg: &SoftmaxConfig, seed: u64) {
     let long: Vec<i64> = (0..lanes + 3).map(|_| rng.gen_range(lo..=hi)).collect();
     let mut mask = vec![false; long.len()];
     mask[rng.gen_range(0..long.len())] = true;
-    let rows = [p.pack_row(&long, &mask), p.pack_row(&[rng.gen_range(lo..=hi)], &[false])];
+    // A row with a beat that keeps no lane, and a row with every element masked.
+    let mut empty_beat = p.pack_row(&[rng.gen_range(lo..=hi)], &[false]);
+    empty_beat.insert(0, golden::softmax::Beat { x: vec![0; lanes], keep: 0, mask: 0, last: false });
+    let masked = p.pack_row(&[rng.gen_range(lo..=hi), rng.gen_range(lo..=hi)], &[true, true]);
+    let rows = [p.pack_row(&long, &mask), empty_beat, masked];
 
     let mut golden = SoftmaxStream::new(cfg);
     let want: Vec<_> = rows.iter().flatten().filter_map(|b| golden.push(k, b.clone())).flat_map(|(o, _)| o).collect();
