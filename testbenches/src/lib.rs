@@ -3,7 +3,8 @@
 //! with the golden model.
 //!
 //! One folder per block family, named as in `hdl::blocks` and `golden`:
-//! [`tile`], [`softmax`], [`dma`], plus the AXI components in [`axi`].
+//! [`tile`], [`softmax`], [`dma`], plus the AXI components in [`axi`] and
+//! [`fourstate`], the four-state (Icarus Verilog) harness for any top.
 //!
 //! Conventions: random stimulus comes from a seeded RNG whose
 //! seed is printed and can be set with `SERRANO_SEED`; a failing simulation is
@@ -12,6 +13,7 @@
 
 pub mod axi;
 pub mod dma;
+pub mod fourstate;
 pub mod npy;
 pub mod sim;
 pub mod softmax;
