@@ -538,6 +538,8 @@ mod tests {
         let example = &section[start..start + section[start..].find("```").unwrap()];
         let c = parse(example);
         assert_eq!((c.softmax, c.dma, c.systolic.requant), (SoftmaxConfig::default(), DmaConfig::default(), true));
+        assert_eq!(c.core, Some(CoreConfig::default()));
+        assert_eq!(CoreConfig::default(), CoreConfig { spad_kib: 256, spad_banks: 8 });
     }
 
     #[test]

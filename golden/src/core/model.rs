@@ -165,6 +165,14 @@ impl CoreModel {
         })
     }
 
+    /// The host's clear after a fault: the tile's pending weight fold is
+    /// dropped (so the next program starts with TILE_LOAD); the scratchpad,
+    /// the accumulator, the requantization parameters and the page tables
+    /// keep their contents. (The status lives in [`RunStatus`], one per run.)
+    pub fn clear(&mut self) {
+        self.fold_pending = false;
+    }
+
     /// Give the scratchpad defined contents (every byte), e.g. zeros.
     pub fn load_spad_image(&mut self, image: &[u8]) {
         self.spad.load_image(image);

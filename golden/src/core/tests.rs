@@ -336,6 +336,19 @@ fn a_tile_without_requant_refuses_requantizing_commands() {
     let (mut core, mut mem) = setup("tiny");
     let st = run(&mut core, &mut mem, &[qp(0)]).unwrap();
     assert_eq!(fault_of(&st).0, ErrorCode::NoRequant);
+    // A fault leaves the fold loaded before it; clear drops it.
+    let tl = Command::TileLoad { b_line: 0, b_stride: 1, b_off: 0, k_rows: 4 };
+    core.load_spad_image(&vec![1; core.params.lines as usize * 8]);
+    let st = run(
+        &mut core,
+        &mut mem,
+        &[tl, Command::TileCompute { a_line: 0, a_stride: 1, a_off: 2, rows: 1, accumulate: false }],
+    )
+    .unwrap();
+    assert_eq!(fault_of(&st), (ErrorCode::BadField, 1, Status::Ok));
+    assert_eq!(fault_of(&run(&mut core, &mut mem, &[tl]).unwrap()).0, ErrorCode::TileSequence);
+    core.clear();
+    assert_eq!(run(&mut core, &mut mem, &[tl]).unwrap().fault, None);
     let read = Command::TileRead { c_line: 0, c_stride: 1, c_off: 0, rows: 1, requant: true };
     let st = run(&mut core, &mut mem, &[read]).unwrap();
     assert_eq!(fault_of(&st).0, ErrorCode::NoRequant);
