@@ -118,3 +118,14 @@ fn bad_requests_are_clear_errors() {
     let e = GoldenBackend::new(&no_core, 1).unwrap_err();
     assert!(e.to_string().contains("no [core] section"), "{e}");
 }
+
+#[test]
+fn gemm_matches_golden_on_random_shapes() {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed());
+    for name in ["tiny", "default", "large"] {
+        for _ in 0..12 {
+            let shape = (rng.gen_range(1..80), rng.gen_range(1..150), rng.gen_range(1..90));
+            check(name, &mut rng, shape);
+        }
+    }
+}

@@ -18,4 +18,6 @@ pub use check::{check, CoreParams, Fault, Footprint};
 pub use model::{AxiErrorRegion, CoreFault, CoreModel, Counters, ProgramError, Ring, RunStatus};
 
 #[cfg(test)]
+mod footprint_tests;
+#[cfg(test)]
 mod tests;

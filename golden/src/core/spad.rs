@@ -8,13 +8,16 @@ pub struct Scratchpad {
     line: usize,
     bytes: Vec<u8>,
     defined: Vec<bool>,
+    /// When on, every line read (false) and written (true), for tests that
+    /// check a command stays inside its footprint.
+    pub(super) log: Option<Vec<(bool, u64)>>,
 }
 
 impl Scratchpad {
     /// `lines` lines of `line` bytes, none defined.
     pub fn new(lines: u32, line: u32) -> Scratchpad {
         let n = lines as usize * line as usize;
-        Scratchpad { line: line as usize, bytes: vec![0; n], defined: vec![false; n] }
+        Scratchpad { line: line as usize, bytes: vec![0; n], defined: vec![false; n], log: None }
     }
 
     /// Set the whole contents (every byte becomes defined).
@@ -31,8 +34,9 @@ impl Scratchpad {
 
     /// `n` bytes from byte `off` of line `line` on, across lines; `Err(line)`
     /// names the first line with an undefined byte among them.
-    pub fn read(&self, line: u64, off: u32, n: usize) -> Result<Vec<u8>, u64> {
+    pub fn read(&mut self, line: u64, off: u32, n: usize) -> Result<Vec<u8>, u64> {
         let a = line as usize * self.line + off as usize;
+        self.note(false, a, n);
         if let Some(i) = self.defined[a..a + n].iter().position(|d| !d) {
             return Err(((a + i) / self.line) as u64);
         }
@@ -43,7 +47,16 @@ impl Scratchpad {
     /// byte enables of the RAM's write port).
     pub fn write(&mut self, line: u64, off: u32, data: &[u8]) {
         let a = line as usize * self.line + off as usize;
+        self.note(true, a, data.len());
         self.bytes[a..a + data.len()].copy_from_slice(data);
         self.defined[a..a + data.len()].iter_mut().for_each(|d| *d = true);
+    }
+
+    fn note(&mut self, write: bool, a: usize, n: usize) {
+        if let Some(log) = &mut self.log {
+            if n > 0 {
+                log.extend(((a / self.line)..=((a + n - 1) / self.line)).map(|l| (write, l as u64)));
+            }
+        }
     }
 }

@@ -172,14 +172,17 @@ fn a_small_gemm_through_the_core_equals_golden() {
 
 #[test]
 fn softmax_rows_are_golden_softmax_rows() {
-    for name in ["default", "large"] {
-        let (mut core, mut mem) = setup(name);
-        let cfg = preset(name);
+    let mut int16 = preset("default");
+    (int16.softmax.lanes, int16.softmax.in_bits, int16.softmax.out_bits) = (8, 16, 16);
+    for (name, cfg) in [("default", preset("default")), ("large", preset("large")), ("int16 logits", int16)] {
+        cfg.validate().unwrap();
+        let (mut core, mut mem) = (CoreModel::new(&cfg).unwrap(), Memory::new(7));
         let sp = SoftmaxParams::new(&cfg.softmax);
         let l = core.params.line as usize;
         let len = 37usize;
-        let x_lines = len.div_ceil(l) as u32;
-        let data: Vec<u8> = (0..len * 3).map(|i| (i as u8).wrapping_mul(37)).collect();
+        let ib = (cfg.softmax.in_bits / 8) as usize;
+        let x_lines = (len * ib).div_ceil(l) as u32;
+        let data: Vec<u8> = (0..len * 3 * ib).map(|i| (i as u8).wrapping_mul(37)).collect();
         mem.write(0x5000, &data);
         let k = sp.scale_to_k(0.25).unwrap();
         let s = SoftmaxCmd {
@@ -197,7 +200,7 @@ fn softmax_rows_are_golden_softmax_rows() {
         // Each input row at its own lines: load row by row.
         let loads: Vec<Command> = (0..3)
             .map(|r| Command::DmaLoad {
-                desc: lin(0x5000 + (r * len) as u64, len as u32),
+                desc: lin(0x5000 + (r * len * ib) as u64, (len * ib) as u32),
                 spad_line: r as u32 * x_lines,
             })
             .collect();
@@ -207,7 +210,10 @@ fn softmax_rows_are_golden_softmax_rows() {
         assert_eq!((st.fault, st.counters.softmax_elements), (None, 3 * len as u64));
         let ob = (cfg.softmax.out_bits / 8) as usize;
         for r in 0..3usize {
-            let x: Vec<i64> = data[r * len..(r + 1) * len].iter().map(|&b| b as i8 as i64).collect();
+            let x: Vec<i64> = data[r * len * ib..(r + 1) * len * ib]
+                .chunks(ib)
+                .map(|e| if ib == 1 { e[0] as i8 as i64 } else { i16::from_le_bytes([e[0], e[1]]) as i64 })
+                .collect();
             let mask: Vec<bool> = (0..len).map(|j| j >= 30 || j > 20 + r).collect();
             let want = sp.softmax_row(&sp.exp2(), k, &x, &mask);
             let y0 = (100 + 7 * r) * l;
