@@ -28,7 +28,10 @@
 //! [`GemmRegions`](crate::layout::GemmRegions), in different banks; each new
 //! chunk goes to the other buffer, so on the hardware the next chunk's load,
 //! this chunk's compute and the previous block's store overlap (the
-//! scoreboard orders them only where their lines meet).
+//! scoreboard orders them only where their lines meet). A chunks are loaded
+//! in slices of [`A_SLICE_LINES`] lines of K per row and B chunks one fold
+//! per DMA_LOAD, each placed just before the first fold that needs it, so
+//! the tile starts after one slice rather than a whole chunk.
 
 use golden::core::{CoreParams, Counters, Ring};
 use golden::dma::Descriptor;
@@ -63,6 +66,8 @@ pub struct Tiling {
     pub s: usize,
     /// Whole rows of A stay in the scratchpad (`kc` = A's pitch).
     pub resident_k: bool,
+    /// A's chunks are loaded in slices of this many bytes of K (a multiple of L).
+    pub slice: usize,
 }
 
 /// Where the operands are in DRAM.
@@ -94,6 +99,11 @@ fn input(m: String) -> RuntimeError {
     RuntimeError::Input(m)
 }
 
+/// A's chunks are loaded in slices of 4 lines of K per row: 4-beat bursts
+/// keep the DMA near full speed at a 100-cycle latency (`docs/dma.md`), and
+/// the first fold waits for one slice, not the whole chunk.
+pub const A_SLICE_LINES: usize = 4;
+
 /// The tiling for an M×K×N GEMM on core `p`.
 pub fn plan(
     p: &CoreParams,
@@ -116,9 +126,12 @@ pub fn plan(
     // Resident K: a whole row of A per line budget, and a B group of whole K.
     let a_row_lines = pitch_a / l;
     let mb_res = mb0.min(la / a_row_lines.max(1));
-    let ng_res = if k <= 65_535 { ((lb * l / k) / na * na).min(pitch_b) } else { 0 };
+    // B groups of about 4 lines: 4-beat bursts, and little to load before
+    // the first block can start.
+    let ng_res = if k <= 65_535 { ((lb * l / k).min(na.max(A_SLICE_LINES * l)) / na * na).min(pitch_b) } else { 0 };
     if mb_res >= 1 && a_row_lines <= la && ng_res >= na {
-        return Ok((Tiling { mb: mb_res, kc: pitch_a, ng: ng_res, s, resident_k: true }, pitch_a, pitch_b));
+        let t = Tiling { mb: mb_res, kc: pitch_a, ng: ng_res, s, resident_k: true, slice: A_SLICE_LINES * l };
+        return Ok((t, pitch_a, pitch_b));
     }
     let mb = mb0.min(la);
     let kl = (pitch_a / l).min(la / mb.max(1)).min(lb / na).min(65_535 / l);
@@ -128,7 +141,7 @@ pub fn plan(
             p.lines
         )));
     }
-    Ok((Tiling { mb, kc: kl * l, ng: na, s, resident_k: false }, pitch_a, pitch_b))
+    Ok((Tiling { mb, kc: kl * l, ng: na, s, resident_k: false, slice: A_SLICE_LINES * l }, pitch_a, pitch_b))
 }
 
 /// One of two alternating buffers, remembering which chunk it holds.
@@ -188,20 +201,29 @@ pub fn lower(
                     let kc = t.kc.min(dram.pitch_a - k0);
                     let kr = t.kc.min(k - k0);
                     let (a_line, load_a) = abuf.ensure((m0, k0));
-                    if load_a {
-                        let addr = dram.a + (m0 * dram.pitch_a + k0) as u64;
-                        pb.dma_load(Descriptor::strided_2d(addr, kc as u32, count16(mb), dram.pitch_a as u64), a_line);
-                    }
                     let (b_line, load_b) = bbuf.ensure((g0, k0));
-                    if load_b {
-                        let addr = dram.b + (k0 * dram.pitch_b + g0) as u64;
-                        pb.dma_load(Descriptor::strided_2d(addr, ng as u32, count16(kr), dram.pitch_b as u64), b_line);
-                    }
                     for kk in (0..kr).step_by(r) {
+                        // A's slice j holds K bytes [j·slice, (j+1)·slice) of every row, row m
+                        // at `m · width / L` lines from the slice's start.
+                        let (j0, w) = (kk / t.slice * t.slice, t.slice.min(kc - kk / t.slice * t.slice));
+                        // Loads go in program order where they are first needed, so the
+                        // first fold waits for one A slice and its own B rows only.
+                        if load_a && kk == j0 {
+                            let addr = dram.a + (m0 * dram.pitch_a + k0 + j0) as u64;
+                            let d = Descriptor::strided_2d(addr, w as u32, count16(mb), dram.pitch_a as u64);
+                            pb.dma_load(d, a_line + (j0 / l * mb) as u32);
+                        }
+                        if load_b {
+                            let addr = dram.b + ((k0 + kk) * dram.pitch_b + g0) as u64;
+                            let d =
+                                Descriptor::strided_2d(addr, ng as u32, count16(r.min(kr - kk)), dram.pitch_b as u64);
+                            pb.dma_load(d, b_line + (kk * (ng / l)) as u32);
+                        }
                         let (bl, bo) = (b_line as usize + kk * (ng / l) + (n0 - g0) / l, ((n0 - g0) % l) / c);
                         pb.tile_load(bl as u32, (ng / l) as u32, bo as u32, r.min(k - k0 - kk) as u32);
-                        let al = a_line as usize + kk / l;
-                        pb.tile_compute(al as u32, (kc / l) as u32, ((kk % l) / r) as u32, mb as u32, k0 + kk > 0);
+                        let al = a_line as usize + j0 / l * mb + (kk - j0) / l;
+                        let a_off = ((kk % l) / r) as u32;
+                        pb.tile_compute(al as u32, (w / l) as u32, a_off, mb as u32, k0 + kk > 0);
                     }
                 }
                 if let OutputKind::Requant(Requantization::PerColumn(v)) = out {

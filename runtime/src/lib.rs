@@ -7,10 +7,13 @@
 //! * [`backend`]: the [`Backend`] trait and the golden backend (the core
 //!   model on a memory image); a Verilator backend of the generated core will
 //!   implement the same trait;
-//! * [`gemm`]: the GEMM lowering for any M, K, N and the [`gemm()`] call.
+//! * [`gemm`]: the GEMM lowering for any M, K, N and the [`gemm()`] call;
+//! * [`estimate`]: a first-order timing model that checks a program's loads,
+//!   compute and stores can overlap.
 
 pub mod backend;
 pub mod error;
+pub mod estimate;
 pub mod gemm;
 pub mod layout;
 pub mod program;

@@ -67,6 +67,6 @@ fn the_example_computes_the_gemm() {
     let a = Matrix::from_vec(4, 20, (0..80).map(|i| (i * 7 % 255) as u8 as i8).collect()).unwrap();
     let b = Matrix::from_vec(20, 16, (0..320).map(|i| (i * 13 % 251) as u8 as i8).collect()).unwrap();
     let r = gemm(&mut GoldenBackend::new(&cfg, 5).unwrap(), &a, &b, &OutputKind::Int32).unwrap();
-    assert_eq!(r.commands, 9);
+    assert_eq!(r.commands, 10);
     assert_eq!(r.c, GemmOutput::Int32(golden_gemm(&a, &b).unwrap()));
 }
