@@ -8,20 +8,21 @@
 //! a pitch of B's padded columns (× 4 for int32); the runtime reads back M×N.
 //!
 //! # Tiling
-//! * M is cut into blocks of `mb` rows (at most `acc_depth`), K into chunks of
-//!   `kc` bytes (a multiple of L), N into groups of `ng` columns (B's chunk
-//!   width) and, within a group, blocks of C columns (the accumulator's width).
-//! * For each M block, N group and C block, every K chunk's folds are loaded
+//! * M is cut into blocks of `mb` rows (at most `acc_depth`), N into groups
+//!   of `ng` columns (B's chunk width) and, within a group, blocks of C
+//!   columns (the accumulator's width); K into A chunks of `kc` bytes (a
+//!   multiple of L) and B chunks of `kb` rows (a multiple of R).
+//! * For each M block, N group and C block, every fold of K is loaded
 //!   (TILE_LOAD from the B chunk) and computed (TILE_COMPUTE over the A chunk,
-//!   the first fold of K overwriting, the rest accumulating); then TILE_READ
+//!   the first fold overwriting, the rest accumulating); then TILE_READ
 //!   writes the block to a C buffer. A store group is `S = C · max(1, L / row)`
 //!   columns, `row` being a block row's bytes (4C or C): blocks whose rows are
 //!   shorter than a line share the line (`c_off`) and are stored together, so
 //!   every DMA_STORE packet is whole lines.
 //! * When a whole row of A fits its buffer (`kc` = A's pitch), an A block is
-//!   loaded once and stays while every N group goes by, and a B chunk once
-//!   per M block. Otherwise (K larger than the buffer) `ng` is one store
-//!   group and the A and B chunks are reloaded for each C block.
+//!   loaded once and stays while every N group goes by; when a B group with
+//!   the whole of K fits, it is loaded once per M block. Otherwise (K larger
+//!   than the buffers) the chunks are reloaded for each C block.
 //!
 //! # Buffers
 //! Two buffers each for A, B and C in the regions of
@@ -60,11 +61,14 @@ pub enum GemmOutput {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tiling {
     pub mb: usize,
+    /// A's chunk of K, bytes (a multiple of L).
     pub kc: usize,
+    /// B's chunk of K, rows (a multiple of R).
+    pub kb: usize,
     pub ng: usize,
     /// Store group, columns.
     pub s: usize,
-    /// Whole rows of A stay in the scratchpad (`kc` = A's pitch).
+    /// The whole of K stays in the scratchpad: A's rows (`kc` = A's pitch) and B's group (`kb` ≥ K).
     pub resident_k: bool,
     /// A's chunks are loaded in slices of this many bytes of K (a multiple of L).
     pub slice: usize,
@@ -112,7 +116,8 @@ pub fn plan(
     n: usize,
     requant: bool,
 ) -> Result<(Tiling, usize, usize), RuntimeError> {
-    let (l, c, d) = (p.line as usize, p.systolic.cols as usize, p.systolic.acc_depth as usize);
+    let (l, r, c, d) =
+        (p.line as usize, p.systolic.rows as usize, p.systolic.cols as usize, p.systolic.acc_depth as usize);
     let eb = if requant { 1 } else { 4 };
     let row = c * eb;
     let s = c * (l / row).max(1);
@@ -123,25 +128,30 @@ pub fn plan(
     let pitch_a = k.div_ceil(l) * l;
     let pitch_b = n.div_ceil(na) * na;
     let mb0 = m.min(d).min(lc / c_lines).min(32_768);
-    // Resident K: a whole row of A per line budget, and a B group of whole K.
+    let too_small =
+        || input(format!("the scratchpad ({} lines of {l} bytes) is too small for this GEMM's buffers", p.lines));
+    // A: whole rows stay when a row fits the buffer (fewer rows per M block
+    // if need be); else chunks of K with as many rows as the accumulator takes.
     let a_row_lines = pitch_a / l;
-    let mb_res = mb0.min(la / a_row_lines.max(1));
-    // B groups of about 4 lines: 4-beat bursts, and little to load before
-    // the first block can start.
-    let ng_res = if k <= 65_535 { ((lb * l / k).min(na.max(A_SLICE_LINES * l)) / na * na).min(pitch_b) } else { 0 };
-    if mb_res >= 1 && a_row_lines <= la && ng_res >= na {
-        let t = Tiling { mb: mb_res, kc: pitch_a, ng: ng_res, s, resident_k: true, slice: A_SLICE_LINES * l };
-        return Ok((t, pitch_a, pitch_b));
+    let (mb, kc) = if a_row_lines <= la {
+        (mb0.min(la / a_row_lines), pitch_a)
+    } else {
+        let mb = mb0.min(la);
+        (mb, (la / mb.max(1)) * l)
+    };
+    // B: groups of about 4 lines (4-beat bursts, little to load before the
+    // first block), narrower if that lets the whole of K stay; chunks of K
+    // rows (a multiple of R) as the buffer allows.
+    let mut ng = na.max(A_SLICE_LINES * l).min(pitch_b);
+    if k * ng / l > lb {
+        ng = (lb * l / k / na * na).max(na);
     }
-    let mb = mb0.min(la);
-    let kl = (pitch_a / l).min(la / mb.max(1)).min(lb / na).min(65_535 / l);
-    if mb == 0 || kl == 0 {
-        return Err(input(format!(
-            "the scratchpad ({} lines of {l} bytes) is too small for this GEMM's buffers",
-            p.lines
-        )));
+    let kb = (lb * l / ng / r * r).min(k.div_ceil(r) * r).min(65_535 / r * r);
+    if mb == 0 || kb == 0 {
+        return Err(too_small());
     }
-    Ok((Tiling { mb, kc: kl * l, ng: na, s, resident_k: false, slice: A_SLICE_LINES * l }, pitch_a, pitch_b))
+    let resident_k = kc == pitch_a && kb >= k;
+    Ok((Tiling { mb, kc, kb, ng, s, resident_k, slice: A_SLICE_LINES * l }, pitch_a, pitch_b))
 }
 
 /// One of two alternating buffers, remembering which chunk it holds.
@@ -197,34 +207,38 @@ pub fn lower(
         for g0 in (0..n_end).step_by(t.ng) {
             let ng = t.ng.min(dram.pitch_b - g0);
             for n0 in (g0..(g0 + ng).min(n_end)).step_by(c) {
-                for k0 in (0..k).step_by(t.kc) {
-                    let kc = t.kc.min(dram.pitch_a - k0);
-                    let kr = t.kc.min(k - k0);
-                    let (a_line, load_a) = abuf.ensure((m0, k0));
-                    let (b_line, load_b) = bbuf.ensure((g0, k0));
-                    for kk in (0..kr).step_by(r) {
-                        // A's slice j holds K bytes [j·slice, (j+1)·slice) of every row, row m
-                        // at `m · width / L` lines from the slice's start.
-                        let (j0, w) = (kk / t.slice * t.slice, t.slice.min(kc - kk / t.slice * t.slice));
-                        // Loads go in program order where they are first needed, so the
-                        // first fold waits for one A slice and its own B rows only.
-                        if load_a && kk == j0 {
-                            let addr = dram.a + (m0 * dram.pitch_a + k0 + j0) as u64;
-                            let d = Descriptor::strided_2d(addr, w as u32, count16(mb), dram.pitch_a as u64);
-                            pb.dma_load(d, a_line + (j0 / l * mb) as u32);
-                        }
-                        if load_b {
-                            let addr = dram.b + ((k0 + kk) * dram.pitch_b + g0) as u64;
-                            let d =
-                                Descriptor::strided_2d(addr, ng as u32, count16(r.min(kr - kk)), dram.pitch_b as u64);
-                            pb.dma_load(d, b_line + (kk * (ng / l)) as u32);
-                        }
-                        let (bl, bo) = (b_line as usize + kk * (ng / l) + (n0 - g0) / l, ((n0 - g0) % l) / c);
-                        pb.tile_load(bl as u32, (ng / l) as u32, bo as u32, r.min(k - k0 - kk) as u32);
-                        let al = a_line as usize + j0 / l * mb + (kk - j0) / l;
-                        let a_off = ((kk % l) / r) as u32;
-                        pb.tile_compute(al as u32, (w / l) as u32, a_off, mb as u32, k0 + kk > 0);
+                let (mut a_line, mut b_line, mut a_loading, mut b_loading) = (0, 0, false, false);
+                for kf in (0..k).step_by(r) {
+                    // The chunks this fold is in; a new chunk goes to the other buffer.
+                    let (k0, kb0) = (kf / t.kc * t.kc, kf / t.kb * t.kb);
+                    if kf == k0 {
+                        (a_line, a_loading) = abuf.ensure((m0, k0));
                     }
+                    if kf == kb0 {
+                        (b_line, b_loading) = bbuf.ensure((g0, kb0));
+                    }
+                    // A's slice j holds K bytes [j·slice, (j+1)·slice) of the chunk for
+                    // every row, row m at `m · width / L` lines from the slice's start.
+                    let (kc, kk) = (t.kc.min(dram.pitch_a - k0), kf - k0);
+                    let (j0, w) = (kk / t.slice * t.slice, t.slice.min(kc - kk / t.slice * t.slice));
+                    // Loads go in program order where they are first needed, so the
+                    // first fold waits for one A slice and its own B rows only.
+                    if a_loading && kk == j0 {
+                        let addr = dram.a + (m0 * dram.pitch_a + k0 + j0) as u64;
+                        let d = Descriptor::strided_2d(addr, w as u32, count16(mb), dram.pitch_a as u64);
+                        pb.dma_load(d, a_line + (j0 / l * mb) as u32);
+                    }
+                    let (k_rows, b_row) = (r.min(k - kf), b_line as usize + (kf - kb0) * (ng / l));
+                    if b_loading {
+                        let addr = dram.b + (kf * dram.pitch_b + g0) as u64;
+                        let d = Descriptor::strided_2d(addr, ng as u32, count16(k_rows), dram.pitch_b as u64);
+                        pb.dma_load(d, b_row as u32);
+                    }
+                    let bl = b_row + (n0 - g0) / l;
+                    pb.tile_load(bl as u32, (ng / l) as u32, (((n0 - g0) % l) / c) as u32, k_rows as u32);
+                    let al = a_line as usize + j0 / l * mb + (kk - j0) / l;
+                    let a_off = ((kk % l) / r) as u32;
+                    pb.tile_compute(al as u32, (w / l) as u32, a_off, mb as u32, kf > 0);
                 }
                 if let OutputKind::Requant(Requantization::PerColumn(v)) = out {
                     for j in 0..c {
