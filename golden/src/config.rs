@@ -24,6 +24,11 @@ pub struct Config {
     /// The AXI4 DMA engines. Optional in a file: absent means [`DmaConfig::default`].
     #[serde(default)]
     pub dma: DmaConfig,
+    /// The integrated core (scratchpad, command processor). Optional: a
+    /// configuration without a `[core]` section builds the standalone blocks
+    /// only, and its blocks are not held to the core's structural rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core: Option<CoreConfig>,
 }
 
 /// The systolic matmul tile: a `rows` × `cols` weight-stationary array of
@@ -188,6 +193,83 @@ impl DmaConfig {
     }
 }
 
+/// The integrated core: its scratchpad (see `docs/isa.md`). The scratchpad is
+/// addressed in lines of `dma.data_bits / 8` bytes (the DMA's beat) and is
+/// cut into `spad_banks` banks of consecutive lines, each a simple dual-port
+/// RAM, so commands on different banks run concurrently.
+///
+/// A `[core]` section may name only some fields: a missing one takes its value
+/// from [`CoreConfig::default`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoreConfig {
+    /// Scratchpad size in KiB: 4..=4096, a power of two.
+    pub spad_kib: u32,
+    /// Scratchpad banks: 2..=32, a power of two, each of at least
+    /// [`MIN_LINES_PER_BANK`] lines.
+    pub spad_banks: u32,
+}
+
+impl Default for CoreConfig {
+    /// The values of a `[core]` section that names no field (the default preset's).
+    fn default() -> Self {
+        CoreConfig { spad_kib: 256, spad_banks: 8 }
+    }
+}
+
+/// The allowed range of `core.spad_kib` (and it must be a power of two).
+pub const CORE_SPAD_KIB: RangeInclusive<u32> = 4..=4096;
+/// The allowed range of `core.spad_banks` (and it must be a power of two).
+pub const CORE_SPAD_BANKS: RangeInclusive<u32> = 2..=32;
+/// A bank shallower than this is not worth a block RAM of its own.
+pub const MIN_LINES_PER_BANK: u32 = 16;
+
+impl CoreConfig {
+    /// Scratchpad lines for lines of `line_bytes` bytes.
+    pub fn spad_lines(&self, line_bytes: u32) -> u32 {
+        self.spad_kib * 1024 / line_bytes
+    }
+
+    /// Check the fields and the rules that tie the core to its blocks: a tile
+    /// operand row is a slice of one line (`systolic.rows` and `systolic.cols`
+    /// divide the line), and so is a softmax beat, in and out.
+    pub fn validate(&self, cfg: &Config) -> Result<(), ConfigError> {
+        check_pow2("core.spad_kib", self.spad_kib, CORE_SPAD_KIB)?;
+        check_pow2("core.spad_banks", self.spad_banks, CORE_SPAD_BANKS)?;
+        let line = cfg.dma.data_bytes();
+        let lines = self.spad_lines(line);
+        if lines / self.spad_banks < MIN_LINES_PER_BANK {
+            return Err(ConfigError::Range {
+                field: "core.spad_banks",
+                value: self.spad_banks.to_string(),
+                allowed: format!(
+                    "at most {} (banks of at least {MIN_LINES_PER_BANK} lines: core.spad_kib = {} holds {lines} lines \
+                     of {line} bytes)",
+                    (lines / MIN_LINES_PER_BANK).max(1),
+                    self.spad_kib
+                ),
+            });
+        }
+        let divides = |field: &'static str, v: u32| {
+            if line.is_multiple_of(v) {
+                Ok(())
+            } else {
+                Err(ConfigError::Range {
+                    field,
+                    value: v.to_string(),
+                    allowed: format!(
+                        "a divisor of the core's line of {line} bytes (dma.data_bits / 8) in a configuration with [core]"
+                    ),
+                })
+            }
+        };
+        divides("systolic.rows", cfg.systolic.rows)?;
+        divides("systolic.cols", cfg.systolic.cols)?;
+        divides("softmax.lanes * softmax.in_bits / 8", cfg.softmax.lanes * cfg.softmax.in_bits / 8)?;
+        divides("softmax.lanes * softmax.out_bits / 8", cfg.softmax.lanes * cfg.softmax.out_bits / 8)
+    }
+}
+
 fn check_pow2(field: &'static str, v: u32, r: RangeInclusive<u32>) -> Result<(), ConfigError> {
     if r.contains(&v) && v.is_power_of_two() {
         Ok(())
@@ -268,7 +350,11 @@ impl Config {
         check_range("systolic.cols", self.systolic.cols, ARRAY_DIM)?;
         check_range("systolic.acc_depth", self.systolic.acc_depth, ACC_DEPTH)?;
         self.softmax.validate()?;
-        self.dma.validate()
+        self.dma.validate()?;
+        match &self.core {
+            Some(core) => core.validate(self),
+            None => Ok(()),
+        }
     }
 
     /// The configuration as JSON (for manifests).
@@ -452,6 +538,76 @@ mod tests {
         let example = &section[start..start + section[start..].find("```").unwrap()];
         let c = parse(example);
         assert_eq!((c.softmax, c.dma, c.systolic.requant), (SoftmaxConfig::default(), DmaConfig::default(), true));
+        assert_eq!(c.core, Some(CoreConfig::default()));
+        assert_eq!(CoreConfig::default(), CoreConfig { spad_kib: 256, spad_banks: 8 });
+    }
+
+    #[test]
+    fn core_section_is_optional_partial_and_validated() {
+        assert_eq!(parse(GOOD).core, None);
+        assert_eq!(parse(&format!("{GOOD}[core]\n")).core, Some(CoreConfig::default()));
+        assert_eq!(
+            parse(&format!("{GOOD}[core]\nspad_kib = 16\n")).core,
+            Some(CoreConfig { spad_kib: 16, ..CoreConfig::default() })
+        );
+        let core = |section: &str| err(&format!("{GOOD}[core]\n{section}"));
+        assert_eq!(core("spad_kib = 0\n"), "core.spad_kib = 0: must be a power of two between 4 and 4096");
+        assert_eq!(core("spad_kib = 8192\n"), "core.spad_kib = 8192: must be a power of two between 4 and 4096");
+        assert_eq!(core("spad_kib = 48\n"), "core.spad_kib = 48: must be a power of two between 4 and 4096");
+        assert_eq!(core("spad_banks = 1\n"), "core.spad_banks = 1: must be a power of two between 2 and 32");
+        assert_eq!(core("spad_banks = 12\n"), "core.spad_banks = 12: must be a power of two between 2 and 32");
+        assert_eq!(
+            core("spad_kib = 4\nspad_banks = 32\n"),
+            "core.spad_banks = 32: must be at most 16 (banks of at least 16 lines: core.spad_kib = 4 holds 256 lines \
+             of 16 bytes)"
+        );
+        assert!(parse(&format!("{GOOD}[core]\nspad_kib = 4\nspad_banks = 16\n")).core.is_some());
+        let e = core("spad_kb = 4\n");
+        assert!(e.contains("unknown field `spad_kb`"), "{e}");
+    }
+
+    #[test]
+    fn core_ties_the_blocks_to_its_line() {
+        // GOOD has 16-byte lines (the default DMA): rows 16 and cols 8 divide them.
+        let with_core = |text: &str| err(&format!("{text}[core]\n"));
+        assert_eq!(
+            with_core(&GOOD.replace("rows = 16", "rows = 32")),
+            "systolic.rows = 32: must be a divisor of the core's line of 16 bytes (dma.data_bits / 8) in a \
+             configuration with [core]"
+        );
+        assert_eq!(
+            with_core(&GOOD.replace("cols = 8", "cols = 3")),
+            "systolic.cols = 3: must be a divisor of the core's line of 16 bytes (dma.data_bits / 8) in a \
+             configuration with [core]"
+        );
+        // The same tile without a core is fine.
+        parse(&GOOD.replace("rows = 16", "rows = 32"));
+        assert_eq!(
+            with_core(&format!("{GOOD}[softmax]\nin_bits = 16\n")),
+            "softmax.lanes * softmax.in_bits / 8 = 32: must be a divisor of the core's line of 16 bytes \
+             (dma.data_bits / 8) in a configuration with [core]"
+        );
+        assert_eq!(
+            with_core(&format!("{GOOD}[softmax]\nlanes = 8\nout_bits = 16\n[dma]\ndata_bits = 64\n")),
+            "systolic.rows = 16: must be a divisor of the core's line of 8 bytes (dma.data_bits / 8) in a \
+             configuration with [core]"
+        );
+        let small = GOOD.replace("rows = 16", "rows = 4").replace("cols = 8", "cols = 4");
+        assert_eq!(
+            with_core(&format!("{small}[softmax]\nlanes = 8\nout_bits = 16\n[dma]\ndata_bits = 64\n")),
+            "softmax.lanes * softmax.out_bits / 8 = 16: must be a divisor of the core's line of 8 bytes \
+             (dma.data_bits / 8) in a configuration with [core]"
+        );
+    }
+
+    /// Every preset has a core, with the sizes its comments give.
+    #[test]
+    fn presets_have_a_core() {
+        for (name, kib, banks) in [("default", 256, 8), ("large", 1024, 16), ("tiny", 8, 4)] {
+            let path = format!("{}/../configs/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+            let c = Config::from_file(Path::new(&path)).unwrap();
+            assert_eq!(c.core, Some(CoreConfig { spad_kib: kib, spad_banks: banks }), "{name}");
+        }
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! the RTL.
 
 pub mod config;
+pub mod core;
 pub mod dma;
 pub mod numeric;
 pub mod softmax;
 pub mod tile;
 
-pub use config::{Config, ConfigError, DmaConfig, PeConfig, SoftmaxConfig, SystolicConfig};
+pub use config::{Config, ConfigError, CoreConfig, DmaConfig, PeConfig, SoftmaxConfig, SystolicConfig};

@@ -96,6 +96,12 @@ fn extremes() -> Vec<Edit> {
     for t in [2, 2048] {
         v.push(edit("dma.table_entries", t, move |c| c.dma.table_entries = t));
     }
+    for k in [*config::CORE_SPAD_KIB.start(), *config::CORE_SPAD_KIB.end()] {
+        v.push(edit("core.spad_kib", k, move |c| c.core.as_mut().unwrap().spad_kib = k));
+    }
+    for b in [*config::CORE_SPAD_BANKS.start(), *config::CORE_SPAD_BANKS.end()] {
+        v.push(edit("core.spad_banks", b, move |c| c.core.as_mut().unwrap().spad_banks = b));
+    }
     v
 }
 
@@ -150,11 +156,24 @@ fn beyond() -> Vec<Edit> {
     for t in [1, 4096] {
         v.push(edit("dma.table_entries", t, move |c| c.dma.table_entries = t));
     }
+    for k in [config::CORE_SPAD_KIB.start() / 2, config::CORE_SPAD_KIB.end() * 2] {
+        v.push(edit("core.spad_kib", k, move |c| c.core.as_mut().unwrap().spad_kib = k));
+    }
+    for b in [config::CORE_SPAD_BANKS.start() / 2, config::CORE_SPAD_BANKS.end() * 2] {
+        v.push(edit("core.spad_banks", b, move |c| c.core.as_mut().unwrap().spad_banks = b));
+    }
     v
 }
 
+/// The default preset with the edit. A block's field is taken to its
+/// extremes on the standalone block (no `[core]`): the core ties the tile's
+/// and the softmax unit's widths to its line, which most extremes break on
+/// purpose; `golden/src/config.rs` tests those rules.
 fn configured(e: &Edit) -> Config {
     let mut c = default_preset();
+    if !e.name.starts_with("core.") {
+        c.core = None;
+    }
     (e.apply)(&mut c);
     c
 }

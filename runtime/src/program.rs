@@ -1,0 +1,119 @@
+//! The typed program builder and the ring writer.
+//!
+//! Commands are `golden::core::isa::Command` values; [`ProgramBuilder::encode`]
+//! turns them into bytes through `Command::encode`, which packs each field
+//! from the one table in `golden::core::isa`.
+
+use golden::core::isa::{Command, Raw, SoftmaxCmd, COMMAND_BYTES};
+use golden::core::Ring;
+use golden::dma::{Descriptor, Memory};
+use golden::tile::gemm::Requant;
+
+use crate::error::RuntimeError;
+
+/// A program under construction: commands in program order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgramBuilder {
+    cmds: Vec<Command>,
+}
+
+impl ProgramBuilder {
+    pub fn new() -> ProgramBuilder {
+        ProgramBuilder::default()
+    }
+
+    pub fn commands(&self) -> &[Command] {
+        &self.cmds
+    }
+
+    pub fn len(&self) -> usize {
+        self.cmds.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cmds.is_empty()
+    }
+
+    /// Append any command.
+    pub fn push(&mut self, c: Command) -> &mut Self {
+        self.cmds.push(c);
+        self
+    }
+
+    pub fn nop(&mut self) -> &mut Self {
+        self.push(Command::Nop)
+    }
+
+    pub fn barrier(&mut self) -> &mut Self {
+        self.push(Command::Barrier)
+    }
+
+    pub fn fence(&mut self) -> &mut Self {
+        self.push(Command::Fence)
+    }
+
+    /// DRAM → scratchpad: the descriptor's packet from line `spad_line` on.
+    pub fn dma_load(&mut self, desc: Descriptor, spad_line: u32) -> &mut Self {
+        self.push(Command::DmaLoad { desc, spad_line })
+    }
+
+    /// Scratchpad → DRAM: lines from `spad_line` on as the descriptor's packet.
+    pub fn dma_store(&mut self, desc: Descriptor, spad_line: u32) -> &mut Self {
+        self.push(Command::DmaStore { desc, spad_line })
+    }
+
+    /// One weight fold: `k_rows` rows at `b_line + i·b_stride`, C-byte slice `b_off`.
+    pub fn tile_load(&mut self, b_line: u32, b_stride: u32, b_off: u32, k_rows: u32) -> &mut Self {
+        self.push(Command::TileLoad { b_line, b_stride, b_off, k_rows })
+    }
+
+    /// `rows` activation rows at `a_line + m·a_stride`, R-byte slice `a_off`.
+    pub fn tile_compute(&mut self, a_line: u32, a_stride: u32, a_off: u32, rows: u32, accumulate: bool) -> &mut Self {
+        self.push(Command::TileCompute { a_line, a_stride, a_off, rows, accumulate })
+    }
+
+    /// Accumulator rows `0..rows` to `c_line + m·c_stride` (slice `c_off`).
+    pub fn tile_read(&mut self, c_line: u32, c_stride: u32, c_off: u32, rows: u32, requant: bool) -> &mut Self {
+        self.push(Command::TileRead { c_line, c_stride, c_off, rows, requant })
+    }
+
+    /// Requantization parameters of column `col`, or of every column (`None`).
+    pub fn tile_qparam(&mut self, col: Option<u32>, q: Requant) -> &mut Self {
+        self.push(Command::TileQParam { col, q })
+    }
+
+    pub fn softmax(&mut self, s: SoftmaxCmd) -> &mut Self {
+        self.push(Command::Softmax(s))
+    }
+
+    /// The program's bytes, 32 per command; a value too wide for its field
+    /// is an error naming the command index and the field.
+    pub fn encode(&self) -> Result<Vec<u8>, RuntimeError> {
+        let mut out = Vec::with_capacity(self.cmds.len() * COMMAND_BYTES);
+        for (i, c) in self.cmds.iter().enumerate() {
+            let raw: Raw = c.encode().map_err(|e| RuntimeError::Input(format!("command {i}: {e}")))?;
+            out.extend_from_slice(&raw);
+        }
+        Ok(out)
+    }
+}
+
+/// Write encoded commands into the ring from index `head` on (wrapping) and
+/// return the new tail, the value the host writes to the doorbell. The ring
+/// keeps one slot free (head = tail means empty), so at most `size − 1`
+/// commands fit.
+pub fn write_ring(mem: &mut Memory, ring: Ring, head: u32, bytes: &[u8]) -> Result<u32, RuntimeError> {
+    let n = bytes.len() / COMMAND_BYTES;
+    if n >= ring.size as usize {
+        return Err(RuntimeError::Input(format!(
+            "{n} commands do not fit a ring of {} (at most {} at once)",
+            ring.size,
+            ring.size - 1
+        )));
+    }
+    for (i, raw) in bytes.chunks(COMMAND_BYTES).enumerate() {
+        let idx = (head as u64 + i as u64) % ring.size as u64;
+        mem.write(ring.base + idx * COMMAND_BYTES as u64, raw);
+    }
+    Ok(((head as u64 + n as u64) % ring.size as u64) as u32)
+}
