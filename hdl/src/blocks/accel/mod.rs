@@ -5,6 +5,7 @@
 pub mod axi_read_mux;
 pub mod core_fetch;
 pub mod line_walk;
+pub mod scoreboard;
 pub mod scratchpad;
 pub mod softmax_drain;
 pub mod softmax_feed;

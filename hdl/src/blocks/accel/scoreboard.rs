@@ -1,0 +1,154 @@
+//! The core's scoreboard: commands in flight in program order, each with its
+//! scratchpad footprint, and for each queue's head command whether it may
+//! start (`docs/isa.md`, "Ordering": no older unfinished command, in any
+//! queue, has a conflicting footprint).
+//!
+//! * `alloc_*` (valid/ready): a command enters in ring order with its read
+//!   and write intervals of lines, `[lo, hi)` (`lo = hi`: none). It gets the
+//!   entry `alloc_id`; `alloc_ready` is low while all `entries` are in use.
+//! * `q<k>_id`: the entry of queue `k`'s head command; `q<k>_clear` is 1
+//!   when no older entry that is not done conflicts with it (its write
+//!   interval overlaps the other's read or write interval, or its read
+//!   interval the other's write interval). Combinational in the inputs.
+//! * `d<k>_valid`, `d<k>_id`: engine `k` has finished that entry's command;
+//!   a done entry no longer holds anyone back.
+//! * The oldest entry leaves once done (`retire`, one per cycle), so entries
+//!   leave in program order: what the ring's head pointer follows.
+//!   `empty`: nothing in flight (a BARRIER's condition).
+
+use crate::blocks::common::lanes::{bits_for, index_bits, lit, pmux};
+use crate::blocks::common::params::check_range;
+use crate::core::{mux, Bit, Bundle, Expr, Module, Result, Role, UInt};
+
+/// The block's name in parameter errors.
+pub const SCOREBOARD_BLOCK: &str = "serrano_core_scoreboard";
+
+/// `serrano_core_scoreboard_n8_l14_q3`.
+pub fn scoreboard_name(entries: u32, line_bits: u32, queues: u32) -> String {
+    format!("serrano_core_scoreboard_n{entries}_l{line_bits}_q{queues}")
+}
+
+/// One entry's footprint: read and write intervals and whether each is non-empty.
+struct Foot {
+    rlo: Expr,
+    rhi: Expr,
+    wlo: Expr,
+    whi: Expr,
+    r: Expr,
+    w: Expr,
+}
+
+/// `a` and `b` overlap, both non-empty.
+fn overlap(alo: &Expr, ahi: &Expr, an: &Expr, blo: &Expr, bhi: &Expr, bn: &Expr) -> Expr {
+    an & bn & alo.cmp_lt(bhi) & blo.cmp_lt(ahi)
+}
+
+/// An older `o` holds back a younger `e`.
+fn conflicts(o: &Foot, e: &Foot) -> Expr {
+    overlap(&o.wlo, &o.whi, &o.w, &e.wlo, &e.whi, &e.w)
+        | overlap(&o.wlo, &o.whi, &o.w, &e.rlo, &e.rhi, &e.r)
+        | overlap(&o.rlo, &o.rhi, &o.r, &e.wlo, &e.whi, &e.w)
+}
+
+pub fn scoreboard(entries: u32, line_bits: u32, queues: u32) -> Result<Module> {
+    check_range(SCOREBOARD_BLOCK, "entries", entries, 2..=32)?;
+    if !entries.is_power_of_two() {
+        return Err(crate::core::HdlError::parameter(
+            SCOREBOARD_BLOCK,
+            format!("entries = {entries}: must be a power of two between 2 and 32"),
+        ));
+    }
+    check_range(SCOREBOARD_BLOCK, "line_bits", line_bits, 1..=24)?;
+    check_range(SCOREBOARD_BLOCK, "queues", queues, 1..=4)?;
+    let (n, eb, lw) = (entries, index_bits(entries as u64), line_bits + 1);
+    let mut m = Module::new(&scoreboard_name(entries, line_bits, queues));
+    m.doc(&format!("Scoreboard: {n} commands in flight in program order, footprint checks for {queues} queue heads."));
+    let fields = [("rd_lo", lw), ("rd_hi", lw), ("wr_lo", lw), ("wr_hi", lw)];
+    let alloc = m.bundle_ports("alloc", &Bundle::valid_ready(&fields), Role::Slave)?;
+
+    let head = m.reg("head", UInt(eb)).reset(0).doc("the oldest entry").build()?;
+    let tail = m.reg("tail", UInt(eb)).reset(0).doc("the next entry to allocate").build()?;
+    let used = m.reg("used", UInt(bits_for(n as u64))).reset(0).doc("entries in flight").build()?;
+    let uw = used.q.width();
+    let full = m.node("full", used.q.cmp_eq(lit(n as u128, uw)))?;
+    let take = m.node("take", alloc.get("valid")? & !&full)?;
+
+    // Per entry: in flight, done, footprint (the footprint is qualified by `live`).
+    let mut live = Vec::new();
+    let mut done = Vec::new();
+    let mut foot = Vec::new();
+    let dones: Vec<(Expr, Expr)> = (0..queues)
+        .map(|k| Ok((m.input(&format!("d{k}_valid"), Bit)?, m.input(&format!("d{k}_id"), UInt(eb))?)))
+        .collect::<Result<_>>()?;
+    let retire = m.wire("retire_w", Bit)?;
+    for i in 0..n {
+        let me = lit(i as u128, eb);
+        let here = m.node(&format!("alloc_e{i}"), &take & tail.q.cmp_eq(&me))?;
+        let leaving = &retire & head.q.cmp_eq(&me);
+        let l = m.reg(&format!("live{i}"), Bit).reset(0).build()?;
+        m.set_next(&l, &here | (&l.q & !&leaving))?;
+        let finished = dones.iter().fold(lit(0, 1), |acc, (v, id)| acc | (v & id.cmp_eq(&me)));
+        let d = m.reg(&format!("done{i}"), Bit).reset(0).build()?;
+        m.set_next(&d, mux(&here, &lit(0, 1), &(&d.q | &finished)))?;
+        let keep = |m: &mut Module, f: &str, w: u32| -> Result<Expr> {
+            m.reg(&format!("e{i}_{f}"), UInt(w)).no_reset().enable(&here).d(alloc.get(f)?)
+        };
+        let (rlo, rhi, wlo, whi) = (
+            keep(&mut m, "rd_lo", lw)?,
+            keep(&mut m, "rd_hi", lw)?,
+            keep(&mut m, "wr_lo", lw)?,
+            keep(&mut m, "wr_hi", lw)?,
+        );
+        let r = m
+            .reg(&format!("e{i}_r"), Bit)
+            .reset(0)
+            .enable(&here)
+            .d(alloc.get("rd_lo")?.cmp_lt(&alloc.get("rd_hi")?))?;
+        let w = m
+            .reg(&format!("e{i}_w"), Bit)
+            .reset(0)
+            .enable(&here)
+            .d(alloc.get("wr_lo")?.cmp_lt(&alloc.get("wr_hi")?))?;
+        live.push(l.q.clone());
+        done.push(d.q.clone());
+        foot.push(Foot { rlo, rhi, wlo, whi, r, w });
+    }
+    // The oldest entry leaves once done.
+    let sel = |v: &[Expr], idx: &Expr| -> Expr {
+        let cases: Vec<(Expr, Expr)> =
+            v.iter().enumerate().skip(1).map(|(i, x)| (idx.cmp_eq(lit(i as u128, eb)), x.clone())).collect();
+        pmux(&cases, &v[0])
+    };
+    m.assign(&retire, sel(&live, &head.q) & sel(&done, &head.q))?;
+    m.set_next(&head, mux(&retire, &(&head.q + 1), &head.q))?;
+    m.set_next(&tail, mux(&take, &(&tail.q + 1), &tail.q))?;
+    m.set_next(&used, &used.q + take.zext(uw) - retire.zext(uw))?;
+
+    // Each queue head against every older entry that is in flight and not done.
+    for k in 0..queues {
+        let id = m.input(&format!("q{k}_id"), UInt(eb))?;
+        let pick = |f: &dyn Fn(&Foot) -> Expr| sel(&foot.iter().map(f).collect::<Vec<_>>(), &id);
+        let e = Foot {
+            rlo: pick(&|x| x.rlo.clone()),
+            rhi: pick(&|x| x.rhi.clone()),
+            wlo: pick(&|x| x.wlo.clone()),
+            whi: pick(&|x| x.whi.clone()),
+            r: pick(&|x| x.r.clone()),
+            w: pick(&|x| x.w.clone()),
+        };
+        let age = m.node(&format!("q{k}_age"), &id - &head.q)?;
+        let mut blocked = lit(0, 1);
+        for (i, o) in foot.iter().enumerate() {
+            let older = (lit(i as u128, eb) - &head.q).cmp_lt(&age);
+            blocked = blocked | (older & &live[i] & !&done[i] & conflicts(o, &e));
+        }
+        let b = m.node(&format!("q{k}_blocked"), blocked)?;
+        m.output_doc(&format!("q{k}_clear"), !&b, "queue head may start: no older unfinished entry conflicts")?;
+    }
+
+    alloc.drive(&mut m, "ready", !&full)?;
+    m.output_doc("alloc_id", &tail.q, "the entry an accepted command gets")?;
+    m.output_doc("retire", &retire, "the oldest entry leaves this cycle (program order)")?;
+    m.output_doc("empty", used.q.cmp_eq(lit(0, uw)), "nothing in flight")?;
+    Ok(m)
+}
