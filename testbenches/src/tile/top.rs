@@ -934,11 +934,12 @@ mod tests {
     }
 
     /// The streamed comparison catches a wrong tile: one whose accumulator is
-    /// half the depth the program is made for, with a waveform.
+    /// shallower than the program is made for (7 rows against 4: the same
+    /// port widths, so the ports bind), with a waveform.
     #[test]
     fn a_streamed_gemm_catches_a_wrong_tile() {
-        let claimed = SystolicConfig { rows: 2, cols: 2, acc_depth: 4, requant: true };
-        let actual = TileSim::build(&SystolicConfig { acc_depth: 2, ..claimed }).unwrap();
+        let claimed = SystolicConfig { rows: 2, cols: 2, acc_depth: 7, requant: true };
+        let actual = TileSim::build(&SystolicConfig { acc_depth: 4, ..claimed }).unwrap();
         let sim = TileSim { cfg: claimed, ..actual };
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let (a, b) = (random_matrix(&mut rng, 8, 5, false), random_matrix(&mut rng, 5, 3, false));
