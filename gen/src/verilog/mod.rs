@@ -29,7 +29,9 @@ pub struct Generated {
     /// The FuseSoC core name: the config's name made safe (see [`core_name`]).
     pub core_name: String,
     pub core_file: (String, String),
-    /// Other files written beside the Verilog: the DMA register map as a C header and JSON.
+    /// Other files written beside the Verilog: the DMA register map as a C
+    /// header and JSON, and, for a configuration with a `[core]` section, the
+    /// core's instruction set likewise (`golden::core::isa`, `docs/isa.md`).
     pub extra_files: Vec<(String, String)>,
 }
 
@@ -74,7 +76,12 @@ pub fn generate(cfg: &Config, origin: &str, name: &str) -> Result<Generated> {
     }
     let core_name = core_name(name);
     let core_file = (format!("serrano_{core_name}.core"), fusesoc_core(&tops, &files, &core_name));
-    let extra_files = hdl::blocks::dma::regs::register_map_files(&cfg.dma);
+    let mut extra_files = hdl::blocks::dma::regs::register_map_files(&cfg.dma);
+    if cfg.core.is_some() {
+        use golden::core::isa::render;
+        extra_files.push(("serrano_core_isa.h".into(), render::c_header()));
+        extra_files.push(("serrano_core_isa.json".into(), serde_json::to_string_pretty(&render::json())? + "\n"));
+    }
     let mut g = Generated { tops, files, manifest: Value::Null, core_name, core_file, extra_files };
     let names = g.file_names();
     if names.iter().collect::<BTreeSet<_>>().len() != names.len() {

@@ -285,6 +285,11 @@ fn legacy_generated(dir: &Path, name: &str) -> bool {
             .ok()
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
             .is_some_and(|v| v["block"] == "serrano_dma"),
+        "serrano_core_isa.h" => starts("/* Serrano core instruction set"),
+        "serrano_core_isa.json" => fs::read(dir.join(name))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .is_some_and(|v| v["isa"] == "serrano_core"),
         _ => name.starts_with("serrano_") && name.ends_with(".core") && starts("CAPI=2:\nname: serrano:generated:"),
     }
 }
