@@ -83,16 +83,22 @@ pub fn render(r: &Value) -> Result<String, String> {
     let presets = r["presets"].as_object().unwrap_or(&empty);
     s += &format!("Measured by `make report` ({}).\n\n", text(&r["generator"]));
 
-    s += "**Cycles** (`serrano sim gemm --m M --k 256 --n 256`, `serrano sim softmax --rows 16`; exact)\n\n";
-    s += "| preset | array | GEMM 256³ cycles | utilization | M = 1 utilization | softmax lanes | elements/cycle |\n";
-    s += "| --- | --- | --- | --- | --- | --- | --- |\n";
+    s += "**Cycles** (`serrano sim gemm --m M --k 256 --n 256`, `serrano sim softmax --rows 16`; exact; the \
+          weight roofline is folds × rows cycles, the roofline fraction max(MAC, weight roofline) / cycles)\n\n";
+    s += "| preset | array | GEMM 256³ cycles | utilization | M = rows utilization | M = rows roofline fraction \
+          | M = 1 cycles | M = 1 weight roofline | M = 1 roofline fraction | softmax lanes | elements/cycle |\n";
+    s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
     for (name, p) in presets {
         s += &format!(
-            "| {name} | {} | {} | {} | {} | {} | {} |\n",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             text(&p["gemm_256"]["array"]),
             int(&p["gemm_256"]["cycles"]),
             fixed(&p["gemm_256"]["utilization"], 4),
-            fixed(&p["gemm_decode"]["utilization"], 4),
+            fixed(&p["gemm_small"]["utilization"], 4),
+            fixed(&p["gemm_small"]["roofline_fraction"], 4),
+            int(&p["gemm_decode"]["cycles"]),
+            int(&p["gemm_decode"]["weight_roofline_cycles"]),
+            fixed(&p["gemm_decode"]["roofline_fraction"], 4),
             text(&p["softmax"]["lanes"]),
             fixed(&p["softmax"]["sustained_elements_per_cycle"], 2),
         );
