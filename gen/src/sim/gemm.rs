@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn the_rooflines_of_the_decode_and_the_cube() {
         let d = golden::SystolicConfig { rows: 16, cols: 16, acc_depth: 1024, requant: true };
-        assert_eq!(rooflines(&d, 1, 256, 256), (16.0, 4096));
+        assert_eq!(rooflines(&d, 1, 256, 256), (256.0, 4096));
         assert_eq!(rooflines(&d, 256, 256, 256), (65536.0, 4096));
         assert!((roofline_fraction(&d, 1, 256, 256, 4096 * 2) - 0.5).abs() < 1e-12);
         // Partial folds count whole; a second pass loads every fold again.

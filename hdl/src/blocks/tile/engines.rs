@@ -189,7 +189,7 @@ pub(super) fn read_engine(
 
     let move_ = m.node("move", !&v3.q | &ports.c_ready)?;
     // Row m is written once rel > m (rel counts the READ's COMPUTE's rows).
-    let written_m = read.rel.as_signed().cmp_gt(&read_m.zext(sw).as_signed());
+    let written_m = read.rel.as_signed().cmp_gt(read_m.zext(sw).as_signed());
     let rd_issue = m.node("rd_issue", &read_active.q & &written_m & &move_)?;
     let last_rd = m.node("last_rd", &rd_issue & &read_last.q)?;
     // After this row, the next is the last when two rows were left.
