@@ -533,7 +533,7 @@ module serrano_tile_r32c32_d1024 (
     assign last_a = (a_fire & comp_last);
     assign cmd_ready_w = (((_s0 & (~load_queued)) | (_s1 & ((~comp_active) | last_a))) | ((_s2 | _s3) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
-    assign go_load = (cmd_fire & _s0);
+    assign go_load = ((cmd_valid & _s0) & (~load_queued));
     assign go_compute = (cmd_fire & _s1);
     assign go_read = (cmd_fire & _s2);
     assign go_qparam = (cmd_fire & _s3);

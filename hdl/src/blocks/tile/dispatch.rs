@@ -224,9 +224,14 @@ pub(super) fn dispatch(
         (&is_load & &can_load) | (&is_compute & &can_compute) | ((&is_read | &is_qparam) & &can_read),
     )?;
     let fire = m.node("cmd_fire", &ports.cmd_valid & &cmd_ready)?;
+    // go_load straight from its own interlock, not through cmd_ready: it
+    // reaches the weight stream's ready (a LOAD streams from its own cycle),
+    // and on iCE40 the path through the READ's interlock and cmd_ready
+    // limited the clock.
+    let go_load = m.node("go_load", &ports.cmd_valid & &is_load & &can_load)?;
     Ok(Dispatch {
         cmd_ready,
-        go_load: m.node("go_load", &fire & &is_load)?,
+        go_load,
         go_compute: m.node("go_compute", &fire & &is_compute)?,
         go_read: m.node("go_read", &fire & &is_read)?,
         go_qparam: m.node("go_qparam", &fire & &is_qparam)?,
