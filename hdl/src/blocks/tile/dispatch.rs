@@ -174,7 +174,7 @@ pub(super) fn row_issue(m: &mut Module, load: &LoadState, comp: &ComputeState, p
     // rewritten behind the swap wavefront). From registers only: the weight
     // stream's ready depends on it.
     let swap_go = m.node("swap_go", &comp.active.q & &comp.first.q & &load.shadow_full.q)?;
-    // A READ dispatched before this COMPUTE (other epoch) must have read row m first.
+    // A READ dispatched before this COMPUTE (read_older) must have read row m first.
     // Registered, and so one row more cautious than `read_m > comp_m` (see
     // read_engine, where it is computed): the comparison in the cycle was
     // the tile's critical path (read_m's compare carry chain into a_ready,

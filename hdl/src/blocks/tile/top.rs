@@ -19,7 +19,7 @@
 //! 3. compute engine: the fold's swap flag as soon as the fold is loaded,
 //!    activation rows → the array a cycle or more behind it (both from
 //!    registers); a control word
-//!    (valid, address, accumulate, epoch) travels beside each row, down
+//!    (valid, address, accumulate) travels beside each row, down
 //!    `rows` stages and then east along the bottom;
 //! 4. read engine: reads a row from every bank at once (aligned) when the
 //!    COMPUTE has written it, stalling as a whole under back-pressure;
