@@ -3,7 +3,9 @@
 #  1. the PE: Verilator build time cold (empty cache, Verilator runtime
 #     included) and cached, and simulation speed;
 #  2. the systolic tile: GEMMs of M=K=N=256 and the small-M (decode) cases
-#     M=16 and M=1 with K=N=256: cycles, utilization, simulation speed.
+#     M=32, M=16 and M=1 with K=N=256: cycles, utilization, the weight-stream
+#     roofline (folds x rows cycles) and the fraction of the binding roofline
+#     (max(MAC, weight roofline) / cycles), simulation speed.
 #   scripts/bench.sh SERRANO_BINARY PRESET...
 set -euo pipefail
 serrano=$1; shift
@@ -26,14 +28,16 @@ done
 
 echo
 echo "Systolic tile GEMM (serrano sim gemm --preset P --m M --k K --n N --json)"
-printf '%-8s %-7s %5s %5s %5s %10s %12s %11s %14s\n' preset array M K N cycles MACs utilization cycles_per_s
+printf '%-8s %-7s %5s %5s %5s %10s %12s %11s %15s %17s %14s\n' preset array M K N cycles MACs utilization \
+    weight_roofline roofline_fraction cycles_per_s
 for p in "$@"; do
-    for mkn in "256 256 256" "16 256 256" "1 256 256"; do
+    for mkn in "256 256 256" "32 256 256" "16 256 256" "1 256 256"; do
         read -r m k n <<<"$mkn"
         out=$("$serrano" sim gemm --preset "$p" --m "$m" --k "$k" --n "$n" --json)
-        printf '%-8s %-7s %5s %5s %5s %10s %12s %11.4f %14.0f\n' "$p" "$(echo "$out" | field array)" "$m" "$k" "$n" \
-            "$(echo "$out" | field cycles)" "$(echo "$out" | field macs)" \
-            "$(echo "$out" | field utilization)" "$(echo "$out" | field sim_cycles_per_sec)"
+        printf '%-8s %-7s %5s %5s %5s %10s %12s %11.4f %15s %17.4f %14.0f\n' "$p" "$(echo "$out" | field array)" \
+            "$m" "$k" "$n" "$(echo "$out" | field cycles)" "$(echo "$out" | field macs)" \
+            "$(echo "$out" | field utilization)" "$(echo "$out" | field weight_roofline_cycles)" \
+            "$(echo "$out" | field roofline_fraction)" "$(echo "$out" | field sim_cycles_per_sec)"
     done
 done
 

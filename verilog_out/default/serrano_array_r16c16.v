@@ -4,7 +4,8 @@
 // Module serrano_array_r16c16
 //   Weight-stationary systolic array of 16 x 16 int8 PEs with 32-bit partial sums.
 //   Activation element i enters row i skewed by i cycles; column j's sum of the activation row
-//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1.
+//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1. Weight writes are
+//   skewed like the swap flag: row i's write reaches column j j cycles after it entered.
 
 `default_nettype none
 
@@ -13,8 +14,8 @@ module serrano_array_r16c16 (
     input  wire         rst,      // synchronous reset, active high
     input  wire [127:0] a_in,     // activation row: element i (bits 8i+7:8i) feeds array row i
     input  wire         swap_in,  // the next cycle's a_in is the first row of a new weight fold
-    input  wire [127:0] w_data,   // weight row: element j feeds column j's bus
-    input  wire [15:0]  w_load,   // one-hot: write w_data into array row i's shadow weights
+    input  wire [127:0] w_data,   // weight row: element j feeds column j's bus, j cycles later
+    input  wire [15:0]  w_load,   // one-hot: write w_data into array row i's shadow weights (skewed)
     output wire [511:0] psum_out  // bottom partial sums: column j on bits 32j+31:32j (skewed by j)
 );
 
@@ -258,51 +259,186 @@ module serrano_array_r16c16 (
     reg                skew_swap_r15_13;
     reg  signed [7:0]  skew_a_r15_14;
     reg                skew_swap_r15_14;
+    reg  signed [7:0]  skew_w_c1_0;
+    reg  signed [7:0]  skew_w_c2_0;
+    reg  signed [7:0]  skew_w_c2_1;
+    reg  signed [7:0]  skew_w_c3_0;
+    reg  signed [7:0]  skew_w_c3_1;
+    reg  signed [7:0]  skew_w_c3_2;
+    reg  signed [7:0]  skew_w_c4_0;
+    reg  signed [7:0]  skew_w_c4_1;
+    reg  signed [7:0]  skew_w_c4_2;
+    reg  signed [7:0]  skew_w_c4_3;
+    reg  signed [7:0]  skew_w_c5_0;
+    reg  signed [7:0]  skew_w_c5_1;
+    reg  signed [7:0]  skew_w_c5_2;
+    reg  signed [7:0]  skew_w_c5_3;
+    reg  signed [7:0]  skew_w_c5_4;
+    reg  signed [7:0]  skew_w_c6_0;
+    reg  signed [7:0]  skew_w_c6_1;
+    reg  signed [7:0]  skew_w_c6_2;
+    reg  signed [7:0]  skew_w_c6_3;
+    reg  signed [7:0]  skew_w_c6_4;
+    reg  signed [7:0]  skew_w_c6_5;
+    reg  signed [7:0]  skew_w_c7_0;
+    reg  signed [7:0]  skew_w_c7_1;
+    reg  signed [7:0]  skew_w_c7_2;
+    reg  signed [7:0]  skew_w_c7_3;
+    reg  signed [7:0]  skew_w_c7_4;
+    reg  signed [7:0]  skew_w_c7_5;
+    reg  signed [7:0]  skew_w_c7_6;
+    reg  signed [7:0]  skew_w_c8_0;
+    reg  signed [7:0]  skew_w_c8_1;
+    reg  signed [7:0]  skew_w_c8_2;
+    reg  signed [7:0]  skew_w_c8_3;
+    reg  signed [7:0]  skew_w_c8_4;
+    reg  signed [7:0]  skew_w_c8_5;
+    reg  signed [7:0]  skew_w_c8_6;
+    reg  signed [7:0]  skew_w_c8_7;
+    reg  signed [7:0]  skew_w_c9_0;
+    reg  signed [7:0]  skew_w_c9_1;
+    reg  signed [7:0]  skew_w_c9_2;
+    reg  signed [7:0]  skew_w_c9_3;
+    reg  signed [7:0]  skew_w_c9_4;
+    reg  signed [7:0]  skew_w_c9_5;
+    reg  signed [7:0]  skew_w_c9_6;
+    reg  signed [7:0]  skew_w_c9_7;
+    reg  signed [7:0]  skew_w_c9_8;
+    reg  signed [7:0]  skew_w_c10_0;
+    reg  signed [7:0]  skew_w_c10_1;
+    reg  signed [7:0]  skew_w_c10_2;
+    reg  signed [7:0]  skew_w_c10_3;
+    reg  signed [7:0]  skew_w_c10_4;
+    reg  signed [7:0]  skew_w_c10_5;
+    reg  signed [7:0]  skew_w_c10_6;
+    reg  signed [7:0]  skew_w_c10_7;
+    reg  signed [7:0]  skew_w_c10_8;
+    reg  signed [7:0]  skew_w_c10_9;
+    reg  signed [7:0]  skew_w_c11_0;
+    reg  signed [7:0]  skew_w_c11_1;
+    reg  signed [7:0]  skew_w_c11_2;
+    reg  signed [7:0]  skew_w_c11_3;
+    reg  signed [7:0]  skew_w_c11_4;
+    reg  signed [7:0]  skew_w_c11_5;
+    reg  signed [7:0]  skew_w_c11_6;
+    reg  signed [7:0]  skew_w_c11_7;
+    reg  signed [7:0]  skew_w_c11_8;
+    reg  signed [7:0]  skew_w_c11_9;
+    reg  signed [7:0]  skew_w_c11_10;
+    reg  signed [7:0]  skew_w_c12_0;
+    reg  signed [7:0]  skew_w_c12_1;
+    reg  signed [7:0]  skew_w_c12_2;
+    reg  signed [7:0]  skew_w_c12_3;
+    reg  signed [7:0]  skew_w_c12_4;
+    reg  signed [7:0]  skew_w_c12_5;
+    reg  signed [7:0]  skew_w_c12_6;
+    reg  signed [7:0]  skew_w_c12_7;
+    reg  signed [7:0]  skew_w_c12_8;
+    reg  signed [7:0]  skew_w_c12_9;
+    reg  signed [7:0]  skew_w_c12_10;
+    reg  signed [7:0]  skew_w_c12_11;
+    reg  signed [7:0]  skew_w_c13_0;
+    reg  signed [7:0]  skew_w_c13_1;
+    reg  signed [7:0]  skew_w_c13_2;
+    reg  signed [7:0]  skew_w_c13_3;
+    reg  signed [7:0]  skew_w_c13_4;
+    reg  signed [7:0]  skew_w_c13_5;
+    reg  signed [7:0]  skew_w_c13_6;
+    reg  signed [7:0]  skew_w_c13_7;
+    reg  signed [7:0]  skew_w_c13_8;
+    reg  signed [7:0]  skew_w_c13_9;
+    reg  signed [7:0]  skew_w_c13_10;
+    reg  signed [7:0]  skew_w_c13_11;
+    reg  signed [7:0]  skew_w_c13_12;
+    reg  signed [7:0]  skew_w_c14_0;
+    reg  signed [7:0]  skew_w_c14_1;
+    reg  signed [7:0]  skew_w_c14_2;
+    reg  signed [7:0]  skew_w_c14_3;
+    reg  signed [7:0]  skew_w_c14_4;
+    reg  signed [7:0]  skew_w_c14_5;
+    reg  signed [7:0]  skew_w_c14_6;
+    reg  signed [7:0]  skew_w_c14_7;
+    reg  signed [7:0]  skew_w_c14_8;
+    reg  signed [7:0]  skew_w_c14_9;
+    reg  signed [7:0]  skew_w_c14_10;
+    reg  signed [7:0]  skew_w_c14_11;
+    reg  signed [7:0]  skew_w_c14_12;
+    reg  signed [7:0]  skew_w_c14_13;
+    reg  signed [7:0]  skew_w_c15_0;
+    reg  signed [7:0]  skew_w_c15_1;
+    reg  signed [7:0]  skew_w_c15_2;
+    reg  signed [7:0]  skew_w_c15_3;
+    reg  signed [7:0]  skew_w_c15_4;
+    reg  signed [7:0]  skew_w_c15_5;
+    reg  signed [7:0]  skew_w_c15_6;
+    reg  signed [7:0]  skew_w_c15_7;
+    reg  signed [7:0]  skew_w_c15_8;
+    reg  signed [7:0]  skew_w_c15_9;
+    reg  signed [7:0]  skew_w_c15_10;
+    reg  signed [7:0]  skew_w_c15_11;
+    reg  signed [7:0]  skew_w_c15_12;
+    reg  signed [7:0]  skew_w_c15_13;
+    reg  signed [7:0]  skew_w_c15_14;
     wire signed [7:0]  pe_r0_c0_a_out;
     wire signed [31:0] pe_r0_c0_psum_out;
     wire               pe_r0_c0_swap_out;
+    reg                skew_wl_r0_0;
     wire signed [7:0]  pe_r0_c1_a_out;
     wire signed [31:0] pe_r0_c1_psum_out;
     wire               pe_r0_c1_swap_out;
+    reg                skew_wl_r0_1;
     wire signed [7:0]  pe_r0_c2_a_out;
     wire signed [31:0] pe_r0_c2_psum_out;
     wire               pe_r0_c2_swap_out;
+    reg                skew_wl_r0_2;
     wire signed [7:0]  pe_r0_c3_a_out;
     wire signed [31:0] pe_r0_c3_psum_out;
     wire               pe_r0_c3_swap_out;
+    reg                skew_wl_r0_3;
     wire signed [7:0]  pe_r0_c4_a_out;
     wire signed [31:0] pe_r0_c4_psum_out;
     wire               pe_r0_c4_swap_out;
+    reg                skew_wl_r0_4;
     wire signed [7:0]  pe_r0_c5_a_out;
     wire signed [31:0] pe_r0_c5_psum_out;
     wire               pe_r0_c5_swap_out;
+    reg                skew_wl_r0_5;
     wire signed [7:0]  pe_r0_c6_a_out;
     wire signed [31:0] pe_r0_c6_psum_out;
     wire               pe_r0_c6_swap_out;
+    reg                skew_wl_r0_6;
     wire signed [7:0]  pe_r0_c7_a_out;
     wire signed [31:0] pe_r0_c7_psum_out;
     wire               pe_r0_c7_swap_out;
+    reg                skew_wl_r0_7;
     wire signed [7:0]  pe_r0_c8_a_out;
     wire signed [31:0] pe_r0_c8_psum_out;
     wire               pe_r0_c8_swap_out;
+    reg                skew_wl_r0_8;
     wire signed [7:0]  pe_r0_c9_a_out;
     wire signed [31:0] pe_r0_c9_psum_out;
     wire               pe_r0_c9_swap_out;
+    reg                skew_wl_r0_9;
     wire signed [7:0]  pe_r0_c10_a_out;
     wire signed [31:0] pe_r0_c10_psum_out;
     wire               pe_r0_c10_swap_out;
+    reg                skew_wl_r0_10;
     wire signed [7:0]  pe_r0_c11_a_out;
     wire signed [31:0] pe_r0_c11_psum_out;
     wire               pe_r0_c11_swap_out;
+    reg                skew_wl_r0_11;
     wire signed [7:0]  pe_r0_c12_a_out;
     wire signed [31:0] pe_r0_c12_psum_out;
     wire               pe_r0_c12_swap_out;
+    reg                skew_wl_r0_12;
     wire signed [7:0]  pe_r0_c13_a_out;
     wire signed [31:0] pe_r0_c13_psum_out;
     wire               pe_r0_c13_swap_out;
+    reg                skew_wl_r0_13;
     wire signed [7:0]  pe_r0_c14_a_out;
     wire signed [31:0] pe_r0_c14_psum_out;
     wire               pe_r0_c14_swap_out;
+    reg                skew_wl_r0_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r0_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -313,48 +449,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r1_c0_a_out;
     wire signed [31:0] pe_r1_c0_psum_out;
     wire               pe_r1_c0_swap_out;
+    reg                skew_wl_r1_0;
     wire signed [7:0]  pe_r1_c1_a_out;
     wire signed [31:0] pe_r1_c1_psum_out;
     wire               pe_r1_c1_swap_out;
+    reg                skew_wl_r1_1;
     wire signed [7:0]  pe_r1_c2_a_out;
     wire signed [31:0] pe_r1_c2_psum_out;
     wire               pe_r1_c2_swap_out;
+    reg                skew_wl_r1_2;
     wire signed [7:0]  pe_r1_c3_a_out;
     wire signed [31:0] pe_r1_c3_psum_out;
     wire               pe_r1_c3_swap_out;
+    reg                skew_wl_r1_3;
     wire signed [7:0]  pe_r1_c4_a_out;
     wire signed [31:0] pe_r1_c4_psum_out;
     wire               pe_r1_c4_swap_out;
+    reg                skew_wl_r1_4;
     wire signed [7:0]  pe_r1_c5_a_out;
     wire signed [31:0] pe_r1_c5_psum_out;
     wire               pe_r1_c5_swap_out;
+    reg                skew_wl_r1_5;
     wire signed [7:0]  pe_r1_c6_a_out;
     wire signed [31:0] pe_r1_c6_psum_out;
     wire               pe_r1_c6_swap_out;
+    reg                skew_wl_r1_6;
     wire signed [7:0]  pe_r1_c7_a_out;
     wire signed [31:0] pe_r1_c7_psum_out;
     wire               pe_r1_c7_swap_out;
+    reg                skew_wl_r1_7;
     wire signed [7:0]  pe_r1_c8_a_out;
     wire signed [31:0] pe_r1_c8_psum_out;
     wire               pe_r1_c8_swap_out;
+    reg                skew_wl_r1_8;
     wire signed [7:0]  pe_r1_c9_a_out;
     wire signed [31:0] pe_r1_c9_psum_out;
     wire               pe_r1_c9_swap_out;
+    reg                skew_wl_r1_9;
     wire signed [7:0]  pe_r1_c10_a_out;
     wire signed [31:0] pe_r1_c10_psum_out;
     wire               pe_r1_c10_swap_out;
+    reg                skew_wl_r1_10;
     wire signed [7:0]  pe_r1_c11_a_out;
     wire signed [31:0] pe_r1_c11_psum_out;
     wire               pe_r1_c11_swap_out;
+    reg                skew_wl_r1_11;
     wire signed [7:0]  pe_r1_c12_a_out;
     wire signed [31:0] pe_r1_c12_psum_out;
     wire               pe_r1_c12_swap_out;
+    reg                skew_wl_r1_12;
     wire signed [7:0]  pe_r1_c13_a_out;
     wire signed [31:0] pe_r1_c13_psum_out;
     wire               pe_r1_c13_swap_out;
+    reg                skew_wl_r1_13;
     wire signed [7:0]  pe_r1_c14_a_out;
     wire signed [31:0] pe_r1_c14_psum_out;
     wire               pe_r1_c14_swap_out;
+    reg                skew_wl_r1_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r1_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -365,48 +516,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r2_c0_a_out;
     wire signed [31:0] pe_r2_c0_psum_out;
     wire               pe_r2_c0_swap_out;
+    reg                skew_wl_r2_0;
     wire signed [7:0]  pe_r2_c1_a_out;
     wire signed [31:0] pe_r2_c1_psum_out;
     wire               pe_r2_c1_swap_out;
+    reg                skew_wl_r2_1;
     wire signed [7:0]  pe_r2_c2_a_out;
     wire signed [31:0] pe_r2_c2_psum_out;
     wire               pe_r2_c2_swap_out;
+    reg                skew_wl_r2_2;
     wire signed [7:0]  pe_r2_c3_a_out;
     wire signed [31:0] pe_r2_c3_psum_out;
     wire               pe_r2_c3_swap_out;
+    reg                skew_wl_r2_3;
     wire signed [7:0]  pe_r2_c4_a_out;
     wire signed [31:0] pe_r2_c4_psum_out;
     wire               pe_r2_c4_swap_out;
+    reg                skew_wl_r2_4;
     wire signed [7:0]  pe_r2_c5_a_out;
     wire signed [31:0] pe_r2_c5_psum_out;
     wire               pe_r2_c5_swap_out;
+    reg                skew_wl_r2_5;
     wire signed [7:0]  pe_r2_c6_a_out;
     wire signed [31:0] pe_r2_c6_psum_out;
     wire               pe_r2_c6_swap_out;
+    reg                skew_wl_r2_6;
     wire signed [7:0]  pe_r2_c7_a_out;
     wire signed [31:0] pe_r2_c7_psum_out;
     wire               pe_r2_c7_swap_out;
+    reg                skew_wl_r2_7;
     wire signed [7:0]  pe_r2_c8_a_out;
     wire signed [31:0] pe_r2_c8_psum_out;
     wire               pe_r2_c8_swap_out;
+    reg                skew_wl_r2_8;
     wire signed [7:0]  pe_r2_c9_a_out;
     wire signed [31:0] pe_r2_c9_psum_out;
     wire               pe_r2_c9_swap_out;
+    reg                skew_wl_r2_9;
     wire signed [7:0]  pe_r2_c10_a_out;
     wire signed [31:0] pe_r2_c10_psum_out;
     wire               pe_r2_c10_swap_out;
+    reg                skew_wl_r2_10;
     wire signed [7:0]  pe_r2_c11_a_out;
     wire signed [31:0] pe_r2_c11_psum_out;
     wire               pe_r2_c11_swap_out;
+    reg                skew_wl_r2_11;
     wire signed [7:0]  pe_r2_c12_a_out;
     wire signed [31:0] pe_r2_c12_psum_out;
     wire               pe_r2_c12_swap_out;
+    reg                skew_wl_r2_12;
     wire signed [7:0]  pe_r2_c13_a_out;
     wire signed [31:0] pe_r2_c13_psum_out;
     wire               pe_r2_c13_swap_out;
+    reg                skew_wl_r2_13;
     wire signed [7:0]  pe_r2_c14_a_out;
     wire signed [31:0] pe_r2_c14_psum_out;
     wire               pe_r2_c14_swap_out;
+    reg                skew_wl_r2_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r2_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -417,48 +583,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r3_c0_a_out;
     wire signed [31:0] pe_r3_c0_psum_out;
     wire               pe_r3_c0_swap_out;
+    reg                skew_wl_r3_0;
     wire signed [7:0]  pe_r3_c1_a_out;
     wire signed [31:0] pe_r3_c1_psum_out;
     wire               pe_r3_c1_swap_out;
+    reg                skew_wl_r3_1;
     wire signed [7:0]  pe_r3_c2_a_out;
     wire signed [31:0] pe_r3_c2_psum_out;
     wire               pe_r3_c2_swap_out;
+    reg                skew_wl_r3_2;
     wire signed [7:0]  pe_r3_c3_a_out;
     wire signed [31:0] pe_r3_c3_psum_out;
     wire               pe_r3_c3_swap_out;
+    reg                skew_wl_r3_3;
     wire signed [7:0]  pe_r3_c4_a_out;
     wire signed [31:0] pe_r3_c4_psum_out;
     wire               pe_r3_c4_swap_out;
+    reg                skew_wl_r3_4;
     wire signed [7:0]  pe_r3_c5_a_out;
     wire signed [31:0] pe_r3_c5_psum_out;
     wire               pe_r3_c5_swap_out;
+    reg                skew_wl_r3_5;
     wire signed [7:0]  pe_r3_c6_a_out;
     wire signed [31:0] pe_r3_c6_psum_out;
     wire               pe_r3_c6_swap_out;
+    reg                skew_wl_r3_6;
     wire signed [7:0]  pe_r3_c7_a_out;
     wire signed [31:0] pe_r3_c7_psum_out;
     wire               pe_r3_c7_swap_out;
+    reg                skew_wl_r3_7;
     wire signed [7:0]  pe_r3_c8_a_out;
     wire signed [31:0] pe_r3_c8_psum_out;
     wire               pe_r3_c8_swap_out;
+    reg                skew_wl_r3_8;
     wire signed [7:0]  pe_r3_c9_a_out;
     wire signed [31:0] pe_r3_c9_psum_out;
     wire               pe_r3_c9_swap_out;
+    reg                skew_wl_r3_9;
     wire signed [7:0]  pe_r3_c10_a_out;
     wire signed [31:0] pe_r3_c10_psum_out;
     wire               pe_r3_c10_swap_out;
+    reg                skew_wl_r3_10;
     wire signed [7:0]  pe_r3_c11_a_out;
     wire signed [31:0] pe_r3_c11_psum_out;
     wire               pe_r3_c11_swap_out;
+    reg                skew_wl_r3_11;
     wire signed [7:0]  pe_r3_c12_a_out;
     wire signed [31:0] pe_r3_c12_psum_out;
     wire               pe_r3_c12_swap_out;
+    reg                skew_wl_r3_12;
     wire signed [7:0]  pe_r3_c13_a_out;
     wire signed [31:0] pe_r3_c13_psum_out;
     wire               pe_r3_c13_swap_out;
+    reg                skew_wl_r3_13;
     wire signed [7:0]  pe_r3_c14_a_out;
     wire signed [31:0] pe_r3_c14_psum_out;
     wire               pe_r3_c14_swap_out;
+    reg                skew_wl_r3_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r3_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -469,48 +650,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r4_c0_a_out;
     wire signed [31:0] pe_r4_c0_psum_out;
     wire               pe_r4_c0_swap_out;
+    reg                skew_wl_r4_0;
     wire signed [7:0]  pe_r4_c1_a_out;
     wire signed [31:0] pe_r4_c1_psum_out;
     wire               pe_r4_c1_swap_out;
+    reg                skew_wl_r4_1;
     wire signed [7:0]  pe_r4_c2_a_out;
     wire signed [31:0] pe_r4_c2_psum_out;
     wire               pe_r4_c2_swap_out;
+    reg                skew_wl_r4_2;
     wire signed [7:0]  pe_r4_c3_a_out;
     wire signed [31:0] pe_r4_c3_psum_out;
     wire               pe_r4_c3_swap_out;
+    reg                skew_wl_r4_3;
     wire signed [7:0]  pe_r4_c4_a_out;
     wire signed [31:0] pe_r4_c4_psum_out;
     wire               pe_r4_c4_swap_out;
+    reg                skew_wl_r4_4;
     wire signed [7:0]  pe_r4_c5_a_out;
     wire signed [31:0] pe_r4_c5_psum_out;
     wire               pe_r4_c5_swap_out;
+    reg                skew_wl_r4_5;
     wire signed [7:0]  pe_r4_c6_a_out;
     wire signed [31:0] pe_r4_c6_psum_out;
     wire               pe_r4_c6_swap_out;
+    reg                skew_wl_r4_6;
     wire signed [7:0]  pe_r4_c7_a_out;
     wire signed [31:0] pe_r4_c7_psum_out;
     wire               pe_r4_c7_swap_out;
+    reg                skew_wl_r4_7;
     wire signed [7:0]  pe_r4_c8_a_out;
     wire signed [31:0] pe_r4_c8_psum_out;
     wire               pe_r4_c8_swap_out;
+    reg                skew_wl_r4_8;
     wire signed [7:0]  pe_r4_c9_a_out;
     wire signed [31:0] pe_r4_c9_psum_out;
     wire               pe_r4_c9_swap_out;
+    reg                skew_wl_r4_9;
     wire signed [7:0]  pe_r4_c10_a_out;
     wire signed [31:0] pe_r4_c10_psum_out;
     wire               pe_r4_c10_swap_out;
+    reg                skew_wl_r4_10;
     wire signed [7:0]  pe_r4_c11_a_out;
     wire signed [31:0] pe_r4_c11_psum_out;
     wire               pe_r4_c11_swap_out;
+    reg                skew_wl_r4_11;
     wire signed [7:0]  pe_r4_c12_a_out;
     wire signed [31:0] pe_r4_c12_psum_out;
     wire               pe_r4_c12_swap_out;
+    reg                skew_wl_r4_12;
     wire signed [7:0]  pe_r4_c13_a_out;
     wire signed [31:0] pe_r4_c13_psum_out;
     wire               pe_r4_c13_swap_out;
+    reg                skew_wl_r4_13;
     wire signed [7:0]  pe_r4_c14_a_out;
     wire signed [31:0] pe_r4_c14_psum_out;
     wire               pe_r4_c14_swap_out;
+    reg                skew_wl_r4_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r4_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -521,48 +717,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r5_c0_a_out;
     wire signed [31:0] pe_r5_c0_psum_out;
     wire               pe_r5_c0_swap_out;
+    reg                skew_wl_r5_0;
     wire signed [7:0]  pe_r5_c1_a_out;
     wire signed [31:0] pe_r5_c1_psum_out;
     wire               pe_r5_c1_swap_out;
+    reg                skew_wl_r5_1;
     wire signed [7:0]  pe_r5_c2_a_out;
     wire signed [31:0] pe_r5_c2_psum_out;
     wire               pe_r5_c2_swap_out;
+    reg                skew_wl_r5_2;
     wire signed [7:0]  pe_r5_c3_a_out;
     wire signed [31:0] pe_r5_c3_psum_out;
     wire               pe_r5_c3_swap_out;
+    reg                skew_wl_r5_3;
     wire signed [7:0]  pe_r5_c4_a_out;
     wire signed [31:0] pe_r5_c4_psum_out;
     wire               pe_r5_c4_swap_out;
+    reg                skew_wl_r5_4;
     wire signed [7:0]  pe_r5_c5_a_out;
     wire signed [31:0] pe_r5_c5_psum_out;
     wire               pe_r5_c5_swap_out;
+    reg                skew_wl_r5_5;
     wire signed [7:0]  pe_r5_c6_a_out;
     wire signed [31:0] pe_r5_c6_psum_out;
     wire               pe_r5_c6_swap_out;
+    reg                skew_wl_r5_6;
     wire signed [7:0]  pe_r5_c7_a_out;
     wire signed [31:0] pe_r5_c7_psum_out;
     wire               pe_r5_c7_swap_out;
+    reg                skew_wl_r5_7;
     wire signed [7:0]  pe_r5_c8_a_out;
     wire signed [31:0] pe_r5_c8_psum_out;
     wire               pe_r5_c8_swap_out;
+    reg                skew_wl_r5_8;
     wire signed [7:0]  pe_r5_c9_a_out;
     wire signed [31:0] pe_r5_c9_psum_out;
     wire               pe_r5_c9_swap_out;
+    reg                skew_wl_r5_9;
     wire signed [7:0]  pe_r5_c10_a_out;
     wire signed [31:0] pe_r5_c10_psum_out;
     wire               pe_r5_c10_swap_out;
+    reg                skew_wl_r5_10;
     wire signed [7:0]  pe_r5_c11_a_out;
     wire signed [31:0] pe_r5_c11_psum_out;
     wire               pe_r5_c11_swap_out;
+    reg                skew_wl_r5_11;
     wire signed [7:0]  pe_r5_c12_a_out;
     wire signed [31:0] pe_r5_c12_psum_out;
     wire               pe_r5_c12_swap_out;
+    reg                skew_wl_r5_12;
     wire signed [7:0]  pe_r5_c13_a_out;
     wire signed [31:0] pe_r5_c13_psum_out;
     wire               pe_r5_c13_swap_out;
+    reg                skew_wl_r5_13;
     wire signed [7:0]  pe_r5_c14_a_out;
     wire signed [31:0] pe_r5_c14_psum_out;
     wire               pe_r5_c14_swap_out;
+    reg                skew_wl_r5_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r5_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -573,48 +784,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r6_c0_a_out;
     wire signed [31:0] pe_r6_c0_psum_out;
     wire               pe_r6_c0_swap_out;
+    reg                skew_wl_r6_0;
     wire signed [7:0]  pe_r6_c1_a_out;
     wire signed [31:0] pe_r6_c1_psum_out;
     wire               pe_r6_c1_swap_out;
+    reg                skew_wl_r6_1;
     wire signed [7:0]  pe_r6_c2_a_out;
     wire signed [31:0] pe_r6_c2_psum_out;
     wire               pe_r6_c2_swap_out;
+    reg                skew_wl_r6_2;
     wire signed [7:0]  pe_r6_c3_a_out;
     wire signed [31:0] pe_r6_c3_psum_out;
     wire               pe_r6_c3_swap_out;
+    reg                skew_wl_r6_3;
     wire signed [7:0]  pe_r6_c4_a_out;
     wire signed [31:0] pe_r6_c4_psum_out;
     wire               pe_r6_c4_swap_out;
+    reg                skew_wl_r6_4;
     wire signed [7:0]  pe_r6_c5_a_out;
     wire signed [31:0] pe_r6_c5_psum_out;
     wire               pe_r6_c5_swap_out;
+    reg                skew_wl_r6_5;
     wire signed [7:0]  pe_r6_c6_a_out;
     wire signed [31:0] pe_r6_c6_psum_out;
     wire               pe_r6_c6_swap_out;
+    reg                skew_wl_r6_6;
     wire signed [7:0]  pe_r6_c7_a_out;
     wire signed [31:0] pe_r6_c7_psum_out;
     wire               pe_r6_c7_swap_out;
+    reg                skew_wl_r6_7;
     wire signed [7:0]  pe_r6_c8_a_out;
     wire signed [31:0] pe_r6_c8_psum_out;
     wire               pe_r6_c8_swap_out;
+    reg                skew_wl_r6_8;
     wire signed [7:0]  pe_r6_c9_a_out;
     wire signed [31:0] pe_r6_c9_psum_out;
     wire               pe_r6_c9_swap_out;
+    reg                skew_wl_r6_9;
     wire signed [7:0]  pe_r6_c10_a_out;
     wire signed [31:0] pe_r6_c10_psum_out;
     wire               pe_r6_c10_swap_out;
+    reg                skew_wl_r6_10;
     wire signed [7:0]  pe_r6_c11_a_out;
     wire signed [31:0] pe_r6_c11_psum_out;
     wire               pe_r6_c11_swap_out;
+    reg                skew_wl_r6_11;
     wire signed [7:0]  pe_r6_c12_a_out;
     wire signed [31:0] pe_r6_c12_psum_out;
     wire               pe_r6_c12_swap_out;
+    reg                skew_wl_r6_12;
     wire signed [7:0]  pe_r6_c13_a_out;
     wire signed [31:0] pe_r6_c13_psum_out;
     wire               pe_r6_c13_swap_out;
+    reg                skew_wl_r6_13;
     wire signed [7:0]  pe_r6_c14_a_out;
     wire signed [31:0] pe_r6_c14_psum_out;
     wire               pe_r6_c14_swap_out;
+    reg                skew_wl_r6_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r6_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -625,48 +851,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r7_c0_a_out;
     wire signed [31:0] pe_r7_c0_psum_out;
     wire               pe_r7_c0_swap_out;
+    reg                skew_wl_r7_0;
     wire signed [7:0]  pe_r7_c1_a_out;
     wire signed [31:0] pe_r7_c1_psum_out;
     wire               pe_r7_c1_swap_out;
+    reg                skew_wl_r7_1;
     wire signed [7:0]  pe_r7_c2_a_out;
     wire signed [31:0] pe_r7_c2_psum_out;
     wire               pe_r7_c2_swap_out;
+    reg                skew_wl_r7_2;
     wire signed [7:0]  pe_r7_c3_a_out;
     wire signed [31:0] pe_r7_c3_psum_out;
     wire               pe_r7_c3_swap_out;
+    reg                skew_wl_r7_3;
     wire signed [7:0]  pe_r7_c4_a_out;
     wire signed [31:0] pe_r7_c4_psum_out;
     wire               pe_r7_c4_swap_out;
+    reg                skew_wl_r7_4;
     wire signed [7:0]  pe_r7_c5_a_out;
     wire signed [31:0] pe_r7_c5_psum_out;
     wire               pe_r7_c5_swap_out;
+    reg                skew_wl_r7_5;
     wire signed [7:0]  pe_r7_c6_a_out;
     wire signed [31:0] pe_r7_c6_psum_out;
     wire               pe_r7_c6_swap_out;
+    reg                skew_wl_r7_6;
     wire signed [7:0]  pe_r7_c7_a_out;
     wire signed [31:0] pe_r7_c7_psum_out;
     wire               pe_r7_c7_swap_out;
+    reg                skew_wl_r7_7;
     wire signed [7:0]  pe_r7_c8_a_out;
     wire signed [31:0] pe_r7_c8_psum_out;
     wire               pe_r7_c8_swap_out;
+    reg                skew_wl_r7_8;
     wire signed [7:0]  pe_r7_c9_a_out;
     wire signed [31:0] pe_r7_c9_psum_out;
     wire               pe_r7_c9_swap_out;
+    reg                skew_wl_r7_9;
     wire signed [7:0]  pe_r7_c10_a_out;
     wire signed [31:0] pe_r7_c10_psum_out;
     wire               pe_r7_c10_swap_out;
+    reg                skew_wl_r7_10;
     wire signed [7:0]  pe_r7_c11_a_out;
     wire signed [31:0] pe_r7_c11_psum_out;
     wire               pe_r7_c11_swap_out;
+    reg                skew_wl_r7_11;
     wire signed [7:0]  pe_r7_c12_a_out;
     wire signed [31:0] pe_r7_c12_psum_out;
     wire               pe_r7_c12_swap_out;
+    reg                skew_wl_r7_12;
     wire signed [7:0]  pe_r7_c13_a_out;
     wire signed [31:0] pe_r7_c13_psum_out;
     wire               pe_r7_c13_swap_out;
+    reg                skew_wl_r7_13;
     wire signed [7:0]  pe_r7_c14_a_out;
     wire signed [31:0] pe_r7_c14_psum_out;
     wire               pe_r7_c14_swap_out;
+    reg                skew_wl_r7_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r7_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -677,48 +918,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r8_c0_a_out;
     wire signed [31:0] pe_r8_c0_psum_out;
     wire               pe_r8_c0_swap_out;
+    reg                skew_wl_r8_0;
     wire signed [7:0]  pe_r8_c1_a_out;
     wire signed [31:0] pe_r8_c1_psum_out;
     wire               pe_r8_c1_swap_out;
+    reg                skew_wl_r8_1;
     wire signed [7:0]  pe_r8_c2_a_out;
     wire signed [31:0] pe_r8_c2_psum_out;
     wire               pe_r8_c2_swap_out;
+    reg                skew_wl_r8_2;
     wire signed [7:0]  pe_r8_c3_a_out;
     wire signed [31:0] pe_r8_c3_psum_out;
     wire               pe_r8_c3_swap_out;
+    reg                skew_wl_r8_3;
     wire signed [7:0]  pe_r8_c4_a_out;
     wire signed [31:0] pe_r8_c4_psum_out;
     wire               pe_r8_c4_swap_out;
+    reg                skew_wl_r8_4;
     wire signed [7:0]  pe_r8_c5_a_out;
     wire signed [31:0] pe_r8_c5_psum_out;
     wire               pe_r8_c5_swap_out;
+    reg                skew_wl_r8_5;
     wire signed [7:0]  pe_r8_c6_a_out;
     wire signed [31:0] pe_r8_c6_psum_out;
     wire               pe_r8_c6_swap_out;
+    reg                skew_wl_r8_6;
     wire signed [7:0]  pe_r8_c7_a_out;
     wire signed [31:0] pe_r8_c7_psum_out;
     wire               pe_r8_c7_swap_out;
+    reg                skew_wl_r8_7;
     wire signed [7:0]  pe_r8_c8_a_out;
     wire signed [31:0] pe_r8_c8_psum_out;
     wire               pe_r8_c8_swap_out;
+    reg                skew_wl_r8_8;
     wire signed [7:0]  pe_r8_c9_a_out;
     wire signed [31:0] pe_r8_c9_psum_out;
     wire               pe_r8_c9_swap_out;
+    reg                skew_wl_r8_9;
     wire signed [7:0]  pe_r8_c10_a_out;
     wire signed [31:0] pe_r8_c10_psum_out;
     wire               pe_r8_c10_swap_out;
+    reg                skew_wl_r8_10;
     wire signed [7:0]  pe_r8_c11_a_out;
     wire signed [31:0] pe_r8_c11_psum_out;
     wire               pe_r8_c11_swap_out;
+    reg                skew_wl_r8_11;
     wire signed [7:0]  pe_r8_c12_a_out;
     wire signed [31:0] pe_r8_c12_psum_out;
     wire               pe_r8_c12_swap_out;
+    reg                skew_wl_r8_12;
     wire signed [7:0]  pe_r8_c13_a_out;
     wire signed [31:0] pe_r8_c13_psum_out;
     wire               pe_r8_c13_swap_out;
+    reg                skew_wl_r8_13;
     wire signed [7:0]  pe_r8_c14_a_out;
     wire signed [31:0] pe_r8_c14_psum_out;
     wire               pe_r8_c14_swap_out;
+    reg                skew_wl_r8_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r8_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -729,48 +985,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r9_c0_a_out;
     wire signed [31:0] pe_r9_c0_psum_out;
     wire               pe_r9_c0_swap_out;
+    reg                skew_wl_r9_0;
     wire signed [7:0]  pe_r9_c1_a_out;
     wire signed [31:0] pe_r9_c1_psum_out;
     wire               pe_r9_c1_swap_out;
+    reg                skew_wl_r9_1;
     wire signed [7:0]  pe_r9_c2_a_out;
     wire signed [31:0] pe_r9_c2_psum_out;
     wire               pe_r9_c2_swap_out;
+    reg                skew_wl_r9_2;
     wire signed [7:0]  pe_r9_c3_a_out;
     wire signed [31:0] pe_r9_c3_psum_out;
     wire               pe_r9_c3_swap_out;
+    reg                skew_wl_r9_3;
     wire signed [7:0]  pe_r9_c4_a_out;
     wire signed [31:0] pe_r9_c4_psum_out;
     wire               pe_r9_c4_swap_out;
+    reg                skew_wl_r9_4;
     wire signed [7:0]  pe_r9_c5_a_out;
     wire signed [31:0] pe_r9_c5_psum_out;
     wire               pe_r9_c5_swap_out;
+    reg                skew_wl_r9_5;
     wire signed [7:0]  pe_r9_c6_a_out;
     wire signed [31:0] pe_r9_c6_psum_out;
     wire               pe_r9_c6_swap_out;
+    reg                skew_wl_r9_6;
     wire signed [7:0]  pe_r9_c7_a_out;
     wire signed [31:0] pe_r9_c7_psum_out;
     wire               pe_r9_c7_swap_out;
+    reg                skew_wl_r9_7;
     wire signed [7:0]  pe_r9_c8_a_out;
     wire signed [31:0] pe_r9_c8_psum_out;
     wire               pe_r9_c8_swap_out;
+    reg                skew_wl_r9_8;
     wire signed [7:0]  pe_r9_c9_a_out;
     wire signed [31:0] pe_r9_c9_psum_out;
     wire               pe_r9_c9_swap_out;
+    reg                skew_wl_r9_9;
     wire signed [7:0]  pe_r9_c10_a_out;
     wire signed [31:0] pe_r9_c10_psum_out;
     wire               pe_r9_c10_swap_out;
+    reg                skew_wl_r9_10;
     wire signed [7:0]  pe_r9_c11_a_out;
     wire signed [31:0] pe_r9_c11_psum_out;
     wire               pe_r9_c11_swap_out;
+    reg                skew_wl_r9_11;
     wire signed [7:0]  pe_r9_c12_a_out;
     wire signed [31:0] pe_r9_c12_psum_out;
     wire               pe_r9_c12_swap_out;
+    reg                skew_wl_r9_12;
     wire signed [7:0]  pe_r9_c13_a_out;
     wire signed [31:0] pe_r9_c13_psum_out;
     wire               pe_r9_c13_swap_out;
+    reg                skew_wl_r9_13;
     wire signed [7:0]  pe_r9_c14_a_out;
     wire signed [31:0] pe_r9_c14_psum_out;
     wire               pe_r9_c14_swap_out;
+    reg                skew_wl_r9_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r9_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -781,48 +1052,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r10_c0_a_out;
     wire signed [31:0] pe_r10_c0_psum_out;
     wire               pe_r10_c0_swap_out;
+    reg                skew_wl_r10_0;
     wire signed [7:0]  pe_r10_c1_a_out;
     wire signed [31:0] pe_r10_c1_psum_out;
     wire               pe_r10_c1_swap_out;
+    reg                skew_wl_r10_1;
     wire signed [7:0]  pe_r10_c2_a_out;
     wire signed [31:0] pe_r10_c2_psum_out;
     wire               pe_r10_c2_swap_out;
+    reg                skew_wl_r10_2;
     wire signed [7:0]  pe_r10_c3_a_out;
     wire signed [31:0] pe_r10_c3_psum_out;
     wire               pe_r10_c3_swap_out;
+    reg                skew_wl_r10_3;
     wire signed [7:0]  pe_r10_c4_a_out;
     wire signed [31:0] pe_r10_c4_psum_out;
     wire               pe_r10_c4_swap_out;
+    reg                skew_wl_r10_4;
     wire signed [7:0]  pe_r10_c5_a_out;
     wire signed [31:0] pe_r10_c5_psum_out;
     wire               pe_r10_c5_swap_out;
+    reg                skew_wl_r10_5;
     wire signed [7:0]  pe_r10_c6_a_out;
     wire signed [31:0] pe_r10_c6_psum_out;
     wire               pe_r10_c6_swap_out;
+    reg                skew_wl_r10_6;
     wire signed [7:0]  pe_r10_c7_a_out;
     wire signed [31:0] pe_r10_c7_psum_out;
     wire               pe_r10_c7_swap_out;
+    reg                skew_wl_r10_7;
     wire signed [7:0]  pe_r10_c8_a_out;
     wire signed [31:0] pe_r10_c8_psum_out;
     wire               pe_r10_c8_swap_out;
+    reg                skew_wl_r10_8;
     wire signed [7:0]  pe_r10_c9_a_out;
     wire signed [31:0] pe_r10_c9_psum_out;
     wire               pe_r10_c9_swap_out;
+    reg                skew_wl_r10_9;
     wire signed [7:0]  pe_r10_c10_a_out;
     wire signed [31:0] pe_r10_c10_psum_out;
     wire               pe_r10_c10_swap_out;
+    reg                skew_wl_r10_10;
     wire signed [7:0]  pe_r10_c11_a_out;
     wire signed [31:0] pe_r10_c11_psum_out;
     wire               pe_r10_c11_swap_out;
+    reg                skew_wl_r10_11;
     wire signed [7:0]  pe_r10_c12_a_out;
     wire signed [31:0] pe_r10_c12_psum_out;
     wire               pe_r10_c12_swap_out;
+    reg                skew_wl_r10_12;
     wire signed [7:0]  pe_r10_c13_a_out;
     wire signed [31:0] pe_r10_c13_psum_out;
     wire               pe_r10_c13_swap_out;
+    reg                skew_wl_r10_13;
     wire signed [7:0]  pe_r10_c14_a_out;
     wire signed [31:0] pe_r10_c14_psum_out;
     wire               pe_r10_c14_swap_out;
+    reg                skew_wl_r10_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r10_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -833,48 +1119,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r11_c0_a_out;
     wire signed [31:0] pe_r11_c0_psum_out;
     wire               pe_r11_c0_swap_out;
+    reg                skew_wl_r11_0;
     wire signed [7:0]  pe_r11_c1_a_out;
     wire signed [31:0] pe_r11_c1_psum_out;
     wire               pe_r11_c1_swap_out;
+    reg                skew_wl_r11_1;
     wire signed [7:0]  pe_r11_c2_a_out;
     wire signed [31:0] pe_r11_c2_psum_out;
     wire               pe_r11_c2_swap_out;
+    reg                skew_wl_r11_2;
     wire signed [7:0]  pe_r11_c3_a_out;
     wire signed [31:0] pe_r11_c3_psum_out;
     wire               pe_r11_c3_swap_out;
+    reg                skew_wl_r11_3;
     wire signed [7:0]  pe_r11_c4_a_out;
     wire signed [31:0] pe_r11_c4_psum_out;
     wire               pe_r11_c4_swap_out;
+    reg                skew_wl_r11_4;
     wire signed [7:0]  pe_r11_c5_a_out;
     wire signed [31:0] pe_r11_c5_psum_out;
     wire               pe_r11_c5_swap_out;
+    reg                skew_wl_r11_5;
     wire signed [7:0]  pe_r11_c6_a_out;
     wire signed [31:0] pe_r11_c6_psum_out;
     wire               pe_r11_c6_swap_out;
+    reg                skew_wl_r11_6;
     wire signed [7:0]  pe_r11_c7_a_out;
     wire signed [31:0] pe_r11_c7_psum_out;
     wire               pe_r11_c7_swap_out;
+    reg                skew_wl_r11_7;
     wire signed [7:0]  pe_r11_c8_a_out;
     wire signed [31:0] pe_r11_c8_psum_out;
     wire               pe_r11_c8_swap_out;
+    reg                skew_wl_r11_8;
     wire signed [7:0]  pe_r11_c9_a_out;
     wire signed [31:0] pe_r11_c9_psum_out;
     wire               pe_r11_c9_swap_out;
+    reg                skew_wl_r11_9;
     wire signed [7:0]  pe_r11_c10_a_out;
     wire signed [31:0] pe_r11_c10_psum_out;
     wire               pe_r11_c10_swap_out;
+    reg                skew_wl_r11_10;
     wire signed [7:0]  pe_r11_c11_a_out;
     wire signed [31:0] pe_r11_c11_psum_out;
     wire               pe_r11_c11_swap_out;
+    reg                skew_wl_r11_11;
     wire signed [7:0]  pe_r11_c12_a_out;
     wire signed [31:0] pe_r11_c12_psum_out;
     wire               pe_r11_c12_swap_out;
+    reg                skew_wl_r11_12;
     wire signed [7:0]  pe_r11_c13_a_out;
     wire signed [31:0] pe_r11_c13_psum_out;
     wire               pe_r11_c13_swap_out;
+    reg                skew_wl_r11_13;
     wire signed [7:0]  pe_r11_c14_a_out;
     wire signed [31:0] pe_r11_c14_psum_out;
     wire               pe_r11_c14_swap_out;
+    reg                skew_wl_r11_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r11_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -885,48 +1186,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r12_c0_a_out;
     wire signed [31:0] pe_r12_c0_psum_out;
     wire               pe_r12_c0_swap_out;
+    reg                skew_wl_r12_0;
     wire signed [7:0]  pe_r12_c1_a_out;
     wire signed [31:0] pe_r12_c1_psum_out;
     wire               pe_r12_c1_swap_out;
+    reg                skew_wl_r12_1;
     wire signed [7:0]  pe_r12_c2_a_out;
     wire signed [31:0] pe_r12_c2_psum_out;
     wire               pe_r12_c2_swap_out;
+    reg                skew_wl_r12_2;
     wire signed [7:0]  pe_r12_c3_a_out;
     wire signed [31:0] pe_r12_c3_psum_out;
     wire               pe_r12_c3_swap_out;
+    reg                skew_wl_r12_3;
     wire signed [7:0]  pe_r12_c4_a_out;
     wire signed [31:0] pe_r12_c4_psum_out;
     wire               pe_r12_c4_swap_out;
+    reg                skew_wl_r12_4;
     wire signed [7:0]  pe_r12_c5_a_out;
     wire signed [31:0] pe_r12_c5_psum_out;
     wire               pe_r12_c5_swap_out;
+    reg                skew_wl_r12_5;
     wire signed [7:0]  pe_r12_c6_a_out;
     wire signed [31:0] pe_r12_c6_psum_out;
     wire               pe_r12_c6_swap_out;
+    reg                skew_wl_r12_6;
     wire signed [7:0]  pe_r12_c7_a_out;
     wire signed [31:0] pe_r12_c7_psum_out;
     wire               pe_r12_c7_swap_out;
+    reg                skew_wl_r12_7;
     wire signed [7:0]  pe_r12_c8_a_out;
     wire signed [31:0] pe_r12_c8_psum_out;
     wire               pe_r12_c8_swap_out;
+    reg                skew_wl_r12_8;
     wire signed [7:0]  pe_r12_c9_a_out;
     wire signed [31:0] pe_r12_c9_psum_out;
     wire               pe_r12_c9_swap_out;
+    reg                skew_wl_r12_9;
     wire signed [7:0]  pe_r12_c10_a_out;
     wire signed [31:0] pe_r12_c10_psum_out;
     wire               pe_r12_c10_swap_out;
+    reg                skew_wl_r12_10;
     wire signed [7:0]  pe_r12_c11_a_out;
     wire signed [31:0] pe_r12_c11_psum_out;
     wire               pe_r12_c11_swap_out;
+    reg                skew_wl_r12_11;
     wire signed [7:0]  pe_r12_c12_a_out;
     wire signed [31:0] pe_r12_c12_psum_out;
     wire               pe_r12_c12_swap_out;
+    reg                skew_wl_r12_12;
     wire signed [7:0]  pe_r12_c13_a_out;
     wire signed [31:0] pe_r12_c13_psum_out;
     wire               pe_r12_c13_swap_out;
+    reg                skew_wl_r12_13;
     wire signed [7:0]  pe_r12_c14_a_out;
     wire signed [31:0] pe_r12_c14_psum_out;
     wire               pe_r12_c14_swap_out;
+    reg                skew_wl_r12_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r12_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -937,48 +1253,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r13_c0_a_out;
     wire signed [31:0] pe_r13_c0_psum_out;
     wire               pe_r13_c0_swap_out;
+    reg                skew_wl_r13_0;
     wire signed [7:0]  pe_r13_c1_a_out;
     wire signed [31:0] pe_r13_c1_psum_out;
     wire               pe_r13_c1_swap_out;
+    reg                skew_wl_r13_1;
     wire signed [7:0]  pe_r13_c2_a_out;
     wire signed [31:0] pe_r13_c2_psum_out;
     wire               pe_r13_c2_swap_out;
+    reg                skew_wl_r13_2;
     wire signed [7:0]  pe_r13_c3_a_out;
     wire signed [31:0] pe_r13_c3_psum_out;
     wire               pe_r13_c3_swap_out;
+    reg                skew_wl_r13_3;
     wire signed [7:0]  pe_r13_c4_a_out;
     wire signed [31:0] pe_r13_c4_psum_out;
     wire               pe_r13_c4_swap_out;
+    reg                skew_wl_r13_4;
     wire signed [7:0]  pe_r13_c5_a_out;
     wire signed [31:0] pe_r13_c5_psum_out;
     wire               pe_r13_c5_swap_out;
+    reg                skew_wl_r13_5;
     wire signed [7:0]  pe_r13_c6_a_out;
     wire signed [31:0] pe_r13_c6_psum_out;
     wire               pe_r13_c6_swap_out;
+    reg                skew_wl_r13_6;
     wire signed [7:0]  pe_r13_c7_a_out;
     wire signed [31:0] pe_r13_c7_psum_out;
     wire               pe_r13_c7_swap_out;
+    reg                skew_wl_r13_7;
     wire signed [7:0]  pe_r13_c8_a_out;
     wire signed [31:0] pe_r13_c8_psum_out;
     wire               pe_r13_c8_swap_out;
+    reg                skew_wl_r13_8;
     wire signed [7:0]  pe_r13_c9_a_out;
     wire signed [31:0] pe_r13_c9_psum_out;
     wire               pe_r13_c9_swap_out;
+    reg                skew_wl_r13_9;
     wire signed [7:0]  pe_r13_c10_a_out;
     wire signed [31:0] pe_r13_c10_psum_out;
     wire               pe_r13_c10_swap_out;
+    reg                skew_wl_r13_10;
     wire signed [7:0]  pe_r13_c11_a_out;
     wire signed [31:0] pe_r13_c11_psum_out;
     wire               pe_r13_c11_swap_out;
+    reg                skew_wl_r13_11;
     wire signed [7:0]  pe_r13_c12_a_out;
     wire signed [31:0] pe_r13_c12_psum_out;
     wire               pe_r13_c12_swap_out;
+    reg                skew_wl_r13_12;
     wire signed [7:0]  pe_r13_c13_a_out;
     wire signed [31:0] pe_r13_c13_psum_out;
     wire               pe_r13_c13_swap_out;
+    reg                skew_wl_r13_13;
     wire signed [7:0]  pe_r13_c14_a_out;
     wire signed [31:0] pe_r13_c14_psum_out;
     wire               pe_r13_c14_swap_out;
+    reg                skew_wl_r13_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r13_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -989,48 +1320,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r14_c0_a_out;
     wire signed [31:0] pe_r14_c0_psum_out;
     wire               pe_r14_c0_swap_out;
+    reg                skew_wl_r14_0;
     wire signed [7:0]  pe_r14_c1_a_out;
     wire signed [31:0] pe_r14_c1_psum_out;
     wire               pe_r14_c1_swap_out;
+    reg                skew_wl_r14_1;
     wire signed [7:0]  pe_r14_c2_a_out;
     wire signed [31:0] pe_r14_c2_psum_out;
     wire               pe_r14_c2_swap_out;
+    reg                skew_wl_r14_2;
     wire signed [7:0]  pe_r14_c3_a_out;
     wire signed [31:0] pe_r14_c3_psum_out;
     wire               pe_r14_c3_swap_out;
+    reg                skew_wl_r14_3;
     wire signed [7:0]  pe_r14_c4_a_out;
     wire signed [31:0] pe_r14_c4_psum_out;
     wire               pe_r14_c4_swap_out;
+    reg                skew_wl_r14_4;
     wire signed [7:0]  pe_r14_c5_a_out;
     wire signed [31:0] pe_r14_c5_psum_out;
     wire               pe_r14_c5_swap_out;
+    reg                skew_wl_r14_5;
     wire signed [7:0]  pe_r14_c6_a_out;
     wire signed [31:0] pe_r14_c6_psum_out;
     wire               pe_r14_c6_swap_out;
+    reg                skew_wl_r14_6;
     wire signed [7:0]  pe_r14_c7_a_out;
     wire signed [31:0] pe_r14_c7_psum_out;
     wire               pe_r14_c7_swap_out;
+    reg                skew_wl_r14_7;
     wire signed [7:0]  pe_r14_c8_a_out;
     wire signed [31:0] pe_r14_c8_psum_out;
     wire               pe_r14_c8_swap_out;
+    reg                skew_wl_r14_8;
     wire signed [7:0]  pe_r14_c9_a_out;
     wire signed [31:0] pe_r14_c9_psum_out;
     wire               pe_r14_c9_swap_out;
+    reg                skew_wl_r14_9;
     wire signed [7:0]  pe_r14_c10_a_out;
     wire signed [31:0] pe_r14_c10_psum_out;
     wire               pe_r14_c10_swap_out;
+    reg                skew_wl_r14_10;
     wire signed [7:0]  pe_r14_c11_a_out;
     wire signed [31:0] pe_r14_c11_psum_out;
     wire               pe_r14_c11_swap_out;
+    reg                skew_wl_r14_11;
     wire signed [7:0]  pe_r14_c12_a_out;
     wire signed [31:0] pe_r14_c12_psum_out;
     wire               pe_r14_c12_swap_out;
+    reg                skew_wl_r14_12;
     wire signed [7:0]  pe_r14_c13_a_out;
     wire signed [31:0] pe_r14_c13_psum_out;
     wire               pe_r14_c13_swap_out;
+    reg                skew_wl_r14_13;
     wire signed [7:0]  pe_r14_c14_a_out;
     wire signed [31:0] pe_r14_c14_psum_out;
     wire               pe_r14_c14_swap_out;
+    reg                skew_wl_r14_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r14_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -1041,48 +1387,63 @@ module serrano_array_r16c16 (
     wire signed [7:0]  pe_r15_c0_a_out;
     wire signed [31:0] pe_r15_c0_psum_out;
     wire               pe_r15_c0_swap_out;
+    reg                skew_wl_r15_0;
     wire signed [7:0]  pe_r15_c1_a_out;
     wire signed [31:0] pe_r15_c1_psum_out;
     wire               pe_r15_c1_swap_out;
+    reg                skew_wl_r15_1;
     wire signed [7:0]  pe_r15_c2_a_out;
     wire signed [31:0] pe_r15_c2_psum_out;
     wire               pe_r15_c2_swap_out;
+    reg                skew_wl_r15_2;
     wire signed [7:0]  pe_r15_c3_a_out;
     wire signed [31:0] pe_r15_c3_psum_out;
     wire               pe_r15_c3_swap_out;
+    reg                skew_wl_r15_3;
     wire signed [7:0]  pe_r15_c4_a_out;
     wire signed [31:0] pe_r15_c4_psum_out;
     wire               pe_r15_c4_swap_out;
+    reg                skew_wl_r15_4;
     wire signed [7:0]  pe_r15_c5_a_out;
     wire signed [31:0] pe_r15_c5_psum_out;
     wire               pe_r15_c5_swap_out;
+    reg                skew_wl_r15_5;
     wire signed [7:0]  pe_r15_c6_a_out;
     wire signed [31:0] pe_r15_c6_psum_out;
     wire               pe_r15_c6_swap_out;
+    reg                skew_wl_r15_6;
     wire signed [7:0]  pe_r15_c7_a_out;
     wire signed [31:0] pe_r15_c7_psum_out;
     wire               pe_r15_c7_swap_out;
+    reg                skew_wl_r15_7;
     wire signed [7:0]  pe_r15_c8_a_out;
     wire signed [31:0] pe_r15_c8_psum_out;
     wire               pe_r15_c8_swap_out;
+    reg                skew_wl_r15_8;
     wire signed [7:0]  pe_r15_c9_a_out;
     wire signed [31:0] pe_r15_c9_psum_out;
     wire               pe_r15_c9_swap_out;
+    reg                skew_wl_r15_9;
     wire signed [7:0]  pe_r15_c10_a_out;
     wire signed [31:0] pe_r15_c10_psum_out;
     wire               pe_r15_c10_swap_out;
+    reg                skew_wl_r15_10;
     wire signed [7:0]  pe_r15_c11_a_out;
     wire signed [31:0] pe_r15_c11_psum_out;
     wire               pe_r15_c11_swap_out;
+    reg                skew_wl_r15_11;
     wire signed [7:0]  pe_r15_c12_a_out;
     wire signed [31:0] pe_r15_c12_psum_out;
     wire               pe_r15_c12_swap_out;
+    reg                skew_wl_r15_12;
     wire signed [7:0]  pe_r15_c13_a_out;
     wire signed [31:0] pe_r15_c13_psum_out;
     wire               pe_r15_c13_swap_out;
+    reg                skew_wl_r15_13;
     wire signed [7:0]  pe_r15_c14_a_out;
     wire signed [31:0] pe_r15_c14_psum_out;
     wire               pe_r15_c14_swap_out;
+    reg                skew_wl_r15_14;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r15_c15_a_out;
     /* verilator lint_on UNUSED */
@@ -1090,6 +1451,9 @@ module serrano_array_r16c16 (
     /* verilator lint_off UNUSED */ // the east edge: the swap flag leaves the array here
     wire               pe_r15_c15_swap_out;
     /* verilator lint_on UNUSED */
+    wire signed [7:0]  _s0;
+
+    assign _s0 = $signed(w_data[7:0]);
 
     assign psum_out = {$unsigned(pe_r15_c15_psum_out), $unsigned(pe_r15_c14_psum_out), $unsigned(pe_r15_c13_psum_out), $unsigned(pe_r15_c12_psum_out),
         $unsigned(pe_r15_c11_psum_out), $unsigned(pe_r15_c10_psum_out), $unsigned(pe_r15_c9_psum_out), $unsigned(pe_r15_c8_psum_out),
@@ -1101,7 +1465,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     ($signed(a_in[7:0])),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[0]),
         .w_swap   (swap_in),
         .a_out    (pe_r0_c0_a_out),
@@ -1113,8 +1477,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c0_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r0_0),
         .w_swap   (pe_r0_c0_swap_out),
         .a_out    (pe_r0_c1_a_out),
         .psum_out (pe_r0_c1_psum_out),
@@ -1125,8 +1489,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c1_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r0_1),
         .w_swap   (pe_r0_c1_swap_out),
         .a_out    (pe_r0_c2_a_out),
         .psum_out (pe_r0_c2_psum_out),
@@ -1137,8 +1501,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c2_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r0_2),
         .w_swap   (pe_r0_c2_swap_out),
         .a_out    (pe_r0_c3_a_out),
         .psum_out (pe_r0_c3_psum_out),
@@ -1149,8 +1513,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c3_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r0_3),
         .w_swap   (pe_r0_c3_swap_out),
         .a_out    (pe_r0_c4_a_out),
         .psum_out (pe_r0_c4_psum_out),
@@ -1161,8 +1525,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c4_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r0_4),
         .w_swap   (pe_r0_c4_swap_out),
         .a_out    (pe_r0_c5_a_out),
         .psum_out (pe_r0_c5_psum_out),
@@ -1173,8 +1537,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c5_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r0_5),
         .w_swap   (pe_r0_c5_swap_out),
         .a_out    (pe_r0_c6_a_out),
         .psum_out (pe_r0_c6_psum_out),
@@ -1185,8 +1549,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c6_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r0_6),
         .w_swap   (pe_r0_c6_swap_out),
         .a_out    (pe_r0_c7_a_out),
         .psum_out (pe_r0_c7_psum_out),
@@ -1197,8 +1561,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c7_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r0_7),
         .w_swap   (pe_r0_c7_swap_out),
         .a_out    (pe_r0_c8_a_out),
         .psum_out (pe_r0_c8_psum_out),
@@ -1209,8 +1573,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c8_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r0_8),
         .w_swap   (pe_r0_c8_swap_out),
         .a_out    (pe_r0_c9_a_out),
         .psum_out (pe_r0_c9_psum_out),
@@ -1221,8 +1585,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c9_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r0_9),
         .w_swap   (pe_r0_c9_swap_out),
         .a_out    (pe_r0_c10_a_out),
         .psum_out (pe_r0_c10_psum_out),
@@ -1233,8 +1597,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c10_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r0_10),
         .w_swap   (pe_r0_c10_swap_out),
         .a_out    (pe_r0_c11_a_out),
         .psum_out (pe_r0_c11_psum_out),
@@ -1245,8 +1609,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c11_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r0_11),
         .w_swap   (pe_r0_c11_swap_out),
         .a_out    (pe_r0_c12_a_out),
         .psum_out (pe_r0_c12_psum_out),
@@ -1257,8 +1621,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c12_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r0_12),
         .w_swap   (pe_r0_c12_swap_out),
         .a_out    (pe_r0_c13_a_out),
         .psum_out (pe_r0_c13_psum_out),
@@ -1269,8 +1633,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c13_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r0_13),
         .w_swap   (pe_r0_c13_swap_out),
         .a_out    (pe_r0_c14_a_out),
         .psum_out (pe_r0_c14_psum_out),
@@ -1281,8 +1645,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r0_c14_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r0_14),
         .w_swap   (pe_r0_c14_swap_out),
         .a_out    (pe_r0_c15_a_out),
         .psum_out (pe_r0_c15_psum_out),
@@ -1293,7 +1657,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r1_0),
         .psum_in  (pe_r0_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[1]),
         .w_swap   (skew_swap_r1_0),
         .a_out    (pe_r1_c0_a_out),
@@ -1305,8 +1669,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c0_a_out),
         .psum_in  (pe_r0_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r1_0),
         .w_swap   (pe_r1_c0_swap_out),
         .a_out    (pe_r1_c1_a_out),
         .psum_out (pe_r1_c1_psum_out),
@@ -1317,8 +1681,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c1_a_out),
         .psum_in  (pe_r0_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r1_1),
         .w_swap   (pe_r1_c1_swap_out),
         .a_out    (pe_r1_c2_a_out),
         .psum_out (pe_r1_c2_psum_out),
@@ -1329,8 +1693,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c2_a_out),
         .psum_in  (pe_r0_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r1_2),
         .w_swap   (pe_r1_c2_swap_out),
         .a_out    (pe_r1_c3_a_out),
         .psum_out (pe_r1_c3_psum_out),
@@ -1341,8 +1705,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c3_a_out),
         .psum_in  (pe_r0_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r1_3),
         .w_swap   (pe_r1_c3_swap_out),
         .a_out    (pe_r1_c4_a_out),
         .psum_out (pe_r1_c4_psum_out),
@@ -1353,8 +1717,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c4_a_out),
         .psum_in  (pe_r0_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r1_4),
         .w_swap   (pe_r1_c4_swap_out),
         .a_out    (pe_r1_c5_a_out),
         .psum_out (pe_r1_c5_psum_out),
@@ -1365,8 +1729,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c5_a_out),
         .psum_in  (pe_r0_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r1_5),
         .w_swap   (pe_r1_c5_swap_out),
         .a_out    (pe_r1_c6_a_out),
         .psum_out (pe_r1_c6_psum_out),
@@ -1377,8 +1741,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c6_a_out),
         .psum_in  (pe_r0_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r1_6),
         .w_swap   (pe_r1_c6_swap_out),
         .a_out    (pe_r1_c7_a_out),
         .psum_out (pe_r1_c7_psum_out),
@@ -1389,8 +1753,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c7_a_out),
         .psum_in  (pe_r0_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r1_7),
         .w_swap   (pe_r1_c7_swap_out),
         .a_out    (pe_r1_c8_a_out),
         .psum_out (pe_r1_c8_psum_out),
@@ -1401,8 +1765,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c8_a_out),
         .psum_in  (pe_r0_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r1_8),
         .w_swap   (pe_r1_c8_swap_out),
         .a_out    (pe_r1_c9_a_out),
         .psum_out (pe_r1_c9_psum_out),
@@ -1413,8 +1777,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c9_a_out),
         .psum_in  (pe_r0_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r1_9),
         .w_swap   (pe_r1_c9_swap_out),
         .a_out    (pe_r1_c10_a_out),
         .psum_out (pe_r1_c10_psum_out),
@@ -1425,8 +1789,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c10_a_out),
         .psum_in  (pe_r0_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r1_10),
         .w_swap   (pe_r1_c10_swap_out),
         .a_out    (pe_r1_c11_a_out),
         .psum_out (pe_r1_c11_psum_out),
@@ -1437,8 +1801,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c11_a_out),
         .psum_in  (pe_r0_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r1_11),
         .w_swap   (pe_r1_c11_swap_out),
         .a_out    (pe_r1_c12_a_out),
         .psum_out (pe_r1_c12_psum_out),
@@ -1449,8 +1813,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c12_a_out),
         .psum_in  (pe_r0_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r1_12),
         .w_swap   (pe_r1_c12_swap_out),
         .a_out    (pe_r1_c13_a_out),
         .psum_out (pe_r1_c13_psum_out),
@@ -1461,8 +1825,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c13_a_out),
         .psum_in  (pe_r0_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r1_13),
         .w_swap   (pe_r1_c13_swap_out),
         .a_out    (pe_r1_c14_a_out),
         .psum_out (pe_r1_c14_psum_out),
@@ -1473,8 +1837,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r1_c14_a_out),
         .psum_in  (pe_r0_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r1_14),
         .w_swap   (pe_r1_c14_swap_out),
         .a_out    (pe_r1_c15_a_out),
         .psum_out (pe_r1_c15_psum_out),
@@ -1485,7 +1849,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r2_1),
         .psum_in  (pe_r1_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[2]),
         .w_swap   (skew_swap_r2_1),
         .a_out    (pe_r2_c0_a_out),
@@ -1497,8 +1861,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c0_a_out),
         .psum_in  (pe_r1_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r2_0),
         .w_swap   (pe_r2_c0_swap_out),
         .a_out    (pe_r2_c1_a_out),
         .psum_out (pe_r2_c1_psum_out),
@@ -1509,8 +1873,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c1_a_out),
         .psum_in  (pe_r1_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r2_1),
         .w_swap   (pe_r2_c1_swap_out),
         .a_out    (pe_r2_c2_a_out),
         .psum_out (pe_r2_c2_psum_out),
@@ -1521,8 +1885,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c2_a_out),
         .psum_in  (pe_r1_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r2_2),
         .w_swap   (pe_r2_c2_swap_out),
         .a_out    (pe_r2_c3_a_out),
         .psum_out (pe_r2_c3_psum_out),
@@ -1533,8 +1897,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c3_a_out),
         .psum_in  (pe_r1_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r2_3),
         .w_swap   (pe_r2_c3_swap_out),
         .a_out    (pe_r2_c4_a_out),
         .psum_out (pe_r2_c4_psum_out),
@@ -1545,8 +1909,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c4_a_out),
         .psum_in  (pe_r1_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r2_4),
         .w_swap   (pe_r2_c4_swap_out),
         .a_out    (pe_r2_c5_a_out),
         .psum_out (pe_r2_c5_psum_out),
@@ -1557,8 +1921,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c5_a_out),
         .psum_in  (pe_r1_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r2_5),
         .w_swap   (pe_r2_c5_swap_out),
         .a_out    (pe_r2_c6_a_out),
         .psum_out (pe_r2_c6_psum_out),
@@ -1569,8 +1933,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c6_a_out),
         .psum_in  (pe_r1_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r2_6),
         .w_swap   (pe_r2_c6_swap_out),
         .a_out    (pe_r2_c7_a_out),
         .psum_out (pe_r2_c7_psum_out),
@@ -1581,8 +1945,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c7_a_out),
         .psum_in  (pe_r1_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r2_7),
         .w_swap   (pe_r2_c7_swap_out),
         .a_out    (pe_r2_c8_a_out),
         .psum_out (pe_r2_c8_psum_out),
@@ -1593,8 +1957,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c8_a_out),
         .psum_in  (pe_r1_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r2_8),
         .w_swap   (pe_r2_c8_swap_out),
         .a_out    (pe_r2_c9_a_out),
         .psum_out (pe_r2_c9_psum_out),
@@ -1605,8 +1969,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c9_a_out),
         .psum_in  (pe_r1_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r2_9),
         .w_swap   (pe_r2_c9_swap_out),
         .a_out    (pe_r2_c10_a_out),
         .psum_out (pe_r2_c10_psum_out),
@@ -1617,8 +1981,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c10_a_out),
         .psum_in  (pe_r1_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r2_10),
         .w_swap   (pe_r2_c10_swap_out),
         .a_out    (pe_r2_c11_a_out),
         .psum_out (pe_r2_c11_psum_out),
@@ -1629,8 +1993,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c11_a_out),
         .psum_in  (pe_r1_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r2_11),
         .w_swap   (pe_r2_c11_swap_out),
         .a_out    (pe_r2_c12_a_out),
         .psum_out (pe_r2_c12_psum_out),
@@ -1641,8 +2005,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c12_a_out),
         .psum_in  (pe_r1_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r2_12),
         .w_swap   (pe_r2_c12_swap_out),
         .a_out    (pe_r2_c13_a_out),
         .psum_out (pe_r2_c13_psum_out),
@@ -1653,8 +2017,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c13_a_out),
         .psum_in  (pe_r1_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r2_13),
         .w_swap   (pe_r2_c13_swap_out),
         .a_out    (pe_r2_c14_a_out),
         .psum_out (pe_r2_c14_psum_out),
@@ -1665,8 +2029,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r2_c14_a_out),
         .psum_in  (pe_r1_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r2_14),
         .w_swap   (pe_r2_c14_swap_out),
         .a_out    (pe_r2_c15_a_out),
         .psum_out (pe_r2_c15_psum_out),
@@ -1677,7 +2041,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r3_2),
         .psum_in  (pe_r2_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[3]),
         .w_swap   (skew_swap_r3_2),
         .a_out    (pe_r3_c0_a_out),
@@ -1689,8 +2053,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c0_a_out),
         .psum_in  (pe_r2_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r3_0),
         .w_swap   (pe_r3_c0_swap_out),
         .a_out    (pe_r3_c1_a_out),
         .psum_out (pe_r3_c1_psum_out),
@@ -1701,8 +2065,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c1_a_out),
         .psum_in  (pe_r2_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r3_1),
         .w_swap   (pe_r3_c1_swap_out),
         .a_out    (pe_r3_c2_a_out),
         .psum_out (pe_r3_c2_psum_out),
@@ -1713,8 +2077,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c2_a_out),
         .psum_in  (pe_r2_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r3_2),
         .w_swap   (pe_r3_c2_swap_out),
         .a_out    (pe_r3_c3_a_out),
         .psum_out (pe_r3_c3_psum_out),
@@ -1725,8 +2089,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c3_a_out),
         .psum_in  (pe_r2_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r3_3),
         .w_swap   (pe_r3_c3_swap_out),
         .a_out    (pe_r3_c4_a_out),
         .psum_out (pe_r3_c4_psum_out),
@@ -1737,8 +2101,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c4_a_out),
         .psum_in  (pe_r2_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r3_4),
         .w_swap   (pe_r3_c4_swap_out),
         .a_out    (pe_r3_c5_a_out),
         .psum_out (pe_r3_c5_psum_out),
@@ -1749,8 +2113,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c5_a_out),
         .psum_in  (pe_r2_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r3_5),
         .w_swap   (pe_r3_c5_swap_out),
         .a_out    (pe_r3_c6_a_out),
         .psum_out (pe_r3_c6_psum_out),
@@ -1761,8 +2125,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c6_a_out),
         .psum_in  (pe_r2_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r3_6),
         .w_swap   (pe_r3_c6_swap_out),
         .a_out    (pe_r3_c7_a_out),
         .psum_out (pe_r3_c7_psum_out),
@@ -1773,8 +2137,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c7_a_out),
         .psum_in  (pe_r2_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r3_7),
         .w_swap   (pe_r3_c7_swap_out),
         .a_out    (pe_r3_c8_a_out),
         .psum_out (pe_r3_c8_psum_out),
@@ -1785,8 +2149,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c8_a_out),
         .psum_in  (pe_r2_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r3_8),
         .w_swap   (pe_r3_c8_swap_out),
         .a_out    (pe_r3_c9_a_out),
         .psum_out (pe_r3_c9_psum_out),
@@ -1797,8 +2161,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c9_a_out),
         .psum_in  (pe_r2_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r3_9),
         .w_swap   (pe_r3_c9_swap_out),
         .a_out    (pe_r3_c10_a_out),
         .psum_out (pe_r3_c10_psum_out),
@@ -1809,8 +2173,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c10_a_out),
         .psum_in  (pe_r2_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r3_10),
         .w_swap   (pe_r3_c10_swap_out),
         .a_out    (pe_r3_c11_a_out),
         .psum_out (pe_r3_c11_psum_out),
@@ -1821,8 +2185,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c11_a_out),
         .psum_in  (pe_r2_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r3_11),
         .w_swap   (pe_r3_c11_swap_out),
         .a_out    (pe_r3_c12_a_out),
         .psum_out (pe_r3_c12_psum_out),
@@ -1833,8 +2197,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c12_a_out),
         .psum_in  (pe_r2_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r3_12),
         .w_swap   (pe_r3_c12_swap_out),
         .a_out    (pe_r3_c13_a_out),
         .psum_out (pe_r3_c13_psum_out),
@@ -1845,8 +2209,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c13_a_out),
         .psum_in  (pe_r2_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r3_13),
         .w_swap   (pe_r3_c13_swap_out),
         .a_out    (pe_r3_c14_a_out),
         .psum_out (pe_r3_c14_psum_out),
@@ -1857,8 +2221,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r3_c14_a_out),
         .psum_in  (pe_r2_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r3_14),
         .w_swap   (pe_r3_c14_swap_out),
         .a_out    (pe_r3_c15_a_out),
         .psum_out (pe_r3_c15_psum_out),
@@ -1869,7 +2233,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r4_3),
         .psum_in  (pe_r3_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[4]),
         .w_swap   (skew_swap_r4_3),
         .a_out    (pe_r4_c0_a_out),
@@ -1881,8 +2245,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c0_a_out),
         .psum_in  (pe_r3_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r4_0),
         .w_swap   (pe_r4_c0_swap_out),
         .a_out    (pe_r4_c1_a_out),
         .psum_out (pe_r4_c1_psum_out),
@@ -1893,8 +2257,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c1_a_out),
         .psum_in  (pe_r3_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r4_1),
         .w_swap   (pe_r4_c1_swap_out),
         .a_out    (pe_r4_c2_a_out),
         .psum_out (pe_r4_c2_psum_out),
@@ -1905,8 +2269,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c2_a_out),
         .psum_in  (pe_r3_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r4_2),
         .w_swap   (pe_r4_c2_swap_out),
         .a_out    (pe_r4_c3_a_out),
         .psum_out (pe_r4_c3_psum_out),
@@ -1917,8 +2281,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c3_a_out),
         .psum_in  (pe_r3_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r4_3),
         .w_swap   (pe_r4_c3_swap_out),
         .a_out    (pe_r4_c4_a_out),
         .psum_out (pe_r4_c4_psum_out),
@@ -1929,8 +2293,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c4_a_out),
         .psum_in  (pe_r3_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r4_4),
         .w_swap   (pe_r4_c4_swap_out),
         .a_out    (pe_r4_c5_a_out),
         .psum_out (pe_r4_c5_psum_out),
@@ -1941,8 +2305,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c5_a_out),
         .psum_in  (pe_r3_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r4_5),
         .w_swap   (pe_r4_c5_swap_out),
         .a_out    (pe_r4_c6_a_out),
         .psum_out (pe_r4_c6_psum_out),
@@ -1953,8 +2317,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c6_a_out),
         .psum_in  (pe_r3_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r4_6),
         .w_swap   (pe_r4_c6_swap_out),
         .a_out    (pe_r4_c7_a_out),
         .psum_out (pe_r4_c7_psum_out),
@@ -1965,8 +2329,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c7_a_out),
         .psum_in  (pe_r3_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r4_7),
         .w_swap   (pe_r4_c7_swap_out),
         .a_out    (pe_r4_c8_a_out),
         .psum_out (pe_r4_c8_psum_out),
@@ -1977,8 +2341,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c8_a_out),
         .psum_in  (pe_r3_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r4_8),
         .w_swap   (pe_r4_c8_swap_out),
         .a_out    (pe_r4_c9_a_out),
         .psum_out (pe_r4_c9_psum_out),
@@ -1989,8 +2353,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c9_a_out),
         .psum_in  (pe_r3_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r4_9),
         .w_swap   (pe_r4_c9_swap_out),
         .a_out    (pe_r4_c10_a_out),
         .psum_out (pe_r4_c10_psum_out),
@@ -2001,8 +2365,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c10_a_out),
         .psum_in  (pe_r3_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r4_10),
         .w_swap   (pe_r4_c10_swap_out),
         .a_out    (pe_r4_c11_a_out),
         .psum_out (pe_r4_c11_psum_out),
@@ -2013,8 +2377,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c11_a_out),
         .psum_in  (pe_r3_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r4_11),
         .w_swap   (pe_r4_c11_swap_out),
         .a_out    (pe_r4_c12_a_out),
         .psum_out (pe_r4_c12_psum_out),
@@ -2025,8 +2389,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c12_a_out),
         .psum_in  (pe_r3_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r4_12),
         .w_swap   (pe_r4_c12_swap_out),
         .a_out    (pe_r4_c13_a_out),
         .psum_out (pe_r4_c13_psum_out),
@@ -2037,8 +2401,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c13_a_out),
         .psum_in  (pe_r3_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r4_13),
         .w_swap   (pe_r4_c13_swap_out),
         .a_out    (pe_r4_c14_a_out),
         .psum_out (pe_r4_c14_psum_out),
@@ -2049,8 +2413,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r4_c14_a_out),
         .psum_in  (pe_r3_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r4_14),
         .w_swap   (pe_r4_c14_swap_out),
         .a_out    (pe_r4_c15_a_out),
         .psum_out (pe_r4_c15_psum_out),
@@ -2061,7 +2425,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r5_4),
         .psum_in  (pe_r4_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[5]),
         .w_swap   (skew_swap_r5_4),
         .a_out    (pe_r5_c0_a_out),
@@ -2073,8 +2437,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c0_a_out),
         .psum_in  (pe_r4_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r5_0),
         .w_swap   (pe_r5_c0_swap_out),
         .a_out    (pe_r5_c1_a_out),
         .psum_out (pe_r5_c1_psum_out),
@@ -2085,8 +2449,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c1_a_out),
         .psum_in  (pe_r4_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r5_1),
         .w_swap   (pe_r5_c1_swap_out),
         .a_out    (pe_r5_c2_a_out),
         .psum_out (pe_r5_c2_psum_out),
@@ -2097,8 +2461,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c2_a_out),
         .psum_in  (pe_r4_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r5_2),
         .w_swap   (pe_r5_c2_swap_out),
         .a_out    (pe_r5_c3_a_out),
         .psum_out (pe_r5_c3_psum_out),
@@ -2109,8 +2473,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c3_a_out),
         .psum_in  (pe_r4_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r5_3),
         .w_swap   (pe_r5_c3_swap_out),
         .a_out    (pe_r5_c4_a_out),
         .psum_out (pe_r5_c4_psum_out),
@@ -2121,8 +2485,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c4_a_out),
         .psum_in  (pe_r4_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r5_4),
         .w_swap   (pe_r5_c4_swap_out),
         .a_out    (pe_r5_c5_a_out),
         .psum_out (pe_r5_c5_psum_out),
@@ -2133,8 +2497,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c5_a_out),
         .psum_in  (pe_r4_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r5_5),
         .w_swap   (pe_r5_c5_swap_out),
         .a_out    (pe_r5_c6_a_out),
         .psum_out (pe_r5_c6_psum_out),
@@ -2145,8 +2509,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c6_a_out),
         .psum_in  (pe_r4_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r5_6),
         .w_swap   (pe_r5_c6_swap_out),
         .a_out    (pe_r5_c7_a_out),
         .psum_out (pe_r5_c7_psum_out),
@@ -2157,8 +2521,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c7_a_out),
         .psum_in  (pe_r4_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r5_7),
         .w_swap   (pe_r5_c7_swap_out),
         .a_out    (pe_r5_c8_a_out),
         .psum_out (pe_r5_c8_psum_out),
@@ -2169,8 +2533,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c8_a_out),
         .psum_in  (pe_r4_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r5_8),
         .w_swap   (pe_r5_c8_swap_out),
         .a_out    (pe_r5_c9_a_out),
         .psum_out (pe_r5_c9_psum_out),
@@ -2181,8 +2545,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c9_a_out),
         .psum_in  (pe_r4_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r5_9),
         .w_swap   (pe_r5_c9_swap_out),
         .a_out    (pe_r5_c10_a_out),
         .psum_out (pe_r5_c10_psum_out),
@@ -2193,8 +2557,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c10_a_out),
         .psum_in  (pe_r4_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r5_10),
         .w_swap   (pe_r5_c10_swap_out),
         .a_out    (pe_r5_c11_a_out),
         .psum_out (pe_r5_c11_psum_out),
@@ -2205,8 +2569,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c11_a_out),
         .psum_in  (pe_r4_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r5_11),
         .w_swap   (pe_r5_c11_swap_out),
         .a_out    (pe_r5_c12_a_out),
         .psum_out (pe_r5_c12_psum_out),
@@ -2217,8 +2581,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c12_a_out),
         .psum_in  (pe_r4_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r5_12),
         .w_swap   (pe_r5_c12_swap_out),
         .a_out    (pe_r5_c13_a_out),
         .psum_out (pe_r5_c13_psum_out),
@@ -2229,8 +2593,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c13_a_out),
         .psum_in  (pe_r4_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r5_13),
         .w_swap   (pe_r5_c13_swap_out),
         .a_out    (pe_r5_c14_a_out),
         .psum_out (pe_r5_c14_psum_out),
@@ -2241,8 +2605,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r5_c14_a_out),
         .psum_in  (pe_r4_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r5_14),
         .w_swap   (pe_r5_c14_swap_out),
         .a_out    (pe_r5_c15_a_out),
         .psum_out (pe_r5_c15_psum_out),
@@ -2253,7 +2617,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r6_5),
         .psum_in  (pe_r5_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[6]),
         .w_swap   (skew_swap_r6_5),
         .a_out    (pe_r6_c0_a_out),
@@ -2265,8 +2629,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c0_a_out),
         .psum_in  (pe_r5_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r6_0),
         .w_swap   (pe_r6_c0_swap_out),
         .a_out    (pe_r6_c1_a_out),
         .psum_out (pe_r6_c1_psum_out),
@@ -2277,8 +2641,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c1_a_out),
         .psum_in  (pe_r5_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r6_1),
         .w_swap   (pe_r6_c1_swap_out),
         .a_out    (pe_r6_c2_a_out),
         .psum_out (pe_r6_c2_psum_out),
@@ -2289,8 +2653,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c2_a_out),
         .psum_in  (pe_r5_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r6_2),
         .w_swap   (pe_r6_c2_swap_out),
         .a_out    (pe_r6_c3_a_out),
         .psum_out (pe_r6_c3_psum_out),
@@ -2301,8 +2665,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c3_a_out),
         .psum_in  (pe_r5_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r6_3),
         .w_swap   (pe_r6_c3_swap_out),
         .a_out    (pe_r6_c4_a_out),
         .psum_out (pe_r6_c4_psum_out),
@@ -2313,8 +2677,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c4_a_out),
         .psum_in  (pe_r5_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r6_4),
         .w_swap   (pe_r6_c4_swap_out),
         .a_out    (pe_r6_c5_a_out),
         .psum_out (pe_r6_c5_psum_out),
@@ -2325,8 +2689,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c5_a_out),
         .psum_in  (pe_r5_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r6_5),
         .w_swap   (pe_r6_c5_swap_out),
         .a_out    (pe_r6_c6_a_out),
         .psum_out (pe_r6_c6_psum_out),
@@ -2337,8 +2701,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c6_a_out),
         .psum_in  (pe_r5_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r6_6),
         .w_swap   (pe_r6_c6_swap_out),
         .a_out    (pe_r6_c7_a_out),
         .psum_out (pe_r6_c7_psum_out),
@@ -2349,8 +2713,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c7_a_out),
         .psum_in  (pe_r5_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r6_7),
         .w_swap   (pe_r6_c7_swap_out),
         .a_out    (pe_r6_c8_a_out),
         .psum_out (pe_r6_c8_psum_out),
@@ -2361,8 +2725,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c8_a_out),
         .psum_in  (pe_r5_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r6_8),
         .w_swap   (pe_r6_c8_swap_out),
         .a_out    (pe_r6_c9_a_out),
         .psum_out (pe_r6_c9_psum_out),
@@ -2373,8 +2737,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c9_a_out),
         .psum_in  (pe_r5_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r6_9),
         .w_swap   (pe_r6_c9_swap_out),
         .a_out    (pe_r6_c10_a_out),
         .psum_out (pe_r6_c10_psum_out),
@@ -2385,8 +2749,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c10_a_out),
         .psum_in  (pe_r5_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r6_10),
         .w_swap   (pe_r6_c10_swap_out),
         .a_out    (pe_r6_c11_a_out),
         .psum_out (pe_r6_c11_psum_out),
@@ -2397,8 +2761,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c11_a_out),
         .psum_in  (pe_r5_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r6_11),
         .w_swap   (pe_r6_c11_swap_out),
         .a_out    (pe_r6_c12_a_out),
         .psum_out (pe_r6_c12_psum_out),
@@ -2409,8 +2773,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c12_a_out),
         .psum_in  (pe_r5_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r6_12),
         .w_swap   (pe_r6_c12_swap_out),
         .a_out    (pe_r6_c13_a_out),
         .psum_out (pe_r6_c13_psum_out),
@@ -2421,8 +2785,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c13_a_out),
         .psum_in  (pe_r5_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r6_13),
         .w_swap   (pe_r6_c13_swap_out),
         .a_out    (pe_r6_c14_a_out),
         .psum_out (pe_r6_c14_psum_out),
@@ -2433,8 +2797,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r6_c14_a_out),
         .psum_in  (pe_r5_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r6_14),
         .w_swap   (pe_r6_c14_swap_out),
         .a_out    (pe_r6_c15_a_out),
         .psum_out (pe_r6_c15_psum_out),
@@ -2445,7 +2809,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r7_6),
         .psum_in  (pe_r6_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[7]),
         .w_swap   (skew_swap_r7_6),
         .a_out    (pe_r7_c0_a_out),
@@ -2457,8 +2821,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c0_a_out),
         .psum_in  (pe_r6_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r7_0),
         .w_swap   (pe_r7_c0_swap_out),
         .a_out    (pe_r7_c1_a_out),
         .psum_out (pe_r7_c1_psum_out),
@@ -2469,8 +2833,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c1_a_out),
         .psum_in  (pe_r6_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r7_1),
         .w_swap   (pe_r7_c1_swap_out),
         .a_out    (pe_r7_c2_a_out),
         .psum_out (pe_r7_c2_psum_out),
@@ -2481,8 +2845,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c2_a_out),
         .psum_in  (pe_r6_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r7_2),
         .w_swap   (pe_r7_c2_swap_out),
         .a_out    (pe_r7_c3_a_out),
         .psum_out (pe_r7_c3_psum_out),
@@ -2493,8 +2857,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c3_a_out),
         .psum_in  (pe_r6_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r7_3),
         .w_swap   (pe_r7_c3_swap_out),
         .a_out    (pe_r7_c4_a_out),
         .psum_out (pe_r7_c4_psum_out),
@@ -2505,8 +2869,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c4_a_out),
         .psum_in  (pe_r6_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r7_4),
         .w_swap   (pe_r7_c4_swap_out),
         .a_out    (pe_r7_c5_a_out),
         .psum_out (pe_r7_c5_psum_out),
@@ -2517,8 +2881,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c5_a_out),
         .psum_in  (pe_r6_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r7_5),
         .w_swap   (pe_r7_c5_swap_out),
         .a_out    (pe_r7_c6_a_out),
         .psum_out (pe_r7_c6_psum_out),
@@ -2529,8 +2893,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c6_a_out),
         .psum_in  (pe_r6_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r7_6),
         .w_swap   (pe_r7_c6_swap_out),
         .a_out    (pe_r7_c7_a_out),
         .psum_out (pe_r7_c7_psum_out),
@@ -2541,8 +2905,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c7_a_out),
         .psum_in  (pe_r6_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r7_7),
         .w_swap   (pe_r7_c7_swap_out),
         .a_out    (pe_r7_c8_a_out),
         .psum_out (pe_r7_c8_psum_out),
@@ -2553,8 +2917,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c8_a_out),
         .psum_in  (pe_r6_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r7_8),
         .w_swap   (pe_r7_c8_swap_out),
         .a_out    (pe_r7_c9_a_out),
         .psum_out (pe_r7_c9_psum_out),
@@ -2565,8 +2929,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c9_a_out),
         .psum_in  (pe_r6_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r7_9),
         .w_swap   (pe_r7_c9_swap_out),
         .a_out    (pe_r7_c10_a_out),
         .psum_out (pe_r7_c10_psum_out),
@@ -2577,8 +2941,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c10_a_out),
         .psum_in  (pe_r6_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r7_10),
         .w_swap   (pe_r7_c10_swap_out),
         .a_out    (pe_r7_c11_a_out),
         .psum_out (pe_r7_c11_psum_out),
@@ -2589,8 +2953,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c11_a_out),
         .psum_in  (pe_r6_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r7_11),
         .w_swap   (pe_r7_c11_swap_out),
         .a_out    (pe_r7_c12_a_out),
         .psum_out (pe_r7_c12_psum_out),
@@ -2601,8 +2965,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c12_a_out),
         .psum_in  (pe_r6_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r7_12),
         .w_swap   (pe_r7_c12_swap_out),
         .a_out    (pe_r7_c13_a_out),
         .psum_out (pe_r7_c13_psum_out),
@@ -2613,8 +2977,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c13_a_out),
         .psum_in  (pe_r6_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r7_13),
         .w_swap   (pe_r7_c13_swap_out),
         .a_out    (pe_r7_c14_a_out),
         .psum_out (pe_r7_c14_psum_out),
@@ -2625,8 +2989,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r7_c14_a_out),
         .psum_in  (pe_r6_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r7_14),
         .w_swap   (pe_r7_c14_swap_out),
         .a_out    (pe_r7_c15_a_out),
         .psum_out (pe_r7_c15_psum_out),
@@ -2637,7 +3001,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r8_7),
         .psum_in  (pe_r7_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[8]),
         .w_swap   (skew_swap_r8_7),
         .a_out    (pe_r8_c0_a_out),
@@ -2649,8 +3013,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c0_a_out),
         .psum_in  (pe_r7_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r8_0),
         .w_swap   (pe_r8_c0_swap_out),
         .a_out    (pe_r8_c1_a_out),
         .psum_out (pe_r8_c1_psum_out),
@@ -2661,8 +3025,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c1_a_out),
         .psum_in  (pe_r7_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r8_1),
         .w_swap   (pe_r8_c1_swap_out),
         .a_out    (pe_r8_c2_a_out),
         .psum_out (pe_r8_c2_psum_out),
@@ -2673,8 +3037,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c2_a_out),
         .psum_in  (pe_r7_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r8_2),
         .w_swap   (pe_r8_c2_swap_out),
         .a_out    (pe_r8_c3_a_out),
         .psum_out (pe_r8_c3_psum_out),
@@ -2685,8 +3049,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c3_a_out),
         .psum_in  (pe_r7_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r8_3),
         .w_swap   (pe_r8_c3_swap_out),
         .a_out    (pe_r8_c4_a_out),
         .psum_out (pe_r8_c4_psum_out),
@@ -2697,8 +3061,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c4_a_out),
         .psum_in  (pe_r7_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r8_4),
         .w_swap   (pe_r8_c4_swap_out),
         .a_out    (pe_r8_c5_a_out),
         .psum_out (pe_r8_c5_psum_out),
@@ -2709,8 +3073,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c5_a_out),
         .psum_in  (pe_r7_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r8_5),
         .w_swap   (pe_r8_c5_swap_out),
         .a_out    (pe_r8_c6_a_out),
         .psum_out (pe_r8_c6_psum_out),
@@ -2721,8 +3085,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c6_a_out),
         .psum_in  (pe_r7_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r8_6),
         .w_swap   (pe_r8_c6_swap_out),
         .a_out    (pe_r8_c7_a_out),
         .psum_out (pe_r8_c7_psum_out),
@@ -2733,8 +3097,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c7_a_out),
         .psum_in  (pe_r7_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r8_7),
         .w_swap   (pe_r8_c7_swap_out),
         .a_out    (pe_r8_c8_a_out),
         .psum_out (pe_r8_c8_psum_out),
@@ -2745,8 +3109,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c8_a_out),
         .psum_in  (pe_r7_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r8_8),
         .w_swap   (pe_r8_c8_swap_out),
         .a_out    (pe_r8_c9_a_out),
         .psum_out (pe_r8_c9_psum_out),
@@ -2757,8 +3121,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c9_a_out),
         .psum_in  (pe_r7_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r8_9),
         .w_swap   (pe_r8_c9_swap_out),
         .a_out    (pe_r8_c10_a_out),
         .psum_out (pe_r8_c10_psum_out),
@@ -2769,8 +3133,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c10_a_out),
         .psum_in  (pe_r7_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r8_10),
         .w_swap   (pe_r8_c10_swap_out),
         .a_out    (pe_r8_c11_a_out),
         .psum_out (pe_r8_c11_psum_out),
@@ -2781,8 +3145,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c11_a_out),
         .psum_in  (pe_r7_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r8_11),
         .w_swap   (pe_r8_c11_swap_out),
         .a_out    (pe_r8_c12_a_out),
         .psum_out (pe_r8_c12_psum_out),
@@ -2793,8 +3157,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c12_a_out),
         .psum_in  (pe_r7_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r8_12),
         .w_swap   (pe_r8_c12_swap_out),
         .a_out    (pe_r8_c13_a_out),
         .psum_out (pe_r8_c13_psum_out),
@@ -2805,8 +3169,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c13_a_out),
         .psum_in  (pe_r7_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r8_13),
         .w_swap   (pe_r8_c13_swap_out),
         .a_out    (pe_r8_c14_a_out),
         .psum_out (pe_r8_c14_psum_out),
@@ -2817,8 +3181,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r8_c14_a_out),
         .psum_in  (pe_r7_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r8_14),
         .w_swap   (pe_r8_c14_swap_out),
         .a_out    (pe_r8_c15_a_out),
         .psum_out (pe_r8_c15_psum_out),
@@ -2829,7 +3193,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r9_8),
         .psum_in  (pe_r8_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[9]),
         .w_swap   (skew_swap_r9_8),
         .a_out    (pe_r9_c0_a_out),
@@ -2841,8 +3205,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c0_a_out),
         .psum_in  (pe_r8_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r9_0),
         .w_swap   (pe_r9_c0_swap_out),
         .a_out    (pe_r9_c1_a_out),
         .psum_out (pe_r9_c1_psum_out),
@@ -2853,8 +3217,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c1_a_out),
         .psum_in  (pe_r8_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r9_1),
         .w_swap   (pe_r9_c1_swap_out),
         .a_out    (pe_r9_c2_a_out),
         .psum_out (pe_r9_c2_psum_out),
@@ -2865,8 +3229,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c2_a_out),
         .psum_in  (pe_r8_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r9_2),
         .w_swap   (pe_r9_c2_swap_out),
         .a_out    (pe_r9_c3_a_out),
         .psum_out (pe_r9_c3_psum_out),
@@ -2877,8 +3241,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c3_a_out),
         .psum_in  (pe_r8_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r9_3),
         .w_swap   (pe_r9_c3_swap_out),
         .a_out    (pe_r9_c4_a_out),
         .psum_out (pe_r9_c4_psum_out),
@@ -2889,8 +3253,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c4_a_out),
         .psum_in  (pe_r8_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r9_4),
         .w_swap   (pe_r9_c4_swap_out),
         .a_out    (pe_r9_c5_a_out),
         .psum_out (pe_r9_c5_psum_out),
@@ -2901,8 +3265,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c5_a_out),
         .psum_in  (pe_r8_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r9_5),
         .w_swap   (pe_r9_c5_swap_out),
         .a_out    (pe_r9_c6_a_out),
         .psum_out (pe_r9_c6_psum_out),
@@ -2913,8 +3277,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c6_a_out),
         .psum_in  (pe_r8_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r9_6),
         .w_swap   (pe_r9_c6_swap_out),
         .a_out    (pe_r9_c7_a_out),
         .psum_out (pe_r9_c7_psum_out),
@@ -2925,8 +3289,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c7_a_out),
         .psum_in  (pe_r8_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r9_7),
         .w_swap   (pe_r9_c7_swap_out),
         .a_out    (pe_r9_c8_a_out),
         .psum_out (pe_r9_c8_psum_out),
@@ -2937,8 +3301,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c8_a_out),
         .psum_in  (pe_r8_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r9_8),
         .w_swap   (pe_r9_c8_swap_out),
         .a_out    (pe_r9_c9_a_out),
         .psum_out (pe_r9_c9_psum_out),
@@ -2949,8 +3313,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c9_a_out),
         .psum_in  (pe_r8_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r9_9),
         .w_swap   (pe_r9_c9_swap_out),
         .a_out    (pe_r9_c10_a_out),
         .psum_out (pe_r9_c10_psum_out),
@@ -2961,8 +3325,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c10_a_out),
         .psum_in  (pe_r8_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r9_10),
         .w_swap   (pe_r9_c10_swap_out),
         .a_out    (pe_r9_c11_a_out),
         .psum_out (pe_r9_c11_psum_out),
@@ -2973,8 +3337,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c11_a_out),
         .psum_in  (pe_r8_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r9_11),
         .w_swap   (pe_r9_c11_swap_out),
         .a_out    (pe_r9_c12_a_out),
         .psum_out (pe_r9_c12_psum_out),
@@ -2985,8 +3349,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c12_a_out),
         .psum_in  (pe_r8_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r9_12),
         .w_swap   (pe_r9_c12_swap_out),
         .a_out    (pe_r9_c13_a_out),
         .psum_out (pe_r9_c13_psum_out),
@@ -2997,8 +3361,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c13_a_out),
         .psum_in  (pe_r8_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r9_13),
         .w_swap   (pe_r9_c13_swap_out),
         .a_out    (pe_r9_c14_a_out),
         .psum_out (pe_r9_c14_psum_out),
@@ -3009,8 +3373,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r9_c14_a_out),
         .psum_in  (pe_r8_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r9_14),
         .w_swap   (pe_r9_c14_swap_out),
         .a_out    (pe_r9_c15_a_out),
         .psum_out (pe_r9_c15_psum_out),
@@ -3021,7 +3385,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r10_9),
         .psum_in  (pe_r9_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[10]),
         .w_swap   (skew_swap_r10_9),
         .a_out    (pe_r10_c0_a_out),
@@ -3033,8 +3397,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c0_a_out),
         .psum_in  (pe_r9_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r10_0),
         .w_swap   (pe_r10_c0_swap_out),
         .a_out    (pe_r10_c1_a_out),
         .psum_out (pe_r10_c1_psum_out),
@@ -3045,8 +3409,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c1_a_out),
         .psum_in  (pe_r9_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r10_1),
         .w_swap   (pe_r10_c1_swap_out),
         .a_out    (pe_r10_c2_a_out),
         .psum_out (pe_r10_c2_psum_out),
@@ -3057,8 +3421,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c2_a_out),
         .psum_in  (pe_r9_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r10_2),
         .w_swap   (pe_r10_c2_swap_out),
         .a_out    (pe_r10_c3_a_out),
         .psum_out (pe_r10_c3_psum_out),
@@ -3069,8 +3433,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c3_a_out),
         .psum_in  (pe_r9_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r10_3),
         .w_swap   (pe_r10_c3_swap_out),
         .a_out    (pe_r10_c4_a_out),
         .psum_out (pe_r10_c4_psum_out),
@@ -3081,8 +3445,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c4_a_out),
         .psum_in  (pe_r9_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r10_4),
         .w_swap   (pe_r10_c4_swap_out),
         .a_out    (pe_r10_c5_a_out),
         .psum_out (pe_r10_c5_psum_out),
@@ -3093,8 +3457,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c5_a_out),
         .psum_in  (pe_r9_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r10_5),
         .w_swap   (pe_r10_c5_swap_out),
         .a_out    (pe_r10_c6_a_out),
         .psum_out (pe_r10_c6_psum_out),
@@ -3105,8 +3469,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c6_a_out),
         .psum_in  (pe_r9_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r10_6),
         .w_swap   (pe_r10_c6_swap_out),
         .a_out    (pe_r10_c7_a_out),
         .psum_out (pe_r10_c7_psum_out),
@@ -3117,8 +3481,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c7_a_out),
         .psum_in  (pe_r9_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r10_7),
         .w_swap   (pe_r10_c7_swap_out),
         .a_out    (pe_r10_c8_a_out),
         .psum_out (pe_r10_c8_psum_out),
@@ -3129,8 +3493,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c8_a_out),
         .psum_in  (pe_r9_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r10_8),
         .w_swap   (pe_r10_c8_swap_out),
         .a_out    (pe_r10_c9_a_out),
         .psum_out (pe_r10_c9_psum_out),
@@ -3141,8 +3505,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c9_a_out),
         .psum_in  (pe_r9_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r10_9),
         .w_swap   (pe_r10_c9_swap_out),
         .a_out    (pe_r10_c10_a_out),
         .psum_out (pe_r10_c10_psum_out),
@@ -3153,8 +3517,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c10_a_out),
         .psum_in  (pe_r9_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r10_10),
         .w_swap   (pe_r10_c10_swap_out),
         .a_out    (pe_r10_c11_a_out),
         .psum_out (pe_r10_c11_psum_out),
@@ -3165,8 +3529,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c11_a_out),
         .psum_in  (pe_r9_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r10_11),
         .w_swap   (pe_r10_c11_swap_out),
         .a_out    (pe_r10_c12_a_out),
         .psum_out (pe_r10_c12_psum_out),
@@ -3177,8 +3541,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c12_a_out),
         .psum_in  (pe_r9_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r10_12),
         .w_swap   (pe_r10_c12_swap_out),
         .a_out    (pe_r10_c13_a_out),
         .psum_out (pe_r10_c13_psum_out),
@@ -3189,8 +3553,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c13_a_out),
         .psum_in  (pe_r9_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r10_13),
         .w_swap   (pe_r10_c13_swap_out),
         .a_out    (pe_r10_c14_a_out),
         .psum_out (pe_r10_c14_psum_out),
@@ -3201,8 +3565,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r10_c14_a_out),
         .psum_in  (pe_r9_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r10_14),
         .w_swap   (pe_r10_c14_swap_out),
         .a_out    (pe_r10_c15_a_out),
         .psum_out (pe_r10_c15_psum_out),
@@ -3213,7 +3577,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r11_10),
         .psum_in  (pe_r10_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[11]),
         .w_swap   (skew_swap_r11_10),
         .a_out    (pe_r11_c0_a_out),
@@ -3225,8 +3589,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c0_a_out),
         .psum_in  (pe_r10_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r11_0),
         .w_swap   (pe_r11_c0_swap_out),
         .a_out    (pe_r11_c1_a_out),
         .psum_out (pe_r11_c1_psum_out),
@@ -3237,8 +3601,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c1_a_out),
         .psum_in  (pe_r10_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r11_1),
         .w_swap   (pe_r11_c1_swap_out),
         .a_out    (pe_r11_c2_a_out),
         .psum_out (pe_r11_c2_psum_out),
@@ -3249,8 +3613,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c2_a_out),
         .psum_in  (pe_r10_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r11_2),
         .w_swap   (pe_r11_c2_swap_out),
         .a_out    (pe_r11_c3_a_out),
         .psum_out (pe_r11_c3_psum_out),
@@ -3261,8 +3625,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c3_a_out),
         .psum_in  (pe_r10_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r11_3),
         .w_swap   (pe_r11_c3_swap_out),
         .a_out    (pe_r11_c4_a_out),
         .psum_out (pe_r11_c4_psum_out),
@@ -3273,8 +3637,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c4_a_out),
         .psum_in  (pe_r10_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r11_4),
         .w_swap   (pe_r11_c4_swap_out),
         .a_out    (pe_r11_c5_a_out),
         .psum_out (pe_r11_c5_psum_out),
@@ -3285,8 +3649,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c5_a_out),
         .psum_in  (pe_r10_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r11_5),
         .w_swap   (pe_r11_c5_swap_out),
         .a_out    (pe_r11_c6_a_out),
         .psum_out (pe_r11_c6_psum_out),
@@ -3297,8 +3661,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c6_a_out),
         .psum_in  (pe_r10_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r11_6),
         .w_swap   (pe_r11_c6_swap_out),
         .a_out    (pe_r11_c7_a_out),
         .psum_out (pe_r11_c7_psum_out),
@@ -3309,8 +3673,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c7_a_out),
         .psum_in  (pe_r10_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r11_7),
         .w_swap   (pe_r11_c7_swap_out),
         .a_out    (pe_r11_c8_a_out),
         .psum_out (pe_r11_c8_psum_out),
@@ -3321,8 +3685,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c8_a_out),
         .psum_in  (pe_r10_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r11_8),
         .w_swap   (pe_r11_c8_swap_out),
         .a_out    (pe_r11_c9_a_out),
         .psum_out (pe_r11_c9_psum_out),
@@ -3333,8 +3697,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c9_a_out),
         .psum_in  (pe_r10_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r11_9),
         .w_swap   (pe_r11_c9_swap_out),
         .a_out    (pe_r11_c10_a_out),
         .psum_out (pe_r11_c10_psum_out),
@@ -3345,8 +3709,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c10_a_out),
         .psum_in  (pe_r10_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r11_10),
         .w_swap   (pe_r11_c10_swap_out),
         .a_out    (pe_r11_c11_a_out),
         .psum_out (pe_r11_c11_psum_out),
@@ -3357,8 +3721,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c11_a_out),
         .psum_in  (pe_r10_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r11_11),
         .w_swap   (pe_r11_c11_swap_out),
         .a_out    (pe_r11_c12_a_out),
         .psum_out (pe_r11_c12_psum_out),
@@ -3369,8 +3733,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c12_a_out),
         .psum_in  (pe_r10_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r11_12),
         .w_swap   (pe_r11_c12_swap_out),
         .a_out    (pe_r11_c13_a_out),
         .psum_out (pe_r11_c13_psum_out),
@@ -3381,8 +3745,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c13_a_out),
         .psum_in  (pe_r10_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r11_13),
         .w_swap   (pe_r11_c13_swap_out),
         .a_out    (pe_r11_c14_a_out),
         .psum_out (pe_r11_c14_psum_out),
@@ -3393,8 +3757,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r11_c14_a_out),
         .psum_in  (pe_r10_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r11_14),
         .w_swap   (pe_r11_c14_swap_out),
         .a_out    (pe_r11_c15_a_out),
         .psum_out (pe_r11_c15_psum_out),
@@ -3405,7 +3769,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r12_11),
         .psum_in  (pe_r11_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[12]),
         .w_swap   (skew_swap_r12_11),
         .a_out    (pe_r12_c0_a_out),
@@ -3417,8 +3781,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c0_a_out),
         .psum_in  (pe_r11_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r12_0),
         .w_swap   (pe_r12_c0_swap_out),
         .a_out    (pe_r12_c1_a_out),
         .psum_out (pe_r12_c1_psum_out),
@@ -3429,8 +3793,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c1_a_out),
         .psum_in  (pe_r11_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r12_1),
         .w_swap   (pe_r12_c1_swap_out),
         .a_out    (pe_r12_c2_a_out),
         .psum_out (pe_r12_c2_psum_out),
@@ -3441,8 +3805,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c2_a_out),
         .psum_in  (pe_r11_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r12_2),
         .w_swap   (pe_r12_c2_swap_out),
         .a_out    (pe_r12_c3_a_out),
         .psum_out (pe_r12_c3_psum_out),
@@ -3453,8 +3817,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c3_a_out),
         .psum_in  (pe_r11_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r12_3),
         .w_swap   (pe_r12_c3_swap_out),
         .a_out    (pe_r12_c4_a_out),
         .psum_out (pe_r12_c4_psum_out),
@@ -3465,8 +3829,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c4_a_out),
         .psum_in  (pe_r11_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r12_4),
         .w_swap   (pe_r12_c4_swap_out),
         .a_out    (pe_r12_c5_a_out),
         .psum_out (pe_r12_c5_psum_out),
@@ -3477,8 +3841,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c5_a_out),
         .psum_in  (pe_r11_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r12_5),
         .w_swap   (pe_r12_c5_swap_out),
         .a_out    (pe_r12_c6_a_out),
         .psum_out (pe_r12_c6_psum_out),
@@ -3489,8 +3853,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c6_a_out),
         .psum_in  (pe_r11_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r12_6),
         .w_swap   (pe_r12_c6_swap_out),
         .a_out    (pe_r12_c7_a_out),
         .psum_out (pe_r12_c7_psum_out),
@@ -3501,8 +3865,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c7_a_out),
         .psum_in  (pe_r11_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r12_7),
         .w_swap   (pe_r12_c7_swap_out),
         .a_out    (pe_r12_c8_a_out),
         .psum_out (pe_r12_c8_psum_out),
@@ -3513,8 +3877,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c8_a_out),
         .psum_in  (pe_r11_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r12_8),
         .w_swap   (pe_r12_c8_swap_out),
         .a_out    (pe_r12_c9_a_out),
         .psum_out (pe_r12_c9_psum_out),
@@ -3525,8 +3889,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c9_a_out),
         .psum_in  (pe_r11_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r12_9),
         .w_swap   (pe_r12_c9_swap_out),
         .a_out    (pe_r12_c10_a_out),
         .psum_out (pe_r12_c10_psum_out),
@@ -3537,8 +3901,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c10_a_out),
         .psum_in  (pe_r11_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r12_10),
         .w_swap   (pe_r12_c10_swap_out),
         .a_out    (pe_r12_c11_a_out),
         .psum_out (pe_r12_c11_psum_out),
@@ -3549,8 +3913,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c11_a_out),
         .psum_in  (pe_r11_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r12_11),
         .w_swap   (pe_r12_c11_swap_out),
         .a_out    (pe_r12_c12_a_out),
         .psum_out (pe_r12_c12_psum_out),
@@ -3561,8 +3925,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c12_a_out),
         .psum_in  (pe_r11_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r12_12),
         .w_swap   (pe_r12_c12_swap_out),
         .a_out    (pe_r12_c13_a_out),
         .psum_out (pe_r12_c13_psum_out),
@@ -3573,8 +3937,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c13_a_out),
         .psum_in  (pe_r11_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r12_13),
         .w_swap   (pe_r12_c13_swap_out),
         .a_out    (pe_r12_c14_a_out),
         .psum_out (pe_r12_c14_psum_out),
@@ -3585,8 +3949,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r12_c14_a_out),
         .psum_in  (pe_r11_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r12_14),
         .w_swap   (pe_r12_c14_swap_out),
         .a_out    (pe_r12_c15_a_out),
         .psum_out (pe_r12_c15_psum_out),
@@ -3597,7 +3961,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r13_12),
         .psum_in  (pe_r12_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[13]),
         .w_swap   (skew_swap_r13_12),
         .a_out    (pe_r13_c0_a_out),
@@ -3609,8 +3973,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c0_a_out),
         .psum_in  (pe_r12_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r13_0),
         .w_swap   (pe_r13_c0_swap_out),
         .a_out    (pe_r13_c1_a_out),
         .psum_out (pe_r13_c1_psum_out),
@@ -3621,8 +3985,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c1_a_out),
         .psum_in  (pe_r12_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r13_1),
         .w_swap   (pe_r13_c1_swap_out),
         .a_out    (pe_r13_c2_a_out),
         .psum_out (pe_r13_c2_psum_out),
@@ -3633,8 +3997,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c2_a_out),
         .psum_in  (pe_r12_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r13_2),
         .w_swap   (pe_r13_c2_swap_out),
         .a_out    (pe_r13_c3_a_out),
         .psum_out (pe_r13_c3_psum_out),
@@ -3645,8 +4009,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c3_a_out),
         .psum_in  (pe_r12_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r13_3),
         .w_swap   (pe_r13_c3_swap_out),
         .a_out    (pe_r13_c4_a_out),
         .psum_out (pe_r13_c4_psum_out),
@@ -3657,8 +4021,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c4_a_out),
         .psum_in  (pe_r12_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r13_4),
         .w_swap   (pe_r13_c4_swap_out),
         .a_out    (pe_r13_c5_a_out),
         .psum_out (pe_r13_c5_psum_out),
@@ -3669,8 +4033,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c5_a_out),
         .psum_in  (pe_r12_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r13_5),
         .w_swap   (pe_r13_c5_swap_out),
         .a_out    (pe_r13_c6_a_out),
         .psum_out (pe_r13_c6_psum_out),
@@ -3681,8 +4045,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c6_a_out),
         .psum_in  (pe_r12_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r13_6),
         .w_swap   (pe_r13_c6_swap_out),
         .a_out    (pe_r13_c7_a_out),
         .psum_out (pe_r13_c7_psum_out),
@@ -3693,8 +4057,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c7_a_out),
         .psum_in  (pe_r12_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r13_7),
         .w_swap   (pe_r13_c7_swap_out),
         .a_out    (pe_r13_c8_a_out),
         .psum_out (pe_r13_c8_psum_out),
@@ -3705,8 +4069,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c8_a_out),
         .psum_in  (pe_r12_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r13_8),
         .w_swap   (pe_r13_c8_swap_out),
         .a_out    (pe_r13_c9_a_out),
         .psum_out (pe_r13_c9_psum_out),
@@ -3717,8 +4081,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c9_a_out),
         .psum_in  (pe_r12_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r13_9),
         .w_swap   (pe_r13_c9_swap_out),
         .a_out    (pe_r13_c10_a_out),
         .psum_out (pe_r13_c10_psum_out),
@@ -3729,8 +4093,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c10_a_out),
         .psum_in  (pe_r12_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r13_10),
         .w_swap   (pe_r13_c10_swap_out),
         .a_out    (pe_r13_c11_a_out),
         .psum_out (pe_r13_c11_psum_out),
@@ -3741,8 +4105,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c11_a_out),
         .psum_in  (pe_r12_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r13_11),
         .w_swap   (pe_r13_c11_swap_out),
         .a_out    (pe_r13_c12_a_out),
         .psum_out (pe_r13_c12_psum_out),
@@ -3753,8 +4117,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c12_a_out),
         .psum_in  (pe_r12_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r13_12),
         .w_swap   (pe_r13_c12_swap_out),
         .a_out    (pe_r13_c13_a_out),
         .psum_out (pe_r13_c13_psum_out),
@@ -3765,8 +4129,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c13_a_out),
         .psum_in  (pe_r12_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r13_13),
         .w_swap   (pe_r13_c13_swap_out),
         .a_out    (pe_r13_c14_a_out),
         .psum_out (pe_r13_c14_psum_out),
@@ -3777,8 +4141,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r13_c14_a_out),
         .psum_in  (pe_r12_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r13_14),
         .w_swap   (pe_r13_c14_swap_out),
         .a_out    (pe_r13_c15_a_out),
         .psum_out (pe_r13_c15_psum_out),
@@ -3789,7 +4153,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r14_13),
         .psum_in  (pe_r13_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[14]),
         .w_swap   (skew_swap_r14_13),
         .a_out    (pe_r14_c0_a_out),
@@ -3801,8 +4165,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c0_a_out),
         .psum_in  (pe_r13_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r14_0),
         .w_swap   (pe_r14_c0_swap_out),
         .a_out    (pe_r14_c1_a_out),
         .psum_out (pe_r14_c1_psum_out),
@@ -3813,8 +4177,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c1_a_out),
         .psum_in  (pe_r13_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r14_1),
         .w_swap   (pe_r14_c1_swap_out),
         .a_out    (pe_r14_c2_a_out),
         .psum_out (pe_r14_c2_psum_out),
@@ -3825,8 +4189,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c2_a_out),
         .psum_in  (pe_r13_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r14_2),
         .w_swap   (pe_r14_c2_swap_out),
         .a_out    (pe_r14_c3_a_out),
         .psum_out (pe_r14_c3_psum_out),
@@ -3837,8 +4201,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c3_a_out),
         .psum_in  (pe_r13_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r14_3),
         .w_swap   (pe_r14_c3_swap_out),
         .a_out    (pe_r14_c4_a_out),
         .psum_out (pe_r14_c4_psum_out),
@@ -3849,8 +4213,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c4_a_out),
         .psum_in  (pe_r13_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r14_4),
         .w_swap   (pe_r14_c4_swap_out),
         .a_out    (pe_r14_c5_a_out),
         .psum_out (pe_r14_c5_psum_out),
@@ -3861,8 +4225,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c5_a_out),
         .psum_in  (pe_r13_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r14_5),
         .w_swap   (pe_r14_c5_swap_out),
         .a_out    (pe_r14_c6_a_out),
         .psum_out (pe_r14_c6_psum_out),
@@ -3873,8 +4237,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c6_a_out),
         .psum_in  (pe_r13_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r14_6),
         .w_swap   (pe_r14_c6_swap_out),
         .a_out    (pe_r14_c7_a_out),
         .psum_out (pe_r14_c7_psum_out),
@@ -3885,8 +4249,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c7_a_out),
         .psum_in  (pe_r13_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r14_7),
         .w_swap   (pe_r14_c7_swap_out),
         .a_out    (pe_r14_c8_a_out),
         .psum_out (pe_r14_c8_psum_out),
@@ -3897,8 +4261,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c8_a_out),
         .psum_in  (pe_r13_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r14_8),
         .w_swap   (pe_r14_c8_swap_out),
         .a_out    (pe_r14_c9_a_out),
         .psum_out (pe_r14_c9_psum_out),
@@ -3909,8 +4273,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c9_a_out),
         .psum_in  (pe_r13_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r14_9),
         .w_swap   (pe_r14_c9_swap_out),
         .a_out    (pe_r14_c10_a_out),
         .psum_out (pe_r14_c10_psum_out),
@@ -3921,8 +4285,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c10_a_out),
         .psum_in  (pe_r13_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r14_10),
         .w_swap   (pe_r14_c10_swap_out),
         .a_out    (pe_r14_c11_a_out),
         .psum_out (pe_r14_c11_psum_out),
@@ -3933,8 +4297,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c11_a_out),
         .psum_in  (pe_r13_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r14_11),
         .w_swap   (pe_r14_c11_swap_out),
         .a_out    (pe_r14_c12_a_out),
         .psum_out (pe_r14_c12_psum_out),
@@ -3945,8 +4309,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c12_a_out),
         .psum_in  (pe_r13_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r14_12),
         .w_swap   (pe_r14_c12_swap_out),
         .a_out    (pe_r14_c13_a_out),
         .psum_out (pe_r14_c13_psum_out),
@@ -3957,8 +4321,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c13_a_out),
         .psum_in  (pe_r13_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r14_13),
         .w_swap   (pe_r14_c13_swap_out),
         .a_out    (pe_r14_c14_a_out),
         .psum_out (pe_r14_c14_psum_out),
@@ -3969,8 +4333,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r14_c14_a_out),
         .psum_in  (pe_r13_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r14_14),
         .w_swap   (pe_r14_c14_swap_out),
         .a_out    (pe_r14_c15_a_out),
         .psum_out (pe_r14_c15_psum_out),
@@ -3981,7 +4345,7 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (skew_a_r15_14),
         .psum_in  (pe_r14_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[15]),
         .w_swap   (skew_swap_r15_14),
         .a_out    (pe_r15_c0_a_out),
@@ -3993,8 +4357,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c0_a_out),
         .psum_in  (pe_r14_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r15_0),
         .w_swap   (pe_r15_c0_swap_out),
         .a_out    (pe_r15_c1_a_out),
         .psum_out (pe_r15_c1_psum_out),
@@ -4005,8 +4369,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c1_a_out),
         .psum_in  (pe_r14_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r15_1),
         .w_swap   (pe_r15_c1_swap_out),
         .a_out    (pe_r15_c2_a_out),
         .psum_out (pe_r15_c2_psum_out),
@@ -4017,8 +4381,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c2_a_out),
         .psum_in  (pe_r14_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r15_2),
         .w_swap   (pe_r15_c2_swap_out),
         .a_out    (pe_r15_c3_a_out),
         .psum_out (pe_r15_c3_psum_out),
@@ -4029,8 +4393,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c3_a_out),
         .psum_in  (pe_r14_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r15_3),
         .w_swap   (pe_r15_c3_swap_out),
         .a_out    (pe_r15_c4_a_out),
         .psum_out (pe_r15_c4_psum_out),
@@ -4041,8 +4405,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c4_a_out),
         .psum_in  (pe_r14_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r15_4),
         .w_swap   (pe_r15_c4_swap_out),
         .a_out    (pe_r15_c5_a_out),
         .psum_out (pe_r15_c5_psum_out),
@@ -4053,8 +4417,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c5_a_out),
         .psum_in  (pe_r14_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r15_5),
         .w_swap   (pe_r15_c5_swap_out),
         .a_out    (pe_r15_c6_a_out),
         .psum_out (pe_r15_c6_psum_out),
@@ -4065,8 +4429,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c6_a_out),
         .psum_in  (pe_r14_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r15_6),
         .w_swap   (pe_r15_c6_swap_out),
         .a_out    (pe_r15_c7_a_out),
         .psum_out (pe_r15_c7_psum_out),
@@ -4077,8 +4441,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c7_a_out),
         .psum_in  (pe_r14_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r15_7),
         .w_swap   (pe_r15_c7_swap_out),
         .a_out    (pe_r15_c8_a_out),
         .psum_out (pe_r15_c8_psum_out),
@@ -4089,8 +4453,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c8_a_out),
         .psum_in  (pe_r14_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r15_8),
         .w_swap   (pe_r15_c8_swap_out),
         .a_out    (pe_r15_c9_a_out),
         .psum_out (pe_r15_c9_psum_out),
@@ -4101,8 +4465,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c9_a_out),
         .psum_in  (pe_r14_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r15_9),
         .w_swap   (pe_r15_c9_swap_out),
         .a_out    (pe_r15_c10_a_out),
         .psum_out (pe_r15_c10_psum_out),
@@ -4113,8 +4477,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c10_a_out),
         .psum_in  (pe_r14_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r15_10),
         .w_swap   (pe_r15_c10_swap_out),
         .a_out    (pe_r15_c11_a_out),
         .psum_out (pe_r15_c11_psum_out),
@@ -4125,8 +4489,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c11_a_out),
         .psum_in  (pe_r14_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r15_11),
         .w_swap   (pe_r15_c11_swap_out),
         .a_out    (pe_r15_c12_a_out),
         .psum_out (pe_r15_c12_psum_out),
@@ -4137,8 +4501,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c12_a_out),
         .psum_in  (pe_r14_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r15_12),
         .w_swap   (pe_r15_c12_swap_out),
         .a_out    (pe_r15_c13_a_out),
         .psum_out (pe_r15_c13_psum_out),
@@ -4149,8 +4513,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c13_a_out),
         .psum_in  (pe_r14_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r15_13),
         .w_swap   (pe_r15_c13_swap_out),
         .a_out    (pe_r15_c14_a_out),
         .psum_out (pe_r15_c14_psum_out),
@@ -4161,8 +4525,8 @@ module serrano_array_r16c16 (
         .rst      (rst),
         .a_in     (pe_r15_c14_a_out),
         .psum_in  (pe_r14_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r15_14),
         .w_swap   (pe_r15_c14_swap_out),
         .a_out    (pe_r15_c15_a_out),
         .psum_out (pe_r15_c15_psum_out),
@@ -4291,6 +4655,126 @@ module serrano_array_r16c16 (
         skew_a_r15_12 <= skew_a_r15_11;
         skew_a_r15_13 <= skew_a_r15_12;
         skew_a_r15_14 <= skew_a_r15_13;
+        skew_w_c1_0   <= $signed(w_data[15:8]);
+        skew_w_c2_0   <= $signed(w_data[23:16]);
+        skew_w_c2_1   <= skew_w_c2_0;
+        skew_w_c3_0   <= $signed(w_data[31:24]);
+        skew_w_c3_1   <= skew_w_c3_0;
+        skew_w_c3_2   <= skew_w_c3_1;
+        skew_w_c4_0   <= $signed(w_data[39:32]);
+        skew_w_c4_1   <= skew_w_c4_0;
+        skew_w_c4_2   <= skew_w_c4_1;
+        skew_w_c4_3   <= skew_w_c4_2;
+        skew_w_c5_0   <= $signed(w_data[47:40]);
+        skew_w_c5_1   <= skew_w_c5_0;
+        skew_w_c5_2   <= skew_w_c5_1;
+        skew_w_c5_3   <= skew_w_c5_2;
+        skew_w_c5_4   <= skew_w_c5_3;
+        skew_w_c6_0   <= $signed(w_data[55:48]);
+        skew_w_c6_1   <= skew_w_c6_0;
+        skew_w_c6_2   <= skew_w_c6_1;
+        skew_w_c6_3   <= skew_w_c6_2;
+        skew_w_c6_4   <= skew_w_c6_3;
+        skew_w_c6_5   <= skew_w_c6_4;
+        skew_w_c7_0   <= $signed(w_data[63:56]);
+        skew_w_c7_1   <= skew_w_c7_0;
+        skew_w_c7_2   <= skew_w_c7_1;
+        skew_w_c7_3   <= skew_w_c7_2;
+        skew_w_c7_4   <= skew_w_c7_3;
+        skew_w_c7_5   <= skew_w_c7_4;
+        skew_w_c7_6   <= skew_w_c7_5;
+        skew_w_c8_0   <= $signed(w_data[71:64]);
+        skew_w_c8_1   <= skew_w_c8_0;
+        skew_w_c8_2   <= skew_w_c8_1;
+        skew_w_c8_3   <= skew_w_c8_2;
+        skew_w_c8_4   <= skew_w_c8_3;
+        skew_w_c8_5   <= skew_w_c8_4;
+        skew_w_c8_6   <= skew_w_c8_5;
+        skew_w_c8_7   <= skew_w_c8_6;
+        skew_w_c9_0   <= $signed(w_data[79:72]);
+        skew_w_c9_1   <= skew_w_c9_0;
+        skew_w_c9_2   <= skew_w_c9_1;
+        skew_w_c9_3   <= skew_w_c9_2;
+        skew_w_c9_4   <= skew_w_c9_3;
+        skew_w_c9_5   <= skew_w_c9_4;
+        skew_w_c9_6   <= skew_w_c9_5;
+        skew_w_c9_7   <= skew_w_c9_6;
+        skew_w_c9_8   <= skew_w_c9_7;
+        skew_w_c10_0  <= $signed(w_data[87:80]);
+        skew_w_c10_1  <= skew_w_c10_0;
+        skew_w_c10_2  <= skew_w_c10_1;
+        skew_w_c10_3  <= skew_w_c10_2;
+        skew_w_c10_4  <= skew_w_c10_3;
+        skew_w_c10_5  <= skew_w_c10_4;
+        skew_w_c10_6  <= skew_w_c10_5;
+        skew_w_c10_7  <= skew_w_c10_6;
+        skew_w_c10_8  <= skew_w_c10_7;
+        skew_w_c10_9  <= skew_w_c10_8;
+        skew_w_c11_0  <= $signed(w_data[95:88]);
+        skew_w_c11_1  <= skew_w_c11_0;
+        skew_w_c11_2  <= skew_w_c11_1;
+        skew_w_c11_3  <= skew_w_c11_2;
+        skew_w_c11_4  <= skew_w_c11_3;
+        skew_w_c11_5  <= skew_w_c11_4;
+        skew_w_c11_6  <= skew_w_c11_5;
+        skew_w_c11_7  <= skew_w_c11_6;
+        skew_w_c11_8  <= skew_w_c11_7;
+        skew_w_c11_9  <= skew_w_c11_8;
+        skew_w_c11_10 <= skew_w_c11_9;
+        skew_w_c12_0  <= $signed(w_data[103:96]);
+        skew_w_c12_1  <= skew_w_c12_0;
+        skew_w_c12_2  <= skew_w_c12_1;
+        skew_w_c12_3  <= skew_w_c12_2;
+        skew_w_c12_4  <= skew_w_c12_3;
+        skew_w_c12_5  <= skew_w_c12_4;
+        skew_w_c12_6  <= skew_w_c12_5;
+        skew_w_c12_7  <= skew_w_c12_6;
+        skew_w_c12_8  <= skew_w_c12_7;
+        skew_w_c12_9  <= skew_w_c12_8;
+        skew_w_c12_10 <= skew_w_c12_9;
+        skew_w_c12_11 <= skew_w_c12_10;
+        skew_w_c13_0  <= $signed(w_data[111:104]);
+        skew_w_c13_1  <= skew_w_c13_0;
+        skew_w_c13_2  <= skew_w_c13_1;
+        skew_w_c13_3  <= skew_w_c13_2;
+        skew_w_c13_4  <= skew_w_c13_3;
+        skew_w_c13_5  <= skew_w_c13_4;
+        skew_w_c13_6  <= skew_w_c13_5;
+        skew_w_c13_7  <= skew_w_c13_6;
+        skew_w_c13_8  <= skew_w_c13_7;
+        skew_w_c13_9  <= skew_w_c13_8;
+        skew_w_c13_10 <= skew_w_c13_9;
+        skew_w_c13_11 <= skew_w_c13_10;
+        skew_w_c13_12 <= skew_w_c13_11;
+        skew_w_c14_0  <= $signed(w_data[119:112]);
+        skew_w_c14_1  <= skew_w_c14_0;
+        skew_w_c14_2  <= skew_w_c14_1;
+        skew_w_c14_3  <= skew_w_c14_2;
+        skew_w_c14_4  <= skew_w_c14_3;
+        skew_w_c14_5  <= skew_w_c14_4;
+        skew_w_c14_6  <= skew_w_c14_5;
+        skew_w_c14_7  <= skew_w_c14_6;
+        skew_w_c14_8  <= skew_w_c14_7;
+        skew_w_c14_9  <= skew_w_c14_8;
+        skew_w_c14_10 <= skew_w_c14_9;
+        skew_w_c14_11 <= skew_w_c14_10;
+        skew_w_c14_12 <= skew_w_c14_11;
+        skew_w_c14_13 <= skew_w_c14_12;
+        skew_w_c15_0  <= $signed(w_data[127:120]);
+        skew_w_c15_1  <= skew_w_c15_0;
+        skew_w_c15_2  <= skew_w_c15_1;
+        skew_w_c15_3  <= skew_w_c15_2;
+        skew_w_c15_4  <= skew_w_c15_3;
+        skew_w_c15_5  <= skew_w_c15_4;
+        skew_w_c15_6  <= skew_w_c15_5;
+        skew_w_c15_7  <= skew_w_c15_6;
+        skew_w_c15_8  <= skew_w_c15_7;
+        skew_w_c15_9  <= skew_w_c15_8;
+        skew_w_c15_10 <= skew_w_c15_9;
+        skew_w_c15_11 <= skew_w_c15_10;
+        skew_w_c15_12 <= skew_w_c15_11;
+        skew_w_c15_13 <= skew_w_c15_12;
+        skew_w_c15_14 <= skew_w_c15_13;
     end
 
     always @(posedge clk) begin
@@ -4415,6 +4899,246 @@ module serrano_array_r16c16 (
             skew_swap_r15_12 <= 1'd0;
             skew_swap_r15_13 <= 1'd0;
             skew_swap_r15_14 <= 1'd0;
+            skew_wl_r0_0     <= 1'd0;
+            skew_wl_r0_1     <= 1'd0;
+            skew_wl_r0_2     <= 1'd0;
+            skew_wl_r0_3     <= 1'd0;
+            skew_wl_r0_4     <= 1'd0;
+            skew_wl_r0_5     <= 1'd0;
+            skew_wl_r0_6     <= 1'd0;
+            skew_wl_r0_7     <= 1'd0;
+            skew_wl_r0_8     <= 1'd0;
+            skew_wl_r0_9     <= 1'd0;
+            skew_wl_r0_10    <= 1'd0;
+            skew_wl_r0_11    <= 1'd0;
+            skew_wl_r0_12    <= 1'd0;
+            skew_wl_r0_13    <= 1'd0;
+            skew_wl_r0_14    <= 1'd0;
+            skew_wl_r1_0     <= 1'd0;
+            skew_wl_r1_1     <= 1'd0;
+            skew_wl_r1_2     <= 1'd0;
+            skew_wl_r1_3     <= 1'd0;
+            skew_wl_r1_4     <= 1'd0;
+            skew_wl_r1_5     <= 1'd0;
+            skew_wl_r1_6     <= 1'd0;
+            skew_wl_r1_7     <= 1'd0;
+            skew_wl_r1_8     <= 1'd0;
+            skew_wl_r1_9     <= 1'd0;
+            skew_wl_r1_10    <= 1'd0;
+            skew_wl_r1_11    <= 1'd0;
+            skew_wl_r1_12    <= 1'd0;
+            skew_wl_r1_13    <= 1'd0;
+            skew_wl_r1_14    <= 1'd0;
+            skew_wl_r2_0     <= 1'd0;
+            skew_wl_r2_1     <= 1'd0;
+            skew_wl_r2_2     <= 1'd0;
+            skew_wl_r2_3     <= 1'd0;
+            skew_wl_r2_4     <= 1'd0;
+            skew_wl_r2_5     <= 1'd0;
+            skew_wl_r2_6     <= 1'd0;
+            skew_wl_r2_7     <= 1'd0;
+            skew_wl_r2_8     <= 1'd0;
+            skew_wl_r2_9     <= 1'd0;
+            skew_wl_r2_10    <= 1'd0;
+            skew_wl_r2_11    <= 1'd0;
+            skew_wl_r2_12    <= 1'd0;
+            skew_wl_r2_13    <= 1'd0;
+            skew_wl_r2_14    <= 1'd0;
+            skew_wl_r3_0     <= 1'd0;
+            skew_wl_r3_1     <= 1'd0;
+            skew_wl_r3_2     <= 1'd0;
+            skew_wl_r3_3     <= 1'd0;
+            skew_wl_r3_4     <= 1'd0;
+            skew_wl_r3_5     <= 1'd0;
+            skew_wl_r3_6     <= 1'd0;
+            skew_wl_r3_7     <= 1'd0;
+            skew_wl_r3_8     <= 1'd0;
+            skew_wl_r3_9     <= 1'd0;
+            skew_wl_r3_10    <= 1'd0;
+            skew_wl_r3_11    <= 1'd0;
+            skew_wl_r3_12    <= 1'd0;
+            skew_wl_r3_13    <= 1'd0;
+            skew_wl_r3_14    <= 1'd0;
+            skew_wl_r4_0     <= 1'd0;
+            skew_wl_r4_1     <= 1'd0;
+            skew_wl_r4_2     <= 1'd0;
+            skew_wl_r4_3     <= 1'd0;
+            skew_wl_r4_4     <= 1'd0;
+            skew_wl_r4_5     <= 1'd0;
+            skew_wl_r4_6     <= 1'd0;
+            skew_wl_r4_7     <= 1'd0;
+            skew_wl_r4_8     <= 1'd0;
+            skew_wl_r4_9     <= 1'd0;
+            skew_wl_r4_10    <= 1'd0;
+            skew_wl_r4_11    <= 1'd0;
+            skew_wl_r4_12    <= 1'd0;
+            skew_wl_r4_13    <= 1'd0;
+            skew_wl_r4_14    <= 1'd0;
+            skew_wl_r5_0     <= 1'd0;
+            skew_wl_r5_1     <= 1'd0;
+            skew_wl_r5_2     <= 1'd0;
+            skew_wl_r5_3     <= 1'd0;
+            skew_wl_r5_4     <= 1'd0;
+            skew_wl_r5_5     <= 1'd0;
+            skew_wl_r5_6     <= 1'd0;
+            skew_wl_r5_7     <= 1'd0;
+            skew_wl_r5_8     <= 1'd0;
+            skew_wl_r5_9     <= 1'd0;
+            skew_wl_r5_10    <= 1'd0;
+            skew_wl_r5_11    <= 1'd0;
+            skew_wl_r5_12    <= 1'd0;
+            skew_wl_r5_13    <= 1'd0;
+            skew_wl_r5_14    <= 1'd0;
+            skew_wl_r6_0     <= 1'd0;
+            skew_wl_r6_1     <= 1'd0;
+            skew_wl_r6_2     <= 1'd0;
+            skew_wl_r6_3     <= 1'd0;
+            skew_wl_r6_4     <= 1'd0;
+            skew_wl_r6_5     <= 1'd0;
+            skew_wl_r6_6     <= 1'd0;
+            skew_wl_r6_7     <= 1'd0;
+            skew_wl_r6_8     <= 1'd0;
+            skew_wl_r6_9     <= 1'd0;
+            skew_wl_r6_10    <= 1'd0;
+            skew_wl_r6_11    <= 1'd0;
+            skew_wl_r6_12    <= 1'd0;
+            skew_wl_r6_13    <= 1'd0;
+            skew_wl_r6_14    <= 1'd0;
+            skew_wl_r7_0     <= 1'd0;
+            skew_wl_r7_1     <= 1'd0;
+            skew_wl_r7_2     <= 1'd0;
+            skew_wl_r7_3     <= 1'd0;
+            skew_wl_r7_4     <= 1'd0;
+            skew_wl_r7_5     <= 1'd0;
+            skew_wl_r7_6     <= 1'd0;
+            skew_wl_r7_7     <= 1'd0;
+            skew_wl_r7_8     <= 1'd0;
+            skew_wl_r7_9     <= 1'd0;
+            skew_wl_r7_10    <= 1'd0;
+            skew_wl_r7_11    <= 1'd0;
+            skew_wl_r7_12    <= 1'd0;
+            skew_wl_r7_13    <= 1'd0;
+            skew_wl_r7_14    <= 1'd0;
+            skew_wl_r8_0     <= 1'd0;
+            skew_wl_r8_1     <= 1'd0;
+            skew_wl_r8_2     <= 1'd0;
+            skew_wl_r8_3     <= 1'd0;
+            skew_wl_r8_4     <= 1'd0;
+            skew_wl_r8_5     <= 1'd0;
+            skew_wl_r8_6     <= 1'd0;
+            skew_wl_r8_7     <= 1'd0;
+            skew_wl_r8_8     <= 1'd0;
+            skew_wl_r8_9     <= 1'd0;
+            skew_wl_r8_10    <= 1'd0;
+            skew_wl_r8_11    <= 1'd0;
+            skew_wl_r8_12    <= 1'd0;
+            skew_wl_r8_13    <= 1'd0;
+            skew_wl_r8_14    <= 1'd0;
+            skew_wl_r9_0     <= 1'd0;
+            skew_wl_r9_1     <= 1'd0;
+            skew_wl_r9_2     <= 1'd0;
+            skew_wl_r9_3     <= 1'd0;
+            skew_wl_r9_4     <= 1'd0;
+            skew_wl_r9_5     <= 1'd0;
+            skew_wl_r9_6     <= 1'd0;
+            skew_wl_r9_7     <= 1'd0;
+            skew_wl_r9_8     <= 1'd0;
+            skew_wl_r9_9     <= 1'd0;
+            skew_wl_r9_10    <= 1'd0;
+            skew_wl_r9_11    <= 1'd0;
+            skew_wl_r9_12    <= 1'd0;
+            skew_wl_r9_13    <= 1'd0;
+            skew_wl_r9_14    <= 1'd0;
+            skew_wl_r10_0    <= 1'd0;
+            skew_wl_r10_1    <= 1'd0;
+            skew_wl_r10_2    <= 1'd0;
+            skew_wl_r10_3    <= 1'd0;
+            skew_wl_r10_4    <= 1'd0;
+            skew_wl_r10_5    <= 1'd0;
+            skew_wl_r10_6    <= 1'd0;
+            skew_wl_r10_7    <= 1'd0;
+            skew_wl_r10_8    <= 1'd0;
+            skew_wl_r10_9    <= 1'd0;
+            skew_wl_r10_10   <= 1'd0;
+            skew_wl_r10_11   <= 1'd0;
+            skew_wl_r10_12   <= 1'd0;
+            skew_wl_r10_13   <= 1'd0;
+            skew_wl_r10_14   <= 1'd0;
+            skew_wl_r11_0    <= 1'd0;
+            skew_wl_r11_1    <= 1'd0;
+            skew_wl_r11_2    <= 1'd0;
+            skew_wl_r11_3    <= 1'd0;
+            skew_wl_r11_4    <= 1'd0;
+            skew_wl_r11_5    <= 1'd0;
+            skew_wl_r11_6    <= 1'd0;
+            skew_wl_r11_7    <= 1'd0;
+            skew_wl_r11_8    <= 1'd0;
+            skew_wl_r11_9    <= 1'd0;
+            skew_wl_r11_10   <= 1'd0;
+            skew_wl_r11_11   <= 1'd0;
+            skew_wl_r11_12   <= 1'd0;
+            skew_wl_r11_13   <= 1'd0;
+            skew_wl_r11_14   <= 1'd0;
+            skew_wl_r12_0    <= 1'd0;
+            skew_wl_r12_1    <= 1'd0;
+            skew_wl_r12_2    <= 1'd0;
+            skew_wl_r12_3    <= 1'd0;
+            skew_wl_r12_4    <= 1'd0;
+            skew_wl_r12_5    <= 1'd0;
+            skew_wl_r12_6    <= 1'd0;
+            skew_wl_r12_7    <= 1'd0;
+            skew_wl_r12_8    <= 1'd0;
+            skew_wl_r12_9    <= 1'd0;
+            skew_wl_r12_10   <= 1'd0;
+            skew_wl_r12_11   <= 1'd0;
+            skew_wl_r12_12   <= 1'd0;
+            skew_wl_r12_13   <= 1'd0;
+            skew_wl_r12_14   <= 1'd0;
+            skew_wl_r13_0    <= 1'd0;
+            skew_wl_r13_1    <= 1'd0;
+            skew_wl_r13_2    <= 1'd0;
+            skew_wl_r13_3    <= 1'd0;
+            skew_wl_r13_4    <= 1'd0;
+            skew_wl_r13_5    <= 1'd0;
+            skew_wl_r13_6    <= 1'd0;
+            skew_wl_r13_7    <= 1'd0;
+            skew_wl_r13_8    <= 1'd0;
+            skew_wl_r13_9    <= 1'd0;
+            skew_wl_r13_10   <= 1'd0;
+            skew_wl_r13_11   <= 1'd0;
+            skew_wl_r13_12   <= 1'd0;
+            skew_wl_r13_13   <= 1'd0;
+            skew_wl_r13_14   <= 1'd0;
+            skew_wl_r14_0    <= 1'd0;
+            skew_wl_r14_1    <= 1'd0;
+            skew_wl_r14_2    <= 1'd0;
+            skew_wl_r14_3    <= 1'd0;
+            skew_wl_r14_4    <= 1'd0;
+            skew_wl_r14_5    <= 1'd0;
+            skew_wl_r14_6    <= 1'd0;
+            skew_wl_r14_7    <= 1'd0;
+            skew_wl_r14_8    <= 1'd0;
+            skew_wl_r14_9    <= 1'd0;
+            skew_wl_r14_10   <= 1'd0;
+            skew_wl_r14_11   <= 1'd0;
+            skew_wl_r14_12   <= 1'd0;
+            skew_wl_r14_13   <= 1'd0;
+            skew_wl_r14_14   <= 1'd0;
+            skew_wl_r15_0    <= 1'd0;
+            skew_wl_r15_1    <= 1'd0;
+            skew_wl_r15_2    <= 1'd0;
+            skew_wl_r15_3    <= 1'd0;
+            skew_wl_r15_4    <= 1'd0;
+            skew_wl_r15_5    <= 1'd0;
+            skew_wl_r15_6    <= 1'd0;
+            skew_wl_r15_7    <= 1'd0;
+            skew_wl_r15_8    <= 1'd0;
+            skew_wl_r15_9    <= 1'd0;
+            skew_wl_r15_10   <= 1'd0;
+            skew_wl_r15_11   <= 1'd0;
+            skew_wl_r15_12   <= 1'd0;
+            skew_wl_r15_13   <= 1'd0;
+            skew_wl_r15_14   <= 1'd0;
         end else begin
             skew_swap_r1_0   <= swap_in;
             skew_swap_r2_0   <= swap_in;
@@ -4536,6 +5260,246 @@ module serrano_array_r16c16 (
             skew_swap_r15_12 <= skew_swap_r15_11;
             skew_swap_r15_13 <= skew_swap_r15_12;
             skew_swap_r15_14 <= skew_swap_r15_13;
+            skew_wl_r0_0     <= w_load[0];
+            skew_wl_r0_1     <= skew_wl_r0_0;
+            skew_wl_r0_2     <= skew_wl_r0_1;
+            skew_wl_r0_3     <= skew_wl_r0_2;
+            skew_wl_r0_4     <= skew_wl_r0_3;
+            skew_wl_r0_5     <= skew_wl_r0_4;
+            skew_wl_r0_6     <= skew_wl_r0_5;
+            skew_wl_r0_7     <= skew_wl_r0_6;
+            skew_wl_r0_8     <= skew_wl_r0_7;
+            skew_wl_r0_9     <= skew_wl_r0_8;
+            skew_wl_r0_10    <= skew_wl_r0_9;
+            skew_wl_r0_11    <= skew_wl_r0_10;
+            skew_wl_r0_12    <= skew_wl_r0_11;
+            skew_wl_r0_13    <= skew_wl_r0_12;
+            skew_wl_r0_14    <= skew_wl_r0_13;
+            skew_wl_r1_0     <= w_load[1];
+            skew_wl_r1_1     <= skew_wl_r1_0;
+            skew_wl_r1_2     <= skew_wl_r1_1;
+            skew_wl_r1_3     <= skew_wl_r1_2;
+            skew_wl_r1_4     <= skew_wl_r1_3;
+            skew_wl_r1_5     <= skew_wl_r1_4;
+            skew_wl_r1_6     <= skew_wl_r1_5;
+            skew_wl_r1_7     <= skew_wl_r1_6;
+            skew_wl_r1_8     <= skew_wl_r1_7;
+            skew_wl_r1_9     <= skew_wl_r1_8;
+            skew_wl_r1_10    <= skew_wl_r1_9;
+            skew_wl_r1_11    <= skew_wl_r1_10;
+            skew_wl_r1_12    <= skew_wl_r1_11;
+            skew_wl_r1_13    <= skew_wl_r1_12;
+            skew_wl_r1_14    <= skew_wl_r1_13;
+            skew_wl_r2_0     <= w_load[2];
+            skew_wl_r2_1     <= skew_wl_r2_0;
+            skew_wl_r2_2     <= skew_wl_r2_1;
+            skew_wl_r2_3     <= skew_wl_r2_2;
+            skew_wl_r2_4     <= skew_wl_r2_3;
+            skew_wl_r2_5     <= skew_wl_r2_4;
+            skew_wl_r2_6     <= skew_wl_r2_5;
+            skew_wl_r2_7     <= skew_wl_r2_6;
+            skew_wl_r2_8     <= skew_wl_r2_7;
+            skew_wl_r2_9     <= skew_wl_r2_8;
+            skew_wl_r2_10    <= skew_wl_r2_9;
+            skew_wl_r2_11    <= skew_wl_r2_10;
+            skew_wl_r2_12    <= skew_wl_r2_11;
+            skew_wl_r2_13    <= skew_wl_r2_12;
+            skew_wl_r2_14    <= skew_wl_r2_13;
+            skew_wl_r3_0     <= w_load[3];
+            skew_wl_r3_1     <= skew_wl_r3_0;
+            skew_wl_r3_2     <= skew_wl_r3_1;
+            skew_wl_r3_3     <= skew_wl_r3_2;
+            skew_wl_r3_4     <= skew_wl_r3_3;
+            skew_wl_r3_5     <= skew_wl_r3_4;
+            skew_wl_r3_6     <= skew_wl_r3_5;
+            skew_wl_r3_7     <= skew_wl_r3_6;
+            skew_wl_r3_8     <= skew_wl_r3_7;
+            skew_wl_r3_9     <= skew_wl_r3_8;
+            skew_wl_r3_10    <= skew_wl_r3_9;
+            skew_wl_r3_11    <= skew_wl_r3_10;
+            skew_wl_r3_12    <= skew_wl_r3_11;
+            skew_wl_r3_13    <= skew_wl_r3_12;
+            skew_wl_r3_14    <= skew_wl_r3_13;
+            skew_wl_r4_0     <= w_load[4];
+            skew_wl_r4_1     <= skew_wl_r4_0;
+            skew_wl_r4_2     <= skew_wl_r4_1;
+            skew_wl_r4_3     <= skew_wl_r4_2;
+            skew_wl_r4_4     <= skew_wl_r4_3;
+            skew_wl_r4_5     <= skew_wl_r4_4;
+            skew_wl_r4_6     <= skew_wl_r4_5;
+            skew_wl_r4_7     <= skew_wl_r4_6;
+            skew_wl_r4_8     <= skew_wl_r4_7;
+            skew_wl_r4_9     <= skew_wl_r4_8;
+            skew_wl_r4_10    <= skew_wl_r4_9;
+            skew_wl_r4_11    <= skew_wl_r4_10;
+            skew_wl_r4_12    <= skew_wl_r4_11;
+            skew_wl_r4_13    <= skew_wl_r4_12;
+            skew_wl_r4_14    <= skew_wl_r4_13;
+            skew_wl_r5_0     <= w_load[5];
+            skew_wl_r5_1     <= skew_wl_r5_0;
+            skew_wl_r5_2     <= skew_wl_r5_1;
+            skew_wl_r5_3     <= skew_wl_r5_2;
+            skew_wl_r5_4     <= skew_wl_r5_3;
+            skew_wl_r5_5     <= skew_wl_r5_4;
+            skew_wl_r5_6     <= skew_wl_r5_5;
+            skew_wl_r5_7     <= skew_wl_r5_6;
+            skew_wl_r5_8     <= skew_wl_r5_7;
+            skew_wl_r5_9     <= skew_wl_r5_8;
+            skew_wl_r5_10    <= skew_wl_r5_9;
+            skew_wl_r5_11    <= skew_wl_r5_10;
+            skew_wl_r5_12    <= skew_wl_r5_11;
+            skew_wl_r5_13    <= skew_wl_r5_12;
+            skew_wl_r5_14    <= skew_wl_r5_13;
+            skew_wl_r6_0     <= w_load[6];
+            skew_wl_r6_1     <= skew_wl_r6_0;
+            skew_wl_r6_2     <= skew_wl_r6_1;
+            skew_wl_r6_3     <= skew_wl_r6_2;
+            skew_wl_r6_4     <= skew_wl_r6_3;
+            skew_wl_r6_5     <= skew_wl_r6_4;
+            skew_wl_r6_6     <= skew_wl_r6_5;
+            skew_wl_r6_7     <= skew_wl_r6_6;
+            skew_wl_r6_8     <= skew_wl_r6_7;
+            skew_wl_r6_9     <= skew_wl_r6_8;
+            skew_wl_r6_10    <= skew_wl_r6_9;
+            skew_wl_r6_11    <= skew_wl_r6_10;
+            skew_wl_r6_12    <= skew_wl_r6_11;
+            skew_wl_r6_13    <= skew_wl_r6_12;
+            skew_wl_r6_14    <= skew_wl_r6_13;
+            skew_wl_r7_0     <= w_load[7];
+            skew_wl_r7_1     <= skew_wl_r7_0;
+            skew_wl_r7_2     <= skew_wl_r7_1;
+            skew_wl_r7_3     <= skew_wl_r7_2;
+            skew_wl_r7_4     <= skew_wl_r7_3;
+            skew_wl_r7_5     <= skew_wl_r7_4;
+            skew_wl_r7_6     <= skew_wl_r7_5;
+            skew_wl_r7_7     <= skew_wl_r7_6;
+            skew_wl_r7_8     <= skew_wl_r7_7;
+            skew_wl_r7_9     <= skew_wl_r7_8;
+            skew_wl_r7_10    <= skew_wl_r7_9;
+            skew_wl_r7_11    <= skew_wl_r7_10;
+            skew_wl_r7_12    <= skew_wl_r7_11;
+            skew_wl_r7_13    <= skew_wl_r7_12;
+            skew_wl_r7_14    <= skew_wl_r7_13;
+            skew_wl_r8_0     <= w_load[8];
+            skew_wl_r8_1     <= skew_wl_r8_0;
+            skew_wl_r8_2     <= skew_wl_r8_1;
+            skew_wl_r8_3     <= skew_wl_r8_2;
+            skew_wl_r8_4     <= skew_wl_r8_3;
+            skew_wl_r8_5     <= skew_wl_r8_4;
+            skew_wl_r8_6     <= skew_wl_r8_5;
+            skew_wl_r8_7     <= skew_wl_r8_6;
+            skew_wl_r8_8     <= skew_wl_r8_7;
+            skew_wl_r8_9     <= skew_wl_r8_8;
+            skew_wl_r8_10    <= skew_wl_r8_9;
+            skew_wl_r8_11    <= skew_wl_r8_10;
+            skew_wl_r8_12    <= skew_wl_r8_11;
+            skew_wl_r8_13    <= skew_wl_r8_12;
+            skew_wl_r8_14    <= skew_wl_r8_13;
+            skew_wl_r9_0     <= w_load[9];
+            skew_wl_r9_1     <= skew_wl_r9_0;
+            skew_wl_r9_2     <= skew_wl_r9_1;
+            skew_wl_r9_3     <= skew_wl_r9_2;
+            skew_wl_r9_4     <= skew_wl_r9_3;
+            skew_wl_r9_5     <= skew_wl_r9_4;
+            skew_wl_r9_6     <= skew_wl_r9_5;
+            skew_wl_r9_7     <= skew_wl_r9_6;
+            skew_wl_r9_8     <= skew_wl_r9_7;
+            skew_wl_r9_9     <= skew_wl_r9_8;
+            skew_wl_r9_10    <= skew_wl_r9_9;
+            skew_wl_r9_11    <= skew_wl_r9_10;
+            skew_wl_r9_12    <= skew_wl_r9_11;
+            skew_wl_r9_13    <= skew_wl_r9_12;
+            skew_wl_r9_14    <= skew_wl_r9_13;
+            skew_wl_r10_0    <= w_load[10];
+            skew_wl_r10_1    <= skew_wl_r10_0;
+            skew_wl_r10_2    <= skew_wl_r10_1;
+            skew_wl_r10_3    <= skew_wl_r10_2;
+            skew_wl_r10_4    <= skew_wl_r10_3;
+            skew_wl_r10_5    <= skew_wl_r10_4;
+            skew_wl_r10_6    <= skew_wl_r10_5;
+            skew_wl_r10_7    <= skew_wl_r10_6;
+            skew_wl_r10_8    <= skew_wl_r10_7;
+            skew_wl_r10_9    <= skew_wl_r10_8;
+            skew_wl_r10_10   <= skew_wl_r10_9;
+            skew_wl_r10_11   <= skew_wl_r10_10;
+            skew_wl_r10_12   <= skew_wl_r10_11;
+            skew_wl_r10_13   <= skew_wl_r10_12;
+            skew_wl_r10_14   <= skew_wl_r10_13;
+            skew_wl_r11_0    <= w_load[11];
+            skew_wl_r11_1    <= skew_wl_r11_0;
+            skew_wl_r11_2    <= skew_wl_r11_1;
+            skew_wl_r11_3    <= skew_wl_r11_2;
+            skew_wl_r11_4    <= skew_wl_r11_3;
+            skew_wl_r11_5    <= skew_wl_r11_4;
+            skew_wl_r11_6    <= skew_wl_r11_5;
+            skew_wl_r11_7    <= skew_wl_r11_6;
+            skew_wl_r11_8    <= skew_wl_r11_7;
+            skew_wl_r11_9    <= skew_wl_r11_8;
+            skew_wl_r11_10   <= skew_wl_r11_9;
+            skew_wl_r11_11   <= skew_wl_r11_10;
+            skew_wl_r11_12   <= skew_wl_r11_11;
+            skew_wl_r11_13   <= skew_wl_r11_12;
+            skew_wl_r11_14   <= skew_wl_r11_13;
+            skew_wl_r12_0    <= w_load[12];
+            skew_wl_r12_1    <= skew_wl_r12_0;
+            skew_wl_r12_2    <= skew_wl_r12_1;
+            skew_wl_r12_3    <= skew_wl_r12_2;
+            skew_wl_r12_4    <= skew_wl_r12_3;
+            skew_wl_r12_5    <= skew_wl_r12_4;
+            skew_wl_r12_6    <= skew_wl_r12_5;
+            skew_wl_r12_7    <= skew_wl_r12_6;
+            skew_wl_r12_8    <= skew_wl_r12_7;
+            skew_wl_r12_9    <= skew_wl_r12_8;
+            skew_wl_r12_10   <= skew_wl_r12_9;
+            skew_wl_r12_11   <= skew_wl_r12_10;
+            skew_wl_r12_12   <= skew_wl_r12_11;
+            skew_wl_r12_13   <= skew_wl_r12_12;
+            skew_wl_r12_14   <= skew_wl_r12_13;
+            skew_wl_r13_0    <= w_load[13];
+            skew_wl_r13_1    <= skew_wl_r13_0;
+            skew_wl_r13_2    <= skew_wl_r13_1;
+            skew_wl_r13_3    <= skew_wl_r13_2;
+            skew_wl_r13_4    <= skew_wl_r13_3;
+            skew_wl_r13_5    <= skew_wl_r13_4;
+            skew_wl_r13_6    <= skew_wl_r13_5;
+            skew_wl_r13_7    <= skew_wl_r13_6;
+            skew_wl_r13_8    <= skew_wl_r13_7;
+            skew_wl_r13_9    <= skew_wl_r13_8;
+            skew_wl_r13_10   <= skew_wl_r13_9;
+            skew_wl_r13_11   <= skew_wl_r13_10;
+            skew_wl_r13_12   <= skew_wl_r13_11;
+            skew_wl_r13_13   <= skew_wl_r13_12;
+            skew_wl_r13_14   <= skew_wl_r13_13;
+            skew_wl_r14_0    <= w_load[14];
+            skew_wl_r14_1    <= skew_wl_r14_0;
+            skew_wl_r14_2    <= skew_wl_r14_1;
+            skew_wl_r14_3    <= skew_wl_r14_2;
+            skew_wl_r14_4    <= skew_wl_r14_3;
+            skew_wl_r14_5    <= skew_wl_r14_4;
+            skew_wl_r14_6    <= skew_wl_r14_5;
+            skew_wl_r14_7    <= skew_wl_r14_6;
+            skew_wl_r14_8    <= skew_wl_r14_7;
+            skew_wl_r14_9    <= skew_wl_r14_8;
+            skew_wl_r14_10   <= skew_wl_r14_9;
+            skew_wl_r14_11   <= skew_wl_r14_10;
+            skew_wl_r14_12   <= skew_wl_r14_11;
+            skew_wl_r14_13   <= skew_wl_r14_12;
+            skew_wl_r14_14   <= skew_wl_r14_13;
+            skew_wl_r15_0    <= w_load[15];
+            skew_wl_r15_1    <= skew_wl_r15_0;
+            skew_wl_r15_2    <= skew_wl_r15_1;
+            skew_wl_r15_3    <= skew_wl_r15_2;
+            skew_wl_r15_4    <= skew_wl_r15_3;
+            skew_wl_r15_5    <= skew_wl_r15_4;
+            skew_wl_r15_6    <= skew_wl_r15_5;
+            skew_wl_r15_7    <= skew_wl_r15_6;
+            skew_wl_r15_8    <= skew_wl_r15_7;
+            skew_wl_r15_9    <= skew_wl_r15_8;
+            skew_wl_r15_10   <= skew_wl_r15_9;
+            skew_wl_r15_11   <= skew_wl_r15_10;
+            skew_wl_r15_12   <= skew_wl_r15_11;
+            skew_wl_r15_13   <= skew_wl_r15_12;
+            skew_wl_r15_14   <= skew_wl_r15_13;
         end
     end
 

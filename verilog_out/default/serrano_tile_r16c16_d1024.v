@@ -35,24 +35,26 @@ module serrano_tile_r16c16_d1024 (
 );
 
     reg                load_active;       // LOAD in progress
+    reg                load_queued;       // the next LOAD starts on this one's last row
     reg  [3:0]         load_row;          // next weight row to load
-    reg                shadow_full;       // a loaded fold waits for its COMPUTE
-    reg  [4:0]         swap_guard;        // cycles until the last swap passed every column
+    reg                shadow_full;       // a loaded fold waits for its swap
+    reg  [4:0]         load_drain;        // cycles until the last weight row written reaches the last column
     reg                comp_active;       // COMPUTE in progress
     reg  [10:0]        comp_rows;
     reg  [10:0]        comp_m;            // next activation row
     reg                comp_last;         // comp_m is the COMPUTE's last row
     reg                comp_acc;
-    reg                comp_first;        // the next row starts the fold
-    reg                comp_epoch;        // parity of the latest COMPUTE
+    reg                comp_first;        // the COMPUTE's fold is not swapped in yet
+    reg  [11:0]        rows_issued;       // activation rows issued since reset
+    reg  [11:0]        comp_base;         // rows_issued at this COMPUTE's row 0
     reg                read_active;       // READ with rows left to issue
     reg  [10:0]        read_rows;
     reg  [10:0]        read_m;            // next row to read out
     reg                read_last;         // read_m is the READ's last row
     reg                read_requant;
-    reg                read_epoch;        // epoch of the COMPUTE this READ follows
-    reg  [10:0]        written_e0;
-    reg  [10:0]        written_e1;
+    reg  [11:0]        rows_written;      // rows written in the last column since reset
+    reg  [11:0]        read_written;      // rows of the READ's COMPUTE written (signed)
+    reg                read_older;        // a COMPUTE was dispatched after this READ
     reg                rd_v1;
     reg                rd_l1;
     reg                rd_v2;
@@ -60,7 +62,9 @@ module serrano_tile_r16c16_d1024 (
     reg                rd_v3;             // m_axis_c_tvalid
     reg                rd_l3;             // m_axis_c_tlast
     wire               read_busy;
+    wire               swap_go;
     reg                row_free;          // comp_m's row may be overwritten
+    reg                one_row_issued;    // a one-row COMPUTE issued its row last cycle
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -70,151 +74,116 @@ module serrano_tile_r16c16_d1024 (
     wire               go_compute;
     wire               go_read;
     wire               go_qparam;
+    wire               b_ready;
     wire               b_fire;
     wire               last_b;
     reg  [127:0]       w_data;            // weight row being written
     reg  [15:0]        w_load;            // one-hot array row being written
-    reg                load_done;         // the fold's last row is being written
-    wire               swap_now;
     reg  [127:0]       a_issue;           // accepted activation row
     reg  [127:0]       a_enter;           // activation row entering the array
     reg                swap_issue;        // swap flag entering the array
     reg                ctl0_valid;
     reg  [9:0]         ctl0_addr;
     reg                ctl0_acc;
-    reg                ctl0_epoch;
     reg                ctl1_valid;
     reg  [9:0]         ctl1_addr;
     reg                ctl1_acc;
-    reg                ctl1_epoch;
     reg                ctl2_valid;
     reg  [9:0]         ctl2_addr;
     reg                ctl2_acc;
-    reg                ctl2_epoch;
     reg                ctl3_valid;
     reg  [9:0]         ctl3_addr;
     reg                ctl3_acc;
-    reg                ctl3_epoch;
     reg                ctl4_valid;
     reg  [9:0]         ctl4_addr;
     reg                ctl4_acc;
-    reg                ctl4_epoch;
     reg                ctl5_valid;
     reg  [9:0]         ctl5_addr;
     reg                ctl5_acc;
-    reg                ctl5_epoch;
     reg                ctl6_valid;
     reg  [9:0]         ctl6_addr;
     reg                ctl6_acc;
-    reg                ctl6_epoch;
     reg                ctl7_valid;
     reg  [9:0]         ctl7_addr;
     reg                ctl7_acc;
-    reg                ctl7_epoch;
     reg                ctl8_valid;
     reg  [9:0]         ctl8_addr;
     reg                ctl8_acc;
-    reg                ctl8_epoch;
     reg                ctl9_valid;
     reg  [9:0]         ctl9_addr;
     reg                ctl9_acc;
-    reg                ctl9_epoch;
     reg                ctl10_valid;
     reg  [9:0]         ctl10_addr;
     reg                ctl10_acc;
-    reg                ctl10_epoch;
     reg                ctl11_valid;
     reg  [9:0]         ctl11_addr;
     reg                ctl11_acc;
-    reg                ctl11_epoch;
     reg                ctl12_valid;
     reg  [9:0]         ctl12_addr;
     reg                ctl12_acc;
-    reg                ctl12_epoch;
     reg                ctl13_valid;
     reg  [9:0]         ctl13_addr;
     reg                ctl13_acc;
-    reg                ctl13_epoch;
     reg                ctl14_valid;
     reg  [9:0]         ctl14_addr;
     reg                ctl14_acc;
-    reg                ctl14_epoch;
     reg                ctl15_valid;
     reg  [9:0]         ctl15_addr;
     reg                ctl15_acc;
-    reg                ctl15_epoch;
     reg                ctl16_valid;
     reg  [9:0]         ctl16_addr;
     reg                ctl16_acc;
-    reg                ctl16_epoch;
     reg                ctl17_valid;
     reg  [9:0]         ctl17_addr;
     reg                ctl17_acc;
-    reg                ctl17_epoch;
     reg                ctl18_valid;
     reg  [9:0]         ctl18_addr;
     reg                ctl18_acc;
-    reg                ctl18_epoch;
     reg                ctl19_valid;
     reg  [9:0]         ctl19_addr;
     reg                ctl19_acc;
-    reg                ctl19_epoch;
     reg                ctl20_valid;
     reg  [9:0]         ctl20_addr;
     reg                ctl20_acc;
-    reg                ctl20_epoch;
     reg                ctl21_valid;
     reg  [9:0]         ctl21_addr;
     reg                ctl21_acc;
-    reg                ctl21_epoch;
     reg                ctl22_valid;
     reg  [9:0]         ctl22_addr;
     reg                ctl22_acc;
-    reg                ctl22_epoch;
     reg                ctl23_valid;
     reg  [9:0]         ctl23_addr;
     reg                ctl23_acc;
-    reg                ctl23_epoch;
     reg                ctl24_valid;
     reg  [9:0]         ctl24_addr;
     reg                ctl24_acc;
-    reg                ctl24_epoch;
     reg                ctl25_valid;
     reg  [9:0]         ctl25_addr;
     reg                ctl25_acc;
-    reg                ctl25_epoch;
     reg                ctl26_valid;
     reg  [9:0]         ctl26_addr;
     reg                ctl26_acc;
-    reg                ctl26_epoch;
     reg                ctl27_valid;
     reg  [9:0]         ctl27_addr;
     reg                ctl27_acc;
-    reg                ctl27_epoch;
     reg                ctl28_valid;
     reg  [9:0]         ctl28_addr;
     reg                ctl28_acc;
-    reg                ctl28_epoch;
     reg                ctl29_valid;
     reg  [9:0]         ctl29_addr;
     reg                ctl29_acc;
-    reg                ctl29_epoch;
     reg                ctl30_valid;
     reg  [9:0]         ctl30_addr;
     reg                ctl30_acc;
-    reg                ctl30_epoch;
     reg                ctl31_valid;
     reg  [9:0]         ctl31_addr;
     reg                ctl31_acc;
-    reg                ctl31_epoch;
     reg                ctl32_valid;
     reg  [9:0]         ctl32_addr;
     reg                ctl32_acc;
-    reg                ctl32_epoch;
     reg                ctl33_valid;
     reg  [9:0]         ctl33_addr;
     reg                ctl33_acc;
-    reg                ctl33_epoch;
     wire [511:0]       u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -319,55 +288,63 @@ module serrano_tile_r16c16_d1024 (
     wire               _s17;
     wire               _s18;
     wire               _s19;
+    wire               _s20;
+    wire               _s21;
+    wire [11:0]        _s22;
+    wire [11:0]        _s23;
 
     assign _s0 = (cmd_op == 2'd0);
     assign _s1 = (cmd_op == 2'd1);
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
-    assign _s4 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd0)));
-    assign _s5 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd1)));
-    assign _s6 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd2)));
-    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd3)));
-    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd4)));
-    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd5)));
-    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd6)));
-    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd7)));
-    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd8)));
-    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd9)));
-    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd10)));
-    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd11)));
-    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd12)));
-    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd13)));
-    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd14)));
-    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd15)));
+    assign _s4 = (load_active | (go_load & (~load_active)));
+    assign _s5 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd0)));
+    assign _s6 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd1)));
+    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd2)));
+    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd3)));
+    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd4)));
+    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd5)));
+    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd6)));
+    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd7)));
+    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd8)));
+    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd9)));
+    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd10)));
+    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd11)));
+    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd12)));
+    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd13)));
+    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd14)));
+    assign _s20 = (go_qparam & (cmd_all_cols | (cmd_col == 4'd15)));
+    assign _s21 = (load_queued | (go_load & load_active));
+    assign _s22 = (rows_issued + {11'd0, a_fire});
+    assign _s23 = (go_read ? (rows_written - comp_base) : read_written);
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
-    assign a_ready = (comp_active & row_free);
+    assign swap_go = ((comp_active & comp_first) & shadow_full);
+    assign a_ready = (((comp_active & row_free) & ((~comp_first) | shadow_full)) & (~(one_row_issued & comp_acc)));
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
-    assign cmd_ready_w = (((_s0 & (((~load_active) & (~shadow_full)) & (swap_guard == 5'd0)))
-        | (_s1 & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | ((_s2 | _s3) & (~read_busy)));
+    assign cmd_ready_w = (((_s0 & (~load_queued)) | (_s1 & ((~comp_active) | last_a))) | ((_s2 | _s3) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
-    assign go_load = (cmd_fire & _s0);
+    assign go_load = ((cmd_valid & _s0) & (~load_queued));
     assign go_compute = (cmd_fire & _s1);
     assign go_read = (cmd_fire & _s2);
     assign go_qparam = (cmd_fire & _s3);
-    assign b_fire = (load_active & s_axis_b_tvalid);
+    assign b_ready = (_s4 & ((~shadow_full) | swap_go));
+    assign b_fire = (b_ready & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 4'd15));
-    assign swap_now = (a_fire & comp_first);
     assign move = ((~rd_v3) | m_axis_c_tready);
-    assign rd_issue = ((read_active & ((read_epoch ? written_e1 : written_e0) > read_m)) & move);
+    assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & move);
     assign last_rd = (rd_issue & read_last);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
-    assign s_axis_b_tready = load_active;
+    assign s_axis_b_tready = b_ready;
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y),
         $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y),
         $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y),
         $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active)
+    assign idle = (~((((load_active | (|load_drain)) | comp_active)
         | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid,
         ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid,
         ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid,
@@ -737,280 +714,214 @@ module serrano_tile_r16c16_d1024 (
 
     always @(posedge clk) begin
         if (rst) begin
-            load_active  <= 1'd0;
-            load_row     <= 4'd0;
-            shadow_full  <= 1'd0;
-            swap_guard   <= 5'd0;
-            comp_active  <= 1'd0;
-            comp_rows    <= 11'd0;
-            comp_m       <= 11'd0;
-            comp_last    <= 1'd0;
-            comp_acc     <= 1'd0;
-            comp_first   <= 1'd0;
-            comp_epoch   <= 1'd0;
-            read_active  <= 1'd0;
-            read_rows    <= 11'd0;
-            read_m       <= 11'd0;
-            read_last    <= 1'd0;
-            read_requant <= 1'd0;
-            read_epoch   <= 1'd0;
-            written_e0   <= 11'd1024;
-            written_e1   <= 11'd1024;
-            rd_v1        <= 1'd0;
-            rd_l1        <= 1'd0;
-            rd_v2        <= 1'd0;
-            rd_l2        <= 1'd0;
-            rd_v3        <= 1'd0;
-            rd_l3        <= 1'd0;
-            row_free     <= 1'd1;
-            w_load       <= 16'd0;
-            load_done    <= 1'd0;
-            a_issue      <= 128'd0;
-            a_enter      <= 128'd0;
-            swap_issue   <= 1'd0;
-            ctl0_valid   <= 1'd0;
-            ctl0_acc     <= 1'd0;
-            ctl0_epoch   <= 1'd0;
-            ctl1_valid   <= 1'd0;
-            ctl1_acc     <= 1'd0;
-            ctl1_epoch   <= 1'd0;
-            ctl2_valid   <= 1'd0;
-            ctl2_acc     <= 1'd0;
-            ctl2_epoch   <= 1'd0;
-            ctl3_valid   <= 1'd0;
-            ctl3_acc     <= 1'd0;
-            ctl3_epoch   <= 1'd0;
-            ctl4_valid   <= 1'd0;
-            ctl4_acc     <= 1'd0;
-            ctl4_epoch   <= 1'd0;
-            ctl5_valid   <= 1'd0;
-            ctl5_acc     <= 1'd0;
-            ctl5_epoch   <= 1'd0;
-            ctl6_valid   <= 1'd0;
-            ctl6_acc     <= 1'd0;
-            ctl6_epoch   <= 1'd0;
-            ctl7_valid   <= 1'd0;
-            ctl7_acc     <= 1'd0;
-            ctl7_epoch   <= 1'd0;
-            ctl8_valid   <= 1'd0;
-            ctl8_acc     <= 1'd0;
-            ctl8_epoch   <= 1'd0;
-            ctl9_valid   <= 1'd0;
-            ctl9_acc     <= 1'd0;
-            ctl9_epoch   <= 1'd0;
-            ctl10_valid  <= 1'd0;
-            ctl10_acc    <= 1'd0;
-            ctl10_epoch  <= 1'd0;
-            ctl11_valid  <= 1'd0;
-            ctl11_acc    <= 1'd0;
-            ctl11_epoch  <= 1'd0;
-            ctl12_valid  <= 1'd0;
-            ctl12_acc    <= 1'd0;
-            ctl12_epoch  <= 1'd0;
-            ctl13_valid  <= 1'd0;
-            ctl13_acc    <= 1'd0;
-            ctl13_epoch  <= 1'd0;
-            ctl14_valid  <= 1'd0;
-            ctl14_acc    <= 1'd0;
-            ctl14_epoch  <= 1'd0;
-            ctl15_valid  <= 1'd0;
-            ctl15_acc    <= 1'd0;
-            ctl15_epoch  <= 1'd0;
-            ctl16_valid  <= 1'd0;
-            ctl16_acc    <= 1'd0;
-            ctl16_epoch  <= 1'd0;
-            ctl17_valid  <= 1'd0;
-            ctl17_acc    <= 1'd0;
-            ctl17_epoch  <= 1'd0;
-            ctl18_valid  <= 1'd0;
-            ctl18_acc    <= 1'd0;
-            ctl18_epoch  <= 1'd0;
-            ctl19_valid  <= 1'd0;
-            ctl19_acc    <= 1'd0;
-            ctl19_epoch  <= 1'd0;
-            ctl20_valid  <= 1'd0;
-            ctl20_acc    <= 1'd0;
-            ctl20_epoch  <= 1'd0;
-            ctl21_valid  <= 1'd0;
-            ctl21_acc    <= 1'd0;
-            ctl21_epoch  <= 1'd0;
-            ctl22_valid  <= 1'd0;
-            ctl22_acc    <= 1'd0;
-            ctl22_epoch  <= 1'd0;
-            ctl23_valid  <= 1'd0;
-            ctl23_acc    <= 1'd0;
-            ctl23_epoch  <= 1'd0;
-            ctl24_valid  <= 1'd0;
-            ctl24_acc    <= 1'd0;
-            ctl24_epoch  <= 1'd0;
-            ctl25_valid  <= 1'd0;
-            ctl25_acc    <= 1'd0;
-            ctl25_epoch  <= 1'd0;
-            ctl26_valid  <= 1'd0;
-            ctl26_acc    <= 1'd0;
-            ctl26_epoch  <= 1'd0;
-            ctl27_valid  <= 1'd0;
-            ctl27_acc    <= 1'd0;
-            ctl27_epoch  <= 1'd0;
-            ctl28_valid  <= 1'd0;
-            ctl28_acc    <= 1'd0;
-            ctl28_epoch  <= 1'd0;
-            ctl29_valid  <= 1'd0;
-            ctl29_acc    <= 1'd0;
-            ctl29_epoch  <= 1'd0;
-            ctl30_valid  <= 1'd0;
-            ctl30_acc    <= 1'd0;
-            ctl30_epoch  <= 1'd0;
-            ctl31_valid  <= 1'd0;
-            ctl31_acc    <= 1'd0;
-            ctl31_epoch  <= 1'd0;
-            ctl32_valid  <= 1'd0;
-            ctl32_acc    <= 1'd0;
-            ctl32_epoch  <= 1'd0;
-            ctl33_valid  <= 1'd0;
-            ctl33_acc    <= 1'd0;
-            ctl33_epoch  <= 1'd0;
+            load_active    <= 1'd0;
+            load_queued    <= 1'd0;
+            load_row       <= 4'd0;
+            shadow_full    <= 1'd0;
+            load_drain     <= 5'd0;
+            comp_active    <= 1'd0;
+            comp_rows      <= 11'd0;
+            comp_m         <= 11'd0;
+            comp_last      <= 1'd0;
+            comp_acc       <= 1'd0;
+            comp_first     <= 1'd0;
+            rows_issued    <= 12'd0;
+            comp_base      <= 12'd3072;
+            read_active    <= 1'd0;
+            read_rows      <= 11'd0;
+            read_m         <= 11'd0;
+            read_last      <= 1'd0;
+            read_requant   <= 1'd0;
+            rows_written   <= 12'd0;
+            read_written   <= 12'd1024;
+            read_older     <= 1'd0;
+            rd_v1          <= 1'd0;
+            rd_l1          <= 1'd0;
+            rd_v2          <= 1'd0;
+            rd_l2          <= 1'd0;
+            rd_v3          <= 1'd0;
+            rd_l3          <= 1'd0;
+            row_free       <= 1'd1;
+            one_row_issued <= 1'd0;
+            w_load         <= 16'd0;
+            a_issue        <= 128'd0;
+            a_enter        <= 128'd0;
+            swap_issue     <= 1'd0;
+            ctl0_valid     <= 1'd0;
+            ctl0_acc       <= 1'd0;
+            ctl1_valid     <= 1'd0;
+            ctl1_acc       <= 1'd0;
+            ctl2_valid     <= 1'd0;
+            ctl2_acc       <= 1'd0;
+            ctl3_valid     <= 1'd0;
+            ctl3_acc       <= 1'd0;
+            ctl4_valid     <= 1'd0;
+            ctl4_acc       <= 1'd0;
+            ctl5_valid     <= 1'd0;
+            ctl5_acc       <= 1'd0;
+            ctl6_valid     <= 1'd0;
+            ctl6_acc       <= 1'd0;
+            ctl7_valid     <= 1'd0;
+            ctl7_acc       <= 1'd0;
+            ctl8_valid     <= 1'd0;
+            ctl8_acc       <= 1'd0;
+            ctl9_valid     <= 1'd0;
+            ctl9_acc       <= 1'd0;
+            ctl10_valid    <= 1'd0;
+            ctl10_acc      <= 1'd0;
+            ctl11_valid    <= 1'd0;
+            ctl11_acc      <= 1'd0;
+            ctl12_valid    <= 1'd0;
+            ctl12_acc      <= 1'd0;
+            ctl13_valid    <= 1'd0;
+            ctl13_acc      <= 1'd0;
+            ctl14_valid    <= 1'd0;
+            ctl14_acc      <= 1'd0;
+            ctl15_valid    <= 1'd0;
+            ctl15_acc      <= 1'd0;
+            ctl16_valid    <= 1'd0;
+            ctl16_acc      <= 1'd0;
+            ctl17_valid    <= 1'd0;
+            ctl17_acc      <= 1'd0;
+            ctl18_valid    <= 1'd0;
+            ctl18_acc      <= 1'd0;
+            ctl19_valid    <= 1'd0;
+            ctl19_acc      <= 1'd0;
+            ctl20_valid    <= 1'd0;
+            ctl20_acc      <= 1'd0;
+            ctl21_valid    <= 1'd0;
+            ctl21_acc      <= 1'd0;
+            ctl22_valid    <= 1'd0;
+            ctl22_acc      <= 1'd0;
+            ctl23_valid    <= 1'd0;
+            ctl23_acc      <= 1'd0;
+            ctl24_valid    <= 1'd0;
+            ctl24_acc      <= 1'd0;
+            ctl25_valid    <= 1'd0;
+            ctl25_acc      <= 1'd0;
+            ctl26_valid    <= 1'd0;
+            ctl26_acc      <= 1'd0;
+            ctl27_valid    <= 1'd0;
+            ctl27_acc      <= 1'd0;
+            ctl28_valid    <= 1'd0;
+            ctl28_acc      <= 1'd0;
+            ctl29_valid    <= 1'd0;
+            ctl29_acc      <= 1'd0;
+            ctl30_valid    <= 1'd0;
+            ctl30_acc      <= 1'd0;
+            ctl31_valid    <= 1'd0;
+            ctl31_acc      <= 1'd0;
+            ctl32_valid    <= 1'd0;
+            ctl32_acc      <= 1'd0;
+            ctl33_valid    <= 1'd0;
+            ctl33_acc      <= 1'd0;
         end else begin
-            load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
-            load_row     <= (b_fire ? (last_b ? 4'd0 : (load_row + 4'd1)) : load_row);
-            shadow_full  <= (load_done ? 1'd1 : (shadow_full & (~swap_now)));
-            swap_guard   <= (swap_now ? 5'd16 : ((swap_guard == 5'd0) ? swap_guard : (swap_guard - 5'd1)));
-            comp_active  <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
-            comp_rows    <= (go_compute ? cmd_rows : comp_rows);
-            comp_m       <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
-            comp_last    <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
-            comp_acc     <= (go_compute ? cmd_accumulate : comp_acc);
-            comp_first   <= (go_compute ? 1'd1 : (comp_first & (~a_fire)));
-            comp_epoch   <= (go_compute ? (~comp_epoch) : comp_epoch);
-            read_active  <= (go_read ? 1'd1 : (read_active & (~last_rd)));
-            read_rows    <= (go_read ? cmd_rows : read_rows);
-            read_m       <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
-            read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
-            read_requant <= (go_read ? cmd_requant : read_requant);
-            read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0
-                : ((ctl33_valid & (ctl33_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0
-                : ((ctl33_valid & (ctl33_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
-            rd_v1        <= (move ? rd_issue : rd_v1);
-            rd_l1        <= (move ? last_rd : rd_l1);
-            rd_v2        <= (move ? rd_v1 : rd_v2);
-            rd_l2        <= (move ? rd_l1 : rd_l2);
-            rd_v3        <= (move ? rd_v2 : rd_v3);
-            rd_l3        <= (move ? rd_l2 : rd_l3);
-            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute))))
+            load_active    <= ((_s4 & (~last_b)) | (last_b & _s21));
+            load_queued    <= (_s21 & (~last_b));
+            load_row       <= (b_fire ? (last_b ? 4'd0 : (load_row + 4'd1)) : load_row);
+            shadow_full    <= (last_b ? 1'd1 : (shadow_full & (~swap_go)));
+            load_drain     <= (b_fire ? 5'd16 : ((load_drain == 5'd0) ? load_drain : (load_drain - 5'd1)));
+            comp_active    <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
+            comp_rows      <= (go_compute ? cmd_rows : comp_rows);
+            comp_m         <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
+            comp_last      <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
+            comp_acc       <= (go_compute ? cmd_accumulate : comp_acc);
+            comp_first     <= (go_compute ? 1'd1 : (comp_first & (~swap_go)));
+            rows_issued    <= _s22;
+            comp_base      <= (go_compute ? _s22 : comp_base);
+            read_active    <= (go_read ? 1'd1 : (read_active & (~last_rd)));
+            read_rows      <= (go_read ? cmd_rows : read_rows);
+            read_m         <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
+            read_last      <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
+            read_requant   <= (go_read ? cmd_requant : read_requant);
+            rows_written   <= (rows_written + {11'd0, ctl33_valid});
+            read_written   <= ((ctl33_valid & (~($signed(_s23) >= 12'sd1024))) ? (_s23 + 12'd1) : _s23);
+            read_older     <= (go_read ? 1'd0 : (read_older | go_compute));
+            rd_v1          <= (move ? rd_issue : rd_v1);
+            rd_l1          <= (move ? last_rd : rd_l1);
+            rd_v2          <= (move ? rd_v1 : rd_v2);
+            rd_l2          <= (move ? rd_l1 : rd_l2);
+            rd_v3          <= (move ? rd_v2 : rd_v3);
+            rd_l3          <= (move ? rd_l2 : rd_l3);
+            row_free       <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((~go_read) & (read_older | go_compute))))
                 | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
-            w_load       <= {(b_fire & (load_row == 4'd15)), (b_fire & (load_row == 4'd14)), (b_fire & (load_row == 4'd13)),
+            one_row_issued <= (last_a & (comp_m == 11'd0));
+            w_load         <= {(b_fire & (load_row == 4'd15)), (b_fire & (load_row == 4'd14)), (b_fire & (load_row == 4'd13)),
                 (b_fire & (load_row == 4'd12)), (b_fire & (load_row == 4'd11)), (b_fire & (load_row == 4'd10)), (b_fire & (load_row == 4'd9)),
                 (b_fire & (load_row == 4'd8)), (b_fire & (load_row == 4'd7)), (b_fire & (load_row == 4'd6)), (b_fire & (load_row == 4'd5)),
                 (b_fire & (load_row == 4'd4)), (b_fire & (load_row == 4'd3)), (b_fire & (load_row == 4'd2)), (b_fire & (load_row == 4'd1)),
                 (b_fire & (load_row == 4'd0))};
-            load_done    <= last_b;
-            a_issue      <= (a_fire ? s_axis_a_tdata : 128'd0);
-            a_enter      <= a_issue;
-            swap_issue   <= swap_now;
-            ctl0_valid   <= a_fire;
-            ctl0_acc     <= comp_acc;
-            ctl0_epoch   <= comp_epoch;
-            ctl1_valid   <= ctl0_valid;
-            ctl1_acc     <= ctl0_acc;
-            ctl1_epoch   <= ctl0_epoch;
-            ctl2_valid   <= ctl1_valid;
-            ctl2_acc     <= ctl1_acc;
-            ctl2_epoch   <= ctl1_epoch;
-            ctl3_valid   <= ctl2_valid;
-            ctl3_acc     <= ctl2_acc;
-            ctl3_epoch   <= ctl2_epoch;
-            ctl4_valid   <= ctl3_valid;
-            ctl4_acc     <= ctl3_acc;
-            ctl4_epoch   <= ctl3_epoch;
-            ctl5_valid   <= ctl4_valid;
-            ctl5_acc     <= ctl4_acc;
-            ctl5_epoch   <= ctl4_epoch;
-            ctl6_valid   <= ctl5_valid;
-            ctl6_acc     <= ctl5_acc;
-            ctl6_epoch   <= ctl5_epoch;
-            ctl7_valid   <= ctl6_valid;
-            ctl7_acc     <= ctl6_acc;
-            ctl7_epoch   <= ctl6_epoch;
-            ctl8_valid   <= ctl7_valid;
-            ctl8_acc     <= ctl7_acc;
-            ctl8_epoch   <= ctl7_epoch;
-            ctl9_valid   <= ctl8_valid;
-            ctl9_acc     <= ctl8_acc;
-            ctl9_epoch   <= ctl8_epoch;
-            ctl10_valid  <= ctl9_valid;
-            ctl10_acc    <= ctl9_acc;
-            ctl10_epoch  <= ctl9_epoch;
-            ctl11_valid  <= ctl10_valid;
-            ctl11_acc    <= ctl10_acc;
-            ctl11_epoch  <= ctl10_epoch;
-            ctl12_valid  <= ctl11_valid;
-            ctl12_acc    <= ctl11_acc;
-            ctl12_epoch  <= ctl11_epoch;
-            ctl13_valid  <= ctl12_valid;
-            ctl13_acc    <= ctl12_acc;
-            ctl13_epoch  <= ctl12_epoch;
-            ctl14_valid  <= ctl13_valid;
-            ctl14_acc    <= ctl13_acc;
-            ctl14_epoch  <= ctl13_epoch;
-            ctl15_valid  <= ctl14_valid;
-            ctl15_acc    <= ctl14_acc;
-            ctl15_epoch  <= ctl14_epoch;
-            ctl16_valid  <= ctl15_valid;
-            ctl16_acc    <= ctl15_acc;
-            ctl16_epoch  <= ctl15_epoch;
-            ctl17_valid  <= ctl16_valid;
-            ctl17_acc    <= ctl16_acc;
-            ctl17_epoch  <= ctl16_epoch;
-            ctl18_valid  <= ctl17_valid;
-            ctl18_acc    <= ctl17_acc;
-            ctl18_epoch  <= ctl17_epoch;
-            ctl19_valid  <= ctl18_valid;
-            ctl19_acc    <= ctl18_acc;
-            ctl19_epoch  <= ctl18_epoch;
-            ctl20_valid  <= ctl19_valid;
-            ctl20_acc    <= ctl19_acc;
-            ctl20_epoch  <= ctl19_epoch;
-            ctl21_valid  <= ctl20_valid;
-            ctl21_acc    <= ctl20_acc;
-            ctl21_epoch  <= ctl20_epoch;
-            ctl22_valid  <= ctl21_valid;
-            ctl22_acc    <= ctl21_acc;
-            ctl22_epoch  <= ctl21_epoch;
-            ctl23_valid  <= ctl22_valid;
-            ctl23_acc    <= ctl22_acc;
-            ctl23_epoch  <= ctl22_epoch;
-            ctl24_valid  <= ctl23_valid;
-            ctl24_acc    <= ctl23_acc;
-            ctl24_epoch  <= ctl23_epoch;
-            ctl25_valid  <= ctl24_valid;
-            ctl25_acc    <= ctl24_acc;
-            ctl25_epoch  <= ctl24_epoch;
-            ctl26_valid  <= ctl25_valid;
-            ctl26_acc    <= ctl25_acc;
-            ctl26_epoch  <= ctl25_epoch;
-            ctl27_valid  <= ctl26_valid;
-            ctl27_acc    <= ctl26_acc;
-            ctl27_epoch  <= ctl26_epoch;
-            ctl28_valid  <= ctl27_valid;
-            ctl28_acc    <= ctl27_acc;
-            ctl28_epoch  <= ctl27_epoch;
-            ctl29_valid  <= ctl28_valid;
-            ctl29_acc    <= ctl28_acc;
-            ctl29_epoch  <= ctl28_epoch;
-            ctl30_valid  <= ctl29_valid;
-            ctl30_acc    <= ctl29_acc;
-            ctl30_epoch  <= ctl29_epoch;
-            ctl31_valid  <= ctl30_valid;
-            ctl31_acc    <= ctl30_acc;
-            ctl31_epoch  <= ctl30_epoch;
-            ctl32_valid  <= ctl31_valid;
-            ctl32_acc    <= ctl31_acc;
-            ctl32_epoch  <= ctl31_epoch;
-            ctl33_valid  <= ctl32_valid;
-            ctl33_acc    <= ctl32_acc;
-            ctl33_epoch  <= ctl32_epoch;
+            a_issue        <= (a_fire ? s_axis_a_tdata : 128'd0);
+            a_enter        <= a_issue;
+            swap_issue     <= swap_go;
+            ctl0_valid     <= a_fire;
+            ctl0_acc       <= comp_acc;
+            ctl1_valid     <= ctl0_valid;
+            ctl1_acc       <= ctl0_acc;
+            ctl2_valid     <= ctl1_valid;
+            ctl2_acc       <= ctl1_acc;
+            ctl3_valid     <= ctl2_valid;
+            ctl3_acc       <= ctl2_acc;
+            ctl4_valid     <= ctl3_valid;
+            ctl4_acc       <= ctl3_acc;
+            ctl5_valid     <= ctl4_valid;
+            ctl5_acc       <= ctl4_acc;
+            ctl6_valid     <= ctl5_valid;
+            ctl6_acc       <= ctl5_acc;
+            ctl7_valid     <= ctl6_valid;
+            ctl7_acc       <= ctl6_acc;
+            ctl8_valid     <= ctl7_valid;
+            ctl8_acc       <= ctl7_acc;
+            ctl9_valid     <= ctl8_valid;
+            ctl9_acc       <= ctl8_acc;
+            ctl10_valid    <= ctl9_valid;
+            ctl10_acc      <= ctl9_acc;
+            ctl11_valid    <= ctl10_valid;
+            ctl11_acc      <= ctl10_acc;
+            ctl12_valid    <= ctl11_valid;
+            ctl12_acc      <= ctl11_acc;
+            ctl13_valid    <= ctl12_valid;
+            ctl13_acc      <= ctl12_acc;
+            ctl14_valid    <= ctl13_valid;
+            ctl14_acc      <= ctl13_acc;
+            ctl15_valid    <= ctl14_valid;
+            ctl15_acc      <= ctl14_acc;
+            ctl16_valid    <= ctl15_valid;
+            ctl16_acc      <= ctl15_acc;
+            ctl17_valid    <= ctl16_valid;
+            ctl17_acc      <= ctl16_acc;
+            ctl18_valid    <= ctl17_valid;
+            ctl18_acc      <= ctl17_acc;
+            ctl19_valid    <= ctl18_valid;
+            ctl19_acc      <= ctl18_acc;
+            ctl20_valid    <= ctl19_valid;
+            ctl20_acc      <= ctl19_acc;
+            ctl21_valid    <= ctl20_valid;
+            ctl21_acc      <= ctl20_acc;
+            ctl22_valid    <= ctl21_valid;
+            ctl22_acc      <= ctl21_acc;
+            ctl23_valid    <= ctl22_valid;
+            ctl23_acc      <= ctl22_acc;
+            ctl24_valid    <= ctl23_valid;
+            ctl24_acc      <= ctl23_acc;
+            ctl25_valid    <= ctl24_valid;
+            ctl25_acc      <= ctl24_acc;
+            ctl26_valid    <= ctl25_valid;
+            ctl26_acc      <= ctl25_acc;
+            ctl27_valid    <= ctl26_valid;
+            ctl27_acc      <= ctl26_acc;
+            ctl28_valid    <= ctl27_valid;
+            ctl28_acc      <= ctl27_acc;
+            ctl29_valid    <= ctl28_valid;
+            ctl29_acc      <= ctl28_acc;
+            ctl30_valid    <= ctl29_valid;
+            ctl30_acc      <= ctl29_acc;
+            ctl31_valid    <= ctl30_valid;
+            ctl31_acc      <= ctl30_acc;
+            ctl32_valid    <= ctl31_valid;
+            ctl32_acc      <= ctl31_acc;
+            ctl33_valid    <= ctl32_valid;
+            ctl33_acc      <= ctl32_acc;
         end
     end
 
@@ -1064,7 +975,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c0  <= 32'sd0;
             q_shift_c0 <= 6'd0;
             q_zp_c0    <= 8'sd0;
-        end else if (_s4) begin
+        end else if (_s5) begin
             q_mult_c0  <= cmd_multiplier;
             q_shift_c0 <= cmd_shift;
             q_zp_c0    <= cmd_zero_point;
@@ -1076,7 +987,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c1  <= 32'sd0;
             q_shift_c1 <= 6'd0;
             q_zp_c1    <= 8'sd0;
-        end else if (_s5) begin
+        end else if (_s6) begin
             q_mult_c1  <= cmd_multiplier;
             q_shift_c1 <= cmd_shift;
             q_zp_c1    <= cmd_zero_point;
@@ -1088,7 +999,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c2  <= 32'sd0;
             q_shift_c2 <= 6'd0;
             q_zp_c2    <= 8'sd0;
-        end else if (_s6) begin
+        end else if (_s7) begin
             q_mult_c2  <= cmd_multiplier;
             q_shift_c2 <= cmd_shift;
             q_zp_c2    <= cmd_zero_point;
@@ -1100,7 +1011,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c3  <= 32'sd0;
             q_shift_c3 <= 6'd0;
             q_zp_c3    <= 8'sd0;
-        end else if (_s7) begin
+        end else if (_s8) begin
             q_mult_c3  <= cmd_multiplier;
             q_shift_c3 <= cmd_shift;
             q_zp_c3    <= cmd_zero_point;
@@ -1112,7 +1023,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c4  <= 32'sd0;
             q_shift_c4 <= 6'd0;
             q_zp_c4    <= 8'sd0;
-        end else if (_s8) begin
+        end else if (_s9) begin
             q_mult_c4  <= cmd_multiplier;
             q_shift_c4 <= cmd_shift;
             q_zp_c4    <= cmd_zero_point;
@@ -1124,7 +1035,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c5  <= 32'sd0;
             q_shift_c5 <= 6'd0;
             q_zp_c5    <= 8'sd0;
-        end else if (_s9) begin
+        end else if (_s10) begin
             q_mult_c5  <= cmd_multiplier;
             q_shift_c5 <= cmd_shift;
             q_zp_c5    <= cmd_zero_point;
@@ -1136,7 +1047,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c6  <= 32'sd0;
             q_shift_c6 <= 6'd0;
             q_zp_c6    <= 8'sd0;
-        end else if (_s10) begin
+        end else if (_s11) begin
             q_mult_c6  <= cmd_multiplier;
             q_shift_c6 <= cmd_shift;
             q_zp_c6    <= cmd_zero_point;
@@ -1148,7 +1059,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c7  <= 32'sd0;
             q_shift_c7 <= 6'd0;
             q_zp_c7    <= 8'sd0;
-        end else if (_s11) begin
+        end else if (_s12) begin
             q_mult_c7  <= cmd_multiplier;
             q_shift_c7 <= cmd_shift;
             q_zp_c7    <= cmd_zero_point;
@@ -1160,7 +1071,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c8  <= 32'sd0;
             q_shift_c8 <= 6'd0;
             q_zp_c8    <= 8'sd0;
-        end else if (_s12) begin
+        end else if (_s13) begin
             q_mult_c8  <= cmd_multiplier;
             q_shift_c8 <= cmd_shift;
             q_zp_c8    <= cmd_zero_point;
@@ -1172,7 +1083,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c9  <= 32'sd0;
             q_shift_c9 <= 6'd0;
             q_zp_c9    <= 8'sd0;
-        end else if (_s13) begin
+        end else if (_s14) begin
             q_mult_c9  <= cmd_multiplier;
             q_shift_c9 <= cmd_shift;
             q_zp_c9    <= cmd_zero_point;
@@ -1184,7 +1095,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c10  <= 32'sd0;
             q_shift_c10 <= 6'd0;
             q_zp_c10    <= 8'sd0;
-        end else if (_s14) begin
+        end else if (_s15) begin
             q_mult_c10  <= cmd_multiplier;
             q_shift_c10 <= cmd_shift;
             q_zp_c10    <= cmd_zero_point;
@@ -1196,7 +1107,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c11  <= 32'sd0;
             q_shift_c11 <= 6'd0;
             q_zp_c11    <= 8'sd0;
-        end else if (_s15) begin
+        end else if (_s16) begin
             q_mult_c11  <= cmd_multiplier;
             q_shift_c11 <= cmd_shift;
             q_zp_c11    <= cmd_zero_point;
@@ -1208,7 +1119,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c12  <= 32'sd0;
             q_shift_c12 <= 6'd0;
             q_zp_c12    <= 8'sd0;
-        end else if (_s16) begin
+        end else if (_s17) begin
             q_mult_c12  <= cmd_multiplier;
             q_shift_c12 <= cmd_shift;
             q_zp_c12    <= cmd_zero_point;
@@ -1220,7 +1131,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c13  <= 32'sd0;
             q_shift_c13 <= 6'd0;
             q_zp_c13    <= 8'sd0;
-        end else if (_s17) begin
+        end else if (_s18) begin
             q_mult_c13  <= cmd_multiplier;
             q_shift_c13 <= cmd_shift;
             q_zp_c13    <= cmd_zero_point;
@@ -1232,7 +1143,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c14  <= 32'sd0;
             q_shift_c14 <= 6'd0;
             q_zp_c14    <= 8'sd0;
-        end else if (_s18) begin
+        end else if (_s19) begin
             q_mult_c14  <= cmd_multiplier;
             q_shift_c14 <= cmd_shift;
             q_zp_c14    <= cmd_zero_point;
@@ -1244,7 +1155,7 @@ module serrano_tile_r16c16_d1024 (
             q_mult_c15  <= 32'sd0;
             q_shift_c15 <= 6'd0;
             q_zp_c15    <= 8'sd0;
-        end else if (_s19) begin
+        end else if (_s20) begin
             q_mult_c15  <= cmd_multiplier;
             q_shift_c15 <= cmd_shift;
             q_zp_c15    <= cmd_zero_point;

@@ -4,7 +4,8 @@
 // Module serrano_array_r32c32
 //   Weight-stationary systolic array of 32 x 32 int8 PEs with 32-bit partial sums.
 //   Activation element i enters row i skewed by i cycles; column j's sum of the activation row
-//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1.
+//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1. Weight writes are
+//   skewed like the swap flag: row i's write reaches column j j cycles after it entered.
 
 `default_nettype none
 
@@ -13,8 +14,8 @@ module serrano_array_r32c32 (
     input  wire          rst,      // synchronous reset, active high
     input  wire [255:0]  a_in,     // activation row: element i (bits 8i+7:8i) feeds array row i
     input  wire          swap_in,  // the next cycle's a_in is the first row of a new weight fold
-    input  wire [255:0]  w_data,   // weight row: element j feeds column j's bus
-    input  wire [31:0]   w_load,   // one-hot: write w_data into array row i's shadow weights
+    input  wire [255:0]  w_data,   // weight row: element j feeds column j's bus, j cycles later
+    input  wire [31:0]   w_load,   // one-hot: write w_data into array row i's shadow weights (skewed)
     output wire [1023:0] psum_out  // bottom partial sums: column j on bits 32j+31:32j (skewed by j)
 );
 
@@ -1010,99 +1011,626 @@ module serrano_array_r32c32 (
     reg                skew_swap_r31_29;
     reg  signed [7:0]  skew_a_r31_30;
     reg                skew_swap_r31_30;
+    reg  signed [7:0]  skew_w_c1_0;
+    reg  signed [7:0]  skew_w_c2_0;
+    reg  signed [7:0]  skew_w_c2_1;
+    reg  signed [7:0]  skew_w_c3_0;
+    reg  signed [7:0]  skew_w_c3_1;
+    reg  signed [7:0]  skew_w_c3_2;
+    reg  signed [7:0]  skew_w_c4_0;
+    reg  signed [7:0]  skew_w_c4_1;
+    reg  signed [7:0]  skew_w_c4_2;
+    reg  signed [7:0]  skew_w_c4_3;
+    reg  signed [7:0]  skew_w_c5_0;
+    reg  signed [7:0]  skew_w_c5_1;
+    reg  signed [7:0]  skew_w_c5_2;
+    reg  signed [7:0]  skew_w_c5_3;
+    reg  signed [7:0]  skew_w_c5_4;
+    reg  signed [7:0]  skew_w_c6_0;
+    reg  signed [7:0]  skew_w_c6_1;
+    reg  signed [7:0]  skew_w_c6_2;
+    reg  signed [7:0]  skew_w_c6_3;
+    reg  signed [7:0]  skew_w_c6_4;
+    reg  signed [7:0]  skew_w_c6_5;
+    reg  signed [7:0]  skew_w_c7_0;
+    reg  signed [7:0]  skew_w_c7_1;
+    reg  signed [7:0]  skew_w_c7_2;
+    reg  signed [7:0]  skew_w_c7_3;
+    reg  signed [7:0]  skew_w_c7_4;
+    reg  signed [7:0]  skew_w_c7_5;
+    reg  signed [7:0]  skew_w_c7_6;
+    reg  signed [7:0]  skew_w_c8_0;
+    reg  signed [7:0]  skew_w_c8_1;
+    reg  signed [7:0]  skew_w_c8_2;
+    reg  signed [7:0]  skew_w_c8_3;
+    reg  signed [7:0]  skew_w_c8_4;
+    reg  signed [7:0]  skew_w_c8_5;
+    reg  signed [7:0]  skew_w_c8_6;
+    reg  signed [7:0]  skew_w_c8_7;
+    reg  signed [7:0]  skew_w_c9_0;
+    reg  signed [7:0]  skew_w_c9_1;
+    reg  signed [7:0]  skew_w_c9_2;
+    reg  signed [7:0]  skew_w_c9_3;
+    reg  signed [7:0]  skew_w_c9_4;
+    reg  signed [7:0]  skew_w_c9_5;
+    reg  signed [7:0]  skew_w_c9_6;
+    reg  signed [7:0]  skew_w_c9_7;
+    reg  signed [7:0]  skew_w_c9_8;
+    reg  signed [7:0]  skew_w_c10_0;
+    reg  signed [7:0]  skew_w_c10_1;
+    reg  signed [7:0]  skew_w_c10_2;
+    reg  signed [7:0]  skew_w_c10_3;
+    reg  signed [7:0]  skew_w_c10_4;
+    reg  signed [7:0]  skew_w_c10_5;
+    reg  signed [7:0]  skew_w_c10_6;
+    reg  signed [7:0]  skew_w_c10_7;
+    reg  signed [7:0]  skew_w_c10_8;
+    reg  signed [7:0]  skew_w_c10_9;
+    reg  signed [7:0]  skew_w_c11_0;
+    reg  signed [7:0]  skew_w_c11_1;
+    reg  signed [7:0]  skew_w_c11_2;
+    reg  signed [7:0]  skew_w_c11_3;
+    reg  signed [7:0]  skew_w_c11_4;
+    reg  signed [7:0]  skew_w_c11_5;
+    reg  signed [7:0]  skew_w_c11_6;
+    reg  signed [7:0]  skew_w_c11_7;
+    reg  signed [7:0]  skew_w_c11_8;
+    reg  signed [7:0]  skew_w_c11_9;
+    reg  signed [7:0]  skew_w_c11_10;
+    reg  signed [7:0]  skew_w_c12_0;
+    reg  signed [7:0]  skew_w_c12_1;
+    reg  signed [7:0]  skew_w_c12_2;
+    reg  signed [7:0]  skew_w_c12_3;
+    reg  signed [7:0]  skew_w_c12_4;
+    reg  signed [7:0]  skew_w_c12_5;
+    reg  signed [7:0]  skew_w_c12_6;
+    reg  signed [7:0]  skew_w_c12_7;
+    reg  signed [7:0]  skew_w_c12_8;
+    reg  signed [7:0]  skew_w_c12_9;
+    reg  signed [7:0]  skew_w_c12_10;
+    reg  signed [7:0]  skew_w_c12_11;
+    reg  signed [7:0]  skew_w_c13_0;
+    reg  signed [7:0]  skew_w_c13_1;
+    reg  signed [7:0]  skew_w_c13_2;
+    reg  signed [7:0]  skew_w_c13_3;
+    reg  signed [7:0]  skew_w_c13_4;
+    reg  signed [7:0]  skew_w_c13_5;
+    reg  signed [7:0]  skew_w_c13_6;
+    reg  signed [7:0]  skew_w_c13_7;
+    reg  signed [7:0]  skew_w_c13_8;
+    reg  signed [7:0]  skew_w_c13_9;
+    reg  signed [7:0]  skew_w_c13_10;
+    reg  signed [7:0]  skew_w_c13_11;
+    reg  signed [7:0]  skew_w_c13_12;
+    reg  signed [7:0]  skew_w_c14_0;
+    reg  signed [7:0]  skew_w_c14_1;
+    reg  signed [7:0]  skew_w_c14_2;
+    reg  signed [7:0]  skew_w_c14_3;
+    reg  signed [7:0]  skew_w_c14_4;
+    reg  signed [7:0]  skew_w_c14_5;
+    reg  signed [7:0]  skew_w_c14_6;
+    reg  signed [7:0]  skew_w_c14_7;
+    reg  signed [7:0]  skew_w_c14_8;
+    reg  signed [7:0]  skew_w_c14_9;
+    reg  signed [7:0]  skew_w_c14_10;
+    reg  signed [7:0]  skew_w_c14_11;
+    reg  signed [7:0]  skew_w_c14_12;
+    reg  signed [7:0]  skew_w_c14_13;
+    reg  signed [7:0]  skew_w_c15_0;
+    reg  signed [7:0]  skew_w_c15_1;
+    reg  signed [7:0]  skew_w_c15_2;
+    reg  signed [7:0]  skew_w_c15_3;
+    reg  signed [7:0]  skew_w_c15_4;
+    reg  signed [7:0]  skew_w_c15_5;
+    reg  signed [7:0]  skew_w_c15_6;
+    reg  signed [7:0]  skew_w_c15_7;
+    reg  signed [7:0]  skew_w_c15_8;
+    reg  signed [7:0]  skew_w_c15_9;
+    reg  signed [7:0]  skew_w_c15_10;
+    reg  signed [7:0]  skew_w_c15_11;
+    reg  signed [7:0]  skew_w_c15_12;
+    reg  signed [7:0]  skew_w_c15_13;
+    reg  signed [7:0]  skew_w_c15_14;
+    reg  signed [7:0]  skew_w_c16_0;
+    reg  signed [7:0]  skew_w_c16_1;
+    reg  signed [7:0]  skew_w_c16_2;
+    reg  signed [7:0]  skew_w_c16_3;
+    reg  signed [7:0]  skew_w_c16_4;
+    reg  signed [7:0]  skew_w_c16_5;
+    reg  signed [7:0]  skew_w_c16_6;
+    reg  signed [7:0]  skew_w_c16_7;
+    reg  signed [7:0]  skew_w_c16_8;
+    reg  signed [7:0]  skew_w_c16_9;
+    reg  signed [7:0]  skew_w_c16_10;
+    reg  signed [7:0]  skew_w_c16_11;
+    reg  signed [7:0]  skew_w_c16_12;
+    reg  signed [7:0]  skew_w_c16_13;
+    reg  signed [7:0]  skew_w_c16_14;
+    reg  signed [7:0]  skew_w_c16_15;
+    reg  signed [7:0]  skew_w_c17_0;
+    reg  signed [7:0]  skew_w_c17_1;
+    reg  signed [7:0]  skew_w_c17_2;
+    reg  signed [7:0]  skew_w_c17_3;
+    reg  signed [7:0]  skew_w_c17_4;
+    reg  signed [7:0]  skew_w_c17_5;
+    reg  signed [7:0]  skew_w_c17_6;
+    reg  signed [7:0]  skew_w_c17_7;
+    reg  signed [7:0]  skew_w_c17_8;
+    reg  signed [7:0]  skew_w_c17_9;
+    reg  signed [7:0]  skew_w_c17_10;
+    reg  signed [7:0]  skew_w_c17_11;
+    reg  signed [7:0]  skew_w_c17_12;
+    reg  signed [7:0]  skew_w_c17_13;
+    reg  signed [7:0]  skew_w_c17_14;
+    reg  signed [7:0]  skew_w_c17_15;
+    reg  signed [7:0]  skew_w_c17_16;
+    reg  signed [7:0]  skew_w_c18_0;
+    reg  signed [7:0]  skew_w_c18_1;
+    reg  signed [7:0]  skew_w_c18_2;
+    reg  signed [7:0]  skew_w_c18_3;
+    reg  signed [7:0]  skew_w_c18_4;
+    reg  signed [7:0]  skew_w_c18_5;
+    reg  signed [7:0]  skew_w_c18_6;
+    reg  signed [7:0]  skew_w_c18_7;
+    reg  signed [7:0]  skew_w_c18_8;
+    reg  signed [7:0]  skew_w_c18_9;
+    reg  signed [7:0]  skew_w_c18_10;
+    reg  signed [7:0]  skew_w_c18_11;
+    reg  signed [7:0]  skew_w_c18_12;
+    reg  signed [7:0]  skew_w_c18_13;
+    reg  signed [7:0]  skew_w_c18_14;
+    reg  signed [7:0]  skew_w_c18_15;
+    reg  signed [7:0]  skew_w_c18_16;
+    reg  signed [7:0]  skew_w_c18_17;
+    reg  signed [7:0]  skew_w_c19_0;
+    reg  signed [7:0]  skew_w_c19_1;
+    reg  signed [7:0]  skew_w_c19_2;
+    reg  signed [7:0]  skew_w_c19_3;
+    reg  signed [7:0]  skew_w_c19_4;
+    reg  signed [7:0]  skew_w_c19_5;
+    reg  signed [7:0]  skew_w_c19_6;
+    reg  signed [7:0]  skew_w_c19_7;
+    reg  signed [7:0]  skew_w_c19_8;
+    reg  signed [7:0]  skew_w_c19_9;
+    reg  signed [7:0]  skew_w_c19_10;
+    reg  signed [7:0]  skew_w_c19_11;
+    reg  signed [7:0]  skew_w_c19_12;
+    reg  signed [7:0]  skew_w_c19_13;
+    reg  signed [7:0]  skew_w_c19_14;
+    reg  signed [7:0]  skew_w_c19_15;
+    reg  signed [7:0]  skew_w_c19_16;
+    reg  signed [7:0]  skew_w_c19_17;
+    reg  signed [7:0]  skew_w_c19_18;
+    reg  signed [7:0]  skew_w_c20_0;
+    reg  signed [7:0]  skew_w_c20_1;
+    reg  signed [7:0]  skew_w_c20_2;
+    reg  signed [7:0]  skew_w_c20_3;
+    reg  signed [7:0]  skew_w_c20_4;
+    reg  signed [7:0]  skew_w_c20_5;
+    reg  signed [7:0]  skew_w_c20_6;
+    reg  signed [7:0]  skew_w_c20_7;
+    reg  signed [7:0]  skew_w_c20_8;
+    reg  signed [7:0]  skew_w_c20_9;
+    reg  signed [7:0]  skew_w_c20_10;
+    reg  signed [7:0]  skew_w_c20_11;
+    reg  signed [7:0]  skew_w_c20_12;
+    reg  signed [7:0]  skew_w_c20_13;
+    reg  signed [7:0]  skew_w_c20_14;
+    reg  signed [7:0]  skew_w_c20_15;
+    reg  signed [7:0]  skew_w_c20_16;
+    reg  signed [7:0]  skew_w_c20_17;
+    reg  signed [7:0]  skew_w_c20_18;
+    reg  signed [7:0]  skew_w_c20_19;
+    reg  signed [7:0]  skew_w_c21_0;
+    reg  signed [7:0]  skew_w_c21_1;
+    reg  signed [7:0]  skew_w_c21_2;
+    reg  signed [7:0]  skew_w_c21_3;
+    reg  signed [7:0]  skew_w_c21_4;
+    reg  signed [7:0]  skew_w_c21_5;
+    reg  signed [7:0]  skew_w_c21_6;
+    reg  signed [7:0]  skew_w_c21_7;
+    reg  signed [7:0]  skew_w_c21_8;
+    reg  signed [7:0]  skew_w_c21_9;
+    reg  signed [7:0]  skew_w_c21_10;
+    reg  signed [7:0]  skew_w_c21_11;
+    reg  signed [7:0]  skew_w_c21_12;
+    reg  signed [7:0]  skew_w_c21_13;
+    reg  signed [7:0]  skew_w_c21_14;
+    reg  signed [7:0]  skew_w_c21_15;
+    reg  signed [7:0]  skew_w_c21_16;
+    reg  signed [7:0]  skew_w_c21_17;
+    reg  signed [7:0]  skew_w_c21_18;
+    reg  signed [7:0]  skew_w_c21_19;
+    reg  signed [7:0]  skew_w_c21_20;
+    reg  signed [7:0]  skew_w_c22_0;
+    reg  signed [7:0]  skew_w_c22_1;
+    reg  signed [7:0]  skew_w_c22_2;
+    reg  signed [7:0]  skew_w_c22_3;
+    reg  signed [7:0]  skew_w_c22_4;
+    reg  signed [7:0]  skew_w_c22_5;
+    reg  signed [7:0]  skew_w_c22_6;
+    reg  signed [7:0]  skew_w_c22_7;
+    reg  signed [7:0]  skew_w_c22_8;
+    reg  signed [7:0]  skew_w_c22_9;
+    reg  signed [7:0]  skew_w_c22_10;
+    reg  signed [7:0]  skew_w_c22_11;
+    reg  signed [7:0]  skew_w_c22_12;
+    reg  signed [7:0]  skew_w_c22_13;
+    reg  signed [7:0]  skew_w_c22_14;
+    reg  signed [7:0]  skew_w_c22_15;
+    reg  signed [7:0]  skew_w_c22_16;
+    reg  signed [7:0]  skew_w_c22_17;
+    reg  signed [7:0]  skew_w_c22_18;
+    reg  signed [7:0]  skew_w_c22_19;
+    reg  signed [7:0]  skew_w_c22_20;
+    reg  signed [7:0]  skew_w_c22_21;
+    reg  signed [7:0]  skew_w_c23_0;
+    reg  signed [7:0]  skew_w_c23_1;
+    reg  signed [7:0]  skew_w_c23_2;
+    reg  signed [7:0]  skew_w_c23_3;
+    reg  signed [7:0]  skew_w_c23_4;
+    reg  signed [7:0]  skew_w_c23_5;
+    reg  signed [7:0]  skew_w_c23_6;
+    reg  signed [7:0]  skew_w_c23_7;
+    reg  signed [7:0]  skew_w_c23_8;
+    reg  signed [7:0]  skew_w_c23_9;
+    reg  signed [7:0]  skew_w_c23_10;
+    reg  signed [7:0]  skew_w_c23_11;
+    reg  signed [7:0]  skew_w_c23_12;
+    reg  signed [7:0]  skew_w_c23_13;
+    reg  signed [7:0]  skew_w_c23_14;
+    reg  signed [7:0]  skew_w_c23_15;
+    reg  signed [7:0]  skew_w_c23_16;
+    reg  signed [7:0]  skew_w_c23_17;
+    reg  signed [7:0]  skew_w_c23_18;
+    reg  signed [7:0]  skew_w_c23_19;
+    reg  signed [7:0]  skew_w_c23_20;
+    reg  signed [7:0]  skew_w_c23_21;
+    reg  signed [7:0]  skew_w_c23_22;
+    reg  signed [7:0]  skew_w_c24_0;
+    reg  signed [7:0]  skew_w_c24_1;
+    reg  signed [7:0]  skew_w_c24_2;
+    reg  signed [7:0]  skew_w_c24_3;
+    reg  signed [7:0]  skew_w_c24_4;
+    reg  signed [7:0]  skew_w_c24_5;
+    reg  signed [7:0]  skew_w_c24_6;
+    reg  signed [7:0]  skew_w_c24_7;
+    reg  signed [7:0]  skew_w_c24_8;
+    reg  signed [7:0]  skew_w_c24_9;
+    reg  signed [7:0]  skew_w_c24_10;
+    reg  signed [7:0]  skew_w_c24_11;
+    reg  signed [7:0]  skew_w_c24_12;
+    reg  signed [7:0]  skew_w_c24_13;
+    reg  signed [7:0]  skew_w_c24_14;
+    reg  signed [7:0]  skew_w_c24_15;
+    reg  signed [7:0]  skew_w_c24_16;
+    reg  signed [7:0]  skew_w_c24_17;
+    reg  signed [7:0]  skew_w_c24_18;
+    reg  signed [7:0]  skew_w_c24_19;
+    reg  signed [7:0]  skew_w_c24_20;
+    reg  signed [7:0]  skew_w_c24_21;
+    reg  signed [7:0]  skew_w_c24_22;
+    reg  signed [7:0]  skew_w_c24_23;
+    reg  signed [7:0]  skew_w_c25_0;
+    reg  signed [7:0]  skew_w_c25_1;
+    reg  signed [7:0]  skew_w_c25_2;
+    reg  signed [7:0]  skew_w_c25_3;
+    reg  signed [7:0]  skew_w_c25_4;
+    reg  signed [7:0]  skew_w_c25_5;
+    reg  signed [7:0]  skew_w_c25_6;
+    reg  signed [7:0]  skew_w_c25_7;
+    reg  signed [7:0]  skew_w_c25_8;
+    reg  signed [7:0]  skew_w_c25_9;
+    reg  signed [7:0]  skew_w_c25_10;
+    reg  signed [7:0]  skew_w_c25_11;
+    reg  signed [7:0]  skew_w_c25_12;
+    reg  signed [7:0]  skew_w_c25_13;
+    reg  signed [7:0]  skew_w_c25_14;
+    reg  signed [7:0]  skew_w_c25_15;
+    reg  signed [7:0]  skew_w_c25_16;
+    reg  signed [7:0]  skew_w_c25_17;
+    reg  signed [7:0]  skew_w_c25_18;
+    reg  signed [7:0]  skew_w_c25_19;
+    reg  signed [7:0]  skew_w_c25_20;
+    reg  signed [7:0]  skew_w_c25_21;
+    reg  signed [7:0]  skew_w_c25_22;
+    reg  signed [7:0]  skew_w_c25_23;
+    reg  signed [7:0]  skew_w_c25_24;
+    reg  signed [7:0]  skew_w_c26_0;
+    reg  signed [7:0]  skew_w_c26_1;
+    reg  signed [7:0]  skew_w_c26_2;
+    reg  signed [7:0]  skew_w_c26_3;
+    reg  signed [7:0]  skew_w_c26_4;
+    reg  signed [7:0]  skew_w_c26_5;
+    reg  signed [7:0]  skew_w_c26_6;
+    reg  signed [7:0]  skew_w_c26_7;
+    reg  signed [7:0]  skew_w_c26_8;
+    reg  signed [7:0]  skew_w_c26_9;
+    reg  signed [7:0]  skew_w_c26_10;
+    reg  signed [7:0]  skew_w_c26_11;
+    reg  signed [7:0]  skew_w_c26_12;
+    reg  signed [7:0]  skew_w_c26_13;
+    reg  signed [7:0]  skew_w_c26_14;
+    reg  signed [7:0]  skew_w_c26_15;
+    reg  signed [7:0]  skew_w_c26_16;
+    reg  signed [7:0]  skew_w_c26_17;
+    reg  signed [7:0]  skew_w_c26_18;
+    reg  signed [7:0]  skew_w_c26_19;
+    reg  signed [7:0]  skew_w_c26_20;
+    reg  signed [7:0]  skew_w_c26_21;
+    reg  signed [7:0]  skew_w_c26_22;
+    reg  signed [7:0]  skew_w_c26_23;
+    reg  signed [7:0]  skew_w_c26_24;
+    reg  signed [7:0]  skew_w_c26_25;
+    reg  signed [7:0]  skew_w_c27_0;
+    reg  signed [7:0]  skew_w_c27_1;
+    reg  signed [7:0]  skew_w_c27_2;
+    reg  signed [7:0]  skew_w_c27_3;
+    reg  signed [7:0]  skew_w_c27_4;
+    reg  signed [7:0]  skew_w_c27_5;
+    reg  signed [7:0]  skew_w_c27_6;
+    reg  signed [7:0]  skew_w_c27_7;
+    reg  signed [7:0]  skew_w_c27_8;
+    reg  signed [7:0]  skew_w_c27_9;
+    reg  signed [7:0]  skew_w_c27_10;
+    reg  signed [7:0]  skew_w_c27_11;
+    reg  signed [7:0]  skew_w_c27_12;
+    reg  signed [7:0]  skew_w_c27_13;
+    reg  signed [7:0]  skew_w_c27_14;
+    reg  signed [7:0]  skew_w_c27_15;
+    reg  signed [7:0]  skew_w_c27_16;
+    reg  signed [7:0]  skew_w_c27_17;
+    reg  signed [7:0]  skew_w_c27_18;
+    reg  signed [7:0]  skew_w_c27_19;
+    reg  signed [7:0]  skew_w_c27_20;
+    reg  signed [7:0]  skew_w_c27_21;
+    reg  signed [7:0]  skew_w_c27_22;
+    reg  signed [7:0]  skew_w_c27_23;
+    reg  signed [7:0]  skew_w_c27_24;
+    reg  signed [7:0]  skew_w_c27_25;
+    reg  signed [7:0]  skew_w_c27_26;
+    reg  signed [7:0]  skew_w_c28_0;
+    reg  signed [7:0]  skew_w_c28_1;
+    reg  signed [7:0]  skew_w_c28_2;
+    reg  signed [7:0]  skew_w_c28_3;
+    reg  signed [7:0]  skew_w_c28_4;
+    reg  signed [7:0]  skew_w_c28_5;
+    reg  signed [7:0]  skew_w_c28_6;
+    reg  signed [7:0]  skew_w_c28_7;
+    reg  signed [7:0]  skew_w_c28_8;
+    reg  signed [7:0]  skew_w_c28_9;
+    reg  signed [7:0]  skew_w_c28_10;
+    reg  signed [7:0]  skew_w_c28_11;
+    reg  signed [7:0]  skew_w_c28_12;
+    reg  signed [7:0]  skew_w_c28_13;
+    reg  signed [7:0]  skew_w_c28_14;
+    reg  signed [7:0]  skew_w_c28_15;
+    reg  signed [7:0]  skew_w_c28_16;
+    reg  signed [7:0]  skew_w_c28_17;
+    reg  signed [7:0]  skew_w_c28_18;
+    reg  signed [7:0]  skew_w_c28_19;
+    reg  signed [7:0]  skew_w_c28_20;
+    reg  signed [7:0]  skew_w_c28_21;
+    reg  signed [7:0]  skew_w_c28_22;
+    reg  signed [7:0]  skew_w_c28_23;
+    reg  signed [7:0]  skew_w_c28_24;
+    reg  signed [7:0]  skew_w_c28_25;
+    reg  signed [7:0]  skew_w_c28_26;
+    reg  signed [7:0]  skew_w_c28_27;
+    reg  signed [7:0]  skew_w_c29_0;
+    reg  signed [7:0]  skew_w_c29_1;
+    reg  signed [7:0]  skew_w_c29_2;
+    reg  signed [7:0]  skew_w_c29_3;
+    reg  signed [7:0]  skew_w_c29_4;
+    reg  signed [7:0]  skew_w_c29_5;
+    reg  signed [7:0]  skew_w_c29_6;
+    reg  signed [7:0]  skew_w_c29_7;
+    reg  signed [7:0]  skew_w_c29_8;
+    reg  signed [7:0]  skew_w_c29_9;
+    reg  signed [7:0]  skew_w_c29_10;
+    reg  signed [7:0]  skew_w_c29_11;
+    reg  signed [7:0]  skew_w_c29_12;
+    reg  signed [7:0]  skew_w_c29_13;
+    reg  signed [7:0]  skew_w_c29_14;
+    reg  signed [7:0]  skew_w_c29_15;
+    reg  signed [7:0]  skew_w_c29_16;
+    reg  signed [7:0]  skew_w_c29_17;
+    reg  signed [7:0]  skew_w_c29_18;
+    reg  signed [7:0]  skew_w_c29_19;
+    reg  signed [7:0]  skew_w_c29_20;
+    reg  signed [7:0]  skew_w_c29_21;
+    reg  signed [7:0]  skew_w_c29_22;
+    reg  signed [7:0]  skew_w_c29_23;
+    reg  signed [7:0]  skew_w_c29_24;
+    reg  signed [7:0]  skew_w_c29_25;
+    reg  signed [7:0]  skew_w_c29_26;
+    reg  signed [7:0]  skew_w_c29_27;
+    reg  signed [7:0]  skew_w_c29_28;
+    reg  signed [7:0]  skew_w_c30_0;
+    reg  signed [7:0]  skew_w_c30_1;
+    reg  signed [7:0]  skew_w_c30_2;
+    reg  signed [7:0]  skew_w_c30_3;
+    reg  signed [7:0]  skew_w_c30_4;
+    reg  signed [7:0]  skew_w_c30_5;
+    reg  signed [7:0]  skew_w_c30_6;
+    reg  signed [7:0]  skew_w_c30_7;
+    reg  signed [7:0]  skew_w_c30_8;
+    reg  signed [7:0]  skew_w_c30_9;
+    reg  signed [7:0]  skew_w_c30_10;
+    reg  signed [7:0]  skew_w_c30_11;
+    reg  signed [7:0]  skew_w_c30_12;
+    reg  signed [7:0]  skew_w_c30_13;
+    reg  signed [7:0]  skew_w_c30_14;
+    reg  signed [7:0]  skew_w_c30_15;
+    reg  signed [7:0]  skew_w_c30_16;
+    reg  signed [7:0]  skew_w_c30_17;
+    reg  signed [7:0]  skew_w_c30_18;
+    reg  signed [7:0]  skew_w_c30_19;
+    reg  signed [7:0]  skew_w_c30_20;
+    reg  signed [7:0]  skew_w_c30_21;
+    reg  signed [7:0]  skew_w_c30_22;
+    reg  signed [7:0]  skew_w_c30_23;
+    reg  signed [7:0]  skew_w_c30_24;
+    reg  signed [7:0]  skew_w_c30_25;
+    reg  signed [7:0]  skew_w_c30_26;
+    reg  signed [7:0]  skew_w_c30_27;
+    reg  signed [7:0]  skew_w_c30_28;
+    reg  signed [7:0]  skew_w_c30_29;
+    reg  signed [7:0]  skew_w_c31_0;
+    reg  signed [7:0]  skew_w_c31_1;
+    reg  signed [7:0]  skew_w_c31_2;
+    reg  signed [7:0]  skew_w_c31_3;
+    reg  signed [7:0]  skew_w_c31_4;
+    reg  signed [7:0]  skew_w_c31_5;
+    reg  signed [7:0]  skew_w_c31_6;
+    reg  signed [7:0]  skew_w_c31_7;
+    reg  signed [7:0]  skew_w_c31_8;
+    reg  signed [7:0]  skew_w_c31_9;
+    reg  signed [7:0]  skew_w_c31_10;
+    reg  signed [7:0]  skew_w_c31_11;
+    reg  signed [7:0]  skew_w_c31_12;
+    reg  signed [7:0]  skew_w_c31_13;
+    reg  signed [7:0]  skew_w_c31_14;
+    reg  signed [7:0]  skew_w_c31_15;
+    reg  signed [7:0]  skew_w_c31_16;
+    reg  signed [7:0]  skew_w_c31_17;
+    reg  signed [7:0]  skew_w_c31_18;
+    reg  signed [7:0]  skew_w_c31_19;
+    reg  signed [7:0]  skew_w_c31_20;
+    reg  signed [7:0]  skew_w_c31_21;
+    reg  signed [7:0]  skew_w_c31_22;
+    reg  signed [7:0]  skew_w_c31_23;
+    reg  signed [7:0]  skew_w_c31_24;
+    reg  signed [7:0]  skew_w_c31_25;
+    reg  signed [7:0]  skew_w_c31_26;
+    reg  signed [7:0]  skew_w_c31_27;
+    reg  signed [7:0]  skew_w_c31_28;
+    reg  signed [7:0]  skew_w_c31_29;
+    reg  signed [7:0]  skew_w_c31_30;
     wire signed [7:0]  pe_r0_c0_a_out;
     wire signed [31:0] pe_r0_c0_psum_out;
     wire               pe_r0_c0_swap_out;
+    reg                skew_wl_r0_0;
     wire signed [7:0]  pe_r0_c1_a_out;
     wire signed [31:0] pe_r0_c1_psum_out;
     wire               pe_r0_c1_swap_out;
+    reg                skew_wl_r0_1;
     wire signed [7:0]  pe_r0_c2_a_out;
     wire signed [31:0] pe_r0_c2_psum_out;
     wire               pe_r0_c2_swap_out;
+    reg                skew_wl_r0_2;
     wire signed [7:0]  pe_r0_c3_a_out;
     wire signed [31:0] pe_r0_c3_psum_out;
     wire               pe_r0_c3_swap_out;
+    reg                skew_wl_r0_3;
     wire signed [7:0]  pe_r0_c4_a_out;
     wire signed [31:0] pe_r0_c4_psum_out;
     wire               pe_r0_c4_swap_out;
+    reg                skew_wl_r0_4;
     wire signed [7:0]  pe_r0_c5_a_out;
     wire signed [31:0] pe_r0_c5_psum_out;
     wire               pe_r0_c5_swap_out;
+    reg                skew_wl_r0_5;
     wire signed [7:0]  pe_r0_c6_a_out;
     wire signed [31:0] pe_r0_c6_psum_out;
     wire               pe_r0_c6_swap_out;
+    reg                skew_wl_r0_6;
     wire signed [7:0]  pe_r0_c7_a_out;
     wire signed [31:0] pe_r0_c7_psum_out;
     wire               pe_r0_c7_swap_out;
+    reg                skew_wl_r0_7;
     wire signed [7:0]  pe_r0_c8_a_out;
     wire signed [31:0] pe_r0_c8_psum_out;
     wire               pe_r0_c8_swap_out;
+    reg                skew_wl_r0_8;
     wire signed [7:0]  pe_r0_c9_a_out;
     wire signed [31:0] pe_r0_c9_psum_out;
     wire               pe_r0_c9_swap_out;
+    reg                skew_wl_r0_9;
     wire signed [7:0]  pe_r0_c10_a_out;
     wire signed [31:0] pe_r0_c10_psum_out;
     wire               pe_r0_c10_swap_out;
+    reg                skew_wl_r0_10;
     wire signed [7:0]  pe_r0_c11_a_out;
     wire signed [31:0] pe_r0_c11_psum_out;
     wire               pe_r0_c11_swap_out;
+    reg                skew_wl_r0_11;
     wire signed [7:0]  pe_r0_c12_a_out;
     wire signed [31:0] pe_r0_c12_psum_out;
     wire               pe_r0_c12_swap_out;
+    reg                skew_wl_r0_12;
     wire signed [7:0]  pe_r0_c13_a_out;
     wire signed [31:0] pe_r0_c13_psum_out;
     wire               pe_r0_c13_swap_out;
+    reg                skew_wl_r0_13;
     wire signed [7:0]  pe_r0_c14_a_out;
     wire signed [31:0] pe_r0_c14_psum_out;
     wire               pe_r0_c14_swap_out;
+    reg                skew_wl_r0_14;
     wire signed [7:0]  pe_r0_c15_a_out;
     wire signed [31:0] pe_r0_c15_psum_out;
     wire               pe_r0_c15_swap_out;
+    reg                skew_wl_r0_15;
     wire signed [7:0]  pe_r0_c16_a_out;
     wire signed [31:0] pe_r0_c16_psum_out;
     wire               pe_r0_c16_swap_out;
+    reg                skew_wl_r0_16;
     wire signed [7:0]  pe_r0_c17_a_out;
     wire signed [31:0] pe_r0_c17_psum_out;
     wire               pe_r0_c17_swap_out;
+    reg                skew_wl_r0_17;
     wire signed [7:0]  pe_r0_c18_a_out;
     wire signed [31:0] pe_r0_c18_psum_out;
     wire               pe_r0_c18_swap_out;
+    reg                skew_wl_r0_18;
     wire signed [7:0]  pe_r0_c19_a_out;
     wire signed [31:0] pe_r0_c19_psum_out;
     wire               pe_r0_c19_swap_out;
+    reg                skew_wl_r0_19;
     wire signed [7:0]  pe_r0_c20_a_out;
     wire signed [31:0] pe_r0_c20_psum_out;
     wire               pe_r0_c20_swap_out;
+    reg                skew_wl_r0_20;
     wire signed [7:0]  pe_r0_c21_a_out;
     wire signed [31:0] pe_r0_c21_psum_out;
     wire               pe_r0_c21_swap_out;
+    reg                skew_wl_r0_21;
     wire signed [7:0]  pe_r0_c22_a_out;
     wire signed [31:0] pe_r0_c22_psum_out;
     wire               pe_r0_c22_swap_out;
+    reg                skew_wl_r0_22;
     wire signed [7:0]  pe_r0_c23_a_out;
     wire signed [31:0] pe_r0_c23_psum_out;
     wire               pe_r0_c23_swap_out;
+    reg                skew_wl_r0_23;
     wire signed [7:0]  pe_r0_c24_a_out;
     wire signed [31:0] pe_r0_c24_psum_out;
     wire               pe_r0_c24_swap_out;
+    reg                skew_wl_r0_24;
     wire signed [7:0]  pe_r0_c25_a_out;
     wire signed [31:0] pe_r0_c25_psum_out;
     wire               pe_r0_c25_swap_out;
+    reg                skew_wl_r0_25;
     wire signed [7:0]  pe_r0_c26_a_out;
     wire signed [31:0] pe_r0_c26_psum_out;
     wire               pe_r0_c26_swap_out;
+    reg                skew_wl_r0_26;
     wire signed [7:0]  pe_r0_c27_a_out;
     wire signed [31:0] pe_r0_c27_psum_out;
     wire               pe_r0_c27_swap_out;
+    reg                skew_wl_r0_27;
     wire signed [7:0]  pe_r0_c28_a_out;
     wire signed [31:0] pe_r0_c28_psum_out;
     wire               pe_r0_c28_swap_out;
+    reg                skew_wl_r0_28;
     wire signed [7:0]  pe_r0_c29_a_out;
     wire signed [31:0] pe_r0_c29_psum_out;
     wire               pe_r0_c29_swap_out;
+    reg                skew_wl_r0_29;
     wire signed [7:0]  pe_r0_c30_a_out;
     wire signed [31:0] pe_r0_c30_psum_out;
     wire               pe_r0_c30_swap_out;
+    reg                skew_wl_r0_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r0_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1113,96 +1641,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r1_c0_a_out;
     wire signed [31:0] pe_r1_c0_psum_out;
     wire               pe_r1_c0_swap_out;
+    reg                skew_wl_r1_0;
     wire signed [7:0]  pe_r1_c1_a_out;
     wire signed [31:0] pe_r1_c1_psum_out;
     wire               pe_r1_c1_swap_out;
+    reg                skew_wl_r1_1;
     wire signed [7:0]  pe_r1_c2_a_out;
     wire signed [31:0] pe_r1_c2_psum_out;
     wire               pe_r1_c2_swap_out;
+    reg                skew_wl_r1_2;
     wire signed [7:0]  pe_r1_c3_a_out;
     wire signed [31:0] pe_r1_c3_psum_out;
     wire               pe_r1_c3_swap_out;
+    reg                skew_wl_r1_3;
     wire signed [7:0]  pe_r1_c4_a_out;
     wire signed [31:0] pe_r1_c4_psum_out;
     wire               pe_r1_c4_swap_out;
+    reg                skew_wl_r1_4;
     wire signed [7:0]  pe_r1_c5_a_out;
     wire signed [31:0] pe_r1_c5_psum_out;
     wire               pe_r1_c5_swap_out;
+    reg                skew_wl_r1_5;
     wire signed [7:0]  pe_r1_c6_a_out;
     wire signed [31:0] pe_r1_c6_psum_out;
     wire               pe_r1_c6_swap_out;
+    reg                skew_wl_r1_6;
     wire signed [7:0]  pe_r1_c7_a_out;
     wire signed [31:0] pe_r1_c7_psum_out;
     wire               pe_r1_c7_swap_out;
+    reg                skew_wl_r1_7;
     wire signed [7:0]  pe_r1_c8_a_out;
     wire signed [31:0] pe_r1_c8_psum_out;
     wire               pe_r1_c8_swap_out;
+    reg                skew_wl_r1_8;
     wire signed [7:0]  pe_r1_c9_a_out;
     wire signed [31:0] pe_r1_c9_psum_out;
     wire               pe_r1_c9_swap_out;
+    reg                skew_wl_r1_9;
     wire signed [7:0]  pe_r1_c10_a_out;
     wire signed [31:0] pe_r1_c10_psum_out;
     wire               pe_r1_c10_swap_out;
+    reg                skew_wl_r1_10;
     wire signed [7:0]  pe_r1_c11_a_out;
     wire signed [31:0] pe_r1_c11_psum_out;
     wire               pe_r1_c11_swap_out;
+    reg                skew_wl_r1_11;
     wire signed [7:0]  pe_r1_c12_a_out;
     wire signed [31:0] pe_r1_c12_psum_out;
     wire               pe_r1_c12_swap_out;
+    reg                skew_wl_r1_12;
     wire signed [7:0]  pe_r1_c13_a_out;
     wire signed [31:0] pe_r1_c13_psum_out;
     wire               pe_r1_c13_swap_out;
+    reg                skew_wl_r1_13;
     wire signed [7:0]  pe_r1_c14_a_out;
     wire signed [31:0] pe_r1_c14_psum_out;
     wire               pe_r1_c14_swap_out;
+    reg                skew_wl_r1_14;
     wire signed [7:0]  pe_r1_c15_a_out;
     wire signed [31:0] pe_r1_c15_psum_out;
     wire               pe_r1_c15_swap_out;
+    reg                skew_wl_r1_15;
     wire signed [7:0]  pe_r1_c16_a_out;
     wire signed [31:0] pe_r1_c16_psum_out;
     wire               pe_r1_c16_swap_out;
+    reg                skew_wl_r1_16;
     wire signed [7:0]  pe_r1_c17_a_out;
     wire signed [31:0] pe_r1_c17_psum_out;
     wire               pe_r1_c17_swap_out;
+    reg                skew_wl_r1_17;
     wire signed [7:0]  pe_r1_c18_a_out;
     wire signed [31:0] pe_r1_c18_psum_out;
     wire               pe_r1_c18_swap_out;
+    reg                skew_wl_r1_18;
     wire signed [7:0]  pe_r1_c19_a_out;
     wire signed [31:0] pe_r1_c19_psum_out;
     wire               pe_r1_c19_swap_out;
+    reg                skew_wl_r1_19;
     wire signed [7:0]  pe_r1_c20_a_out;
     wire signed [31:0] pe_r1_c20_psum_out;
     wire               pe_r1_c20_swap_out;
+    reg                skew_wl_r1_20;
     wire signed [7:0]  pe_r1_c21_a_out;
     wire signed [31:0] pe_r1_c21_psum_out;
     wire               pe_r1_c21_swap_out;
+    reg                skew_wl_r1_21;
     wire signed [7:0]  pe_r1_c22_a_out;
     wire signed [31:0] pe_r1_c22_psum_out;
     wire               pe_r1_c22_swap_out;
+    reg                skew_wl_r1_22;
     wire signed [7:0]  pe_r1_c23_a_out;
     wire signed [31:0] pe_r1_c23_psum_out;
     wire               pe_r1_c23_swap_out;
+    reg                skew_wl_r1_23;
     wire signed [7:0]  pe_r1_c24_a_out;
     wire signed [31:0] pe_r1_c24_psum_out;
     wire               pe_r1_c24_swap_out;
+    reg                skew_wl_r1_24;
     wire signed [7:0]  pe_r1_c25_a_out;
     wire signed [31:0] pe_r1_c25_psum_out;
     wire               pe_r1_c25_swap_out;
+    reg                skew_wl_r1_25;
     wire signed [7:0]  pe_r1_c26_a_out;
     wire signed [31:0] pe_r1_c26_psum_out;
     wire               pe_r1_c26_swap_out;
+    reg                skew_wl_r1_26;
     wire signed [7:0]  pe_r1_c27_a_out;
     wire signed [31:0] pe_r1_c27_psum_out;
     wire               pe_r1_c27_swap_out;
+    reg                skew_wl_r1_27;
     wire signed [7:0]  pe_r1_c28_a_out;
     wire signed [31:0] pe_r1_c28_psum_out;
     wire               pe_r1_c28_swap_out;
+    reg                skew_wl_r1_28;
     wire signed [7:0]  pe_r1_c29_a_out;
     wire signed [31:0] pe_r1_c29_psum_out;
     wire               pe_r1_c29_swap_out;
+    reg                skew_wl_r1_29;
     wire signed [7:0]  pe_r1_c30_a_out;
     wire signed [31:0] pe_r1_c30_psum_out;
     wire               pe_r1_c30_swap_out;
+    reg                skew_wl_r1_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r1_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1213,96 +1772,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r2_c0_a_out;
     wire signed [31:0] pe_r2_c0_psum_out;
     wire               pe_r2_c0_swap_out;
+    reg                skew_wl_r2_0;
     wire signed [7:0]  pe_r2_c1_a_out;
     wire signed [31:0] pe_r2_c1_psum_out;
     wire               pe_r2_c1_swap_out;
+    reg                skew_wl_r2_1;
     wire signed [7:0]  pe_r2_c2_a_out;
     wire signed [31:0] pe_r2_c2_psum_out;
     wire               pe_r2_c2_swap_out;
+    reg                skew_wl_r2_2;
     wire signed [7:0]  pe_r2_c3_a_out;
     wire signed [31:0] pe_r2_c3_psum_out;
     wire               pe_r2_c3_swap_out;
+    reg                skew_wl_r2_3;
     wire signed [7:0]  pe_r2_c4_a_out;
     wire signed [31:0] pe_r2_c4_psum_out;
     wire               pe_r2_c4_swap_out;
+    reg                skew_wl_r2_4;
     wire signed [7:0]  pe_r2_c5_a_out;
     wire signed [31:0] pe_r2_c5_psum_out;
     wire               pe_r2_c5_swap_out;
+    reg                skew_wl_r2_5;
     wire signed [7:0]  pe_r2_c6_a_out;
     wire signed [31:0] pe_r2_c6_psum_out;
     wire               pe_r2_c6_swap_out;
+    reg                skew_wl_r2_6;
     wire signed [7:0]  pe_r2_c7_a_out;
     wire signed [31:0] pe_r2_c7_psum_out;
     wire               pe_r2_c7_swap_out;
+    reg                skew_wl_r2_7;
     wire signed [7:0]  pe_r2_c8_a_out;
     wire signed [31:0] pe_r2_c8_psum_out;
     wire               pe_r2_c8_swap_out;
+    reg                skew_wl_r2_8;
     wire signed [7:0]  pe_r2_c9_a_out;
     wire signed [31:0] pe_r2_c9_psum_out;
     wire               pe_r2_c9_swap_out;
+    reg                skew_wl_r2_9;
     wire signed [7:0]  pe_r2_c10_a_out;
     wire signed [31:0] pe_r2_c10_psum_out;
     wire               pe_r2_c10_swap_out;
+    reg                skew_wl_r2_10;
     wire signed [7:0]  pe_r2_c11_a_out;
     wire signed [31:0] pe_r2_c11_psum_out;
     wire               pe_r2_c11_swap_out;
+    reg                skew_wl_r2_11;
     wire signed [7:0]  pe_r2_c12_a_out;
     wire signed [31:0] pe_r2_c12_psum_out;
     wire               pe_r2_c12_swap_out;
+    reg                skew_wl_r2_12;
     wire signed [7:0]  pe_r2_c13_a_out;
     wire signed [31:0] pe_r2_c13_psum_out;
     wire               pe_r2_c13_swap_out;
+    reg                skew_wl_r2_13;
     wire signed [7:0]  pe_r2_c14_a_out;
     wire signed [31:0] pe_r2_c14_psum_out;
     wire               pe_r2_c14_swap_out;
+    reg                skew_wl_r2_14;
     wire signed [7:0]  pe_r2_c15_a_out;
     wire signed [31:0] pe_r2_c15_psum_out;
     wire               pe_r2_c15_swap_out;
+    reg                skew_wl_r2_15;
     wire signed [7:0]  pe_r2_c16_a_out;
     wire signed [31:0] pe_r2_c16_psum_out;
     wire               pe_r2_c16_swap_out;
+    reg                skew_wl_r2_16;
     wire signed [7:0]  pe_r2_c17_a_out;
     wire signed [31:0] pe_r2_c17_psum_out;
     wire               pe_r2_c17_swap_out;
+    reg                skew_wl_r2_17;
     wire signed [7:0]  pe_r2_c18_a_out;
     wire signed [31:0] pe_r2_c18_psum_out;
     wire               pe_r2_c18_swap_out;
+    reg                skew_wl_r2_18;
     wire signed [7:0]  pe_r2_c19_a_out;
     wire signed [31:0] pe_r2_c19_psum_out;
     wire               pe_r2_c19_swap_out;
+    reg                skew_wl_r2_19;
     wire signed [7:0]  pe_r2_c20_a_out;
     wire signed [31:0] pe_r2_c20_psum_out;
     wire               pe_r2_c20_swap_out;
+    reg                skew_wl_r2_20;
     wire signed [7:0]  pe_r2_c21_a_out;
     wire signed [31:0] pe_r2_c21_psum_out;
     wire               pe_r2_c21_swap_out;
+    reg                skew_wl_r2_21;
     wire signed [7:0]  pe_r2_c22_a_out;
     wire signed [31:0] pe_r2_c22_psum_out;
     wire               pe_r2_c22_swap_out;
+    reg                skew_wl_r2_22;
     wire signed [7:0]  pe_r2_c23_a_out;
     wire signed [31:0] pe_r2_c23_psum_out;
     wire               pe_r2_c23_swap_out;
+    reg                skew_wl_r2_23;
     wire signed [7:0]  pe_r2_c24_a_out;
     wire signed [31:0] pe_r2_c24_psum_out;
     wire               pe_r2_c24_swap_out;
+    reg                skew_wl_r2_24;
     wire signed [7:0]  pe_r2_c25_a_out;
     wire signed [31:0] pe_r2_c25_psum_out;
     wire               pe_r2_c25_swap_out;
+    reg                skew_wl_r2_25;
     wire signed [7:0]  pe_r2_c26_a_out;
     wire signed [31:0] pe_r2_c26_psum_out;
     wire               pe_r2_c26_swap_out;
+    reg                skew_wl_r2_26;
     wire signed [7:0]  pe_r2_c27_a_out;
     wire signed [31:0] pe_r2_c27_psum_out;
     wire               pe_r2_c27_swap_out;
+    reg                skew_wl_r2_27;
     wire signed [7:0]  pe_r2_c28_a_out;
     wire signed [31:0] pe_r2_c28_psum_out;
     wire               pe_r2_c28_swap_out;
+    reg                skew_wl_r2_28;
     wire signed [7:0]  pe_r2_c29_a_out;
     wire signed [31:0] pe_r2_c29_psum_out;
     wire               pe_r2_c29_swap_out;
+    reg                skew_wl_r2_29;
     wire signed [7:0]  pe_r2_c30_a_out;
     wire signed [31:0] pe_r2_c30_psum_out;
     wire               pe_r2_c30_swap_out;
+    reg                skew_wl_r2_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r2_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1313,96 +1903,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r3_c0_a_out;
     wire signed [31:0] pe_r3_c0_psum_out;
     wire               pe_r3_c0_swap_out;
+    reg                skew_wl_r3_0;
     wire signed [7:0]  pe_r3_c1_a_out;
     wire signed [31:0] pe_r3_c1_psum_out;
     wire               pe_r3_c1_swap_out;
+    reg                skew_wl_r3_1;
     wire signed [7:0]  pe_r3_c2_a_out;
     wire signed [31:0] pe_r3_c2_psum_out;
     wire               pe_r3_c2_swap_out;
+    reg                skew_wl_r3_2;
     wire signed [7:0]  pe_r3_c3_a_out;
     wire signed [31:0] pe_r3_c3_psum_out;
     wire               pe_r3_c3_swap_out;
+    reg                skew_wl_r3_3;
     wire signed [7:0]  pe_r3_c4_a_out;
     wire signed [31:0] pe_r3_c4_psum_out;
     wire               pe_r3_c4_swap_out;
+    reg                skew_wl_r3_4;
     wire signed [7:0]  pe_r3_c5_a_out;
     wire signed [31:0] pe_r3_c5_psum_out;
     wire               pe_r3_c5_swap_out;
+    reg                skew_wl_r3_5;
     wire signed [7:0]  pe_r3_c6_a_out;
     wire signed [31:0] pe_r3_c6_psum_out;
     wire               pe_r3_c6_swap_out;
+    reg                skew_wl_r3_6;
     wire signed [7:0]  pe_r3_c7_a_out;
     wire signed [31:0] pe_r3_c7_psum_out;
     wire               pe_r3_c7_swap_out;
+    reg                skew_wl_r3_7;
     wire signed [7:0]  pe_r3_c8_a_out;
     wire signed [31:0] pe_r3_c8_psum_out;
     wire               pe_r3_c8_swap_out;
+    reg                skew_wl_r3_8;
     wire signed [7:0]  pe_r3_c9_a_out;
     wire signed [31:0] pe_r3_c9_psum_out;
     wire               pe_r3_c9_swap_out;
+    reg                skew_wl_r3_9;
     wire signed [7:0]  pe_r3_c10_a_out;
     wire signed [31:0] pe_r3_c10_psum_out;
     wire               pe_r3_c10_swap_out;
+    reg                skew_wl_r3_10;
     wire signed [7:0]  pe_r3_c11_a_out;
     wire signed [31:0] pe_r3_c11_psum_out;
     wire               pe_r3_c11_swap_out;
+    reg                skew_wl_r3_11;
     wire signed [7:0]  pe_r3_c12_a_out;
     wire signed [31:0] pe_r3_c12_psum_out;
     wire               pe_r3_c12_swap_out;
+    reg                skew_wl_r3_12;
     wire signed [7:0]  pe_r3_c13_a_out;
     wire signed [31:0] pe_r3_c13_psum_out;
     wire               pe_r3_c13_swap_out;
+    reg                skew_wl_r3_13;
     wire signed [7:0]  pe_r3_c14_a_out;
     wire signed [31:0] pe_r3_c14_psum_out;
     wire               pe_r3_c14_swap_out;
+    reg                skew_wl_r3_14;
     wire signed [7:0]  pe_r3_c15_a_out;
     wire signed [31:0] pe_r3_c15_psum_out;
     wire               pe_r3_c15_swap_out;
+    reg                skew_wl_r3_15;
     wire signed [7:0]  pe_r3_c16_a_out;
     wire signed [31:0] pe_r3_c16_psum_out;
     wire               pe_r3_c16_swap_out;
+    reg                skew_wl_r3_16;
     wire signed [7:0]  pe_r3_c17_a_out;
     wire signed [31:0] pe_r3_c17_psum_out;
     wire               pe_r3_c17_swap_out;
+    reg                skew_wl_r3_17;
     wire signed [7:0]  pe_r3_c18_a_out;
     wire signed [31:0] pe_r3_c18_psum_out;
     wire               pe_r3_c18_swap_out;
+    reg                skew_wl_r3_18;
     wire signed [7:0]  pe_r3_c19_a_out;
     wire signed [31:0] pe_r3_c19_psum_out;
     wire               pe_r3_c19_swap_out;
+    reg                skew_wl_r3_19;
     wire signed [7:0]  pe_r3_c20_a_out;
     wire signed [31:0] pe_r3_c20_psum_out;
     wire               pe_r3_c20_swap_out;
+    reg                skew_wl_r3_20;
     wire signed [7:0]  pe_r3_c21_a_out;
     wire signed [31:0] pe_r3_c21_psum_out;
     wire               pe_r3_c21_swap_out;
+    reg                skew_wl_r3_21;
     wire signed [7:0]  pe_r3_c22_a_out;
     wire signed [31:0] pe_r3_c22_psum_out;
     wire               pe_r3_c22_swap_out;
+    reg                skew_wl_r3_22;
     wire signed [7:0]  pe_r3_c23_a_out;
     wire signed [31:0] pe_r3_c23_psum_out;
     wire               pe_r3_c23_swap_out;
+    reg                skew_wl_r3_23;
     wire signed [7:0]  pe_r3_c24_a_out;
     wire signed [31:0] pe_r3_c24_psum_out;
     wire               pe_r3_c24_swap_out;
+    reg                skew_wl_r3_24;
     wire signed [7:0]  pe_r3_c25_a_out;
     wire signed [31:0] pe_r3_c25_psum_out;
     wire               pe_r3_c25_swap_out;
+    reg                skew_wl_r3_25;
     wire signed [7:0]  pe_r3_c26_a_out;
     wire signed [31:0] pe_r3_c26_psum_out;
     wire               pe_r3_c26_swap_out;
+    reg                skew_wl_r3_26;
     wire signed [7:0]  pe_r3_c27_a_out;
     wire signed [31:0] pe_r3_c27_psum_out;
     wire               pe_r3_c27_swap_out;
+    reg                skew_wl_r3_27;
     wire signed [7:0]  pe_r3_c28_a_out;
     wire signed [31:0] pe_r3_c28_psum_out;
     wire               pe_r3_c28_swap_out;
+    reg                skew_wl_r3_28;
     wire signed [7:0]  pe_r3_c29_a_out;
     wire signed [31:0] pe_r3_c29_psum_out;
     wire               pe_r3_c29_swap_out;
+    reg                skew_wl_r3_29;
     wire signed [7:0]  pe_r3_c30_a_out;
     wire signed [31:0] pe_r3_c30_psum_out;
     wire               pe_r3_c30_swap_out;
+    reg                skew_wl_r3_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r3_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1413,96 +2034,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r4_c0_a_out;
     wire signed [31:0] pe_r4_c0_psum_out;
     wire               pe_r4_c0_swap_out;
+    reg                skew_wl_r4_0;
     wire signed [7:0]  pe_r4_c1_a_out;
     wire signed [31:0] pe_r4_c1_psum_out;
     wire               pe_r4_c1_swap_out;
+    reg                skew_wl_r4_1;
     wire signed [7:0]  pe_r4_c2_a_out;
     wire signed [31:0] pe_r4_c2_psum_out;
     wire               pe_r4_c2_swap_out;
+    reg                skew_wl_r4_2;
     wire signed [7:0]  pe_r4_c3_a_out;
     wire signed [31:0] pe_r4_c3_psum_out;
     wire               pe_r4_c3_swap_out;
+    reg                skew_wl_r4_3;
     wire signed [7:0]  pe_r4_c4_a_out;
     wire signed [31:0] pe_r4_c4_psum_out;
     wire               pe_r4_c4_swap_out;
+    reg                skew_wl_r4_4;
     wire signed [7:0]  pe_r4_c5_a_out;
     wire signed [31:0] pe_r4_c5_psum_out;
     wire               pe_r4_c5_swap_out;
+    reg                skew_wl_r4_5;
     wire signed [7:0]  pe_r4_c6_a_out;
     wire signed [31:0] pe_r4_c6_psum_out;
     wire               pe_r4_c6_swap_out;
+    reg                skew_wl_r4_6;
     wire signed [7:0]  pe_r4_c7_a_out;
     wire signed [31:0] pe_r4_c7_psum_out;
     wire               pe_r4_c7_swap_out;
+    reg                skew_wl_r4_7;
     wire signed [7:0]  pe_r4_c8_a_out;
     wire signed [31:0] pe_r4_c8_psum_out;
     wire               pe_r4_c8_swap_out;
+    reg                skew_wl_r4_8;
     wire signed [7:0]  pe_r4_c9_a_out;
     wire signed [31:0] pe_r4_c9_psum_out;
     wire               pe_r4_c9_swap_out;
+    reg                skew_wl_r4_9;
     wire signed [7:0]  pe_r4_c10_a_out;
     wire signed [31:0] pe_r4_c10_psum_out;
     wire               pe_r4_c10_swap_out;
+    reg                skew_wl_r4_10;
     wire signed [7:0]  pe_r4_c11_a_out;
     wire signed [31:0] pe_r4_c11_psum_out;
     wire               pe_r4_c11_swap_out;
+    reg                skew_wl_r4_11;
     wire signed [7:0]  pe_r4_c12_a_out;
     wire signed [31:0] pe_r4_c12_psum_out;
     wire               pe_r4_c12_swap_out;
+    reg                skew_wl_r4_12;
     wire signed [7:0]  pe_r4_c13_a_out;
     wire signed [31:0] pe_r4_c13_psum_out;
     wire               pe_r4_c13_swap_out;
+    reg                skew_wl_r4_13;
     wire signed [7:0]  pe_r4_c14_a_out;
     wire signed [31:0] pe_r4_c14_psum_out;
     wire               pe_r4_c14_swap_out;
+    reg                skew_wl_r4_14;
     wire signed [7:0]  pe_r4_c15_a_out;
     wire signed [31:0] pe_r4_c15_psum_out;
     wire               pe_r4_c15_swap_out;
+    reg                skew_wl_r4_15;
     wire signed [7:0]  pe_r4_c16_a_out;
     wire signed [31:0] pe_r4_c16_psum_out;
     wire               pe_r4_c16_swap_out;
+    reg                skew_wl_r4_16;
     wire signed [7:0]  pe_r4_c17_a_out;
     wire signed [31:0] pe_r4_c17_psum_out;
     wire               pe_r4_c17_swap_out;
+    reg                skew_wl_r4_17;
     wire signed [7:0]  pe_r4_c18_a_out;
     wire signed [31:0] pe_r4_c18_psum_out;
     wire               pe_r4_c18_swap_out;
+    reg                skew_wl_r4_18;
     wire signed [7:0]  pe_r4_c19_a_out;
     wire signed [31:0] pe_r4_c19_psum_out;
     wire               pe_r4_c19_swap_out;
+    reg                skew_wl_r4_19;
     wire signed [7:0]  pe_r4_c20_a_out;
     wire signed [31:0] pe_r4_c20_psum_out;
     wire               pe_r4_c20_swap_out;
+    reg                skew_wl_r4_20;
     wire signed [7:0]  pe_r4_c21_a_out;
     wire signed [31:0] pe_r4_c21_psum_out;
     wire               pe_r4_c21_swap_out;
+    reg                skew_wl_r4_21;
     wire signed [7:0]  pe_r4_c22_a_out;
     wire signed [31:0] pe_r4_c22_psum_out;
     wire               pe_r4_c22_swap_out;
+    reg                skew_wl_r4_22;
     wire signed [7:0]  pe_r4_c23_a_out;
     wire signed [31:0] pe_r4_c23_psum_out;
     wire               pe_r4_c23_swap_out;
+    reg                skew_wl_r4_23;
     wire signed [7:0]  pe_r4_c24_a_out;
     wire signed [31:0] pe_r4_c24_psum_out;
     wire               pe_r4_c24_swap_out;
+    reg                skew_wl_r4_24;
     wire signed [7:0]  pe_r4_c25_a_out;
     wire signed [31:0] pe_r4_c25_psum_out;
     wire               pe_r4_c25_swap_out;
+    reg                skew_wl_r4_25;
     wire signed [7:0]  pe_r4_c26_a_out;
     wire signed [31:0] pe_r4_c26_psum_out;
     wire               pe_r4_c26_swap_out;
+    reg                skew_wl_r4_26;
     wire signed [7:0]  pe_r4_c27_a_out;
     wire signed [31:0] pe_r4_c27_psum_out;
     wire               pe_r4_c27_swap_out;
+    reg                skew_wl_r4_27;
     wire signed [7:0]  pe_r4_c28_a_out;
     wire signed [31:0] pe_r4_c28_psum_out;
     wire               pe_r4_c28_swap_out;
+    reg                skew_wl_r4_28;
     wire signed [7:0]  pe_r4_c29_a_out;
     wire signed [31:0] pe_r4_c29_psum_out;
     wire               pe_r4_c29_swap_out;
+    reg                skew_wl_r4_29;
     wire signed [7:0]  pe_r4_c30_a_out;
     wire signed [31:0] pe_r4_c30_psum_out;
     wire               pe_r4_c30_swap_out;
+    reg                skew_wl_r4_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r4_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1513,96 +2165,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r5_c0_a_out;
     wire signed [31:0] pe_r5_c0_psum_out;
     wire               pe_r5_c0_swap_out;
+    reg                skew_wl_r5_0;
     wire signed [7:0]  pe_r5_c1_a_out;
     wire signed [31:0] pe_r5_c1_psum_out;
     wire               pe_r5_c1_swap_out;
+    reg                skew_wl_r5_1;
     wire signed [7:0]  pe_r5_c2_a_out;
     wire signed [31:0] pe_r5_c2_psum_out;
     wire               pe_r5_c2_swap_out;
+    reg                skew_wl_r5_2;
     wire signed [7:0]  pe_r5_c3_a_out;
     wire signed [31:0] pe_r5_c3_psum_out;
     wire               pe_r5_c3_swap_out;
+    reg                skew_wl_r5_3;
     wire signed [7:0]  pe_r5_c4_a_out;
     wire signed [31:0] pe_r5_c4_psum_out;
     wire               pe_r5_c4_swap_out;
+    reg                skew_wl_r5_4;
     wire signed [7:0]  pe_r5_c5_a_out;
     wire signed [31:0] pe_r5_c5_psum_out;
     wire               pe_r5_c5_swap_out;
+    reg                skew_wl_r5_5;
     wire signed [7:0]  pe_r5_c6_a_out;
     wire signed [31:0] pe_r5_c6_psum_out;
     wire               pe_r5_c6_swap_out;
+    reg                skew_wl_r5_6;
     wire signed [7:0]  pe_r5_c7_a_out;
     wire signed [31:0] pe_r5_c7_psum_out;
     wire               pe_r5_c7_swap_out;
+    reg                skew_wl_r5_7;
     wire signed [7:0]  pe_r5_c8_a_out;
     wire signed [31:0] pe_r5_c8_psum_out;
     wire               pe_r5_c8_swap_out;
+    reg                skew_wl_r5_8;
     wire signed [7:0]  pe_r5_c9_a_out;
     wire signed [31:0] pe_r5_c9_psum_out;
     wire               pe_r5_c9_swap_out;
+    reg                skew_wl_r5_9;
     wire signed [7:0]  pe_r5_c10_a_out;
     wire signed [31:0] pe_r5_c10_psum_out;
     wire               pe_r5_c10_swap_out;
+    reg                skew_wl_r5_10;
     wire signed [7:0]  pe_r5_c11_a_out;
     wire signed [31:0] pe_r5_c11_psum_out;
     wire               pe_r5_c11_swap_out;
+    reg                skew_wl_r5_11;
     wire signed [7:0]  pe_r5_c12_a_out;
     wire signed [31:0] pe_r5_c12_psum_out;
     wire               pe_r5_c12_swap_out;
+    reg                skew_wl_r5_12;
     wire signed [7:0]  pe_r5_c13_a_out;
     wire signed [31:0] pe_r5_c13_psum_out;
     wire               pe_r5_c13_swap_out;
+    reg                skew_wl_r5_13;
     wire signed [7:0]  pe_r5_c14_a_out;
     wire signed [31:0] pe_r5_c14_psum_out;
     wire               pe_r5_c14_swap_out;
+    reg                skew_wl_r5_14;
     wire signed [7:0]  pe_r5_c15_a_out;
     wire signed [31:0] pe_r5_c15_psum_out;
     wire               pe_r5_c15_swap_out;
+    reg                skew_wl_r5_15;
     wire signed [7:0]  pe_r5_c16_a_out;
     wire signed [31:0] pe_r5_c16_psum_out;
     wire               pe_r5_c16_swap_out;
+    reg                skew_wl_r5_16;
     wire signed [7:0]  pe_r5_c17_a_out;
     wire signed [31:0] pe_r5_c17_psum_out;
     wire               pe_r5_c17_swap_out;
+    reg                skew_wl_r5_17;
     wire signed [7:0]  pe_r5_c18_a_out;
     wire signed [31:0] pe_r5_c18_psum_out;
     wire               pe_r5_c18_swap_out;
+    reg                skew_wl_r5_18;
     wire signed [7:0]  pe_r5_c19_a_out;
     wire signed [31:0] pe_r5_c19_psum_out;
     wire               pe_r5_c19_swap_out;
+    reg                skew_wl_r5_19;
     wire signed [7:0]  pe_r5_c20_a_out;
     wire signed [31:0] pe_r5_c20_psum_out;
     wire               pe_r5_c20_swap_out;
+    reg                skew_wl_r5_20;
     wire signed [7:0]  pe_r5_c21_a_out;
     wire signed [31:0] pe_r5_c21_psum_out;
     wire               pe_r5_c21_swap_out;
+    reg                skew_wl_r5_21;
     wire signed [7:0]  pe_r5_c22_a_out;
     wire signed [31:0] pe_r5_c22_psum_out;
     wire               pe_r5_c22_swap_out;
+    reg                skew_wl_r5_22;
     wire signed [7:0]  pe_r5_c23_a_out;
     wire signed [31:0] pe_r5_c23_psum_out;
     wire               pe_r5_c23_swap_out;
+    reg                skew_wl_r5_23;
     wire signed [7:0]  pe_r5_c24_a_out;
     wire signed [31:0] pe_r5_c24_psum_out;
     wire               pe_r5_c24_swap_out;
+    reg                skew_wl_r5_24;
     wire signed [7:0]  pe_r5_c25_a_out;
     wire signed [31:0] pe_r5_c25_psum_out;
     wire               pe_r5_c25_swap_out;
+    reg                skew_wl_r5_25;
     wire signed [7:0]  pe_r5_c26_a_out;
     wire signed [31:0] pe_r5_c26_psum_out;
     wire               pe_r5_c26_swap_out;
+    reg                skew_wl_r5_26;
     wire signed [7:0]  pe_r5_c27_a_out;
     wire signed [31:0] pe_r5_c27_psum_out;
     wire               pe_r5_c27_swap_out;
+    reg                skew_wl_r5_27;
     wire signed [7:0]  pe_r5_c28_a_out;
     wire signed [31:0] pe_r5_c28_psum_out;
     wire               pe_r5_c28_swap_out;
+    reg                skew_wl_r5_28;
     wire signed [7:0]  pe_r5_c29_a_out;
     wire signed [31:0] pe_r5_c29_psum_out;
     wire               pe_r5_c29_swap_out;
+    reg                skew_wl_r5_29;
     wire signed [7:0]  pe_r5_c30_a_out;
     wire signed [31:0] pe_r5_c30_psum_out;
     wire               pe_r5_c30_swap_out;
+    reg                skew_wl_r5_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r5_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1613,96 +2296,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r6_c0_a_out;
     wire signed [31:0] pe_r6_c0_psum_out;
     wire               pe_r6_c0_swap_out;
+    reg                skew_wl_r6_0;
     wire signed [7:0]  pe_r6_c1_a_out;
     wire signed [31:0] pe_r6_c1_psum_out;
     wire               pe_r6_c1_swap_out;
+    reg                skew_wl_r6_1;
     wire signed [7:0]  pe_r6_c2_a_out;
     wire signed [31:0] pe_r6_c2_psum_out;
     wire               pe_r6_c2_swap_out;
+    reg                skew_wl_r6_2;
     wire signed [7:0]  pe_r6_c3_a_out;
     wire signed [31:0] pe_r6_c3_psum_out;
     wire               pe_r6_c3_swap_out;
+    reg                skew_wl_r6_3;
     wire signed [7:0]  pe_r6_c4_a_out;
     wire signed [31:0] pe_r6_c4_psum_out;
     wire               pe_r6_c4_swap_out;
+    reg                skew_wl_r6_4;
     wire signed [7:0]  pe_r6_c5_a_out;
     wire signed [31:0] pe_r6_c5_psum_out;
     wire               pe_r6_c5_swap_out;
+    reg                skew_wl_r6_5;
     wire signed [7:0]  pe_r6_c6_a_out;
     wire signed [31:0] pe_r6_c6_psum_out;
     wire               pe_r6_c6_swap_out;
+    reg                skew_wl_r6_6;
     wire signed [7:0]  pe_r6_c7_a_out;
     wire signed [31:0] pe_r6_c7_psum_out;
     wire               pe_r6_c7_swap_out;
+    reg                skew_wl_r6_7;
     wire signed [7:0]  pe_r6_c8_a_out;
     wire signed [31:0] pe_r6_c8_psum_out;
     wire               pe_r6_c8_swap_out;
+    reg                skew_wl_r6_8;
     wire signed [7:0]  pe_r6_c9_a_out;
     wire signed [31:0] pe_r6_c9_psum_out;
     wire               pe_r6_c9_swap_out;
+    reg                skew_wl_r6_9;
     wire signed [7:0]  pe_r6_c10_a_out;
     wire signed [31:0] pe_r6_c10_psum_out;
     wire               pe_r6_c10_swap_out;
+    reg                skew_wl_r6_10;
     wire signed [7:0]  pe_r6_c11_a_out;
     wire signed [31:0] pe_r6_c11_psum_out;
     wire               pe_r6_c11_swap_out;
+    reg                skew_wl_r6_11;
     wire signed [7:0]  pe_r6_c12_a_out;
     wire signed [31:0] pe_r6_c12_psum_out;
     wire               pe_r6_c12_swap_out;
+    reg                skew_wl_r6_12;
     wire signed [7:0]  pe_r6_c13_a_out;
     wire signed [31:0] pe_r6_c13_psum_out;
     wire               pe_r6_c13_swap_out;
+    reg                skew_wl_r6_13;
     wire signed [7:0]  pe_r6_c14_a_out;
     wire signed [31:0] pe_r6_c14_psum_out;
     wire               pe_r6_c14_swap_out;
+    reg                skew_wl_r6_14;
     wire signed [7:0]  pe_r6_c15_a_out;
     wire signed [31:0] pe_r6_c15_psum_out;
     wire               pe_r6_c15_swap_out;
+    reg                skew_wl_r6_15;
     wire signed [7:0]  pe_r6_c16_a_out;
     wire signed [31:0] pe_r6_c16_psum_out;
     wire               pe_r6_c16_swap_out;
+    reg                skew_wl_r6_16;
     wire signed [7:0]  pe_r6_c17_a_out;
     wire signed [31:0] pe_r6_c17_psum_out;
     wire               pe_r6_c17_swap_out;
+    reg                skew_wl_r6_17;
     wire signed [7:0]  pe_r6_c18_a_out;
     wire signed [31:0] pe_r6_c18_psum_out;
     wire               pe_r6_c18_swap_out;
+    reg                skew_wl_r6_18;
     wire signed [7:0]  pe_r6_c19_a_out;
     wire signed [31:0] pe_r6_c19_psum_out;
     wire               pe_r6_c19_swap_out;
+    reg                skew_wl_r6_19;
     wire signed [7:0]  pe_r6_c20_a_out;
     wire signed [31:0] pe_r6_c20_psum_out;
     wire               pe_r6_c20_swap_out;
+    reg                skew_wl_r6_20;
     wire signed [7:0]  pe_r6_c21_a_out;
     wire signed [31:0] pe_r6_c21_psum_out;
     wire               pe_r6_c21_swap_out;
+    reg                skew_wl_r6_21;
     wire signed [7:0]  pe_r6_c22_a_out;
     wire signed [31:0] pe_r6_c22_psum_out;
     wire               pe_r6_c22_swap_out;
+    reg                skew_wl_r6_22;
     wire signed [7:0]  pe_r6_c23_a_out;
     wire signed [31:0] pe_r6_c23_psum_out;
     wire               pe_r6_c23_swap_out;
+    reg                skew_wl_r6_23;
     wire signed [7:0]  pe_r6_c24_a_out;
     wire signed [31:0] pe_r6_c24_psum_out;
     wire               pe_r6_c24_swap_out;
+    reg                skew_wl_r6_24;
     wire signed [7:0]  pe_r6_c25_a_out;
     wire signed [31:0] pe_r6_c25_psum_out;
     wire               pe_r6_c25_swap_out;
+    reg                skew_wl_r6_25;
     wire signed [7:0]  pe_r6_c26_a_out;
     wire signed [31:0] pe_r6_c26_psum_out;
     wire               pe_r6_c26_swap_out;
+    reg                skew_wl_r6_26;
     wire signed [7:0]  pe_r6_c27_a_out;
     wire signed [31:0] pe_r6_c27_psum_out;
     wire               pe_r6_c27_swap_out;
+    reg                skew_wl_r6_27;
     wire signed [7:0]  pe_r6_c28_a_out;
     wire signed [31:0] pe_r6_c28_psum_out;
     wire               pe_r6_c28_swap_out;
+    reg                skew_wl_r6_28;
     wire signed [7:0]  pe_r6_c29_a_out;
     wire signed [31:0] pe_r6_c29_psum_out;
     wire               pe_r6_c29_swap_out;
+    reg                skew_wl_r6_29;
     wire signed [7:0]  pe_r6_c30_a_out;
     wire signed [31:0] pe_r6_c30_psum_out;
     wire               pe_r6_c30_swap_out;
+    reg                skew_wl_r6_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r6_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1713,96 +2427,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r7_c0_a_out;
     wire signed [31:0] pe_r7_c0_psum_out;
     wire               pe_r7_c0_swap_out;
+    reg                skew_wl_r7_0;
     wire signed [7:0]  pe_r7_c1_a_out;
     wire signed [31:0] pe_r7_c1_psum_out;
     wire               pe_r7_c1_swap_out;
+    reg                skew_wl_r7_1;
     wire signed [7:0]  pe_r7_c2_a_out;
     wire signed [31:0] pe_r7_c2_psum_out;
     wire               pe_r7_c2_swap_out;
+    reg                skew_wl_r7_2;
     wire signed [7:0]  pe_r7_c3_a_out;
     wire signed [31:0] pe_r7_c3_psum_out;
     wire               pe_r7_c3_swap_out;
+    reg                skew_wl_r7_3;
     wire signed [7:0]  pe_r7_c4_a_out;
     wire signed [31:0] pe_r7_c4_psum_out;
     wire               pe_r7_c4_swap_out;
+    reg                skew_wl_r7_4;
     wire signed [7:0]  pe_r7_c5_a_out;
     wire signed [31:0] pe_r7_c5_psum_out;
     wire               pe_r7_c5_swap_out;
+    reg                skew_wl_r7_5;
     wire signed [7:0]  pe_r7_c6_a_out;
     wire signed [31:0] pe_r7_c6_psum_out;
     wire               pe_r7_c6_swap_out;
+    reg                skew_wl_r7_6;
     wire signed [7:0]  pe_r7_c7_a_out;
     wire signed [31:0] pe_r7_c7_psum_out;
     wire               pe_r7_c7_swap_out;
+    reg                skew_wl_r7_7;
     wire signed [7:0]  pe_r7_c8_a_out;
     wire signed [31:0] pe_r7_c8_psum_out;
     wire               pe_r7_c8_swap_out;
+    reg                skew_wl_r7_8;
     wire signed [7:0]  pe_r7_c9_a_out;
     wire signed [31:0] pe_r7_c9_psum_out;
     wire               pe_r7_c9_swap_out;
+    reg                skew_wl_r7_9;
     wire signed [7:0]  pe_r7_c10_a_out;
     wire signed [31:0] pe_r7_c10_psum_out;
     wire               pe_r7_c10_swap_out;
+    reg                skew_wl_r7_10;
     wire signed [7:0]  pe_r7_c11_a_out;
     wire signed [31:0] pe_r7_c11_psum_out;
     wire               pe_r7_c11_swap_out;
+    reg                skew_wl_r7_11;
     wire signed [7:0]  pe_r7_c12_a_out;
     wire signed [31:0] pe_r7_c12_psum_out;
     wire               pe_r7_c12_swap_out;
+    reg                skew_wl_r7_12;
     wire signed [7:0]  pe_r7_c13_a_out;
     wire signed [31:0] pe_r7_c13_psum_out;
     wire               pe_r7_c13_swap_out;
+    reg                skew_wl_r7_13;
     wire signed [7:0]  pe_r7_c14_a_out;
     wire signed [31:0] pe_r7_c14_psum_out;
     wire               pe_r7_c14_swap_out;
+    reg                skew_wl_r7_14;
     wire signed [7:0]  pe_r7_c15_a_out;
     wire signed [31:0] pe_r7_c15_psum_out;
     wire               pe_r7_c15_swap_out;
+    reg                skew_wl_r7_15;
     wire signed [7:0]  pe_r7_c16_a_out;
     wire signed [31:0] pe_r7_c16_psum_out;
     wire               pe_r7_c16_swap_out;
+    reg                skew_wl_r7_16;
     wire signed [7:0]  pe_r7_c17_a_out;
     wire signed [31:0] pe_r7_c17_psum_out;
     wire               pe_r7_c17_swap_out;
+    reg                skew_wl_r7_17;
     wire signed [7:0]  pe_r7_c18_a_out;
     wire signed [31:0] pe_r7_c18_psum_out;
     wire               pe_r7_c18_swap_out;
+    reg                skew_wl_r7_18;
     wire signed [7:0]  pe_r7_c19_a_out;
     wire signed [31:0] pe_r7_c19_psum_out;
     wire               pe_r7_c19_swap_out;
+    reg                skew_wl_r7_19;
     wire signed [7:0]  pe_r7_c20_a_out;
     wire signed [31:0] pe_r7_c20_psum_out;
     wire               pe_r7_c20_swap_out;
+    reg                skew_wl_r7_20;
     wire signed [7:0]  pe_r7_c21_a_out;
     wire signed [31:0] pe_r7_c21_psum_out;
     wire               pe_r7_c21_swap_out;
+    reg                skew_wl_r7_21;
     wire signed [7:0]  pe_r7_c22_a_out;
     wire signed [31:0] pe_r7_c22_psum_out;
     wire               pe_r7_c22_swap_out;
+    reg                skew_wl_r7_22;
     wire signed [7:0]  pe_r7_c23_a_out;
     wire signed [31:0] pe_r7_c23_psum_out;
     wire               pe_r7_c23_swap_out;
+    reg                skew_wl_r7_23;
     wire signed [7:0]  pe_r7_c24_a_out;
     wire signed [31:0] pe_r7_c24_psum_out;
     wire               pe_r7_c24_swap_out;
+    reg                skew_wl_r7_24;
     wire signed [7:0]  pe_r7_c25_a_out;
     wire signed [31:0] pe_r7_c25_psum_out;
     wire               pe_r7_c25_swap_out;
+    reg                skew_wl_r7_25;
     wire signed [7:0]  pe_r7_c26_a_out;
     wire signed [31:0] pe_r7_c26_psum_out;
     wire               pe_r7_c26_swap_out;
+    reg                skew_wl_r7_26;
     wire signed [7:0]  pe_r7_c27_a_out;
     wire signed [31:0] pe_r7_c27_psum_out;
     wire               pe_r7_c27_swap_out;
+    reg                skew_wl_r7_27;
     wire signed [7:0]  pe_r7_c28_a_out;
     wire signed [31:0] pe_r7_c28_psum_out;
     wire               pe_r7_c28_swap_out;
+    reg                skew_wl_r7_28;
     wire signed [7:0]  pe_r7_c29_a_out;
     wire signed [31:0] pe_r7_c29_psum_out;
     wire               pe_r7_c29_swap_out;
+    reg                skew_wl_r7_29;
     wire signed [7:0]  pe_r7_c30_a_out;
     wire signed [31:0] pe_r7_c30_psum_out;
     wire               pe_r7_c30_swap_out;
+    reg                skew_wl_r7_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r7_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1813,96 +2558,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r8_c0_a_out;
     wire signed [31:0] pe_r8_c0_psum_out;
     wire               pe_r8_c0_swap_out;
+    reg                skew_wl_r8_0;
     wire signed [7:0]  pe_r8_c1_a_out;
     wire signed [31:0] pe_r8_c1_psum_out;
     wire               pe_r8_c1_swap_out;
+    reg                skew_wl_r8_1;
     wire signed [7:0]  pe_r8_c2_a_out;
     wire signed [31:0] pe_r8_c2_psum_out;
     wire               pe_r8_c2_swap_out;
+    reg                skew_wl_r8_2;
     wire signed [7:0]  pe_r8_c3_a_out;
     wire signed [31:0] pe_r8_c3_psum_out;
     wire               pe_r8_c3_swap_out;
+    reg                skew_wl_r8_3;
     wire signed [7:0]  pe_r8_c4_a_out;
     wire signed [31:0] pe_r8_c4_psum_out;
     wire               pe_r8_c4_swap_out;
+    reg                skew_wl_r8_4;
     wire signed [7:0]  pe_r8_c5_a_out;
     wire signed [31:0] pe_r8_c5_psum_out;
     wire               pe_r8_c5_swap_out;
+    reg                skew_wl_r8_5;
     wire signed [7:0]  pe_r8_c6_a_out;
     wire signed [31:0] pe_r8_c6_psum_out;
     wire               pe_r8_c6_swap_out;
+    reg                skew_wl_r8_6;
     wire signed [7:0]  pe_r8_c7_a_out;
     wire signed [31:0] pe_r8_c7_psum_out;
     wire               pe_r8_c7_swap_out;
+    reg                skew_wl_r8_7;
     wire signed [7:0]  pe_r8_c8_a_out;
     wire signed [31:0] pe_r8_c8_psum_out;
     wire               pe_r8_c8_swap_out;
+    reg                skew_wl_r8_8;
     wire signed [7:0]  pe_r8_c9_a_out;
     wire signed [31:0] pe_r8_c9_psum_out;
     wire               pe_r8_c9_swap_out;
+    reg                skew_wl_r8_9;
     wire signed [7:0]  pe_r8_c10_a_out;
     wire signed [31:0] pe_r8_c10_psum_out;
     wire               pe_r8_c10_swap_out;
+    reg                skew_wl_r8_10;
     wire signed [7:0]  pe_r8_c11_a_out;
     wire signed [31:0] pe_r8_c11_psum_out;
     wire               pe_r8_c11_swap_out;
+    reg                skew_wl_r8_11;
     wire signed [7:0]  pe_r8_c12_a_out;
     wire signed [31:0] pe_r8_c12_psum_out;
     wire               pe_r8_c12_swap_out;
+    reg                skew_wl_r8_12;
     wire signed [7:0]  pe_r8_c13_a_out;
     wire signed [31:0] pe_r8_c13_psum_out;
     wire               pe_r8_c13_swap_out;
+    reg                skew_wl_r8_13;
     wire signed [7:0]  pe_r8_c14_a_out;
     wire signed [31:0] pe_r8_c14_psum_out;
     wire               pe_r8_c14_swap_out;
+    reg                skew_wl_r8_14;
     wire signed [7:0]  pe_r8_c15_a_out;
     wire signed [31:0] pe_r8_c15_psum_out;
     wire               pe_r8_c15_swap_out;
+    reg                skew_wl_r8_15;
     wire signed [7:0]  pe_r8_c16_a_out;
     wire signed [31:0] pe_r8_c16_psum_out;
     wire               pe_r8_c16_swap_out;
+    reg                skew_wl_r8_16;
     wire signed [7:0]  pe_r8_c17_a_out;
     wire signed [31:0] pe_r8_c17_psum_out;
     wire               pe_r8_c17_swap_out;
+    reg                skew_wl_r8_17;
     wire signed [7:0]  pe_r8_c18_a_out;
     wire signed [31:0] pe_r8_c18_psum_out;
     wire               pe_r8_c18_swap_out;
+    reg                skew_wl_r8_18;
     wire signed [7:0]  pe_r8_c19_a_out;
     wire signed [31:0] pe_r8_c19_psum_out;
     wire               pe_r8_c19_swap_out;
+    reg                skew_wl_r8_19;
     wire signed [7:0]  pe_r8_c20_a_out;
     wire signed [31:0] pe_r8_c20_psum_out;
     wire               pe_r8_c20_swap_out;
+    reg                skew_wl_r8_20;
     wire signed [7:0]  pe_r8_c21_a_out;
     wire signed [31:0] pe_r8_c21_psum_out;
     wire               pe_r8_c21_swap_out;
+    reg                skew_wl_r8_21;
     wire signed [7:0]  pe_r8_c22_a_out;
     wire signed [31:0] pe_r8_c22_psum_out;
     wire               pe_r8_c22_swap_out;
+    reg                skew_wl_r8_22;
     wire signed [7:0]  pe_r8_c23_a_out;
     wire signed [31:0] pe_r8_c23_psum_out;
     wire               pe_r8_c23_swap_out;
+    reg                skew_wl_r8_23;
     wire signed [7:0]  pe_r8_c24_a_out;
     wire signed [31:0] pe_r8_c24_psum_out;
     wire               pe_r8_c24_swap_out;
+    reg                skew_wl_r8_24;
     wire signed [7:0]  pe_r8_c25_a_out;
     wire signed [31:0] pe_r8_c25_psum_out;
     wire               pe_r8_c25_swap_out;
+    reg                skew_wl_r8_25;
     wire signed [7:0]  pe_r8_c26_a_out;
     wire signed [31:0] pe_r8_c26_psum_out;
     wire               pe_r8_c26_swap_out;
+    reg                skew_wl_r8_26;
     wire signed [7:0]  pe_r8_c27_a_out;
     wire signed [31:0] pe_r8_c27_psum_out;
     wire               pe_r8_c27_swap_out;
+    reg                skew_wl_r8_27;
     wire signed [7:0]  pe_r8_c28_a_out;
     wire signed [31:0] pe_r8_c28_psum_out;
     wire               pe_r8_c28_swap_out;
+    reg                skew_wl_r8_28;
     wire signed [7:0]  pe_r8_c29_a_out;
     wire signed [31:0] pe_r8_c29_psum_out;
     wire               pe_r8_c29_swap_out;
+    reg                skew_wl_r8_29;
     wire signed [7:0]  pe_r8_c30_a_out;
     wire signed [31:0] pe_r8_c30_psum_out;
     wire               pe_r8_c30_swap_out;
+    reg                skew_wl_r8_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r8_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -1913,96 +2689,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r9_c0_a_out;
     wire signed [31:0] pe_r9_c0_psum_out;
     wire               pe_r9_c0_swap_out;
+    reg                skew_wl_r9_0;
     wire signed [7:0]  pe_r9_c1_a_out;
     wire signed [31:0] pe_r9_c1_psum_out;
     wire               pe_r9_c1_swap_out;
+    reg                skew_wl_r9_1;
     wire signed [7:0]  pe_r9_c2_a_out;
     wire signed [31:0] pe_r9_c2_psum_out;
     wire               pe_r9_c2_swap_out;
+    reg                skew_wl_r9_2;
     wire signed [7:0]  pe_r9_c3_a_out;
     wire signed [31:0] pe_r9_c3_psum_out;
     wire               pe_r9_c3_swap_out;
+    reg                skew_wl_r9_3;
     wire signed [7:0]  pe_r9_c4_a_out;
     wire signed [31:0] pe_r9_c4_psum_out;
     wire               pe_r9_c4_swap_out;
+    reg                skew_wl_r9_4;
     wire signed [7:0]  pe_r9_c5_a_out;
     wire signed [31:0] pe_r9_c5_psum_out;
     wire               pe_r9_c5_swap_out;
+    reg                skew_wl_r9_5;
     wire signed [7:0]  pe_r9_c6_a_out;
     wire signed [31:0] pe_r9_c6_psum_out;
     wire               pe_r9_c6_swap_out;
+    reg                skew_wl_r9_6;
     wire signed [7:0]  pe_r9_c7_a_out;
     wire signed [31:0] pe_r9_c7_psum_out;
     wire               pe_r9_c7_swap_out;
+    reg                skew_wl_r9_7;
     wire signed [7:0]  pe_r9_c8_a_out;
     wire signed [31:0] pe_r9_c8_psum_out;
     wire               pe_r9_c8_swap_out;
+    reg                skew_wl_r9_8;
     wire signed [7:0]  pe_r9_c9_a_out;
     wire signed [31:0] pe_r9_c9_psum_out;
     wire               pe_r9_c9_swap_out;
+    reg                skew_wl_r9_9;
     wire signed [7:0]  pe_r9_c10_a_out;
     wire signed [31:0] pe_r9_c10_psum_out;
     wire               pe_r9_c10_swap_out;
+    reg                skew_wl_r9_10;
     wire signed [7:0]  pe_r9_c11_a_out;
     wire signed [31:0] pe_r9_c11_psum_out;
     wire               pe_r9_c11_swap_out;
+    reg                skew_wl_r9_11;
     wire signed [7:0]  pe_r9_c12_a_out;
     wire signed [31:0] pe_r9_c12_psum_out;
     wire               pe_r9_c12_swap_out;
+    reg                skew_wl_r9_12;
     wire signed [7:0]  pe_r9_c13_a_out;
     wire signed [31:0] pe_r9_c13_psum_out;
     wire               pe_r9_c13_swap_out;
+    reg                skew_wl_r9_13;
     wire signed [7:0]  pe_r9_c14_a_out;
     wire signed [31:0] pe_r9_c14_psum_out;
     wire               pe_r9_c14_swap_out;
+    reg                skew_wl_r9_14;
     wire signed [7:0]  pe_r9_c15_a_out;
     wire signed [31:0] pe_r9_c15_psum_out;
     wire               pe_r9_c15_swap_out;
+    reg                skew_wl_r9_15;
     wire signed [7:0]  pe_r9_c16_a_out;
     wire signed [31:0] pe_r9_c16_psum_out;
     wire               pe_r9_c16_swap_out;
+    reg                skew_wl_r9_16;
     wire signed [7:0]  pe_r9_c17_a_out;
     wire signed [31:0] pe_r9_c17_psum_out;
     wire               pe_r9_c17_swap_out;
+    reg                skew_wl_r9_17;
     wire signed [7:0]  pe_r9_c18_a_out;
     wire signed [31:0] pe_r9_c18_psum_out;
     wire               pe_r9_c18_swap_out;
+    reg                skew_wl_r9_18;
     wire signed [7:0]  pe_r9_c19_a_out;
     wire signed [31:0] pe_r9_c19_psum_out;
     wire               pe_r9_c19_swap_out;
+    reg                skew_wl_r9_19;
     wire signed [7:0]  pe_r9_c20_a_out;
     wire signed [31:0] pe_r9_c20_psum_out;
     wire               pe_r9_c20_swap_out;
+    reg                skew_wl_r9_20;
     wire signed [7:0]  pe_r9_c21_a_out;
     wire signed [31:0] pe_r9_c21_psum_out;
     wire               pe_r9_c21_swap_out;
+    reg                skew_wl_r9_21;
     wire signed [7:0]  pe_r9_c22_a_out;
     wire signed [31:0] pe_r9_c22_psum_out;
     wire               pe_r9_c22_swap_out;
+    reg                skew_wl_r9_22;
     wire signed [7:0]  pe_r9_c23_a_out;
     wire signed [31:0] pe_r9_c23_psum_out;
     wire               pe_r9_c23_swap_out;
+    reg                skew_wl_r9_23;
     wire signed [7:0]  pe_r9_c24_a_out;
     wire signed [31:0] pe_r9_c24_psum_out;
     wire               pe_r9_c24_swap_out;
+    reg                skew_wl_r9_24;
     wire signed [7:0]  pe_r9_c25_a_out;
     wire signed [31:0] pe_r9_c25_psum_out;
     wire               pe_r9_c25_swap_out;
+    reg                skew_wl_r9_25;
     wire signed [7:0]  pe_r9_c26_a_out;
     wire signed [31:0] pe_r9_c26_psum_out;
     wire               pe_r9_c26_swap_out;
+    reg                skew_wl_r9_26;
     wire signed [7:0]  pe_r9_c27_a_out;
     wire signed [31:0] pe_r9_c27_psum_out;
     wire               pe_r9_c27_swap_out;
+    reg                skew_wl_r9_27;
     wire signed [7:0]  pe_r9_c28_a_out;
     wire signed [31:0] pe_r9_c28_psum_out;
     wire               pe_r9_c28_swap_out;
+    reg                skew_wl_r9_28;
     wire signed [7:0]  pe_r9_c29_a_out;
     wire signed [31:0] pe_r9_c29_psum_out;
     wire               pe_r9_c29_swap_out;
+    reg                skew_wl_r9_29;
     wire signed [7:0]  pe_r9_c30_a_out;
     wire signed [31:0] pe_r9_c30_psum_out;
     wire               pe_r9_c30_swap_out;
+    reg                skew_wl_r9_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r9_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2013,96 +2820,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r10_c0_a_out;
     wire signed [31:0] pe_r10_c0_psum_out;
     wire               pe_r10_c0_swap_out;
+    reg                skew_wl_r10_0;
     wire signed [7:0]  pe_r10_c1_a_out;
     wire signed [31:0] pe_r10_c1_psum_out;
     wire               pe_r10_c1_swap_out;
+    reg                skew_wl_r10_1;
     wire signed [7:0]  pe_r10_c2_a_out;
     wire signed [31:0] pe_r10_c2_psum_out;
     wire               pe_r10_c2_swap_out;
+    reg                skew_wl_r10_2;
     wire signed [7:0]  pe_r10_c3_a_out;
     wire signed [31:0] pe_r10_c3_psum_out;
     wire               pe_r10_c3_swap_out;
+    reg                skew_wl_r10_3;
     wire signed [7:0]  pe_r10_c4_a_out;
     wire signed [31:0] pe_r10_c4_psum_out;
     wire               pe_r10_c4_swap_out;
+    reg                skew_wl_r10_4;
     wire signed [7:0]  pe_r10_c5_a_out;
     wire signed [31:0] pe_r10_c5_psum_out;
     wire               pe_r10_c5_swap_out;
+    reg                skew_wl_r10_5;
     wire signed [7:0]  pe_r10_c6_a_out;
     wire signed [31:0] pe_r10_c6_psum_out;
     wire               pe_r10_c6_swap_out;
+    reg                skew_wl_r10_6;
     wire signed [7:0]  pe_r10_c7_a_out;
     wire signed [31:0] pe_r10_c7_psum_out;
     wire               pe_r10_c7_swap_out;
+    reg                skew_wl_r10_7;
     wire signed [7:0]  pe_r10_c8_a_out;
     wire signed [31:0] pe_r10_c8_psum_out;
     wire               pe_r10_c8_swap_out;
+    reg                skew_wl_r10_8;
     wire signed [7:0]  pe_r10_c9_a_out;
     wire signed [31:0] pe_r10_c9_psum_out;
     wire               pe_r10_c9_swap_out;
+    reg                skew_wl_r10_9;
     wire signed [7:0]  pe_r10_c10_a_out;
     wire signed [31:0] pe_r10_c10_psum_out;
     wire               pe_r10_c10_swap_out;
+    reg                skew_wl_r10_10;
     wire signed [7:0]  pe_r10_c11_a_out;
     wire signed [31:0] pe_r10_c11_psum_out;
     wire               pe_r10_c11_swap_out;
+    reg                skew_wl_r10_11;
     wire signed [7:0]  pe_r10_c12_a_out;
     wire signed [31:0] pe_r10_c12_psum_out;
     wire               pe_r10_c12_swap_out;
+    reg                skew_wl_r10_12;
     wire signed [7:0]  pe_r10_c13_a_out;
     wire signed [31:0] pe_r10_c13_psum_out;
     wire               pe_r10_c13_swap_out;
+    reg                skew_wl_r10_13;
     wire signed [7:0]  pe_r10_c14_a_out;
     wire signed [31:0] pe_r10_c14_psum_out;
     wire               pe_r10_c14_swap_out;
+    reg                skew_wl_r10_14;
     wire signed [7:0]  pe_r10_c15_a_out;
     wire signed [31:0] pe_r10_c15_psum_out;
     wire               pe_r10_c15_swap_out;
+    reg                skew_wl_r10_15;
     wire signed [7:0]  pe_r10_c16_a_out;
     wire signed [31:0] pe_r10_c16_psum_out;
     wire               pe_r10_c16_swap_out;
+    reg                skew_wl_r10_16;
     wire signed [7:0]  pe_r10_c17_a_out;
     wire signed [31:0] pe_r10_c17_psum_out;
     wire               pe_r10_c17_swap_out;
+    reg                skew_wl_r10_17;
     wire signed [7:0]  pe_r10_c18_a_out;
     wire signed [31:0] pe_r10_c18_psum_out;
     wire               pe_r10_c18_swap_out;
+    reg                skew_wl_r10_18;
     wire signed [7:0]  pe_r10_c19_a_out;
     wire signed [31:0] pe_r10_c19_psum_out;
     wire               pe_r10_c19_swap_out;
+    reg                skew_wl_r10_19;
     wire signed [7:0]  pe_r10_c20_a_out;
     wire signed [31:0] pe_r10_c20_psum_out;
     wire               pe_r10_c20_swap_out;
+    reg                skew_wl_r10_20;
     wire signed [7:0]  pe_r10_c21_a_out;
     wire signed [31:0] pe_r10_c21_psum_out;
     wire               pe_r10_c21_swap_out;
+    reg                skew_wl_r10_21;
     wire signed [7:0]  pe_r10_c22_a_out;
     wire signed [31:0] pe_r10_c22_psum_out;
     wire               pe_r10_c22_swap_out;
+    reg                skew_wl_r10_22;
     wire signed [7:0]  pe_r10_c23_a_out;
     wire signed [31:0] pe_r10_c23_psum_out;
     wire               pe_r10_c23_swap_out;
+    reg                skew_wl_r10_23;
     wire signed [7:0]  pe_r10_c24_a_out;
     wire signed [31:0] pe_r10_c24_psum_out;
     wire               pe_r10_c24_swap_out;
+    reg                skew_wl_r10_24;
     wire signed [7:0]  pe_r10_c25_a_out;
     wire signed [31:0] pe_r10_c25_psum_out;
     wire               pe_r10_c25_swap_out;
+    reg                skew_wl_r10_25;
     wire signed [7:0]  pe_r10_c26_a_out;
     wire signed [31:0] pe_r10_c26_psum_out;
     wire               pe_r10_c26_swap_out;
+    reg                skew_wl_r10_26;
     wire signed [7:0]  pe_r10_c27_a_out;
     wire signed [31:0] pe_r10_c27_psum_out;
     wire               pe_r10_c27_swap_out;
+    reg                skew_wl_r10_27;
     wire signed [7:0]  pe_r10_c28_a_out;
     wire signed [31:0] pe_r10_c28_psum_out;
     wire               pe_r10_c28_swap_out;
+    reg                skew_wl_r10_28;
     wire signed [7:0]  pe_r10_c29_a_out;
     wire signed [31:0] pe_r10_c29_psum_out;
     wire               pe_r10_c29_swap_out;
+    reg                skew_wl_r10_29;
     wire signed [7:0]  pe_r10_c30_a_out;
     wire signed [31:0] pe_r10_c30_psum_out;
     wire               pe_r10_c30_swap_out;
+    reg                skew_wl_r10_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r10_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2113,96 +2951,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r11_c0_a_out;
     wire signed [31:0] pe_r11_c0_psum_out;
     wire               pe_r11_c0_swap_out;
+    reg                skew_wl_r11_0;
     wire signed [7:0]  pe_r11_c1_a_out;
     wire signed [31:0] pe_r11_c1_psum_out;
     wire               pe_r11_c1_swap_out;
+    reg                skew_wl_r11_1;
     wire signed [7:0]  pe_r11_c2_a_out;
     wire signed [31:0] pe_r11_c2_psum_out;
     wire               pe_r11_c2_swap_out;
+    reg                skew_wl_r11_2;
     wire signed [7:0]  pe_r11_c3_a_out;
     wire signed [31:0] pe_r11_c3_psum_out;
     wire               pe_r11_c3_swap_out;
+    reg                skew_wl_r11_3;
     wire signed [7:0]  pe_r11_c4_a_out;
     wire signed [31:0] pe_r11_c4_psum_out;
     wire               pe_r11_c4_swap_out;
+    reg                skew_wl_r11_4;
     wire signed [7:0]  pe_r11_c5_a_out;
     wire signed [31:0] pe_r11_c5_psum_out;
     wire               pe_r11_c5_swap_out;
+    reg                skew_wl_r11_5;
     wire signed [7:0]  pe_r11_c6_a_out;
     wire signed [31:0] pe_r11_c6_psum_out;
     wire               pe_r11_c6_swap_out;
+    reg                skew_wl_r11_6;
     wire signed [7:0]  pe_r11_c7_a_out;
     wire signed [31:0] pe_r11_c7_psum_out;
     wire               pe_r11_c7_swap_out;
+    reg                skew_wl_r11_7;
     wire signed [7:0]  pe_r11_c8_a_out;
     wire signed [31:0] pe_r11_c8_psum_out;
     wire               pe_r11_c8_swap_out;
+    reg                skew_wl_r11_8;
     wire signed [7:0]  pe_r11_c9_a_out;
     wire signed [31:0] pe_r11_c9_psum_out;
     wire               pe_r11_c9_swap_out;
+    reg                skew_wl_r11_9;
     wire signed [7:0]  pe_r11_c10_a_out;
     wire signed [31:0] pe_r11_c10_psum_out;
     wire               pe_r11_c10_swap_out;
+    reg                skew_wl_r11_10;
     wire signed [7:0]  pe_r11_c11_a_out;
     wire signed [31:0] pe_r11_c11_psum_out;
     wire               pe_r11_c11_swap_out;
+    reg                skew_wl_r11_11;
     wire signed [7:0]  pe_r11_c12_a_out;
     wire signed [31:0] pe_r11_c12_psum_out;
     wire               pe_r11_c12_swap_out;
+    reg                skew_wl_r11_12;
     wire signed [7:0]  pe_r11_c13_a_out;
     wire signed [31:0] pe_r11_c13_psum_out;
     wire               pe_r11_c13_swap_out;
+    reg                skew_wl_r11_13;
     wire signed [7:0]  pe_r11_c14_a_out;
     wire signed [31:0] pe_r11_c14_psum_out;
     wire               pe_r11_c14_swap_out;
+    reg                skew_wl_r11_14;
     wire signed [7:0]  pe_r11_c15_a_out;
     wire signed [31:0] pe_r11_c15_psum_out;
     wire               pe_r11_c15_swap_out;
+    reg                skew_wl_r11_15;
     wire signed [7:0]  pe_r11_c16_a_out;
     wire signed [31:0] pe_r11_c16_psum_out;
     wire               pe_r11_c16_swap_out;
+    reg                skew_wl_r11_16;
     wire signed [7:0]  pe_r11_c17_a_out;
     wire signed [31:0] pe_r11_c17_psum_out;
     wire               pe_r11_c17_swap_out;
+    reg                skew_wl_r11_17;
     wire signed [7:0]  pe_r11_c18_a_out;
     wire signed [31:0] pe_r11_c18_psum_out;
     wire               pe_r11_c18_swap_out;
+    reg                skew_wl_r11_18;
     wire signed [7:0]  pe_r11_c19_a_out;
     wire signed [31:0] pe_r11_c19_psum_out;
     wire               pe_r11_c19_swap_out;
+    reg                skew_wl_r11_19;
     wire signed [7:0]  pe_r11_c20_a_out;
     wire signed [31:0] pe_r11_c20_psum_out;
     wire               pe_r11_c20_swap_out;
+    reg                skew_wl_r11_20;
     wire signed [7:0]  pe_r11_c21_a_out;
     wire signed [31:0] pe_r11_c21_psum_out;
     wire               pe_r11_c21_swap_out;
+    reg                skew_wl_r11_21;
     wire signed [7:0]  pe_r11_c22_a_out;
     wire signed [31:0] pe_r11_c22_psum_out;
     wire               pe_r11_c22_swap_out;
+    reg                skew_wl_r11_22;
     wire signed [7:0]  pe_r11_c23_a_out;
     wire signed [31:0] pe_r11_c23_psum_out;
     wire               pe_r11_c23_swap_out;
+    reg                skew_wl_r11_23;
     wire signed [7:0]  pe_r11_c24_a_out;
     wire signed [31:0] pe_r11_c24_psum_out;
     wire               pe_r11_c24_swap_out;
+    reg                skew_wl_r11_24;
     wire signed [7:0]  pe_r11_c25_a_out;
     wire signed [31:0] pe_r11_c25_psum_out;
     wire               pe_r11_c25_swap_out;
+    reg                skew_wl_r11_25;
     wire signed [7:0]  pe_r11_c26_a_out;
     wire signed [31:0] pe_r11_c26_psum_out;
     wire               pe_r11_c26_swap_out;
+    reg                skew_wl_r11_26;
     wire signed [7:0]  pe_r11_c27_a_out;
     wire signed [31:0] pe_r11_c27_psum_out;
     wire               pe_r11_c27_swap_out;
+    reg                skew_wl_r11_27;
     wire signed [7:0]  pe_r11_c28_a_out;
     wire signed [31:0] pe_r11_c28_psum_out;
     wire               pe_r11_c28_swap_out;
+    reg                skew_wl_r11_28;
     wire signed [7:0]  pe_r11_c29_a_out;
     wire signed [31:0] pe_r11_c29_psum_out;
     wire               pe_r11_c29_swap_out;
+    reg                skew_wl_r11_29;
     wire signed [7:0]  pe_r11_c30_a_out;
     wire signed [31:0] pe_r11_c30_psum_out;
     wire               pe_r11_c30_swap_out;
+    reg                skew_wl_r11_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r11_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2213,96 +3082,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r12_c0_a_out;
     wire signed [31:0] pe_r12_c0_psum_out;
     wire               pe_r12_c0_swap_out;
+    reg                skew_wl_r12_0;
     wire signed [7:0]  pe_r12_c1_a_out;
     wire signed [31:0] pe_r12_c1_psum_out;
     wire               pe_r12_c1_swap_out;
+    reg                skew_wl_r12_1;
     wire signed [7:0]  pe_r12_c2_a_out;
     wire signed [31:0] pe_r12_c2_psum_out;
     wire               pe_r12_c2_swap_out;
+    reg                skew_wl_r12_2;
     wire signed [7:0]  pe_r12_c3_a_out;
     wire signed [31:0] pe_r12_c3_psum_out;
     wire               pe_r12_c3_swap_out;
+    reg                skew_wl_r12_3;
     wire signed [7:0]  pe_r12_c4_a_out;
     wire signed [31:0] pe_r12_c4_psum_out;
     wire               pe_r12_c4_swap_out;
+    reg                skew_wl_r12_4;
     wire signed [7:0]  pe_r12_c5_a_out;
     wire signed [31:0] pe_r12_c5_psum_out;
     wire               pe_r12_c5_swap_out;
+    reg                skew_wl_r12_5;
     wire signed [7:0]  pe_r12_c6_a_out;
     wire signed [31:0] pe_r12_c6_psum_out;
     wire               pe_r12_c6_swap_out;
+    reg                skew_wl_r12_6;
     wire signed [7:0]  pe_r12_c7_a_out;
     wire signed [31:0] pe_r12_c7_psum_out;
     wire               pe_r12_c7_swap_out;
+    reg                skew_wl_r12_7;
     wire signed [7:0]  pe_r12_c8_a_out;
     wire signed [31:0] pe_r12_c8_psum_out;
     wire               pe_r12_c8_swap_out;
+    reg                skew_wl_r12_8;
     wire signed [7:0]  pe_r12_c9_a_out;
     wire signed [31:0] pe_r12_c9_psum_out;
     wire               pe_r12_c9_swap_out;
+    reg                skew_wl_r12_9;
     wire signed [7:0]  pe_r12_c10_a_out;
     wire signed [31:0] pe_r12_c10_psum_out;
     wire               pe_r12_c10_swap_out;
+    reg                skew_wl_r12_10;
     wire signed [7:0]  pe_r12_c11_a_out;
     wire signed [31:0] pe_r12_c11_psum_out;
     wire               pe_r12_c11_swap_out;
+    reg                skew_wl_r12_11;
     wire signed [7:0]  pe_r12_c12_a_out;
     wire signed [31:0] pe_r12_c12_psum_out;
     wire               pe_r12_c12_swap_out;
+    reg                skew_wl_r12_12;
     wire signed [7:0]  pe_r12_c13_a_out;
     wire signed [31:0] pe_r12_c13_psum_out;
     wire               pe_r12_c13_swap_out;
+    reg                skew_wl_r12_13;
     wire signed [7:0]  pe_r12_c14_a_out;
     wire signed [31:0] pe_r12_c14_psum_out;
     wire               pe_r12_c14_swap_out;
+    reg                skew_wl_r12_14;
     wire signed [7:0]  pe_r12_c15_a_out;
     wire signed [31:0] pe_r12_c15_psum_out;
     wire               pe_r12_c15_swap_out;
+    reg                skew_wl_r12_15;
     wire signed [7:0]  pe_r12_c16_a_out;
     wire signed [31:0] pe_r12_c16_psum_out;
     wire               pe_r12_c16_swap_out;
+    reg                skew_wl_r12_16;
     wire signed [7:0]  pe_r12_c17_a_out;
     wire signed [31:0] pe_r12_c17_psum_out;
     wire               pe_r12_c17_swap_out;
+    reg                skew_wl_r12_17;
     wire signed [7:0]  pe_r12_c18_a_out;
     wire signed [31:0] pe_r12_c18_psum_out;
     wire               pe_r12_c18_swap_out;
+    reg                skew_wl_r12_18;
     wire signed [7:0]  pe_r12_c19_a_out;
     wire signed [31:0] pe_r12_c19_psum_out;
     wire               pe_r12_c19_swap_out;
+    reg                skew_wl_r12_19;
     wire signed [7:0]  pe_r12_c20_a_out;
     wire signed [31:0] pe_r12_c20_psum_out;
     wire               pe_r12_c20_swap_out;
+    reg                skew_wl_r12_20;
     wire signed [7:0]  pe_r12_c21_a_out;
     wire signed [31:0] pe_r12_c21_psum_out;
     wire               pe_r12_c21_swap_out;
+    reg                skew_wl_r12_21;
     wire signed [7:0]  pe_r12_c22_a_out;
     wire signed [31:0] pe_r12_c22_psum_out;
     wire               pe_r12_c22_swap_out;
+    reg                skew_wl_r12_22;
     wire signed [7:0]  pe_r12_c23_a_out;
     wire signed [31:0] pe_r12_c23_psum_out;
     wire               pe_r12_c23_swap_out;
+    reg                skew_wl_r12_23;
     wire signed [7:0]  pe_r12_c24_a_out;
     wire signed [31:0] pe_r12_c24_psum_out;
     wire               pe_r12_c24_swap_out;
+    reg                skew_wl_r12_24;
     wire signed [7:0]  pe_r12_c25_a_out;
     wire signed [31:0] pe_r12_c25_psum_out;
     wire               pe_r12_c25_swap_out;
+    reg                skew_wl_r12_25;
     wire signed [7:0]  pe_r12_c26_a_out;
     wire signed [31:0] pe_r12_c26_psum_out;
     wire               pe_r12_c26_swap_out;
+    reg                skew_wl_r12_26;
     wire signed [7:0]  pe_r12_c27_a_out;
     wire signed [31:0] pe_r12_c27_psum_out;
     wire               pe_r12_c27_swap_out;
+    reg                skew_wl_r12_27;
     wire signed [7:0]  pe_r12_c28_a_out;
     wire signed [31:0] pe_r12_c28_psum_out;
     wire               pe_r12_c28_swap_out;
+    reg                skew_wl_r12_28;
     wire signed [7:0]  pe_r12_c29_a_out;
     wire signed [31:0] pe_r12_c29_psum_out;
     wire               pe_r12_c29_swap_out;
+    reg                skew_wl_r12_29;
     wire signed [7:0]  pe_r12_c30_a_out;
     wire signed [31:0] pe_r12_c30_psum_out;
     wire               pe_r12_c30_swap_out;
+    reg                skew_wl_r12_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r12_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2313,96 +3213,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r13_c0_a_out;
     wire signed [31:0] pe_r13_c0_psum_out;
     wire               pe_r13_c0_swap_out;
+    reg                skew_wl_r13_0;
     wire signed [7:0]  pe_r13_c1_a_out;
     wire signed [31:0] pe_r13_c1_psum_out;
     wire               pe_r13_c1_swap_out;
+    reg                skew_wl_r13_1;
     wire signed [7:0]  pe_r13_c2_a_out;
     wire signed [31:0] pe_r13_c2_psum_out;
     wire               pe_r13_c2_swap_out;
+    reg                skew_wl_r13_2;
     wire signed [7:0]  pe_r13_c3_a_out;
     wire signed [31:0] pe_r13_c3_psum_out;
     wire               pe_r13_c3_swap_out;
+    reg                skew_wl_r13_3;
     wire signed [7:0]  pe_r13_c4_a_out;
     wire signed [31:0] pe_r13_c4_psum_out;
     wire               pe_r13_c4_swap_out;
+    reg                skew_wl_r13_4;
     wire signed [7:0]  pe_r13_c5_a_out;
     wire signed [31:0] pe_r13_c5_psum_out;
     wire               pe_r13_c5_swap_out;
+    reg                skew_wl_r13_5;
     wire signed [7:0]  pe_r13_c6_a_out;
     wire signed [31:0] pe_r13_c6_psum_out;
     wire               pe_r13_c6_swap_out;
+    reg                skew_wl_r13_6;
     wire signed [7:0]  pe_r13_c7_a_out;
     wire signed [31:0] pe_r13_c7_psum_out;
     wire               pe_r13_c7_swap_out;
+    reg                skew_wl_r13_7;
     wire signed [7:0]  pe_r13_c8_a_out;
     wire signed [31:0] pe_r13_c8_psum_out;
     wire               pe_r13_c8_swap_out;
+    reg                skew_wl_r13_8;
     wire signed [7:0]  pe_r13_c9_a_out;
     wire signed [31:0] pe_r13_c9_psum_out;
     wire               pe_r13_c9_swap_out;
+    reg                skew_wl_r13_9;
     wire signed [7:0]  pe_r13_c10_a_out;
     wire signed [31:0] pe_r13_c10_psum_out;
     wire               pe_r13_c10_swap_out;
+    reg                skew_wl_r13_10;
     wire signed [7:0]  pe_r13_c11_a_out;
     wire signed [31:0] pe_r13_c11_psum_out;
     wire               pe_r13_c11_swap_out;
+    reg                skew_wl_r13_11;
     wire signed [7:0]  pe_r13_c12_a_out;
     wire signed [31:0] pe_r13_c12_psum_out;
     wire               pe_r13_c12_swap_out;
+    reg                skew_wl_r13_12;
     wire signed [7:0]  pe_r13_c13_a_out;
     wire signed [31:0] pe_r13_c13_psum_out;
     wire               pe_r13_c13_swap_out;
+    reg                skew_wl_r13_13;
     wire signed [7:0]  pe_r13_c14_a_out;
     wire signed [31:0] pe_r13_c14_psum_out;
     wire               pe_r13_c14_swap_out;
+    reg                skew_wl_r13_14;
     wire signed [7:0]  pe_r13_c15_a_out;
     wire signed [31:0] pe_r13_c15_psum_out;
     wire               pe_r13_c15_swap_out;
+    reg                skew_wl_r13_15;
     wire signed [7:0]  pe_r13_c16_a_out;
     wire signed [31:0] pe_r13_c16_psum_out;
     wire               pe_r13_c16_swap_out;
+    reg                skew_wl_r13_16;
     wire signed [7:0]  pe_r13_c17_a_out;
     wire signed [31:0] pe_r13_c17_psum_out;
     wire               pe_r13_c17_swap_out;
+    reg                skew_wl_r13_17;
     wire signed [7:0]  pe_r13_c18_a_out;
     wire signed [31:0] pe_r13_c18_psum_out;
     wire               pe_r13_c18_swap_out;
+    reg                skew_wl_r13_18;
     wire signed [7:0]  pe_r13_c19_a_out;
     wire signed [31:0] pe_r13_c19_psum_out;
     wire               pe_r13_c19_swap_out;
+    reg                skew_wl_r13_19;
     wire signed [7:0]  pe_r13_c20_a_out;
     wire signed [31:0] pe_r13_c20_psum_out;
     wire               pe_r13_c20_swap_out;
+    reg                skew_wl_r13_20;
     wire signed [7:0]  pe_r13_c21_a_out;
     wire signed [31:0] pe_r13_c21_psum_out;
     wire               pe_r13_c21_swap_out;
+    reg                skew_wl_r13_21;
     wire signed [7:0]  pe_r13_c22_a_out;
     wire signed [31:0] pe_r13_c22_psum_out;
     wire               pe_r13_c22_swap_out;
+    reg                skew_wl_r13_22;
     wire signed [7:0]  pe_r13_c23_a_out;
     wire signed [31:0] pe_r13_c23_psum_out;
     wire               pe_r13_c23_swap_out;
+    reg                skew_wl_r13_23;
     wire signed [7:0]  pe_r13_c24_a_out;
     wire signed [31:0] pe_r13_c24_psum_out;
     wire               pe_r13_c24_swap_out;
+    reg                skew_wl_r13_24;
     wire signed [7:0]  pe_r13_c25_a_out;
     wire signed [31:0] pe_r13_c25_psum_out;
     wire               pe_r13_c25_swap_out;
+    reg                skew_wl_r13_25;
     wire signed [7:0]  pe_r13_c26_a_out;
     wire signed [31:0] pe_r13_c26_psum_out;
     wire               pe_r13_c26_swap_out;
+    reg                skew_wl_r13_26;
     wire signed [7:0]  pe_r13_c27_a_out;
     wire signed [31:0] pe_r13_c27_psum_out;
     wire               pe_r13_c27_swap_out;
+    reg                skew_wl_r13_27;
     wire signed [7:0]  pe_r13_c28_a_out;
     wire signed [31:0] pe_r13_c28_psum_out;
     wire               pe_r13_c28_swap_out;
+    reg                skew_wl_r13_28;
     wire signed [7:0]  pe_r13_c29_a_out;
     wire signed [31:0] pe_r13_c29_psum_out;
     wire               pe_r13_c29_swap_out;
+    reg                skew_wl_r13_29;
     wire signed [7:0]  pe_r13_c30_a_out;
     wire signed [31:0] pe_r13_c30_psum_out;
     wire               pe_r13_c30_swap_out;
+    reg                skew_wl_r13_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r13_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2413,96 +3344,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r14_c0_a_out;
     wire signed [31:0] pe_r14_c0_psum_out;
     wire               pe_r14_c0_swap_out;
+    reg                skew_wl_r14_0;
     wire signed [7:0]  pe_r14_c1_a_out;
     wire signed [31:0] pe_r14_c1_psum_out;
     wire               pe_r14_c1_swap_out;
+    reg                skew_wl_r14_1;
     wire signed [7:0]  pe_r14_c2_a_out;
     wire signed [31:0] pe_r14_c2_psum_out;
     wire               pe_r14_c2_swap_out;
+    reg                skew_wl_r14_2;
     wire signed [7:0]  pe_r14_c3_a_out;
     wire signed [31:0] pe_r14_c3_psum_out;
     wire               pe_r14_c3_swap_out;
+    reg                skew_wl_r14_3;
     wire signed [7:0]  pe_r14_c4_a_out;
     wire signed [31:0] pe_r14_c4_psum_out;
     wire               pe_r14_c4_swap_out;
+    reg                skew_wl_r14_4;
     wire signed [7:0]  pe_r14_c5_a_out;
     wire signed [31:0] pe_r14_c5_psum_out;
     wire               pe_r14_c5_swap_out;
+    reg                skew_wl_r14_5;
     wire signed [7:0]  pe_r14_c6_a_out;
     wire signed [31:0] pe_r14_c6_psum_out;
     wire               pe_r14_c6_swap_out;
+    reg                skew_wl_r14_6;
     wire signed [7:0]  pe_r14_c7_a_out;
     wire signed [31:0] pe_r14_c7_psum_out;
     wire               pe_r14_c7_swap_out;
+    reg                skew_wl_r14_7;
     wire signed [7:0]  pe_r14_c8_a_out;
     wire signed [31:0] pe_r14_c8_psum_out;
     wire               pe_r14_c8_swap_out;
+    reg                skew_wl_r14_8;
     wire signed [7:0]  pe_r14_c9_a_out;
     wire signed [31:0] pe_r14_c9_psum_out;
     wire               pe_r14_c9_swap_out;
+    reg                skew_wl_r14_9;
     wire signed [7:0]  pe_r14_c10_a_out;
     wire signed [31:0] pe_r14_c10_psum_out;
     wire               pe_r14_c10_swap_out;
+    reg                skew_wl_r14_10;
     wire signed [7:0]  pe_r14_c11_a_out;
     wire signed [31:0] pe_r14_c11_psum_out;
     wire               pe_r14_c11_swap_out;
+    reg                skew_wl_r14_11;
     wire signed [7:0]  pe_r14_c12_a_out;
     wire signed [31:0] pe_r14_c12_psum_out;
     wire               pe_r14_c12_swap_out;
+    reg                skew_wl_r14_12;
     wire signed [7:0]  pe_r14_c13_a_out;
     wire signed [31:0] pe_r14_c13_psum_out;
     wire               pe_r14_c13_swap_out;
+    reg                skew_wl_r14_13;
     wire signed [7:0]  pe_r14_c14_a_out;
     wire signed [31:0] pe_r14_c14_psum_out;
     wire               pe_r14_c14_swap_out;
+    reg                skew_wl_r14_14;
     wire signed [7:0]  pe_r14_c15_a_out;
     wire signed [31:0] pe_r14_c15_psum_out;
     wire               pe_r14_c15_swap_out;
+    reg                skew_wl_r14_15;
     wire signed [7:0]  pe_r14_c16_a_out;
     wire signed [31:0] pe_r14_c16_psum_out;
     wire               pe_r14_c16_swap_out;
+    reg                skew_wl_r14_16;
     wire signed [7:0]  pe_r14_c17_a_out;
     wire signed [31:0] pe_r14_c17_psum_out;
     wire               pe_r14_c17_swap_out;
+    reg                skew_wl_r14_17;
     wire signed [7:0]  pe_r14_c18_a_out;
     wire signed [31:0] pe_r14_c18_psum_out;
     wire               pe_r14_c18_swap_out;
+    reg                skew_wl_r14_18;
     wire signed [7:0]  pe_r14_c19_a_out;
     wire signed [31:0] pe_r14_c19_psum_out;
     wire               pe_r14_c19_swap_out;
+    reg                skew_wl_r14_19;
     wire signed [7:0]  pe_r14_c20_a_out;
     wire signed [31:0] pe_r14_c20_psum_out;
     wire               pe_r14_c20_swap_out;
+    reg                skew_wl_r14_20;
     wire signed [7:0]  pe_r14_c21_a_out;
     wire signed [31:0] pe_r14_c21_psum_out;
     wire               pe_r14_c21_swap_out;
+    reg                skew_wl_r14_21;
     wire signed [7:0]  pe_r14_c22_a_out;
     wire signed [31:0] pe_r14_c22_psum_out;
     wire               pe_r14_c22_swap_out;
+    reg                skew_wl_r14_22;
     wire signed [7:0]  pe_r14_c23_a_out;
     wire signed [31:0] pe_r14_c23_psum_out;
     wire               pe_r14_c23_swap_out;
+    reg                skew_wl_r14_23;
     wire signed [7:0]  pe_r14_c24_a_out;
     wire signed [31:0] pe_r14_c24_psum_out;
     wire               pe_r14_c24_swap_out;
+    reg                skew_wl_r14_24;
     wire signed [7:0]  pe_r14_c25_a_out;
     wire signed [31:0] pe_r14_c25_psum_out;
     wire               pe_r14_c25_swap_out;
+    reg                skew_wl_r14_25;
     wire signed [7:0]  pe_r14_c26_a_out;
     wire signed [31:0] pe_r14_c26_psum_out;
     wire               pe_r14_c26_swap_out;
+    reg                skew_wl_r14_26;
     wire signed [7:0]  pe_r14_c27_a_out;
     wire signed [31:0] pe_r14_c27_psum_out;
     wire               pe_r14_c27_swap_out;
+    reg                skew_wl_r14_27;
     wire signed [7:0]  pe_r14_c28_a_out;
     wire signed [31:0] pe_r14_c28_psum_out;
     wire               pe_r14_c28_swap_out;
+    reg                skew_wl_r14_28;
     wire signed [7:0]  pe_r14_c29_a_out;
     wire signed [31:0] pe_r14_c29_psum_out;
     wire               pe_r14_c29_swap_out;
+    reg                skew_wl_r14_29;
     wire signed [7:0]  pe_r14_c30_a_out;
     wire signed [31:0] pe_r14_c30_psum_out;
     wire               pe_r14_c30_swap_out;
+    reg                skew_wl_r14_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r14_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2513,96 +3475,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r15_c0_a_out;
     wire signed [31:0] pe_r15_c0_psum_out;
     wire               pe_r15_c0_swap_out;
+    reg                skew_wl_r15_0;
     wire signed [7:0]  pe_r15_c1_a_out;
     wire signed [31:0] pe_r15_c1_psum_out;
     wire               pe_r15_c1_swap_out;
+    reg                skew_wl_r15_1;
     wire signed [7:0]  pe_r15_c2_a_out;
     wire signed [31:0] pe_r15_c2_psum_out;
     wire               pe_r15_c2_swap_out;
+    reg                skew_wl_r15_2;
     wire signed [7:0]  pe_r15_c3_a_out;
     wire signed [31:0] pe_r15_c3_psum_out;
     wire               pe_r15_c3_swap_out;
+    reg                skew_wl_r15_3;
     wire signed [7:0]  pe_r15_c4_a_out;
     wire signed [31:0] pe_r15_c4_psum_out;
     wire               pe_r15_c4_swap_out;
+    reg                skew_wl_r15_4;
     wire signed [7:0]  pe_r15_c5_a_out;
     wire signed [31:0] pe_r15_c5_psum_out;
     wire               pe_r15_c5_swap_out;
+    reg                skew_wl_r15_5;
     wire signed [7:0]  pe_r15_c6_a_out;
     wire signed [31:0] pe_r15_c6_psum_out;
     wire               pe_r15_c6_swap_out;
+    reg                skew_wl_r15_6;
     wire signed [7:0]  pe_r15_c7_a_out;
     wire signed [31:0] pe_r15_c7_psum_out;
     wire               pe_r15_c7_swap_out;
+    reg                skew_wl_r15_7;
     wire signed [7:0]  pe_r15_c8_a_out;
     wire signed [31:0] pe_r15_c8_psum_out;
     wire               pe_r15_c8_swap_out;
+    reg                skew_wl_r15_8;
     wire signed [7:0]  pe_r15_c9_a_out;
     wire signed [31:0] pe_r15_c9_psum_out;
     wire               pe_r15_c9_swap_out;
+    reg                skew_wl_r15_9;
     wire signed [7:0]  pe_r15_c10_a_out;
     wire signed [31:0] pe_r15_c10_psum_out;
     wire               pe_r15_c10_swap_out;
+    reg                skew_wl_r15_10;
     wire signed [7:0]  pe_r15_c11_a_out;
     wire signed [31:0] pe_r15_c11_psum_out;
     wire               pe_r15_c11_swap_out;
+    reg                skew_wl_r15_11;
     wire signed [7:0]  pe_r15_c12_a_out;
     wire signed [31:0] pe_r15_c12_psum_out;
     wire               pe_r15_c12_swap_out;
+    reg                skew_wl_r15_12;
     wire signed [7:0]  pe_r15_c13_a_out;
     wire signed [31:0] pe_r15_c13_psum_out;
     wire               pe_r15_c13_swap_out;
+    reg                skew_wl_r15_13;
     wire signed [7:0]  pe_r15_c14_a_out;
     wire signed [31:0] pe_r15_c14_psum_out;
     wire               pe_r15_c14_swap_out;
+    reg                skew_wl_r15_14;
     wire signed [7:0]  pe_r15_c15_a_out;
     wire signed [31:0] pe_r15_c15_psum_out;
     wire               pe_r15_c15_swap_out;
+    reg                skew_wl_r15_15;
     wire signed [7:0]  pe_r15_c16_a_out;
     wire signed [31:0] pe_r15_c16_psum_out;
     wire               pe_r15_c16_swap_out;
+    reg                skew_wl_r15_16;
     wire signed [7:0]  pe_r15_c17_a_out;
     wire signed [31:0] pe_r15_c17_psum_out;
     wire               pe_r15_c17_swap_out;
+    reg                skew_wl_r15_17;
     wire signed [7:0]  pe_r15_c18_a_out;
     wire signed [31:0] pe_r15_c18_psum_out;
     wire               pe_r15_c18_swap_out;
+    reg                skew_wl_r15_18;
     wire signed [7:0]  pe_r15_c19_a_out;
     wire signed [31:0] pe_r15_c19_psum_out;
     wire               pe_r15_c19_swap_out;
+    reg                skew_wl_r15_19;
     wire signed [7:0]  pe_r15_c20_a_out;
     wire signed [31:0] pe_r15_c20_psum_out;
     wire               pe_r15_c20_swap_out;
+    reg                skew_wl_r15_20;
     wire signed [7:0]  pe_r15_c21_a_out;
     wire signed [31:0] pe_r15_c21_psum_out;
     wire               pe_r15_c21_swap_out;
+    reg                skew_wl_r15_21;
     wire signed [7:0]  pe_r15_c22_a_out;
     wire signed [31:0] pe_r15_c22_psum_out;
     wire               pe_r15_c22_swap_out;
+    reg                skew_wl_r15_22;
     wire signed [7:0]  pe_r15_c23_a_out;
     wire signed [31:0] pe_r15_c23_psum_out;
     wire               pe_r15_c23_swap_out;
+    reg                skew_wl_r15_23;
     wire signed [7:0]  pe_r15_c24_a_out;
     wire signed [31:0] pe_r15_c24_psum_out;
     wire               pe_r15_c24_swap_out;
+    reg                skew_wl_r15_24;
     wire signed [7:0]  pe_r15_c25_a_out;
     wire signed [31:0] pe_r15_c25_psum_out;
     wire               pe_r15_c25_swap_out;
+    reg                skew_wl_r15_25;
     wire signed [7:0]  pe_r15_c26_a_out;
     wire signed [31:0] pe_r15_c26_psum_out;
     wire               pe_r15_c26_swap_out;
+    reg                skew_wl_r15_26;
     wire signed [7:0]  pe_r15_c27_a_out;
     wire signed [31:0] pe_r15_c27_psum_out;
     wire               pe_r15_c27_swap_out;
+    reg                skew_wl_r15_27;
     wire signed [7:0]  pe_r15_c28_a_out;
     wire signed [31:0] pe_r15_c28_psum_out;
     wire               pe_r15_c28_swap_out;
+    reg                skew_wl_r15_28;
     wire signed [7:0]  pe_r15_c29_a_out;
     wire signed [31:0] pe_r15_c29_psum_out;
     wire               pe_r15_c29_swap_out;
+    reg                skew_wl_r15_29;
     wire signed [7:0]  pe_r15_c30_a_out;
     wire signed [31:0] pe_r15_c30_psum_out;
     wire               pe_r15_c30_swap_out;
+    reg                skew_wl_r15_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r15_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2613,96 +3606,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r16_c0_a_out;
     wire signed [31:0] pe_r16_c0_psum_out;
     wire               pe_r16_c0_swap_out;
+    reg                skew_wl_r16_0;
     wire signed [7:0]  pe_r16_c1_a_out;
     wire signed [31:0] pe_r16_c1_psum_out;
     wire               pe_r16_c1_swap_out;
+    reg                skew_wl_r16_1;
     wire signed [7:0]  pe_r16_c2_a_out;
     wire signed [31:0] pe_r16_c2_psum_out;
     wire               pe_r16_c2_swap_out;
+    reg                skew_wl_r16_2;
     wire signed [7:0]  pe_r16_c3_a_out;
     wire signed [31:0] pe_r16_c3_psum_out;
     wire               pe_r16_c3_swap_out;
+    reg                skew_wl_r16_3;
     wire signed [7:0]  pe_r16_c4_a_out;
     wire signed [31:0] pe_r16_c4_psum_out;
     wire               pe_r16_c4_swap_out;
+    reg                skew_wl_r16_4;
     wire signed [7:0]  pe_r16_c5_a_out;
     wire signed [31:0] pe_r16_c5_psum_out;
     wire               pe_r16_c5_swap_out;
+    reg                skew_wl_r16_5;
     wire signed [7:0]  pe_r16_c6_a_out;
     wire signed [31:0] pe_r16_c6_psum_out;
     wire               pe_r16_c6_swap_out;
+    reg                skew_wl_r16_6;
     wire signed [7:0]  pe_r16_c7_a_out;
     wire signed [31:0] pe_r16_c7_psum_out;
     wire               pe_r16_c7_swap_out;
+    reg                skew_wl_r16_7;
     wire signed [7:0]  pe_r16_c8_a_out;
     wire signed [31:0] pe_r16_c8_psum_out;
     wire               pe_r16_c8_swap_out;
+    reg                skew_wl_r16_8;
     wire signed [7:0]  pe_r16_c9_a_out;
     wire signed [31:0] pe_r16_c9_psum_out;
     wire               pe_r16_c9_swap_out;
+    reg                skew_wl_r16_9;
     wire signed [7:0]  pe_r16_c10_a_out;
     wire signed [31:0] pe_r16_c10_psum_out;
     wire               pe_r16_c10_swap_out;
+    reg                skew_wl_r16_10;
     wire signed [7:0]  pe_r16_c11_a_out;
     wire signed [31:0] pe_r16_c11_psum_out;
     wire               pe_r16_c11_swap_out;
+    reg                skew_wl_r16_11;
     wire signed [7:0]  pe_r16_c12_a_out;
     wire signed [31:0] pe_r16_c12_psum_out;
     wire               pe_r16_c12_swap_out;
+    reg                skew_wl_r16_12;
     wire signed [7:0]  pe_r16_c13_a_out;
     wire signed [31:0] pe_r16_c13_psum_out;
     wire               pe_r16_c13_swap_out;
+    reg                skew_wl_r16_13;
     wire signed [7:0]  pe_r16_c14_a_out;
     wire signed [31:0] pe_r16_c14_psum_out;
     wire               pe_r16_c14_swap_out;
+    reg                skew_wl_r16_14;
     wire signed [7:0]  pe_r16_c15_a_out;
     wire signed [31:0] pe_r16_c15_psum_out;
     wire               pe_r16_c15_swap_out;
+    reg                skew_wl_r16_15;
     wire signed [7:0]  pe_r16_c16_a_out;
     wire signed [31:0] pe_r16_c16_psum_out;
     wire               pe_r16_c16_swap_out;
+    reg                skew_wl_r16_16;
     wire signed [7:0]  pe_r16_c17_a_out;
     wire signed [31:0] pe_r16_c17_psum_out;
     wire               pe_r16_c17_swap_out;
+    reg                skew_wl_r16_17;
     wire signed [7:0]  pe_r16_c18_a_out;
     wire signed [31:0] pe_r16_c18_psum_out;
     wire               pe_r16_c18_swap_out;
+    reg                skew_wl_r16_18;
     wire signed [7:0]  pe_r16_c19_a_out;
     wire signed [31:0] pe_r16_c19_psum_out;
     wire               pe_r16_c19_swap_out;
+    reg                skew_wl_r16_19;
     wire signed [7:0]  pe_r16_c20_a_out;
     wire signed [31:0] pe_r16_c20_psum_out;
     wire               pe_r16_c20_swap_out;
+    reg                skew_wl_r16_20;
     wire signed [7:0]  pe_r16_c21_a_out;
     wire signed [31:0] pe_r16_c21_psum_out;
     wire               pe_r16_c21_swap_out;
+    reg                skew_wl_r16_21;
     wire signed [7:0]  pe_r16_c22_a_out;
     wire signed [31:0] pe_r16_c22_psum_out;
     wire               pe_r16_c22_swap_out;
+    reg                skew_wl_r16_22;
     wire signed [7:0]  pe_r16_c23_a_out;
     wire signed [31:0] pe_r16_c23_psum_out;
     wire               pe_r16_c23_swap_out;
+    reg                skew_wl_r16_23;
     wire signed [7:0]  pe_r16_c24_a_out;
     wire signed [31:0] pe_r16_c24_psum_out;
     wire               pe_r16_c24_swap_out;
+    reg                skew_wl_r16_24;
     wire signed [7:0]  pe_r16_c25_a_out;
     wire signed [31:0] pe_r16_c25_psum_out;
     wire               pe_r16_c25_swap_out;
+    reg                skew_wl_r16_25;
     wire signed [7:0]  pe_r16_c26_a_out;
     wire signed [31:0] pe_r16_c26_psum_out;
     wire               pe_r16_c26_swap_out;
+    reg                skew_wl_r16_26;
     wire signed [7:0]  pe_r16_c27_a_out;
     wire signed [31:0] pe_r16_c27_psum_out;
     wire               pe_r16_c27_swap_out;
+    reg                skew_wl_r16_27;
     wire signed [7:0]  pe_r16_c28_a_out;
     wire signed [31:0] pe_r16_c28_psum_out;
     wire               pe_r16_c28_swap_out;
+    reg                skew_wl_r16_28;
     wire signed [7:0]  pe_r16_c29_a_out;
     wire signed [31:0] pe_r16_c29_psum_out;
     wire               pe_r16_c29_swap_out;
+    reg                skew_wl_r16_29;
     wire signed [7:0]  pe_r16_c30_a_out;
     wire signed [31:0] pe_r16_c30_psum_out;
     wire               pe_r16_c30_swap_out;
+    reg                skew_wl_r16_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r16_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2713,96 +3737,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r17_c0_a_out;
     wire signed [31:0] pe_r17_c0_psum_out;
     wire               pe_r17_c0_swap_out;
+    reg                skew_wl_r17_0;
     wire signed [7:0]  pe_r17_c1_a_out;
     wire signed [31:0] pe_r17_c1_psum_out;
     wire               pe_r17_c1_swap_out;
+    reg                skew_wl_r17_1;
     wire signed [7:0]  pe_r17_c2_a_out;
     wire signed [31:0] pe_r17_c2_psum_out;
     wire               pe_r17_c2_swap_out;
+    reg                skew_wl_r17_2;
     wire signed [7:0]  pe_r17_c3_a_out;
     wire signed [31:0] pe_r17_c3_psum_out;
     wire               pe_r17_c3_swap_out;
+    reg                skew_wl_r17_3;
     wire signed [7:0]  pe_r17_c4_a_out;
     wire signed [31:0] pe_r17_c4_psum_out;
     wire               pe_r17_c4_swap_out;
+    reg                skew_wl_r17_4;
     wire signed [7:0]  pe_r17_c5_a_out;
     wire signed [31:0] pe_r17_c5_psum_out;
     wire               pe_r17_c5_swap_out;
+    reg                skew_wl_r17_5;
     wire signed [7:0]  pe_r17_c6_a_out;
     wire signed [31:0] pe_r17_c6_psum_out;
     wire               pe_r17_c6_swap_out;
+    reg                skew_wl_r17_6;
     wire signed [7:0]  pe_r17_c7_a_out;
     wire signed [31:0] pe_r17_c7_psum_out;
     wire               pe_r17_c7_swap_out;
+    reg                skew_wl_r17_7;
     wire signed [7:0]  pe_r17_c8_a_out;
     wire signed [31:0] pe_r17_c8_psum_out;
     wire               pe_r17_c8_swap_out;
+    reg                skew_wl_r17_8;
     wire signed [7:0]  pe_r17_c9_a_out;
     wire signed [31:0] pe_r17_c9_psum_out;
     wire               pe_r17_c9_swap_out;
+    reg                skew_wl_r17_9;
     wire signed [7:0]  pe_r17_c10_a_out;
     wire signed [31:0] pe_r17_c10_psum_out;
     wire               pe_r17_c10_swap_out;
+    reg                skew_wl_r17_10;
     wire signed [7:0]  pe_r17_c11_a_out;
     wire signed [31:0] pe_r17_c11_psum_out;
     wire               pe_r17_c11_swap_out;
+    reg                skew_wl_r17_11;
     wire signed [7:0]  pe_r17_c12_a_out;
     wire signed [31:0] pe_r17_c12_psum_out;
     wire               pe_r17_c12_swap_out;
+    reg                skew_wl_r17_12;
     wire signed [7:0]  pe_r17_c13_a_out;
     wire signed [31:0] pe_r17_c13_psum_out;
     wire               pe_r17_c13_swap_out;
+    reg                skew_wl_r17_13;
     wire signed [7:0]  pe_r17_c14_a_out;
     wire signed [31:0] pe_r17_c14_psum_out;
     wire               pe_r17_c14_swap_out;
+    reg                skew_wl_r17_14;
     wire signed [7:0]  pe_r17_c15_a_out;
     wire signed [31:0] pe_r17_c15_psum_out;
     wire               pe_r17_c15_swap_out;
+    reg                skew_wl_r17_15;
     wire signed [7:0]  pe_r17_c16_a_out;
     wire signed [31:0] pe_r17_c16_psum_out;
     wire               pe_r17_c16_swap_out;
+    reg                skew_wl_r17_16;
     wire signed [7:0]  pe_r17_c17_a_out;
     wire signed [31:0] pe_r17_c17_psum_out;
     wire               pe_r17_c17_swap_out;
+    reg                skew_wl_r17_17;
     wire signed [7:0]  pe_r17_c18_a_out;
     wire signed [31:0] pe_r17_c18_psum_out;
     wire               pe_r17_c18_swap_out;
+    reg                skew_wl_r17_18;
     wire signed [7:0]  pe_r17_c19_a_out;
     wire signed [31:0] pe_r17_c19_psum_out;
     wire               pe_r17_c19_swap_out;
+    reg                skew_wl_r17_19;
     wire signed [7:0]  pe_r17_c20_a_out;
     wire signed [31:0] pe_r17_c20_psum_out;
     wire               pe_r17_c20_swap_out;
+    reg                skew_wl_r17_20;
     wire signed [7:0]  pe_r17_c21_a_out;
     wire signed [31:0] pe_r17_c21_psum_out;
     wire               pe_r17_c21_swap_out;
+    reg                skew_wl_r17_21;
     wire signed [7:0]  pe_r17_c22_a_out;
     wire signed [31:0] pe_r17_c22_psum_out;
     wire               pe_r17_c22_swap_out;
+    reg                skew_wl_r17_22;
     wire signed [7:0]  pe_r17_c23_a_out;
     wire signed [31:0] pe_r17_c23_psum_out;
     wire               pe_r17_c23_swap_out;
+    reg                skew_wl_r17_23;
     wire signed [7:0]  pe_r17_c24_a_out;
     wire signed [31:0] pe_r17_c24_psum_out;
     wire               pe_r17_c24_swap_out;
+    reg                skew_wl_r17_24;
     wire signed [7:0]  pe_r17_c25_a_out;
     wire signed [31:0] pe_r17_c25_psum_out;
     wire               pe_r17_c25_swap_out;
+    reg                skew_wl_r17_25;
     wire signed [7:0]  pe_r17_c26_a_out;
     wire signed [31:0] pe_r17_c26_psum_out;
     wire               pe_r17_c26_swap_out;
+    reg                skew_wl_r17_26;
     wire signed [7:0]  pe_r17_c27_a_out;
     wire signed [31:0] pe_r17_c27_psum_out;
     wire               pe_r17_c27_swap_out;
+    reg                skew_wl_r17_27;
     wire signed [7:0]  pe_r17_c28_a_out;
     wire signed [31:0] pe_r17_c28_psum_out;
     wire               pe_r17_c28_swap_out;
+    reg                skew_wl_r17_28;
     wire signed [7:0]  pe_r17_c29_a_out;
     wire signed [31:0] pe_r17_c29_psum_out;
     wire               pe_r17_c29_swap_out;
+    reg                skew_wl_r17_29;
     wire signed [7:0]  pe_r17_c30_a_out;
     wire signed [31:0] pe_r17_c30_psum_out;
     wire               pe_r17_c30_swap_out;
+    reg                skew_wl_r17_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r17_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2813,96 +3868,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r18_c0_a_out;
     wire signed [31:0] pe_r18_c0_psum_out;
     wire               pe_r18_c0_swap_out;
+    reg                skew_wl_r18_0;
     wire signed [7:0]  pe_r18_c1_a_out;
     wire signed [31:0] pe_r18_c1_psum_out;
     wire               pe_r18_c1_swap_out;
+    reg                skew_wl_r18_1;
     wire signed [7:0]  pe_r18_c2_a_out;
     wire signed [31:0] pe_r18_c2_psum_out;
     wire               pe_r18_c2_swap_out;
+    reg                skew_wl_r18_2;
     wire signed [7:0]  pe_r18_c3_a_out;
     wire signed [31:0] pe_r18_c3_psum_out;
     wire               pe_r18_c3_swap_out;
+    reg                skew_wl_r18_3;
     wire signed [7:0]  pe_r18_c4_a_out;
     wire signed [31:0] pe_r18_c4_psum_out;
     wire               pe_r18_c4_swap_out;
+    reg                skew_wl_r18_4;
     wire signed [7:0]  pe_r18_c5_a_out;
     wire signed [31:0] pe_r18_c5_psum_out;
     wire               pe_r18_c5_swap_out;
+    reg                skew_wl_r18_5;
     wire signed [7:0]  pe_r18_c6_a_out;
     wire signed [31:0] pe_r18_c6_psum_out;
     wire               pe_r18_c6_swap_out;
+    reg                skew_wl_r18_6;
     wire signed [7:0]  pe_r18_c7_a_out;
     wire signed [31:0] pe_r18_c7_psum_out;
     wire               pe_r18_c7_swap_out;
+    reg                skew_wl_r18_7;
     wire signed [7:0]  pe_r18_c8_a_out;
     wire signed [31:0] pe_r18_c8_psum_out;
     wire               pe_r18_c8_swap_out;
+    reg                skew_wl_r18_8;
     wire signed [7:0]  pe_r18_c9_a_out;
     wire signed [31:0] pe_r18_c9_psum_out;
     wire               pe_r18_c9_swap_out;
+    reg                skew_wl_r18_9;
     wire signed [7:0]  pe_r18_c10_a_out;
     wire signed [31:0] pe_r18_c10_psum_out;
     wire               pe_r18_c10_swap_out;
+    reg                skew_wl_r18_10;
     wire signed [7:0]  pe_r18_c11_a_out;
     wire signed [31:0] pe_r18_c11_psum_out;
     wire               pe_r18_c11_swap_out;
+    reg                skew_wl_r18_11;
     wire signed [7:0]  pe_r18_c12_a_out;
     wire signed [31:0] pe_r18_c12_psum_out;
     wire               pe_r18_c12_swap_out;
+    reg                skew_wl_r18_12;
     wire signed [7:0]  pe_r18_c13_a_out;
     wire signed [31:0] pe_r18_c13_psum_out;
     wire               pe_r18_c13_swap_out;
+    reg                skew_wl_r18_13;
     wire signed [7:0]  pe_r18_c14_a_out;
     wire signed [31:0] pe_r18_c14_psum_out;
     wire               pe_r18_c14_swap_out;
+    reg                skew_wl_r18_14;
     wire signed [7:0]  pe_r18_c15_a_out;
     wire signed [31:0] pe_r18_c15_psum_out;
     wire               pe_r18_c15_swap_out;
+    reg                skew_wl_r18_15;
     wire signed [7:0]  pe_r18_c16_a_out;
     wire signed [31:0] pe_r18_c16_psum_out;
     wire               pe_r18_c16_swap_out;
+    reg                skew_wl_r18_16;
     wire signed [7:0]  pe_r18_c17_a_out;
     wire signed [31:0] pe_r18_c17_psum_out;
     wire               pe_r18_c17_swap_out;
+    reg                skew_wl_r18_17;
     wire signed [7:0]  pe_r18_c18_a_out;
     wire signed [31:0] pe_r18_c18_psum_out;
     wire               pe_r18_c18_swap_out;
+    reg                skew_wl_r18_18;
     wire signed [7:0]  pe_r18_c19_a_out;
     wire signed [31:0] pe_r18_c19_psum_out;
     wire               pe_r18_c19_swap_out;
+    reg                skew_wl_r18_19;
     wire signed [7:0]  pe_r18_c20_a_out;
     wire signed [31:0] pe_r18_c20_psum_out;
     wire               pe_r18_c20_swap_out;
+    reg                skew_wl_r18_20;
     wire signed [7:0]  pe_r18_c21_a_out;
     wire signed [31:0] pe_r18_c21_psum_out;
     wire               pe_r18_c21_swap_out;
+    reg                skew_wl_r18_21;
     wire signed [7:0]  pe_r18_c22_a_out;
     wire signed [31:0] pe_r18_c22_psum_out;
     wire               pe_r18_c22_swap_out;
+    reg                skew_wl_r18_22;
     wire signed [7:0]  pe_r18_c23_a_out;
     wire signed [31:0] pe_r18_c23_psum_out;
     wire               pe_r18_c23_swap_out;
+    reg                skew_wl_r18_23;
     wire signed [7:0]  pe_r18_c24_a_out;
     wire signed [31:0] pe_r18_c24_psum_out;
     wire               pe_r18_c24_swap_out;
+    reg                skew_wl_r18_24;
     wire signed [7:0]  pe_r18_c25_a_out;
     wire signed [31:0] pe_r18_c25_psum_out;
     wire               pe_r18_c25_swap_out;
+    reg                skew_wl_r18_25;
     wire signed [7:0]  pe_r18_c26_a_out;
     wire signed [31:0] pe_r18_c26_psum_out;
     wire               pe_r18_c26_swap_out;
+    reg                skew_wl_r18_26;
     wire signed [7:0]  pe_r18_c27_a_out;
     wire signed [31:0] pe_r18_c27_psum_out;
     wire               pe_r18_c27_swap_out;
+    reg                skew_wl_r18_27;
     wire signed [7:0]  pe_r18_c28_a_out;
     wire signed [31:0] pe_r18_c28_psum_out;
     wire               pe_r18_c28_swap_out;
+    reg                skew_wl_r18_28;
     wire signed [7:0]  pe_r18_c29_a_out;
     wire signed [31:0] pe_r18_c29_psum_out;
     wire               pe_r18_c29_swap_out;
+    reg                skew_wl_r18_29;
     wire signed [7:0]  pe_r18_c30_a_out;
     wire signed [31:0] pe_r18_c30_psum_out;
     wire               pe_r18_c30_swap_out;
+    reg                skew_wl_r18_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r18_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -2913,96 +3999,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r19_c0_a_out;
     wire signed [31:0] pe_r19_c0_psum_out;
     wire               pe_r19_c0_swap_out;
+    reg                skew_wl_r19_0;
     wire signed [7:0]  pe_r19_c1_a_out;
     wire signed [31:0] pe_r19_c1_psum_out;
     wire               pe_r19_c1_swap_out;
+    reg                skew_wl_r19_1;
     wire signed [7:0]  pe_r19_c2_a_out;
     wire signed [31:0] pe_r19_c2_psum_out;
     wire               pe_r19_c2_swap_out;
+    reg                skew_wl_r19_2;
     wire signed [7:0]  pe_r19_c3_a_out;
     wire signed [31:0] pe_r19_c3_psum_out;
     wire               pe_r19_c3_swap_out;
+    reg                skew_wl_r19_3;
     wire signed [7:0]  pe_r19_c4_a_out;
     wire signed [31:0] pe_r19_c4_psum_out;
     wire               pe_r19_c4_swap_out;
+    reg                skew_wl_r19_4;
     wire signed [7:0]  pe_r19_c5_a_out;
     wire signed [31:0] pe_r19_c5_psum_out;
     wire               pe_r19_c5_swap_out;
+    reg                skew_wl_r19_5;
     wire signed [7:0]  pe_r19_c6_a_out;
     wire signed [31:0] pe_r19_c6_psum_out;
     wire               pe_r19_c6_swap_out;
+    reg                skew_wl_r19_6;
     wire signed [7:0]  pe_r19_c7_a_out;
     wire signed [31:0] pe_r19_c7_psum_out;
     wire               pe_r19_c7_swap_out;
+    reg                skew_wl_r19_7;
     wire signed [7:0]  pe_r19_c8_a_out;
     wire signed [31:0] pe_r19_c8_psum_out;
     wire               pe_r19_c8_swap_out;
+    reg                skew_wl_r19_8;
     wire signed [7:0]  pe_r19_c9_a_out;
     wire signed [31:0] pe_r19_c9_psum_out;
     wire               pe_r19_c9_swap_out;
+    reg                skew_wl_r19_9;
     wire signed [7:0]  pe_r19_c10_a_out;
     wire signed [31:0] pe_r19_c10_psum_out;
     wire               pe_r19_c10_swap_out;
+    reg                skew_wl_r19_10;
     wire signed [7:0]  pe_r19_c11_a_out;
     wire signed [31:0] pe_r19_c11_psum_out;
     wire               pe_r19_c11_swap_out;
+    reg                skew_wl_r19_11;
     wire signed [7:0]  pe_r19_c12_a_out;
     wire signed [31:0] pe_r19_c12_psum_out;
     wire               pe_r19_c12_swap_out;
+    reg                skew_wl_r19_12;
     wire signed [7:0]  pe_r19_c13_a_out;
     wire signed [31:0] pe_r19_c13_psum_out;
     wire               pe_r19_c13_swap_out;
+    reg                skew_wl_r19_13;
     wire signed [7:0]  pe_r19_c14_a_out;
     wire signed [31:0] pe_r19_c14_psum_out;
     wire               pe_r19_c14_swap_out;
+    reg                skew_wl_r19_14;
     wire signed [7:0]  pe_r19_c15_a_out;
     wire signed [31:0] pe_r19_c15_psum_out;
     wire               pe_r19_c15_swap_out;
+    reg                skew_wl_r19_15;
     wire signed [7:0]  pe_r19_c16_a_out;
     wire signed [31:0] pe_r19_c16_psum_out;
     wire               pe_r19_c16_swap_out;
+    reg                skew_wl_r19_16;
     wire signed [7:0]  pe_r19_c17_a_out;
     wire signed [31:0] pe_r19_c17_psum_out;
     wire               pe_r19_c17_swap_out;
+    reg                skew_wl_r19_17;
     wire signed [7:0]  pe_r19_c18_a_out;
     wire signed [31:0] pe_r19_c18_psum_out;
     wire               pe_r19_c18_swap_out;
+    reg                skew_wl_r19_18;
     wire signed [7:0]  pe_r19_c19_a_out;
     wire signed [31:0] pe_r19_c19_psum_out;
     wire               pe_r19_c19_swap_out;
+    reg                skew_wl_r19_19;
     wire signed [7:0]  pe_r19_c20_a_out;
     wire signed [31:0] pe_r19_c20_psum_out;
     wire               pe_r19_c20_swap_out;
+    reg                skew_wl_r19_20;
     wire signed [7:0]  pe_r19_c21_a_out;
     wire signed [31:0] pe_r19_c21_psum_out;
     wire               pe_r19_c21_swap_out;
+    reg                skew_wl_r19_21;
     wire signed [7:0]  pe_r19_c22_a_out;
     wire signed [31:0] pe_r19_c22_psum_out;
     wire               pe_r19_c22_swap_out;
+    reg                skew_wl_r19_22;
     wire signed [7:0]  pe_r19_c23_a_out;
     wire signed [31:0] pe_r19_c23_psum_out;
     wire               pe_r19_c23_swap_out;
+    reg                skew_wl_r19_23;
     wire signed [7:0]  pe_r19_c24_a_out;
     wire signed [31:0] pe_r19_c24_psum_out;
     wire               pe_r19_c24_swap_out;
+    reg                skew_wl_r19_24;
     wire signed [7:0]  pe_r19_c25_a_out;
     wire signed [31:0] pe_r19_c25_psum_out;
     wire               pe_r19_c25_swap_out;
+    reg                skew_wl_r19_25;
     wire signed [7:0]  pe_r19_c26_a_out;
     wire signed [31:0] pe_r19_c26_psum_out;
     wire               pe_r19_c26_swap_out;
+    reg                skew_wl_r19_26;
     wire signed [7:0]  pe_r19_c27_a_out;
     wire signed [31:0] pe_r19_c27_psum_out;
     wire               pe_r19_c27_swap_out;
+    reg                skew_wl_r19_27;
     wire signed [7:0]  pe_r19_c28_a_out;
     wire signed [31:0] pe_r19_c28_psum_out;
     wire               pe_r19_c28_swap_out;
+    reg                skew_wl_r19_28;
     wire signed [7:0]  pe_r19_c29_a_out;
     wire signed [31:0] pe_r19_c29_psum_out;
     wire               pe_r19_c29_swap_out;
+    reg                skew_wl_r19_29;
     wire signed [7:0]  pe_r19_c30_a_out;
     wire signed [31:0] pe_r19_c30_psum_out;
     wire               pe_r19_c30_swap_out;
+    reg                skew_wl_r19_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r19_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3013,96 +4130,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r20_c0_a_out;
     wire signed [31:0] pe_r20_c0_psum_out;
     wire               pe_r20_c0_swap_out;
+    reg                skew_wl_r20_0;
     wire signed [7:0]  pe_r20_c1_a_out;
     wire signed [31:0] pe_r20_c1_psum_out;
     wire               pe_r20_c1_swap_out;
+    reg                skew_wl_r20_1;
     wire signed [7:0]  pe_r20_c2_a_out;
     wire signed [31:0] pe_r20_c2_psum_out;
     wire               pe_r20_c2_swap_out;
+    reg                skew_wl_r20_2;
     wire signed [7:0]  pe_r20_c3_a_out;
     wire signed [31:0] pe_r20_c3_psum_out;
     wire               pe_r20_c3_swap_out;
+    reg                skew_wl_r20_3;
     wire signed [7:0]  pe_r20_c4_a_out;
     wire signed [31:0] pe_r20_c4_psum_out;
     wire               pe_r20_c4_swap_out;
+    reg                skew_wl_r20_4;
     wire signed [7:0]  pe_r20_c5_a_out;
     wire signed [31:0] pe_r20_c5_psum_out;
     wire               pe_r20_c5_swap_out;
+    reg                skew_wl_r20_5;
     wire signed [7:0]  pe_r20_c6_a_out;
     wire signed [31:0] pe_r20_c6_psum_out;
     wire               pe_r20_c6_swap_out;
+    reg                skew_wl_r20_6;
     wire signed [7:0]  pe_r20_c7_a_out;
     wire signed [31:0] pe_r20_c7_psum_out;
     wire               pe_r20_c7_swap_out;
+    reg                skew_wl_r20_7;
     wire signed [7:0]  pe_r20_c8_a_out;
     wire signed [31:0] pe_r20_c8_psum_out;
     wire               pe_r20_c8_swap_out;
+    reg                skew_wl_r20_8;
     wire signed [7:0]  pe_r20_c9_a_out;
     wire signed [31:0] pe_r20_c9_psum_out;
     wire               pe_r20_c9_swap_out;
+    reg                skew_wl_r20_9;
     wire signed [7:0]  pe_r20_c10_a_out;
     wire signed [31:0] pe_r20_c10_psum_out;
     wire               pe_r20_c10_swap_out;
+    reg                skew_wl_r20_10;
     wire signed [7:0]  pe_r20_c11_a_out;
     wire signed [31:0] pe_r20_c11_psum_out;
     wire               pe_r20_c11_swap_out;
+    reg                skew_wl_r20_11;
     wire signed [7:0]  pe_r20_c12_a_out;
     wire signed [31:0] pe_r20_c12_psum_out;
     wire               pe_r20_c12_swap_out;
+    reg                skew_wl_r20_12;
     wire signed [7:0]  pe_r20_c13_a_out;
     wire signed [31:0] pe_r20_c13_psum_out;
     wire               pe_r20_c13_swap_out;
+    reg                skew_wl_r20_13;
     wire signed [7:0]  pe_r20_c14_a_out;
     wire signed [31:0] pe_r20_c14_psum_out;
     wire               pe_r20_c14_swap_out;
+    reg                skew_wl_r20_14;
     wire signed [7:0]  pe_r20_c15_a_out;
     wire signed [31:0] pe_r20_c15_psum_out;
     wire               pe_r20_c15_swap_out;
+    reg                skew_wl_r20_15;
     wire signed [7:0]  pe_r20_c16_a_out;
     wire signed [31:0] pe_r20_c16_psum_out;
     wire               pe_r20_c16_swap_out;
+    reg                skew_wl_r20_16;
     wire signed [7:0]  pe_r20_c17_a_out;
     wire signed [31:0] pe_r20_c17_psum_out;
     wire               pe_r20_c17_swap_out;
+    reg                skew_wl_r20_17;
     wire signed [7:0]  pe_r20_c18_a_out;
     wire signed [31:0] pe_r20_c18_psum_out;
     wire               pe_r20_c18_swap_out;
+    reg                skew_wl_r20_18;
     wire signed [7:0]  pe_r20_c19_a_out;
     wire signed [31:0] pe_r20_c19_psum_out;
     wire               pe_r20_c19_swap_out;
+    reg                skew_wl_r20_19;
     wire signed [7:0]  pe_r20_c20_a_out;
     wire signed [31:0] pe_r20_c20_psum_out;
     wire               pe_r20_c20_swap_out;
+    reg                skew_wl_r20_20;
     wire signed [7:0]  pe_r20_c21_a_out;
     wire signed [31:0] pe_r20_c21_psum_out;
     wire               pe_r20_c21_swap_out;
+    reg                skew_wl_r20_21;
     wire signed [7:0]  pe_r20_c22_a_out;
     wire signed [31:0] pe_r20_c22_psum_out;
     wire               pe_r20_c22_swap_out;
+    reg                skew_wl_r20_22;
     wire signed [7:0]  pe_r20_c23_a_out;
     wire signed [31:0] pe_r20_c23_psum_out;
     wire               pe_r20_c23_swap_out;
+    reg                skew_wl_r20_23;
     wire signed [7:0]  pe_r20_c24_a_out;
     wire signed [31:0] pe_r20_c24_psum_out;
     wire               pe_r20_c24_swap_out;
+    reg                skew_wl_r20_24;
     wire signed [7:0]  pe_r20_c25_a_out;
     wire signed [31:0] pe_r20_c25_psum_out;
     wire               pe_r20_c25_swap_out;
+    reg                skew_wl_r20_25;
     wire signed [7:0]  pe_r20_c26_a_out;
     wire signed [31:0] pe_r20_c26_psum_out;
     wire               pe_r20_c26_swap_out;
+    reg                skew_wl_r20_26;
     wire signed [7:0]  pe_r20_c27_a_out;
     wire signed [31:0] pe_r20_c27_psum_out;
     wire               pe_r20_c27_swap_out;
+    reg                skew_wl_r20_27;
     wire signed [7:0]  pe_r20_c28_a_out;
     wire signed [31:0] pe_r20_c28_psum_out;
     wire               pe_r20_c28_swap_out;
+    reg                skew_wl_r20_28;
     wire signed [7:0]  pe_r20_c29_a_out;
     wire signed [31:0] pe_r20_c29_psum_out;
     wire               pe_r20_c29_swap_out;
+    reg                skew_wl_r20_29;
     wire signed [7:0]  pe_r20_c30_a_out;
     wire signed [31:0] pe_r20_c30_psum_out;
     wire               pe_r20_c30_swap_out;
+    reg                skew_wl_r20_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r20_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3113,96 +4261,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r21_c0_a_out;
     wire signed [31:0] pe_r21_c0_psum_out;
     wire               pe_r21_c0_swap_out;
+    reg                skew_wl_r21_0;
     wire signed [7:0]  pe_r21_c1_a_out;
     wire signed [31:0] pe_r21_c1_psum_out;
     wire               pe_r21_c1_swap_out;
+    reg                skew_wl_r21_1;
     wire signed [7:0]  pe_r21_c2_a_out;
     wire signed [31:0] pe_r21_c2_psum_out;
     wire               pe_r21_c2_swap_out;
+    reg                skew_wl_r21_2;
     wire signed [7:0]  pe_r21_c3_a_out;
     wire signed [31:0] pe_r21_c3_psum_out;
     wire               pe_r21_c3_swap_out;
+    reg                skew_wl_r21_3;
     wire signed [7:0]  pe_r21_c4_a_out;
     wire signed [31:0] pe_r21_c4_psum_out;
     wire               pe_r21_c4_swap_out;
+    reg                skew_wl_r21_4;
     wire signed [7:0]  pe_r21_c5_a_out;
     wire signed [31:0] pe_r21_c5_psum_out;
     wire               pe_r21_c5_swap_out;
+    reg                skew_wl_r21_5;
     wire signed [7:0]  pe_r21_c6_a_out;
     wire signed [31:0] pe_r21_c6_psum_out;
     wire               pe_r21_c6_swap_out;
+    reg                skew_wl_r21_6;
     wire signed [7:0]  pe_r21_c7_a_out;
     wire signed [31:0] pe_r21_c7_psum_out;
     wire               pe_r21_c7_swap_out;
+    reg                skew_wl_r21_7;
     wire signed [7:0]  pe_r21_c8_a_out;
     wire signed [31:0] pe_r21_c8_psum_out;
     wire               pe_r21_c8_swap_out;
+    reg                skew_wl_r21_8;
     wire signed [7:0]  pe_r21_c9_a_out;
     wire signed [31:0] pe_r21_c9_psum_out;
     wire               pe_r21_c9_swap_out;
+    reg                skew_wl_r21_9;
     wire signed [7:0]  pe_r21_c10_a_out;
     wire signed [31:0] pe_r21_c10_psum_out;
     wire               pe_r21_c10_swap_out;
+    reg                skew_wl_r21_10;
     wire signed [7:0]  pe_r21_c11_a_out;
     wire signed [31:0] pe_r21_c11_psum_out;
     wire               pe_r21_c11_swap_out;
+    reg                skew_wl_r21_11;
     wire signed [7:0]  pe_r21_c12_a_out;
     wire signed [31:0] pe_r21_c12_psum_out;
     wire               pe_r21_c12_swap_out;
+    reg                skew_wl_r21_12;
     wire signed [7:0]  pe_r21_c13_a_out;
     wire signed [31:0] pe_r21_c13_psum_out;
     wire               pe_r21_c13_swap_out;
+    reg                skew_wl_r21_13;
     wire signed [7:0]  pe_r21_c14_a_out;
     wire signed [31:0] pe_r21_c14_psum_out;
     wire               pe_r21_c14_swap_out;
+    reg                skew_wl_r21_14;
     wire signed [7:0]  pe_r21_c15_a_out;
     wire signed [31:0] pe_r21_c15_psum_out;
     wire               pe_r21_c15_swap_out;
+    reg                skew_wl_r21_15;
     wire signed [7:0]  pe_r21_c16_a_out;
     wire signed [31:0] pe_r21_c16_psum_out;
     wire               pe_r21_c16_swap_out;
+    reg                skew_wl_r21_16;
     wire signed [7:0]  pe_r21_c17_a_out;
     wire signed [31:0] pe_r21_c17_psum_out;
     wire               pe_r21_c17_swap_out;
+    reg                skew_wl_r21_17;
     wire signed [7:0]  pe_r21_c18_a_out;
     wire signed [31:0] pe_r21_c18_psum_out;
     wire               pe_r21_c18_swap_out;
+    reg                skew_wl_r21_18;
     wire signed [7:0]  pe_r21_c19_a_out;
     wire signed [31:0] pe_r21_c19_psum_out;
     wire               pe_r21_c19_swap_out;
+    reg                skew_wl_r21_19;
     wire signed [7:0]  pe_r21_c20_a_out;
     wire signed [31:0] pe_r21_c20_psum_out;
     wire               pe_r21_c20_swap_out;
+    reg                skew_wl_r21_20;
     wire signed [7:0]  pe_r21_c21_a_out;
     wire signed [31:0] pe_r21_c21_psum_out;
     wire               pe_r21_c21_swap_out;
+    reg                skew_wl_r21_21;
     wire signed [7:0]  pe_r21_c22_a_out;
     wire signed [31:0] pe_r21_c22_psum_out;
     wire               pe_r21_c22_swap_out;
+    reg                skew_wl_r21_22;
     wire signed [7:0]  pe_r21_c23_a_out;
     wire signed [31:0] pe_r21_c23_psum_out;
     wire               pe_r21_c23_swap_out;
+    reg                skew_wl_r21_23;
     wire signed [7:0]  pe_r21_c24_a_out;
     wire signed [31:0] pe_r21_c24_psum_out;
     wire               pe_r21_c24_swap_out;
+    reg                skew_wl_r21_24;
     wire signed [7:0]  pe_r21_c25_a_out;
     wire signed [31:0] pe_r21_c25_psum_out;
     wire               pe_r21_c25_swap_out;
+    reg                skew_wl_r21_25;
     wire signed [7:0]  pe_r21_c26_a_out;
     wire signed [31:0] pe_r21_c26_psum_out;
     wire               pe_r21_c26_swap_out;
+    reg                skew_wl_r21_26;
     wire signed [7:0]  pe_r21_c27_a_out;
     wire signed [31:0] pe_r21_c27_psum_out;
     wire               pe_r21_c27_swap_out;
+    reg                skew_wl_r21_27;
     wire signed [7:0]  pe_r21_c28_a_out;
     wire signed [31:0] pe_r21_c28_psum_out;
     wire               pe_r21_c28_swap_out;
+    reg                skew_wl_r21_28;
     wire signed [7:0]  pe_r21_c29_a_out;
     wire signed [31:0] pe_r21_c29_psum_out;
     wire               pe_r21_c29_swap_out;
+    reg                skew_wl_r21_29;
     wire signed [7:0]  pe_r21_c30_a_out;
     wire signed [31:0] pe_r21_c30_psum_out;
     wire               pe_r21_c30_swap_out;
+    reg                skew_wl_r21_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r21_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3213,96 +4392,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r22_c0_a_out;
     wire signed [31:0] pe_r22_c0_psum_out;
     wire               pe_r22_c0_swap_out;
+    reg                skew_wl_r22_0;
     wire signed [7:0]  pe_r22_c1_a_out;
     wire signed [31:0] pe_r22_c1_psum_out;
     wire               pe_r22_c1_swap_out;
+    reg                skew_wl_r22_1;
     wire signed [7:0]  pe_r22_c2_a_out;
     wire signed [31:0] pe_r22_c2_psum_out;
     wire               pe_r22_c2_swap_out;
+    reg                skew_wl_r22_2;
     wire signed [7:0]  pe_r22_c3_a_out;
     wire signed [31:0] pe_r22_c3_psum_out;
     wire               pe_r22_c3_swap_out;
+    reg                skew_wl_r22_3;
     wire signed [7:0]  pe_r22_c4_a_out;
     wire signed [31:0] pe_r22_c4_psum_out;
     wire               pe_r22_c4_swap_out;
+    reg                skew_wl_r22_4;
     wire signed [7:0]  pe_r22_c5_a_out;
     wire signed [31:0] pe_r22_c5_psum_out;
     wire               pe_r22_c5_swap_out;
+    reg                skew_wl_r22_5;
     wire signed [7:0]  pe_r22_c6_a_out;
     wire signed [31:0] pe_r22_c6_psum_out;
     wire               pe_r22_c6_swap_out;
+    reg                skew_wl_r22_6;
     wire signed [7:0]  pe_r22_c7_a_out;
     wire signed [31:0] pe_r22_c7_psum_out;
     wire               pe_r22_c7_swap_out;
+    reg                skew_wl_r22_7;
     wire signed [7:0]  pe_r22_c8_a_out;
     wire signed [31:0] pe_r22_c8_psum_out;
     wire               pe_r22_c8_swap_out;
+    reg                skew_wl_r22_8;
     wire signed [7:0]  pe_r22_c9_a_out;
     wire signed [31:0] pe_r22_c9_psum_out;
     wire               pe_r22_c9_swap_out;
+    reg                skew_wl_r22_9;
     wire signed [7:0]  pe_r22_c10_a_out;
     wire signed [31:0] pe_r22_c10_psum_out;
     wire               pe_r22_c10_swap_out;
+    reg                skew_wl_r22_10;
     wire signed [7:0]  pe_r22_c11_a_out;
     wire signed [31:0] pe_r22_c11_psum_out;
     wire               pe_r22_c11_swap_out;
+    reg                skew_wl_r22_11;
     wire signed [7:0]  pe_r22_c12_a_out;
     wire signed [31:0] pe_r22_c12_psum_out;
     wire               pe_r22_c12_swap_out;
+    reg                skew_wl_r22_12;
     wire signed [7:0]  pe_r22_c13_a_out;
     wire signed [31:0] pe_r22_c13_psum_out;
     wire               pe_r22_c13_swap_out;
+    reg                skew_wl_r22_13;
     wire signed [7:0]  pe_r22_c14_a_out;
     wire signed [31:0] pe_r22_c14_psum_out;
     wire               pe_r22_c14_swap_out;
+    reg                skew_wl_r22_14;
     wire signed [7:0]  pe_r22_c15_a_out;
     wire signed [31:0] pe_r22_c15_psum_out;
     wire               pe_r22_c15_swap_out;
+    reg                skew_wl_r22_15;
     wire signed [7:0]  pe_r22_c16_a_out;
     wire signed [31:0] pe_r22_c16_psum_out;
     wire               pe_r22_c16_swap_out;
+    reg                skew_wl_r22_16;
     wire signed [7:0]  pe_r22_c17_a_out;
     wire signed [31:0] pe_r22_c17_psum_out;
     wire               pe_r22_c17_swap_out;
+    reg                skew_wl_r22_17;
     wire signed [7:0]  pe_r22_c18_a_out;
     wire signed [31:0] pe_r22_c18_psum_out;
     wire               pe_r22_c18_swap_out;
+    reg                skew_wl_r22_18;
     wire signed [7:0]  pe_r22_c19_a_out;
     wire signed [31:0] pe_r22_c19_psum_out;
     wire               pe_r22_c19_swap_out;
+    reg                skew_wl_r22_19;
     wire signed [7:0]  pe_r22_c20_a_out;
     wire signed [31:0] pe_r22_c20_psum_out;
     wire               pe_r22_c20_swap_out;
+    reg                skew_wl_r22_20;
     wire signed [7:0]  pe_r22_c21_a_out;
     wire signed [31:0] pe_r22_c21_psum_out;
     wire               pe_r22_c21_swap_out;
+    reg                skew_wl_r22_21;
     wire signed [7:0]  pe_r22_c22_a_out;
     wire signed [31:0] pe_r22_c22_psum_out;
     wire               pe_r22_c22_swap_out;
+    reg                skew_wl_r22_22;
     wire signed [7:0]  pe_r22_c23_a_out;
     wire signed [31:0] pe_r22_c23_psum_out;
     wire               pe_r22_c23_swap_out;
+    reg                skew_wl_r22_23;
     wire signed [7:0]  pe_r22_c24_a_out;
     wire signed [31:0] pe_r22_c24_psum_out;
     wire               pe_r22_c24_swap_out;
+    reg                skew_wl_r22_24;
     wire signed [7:0]  pe_r22_c25_a_out;
     wire signed [31:0] pe_r22_c25_psum_out;
     wire               pe_r22_c25_swap_out;
+    reg                skew_wl_r22_25;
     wire signed [7:0]  pe_r22_c26_a_out;
     wire signed [31:0] pe_r22_c26_psum_out;
     wire               pe_r22_c26_swap_out;
+    reg                skew_wl_r22_26;
     wire signed [7:0]  pe_r22_c27_a_out;
     wire signed [31:0] pe_r22_c27_psum_out;
     wire               pe_r22_c27_swap_out;
+    reg                skew_wl_r22_27;
     wire signed [7:0]  pe_r22_c28_a_out;
     wire signed [31:0] pe_r22_c28_psum_out;
     wire               pe_r22_c28_swap_out;
+    reg                skew_wl_r22_28;
     wire signed [7:0]  pe_r22_c29_a_out;
     wire signed [31:0] pe_r22_c29_psum_out;
     wire               pe_r22_c29_swap_out;
+    reg                skew_wl_r22_29;
     wire signed [7:0]  pe_r22_c30_a_out;
     wire signed [31:0] pe_r22_c30_psum_out;
     wire               pe_r22_c30_swap_out;
+    reg                skew_wl_r22_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r22_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3313,96 +4523,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r23_c0_a_out;
     wire signed [31:0] pe_r23_c0_psum_out;
     wire               pe_r23_c0_swap_out;
+    reg                skew_wl_r23_0;
     wire signed [7:0]  pe_r23_c1_a_out;
     wire signed [31:0] pe_r23_c1_psum_out;
     wire               pe_r23_c1_swap_out;
+    reg                skew_wl_r23_1;
     wire signed [7:0]  pe_r23_c2_a_out;
     wire signed [31:0] pe_r23_c2_psum_out;
     wire               pe_r23_c2_swap_out;
+    reg                skew_wl_r23_2;
     wire signed [7:0]  pe_r23_c3_a_out;
     wire signed [31:0] pe_r23_c3_psum_out;
     wire               pe_r23_c3_swap_out;
+    reg                skew_wl_r23_3;
     wire signed [7:0]  pe_r23_c4_a_out;
     wire signed [31:0] pe_r23_c4_psum_out;
     wire               pe_r23_c4_swap_out;
+    reg                skew_wl_r23_4;
     wire signed [7:0]  pe_r23_c5_a_out;
     wire signed [31:0] pe_r23_c5_psum_out;
     wire               pe_r23_c5_swap_out;
+    reg                skew_wl_r23_5;
     wire signed [7:0]  pe_r23_c6_a_out;
     wire signed [31:0] pe_r23_c6_psum_out;
     wire               pe_r23_c6_swap_out;
+    reg                skew_wl_r23_6;
     wire signed [7:0]  pe_r23_c7_a_out;
     wire signed [31:0] pe_r23_c7_psum_out;
     wire               pe_r23_c7_swap_out;
+    reg                skew_wl_r23_7;
     wire signed [7:0]  pe_r23_c8_a_out;
     wire signed [31:0] pe_r23_c8_psum_out;
     wire               pe_r23_c8_swap_out;
+    reg                skew_wl_r23_8;
     wire signed [7:0]  pe_r23_c9_a_out;
     wire signed [31:0] pe_r23_c9_psum_out;
     wire               pe_r23_c9_swap_out;
+    reg                skew_wl_r23_9;
     wire signed [7:0]  pe_r23_c10_a_out;
     wire signed [31:0] pe_r23_c10_psum_out;
     wire               pe_r23_c10_swap_out;
+    reg                skew_wl_r23_10;
     wire signed [7:0]  pe_r23_c11_a_out;
     wire signed [31:0] pe_r23_c11_psum_out;
     wire               pe_r23_c11_swap_out;
+    reg                skew_wl_r23_11;
     wire signed [7:0]  pe_r23_c12_a_out;
     wire signed [31:0] pe_r23_c12_psum_out;
     wire               pe_r23_c12_swap_out;
+    reg                skew_wl_r23_12;
     wire signed [7:0]  pe_r23_c13_a_out;
     wire signed [31:0] pe_r23_c13_psum_out;
     wire               pe_r23_c13_swap_out;
+    reg                skew_wl_r23_13;
     wire signed [7:0]  pe_r23_c14_a_out;
     wire signed [31:0] pe_r23_c14_psum_out;
     wire               pe_r23_c14_swap_out;
+    reg                skew_wl_r23_14;
     wire signed [7:0]  pe_r23_c15_a_out;
     wire signed [31:0] pe_r23_c15_psum_out;
     wire               pe_r23_c15_swap_out;
+    reg                skew_wl_r23_15;
     wire signed [7:0]  pe_r23_c16_a_out;
     wire signed [31:0] pe_r23_c16_psum_out;
     wire               pe_r23_c16_swap_out;
+    reg                skew_wl_r23_16;
     wire signed [7:0]  pe_r23_c17_a_out;
     wire signed [31:0] pe_r23_c17_psum_out;
     wire               pe_r23_c17_swap_out;
+    reg                skew_wl_r23_17;
     wire signed [7:0]  pe_r23_c18_a_out;
     wire signed [31:0] pe_r23_c18_psum_out;
     wire               pe_r23_c18_swap_out;
+    reg                skew_wl_r23_18;
     wire signed [7:0]  pe_r23_c19_a_out;
     wire signed [31:0] pe_r23_c19_psum_out;
     wire               pe_r23_c19_swap_out;
+    reg                skew_wl_r23_19;
     wire signed [7:0]  pe_r23_c20_a_out;
     wire signed [31:0] pe_r23_c20_psum_out;
     wire               pe_r23_c20_swap_out;
+    reg                skew_wl_r23_20;
     wire signed [7:0]  pe_r23_c21_a_out;
     wire signed [31:0] pe_r23_c21_psum_out;
     wire               pe_r23_c21_swap_out;
+    reg                skew_wl_r23_21;
     wire signed [7:0]  pe_r23_c22_a_out;
     wire signed [31:0] pe_r23_c22_psum_out;
     wire               pe_r23_c22_swap_out;
+    reg                skew_wl_r23_22;
     wire signed [7:0]  pe_r23_c23_a_out;
     wire signed [31:0] pe_r23_c23_psum_out;
     wire               pe_r23_c23_swap_out;
+    reg                skew_wl_r23_23;
     wire signed [7:0]  pe_r23_c24_a_out;
     wire signed [31:0] pe_r23_c24_psum_out;
     wire               pe_r23_c24_swap_out;
+    reg                skew_wl_r23_24;
     wire signed [7:0]  pe_r23_c25_a_out;
     wire signed [31:0] pe_r23_c25_psum_out;
     wire               pe_r23_c25_swap_out;
+    reg                skew_wl_r23_25;
     wire signed [7:0]  pe_r23_c26_a_out;
     wire signed [31:0] pe_r23_c26_psum_out;
     wire               pe_r23_c26_swap_out;
+    reg                skew_wl_r23_26;
     wire signed [7:0]  pe_r23_c27_a_out;
     wire signed [31:0] pe_r23_c27_psum_out;
     wire               pe_r23_c27_swap_out;
+    reg                skew_wl_r23_27;
     wire signed [7:0]  pe_r23_c28_a_out;
     wire signed [31:0] pe_r23_c28_psum_out;
     wire               pe_r23_c28_swap_out;
+    reg                skew_wl_r23_28;
     wire signed [7:0]  pe_r23_c29_a_out;
     wire signed [31:0] pe_r23_c29_psum_out;
     wire               pe_r23_c29_swap_out;
+    reg                skew_wl_r23_29;
     wire signed [7:0]  pe_r23_c30_a_out;
     wire signed [31:0] pe_r23_c30_psum_out;
     wire               pe_r23_c30_swap_out;
+    reg                skew_wl_r23_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r23_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3413,96 +4654,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r24_c0_a_out;
     wire signed [31:0] pe_r24_c0_psum_out;
     wire               pe_r24_c0_swap_out;
+    reg                skew_wl_r24_0;
     wire signed [7:0]  pe_r24_c1_a_out;
     wire signed [31:0] pe_r24_c1_psum_out;
     wire               pe_r24_c1_swap_out;
+    reg                skew_wl_r24_1;
     wire signed [7:0]  pe_r24_c2_a_out;
     wire signed [31:0] pe_r24_c2_psum_out;
     wire               pe_r24_c2_swap_out;
+    reg                skew_wl_r24_2;
     wire signed [7:0]  pe_r24_c3_a_out;
     wire signed [31:0] pe_r24_c3_psum_out;
     wire               pe_r24_c3_swap_out;
+    reg                skew_wl_r24_3;
     wire signed [7:0]  pe_r24_c4_a_out;
     wire signed [31:0] pe_r24_c4_psum_out;
     wire               pe_r24_c4_swap_out;
+    reg                skew_wl_r24_4;
     wire signed [7:0]  pe_r24_c5_a_out;
     wire signed [31:0] pe_r24_c5_psum_out;
     wire               pe_r24_c5_swap_out;
+    reg                skew_wl_r24_5;
     wire signed [7:0]  pe_r24_c6_a_out;
     wire signed [31:0] pe_r24_c6_psum_out;
     wire               pe_r24_c6_swap_out;
+    reg                skew_wl_r24_6;
     wire signed [7:0]  pe_r24_c7_a_out;
     wire signed [31:0] pe_r24_c7_psum_out;
     wire               pe_r24_c7_swap_out;
+    reg                skew_wl_r24_7;
     wire signed [7:0]  pe_r24_c8_a_out;
     wire signed [31:0] pe_r24_c8_psum_out;
     wire               pe_r24_c8_swap_out;
+    reg                skew_wl_r24_8;
     wire signed [7:0]  pe_r24_c9_a_out;
     wire signed [31:0] pe_r24_c9_psum_out;
     wire               pe_r24_c9_swap_out;
+    reg                skew_wl_r24_9;
     wire signed [7:0]  pe_r24_c10_a_out;
     wire signed [31:0] pe_r24_c10_psum_out;
     wire               pe_r24_c10_swap_out;
+    reg                skew_wl_r24_10;
     wire signed [7:0]  pe_r24_c11_a_out;
     wire signed [31:0] pe_r24_c11_psum_out;
     wire               pe_r24_c11_swap_out;
+    reg                skew_wl_r24_11;
     wire signed [7:0]  pe_r24_c12_a_out;
     wire signed [31:0] pe_r24_c12_psum_out;
     wire               pe_r24_c12_swap_out;
+    reg                skew_wl_r24_12;
     wire signed [7:0]  pe_r24_c13_a_out;
     wire signed [31:0] pe_r24_c13_psum_out;
     wire               pe_r24_c13_swap_out;
+    reg                skew_wl_r24_13;
     wire signed [7:0]  pe_r24_c14_a_out;
     wire signed [31:0] pe_r24_c14_psum_out;
     wire               pe_r24_c14_swap_out;
+    reg                skew_wl_r24_14;
     wire signed [7:0]  pe_r24_c15_a_out;
     wire signed [31:0] pe_r24_c15_psum_out;
     wire               pe_r24_c15_swap_out;
+    reg                skew_wl_r24_15;
     wire signed [7:0]  pe_r24_c16_a_out;
     wire signed [31:0] pe_r24_c16_psum_out;
     wire               pe_r24_c16_swap_out;
+    reg                skew_wl_r24_16;
     wire signed [7:0]  pe_r24_c17_a_out;
     wire signed [31:0] pe_r24_c17_psum_out;
     wire               pe_r24_c17_swap_out;
+    reg                skew_wl_r24_17;
     wire signed [7:0]  pe_r24_c18_a_out;
     wire signed [31:0] pe_r24_c18_psum_out;
     wire               pe_r24_c18_swap_out;
+    reg                skew_wl_r24_18;
     wire signed [7:0]  pe_r24_c19_a_out;
     wire signed [31:0] pe_r24_c19_psum_out;
     wire               pe_r24_c19_swap_out;
+    reg                skew_wl_r24_19;
     wire signed [7:0]  pe_r24_c20_a_out;
     wire signed [31:0] pe_r24_c20_psum_out;
     wire               pe_r24_c20_swap_out;
+    reg                skew_wl_r24_20;
     wire signed [7:0]  pe_r24_c21_a_out;
     wire signed [31:0] pe_r24_c21_psum_out;
     wire               pe_r24_c21_swap_out;
+    reg                skew_wl_r24_21;
     wire signed [7:0]  pe_r24_c22_a_out;
     wire signed [31:0] pe_r24_c22_psum_out;
     wire               pe_r24_c22_swap_out;
+    reg                skew_wl_r24_22;
     wire signed [7:0]  pe_r24_c23_a_out;
     wire signed [31:0] pe_r24_c23_psum_out;
     wire               pe_r24_c23_swap_out;
+    reg                skew_wl_r24_23;
     wire signed [7:0]  pe_r24_c24_a_out;
     wire signed [31:0] pe_r24_c24_psum_out;
     wire               pe_r24_c24_swap_out;
+    reg                skew_wl_r24_24;
     wire signed [7:0]  pe_r24_c25_a_out;
     wire signed [31:0] pe_r24_c25_psum_out;
     wire               pe_r24_c25_swap_out;
+    reg                skew_wl_r24_25;
     wire signed [7:0]  pe_r24_c26_a_out;
     wire signed [31:0] pe_r24_c26_psum_out;
     wire               pe_r24_c26_swap_out;
+    reg                skew_wl_r24_26;
     wire signed [7:0]  pe_r24_c27_a_out;
     wire signed [31:0] pe_r24_c27_psum_out;
     wire               pe_r24_c27_swap_out;
+    reg                skew_wl_r24_27;
     wire signed [7:0]  pe_r24_c28_a_out;
     wire signed [31:0] pe_r24_c28_psum_out;
     wire               pe_r24_c28_swap_out;
+    reg                skew_wl_r24_28;
     wire signed [7:0]  pe_r24_c29_a_out;
     wire signed [31:0] pe_r24_c29_psum_out;
     wire               pe_r24_c29_swap_out;
+    reg                skew_wl_r24_29;
     wire signed [7:0]  pe_r24_c30_a_out;
     wire signed [31:0] pe_r24_c30_psum_out;
     wire               pe_r24_c30_swap_out;
+    reg                skew_wl_r24_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r24_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3513,96 +4785,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r25_c0_a_out;
     wire signed [31:0] pe_r25_c0_psum_out;
     wire               pe_r25_c0_swap_out;
+    reg                skew_wl_r25_0;
     wire signed [7:0]  pe_r25_c1_a_out;
     wire signed [31:0] pe_r25_c1_psum_out;
     wire               pe_r25_c1_swap_out;
+    reg                skew_wl_r25_1;
     wire signed [7:0]  pe_r25_c2_a_out;
     wire signed [31:0] pe_r25_c2_psum_out;
     wire               pe_r25_c2_swap_out;
+    reg                skew_wl_r25_2;
     wire signed [7:0]  pe_r25_c3_a_out;
     wire signed [31:0] pe_r25_c3_psum_out;
     wire               pe_r25_c3_swap_out;
+    reg                skew_wl_r25_3;
     wire signed [7:0]  pe_r25_c4_a_out;
     wire signed [31:0] pe_r25_c4_psum_out;
     wire               pe_r25_c4_swap_out;
+    reg                skew_wl_r25_4;
     wire signed [7:0]  pe_r25_c5_a_out;
     wire signed [31:0] pe_r25_c5_psum_out;
     wire               pe_r25_c5_swap_out;
+    reg                skew_wl_r25_5;
     wire signed [7:0]  pe_r25_c6_a_out;
     wire signed [31:0] pe_r25_c6_psum_out;
     wire               pe_r25_c6_swap_out;
+    reg                skew_wl_r25_6;
     wire signed [7:0]  pe_r25_c7_a_out;
     wire signed [31:0] pe_r25_c7_psum_out;
     wire               pe_r25_c7_swap_out;
+    reg                skew_wl_r25_7;
     wire signed [7:0]  pe_r25_c8_a_out;
     wire signed [31:0] pe_r25_c8_psum_out;
     wire               pe_r25_c8_swap_out;
+    reg                skew_wl_r25_8;
     wire signed [7:0]  pe_r25_c9_a_out;
     wire signed [31:0] pe_r25_c9_psum_out;
     wire               pe_r25_c9_swap_out;
+    reg                skew_wl_r25_9;
     wire signed [7:0]  pe_r25_c10_a_out;
     wire signed [31:0] pe_r25_c10_psum_out;
     wire               pe_r25_c10_swap_out;
+    reg                skew_wl_r25_10;
     wire signed [7:0]  pe_r25_c11_a_out;
     wire signed [31:0] pe_r25_c11_psum_out;
     wire               pe_r25_c11_swap_out;
+    reg                skew_wl_r25_11;
     wire signed [7:0]  pe_r25_c12_a_out;
     wire signed [31:0] pe_r25_c12_psum_out;
     wire               pe_r25_c12_swap_out;
+    reg                skew_wl_r25_12;
     wire signed [7:0]  pe_r25_c13_a_out;
     wire signed [31:0] pe_r25_c13_psum_out;
     wire               pe_r25_c13_swap_out;
+    reg                skew_wl_r25_13;
     wire signed [7:0]  pe_r25_c14_a_out;
     wire signed [31:0] pe_r25_c14_psum_out;
     wire               pe_r25_c14_swap_out;
+    reg                skew_wl_r25_14;
     wire signed [7:0]  pe_r25_c15_a_out;
     wire signed [31:0] pe_r25_c15_psum_out;
     wire               pe_r25_c15_swap_out;
+    reg                skew_wl_r25_15;
     wire signed [7:0]  pe_r25_c16_a_out;
     wire signed [31:0] pe_r25_c16_psum_out;
     wire               pe_r25_c16_swap_out;
+    reg                skew_wl_r25_16;
     wire signed [7:0]  pe_r25_c17_a_out;
     wire signed [31:0] pe_r25_c17_psum_out;
     wire               pe_r25_c17_swap_out;
+    reg                skew_wl_r25_17;
     wire signed [7:0]  pe_r25_c18_a_out;
     wire signed [31:0] pe_r25_c18_psum_out;
     wire               pe_r25_c18_swap_out;
+    reg                skew_wl_r25_18;
     wire signed [7:0]  pe_r25_c19_a_out;
     wire signed [31:0] pe_r25_c19_psum_out;
     wire               pe_r25_c19_swap_out;
+    reg                skew_wl_r25_19;
     wire signed [7:0]  pe_r25_c20_a_out;
     wire signed [31:0] pe_r25_c20_psum_out;
     wire               pe_r25_c20_swap_out;
+    reg                skew_wl_r25_20;
     wire signed [7:0]  pe_r25_c21_a_out;
     wire signed [31:0] pe_r25_c21_psum_out;
     wire               pe_r25_c21_swap_out;
+    reg                skew_wl_r25_21;
     wire signed [7:0]  pe_r25_c22_a_out;
     wire signed [31:0] pe_r25_c22_psum_out;
     wire               pe_r25_c22_swap_out;
+    reg                skew_wl_r25_22;
     wire signed [7:0]  pe_r25_c23_a_out;
     wire signed [31:0] pe_r25_c23_psum_out;
     wire               pe_r25_c23_swap_out;
+    reg                skew_wl_r25_23;
     wire signed [7:0]  pe_r25_c24_a_out;
     wire signed [31:0] pe_r25_c24_psum_out;
     wire               pe_r25_c24_swap_out;
+    reg                skew_wl_r25_24;
     wire signed [7:0]  pe_r25_c25_a_out;
     wire signed [31:0] pe_r25_c25_psum_out;
     wire               pe_r25_c25_swap_out;
+    reg                skew_wl_r25_25;
     wire signed [7:0]  pe_r25_c26_a_out;
     wire signed [31:0] pe_r25_c26_psum_out;
     wire               pe_r25_c26_swap_out;
+    reg                skew_wl_r25_26;
     wire signed [7:0]  pe_r25_c27_a_out;
     wire signed [31:0] pe_r25_c27_psum_out;
     wire               pe_r25_c27_swap_out;
+    reg                skew_wl_r25_27;
     wire signed [7:0]  pe_r25_c28_a_out;
     wire signed [31:0] pe_r25_c28_psum_out;
     wire               pe_r25_c28_swap_out;
+    reg                skew_wl_r25_28;
     wire signed [7:0]  pe_r25_c29_a_out;
     wire signed [31:0] pe_r25_c29_psum_out;
     wire               pe_r25_c29_swap_out;
+    reg                skew_wl_r25_29;
     wire signed [7:0]  pe_r25_c30_a_out;
     wire signed [31:0] pe_r25_c30_psum_out;
     wire               pe_r25_c30_swap_out;
+    reg                skew_wl_r25_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r25_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3613,96 +4916,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r26_c0_a_out;
     wire signed [31:0] pe_r26_c0_psum_out;
     wire               pe_r26_c0_swap_out;
+    reg                skew_wl_r26_0;
     wire signed [7:0]  pe_r26_c1_a_out;
     wire signed [31:0] pe_r26_c1_psum_out;
     wire               pe_r26_c1_swap_out;
+    reg                skew_wl_r26_1;
     wire signed [7:0]  pe_r26_c2_a_out;
     wire signed [31:0] pe_r26_c2_psum_out;
     wire               pe_r26_c2_swap_out;
+    reg                skew_wl_r26_2;
     wire signed [7:0]  pe_r26_c3_a_out;
     wire signed [31:0] pe_r26_c3_psum_out;
     wire               pe_r26_c3_swap_out;
+    reg                skew_wl_r26_3;
     wire signed [7:0]  pe_r26_c4_a_out;
     wire signed [31:0] pe_r26_c4_psum_out;
     wire               pe_r26_c4_swap_out;
+    reg                skew_wl_r26_4;
     wire signed [7:0]  pe_r26_c5_a_out;
     wire signed [31:0] pe_r26_c5_psum_out;
     wire               pe_r26_c5_swap_out;
+    reg                skew_wl_r26_5;
     wire signed [7:0]  pe_r26_c6_a_out;
     wire signed [31:0] pe_r26_c6_psum_out;
     wire               pe_r26_c6_swap_out;
+    reg                skew_wl_r26_6;
     wire signed [7:0]  pe_r26_c7_a_out;
     wire signed [31:0] pe_r26_c7_psum_out;
     wire               pe_r26_c7_swap_out;
+    reg                skew_wl_r26_7;
     wire signed [7:0]  pe_r26_c8_a_out;
     wire signed [31:0] pe_r26_c8_psum_out;
     wire               pe_r26_c8_swap_out;
+    reg                skew_wl_r26_8;
     wire signed [7:0]  pe_r26_c9_a_out;
     wire signed [31:0] pe_r26_c9_psum_out;
     wire               pe_r26_c9_swap_out;
+    reg                skew_wl_r26_9;
     wire signed [7:0]  pe_r26_c10_a_out;
     wire signed [31:0] pe_r26_c10_psum_out;
     wire               pe_r26_c10_swap_out;
+    reg                skew_wl_r26_10;
     wire signed [7:0]  pe_r26_c11_a_out;
     wire signed [31:0] pe_r26_c11_psum_out;
     wire               pe_r26_c11_swap_out;
+    reg                skew_wl_r26_11;
     wire signed [7:0]  pe_r26_c12_a_out;
     wire signed [31:0] pe_r26_c12_psum_out;
     wire               pe_r26_c12_swap_out;
+    reg                skew_wl_r26_12;
     wire signed [7:0]  pe_r26_c13_a_out;
     wire signed [31:0] pe_r26_c13_psum_out;
     wire               pe_r26_c13_swap_out;
+    reg                skew_wl_r26_13;
     wire signed [7:0]  pe_r26_c14_a_out;
     wire signed [31:0] pe_r26_c14_psum_out;
     wire               pe_r26_c14_swap_out;
+    reg                skew_wl_r26_14;
     wire signed [7:0]  pe_r26_c15_a_out;
     wire signed [31:0] pe_r26_c15_psum_out;
     wire               pe_r26_c15_swap_out;
+    reg                skew_wl_r26_15;
     wire signed [7:0]  pe_r26_c16_a_out;
     wire signed [31:0] pe_r26_c16_psum_out;
     wire               pe_r26_c16_swap_out;
+    reg                skew_wl_r26_16;
     wire signed [7:0]  pe_r26_c17_a_out;
     wire signed [31:0] pe_r26_c17_psum_out;
     wire               pe_r26_c17_swap_out;
+    reg                skew_wl_r26_17;
     wire signed [7:0]  pe_r26_c18_a_out;
     wire signed [31:0] pe_r26_c18_psum_out;
     wire               pe_r26_c18_swap_out;
+    reg                skew_wl_r26_18;
     wire signed [7:0]  pe_r26_c19_a_out;
     wire signed [31:0] pe_r26_c19_psum_out;
     wire               pe_r26_c19_swap_out;
+    reg                skew_wl_r26_19;
     wire signed [7:0]  pe_r26_c20_a_out;
     wire signed [31:0] pe_r26_c20_psum_out;
     wire               pe_r26_c20_swap_out;
+    reg                skew_wl_r26_20;
     wire signed [7:0]  pe_r26_c21_a_out;
     wire signed [31:0] pe_r26_c21_psum_out;
     wire               pe_r26_c21_swap_out;
+    reg                skew_wl_r26_21;
     wire signed [7:0]  pe_r26_c22_a_out;
     wire signed [31:0] pe_r26_c22_psum_out;
     wire               pe_r26_c22_swap_out;
+    reg                skew_wl_r26_22;
     wire signed [7:0]  pe_r26_c23_a_out;
     wire signed [31:0] pe_r26_c23_psum_out;
     wire               pe_r26_c23_swap_out;
+    reg                skew_wl_r26_23;
     wire signed [7:0]  pe_r26_c24_a_out;
     wire signed [31:0] pe_r26_c24_psum_out;
     wire               pe_r26_c24_swap_out;
+    reg                skew_wl_r26_24;
     wire signed [7:0]  pe_r26_c25_a_out;
     wire signed [31:0] pe_r26_c25_psum_out;
     wire               pe_r26_c25_swap_out;
+    reg                skew_wl_r26_25;
     wire signed [7:0]  pe_r26_c26_a_out;
     wire signed [31:0] pe_r26_c26_psum_out;
     wire               pe_r26_c26_swap_out;
+    reg                skew_wl_r26_26;
     wire signed [7:0]  pe_r26_c27_a_out;
     wire signed [31:0] pe_r26_c27_psum_out;
     wire               pe_r26_c27_swap_out;
+    reg                skew_wl_r26_27;
     wire signed [7:0]  pe_r26_c28_a_out;
     wire signed [31:0] pe_r26_c28_psum_out;
     wire               pe_r26_c28_swap_out;
+    reg                skew_wl_r26_28;
     wire signed [7:0]  pe_r26_c29_a_out;
     wire signed [31:0] pe_r26_c29_psum_out;
     wire               pe_r26_c29_swap_out;
+    reg                skew_wl_r26_29;
     wire signed [7:0]  pe_r26_c30_a_out;
     wire signed [31:0] pe_r26_c30_psum_out;
     wire               pe_r26_c30_swap_out;
+    reg                skew_wl_r26_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r26_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3713,96 +5047,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r27_c0_a_out;
     wire signed [31:0] pe_r27_c0_psum_out;
     wire               pe_r27_c0_swap_out;
+    reg                skew_wl_r27_0;
     wire signed [7:0]  pe_r27_c1_a_out;
     wire signed [31:0] pe_r27_c1_psum_out;
     wire               pe_r27_c1_swap_out;
+    reg                skew_wl_r27_1;
     wire signed [7:0]  pe_r27_c2_a_out;
     wire signed [31:0] pe_r27_c2_psum_out;
     wire               pe_r27_c2_swap_out;
+    reg                skew_wl_r27_2;
     wire signed [7:0]  pe_r27_c3_a_out;
     wire signed [31:0] pe_r27_c3_psum_out;
     wire               pe_r27_c3_swap_out;
+    reg                skew_wl_r27_3;
     wire signed [7:0]  pe_r27_c4_a_out;
     wire signed [31:0] pe_r27_c4_psum_out;
     wire               pe_r27_c4_swap_out;
+    reg                skew_wl_r27_4;
     wire signed [7:0]  pe_r27_c5_a_out;
     wire signed [31:0] pe_r27_c5_psum_out;
     wire               pe_r27_c5_swap_out;
+    reg                skew_wl_r27_5;
     wire signed [7:0]  pe_r27_c6_a_out;
     wire signed [31:0] pe_r27_c6_psum_out;
     wire               pe_r27_c6_swap_out;
+    reg                skew_wl_r27_6;
     wire signed [7:0]  pe_r27_c7_a_out;
     wire signed [31:0] pe_r27_c7_psum_out;
     wire               pe_r27_c7_swap_out;
+    reg                skew_wl_r27_7;
     wire signed [7:0]  pe_r27_c8_a_out;
     wire signed [31:0] pe_r27_c8_psum_out;
     wire               pe_r27_c8_swap_out;
+    reg                skew_wl_r27_8;
     wire signed [7:0]  pe_r27_c9_a_out;
     wire signed [31:0] pe_r27_c9_psum_out;
     wire               pe_r27_c9_swap_out;
+    reg                skew_wl_r27_9;
     wire signed [7:0]  pe_r27_c10_a_out;
     wire signed [31:0] pe_r27_c10_psum_out;
     wire               pe_r27_c10_swap_out;
+    reg                skew_wl_r27_10;
     wire signed [7:0]  pe_r27_c11_a_out;
     wire signed [31:0] pe_r27_c11_psum_out;
     wire               pe_r27_c11_swap_out;
+    reg                skew_wl_r27_11;
     wire signed [7:0]  pe_r27_c12_a_out;
     wire signed [31:0] pe_r27_c12_psum_out;
     wire               pe_r27_c12_swap_out;
+    reg                skew_wl_r27_12;
     wire signed [7:0]  pe_r27_c13_a_out;
     wire signed [31:0] pe_r27_c13_psum_out;
     wire               pe_r27_c13_swap_out;
+    reg                skew_wl_r27_13;
     wire signed [7:0]  pe_r27_c14_a_out;
     wire signed [31:0] pe_r27_c14_psum_out;
     wire               pe_r27_c14_swap_out;
+    reg                skew_wl_r27_14;
     wire signed [7:0]  pe_r27_c15_a_out;
     wire signed [31:0] pe_r27_c15_psum_out;
     wire               pe_r27_c15_swap_out;
+    reg                skew_wl_r27_15;
     wire signed [7:0]  pe_r27_c16_a_out;
     wire signed [31:0] pe_r27_c16_psum_out;
     wire               pe_r27_c16_swap_out;
+    reg                skew_wl_r27_16;
     wire signed [7:0]  pe_r27_c17_a_out;
     wire signed [31:0] pe_r27_c17_psum_out;
     wire               pe_r27_c17_swap_out;
+    reg                skew_wl_r27_17;
     wire signed [7:0]  pe_r27_c18_a_out;
     wire signed [31:0] pe_r27_c18_psum_out;
     wire               pe_r27_c18_swap_out;
+    reg                skew_wl_r27_18;
     wire signed [7:0]  pe_r27_c19_a_out;
     wire signed [31:0] pe_r27_c19_psum_out;
     wire               pe_r27_c19_swap_out;
+    reg                skew_wl_r27_19;
     wire signed [7:0]  pe_r27_c20_a_out;
     wire signed [31:0] pe_r27_c20_psum_out;
     wire               pe_r27_c20_swap_out;
+    reg                skew_wl_r27_20;
     wire signed [7:0]  pe_r27_c21_a_out;
     wire signed [31:0] pe_r27_c21_psum_out;
     wire               pe_r27_c21_swap_out;
+    reg                skew_wl_r27_21;
     wire signed [7:0]  pe_r27_c22_a_out;
     wire signed [31:0] pe_r27_c22_psum_out;
     wire               pe_r27_c22_swap_out;
+    reg                skew_wl_r27_22;
     wire signed [7:0]  pe_r27_c23_a_out;
     wire signed [31:0] pe_r27_c23_psum_out;
     wire               pe_r27_c23_swap_out;
+    reg                skew_wl_r27_23;
     wire signed [7:0]  pe_r27_c24_a_out;
     wire signed [31:0] pe_r27_c24_psum_out;
     wire               pe_r27_c24_swap_out;
+    reg                skew_wl_r27_24;
     wire signed [7:0]  pe_r27_c25_a_out;
     wire signed [31:0] pe_r27_c25_psum_out;
     wire               pe_r27_c25_swap_out;
+    reg                skew_wl_r27_25;
     wire signed [7:0]  pe_r27_c26_a_out;
     wire signed [31:0] pe_r27_c26_psum_out;
     wire               pe_r27_c26_swap_out;
+    reg                skew_wl_r27_26;
     wire signed [7:0]  pe_r27_c27_a_out;
     wire signed [31:0] pe_r27_c27_psum_out;
     wire               pe_r27_c27_swap_out;
+    reg                skew_wl_r27_27;
     wire signed [7:0]  pe_r27_c28_a_out;
     wire signed [31:0] pe_r27_c28_psum_out;
     wire               pe_r27_c28_swap_out;
+    reg                skew_wl_r27_28;
     wire signed [7:0]  pe_r27_c29_a_out;
     wire signed [31:0] pe_r27_c29_psum_out;
     wire               pe_r27_c29_swap_out;
+    reg                skew_wl_r27_29;
     wire signed [7:0]  pe_r27_c30_a_out;
     wire signed [31:0] pe_r27_c30_psum_out;
     wire               pe_r27_c30_swap_out;
+    reg                skew_wl_r27_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r27_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3813,96 +5178,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r28_c0_a_out;
     wire signed [31:0] pe_r28_c0_psum_out;
     wire               pe_r28_c0_swap_out;
+    reg                skew_wl_r28_0;
     wire signed [7:0]  pe_r28_c1_a_out;
     wire signed [31:0] pe_r28_c1_psum_out;
     wire               pe_r28_c1_swap_out;
+    reg                skew_wl_r28_1;
     wire signed [7:0]  pe_r28_c2_a_out;
     wire signed [31:0] pe_r28_c2_psum_out;
     wire               pe_r28_c2_swap_out;
+    reg                skew_wl_r28_2;
     wire signed [7:0]  pe_r28_c3_a_out;
     wire signed [31:0] pe_r28_c3_psum_out;
     wire               pe_r28_c3_swap_out;
+    reg                skew_wl_r28_3;
     wire signed [7:0]  pe_r28_c4_a_out;
     wire signed [31:0] pe_r28_c4_psum_out;
     wire               pe_r28_c4_swap_out;
+    reg                skew_wl_r28_4;
     wire signed [7:0]  pe_r28_c5_a_out;
     wire signed [31:0] pe_r28_c5_psum_out;
     wire               pe_r28_c5_swap_out;
+    reg                skew_wl_r28_5;
     wire signed [7:0]  pe_r28_c6_a_out;
     wire signed [31:0] pe_r28_c6_psum_out;
     wire               pe_r28_c6_swap_out;
+    reg                skew_wl_r28_6;
     wire signed [7:0]  pe_r28_c7_a_out;
     wire signed [31:0] pe_r28_c7_psum_out;
     wire               pe_r28_c7_swap_out;
+    reg                skew_wl_r28_7;
     wire signed [7:0]  pe_r28_c8_a_out;
     wire signed [31:0] pe_r28_c8_psum_out;
     wire               pe_r28_c8_swap_out;
+    reg                skew_wl_r28_8;
     wire signed [7:0]  pe_r28_c9_a_out;
     wire signed [31:0] pe_r28_c9_psum_out;
     wire               pe_r28_c9_swap_out;
+    reg                skew_wl_r28_9;
     wire signed [7:0]  pe_r28_c10_a_out;
     wire signed [31:0] pe_r28_c10_psum_out;
     wire               pe_r28_c10_swap_out;
+    reg                skew_wl_r28_10;
     wire signed [7:0]  pe_r28_c11_a_out;
     wire signed [31:0] pe_r28_c11_psum_out;
     wire               pe_r28_c11_swap_out;
+    reg                skew_wl_r28_11;
     wire signed [7:0]  pe_r28_c12_a_out;
     wire signed [31:0] pe_r28_c12_psum_out;
     wire               pe_r28_c12_swap_out;
+    reg                skew_wl_r28_12;
     wire signed [7:0]  pe_r28_c13_a_out;
     wire signed [31:0] pe_r28_c13_psum_out;
     wire               pe_r28_c13_swap_out;
+    reg                skew_wl_r28_13;
     wire signed [7:0]  pe_r28_c14_a_out;
     wire signed [31:0] pe_r28_c14_psum_out;
     wire               pe_r28_c14_swap_out;
+    reg                skew_wl_r28_14;
     wire signed [7:0]  pe_r28_c15_a_out;
     wire signed [31:0] pe_r28_c15_psum_out;
     wire               pe_r28_c15_swap_out;
+    reg                skew_wl_r28_15;
     wire signed [7:0]  pe_r28_c16_a_out;
     wire signed [31:0] pe_r28_c16_psum_out;
     wire               pe_r28_c16_swap_out;
+    reg                skew_wl_r28_16;
     wire signed [7:0]  pe_r28_c17_a_out;
     wire signed [31:0] pe_r28_c17_psum_out;
     wire               pe_r28_c17_swap_out;
+    reg                skew_wl_r28_17;
     wire signed [7:0]  pe_r28_c18_a_out;
     wire signed [31:0] pe_r28_c18_psum_out;
     wire               pe_r28_c18_swap_out;
+    reg                skew_wl_r28_18;
     wire signed [7:0]  pe_r28_c19_a_out;
     wire signed [31:0] pe_r28_c19_psum_out;
     wire               pe_r28_c19_swap_out;
+    reg                skew_wl_r28_19;
     wire signed [7:0]  pe_r28_c20_a_out;
     wire signed [31:0] pe_r28_c20_psum_out;
     wire               pe_r28_c20_swap_out;
+    reg                skew_wl_r28_20;
     wire signed [7:0]  pe_r28_c21_a_out;
     wire signed [31:0] pe_r28_c21_psum_out;
     wire               pe_r28_c21_swap_out;
+    reg                skew_wl_r28_21;
     wire signed [7:0]  pe_r28_c22_a_out;
     wire signed [31:0] pe_r28_c22_psum_out;
     wire               pe_r28_c22_swap_out;
+    reg                skew_wl_r28_22;
     wire signed [7:0]  pe_r28_c23_a_out;
     wire signed [31:0] pe_r28_c23_psum_out;
     wire               pe_r28_c23_swap_out;
+    reg                skew_wl_r28_23;
     wire signed [7:0]  pe_r28_c24_a_out;
     wire signed [31:0] pe_r28_c24_psum_out;
     wire               pe_r28_c24_swap_out;
+    reg                skew_wl_r28_24;
     wire signed [7:0]  pe_r28_c25_a_out;
     wire signed [31:0] pe_r28_c25_psum_out;
     wire               pe_r28_c25_swap_out;
+    reg                skew_wl_r28_25;
     wire signed [7:0]  pe_r28_c26_a_out;
     wire signed [31:0] pe_r28_c26_psum_out;
     wire               pe_r28_c26_swap_out;
+    reg                skew_wl_r28_26;
     wire signed [7:0]  pe_r28_c27_a_out;
     wire signed [31:0] pe_r28_c27_psum_out;
     wire               pe_r28_c27_swap_out;
+    reg                skew_wl_r28_27;
     wire signed [7:0]  pe_r28_c28_a_out;
     wire signed [31:0] pe_r28_c28_psum_out;
     wire               pe_r28_c28_swap_out;
+    reg                skew_wl_r28_28;
     wire signed [7:0]  pe_r28_c29_a_out;
     wire signed [31:0] pe_r28_c29_psum_out;
     wire               pe_r28_c29_swap_out;
+    reg                skew_wl_r28_29;
     wire signed [7:0]  pe_r28_c30_a_out;
     wire signed [31:0] pe_r28_c30_psum_out;
     wire               pe_r28_c30_swap_out;
+    reg                skew_wl_r28_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r28_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -3913,96 +5309,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r29_c0_a_out;
     wire signed [31:0] pe_r29_c0_psum_out;
     wire               pe_r29_c0_swap_out;
+    reg                skew_wl_r29_0;
     wire signed [7:0]  pe_r29_c1_a_out;
     wire signed [31:0] pe_r29_c1_psum_out;
     wire               pe_r29_c1_swap_out;
+    reg                skew_wl_r29_1;
     wire signed [7:0]  pe_r29_c2_a_out;
     wire signed [31:0] pe_r29_c2_psum_out;
     wire               pe_r29_c2_swap_out;
+    reg                skew_wl_r29_2;
     wire signed [7:0]  pe_r29_c3_a_out;
     wire signed [31:0] pe_r29_c3_psum_out;
     wire               pe_r29_c3_swap_out;
+    reg                skew_wl_r29_3;
     wire signed [7:0]  pe_r29_c4_a_out;
     wire signed [31:0] pe_r29_c4_psum_out;
     wire               pe_r29_c4_swap_out;
+    reg                skew_wl_r29_4;
     wire signed [7:0]  pe_r29_c5_a_out;
     wire signed [31:0] pe_r29_c5_psum_out;
     wire               pe_r29_c5_swap_out;
+    reg                skew_wl_r29_5;
     wire signed [7:0]  pe_r29_c6_a_out;
     wire signed [31:0] pe_r29_c6_psum_out;
     wire               pe_r29_c6_swap_out;
+    reg                skew_wl_r29_6;
     wire signed [7:0]  pe_r29_c7_a_out;
     wire signed [31:0] pe_r29_c7_psum_out;
     wire               pe_r29_c7_swap_out;
+    reg                skew_wl_r29_7;
     wire signed [7:0]  pe_r29_c8_a_out;
     wire signed [31:0] pe_r29_c8_psum_out;
     wire               pe_r29_c8_swap_out;
+    reg                skew_wl_r29_8;
     wire signed [7:0]  pe_r29_c9_a_out;
     wire signed [31:0] pe_r29_c9_psum_out;
     wire               pe_r29_c9_swap_out;
+    reg                skew_wl_r29_9;
     wire signed [7:0]  pe_r29_c10_a_out;
     wire signed [31:0] pe_r29_c10_psum_out;
     wire               pe_r29_c10_swap_out;
+    reg                skew_wl_r29_10;
     wire signed [7:0]  pe_r29_c11_a_out;
     wire signed [31:0] pe_r29_c11_psum_out;
     wire               pe_r29_c11_swap_out;
+    reg                skew_wl_r29_11;
     wire signed [7:0]  pe_r29_c12_a_out;
     wire signed [31:0] pe_r29_c12_psum_out;
     wire               pe_r29_c12_swap_out;
+    reg                skew_wl_r29_12;
     wire signed [7:0]  pe_r29_c13_a_out;
     wire signed [31:0] pe_r29_c13_psum_out;
     wire               pe_r29_c13_swap_out;
+    reg                skew_wl_r29_13;
     wire signed [7:0]  pe_r29_c14_a_out;
     wire signed [31:0] pe_r29_c14_psum_out;
     wire               pe_r29_c14_swap_out;
+    reg                skew_wl_r29_14;
     wire signed [7:0]  pe_r29_c15_a_out;
     wire signed [31:0] pe_r29_c15_psum_out;
     wire               pe_r29_c15_swap_out;
+    reg                skew_wl_r29_15;
     wire signed [7:0]  pe_r29_c16_a_out;
     wire signed [31:0] pe_r29_c16_psum_out;
     wire               pe_r29_c16_swap_out;
+    reg                skew_wl_r29_16;
     wire signed [7:0]  pe_r29_c17_a_out;
     wire signed [31:0] pe_r29_c17_psum_out;
     wire               pe_r29_c17_swap_out;
+    reg                skew_wl_r29_17;
     wire signed [7:0]  pe_r29_c18_a_out;
     wire signed [31:0] pe_r29_c18_psum_out;
     wire               pe_r29_c18_swap_out;
+    reg                skew_wl_r29_18;
     wire signed [7:0]  pe_r29_c19_a_out;
     wire signed [31:0] pe_r29_c19_psum_out;
     wire               pe_r29_c19_swap_out;
+    reg                skew_wl_r29_19;
     wire signed [7:0]  pe_r29_c20_a_out;
     wire signed [31:0] pe_r29_c20_psum_out;
     wire               pe_r29_c20_swap_out;
+    reg                skew_wl_r29_20;
     wire signed [7:0]  pe_r29_c21_a_out;
     wire signed [31:0] pe_r29_c21_psum_out;
     wire               pe_r29_c21_swap_out;
+    reg                skew_wl_r29_21;
     wire signed [7:0]  pe_r29_c22_a_out;
     wire signed [31:0] pe_r29_c22_psum_out;
     wire               pe_r29_c22_swap_out;
+    reg                skew_wl_r29_22;
     wire signed [7:0]  pe_r29_c23_a_out;
     wire signed [31:0] pe_r29_c23_psum_out;
     wire               pe_r29_c23_swap_out;
+    reg                skew_wl_r29_23;
     wire signed [7:0]  pe_r29_c24_a_out;
     wire signed [31:0] pe_r29_c24_psum_out;
     wire               pe_r29_c24_swap_out;
+    reg                skew_wl_r29_24;
     wire signed [7:0]  pe_r29_c25_a_out;
     wire signed [31:0] pe_r29_c25_psum_out;
     wire               pe_r29_c25_swap_out;
+    reg                skew_wl_r29_25;
     wire signed [7:0]  pe_r29_c26_a_out;
     wire signed [31:0] pe_r29_c26_psum_out;
     wire               pe_r29_c26_swap_out;
+    reg                skew_wl_r29_26;
     wire signed [7:0]  pe_r29_c27_a_out;
     wire signed [31:0] pe_r29_c27_psum_out;
     wire               pe_r29_c27_swap_out;
+    reg                skew_wl_r29_27;
     wire signed [7:0]  pe_r29_c28_a_out;
     wire signed [31:0] pe_r29_c28_psum_out;
     wire               pe_r29_c28_swap_out;
+    reg                skew_wl_r29_28;
     wire signed [7:0]  pe_r29_c29_a_out;
     wire signed [31:0] pe_r29_c29_psum_out;
     wire               pe_r29_c29_swap_out;
+    reg                skew_wl_r29_29;
     wire signed [7:0]  pe_r29_c30_a_out;
     wire signed [31:0] pe_r29_c30_psum_out;
     wire               pe_r29_c30_swap_out;
+    reg                skew_wl_r29_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r29_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -4013,96 +5440,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r30_c0_a_out;
     wire signed [31:0] pe_r30_c0_psum_out;
     wire               pe_r30_c0_swap_out;
+    reg                skew_wl_r30_0;
     wire signed [7:0]  pe_r30_c1_a_out;
     wire signed [31:0] pe_r30_c1_psum_out;
     wire               pe_r30_c1_swap_out;
+    reg                skew_wl_r30_1;
     wire signed [7:0]  pe_r30_c2_a_out;
     wire signed [31:0] pe_r30_c2_psum_out;
     wire               pe_r30_c2_swap_out;
+    reg                skew_wl_r30_2;
     wire signed [7:0]  pe_r30_c3_a_out;
     wire signed [31:0] pe_r30_c3_psum_out;
     wire               pe_r30_c3_swap_out;
+    reg                skew_wl_r30_3;
     wire signed [7:0]  pe_r30_c4_a_out;
     wire signed [31:0] pe_r30_c4_psum_out;
     wire               pe_r30_c4_swap_out;
+    reg                skew_wl_r30_4;
     wire signed [7:0]  pe_r30_c5_a_out;
     wire signed [31:0] pe_r30_c5_psum_out;
     wire               pe_r30_c5_swap_out;
+    reg                skew_wl_r30_5;
     wire signed [7:0]  pe_r30_c6_a_out;
     wire signed [31:0] pe_r30_c6_psum_out;
     wire               pe_r30_c6_swap_out;
+    reg                skew_wl_r30_6;
     wire signed [7:0]  pe_r30_c7_a_out;
     wire signed [31:0] pe_r30_c7_psum_out;
     wire               pe_r30_c7_swap_out;
+    reg                skew_wl_r30_7;
     wire signed [7:0]  pe_r30_c8_a_out;
     wire signed [31:0] pe_r30_c8_psum_out;
     wire               pe_r30_c8_swap_out;
+    reg                skew_wl_r30_8;
     wire signed [7:0]  pe_r30_c9_a_out;
     wire signed [31:0] pe_r30_c9_psum_out;
     wire               pe_r30_c9_swap_out;
+    reg                skew_wl_r30_9;
     wire signed [7:0]  pe_r30_c10_a_out;
     wire signed [31:0] pe_r30_c10_psum_out;
     wire               pe_r30_c10_swap_out;
+    reg                skew_wl_r30_10;
     wire signed [7:0]  pe_r30_c11_a_out;
     wire signed [31:0] pe_r30_c11_psum_out;
     wire               pe_r30_c11_swap_out;
+    reg                skew_wl_r30_11;
     wire signed [7:0]  pe_r30_c12_a_out;
     wire signed [31:0] pe_r30_c12_psum_out;
     wire               pe_r30_c12_swap_out;
+    reg                skew_wl_r30_12;
     wire signed [7:0]  pe_r30_c13_a_out;
     wire signed [31:0] pe_r30_c13_psum_out;
     wire               pe_r30_c13_swap_out;
+    reg                skew_wl_r30_13;
     wire signed [7:0]  pe_r30_c14_a_out;
     wire signed [31:0] pe_r30_c14_psum_out;
     wire               pe_r30_c14_swap_out;
+    reg                skew_wl_r30_14;
     wire signed [7:0]  pe_r30_c15_a_out;
     wire signed [31:0] pe_r30_c15_psum_out;
     wire               pe_r30_c15_swap_out;
+    reg                skew_wl_r30_15;
     wire signed [7:0]  pe_r30_c16_a_out;
     wire signed [31:0] pe_r30_c16_psum_out;
     wire               pe_r30_c16_swap_out;
+    reg                skew_wl_r30_16;
     wire signed [7:0]  pe_r30_c17_a_out;
     wire signed [31:0] pe_r30_c17_psum_out;
     wire               pe_r30_c17_swap_out;
+    reg                skew_wl_r30_17;
     wire signed [7:0]  pe_r30_c18_a_out;
     wire signed [31:0] pe_r30_c18_psum_out;
     wire               pe_r30_c18_swap_out;
+    reg                skew_wl_r30_18;
     wire signed [7:0]  pe_r30_c19_a_out;
     wire signed [31:0] pe_r30_c19_psum_out;
     wire               pe_r30_c19_swap_out;
+    reg                skew_wl_r30_19;
     wire signed [7:0]  pe_r30_c20_a_out;
     wire signed [31:0] pe_r30_c20_psum_out;
     wire               pe_r30_c20_swap_out;
+    reg                skew_wl_r30_20;
     wire signed [7:0]  pe_r30_c21_a_out;
     wire signed [31:0] pe_r30_c21_psum_out;
     wire               pe_r30_c21_swap_out;
+    reg                skew_wl_r30_21;
     wire signed [7:0]  pe_r30_c22_a_out;
     wire signed [31:0] pe_r30_c22_psum_out;
     wire               pe_r30_c22_swap_out;
+    reg                skew_wl_r30_22;
     wire signed [7:0]  pe_r30_c23_a_out;
     wire signed [31:0] pe_r30_c23_psum_out;
     wire               pe_r30_c23_swap_out;
+    reg                skew_wl_r30_23;
     wire signed [7:0]  pe_r30_c24_a_out;
     wire signed [31:0] pe_r30_c24_psum_out;
     wire               pe_r30_c24_swap_out;
+    reg                skew_wl_r30_24;
     wire signed [7:0]  pe_r30_c25_a_out;
     wire signed [31:0] pe_r30_c25_psum_out;
     wire               pe_r30_c25_swap_out;
+    reg                skew_wl_r30_25;
     wire signed [7:0]  pe_r30_c26_a_out;
     wire signed [31:0] pe_r30_c26_psum_out;
     wire               pe_r30_c26_swap_out;
+    reg                skew_wl_r30_26;
     wire signed [7:0]  pe_r30_c27_a_out;
     wire signed [31:0] pe_r30_c27_psum_out;
     wire               pe_r30_c27_swap_out;
+    reg                skew_wl_r30_27;
     wire signed [7:0]  pe_r30_c28_a_out;
     wire signed [31:0] pe_r30_c28_psum_out;
     wire               pe_r30_c28_swap_out;
+    reg                skew_wl_r30_28;
     wire signed [7:0]  pe_r30_c29_a_out;
     wire signed [31:0] pe_r30_c29_psum_out;
     wire               pe_r30_c29_swap_out;
+    reg                skew_wl_r30_29;
     wire signed [7:0]  pe_r30_c30_a_out;
     wire signed [31:0] pe_r30_c30_psum_out;
     wire               pe_r30_c30_swap_out;
+    reg                skew_wl_r30_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r30_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -4113,96 +5571,127 @@ module serrano_array_r32c32 (
     wire signed [7:0]  pe_r31_c0_a_out;
     wire signed [31:0] pe_r31_c0_psum_out;
     wire               pe_r31_c0_swap_out;
+    reg                skew_wl_r31_0;
     wire signed [7:0]  pe_r31_c1_a_out;
     wire signed [31:0] pe_r31_c1_psum_out;
     wire               pe_r31_c1_swap_out;
+    reg                skew_wl_r31_1;
     wire signed [7:0]  pe_r31_c2_a_out;
     wire signed [31:0] pe_r31_c2_psum_out;
     wire               pe_r31_c2_swap_out;
+    reg                skew_wl_r31_2;
     wire signed [7:0]  pe_r31_c3_a_out;
     wire signed [31:0] pe_r31_c3_psum_out;
     wire               pe_r31_c3_swap_out;
+    reg                skew_wl_r31_3;
     wire signed [7:0]  pe_r31_c4_a_out;
     wire signed [31:0] pe_r31_c4_psum_out;
     wire               pe_r31_c4_swap_out;
+    reg                skew_wl_r31_4;
     wire signed [7:0]  pe_r31_c5_a_out;
     wire signed [31:0] pe_r31_c5_psum_out;
     wire               pe_r31_c5_swap_out;
+    reg                skew_wl_r31_5;
     wire signed [7:0]  pe_r31_c6_a_out;
     wire signed [31:0] pe_r31_c6_psum_out;
     wire               pe_r31_c6_swap_out;
+    reg                skew_wl_r31_6;
     wire signed [7:0]  pe_r31_c7_a_out;
     wire signed [31:0] pe_r31_c7_psum_out;
     wire               pe_r31_c7_swap_out;
+    reg                skew_wl_r31_7;
     wire signed [7:0]  pe_r31_c8_a_out;
     wire signed [31:0] pe_r31_c8_psum_out;
     wire               pe_r31_c8_swap_out;
+    reg                skew_wl_r31_8;
     wire signed [7:0]  pe_r31_c9_a_out;
     wire signed [31:0] pe_r31_c9_psum_out;
     wire               pe_r31_c9_swap_out;
+    reg                skew_wl_r31_9;
     wire signed [7:0]  pe_r31_c10_a_out;
     wire signed [31:0] pe_r31_c10_psum_out;
     wire               pe_r31_c10_swap_out;
+    reg                skew_wl_r31_10;
     wire signed [7:0]  pe_r31_c11_a_out;
     wire signed [31:0] pe_r31_c11_psum_out;
     wire               pe_r31_c11_swap_out;
+    reg                skew_wl_r31_11;
     wire signed [7:0]  pe_r31_c12_a_out;
     wire signed [31:0] pe_r31_c12_psum_out;
     wire               pe_r31_c12_swap_out;
+    reg                skew_wl_r31_12;
     wire signed [7:0]  pe_r31_c13_a_out;
     wire signed [31:0] pe_r31_c13_psum_out;
     wire               pe_r31_c13_swap_out;
+    reg                skew_wl_r31_13;
     wire signed [7:0]  pe_r31_c14_a_out;
     wire signed [31:0] pe_r31_c14_psum_out;
     wire               pe_r31_c14_swap_out;
+    reg                skew_wl_r31_14;
     wire signed [7:0]  pe_r31_c15_a_out;
     wire signed [31:0] pe_r31_c15_psum_out;
     wire               pe_r31_c15_swap_out;
+    reg                skew_wl_r31_15;
     wire signed [7:0]  pe_r31_c16_a_out;
     wire signed [31:0] pe_r31_c16_psum_out;
     wire               pe_r31_c16_swap_out;
+    reg                skew_wl_r31_16;
     wire signed [7:0]  pe_r31_c17_a_out;
     wire signed [31:0] pe_r31_c17_psum_out;
     wire               pe_r31_c17_swap_out;
+    reg                skew_wl_r31_17;
     wire signed [7:0]  pe_r31_c18_a_out;
     wire signed [31:0] pe_r31_c18_psum_out;
     wire               pe_r31_c18_swap_out;
+    reg                skew_wl_r31_18;
     wire signed [7:0]  pe_r31_c19_a_out;
     wire signed [31:0] pe_r31_c19_psum_out;
     wire               pe_r31_c19_swap_out;
+    reg                skew_wl_r31_19;
     wire signed [7:0]  pe_r31_c20_a_out;
     wire signed [31:0] pe_r31_c20_psum_out;
     wire               pe_r31_c20_swap_out;
+    reg                skew_wl_r31_20;
     wire signed [7:0]  pe_r31_c21_a_out;
     wire signed [31:0] pe_r31_c21_psum_out;
     wire               pe_r31_c21_swap_out;
+    reg                skew_wl_r31_21;
     wire signed [7:0]  pe_r31_c22_a_out;
     wire signed [31:0] pe_r31_c22_psum_out;
     wire               pe_r31_c22_swap_out;
+    reg                skew_wl_r31_22;
     wire signed [7:0]  pe_r31_c23_a_out;
     wire signed [31:0] pe_r31_c23_psum_out;
     wire               pe_r31_c23_swap_out;
+    reg                skew_wl_r31_23;
     wire signed [7:0]  pe_r31_c24_a_out;
     wire signed [31:0] pe_r31_c24_psum_out;
     wire               pe_r31_c24_swap_out;
+    reg                skew_wl_r31_24;
     wire signed [7:0]  pe_r31_c25_a_out;
     wire signed [31:0] pe_r31_c25_psum_out;
     wire               pe_r31_c25_swap_out;
+    reg                skew_wl_r31_25;
     wire signed [7:0]  pe_r31_c26_a_out;
     wire signed [31:0] pe_r31_c26_psum_out;
     wire               pe_r31_c26_swap_out;
+    reg                skew_wl_r31_26;
     wire signed [7:0]  pe_r31_c27_a_out;
     wire signed [31:0] pe_r31_c27_psum_out;
     wire               pe_r31_c27_swap_out;
+    reg                skew_wl_r31_27;
     wire signed [7:0]  pe_r31_c28_a_out;
     wire signed [31:0] pe_r31_c28_psum_out;
     wire               pe_r31_c28_swap_out;
+    reg                skew_wl_r31_28;
     wire signed [7:0]  pe_r31_c29_a_out;
     wire signed [31:0] pe_r31_c29_psum_out;
     wire               pe_r31_c29_swap_out;
+    reg                skew_wl_r31_29;
     wire signed [7:0]  pe_r31_c30_a_out;
     wire signed [31:0] pe_r31_c30_psum_out;
     wire               pe_r31_c30_swap_out;
+    reg                skew_wl_r31_30;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r31_c31_a_out;
     /* verilator lint_on UNUSED */
@@ -4210,6 +5699,9 @@ module serrano_array_r32c32 (
     /* verilator lint_off UNUSED */ // the east edge: the swap flag leaves the array here
     wire               pe_r31_c31_swap_out;
     /* verilator lint_on UNUSED */
+    wire signed [7:0]  _s0;
+
+    assign _s0 = $signed(w_data[7:0]);
 
     assign psum_out = {$unsigned(pe_r31_c31_psum_out), $unsigned(pe_r31_c30_psum_out), $unsigned(pe_r31_c29_psum_out), $unsigned(pe_r31_c28_psum_out),
         $unsigned(pe_r31_c27_psum_out), $unsigned(pe_r31_c26_psum_out), $unsigned(pe_r31_c25_psum_out), $unsigned(pe_r31_c24_psum_out),
@@ -4225,7 +5717,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     ($signed(a_in[7:0])),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[0]),
         .w_swap   (swap_in),
         .a_out    (pe_r0_c0_a_out),
@@ -4237,8 +5729,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c0_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r0_0),
         .w_swap   (pe_r0_c0_swap_out),
         .a_out    (pe_r0_c1_a_out),
         .psum_out (pe_r0_c1_psum_out),
@@ -4249,8 +5741,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c1_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r0_1),
         .w_swap   (pe_r0_c1_swap_out),
         .a_out    (pe_r0_c2_a_out),
         .psum_out (pe_r0_c2_psum_out),
@@ -4261,8 +5753,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c2_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r0_2),
         .w_swap   (pe_r0_c2_swap_out),
         .a_out    (pe_r0_c3_a_out),
         .psum_out (pe_r0_c3_psum_out),
@@ -4273,8 +5765,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c3_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r0_3),
         .w_swap   (pe_r0_c3_swap_out),
         .a_out    (pe_r0_c4_a_out),
         .psum_out (pe_r0_c4_psum_out),
@@ -4285,8 +5777,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c4_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r0_4),
         .w_swap   (pe_r0_c4_swap_out),
         .a_out    (pe_r0_c5_a_out),
         .psum_out (pe_r0_c5_psum_out),
@@ -4297,8 +5789,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c5_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r0_5),
         .w_swap   (pe_r0_c5_swap_out),
         .a_out    (pe_r0_c6_a_out),
         .psum_out (pe_r0_c6_psum_out),
@@ -4309,8 +5801,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c6_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r0_6),
         .w_swap   (pe_r0_c6_swap_out),
         .a_out    (pe_r0_c7_a_out),
         .psum_out (pe_r0_c7_psum_out),
@@ -4321,8 +5813,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c7_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r0_7),
         .w_swap   (pe_r0_c7_swap_out),
         .a_out    (pe_r0_c8_a_out),
         .psum_out (pe_r0_c8_psum_out),
@@ -4333,8 +5825,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c8_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r0_8),
         .w_swap   (pe_r0_c8_swap_out),
         .a_out    (pe_r0_c9_a_out),
         .psum_out (pe_r0_c9_psum_out),
@@ -4345,8 +5837,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c9_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r0_9),
         .w_swap   (pe_r0_c9_swap_out),
         .a_out    (pe_r0_c10_a_out),
         .psum_out (pe_r0_c10_psum_out),
@@ -4357,8 +5849,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c10_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r0_10),
         .w_swap   (pe_r0_c10_swap_out),
         .a_out    (pe_r0_c11_a_out),
         .psum_out (pe_r0_c11_psum_out),
@@ -4369,8 +5861,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c11_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r0_11),
         .w_swap   (pe_r0_c11_swap_out),
         .a_out    (pe_r0_c12_a_out),
         .psum_out (pe_r0_c12_psum_out),
@@ -4381,8 +5873,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c12_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r0_12),
         .w_swap   (pe_r0_c12_swap_out),
         .a_out    (pe_r0_c13_a_out),
         .psum_out (pe_r0_c13_psum_out),
@@ -4393,8 +5885,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c13_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r0_13),
         .w_swap   (pe_r0_c13_swap_out),
         .a_out    (pe_r0_c14_a_out),
         .psum_out (pe_r0_c14_psum_out),
@@ -4405,8 +5897,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c14_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r0_14),
         .w_swap   (pe_r0_c14_swap_out),
         .a_out    (pe_r0_c15_a_out),
         .psum_out (pe_r0_c15_psum_out),
@@ -4417,8 +5909,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c15_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r0_15),
         .w_swap   (pe_r0_c15_swap_out),
         .a_out    (pe_r0_c16_a_out),
         .psum_out (pe_r0_c16_psum_out),
@@ -4429,8 +5921,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c16_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r0_16),
         .w_swap   (pe_r0_c16_swap_out),
         .a_out    (pe_r0_c17_a_out),
         .psum_out (pe_r0_c17_psum_out),
@@ -4441,8 +5933,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c17_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r0_17),
         .w_swap   (pe_r0_c17_swap_out),
         .a_out    (pe_r0_c18_a_out),
         .psum_out (pe_r0_c18_psum_out),
@@ -4453,8 +5945,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c18_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r0_18),
         .w_swap   (pe_r0_c18_swap_out),
         .a_out    (pe_r0_c19_a_out),
         .psum_out (pe_r0_c19_psum_out),
@@ -4465,8 +5957,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c19_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r0_19),
         .w_swap   (pe_r0_c19_swap_out),
         .a_out    (pe_r0_c20_a_out),
         .psum_out (pe_r0_c20_psum_out),
@@ -4477,8 +5969,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c20_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r0_20),
         .w_swap   (pe_r0_c20_swap_out),
         .a_out    (pe_r0_c21_a_out),
         .psum_out (pe_r0_c21_psum_out),
@@ -4489,8 +5981,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c21_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r0_21),
         .w_swap   (pe_r0_c21_swap_out),
         .a_out    (pe_r0_c22_a_out),
         .psum_out (pe_r0_c22_psum_out),
@@ -4501,8 +5993,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c22_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r0_22),
         .w_swap   (pe_r0_c22_swap_out),
         .a_out    (pe_r0_c23_a_out),
         .psum_out (pe_r0_c23_psum_out),
@@ -4513,8 +6005,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c23_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r0_23),
         .w_swap   (pe_r0_c23_swap_out),
         .a_out    (pe_r0_c24_a_out),
         .psum_out (pe_r0_c24_psum_out),
@@ -4525,8 +6017,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c24_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r0_24),
         .w_swap   (pe_r0_c24_swap_out),
         .a_out    (pe_r0_c25_a_out),
         .psum_out (pe_r0_c25_psum_out),
@@ -4537,8 +6029,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c25_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r0_25),
         .w_swap   (pe_r0_c25_swap_out),
         .a_out    (pe_r0_c26_a_out),
         .psum_out (pe_r0_c26_psum_out),
@@ -4549,8 +6041,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c26_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r0_26),
         .w_swap   (pe_r0_c26_swap_out),
         .a_out    (pe_r0_c27_a_out),
         .psum_out (pe_r0_c27_psum_out),
@@ -4561,8 +6053,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c27_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r0_27),
         .w_swap   (pe_r0_c27_swap_out),
         .a_out    (pe_r0_c28_a_out),
         .psum_out (pe_r0_c28_psum_out),
@@ -4573,8 +6065,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c28_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r0_28),
         .w_swap   (pe_r0_c28_swap_out),
         .a_out    (pe_r0_c29_a_out),
         .psum_out (pe_r0_c29_psum_out),
@@ -4585,8 +6077,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c29_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r0_29),
         .w_swap   (pe_r0_c29_swap_out),
         .a_out    (pe_r0_c30_a_out),
         .psum_out (pe_r0_c30_psum_out),
@@ -4597,8 +6089,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r0_c30_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r0_30),
         .w_swap   (pe_r0_c30_swap_out),
         .a_out    (pe_r0_c31_a_out),
         .psum_out (pe_r0_c31_psum_out),
@@ -4609,7 +6101,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r1_0),
         .psum_in  (pe_r0_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[1]),
         .w_swap   (skew_swap_r1_0),
         .a_out    (pe_r1_c0_a_out),
@@ -4621,8 +6113,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c0_a_out),
         .psum_in  (pe_r0_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r1_0),
         .w_swap   (pe_r1_c0_swap_out),
         .a_out    (pe_r1_c1_a_out),
         .psum_out (pe_r1_c1_psum_out),
@@ -4633,8 +6125,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c1_a_out),
         .psum_in  (pe_r0_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r1_1),
         .w_swap   (pe_r1_c1_swap_out),
         .a_out    (pe_r1_c2_a_out),
         .psum_out (pe_r1_c2_psum_out),
@@ -4645,8 +6137,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c2_a_out),
         .psum_in  (pe_r0_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r1_2),
         .w_swap   (pe_r1_c2_swap_out),
         .a_out    (pe_r1_c3_a_out),
         .psum_out (pe_r1_c3_psum_out),
@@ -4657,8 +6149,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c3_a_out),
         .psum_in  (pe_r0_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r1_3),
         .w_swap   (pe_r1_c3_swap_out),
         .a_out    (pe_r1_c4_a_out),
         .psum_out (pe_r1_c4_psum_out),
@@ -4669,8 +6161,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c4_a_out),
         .psum_in  (pe_r0_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r1_4),
         .w_swap   (pe_r1_c4_swap_out),
         .a_out    (pe_r1_c5_a_out),
         .psum_out (pe_r1_c5_psum_out),
@@ -4681,8 +6173,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c5_a_out),
         .psum_in  (pe_r0_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r1_5),
         .w_swap   (pe_r1_c5_swap_out),
         .a_out    (pe_r1_c6_a_out),
         .psum_out (pe_r1_c6_psum_out),
@@ -4693,8 +6185,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c6_a_out),
         .psum_in  (pe_r0_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r1_6),
         .w_swap   (pe_r1_c6_swap_out),
         .a_out    (pe_r1_c7_a_out),
         .psum_out (pe_r1_c7_psum_out),
@@ -4705,8 +6197,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c7_a_out),
         .psum_in  (pe_r0_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r1_7),
         .w_swap   (pe_r1_c7_swap_out),
         .a_out    (pe_r1_c8_a_out),
         .psum_out (pe_r1_c8_psum_out),
@@ -4717,8 +6209,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c8_a_out),
         .psum_in  (pe_r0_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r1_8),
         .w_swap   (pe_r1_c8_swap_out),
         .a_out    (pe_r1_c9_a_out),
         .psum_out (pe_r1_c9_psum_out),
@@ -4729,8 +6221,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c9_a_out),
         .psum_in  (pe_r0_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r1_9),
         .w_swap   (pe_r1_c9_swap_out),
         .a_out    (pe_r1_c10_a_out),
         .psum_out (pe_r1_c10_psum_out),
@@ -4741,8 +6233,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c10_a_out),
         .psum_in  (pe_r0_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r1_10),
         .w_swap   (pe_r1_c10_swap_out),
         .a_out    (pe_r1_c11_a_out),
         .psum_out (pe_r1_c11_psum_out),
@@ -4753,8 +6245,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c11_a_out),
         .psum_in  (pe_r0_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r1_11),
         .w_swap   (pe_r1_c11_swap_out),
         .a_out    (pe_r1_c12_a_out),
         .psum_out (pe_r1_c12_psum_out),
@@ -4765,8 +6257,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c12_a_out),
         .psum_in  (pe_r0_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r1_12),
         .w_swap   (pe_r1_c12_swap_out),
         .a_out    (pe_r1_c13_a_out),
         .psum_out (pe_r1_c13_psum_out),
@@ -4777,8 +6269,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c13_a_out),
         .psum_in  (pe_r0_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r1_13),
         .w_swap   (pe_r1_c13_swap_out),
         .a_out    (pe_r1_c14_a_out),
         .psum_out (pe_r1_c14_psum_out),
@@ -4789,8 +6281,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c14_a_out),
         .psum_in  (pe_r0_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r1_14),
         .w_swap   (pe_r1_c14_swap_out),
         .a_out    (pe_r1_c15_a_out),
         .psum_out (pe_r1_c15_psum_out),
@@ -4801,8 +6293,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c15_a_out),
         .psum_in  (pe_r0_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r1_15),
         .w_swap   (pe_r1_c15_swap_out),
         .a_out    (pe_r1_c16_a_out),
         .psum_out (pe_r1_c16_psum_out),
@@ -4813,8 +6305,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c16_a_out),
         .psum_in  (pe_r0_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r1_16),
         .w_swap   (pe_r1_c16_swap_out),
         .a_out    (pe_r1_c17_a_out),
         .psum_out (pe_r1_c17_psum_out),
@@ -4825,8 +6317,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c17_a_out),
         .psum_in  (pe_r0_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r1_17),
         .w_swap   (pe_r1_c17_swap_out),
         .a_out    (pe_r1_c18_a_out),
         .psum_out (pe_r1_c18_psum_out),
@@ -4837,8 +6329,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c18_a_out),
         .psum_in  (pe_r0_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r1_18),
         .w_swap   (pe_r1_c18_swap_out),
         .a_out    (pe_r1_c19_a_out),
         .psum_out (pe_r1_c19_psum_out),
@@ -4849,8 +6341,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c19_a_out),
         .psum_in  (pe_r0_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r1_19),
         .w_swap   (pe_r1_c19_swap_out),
         .a_out    (pe_r1_c20_a_out),
         .psum_out (pe_r1_c20_psum_out),
@@ -4861,8 +6353,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c20_a_out),
         .psum_in  (pe_r0_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r1_20),
         .w_swap   (pe_r1_c20_swap_out),
         .a_out    (pe_r1_c21_a_out),
         .psum_out (pe_r1_c21_psum_out),
@@ -4873,8 +6365,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c21_a_out),
         .psum_in  (pe_r0_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r1_21),
         .w_swap   (pe_r1_c21_swap_out),
         .a_out    (pe_r1_c22_a_out),
         .psum_out (pe_r1_c22_psum_out),
@@ -4885,8 +6377,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c22_a_out),
         .psum_in  (pe_r0_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r1_22),
         .w_swap   (pe_r1_c22_swap_out),
         .a_out    (pe_r1_c23_a_out),
         .psum_out (pe_r1_c23_psum_out),
@@ -4897,8 +6389,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c23_a_out),
         .psum_in  (pe_r0_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r1_23),
         .w_swap   (pe_r1_c23_swap_out),
         .a_out    (pe_r1_c24_a_out),
         .psum_out (pe_r1_c24_psum_out),
@@ -4909,8 +6401,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c24_a_out),
         .psum_in  (pe_r0_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r1_24),
         .w_swap   (pe_r1_c24_swap_out),
         .a_out    (pe_r1_c25_a_out),
         .psum_out (pe_r1_c25_psum_out),
@@ -4921,8 +6413,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c25_a_out),
         .psum_in  (pe_r0_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r1_25),
         .w_swap   (pe_r1_c25_swap_out),
         .a_out    (pe_r1_c26_a_out),
         .psum_out (pe_r1_c26_psum_out),
@@ -4933,8 +6425,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c26_a_out),
         .psum_in  (pe_r0_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r1_26),
         .w_swap   (pe_r1_c26_swap_out),
         .a_out    (pe_r1_c27_a_out),
         .psum_out (pe_r1_c27_psum_out),
@@ -4945,8 +6437,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c27_a_out),
         .psum_in  (pe_r0_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r1_27),
         .w_swap   (pe_r1_c27_swap_out),
         .a_out    (pe_r1_c28_a_out),
         .psum_out (pe_r1_c28_psum_out),
@@ -4957,8 +6449,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c28_a_out),
         .psum_in  (pe_r0_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r1_28),
         .w_swap   (pe_r1_c28_swap_out),
         .a_out    (pe_r1_c29_a_out),
         .psum_out (pe_r1_c29_psum_out),
@@ -4969,8 +6461,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c29_a_out),
         .psum_in  (pe_r0_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r1_29),
         .w_swap   (pe_r1_c29_swap_out),
         .a_out    (pe_r1_c30_a_out),
         .psum_out (pe_r1_c30_psum_out),
@@ -4981,8 +6473,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r1_c30_a_out),
         .psum_in  (pe_r0_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r1_30),
         .w_swap   (pe_r1_c30_swap_out),
         .a_out    (pe_r1_c31_a_out),
         .psum_out (pe_r1_c31_psum_out),
@@ -4993,7 +6485,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r2_1),
         .psum_in  (pe_r1_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[2]),
         .w_swap   (skew_swap_r2_1),
         .a_out    (pe_r2_c0_a_out),
@@ -5005,8 +6497,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c0_a_out),
         .psum_in  (pe_r1_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r2_0),
         .w_swap   (pe_r2_c0_swap_out),
         .a_out    (pe_r2_c1_a_out),
         .psum_out (pe_r2_c1_psum_out),
@@ -5017,8 +6509,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c1_a_out),
         .psum_in  (pe_r1_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r2_1),
         .w_swap   (pe_r2_c1_swap_out),
         .a_out    (pe_r2_c2_a_out),
         .psum_out (pe_r2_c2_psum_out),
@@ -5029,8 +6521,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c2_a_out),
         .psum_in  (pe_r1_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r2_2),
         .w_swap   (pe_r2_c2_swap_out),
         .a_out    (pe_r2_c3_a_out),
         .psum_out (pe_r2_c3_psum_out),
@@ -5041,8 +6533,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c3_a_out),
         .psum_in  (pe_r1_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r2_3),
         .w_swap   (pe_r2_c3_swap_out),
         .a_out    (pe_r2_c4_a_out),
         .psum_out (pe_r2_c4_psum_out),
@@ -5053,8 +6545,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c4_a_out),
         .psum_in  (pe_r1_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r2_4),
         .w_swap   (pe_r2_c4_swap_out),
         .a_out    (pe_r2_c5_a_out),
         .psum_out (pe_r2_c5_psum_out),
@@ -5065,8 +6557,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c5_a_out),
         .psum_in  (pe_r1_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r2_5),
         .w_swap   (pe_r2_c5_swap_out),
         .a_out    (pe_r2_c6_a_out),
         .psum_out (pe_r2_c6_psum_out),
@@ -5077,8 +6569,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c6_a_out),
         .psum_in  (pe_r1_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r2_6),
         .w_swap   (pe_r2_c6_swap_out),
         .a_out    (pe_r2_c7_a_out),
         .psum_out (pe_r2_c7_psum_out),
@@ -5089,8 +6581,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c7_a_out),
         .psum_in  (pe_r1_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r2_7),
         .w_swap   (pe_r2_c7_swap_out),
         .a_out    (pe_r2_c8_a_out),
         .psum_out (pe_r2_c8_psum_out),
@@ -5101,8 +6593,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c8_a_out),
         .psum_in  (pe_r1_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r2_8),
         .w_swap   (pe_r2_c8_swap_out),
         .a_out    (pe_r2_c9_a_out),
         .psum_out (pe_r2_c9_psum_out),
@@ -5113,8 +6605,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c9_a_out),
         .psum_in  (pe_r1_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r2_9),
         .w_swap   (pe_r2_c9_swap_out),
         .a_out    (pe_r2_c10_a_out),
         .psum_out (pe_r2_c10_psum_out),
@@ -5125,8 +6617,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c10_a_out),
         .psum_in  (pe_r1_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r2_10),
         .w_swap   (pe_r2_c10_swap_out),
         .a_out    (pe_r2_c11_a_out),
         .psum_out (pe_r2_c11_psum_out),
@@ -5137,8 +6629,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c11_a_out),
         .psum_in  (pe_r1_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r2_11),
         .w_swap   (pe_r2_c11_swap_out),
         .a_out    (pe_r2_c12_a_out),
         .psum_out (pe_r2_c12_psum_out),
@@ -5149,8 +6641,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c12_a_out),
         .psum_in  (pe_r1_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r2_12),
         .w_swap   (pe_r2_c12_swap_out),
         .a_out    (pe_r2_c13_a_out),
         .psum_out (pe_r2_c13_psum_out),
@@ -5161,8 +6653,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c13_a_out),
         .psum_in  (pe_r1_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r2_13),
         .w_swap   (pe_r2_c13_swap_out),
         .a_out    (pe_r2_c14_a_out),
         .psum_out (pe_r2_c14_psum_out),
@@ -5173,8 +6665,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c14_a_out),
         .psum_in  (pe_r1_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r2_14),
         .w_swap   (pe_r2_c14_swap_out),
         .a_out    (pe_r2_c15_a_out),
         .psum_out (pe_r2_c15_psum_out),
@@ -5185,8 +6677,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c15_a_out),
         .psum_in  (pe_r1_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r2_15),
         .w_swap   (pe_r2_c15_swap_out),
         .a_out    (pe_r2_c16_a_out),
         .psum_out (pe_r2_c16_psum_out),
@@ -5197,8 +6689,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c16_a_out),
         .psum_in  (pe_r1_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r2_16),
         .w_swap   (pe_r2_c16_swap_out),
         .a_out    (pe_r2_c17_a_out),
         .psum_out (pe_r2_c17_psum_out),
@@ -5209,8 +6701,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c17_a_out),
         .psum_in  (pe_r1_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r2_17),
         .w_swap   (pe_r2_c17_swap_out),
         .a_out    (pe_r2_c18_a_out),
         .psum_out (pe_r2_c18_psum_out),
@@ -5221,8 +6713,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c18_a_out),
         .psum_in  (pe_r1_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r2_18),
         .w_swap   (pe_r2_c18_swap_out),
         .a_out    (pe_r2_c19_a_out),
         .psum_out (pe_r2_c19_psum_out),
@@ -5233,8 +6725,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c19_a_out),
         .psum_in  (pe_r1_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r2_19),
         .w_swap   (pe_r2_c19_swap_out),
         .a_out    (pe_r2_c20_a_out),
         .psum_out (pe_r2_c20_psum_out),
@@ -5245,8 +6737,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c20_a_out),
         .psum_in  (pe_r1_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r2_20),
         .w_swap   (pe_r2_c20_swap_out),
         .a_out    (pe_r2_c21_a_out),
         .psum_out (pe_r2_c21_psum_out),
@@ -5257,8 +6749,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c21_a_out),
         .psum_in  (pe_r1_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r2_21),
         .w_swap   (pe_r2_c21_swap_out),
         .a_out    (pe_r2_c22_a_out),
         .psum_out (pe_r2_c22_psum_out),
@@ -5269,8 +6761,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c22_a_out),
         .psum_in  (pe_r1_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r2_22),
         .w_swap   (pe_r2_c22_swap_out),
         .a_out    (pe_r2_c23_a_out),
         .psum_out (pe_r2_c23_psum_out),
@@ -5281,8 +6773,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c23_a_out),
         .psum_in  (pe_r1_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r2_23),
         .w_swap   (pe_r2_c23_swap_out),
         .a_out    (pe_r2_c24_a_out),
         .psum_out (pe_r2_c24_psum_out),
@@ -5293,8 +6785,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c24_a_out),
         .psum_in  (pe_r1_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r2_24),
         .w_swap   (pe_r2_c24_swap_out),
         .a_out    (pe_r2_c25_a_out),
         .psum_out (pe_r2_c25_psum_out),
@@ -5305,8 +6797,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c25_a_out),
         .psum_in  (pe_r1_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r2_25),
         .w_swap   (pe_r2_c25_swap_out),
         .a_out    (pe_r2_c26_a_out),
         .psum_out (pe_r2_c26_psum_out),
@@ -5317,8 +6809,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c26_a_out),
         .psum_in  (pe_r1_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r2_26),
         .w_swap   (pe_r2_c26_swap_out),
         .a_out    (pe_r2_c27_a_out),
         .psum_out (pe_r2_c27_psum_out),
@@ -5329,8 +6821,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c27_a_out),
         .psum_in  (pe_r1_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r2_27),
         .w_swap   (pe_r2_c27_swap_out),
         .a_out    (pe_r2_c28_a_out),
         .psum_out (pe_r2_c28_psum_out),
@@ -5341,8 +6833,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c28_a_out),
         .psum_in  (pe_r1_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r2_28),
         .w_swap   (pe_r2_c28_swap_out),
         .a_out    (pe_r2_c29_a_out),
         .psum_out (pe_r2_c29_psum_out),
@@ -5353,8 +6845,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c29_a_out),
         .psum_in  (pe_r1_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r2_29),
         .w_swap   (pe_r2_c29_swap_out),
         .a_out    (pe_r2_c30_a_out),
         .psum_out (pe_r2_c30_psum_out),
@@ -5365,8 +6857,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r2_c30_a_out),
         .psum_in  (pe_r1_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r2_30),
         .w_swap   (pe_r2_c30_swap_out),
         .a_out    (pe_r2_c31_a_out),
         .psum_out (pe_r2_c31_psum_out),
@@ -5377,7 +6869,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r3_2),
         .psum_in  (pe_r2_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[3]),
         .w_swap   (skew_swap_r3_2),
         .a_out    (pe_r3_c0_a_out),
@@ -5389,8 +6881,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c0_a_out),
         .psum_in  (pe_r2_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r3_0),
         .w_swap   (pe_r3_c0_swap_out),
         .a_out    (pe_r3_c1_a_out),
         .psum_out (pe_r3_c1_psum_out),
@@ -5401,8 +6893,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c1_a_out),
         .psum_in  (pe_r2_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r3_1),
         .w_swap   (pe_r3_c1_swap_out),
         .a_out    (pe_r3_c2_a_out),
         .psum_out (pe_r3_c2_psum_out),
@@ -5413,8 +6905,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c2_a_out),
         .psum_in  (pe_r2_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r3_2),
         .w_swap   (pe_r3_c2_swap_out),
         .a_out    (pe_r3_c3_a_out),
         .psum_out (pe_r3_c3_psum_out),
@@ -5425,8 +6917,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c3_a_out),
         .psum_in  (pe_r2_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r3_3),
         .w_swap   (pe_r3_c3_swap_out),
         .a_out    (pe_r3_c4_a_out),
         .psum_out (pe_r3_c4_psum_out),
@@ -5437,8 +6929,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c4_a_out),
         .psum_in  (pe_r2_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r3_4),
         .w_swap   (pe_r3_c4_swap_out),
         .a_out    (pe_r3_c5_a_out),
         .psum_out (pe_r3_c5_psum_out),
@@ -5449,8 +6941,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c5_a_out),
         .psum_in  (pe_r2_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r3_5),
         .w_swap   (pe_r3_c5_swap_out),
         .a_out    (pe_r3_c6_a_out),
         .psum_out (pe_r3_c6_psum_out),
@@ -5461,8 +6953,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c6_a_out),
         .psum_in  (pe_r2_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r3_6),
         .w_swap   (pe_r3_c6_swap_out),
         .a_out    (pe_r3_c7_a_out),
         .psum_out (pe_r3_c7_psum_out),
@@ -5473,8 +6965,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c7_a_out),
         .psum_in  (pe_r2_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r3_7),
         .w_swap   (pe_r3_c7_swap_out),
         .a_out    (pe_r3_c8_a_out),
         .psum_out (pe_r3_c8_psum_out),
@@ -5485,8 +6977,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c8_a_out),
         .psum_in  (pe_r2_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r3_8),
         .w_swap   (pe_r3_c8_swap_out),
         .a_out    (pe_r3_c9_a_out),
         .psum_out (pe_r3_c9_psum_out),
@@ -5497,8 +6989,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c9_a_out),
         .psum_in  (pe_r2_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r3_9),
         .w_swap   (pe_r3_c9_swap_out),
         .a_out    (pe_r3_c10_a_out),
         .psum_out (pe_r3_c10_psum_out),
@@ -5509,8 +7001,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c10_a_out),
         .psum_in  (pe_r2_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r3_10),
         .w_swap   (pe_r3_c10_swap_out),
         .a_out    (pe_r3_c11_a_out),
         .psum_out (pe_r3_c11_psum_out),
@@ -5521,8 +7013,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c11_a_out),
         .psum_in  (pe_r2_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r3_11),
         .w_swap   (pe_r3_c11_swap_out),
         .a_out    (pe_r3_c12_a_out),
         .psum_out (pe_r3_c12_psum_out),
@@ -5533,8 +7025,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c12_a_out),
         .psum_in  (pe_r2_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r3_12),
         .w_swap   (pe_r3_c12_swap_out),
         .a_out    (pe_r3_c13_a_out),
         .psum_out (pe_r3_c13_psum_out),
@@ -5545,8 +7037,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c13_a_out),
         .psum_in  (pe_r2_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r3_13),
         .w_swap   (pe_r3_c13_swap_out),
         .a_out    (pe_r3_c14_a_out),
         .psum_out (pe_r3_c14_psum_out),
@@ -5557,8 +7049,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c14_a_out),
         .psum_in  (pe_r2_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r3_14),
         .w_swap   (pe_r3_c14_swap_out),
         .a_out    (pe_r3_c15_a_out),
         .psum_out (pe_r3_c15_psum_out),
@@ -5569,8 +7061,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c15_a_out),
         .psum_in  (pe_r2_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r3_15),
         .w_swap   (pe_r3_c15_swap_out),
         .a_out    (pe_r3_c16_a_out),
         .psum_out (pe_r3_c16_psum_out),
@@ -5581,8 +7073,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c16_a_out),
         .psum_in  (pe_r2_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r3_16),
         .w_swap   (pe_r3_c16_swap_out),
         .a_out    (pe_r3_c17_a_out),
         .psum_out (pe_r3_c17_psum_out),
@@ -5593,8 +7085,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c17_a_out),
         .psum_in  (pe_r2_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r3_17),
         .w_swap   (pe_r3_c17_swap_out),
         .a_out    (pe_r3_c18_a_out),
         .psum_out (pe_r3_c18_psum_out),
@@ -5605,8 +7097,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c18_a_out),
         .psum_in  (pe_r2_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r3_18),
         .w_swap   (pe_r3_c18_swap_out),
         .a_out    (pe_r3_c19_a_out),
         .psum_out (pe_r3_c19_psum_out),
@@ -5617,8 +7109,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c19_a_out),
         .psum_in  (pe_r2_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r3_19),
         .w_swap   (pe_r3_c19_swap_out),
         .a_out    (pe_r3_c20_a_out),
         .psum_out (pe_r3_c20_psum_out),
@@ -5629,8 +7121,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c20_a_out),
         .psum_in  (pe_r2_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r3_20),
         .w_swap   (pe_r3_c20_swap_out),
         .a_out    (pe_r3_c21_a_out),
         .psum_out (pe_r3_c21_psum_out),
@@ -5641,8 +7133,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c21_a_out),
         .psum_in  (pe_r2_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r3_21),
         .w_swap   (pe_r3_c21_swap_out),
         .a_out    (pe_r3_c22_a_out),
         .psum_out (pe_r3_c22_psum_out),
@@ -5653,8 +7145,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c22_a_out),
         .psum_in  (pe_r2_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r3_22),
         .w_swap   (pe_r3_c22_swap_out),
         .a_out    (pe_r3_c23_a_out),
         .psum_out (pe_r3_c23_psum_out),
@@ -5665,8 +7157,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c23_a_out),
         .psum_in  (pe_r2_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r3_23),
         .w_swap   (pe_r3_c23_swap_out),
         .a_out    (pe_r3_c24_a_out),
         .psum_out (pe_r3_c24_psum_out),
@@ -5677,8 +7169,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c24_a_out),
         .psum_in  (pe_r2_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r3_24),
         .w_swap   (pe_r3_c24_swap_out),
         .a_out    (pe_r3_c25_a_out),
         .psum_out (pe_r3_c25_psum_out),
@@ -5689,8 +7181,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c25_a_out),
         .psum_in  (pe_r2_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r3_25),
         .w_swap   (pe_r3_c25_swap_out),
         .a_out    (pe_r3_c26_a_out),
         .psum_out (pe_r3_c26_psum_out),
@@ -5701,8 +7193,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c26_a_out),
         .psum_in  (pe_r2_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r3_26),
         .w_swap   (pe_r3_c26_swap_out),
         .a_out    (pe_r3_c27_a_out),
         .psum_out (pe_r3_c27_psum_out),
@@ -5713,8 +7205,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c27_a_out),
         .psum_in  (pe_r2_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r3_27),
         .w_swap   (pe_r3_c27_swap_out),
         .a_out    (pe_r3_c28_a_out),
         .psum_out (pe_r3_c28_psum_out),
@@ -5725,8 +7217,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c28_a_out),
         .psum_in  (pe_r2_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r3_28),
         .w_swap   (pe_r3_c28_swap_out),
         .a_out    (pe_r3_c29_a_out),
         .psum_out (pe_r3_c29_psum_out),
@@ -5737,8 +7229,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c29_a_out),
         .psum_in  (pe_r2_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r3_29),
         .w_swap   (pe_r3_c29_swap_out),
         .a_out    (pe_r3_c30_a_out),
         .psum_out (pe_r3_c30_psum_out),
@@ -5749,8 +7241,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r3_c30_a_out),
         .psum_in  (pe_r2_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r3_30),
         .w_swap   (pe_r3_c30_swap_out),
         .a_out    (pe_r3_c31_a_out),
         .psum_out (pe_r3_c31_psum_out),
@@ -5761,7 +7253,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r4_3),
         .psum_in  (pe_r3_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[4]),
         .w_swap   (skew_swap_r4_3),
         .a_out    (pe_r4_c0_a_out),
@@ -5773,8 +7265,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c0_a_out),
         .psum_in  (pe_r3_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r4_0),
         .w_swap   (pe_r4_c0_swap_out),
         .a_out    (pe_r4_c1_a_out),
         .psum_out (pe_r4_c1_psum_out),
@@ -5785,8 +7277,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c1_a_out),
         .psum_in  (pe_r3_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r4_1),
         .w_swap   (pe_r4_c1_swap_out),
         .a_out    (pe_r4_c2_a_out),
         .psum_out (pe_r4_c2_psum_out),
@@ -5797,8 +7289,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c2_a_out),
         .psum_in  (pe_r3_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r4_2),
         .w_swap   (pe_r4_c2_swap_out),
         .a_out    (pe_r4_c3_a_out),
         .psum_out (pe_r4_c3_psum_out),
@@ -5809,8 +7301,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c3_a_out),
         .psum_in  (pe_r3_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r4_3),
         .w_swap   (pe_r4_c3_swap_out),
         .a_out    (pe_r4_c4_a_out),
         .psum_out (pe_r4_c4_psum_out),
@@ -5821,8 +7313,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c4_a_out),
         .psum_in  (pe_r3_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r4_4),
         .w_swap   (pe_r4_c4_swap_out),
         .a_out    (pe_r4_c5_a_out),
         .psum_out (pe_r4_c5_psum_out),
@@ -5833,8 +7325,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c5_a_out),
         .psum_in  (pe_r3_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r4_5),
         .w_swap   (pe_r4_c5_swap_out),
         .a_out    (pe_r4_c6_a_out),
         .psum_out (pe_r4_c6_psum_out),
@@ -5845,8 +7337,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c6_a_out),
         .psum_in  (pe_r3_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r4_6),
         .w_swap   (pe_r4_c6_swap_out),
         .a_out    (pe_r4_c7_a_out),
         .psum_out (pe_r4_c7_psum_out),
@@ -5857,8 +7349,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c7_a_out),
         .psum_in  (pe_r3_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r4_7),
         .w_swap   (pe_r4_c7_swap_out),
         .a_out    (pe_r4_c8_a_out),
         .psum_out (pe_r4_c8_psum_out),
@@ -5869,8 +7361,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c8_a_out),
         .psum_in  (pe_r3_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r4_8),
         .w_swap   (pe_r4_c8_swap_out),
         .a_out    (pe_r4_c9_a_out),
         .psum_out (pe_r4_c9_psum_out),
@@ -5881,8 +7373,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c9_a_out),
         .psum_in  (pe_r3_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r4_9),
         .w_swap   (pe_r4_c9_swap_out),
         .a_out    (pe_r4_c10_a_out),
         .psum_out (pe_r4_c10_psum_out),
@@ -5893,8 +7385,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c10_a_out),
         .psum_in  (pe_r3_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r4_10),
         .w_swap   (pe_r4_c10_swap_out),
         .a_out    (pe_r4_c11_a_out),
         .psum_out (pe_r4_c11_psum_out),
@@ -5905,8 +7397,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c11_a_out),
         .psum_in  (pe_r3_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r4_11),
         .w_swap   (pe_r4_c11_swap_out),
         .a_out    (pe_r4_c12_a_out),
         .psum_out (pe_r4_c12_psum_out),
@@ -5917,8 +7409,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c12_a_out),
         .psum_in  (pe_r3_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r4_12),
         .w_swap   (pe_r4_c12_swap_out),
         .a_out    (pe_r4_c13_a_out),
         .psum_out (pe_r4_c13_psum_out),
@@ -5929,8 +7421,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c13_a_out),
         .psum_in  (pe_r3_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r4_13),
         .w_swap   (pe_r4_c13_swap_out),
         .a_out    (pe_r4_c14_a_out),
         .psum_out (pe_r4_c14_psum_out),
@@ -5941,8 +7433,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c14_a_out),
         .psum_in  (pe_r3_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r4_14),
         .w_swap   (pe_r4_c14_swap_out),
         .a_out    (pe_r4_c15_a_out),
         .psum_out (pe_r4_c15_psum_out),
@@ -5953,8 +7445,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c15_a_out),
         .psum_in  (pe_r3_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r4_15),
         .w_swap   (pe_r4_c15_swap_out),
         .a_out    (pe_r4_c16_a_out),
         .psum_out (pe_r4_c16_psum_out),
@@ -5965,8 +7457,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c16_a_out),
         .psum_in  (pe_r3_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r4_16),
         .w_swap   (pe_r4_c16_swap_out),
         .a_out    (pe_r4_c17_a_out),
         .psum_out (pe_r4_c17_psum_out),
@@ -5977,8 +7469,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c17_a_out),
         .psum_in  (pe_r3_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r4_17),
         .w_swap   (pe_r4_c17_swap_out),
         .a_out    (pe_r4_c18_a_out),
         .psum_out (pe_r4_c18_psum_out),
@@ -5989,8 +7481,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c18_a_out),
         .psum_in  (pe_r3_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r4_18),
         .w_swap   (pe_r4_c18_swap_out),
         .a_out    (pe_r4_c19_a_out),
         .psum_out (pe_r4_c19_psum_out),
@@ -6001,8 +7493,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c19_a_out),
         .psum_in  (pe_r3_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r4_19),
         .w_swap   (pe_r4_c19_swap_out),
         .a_out    (pe_r4_c20_a_out),
         .psum_out (pe_r4_c20_psum_out),
@@ -6013,8 +7505,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c20_a_out),
         .psum_in  (pe_r3_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r4_20),
         .w_swap   (pe_r4_c20_swap_out),
         .a_out    (pe_r4_c21_a_out),
         .psum_out (pe_r4_c21_psum_out),
@@ -6025,8 +7517,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c21_a_out),
         .psum_in  (pe_r3_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r4_21),
         .w_swap   (pe_r4_c21_swap_out),
         .a_out    (pe_r4_c22_a_out),
         .psum_out (pe_r4_c22_psum_out),
@@ -6037,8 +7529,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c22_a_out),
         .psum_in  (pe_r3_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r4_22),
         .w_swap   (pe_r4_c22_swap_out),
         .a_out    (pe_r4_c23_a_out),
         .psum_out (pe_r4_c23_psum_out),
@@ -6049,8 +7541,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c23_a_out),
         .psum_in  (pe_r3_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r4_23),
         .w_swap   (pe_r4_c23_swap_out),
         .a_out    (pe_r4_c24_a_out),
         .psum_out (pe_r4_c24_psum_out),
@@ -6061,8 +7553,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c24_a_out),
         .psum_in  (pe_r3_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r4_24),
         .w_swap   (pe_r4_c24_swap_out),
         .a_out    (pe_r4_c25_a_out),
         .psum_out (pe_r4_c25_psum_out),
@@ -6073,8 +7565,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c25_a_out),
         .psum_in  (pe_r3_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r4_25),
         .w_swap   (pe_r4_c25_swap_out),
         .a_out    (pe_r4_c26_a_out),
         .psum_out (pe_r4_c26_psum_out),
@@ -6085,8 +7577,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c26_a_out),
         .psum_in  (pe_r3_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r4_26),
         .w_swap   (pe_r4_c26_swap_out),
         .a_out    (pe_r4_c27_a_out),
         .psum_out (pe_r4_c27_psum_out),
@@ -6097,8 +7589,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c27_a_out),
         .psum_in  (pe_r3_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r4_27),
         .w_swap   (pe_r4_c27_swap_out),
         .a_out    (pe_r4_c28_a_out),
         .psum_out (pe_r4_c28_psum_out),
@@ -6109,8 +7601,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c28_a_out),
         .psum_in  (pe_r3_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r4_28),
         .w_swap   (pe_r4_c28_swap_out),
         .a_out    (pe_r4_c29_a_out),
         .psum_out (pe_r4_c29_psum_out),
@@ -6121,8 +7613,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c29_a_out),
         .psum_in  (pe_r3_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r4_29),
         .w_swap   (pe_r4_c29_swap_out),
         .a_out    (pe_r4_c30_a_out),
         .psum_out (pe_r4_c30_psum_out),
@@ -6133,8 +7625,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r4_c30_a_out),
         .psum_in  (pe_r3_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[4]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r4_30),
         .w_swap   (pe_r4_c30_swap_out),
         .a_out    (pe_r4_c31_a_out),
         .psum_out (pe_r4_c31_psum_out),
@@ -6145,7 +7637,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r5_4),
         .psum_in  (pe_r4_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[5]),
         .w_swap   (skew_swap_r5_4),
         .a_out    (pe_r5_c0_a_out),
@@ -6157,8 +7649,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c0_a_out),
         .psum_in  (pe_r4_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r5_0),
         .w_swap   (pe_r5_c0_swap_out),
         .a_out    (pe_r5_c1_a_out),
         .psum_out (pe_r5_c1_psum_out),
@@ -6169,8 +7661,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c1_a_out),
         .psum_in  (pe_r4_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r5_1),
         .w_swap   (pe_r5_c1_swap_out),
         .a_out    (pe_r5_c2_a_out),
         .psum_out (pe_r5_c2_psum_out),
@@ -6181,8 +7673,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c2_a_out),
         .psum_in  (pe_r4_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r5_2),
         .w_swap   (pe_r5_c2_swap_out),
         .a_out    (pe_r5_c3_a_out),
         .psum_out (pe_r5_c3_psum_out),
@@ -6193,8 +7685,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c3_a_out),
         .psum_in  (pe_r4_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r5_3),
         .w_swap   (pe_r5_c3_swap_out),
         .a_out    (pe_r5_c4_a_out),
         .psum_out (pe_r5_c4_psum_out),
@@ -6205,8 +7697,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c4_a_out),
         .psum_in  (pe_r4_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r5_4),
         .w_swap   (pe_r5_c4_swap_out),
         .a_out    (pe_r5_c5_a_out),
         .psum_out (pe_r5_c5_psum_out),
@@ -6217,8 +7709,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c5_a_out),
         .psum_in  (pe_r4_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r5_5),
         .w_swap   (pe_r5_c5_swap_out),
         .a_out    (pe_r5_c6_a_out),
         .psum_out (pe_r5_c6_psum_out),
@@ -6229,8 +7721,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c6_a_out),
         .psum_in  (pe_r4_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r5_6),
         .w_swap   (pe_r5_c6_swap_out),
         .a_out    (pe_r5_c7_a_out),
         .psum_out (pe_r5_c7_psum_out),
@@ -6241,8 +7733,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c7_a_out),
         .psum_in  (pe_r4_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r5_7),
         .w_swap   (pe_r5_c7_swap_out),
         .a_out    (pe_r5_c8_a_out),
         .psum_out (pe_r5_c8_psum_out),
@@ -6253,8 +7745,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c8_a_out),
         .psum_in  (pe_r4_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r5_8),
         .w_swap   (pe_r5_c8_swap_out),
         .a_out    (pe_r5_c9_a_out),
         .psum_out (pe_r5_c9_psum_out),
@@ -6265,8 +7757,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c9_a_out),
         .psum_in  (pe_r4_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r5_9),
         .w_swap   (pe_r5_c9_swap_out),
         .a_out    (pe_r5_c10_a_out),
         .psum_out (pe_r5_c10_psum_out),
@@ -6277,8 +7769,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c10_a_out),
         .psum_in  (pe_r4_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r5_10),
         .w_swap   (pe_r5_c10_swap_out),
         .a_out    (pe_r5_c11_a_out),
         .psum_out (pe_r5_c11_psum_out),
@@ -6289,8 +7781,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c11_a_out),
         .psum_in  (pe_r4_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r5_11),
         .w_swap   (pe_r5_c11_swap_out),
         .a_out    (pe_r5_c12_a_out),
         .psum_out (pe_r5_c12_psum_out),
@@ -6301,8 +7793,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c12_a_out),
         .psum_in  (pe_r4_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r5_12),
         .w_swap   (pe_r5_c12_swap_out),
         .a_out    (pe_r5_c13_a_out),
         .psum_out (pe_r5_c13_psum_out),
@@ -6313,8 +7805,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c13_a_out),
         .psum_in  (pe_r4_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r5_13),
         .w_swap   (pe_r5_c13_swap_out),
         .a_out    (pe_r5_c14_a_out),
         .psum_out (pe_r5_c14_psum_out),
@@ -6325,8 +7817,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c14_a_out),
         .psum_in  (pe_r4_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r5_14),
         .w_swap   (pe_r5_c14_swap_out),
         .a_out    (pe_r5_c15_a_out),
         .psum_out (pe_r5_c15_psum_out),
@@ -6337,8 +7829,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c15_a_out),
         .psum_in  (pe_r4_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r5_15),
         .w_swap   (pe_r5_c15_swap_out),
         .a_out    (pe_r5_c16_a_out),
         .psum_out (pe_r5_c16_psum_out),
@@ -6349,8 +7841,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c16_a_out),
         .psum_in  (pe_r4_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r5_16),
         .w_swap   (pe_r5_c16_swap_out),
         .a_out    (pe_r5_c17_a_out),
         .psum_out (pe_r5_c17_psum_out),
@@ -6361,8 +7853,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c17_a_out),
         .psum_in  (pe_r4_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r5_17),
         .w_swap   (pe_r5_c17_swap_out),
         .a_out    (pe_r5_c18_a_out),
         .psum_out (pe_r5_c18_psum_out),
@@ -6373,8 +7865,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c18_a_out),
         .psum_in  (pe_r4_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r5_18),
         .w_swap   (pe_r5_c18_swap_out),
         .a_out    (pe_r5_c19_a_out),
         .psum_out (pe_r5_c19_psum_out),
@@ -6385,8 +7877,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c19_a_out),
         .psum_in  (pe_r4_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r5_19),
         .w_swap   (pe_r5_c19_swap_out),
         .a_out    (pe_r5_c20_a_out),
         .psum_out (pe_r5_c20_psum_out),
@@ -6397,8 +7889,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c20_a_out),
         .psum_in  (pe_r4_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r5_20),
         .w_swap   (pe_r5_c20_swap_out),
         .a_out    (pe_r5_c21_a_out),
         .psum_out (pe_r5_c21_psum_out),
@@ -6409,8 +7901,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c21_a_out),
         .psum_in  (pe_r4_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r5_21),
         .w_swap   (pe_r5_c21_swap_out),
         .a_out    (pe_r5_c22_a_out),
         .psum_out (pe_r5_c22_psum_out),
@@ -6421,8 +7913,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c22_a_out),
         .psum_in  (pe_r4_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r5_22),
         .w_swap   (pe_r5_c22_swap_out),
         .a_out    (pe_r5_c23_a_out),
         .psum_out (pe_r5_c23_psum_out),
@@ -6433,8 +7925,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c23_a_out),
         .psum_in  (pe_r4_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r5_23),
         .w_swap   (pe_r5_c23_swap_out),
         .a_out    (pe_r5_c24_a_out),
         .psum_out (pe_r5_c24_psum_out),
@@ -6445,8 +7937,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c24_a_out),
         .psum_in  (pe_r4_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r5_24),
         .w_swap   (pe_r5_c24_swap_out),
         .a_out    (pe_r5_c25_a_out),
         .psum_out (pe_r5_c25_psum_out),
@@ -6457,8 +7949,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c25_a_out),
         .psum_in  (pe_r4_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r5_25),
         .w_swap   (pe_r5_c25_swap_out),
         .a_out    (pe_r5_c26_a_out),
         .psum_out (pe_r5_c26_psum_out),
@@ -6469,8 +7961,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c26_a_out),
         .psum_in  (pe_r4_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r5_26),
         .w_swap   (pe_r5_c26_swap_out),
         .a_out    (pe_r5_c27_a_out),
         .psum_out (pe_r5_c27_psum_out),
@@ -6481,8 +7973,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c27_a_out),
         .psum_in  (pe_r4_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r5_27),
         .w_swap   (pe_r5_c27_swap_out),
         .a_out    (pe_r5_c28_a_out),
         .psum_out (pe_r5_c28_psum_out),
@@ -6493,8 +7985,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c28_a_out),
         .psum_in  (pe_r4_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r5_28),
         .w_swap   (pe_r5_c28_swap_out),
         .a_out    (pe_r5_c29_a_out),
         .psum_out (pe_r5_c29_psum_out),
@@ -6505,8 +7997,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c29_a_out),
         .psum_in  (pe_r4_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r5_29),
         .w_swap   (pe_r5_c29_swap_out),
         .a_out    (pe_r5_c30_a_out),
         .psum_out (pe_r5_c30_psum_out),
@@ -6517,8 +8009,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r5_c30_a_out),
         .psum_in  (pe_r4_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[5]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r5_30),
         .w_swap   (pe_r5_c30_swap_out),
         .a_out    (pe_r5_c31_a_out),
         .psum_out (pe_r5_c31_psum_out),
@@ -6529,7 +8021,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r6_5),
         .psum_in  (pe_r5_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[6]),
         .w_swap   (skew_swap_r6_5),
         .a_out    (pe_r6_c0_a_out),
@@ -6541,8 +8033,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c0_a_out),
         .psum_in  (pe_r5_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r6_0),
         .w_swap   (pe_r6_c0_swap_out),
         .a_out    (pe_r6_c1_a_out),
         .psum_out (pe_r6_c1_psum_out),
@@ -6553,8 +8045,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c1_a_out),
         .psum_in  (pe_r5_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r6_1),
         .w_swap   (pe_r6_c1_swap_out),
         .a_out    (pe_r6_c2_a_out),
         .psum_out (pe_r6_c2_psum_out),
@@ -6565,8 +8057,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c2_a_out),
         .psum_in  (pe_r5_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r6_2),
         .w_swap   (pe_r6_c2_swap_out),
         .a_out    (pe_r6_c3_a_out),
         .psum_out (pe_r6_c3_psum_out),
@@ -6577,8 +8069,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c3_a_out),
         .psum_in  (pe_r5_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r6_3),
         .w_swap   (pe_r6_c3_swap_out),
         .a_out    (pe_r6_c4_a_out),
         .psum_out (pe_r6_c4_psum_out),
@@ -6589,8 +8081,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c4_a_out),
         .psum_in  (pe_r5_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r6_4),
         .w_swap   (pe_r6_c4_swap_out),
         .a_out    (pe_r6_c5_a_out),
         .psum_out (pe_r6_c5_psum_out),
@@ -6601,8 +8093,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c5_a_out),
         .psum_in  (pe_r5_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r6_5),
         .w_swap   (pe_r6_c5_swap_out),
         .a_out    (pe_r6_c6_a_out),
         .psum_out (pe_r6_c6_psum_out),
@@ -6613,8 +8105,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c6_a_out),
         .psum_in  (pe_r5_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r6_6),
         .w_swap   (pe_r6_c6_swap_out),
         .a_out    (pe_r6_c7_a_out),
         .psum_out (pe_r6_c7_psum_out),
@@ -6625,8 +8117,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c7_a_out),
         .psum_in  (pe_r5_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r6_7),
         .w_swap   (pe_r6_c7_swap_out),
         .a_out    (pe_r6_c8_a_out),
         .psum_out (pe_r6_c8_psum_out),
@@ -6637,8 +8129,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c8_a_out),
         .psum_in  (pe_r5_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r6_8),
         .w_swap   (pe_r6_c8_swap_out),
         .a_out    (pe_r6_c9_a_out),
         .psum_out (pe_r6_c9_psum_out),
@@ -6649,8 +8141,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c9_a_out),
         .psum_in  (pe_r5_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r6_9),
         .w_swap   (pe_r6_c9_swap_out),
         .a_out    (pe_r6_c10_a_out),
         .psum_out (pe_r6_c10_psum_out),
@@ -6661,8 +8153,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c10_a_out),
         .psum_in  (pe_r5_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r6_10),
         .w_swap   (pe_r6_c10_swap_out),
         .a_out    (pe_r6_c11_a_out),
         .psum_out (pe_r6_c11_psum_out),
@@ -6673,8 +8165,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c11_a_out),
         .psum_in  (pe_r5_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r6_11),
         .w_swap   (pe_r6_c11_swap_out),
         .a_out    (pe_r6_c12_a_out),
         .psum_out (pe_r6_c12_psum_out),
@@ -6685,8 +8177,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c12_a_out),
         .psum_in  (pe_r5_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r6_12),
         .w_swap   (pe_r6_c12_swap_out),
         .a_out    (pe_r6_c13_a_out),
         .psum_out (pe_r6_c13_psum_out),
@@ -6697,8 +8189,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c13_a_out),
         .psum_in  (pe_r5_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r6_13),
         .w_swap   (pe_r6_c13_swap_out),
         .a_out    (pe_r6_c14_a_out),
         .psum_out (pe_r6_c14_psum_out),
@@ -6709,8 +8201,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c14_a_out),
         .psum_in  (pe_r5_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r6_14),
         .w_swap   (pe_r6_c14_swap_out),
         .a_out    (pe_r6_c15_a_out),
         .psum_out (pe_r6_c15_psum_out),
@@ -6721,8 +8213,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c15_a_out),
         .psum_in  (pe_r5_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r6_15),
         .w_swap   (pe_r6_c15_swap_out),
         .a_out    (pe_r6_c16_a_out),
         .psum_out (pe_r6_c16_psum_out),
@@ -6733,8 +8225,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c16_a_out),
         .psum_in  (pe_r5_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r6_16),
         .w_swap   (pe_r6_c16_swap_out),
         .a_out    (pe_r6_c17_a_out),
         .psum_out (pe_r6_c17_psum_out),
@@ -6745,8 +8237,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c17_a_out),
         .psum_in  (pe_r5_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r6_17),
         .w_swap   (pe_r6_c17_swap_out),
         .a_out    (pe_r6_c18_a_out),
         .psum_out (pe_r6_c18_psum_out),
@@ -6757,8 +8249,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c18_a_out),
         .psum_in  (pe_r5_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r6_18),
         .w_swap   (pe_r6_c18_swap_out),
         .a_out    (pe_r6_c19_a_out),
         .psum_out (pe_r6_c19_psum_out),
@@ -6769,8 +8261,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c19_a_out),
         .psum_in  (pe_r5_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r6_19),
         .w_swap   (pe_r6_c19_swap_out),
         .a_out    (pe_r6_c20_a_out),
         .psum_out (pe_r6_c20_psum_out),
@@ -6781,8 +8273,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c20_a_out),
         .psum_in  (pe_r5_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r6_20),
         .w_swap   (pe_r6_c20_swap_out),
         .a_out    (pe_r6_c21_a_out),
         .psum_out (pe_r6_c21_psum_out),
@@ -6793,8 +8285,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c21_a_out),
         .psum_in  (pe_r5_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r6_21),
         .w_swap   (pe_r6_c21_swap_out),
         .a_out    (pe_r6_c22_a_out),
         .psum_out (pe_r6_c22_psum_out),
@@ -6805,8 +8297,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c22_a_out),
         .psum_in  (pe_r5_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r6_22),
         .w_swap   (pe_r6_c22_swap_out),
         .a_out    (pe_r6_c23_a_out),
         .psum_out (pe_r6_c23_psum_out),
@@ -6817,8 +8309,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c23_a_out),
         .psum_in  (pe_r5_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r6_23),
         .w_swap   (pe_r6_c23_swap_out),
         .a_out    (pe_r6_c24_a_out),
         .psum_out (pe_r6_c24_psum_out),
@@ -6829,8 +8321,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c24_a_out),
         .psum_in  (pe_r5_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r6_24),
         .w_swap   (pe_r6_c24_swap_out),
         .a_out    (pe_r6_c25_a_out),
         .psum_out (pe_r6_c25_psum_out),
@@ -6841,8 +8333,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c25_a_out),
         .psum_in  (pe_r5_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r6_25),
         .w_swap   (pe_r6_c25_swap_out),
         .a_out    (pe_r6_c26_a_out),
         .psum_out (pe_r6_c26_psum_out),
@@ -6853,8 +8345,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c26_a_out),
         .psum_in  (pe_r5_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r6_26),
         .w_swap   (pe_r6_c26_swap_out),
         .a_out    (pe_r6_c27_a_out),
         .psum_out (pe_r6_c27_psum_out),
@@ -6865,8 +8357,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c27_a_out),
         .psum_in  (pe_r5_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r6_27),
         .w_swap   (pe_r6_c27_swap_out),
         .a_out    (pe_r6_c28_a_out),
         .psum_out (pe_r6_c28_psum_out),
@@ -6877,8 +8369,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c28_a_out),
         .psum_in  (pe_r5_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r6_28),
         .w_swap   (pe_r6_c28_swap_out),
         .a_out    (pe_r6_c29_a_out),
         .psum_out (pe_r6_c29_psum_out),
@@ -6889,8 +8381,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c29_a_out),
         .psum_in  (pe_r5_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r6_29),
         .w_swap   (pe_r6_c29_swap_out),
         .a_out    (pe_r6_c30_a_out),
         .psum_out (pe_r6_c30_psum_out),
@@ -6901,8 +8393,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r6_c30_a_out),
         .psum_in  (pe_r5_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[6]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r6_30),
         .w_swap   (pe_r6_c30_swap_out),
         .a_out    (pe_r6_c31_a_out),
         .psum_out (pe_r6_c31_psum_out),
@@ -6913,7 +8405,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r7_6),
         .psum_in  (pe_r6_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[7]),
         .w_swap   (skew_swap_r7_6),
         .a_out    (pe_r7_c0_a_out),
@@ -6925,8 +8417,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c0_a_out),
         .psum_in  (pe_r6_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r7_0),
         .w_swap   (pe_r7_c0_swap_out),
         .a_out    (pe_r7_c1_a_out),
         .psum_out (pe_r7_c1_psum_out),
@@ -6937,8 +8429,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c1_a_out),
         .psum_in  (pe_r6_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r7_1),
         .w_swap   (pe_r7_c1_swap_out),
         .a_out    (pe_r7_c2_a_out),
         .psum_out (pe_r7_c2_psum_out),
@@ -6949,8 +8441,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c2_a_out),
         .psum_in  (pe_r6_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r7_2),
         .w_swap   (pe_r7_c2_swap_out),
         .a_out    (pe_r7_c3_a_out),
         .psum_out (pe_r7_c3_psum_out),
@@ -6961,8 +8453,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c3_a_out),
         .psum_in  (pe_r6_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r7_3),
         .w_swap   (pe_r7_c3_swap_out),
         .a_out    (pe_r7_c4_a_out),
         .psum_out (pe_r7_c4_psum_out),
@@ -6973,8 +8465,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c4_a_out),
         .psum_in  (pe_r6_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r7_4),
         .w_swap   (pe_r7_c4_swap_out),
         .a_out    (pe_r7_c5_a_out),
         .psum_out (pe_r7_c5_psum_out),
@@ -6985,8 +8477,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c5_a_out),
         .psum_in  (pe_r6_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r7_5),
         .w_swap   (pe_r7_c5_swap_out),
         .a_out    (pe_r7_c6_a_out),
         .psum_out (pe_r7_c6_psum_out),
@@ -6997,8 +8489,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c6_a_out),
         .psum_in  (pe_r6_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r7_6),
         .w_swap   (pe_r7_c6_swap_out),
         .a_out    (pe_r7_c7_a_out),
         .psum_out (pe_r7_c7_psum_out),
@@ -7009,8 +8501,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c7_a_out),
         .psum_in  (pe_r6_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r7_7),
         .w_swap   (pe_r7_c7_swap_out),
         .a_out    (pe_r7_c8_a_out),
         .psum_out (pe_r7_c8_psum_out),
@@ -7021,8 +8513,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c8_a_out),
         .psum_in  (pe_r6_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r7_8),
         .w_swap   (pe_r7_c8_swap_out),
         .a_out    (pe_r7_c9_a_out),
         .psum_out (pe_r7_c9_psum_out),
@@ -7033,8 +8525,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c9_a_out),
         .psum_in  (pe_r6_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r7_9),
         .w_swap   (pe_r7_c9_swap_out),
         .a_out    (pe_r7_c10_a_out),
         .psum_out (pe_r7_c10_psum_out),
@@ -7045,8 +8537,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c10_a_out),
         .psum_in  (pe_r6_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r7_10),
         .w_swap   (pe_r7_c10_swap_out),
         .a_out    (pe_r7_c11_a_out),
         .psum_out (pe_r7_c11_psum_out),
@@ -7057,8 +8549,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c11_a_out),
         .psum_in  (pe_r6_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r7_11),
         .w_swap   (pe_r7_c11_swap_out),
         .a_out    (pe_r7_c12_a_out),
         .psum_out (pe_r7_c12_psum_out),
@@ -7069,8 +8561,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c12_a_out),
         .psum_in  (pe_r6_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r7_12),
         .w_swap   (pe_r7_c12_swap_out),
         .a_out    (pe_r7_c13_a_out),
         .psum_out (pe_r7_c13_psum_out),
@@ -7081,8 +8573,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c13_a_out),
         .psum_in  (pe_r6_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r7_13),
         .w_swap   (pe_r7_c13_swap_out),
         .a_out    (pe_r7_c14_a_out),
         .psum_out (pe_r7_c14_psum_out),
@@ -7093,8 +8585,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c14_a_out),
         .psum_in  (pe_r6_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r7_14),
         .w_swap   (pe_r7_c14_swap_out),
         .a_out    (pe_r7_c15_a_out),
         .psum_out (pe_r7_c15_psum_out),
@@ -7105,8 +8597,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c15_a_out),
         .psum_in  (pe_r6_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r7_15),
         .w_swap   (pe_r7_c15_swap_out),
         .a_out    (pe_r7_c16_a_out),
         .psum_out (pe_r7_c16_psum_out),
@@ -7117,8 +8609,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c16_a_out),
         .psum_in  (pe_r6_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r7_16),
         .w_swap   (pe_r7_c16_swap_out),
         .a_out    (pe_r7_c17_a_out),
         .psum_out (pe_r7_c17_psum_out),
@@ -7129,8 +8621,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c17_a_out),
         .psum_in  (pe_r6_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r7_17),
         .w_swap   (pe_r7_c17_swap_out),
         .a_out    (pe_r7_c18_a_out),
         .psum_out (pe_r7_c18_psum_out),
@@ -7141,8 +8633,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c18_a_out),
         .psum_in  (pe_r6_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r7_18),
         .w_swap   (pe_r7_c18_swap_out),
         .a_out    (pe_r7_c19_a_out),
         .psum_out (pe_r7_c19_psum_out),
@@ -7153,8 +8645,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c19_a_out),
         .psum_in  (pe_r6_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r7_19),
         .w_swap   (pe_r7_c19_swap_out),
         .a_out    (pe_r7_c20_a_out),
         .psum_out (pe_r7_c20_psum_out),
@@ -7165,8 +8657,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c20_a_out),
         .psum_in  (pe_r6_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r7_20),
         .w_swap   (pe_r7_c20_swap_out),
         .a_out    (pe_r7_c21_a_out),
         .psum_out (pe_r7_c21_psum_out),
@@ -7177,8 +8669,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c21_a_out),
         .psum_in  (pe_r6_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r7_21),
         .w_swap   (pe_r7_c21_swap_out),
         .a_out    (pe_r7_c22_a_out),
         .psum_out (pe_r7_c22_psum_out),
@@ -7189,8 +8681,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c22_a_out),
         .psum_in  (pe_r6_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r7_22),
         .w_swap   (pe_r7_c22_swap_out),
         .a_out    (pe_r7_c23_a_out),
         .psum_out (pe_r7_c23_psum_out),
@@ -7201,8 +8693,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c23_a_out),
         .psum_in  (pe_r6_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r7_23),
         .w_swap   (pe_r7_c23_swap_out),
         .a_out    (pe_r7_c24_a_out),
         .psum_out (pe_r7_c24_psum_out),
@@ -7213,8 +8705,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c24_a_out),
         .psum_in  (pe_r6_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r7_24),
         .w_swap   (pe_r7_c24_swap_out),
         .a_out    (pe_r7_c25_a_out),
         .psum_out (pe_r7_c25_psum_out),
@@ -7225,8 +8717,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c25_a_out),
         .psum_in  (pe_r6_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r7_25),
         .w_swap   (pe_r7_c25_swap_out),
         .a_out    (pe_r7_c26_a_out),
         .psum_out (pe_r7_c26_psum_out),
@@ -7237,8 +8729,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c26_a_out),
         .psum_in  (pe_r6_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r7_26),
         .w_swap   (pe_r7_c26_swap_out),
         .a_out    (pe_r7_c27_a_out),
         .psum_out (pe_r7_c27_psum_out),
@@ -7249,8 +8741,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c27_a_out),
         .psum_in  (pe_r6_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r7_27),
         .w_swap   (pe_r7_c27_swap_out),
         .a_out    (pe_r7_c28_a_out),
         .psum_out (pe_r7_c28_psum_out),
@@ -7261,8 +8753,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c28_a_out),
         .psum_in  (pe_r6_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r7_28),
         .w_swap   (pe_r7_c28_swap_out),
         .a_out    (pe_r7_c29_a_out),
         .psum_out (pe_r7_c29_psum_out),
@@ -7273,8 +8765,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c29_a_out),
         .psum_in  (pe_r6_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r7_29),
         .w_swap   (pe_r7_c29_swap_out),
         .a_out    (pe_r7_c30_a_out),
         .psum_out (pe_r7_c30_psum_out),
@@ -7285,8 +8777,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r7_c30_a_out),
         .psum_in  (pe_r6_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[7]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r7_30),
         .w_swap   (pe_r7_c30_swap_out),
         .a_out    (pe_r7_c31_a_out),
         .psum_out (pe_r7_c31_psum_out),
@@ -7297,7 +8789,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r8_7),
         .psum_in  (pe_r7_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[8]),
         .w_swap   (skew_swap_r8_7),
         .a_out    (pe_r8_c0_a_out),
@@ -7309,8 +8801,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c0_a_out),
         .psum_in  (pe_r7_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r8_0),
         .w_swap   (pe_r8_c0_swap_out),
         .a_out    (pe_r8_c1_a_out),
         .psum_out (pe_r8_c1_psum_out),
@@ -7321,8 +8813,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c1_a_out),
         .psum_in  (pe_r7_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r8_1),
         .w_swap   (pe_r8_c1_swap_out),
         .a_out    (pe_r8_c2_a_out),
         .psum_out (pe_r8_c2_psum_out),
@@ -7333,8 +8825,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c2_a_out),
         .psum_in  (pe_r7_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r8_2),
         .w_swap   (pe_r8_c2_swap_out),
         .a_out    (pe_r8_c3_a_out),
         .psum_out (pe_r8_c3_psum_out),
@@ -7345,8 +8837,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c3_a_out),
         .psum_in  (pe_r7_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r8_3),
         .w_swap   (pe_r8_c3_swap_out),
         .a_out    (pe_r8_c4_a_out),
         .psum_out (pe_r8_c4_psum_out),
@@ -7357,8 +8849,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c4_a_out),
         .psum_in  (pe_r7_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r8_4),
         .w_swap   (pe_r8_c4_swap_out),
         .a_out    (pe_r8_c5_a_out),
         .psum_out (pe_r8_c5_psum_out),
@@ -7369,8 +8861,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c5_a_out),
         .psum_in  (pe_r7_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r8_5),
         .w_swap   (pe_r8_c5_swap_out),
         .a_out    (pe_r8_c6_a_out),
         .psum_out (pe_r8_c6_psum_out),
@@ -7381,8 +8873,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c6_a_out),
         .psum_in  (pe_r7_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r8_6),
         .w_swap   (pe_r8_c6_swap_out),
         .a_out    (pe_r8_c7_a_out),
         .psum_out (pe_r8_c7_psum_out),
@@ -7393,8 +8885,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c7_a_out),
         .psum_in  (pe_r7_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r8_7),
         .w_swap   (pe_r8_c7_swap_out),
         .a_out    (pe_r8_c8_a_out),
         .psum_out (pe_r8_c8_psum_out),
@@ -7405,8 +8897,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c8_a_out),
         .psum_in  (pe_r7_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r8_8),
         .w_swap   (pe_r8_c8_swap_out),
         .a_out    (pe_r8_c9_a_out),
         .psum_out (pe_r8_c9_psum_out),
@@ -7417,8 +8909,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c9_a_out),
         .psum_in  (pe_r7_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r8_9),
         .w_swap   (pe_r8_c9_swap_out),
         .a_out    (pe_r8_c10_a_out),
         .psum_out (pe_r8_c10_psum_out),
@@ -7429,8 +8921,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c10_a_out),
         .psum_in  (pe_r7_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r8_10),
         .w_swap   (pe_r8_c10_swap_out),
         .a_out    (pe_r8_c11_a_out),
         .psum_out (pe_r8_c11_psum_out),
@@ -7441,8 +8933,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c11_a_out),
         .psum_in  (pe_r7_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r8_11),
         .w_swap   (pe_r8_c11_swap_out),
         .a_out    (pe_r8_c12_a_out),
         .psum_out (pe_r8_c12_psum_out),
@@ -7453,8 +8945,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c12_a_out),
         .psum_in  (pe_r7_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r8_12),
         .w_swap   (pe_r8_c12_swap_out),
         .a_out    (pe_r8_c13_a_out),
         .psum_out (pe_r8_c13_psum_out),
@@ -7465,8 +8957,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c13_a_out),
         .psum_in  (pe_r7_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r8_13),
         .w_swap   (pe_r8_c13_swap_out),
         .a_out    (pe_r8_c14_a_out),
         .psum_out (pe_r8_c14_psum_out),
@@ -7477,8 +8969,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c14_a_out),
         .psum_in  (pe_r7_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r8_14),
         .w_swap   (pe_r8_c14_swap_out),
         .a_out    (pe_r8_c15_a_out),
         .psum_out (pe_r8_c15_psum_out),
@@ -7489,8 +8981,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c15_a_out),
         .psum_in  (pe_r7_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r8_15),
         .w_swap   (pe_r8_c15_swap_out),
         .a_out    (pe_r8_c16_a_out),
         .psum_out (pe_r8_c16_psum_out),
@@ -7501,8 +8993,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c16_a_out),
         .psum_in  (pe_r7_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r8_16),
         .w_swap   (pe_r8_c16_swap_out),
         .a_out    (pe_r8_c17_a_out),
         .psum_out (pe_r8_c17_psum_out),
@@ -7513,8 +9005,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c17_a_out),
         .psum_in  (pe_r7_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r8_17),
         .w_swap   (pe_r8_c17_swap_out),
         .a_out    (pe_r8_c18_a_out),
         .psum_out (pe_r8_c18_psum_out),
@@ -7525,8 +9017,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c18_a_out),
         .psum_in  (pe_r7_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r8_18),
         .w_swap   (pe_r8_c18_swap_out),
         .a_out    (pe_r8_c19_a_out),
         .psum_out (pe_r8_c19_psum_out),
@@ -7537,8 +9029,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c19_a_out),
         .psum_in  (pe_r7_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r8_19),
         .w_swap   (pe_r8_c19_swap_out),
         .a_out    (pe_r8_c20_a_out),
         .psum_out (pe_r8_c20_psum_out),
@@ -7549,8 +9041,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c20_a_out),
         .psum_in  (pe_r7_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r8_20),
         .w_swap   (pe_r8_c20_swap_out),
         .a_out    (pe_r8_c21_a_out),
         .psum_out (pe_r8_c21_psum_out),
@@ -7561,8 +9053,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c21_a_out),
         .psum_in  (pe_r7_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r8_21),
         .w_swap   (pe_r8_c21_swap_out),
         .a_out    (pe_r8_c22_a_out),
         .psum_out (pe_r8_c22_psum_out),
@@ -7573,8 +9065,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c22_a_out),
         .psum_in  (pe_r7_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r8_22),
         .w_swap   (pe_r8_c22_swap_out),
         .a_out    (pe_r8_c23_a_out),
         .psum_out (pe_r8_c23_psum_out),
@@ -7585,8 +9077,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c23_a_out),
         .psum_in  (pe_r7_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r8_23),
         .w_swap   (pe_r8_c23_swap_out),
         .a_out    (pe_r8_c24_a_out),
         .psum_out (pe_r8_c24_psum_out),
@@ -7597,8 +9089,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c24_a_out),
         .psum_in  (pe_r7_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r8_24),
         .w_swap   (pe_r8_c24_swap_out),
         .a_out    (pe_r8_c25_a_out),
         .psum_out (pe_r8_c25_psum_out),
@@ -7609,8 +9101,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c25_a_out),
         .psum_in  (pe_r7_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r8_25),
         .w_swap   (pe_r8_c25_swap_out),
         .a_out    (pe_r8_c26_a_out),
         .psum_out (pe_r8_c26_psum_out),
@@ -7621,8 +9113,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c26_a_out),
         .psum_in  (pe_r7_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r8_26),
         .w_swap   (pe_r8_c26_swap_out),
         .a_out    (pe_r8_c27_a_out),
         .psum_out (pe_r8_c27_psum_out),
@@ -7633,8 +9125,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c27_a_out),
         .psum_in  (pe_r7_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r8_27),
         .w_swap   (pe_r8_c27_swap_out),
         .a_out    (pe_r8_c28_a_out),
         .psum_out (pe_r8_c28_psum_out),
@@ -7645,8 +9137,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c28_a_out),
         .psum_in  (pe_r7_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r8_28),
         .w_swap   (pe_r8_c28_swap_out),
         .a_out    (pe_r8_c29_a_out),
         .psum_out (pe_r8_c29_psum_out),
@@ -7657,8 +9149,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c29_a_out),
         .psum_in  (pe_r7_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r8_29),
         .w_swap   (pe_r8_c29_swap_out),
         .a_out    (pe_r8_c30_a_out),
         .psum_out (pe_r8_c30_psum_out),
@@ -7669,8 +9161,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r8_c30_a_out),
         .psum_in  (pe_r7_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[8]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r8_30),
         .w_swap   (pe_r8_c30_swap_out),
         .a_out    (pe_r8_c31_a_out),
         .psum_out (pe_r8_c31_psum_out),
@@ -7681,7 +9173,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r9_8),
         .psum_in  (pe_r8_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[9]),
         .w_swap   (skew_swap_r9_8),
         .a_out    (pe_r9_c0_a_out),
@@ -7693,8 +9185,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c0_a_out),
         .psum_in  (pe_r8_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r9_0),
         .w_swap   (pe_r9_c0_swap_out),
         .a_out    (pe_r9_c1_a_out),
         .psum_out (pe_r9_c1_psum_out),
@@ -7705,8 +9197,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c1_a_out),
         .psum_in  (pe_r8_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r9_1),
         .w_swap   (pe_r9_c1_swap_out),
         .a_out    (pe_r9_c2_a_out),
         .psum_out (pe_r9_c2_psum_out),
@@ -7717,8 +9209,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c2_a_out),
         .psum_in  (pe_r8_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r9_2),
         .w_swap   (pe_r9_c2_swap_out),
         .a_out    (pe_r9_c3_a_out),
         .psum_out (pe_r9_c3_psum_out),
@@ -7729,8 +9221,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c3_a_out),
         .psum_in  (pe_r8_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r9_3),
         .w_swap   (pe_r9_c3_swap_out),
         .a_out    (pe_r9_c4_a_out),
         .psum_out (pe_r9_c4_psum_out),
@@ -7741,8 +9233,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c4_a_out),
         .psum_in  (pe_r8_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r9_4),
         .w_swap   (pe_r9_c4_swap_out),
         .a_out    (pe_r9_c5_a_out),
         .psum_out (pe_r9_c5_psum_out),
@@ -7753,8 +9245,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c5_a_out),
         .psum_in  (pe_r8_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r9_5),
         .w_swap   (pe_r9_c5_swap_out),
         .a_out    (pe_r9_c6_a_out),
         .psum_out (pe_r9_c6_psum_out),
@@ -7765,8 +9257,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c6_a_out),
         .psum_in  (pe_r8_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r9_6),
         .w_swap   (pe_r9_c6_swap_out),
         .a_out    (pe_r9_c7_a_out),
         .psum_out (pe_r9_c7_psum_out),
@@ -7777,8 +9269,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c7_a_out),
         .psum_in  (pe_r8_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r9_7),
         .w_swap   (pe_r9_c7_swap_out),
         .a_out    (pe_r9_c8_a_out),
         .psum_out (pe_r9_c8_psum_out),
@@ -7789,8 +9281,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c8_a_out),
         .psum_in  (pe_r8_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r9_8),
         .w_swap   (pe_r9_c8_swap_out),
         .a_out    (pe_r9_c9_a_out),
         .psum_out (pe_r9_c9_psum_out),
@@ -7801,8 +9293,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c9_a_out),
         .psum_in  (pe_r8_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r9_9),
         .w_swap   (pe_r9_c9_swap_out),
         .a_out    (pe_r9_c10_a_out),
         .psum_out (pe_r9_c10_psum_out),
@@ -7813,8 +9305,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c10_a_out),
         .psum_in  (pe_r8_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r9_10),
         .w_swap   (pe_r9_c10_swap_out),
         .a_out    (pe_r9_c11_a_out),
         .psum_out (pe_r9_c11_psum_out),
@@ -7825,8 +9317,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c11_a_out),
         .psum_in  (pe_r8_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r9_11),
         .w_swap   (pe_r9_c11_swap_out),
         .a_out    (pe_r9_c12_a_out),
         .psum_out (pe_r9_c12_psum_out),
@@ -7837,8 +9329,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c12_a_out),
         .psum_in  (pe_r8_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r9_12),
         .w_swap   (pe_r9_c12_swap_out),
         .a_out    (pe_r9_c13_a_out),
         .psum_out (pe_r9_c13_psum_out),
@@ -7849,8 +9341,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c13_a_out),
         .psum_in  (pe_r8_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r9_13),
         .w_swap   (pe_r9_c13_swap_out),
         .a_out    (pe_r9_c14_a_out),
         .psum_out (pe_r9_c14_psum_out),
@@ -7861,8 +9353,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c14_a_out),
         .psum_in  (pe_r8_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r9_14),
         .w_swap   (pe_r9_c14_swap_out),
         .a_out    (pe_r9_c15_a_out),
         .psum_out (pe_r9_c15_psum_out),
@@ -7873,8 +9365,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c15_a_out),
         .psum_in  (pe_r8_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r9_15),
         .w_swap   (pe_r9_c15_swap_out),
         .a_out    (pe_r9_c16_a_out),
         .psum_out (pe_r9_c16_psum_out),
@@ -7885,8 +9377,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c16_a_out),
         .psum_in  (pe_r8_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r9_16),
         .w_swap   (pe_r9_c16_swap_out),
         .a_out    (pe_r9_c17_a_out),
         .psum_out (pe_r9_c17_psum_out),
@@ -7897,8 +9389,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c17_a_out),
         .psum_in  (pe_r8_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r9_17),
         .w_swap   (pe_r9_c17_swap_out),
         .a_out    (pe_r9_c18_a_out),
         .psum_out (pe_r9_c18_psum_out),
@@ -7909,8 +9401,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c18_a_out),
         .psum_in  (pe_r8_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r9_18),
         .w_swap   (pe_r9_c18_swap_out),
         .a_out    (pe_r9_c19_a_out),
         .psum_out (pe_r9_c19_psum_out),
@@ -7921,8 +9413,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c19_a_out),
         .psum_in  (pe_r8_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r9_19),
         .w_swap   (pe_r9_c19_swap_out),
         .a_out    (pe_r9_c20_a_out),
         .psum_out (pe_r9_c20_psum_out),
@@ -7933,8 +9425,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c20_a_out),
         .psum_in  (pe_r8_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r9_20),
         .w_swap   (pe_r9_c20_swap_out),
         .a_out    (pe_r9_c21_a_out),
         .psum_out (pe_r9_c21_psum_out),
@@ -7945,8 +9437,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c21_a_out),
         .psum_in  (pe_r8_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r9_21),
         .w_swap   (pe_r9_c21_swap_out),
         .a_out    (pe_r9_c22_a_out),
         .psum_out (pe_r9_c22_psum_out),
@@ -7957,8 +9449,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c22_a_out),
         .psum_in  (pe_r8_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r9_22),
         .w_swap   (pe_r9_c22_swap_out),
         .a_out    (pe_r9_c23_a_out),
         .psum_out (pe_r9_c23_psum_out),
@@ -7969,8 +9461,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c23_a_out),
         .psum_in  (pe_r8_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r9_23),
         .w_swap   (pe_r9_c23_swap_out),
         .a_out    (pe_r9_c24_a_out),
         .psum_out (pe_r9_c24_psum_out),
@@ -7981,8 +9473,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c24_a_out),
         .psum_in  (pe_r8_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r9_24),
         .w_swap   (pe_r9_c24_swap_out),
         .a_out    (pe_r9_c25_a_out),
         .psum_out (pe_r9_c25_psum_out),
@@ -7993,8 +9485,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c25_a_out),
         .psum_in  (pe_r8_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r9_25),
         .w_swap   (pe_r9_c25_swap_out),
         .a_out    (pe_r9_c26_a_out),
         .psum_out (pe_r9_c26_psum_out),
@@ -8005,8 +9497,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c26_a_out),
         .psum_in  (pe_r8_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r9_26),
         .w_swap   (pe_r9_c26_swap_out),
         .a_out    (pe_r9_c27_a_out),
         .psum_out (pe_r9_c27_psum_out),
@@ -8017,8 +9509,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c27_a_out),
         .psum_in  (pe_r8_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r9_27),
         .w_swap   (pe_r9_c27_swap_out),
         .a_out    (pe_r9_c28_a_out),
         .psum_out (pe_r9_c28_psum_out),
@@ -8029,8 +9521,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c28_a_out),
         .psum_in  (pe_r8_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r9_28),
         .w_swap   (pe_r9_c28_swap_out),
         .a_out    (pe_r9_c29_a_out),
         .psum_out (pe_r9_c29_psum_out),
@@ -8041,8 +9533,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c29_a_out),
         .psum_in  (pe_r8_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r9_29),
         .w_swap   (pe_r9_c29_swap_out),
         .a_out    (pe_r9_c30_a_out),
         .psum_out (pe_r9_c30_psum_out),
@@ -8053,8 +9545,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r9_c30_a_out),
         .psum_in  (pe_r8_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[9]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r9_30),
         .w_swap   (pe_r9_c30_swap_out),
         .a_out    (pe_r9_c31_a_out),
         .psum_out (pe_r9_c31_psum_out),
@@ -8065,7 +9557,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r10_9),
         .psum_in  (pe_r9_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[10]),
         .w_swap   (skew_swap_r10_9),
         .a_out    (pe_r10_c0_a_out),
@@ -8077,8 +9569,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c0_a_out),
         .psum_in  (pe_r9_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r10_0),
         .w_swap   (pe_r10_c0_swap_out),
         .a_out    (pe_r10_c1_a_out),
         .psum_out (pe_r10_c1_psum_out),
@@ -8089,8 +9581,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c1_a_out),
         .psum_in  (pe_r9_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r10_1),
         .w_swap   (pe_r10_c1_swap_out),
         .a_out    (pe_r10_c2_a_out),
         .psum_out (pe_r10_c2_psum_out),
@@ -8101,8 +9593,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c2_a_out),
         .psum_in  (pe_r9_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r10_2),
         .w_swap   (pe_r10_c2_swap_out),
         .a_out    (pe_r10_c3_a_out),
         .psum_out (pe_r10_c3_psum_out),
@@ -8113,8 +9605,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c3_a_out),
         .psum_in  (pe_r9_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r10_3),
         .w_swap   (pe_r10_c3_swap_out),
         .a_out    (pe_r10_c4_a_out),
         .psum_out (pe_r10_c4_psum_out),
@@ -8125,8 +9617,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c4_a_out),
         .psum_in  (pe_r9_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r10_4),
         .w_swap   (pe_r10_c4_swap_out),
         .a_out    (pe_r10_c5_a_out),
         .psum_out (pe_r10_c5_psum_out),
@@ -8137,8 +9629,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c5_a_out),
         .psum_in  (pe_r9_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r10_5),
         .w_swap   (pe_r10_c5_swap_out),
         .a_out    (pe_r10_c6_a_out),
         .psum_out (pe_r10_c6_psum_out),
@@ -8149,8 +9641,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c6_a_out),
         .psum_in  (pe_r9_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r10_6),
         .w_swap   (pe_r10_c6_swap_out),
         .a_out    (pe_r10_c7_a_out),
         .psum_out (pe_r10_c7_psum_out),
@@ -8161,8 +9653,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c7_a_out),
         .psum_in  (pe_r9_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r10_7),
         .w_swap   (pe_r10_c7_swap_out),
         .a_out    (pe_r10_c8_a_out),
         .psum_out (pe_r10_c8_psum_out),
@@ -8173,8 +9665,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c8_a_out),
         .psum_in  (pe_r9_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r10_8),
         .w_swap   (pe_r10_c8_swap_out),
         .a_out    (pe_r10_c9_a_out),
         .psum_out (pe_r10_c9_psum_out),
@@ -8185,8 +9677,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c9_a_out),
         .psum_in  (pe_r9_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r10_9),
         .w_swap   (pe_r10_c9_swap_out),
         .a_out    (pe_r10_c10_a_out),
         .psum_out (pe_r10_c10_psum_out),
@@ -8197,8 +9689,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c10_a_out),
         .psum_in  (pe_r9_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r10_10),
         .w_swap   (pe_r10_c10_swap_out),
         .a_out    (pe_r10_c11_a_out),
         .psum_out (pe_r10_c11_psum_out),
@@ -8209,8 +9701,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c11_a_out),
         .psum_in  (pe_r9_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r10_11),
         .w_swap   (pe_r10_c11_swap_out),
         .a_out    (pe_r10_c12_a_out),
         .psum_out (pe_r10_c12_psum_out),
@@ -8221,8 +9713,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c12_a_out),
         .psum_in  (pe_r9_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r10_12),
         .w_swap   (pe_r10_c12_swap_out),
         .a_out    (pe_r10_c13_a_out),
         .psum_out (pe_r10_c13_psum_out),
@@ -8233,8 +9725,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c13_a_out),
         .psum_in  (pe_r9_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r10_13),
         .w_swap   (pe_r10_c13_swap_out),
         .a_out    (pe_r10_c14_a_out),
         .psum_out (pe_r10_c14_psum_out),
@@ -8245,8 +9737,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c14_a_out),
         .psum_in  (pe_r9_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r10_14),
         .w_swap   (pe_r10_c14_swap_out),
         .a_out    (pe_r10_c15_a_out),
         .psum_out (pe_r10_c15_psum_out),
@@ -8257,8 +9749,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c15_a_out),
         .psum_in  (pe_r9_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r10_15),
         .w_swap   (pe_r10_c15_swap_out),
         .a_out    (pe_r10_c16_a_out),
         .psum_out (pe_r10_c16_psum_out),
@@ -8269,8 +9761,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c16_a_out),
         .psum_in  (pe_r9_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r10_16),
         .w_swap   (pe_r10_c16_swap_out),
         .a_out    (pe_r10_c17_a_out),
         .psum_out (pe_r10_c17_psum_out),
@@ -8281,8 +9773,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c17_a_out),
         .psum_in  (pe_r9_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r10_17),
         .w_swap   (pe_r10_c17_swap_out),
         .a_out    (pe_r10_c18_a_out),
         .psum_out (pe_r10_c18_psum_out),
@@ -8293,8 +9785,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c18_a_out),
         .psum_in  (pe_r9_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r10_18),
         .w_swap   (pe_r10_c18_swap_out),
         .a_out    (pe_r10_c19_a_out),
         .psum_out (pe_r10_c19_psum_out),
@@ -8305,8 +9797,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c19_a_out),
         .psum_in  (pe_r9_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r10_19),
         .w_swap   (pe_r10_c19_swap_out),
         .a_out    (pe_r10_c20_a_out),
         .psum_out (pe_r10_c20_psum_out),
@@ -8317,8 +9809,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c20_a_out),
         .psum_in  (pe_r9_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r10_20),
         .w_swap   (pe_r10_c20_swap_out),
         .a_out    (pe_r10_c21_a_out),
         .psum_out (pe_r10_c21_psum_out),
@@ -8329,8 +9821,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c21_a_out),
         .psum_in  (pe_r9_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r10_21),
         .w_swap   (pe_r10_c21_swap_out),
         .a_out    (pe_r10_c22_a_out),
         .psum_out (pe_r10_c22_psum_out),
@@ -8341,8 +9833,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c22_a_out),
         .psum_in  (pe_r9_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r10_22),
         .w_swap   (pe_r10_c22_swap_out),
         .a_out    (pe_r10_c23_a_out),
         .psum_out (pe_r10_c23_psum_out),
@@ -8353,8 +9845,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c23_a_out),
         .psum_in  (pe_r9_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r10_23),
         .w_swap   (pe_r10_c23_swap_out),
         .a_out    (pe_r10_c24_a_out),
         .psum_out (pe_r10_c24_psum_out),
@@ -8365,8 +9857,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c24_a_out),
         .psum_in  (pe_r9_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r10_24),
         .w_swap   (pe_r10_c24_swap_out),
         .a_out    (pe_r10_c25_a_out),
         .psum_out (pe_r10_c25_psum_out),
@@ -8377,8 +9869,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c25_a_out),
         .psum_in  (pe_r9_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r10_25),
         .w_swap   (pe_r10_c25_swap_out),
         .a_out    (pe_r10_c26_a_out),
         .psum_out (pe_r10_c26_psum_out),
@@ -8389,8 +9881,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c26_a_out),
         .psum_in  (pe_r9_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r10_26),
         .w_swap   (pe_r10_c26_swap_out),
         .a_out    (pe_r10_c27_a_out),
         .psum_out (pe_r10_c27_psum_out),
@@ -8401,8 +9893,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c27_a_out),
         .psum_in  (pe_r9_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r10_27),
         .w_swap   (pe_r10_c27_swap_out),
         .a_out    (pe_r10_c28_a_out),
         .psum_out (pe_r10_c28_psum_out),
@@ -8413,8 +9905,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c28_a_out),
         .psum_in  (pe_r9_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r10_28),
         .w_swap   (pe_r10_c28_swap_out),
         .a_out    (pe_r10_c29_a_out),
         .psum_out (pe_r10_c29_psum_out),
@@ -8425,8 +9917,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c29_a_out),
         .psum_in  (pe_r9_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r10_29),
         .w_swap   (pe_r10_c29_swap_out),
         .a_out    (pe_r10_c30_a_out),
         .psum_out (pe_r10_c30_psum_out),
@@ -8437,8 +9929,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r10_c30_a_out),
         .psum_in  (pe_r9_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[10]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r10_30),
         .w_swap   (pe_r10_c30_swap_out),
         .a_out    (pe_r10_c31_a_out),
         .psum_out (pe_r10_c31_psum_out),
@@ -8449,7 +9941,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r11_10),
         .psum_in  (pe_r10_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[11]),
         .w_swap   (skew_swap_r11_10),
         .a_out    (pe_r11_c0_a_out),
@@ -8461,8 +9953,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c0_a_out),
         .psum_in  (pe_r10_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r11_0),
         .w_swap   (pe_r11_c0_swap_out),
         .a_out    (pe_r11_c1_a_out),
         .psum_out (pe_r11_c1_psum_out),
@@ -8473,8 +9965,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c1_a_out),
         .psum_in  (pe_r10_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r11_1),
         .w_swap   (pe_r11_c1_swap_out),
         .a_out    (pe_r11_c2_a_out),
         .psum_out (pe_r11_c2_psum_out),
@@ -8485,8 +9977,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c2_a_out),
         .psum_in  (pe_r10_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r11_2),
         .w_swap   (pe_r11_c2_swap_out),
         .a_out    (pe_r11_c3_a_out),
         .psum_out (pe_r11_c3_psum_out),
@@ -8497,8 +9989,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c3_a_out),
         .psum_in  (pe_r10_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r11_3),
         .w_swap   (pe_r11_c3_swap_out),
         .a_out    (pe_r11_c4_a_out),
         .psum_out (pe_r11_c4_psum_out),
@@ -8509,8 +10001,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c4_a_out),
         .psum_in  (pe_r10_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r11_4),
         .w_swap   (pe_r11_c4_swap_out),
         .a_out    (pe_r11_c5_a_out),
         .psum_out (pe_r11_c5_psum_out),
@@ -8521,8 +10013,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c5_a_out),
         .psum_in  (pe_r10_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r11_5),
         .w_swap   (pe_r11_c5_swap_out),
         .a_out    (pe_r11_c6_a_out),
         .psum_out (pe_r11_c6_psum_out),
@@ -8533,8 +10025,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c6_a_out),
         .psum_in  (pe_r10_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r11_6),
         .w_swap   (pe_r11_c6_swap_out),
         .a_out    (pe_r11_c7_a_out),
         .psum_out (pe_r11_c7_psum_out),
@@ -8545,8 +10037,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c7_a_out),
         .psum_in  (pe_r10_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r11_7),
         .w_swap   (pe_r11_c7_swap_out),
         .a_out    (pe_r11_c8_a_out),
         .psum_out (pe_r11_c8_psum_out),
@@ -8557,8 +10049,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c8_a_out),
         .psum_in  (pe_r10_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r11_8),
         .w_swap   (pe_r11_c8_swap_out),
         .a_out    (pe_r11_c9_a_out),
         .psum_out (pe_r11_c9_psum_out),
@@ -8569,8 +10061,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c9_a_out),
         .psum_in  (pe_r10_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r11_9),
         .w_swap   (pe_r11_c9_swap_out),
         .a_out    (pe_r11_c10_a_out),
         .psum_out (pe_r11_c10_psum_out),
@@ -8581,8 +10073,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c10_a_out),
         .psum_in  (pe_r10_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r11_10),
         .w_swap   (pe_r11_c10_swap_out),
         .a_out    (pe_r11_c11_a_out),
         .psum_out (pe_r11_c11_psum_out),
@@ -8593,8 +10085,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c11_a_out),
         .psum_in  (pe_r10_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r11_11),
         .w_swap   (pe_r11_c11_swap_out),
         .a_out    (pe_r11_c12_a_out),
         .psum_out (pe_r11_c12_psum_out),
@@ -8605,8 +10097,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c12_a_out),
         .psum_in  (pe_r10_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r11_12),
         .w_swap   (pe_r11_c12_swap_out),
         .a_out    (pe_r11_c13_a_out),
         .psum_out (pe_r11_c13_psum_out),
@@ -8617,8 +10109,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c13_a_out),
         .psum_in  (pe_r10_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r11_13),
         .w_swap   (pe_r11_c13_swap_out),
         .a_out    (pe_r11_c14_a_out),
         .psum_out (pe_r11_c14_psum_out),
@@ -8629,8 +10121,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c14_a_out),
         .psum_in  (pe_r10_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r11_14),
         .w_swap   (pe_r11_c14_swap_out),
         .a_out    (pe_r11_c15_a_out),
         .psum_out (pe_r11_c15_psum_out),
@@ -8641,8 +10133,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c15_a_out),
         .psum_in  (pe_r10_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r11_15),
         .w_swap   (pe_r11_c15_swap_out),
         .a_out    (pe_r11_c16_a_out),
         .psum_out (pe_r11_c16_psum_out),
@@ -8653,8 +10145,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c16_a_out),
         .psum_in  (pe_r10_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r11_16),
         .w_swap   (pe_r11_c16_swap_out),
         .a_out    (pe_r11_c17_a_out),
         .psum_out (pe_r11_c17_psum_out),
@@ -8665,8 +10157,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c17_a_out),
         .psum_in  (pe_r10_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r11_17),
         .w_swap   (pe_r11_c17_swap_out),
         .a_out    (pe_r11_c18_a_out),
         .psum_out (pe_r11_c18_psum_out),
@@ -8677,8 +10169,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c18_a_out),
         .psum_in  (pe_r10_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r11_18),
         .w_swap   (pe_r11_c18_swap_out),
         .a_out    (pe_r11_c19_a_out),
         .psum_out (pe_r11_c19_psum_out),
@@ -8689,8 +10181,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c19_a_out),
         .psum_in  (pe_r10_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r11_19),
         .w_swap   (pe_r11_c19_swap_out),
         .a_out    (pe_r11_c20_a_out),
         .psum_out (pe_r11_c20_psum_out),
@@ -8701,8 +10193,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c20_a_out),
         .psum_in  (pe_r10_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r11_20),
         .w_swap   (pe_r11_c20_swap_out),
         .a_out    (pe_r11_c21_a_out),
         .psum_out (pe_r11_c21_psum_out),
@@ -8713,8 +10205,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c21_a_out),
         .psum_in  (pe_r10_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r11_21),
         .w_swap   (pe_r11_c21_swap_out),
         .a_out    (pe_r11_c22_a_out),
         .psum_out (pe_r11_c22_psum_out),
@@ -8725,8 +10217,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c22_a_out),
         .psum_in  (pe_r10_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r11_22),
         .w_swap   (pe_r11_c22_swap_out),
         .a_out    (pe_r11_c23_a_out),
         .psum_out (pe_r11_c23_psum_out),
@@ -8737,8 +10229,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c23_a_out),
         .psum_in  (pe_r10_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r11_23),
         .w_swap   (pe_r11_c23_swap_out),
         .a_out    (pe_r11_c24_a_out),
         .psum_out (pe_r11_c24_psum_out),
@@ -8749,8 +10241,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c24_a_out),
         .psum_in  (pe_r10_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r11_24),
         .w_swap   (pe_r11_c24_swap_out),
         .a_out    (pe_r11_c25_a_out),
         .psum_out (pe_r11_c25_psum_out),
@@ -8761,8 +10253,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c25_a_out),
         .psum_in  (pe_r10_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r11_25),
         .w_swap   (pe_r11_c25_swap_out),
         .a_out    (pe_r11_c26_a_out),
         .psum_out (pe_r11_c26_psum_out),
@@ -8773,8 +10265,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c26_a_out),
         .psum_in  (pe_r10_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r11_26),
         .w_swap   (pe_r11_c26_swap_out),
         .a_out    (pe_r11_c27_a_out),
         .psum_out (pe_r11_c27_psum_out),
@@ -8785,8 +10277,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c27_a_out),
         .psum_in  (pe_r10_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r11_27),
         .w_swap   (pe_r11_c27_swap_out),
         .a_out    (pe_r11_c28_a_out),
         .psum_out (pe_r11_c28_psum_out),
@@ -8797,8 +10289,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c28_a_out),
         .psum_in  (pe_r10_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r11_28),
         .w_swap   (pe_r11_c28_swap_out),
         .a_out    (pe_r11_c29_a_out),
         .psum_out (pe_r11_c29_psum_out),
@@ -8809,8 +10301,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c29_a_out),
         .psum_in  (pe_r10_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r11_29),
         .w_swap   (pe_r11_c29_swap_out),
         .a_out    (pe_r11_c30_a_out),
         .psum_out (pe_r11_c30_psum_out),
@@ -8821,8 +10313,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r11_c30_a_out),
         .psum_in  (pe_r10_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[11]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r11_30),
         .w_swap   (pe_r11_c30_swap_out),
         .a_out    (pe_r11_c31_a_out),
         .psum_out (pe_r11_c31_psum_out),
@@ -8833,7 +10325,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r12_11),
         .psum_in  (pe_r11_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[12]),
         .w_swap   (skew_swap_r12_11),
         .a_out    (pe_r12_c0_a_out),
@@ -8845,8 +10337,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c0_a_out),
         .psum_in  (pe_r11_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r12_0),
         .w_swap   (pe_r12_c0_swap_out),
         .a_out    (pe_r12_c1_a_out),
         .psum_out (pe_r12_c1_psum_out),
@@ -8857,8 +10349,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c1_a_out),
         .psum_in  (pe_r11_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r12_1),
         .w_swap   (pe_r12_c1_swap_out),
         .a_out    (pe_r12_c2_a_out),
         .psum_out (pe_r12_c2_psum_out),
@@ -8869,8 +10361,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c2_a_out),
         .psum_in  (pe_r11_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r12_2),
         .w_swap   (pe_r12_c2_swap_out),
         .a_out    (pe_r12_c3_a_out),
         .psum_out (pe_r12_c3_psum_out),
@@ -8881,8 +10373,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c3_a_out),
         .psum_in  (pe_r11_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r12_3),
         .w_swap   (pe_r12_c3_swap_out),
         .a_out    (pe_r12_c4_a_out),
         .psum_out (pe_r12_c4_psum_out),
@@ -8893,8 +10385,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c4_a_out),
         .psum_in  (pe_r11_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r12_4),
         .w_swap   (pe_r12_c4_swap_out),
         .a_out    (pe_r12_c5_a_out),
         .psum_out (pe_r12_c5_psum_out),
@@ -8905,8 +10397,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c5_a_out),
         .psum_in  (pe_r11_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r12_5),
         .w_swap   (pe_r12_c5_swap_out),
         .a_out    (pe_r12_c6_a_out),
         .psum_out (pe_r12_c6_psum_out),
@@ -8917,8 +10409,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c6_a_out),
         .psum_in  (pe_r11_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r12_6),
         .w_swap   (pe_r12_c6_swap_out),
         .a_out    (pe_r12_c7_a_out),
         .psum_out (pe_r12_c7_psum_out),
@@ -8929,8 +10421,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c7_a_out),
         .psum_in  (pe_r11_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r12_7),
         .w_swap   (pe_r12_c7_swap_out),
         .a_out    (pe_r12_c8_a_out),
         .psum_out (pe_r12_c8_psum_out),
@@ -8941,8 +10433,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c8_a_out),
         .psum_in  (pe_r11_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r12_8),
         .w_swap   (pe_r12_c8_swap_out),
         .a_out    (pe_r12_c9_a_out),
         .psum_out (pe_r12_c9_psum_out),
@@ -8953,8 +10445,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c9_a_out),
         .psum_in  (pe_r11_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r12_9),
         .w_swap   (pe_r12_c9_swap_out),
         .a_out    (pe_r12_c10_a_out),
         .psum_out (pe_r12_c10_psum_out),
@@ -8965,8 +10457,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c10_a_out),
         .psum_in  (pe_r11_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r12_10),
         .w_swap   (pe_r12_c10_swap_out),
         .a_out    (pe_r12_c11_a_out),
         .psum_out (pe_r12_c11_psum_out),
@@ -8977,8 +10469,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c11_a_out),
         .psum_in  (pe_r11_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r12_11),
         .w_swap   (pe_r12_c11_swap_out),
         .a_out    (pe_r12_c12_a_out),
         .psum_out (pe_r12_c12_psum_out),
@@ -8989,8 +10481,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c12_a_out),
         .psum_in  (pe_r11_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r12_12),
         .w_swap   (pe_r12_c12_swap_out),
         .a_out    (pe_r12_c13_a_out),
         .psum_out (pe_r12_c13_psum_out),
@@ -9001,8 +10493,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c13_a_out),
         .psum_in  (pe_r11_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r12_13),
         .w_swap   (pe_r12_c13_swap_out),
         .a_out    (pe_r12_c14_a_out),
         .psum_out (pe_r12_c14_psum_out),
@@ -9013,8 +10505,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c14_a_out),
         .psum_in  (pe_r11_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r12_14),
         .w_swap   (pe_r12_c14_swap_out),
         .a_out    (pe_r12_c15_a_out),
         .psum_out (pe_r12_c15_psum_out),
@@ -9025,8 +10517,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c15_a_out),
         .psum_in  (pe_r11_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r12_15),
         .w_swap   (pe_r12_c15_swap_out),
         .a_out    (pe_r12_c16_a_out),
         .psum_out (pe_r12_c16_psum_out),
@@ -9037,8 +10529,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c16_a_out),
         .psum_in  (pe_r11_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r12_16),
         .w_swap   (pe_r12_c16_swap_out),
         .a_out    (pe_r12_c17_a_out),
         .psum_out (pe_r12_c17_psum_out),
@@ -9049,8 +10541,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c17_a_out),
         .psum_in  (pe_r11_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r12_17),
         .w_swap   (pe_r12_c17_swap_out),
         .a_out    (pe_r12_c18_a_out),
         .psum_out (pe_r12_c18_psum_out),
@@ -9061,8 +10553,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c18_a_out),
         .psum_in  (pe_r11_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r12_18),
         .w_swap   (pe_r12_c18_swap_out),
         .a_out    (pe_r12_c19_a_out),
         .psum_out (pe_r12_c19_psum_out),
@@ -9073,8 +10565,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c19_a_out),
         .psum_in  (pe_r11_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r12_19),
         .w_swap   (pe_r12_c19_swap_out),
         .a_out    (pe_r12_c20_a_out),
         .psum_out (pe_r12_c20_psum_out),
@@ -9085,8 +10577,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c20_a_out),
         .psum_in  (pe_r11_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r12_20),
         .w_swap   (pe_r12_c20_swap_out),
         .a_out    (pe_r12_c21_a_out),
         .psum_out (pe_r12_c21_psum_out),
@@ -9097,8 +10589,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c21_a_out),
         .psum_in  (pe_r11_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r12_21),
         .w_swap   (pe_r12_c21_swap_out),
         .a_out    (pe_r12_c22_a_out),
         .psum_out (pe_r12_c22_psum_out),
@@ -9109,8 +10601,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c22_a_out),
         .psum_in  (pe_r11_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r12_22),
         .w_swap   (pe_r12_c22_swap_out),
         .a_out    (pe_r12_c23_a_out),
         .psum_out (pe_r12_c23_psum_out),
@@ -9121,8 +10613,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c23_a_out),
         .psum_in  (pe_r11_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r12_23),
         .w_swap   (pe_r12_c23_swap_out),
         .a_out    (pe_r12_c24_a_out),
         .psum_out (pe_r12_c24_psum_out),
@@ -9133,8 +10625,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c24_a_out),
         .psum_in  (pe_r11_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r12_24),
         .w_swap   (pe_r12_c24_swap_out),
         .a_out    (pe_r12_c25_a_out),
         .psum_out (pe_r12_c25_psum_out),
@@ -9145,8 +10637,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c25_a_out),
         .psum_in  (pe_r11_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r12_25),
         .w_swap   (pe_r12_c25_swap_out),
         .a_out    (pe_r12_c26_a_out),
         .psum_out (pe_r12_c26_psum_out),
@@ -9157,8 +10649,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c26_a_out),
         .psum_in  (pe_r11_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r12_26),
         .w_swap   (pe_r12_c26_swap_out),
         .a_out    (pe_r12_c27_a_out),
         .psum_out (pe_r12_c27_psum_out),
@@ -9169,8 +10661,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c27_a_out),
         .psum_in  (pe_r11_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r12_27),
         .w_swap   (pe_r12_c27_swap_out),
         .a_out    (pe_r12_c28_a_out),
         .psum_out (pe_r12_c28_psum_out),
@@ -9181,8 +10673,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c28_a_out),
         .psum_in  (pe_r11_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r12_28),
         .w_swap   (pe_r12_c28_swap_out),
         .a_out    (pe_r12_c29_a_out),
         .psum_out (pe_r12_c29_psum_out),
@@ -9193,8 +10685,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c29_a_out),
         .psum_in  (pe_r11_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r12_29),
         .w_swap   (pe_r12_c29_swap_out),
         .a_out    (pe_r12_c30_a_out),
         .psum_out (pe_r12_c30_psum_out),
@@ -9205,8 +10697,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r12_c30_a_out),
         .psum_in  (pe_r11_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[12]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r12_30),
         .w_swap   (pe_r12_c30_swap_out),
         .a_out    (pe_r12_c31_a_out),
         .psum_out (pe_r12_c31_psum_out),
@@ -9217,7 +10709,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r13_12),
         .psum_in  (pe_r12_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[13]),
         .w_swap   (skew_swap_r13_12),
         .a_out    (pe_r13_c0_a_out),
@@ -9229,8 +10721,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c0_a_out),
         .psum_in  (pe_r12_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r13_0),
         .w_swap   (pe_r13_c0_swap_out),
         .a_out    (pe_r13_c1_a_out),
         .psum_out (pe_r13_c1_psum_out),
@@ -9241,8 +10733,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c1_a_out),
         .psum_in  (pe_r12_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r13_1),
         .w_swap   (pe_r13_c1_swap_out),
         .a_out    (pe_r13_c2_a_out),
         .psum_out (pe_r13_c2_psum_out),
@@ -9253,8 +10745,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c2_a_out),
         .psum_in  (pe_r12_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r13_2),
         .w_swap   (pe_r13_c2_swap_out),
         .a_out    (pe_r13_c3_a_out),
         .psum_out (pe_r13_c3_psum_out),
@@ -9265,8 +10757,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c3_a_out),
         .psum_in  (pe_r12_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r13_3),
         .w_swap   (pe_r13_c3_swap_out),
         .a_out    (pe_r13_c4_a_out),
         .psum_out (pe_r13_c4_psum_out),
@@ -9277,8 +10769,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c4_a_out),
         .psum_in  (pe_r12_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r13_4),
         .w_swap   (pe_r13_c4_swap_out),
         .a_out    (pe_r13_c5_a_out),
         .psum_out (pe_r13_c5_psum_out),
@@ -9289,8 +10781,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c5_a_out),
         .psum_in  (pe_r12_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r13_5),
         .w_swap   (pe_r13_c5_swap_out),
         .a_out    (pe_r13_c6_a_out),
         .psum_out (pe_r13_c6_psum_out),
@@ -9301,8 +10793,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c6_a_out),
         .psum_in  (pe_r12_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r13_6),
         .w_swap   (pe_r13_c6_swap_out),
         .a_out    (pe_r13_c7_a_out),
         .psum_out (pe_r13_c7_psum_out),
@@ -9313,8 +10805,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c7_a_out),
         .psum_in  (pe_r12_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r13_7),
         .w_swap   (pe_r13_c7_swap_out),
         .a_out    (pe_r13_c8_a_out),
         .psum_out (pe_r13_c8_psum_out),
@@ -9325,8 +10817,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c8_a_out),
         .psum_in  (pe_r12_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r13_8),
         .w_swap   (pe_r13_c8_swap_out),
         .a_out    (pe_r13_c9_a_out),
         .psum_out (pe_r13_c9_psum_out),
@@ -9337,8 +10829,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c9_a_out),
         .psum_in  (pe_r12_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r13_9),
         .w_swap   (pe_r13_c9_swap_out),
         .a_out    (pe_r13_c10_a_out),
         .psum_out (pe_r13_c10_psum_out),
@@ -9349,8 +10841,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c10_a_out),
         .psum_in  (pe_r12_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r13_10),
         .w_swap   (pe_r13_c10_swap_out),
         .a_out    (pe_r13_c11_a_out),
         .psum_out (pe_r13_c11_psum_out),
@@ -9361,8 +10853,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c11_a_out),
         .psum_in  (pe_r12_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r13_11),
         .w_swap   (pe_r13_c11_swap_out),
         .a_out    (pe_r13_c12_a_out),
         .psum_out (pe_r13_c12_psum_out),
@@ -9373,8 +10865,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c12_a_out),
         .psum_in  (pe_r12_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r13_12),
         .w_swap   (pe_r13_c12_swap_out),
         .a_out    (pe_r13_c13_a_out),
         .psum_out (pe_r13_c13_psum_out),
@@ -9385,8 +10877,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c13_a_out),
         .psum_in  (pe_r12_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r13_13),
         .w_swap   (pe_r13_c13_swap_out),
         .a_out    (pe_r13_c14_a_out),
         .psum_out (pe_r13_c14_psum_out),
@@ -9397,8 +10889,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c14_a_out),
         .psum_in  (pe_r12_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r13_14),
         .w_swap   (pe_r13_c14_swap_out),
         .a_out    (pe_r13_c15_a_out),
         .psum_out (pe_r13_c15_psum_out),
@@ -9409,8 +10901,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c15_a_out),
         .psum_in  (pe_r12_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r13_15),
         .w_swap   (pe_r13_c15_swap_out),
         .a_out    (pe_r13_c16_a_out),
         .psum_out (pe_r13_c16_psum_out),
@@ -9421,8 +10913,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c16_a_out),
         .psum_in  (pe_r12_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r13_16),
         .w_swap   (pe_r13_c16_swap_out),
         .a_out    (pe_r13_c17_a_out),
         .psum_out (pe_r13_c17_psum_out),
@@ -9433,8 +10925,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c17_a_out),
         .psum_in  (pe_r12_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r13_17),
         .w_swap   (pe_r13_c17_swap_out),
         .a_out    (pe_r13_c18_a_out),
         .psum_out (pe_r13_c18_psum_out),
@@ -9445,8 +10937,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c18_a_out),
         .psum_in  (pe_r12_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r13_18),
         .w_swap   (pe_r13_c18_swap_out),
         .a_out    (pe_r13_c19_a_out),
         .psum_out (pe_r13_c19_psum_out),
@@ -9457,8 +10949,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c19_a_out),
         .psum_in  (pe_r12_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r13_19),
         .w_swap   (pe_r13_c19_swap_out),
         .a_out    (pe_r13_c20_a_out),
         .psum_out (pe_r13_c20_psum_out),
@@ -9469,8 +10961,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c20_a_out),
         .psum_in  (pe_r12_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r13_20),
         .w_swap   (pe_r13_c20_swap_out),
         .a_out    (pe_r13_c21_a_out),
         .psum_out (pe_r13_c21_psum_out),
@@ -9481,8 +10973,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c21_a_out),
         .psum_in  (pe_r12_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r13_21),
         .w_swap   (pe_r13_c21_swap_out),
         .a_out    (pe_r13_c22_a_out),
         .psum_out (pe_r13_c22_psum_out),
@@ -9493,8 +10985,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c22_a_out),
         .psum_in  (pe_r12_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r13_22),
         .w_swap   (pe_r13_c22_swap_out),
         .a_out    (pe_r13_c23_a_out),
         .psum_out (pe_r13_c23_psum_out),
@@ -9505,8 +10997,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c23_a_out),
         .psum_in  (pe_r12_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r13_23),
         .w_swap   (pe_r13_c23_swap_out),
         .a_out    (pe_r13_c24_a_out),
         .psum_out (pe_r13_c24_psum_out),
@@ -9517,8 +11009,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c24_a_out),
         .psum_in  (pe_r12_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r13_24),
         .w_swap   (pe_r13_c24_swap_out),
         .a_out    (pe_r13_c25_a_out),
         .psum_out (pe_r13_c25_psum_out),
@@ -9529,8 +11021,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c25_a_out),
         .psum_in  (pe_r12_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r13_25),
         .w_swap   (pe_r13_c25_swap_out),
         .a_out    (pe_r13_c26_a_out),
         .psum_out (pe_r13_c26_psum_out),
@@ -9541,8 +11033,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c26_a_out),
         .psum_in  (pe_r12_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r13_26),
         .w_swap   (pe_r13_c26_swap_out),
         .a_out    (pe_r13_c27_a_out),
         .psum_out (pe_r13_c27_psum_out),
@@ -9553,8 +11045,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c27_a_out),
         .psum_in  (pe_r12_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r13_27),
         .w_swap   (pe_r13_c27_swap_out),
         .a_out    (pe_r13_c28_a_out),
         .psum_out (pe_r13_c28_psum_out),
@@ -9565,8 +11057,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c28_a_out),
         .psum_in  (pe_r12_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r13_28),
         .w_swap   (pe_r13_c28_swap_out),
         .a_out    (pe_r13_c29_a_out),
         .psum_out (pe_r13_c29_psum_out),
@@ -9577,8 +11069,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c29_a_out),
         .psum_in  (pe_r12_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r13_29),
         .w_swap   (pe_r13_c29_swap_out),
         .a_out    (pe_r13_c30_a_out),
         .psum_out (pe_r13_c30_psum_out),
@@ -9589,8 +11081,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r13_c30_a_out),
         .psum_in  (pe_r12_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[13]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r13_30),
         .w_swap   (pe_r13_c30_swap_out),
         .a_out    (pe_r13_c31_a_out),
         .psum_out (pe_r13_c31_psum_out),
@@ -9601,7 +11093,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r14_13),
         .psum_in  (pe_r13_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[14]),
         .w_swap   (skew_swap_r14_13),
         .a_out    (pe_r14_c0_a_out),
@@ -9613,8 +11105,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c0_a_out),
         .psum_in  (pe_r13_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r14_0),
         .w_swap   (pe_r14_c0_swap_out),
         .a_out    (pe_r14_c1_a_out),
         .psum_out (pe_r14_c1_psum_out),
@@ -9625,8 +11117,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c1_a_out),
         .psum_in  (pe_r13_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r14_1),
         .w_swap   (pe_r14_c1_swap_out),
         .a_out    (pe_r14_c2_a_out),
         .psum_out (pe_r14_c2_psum_out),
@@ -9637,8 +11129,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c2_a_out),
         .psum_in  (pe_r13_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r14_2),
         .w_swap   (pe_r14_c2_swap_out),
         .a_out    (pe_r14_c3_a_out),
         .psum_out (pe_r14_c3_psum_out),
@@ -9649,8 +11141,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c3_a_out),
         .psum_in  (pe_r13_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r14_3),
         .w_swap   (pe_r14_c3_swap_out),
         .a_out    (pe_r14_c4_a_out),
         .psum_out (pe_r14_c4_psum_out),
@@ -9661,8 +11153,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c4_a_out),
         .psum_in  (pe_r13_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r14_4),
         .w_swap   (pe_r14_c4_swap_out),
         .a_out    (pe_r14_c5_a_out),
         .psum_out (pe_r14_c5_psum_out),
@@ -9673,8 +11165,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c5_a_out),
         .psum_in  (pe_r13_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r14_5),
         .w_swap   (pe_r14_c5_swap_out),
         .a_out    (pe_r14_c6_a_out),
         .psum_out (pe_r14_c6_psum_out),
@@ -9685,8 +11177,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c6_a_out),
         .psum_in  (pe_r13_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r14_6),
         .w_swap   (pe_r14_c6_swap_out),
         .a_out    (pe_r14_c7_a_out),
         .psum_out (pe_r14_c7_psum_out),
@@ -9697,8 +11189,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c7_a_out),
         .psum_in  (pe_r13_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r14_7),
         .w_swap   (pe_r14_c7_swap_out),
         .a_out    (pe_r14_c8_a_out),
         .psum_out (pe_r14_c8_psum_out),
@@ -9709,8 +11201,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c8_a_out),
         .psum_in  (pe_r13_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r14_8),
         .w_swap   (pe_r14_c8_swap_out),
         .a_out    (pe_r14_c9_a_out),
         .psum_out (pe_r14_c9_psum_out),
@@ -9721,8 +11213,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c9_a_out),
         .psum_in  (pe_r13_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r14_9),
         .w_swap   (pe_r14_c9_swap_out),
         .a_out    (pe_r14_c10_a_out),
         .psum_out (pe_r14_c10_psum_out),
@@ -9733,8 +11225,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c10_a_out),
         .psum_in  (pe_r13_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r14_10),
         .w_swap   (pe_r14_c10_swap_out),
         .a_out    (pe_r14_c11_a_out),
         .psum_out (pe_r14_c11_psum_out),
@@ -9745,8 +11237,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c11_a_out),
         .psum_in  (pe_r13_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r14_11),
         .w_swap   (pe_r14_c11_swap_out),
         .a_out    (pe_r14_c12_a_out),
         .psum_out (pe_r14_c12_psum_out),
@@ -9757,8 +11249,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c12_a_out),
         .psum_in  (pe_r13_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r14_12),
         .w_swap   (pe_r14_c12_swap_out),
         .a_out    (pe_r14_c13_a_out),
         .psum_out (pe_r14_c13_psum_out),
@@ -9769,8 +11261,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c13_a_out),
         .psum_in  (pe_r13_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r14_13),
         .w_swap   (pe_r14_c13_swap_out),
         .a_out    (pe_r14_c14_a_out),
         .psum_out (pe_r14_c14_psum_out),
@@ -9781,8 +11273,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c14_a_out),
         .psum_in  (pe_r13_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r14_14),
         .w_swap   (pe_r14_c14_swap_out),
         .a_out    (pe_r14_c15_a_out),
         .psum_out (pe_r14_c15_psum_out),
@@ -9793,8 +11285,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c15_a_out),
         .psum_in  (pe_r13_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r14_15),
         .w_swap   (pe_r14_c15_swap_out),
         .a_out    (pe_r14_c16_a_out),
         .psum_out (pe_r14_c16_psum_out),
@@ -9805,8 +11297,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c16_a_out),
         .psum_in  (pe_r13_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r14_16),
         .w_swap   (pe_r14_c16_swap_out),
         .a_out    (pe_r14_c17_a_out),
         .psum_out (pe_r14_c17_psum_out),
@@ -9817,8 +11309,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c17_a_out),
         .psum_in  (pe_r13_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r14_17),
         .w_swap   (pe_r14_c17_swap_out),
         .a_out    (pe_r14_c18_a_out),
         .psum_out (pe_r14_c18_psum_out),
@@ -9829,8 +11321,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c18_a_out),
         .psum_in  (pe_r13_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r14_18),
         .w_swap   (pe_r14_c18_swap_out),
         .a_out    (pe_r14_c19_a_out),
         .psum_out (pe_r14_c19_psum_out),
@@ -9841,8 +11333,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c19_a_out),
         .psum_in  (pe_r13_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r14_19),
         .w_swap   (pe_r14_c19_swap_out),
         .a_out    (pe_r14_c20_a_out),
         .psum_out (pe_r14_c20_psum_out),
@@ -9853,8 +11345,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c20_a_out),
         .psum_in  (pe_r13_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r14_20),
         .w_swap   (pe_r14_c20_swap_out),
         .a_out    (pe_r14_c21_a_out),
         .psum_out (pe_r14_c21_psum_out),
@@ -9865,8 +11357,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c21_a_out),
         .psum_in  (pe_r13_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r14_21),
         .w_swap   (pe_r14_c21_swap_out),
         .a_out    (pe_r14_c22_a_out),
         .psum_out (pe_r14_c22_psum_out),
@@ -9877,8 +11369,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c22_a_out),
         .psum_in  (pe_r13_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r14_22),
         .w_swap   (pe_r14_c22_swap_out),
         .a_out    (pe_r14_c23_a_out),
         .psum_out (pe_r14_c23_psum_out),
@@ -9889,8 +11381,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c23_a_out),
         .psum_in  (pe_r13_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r14_23),
         .w_swap   (pe_r14_c23_swap_out),
         .a_out    (pe_r14_c24_a_out),
         .psum_out (pe_r14_c24_psum_out),
@@ -9901,8 +11393,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c24_a_out),
         .psum_in  (pe_r13_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r14_24),
         .w_swap   (pe_r14_c24_swap_out),
         .a_out    (pe_r14_c25_a_out),
         .psum_out (pe_r14_c25_psum_out),
@@ -9913,8 +11405,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c25_a_out),
         .psum_in  (pe_r13_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r14_25),
         .w_swap   (pe_r14_c25_swap_out),
         .a_out    (pe_r14_c26_a_out),
         .psum_out (pe_r14_c26_psum_out),
@@ -9925,8 +11417,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c26_a_out),
         .psum_in  (pe_r13_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r14_26),
         .w_swap   (pe_r14_c26_swap_out),
         .a_out    (pe_r14_c27_a_out),
         .psum_out (pe_r14_c27_psum_out),
@@ -9937,8 +11429,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c27_a_out),
         .psum_in  (pe_r13_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r14_27),
         .w_swap   (pe_r14_c27_swap_out),
         .a_out    (pe_r14_c28_a_out),
         .psum_out (pe_r14_c28_psum_out),
@@ -9949,8 +11441,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c28_a_out),
         .psum_in  (pe_r13_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r14_28),
         .w_swap   (pe_r14_c28_swap_out),
         .a_out    (pe_r14_c29_a_out),
         .psum_out (pe_r14_c29_psum_out),
@@ -9961,8 +11453,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c29_a_out),
         .psum_in  (pe_r13_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r14_29),
         .w_swap   (pe_r14_c29_swap_out),
         .a_out    (pe_r14_c30_a_out),
         .psum_out (pe_r14_c30_psum_out),
@@ -9973,8 +11465,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r14_c30_a_out),
         .psum_in  (pe_r13_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[14]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r14_30),
         .w_swap   (pe_r14_c30_swap_out),
         .a_out    (pe_r14_c31_a_out),
         .psum_out (pe_r14_c31_psum_out),
@@ -9985,7 +11477,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r15_14),
         .psum_in  (pe_r14_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[15]),
         .w_swap   (skew_swap_r15_14),
         .a_out    (pe_r15_c0_a_out),
@@ -9997,8 +11489,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c0_a_out),
         .psum_in  (pe_r14_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r15_0),
         .w_swap   (pe_r15_c0_swap_out),
         .a_out    (pe_r15_c1_a_out),
         .psum_out (pe_r15_c1_psum_out),
@@ -10009,8 +11501,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c1_a_out),
         .psum_in  (pe_r14_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r15_1),
         .w_swap   (pe_r15_c1_swap_out),
         .a_out    (pe_r15_c2_a_out),
         .psum_out (pe_r15_c2_psum_out),
@@ -10021,8 +11513,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c2_a_out),
         .psum_in  (pe_r14_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r15_2),
         .w_swap   (pe_r15_c2_swap_out),
         .a_out    (pe_r15_c3_a_out),
         .psum_out (pe_r15_c3_psum_out),
@@ -10033,8 +11525,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c3_a_out),
         .psum_in  (pe_r14_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r15_3),
         .w_swap   (pe_r15_c3_swap_out),
         .a_out    (pe_r15_c4_a_out),
         .psum_out (pe_r15_c4_psum_out),
@@ -10045,8 +11537,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c4_a_out),
         .psum_in  (pe_r14_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r15_4),
         .w_swap   (pe_r15_c4_swap_out),
         .a_out    (pe_r15_c5_a_out),
         .psum_out (pe_r15_c5_psum_out),
@@ -10057,8 +11549,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c5_a_out),
         .psum_in  (pe_r14_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r15_5),
         .w_swap   (pe_r15_c5_swap_out),
         .a_out    (pe_r15_c6_a_out),
         .psum_out (pe_r15_c6_psum_out),
@@ -10069,8 +11561,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c6_a_out),
         .psum_in  (pe_r14_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r15_6),
         .w_swap   (pe_r15_c6_swap_out),
         .a_out    (pe_r15_c7_a_out),
         .psum_out (pe_r15_c7_psum_out),
@@ -10081,8 +11573,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c7_a_out),
         .psum_in  (pe_r14_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r15_7),
         .w_swap   (pe_r15_c7_swap_out),
         .a_out    (pe_r15_c8_a_out),
         .psum_out (pe_r15_c8_psum_out),
@@ -10093,8 +11585,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c8_a_out),
         .psum_in  (pe_r14_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r15_8),
         .w_swap   (pe_r15_c8_swap_out),
         .a_out    (pe_r15_c9_a_out),
         .psum_out (pe_r15_c9_psum_out),
@@ -10105,8 +11597,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c9_a_out),
         .psum_in  (pe_r14_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r15_9),
         .w_swap   (pe_r15_c9_swap_out),
         .a_out    (pe_r15_c10_a_out),
         .psum_out (pe_r15_c10_psum_out),
@@ -10117,8 +11609,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c10_a_out),
         .psum_in  (pe_r14_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r15_10),
         .w_swap   (pe_r15_c10_swap_out),
         .a_out    (pe_r15_c11_a_out),
         .psum_out (pe_r15_c11_psum_out),
@@ -10129,8 +11621,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c11_a_out),
         .psum_in  (pe_r14_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r15_11),
         .w_swap   (pe_r15_c11_swap_out),
         .a_out    (pe_r15_c12_a_out),
         .psum_out (pe_r15_c12_psum_out),
@@ -10141,8 +11633,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c12_a_out),
         .psum_in  (pe_r14_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r15_12),
         .w_swap   (pe_r15_c12_swap_out),
         .a_out    (pe_r15_c13_a_out),
         .psum_out (pe_r15_c13_psum_out),
@@ -10153,8 +11645,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c13_a_out),
         .psum_in  (pe_r14_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r15_13),
         .w_swap   (pe_r15_c13_swap_out),
         .a_out    (pe_r15_c14_a_out),
         .psum_out (pe_r15_c14_psum_out),
@@ -10165,8 +11657,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c14_a_out),
         .psum_in  (pe_r14_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r15_14),
         .w_swap   (pe_r15_c14_swap_out),
         .a_out    (pe_r15_c15_a_out),
         .psum_out (pe_r15_c15_psum_out),
@@ -10177,8 +11669,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c15_a_out),
         .psum_in  (pe_r14_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r15_15),
         .w_swap   (pe_r15_c15_swap_out),
         .a_out    (pe_r15_c16_a_out),
         .psum_out (pe_r15_c16_psum_out),
@@ -10189,8 +11681,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c16_a_out),
         .psum_in  (pe_r14_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r15_16),
         .w_swap   (pe_r15_c16_swap_out),
         .a_out    (pe_r15_c17_a_out),
         .psum_out (pe_r15_c17_psum_out),
@@ -10201,8 +11693,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c17_a_out),
         .psum_in  (pe_r14_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r15_17),
         .w_swap   (pe_r15_c17_swap_out),
         .a_out    (pe_r15_c18_a_out),
         .psum_out (pe_r15_c18_psum_out),
@@ -10213,8 +11705,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c18_a_out),
         .psum_in  (pe_r14_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r15_18),
         .w_swap   (pe_r15_c18_swap_out),
         .a_out    (pe_r15_c19_a_out),
         .psum_out (pe_r15_c19_psum_out),
@@ -10225,8 +11717,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c19_a_out),
         .psum_in  (pe_r14_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r15_19),
         .w_swap   (pe_r15_c19_swap_out),
         .a_out    (pe_r15_c20_a_out),
         .psum_out (pe_r15_c20_psum_out),
@@ -10237,8 +11729,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c20_a_out),
         .psum_in  (pe_r14_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r15_20),
         .w_swap   (pe_r15_c20_swap_out),
         .a_out    (pe_r15_c21_a_out),
         .psum_out (pe_r15_c21_psum_out),
@@ -10249,8 +11741,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c21_a_out),
         .psum_in  (pe_r14_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r15_21),
         .w_swap   (pe_r15_c21_swap_out),
         .a_out    (pe_r15_c22_a_out),
         .psum_out (pe_r15_c22_psum_out),
@@ -10261,8 +11753,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c22_a_out),
         .psum_in  (pe_r14_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r15_22),
         .w_swap   (pe_r15_c22_swap_out),
         .a_out    (pe_r15_c23_a_out),
         .psum_out (pe_r15_c23_psum_out),
@@ -10273,8 +11765,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c23_a_out),
         .psum_in  (pe_r14_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r15_23),
         .w_swap   (pe_r15_c23_swap_out),
         .a_out    (pe_r15_c24_a_out),
         .psum_out (pe_r15_c24_psum_out),
@@ -10285,8 +11777,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c24_a_out),
         .psum_in  (pe_r14_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r15_24),
         .w_swap   (pe_r15_c24_swap_out),
         .a_out    (pe_r15_c25_a_out),
         .psum_out (pe_r15_c25_psum_out),
@@ -10297,8 +11789,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c25_a_out),
         .psum_in  (pe_r14_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r15_25),
         .w_swap   (pe_r15_c25_swap_out),
         .a_out    (pe_r15_c26_a_out),
         .psum_out (pe_r15_c26_psum_out),
@@ -10309,8 +11801,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c26_a_out),
         .psum_in  (pe_r14_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r15_26),
         .w_swap   (pe_r15_c26_swap_out),
         .a_out    (pe_r15_c27_a_out),
         .psum_out (pe_r15_c27_psum_out),
@@ -10321,8 +11813,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c27_a_out),
         .psum_in  (pe_r14_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r15_27),
         .w_swap   (pe_r15_c27_swap_out),
         .a_out    (pe_r15_c28_a_out),
         .psum_out (pe_r15_c28_psum_out),
@@ -10333,8 +11825,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c28_a_out),
         .psum_in  (pe_r14_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r15_28),
         .w_swap   (pe_r15_c28_swap_out),
         .a_out    (pe_r15_c29_a_out),
         .psum_out (pe_r15_c29_psum_out),
@@ -10345,8 +11837,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c29_a_out),
         .psum_in  (pe_r14_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r15_29),
         .w_swap   (pe_r15_c29_swap_out),
         .a_out    (pe_r15_c30_a_out),
         .psum_out (pe_r15_c30_psum_out),
@@ -10357,8 +11849,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r15_c30_a_out),
         .psum_in  (pe_r14_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[15]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r15_30),
         .w_swap   (pe_r15_c30_swap_out),
         .a_out    (pe_r15_c31_a_out),
         .psum_out (pe_r15_c31_psum_out),
@@ -10369,7 +11861,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r16_15),
         .psum_in  (pe_r15_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[16]),
         .w_swap   (skew_swap_r16_15),
         .a_out    (pe_r16_c0_a_out),
@@ -10381,8 +11873,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c0_a_out),
         .psum_in  (pe_r15_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r16_0),
         .w_swap   (pe_r16_c0_swap_out),
         .a_out    (pe_r16_c1_a_out),
         .psum_out (pe_r16_c1_psum_out),
@@ -10393,8 +11885,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c1_a_out),
         .psum_in  (pe_r15_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r16_1),
         .w_swap   (pe_r16_c1_swap_out),
         .a_out    (pe_r16_c2_a_out),
         .psum_out (pe_r16_c2_psum_out),
@@ -10405,8 +11897,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c2_a_out),
         .psum_in  (pe_r15_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r16_2),
         .w_swap   (pe_r16_c2_swap_out),
         .a_out    (pe_r16_c3_a_out),
         .psum_out (pe_r16_c3_psum_out),
@@ -10417,8 +11909,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c3_a_out),
         .psum_in  (pe_r15_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r16_3),
         .w_swap   (pe_r16_c3_swap_out),
         .a_out    (pe_r16_c4_a_out),
         .psum_out (pe_r16_c4_psum_out),
@@ -10429,8 +11921,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c4_a_out),
         .psum_in  (pe_r15_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r16_4),
         .w_swap   (pe_r16_c4_swap_out),
         .a_out    (pe_r16_c5_a_out),
         .psum_out (pe_r16_c5_psum_out),
@@ -10441,8 +11933,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c5_a_out),
         .psum_in  (pe_r15_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r16_5),
         .w_swap   (pe_r16_c5_swap_out),
         .a_out    (pe_r16_c6_a_out),
         .psum_out (pe_r16_c6_psum_out),
@@ -10453,8 +11945,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c6_a_out),
         .psum_in  (pe_r15_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r16_6),
         .w_swap   (pe_r16_c6_swap_out),
         .a_out    (pe_r16_c7_a_out),
         .psum_out (pe_r16_c7_psum_out),
@@ -10465,8 +11957,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c7_a_out),
         .psum_in  (pe_r15_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r16_7),
         .w_swap   (pe_r16_c7_swap_out),
         .a_out    (pe_r16_c8_a_out),
         .psum_out (pe_r16_c8_psum_out),
@@ -10477,8 +11969,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c8_a_out),
         .psum_in  (pe_r15_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r16_8),
         .w_swap   (pe_r16_c8_swap_out),
         .a_out    (pe_r16_c9_a_out),
         .psum_out (pe_r16_c9_psum_out),
@@ -10489,8 +11981,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c9_a_out),
         .psum_in  (pe_r15_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r16_9),
         .w_swap   (pe_r16_c9_swap_out),
         .a_out    (pe_r16_c10_a_out),
         .psum_out (pe_r16_c10_psum_out),
@@ -10501,8 +11993,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c10_a_out),
         .psum_in  (pe_r15_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r16_10),
         .w_swap   (pe_r16_c10_swap_out),
         .a_out    (pe_r16_c11_a_out),
         .psum_out (pe_r16_c11_psum_out),
@@ -10513,8 +12005,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c11_a_out),
         .psum_in  (pe_r15_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r16_11),
         .w_swap   (pe_r16_c11_swap_out),
         .a_out    (pe_r16_c12_a_out),
         .psum_out (pe_r16_c12_psum_out),
@@ -10525,8 +12017,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c12_a_out),
         .psum_in  (pe_r15_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r16_12),
         .w_swap   (pe_r16_c12_swap_out),
         .a_out    (pe_r16_c13_a_out),
         .psum_out (pe_r16_c13_psum_out),
@@ -10537,8 +12029,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c13_a_out),
         .psum_in  (pe_r15_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r16_13),
         .w_swap   (pe_r16_c13_swap_out),
         .a_out    (pe_r16_c14_a_out),
         .psum_out (pe_r16_c14_psum_out),
@@ -10549,8 +12041,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c14_a_out),
         .psum_in  (pe_r15_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r16_14),
         .w_swap   (pe_r16_c14_swap_out),
         .a_out    (pe_r16_c15_a_out),
         .psum_out (pe_r16_c15_psum_out),
@@ -10561,8 +12053,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c15_a_out),
         .psum_in  (pe_r15_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r16_15),
         .w_swap   (pe_r16_c15_swap_out),
         .a_out    (pe_r16_c16_a_out),
         .psum_out (pe_r16_c16_psum_out),
@@ -10573,8 +12065,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c16_a_out),
         .psum_in  (pe_r15_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r16_16),
         .w_swap   (pe_r16_c16_swap_out),
         .a_out    (pe_r16_c17_a_out),
         .psum_out (pe_r16_c17_psum_out),
@@ -10585,8 +12077,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c17_a_out),
         .psum_in  (pe_r15_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r16_17),
         .w_swap   (pe_r16_c17_swap_out),
         .a_out    (pe_r16_c18_a_out),
         .psum_out (pe_r16_c18_psum_out),
@@ -10597,8 +12089,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c18_a_out),
         .psum_in  (pe_r15_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r16_18),
         .w_swap   (pe_r16_c18_swap_out),
         .a_out    (pe_r16_c19_a_out),
         .psum_out (pe_r16_c19_psum_out),
@@ -10609,8 +12101,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c19_a_out),
         .psum_in  (pe_r15_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r16_19),
         .w_swap   (pe_r16_c19_swap_out),
         .a_out    (pe_r16_c20_a_out),
         .psum_out (pe_r16_c20_psum_out),
@@ -10621,8 +12113,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c20_a_out),
         .psum_in  (pe_r15_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r16_20),
         .w_swap   (pe_r16_c20_swap_out),
         .a_out    (pe_r16_c21_a_out),
         .psum_out (pe_r16_c21_psum_out),
@@ -10633,8 +12125,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c21_a_out),
         .psum_in  (pe_r15_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r16_21),
         .w_swap   (pe_r16_c21_swap_out),
         .a_out    (pe_r16_c22_a_out),
         .psum_out (pe_r16_c22_psum_out),
@@ -10645,8 +12137,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c22_a_out),
         .psum_in  (pe_r15_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r16_22),
         .w_swap   (pe_r16_c22_swap_out),
         .a_out    (pe_r16_c23_a_out),
         .psum_out (pe_r16_c23_psum_out),
@@ -10657,8 +12149,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c23_a_out),
         .psum_in  (pe_r15_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r16_23),
         .w_swap   (pe_r16_c23_swap_out),
         .a_out    (pe_r16_c24_a_out),
         .psum_out (pe_r16_c24_psum_out),
@@ -10669,8 +12161,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c24_a_out),
         .psum_in  (pe_r15_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r16_24),
         .w_swap   (pe_r16_c24_swap_out),
         .a_out    (pe_r16_c25_a_out),
         .psum_out (pe_r16_c25_psum_out),
@@ -10681,8 +12173,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c25_a_out),
         .psum_in  (pe_r15_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r16_25),
         .w_swap   (pe_r16_c25_swap_out),
         .a_out    (pe_r16_c26_a_out),
         .psum_out (pe_r16_c26_psum_out),
@@ -10693,8 +12185,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c26_a_out),
         .psum_in  (pe_r15_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r16_26),
         .w_swap   (pe_r16_c26_swap_out),
         .a_out    (pe_r16_c27_a_out),
         .psum_out (pe_r16_c27_psum_out),
@@ -10705,8 +12197,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c27_a_out),
         .psum_in  (pe_r15_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r16_27),
         .w_swap   (pe_r16_c27_swap_out),
         .a_out    (pe_r16_c28_a_out),
         .psum_out (pe_r16_c28_psum_out),
@@ -10717,8 +12209,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c28_a_out),
         .psum_in  (pe_r15_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r16_28),
         .w_swap   (pe_r16_c28_swap_out),
         .a_out    (pe_r16_c29_a_out),
         .psum_out (pe_r16_c29_psum_out),
@@ -10729,8 +12221,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c29_a_out),
         .psum_in  (pe_r15_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r16_29),
         .w_swap   (pe_r16_c29_swap_out),
         .a_out    (pe_r16_c30_a_out),
         .psum_out (pe_r16_c30_psum_out),
@@ -10741,8 +12233,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r16_c30_a_out),
         .psum_in  (pe_r15_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[16]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r16_30),
         .w_swap   (pe_r16_c30_swap_out),
         .a_out    (pe_r16_c31_a_out),
         .psum_out (pe_r16_c31_psum_out),
@@ -10753,7 +12245,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r17_16),
         .psum_in  (pe_r16_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[17]),
         .w_swap   (skew_swap_r17_16),
         .a_out    (pe_r17_c0_a_out),
@@ -10765,8 +12257,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c0_a_out),
         .psum_in  (pe_r16_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r17_0),
         .w_swap   (pe_r17_c0_swap_out),
         .a_out    (pe_r17_c1_a_out),
         .psum_out (pe_r17_c1_psum_out),
@@ -10777,8 +12269,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c1_a_out),
         .psum_in  (pe_r16_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r17_1),
         .w_swap   (pe_r17_c1_swap_out),
         .a_out    (pe_r17_c2_a_out),
         .psum_out (pe_r17_c2_psum_out),
@@ -10789,8 +12281,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c2_a_out),
         .psum_in  (pe_r16_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r17_2),
         .w_swap   (pe_r17_c2_swap_out),
         .a_out    (pe_r17_c3_a_out),
         .psum_out (pe_r17_c3_psum_out),
@@ -10801,8 +12293,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c3_a_out),
         .psum_in  (pe_r16_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r17_3),
         .w_swap   (pe_r17_c3_swap_out),
         .a_out    (pe_r17_c4_a_out),
         .psum_out (pe_r17_c4_psum_out),
@@ -10813,8 +12305,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c4_a_out),
         .psum_in  (pe_r16_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r17_4),
         .w_swap   (pe_r17_c4_swap_out),
         .a_out    (pe_r17_c5_a_out),
         .psum_out (pe_r17_c5_psum_out),
@@ -10825,8 +12317,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c5_a_out),
         .psum_in  (pe_r16_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r17_5),
         .w_swap   (pe_r17_c5_swap_out),
         .a_out    (pe_r17_c6_a_out),
         .psum_out (pe_r17_c6_psum_out),
@@ -10837,8 +12329,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c6_a_out),
         .psum_in  (pe_r16_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r17_6),
         .w_swap   (pe_r17_c6_swap_out),
         .a_out    (pe_r17_c7_a_out),
         .psum_out (pe_r17_c7_psum_out),
@@ -10849,8 +12341,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c7_a_out),
         .psum_in  (pe_r16_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r17_7),
         .w_swap   (pe_r17_c7_swap_out),
         .a_out    (pe_r17_c8_a_out),
         .psum_out (pe_r17_c8_psum_out),
@@ -10861,8 +12353,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c8_a_out),
         .psum_in  (pe_r16_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r17_8),
         .w_swap   (pe_r17_c8_swap_out),
         .a_out    (pe_r17_c9_a_out),
         .psum_out (pe_r17_c9_psum_out),
@@ -10873,8 +12365,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c9_a_out),
         .psum_in  (pe_r16_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r17_9),
         .w_swap   (pe_r17_c9_swap_out),
         .a_out    (pe_r17_c10_a_out),
         .psum_out (pe_r17_c10_psum_out),
@@ -10885,8 +12377,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c10_a_out),
         .psum_in  (pe_r16_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r17_10),
         .w_swap   (pe_r17_c10_swap_out),
         .a_out    (pe_r17_c11_a_out),
         .psum_out (pe_r17_c11_psum_out),
@@ -10897,8 +12389,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c11_a_out),
         .psum_in  (pe_r16_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r17_11),
         .w_swap   (pe_r17_c11_swap_out),
         .a_out    (pe_r17_c12_a_out),
         .psum_out (pe_r17_c12_psum_out),
@@ -10909,8 +12401,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c12_a_out),
         .psum_in  (pe_r16_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r17_12),
         .w_swap   (pe_r17_c12_swap_out),
         .a_out    (pe_r17_c13_a_out),
         .psum_out (pe_r17_c13_psum_out),
@@ -10921,8 +12413,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c13_a_out),
         .psum_in  (pe_r16_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r17_13),
         .w_swap   (pe_r17_c13_swap_out),
         .a_out    (pe_r17_c14_a_out),
         .psum_out (pe_r17_c14_psum_out),
@@ -10933,8 +12425,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c14_a_out),
         .psum_in  (pe_r16_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r17_14),
         .w_swap   (pe_r17_c14_swap_out),
         .a_out    (pe_r17_c15_a_out),
         .psum_out (pe_r17_c15_psum_out),
@@ -10945,8 +12437,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c15_a_out),
         .psum_in  (pe_r16_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r17_15),
         .w_swap   (pe_r17_c15_swap_out),
         .a_out    (pe_r17_c16_a_out),
         .psum_out (pe_r17_c16_psum_out),
@@ -10957,8 +12449,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c16_a_out),
         .psum_in  (pe_r16_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r17_16),
         .w_swap   (pe_r17_c16_swap_out),
         .a_out    (pe_r17_c17_a_out),
         .psum_out (pe_r17_c17_psum_out),
@@ -10969,8 +12461,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c17_a_out),
         .psum_in  (pe_r16_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r17_17),
         .w_swap   (pe_r17_c17_swap_out),
         .a_out    (pe_r17_c18_a_out),
         .psum_out (pe_r17_c18_psum_out),
@@ -10981,8 +12473,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c18_a_out),
         .psum_in  (pe_r16_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r17_18),
         .w_swap   (pe_r17_c18_swap_out),
         .a_out    (pe_r17_c19_a_out),
         .psum_out (pe_r17_c19_psum_out),
@@ -10993,8 +12485,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c19_a_out),
         .psum_in  (pe_r16_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r17_19),
         .w_swap   (pe_r17_c19_swap_out),
         .a_out    (pe_r17_c20_a_out),
         .psum_out (pe_r17_c20_psum_out),
@@ -11005,8 +12497,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c20_a_out),
         .psum_in  (pe_r16_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r17_20),
         .w_swap   (pe_r17_c20_swap_out),
         .a_out    (pe_r17_c21_a_out),
         .psum_out (pe_r17_c21_psum_out),
@@ -11017,8 +12509,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c21_a_out),
         .psum_in  (pe_r16_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r17_21),
         .w_swap   (pe_r17_c21_swap_out),
         .a_out    (pe_r17_c22_a_out),
         .psum_out (pe_r17_c22_psum_out),
@@ -11029,8 +12521,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c22_a_out),
         .psum_in  (pe_r16_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r17_22),
         .w_swap   (pe_r17_c22_swap_out),
         .a_out    (pe_r17_c23_a_out),
         .psum_out (pe_r17_c23_psum_out),
@@ -11041,8 +12533,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c23_a_out),
         .psum_in  (pe_r16_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r17_23),
         .w_swap   (pe_r17_c23_swap_out),
         .a_out    (pe_r17_c24_a_out),
         .psum_out (pe_r17_c24_psum_out),
@@ -11053,8 +12545,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c24_a_out),
         .psum_in  (pe_r16_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r17_24),
         .w_swap   (pe_r17_c24_swap_out),
         .a_out    (pe_r17_c25_a_out),
         .psum_out (pe_r17_c25_psum_out),
@@ -11065,8 +12557,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c25_a_out),
         .psum_in  (pe_r16_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r17_25),
         .w_swap   (pe_r17_c25_swap_out),
         .a_out    (pe_r17_c26_a_out),
         .psum_out (pe_r17_c26_psum_out),
@@ -11077,8 +12569,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c26_a_out),
         .psum_in  (pe_r16_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r17_26),
         .w_swap   (pe_r17_c26_swap_out),
         .a_out    (pe_r17_c27_a_out),
         .psum_out (pe_r17_c27_psum_out),
@@ -11089,8 +12581,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c27_a_out),
         .psum_in  (pe_r16_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r17_27),
         .w_swap   (pe_r17_c27_swap_out),
         .a_out    (pe_r17_c28_a_out),
         .psum_out (pe_r17_c28_psum_out),
@@ -11101,8 +12593,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c28_a_out),
         .psum_in  (pe_r16_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r17_28),
         .w_swap   (pe_r17_c28_swap_out),
         .a_out    (pe_r17_c29_a_out),
         .psum_out (pe_r17_c29_psum_out),
@@ -11113,8 +12605,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c29_a_out),
         .psum_in  (pe_r16_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r17_29),
         .w_swap   (pe_r17_c29_swap_out),
         .a_out    (pe_r17_c30_a_out),
         .psum_out (pe_r17_c30_psum_out),
@@ -11125,8 +12617,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r17_c30_a_out),
         .psum_in  (pe_r16_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[17]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r17_30),
         .w_swap   (pe_r17_c30_swap_out),
         .a_out    (pe_r17_c31_a_out),
         .psum_out (pe_r17_c31_psum_out),
@@ -11137,7 +12629,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r18_17),
         .psum_in  (pe_r17_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[18]),
         .w_swap   (skew_swap_r18_17),
         .a_out    (pe_r18_c0_a_out),
@@ -11149,8 +12641,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c0_a_out),
         .psum_in  (pe_r17_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r18_0),
         .w_swap   (pe_r18_c0_swap_out),
         .a_out    (pe_r18_c1_a_out),
         .psum_out (pe_r18_c1_psum_out),
@@ -11161,8 +12653,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c1_a_out),
         .psum_in  (pe_r17_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r18_1),
         .w_swap   (pe_r18_c1_swap_out),
         .a_out    (pe_r18_c2_a_out),
         .psum_out (pe_r18_c2_psum_out),
@@ -11173,8 +12665,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c2_a_out),
         .psum_in  (pe_r17_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r18_2),
         .w_swap   (pe_r18_c2_swap_out),
         .a_out    (pe_r18_c3_a_out),
         .psum_out (pe_r18_c3_psum_out),
@@ -11185,8 +12677,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c3_a_out),
         .psum_in  (pe_r17_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r18_3),
         .w_swap   (pe_r18_c3_swap_out),
         .a_out    (pe_r18_c4_a_out),
         .psum_out (pe_r18_c4_psum_out),
@@ -11197,8 +12689,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c4_a_out),
         .psum_in  (pe_r17_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r18_4),
         .w_swap   (pe_r18_c4_swap_out),
         .a_out    (pe_r18_c5_a_out),
         .psum_out (pe_r18_c5_psum_out),
@@ -11209,8 +12701,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c5_a_out),
         .psum_in  (pe_r17_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r18_5),
         .w_swap   (pe_r18_c5_swap_out),
         .a_out    (pe_r18_c6_a_out),
         .psum_out (pe_r18_c6_psum_out),
@@ -11221,8 +12713,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c6_a_out),
         .psum_in  (pe_r17_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r18_6),
         .w_swap   (pe_r18_c6_swap_out),
         .a_out    (pe_r18_c7_a_out),
         .psum_out (pe_r18_c7_psum_out),
@@ -11233,8 +12725,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c7_a_out),
         .psum_in  (pe_r17_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r18_7),
         .w_swap   (pe_r18_c7_swap_out),
         .a_out    (pe_r18_c8_a_out),
         .psum_out (pe_r18_c8_psum_out),
@@ -11245,8 +12737,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c8_a_out),
         .psum_in  (pe_r17_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r18_8),
         .w_swap   (pe_r18_c8_swap_out),
         .a_out    (pe_r18_c9_a_out),
         .psum_out (pe_r18_c9_psum_out),
@@ -11257,8 +12749,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c9_a_out),
         .psum_in  (pe_r17_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r18_9),
         .w_swap   (pe_r18_c9_swap_out),
         .a_out    (pe_r18_c10_a_out),
         .psum_out (pe_r18_c10_psum_out),
@@ -11269,8 +12761,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c10_a_out),
         .psum_in  (pe_r17_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r18_10),
         .w_swap   (pe_r18_c10_swap_out),
         .a_out    (pe_r18_c11_a_out),
         .psum_out (pe_r18_c11_psum_out),
@@ -11281,8 +12773,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c11_a_out),
         .psum_in  (pe_r17_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r18_11),
         .w_swap   (pe_r18_c11_swap_out),
         .a_out    (pe_r18_c12_a_out),
         .psum_out (pe_r18_c12_psum_out),
@@ -11293,8 +12785,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c12_a_out),
         .psum_in  (pe_r17_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r18_12),
         .w_swap   (pe_r18_c12_swap_out),
         .a_out    (pe_r18_c13_a_out),
         .psum_out (pe_r18_c13_psum_out),
@@ -11305,8 +12797,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c13_a_out),
         .psum_in  (pe_r17_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r18_13),
         .w_swap   (pe_r18_c13_swap_out),
         .a_out    (pe_r18_c14_a_out),
         .psum_out (pe_r18_c14_psum_out),
@@ -11317,8 +12809,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c14_a_out),
         .psum_in  (pe_r17_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r18_14),
         .w_swap   (pe_r18_c14_swap_out),
         .a_out    (pe_r18_c15_a_out),
         .psum_out (pe_r18_c15_psum_out),
@@ -11329,8 +12821,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c15_a_out),
         .psum_in  (pe_r17_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r18_15),
         .w_swap   (pe_r18_c15_swap_out),
         .a_out    (pe_r18_c16_a_out),
         .psum_out (pe_r18_c16_psum_out),
@@ -11341,8 +12833,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c16_a_out),
         .psum_in  (pe_r17_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r18_16),
         .w_swap   (pe_r18_c16_swap_out),
         .a_out    (pe_r18_c17_a_out),
         .psum_out (pe_r18_c17_psum_out),
@@ -11353,8 +12845,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c17_a_out),
         .psum_in  (pe_r17_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r18_17),
         .w_swap   (pe_r18_c17_swap_out),
         .a_out    (pe_r18_c18_a_out),
         .psum_out (pe_r18_c18_psum_out),
@@ -11365,8 +12857,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c18_a_out),
         .psum_in  (pe_r17_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r18_18),
         .w_swap   (pe_r18_c18_swap_out),
         .a_out    (pe_r18_c19_a_out),
         .psum_out (pe_r18_c19_psum_out),
@@ -11377,8 +12869,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c19_a_out),
         .psum_in  (pe_r17_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r18_19),
         .w_swap   (pe_r18_c19_swap_out),
         .a_out    (pe_r18_c20_a_out),
         .psum_out (pe_r18_c20_psum_out),
@@ -11389,8 +12881,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c20_a_out),
         .psum_in  (pe_r17_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r18_20),
         .w_swap   (pe_r18_c20_swap_out),
         .a_out    (pe_r18_c21_a_out),
         .psum_out (pe_r18_c21_psum_out),
@@ -11401,8 +12893,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c21_a_out),
         .psum_in  (pe_r17_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r18_21),
         .w_swap   (pe_r18_c21_swap_out),
         .a_out    (pe_r18_c22_a_out),
         .psum_out (pe_r18_c22_psum_out),
@@ -11413,8 +12905,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c22_a_out),
         .psum_in  (pe_r17_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r18_22),
         .w_swap   (pe_r18_c22_swap_out),
         .a_out    (pe_r18_c23_a_out),
         .psum_out (pe_r18_c23_psum_out),
@@ -11425,8 +12917,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c23_a_out),
         .psum_in  (pe_r17_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r18_23),
         .w_swap   (pe_r18_c23_swap_out),
         .a_out    (pe_r18_c24_a_out),
         .psum_out (pe_r18_c24_psum_out),
@@ -11437,8 +12929,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c24_a_out),
         .psum_in  (pe_r17_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r18_24),
         .w_swap   (pe_r18_c24_swap_out),
         .a_out    (pe_r18_c25_a_out),
         .psum_out (pe_r18_c25_psum_out),
@@ -11449,8 +12941,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c25_a_out),
         .psum_in  (pe_r17_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r18_25),
         .w_swap   (pe_r18_c25_swap_out),
         .a_out    (pe_r18_c26_a_out),
         .psum_out (pe_r18_c26_psum_out),
@@ -11461,8 +12953,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c26_a_out),
         .psum_in  (pe_r17_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r18_26),
         .w_swap   (pe_r18_c26_swap_out),
         .a_out    (pe_r18_c27_a_out),
         .psum_out (pe_r18_c27_psum_out),
@@ -11473,8 +12965,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c27_a_out),
         .psum_in  (pe_r17_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r18_27),
         .w_swap   (pe_r18_c27_swap_out),
         .a_out    (pe_r18_c28_a_out),
         .psum_out (pe_r18_c28_psum_out),
@@ -11485,8 +12977,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c28_a_out),
         .psum_in  (pe_r17_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r18_28),
         .w_swap   (pe_r18_c28_swap_out),
         .a_out    (pe_r18_c29_a_out),
         .psum_out (pe_r18_c29_psum_out),
@@ -11497,8 +12989,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c29_a_out),
         .psum_in  (pe_r17_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r18_29),
         .w_swap   (pe_r18_c29_swap_out),
         .a_out    (pe_r18_c30_a_out),
         .psum_out (pe_r18_c30_psum_out),
@@ -11509,8 +13001,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r18_c30_a_out),
         .psum_in  (pe_r17_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[18]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r18_30),
         .w_swap   (pe_r18_c30_swap_out),
         .a_out    (pe_r18_c31_a_out),
         .psum_out (pe_r18_c31_psum_out),
@@ -11521,7 +13013,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r19_18),
         .psum_in  (pe_r18_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[19]),
         .w_swap   (skew_swap_r19_18),
         .a_out    (pe_r19_c0_a_out),
@@ -11533,8 +13025,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c0_a_out),
         .psum_in  (pe_r18_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r19_0),
         .w_swap   (pe_r19_c0_swap_out),
         .a_out    (pe_r19_c1_a_out),
         .psum_out (pe_r19_c1_psum_out),
@@ -11545,8 +13037,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c1_a_out),
         .psum_in  (pe_r18_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r19_1),
         .w_swap   (pe_r19_c1_swap_out),
         .a_out    (pe_r19_c2_a_out),
         .psum_out (pe_r19_c2_psum_out),
@@ -11557,8 +13049,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c2_a_out),
         .psum_in  (pe_r18_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r19_2),
         .w_swap   (pe_r19_c2_swap_out),
         .a_out    (pe_r19_c3_a_out),
         .psum_out (pe_r19_c3_psum_out),
@@ -11569,8 +13061,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c3_a_out),
         .psum_in  (pe_r18_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r19_3),
         .w_swap   (pe_r19_c3_swap_out),
         .a_out    (pe_r19_c4_a_out),
         .psum_out (pe_r19_c4_psum_out),
@@ -11581,8 +13073,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c4_a_out),
         .psum_in  (pe_r18_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r19_4),
         .w_swap   (pe_r19_c4_swap_out),
         .a_out    (pe_r19_c5_a_out),
         .psum_out (pe_r19_c5_psum_out),
@@ -11593,8 +13085,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c5_a_out),
         .psum_in  (pe_r18_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r19_5),
         .w_swap   (pe_r19_c5_swap_out),
         .a_out    (pe_r19_c6_a_out),
         .psum_out (pe_r19_c6_psum_out),
@@ -11605,8 +13097,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c6_a_out),
         .psum_in  (pe_r18_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r19_6),
         .w_swap   (pe_r19_c6_swap_out),
         .a_out    (pe_r19_c7_a_out),
         .psum_out (pe_r19_c7_psum_out),
@@ -11617,8 +13109,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c7_a_out),
         .psum_in  (pe_r18_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r19_7),
         .w_swap   (pe_r19_c7_swap_out),
         .a_out    (pe_r19_c8_a_out),
         .psum_out (pe_r19_c8_psum_out),
@@ -11629,8 +13121,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c8_a_out),
         .psum_in  (pe_r18_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r19_8),
         .w_swap   (pe_r19_c8_swap_out),
         .a_out    (pe_r19_c9_a_out),
         .psum_out (pe_r19_c9_psum_out),
@@ -11641,8 +13133,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c9_a_out),
         .psum_in  (pe_r18_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r19_9),
         .w_swap   (pe_r19_c9_swap_out),
         .a_out    (pe_r19_c10_a_out),
         .psum_out (pe_r19_c10_psum_out),
@@ -11653,8 +13145,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c10_a_out),
         .psum_in  (pe_r18_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r19_10),
         .w_swap   (pe_r19_c10_swap_out),
         .a_out    (pe_r19_c11_a_out),
         .psum_out (pe_r19_c11_psum_out),
@@ -11665,8 +13157,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c11_a_out),
         .psum_in  (pe_r18_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r19_11),
         .w_swap   (pe_r19_c11_swap_out),
         .a_out    (pe_r19_c12_a_out),
         .psum_out (pe_r19_c12_psum_out),
@@ -11677,8 +13169,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c12_a_out),
         .psum_in  (pe_r18_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r19_12),
         .w_swap   (pe_r19_c12_swap_out),
         .a_out    (pe_r19_c13_a_out),
         .psum_out (pe_r19_c13_psum_out),
@@ -11689,8 +13181,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c13_a_out),
         .psum_in  (pe_r18_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r19_13),
         .w_swap   (pe_r19_c13_swap_out),
         .a_out    (pe_r19_c14_a_out),
         .psum_out (pe_r19_c14_psum_out),
@@ -11701,8 +13193,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c14_a_out),
         .psum_in  (pe_r18_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r19_14),
         .w_swap   (pe_r19_c14_swap_out),
         .a_out    (pe_r19_c15_a_out),
         .psum_out (pe_r19_c15_psum_out),
@@ -11713,8 +13205,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c15_a_out),
         .psum_in  (pe_r18_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r19_15),
         .w_swap   (pe_r19_c15_swap_out),
         .a_out    (pe_r19_c16_a_out),
         .psum_out (pe_r19_c16_psum_out),
@@ -11725,8 +13217,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c16_a_out),
         .psum_in  (pe_r18_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r19_16),
         .w_swap   (pe_r19_c16_swap_out),
         .a_out    (pe_r19_c17_a_out),
         .psum_out (pe_r19_c17_psum_out),
@@ -11737,8 +13229,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c17_a_out),
         .psum_in  (pe_r18_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r19_17),
         .w_swap   (pe_r19_c17_swap_out),
         .a_out    (pe_r19_c18_a_out),
         .psum_out (pe_r19_c18_psum_out),
@@ -11749,8 +13241,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c18_a_out),
         .psum_in  (pe_r18_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r19_18),
         .w_swap   (pe_r19_c18_swap_out),
         .a_out    (pe_r19_c19_a_out),
         .psum_out (pe_r19_c19_psum_out),
@@ -11761,8 +13253,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c19_a_out),
         .psum_in  (pe_r18_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r19_19),
         .w_swap   (pe_r19_c19_swap_out),
         .a_out    (pe_r19_c20_a_out),
         .psum_out (pe_r19_c20_psum_out),
@@ -11773,8 +13265,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c20_a_out),
         .psum_in  (pe_r18_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r19_20),
         .w_swap   (pe_r19_c20_swap_out),
         .a_out    (pe_r19_c21_a_out),
         .psum_out (pe_r19_c21_psum_out),
@@ -11785,8 +13277,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c21_a_out),
         .psum_in  (pe_r18_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r19_21),
         .w_swap   (pe_r19_c21_swap_out),
         .a_out    (pe_r19_c22_a_out),
         .psum_out (pe_r19_c22_psum_out),
@@ -11797,8 +13289,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c22_a_out),
         .psum_in  (pe_r18_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r19_22),
         .w_swap   (pe_r19_c22_swap_out),
         .a_out    (pe_r19_c23_a_out),
         .psum_out (pe_r19_c23_psum_out),
@@ -11809,8 +13301,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c23_a_out),
         .psum_in  (pe_r18_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r19_23),
         .w_swap   (pe_r19_c23_swap_out),
         .a_out    (pe_r19_c24_a_out),
         .psum_out (pe_r19_c24_psum_out),
@@ -11821,8 +13313,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c24_a_out),
         .psum_in  (pe_r18_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r19_24),
         .w_swap   (pe_r19_c24_swap_out),
         .a_out    (pe_r19_c25_a_out),
         .psum_out (pe_r19_c25_psum_out),
@@ -11833,8 +13325,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c25_a_out),
         .psum_in  (pe_r18_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r19_25),
         .w_swap   (pe_r19_c25_swap_out),
         .a_out    (pe_r19_c26_a_out),
         .psum_out (pe_r19_c26_psum_out),
@@ -11845,8 +13337,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c26_a_out),
         .psum_in  (pe_r18_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r19_26),
         .w_swap   (pe_r19_c26_swap_out),
         .a_out    (pe_r19_c27_a_out),
         .psum_out (pe_r19_c27_psum_out),
@@ -11857,8 +13349,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c27_a_out),
         .psum_in  (pe_r18_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r19_27),
         .w_swap   (pe_r19_c27_swap_out),
         .a_out    (pe_r19_c28_a_out),
         .psum_out (pe_r19_c28_psum_out),
@@ -11869,8 +13361,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c28_a_out),
         .psum_in  (pe_r18_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r19_28),
         .w_swap   (pe_r19_c28_swap_out),
         .a_out    (pe_r19_c29_a_out),
         .psum_out (pe_r19_c29_psum_out),
@@ -11881,8 +13373,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c29_a_out),
         .psum_in  (pe_r18_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r19_29),
         .w_swap   (pe_r19_c29_swap_out),
         .a_out    (pe_r19_c30_a_out),
         .psum_out (pe_r19_c30_psum_out),
@@ -11893,8 +13385,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r19_c30_a_out),
         .psum_in  (pe_r18_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[19]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r19_30),
         .w_swap   (pe_r19_c30_swap_out),
         .a_out    (pe_r19_c31_a_out),
         .psum_out (pe_r19_c31_psum_out),
@@ -11905,7 +13397,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r20_19),
         .psum_in  (pe_r19_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[20]),
         .w_swap   (skew_swap_r20_19),
         .a_out    (pe_r20_c0_a_out),
@@ -11917,8 +13409,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c0_a_out),
         .psum_in  (pe_r19_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r20_0),
         .w_swap   (pe_r20_c0_swap_out),
         .a_out    (pe_r20_c1_a_out),
         .psum_out (pe_r20_c1_psum_out),
@@ -11929,8 +13421,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c1_a_out),
         .psum_in  (pe_r19_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r20_1),
         .w_swap   (pe_r20_c1_swap_out),
         .a_out    (pe_r20_c2_a_out),
         .psum_out (pe_r20_c2_psum_out),
@@ -11941,8 +13433,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c2_a_out),
         .psum_in  (pe_r19_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r20_2),
         .w_swap   (pe_r20_c2_swap_out),
         .a_out    (pe_r20_c3_a_out),
         .psum_out (pe_r20_c3_psum_out),
@@ -11953,8 +13445,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c3_a_out),
         .psum_in  (pe_r19_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r20_3),
         .w_swap   (pe_r20_c3_swap_out),
         .a_out    (pe_r20_c4_a_out),
         .psum_out (pe_r20_c4_psum_out),
@@ -11965,8 +13457,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c4_a_out),
         .psum_in  (pe_r19_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r20_4),
         .w_swap   (pe_r20_c4_swap_out),
         .a_out    (pe_r20_c5_a_out),
         .psum_out (pe_r20_c5_psum_out),
@@ -11977,8 +13469,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c5_a_out),
         .psum_in  (pe_r19_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r20_5),
         .w_swap   (pe_r20_c5_swap_out),
         .a_out    (pe_r20_c6_a_out),
         .psum_out (pe_r20_c6_psum_out),
@@ -11989,8 +13481,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c6_a_out),
         .psum_in  (pe_r19_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r20_6),
         .w_swap   (pe_r20_c6_swap_out),
         .a_out    (pe_r20_c7_a_out),
         .psum_out (pe_r20_c7_psum_out),
@@ -12001,8 +13493,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c7_a_out),
         .psum_in  (pe_r19_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r20_7),
         .w_swap   (pe_r20_c7_swap_out),
         .a_out    (pe_r20_c8_a_out),
         .psum_out (pe_r20_c8_psum_out),
@@ -12013,8 +13505,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c8_a_out),
         .psum_in  (pe_r19_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r20_8),
         .w_swap   (pe_r20_c8_swap_out),
         .a_out    (pe_r20_c9_a_out),
         .psum_out (pe_r20_c9_psum_out),
@@ -12025,8 +13517,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c9_a_out),
         .psum_in  (pe_r19_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r20_9),
         .w_swap   (pe_r20_c9_swap_out),
         .a_out    (pe_r20_c10_a_out),
         .psum_out (pe_r20_c10_psum_out),
@@ -12037,8 +13529,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c10_a_out),
         .psum_in  (pe_r19_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r20_10),
         .w_swap   (pe_r20_c10_swap_out),
         .a_out    (pe_r20_c11_a_out),
         .psum_out (pe_r20_c11_psum_out),
@@ -12049,8 +13541,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c11_a_out),
         .psum_in  (pe_r19_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r20_11),
         .w_swap   (pe_r20_c11_swap_out),
         .a_out    (pe_r20_c12_a_out),
         .psum_out (pe_r20_c12_psum_out),
@@ -12061,8 +13553,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c12_a_out),
         .psum_in  (pe_r19_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r20_12),
         .w_swap   (pe_r20_c12_swap_out),
         .a_out    (pe_r20_c13_a_out),
         .psum_out (pe_r20_c13_psum_out),
@@ -12073,8 +13565,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c13_a_out),
         .psum_in  (pe_r19_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r20_13),
         .w_swap   (pe_r20_c13_swap_out),
         .a_out    (pe_r20_c14_a_out),
         .psum_out (pe_r20_c14_psum_out),
@@ -12085,8 +13577,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c14_a_out),
         .psum_in  (pe_r19_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r20_14),
         .w_swap   (pe_r20_c14_swap_out),
         .a_out    (pe_r20_c15_a_out),
         .psum_out (pe_r20_c15_psum_out),
@@ -12097,8 +13589,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c15_a_out),
         .psum_in  (pe_r19_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r20_15),
         .w_swap   (pe_r20_c15_swap_out),
         .a_out    (pe_r20_c16_a_out),
         .psum_out (pe_r20_c16_psum_out),
@@ -12109,8 +13601,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c16_a_out),
         .psum_in  (pe_r19_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r20_16),
         .w_swap   (pe_r20_c16_swap_out),
         .a_out    (pe_r20_c17_a_out),
         .psum_out (pe_r20_c17_psum_out),
@@ -12121,8 +13613,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c17_a_out),
         .psum_in  (pe_r19_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r20_17),
         .w_swap   (pe_r20_c17_swap_out),
         .a_out    (pe_r20_c18_a_out),
         .psum_out (pe_r20_c18_psum_out),
@@ -12133,8 +13625,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c18_a_out),
         .psum_in  (pe_r19_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r20_18),
         .w_swap   (pe_r20_c18_swap_out),
         .a_out    (pe_r20_c19_a_out),
         .psum_out (pe_r20_c19_psum_out),
@@ -12145,8 +13637,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c19_a_out),
         .psum_in  (pe_r19_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r20_19),
         .w_swap   (pe_r20_c19_swap_out),
         .a_out    (pe_r20_c20_a_out),
         .psum_out (pe_r20_c20_psum_out),
@@ -12157,8 +13649,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c20_a_out),
         .psum_in  (pe_r19_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r20_20),
         .w_swap   (pe_r20_c20_swap_out),
         .a_out    (pe_r20_c21_a_out),
         .psum_out (pe_r20_c21_psum_out),
@@ -12169,8 +13661,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c21_a_out),
         .psum_in  (pe_r19_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r20_21),
         .w_swap   (pe_r20_c21_swap_out),
         .a_out    (pe_r20_c22_a_out),
         .psum_out (pe_r20_c22_psum_out),
@@ -12181,8 +13673,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c22_a_out),
         .psum_in  (pe_r19_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r20_22),
         .w_swap   (pe_r20_c22_swap_out),
         .a_out    (pe_r20_c23_a_out),
         .psum_out (pe_r20_c23_psum_out),
@@ -12193,8 +13685,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c23_a_out),
         .psum_in  (pe_r19_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r20_23),
         .w_swap   (pe_r20_c23_swap_out),
         .a_out    (pe_r20_c24_a_out),
         .psum_out (pe_r20_c24_psum_out),
@@ -12205,8 +13697,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c24_a_out),
         .psum_in  (pe_r19_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r20_24),
         .w_swap   (pe_r20_c24_swap_out),
         .a_out    (pe_r20_c25_a_out),
         .psum_out (pe_r20_c25_psum_out),
@@ -12217,8 +13709,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c25_a_out),
         .psum_in  (pe_r19_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r20_25),
         .w_swap   (pe_r20_c25_swap_out),
         .a_out    (pe_r20_c26_a_out),
         .psum_out (pe_r20_c26_psum_out),
@@ -12229,8 +13721,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c26_a_out),
         .psum_in  (pe_r19_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r20_26),
         .w_swap   (pe_r20_c26_swap_out),
         .a_out    (pe_r20_c27_a_out),
         .psum_out (pe_r20_c27_psum_out),
@@ -12241,8 +13733,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c27_a_out),
         .psum_in  (pe_r19_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r20_27),
         .w_swap   (pe_r20_c27_swap_out),
         .a_out    (pe_r20_c28_a_out),
         .psum_out (pe_r20_c28_psum_out),
@@ -12253,8 +13745,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c28_a_out),
         .psum_in  (pe_r19_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r20_28),
         .w_swap   (pe_r20_c28_swap_out),
         .a_out    (pe_r20_c29_a_out),
         .psum_out (pe_r20_c29_psum_out),
@@ -12265,8 +13757,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c29_a_out),
         .psum_in  (pe_r19_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r20_29),
         .w_swap   (pe_r20_c29_swap_out),
         .a_out    (pe_r20_c30_a_out),
         .psum_out (pe_r20_c30_psum_out),
@@ -12277,8 +13769,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r20_c30_a_out),
         .psum_in  (pe_r19_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[20]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r20_30),
         .w_swap   (pe_r20_c30_swap_out),
         .a_out    (pe_r20_c31_a_out),
         .psum_out (pe_r20_c31_psum_out),
@@ -12289,7 +13781,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r21_20),
         .psum_in  (pe_r20_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[21]),
         .w_swap   (skew_swap_r21_20),
         .a_out    (pe_r21_c0_a_out),
@@ -12301,8 +13793,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c0_a_out),
         .psum_in  (pe_r20_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r21_0),
         .w_swap   (pe_r21_c0_swap_out),
         .a_out    (pe_r21_c1_a_out),
         .psum_out (pe_r21_c1_psum_out),
@@ -12313,8 +13805,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c1_a_out),
         .psum_in  (pe_r20_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r21_1),
         .w_swap   (pe_r21_c1_swap_out),
         .a_out    (pe_r21_c2_a_out),
         .psum_out (pe_r21_c2_psum_out),
@@ -12325,8 +13817,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c2_a_out),
         .psum_in  (pe_r20_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r21_2),
         .w_swap   (pe_r21_c2_swap_out),
         .a_out    (pe_r21_c3_a_out),
         .psum_out (pe_r21_c3_psum_out),
@@ -12337,8 +13829,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c3_a_out),
         .psum_in  (pe_r20_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r21_3),
         .w_swap   (pe_r21_c3_swap_out),
         .a_out    (pe_r21_c4_a_out),
         .psum_out (pe_r21_c4_psum_out),
@@ -12349,8 +13841,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c4_a_out),
         .psum_in  (pe_r20_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r21_4),
         .w_swap   (pe_r21_c4_swap_out),
         .a_out    (pe_r21_c5_a_out),
         .psum_out (pe_r21_c5_psum_out),
@@ -12361,8 +13853,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c5_a_out),
         .psum_in  (pe_r20_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r21_5),
         .w_swap   (pe_r21_c5_swap_out),
         .a_out    (pe_r21_c6_a_out),
         .psum_out (pe_r21_c6_psum_out),
@@ -12373,8 +13865,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c6_a_out),
         .psum_in  (pe_r20_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r21_6),
         .w_swap   (pe_r21_c6_swap_out),
         .a_out    (pe_r21_c7_a_out),
         .psum_out (pe_r21_c7_psum_out),
@@ -12385,8 +13877,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c7_a_out),
         .psum_in  (pe_r20_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r21_7),
         .w_swap   (pe_r21_c7_swap_out),
         .a_out    (pe_r21_c8_a_out),
         .psum_out (pe_r21_c8_psum_out),
@@ -12397,8 +13889,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c8_a_out),
         .psum_in  (pe_r20_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r21_8),
         .w_swap   (pe_r21_c8_swap_out),
         .a_out    (pe_r21_c9_a_out),
         .psum_out (pe_r21_c9_psum_out),
@@ -12409,8 +13901,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c9_a_out),
         .psum_in  (pe_r20_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r21_9),
         .w_swap   (pe_r21_c9_swap_out),
         .a_out    (pe_r21_c10_a_out),
         .psum_out (pe_r21_c10_psum_out),
@@ -12421,8 +13913,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c10_a_out),
         .psum_in  (pe_r20_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r21_10),
         .w_swap   (pe_r21_c10_swap_out),
         .a_out    (pe_r21_c11_a_out),
         .psum_out (pe_r21_c11_psum_out),
@@ -12433,8 +13925,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c11_a_out),
         .psum_in  (pe_r20_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r21_11),
         .w_swap   (pe_r21_c11_swap_out),
         .a_out    (pe_r21_c12_a_out),
         .psum_out (pe_r21_c12_psum_out),
@@ -12445,8 +13937,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c12_a_out),
         .psum_in  (pe_r20_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r21_12),
         .w_swap   (pe_r21_c12_swap_out),
         .a_out    (pe_r21_c13_a_out),
         .psum_out (pe_r21_c13_psum_out),
@@ -12457,8 +13949,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c13_a_out),
         .psum_in  (pe_r20_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r21_13),
         .w_swap   (pe_r21_c13_swap_out),
         .a_out    (pe_r21_c14_a_out),
         .psum_out (pe_r21_c14_psum_out),
@@ -12469,8 +13961,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c14_a_out),
         .psum_in  (pe_r20_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r21_14),
         .w_swap   (pe_r21_c14_swap_out),
         .a_out    (pe_r21_c15_a_out),
         .psum_out (pe_r21_c15_psum_out),
@@ -12481,8 +13973,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c15_a_out),
         .psum_in  (pe_r20_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r21_15),
         .w_swap   (pe_r21_c15_swap_out),
         .a_out    (pe_r21_c16_a_out),
         .psum_out (pe_r21_c16_psum_out),
@@ -12493,8 +13985,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c16_a_out),
         .psum_in  (pe_r20_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r21_16),
         .w_swap   (pe_r21_c16_swap_out),
         .a_out    (pe_r21_c17_a_out),
         .psum_out (pe_r21_c17_psum_out),
@@ -12505,8 +13997,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c17_a_out),
         .psum_in  (pe_r20_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r21_17),
         .w_swap   (pe_r21_c17_swap_out),
         .a_out    (pe_r21_c18_a_out),
         .psum_out (pe_r21_c18_psum_out),
@@ -12517,8 +14009,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c18_a_out),
         .psum_in  (pe_r20_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r21_18),
         .w_swap   (pe_r21_c18_swap_out),
         .a_out    (pe_r21_c19_a_out),
         .psum_out (pe_r21_c19_psum_out),
@@ -12529,8 +14021,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c19_a_out),
         .psum_in  (pe_r20_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r21_19),
         .w_swap   (pe_r21_c19_swap_out),
         .a_out    (pe_r21_c20_a_out),
         .psum_out (pe_r21_c20_psum_out),
@@ -12541,8 +14033,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c20_a_out),
         .psum_in  (pe_r20_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r21_20),
         .w_swap   (pe_r21_c20_swap_out),
         .a_out    (pe_r21_c21_a_out),
         .psum_out (pe_r21_c21_psum_out),
@@ -12553,8 +14045,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c21_a_out),
         .psum_in  (pe_r20_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r21_21),
         .w_swap   (pe_r21_c21_swap_out),
         .a_out    (pe_r21_c22_a_out),
         .psum_out (pe_r21_c22_psum_out),
@@ -12565,8 +14057,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c22_a_out),
         .psum_in  (pe_r20_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r21_22),
         .w_swap   (pe_r21_c22_swap_out),
         .a_out    (pe_r21_c23_a_out),
         .psum_out (pe_r21_c23_psum_out),
@@ -12577,8 +14069,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c23_a_out),
         .psum_in  (pe_r20_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r21_23),
         .w_swap   (pe_r21_c23_swap_out),
         .a_out    (pe_r21_c24_a_out),
         .psum_out (pe_r21_c24_psum_out),
@@ -12589,8 +14081,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c24_a_out),
         .psum_in  (pe_r20_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r21_24),
         .w_swap   (pe_r21_c24_swap_out),
         .a_out    (pe_r21_c25_a_out),
         .psum_out (pe_r21_c25_psum_out),
@@ -12601,8 +14093,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c25_a_out),
         .psum_in  (pe_r20_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r21_25),
         .w_swap   (pe_r21_c25_swap_out),
         .a_out    (pe_r21_c26_a_out),
         .psum_out (pe_r21_c26_psum_out),
@@ -12613,8 +14105,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c26_a_out),
         .psum_in  (pe_r20_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r21_26),
         .w_swap   (pe_r21_c26_swap_out),
         .a_out    (pe_r21_c27_a_out),
         .psum_out (pe_r21_c27_psum_out),
@@ -12625,8 +14117,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c27_a_out),
         .psum_in  (pe_r20_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r21_27),
         .w_swap   (pe_r21_c27_swap_out),
         .a_out    (pe_r21_c28_a_out),
         .psum_out (pe_r21_c28_psum_out),
@@ -12637,8 +14129,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c28_a_out),
         .psum_in  (pe_r20_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r21_28),
         .w_swap   (pe_r21_c28_swap_out),
         .a_out    (pe_r21_c29_a_out),
         .psum_out (pe_r21_c29_psum_out),
@@ -12649,8 +14141,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c29_a_out),
         .psum_in  (pe_r20_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r21_29),
         .w_swap   (pe_r21_c29_swap_out),
         .a_out    (pe_r21_c30_a_out),
         .psum_out (pe_r21_c30_psum_out),
@@ -12661,8 +14153,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r21_c30_a_out),
         .psum_in  (pe_r20_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[21]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r21_30),
         .w_swap   (pe_r21_c30_swap_out),
         .a_out    (pe_r21_c31_a_out),
         .psum_out (pe_r21_c31_psum_out),
@@ -12673,7 +14165,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r22_21),
         .psum_in  (pe_r21_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[22]),
         .w_swap   (skew_swap_r22_21),
         .a_out    (pe_r22_c0_a_out),
@@ -12685,8 +14177,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c0_a_out),
         .psum_in  (pe_r21_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r22_0),
         .w_swap   (pe_r22_c0_swap_out),
         .a_out    (pe_r22_c1_a_out),
         .psum_out (pe_r22_c1_psum_out),
@@ -12697,8 +14189,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c1_a_out),
         .psum_in  (pe_r21_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r22_1),
         .w_swap   (pe_r22_c1_swap_out),
         .a_out    (pe_r22_c2_a_out),
         .psum_out (pe_r22_c2_psum_out),
@@ -12709,8 +14201,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c2_a_out),
         .psum_in  (pe_r21_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r22_2),
         .w_swap   (pe_r22_c2_swap_out),
         .a_out    (pe_r22_c3_a_out),
         .psum_out (pe_r22_c3_psum_out),
@@ -12721,8 +14213,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c3_a_out),
         .psum_in  (pe_r21_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r22_3),
         .w_swap   (pe_r22_c3_swap_out),
         .a_out    (pe_r22_c4_a_out),
         .psum_out (pe_r22_c4_psum_out),
@@ -12733,8 +14225,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c4_a_out),
         .psum_in  (pe_r21_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r22_4),
         .w_swap   (pe_r22_c4_swap_out),
         .a_out    (pe_r22_c5_a_out),
         .psum_out (pe_r22_c5_psum_out),
@@ -12745,8 +14237,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c5_a_out),
         .psum_in  (pe_r21_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r22_5),
         .w_swap   (pe_r22_c5_swap_out),
         .a_out    (pe_r22_c6_a_out),
         .psum_out (pe_r22_c6_psum_out),
@@ -12757,8 +14249,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c6_a_out),
         .psum_in  (pe_r21_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r22_6),
         .w_swap   (pe_r22_c6_swap_out),
         .a_out    (pe_r22_c7_a_out),
         .psum_out (pe_r22_c7_psum_out),
@@ -12769,8 +14261,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c7_a_out),
         .psum_in  (pe_r21_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r22_7),
         .w_swap   (pe_r22_c7_swap_out),
         .a_out    (pe_r22_c8_a_out),
         .psum_out (pe_r22_c8_psum_out),
@@ -12781,8 +14273,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c8_a_out),
         .psum_in  (pe_r21_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r22_8),
         .w_swap   (pe_r22_c8_swap_out),
         .a_out    (pe_r22_c9_a_out),
         .psum_out (pe_r22_c9_psum_out),
@@ -12793,8 +14285,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c9_a_out),
         .psum_in  (pe_r21_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r22_9),
         .w_swap   (pe_r22_c9_swap_out),
         .a_out    (pe_r22_c10_a_out),
         .psum_out (pe_r22_c10_psum_out),
@@ -12805,8 +14297,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c10_a_out),
         .psum_in  (pe_r21_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r22_10),
         .w_swap   (pe_r22_c10_swap_out),
         .a_out    (pe_r22_c11_a_out),
         .psum_out (pe_r22_c11_psum_out),
@@ -12817,8 +14309,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c11_a_out),
         .psum_in  (pe_r21_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r22_11),
         .w_swap   (pe_r22_c11_swap_out),
         .a_out    (pe_r22_c12_a_out),
         .psum_out (pe_r22_c12_psum_out),
@@ -12829,8 +14321,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c12_a_out),
         .psum_in  (pe_r21_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r22_12),
         .w_swap   (pe_r22_c12_swap_out),
         .a_out    (pe_r22_c13_a_out),
         .psum_out (pe_r22_c13_psum_out),
@@ -12841,8 +14333,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c13_a_out),
         .psum_in  (pe_r21_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r22_13),
         .w_swap   (pe_r22_c13_swap_out),
         .a_out    (pe_r22_c14_a_out),
         .psum_out (pe_r22_c14_psum_out),
@@ -12853,8 +14345,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c14_a_out),
         .psum_in  (pe_r21_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r22_14),
         .w_swap   (pe_r22_c14_swap_out),
         .a_out    (pe_r22_c15_a_out),
         .psum_out (pe_r22_c15_psum_out),
@@ -12865,8 +14357,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c15_a_out),
         .psum_in  (pe_r21_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r22_15),
         .w_swap   (pe_r22_c15_swap_out),
         .a_out    (pe_r22_c16_a_out),
         .psum_out (pe_r22_c16_psum_out),
@@ -12877,8 +14369,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c16_a_out),
         .psum_in  (pe_r21_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r22_16),
         .w_swap   (pe_r22_c16_swap_out),
         .a_out    (pe_r22_c17_a_out),
         .psum_out (pe_r22_c17_psum_out),
@@ -12889,8 +14381,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c17_a_out),
         .psum_in  (pe_r21_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r22_17),
         .w_swap   (pe_r22_c17_swap_out),
         .a_out    (pe_r22_c18_a_out),
         .psum_out (pe_r22_c18_psum_out),
@@ -12901,8 +14393,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c18_a_out),
         .psum_in  (pe_r21_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r22_18),
         .w_swap   (pe_r22_c18_swap_out),
         .a_out    (pe_r22_c19_a_out),
         .psum_out (pe_r22_c19_psum_out),
@@ -12913,8 +14405,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c19_a_out),
         .psum_in  (pe_r21_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r22_19),
         .w_swap   (pe_r22_c19_swap_out),
         .a_out    (pe_r22_c20_a_out),
         .psum_out (pe_r22_c20_psum_out),
@@ -12925,8 +14417,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c20_a_out),
         .psum_in  (pe_r21_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r22_20),
         .w_swap   (pe_r22_c20_swap_out),
         .a_out    (pe_r22_c21_a_out),
         .psum_out (pe_r22_c21_psum_out),
@@ -12937,8 +14429,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c21_a_out),
         .psum_in  (pe_r21_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r22_21),
         .w_swap   (pe_r22_c21_swap_out),
         .a_out    (pe_r22_c22_a_out),
         .psum_out (pe_r22_c22_psum_out),
@@ -12949,8 +14441,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c22_a_out),
         .psum_in  (pe_r21_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r22_22),
         .w_swap   (pe_r22_c22_swap_out),
         .a_out    (pe_r22_c23_a_out),
         .psum_out (pe_r22_c23_psum_out),
@@ -12961,8 +14453,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c23_a_out),
         .psum_in  (pe_r21_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r22_23),
         .w_swap   (pe_r22_c23_swap_out),
         .a_out    (pe_r22_c24_a_out),
         .psum_out (pe_r22_c24_psum_out),
@@ -12973,8 +14465,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c24_a_out),
         .psum_in  (pe_r21_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r22_24),
         .w_swap   (pe_r22_c24_swap_out),
         .a_out    (pe_r22_c25_a_out),
         .psum_out (pe_r22_c25_psum_out),
@@ -12985,8 +14477,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c25_a_out),
         .psum_in  (pe_r21_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r22_25),
         .w_swap   (pe_r22_c25_swap_out),
         .a_out    (pe_r22_c26_a_out),
         .psum_out (pe_r22_c26_psum_out),
@@ -12997,8 +14489,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c26_a_out),
         .psum_in  (pe_r21_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r22_26),
         .w_swap   (pe_r22_c26_swap_out),
         .a_out    (pe_r22_c27_a_out),
         .psum_out (pe_r22_c27_psum_out),
@@ -13009,8 +14501,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c27_a_out),
         .psum_in  (pe_r21_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r22_27),
         .w_swap   (pe_r22_c27_swap_out),
         .a_out    (pe_r22_c28_a_out),
         .psum_out (pe_r22_c28_psum_out),
@@ -13021,8 +14513,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c28_a_out),
         .psum_in  (pe_r21_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r22_28),
         .w_swap   (pe_r22_c28_swap_out),
         .a_out    (pe_r22_c29_a_out),
         .psum_out (pe_r22_c29_psum_out),
@@ -13033,8 +14525,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c29_a_out),
         .psum_in  (pe_r21_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r22_29),
         .w_swap   (pe_r22_c29_swap_out),
         .a_out    (pe_r22_c30_a_out),
         .psum_out (pe_r22_c30_psum_out),
@@ -13045,8 +14537,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r22_c30_a_out),
         .psum_in  (pe_r21_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[22]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r22_30),
         .w_swap   (pe_r22_c30_swap_out),
         .a_out    (pe_r22_c31_a_out),
         .psum_out (pe_r22_c31_psum_out),
@@ -13057,7 +14549,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r23_22),
         .psum_in  (pe_r22_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[23]),
         .w_swap   (skew_swap_r23_22),
         .a_out    (pe_r23_c0_a_out),
@@ -13069,8 +14561,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c0_a_out),
         .psum_in  (pe_r22_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r23_0),
         .w_swap   (pe_r23_c0_swap_out),
         .a_out    (pe_r23_c1_a_out),
         .psum_out (pe_r23_c1_psum_out),
@@ -13081,8 +14573,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c1_a_out),
         .psum_in  (pe_r22_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r23_1),
         .w_swap   (pe_r23_c1_swap_out),
         .a_out    (pe_r23_c2_a_out),
         .psum_out (pe_r23_c2_psum_out),
@@ -13093,8 +14585,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c2_a_out),
         .psum_in  (pe_r22_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r23_2),
         .w_swap   (pe_r23_c2_swap_out),
         .a_out    (pe_r23_c3_a_out),
         .psum_out (pe_r23_c3_psum_out),
@@ -13105,8 +14597,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c3_a_out),
         .psum_in  (pe_r22_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r23_3),
         .w_swap   (pe_r23_c3_swap_out),
         .a_out    (pe_r23_c4_a_out),
         .psum_out (pe_r23_c4_psum_out),
@@ -13117,8 +14609,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c4_a_out),
         .psum_in  (pe_r22_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r23_4),
         .w_swap   (pe_r23_c4_swap_out),
         .a_out    (pe_r23_c5_a_out),
         .psum_out (pe_r23_c5_psum_out),
@@ -13129,8 +14621,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c5_a_out),
         .psum_in  (pe_r22_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r23_5),
         .w_swap   (pe_r23_c5_swap_out),
         .a_out    (pe_r23_c6_a_out),
         .psum_out (pe_r23_c6_psum_out),
@@ -13141,8 +14633,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c6_a_out),
         .psum_in  (pe_r22_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r23_6),
         .w_swap   (pe_r23_c6_swap_out),
         .a_out    (pe_r23_c7_a_out),
         .psum_out (pe_r23_c7_psum_out),
@@ -13153,8 +14645,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c7_a_out),
         .psum_in  (pe_r22_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r23_7),
         .w_swap   (pe_r23_c7_swap_out),
         .a_out    (pe_r23_c8_a_out),
         .psum_out (pe_r23_c8_psum_out),
@@ -13165,8 +14657,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c8_a_out),
         .psum_in  (pe_r22_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r23_8),
         .w_swap   (pe_r23_c8_swap_out),
         .a_out    (pe_r23_c9_a_out),
         .psum_out (pe_r23_c9_psum_out),
@@ -13177,8 +14669,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c9_a_out),
         .psum_in  (pe_r22_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r23_9),
         .w_swap   (pe_r23_c9_swap_out),
         .a_out    (pe_r23_c10_a_out),
         .psum_out (pe_r23_c10_psum_out),
@@ -13189,8 +14681,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c10_a_out),
         .psum_in  (pe_r22_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r23_10),
         .w_swap   (pe_r23_c10_swap_out),
         .a_out    (pe_r23_c11_a_out),
         .psum_out (pe_r23_c11_psum_out),
@@ -13201,8 +14693,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c11_a_out),
         .psum_in  (pe_r22_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r23_11),
         .w_swap   (pe_r23_c11_swap_out),
         .a_out    (pe_r23_c12_a_out),
         .psum_out (pe_r23_c12_psum_out),
@@ -13213,8 +14705,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c12_a_out),
         .psum_in  (pe_r22_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r23_12),
         .w_swap   (pe_r23_c12_swap_out),
         .a_out    (pe_r23_c13_a_out),
         .psum_out (pe_r23_c13_psum_out),
@@ -13225,8 +14717,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c13_a_out),
         .psum_in  (pe_r22_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r23_13),
         .w_swap   (pe_r23_c13_swap_out),
         .a_out    (pe_r23_c14_a_out),
         .psum_out (pe_r23_c14_psum_out),
@@ -13237,8 +14729,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c14_a_out),
         .psum_in  (pe_r22_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r23_14),
         .w_swap   (pe_r23_c14_swap_out),
         .a_out    (pe_r23_c15_a_out),
         .psum_out (pe_r23_c15_psum_out),
@@ -13249,8 +14741,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c15_a_out),
         .psum_in  (pe_r22_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r23_15),
         .w_swap   (pe_r23_c15_swap_out),
         .a_out    (pe_r23_c16_a_out),
         .psum_out (pe_r23_c16_psum_out),
@@ -13261,8 +14753,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c16_a_out),
         .psum_in  (pe_r22_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r23_16),
         .w_swap   (pe_r23_c16_swap_out),
         .a_out    (pe_r23_c17_a_out),
         .psum_out (pe_r23_c17_psum_out),
@@ -13273,8 +14765,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c17_a_out),
         .psum_in  (pe_r22_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r23_17),
         .w_swap   (pe_r23_c17_swap_out),
         .a_out    (pe_r23_c18_a_out),
         .psum_out (pe_r23_c18_psum_out),
@@ -13285,8 +14777,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c18_a_out),
         .psum_in  (pe_r22_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r23_18),
         .w_swap   (pe_r23_c18_swap_out),
         .a_out    (pe_r23_c19_a_out),
         .psum_out (pe_r23_c19_psum_out),
@@ -13297,8 +14789,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c19_a_out),
         .psum_in  (pe_r22_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r23_19),
         .w_swap   (pe_r23_c19_swap_out),
         .a_out    (pe_r23_c20_a_out),
         .psum_out (pe_r23_c20_psum_out),
@@ -13309,8 +14801,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c20_a_out),
         .psum_in  (pe_r22_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r23_20),
         .w_swap   (pe_r23_c20_swap_out),
         .a_out    (pe_r23_c21_a_out),
         .psum_out (pe_r23_c21_psum_out),
@@ -13321,8 +14813,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c21_a_out),
         .psum_in  (pe_r22_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r23_21),
         .w_swap   (pe_r23_c21_swap_out),
         .a_out    (pe_r23_c22_a_out),
         .psum_out (pe_r23_c22_psum_out),
@@ -13333,8 +14825,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c22_a_out),
         .psum_in  (pe_r22_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r23_22),
         .w_swap   (pe_r23_c22_swap_out),
         .a_out    (pe_r23_c23_a_out),
         .psum_out (pe_r23_c23_psum_out),
@@ -13345,8 +14837,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c23_a_out),
         .psum_in  (pe_r22_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r23_23),
         .w_swap   (pe_r23_c23_swap_out),
         .a_out    (pe_r23_c24_a_out),
         .psum_out (pe_r23_c24_psum_out),
@@ -13357,8 +14849,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c24_a_out),
         .psum_in  (pe_r22_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r23_24),
         .w_swap   (pe_r23_c24_swap_out),
         .a_out    (pe_r23_c25_a_out),
         .psum_out (pe_r23_c25_psum_out),
@@ -13369,8 +14861,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c25_a_out),
         .psum_in  (pe_r22_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r23_25),
         .w_swap   (pe_r23_c25_swap_out),
         .a_out    (pe_r23_c26_a_out),
         .psum_out (pe_r23_c26_psum_out),
@@ -13381,8 +14873,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c26_a_out),
         .psum_in  (pe_r22_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r23_26),
         .w_swap   (pe_r23_c26_swap_out),
         .a_out    (pe_r23_c27_a_out),
         .psum_out (pe_r23_c27_psum_out),
@@ -13393,8 +14885,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c27_a_out),
         .psum_in  (pe_r22_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r23_27),
         .w_swap   (pe_r23_c27_swap_out),
         .a_out    (pe_r23_c28_a_out),
         .psum_out (pe_r23_c28_psum_out),
@@ -13405,8 +14897,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c28_a_out),
         .psum_in  (pe_r22_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r23_28),
         .w_swap   (pe_r23_c28_swap_out),
         .a_out    (pe_r23_c29_a_out),
         .psum_out (pe_r23_c29_psum_out),
@@ -13417,8 +14909,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c29_a_out),
         .psum_in  (pe_r22_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r23_29),
         .w_swap   (pe_r23_c29_swap_out),
         .a_out    (pe_r23_c30_a_out),
         .psum_out (pe_r23_c30_psum_out),
@@ -13429,8 +14921,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r23_c30_a_out),
         .psum_in  (pe_r22_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[23]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r23_30),
         .w_swap   (pe_r23_c30_swap_out),
         .a_out    (pe_r23_c31_a_out),
         .psum_out (pe_r23_c31_psum_out),
@@ -13441,7 +14933,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r24_23),
         .psum_in  (pe_r23_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[24]),
         .w_swap   (skew_swap_r24_23),
         .a_out    (pe_r24_c0_a_out),
@@ -13453,8 +14945,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c0_a_out),
         .psum_in  (pe_r23_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r24_0),
         .w_swap   (pe_r24_c0_swap_out),
         .a_out    (pe_r24_c1_a_out),
         .psum_out (pe_r24_c1_psum_out),
@@ -13465,8 +14957,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c1_a_out),
         .psum_in  (pe_r23_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r24_1),
         .w_swap   (pe_r24_c1_swap_out),
         .a_out    (pe_r24_c2_a_out),
         .psum_out (pe_r24_c2_psum_out),
@@ -13477,8 +14969,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c2_a_out),
         .psum_in  (pe_r23_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r24_2),
         .w_swap   (pe_r24_c2_swap_out),
         .a_out    (pe_r24_c3_a_out),
         .psum_out (pe_r24_c3_psum_out),
@@ -13489,8 +14981,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c3_a_out),
         .psum_in  (pe_r23_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r24_3),
         .w_swap   (pe_r24_c3_swap_out),
         .a_out    (pe_r24_c4_a_out),
         .psum_out (pe_r24_c4_psum_out),
@@ -13501,8 +14993,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c4_a_out),
         .psum_in  (pe_r23_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r24_4),
         .w_swap   (pe_r24_c4_swap_out),
         .a_out    (pe_r24_c5_a_out),
         .psum_out (pe_r24_c5_psum_out),
@@ -13513,8 +15005,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c5_a_out),
         .psum_in  (pe_r23_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r24_5),
         .w_swap   (pe_r24_c5_swap_out),
         .a_out    (pe_r24_c6_a_out),
         .psum_out (pe_r24_c6_psum_out),
@@ -13525,8 +15017,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c6_a_out),
         .psum_in  (pe_r23_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r24_6),
         .w_swap   (pe_r24_c6_swap_out),
         .a_out    (pe_r24_c7_a_out),
         .psum_out (pe_r24_c7_psum_out),
@@ -13537,8 +15029,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c7_a_out),
         .psum_in  (pe_r23_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r24_7),
         .w_swap   (pe_r24_c7_swap_out),
         .a_out    (pe_r24_c8_a_out),
         .psum_out (pe_r24_c8_psum_out),
@@ -13549,8 +15041,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c8_a_out),
         .psum_in  (pe_r23_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r24_8),
         .w_swap   (pe_r24_c8_swap_out),
         .a_out    (pe_r24_c9_a_out),
         .psum_out (pe_r24_c9_psum_out),
@@ -13561,8 +15053,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c9_a_out),
         .psum_in  (pe_r23_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r24_9),
         .w_swap   (pe_r24_c9_swap_out),
         .a_out    (pe_r24_c10_a_out),
         .psum_out (pe_r24_c10_psum_out),
@@ -13573,8 +15065,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c10_a_out),
         .psum_in  (pe_r23_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r24_10),
         .w_swap   (pe_r24_c10_swap_out),
         .a_out    (pe_r24_c11_a_out),
         .psum_out (pe_r24_c11_psum_out),
@@ -13585,8 +15077,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c11_a_out),
         .psum_in  (pe_r23_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r24_11),
         .w_swap   (pe_r24_c11_swap_out),
         .a_out    (pe_r24_c12_a_out),
         .psum_out (pe_r24_c12_psum_out),
@@ -13597,8 +15089,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c12_a_out),
         .psum_in  (pe_r23_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r24_12),
         .w_swap   (pe_r24_c12_swap_out),
         .a_out    (pe_r24_c13_a_out),
         .psum_out (pe_r24_c13_psum_out),
@@ -13609,8 +15101,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c13_a_out),
         .psum_in  (pe_r23_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r24_13),
         .w_swap   (pe_r24_c13_swap_out),
         .a_out    (pe_r24_c14_a_out),
         .psum_out (pe_r24_c14_psum_out),
@@ -13621,8 +15113,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c14_a_out),
         .psum_in  (pe_r23_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r24_14),
         .w_swap   (pe_r24_c14_swap_out),
         .a_out    (pe_r24_c15_a_out),
         .psum_out (pe_r24_c15_psum_out),
@@ -13633,8 +15125,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c15_a_out),
         .psum_in  (pe_r23_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r24_15),
         .w_swap   (pe_r24_c15_swap_out),
         .a_out    (pe_r24_c16_a_out),
         .psum_out (pe_r24_c16_psum_out),
@@ -13645,8 +15137,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c16_a_out),
         .psum_in  (pe_r23_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r24_16),
         .w_swap   (pe_r24_c16_swap_out),
         .a_out    (pe_r24_c17_a_out),
         .psum_out (pe_r24_c17_psum_out),
@@ -13657,8 +15149,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c17_a_out),
         .psum_in  (pe_r23_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r24_17),
         .w_swap   (pe_r24_c17_swap_out),
         .a_out    (pe_r24_c18_a_out),
         .psum_out (pe_r24_c18_psum_out),
@@ -13669,8 +15161,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c18_a_out),
         .psum_in  (pe_r23_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r24_18),
         .w_swap   (pe_r24_c18_swap_out),
         .a_out    (pe_r24_c19_a_out),
         .psum_out (pe_r24_c19_psum_out),
@@ -13681,8 +15173,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c19_a_out),
         .psum_in  (pe_r23_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r24_19),
         .w_swap   (pe_r24_c19_swap_out),
         .a_out    (pe_r24_c20_a_out),
         .psum_out (pe_r24_c20_psum_out),
@@ -13693,8 +15185,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c20_a_out),
         .psum_in  (pe_r23_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r24_20),
         .w_swap   (pe_r24_c20_swap_out),
         .a_out    (pe_r24_c21_a_out),
         .psum_out (pe_r24_c21_psum_out),
@@ -13705,8 +15197,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c21_a_out),
         .psum_in  (pe_r23_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r24_21),
         .w_swap   (pe_r24_c21_swap_out),
         .a_out    (pe_r24_c22_a_out),
         .psum_out (pe_r24_c22_psum_out),
@@ -13717,8 +15209,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c22_a_out),
         .psum_in  (pe_r23_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r24_22),
         .w_swap   (pe_r24_c22_swap_out),
         .a_out    (pe_r24_c23_a_out),
         .psum_out (pe_r24_c23_psum_out),
@@ -13729,8 +15221,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c23_a_out),
         .psum_in  (pe_r23_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r24_23),
         .w_swap   (pe_r24_c23_swap_out),
         .a_out    (pe_r24_c24_a_out),
         .psum_out (pe_r24_c24_psum_out),
@@ -13741,8 +15233,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c24_a_out),
         .psum_in  (pe_r23_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r24_24),
         .w_swap   (pe_r24_c24_swap_out),
         .a_out    (pe_r24_c25_a_out),
         .psum_out (pe_r24_c25_psum_out),
@@ -13753,8 +15245,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c25_a_out),
         .psum_in  (pe_r23_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r24_25),
         .w_swap   (pe_r24_c25_swap_out),
         .a_out    (pe_r24_c26_a_out),
         .psum_out (pe_r24_c26_psum_out),
@@ -13765,8 +15257,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c26_a_out),
         .psum_in  (pe_r23_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r24_26),
         .w_swap   (pe_r24_c26_swap_out),
         .a_out    (pe_r24_c27_a_out),
         .psum_out (pe_r24_c27_psum_out),
@@ -13777,8 +15269,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c27_a_out),
         .psum_in  (pe_r23_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r24_27),
         .w_swap   (pe_r24_c27_swap_out),
         .a_out    (pe_r24_c28_a_out),
         .psum_out (pe_r24_c28_psum_out),
@@ -13789,8 +15281,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c28_a_out),
         .psum_in  (pe_r23_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r24_28),
         .w_swap   (pe_r24_c28_swap_out),
         .a_out    (pe_r24_c29_a_out),
         .psum_out (pe_r24_c29_psum_out),
@@ -13801,8 +15293,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c29_a_out),
         .psum_in  (pe_r23_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r24_29),
         .w_swap   (pe_r24_c29_swap_out),
         .a_out    (pe_r24_c30_a_out),
         .psum_out (pe_r24_c30_psum_out),
@@ -13813,8 +15305,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r24_c30_a_out),
         .psum_in  (pe_r23_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[24]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r24_30),
         .w_swap   (pe_r24_c30_swap_out),
         .a_out    (pe_r24_c31_a_out),
         .psum_out (pe_r24_c31_psum_out),
@@ -13825,7 +15317,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r25_24),
         .psum_in  (pe_r24_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[25]),
         .w_swap   (skew_swap_r25_24),
         .a_out    (pe_r25_c0_a_out),
@@ -13837,8 +15329,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c0_a_out),
         .psum_in  (pe_r24_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r25_0),
         .w_swap   (pe_r25_c0_swap_out),
         .a_out    (pe_r25_c1_a_out),
         .psum_out (pe_r25_c1_psum_out),
@@ -13849,8 +15341,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c1_a_out),
         .psum_in  (pe_r24_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r25_1),
         .w_swap   (pe_r25_c1_swap_out),
         .a_out    (pe_r25_c2_a_out),
         .psum_out (pe_r25_c2_psum_out),
@@ -13861,8 +15353,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c2_a_out),
         .psum_in  (pe_r24_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r25_2),
         .w_swap   (pe_r25_c2_swap_out),
         .a_out    (pe_r25_c3_a_out),
         .psum_out (pe_r25_c3_psum_out),
@@ -13873,8 +15365,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c3_a_out),
         .psum_in  (pe_r24_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r25_3),
         .w_swap   (pe_r25_c3_swap_out),
         .a_out    (pe_r25_c4_a_out),
         .psum_out (pe_r25_c4_psum_out),
@@ -13885,8 +15377,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c4_a_out),
         .psum_in  (pe_r24_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r25_4),
         .w_swap   (pe_r25_c4_swap_out),
         .a_out    (pe_r25_c5_a_out),
         .psum_out (pe_r25_c5_psum_out),
@@ -13897,8 +15389,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c5_a_out),
         .psum_in  (pe_r24_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r25_5),
         .w_swap   (pe_r25_c5_swap_out),
         .a_out    (pe_r25_c6_a_out),
         .psum_out (pe_r25_c6_psum_out),
@@ -13909,8 +15401,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c6_a_out),
         .psum_in  (pe_r24_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r25_6),
         .w_swap   (pe_r25_c6_swap_out),
         .a_out    (pe_r25_c7_a_out),
         .psum_out (pe_r25_c7_psum_out),
@@ -13921,8 +15413,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c7_a_out),
         .psum_in  (pe_r24_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r25_7),
         .w_swap   (pe_r25_c7_swap_out),
         .a_out    (pe_r25_c8_a_out),
         .psum_out (pe_r25_c8_psum_out),
@@ -13933,8 +15425,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c8_a_out),
         .psum_in  (pe_r24_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r25_8),
         .w_swap   (pe_r25_c8_swap_out),
         .a_out    (pe_r25_c9_a_out),
         .psum_out (pe_r25_c9_psum_out),
@@ -13945,8 +15437,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c9_a_out),
         .psum_in  (pe_r24_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r25_9),
         .w_swap   (pe_r25_c9_swap_out),
         .a_out    (pe_r25_c10_a_out),
         .psum_out (pe_r25_c10_psum_out),
@@ -13957,8 +15449,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c10_a_out),
         .psum_in  (pe_r24_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r25_10),
         .w_swap   (pe_r25_c10_swap_out),
         .a_out    (pe_r25_c11_a_out),
         .psum_out (pe_r25_c11_psum_out),
@@ -13969,8 +15461,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c11_a_out),
         .psum_in  (pe_r24_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r25_11),
         .w_swap   (pe_r25_c11_swap_out),
         .a_out    (pe_r25_c12_a_out),
         .psum_out (pe_r25_c12_psum_out),
@@ -13981,8 +15473,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c12_a_out),
         .psum_in  (pe_r24_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r25_12),
         .w_swap   (pe_r25_c12_swap_out),
         .a_out    (pe_r25_c13_a_out),
         .psum_out (pe_r25_c13_psum_out),
@@ -13993,8 +15485,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c13_a_out),
         .psum_in  (pe_r24_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r25_13),
         .w_swap   (pe_r25_c13_swap_out),
         .a_out    (pe_r25_c14_a_out),
         .psum_out (pe_r25_c14_psum_out),
@@ -14005,8 +15497,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c14_a_out),
         .psum_in  (pe_r24_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r25_14),
         .w_swap   (pe_r25_c14_swap_out),
         .a_out    (pe_r25_c15_a_out),
         .psum_out (pe_r25_c15_psum_out),
@@ -14017,8 +15509,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c15_a_out),
         .psum_in  (pe_r24_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r25_15),
         .w_swap   (pe_r25_c15_swap_out),
         .a_out    (pe_r25_c16_a_out),
         .psum_out (pe_r25_c16_psum_out),
@@ -14029,8 +15521,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c16_a_out),
         .psum_in  (pe_r24_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r25_16),
         .w_swap   (pe_r25_c16_swap_out),
         .a_out    (pe_r25_c17_a_out),
         .psum_out (pe_r25_c17_psum_out),
@@ -14041,8 +15533,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c17_a_out),
         .psum_in  (pe_r24_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r25_17),
         .w_swap   (pe_r25_c17_swap_out),
         .a_out    (pe_r25_c18_a_out),
         .psum_out (pe_r25_c18_psum_out),
@@ -14053,8 +15545,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c18_a_out),
         .psum_in  (pe_r24_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r25_18),
         .w_swap   (pe_r25_c18_swap_out),
         .a_out    (pe_r25_c19_a_out),
         .psum_out (pe_r25_c19_psum_out),
@@ -14065,8 +15557,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c19_a_out),
         .psum_in  (pe_r24_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r25_19),
         .w_swap   (pe_r25_c19_swap_out),
         .a_out    (pe_r25_c20_a_out),
         .psum_out (pe_r25_c20_psum_out),
@@ -14077,8 +15569,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c20_a_out),
         .psum_in  (pe_r24_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r25_20),
         .w_swap   (pe_r25_c20_swap_out),
         .a_out    (pe_r25_c21_a_out),
         .psum_out (pe_r25_c21_psum_out),
@@ -14089,8 +15581,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c21_a_out),
         .psum_in  (pe_r24_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r25_21),
         .w_swap   (pe_r25_c21_swap_out),
         .a_out    (pe_r25_c22_a_out),
         .psum_out (pe_r25_c22_psum_out),
@@ -14101,8 +15593,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c22_a_out),
         .psum_in  (pe_r24_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r25_22),
         .w_swap   (pe_r25_c22_swap_out),
         .a_out    (pe_r25_c23_a_out),
         .psum_out (pe_r25_c23_psum_out),
@@ -14113,8 +15605,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c23_a_out),
         .psum_in  (pe_r24_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r25_23),
         .w_swap   (pe_r25_c23_swap_out),
         .a_out    (pe_r25_c24_a_out),
         .psum_out (pe_r25_c24_psum_out),
@@ -14125,8 +15617,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c24_a_out),
         .psum_in  (pe_r24_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r25_24),
         .w_swap   (pe_r25_c24_swap_out),
         .a_out    (pe_r25_c25_a_out),
         .psum_out (pe_r25_c25_psum_out),
@@ -14137,8 +15629,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c25_a_out),
         .psum_in  (pe_r24_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r25_25),
         .w_swap   (pe_r25_c25_swap_out),
         .a_out    (pe_r25_c26_a_out),
         .psum_out (pe_r25_c26_psum_out),
@@ -14149,8 +15641,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c26_a_out),
         .psum_in  (pe_r24_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r25_26),
         .w_swap   (pe_r25_c26_swap_out),
         .a_out    (pe_r25_c27_a_out),
         .psum_out (pe_r25_c27_psum_out),
@@ -14161,8 +15653,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c27_a_out),
         .psum_in  (pe_r24_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r25_27),
         .w_swap   (pe_r25_c27_swap_out),
         .a_out    (pe_r25_c28_a_out),
         .psum_out (pe_r25_c28_psum_out),
@@ -14173,8 +15665,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c28_a_out),
         .psum_in  (pe_r24_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r25_28),
         .w_swap   (pe_r25_c28_swap_out),
         .a_out    (pe_r25_c29_a_out),
         .psum_out (pe_r25_c29_psum_out),
@@ -14185,8 +15677,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c29_a_out),
         .psum_in  (pe_r24_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r25_29),
         .w_swap   (pe_r25_c29_swap_out),
         .a_out    (pe_r25_c30_a_out),
         .psum_out (pe_r25_c30_psum_out),
@@ -14197,8 +15689,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r25_c30_a_out),
         .psum_in  (pe_r24_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[25]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r25_30),
         .w_swap   (pe_r25_c30_swap_out),
         .a_out    (pe_r25_c31_a_out),
         .psum_out (pe_r25_c31_psum_out),
@@ -14209,7 +15701,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r26_25),
         .psum_in  (pe_r25_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[26]),
         .w_swap   (skew_swap_r26_25),
         .a_out    (pe_r26_c0_a_out),
@@ -14221,8 +15713,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c0_a_out),
         .psum_in  (pe_r25_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r26_0),
         .w_swap   (pe_r26_c0_swap_out),
         .a_out    (pe_r26_c1_a_out),
         .psum_out (pe_r26_c1_psum_out),
@@ -14233,8 +15725,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c1_a_out),
         .psum_in  (pe_r25_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r26_1),
         .w_swap   (pe_r26_c1_swap_out),
         .a_out    (pe_r26_c2_a_out),
         .psum_out (pe_r26_c2_psum_out),
@@ -14245,8 +15737,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c2_a_out),
         .psum_in  (pe_r25_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r26_2),
         .w_swap   (pe_r26_c2_swap_out),
         .a_out    (pe_r26_c3_a_out),
         .psum_out (pe_r26_c3_psum_out),
@@ -14257,8 +15749,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c3_a_out),
         .psum_in  (pe_r25_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r26_3),
         .w_swap   (pe_r26_c3_swap_out),
         .a_out    (pe_r26_c4_a_out),
         .psum_out (pe_r26_c4_psum_out),
@@ -14269,8 +15761,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c4_a_out),
         .psum_in  (pe_r25_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r26_4),
         .w_swap   (pe_r26_c4_swap_out),
         .a_out    (pe_r26_c5_a_out),
         .psum_out (pe_r26_c5_psum_out),
@@ -14281,8 +15773,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c5_a_out),
         .psum_in  (pe_r25_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r26_5),
         .w_swap   (pe_r26_c5_swap_out),
         .a_out    (pe_r26_c6_a_out),
         .psum_out (pe_r26_c6_psum_out),
@@ -14293,8 +15785,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c6_a_out),
         .psum_in  (pe_r25_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r26_6),
         .w_swap   (pe_r26_c6_swap_out),
         .a_out    (pe_r26_c7_a_out),
         .psum_out (pe_r26_c7_psum_out),
@@ -14305,8 +15797,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c7_a_out),
         .psum_in  (pe_r25_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r26_7),
         .w_swap   (pe_r26_c7_swap_out),
         .a_out    (pe_r26_c8_a_out),
         .psum_out (pe_r26_c8_psum_out),
@@ -14317,8 +15809,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c8_a_out),
         .psum_in  (pe_r25_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r26_8),
         .w_swap   (pe_r26_c8_swap_out),
         .a_out    (pe_r26_c9_a_out),
         .psum_out (pe_r26_c9_psum_out),
@@ -14329,8 +15821,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c9_a_out),
         .psum_in  (pe_r25_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r26_9),
         .w_swap   (pe_r26_c9_swap_out),
         .a_out    (pe_r26_c10_a_out),
         .psum_out (pe_r26_c10_psum_out),
@@ -14341,8 +15833,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c10_a_out),
         .psum_in  (pe_r25_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r26_10),
         .w_swap   (pe_r26_c10_swap_out),
         .a_out    (pe_r26_c11_a_out),
         .psum_out (pe_r26_c11_psum_out),
@@ -14353,8 +15845,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c11_a_out),
         .psum_in  (pe_r25_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r26_11),
         .w_swap   (pe_r26_c11_swap_out),
         .a_out    (pe_r26_c12_a_out),
         .psum_out (pe_r26_c12_psum_out),
@@ -14365,8 +15857,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c12_a_out),
         .psum_in  (pe_r25_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r26_12),
         .w_swap   (pe_r26_c12_swap_out),
         .a_out    (pe_r26_c13_a_out),
         .psum_out (pe_r26_c13_psum_out),
@@ -14377,8 +15869,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c13_a_out),
         .psum_in  (pe_r25_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r26_13),
         .w_swap   (pe_r26_c13_swap_out),
         .a_out    (pe_r26_c14_a_out),
         .psum_out (pe_r26_c14_psum_out),
@@ -14389,8 +15881,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c14_a_out),
         .psum_in  (pe_r25_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r26_14),
         .w_swap   (pe_r26_c14_swap_out),
         .a_out    (pe_r26_c15_a_out),
         .psum_out (pe_r26_c15_psum_out),
@@ -14401,8 +15893,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c15_a_out),
         .psum_in  (pe_r25_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r26_15),
         .w_swap   (pe_r26_c15_swap_out),
         .a_out    (pe_r26_c16_a_out),
         .psum_out (pe_r26_c16_psum_out),
@@ -14413,8 +15905,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c16_a_out),
         .psum_in  (pe_r25_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r26_16),
         .w_swap   (pe_r26_c16_swap_out),
         .a_out    (pe_r26_c17_a_out),
         .psum_out (pe_r26_c17_psum_out),
@@ -14425,8 +15917,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c17_a_out),
         .psum_in  (pe_r25_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r26_17),
         .w_swap   (pe_r26_c17_swap_out),
         .a_out    (pe_r26_c18_a_out),
         .psum_out (pe_r26_c18_psum_out),
@@ -14437,8 +15929,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c18_a_out),
         .psum_in  (pe_r25_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r26_18),
         .w_swap   (pe_r26_c18_swap_out),
         .a_out    (pe_r26_c19_a_out),
         .psum_out (pe_r26_c19_psum_out),
@@ -14449,8 +15941,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c19_a_out),
         .psum_in  (pe_r25_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r26_19),
         .w_swap   (pe_r26_c19_swap_out),
         .a_out    (pe_r26_c20_a_out),
         .psum_out (pe_r26_c20_psum_out),
@@ -14461,8 +15953,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c20_a_out),
         .psum_in  (pe_r25_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r26_20),
         .w_swap   (pe_r26_c20_swap_out),
         .a_out    (pe_r26_c21_a_out),
         .psum_out (pe_r26_c21_psum_out),
@@ -14473,8 +15965,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c21_a_out),
         .psum_in  (pe_r25_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r26_21),
         .w_swap   (pe_r26_c21_swap_out),
         .a_out    (pe_r26_c22_a_out),
         .psum_out (pe_r26_c22_psum_out),
@@ -14485,8 +15977,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c22_a_out),
         .psum_in  (pe_r25_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r26_22),
         .w_swap   (pe_r26_c22_swap_out),
         .a_out    (pe_r26_c23_a_out),
         .psum_out (pe_r26_c23_psum_out),
@@ -14497,8 +15989,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c23_a_out),
         .psum_in  (pe_r25_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r26_23),
         .w_swap   (pe_r26_c23_swap_out),
         .a_out    (pe_r26_c24_a_out),
         .psum_out (pe_r26_c24_psum_out),
@@ -14509,8 +16001,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c24_a_out),
         .psum_in  (pe_r25_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r26_24),
         .w_swap   (pe_r26_c24_swap_out),
         .a_out    (pe_r26_c25_a_out),
         .psum_out (pe_r26_c25_psum_out),
@@ -14521,8 +16013,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c25_a_out),
         .psum_in  (pe_r25_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r26_25),
         .w_swap   (pe_r26_c25_swap_out),
         .a_out    (pe_r26_c26_a_out),
         .psum_out (pe_r26_c26_psum_out),
@@ -14533,8 +16025,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c26_a_out),
         .psum_in  (pe_r25_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r26_26),
         .w_swap   (pe_r26_c26_swap_out),
         .a_out    (pe_r26_c27_a_out),
         .psum_out (pe_r26_c27_psum_out),
@@ -14545,8 +16037,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c27_a_out),
         .psum_in  (pe_r25_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r26_27),
         .w_swap   (pe_r26_c27_swap_out),
         .a_out    (pe_r26_c28_a_out),
         .psum_out (pe_r26_c28_psum_out),
@@ -14557,8 +16049,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c28_a_out),
         .psum_in  (pe_r25_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r26_28),
         .w_swap   (pe_r26_c28_swap_out),
         .a_out    (pe_r26_c29_a_out),
         .psum_out (pe_r26_c29_psum_out),
@@ -14569,8 +16061,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c29_a_out),
         .psum_in  (pe_r25_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r26_29),
         .w_swap   (pe_r26_c29_swap_out),
         .a_out    (pe_r26_c30_a_out),
         .psum_out (pe_r26_c30_psum_out),
@@ -14581,8 +16073,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r26_c30_a_out),
         .psum_in  (pe_r25_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[26]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r26_30),
         .w_swap   (pe_r26_c30_swap_out),
         .a_out    (pe_r26_c31_a_out),
         .psum_out (pe_r26_c31_psum_out),
@@ -14593,7 +16085,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r27_26),
         .psum_in  (pe_r26_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[27]),
         .w_swap   (skew_swap_r27_26),
         .a_out    (pe_r27_c0_a_out),
@@ -14605,8 +16097,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c0_a_out),
         .psum_in  (pe_r26_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r27_0),
         .w_swap   (pe_r27_c0_swap_out),
         .a_out    (pe_r27_c1_a_out),
         .psum_out (pe_r27_c1_psum_out),
@@ -14617,8 +16109,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c1_a_out),
         .psum_in  (pe_r26_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r27_1),
         .w_swap   (pe_r27_c1_swap_out),
         .a_out    (pe_r27_c2_a_out),
         .psum_out (pe_r27_c2_psum_out),
@@ -14629,8 +16121,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c2_a_out),
         .psum_in  (pe_r26_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r27_2),
         .w_swap   (pe_r27_c2_swap_out),
         .a_out    (pe_r27_c3_a_out),
         .psum_out (pe_r27_c3_psum_out),
@@ -14641,8 +16133,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c3_a_out),
         .psum_in  (pe_r26_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r27_3),
         .w_swap   (pe_r27_c3_swap_out),
         .a_out    (pe_r27_c4_a_out),
         .psum_out (pe_r27_c4_psum_out),
@@ -14653,8 +16145,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c4_a_out),
         .psum_in  (pe_r26_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r27_4),
         .w_swap   (pe_r27_c4_swap_out),
         .a_out    (pe_r27_c5_a_out),
         .psum_out (pe_r27_c5_psum_out),
@@ -14665,8 +16157,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c5_a_out),
         .psum_in  (pe_r26_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r27_5),
         .w_swap   (pe_r27_c5_swap_out),
         .a_out    (pe_r27_c6_a_out),
         .psum_out (pe_r27_c6_psum_out),
@@ -14677,8 +16169,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c6_a_out),
         .psum_in  (pe_r26_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r27_6),
         .w_swap   (pe_r27_c6_swap_out),
         .a_out    (pe_r27_c7_a_out),
         .psum_out (pe_r27_c7_psum_out),
@@ -14689,8 +16181,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c7_a_out),
         .psum_in  (pe_r26_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r27_7),
         .w_swap   (pe_r27_c7_swap_out),
         .a_out    (pe_r27_c8_a_out),
         .psum_out (pe_r27_c8_psum_out),
@@ -14701,8 +16193,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c8_a_out),
         .psum_in  (pe_r26_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r27_8),
         .w_swap   (pe_r27_c8_swap_out),
         .a_out    (pe_r27_c9_a_out),
         .psum_out (pe_r27_c9_psum_out),
@@ -14713,8 +16205,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c9_a_out),
         .psum_in  (pe_r26_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r27_9),
         .w_swap   (pe_r27_c9_swap_out),
         .a_out    (pe_r27_c10_a_out),
         .psum_out (pe_r27_c10_psum_out),
@@ -14725,8 +16217,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c10_a_out),
         .psum_in  (pe_r26_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r27_10),
         .w_swap   (pe_r27_c10_swap_out),
         .a_out    (pe_r27_c11_a_out),
         .psum_out (pe_r27_c11_psum_out),
@@ -14737,8 +16229,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c11_a_out),
         .psum_in  (pe_r26_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r27_11),
         .w_swap   (pe_r27_c11_swap_out),
         .a_out    (pe_r27_c12_a_out),
         .psum_out (pe_r27_c12_psum_out),
@@ -14749,8 +16241,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c12_a_out),
         .psum_in  (pe_r26_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r27_12),
         .w_swap   (pe_r27_c12_swap_out),
         .a_out    (pe_r27_c13_a_out),
         .psum_out (pe_r27_c13_psum_out),
@@ -14761,8 +16253,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c13_a_out),
         .psum_in  (pe_r26_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r27_13),
         .w_swap   (pe_r27_c13_swap_out),
         .a_out    (pe_r27_c14_a_out),
         .psum_out (pe_r27_c14_psum_out),
@@ -14773,8 +16265,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c14_a_out),
         .psum_in  (pe_r26_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r27_14),
         .w_swap   (pe_r27_c14_swap_out),
         .a_out    (pe_r27_c15_a_out),
         .psum_out (pe_r27_c15_psum_out),
@@ -14785,8 +16277,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c15_a_out),
         .psum_in  (pe_r26_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r27_15),
         .w_swap   (pe_r27_c15_swap_out),
         .a_out    (pe_r27_c16_a_out),
         .psum_out (pe_r27_c16_psum_out),
@@ -14797,8 +16289,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c16_a_out),
         .psum_in  (pe_r26_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r27_16),
         .w_swap   (pe_r27_c16_swap_out),
         .a_out    (pe_r27_c17_a_out),
         .psum_out (pe_r27_c17_psum_out),
@@ -14809,8 +16301,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c17_a_out),
         .psum_in  (pe_r26_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r27_17),
         .w_swap   (pe_r27_c17_swap_out),
         .a_out    (pe_r27_c18_a_out),
         .psum_out (pe_r27_c18_psum_out),
@@ -14821,8 +16313,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c18_a_out),
         .psum_in  (pe_r26_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r27_18),
         .w_swap   (pe_r27_c18_swap_out),
         .a_out    (pe_r27_c19_a_out),
         .psum_out (pe_r27_c19_psum_out),
@@ -14833,8 +16325,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c19_a_out),
         .psum_in  (pe_r26_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r27_19),
         .w_swap   (pe_r27_c19_swap_out),
         .a_out    (pe_r27_c20_a_out),
         .psum_out (pe_r27_c20_psum_out),
@@ -14845,8 +16337,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c20_a_out),
         .psum_in  (pe_r26_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r27_20),
         .w_swap   (pe_r27_c20_swap_out),
         .a_out    (pe_r27_c21_a_out),
         .psum_out (pe_r27_c21_psum_out),
@@ -14857,8 +16349,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c21_a_out),
         .psum_in  (pe_r26_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r27_21),
         .w_swap   (pe_r27_c21_swap_out),
         .a_out    (pe_r27_c22_a_out),
         .psum_out (pe_r27_c22_psum_out),
@@ -14869,8 +16361,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c22_a_out),
         .psum_in  (pe_r26_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r27_22),
         .w_swap   (pe_r27_c22_swap_out),
         .a_out    (pe_r27_c23_a_out),
         .psum_out (pe_r27_c23_psum_out),
@@ -14881,8 +16373,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c23_a_out),
         .psum_in  (pe_r26_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r27_23),
         .w_swap   (pe_r27_c23_swap_out),
         .a_out    (pe_r27_c24_a_out),
         .psum_out (pe_r27_c24_psum_out),
@@ -14893,8 +16385,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c24_a_out),
         .psum_in  (pe_r26_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r27_24),
         .w_swap   (pe_r27_c24_swap_out),
         .a_out    (pe_r27_c25_a_out),
         .psum_out (pe_r27_c25_psum_out),
@@ -14905,8 +16397,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c25_a_out),
         .psum_in  (pe_r26_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r27_25),
         .w_swap   (pe_r27_c25_swap_out),
         .a_out    (pe_r27_c26_a_out),
         .psum_out (pe_r27_c26_psum_out),
@@ -14917,8 +16409,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c26_a_out),
         .psum_in  (pe_r26_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r27_26),
         .w_swap   (pe_r27_c26_swap_out),
         .a_out    (pe_r27_c27_a_out),
         .psum_out (pe_r27_c27_psum_out),
@@ -14929,8 +16421,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c27_a_out),
         .psum_in  (pe_r26_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r27_27),
         .w_swap   (pe_r27_c27_swap_out),
         .a_out    (pe_r27_c28_a_out),
         .psum_out (pe_r27_c28_psum_out),
@@ -14941,8 +16433,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c28_a_out),
         .psum_in  (pe_r26_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r27_28),
         .w_swap   (pe_r27_c28_swap_out),
         .a_out    (pe_r27_c29_a_out),
         .psum_out (pe_r27_c29_psum_out),
@@ -14953,8 +16445,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c29_a_out),
         .psum_in  (pe_r26_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r27_29),
         .w_swap   (pe_r27_c29_swap_out),
         .a_out    (pe_r27_c30_a_out),
         .psum_out (pe_r27_c30_psum_out),
@@ -14965,8 +16457,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r27_c30_a_out),
         .psum_in  (pe_r26_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[27]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r27_30),
         .w_swap   (pe_r27_c30_swap_out),
         .a_out    (pe_r27_c31_a_out),
         .psum_out (pe_r27_c31_psum_out),
@@ -14977,7 +16469,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r28_27),
         .psum_in  (pe_r27_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[28]),
         .w_swap   (skew_swap_r28_27),
         .a_out    (pe_r28_c0_a_out),
@@ -14989,8 +16481,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c0_a_out),
         .psum_in  (pe_r27_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r28_0),
         .w_swap   (pe_r28_c0_swap_out),
         .a_out    (pe_r28_c1_a_out),
         .psum_out (pe_r28_c1_psum_out),
@@ -15001,8 +16493,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c1_a_out),
         .psum_in  (pe_r27_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r28_1),
         .w_swap   (pe_r28_c1_swap_out),
         .a_out    (pe_r28_c2_a_out),
         .psum_out (pe_r28_c2_psum_out),
@@ -15013,8 +16505,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c2_a_out),
         .psum_in  (pe_r27_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r28_2),
         .w_swap   (pe_r28_c2_swap_out),
         .a_out    (pe_r28_c3_a_out),
         .psum_out (pe_r28_c3_psum_out),
@@ -15025,8 +16517,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c3_a_out),
         .psum_in  (pe_r27_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r28_3),
         .w_swap   (pe_r28_c3_swap_out),
         .a_out    (pe_r28_c4_a_out),
         .psum_out (pe_r28_c4_psum_out),
@@ -15037,8 +16529,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c4_a_out),
         .psum_in  (pe_r27_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r28_4),
         .w_swap   (pe_r28_c4_swap_out),
         .a_out    (pe_r28_c5_a_out),
         .psum_out (pe_r28_c5_psum_out),
@@ -15049,8 +16541,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c5_a_out),
         .psum_in  (pe_r27_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r28_5),
         .w_swap   (pe_r28_c5_swap_out),
         .a_out    (pe_r28_c6_a_out),
         .psum_out (pe_r28_c6_psum_out),
@@ -15061,8 +16553,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c6_a_out),
         .psum_in  (pe_r27_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r28_6),
         .w_swap   (pe_r28_c6_swap_out),
         .a_out    (pe_r28_c7_a_out),
         .psum_out (pe_r28_c7_psum_out),
@@ -15073,8 +16565,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c7_a_out),
         .psum_in  (pe_r27_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r28_7),
         .w_swap   (pe_r28_c7_swap_out),
         .a_out    (pe_r28_c8_a_out),
         .psum_out (pe_r28_c8_psum_out),
@@ -15085,8 +16577,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c8_a_out),
         .psum_in  (pe_r27_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r28_8),
         .w_swap   (pe_r28_c8_swap_out),
         .a_out    (pe_r28_c9_a_out),
         .psum_out (pe_r28_c9_psum_out),
@@ -15097,8 +16589,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c9_a_out),
         .psum_in  (pe_r27_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r28_9),
         .w_swap   (pe_r28_c9_swap_out),
         .a_out    (pe_r28_c10_a_out),
         .psum_out (pe_r28_c10_psum_out),
@@ -15109,8 +16601,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c10_a_out),
         .psum_in  (pe_r27_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r28_10),
         .w_swap   (pe_r28_c10_swap_out),
         .a_out    (pe_r28_c11_a_out),
         .psum_out (pe_r28_c11_psum_out),
@@ -15121,8 +16613,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c11_a_out),
         .psum_in  (pe_r27_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r28_11),
         .w_swap   (pe_r28_c11_swap_out),
         .a_out    (pe_r28_c12_a_out),
         .psum_out (pe_r28_c12_psum_out),
@@ -15133,8 +16625,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c12_a_out),
         .psum_in  (pe_r27_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r28_12),
         .w_swap   (pe_r28_c12_swap_out),
         .a_out    (pe_r28_c13_a_out),
         .psum_out (pe_r28_c13_psum_out),
@@ -15145,8 +16637,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c13_a_out),
         .psum_in  (pe_r27_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r28_13),
         .w_swap   (pe_r28_c13_swap_out),
         .a_out    (pe_r28_c14_a_out),
         .psum_out (pe_r28_c14_psum_out),
@@ -15157,8 +16649,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c14_a_out),
         .psum_in  (pe_r27_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r28_14),
         .w_swap   (pe_r28_c14_swap_out),
         .a_out    (pe_r28_c15_a_out),
         .psum_out (pe_r28_c15_psum_out),
@@ -15169,8 +16661,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c15_a_out),
         .psum_in  (pe_r27_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r28_15),
         .w_swap   (pe_r28_c15_swap_out),
         .a_out    (pe_r28_c16_a_out),
         .psum_out (pe_r28_c16_psum_out),
@@ -15181,8 +16673,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c16_a_out),
         .psum_in  (pe_r27_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r28_16),
         .w_swap   (pe_r28_c16_swap_out),
         .a_out    (pe_r28_c17_a_out),
         .psum_out (pe_r28_c17_psum_out),
@@ -15193,8 +16685,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c17_a_out),
         .psum_in  (pe_r27_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r28_17),
         .w_swap   (pe_r28_c17_swap_out),
         .a_out    (pe_r28_c18_a_out),
         .psum_out (pe_r28_c18_psum_out),
@@ -15205,8 +16697,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c18_a_out),
         .psum_in  (pe_r27_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r28_18),
         .w_swap   (pe_r28_c18_swap_out),
         .a_out    (pe_r28_c19_a_out),
         .psum_out (pe_r28_c19_psum_out),
@@ -15217,8 +16709,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c19_a_out),
         .psum_in  (pe_r27_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r28_19),
         .w_swap   (pe_r28_c19_swap_out),
         .a_out    (pe_r28_c20_a_out),
         .psum_out (pe_r28_c20_psum_out),
@@ -15229,8 +16721,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c20_a_out),
         .psum_in  (pe_r27_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r28_20),
         .w_swap   (pe_r28_c20_swap_out),
         .a_out    (pe_r28_c21_a_out),
         .psum_out (pe_r28_c21_psum_out),
@@ -15241,8 +16733,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c21_a_out),
         .psum_in  (pe_r27_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r28_21),
         .w_swap   (pe_r28_c21_swap_out),
         .a_out    (pe_r28_c22_a_out),
         .psum_out (pe_r28_c22_psum_out),
@@ -15253,8 +16745,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c22_a_out),
         .psum_in  (pe_r27_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r28_22),
         .w_swap   (pe_r28_c22_swap_out),
         .a_out    (pe_r28_c23_a_out),
         .psum_out (pe_r28_c23_psum_out),
@@ -15265,8 +16757,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c23_a_out),
         .psum_in  (pe_r27_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r28_23),
         .w_swap   (pe_r28_c23_swap_out),
         .a_out    (pe_r28_c24_a_out),
         .psum_out (pe_r28_c24_psum_out),
@@ -15277,8 +16769,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c24_a_out),
         .psum_in  (pe_r27_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r28_24),
         .w_swap   (pe_r28_c24_swap_out),
         .a_out    (pe_r28_c25_a_out),
         .psum_out (pe_r28_c25_psum_out),
@@ -15289,8 +16781,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c25_a_out),
         .psum_in  (pe_r27_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r28_25),
         .w_swap   (pe_r28_c25_swap_out),
         .a_out    (pe_r28_c26_a_out),
         .psum_out (pe_r28_c26_psum_out),
@@ -15301,8 +16793,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c26_a_out),
         .psum_in  (pe_r27_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r28_26),
         .w_swap   (pe_r28_c26_swap_out),
         .a_out    (pe_r28_c27_a_out),
         .psum_out (pe_r28_c27_psum_out),
@@ -15313,8 +16805,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c27_a_out),
         .psum_in  (pe_r27_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r28_27),
         .w_swap   (pe_r28_c27_swap_out),
         .a_out    (pe_r28_c28_a_out),
         .psum_out (pe_r28_c28_psum_out),
@@ -15325,8 +16817,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c28_a_out),
         .psum_in  (pe_r27_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r28_28),
         .w_swap   (pe_r28_c28_swap_out),
         .a_out    (pe_r28_c29_a_out),
         .psum_out (pe_r28_c29_psum_out),
@@ -15337,8 +16829,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c29_a_out),
         .psum_in  (pe_r27_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r28_29),
         .w_swap   (pe_r28_c29_swap_out),
         .a_out    (pe_r28_c30_a_out),
         .psum_out (pe_r28_c30_psum_out),
@@ -15349,8 +16841,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r28_c30_a_out),
         .psum_in  (pe_r27_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[28]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r28_30),
         .w_swap   (pe_r28_c30_swap_out),
         .a_out    (pe_r28_c31_a_out),
         .psum_out (pe_r28_c31_psum_out),
@@ -15361,7 +16853,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r29_28),
         .psum_in  (pe_r28_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[29]),
         .w_swap   (skew_swap_r29_28),
         .a_out    (pe_r29_c0_a_out),
@@ -15373,8 +16865,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c0_a_out),
         .psum_in  (pe_r28_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r29_0),
         .w_swap   (pe_r29_c0_swap_out),
         .a_out    (pe_r29_c1_a_out),
         .psum_out (pe_r29_c1_psum_out),
@@ -15385,8 +16877,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c1_a_out),
         .psum_in  (pe_r28_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r29_1),
         .w_swap   (pe_r29_c1_swap_out),
         .a_out    (pe_r29_c2_a_out),
         .psum_out (pe_r29_c2_psum_out),
@@ -15397,8 +16889,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c2_a_out),
         .psum_in  (pe_r28_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r29_2),
         .w_swap   (pe_r29_c2_swap_out),
         .a_out    (pe_r29_c3_a_out),
         .psum_out (pe_r29_c3_psum_out),
@@ -15409,8 +16901,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c3_a_out),
         .psum_in  (pe_r28_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r29_3),
         .w_swap   (pe_r29_c3_swap_out),
         .a_out    (pe_r29_c4_a_out),
         .psum_out (pe_r29_c4_psum_out),
@@ -15421,8 +16913,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c4_a_out),
         .psum_in  (pe_r28_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r29_4),
         .w_swap   (pe_r29_c4_swap_out),
         .a_out    (pe_r29_c5_a_out),
         .psum_out (pe_r29_c5_psum_out),
@@ -15433,8 +16925,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c5_a_out),
         .psum_in  (pe_r28_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r29_5),
         .w_swap   (pe_r29_c5_swap_out),
         .a_out    (pe_r29_c6_a_out),
         .psum_out (pe_r29_c6_psum_out),
@@ -15445,8 +16937,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c6_a_out),
         .psum_in  (pe_r28_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r29_6),
         .w_swap   (pe_r29_c6_swap_out),
         .a_out    (pe_r29_c7_a_out),
         .psum_out (pe_r29_c7_psum_out),
@@ -15457,8 +16949,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c7_a_out),
         .psum_in  (pe_r28_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r29_7),
         .w_swap   (pe_r29_c7_swap_out),
         .a_out    (pe_r29_c8_a_out),
         .psum_out (pe_r29_c8_psum_out),
@@ -15469,8 +16961,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c8_a_out),
         .psum_in  (pe_r28_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r29_8),
         .w_swap   (pe_r29_c8_swap_out),
         .a_out    (pe_r29_c9_a_out),
         .psum_out (pe_r29_c9_psum_out),
@@ -15481,8 +16973,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c9_a_out),
         .psum_in  (pe_r28_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r29_9),
         .w_swap   (pe_r29_c9_swap_out),
         .a_out    (pe_r29_c10_a_out),
         .psum_out (pe_r29_c10_psum_out),
@@ -15493,8 +16985,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c10_a_out),
         .psum_in  (pe_r28_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r29_10),
         .w_swap   (pe_r29_c10_swap_out),
         .a_out    (pe_r29_c11_a_out),
         .psum_out (pe_r29_c11_psum_out),
@@ -15505,8 +16997,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c11_a_out),
         .psum_in  (pe_r28_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r29_11),
         .w_swap   (pe_r29_c11_swap_out),
         .a_out    (pe_r29_c12_a_out),
         .psum_out (pe_r29_c12_psum_out),
@@ -15517,8 +17009,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c12_a_out),
         .psum_in  (pe_r28_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r29_12),
         .w_swap   (pe_r29_c12_swap_out),
         .a_out    (pe_r29_c13_a_out),
         .psum_out (pe_r29_c13_psum_out),
@@ -15529,8 +17021,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c13_a_out),
         .psum_in  (pe_r28_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r29_13),
         .w_swap   (pe_r29_c13_swap_out),
         .a_out    (pe_r29_c14_a_out),
         .psum_out (pe_r29_c14_psum_out),
@@ -15541,8 +17033,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c14_a_out),
         .psum_in  (pe_r28_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r29_14),
         .w_swap   (pe_r29_c14_swap_out),
         .a_out    (pe_r29_c15_a_out),
         .psum_out (pe_r29_c15_psum_out),
@@ -15553,8 +17045,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c15_a_out),
         .psum_in  (pe_r28_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r29_15),
         .w_swap   (pe_r29_c15_swap_out),
         .a_out    (pe_r29_c16_a_out),
         .psum_out (pe_r29_c16_psum_out),
@@ -15565,8 +17057,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c16_a_out),
         .psum_in  (pe_r28_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r29_16),
         .w_swap   (pe_r29_c16_swap_out),
         .a_out    (pe_r29_c17_a_out),
         .psum_out (pe_r29_c17_psum_out),
@@ -15577,8 +17069,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c17_a_out),
         .psum_in  (pe_r28_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r29_17),
         .w_swap   (pe_r29_c17_swap_out),
         .a_out    (pe_r29_c18_a_out),
         .psum_out (pe_r29_c18_psum_out),
@@ -15589,8 +17081,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c18_a_out),
         .psum_in  (pe_r28_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r29_18),
         .w_swap   (pe_r29_c18_swap_out),
         .a_out    (pe_r29_c19_a_out),
         .psum_out (pe_r29_c19_psum_out),
@@ -15601,8 +17093,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c19_a_out),
         .psum_in  (pe_r28_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r29_19),
         .w_swap   (pe_r29_c19_swap_out),
         .a_out    (pe_r29_c20_a_out),
         .psum_out (pe_r29_c20_psum_out),
@@ -15613,8 +17105,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c20_a_out),
         .psum_in  (pe_r28_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r29_20),
         .w_swap   (pe_r29_c20_swap_out),
         .a_out    (pe_r29_c21_a_out),
         .psum_out (pe_r29_c21_psum_out),
@@ -15625,8 +17117,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c21_a_out),
         .psum_in  (pe_r28_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r29_21),
         .w_swap   (pe_r29_c21_swap_out),
         .a_out    (pe_r29_c22_a_out),
         .psum_out (pe_r29_c22_psum_out),
@@ -15637,8 +17129,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c22_a_out),
         .psum_in  (pe_r28_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r29_22),
         .w_swap   (pe_r29_c22_swap_out),
         .a_out    (pe_r29_c23_a_out),
         .psum_out (pe_r29_c23_psum_out),
@@ -15649,8 +17141,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c23_a_out),
         .psum_in  (pe_r28_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r29_23),
         .w_swap   (pe_r29_c23_swap_out),
         .a_out    (pe_r29_c24_a_out),
         .psum_out (pe_r29_c24_psum_out),
@@ -15661,8 +17153,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c24_a_out),
         .psum_in  (pe_r28_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r29_24),
         .w_swap   (pe_r29_c24_swap_out),
         .a_out    (pe_r29_c25_a_out),
         .psum_out (pe_r29_c25_psum_out),
@@ -15673,8 +17165,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c25_a_out),
         .psum_in  (pe_r28_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r29_25),
         .w_swap   (pe_r29_c25_swap_out),
         .a_out    (pe_r29_c26_a_out),
         .psum_out (pe_r29_c26_psum_out),
@@ -15685,8 +17177,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c26_a_out),
         .psum_in  (pe_r28_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r29_26),
         .w_swap   (pe_r29_c26_swap_out),
         .a_out    (pe_r29_c27_a_out),
         .psum_out (pe_r29_c27_psum_out),
@@ -15697,8 +17189,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c27_a_out),
         .psum_in  (pe_r28_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r29_27),
         .w_swap   (pe_r29_c27_swap_out),
         .a_out    (pe_r29_c28_a_out),
         .psum_out (pe_r29_c28_psum_out),
@@ -15709,8 +17201,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c28_a_out),
         .psum_in  (pe_r28_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r29_28),
         .w_swap   (pe_r29_c28_swap_out),
         .a_out    (pe_r29_c29_a_out),
         .psum_out (pe_r29_c29_psum_out),
@@ -15721,8 +17213,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c29_a_out),
         .psum_in  (pe_r28_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r29_29),
         .w_swap   (pe_r29_c29_swap_out),
         .a_out    (pe_r29_c30_a_out),
         .psum_out (pe_r29_c30_psum_out),
@@ -15733,8 +17225,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r29_c30_a_out),
         .psum_in  (pe_r28_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[29]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r29_30),
         .w_swap   (pe_r29_c30_swap_out),
         .a_out    (pe_r29_c31_a_out),
         .psum_out (pe_r29_c31_psum_out),
@@ -15745,7 +17237,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r30_29),
         .psum_in  (pe_r29_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[30]),
         .w_swap   (skew_swap_r30_29),
         .a_out    (pe_r30_c0_a_out),
@@ -15757,8 +17249,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c0_a_out),
         .psum_in  (pe_r29_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r30_0),
         .w_swap   (pe_r30_c0_swap_out),
         .a_out    (pe_r30_c1_a_out),
         .psum_out (pe_r30_c1_psum_out),
@@ -15769,8 +17261,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c1_a_out),
         .psum_in  (pe_r29_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r30_1),
         .w_swap   (pe_r30_c1_swap_out),
         .a_out    (pe_r30_c2_a_out),
         .psum_out (pe_r30_c2_psum_out),
@@ -15781,8 +17273,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c2_a_out),
         .psum_in  (pe_r29_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r30_2),
         .w_swap   (pe_r30_c2_swap_out),
         .a_out    (pe_r30_c3_a_out),
         .psum_out (pe_r30_c3_psum_out),
@@ -15793,8 +17285,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c3_a_out),
         .psum_in  (pe_r29_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r30_3),
         .w_swap   (pe_r30_c3_swap_out),
         .a_out    (pe_r30_c4_a_out),
         .psum_out (pe_r30_c4_psum_out),
@@ -15805,8 +17297,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c4_a_out),
         .psum_in  (pe_r29_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r30_4),
         .w_swap   (pe_r30_c4_swap_out),
         .a_out    (pe_r30_c5_a_out),
         .psum_out (pe_r30_c5_psum_out),
@@ -15817,8 +17309,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c5_a_out),
         .psum_in  (pe_r29_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r30_5),
         .w_swap   (pe_r30_c5_swap_out),
         .a_out    (pe_r30_c6_a_out),
         .psum_out (pe_r30_c6_psum_out),
@@ -15829,8 +17321,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c6_a_out),
         .psum_in  (pe_r29_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r30_6),
         .w_swap   (pe_r30_c6_swap_out),
         .a_out    (pe_r30_c7_a_out),
         .psum_out (pe_r30_c7_psum_out),
@@ -15841,8 +17333,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c7_a_out),
         .psum_in  (pe_r29_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r30_7),
         .w_swap   (pe_r30_c7_swap_out),
         .a_out    (pe_r30_c8_a_out),
         .psum_out (pe_r30_c8_psum_out),
@@ -15853,8 +17345,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c8_a_out),
         .psum_in  (pe_r29_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r30_8),
         .w_swap   (pe_r30_c8_swap_out),
         .a_out    (pe_r30_c9_a_out),
         .psum_out (pe_r30_c9_psum_out),
@@ -15865,8 +17357,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c9_a_out),
         .psum_in  (pe_r29_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r30_9),
         .w_swap   (pe_r30_c9_swap_out),
         .a_out    (pe_r30_c10_a_out),
         .psum_out (pe_r30_c10_psum_out),
@@ -15877,8 +17369,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c10_a_out),
         .psum_in  (pe_r29_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r30_10),
         .w_swap   (pe_r30_c10_swap_out),
         .a_out    (pe_r30_c11_a_out),
         .psum_out (pe_r30_c11_psum_out),
@@ -15889,8 +17381,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c11_a_out),
         .psum_in  (pe_r29_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r30_11),
         .w_swap   (pe_r30_c11_swap_out),
         .a_out    (pe_r30_c12_a_out),
         .psum_out (pe_r30_c12_psum_out),
@@ -15901,8 +17393,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c12_a_out),
         .psum_in  (pe_r29_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r30_12),
         .w_swap   (pe_r30_c12_swap_out),
         .a_out    (pe_r30_c13_a_out),
         .psum_out (pe_r30_c13_psum_out),
@@ -15913,8 +17405,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c13_a_out),
         .psum_in  (pe_r29_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r30_13),
         .w_swap   (pe_r30_c13_swap_out),
         .a_out    (pe_r30_c14_a_out),
         .psum_out (pe_r30_c14_psum_out),
@@ -15925,8 +17417,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c14_a_out),
         .psum_in  (pe_r29_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r30_14),
         .w_swap   (pe_r30_c14_swap_out),
         .a_out    (pe_r30_c15_a_out),
         .psum_out (pe_r30_c15_psum_out),
@@ -15937,8 +17429,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c15_a_out),
         .psum_in  (pe_r29_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r30_15),
         .w_swap   (pe_r30_c15_swap_out),
         .a_out    (pe_r30_c16_a_out),
         .psum_out (pe_r30_c16_psum_out),
@@ -15949,8 +17441,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c16_a_out),
         .psum_in  (pe_r29_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r30_16),
         .w_swap   (pe_r30_c16_swap_out),
         .a_out    (pe_r30_c17_a_out),
         .psum_out (pe_r30_c17_psum_out),
@@ -15961,8 +17453,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c17_a_out),
         .psum_in  (pe_r29_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r30_17),
         .w_swap   (pe_r30_c17_swap_out),
         .a_out    (pe_r30_c18_a_out),
         .psum_out (pe_r30_c18_psum_out),
@@ -15973,8 +17465,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c18_a_out),
         .psum_in  (pe_r29_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r30_18),
         .w_swap   (pe_r30_c18_swap_out),
         .a_out    (pe_r30_c19_a_out),
         .psum_out (pe_r30_c19_psum_out),
@@ -15985,8 +17477,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c19_a_out),
         .psum_in  (pe_r29_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r30_19),
         .w_swap   (pe_r30_c19_swap_out),
         .a_out    (pe_r30_c20_a_out),
         .psum_out (pe_r30_c20_psum_out),
@@ -15997,8 +17489,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c20_a_out),
         .psum_in  (pe_r29_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r30_20),
         .w_swap   (pe_r30_c20_swap_out),
         .a_out    (pe_r30_c21_a_out),
         .psum_out (pe_r30_c21_psum_out),
@@ -16009,8 +17501,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c21_a_out),
         .psum_in  (pe_r29_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r30_21),
         .w_swap   (pe_r30_c21_swap_out),
         .a_out    (pe_r30_c22_a_out),
         .psum_out (pe_r30_c22_psum_out),
@@ -16021,8 +17513,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c22_a_out),
         .psum_in  (pe_r29_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r30_22),
         .w_swap   (pe_r30_c22_swap_out),
         .a_out    (pe_r30_c23_a_out),
         .psum_out (pe_r30_c23_psum_out),
@@ -16033,8 +17525,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c23_a_out),
         .psum_in  (pe_r29_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r30_23),
         .w_swap   (pe_r30_c23_swap_out),
         .a_out    (pe_r30_c24_a_out),
         .psum_out (pe_r30_c24_psum_out),
@@ -16045,8 +17537,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c24_a_out),
         .psum_in  (pe_r29_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r30_24),
         .w_swap   (pe_r30_c24_swap_out),
         .a_out    (pe_r30_c25_a_out),
         .psum_out (pe_r30_c25_psum_out),
@@ -16057,8 +17549,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c25_a_out),
         .psum_in  (pe_r29_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r30_25),
         .w_swap   (pe_r30_c25_swap_out),
         .a_out    (pe_r30_c26_a_out),
         .psum_out (pe_r30_c26_psum_out),
@@ -16069,8 +17561,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c26_a_out),
         .psum_in  (pe_r29_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r30_26),
         .w_swap   (pe_r30_c26_swap_out),
         .a_out    (pe_r30_c27_a_out),
         .psum_out (pe_r30_c27_psum_out),
@@ -16081,8 +17573,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c27_a_out),
         .psum_in  (pe_r29_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r30_27),
         .w_swap   (pe_r30_c27_swap_out),
         .a_out    (pe_r30_c28_a_out),
         .psum_out (pe_r30_c28_psum_out),
@@ -16093,8 +17585,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c28_a_out),
         .psum_in  (pe_r29_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r30_28),
         .w_swap   (pe_r30_c28_swap_out),
         .a_out    (pe_r30_c29_a_out),
         .psum_out (pe_r30_c29_psum_out),
@@ -16105,8 +17597,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c29_a_out),
         .psum_in  (pe_r29_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r30_29),
         .w_swap   (pe_r30_c29_swap_out),
         .a_out    (pe_r30_c30_a_out),
         .psum_out (pe_r30_c30_psum_out),
@@ -16117,8 +17609,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r30_c30_a_out),
         .psum_in  (pe_r29_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[30]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r30_30),
         .w_swap   (pe_r30_c30_swap_out),
         .a_out    (pe_r30_c31_a_out),
         .psum_out (pe_r30_c31_psum_out),
@@ -16129,7 +17621,7 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (skew_a_r31_30),
         .psum_in  (pe_r30_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[31]),
         .w_swap   (skew_swap_r31_30),
         .a_out    (pe_r31_c0_a_out),
@@ -16141,8 +17633,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c0_a_out),
         .psum_in  (pe_r30_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r31_0),
         .w_swap   (pe_r31_c0_swap_out),
         .a_out    (pe_r31_c1_a_out),
         .psum_out (pe_r31_c1_psum_out),
@@ -16153,8 +17645,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c1_a_out),
         .psum_in  (pe_r30_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r31_1),
         .w_swap   (pe_r31_c1_swap_out),
         .a_out    (pe_r31_c2_a_out),
         .psum_out (pe_r31_c2_psum_out),
@@ -16165,8 +17657,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c2_a_out),
         .psum_in  (pe_r30_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r31_2),
         .w_swap   (pe_r31_c2_swap_out),
         .a_out    (pe_r31_c3_a_out),
         .psum_out (pe_r31_c3_psum_out),
@@ -16177,8 +17669,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c3_a_out),
         .psum_in  (pe_r30_c4_psum_out),
-        .w_in     ($signed(w_data[39:32])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c4_3),
+        .w_load   (skew_wl_r31_3),
         .w_swap   (pe_r31_c3_swap_out),
         .a_out    (pe_r31_c4_a_out),
         .psum_out (pe_r31_c4_psum_out),
@@ -16189,8 +17681,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c4_a_out),
         .psum_in  (pe_r30_c5_psum_out),
-        .w_in     ($signed(w_data[47:40])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c5_4),
+        .w_load   (skew_wl_r31_4),
         .w_swap   (pe_r31_c4_swap_out),
         .a_out    (pe_r31_c5_a_out),
         .psum_out (pe_r31_c5_psum_out),
@@ -16201,8 +17693,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c5_a_out),
         .psum_in  (pe_r30_c6_psum_out),
-        .w_in     ($signed(w_data[55:48])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c6_5),
+        .w_load   (skew_wl_r31_5),
         .w_swap   (pe_r31_c5_swap_out),
         .a_out    (pe_r31_c6_a_out),
         .psum_out (pe_r31_c6_psum_out),
@@ -16213,8 +17705,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c6_a_out),
         .psum_in  (pe_r30_c7_psum_out),
-        .w_in     ($signed(w_data[63:56])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c7_6),
+        .w_load   (skew_wl_r31_6),
         .w_swap   (pe_r31_c6_swap_out),
         .a_out    (pe_r31_c7_a_out),
         .psum_out (pe_r31_c7_psum_out),
@@ -16225,8 +17717,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c7_a_out),
         .psum_in  (pe_r30_c8_psum_out),
-        .w_in     ($signed(w_data[71:64])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c8_7),
+        .w_load   (skew_wl_r31_7),
         .w_swap   (pe_r31_c7_swap_out),
         .a_out    (pe_r31_c8_a_out),
         .psum_out (pe_r31_c8_psum_out),
@@ -16237,8 +17729,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c8_a_out),
         .psum_in  (pe_r30_c9_psum_out),
-        .w_in     ($signed(w_data[79:72])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c9_8),
+        .w_load   (skew_wl_r31_8),
         .w_swap   (pe_r31_c8_swap_out),
         .a_out    (pe_r31_c9_a_out),
         .psum_out (pe_r31_c9_psum_out),
@@ -16249,8 +17741,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c9_a_out),
         .psum_in  (pe_r30_c10_psum_out),
-        .w_in     ($signed(w_data[87:80])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c10_9),
+        .w_load   (skew_wl_r31_9),
         .w_swap   (pe_r31_c9_swap_out),
         .a_out    (pe_r31_c10_a_out),
         .psum_out (pe_r31_c10_psum_out),
@@ -16261,8 +17753,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c10_a_out),
         .psum_in  (pe_r30_c11_psum_out),
-        .w_in     ($signed(w_data[95:88])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c11_10),
+        .w_load   (skew_wl_r31_10),
         .w_swap   (pe_r31_c10_swap_out),
         .a_out    (pe_r31_c11_a_out),
         .psum_out (pe_r31_c11_psum_out),
@@ -16273,8 +17765,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c11_a_out),
         .psum_in  (pe_r30_c12_psum_out),
-        .w_in     ($signed(w_data[103:96])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c12_11),
+        .w_load   (skew_wl_r31_11),
         .w_swap   (pe_r31_c11_swap_out),
         .a_out    (pe_r31_c12_a_out),
         .psum_out (pe_r31_c12_psum_out),
@@ -16285,8 +17777,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c12_a_out),
         .psum_in  (pe_r30_c13_psum_out),
-        .w_in     ($signed(w_data[111:104])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c13_12),
+        .w_load   (skew_wl_r31_12),
         .w_swap   (pe_r31_c12_swap_out),
         .a_out    (pe_r31_c13_a_out),
         .psum_out (pe_r31_c13_psum_out),
@@ -16297,8 +17789,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c13_a_out),
         .psum_in  (pe_r30_c14_psum_out),
-        .w_in     ($signed(w_data[119:112])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c14_13),
+        .w_load   (skew_wl_r31_13),
         .w_swap   (pe_r31_c13_swap_out),
         .a_out    (pe_r31_c14_a_out),
         .psum_out (pe_r31_c14_psum_out),
@@ -16309,8 +17801,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c14_a_out),
         .psum_in  (pe_r30_c15_psum_out),
-        .w_in     ($signed(w_data[127:120])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c15_14),
+        .w_load   (skew_wl_r31_14),
         .w_swap   (pe_r31_c14_swap_out),
         .a_out    (pe_r31_c15_a_out),
         .psum_out (pe_r31_c15_psum_out),
@@ -16321,8 +17813,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c15_a_out),
         .psum_in  (pe_r30_c16_psum_out),
-        .w_in     ($signed(w_data[135:128])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c16_15),
+        .w_load   (skew_wl_r31_15),
         .w_swap   (pe_r31_c15_swap_out),
         .a_out    (pe_r31_c16_a_out),
         .psum_out (pe_r31_c16_psum_out),
@@ -16333,8 +17825,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c16_a_out),
         .psum_in  (pe_r30_c17_psum_out),
-        .w_in     ($signed(w_data[143:136])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c17_16),
+        .w_load   (skew_wl_r31_16),
         .w_swap   (pe_r31_c16_swap_out),
         .a_out    (pe_r31_c17_a_out),
         .psum_out (pe_r31_c17_psum_out),
@@ -16345,8 +17837,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c17_a_out),
         .psum_in  (pe_r30_c18_psum_out),
-        .w_in     ($signed(w_data[151:144])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c18_17),
+        .w_load   (skew_wl_r31_17),
         .w_swap   (pe_r31_c17_swap_out),
         .a_out    (pe_r31_c18_a_out),
         .psum_out (pe_r31_c18_psum_out),
@@ -16357,8 +17849,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c18_a_out),
         .psum_in  (pe_r30_c19_psum_out),
-        .w_in     ($signed(w_data[159:152])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c19_18),
+        .w_load   (skew_wl_r31_18),
         .w_swap   (pe_r31_c18_swap_out),
         .a_out    (pe_r31_c19_a_out),
         .psum_out (pe_r31_c19_psum_out),
@@ -16369,8 +17861,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c19_a_out),
         .psum_in  (pe_r30_c20_psum_out),
-        .w_in     ($signed(w_data[167:160])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c20_19),
+        .w_load   (skew_wl_r31_19),
         .w_swap   (pe_r31_c19_swap_out),
         .a_out    (pe_r31_c20_a_out),
         .psum_out (pe_r31_c20_psum_out),
@@ -16381,8 +17873,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c20_a_out),
         .psum_in  (pe_r30_c21_psum_out),
-        .w_in     ($signed(w_data[175:168])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c21_20),
+        .w_load   (skew_wl_r31_20),
         .w_swap   (pe_r31_c20_swap_out),
         .a_out    (pe_r31_c21_a_out),
         .psum_out (pe_r31_c21_psum_out),
@@ -16393,8 +17885,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c21_a_out),
         .psum_in  (pe_r30_c22_psum_out),
-        .w_in     ($signed(w_data[183:176])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c22_21),
+        .w_load   (skew_wl_r31_21),
         .w_swap   (pe_r31_c21_swap_out),
         .a_out    (pe_r31_c22_a_out),
         .psum_out (pe_r31_c22_psum_out),
@@ -16405,8 +17897,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c22_a_out),
         .psum_in  (pe_r30_c23_psum_out),
-        .w_in     ($signed(w_data[191:184])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c23_22),
+        .w_load   (skew_wl_r31_22),
         .w_swap   (pe_r31_c22_swap_out),
         .a_out    (pe_r31_c23_a_out),
         .psum_out (pe_r31_c23_psum_out),
@@ -16417,8 +17909,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c23_a_out),
         .psum_in  (pe_r30_c24_psum_out),
-        .w_in     ($signed(w_data[199:192])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c24_23),
+        .w_load   (skew_wl_r31_23),
         .w_swap   (pe_r31_c23_swap_out),
         .a_out    (pe_r31_c24_a_out),
         .psum_out (pe_r31_c24_psum_out),
@@ -16429,8 +17921,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c24_a_out),
         .psum_in  (pe_r30_c25_psum_out),
-        .w_in     ($signed(w_data[207:200])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c25_24),
+        .w_load   (skew_wl_r31_24),
         .w_swap   (pe_r31_c24_swap_out),
         .a_out    (pe_r31_c25_a_out),
         .psum_out (pe_r31_c25_psum_out),
@@ -16441,8 +17933,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c25_a_out),
         .psum_in  (pe_r30_c26_psum_out),
-        .w_in     ($signed(w_data[215:208])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c26_25),
+        .w_load   (skew_wl_r31_25),
         .w_swap   (pe_r31_c25_swap_out),
         .a_out    (pe_r31_c26_a_out),
         .psum_out (pe_r31_c26_psum_out),
@@ -16453,8 +17945,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c26_a_out),
         .psum_in  (pe_r30_c27_psum_out),
-        .w_in     ($signed(w_data[223:216])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c27_26),
+        .w_load   (skew_wl_r31_26),
         .w_swap   (pe_r31_c26_swap_out),
         .a_out    (pe_r31_c27_a_out),
         .psum_out (pe_r31_c27_psum_out),
@@ -16465,8 +17957,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c27_a_out),
         .psum_in  (pe_r30_c28_psum_out),
-        .w_in     ($signed(w_data[231:224])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c28_27),
+        .w_load   (skew_wl_r31_27),
         .w_swap   (pe_r31_c27_swap_out),
         .a_out    (pe_r31_c28_a_out),
         .psum_out (pe_r31_c28_psum_out),
@@ -16477,8 +17969,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c28_a_out),
         .psum_in  (pe_r30_c29_psum_out),
-        .w_in     ($signed(w_data[239:232])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c29_28),
+        .w_load   (skew_wl_r31_28),
         .w_swap   (pe_r31_c28_swap_out),
         .a_out    (pe_r31_c29_a_out),
         .psum_out (pe_r31_c29_psum_out),
@@ -16489,8 +17981,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c29_a_out),
         .psum_in  (pe_r30_c30_psum_out),
-        .w_in     ($signed(w_data[247:240])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c30_29),
+        .w_load   (skew_wl_r31_29),
         .w_swap   (pe_r31_c29_swap_out),
         .a_out    (pe_r31_c30_a_out),
         .psum_out (pe_r31_c30_psum_out),
@@ -16501,8 +17993,8 @@ module serrano_array_r32c32 (
         .rst      (rst),
         .a_in     (pe_r31_c30_a_out),
         .psum_in  (pe_r30_c31_psum_out),
-        .w_in     ($signed(w_data[255:248])),
-        .w_load   (w_load[31]),
+        .w_in     (skew_w_c31_30),
+        .w_load   (skew_wl_r31_30),
         .w_swap   (pe_r31_c30_swap_out),
         .a_out    (pe_r31_c31_a_out),
         .psum_out (pe_r31_c31_psum_out),
@@ -17007,6 +18499,502 @@ module serrano_array_r32c32 (
         skew_a_r31_28 <= skew_a_r31_27;
         skew_a_r31_29 <= skew_a_r31_28;
         skew_a_r31_30 <= skew_a_r31_29;
+        skew_w_c1_0   <= $signed(w_data[15:8]);
+        skew_w_c2_0   <= $signed(w_data[23:16]);
+        skew_w_c2_1   <= skew_w_c2_0;
+        skew_w_c3_0   <= $signed(w_data[31:24]);
+        skew_w_c3_1   <= skew_w_c3_0;
+        skew_w_c3_2   <= skew_w_c3_1;
+        skew_w_c4_0   <= $signed(w_data[39:32]);
+        skew_w_c4_1   <= skew_w_c4_0;
+        skew_w_c4_2   <= skew_w_c4_1;
+        skew_w_c4_3   <= skew_w_c4_2;
+        skew_w_c5_0   <= $signed(w_data[47:40]);
+        skew_w_c5_1   <= skew_w_c5_0;
+        skew_w_c5_2   <= skew_w_c5_1;
+        skew_w_c5_3   <= skew_w_c5_2;
+        skew_w_c5_4   <= skew_w_c5_3;
+        skew_w_c6_0   <= $signed(w_data[55:48]);
+        skew_w_c6_1   <= skew_w_c6_0;
+        skew_w_c6_2   <= skew_w_c6_1;
+        skew_w_c6_3   <= skew_w_c6_2;
+        skew_w_c6_4   <= skew_w_c6_3;
+        skew_w_c6_5   <= skew_w_c6_4;
+        skew_w_c7_0   <= $signed(w_data[63:56]);
+        skew_w_c7_1   <= skew_w_c7_0;
+        skew_w_c7_2   <= skew_w_c7_1;
+        skew_w_c7_3   <= skew_w_c7_2;
+        skew_w_c7_4   <= skew_w_c7_3;
+        skew_w_c7_5   <= skew_w_c7_4;
+        skew_w_c7_6   <= skew_w_c7_5;
+        skew_w_c8_0   <= $signed(w_data[71:64]);
+        skew_w_c8_1   <= skew_w_c8_0;
+        skew_w_c8_2   <= skew_w_c8_1;
+        skew_w_c8_3   <= skew_w_c8_2;
+        skew_w_c8_4   <= skew_w_c8_3;
+        skew_w_c8_5   <= skew_w_c8_4;
+        skew_w_c8_6   <= skew_w_c8_5;
+        skew_w_c8_7   <= skew_w_c8_6;
+        skew_w_c9_0   <= $signed(w_data[79:72]);
+        skew_w_c9_1   <= skew_w_c9_0;
+        skew_w_c9_2   <= skew_w_c9_1;
+        skew_w_c9_3   <= skew_w_c9_2;
+        skew_w_c9_4   <= skew_w_c9_3;
+        skew_w_c9_5   <= skew_w_c9_4;
+        skew_w_c9_6   <= skew_w_c9_5;
+        skew_w_c9_7   <= skew_w_c9_6;
+        skew_w_c9_8   <= skew_w_c9_7;
+        skew_w_c10_0  <= $signed(w_data[87:80]);
+        skew_w_c10_1  <= skew_w_c10_0;
+        skew_w_c10_2  <= skew_w_c10_1;
+        skew_w_c10_3  <= skew_w_c10_2;
+        skew_w_c10_4  <= skew_w_c10_3;
+        skew_w_c10_5  <= skew_w_c10_4;
+        skew_w_c10_6  <= skew_w_c10_5;
+        skew_w_c10_7  <= skew_w_c10_6;
+        skew_w_c10_8  <= skew_w_c10_7;
+        skew_w_c10_9  <= skew_w_c10_8;
+        skew_w_c11_0  <= $signed(w_data[95:88]);
+        skew_w_c11_1  <= skew_w_c11_0;
+        skew_w_c11_2  <= skew_w_c11_1;
+        skew_w_c11_3  <= skew_w_c11_2;
+        skew_w_c11_4  <= skew_w_c11_3;
+        skew_w_c11_5  <= skew_w_c11_4;
+        skew_w_c11_6  <= skew_w_c11_5;
+        skew_w_c11_7  <= skew_w_c11_6;
+        skew_w_c11_8  <= skew_w_c11_7;
+        skew_w_c11_9  <= skew_w_c11_8;
+        skew_w_c11_10 <= skew_w_c11_9;
+        skew_w_c12_0  <= $signed(w_data[103:96]);
+        skew_w_c12_1  <= skew_w_c12_0;
+        skew_w_c12_2  <= skew_w_c12_1;
+        skew_w_c12_3  <= skew_w_c12_2;
+        skew_w_c12_4  <= skew_w_c12_3;
+        skew_w_c12_5  <= skew_w_c12_4;
+        skew_w_c12_6  <= skew_w_c12_5;
+        skew_w_c12_7  <= skew_w_c12_6;
+        skew_w_c12_8  <= skew_w_c12_7;
+        skew_w_c12_9  <= skew_w_c12_8;
+        skew_w_c12_10 <= skew_w_c12_9;
+        skew_w_c12_11 <= skew_w_c12_10;
+        skew_w_c13_0  <= $signed(w_data[111:104]);
+        skew_w_c13_1  <= skew_w_c13_0;
+        skew_w_c13_2  <= skew_w_c13_1;
+        skew_w_c13_3  <= skew_w_c13_2;
+        skew_w_c13_4  <= skew_w_c13_3;
+        skew_w_c13_5  <= skew_w_c13_4;
+        skew_w_c13_6  <= skew_w_c13_5;
+        skew_w_c13_7  <= skew_w_c13_6;
+        skew_w_c13_8  <= skew_w_c13_7;
+        skew_w_c13_9  <= skew_w_c13_8;
+        skew_w_c13_10 <= skew_w_c13_9;
+        skew_w_c13_11 <= skew_w_c13_10;
+        skew_w_c13_12 <= skew_w_c13_11;
+        skew_w_c14_0  <= $signed(w_data[119:112]);
+        skew_w_c14_1  <= skew_w_c14_0;
+        skew_w_c14_2  <= skew_w_c14_1;
+        skew_w_c14_3  <= skew_w_c14_2;
+        skew_w_c14_4  <= skew_w_c14_3;
+        skew_w_c14_5  <= skew_w_c14_4;
+        skew_w_c14_6  <= skew_w_c14_5;
+        skew_w_c14_7  <= skew_w_c14_6;
+        skew_w_c14_8  <= skew_w_c14_7;
+        skew_w_c14_9  <= skew_w_c14_8;
+        skew_w_c14_10 <= skew_w_c14_9;
+        skew_w_c14_11 <= skew_w_c14_10;
+        skew_w_c14_12 <= skew_w_c14_11;
+        skew_w_c14_13 <= skew_w_c14_12;
+        skew_w_c15_0  <= $signed(w_data[127:120]);
+        skew_w_c15_1  <= skew_w_c15_0;
+        skew_w_c15_2  <= skew_w_c15_1;
+        skew_w_c15_3  <= skew_w_c15_2;
+        skew_w_c15_4  <= skew_w_c15_3;
+        skew_w_c15_5  <= skew_w_c15_4;
+        skew_w_c15_6  <= skew_w_c15_5;
+        skew_w_c15_7  <= skew_w_c15_6;
+        skew_w_c15_8  <= skew_w_c15_7;
+        skew_w_c15_9  <= skew_w_c15_8;
+        skew_w_c15_10 <= skew_w_c15_9;
+        skew_w_c15_11 <= skew_w_c15_10;
+        skew_w_c15_12 <= skew_w_c15_11;
+        skew_w_c15_13 <= skew_w_c15_12;
+        skew_w_c15_14 <= skew_w_c15_13;
+        skew_w_c16_0  <= $signed(w_data[135:128]);
+        skew_w_c16_1  <= skew_w_c16_0;
+        skew_w_c16_2  <= skew_w_c16_1;
+        skew_w_c16_3  <= skew_w_c16_2;
+        skew_w_c16_4  <= skew_w_c16_3;
+        skew_w_c16_5  <= skew_w_c16_4;
+        skew_w_c16_6  <= skew_w_c16_5;
+        skew_w_c16_7  <= skew_w_c16_6;
+        skew_w_c16_8  <= skew_w_c16_7;
+        skew_w_c16_9  <= skew_w_c16_8;
+        skew_w_c16_10 <= skew_w_c16_9;
+        skew_w_c16_11 <= skew_w_c16_10;
+        skew_w_c16_12 <= skew_w_c16_11;
+        skew_w_c16_13 <= skew_w_c16_12;
+        skew_w_c16_14 <= skew_w_c16_13;
+        skew_w_c16_15 <= skew_w_c16_14;
+        skew_w_c17_0  <= $signed(w_data[143:136]);
+        skew_w_c17_1  <= skew_w_c17_0;
+        skew_w_c17_2  <= skew_w_c17_1;
+        skew_w_c17_3  <= skew_w_c17_2;
+        skew_w_c17_4  <= skew_w_c17_3;
+        skew_w_c17_5  <= skew_w_c17_4;
+        skew_w_c17_6  <= skew_w_c17_5;
+        skew_w_c17_7  <= skew_w_c17_6;
+        skew_w_c17_8  <= skew_w_c17_7;
+        skew_w_c17_9  <= skew_w_c17_8;
+        skew_w_c17_10 <= skew_w_c17_9;
+        skew_w_c17_11 <= skew_w_c17_10;
+        skew_w_c17_12 <= skew_w_c17_11;
+        skew_w_c17_13 <= skew_w_c17_12;
+        skew_w_c17_14 <= skew_w_c17_13;
+        skew_w_c17_15 <= skew_w_c17_14;
+        skew_w_c17_16 <= skew_w_c17_15;
+        skew_w_c18_0  <= $signed(w_data[151:144]);
+        skew_w_c18_1  <= skew_w_c18_0;
+        skew_w_c18_2  <= skew_w_c18_1;
+        skew_w_c18_3  <= skew_w_c18_2;
+        skew_w_c18_4  <= skew_w_c18_3;
+        skew_w_c18_5  <= skew_w_c18_4;
+        skew_w_c18_6  <= skew_w_c18_5;
+        skew_w_c18_7  <= skew_w_c18_6;
+        skew_w_c18_8  <= skew_w_c18_7;
+        skew_w_c18_9  <= skew_w_c18_8;
+        skew_w_c18_10 <= skew_w_c18_9;
+        skew_w_c18_11 <= skew_w_c18_10;
+        skew_w_c18_12 <= skew_w_c18_11;
+        skew_w_c18_13 <= skew_w_c18_12;
+        skew_w_c18_14 <= skew_w_c18_13;
+        skew_w_c18_15 <= skew_w_c18_14;
+        skew_w_c18_16 <= skew_w_c18_15;
+        skew_w_c18_17 <= skew_w_c18_16;
+        skew_w_c19_0  <= $signed(w_data[159:152]);
+        skew_w_c19_1  <= skew_w_c19_0;
+        skew_w_c19_2  <= skew_w_c19_1;
+        skew_w_c19_3  <= skew_w_c19_2;
+        skew_w_c19_4  <= skew_w_c19_3;
+        skew_w_c19_5  <= skew_w_c19_4;
+        skew_w_c19_6  <= skew_w_c19_5;
+        skew_w_c19_7  <= skew_w_c19_6;
+        skew_w_c19_8  <= skew_w_c19_7;
+        skew_w_c19_9  <= skew_w_c19_8;
+        skew_w_c19_10 <= skew_w_c19_9;
+        skew_w_c19_11 <= skew_w_c19_10;
+        skew_w_c19_12 <= skew_w_c19_11;
+        skew_w_c19_13 <= skew_w_c19_12;
+        skew_w_c19_14 <= skew_w_c19_13;
+        skew_w_c19_15 <= skew_w_c19_14;
+        skew_w_c19_16 <= skew_w_c19_15;
+        skew_w_c19_17 <= skew_w_c19_16;
+        skew_w_c19_18 <= skew_w_c19_17;
+        skew_w_c20_0  <= $signed(w_data[167:160]);
+        skew_w_c20_1  <= skew_w_c20_0;
+        skew_w_c20_2  <= skew_w_c20_1;
+        skew_w_c20_3  <= skew_w_c20_2;
+        skew_w_c20_4  <= skew_w_c20_3;
+        skew_w_c20_5  <= skew_w_c20_4;
+        skew_w_c20_6  <= skew_w_c20_5;
+        skew_w_c20_7  <= skew_w_c20_6;
+        skew_w_c20_8  <= skew_w_c20_7;
+        skew_w_c20_9  <= skew_w_c20_8;
+        skew_w_c20_10 <= skew_w_c20_9;
+        skew_w_c20_11 <= skew_w_c20_10;
+        skew_w_c20_12 <= skew_w_c20_11;
+        skew_w_c20_13 <= skew_w_c20_12;
+        skew_w_c20_14 <= skew_w_c20_13;
+        skew_w_c20_15 <= skew_w_c20_14;
+        skew_w_c20_16 <= skew_w_c20_15;
+        skew_w_c20_17 <= skew_w_c20_16;
+        skew_w_c20_18 <= skew_w_c20_17;
+        skew_w_c20_19 <= skew_w_c20_18;
+        skew_w_c21_0  <= $signed(w_data[175:168]);
+        skew_w_c21_1  <= skew_w_c21_0;
+        skew_w_c21_2  <= skew_w_c21_1;
+        skew_w_c21_3  <= skew_w_c21_2;
+        skew_w_c21_4  <= skew_w_c21_3;
+        skew_w_c21_5  <= skew_w_c21_4;
+        skew_w_c21_6  <= skew_w_c21_5;
+        skew_w_c21_7  <= skew_w_c21_6;
+        skew_w_c21_8  <= skew_w_c21_7;
+        skew_w_c21_9  <= skew_w_c21_8;
+        skew_w_c21_10 <= skew_w_c21_9;
+        skew_w_c21_11 <= skew_w_c21_10;
+        skew_w_c21_12 <= skew_w_c21_11;
+        skew_w_c21_13 <= skew_w_c21_12;
+        skew_w_c21_14 <= skew_w_c21_13;
+        skew_w_c21_15 <= skew_w_c21_14;
+        skew_w_c21_16 <= skew_w_c21_15;
+        skew_w_c21_17 <= skew_w_c21_16;
+        skew_w_c21_18 <= skew_w_c21_17;
+        skew_w_c21_19 <= skew_w_c21_18;
+        skew_w_c21_20 <= skew_w_c21_19;
+        skew_w_c22_0  <= $signed(w_data[183:176]);
+        skew_w_c22_1  <= skew_w_c22_0;
+        skew_w_c22_2  <= skew_w_c22_1;
+        skew_w_c22_3  <= skew_w_c22_2;
+        skew_w_c22_4  <= skew_w_c22_3;
+        skew_w_c22_5  <= skew_w_c22_4;
+        skew_w_c22_6  <= skew_w_c22_5;
+        skew_w_c22_7  <= skew_w_c22_6;
+        skew_w_c22_8  <= skew_w_c22_7;
+        skew_w_c22_9  <= skew_w_c22_8;
+        skew_w_c22_10 <= skew_w_c22_9;
+        skew_w_c22_11 <= skew_w_c22_10;
+        skew_w_c22_12 <= skew_w_c22_11;
+        skew_w_c22_13 <= skew_w_c22_12;
+        skew_w_c22_14 <= skew_w_c22_13;
+        skew_w_c22_15 <= skew_w_c22_14;
+        skew_w_c22_16 <= skew_w_c22_15;
+        skew_w_c22_17 <= skew_w_c22_16;
+        skew_w_c22_18 <= skew_w_c22_17;
+        skew_w_c22_19 <= skew_w_c22_18;
+        skew_w_c22_20 <= skew_w_c22_19;
+        skew_w_c22_21 <= skew_w_c22_20;
+        skew_w_c23_0  <= $signed(w_data[191:184]);
+        skew_w_c23_1  <= skew_w_c23_0;
+        skew_w_c23_2  <= skew_w_c23_1;
+        skew_w_c23_3  <= skew_w_c23_2;
+        skew_w_c23_4  <= skew_w_c23_3;
+        skew_w_c23_5  <= skew_w_c23_4;
+        skew_w_c23_6  <= skew_w_c23_5;
+        skew_w_c23_7  <= skew_w_c23_6;
+        skew_w_c23_8  <= skew_w_c23_7;
+        skew_w_c23_9  <= skew_w_c23_8;
+        skew_w_c23_10 <= skew_w_c23_9;
+        skew_w_c23_11 <= skew_w_c23_10;
+        skew_w_c23_12 <= skew_w_c23_11;
+        skew_w_c23_13 <= skew_w_c23_12;
+        skew_w_c23_14 <= skew_w_c23_13;
+        skew_w_c23_15 <= skew_w_c23_14;
+        skew_w_c23_16 <= skew_w_c23_15;
+        skew_w_c23_17 <= skew_w_c23_16;
+        skew_w_c23_18 <= skew_w_c23_17;
+        skew_w_c23_19 <= skew_w_c23_18;
+        skew_w_c23_20 <= skew_w_c23_19;
+        skew_w_c23_21 <= skew_w_c23_20;
+        skew_w_c23_22 <= skew_w_c23_21;
+        skew_w_c24_0  <= $signed(w_data[199:192]);
+        skew_w_c24_1  <= skew_w_c24_0;
+        skew_w_c24_2  <= skew_w_c24_1;
+        skew_w_c24_3  <= skew_w_c24_2;
+        skew_w_c24_4  <= skew_w_c24_3;
+        skew_w_c24_5  <= skew_w_c24_4;
+        skew_w_c24_6  <= skew_w_c24_5;
+        skew_w_c24_7  <= skew_w_c24_6;
+        skew_w_c24_8  <= skew_w_c24_7;
+        skew_w_c24_9  <= skew_w_c24_8;
+        skew_w_c24_10 <= skew_w_c24_9;
+        skew_w_c24_11 <= skew_w_c24_10;
+        skew_w_c24_12 <= skew_w_c24_11;
+        skew_w_c24_13 <= skew_w_c24_12;
+        skew_w_c24_14 <= skew_w_c24_13;
+        skew_w_c24_15 <= skew_w_c24_14;
+        skew_w_c24_16 <= skew_w_c24_15;
+        skew_w_c24_17 <= skew_w_c24_16;
+        skew_w_c24_18 <= skew_w_c24_17;
+        skew_w_c24_19 <= skew_w_c24_18;
+        skew_w_c24_20 <= skew_w_c24_19;
+        skew_w_c24_21 <= skew_w_c24_20;
+        skew_w_c24_22 <= skew_w_c24_21;
+        skew_w_c24_23 <= skew_w_c24_22;
+        skew_w_c25_0  <= $signed(w_data[207:200]);
+        skew_w_c25_1  <= skew_w_c25_0;
+        skew_w_c25_2  <= skew_w_c25_1;
+        skew_w_c25_3  <= skew_w_c25_2;
+        skew_w_c25_4  <= skew_w_c25_3;
+        skew_w_c25_5  <= skew_w_c25_4;
+        skew_w_c25_6  <= skew_w_c25_5;
+        skew_w_c25_7  <= skew_w_c25_6;
+        skew_w_c25_8  <= skew_w_c25_7;
+        skew_w_c25_9  <= skew_w_c25_8;
+        skew_w_c25_10 <= skew_w_c25_9;
+        skew_w_c25_11 <= skew_w_c25_10;
+        skew_w_c25_12 <= skew_w_c25_11;
+        skew_w_c25_13 <= skew_w_c25_12;
+        skew_w_c25_14 <= skew_w_c25_13;
+        skew_w_c25_15 <= skew_w_c25_14;
+        skew_w_c25_16 <= skew_w_c25_15;
+        skew_w_c25_17 <= skew_w_c25_16;
+        skew_w_c25_18 <= skew_w_c25_17;
+        skew_w_c25_19 <= skew_w_c25_18;
+        skew_w_c25_20 <= skew_w_c25_19;
+        skew_w_c25_21 <= skew_w_c25_20;
+        skew_w_c25_22 <= skew_w_c25_21;
+        skew_w_c25_23 <= skew_w_c25_22;
+        skew_w_c25_24 <= skew_w_c25_23;
+        skew_w_c26_0  <= $signed(w_data[215:208]);
+        skew_w_c26_1  <= skew_w_c26_0;
+        skew_w_c26_2  <= skew_w_c26_1;
+        skew_w_c26_3  <= skew_w_c26_2;
+        skew_w_c26_4  <= skew_w_c26_3;
+        skew_w_c26_5  <= skew_w_c26_4;
+        skew_w_c26_6  <= skew_w_c26_5;
+        skew_w_c26_7  <= skew_w_c26_6;
+        skew_w_c26_8  <= skew_w_c26_7;
+        skew_w_c26_9  <= skew_w_c26_8;
+        skew_w_c26_10 <= skew_w_c26_9;
+        skew_w_c26_11 <= skew_w_c26_10;
+        skew_w_c26_12 <= skew_w_c26_11;
+        skew_w_c26_13 <= skew_w_c26_12;
+        skew_w_c26_14 <= skew_w_c26_13;
+        skew_w_c26_15 <= skew_w_c26_14;
+        skew_w_c26_16 <= skew_w_c26_15;
+        skew_w_c26_17 <= skew_w_c26_16;
+        skew_w_c26_18 <= skew_w_c26_17;
+        skew_w_c26_19 <= skew_w_c26_18;
+        skew_w_c26_20 <= skew_w_c26_19;
+        skew_w_c26_21 <= skew_w_c26_20;
+        skew_w_c26_22 <= skew_w_c26_21;
+        skew_w_c26_23 <= skew_w_c26_22;
+        skew_w_c26_24 <= skew_w_c26_23;
+        skew_w_c26_25 <= skew_w_c26_24;
+        skew_w_c27_0  <= $signed(w_data[223:216]);
+        skew_w_c27_1  <= skew_w_c27_0;
+        skew_w_c27_2  <= skew_w_c27_1;
+        skew_w_c27_3  <= skew_w_c27_2;
+        skew_w_c27_4  <= skew_w_c27_3;
+        skew_w_c27_5  <= skew_w_c27_4;
+        skew_w_c27_6  <= skew_w_c27_5;
+        skew_w_c27_7  <= skew_w_c27_6;
+        skew_w_c27_8  <= skew_w_c27_7;
+        skew_w_c27_9  <= skew_w_c27_8;
+        skew_w_c27_10 <= skew_w_c27_9;
+        skew_w_c27_11 <= skew_w_c27_10;
+        skew_w_c27_12 <= skew_w_c27_11;
+        skew_w_c27_13 <= skew_w_c27_12;
+        skew_w_c27_14 <= skew_w_c27_13;
+        skew_w_c27_15 <= skew_w_c27_14;
+        skew_w_c27_16 <= skew_w_c27_15;
+        skew_w_c27_17 <= skew_w_c27_16;
+        skew_w_c27_18 <= skew_w_c27_17;
+        skew_w_c27_19 <= skew_w_c27_18;
+        skew_w_c27_20 <= skew_w_c27_19;
+        skew_w_c27_21 <= skew_w_c27_20;
+        skew_w_c27_22 <= skew_w_c27_21;
+        skew_w_c27_23 <= skew_w_c27_22;
+        skew_w_c27_24 <= skew_w_c27_23;
+        skew_w_c27_25 <= skew_w_c27_24;
+        skew_w_c27_26 <= skew_w_c27_25;
+        skew_w_c28_0  <= $signed(w_data[231:224]);
+        skew_w_c28_1  <= skew_w_c28_0;
+        skew_w_c28_2  <= skew_w_c28_1;
+        skew_w_c28_3  <= skew_w_c28_2;
+        skew_w_c28_4  <= skew_w_c28_3;
+        skew_w_c28_5  <= skew_w_c28_4;
+        skew_w_c28_6  <= skew_w_c28_5;
+        skew_w_c28_7  <= skew_w_c28_6;
+        skew_w_c28_8  <= skew_w_c28_7;
+        skew_w_c28_9  <= skew_w_c28_8;
+        skew_w_c28_10 <= skew_w_c28_9;
+        skew_w_c28_11 <= skew_w_c28_10;
+        skew_w_c28_12 <= skew_w_c28_11;
+        skew_w_c28_13 <= skew_w_c28_12;
+        skew_w_c28_14 <= skew_w_c28_13;
+        skew_w_c28_15 <= skew_w_c28_14;
+        skew_w_c28_16 <= skew_w_c28_15;
+        skew_w_c28_17 <= skew_w_c28_16;
+        skew_w_c28_18 <= skew_w_c28_17;
+        skew_w_c28_19 <= skew_w_c28_18;
+        skew_w_c28_20 <= skew_w_c28_19;
+        skew_w_c28_21 <= skew_w_c28_20;
+        skew_w_c28_22 <= skew_w_c28_21;
+        skew_w_c28_23 <= skew_w_c28_22;
+        skew_w_c28_24 <= skew_w_c28_23;
+        skew_w_c28_25 <= skew_w_c28_24;
+        skew_w_c28_26 <= skew_w_c28_25;
+        skew_w_c28_27 <= skew_w_c28_26;
+        skew_w_c29_0  <= $signed(w_data[239:232]);
+        skew_w_c29_1  <= skew_w_c29_0;
+        skew_w_c29_2  <= skew_w_c29_1;
+        skew_w_c29_3  <= skew_w_c29_2;
+        skew_w_c29_4  <= skew_w_c29_3;
+        skew_w_c29_5  <= skew_w_c29_4;
+        skew_w_c29_6  <= skew_w_c29_5;
+        skew_w_c29_7  <= skew_w_c29_6;
+        skew_w_c29_8  <= skew_w_c29_7;
+        skew_w_c29_9  <= skew_w_c29_8;
+        skew_w_c29_10 <= skew_w_c29_9;
+        skew_w_c29_11 <= skew_w_c29_10;
+        skew_w_c29_12 <= skew_w_c29_11;
+        skew_w_c29_13 <= skew_w_c29_12;
+        skew_w_c29_14 <= skew_w_c29_13;
+        skew_w_c29_15 <= skew_w_c29_14;
+        skew_w_c29_16 <= skew_w_c29_15;
+        skew_w_c29_17 <= skew_w_c29_16;
+        skew_w_c29_18 <= skew_w_c29_17;
+        skew_w_c29_19 <= skew_w_c29_18;
+        skew_w_c29_20 <= skew_w_c29_19;
+        skew_w_c29_21 <= skew_w_c29_20;
+        skew_w_c29_22 <= skew_w_c29_21;
+        skew_w_c29_23 <= skew_w_c29_22;
+        skew_w_c29_24 <= skew_w_c29_23;
+        skew_w_c29_25 <= skew_w_c29_24;
+        skew_w_c29_26 <= skew_w_c29_25;
+        skew_w_c29_27 <= skew_w_c29_26;
+        skew_w_c29_28 <= skew_w_c29_27;
+        skew_w_c30_0  <= $signed(w_data[247:240]);
+        skew_w_c30_1  <= skew_w_c30_0;
+        skew_w_c30_2  <= skew_w_c30_1;
+        skew_w_c30_3  <= skew_w_c30_2;
+        skew_w_c30_4  <= skew_w_c30_3;
+        skew_w_c30_5  <= skew_w_c30_4;
+        skew_w_c30_6  <= skew_w_c30_5;
+        skew_w_c30_7  <= skew_w_c30_6;
+        skew_w_c30_8  <= skew_w_c30_7;
+        skew_w_c30_9  <= skew_w_c30_8;
+        skew_w_c30_10 <= skew_w_c30_9;
+        skew_w_c30_11 <= skew_w_c30_10;
+        skew_w_c30_12 <= skew_w_c30_11;
+        skew_w_c30_13 <= skew_w_c30_12;
+        skew_w_c30_14 <= skew_w_c30_13;
+        skew_w_c30_15 <= skew_w_c30_14;
+        skew_w_c30_16 <= skew_w_c30_15;
+        skew_w_c30_17 <= skew_w_c30_16;
+        skew_w_c30_18 <= skew_w_c30_17;
+        skew_w_c30_19 <= skew_w_c30_18;
+        skew_w_c30_20 <= skew_w_c30_19;
+        skew_w_c30_21 <= skew_w_c30_20;
+        skew_w_c30_22 <= skew_w_c30_21;
+        skew_w_c30_23 <= skew_w_c30_22;
+        skew_w_c30_24 <= skew_w_c30_23;
+        skew_w_c30_25 <= skew_w_c30_24;
+        skew_w_c30_26 <= skew_w_c30_25;
+        skew_w_c30_27 <= skew_w_c30_26;
+        skew_w_c30_28 <= skew_w_c30_27;
+        skew_w_c30_29 <= skew_w_c30_28;
+        skew_w_c31_0  <= $signed(w_data[255:248]);
+        skew_w_c31_1  <= skew_w_c31_0;
+        skew_w_c31_2  <= skew_w_c31_1;
+        skew_w_c31_3  <= skew_w_c31_2;
+        skew_w_c31_4  <= skew_w_c31_3;
+        skew_w_c31_5  <= skew_w_c31_4;
+        skew_w_c31_6  <= skew_w_c31_5;
+        skew_w_c31_7  <= skew_w_c31_6;
+        skew_w_c31_8  <= skew_w_c31_7;
+        skew_w_c31_9  <= skew_w_c31_8;
+        skew_w_c31_10 <= skew_w_c31_9;
+        skew_w_c31_11 <= skew_w_c31_10;
+        skew_w_c31_12 <= skew_w_c31_11;
+        skew_w_c31_13 <= skew_w_c31_12;
+        skew_w_c31_14 <= skew_w_c31_13;
+        skew_w_c31_15 <= skew_w_c31_14;
+        skew_w_c31_16 <= skew_w_c31_15;
+        skew_w_c31_17 <= skew_w_c31_16;
+        skew_w_c31_18 <= skew_w_c31_17;
+        skew_w_c31_19 <= skew_w_c31_18;
+        skew_w_c31_20 <= skew_w_c31_19;
+        skew_w_c31_21 <= skew_w_c31_20;
+        skew_w_c31_22 <= skew_w_c31_21;
+        skew_w_c31_23 <= skew_w_c31_22;
+        skew_w_c31_24 <= skew_w_c31_23;
+        skew_w_c31_25 <= skew_w_c31_24;
+        skew_w_c31_26 <= skew_w_c31_25;
+        skew_w_c31_27 <= skew_w_c31_26;
+        skew_w_c31_28 <= skew_w_c31_27;
+        skew_w_c31_29 <= skew_w_c31_28;
+        skew_w_c31_30 <= skew_w_c31_29;
     end
 
     always @(posedge clk) begin
@@ -17507,6 +19495,998 @@ module serrano_array_r32c32 (
             skew_swap_r31_28 <= 1'd0;
             skew_swap_r31_29 <= 1'd0;
             skew_swap_r31_30 <= 1'd0;
+            skew_wl_r0_0     <= 1'd0;
+            skew_wl_r0_1     <= 1'd0;
+            skew_wl_r0_2     <= 1'd0;
+            skew_wl_r0_3     <= 1'd0;
+            skew_wl_r0_4     <= 1'd0;
+            skew_wl_r0_5     <= 1'd0;
+            skew_wl_r0_6     <= 1'd0;
+            skew_wl_r0_7     <= 1'd0;
+            skew_wl_r0_8     <= 1'd0;
+            skew_wl_r0_9     <= 1'd0;
+            skew_wl_r0_10    <= 1'd0;
+            skew_wl_r0_11    <= 1'd0;
+            skew_wl_r0_12    <= 1'd0;
+            skew_wl_r0_13    <= 1'd0;
+            skew_wl_r0_14    <= 1'd0;
+            skew_wl_r0_15    <= 1'd0;
+            skew_wl_r0_16    <= 1'd0;
+            skew_wl_r0_17    <= 1'd0;
+            skew_wl_r0_18    <= 1'd0;
+            skew_wl_r0_19    <= 1'd0;
+            skew_wl_r0_20    <= 1'd0;
+            skew_wl_r0_21    <= 1'd0;
+            skew_wl_r0_22    <= 1'd0;
+            skew_wl_r0_23    <= 1'd0;
+            skew_wl_r0_24    <= 1'd0;
+            skew_wl_r0_25    <= 1'd0;
+            skew_wl_r0_26    <= 1'd0;
+            skew_wl_r0_27    <= 1'd0;
+            skew_wl_r0_28    <= 1'd0;
+            skew_wl_r0_29    <= 1'd0;
+            skew_wl_r0_30    <= 1'd0;
+            skew_wl_r1_0     <= 1'd0;
+            skew_wl_r1_1     <= 1'd0;
+            skew_wl_r1_2     <= 1'd0;
+            skew_wl_r1_3     <= 1'd0;
+            skew_wl_r1_4     <= 1'd0;
+            skew_wl_r1_5     <= 1'd0;
+            skew_wl_r1_6     <= 1'd0;
+            skew_wl_r1_7     <= 1'd0;
+            skew_wl_r1_8     <= 1'd0;
+            skew_wl_r1_9     <= 1'd0;
+            skew_wl_r1_10    <= 1'd0;
+            skew_wl_r1_11    <= 1'd0;
+            skew_wl_r1_12    <= 1'd0;
+            skew_wl_r1_13    <= 1'd0;
+            skew_wl_r1_14    <= 1'd0;
+            skew_wl_r1_15    <= 1'd0;
+            skew_wl_r1_16    <= 1'd0;
+            skew_wl_r1_17    <= 1'd0;
+            skew_wl_r1_18    <= 1'd0;
+            skew_wl_r1_19    <= 1'd0;
+            skew_wl_r1_20    <= 1'd0;
+            skew_wl_r1_21    <= 1'd0;
+            skew_wl_r1_22    <= 1'd0;
+            skew_wl_r1_23    <= 1'd0;
+            skew_wl_r1_24    <= 1'd0;
+            skew_wl_r1_25    <= 1'd0;
+            skew_wl_r1_26    <= 1'd0;
+            skew_wl_r1_27    <= 1'd0;
+            skew_wl_r1_28    <= 1'd0;
+            skew_wl_r1_29    <= 1'd0;
+            skew_wl_r1_30    <= 1'd0;
+            skew_wl_r2_0     <= 1'd0;
+            skew_wl_r2_1     <= 1'd0;
+            skew_wl_r2_2     <= 1'd0;
+            skew_wl_r2_3     <= 1'd0;
+            skew_wl_r2_4     <= 1'd0;
+            skew_wl_r2_5     <= 1'd0;
+            skew_wl_r2_6     <= 1'd0;
+            skew_wl_r2_7     <= 1'd0;
+            skew_wl_r2_8     <= 1'd0;
+            skew_wl_r2_9     <= 1'd0;
+            skew_wl_r2_10    <= 1'd0;
+            skew_wl_r2_11    <= 1'd0;
+            skew_wl_r2_12    <= 1'd0;
+            skew_wl_r2_13    <= 1'd0;
+            skew_wl_r2_14    <= 1'd0;
+            skew_wl_r2_15    <= 1'd0;
+            skew_wl_r2_16    <= 1'd0;
+            skew_wl_r2_17    <= 1'd0;
+            skew_wl_r2_18    <= 1'd0;
+            skew_wl_r2_19    <= 1'd0;
+            skew_wl_r2_20    <= 1'd0;
+            skew_wl_r2_21    <= 1'd0;
+            skew_wl_r2_22    <= 1'd0;
+            skew_wl_r2_23    <= 1'd0;
+            skew_wl_r2_24    <= 1'd0;
+            skew_wl_r2_25    <= 1'd0;
+            skew_wl_r2_26    <= 1'd0;
+            skew_wl_r2_27    <= 1'd0;
+            skew_wl_r2_28    <= 1'd0;
+            skew_wl_r2_29    <= 1'd0;
+            skew_wl_r2_30    <= 1'd0;
+            skew_wl_r3_0     <= 1'd0;
+            skew_wl_r3_1     <= 1'd0;
+            skew_wl_r3_2     <= 1'd0;
+            skew_wl_r3_3     <= 1'd0;
+            skew_wl_r3_4     <= 1'd0;
+            skew_wl_r3_5     <= 1'd0;
+            skew_wl_r3_6     <= 1'd0;
+            skew_wl_r3_7     <= 1'd0;
+            skew_wl_r3_8     <= 1'd0;
+            skew_wl_r3_9     <= 1'd0;
+            skew_wl_r3_10    <= 1'd0;
+            skew_wl_r3_11    <= 1'd0;
+            skew_wl_r3_12    <= 1'd0;
+            skew_wl_r3_13    <= 1'd0;
+            skew_wl_r3_14    <= 1'd0;
+            skew_wl_r3_15    <= 1'd0;
+            skew_wl_r3_16    <= 1'd0;
+            skew_wl_r3_17    <= 1'd0;
+            skew_wl_r3_18    <= 1'd0;
+            skew_wl_r3_19    <= 1'd0;
+            skew_wl_r3_20    <= 1'd0;
+            skew_wl_r3_21    <= 1'd0;
+            skew_wl_r3_22    <= 1'd0;
+            skew_wl_r3_23    <= 1'd0;
+            skew_wl_r3_24    <= 1'd0;
+            skew_wl_r3_25    <= 1'd0;
+            skew_wl_r3_26    <= 1'd0;
+            skew_wl_r3_27    <= 1'd0;
+            skew_wl_r3_28    <= 1'd0;
+            skew_wl_r3_29    <= 1'd0;
+            skew_wl_r3_30    <= 1'd0;
+            skew_wl_r4_0     <= 1'd0;
+            skew_wl_r4_1     <= 1'd0;
+            skew_wl_r4_2     <= 1'd0;
+            skew_wl_r4_3     <= 1'd0;
+            skew_wl_r4_4     <= 1'd0;
+            skew_wl_r4_5     <= 1'd0;
+            skew_wl_r4_6     <= 1'd0;
+            skew_wl_r4_7     <= 1'd0;
+            skew_wl_r4_8     <= 1'd0;
+            skew_wl_r4_9     <= 1'd0;
+            skew_wl_r4_10    <= 1'd0;
+            skew_wl_r4_11    <= 1'd0;
+            skew_wl_r4_12    <= 1'd0;
+            skew_wl_r4_13    <= 1'd0;
+            skew_wl_r4_14    <= 1'd0;
+            skew_wl_r4_15    <= 1'd0;
+            skew_wl_r4_16    <= 1'd0;
+            skew_wl_r4_17    <= 1'd0;
+            skew_wl_r4_18    <= 1'd0;
+            skew_wl_r4_19    <= 1'd0;
+            skew_wl_r4_20    <= 1'd0;
+            skew_wl_r4_21    <= 1'd0;
+            skew_wl_r4_22    <= 1'd0;
+            skew_wl_r4_23    <= 1'd0;
+            skew_wl_r4_24    <= 1'd0;
+            skew_wl_r4_25    <= 1'd0;
+            skew_wl_r4_26    <= 1'd0;
+            skew_wl_r4_27    <= 1'd0;
+            skew_wl_r4_28    <= 1'd0;
+            skew_wl_r4_29    <= 1'd0;
+            skew_wl_r4_30    <= 1'd0;
+            skew_wl_r5_0     <= 1'd0;
+            skew_wl_r5_1     <= 1'd0;
+            skew_wl_r5_2     <= 1'd0;
+            skew_wl_r5_3     <= 1'd0;
+            skew_wl_r5_4     <= 1'd0;
+            skew_wl_r5_5     <= 1'd0;
+            skew_wl_r5_6     <= 1'd0;
+            skew_wl_r5_7     <= 1'd0;
+            skew_wl_r5_8     <= 1'd0;
+            skew_wl_r5_9     <= 1'd0;
+            skew_wl_r5_10    <= 1'd0;
+            skew_wl_r5_11    <= 1'd0;
+            skew_wl_r5_12    <= 1'd0;
+            skew_wl_r5_13    <= 1'd0;
+            skew_wl_r5_14    <= 1'd0;
+            skew_wl_r5_15    <= 1'd0;
+            skew_wl_r5_16    <= 1'd0;
+            skew_wl_r5_17    <= 1'd0;
+            skew_wl_r5_18    <= 1'd0;
+            skew_wl_r5_19    <= 1'd0;
+            skew_wl_r5_20    <= 1'd0;
+            skew_wl_r5_21    <= 1'd0;
+            skew_wl_r5_22    <= 1'd0;
+            skew_wl_r5_23    <= 1'd0;
+            skew_wl_r5_24    <= 1'd0;
+            skew_wl_r5_25    <= 1'd0;
+            skew_wl_r5_26    <= 1'd0;
+            skew_wl_r5_27    <= 1'd0;
+            skew_wl_r5_28    <= 1'd0;
+            skew_wl_r5_29    <= 1'd0;
+            skew_wl_r5_30    <= 1'd0;
+            skew_wl_r6_0     <= 1'd0;
+            skew_wl_r6_1     <= 1'd0;
+            skew_wl_r6_2     <= 1'd0;
+            skew_wl_r6_3     <= 1'd0;
+            skew_wl_r6_4     <= 1'd0;
+            skew_wl_r6_5     <= 1'd0;
+            skew_wl_r6_6     <= 1'd0;
+            skew_wl_r6_7     <= 1'd0;
+            skew_wl_r6_8     <= 1'd0;
+            skew_wl_r6_9     <= 1'd0;
+            skew_wl_r6_10    <= 1'd0;
+            skew_wl_r6_11    <= 1'd0;
+            skew_wl_r6_12    <= 1'd0;
+            skew_wl_r6_13    <= 1'd0;
+            skew_wl_r6_14    <= 1'd0;
+            skew_wl_r6_15    <= 1'd0;
+            skew_wl_r6_16    <= 1'd0;
+            skew_wl_r6_17    <= 1'd0;
+            skew_wl_r6_18    <= 1'd0;
+            skew_wl_r6_19    <= 1'd0;
+            skew_wl_r6_20    <= 1'd0;
+            skew_wl_r6_21    <= 1'd0;
+            skew_wl_r6_22    <= 1'd0;
+            skew_wl_r6_23    <= 1'd0;
+            skew_wl_r6_24    <= 1'd0;
+            skew_wl_r6_25    <= 1'd0;
+            skew_wl_r6_26    <= 1'd0;
+            skew_wl_r6_27    <= 1'd0;
+            skew_wl_r6_28    <= 1'd0;
+            skew_wl_r6_29    <= 1'd0;
+            skew_wl_r6_30    <= 1'd0;
+            skew_wl_r7_0     <= 1'd0;
+            skew_wl_r7_1     <= 1'd0;
+            skew_wl_r7_2     <= 1'd0;
+            skew_wl_r7_3     <= 1'd0;
+            skew_wl_r7_4     <= 1'd0;
+            skew_wl_r7_5     <= 1'd0;
+            skew_wl_r7_6     <= 1'd0;
+            skew_wl_r7_7     <= 1'd0;
+            skew_wl_r7_8     <= 1'd0;
+            skew_wl_r7_9     <= 1'd0;
+            skew_wl_r7_10    <= 1'd0;
+            skew_wl_r7_11    <= 1'd0;
+            skew_wl_r7_12    <= 1'd0;
+            skew_wl_r7_13    <= 1'd0;
+            skew_wl_r7_14    <= 1'd0;
+            skew_wl_r7_15    <= 1'd0;
+            skew_wl_r7_16    <= 1'd0;
+            skew_wl_r7_17    <= 1'd0;
+            skew_wl_r7_18    <= 1'd0;
+            skew_wl_r7_19    <= 1'd0;
+            skew_wl_r7_20    <= 1'd0;
+            skew_wl_r7_21    <= 1'd0;
+            skew_wl_r7_22    <= 1'd0;
+            skew_wl_r7_23    <= 1'd0;
+            skew_wl_r7_24    <= 1'd0;
+            skew_wl_r7_25    <= 1'd0;
+            skew_wl_r7_26    <= 1'd0;
+            skew_wl_r7_27    <= 1'd0;
+            skew_wl_r7_28    <= 1'd0;
+            skew_wl_r7_29    <= 1'd0;
+            skew_wl_r7_30    <= 1'd0;
+            skew_wl_r8_0     <= 1'd0;
+            skew_wl_r8_1     <= 1'd0;
+            skew_wl_r8_2     <= 1'd0;
+            skew_wl_r8_3     <= 1'd0;
+            skew_wl_r8_4     <= 1'd0;
+            skew_wl_r8_5     <= 1'd0;
+            skew_wl_r8_6     <= 1'd0;
+            skew_wl_r8_7     <= 1'd0;
+            skew_wl_r8_8     <= 1'd0;
+            skew_wl_r8_9     <= 1'd0;
+            skew_wl_r8_10    <= 1'd0;
+            skew_wl_r8_11    <= 1'd0;
+            skew_wl_r8_12    <= 1'd0;
+            skew_wl_r8_13    <= 1'd0;
+            skew_wl_r8_14    <= 1'd0;
+            skew_wl_r8_15    <= 1'd0;
+            skew_wl_r8_16    <= 1'd0;
+            skew_wl_r8_17    <= 1'd0;
+            skew_wl_r8_18    <= 1'd0;
+            skew_wl_r8_19    <= 1'd0;
+            skew_wl_r8_20    <= 1'd0;
+            skew_wl_r8_21    <= 1'd0;
+            skew_wl_r8_22    <= 1'd0;
+            skew_wl_r8_23    <= 1'd0;
+            skew_wl_r8_24    <= 1'd0;
+            skew_wl_r8_25    <= 1'd0;
+            skew_wl_r8_26    <= 1'd0;
+            skew_wl_r8_27    <= 1'd0;
+            skew_wl_r8_28    <= 1'd0;
+            skew_wl_r8_29    <= 1'd0;
+            skew_wl_r8_30    <= 1'd0;
+            skew_wl_r9_0     <= 1'd0;
+            skew_wl_r9_1     <= 1'd0;
+            skew_wl_r9_2     <= 1'd0;
+            skew_wl_r9_3     <= 1'd0;
+            skew_wl_r9_4     <= 1'd0;
+            skew_wl_r9_5     <= 1'd0;
+            skew_wl_r9_6     <= 1'd0;
+            skew_wl_r9_7     <= 1'd0;
+            skew_wl_r9_8     <= 1'd0;
+            skew_wl_r9_9     <= 1'd0;
+            skew_wl_r9_10    <= 1'd0;
+            skew_wl_r9_11    <= 1'd0;
+            skew_wl_r9_12    <= 1'd0;
+            skew_wl_r9_13    <= 1'd0;
+            skew_wl_r9_14    <= 1'd0;
+            skew_wl_r9_15    <= 1'd0;
+            skew_wl_r9_16    <= 1'd0;
+            skew_wl_r9_17    <= 1'd0;
+            skew_wl_r9_18    <= 1'd0;
+            skew_wl_r9_19    <= 1'd0;
+            skew_wl_r9_20    <= 1'd0;
+            skew_wl_r9_21    <= 1'd0;
+            skew_wl_r9_22    <= 1'd0;
+            skew_wl_r9_23    <= 1'd0;
+            skew_wl_r9_24    <= 1'd0;
+            skew_wl_r9_25    <= 1'd0;
+            skew_wl_r9_26    <= 1'd0;
+            skew_wl_r9_27    <= 1'd0;
+            skew_wl_r9_28    <= 1'd0;
+            skew_wl_r9_29    <= 1'd0;
+            skew_wl_r9_30    <= 1'd0;
+            skew_wl_r10_0    <= 1'd0;
+            skew_wl_r10_1    <= 1'd0;
+            skew_wl_r10_2    <= 1'd0;
+            skew_wl_r10_3    <= 1'd0;
+            skew_wl_r10_4    <= 1'd0;
+            skew_wl_r10_5    <= 1'd0;
+            skew_wl_r10_6    <= 1'd0;
+            skew_wl_r10_7    <= 1'd0;
+            skew_wl_r10_8    <= 1'd0;
+            skew_wl_r10_9    <= 1'd0;
+            skew_wl_r10_10   <= 1'd0;
+            skew_wl_r10_11   <= 1'd0;
+            skew_wl_r10_12   <= 1'd0;
+            skew_wl_r10_13   <= 1'd0;
+            skew_wl_r10_14   <= 1'd0;
+            skew_wl_r10_15   <= 1'd0;
+            skew_wl_r10_16   <= 1'd0;
+            skew_wl_r10_17   <= 1'd0;
+            skew_wl_r10_18   <= 1'd0;
+            skew_wl_r10_19   <= 1'd0;
+            skew_wl_r10_20   <= 1'd0;
+            skew_wl_r10_21   <= 1'd0;
+            skew_wl_r10_22   <= 1'd0;
+            skew_wl_r10_23   <= 1'd0;
+            skew_wl_r10_24   <= 1'd0;
+            skew_wl_r10_25   <= 1'd0;
+            skew_wl_r10_26   <= 1'd0;
+            skew_wl_r10_27   <= 1'd0;
+            skew_wl_r10_28   <= 1'd0;
+            skew_wl_r10_29   <= 1'd0;
+            skew_wl_r10_30   <= 1'd0;
+            skew_wl_r11_0    <= 1'd0;
+            skew_wl_r11_1    <= 1'd0;
+            skew_wl_r11_2    <= 1'd0;
+            skew_wl_r11_3    <= 1'd0;
+            skew_wl_r11_4    <= 1'd0;
+            skew_wl_r11_5    <= 1'd0;
+            skew_wl_r11_6    <= 1'd0;
+            skew_wl_r11_7    <= 1'd0;
+            skew_wl_r11_8    <= 1'd0;
+            skew_wl_r11_9    <= 1'd0;
+            skew_wl_r11_10   <= 1'd0;
+            skew_wl_r11_11   <= 1'd0;
+            skew_wl_r11_12   <= 1'd0;
+            skew_wl_r11_13   <= 1'd0;
+            skew_wl_r11_14   <= 1'd0;
+            skew_wl_r11_15   <= 1'd0;
+            skew_wl_r11_16   <= 1'd0;
+            skew_wl_r11_17   <= 1'd0;
+            skew_wl_r11_18   <= 1'd0;
+            skew_wl_r11_19   <= 1'd0;
+            skew_wl_r11_20   <= 1'd0;
+            skew_wl_r11_21   <= 1'd0;
+            skew_wl_r11_22   <= 1'd0;
+            skew_wl_r11_23   <= 1'd0;
+            skew_wl_r11_24   <= 1'd0;
+            skew_wl_r11_25   <= 1'd0;
+            skew_wl_r11_26   <= 1'd0;
+            skew_wl_r11_27   <= 1'd0;
+            skew_wl_r11_28   <= 1'd0;
+            skew_wl_r11_29   <= 1'd0;
+            skew_wl_r11_30   <= 1'd0;
+            skew_wl_r12_0    <= 1'd0;
+            skew_wl_r12_1    <= 1'd0;
+            skew_wl_r12_2    <= 1'd0;
+            skew_wl_r12_3    <= 1'd0;
+            skew_wl_r12_4    <= 1'd0;
+            skew_wl_r12_5    <= 1'd0;
+            skew_wl_r12_6    <= 1'd0;
+            skew_wl_r12_7    <= 1'd0;
+            skew_wl_r12_8    <= 1'd0;
+            skew_wl_r12_9    <= 1'd0;
+            skew_wl_r12_10   <= 1'd0;
+            skew_wl_r12_11   <= 1'd0;
+            skew_wl_r12_12   <= 1'd0;
+            skew_wl_r12_13   <= 1'd0;
+            skew_wl_r12_14   <= 1'd0;
+            skew_wl_r12_15   <= 1'd0;
+            skew_wl_r12_16   <= 1'd0;
+            skew_wl_r12_17   <= 1'd0;
+            skew_wl_r12_18   <= 1'd0;
+            skew_wl_r12_19   <= 1'd0;
+            skew_wl_r12_20   <= 1'd0;
+            skew_wl_r12_21   <= 1'd0;
+            skew_wl_r12_22   <= 1'd0;
+            skew_wl_r12_23   <= 1'd0;
+            skew_wl_r12_24   <= 1'd0;
+            skew_wl_r12_25   <= 1'd0;
+            skew_wl_r12_26   <= 1'd0;
+            skew_wl_r12_27   <= 1'd0;
+            skew_wl_r12_28   <= 1'd0;
+            skew_wl_r12_29   <= 1'd0;
+            skew_wl_r12_30   <= 1'd0;
+            skew_wl_r13_0    <= 1'd0;
+            skew_wl_r13_1    <= 1'd0;
+            skew_wl_r13_2    <= 1'd0;
+            skew_wl_r13_3    <= 1'd0;
+            skew_wl_r13_4    <= 1'd0;
+            skew_wl_r13_5    <= 1'd0;
+            skew_wl_r13_6    <= 1'd0;
+            skew_wl_r13_7    <= 1'd0;
+            skew_wl_r13_8    <= 1'd0;
+            skew_wl_r13_9    <= 1'd0;
+            skew_wl_r13_10   <= 1'd0;
+            skew_wl_r13_11   <= 1'd0;
+            skew_wl_r13_12   <= 1'd0;
+            skew_wl_r13_13   <= 1'd0;
+            skew_wl_r13_14   <= 1'd0;
+            skew_wl_r13_15   <= 1'd0;
+            skew_wl_r13_16   <= 1'd0;
+            skew_wl_r13_17   <= 1'd0;
+            skew_wl_r13_18   <= 1'd0;
+            skew_wl_r13_19   <= 1'd0;
+            skew_wl_r13_20   <= 1'd0;
+            skew_wl_r13_21   <= 1'd0;
+            skew_wl_r13_22   <= 1'd0;
+            skew_wl_r13_23   <= 1'd0;
+            skew_wl_r13_24   <= 1'd0;
+            skew_wl_r13_25   <= 1'd0;
+            skew_wl_r13_26   <= 1'd0;
+            skew_wl_r13_27   <= 1'd0;
+            skew_wl_r13_28   <= 1'd0;
+            skew_wl_r13_29   <= 1'd0;
+            skew_wl_r13_30   <= 1'd0;
+            skew_wl_r14_0    <= 1'd0;
+            skew_wl_r14_1    <= 1'd0;
+            skew_wl_r14_2    <= 1'd0;
+            skew_wl_r14_3    <= 1'd0;
+            skew_wl_r14_4    <= 1'd0;
+            skew_wl_r14_5    <= 1'd0;
+            skew_wl_r14_6    <= 1'd0;
+            skew_wl_r14_7    <= 1'd0;
+            skew_wl_r14_8    <= 1'd0;
+            skew_wl_r14_9    <= 1'd0;
+            skew_wl_r14_10   <= 1'd0;
+            skew_wl_r14_11   <= 1'd0;
+            skew_wl_r14_12   <= 1'd0;
+            skew_wl_r14_13   <= 1'd0;
+            skew_wl_r14_14   <= 1'd0;
+            skew_wl_r14_15   <= 1'd0;
+            skew_wl_r14_16   <= 1'd0;
+            skew_wl_r14_17   <= 1'd0;
+            skew_wl_r14_18   <= 1'd0;
+            skew_wl_r14_19   <= 1'd0;
+            skew_wl_r14_20   <= 1'd0;
+            skew_wl_r14_21   <= 1'd0;
+            skew_wl_r14_22   <= 1'd0;
+            skew_wl_r14_23   <= 1'd0;
+            skew_wl_r14_24   <= 1'd0;
+            skew_wl_r14_25   <= 1'd0;
+            skew_wl_r14_26   <= 1'd0;
+            skew_wl_r14_27   <= 1'd0;
+            skew_wl_r14_28   <= 1'd0;
+            skew_wl_r14_29   <= 1'd0;
+            skew_wl_r14_30   <= 1'd0;
+            skew_wl_r15_0    <= 1'd0;
+            skew_wl_r15_1    <= 1'd0;
+            skew_wl_r15_2    <= 1'd0;
+            skew_wl_r15_3    <= 1'd0;
+            skew_wl_r15_4    <= 1'd0;
+            skew_wl_r15_5    <= 1'd0;
+            skew_wl_r15_6    <= 1'd0;
+            skew_wl_r15_7    <= 1'd0;
+            skew_wl_r15_8    <= 1'd0;
+            skew_wl_r15_9    <= 1'd0;
+            skew_wl_r15_10   <= 1'd0;
+            skew_wl_r15_11   <= 1'd0;
+            skew_wl_r15_12   <= 1'd0;
+            skew_wl_r15_13   <= 1'd0;
+            skew_wl_r15_14   <= 1'd0;
+            skew_wl_r15_15   <= 1'd0;
+            skew_wl_r15_16   <= 1'd0;
+            skew_wl_r15_17   <= 1'd0;
+            skew_wl_r15_18   <= 1'd0;
+            skew_wl_r15_19   <= 1'd0;
+            skew_wl_r15_20   <= 1'd0;
+            skew_wl_r15_21   <= 1'd0;
+            skew_wl_r15_22   <= 1'd0;
+            skew_wl_r15_23   <= 1'd0;
+            skew_wl_r15_24   <= 1'd0;
+            skew_wl_r15_25   <= 1'd0;
+            skew_wl_r15_26   <= 1'd0;
+            skew_wl_r15_27   <= 1'd0;
+            skew_wl_r15_28   <= 1'd0;
+            skew_wl_r15_29   <= 1'd0;
+            skew_wl_r15_30   <= 1'd0;
+            skew_wl_r16_0    <= 1'd0;
+            skew_wl_r16_1    <= 1'd0;
+            skew_wl_r16_2    <= 1'd0;
+            skew_wl_r16_3    <= 1'd0;
+            skew_wl_r16_4    <= 1'd0;
+            skew_wl_r16_5    <= 1'd0;
+            skew_wl_r16_6    <= 1'd0;
+            skew_wl_r16_7    <= 1'd0;
+            skew_wl_r16_8    <= 1'd0;
+            skew_wl_r16_9    <= 1'd0;
+            skew_wl_r16_10   <= 1'd0;
+            skew_wl_r16_11   <= 1'd0;
+            skew_wl_r16_12   <= 1'd0;
+            skew_wl_r16_13   <= 1'd0;
+            skew_wl_r16_14   <= 1'd0;
+            skew_wl_r16_15   <= 1'd0;
+            skew_wl_r16_16   <= 1'd0;
+            skew_wl_r16_17   <= 1'd0;
+            skew_wl_r16_18   <= 1'd0;
+            skew_wl_r16_19   <= 1'd0;
+            skew_wl_r16_20   <= 1'd0;
+            skew_wl_r16_21   <= 1'd0;
+            skew_wl_r16_22   <= 1'd0;
+            skew_wl_r16_23   <= 1'd0;
+            skew_wl_r16_24   <= 1'd0;
+            skew_wl_r16_25   <= 1'd0;
+            skew_wl_r16_26   <= 1'd0;
+            skew_wl_r16_27   <= 1'd0;
+            skew_wl_r16_28   <= 1'd0;
+            skew_wl_r16_29   <= 1'd0;
+            skew_wl_r16_30   <= 1'd0;
+            skew_wl_r17_0    <= 1'd0;
+            skew_wl_r17_1    <= 1'd0;
+            skew_wl_r17_2    <= 1'd0;
+            skew_wl_r17_3    <= 1'd0;
+            skew_wl_r17_4    <= 1'd0;
+            skew_wl_r17_5    <= 1'd0;
+            skew_wl_r17_6    <= 1'd0;
+            skew_wl_r17_7    <= 1'd0;
+            skew_wl_r17_8    <= 1'd0;
+            skew_wl_r17_9    <= 1'd0;
+            skew_wl_r17_10   <= 1'd0;
+            skew_wl_r17_11   <= 1'd0;
+            skew_wl_r17_12   <= 1'd0;
+            skew_wl_r17_13   <= 1'd0;
+            skew_wl_r17_14   <= 1'd0;
+            skew_wl_r17_15   <= 1'd0;
+            skew_wl_r17_16   <= 1'd0;
+            skew_wl_r17_17   <= 1'd0;
+            skew_wl_r17_18   <= 1'd0;
+            skew_wl_r17_19   <= 1'd0;
+            skew_wl_r17_20   <= 1'd0;
+            skew_wl_r17_21   <= 1'd0;
+            skew_wl_r17_22   <= 1'd0;
+            skew_wl_r17_23   <= 1'd0;
+            skew_wl_r17_24   <= 1'd0;
+            skew_wl_r17_25   <= 1'd0;
+            skew_wl_r17_26   <= 1'd0;
+            skew_wl_r17_27   <= 1'd0;
+            skew_wl_r17_28   <= 1'd0;
+            skew_wl_r17_29   <= 1'd0;
+            skew_wl_r17_30   <= 1'd0;
+            skew_wl_r18_0    <= 1'd0;
+            skew_wl_r18_1    <= 1'd0;
+            skew_wl_r18_2    <= 1'd0;
+            skew_wl_r18_3    <= 1'd0;
+            skew_wl_r18_4    <= 1'd0;
+            skew_wl_r18_5    <= 1'd0;
+            skew_wl_r18_6    <= 1'd0;
+            skew_wl_r18_7    <= 1'd0;
+            skew_wl_r18_8    <= 1'd0;
+            skew_wl_r18_9    <= 1'd0;
+            skew_wl_r18_10   <= 1'd0;
+            skew_wl_r18_11   <= 1'd0;
+            skew_wl_r18_12   <= 1'd0;
+            skew_wl_r18_13   <= 1'd0;
+            skew_wl_r18_14   <= 1'd0;
+            skew_wl_r18_15   <= 1'd0;
+            skew_wl_r18_16   <= 1'd0;
+            skew_wl_r18_17   <= 1'd0;
+            skew_wl_r18_18   <= 1'd0;
+            skew_wl_r18_19   <= 1'd0;
+            skew_wl_r18_20   <= 1'd0;
+            skew_wl_r18_21   <= 1'd0;
+            skew_wl_r18_22   <= 1'd0;
+            skew_wl_r18_23   <= 1'd0;
+            skew_wl_r18_24   <= 1'd0;
+            skew_wl_r18_25   <= 1'd0;
+            skew_wl_r18_26   <= 1'd0;
+            skew_wl_r18_27   <= 1'd0;
+            skew_wl_r18_28   <= 1'd0;
+            skew_wl_r18_29   <= 1'd0;
+            skew_wl_r18_30   <= 1'd0;
+            skew_wl_r19_0    <= 1'd0;
+            skew_wl_r19_1    <= 1'd0;
+            skew_wl_r19_2    <= 1'd0;
+            skew_wl_r19_3    <= 1'd0;
+            skew_wl_r19_4    <= 1'd0;
+            skew_wl_r19_5    <= 1'd0;
+            skew_wl_r19_6    <= 1'd0;
+            skew_wl_r19_7    <= 1'd0;
+            skew_wl_r19_8    <= 1'd0;
+            skew_wl_r19_9    <= 1'd0;
+            skew_wl_r19_10   <= 1'd0;
+            skew_wl_r19_11   <= 1'd0;
+            skew_wl_r19_12   <= 1'd0;
+            skew_wl_r19_13   <= 1'd0;
+            skew_wl_r19_14   <= 1'd0;
+            skew_wl_r19_15   <= 1'd0;
+            skew_wl_r19_16   <= 1'd0;
+            skew_wl_r19_17   <= 1'd0;
+            skew_wl_r19_18   <= 1'd0;
+            skew_wl_r19_19   <= 1'd0;
+            skew_wl_r19_20   <= 1'd0;
+            skew_wl_r19_21   <= 1'd0;
+            skew_wl_r19_22   <= 1'd0;
+            skew_wl_r19_23   <= 1'd0;
+            skew_wl_r19_24   <= 1'd0;
+            skew_wl_r19_25   <= 1'd0;
+            skew_wl_r19_26   <= 1'd0;
+            skew_wl_r19_27   <= 1'd0;
+            skew_wl_r19_28   <= 1'd0;
+            skew_wl_r19_29   <= 1'd0;
+            skew_wl_r19_30   <= 1'd0;
+            skew_wl_r20_0    <= 1'd0;
+            skew_wl_r20_1    <= 1'd0;
+            skew_wl_r20_2    <= 1'd0;
+            skew_wl_r20_3    <= 1'd0;
+            skew_wl_r20_4    <= 1'd0;
+            skew_wl_r20_5    <= 1'd0;
+            skew_wl_r20_6    <= 1'd0;
+            skew_wl_r20_7    <= 1'd0;
+            skew_wl_r20_8    <= 1'd0;
+            skew_wl_r20_9    <= 1'd0;
+            skew_wl_r20_10   <= 1'd0;
+            skew_wl_r20_11   <= 1'd0;
+            skew_wl_r20_12   <= 1'd0;
+            skew_wl_r20_13   <= 1'd0;
+            skew_wl_r20_14   <= 1'd0;
+            skew_wl_r20_15   <= 1'd0;
+            skew_wl_r20_16   <= 1'd0;
+            skew_wl_r20_17   <= 1'd0;
+            skew_wl_r20_18   <= 1'd0;
+            skew_wl_r20_19   <= 1'd0;
+            skew_wl_r20_20   <= 1'd0;
+            skew_wl_r20_21   <= 1'd0;
+            skew_wl_r20_22   <= 1'd0;
+            skew_wl_r20_23   <= 1'd0;
+            skew_wl_r20_24   <= 1'd0;
+            skew_wl_r20_25   <= 1'd0;
+            skew_wl_r20_26   <= 1'd0;
+            skew_wl_r20_27   <= 1'd0;
+            skew_wl_r20_28   <= 1'd0;
+            skew_wl_r20_29   <= 1'd0;
+            skew_wl_r20_30   <= 1'd0;
+            skew_wl_r21_0    <= 1'd0;
+            skew_wl_r21_1    <= 1'd0;
+            skew_wl_r21_2    <= 1'd0;
+            skew_wl_r21_3    <= 1'd0;
+            skew_wl_r21_4    <= 1'd0;
+            skew_wl_r21_5    <= 1'd0;
+            skew_wl_r21_6    <= 1'd0;
+            skew_wl_r21_7    <= 1'd0;
+            skew_wl_r21_8    <= 1'd0;
+            skew_wl_r21_9    <= 1'd0;
+            skew_wl_r21_10   <= 1'd0;
+            skew_wl_r21_11   <= 1'd0;
+            skew_wl_r21_12   <= 1'd0;
+            skew_wl_r21_13   <= 1'd0;
+            skew_wl_r21_14   <= 1'd0;
+            skew_wl_r21_15   <= 1'd0;
+            skew_wl_r21_16   <= 1'd0;
+            skew_wl_r21_17   <= 1'd0;
+            skew_wl_r21_18   <= 1'd0;
+            skew_wl_r21_19   <= 1'd0;
+            skew_wl_r21_20   <= 1'd0;
+            skew_wl_r21_21   <= 1'd0;
+            skew_wl_r21_22   <= 1'd0;
+            skew_wl_r21_23   <= 1'd0;
+            skew_wl_r21_24   <= 1'd0;
+            skew_wl_r21_25   <= 1'd0;
+            skew_wl_r21_26   <= 1'd0;
+            skew_wl_r21_27   <= 1'd0;
+            skew_wl_r21_28   <= 1'd0;
+            skew_wl_r21_29   <= 1'd0;
+            skew_wl_r21_30   <= 1'd0;
+            skew_wl_r22_0    <= 1'd0;
+            skew_wl_r22_1    <= 1'd0;
+            skew_wl_r22_2    <= 1'd0;
+            skew_wl_r22_3    <= 1'd0;
+            skew_wl_r22_4    <= 1'd0;
+            skew_wl_r22_5    <= 1'd0;
+            skew_wl_r22_6    <= 1'd0;
+            skew_wl_r22_7    <= 1'd0;
+            skew_wl_r22_8    <= 1'd0;
+            skew_wl_r22_9    <= 1'd0;
+            skew_wl_r22_10   <= 1'd0;
+            skew_wl_r22_11   <= 1'd0;
+            skew_wl_r22_12   <= 1'd0;
+            skew_wl_r22_13   <= 1'd0;
+            skew_wl_r22_14   <= 1'd0;
+            skew_wl_r22_15   <= 1'd0;
+            skew_wl_r22_16   <= 1'd0;
+            skew_wl_r22_17   <= 1'd0;
+            skew_wl_r22_18   <= 1'd0;
+            skew_wl_r22_19   <= 1'd0;
+            skew_wl_r22_20   <= 1'd0;
+            skew_wl_r22_21   <= 1'd0;
+            skew_wl_r22_22   <= 1'd0;
+            skew_wl_r22_23   <= 1'd0;
+            skew_wl_r22_24   <= 1'd0;
+            skew_wl_r22_25   <= 1'd0;
+            skew_wl_r22_26   <= 1'd0;
+            skew_wl_r22_27   <= 1'd0;
+            skew_wl_r22_28   <= 1'd0;
+            skew_wl_r22_29   <= 1'd0;
+            skew_wl_r22_30   <= 1'd0;
+            skew_wl_r23_0    <= 1'd0;
+            skew_wl_r23_1    <= 1'd0;
+            skew_wl_r23_2    <= 1'd0;
+            skew_wl_r23_3    <= 1'd0;
+            skew_wl_r23_4    <= 1'd0;
+            skew_wl_r23_5    <= 1'd0;
+            skew_wl_r23_6    <= 1'd0;
+            skew_wl_r23_7    <= 1'd0;
+            skew_wl_r23_8    <= 1'd0;
+            skew_wl_r23_9    <= 1'd0;
+            skew_wl_r23_10   <= 1'd0;
+            skew_wl_r23_11   <= 1'd0;
+            skew_wl_r23_12   <= 1'd0;
+            skew_wl_r23_13   <= 1'd0;
+            skew_wl_r23_14   <= 1'd0;
+            skew_wl_r23_15   <= 1'd0;
+            skew_wl_r23_16   <= 1'd0;
+            skew_wl_r23_17   <= 1'd0;
+            skew_wl_r23_18   <= 1'd0;
+            skew_wl_r23_19   <= 1'd0;
+            skew_wl_r23_20   <= 1'd0;
+            skew_wl_r23_21   <= 1'd0;
+            skew_wl_r23_22   <= 1'd0;
+            skew_wl_r23_23   <= 1'd0;
+            skew_wl_r23_24   <= 1'd0;
+            skew_wl_r23_25   <= 1'd0;
+            skew_wl_r23_26   <= 1'd0;
+            skew_wl_r23_27   <= 1'd0;
+            skew_wl_r23_28   <= 1'd0;
+            skew_wl_r23_29   <= 1'd0;
+            skew_wl_r23_30   <= 1'd0;
+            skew_wl_r24_0    <= 1'd0;
+            skew_wl_r24_1    <= 1'd0;
+            skew_wl_r24_2    <= 1'd0;
+            skew_wl_r24_3    <= 1'd0;
+            skew_wl_r24_4    <= 1'd0;
+            skew_wl_r24_5    <= 1'd0;
+            skew_wl_r24_6    <= 1'd0;
+            skew_wl_r24_7    <= 1'd0;
+            skew_wl_r24_8    <= 1'd0;
+            skew_wl_r24_9    <= 1'd0;
+            skew_wl_r24_10   <= 1'd0;
+            skew_wl_r24_11   <= 1'd0;
+            skew_wl_r24_12   <= 1'd0;
+            skew_wl_r24_13   <= 1'd0;
+            skew_wl_r24_14   <= 1'd0;
+            skew_wl_r24_15   <= 1'd0;
+            skew_wl_r24_16   <= 1'd0;
+            skew_wl_r24_17   <= 1'd0;
+            skew_wl_r24_18   <= 1'd0;
+            skew_wl_r24_19   <= 1'd0;
+            skew_wl_r24_20   <= 1'd0;
+            skew_wl_r24_21   <= 1'd0;
+            skew_wl_r24_22   <= 1'd0;
+            skew_wl_r24_23   <= 1'd0;
+            skew_wl_r24_24   <= 1'd0;
+            skew_wl_r24_25   <= 1'd0;
+            skew_wl_r24_26   <= 1'd0;
+            skew_wl_r24_27   <= 1'd0;
+            skew_wl_r24_28   <= 1'd0;
+            skew_wl_r24_29   <= 1'd0;
+            skew_wl_r24_30   <= 1'd0;
+            skew_wl_r25_0    <= 1'd0;
+            skew_wl_r25_1    <= 1'd0;
+            skew_wl_r25_2    <= 1'd0;
+            skew_wl_r25_3    <= 1'd0;
+            skew_wl_r25_4    <= 1'd0;
+            skew_wl_r25_5    <= 1'd0;
+            skew_wl_r25_6    <= 1'd0;
+            skew_wl_r25_7    <= 1'd0;
+            skew_wl_r25_8    <= 1'd0;
+            skew_wl_r25_9    <= 1'd0;
+            skew_wl_r25_10   <= 1'd0;
+            skew_wl_r25_11   <= 1'd0;
+            skew_wl_r25_12   <= 1'd0;
+            skew_wl_r25_13   <= 1'd0;
+            skew_wl_r25_14   <= 1'd0;
+            skew_wl_r25_15   <= 1'd0;
+            skew_wl_r25_16   <= 1'd0;
+            skew_wl_r25_17   <= 1'd0;
+            skew_wl_r25_18   <= 1'd0;
+            skew_wl_r25_19   <= 1'd0;
+            skew_wl_r25_20   <= 1'd0;
+            skew_wl_r25_21   <= 1'd0;
+            skew_wl_r25_22   <= 1'd0;
+            skew_wl_r25_23   <= 1'd0;
+            skew_wl_r25_24   <= 1'd0;
+            skew_wl_r25_25   <= 1'd0;
+            skew_wl_r25_26   <= 1'd0;
+            skew_wl_r25_27   <= 1'd0;
+            skew_wl_r25_28   <= 1'd0;
+            skew_wl_r25_29   <= 1'd0;
+            skew_wl_r25_30   <= 1'd0;
+            skew_wl_r26_0    <= 1'd0;
+            skew_wl_r26_1    <= 1'd0;
+            skew_wl_r26_2    <= 1'd0;
+            skew_wl_r26_3    <= 1'd0;
+            skew_wl_r26_4    <= 1'd0;
+            skew_wl_r26_5    <= 1'd0;
+            skew_wl_r26_6    <= 1'd0;
+            skew_wl_r26_7    <= 1'd0;
+            skew_wl_r26_8    <= 1'd0;
+            skew_wl_r26_9    <= 1'd0;
+            skew_wl_r26_10   <= 1'd0;
+            skew_wl_r26_11   <= 1'd0;
+            skew_wl_r26_12   <= 1'd0;
+            skew_wl_r26_13   <= 1'd0;
+            skew_wl_r26_14   <= 1'd0;
+            skew_wl_r26_15   <= 1'd0;
+            skew_wl_r26_16   <= 1'd0;
+            skew_wl_r26_17   <= 1'd0;
+            skew_wl_r26_18   <= 1'd0;
+            skew_wl_r26_19   <= 1'd0;
+            skew_wl_r26_20   <= 1'd0;
+            skew_wl_r26_21   <= 1'd0;
+            skew_wl_r26_22   <= 1'd0;
+            skew_wl_r26_23   <= 1'd0;
+            skew_wl_r26_24   <= 1'd0;
+            skew_wl_r26_25   <= 1'd0;
+            skew_wl_r26_26   <= 1'd0;
+            skew_wl_r26_27   <= 1'd0;
+            skew_wl_r26_28   <= 1'd0;
+            skew_wl_r26_29   <= 1'd0;
+            skew_wl_r26_30   <= 1'd0;
+            skew_wl_r27_0    <= 1'd0;
+            skew_wl_r27_1    <= 1'd0;
+            skew_wl_r27_2    <= 1'd0;
+            skew_wl_r27_3    <= 1'd0;
+            skew_wl_r27_4    <= 1'd0;
+            skew_wl_r27_5    <= 1'd0;
+            skew_wl_r27_6    <= 1'd0;
+            skew_wl_r27_7    <= 1'd0;
+            skew_wl_r27_8    <= 1'd0;
+            skew_wl_r27_9    <= 1'd0;
+            skew_wl_r27_10   <= 1'd0;
+            skew_wl_r27_11   <= 1'd0;
+            skew_wl_r27_12   <= 1'd0;
+            skew_wl_r27_13   <= 1'd0;
+            skew_wl_r27_14   <= 1'd0;
+            skew_wl_r27_15   <= 1'd0;
+            skew_wl_r27_16   <= 1'd0;
+            skew_wl_r27_17   <= 1'd0;
+            skew_wl_r27_18   <= 1'd0;
+            skew_wl_r27_19   <= 1'd0;
+            skew_wl_r27_20   <= 1'd0;
+            skew_wl_r27_21   <= 1'd0;
+            skew_wl_r27_22   <= 1'd0;
+            skew_wl_r27_23   <= 1'd0;
+            skew_wl_r27_24   <= 1'd0;
+            skew_wl_r27_25   <= 1'd0;
+            skew_wl_r27_26   <= 1'd0;
+            skew_wl_r27_27   <= 1'd0;
+            skew_wl_r27_28   <= 1'd0;
+            skew_wl_r27_29   <= 1'd0;
+            skew_wl_r27_30   <= 1'd0;
+            skew_wl_r28_0    <= 1'd0;
+            skew_wl_r28_1    <= 1'd0;
+            skew_wl_r28_2    <= 1'd0;
+            skew_wl_r28_3    <= 1'd0;
+            skew_wl_r28_4    <= 1'd0;
+            skew_wl_r28_5    <= 1'd0;
+            skew_wl_r28_6    <= 1'd0;
+            skew_wl_r28_7    <= 1'd0;
+            skew_wl_r28_8    <= 1'd0;
+            skew_wl_r28_9    <= 1'd0;
+            skew_wl_r28_10   <= 1'd0;
+            skew_wl_r28_11   <= 1'd0;
+            skew_wl_r28_12   <= 1'd0;
+            skew_wl_r28_13   <= 1'd0;
+            skew_wl_r28_14   <= 1'd0;
+            skew_wl_r28_15   <= 1'd0;
+            skew_wl_r28_16   <= 1'd0;
+            skew_wl_r28_17   <= 1'd0;
+            skew_wl_r28_18   <= 1'd0;
+            skew_wl_r28_19   <= 1'd0;
+            skew_wl_r28_20   <= 1'd0;
+            skew_wl_r28_21   <= 1'd0;
+            skew_wl_r28_22   <= 1'd0;
+            skew_wl_r28_23   <= 1'd0;
+            skew_wl_r28_24   <= 1'd0;
+            skew_wl_r28_25   <= 1'd0;
+            skew_wl_r28_26   <= 1'd0;
+            skew_wl_r28_27   <= 1'd0;
+            skew_wl_r28_28   <= 1'd0;
+            skew_wl_r28_29   <= 1'd0;
+            skew_wl_r28_30   <= 1'd0;
+            skew_wl_r29_0    <= 1'd0;
+            skew_wl_r29_1    <= 1'd0;
+            skew_wl_r29_2    <= 1'd0;
+            skew_wl_r29_3    <= 1'd0;
+            skew_wl_r29_4    <= 1'd0;
+            skew_wl_r29_5    <= 1'd0;
+            skew_wl_r29_6    <= 1'd0;
+            skew_wl_r29_7    <= 1'd0;
+            skew_wl_r29_8    <= 1'd0;
+            skew_wl_r29_9    <= 1'd0;
+            skew_wl_r29_10   <= 1'd0;
+            skew_wl_r29_11   <= 1'd0;
+            skew_wl_r29_12   <= 1'd0;
+            skew_wl_r29_13   <= 1'd0;
+            skew_wl_r29_14   <= 1'd0;
+            skew_wl_r29_15   <= 1'd0;
+            skew_wl_r29_16   <= 1'd0;
+            skew_wl_r29_17   <= 1'd0;
+            skew_wl_r29_18   <= 1'd0;
+            skew_wl_r29_19   <= 1'd0;
+            skew_wl_r29_20   <= 1'd0;
+            skew_wl_r29_21   <= 1'd0;
+            skew_wl_r29_22   <= 1'd0;
+            skew_wl_r29_23   <= 1'd0;
+            skew_wl_r29_24   <= 1'd0;
+            skew_wl_r29_25   <= 1'd0;
+            skew_wl_r29_26   <= 1'd0;
+            skew_wl_r29_27   <= 1'd0;
+            skew_wl_r29_28   <= 1'd0;
+            skew_wl_r29_29   <= 1'd0;
+            skew_wl_r29_30   <= 1'd0;
+            skew_wl_r30_0    <= 1'd0;
+            skew_wl_r30_1    <= 1'd0;
+            skew_wl_r30_2    <= 1'd0;
+            skew_wl_r30_3    <= 1'd0;
+            skew_wl_r30_4    <= 1'd0;
+            skew_wl_r30_5    <= 1'd0;
+            skew_wl_r30_6    <= 1'd0;
+            skew_wl_r30_7    <= 1'd0;
+            skew_wl_r30_8    <= 1'd0;
+            skew_wl_r30_9    <= 1'd0;
+            skew_wl_r30_10   <= 1'd0;
+            skew_wl_r30_11   <= 1'd0;
+            skew_wl_r30_12   <= 1'd0;
+            skew_wl_r30_13   <= 1'd0;
+            skew_wl_r30_14   <= 1'd0;
+            skew_wl_r30_15   <= 1'd0;
+            skew_wl_r30_16   <= 1'd0;
+            skew_wl_r30_17   <= 1'd0;
+            skew_wl_r30_18   <= 1'd0;
+            skew_wl_r30_19   <= 1'd0;
+            skew_wl_r30_20   <= 1'd0;
+            skew_wl_r30_21   <= 1'd0;
+            skew_wl_r30_22   <= 1'd0;
+            skew_wl_r30_23   <= 1'd0;
+            skew_wl_r30_24   <= 1'd0;
+            skew_wl_r30_25   <= 1'd0;
+            skew_wl_r30_26   <= 1'd0;
+            skew_wl_r30_27   <= 1'd0;
+            skew_wl_r30_28   <= 1'd0;
+            skew_wl_r30_29   <= 1'd0;
+            skew_wl_r30_30   <= 1'd0;
+            skew_wl_r31_0    <= 1'd0;
+            skew_wl_r31_1    <= 1'd0;
+            skew_wl_r31_2    <= 1'd0;
+            skew_wl_r31_3    <= 1'd0;
+            skew_wl_r31_4    <= 1'd0;
+            skew_wl_r31_5    <= 1'd0;
+            skew_wl_r31_6    <= 1'd0;
+            skew_wl_r31_7    <= 1'd0;
+            skew_wl_r31_8    <= 1'd0;
+            skew_wl_r31_9    <= 1'd0;
+            skew_wl_r31_10   <= 1'd0;
+            skew_wl_r31_11   <= 1'd0;
+            skew_wl_r31_12   <= 1'd0;
+            skew_wl_r31_13   <= 1'd0;
+            skew_wl_r31_14   <= 1'd0;
+            skew_wl_r31_15   <= 1'd0;
+            skew_wl_r31_16   <= 1'd0;
+            skew_wl_r31_17   <= 1'd0;
+            skew_wl_r31_18   <= 1'd0;
+            skew_wl_r31_19   <= 1'd0;
+            skew_wl_r31_20   <= 1'd0;
+            skew_wl_r31_21   <= 1'd0;
+            skew_wl_r31_22   <= 1'd0;
+            skew_wl_r31_23   <= 1'd0;
+            skew_wl_r31_24   <= 1'd0;
+            skew_wl_r31_25   <= 1'd0;
+            skew_wl_r31_26   <= 1'd0;
+            skew_wl_r31_27   <= 1'd0;
+            skew_wl_r31_28   <= 1'd0;
+            skew_wl_r31_29   <= 1'd0;
+            skew_wl_r31_30   <= 1'd0;
         end else begin
             skew_swap_r1_0   <= swap_in;
             skew_swap_r2_0   <= swap_in;
@@ -18004,6 +20984,998 @@ module serrano_array_r32c32 (
             skew_swap_r31_28 <= skew_swap_r31_27;
             skew_swap_r31_29 <= skew_swap_r31_28;
             skew_swap_r31_30 <= skew_swap_r31_29;
+            skew_wl_r0_0     <= w_load[0];
+            skew_wl_r0_1     <= skew_wl_r0_0;
+            skew_wl_r0_2     <= skew_wl_r0_1;
+            skew_wl_r0_3     <= skew_wl_r0_2;
+            skew_wl_r0_4     <= skew_wl_r0_3;
+            skew_wl_r0_5     <= skew_wl_r0_4;
+            skew_wl_r0_6     <= skew_wl_r0_5;
+            skew_wl_r0_7     <= skew_wl_r0_6;
+            skew_wl_r0_8     <= skew_wl_r0_7;
+            skew_wl_r0_9     <= skew_wl_r0_8;
+            skew_wl_r0_10    <= skew_wl_r0_9;
+            skew_wl_r0_11    <= skew_wl_r0_10;
+            skew_wl_r0_12    <= skew_wl_r0_11;
+            skew_wl_r0_13    <= skew_wl_r0_12;
+            skew_wl_r0_14    <= skew_wl_r0_13;
+            skew_wl_r0_15    <= skew_wl_r0_14;
+            skew_wl_r0_16    <= skew_wl_r0_15;
+            skew_wl_r0_17    <= skew_wl_r0_16;
+            skew_wl_r0_18    <= skew_wl_r0_17;
+            skew_wl_r0_19    <= skew_wl_r0_18;
+            skew_wl_r0_20    <= skew_wl_r0_19;
+            skew_wl_r0_21    <= skew_wl_r0_20;
+            skew_wl_r0_22    <= skew_wl_r0_21;
+            skew_wl_r0_23    <= skew_wl_r0_22;
+            skew_wl_r0_24    <= skew_wl_r0_23;
+            skew_wl_r0_25    <= skew_wl_r0_24;
+            skew_wl_r0_26    <= skew_wl_r0_25;
+            skew_wl_r0_27    <= skew_wl_r0_26;
+            skew_wl_r0_28    <= skew_wl_r0_27;
+            skew_wl_r0_29    <= skew_wl_r0_28;
+            skew_wl_r0_30    <= skew_wl_r0_29;
+            skew_wl_r1_0     <= w_load[1];
+            skew_wl_r1_1     <= skew_wl_r1_0;
+            skew_wl_r1_2     <= skew_wl_r1_1;
+            skew_wl_r1_3     <= skew_wl_r1_2;
+            skew_wl_r1_4     <= skew_wl_r1_3;
+            skew_wl_r1_5     <= skew_wl_r1_4;
+            skew_wl_r1_6     <= skew_wl_r1_5;
+            skew_wl_r1_7     <= skew_wl_r1_6;
+            skew_wl_r1_8     <= skew_wl_r1_7;
+            skew_wl_r1_9     <= skew_wl_r1_8;
+            skew_wl_r1_10    <= skew_wl_r1_9;
+            skew_wl_r1_11    <= skew_wl_r1_10;
+            skew_wl_r1_12    <= skew_wl_r1_11;
+            skew_wl_r1_13    <= skew_wl_r1_12;
+            skew_wl_r1_14    <= skew_wl_r1_13;
+            skew_wl_r1_15    <= skew_wl_r1_14;
+            skew_wl_r1_16    <= skew_wl_r1_15;
+            skew_wl_r1_17    <= skew_wl_r1_16;
+            skew_wl_r1_18    <= skew_wl_r1_17;
+            skew_wl_r1_19    <= skew_wl_r1_18;
+            skew_wl_r1_20    <= skew_wl_r1_19;
+            skew_wl_r1_21    <= skew_wl_r1_20;
+            skew_wl_r1_22    <= skew_wl_r1_21;
+            skew_wl_r1_23    <= skew_wl_r1_22;
+            skew_wl_r1_24    <= skew_wl_r1_23;
+            skew_wl_r1_25    <= skew_wl_r1_24;
+            skew_wl_r1_26    <= skew_wl_r1_25;
+            skew_wl_r1_27    <= skew_wl_r1_26;
+            skew_wl_r1_28    <= skew_wl_r1_27;
+            skew_wl_r1_29    <= skew_wl_r1_28;
+            skew_wl_r1_30    <= skew_wl_r1_29;
+            skew_wl_r2_0     <= w_load[2];
+            skew_wl_r2_1     <= skew_wl_r2_0;
+            skew_wl_r2_2     <= skew_wl_r2_1;
+            skew_wl_r2_3     <= skew_wl_r2_2;
+            skew_wl_r2_4     <= skew_wl_r2_3;
+            skew_wl_r2_5     <= skew_wl_r2_4;
+            skew_wl_r2_6     <= skew_wl_r2_5;
+            skew_wl_r2_7     <= skew_wl_r2_6;
+            skew_wl_r2_8     <= skew_wl_r2_7;
+            skew_wl_r2_9     <= skew_wl_r2_8;
+            skew_wl_r2_10    <= skew_wl_r2_9;
+            skew_wl_r2_11    <= skew_wl_r2_10;
+            skew_wl_r2_12    <= skew_wl_r2_11;
+            skew_wl_r2_13    <= skew_wl_r2_12;
+            skew_wl_r2_14    <= skew_wl_r2_13;
+            skew_wl_r2_15    <= skew_wl_r2_14;
+            skew_wl_r2_16    <= skew_wl_r2_15;
+            skew_wl_r2_17    <= skew_wl_r2_16;
+            skew_wl_r2_18    <= skew_wl_r2_17;
+            skew_wl_r2_19    <= skew_wl_r2_18;
+            skew_wl_r2_20    <= skew_wl_r2_19;
+            skew_wl_r2_21    <= skew_wl_r2_20;
+            skew_wl_r2_22    <= skew_wl_r2_21;
+            skew_wl_r2_23    <= skew_wl_r2_22;
+            skew_wl_r2_24    <= skew_wl_r2_23;
+            skew_wl_r2_25    <= skew_wl_r2_24;
+            skew_wl_r2_26    <= skew_wl_r2_25;
+            skew_wl_r2_27    <= skew_wl_r2_26;
+            skew_wl_r2_28    <= skew_wl_r2_27;
+            skew_wl_r2_29    <= skew_wl_r2_28;
+            skew_wl_r2_30    <= skew_wl_r2_29;
+            skew_wl_r3_0     <= w_load[3];
+            skew_wl_r3_1     <= skew_wl_r3_0;
+            skew_wl_r3_2     <= skew_wl_r3_1;
+            skew_wl_r3_3     <= skew_wl_r3_2;
+            skew_wl_r3_4     <= skew_wl_r3_3;
+            skew_wl_r3_5     <= skew_wl_r3_4;
+            skew_wl_r3_6     <= skew_wl_r3_5;
+            skew_wl_r3_7     <= skew_wl_r3_6;
+            skew_wl_r3_8     <= skew_wl_r3_7;
+            skew_wl_r3_9     <= skew_wl_r3_8;
+            skew_wl_r3_10    <= skew_wl_r3_9;
+            skew_wl_r3_11    <= skew_wl_r3_10;
+            skew_wl_r3_12    <= skew_wl_r3_11;
+            skew_wl_r3_13    <= skew_wl_r3_12;
+            skew_wl_r3_14    <= skew_wl_r3_13;
+            skew_wl_r3_15    <= skew_wl_r3_14;
+            skew_wl_r3_16    <= skew_wl_r3_15;
+            skew_wl_r3_17    <= skew_wl_r3_16;
+            skew_wl_r3_18    <= skew_wl_r3_17;
+            skew_wl_r3_19    <= skew_wl_r3_18;
+            skew_wl_r3_20    <= skew_wl_r3_19;
+            skew_wl_r3_21    <= skew_wl_r3_20;
+            skew_wl_r3_22    <= skew_wl_r3_21;
+            skew_wl_r3_23    <= skew_wl_r3_22;
+            skew_wl_r3_24    <= skew_wl_r3_23;
+            skew_wl_r3_25    <= skew_wl_r3_24;
+            skew_wl_r3_26    <= skew_wl_r3_25;
+            skew_wl_r3_27    <= skew_wl_r3_26;
+            skew_wl_r3_28    <= skew_wl_r3_27;
+            skew_wl_r3_29    <= skew_wl_r3_28;
+            skew_wl_r3_30    <= skew_wl_r3_29;
+            skew_wl_r4_0     <= w_load[4];
+            skew_wl_r4_1     <= skew_wl_r4_0;
+            skew_wl_r4_2     <= skew_wl_r4_1;
+            skew_wl_r4_3     <= skew_wl_r4_2;
+            skew_wl_r4_4     <= skew_wl_r4_3;
+            skew_wl_r4_5     <= skew_wl_r4_4;
+            skew_wl_r4_6     <= skew_wl_r4_5;
+            skew_wl_r4_7     <= skew_wl_r4_6;
+            skew_wl_r4_8     <= skew_wl_r4_7;
+            skew_wl_r4_9     <= skew_wl_r4_8;
+            skew_wl_r4_10    <= skew_wl_r4_9;
+            skew_wl_r4_11    <= skew_wl_r4_10;
+            skew_wl_r4_12    <= skew_wl_r4_11;
+            skew_wl_r4_13    <= skew_wl_r4_12;
+            skew_wl_r4_14    <= skew_wl_r4_13;
+            skew_wl_r4_15    <= skew_wl_r4_14;
+            skew_wl_r4_16    <= skew_wl_r4_15;
+            skew_wl_r4_17    <= skew_wl_r4_16;
+            skew_wl_r4_18    <= skew_wl_r4_17;
+            skew_wl_r4_19    <= skew_wl_r4_18;
+            skew_wl_r4_20    <= skew_wl_r4_19;
+            skew_wl_r4_21    <= skew_wl_r4_20;
+            skew_wl_r4_22    <= skew_wl_r4_21;
+            skew_wl_r4_23    <= skew_wl_r4_22;
+            skew_wl_r4_24    <= skew_wl_r4_23;
+            skew_wl_r4_25    <= skew_wl_r4_24;
+            skew_wl_r4_26    <= skew_wl_r4_25;
+            skew_wl_r4_27    <= skew_wl_r4_26;
+            skew_wl_r4_28    <= skew_wl_r4_27;
+            skew_wl_r4_29    <= skew_wl_r4_28;
+            skew_wl_r4_30    <= skew_wl_r4_29;
+            skew_wl_r5_0     <= w_load[5];
+            skew_wl_r5_1     <= skew_wl_r5_0;
+            skew_wl_r5_2     <= skew_wl_r5_1;
+            skew_wl_r5_3     <= skew_wl_r5_2;
+            skew_wl_r5_4     <= skew_wl_r5_3;
+            skew_wl_r5_5     <= skew_wl_r5_4;
+            skew_wl_r5_6     <= skew_wl_r5_5;
+            skew_wl_r5_7     <= skew_wl_r5_6;
+            skew_wl_r5_8     <= skew_wl_r5_7;
+            skew_wl_r5_9     <= skew_wl_r5_8;
+            skew_wl_r5_10    <= skew_wl_r5_9;
+            skew_wl_r5_11    <= skew_wl_r5_10;
+            skew_wl_r5_12    <= skew_wl_r5_11;
+            skew_wl_r5_13    <= skew_wl_r5_12;
+            skew_wl_r5_14    <= skew_wl_r5_13;
+            skew_wl_r5_15    <= skew_wl_r5_14;
+            skew_wl_r5_16    <= skew_wl_r5_15;
+            skew_wl_r5_17    <= skew_wl_r5_16;
+            skew_wl_r5_18    <= skew_wl_r5_17;
+            skew_wl_r5_19    <= skew_wl_r5_18;
+            skew_wl_r5_20    <= skew_wl_r5_19;
+            skew_wl_r5_21    <= skew_wl_r5_20;
+            skew_wl_r5_22    <= skew_wl_r5_21;
+            skew_wl_r5_23    <= skew_wl_r5_22;
+            skew_wl_r5_24    <= skew_wl_r5_23;
+            skew_wl_r5_25    <= skew_wl_r5_24;
+            skew_wl_r5_26    <= skew_wl_r5_25;
+            skew_wl_r5_27    <= skew_wl_r5_26;
+            skew_wl_r5_28    <= skew_wl_r5_27;
+            skew_wl_r5_29    <= skew_wl_r5_28;
+            skew_wl_r5_30    <= skew_wl_r5_29;
+            skew_wl_r6_0     <= w_load[6];
+            skew_wl_r6_1     <= skew_wl_r6_0;
+            skew_wl_r6_2     <= skew_wl_r6_1;
+            skew_wl_r6_3     <= skew_wl_r6_2;
+            skew_wl_r6_4     <= skew_wl_r6_3;
+            skew_wl_r6_5     <= skew_wl_r6_4;
+            skew_wl_r6_6     <= skew_wl_r6_5;
+            skew_wl_r6_7     <= skew_wl_r6_6;
+            skew_wl_r6_8     <= skew_wl_r6_7;
+            skew_wl_r6_9     <= skew_wl_r6_8;
+            skew_wl_r6_10    <= skew_wl_r6_9;
+            skew_wl_r6_11    <= skew_wl_r6_10;
+            skew_wl_r6_12    <= skew_wl_r6_11;
+            skew_wl_r6_13    <= skew_wl_r6_12;
+            skew_wl_r6_14    <= skew_wl_r6_13;
+            skew_wl_r6_15    <= skew_wl_r6_14;
+            skew_wl_r6_16    <= skew_wl_r6_15;
+            skew_wl_r6_17    <= skew_wl_r6_16;
+            skew_wl_r6_18    <= skew_wl_r6_17;
+            skew_wl_r6_19    <= skew_wl_r6_18;
+            skew_wl_r6_20    <= skew_wl_r6_19;
+            skew_wl_r6_21    <= skew_wl_r6_20;
+            skew_wl_r6_22    <= skew_wl_r6_21;
+            skew_wl_r6_23    <= skew_wl_r6_22;
+            skew_wl_r6_24    <= skew_wl_r6_23;
+            skew_wl_r6_25    <= skew_wl_r6_24;
+            skew_wl_r6_26    <= skew_wl_r6_25;
+            skew_wl_r6_27    <= skew_wl_r6_26;
+            skew_wl_r6_28    <= skew_wl_r6_27;
+            skew_wl_r6_29    <= skew_wl_r6_28;
+            skew_wl_r6_30    <= skew_wl_r6_29;
+            skew_wl_r7_0     <= w_load[7];
+            skew_wl_r7_1     <= skew_wl_r7_0;
+            skew_wl_r7_2     <= skew_wl_r7_1;
+            skew_wl_r7_3     <= skew_wl_r7_2;
+            skew_wl_r7_4     <= skew_wl_r7_3;
+            skew_wl_r7_5     <= skew_wl_r7_4;
+            skew_wl_r7_6     <= skew_wl_r7_5;
+            skew_wl_r7_7     <= skew_wl_r7_6;
+            skew_wl_r7_8     <= skew_wl_r7_7;
+            skew_wl_r7_9     <= skew_wl_r7_8;
+            skew_wl_r7_10    <= skew_wl_r7_9;
+            skew_wl_r7_11    <= skew_wl_r7_10;
+            skew_wl_r7_12    <= skew_wl_r7_11;
+            skew_wl_r7_13    <= skew_wl_r7_12;
+            skew_wl_r7_14    <= skew_wl_r7_13;
+            skew_wl_r7_15    <= skew_wl_r7_14;
+            skew_wl_r7_16    <= skew_wl_r7_15;
+            skew_wl_r7_17    <= skew_wl_r7_16;
+            skew_wl_r7_18    <= skew_wl_r7_17;
+            skew_wl_r7_19    <= skew_wl_r7_18;
+            skew_wl_r7_20    <= skew_wl_r7_19;
+            skew_wl_r7_21    <= skew_wl_r7_20;
+            skew_wl_r7_22    <= skew_wl_r7_21;
+            skew_wl_r7_23    <= skew_wl_r7_22;
+            skew_wl_r7_24    <= skew_wl_r7_23;
+            skew_wl_r7_25    <= skew_wl_r7_24;
+            skew_wl_r7_26    <= skew_wl_r7_25;
+            skew_wl_r7_27    <= skew_wl_r7_26;
+            skew_wl_r7_28    <= skew_wl_r7_27;
+            skew_wl_r7_29    <= skew_wl_r7_28;
+            skew_wl_r7_30    <= skew_wl_r7_29;
+            skew_wl_r8_0     <= w_load[8];
+            skew_wl_r8_1     <= skew_wl_r8_0;
+            skew_wl_r8_2     <= skew_wl_r8_1;
+            skew_wl_r8_3     <= skew_wl_r8_2;
+            skew_wl_r8_4     <= skew_wl_r8_3;
+            skew_wl_r8_5     <= skew_wl_r8_4;
+            skew_wl_r8_6     <= skew_wl_r8_5;
+            skew_wl_r8_7     <= skew_wl_r8_6;
+            skew_wl_r8_8     <= skew_wl_r8_7;
+            skew_wl_r8_9     <= skew_wl_r8_8;
+            skew_wl_r8_10    <= skew_wl_r8_9;
+            skew_wl_r8_11    <= skew_wl_r8_10;
+            skew_wl_r8_12    <= skew_wl_r8_11;
+            skew_wl_r8_13    <= skew_wl_r8_12;
+            skew_wl_r8_14    <= skew_wl_r8_13;
+            skew_wl_r8_15    <= skew_wl_r8_14;
+            skew_wl_r8_16    <= skew_wl_r8_15;
+            skew_wl_r8_17    <= skew_wl_r8_16;
+            skew_wl_r8_18    <= skew_wl_r8_17;
+            skew_wl_r8_19    <= skew_wl_r8_18;
+            skew_wl_r8_20    <= skew_wl_r8_19;
+            skew_wl_r8_21    <= skew_wl_r8_20;
+            skew_wl_r8_22    <= skew_wl_r8_21;
+            skew_wl_r8_23    <= skew_wl_r8_22;
+            skew_wl_r8_24    <= skew_wl_r8_23;
+            skew_wl_r8_25    <= skew_wl_r8_24;
+            skew_wl_r8_26    <= skew_wl_r8_25;
+            skew_wl_r8_27    <= skew_wl_r8_26;
+            skew_wl_r8_28    <= skew_wl_r8_27;
+            skew_wl_r8_29    <= skew_wl_r8_28;
+            skew_wl_r8_30    <= skew_wl_r8_29;
+            skew_wl_r9_0     <= w_load[9];
+            skew_wl_r9_1     <= skew_wl_r9_0;
+            skew_wl_r9_2     <= skew_wl_r9_1;
+            skew_wl_r9_3     <= skew_wl_r9_2;
+            skew_wl_r9_4     <= skew_wl_r9_3;
+            skew_wl_r9_5     <= skew_wl_r9_4;
+            skew_wl_r9_6     <= skew_wl_r9_5;
+            skew_wl_r9_7     <= skew_wl_r9_6;
+            skew_wl_r9_8     <= skew_wl_r9_7;
+            skew_wl_r9_9     <= skew_wl_r9_8;
+            skew_wl_r9_10    <= skew_wl_r9_9;
+            skew_wl_r9_11    <= skew_wl_r9_10;
+            skew_wl_r9_12    <= skew_wl_r9_11;
+            skew_wl_r9_13    <= skew_wl_r9_12;
+            skew_wl_r9_14    <= skew_wl_r9_13;
+            skew_wl_r9_15    <= skew_wl_r9_14;
+            skew_wl_r9_16    <= skew_wl_r9_15;
+            skew_wl_r9_17    <= skew_wl_r9_16;
+            skew_wl_r9_18    <= skew_wl_r9_17;
+            skew_wl_r9_19    <= skew_wl_r9_18;
+            skew_wl_r9_20    <= skew_wl_r9_19;
+            skew_wl_r9_21    <= skew_wl_r9_20;
+            skew_wl_r9_22    <= skew_wl_r9_21;
+            skew_wl_r9_23    <= skew_wl_r9_22;
+            skew_wl_r9_24    <= skew_wl_r9_23;
+            skew_wl_r9_25    <= skew_wl_r9_24;
+            skew_wl_r9_26    <= skew_wl_r9_25;
+            skew_wl_r9_27    <= skew_wl_r9_26;
+            skew_wl_r9_28    <= skew_wl_r9_27;
+            skew_wl_r9_29    <= skew_wl_r9_28;
+            skew_wl_r9_30    <= skew_wl_r9_29;
+            skew_wl_r10_0    <= w_load[10];
+            skew_wl_r10_1    <= skew_wl_r10_0;
+            skew_wl_r10_2    <= skew_wl_r10_1;
+            skew_wl_r10_3    <= skew_wl_r10_2;
+            skew_wl_r10_4    <= skew_wl_r10_3;
+            skew_wl_r10_5    <= skew_wl_r10_4;
+            skew_wl_r10_6    <= skew_wl_r10_5;
+            skew_wl_r10_7    <= skew_wl_r10_6;
+            skew_wl_r10_8    <= skew_wl_r10_7;
+            skew_wl_r10_9    <= skew_wl_r10_8;
+            skew_wl_r10_10   <= skew_wl_r10_9;
+            skew_wl_r10_11   <= skew_wl_r10_10;
+            skew_wl_r10_12   <= skew_wl_r10_11;
+            skew_wl_r10_13   <= skew_wl_r10_12;
+            skew_wl_r10_14   <= skew_wl_r10_13;
+            skew_wl_r10_15   <= skew_wl_r10_14;
+            skew_wl_r10_16   <= skew_wl_r10_15;
+            skew_wl_r10_17   <= skew_wl_r10_16;
+            skew_wl_r10_18   <= skew_wl_r10_17;
+            skew_wl_r10_19   <= skew_wl_r10_18;
+            skew_wl_r10_20   <= skew_wl_r10_19;
+            skew_wl_r10_21   <= skew_wl_r10_20;
+            skew_wl_r10_22   <= skew_wl_r10_21;
+            skew_wl_r10_23   <= skew_wl_r10_22;
+            skew_wl_r10_24   <= skew_wl_r10_23;
+            skew_wl_r10_25   <= skew_wl_r10_24;
+            skew_wl_r10_26   <= skew_wl_r10_25;
+            skew_wl_r10_27   <= skew_wl_r10_26;
+            skew_wl_r10_28   <= skew_wl_r10_27;
+            skew_wl_r10_29   <= skew_wl_r10_28;
+            skew_wl_r10_30   <= skew_wl_r10_29;
+            skew_wl_r11_0    <= w_load[11];
+            skew_wl_r11_1    <= skew_wl_r11_0;
+            skew_wl_r11_2    <= skew_wl_r11_1;
+            skew_wl_r11_3    <= skew_wl_r11_2;
+            skew_wl_r11_4    <= skew_wl_r11_3;
+            skew_wl_r11_5    <= skew_wl_r11_4;
+            skew_wl_r11_6    <= skew_wl_r11_5;
+            skew_wl_r11_7    <= skew_wl_r11_6;
+            skew_wl_r11_8    <= skew_wl_r11_7;
+            skew_wl_r11_9    <= skew_wl_r11_8;
+            skew_wl_r11_10   <= skew_wl_r11_9;
+            skew_wl_r11_11   <= skew_wl_r11_10;
+            skew_wl_r11_12   <= skew_wl_r11_11;
+            skew_wl_r11_13   <= skew_wl_r11_12;
+            skew_wl_r11_14   <= skew_wl_r11_13;
+            skew_wl_r11_15   <= skew_wl_r11_14;
+            skew_wl_r11_16   <= skew_wl_r11_15;
+            skew_wl_r11_17   <= skew_wl_r11_16;
+            skew_wl_r11_18   <= skew_wl_r11_17;
+            skew_wl_r11_19   <= skew_wl_r11_18;
+            skew_wl_r11_20   <= skew_wl_r11_19;
+            skew_wl_r11_21   <= skew_wl_r11_20;
+            skew_wl_r11_22   <= skew_wl_r11_21;
+            skew_wl_r11_23   <= skew_wl_r11_22;
+            skew_wl_r11_24   <= skew_wl_r11_23;
+            skew_wl_r11_25   <= skew_wl_r11_24;
+            skew_wl_r11_26   <= skew_wl_r11_25;
+            skew_wl_r11_27   <= skew_wl_r11_26;
+            skew_wl_r11_28   <= skew_wl_r11_27;
+            skew_wl_r11_29   <= skew_wl_r11_28;
+            skew_wl_r11_30   <= skew_wl_r11_29;
+            skew_wl_r12_0    <= w_load[12];
+            skew_wl_r12_1    <= skew_wl_r12_0;
+            skew_wl_r12_2    <= skew_wl_r12_1;
+            skew_wl_r12_3    <= skew_wl_r12_2;
+            skew_wl_r12_4    <= skew_wl_r12_3;
+            skew_wl_r12_5    <= skew_wl_r12_4;
+            skew_wl_r12_6    <= skew_wl_r12_5;
+            skew_wl_r12_7    <= skew_wl_r12_6;
+            skew_wl_r12_8    <= skew_wl_r12_7;
+            skew_wl_r12_9    <= skew_wl_r12_8;
+            skew_wl_r12_10   <= skew_wl_r12_9;
+            skew_wl_r12_11   <= skew_wl_r12_10;
+            skew_wl_r12_12   <= skew_wl_r12_11;
+            skew_wl_r12_13   <= skew_wl_r12_12;
+            skew_wl_r12_14   <= skew_wl_r12_13;
+            skew_wl_r12_15   <= skew_wl_r12_14;
+            skew_wl_r12_16   <= skew_wl_r12_15;
+            skew_wl_r12_17   <= skew_wl_r12_16;
+            skew_wl_r12_18   <= skew_wl_r12_17;
+            skew_wl_r12_19   <= skew_wl_r12_18;
+            skew_wl_r12_20   <= skew_wl_r12_19;
+            skew_wl_r12_21   <= skew_wl_r12_20;
+            skew_wl_r12_22   <= skew_wl_r12_21;
+            skew_wl_r12_23   <= skew_wl_r12_22;
+            skew_wl_r12_24   <= skew_wl_r12_23;
+            skew_wl_r12_25   <= skew_wl_r12_24;
+            skew_wl_r12_26   <= skew_wl_r12_25;
+            skew_wl_r12_27   <= skew_wl_r12_26;
+            skew_wl_r12_28   <= skew_wl_r12_27;
+            skew_wl_r12_29   <= skew_wl_r12_28;
+            skew_wl_r12_30   <= skew_wl_r12_29;
+            skew_wl_r13_0    <= w_load[13];
+            skew_wl_r13_1    <= skew_wl_r13_0;
+            skew_wl_r13_2    <= skew_wl_r13_1;
+            skew_wl_r13_3    <= skew_wl_r13_2;
+            skew_wl_r13_4    <= skew_wl_r13_3;
+            skew_wl_r13_5    <= skew_wl_r13_4;
+            skew_wl_r13_6    <= skew_wl_r13_5;
+            skew_wl_r13_7    <= skew_wl_r13_6;
+            skew_wl_r13_8    <= skew_wl_r13_7;
+            skew_wl_r13_9    <= skew_wl_r13_8;
+            skew_wl_r13_10   <= skew_wl_r13_9;
+            skew_wl_r13_11   <= skew_wl_r13_10;
+            skew_wl_r13_12   <= skew_wl_r13_11;
+            skew_wl_r13_13   <= skew_wl_r13_12;
+            skew_wl_r13_14   <= skew_wl_r13_13;
+            skew_wl_r13_15   <= skew_wl_r13_14;
+            skew_wl_r13_16   <= skew_wl_r13_15;
+            skew_wl_r13_17   <= skew_wl_r13_16;
+            skew_wl_r13_18   <= skew_wl_r13_17;
+            skew_wl_r13_19   <= skew_wl_r13_18;
+            skew_wl_r13_20   <= skew_wl_r13_19;
+            skew_wl_r13_21   <= skew_wl_r13_20;
+            skew_wl_r13_22   <= skew_wl_r13_21;
+            skew_wl_r13_23   <= skew_wl_r13_22;
+            skew_wl_r13_24   <= skew_wl_r13_23;
+            skew_wl_r13_25   <= skew_wl_r13_24;
+            skew_wl_r13_26   <= skew_wl_r13_25;
+            skew_wl_r13_27   <= skew_wl_r13_26;
+            skew_wl_r13_28   <= skew_wl_r13_27;
+            skew_wl_r13_29   <= skew_wl_r13_28;
+            skew_wl_r13_30   <= skew_wl_r13_29;
+            skew_wl_r14_0    <= w_load[14];
+            skew_wl_r14_1    <= skew_wl_r14_0;
+            skew_wl_r14_2    <= skew_wl_r14_1;
+            skew_wl_r14_3    <= skew_wl_r14_2;
+            skew_wl_r14_4    <= skew_wl_r14_3;
+            skew_wl_r14_5    <= skew_wl_r14_4;
+            skew_wl_r14_6    <= skew_wl_r14_5;
+            skew_wl_r14_7    <= skew_wl_r14_6;
+            skew_wl_r14_8    <= skew_wl_r14_7;
+            skew_wl_r14_9    <= skew_wl_r14_8;
+            skew_wl_r14_10   <= skew_wl_r14_9;
+            skew_wl_r14_11   <= skew_wl_r14_10;
+            skew_wl_r14_12   <= skew_wl_r14_11;
+            skew_wl_r14_13   <= skew_wl_r14_12;
+            skew_wl_r14_14   <= skew_wl_r14_13;
+            skew_wl_r14_15   <= skew_wl_r14_14;
+            skew_wl_r14_16   <= skew_wl_r14_15;
+            skew_wl_r14_17   <= skew_wl_r14_16;
+            skew_wl_r14_18   <= skew_wl_r14_17;
+            skew_wl_r14_19   <= skew_wl_r14_18;
+            skew_wl_r14_20   <= skew_wl_r14_19;
+            skew_wl_r14_21   <= skew_wl_r14_20;
+            skew_wl_r14_22   <= skew_wl_r14_21;
+            skew_wl_r14_23   <= skew_wl_r14_22;
+            skew_wl_r14_24   <= skew_wl_r14_23;
+            skew_wl_r14_25   <= skew_wl_r14_24;
+            skew_wl_r14_26   <= skew_wl_r14_25;
+            skew_wl_r14_27   <= skew_wl_r14_26;
+            skew_wl_r14_28   <= skew_wl_r14_27;
+            skew_wl_r14_29   <= skew_wl_r14_28;
+            skew_wl_r14_30   <= skew_wl_r14_29;
+            skew_wl_r15_0    <= w_load[15];
+            skew_wl_r15_1    <= skew_wl_r15_0;
+            skew_wl_r15_2    <= skew_wl_r15_1;
+            skew_wl_r15_3    <= skew_wl_r15_2;
+            skew_wl_r15_4    <= skew_wl_r15_3;
+            skew_wl_r15_5    <= skew_wl_r15_4;
+            skew_wl_r15_6    <= skew_wl_r15_5;
+            skew_wl_r15_7    <= skew_wl_r15_6;
+            skew_wl_r15_8    <= skew_wl_r15_7;
+            skew_wl_r15_9    <= skew_wl_r15_8;
+            skew_wl_r15_10   <= skew_wl_r15_9;
+            skew_wl_r15_11   <= skew_wl_r15_10;
+            skew_wl_r15_12   <= skew_wl_r15_11;
+            skew_wl_r15_13   <= skew_wl_r15_12;
+            skew_wl_r15_14   <= skew_wl_r15_13;
+            skew_wl_r15_15   <= skew_wl_r15_14;
+            skew_wl_r15_16   <= skew_wl_r15_15;
+            skew_wl_r15_17   <= skew_wl_r15_16;
+            skew_wl_r15_18   <= skew_wl_r15_17;
+            skew_wl_r15_19   <= skew_wl_r15_18;
+            skew_wl_r15_20   <= skew_wl_r15_19;
+            skew_wl_r15_21   <= skew_wl_r15_20;
+            skew_wl_r15_22   <= skew_wl_r15_21;
+            skew_wl_r15_23   <= skew_wl_r15_22;
+            skew_wl_r15_24   <= skew_wl_r15_23;
+            skew_wl_r15_25   <= skew_wl_r15_24;
+            skew_wl_r15_26   <= skew_wl_r15_25;
+            skew_wl_r15_27   <= skew_wl_r15_26;
+            skew_wl_r15_28   <= skew_wl_r15_27;
+            skew_wl_r15_29   <= skew_wl_r15_28;
+            skew_wl_r15_30   <= skew_wl_r15_29;
+            skew_wl_r16_0    <= w_load[16];
+            skew_wl_r16_1    <= skew_wl_r16_0;
+            skew_wl_r16_2    <= skew_wl_r16_1;
+            skew_wl_r16_3    <= skew_wl_r16_2;
+            skew_wl_r16_4    <= skew_wl_r16_3;
+            skew_wl_r16_5    <= skew_wl_r16_4;
+            skew_wl_r16_6    <= skew_wl_r16_5;
+            skew_wl_r16_7    <= skew_wl_r16_6;
+            skew_wl_r16_8    <= skew_wl_r16_7;
+            skew_wl_r16_9    <= skew_wl_r16_8;
+            skew_wl_r16_10   <= skew_wl_r16_9;
+            skew_wl_r16_11   <= skew_wl_r16_10;
+            skew_wl_r16_12   <= skew_wl_r16_11;
+            skew_wl_r16_13   <= skew_wl_r16_12;
+            skew_wl_r16_14   <= skew_wl_r16_13;
+            skew_wl_r16_15   <= skew_wl_r16_14;
+            skew_wl_r16_16   <= skew_wl_r16_15;
+            skew_wl_r16_17   <= skew_wl_r16_16;
+            skew_wl_r16_18   <= skew_wl_r16_17;
+            skew_wl_r16_19   <= skew_wl_r16_18;
+            skew_wl_r16_20   <= skew_wl_r16_19;
+            skew_wl_r16_21   <= skew_wl_r16_20;
+            skew_wl_r16_22   <= skew_wl_r16_21;
+            skew_wl_r16_23   <= skew_wl_r16_22;
+            skew_wl_r16_24   <= skew_wl_r16_23;
+            skew_wl_r16_25   <= skew_wl_r16_24;
+            skew_wl_r16_26   <= skew_wl_r16_25;
+            skew_wl_r16_27   <= skew_wl_r16_26;
+            skew_wl_r16_28   <= skew_wl_r16_27;
+            skew_wl_r16_29   <= skew_wl_r16_28;
+            skew_wl_r16_30   <= skew_wl_r16_29;
+            skew_wl_r17_0    <= w_load[17];
+            skew_wl_r17_1    <= skew_wl_r17_0;
+            skew_wl_r17_2    <= skew_wl_r17_1;
+            skew_wl_r17_3    <= skew_wl_r17_2;
+            skew_wl_r17_4    <= skew_wl_r17_3;
+            skew_wl_r17_5    <= skew_wl_r17_4;
+            skew_wl_r17_6    <= skew_wl_r17_5;
+            skew_wl_r17_7    <= skew_wl_r17_6;
+            skew_wl_r17_8    <= skew_wl_r17_7;
+            skew_wl_r17_9    <= skew_wl_r17_8;
+            skew_wl_r17_10   <= skew_wl_r17_9;
+            skew_wl_r17_11   <= skew_wl_r17_10;
+            skew_wl_r17_12   <= skew_wl_r17_11;
+            skew_wl_r17_13   <= skew_wl_r17_12;
+            skew_wl_r17_14   <= skew_wl_r17_13;
+            skew_wl_r17_15   <= skew_wl_r17_14;
+            skew_wl_r17_16   <= skew_wl_r17_15;
+            skew_wl_r17_17   <= skew_wl_r17_16;
+            skew_wl_r17_18   <= skew_wl_r17_17;
+            skew_wl_r17_19   <= skew_wl_r17_18;
+            skew_wl_r17_20   <= skew_wl_r17_19;
+            skew_wl_r17_21   <= skew_wl_r17_20;
+            skew_wl_r17_22   <= skew_wl_r17_21;
+            skew_wl_r17_23   <= skew_wl_r17_22;
+            skew_wl_r17_24   <= skew_wl_r17_23;
+            skew_wl_r17_25   <= skew_wl_r17_24;
+            skew_wl_r17_26   <= skew_wl_r17_25;
+            skew_wl_r17_27   <= skew_wl_r17_26;
+            skew_wl_r17_28   <= skew_wl_r17_27;
+            skew_wl_r17_29   <= skew_wl_r17_28;
+            skew_wl_r17_30   <= skew_wl_r17_29;
+            skew_wl_r18_0    <= w_load[18];
+            skew_wl_r18_1    <= skew_wl_r18_0;
+            skew_wl_r18_2    <= skew_wl_r18_1;
+            skew_wl_r18_3    <= skew_wl_r18_2;
+            skew_wl_r18_4    <= skew_wl_r18_3;
+            skew_wl_r18_5    <= skew_wl_r18_4;
+            skew_wl_r18_6    <= skew_wl_r18_5;
+            skew_wl_r18_7    <= skew_wl_r18_6;
+            skew_wl_r18_8    <= skew_wl_r18_7;
+            skew_wl_r18_9    <= skew_wl_r18_8;
+            skew_wl_r18_10   <= skew_wl_r18_9;
+            skew_wl_r18_11   <= skew_wl_r18_10;
+            skew_wl_r18_12   <= skew_wl_r18_11;
+            skew_wl_r18_13   <= skew_wl_r18_12;
+            skew_wl_r18_14   <= skew_wl_r18_13;
+            skew_wl_r18_15   <= skew_wl_r18_14;
+            skew_wl_r18_16   <= skew_wl_r18_15;
+            skew_wl_r18_17   <= skew_wl_r18_16;
+            skew_wl_r18_18   <= skew_wl_r18_17;
+            skew_wl_r18_19   <= skew_wl_r18_18;
+            skew_wl_r18_20   <= skew_wl_r18_19;
+            skew_wl_r18_21   <= skew_wl_r18_20;
+            skew_wl_r18_22   <= skew_wl_r18_21;
+            skew_wl_r18_23   <= skew_wl_r18_22;
+            skew_wl_r18_24   <= skew_wl_r18_23;
+            skew_wl_r18_25   <= skew_wl_r18_24;
+            skew_wl_r18_26   <= skew_wl_r18_25;
+            skew_wl_r18_27   <= skew_wl_r18_26;
+            skew_wl_r18_28   <= skew_wl_r18_27;
+            skew_wl_r18_29   <= skew_wl_r18_28;
+            skew_wl_r18_30   <= skew_wl_r18_29;
+            skew_wl_r19_0    <= w_load[19];
+            skew_wl_r19_1    <= skew_wl_r19_0;
+            skew_wl_r19_2    <= skew_wl_r19_1;
+            skew_wl_r19_3    <= skew_wl_r19_2;
+            skew_wl_r19_4    <= skew_wl_r19_3;
+            skew_wl_r19_5    <= skew_wl_r19_4;
+            skew_wl_r19_6    <= skew_wl_r19_5;
+            skew_wl_r19_7    <= skew_wl_r19_6;
+            skew_wl_r19_8    <= skew_wl_r19_7;
+            skew_wl_r19_9    <= skew_wl_r19_8;
+            skew_wl_r19_10   <= skew_wl_r19_9;
+            skew_wl_r19_11   <= skew_wl_r19_10;
+            skew_wl_r19_12   <= skew_wl_r19_11;
+            skew_wl_r19_13   <= skew_wl_r19_12;
+            skew_wl_r19_14   <= skew_wl_r19_13;
+            skew_wl_r19_15   <= skew_wl_r19_14;
+            skew_wl_r19_16   <= skew_wl_r19_15;
+            skew_wl_r19_17   <= skew_wl_r19_16;
+            skew_wl_r19_18   <= skew_wl_r19_17;
+            skew_wl_r19_19   <= skew_wl_r19_18;
+            skew_wl_r19_20   <= skew_wl_r19_19;
+            skew_wl_r19_21   <= skew_wl_r19_20;
+            skew_wl_r19_22   <= skew_wl_r19_21;
+            skew_wl_r19_23   <= skew_wl_r19_22;
+            skew_wl_r19_24   <= skew_wl_r19_23;
+            skew_wl_r19_25   <= skew_wl_r19_24;
+            skew_wl_r19_26   <= skew_wl_r19_25;
+            skew_wl_r19_27   <= skew_wl_r19_26;
+            skew_wl_r19_28   <= skew_wl_r19_27;
+            skew_wl_r19_29   <= skew_wl_r19_28;
+            skew_wl_r19_30   <= skew_wl_r19_29;
+            skew_wl_r20_0    <= w_load[20];
+            skew_wl_r20_1    <= skew_wl_r20_0;
+            skew_wl_r20_2    <= skew_wl_r20_1;
+            skew_wl_r20_3    <= skew_wl_r20_2;
+            skew_wl_r20_4    <= skew_wl_r20_3;
+            skew_wl_r20_5    <= skew_wl_r20_4;
+            skew_wl_r20_6    <= skew_wl_r20_5;
+            skew_wl_r20_7    <= skew_wl_r20_6;
+            skew_wl_r20_8    <= skew_wl_r20_7;
+            skew_wl_r20_9    <= skew_wl_r20_8;
+            skew_wl_r20_10   <= skew_wl_r20_9;
+            skew_wl_r20_11   <= skew_wl_r20_10;
+            skew_wl_r20_12   <= skew_wl_r20_11;
+            skew_wl_r20_13   <= skew_wl_r20_12;
+            skew_wl_r20_14   <= skew_wl_r20_13;
+            skew_wl_r20_15   <= skew_wl_r20_14;
+            skew_wl_r20_16   <= skew_wl_r20_15;
+            skew_wl_r20_17   <= skew_wl_r20_16;
+            skew_wl_r20_18   <= skew_wl_r20_17;
+            skew_wl_r20_19   <= skew_wl_r20_18;
+            skew_wl_r20_20   <= skew_wl_r20_19;
+            skew_wl_r20_21   <= skew_wl_r20_20;
+            skew_wl_r20_22   <= skew_wl_r20_21;
+            skew_wl_r20_23   <= skew_wl_r20_22;
+            skew_wl_r20_24   <= skew_wl_r20_23;
+            skew_wl_r20_25   <= skew_wl_r20_24;
+            skew_wl_r20_26   <= skew_wl_r20_25;
+            skew_wl_r20_27   <= skew_wl_r20_26;
+            skew_wl_r20_28   <= skew_wl_r20_27;
+            skew_wl_r20_29   <= skew_wl_r20_28;
+            skew_wl_r20_30   <= skew_wl_r20_29;
+            skew_wl_r21_0    <= w_load[21];
+            skew_wl_r21_1    <= skew_wl_r21_0;
+            skew_wl_r21_2    <= skew_wl_r21_1;
+            skew_wl_r21_3    <= skew_wl_r21_2;
+            skew_wl_r21_4    <= skew_wl_r21_3;
+            skew_wl_r21_5    <= skew_wl_r21_4;
+            skew_wl_r21_6    <= skew_wl_r21_5;
+            skew_wl_r21_7    <= skew_wl_r21_6;
+            skew_wl_r21_8    <= skew_wl_r21_7;
+            skew_wl_r21_9    <= skew_wl_r21_8;
+            skew_wl_r21_10   <= skew_wl_r21_9;
+            skew_wl_r21_11   <= skew_wl_r21_10;
+            skew_wl_r21_12   <= skew_wl_r21_11;
+            skew_wl_r21_13   <= skew_wl_r21_12;
+            skew_wl_r21_14   <= skew_wl_r21_13;
+            skew_wl_r21_15   <= skew_wl_r21_14;
+            skew_wl_r21_16   <= skew_wl_r21_15;
+            skew_wl_r21_17   <= skew_wl_r21_16;
+            skew_wl_r21_18   <= skew_wl_r21_17;
+            skew_wl_r21_19   <= skew_wl_r21_18;
+            skew_wl_r21_20   <= skew_wl_r21_19;
+            skew_wl_r21_21   <= skew_wl_r21_20;
+            skew_wl_r21_22   <= skew_wl_r21_21;
+            skew_wl_r21_23   <= skew_wl_r21_22;
+            skew_wl_r21_24   <= skew_wl_r21_23;
+            skew_wl_r21_25   <= skew_wl_r21_24;
+            skew_wl_r21_26   <= skew_wl_r21_25;
+            skew_wl_r21_27   <= skew_wl_r21_26;
+            skew_wl_r21_28   <= skew_wl_r21_27;
+            skew_wl_r21_29   <= skew_wl_r21_28;
+            skew_wl_r21_30   <= skew_wl_r21_29;
+            skew_wl_r22_0    <= w_load[22];
+            skew_wl_r22_1    <= skew_wl_r22_0;
+            skew_wl_r22_2    <= skew_wl_r22_1;
+            skew_wl_r22_3    <= skew_wl_r22_2;
+            skew_wl_r22_4    <= skew_wl_r22_3;
+            skew_wl_r22_5    <= skew_wl_r22_4;
+            skew_wl_r22_6    <= skew_wl_r22_5;
+            skew_wl_r22_7    <= skew_wl_r22_6;
+            skew_wl_r22_8    <= skew_wl_r22_7;
+            skew_wl_r22_9    <= skew_wl_r22_8;
+            skew_wl_r22_10   <= skew_wl_r22_9;
+            skew_wl_r22_11   <= skew_wl_r22_10;
+            skew_wl_r22_12   <= skew_wl_r22_11;
+            skew_wl_r22_13   <= skew_wl_r22_12;
+            skew_wl_r22_14   <= skew_wl_r22_13;
+            skew_wl_r22_15   <= skew_wl_r22_14;
+            skew_wl_r22_16   <= skew_wl_r22_15;
+            skew_wl_r22_17   <= skew_wl_r22_16;
+            skew_wl_r22_18   <= skew_wl_r22_17;
+            skew_wl_r22_19   <= skew_wl_r22_18;
+            skew_wl_r22_20   <= skew_wl_r22_19;
+            skew_wl_r22_21   <= skew_wl_r22_20;
+            skew_wl_r22_22   <= skew_wl_r22_21;
+            skew_wl_r22_23   <= skew_wl_r22_22;
+            skew_wl_r22_24   <= skew_wl_r22_23;
+            skew_wl_r22_25   <= skew_wl_r22_24;
+            skew_wl_r22_26   <= skew_wl_r22_25;
+            skew_wl_r22_27   <= skew_wl_r22_26;
+            skew_wl_r22_28   <= skew_wl_r22_27;
+            skew_wl_r22_29   <= skew_wl_r22_28;
+            skew_wl_r22_30   <= skew_wl_r22_29;
+            skew_wl_r23_0    <= w_load[23];
+            skew_wl_r23_1    <= skew_wl_r23_0;
+            skew_wl_r23_2    <= skew_wl_r23_1;
+            skew_wl_r23_3    <= skew_wl_r23_2;
+            skew_wl_r23_4    <= skew_wl_r23_3;
+            skew_wl_r23_5    <= skew_wl_r23_4;
+            skew_wl_r23_6    <= skew_wl_r23_5;
+            skew_wl_r23_7    <= skew_wl_r23_6;
+            skew_wl_r23_8    <= skew_wl_r23_7;
+            skew_wl_r23_9    <= skew_wl_r23_8;
+            skew_wl_r23_10   <= skew_wl_r23_9;
+            skew_wl_r23_11   <= skew_wl_r23_10;
+            skew_wl_r23_12   <= skew_wl_r23_11;
+            skew_wl_r23_13   <= skew_wl_r23_12;
+            skew_wl_r23_14   <= skew_wl_r23_13;
+            skew_wl_r23_15   <= skew_wl_r23_14;
+            skew_wl_r23_16   <= skew_wl_r23_15;
+            skew_wl_r23_17   <= skew_wl_r23_16;
+            skew_wl_r23_18   <= skew_wl_r23_17;
+            skew_wl_r23_19   <= skew_wl_r23_18;
+            skew_wl_r23_20   <= skew_wl_r23_19;
+            skew_wl_r23_21   <= skew_wl_r23_20;
+            skew_wl_r23_22   <= skew_wl_r23_21;
+            skew_wl_r23_23   <= skew_wl_r23_22;
+            skew_wl_r23_24   <= skew_wl_r23_23;
+            skew_wl_r23_25   <= skew_wl_r23_24;
+            skew_wl_r23_26   <= skew_wl_r23_25;
+            skew_wl_r23_27   <= skew_wl_r23_26;
+            skew_wl_r23_28   <= skew_wl_r23_27;
+            skew_wl_r23_29   <= skew_wl_r23_28;
+            skew_wl_r23_30   <= skew_wl_r23_29;
+            skew_wl_r24_0    <= w_load[24];
+            skew_wl_r24_1    <= skew_wl_r24_0;
+            skew_wl_r24_2    <= skew_wl_r24_1;
+            skew_wl_r24_3    <= skew_wl_r24_2;
+            skew_wl_r24_4    <= skew_wl_r24_3;
+            skew_wl_r24_5    <= skew_wl_r24_4;
+            skew_wl_r24_6    <= skew_wl_r24_5;
+            skew_wl_r24_7    <= skew_wl_r24_6;
+            skew_wl_r24_8    <= skew_wl_r24_7;
+            skew_wl_r24_9    <= skew_wl_r24_8;
+            skew_wl_r24_10   <= skew_wl_r24_9;
+            skew_wl_r24_11   <= skew_wl_r24_10;
+            skew_wl_r24_12   <= skew_wl_r24_11;
+            skew_wl_r24_13   <= skew_wl_r24_12;
+            skew_wl_r24_14   <= skew_wl_r24_13;
+            skew_wl_r24_15   <= skew_wl_r24_14;
+            skew_wl_r24_16   <= skew_wl_r24_15;
+            skew_wl_r24_17   <= skew_wl_r24_16;
+            skew_wl_r24_18   <= skew_wl_r24_17;
+            skew_wl_r24_19   <= skew_wl_r24_18;
+            skew_wl_r24_20   <= skew_wl_r24_19;
+            skew_wl_r24_21   <= skew_wl_r24_20;
+            skew_wl_r24_22   <= skew_wl_r24_21;
+            skew_wl_r24_23   <= skew_wl_r24_22;
+            skew_wl_r24_24   <= skew_wl_r24_23;
+            skew_wl_r24_25   <= skew_wl_r24_24;
+            skew_wl_r24_26   <= skew_wl_r24_25;
+            skew_wl_r24_27   <= skew_wl_r24_26;
+            skew_wl_r24_28   <= skew_wl_r24_27;
+            skew_wl_r24_29   <= skew_wl_r24_28;
+            skew_wl_r24_30   <= skew_wl_r24_29;
+            skew_wl_r25_0    <= w_load[25];
+            skew_wl_r25_1    <= skew_wl_r25_0;
+            skew_wl_r25_2    <= skew_wl_r25_1;
+            skew_wl_r25_3    <= skew_wl_r25_2;
+            skew_wl_r25_4    <= skew_wl_r25_3;
+            skew_wl_r25_5    <= skew_wl_r25_4;
+            skew_wl_r25_6    <= skew_wl_r25_5;
+            skew_wl_r25_7    <= skew_wl_r25_6;
+            skew_wl_r25_8    <= skew_wl_r25_7;
+            skew_wl_r25_9    <= skew_wl_r25_8;
+            skew_wl_r25_10   <= skew_wl_r25_9;
+            skew_wl_r25_11   <= skew_wl_r25_10;
+            skew_wl_r25_12   <= skew_wl_r25_11;
+            skew_wl_r25_13   <= skew_wl_r25_12;
+            skew_wl_r25_14   <= skew_wl_r25_13;
+            skew_wl_r25_15   <= skew_wl_r25_14;
+            skew_wl_r25_16   <= skew_wl_r25_15;
+            skew_wl_r25_17   <= skew_wl_r25_16;
+            skew_wl_r25_18   <= skew_wl_r25_17;
+            skew_wl_r25_19   <= skew_wl_r25_18;
+            skew_wl_r25_20   <= skew_wl_r25_19;
+            skew_wl_r25_21   <= skew_wl_r25_20;
+            skew_wl_r25_22   <= skew_wl_r25_21;
+            skew_wl_r25_23   <= skew_wl_r25_22;
+            skew_wl_r25_24   <= skew_wl_r25_23;
+            skew_wl_r25_25   <= skew_wl_r25_24;
+            skew_wl_r25_26   <= skew_wl_r25_25;
+            skew_wl_r25_27   <= skew_wl_r25_26;
+            skew_wl_r25_28   <= skew_wl_r25_27;
+            skew_wl_r25_29   <= skew_wl_r25_28;
+            skew_wl_r25_30   <= skew_wl_r25_29;
+            skew_wl_r26_0    <= w_load[26];
+            skew_wl_r26_1    <= skew_wl_r26_0;
+            skew_wl_r26_2    <= skew_wl_r26_1;
+            skew_wl_r26_3    <= skew_wl_r26_2;
+            skew_wl_r26_4    <= skew_wl_r26_3;
+            skew_wl_r26_5    <= skew_wl_r26_4;
+            skew_wl_r26_6    <= skew_wl_r26_5;
+            skew_wl_r26_7    <= skew_wl_r26_6;
+            skew_wl_r26_8    <= skew_wl_r26_7;
+            skew_wl_r26_9    <= skew_wl_r26_8;
+            skew_wl_r26_10   <= skew_wl_r26_9;
+            skew_wl_r26_11   <= skew_wl_r26_10;
+            skew_wl_r26_12   <= skew_wl_r26_11;
+            skew_wl_r26_13   <= skew_wl_r26_12;
+            skew_wl_r26_14   <= skew_wl_r26_13;
+            skew_wl_r26_15   <= skew_wl_r26_14;
+            skew_wl_r26_16   <= skew_wl_r26_15;
+            skew_wl_r26_17   <= skew_wl_r26_16;
+            skew_wl_r26_18   <= skew_wl_r26_17;
+            skew_wl_r26_19   <= skew_wl_r26_18;
+            skew_wl_r26_20   <= skew_wl_r26_19;
+            skew_wl_r26_21   <= skew_wl_r26_20;
+            skew_wl_r26_22   <= skew_wl_r26_21;
+            skew_wl_r26_23   <= skew_wl_r26_22;
+            skew_wl_r26_24   <= skew_wl_r26_23;
+            skew_wl_r26_25   <= skew_wl_r26_24;
+            skew_wl_r26_26   <= skew_wl_r26_25;
+            skew_wl_r26_27   <= skew_wl_r26_26;
+            skew_wl_r26_28   <= skew_wl_r26_27;
+            skew_wl_r26_29   <= skew_wl_r26_28;
+            skew_wl_r26_30   <= skew_wl_r26_29;
+            skew_wl_r27_0    <= w_load[27];
+            skew_wl_r27_1    <= skew_wl_r27_0;
+            skew_wl_r27_2    <= skew_wl_r27_1;
+            skew_wl_r27_3    <= skew_wl_r27_2;
+            skew_wl_r27_4    <= skew_wl_r27_3;
+            skew_wl_r27_5    <= skew_wl_r27_4;
+            skew_wl_r27_6    <= skew_wl_r27_5;
+            skew_wl_r27_7    <= skew_wl_r27_6;
+            skew_wl_r27_8    <= skew_wl_r27_7;
+            skew_wl_r27_9    <= skew_wl_r27_8;
+            skew_wl_r27_10   <= skew_wl_r27_9;
+            skew_wl_r27_11   <= skew_wl_r27_10;
+            skew_wl_r27_12   <= skew_wl_r27_11;
+            skew_wl_r27_13   <= skew_wl_r27_12;
+            skew_wl_r27_14   <= skew_wl_r27_13;
+            skew_wl_r27_15   <= skew_wl_r27_14;
+            skew_wl_r27_16   <= skew_wl_r27_15;
+            skew_wl_r27_17   <= skew_wl_r27_16;
+            skew_wl_r27_18   <= skew_wl_r27_17;
+            skew_wl_r27_19   <= skew_wl_r27_18;
+            skew_wl_r27_20   <= skew_wl_r27_19;
+            skew_wl_r27_21   <= skew_wl_r27_20;
+            skew_wl_r27_22   <= skew_wl_r27_21;
+            skew_wl_r27_23   <= skew_wl_r27_22;
+            skew_wl_r27_24   <= skew_wl_r27_23;
+            skew_wl_r27_25   <= skew_wl_r27_24;
+            skew_wl_r27_26   <= skew_wl_r27_25;
+            skew_wl_r27_27   <= skew_wl_r27_26;
+            skew_wl_r27_28   <= skew_wl_r27_27;
+            skew_wl_r27_29   <= skew_wl_r27_28;
+            skew_wl_r27_30   <= skew_wl_r27_29;
+            skew_wl_r28_0    <= w_load[28];
+            skew_wl_r28_1    <= skew_wl_r28_0;
+            skew_wl_r28_2    <= skew_wl_r28_1;
+            skew_wl_r28_3    <= skew_wl_r28_2;
+            skew_wl_r28_4    <= skew_wl_r28_3;
+            skew_wl_r28_5    <= skew_wl_r28_4;
+            skew_wl_r28_6    <= skew_wl_r28_5;
+            skew_wl_r28_7    <= skew_wl_r28_6;
+            skew_wl_r28_8    <= skew_wl_r28_7;
+            skew_wl_r28_9    <= skew_wl_r28_8;
+            skew_wl_r28_10   <= skew_wl_r28_9;
+            skew_wl_r28_11   <= skew_wl_r28_10;
+            skew_wl_r28_12   <= skew_wl_r28_11;
+            skew_wl_r28_13   <= skew_wl_r28_12;
+            skew_wl_r28_14   <= skew_wl_r28_13;
+            skew_wl_r28_15   <= skew_wl_r28_14;
+            skew_wl_r28_16   <= skew_wl_r28_15;
+            skew_wl_r28_17   <= skew_wl_r28_16;
+            skew_wl_r28_18   <= skew_wl_r28_17;
+            skew_wl_r28_19   <= skew_wl_r28_18;
+            skew_wl_r28_20   <= skew_wl_r28_19;
+            skew_wl_r28_21   <= skew_wl_r28_20;
+            skew_wl_r28_22   <= skew_wl_r28_21;
+            skew_wl_r28_23   <= skew_wl_r28_22;
+            skew_wl_r28_24   <= skew_wl_r28_23;
+            skew_wl_r28_25   <= skew_wl_r28_24;
+            skew_wl_r28_26   <= skew_wl_r28_25;
+            skew_wl_r28_27   <= skew_wl_r28_26;
+            skew_wl_r28_28   <= skew_wl_r28_27;
+            skew_wl_r28_29   <= skew_wl_r28_28;
+            skew_wl_r28_30   <= skew_wl_r28_29;
+            skew_wl_r29_0    <= w_load[29];
+            skew_wl_r29_1    <= skew_wl_r29_0;
+            skew_wl_r29_2    <= skew_wl_r29_1;
+            skew_wl_r29_3    <= skew_wl_r29_2;
+            skew_wl_r29_4    <= skew_wl_r29_3;
+            skew_wl_r29_5    <= skew_wl_r29_4;
+            skew_wl_r29_6    <= skew_wl_r29_5;
+            skew_wl_r29_7    <= skew_wl_r29_6;
+            skew_wl_r29_8    <= skew_wl_r29_7;
+            skew_wl_r29_9    <= skew_wl_r29_8;
+            skew_wl_r29_10   <= skew_wl_r29_9;
+            skew_wl_r29_11   <= skew_wl_r29_10;
+            skew_wl_r29_12   <= skew_wl_r29_11;
+            skew_wl_r29_13   <= skew_wl_r29_12;
+            skew_wl_r29_14   <= skew_wl_r29_13;
+            skew_wl_r29_15   <= skew_wl_r29_14;
+            skew_wl_r29_16   <= skew_wl_r29_15;
+            skew_wl_r29_17   <= skew_wl_r29_16;
+            skew_wl_r29_18   <= skew_wl_r29_17;
+            skew_wl_r29_19   <= skew_wl_r29_18;
+            skew_wl_r29_20   <= skew_wl_r29_19;
+            skew_wl_r29_21   <= skew_wl_r29_20;
+            skew_wl_r29_22   <= skew_wl_r29_21;
+            skew_wl_r29_23   <= skew_wl_r29_22;
+            skew_wl_r29_24   <= skew_wl_r29_23;
+            skew_wl_r29_25   <= skew_wl_r29_24;
+            skew_wl_r29_26   <= skew_wl_r29_25;
+            skew_wl_r29_27   <= skew_wl_r29_26;
+            skew_wl_r29_28   <= skew_wl_r29_27;
+            skew_wl_r29_29   <= skew_wl_r29_28;
+            skew_wl_r29_30   <= skew_wl_r29_29;
+            skew_wl_r30_0    <= w_load[30];
+            skew_wl_r30_1    <= skew_wl_r30_0;
+            skew_wl_r30_2    <= skew_wl_r30_1;
+            skew_wl_r30_3    <= skew_wl_r30_2;
+            skew_wl_r30_4    <= skew_wl_r30_3;
+            skew_wl_r30_5    <= skew_wl_r30_4;
+            skew_wl_r30_6    <= skew_wl_r30_5;
+            skew_wl_r30_7    <= skew_wl_r30_6;
+            skew_wl_r30_8    <= skew_wl_r30_7;
+            skew_wl_r30_9    <= skew_wl_r30_8;
+            skew_wl_r30_10   <= skew_wl_r30_9;
+            skew_wl_r30_11   <= skew_wl_r30_10;
+            skew_wl_r30_12   <= skew_wl_r30_11;
+            skew_wl_r30_13   <= skew_wl_r30_12;
+            skew_wl_r30_14   <= skew_wl_r30_13;
+            skew_wl_r30_15   <= skew_wl_r30_14;
+            skew_wl_r30_16   <= skew_wl_r30_15;
+            skew_wl_r30_17   <= skew_wl_r30_16;
+            skew_wl_r30_18   <= skew_wl_r30_17;
+            skew_wl_r30_19   <= skew_wl_r30_18;
+            skew_wl_r30_20   <= skew_wl_r30_19;
+            skew_wl_r30_21   <= skew_wl_r30_20;
+            skew_wl_r30_22   <= skew_wl_r30_21;
+            skew_wl_r30_23   <= skew_wl_r30_22;
+            skew_wl_r30_24   <= skew_wl_r30_23;
+            skew_wl_r30_25   <= skew_wl_r30_24;
+            skew_wl_r30_26   <= skew_wl_r30_25;
+            skew_wl_r30_27   <= skew_wl_r30_26;
+            skew_wl_r30_28   <= skew_wl_r30_27;
+            skew_wl_r30_29   <= skew_wl_r30_28;
+            skew_wl_r30_30   <= skew_wl_r30_29;
+            skew_wl_r31_0    <= w_load[31];
+            skew_wl_r31_1    <= skew_wl_r31_0;
+            skew_wl_r31_2    <= skew_wl_r31_1;
+            skew_wl_r31_3    <= skew_wl_r31_2;
+            skew_wl_r31_4    <= skew_wl_r31_3;
+            skew_wl_r31_5    <= skew_wl_r31_4;
+            skew_wl_r31_6    <= skew_wl_r31_5;
+            skew_wl_r31_7    <= skew_wl_r31_6;
+            skew_wl_r31_8    <= skew_wl_r31_7;
+            skew_wl_r31_9    <= skew_wl_r31_8;
+            skew_wl_r31_10   <= skew_wl_r31_9;
+            skew_wl_r31_11   <= skew_wl_r31_10;
+            skew_wl_r31_12   <= skew_wl_r31_11;
+            skew_wl_r31_13   <= skew_wl_r31_12;
+            skew_wl_r31_14   <= skew_wl_r31_13;
+            skew_wl_r31_15   <= skew_wl_r31_14;
+            skew_wl_r31_16   <= skew_wl_r31_15;
+            skew_wl_r31_17   <= skew_wl_r31_16;
+            skew_wl_r31_18   <= skew_wl_r31_17;
+            skew_wl_r31_19   <= skew_wl_r31_18;
+            skew_wl_r31_20   <= skew_wl_r31_19;
+            skew_wl_r31_21   <= skew_wl_r31_20;
+            skew_wl_r31_22   <= skew_wl_r31_21;
+            skew_wl_r31_23   <= skew_wl_r31_22;
+            skew_wl_r31_24   <= skew_wl_r31_23;
+            skew_wl_r31_25   <= skew_wl_r31_24;
+            skew_wl_r31_26   <= skew_wl_r31_25;
+            skew_wl_r31_27   <= skew_wl_r31_26;
+            skew_wl_r31_28   <= skew_wl_r31_27;
+            skew_wl_r31_29   <= skew_wl_r31_28;
+            skew_wl_r31_30   <= skew_wl_r31_29;
         end
     end
 

@@ -35,24 +35,26 @@ module serrano_tile_r32c32_d1024 (
 );
 
     reg                load_active;       // LOAD in progress
+    reg                load_queued;       // the next LOAD starts on this one's last row
     reg  [4:0]         load_row;          // next weight row to load
-    reg                shadow_full;       // a loaded fold waits for its COMPUTE
-    reg  [5:0]         swap_guard;        // cycles until the last swap passed every column
+    reg                shadow_full;       // a loaded fold waits for its swap
+    reg  [5:0]         load_drain;        // cycles until the last weight row written reaches the last column
     reg                comp_active;       // COMPUTE in progress
     reg  [10:0]        comp_rows;
     reg  [10:0]        comp_m;            // next activation row
     reg                comp_last;         // comp_m is the COMPUTE's last row
     reg                comp_acc;
-    reg                comp_first;        // the next row starts the fold
-    reg                comp_epoch;        // parity of the latest COMPUTE
+    reg                comp_first;        // the COMPUTE's fold is not swapped in yet
+    reg  [11:0]        rows_issued;       // activation rows issued since reset
+    reg  [11:0]        comp_base;         // rows_issued at this COMPUTE's row 0
     reg                read_active;       // READ with rows left to issue
     reg  [10:0]        read_rows;
     reg  [10:0]        read_m;            // next row to read out
     reg                read_last;         // read_m is the READ's last row
     reg                read_requant;
-    reg                read_epoch;        // epoch of the COMPUTE this READ follows
-    reg  [10:0]        written_e0;
-    reg  [10:0]        written_e1;
+    reg  [11:0]        rows_written;      // rows written in the last column since reset
+    reg  [11:0]        read_written;      // rows of the READ's COMPUTE written (signed)
+    reg                read_older;        // a COMPUTE was dispatched after this READ
     reg                rd_v1;
     reg                rd_l1;
     reg                rd_v2;
@@ -60,7 +62,9 @@ module serrano_tile_r32c32_d1024 (
     reg                rd_v3;             // m_axis_c_tvalid
     reg                rd_l3;             // m_axis_c_tlast
     wire               read_busy;
+    wire               swap_go;
     reg                row_free;          // comp_m's row may be overwritten
+    reg                one_row_issued;    // a one-row COMPUTE issued its row last cycle
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -70,279 +74,212 @@ module serrano_tile_r32c32_d1024 (
     wire               go_compute;
     wire               go_read;
     wire               go_qparam;
+    wire               b_ready;
     wire               b_fire;
     wire               last_b;
     reg  [255:0]       w_data;            // weight row being written
     reg  [31:0]        w_load;            // one-hot array row being written
-    reg                load_done;         // the fold's last row is being written
-    wire               swap_now;
     reg  [255:0]       a_issue;           // accepted activation row
     reg  [255:0]       a_enter;           // activation row entering the array
     reg                swap_issue;        // swap flag entering the array
     reg                ctl0_valid;
     reg  [9:0]         ctl0_addr;
     reg                ctl0_acc;
-    reg                ctl0_epoch;
     reg                ctl1_valid;
     reg  [9:0]         ctl1_addr;
     reg                ctl1_acc;
-    reg                ctl1_epoch;
     reg                ctl2_valid;
     reg  [9:0]         ctl2_addr;
     reg                ctl2_acc;
-    reg                ctl2_epoch;
     reg                ctl3_valid;
     reg  [9:0]         ctl3_addr;
     reg                ctl3_acc;
-    reg                ctl3_epoch;
     reg                ctl4_valid;
     reg  [9:0]         ctl4_addr;
     reg                ctl4_acc;
-    reg                ctl4_epoch;
     reg                ctl5_valid;
     reg  [9:0]         ctl5_addr;
     reg                ctl5_acc;
-    reg                ctl5_epoch;
     reg                ctl6_valid;
     reg  [9:0]         ctl6_addr;
     reg                ctl6_acc;
-    reg                ctl6_epoch;
     reg                ctl7_valid;
     reg  [9:0]         ctl7_addr;
     reg                ctl7_acc;
-    reg                ctl7_epoch;
     reg                ctl8_valid;
     reg  [9:0]         ctl8_addr;
     reg                ctl8_acc;
-    reg                ctl8_epoch;
     reg                ctl9_valid;
     reg  [9:0]         ctl9_addr;
     reg                ctl9_acc;
-    reg                ctl9_epoch;
     reg                ctl10_valid;
     reg  [9:0]         ctl10_addr;
     reg                ctl10_acc;
-    reg                ctl10_epoch;
     reg                ctl11_valid;
     reg  [9:0]         ctl11_addr;
     reg                ctl11_acc;
-    reg                ctl11_epoch;
     reg                ctl12_valid;
     reg  [9:0]         ctl12_addr;
     reg                ctl12_acc;
-    reg                ctl12_epoch;
     reg                ctl13_valid;
     reg  [9:0]         ctl13_addr;
     reg                ctl13_acc;
-    reg                ctl13_epoch;
     reg                ctl14_valid;
     reg  [9:0]         ctl14_addr;
     reg                ctl14_acc;
-    reg                ctl14_epoch;
     reg                ctl15_valid;
     reg  [9:0]         ctl15_addr;
     reg                ctl15_acc;
-    reg                ctl15_epoch;
     reg                ctl16_valid;
     reg  [9:0]         ctl16_addr;
     reg                ctl16_acc;
-    reg                ctl16_epoch;
     reg                ctl17_valid;
     reg  [9:0]         ctl17_addr;
     reg                ctl17_acc;
-    reg                ctl17_epoch;
     reg                ctl18_valid;
     reg  [9:0]         ctl18_addr;
     reg                ctl18_acc;
-    reg                ctl18_epoch;
     reg                ctl19_valid;
     reg  [9:0]         ctl19_addr;
     reg                ctl19_acc;
-    reg                ctl19_epoch;
     reg                ctl20_valid;
     reg  [9:0]         ctl20_addr;
     reg                ctl20_acc;
-    reg                ctl20_epoch;
     reg                ctl21_valid;
     reg  [9:0]         ctl21_addr;
     reg                ctl21_acc;
-    reg                ctl21_epoch;
     reg                ctl22_valid;
     reg  [9:0]         ctl22_addr;
     reg                ctl22_acc;
-    reg                ctl22_epoch;
     reg                ctl23_valid;
     reg  [9:0]         ctl23_addr;
     reg                ctl23_acc;
-    reg                ctl23_epoch;
     reg                ctl24_valid;
     reg  [9:0]         ctl24_addr;
     reg                ctl24_acc;
-    reg                ctl24_epoch;
     reg                ctl25_valid;
     reg  [9:0]         ctl25_addr;
     reg                ctl25_acc;
-    reg                ctl25_epoch;
     reg                ctl26_valid;
     reg  [9:0]         ctl26_addr;
     reg                ctl26_acc;
-    reg                ctl26_epoch;
     reg                ctl27_valid;
     reg  [9:0]         ctl27_addr;
     reg                ctl27_acc;
-    reg                ctl27_epoch;
     reg                ctl28_valid;
     reg  [9:0]         ctl28_addr;
     reg                ctl28_acc;
-    reg                ctl28_epoch;
     reg                ctl29_valid;
     reg  [9:0]         ctl29_addr;
     reg                ctl29_acc;
-    reg                ctl29_epoch;
     reg                ctl30_valid;
     reg  [9:0]         ctl30_addr;
     reg                ctl30_acc;
-    reg                ctl30_epoch;
     reg                ctl31_valid;
     reg  [9:0]         ctl31_addr;
     reg                ctl31_acc;
-    reg                ctl31_epoch;
     reg                ctl32_valid;
     reg  [9:0]         ctl32_addr;
     reg                ctl32_acc;
-    reg                ctl32_epoch;
     reg                ctl33_valid;
     reg  [9:0]         ctl33_addr;
     reg                ctl33_acc;
-    reg                ctl33_epoch;
     reg                ctl34_valid;
     reg  [9:0]         ctl34_addr;
     reg                ctl34_acc;
-    reg                ctl34_epoch;
     reg                ctl35_valid;
     reg  [9:0]         ctl35_addr;
     reg                ctl35_acc;
-    reg                ctl35_epoch;
     reg                ctl36_valid;
     reg  [9:0]         ctl36_addr;
     reg                ctl36_acc;
-    reg                ctl36_epoch;
     reg                ctl37_valid;
     reg  [9:0]         ctl37_addr;
     reg                ctl37_acc;
-    reg                ctl37_epoch;
     reg                ctl38_valid;
     reg  [9:0]         ctl38_addr;
     reg                ctl38_acc;
-    reg                ctl38_epoch;
     reg                ctl39_valid;
     reg  [9:0]         ctl39_addr;
     reg                ctl39_acc;
-    reg                ctl39_epoch;
     reg                ctl40_valid;
     reg  [9:0]         ctl40_addr;
     reg                ctl40_acc;
-    reg                ctl40_epoch;
     reg                ctl41_valid;
     reg  [9:0]         ctl41_addr;
     reg                ctl41_acc;
-    reg                ctl41_epoch;
     reg                ctl42_valid;
     reg  [9:0]         ctl42_addr;
     reg                ctl42_acc;
-    reg                ctl42_epoch;
     reg                ctl43_valid;
     reg  [9:0]         ctl43_addr;
     reg                ctl43_acc;
-    reg                ctl43_epoch;
     reg                ctl44_valid;
     reg  [9:0]         ctl44_addr;
     reg                ctl44_acc;
-    reg                ctl44_epoch;
     reg                ctl45_valid;
     reg  [9:0]         ctl45_addr;
     reg                ctl45_acc;
-    reg                ctl45_epoch;
     reg                ctl46_valid;
     reg  [9:0]         ctl46_addr;
     reg                ctl46_acc;
-    reg                ctl46_epoch;
     reg                ctl47_valid;
     reg  [9:0]         ctl47_addr;
     reg                ctl47_acc;
-    reg                ctl47_epoch;
     reg                ctl48_valid;
     reg  [9:0]         ctl48_addr;
     reg                ctl48_acc;
-    reg                ctl48_epoch;
     reg                ctl49_valid;
     reg  [9:0]         ctl49_addr;
     reg                ctl49_acc;
-    reg                ctl49_epoch;
     reg                ctl50_valid;
     reg  [9:0]         ctl50_addr;
     reg                ctl50_acc;
-    reg                ctl50_epoch;
     reg                ctl51_valid;
     reg  [9:0]         ctl51_addr;
     reg                ctl51_acc;
-    reg                ctl51_epoch;
     reg                ctl52_valid;
     reg  [9:0]         ctl52_addr;
     reg                ctl52_acc;
-    reg                ctl52_epoch;
     reg                ctl53_valid;
     reg  [9:0]         ctl53_addr;
     reg                ctl53_acc;
-    reg                ctl53_epoch;
     reg                ctl54_valid;
     reg  [9:0]         ctl54_addr;
     reg                ctl54_acc;
-    reg                ctl54_epoch;
     reg                ctl55_valid;
     reg  [9:0]         ctl55_addr;
     reg                ctl55_acc;
-    reg                ctl55_epoch;
     reg                ctl56_valid;
     reg  [9:0]         ctl56_addr;
     reg                ctl56_acc;
-    reg                ctl56_epoch;
     reg                ctl57_valid;
     reg  [9:0]         ctl57_addr;
     reg                ctl57_acc;
-    reg                ctl57_epoch;
     reg                ctl58_valid;
     reg  [9:0]         ctl58_addr;
     reg                ctl58_acc;
-    reg                ctl58_epoch;
     reg                ctl59_valid;
     reg  [9:0]         ctl59_addr;
     reg                ctl59_acc;
-    reg                ctl59_epoch;
     reg                ctl60_valid;
     reg  [9:0]         ctl60_addr;
     reg                ctl60_acc;
-    reg                ctl60_epoch;
     reg                ctl61_valid;
     reg  [9:0]         ctl61_addr;
     reg                ctl61_acc;
-    reg                ctl61_epoch;
     reg                ctl62_valid;
     reg  [9:0]         ctl62_addr;
     reg                ctl62_acc;
-    reg                ctl62_epoch;
     reg                ctl63_valid;
     reg  [9:0]         ctl63_addr;
     reg                ctl63_acc;
-    reg                ctl63_epoch;
     reg                ctl64_valid;
     reg  [9:0]         ctl64_addr;
     reg                ctl64_acc;
-    reg                ctl64_epoch;
     reg                ctl65_valid;
     reg  [9:0]         ctl65_addr;
     reg                ctl65_acc;
-    reg                ctl65_epoch;
     wire [1023:0]      u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -543,64 +480,72 @@ module serrano_tile_r32c32_d1024 (
     wire               _s33;
     wire               _s34;
     wire               _s35;
+    wire               _s36;
+    wire               _s37;
+    wire [11:0]        _s38;
+    wire [11:0]        _s39;
 
     assign _s0 = (cmd_op == 2'd0);
     assign _s1 = (cmd_op == 2'd1);
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
-    assign _s4 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd0)));
-    assign _s5 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd1)));
-    assign _s6 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd2)));
-    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd3)));
-    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd4)));
-    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd5)));
-    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd6)));
-    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd7)));
-    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd8)));
-    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd9)));
-    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd10)));
-    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd11)));
-    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd12)));
-    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd13)));
-    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd14)));
-    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd15)));
-    assign _s20 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd16)));
-    assign _s21 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd17)));
-    assign _s22 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd18)));
-    assign _s23 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd19)));
-    assign _s24 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd20)));
-    assign _s25 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd21)));
-    assign _s26 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd22)));
-    assign _s27 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd23)));
-    assign _s28 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd24)));
-    assign _s29 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd25)));
-    assign _s30 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd26)));
-    assign _s31 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd27)));
-    assign _s32 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd28)));
-    assign _s33 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd29)));
-    assign _s34 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd30)));
-    assign _s35 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd31)));
+    assign _s4 = (load_active | (go_load & (~load_active)));
+    assign _s5 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd0)));
+    assign _s6 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd1)));
+    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd2)));
+    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd3)));
+    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd4)));
+    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd5)));
+    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd6)));
+    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd7)));
+    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd8)));
+    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd9)));
+    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd10)));
+    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd11)));
+    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd12)));
+    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd13)));
+    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd14)));
+    assign _s20 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd15)));
+    assign _s21 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd16)));
+    assign _s22 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd17)));
+    assign _s23 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd18)));
+    assign _s24 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd19)));
+    assign _s25 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd20)));
+    assign _s26 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd21)));
+    assign _s27 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd22)));
+    assign _s28 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd23)));
+    assign _s29 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd24)));
+    assign _s30 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd25)));
+    assign _s31 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd26)));
+    assign _s32 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd27)));
+    assign _s33 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd28)));
+    assign _s34 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd29)));
+    assign _s35 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd30)));
+    assign _s36 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd31)));
+    assign _s37 = (load_queued | (go_load & load_active));
+    assign _s38 = (rows_issued + {11'd0, a_fire});
+    assign _s39 = (go_read ? (rows_written - comp_base) : read_written);
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
-    assign a_ready = (comp_active & row_free);
+    assign swap_go = ((comp_active & comp_first) & shadow_full);
+    assign a_ready = (((comp_active & row_free) & ((~comp_first) | shadow_full)) & (~(one_row_issued & comp_acc)));
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
-    assign cmd_ready_w = (((_s0 & (((~load_active) & (~shadow_full)) & (swap_guard == 6'd0)))
-        | (_s1 & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | ((_s2 | _s3) & (~read_busy)));
+    assign cmd_ready_w = (((_s0 & (~load_queued)) | (_s1 & ((~comp_active) | last_a))) | ((_s2 | _s3) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
-    assign go_load = (cmd_fire & _s0);
+    assign go_load = ((cmd_valid & _s0) & (~load_queued));
     assign go_compute = (cmd_fire & _s1);
     assign go_read = (cmd_fire & _s2);
     assign go_qparam = (cmd_fire & _s3);
-    assign b_fire = (load_active & s_axis_b_tvalid);
+    assign b_ready = (_s4 & ((~shadow_full) | swap_go));
+    assign b_fire = (b_ready & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 5'd31));
-    assign swap_now = (a_fire & comp_first);
     assign move = ((~rd_v3) | m_axis_c_tready);
-    assign rd_issue = ((read_active & ((read_epoch ? written_e1 : written_e0) > read_m)) & move);
+    assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & move);
     assign last_rd = (rd_issue & read_last);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
-    assign s_axis_b_tready = load_active;
+    assign s_axis_b_tready = b_ready;
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y),
         $unsigned(requant_c27_y), $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y),
@@ -610,7 +555,7 @@ module serrano_tile_r32c32_d1024 (
         $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y),
         $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active)
+    assign idle = (~((((load_active | (|load_drain)) | comp_active)
         | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid,
         ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid,
         ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid,
@@ -1335,266 +1280,203 @@ module serrano_tile_r32c32_d1024 (
 
     always @(posedge clk) begin
         if (rst) begin
-            load_active  <= 1'd0;
-            load_row     <= 5'd0;
-            shadow_full  <= 1'd0;
-            swap_guard   <= 6'd0;
-            comp_active  <= 1'd0;
-            comp_rows    <= 11'd0;
-            comp_m       <= 11'd0;
-            comp_last    <= 1'd0;
-            comp_acc     <= 1'd0;
-            comp_first   <= 1'd0;
-            comp_epoch   <= 1'd0;
-            read_active  <= 1'd0;
-            read_rows    <= 11'd0;
-            read_m       <= 11'd0;
-            read_last    <= 1'd0;
-            read_requant <= 1'd0;
-            read_epoch   <= 1'd0;
-            written_e0   <= 11'd1024;
-            written_e1   <= 11'd1024;
-            rd_v1        <= 1'd0;
-            rd_l1        <= 1'd0;
-            rd_v2        <= 1'd0;
-            rd_l2        <= 1'd0;
-            rd_v3        <= 1'd0;
-            rd_l3        <= 1'd0;
-            row_free     <= 1'd1;
-            w_load       <= 32'd0;
-            load_done    <= 1'd0;
-            a_issue      <= 256'd0;
-            a_enter      <= 256'd0;
-            swap_issue   <= 1'd0;
-            ctl0_valid   <= 1'd0;
-            ctl0_acc     <= 1'd0;
-            ctl0_epoch   <= 1'd0;
-            ctl1_valid   <= 1'd0;
-            ctl1_acc     <= 1'd0;
-            ctl1_epoch   <= 1'd0;
-            ctl2_valid   <= 1'd0;
-            ctl2_acc     <= 1'd0;
-            ctl2_epoch   <= 1'd0;
-            ctl3_valid   <= 1'd0;
-            ctl3_acc     <= 1'd0;
-            ctl3_epoch   <= 1'd0;
-            ctl4_valid   <= 1'd0;
-            ctl4_acc     <= 1'd0;
-            ctl4_epoch   <= 1'd0;
-            ctl5_valid   <= 1'd0;
-            ctl5_acc     <= 1'd0;
-            ctl5_epoch   <= 1'd0;
-            ctl6_valid   <= 1'd0;
-            ctl6_acc     <= 1'd0;
-            ctl6_epoch   <= 1'd0;
-            ctl7_valid   <= 1'd0;
-            ctl7_acc     <= 1'd0;
-            ctl7_epoch   <= 1'd0;
-            ctl8_valid   <= 1'd0;
-            ctl8_acc     <= 1'd0;
-            ctl8_epoch   <= 1'd0;
-            ctl9_valid   <= 1'd0;
-            ctl9_acc     <= 1'd0;
-            ctl9_epoch   <= 1'd0;
-            ctl10_valid  <= 1'd0;
-            ctl10_acc    <= 1'd0;
-            ctl10_epoch  <= 1'd0;
-            ctl11_valid  <= 1'd0;
-            ctl11_acc    <= 1'd0;
-            ctl11_epoch  <= 1'd0;
-            ctl12_valid  <= 1'd0;
-            ctl12_acc    <= 1'd0;
-            ctl12_epoch  <= 1'd0;
-            ctl13_valid  <= 1'd0;
-            ctl13_acc    <= 1'd0;
-            ctl13_epoch  <= 1'd0;
-            ctl14_valid  <= 1'd0;
-            ctl14_acc    <= 1'd0;
-            ctl14_epoch  <= 1'd0;
-            ctl15_valid  <= 1'd0;
-            ctl15_acc    <= 1'd0;
-            ctl15_epoch  <= 1'd0;
-            ctl16_valid  <= 1'd0;
-            ctl16_acc    <= 1'd0;
-            ctl16_epoch  <= 1'd0;
-            ctl17_valid  <= 1'd0;
-            ctl17_acc    <= 1'd0;
-            ctl17_epoch  <= 1'd0;
-            ctl18_valid  <= 1'd0;
-            ctl18_acc    <= 1'd0;
-            ctl18_epoch  <= 1'd0;
-            ctl19_valid  <= 1'd0;
-            ctl19_acc    <= 1'd0;
-            ctl19_epoch  <= 1'd0;
-            ctl20_valid  <= 1'd0;
-            ctl20_acc    <= 1'd0;
-            ctl20_epoch  <= 1'd0;
-            ctl21_valid  <= 1'd0;
-            ctl21_acc    <= 1'd0;
-            ctl21_epoch  <= 1'd0;
-            ctl22_valid  <= 1'd0;
-            ctl22_acc    <= 1'd0;
-            ctl22_epoch  <= 1'd0;
-            ctl23_valid  <= 1'd0;
-            ctl23_acc    <= 1'd0;
-            ctl23_epoch  <= 1'd0;
-            ctl24_valid  <= 1'd0;
-            ctl24_acc    <= 1'd0;
-            ctl24_epoch  <= 1'd0;
-            ctl25_valid  <= 1'd0;
-            ctl25_acc    <= 1'd0;
-            ctl25_epoch  <= 1'd0;
-            ctl26_valid  <= 1'd0;
-            ctl26_acc    <= 1'd0;
-            ctl26_epoch  <= 1'd0;
-            ctl27_valid  <= 1'd0;
-            ctl27_acc    <= 1'd0;
-            ctl27_epoch  <= 1'd0;
-            ctl28_valid  <= 1'd0;
-            ctl28_acc    <= 1'd0;
-            ctl28_epoch  <= 1'd0;
-            ctl29_valid  <= 1'd0;
-            ctl29_acc    <= 1'd0;
-            ctl29_epoch  <= 1'd0;
-            ctl30_valid  <= 1'd0;
-            ctl30_acc    <= 1'd0;
-            ctl30_epoch  <= 1'd0;
-            ctl31_valid  <= 1'd0;
-            ctl31_acc    <= 1'd0;
-            ctl31_epoch  <= 1'd0;
-            ctl32_valid  <= 1'd0;
-            ctl32_acc    <= 1'd0;
-            ctl32_epoch  <= 1'd0;
-            ctl33_valid  <= 1'd0;
-            ctl33_acc    <= 1'd0;
-            ctl33_epoch  <= 1'd0;
-            ctl34_valid  <= 1'd0;
-            ctl34_acc    <= 1'd0;
-            ctl34_epoch  <= 1'd0;
-            ctl35_valid  <= 1'd0;
-            ctl35_acc    <= 1'd0;
-            ctl35_epoch  <= 1'd0;
-            ctl36_valid  <= 1'd0;
-            ctl36_acc    <= 1'd0;
-            ctl36_epoch  <= 1'd0;
-            ctl37_valid  <= 1'd0;
-            ctl37_acc    <= 1'd0;
-            ctl37_epoch  <= 1'd0;
-            ctl38_valid  <= 1'd0;
-            ctl38_acc    <= 1'd0;
-            ctl38_epoch  <= 1'd0;
-            ctl39_valid  <= 1'd0;
-            ctl39_acc    <= 1'd0;
-            ctl39_epoch  <= 1'd0;
-            ctl40_valid  <= 1'd0;
-            ctl40_acc    <= 1'd0;
-            ctl40_epoch  <= 1'd0;
-            ctl41_valid  <= 1'd0;
-            ctl41_acc    <= 1'd0;
-            ctl41_epoch  <= 1'd0;
-            ctl42_valid  <= 1'd0;
-            ctl42_acc    <= 1'd0;
-            ctl42_epoch  <= 1'd0;
-            ctl43_valid  <= 1'd0;
-            ctl43_acc    <= 1'd0;
-            ctl43_epoch  <= 1'd0;
-            ctl44_valid  <= 1'd0;
-            ctl44_acc    <= 1'd0;
-            ctl44_epoch  <= 1'd0;
-            ctl45_valid  <= 1'd0;
-            ctl45_acc    <= 1'd0;
-            ctl45_epoch  <= 1'd0;
-            ctl46_valid  <= 1'd0;
-            ctl46_acc    <= 1'd0;
-            ctl46_epoch  <= 1'd0;
-            ctl47_valid  <= 1'd0;
-            ctl47_acc    <= 1'd0;
-            ctl47_epoch  <= 1'd0;
-            ctl48_valid  <= 1'd0;
-            ctl48_acc    <= 1'd0;
-            ctl48_epoch  <= 1'd0;
-            ctl49_valid  <= 1'd0;
-            ctl49_acc    <= 1'd0;
-            ctl49_epoch  <= 1'd0;
-            ctl50_valid  <= 1'd0;
-            ctl50_acc    <= 1'd0;
-            ctl50_epoch  <= 1'd0;
-            ctl51_valid  <= 1'd0;
-            ctl51_acc    <= 1'd0;
-            ctl51_epoch  <= 1'd0;
-            ctl52_valid  <= 1'd0;
-            ctl52_acc    <= 1'd0;
-            ctl52_epoch  <= 1'd0;
-            ctl53_valid  <= 1'd0;
-            ctl53_acc    <= 1'd0;
-            ctl53_epoch  <= 1'd0;
-            ctl54_valid  <= 1'd0;
-            ctl54_acc    <= 1'd0;
-            ctl54_epoch  <= 1'd0;
-            ctl55_valid  <= 1'd0;
-            ctl55_acc    <= 1'd0;
-            ctl55_epoch  <= 1'd0;
-            ctl56_valid  <= 1'd0;
-            ctl56_acc    <= 1'd0;
-            ctl56_epoch  <= 1'd0;
-            ctl57_valid  <= 1'd0;
-            ctl57_acc    <= 1'd0;
-            ctl57_epoch  <= 1'd0;
-            ctl58_valid  <= 1'd0;
-            ctl58_acc    <= 1'd0;
-            ctl58_epoch  <= 1'd0;
-            ctl59_valid  <= 1'd0;
-            ctl59_acc    <= 1'd0;
-            ctl59_epoch  <= 1'd0;
-            ctl60_valid  <= 1'd0;
-            ctl60_acc    <= 1'd0;
-            ctl60_epoch  <= 1'd0;
-            ctl61_valid  <= 1'd0;
-            ctl61_acc    <= 1'd0;
-            ctl61_epoch  <= 1'd0;
-            ctl62_valid  <= 1'd0;
-            ctl62_acc    <= 1'd0;
-            ctl62_epoch  <= 1'd0;
-            ctl63_valid  <= 1'd0;
-            ctl63_acc    <= 1'd0;
-            ctl63_epoch  <= 1'd0;
-            ctl64_valid  <= 1'd0;
-            ctl64_acc    <= 1'd0;
-            ctl64_epoch  <= 1'd0;
-            ctl65_valid  <= 1'd0;
-            ctl65_acc    <= 1'd0;
-            ctl65_epoch  <= 1'd0;
+            load_active    <= 1'd0;
+            load_queued    <= 1'd0;
+            load_row       <= 5'd0;
+            shadow_full    <= 1'd0;
+            load_drain     <= 6'd0;
+            comp_active    <= 1'd0;
+            comp_rows      <= 11'd0;
+            comp_m         <= 11'd0;
+            comp_last      <= 1'd0;
+            comp_acc       <= 1'd0;
+            comp_first     <= 1'd0;
+            rows_issued    <= 12'd0;
+            comp_base      <= 12'd3072;
+            read_active    <= 1'd0;
+            read_rows      <= 11'd0;
+            read_m         <= 11'd0;
+            read_last      <= 1'd0;
+            read_requant   <= 1'd0;
+            rows_written   <= 12'd0;
+            read_written   <= 12'd1024;
+            read_older     <= 1'd0;
+            rd_v1          <= 1'd0;
+            rd_l1          <= 1'd0;
+            rd_v2          <= 1'd0;
+            rd_l2          <= 1'd0;
+            rd_v3          <= 1'd0;
+            rd_l3          <= 1'd0;
+            row_free       <= 1'd1;
+            one_row_issued <= 1'd0;
+            w_load         <= 32'd0;
+            a_issue        <= 256'd0;
+            a_enter        <= 256'd0;
+            swap_issue     <= 1'd0;
+            ctl0_valid     <= 1'd0;
+            ctl0_acc       <= 1'd0;
+            ctl1_valid     <= 1'd0;
+            ctl1_acc       <= 1'd0;
+            ctl2_valid     <= 1'd0;
+            ctl2_acc       <= 1'd0;
+            ctl3_valid     <= 1'd0;
+            ctl3_acc       <= 1'd0;
+            ctl4_valid     <= 1'd0;
+            ctl4_acc       <= 1'd0;
+            ctl5_valid     <= 1'd0;
+            ctl5_acc       <= 1'd0;
+            ctl6_valid     <= 1'd0;
+            ctl6_acc       <= 1'd0;
+            ctl7_valid     <= 1'd0;
+            ctl7_acc       <= 1'd0;
+            ctl8_valid     <= 1'd0;
+            ctl8_acc       <= 1'd0;
+            ctl9_valid     <= 1'd0;
+            ctl9_acc       <= 1'd0;
+            ctl10_valid    <= 1'd0;
+            ctl10_acc      <= 1'd0;
+            ctl11_valid    <= 1'd0;
+            ctl11_acc      <= 1'd0;
+            ctl12_valid    <= 1'd0;
+            ctl12_acc      <= 1'd0;
+            ctl13_valid    <= 1'd0;
+            ctl13_acc      <= 1'd0;
+            ctl14_valid    <= 1'd0;
+            ctl14_acc      <= 1'd0;
+            ctl15_valid    <= 1'd0;
+            ctl15_acc      <= 1'd0;
+            ctl16_valid    <= 1'd0;
+            ctl16_acc      <= 1'd0;
+            ctl17_valid    <= 1'd0;
+            ctl17_acc      <= 1'd0;
+            ctl18_valid    <= 1'd0;
+            ctl18_acc      <= 1'd0;
+            ctl19_valid    <= 1'd0;
+            ctl19_acc      <= 1'd0;
+            ctl20_valid    <= 1'd0;
+            ctl20_acc      <= 1'd0;
+            ctl21_valid    <= 1'd0;
+            ctl21_acc      <= 1'd0;
+            ctl22_valid    <= 1'd0;
+            ctl22_acc      <= 1'd0;
+            ctl23_valid    <= 1'd0;
+            ctl23_acc      <= 1'd0;
+            ctl24_valid    <= 1'd0;
+            ctl24_acc      <= 1'd0;
+            ctl25_valid    <= 1'd0;
+            ctl25_acc      <= 1'd0;
+            ctl26_valid    <= 1'd0;
+            ctl26_acc      <= 1'd0;
+            ctl27_valid    <= 1'd0;
+            ctl27_acc      <= 1'd0;
+            ctl28_valid    <= 1'd0;
+            ctl28_acc      <= 1'd0;
+            ctl29_valid    <= 1'd0;
+            ctl29_acc      <= 1'd0;
+            ctl30_valid    <= 1'd0;
+            ctl30_acc      <= 1'd0;
+            ctl31_valid    <= 1'd0;
+            ctl31_acc      <= 1'd0;
+            ctl32_valid    <= 1'd0;
+            ctl32_acc      <= 1'd0;
+            ctl33_valid    <= 1'd0;
+            ctl33_acc      <= 1'd0;
+            ctl34_valid    <= 1'd0;
+            ctl34_acc      <= 1'd0;
+            ctl35_valid    <= 1'd0;
+            ctl35_acc      <= 1'd0;
+            ctl36_valid    <= 1'd0;
+            ctl36_acc      <= 1'd0;
+            ctl37_valid    <= 1'd0;
+            ctl37_acc      <= 1'd0;
+            ctl38_valid    <= 1'd0;
+            ctl38_acc      <= 1'd0;
+            ctl39_valid    <= 1'd0;
+            ctl39_acc      <= 1'd0;
+            ctl40_valid    <= 1'd0;
+            ctl40_acc      <= 1'd0;
+            ctl41_valid    <= 1'd0;
+            ctl41_acc      <= 1'd0;
+            ctl42_valid    <= 1'd0;
+            ctl42_acc      <= 1'd0;
+            ctl43_valid    <= 1'd0;
+            ctl43_acc      <= 1'd0;
+            ctl44_valid    <= 1'd0;
+            ctl44_acc      <= 1'd0;
+            ctl45_valid    <= 1'd0;
+            ctl45_acc      <= 1'd0;
+            ctl46_valid    <= 1'd0;
+            ctl46_acc      <= 1'd0;
+            ctl47_valid    <= 1'd0;
+            ctl47_acc      <= 1'd0;
+            ctl48_valid    <= 1'd0;
+            ctl48_acc      <= 1'd0;
+            ctl49_valid    <= 1'd0;
+            ctl49_acc      <= 1'd0;
+            ctl50_valid    <= 1'd0;
+            ctl50_acc      <= 1'd0;
+            ctl51_valid    <= 1'd0;
+            ctl51_acc      <= 1'd0;
+            ctl52_valid    <= 1'd0;
+            ctl52_acc      <= 1'd0;
+            ctl53_valid    <= 1'd0;
+            ctl53_acc      <= 1'd0;
+            ctl54_valid    <= 1'd0;
+            ctl54_acc      <= 1'd0;
+            ctl55_valid    <= 1'd0;
+            ctl55_acc      <= 1'd0;
+            ctl56_valid    <= 1'd0;
+            ctl56_acc      <= 1'd0;
+            ctl57_valid    <= 1'd0;
+            ctl57_acc      <= 1'd0;
+            ctl58_valid    <= 1'd0;
+            ctl58_acc      <= 1'd0;
+            ctl59_valid    <= 1'd0;
+            ctl59_acc      <= 1'd0;
+            ctl60_valid    <= 1'd0;
+            ctl60_acc      <= 1'd0;
+            ctl61_valid    <= 1'd0;
+            ctl61_acc      <= 1'd0;
+            ctl62_valid    <= 1'd0;
+            ctl62_acc      <= 1'd0;
+            ctl63_valid    <= 1'd0;
+            ctl63_acc      <= 1'd0;
+            ctl64_valid    <= 1'd0;
+            ctl64_acc      <= 1'd0;
+            ctl65_valid    <= 1'd0;
+            ctl65_acc      <= 1'd0;
         end else begin
-            load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
-            load_row     <= (b_fire ? (last_b ? 5'd0 : (load_row + 5'd1)) : load_row);
-            shadow_full  <= (load_done ? 1'd1 : (shadow_full & (~swap_now)));
-            swap_guard   <= (swap_now ? 6'd32 : ((swap_guard == 6'd0) ? swap_guard : (swap_guard - 6'd1)));
-            comp_active  <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
-            comp_rows    <= (go_compute ? cmd_rows : comp_rows);
-            comp_m       <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
-            comp_last    <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
-            comp_acc     <= (go_compute ? cmd_accumulate : comp_acc);
-            comp_first   <= (go_compute ? 1'd1 : (comp_first & (~a_fire)));
-            comp_epoch   <= (go_compute ? (~comp_epoch) : comp_epoch);
-            read_active  <= (go_read ? 1'd1 : (read_active & (~last_rd)));
-            read_rows    <= (go_read ? cmd_rows : read_rows);
-            read_m       <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
-            read_last    <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
-            read_requant <= (go_read ? cmd_requant : read_requant);
-            read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 11'd0
-                : ((ctl65_valid & (ctl65_epoch == 1'd0)) ? (written_e0 + 11'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 11'd0
-                : ((ctl65_valid & (ctl65_epoch == 1'd1)) ? (written_e1 + 11'd1) : written_e1));
-            rd_v1        <= (move ? rd_issue : rd_v1);
-            rd_l1        <= (move ? last_rd : rd_l1);
-            rd_v2        <= (move ? rd_v1 : rd_v2);
-            rd_l2        <= (move ? rd_l1 : rd_l2);
-            rd_v3        <= (move ? rd_v2 : rd_v3);
-            rd_l3        <= (move ? rd_l2 : rd_l3);
-            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute))))
+            load_active    <= ((_s4 & (~last_b)) | (last_b & _s37));
+            load_queued    <= (_s37 & (~last_b));
+            load_row       <= (b_fire ? (last_b ? 5'd0 : (load_row + 5'd1)) : load_row);
+            shadow_full    <= (last_b ? 1'd1 : (shadow_full & (~swap_go)));
+            load_drain     <= (b_fire ? 6'd32 : ((load_drain == 6'd0) ? load_drain : (load_drain - 6'd1)));
+            comp_active    <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
+            comp_rows      <= (go_compute ? cmd_rows : comp_rows);
+            comp_m         <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
+            comp_last      <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
+            comp_acc       <= (go_compute ? cmd_accumulate : comp_acc);
+            comp_first     <= (go_compute ? 1'd1 : (comp_first & (~swap_go)));
+            rows_issued    <= _s38;
+            comp_base      <= (go_compute ? _s38 : comp_base);
+            read_active    <= (go_read ? 1'd1 : (read_active & (~last_rd)));
+            read_rows      <= (go_read ? cmd_rows : read_rows);
+            read_m         <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
+            read_last      <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
+            read_requant   <= (go_read ? cmd_requant : read_requant);
+            rows_written   <= (rows_written + {11'd0, ctl65_valid});
+            read_written   <= ((ctl65_valid & (~($signed(_s39) >= 12'sd1024))) ? (_s39 + 12'd1) : _s39);
+            read_older     <= (go_read ? 1'd0 : (read_older | go_compute));
+            rd_v1          <= (move ? rd_issue : rd_v1);
+            rd_l1          <= (move ? last_rd : rd_l1);
+            rd_v2          <= (move ? rd_v1 : rd_v2);
+            rd_l2          <= (move ? rd_l1 : rd_l2);
+            rd_v3          <= (move ? rd_v2 : rd_v3);
+            rd_l3          <= (move ? rd_l2 : rd_l3);
+            row_free       <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((~go_read) & (read_older | go_compute))))
                 | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
-            w_load       <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)),
+            one_row_issued <= (last_a & (comp_m == 11'd0));
+            w_load         <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)),
                 (b_fire & (load_row == 5'd28)), (b_fire & (load_row == 5'd27)), (b_fire & (load_row == 5'd26)), (b_fire & (load_row == 5'd25)),
                 (b_fire & (load_row == 5'd24)), (b_fire & (load_row == 5'd23)), (b_fire & (load_row == 5'd22)), (b_fire & (load_row == 5'd21)),
                 (b_fire & (load_row == 5'd20)), (b_fire & (load_row == 5'd19)), (b_fire & (load_row == 5'd18)), (b_fire & (load_row == 5'd17)),
@@ -1603,208 +1485,141 @@ module serrano_tile_r32c32_d1024 (
                 (b_fire & (load_row == 5'd8)), (b_fire & (load_row == 5'd7)), (b_fire & (load_row == 5'd6)), (b_fire & (load_row == 5'd5)),
                 (b_fire & (load_row == 5'd4)), (b_fire & (load_row == 5'd3)), (b_fire & (load_row == 5'd2)), (b_fire & (load_row == 5'd1)),
                 (b_fire & (load_row == 5'd0))};
-            load_done    <= last_b;
-            a_issue      <= (a_fire ? s_axis_a_tdata : 256'd0);
-            a_enter      <= a_issue;
-            swap_issue   <= swap_now;
-            ctl0_valid   <= a_fire;
-            ctl0_acc     <= comp_acc;
-            ctl0_epoch   <= comp_epoch;
-            ctl1_valid   <= ctl0_valid;
-            ctl1_acc     <= ctl0_acc;
-            ctl1_epoch   <= ctl0_epoch;
-            ctl2_valid   <= ctl1_valid;
-            ctl2_acc     <= ctl1_acc;
-            ctl2_epoch   <= ctl1_epoch;
-            ctl3_valid   <= ctl2_valid;
-            ctl3_acc     <= ctl2_acc;
-            ctl3_epoch   <= ctl2_epoch;
-            ctl4_valid   <= ctl3_valid;
-            ctl4_acc     <= ctl3_acc;
-            ctl4_epoch   <= ctl3_epoch;
-            ctl5_valid   <= ctl4_valid;
-            ctl5_acc     <= ctl4_acc;
-            ctl5_epoch   <= ctl4_epoch;
-            ctl6_valid   <= ctl5_valid;
-            ctl6_acc     <= ctl5_acc;
-            ctl6_epoch   <= ctl5_epoch;
-            ctl7_valid   <= ctl6_valid;
-            ctl7_acc     <= ctl6_acc;
-            ctl7_epoch   <= ctl6_epoch;
-            ctl8_valid   <= ctl7_valid;
-            ctl8_acc     <= ctl7_acc;
-            ctl8_epoch   <= ctl7_epoch;
-            ctl9_valid   <= ctl8_valid;
-            ctl9_acc     <= ctl8_acc;
-            ctl9_epoch   <= ctl8_epoch;
-            ctl10_valid  <= ctl9_valid;
-            ctl10_acc    <= ctl9_acc;
-            ctl10_epoch  <= ctl9_epoch;
-            ctl11_valid  <= ctl10_valid;
-            ctl11_acc    <= ctl10_acc;
-            ctl11_epoch  <= ctl10_epoch;
-            ctl12_valid  <= ctl11_valid;
-            ctl12_acc    <= ctl11_acc;
-            ctl12_epoch  <= ctl11_epoch;
-            ctl13_valid  <= ctl12_valid;
-            ctl13_acc    <= ctl12_acc;
-            ctl13_epoch  <= ctl12_epoch;
-            ctl14_valid  <= ctl13_valid;
-            ctl14_acc    <= ctl13_acc;
-            ctl14_epoch  <= ctl13_epoch;
-            ctl15_valid  <= ctl14_valid;
-            ctl15_acc    <= ctl14_acc;
-            ctl15_epoch  <= ctl14_epoch;
-            ctl16_valid  <= ctl15_valid;
-            ctl16_acc    <= ctl15_acc;
-            ctl16_epoch  <= ctl15_epoch;
-            ctl17_valid  <= ctl16_valid;
-            ctl17_acc    <= ctl16_acc;
-            ctl17_epoch  <= ctl16_epoch;
-            ctl18_valid  <= ctl17_valid;
-            ctl18_acc    <= ctl17_acc;
-            ctl18_epoch  <= ctl17_epoch;
-            ctl19_valid  <= ctl18_valid;
-            ctl19_acc    <= ctl18_acc;
-            ctl19_epoch  <= ctl18_epoch;
-            ctl20_valid  <= ctl19_valid;
-            ctl20_acc    <= ctl19_acc;
-            ctl20_epoch  <= ctl19_epoch;
-            ctl21_valid  <= ctl20_valid;
-            ctl21_acc    <= ctl20_acc;
-            ctl21_epoch  <= ctl20_epoch;
-            ctl22_valid  <= ctl21_valid;
-            ctl22_acc    <= ctl21_acc;
-            ctl22_epoch  <= ctl21_epoch;
-            ctl23_valid  <= ctl22_valid;
-            ctl23_acc    <= ctl22_acc;
-            ctl23_epoch  <= ctl22_epoch;
-            ctl24_valid  <= ctl23_valid;
-            ctl24_acc    <= ctl23_acc;
-            ctl24_epoch  <= ctl23_epoch;
-            ctl25_valid  <= ctl24_valid;
-            ctl25_acc    <= ctl24_acc;
-            ctl25_epoch  <= ctl24_epoch;
-            ctl26_valid  <= ctl25_valid;
-            ctl26_acc    <= ctl25_acc;
-            ctl26_epoch  <= ctl25_epoch;
-            ctl27_valid  <= ctl26_valid;
-            ctl27_acc    <= ctl26_acc;
-            ctl27_epoch  <= ctl26_epoch;
-            ctl28_valid  <= ctl27_valid;
-            ctl28_acc    <= ctl27_acc;
-            ctl28_epoch  <= ctl27_epoch;
-            ctl29_valid  <= ctl28_valid;
-            ctl29_acc    <= ctl28_acc;
-            ctl29_epoch  <= ctl28_epoch;
-            ctl30_valid  <= ctl29_valid;
-            ctl30_acc    <= ctl29_acc;
-            ctl30_epoch  <= ctl29_epoch;
-            ctl31_valid  <= ctl30_valid;
-            ctl31_acc    <= ctl30_acc;
-            ctl31_epoch  <= ctl30_epoch;
-            ctl32_valid  <= ctl31_valid;
-            ctl32_acc    <= ctl31_acc;
-            ctl32_epoch  <= ctl31_epoch;
-            ctl33_valid  <= ctl32_valid;
-            ctl33_acc    <= ctl32_acc;
-            ctl33_epoch  <= ctl32_epoch;
-            ctl34_valid  <= ctl33_valid;
-            ctl34_acc    <= ctl33_acc;
-            ctl34_epoch  <= ctl33_epoch;
-            ctl35_valid  <= ctl34_valid;
-            ctl35_acc    <= ctl34_acc;
-            ctl35_epoch  <= ctl34_epoch;
-            ctl36_valid  <= ctl35_valid;
-            ctl36_acc    <= ctl35_acc;
-            ctl36_epoch  <= ctl35_epoch;
-            ctl37_valid  <= ctl36_valid;
-            ctl37_acc    <= ctl36_acc;
-            ctl37_epoch  <= ctl36_epoch;
-            ctl38_valid  <= ctl37_valid;
-            ctl38_acc    <= ctl37_acc;
-            ctl38_epoch  <= ctl37_epoch;
-            ctl39_valid  <= ctl38_valid;
-            ctl39_acc    <= ctl38_acc;
-            ctl39_epoch  <= ctl38_epoch;
-            ctl40_valid  <= ctl39_valid;
-            ctl40_acc    <= ctl39_acc;
-            ctl40_epoch  <= ctl39_epoch;
-            ctl41_valid  <= ctl40_valid;
-            ctl41_acc    <= ctl40_acc;
-            ctl41_epoch  <= ctl40_epoch;
-            ctl42_valid  <= ctl41_valid;
-            ctl42_acc    <= ctl41_acc;
-            ctl42_epoch  <= ctl41_epoch;
-            ctl43_valid  <= ctl42_valid;
-            ctl43_acc    <= ctl42_acc;
-            ctl43_epoch  <= ctl42_epoch;
-            ctl44_valid  <= ctl43_valid;
-            ctl44_acc    <= ctl43_acc;
-            ctl44_epoch  <= ctl43_epoch;
-            ctl45_valid  <= ctl44_valid;
-            ctl45_acc    <= ctl44_acc;
-            ctl45_epoch  <= ctl44_epoch;
-            ctl46_valid  <= ctl45_valid;
-            ctl46_acc    <= ctl45_acc;
-            ctl46_epoch  <= ctl45_epoch;
-            ctl47_valid  <= ctl46_valid;
-            ctl47_acc    <= ctl46_acc;
-            ctl47_epoch  <= ctl46_epoch;
-            ctl48_valid  <= ctl47_valid;
-            ctl48_acc    <= ctl47_acc;
-            ctl48_epoch  <= ctl47_epoch;
-            ctl49_valid  <= ctl48_valid;
-            ctl49_acc    <= ctl48_acc;
-            ctl49_epoch  <= ctl48_epoch;
-            ctl50_valid  <= ctl49_valid;
-            ctl50_acc    <= ctl49_acc;
-            ctl50_epoch  <= ctl49_epoch;
-            ctl51_valid  <= ctl50_valid;
-            ctl51_acc    <= ctl50_acc;
-            ctl51_epoch  <= ctl50_epoch;
-            ctl52_valid  <= ctl51_valid;
-            ctl52_acc    <= ctl51_acc;
-            ctl52_epoch  <= ctl51_epoch;
-            ctl53_valid  <= ctl52_valid;
-            ctl53_acc    <= ctl52_acc;
-            ctl53_epoch  <= ctl52_epoch;
-            ctl54_valid  <= ctl53_valid;
-            ctl54_acc    <= ctl53_acc;
-            ctl54_epoch  <= ctl53_epoch;
-            ctl55_valid  <= ctl54_valid;
-            ctl55_acc    <= ctl54_acc;
-            ctl55_epoch  <= ctl54_epoch;
-            ctl56_valid  <= ctl55_valid;
-            ctl56_acc    <= ctl55_acc;
-            ctl56_epoch  <= ctl55_epoch;
-            ctl57_valid  <= ctl56_valid;
-            ctl57_acc    <= ctl56_acc;
-            ctl57_epoch  <= ctl56_epoch;
-            ctl58_valid  <= ctl57_valid;
-            ctl58_acc    <= ctl57_acc;
-            ctl58_epoch  <= ctl57_epoch;
-            ctl59_valid  <= ctl58_valid;
-            ctl59_acc    <= ctl58_acc;
-            ctl59_epoch  <= ctl58_epoch;
-            ctl60_valid  <= ctl59_valid;
-            ctl60_acc    <= ctl59_acc;
-            ctl60_epoch  <= ctl59_epoch;
-            ctl61_valid  <= ctl60_valid;
-            ctl61_acc    <= ctl60_acc;
-            ctl61_epoch  <= ctl60_epoch;
-            ctl62_valid  <= ctl61_valid;
-            ctl62_acc    <= ctl61_acc;
-            ctl62_epoch  <= ctl61_epoch;
-            ctl63_valid  <= ctl62_valid;
-            ctl63_acc    <= ctl62_acc;
-            ctl63_epoch  <= ctl62_epoch;
-            ctl64_valid  <= ctl63_valid;
-            ctl64_acc    <= ctl63_acc;
-            ctl64_epoch  <= ctl63_epoch;
-            ctl65_valid  <= ctl64_valid;
-            ctl65_acc    <= ctl64_acc;
-            ctl65_epoch  <= ctl64_epoch;
+            a_issue        <= (a_fire ? s_axis_a_tdata : 256'd0);
+            a_enter        <= a_issue;
+            swap_issue     <= swap_go;
+            ctl0_valid     <= a_fire;
+            ctl0_acc       <= comp_acc;
+            ctl1_valid     <= ctl0_valid;
+            ctl1_acc       <= ctl0_acc;
+            ctl2_valid     <= ctl1_valid;
+            ctl2_acc       <= ctl1_acc;
+            ctl3_valid     <= ctl2_valid;
+            ctl3_acc       <= ctl2_acc;
+            ctl4_valid     <= ctl3_valid;
+            ctl4_acc       <= ctl3_acc;
+            ctl5_valid     <= ctl4_valid;
+            ctl5_acc       <= ctl4_acc;
+            ctl6_valid     <= ctl5_valid;
+            ctl6_acc       <= ctl5_acc;
+            ctl7_valid     <= ctl6_valid;
+            ctl7_acc       <= ctl6_acc;
+            ctl8_valid     <= ctl7_valid;
+            ctl8_acc       <= ctl7_acc;
+            ctl9_valid     <= ctl8_valid;
+            ctl9_acc       <= ctl8_acc;
+            ctl10_valid    <= ctl9_valid;
+            ctl10_acc      <= ctl9_acc;
+            ctl11_valid    <= ctl10_valid;
+            ctl11_acc      <= ctl10_acc;
+            ctl12_valid    <= ctl11_valid;
+            ctl12_acc      <= ctl11_acc;
+            ctl13_valid    <= ctl12_valid;
+            ctl13_acc      <= ctl12_acc;
+            ctl14_valid    <= ctl13_valid;
+            ctl14_acc      <= ctl13_acc;
+            ctl15_valid    <= ctl14_valid;
+            ctl15_acc      <= ctl14_acc;
+            ctl16_valid    <= ctl15_valid;
+            ctl16_acc      <= ctl15_acc;
+            ctl17_valid    <= ctl16_valid;
+            ctl17_acc      <= ctl16_acc;
+            ctl18_valid    <= ctl17_valid;
+            ctl18_acc      <= ctl17_acc;
+            ctl19_valid    <= ctl18_valid;
+            ctl19_acc      <= ctl18_acc;
+            ctl20_valid    <= ctl19_valid;
+            ctl20_acc      <= ctl19_acc;
+            ctl21_valid    <= ctl20_valid;
+            ctl21_acc      <= ctl20_acc;
+            ctl22_valid    <= ctl21_valid;
+            ctl22_acc      <= ctl21_acc;
+            ctl23_valid    <= ctl22_valid;
+            ctl23_acc      <= ctl22_acc;
+            ctl24_valid    <= ctl23_valid;
+            ctl24_acc      <= ctl23_acc;
+            ctl25_valid    <= ctl24_valid;
+            ctl25_acc      <= ctl24_acc;
+            ctl26_valid    <= ctl25_valid;
+            ctl26_acc      <= ctl25_acc;
+            ctl27_valid    <= ctl26_valid;
+            ctl27_acc      <= ctl26_acc;
+            ctl28_valid    <= ctl27_valid;
+            ctl28_acc      <= ctl27_acc;
+            ctl29_valid    <= ctl28_valid;
+            ctl29_acc      <= ctl28_acc;
+            ctl30_valid    <= ctl29_valid;
+            ctl30_acc      <= ctl29_acc;
+            ctl31_valid    <= ctl30_valid;
+            ctl31_acc      <= ctl30_acc;
+            ctl32_valid    <= ctl31_valid;
+            ctl32_acc      <= ctl31_acc;
+            ctl33_valid    <= ctl32_valid;
+            ctl33_acc      <= ctl32_acc;
+            ctl34_valid    <= ctl33_valid;
+            ctl34_acc      <= ctl33_acc;
+            ctl35_valid    <= ctl34_valid;
+            ctl35_acc      <= ctl34_acc;
+            ctl36_valid    <= ctl35_valid;
+            ctl36_acc      <= ctl35_acc;
+            ctl37_valid    <= ctl36_valid;
+            ctl37_acc      <= ctl36_acc;
+            ctl38_valid    <= ctl37_valid;
+            ctl38_acc      <= ctl37_acc;
+            ctl39_valid    <= ctl38_valid;
+            ctl39_acc      <= ctl38_acc;
+            ctl40_valid    <= ctl39_valid;
+            ctl40_acc      <= ctl39_acc;
+            ctl41_valid    <= ctl40_valid;
+            ctl41_acc      <= ctl40_acc;
+            ctl42_valid    <= ctl41_valid;
+            ctl42_acc      <= ctl41_acc;
+            ctl43_valid    <= ctl42_valid;
+            ctl43_acc      <= ctl42_acc;
+            ctl44_valid    <= ctl43_valid;
+            ctl44_acc      <= ctl43_acc;
+            ctl45_valid    <= ctl44_valid;
+            ctl45_acc      <= ctl44_acc;
+            ctl46_valid    <= ctl45_valid;
+            ctl46_acc      <= ctl45_acc;
+            ctl47_valid    <= ctl46_valid;
+            ctl47_acc      <= ctl46_acc;
+            ctl48_valid    <= ctl47_valid;
+            ctl48_acc      <= ctl47_acc;
+            ctl49_valid    <= ctl48_valid;
+            ctl49_acc      <= ctl48_acc;
+            ctl50_valid    <= ctl49_valid;
+            ctl50_acc      <= ctl49_acc;
+            ctl51_valid    <= ctl50_valid;
+            ctl51_acc      <= ctl50_acc;
+            ctl52_valid    <= ctl51_valid;
+            ctl52_acc      <= ctl51_acc;
+            ctl53_valid    <= ctl52_valid;
+            ctl53_acc      <= ctl52_acc;
+            ctl54_valid    <= ctl53_valid;
+            ctl54_acc      <= ctl53_acc;
+            ctl55_valid    <= ctl54_valid;
+            ctl55_acc      <= ctl54_acc;
+            ctl56_valid    <= ctl55_valid;
+            ctl56_acc      <= ctl55_acc;
+            ctl57_valid    <= ctl56_valid;
+            ctl57_acc      <= ctl56_acc;
+            ctl58_valid    <= ctl57_valid;
+            ctl58_acc      <= ctl57_acc;
+            ctl59_valid    <= ctl58_valid;
+            ctl59_acc      <= ctl58_acc;
+            ctl60_valid    <= ctl59_valid;
+            ctl60_acc      <= ctl59_acc;
+            ctl61_valid    <= ctl60_valid;
+            ctl61_acc      <= ctl60_acc;
+            ctl62_valid    <= ctl61_valid;
+            ctl62_acc      <= ctl61_acc;
+            ctl63_valid    <= ctl62_valid;
+            ctl63_acc      <= ctl62_acc;
+            ctl64_valid    <= ctl63_valid;
+            ctl64_acc      <= ctl63_acc;
+            ctl65_valid    <= ctl64_valid;
+            ctl65_acc      <= ctl64_acc;
         end
     end
 
@@ -1890,7 +1705,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c0  <= 32'sd0;
             q_shift_c0 <= 6'd0;
             q_zp_c0    <= 8'sd0;
-        end else if (_s4) begin
+        end else if (_s5) begin
             q_mult_c0  <= cmd_multiplier;
             q_shift_c0 <= cmd_shift;
             q_zp_c0    <= cmd_zero_point;
@@ -1902,7 +1717,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c1  <= 32'sd0;
             q_shift_c1 <= 6'd0;
             q_zp_c1    <= 8'sd0;
-        end else if (_s5) begin
+        end else if (_s6) begin
             q_mult_c1  <= cmd_multiplier;
             q_shift_c1 <= cmd_shift;
             q_zp_c1    <= cmd_zero_point;
@@ -1914,7 +1729,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c2  <= 32'sd0;
             q_shift_c2 <= 6'd0;
             q_zp_c2    <= 8'sd0;
-        end else if (_s6) begin
+        end else if (_s7) begin
             q_mult_c2  <= cmd_multiplier;
             q_shift_c2 <= cmd_shift;
             q_zp_c2    <= cmd_zero_point;
@@ -1926,7 +1741,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c3  <= 32'sd0;
             q_shift_c3 <= 6'd0;
             q_zp_c3    <= 8'sd0;
-        end else if (_s7) begin
+        end else if (_s8) begin
             q_mult_c3  <= cmd_multiplier;
             q_shift_c3 <= cmd_shift;
             q_zp_c3    <= cmd_zero_point;
@@ -1938,7 +1753,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c4  <= 32'sd0;
             q_shift_c4 <= 6'd0;
             q_zp_c4    <= 8'sd0;
-        end else if (_s8) begin
+        end else if (_s9) begin
             q_mult_c4  <= cmd_multiplier;
             q_shift_c4 <= cmd_shift;
             q_zp_c4    <= cmd_zero_point;
@@ -1950,7 +1765,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c5  <= 32'sd0;
             q_shift_c5 <= 6'd0;
             q_zp_c5    <= 8'sd0;
-        end else if (_s9) begin
+        end else if (_s10) begin
             q_mult_c5  <= cmd_multiplier;
             q_shift_c5 <= cmd_shift;
             q_zp_c5    <= cmd_zero_point;
@@ -1962,7 +1777,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c6  <= 32'sd0;
             q_shift_c6 <= 6'd0;
             q_zp_c6    <= 8'sd0;
-        end else if (_s10) begin
+        end else if (_s11) begin
             q_mult_c6  <= cmd_multiplier;
             q_shift_c6 <= cmd_shift;
             q_zp_c6    <= cmd_zero_point;
@@ -1974,7 +1789,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c7  <= 32'sd0;
             q_shift_c7 <= 6'd0;
             q_zp_c7    <= 8'sd0;
-        end else if (_s11) begin
+        end else if (_s12) begin
             q_mult_c7  <= cmd_multiplier;
             q_shift_c7 <= cmd_shift;
             q_zp_c7    <= cmd_zero_point;
@@ -1986,7 +1801,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c8  <= 32'sd0;
             q_shift_c8 <= 6'd0;
             q_zp_c8    <= 8'sd0;
-        end else if (_s12) begin
+        end else if (_s13) begin
             q_mult_c8  <= cmd_multiplier;
             q_shift_c8 <= cmd_shift;
             q_zp_c8    <= cmd_zero_point;
@@ -1998,7 +1813,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c9  <= 32'sd0;
             q_shift_c9 <= 6'd0;
             q_zp_c9    <= 8'sd0;
-        end else if (_s13) begin
+        end else if (_s14) begin
             q_mult_c9  <= cmd_multiplier;
             q_shift_c9 <= cmd_shift;
             q_zp_c9    <= cmd_zero_point;
@@ -2010,7 +1825,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c10  <= 32'sd0;
             q_shift_c10 <= 6'd0;
             q_zp_c10    <= 8'sd0;
-        end else if (_s14) begin
+        end else if (_s15) begin
             q_mult_c10  <= cmd_multiplier;
             q_shift_c10 <= cmd_shift;
             q_zp_c10    <= cmd_zero_point;
@@ -2022,7 +1837,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c11  <= 32'sd0;
             q_shift_c11 <= 6'd0;
             q_zp_c11    <= 8'sd0;
-        end else if (_s15) begin
+        end else if (_s16) begin
             q_mult_c11  <= cmd_multiplier;
             q_shift_c11 <= cmd_shift;
             q_zp_c11    <= cmd_zero_point;
@@ -2034,7 +1849,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c12  <= 32'sd0;
             q_shift_c12 <= 6'd0;
             q_zp_c12    <= 8'sd0;
-        end else if (_s16) begin
+        end else if (_s17) begin
             q_mult_c12  <= cmd_multiplier;
             q_shift_c12 <= cmd_shift;
             q_zp_c12    <= cmd_zero_point;
@@ -2046,7 +1861,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c13  <= 32'sd0;
             q_shift_c13 <= 6'd0;
             q_zp_c13    <= 8'sd0;
-        end else if (_s17) begin
+        end else if (_s18) begin
             q_mult_c13  <= cmd_multiplier;
             q_shift_c13 <= cmd_shift;
             q_zp_c13    <= cmd_zero_point;
@@ -2058,7 +1873,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c14  <= 32'sd0;
             q_shift_c14 <= 6'd0;
             q_zp_c14    <= 8'sd0;
-        end else if (_s18) begin
+        end else if (_s19) begin
             q_mult_c14  <= cmd_multiplier;
             q_shift_c14 <= cmd_shift;
             q_zp_c14    <= cmd_zero_point;
@@ -2070,7 +1885,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c15  <= 32'sd0;
             q_shift_c15 <= 6'd0;
             q_zp_c15    <= 8'sd0;
-        end else if (_s19) begin
+        end else if (_s20) begin
             q_mult_c15  <= cmd_multiplier;
             q_shift_c15 <= cmd_shift;
             q_zp_c15    <= cmd_zero_point;
@@ -2082,7 +1897,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c16  <= 32'sd0;
             q_shift_c16 <= 6'd0;
             q_zp_c16    <= 8'sd0;
-        end else if (_s20) begin
+        end else if (_s21) begin
             q_mult_c16  <= cmd_multiplier;
             q_shift_c16 <= cmd_shift;
             q_zp_c16    <= cmd_zero_point;
@@ -2094,7 +1909,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c17  <= 32'sd0;
             q_shift_c17 <= 6'd0;
             q_zp_c17    <= 8'sd0;
-        end else if (_s21) begin
+        end else if (_s22) begin
             q_mult_c17  <= cmd_multiplier;
             q_shift_c17 <= cmd_shift;
             q_zp_c17    <= cmd_zero_point;
@@ -2106,7 +1921,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c18  <= 32'sd0;
             q_shift_c18 <= 6'd0;
             q_zp_c18    <= 8'sd0;
-        end else if (_s22) begin
+        end else if (_s23) begin
             q_mult_c18  <= cmd_multiplier;
             q_shift_c18 <= cmd_shift;
             q_zp_c18    <= cmd_zero_point;
@@ -2118,7 +1933,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c19  <= 32'sd0;
             q_shift_c19 <= 6'd0;
             q_zp_c19    <= 8'sd0;
-        end else if (_s23) begin
+        end else if (_s24) begin
             q_mult_c19  <= cmd_multiplier;
             q_shift_c19 <= cmd_shift;
             q_zp_c19    <= cmd_zero_point;
@@ -2130,7 +1945,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c20  <= 32'sd0;
             q_shift_c20 <= 6'd0;
             q_zp_c20    <= 8'sd0;
-        end else if (_s24) begin
+        end else if (_s25) begin
             q_mult_c20  <= cmd_multiplier;
             q_shift_c20 <= cmd_shift;
             q_zp_c20    <= cmd_zero_point;
@@ -2142,7 +1957,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c21  <= 32'sd0;
             q_shift_c21 <= 6'd0;
             q_zp_c21    <= 8'sd0;
-        end else if (_s25) begin
+        end else if (_s26) begin
             q_mult_c21  <= cmd_multiplier;
             q_shift_c21 <= cmd_shift;
             q_zp_c21    <= cmd_zero_point;
@@ -2154,7 +1969,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c22  <= 32'sd0;
             q_shift_c22 <= 6'd0;
             q_zp_c22    <= 8'sd0;
-        end else if (_s26) begin
+        end else if (_s27) begin
             q_mult_c22  <= cmd_multiplier;
             q_shift_c22 <= cmd_shift;
             q_zp_c22    <= cmd_zero_point;
@@ -2166,7 +1981,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c23  <= 32'sd0;
             q_shift_c23 <= 6'd0;
             q_zp_c23    <= 8'sd0;
-        end else if (_s27) begin
+        end else if (_s28) begin
             q_mult_c23  <= cmd_multiplier;
             q_shift_c23 <= cmd_shift;
             q_zp_c23    <= cmd_zero_point;
@@ -2178,7 +1993,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c24  <= 32'sd0;
             q_shift_c24 <= 6'd0;
             q_zp_c24    <= 8'sd0;
-        end else if (_s28) begin
+        end else if (_s29) begin
             q_mult_c24  <= cmd_multiplier;
             q_shift_c24 <= cmd_shift;
             q_zp_c24    <= cmd_zero_point;
@@ -2190,7 +2005,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c25  <= 32'sd0;
             q_shift_c25 <= 6'd0;
             q_zp_c25    <= 8'sd0;
-        end else if (_s29) begin
+        end else if (_s30) begin
             q_mult_c25  <= cmd_multiplier;
             q_shift_c25 <= cmd_shift;
             q_zp_c25    <= cmd_zero_point;
@@ -2202,7 +2017,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c26  <= 32'sd0;
             q_shift_c26 <= 6'd0;
             q_zp_c26    <= 8'sd0;
-        end else if (_s30) begin
+        end else if (_s31) begin
             q_mult_c26  <= cmd_multiplier;
             q_shift_c26 <= cmd_shift;
             q_zp_c26    <= cmd_zero_point;
@@ -2214,7 +2029,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c27  <= 32'sd0;
             q_shift_c27 <= 6'd0;
             q_zp_c27    <= 8'sd0;
-        end else if (_s31) begin
+        end else if (_s32) begin
             q_mult_c27  <= cmd_multiplier;
             q_shift_c27 <= cmd_shift;
             q_zp_c27    <= cmd_zero_point;
@@ -2226,7 +2041,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c28  <= 32'sd0;
             q_shift_c28 <= 6'd0;
             q_zp_c28    <= 8'sd0;
-        end else if (_s32) begin
+        end else if (_s33) begin
             q_mult_c28  <= cmd_multiplier;
             q_shift_c28 <= cmd_shift;
             q_zp_c28    <= cmd_zero_point;
@@ -2238,7 +2053,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c29  <= 32'sd0;
             q_shift_c29 <= 6'd0;
             q_zp_c29    <= 8'sd0;
-        end else if (_s33) begin
+        end else if (_s34) begin
             q_mult_c29  <= cmd_multiplier;
             q_shift_c29 <= cmd_shift;
             q_zp_c29    <= cmd_zero_point;
@@ -2250,7 +2065,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c30  <= 32'sd0;
             q_shift_c30 <= 6'd0;
             q_zp_c30    <= 8'sd0;
-        end else if (_s34) begin
+        end else if (_s35) begin
             q_mult_c30  <= cmd_multiplier;
             q_shift_c30 <= cmd_shift;
             q_zp_c30    <= cmd_zero_point;
@@ -2262,7 +2077,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c31  <= 32'sd0;
             q_shift_c31 <= 6'd0;
             q_zp_c31    <= 8'sd0;
-        end else if (_s35) begin
+        end else if (_s36) begin
             q_mult_c31  <= cmd_multiplier;
             q_shift_c31 <= cmd_shift;
             q_zp_c31    <= cmd_zero_point;

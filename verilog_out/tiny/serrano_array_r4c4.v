@@ -4,7 +4,8 @@
 // Module serrano_array_r4c4
 //   Weight-stationary systolic array of 4 x 4 int8 PEs with 32-bit partial sums.
 //   Activation element i enters row i skewed by i cycles; column j's sum of the activation row
-//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1.
+//   that entered at cycle t leaves the bottom on lane j at cycle t + rows + j + 1. Weight writes are
+//   skewed like the swap flag: row i's write reaches column j j cycles after it entered.
 
 `default_nettype none
 
@@ -13,8 +14,8 @@ module serrano_array_r4c4 (
     input  wire         rst,      // synchronous reset, active high
     input  wire [31:0]  a_in,     // activation row: element i (bits 8i+7:8i) feeds array row i
     input  wire         swap_in,  // the next cycle's a_in is the first row of a new weight fold
-    input  wire [31:0]  w_data,   // weight row: element j feeds column j's bus
-    input  wire [3:0]   w_load,   // one-hot: write w_data into array row i's shadow weights
+    input  wire [31:0]  w_data,   // weight row: element j feeds column j's bus, j cycles later
+    input  wire [3:0]   w_load,   // one-hot: write w_data into array row i's shadow weights (skewed)
     output wire [127:0] psum_out  // bottom partial sums: column j on bits 32j+31:32j (skewed by j)
 );
 
@@ -30,15 +31,24 @@ module serrano_array_r4c4 (
     reg                skew_swap_r3_1;
     reg  signed [7:0]  skew_a_r3_2;
     reg                skew_swap_r3_2;
+    reg  signed [7:0]  skew_w_c1_0;
+    reg  signed [7:0]  skew_w_c2_0;
+    reg  signed [7:0]  skew_w_c2_1;
+    reg  signed [7:0]  skew_w_c3_0;
+    reg  signed [7:0]  skew_w_c3_1;
+    reg  signed [7:0]  skew_w_c3_2;
     wire signed [7:0]  pe_r0_c0_a_out;
     wire signed [31:0] pe_r0_c0_psum_out;
     wire               pe_r0_c0_swap_out;
+    reg                skew_wl_r0_0;
     wire signed [7:0]  pe_r0_c1_a_out;
     wire signed [31:0] pe_r0_c1_psum_out;
     wire               pe_r0_c1_swap_out;
+    reg                skew_wl_r0_1;
     wire signed [7:0]  pe_r0_c2_a_out;
     wire signed [31:0] pe_r0_c2_psum_out;
     wire               pe_r0_c2_swap_out;
+    reg                skew_wl_r0_2;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r0_c3_a_out;
     /* verilator lint_on UNUSED */
@@ -49,12 +59,15 @@ module serrano_array_r4c4 (
     wire signed [7:0]  pe_r1_c0_a_out;
     wire signed [31:0] pe_r1_c0_psum_out;
     wire               pe_r1_c0_swap_out;
+    reg                skew_wl_r1_0;
     wire signed [7:0]  pe_r1_c1_a_out;
     wire signed [31:0] pe_r1_c1_psum_out;
     wire               pe_r1_c1_swap_out;
+    reg                skew_wl_r1_1;
     wire signed [7:0]  pe_r1_c2_a_out;
     wire signed [31:0] pe_r1_c2_psum_out;
     wire               pe_r1_c2_swap_out;
+    reg                skew_wl_r1_2;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r1_c3_a_out;
     /* verilator lint_on UNUSED */
@@ -65,12 +78,15 @@ module serrano_array_r4c4 (
     wire signed [7:0]  pe_r2_c0_a_out;
     wire signed [31:0] pe_r2_c0_psum_out;
     wire               pe_r2_c0_swap_out;
+    reg                skew_wl_r2_0;
     wire signed [7:0]  pe_r2_c1_a_out;
     wire signed [31:0] pe_r2_c1_psum_out;
     wire               pe_r2_c1_swap_out;
+    reg                skew_wl_r2_1;
     wire signed [7:0]  pe_r2_c2_a_out;
     wire signed [31:0] pe_r2_c2_psum_out;
     wire               pe_r2_c2_swap_out;
+    reg                skew_wl_r2_2;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r2_c3_a_out;
     /* verilator lint_on UNUSED */
@@ -81,12 +97,15 @@ module serrano_array_r4c4 (
     wire signed [7:0]  pe_r3_c0_a_out;
     wire signed [31:0] pe_r3_c0_psum_out;
     wire               pe_r3_c0_swap_out;
+    reg                skew_wl_r3_0;
     wire signed [7:0]  pe_r3_c1_a_out;
     wire signed [31:0] pe_r3_c1_psum_out;
     wire               pe_r3_c1_swap_out;
+    reg                skew_wl_r3_1;
     wire signed [7:0]  pe_r3_c2_a_out;
     wire signed [31:0] pe_r3_c2_psum_out;
     wire               pe_r3_c2_swap_out;
+    reg                skew_wl_r3_2;
     /* verilator lint_off UNUSED */ // the east edge: activations leave the array here
     wire signed [7:0]  pe_r3_c3_a_out;
     /* verilator lint_on UNUSED */
@@ -94,6 +113,9 @@ module serrano_array_r4c4 (
     /* verilator lint_off UNUSED */ // the east edge: the swap flag leaves the array here
     wire               pe_r3_c3_swap_out;
     /* verilator lint_on UNUSED */
+    wire signed [7:0]  _s0;
+
+    assign _s0 = $signed(w_data[7:0]);
 
     assign psum_out = {$unsigned(pe_r3_c3_psum_out), $unsigned(pe_r3_c2_psum_out), $unsigned(pe_r3_c1_psum_out), $unsigned(pe_r3_c0_psum_out)};
 
@@ -102,7 +124,7 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     ($signed(a_in[7:0])),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[0]),
         .w_swap   (swap_in),
         .a_out    (pe_r0_c0_a_out),
@@ -114,8 +136,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r0_c0_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r0_0),
         .w_swap   (pe_r0_c0_swap_out),
         .a_out    (pe_r0_c1_a_out),
         .psum_out (pe_r0_c1_psum_out),
@@ -126,8 +148,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r0_c1_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r0_1),
         .w_swap   (pe_r0_c1_swap_out),
         .a_out    (pe_r0_c2_a_out),
         .psum_out (pe_r0_c2_psum_out),
@@ -138,8 +160,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r0_c2_a_out),
         .psum_in  (32'sd0),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[0]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r0_2),
         .w_swap   (pe_r0_c2_swap_out),
         .a_out    (pe_r0_c3_a_out),
         .psum_out (pe_r0_c3_psum_out),
@@ -150,7 +172,7 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (skew_a_r1_0),
         .psum_in  (pe_r0_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[1]),
         .w_swap   (skew_swap_r1_0),
         .a_out    (pe_r1_c0_a_out),
@@ -162,8 +184,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r1_c0_a_out),
         .psum_in  (pe_r0_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r1_0),
         .w_swap   (pe_r1_c0_swap_out),
         .a_out    (pe_r1_c1_a_out),
         .psum_out (pe_r1_c1_psum_out),
@@ -174,8 +196,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r1_c1_a_out),
         .psum_in  (pe_r0_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r1_1),
         .w_swap   (pe_r1_c1_swap_out),
         .a_out    (pe_r1_c2_a_out),
         .psum_out (pe_r1_c2_psum_out),
@@ -186,8 +208,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r1_c2_a_out),
         .psum_in  (pe_r0_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[1]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r1_2),
         .w_swap   (pe_r1_c2_swap_out),
         .a_out    (pe_r1_c3_a_out),
         .psum_out (pe_r1_c3_psum_out),
@@ -198,7 +220,7 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (skew_a_r2_1),
         .psum_in  (pe_r1_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[2]),
         .w_swap   (skew_swap_r2_1),
         .a_out    (pe_r2_c0_a_out),
@@ -210,8 +232,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r2_c0_a_out),
         .psum_in  (pe_r1_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r2_0),
         .w_swap   (pe_r2_c0_swap_out),
         .a_out    (pe_r2_c1_a_out),
         .psum_out (pe_r2_c1_psum_out),
@@ -222,8 +244,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r2_c1_a_out),
         .psum_in  (pe_r1_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r2_1),
         .w_swap   (pe_r2_c1_swap_out),
         .a_out    (pe_r2_c2_a_out),
         .psum_out (pe_r2_c2_psum_out),
@@ -234,8 +256,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r2_c2_a_out),
         .psum_in  (pe_r1_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[2]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r2_2),
         .w_swap   (pe_r2_c2_swap_out),
         .a_out    (pe_r2_c3_a_out),
         .psum_out (pe_r2_c3_psum_out),
@@ -246,7 +268,7 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (skew_a_r3_2),
         .psum_in  (pe_r2_c0_psum_out),
-        .w_in     ($signed(w_data[7:0])),
+        .w_in     (_s0),
         .w_load   (w_load[3]),
         .w_swap   (skew_swap_r3_2),
         .a_out    (pe_r3_c0_a_out),
@@ -258,8 +280,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r3_c0_a_out),
         .psum_in  (pe_r2_c1_psum_out),
-        .w_in     ($signed(w_data[15:8])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c1_0),
+        .w_load   (skew_wl_r3_0),
         .w_swap   (pe_r3_c0_swap_out),
         .a_out    (pe_r3_c1_a_out),
         .psum_out (pe_r3_c1_psum_out),
@@ -270,8 +292,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r3_c1_a_out),
         .psum_in  (pe_r2_c2_psum_out),
-        .w_in     ($signed(w_data[23:16])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c2_1),
+        .w_load   (skew_wl_r3_1),
         .w_swap   (pe_r3_c1_swap_out),
         .a_out    (pe_r3_c2_a_out),
         .psum_out (pe_r3_c2_psum_out),
@@ -282,8 +304,8 @@ module serrano_array_r4c4 (
         .rst      (rst),
         .a_in     (pe_r3_c2_a_out),
         .psum_in  (pe_r2_c3_psum_out),
-        .w_in     ($signed(w_data[31:24])),
-        .w_load   (w_load[3]),
+        .w_in     (skew_w_c3_2),
+        .w_load   (skew_wl_r3_2),
         .w_swap   (pe_r3_c2_swap_out),
         .a_out    (pe_r3_c3_a_out),
         .psum_out (pe_r3_c3_psum_out),
@@ -298,6 +320,12 @@ module serrano_array_r4c4 (
         skew_a_r3_0 <= $signed(a_in[31:24]);
         skew_a_r3_1 <= skew_a_r3_0;
         skew_a_r3_2 <= skew_a_r3_1;
+        skew_w_c1_0 <= $signed(w_data[15:8]);
+        skew_w_c2_0 <= $signed(w_data[23:16]);
+        skew_w_c2_1 <= skew_w_c2_0;
+        skew_w_c3_0 <= $signed(w_data[31:24]);
+        skew_w_c3_1 <= skew_w_c3_0;
+        skew_w_c3_2 <= skew_w_c3_1;
     end
 
     always @(posedge clk) begin
@@ -308,6 +336,18 @@ module serrano_array_r4c4 (
             skew_swap_r3_0 <= 1'd0;
             skew_swap_r3_1 <= 1'd0;
             skew_swap_r3_2 <= 1'd0;
+            skew_wl_r0_0   <= 1'd0;
+            skew_wl_r0_1   <= 1'd0;
+            skew_wl_r0_2   <= 1'd0;
+            skew_wl_r1_0   <= 1'd0;
+            skew_wl_r1_1   <= 1'd0;
+            skew_wl_r1_2   <= 1'd0;
+            skew_wl_r2_0   <= 1'd0;
+            skew_wl_r2_1   <= 1'd0;
+            skew_wl_r2_2   <= 1'd0;
+            skew_wl_r3_0   <= 1'd0;
+            skew_wl_r3_1   <= 1'd0;
+            skew_wl_r3_2   <= 1'd0;
         end else begin
             skew_swap_r1_0 <= swap_in;
             skew_swap_r2_0 <= swap_in;
@@ -315,6 +355,18 @@ module serrano_array_r4c4 (
             skew_swap_r3_0 <= swap_in;
             skew_swap_r3_1 <= skew_swap_r3_0;
             skew_swap_r3_2 <= skew_swap_r3_1;
+            skew_wl_r0_0   <= w_load[0];
+            skew_wl_r0_1   <= skew_wl_r0_0;
+            skew_wl_r0_2   <= skew_wl_r0_1;
+            skew_wl_r1_0   <= w_load[1];
+            skew_wl_r1_1   <= skew_wl_r1_0;
+            skew_wl_r1_2   <= skew_wl_r1_1;
+            skew_wl_r2_0   <= w_load[2];
+            skew_wl_r2_1   <= skew_wl_r2_0;
+            skew_wl_r2_2   <= skew_wl_r2_1;
+            skew_wl_r3_0   <= w_load[3];
+            skew_wl_r3_1   <= skew_wl_r3_0;
+            skew_wl_r3_2   <= skew_wl_r3_1;
         end
     end
 

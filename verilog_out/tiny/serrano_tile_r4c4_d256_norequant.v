@@ -45,16 +45,18 @@ module serrano_tile_r4c4_d256_norequant (
 );
 
     reg                load_active;      // LOAD in progress
+    reg                load_queued;      // the next LOAD starts on this one's last row
     reg  [1:0]         load_row;         // next weight row to load
-    reg                shadow_full;      // a loaded fold waits for its COMPUTE
-    reg  [2:0]         swap_guard;       // cycles until the last swap passed every column
+    reg                shadow_full;      // a loaded fold waits for its swap
+    reg  [2:0]         load_drain;       // cycles until the last weight row written reaches the last column
     reg                comp_active;      // COMPUTE in progress
     reg  [8:0]         comp_rows;
     reg  [8:0]         comp_m;           // next activation row
     reg                comp_last;        // comp_m is the COMPUTE's last row
     reg                comp_acc;
-    reg                comp_first;       // the next row starts the fold
-    reg                comp_epoch;       // parity of the latest COMPUTE
+    reg                comp_first;       // the COMPUTE's fold is not swapped in yet
+    reg  [9:0]         rows_issued;      // activation rows issued since reset
+    reg  [9:0]         comp_base;        // rows_issued at this COMPUTE's row 0
     reg                read_active;      // READ with rows left to issue
     reg  [8:0]         read_rows;
     reg  [8:0]         read_m;           // next row to read out
@@ -62,9 +64,9 @@ module serrano_tile_r4c4_d256_norequant (
     /* verilator lint_off UNUSED */ // no requantization hardware (systolic.requant = false): QPARAM and the READ flag are ignored
     reg                read_requant;
     /* verilator lint_on UNUSED */
-    reg                read_epoch;       // epoch of the COMPUTE this READ follows
-    reg  [8:0]         written_e0;
-    reg  [8:0]         written_e1;
+    reg  [9:0]         rows_written;     // rows written in the last column since reset
+    reg  [9:0]         read_written;     // rows of the READ's COMPUTE written (signed)
+    reg                read_older;       // a COMPUTE was dispatched after this READ
     reg                rd_v1;
     reg                rd_l1;
     reg                rd_v2;
@@ -72,7 +74,9 @@ module serrano_tile_r4c4_d256_norequant (
     reg                rd_v3;            // m_axis_c_tvalid
     reg                rd_l3;            // m_axis_c_tlast
     wire               read_busy;
+    wire               swap_go;
     reg                row_free;         // comp_m's row may be overwritten
+    reg                one_row_issued;   // a one-row COMPUTE issued its row last cycle
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -84,55 +88,44 @@ module serrano_tile_r4c4_d256_norequant (
     /* verilator lint_off UNUSED */ // no requantization hardware (systolic.requant = false): QPARAM and the READ flag are ignored
     wire               go_qparam;
     /* verilator lint_on UNUSED */
+    wire               b_ready;
     wire               b_fire;
     wire               last_b;
     reg  [31:0]        w_data;           // weight row being written
     reg  [3:0]         w_load;           // one-hot array row being written
-    reg                load_done;        // the fold's last row is being written
-    wire               swap_now;
     reg  [31:0]        a_issue;          // accepted activation row
     reg  [31:0]        a_enter;          // activation row entering the array
     reg                swap_issue;       // swap flag entering the array
     reg                ctl0_valid;
     reg  [7:0]         ctl0_addr;
     reg                ctl0_acc;
-    reg                ctl0_epoch;
     reg                ctl1_valid;
     reg  [7:0]         ctl1_addr;
     reg                ctl1_acc;
-    reg                ctl1_epoch;
     reg                ctl2_valid;
     reg  [7:0]         ctl2_addr;
     reg                ctl2_acc;
-    reg                ctl2_epoch;
     reg                ctl3_valid;
     reg  [7:0]         ctl3_addr;
     reg                ctl3_acc;
-    reg                ctl3_epoch;
     reg                ctl4_valid;
     reg  [7:0]         ctl4_addr;
     reg                ctl4_acc;
-    reg                ctl4_epoch;
     reg                ctl5_valid;
     reg  [7:0]         ctl5_addr;
     reg                ctl5_acc;
-    reg                ctl5_epoch;
     reg                ctl6_valid;
     reg  [7:0]         ctl6_addr;
     reg                ctl6_acc;
-    reg                ctl6_epoch;
     reg                ctl7_valid;
     reg  [7:0]         ctl7_addr;
     reg                ctl7_acc;
-    reg                ctl7_epoch;
     reg                ctl8_valid;
     reg  [7:0]         ctl8_addr;
     reg                ctl8_acc;
-    reg                ctl8_epoch;
     reg                ctl9_valid;
     reg  [7:0]         ctl9_addr;
     reg                ctl9_acc;
-    reg                ctl9_epoch;
     wire [127:0]       u_array_psum_out;
     wire               move;
     wire               rd_issue;
@@ -149,36 +142,44 @@ module serrano_tile_r4c4_d256_norequant (
     wire               _s1;
     wire               _s2;
     wire               _s3;
+    wire               _s4;
+    wire               _s5;
+    wire [9:0]         _s6;
+    wire [9:0]         _s7;
 
     assign _s0 = (cmd_op == 2'd0);
     assign _s1 = (cmd_op == 2'd1);
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
+    assign _s4 = (load_active | (go_load & (~load_active)));
+    assign _s5 = (load_queued | (go_load & load_active));
+    assign _s6 = (rows_issued + {9'd0, a_fire});
+    assign _s7 = (go_read ? (rows_written - comp_base) : read_written);
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
-    assign a_ready = (comp_active & row_free);
+    assign swap_go = ((comp_active & comp_first) & shadow_full);
+    assign a_ready = (((comp_active & row_free) & ((~comp_first) | shadow_full)) & (~(one_row_issued & comp_acc)));
     assign a_fire = (a_ready & s_axis_a_tvalid);
     assign last_a = (a_fire & comp_last);
-    assign cmd_ready_w = (((_s0 & (((~load_active) & (~shadow_full)) & (swap_guard == 3'd0)))
-        | (_s1 & ((((~comp_active) | last_a) & shadow_full) & (~(read_active & (read_epoch != comp_epoch)))))) | ((_s2 | _s3) & (~read_busy)));
+    assign cmd_ready_w = (((_s0 & (~load_queued)) | (_s1 & ((~comp_active) | last_a))) | ((_s2 | _s3) & (~read_busy)));
     assign cmd_fire = (cmd_valid & cmd_ready_w);
-    assign go_load = (cmd_fire & _s0);
+    assign go_load = ((cmd_valid & _s0) & (~load_queued));
     assign go_compute = (cmd_fire & _s1);
     assign go_read = (cmd_fire & _s2);
     assign go_qparam = (cmd_fire & _s3);
-    assign b_fire = (load_active & s_axis_b_tvalid);
+    assign b_ready = (_s4 & ((~shadow_full) | swap_go));
+    assign b_fire = (b_ready & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 2'd3));
-    assign swap_now = (a_fire & comp_first);
     assign move = ((~rd_v3) | m_axis_c_tready);
-    assign rd_issue = ((read_active & ((read_epoch ? written_e1 : written_e0) > read_m)) & move);
+    assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & move);
     assign last_rd = (rd_issue & read_last);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
-    assign s_axis_b_tready = load_active;
+    assign s_axis_b_tready = b_ready;
     assign m_axis_c_tvalid = rd_v3;
     assign m_axis_c_tdata = {$unsigned(lane_c3_y), $unsigned(lane_c2_y), $unsigned(lane_c1_y), $unsigned(lane_c0_y)};
     assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | load_done) | comp_active)
+    assign idle = (~((((load_active | (|load_drain)) | comp_active)
         | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid})) | read_busy));
 
     serrano_array_r4c4 u_array (
@@ -265,133 +266,115 @@ module serrano_tile_r4c4_d256_norequant (
 
     always @(posedge clk) begin
         if (rst) begin
-            load_active  <= 1'd0;
-            load_row     <= 2'd0;
-            shadow_full  <= 1'd0;
-            swap_guard   <= 3'd0;
-            comp_active  <= 1'd0;
-            comp_rows    <= 9'd0;
-            comp_m       <= 9'd0;
-            comp_last    <= 1'd0;
-            comp_acc     <= 1'd0;
-            comp_first   <= 1'd0;
-            comp_epoch   <= 1'd0;
-            read_active  <= 1'd0;
-            read_rows    <= 9'd0;
-            read_m       <= 9'd0;
-            read_last    <= 1'd0;
-            read_requant <= 1'd0;
-            read_epoch   <= 1'd0;
-            written_e0   <= 9'd256;
-            written_e1   <= 9'd256;
-            rd_v1        <= 1'd0;
-            rd_l1        <= 1'd0;
-            rd_v2        <= 1'd0;
-            rd_l2        <= 1'd0;
-            rd_v3        <= 1'd0;
-            rd_l3        <= 1'd0;
-            row_free     <= 1'd1;
-            w_load       <= 4'd0;
-            load_done    <= 1'd0;
-            a_issue      <= 32'd0;
-            a_enter      <= 32'd0;
-            swap_issue   <= 1'd0;
-            ctl0_valid   <= 1'd0;
-            ctl0_acc     <= 1'd0;
-            ctl0_epoch   <= 1'd0;
-            ctl1_valid   <= 1'd0;
-            ctl1_acc     <= 1'd0;
-            ctl1_epoch   <= 1'd0;
-            ctl2_valid   <= 1'd0;
-            ctl2_acc     <= 1'd0;
-            ctl2_epoch   <= 1'd0;
-            ctl3_valid   <= 1'd0;
-            ctl3_acc     <= 1'd0;
-            ctl3_epoch   <= 1'd0;
-            ctl4_valid   <= 1'd0;
-            ctl4_acc     <= 1'd0;
-            ctl4_epoch   <= 1'd0;
-            ctl5_valid   <= 1'd0;
-            ctl5_acc     <= 1'd0;
-            ctl5_epoch   <= 1'd0;
-            ctl6_valid   <= 1'd0;
-            ctl6_acc     <= 1'd0;
-            ctl6_epoch   <= 1'd0;
-            ctl7_valid   <= 1'd0;
-            ctl7_acc     <= 1'd0;
-            ctl7_epoch   <= 1'd0;
-            ctl8_valid   <= 1'd0;
-            ctl8_acc     <= 1'd0;
-            ctl8_epoch   <= 1'd0;
-            ctl9_valid   <= 1'd0;
-            ctl9_acc     <= 1'd0;
-            ctl9_epoch   <= 1'd0;
+            load_active    <= 1'd0;
+            load_queued    <= 1'd0;
+            load_row       <= 2'd0;
+            shadow_full    <= 1'd0;
+            load_drain     <= 3'd0;
+            comp_active    <= 1'd0;
+            comp_rows      <= 9'd0;
+            comp_m         <= 9'd0;
+            comp_last      <= 1'd0;
+            comp_acc       <= 1'd0;
+            comp_first     <= 1'd0;
+            rows_issued    <= 10'd0;
+            comp_base      <= 10'd768;
+            read_active    <= 1'd0;
+            read_rows      <= 9'd0;
+            read_m         <= 9'd0;
+            read_last      <= 1'd0;
+            read_requant   <= 1'd0;
+            rows_written   <= 10'd0;
+            read_written   <= 10'd256;
+            read_older     <= 1'd0;
+            rd_v1          <= 1'd0;
+            rd_l1          <= 1'd0;
+            rd_v2          <= 1'd0;
+            rd_l2          <= 1'd0;
+            rd_v3          <= 1'd0;
+            rd_l3          <= 1'd0;
+            row_free       <= 1'd1;
+            one_row_issued <= 1'd0;
+            w_load         <= 4'd0;
+            a_issue        <= 32'd0;
+            a_enter        <= 32'd0;
+            swap_issue     <= 1'd0;
+            ctl0_valid     <= 1'd0;
+            ctl0_acc       <= 1'd0;
+            ctl1_valid     <= 1'd0;
+            ctl1_acc       <= 1'd0;
+            ctl2_valid     <= 1'd0;
+            ctl2_acc       <= 1'd0;
+            ctl3_valid     <= 1'd0;
+            ctl3_acc       <= 1'd0;
+            ctl4_valid     <= 1'd0;
+            ctl4_acc       <= 1'd0;
+            ctl5_valid     <= 1'd0;
+            ctl5_acc       <= 1'd0;
+            ctl6_valid     <= 1'd0;
+            ctl6_acc       <= 1'd0;
+            ctl7_valid     <= 1'd0;
+            ctl7_acc       <= 1'd0;
+            ctl8_valid     <= 1'd0;
+            ctl8_acc       <= 1'd0;
+            ctl9_valid     <= 1'd0;
+            ctl9_acc       <= 1'd0;
         end else begin
-            load_active  <= (go_load ? 1'd1 : (load_active & (~last_b)));
-            load_row     <= (b_fire ? (last_b ? 2'd0 : (load_row + 2'd1)) : load_row);
-            shadow_full  <= (load_done ? 1'd1 : (shadow_full & (~swap_now)));
-            swap_guard   <= (swap_now ? 3'd4 : ((swap_guard == 3'd0) ? swap_guard : (swap_guard - 3'd1)));
-            comp_active  <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
-            comp_rows    <= (go_compute ? cmd_rows : comp_rows);
-            comp_m       <= (go_compute ? 9'd0 : (a_fire ? (comp_m + 9'd1) : comp_m));
-            comp_last    <= (go_compute ? (cmd_rows == 9'd1) : (a_fire ? (({1'd0, comp_m} + 10'd2) == {1'd0, comp_rows}) : comp_last));
-            comp_acc     <= (go_compute ? cmd_accumulate : comp_acc);
-            comp_first   <= (go_compute ? 1'd1 : (comp_first & (~a_fire)));
-            comp_epoch   <= (go_compute ? (~comp_epoch) : comp_epoch);
-            read_active  <= (go_read ? 1'd1 : (read_active & (~last_rd)));
-            read_rows    <= (go_read ? cmd_rows : read_rows);
-            read_m       <= (go_read ? 9'd0 : (rd_issue ? (read_m + 9'd1) : read_m));
-            read_last    <= (go_read ? (cmd_rows == 9'd1) : (rd_issue ? (({1'd0, read_m} + 10'd2) == {1'd0, read_rows}) : read_last));
-            read_requant <= (go_read ? cmd_requant : read_requant);
-            read_epoch   <= (go_read ? comp_epoch : read_epoch);
-            written_e0   <= ((go_compute & ((~comp_epoch) == 1'd0)) ? 9'd0
-                : ((ctl9_valid & (ctl9_epoch == 1'd0)) ? (written_e0 + 9'd1) : written_e0));
-            written_e1   <= ((go_compute & ((~comp_epoch) == 1'd1)) ? 9'd0
-                : ((ctl9_valid & (ctl9_epoch == 1'd1)) ? (written_e1 + 9'd1) : written_e1));
-            rd_v1        <= (move ? rd_issue : rd_v1);
-            rd_l1        <= (move ? last_rd : rd_l1);
-            rd_v2        <= (move ? rd_v1 : rd_v2);
-            rd_l2        <= (move ? rd_l1 : rd_l2);
-            rd_v3        <= (move ? rd_v2 : rd_v3);
-            rd_l3        <= (move ? rd_l2 : rd_l3);
-            row_free     <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((go_read ? comp_epoch : read_epoch) != (comp_epoch ^ go_compute))))
+            load_active    <= ((_s4 & (~last_b)) | (last_b & _s5));
+            load_queued    <= (_s5 & (~last_b));
+            load_row       <= (b_fire ? (last_b ? 2'd0 : (load_row + 2'd1)) : load_row);
+            shadow_full    <= (last_b ? 1'd1 : (shadow_full & (~swap_go)));
+            load_drain     <= (b_fire ? 3'd4 : ((load_drain == 3'd0) ? load_drain : (load_drain - 3'd1)));
+            comp_active    <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
+            comp_rows      <= (go_compute ? cmd_rows : comp_rows);
+            comp_m         <= (go_compute ? 9'd0 : (a_fire ? (comp_m + 9'd1) : comp_m));
+            comp_last      <= (go_compute ? (cmd_rows == 9'd1) : (a_fire ? (({1'd0, comp_m} + 10'd2) == {1'd0, comp_rows}) : comp_last));
+            comp_acc       <= (go_compute ? cmd_accumulate : comp_acc);
+            comp_first     <= (go_compute ? 1'd1 : (comp_first & (~swap_go)));
+            rows_issued    <= _s6;
+            comp_base      <= (go_compute ? _s6 : comp_base);
+            read_active    <= (go_read ? 1'd1 : (read_active & (~last_rd)));
+            read_rows      <= (go_read ? cmd_rows : read_rows);
+            read_m         <= (go_read ? 9'd0 : (rd_issue ? (read_m + 9'd1) : read_m));
+            read_last      <= (go_read ? (cmd_rows == 9'd1) : (rd_issue ? (({1'd0, read_m} + 10'd2) == {1'd0, read_rows}) : read_last));
+            read_requant   <= (go_read ? cmd_requant : read_requant);
+            rows_written   <= (rows_written + {9'd0, ctl9_valid});
+            read_written   <= ((ctl9_valid & (~($signed(_s7) >= 10'sd256))) ? (_s7 + 10'd1) : _s7);
+            read_older     <= (go_read ? 1'd0 : (read_older | go_compute));
+            rd_v1          <= (move ? rd_issue : rd_v1);
+            rd_l1          <= (move ? last_rd : rd_l1);
+            rd_v2          <= (move ? rd_v1 : rd_v2);
+            rd_l2          <= (move ? rd_l1 : rd_l2);
+            rd_v3          <= (move ? rd_v2 : rd_v3);
+            rd_l3          <= (move ? rd_l2 : rd_l3);
+            row_free       <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((~go_read) & (read_older | go_compute))))
                 | (go_compute ? (read_m > 9'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 10'd1))));
-            w_load       <= {(b_fire & (load_row == 2'd3)), (b_fire & (load_row == 2'd2)), (b_fire & (load_row == 2'd1)),
+            one_row_issued <= (last_a & (comp_m == 9'd0));
+            w_load         <= {(b_fire & (load_row == 2'd3)), (b_fire & (load_row == 2'd2)), (b_fire & (load_row == 2'd1)),
                 (b_fire & (load_row == 2'd0))};
-            load_done    <= last_b;
-            a_issue      <= (a_fire ? s_axis_a_tdata : 32'd0);
-            a_enter      <= a_issue;
-            swap_issue   <= swap_now;
-            ctl0_valid   <= a_fire;
-            ctl0_acc     <= comp_acc;
-            ctl0_epoch   <= comp_epoch;
-            ctl1_valid   <= ctl0_valid;
-            ctl1_acc     <= ctl0_acc;
-            ctl1_epoch   <= ctl0_epoch;
-            ctl2_valid   <= ctl1_valid;
-            ctl2_acc     <= ctl1_acc;
-            ctl2_epoch   <= ctl1_epoch;
-            ctl3_valid   <= ctl2_valid;
-            ctl3_acc     <= ctl2_acc;
-            ctl3_epoch   <= ctl2_epoch;
-            ctl4_valid   <= ctl3_valid;
-            ctl4_acc     <= ctl3_acc;
-            ctl4_epoch   <= ctl3_epoch;
-            ctl5_valid   <= ctl4_valid;
-            ctl5_acc     <= ctl4_acc;
-            ctl5_epoch   <= ctl4_epoch;
-            ctl6_valid   <= ctl5_valid;
-            ctl6_acc     <= ctl5_acc;
-            ctl6_epoch   <= ctl5_epoch;
-            ctl7_valid   <= ctl6_valid;
-            ctl7_acc     <= ctl6_acc;
-            ctl7_epoch   <= ctl6_epoch;
-            ctl8_valid   <= ctl7_valid;
-            ctl8_acc     <= ctl7_acc;
-            ctl8_epoch   <= ctl7_epoch;
-            ctl9_valid   <= ctl8_valid;
-            ctl9_acc     <= ctl8_acc;
-            ctl9_epoch   <= ctl8_epoch;
+            a_issue        <= (a_fire ? s_axis_a_tdata : 32'd0);
+            a_enter        <= a_issue;
+            swap_issue     <= swap_go;
+            ctl0_valid     <= a_fire;
+            ctl0_acc       <= comp_acc;
+            ctl1_valid     <= ctl0_valid;
+            ctl1_acc       <= ctl0_acc;
+            ctl2_valid     <= ctl1_valid;
+            ctl2_acc       <= ctl1_acc;
+            ctl3_valid     <= ctl2_valid;
+            ctl3_acc       <= ctl2_acc;
+            ctl4_valid     <= ctl3_valid;
+            ctl4_acc       <= ctl3_acc;
+            ctl5_valid     <= ctl4_valid;
+            ctl5_acc       <= ctl4_acc;
+            ctl6_valid     <= ctl5_valid;
+            ctl6_acc       <= ctl5_acc;
+            ctl7_valid     <= ctl6_valid;
+            ctl7_acc       <= ctl6_acc;
+            ctl8_valid     <= ctl7_valid;
+            ctl8_acc       <= ctl7_acc;
+            ctl9_valid     <= ctl8_valid;
+            ctl9_acc       <= ctl8_acc;
         end
     end
 

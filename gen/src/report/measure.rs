@@ -57,13 +57,17 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
             sim::<GemmJson>(&["sim", "gemm", "--preset", p, "--m", "256", "--k", "256", "--n", "256", "--json"])?;
         let decode =
             sim::<GemmJson>(&["sim", "gemm", "--preset", p, "--m", "1", "--k", "256", "--n", "256", "--json"])?;
+        // Small-batch decode: M = the array's rows, where weight and MAC rooflines meet.
+        let rows = decode["array"].as_str().and_then(|a| a.split('x').next()).unwrap_or("16").to_string();
+        let small =
+            sim::<GemmJson>(&["sim", "gemm", "--preset", p, "--m", &rows, "--k", "256", "--n", "256", "--json"])?;
         let softmax = sim::<SoftmaxJson>(&["sim", "softmax", "--preset", p, "--rows", "16", "--json"])?;
         let generic = area(&["area", "--preset", p, "--target", "generic", "--json"])?;
         let xilinx = area(&["area", "--preset", p, "--target", "xilinx", "--json"])?;
         let ice40 = area(&["area", "--preset", p, "--target", "ice40", "--json"])?;
         presets.insert(
             p.to_string(),
-            json!({ "gemm_256": gemm, "gemm_decode": decode, "softmax": softmax,
+            json!({ "gemm_256": gemm, "gemm_decode": decode, "gemm_small": small, "softmax": softmax,
                     "area": { "generic": generic, "xilinx": xilinx, "ice40": ice40 } }),
         );
     }

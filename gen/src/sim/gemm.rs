@@ -75,6 +75,27 @@ pub fn parse_requant(s: &str) -> Result<Requant> {
     Ok(Requant { multiplier: mult, shift, zero_point: zp })
 }
 
+/// The two rooflines of an M×K by K×N GEMM on `cfg`'s tile, in cycles: the
+/// MACs at `rows × cols` per cycle, and the weight stream, each fold's `rows`
+/// weight rows at one row per cycle (folds: `ceil(K/rows) × ceil(N/cols)`
+/// for every pass of up to `acc_depth` rows of A).
+pub fn rooflines(cfg: &golden::SystolicConfig, m: usize, k: usize, n: usize) -> (f64, u64) {
+    let (r, c, d) = (cfg.rows as u64, cfg.cols as u64, cfg.acc_depth as u64);
+    let (m, k, n) = (m as u64, k as u64, n as u64);
+    let mac = (m * k * n) as f64 / (r * c) as f64;
+    let folds = m.div_ceil(d) * k.div_ceil(r) * n.div_ceil(c);
+    (mac, folds * r)
+}
+
+/// max(MAC roofline, weight roofline) / cycles: 1 at whichever limit binds.
+pub fn roofline_fraction(cfg: &golden::SystolicConfig, m: usize, k: usize, n: usize, cycles: u64) -> f64 {
+    let (mac, weight) = rooflines(cfg, m, k, n);
+    if cycles == 0 {
+        return 0.0;
+    }
+    mac.max(weight as f64) / cycles as f64
+}
+
 /// The largest matrix `sim gemm` makes up (64 Mi elements), so that a typo
 /// cannot ask for terabytes.
 const MAX_ELEMENTS: usize = 1 << 26;
@@ -154,6 +175,8 @@ pub fn run(args: GemmArgs) -> Result<()> {
         }
     }
     let s = &cfg.systolic;
+    let (_, weight_roofline) = rooflines(s, r.m, r.k, r.n);
+    let fraction = roofline_fraction(s, r.m, r.k, r.n, r.cycles);
     let j = json!({
         "source": origin,
         "array": format!("{}x{}", s.rows, s.cols),
@@ -161,6 +184,8 @@ pub fn run(args: GemmArgs) -> Result<()> {
         "cycles": r.cycles,
         "macs": r.macs,
         "utilization": r.utilization,
+        "weight_roofline_cycles": weight_roofline,
+        "roofline_fraction": fraction,
         "mismatches": r.mismatches,
         "first_mismatch": r.first_mismatch,
         "waveform": r.waveform.as_ref().map(|p| p.display().to_string()),
@@ -180,6 +205,8 @@ pub fn run(args: GemmArgs) -> Result<()> {
         print(format_args!("  cycles              {}", r.cycles))?;
         print(format_args!("  MACs                {}", r.macs))?;
         print(format_args!("  utilization         {:.4}", r.utilization))?;
+        print(format_args!("  weight roofline     {weight_roofline} cycles (folds x rows)"))?;
+        print(format_args!("  roofline fraction   {fraction:.4} (max(MAC, weight roofline) / cycles)"))?;
         print(format_args!("  mismatches          {}", r.mismatches))?;
         print(format_args!(
             "  simulation          {} cycles in {:.3} s, {:.0} cycles/s",
@@ -203,6 +230,20 @@ pub fn run(args: GemmArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The figures: on the 16x16 tile, K = N = 256 streams 256 folds
+    /// of 16 weight rows; M = 1 is bound by the weights, M = 256 by the MACs.
+    #[test]
+    fn the_rooflines_of_the_decode_and_the_cube() {
+        let d = golden::SystolicConfig { rows: 16, cols: 16, acc_depth: 1024, requant: true };
+        assert_eq!(rooflines(&d, 1, 256, 256), (256.0, 4096));
+        assert_eq!(rooflines(&d, 256, 256, 256), (65536.0, 4096));
+        assert!((roofline_fraction(&d, 1, 256, 256, 4096 * 2) - 0.5).abs() < 1e-12);
+        // Partial folds count whole; a second pass loads every fold again.
+        let r = golden::SystolicConfig { rows: 3, cols: 4, acc_depth: 8, requant: true };
+        assert_eq!(rooflines(&r, 9, 7, 5).1, 2 * 3 * 2 * 3);
+        assert_eq!(roofline_fraction(&r, 9, 7, 5, 0), 0.0);
+    }
 
     /// The case: the tiny preset at 1024^3 held 3.8 GB of program; the
     /// streamed run holds its operands and a few blocks.

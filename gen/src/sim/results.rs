@@ -4,9 +4,7 @@
 //! `null` where a run has no value), so a missing or misspelt key is a parse
 //! error naming it, not a "—" in the README.
 //!
-//! Field names are the JSON keys, which scripts read: do not rename them. A
-//! figure added later is an `Option` with `default`, so results measured
-//! before it existed still read (and write back unchanged).
+//! Field names are the JSON keys, which scripts read: do not rename them.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,13 +36,10 @@ pub struct GemmJson {
     pub memory_need_bytes: u64,
     #[serde(deserialize_with = "Option::deserialize")]
     pub peak_rss_bytes: Option<u64>,
-    /// Cycles the weight stream alone needs (a bound on `cycles`); not in
-    /// results measured before it was added.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_roofline_cycles: Option<u64>,
-    /// `weight_roofline_cycles / cycles`; likewise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roofline_fraction: Option<f64>,
+    /// Cycles the weight stream alone needs: folds × rows (a bound on `cycles`).
+    pub weight_roofline_cycles: u64,
+    /// max(MAC roofline, weight roofline) / `cycles`.
+    pub roofline_fraction: f64,
 }
 
 /// `serrano sim softmax --json`.

@@ -12,18 +12,24 @@ use crate::core::{cat, mux, Bit, Expr, Module, Result, SInt, UInt};
 
 use super::acc_bank::{acc_bank, addr_bits};
 use super::array::PSUM_EXTRA;
-use super::dispatch::{ComputeState, Dispatch, LoadState, ReadState, RowIssue};
+use super::dispatch::{seq_bits, ComputeState, Dispatch, LoadState, ReadState, RowIssue};
 use super::requant::{bypass, requant};
 use super::top::{rows_bits, Ports};
 
 /// Cycles an accepted activation row waits before it enters the array.
 const ISSUE: u32 = 1;
 
+/// Stages of the control chain: the last column's bottom is the last.
+pub(super) fn chain_stages(cfg: &SystolicConfig) -> u32 {
+    ISSUE + cfg.rows + cfg.cols + PSUM_EXTRA
+}
+
 /// What the load engine writes into the array's shadow weights.
 pub(super) struct Weights {
     pub w_data: Expr,
     pub w_load: Expr,
-    pub load_done: Expr,
+    /// `s_axis_b_tready`.
+    pub b_ready: Expr,
 }
 
 /// The control chain: stage k holds the control word of the row accepted
@@ -32,7 +38,6 @@ pub(super) struct ControlChain {
     pub valid: Vec<Expr>,
     pub addr: Vec<Expr>,
     pub acc: Vec<Expr>,
-    pub epoch: Vec<Expr>,
 }
 
 /// What the compute engine feeds the array, and the control beside it.
@@ -48,32 +53,52 @@ pub(super) struct ReadIssue {
     pub rd_issue: Expr,
 }
 
-/// In: a LOAD and the weight stream. Out: one weight row a cycle for the
-/// array's shadow registers (`w_data`, one-hot `w_load`), and the fold's
-/// last row (`load_done`).
+/// In: a LOAD, the weight stream and the swap. Out: one weight row a cycle
+/// for the array's shadow registers (`w_data`, one-hot `w_load`), which the
+/// array skews one cycle per column, and the weight stream's ready.
 pub(super) fn load_engine(
     m: &mut Module,
     cfg: &SystolicConfig,
     ports: &Ports,
     load: &LoadState,
+    issue: &RowIssue,
     go: &Dispatch,
 ) -> Result<Weights> {
     let (r, c) = (cfg.rows, cfg.cols);
     let lrw = bits_for((r - 1) as u64);
-    let (load_active, load_row) = (&load.active, &load.row);
-    let b_fire = m.node("b_fire", &load_active.q & &ports.b_valid)?;
+    let (load_active, load_row, shadow_full) = (&load.active, &load.row, &load.shadow_full);
+    // A row may be written once the fold in the shadow weights has swapped:
+    // the row written at the edge of the swap's entry or later reaches every
+    // PE of its array row at or after the swap (the write and the swap travel
+    // the same skew), and a PE's swap copies the shadow before the edge.
+    // A LOAD accepted while the engine is free streams from its own cycle
+    // (after one with the same period ends, the next LOAD command comes a
+    // cycle after that one's last row: without this the stream would pause).
+    let start = &go.go_load & !&load_active.q;
+    let current = &load_active.q | &start;
+    let b_ready = m.node("b_ready", &current & (!&shadow_full.q | &issue.swap_go))?;
+    let b_fire = m.node("b_fire", &b_ready & &ports.b_valid)?;
     let last_b = m.node("last_b", &b_fire & load_row.cmp_eq(r as i64 - 1))?;
-    m.set_next(load_active, mux(&go.go_load, &Expr::lit(1, Bit), &(&load_active.q & !&last_b)))?;
+    let one = Expr::lit(1, Bit);
+    let waiting = &load.queued.q | (&go.go_load & &load_active.q);
+    m.set_next(load_active, (&current & !&last_b) | (&last_b & &waiting))?;
+    m.set_next(&load.queued, &waiting & !&last_b)?;
     let next_row = mux(&last_b, &Expr::lit(0, UInt(lrw)), &(&load_row.q + 1));
     m.set_next(load_row, mux(&b_fire, &next_row, &load_row.q))?;
+    // The fold is complete once its last row is accepted: it is written a
+    // cycle later, at least a cycle before its swap reaches the last row.
+    m.set_next(shadow_full, mux(&last_b, &one, &(&shadow_full.q & !&issue.swap_go)))?;
+    // A row accepted now is written in column j at the end of cycle + 1 + j.
+    let dw = bits_for(c as u64);
+    let drain_dec = mux(&load.drain.cmp_eq(0), &load.drain.q, &(&load.drain.q - 1));
+    m.set_next(&load.drain, mux(&b_fire, &Expr::lit(c as i128, UInt(dw)), &drain_dec))?;
     // The weight row is written one cycle after its handshake.
     let w_data =
         m.reg("w_data", UInt(8 * c)).no_reset().enable(&b_fire).doc("weight row being written").d(&ports.b_data)?;
     let onehot: Vec<Expr> = (0..r).rev().map(|i| &b_fire & load_row.cmp_eq(i as i64)).collect();
     let onehot_refs: Vec<&Expr> = onehot.iter().collect();
     let w_load = m.reg("w_load", UInt(r)).reset(0).doc("one-hot array row being written").d(cat(&onehot_refs))?;
-    let load_done = m.reg("load_done", Bit).reset(0).doc("the fold's last row is being written").d(&last_b)?;
-    Ok(Weights { w_data, w_load, load_done })
+    Ok(Weights { w_data, w_load, b_ready })
 }
 
 /// In: a COMPUTE and the activation stream. Out: the activation row and the
@@ -83,16 +108,13 @@ pub(super) fn compute_engine(
     m: &mut Module,
     cfg: &SystolicConfig,
     ports: &Ports,
-    load: &LoadState,
     comp: &ComputeState,
     issue: &RowIssue,
     go: &Dispatch,
-    weights: &Weights,
 ) -> Result<ArrayFeed> {
-    let (r, c) = (cfg.rows, cfg.cols);
+    let r = cfg.rows;
     let (aw, rw) = (addr_bits(cfg.acc_depth), rows_bits(cfg));
     let (go_compute, a_fire) = (&go.go_compute, &issue.a_fire);
-    let swap_now = m.node("swap_now", a_fire & &comp.first.q)?;
     m.set_next(&comp.active, mux(go_compute, &Expr::lit(1, Bit), &(&comp.active.q & !&issue.last_a)))?;
     m.set_next(&comp.rows, mux(go_compute, &ports.cmd_rows, &comp.rows.q))?;
     let comp_two_left = (comp.m.zext(rw + 1) + 2).cmp_eq(comp.rows.zext(rw + 1));
@@ -100,19 +122,17 @@ pub(super) fn compute_engine(
     let zero_rows = Expr::lit(0, UInt(rw));
     m.set_next(&comp.m, mux(go_compute, &zero_rows, &mux(a_fire, &(&comp.m.q + 1), &comp.m.q)))?;
     m.set_next(&comp.acc, mux(go_compute, &ports.cmd_accumulate, &comp.acc.q))?;
-    m.set_next(&comp.first, mux(go_compute, &Expr::lit(1, Bit), &(&comp.first.q & !a_fire)))?;
-    m.set_next(&comp.epoch, mux(go_compute, &!&comp.epoch.q, &comp.epoch.q))?;
-    let shadow_full = &load.shadow_full;
-    m.set_next(shadow_full, mux(&weights.load_done, &Expr::lit(1, Bit), &(&shadow_full.q & !&swap_now)))?;
-    let guard = &load.guard;
-    let guard_start = Expr::lit(c as i128, UInt(bits_for(c as u64)));
-    let guard_dec = mux(&guard.cmp_eq(0), &guard.q, &(&guard.q - 1));
-    m.set_next(guard, mux(&swap_now, &guard_start, &guard_dec))?;
+    m.set_next(&comp.first, mux(go_compute, &Expr::lit(1, Bit), &(&comp.first.q & !&issue.swap_go)))?;
+    // Row sequence numbers, which tell a READ which rows are its COMPUTE's.
+    let issued_next = &comp.issued.q + a_fire.zext(seq_bits(cfg));
+    m.set_next(&comp.issued, &issued_next)?;
+    m.set_next(&comp.base, mux(go_compute, &issued_next, &comp.base.q))?;
 
     // Issue registers: an accepted row waits one cycle in a_issue and enters
-    // the array from a_enter; the fold's swap flag enters from swap_issue, one
-    // cycle ahead of its first row (each PE copies its shadow weight the cycle
-    // before the row reaches it). Both come from registers, so nothing
+    // the array from a_enter; the fold's swap flag enters from swap_issue, at
+    // least one cycle ahead of its first row (each PE copies its shadow
+    // weight before the row reaches it) and no earlier than the previous
+    // fold's last row (whose product still takes the old weight). Both come from registers, so nothing
     // combinational from the stream handshake reaches the PEs: on iCE40 that
     // path limited the clock. Bubbles carry zeros.
     let a_issue = m.reg("a_issue", UInt(8 * r)).reset(0).doc("accepted activation row").d(mux(
@@ -121,27 +141,24 @@ pub(super) fn compute_engine(
         &Expr::lit(0, UInt(8 * r)),
     ))?;
     let a_enter = m.reg("a_enter", UInt(8 * r)).reset(0).doc("activation row entering the array").d(&a_issue)?;
-    let swap_issue = m.reg("swap_issue", Bit).reset(0).doc("swap flag entering the array").d(&swap_now)?;
+    let swap_issue = m.reg("swap_issue", Bit).reset(0).doc("swap flag entering the array").d(&issue.swap_go)?;
 
     // Control chain: stage k holds the control word of the row accepted k + 1
     // cycles ago. Column j's bottom is at stage ISSUE + rows + j + PSUM_EXTRA.
-    let stages = (ISSUE + r + c + PSUM_EXTRA) as usize;
+    let stages = chain_stages(cfg) as usize;
     let mut chain = ControlChain {
         valid: Vec::with_capacity(stages),
         addr: Vec::with_capacity(stages),
         acc: Vec::with_capacity(stages),
-        epoch: Vec::with_capacity(stages),
     };
-    let (mut v, mut ad, mut ac, mut ep) = (a_fire.clone(), comp.m.trunc(aw), comp.acc.q.clone(), comp.epoch.q.clone());
+    let (mut v, mut ad, mut ac) = (a_fire.clone(), comp.m.trunc(aw), comp.acc.q.clone());
     for k in 0..stages {
         v = m.reg(&format!("ctl{k}_valid"), Bit).reset(0).d(&v)?;
         ad = m.reg(&format!("ctl{k}_addr"), UInt(aw)).no_reset().d(&ad)?;
         ac = m.reg(&format!("ctl{k}_acc"), Bit).reset(0).d(&ac)?;
-        ep = m.reg(&format!("ctl{k}_epoch"), Bit).reset(0).d(&ep)?;
         chain.valid.push(v.clone());
         chain.addr.push(ad.clone());
         chain.acc.push(ac.clone());
-        chain.epoch.push(ep.clone());
     }
     Ok(ArrayFeed { a_enter, swap_issue, chain })
 }
@@ -163,16 +180,17 @@ pub(super) fn read_engine(
 ) -> Result<ReadIssue> {
     let rw = rows_bits(cfg);
     let (go_read, go_compute) = (&go.go_read, &go.go_compute);
-    let (read_active, read_m, read_last, read_epoch) = (&read.active, &read.m, &read.last, &read.epoch);
-    let [written0, written1] = &read.written;
+    let sw = seq_bits(cfg);
+    let (read_active, read_m, read_last) = (&read.active, &read.m, &read.last);
     let [v1, v2, v3] = &read.v;
     let [l1, l2, l3] = &read.l;
     let cmd_rows = &ports.cmd_rows;
     let zero_rows = Expr::lit(0, UInt(rw));
 
     let move_ = m.node("move", !&v3.q | &ports.c_ready)?;
-    let written_sel = mux(&read_epoch.q, &written1.q, &written0.q);
-    let rd_issue = m.node("rd_issue", &read_active.q & written_sel.cmp_gt(&read_m.q) & &move_)?;
+    // Row m is written once rel > m (rel counts the READ's COMPUTE's rows).
+    let written_m = read.rel.as_signed().cmp_gt(read_m.zext(sw).as_signed());
+    let rd_issue = m.node("rd_issue", &read_active.q & &written_m & &move_)?;
     let last_rd = m.node("last_rd", &rd_issue & &read_last.q)?;
     // After this row, the next is the last when two rows were left.
     let rd_two_left = (read_m.zext(rw + 1) + 2).cmp_eq(read.rows.zext(rw + 1));
@@ -181,8 +199,18 @@ pub(super) fn read_engine(
     m.set_next(&read.rows, mux(go_read, cmd_rows, &read.rows.q))?;
     m.set_next(read_m, mux(go_read, &zero_rows, &mux(&rd_issue, &(&read_m.q + 1), &read_m.q)))?;
     m.set_next(&read.requant, mux(go_read, &ports.cmd_requant, &read.requant.q))?;
-    // comp_epoch already names the latest COMPUTE dispatched before this READ.
-    m.set_next(read_epoch, mux(go_read, &comp.epoch.q, &read_epoch.q))?;
+    // comp_base already names the latest COMPUTE dispatched before this READ:
+    // its rows are the ones counted from rows_written - comp_base on (older
+    // COMPUTEs' rows still in flight make that negative at first). No
+    // COMPUTE need wait for a READ's count, however many are in flight.
+    let wrote = &chain.valid[chain.valid.len() - 1];
+    m.set_next(&read.written, &read.written.q + wrote.zext(sw))?;
+    let rel = mux(go_read, &(&read.written.q - &comp.base.q), &read.rel.q);
+    // Saturating at acc_depth, which every row of a READ is below: later
+    // COMPUTEs may write many rows while a READ waits on back-pressure.
+    let full = rel.as_signed().cmp_ge(cfg.acc_depth as i64);
+    m.set_next(&read.rel, mux(&(wrote & !&full), &(&rel + 1), &rel))?;
+    m.set_next(&read.older, mux(go_read, &Expr::lit(0, Bit), &(&read.older.q | go_compute)))?;
 
     // row_free for the next cycle: no older READ pending then, or it is sure
     // to have read the row comp_m will name. A READ is never dispatched while
@@ -190,9 +218,8 @@ pub(super) fn read_engine(
     // so while an older READ stays pending read_m only grows; comp_m grows by
     // at most one, or restarts at 0 with a new COMPUTE.
     let read_active_next = mux(go_read, &Expr::lit(1, Bit), &(&read_active.q & !&last_rd));
-    let comp_epoch_next = &comp.epoch.q ^ go_compute;
-    let read_epoch_next = mux(go_read, &comp.epoch.q, &read_epoch.q);
-    let pending_next = &read_active_next & read_epoch_next.cmp_ne(&comp_epoch_next);
+    let older_next = !go_read & (&read.older.q | go_compute);
+    let pending_next = &read_active_next & &older_next;
     let ahead = mux(go_compute, &read_m.cmp_gt(0), &read_m.zext(rw + 1).cmp_gt(&(comp.m.zext(rw + 1) + 1)));
     m.set_next(&issue.row_free, !&pending_next | &ahead)?;
     m.set_next(v1, mux(&move_, &rd_issue, &v1.q))?;
@@ -202,15 +229,6 @@ pub(super) fn read_engine(
     m.set_next(v3, mux(&move_, &v2.q, &v3.q))?;
     m.set_next(l3, mux(&move_, &l2.q, &l3.q))?;
 
-    // Rows written by the last column, per epoch; a COMPUTE restarts its epoch's count.
-    let last = chain.valid.len() - 1;
-    let wrote = &chain.valid[last];
-    let new_epoch = !&comp.epoch.q;
-    for (e, wr) in [(0i64, written0), (1i64, written1)] {
-        let restart = go_compute & new_epoch.cmp_eq(e);
-        let inc = wrote & chain.epoch[last].cmp_eq(e);
-        m.set_next(wr, mux(&restart, &zero_rows, &mux(&inc, &(&wr.q + 1), &wr.q)))?;
-    }
     Ok(ReadIssue { move_, rd_issue })
 }
 

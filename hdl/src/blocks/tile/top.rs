@@ -14,10 +14,12 @@
 //!    because dispatch reads every engine's state and each engine reads the
 //!    dispatch;
 //! 2. load engine (`engines.rs`, as are the rest): weight rows → shadow
-//!    weights of array row 0, 1, ... (one per cycle);
-//! 3. compute engine: activation rows → the array, the swap flag one cycle
-//!    ahead of the fold's first row (both from registers); a control word
-//!    (valid, address, accumulate, epoch) travels beside each row, down
+//!    weights of array row 0, 1, ... (one per cycle, skewed one cycle per
+//!    column like the swap flag);
+//! 3. compute engine: the fold's swap flag as soon as the fold is loaded,
+//!    activation rows → the array a cycle or more behind it (both from
+//!    registers); a control word
+//!    (valid, address, accumulate) travels beside each row, down
 //!    `rows` stages and then east along the bottom;
 //! 4. read engine: reads a row from every bank at once (aligned) when the
 //!    COMPUTE has written it, stalling as a whole under back-pressure;
@@ -26,9 +28,9 @@
 //!    or bypass) that the read engine's rows pass through on their way out.
 //!
 //! Interlocks (all on counters, no scoreboard):
-//! * a LOAD starts once the previous fold's swap has passed every column
-//!   (`cols` cycles after its first activation row entered the array), and
-//!   a COMPUTE starts once its fold is fully loaded;
+//! * a LOAD's rows stream in once the previous fold's swap has entered the
+//!   array (the writes follow the swap wavefront), and a COMPUTE's fold
+//!   swaps in once it is fully loaded;
 //! * a READ issues row m once the COMPUTE before it has written row m in the
 //!   last column; a COMPUTE issues row m only after a READ dispatched before
 //!   it has read row m.
@@ -100,10 +102,10 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
 
     let (ports, bus) = ports(&mut m, cfg)?;
     let (load, comp, read) = engine_state(&mut m, cfg)?;
-    let issue = row_issue(&mut m, &comp, &ports)?;
+    let issue = row_issue(&mut m, &load, &comp, &ports)?;
     let go = dispatch(&mut m, &ports, &load, &comp, &read, &issue)?;
-    let weights = load_engine(&mut m, cfg, &ports, &load, &go)?;
-    let feed = compute_engine(&mut m, cfg, &ports, &load, &comp, &issue, &go, &weights)?;
+    let weights = load_engine(&mut m, cfg, &ports, &load, &issue, &go)?;
+    let feed = compute_engine(&mut m, cfg, &ports, &comp, &issue, &go)?;
 
     // ---- Array -------------------------------------------------------------
     let arr = array(cfg)?;
@@ -126,10 +128,11 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     // ---- Outputs ------------------------------------------------------------
     let chain_refs: Vec<&Expr> = feed.chain.valid.iter().collect();
     let chain_busy = cat(&chain_refs).any();
-    let idle = !(&load.active.q | &weights.load_done | &comp.active.q | &chain_busy | &read.busy);
+    let writing = load.drain.q.any();
+    let idle = !(&load.active.q | &writing | &comp.active.q | &chain_busy | &read.busy);
     bus.cmd.drive(&mut m, "ready", &go.cmd_ready)?;
     bus.a.drive(&mut m, "tready", &issue.a_ready)?;
-    bus.b.drive(&mut m, "tready", &load.active.q)?;
+    bus.b.drive(&mut m, "tready", &weights.b_ready)?;
     bus.c.drive(&mut m, "tvalid", &read.v[2].q)?;
     bus.c.drive(&mut m, "tdata", cat(&lane_refs))?;
     bus.c.drive(&mut m, "tlast", &read.l[2].q)?;
