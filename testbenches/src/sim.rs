@@ -106,3 +106,36 @@ pub fn run_with_waveform(top: &Module, name: &str, body: impl Fn(&mut verilator_
     let wave = if traced_ok { path.display().to_string() } else { "(could not be written)".into() };
     panic!("{}\nwaveform: {wave}", what.unwrap_or_default());
 }
+
+/// `top`'s Verilog as the emitter writes it: no line longer than 150
+/// characters, and `verilator --lint-only -Wall` with no warning. The
+/// files go to a content-addressed folder beside the Verilator cache. An
+/// error quotes the first long line or Verilator's report.
+pub fn lint_module(top: &Module) -> Result<(), String> {
+    let files = emit(top, &EmitOptions::default()).map_err(|e| format!("{}: emission failed: {e}", top.name()))?;
+    if let Some((f, n)) = files.iter().find_map(|f| f.text.lines().position(|l| l.len() > 150).map(|n| (f, n))) {
+        return Err(format!("{} line {}: longer than 150 characters", f.file_name, n + 1));
+    }
+    let mut h = DefaultHasher::new();
+    for f in &files {
+        f.text.hash(&mut h);
+    }
+    let dir = verilator_sys::default_cache_root().join("lint").join(format!("{}-{:016x}", top.name(), h.finish()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for f in &files {
+        std::fs::write(dir.join(&f.file_name), &f.text).map_err(|e| format!("cannot write {}: {e}", f.file_name))?;
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
+    let out = std::process::Command::new("verilator")
+        .current_dir(&dir)
+        .args(["--lint-only", "-Wall", "--top-module", top.name()])
+        .args(&names)
+        .output()
+        .map_err(|e| format!("cannot run verilator (scripts/setup.sh installs it): {e}"))?;
+    let text = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    if out.status.success() && !text.contains("%Warning") {
+        Ok(())
+    } else {
+        Err(format!("{}: verilator -Wall:\n{text}", top.name()))
+    }
+}

@@ -152,22 +152,7 @@ fn run(sim: &mut Model, seed: u64) {
 #[test]
 fn read_mux_lints_clean_at_preset_widths() {
     for (a, d, i) in [(32u32, 64u32, 1u32), (32, 128, 4), (64, 512, 6)] {
-        let m = axi_read_mux(a, d, i).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let files = hdl::core::emit(&m, &hdl::core::EmitOptions::default()).unwrap();
-        for f in &files {
-            std::fs::write(dir.path().join(&f.file_name), &f.text).unwrap();
-            assert!(f.text.lines().all(|l| l.len() <= 150), "{}: a line over 150 characters", f.file_name);
-        }
-        let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
-        let out = std::process::Command::new("verilator")
-            .current_dir(dir.path())
-            .args(["--lint-only", "-Wall", "--top-module", m.name()])
-            .args(&names)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && !text.contains("%Warning"), "{}: {text}", m.name());
+        testbenches::sim::lint_module(&axi_read_mux(a, d, i).unwrap()).unwrap();
     }
     assert!(axi_read_mux(32, 64, 0).unwrap_err().to_string().contains("id_bits = 0"));
 }

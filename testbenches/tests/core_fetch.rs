@@ -154,22 +154,7 @@ fn fetch_follows_the_ring_through_stalls_errors_and_restarts() {
 #[test]
 fn fetch_lints_clean_and_refuses_bad_parameters() {
     for (d, a, i) in [(64u32, 32u32, 1u32), (128, 32, 4), (512, 64, 6)] {
-        let m = core_fetch(d, a, i).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let files = hdl::core::emit(&m, &hdl::core::EmitOptions::default()).unwrap();
-        for f in &files {
-            std::fs::write(dir.path().join(&f.file_name), &f.text).unwrap();
-            assert!(f.text.lines().all(|l| l.len() <= 150), "{}: a line over 150 characters", f.file_name);
-        }
-        let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
-        let out = std::process::Command::new("verilator")
-            .current_dir(dir.path())
-            .args(["--lint-only", "-Wall", "--top-module", m.name()])
-            .args(&names)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && !text.contains("%Warning"), "{}: {text}", m.name());
+        testbenches::sim::lint_module(&core_fetch(d, a, i).unwrap()).unwrap();
     }
     assert!(core_fetch(96, 32, 4).unwrap_err().to_string().contains("data_bits = 96"));
 }

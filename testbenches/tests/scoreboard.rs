@@ -132,21 +132,7 @@ fn scoreboard_follows_the_ordering_rule() {
 #[test]
 fn scoreboard_lints_clean_and_refuses_bad_parameters() {
     let m = scoreboard(8, 14, 3).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let files = hdl::core::emit(&m, &hdl::core::EmitOptions::default()).unwrap();
-    for f in &files {
-        std::fs::write(dir.path().join(&f.file_name), &f.text).unwrap();
-        assert!(f.text.lines().all(|l| l.len() <= 150), "{}: a line over 150 characters", f.file_name);
-    }
-    let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
-    let out = std::process::Command::new("verilator")
-        .current_dir(dir.path())
-        .args(["--lint-only", "-Wall", "--top-module", m.name()])
-        .args(&names)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && !text.contains("%Warning"), "{text}");
+    testbenches::sim::lint_module(&m).unwrap();
     assert!(scoreboard(6, 14, 3).unwrap_err().to_string().contains("entries = 6"));
     assert!(scoreboard(8, 14, 0).unwrap_err().to_string().contains("queues = 0"));
 }

@@ -207,21 +207,7 @@ fn softmax_io_lints_clean_and_refuses_bad_shapes() {
         softmax_drain(8, 4, 8).unwrap(),
     ];
     for m in mods {
-        let dir = tempfile::tempdir().unwrap();
-        let files = hdl::core::emit(&m, &hdl::core::EmitOptions::default()).unwrap();
-        for f in &files {
-            std::fs::write(dir.path().join(&f.file_name), &f.text).unwrap();
-            assert!(f.text.lines().all(|l| l.len() <= 150), "{}: a line over 150 characters", f.file_name);
-        }
-        let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
-        let out = std::process::Command::new("verilator")
-            .current_dir(dir.path())
-            .args(["--lint-only", "-Wall", "--top-module", m.name()])
-            .args(&names)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && !text.contains("%Warning"), "{}: {text}", m.name());
+        testbenches::sim::lint_module(&m).unwrap();
     }
     assert!(softmax_feed(16, 32, 8, 24).unwrap_err().to_string().contains("must divide"));
     assert!(softmax_drain(16, 16, 12).unwrap_err().to_string().contains("out_bits = 12"));

@@ -209,21 +209,7 @@ fn line_writer_and_reader_walk_the_scratchpad() {
 fn line_writer_and_reader_lint_clean_at_preset_sizes() {
     for (lb, aw) in [(8u32, 11u32), (16, 14), (64, 14)] {
         for m in [spad_writer(lb, aw).unwrap(), spad_reader(lb, aw).unwrap()] {
-            let dir = tempfile::tempdir().unwrap();
-            let files = hdl::core::emit(&m, &hdl::core::EmitOptions::default()).unwrap();
-            let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
-            for f in &files {
-                std::fs::write(dir.path().join(&f.file_name), &f.text).unwrap();
-                assert!(f.text.lines().all(|l| l.len() <= 150), "{}: a line over 150 characters", f.file_name);
-            }
-            let out = std::process::Command::new("verilator")
-                .current_dir(dir.path())
-                .args(["--lint-only", "-Wall", "--top-module", m.name()])
-                .args(&names)
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success() && !text.contains("%Warning"), "{}: {text}", m.name());
+            testbenches::sim::lint_module(&m).unwrap();
         }
     }
     assert!(spad_reader(0, 8).unwrap_err().to_string().contains("line_bytes = 0"));

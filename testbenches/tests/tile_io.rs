@@ -190,21 +190,7 @@ fn tile_io_lints_clean_and_refuses_bad_shapes() {
         [tile_operand(16, 16), tile_operand(64, 32), tile_result(16, 16), tile_result(64, 32), tile_result(8, 4)];
     for m in mods {
         let m = m.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let files = hdl::core::emit(&m, &hdl::core::EmitOptions::default()).unwrap();
-        for f in &files {
-            std::fs::write(dir.path().join(&f.file_name), &f.text).unwrap();
-            assert!(f.text.lines().all(|l| l.len() <= 150), "{}: a line over 150 characters", f.file_name);
-        }
-        let names: Vec<String> = files.iter().map(|f| f.file_name.clone()).collect();
-        let out = std::process::Command::new("verilator")
-            .current_dir(dir.path())
-            .args(["--lint-only", "-Wall", "--top-module", m.name()])
-            .args(&names)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && !text.contains("%Warning"), "{}: {text}", m.name());
+        testbenches::sim::lint_module(&m).unwrap();
     }
     assert!(tile_operand(16, 3).unwrap_err().to_string().contains("must divide"));
     assert!(tile_result(16, 32).unwrap_err().to_string().contains("cols = 32"));
