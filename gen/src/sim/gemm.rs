@@ -12,7 +12,6 @@ use clap::Args;
 use golden::tile::gemm::{Requant, Requantization};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde_json::json;
 use testbenches::tile::{
     gemm_result_rows, gemm_stream_bytes, random_matrix, run_gemm_with, GemmOptions, TileRun, TileSim,
 };
@@ -177,27 +176,30 @@ pub fn run(args: GemmArgs) -> Result<()> {
     let s = &cfg.systolic;
     let (_, weight_roofline) = rooflines(s, r.m, r.k, r.n);
     let fraction = roofline_fraction(s, r.m, r.k, r.n, r.cycles);
-    let j = json!({
-        "source": origin,
-        "array": format!("{}x{}", s.rows, s.cols),
-        "m": r.m, "k": r.k, "n": r.n,
-        "cycles": r.cycles,
-        "macs": r.macs,
-        "utilization": r.utilization,
-        "weight_roofline_cycles": weight_roofline,
-        "roofline_fraction": fraction,
-        "mismatches": r.mismatches,
-        "first_mismatch": r.first_mismatch,
-        "waveform": r.waveform.as_ref().map(|p| p.display().to_string()),
-        "total_cycles": r.total_cycles,
-        "sim_seconds": r.sim_seconds,
-        "sim_cycles_per_sec": r.sim_cycles_per_sec(),
-        "build_seconds": sim.build_seconds,
-        "requant": args.requant,
-        "out": args.out.as_ref().map(|p| p.display().to_string()),
-        "memory_need_bytes": need.total() as u64,
-        "peak_rss_bytes": peak_rss_bytes(),
-    });
+    // The typed result `report` reads back: one definition of the keys.
+    let j = super::results::GemmJson {
+        source: origin.to_string(),
+        array: format!("{}x{}", s.rows, s.cols),
+        m: r.m as u64,
+        k: r.k as u64,
+        n: r.n as u64,
+        cycles: r.cycles,
+        macs: r.macs,
+        utilization: r.utilization,
+        weight_roofline_cycles: weight_roofline,
+        roofline_fraction: fraction,
+        mismatches: r.mismatches as u64,
+        first_mismatch: r.first_mismatch.clone(),
+        waveform: r.waveform.as_ref().map(|p| p.display().to_string()),
+        total_cycles: r.total_cycles,
+        sim_seconds: r.sim_seconds,
+        sim_cycles_per_sec: r.sim_cycles_per_sec(),
+        build_seconds: sim.build_seconds,
+        requant: args.requant.clone(),
+        out: args.out.as_ref().map(|p| p.display().to_string()),
+        memory_need_bytes: need.total() as u64,
+        peak_rss_bytes: peak_rss_bytes(),
+    };
     if args.json {
         print(serde_json::to_string_pretty(&j)?)?;
     } else {

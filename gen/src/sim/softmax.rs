@@ -14,7 +14,6 @@ use golden::softmax::{ErrorStats, OutBeat, SoftmaxParams};
 use golden::SoftmaxConfig;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde_json::json;
 use testbenches::npy::{write_values, DType, NpyReader};
 use testbenches::softmax::{
     logits, random_scale, row_error, run_softmax_stream, Row, RowSource, RowSpec, SoftmaxReport, SoftmaxRun,
@@ -349,41 +348,42 @@ pub fn run(a: SoftmaxArgs) -> Result<()> {
         }
         _ => false,
     };
-    let out = json!({
-        "block": "softmax",
-        "source": origin,
-        "top": hdl::blocks::softmax::top::softmax_name(&sc),
-        "lanes": sc.lanes,
-        "max_len": sc.max_len,
-        "in_bits": sc.in_bits,
-        "out_bits": sc.out_bits,
-        "rows": rows,
-        "len": len,
-        "elements": r.elements,
-        "scale": a.scale,
-        "causal": a.causal,
-        "seed": a.seed,
-        "x_seed": a.x_seed,
-        "cycles": r.cycles,
-        "mismatches": r.mismatches,
-        "first_mismatch": r.first_mismatch,
-        "waveform": r.waveform.as_ref().map(|p| p.display().to_string()),
-        "max_err_lsb": err.max_err,
-        "mean_err_lsb": err.mean(),
-        "compared_elements": err.elements,
-        "elements_per_cycle": r.elements_per_cycle(),
-        "sustained_elements_per_cycle": r.input_elements_per_cycle(),
-        "row_overhead_cycles": overhead,
-        "latency_cycles": r.max_latency(),
-        "overflow": r.overflow.0,
-        "build_seconds": r.build_seconds,
-        "cache_hit": r.cache_hit,
-        "sim_seconds": r.sim_seconds,
-        "sim_cycles_per_sec": r.sim_cycles_per_sec(),
-        "out": a.out.as_ref().filter(|_| wrote_out).map(|p| p.display().to_string()),
-        "memory_need_bytes": need.total() as u64,
-        "peak_rss_bytes": peak_rss_bytes(),
-    });
+    // The typed result `report` reads back: one definition of the keys.
+    let out = super::results::SoftmaxJson {
+        block: "softmax".into(),
+        source: origin.to_string(),
+        top: hdl::blocks::softmax::top::softmax_name(&sc),
+        lanes: sc.lanes,
+        max_len: sc.max_len,
+        in_bits: sc.in_bits,
+        out_bits: sc.out_bits,
+        rows: rows as u64,
+        len: len as u64,
+        elements: r.elements,
+        scale: a.scale,
+        causal: a.causal,
+        seed: a.seed,
+        x_seed: a.x_seed,
+        cycles: r.cycles,
+        mismatches: r.mismatches,
+        first_mismatch: r.first_mismatch.clone(),
+        waveform: r.waveform.as_ref().map(|p| p.display().to_string()),
+        max_err_lsb: err.max_err,
+        mean_err_lsb: err.mean(),
+        compared_elements: err.elements,
+        elements_per_cycle: r.elements_per_cycle(),
+        sustained_elements_per_cycle: r.input_elements_per_cycle(),
+        row_overhead_cycles: overhead,
+        latency_cycles: r.max_latency(),
+        overflow: r.overflow.0,
+        build_seconds: r.build_seconds,
+        cache_hit: r.cache_hit,
+        sim_seconds: r.sim_seconds,
+        sim_cycles_per_sec: r.sim_cycles_per_sec(),
+        out: a.out.as_ref().filter(|_| wrote_out).map(|p| p.display().to_string()),
+        memory_need_bytes: need.total() as u64,
+        peak_rss_bytes: peak_rss_bytes(),
+    };
     if a.json {
         print(serde_json::to_string_pretty(&out)?)?;
     } else {
