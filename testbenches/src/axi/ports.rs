@@ -214,3 +214,92 @@ impl AxisPorts {
         self.tuser.expect("an AXI-Stream bound without tuser (bind_with checks this)")
     }
 }
+
+/// The fields of an AXI4 address channel, as one payload.
+fn addr_of(m: &Model, ports: [Port; 8]) -> super::Addr {
+    let [id, addr, len, size, burst, lock, cache, prot] = ports;
+    super::Addr {
+        id: m.get(id) as u32,
+        addr: m.get(addr),
+        len: m.get(len) as u8,
+        size: m.get(size) as u8,
+        burst: m.get(burst) as u8,
+        lock: m.get(lock) as u8,
+        cache: m.get(cache) as u8,
+        prot: m.get(prot) as u8,
+    }
+}
+
+/// A bus's data as the beat words of `super::Words`.
+pub fn words_of(m: &Model, p: Port) -> super::Words {
+    let mut w = [0u32; 16];
+    m.get_wide_into(p, &mut w);
+    w
+}
+
+impl Axi4Ports {
+    /// Drive the slave's side of this master port with the memory model's outputs for the cycle.
+    pub fn drive_slave(&self, m: &mut Model, mo: &super::mem::MemOutputs) {
+        m.set(self.arready, mo.arready as u64);
+        m.set(self.awready, mo.awready as u64);
+        m.set(self.wready, mo.wready as u64);
+        let r = mo.r.unwrap_or_default();
+        m.set(self.rvalid, mo.r.is_some() as u64);
+        m.set(self.rid, r.id as u64);
+        m.set_wide(self.rdata, &r.data[..self.rdata.words()]).expect("rdata fits a beat");
+        m.set(self.rresp, r.resp as u64);
+        m.set(self.rlast, r.last as u64);
+        let b = mo.b.unwrap_or_default();
+        m.set(self.bvalid, mo.b.is_some() as u64);
+        m.set(self.bid, b.id as u64);
+        m.set(self.bresp, b.resp as u64);
+    }
+
+    /// Every channel in this cycle (after `eval`), with the slave's side from `mo`.
+    pub fn snapshot(&self, m: &Model, mo: &super::mem::MemOutputs) -> super::AxiSnapshot {
+        use super::{Chan, WBeat};
+        let ar =
+            [self.arid, self.araddr, self.arlen, self.arsize, self.arburst, self.arlock, self.arcache, self.arprot];
+        let aw =
+            [self.awid, self.awaddr, self.awlen, self.awsize, self.awburst, self.awlock, self.awcache, self.awprot];
+        let w = WBeat { data: words_of(m, self.wdata), strb: m.get(self.wstrb), last: m.get(self.wlast) != 0 };
+        super::AxiSnapshot {
+            ar: Chan { valid: m.get(self.arvalid) != 0, ready: mo.arready, payload: addr_of(m, ar) },
+            r: Chan { valid: mo.r.is_some(), ready: m.get(self.rready) != 0, payload: mo.r.unwrap_or_default() },
+            aw: Chan { valid: m.get(self.awvalid) != 0, ready: mo.awready, payload: addr_of(m, aw) },
+            w: Chan { valid: m.get(self.wvalid) != 0, ready: mo.wready, payload: w },
+            b: Chan { valid: mo.b.is_some(), ready: m.get(self.bready) != 0, payload: mo.b.unwrap_or_default() },
+        }
+    }
+}
+
+impl AxiLitePorts {
+    /// Drive the master's side of this slave port with the driver's outputs for the cycle.
+    pub fn drive_master(&self, m: &mut Model, lo: &super::lite::LiteOut) {
+        m.set(self.awvalid, lo.awvalid as u64);
+        m.set(self.awaddr, lo.awaddr as u64);
+        m.set(self.awprot, 0);
+        m.set(self.wvalid, lo.wvalid as u64);
+        m.set(self.wdata, lo.wdata as u64);
+        m.set(self.wstrb, lo.wstrb as u64);
+        m.set(self.bready, lo.bready as u64);
+        m.set(self.arvalid, lo.arvalid as u64);
+        m.set(self.araddr, lo.araddr as u64);
+        m.set(self.arprot, 0);
+        m.set(self.rready, lo.rready as u64);
+    }
+
+    /// The slave's side in this cycle (after `eval`).
+    pub fn sample(&self, m: &Model) -> super::lite::LiteIn {
+        super::lite::LiteIn {
+            awready: m.get(self.awready) != 0,
+            wready: m.get(self.wready) != 0,
+            bvalid: m.get(self.bvalid) != 0,
+            bresp: m.get(self.bresp) as u8,
+            arready: m.get(self.arready) != 0,
+            rvalid: m.get(self.rvalid) != 0,
+            rdata: m.get(self.rdata) as u32,
+            rresp: m.get(self.rresp) as u8,
+        }
+    }
+}

@@ -6,13 +6,13 @@ use std::collections::VecDeque;
 use anyhow::{anyhow, Result};
 use golden::dma::Memory;
 use golden::DmaConfig;
-use verilator_sys::{Model, Port};
+use verilator_sys::Model;
 
-use crate::axi::lite::{LiteDriver, LiteIn};
+use crate::axi::lite::LiteDriver;
 use crate::axi::mem::AxiMem;
 use crate::axi::monitor::{Monitor, MonitorConfig};
 use crate::axi::stream::{StreamBeat, StreamChecker, StreamSink, StreamSource};
-use crate::axi::{Addr, AxiSnapshot, Chan, WBeat, Words};
+use crate::axi::{Addr, AxiSnapshot, Chan};
 use crate::sim::{build_module, BuildOptions, Built};
 
 use super::ports::Ports;
@@ -60,12 +60,6 @@ pub struct DmaSim {
     /// The last cycle with a handshake anywhere.
     pub last_progress: u64,
     pub irq: bool,
-}
-
-pub(super) fn words_of(m: &Model, p: Port) -> Words {
-    let mut w = [0u32; 16];
-    m.get_wide_into(p, &mut w);
-    w
 }
 
 impl DmaSim {
@@ -152,31 +146,9 @@ impl DmaSim {
         let (m, p) = (&mut self.m, &self.p);
         // ---- drive inputs ----
         let mo = self.mem.outputs();
-        m.set(p.axi.arready, mo.arready as u64);
-        m.set(p.axi.awready, mo.awready as u64);
-        m.set(p.axi.wready, mo.wready as u64);
-        let r = mo.r.unwrap_or_default();
-        m.set(p.axi.rvalid, mo.r.is_some() as u64);
-        m.set(p.axi.rid, r.id as u64);
-        m.set_wide(p.axi.rdata, &r.data[..p.axi.rdata.words()]).expect("rdata fits");
-        m.set(p.axi.rresp, r.resp as u64);
-        m.set(p.axi.rlast, r.last as u64);
-        let b = mo.b.unwrap_or_default();
-        m.set(p.axi.bvalid, mo.b.is_some() as u64);
-        m.set(p.axi.bid, b.id as u64);
-        m.set(p.axi.bresp, b.resp as u64);
+        p.axi.drive_slave(m, &mo);
         let lo = self.lite.outputs();
-        m.set(p.axil.awvalid, lo.awvalid as u64);
-        m.set(p.axil.awaddr, lo.awaddr as u64);
-        m.set(p.axil.awprot, 0);
-        m.set(p.axil.wvalid, lo.wvalid as u64);
-        m.set(p.axil.wdata, lo.wdata as u64);
-        m.set(p.axil.wstrb, lo.wstrb as u64);
-        m.set(p.axil.bready, lo.bready as u64);
-        m.set(p.axil.arvalid, lo.arvalid as u64);
-        m.set(p.axil.araddr, lo.araddr as u64);
-        m.set(p.axil.arprot, 0);
-        m.set(p.axil.rready, lo.rready as u64);
+        p.axil.drive_master(m, &lo);
         let (m_ready, s_beat) = if self.copy {
             (self.loop_fifo.len() < 4, self.loop_fifo.front().copied())
         } else {
@@ -191,72 +163,11 @@ impl DmaSim {
         m.eval();
 
         // ---- sample ----
-        let addr = |m: &Model, id, a, l, s, bu, lk, c, pr| Addr {
-            id: m.get(id) as u32,
-            addr: m.get(a),
-            len: m.get(l) as u8,
-            size: m.get(s) as u8,
-            burst: m.get(bu) as u8,
-            lock: m.get(lk) as u8,
-            cache: m.get(c) as u8,
-            prot: m.get(pr) as u8,
-        };
-        let snap = AxiSnapshot {
-            ar: Chan {
-                valid: m.get(p.axi.arvalid) != 0,
-                ready: mo.arready,
-                payload: addr(
-                    m,
-                    p.axi.arid,
-                    p.axi.araddr,
-                    p.axi.arlen,
-                    p.axi.arsize,
-                    p.axi.arburst,
-                    p.axi.arlock,
-                    p.axi.arcache,
-                    p.axi.arprot,
-                ),
-            },
-            r: Chan { valid: mo.r.is_some(), ready: m.get(p.axi.rready) != 0, payload: r },
-            aw: Chan {
-                valid: m.get(p.axi.awvalid) != 0,
-                ready: mo.awready,
-                payload: addr(
-                    m,
-                    p.axi.awid,
-                    p.axi.awaddr,
-                    p.axi.awlen,
-                    p.axi.awsize,
-                    p.axi.awburst,
-                    p.axi.awlock,
-                    p.axi.awcache,
-                    p.axi.awprot,
-                ),
-            },
-            w: Chan {
-                valid: m.get(p.axi.wvalid) != 0,
-                ready: mo.wready,
-                payload: WBeat {
-                    data: words_of(m, p.axi.wdata),
-                    strb: m.get(p.axi.wstrb),
-                    last: m.get(p.axi.wlast) != 0,
-                },
-            },
-            b: Chan { valid: mo.b.is_some(), ready: m.get(p.axi.bready) != 0, payload: b },
-        };
-        let lite_in = LiteIn {
-            awready: m.get(p.axil.awready) != 0,
-            wready: m.get(p.axil.wready) != 0,
-            bvalid: m.get(p.axil.bvalid) != 0,
-            bresp: m.get(p.axil.bresp) as u8,
-            arready: m.get(p.axil.arready) != 0,
-            rvalid: m.get(p.axil.rvalid) != 0,
-            rdata: m.get(p.axil.rdata) as u32,
-            rresp: m.get(p.axil.rresp) as u8,
-        };
+        let snap = p.axi.snapshot(m, &mo);
+        let lite_in = p.axil.sample(m);
         let m_valid = m.get(p.m_axis.tvalid) != 0;
         let m_beat = StreamBeat {
-            data: words_of(m, p.m_axis.tdata),
+            data: crate::axi::ports::words_of(m, p.m_axis.tdata),
             keep: m.get(p.m_axis.keep()),
             last: m.get(p.m_axis.last()) != 0,
         };
