@@ -316,7 +316,7 @@ module serrano_tile_r16c16_d1024 (
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
     assign _s4 = (load_active | (go_load & (~load_active)));
-    assign _s5 = (go_compute ? 12'd0 : ({1'd0, comp_m} + 12'd1));
+    assign _s5 = ({1'd0, comp_m} + 12'd1);
     assign _s6 = {$unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y), $unsigned(requant_c11_y),
         $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y), $unsigned(requant_c6_y),
         $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y), $unsigned(requant_c1_y),
@@ -358,8 +358,12 @@ module serrano_tile_r16c16_d1024 (
     assign last_b = (b_fire & (load_row == 4'd15));
     assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & (read_outstanding < 5'd24));
     assign last_rd = (rd_issue & read_last);
-    assign read_in_time = (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows}))
-        & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1))))) & (({9'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 14'd24)));
+    assign read_in_time = (go_compute
+        ? (((($signed(read_early) > $signed(12'd0)) & (12'd0 < {1'd0, read_src_rows}))
+            & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1)))))
+            & (({9'd0, read_outstanding} + {2'd0, 12'd0}) < ({3'd0, read_m} + 14'd24)))
+        : (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows})) & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1)))))
+        & (({9'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 14'd24))));
     assign out_fifo_empty = (read_outstanding == (({4'd0, rd_v1} + {4'd0, rd_v2}) + {4'd0, rd_v3}));
     assign out_fifo_push = (rd_v3 & (~(out_fifo_empty & m_axis_c_tready)));
     assign c_valid = (out_fifo_empty ? rd_v3 : u_out_fifo_out_valid);

@@ -508,7 +508,7 @@ module serrano_tile_r32c32_d1024 (
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
     assign _s4 = (load_active | (go_load & (~load_active)));
-    assign _s5 = (go_compute ? 12'd0 : ({1'd0, comp_m} + 12'd1));
+    assign _s5 = ({1'd0, comp_m} + 12'd1);
     assign _s6 = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y), $unsigned(requant_c27_y),
         $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y), $unsigned(requant_c22_y),
         $unsigned(requant_c21_y), $unsigned(requant_c20_y), $unsigned(requant_c19_y), $unsigned(requant_c18_y), $unsigned(requant_c17_y),
@@ -569,8 +569,12 @@ module serrano_tile_r32c32_d1024 (
     assign last_b = (b_fire & (load_row == 5'd31));
     assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & (read_outstanding < 6'd40));
     assign last_rd = (rd_issue & read_last);
-    assign read_in_time = (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows}))
-        & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1))))) & (({8'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 14'd40)));
+    assign read_in_time = (go_compute
+        ? (((($signed(read_early) > $signed(12'd0)) & (12'd0 < {1'd0, read_src_rows}))
+            & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1)))))
+            & (({8'd0, read_outstanding} + {2'd0, 12'd0}) < ({3'd0, read_m} + 14'd40)))
+        : (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows})) & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1)))))
+        & (({8'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 14'd40))));
     assign out_fifo_empty = (read_outstanding == (({5'd0, rd_v1} + {5'd0, rd_v2}) + {5'd0, rd_v3}));
     assign out_fifo_push = (rd_v3 & (~(out_fifo_empty & m_axis_c_tready)));
     assign c_valid = (out_fifo_empty ? rd_v3 : u_out_fifo_out_valid);

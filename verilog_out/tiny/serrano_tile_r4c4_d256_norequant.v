@@ -170,7 +170,7 @@ module serrano_tile_r4c4_d256_norequant (
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
     assign _s4 = (load_active | (go_load & (~load_active)));
-    assign _s5 = (go_compute ? 10'd0 : ({1'd0, comp_m} + 10'd1));
+    assign _s5 = ({1'd0, comp_m} + 10'd1);
     assign _s6 = {$unsigned(lane_c3_y), $unsigned(lane_c2_y), $unsigned(lane_c1_y), $unsigned(lane_c0_y)};
     assign _s7 = (load_queued | (go_load & load_active));
     assign _s8 = (rows_issued + {9'd0, a_fire});
@@ -193,8 +193,12 @@ module serrano_tile_r4c4_d256_norequant (
     assign last_b = (b_fire & (load_row == 2'd3));
     assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & (read_outstanding < 4'd12));
     assign last_rd = (rd_issue & read_last);
-    assign read_in_time = (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows}))
-        & (~($signed(read_written) > $signed(({1'd0, read_m} + 10'd1))))) & (({8'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 12'd12)));
+    assign read_in_time = (go_compute
+        ? (((($signed(read_early) > $signed(10'd0)) & (10'd0 < {1'd0, read_src_rows}))
+            & (~($signed(read_written) > $signed(({1'd0, read_m} + 10'd1)))))
+            & (({8'd0, read_outstanding} + {2'd0, 10'd0}) < ({3'd0, read_m} + 12'd12)))
+        : (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows})) & (~($signed(read_written) > $signed(({1'd0, read_m} + 10'd1)))))
+        & (({8'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 12'd12))));
     assign out_fifo_empty = (read_outstanding == (({3'd0, rd_v1} + {3'd0, rd_v2}) + {3'd0, rd_v3}));
     assign out_fifo_push = (rd_v3 & (~(out_fifo_empty & m_axis_c_tready)));
     assign c_valid = (out_fifo_empty ? rd_v3 : u_out_fifo_out_valid);

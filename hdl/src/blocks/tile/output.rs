@@ -42,15 +42,24 @@ pub(super) fn read_in_time(
     go_compute: &Expr,
     rel_early: &Expr,
 ) -> Result<Expr> {
+    let rw = rows_bits(cfg);
+    // Both candidates from registers, go_compute selecting last: through the
+    // candidates' adders and compares it was the iCE40 tile's critical path.
+    let after_dispatch = in_time_for(cfg, read, rel_early, &Expr::lit(0, UInt(rw + 1)));
+    let next_row = in_time_for(cfg, read, rel_early, &(comp.m.zext(rw + 1) + 1));
+    m.node("read_in_time", mux(go_compute, &after_dispatch, &next_row))
+}
+
+/// The conditions of `read_in_time` for row `next_m` (rows_bits + 1 wide).
+fn in_time_for(cfg: &SystolicConfig, read: &ReadState, rel_early: &Expr, next_m: &Expr) -> Expr {
     let (rw, sw) = (rows_bits(cfg), seq_bits(cfg));
     let depth = out_fifo_depth(cfg);
-    let next_m = mux(go_compute, &Expr::lit(0, UInt(rw + 1)), &(comp.m.zext(rw + 1) + 1));
     let issued_early = rel_early.as_signed().cmp_gt(next_m.zext(sw).as_signed());
     let its_row = next_m.cmp_lt(read.src_rows.zext(rw + 1));
     let caught = !read.rel.as_signed().cmp_gt((read.m.zext(sw) + 1).as_signed());
     let w = bits_for(depth as u64).max(rw + 1) + 2;
     let room = (read.outstanding.zext(w) + next_m.zext(w)).cmp_lt(&(read.m.zext(w) + depth as i64));
-    m.node("read_in_time", issued_early & its_row & caught & room)
+    issued_early & its_row & caught & room
 }
 
 /// In: the read pipeline's last stage (the result lanes, `rd_v3`, `rd_l3`)
