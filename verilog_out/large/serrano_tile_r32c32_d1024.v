@@ -34,37 +34,41 @@ module serrano_tile_r32c32_d1024 (
     output wire               idle             // no command in progress and nothing in flight
 );
 
-    reg                load_active;       // LOAD in progress
-    reg                load_queued;       // the next LOAD starts on this one's last row
-    reg  [4:0]         load_row;          // next weight row to load
-    reg                shadow_full;       // a loaded fold waits for its swap
-    reg  [5:0]         load_drain;        // cycles until the last weight row written reaches the last column
-    reg                comp_active;       // COMPUTE in progress
+    reg                load_active;          // LOAD in progress
+    reg                load_queued;          // the next LOAD starts on this one's last row
+    reg  [4:0]         load_row;             // next weight row to load
+    reg                shadow_full;          // a loaded fold waits for its swap
+    reg  [5:0]         load_drain;           // cycles until the last weight row written reaches the last column
+    reg                comp_active;          // COMPUTE in progress
     reg  [10:0]        comp_rows;
-    reg  [10:0]        comp_m;            // next activation row
-    reg                comp_last;         // comp_m is the COMPUTE's last row
+    reg  [10:0]        comp_m;               // next activation row
+    reg                comp_last;            // comp_m is the COMPUTE's last row
     reg                comp_acc;
-    reg                comp_first;        // the COMPUTE's fold is not swapped in yet
-    reg  [11:0]        rows_issued;       // activation rows issued since reset
-    reg  [11:0]        comp_base;         // rows_issued at this COMPUTE's row 0
-    reg                read_active;       // READ with rows left to issue
+    reg                comp_first;           // the COMPUTE's fold is not swapped in yet
+    reg  [11:0]        rows_issued;          // activation rows issued since reset
+    reg  [11:0]        comp_base;            // rows_issued at this COMPUTE's row 0
+    reg                read_active;          // READ with rows left to issue
     reg  [10:0]        read_rows;
-    reg  [10:0]        read_m;            // next row to read out
-    reg                read_last;         // read_m is the READ's last row
+    reg  [10:0]        read_m;               // next row to read out
+    reg                read_last;            // read_m is the READ's last row
     reg                read_requant;
-    reg  [11:0]        rows_written;      // rows written in the last column since reset
-    reg  [11:0]        read_written;      // rows of the READ's COMPUTE written (signed)
-    reg                read_older;        // a COMPUTE was dispatched after this READ
+    reg  [11:0]        rows_written;         // rows written in the last column since reset
+    reg  [11:0]        read_written;         // rows of the READ's COMPUTE written (signed)
+    reg                read_older;           // a COMPUTE was dispatched after this READ
+    reg  [11:0]        rows_early;           // rows past the early chain tap since reset
+    reg  [11:0]        read_early;           // rows of the READ's COMPUTE past the early chain tap (signed)
+    reg  [10:0]        read_src_rows;        // rows of the READ's COMPUTE
+    reg  [5:0]         read_outstanding;     // rows read and not yet sent
     reg                rd_v1;
     reg                rd_l1;
     reg                rd_v2;
     reg                rd_l2;
-    reg                rd_v3;             // m_axis_c_tvalid
-    reg                rd_l3;             // m_axis_c_tlast
+    reg                rd_v3;                // m_axis_c_tvalid
+    reg                rd_l3;                // m_axis_c_tlast
     wire               read_busy;
     wire               swap_go;
-    reg                row_free;          // comp_m's row may be overwritten
-    reg                one_row_issued;    // a one-row COMPUTE issued its row last cycle
+    reg                row_free;             // comp_m's row may be overwritten
+    reg                one_row_issued;       // a one-row COMPUTE issued its row last cycle
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -77,11 +81,11 @@ module serrano_tile_r32c32_d1024 (
     wire               b_ready;
     wire               b_fire;
     wire               last_b;
-    reg  [255:0]       w_data;            // weight row being written
-    reg  [31:0]        w_load;            // one-hot array row being written
-    reg  [255:0]       a_issue;           // accepted activation row
-    reg  [255:0]       a_enter;           // activation row entering the array
-    reg                swap_issue;        // swap flag entering the array
+    reg  [255:0]       w_data;               // weight row being written
+    reg  [31:0]        w_load;               // one-hot array row being written
+    reg  [255:0]       a_issue;              // accepted activation row
+    reg  [255:0]       a_enter;              // activation row entering the array
+    reg                swap_issue;           // swap flag entering the array
     reg                ctl0_valid;
     reg  [9:0]         ctl0_addr;
     reg                ctl0_acc;
@@ -281,9 +285,9 @@ module serrano_tile_r32c32_d1024 (
     reg  [9:0]         ctl65_addr;
     reg                ctl65_acc;
     wire [1023:0]      u_array_psum_out;
-    wire               move;
     wire               rd_issue;
     wire               last_rd;
+    wire               read_in_time;
     wire signed [31:0] bank_c0_out_data;
     reg  signed [31:0] q_mult_c0;
     reg  [5:0]         q_shift_c0;
@@ -444,13 +448,24 @@ module serrano_tile_r32c32_d1024 (
     reg  [5:0]         q_shift_c31;
     reg  signed [7:0]  q_zp_c31;
     wire signed [31:0] requant_c31_y;
+    wire               out_fifo_empty;
+    wire               out_fifo_push;
+    /* verilator lint_off UNUSED */ // the read engine keeps fewer than the FIFO's depth rows outstanding
+    wire               u_out_fifo_in_ready;
+    /* verilator lint_on UNUSED */
+    wire               u_out_fifo_out_valid;
+    wire [1024:0]      u_out_fifo_out_data;
+    /* verilator lint_off UNUSED */ // the read engine keeps fewer than the FIFO's depth rows outstanding
+    wire [5:0]         u_out_fifo_count;
+    /* verilator lint_on UNUSED */
+    wire               c_valid;
     wire               _s0;
     wire               _s1;
     wire               _s2;
     wire               _s3;
     wire               _s4;
-    wire               _s5;
-    wire               _s6;
+    wire [11:0]        _s5;
+    wire [1023:0]      _s6;
     wire               _s7;
     wire               _s8;
     wire               _s9;
@@ -482,49 +497,61 @@ module serrano_tile_r32c32_d1024 (
     wire               _s35;
     wire               _s36;
     wire               _s37;
-    wire [11:0]        _s38;
-    wire [11:0]        _s39;
+    wire               _s38;
+    wire               _s39;
+    wire [11:0]        _s40;
+    wire [11:0]        _s41;
+    wire [11:0]        _s42;
 
     assign _s0 = (cmd_op == 2'd0);
     assign _s1 = (cmd_op == 2'd1);
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
     assign _s4 = (load_active | (go_load & (~load_active)));
-    assign _s5 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd0)));
-    assign _s6 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd1)));
-    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd2)));
-    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd3)));
-    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd4)));
-    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd5)));
-    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd6)));
-    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd7)));
-    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd8)));
-    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd9)));
-    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd10)));
-    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd11)));
-    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd12)));
-    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd13)));
-    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd14)));
-    assign _s20 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd15)));
-    assign _s21 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd16)));
-    assign _s22 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd17)));
-    assign _s23 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd18)));
-    assign _s24 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd19)));
-    assign _s25 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd20)));
-    assign _s26 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd21)));
-    assign _s27 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd22)));
-    assign _s28 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd23)));
-    assign _s29 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd24)));
-    assign _s30 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd25)));
-    assign _s31 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd26)));
-    assign _s32 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd27)));
-    assign _s33 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd28)));
-    assign _s34 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd29)));
-    assign _s35 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd30)));
-    assign _s36 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd31)));
-    assign _s37 = (load_queued | (go_load & load_active));
-    assign _s38 = (rows_issued + {11'd0, a_fire});
-    assign _s39 = (go_read ? (rows_written - comp_base) : read_written);
+    assign _s5 = ({1'd0, comp_m} + 12'd1);
+    assign _s6 = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y), $unsigned(requant_c27_y),
+        $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y), $unsigned(requant_c22_y),
+        $unsigned(requant_c21_y), $unsigned(requant_c20_y), $unsigned(requant_c19_y), $unsigned(requant_c18_y), $unsigned(requant_c17_y),
+        $unsigned(requant_c16_y), $unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y), $unsigned(requant_c12_y),
+        $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y), $unsigned(requant_c7_y),
+        $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y), $unsigned(requant_c2_y),
+        $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
+    assign _s7 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd0)));
+    assign _s8 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd1)));
+    assign _s9 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd2)));
+    assign _s10 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd3)));
+    assign _s11 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd4)));
+    assign _s12 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd5)));
+    assign _s13 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd6)));
+    assign _s14 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd7)));
+    assign _s15 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd8)));
+    assign _s16 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd9)));
+    assign _s17 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd10)));
+    assign _s18 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd11)));
+    assign _s19 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd12)));
+    assign _s20 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd13)));
+    assign _s21 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd14)));
+    assign _s22 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd15)));
+    assign _s23 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd16)));
+    assign _s24 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd17)));
+    assign _s25 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd18)));
+    assign _s26 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd19)));
+    assign _s27 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd20)));
+    assign _s28 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd21)));
+    assign _s29 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd22)));
+    assign _s30 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd23)));
+    assign _s31 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd24)));
+    assign _s32 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd25)));
+    assign _s33 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd26)));
+    assign _s34 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd27)));
+    assign _s35 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd28)));
+    assign _s36 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd29)));
+    assign _s37 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd30)));
+    assign _s38 = (go_qparam & (cmd_all_cols | (cmd_col == 5'd31)));
+    assign _s39 = (load_queued | (go_load & load_active));
+    assign _s40 = (rows_issued + {11'd0, a_fire});
+    assign _s41 = (go_read ? (rows_written - comp_base) : read_written);
+    assign _s42 = (go_read ? (rows_early - comp_base) : read_early);
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
     assign swap_go = ((comp_active & comp_first) & shadow_full);
@@ -540,29 +567,31 @@ module serrano_tile_r32c32_d1024 (
     assign b_ready = (_s4 & ((~shadow_full) | swap_go));
     assign b_fire = (b_ready & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 5'd31));
-    assign move = ((~rd_v3) | m_axis_c_tready);
-    assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & move);
+    assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & (read_outstanding < 6'd40));
     assign last_rd = (rd_issue & read_last);
+    assign read_in_time = (go_compute
+        ? (((($signed(read_early) > $signed(12'd0)) & (12'd0 < {1'd0, read_src_rows}))
+            & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1)))))
+            & (({8'd0, read_outstanding} + {2'd0, 12'd0}) < ({3'd0, read_m} + 14'd40)))
+        : (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows})) & (~($signed(read_written) > $signed(({1'd0, read_m} + 12'd1)))))
+        & (({8'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 14'd40))));
+    assign out_fifo_empty = (read_outstanding == (({5'd0, rd_v1} + {5'd0, rd_v2}) + {5'd0, rd_v3}));
+    assign out_fifo_push = (rd_v3 & (~(out_fifo_empty & m_axis_c_tready)));
+    assign c_valid = (out_fifo_empty ? rd_v3 : u_out_fifo_out_valid);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
     assign s_axis_b_tready = b_ready;
-    assign m_axis_c_tvalid = rd_v3;
-    assign m_axis_c_tdata = {$unsigned(requant_c31_y), $unsigned(requant_c30_y), $unsigned(requant_c29_y), $unsigned(requant_c28_y),
-        $unsigned(requant_c27_y), $unsigned(requant_c26_y), $unsigned(requant_c25_y), $unsigned(requant_c24_y), $unsigned(requant_c23_y),
-        $unsigned(requant_c22_y), $unsigned(requant_c21_y), $unsigned(requant_c20_y), $unsigned(requant_c19_y), $unsigned(requant_c18_y),
-        $unsigned(requant_c17_y), $unsigned(requant_c16_y), $unsigned(requant_c15_y), $unsigned(requant_c14_y), $unsigned(requant_c13_y),
-        $unsigned(requant_c12_y), $unsigned(requant_c11_y), $unsigned(requant_c10_y), $unsigned(requant_c9_y), $unsigned(requant_c8_y),
-        $unsigned(requant_c7_y), $unsigned(requant_c6_y), $unsigned(requant_c5_y), $unsigned(requant_c4_y), $unsigned(requant_c3_y),
-        $unsigned(requant_c2_y), $unsigned(requant_c1_y), $unsigned(requant_c0_y)};
-    assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | (|load_drain)) | comp_active)
+    assign m_axis_c_tvalid = c_valid;
+    assign m_axis_c_tdata = (out_fifo_empty ? _s6 : u_out_fifo_out_data[1023:0]);
+    assign m_axis_c_tlast = (out_fifo_empty ? rd_l3 : u_out_fifo_out_data[1024]);
+    assign idle = (~(((((load_active | (|load_drain)) | comp_active)
         | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid, ctl10_valid,
         ctl11_valid, ctl12_valid, ctl13_valid, ctl14_valid, ctl15_valid, ctl16_valid, ctl17_valid, ctl18_valid, ctl19_valid, ctl20_valid, ctl21_valid,
         ctl22_valid, ctl23_valid, ctl24_valid, ctl25_valid, ctl26_valid, ctl27_valid, ctl28_valid, ctl29_valid, ctl30_valid, ctl31_valid, ctl32_valid,
         ctl33_valid, ctl34_valid, ctl35_valid, ctl36_valid, ctl37_valid, ctl38_valid, ctl39_valid, ctl40_valid, ctl41_valid, ctl42_valid, ctl43_valid,
         ctl44_valid, ctl45_valid, ctl46_valid, ctl47_valid, ctl48_valid, ctl49_valid, ctl50_valid, ctl51_valid, ctl52_valid, ctl53_valid, ctl54_valid,
         ctl55_valid, ctl56_valid, ctl57_valid, ctl58_valid, ctl59_valid, ctl60_valid, ctl61_valid, ctl62_valid, ctl63_valid, ctl64_valid,
-        ctl65_valid})) | read_busy));
+        ctl65_valid})) | read_busy) | (|read_outstanding)));
 
     serrano_array_r32c32 u_array (
         .clk      (clk),
@@ -587,7 +616,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c0 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c0_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c0),
@@ -609,7 +638,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c1 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c1_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c1),
@@ -631,7 +660,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c2 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c2_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c2),
@@ -653,7 +682,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c3 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c3_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c3),
@@ -675,7 +704,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c4 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c4_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c4),
@@ -697,7 +726,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c5 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c5_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c5),
@@ -719,7 +748,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c6 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c6_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c6),
@@ -741,7 +770,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c7 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c7_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c7),
@@ -763,7 +792,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c8 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c8_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c8),
@@ -785,7 +814,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c9 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c9_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c9),
@@ -807,7 +836,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c10 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c10_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c10),
@@ -829,7 +858,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c11 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c11_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c11),
@@ -851,7 +880,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c12 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c12_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c12),
@@ -873,7 +902,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c13 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c13_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c13),
@@ -895,7 +924,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c14 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c14_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c14),
@@ -917,7 +946,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c15 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c15_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c15),
@@ -939,7 +968,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c16 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c16_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c16),
@@ -961,7 +990,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c17 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c17_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c17),
@@ -983,7 +1012,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c18 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c18_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c18),
@@ -1005,7 +1034,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c19 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c19_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c19),
@@ -1027,7 +1056,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c20 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c20_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c20),
@@ -1049,7 +1078,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c21 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c21_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c21),
@@ -1071,7 +1100,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c22 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c22_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c22),
@@ -1093,7 +1122,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c23 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c23_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c23),
@@ -1115,7 +1144,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c24 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c24_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c24),
@@ -1137,7 +1166,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c25 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c25_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c25),
@@ -1159,7 +1188,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c26 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c26_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c26),
@@ -1181,7 +1210,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c27 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c27_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c27),
@@ -1203,7 +1232,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c28 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c28_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c28),
@@ -1225,7 +1254,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c29 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c29_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c29),
@@ -1247,7 +1276,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c30 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c30_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c30),
@@ -1269,7 +1298,7 @@ module serrano_tile_r32c32_d1024 (
     );
     serrano_requant_i32_i8 requant_c31 (
         .clk        (clk),
-        .en         (move),
+        .en         (1'd1),
         .acc        (bank_c31_out_data),
         .requant    (read_requant),
         .multiplier (q_mult_c31),
@@ -1277,206 +1306,225 @@ module serrano_tile_r32c32_d1024 (
         .zero_point (q_zp_c31),
         .y          (requant_c31_y)
     );
+    serrano_fifo_w1025_d40 u_out_fifo (
+        .clk       (clk),
+        .rst       (rst),
+        .in_valid  (out_fifo_push),
+        .in_data   ({rd_l3, _s6}),
+        .out_ready (m_axis_c_tready),
+        .in_ready  (u_out_fifo_in_ready),
+        .out_valid (u_out_fifo_out_valid),
+        .out_data  (u_out_fifo_out_data),
+        .count     (u_out_fifo_count)
+    );
 
     always @(posedge clk) begin
         if (rst) begin
-            load_active    <= 1'd0;
-            load_queued    <= 1'd0;
-            load_row       <= 5'd0;
-            shadow_full    <= 1'd0;
-            load_drain     <= 6'd0;
-            comp_active    <= 1'd0;
-            comp_rows      <= 11'd0;
-            comp_m         <= 11'd0;
-            comp_last      <= 1'd0;
-            comp_acc       <= 1'd0;
-            comp_first     <= 1'd0;
-            rows_issued    <= 12'd0;
-            comp_base      <= 12'd3072;
-            read_active    <= 1'd0;
-            read_rows      <= 11'd0;
-            read_m         <= 11'd0;
-            read_last      <= 1'd0;
-            read_requant   <= 1'd0;
-            rows_written   <= 12'd0;
-            read_written   <= 12'd1024;
-            read_older     <= 1'd0;
-            rd_v1          <= 1'd0;
-            rd_l1          <= 1'd0;
-            rd_v2          <= 1'd0;
-            rd_l2          <= 1'd0;
-            rd_v3          <= 1'd0;
-            rd_l3          <= 1'd0;
-            row_free       <= 1'd1;
-            one_row_issued <= 1'd0;
-            w_load         <= 32'd0;
-            a_issue        <= 256'd0;
-            a_enter        <= 256'd0;
-            swap_issue     <= 1'd0;
-            ctl0_valid     <= 1'd0;
-            ctl0_acc       <= 1'd0;
-            ctl1_valid     <= 1'd0;
-            ctl1_acc       <= 1'd0;
-            ctl2_valid     <= 1'd0;
-            ctl2_acc       <= 1'd0;
-            ctl3_valid     <= 1'd0;
-            ctl3_acc       <= 1'd0;
-            ctl4_valid     <= 1'd0;
-            ctl4_acc       <= 1'd0;
-            ctl5_valid     <= 1'd0;
-            ctl5_acc       <= 1'd0;
-            ctl6_valid     <= 1'd0;
-            ctl6_acc       <= 1'd0;
-            ctl7_valid     <= 1'd0;
-            ctl7_acc       <= 1'd0;
-            ctl8_valid     <= 1'd0;
-            ctl8_acc       <= 1'd0;
-            ctl9_valid     <= 1'd0;
-            ctl9_acc       <= 1'd0;
-            ctl10_valid    <= 1'd0;
-            ctl10_acc      <= 1'd0;
-            ctl11_valid    <= 1'd0;
-            ctl11_acc      <= 1'd0;
-            ctl12_valid    <= 1'd0;
-            ctl12_acc      <= 1'd0;
-            ctl13_valid    <= 1'd0;
-            ctl13_acc      <= 1'd0;
-            ctl14_valid    <= 1'd0;
-            ctl14_acc      <= 1'd0;
-            ctl15_valid    <= 1'd0;
-            ctl15_acc      <= 1'd0;
-            ctl16_valid    <= 1'd0;
-            ctl16_acc      <= 1'd0;
-            ctl17_valid    <= 1'd0;
-            ctl17_acc      <= 1'd0;
-            ctl18_valid    <= 1'd0;
-            ctl18_acc      <= 1'd0;
-            ctl19_valid    <= 1'd0;
-            ctl19_acc      <= 1'd0;
-            ctl20_valid    <= 1'd0;
-            ctl20_acc      <= 1'd0;
-            ctl21_valid    <= 1'd0;
-            ctl21_acc      <= 1'd0;
-            ctl22_valid    <= 1'd0;
-            ctl22_acc      <= 1'd0;
-            ctl23_valid    <= 1'd0;
-            ctl23_acc      <= 1'd0;
-            ctl24_valid    <= 1'd0;
-            ctl24_acc      <= 1'd0;
-            ctl25_valid    <= 1'd0;
-            ctl25_acc      <= 1'd0;
-            ctl26_valid    <= 1'd0;
-            ctl26_acc      <= 1'd0;
-            ctl27_valid    <= 1'd0;
-            ctl27_acc      <= 1'd0;
-            ctl28_valid    <= 1'd0;
-            ctl28_acc      <= 1'd0;
-            ctl29_valid    <= 1'd0;
-            ctl29_acc      <= 1'd0;
-            ctl30_valid    <= 1'd0;
-            ctl30_acc      <= 1'd0;
-            ctl31_valid    <= 1'd0;
-            ctl31_acc      <= 1'd0;
-            ctl32_valid    <= 1'd0;
-            ctl32_acc      <= 1'd0;
-            ctl33_valid    <= 1'd0;
-            ctl33_acc      <= 1'd0;
-            ctl34_valid    <= 1'd0;
-            ctl34_acc      <= 1'd0;
-            ctl35_valid    <= 1'd0;
-            ctl35_acc      <= 1'd0;
-            ctl36_valid    <= 1'd0;
-            ctl36_acc      <= 1'd0;
-            ctl37_valid    <= 1'd0;
-            ctl37_acc      <= 1'd0;
-            ctl38_valid    <= 1'd0;
-            ctl38_acc      <= 1'd0;
-            ctl39_valid    <= 1'd0;
-            ctl39_acc      <= 1'd0;
-            ctl40_valid    <= 1'd0;
-            ctl40_acc      <= 1'd0;
-            ctl41_valid    <= 1'd0;
-            ctl41_acc      <= 1'd0;
-            ctl42_valid    <= 1'd0;
-            ctl42_acc      <= 1'd0;
-            ctl43_valid    <= 1'd0;
-            ctl43_acc      <= 1'd0;
-            ctl44_valid    <= 1'd0;
-            ctl44_acc      <= 1'd0;
-            ctl45_valid    <= 1'd0;
-            ctl45_acc      <= 1'd0;
-            ctl46_valid    <= 1'd0;
-            ctl46_acc      <= 1'd0;
-            ctl47_valid    <= 1'd0;
-            ctl47_acc      <= 1'd0;
-            ctl48_valid    <= 1'd0;
-            ctl48_acc      <= 1'd0;
-            ctl49_valid    <= 1'd0;
-            ctl49_acc      <= 1'd0;
-            ctl50_valid    <= 1'd0;
-            ctl50_acc      <= 1'd0;
-            ctl51_valid    <= 1'd0;
-            ctl51_acc      <= 1'd0;
-            ctl52_valid    <= 1'd0;
-            ctl52_acc      <= 1'd0;
-            ctl53_valid    <= 1'd0;
-            ctl53_acc      <= 1'd0;
-            ctl54_valid    <= 1'd0;
-            ctl54_acc      <= 1'd0;
-            ctl55_valid    <= 1'd0;
-            ctl55_acc      <= 1'd0;
-            ctl56_valid    <= 1'd0;
-            ctl56_acc      <= 1'd0;
-            ctl57_valid    <= 1'd0;
-            ctl57_acc      <= 1'd0;
-            ctl58_valid    <= 1'd0;
-            ctl58_acc      <= 1'd0;
-            ctl59_valid    <= 1'd0;
-            ctl59_acc      <= 1'd0;
-            ctl60_valid    <= 1'd0;
-            ctl60_acc      <= 1'd0;
-            ctl61_valid    <= 1'd0;
-            ctl61_acc      <= 1'd0;
-            ctl62_valid    <= 1'd0;
-            ctl62_acc      <= 1'd0;
-            ctl63_valid    <= 1'd0;
-            ctl63_acc      <= 1'd0;
-            ctl64_valid    <= 1'd0;
-            ctl64_acc      <= 1'd0;
-            ctl65_valid    <= 1'd0;
-            ctl65_acc      <= 1'd0;
+            load_active      <= 1'd0;
+            load_queued      <= 1'd0;
+            load_row         <= 5'd0;
+            shadow_full      <= 1'd0;
+            load_drain       <= 6'd0;
+            comp_active      <= 1'd0;
+            comp_rows        <= 11'd0;
+            comp_m           <= 11'd0;
+            comp_last        <= 1'd0;
+            comp_acc         <= 1'd0;
+            comp_first       <= 1'd0;
+            rows_issued      <= 12'd0;
+            comp_base        <= 12'd3072;
+            read_active      <= 1'd0;
+            read_rows        <= 11'd0;
+            read_m           <= 11'd0;
+            read_last        <= 1'd0;
+            read_requant     <= 1'd0;
+            rows_written     <= 12'd0;
+            read_written     <= 12'd1024;
+            read_older       <= 1'd0;
+            rows_early       <= 12'd0;
+            read_early       <= 12'd1024;
+            read_src_rows    <= 11'd0;
+            read_outstanding <= 6'd0;
+            rd_v1            <= 1'd0;
+            rd_l1            <= 1'd0;
+            rd_v2            <= 1'd0;
+            rd_l2            <= 1'd0;
+            rd_v3            <= 1'd0;
+            rd_l3            <= 1'd0;
+            row_free         <= 1'd1;
+            one_row_issued   <= 1'd0;
+            w_load           <= 32'd0;
+            a_issue          <= 256'd0;
+            a_enter          <= 256'd0;
+            swap_issue       <= 1'd0;
+            ctl0_valid       <= 1'd0;
+            ctl0_acc         <= 1'd0;
+            ctl1_valid       <= 1'd0;
+            ctl1_acc         <= 1'd0;
+            ctl2_valid       <= 1'd0;
+            ctl2_acc         <= 1'd0;
+            ctl3_valid       <= 1'd0;
+            ctl3_acc         <= 1'd0;
+            ctl4_valid       <= 1'd0;
+            ctl4_acc         <= 1'd0;
+            ctl5_valid       <= 1'd0;
+            ctl5_acc         <= 1'd0;
+            ctl6_valid       <= 1'd0;
+            ctl6_acc         <= 1'd0;
+            ctl7_valid       <= 1'd0;
+            ctl7_acc         <= 1'd0;
+            ctl8_valid       <= 1'd0;
+            ctl8_acc         <= 1'd0;
+            ctl9_valid       <= 1'd0;
+            ctl9_acc         <= 1'd0;
+            ctl10_valid      <= 1'd0;
+            ctl10_acc        <= 1'd0;
+            ctl11_valid      <= 1'd0;
+            ctl11_acc        <= 1'd0;
+            ctl12_valid      <= 1'd0;
+            ctl12_acc        <= 1'd0;
+            ctl13_valid      <= 1'd0;
+            ctl13_acc        <= 1'd0;
+            ctl14_valid      <= 1'd0;
+            ctl14_acc        <= 1'd0;
+            ctl15_valid      <= 1'd0;
+            ctl15_acc        <= 1'd0;
+            ctl16_valid      <= 1'd0;
+            ctl16_acc        <= 1'd0;
+            ctl17_valid      <= 1'd0;
+            ctl17_acc        <= 1'd0;
+            ctl18_valid      <= 1'd0;
+            ctl18_acc        <= 1'd0;
+            ctl19_valid      <= 1'd0;
+            ctl19_acc        <= 1'd0;
+            ctl20_valid      <= 1'd0;
+            ctl20_acc        <= 1'd0;
+            ctl21_valid      <= 1'd0;
+            ctl21_acc        <= 1'd0;
+            ctl22_valid      <= 1'd0;
+            ctl22_acc        <= 1'd0;
+            ctl23_valid      <= 1'd0;
+            ctl23_acc        <= 1'd0;
+            ctl24_valid      <= 1'd0;
+            ctl24_acc        <= 1'd0;
+            ctl25_valid      <= 1'd0;
+            ctl25_acc        <= 1'd0;
+            ctl26_valid      <= 1'd0;
+            ctl26_acc        <= 1'd0;
+            ctl27_valid      <= 1'd0;
+            ctl27_acc        <= 1'd0;
+            ctl28_valid      <= 1'd0;
+            ctl28_acc        <= 1'd0;
+            ctl29_valid      <= 1'd0;
+            ctl29_acc        <= 1'd0;
+            ctl30_valid      <= 1'd0;
+            ctl30_acc        <= 1'd0;
+            ctl31_valid      <= 1'd0;
+            ctl31_acc        <= 1'd0;
+            ctl32_valid      <= 1'd0;
+            ctl32_acc        <= 1'd0;
+            ctl33_valid      <= 1'd0;
+            ctl33_acc        <= 1'd0;
+            ctl34_valid      <= 1'd0;
+            ctl34_acc        <= 1'd0;
+            ctl35_valid      <= 1'd0;
+            ctl35_acc        <= 1'd0;
+            ctl36_valid      <= 1'd0;
+            ctl36_acc        <= 1'd0;
+            ctl37_valid      <= 1'd0;
+            ctl37_acc        <= 1'd0;
+            ctl38_valid      <= 1'd0;
+            ctl38_acc        <= 1'd0;
+            ctl39_valid      <= 1'd0;
+            ctl39_acc        <= 1'd0;
+            ctl40_valid      <= 1'd0;
+            ctl40_acc        <= 1'd0;
+            ctl41_valid      <= 1'd0;
+            ctl41_acc        <= 1'd0;
+            ctl42_valid      <= 1'd0;
+            ctl42_acc        <= 1'd0;
+            ctl43_valid      <= 1'd0;
+            ctl43_acc        <= 1'd0;
+            ctl44_valid      <= 1'd0;
+            ctl44_acc        <= 1'd0;
+            ctl45_valid      <= 1'd0;
+            ctl45_acc        <= 1'd0;
+            ctl46_valid      <= 1'd0;
+            ctl46_acc        <= 1'd0;
+            ctl47_valid      <= 1'd0;
+            ctl47_acc        <= 1'd0;
+            ctl48_valid      <= 1'd0;
+            ctl48_acc        <= 1'd0;
+            ctl49_valid      <= 1'd0;
+            ctl49_acc        <= 1'd0;
+            ctl50_valid      <= 1'd0;
+            ctl50_acc        <= 1'd0;
+            ctl51_valid      <= 1'd0;
+            ctl51_acc        <= 1'd0;
+            ctl52_valid      <= 1'd0;
+            ctl52_acc        <= 1'd0;
+            ctl53_valid      <= 1'd0;
+            ctl53_acc        <= 1'd0;
+            ctl54_valid      <= 1'd0;
+            ctl54_acc        <= 1'd0;
+            ctl55_valid      <= 1'd0;
+            ctl55_acc        <= 1'd0;
+            ctl56_valid      <= 1'd0;
+            ctl56_acc        <= 1'd0;
+            ctl57_valid      <= 1'd0;
+            ctl57_acc        <= 1'd0;
+            ctl58_valid      <= 1'd0;
+            ctl58_acc        <= 1'd0;
+            ctl59_valid      <= 1'd0;
+            ctl59_acc        <= 1'd0;
+            ctl60_valid      <= 1'd0;
+            ctl60_acc        <= 1'd0;
+            ctl61_valid      <= 1'd0;
+            ctl61_acc        <= 1'd0;
+            ctl62_valid      <= 1'd0;
+            ctl62_acc        <= 1'd0;
+            ctl63_valid      <= 1'd0;
+            ctl63_acc        <= 1'd0;
+            ctl64_valid      <= 1'd0;
+            ctl64_acc        <= 1'd0;
+            ctl65_valid      <= 1'd0;
+            ctl65_acc        <= 1'd0;
         end else begin
-            load_active    <= ((_s4 & (~last_b)) | (last_b & _s37));
-            load_queued    <= (_s37 & (~last_b));
-            load_row       <= (b_fire ? (last_b ? 5'd0 : (load_row + 5'd1)) : load_row);
-            shadow_full    <= (last_b ? 1'd1 : (shadow_full & (~swap_go)));
-            load_drain     <= (b_fire ? 6'd32 : ((load_drain == 6'd0) ? load_drain : (load_drain - 6'd1)));
-            comp_active    <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
-            comp_rows      <= (go_compute ? cmd_rows : comp_rows);
-            comp_m         <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
-            comp_last      <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
-            comp_acc       <= (go_compute ? cmd_accumulate : comp_acc);
-            comp_first     <= (go_compute ? 1'd1 : (comp_first & (~swap_go)));
-            rows_issued    <= _s38;
-            comp_base      <= (go_compute ? _s38 : comp_base);
-            read_active    <= (go_read ? 1'd1 : (read_active & (~last_rd)));
-            read_rows      <= (go_read ? cmd_rows : read_rows);
-            read_m         <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
-            read_last      <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
-            read_requant   <= (go_read ? cmd_requant : read_requant);
-            rows_written   <= (rows_written + {11'd0, ctl65_valid});
-            read_written   <= ((ctl65_valid & (~($signed(_s39) >= 12'sd1024))) ? (_s39 + 12'd1) : _s39);
-            read_older     <= (go_read ? 1'd0 : (read_older | go_compute));
-            rd_v1          <= (move ? rd_issue : rd_v1);
-            rd_l1          <= (move ? last_rd : rd_l1);
-            rd_v2          <= (move ? rd_v1 : rd_v2);
-            rd_l2          <= (move ? rd_l1 : rd_l2);
-            rd_v3          <= (move ? rd_v2 : rd_v3);
-            rd_l3          <= (move ? rd_l2 : rd_l3);
-            row_free       <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((~go_read) & (read_older | go_compute))))
-                | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1))));
-            one_row_issued <= (last_a & (comp_m == 11'd0));
-            w_load         <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)),
+            load_active      <= ((_s4 & (~last_b)) | (last_b & _s39));
+            load_queued      <= (_s39 & (~last_b));
+            load_row         <= (b_fire ? (last_b ? 5'd0 : (load_row + 5'd1)) : load_row);
+            shadow_full      <= (last_b ? 1'd1 : (shadow_full & (~swap_go)));
+            load_drain       <= (b_fire ? 6'd32 : ((load_drain == 6'd0) ? load_drain : (load_drain - 6'd1)));
+            comp_active      <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
+            comp_rows        <= (go_compute ? cmd_rows : comp_rows);
+            comp_m           <= (go_compute ? 11'd0 : (a_fire ? (comp_m + 11'd1) : comp_m));
+            comp_last        <= (go_compute ? (cmd_rows == 11'd1) : (a_fire ? (({1'd0, comp_m} + 12'd2) == {1'd0, comp_rows}) : comp_last));
+            comp_acc         <= (go_compute ? cmd_accumulate : comp_acc);
+            comp_first       <= (go_compute ? 1'd1 : (comp_first & (~swap_go)));
+            rows_issued      <= _s40;
+            comp_base        <= (go_compute ? _s40 : comp_base);
+            read_active      <= (go_read ? 1'd1 : (read_active & (~last_rd)));
+            read_rows        <= (go_read ? cmd_rows : read_rows);
+            read_m           <= (go_read ? 11'd0 : (rd_issue ? (read_m + 11'd1) : read_m));
+            read_last        <= (go_read ? (cmd_rows == 11'd1) : (rd_issue ? (({1'd0, read_m} + 12'd2) == {1'd0, read_rows}) : read_last));
+            read_requant     <= (go_read ? cmd_requant : read_requant);
+            rows_written     <= (rows_written + {11'd0, ctl65_valid});
+            read_written     <= ((ctl65_valid & (~($signed(_s41) >= 12'sd1024))) ? (_s41 + 12'd1) : _s41);
+            read_older       <= (go_read ? 1'd0 : (read_older | go_compute));
+            rows_early       <= (rows_early + {11'd0, ctl30_valid});
+            read_early       <= ((ctl30_valid & (~($signed(_s42) >= 12'sd1024))) ? (_s42 + 12'd1) : _s42);
+            read_src_rows    <= (go_read ? comp_rows : read_src_rows);
+            read_outstanding <= ((read_outstanding + {5'd0, rd_issue}) - {5'd0, (c_valid & m_axis_c_tready)});
+            rd_v1            <= rd_issue;
+            rd_l1            <= last_rd;
+            rd_v2            <= rd_v1;
+            rd_l2            <= rd_l1;
+            rd_v3            <= rd_v2;
+            rd_l3            <= rd_l2;
+            row_free         <= (((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((~go_read) & (read_older | go_compute))))
+                | (go_compute ? (read_m > 11'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 12'd1)))) | read_in_time);
+            one_row_issued   <= (last_a & (comp_m == 11'd0));
+            w_load           <= {(b_fire & (load_row == 5'd31)), (b_fire & (load_row == 5'd30)), (b_fire & (load_row == 5'd29)),
                 (b_fire & (load_row == 5'd28)), (b_fire & (load_row == 5'd27)), (b_fire & (load_row == 5'd26)), (b_fire & (load_row == 5'd25)),
                 (b_fire & (load_row == 5'd24)), (b_fire & (load_row == 5'd23)), (b_fire & (load_row == 5'd22)), (b_fire & (load_row == 5'd21)),
                 (b_fire & (load_row == 5'd20)), (b_fire & (load_row == 5'd19)), (b_fire & (load_row == 5'd18)), (b_fire & (load_row == 5'd17)),
@@ -1485,141 +1533,141 @@ module serrano_tile_r32c32_d1024 (
                 (b_fire & (load_row == 5'd8)), (b_fire & (load_row == 5'd7)), (b_fire & (load_row == 5'd6)), (b_fire & (load_row == 5'd5)),
                 (b_fire & (load_row == 5'd4)), (b_fire & (load_row == 5'd3)), (b_fire & (load_row == 5'd2)), (b_fire & (load_row == 5'd1)),
                 (b_fire & (load_row == 5'd0))};
-            a_issue        <= (a_fire ? s_axis_a_tdata : 256'd0);
-            a_enter        <= a_issue;
-            swap_issue     <= swap_go;
-            ctl0_valid     <= a_fire;
-            ctl0_acc       <= comp_acc;
-            ctl1_valid     <= ctl0_valid;
-            ctl1_acc       <= ctl0_acc;
-            ctl2_valid     <= ctl1_valid;
-            ctl2_acc       <= ctl1_acc;
-            ctl3_valid     <= ctl2_valid;
-            ctl3_acc       <= ctl2_acc;
-            ctl4_valid     <= ctl3_valid;
-            ctl4_acc       <= ctl3_acc;
-            ctl5_valid     <= ctl4_valid;
-            ctl5_acc       <= ctl4_acc;
-            ctl6_valid     <= ctl5_valid;
-            ctl6_acc       <= ctl5_acc;
-            ctl7_valid     <= ctl6_valid;
-            ctl7_acc       <= ctl6_acc;
-            ctl8_valid     <= ctl7_valid;
-            ctl8_acc       <= ctl7_acc;
-            ctl9_valid     <= ctl8_valid;
-            ctl9_acc       <= ctl8_acc;
-            ctl10_valid    <= ctl9_valid;
-            ctl10_acc      <= ctl9_acc;
-            ctl11_valid    <= ctl10_valid;
-            ctl11_acc      <= ctl10_acc;
-            ctl12_valid    <= ctl11_valid;
-            ctl12_acc      <= ctl11_acc;
-            ctl13_valid    <= ctl12_valid;
-            ctl13_acc      <= ctl12_acc;
-            ctl14_valid    <= ctl13_valid;
-            ctl14_acc      <= ctl13_acc;
-            ctl15_valid    <= ctl14_valid;
-            ctl15_acc      <= ctl14_acc;
-            ctl16_valid    <= ctl15_valid;
-            ctl16_acc      <= ctl15_acc;
-            ctl17_valid    <= ctl16_valid;
-            ctl17_acc      <= ctl16_acc;
-            ctl18_valid    <= ctl17_valid;
-            ctl18_acc      <= ctl17_acc;
-            ctl19_valid    <= ctl18_valid;
-            ctl19_acc      <= ctl18_acc;
-            ctl20_valid    <= ctl19_valid;
-            ctl20_acc      <= ctl19_acc;
-            ctl21_valid    <= ctl20_valid;
-            ctl21_acc      <= ctl20_acc;
-            ctl22_valid    <= ctl21_valid;
-            ctl22_acc      <= ctl21_acc;
-            ctl23_valid    <= ctl22_valid;
-            ctl23_acc      <= ctl22_acc;
-            ctl24_valid    <= ctl23_valid;
-            ctl24_acc      <= ctl23_acc;
-            ctl25_valid    <= ctl24_valid;
-            ctl25_acc      <= ctl24_acc;
-            ctl26_valid    <= ctl25_valid;
-            ctl26_acc      <= ctl25_acc;
-            ctl27_valid    <= ctl26_valid;
-            ctl27_acc      <= ctl26_acc;
-            ctl28_valid    <= ctl27_valid;
-            ctl28_acc      <= ctl27_acc;
-            ctl29_valid    <= ctl28_valid;
-            ctl29_acc      <= ctl28_acc;
-            ctl30_valid    <= ctl29_valid;
-            ctl30_acc      <= ctl29_acc;
-            ctl31_valid    <= ctl30_valid;
-            ctl31_acc      <= ctl30_acc;
-            ctl32_valid    <= ctl31_valid;
-            ctl32_acc      <= ctl31_acc;
-            ctl33_valid    <= ctl32_valid;
-            ctl33_acc      <= ctl32_acc;
-            ctl34_valid    <= ctl33_valid;
-            ctl34_acc      <= ctl33_acc;
-            ctl35_valid    <= ctl34_valid;
-            ctl35_acc      <= ctl34_acc;
-            ctl36_valid    <= ctl35_valid;
-            ctl36_acc      <= ctl35_acc;
-            ctl37_valid    <= ctl36_valid;
-            ctl37_acc      <= ctl36_acc;
-            ctl38_valid    <= ctl37_valid;
-            ctl38_acc      <= ctl37_acc;
-            ctl39_valid    <= ctl38_valid;
-            ctl39_acc      <= ctl38_acc;
-            ctl40_valid    <= ctl39_valid;
-            ctl40_acc      <= ctl39_acc;
-            ctl41_valid    <= ctl40_valid;
-            ctl41_acc      <= ctl40_acc;
-            ctl42_valid    <= ctl41_valid;
-            ctl42_acc      <= ctl41_acc;
-            ctl43_valid    <= ctl42_valid;
-            ctl43_acc      <= ctl42_acc;
-            ctl44_valid    <= ctl43_valid;
-            ctl44_acc      <= ctl43_acc;
-            ctl45_valid    <= ctl44_valid;
-            ctl45_acc      <= ctl44_acc;
-            ctl46_valid    <= ctl45_valid;
-            ctl46_acc      <= ctl45_acc;
-            ctl47_valid    <= ctl46_valid;
-            ctl47_acc      <= ctl46_acc;
-            ctl48_valid    <= ctl47_valid;
-            ctl48_acc      <= ctl47_acc;
-            ctl49_valid    <= ctl48_valid;
-            ctl49_acc      <= ctl48_acc;
-            ctl50_valid    <= ctl49_valid;
-            ctl50_acc      <= ctl49_acc;
-            ctl51_valid    <= ctl50_valid;
-            ctl51_acc      <= ctl50_acc;
-            ctl52_valid    <= ctl51_valid;
-            ctl52_acc      <= ctl51_acc;
-            ctl53_valid    <= ctl52_valid;
-            ctl53_acc      <= ctl52_acc;
-            ctl54_valid    <= ctl53_valid;
-            ctl54_acc      <= ctl53_acc;
-            ctl55_valid    <= ctl54_valid;
-            ctl55_acc      <= ctl54_acc;
-            ctl56_valid    <= ctl55_valid;
-            ctl56_acc      <= ctl55_acc;
-            ctl57_valid    <= ctl56_valid;
-            ctl57_acc      <= ctl56_acc;
-            ctl58_valid    <= ctl57_valid;
-            ctl58_acc      <= ctl57_acc;
-            ctl59_valid    <= ctl58_valid;
-            ctl59_acc      <= ctl58_acc;
-            ctl60_valid    <= ctl59_valid;
-            ctl60_acc      <= ctl59_acc;
-            ctl61_valid    <= ctl60_valid;
-            ctl61_acc      <= ctl60_acc;
-            ctl62_valid    <= ctl61_valid;
-            ctl62_acc      <= ctl61_acc;
-            ctl63_valid    <= ctl62_valid;
-            ctl63_acc      <= ctl62_acc;
-            ctl64_valid    <= ctl63_valid;
-            ctl64_acc      <= ctl63_acc;
-            ctl65_valid    <= ctl64_valid;
-            ctl65_acc      <= ctl64_acc;
+            a_issue          <= (a_fire ? s_axis_a_tdata : 256'd0);
+            a_enter          <= a_issue;
+            swap_issue       <= swap_go;
+            ctl0_valid       <= a_fire;
+            ctl0_acc         <= comp_acc;
+            ctl1_valid       <= ctl0_valid;
+            ctl1_acc         <= ctl0_acc;
+            ctl2_valid       <= ctl1_valid;
+            ctl2_acc         <= ctl1_acc;
+            ctl3_valid       <= ctl2_valid;
+            ctl3_acc         <= ctl2_acc;
+            ctl4_valid       <= ctl3_valid;
+            ctl4_acc         <= ctl3_acc;
+            ctl5_valid       <= ctl4_valid;
+            ctl5_acc         <= ctl4_acc;
+            ctl6_valid       <= ctl5_valid;
+            ctl6_acc         <= ctl5_acc;
+            ctl7_valid       <= ctl6_valid;
+            ctl7_acc         <= ctl6_acc;
+            ctl8_valid       <= ctl7_valid;
+            ctl8_acc         <= ctl7_acc;
+            ctl9_valid       <= ctl8_valid;
+            ctl9_acc         <= ctl8_acc;
+            ctl10_valid      <= ctl9_valid;
+            ctl10_acc        <= ctl9_acc;
+            ctl11_valid      <= ctl10_valid;
+            ctl11_acc        <= ctl10_acc;
+            ctl12_valid      <= ctl11_valid;
+            ctl12_acc        <= ctl11_acc;
+            ctl13_valid      <= ctl12_valid;
+            ctl13_acc        <= ctl12_acc;
+            ctl14_valid      <= ctl13_valid;
+            ctl14_acc        <= ctl13_acc;
+            ctl15_valid      <= ctl14_valid;
+            ctl15_acc        <= ctl14_acc;
+            ctl16_valid      <= ctl15_valid;
+            ctl16_acc        <= ctl15_acc;
+            ctl17_valid      <= ctl16_valid;
+            ctl17_acc        <= ctl16_acc;
+            ctl18_valid      <= ctl17_valid;
+            ctl18_acc        <= ctl17_acc;
+            ctl19_valid      <= ctl18_valid;
+            ctl19_acc        <= ctl18_acc;
+            ctl20_valid      <= ctl19_valid;
+            ctl20_acc        <= ctl19_acc;
+            ctl21_valid      <= ctl20_valid;
+            ctl21_acc        <= ctl20_acc;
+            ctl22_valid      <= ctl21_valid;
+            ctl22_acc        <= ctl21_acc;
+            ctl23_valid      <= ctl22_valid;
+            ctl23_acc        <= ctl22_acc;
+            ctl24_valid      <= ctl23_valid;
+            ctl24_acc        <= ctl23_acc;
+            ctl25_valid      <= ctl24_valid;
+            ctl25_acc        <= ctl24_acc;
+            ctl26_valid      <= ctl25_valid;
+            ctl26_acc        <= ctl25_acc;
+            ctl27_valid      <= ctl26_valid;
+            ctl27_acc        <= ctl26_acc;
+            ctl28_valid      <= ctl27_valid;
+            ctl28_acc        <= ctl27_acc;
+            ctl29_valid      <= ctl28_valid;
+            ctl29_acc        <= ctl28_acc;
+            ctl30_valid      <= ctl29_valid;
+            ctl30_acc        <= ctl29_acc;
+            ctl31_valid      <= ctl30_valid;
+            ctl31_acc        <= ctl30_acc;
+            ctl32_valid      <= ctl31_valid;
+            ctl32_acc        <= ctl31_acc;
+            ctl33_valid      <= ctl32_valid;
+            ctl33_acc        <= ctl32_acc;
+            ctl34_valid      <= ctl33_valid;
+            ctl34_acc        <= ctl33_acc;
+            ctl35_valid      <= ctl34_valid;
+            ctl35_acc        <= ctl34_acc;
+            ctl36_valid      <= ctl35_valid;
+            ctl36_acc        <= ctl35_acc;
+            ctl37_valid      <= ctl36_valid;
+            ctl37_acc        <= ctl36_acc;
+            ctl38_valid      <= ctl37_valid;
+            ctl38_acc        <= ctl37_acc;
+            ctl39_valid      <= ctl38_valid;
+            ctl39_acc        <= ctl38_acc;
+            ctl40_valid      <= ctl39_valid;
+            ctl40_acc        <= ctl39_acc;
+            ctl41_valid      <= ctl40_valid;
+            ctl41_acc        <= ctl40_acc;
+            ctl42_valid      <= ctl41_valid;
+            ctl42_acc        <= ctl41_acc;
+            ctl43_valid      <= ctl42_valid;
+            ctl43_acc        <= ctl42_acc;
+            ctl44_valid      <= ctl43_valid;
+            ctl44_acc        <= ctl43_acc;
+            ctl45_valid      <= ctl44_valid;
+            ctl45_acc        <= ctl44_acc;
+            ctl46_valid      <= ctl45_valid;
+            ctl46_acc        <= ctl45_acc;
+            ctl47_valid      <= ctl46_valid;
+            ctl47_acc        <= ctl46_acc;
+            ctl48_valid      <= ctl47_valid;
+            ctl48_acc        <= ctl47_acc;
+            ctl49_valid      <= ctl48_valid;
+            ctl49_acc        <= ctl48_acc;
+            ctl50_valid      <= ctl49_valid;
+            ctl50_acc        <= ctl49_acc;
+            ctl51_valid      <= ctl50_valid;
+            ctl51_acc        <= ctl50_acc;
+            ctl52_valid      <= ctl51_valid;
+            ctl52_acc        <= ctl51_acc;
+            ctl53_valid      <= ctl52_valid;
+            ctl53_acc        <= ctl52_acc;
+            ctl54_valid      <= ctl53_valid;
+            ctl54_acc        <= ctl53_acc;
+            ctl55_valid      <= ctl54_valid;
+            ctl55_acc        <= ctl54_acc;
+            ctl56_valid      <= ctl55_valid;
+            ctl56_acc        <= ctl55_acc;
+            ctl57_valid      <= ctl56_valid;
+            ctl57_acc        <= ctl56_acc;
+            ctl58_valid      <= ctl57_valid;
+            ctl58_acc        <= ctl57_acc;
+            ctl59_valid      <= ctl58_valid;
+            ctl59_acc        <= ctl58_acc;
+            ctl60_valid      <= ctl59_valid;
+            ctl60_acc        <= ctl59_acc;
+            ctl61_valid      <= ctl60_valid;
+            ctl61_acc        <= ctl60_acc;
+            ctl62_valid      <= ctl61_valid;
+            ctl62_acc        <= ctl61_acc;
+            ctl63_valid      <= ctl62_valid;
+            ctl63_acc        <= ctl62_acc;
+            ctl64_valid      <= ctl63_valid;
+            ctl64_acc        <= ctl63_acc;
+            ctl65_valid      <= ctl64_valid;
+            ctl65_acc        <= ctl64_acc;
         end
     end
 
@@ -1705,7 +1753,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c0  <= 32'sd0;
             q_shift_c0 <= 6'd0;
             q_zp_c0    <= 8'sd0;
-        end else if (_s5) begin
+        end else if (_s7) begin
             q_mult_c0  <= cmd_multiplier;
             q_shift_c0 <= cmd_shift;
             q_zp_c0    <= cmd_zero_point;
@@ -1717,7 +1765,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c1  <= 32'sd0;
             q_shift_c1 <= 6'd0;
             q_zp_c1    <= 8'sd0;
-        end else if (_s6) begin
+        end else if (_s8) begin
             q_mult_c1  <= cmd_multiplier;
             q_shift_c1 <= cmd_shift;
             q_zp_c1    <= cmd_zero_point;
@@ -1729,7 +1777,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c2  <= 32'sd0;
             q_shift_c2 <= 6'd0;
             q_zp_c2    <= 8'sd0;
-        end else if (_s7) begin
+        end else if (_s9) begin
             q_mult_c2  <= cmd_multiplier;
             q_shift_c2 <= cmd_shift;
             q_zp_c2    <= cmd_zero_point;
@@ -1741,7 +1789,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c3  <= 32'sd0;
             q_shift_c3 <= 6'd0;
             q_zp_c3    <= 8'sd0;
-        end else if (_s8) begin
+        end else if (_s10) begin
             q_mult_c3  <= cmd_multiplier;
             q_shift_c3 <= cmd_shift;
             q_zp_c3    <= cmd_zero_point;
@@ -1753,7 +1801,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c4  <= 32'sd0;
             q_shift_c4 <= 6'd0;
             q_zp_c4    <= 8'sd0;
-        end else if (_s9) begin
+        end else if (_s11) begin
             q_mult_c4  <= cmd_multiplier;
             q_shift_c4 <= cmd_shift;
             q_zp_c4    <= cmd_zero_point;
@@ -1765,7 +1813,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c5  <= 32'sd0;
             q_shift_c5 <= 6'd0;
             q_zp_c5    <= 8'sd0;
-        end else if (_s10) begin
+        end else if (_s12) begin
             q_mult_c5  <= cmd_multiplier;
             q_shift_c5 <= cmd_shift;
             q_zp_c5    <= cmd_zero_point;
@@ -1777,7 +1825,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c6  <= 32'sd0;
             q_shift_c6 <= 6'd0;
             q_zp_c6    <= 8'sd0;
-        end else if (_s11) begin
+        end else if (_s13) begin
             q_mult_c6  <= cmd_multiplier;
             q_shift_c6 <= cmd_shift;
             q_zp_c6    <= cmd_zero_point;
@@ -1789,7 +1837,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c7  <= 32'sd0;
             q_shift_c7 <= 6'd0;
             q_zp_c7    <= 8'sd0;
-        end else if (_s12) begin
+        end else if (_s14) begin
             q_mult_c7  <= cmd_multiplier;
             q_shift_c7 <= cmd_shift;
             q_zp_c7    <= cmd_zero_point;
@@ -1801,7 +1849,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c8  <= 32'sd0;
             q_shift_c8 <= 6'd0;
             q_zp_c8    <= 8'sd0;
-        end else if (_s13) begin
+        end else if (_s15) begin
             q_mult_c8  <= cmd_multiplier;
             q_shift_c8 <= cmd_shift;
             q_zp_c8    <= cmd_zero_point;
@@ -1813,7 +1861,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c9  <= 32'sd0;
             q_shift_c9 <= 6'd0;
             q_zp_c9    <= 8'sd0;
-        end else if (_s14) begin
+        end else if (_s16) begin
             q_mult_c9  <= cmd_multiplier;
             q_shift_c9 <= cmd_shift;
             q_zp_c9    <= cmd_zero_point;
@@ -1825,7 +1873,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c10  <= 32'sd0;
             q_shift_c10 <= 6'd0;
             q_zp_c10    <= 8'sd0;
-        end else if (_s15) begin
+        end else if (_s17) begin
             q_mult_c10  <= cmd_multiplier;
             q_shift_c10 <= cmd_shift;
             q_zp_c10    <= cmd_zero_point;
@@ -1837,7 +1885,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c11  <= 32'sd0;
             q_shift_c11 <= 6'd0;
             q_zp_c11    <= 8'sd0;
-        end else if (_s16) begin
+        end else if (_s18) begin
             q_mult_c11  <= cmd_multiplier;
             q_shift_c11 <= cmd_shift;
             q_zp_c11    <= cmd_zero_point;
@@ -1849,7 +1897,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c12  <= 32'sd0;
             q_shift_c12 <= 6'd0;
             q_zp_c12    <= 8'sd0;
-        end else if (_s17) begin
+        end else if (_s19) begin
             q_mult_c12  <= cmd_multiplier;
             q_shift_c12 <= cmd_shift;
             q_zp_c12    <= cmd_zero_point;
@@ -1861,7 +1909,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c13  <= 32'sd0;
             q_shift_c13 <= 6'd0;
             q_zp_c13    <= 8'sd0;
-        end else if (_s18) begin
+        end else if (_s20) begin
             q_mult_c13  <= cmd_multiplier;
             q_shift_c13 <= cmd_shift;
             q_zp_c13    <= cmd_zero_point;
@@ -1873,7 +1921,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c14  <= 32'sd0;
             q_shift_c14 <= 6'd0;
             q_zp_c14    <= 8'sd0;
-        end else if (_s19) begin
+        end else if (_s21) begin
             q_mult_c14  <= cmd_multiplier;
             q_shift_c14 <= cmd_shift;
             q_zp_c14    <= cmd_zero_point;
@@ -1885,7 +1933,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c15  <= 32'sd0;
             q_shift_c15 <= 6'd0;
             q_zp_c15    <= 8'sd0;
-        end else if (_s20) begin
+        end else if (_s22) begin
             q_mult_c15  <= cmd_multiplier;
             q_shift_c15 <= cmd_shift;
             q_zp_c15    <= cmd_zero_point;
@@ -1897,7 +1945,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c16  <= 32'sd0;
             q_shift_c16 <= 6'd0;
             q_zp_c16    <= 8'sd0;
-        end else if (_s21) begin
+        end else if (_s23) begin
             q_mult_c16  <= cmd_multiplier;
             q_shift_c16 <= cmd_shift;
             q_zp_c16    <= cmd_zero_point;
@@ -1909,7 +1957,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c17  <= 32'sd0;
             q_shift_c17 <= 6'd0;
             q_zp_c17    <= 8'sd0;
-        end else if (_s22) begin
+        end else if (_s24) begin
             q_mult_c17  <= cmd_multiplier;
             q_shift_c17 <= cmd_shift;
             q_zp_c17    <= cmd_zero_point;
@@ -1921,7 +1969,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c18  <= 32'sd0;
             q_shift_c18 <= 6'd0;
             q_zp_c18    <= 8'sd0;
-        end else if (_s23) begin
+        end else if (_s25) begin
             q_mult_c18  <= cmd_multiplier;
             q_shift_c18 <= cmd_shift;
             q_zp_c18    <= cmd_zero_point;
@@ -1933,7 +1981,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c19  <= 32'sd0;
             q_shift_c19 <= 6'd0;
             q_zp_c19    <= 8'sd0;
-        end else if (_s24) begin
+        end else if (_s26) begin
             q_mult_c19  <= cmd_multiplier;
             q_shift_c19 <= cmd_shift;
             q_zp_c19    <= cmd_zero_point;
@@ -1945,7 +1993,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c20  <= 32'sd0;
             q_shift_c20 <= 6'd0;
             q_zp_c20    <= 8'sd0;
-        end else if (_s25) begin
+        end else if (_s27) begin
             q_mult_c20  <= cmd_multiplier;
             q_shift_c20 <= cmd_shift;
             q_zp_c20    <= cmd_zero_point;
@@ -1957,7 +2005,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c21  <= 32'sd0;
             q_shift_c21 <= 6'd0;
             q_zp_c21    <= 8'sd0;
-        end else if (_s26) begin
+        end else if (_s28) begin
             q_mult_c21  <= cmd_multiplier;
             q_shift_c21 <= cmd_shift;
             q_zp_c21    <= cmd_zero_point;
@@ -1969,7 +2017,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c22  <= 32'sd0;
             q_shift_c22 <= 6'd0;
             q_zp_c22    <= 8'sd0;
-        end else if (_s27) begin
+        end else if (_s29) begin
             q_mult_c22  <= cmd_multiplier;
             q_shift_c22 <= cmd_shift;
             q_zp_c22    <= cmd_zero_point;
@@ -1981,7 +2029,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c23  <= 32'sd0;
             q_shift_c23 <= 6'd0;
             q_zp_c23    <= 8'sd0;
-        end else if (_s28) begin
+        end else if (_s30) begin
             q_mult_c23  <= cmd_multiplier;
             q_shift_c23 <= cmd_shift;
             q_zp_c23    <= cmd_zero_point;
@@ -1993,7 +2041,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c24  <= 32'sd0;
             q_shift_c24 <= 6'd0;
             q_zp_c24    <= 8'sd0;
-        end else if (_s29) begin
+        end else if (_s31) begin
             q_mult_c24  <= cmd_multiplier;
             q_shift_c24 <= cmd_shift;
             q_zp_c24    <= cmd_zero_point;
@@ -2005,7 +2053,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c25  <= 32'sd0;
             q_shift_c25 <= 6'd0;
             q_zp_c25    <= 8'sd0;
-        end else if (_s30) begin
+        end else if (_s32) begin
             q_mult_c25  <= cmd_multiplier;
             q_shift_c25 <= cmd_shift;
             q_zp_c25    <= cmd_zero_point;
@@ -2017,7 +2065,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c26  <= 32'sd0;
             q_shift_c26 <= 6'd0;
             q_zp_c26    <= 8'sd0;
-        end else if (_s31) begin
+        end else if (_s33) begin
             q_mult_c26  <= cmd_multiplier;
             q_shift_c26 <= cmd_shift;
             q_zp_c26    <= cmd_zero_point;
@@ -2029,7 +2077,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c27  <= 32'sd0;
             q_shift_c27 <= 6'd0;
             q_zp_c27    <= 8'sd0;
-        end else if (_s32) begin
+        end else if (_s34) begin
             q_mult_c27  <= cmd_multiplier;
             q_shift_c27 <= cmd_shift;
             q_zp_c27    <= cmd_zero_point;
@@ -2041,7 +2089,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c28  <= 32'sd0;
             q_shift_c28 <= 6'd0;
             q_zp_c28    <= 8'sd0;
-        end else if (_s33) begin
+        end else if (_s35) begin
             q_mult_c28  <= cmd_multiplier;
             q_shift_c28 <= cmd_shift;
             q_zp_c28    <= cmd_zero_point;
@@ -2053,7 +2101,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c29  <= 32'sd0;
             q_shift_c29 <= 6'd0;
             q_zp_c29    <= 8'sd0;
-        end else if (_s34) begin
+        end else if (_s36) begin
             q_mult_c29  <= cmd_multiplier;
             q_shift_c29 <= cmd_shift;
             q_zp_c29    <= cmd_zero_point;
@@ -2065,7 +2113,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c30  <= 32'sd0;
             q_shift_c30 <= 6'd0;
             q_zp_c30    <= 8'sd0;
-        end else if (_s35) begin
+        end else if (_s37) begin
             q_mult_c30  <= cmd_multiplier;
             q_shift_c30 <= cmd_shift;
             q_zp_c30    <= cmd_zero_point;
@@ -2077,7 +2125,7 @@ module serrano_tile_r32c32_d1024 (
             q_mult_c31  <= 32'sd0;
             q_shift_c31 <= 6'd0;
             q_zp_c31    <= 8'sd0;
-        end else if (_s36) begin
+        end else if (_s38) begin
             q_mult_c31  <= cmd_multiplier;
             q_shift_c31 <= cmd_shift;
             q_zp_c31    <= cmd_zero_point;

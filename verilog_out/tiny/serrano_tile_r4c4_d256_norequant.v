@@ -44,39 +44,43 @@ module serrano_tile_r4c4_d256_norequant (
     output wire               idle             // no command in progress and nothing in flight
 );
 
-    reg                load_active;      // LOAD in progress
-    reg                load_queued;      // the next LOAD starts on this one's last row
-    reg  [1:0]         load_row;         // next weight row to load
-    reg                shadow_full;      // a loaded fold waits for its swap
-    reg  [2:0]         load_drain;       // cycles until the last weight row written reaches the last column
-    reg                comp_active;      // COMPUTE in progress
+    reg                load_active;          // LOAD in progress
+    reg                load_queued;          // the next LOAD starts on this one's last row
+    reg  [1:0]         load_row;             // next weight row to load
+    reg                shadow_full;          // a loaded fold waits for its swap
+    reg  [2:0]         load_drain;           // cycles until the last weight row written reaches the last column
+    reg                comp_active;          // COMPUTE in progress
     reg  [8:0]         comp_rows;
-    reg  [8:0]         comp_m;           // next activation row
-    reg                comp_last;        // comp_m is the COMPUTE's last row
+    reg  [8:0]         comp_m;               // next activation row
+    reg                comp_last;            // comp_m is the COMPUTE's last row
     reg                comp_acc;
-    reg                comp_first;       // the COMPUTE's fold is not swapped in yet
-    reg  [9:0]         rows_issued;      // activation rows issued since reset
-    reg  [9:0]         comp_base;        // rows_issued at this COMPUTE's row 0
-    reg                read_active;      // READ with rows left to issue
+    reg                comp_first;           // the COMPUTE's fold is not swapped in yet
+    reg  [9:0]         rows_issued;          // activation rows issued since reset
+    reg  [9:0]         comp_base;            // rows_issued at this COMPUTE's row 0
+    reg                read_active;          // READ with rows left to issue
     reg  [8:0]         read_rows;
-    reg  [8:0]         read_m;           // next row to read out
-    reg                read_last;        // read_m is the READ's last row
+    reg  [8:0]         read_m;               // next row to read out
+    reg                read_last;            // read_m is the READ's last row
     /* verilator lint_off UNUSED */ // no requantization hardware (systolic.requant = false): QPARAM and the READ flag are ignored
     reg                read_requant;
     /* verilator lint_on UNUSED */
-    reg  [9:0]         rows_written;     // rows written in the last column since reset
-    reg  [9:0]         read_written;     // rows of the READ's COMPUTE written (signed)
-    reg                read_older;       // a COMPUTE was dispatched after this READ
+    reg  [9:0]         rows_written;         // rows written in the last column since reset
+    reg  [9:0]         read_written;         // rows of the READ's COMPUTE written (signed)
+    reg                read_older;           // a COMPUTE was dispatched after this READ
+    reg  [9:0]         rows_early;           // rows past the early chain tap since reset
+    reg  [9:0]         read_early;           // rows of the READ's COMPUTE past the early chain tap (signed)
+    reg  [8:0]         read_src_rows;        // rows of the READ's COMPUTE
+    reg  [3:0]         read_outstanding;     // rows read and not yet sent
     reg                rd_v1;
     reg                rd_l1;
     reg                rd_v2;
     reg                rd_l2;
-    reg                rd_v3;            // m_axis_c_tvalid
-    reg                rd_l3;            // m_axis_c_tlast
+    reg                rd_v3;                // m_axis_c_tvalid
+    reg                rd_l3;                // m_axis_c_tlast
     wire               read_busy;
     wire               swap_go;
-    reg                row_free;         // comp_m's row may be overwritten
-    reg                one_row_issued;   // a one-row COMPUTE issued its row last cycle
+    reg                row_free;             // comp_m's row may be overwritten
+    reg                one_row_issued;       // a one-row COMPUTE issued its row last cycle
     wire               a_ready;
     wire               a_fire;
     wire               last_a;
@@ -91,11 +95,11 @@ module serrano_tile_r4c4_d256_norequant (
     wire               b_ready;
     wire               b_fire;
     wire               last_b;
-    reg  [31:0]        w_data;           // weight row being written
-    reg  [3:0]         w_load;           // one-hot array row being written
-    reg  [31:0]        a_issue;          // accepted activation row
-    reg  [31:0]        a_enter;          // activation row entering the array
-    reg                swap_issue;       // swap flag entering the array
+    reg  [31:0]        w_data;               // weight row being written
+    reg  [3:0]         w_load;               // one-hot array row being written
+    reg  [31:0]        a_issue;              // accepted activation row
+    reg  [31:0]        a_enter;              // activation row entering the array
+    reg                swap_issue;           // swap flag entering the array
     reg                ctl0_valid;
     reg  [7:0]         ctl0_addr;
     reg                ctl0_acc;
@@ -127,9 +131,9 @@ module serrano_tile_r4c4_d256_norequant (
     reg  [7:0]         ctl9_addr;
     reg                ctl9_acc;
     wire [127:0]       u_array_psum_out;
-    wire               move;
     wire               rd_issue;
     wire               last_rd;
+    wire               read_in_time;
     wire signed [31:0] bank_c0_out_data;
     wire signed [31:0] lane_c0_y;
     wire signed [31:0] bank_c1_out_data;
@@ -138,23 +142,40 @@ module serrano_tile_r4c4_d256_norequant (
     wire signed [31:0] lane_c2_y;
     wire signed [31:0] bank_c3_out_data;
     wire signed [31:0] lane_c3_y;
+    wire               out_fifo_empty;
+    wire               out_fifo_push;
+    /* verilator lint_off UNUSED */ // the read engine keeps fewer than the FIFO's depth rows outstanding
+    wire               u_out_fifo_in_ready;
+    /* verilator lint_on UNUSED */
+    wire               u_out_fifo_out_valid;
+    wire [128:0]       u_out_fifo_out_data;
+    /* verilator lint_off UNUSED */ // the read engine keeps fewer than the FIFO's depth rows outstanding
+    wire [3:0]         u_out_fifo_count;
+    /* verilator lint_on UNUSED */
+    wire               c_valid;
     wire               _s0;
     wire               _s1;
     wire               _s2;
     wire               _s3;
     wire               _s4;
-    wire               _s5;
-    wire [9:0]         _s6;
-    wire [9:0]         _s7;
+    wire [9:0]         _s5;
+    wire [127:0]       _s6;
+    wire               _s7;
+    wire [9:0]         _s8;
+    wire [9:0]         _s9;
+    wire [9:0]         _s10;
 
     assign _s0 = (cmd_op == 2'd0);
     assign _s1 = (cmd_op == 2'd1);
     assign _s2 = (cmd_op == 2'd2);
     assign _s3 = (cmd_op == 2'd3);
     assign _s4 = (load_active | (go_load & (~load_active)));
-    assign _s5 = (load_queued | (go_load & load_active));
-    assign _s6 = (rows_issued + {9'd0, a_fire});
-    assign _s7 = (go_read ? (rows_written - comp_base) : read_written);
+    assign _s5 = ({1'd0, comp_m} + 10'd1);
+    assign _s6 = {$unsigned(lane_c3_y), $unsigned(lane_c2_y), $unsigned(lane_c1_y), $unsigned(lane_c0_y)};
+    assign _s7 = (load_queued | (go_load & load_active));
+    assign _s8 = (rows_issued + {9'd0, a_fire});
+    assign _s9 = (go_read ? (rows_written - comp_base) : read_written);
+    assign _s10 = (go_read ? (rows_early - comp_base) : read_early);
 
     assign read_busy = (((read_active | rd_v1) | rd_v2) | rd_v3);
     assign swap_go = ((comp_active & comp_first) & shadow_full);
@@ -170,17 +191,26 @@ module serrano_tile_r4c4_d256_norequant (
     assign b_ready = (_s4 & ((~shadow_full) | swap_go));
     assign b_fire = (b_ready & s_axis_b_tvalid);
     assign last_b = (b_fire & (load_row == 2'd3));
-    assign move = ((~rd_v3) | m_axis_c_tready);
-    assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & move);
+    assign rd_issue = ((read_active & ($signed(read_written) > $signed({1'd0, read_m}))) & (read_outstanding < 4'd12));
     assign last_rd = (rd_issue & read_last);
+    assign read_in_time = (go_compute
+        ? (((($signed(read_early) > $signed(10'd0)) & (10'd0 < {1'd0, read_src_rows}))
+            & (~($signed(read_written) > $signed(({1'd0, read_m} + 10'd1)))))
+            & (({8'd0, read_outstanding} + {2'd0, 10'd0}) < ({3'd0, read_m} + 12'd12)))
+        : (((($signed(read_early) > $signed(_s5)) & (_s5 < {1'd0, read_src_rows})) & (~($signed(read_written) > $signed(({1'd0, read_m} + 10'd1)))))
+        & (({8'd0, read_outstanding} + {2'd0, _s5}) < ({3'd0, read_m} + 12'd12))));
+    assign out_fifo_empty = (read_outstanding == (({3'd0, rd_v1} + {3'd0, rd_v2}) + {3'd0, rd_v3}));
+    assign out_fifo_push = (rd_v3 & (~(out_fifo_empty & m_axis_c_tready)));
+    assign c_valid = (out_fifo_empty ? rd_v3 : u_out_fifo_out_valid);
     assign cmd_ready = cmd_ready_w;
     assign s_axis_a_tready = a_ready;
     assign s_axis_b_tready = b_ready;
-    assign m_axis_c_tvalid = rd_v3;
-    assign m_axis_c_tdata = {$unsigned(lane_c3_y), $unsigned(lane_c2_y), $unsigned(lane_c1_y), $unsigned(lane_c0_y)};
-    assign m_axis_c_tlast = rd_l3;
-    assign idle = (~((((load_active | (|load_drain)) | comp_active)
-        | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid})) | read_busy));
+    assign m_axis_c_tvalid = c_valid;
+    assign m_axis_c_tdata = (out_fifo_empty ? _s6 : u_out_fifo_out_data[127:0]);
+    assign m_axis_c_tlast = (out_fifo_empty ? rd_l3 : u_out_fifo_out_data[128]);
+    assign idle = (~(((((load_active | (|load_drain)) | comp_active)
+        | (|{ctl0_valid, ctl1_valid, ctl2_valid, ctl3_valid, ctl4_valid, ctl5_valid, ctl6_valid, ctl7_valid, ctl8_valid, ctl9_valid})) | read_busy)
+        | (|read_outstanding)));
 
     serrano_array_r4c4 u_array (
         .clk      (clk),
@@ -205,7 +235,7 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_requant_bypass_i32 lane_c0 (
         .clk (clk),
-        .en  (move),
+        .en  (1'd1),
         .acc (bank_c0_out_data),
         .y   (lane_c0_y)
     );
@@ -223,7 +253,7 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_requant_bypass_i32 lane_c1 (
         .clk (clk),
-        .en  (move),
+        .en  (1'd1),
         .acc (bank_c1_out_data),
         .y   (lane_c1_y)
     );
@@ -241,7 +271,7 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_requant_bypass_i32 lane_c2 (
         .clk (clk),
-        .en  (move),
+        .en  (1'd1),
         .acc (bank_c2_out_data),
         .y   (lane_c2_y)
     );
@@ -259,122 +289,141 @@ module serrano_tile_r4c4_d256_norequant (
     );
     serrano_requant_bypass_i32 lane_c3 (
         .clk (clk),
-        .en  (move),
+        .en  (1'd1),
         .acc (bank_c3_out_data),
         .y   (lane_c3_y)
+    );
+    serrano_fifo_w129_d12 u_out_fifo (
+        .clk       (clk),
+        .rst       (rst),
+        .in_valid  (out_fifo_push),
+        .in_data   ({rd_l3, _s6}),
+        .out_ready (m_axis_c_tready),
+        .in_ready  (u_out_fifo_in_ready),
+        .out_valid (u_out_fifo_out_valid),
+        .out_data  (u_out_fifo_out_data),
+        .count     (u_out_fifo_count)
     );
 
     always @(posedge clk) begin
         if (rst) begin
-            load_active    <= 1'd0;
-            load_queued    <= 1'd0;
-            load_row       <= 2'd0;
-            shadow_full    <= 1'd0;
-            load_drain     <= 3'd0;
-            comp_active    <= 1'd0;
-            comp_rows      <= 9'd0;
-            comp_m         <= 9'd0;
-            comp_last      <= 1'd0;
-            comp_acc       <= 1'd0;
-            comp_first     <= 1'd0;
-            rows_issued    <= 10'd0;
-            comp_base      <= 10'd768;
-            read_active    <= 1'd0;
-            read_rows      <= 9'd0;
-            read_m         <= 9'd0;
-            read_last      <= 1'd0;
-            read_requant   <= 1'd0;
-            rows_written   <= 10'd0;
-            read_written   <= 10'd256;
-            read_older     <= 1'd0;
-            rd_v1          <= 1'd0;
-            rd_l1          <= 1'd0;
-            rd_v2          <= 1'd0;
-            rd_l2          <= 1'd0;
-            rd_v3          <= 1'd0;
-            rd_l3          <= 1'd0;
-            row_free       <= 1'd1;
-            one_row_issued <= 1'd0;
-            w_load         <= 4'd0;
-            a_issue        <= 32'd0;
-            a_enter        <= 32'd0;
-            swap_issue     <= 1'd0;
-            ctl0_valid     <= 1'd0;
-            ctl0_acc       <= 1'd0;
-            ctl1_valid     <= 1'd0;
-            ctl1_acc       <= 1'd0;
-            ctl2_valid     <= 1'd0;
-            ctl2_acc       <= 1'd0;
-            ctl3_valid     <= 1'd0;
-            ctl3_acc       <= 1'd0;
-            ctl4_valid     <= 1'd0;
-            ctl4_acc       <= 1'd0;
-            ctl5_valid     <= 1'd0;
-            ctl5_acc       <= 1'd0;
-            ctl6_valid     <= 1'd0;
-            ctl6_acc       <= 1'd0;
-            ctl7_valid     <= 1'd0;
-            ctl7_acc       <= 1'd0;
-            ctl8_valid     <= 1'd0;
-            ctl8_acc       <= 1'd0;
-            ctl9_valid     <= 1'd0;
-            ctl9_acc       <= 1'd0;
+            load_active      <= 1'd0;
+            load_queued      <= 1'd0;
+            load_row         <= 2'd0;
+            shadow_full      <= 1'd0;
+            load_drain       <= 3'd0;
+            comp_active      <= 1'd0;
+            comp_rows        <= 9'd0;
+            comp_m           <= 9'd0;
+            comp_last        <= 1'd0;
+            comp_acc         <= 1'd0;
+            comp_first       <= 1'd0;
+            rows_issued      <= 10'd0;
+            comp_base        <= 10'd768;
+            read_active      <= 1'd0;
+            read_rows        <= 9'd0;
+            read_m           <= 9'd0;
+            read_last        <= 1'd0;
+            read_requant     <= 1'd0;
+            rows_written     <= 10'd0;
+            read_written     <= 10'd256;
+            read_older       <= 1'd0;
+            rows_early       <= 10'd0;
+            read_early       <= 10'd256;
+            read_src_rows    <= 9'd0;
+            read_outstanding <= 4'd0;
+            rd_v1            <= 1'd0;
+            rd_l1            <= 1'd0;
+            rd_v2            <= 1'd0;
+            rd_l2            <= 1'd0;
+            rd_v3            <= 1'd0;
+            rd_l3            <= 1'd0;
+            row_free         <= 1'd1;
+            one_row_issued   <= 1'd0;
+            w_load           <= 4'd0;
+            a_issue          <= 32'd0;
+            a_enter          <= 32'd0;
+            swap_issue       <= 1'd0;
+            ctl0_valid       <= 1'd0;
+            ctl0_acc         <= 1'd0;
+            ctl1_valid       <= 1'd0;
+            ctl1_acc         <= 1'd0;
+            ctl2_valid       <= 1'd0;
+            ctl2_acc         <= 1'd0;
+            ctl3_valid       <= 1'd0;
+            ctl3_acc         <= 1'd0;
+            ctl4_valid       <= 1'd0;
+            ctl4_acc         <= 1'd0;
+            ctl5_valid       <= 1'd0;
+            ctl5_acc         <= 1'd0;
+            ctl6_valid       <= 1'd0;
+            ctl6_acc         <= 1'd0;
+            ctl7_valid       <= 1'd0;
+            ctl7_acc         <= 1'd0;
+            ctl8_valid       <= 1'd0;
+            ctl8_acc         <= 1'd0;
+            ctl9_valid       <= 1'd0;
+            ctl9_acc         <= 1'd0;
         end else begin
-            load_active    <= ((_s4 & (~last_b)) | (last_b & _s5));
-            load_queued    <= (_s5 & (~last_b));
-            load_row       <= (b_fire ? (last_b ? 2'd0 : (load_row + 2'd1)) : load_row);
-            shadow_full    <= (last_b ? 1'd1 : (shadow_full & (~swap_go)));
-            load_drain     <= (b_fire ? 3'd4 : ((load_drain == 3'd0) ? load_drain : (load_drain - 3'd1)));
-            comp_active    <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
-            comp_rows      <= (go_compute ? cmd_rows : comp_rows);
-            comp_m         <= (go_compute ? 9'd0 : (a_fire ? (comp_m + 9'd1) : comp_m));
-            comp_last      <= (go_compute ? (cmd_rows == 9'd1) : (a_fire ? (({1'd0, comp_m} + 10'd2) == {1'd0, comp_rows}) : comp_last));
-            comp_acc       <= (go_compute ? cmd_accumulate : comp_acc);
-            comp_first     <= (go_compute ? 1'd1 : (comp_first & (~swap_go)));
-            rows_issued    <= _s6;
-            comp_base      <= (go_compute ? _s6 : comp_base);
-            read_active    <= (go_read ? 1'd1 : (read_active & (~last_rd)));
-            read_rows      <= (go_read ? cmd_rows : read_rows);
-            read_m         <= (go_read ? 9'd0 : (rd_issue ? (read_m + 9'd1) : read_m));
-            read_last      <= (go_read ? (cmd_rows == 9'd1) : (rd_issue ? (({1'd0, read_m} + 10'd2) == {1'd0, read_rows}) : read_last));
-            read_requant   <= (go_read ? cmd_requant : read_requant);
-            rows_written   <= (rows_written + {9'd0, ctl9_valid});
-            read_written   <= ((ctl9_valid & (~($signed(_s7) >= 10'sd256))) ? (_s7 + 10'd1) : _s7);
-            read_older     <= (go_read ? 1'd0 : (read_older | go_compute));
-            rd_v1          <= (move ? rd_issue : rd_v1);
-            rd_l1          <= (move ? last_rd : rd_l1);
-            rd_v2          <= (move ? rd_v1 : rd_v2);
-            rd_l2          <= (move ? rd_l1 : rd_l2);
-            rd_v3          <= (move ? rd_v2 : rd_v3);
-            rd_l3          <= (move ? rd_l2 : rd_l3);
-            row_free       <= ((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((~go_read) & (read_older | go_compute))))
-                | (go_compute ? (read_m > 9'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 10'd1))));
-            one_row_issued <= (last_a & (comp_m == 9'd0));
-            w_load         <= {(b_fire & (load_row == 2'd3)), (b_fire & (load_row == 2'd2)), (b_fire & (load_row == 2'd1)),
+            load_active      <= ((_s4 & (~last_b)) | (last_b & _s7));
+            load_queued      <= (_s7 & (~last_b));
+            load_row         <= (b_fire ? (last_b ? 2'd0 : (load_row + 2'd1)) : load_row);
+            shadow_full      <= (last_b ? 1'd1 : (shadow_full & (~swap_go)));
+            load_drain       <= (b_fire ? 3'd4 : ((load_drain == 3'd0) ? load_drain : (load_drain - 3'd1)));
+            comp_active      <= (go_compute ? 1'd1 : (comp_active & (~last_a)));
+            comp_rows        <= (go_compute ? cmd_rows : comp_rows);
+            comp_m           <= (go_compute ? 9'd0 : (a_fire ? (comp_m + 9'd1) : comp_m));
+            comp_last        <= (go_compute ? (cmd_rows == 9'd1) : (a_fire ? (({1'd0, comp_m} + 10'd2) == {1'd0, comp_rows}) : comp_last));
+            comp_acc         <= (go_compute ? cmd_accumulate : comp_acc);
+            comp_first       <= (go_compute ? 1'd1 : (comp_first & (~swap_go)));
+            rows_issued      <= _s8;
+            comp_base        <= (go_compute ? _s8 : comp_base);
+            read_active      <= (go_read ? 1'd1 : (read_active & (~last_rd)));
+            read_rows        <= (go_read ? cmd_rows : read_rows);
+            read_m           <= (go_read ? 9'd0 : (rd_issue ? (read_m + 9'd1) : read_m));
+            read_last        <= (go_read ? (cmd_rows == 9'd1) : (rd_issue ? (({1'd0, read_m} + 10'd2) == {1'd0, read_rows}) : read_last));
+            read_requant     <= (go_read ? cmd_requant : read_requant);
+            rows_written     <= (rows_written + {9'd0, ctl9_valid});
+            read_written     <= ((ctl9_valid & (~($signed(_s9) >= 10'sd256))) ? (_s9 + 10'd1) : _s9);
+            read_older       <= (go_read ? 1'd0 : (read_older | go_compute));
+            rows_early       <= (rows_early + {9'd0, ctl2_valid});
+            read_early       <= ((ctl2_valid & (~($signed(_s10) >= 10'sd256))) ? (_s10 + 10'd1) : _s10);
+            read_src_rows    <= (go_read ? comp_rows : read_src_rows);
+            read_outstanding <= ((read_outstanding + {3'd0, rd_issue}) - {3'd0, (c_valid & m_axis_c_tready)});
+            rd_v1            <= rd_issue;
+            rd_l1            <= last_rd;
+            rd_v2            <= rd_v1;
+            rd_l2            <= rd_l1;
+            rd_v3            <= rd_v2;
+            rd_l3            <= rd_l2;
+            row_free         <= (((~((go_read ? 1'd1 : (read_active & (~last_rd))) & ((~go_read) & (read_older | go_compute))))
+                | (go_compute ? (read_m > 9'd0) : ({1'd0, read_m} > ({1'd0, comp_m} + 10'd1)))) | read_in_time);
+            one_row_issued   <= (last_a & (comp_m == 9'd0));
+            w_load           <= {(b_fire & (load_row == 2'd3)), (b_fire & (load_row == 2'd2)), (b_fire & (load_row == 2'd1)),
                 (b_fire & (load_row == 2'd0))};
-            a_issue        <= (a_fire ? s_axis_a_tdata : 32'd0);
-            a_enter        <= a_issue;
-            swap_issue     <= swap_go;
-            ctl0_valid     <= a_fire;
-            ctl0_acc       <= comp_acc;
-            ctl1_valid     <= ctl0_valid;
-            ctl1_acc       <= ctl0_acc;
-            ctl2_valid     <= ctl1_valid;
-            ctl2_acc       <= ctl1_acc;
-            ctl3_valid     <= ctl2_valid;
-            ctl3_acc       <= ctl2_acc;
-            ctl4_valid     <= ctl3_valid;
-            ctl4_acc       <= ctl3_acc;
-            ctl5_valid     <= ctl4_valid;
-            ctl5_acc       <= ctl4_acc;
-            ctl6_valid     <= ctl5_valid;
-            ctl6_acc       <= ctl5_acc;
-            ctl7_valid     <= ctl6_valid;
-            ctl7_acc       <= ctl6_acc;
-            ctl8_valid     <= ctl7_valid;
-            ctl8_acc       <= ctl7_acc;
-            ctl9_valid     <= ctl8_valid;
-            ctl9_acc       <= ctl8_acc;
+            a_issue          <= (a_fire ? s_axis_a_tdata : 32'd0);
+            a_enter          <= a_issue;
+            swap_issue       <= swap_go;
+            ctl0_valid       <= a_fire;
+            ctl0_acc         <= comp_acc;
+            ctl1_valid       <= ctl0_valid;
+            ctl1_acc         <= ctl0_acc;
+            ctl2_valid       <= ctl1_valid;
+            ctl2_acc         <= ctl1_acc;
+            ctl3_valid       <= ctl2_valid;
+            ctl3_acc         <= ctl2_acc;
+            ctl4_valid       <= ctl3_valid;
+            ctl4_acc         <= ctl3_acc;
+            ctl5_valid       <= ctl4_valid;
+            ctl5_acc         <= ctl4_acc;
+            ctl6_valid       <= ctl5_valid;
+            ctl6_acc         <= ctl5_acc;
+            ctl7_valid       <= ctl6_valid;
+            ctl7_acc         <= ctl6_acc;
+            ctl8_valid       <= ctl7_valid;
+            ctl8_acc         <= ctl7_acc;
+            ctl9_valid       <= ctl8_valid;
+            ctl9_acc         <= ctl8_acc;
         end
     end
 

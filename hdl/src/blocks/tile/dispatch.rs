@@ -9,7 +9,7 @@ use golden::SystolicConfig;
 use crate::blocks::common::lanes::bits_for;
 use crate::core::{Bit, Expr, Module, Reg, Result, UInt};
 
-use super::engines::chain_stages;
+use super::engines::{chain_stages, out_fifo_depth};
 use super::top::{rows_bits, Ports, OP_COMPUTE, OP_LOAD, OP_QPARAM, OP_READ};
 
 /// The load engine's state.
@@ -54,6 +54,15 @@ pub(super) struct ReadState {
     pub rel: Reg,
     /// A COMPUTE was dispatched after this READ: its rows wait for the READ's.
     pub older: Reg,
+    /// Rows past control-chain stage `early_tap` since reset, and the
+    /// READ's COMPUTE's rows among them (as `written` and `rel`).
+    pub early: Reg,
+    pub rel_early: Reg,
+    /// Rows of the COMPUTE this READ follows.
+    pub src_rows: Reg,
+    /// Rows issued by READs and not yet sent on the C stream (read pipeline
+    /// and output FIFO): a bank read issues only while it is below the FIFO's depth.
+    pub outstanding: Reg,
     pub v: [Reg; 3],
     pub l: [Reg; 3],
     /// A READ is active or its rows are in the pipeline.
@@ -139,6 +148,19 @@ pub(super) fn engine_state(m: &mut Module, cfg: &SystolicConfig) -> Result<(Load
         .build()?;
     let older = m.reg("read_older", Bit).reset(0).doc("a COMPUTE was dispatched after this READ").build()?;
 
+    let early = m.reg("rows_early", UInt(sw)).reset(0).doc("rows past the early chain tap since reset").build()?;
+    let rel_early = m
+        .reg("read_early", UInt(sw))
+        .reset(cfg.acc_depth as i128)
+        .doc("rows of the READ's COMPUTE past the early chain tap (signed)")
+        .build()?;
+    let src_rows = m.reg("read_src_rows", UInt(rw)).reset(0).doc("rows of the READ's COMPUTE").build()?;
+    let outstanding = m
+        .reg("read_outstanding", UInt(bits_for(out_fifo_depth(cfg) as u64)))
+        .reset(0)
+        .doc("rows read and not yet sent")
+        .build()?;
+
     // Read pipeline valid/last bits: stage 1 (bank read), 2 (product), 3 (output).
     let v1 = m.reg("rd_v1", Bit).reset(0).build()?;
     let l1 = m.reg("rd_l1", Bit).reset(0).build()?;
@@ -156,6 +178,10 @@ pub(super) fn engine_state(m: &mut Module, cfg: &SystolicConfig) -> Result<(Load
         written,
         rel,
         older,
+        early,
+        rel_early,
+        src_rows,
+        outstanding,
         v: [v1, v2, v3],
         l: [l1, l2, l3],
         busy,

@@ -13,6 +13,7 @@ use crate::core::{cat, mux, Bit, Expr, Module, Result, SInt, UInt};
 use super::acc_bank::{acc_bank, addr_bits};
 use super::array::PSUM_EXTRA;
 use super::dispatch::{seq_bits, ComputeState, Dispatch, LoadState, ReadState, RowIssue};
+use super::output::read_in_time;
 use super::requant::{bypass, requant};
 use super::top::{rows_bits, Ports};
 
@@ -47,10 +48,22 @@ pub(super) struct ArrayFeed {
     pub chain: ControlChain,
 }
 
-/// The read engine's pipeline enable and its bank read.
+/// The read engine's bank read.
 pub(super) struct ReadIssue {
-    pub move_: Expr,
     pub rd_issue: Expr,
+}
+
+/// Rows of the output FIFO: the rows a READ may have read ahead of a
+/// COMPUTE that overwrites them (R + 4, see `read_in_time`) plus the three
+/// of the read pipeline, and one spare.
+pub(super) fn out_fifo_depth(cfg: &SystolicConfig) -> u32 {
+    cfg.rows + 8
+}
+
+/// The control-chain stage whose count tells that a row was accepted at
+/// least C + 1 cycles before the row issued next cycle (see `read_in_time`).
+fn early_tap(cfg: &SystolicConfig) -> u32 {
+    cfg.cols.saturating_sub(2)
 }
 
 /// In: a LOAD, the weight stream and the swap. Out: one weight row a cycle
@@ -187,29 +200,39 @@ pub(super) fn read_engine(
     let cmd_rows = &ports.cmd_rows;
     let zero_rows = Expr::lit(0, UInt(rw));
 
-    let move_ = m.node("move", !&v3.q | &ports.c_ready)?;
+    // A bank read issues whenever the output FIFO has room for every row in
+    // flight, whatever the C stream's back-pressure (see output_buffer).
+    let ow = bits_for(out_fifo_depth(cfg) as u64);
+    let room = read.outstanding.q.cmp_lt(Expr::lit(out_fifo_depth(cfg) as i128, UInt(ow)));
     // Row m is written once rel > m (rel counts the READ's COMPUTE's rows).
     let written_m = read.rel.as_signed().cmp_gt(read_m.zext(sw).as_signed());
-    let rd_issue = m.node("rd_issue", &read_active.q & &written_m & &move_)?;
+    let rd_issue = m.node("rd_issue", &read_active.q & &written_m & &room)?;
     let last_rd = m.node("last_rd", &rd_issue & &read_last.q)?;
     // After this row, the next is the last when two rows were left.
     let rd_two_left = (read_m.zext(rw + 1) + 2).cmp_eq(read.rows.zext(rw + 1));
     m.set_next(read_last, mux(go_read, &cmd_rows.cmp_eq(1), &mux(&rd_issue, &rd_two_left, &read_last.q)))?;
     m.set_next(read_active, mux(go_read, &Expr::lit(1, Bit), &(&read_active.q & !&last_rd)))?;
     m.set_next(&read.rows, mux(go_read, cmd_rows, &read.rows.q))?;
+    m.set_next(&read.src_rows, mux(go_read, &comp.rows.q, &read.src_rows.q))?;
     m.set_next(read_m, mux(go_read, &zero_rows, &mux(&rd_issue, &(&read_m.q + 1), &read_m.q)))?;
     m.set_next(&read.requant, mux(go_read, &ports.cmd_requant, &read.requant.q))?;
     // comp_base already names the latest COMPUTE dispatched before this READ:
     // its rows are the ones counted from rows_written - comp_base on (older
     // COMPUTEs' rows still in flight make that negative at first). No
     // COMPUTE need wait for a READ's count, however many are in flight.
+    // The early count does the same at an earlier chain stage.
     let wrote = &chain.valid[chain.valid.len() - 1];
-    m.set_next(&read.written, &read.written.q + wrote.zext(sw))?;
-    let rel = mux(go_read, &(&read.written.q - &comp.base.q), &read.rel.q);
-    // Saturating at acc_depth, which every row of a READ is below: later
-    // COMPUTEs may write many rows while a READ waits on back-pressure.
-    let full = rel.as_signed().cmp_ge(cfg.acc_depth as i64);
-    m.set_next(&read.rel, mux(&(wrote & !&full), &(&rel + 1), &rel))?;
+    let passed = &chain.valid[early_tap(cfg) as usize];
+    let mut rels = Vec::new();
+    for (count, rel_reg, inc) in [(&read.written, &read.rel, wrote), (&read.early, &read.rel_early, passed)] {
+        m.set_next(count, &count.q + inc.zext(sw))?;
+        let rel = mux(go_read, &(&count.q - &comp.base.q), &rel_reg.q);
+        // Saturating at acc_depth, which every row of a READ is below: later
+        // COMPUTEs may write many rows while a READ waits on back-pressure.
+        let full = rel.as_signed().cmp_ge(cfg.acc_depth as i64);
+        m.set_next(rel_reg, mux(&(inc & !&full), &(&rel + 1), &rel))?;
+        rels.push(rel_reg.q.clone());
+    }
     m.set_next(&read.older, mux(go_read, &Expr::lit(0, Bit), &(&read.older.q | go_compute)))?;
 
     // row_free for the next cycle: no older READ pending then, or it is sure
@@ -221,21 +244,22 @@ pub(super) fn read_engine(
     let older_next = !go_read & (&read.older.q | go_compute);
     let pending_next = &read_active_next & &older_next;
     let ahead = mux(go_compute, &read_m.cmp_gt(0), &read_m.zext(rw + 1).cmp_gt(&(comp.m.zext(rw + 1) + 1)));
-    m.set_next(&issue.row_free, !&pending_next | &ahead)?;
-    m.set_next(v1, mux(&move_, &rd_issue, &v1.q))?;
-    m.set_next(l1, mux(&move_, &last_rd, &l1.q))?;
-    m.set_next(v2, mux(&move_, &v1.q, &v2.q))?;
-    m.set_next(l2, mux(&move_, &l1.q, &l2.q))?;
-    m.set_next(v3, mux(&move_, &v2.q, &v3.q))?;
-    m.set_next(l3, mux(&move_, &l2.q, &l3.q))?;
+    let soon = read_in_time(m, cfg, comp, read, go_compute, &rels[1])?;
+    m.set_next(&issue.row_free, !&pending_next | &ahead | &soon)?;
+    m.set_next(v1, &rd_issue)?;
+    m.set_next(l1, &last_rd)?;
+    m.set_next(v2, &v1.q)?;
+    m.set_next(l2, &l1.q)?;
+    m.set_next(v3, &v2.q)?;
+    m.set_next(l3, &l2.q)?;
 
-    Ok(ReadIssue { move_, rd_issue })
+    Ok(ReadIssue { rd_issue })
 }
 
 /// In: each column's partial sums from the array with their control words,
 /// and the read engine's bank reads. Out: the result row's lanes, lane
-/// `cols − 1` first (for `cat`), each requantized (or passed through) as the
-/// read pipeline moves. QPARAM sets the requantizers' parameters.
+/// `cols − 1` first (for `cat`), each requantized (or passed through); the
+/// read pipeline always moves (the output FIFO absorbs back-pressure). QPARAM sets the requantizers' parameters.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn accumulation(
     m: &mut Module,
@@ -248,7 +272,7 @@ pub(super) fn accumulation(
     rd: &ReadIssue,
 ) -> Result<Vec<Expr>> {
     let (r, c) = (cfg.rows, cfg.cols);
-    let move_ = &rd.move_;
+    let move_ = &Expr::lit(1, Bit);
     let bank = acc_bank(cfg)?;
     let rq = if cfg.requant { requant()? } else { bypass()? };
     let rd_addr = read.m.trunc(addr_bits(cfg.acc_depth));

@@ -15,7 +15,8 @@
 //! [`acc_bank`] (one accumulator bank per column), [`requant`] (one output
 //! lane's requantizer), [`top`] (the ports and the wiring), `dispatch`
 //! (the engines' state and the command dispatch), `engines` (the load,
-//! compute and read engines and the per-column accumulation).
+//! compute and read engines and the per-column accumulation), `output` (the
+//! output FIFO and the relaxed row interlock it allows).
 //!
 //! Golden model: `golden::tile` (`golden/src/tile/`). Tests:
 //! `testbenches/tests/pe.rs` and `testbenches/tests/tile.rs`. Datasheets:
@@ -26,6 +27,7 @@ pub mod array;
 mod dispatch;
 mod engines;
 pub mod mul;
+mod output;
 pub mod pe;
 pub mod requant;
 pub mod top;

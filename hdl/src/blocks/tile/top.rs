@@ -45,6 +45,7 @@ use crate::core::{cat, Bundle, BundleSig, Expr, Module, Result, Role, SInt};
 use super::array::array;
 use super::dispatch::{dispatch, engine_state, row_issue};
 use super::engines::{accumulation, compute_engine, load_engine, read_engine};
+use super::output::output_buffer;
 
 /// Command opcodes on `cmd_op`.
 pub const OP_LOAD: i64 = 0;
@@ -124,18 +125,20 @@ pub fn tile(cfg: &SystolicConfig) -> Result<Module> {
     let rd = read_engine(&mut m, cfg, &ports, &comp, &read, &issue, &go, &feed.chain)?;
     let lanes = accumulation(&mut m, cfg, &ports, &read, &go, &feed.chain, &psum, &rd)?;
     let lane_refs: Vec<&Expr> = lanes.iter().collect();
+    let c_out = output_buffer(&mut m, cfg, &ports, &read, &rd, &cat(&lane_refs))?;
 
     // ---- Outputs ------------------------------------------------------------
     let chain_refs: Vec<&Expr> = feed.chain.valid.iter().collect();
     let chain_busy = cat(&chain_refs).any();
     let writing = load.drain.q.any();
-    let idle = !(&load.active.q | &writing | &comp.active.q | &chain_busy | &read.busy);
+    let sending = read.outstanding.q.any();
+    let idle = !(&load.active.q | &writing | &comp.active.q | &chain_busy | &read.busy | &sending);
     bus.cmd.drive(&mut m, "ready", &go.cmd_ready)?;
     bus.a.drive(&mut m, "tready", &issue.a_ready)?;
     bus.b.drive(&mut m, "tready", &weights.b_ready)?;
-    bus.c.drive(&mut m, "tvalid", &read.v[2].q)?;
-    bus.c.drive(&mut m, "tdata", cat(&lane_refs))?;
-    bus.c.drive(&mut m, "tlast", &read.l[2].q)?;
+    bus.c.drive(&mut m, "tvalid", &c_out.valid)?;
+    bus.c.drive(&mut m, "tdata", &c_out.data)?;
+    bus.c.drive(&mut m, "tlast", &c_out.last)?;
     m.output_doc("idle", idle, "no command in progress and nothing in flight")?;
     Ok(m)
 }
