@@ -11,10 +11,12 @@ use std::collections::VecDeque;
 
 use golden::dma::Memory;
 use hdl::blocks::accel::axi_read_mux::axi_read_mux;
+use hdl::core::Bundle;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use testbenches::axi::mem::{AxiMem, MemConfig};
 use testbenches::axi::monitor::{Monitor, MonitorConfig};
+use testbenches::axi::ports::BusPorts;
 use testbenches::axi::{Addr, AxiSnapshot, Chan};
 use testbenches::seed_from_env;
 use verilator_sys::Model;
@@ -47,6 +49,7 @@ fn two_masters_share_one_read_port() {
 }
 
 fn run(sim: &mut Model, seed: u64) {
+    let bus = BusPorts::bind(sim, "m_axi", &Bundle::axi4_read(32, 64, ID_BITS)).expect("the m_axi read port");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let content = Memory::new(seed);
     let mut cfg = MemConfig::ideal(8, 20);
@@ -95,16 +98,7 @@ fn run(sim: &mut Model, seed: u64) {
         set(sim, "m_axi_rresp", rb.resp as u64);
         set(sim, "m_axi_rlast", rb.last as u64);
         sim.eval();
-        let ar = Addr {
-            id: get(sim, "m_axi_arid") as u32,
-            addr: get(sim, "m_axi_araddr"),
-            len: get(sim, "m_axi_arlen") as u8,
-            size: get(sim, "m_axi_arsize") as u8,
-            burst: get(sim, "m_axi_arburst") as u8,
-            lock: get(sim, "m_axi_arlock") as u8,
-            cache: get(sim, "m_axi_arcache") as u8,
-            prot: get(sim, "m_axi_arprot") as u8,
-        };
+        let ar = bus.addr(sim, "ar").expect("the AR channel");
         let snap = AxiSnapshot {
             ar: Chan { valid: get(sim, "m_axi_arvalid") != 0, ready: o.arready, payload: ar },
             r: Chan { valid: o.r.is_some(), ready: get(sim, "m_axi_rready") != 0, payload: rb },

@@ -11,11 +11,13 @@
 
 use golden::dma::Memory;
 use hdl::blocks::accel::core_fetch::core_fetch;
+use hdl::core::Bundle;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use testbenches::axi::mem::{AxiMem, ErrorRegion, MemConfig};
 use testbenches::axi::monitor::{Monitor, MonitorConfig};
-use testbenches::axi::{Addr, AxiSnapshot, Chan};
+use testbenches::axi::ports::BusPorts;
+use testbenches::axi::{AxiSnapshot, Chan};
 use testbenches::seed_from_env;
 use testbenches::sim::run_with_waveform;
 use verilator_sys::Model;
@@ -30,6 +32,7 @@ fn get(sim: &Model, n: &str) -> u64 {
 }
 
 fn run(sim: &mut Model, data_bits: u32, base: u64, size: u64, seed: u64) {
+    let bus = BusPorts::bind(sim, "m_axi", &Bundle::axi4_read(32, data_bits, 2)).expect("the m_axi read port");
     let wb = (data_bits / 8) as usize;
     let clk = sim.port("clk").unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -116,16 +119,7 @@ fn run(sim: &mut Model, data_bits: u32, base: u64, size: u64, seed: u64) {
                 got += 1;
             }
         }
-        let ar = Addr {
-            id: get(sim, "m_axi_arid") as u32,
-            addr: get(sim, "m_axi_araddr"),
-            len: get(sim, "m_axi_arlen") as u8,
-            size: get(sim, "m_axi_arsize") as u8,
-            burst: get(sim, "m_axi_arburst") as u8,
-            lock: get(sim, "m_axi_arlock") as u8,
-            cache: get(sim, "m_axi_arcache") as u8,
-            prot: get(sim, "m_axi_arprot") as u8,
-        };
+        let ar = bus.addr(sim, "ar").expect("the AR channel");
         let snap = AxiSnapshot {
             ar: Chan { valid: get(sim, "m_axi_arvalid") != 0, ready: o.arready, payload: ar },
             r: Chan { valid: o.r.is_some(), ready: get(sim, "m_axi_rready") != 0, payload: rb },

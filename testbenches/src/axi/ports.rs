@@ -215,6 +215,16 @@ impl AxisPorts {
     }
 }
 
+impl BusPorts {
+    /// The payload of address channel `ch` (`"ar"` or `"aw"`) in this cycle
+    /// (after `eval`): for a bus that is only a read or only a write half.
+    pub fn addr(&self, m: &Model, ch: &str) -> Result<super::Addr> {
+        let f = |n: &str| self.get(&format!("{ch}{n}"));
+        let ports = [f("id")?, f("addr")?, f("len")?, f("size")?, f("burst")?, f("lock")?, f("cache")?, f("prot")?];
+        Ok(addr_of(m, ports))
+    }
+}
+
 /// The fields of an AXI4 address channel, as one payload.
 fn addr_of(m: &Model, ports: [Port; 8]) -> super::Addr {
     let [id, addr, len, size, burst, lock, cache, prot] = ports;

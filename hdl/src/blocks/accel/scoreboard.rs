@@ -17,7 +17,7 @@
 //!   `empty`: nothing in flight (a BARRIER's condition).
 
 use crate::blocks::common::lanes::{bits_for, index_bits, lit, pmux};
-use crate::blocks::common::params::check_range;
+use crate::blocks::common::params::{check_pow2, check_range};
 use crate::core::{mux, Bit, Bundle, Expr, Module, Result, Role, UInt};
 
 /// The block's name in parameter errors.
@@ -51,13 +51,7 @@ fn conflicts(o: &Foot, e: &Foot) -> Expr {
 }
 
 pub fn scoreboard(entries: u32, line_bits: u32, queues: u32) -> Result<Module> {
-    check_range(SCOREBOARD_BLOCK, "entries", entries, 2..=32)?;
-    if !entries.is_power_of_two() {
-        return Err(crate::core::HdlError::parameter(
-            SCOREBOARD_BLOCK,
-            format!("entries = {entries}: must be a power of two between 2 and 32"),
-        ));
-    }
+    check_pow2(SCOREBOARD_BLOCK, "entries", entries, 2..=32)?;
     check_range(SCOREBOARD_BLOCK, "line_bits", line_bits, 1..=24)?;
     check_range(SCOREBOARD_BLOCK, "queues", queues, 1..=4)?;
     let (n, eb, lw) = (entries, index_bits(entries as u64), line_bits + 1);

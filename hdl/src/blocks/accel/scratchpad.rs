@@ -21,7 +21,7 @@
 use crate::blocks::accel::spad_bank::spad_bank;
 use crate::blocks::common::arbiter::round_robin;
 use crate::blocks::common::lanes::{index_bits, lit, pmux};
-use crate::blocks::common::params::check_range;
+use crate::blocks::common::params::{check_pow2, check_range};
 use crate::core::{Bit, Expr, Module, Result, UInt};
 
 /// The block's name in parameter errors.
@@ -50,22 +50,10 @@ impl SpadParams {
 
     fn check(&self) -> Result<()> {
         check_range(SPAD_BLOCK, "line_bytes", self.line_bytes, 1..=128)?;
-        check_pow2("banks", self.banks, 1..=64)?;
-        check_pow2("lines_per_bank", self.lines_per_bank, 16..=65_536)?;
+        check_pow2(SPAD_BLOCK, "banks", self.banks, 1..=64)?;
+        check_pow2(SPAD_BLOCK, "lines_per_bank", self.lines_per_bank, 16..=65_536)?;
         check_range(SPAD_BLOCK, "writers", self.writers, 1..=8)?;
         check_range(SPAD_BLOCK, "readers", self.readers, 1..=8)
-    }
-}
-
-fn check_pow2(name: &str, v: u32, r: std::ops::RangeInclusive<u32>) -> Result<()> {
-    check_range(SPAD_BLOCK, name, v, r.clone())?;
-    if v.is_power_of_two() {
-        Ok(())
-    } else {
-        Err(crate::core::HdlError::parameter(
-            SPAD_BLOCK,
-            format!("{name} = {v}: must be a power of two between {} and {}", r.start(), r.end()),
-        ))
     }
 }
 

@@ -26,6 +26,18 @@ pub fn check_range(block: &str, name: &str, value: u32, range: RangeInclusive<u3
     }
 }
 
+/// `value` must be a power of two in `range`.
+pub fn check_pow2(block: &str, name: &str, value: u32, range: RangeInclusive<u32>) -> Result<()> {
+    if range.contains(&value) && value.is_power_of_two() {
+        Ok(())
+    } else {
+        Err(HdlError::parameter(
+            block,
+            format!("{name} = {value}: must be a power of two between {} and {}", range.start(), range.end()),
+        ))
+    }
+}
+
 /// `value` must be one of `allowed`.
 pub fn check_one_of(block: &str, name: &str, value: u32, allowed: &[u32]) -> Result<()> {
     if allowed.contains(&value) {
