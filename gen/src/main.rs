@@ -20,6 +20,7 @@ mod fpga;
 mod npy_io;
 mod presets;
 mod report;
+mod run;
 mod sim;
 mod verilog;
 mod yosys;
@@ -66,6 +67,9 @@ enum Cmd {
     /// Simulate a block in Verilator against the golden model.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Run a kernel from memory through the generated core in Verilator, against the golden model.
+    #[command(subcommand)]
+    Run(run::RunCmd),
     /// Estimate area with Yosys: transistors per block (generic), or iCE40 / Xilinx 7-series cells.
     Area(area::AreaArgs),
     /// Synthesize, place and route a top on an iCE40 (in a pin-saving board top) and report utilization and Fmax.
@@ -111,6 +115,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Sim(cmd) => sim::run(cmd)?,
+        Cmd::Run(cmd) => run::run(cmd)?,
         Cmd::Area(args) => area::run(&args)?,
         Cmd::Fpga(args) => fpga::run(args)?,
         Cmd::Report(args) => report::run(args)?,

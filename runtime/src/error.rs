@@ -15,6 +15,8 @@ pub enum RuntimeError {
     Program(ProgramError),
     /// The core stopped on a fault.
     Fault(CoreFault),
+    /// The backend itself failed (a simulation that hung, a protocol error).
+    Backend(String),
 }
 
 impl fmt::Display for RuntimeError {
@@ -32,6 +34,7 @@ impl fmt::Display for RuntimeError {
                 ErrorCode::meaning(c.code),
                 c.dma_status.name()
             ),
+            RuntimeError::Backend(m) => f.write_str(m),
         }
     }
 }

@@ -12,6 +12,7 @@
 //! path the failure message gives.
 
 pub mod axi;
+
 pub mod dma;
 pub mod fourstate;
 pub mod npy;

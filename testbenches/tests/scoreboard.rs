@@ -3,8 +3,9 @@
 //! `Footprint::conflicts`): random commands with random read and write
 //! intervals (empty ones too) in a small line space so they collide, random
 //! queue heads and random completions in any order; every cycle each
-//! queue's `clear`, `alloc_ready`, `retire` and `empty` are compared, and
-//! entries must leave in program order.
+//! queue's `clear`, `sync_clear`, `alloc_ready`, `retire`, `head_id` and
+//! `empty` are compared, entries must leave in program order, and a rare
+//! `flush` empties it.
 
 use std::collections::VecDeque;
 
@@ -30,6 +31,7 @@ struct Entry {
     id: u64,
     fp: Footprint,
     raw: [u64; 4],
+    sync: bool,
     done: bool,
 }
 
@@ -42,7 +44,7 @@ fn interval(rng: &mut ChaCha8Rng, lines: u64) -> (u64, u64) {
     (lo, rng.gen_range(lo + 1..=lines.min(lo + 6)))
 }
 
-fn run(sim: &mut Model, n: u64, queues: usize, seed: u64) {
+fn run(sim: &mut Model, n: u64, queues: usize, dones: usize, seed: u64) {
     let clk = sim.port("clk").unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let lines = 24u64;
@@ -60,7 +62,11 @@ fn run(sim: &mut Model, n: u64, queues: usize, seed: u64) {
         for (f, v) in ["rd_lo", "rd_hi", "wr_lo", "wr_hi"].iter().zip(raw) {
             set(sim, &format!("alloc_{f}"), v);
         }
+        let sync = rng.gen_bool(0.3);
+        set(sim, "alloc_sync", sync as u64);
         set(sim, "alloc_valid", offer as u64);
+        let flush = rng.gen_bool(0.002);
+        set(sim, "flush", flush as u64);
         // Queue heads: any entry in flight (or a stale id, whose answer is not checked).
         let heads: Vec<Option<usize>> =
             (0..queues).map(|_| if rob.is_empty() { None } else { Some(rng.gen_range(0..rob.len())) }).collect();
@@ -69,7 +75,7 @@ fn run(sim: &mut Model, n: u64, queues: usize, seed: u64) {
         }
         // Completions of entries in flight, in any order.
         let mut finishing = Vec::new();
-        for k in 0..queues {
+        for k in 0..dones {
             let pick = rob.iter().enumerate().filter(|(_, e)| !e.done).map(|(i, _)| i).collect::<Vec<_>>();
             let v = !pick.is_empty() && rng.gen_bool(0.3);
             let i = if v { pick[rng.gen_range(0..pick.len())] } else { 0 };
@@ -81,6 +87,9 @@ fn run(sim: &mut Model, n: u64, queues: usize, seed: u64) {
         }
         sim.eval();
         let full = rob.len() as u64 == n;
+        if let Some(e) = rob.front() {
+            assert_eq!(get(sim, "head_id"), e.id, "cycle {cycle}: head_id");
+        }
         assert_eq!(get(sim, "alloc_ready"), !full as u64, "cycle {cycle}: alloc_ready");
         assert_eq!(get(sim, "empty"), rob.is_empty() as u64, "cycle {cycle}: empty");
         for (k, h) in heads.iter().enumerate() {
@@ -94,11 +103,13 @@ fn run(sim: &mut Model, n: u64, queues: usize, seed: u64) {
                     rob[*i].raw,
                     rob.iter().take(*i).filter(|o| !o.done).map(|o| o.raw).collect::<Vec<_>>()
                 );
+                let synced = rob.iter().take(*i).any(|o| !o.done && o.sync);
+                assert_eq!(get(sim, &format!("q{k}_sync_clear")), !synced as u64, "cycle {cycle}: queue {k} sync_clear");
             }
         }
         let retire = rob.front().is_some_and(|e| e.done);
         assert_eq!(get(sim, "retire"), retire as u64, "cycle {cycle}: retire");
-        if offer && !full {
+        if offer && !full && !flush {
             assert_eq!(get(sim, "alloc_id"), next_id % n, "cycle {cycle}: alloc_id");
         }
         // The clock edge: completions, retirement, allocation.
@@ -109,9 +120,12 @@ fn run(sim: &mut Model, n: u64, queues: usize, seed: u64) {
             rob.pop_front();
             retired += 1;
         }
-        if offer && !full {
+        if flush {
+            rob.clear();
+            next_id = 0;
+        } else if offer && !full {
             let fp = |(lo, hi): (u64, u64)| (lo < hi).then_some(lo..hi);
-            rob.push_back(Entry { id: next_id % n, fp: Footprint { read: fp(r), write: fp(w) }, raw, done: false });
+            rob.push_back(Entry { id: next_id % n, fp: Footprint { read: fp(r), write: fp(w) }, raw, sync, done: false });
             next_id += 1;
         }
         sim.tick(clk);
@@ -122,17 +136,18 @@ fn run(sim: &mut Model, n: u64, queues: usize, seed: u64) {
 #[test]
 fn scoreboard_follows_the_ordering_rule() {
     let seed = seed_from_env("scoreboard_follows_the_ordering_rule", 13);
-    for (n, q) in [(8u64, 3usize), (4, 2), (16, 3)] {
-        let m = scoreboard(n as u32, 5, q as u32).unwrap();
+    for (n, q, d) in [(8u64, 3usize, 3usize), (4, 2, 2), (16, 3, 7)] {
+        let m = scoreboard(n as u32, 5, q as u32, d as u32).unwrap();
         let s = seed ^ n;
-        run_with_waveform(&m, &format!("{}-seed{s}", m.name()), |sim| run(sim, n, q, s));
+        run_with_waveform(&m, &format!("{}-seed{s}", m.name()), |sim| run(sim, n, q, d, s));
     }
 }
 
 #[test]
 fn scoreboard_lints_clean_and_refuses_bad_parameters() {
-    let m = scoreboard(8, 14, 3).unwrap();
+    let m = scoreboard(8, 14, 3, 7).unwrap();
     testbenches::sim::lint_module(&m).unwrap();
-    assert!(scoreboard(6, 14, 3).unwrap_err().to_string().contains("entries = 6"));
-    assert!(scoreboard(8, 14, 0).unwrap_err().to_string().contains("queues = 0"));
+    assert!(scoreboard(6, 14, 3, 3).unwrap_err().to_string().contains("entries = 6"));
+    assert!(scoreboard(8, 14, 0, 3).unwrap_err().to_string().contains("queues = 0"));
+    assert!(scoreboard(8, 14, 3, 9).unwrap_err().to_string().contains("dones = 9"));
 }

@@ -39,18 +39,21 @@ pub enum TopKind {
     Softmax,
     /// The AXI4 DMA engines.
     Dma,
+    /// The integrated core (configurations with a `[core]` section).
+    Core,
 }
 
 impl TopKind {
     /// Every kind, in the order [`tops`] gives them.
-    pub const ALL: [TopKind; 3] = [TopKind::Tile, TopKind::Softmax, TopKind::Dma];
+    pub const ALL: [TopKind; 4] = [TopKind::Tile, TopKind::Softmax, TopKind::Dma, TopKind::Core];
 
-    /// The kind's name: `tile`, `softmax` or `dma`.
+    /// The kind's name: `tile`, `softmax`, `dma` or `core`.
     pub fn name(self) -> &'static str {
         match self {
             TopKind::Tile => "tile",
             TopKind::Softmax => "softmax",
             TopKind::Dma => "dma",
+            TopKind::Core => "core",
         }
     }
 }
@@ -62,13 +65,18 @@ impl std::fmt::Display for TopKind {
 }
 
 /// The top modules generated for a configuration with their kinds, the main
-/// one first: the systolic tile, the softmax unit and the DMA engines.
+/// one first: the systolic tile, the softmax unit, the DMA engines and, with
+/// a `[core]` section, the integrated core.
 pub fn tops_by_kind(cfg: &Config) -> Result<Vec<(TopKind, Module)>> {
-    Ok(vec![
+    let mut v = vec![
         (TopKind::Tile, tile::tile(&cfg.systolic)?),
         (TopKind::Softmax, softmax::softmax(&cfg.softmax)?),
         (TopKind::Dma, dma::dma(&cfg.dma)?),
-    ])
+    ];
+    if cfg.core.is_some() {
+        v.push((TopKind::Core, accel::core_top::core_top(cfg)?));
+    }
+    Ok(v)
 }
 
 /// The top modules generated for a configuration, the main one first (see

@@ -36,9 +36,10 @@ pub fn line_walk(m: &mut Module, aw: u32, start: &Expr, cmd: &WalkCmd, step: &Ex
     let stride = m.reg("walk_stride", UInt(aw)).reset(0).build()?;
     let inner = m.reg("walk_inner", UInt(cw)).reset(0).doc("lines per row").build()?;
     let inner_left = m.reg("walk_inner_left", UInt(cw)).reset(0).doc("lines left in the row").build()?;
-    let rows_left = m.reg("walk_rows_left", UInt(cw)).reset(0).doc("rows left, this one included").build()?;
+    let rw = cmd.rows.width();
+    let rows_left = m.reg("walk_rows_left", UInt(rw)).reset(0).doc("rows left, this one included").build()?;
     let row_end = m.node("walk_row_end", inner_left.q.cmp_eq(lit(1, cw)))?;
-    let last = m.node("walk_last", &row_end & rows_left.q.cmp_eq(lit(1, cw)))?;
+    let last = m.node("walk_last", &row_end & rows_left.q.cmp_eq(lit(1, rw)))?;
     let next_row = &row_end & step;
     let next_line = step & !&row_end;
 

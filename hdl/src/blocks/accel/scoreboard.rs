@@ -10,8 +10,14 @@
 //!   when no older entry that is not done conflicts with it (its write
 //!   interval overlaps the other's read or write interval, or its read
 //!   interval the other's write interval). Combinational in the inputs.
-//! * `d<k>_valid`, `d<k>_id`: engine `k` has finished that entry's command;
-//!   a done entry no longer holds anyone back.
+//! * `q<k>_sync_clear`: no older entry that is not done was allocated with
+//!   `alloc_sync` (the store queue's rule: a DMA_STORE writes memory only
+//!   when every older DMA transfer has all its responses, so nothing younger
+//!   than a late fault ever writes).
+//! * `d<k>_valid`, `d<k>_id` (`k < dones`): a finishing command; a done entry
+//!   no longer holds anyone back.
+//! * `flush`: every entry leaves at once (the command processor's reset of
+//!   the scoreboard after a fault); `head_id` is the oldest entry.
 //! * The oldest entry leaves once done (`retire`, one per cycle), so entries
 //!   leave in program order: what the ring's head pointer follows.
 //!   `empty`: nothing in flight (a BARRIER's condition).
@@ -24,8 +30,8 @@ use crate::core::{mux, Bit, Bundle, Expr, Module, Result, Role, UInt};
 pub const SCOREBOARD_BLOCK: &str = "serrano_core_scoreboard";
 
 /// `serrano_core_scoreboard_n8_l14_q3`.
-pub fn scoreboard_name(entries: u32, line_bits: u32, queues: u32) -> String {
-    format!("serrano_core_scoreboard_n{entries}_l{line_bits}_q{queues}")
+pub fn scoreboard_name(entries: u32, line_bits: u32, queues: u32, dones: u32) -> String {
+    format!("serrano_core_scoreboard_n{entries}_l{line_bits}_q{queues}_d{dones}")
 }
 
 /// One entry's footprint: read and write intervals and whether each is non-empty.
@@ -50,28 +56,31 @@ fn conflicts(o: &Foot, e: &Foot) -> Expr {
         | overlap(&o.rlo, &o.rhi, &o.r, &e.wlo, &e.whi, &e.w)
 }
 
-pub fn scoreboard(entries: u32, line_bits: u32, queues: u32) -> Result<Module> {
+pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Result<Module> {
     check_pow2(SCOREBOARD_BLOCK, "entries", entries, 2..=32)?;
     check_range(SCOREBOARD_BLOCK, "line_bits", line_bits, 1..=24)?;
     check_range(SCOREBOARD_BLOCK, "queues", queues, 1..=4)?;
+    check_range(SCOREBOARD_BLOCK, "dones", dones, 1..=8)?;
     let (n, eb, lw) = (entries, index_bits(entries as u64), line_bits + 1);
-    let mut m = Module::new(&scoreboard_name(entries, line_bits, queues));
+    let mut m = Module::new(&scoreboard_name(entries, line_bits, queues, dones));
     m.doc(&format!("Scoreboard: {n} commands in flight in program order, footprint checks for {queues} queue heads."));
-    let fields = [("rd_lo", lw), ("rd_hi", lw), ("wr_lo", lw), ("wr_hi", lw)];
+    let fields = [("rd_lo", lw), ("rd_hi", lw), ("wr_lo", lw), ("wr_hi", lw), ("sync", 1)];
     let alloc = m.bundle_ports("alloc", &Bundle::valid_ready(&fields), Role::Slave)?;
+    let flush = m.input_doc("flush", Bit, "every entry leaves (after a fault)")?;
 
     let head = m.reg("head", UInt(eb)).reset(0).doc("the oldest entry").build()?;
     let tail = m.reg("tail", UInt(eb)).reset(0).doc("the next entry to allocate").build()?;
     let used = m.reg("used", UInt(bits_for(n as u64))).reset(0).doc("entries in flight").build()?;
     let uw = used.q.width();
     let full = m.node("full", used.q.cmp_eq(lit(n as u128, uw)))?;
-    let take = m.node("take", alloc.get("valid")? & !&full)?;
+    let take = m.node("take", alloc.get("valid")? & !&full & !&flush)?;
 
     // Per entry: in flight, done, footprint (the footprint is qualified by `live`).
     let mut live = Vec::new();
     let mut done = Vec::new();
     let mut foot = Vec::new();
-    let dones: Vec<(Expr, Expr)> = (0..queues)
+    let mut sync = Vec::new();
+    let dones: Vec<(Expr, Expr)> = (0..dones)
         .map(|k| Ok((m.input(&format!("d{k}_valid"), Bit)?, m.input(&format!("d{k}_id"), UInt(eb))?)))
         .collect::<Result<_>>()?;
     let retire = m.wire("retire_w", Bit)?;
@@ -80,7 +89,7 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32) -> Result<Module> {
         let here = m.node(&format!("alloc_e{i}"), &take & tail.q.cmp_eq(&me))?;
         let leaving = &retire & head.q.cmp_eq(&me);
         let l = m.reg(&format!("live{i}"), Bit).reset(0).build()?;
-        m.set_next(&l, &here | (&l.q & !&leaving))?;
+        m.set_next(&l, !&flush & (&here | (&l.q & !&leaving)))?;
         let finished = dones.iter().fold(lit(0, 1), |acc, (v, id)| acc | (v & id.cmp_eq(&me)));
         let d = m.reg(&format!("done{i}"), Bit).reset(0).build()?;
         m.set_next(&d, mux(&here, &lit(0, 1), &(&d.q | &finished)))?;
@@ -103,6 +112,7 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32) -> Result<Module> {
             .reset(0)
             .enable(&here)
             .d(alloc.get("wr_lo")?.cmp_lt(&alloc.get("wr_hi")?))?;
+        sync.push(m.reg(&format!("e{i}_sync"), Bit).reset(0).enable(&here).d(alloc.get("sync")?)?);
         live.push(l.q.clone());
         done.push(d.q.clone());
         foot.push(Foot { rlo, rhi, wlo, whi, r, w });
@@ -114,9 +124,10 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32) -> Result<Module> {
         pmux(&cases, &v[0])
     };
     m.assign(&retire, sel(&live, &head.q) & sel(&done, &head.q))?;
-    m.set_next(&head, mux(&retire, &(&head.q + 1), &head.q))?;
-    m.set_next(&tail, mux(&take, &(&tail.q + 1), &tail.q))?;
-    m.set_next(&used, &used.q + take.zext(uw) - retire.zext(uw))?;
+    let zero = lit(0, eb);
+    m.set_next(&head, mux(&flush, &zero, &mux(&retire, &(&head.q + 1), &head.q)))?;
+    m.set_next(&tail, mux(&flush, &zero, &mux(&take, &(&tail.q + 1), &tail.q)))?;
+    m.set_next(&used, mux(&flush, &lit(0, uw), &(&used.q + take.zext(uw) - retire.zext(uw))))?;
 
     // Each queue head against every older entry that is in flight and not done.
     for k in 0..queues {
@@ -132,16 +143,20 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32) -> Result<Module> {
         };
         let age = m.node(&format!("q{k}_age"), &id - &head.q)?;
         let mut blocked = lit(0, 1);
+        let mut synced = lit(0, 1);
         for (i, o) in foot.iter().enumerate() {
-            let older = (lit(i as u128, eb) - &head.q).cmp_lt(&age);
-            blocked = blocked | (older & &live[i] & !&done[i] & conflicts(o, &e));
+            let older = m.node(&format!("q{k}_older{i}"), (lit(i as u128, eb) - &head.q).cmp_lt(&age) & &live[i] & !&done[i])?;
+            blocked = blocked | (&older & conflicts(o, &e));
+            synced = synced | (&older & &sync[i]);
         }
         let b = m.node(&format!("q{k}_blocked"), blocked)?;
         m.output_doc(&format!("q{k}_clear"), !&b, "queue head may start: no older unfinished entry conflicts")?;
+        m.output_doc(&format!("q{k}_sync_clear"), !synced, "no older unfinished entry was allocated with sync")?;
     }
 
     alloc.drive(&mut m, "ready", !&full)?;
     m.output_doc("alloc_id", &tail.q, "the entry an accepted command gets")?;
+    m.output_doc("head_id", &head.q, "the oldest entry (when not empty)")?;
     m.output_doc("retire", &retire, "the oldest entry leaves this cycle (program order)")?;
     m.output_doc("empty", used.q.cmp_eq(lit(0, uw)), "nothing in flight")?;
     Ok(m)

@@ -26,9 +26,13 @@ pub fn spad_writer_name(line_bytes: u32, line_bits: u32) -> String {
     format!("serrano_spad_writer_l{line_bytes}_a{line_bits}")
 }
 
+/// Bits of a walk's row count: the instruction set's counts (a row stride
+/// of 0 may repeat a line more times than the scratchpad has lines).
+pub const WALK_ROW_BITS: u32 = golden::core::isa::table::COUNT_BITS;
+
 /// The command bundle of the line reader and writer.
 pub fn walk_cmd_bundle(line_bits: u32, extra: &[(&str, u32)]) -> Bundle {
-    let mut f = vec![("base", line_bits), ("stride", line_bits), ("inner", line_bits + 1), ("rows", line_bits + 1)];
+    let mut f = vec![("base", line_bits), ("stride", line_bits), ("inner", line_bits + 1), ("rows", WALK_ROW_BITS)];
     f.extend_from_slice(extra);
     Bundle::valid_ready(&f)
 }

@@ -1,0 +1,297 @@
+//! The core's command processor: decoded commands in, in ring order, to the
+//! three queues (load, compute, store) with their scoreboard entries; the
+//! control commands (NOP, BARRIER, FENCE); the ring's head pointer; faults;
+//! and the architectural counters, counted at retirement so that a fault
+//! leaves them exactly as the golden model does (`docs/isa.md`).
+//!
+//! * `dec_*`: the decoder's output. A command that passes every check gets a
+//!   scoreboard entry (its footprint, and `sync` for DMA transfers) and
+//!   enters its queue in the same cycle. NOP, BARRIER and FENCE wait until
+//!   the scoreboard is empty (every older command retired), then retire
+//!   themselves; FENCE raises `fence_set`.
+//! * A command the decoder faulted waits the same way, then the fault is
+//!   reported (`fault_set`, with its code, ring index and DMA status).
+//! * A fault found late (a DMA completion with an error response, AXI_DATA)
+//!   marks its entry: its queue-mates younger than it are dropped (`*_kill`)
+//!   instead of started, the older ones run to completion and retire, and
+//!   when the faulting entry is the oldest and every engine is idle, the
+//!   fault is reported with the head pointer as its index. Reporting flushes
+//!   the scoreboard and the decoder; `faulted` (the register block's latch)
+//!   then stops everything until the host's clear.
+//! * `head` advances as entries retire, in ring order.
+
+use golden::core::isa::table::ErrorCode;
+use golden::core::CoreParams;
+
+use crate::blocks::accel::core_fetch::INDEX_BITS;
+use crate::blocks::accel::scoreboard::scoreboard;
+use crate::blocks::common::fifo::fifo;
+use crate::blocks::common::lanes::{bits_for, index_bits, lit, pmux};
+use crate::core::{cat, mux, Bit, Expr, Module, Result, UInt};
+
+/// Commands in flight (dispatched, not retired): the scoreboard's entries.
+pub const ENTRIES: u32 = 32;
+/// Commands each queue holds before its engine takes them.
+pub const QUEUE_DEPTH: u32 = 4;
+/// Bits of a scoreboard entry.
+pub const ID_BITS: u32 = 5;
+
+/// The counter a retiring entry adds its amount to.
+const KIND_NONE: u128 = 0;
+const KIND_READ: u128 = 1;
+const KIND_WRITTEN: u128 = 2;
+const KIND_MACS: u128 = 3;
+const KIND_SOFTMAX: u128 = 4;
+
+/// A deliberate bug, for the tests that must catch a broken command
+/// processor (never emitted by `serrano verilog`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutant {
+    /// Queue heads start without asking the scoreboard.
+    IgnoreFootprints,
+}
+
+pub fn core_cmdproc_name(p: &CoreParams) -> String {
+    format!("serrano_core_cmdproc_l{}_n{}", p.line, p.lines)
+}
+
+/// A queue FIFO: its output word's fields, least significant first.
+struct Queue {
+    /// The word to push (a wire the caller assigns).
+    input: Expr,
+    valid: Expr,
+    word: Expr,
+    room: Expr,
+}
+
+fn queue(m: &mut Module, name: &str, width: u32, push: &Expr, pop: &Expr) -> Result<Queue> {
+    let data = m.wire(&format!("{name}_in"), UInt(width))?;
+    let u = m.instance(&format!("u_{name}"), &fifo(width, QUEUE_DEPTH)?, &[("in_valid", push), ("in_data", &data), ("out_ready", pop)])?;
+    m.allow_unused(&u.out("count")?, "in_ready is the room")?;
+    Ok(Queue { input: data, valid: u.out("out_valid")?, word: u.out("out_data")?, room: u.out("in_ready")? })
+}
+
+/// `x + 1`, wrapping to 0 at `size`.
+fn next_index(x: &Expr, size: &Expr) -> Expr {
+    let n = x + 1;
+    mux(&n.cmp_eq(size), &lit(0, x.width()), &n)
+}
+
+pub fn core_cmdproc(p: &CoreParams) -> Result<Module> {
+    core_cmdproc_with(p, None)
+}
+
+/// The command processor, or a mutant of it.
+pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Module> {
+    let (lb, aw) = (p.line, index_bits(p.lines as u64));
+    let (lw, kb, ib, eb) = (aw + 1, bits_for(lb as u64), INDEX_BITS, ID_BITS);
+    let name = match mutant {
+        None => core_cmdproc_name(p),
+        Some(mu) => format!("{}_mutant_{mu:?}", core_cmdproc_name(p)).to_lowercase(),
+    };
+    let mut m = Module::new(&name);
+    m.doc("Core command processor: dispatch to the load, compute and store queues, control commands, head, faults, counters.");
+
+    // ---- ports ----
+    let dec_valid = m.input_doc("dec_valid", Bit, "a decoded command is offered")?;
+    let dec_data = m.input_doc("dec_data", UInt(256), "the command")?;
+    let dec_index = m.input_doc("dec_index", UInt(ib), "its ring index")?;
+    let dec_opcode = m.input_doc("dec_opcode", UInt(8), "its opcode")?;
+    let dec_queue = m.input_doc("dec_queue", UInt(2), "0 control, 1 load, 2 compute, 3 store")?;
+    let dec_err = m.input_doc("dec_err", UInt(8), "its fault (0: none)")?;
+    let dec_dma = m.input_doc("dec_dma_status", UInt(8), "the DMA status of its fault")?;
+    let fp: Vec<Expr> = ["rd_lo", "rd_hi", "wr_lo", "wr_hi"]
+        .iter()
+        .map(|f| m.input_doc(&format!("dec_{f}"), UInt(lw), "footprint"))
+        .collect::<Result<_>>()?;
+    let dec_amount = m.input_doc("dec_amount", UInt(64), "what it adds to its counter at retirement")?;
+    let faulted = m.input_doc("faulted", Bit, "a fault is latched (until the host's clear)")?;
+    let ring_size = m.input_doc("ring_size", UInt(ib), "ring slots")?;
+    let tail = m.input_doc("tail", UInt(ib), "the host's doorbell")?;
+    let done_in = |m: &mut Module, p: &str, code: bool| -> Result<(Expr, Expr, Option<Expr>)> {
+        let v = m.input_doc(&format!("{p}_valid"), Bit, "an engine finished a command")?;
+        let id = m.input(&format!("{p}_id"), UInt(eb))?;
+        let c = if code { Some(m.input(&format!("{p}_code"), UInt(8))?) } else { None };
+        Ok((v, id, c))
+    };
+    let ld_done = done_in(&mut m, "ld_done", true)?;
+    let st_done = done_in(&mut m, "st_done", true)?;
+    let cp_done: Vec<(Expr, Expr, Option<Expr>)> =
+        ["a", "b", "c", "y", "q"].iter().map(|k| done_in(&mut m, &format!("cp_done_{k}"), false)).collect::<Result<_>>()?;
+    let lq_pop = m.input_doc("lq_ready", Bit, "the load engine takes its queue head")?;
+    let cq_pop = m.input_doc("cq_ready", Bit, "the compute engine takes its queue head")?;
+    let sq_pop = m.input_doc("sq_ready", Bit, "the store engine takes its queue head")?;
+    let busy_in: Vec<Expr> = ["ld_busy", "st_busy", "tile_busy", "softmax_busy"]
+        .iter()
+        .map(|n| m.input_doc(n, Bit, "an engine is working"))
+        .collect::<Result<_>>()?;
+
+    // ---- the scoreboard ----
+    let sb_in: Vec<Expr> = ["sb_alloc_valid", "sb_alloc_sync", "sb_flush"].iter().map(|n| m.wire(n, Bit)).collect::<Result<_>>()?;
+    let sb_qid: Vec<Expr> = (0..3).map(|k| m.wire(&format!("sb_q{k}_id"), UInt(eb))).collect::<Result<_>>()?;
+    let ok_code = |c: &Option<Expr>| c.as_ref().map_or(lit(1, 1), |c| c.cmp_eq(lit(0, 8)));
+    let dones: Vec<(Expr, Expr)> = [&ld_done, &st_done]
+        .into_iter()
+        .chain(cp_done.iter())
+        .map(|(v, id, c)| (v & ok_code(c), id.clone()))
+        .collect();
+    let mut conn: Vec<(String, Expr)> = vec![
+        ("alloc_valid".into(), sb_in[0].clone()),
+        ("alloc_rd_lo".into(), fp[0].clone()),
+        ("alloc_rd_hi".into(), fp[1].clone()),
+        ("alloc_wr_lo".into(), fp[2].clone()),
+        ("alloc_wr_hi".into(), fp[3].clone()),
+        ("alloc_sync".into(), sb_in[1].clone()),
+        ("flush".into(), sb_in[2].clone()),
+    ];
+    for (k, (v, id)) in dones.iter().enumerate() {
+        conn.push((format!("d{k}_valid"), v.clone()));
+        conn.push((format!("d{k}_id"), id.clone()));
+    }
+    for (k, id) in sb_qid.iter().enumerate() {
+        conn.push((format!("q{k}_id"), id.clone()));
+    }
+    let refs: Vec<(&str, &Expr)> = conn.iter().map(|(n, e)| (n.as_str(), e)).collect();
+    let sb = m.instance("u_scoreboard", &scoreboard(ENTRIES, aw, 3, dones.len() as u32)?, &refs)?;
+    let sb_head = sb.out("head_id")?;
+    let sb_empty = sb.out("empty")?;
+    let retire = sb.out("retire")?;
+
+    // ---- the queues ----
+    let is_q = |k: u128| dec_queue.cmp_eq(lit(k, 2));
+    let ok = m.node("dec_ok", dec_err.cmp_eq(lit(0, 8)))?;
+    let fpend = m.reg("fpend", Bit).reset(0).doc("a fault found late waits for older commands").build()?;
+    let blocked = m.node("blocked", &faulted | &fpend.q)?;
+    let push = m.wire("dispatch", Bit)?;
+    let lq = queue(&mut m, "lq", eb + lw + 256, &(&push & is_q(1)), &lq_pop)?;
+    let cq = queue(&mut m, "cq", eb + 256, &(&push & is_q(2)), &cq_pop)?;
+    let sq = queue(&mut m, "sq", eb + lw + kb + 256, &(&push & is_q(3)), &sq_pop)?;
+    let alloc_id = sb.out("alloc_id")?;
+    let lines_w = mux(&is_q(1), &(&fp[3] - &fp[2]), &(&fp[1] - &fp[0]));
+    let lines = m.node("dec_lines", lines_w)?;
+    // The last line of a packet holds ((bytes - 1) mod L) + 1 bytes.
+    let lbits = kb - 1;
+    let last = if lbits == 0 {
+        lit(1, kb)
+    } else {
+        (&dec_amount - 1).slice(lbits - 1, 0).zext(kb) + 1
+    };
+    let last_bytes = m.node("dec_last_bytes", last)?;
+    m.assign(&lq.input, cat(&[&dec_data, &lines, &alloc_id]))?;
+    m.assign(&cq.input, cat(&[&dec_data, &alloc_id]))?;
+    m.assign(&sq.input, cat(&[&dec_data, &last_bytes, &lines, &alloc_id]))?;
+    let room = pmux(&[(is_q(1), lq.room.clone()), (is_q(2), cq.room.clone())], &sq.room);
+    let dispatch = m.node("dispatch_w", &dec_valid & &ok & !is_q(0) & !&blocked & sb.out("alloc_ready")? & room)?;
+    m.assign(&push, &dispatch)?;
+    m.assign(&sb_in[0], &dispatch)?;
+    m.assign(&sb_in[1], is_q(1) | is_q(3))?;
+
+    // Queue heads to the engines, with the scoreboard's answers.
+    let ids = [lq.word.slice(eb - 1, 0), cq.word.slice(eb - 1, 0), sq.word.slice(eb - 1, 0)];
+    for (k, id) in ids.iter().enumerate() {
+        m.assign(&sb_qid[k], id)?;
+    }
+    let fid = m.reg("fid", UInt(eb)).reset(0).doc("the entry of the fault found late").build()?;
+    let age = |x: &Expr| x - &sb_head;
+    let fage = m.node("fault_age", age(&fid.q))?;
+    let names = ["lq", "cq", "sq"];
+    let queues = [&lq, &cq, &sq];
+    for (k, (n, q)) in names.iter().zip(queues).enumerate() {
+        let kill = m.node(&format!("{n}_kill_w"), &fpend.q & fage.cmp_lt(age(&ids[k])))?;
+        let clear = sb.out(&format!("q{k}_clear"))?;
+        let clear = if mutant == Some(Mutant::IgnoreFootprints) {
+            m.allow_unused(&clear, "mutant: the scoreboard is ignored")?;
+            lit(1, 1)
+        } else {
+            clear
+        };
+        let go = if k == 2 { clear & sb.out("q2_sync_clear")? } else { clear };
+        if k != 2 {
+            m.allow_unused(&sb.out(&format!("q{k}_sync_clear"))?, "only stores wait for older transfers")?;
+        }
+        m.output_doc(&format!("{n}_valid"), &q.valid, "a command waits at the queue head")?;
+        m.output_doc(&format!("{n}_id"), &ids[k], "its scoreboard entry")?;
+        m.output_doc(&format!("{n}_data"), q.word.slice(eb + 255 + if k == 1 { 0 } else { lw } + if k == 2 { kb } else { 0 }, q.word.width() - 256), "the command")?;
+        m.output_doc(&format!("{n}_go"), go, "the scoreboard lets it start")?;
+        m.output_doc(&format!("{n}_kill"), kill, "it is younger than a fault: drop it")?;
+    }
+    m.output_doc("lq_lines", lq.word.slice(eb + lw - 1, eb), "the packet's lines")?;
+    m.output_doc("sq_lines", sq.word.slice(eb + lw - 1, eb), "the packet's lines")?;
+    m.output_doc("sq_last_bytes", sq.word.slice(eb + lw + kb - 1, eb + lw), "bytes of the packet's last line")?;
+
+    // ---- control commands and faults ----
+    let idle = m.node("engines_idle", !busy_in.iter().fold(lit(0, 1), |a, b| a | b) & !&lq.valid & !&cq.valid & !&sq.valid)?;
+    let ctrl = m.node("ctrl_go", &dec_valid & &ok & is_q(0) & !&blocked & &sb_empty)?;
+    let dfault = m.node("decode_fault", &dec_valid & !&ok & !&blocked & &sb_empty & &idle)?;
+    let lreport = m.node("late_fault", &fpend.q & !&faulted & !&sb_empty & sb_head.cmp_eq(&fid.q) & &idle)?;
+    let report = m.node("report", &dfault | &lreport)?;
+    m.output_doc("dec_ready", &dispatch | &ctrl | &dfault, "the decoded command is taken")?;
+
+    // Late faults: the oldest erroring DMA completion.
+    let err = |d: &(Expr, Expr, Option<Expr>)| -> Expr { &d.0 & !ok_code(&d.2) };
+    let (ld_err, st_err) = (m.node("ld_err", err(&ld_done))?, m.node("st_err", err(&st_done))?);
+    let st_first = m.node("st_err_first", &st_err & (!&ld_err | age(&st_done.1).cmp_lt(age(&ld_done.1))))?;
+    let c_valid = &ld_err | &st_err;
+    let c_id = mux(&st_first, &st_done.1, &ld_done.1);
+    let c_code = mux(&st_first, st_done.2.as_ref().unwrap(), ld_done.2.as_ref().unwrap());
+    let take = m.node("fault_take", &c_valid & (!&fpend.q | age(&c_id).cmp_lt(&fage)))?;
+    m.set_next(&fpend, !&report & (&fpend.q | &c_valid))?;
+    m.set_next(&fid, mux(&take, &c_id, &fid.q))?;
+    let fdma = m.reg("fdma", UInt(8)).reset(0).enable(&take).d(c_code)?;
+    m.assign(&sb_in[2], &lreport)?;
+
+    // ---- the head pointer ----
+    let head = m.reg("head_q", UInt(ib)).reset(0).doc("the oldest command not retired").build()?;
+    let head_next = pmux(&[(retire.clone(), next_index(&head.q, &ring_size)), (ctrl.clone(), next_index(&dec_index, &ring_size))], &head.q);
+    m.set_next(&head, head_next)?;
+    m.output_doc("head", &head.q, "the ring's head pointer")?;
+    let busy = !&faulted & (head.q.cmp_ne(&tail) | !&sb_empty | &fpend.q | &dec_valid);
+    m.output_doc("busy", busy, "the core has work")?;
+    m.output_doc("stop", &faulted | &fpend.q, "the fetch stops (and reloads from head)")?;
+    m.output_doc("dec_flush", &faulted | &report, "drop the decoder's commands")?;
+
+    m.output_doc("fault_set", &report, "a fault is reported")?;
+    m.output_doc("fault_code", mux(&dfault, &dec_err, &lit(ErrorCode::AxiData.code() as u128, 8)), "its error code")?;
+    m.output_doc("fault_index", mux(&dfault, &dec_index, &head.q), "the ring index of the faulting command")?;
+    m.output_doc("fault_dma", mux(&dfault, &dec_dma, &fdma), "its DMA status")?;
+    let is_fence = dec_opcode.cmp_eq(lit(golden::core::isa::table::OP_FENCE as u128, 8));
+    let fence = m.node("fence", &ctrl & is_fence)?;
+    m.output_doc("fence_set", &fence, "a FENCE completed")?;
+
+    // ---- architectural counters, at retirement ----
+    let op_is = |c: u8| dec_opcode.cmp_eq(lit(c as u128, 8));
+    use golden::core::isa::table::{OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE};
+    let kind = pmux(
+        &[
+            (op_is(OP_DMA_LOAD), lit(KIND_READ, 3)),
+            (op_is(OP_DMA_STORE), lit(KIND_WRITTEN, 3)),
+            (op_is(OP_TILE_COMPUTE), lit(KIND_MACS, 3)),
+            (op_is(OP_SOFTMAX), lit(KIND_SOFTMAX, 3)),
+        ],
+        &lit(KIND_NONE, 3),
+    );
+    let kind = m.node("dec_kind", kind)?;
+    let mut kinds = Vec::new();
+    let mut amounts = Vec::new();
+    for i in 0..ENTRIES {
+        let here = m.node(&format!("alloc_e{i}"), &dispatch & alloc_id.cmp_eq(lit(i as u128, eb)))?;
+        kinds.push(m.reg(&format!("e{i}_kind"), UInt(3)).reset(0).enable(&here).d(&kind)?);
+        amounts.push(m.reg(&format!("e{i}_amount"), UInt(64)).no_reset().enable(&here).d(&dec_amount)?);
+    }
+    let sel = |v: &[Expr]| -> Expr {
+        let cases: Vec<(Expr, Expr)> =
+            v.iter().enumerate().skip(1).map(|(i, x)| (sb_head.cmp_eq(lit(i as u128, eb)), x.clone())).collect();
+        pmux(&cases, &v[0])
+    };
+    let r_kind = m.node("retire_kind", sel(&kinds))?;
+    // Qualified by the kind register, which is reset: an amount is read only for a live entry.
+    let r_amount = m.node("retire_amount", sel(&amounts))?;
+    let add = |k: u128| mux(&(&retire & r_kind.cmp_eq(lit(k, 3))), &r_amount, &lit(0, 64));
+    m.output_doc("inc_commands_retired", &retire | &ctrl, "a command retired")?;
+    m.output_doc("inc_dram_bytes_read", add(KIND_READ), "bytes of a retiring DMA_LOAD")?;
+    m.output_doc("inc_dram_bytes_written", add(KIND_WRITTEN), "bytes of a retiring DMA_STORE")?;
+    m.output_doc("inc_macs", add(KIND_MACS), "MACs of a retiring TILE_COMPUTE")?;
+    m.output_doc("inc_softmax_elements", add(KIND_SOFTMAX), "elements of a retiring SOFTMAX")?;
+    m.output_doc("inc_fences", &fence, "a FENCE completed")?;
+    Ok(m)
+}
