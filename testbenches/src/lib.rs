@@ -12,6 +12,7 @@
 //! path the failure message gives.
 
 pub mod axi;
+pub mod core;
 
 pub mod dma;
 pub mod fourstate;

@@ -54,6 +54,7 @@ fn covered_by(kind: TopKind) -> &'static str {
         TopKind::Tile => "fourstate::tile_in_every_preset",
         TopKind::Softmax => "fourstate::softmax_in_every_preset",
         TopKind::Dma => "dma_fourstate::registers_read_defined_values_in_a_four_state_simulator",
+        TopKind::Core => "core_fourstate::the_core_reads_defined_values_in_a_four_state_simulator",
     }
 }
 

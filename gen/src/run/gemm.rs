@@ -246,7 +246,7 @@ pub fn run(args: RunGemmArgs) -> Result<()> {
     Ok(())
 }
 
-fn count_mismatches<T: PartialEq + Copy>(got: &Matrix<T>, want: &Matrix<T>) -> u64 {
+fn count_mismatches<T: PartialEq + Copy + Default>(got: &Matrix<T>, want: &Matrix<T>) -> u64 {
     let mut n = 0;
     for i in 0..want.rows {
         for j in 0..want.cols {

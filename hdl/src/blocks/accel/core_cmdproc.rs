@@ -248,7 +248,9 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let busy = !&faulted & (head.q.cmp_ne(&tail) | !&sb_empty | &fpend.q | &dec_valid);
     m.output_doc("busy", busy, "the core has work")?;
     m.output_doc("stop", &faulted | &fpend.q, "the fetch stops (and reloads from head)")?;
-    m.output_doc("dec_flush", &faulted | &report, "drop the decoder's commands")?;
+    // The latch rises the cycle after the report, before anything younger
+    // can be taken (`blocked`), and holds the decoder empty until the clear.
+    m.output_doc("dec_flush", &faulted, "drop the decoder's commands")?;
 
     m.output_doc("fault_set", &report, "a fault is reported")?;
     m.output_doc("fault_code", mux(&dfault, &dec_err, &lit(ErrorCode::AxiData.code() as u128, 8)), "its error code")?;

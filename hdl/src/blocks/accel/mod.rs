@@ -21,4 +21,5 @@ pub mod core_load;
 pub mod core_store;
 pub mod core_compute;
 pub mod core_cmdproc;
-// pub mod core_top;
+pub mod core_top;
+pub mod core_decode;

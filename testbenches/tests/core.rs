@@ -1,0 +1,240 @@
+//! The Serrano core (`hdl::blocks::accel::core_top`) in Verilator against the
+//! golden core model (`golden::core`), through the runtime's two backends:
+//!
+//! * random GEMMs of odd shapes (1, non-multiples of the array, K larger
+//!   than the scratchpad holds, M larger than the accumulator) on random
+//!   memory latency and back-pressure: C equal to `A·B`, the architectural
+//!   counters equal to golden's, zero protocol violations;
+//! * every fault of `docs/isa.md`: the same code, index, DMA status, head
+//!   and counters as golden, no DRAM write after the fault, and a clear that
+//!   lets the next program run;
+//! * X-randomized power-up state under two seeds;
+//! * a mutant of the command processor (queue heads that ignore the
+//!   scoreboard), which the GEMM check must catch.
+
+use golden::core::isa::{Command, COMMAND_BYTES};
+use golden::core::{AxiErrorRegion, CoreModel, Ring, RunStatus};
+use golden::dma::{Descriptor, Memory};
+use golden::tile::gemm::{gemm as ref_gemm, requantize, Matrix, Requant, Requantization};
+use golden::Config;
+use hdl::blocks::accel::core_cmdproc::Mutant;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use runtime::backend::{Backend, GoldenBackend};
+use runtime::gemm::{gemm, GemmOutput, OutputKind};
+use testbenches::axi::mem::{ErrorRegion, MemConfig};
+use testbenches::core::RtlBackend;
+use testbenches::seed_from_env;
+use testbenches::sim::{build_module, BuildOptions};
+use testbenches::tile::random_matrix;
+
+fn preset(name: &str) -> Config {
+    let path = format!("{}/../configs/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    Config::from_toml_str(&std::fs::read_to_string(&path).unwrap(), &path).unwrap()
+}
+
+fn rtl(cfg: &Config, mem: MemConfig, seed: u64) -> RtlBackend {
+    RtlBackend::new(cfg, mem, seed, BuildOptions::default(), None).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// A memory with random latency and back-pressure.
+fn random_mem(cfg: &Config, rng: &mut ChaCha8Rng) -> MemConfig {
+    let mut m = MemConfig::ideal(cfg.dma.data_bytes(), rng.gen_range(1..=120));
+    m.write_latency = rng.gen_range(1..=120);
+    m.ready_prob = [1.0, 0.7, 0.4][rng.gen_range(0..3)];
+    m.valid_prob = [1.0, 0.8, 0.5][rng.gen_range(0..3)];
+    m.seed = rng.gen();
+    m
+}
+
+/// Run `A·B` on the RTL core and check it against numpy's result and the golden core's counters.
+fn check_gemm(what: &str, cfg: &Config, be: &mut RtlBackend, a: &Matrix<i8>, b: &Matrix<i8>, kind: &OutputKind) -> Result<(), String> {
+    let mut gold = GoldenBackend::new(cfg, 3).unwrap();
+    let g = gemm(&mut gold, a, b, kind).map_err(|e| format!("{what}: golden: {e}"))?;
+    let r = gemm(be, a, b, kind).map_err(|e| format!("{what}: RTL: {e}"))?;
+    let c = ref_gemm(a, b).unwrap();
+    let ok = match (&r.c, kind) {
+        (GemmOutput::Int32(got), _) => *got == c,
+        (GemmOutput::Int8(got), OutputKind::Requant(q)) => *got == requantize(&c, q),
+        _ => false,
+    };
+    if !ok {
+        return Err(format!("{what}: C differs from A·B"));
+    }
+    if r.counters != g.counters {
+        return Err(format!("{what}: counters {:?}, golden {:?}", r.counters, g.counters));
+    }
+    if be.last.violations != 0 {
+        return Err(format!("{what}: {} protocol violations: {}", be.last.violations, be.sim.monitor.report()));
+    }
+    Ok(())
+}
+
+#[test]
+fn the_core_lints_clean_for_every_preset() {
+    for name in ["tiny", "default", "large"] {
+        let m = hdl::blocks::accel::core_top::core_top(&preset(name)).unwrap();
+        testbenches::sim::lint_module(&m).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[test]
+fn random_gemms_from_memory_equal_golden() {
+    let seed = seed_from_env("random_gemms_from_memory_equal_golden", 11);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for name in ["tiny", "default"] {
+        let cfg = preset(name);
+        let (r, c, depth) = (cfg.systolic.rows as usize, cfg.systolic.cols as usize, cfg.systolic.acc_depth as usize);
+        let spad = cfg.core.unwrap().spad_kib as usize * 1024;
+        let mut shapes = vec![(1, 1, 1), (3, 5, 7), (r + 1, 2 * r + 3, c + 5), (depth + 3, r, c)];
+        if name == "tiny" {
+            shapes.push((5, spad + 5, 3));
+        }
+        for _ in 0..3 {
+            shapes.push((rng.gen_range(1..=40), rng.gen_range(1..=70), rng.gen_range(1..=40)));
+        }
+        for (i, &(m, k, n)) in shapes.iter().enumerate() {
+            let mem = random_mem(&cfg, &mut rng);
+            let what = format!("{name} {m}x{k}x{n} (latency {}, ready {}, valid {}; seed {seed})", mem.read_latency, mem.ready_prob, mem.valid_prob);
+            let mut be = rtl(&cfg, mem, 3);
+            let a = random_matrix(&mut rng, m, k, i % 2 == 1);
+            let b = random_matrix(&mut rng, k, n, i % 3 == 1);
+            let kind = if cfg.systolic.requant && i % 2 == 0 {
+                OutputKind::Requant(Requantization::PerTensor(Requant { multiplier: rng.gen_range(1..1 << 20), shift: rng.gen_range(10..30), zero_point: rng.gen() }))
+            } else {
+                OutputKind::Int32
+            };
+            check_gemm(&what, &cfg, &mut be, &a, &b, &kind).unwrap();
+            eprintln!("{what}: {} cycles", be.last.cycles);
+        }
+    }
+}
+
+#[test]
+fn x_randomized_power_up_state_changes_nothing() {
+    let cfg = preset("tiny");
+    let built = testbenches::core::build_core(&cfg, BuildOptions { x_randomize: true, ..Default::default() }).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let a = random_matrix(&mut rng, 9, 21, false);
+    let b = random_matrix(&mut rng, 21, 11, false);
+    for x_seed in [1u64, 2] {
+        let mut be = RtlBackend::from_built(&built, &cfg, MemConfig::ideal(8, 40), 3, Some(x_seed)).unwrap();
+        check_gemm(&format!("x seed {x_seed}"), &cfg, &mut be, &a, &b, &OutputKind::Int32).unwrap();
+    }
+}
+
+#[test]
+fn a_command_processor_that_ignores_the_scoreboard_is_caught() {
+    let cfg = preset("tiny");
+    let top = hdl::blocks::accel::core_top::core_top_with(&cfg, Some(Mutant::IgnoreFootprints)).unwrap();
+    let built = build_module(&top, BuildOptions::default()).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let a = random_matrix(&mut rng, 40, 300, false);
+    let b = random_matrix(&mut rng, 300, 24, false);
+    let mut be = RtlBackend::from_built(&built, &cfg, MemConfig::ideal(8, 60), 3, None).unwrap();
+    let r = check_gemm("mutant", &cfg, &mut be, &a, &b, &OutputKind::Int32);
+    assert!(r.is_err(), "the mutant computed the GEMM right: the test cannot tell a scoreboard from none");
+}
+
+const RING: u64 = 0x10_0000;
+const RING_SIZE: u32 = 64;
+
+fn lin(addr: u64, len: u32) -> Descriptor {
+    Descriptor::linear(addr, len)
+}
+
+/// Run `cmds` (slot `patch` overwritten by raw bytes, if given) on the golden
+/// core and the RTL core, with memory errors `errors` (addr, len, resp), and
+/// compare the status and the DRAM bytes in `watch`. Then clear the fault,
+/// and run a FENCE from the head on both.
+fn compare_program(cfg: &Config, what: &str, cmds: &[Command], patch: Option<(usize, [u8; 32])>, errors: &[(u64, u64, u8)], watch: &[(u64, u64)]) {
+    let ring = Ring { base: RING, size: RING_SIZE };
+    let mut bytes = Vec::new();
+    for c in cmds {
+        bytes.extend_from_slice(&c.encode().unwrap());
+    }
+    if let Some((i, raw)) = patch {
+        bytes[i * COMMAND_BYTES..(i + 1) * COMMAND_BYTES].copy_from_slice(&raw);
+    }
+    let tail = cmds.len() as u32;
+    // Golden.
+    let mut core = CoreModel::new(cfg).unwrap();
+    core.load_spad_image(&vec![0x5a; (core.params.lines * core.params.line) as usize]);
+    core.axi_errors = errors.iter().map(|&(addr, len, resp)| AxiErrorRegion { addr, len, resp }).collect();
+    let mut gmem = Memory::new(3);
+    gmem.write(RING, &bytes);
+    let gst = core.run(&mut gmem, ring, 0, tail).unwrap_or_else(|e| panic!("{what}: golden refuses the program: {e}"));
+    // RTL.
+    let mut mc = MemConfig::ideal(cfg.dma.data_bytes(), 30);
+    mc.errors = errors.iter().map(|&(a, l, resp)| ErrorRegion { start: a, end: a + l, resp }).collect();
+    let mut be = rtl(cfg, mc, 3);
+    be.memory().write(RING, &bytes);
+    let st = be.run_measured(ring, 0, tail).unwrap_or_else(|e| panic!("{what}: {e:#}"));
+    let pick = |s: &RunStatus| (s.head, s.fault, s.irq, s.counters);
+    assert_eq!(pick(&st), pick(&gst), "{what}: status (RTL, golden)");
+    assert_eq!(be.last.violations, 0, "{what}: {}", be.sim.monitor.report());
+    for &(a, len) in watch {
+        for x in a..a + len {
+            assert_eq!(be.memory().read_byte(x), gmem.read_byte(x), "{what}: DRAM byte {x:#x}");
+        }
+    }
+    // Clear, then a FENCE in the faulting slot runs on both.
+    if gst.fault.is_some() {
+        core.clear();
+        be.clear().unwrap();
+        let fence = Command::Fence.encode().unwrap();
+        let slot = RING + gst.head as u64 * COMMAND_BYTES as u64;
+        gmem.write(slot, &fence);
+        be.memory().write(slot, &fence);
+        core.axi_errors.clear();
+        be.sim.mem.cfg.errors.clear();
+        let t = gst.head + 1;
+        let g2 = core.run(&mut gmem, ring, gst.head, t).unwrap();
+        let r2 = be.run_measured(ring, gst.head, t).unwrap();
+        assert_eq!(pick(&r2), pick(&g2), "{what}: after the clear");
+    }
+}
+
+#[test]
+fn every_fault_stops_the_core_like_golden() {
+    let cfg = preset("default");
+    let tl = |k_rows, b_off| Command::TileLoad { b_line: 0, b_stride: 1, b_off, k_rows };
+    let tc = |rows, a_off| Command::TileCompute { a_line: 0, a_stride: 1, a_off, rows, accumulate: false };
+    let marker = Command::DmaStore { desc: lin(0x7000, 32), spad_line: 0x100 };
+    let fill = Command::DmaLoad { desc: lin(0x2000, 32), spad_line: 0x100 };
+    let older = Command::DmaStore { desc: lin(0x6000, 32), spad_line: 0x100 };
+    let watch = [(0x6000u64, 32u64), (0x7000, 32), (0x3000, 64)];
+    let cases: Vec<(&str, Vec<Command>)> = vec![
+        ("rows 0", vec![tl(16, 0), tc(0, 0)]),
+        ("k_rows > R", vec![tl(17, 0)]),
+        ("a_off past the line", vec![tl(16, 0), tc(1, 1)]),
+        ("compute without a fold", vec![tc(1, 0)]),
+        ("two loads", vec![tl(16, 0), tl(16, 0)]),
+        ("bad kind", vec![Command::DmaLoad { desc: Descriptor { kind: 5, ..lin(0, 4) }, spad_line: 0 }]),
+        ("zero-length store", vec![Command::DmaStore { desc: lin(0, 0), spad_line: 0 }]),
+        ("load past the scratchpad", vec![Command::DmaLoad { desc: lin(0, 33), spad_line: 16382 }]),
+        ("weights past the scratchpad", vec![Command::TileLoad { b_line: 16380, b_stride: 1, b_off: 0, k_rows: 5 }]),
+    ];
+    for (what, mut cmds) in cases {
+        let mut p = vec![fill, Command::Barrier, older];
+        p.append(&mut cmds);
+        p.push(marker);
+        compare_program(&cfg, what, &p, None, &[], &watch);
+    }
+    // Undecodable commands.
+    let mut bad = [0u8; 32];
+    bad[0] = 0x7f;
+    compare_program(&cfg, "unknown opcode", &[fill, Command::Nop, marker], Some((1, bad)), &[], &watch);
+    let mut raw = Command::Fence.encode().unwrap();
+    raw[17] = 4;
+    compare_program(&cfg, "reserved bits", &[fill, Command::Nop, marker], Some((1, raw)), &[], &watch);
+    // AXI errors: fetch, load data, store data (the refused beat is not written, a younger store writes nothing).
+    compare_program(&cfg, "fetch error", &[Command::Nop, Command::Nop, Command::Nop], None, &[(RING + 64, 16, 3)], &watch);
+    compare_program(&cfg, "load error", &[fill, Command::Barrier, older, Command::DmaLoad { desc: lin(0x2000, 64), spad_line: 0 }, marker], None, &[(0x2010, 16, 2)], &watch);
+    let p = [
+        Command::DmaLoad { desc: lin(0x2000, 48), spad_line: 0 },
+        Command::DmaStore { desc: lin(0x3000, 48), spad_line: 0 },
+        Command::DmaStore { desc: lin(0x7000, 32), spad_line: 0 },
+    ];
+    compare_program(&cfg, "store error", &p, None, &[(0x3010, 16, 3)], &watch);
+}
