@@ -7,8 +7,11 @@
 //!   rotations, priority multiplexers, literal and width helpers). No module
 //!   of their own: they build expressions inside the caller's module.
 //! * [`params`]: the parameter checks every block makes at its entry.
+//! * [`axil`]: the AXI4-Lite register slave's shared parts (ports, write
+//!   channel, read handshake, read-write registers, page-table windows).
 
 pub mod arbiter;
+pub mod axil;
 pub mod fifo;
 pub mod lanes;
 pub mod params;

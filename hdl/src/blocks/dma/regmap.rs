@@ -21,7 +21,7 @@ use golden::DmaConfig;
 use serde_json::{json, Value};
 
 /// AXI4-Lite address width.
-pub const AXIL_ADDR_BITS: u32 = 16;
+pub const AXIL_ADDR_BITS: u32 = crate::blocks::common::axil::AXIL_ADDR_BITS;
 /// Identification value of the `ID` register: "SDMA".
 pub const ID_VALUE: u32 = 0x5344_4d41;
 /// Register map version (`VERSION`): major.minor in the high and low halves.

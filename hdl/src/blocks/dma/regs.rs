@@ -26,29 +26,17 @@ use golden::DmaConfig;
 
 pub use crate::blocks::dma::regmap::*;
 
+use crate::blocks::common::axil::{
+    in_table, lite_ports, page_table_port, read_handshake, word, write_channel, LiteIn, ReadChannel, WriteChannel,
+};
 use crate::blocks::common::fifo::fifo;
-use crate::blocks::common::lanes::{bytes_of, index_bits, lit, merge, pmux, zeros};
+use crate::blocks::common::lanes::{lit, pmux, zeros};
 use crate::blocks::common::params::config;
 use crate::blocks::dma::desc::{DescFields, DescLayout};
-use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Module, Record, Reg, Result, Role, UInt};
+use crate::core::{cat, mux, Bit, Expr, Module, Record, Reg, Result, UInt};
 
 pub fn regs_name(cfg: &DmaConfig) -> String {
     format!("serrano_dma_regs_a{}_q{}_t{}", cfg.addr_bits, cfg.queue_depth, cfg.table_entries)
-}
-
-/// The AXI4-Lite slave's input ports (the ones the block reads).
-struct LiteIn {
-    /// The AXI4-Lite slave bundle, whose outputs are driven last.
-    bus: BundleSig,
-    awaddr: Expr,
-    awvalid: Expr,
-    wdata: Expr,
-    wstrb: Expr,
-    wvalid: Expr,
-    bready: Expr,
-    araddr: Expr,
-    arvalid: Expr,
-    rready: Expr,
 }
 
 /// What an engine tells the register block.
@@ -61,50 +49,16 @@ struct EngineIn {
     busy: Expr,
 }
 
-/// The write channel: AW and W taken together in the cycle `wfire` is high.
-struct WriteChannel {
-    bvalid: Reg,
-    bresp: Reg,
-    /// AW, W and a free B slot are all there (a `PUSH` may still wait).
-    both: Expr,
-    /// The write happens this cycle (a wire, driven by the write response stage).
-    wfire: Expr,
-    /// The written word's address (`awaddr[15:2]`).
-    wa: Expr,
-    wmask: Expr,
-    wdata: Expr,
-    wstrb: Expr,
-}
-
-impl WriteChannel {
-    /// The storage of register `info` at byte address `base + info.offset`,
-    /// as the map says: bits up to its highest `RW` field, its reset value,
-    /// updated with byte strobes when a write hits it. Only the `RW` fields
-    /// are stored, so reserved bits (e.g. DESC_CTRL's 7..3) read 0.
-    fn rw(&self, m: &mut Module, name: &str, info: &RegInfo, base: u32) -> Result<Reg> {
-        let mask = info.write_mask();
-        let width = 32 - mask.leading_zeros();
-        let r = m.reg(name, UInt(width)).reset(info.reset as i128).build()?;
-        let old = if width < 32 { r.q.zext(32) } else { r.q.clone() };
-        let new = (merge(&self.wmask, &self.wdata, &old) & lit(mask as u128, 32)).trunc(width);
-        let hit = &self.wfire & self.wa.cmp_eq(word(base + info.offset));
-        m.set_next(&r, mux(&hit, &new, &r.q))?;
-        Ok(r)
-    }
+/// The storage of register `info` at byte address `base + info.offset`,
+/// as the map says: its `RW` fields and its reset value (so reserved bits,
+/// e.g. DESC_CTRL's 7..3, read 0).
+fn rw(wr: &WriteChannel, m: &mut Module, name: &str, info: &RegInfo, base: u32) -> Result<Reg> {
+    wr.rw_reg(m, name, info.write_mask(), info.reset, base + info.offset)
 }
 
 /// The map's entry for register `name`.
 fn info(cfg: &DmaConfig, name: &str) -> RegInfo {
     register_map(cfg).into_iter().find(|r| r.name == name).expect("a register of the map")
-}
-
-/// The read channel's handshake: a read is taken in the cycle `ar_fire` is high.
-struct ReadChannel {
-    rvalid: Reg,
-    arready: Expr,
-    ar_fire: Expr,
-    /// The read word's address (`araddr[15:2]`).
-    ra: Expr,
 }
 
 /// One engine's side of the register block: what the read mux, the write
@@ -119,11 +73,6 @@ struct EngineRegs {
     cpl_nonempty: Expr,
 }
 
-/// A register's word address, as compared with `awaddr[15:2]`/`araddr[15:2]`.
-fn word(off: u32) -> Expr {
-    lit((off >> 2) as u128, AXIL_ADDR_BITS - 2)
-}
-
 /// The register block for `cfg` (validated).
 pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     config("serrano_dma_regs", cfg.validate())?;
@@ -131,8 +80,8 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     m.doc("DMA control registers: AXI4-Lite slave, descriptor queues, completion FIFOs (docs/dma.md).");
     let (lite, eng_in) = ports(&mut m)?;
     let wr = write_channel(&mut m, &lite)?;
-    let irq_en = wr.rw(&mut m, "irq_enable", &info(cfg, "IRQ_ENABLE"), 0)?;
-    let attr = wr.rw(&mut m, "axi_attr", &info(cfg, "AXI_ATTR"), 0)?;
+    let irq_en = rw(&wr, &mut m, "irq_enable", &info(cfg, "IRQ_ENABLE"), 0)?;
+    let attr = rw(&wr, &mut m, "axi_attr", &info(cfg, "AXI_ATTR"), 0)?;
     let rd = read_handshake(&mut m, &lite)?;
     let mut engines = Vec::new();
     for (i, (p, base)) in [("rd", READ_BASE), ("wr", WRITE_BASE)].into_iter().enumerate() {
@@ -140,7 +89,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
     }
     let mut tbl_outs = Vec::new();
     for (p, tbase) in [("rd", READ_TABLE_BASE), ("wr", WRITE_TABLE_BASE)] {
-        tbl_outs.push(page_table_port(&mut m, cfg, &wr, &lite, p, tbase)?);
+        tbl_outs.push(page_table_port(&mut m, &wr, &lite, p, tbase, (cfg.addr_bits, cfg.table_entries))?);
     }
     let wfire = write_response(&mut m, cfg, &wr, &lite, &engines)?;
     let mut cases: Vec<(Expr, Expr)> = vec![
@@ -189,16 +138,7 @@ pub fn dma_regs(cfg: &DmaConfig) -> Result<Module> {
 /// byte-select address bits declared unused) and each engine's inputs
 /// (`rd_*`, then `wr_*`).
 fn ports(m: &mut Module) -> Result<(LiteIn, Vec<EngineIn>)> {
-    let bus = m.bundle_ports("s_axil", &Bundle::axi4_lite(AXIL_ADDR_BITS, 32), Role::Slave)?;
-    let g = |field: &str| bus.get(field);
-    let (awaddr, awprot, awvalid) = (g("awaddr")?, g("awprot")?, g("awvalid")?);
-    let (wdata, wstrb, wvalid, bready) = (g("wdata")?, g("wstrb")?, g("wvalid")?, g("bready")?);
-    let (araddr, arprot, arvalid, rready) = (g("araddr")?, g("arprot")?, g("arvalid")?, g("rready")?);
-    m.allow_unused(&awprot, "AXI4-Lite AWPROT: every access is allowed")?;
-    m.allow_unused(&arprot, "AXI4-Lite ARPROT: every access is allowed")?;
-    m.allow_unused(&awaddr, "AXI4-Lite address: bits 1..0 select bytes within a word")?;
-    m.allow_unused(&araddr, "AXI4-Lite address: bits 1..0 select bytes within a word")?;
-
+    let lite = lite_ports(m)?;
     let mut eng_in = Vec::new();
     for p in ["rd", "wr"] {
         eng_in.push(EngineIn {
@@ -209,40 +149,7 @@ fn ports(m: &mut Module) -> Result<(LiteIn, Vec<EngineIn>)> {
             busy: m.input_doc(&format!("{p}_busy"), Bit, "the engine holds a descriptor")?,
         });
     }
-    let lite = LiteIn { bus, awaddr, awvalid, wdata, wstrb, wvalid, bready, araddr, arvalid, rready };
     Ok((lite, eng_in))
-}
-
-/// The write channel. In: AW, W and BREADY. Out: the B registers, `both`
-/// (AW, W and a free B slot) and the `wfire` wire, which the write response
-/// stage drives once it knows whether a `PUSH` must wait.
-fn write_channel(m: &mut Module, lite: &LiteIn) -> Result<WriteChannel> {
-    let bvalid = m.reg("bvalid_q", Bit).reset(0).build()?;
-    let bresp = m.reg("bresp_q", UInt(2)).reset(0).build()?;
-    let b_free = m.node("b_free", !&bvalid.q | &lite.bready)?;
-    let both = m.node("aw_w", &lite.awvalid & &lite.wvalid & &b_free)?;
-    let wmask = bytes_of(&lite.wstrb);
-    let wfire = m.wire("wfire", Bit)?;
-    Ok(WriteChannel {
-        bvalid,
-        bresp,
-        both,
-        wfire,
-        wa: lite.awaddr.slice(AXIL_ADDR_BITS - 1, 2),
-        wmask,
-        wdata: lite.wdata.clone(),
-        wstrb: lite.wstrb.clone(),
-    })
-}
-
-/// The read channel's handshake. In: ARVALID, RREADY. Out: RVALID's register,
-/// ARREADY (the R slot is free or being emptied) and `ar_fire`; the data
-/// comes from the read data stage.
-fn read_handshake(m: &mut Module, lite: &LiteIn) -> Result<ReadChannel> {
-    let rvalid = m.reg("rvalid_q", Bit).reset(0).build()?;
-    let arready = m.node("arready_w", !&rvalid.q | &lite.rready)?;
-    let ar_fire = m.node("ar_fire", &lite.arvalid & &arready)?;
-    Ok(ReadChannel { rvalid, arready, ar_fire, ra: lite.araddr.slice(AXIL_ADDR_BITS - 1, 2) })
 }
 
 /// One engine's registers. In: the write and read channels, the engine's
@@ -261,7 +168,7 @@ fn engine(
     let a = cfg.addr_bits;
     let lay = DescLayout::new(a);
     let n = |s: &str| format!("{p}_{s}");
-    let rw = |m: &mut Module, name: &str, reg: &str| wr.rw(m, &n(name), &info(cfg, reg), base);
+    let rw = |m: &mut Module, name: &str, reg: &str| rw(wr, m, &n(name), &info(cfg, reg), base);
     let ctrl = rw(m, "desc_ctrl", "DESC_CTRL")?;
     let addr_lo = rw(m, "addr_lo", "ADDR_LO")?;
     let len = rw(m, "len", "LEN")?;
@@ -401,39 +308,6 @@ fn completions(
     })
 }
 
-/// A page table's write port. In: writes to the engine's window at `tbase`
-/// (entry `i` at `tbase + 8·i`). Out: a registered (we, index, base address)
-/// for the engine's page-table RAM. With 64-bit addresses the high word
-/// (`+4`) is staged and stored together with the low word (`+0`).
-fn page_table_port(
-    m: &mut Module,
-    cfg: &DmaConfig,
-    wr: &WriteChannel,
-    lite: &LiteIn,
-    p: &str,
-    tbase: u32,
-) -> Result<(Expr, Expr, Expr)> {
-    let a = cfg.addr_bits;
-    let tb = index_bits(cfg.table_entries as u64);
-    let awaddr = &lite.awaddr;
-    let sel = awaddr.slice(15, 14).cmp_eq(lit((tbase >> 14) as u128, 2));
-    let index = awaddr.slice(13, 3);
-    let in_range = index.zext(12).cmp_lt(lit(cfg.table_entries as u128, 12));
-    let is_hi = awaddr.bit(2);
-    let hit = &wr.wfire & &sel & &in_range;
-    let we = m.reg(&format!("{p}_tbl_we_q"), Bit).reset(0).d(&hit & !&is_hi)?;
-    let waddr = m.reg(&format!("{p}_tbl_waddr_q"), UInt(tb)).reset(0).d(mux(&hit, &index.trunc(tb), &lit(0, tb)))?;
-    let data = if a == 64 {
-        let stage = m.reg(&format!("{p}_tbl_hi"), UInt(32)).reset(0).build()?;
-        m.set_next(&stage, mux(&(&hit & &is_hi), &wr.wdata, &stage.q))?;
-        cat(&[&stage.q, &wr.wdata])
-    } else {
-        wr.wdata.clone()
-    };
-    let wd = m.reg(&format!("{p}_tbl_wdata_q"), UInt(a)).reset(0).d(mux(&hit, &data, &zeros(a)))?;
-    Ok((we, waddr, wd))
-}
-
 /// Address decode, shared by both channels. In: a word address and the full
 /// byte address. Out: 1 if a register or an in-range page-table entry is
 /// there (else the access answers DECERR).
@@ -446,10 +320,7 @@ fn mapped(cfg: &DmaConfig, addr_word: &Expr, full: &Expr) -> Expr {
         }
     }
     for tbase in [READ_TABLE_BASE, WRITE_TABLE_BASE] {
-        hits.push(
-            full.slice(15, 14).cmp_eq(lit((tbase >> 14) as u128, 2))
-                & full.slice(13, 3).zext(12).cmp_lt(lit(cfg.table_entries as u128, 12)),
-        );
+        hits.push(in_table(full, tbase, cfg.table_entries));
     }
     hits.iter().skip(1).fold(hits[0].clone(), |acc, h| acc | h)
 }
