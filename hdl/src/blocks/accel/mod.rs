@@ -4,6 +4,8 @@
 
 pub mod axi_read_mux;
 pub mod core_fetch;
+pub mod core_regmap;
+pub mod core_regs;
 pub mod line_walk;
 pub mod scoreboard;
 pub mod scratchpad;
