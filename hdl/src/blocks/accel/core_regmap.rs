@@ -248,9 +248,9 @@ fn layout(cfg: Option<&Config>) -> Vec<Reg> {
     map.extend(control_registers(cfg));
     for (i, k) in COUNTERS.iter().enumerate() {
         let up = k.name.to_uppercase();
-        let lo_doc = format!("{}: bits 31..0; a read also latches bits 63..32 for the next HI read", k.doc);
+        let lo_doc = format!("counter `{}`, bits 31..0 (this read latches bits 63..32 for *_HI)", k.name);
         map.push(reg(&format!("{up}_LO"), counter_lo(i), "RO", Some(0), &lo_doc, vec![f("lo", 0, 32, "")]));
-        let hi_doc = format!("{}: bits 63..32 as latched by the last *_LO read", k.name);
+        let hi_doc = format!("counter `{}`, bits 63..32, as latched by the last *_LO read", k.name);
         map.push(reg(&format!("{up}_HI"), counter_lo(i) + 4, "RO", Some(0), &hi_doc, vec![f("hi", 0, 32, "")]));
     }
     map
