@@ -565,3 +565,39 @@ fn core_regs_synthesize_without_latches() {
         assert!(flops > 0, "{stat}");
     }
 }
+
+/// The C header compiles, and its macros are the table's addresses and
+/// fields (a static assertion per register, field and counter).
+#[test]
+fn the_c_header_compiles_and_agrees_with_the_table() {
+    for name in ["default", "large", "tiny"] {
+        let cfg = preset(name);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("serrano_core_regs.h"), c_header(&cfg)).unwrap();
+        let mut c = String::from("#include \"serrano_core_regs.h\"\n");
+        for r in register_map(&cfg) {
+            c += &format!("_Static_assert(SERRANO_CORE_{} == {}u, \"{}\");\n", r.name, r.offset, r.name);
+            for f in r.fields.iter().filter(|f| f.width < 32) {
+                let m = format!("SERRANO_CORE_{}_{}", r.name, f.name.to_uppercase());
+                c += &format!("_Static_assert({m}_MASK == {}u && {m}_SHIFT == {}u, \"{m}\");\n", f.mask(), f.lsb);
+            }
+        }
+        for (i, k) in COUNTERS.iter().enumerate() {
+            let n = k.name.to_uppercase();
+            c += &format!(
+                "_Static_assert(SERRANO_CORE_COUNTER_LO(SERRANO_CORE_CNT_{n}) == SERRANO_CORE_{n}_LO && \
+                 SERRANO_CORE_COUNTER_HI({i}) == {}u, \"{n}\");\n",
+                counter_lo(i) + 4
+            );
+        }
+        c += &format!("_Static_assert(SERRANO_CORE_COUNTERS == {}u, \"count\");\n", COUNTERS.len());
+        c += "int main(void) { return 0; }\n";
+        std::fs::write(dir.path().join("t.c"), c).unwrap();
+        let out = std::process::Command::new("cc")
+            .current_dir(dir.path())
+            .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only", "t.c"])
+            .output()
+            .expect("a C compiler (cc) is installed");
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

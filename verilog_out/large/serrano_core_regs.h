@@ -12,6 +12,27 @@
 #define SERRANO_CORE_TABLE_ENTRIES                       1024u
 #define SERRANO_CORE_COUNTER_BASE                        0x100u
 #define SERRANO_CORE_COUNTERS                            18u
+#define SERRANO_CORE_COUNTER_LO(i)                       (0x100u + (i) * 8u)
+#define SERRANO_CORE_COUNTER_HI(i)                       (0x104u + (i) * 8u)
+/* Counter indices (i above), in the order of the JSON's "counters". */
+#define SERRANO_CORE_CNT_CYCLES                          0u
+#define SERRANO_CORE_CNT_COMMANDS_RETIRED                1u
+#define SERRANO_CORE_CNT_DRAM_BYTES_READ                 2u
+#define SERRANO_CORE_CNT_DRAM_BYTES_WRITTEN              3u
+#define SERRANO_CORE_CNT_MACS                            4u
+#define SERRANO_CORE_CNT_SOFTMAX_ELEMENTS                5u
+#define SERRANO_CORE_CNT_FENCES                          6u
+#define SERRANO_CORE_CNT_BUSY_FETCH                      7u
+#define SERRANO_CORE_CNT_BUSY_LOAD                       8u
+#define SERRANO_CORE_CNT_BUSY_TILE                       9u
+#define SERRANO_CORE_CNT_BUSY_SOFTMAX                    10u
+#define SERRANO_CORE_CNT_BUSY_STORE                      11u
+#define SERRANO_CORE_CNT_STALL_LOAD                      12u
+#define SERRANO_CORE_CNT_STALL_TILE                      13u
+#define SERRANO_CORE_CNT_STALL_SOFTMAX                   14u
+#define SERRANO_CORE_CNT_STALL_STORE                     15u
+#define SERRANO_CORE_CNT_AXI_READ_BEATS                  16u
+#define SERRANO_CORE_CNT_AXI_WRITE_BEATS                 17u
 
 /* ID (RO): identification: "SCOR" */
 #define SERRANO_CORE_ID                                  0x000u

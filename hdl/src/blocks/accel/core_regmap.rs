@@ -355,6 +355,12 @@ pub fn c_header(cfg: &Config) -> String {
     def(&mut s, "SERRANO_CORE_TABLE_ENTRIES".into(), format!("{}u", cfg.dma.table_entries));
     def(&mut s, "SERRANO_CORE_COUNTER_BASE".into(), format!("0x{COUNTER_BASE:03x}u"));
     def(&mut s, "SERRANO_CORE_COUNTERS".into(), format!("{}u", COUNTERS.len()));
+    def(&mut s, "SERRANO_CORE_COUNTER_LO(i)".into(), format!("(0x{COUNTER_BASE:03x}u + (i) * 8u)"));
+    def(&mut s, "SERRANO_CORE_COUNTER_HI(i)".into(), format!("(0x{:03x}u + (i) * 8u)", COUNTER_BASE + 4));
+    s += "/* Counter indices (i above), in the order of the JSON's \"counters\". */\n";
+    for (i, k) in COUNTERS.iter().enumerate() {
+        def(&mut s, format!("SERRANO_CORE_CNT_{}", k.name.to_uppercase()), format!("{i}u"));
+    }
     for r in register_map(cfg) {
         s += &format!("\n/* {} ({}): {} */\n", r.name, r.access, r.doc);
         def(&mut s, format!("SERRANO_CORE_{}", r.name), format!("0x{:03x}u", r.offset));
