@@ -8,7 +8,9 @@
 //! fault latch and its clear, fence W1C, the counters and the LO/HI latch,
 //! COUNTERS_CLEAR, unmapped DECERR), and every cycle the outputs (ring
 //! registers, clear, faulted, irq, the page-table write ports, AXI
-//! attributes) are compared too. Seed: `SERRANO_SEED`.
+//! attributes) are compared too. Seed: `SERRANO_SEED`. Also: the block
+//! synthesizes without latches, and its C header compiles and agrees with
+//! the table. The four-state run is `core_regs_fourstate.rs`.
 
 use std::path::Path;
 
@@ -492,4 +494,75 @@ fn a_configuration_without_core_is_an_error_naming_it() {
     cfg.core = None;
     let e = core_regs(&cfg).unwrap_err().to_string();
     assert!(e.contains("[core]"), "{e}");
+}
+
+/// Yosys synthesizes the block without a latch, for 32- and 64-bit
+/// addresses; prints its flip-flop count.
+#[test]
+fn core_regs_synthesize_without_latches() {
+    use hdl::core::{emit, EmitOptions};
+    for name in ["default", "large"] {
+        let m = core_regs(&preset(name)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files = emit(&m, &EmitOptions::default()).unwrap();
+        for f in &files {
+            std::fs::write(dir.path().join(&f.file_name), &f.text).unwrap();
+        }
+        let names: Vec<&str> = files.iter().map(|f| f.file_name.as_str()).collect();
+        let script = format!(
+            "read_verilog {}; synth -flatten -top {}; select -assert-none t:$dlatch t:$_DLATCH_*; tee -o /dev/stdout stat",
+            names.join(" "),
+            m.name()
+        );
+        let out = std::process::Command::new("yosys")
+            .current_dir(dir.path())
+            .args(["-q", "-p", &script])
+            .output()
+            .expect("yosys must be installed (scripts/setup.sh installs it)");
+        let stat = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "yosys failed:\n{stat}{}", String::from_utf8_lossy(&out.stderr));
+        let flops: u64 = stat
+            .lines()
+            .filter(|l| l.trim_start().starts_with("$_SDFF") || l.trim_start().starts_with("$_DFF"))
+            .map(|l| l.split_whitespace().last().unwrap().parse::<u64>().unwrap())
+            .sum();
+        eprintln!("{name}: {} flip-flops", flops);
+        assert!(flops > 0, "{stat}");
+    }
+}
+
+/// The C header compiles, and its macros are the table's addresses and
+/// fields (a static assertion per register, field and counter).
+#[test]
+fn the_c_header_compiles_and_agrees_with_the_table() {
+    for name in ["default", "large", "tiny"] {
+        let cfg = preset(name);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("serrano_core_regs.h"), c_header(&cfg)).unwrap();
+        let mut c = String::from("#include \"serrano_core_regs.h\"\n");
+        for r in register_map(&cfg) {
+            c += &format!("_Static_assert(SERRANO_CORE_{} == {}u, \"{}\");\n", r.name, r.offset, r.name);
+            for f in r.fields.iter().filter(|f| f.width < 32) {
+                let m = format!("SERRANO_CORE_{}_{}", r.name, f.name.to_uppercase());
+                c += &format!("_Static_assert({m}_MASK == {}u && {m}_SHIFT == {}u, \"{m}\");\n", f.mask(), f.lsb);
+            }
+        }
+        for (i, k) in COUNTERS.iter().enumerate() {
+            let n = k.name.to_uppercase();
+            c += &format!(
+                "_Static_assert(SERRANO_CORE_COUNTER_LO(SERRANO_CORE_CNT_{n}) == SERRANO_CORE_{n}_LO && \
+                 SERRANO_CORE_COUNTER_HI({i}) == {}u, \"{n}\");\n",
+                counter_lo(i) + 4
+            );
+        }
+        c += &format!("_Static_assert(SERRANO_CORE_COUNTERS == {}u, \"count\");\n", COUNTERS.len());
+        c += "int main(void) { return 0; }\n";
+        std::fs::write(dir.path().join("t.c"), c).unwrap();
+        let out = std::process::Command::new("cc")
+            .current_dir(dir.path())
+            .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only", "t.c"])
+            .output()
+            .expect("a C compiler (cc) is installed");
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }

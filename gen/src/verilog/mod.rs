@@ -31,7 +31,8 @@ pub struct Generated {
     pub core_file: (String, String),
     /// Other files written beside the Verilog: the DMA register map as a C
     /// header and JSON, and, for a configuration with a `[core]` section, the
-    /// core's instruction set likewise (`golden::core::isa`, `docs/isa.md`).
+    /// core's instruction set and its register map likewise
+    /// (`golden::core::isa`, `hdl::blocks::accel::core_regmap`, `docs/isa.md`).
     pub extra_files: Vec<(String, String)>,
 }
 
@@ -81,6 +82,7 @@ pub fn generate(cfg: &Config, origin: &str, name: &str) -> Result<Generated> {
         use golden::core::isa::render;
         extra_files.push(("serrano_core_isa.h".into(), render::c_header()));
         extra_files.push(("serrano_core_isa.json".into(), serde_json::to_string_pretty(&render::json())? + "\n"));
+        extra_files.extend(hdl::blocks::accel::core_regmap::register_map_files(cfg));
     }
     let mut g = Generated { tops, files, manifest: Value::Null, core_name, core_file, extra_files };
     let names = g.file_names();

@@ -248,9 +248,9 @@ fn layout(cfg: Option<&Config>) -> Vec<Reg> {
     map.extend(control_registers(cfg));
     for (i, k) in COUNTERS.iter().enumerate() {
         let up = k.name.to_uppercase();
-        let lo_doc = format!("{}: bits 31..0; a read also latches bits 63..32 for the next HI read", k.doc);
+        let lo_doc = format!("counter `{}`, bits 31..0 (this read latches bits 63..32 for *_HI)", k.name);
         map.push(reg(&format!("{up}_LO"), counter_lo(i), "RO", Some(0), &lo_doc, vec![f("lo", 0, 32, "")]));
-        let hi_doc = format!("{}: bits 63..32 as latched by the last *_LO read", k.name);
+        let hi_doc = format!("counter `{}`, bits 63..32, as latched by the last *_LO read", k.name);
         map.push(reg(&format!("{up}_HI"), counter_lo(i) + 4, "RO", Some(0), &hi_doc, vec![f("hi", 0, 32, "")]));
     }
     map
@@ -355,6 +355,12 @@ pub fn c_header(cfg: &Config) -> String {
     def(&mut s, "SERRANO_CORE_TABLE_ENTRIES".into(), format!("{}u", cfg.dma.table_entries));
     def(&mut s, "SERRANO_CORE_COUNTER_BASE".into(), format!("0x{COUNTER_BASE:03x}u"));
     def(&mut s, "SERRANO_CORE_COUNTERS".into(), format!("{}u", COUNTERS.len()));
+    def(&mut s, "SERRANO_CORE_COUNTER_LO(i)".into(), format!("(0x{COUNTER_BASE:03x}u + (i) * 8u)"));
+    def(&mut s, "SERRANO_CORE_COUNTER_HI(i)".into(), format!("(0x{:03x}u + (i) * 8u)", COUNTER_BASE + 4));
+    s += "/* Counter indices (i above), in the order of the JSON's \"counters\". */\n";
+    for (i, k) in COUNTERS.iter().enumerate() {
+        def(&mut s, format!("SERRANO_CORE_CNT_{}", k.name.to_uppercase()), format!("{i}u"));
+    }
     for r in register_map(cfg) {
         s += &format!("\n/* {} ({}): {} */\n", r.name, r.access, r.doc);
         def(&mut s, format!("SERRANO_CORE_{}", r.name), format!("0x{:03x}u", r.offset));

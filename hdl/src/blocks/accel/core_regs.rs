@@ -125,6 +125,15 @@ pub fn core_regs(cfg: &Config) -> Result<Module> {
         values.push((counter_lo(i), c.slice(31, 0)));
         values.push((counter_lo(i) + 4, counters.hi_snap.clone()));
     }
+    // The read mux must cover exactly the map's readable registers, so a
+    // register added to the table without hardware is an error, not a 0.
+    let mut have: Vec<u32> = values.iter().map(|(off, _)| *off).collect();
+    let mut want: Vec<u32> = register_map(cfg).iter().filter(|r| r.access != "WO").map(|r| r.offset).collect();
+    have.sort_unstable();
+    want.sort_unstable();
+    if have != want {
+        return Err(HdlError::parameter(BLOCK, format!("read mux covers {have:x?}, the map {want:x?}")));
+    }
     let cases: Vec<(Expr, Expr)> = values.into_iter().map(|(off, v)| (rd.ra.cmp_eq(word(off)), v)).collect();
 
     // Every access is taken as it comes: AWREADY = WREADY = AW, W and a free B slot.
