@@ -130,6 +130,11 @@ impl CoreSim {
         if snap.ar.fire() || snap.r.fire() || snap.aw.fire() || snap.w.fire() || snap.b.fire() {
             self.last_progress = now;
         }
+        if let Ok(d) = self.m.port("dbg") {
+            if std::env::var("CORE_DBG").is_ok() {
+                eprintln!("DBG {now} {:05x}", self.m.get(d));
+            }
+        }
         self.lite.update(&lite_in);
         self.mem.update(&snap, now);
         self.m.tick(self.clk);
@@ -205,16 +210,36 @@ pub struct RtlBackend {
 
 impl RtlBackend {
     /// Build and reset the core for `cfg` on a memory of `seed` behaving as `memcfg`.
-    pub fn new(cfg: &Config, memcfg: MemConfig, seed: u64, opts: BuildOptions, x_seed: Option<u64>) -> Result<RtlBackend> {
+    pub fn new(
+        cfg: &Config,
+        memcfg: MemConfig,
+        seed: u64,
+        opts: BuildOptions,
+        x_seed: Option<u64>,
+    ) -> Result<RtlBackend> {
         let built = build_core(cfg, opts)?;
         Self::from_built(&built, cfg, memcfg, seed, x_seed)
     }
 
-    pub fn from_built(built: &Built, cfg: &Config, memcfg: MemConfig, seed: u64, x_seed: Option<u64>) -> Result<RtlBackend> {
+    pub fn from_built(
+        built: &Built,
+        cfg: &Config,
+        memcfg: MemConfig,
+        seed: u64,
+        x_seed: Option<u64>,
+    ) -> Result<RtlBackend> {
         let mut sim = CoreSim::new(built, cfg, memcfg, Memory::new(seed), x_seed)?;
         sim.reset(4);
         sim.write_reg(map::IRQ_ENABLE, 1)?;
-        Ok(RtlBackend { sim, head: 0, ring: None, tables: [Vec::new(), Vec::new()], pending_clear: false, last: RunStats::default(), limit: 50_000_000 })
+        Ok(RtlBackend {
+            sim,
+            head: 0,
+            ring: None,
+            tables: [Vec::new(), Vec::new()],
+            pending_clear: false,
+            last: RunStats::default(),
+            limit: 50_000_000,
+        })
     }
 
     /// The host's clear after a fault: CONTROL.CLEAR, written by the next
@@ -258,7 +283,8 @@ impl RtlBackend {
             Some(CoreFault {
                 code: ErrorCode::from_code(code).ok_or_else(|| anyhow!("status holds an unknown error code {code}"))?,
                 index,
-                dma_status: Status::from_code(dma).ok_or_else(|| anyhow!("status holds an unknown DMA status {dma}"))?,
+                dma_status: Status::from_code(dma)
+                    .ok_or_else(|| anyhow!("status holds an unknown DMA status {dma}"))?,
             })
         } else {
             None
@@ -289,7 +315,10 @@ impl RtlBackend {
         if head != self.head {
             // The head is the core's: a run from elsewhere starts from a reset core.
             if head != 0 {
-                bail!("the core's head is {}; a run from {head} needs the core there (a reset puts it at 0)", self.head);
+                bail!(
+                    "the core's head is {}; a run from {head} needs the core there (a reset puts it at 0)",
+                    self.head
+                );
             }
             self.reset()?;
         }

@@ -48,7 +48,14 @@ fn random_mem(cfg: &Config, rng: &mut ChaCha8Rng) -> MemConfig {
 }
 
 /// Run `A·B` on the RTL core and check it against numpy's result and the golden core's counters.
-fn check_gemm(what: &str, cfg: &Config, be: &mut RtlBackend, a: &Matrix<i8>, b: &Matrix<i8>, kind: &OutputKind) -> Result<(), String> {
+fn check_gemm(
+    what: &str,
+    cfg: &Config,
+    be: &mut RtlBackend,
+    a: &Matrix<i8>,
+    b: &Matrix<i8>,
+    kind: &OutputKind,
+) -> Result<(), String> {
     let mut gold = GoldenBackend::new(cfg, 3).unwrap();
     let g = gemm(&mut gold, a, b, kind).map_err(|e| format!("{what}: golden: {e}"))?;
     let r = gemm(be, a, b, kind).map_err(|e| format!("{what}: RTL: {e}"))?;
@@ -95,12 +102,19 @@ fn random_gemms_from_memory_equal_golden() {
         }
         for (i, &(m, k, n)) in shapes.iter().enumerate() {
             let mem = random_mem(&cfg, &mut rng);
-            let what = format!("{name} {m}x{k}x{n} (latency {}, ready {}, valid {}; seed {seed})", mem.read_latency, mem.ready_prob, mem.valid_prob);
+            let what = format!(
+                "{name} {m}x{k}x{n} (latency {}, ready {}, valid {}; seed {seed})",
+                mem.read_latency, mem.ready_prob, mem.valid_prob
+            );
             let mut be = rtl(&cfg, mem, 3);
             let a = random_matrix(&mut rng, m, k, i % 2 == 1);
             let b = random_matrix(&mut rng, k, n, i % 3 == 1);
             let kind = if cfg.systolic.requant && i % 2 == 0 {
-                OutputKind::Requant(Requantization::PerTensor(Requant { multiplier: rng.gen_range(1..1 << 20), shift: rng.gen_range(10..30), zero_point: rng.gen() }))
+                OutputKind::Requant(Requantization::PerTensor(Requant {
+                    multiplier: rng.gen_range(1..1 << 20),
+                    shift: rng.gen_range(10..30),
+                    zero_point: rng.gen(),
+                }))
             } else {
                 OutputKind::Int32
             };
@@ -147,7 +161,14 @@ fn lin(addr: u64, len: u32) -> Descriptor {
 /// core and the RTL core, with memory errors `errors` (addr, len, resp), and
 /// compare the status and the DRAM bytes in `watch`. Then clear the fault,
 /// and run a FENCE from the head on both.
-fn compare_program(cfg: &Config, what: &str, cmds: &[Command], patch: Option<(usize, [u8; 32])>, errors: &[(u64, u64, u8)], watch: &[(u64, u64)]) {
+fn compare_program(
+    cfg: &Config,
+    what: &str,
+    cmds: &[Command],
+    patch: Option<(usize, [u8; 32])>,
+    errors: &[(u64, u64, u8)],
+    watch: &[(u64, u64)],
+) {
     let ring = Ring { base: RING, size: RING_SIZE };
     let mut bytes = Vec::new();
     for c in cmds {
@@ -229,8 +250,22 @@ fn every_fault_stops_the_core_like_golden() {
     raw[17] = 4;
     compare_program(&cfg, "reserved bits", &[fill, Command::Nop, marker], Some((1, raw)), &[], &watch);
     // AXI errors: fetch, load data, store data (the refused beat is not written, a younger store writes nothing).
-    compare_program(&cfg, "fetch error", &[Command::Nop, Command::Nop, Command::Nop], None, &[(RING + 64, 16, 3)], &watch);
-    compare_program(&cfg, "load error", &[fill, Command::Barrier, older, Command::DmaLoad { desc: lin(0x2000, 64), spad_line: 0 }, marker], None, &[(0x2010, 16, 2)], &watch);
+    compare_program(
+        &cfg,
+        "fetch error",
+        &[Command::Nop, Command::Nop, Command::Nop],
+        None,
+        &[(RING + 64, 16, 3)],
+        &watch,
+    );
+    compare_program(
+        &cfg,
+        "load error",
+        &[fill, Command::Barrier, older, Command::DmaLoad { desc: lin(0x2000, 64), spad_line: 0 }, marker],
+        None,
+        &[(0x2010, 16, 2)],
+        &watch,
+    );
     let p = [
         Command::DmaLoad { desc: lin(0x2000, 48), spad_line: 0 },
         Command::DmaStore { desc: lin(0x3000, 48), spad_line: 0 },

@@ -104,7 +104,11 @@ fn run(sim: &mut Model, n: u64, queues: usize, dones: usize, seed: u64) {
                     rob.iter().take(*i).filter(|o| !o.done).map(|o| o.raw).collect::<Vec<_>>()
                 );
                 let synced = rob.iter().take(*i).any(|o| !o.done && o.sync);
-                assert_eq!(get(sim, &format!("q{k}_sync_clear")), !synced as u64, "cycle {cycle}: queue {k} sync_clear");
+                assert_eq!(
+                    get(sim, &format!("q{k}_sync_clear")),
+                    !synced as u64,
+                    "cycle {cycle}: queue {k} sync_clear"
+                );
             }
         }
         let retire = rob.front().is_some_and(|e| e.done);
@@ -125,7 +129,13 @@ fn run(sim: &mut Model, n: u64, queues: usize, dones: usize, seed: u64) {
             next_id = 0;
         } else if offer && !full {
             let fp = |(lo, hi): (u64, u64)| (lo < hi).then_some(lo..hi);
-            rob.push_back(Entry { id: next_id % n, fp: Footprint { read: fp(r), write: fp(w) }, raw, sync, done: false });
+            rob.push_back(Entry {
+                id: next_id % n,
+                fp: Footprint { read: fp(r), write: fp(w) },
+                raw,
+                sync,
+                done: false,
+            });
             next_id += 1;
         }
         sim.tick(clk);

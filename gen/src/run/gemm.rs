@@ -182,8 +182,12 @@ pub fn run(args: RunGemmArgs) -> Result<()> {
         match &r.c {
             GemmOutput::Int32(c) => crate::npy_io::write_i32_matrix(out, c)?,
             GemmOutput::Int8(c) => {
-                let wide = Matrix::from_vec(c.rows, c.cols, (0..c.rows * c.cols).map(|i| c.at(i / c.cols, i % c.cols) as i32).collect())
-                    .ok_or_else(|| anyhow!("C is {}x{}", c.rows, c.cols))?;
+                let wide = Matrix::from_vec(
+                    c.rows,
+                    c.cols,
+                    (0..c.rows * c.cols).map(|i| c.at(i / c.cols, i % c.cols) as i32).collect(),
+                )
+                .ok_or_else(|| anyhow!("C is {}x{}", c.rows, c.cols))?;
                 crate::npy_io::write_i8_matrix(out, &wide)?
             }
         }
@@ -230,7 +234,10 @@ pub fn run(args: RunGemmArgs) -> Result<()> {
         print(format_args!("serrano run gemm: {origin}, M={m} K={k} N={n}, memory latency {}", args.latency))?;
         print(format_args!("  cycles              {} (doorbell to FENCE interrupt)", j.cycles))?;
         print(format_args!("  utilization         {:.4} (M·K·N / (rows·cols·cycles))", j.utilization))?;
-        print(format_args!("  DRAM read/written   {} / {} bytes (minimum {} in all)", j.dram_bytes_read, j.dram_bytes_written, j.min_dram_bytes))?;
+        print(format_args!(
+            "  DRAM read/written   {} / {} bytes (minimum {} in all)",
+            j.dram_bytes_read, j.dram_bytes_written, j.min_dram_bytes
+        ))?;
         print(format_args!("  bus utilization     {:.4}", j.bus_utilization))?;
         print(format_args!(
             "  busy                fetch {:.3}  load {:.3}  tile {:.3}  softmax {:.3}  store {:.3}",
@@ -241,7 +248,11 @@ pub fn run(args: RunGemmArgs) -> Result<()> {
         print(format_args!("  counters = golden   {}", j.counters_match_golden))?;
     }
     if mismatches != 0 || j.violations != 0 || !j.counters_match_golden {
-        bail!("the RTL core's GEMM differs from golden: {mismatches} mismatches, {} violations, counters equal: {}", j.violations, j.counters_match_golden);
+        bail!(
+            "the RTL core's GEMM differs from golden: {mismatches} mismatches, {} violations, counters equal: {}",
+            j.violations,
+            j.counters_match_golden
+        );
     }
     Ok(())
 }

@@ -66,7 +66,11 @@ struct Queue {
 
 fn queue(m: &mut Module, name: &str, width: u32, push: &Expr, pop: &Expr) -> Result<Queue> {
     let data = m.wire(&format!("{name}_in"), UInt(width))?;
-    let u = m.instance(&format!("u_{name}"), &fifo(width, QUEUE_DEPTH)?, &[("in_valid", push), ("in_data", &data), ("out_ready", pop)])?;
+    let u = m.instance(
+        &format!("u_{name}"),
+        &fifo(width, QUEUE_DEPTH)?,
+        &[("in_valid", push), ("in_data", &data), ("out_ready", pop)],
+    )?;
     m.allow_unused(&u.out("count")?, "in_ready is the room")?;
     Ok(Queue { input: data, valid: u.out("out_valid")?, word: u.out("out_data")?, room: u.out("in_ready")? })
 }
@@ -116,8 +120,10 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     };
     let ld_done = done_in(&mut m, "ld_done", true)?;
     let st_done = done_in(&mut m, "st_done", true)?;
-    let cp_done: Vec<(Expr, Expr, Option<Expr>)> =
-        ["a", "b", "c", "y", "q"].iter().map(|k| done_in(&mut m, &format!("cp_done_{k}"), false)).collect::<Result<_>>()?;
+    let cp_done: Vec<(Expr, Expr, Option<Expr>)> = ["a", "b", "c", "y", "q"]
+        .iter()
+        .map(|k| done_in(&mut m, &format!("cp_done_{k}"), false))
+        .collect::<Result<_>>()?;
     let lq_pop = m.input_doc("lq_ready", Bit, "the load engine takes its queue head")?;
     let cq_pop = m.input_doc("cq_ready", Bit, "the compute engine takes its queue head")?;
     let sq_pop = m.input_doc("sq_ready", Bit, "the store engine takes its queue head")?;
@@ -127,14 +133,12 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
         .collect::<Result<_>>()?;
 
     // ---- the scoreboard ----
-    let sb_in: Vec<Expr> = ["sb_alloc_valid", "sb_alloc_sync", "sb_flush"].iter().map(|n| m.wire(n, Bit)).collect::<Result<_>>()?;
+    let sb_in: Vec<Expr> =
+        ["sb_alloc_valid", "sb_alloc_sync", "sb_flush"].iter().map(|n| m.wire(n, Bit)).collect::<Result<_>>()?;
     let sb_qid: Vec<Expr> = (0..3).map(|k| m.wire(&format!("sb_q{k}_id"), UInt(eb))).collect::<Result<_>>()?;
     let ok_code = |c: &Option<Expr>| c.as_ref().map_or(lit(1, 1), |c| c.cmp_eq(lit(0, 8)));
-    let dones: Vec<(Expr, Expr)> = [&ld_done, &st_done]
-        .into_iter()
-        .chain(cp_done.iter())
-        .map(|(v, id, c)| (v & ok_code(c), id.clone()))
-        .collect();
+    let dones: Vec<(Expr, Expr)> =
+        [&ld_done, &st_done].into_iter().chain(cp_done.iter()).map(|(v, id, c)| (v & ok_code(c), id.clone())).collect();
     let mut conn: Vec<(String, Expr)> = vec![
         ("alloc_valid".into(), sb_in[0].clone()),
         ("alloc_rd_lo".into(), fp[0].clone()),
@@ -171,11 +175,7 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let lines = m.node("dec_lines", lines_w)?;
     // The last line of a packet holds ((bytes - 1) mod L) + 1 bytes.
     let lbits = kb - 1;
-    let last = if lbits == 0 {
-        lit(1, kb)
-    } else {
-        (&dec_amount - 1).slice(lbits - 1, 0).zext(kb) + 1
-    };
+    let last = if lbits == 0 { lit(1, kb) } else { (&dec_amount - 1).slice(lbits - 1, 0).zext(kb) + 1 };
     let last_bytes = m.node("dec_last_bytes", last)?;
     m.assign(&lq.input, cat(&[&dec_data, &lines, &alloc_id]))?;
     m.assign(&cq.input, cat(&[&dec_data, &alloc_id]))?;
@@ -211,7 +211,11 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
         }
         m.output_doc(&format!("{n}_valid"), &q.valid, "a command waits at the queue head")?;
         m.output_doc(&format!("{n}_id"), &ids[k], "its scoreboard entry")?;
-        m.output_doc(&format!("{n}_data"), q.word.slice(eb + 255 + if k == 1 { 0 } else { lw } + if k == 2 { kb } else { 0 }, q.word.width() - 256), "the command")?;
+        m.output_doc(
+            &format!("{n}_data"),
+            q.word.slice(eb + 255 + if k == 1 { 0 } else { lw } + if k == 2 { kb } else { 0 }, q.word.width() - 256),
+            "the command",
+        )?;
         m.output_doc(&format!("{n}_go"), go, "the scoreboard lets it start")?;
         m.output_doc(&format!("{n}_kill"), kill, "it is younger than a fault: drop it")?;
     }
@@ -220,7 +224,8 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     m.output_doc("sq_last_bytes", sq.word.slice(eb + lw + kb - 1, eb + lw), "bytes of the packet's last line")?;
 
     // ---- control commands and faults ----
-    let idle = m.node("engines_idle", !busy_in.iter().fold(lit(0, 1), |a, b| a | b) & !&lq.valid & !&cq.valid & !&sq.valid)?;
+    let idle =
+        m.node("engines_idle", !busy_in.iter().fold(lit(0, 1), |a, b| a | b) & !&lq.valid & !&cq.valid & !&sq.valid)?;
     let ctrl = m.node("ctrl_go", &dec_valid & &ok & is_q(0) & !&blocked & &sb_empty)?;
     let dfault = m.node("decode_fault", &dec_valid & !&ok & !&blocked & &sb_empty & &idle)?;
     let lreport = m.node("late_fault", &fpend.q & !&faulted & !&sb_empty & sb_head.cmp_eq(&fid.q) & &idle)?;
@@ -242,7 +247,10 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
 
     // ---- the head pointer ----
     let head = m.reg("head_q", UInt(ib)).reset(0).doc("the oldest command not retired").build()?;
-    let head_next = pmux(&[(retire.clone(), next_index(&head.q, &ring_size)), (ctrl.clone(), next_index(&dec_index, &ring_size))], &head.q);
+    let head_next = pmux(
+        &[(retire.clone(), next_index(&head.q, &ring_size)), (ctrl.clone(), next_index(&dec_index, &ring_size))],
+        &head.q,
+    );
     m.set_next(&head, head_next)?;
     m.output_doc("head", &head.q, "the ring's head pointer")?;
     let busy = !&faulted & (head.q.cmp_ne(&tail) | !&sb_empty | &fpend.q | &dec_valid);

@@ -43,10 +43,11 @@ use crate::blocks::accel::spad_reader::spad_reader;
 use crate::blocks::accel::spad_writer::{spad_writer, WALK_ROW_BITS};
 use crate::blocks::accel::tile_operand::{off_bits, tile_operand, ROW_BITS};
 use crate::blocks::accel::tile_result::{result_off_bits, tile_result};
+use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{bits_for, index_bits, lit};
 use crate::blocks::softmax::top::softmax;
 use crate::blocks::tile::top::{col_bits, rows_bits, tile};
-use crate::core::{mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Result, Role, UInt};
+use crate::core::{cat, mux, Bit, Bundle, BundleSig, Expr, Instance, Module, Result, Role, UInt};
 
 pub fn core_compute_name(p: &CoreParams, id_bits: u32) -> String {
     let (s, x) = (&p.systolic, &p.softmax);
@@ -89,7 +90,14 @@ fn reader(m: &mut Module, p: &str, lb: u32, aw: u32, cmd: &[(&str, &Expr)], trea
 }
 
 /// A scratchpad writer client `p` of the module fed by a stream, and the writer instance.
-fn writer(m: &mut Module, p: &str, lb: u32, aw: u32, cmd: &[(&str, &Expr)], s: &[(&str, &Expr)]) -> Result<(BundleSig, Instance)> {
+fn writer(
+    m: &mut Module,
+    p: &str,
+    lb: u32,
+    aw: u32,
+    cmd: &[(&str, &Expr)],
+    s: &[(&str, &Expr)],
+) -> Result<(BundleSig, Instance)> {
     let w = m.bundle_ports(p, &Bundle::valid_ready(&[("line", aw), ("data", 8 * lb), ("strb", lb)]), Role::Master)?;
     let ready = w.get("ready")?;
     let mut conn: Vec<(&str, &Expr)> = cmd.to_vec();
@@ -97,6 +105,27 @@ fn writer(m: &mut Module, p: &str, lb: u32, aw: u32, cmd: &[(&str, &Expr)], s: &
     conn.push(("w_ready", &ready));
     let u = m.instance(&format!("u_{p}"), &spad_writer(lb, aw)?, &conn)?;
     Ok((w, u))
+}
+
+/// A command FIFO in front of an operand block.
+struct OpQueue {
+    valid: Expr,
+    word: Expr,
+    room: Expr,
+    /// The consumer's `cmd_ready` (a wire to assign).
+    pop: Expr,
+}
+
+fn op_queue(m: &mut Module, name: &str, push: &Expr, fields: &[&Expr]) -> Result<OpQueue> {
+    let word = cat(fields);
+    let pop = m.wire(&format!("{name}_q_pop"), Bit)?;
+    let u = m.instance(
+        &format!("u_{name}_q"),
+        &fifo(word.width(), 2)?,
+        &[("in_valid", push), ("in_data", &word), ("out_ready", &pop)],
+    )?;
+    m.allow_unused(&u.out("count")?, "in_ready is the room")?;
+    Ok(OpQueue { valid: u.out("out_valid")?, word: u.out("out_data")?, room: u.out("in_ready")?, pop })
 }
 
 /// The compute engine for core `p`, scoreboard entries of `id_bits`.
@@ -115,29 +144,51 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
 
     let op = m.node("op", data.slice(7, 0))?;
     let is = |m: &mut Module, n: &str, code: u8| m.node(n, op.cmp_eq(lit(code as u128, 8)));
-    let (is_load, is_comp, is_read) = (is(&mut m, "is_load", OP_TILE_LOAD)?, is(&mut m, "is_compute", OP_TILE_COMPUTE)?, is(&mut m, "is_read", OP_TILE_READ)?);
+    let (is_load, is_comp, is_read) = (
+        is(&mut m, "is_load", OP_TILE_LOAD)?,
+        is(&mut m, "is_compute", OP_TILE_COMPUTE)?,
+        is(&mut m, "is_read", OP_TILE_READ)?,
+    );
     let (is_qp, is_sm) = (is(&mut m, "is_qparam", OP_TILE_QPARAM)?, is(&mut m, "is_softmax", OP_SOFTMAX)?);
     let is_tile = m.node("is_tile", &is_load | &is_comp | &is_read | &is_qp)?;
 
     // ---- fields ----
     let ld = |m: &mut Module, n: &str, w: u32| cmd_field_low(m, "ld", &data, OP_TILE_LOAD, n, w);
-    let (b_line, b_stride, b_off, k_rows) =
-        (ld(&mut m, "b_line", aw)?, ld(&mut m, "b_stride", aw)?, ld(&mut m, "b_off", off_bits(lb, cc))?, ld(&mut m, "k_rows", 8)?);
+    let (b_line, b_stride, b_off, k_rows) = (
+        ld(&mut m, "b_line", aw)?,
+        ld(&mut m, "b_stride", aw)?,
+        ld(&mut m, "b_off", off_bits(lb, cc))?,
+        ld(&mut m, "k_rows", 8)?,
+    );
     let cp = |m: &mut Module, n: &str, w: u32| cmd_field_low(m, "cp", &data, OP_TILE_COMPUTE, n, w);
-    let (a_line, a_stride, a_off) = (cp(&mut m, "a_line", aw)?, cp(&mut m, "a_stride", aw)?, cp(&mut m, "a_off", off_bits(lb, rr))?);
+    let (a_line, a_stride, a_off) =
+        (cp(&mut m, "a_line", aw)?, cp(&mut m, "a_stride", aw)?, cp(&mut m, "a_off", off_bits(lb, rr))?);
     let accumulate = cmd_field(&mut m, "cp", &data, OP_TILE_COMPUTE, "accumulate")?;
     // COMPUTE and READ share `rows` (checked 1..=acc_depth by the decoder).
     let rows = cmd_field(&mut m, "cp", &data, OP_TILE_COMPUTE, "rows")?;
     let rd = |m: &mut Module, n: &str, w: u32| cmd_field_low(m, "rd", &data, OP_TILE_READ, n, w);
-    let (c_line, c_stride, c_off) = (rd(&mut m, "c_line", aw)?, rd(&mut m, "c_stride", aw)?, rd(&mut m, "c_off", result_off_bits(lb, cc))?);
+    let (c_line, c_stride, c_off) =
+        (rd(&mut m, "c_line", aw)?, rd(&mut m, "c_stride", aw)?, rd(&mut m, "c_off", result_off_bits(lb, cc))?);
     let requant = cmd_field(&mut m, "rd", &data, OP_TILE_READ, "requant")?;
     let qf = |m: &mut Module, n: &str| cmd_field(m, "qp", &data, OP_TILE_QPARAM, n);
-    let (all_cols, shift, multiplier, zero_point) = (qf(&mut m, "all_cols")?, qf(&mut m, "shift")?, qf(&mut m, "multiplier")?, qf(&mut m, "zero_point")?);
+    let (all_cols, shift, multiplier, zero_point) =
+        (qf(&mut m, "all_cols")?, qf(&mut m, "shift")?, qf(&mut m, "multiplier")?, qf(&mut m, "zero_point")?);
     let col = cmd_field_low(&mut m, "qp", &data, OP_TILE_QPARAM, "col", col_bits(&p.systolic))?;
     let sm = |m: &mut Module, n: &str| cmd_field(m, "sm", &data, OP_SOFTMAX, n);
-    let (sm_rows, len, valid_len, causal, causal_base) = (sm(&mut m, "rows")?, sm(&mut m, "len")?, sm(&mut m, "valid_len")?, sm(&mut m, "causal")?, sm(&mut m, "causal_base")?);
+    let (sm_rows, len, valid_len, causal, causal_base) = (
+        sm(&mut m, "rows")?,
+        sm(&mut m, "len")?,
+        sm(&mut m, "valid_len")?,
+        sm(&mut m, "causal")?,
+        sm(&mut m, "causal_base")?,
+    );
     let smw = |m: &mut Module, n: &str, w: u32| cmd_field_low(m, "sm", &data, OP_SOFTMAX, n, w);
-    let (x_line, x_stride, y_line, y_stride) = (smw(&mut m, "x_line", aw)?, smw(&mut m, "x_stride", aw)?, smw(&mut m, "y_line", aw)?, smw(&mut m, "y_stride", aw)?);
+    let (x_line, x_stride, y_line, y_stride) = (
+        smw(&mut m, "x_line", aw)?,
+        smw(&mut m, "x_stride", aw)?,
+        smw(&mut m, "y_line", aw)?,
+        smw(&mut m, "y_stride", aw)?,
+    );
     let k = smw(&mut m, "k", sp.k_bits)?;
 
     // Lines per softmax row: ceil(len * bytes / L), L a power of two.
@@ -156,8 +207,10 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
 
     // ---- readiness of every path, then one issue ----
     let w = |m: &mut Module, n: &str| m.wire(n, Bit);
-    let (tile_rdy, ra_idle, rb_idle, rx_idle) = (w(&mut m, "tile_cmd_ready")?, w(&mut m, "ra_idle")?, w(&mut m, "rb_idle")?, w(&mut m, "rx_idle")?);
-    let (oa_idle, ob_idle, res_idle, feed_idle) = (w(&mut m, "oa_idle")?, w(&mut m, "ob_idle")?, w(&mut m, "res_idle")?, w(&mut m, "feed_idle")?);
+    let (tile_rdy, ra_idle, rb_idle, rx_idle) =
+        (w(&mut m, "tile_cmd_ready")?, w(&mut m, "ra_idle")?, w(&mut m, "rb_idle")?, w(&mut m, "rx_idle")?);
+    let (oa_idle, ob_idle, res_idle, feed_idle) =
+        (w(&mut m, "oa_idle")?, w(&mut m, "ob_idle")?, w(&mut m, "res_idle")?, w(&mut m, "feed_idle")?);
     let (wc_idle, wy_idle) = (w(&mut m, "wc_idle")?, w(&mut m, "wy_idle")?);
     // The paths a command needs besides the tile's command port, which is
     // offered the command without looking at its ready (valid never waits
@@ -179,7 +232,13 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     let tile_valid = m.node("tile_cmd_valid", (&offer & &is_tile) | &dummy_valid)?;
     let issue = m.node("issue", &offer & (!&is_tile | &tile_rdy))?;
     let at = |m: &mut Module, n: &str, c: &Expr| m.node(n, &issue & c);
-    let (i_load, i_comp, i_read, i_qp, i_sm) = (at(&mut m, "issue_load", &is_load)?, at(&mut m, "issue_compute", &is_comp)?, at(&mut m, "issue_read", &is_read)?, at(&mut m, "issue_qparam", &is_qp)?, at(&mut m, "issue_softmax", &is_sm)?);
+    let (i_load, i_comp, i_read, i_qp, i_sm) = (
+        at(&mut m, "issue_load", &is_load)?,
+        at(&mut m, "issue_compute", &is_comp)?,
+        at(&mut m, "issue_read", &is_read)?,
+        at(&mut m, "issue_qparam", &is_qp)?,
+        at(&mut m, "issue_softmax", &is_sm)?,
+    );
 
     // ---- the tile and its operand and result paths ----
     let full = lit(lb as u128, bits_for(lb as u64));
@@ -187,8 +246,36 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     let a_ready = w(&mut m, "oa_tready")?;
     let b_ready = w(&mut m, "ob_tready")?;
     let k_rows_w = k_rows.zext(WALK_ROW_BITS);
-    let ra = reader(&mut m, "ra", lb, aw, &[("cmd_valid", &i_comp), ("cmd_base", &a_line), ("cmd_stride", &a_stride), ("cmd_inner", &one_line), ("cmd_rows", &rows), ("cmd_last_bytes", &full)], &a_ready)?;
-    let rb = reader(&mut m, "rb", lb, aw, &[("cmd_valid", &i_load), ("cmd_base", &b_line), ("cmd_stride", &b_stride), ("cmd_inner", &one_line), ("cmd_rows", &k_rows_w), ("cmd_last_bytes", &full)], &b_ready)?;
+    let ra = reader(
+        &mut m,
+        "ra",
+        lb,
+        aw,
+        &[
+            ("cmd_valid", &i_comp),
+            ("cmd_base", &a_line),
+            ("cmd_stride", &a_stride),
+            ("cmd_inner", &one_line),
+            ("cmd_rows", &rows),
+            ("cmd_last_bytes", &full),
+        ],
+        &a_ready,
+    )?;
+    let rb = reader(
+        &mut m,
+        "rb",
+        lb,
+        aw,
+        &[
+            ("cmd_valid", &i_load),
+            ("cmd_base", &b_line),
+            ("cmd_stride", &b_stride),
+            ("cmd_inner", &one_line),
+            ("cmd_rows", &k_rows_w),
+            ("cmd_last_bytes", &full),
+        ],
+        &b_ready,
+    )?;
     m.assign(&ra_idle, ra.out("cmd_ready")?)?;
     m.assign(&rb_idle, rb.out("cmd_ready")?)?;
 
@@ -200,14 +287,48 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     let oa_valid = m.node("opa_cmd_valid", &i_comp | &dummy)?;
     let oa_rows = mux(&dummy, &lit(1, ROW_BITS), &rows17);
     let oa_valid_rows = mux(&dummy, &lit(0, ROW_BITS), &rows17);
-    let oa = m.instance("u_opa", &tile_operand(lb, rr)?, &[("cmd_valid", &oa_valid), ("cmd_off", &a_off), ("cmd_rows", &oa_rows), ("cmd_valid_rows", &oa_valid_rows), ("s_axis_tvalid", &ra.out("m_axis_tvalid")?), ("s_axis_tdata", &ra.out("m_axis_tdata")?), ("m_axis_tready", &tile_a_ready)])?;
+    // The operand blocks take their commands through two-entry FIFOs, so a
+    // fold's COMPUTE (or LOAD) issues as soon as its reader is free, while
+    // the previous fold's last rows still leave: the rows stream on without
+    // a gap between folds.
+    let ob_w = off_bits(lb, rr);
+    let oa_q = op_queue(&mut m, "opa", &oa_valid, &[&oa_valid_rows, &oa_rows, &a_off])?;
+    let oa = m.instance(
+        "u_opa",
+        &tile_operand(lb, rr)?,
+        &[
+            ("cmd_valid", &oa_q.valid),
+            ("cmd_off", &oa_q.word.slice(ob_w - 1, 0)),
+            ("cmd_rows", &oa_q.word.slice(ob_w + ROW_BITS - 1, ob_w)),
+            ("cmd_valid_rows", &oa_q.word.slice(ob_w + 2 * ROW_BITS - 1, ob_w + ROW_BITS)),
+            ("s_axis_tvalid", &ra.out("m_axis_tvalid")?),
+            ("s_axis_tdata", &ra.out("m_axis_tdata")?),
+            ("m_axis_tready", &tile_a_ready),
+        ],
+    )?;
+    m.assign(&oa_q.pop, oa.out("cmd_ready")?)?;
     let fold = lit(rr as u128, ROW_BITS);
     let kr = k_rows.zext(ROW_BITS);
-    let ob = m.instance("u_opb", &tile_operand(lb, cc)?, &[("cmd_valid", &i_load), ("cmd_off", &b_off), ("cmd_rows", &fold), ("cmd_valid_rows", &kr), ("s_axis_tvalid", &rb.out("m_axis_tvalid")?), ("s_axis_tdata", &rb.out("m_axis_tdata")?), ("m_axis_tready", &tile_b_ready)])?;
+    let obw = off_bits(lb, cc);
+    let ob_q = op_queue(&mut m, "opb", &i_load, &[&kr, &fold, &b_off])?;
+    let ob = m.instance(
+        "u_opb",
+        &tile_operand(lb, cc)?,
+        &[
+            ("cmd_valid", &ob_q.valid),
+            ("cmd_off", &ob_q.word.slice(obw - 1, 0)),
+            ("cmd_rows", &ob_q.word.slice(obw + ROW_BITS - 1, obw)),
+            ("cmd_valid_rows", &ob_q.word.slice(obw + 2 * ROW_BITS - 1, obw + ROW_BITS)),
+            ("s_axis_tvalid", &rb.out("m_axis_tvalid")?),
+            ("s_axis_tdata", &rb.out("m_axis_tdata")?),
+            ("m_axis_tready", &tile_b_ready),
+        ],
+    )?;
+    m.assign(&ob_q.pop, ob.out("cmd_ready")?)?;
     m.assign(&a_ready, oa.out("s_axis_tready")?)?;
     m.assign(&b_ready, ob.out("s_axis_tready")?)?;
-    m.assign(&oa_idle, oa.out("cmd_ready")?)?;
-    m.assign(&ob_idle, ob.out("cmd_ready")?)?;
+    m.assign(&oa_idle, &oa_q.room)?;
+    m.assign(&ob_idle, &ob_q.room)?;
     m.allow_unused(&oa.out("m_axis_tlast")?, "the tile counts a COMPUTE's rows")?;
     m.allow_unused(&ob.out("m_axis_tlast")?, "the tile counts a fold's rows")?;
 
@@ -216,20 +337,37 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     let rb_w = rows_bits(&p.systolic);
     let tile_rows = m.node("tile_rows", mux(&flush.q, &lit(1, rb_w), &rows.trunc(rb_w)))?;
     let tile_acc = m.node("tile_accumulate", &flush.q | &accumulate)?;
+    // The tile's commands wait in a FIFO too: the next COMPUTE's rows are
+    // read while the tile still streams the current one's.
+    let (mult, zp) = (multiplier.clone(), zero_point.clone());
+    let tq = op_queue(
+        &mut m,
+        "tile",
+        &(&tile_valid & &tile_rdy),
+        &[&zp, &shift, &mult, &all_cols, &col, &requant, &tile_acc, &tile_rows, &tile_op],
+    )?;
+    let mut at = 0u32;
+    let mut take = |w: u32| {
+        let e = tq.word.slice(at + w - 1, at);
+        at += w;
+        e
+    };
+    let (t_op, t_rows, t_acc, t_req) = (take(2), take(rb_w), take(1), take(1));
+    let (t_col, t_all, t_mult, t_shift, t_zp) = (take(col.width()), take(1), take(32), take(6), take(8));
     let t = m.instance(
         "u_tile",
         &tile(&p.systolic)?,
         &[
-            ("cmd_valid", &tile_valid),
-            ("cmd_op", &tile_op),
-            ("cmd_rows", &tile_rows),
-            ("cmd_accumulate", &tile_acc),
-            ("cmd_requant", &requant),
-            ("cmd_col", &col),
-            ("cmd_all_cols", &all_cols),
-            ("cmd_multiplier", &multiplier.as_signed()),
-            ("cmd_shift", &shift),
-            ("cmd_zero_point", &zero_point.as_signed()),
+            ("cmd_valid", &tq.valid),
+            ("cmd_op", &t_op),
+            ("cmd_rows", &t_rows),
+            ("cmd_accumulate", &t_acc),
+            ("cmd_requant", &t_req),
+            ("cmd_col", &t_col),
+            ("cmd_all_cols", &t_all),
+            ("cmd_multiplier", &t_mult.as_signed()),
+            ("cmd_shift", &t_shift),
+            ("cmd_zero_point", &t_zp.as_signed()),
             ("s_axis_a_tvalid", &oa.out("m_axis_tvalid")?),
             ("s_axis_a_tdata", &oa.out("m_axis_tdata")?),
             ("s_axis_b_tvalid", &ob.out("m_axis_tvalid")?),
@@ -237,12 +375,25 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
             ("m_axis_c_tready", &c_ready),
         ],
     )?;
-    m.assign(&tile_rdy, t.out("cmd_ready")?)?;
+    m.assign(&tq.pop, t.out("cmd_ready")?)?;
+    m.assign(&tile_rdy, &tq.room)?;
     m.assign(&tile_a_ready, t.out("s_axis_a_tready")?)?;
     m.assign(&tile_b_ready, t.out("s_axis_b_tready")?)?;
 
     let wc_ready = w(&mut m, "wc_tready")?;
-    let res = m.instance("u_result", &tile_result(lb, cc)?, &[("cmd_valid", &i_read), ("cmd_requant", &requant), ("cmd_off", &c_off), ("s_axis_tvalid", &t.out("m_axis_c_tvalid")?), ("s_axis_tdata", &t.out("m_axis_c_tdata")?), ("s_axis_tlast", &t.out("m_axis_c_tlast")?), ("m_axis_tready", &wc_ready)])?;
+    let res = m.instance(
+        "u_result",
+        &tile_result(lb, cc)?,
+        &[
+            ("cmd_valid", &i_read),
+            ("cmd_requant", &requant),
+            ("cmd_off", &c_off),
+            ("s_axis_tvalid", &t.out("m_axis_c_tvalid")?),
+            ("s_axis_tdata", &t.out("m_axis_c_tdata")?),
+            ("s_axis_tlast", &t.out("m_axis_c_tlast")?),
+            ("m_axis_tready", &wc_ready),
+        ],
+    )?;
     m.assign(&c_ready, res.out("s_axis_tready")?)?;
     m.assign(&res_idle, res.out("cmd_ready")?)?;
     let rows_w = rows.zext(WALK_ROW_BITS);
@@ -251,8 +402,18 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
         "wc",
         lb,
         aw,
-        &[("cmd_valid", &i_read), ("cmd_base", &c_line), ("cmd_stride", &c_stride), ("cmd_inner", &c_each), ("cmd_rows", &rows_w)],
-        &[("s_axis_tvalid", &res.out("m_axis_tvalid")?), ("s_axis_tdata", &res.out("m_axis_tdata")?), ("s_axis_tkeep", &res.out("m_axis_tkeep")?)],
+        &[
+            ("cmd_valid", &i_read),
+            ("cmd_base", &c_line),
+            ("cmd_stride", &c_stride),
+            ("cmd_inner", &c_each),
+            ("cmd_rows", &rows_w),
+        ],
+        &[
+            ("s_axis_tvalid", &res.out("m_axis_tvalid")?),
+            ("s_axis_tdata", &res.out("m_axis_tdata")?),
+            ("s_axis_tkeep", &res.out("m_axis_tkeep")?),
+        ],
     )?;
     m.assign(&wc_ready, wcu.out("s_axis_tready")?)?;
     m.assign(&wc_idle, wcu.out("cmd_ready")?)?;
@@ -260,13 +421,38 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
 
     // ---- the softmax path ----
     let x_ready = w(&mut m, "feed_tready")?;
-    let rx = reader(&mut m, "rx", lb, aw, &[("cmd_valid", &i_sm), ("cmd_base", &x_line), ("cmd_stride", &x_stride), ("cmd_inner", &x_each), ("cmd_rows", &sm_rows), ("cmd_last_bytes", &full)], &x_ready)?;
+    let rx = reader(
+        &mut m,
+        "rx",
+        lb,
+        aw,
+        &[
+            ("cmd_valid", &i_sm),
+            ("cmd_base", &x_line),
+            ("cmd_stride", &x_stride),
+            ("cmd_inner", &x_each),
+            ("cmd_rows", &sm_rows),
+            ("cmd_last_bytes", &full),
+        ],
+        &x_ready,
+    )?;
     m.assign(&rx_idle, rx.out("cmd_ready")?)?;
     let sm_in_ready = w(&mut m, "sm_tready")?;
     let feed = m.instance(
         "u_feed",
         &softmax_feed(lb, p.softmax.lanes, p.softmax.in_bits, sp.k_bits)?,
-        &[("cmd_valid", &i_sm), ("cmd_rows", &sm_rows), ("cmd_len", &len), ("cmd_valid_len", &valid_len), ("cmd_causal", &causal), ("cmd_causal_base", &causal_base), ("cmd_k", &k), ("s_axis_tvalid", &rx.out("m_axis_tvalid")?), ("s_axis_tdata", &rx.out("m_axis_tdata")?), ("m_axis_tready", &sm_in_ready)],
+        &[
+            ("cmd_valid", &i_sm),
+            ("cmd_rows", &sm_rows),
+            ("cmd_len", &len),
+            ("cmd_valid_len", &valid_len),
+            ("cmd_causal", &causal),
+            ("cmd_causal_base", &causal_base),
+            ("cmd_k", &k),
+            ("s_axis_tvalid", &rx.out("m_axis_tvalid")?),
+            ("s_axis_tdata", &rx.out("m_axis_tdata")?),
+            ("m_axis_tready", &sm_in_ready),
+        ],
     )?;
     m.assign(&x_ready, feed.out("s_axis_tready")?)?;
     m.assign(&feed_idle, feed.out("cmd_ready")?)?;
@@ -274,7 +460,15 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     let unit = m.instance(
         "u_softmax",
         &softmax(&p.softmax)?,
-        &[("s_axis_tvalid", &feed.out("m_axis_tvalid")?), ("s_axis_tdata", &feed.out("m_axis_tdata")?), ("s_axis_tkeep", &feed.out("m_axis_tkeep")?), ("s_axis_tuser", &feed.out("m_axis_tuser")?), ("s_axis_tlast", &feed.out("m_axis_tlast")?), ("scale_k", &feed.out("scale_k")?), ("m_axis_tready", &drain_ready)],
+        &[
+            ("s_axis_tvalid", &feed.out("m_axis_tvalid")?),
+            ("s_axis_tdata", &feed.out("m_axis_tdata")?),
+            ("s_axis_tkeep", &feed.out("m_axis_tkeep")?),
+            ("s_axis_tuser", &feed.out("m_axis_tuser")?),
+            ("s_axis_tlast", &feed.out("m_axis_tlast")?),
+            ("scale_k", &feed.out("scale_k")?),
+            ("m_axis_tready", &drain_ready),
+        ],
     )?;
     m.assign(&sm_in_ready, unit.out("s_axis_tready")?)?;
     m.allow_unused(&unit.out("overflow")?, "the decoder keeps len within max_len")?;
@@ -282,7 +476,13 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     let drain = m.instance(
         "u_drain",
         &softmax_drain(lb, p.softmax.lanes, p.softmax.out_bits)?,
-        &[("s_axis_tvalid", &unit.out("m_axis_tvalid")?), ("s_axis_tdata", &unit.out("m_axis_tdata")?), ("s_axis_tkeep", &unit.out("m_axis_tkeep")?), ("s_axis_tlast", &unit.out("m_axis_tlast")?), ("m_axis_tready", &wy_ready)],
+        &[
+            ("s_axis_tvalid", &unit.out("m_axis_tvalid")?),
+            ("s_axis_tdata", &unit.out("m_axis_tdata")?),
+            ("s_axis_tkeep", &unit.out("m_axis_tkeep")?),
+            ("s_axis_tlast", &unit.out("m_axis_tlast")?),
+            ("m_axis_tready", &wy_ready),
+        ],
     )?;
     m.assign(&drain_ready, drain.out("s_axis_tready")?)?;
     let (wy, wyu) = writer(
@@ -290,8 +490,18 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
         "wy",
         lb,
         aw,
-        &[("cmd_valid", &i_sm), ("cmd_base", &y_line), ("cmd_stride", &y_stride), ("cmd_inner", &y_each), ("cmd_rows", &sm_rows)],
-        &[("s_axis_tvalid", &drain.out("m_axis_tvalid")?), ("s_axis_tdata", &drain.out("m_axis_tdata")?), ("s_axis_tkeep", &drain.out("m_axis_tkeep")?)],
+        &[
+            ("cmd_valid", &i_sm),
+            ("cmd_base", &y_line),
+            ("cmd_stride", &y_stride),
+            ("cmd_inner", &y_each),
+            ("cmd_rows", &sm_rows),
+        ],
+        &[
+            ("s_axis_tvalid", &drain.out("m_axis_tvalid")?),
+            ("s_axis_tdata", &drain.out("m_axis_tdata")?),
+            ("s_axis_tkeep", &drain.out("m_axis_tkeep")?),
+        ],
     )?;
     m.assign(&wy_ready, wyu.out("s_axis_tready")?)?;
     m.assign(&wy_idle, wyu.out("cmd_ready")?)?;
@@ -310,7 +520,16 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     m.output_doc("done_q_id", &q_id, "its scoreboard entry")?;
 
     q.drive(&mut m, "ready", &issue | (&q_valid & &kill))?;
-    let busy_tile = !t.out("idle")? | ra.out("busy")? | rb.out("busy")? | oa.out("busy")? | ob.out("busy")? | res.out("busy")? | wcu.out("busy")?;
+    let busy_tile = !t.out("idle")?
+        | ra.out("busy")?
+        | rb.out("busy")?
+        | oa.out("busy")?
+        | ob.out("busy")?
+        | &oa_q.valid
+        | &ob_q.valid
+        | &tq.valid
+        | res.out("busy")?
+        | wcu.out("busy")?;
     m.output_doc("busy_tile", busy_tile, "a tile command is in progress")?;
     let busy_sm = rx.out("busy")? | feed.out("busy")? | wyu.out("busy")?;
     m.output_doc("busy_softmax", busy_sm, "a SOFTMAX is in progress")?;

@@ -40,11 +40,8 @@ pub fn core_load(p: &CoreParams, id_bits: u32) -> Result<Module> {
     let (a, d, axi_id) = (p.dma.addr_bits, p.dma.data_bits, p.dma.id_bits);
     let mut m = Module::new(&core_load_name(p, id_bits));
     m.doc("Core load engine: DMA_LOAD commands through a DMA read engine and a scratchpad line writer.");
-    let q = m.bundle_ports(
-        "q",
-        &Bundle::valid_ready(&[("id", id_bits), ("data", 256), ("lines", aw + 1)]),
-        Role::Slave,
-    )?;
+    let q =
+        m.bundle_ports("q", &Bundle::valid_ready(&[("id", id_bits), ("data", 256), ("lines", aw + 1)]), Role::Slave)?;
     let go = m.input_doc("go", Bit, "the scoreboard lets the queue head start")?;
     let kill = m.input_doc("kill", Bit, "the queue head is younger than a fault: drop it")?;
     let tbl_we = m.input_doc("tbl_we", Bit, "write a read page-table entry")?;

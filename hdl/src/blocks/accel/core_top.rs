@@ -79,7 +79,8 @@ fn wires(m: &mut Module, child: &Module, prefix: &str, ports: &[&str]) -> Result
     ports
         .iter()
         .map(|port| {
-            let d = descs.iter().find(|d| d.name == *port).unwrap_or_else(|| panic!("{} has no port {port}", child.name()));
+            let d =
+                descs.iter().find(|d| d.name == *port).unwrap_or_else(|| panic!("{} has no port {port}", child.name()));
             Ok((port.to_string(), m.wire(&format!("{prefix}{port}"), d.ty)?))
         })
         .collect()
@@ -111,9 +112,15 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
         Some(mu) => format!("{}_mutant_{mu:?}", core_name(cfg)?).to_lowercase(),
     };
     let mut m = Module::new(&name);
-    m.doc("Serrano core: command fetch, decoder, command processor, load/compute/store engines and a banked scratchpad");
+    m.doc(
+        "Serrano core: command fetch, decoder, command processor, load/compute/store engines and a banked scratchpad",
+    );
     m.doc("behind one AXI4 master and one AXI4-Lite slave. See docs/isa.md.");
-    let lite = m.bundle_ports("s_axil", &Bundle::axi4_lite(crate::blocks::accel::core_regmap::AXIL_ADDR_BITS, 32), Role::Slave)?;
+    let lite = m.bundle_ports(
+        "s_axil",
+        &Bundle::axi4_lite(crate::blocks::accel::core_regmap::AXIL_ADDR_BITS, 32),
+        Role::Slave,
+    )?;
     let axi_rd = m.bundle_ports("m_axi", &Bundle::axi4_read(a, d, id), Role::Master)?;
     let axi_wr = m.bundle_ports("m_axi", &Bundle::axi4_write(a, d, id), Role::Master)?;
 
@@ -124,19 +131,112 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
     let load_m = core_load(&p, ID_BITS)?;
     let comp_m = core_compute(&p, ID_BITS)?;
     let store_m = core_store(&p, ID_BITS)?;
-    let spad_m = scratchpad(&SpadParams { line_bytes: p.line, banks: p.banks, lines_per_bank: p.lines_per_bank(), writers: 3, readers: 4 })?;
+    let spad_m = scratchpad(&SpadParams {
+        line_bytes: p.line,
+        banks: p.banks,
+        lines_per_bank: p.lines_per_bank(),
+        writers: 3,
+        readers: 4,
+    })?;
     let mux_m = axi_read_mux(a, d, id)?;
 
     // Loops between instances go through wires named after the driving instance.
-    let regs_w = wires(&mut m, &regs_m, "regs_", &["ring_base", "ring_size", "tail", "clear", "faulted", "rtbl_we", "rtbl_waddr", "rtbl_wdata", "wtbl_we", "wtbl_waddr", "wtbl_wdata", "axi_cache", "axi_prot"])?;
-    let cp_w = wires(&mut m, &cp_m, "cp_", &["head", "stop", "dec_flush", "dec_ready", "lq_valid", "lq_id", "lq_data", "lq_lines", "lq_go", "lq_kill", "cq_valid", "cq_id", "cq_data", "cq_go", "cq_kill", "sq_valid", "sq_id", "sq_data", "sq_lines", "sq_last_bytes", "sq_go", "sq_kill"])?;
+    let regs_w = wires(
+        &mut m,
+        &regs_m,
+        "regs_",
+        &[
+            "ring_base",
+            "ring_size",
+            "tail",
+            "clear",
+            "faulted",
+            "rtbl_we",
+            "rtbl_waddr",
+            "rtbl_wdata",
+            "wtbl_we",
+            "wtbl_waddr",
+            "wtbl_wdata",
+            "axi_cache",
+            "axi_prot",
+        ],
+    )?;
+    let cp_w = wires(
+        &mut m,
+        &cp_m,
+        "cp_",
+        &[
+            "head",
+            "stop",
+            "dec_flush",
+            "dec_ready",
+            "lq_valid",
+            "lq_id",
+            "lq_data",
+            "lq_lines",
+            "lq_go",
+            "lq_kill",
+            "cq_valid",
+            "cq_id",
+            "cq_data",
+            "cq_go",
+            "cq_kill",
+            "sq_valid",
+            "sq_id",
+            "sq_data",
+            "sq_lines",
+            "sq_last_bytes",
+            "sq_go",
+            "sq_kill",
+        ],
+    )?;
     let fetch_w = wires(&mut m, &fetch_m, "fetch_", &["cmd_valid", "cmd_data", "cmd_index", "cmd_resp"])?;
     let dec_w = wires(&mut m, &dec_m, "dec_", &["cmd_ready"])?;
-    let spad_w = wires(&mut m, &spad_m, "spad_", &["w0_ready", "w1_ready", "w2_ready", "r0_ready", "r0_rvalid", "r0_rdata", "r1_ready", "r1_rvalid", "r1_rdata", "r2_ready", "r2_rvalid", "r2_rdata", "r3_ready", "r3_rvalid", "r3_rdata"])?;
-    let mux_w = wires(&mut m, &mux_m, "mux_", &["s0_arready", "s0_rid", "s0_rdata", "s0_rresp", "s0_rlast", "s0_rvalid", "s1_arready", "s1_rid", "s1_rdata", "s1_rresp", "s1_rlast", "s1_rvalid"])?;
+    let spad_w = wires(
+        &mut m,
+        &spad_m,
+        "spad_",
+        &[
+            "w0_ready",
+            "w1_ready",
+            "w2_ready",
+            "r0_ready",
+            "r0_rvalid",
+            "r0_rdata",
+            "r1_ready",
+            "r1_rvalid",
+            "r1_rdata",
+            "r2_ready",
+            "r2_rvalid",
+            "r2_rdata",
+            "r3_ready",
+            "r3_rvalid",
+            "r3_rdata",
+        ],
+    )?;
+    let mux_w = wires(
+        &mut m,
+        &mux_m,
+        "mux_",
+        &[
+            "s0_arready",
+            "s0_rid",
+            "s0_rdata",
+            "s0_rresp",
+            "s0_rlast",
+            "s0_rvalid",
+            "s1_arready",
+            "s1_rid",
+            "s1_rdata",
+            "s1_rresp",
+            "s1_rlast",
+            "s1_rvalid",
+        ],
+    )?;
 
     // ---- fetch and decode ----
-    let mut c: Vec<(String, Expr)> = ["ring_base", "ring_size", "tail"].iter().map(|n| (n.to_string(), get(&regs_w, n))).collect();
+    let mut c: Vec<(String, Expr)> =
+        ["ring_base", "ring_size", "tail"].iter().map(|n| (n.to_string(), get(&regs_w, n))).collect();
     c.push(("head".into(), get(&cp_w, "head")));
     c.push(("stop".into(), get(&cp_w, "stop")));
     c.push(("cmd_ready".into(), get(&dec_w, "cmd_ready")));
@@ -163,7 +263,16 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
     };
     let mut c = queue("lq", &["valid", "id", "data", "lines"]);
     c.extend([("go".into(), get(&cp_w, "lq_go")), ("kill".into(), get(&cp_w, "lq_kill"))]);
-    c.extend([("tbl_we", "rtbl_we"), ("tbl_waddr", "rtbl_waddr"), ("tbl_wdata", "rtbl_wdata"), ("axi_cache", "axi_cache"), ("axi_prot", "axi_prot")].map(|(p, r)| (p.to_string(), get(&regs_w, r))));
+    c.extend(
+        [
+            ("tbl_we", "rtbl_we"),
+            ("tbl_waddr", "rtbl_waddr"),
+            ("tbl_wdata", "rtbl_wdata"),
+            ("axi_cache", "axi_cache"),
+            ("axi_prot", "axi_prot"),
+        ]
+        .map(|(p, r)| (p.to_string(), get(&regs_w, r))),
+    );
     for f in ["arready", "rid", "rdata", "rresp", "rlast", "rvalid"] {
         c.push((format!("m_axi_{f}"), get(&mux_w, &format!("s0_{f}"))));
     }
@@ -172,9 +281,21 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
 
     let mut c = queue("sq", &["valid", "id", "data", "lines", "last_bytes"]);
     c.extend([("go".into(), get(&cp_w, "sq_go")), ("kill".into(), get(&cp_w, "sq_kill"))]);
-    c.extend([("tbl_we", "wtbl_we"), ("tbl_waddr", "wtbl_waddr"), ("tbl_wdata", "wtbl_wdata"), ("axi_cache", "axi_cache"), ("axi_prot", "axi_prot")].map(|(p, r)| (p.to_string(), get(&regs_w, r))));
+    c.extend(
+        [
+            ("tbl_we", "wtbl_we"),
+            ("tbl_waddr", "wtbl_waddr"),
+            ("tbl_wdata", "wtbl_wdata"),
+            ("axi_cache", "axi_cache"),
+            ("axi_prot", "axi_prot"),
+        ]
+        .map(|(p, r)| (p.to_string(), get(&regs_w, r))),
+    );
     c.extend(axi_wr.inputs_for("m_axi"));
-    c.extend([("r_ready", "r0_ready"), ("r_rvalid", "r0_rvalid"), ("r_rdata", "r0_rdata")].map(|(p, s)| (p.to_string(), get(&spad_w, s))));
+    c.extend(
+        [("r_ready", "r0_ready"), ("r_rvalid", "r0_rvalid"), ("r_rdata", "r0_rdata")]
+            .map(|(p, s)| (p.to_string(), get(&spad_w, s))),
+    );
     let store = m.instance("u_store", &store_m, &refs(&c))?;
 
     let mut c = queue("cq", &["valid", "id", "data"]);
@@ -191,7 +312,9 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
 
     // ---- the command processor ----
     let mut c: Vec<(String, Expr)> = Vec::new();
-    for f in ["valid", "data", "index", "opcode", "queue", "err", "dma_status", "rd_lo", "rd_hi", "wr_lo", "wr_hi", "amount"] {
+    for f in
+        ["valid", "data", "index", "opcode", "queue", "err", "dma_status", "rd_lo", "rd_hi", "wr_lo", "wr_hi", "amount"]
+    {
         c.push((format!("dec_{f}"), dec.out(&format!("dec_{f}"))?));
     }
     c.push(("faulted".into(), get(&regs_w, "faulted")));
@@ -235,7 +358,9 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
     // ---- the AXI read mux: s0 the load engine, s1 the fetch ----
     let mut c = axi_rd.inputs_for("m_axi");
     for (s, inst) in [("s0", &load), ("s1", &fetch)] {
-        for f in ["arvalid", "araddr", "arlen", "arsize", "arburst", "arid", "arlock", "arcache", "arprot", "arqos", "rready"] {
+        for f in [
+            "arvalid", "araddr", "arlen", "arsize", "arburst", "arid", "arlock", "arcache", "arprot", "arqos", "rready",
+        ] {
             if let Ok(e) = inst.out(&format!("m_axi_{f}")) {
                 c.push((format!("{s}_{f}"), e));
             }

@@ -145,7 +145,8 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Resu
         let mut blocked = lit(0, 1);
         let mut synced = lit(0, 1);
         for (i, o) in foot.iter().enumerate() {
-            let older = m.node(&format!("q{k}_older{i}"), (lit(i as u128, eb) - &head.q).cmp_lt(&age) & &live[i] & !&done[i])?;
+            let older =
+                m.node(&format!("q{k}_older{i}"), (lit(i as u128, eb) - &head.q).cmp_lt(&age) & &live[i] & !&done[i])?;
             blocked = blocked | (&older & conflicts(o, &e));
             synced = synced | (&older & &sync[i]);
         }
