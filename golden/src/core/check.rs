@@ -159,6 +159,21 @@ pub fn check(cmd: &Command, p: &CoreParams, read_table: &[u64], write_table: &[u
     Ok(fp)
 }
 
+/// What a command adds at retirement to its architectural counter
+/// (`Counters`): DMA_LOAD to `dram_bytes_read` and DMA_STORE to
+/// `dram_bytes_written` the descriptor's bytes, TILE_COMPUTE to `macs`
+/// rows·R·C, SOFTMAX to `softmax_elements` rows·len; every other command 0
+/// (FENCE's count is the command itself). The model and the RTL decoder
+/// share this one definition.
+pub fn retire_amount(cmd: &Command, p: &CoreParams) -> u64 {
+    match *cmd {
+        Command::DmaLoad { desc, .. } | Command::DmaStore { desc, .. } => desc.masked(&p.dma).total_bytes(),
+        Command::TileCompute { rows, .. } => rows as u64 * (p.systolic.rows * p.systolic.cols) as u64,
+        Command::Softmax(s) => s.rows as u64 * s.len as u64,
+        _ => 0,
+    }
+}
+
 /// Lines of a (valid) descriptor's packet.
 pub fn dma_lines(desc: &Descriptor, p: &CoreParams) -> u64 {
     desc.masked(&p.dma).total_bytes().div_ceil(p.line as u64)

@@ -5,7 +5,7 @@
 use crate::dma::{self, bursts, read_bytes, segments, status_of_responses, write_bytes, Descriptor, Memory};
 use crate::tile::{Command as TileCmd, Program};
 
-use super::check::Fault;
+use super::check::{retire_amount, Fault};
 use super::isa::{Command, ErrorCode, SoftmaxCmd};
 use super::model::{CoreModel, Outcome, ProgramError, Races, RunStatus};
 
@@ -62,7 +62,7 @@ impl CoreModel {
                 self.tile_run(Program { cmds: vec![TileCmd::Compute { rows, accumulate }], a_rows, b_rows: vec![] });
                 self.fold_pending = false;
                 self.acc_defined[..rows as usize].iter_mut().for_each(|d| *d = true);
-                st.counters.macs += rows as u64 * (r * c) as u64;
+                st.counters.macs += retire_amount(cmd, &self.params);
             }
             Command::TileRead { c_line, c_stride, c_off, rows, requant } => {
                 self.acc_rows_defined(rows, index)?;
@@ -116,7 +116,7 @@ impl CoreModel {
             let out: Vec<u8> = y.iter().flat_map(|&v| v.to_le_bytes()[..ob].to_vec()).collect();
             self.spad.write(s.y_line as u64 + row * s.y_stride as u64, 0, &out);
         }
-        st.counters.softmax_elements += s.rows as u64 * s.len as u64;
+        st.counters.softmax_elements += retire_amount(&Command::Softmax(*s), &self.params);
         Ok(())
     }
 
@@ -151,7 +151,7 @@ impl CoreModel {
         }
         let data = read_bytes(mem, desc, &cfg, &self.read_table);
         self.spad.write(spad_line as u64, 0, &data);
-        st.counters.dram_bytes_read += data.len() as u64;
+        st.counters.dram_bytes_read += retire_amount(&Command::DmaLoad { desc: *desc, spad_line }, &self.params);
         Ok(Outcome::Done)
     }
 
@@ -191,7 +191,7 @@ impl CoreModel {
         if status != dma::Status::Ok {
             return Ok(Outcome::Fault(Fault { code: ErrorCode::AxiData, dma_status: status }));
         }
-        st.counters.dram_bytes_written += total as u64;
+        st.counters.dram_bytes_written += retire_amount(&Command::DmaStore { desc: *desc, spad_line }, &self.params);
         Ok(Outcome::Done)
     }
 }

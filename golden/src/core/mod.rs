@@ -14,7 +14,7 @@ pub mod isa;
 pub mod model;
 pub mod spad;
 
-pub use check::{check, CoreParams, Fault, Footprint};
+pub use check::{check, retire_amount, CoreParams, Fault, Footprint};
 pub use model::{AxiErrorRegion, CoreFault, CoreModel, Counters, ProgramError, Ring, RunStatus};
 
 #[cfg(test)]
