@@ -3,6 +3,7 @@
 //! writer through which the DMA, the tile and the softmax unit use it.
 
 pub mod axi_read_mux;
+pub mod core_decode;
 pub mod core_fetch;
 pub mod line_walk;
 pub mod scoreboard;
