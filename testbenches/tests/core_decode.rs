@@ -514,8 +514,8 @@ fn core_decode_passes_a_command_every_4_cycles() {
     let cmds = [
         Command::Nop,
         Command::TileLoad { b_line: 10, b_stride: 1, b_off: 0, k_rows: 16 },
-        Command::TileCompute { a_line: 0, a_stride: 2, a_off: 0, rows: 500, accumulate: false },
-        Command::TileRead { c_line: 9000, c_stride: 4, c_off: 0, rows: 500, requant: false },
+        Command::TileCompute { a_line: 0, a_stride: 2, a_off: 0, rows: 1000, accumulate: false },
+        Command::TileRead { c_line: 9000, c_stride: 4, c_off: 0, rows: 1000, requant: false },
         Command::Softmax(sm),
     ];
     run_with_waveform(&m, "core_decode_throughput", |sim| {
