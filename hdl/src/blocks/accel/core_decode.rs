@@ -34,15 +34,19 @@
 //!   that cycle (`cmd_ready` and `dec_valid` are low). A descriptor still in
 //!   the validator is drained before the next command is taken.
 //! * Timing: one command at a time, in phases. P1: the one-cycle checks
-//!   (registered) and three registered 20 × 20 products (count − 1 by each
-//!   stride, and the counter product); a command that faults here leaves
-//!   next. P2: the footprint ends (line + product + lines per access). FIN:
-//!   SPAD_RANGE and TILE_SEQUENCE, then OUT. So a non-DMA command takes 4
-//!   cycles and one leaves every 4 cycles when `dec_ready` is high (a new
-//!   command is taken in the cycle the last one leaves). DMA commands add
-//!   P3 (bytes = len × rows·planes, as two 32 × 16 products summed) and P4
-//!   (lines and end), and FIN waits for the validator (1 cycle for linear
-//!   descriptors, up to ~34 for strided, one per entry for paged).
+//!   (registered) and the multiplier lanes loaded; a command that faults
+//!   here leaves next. MUL: `(count − 1) × stride` for each interval and the
+//!   counter product, 10 multiplier bits per cycle (1 cycle for counts up to
+//!   1024, 2 above). FIN: the intervals, SPAD_RANGE and TILE_SEQUENCE. OUT:
+//!   offered. A command is taken in the cycle the previous one leaves, so
+//!   non-DMA commands with counts up to 1024 (every TILE_* of the presets,
+//!   whose `acc_depth` is at most 1024) leave one every 4 cycles with
+//!   `dec_ready` high; a SOFTMAX of more rows takes 5. DMA commands add
+//!   DSET, MULD (bytes = len × rows·planes, one bit of rows·planes per
+//!   cycle, as the validator's shift-and-add) and DEND (lines and end), and
+//!   FIN waits for the validator (1 cycle for linear descriptors, about one
+//!   per count bit for strided ones, one per table entry for paged ones).
+//!   No wide multiplier: the widest product is a 10-bit digit times 20 bits.
 
 use golden::core::isa::{op_info, Field, OpInfo, Queue, COUNT_BITS, OPS};
 use golden::core::isa::{
