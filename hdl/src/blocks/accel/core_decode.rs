@@ -19,7 +19,7 @@
 //!   `rd_lo/rd_hi/wr_lo/wr_hi` (the footprint's line intervals `[lo, hi)`,
 //!   `lo = hi = 0` for none; `line_bits + 1` bits) and `amount` (64 bits,
 //!   `retire_amount`). The fields after `dma_status` are meaningful only when
-//!   `err = 0`. The payload is registered and holds while `dec_valid` waits.
+//!   `err = 0`. The payload comes from registers and holds while `dec_valid` waits.
 //! * Checks, first failing gives the code: AXI_FETCH (`resp >= 2`),
 //!   UNKNOWN_OPCODE, RESERVED_BITS (masks and field slices generated from
 //!   golden's ISA table), NO_REQUANT, BAD_FIELD, DMA_DESCRIPTOR, SPAD_RANGE
@@ -168,11 +168,6 @@ struct Regs {
     dmc: Reg,
     dq: Reg,
     dend: Reg,
-    rlo: Reg,
-    rend: Reg,
-    wlo: Reg,
-    wend: Reg,
-    amount: Reg,
     fold: Reg,
     drain: Reg,
 }
@@ -198,11 +193,6 @@ fn regs(m: &mut Module) -> Result<Regs> {
         dmc: r(m, "dmc", 64)?,
         dq: r(m, "dq", 64)?,
         dend: r(m, "dend", END_BITS)?,
-        rlo: r(m, "rlo", 20)?,
-        rend: r(m, "rend", END_BITS)?,
-        wlo: r(m, "wlo", 20)?,
-        wend: r(m, "wend", END_BITS)?,
-        amount: r(m, "amount", 64)?,
         fold: m.reg("fold_pending", Bit).reset(0).doc("a TILE_LOAD waits for its TILE_COMPUTE").build()?,
         drain: m.reg("drain", Bit).reset(0).doc("a flushed descriptor is still in the validator").build()?,
     })
@@ -416,7 +406,7 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
     m.set_next(&r.index, mux(&accept, &cmd.get("index")?, &r.index.q))?;
     m.set_next(&r.resp, mux(&accept, &cmd.get("resp")?, &r.resp.q))?;
 
-    finish(&mut m, &r, &o, &Finish { early, fin_go, v_err, spad: fp.spad, p1: in_ph(P1) })?;
+    finish(&mut m, &r, &o, &Finish { early, fin_go, v_err, spad: fp.spad.clone(), p1: in_ph(P1) })?;
     let ok = r.err.q.cmp_eq(0);
     let next_fold = pmux(
         &[(clear_fold.clone(), lit(0, 1)), (&leave & &ok & &o.tload, lit(1, 1)), (&leave & &ok & &o.tcomp, lit(0, 1))],
@@ -432,11 +422,10 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
     dec.drive(&mut m, "queue", &o.queue)?;
     dec.drive(&mut m, "err", &r.err.q)?;
     dec.drive(&mut m, "dma_status", &r.dstat.q)?;
-    dec.drive(&mut m, "rd_lo", fit(&r.rlo.q, lw))?;
-    dec.drive(&mut m, "rd_hi", fit(&r.rend.q, lw))?;
-    dec.drive(&mut m, "wr_lo", fit(&r.wlo.q, lw))?;
-    dec.drive(&mut m, "wr_hi", fit(&r.wend.q, lw))?;
-    dec.drive(&mut m, "amount", &r.amount.q)?;
+    for (name, v) in ["rd_lo", "rd_hi", "wr_lo", "wr_hi"].iter().zip(&fp.ends) {
+        dec.drive(&mut m, name, fit(v, lw))?;
+    }
+    dec.drive(&mut m, "amount", &fp.amount)?;
     Ok(m)
 }
 
@@ -448,6 +437,10 @@ struct Foot {
     muld_last: Expr,
     /// SPAD_RANGE, in FIN.
     spad: Expr,
+    /// rd_lo, rd_hi, wr_lo, wr_hi and the counter amount: functions of
+    /// registers that hold from FIN until the command leaves.
+    ends: [Expr; 4],
+    amount: Expr,
 }
 
 /// `e` (one digit's product) shifted by `RADIX_BITS · k`, to END_BITS.
@@ -557,7 +550,7 @@ fn footprint(m: &mut Module, p: &CoreParams, r: &Regs, o: &Ops, in_ph: &dyn Fn(i
     let sat = mux(&dend.shr_const(END_BITS).cmp_ne(0), &lit((1u128 << END_BITS) - 1, END_BITS), &dend.trunc(END_BITS));
     m.set_next(&r.dend, mux(&in_ph(DEND), &sat, &r.dend.q))?;
 
-    // FIN: the intervals by opcode, and SPAD_RANGE on their full-width ends.
+    // The intervals by opcode, and SPAD_RANGE (in FIN) on their full-width ends.
     let z = || lit(0, 20);
     let st = &o.store;
     let dl = &o.dma & !st;
@@ -567,17 +560,12 @@ fn footprint(m: &mut Module, p: &CoreParams, r: &Regs, o: &Ops, in_ph: &dyn Fn(i
     let wlo = pmux(&[(o.tread.clone(), line_a), (o.smax.clone(), y_line), (dl.clone(), spad_line)], &z());
     let wend =
         pmux(&[(o.tread.clone(), r.pa.q.clone()), (o.smax.clone(), r.pb.q.clone()), (dl, r.dend.q.clone())], &e(0));
-    let rend = m.node("rend_fin", rend)?;
-    let wend = m.node("wend_fin", wend)?;
-    let fin = in_ph(FIN);
-    for (reg, v) in [(&r.rlo, rlo), (&r.rend, rend.clone()), (&r.wlo, wlo), (&r.wend, wend.clone())] {
-        m.set_next(reg, mux(&fin, &v, &reg.q))?;
-    }
+    let rend = m.node("rend", rend)?;
+    let wend = m.node("wend", wend)?;
     let amount = pmux(&[(o.dma.clone(), r.dq.q.clone()), (&o.tcomp | &o.smax, r.pc.q.zext(64))], &lit(0, 64));
-    m.set_next(&r.amount, mux(&fin, &amount, &r.amount.q))?;
     let lines = e(p.lines as u64);
     let spad = m.node("spad_past", rend.cmp_gt(&lines) | wend.cmp_gt(&lines))?;
-    Ok(Foot { mul_last, muld_last, spad })
+    Ok(Foot { mul_last, muld_last, spad, ends: [rlo, rend, wlo, wend], amount })
 }
 
 struct Finish {
