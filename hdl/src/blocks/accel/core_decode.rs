@@ -19,7 +19,7 @@
 //!   `rd_lo/rd_hi/wr_lo/wr_hi` (the footprint's line intervals `[lo, hi)`,
 //!   `lo = hi = 0` for none; `line_bits + 1` bits) and `amount` (64 bits,
 //!   `retire_amount`). The fields after `dma_status` are meaningful only when
-//!   `err = 0`. The payload is registered and holds while `dec_valid` waits.
+//!   `err = 0`. The payload comes from registers and holds while `dec_valid` waits.
 //! * Checks, first failing gives the code: AXI_FETCH (`resp >= 2`),
 //!   UNKNOWN_OPCODE, RESERVED_BITS (masks and field slices generated from
 //!   golden's ISA table), NO_REQUANT, BAD_FIELD, DMA_DESCRIPTOR, SPAD_RANGE
@@ -34,17 +34,21 @@
 //!   that cycle (`cmd_ready` and `dec_valid` are low). A descriptor still in
 //!   the validator is drained before the next command is taken.
 //! * Timing: one command at a time, in phases. P1: the one-cycle checks
-//!   (registered) and three registered 20 × 20 products (count − 1 by each
-//!   stride, and the counter product); a command that faults here leaves
-//!   next. P2: the footprint ends (line + product + lines per access). FIN:
-//!   SPAD_RANGE and TILE_SEQUENCE, then OUT. So a non-DMA command takes 4
-//!   cycles and one leaves every 4 cycles when `dec_ready` is high (a new
-//!   command is taken in the cycle the last one leaves). DMA commands add
-//!   P3 (bytes = len × rows·planes, as two 32 × 16 products summed) and P4
-//!   (lines and end), and FIN waits for the validator (1 cycle for linear
-//!   descriptors, up to ~34 for strided, one per entry for paged).
+//!   (registered) and the multiplier lanes loaded; a command that faults
+//!   here leaves next. MUL: `(count − 1) × stride` for each interval and the
+//!   counter product, 10 multiplier bits per cycle (1 cycle for counts up to
+//!   1024, 2 above). FIN: the intervals, SPAD_RANGE and TILE_SEQUENCE. OUT:
+//!   offered. A command is taken in the cycle the previous one leaves, so
+//!   non-DMA commands with counts up to 1024 (every TILE_* of the presets,
+//!   whose `acc_depth` is at most 1024) leave one every 4 cycles with
+//!   `dec_ready` high; a SOFTMAX of more rows takes 5. DMA commands add
+//!   DSET, MULD (bytes = len × rows·planes, one bit of rows·planes per
+//!   cycle, as the validator's shift-and-add) and DEND (lines and end), and
+//!   FIN waits for the validator (1 cycle for linear descriptors, about one
+//!   per count bit for strided ones, one per table entry for paged ones).
+//!   No wide multiplier: the widest product is a 10-bit digit times 20 bits.
 
-use golden::core::isa::{op_info, Field, OpInfo, Queue, OPS};
+use golden::core::isa::{op_info, Field, OpInfo, Queue, COUNT_BITS, OPS};
 use golden::core::isa::{
     OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE, OP_TILE_LOAD, OP_TILE_QPARAM, OP_TILE_READ,
 };
@@ -70,11 +74,14 @@ const END_BITS: u32 = 42;
 
 const EMPTY: i64 = 0;
 const P1: i64 = 1;
-const P2: i64 = 2;
-const P3: i64 = 3;
-const P4: i64 = 4;
-const FIN: i64 = 5;
-const OUT: i64 = 6;
+const MUL: i64 = 2;
+const DSET: i64 = 3;
+const MULD: i64 = 4;
+const DEND: i64 = 5;
+const FIN: i64 = 6;
+const OUT: i64 = 7;
+/// Bits of the shared multiplier taken per MUL cycle.
+const RADIX_BITS: u32 = 10;
 
 /// `serrano_core_decode_l16_n16384_t16x16x512q_s8x8x1024_a32p64`: line
 /// bytes, lines, the tile (rows × cols × acc_depth, q with requantization),
@@ -149,16 +156,18 @@ struct Regs {
     resp: Reg,
     err: Reg,
     dstat: Reg,
+    mp: Reg,
+    k: Reg,
+    ma: Reg,
+    mb: Reg,
+    mc: Reg,
     pa: Reg,
     pb: Reg,
     pc: Reg,
-    ql: Reg,
-    qh: Reg,
-    rlo: Reg,
-    rend: Reg,
-    wlo: Reg,
-    wend: Reg,
-    amount: Reg,
+    dm: Reg,
+    dmc: Reg,
+    dq: Reg,
+    dend: Reg,
     fold: Reg,
     drain: Reg,
 }
@@ -172,16 +181,18 @@ fn regs(m: &mut Module) -> Result<Regs> {
         resp: r(m, "resp", 2)?,
         err: r(m, "err", 8)?,
         dstat: r(m, "dstat", 8)?,
-        pa: r(m, "pa", 40)?,
-        pb: r(m, "pb", 40)?,
-        pc: r(m, "pc", 40)?,
-        ql: r(m, "ql", 48)?,
-        qh: r(m, "qh", 48)?,
-        rlo: r(m, "rlo", 20)?,
-        rend: r(m, "rend", END_BITS)?,
-        wlo: r(m, "wlo", 20)?,
-        wend: r(m, "wend", END_BITS)?,
-        amount: r(m, "amount", 64)?,
+        mp: r(m, "mp", 20)?,
+        k: r(m, "k", 2)?,
+        ma: r(m, "ma", 20)?,
+        mb: r(m, "mb", 20)?,
+        mc: r(m, "mc", 20)?,
+        pa: r(m, "pa", END_BITS)?,
+        pb: r(m, "pb", END_BITS)?,
+        pc: r(m, "pc", END_BITS)?,
+        dm: r(m, "dm", 32)?,
+        dmc: r(m, "dmc", 64)?,
+        dq: r(m, "dq", 64)?,
+        dend: r(m, "dend", END_BITS)?,
         fold: m.reg("fold_pending", Bit).reset(0).doc("a TILE_LOAD waits for its TILE_COMPUTE").build()?,
         drain: m.reg("drain", Bit).reset(0).doc("a flushed descriptor is still in the validator").build()?,
     })
@@ -370,6 +381,7 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
     let leave = m.node("leave", &dec_valid & &dec_ready)?;
     let cmd_ready = m.node("cmd_ready_w", !&flush & !&r.drain.q & (in_ph(EMPTY) | &leave))?;
     let accept = m.node("accept", cmd.get("valid")? & &cmd_ready)?;
+    let fp = footprint(&mut m, p, &r, &o, &in_ph)?;
     let fin_go = m.node("fin_go", in_ph(FIN) & (!&o.dma | &v_valid))?;
     m.set_next(
         &r.ph,
@@ -379,11 +391,12 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
                 (accept.clone(), lit(P1 as u128, 3)),
                 (leave.clone(), lit(EMPTY as u128, 3)),
                 (in_ph(P1) & &early_bad, lit(OUT as u128, 3)),
-                (in_ph(P1), lit(P2 as u128, 3)),
-                (in_ph(P2) & &o.dma, lit(P3 as u128, 3)),
-                (in_ph(P2), lit(FIN as u128, 3)),
-                (in_ph(P3), lit(P4 as u128, 3)),
-                (in_ph(P4), lit(FIN as u128, 3)),
+                (in_ph(P1), lit(MUL as u128, 3)),
+                (&fp.mul_last & &o.dma, lit(DSET as u128, 3)),
+                (fp.mul_last.clone(), lit(FIN as u128, 3)),
+                (in_ph(DSET), lit(MULD as u128, 3)),
+                (fp.muld_last.clone(), lit(DEND as u128, 3)),
+                (in_ph(DEND), lit(FIN as u128, 3)),
                 (fin_go.clone(), lit(OUT as u128, 3)),
             ],
             &r.ph.q,
@@ -393,8 +406,7 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
     m.set_next(&r.index, mux(&accept, &cmd.get("index")?, &r.index.q))?;
     m.set_next(&r.resp, mux(&accept, &cmd.get("resp")?, &r.resp.q))?;
 
-    let fp = footprint(&mut m, p, &r, &o, &in_ph)?;
-    finish(&mut m, &r, &o, &Finish { early, fin_go, v_err, spad: fp, p1: in_ph(P1) })?;
+    finish(&mut m, &r, &o, &Finish { early, fin_go, v_err, spad: fp.spad.clone(), p1: in_ph(P1) })?;
     let ok = r.err.q.cmp_eq(0);
     let next_fold = pmux(
         &[(clear_fold.clone(), lit(0, 1)), (&leave & &ok & &o.tload, lit(1, 1)), (&leave & &ok & &o.tcomp, lit(0, 1))],
@@ -410,28 +422,58 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
     dec.drive(&mut m, "queue", &o.queue)?;
     dec.drive(&mut m, "err", &r.err.q)?;
     dec.drive(&mut m, "dma_status", &r.dstat.q)?;
-    dec.drive(&mut m, "rd_lo", fit(&r.rlo.q, lw))?;
-    dec.drive(&mut m, "rd_hi", fit(&r.rend.q, lw))?;
-    dec.drive(&mut m, "wr_lo", fit(&r.wlo.q, lw))?;
-    dec.drive(&mut m, "wr_hi", fit(&r.wend.q, lw))?;
-    dec.drive(&mut m, "amount", &r.amount.q)?;
+    for (name, v) in ["rd_lo", "rd_hi", "wr_lo", "wr_hi"].iter().zip(&fp.ends) {
+        dec.drive(&mut m, name, fit(v, lw))?;
+    }
+    dec.drive(&mut m, "amount", &fp.amount)?;
     Ok(m)
 }
 
-/// The products (P1), the footprint ends (P2, or P3 and P4 for DMA) and the
-/// counter amount. Out: SPAD_RANGE, from the registered ends.
-fn footprint(m: &mut Module, p: &CoreParams, r: &Regs, o: &Ops, in_ph: &dyn Fn(i64) -> Expr) -> Result<Expr> {
+/// What the footprint's phases give the phase sequence and the result.
+struct Foot {
+    /// The MUL step that takes the multiplier's last digit.
+    mul_last: Expr,
+    /// The MULD step that takes the DMA multiplier's last bit.
+    muld_last: Expr,
+    /// SPAD_RANGE, in FIN.
+    spad: Expr,
+    /// rd_lo, rd_hi, wr_lo, wr_hi and the counter amount: functions of
+    /// registers that hold from FIN until the command leaves.
+    ends: [Expr; 4],
+    amount: Expr,
+}
+
+/// `e` (one digit's product) shifted by `RADIX_BITS · k`, to END_BITS.
+fn digit_shift(e: &Expr, k: &Expr) -> Expr {
+    let w = |n: u32| e.zext(END_BITS).shl_const(n);
+    let cases: Vec<(Expr, Expr)> =
+        (1..COUNT_BITS.div_ceil(RADIX_BITS)).map(|i| (k.cmp_eq(i as i64), w(i * RADIX_BITS))).collect();
+    pmux(&cases, &w(0))
+}
+
+/// The footprint and the counter amount. Three lanes share one multiplier,
+/// `count − 1`, taken 10 bits per MUL cycle (a 10-bit digit times a 20-bit
+/// multiplicand, so no wide multiplier): lane A starts at its interval's
+/// first line plus the lines of one access and adds `(count − 1) · stride`,
+/// so it ends at the interval's end; lane B likewise for SOFTMAX's output;
+/// lane C starts at `v` and adds `(count − 1) · v`, giving `count · v`
+/// (TILE_COMPUTE rows·R·C, SOFTMAX rows·len, DMA rows·planes). DMA bytes are
+/// `len × rows·planes`, one multiplier bit per MULD cycle (as the validator).
+fn footprint(m: &mut Module, p: &CoreParams, r: &Regs, o: &Ops, in_ph: &dyn Fn(i64) -> Expr) -> Result<Foot> {
     let d = &r.d.q;
     let w20 = |e: Expr| fit(&e, 20);
-    // P1: (count − 1) × stride for the first and second interval, and the
-    // counter product (TILE_COMPUTE rows·R·C, SOFTMAX rows·len, DMA rows·planes).
+    let kind = fld(d, OP_DMA_LOAD, "kind")?;
+    let (is_2d, is_3d) = (kind.cmp_eq(1), kind.cmp_eq(2));
+    let one = lit(1, 20);
     let count = pmux(
         &[
             (o.tload.clone(), w20(fld(d, OP_TILE_LOAD, "k_rows")?)),
             (o.tcomp.clone(), fld(d, OP_TILE_COMPUTE, "rows")?),
             (o.tread.clone(), fld(d, OP_TILE_READ, "rows")?),
+            (o.dma.clone(), mux(&(&is_2d | &is_3d), &w20(fld(d, OP_DMA_LOAD, "count1")?), &one)),
+            (o.smax.clone(), fld(d, OP_SOFTMAX, "rows")?),
         ],
-        &fld(d, OP_SOFTMAX, "rows")?,
+        &one,
     );
     let n1 = m.node("n1", &count - 1)?;
     let s1 = pmux(
@@ -442,73 +484,88 @@ fn footprint(m: &mut Module, p: &CoreParams, r: &Regs, o: &Ops, in_ph: &dyn Fn(i
         ],
         &fld(d, OP_SOFTMAX, "x_stride")?,
     );
-    let s2 = fld(d, OP_SOFTMAX, "y_stride")?;
-    let kind = fld(d, OP_DMA_LOAD, "kind")?;
-    let (c1, c2) = (w20(fld(d, OP_DMA_LOAD, "count1")?), w20(fld(d, OP_DMA_LOAD, "count2")?));
-    let one = lit(1, 20);
-    let (is_2d, is_3d) = (kind.cmp_eq(1), kind.cmp_eq(2));
     let rc = lit((p.systolic.rows * p.systolic.cols) as u128, 20);
-    let u = pmux(&[(o.dma.clone(), mux(&(&is_2d | &is_3d), &c1, &one)), (o.tcomp.clone(), count.clone())], &count);
-    let v = pmux(&[(o.dma.clone(), mux(&is_3d, &c2, &one)), (o.tcomp.clone(), rc)], &fld(d, OP_SOFTMAX, "len")?);
-    let p1 = in_ph(P1);
-    m.set_next(&r.pa, mux(&p1, &n1.mul_wide(&s1), &r.pa.q))?;
-    m.set_next(&r.pb, mux(&p1, &n1.mul_wide(&s2), &r.pb.q))?;
-    m.set_next(&r.pc, mux(&p1, &u.mul_wide(&v), &r.pc.q))?;
-    // P2 (DMA): bytes = len × (rows·planes), in two 32 × 16 halves.
-    let len = fld(d, OP_DMA_LOAD, "len")?;
-    let p2 = in_ph(P2);
-    m.set_next(&r.ql, mux(&p2, &len.mul_wide(&r.pc.q.slice(15, 0)), &r.ql.q))?;
-    m.set_next(&r.qh, mux(&p2, &len.mul_wide(&r.pc.q.slice(31, 16)), &r.qh.q))?;
-    let bytes = m.node("dma_bytes", r.ql.q.zext(64) + r.qh.q.zext(64).shl_const(16))?;
-
-    // P2 (others): the ends. Lines per access: 1 for the tile's operands,
-    // ceil(row bytes / L) for TILE_READ and SOFTMAX.
+    let v = pmux(
+        &[(o.dma.clone(), mux(&is_3d, &w20(fld(d, OP_DMA_LOAD, "count2")?), &one)), (o.tcomp.clone(), rc)],
+        &fld(d, OP_SOFTMAX, "len")?,
+    );
+    // Lines per access: 1 for the tile's operands, ceil(row bytes / L) for
+    // TILE_READ and SOFTMAX (an element is 1 or 2 bytes).
     let lb = index_bits(p.line as u64);
-    let ceil_lines = |bytes: Expr| (bytes + (p.line as i64 - 1)).shr_const(lb);
     let e = |v: u64| lit(v as u128, END_BITS);
+    let ceil_lines = |bytes: Expr| (bytes + (p.line as i64 - 1)).shr_const(lb);
     let rq = fld(d, OP_TILE_READ, "requant")?.bit(0);
     let each_row = |row: u32| e((row as u64).div_ceil(p.line as u64));
     let rd_each = mux(&rq, &each_row(p.read_row_bytes(true)), &each_row(p.read_row_bytes(false)));
     let slen = fld(d, OP_SOFTMAX, "len")?.zext(END_BITS);
-    // An element is 1 or 2 bytes.
     let x_each = ceil_lines(slen.shl_const(p.softmax.in_bits / 16));
     let y_each = ceil_lines(slen.shl_const(p.softmax.out_bits / 16));
-    let z = || lit(0, 20);
-    let rline = pmux(
-        &[
-            (o.tload.clone(), fld(d, OP_TILE_LOAD, "b_line")?),
-            (o.tcomp.clone(), fld(d, OP_TILE_COMPUTE, "a_line")?),
-            (o.smax.clone(), fld(d, OP_SOFTMAX, "x_line")?),
-        ],
-        &z(),
-    );
-    let has_r = m.node("has_rd", &o.tload | &o.tcomp | &o.smax)?;
-    let rend = rline.zext(END_BITS) + r.pa.q.zext(END_BITS) + mux(&o.smax, &x_each, &e(1));
-    let rend = mux(&has_r, &rend, &e(0));
-    let wline = mux(&o.tread, &fld(d, OP_TILE_READ, "c_line")?, &fld(d, OP_SOFTMAX, "y_line")?);
-    let has_w = m.node("has_wr", &o.tread | &o.smax)?;
-    let wprod = mux(&o.tread, &r.pa.q, &r.pb.q);
-    let wend = wline.zext(END_BITS) + wprod.zext(END_BITS) + mux(&o.tread, &rd_each, &y_each);
-    let wend = mux(&has_w, &wend, &e(0));
-    let wline = mux(&has_w, &wline, &z());
-    let rline = mux(&has_r, &rline, &z());
-    let amount = pmux(&[(&o.tcomp | &o.smax, r.pc.q.zext(64))], &lit(0, 64));
-    // P3 (DMA): the bytes; P4: lines = ceil(bytes / L) from spad_line.
+    let y_line = fld(d, OP_SOFTMAX, "y_line")?;
+    let line_a = m.node(
+        "line_a",
+        pmux(
+            &[
+                (o.tload.clone(), fld(d, OP_TILE_LOAD, "b_line")?),
+                (o.tcomp.clone(), fld(d, OP_TILE_COMPUTE, "a_line")?),
+                (o.tread.clone(), fld(d, OP_TILE_READ, "c_line")?),
+            ],
+            &fld(d, OP_SOFTMAX, "x_line")?,
+        ),
+    )?;
+    let each_a = pmux(&[(o.tread.clone(), rd_each), (o.smax.clone(), x_each)], &e(1));
+
+    // P1 loads the lanes; MUL adds one digit's products per cycle.
+    let p1 = in_ph(P1);
+    let mul = in_ph(MUL);
+    let digit = r.mp.q.slice(RADIX_BITS - 1, 0);
+    let step = |m: &mut Module, lane: &Reg, mcand: &Reg, init: Expr| {
+        let add = digit_shift(&mcand.q.mul_wide(&digit), &r.k.q);
+        m.set_next(lane, pmux(&[(p1.clone(), init), (mul.clone(), &lane.q + add)], &lane.q))
+    };
+    step(m, &r.pa, &r.ma, line_a.zext(END_BITS) + each_a)?;
+    step(m, &r.pb, &r.mb, y_line.zext(END_BITS) + y_each)?;
+    step(m, &r.pc, &r.mc, v.zext(END_BITS))?;
+    m.set_next(&r.ma, mux(&p1, &s1, &r.ma.q))?;
+    m.set_next(&r.mb, mux(&p1, &fld(d, OP_SOFTMAX, "y_stride")?, &r.mb.q))?;
+    m.set_next(&r.mc, mux(&p1, &v, &r.mc.q))?;
+    let mp_next = r.mp.q.shr_const(RADIX_BITS);
+    m.set_next(&r.mp, pmux(&[(p1.clone(), n1), (mul.clone(), mp_next.clone())], &r.mp.q))?;
+    m.set_next(&r.k, pmux(&[(p1.clone(), lit(0, 2)), (mul.clone(), &r.k.q + 1)], &r.k.q))?;
+    let mul_last = m.node("mul_last", &mul & mp_next.cmp_eq(0))?;
+
+    // DMA: bytes = len × rows·planes (MULD), then the packet's lines from spad_line (DEND).
+    let dset = in_ph(DSET);
+    let muld = in_ph(MULD);
+    let dm_next = r.dm.q.shr_const(1);
+    m.set_next(&r.dm, pmux(&[(dset.clone(), r.pc.q.trunc(32)), (muld.clone(), dm_next.clone())], &r.dm.q))?;
+    let len = fld(d, OP_DMA_LOAD, "len")?.zext(64);
+    m.set_next(&r.dmc, pmux(&[(dset.clone(), len), (muld.clone(), r.dmc.q.shl_const(1))], &r.dmc.q))?;
+    let dadd = mux(&r.dm.q.bit(0), &r.dmc.q, &lit(0, 64));
+    m.set_next(&r.dq, pmux(&[(dset, lit(0, 64)), (muld.clone(), &r.dq.q + dadd)], &r.dq.q))?;
+    let muld_last = m.node("muld_last", &muld & dm_next.cmp_eq(0))?;
     let spad_line = fld(d, OP_DMA_LOAD, "spad_line")?;
-    let dlines = (r.amount.q.zext(65) + (p.line as i64 - 1)).shr_const(lb);
+    let dlines = (r.dq.q.zext(65) + (p.line as i64 - 1)).shr_const(lb);
     let dend = m.node("dma_end", spad_line.zext(65) + dlines)?;
     // An end past 2^END_BITS is past the scratchpad too: saturate it.
-    let dend = mux(&dend.shr_const(END_BITS).cmp_ne(0), &lit((1u128 << END_BITS) - 1, END_BITS), &dend.trunc(END_BITS));
-    let p3 = in_ph(P3);
-    let p4 = in_ph(P4);
+    let sat = mux(&dend.shr_const(END_BITS).cmp_ne(0), &lit((1u128 << END_BITS) - 1, END_BITS), &dend.trunc(END_BITS));
+    m.set_next(&r.dend, mux(&in_ph(DEND), &sat, &r.dend.q))?;
+
+    // The intervals by opcode, and SPAD_RANGE (in FIN) on their full-width ends.
+    let z = || lit(0, 20);
     let st = &o.store;
-    m.set_next(&r.amount, pmux(&[(p2.clone(), amount), (p3.clone(), bytes)], &r.amount.q))?;
-    m.set_next(&r.rlo, pmux(&[(p2.clone(), rline), (&p4 & st, spad_line.clone()), (p4.clone(), z())], &r.rlo.q))?;
-    m.set_next(&r.rend, pmux(&[(p2.clone(), rend), (&p4 & st, dend.clone()), (p4.clone(), e(0))], &r.rend.q))?;
-    m.set_next(&r.wlo, pmux(&[(p2.clone(), wline), (&p4 & !st, spad_line), (p4.clone(), z())], &r.wlo.q))?;
-    m.set_next(&r.wend, pmux(&[(p2, wend), (&p4 & !st, dend), (p4, e(0))], &r.wend.q))?;
+    let dl = &o.dma & !st;
+    let rd_a = &o.tload | &o.tcomp | &o.smax;
+    let rlo = pmux(&[(rd_a.clone(), line_a.clone()), (st.clone(), spad_line.clone())], &z());
+    let rend = pmux(&[(rd_a, r.pa.q.clone()), (st.clone(), r.dend.q.clone())], &e(0));
+    let wlo = pmux(&[(o.tread.clone(), line_a), (o.smax.clone(), y_line), (dl.clone(), spad_line)], &z());
+    let wend =
+        pmux(&[(o.tread.clone(), r.pa.q.clone()), (o.smax.clone(), r.pb.q.clone()), (dl, r.dend.q.clone())], &e(0));
+    let rend = m.node("rend", rend)?;
+    let wend = m.node("wend", wend)?;
+    let amount = pmux(&[(o.dma.clone(), r.dq.q.clone()), (&o.tcomp | &o.smax, r.pc.q.zext(64))], &lit(0, 64));
     let lines = e(p.lines as u64);
-    m.node("spad_past", r.rend.q.cmp_gt(&lines) | r.wend.q.cmp_gt(&lines))
+    let spad = m.node("spad_past", rend.cmp_gt(&lines) | wend.cmp_gt(&lines))?;
+    Ok(Foot { mul_last, muld_last, spad, ends: [rlo, rend, wlo, wend], amount })
 }
 
 struct Finish {
