@@ -43,16 +43,18 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     reg  [1:0]   resp;
     reg  [7:0]   err;
     reg  [7:0]   dstat;
-    reg  [39:0]  pa;
-    reg  [39:0]  pb;
-    reg  [39:0]  pc;
-    reg  [47:0]  ql;
-    reg  [47:0]  qh;
-    reg  [19:0]  rlo;
-    reg  [41:0]  rend;
-    reg  [19:0]  wlo;
-    reg  [41:0]  wend;
-    reg  [63:0]  amount;
+    reg  [19:0]  mp;
+    reg  [1:0]   k;
+    reg  [19:0]  ma;
+    reg  [19:0]  mb;
+    reg  [19:0]  mc;
+    reg  [41:0]  pa;
+    reg  [41:0]  pb;
+    reg  [41:0]  pc;
+    reg  [31:0]  dm;
+    reg  [63:0]  dmc;
+    reg  [63:0]  dq;
+    reg  [41:0]  dend;
     reg          fold_pending;        // a TILE_LOAD waits for its TILE_COMPUTE
     reg          drain;               // a flushed descriptor is still in the validator
     wire         is_dload;
@@ -89,13 +91,15 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     wire         leave;
     wire         cmd_ready_w;
     wire         accept;
-    wire         fin_go;
     wire [19:0]  n1;
-    wire [63:0]  dma_bytes;
-    wire         has_rd;
-    wire         has_wr;
+    wire [19:0]  line_a;
+    wire         mul_last;
+    wire         muld_last;
     wire [64:0]  dma_end;
+    wire [41:0]  rend;
+    wire [41:0]  wend;
     wire         spad_past;
+    wire         fin_go;
     // 256 x 32 bits, no reset: inferred as block RAM
     reg  [31:0] rtbl_mem [0:255];
     // 256 x 32 bits, no reset: inferred as block RAM
@@ -103,32 +107,50 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [63:0]  _t0;
     /* verilator lint_on UNUSED */
-    wire [19:0]  _s0;
+    wire         _s0;
     wire         _s1;
-    wire         _s2;
+    wire [19:0]  _s2;
     wire         _s3;
-    wire         _s4;
+    wire [31:0]  _s4;
     wire         _s5;
-    wire [19:0]  _s6;
+    wire         _s6;
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [19:0]  _t1;
+    /* verilator lint_on UNUSED */
+    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
+    wire [19:0]  _t2;
+    /* verilator lint_on UNUSED */
     wire         _s7;
-    wire [41:0]  _s8;
-    wire [41:0]  _s9;
+    wire         _s8;
+    wire         _s9;
     wire [19:0]  _s10;
-    wire         _s11;
+    wire [41:0]  _s11;
+    wire [29:0]  _s12;
+    wire [29:0]  _s13;
+    wire [29:0]  _s14;
+    wire         _s15;
+    wire         _s16;
 
     assign _t0 = d[127:64];
-    assign _s0 = (is_tload ? {12'd0, d[15:8]} : (is_tcomp ? d[91:72] : (is_tread ? d[91:72] : d[131:112])));
-    assign _s1 = (ph == 3'd1);
-    assign _s2 = (is_dma & (validator_out_err != 8'd0));
-    assign _s3 = (ph == 3'd1);
-    assign _s4 = (d[10:8] == 3'd2);
-    assign _s5 = (ph == 3'd2);
-    assign _s6 = (is_tload ? d[51:32] : (is_tcomp ? d[51:32] : (is_smax ? d[51:32] : 20'd0)));
-    assign _s7 = (ph == 3'd4);
-    assign _s8 = {22'd0, d[151:132]};
-    assign _s9 = (((dma_end >> 6'd42) != 65'd0) ? 42'h3ffffffffff : dma_end[41:0]);
-    assign _s10 = (is_tread ? d[51:32] : d[91:72]);
-    assign _s11 = (err == 8'd0);
+    assign _s0 = (d[10:8] == 3'd2);
+    assign _s1 = (ph == 3'd2);
+    assign _s2 = (mp >> 4'd10);
+    assign _s3 = (ph == 3'd4);
+    assign _s4 = (dm >> 1'd1);
+    assign _s5 = ((is_tload | is_tcomp) | is_smax);
+    assign _s6 = (is_dma & (~is_dstore));
+    assign _t1 = (_s5 ? line_a : (is_dstore ? d[51:32] : 20'd0));
+    assign _t2 = (is_tread ? line_a : (is_smax ? d[91:72] : (_s6 ? d[51:32] : 20'd0)));
+    assign _s7 = (ph == 3'd1);
+    assign _s8 = (is_dma & (validator_out_err != 8'd0));
+    assign _s9 = (ph == 3'd1);
+    assign _s10 = (is_dma ? (_s0 ? {4'd0, d[191:176]} : 20'd1) : (is_tcomp ? 20'd256 : d[151:132]));
+    assign _s11 = {22'd0, d[151:132]};
+    assign _s12 = ({10'd0, ma} * {20'd0, mp[9:0]});
+    assign _s13 = ({10'd0, mb} * {20'd0, mp[9:0]});
+    assign _s14 = ({10'd0, mc} * {20'd0, mp[9:0]});
+    assign _s15 = (ph == 3'd3);
+    assign _s16 = (err == 8'd0);
 
     assign is_dload = (d[7:0] == 8'd16);
     assign is_dstore = (d[7:0] == 8'd17);
@@ -167,18 +189,22 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     assign v_offer = ((((ph == 3'd1) & is_dma) & (~early_bad)) & (~flush));
     assign v_desc = {d[255:224], d[223:192], _t0[31:0], d[159:128], d[191:176], d[175:160], d[10:8], d[15:11], d[31:16], 16'd0};
     assign v_tbl_q = (is_dstore ? wtbl_q : rtbl_q);
-    assign v_out_ready = (((ph == 3'd5) | drain) | flush);
-    assign dec_valid_w = ((ph == 3'd6) & (~flush));
+    assign v_out_ready = (((ph == 3'd6) | drain) | flush);
+    assign dec_valid_w = ((ph == 3'd7) & (~flush));
     assign leave = (dec_valid_w & dec_ready);
     assign cmd_ready_w = (((~flush) & (~drain)) & ((ph == 3'd0) | leave));
     assign accept = (cmd_valid & cmd_ready_w);
-    assign fin_go = ((ph == 3'd5) & ((~is_dma) | validator_out_valid));
-    assign n1 = (_s0 - 20'd1);
-    assign dma_bytes = ({16'd0, ql} + ({16'd0, qh} << 5'd16));
-    assign has_rd = ((is_tload | is_tcomp) | is_smax);
-    assign has_wr = (is_tread | is_smax);
-    assign dma_end = ({45'd0, d[51:32]} + (({1'd0, amount} + 65'd15) >> 3'd4));
+    assign n1 = ((is_tload ? {12'd0, d[15:8]}
+        : (is_tcomp ? d[91:72]
+        : (is_tread ? d[91:72] : (is_dma ? (((d[10:8] == 3'd1) | _s0) ? {4'd0, d[175:160]} : 20'd1) : (is_smax ? d[131:112] : 20'd1))))) - 20'd1);
+    assign line_a = (is_tload ? d[51:32] : (is_tcomp ? d[51:32] : (is_tread ? d[51:32] : d[51:32])));
+    assign mul_last = (_s1 & (_s2 == 20'd0));
+    assign muld_last = (_s3 & (_s4 == 32'd0));
+    assign dma_end = ({45'd0, d[51:32]} + (({1'd0, dq} + 65'd15) >> 3'd4));
+    assign rend = (_s5 ? pa : (is_dstore ? dend : 42'd0));
+    assign wend = (is_tread ? pa : (is_smax ? pb : (_s6 ? dend : 42'd0)));
     assign spad_past = ((rend > 42'd16384) | (wend > 42'd16384));
+    assign fin_go = ((ph == 3'd6) & ((~is_dma) | validator_out_valid));
     assign cmd_ready = cmd_ready_w;
     assign dec_valid = dec_valid_w;
     assign dec_data = d;
@@ -187,11 +213,11 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     assign dec_queue = queue;
     assign dec_err = err;
     assign dec_dma_status = dstat;
-    assign dec_rd_lo = rlo[14:0];
+    assign dec_rd_lo = _t1[14:0];
     assign dec_rd_hi = rend[14:0];
-    assign dec_wr_lo = wlo[14:0];
+    assign dec_wr_lo = _t2[14:0];
     assign dec_wr_hi = wend[14:0];
-    assign dec_amount = amount;
+    assign dec_amount = (is_dma ? dq : ((is_tcomp | is_smax) ? {22'd0, pc} : 64'd0));
 
     serrano_dma_validate_a32_t256 validator (
         .clk       (clk),
@@ -217,49 +243,49 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
             resp         <= 2'd0;
             err          <= 8'd0;
             dstat        <= 8'd0;
-            pa           <= 40'd0;
-            pb           <= 40'd0;
-            pc           <= 40'd0;
-            ql           <= 48'd0;
-            qh           <= 48'd0;
-            rlo          <= 20'd0;
-            rend         <= 42'd0;
-            wlo          <= 20'd0;
-            wend         <= 42'd0;
-            amount       <= 64'd0;
+            mp           <= 20'd0;
+            k            <= 2'd0;
+            ma           <= 20'd0;
+            mb           <= 20'd0;
+            mc           <= 20'd0;
+            pa           <= 42'd0;
+            pb           <= 42'd0;
+            pc           <= 42'd0;
+            dm           <= 32'd0;
+            dmc          <= 64'd0;
+            dq           <= 64'd0;
+            dend         <= 42'd0;
             fold_pending <= 1'd0;
             drain        <= 1'd0;
         end else begin
             ph           <= (flush ? 3'd0
                 : (accept ? 3'd1
                 : (leave ? 3'd0
-                : (((ph == 3'd1) & early_bad) ? 3'd6
+                : (((ph == 3'd1) & early_bad) ? 3'd7
                 : ((ph == 3'd1) ? 3'd2
-                : (((ph == 3'd2) & is_dma) ? 3'd3
-                : ((ph == 3'd2) ? 3'd5 : ((ph == 3'd3) ? 3'd4 : ((ph == 3'd4) ? 3'd5 : (fin_go ? 3'd6 : ph))))))))));
+                : ((mul_last & is_dma) ? 3'd3
+                : (mul_last ? 3'd6 : ((ph == 3'd3) ? 3'd4 : (muld_last ? 3'd5 : ((ph == 3'd5) ? 3'd6 : (fin_go ? 3'd7 : ph)))))))))));
             d            <= (accept ? cmd_data : d);
             idx          <= (accept ? cmd_index : idx);
             resp         <= (accept ? cmd_resp : resp);
-            err          <= (_s1 ? early_err
-                : (fin_go ? (_s2 ? 8'd6 : (spad_past ? 8'd7 : (((is_tload & fold_pending) | (is_tcomp & (~fold_pending))) ? 8'd5 : 8'd0))) : err));
-            dstat        <= (_s1 ? (resp[1] ? (resp[0] ? 8'd19 : 8'd18) : 8'd0) : (fin_go ? (_s2 ? validator_out_err : 8'd0) : dstat));
-            pa           <= (_s3 ? ({20'd0, n1} * {20'd0, (is_tload ? d[71:52] : (is_tcomp ? d[71:52] : (is_tread ? d[71:52] : d[71:52])))}) : pa);
-            pb           <= (_s3 ? ({20'd0, n1} * {20'd0, d[111:92]}) : pb);
-            pc           <= (_s3
-                ? ({20'd0, (is_dma ? (((d[10:8] == 3'd1) | _s4) ? {4'd0, d[175:160]} : 20'd1) : (is_tcomp ? _s0 : _s0))}
-                    * {20'd0, (is_dma ? (_s4 ? {4'd0, d[191:176]} : 20'd1) : (is_tcomp ? 20'd256 : d[151:132]))}) : pc);
-            ql           <= (_s5 ? ({16'd0, d[159:128]} * {32'd0, pc[15:0]}) : ql);
-            qh           <= (_s5 ? ({16'd0, d[159:128]} * {32'd0, pc[31:16]}) : qh);
-            rlo          <= (_s5 ? (has_rd ? _s6 : 20'd0) : ((_s7 & is_dstore) ? d[51:32] : (_s7 ? 20'd0 : rlo)));
-            rend         <= (_s5 ? (has_rd ? (({22'd0, _s6} + {2'd0, pa}) + (is_smax ? (((_s8 << 1'd0) + 42'd15) >> 3'd4) : 42'd1)) : 42'd0)
-                : ((_s7 & is_dstore) ? _s9 : (_s7 ? 42'd0 : rend)));
-            wlo          <= (_s5 ? (has_wr ? _s10 : 20'd0) : ((_s7 & (~is_dstore)) ? d[51:32] : (_s7 ? 20'd0 : wlo)));
-            wend         <= (_s5
-                ? (has_wr
-                    ? (({22'd0, _s10} + {2'd0, (is_tread ? pa : pb)}) + (is_tread ? (d[8] ? 42'd1 : 42'd4) : (((_s8 << 1'd0) + 42'd15) >> 3'd4)))
-                    : 42'd0) : ((_s7 & (~is_dstore)) ? _s9 : (_s7 ? 42'd0 : wend)));
-            amount       <= (_s5 ? ((is_tcomp | is_smax) ? {24'd0, pc} : 64'd0) : ((ph == 3'd3) ? dma_bytes : amount));
-            fold_pending <= (clear_fold ? 1'd0 : (((leave & _s11) & is_tload) ? 1'd1 : (((leave & _s11) & is_tcomp) ? 1'd0 : fold_pending)));
+            err          <= (_s7 ? early_err
+                : (fin_go ? (_s8 ? 8'd6 : (spad_past ? 8'd7 : (((is_tload & fold_pending) | (is_tcomp & (~fold_pending))) ? 8'd5 : 8'd0))) : err));
+            dstat        <= (_s7 ? (resp[1] ? (resp[0] ? 8'd19 : 8'd18) : 8'd0) : (fin_go ? (_s8 ? validator_out_err : 8'd0) : dstat));
+            mp           <= (_s9 ? n1 : (_s1 ? _s2 : mp));
+            k            <= (_s9 ? 2'd0 : (_s1 ? (k + 2'd1) : k));
+            ma           <= (_s9 ? (is_tload ? d[71:52] : (is_tcomp ? d[71:52] : (is_tread ? d[71:52] : d[71:52]))) : ma);
+            mb           <= (_s9 ? d[111:92] : mb);
+            mc           <= (_s9 ? _s10 : mc);
+            pa           <= (_s9 ? ({22'd0, line_a} + (is_tread ? (d[8] ? 42'd1 : 42'd4) : (is_smax ? (((_s11 << 1'd0) + 42'd15) >> 3'd4) : 42'd1)))
+                : (_s1 ? (pa + ((k == 2'd1) ? ({12'd0, _s12} << 4'd10) : ({12'd0, _s12} << 1'd0))) : pa));
+            pb           <= (_s9 ? ({22'd0, d[91:72]} + (((_s11 << 1'd0) + 42'd15) >> 3'd4))
+                : (_s1 ? (pb + ((k == 2'd1) ? ({12'd0, _s13} << 4'd10) : ({12'd0, _s13} << 1'd0))) : pb));
+            pc           <= (_s9 ? {22'd0, _s10} : (_s1 ? (pc + ((k == 2'd1) ? ({12'd0, _s14} << 4'd10) : ({12'd0, _s14} << 1'd0))) : pc));
+            dm           <= (_s15 ? pc[31:0] : (_s3 ? _s4 : dm));
+            dmc          <= (_s15 ? {32'd0, d[159:128]} : (_s3 ? (dmc << 1'd1) : dmc));
+            dq           <= (_s15 ? 64'd0 : (_s3 ? (dq + (dm[0] ? dmc : 64'd0)) : dq));
+            dend         <= ((ph == 3'd5) ? (((dma_end >> 6'd42) != 65'd0) ? 42'h3ffffffffff : dma_end[41:0]) : dend);
+            fold_pending <= (clear_fold ? 1'd0 : (((leave & _s16) & is_tload) ? 1'd1 : (((leave & _s16) & is_tcomp) ? 1'd0 : fold_pending)));
             drain        <= (((flush | drain) & validator_busy) & (~validator_out_valid));
         end
     end
