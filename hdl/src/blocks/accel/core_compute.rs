@@ -107,6 +107,9 @@ fn writer(
     Ok((w, u))
 }
 
+/// Result rows the FIFO between the tile and its result path holds (at most acc_depth).
+pub const RESULT_ROWS: u32 = 256;
+
 /// A command FIFO in front of an operand block.
 struct OpQueue {
     valid: Expr,
@@ -381,6 +384,21 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
     m.assign(&tile_b_ready, t.out("s_axis_b_tready")?)?;
 
     let wc_ready = w(&mut m, "wc_tready")?;
+    // Result rows wait in a FIFO of up to RESULT_ROWS rows: an int32 row is
+    // 4C/L lines, written one line a cycle, so without it a READ would drain
+    // the accumulator at that pace and hold back the next block's COMPUTE
+    // (which overwrites the rows behind the READ). With it, the READ leaves
+    // the accumulator at a row a cycle and the lines follow in the background.
+    let depth = RESULT_ROWS.min(p.systolic.acc_depth);
+    let res_pop = w(&mut m, "res_fifo_pop")?;
+    let c_word = cat(&[&t.out("m_axis_c_tlast")?, &t.out("m_axis_c_tdata")?]);
+    let cf = m.instance(
+        "u_result_fifo",
+        &fifo(c_word.width(), depth)?,
+        &[("in_valid", &t.out("m_axis_c_tvalid")?), ("in_data", &c_word), ("out_ready", &res_pop)],
+    )?;
+    m.allow_unused(&cf.out("count")?, "in_ready is the room")?;
+    let cw = cf.out("out_data")?;
     let res = m.instance(
         "u_result",
         &tile_result(lb, cc)?,
@@ -388,13 +406,14 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
             ("cmd_valid", &i_read),
             ("cmd_requant", &requant),
             ("cmd_off", &c_off),
-            ("s_axis_tvalid", &t.out("m_axis_c_tvalid")?),
-            ("s_axis_tdata", &t.out("m_axis_c_tdata")?),
-            ("s_axis_tlast", &t.out("m_axis_c_tlast")?),
+            ("s_axis_tvalid", &cf.out("out_valid")?),
+            ("s_axis_tdata", &cw.slice(32 * cc - 1, 0)),
+            ("s_axis_tlast", &cw.bit(32 * cc)),
             ("m_axis_tready", &wc_ready),
         ],
     )?;
-    m.assign(&c_ready, res.out("s_axis_tready")?)?;
+    m.assign(&res_pop, res.out("s_axis_tready")?)?;
+    m.assign(&c_ready, cf.out("in_ready")?)?;
     m.assign(&res_idle, res.out("cmd_ready")?)?;
     let rows_w = rows.zext(WALK_ROW_BITS);
     let (wc, wcu) = writer(
@@ -529,6 +548,7 @@ pub fn core_compute(p: &CoreParams, id_bits: u32) -> Result<Module> {
         | &ob_q.valid
         | &tq.valid
         | res.out("busy")?
+        | cf.out("out_valid")?
         | wcu.out("busy")?;
     m.output_doc("busy_tile", busy_tile, "a tile command is in progress")?;
     let busy_sm = rx.out("busy")? | feed.out("busy")? | wyu.out("busy")?;
