@@ -11,7 +11,7 @@ use super::ReportArgs;
 use crate::area::table::AreaJson;
 use crate::error::UsageError;
 use crate::fpga::table::FpgaJson;
-use crate::sim::results::{GemmJson, SoftmaxJson};
+use crate::sim::results::{CoreGemmJson, GemmJson, SoftmaxJson};
 
 /// Check that `v`, the output of `serrano ARGS`, reads as the typed result
 /// `T`, so a results file is never written with a field missing.
@@ -65,10 +65,18 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
         let generic = area(&["area", "--preset", p, "--target", "generic", "--json"])?;
         let xilinx = area(&["area", "--preset", p, "--target", "xilinx", "--json"])?;
         let ice40 = area(&["area", "--preset", p, "--target", "ice40", "--json"])?;
+        let mut core = Vec::new();
+        for (size, latency) in core_runs(p) {
+            let (n, l) = (size.to_string(), latency.to_string());
+            let args = ["run", "gemm", "--preset", p, "--m", &n, "--k", &n, "--n", &n, "--latency", &l, "--json"];
+            core.push(typed::<CoreGemmJson>(serrano_json(&args)?, &args)?);
+        }
+        let core_blocks = core_blocks(p, &generic)?;
         presets.insert(
             p.to_string(),
             json!({ "gemm_256": gemm, "gemm_decode": decode, "gemm_small": small, "softmax": softmax,
-                    "area": { "generic": generic, "xilinx": xilinx, "ice40": ice40 } }),
+                    "area": { "generic": generic, "xilinx": xilinx, "ice40": ice40 },
+                    "core_gemm": core, "core_blocks": core_blocks }),
         );
     }
     let mut fpga = Vec::new();
@@ -85,4 +93,50 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
         "presets": presets,
         "fpga": fpga,
     }))
+}
+
+/// The GEMMs from DRAM through the core (`serrano run gemm`): (M = K = N, memory latency).
+fn core_runs(preset: &str) -> Vec<(u32, u32)> {
+    match preset {
+        "default" => vec![(256, 100), (512, 100), (256, 300), (512, 300)],
+        "large" => vec![(512, 100), (512, 300)],
+        _ => vec![(64, 100)],
+    }
+}
+
+/// The core's area by block: for each instance of the core top, its
+/// subtree's share of the generic area (each module's per-instance figures
+/// from `serrano area`, times its count in the subtree).
+fn core_blocks(preset: &str, generic: &Value) -> Result<Value> {
+    let cfg = crate::presets::load(preset)?;
+    let top = hdl::blocks::accel::core_top::core_top(&cfg).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let area: AreaJson = serde_json::from_value(generic.clone())?;
+    let Some(core) = area.tops.iter().find(|t| t.top == top.name()) else {
+        bail!("`serrano area --preset {preset}` has no {}", top.name());
+    };
+    let per = |name: &str, f: &dyn Fn(&crate::area::table::FigJson) -> u64| -> u64 {
+        core.blocks.iter().find(|b| b.name == name).map_or(0, |b| f(&b.per_instance))
+    };
+    fn count(m: &hdl::core::Module, into: &mut std::collections::BTreeMap<String, u64>) {
+        *into.entry(m.name().to_string()).or_default() += 1;
+        for (_, c) in m.instances() {
+            count(c, into);
+        }
+    }
+    let mut rows = Vec::new();
+    for (inst, child) in top.instances() {
+        let mut mods = std::collections::BTreeMap::new();
+        count(child, &mut mods);
+        let sum =
+            |f: &dyn Fn(&crate::area::table::FigJson) -> u64| -> u64 { mods.iter().map(|(n, k)| k * per(n, f)).sum() };
+        rows.push(json!({
+            "instance": inst,
+            "module": child.name(),
+            "transistors": sum(&|t| t.transistors),
+            "ff": sum(&|t| t.ff),
+            "memory_bits": sum(&|t| t.memory_bits),
+        }));
+    }
+    Ok(json!({ "top": top.name(), "total_transistors": core.totals.transistors,
+               "total_memory_bits": core.totals.memory_bits, "blocks": rows }))
 }

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::area::table::AreaJson;
 use crate::fpga::table::{CriticalPathJson, FpgaJson, UsageJson};
-use crate::sim::results::{GemmJson, SoftmaxJson};
+use serde::Deserialize;
+
+use crate::sim::results::{CoreGemmJson, GemmJson, SoftmaxJson};
 
 /// 12345 -> "12,345".
 pub fn thousands(n: u64) -> String {
@@ -47,6 +49,27 @@ struct Preset {
     gemm_small: GemmJson,
     softmax: SoftmaxJson,
     area: Areas,
+    /// GEMMs from DRAM through the core.
+    core_gemm: Vec<CoreGemmJson>,
+    core_blocks: CoreBlocks,
+}
+
+/// The core's area by block (`measure::core_blocks`).
+#[derive(Deserialize)]
+struct CoreBlocks {
+    top: String,
+    total_transistors: u64,
+    total_memory_bits: u64,
+    blocks: Vec<CoreBlock>,
+}
+
+#[derive(Deserialize)]
+struct CoreBlock {
+    instance: String,
+    module: String,
+    transistors: u64,
+    ff: u64,
+    memory_bits: u64,
 }
 
 /// One preset's three `serrano area` results.
@@ -65,6 +88,8 @@ fn preset(name: &str, p: &Value) -> Result<Preset, String> {
         gemm_small: section(&p["gemm_small"], &sim("gemm_small"))?,
         softmax: section(&p["softmax"], &sim("softmax"))?,
         area: Areas { generic: at("generic")?, xilinx: at("xilinx")?, ice40: at("ice40")? },
+        core_gemm: section(&p["core_gemm"], &sim("core_gemm"))?,
+        core_blocks: section(&p["core_blocks"], &sim("core_blocks"))?,
     })
 }
 
@@ -96,6 +121,57 @@ pub fn render(r: &Value) -> Result<String, String> {
             p.gemm_decode.roofline_fraction,
             p.softmax.lanes,
             p.softmax.sustained_elements_per_cycle,
+        );
+    }
+
+    s += "\n**The core: GEMM from DRAM** (`serrano run gemm --preset P --m N --k N --n N --latency L`; the whole \
+          core in Verilator on the AXI memory model, doorbell to the FENCE's interrupt; int32 results; utilization \
+          M·K·N / (rows·cols·cycles); DRAM bytes against A + B + C once each)\n\n";
+    s += "| preset | M = K = N | latency | cycles | utilization | DRAM bytes (minimum) | bus utilization \
+          | busy load | busy tile | busy store | mismatches | violations |\n";
+    s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    for (name, p) in &presets {
+        for g in &p.core_gemm {
+            s += &format!(
+                "| {name} | {} | {} | {} | {:.4} | {} ({}) | {:.3} | {:.3} | {:.3} | {:.3} | {} | {} |\n",
+                g.m,
+                g.latency,
+                thousands(g.cycles),
+                g.utilization,
+                thousands(g.dram_bytes_read + g.dram_bytes_written),
+                thousands(g.min_dram_bytes),
+                g.bus_utilization,
+                g.busy_load,
+                g.busy_tile,
+                g.busy_store,
+                g.mismatches,
+                g.violations,
+            );
+        }
+    }
+    s += "\n**The core's area by block** (`serrano area --target generic`, each instance of the core top with \
+          everything under it; share of the core's transistors and memory bits)\n\n";
+    s += "| preset | block | module | transistors | share | flip-flops | memory bits | share |\n";
+    s += "| --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    for (name, p) in &presets {
+        let c = &p.core_blocks;
+        for b in &c.blocks {
+            s += &format!(
+                "| {name} | `{}` | `{}` | {} | {:.1}% | {} | {} | {:.1}% |\n",
+                b.instance,
+                b.module,
+                thousands(b.transistors),
+                100.0 * b.transistors as f64 / c.total_transistors.max(1) as f64,
+                thousands(b.ff),
+                thousands(b.memory_bits),
+                100.0 * b.memory_bits as f64 / c.total_memory_bits.max(1) as f64,
+            );
+        }
+        s += &format!(
+            "| {name} | **core** | `{}` | {} | 100% | | {} | 100% |\n",
+            c.top,
+            thousands(c.total_transistors),
+            thousands(c.total_memory_bits)
         );
     }
 

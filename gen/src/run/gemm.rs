@@ -17,13 +17,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use runtime::backend::GoldenBackend;
 use runtime::gemm::{gemm, GemmOutput, OutputKind};
-use serde::Serialize;
 use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
 use testbenches::tile::random_matrix;
 
 use crate::error::{check_output_path, print, UsageError};
+use crate::sim::results::CoreGemmJson;
 
 #[derive(Args)]
 pub struct RunGemmArgs {
@@ -62,45 +62,6 @@ pub struct RunGemmArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-}
-
-/// What `--json` prints (the keys first).
-#[derive(Serialize)]
-struct RunGemmJson {
-    config: String,
-    m: usize,
-    k: usize,
-    n: usize,
-    latency: u32,
-    /// Doorbell to the FENCE's interrupt.
-    cycles: u64,
-    /// The MACs the array did (`rows · R · C` per TILE_COMPUTE, padding included).
-    macs: u64,
-    /// M·K·N.
-    useful_macs: u64,
-    /// M·K·N / (rows·cols·cycles).
-    utilization: f64,
-    dram_bytes_read: u64,
-    dram_bytes_written: u64,
-    /// A, B and C once each.
-    min_dram_bytes: u64,
-    /// Beats on R and W (command fetch included) over 2 × cycles.
-    bus_utilization: f64,
-    mismatches: u64,
-    violations: u64,
-    busy_fetch: f64,
-    busy_load: f64,
-    busy_tile: f64,
-    busy_softmax: f64,
-    busy_store: f64,
-    stall_load: f64,
-    stall_tile: f64,
-    stall_softmax: f64,
-    stall_store: f64,
-    commands: usize,
-    counters_match_golden: bool,
-    sim_seconds: f64,
-    build_seconds: f64,
 }
 
 pub fn run(args: RunGemmArgs) -> Result<()> {
@@ -198,7 +159,7 @@ pub fn run(args: RunGemmArgs) -> Result<()> {
         v as f64 / st.cycles.max(1) as f64
     };
     let (rows, cols) = (cfg.systolic.rows as f64, cfg.systolic.cols as f64);
-    let j = RunGemmJson {
+    let j = CoreGemmJson {
         config: origin.clone(),
         m,
         k,

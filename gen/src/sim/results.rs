@@ -85,3 +85,42 @@ pub struct SoftmaxJson {
     #[serde(deserialize_with = "Option::deserialize")]
     pub peak_rss_bytes: Option<u64>,
 }
+
+/// `serrano run gemm --json` (the keys first).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CoreGemmJson {
+    pub config: String,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub latency: u32,
+    /// Doorbell to the FENCE's interrupt.
+    pub cycles: u64,
+    /// The MACs the array did (`rows · R · C` per TILE_COMPUTE, padding included).
+    pub macs: u64,
+    /// M·K·N.
+    pub useful_macs: u64,
+    /// M·K·N / (rows·cols·cycles).
+    pub utilization: f64,
+    pub dram_bytes_read: u64,
+    pub dram_bytes_written: u64,
+    /// A, B and C once each.
+    pub min_dram_bytes: u64,
+    /// Beats on R and W (command fetch included) over 2 × cycles.
+    pub bus_utilization: f64,
+    pub mismatches: u64,
+    pub violations: u64,
+    pub busy_fetch: f64,
+    pub busy_load: f64,
+    pub busy_tile: f64,
+    pub busy_softmax: f64,
+    pub busy_store: f64,
+    pub stall_load: f64,
+    pub stall_tile: f64,
+    pub stall_softmax: f64,
+    pub stall_store: f64,
+    pub commands: usize,
+    pub counters_match_golden: bool,
+    pub sim_seconds: f64,
+    pub build_seconds: f64,
+}

@@ -41,9 +41,15 @@ impl Instance {
 }
 
 impl Module {
+    /// The module's instances: (instance name, the child module), in the order made.
+    pub fn instances(&self) -> Vec<(&str, &Module)> {
+        self.insts.iter().map(|i| (i.name.as_str(), i.module.as_ref())).collect()
+    }
+
     /// Instantiate `child` as `name`, connecting every input port by name
     /// (clock and reset are connected implicitly). Each output appears in this
     /// module as a wire `<name>_<port>`, returned in the [`Instance`].
+
     pub fn instance(&mut self, name: &str, child: &Module, inputs: &[(&str, &Expr)]) -> Result<Instance> {
         self.instance_impl(name, child, inputs, None)
     }
