@@ -1,5 +1,7 @@
-//! Backends: one API for the golden model and (later) the Verilator model of
-//! the generated core.
+//! Backends: one API for the golden model and the Verilator model of the
+//! generated core (`testbenches::core::RtlBackend`, which lives with the
+//! testbenches because it needs Verilator and the HDL; this crate depends
+//! on the golden model only).
 
 use golden::config::Config;
 use golden::core::{CoreModel, Ring, RunStatus};

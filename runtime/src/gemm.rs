@@ -2,10 +2,13 @@
 //! int8 requantized per tensor or per column, for any M, K, N.
 //!
 //! # DRAM layout (the runtime's job)
-//! A and B are written row-major with row pitches padded with zeros: A's to
-//! a multiple of the line L, B's to a multiple of `na = max(L, S)` columns,
-//! where S is the output *store group* (below). C is written by the core with
-//! a pitch of B's padded columns (× 4 for int32); the runtime reads back M×N.
+//! A and B are padded with zeros: A's rows to a multiple of the line L, B's
+//! to a multiple of `na = max(L, S)` columns, where S is the output *store
+//! group* (below). They are laid out in the order the core loads them: A
+//! slice by slice ([`a_offset`]), B group by group ([`b_offset`]), so every
+//! DMA_LOAD is one contiguous packet moved in long bursts. C is written by
+//! the core row-major with a pitch of B's padded columns (× 4 for int32);
+//! the runtime reads back M×N.
 //!
 //! # Tiling
 //! * M is cut into blocks of `mb` rows (at most `acc_depth`), N into groups
@@ -30,9 +33,10 @@
 //! chunk goes to the other buffer, so on the hardware the next chunk's load,
 //! this chunk's compute and the previous block's store overlap (the
 //! scoreboard orders them only where their lines meet). A chunks are loaded
-//! in slices of [`A_SLICE_LINES`] lines of K per row and B chunks one fold
-//! per DMA_LOAD, each placed just before the first fold that needs it, so
-//! the tile starts after one slice rather than a whole chunk.
+//! in slices of [`A_SLICE_LINES`] lines of K per row and B chunks
+//! [`B_FOLDS_PER_LOAD`] folds per DMA_LOAD, each placed just before the
+//! first fold that needs it, so the tile starts after one slice rather than
+//! a whole chunk.
 
 use golden::core::{CoreParams, Counters, Ring};
 use golden::dma::Descriptor;
@@ -103,10 +107,36 @@ fn input(m: String) -> RuntimeError {
     RuntimeError::Input(m)
 }
 
-/// A's chunks are loaded in slices of 4 lines of K per row: 4-beat bursts
-/// keep the DMA near full speed at a 100-cycle latency (`docs/dma.md`), and
-/// the first fold waits for one slice, not the whole chunk.
-pub const A_SLICE_LINES: usize = 4;
+/// A's chunks are loaded in slices of one line of K per row: A is laid out
+/// in DRAM slice by slice ([`a_offset`]), so a slice is one contiguous
+/// packet (long bursts at full speed), and the first fold waits for one
+/// slice, not the whole chunk.
+pub const A_SLICE_LINES: usize = 1;
+
+/// Folds of B rows one DMA_LOAD brings: more per load means fewer commands
+/// in flight per fold, so the scoreboard's entries reach further ahead.
+pub const B_FOLDS_PER_LOAD: usize = 4;
+
+/// Where byte `(i, j)` of B (padded to `pitch_b` columns) is in B's DRAM
+/// region: by N group (`ng` columns, the last one narrower), then row by
+/// row, so the R rows of a fold in a group are one contiguous packet.
+pub fn b_offset(t: &Tiling, k: usize, pitch_b: usize, i: usize, j: usize) -> usize {
+    let g0 = j / t.ng * t.ng;
+    g0 * k + i * t.ng.min(pitch_b - g0) + (j - g0)
+}
+
+/// Where byte `(i, j)` of A (padded to `pitch_a` columns) is in A's DRAM
+/// region: by M block (`mb` rows), then by chunk of K (`kc` bytes), then by
+/// slice (`slice` bytes), then row by row, so every slice of every block is
+/// the packet its DMA_LOAD moves, whole and in order.
+pub fn a_offset(t: &Tiling, m: usize, pitch_a: usize, i: usize, j: usize) -> usize {
+    let (m0, k0) = (i / t.mb * t.mb, j / t.kc * t.kc);
+    let rows = t.mb.min(m - m0);
+    let kc = t.kc.min(pitch_a - k0);
+    let j0 = (j - k0) / t.slice * t.slice;
+    let w = t.slice.min(kc - j0);
+    m0 * pitch_a + rows * (k0 + j0) + (i - m0) * w + (j - k0 - j0)
+}
 
 /// The tiling for an M×K×N GEMM on core `p`.
 pub fn plan(
@@ -139,10 +169,11 @@ pub fn plan(
         let mb = mb0.min(la);
         (mb, (la / mb.max(1)) * l)
     };
-    // B: groups of about 4 lines (4-beat bursts, little to load before the
-    // first block), narrower if that lets the whole of K stay; chunks of K
-    // rows (a multiple of R) as the buffer allows.
-    let mut ng = na.max(A_SLICE_LINES * l).min(pitch_b);
+    // B: groups of one store group (B is laid out group by group in DRAM, so
+    // a fold of a group is one packet however narrow; narrow groups load
+    // only what the next C blocks use), narrower if that lets the whole of K
+    // stay; chunks of K rows (a multiple of R) as the buffer allows.
+    let mut ng = na.min(pitch_b);
     if k * ng / l > lb {
         ng = (lb * l / k / na * na).max(na);
     }
@@ -224,15 +255,15 @@ pub fn lower(
                     // Loads go in program order where they are first needed, so the
                     // first fold waits for one A slice and its own B rows only.
                     if a_loading && kk == j0 {
-                        let addr = dram.a + (m0 * dram.pitch_a + k0 + j0) as u64;
-                        let d = Descriptor::strided_2d(addr, w as u32, count16(mb), dram.pitch_a as u64);
-                        pb.dma_load(d, a_line + (j0 / l * mb) as u32);
+                        let addr = dram.a + a_offset(t, m, dram.pitch_a, m0, k0 + j0) as u64;
+                        pb.dma_load(Descriptor::linear(addr, (mb * w) as u32), a_line + (j0 / l * mb) as u32);
                     }
                     let (k_rows, b_row) = (r.min(k - kf), b_line as usize + (kf - kb0) * (ng / l));
-                    if b_loading {
-                        let addr = dram.b + (kf * dram.pitch_b + g0) as u64;
-                        let d = Descriptor::strided_2d(addr, ng as u32, count16(k_rows), dram.pitch_b as u64);
-                        pb.dma_load(d, b_row as u32);
+                    // B_FOLDS_PER_LOAD folds of the chunk per DMA_LOAD (fewer commands in flight).
+                    if b_loading && (kf - kb0).is_multiple_of(B_FOLDS_PER_LOAD * r) {
+                        let rows = (B_FOLDS_PER_LOAD * r).min(t.kb.min(k - kb0) - (kf - kb0));
+                        let addr = dram.b + b_offset(t, k, dram.pitch_b, kf, g0) as u64;
+                        pb.dma_load(Descriptor::linear(addr, (rows * ng) as u32), b_row as u32);
                     }
                     let bl = b_row + (n0 - g0) / l;
                     pb.tile_load(bl as u32, (ng / l) as u32, (((n0 - g0) % l) / c) as u32, k_rows as u32);
@@ -312,13 +343,24 @@ pub fn gemm<B: Backend>(
         pitch_c: pitch_b * eb,
     };
     let mem = backend.memory();
+    // A slice by slice (`a_offset`): each slice's row segment in one write.
     for i in 0..m {
-        let row: Vec<u8> = (0..pitch_a).map(|j| a.at_or_zero(i, j) as u8).collect();
-        mem.write(dram.a + (i * pitch_a) as u64, &row);
+        let mut j = 0;
+        while j < pitch_a {
+            let k0 = j / t.kc * t.kc;
+            let kc = t.kc.min(pitch_a - k0);
+            let end = (k0 + ((j - k0) / t.slice + 1) * t.slice).min(k0 + kc);
+            let seg: Vec<u8> = (j..end).map(|x| a.at_or_zero(i, x) as u8).collect();
+            mem.write(dram.a + a_offset(&t, m, pitch_a, i, j) as u64, &seg);
+            j = end;
+        }
     }
+    // B group by group (`b_offset`): each group's row segment in one write.
     for i in 0..k {
-        let row: Vec<u8> = (0..pitch_b).map(|j| b.at_or_zero(i, j) as u8).collect();
-        mem.write(dram.b + (i * pitch_b) as u64, &row);
+        for g0 in (0..pitch_b).step_by(t.ng) {
+            let seg: Vec<u8> = (g0..(g0 + t.ng).min(pitch_b)).map(|j| b.at_or_zero(i, j) as u8).collect();
+            mem.write(dram.b + b_offset(&t, k, pitch_b, i, g0) as u64, &seg);
+        }
     }
     let program = lower(&p, (m, k, n), out, &dram, &t);
     let bytes = program.encode()?;

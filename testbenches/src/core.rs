@@ -130,11 +130,6 @@ impl CoreSim {
         if snap.ar.fire() || snap.r.fire() || snap.aw.fire() || snap.w.fire() || snap.b.fire() {
             self.last_progress = now;
         }
-        if let Ok(d) = self.m.port("dbg") {
-            if std::env::var("CORE_DBG").is_ok() {
-                eprintln!("DBG {now} {:05x}", self.m.get(d));
-            }
-        }
         self.lite.update(&lite_in);
         self.mem.update(&snap, now);
         self.m.tick(self.clk);

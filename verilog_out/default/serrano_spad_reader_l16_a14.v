@@ -31,6 +31,8 @@ module serrano_spad_reader_l16_a14 (
 );
 
     reg          busy_q;           // lines of the command are still to be read
+    wire         last_issue;
+    wire         cmd_ready_w;
     wire         start;
     reg  [4:0]   last_bytes;
     reg          in_flight;        // a read's line arrives next cycle
@@ -60,15 +62,17 @@ module serrano_spad_reader_l16_a14 (
     assign _s0 = (walk_row_end & issue);
     assign _s1 = (issue & (~walk_row_end));
 
-    assign start = (cmd_valid & (~busy_q));
+    assign cmd_ready_w = ((~busy_q) | last_issue);
+    assign start = (cmd_valid & cmd_ready_w);
     assign room = ((fifo_count + {2'd0, in_flight}) < 3'd4);
     assign want = (busy_q & room);
     assign issue = (want & r_ready);
     assign walk_row_end = (walk_inner_left == 15'd1);
     assign walk_last = (walk_row_end & (walk_rows_left == 20'd1));
     assign walk_line = (walk_row + walk_offset);
+    assign last_issue = (issue & walk_last);
     assign fifo_count = u_fifo_count;
-    assign cmd_ready = (~busy_q);
+    assign cmd_ready = cmd_ready_w;
     assign r_valid = want;
     assign r_line = walk_line;
     assign m_axis_tdata = u_fifo_out_data[127:0];
@@ -101,7 +105,7 @@ module serrano_spad_reader_l16_a14 (
             walk_inner_left <= 15'd0;
             walk_rows_left  <= 20'd0;
         end else begin
-            busy_q          <= (start | (busy_q & (~(issue & walk_last))));
+            busy_q          <= (start | (busy_q & (~last_issue)));
             in_flight       <= issue;
             walk_row        <= (start ? cmd_base : (_s0 ? (walk_row + walk_stride) : walk_row));
             walk_offset     <= (start ? 14'd0 : (_s0 ? 14'd0 : (_s1 ? (walk_offset + 14'd1) : walk_offset)));

@@ -73,7 +73,7 @@ module serrano_core_load_l64_n16384_d512_a64_i5 (
     wire         u_cmdq_out_valid;
     wire [28:0]  u_cmdq_out_data;
     /* verilator lint_off UNUSED */ // in_ready is the room
-    wire [2:0]   u_cmdq_count;
+    wire [3:0]   u_cmdq_count;
     /* verilator lint_on UNUSED */
     wire         axis_ready;
     wire         u_read_desc_ready;
@@ -151,7 +151,7 @@ module serrano_core_load_l64_n16384_d512_a64_i5 (
     assign busy = busy_w;
     assign stall = ((q_valid & (~issue)) & (~kill));
 
-    serrano_fifo_w29_d4 u_cmdq (
+    serrano_fifo_w29_d8 u_cmdq (
         .clk       (clk),
         .rst       (rst),
         .in_valid  (issue),

@@ -113,14 +113,14 @@ module serrano_core_cmdproc_l8_n1024 (
     wire         u_lq_out_valid;
     wire [271:0] u_lq_out_data;
     /* verilator lint_off UNUSED */ // in_ready is the room
-    wire [2:0]   u_lq_count;
+    wire [3:0]   u_lq_count;
     /* verilator lint_on UNUSED */
     wire [260:0] cq_in;
     wire         u_cq_in_ready;
     wire         u_cq_out_valid;
     wire [260:0] u_cq_out_data;
     /* verilator lint_off UNUSED */ // in_ready is the room
-    wire [2:0]   u_cq_count;
+    wire [4:0]   u_cq_count;
     /* verilator lint_on UNUSED */
     wire [275:0] sq_in;
     wire         u_sq_in_ready;
@@ -461,7 +461,7 @@ module serrano_core_cmdproc_l8_n1024 (
         .retire        (u_scoreboard_retire),
         .empty         (u_scoreboard_empty)
     );
-    serrano_fifo_w272_d4 u_lq (
+    serrano_fifo_w272_d8 u_lq (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((dispatch & (dec_queue == 2'd1))),
@@ -472,7 +472,7 @@ module serrano_core_cmdproc_l8_n1024 (
         .out_data  (u_lq_out_data),
         .count     (u_lq_count)
     );
-    serrano_fifo_w261_d4 u_cq (
+    serrano_fifo_w261_d16 u_cq (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((dispatch & (dec_queue == 2'd2))),

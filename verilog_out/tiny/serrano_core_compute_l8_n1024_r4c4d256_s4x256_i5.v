@@ -204,6 +204,13 @@ module serrano_core_compute_l8_n1024_r4c4d256_s4x256_i5 (
     wire         u_tile_m_axis_c_tlast;
     wire         u_tile_idle;
     wire         wc_tready;
+    wire         res_fifo_pop;
+    wire         u_result_fifo_in_ready;
+    wire         u_result_fifo_out_valid;
+    wire [128:0] u_result_fifo_out_data;
+    /* verilator lint_off UNUSED */ // in_ready is the room
+    wire [8:0]   u_result_fifo_count;
+    /* verilator lint_on UNUSED */
     wire         u_result_cmd_ready;
     wire         u_result_s_axis_tready;
     wire [63:0]  u_result_m_axis_tdata;
@@ -358,7 +365,8 @@ module serrano_core_compute_l8_n1024_r4c4d256_s4x256_i5 (
     assign tile_cmd_ready = u_tile_q_in_ready;
     assign tile_a_tready = u_tile_s_axis_a_tready;
     assign tile_b_tready = u_tile_s_axis_b_tready;
-    assign res_tready = u_result_s_axis_tready;
+    assign res_fifo_pop = u_result_s_axis_tready;
+    assign res_tready = u_result_fifo_in_ready;
     assign res_idle = u_result_cmd_ready;
     assign wc_tready = u_wc_s_axis_tready;
     assign wc_idle = u_wc_cmd_ready;
@@ -394,8 +402,8 @@ module serrano_core_compute_l8_n1024_r4c4d256_s4x256_i5 (
     assign done_q_valid = issue_qparam;
     assign done_q_id = q_id;
     assign q_ready = (issue | (q_valid & kill));
-    assign busy_tile = ((((((((((~u_tile_idle) | u_ra_busy) | u_rb_busy) | u_opa_busy) | u_opb_busy) | u_opa_q_out_valid) | u_opb_q_out_valid)
-        | u_tile_q_out_valid) | u_result_busy) | u_wc_busy);
+    assign busy_tile = (((((((((((~u_tile_idle) | u_ra_busy) | u_rb_busy) | u_opa_busy) | u_opb_busy) | u_opa_q_out_valid) | u_opb_q_out_valid)
+        | u_tile_q_out_valid) | u_result_busy) | u_result_fifo_out_valid) | u_wc_busy);
     assign busy_softmax = ((u_rx_busy | u_feed_busy) | u_wy_busy);
     assign stall_tile = (((q_valid & is_tile) & (~issue)) & (~kill));
     assign stall_softmax = (((q_valid & is_softmax) & (~issue)) & (~kill));
@@ -539,15 +547,26 @@ module serrano_core_compute_l8_n1024_r4c4d256_s4x256_i5 (
         .m_axis_c_tlast  (u_tile_m_axis_c_tlast),
         .idle            (u_tile_idle)
     );
+    serrano_fifo_w129_d256 u_result_fifo (
+        .clk       (clk),
+        .rst       (rst),
+        .in_valid  (u_tile_m_axis_c_tvalid),
+        .in_data   ({u_tile_m_axis_c_tlast, u_tile_m_axis_c_tdata}),
+        .out_ready (res_fifo_pop),
+        .in_ready  (u_result_fifo_in_ready),
+        .out_valid (u_result_fifo_out_valid),
+        .out_data  (u_result_fifo_out_data),
+        .count     (u_result_fifo_count)
+    );
     serrano_tile_result_l8_c4 u_result (
         .clk           (clk),
         .rst           (rst),
         .cmd_requant   (rd_requant),
         .cmd_off       (rd_c_off),
         .cmd_valid     (issue_read),
-        .s_axis_tdata  (u_tile_m_axis_c_tdata),
-        .s_axis_tlast  (u_tile_m_axis_c_tlast),
-        .s_axis_tvalid (u_tile_m_axis_c_tvalid),
+        .s_axis_tdata  (u_result_fifo_out_data[127:0]),
+        .s_axis_tlast  (u_result_fifo_out_data[128]),
+        .s_axis_tvalid (u_result_fifo_out_valid),
         .m_axis_tready (wc_tready),
         .cmd_ready     (u_result_cmd_ready),
         .s_axis_tready (u_result_s_axis_tready),

@@ -49,7 +49,6 @@ impl Module {
     /// Instantiate `child` as `name`, connecting every input port by name
     /// (clock and reset are connected implicitly). Each output appears in this
     /// module as a wire `<name>_<port>`, returned in the [`Instance`].
-
     pub fn instance(&mut self, name: &str, child: &Module, inputs: &[(&str, &Expr)]) -> Result<Instance> {
         self.instance_impl(name, child, inputs, None)
     }

@@ -31,8 +31,11 @@ use crate::core::{cat, mux, Bit, Expr, Module, Result, UInt};
 
 /// Commands in flight (dispatched, not retired): the scoreboard's entries.
 pub const ENTRIES: u32 = 32;
-/// Commands each queue holds before its engine takes them.
-pub const QUEUE_DEPTH: u32 = 4;
+/// Commands each queue (load, compute, store) holds before its engine takes
+/// them. The compute queue is the deepest: dispatch is in ring order, so
+/// its depth is how far ahead of the tile the loads placed between compute
+/// commands are dispatched (the scoreboard's entries bound it too).
+pub const QUEUE_DEPTHS: [u32; 3] = [8, 16, 4];
 /// Bits of a scoreboard entry.
 pub const ID_BITS: u32 = 5;
 
@@ -64,11 +67,11 @@ struct Queue {
     room: Expr,
 }
 
-fn queue(m: &mut Module, name: &str, width: u32, push: &Expr, pop: &Expr) -> Result<Queue> {
+fn queue(m: &mut Module, name: &str, width: u32, depth: u32, push: &Expr, pop: &Expr) -> Result<Queue> {
     let data = m.wire(&format!("{name}_in"), UInt(width))?;
     let u = m.instance(
         &format!("u_{name}"),
-        &fifo(width, QUEUE_DEPTH)?,
+        &fifo(width, depth)?,
         &[("in_valid", push), ("in_data", &data), ("out_ready", pop)],
     )?;
     m.allow_unused(&u.out("count")?, "in_ready is the room")?;
@@ -167,9 +170,10 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let fpend = m.reg("fpend", Bit).reset(0).doc("a fault found late waits for older commands").build()?;
     let blocked = m.node("blocked", &faulted | &fpend.q)?;
     let push = m.wire("dispatch", Bit)?;
-    let lq = queue(&mut m, "lq", eb + lw + 256, &(&push & is_q(1)), &lq_pop)?;
-    let cq = queue(&mut m, "cq", eb + 256, &(&push & is_q(2)), &cq_pop)?;
-    let sq = queue(&mut m, "sq", eb + lw + kb + 256, &(&push & is_q(3)), &sq_pop)?;
+    let [dl, dc, ds] = QUEUE_DEPTHS;
+    let lq = queue(&mut m, "lq", eb + lw + 256, dl, &(&push & is_q(1)), &lq_pop)?;
+    let cq = queue(&mut m, "cq", eb + 256, dc, &(&push & is_q(2)), &cq_pop)?;
+    let sq = queue(&mut m, "sq", eb + lw + kb + 256, ds, &(&push & is_q(3)), &sq_pop)?;
     let alloc_id = sb.out("alloc_id")?;
     let lines_w = mux(&is_q(1), &(&fp[3] - &fp[2]), &(&fp[1] - &fp[0]));
     let lines = m.node("dec_lines", lines_w)?;

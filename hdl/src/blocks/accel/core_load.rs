@@ -28,7 +28,7 @@ use crate::blocks::dma::read::dma_read;
 use crate::core::{cat, Bit, Bundle, Module, Result, Role, UInt};
 
 /// DMA_LOADs running at once (the line writer's command FIFO).
-pub const IN_FLIGHT: u32 = 4;
+pub const IN_FLIGHT: u32 = 8;
 
 pub fn core_load_name(p: &CoreParams, id_bits: u32) -> String {
     format!("serrano_core_load_l{}_n{}_d{}_a{}_i{id_bits}", p.line, p.lines, p.dma.data_bits, p.dma.addr_bits)

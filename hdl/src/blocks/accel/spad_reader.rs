@@ -6,7 +6,8 @@
 //! * `cmd_*` (valid/ready): `base`, `stride`, `inner`, `rows` as for the
 //!   writer, and `last_bytes` (1..=line bytes): the bytes kept in the
 //!   command's last line (`tkeep`), so a packet of any byte length is framed
-//!   as the DMA write engine expects. Taken only when the reader is idle.
+//!   as the DMA write engine expects. Taken when the reader is idle or in the
+//!   cycle its last read issues, so back-to-back commands read without a gap.
 //! * `r_*`: a scratchpad reader client; the line comes back on `r_rdata`
 //!   with `r_rvalid` one cycle after the request is taken.
 //! * `m_axis_*`: the lines, `tuser` = last line of a row, `tlast` = last
@@ -48,7 +49,9 @@ pub fn spad_reader(line_bytes: u32, line_bits: u32) -> Result<Module> {
     let out = m.bundle_ports("m_axis", &Bundle::axis(8 * lb, true, true, 1), Role::Master)?;
 
     let busy = m.reg("busy_q", Bit).reset(0).doc("lines of the command are still to be read").build()?;
-    let start = m.node("start", cmd.get("valid")? & !&busy.q)?;
+    let last_issue = m.wire("last_issue", Bit)?;
+    let cmd_ready = m.node("cmd_ready_w", !&busy.q | &last_issue)?;
+    let start = m.node("start", cmd.get("valid")? & &cmd_ready)?;
     let last_bytes = m.reg("last_bytes", UInt(kb)).reset(0).enable(&start).d(cmd.get("last_bytes")?)?;
 
     let fifo_w = 8 * lb + lb + 2;
@@ -62,7 +65,8 @@ pub fn spad_reader(line_bytes: u32, line_bits: u32) -> Result<Module> {
     let (base, stride, inner, rows) = (cmd.get("base")?, cmd.get("stride")?, cmd.get("inner")?, cmd.get("rows")?);
     let walk =
         line_walk(&mut m, aw, &start, &WalkCmd { base: &base, stride: &stride, inner: &inner, rows: &rows }, &issue)?;
-    m.set_next(&busy, &start | (&busy.q & !(&issue & &walk.last)))?;
+    m.assign(&last_issue, &issue & &walk.last)?;
+    m.set_next(&busy, &start | (&busy.q & !&last_issue))?;
     m.set_next(&in_flight, &issue)?;
     // What travels with the line: tkeep, row end and last, captured at issue.
     let keep = mask_lt(&last_bytes, lb);
@@ -80,7 +84,7 @@ pub fn spad_reader(line_bytes: u32, line_bits: u32) -> Result<Module> {
     // The FIFO never refuses: a read is issued only with room for its line.
     m.allow_unused(&u.out("in_ready")?, "reads are issued only when the FIFO has room")?;
 
-    cmd.drive(&mut m, "ready", !&busy.q)?;
+    cmd.drive(&mut m, "ready", &cmd_ready)?;
     r.drive(&mut m, "valid", &want)?;
     r.drive(&mut m, "line", &walk.line)?;
     out.drive(&mut m, "tdata", head.slice(8 * lb - 1, 0))?;
