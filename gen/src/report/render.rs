@@ -294,6 +294,9 @@ mod tests {
             "| source | device | logic used (iCE40 LCs, ECP5 LUT4s) |",
             "| tiny | `serrano_tile_",
             "The PE against a plain",
+            "**The core: GEMM from DRAM**",
+            "| default | 256 | 100 |",
+            "| default | `u_compute` |",
         ] {
             assert!(t.contains(want), "missing {want:?} in:\n{t}");
         }
@@ -324,6 +327,10 @@ mod tests {
         g.insert("utilisation".into(), u);
         let e = render(&r).unwrap_err();
         assert!(e.contains("presets.large.gemm_256") && e.contains("missing field `utilization`"), "{e}");
+        let mut r = committed();
+        r["presets"]["default"]["core_gemm"][0].as_object_mut().unwrap().remove("violations");
+        let e = render(&r).unwrap_err();
+        assert!(e.contains("presets.default.core_gemm") && e.contains("missing field `violations`"), "{e}");
         let mut r = committed();
         r["presets"]["default"]["softmax"].as_object_mut().unwrap().remove("x_seed");
         let e = render(&r).unwrap_err();

@@ -25,13 +25,39 @@ use crate::blocks::accel::spad_writer::{spad_writer, WALK_ROW_BITS};
 use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{index_bits, lit};
 use crate::blocks::dma::read::dma_read;
-use crate::core::{cat, Bit, Bundle, Module, Result, Role, UInt};
+use crate::core::{cat, Bit, Bundle, Expr, Module, Result, Role, UInt};
 
 /// DMA_LOADs running at once (the line writer's command FIFO).
 pub const IN_FLIGHT: u32 = 8;
 
 pub fn core_load_name(p: &CoreParams, id_bits: u32) -> String {
     format!("serrano_core_load_l{}_n{}_d{}_a{}_i{id_bits}", p.line, p.lines, p.dma.data_bits, p.dma.addr_bits)
+}
+
+/// The inputs the load and store engines share: the scoreboard's answers
+/// for the queue head, and what the register block gives the DMA engine.
+pub(crate) struct EngineInputs {
+    pub go: Expr,
+    pub kill: Expr,
+    pub tbl_we: Expr,
+    pub tbl_waddr: Expr,
+    pub tbl_wdata: Expr,
+    pub axi_cache: Expr,
+    pub axi_prot: Expr,
+}
+
+/// Declare [`EngineInputs`] on `m`: `table` names the page table (`read`,
+/// `write`), `ax` the address channel (`AR`, `AW`).
+pub(crate) fn engine_inputs(m: &mut Module, p: &CoreParams, table: &str, ax: &str) -> Result<EngineInputs> {
+    Ok(EngineInputs {
+        go: m.input_doc("go", Bit, "the scoreboard lets the queue head start")?,
+        kill: m.input_doc("kill", Bit, "the queue head is younger than a fault: drop it")?,
+        tbl_we: m.input_doc("tbl_we", Bit, &format!("write a {table} page-table entry"))?,
+        tbl_waddr: m.input("tbl_waddr", UInt(index_bits(p.dma.table_entries as u64)))?,
+        tbl_wdata: m.input("tbl_wdata", UInt(p.dma.addr_bits))?,
+        axi_cache: m.input_doc("axi_cache", UInt(4), &format!("{ax}CACHE"))?,
+        axi_prot: m.input_doc("axi_prot", UInt(3), &format!("{ax}PROT"))?,
+    })
 }
 
 /// The load engine for core `p`, scoreboard entries of `id_bits`.
@@ -42,13 +68,8 @@ pub fn core_load(p: &CoreParams, id_bits: u32) -> Result<Module> {
     m.doc("Core load engine: DMA_LOAD commands through a DMA read engine and a scratchpad line writer.");
     let q =
         m.bundle_ports("q", &Bundle::valid_ready(&[("id", id_bits), ("data", 256), ("lines", aw + 1)]), Role::Slave)?;
-    let go = m.input_doc("go", Bit, "the scoreboard lets the queue head start")?;
-    let kill = m.input_doc("kill", Bit, "the queue head is younger than a fault: drop it")?;
-    let tbl_we = m.input_doc("tbl_we", Bit, "write a read page-table entry")?;
-    let tbl_waddr = m.input("tbl_waddr", UInt(index_bits(p.dma.table_entries as u64)))?;
-    let tbl_wdata = m.input("tbl_wdata", UInt(a))?;
-    let axi_cache = m.input_doc("axi_cache", UInt(4), "ARCACHE")?;
-    let axi_prot = m.input_doc("axi_prot", UInt(3), "ARPROT")?;
+    let EngineInputs { go, kill, tbl_we, tbl_waddr, tbl_wdata, axi_cache, axi_prot } =
+        engine_inputs(&mut m, p, "read", "AR")?;
     let axi = m.bundle_ports("m_axi", &Bundle::axi4_read(a, d, axi_id), Role::Master)?;
     let w = m.bundle_ports("w", &Bundle::valid_ready(&[("line", aw), ("data", 8 * lb), ("strb", lb)]), Role::Master)?;
 

@@ -17,6 +17,7 @@ use golden::core::isa::table::OP_DMA_STORE;
 use golden::core::CoreParams;
 
 use crate::blocks::accel::cmd_fields::{cmd_field, dma_desc};
+use crate::blocks::accel::core_load::{engine_inputs, EngineInputs};
 use crate::blocks::accel::spad_reader::spad_reader;
 use crate::blocks::accel::spad_writer::WALK_ROW_BITS;
 use crate::blocks::common::lanes::{bits_for, index_bits, lit};
@@ -39,13 +40,8 @@ pub fn core_store(p: &CoreParams, id_bits: u32) -> Result<Module> {
         &Bundle::valid_ready(&[("id", id_bits), ("data", 256), ("lines", aw + 1), ("last_bytes", kb)]),
         Role::Slave,
     )?;
-    let go = m.input_doc("go", Bit, "the scoreboard lets the queue head start")?;
-    let kill = m.input_doc("kill", Bit, "the queue head is younger than a fault: drop it")?;
-    let tbl_we = m.input_doc("tbl_we", Bit, "write a write page-table entry")?;
-    let tbl_waddr = m.input("tbl_waddr", UInt(index_bits(p.dma.table_entries as u64)))?;
-    let tbl_wdata = m.input("tbl_wdata", UInt(a))?;
-    let axi_cache = m.input_doc("axi_cache", UInt(4), "AWCACHE")?;
-    let axi_prot = m.input_doc("axi_prot", UInt(3), "AWPROT")?;
+    let EngineInputs { go, kill, tbl_we, tbl_waddr, tbl_wdata, axi_cache, axi_prot } =
+        engine_inputs(&mut m, p, "write", "AW")?;
     let axi = m.bundle_ports("m_axi", &Bundle::axi4_write(a, d, axi_id), Role::Master)?;
     let r = m.bundle_ports("r", &Bundle::valid_ready(&[("line", aw)]), Role::Master)?;
     let r_rvalid = m.input_doc("r_rvalid", Bit, "r_rdata is the line read one cycle ago")?;
