@@ -169,7 +169,14 @@ fn lock_step(top: &hdl::core::Module, seed: u64) {
 #[test]
 fn tiny_tops_match_the_previous_emitter() {
     let seed = seed_from_env("tiny_tops_match_the_previous_emitter", 5);
-    let tops = hdl::blocks::tops(&tiny_config()).expect("tiny tops");
+    // The tops that existed when the old emitter's Verilog was frozen (the
+    // core is newer and has no old copy).
+    let tops: Vec<_> = hdl::blocks::tops_by_kind(&tiny_config())
+        .expect("tiny tops")
+        .into_iter()
+        .filter(|(k, _)| *k != hdl::blocks::TopKind::Core)
+        .map(|(_, m)| m)
+        .collect();
     assert_eq!(tops.len(), 3, "tile, softmax and dma");
     for (i, top) in tops.iter().enumerate() {
         lock_step(top, seed + i as u64);
