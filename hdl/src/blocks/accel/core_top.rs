@@ -24,7 +24,7 @@ use crate::blocks::accel::core_load::core_load;
 use crate::blocks::accel::core_regs::core_regs;
 use crate::blocks::accel::core_store::core_store;
 use crate::blocks::accel::scratchpad::{scratchpad, SpadParams};
-use crate::core::{Bundle, Expr, Instance, Module, Result, Role};
+use crate::core::{Bundle, BundleSig, Expr, Instance, Module, Result, Role};
 
 /// The counters the command processor and the engines feed, by the
 /// register block's `inc_<name>` ports: (counter, instance, port).
@@ -103,6 +103,210 @@ pub fn core_top(cfg: &Config) -> Result<Module> {
     core_top_with(cfg, None)
 }
 
+/// The outputs of each instance that feed instances made before it: wires
+/// named after the driving instance (`regs_ring_base`, ...), by port.
+struct Loops {
+    regs: Vec<(String, Expr)>,
+    cp: Vec<(String, Expr)>,
+    fetch: Vec<(String, Expr)>,
+    dec: Vec<(String, Expr)>,
+    spad: Vec<(String, Expr)>,
+    mux: Vec<(String, Expr)>,
+}
+
+const REGS_LOOP: &[&str] = &[
+    "ring_base",
+    "ring_size",
+    "tail",
+    "clear",
+    "faulted",
+    "rtbl_we",
+    "rtbl_waddr",
+    "rtbl_wdata",
+    "wtbl_we",
+    "wtbl_waddr",
+    "wtbl_wdata",
+    "axi_cache",
+    "axi_prot",
+];
+const CP_LOOP: &[&str] = &[
+    "head",
+    "stop",
+    "dec_flush",
+    "dec_ready",
+    "lq_valid",
+    "lq_id",
+    "lq_data",
+    "lq_lines",
+    "lq_go",
+    "lq_kill",
+    "cq_valid",
+    "cq_id",
+    "cq_data",
+    "cq_go",
+    "cq_kill",
+    "sq_valid",
+    "sq_id",
+    "sq_data",
+    "sq_lines",
+    "sq_last_bytes",
+    "sq_go",
+    "sq_kill",
+];
+const SPAD_LOOP: &[&str] = &[
+    "w0_ready",
+    "w1_ready",
+    "w2_ready",
+    "r0_ready",
+    "r0_rvalid",
+    "r0_rdata",
+    "r1_ready",
+    "r1_rvalid",
+    "r1_rdata",
+    "r2_ready",
+    "r2_rvalid",
+    "r2_rdata",
+    "r3_ready",
+    "r3_rvalid",
+    "r3_rdata",
+];
+/// An AXI4 read port's slave-side fields.
+const AXI_R_IN: [&str; 6] = ["arready", "rid", "rdata", "rresp", "rlast", "rvalid"];
+
+/// The command fetch: the ring from the registers, head and stop from the
+/// command processor, AXI reads through the mux's `s1`.
+fn fetch_conns(l: &Loops) -> Vec<(String, Expr)> {
+    let mut c: Vec<(String, Expr)> =
+        ["ring_base", "ring_size", "tail"].iter().map(|n| (n.to_string(), get(&l.regs, n))).collect();
+    c.push(("head".into(), get(&l.cp, "head")));
+    c.push(("stop".into(), get(&l.cp, "stop")));
+    c.push(("cmd_ready".into(), get(&l.dec, "cmd_ready")));
+    for f in AXI_R_IN {
+        c.push((format!("m_axi_{f}"), get(&l.mux, &format!("s1_{f}"))));
+    }
+    c
+}
+
+/// The decoder: the fetched commands, the page-table copies, flush and clear.
+fn decode_conns(l: &Loops) -> Vec<(String, Expr)> {
+    let mut c: Vec<(String, Expr)> = l.fetch.iter().map(|(n, e)| (n.clone(), e.clone())).collect();
+    for n in ["rtbl_we", "rtbl_waddr", "rtbl_wdata", "wtbl_we", "wtbl_waddr", "wtbl_wdata"] {
+        c.push((n.into(), get(&l.regs, n)));
+    }
+    c.push(("flush".into(), get(&l.cp, "dec_flush")));
+    c.push(("clear_fold".into(), get(&l.regs, "clear")));
+    c.push(("dec_ready".into(), get(&l.cp, "dec_ready")));
+    c
+}
+
+/// An engine's queue head `q_*` (from queue `pre` of the command processor),
+/// `go` and `kill`, and for the DMA engines their page table (`tbl`: `r` or
+/// `w`) and AXI attributes.
+fn queue_conns(l: &Loops, pre: &str, fields: &[&str], tbl: Option<&str>) -> Vec<(String, Expr)> {
+    let mut c: Vec<(String, Expr)> =
+        fields.iter().map(|f| (format!("q_{f}"), get(&l.cp, &format!("{pre}_{f}")))).collect();
+    c.extend([("go".into(), get(&l.cp, &format!("{pre}_go"))), ("kill".into(), get(&l.cp, &format!("{pre}_kill")))]);
+    if let Some(t) = tbl {
+        for f in ["we", "waddr", "wdata"] {
+            c.push((format!("tbl_{f}"), get(&l.regs, &format!("{t}tbl_{f}"))));
+        }
+        c.push(("axi_cache".into(), get(&l.regs, "axi_cache")));
+        c.push(("axi_prot".into(), get(&l.regs, "axi_prot")));
+    }
+    c
+}
+
+/// The command processor: decoded commands, the latched fault and the ring,
+/// every engine's completions, queue pops and activity.
+fn cmdproc_conns(
+    l: &Loops,
+    dec: &Instance,
+    load: &Instance,
+    store: &Instance,
+    comp: &Instance,
+) -> Result<Vec<(String, Expr)>> {
+    let mut c: Vec<(String, Expr)> = Vec::new();
+    for f in
+        ["valid", "data", "index", "opcode", "queue", "err", "dma_status", "rd_lo", "rd_hi", "wr_lo", "wr_hi", "amount"]
+    {
+        c.push((format!("dec_{f}"), dec.out(&format!("dec_{f}"))?));
+    }
+    for n in ["faulted", "ring_size", "tail"] {
+        c.push((n.into(), get(&l.regs, n)));
+    }
+    for (pre, inst) in [("ld", load), ("st", store)] {
+        for f in ["valid", "id", "code"] {
+            c.push((format!("{pre}_done_{f}"), inst.out(&format!("done_{f}"))?));
+        }
+    }
+    for k in ["a", "b", "c", "y", "q"] {
+        for f in ["valid", "id"] {
+            c.push((format!("cp_done_{k}_{f}"), comp.out(&format!("done_{k}_{f}"))?));
+        }
+    }
+    for (port, inst, out) in [
+        ("lq_ready", load, "q_ready"),
+        ("cq_ready", comp, "q_ready"),
+        ("sq_ready", store, "q_ready"),
+        ("ld_busy", load, "busy"),
+        ("st_busy", store, "busy"),
+        ("tile_busy", comp, "busy_tile"),
+        ("softmax_busy", comp, "busy_softmax"),
+    ] {
+        c.push((port.into(), inst.out(out)?));
+    }
+    Ok(c)
+}
+
+/// The scratchpad's clients: writers load, tile results, softmax results;
+/// readers store, activations, weights, softmax input.
+fn spad_conns(load: &Instance, comp: &Instance, store: &Instance) -> Result<Vec<(String, Expr)>> {
+    let mut c: Vec<(String, Expr)> = Vec::new();
+    for (k, (inst, pre)) in [(load, "w"), (comp, "wc"), (comp, "wy")].into_iter().enumerate() {
+        for f in ["valid", "line", "data", "strb"] {
+            c.push((format!("w{k}_{f}"), inst.out(&format!("{pre}_{f}"))?));
+        }
+    }
+    for (k, (inst, pre)) in [(store, "r"), (comp, "ra"), (comp, "rb"), (comp, "rx")].into_iter().enumerate() {
+        for f in ["valid", "line"] {
+            c.push((format!("r{k}_{f}"), inst.out(&format!("{pre}_{f}"))?));
+        }
+    }
+    Ok(c)
+}
+
+/// The register block's inputs: status from the command processor and the
+/// performance counters' increments.
+struct CounterSources<'a> {
+    cp: &'a Instance,
+    fetch: &'a Instance,
+    mux: &'a Instance,
+    load: &'a Instance,
+    comp: &'a Instance,
+    store: &'a Instance,
+}
+
+fn regs_conns(lite: &BundleSig, rd: &BundleSig, wr: &BundleSig, i: &CounterSources) -> Result<Vec<(String, Expr)>> {
+    let mut c = lite.inputs_for("s_axil");
+    for f in ["head", "busy", "fault_set", "fault_code", "fault_index", "fault_dma", "fence_set"] {
+        c.push((f.to_string(), i.cp.out(f)?));
+    }
+    c.push(("inc_cycles".into(), i.cp.out("busy")?));
+    c.push(("inc_busy_fetch".into(), !i.fetch.out("quiet")? | i.fetch.out("cmd_valid")?));
+    c.push(("inc_axi_read_beats".into(), rd.get("rvalid")? & i.mux.out("m_axi_rready")?));
+    for (counter, inst, port) in INCREMENTS {
+        let src = match *inst {
+            "cmdproc" => i.cp,
+            "load" => i.load,
+            "compute" => i.comp,
+            _ => i.store,
+        };
+        c.push((format!("inc_{counter}"), src.out(port)?));
+    }
+    c.push(("inc_axi_write_beats".into(), i.store.out("m_axi_wvalid")? & wr.get("wready")?));
+    Ok(c)
+}
+
 /// The core with a mutant command processor (for the tests that must catch it).
 pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
     let p = params(cfg)?;
@@ -140,220 +344,51 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
     })?;
     let mux_m = axi_read_mux(a, d, id)?;
 
-    // Loops between instances go through wires named after the driving instance.
-    let regs_w = wires(
-        &mut m,
-        &regs_m,
-        "regs_",
-        &[
-            "ring_base",
-            "ring_size",
-            "tail",
-            "clear",
-            "faulted",
-            "rtbl_we",
-            "rtbl_waddr",
-            "rtbl_wdata",
-            "wtbl_we",
-            "wtbl_waddr",
-            "wtbl_wdata",
-            "axi_cache",
-            "axi_prot",
-        ],
-    )?;
-    let cp_w = wires(
-        &mut m,
-        &cp_m,
-        "cp_",
-        &[
-            "head",
-            "stop",
-            "dec_flush",
-            "dec_ready",
-            "lq_valid",
-            "lq_id",
-            "lq_data",
-            "lq_lines",
-            "lq_go",
-            "lq_kill",
-            "cq_valid",
-            "cq_id",
-            "cq_data",
-            "cq_go",
-            "cq_kill",
-            "sq_valid",
-            "sq_id",
-            "sq_data",
-            "sq_lines",
-            "sq_last_bytes",
-            "sq_go",
-            "sq_kill",
-        ],
-    )?;
-    let fetch_w = wires(&mut m, &fetch_m, "fetch_", &["cmd_valid", "cmd_data", "cmd_index", "cmd_resp"])?;
-    let dec_w = wires(&mut m, &dec_m, "dec_", &["cmd_ready"])?;
-    let spad_w = wires(
-        &mut m,
-        &spad_m,
-        "spad_",
-        &[
-            "w0_ready",
-            "w1_ready",
-            "w2_ready",
-            "r0_ready",
-            "r0_rvalid",
-            "r0_rdata",
-            "r1_ready",
-            "r1_rvalid",
-            "r1_rdata",
-            "r2_ready",
-            "r2_rvalid",
-            "r2_rdata",
-            "r3_ready",
-            "r3_rvalid",
-            "r3_rdata",
-        ],
-    )?;
-    let mux_w = wires(
-        &mut m,
-        &mux_m,
-        "mux_",
-        &[
-            "s0_arready",
-            "s0_rid",
-            "s0_rdata",
-            "s0_rresp",
-            "s0_rlast",
-            "s0_rvalid",
-            "s1_arready",
-            "s1_rid",
-            "s1_rdata",
-            "s1_rresp",
-            "s1_rlast",
-            "s1_rvalid",
-        ],
-    )?;
+    let mux_loop: Vec<String> = ["s0", "s1"].iter().flat_map(|s| AXI_R_IN.map(|f| format!("{s}_{f}"))).collect();
+    let mux_loop: Vec<&str> = mux_loop.iter().map(String::as_str).collect();
+    let l = Loops {
+        regs: wires(&mut m, &regs_m, "regs_", REGS_LOOP)?,
+        cp: wires(&mut m, &cp_m, "cp_", CP_LOOP)?,
+        fetch: wires(&mut m, &fetch_m, "fetch_", &["cmd_valid", "cmd_data", "cmd_index", "cmd_resp"])?,
+        dec: wires(&mut m, &dec_m, "dec_", &["cmd_ready"])?,
+        spad: wires(&mut m, &spad_m, "spad_", SPAD_LOOP)?,
+        mux: wires(&mut m, &mux_m, "mux_", &mux_loop)?,
+    };
 
     // ---- fetch and decode ----
-    let mut c: Vec<(String, Expr)> =
-        ["ring_base", "ring_size", "tail"].iter().map(|n| (n.to_string(), get(&regs_w, n))).collect();
-    c.push(("head".into(), get(&cp_w, "head")));
-    c.push(("stop".into(), get(&cp_w, "stop")));
-    c.push(("cmd_ready".into(), get(&dec_w, "cmd_ready")));
-    for f in ["arready", "rid", "rdata", "rresp", "rlast", "rvalid"] {
-        c.push((format!("m_axi_{f}"), get(&mux_w, &format!("s1_{f}"))));
-    }
-    let fetch = m.instance("u_fetch", &fetch_m, &refs(&c))?;
-    close(&mut m, &fetch, &fetch_w)?;
+    let fetch = m.instance("u_fetch", &fetch_m, &refs(&fetch_conns(&l)))?;
+    close(&mut m, &fetch, &l.fetch)?;
     m.allow_unused(&fetch.out("quiet")?, "the command processor waits on its own state")?;
-
-    let mut c: Vec<(String, Expr)> = fetch_w.iter().map(|(n, e)| (n.clone(), e.clone())).collect();
-    for n in ["rtbl_we", "rtbl_waddr", "rtbl_wdata", "wtbl_we", "wtbl_waddr", "wtbl_wdata"] {
-        c.push((n.into(), get(&regs_w, n)));
-    }
-    c.push(("flush".into(), get(&cp_w, "dec_flush")));
-    c.push(("clear_fold".into(), get(&regs_w, "clear")));
-    c.push(("dec_ready".into(), get(&cp_w, "dec_ready")));
-    let dec = m.instance("u_decode", &dec_m, &refs(&c))?;
-    close(&mut m, &dec, &dec_w)?;
+    let dec = m.instance("u_decode", &dec_m, &refs(&decode_conns(&l)))?;
+    close(&mut m, &dec, &l.dec)?;
 
     // ---- the engines ----
-    let queue = |pre: &str, fields: &[&str]| -> Vec<(String, Expr)> {
-        fields.iter().map(|f| (format!("q_{f}"), get(&cp_w, &format!("{pre}_{f}")))).collect()
-    };
-    let mut c = queue("lq", &["valid", "id", "data", "lines"]);
-    c.extend([("go".into(), get(&cp_w, "lq_go")), ("kill".into(), get(&cp_w, "lq_kill"))]);
-    c.extend(
-        [
-            ("tbl_we", "rtbl_we"),
-            ("tbl_waddr", "rtbl_waddr"),
-            ("tbl_wdata", "rtbl_wdata"),
-            ("axi_cache", "axi_cache"),
-            ("axi_prot", "axi_prot"),
-        ]
-        .map(|(p, r)| (p.to_string(), get(&regs_w, r))),
-    );
-    for f in ["arready", "rid", "rdata", "rresp", "rlast", "rvalid"] {
-        c.push((format!("m_axi_{f}"), get(&mux_w, &format!("s0_{f}"))));
-    }
-    c.push(("w_ready".into(), get(&spad_w, "w0_ready")));
+    let mut c = queue_conns(&l, "lq", &["valid", "id", "data", "lines"], Some("r"));
+    c.extend(AXI_R_IN.map(|f| (format!("m_axi_{f}"), get(&l.mux, &format!("s0_{f}")))));
+    c.push(("w_ready".into(), get(&l.spad, "w0_ready")));
     let load = m.instance("u_load", &load_m, &refs(&c))?;
 
-    let mut c = queue("sq", &["valid", "id", "data", "lines", "last_bytes"]);
-    c.extend([("go".into(), get(&cp_w, "sq_go")), ("kill".into(), get(&cp_w, "sq_kill"))]);
-    c.extend(
-        [
-            ("tbl_we", "wtbl_we"),
-            ("tbl_waddr", "wtbl_waddr"),
-            ("tbl_wdata", "wtbl_wdata"),
-            ("axi_cache", "axi_cache"),
-            ("axi_prot", "axi_prot"),
-        ]
-        .map(|(p, r)| (p.to_string(), get(&regs_w, r))),
-    );
+    let mut c = queue_conns(&l, "sq", &["valid", "id", "data", "lines", "last_bytes"], Some("w"));
     c.extend(axi_wr.inputs_for("m_axi"));
-    c.extend(
-        [("r_ready", "r0_ready"), ("r_rvalid", "r0_rvalid"), ("r_rdata", "r0_rdata")]
-            .map(|(p, s)| (p.to_string(), get(&spad_w, s))),
-    );
+    c.extend(["ready", "rvalid", "rdata"].map(|f| (format!("r_{f}"), get(&l.spad, &format!("r0_{f}")))));
     let store = m.instance("u_store", &store_m, &refs(&c))?;
 
-    let mut c = queue("cq", &["valid", "id", "data"]);
-    c.extend([("go".into(), get(&cp_w, "cq_go")), ("kill".into(), get(&cp_w, "cq_kill"))]);
-    c.push(("clear_fold".into(), get(&regs_w, "clear")));
+    let mut c = queue_conns(&l, "cq", &["valid", "id", "data"], None);
+    c.push(("clear_fold".into(), get(&l.regs, "clear")));
     for (cl, sp) in [("ra", "r1"), ("rb", "r2"), ("rx", "r3")] {
         for f in ["ready", "rvalid", "rdata"] {
-            c.push((format!("{cl}_{f}"), get(&spad_w, &format!("{sp}_{f}"))));
+            c.push((format!("{cl}_{f}"), get(&l.spad, &format!("{sp}_{f}"))));
         }
     }
-    c.push(("wc_ready".into(), get(&spad_w, "w1_ready")));
-    c.push(("wy_ready".into(), get(&spad_w, "w2_ready")));
+    c.push(("wc_ready".into(), get(&l.spad, "w1_ready")));
+    c.push(("wy_ready".into(), get(&l.spad, "w2_ready")));
     let comp = m.instance("u_compute", &comp_m, &refs(&c))?;
 
-    // ---- the command processor ----
-    let mut c: Vec<(String, Expr)> = Vec::new();
-    for f in
-        ["valid", "data", "index", "opcode", "queue", "err", "dma_status", "rd_lo", "rd_hi", "wr_lo", "wr_hi", "amount"]
-    {
-        c.push((format!("dec_{f}"), dec.out(&format!("dec_{f}"))?));
-    }
-    c.push(("faulted".into(), get(&regs_w, "faulted")));
-    c.push(("ring_size".into(), get(&regs_w, "ring_size")));
-    c.push(("tail".into(), get(&regs_w, "tail")));
-    for (pre, inst) in [("ld", &load), ("st", &store)] {
-        for f in ["valid", "id", "code"] {
-            c.push((format!("{pre}_done_{f}"), inst.out(&format!("done_{f}"))?));
-        }
-    }
-    for k in ["a", "b", "c", "y", "q"] {
-        for f in ["valid", "id"] {
-            c.push((format!("cp_done_{k}_{f}"), comp.out(&format!("done_{k}_{f}"))?));
-        }
-    }
-    c.push(("lq_ready".into(), load.out("q_ready")?));
-    c.push(("cq_ready".into(), comp.out("q_ready")?));
-    c.push(("sq_ready".into(), store.out("q_ready")?));
-    c.push(("ld_busy".into(), load.out("busy")?));
-    c.push(("st_busy".into(), store.out("busy")?));
-    c.push(("tile_busy".into(), comp.out("busy_tile")?));
-    c.push(("softmax_busy".into(), comp.out("busy_softmax")?));
-    let cp = m.instance("u_cmdproc", &cp_m, &refs(&c))?;
-    close(&mut m, &cp, &cp_w)?;
-
-    // ---- the scratchpad ----
-    let mut c: Vec<(String, Expr)> = Vec::new();
-    for (k, (inst, pre)) in [(&load, "w"), (&comp, "wc"), (&comp, "wy")].into_iter().enumerate() {
-        for f in ["valid", "line", "data", "strb"] {
-            c.push((format!("w{k}_{f}"), inst.out(&format!("{pre}_{f}"))?));
-        }
-    }
-    for (k, (inst, pre)) in [(&store, "r"), (&comp, "ra"), (&comp, "rb"), (&comp, "rx")].into_iter().enumerate() {
-        for f in ["valid", "line"] {
-            c.push((format!("r{k}_{f}"), inst.out(&format!("{pre}_{f}"))?));
-        }
-    }
-    let spad = m.instance("u_spad", &spad_m, &refs(&c))?;
-    close(&mut m, &spad, &spad_w)?;
+    // ---- the command processor and the scratchpad ----
+    let cp = m.instance("u_cmdproc", &cp_m, &refs(&cmdproc_conns(&l, &dec, &load, &store, &comp)?))?;
+    close(&mut m, &cp, &l.cp)?;
+    let spad = m.instance("u_spad", &spad_m, &refs(&spad_conns(&load, &comp, &store)?))?;
+    close(&mut m, &spad, &l.spad)?;
 
     // ---- the AXI read mux: s0 the load engine, s1 the fetch ----
     let mut c = axi_rd.inputs_for("m_axi");
@@ -367,31 +402,14 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
         }
     }
     let mx = m.instance("u_rdmux", &mux_m, &refs(&c))?;
-    close(&mut m, &mx, &mux_w)?;
+    close(&mut m, &mx, &l.mux)?;
     axi_rd.connect(&mut m, &mx, "m_axi")?;
     axi_wr.connect(&mut m, &store, "m_axi")?;
 
     // ---- the register block ----
-    let mut c = lite.inputs_for("s_axil");
-    for f in ["head", "busy", "fault_set", "fault_code", "fault_index", "fault_dma", "fence_set"] {
-        c.push((f.to_string(), cp.out(f)?));
-    }
-    let busy = cp.out("busy")?;
-    c.push(("inc_cycles".into(), busy));
-    c.push(("inc_busy_fetch".into(), !fetch.out("quiet")? | fetch.out("cmd_valid")?));
-    c.push(("inc_axi_read_beats".into(), axi_rd.get("rvalid")? & mx.out("m_axi_rready")?));
-    for (counter, inst, port) in INCREMENTS {
-        let i = match *inst {
-            "cmdproc" => &cp,
-            "load" => &load,
-            "compute" => &comp,
-            _ => &store,
-        };
-        c.push((format!("inc_{counter}"), i.out(port)?));
-    }
-    c.push(("inc_axi_write_beats".into(), store.out("m_axi_wvalid")? & axi_wr.get("wready")?));
-    let regs = m.instance("u_regs", &regs_m, &refs(&c))?;
-    close(&mut m, &regs, &regs_w)?;
+    let src = CounterSources { cp: &cp, fetch: &fetch, mux: &mx, load: &load, comp: &comp, store: &store };
+    let regs = m.instance("u_regs", &regs_m, &refs(&regs_conns(&lite, &axi_rd, &axi_wr, &src)?))?;
+    close(&mut m, &regs, &l.regs)?;
     lite.connect(&mut m, &regs, "s_axil")?;
     m.output_doc("irq", regs.out("irq")?, "a FENCE was reached (and IRQ_ENABLE)")?;
     Ok(m)
