@@ -27,7 +27,7 @@ use crate::blocks::accel::core_fetch::INDEX_BITS;
 use crate::blocks::accel::scoreboard::scoreboard;
 use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{bits_for, index_bits, lit, pmux};
-use crate::core::{cat, mux, Bit, Expr, Module, Result, UInt};
+use crate::core::{cat, mux, Bit, Expr, Instance, Module, Reg, Result, UInt};
 
 /// Commands in flight (dispatched, not retired): the scoreboard's entries.
 pub const ENTRIES: u32 = 32;
@@ -115,7 +115,7 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let faulted = m.input_doc("faulted", Bit, "a fault is latched (until the host's clear)")?;
     let ring_size = m.input_doc("ring_size", UInt(ib), "ring slots")?;
     let tail = m.input_doc("tail", UInt(ib), "the host's doorbell")?;
-    let done_in = |m: &mut Module, p: &str, code: bool| -> Result<(Expr, Expr, Option<Expr>)> {
+    let done_in = |m: &mut Module, p: &str, code: bool| -> Result<Done> {
         let v = m.input_doc(&format!("{p}_valid"), Bit, "an engine finished a command")?;
         let id = m.input(&format!("{p}_id"), UInt(eb))?;
         let c = if code { Some(m.input(&format!("{p}_code"), UInt(8))?) } else { None };
@@ -123,7 +123,7 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     };
     let ld_done = done_in(&mut m, "ld_done", true)?;
     let st_done = done_in(&mut m, "st_done", true)?;
-    let cp_done: Vec<(Expr, Expr, Option<Expr>)> = ["a", "b", "c", "y", "q"]
+    let cp_done: Vec<Done> = ["a", "b", "c", "y", "q"]
         .iter()
         .map(|k| done_in(&mut m, &format!("cp_done_{k}"), false))
         .collect::<Result<_>>()?;
@@ -139,7 +139,6 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let sb_in: Vec<Expr> =
         ["sb_alloc_valid", "sb_alloc_sync", "sb_flush"].iter().map(|n| m.wire(n, Bit)).collect::<Result<_>>()?;
     let sb_qid: Vec<Expr> = (0..3).map(|k| m.wire(&format!("sb_q{k}_id"), UInt(eb))).collect::<Result<_>>()?;
-    let ok_code = |c: &Option<Expr>| c.as_ref().map_or(lit(1, 1), |c| c.cmp_eq(lit(0, 8)));
     let dones: Vec<(Expr, Expr)> =
         [&ld_done, &st_done].into_iter().chain(cp_done.iter()).map(|(v, id, c)| (v & ok_code(c), id.clone())).collect();
     let mut conn: Vec<(String, Expr)> = vec![
@@ -175,12 +174,7 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let cq = queue(&mut m, "cq", eb + 256, dc, &(&push & is_q(2)), &cq_pop)?;
     let sq = queue(&mut m, "sq", eb + lw + kb + 256, ds, &(&push & is_q(3)), &sq_pop)?;
     let alloc_id = sb.out("alloc_id")?;
-    let lines_w = mux(&is_q(1), &(&fp[3] - &fp[2]), &(&fp[1] - &fp[0]));
-    let lines = m.node("dec_lines", lines_w)?;
-    // The last line of a packet holds ((bytes - 1) mod L) + 1 bytes.
-    let lbits = kb - 1;
-    let last = if lbits == 0 { lit(1, kb) } else { (&dec_amount - 1).slice(lbits - 1, 0).zext(kb) + 1 };
-    let last_bytes = m.node("dec_last_bytes", last)?;
+    let (lines, last_bytes) = packet(&mut m, &is_q(1), &fp, &dec_amount, kb)?;
     m.assign(&lq.input, cat(&[&dec_data, &lines, &alloc_id]))?;
     m.assign(&cq.input, cat(&[&dec_data, &alloc_id]))?;
     m.assign(&sq.input, cat(&[&dec_data, &last_bytes, &lines, &alloc_id]))?;
@@ -198,31 +192,8 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let fid = m.reg("fid", UInt(eb)).reset(0).doc("the entry of the fault found late").build()?;
     let age = |x: &Expr| x - &sb_head;
     let fage = m.node("fault_age", age(&fid.q))?;
-    let names = ["lq", "cq", "sq"];
-    let queues = [&lq, &cq, &sq];
-    for (k, (n, q)) in names.iter().zip(queues).enumerate() {
-        let kill = m.node(&format!("{n}_kill_w"), &fpend.q & fage.cmp_lt(age(&ids[k])))?;
-        let clear = sb.out(&format!("q{k}_clear"))?;
-        let clear = if mutant == Some(Mutant::IgnoreFootprints) {
-            m.allow_unused(&clear, "mutant: the scoreboard is ignored")?;
-            lit(1, 1)
-        } else {
-            clear
-        };
-        let go = if k == 2 { clear & sb.out("q2_sync_clear")? } else { clear };
-        if k != 2 {
-            m.allow_unused(&sb.out(&format!("q{k}_sync_clear"))?, "only stores wait for older transfers")?;
-        }
-        m.output_doc(&format!("{n}_valid"), &q.valid, "a command waits at the queue head")?;
-        m.output_doc(&format!("{n}_id"), &ids[k], "its scoreboard entry")?;
-        m.output_doc(
-            &format!("{n}_data"),
-            q.word.slice(eb + 255 + if k == 1 { 0 } else { lw } + if k == 2 { kb } else { 0 }, q.word.width() - 256),
-            "the command",
-        )?;
-        m.output_doc(&format!("{n}_go"), go, "the scoreboard lets it start")?;
-        m.output_doc(&format!("{n}_kill"), kill, "it is younger than a fault: drop it")?;
-    }
+    let heads = [("lq", &lq, &ids[0]), ("cq", &cq, &ids[1]), ("sq", &sq, &ids[2])];
+    queue_heads(&mut m, &sb, mutant, &heads, &fpend.q, &fage, &sb_head)?;
     m.output_doc("lq_lines", lq.word.slice(eb + lw - 1, eb), "the packet's lines")?;
     m.output_doc("sq_lines", sq.word.slice(eb + lw - 1, eb), "the packet's lines")?;
     m.output_doc("sq_last_bytes", sq.word.slice(eb + lw + kb - 1, eb + lw), "bytes of the packet's last line")?;
@@ -236,17 +207,7 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let report = m.node("report", &dfault | &lreport)?;
     m.output_doc("dec_ready", &dispatch | &ctrl | &dfault, "the decoded command is taken")?;
 
-    // Late faults: the oldest erroring DMA completion.
-    let err = |d: &(Expr, Expr, Option<Expr>)| -> Expr { &d.0 & !ok_code(&d.2) };
-    let (ld_err, st_err) = (m.node("ld_err", err(&ld_done))?, m.node("st_err", err(&st_done))?);
-    let st_first = m.node("st_err_first", &st_err & (!&ld_err | age(&st_done.1).cmp_lt(age(&ld_done.1))))?;
-    let c_valid = &ld_err | &st_err;
-    let c_id = mux(&st_first, &st_done.1, &ld_done.1);
-    let c_code = mux(&st_first, st_done.2.as_ref().unwrap(), ld_done.2.as_ref().unwrap());
-    let take = m.node("fault_take", &c_valid & (!&fpend.q | age(&c_id).cmp_lt(&fage)))?;
-    m.set_next(&fpend, !&report & (&fpend.q | &c_valid))?;
-    m.set_next(&fid, mux(&take, &c_id, &fid.q))?;
-    let fdma = m.reg("fdma", UInt(8)).reset(0).enable(&take).d(c_code)?;
+    let fdma = late_fault(&mut m, &ld_done, &st_done, &sb_head, &fpend, &fid, &fage, &report)?;
     m.assign(&sb_in[2], &lreport)?;
 
     // ---- the head pointer ----
@@ -273,6 +234,30 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     m.output_doc("fence_set", &fence, "a FENCE completed")?;
 
     // ---- architectural counters, at retirement ----
+    let at_retire = Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, ctrl, fence };
+    retire_counters(&mut m, &at_retire)?;
+    Ok(m)
+}
+
+/// What the counters see of a command: at dispatch its opcode and amount
+/// (kept per scoreboard entry), at retirement the oldest entry.
+struct Retirement {
+    dec_opcode: Expr,
+    dec_amount: Expr,
+    dispatch: Expr,
+    alloc_id: Expr,
+    sb_head: Expr,
+    retire: Expr,
+    ctrl: Expr,
+    fence: Expr,
+}
+
+/// The architectural counters' increments: each entry's counter kind and
+/// amount are kept from dispatch and added when it retires, so a fault
+/// leaves them as the golden model does.
+fn retire_counters(m: &mut Module, r: &Retirement) -> Result<()> {
+    let eb = ID_BITS;
+    let Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, ctrl, fence } = r;
     let op_is = |c: u8| dec_opcode.cmp_eq(lit(c as u128, 8));
     use golden::core::isa::table::{OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE};
     let kind = pmux(
@@ -288,9 +273,9 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let mut kinds = Vec::new();
     let mut amounts = Vec::new();
     for i in 0..ENTRIES {
-        let here = m.node(&format!("alloc_e{i}"), &dispatch & alloc_id.cmp_eq(lit(i as u128, eb)))?;
+        let here = m.node(&format!("alloc_e{i}"), dispatch & alloc_id.cmp_eq(lit(i as u128, eb)))?;
         kinds.push(m.reg(&format!("e{i}_kind"), UInt(3)).reset(0).enable(&here).d(&kind)?);
-        amounts.push(m.reg(&format!("e{i}_amount"), UInt(64)).no_reset().enable(&here).d(&dec_amount)?);
+        amounts.push(m.reg(&format!("e{i}_amount"), UInt(64)).no_reset().enable(&here).d(dec_amount)?);
     }
     let sel = |v: &[Expr]| -> Expr {
         let cases: Vec<(Expr, Expr)> =
@@ -300,12 +285,93 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let r_kind = m.node("retire_kind", sel(&kinds))?;
     // Qualified by the kind register, which is reset: an amount is read only for a live entry.
     let r_amount = m.node("retire_amount", sel(&amounts))?;
-    let add = |k: u128| mux(&(&retire & r_kind.cmp_eq(lit(k, 3))), &r_amount, &lit(0, 64));
-    m.output_doc("inc_commands_retired", &retire | &ctrl, "a command retired")?;
+    let add = |k: u128| mux(&(retire & r_kind.cmp_eq(lit(k, 3))), &r_amount, &lit(0, 64));
+    m.output_doc("inc_commands_retired", retire | ctrl, "a command retired")?;
     m.output_doc("inc_dram_bytes_read", add(KIND_READ), "bytes of a retiring DMA_LOAD")?;
     m.output_doc("inc_dram_bytes_written", add(KIND_WRITTEN), "bytes of a retiring DMA_STORE")?;
     m.output_doc("inc_macs", add(KIND_MACS), "MACs of a retiring TILE_COMPUTE")?;
     m.output_doc("inc_softmax_elements", add(KIND_SOFTMAX), "elements of a retiring SOFTMAX")?;
-    m.output_doc("inc_fences", &fence, "a FENCE completed")?;
-    Ok(m)
+    m.output_doc("inc_fences", fence, "a FENCE completed")?;
+    Ok(())
+}
+
+/// A fault found late: the oldest erroring DMA completion (a load's or a
+/// store's) becomes the pending fault, unless an older one already is.
+/// Out: the pending fault's DMA status.
+#[allow(clippy::too_many_arguments)]
+fn late_fault(
+    m: &mut Module,
+    ld_done: &Done,
+    st_done: &Done,
+    sb_head: &Expr,
+    fpend: &Reg,
+    fid: &Reg,
+    fage: &Expr,
+    report: &Expr,
+) -> Result<Expr> {
+    let age = |x: &Expr| x - sb_head;
+    let err = |d: &Done| -> Expr { &d.0 & !ok_code(&d.2) };
+    let (ld_err, st_err) = (m.node("ld_err", err(ld_done))?, m.node("st_err", err(st_done))?);
+    let st_first = m.node("st_err_first", &st_err & (!&ld_err | age(&st_done.1).cmp_lt(age(&ld_done.1))))?;
+    let c_valid = &ld_err | &st_err;
+    let c_id = mux(&st_first, &st_done.1, &ld_done.1);
+    let c_code = mux(&st_first, st_done.2.as_ref().unwrap(), ld_done.2.as_ref().unwrap());
+    let take = m.node("fault_take", &c_valid & (!&fpend.q | age(&c_id).cmp_lt(fage)))?;
+    m.set_next(fpend, !report & (&fpend.q | &c_valid))?;
+    m.set_next(fid, mux(&take, &c_id, &fid.q))?;
+    m.reg("fdma", UInt(8)).reset(0).enable(&take).d(c_code)
+}
+
+/// An engine's completion: valid, entry, and (DMA engines) its status code.
+type Done = (Expr, Expr, Option<Expr>);
+
+/// A completion's status is OK (engines without a code always are).
+fn ok_code(c: &Option<Expr>) -> Expr {
+    c.as_ref().map_or(lit(1, 1), |c| c.cmp_eq(lit(0, 8)))
+}
+
+/// Each queue's head to its engine: valid, entry, command, and the
+/// scoreboard's answer (`go`; stores also wait for every older transfer) or
+/// `kill` when it is younger than a pending fault.
+fn queue_heads(
+    m: &mut Module,
+    sb: &Instance,
+    mutant: Option<Mutant>,
+    heads: &[(&str, &Queue, &Expr); 3],
+    fpend: &Expr,
+    fage: &Expr,
+    sb_head: &Expr,
+) -> Result<()> {
+    for (k, (n, q, id)) in heads.iter().enumerate() {
+        let kill = m.node(&format!("{n}_kill_w"), fpend & fage.cmp_lt(&(*id - sb_head)))?;
+        let clear = sb.out(&format!("q{k}_clear"))?;
+        let clear = if mutant == Some(Mutant::IgnoreFootprints) {
+            m.allow_unused(&clear, "mutant: the scoreboard is ignored")?;
+            lit(1, 1)
+        } else {
+            clear
+        };
+        let go = if k == 2 { clear & sb.out("q2_sync_clear")? } else { clear };
+        if k != 2 {
+            m.allow_unused(&sb.out(&format!("q{k}_sync_clear"))?, "only stores wait for older transfers")?;
+        }
+        m.output_doc(&format!("{n}_valid"), &q.valid, "a command waits at the queue head")?;
+        m.output_doc(&format!("{n}_id"), *id, "its scoreboard entry")?;
+        // The command is the word's top 256 bits (above lines, last_bytes and the entry).
+        let top = q.word.width();
+        m.output_doc(&format!("{n}_data"), q.word.slice(top - 1, top - 256), "the command")?;
+        m.output_doc(&format!("{n}_go"), go, "the scoreboard lets it start")?;
+        m.output_doc(&format!("{n}_kill"), kill, "it is younger than a fault: drop it")?;
+    }
+    Ok(())
+}
+
+/// A DMA command's packet in the scratchpad: its lines (the footprint's
+/// write interval for a load, its read interval for a store) and the bytes
+/// of its last line, ((bytes - 1) mod L) + 1, from its byte count.
+fn packet(m: &mut Module, is_load: &Expr, fp: &[Expr], bytes: &Expr, kb: u32) -> Result<(Expr, Expr)> {
+    let lines = m.node("dec_lines", mux(is_load, &(&fp[3] - &fp[2]), &(&fp[1] - &fp[0])))?;
+    let lbits = kb - 1;
+    let last = if lbits == 0 { lit(1, kb) } else { (bytes - 1).slice(lbits - 1, 0).zext(kb) + 1 };
+    Ok((lines, m.node("dec_last_bytes", last)?))
 }
