@@ -75,31 +75,7 @@ pub fn run(args: RunGemmArgs) -> Result<()> {
     if let Some(p) = &args.trace {
         check_output_path("--trace", p)?;
     }
-    let (a, b) = match (&args.a, &args.b) {
-        (Some(pa), Some(pb)) => {
-            let a = crate::npy_io::open_i8_matrix("--a", pa)?.read()?;
-            let b = crate::npy_io::open_i8_matrix("--b", pb)?.read()?;
-            if a.cols != b.rows {
-                bail!(UsageError(format!(
-                    "--a is {}x{} and --b is {}x{}: A's columns must equal B's rows",
-                    a.rows, a.cols, b.rows, b.cols
-                )));
-            }
-            (a, b)
-        }
-        _ => {
-            let dims = [("--m", args.m), ("--k", args.k), ("--n", args.n)];
-            let mut v = [0usize; 3];
-            for (i, (flag, d)) in dims.iter().enumerate() {
-                v[i] = d.ok_or_else(|| UsageError(format!("{flag} is required without --a/--b")))?;
-                if !(1..=1 << 16).contains(&v[i]) {
-                    bail!(UsageError(format!("{flag} {}: must be between 1 and 65536", v[i])));
-                }
-            }
-            let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
-            (random_matrix(&mut rng, v[0], v[1], false), random_matrix(&mut rng, v[1], v[2], false))
-        }
-    };
+    let (a, b) = operands(&args)?;
     let kind = match &args.requant {
         Some(s) => {
             if !cfg.systolic.requant {
@@ -228,4 +204,33 @@ fn count_mismatches<T: PartialEq + Copy + Default>(got: &Matrix<T>, want: &Matri
         }
     }
     n
+}
+
+/// A and B: from `--a`/`--b`, or random int8 of `--m`, `--k`, `--n` from `--seed`.
+fn operands(args: &RunGemmArgs) -> Result<(Matrix<i8>, Matrix<i8>)> {
+    Ok(match (&args.a, &args.b) {
+        (Some(pa), Some(pb)) => {
+            let a = crate::npy_io::open_i8_matrix("--a", pa)?.read()?;
+            let b = crate::npy_io::open_i8_matrix("--b", pb)?.read()?;
+            if a.cols != b.rows {
+                bail!(UsageError(format!(
+                    "--a is {}x{} and --b is {}x{}: A's columns must equal B's rows",
+                    a.rows, a.cols, b.rows, b.cols
+                )));
+            }
+            (a, b)
+        }
+        _ => {
+            let dims = [("--m", args.m), ("--k", args.k), ("--n", args.n)];
+            let mut v = [0usize; 3];
+            for (i, (flag, d)) in dims.iter().enumerate() {
+                v[i] = d.ok_or_else(|| UsageError(format!("{flag} is required without --a/--b")))?;
+                if !(1..=1 << 16).contains(&v[i]) {
+                    bail!(UsageError(format!("{flag} {}: must be between 1 and 65536", v[i])));
+                }
+            }
+            let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+            (random_matrix(&mut rng, v[0], v[1], false), random_matrix(&mut rng, v[1], v[2], false))
+        }
+    })
 }
