@@ -73,6 +73,17 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     wire [31:0]  v_tbl_q;
     wire         v_out_ready;
     wire         v_offer;
+    wire [2:0]   v_kind;              // DMA_LOAD.kind = command[10:8]
+    wire [4:0]   v_page_shift;        // DMA_LOAD.page_shift = command[15:11]
+    wire [15:0]  v_table_base;        // DMA_LOAD.table_base = command[31:16]
+    /* verilator lint_off UNUSED */ // address bits at and above dma.addr_bits are ignored (docs/isa.md)
+    wire [63:0]  v_addr;              // DMA_LOAD.addr = command[127:64]
+    /* verilator lint_on UNUSED */
+    wire [31:0]  v_len;               // DMA_LOAD.len = command[159:128]
+    wire [15:0]  v_count1;            // DMA_LOAD.count1 = command[175:160]
+    wire [15:0]  v_count2;            // DMA_LOAD.count2 = command[191:176]
+    wire [31:0]  v_stride1;           // DMA_LOAD.stride1 = command[223:192]
+    wire [31:0]  v_stride2;           // DMA_LOAD.stride2 = command[255:224]
     wire [199:0] v_desc;              // record desc: 10 fields, see its declaration
     /* verilator lint_off UNUSED */ // one command at a time: the validator is idle when P1 offers
     wire         validator_in_ready;
@@ -104,9 +115,6 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     reg  [31:0] rtbl_mem [0:255];
     // 256 x 32 bits, no reset: inferred as block RAM
     reg  [31:0] wtbl_mem [0:255];
-    /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [63:0]  _t0;
-    /* verilator lint_on UNUSED */
     wire         _s0;
     wire         _s1;
     wire [19:0]  _s2;
@@ -115,10 +123,10 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     wire         _s5;
     wire         _s6;
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [19:0]  _t1;
+    wire [19:0]  _t0;
     /* verilator lint_on UNUSED */
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
-    wire [19:0]  _t2;
+    wire [19:0]  _t1;
     /* verilator lint_on UNUSED */
     wire         _s7;
     wire         _s8;
@@ -131,7 +139,6 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     wire         _s15;
     wire         _s16;
 
-    assign _t0 = d[127:64];
     assign _s0 = (d[10:8] == 3'd2);
     assign _s1 = (ph == 3'd2);
     assign _s2 = (mp >> 4'd10);
@@ -139,8 +146,8 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     assign _s4 = (dm >> 1'd1);
     assign _s5 = ((is_tload | is_tcomp) | is_smax);
     assign _s6 = (is_dma & (~is_dstore));
-    assign _t1 = (_s5 ? line_a : (is_dstore ? d[51:32] : 20'd0));
-    assign _t2 = (is_tread ? line_a : (is_smax ? d[91:72] : (_s6 ? d[51:32] : 20'd0)));
+    assign _t0 = (_s5 ? line_a : (is_dstore ? d[51:32] : 20'd0));
+    assign _t1 = (is_tread ? line_a : (is_smax ? d[91:72] : (_s6 ? d[51:32] : 20'd0)));
     assign _s7 = (ph == 3'd1);
     assign _s8 = (is_dma & (validator_out_err != 8'd0));
     assign _s9 = (ph == 3'd1);
@@ -187,7 +194,16 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
         ? 8'd3 : 8'd0)))));
     assign early_bad = (early_err != 8'd0);
     assign v_offer = ((((ph == 3'd1) & is_dma) & (~early_bad)) & (~flush));
-    assign v_desc = {d[255:224], d[223:192], _t0[31:0], d[159:128], d[191:176], d[175:160], d[10:8], d[15:11], d[31:16], 16'd0};
+    assign v_kind = d[10:8];
+    assign v_page_shift = d[15:11];
+    assign v_table_base = d[31:16];
+    assign v_addr = d[127:64];
+    assign v_len = d[159:128];
+    assign v_count1 = d[175:160];
+    assign v_count2 = d[191:176];
+    assign v_stride1 = d[223:192];
+    assign v_stride2 = d[255:224];
+    assign v_desc = {v_stride2, v_stride1, v_addr[31:0], v_len, v_count2, v_count1, v_kind, v_page_shift, v_table_base, 16'd0};
     assign v_tbl_q = (is_dstore ? wtbl_q : rtbl_q);
     assign v_out_ready = (((ph == 3'd6) | drain) | flush);
     assign dec_valid_w = ((ph == 3'd7) & (~flush));
@@ -213,9 +229,9 @@ module serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 (
     assign dec_queue = queue;
     assign dec_err = err;
     assign dec_dma_status = dstat;
-    assign dec_rd_lo = _t1[14:0];
+    assign dec_rd_lo = _t0[14:0];
     assign dec_rd_hi = rend[14:0];
-    assign dec_wr_lo = _t2[14:0];
+    assign dec_wr_lo = _t1[14:0];
     assign dec_wr_hi = wend[14:0];
     assign dec_amount = (is_dma ? dq : ((is_tcomp | is_smax) ? {22'd0, pc} : 64'd0));
 

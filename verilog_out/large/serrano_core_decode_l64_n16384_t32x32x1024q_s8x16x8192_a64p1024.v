@@ -73,6 +73,15 @@ module serrano_core_decode_l64_n16384_t32x32x1024q_s8x16x8192_a64p1024 (
     wire [63:0]  v_tbl_q;
     wire         v_out_ready;
     wire         v_offer;
+    wire [2:0]   v_kind;              // DMA_LOAD.kind = command[10:8]
+    wire [4:0]   v_page_shift;        // DMA_LOAD.page_shift = command[15:11]
+    wire [15:0]  v_table_base;        // DMA_LOAD.table_base = command[31:16]
+    wire [63:0]  v_addr;              // DMA_LOAD.addr = command[127:64]
+    wire [31:0]  v_len;               // DMA_LOAD.len = command[159:128]
+    wire [15:0]  v_count1;            // DMA_LOAD.count1 = command[175:160]
+    wire [15:0]  v_count2;            // DMA_LOAD.count2 = command[191:176]
+    wire [31:0]  v_stride1;           // DMA_LOAD.stride1 = command[223:192]
+    wire [31:0]  v_stride2;           // DMA_LOAD.stride2 = command[255:224]
     wire [295:0] v_desc;              // record desc: 10 fields, see its declaration
     /* verilator lint_off UNUSED */ // one command at a time: the validator is idle when P1 offers
     wire         validator_in_ready;
@@ -183,7 +192,16 @@ module serrano_core_decode_l64_n16384_t32x32x1024q_s8x16x8192_a64p1024 (
         ? 8'd3 : 8'd0)))));
     assign early_bad = (early_err != 8'd0);
     assign v_offer = ((((ph == 3'd1) & is_dma) & (~early_bad)) & (~flush));
-    assign v_desc = {{32'd0, d[255:224]}, {32'd0, d[223:192]}, d[127:64], d[159:128], d[191:176], d[175:160], d[10:8], d[15:11], d[31:16], 16'd0};
+    assign v_kind = d[10:8];
+    assign v_page_shift = d[15:11];
+    assign v_table_base = d[31:16];
+    assign v_addr = d[127:64];
+    assign v_len = d[159:128];
+    assign v_count1 = d[175:160];
+    assign v_count2 = d[191:176];
+    assign v_stride1 = d[223:192];
+    assign v_stride2 = d[255:224];
+    assign v_desc = {{32'd0, v_stride2}, {32'd0, v_stride1}, v_addr, v_len, v_count2, v_count1, v_kind, v_page_shift, v_table_base, 16'd0};
     assign v_tbl_q = (is_dstore ? wtbl_q : rtbl_q);
     assign v_out_ready = (((ph == 3'd6) | drain) | flush);
     assign dec_valid_w = ((ph == 3'd7) & (~flush));

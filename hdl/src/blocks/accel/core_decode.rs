@@ -58,10 +58,10 @@ use golden::softmax::SoftmaxParams;
 use golden::tile::gemm::MAX_SHIFT;
 use golden::{Config, CoreConfig};
 
+use crate::blocks::accel::cmd_fields::dma_desc;
 use crate::blocks::accel::core_fetch::INDEX_BITS;
 use crate::blocks::common::lanes::{index_bits, lit, pmux, zeros};
 use crate::blocks::common::params::{check_pow2, config};
-use crate::blocks::dma::desc::{DescFields, DescLayout};
 use crate::blocks::dma::validate::validate;
 use crate::core::{mux, Bit, Bundle, Expr, HdlError, Module, Reg, Result, Role, UInt};
 
@@ -292,23 +292,10 @@ fn early_err(m: &mut Module, p: &CoreParams, d: &Expr, resp: &Expr, o: &Ops) -> 
 }
 
 /// The held DMA command as the validator's packed descriptor (its address
-/// and strides cut or extended to `dma.addr_bits`, as golden's `masked`).
+/// and strides cut or extended to `dma.addr_bits`, as golden's `masked`),
+/// built as the load and store engines build theirs.
 fn descriptor(m: &mut Module, p: &CoreParams, d: &Expr) -> Result<Expr> {
-    let a = p.dma.addr_bits;
-    let g = |n: &str| fld(d, OP_DMA_LOAD, n);
-    let f = DescFields {
-        tag: zeros(16),
-        table_base: g("table_base")?,
-        page_shift: g("page_shift")?,
-        kind: g("kind")?,
-        count1: g("count1")?,
-        count2: g("count2")?,
-        len: g("len")?,
-        addr: fit(&g("addr")?, a),
-        stride1: fit(&g("stride1")?, a),
-        stride2: fit(&g("stride2")?, a),
-    };
-    DescLayout::new(a).pack(m, "v_desc", &f)
+    dma_desc(m, "v", d, OP_DMA_LOAD, p.dma.addr_bits, &zeros(16))
 }
 
 pub fn core_decode(p: &CoreParams) -> Result<Module> {
