@@ -150,117 +150,30 @@ module serrano_core_cmdproc_l16_n16384 (
     reg  [19:0]  head_q;                     // the oldest command not retired
     wire         fence;
     wire [2:0]   dec_kind;
-    wire         alloc_e0;
-    reg  [2:0]   e0_kind;
-    reg  [63:0]  e0_amount;
-    wire         alloc_e1;
-    reg  [2:0]   e1_kind;
-    reg  [63:0]  e1_amount;
-    wire         alloc_e2;
-    reg  [2:0]   e2_kind;
-    reg  [63:0]  e2_amount;
-    wire         alloc_e3;
-    reg  [2:0]   e3_kind;
-    reg  [63:0]  e3_amount;
-    wire         alloc_e4;
-    reg  [2:0]   e4_kind;
-    reg  [63:0]  e4_amount;
-    wire         alloc_e5;
-    reg  [2:0]   e5_kind;
-    reg  [63:0]  e5_amount;
-    wire         alloc_e6;
-    reg  [2:0]   e6_kind;
-    reg  [63:0]  e6_amount;
-    wire         alloc_e7;
-    reg  [2:0]   e7_kind;
-    reg  [63:0]  e7_amount;
-    wire         alloc_e8;
-    reg  [2:0]   e8_kind;
-    reg  [63:0]  e8_amount;
-    wire         alloc_e9;
-    reg  [2:0]   e9_kind;
-    reg  [63:0]  e9_amount;
-    wire         alloc_e10;
-    reg  [2:0]   e10_kind;
-    reg  [63:0]  e10_amount;
-    wire         alloc_e11;
-    reg  [2:0]   e11_kind;
-    reg  [63:0]  e11_amount;
-    wire         alloc_e12;
-    reg  [2:0]   e12_kind;
-    reg  [63:0]  e12_amount;
-    wire         alloc_e13;
-    reg  [2:0]   e13_kind;
-    reg  [63:0]  e13_amount;
-    wire         alloc_e14;
-    reg  [2:0]   e14_kind;
-    reg  [63:0]  e14_amount;
-    wire         alloc_e15;
-    reg  [2:0]   e15_kind;
-    reg  [63:0]  e15_amount;
-    wire         alloc_e16;
-    reg  [2:0]   e16_kind;
-    reg  [63:0]  e16_amount;
-    wire         alloc_e17;
-    reg  [2:0]   e17_kind;
-    reg  [63:0]  e17_amount;
-    wire         alloc_e18;
-    reg  [2:0]   e18_kind;
-    reg  [63:0]  e18_amount;
-    wire         alloc_e19;
-    reg  [2:0]   e19_kind;
-    reg  [63:0]  e19_amount;
-    wire         alloc_e20;
-    reg  [2:0]   e20_kind;
-    reg  [63:0]  e20_amount;
-    wire         alloc_e21;
-    reg  [2:0]   e21_kind;
-    reg  [63:0]  e21_amount;
-    wire         alloc_e22;
-    reg  [2:0]   e22_kind;
-    reg  [63:0]  e22_amount;
-    wire         alloc_e23;
-    reg  [2:0]   e23_kind;
-    reg  [63:0]  e23_amount;
-    wire         alloc_e24;
-    reg  [2:0]   e24_kind;
-    reg  [63:0]  e24_amount;
-    wire         alloc_e25;
-    reg  [2:0]   e25_kind;
-    reg  [63:0]  e25_amount;
-    wire         alloc_e26;
-    reg  [2:0]   e26_kind;
-    reg  [63:0]  e26_amount;
-    wire         alloc_e27;
-    reg  [2:0]   e27_kind;
-    reg  [63:0]  e27_amount;
-    wire         alloc_e28;
-    reg  [2:0]   e28_kind;
-    reg  [63:0]  e28_amount;
-    wire         alloc_e29;
-    reg  [2:0]   e29_kind;
-    reg  [63:0]  e29_amount;
-    wire         alloc_e30;
-    reg  [2:0]   e30_kind;
-    reg  [63:0]  e30_amount;
-    wire         alloc_e31;
-    reg  [2:0]   e31_kind;
-    reg  [63:0]  e31_amount;
+    wire [4:0]   next_head;
+    reg  [66:0]  entry_word;                 // read port of entry_words
+    reg          entry_bypass;
+    reg  [66:0]  entry_fresh;
+    wire [66:0]  retire_word;
     wire [2:0]   retire_kind;
     wire [63:0]  retire_amount;
+    // 32 x 67 bits, no reset: inferred as block RAM
+    reg  [66:0] entry_words [0:31];
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [63:0]  _t0;
     /* verilator lint_on UNUSED */
     wire         _s0;
     wire [4:0]   _s1;
-    wire [19:0]  _s2;
+    wire         _s2;
     wire [19:0]  _s3;
+    wire [19:0]  _s4;
 
     assign _t0 = (dec_amount - 64'd1);
     assign _s0 = (ld_err | st_err);
     assign _s1 = (st_err_first ? st_done_id : ld_done_id);
-    assign _s2 = (head_q + 20'd1);
-    assign _s3 = (dec_index + 20'd1);
+    assign _s2 = (dispatch_w & (u_scoreboard_alloc_id == next_head));
+    assign _s3 = (head_q + 20'd1);
+    assign _s4 = (dec_index + 20'd1);
 
     assign dec_ok = (dec_err == 8'd0);
     assign blocked = (faulted | fpend);
@@ -323,98 +236,10 @@ module serrano_core_cmdproc_l16_n16384 (
     assign fence_set = fence;
     assign dec_kind = ((dec_opcode == 8'd16) ? 3'd1
         : ((dec_opcode == 8'd17) ? 3'd2 : ((dec_opcode == 8'd33) ? 3'd3 : ((dec_opcode == 8'd48) ? 3'd4 : 3'd0))));
-    assign alloc_e0 = (dispatch_w & (u_scoreboard_alloc_id == 5'd0));
-    assign alloc_e1 = (dispatch_w & (u_scoreboard_alloc_id == 5'd1));
-    assign alloc_e2 = (dispatch_w & (u_scoreboard_alloc_id == 5'd2));
-    assign alloc_e3 = (dispatch_w & (u_scoreboard_alloc_id == 5'd3));
-    assign alloc_e4 = (dispatch_w & (u_scoreboard_alloc_id == 5'd4));
-    assign alloc_e5 = (dispatch_w & (u_scoreboard_alloc_id == 5'd5));
-    assign alloc_e6 = (dispatch_w & (u_scoreboard_alloc_id == 5'd6));
-    assign alloc_e7 = (dispatch_w & (u_scoreboard_alloc_id == 5'd7));
-    assign alloc_e8 = (dispatch_w & (u_scoreboard_alloc_id == 5'd8));
-    assign alloc_e9 = (dispatch_w & (u_scoreboard_alloc_id == 5'd9));
-    assign alloc_e10 = (dispatch_w & (u_scoreboard_alloc_id == 5'd10));
-    assign alloc_e11 = (dispatch_w & (u_scoreboard_alloc_id == 5'd11));
-    assign alloc_e12 = (dispatch_w & (u_scoreboard_alloc_id == 5'd12));
-    assign alloc_e13 = (dispatch_w & (u_scoreboard_alloc_id == 5'd13));
-    assign alloc_e14 = (dispatch_w & (u_scoreboard_alloc_id == 5'd14));
-    assign alloc_e15 = (dispatch_w & (u_scoreboard_alloc_id == 5'd15));
-    assign alloc_e16 = (dispatch_w & (u_scoreboard_alloc_id == 5'd16));
-    assign alloc_e17 = (dispatch_w & (u_scoreboard_alloc_id == 5'd17));
-    assign alloc_e18 = (dispatch_w & (u_scoreboard_alloc_id == 5'd18));
-    assign alloc_e19 = (dispatch_w & (u_scoreboard_alloc_id == 5'd19));
-    assign alloc_e20 = (dispatch_w & (u_scoreboard_alloc_id == 5'd20));
-    assign alloc_e21 = (dispatch_w & (u_scoreboard_alloc_id == 5'd21));
-    assign alloc_e22 = (dispatch_w & (u_scoreboard_alloc_id == 5'd22));
-    assign alloc_e23 = (dispatch_w & (u_scoreboard_alloc_id == 5'd23));
-    assign alloc_e24 = (dispatch_w & (u_scoreboard_alloc_id == 5'd24));
-    assign alloc_e25 = (dispatch_w & (u_scoreboard_alloc_id == 5'd25));
-    assign alloc_e26 = (dispatch_w & (u_scoreboard_alloc_id == 5'd26));
-    assign alloc_e27 = (dispatch_w & (u_scoreboard_alloc_id == 5'd27));
-    assign alloc_e28 = (dispatch_w & (u_scoreboard_alloc_id == 5'd28));
-    assign alloc_e29 = (dispatch_w & (u_scoreboard_alloc_id == 5'd29));
-    assign alloc_e30 = (dispatch_w & (u_scoreboard_alloc_id == 5'd30));
-    assign alloc_e31 = (dispatch_w & (u_scoreboard_alloc_id == 5'd31));
-    assign retire_kind = ((u_scoreboard_head_id == 5'd1) ? e1_kind
-        : ((u_scoreboard_head_id == 5'd2) ? e2_kind
-        : ((u_scoreboard_head_id == 5'd3) ? e3_kind
-        : ((u_scoreboard_head_id == 5'd4) ? e4_kind
-        : ((u_scoreboard_head_id == 5'd5) ? e5_kind
-        : ((u_scoreboard_head_id == 5'd6) ? e6_kind
-        : ((u_scoreboard_head_id == 5'd7) ? e7_kind
-        : ((u_scoreboard_head_id == 5'd8) ? e8_kind
-        : ((u_scoreboard_head_id == 5'd9) ? e9_kind
-        : ((u_scoreboard_head_id == 5'd10) ? e10_kind
-        : ((u_scoreboard_head_id == 5'd11) ? e11_kind
-        : ((u_scoreboard_head_id == 5'd12) ? e12_kind
-        : ((u_scoreboard_head_id == 5'd13) ? e13_kind
-        : ((u_scoreboard_head_id == 5'd14) ? e14_kind
-        : ((u_scoreboard_head_id == 5'd15) ? e15_kind
-        : ((u_scoreboard_head_id == 5'd16) ? e16_kind
-        : ((u_scoreboard_head_id == 5'd17) ? e17_kind
-        : ((u_scoreboard_head_id == 5'd18) ? e18_kind
-        : ((u_scoreboard_head_id == 5'd19) ? e19_kind
-        : ((u_scoreboard_head_id == 5'd20) ? e20_kind
-        : ((u_scoreboard_head_id == 5'd21) ? e21_kind
-        : ((u_scoreboard_head_id == 5'd22) ? e22_kind
-        : ((u_scoreboard_head_id == 5'd23) ? e23_kind
-        : ((u_scoreboard_head_id == 5'd24) ? e24_kind
-        : ((u_scoreboard_head_id == 5'd25) ? e25_kind
-        : ((u_scoreboard_head_id == 5'd26) ? e26_kind
-        : ((u_scoreboard_head_id == 5'd27) ? e27_kind
-        : ((u_scoreboard_head_id == 5'd28) ? e28_kind
-        : ((u_scoreboard_head_id == 5'd29) ? e29_kind
-        : ((u_scoreboard_head_id == 5'd30) ? e30_kind : ((u_scoreboard_head_id == 5'd31) ? e31_kind : e0_kind)))))))))))))))))))))))))))))));
-    assign retire_amount = ((u_scoreboard_head_id == 5'd1) ? e1_amount
-        : ((u_scoreboard_head_id == 5'd2) ? e2_amount
-        : ((u_scoreboard_head_id == 5'd3) ? e3_amount
-        : ((u_scoreboard_head_id == 5'd4) ? e4_amount
-        : ((u_scoreboard_head_id == 5'd5) ? e5_amount
-        : ((u_scoreboard_head_id == 5'd6) ? e6_amount
-        : ((u_scoreboard_head_id == 5'd7) ? e7_amount
-        : ((u_scoreboard_head_id == 5'd8) ? e8_amount
-        : ((u_scoreboard_head_id == 5'd9) ? e9_amount
-        : ((u_scoreboard_head_id == 5'd10) ? e10_amount
-        : ((u_scoreboard_head_id == 5'd11) ? e11_amount
-        : ((u_scoreboard_head_id == 5'd12) ? e12_amount
-        : ((u_scoreboard_head_id == 5'd13) ? e13_amount
-        : ((u_scoreboard_head_id == 5'd14) ? e14_amount
-        : ((u_scoreboard_head_id == 5'd15) ? e15_amount
-        : ((u_scoreboard_head_id == 5'd16) ? e16_amount
-        : ((u_scoreboard_head_id == 5'd17) ? e17_amount
-        : ((u_scoreboard_head_id == 5'd18) ? e18_amount
-        : ((u_scoreboard_head_id == 5'd19) ? e19_amount
-        : ((u_scoreboard_head_id == 5'd20) ? e20_amount
-        : ((u_scoreboard_head_id == 5'd21) ? e21_amount
-        : ((u_scoreboard_head_id == 5'd22) ? e22_amount
-        : ((u_scoreboard_head_id == 5'd23) ? e23_amount
-        : ((u_scoreboard_head_id == 5'd24) ? e24_amount
-        : ((u_scoreboard_head_id == 5'd25) ? e25_amount
-        : ((u_scoreboard_head_id == 5'd26) ? e26_amount
-        : ((u_scoreboard_head_id == 5'd27) ? e27_amount
-        : ((u_scoreboard_head_id == 5'd28) ? e28_amount
-        : ((u_scoreboard_head_id == 5'd29) ? e29_amount
-        : ((u_scoreboard_head_id == 5'd30) ? e30_amount : ((u_scoreboard_head_id == 5'd31) ? e31_amount : e0_amount)))))))))))))))))))))))))))))));
+    assign next_head = (late_fault ? 5'd0 : (u_scoreboard_retire ? (u_scoreboard_head_id + 5'd1) : u_scoreboard_head_id));
+    assign retire_word = (entry_bypass ? entry_fresh : entry_word);
+    assign retire_kind = retire_word[66:64];
+    assign retire_amount = retire_word[63:0];
     assign inc_commands_retired = (u_scoreboard_retire | ctrl_go);
     assign inc_dram_bytes_read = ((u_scoreboard_retire & (retire_kind == 3'd1)) ? retire_amount : 64'd0);
     assign inc_dram_bytes_written = ((u_scoreboard_retire & (retire_kind == 3'd2)) ? retire_amount : 64'd0);
@@ -497,13 +322,15 @@ module serrano_core_cmdproc_l16_n16384 (
 
     always @(posedge clk) begin
         if (rst) begin
-            fpend  <= 1'd0;
-            fid    <= 5'd0;
-            head_q <= 20'd0;
+            fpend        <= 1'd0;
+            fid          <= 5'd0;
+            head_q       <= 20'd0;
+            entry_bypass <= 1'd0;
         end else begin
-            fpend  <= ((~report) & (fpend | _s0));
-            fid    <= (fault_take ? _s1 : fid);
-            head_q <= (u_scoreboard_retire ? ((_s2 == ring_size) ? 20'd0 : _s2) : (ctrl_go ? ((_s3 == ring_size) ? 20'd0 : _s3) : head_q));
+            fpend        <= ((~report) & (fpend | _s0));
+            fid          <= (fault_take ? _s1 : fid);
+            head_q       <= (u_scoreboard_retire ? ((_s3 == ring_size) ? 20'd0 : _s3) : (ctrl_go ? ((_s4 == ring_size) ? 20'd0 : _s4) : head_q));
+            entry_bypass <= _s2;
         end
     end
 
@@ -515,483 +342,24 @@ module serrano_core_cmdproc_l16_n16384 (
         end
     end
 
-    always @(posedge clk) begin
-        if (rst) begin
-            e0_kind <= 3'd0;
-        end else if (alloc_e0) begin
-            e0_kind <= dec_kind;
-        end
-    end
-
     // data path only: no reset
     always @(posedge clk) begin
-        if (alloc_e0) begin
-            e0_amount <= dec_amount;
+        if (_s2) begin
+            entry_fresh <= {dec_kind, dec_amount};
         end
     end
 
+    // entry_words: write port
     always @(posedge clk) begin
-        if (rst) begin
-            e1_kind <= 3'd0;
-        end else if (alloc_e1) begin
-            e1_kind <= dec_kind;
+        if (dispatch_w) begin
+            entry_words[u_scoreboard_alloc_id] <= {dec_kind, dec_amount};
         end
     end
 
-    // data path only: no reset
+    // entry_words: synchronous read port
     always @(posedge clk) begin
-        if (alloc_e1) begin
-            e1_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e2_kind <= 3'd0;
-        end else if (alloc_e2) begin
-            e2_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e2) begin
-            e2_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e3_kind <= 3'd0;
-        end else if (alloc_e3) begin
-            e3_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e3) begin
-            e3_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e4_kind <= 3'd0;
-        end else if (alloc_e4) begin
-            e4_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e4) begin
-            e4_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e5_kind <= 3'd0;
-        end else if (alloc_e5) begin
-            e5_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e5) begin
-            e5_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e6_kind <= 3'd0;
-        end else if (alloc_e6) begin
-            e6_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e6) begin
-            e6_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e7_kind <= 3'd0;
-        end else if (alloc_e7) begin
-            e7_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e7) begin
-            e7_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e8_kind <= 3'd0;
-        end else if (alloc_e8) begin
-            e8_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e8) begin
-            e8_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e9_kind <= 3'd0;
-        end else if (alloc_e9) begin
-            e9_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e9) begin
-            e9_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e10_kind <= 3'd0;
-        end else if (alloc_e10) begin
-            e10_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e10) begin
-            e10_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e11_kind <= 3'd0;
-        end else if (alloc_e11) begin
-            e11_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e11) begin
-            e11_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e12_kind <= 3'd0;
-        end else if (alloc_e12) begin
-            e12_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e12) begin
-            e12_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e13_kind <= 3'd0;
-        end else if (alloc_e13) begin
-            e13_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e13) begin
-            e13_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e14_kind <= 3'd0;
-        end else if (alloc_e14) begin
-            e14_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e14) begin
-            e14_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e15_kind <= 3'd0;
-        end else if (alloc_e15) begin
-            e15_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e15) begin
-            e15_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e16_kind <= 3'd0;
-        end else if (alloc_e16) begin
-            e16_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e16) begin
-            e16_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e17_kind <= 3'd0;
-        end else if (alloc_e17) begin
-            e17_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e17) begin
-            e17_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e18_kind <= 3'd0;
-        end else if (alloc_e18) begin
-            e18_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e18) begin
-            e18_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e19_kind <= 3'd0;
-        end else if (alloc_e19) begin
-            e19_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e19) begin
-            e19_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e20_kind <= 3'd0;
-        end else if (alloc_e20) begin
-            e20_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e20) begin
-            e20_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e21_kind <= 3'd0;
-        end else if (alloc_e21) begin
-            e21_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e21) begin
-            e21_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e22_kind <= 3'd0;
-        end else if (alloc_e22) begin
-            e22_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e22) begin
-            e22_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e23_kind <= 3'd0;
-        end else if (alloc_e23) begin
-            e23_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e23) begin
-            e23_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e24_kind <= 3'd0;
-        end else if (alloc_e24) begin
-            e24_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e24) begin
-            e24_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e25_kind <= 3'd0;
-        end else if (alloc_e25) begin
-            e25_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e25) begin
-            e25_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e26_kind <= 3'd0;
-        end else if (alloc_e26) begin
-            e26_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e26) begin
-            e26_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e27_kind <= 3'd0;
-        end else if (alloc_e27) begin
-            e27_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e27) begin
-            e27_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e28_kind <= 3'd0;
-        end else if (alloc_e28) begin
-            e28_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e28) begin
-            e28_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e29_kind <= 3'd0;
-        end else if (alloc_e29) begin
-            e29_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e29) begin
-            e29_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e30_kind <= 3'd0;
-        end else if (alloc_e30) begin
-            e30_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e30) begin
-            e30_amount <= dec_amount;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            e31_kind <= 3'd0;
-        end else if (alloc_e31) begin
-            e31_kind <= dec_kind;
-        end
-    end
-
-    // data path only: no reset
-    always @(posedge clk) begin
-        if (alloc_e31) begin
-            e31_amount <= dec_amount;
+        if (1'd1) begin
+            entry_word <= entry_words[next_head];
         end
     end
 

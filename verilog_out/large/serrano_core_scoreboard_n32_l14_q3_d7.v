@@ -46,9 +46,9 @@ module serrano_core_scoreboard_n32_l14_q3_d7 (
     output wire        empty          // nothing in flight
 );
 
-    reg  [4:0]  head;       // the oldest entry
-    reg  [4:0]  tail;       // the next entry to allocate
-    reg  [5:0]  used;       // entries in flight
+    reg  [4:0]  head;         // the oldest entry
+    reg  [4:0]  tail;         // the next entry to allocate
+    reg  [5:0]  used;         // entries in flight
     wire        full;
     wire        take;
     wire        retire_w;
@@ -372,649 +372,339 @@ module serrano_core_scoreboard_n32_l14_q3_d7 (
     reg         e31_r;
     reg         e31_w;
     reg         e31_sync;
-    wire [4:0]  q0_age;
-    wire        q0_older0;
-    wire        q0_older1;
-    wire        q0_older2;
-    wire        q0_older3;
-    wire        q0_older4;
-    wire        q0_older5;
-    wire        q0_older6;
-    wire        q0_older7;
-    wire        q0_older8;
-    wire        q0_older9;
-    wire        q0_older10;
-    wire        q0_older11;
-    wire        q0_older12;
-    wire        q0_older13;
-    wire        q0_older14;
-    wire        q0_older15;
-    wire        q0_older16;
-    wire        q0_older17;
-    wire        q0_older18;
-    wire        q0_older19;
-    wire        q0_older20;
-    wire        q0_older21;
-    wire        q0_older22;
-    wire        q0_older23;
-    wire        q0_older24;
-    wire        q0_older25;
-    wire        q0_older26;
-    wire        q0_older27;
-    wire        q0_older28;
-    wire        q0_older29;
-    wire        q0_older30;
-    wire        q0_older31;
+    wire [31:0] alloc_deps;
+    wire [31:0] alloc_onehot;
+    wire [31:0] pending;
+    reg  [31:0] e0_deps;
+    wire        blocked0;
+    reg  [31:0] e1_deps;
+    wire        blocked1;
+    reg  [31:0] e2_deps;
+    wire        blocked2;
+    reg  [31:0] e3_deps;
+    wire        blocked3;
+    reg  [31:0] e4_deps;
+    wire        blocked4;
+    reg  [31:0] e5_deps;
+    wire        blocked5;
+    reg  [31:0] e6_deps;
+    wire        blocked6;
+    reg  [31:0] e7_deps;
+    wire        blocked7;
+    reg  [31:0] e8_deps;
+    wire        blocked8;
+    reg  [31:0] e9_deps;
+    wire        blocked9;
+    reg  [31:0] e10_deps;
+    wire        blocked10;
+    reg  [31:0] e11_deps;
+    wire        blocked11;
+    reg  [31:0] e12_deps;
+    wire        blocked12;
+    reg  [31:0] e13_deps;
+    wire        blocked13;
+    reg  [31:0] e14_deps;
+    wire        blocked14;
+    reg  [31:0] e15_deps;
+    wire        blocked15;
+    reg  [31:0] e16_deps;
+    wire        blocked16;
+    reg  [31:0] e17_deps;
+    wire        blocked17;
+    reg  [31:0] e18_deps;
+    wire        blocked18;
+    reg  [31:0] e19_deps;
+    wire        blocked19;
+    reg  [31:0] e20_deps;
+    wire        blocked20;
+    reg  [31:0] e21_deps;
+    wire        blocked21;
+    reg  [31:0] e22_deps;
+    wire        blocked22;
+    reg  [31:0] e23_deps;
+    wire        blocked23;
+    reg  [31:0] e24_deps;
+    wire        blocked24;
+    reg  [31:0] e25_deps;
+    wire        blocked25;
+    reg  [31:0] e26_deps;
+    wire        blocked26;
+    reg  [31:0] e27_deps;
+    wire        blocked27;
+    reg  [31:0] e28_deps;
+    wire        blocked28;
+    reg  [31:0] e29_deps;
+    wire        blocked29;
+    reg  [31:0] e30_deps;
+    wire        blocked30;
+    reg  [31:0] e31_deps;
+    wire        blocked31;
+    wire [31:0] pending_sync;
     wire        q0_blocked;
-    wire [4:0]  q1_age;
-    wire        q1_older0;
-    wire        q1_older1;
-    wire        q1_older2;
-    wire        q1_older3;
-    wire        q1_older4;
-    wire        q1_older5;
-    wire        q1_older6;
-    wire        q1_older7;
-    wire        q1_older8;
-    wire        q1_older9;
-    wire        q1_older10;
-    wire        q1_older11;
-    wire        q1_older12;
-    wire        q1_older13;
-    wire        q1_older14;
-    wire        q1_older15;
-    wire        q1_older16;
-    wire        q1_older17;
-    wire        q1_older18;
-    wire        q1_older19;
-    wire        q1_older20;
-    wire        q1_older21;
-    wire        q1_older22;
-    wire        q1_older23;
-    wire        q1_older24;
-    wire        q1_older25;
-    wire        q1_older26;
-    wire        q1_older27;
-    wire        q1_older28;
-    wire        q1_older29;
-    wire        q1_older30;
-    wire        q1_older31;
+    wire [31:0] q0_older;
     wire        q1_blocked;
-    wire [4:0]  q2_age;
-    wire        q2_older0;
-    wire        q2_older1;
-    wire        q2_older2;
-    wire        q2_older3;
-    wire        q2_older4;
-    wire        q2_older5;
-    wire        q2_older6;
-    wire        q2_older7;
-    wire        q2_older8;
-    wire        q2_older9;
-    wire        q2_older10;
-    wire        q2_older11;
-    wire        q2_older12;
-    wire        q2_older13;
-    wire        q2_older14;
-    wire        q2_older15;
-    wire        q2_older16;
-    wire        q2_older17;
-    wire        q2_older18;
-    wire        q2_older19;
-    wire        q2_older20;
-    wire        q2_older21;
-    wire        q2_older22;
-    wire        q2_older23;
-    wire        q2_older24;
-    wire        q2_older25;
-    wire        q2_older26;
-    wire        q2_older27;
-    wire        q2_older28;
-    wire        q2_older29;
-    wire        q2_older30;
-    wire        q2_older31;
+    wire [31:0] q1_older;
     wire        q2_blocked;
+    wire [31:0] q2_older;
     wire        _s0;
-    wire [14:0] _s1;
-    wire [14:0] _s2;
+    wire        _s1;
+    wire        _s2;
     wire        _s3;
-    wire [14:0] _s4;
-    wire [14:0] _s5;
+    wire        _s4;
+    wire        _s5;
     wire        _s6;
-    wire [14:0] _s7;
-    wire [14:0] _s8;
+    wire        _s7;
+    wire        _s8;
     wire        _s9;
-    wire [14:0] _s10;
-    wire [14:0] _s11;
+    wire        _s10;
+    wire        _s11;
     wire        _s12;
-    wire [14:0] _s13;
-    wire [14:0] _s14;
+    wire        _s13;
+    wire        _s14;
     wire        _s15;
-    wire [14:0] _s16;
-    wire [14:0] _s17;
+    wire        _s16;
+    wire        _s17;
+    wire        _s18;
+    wire        _s19;
+    wire        _s20;
+    wire        _s21;
+    wire        _s22;
+    wire        _s23;
+    wire        _s24;
+    wire        _s25;
+    wire        _s26;
+    wire        _s27;
+    wire        _s28;
+    wire        _s29;
+    wire        _s30;
+    wire        _s31;
+    wire        _s32;
+    wire        _s33;
+    wire        _s34;
+    wire        _s35;
+    wire        _s36;
+    wire        _s37;
+    wire        _s38;
+    wire        _s39;
+    wire        _s40;
+    wire        _s41;
+    wire        _s42;
+    wire        _s43;
+    wire        _s44;
+    wire        _s45;
+    wire        _s46;
+    wire        _s47;
+    wire        _s48;
+    wire        _s49;
+    wire        _s50;
+    wire        _s51;
+    wire        _s52;
+    wire        _s53;
+    wire        _s54;
+    wire        _s55;
+    wire        _s56;
+    wire        _s57;
+    wire        _s58;
+    wire        _s59;
+    wire        _s60;
+    wire        _s61;
+    wire        _s62;
+    wire        _s63;
+    wire        _s64;
+    wire        _s65;
+    wire        _s66;
+    wire        _s67;
+    wire        _s68;
+    wire        _s69;
+    wire        _s70;
+    wire        _s71;
+    wire        _s72;
+    wire        _s73;
+    wire        _s74;
+    wire        _s75;
+    wire        _s76;
+    wire        _s77;
+    wire        _s78;
+    wire        _s79;
+    wire        _s80;
+    wire        _s81;
+    wire        _s82;
+    wire        _s83;
+    wire        _s84;
+    wire        _s85;
+    wire        _s86;
+    wire        _s87;
+    wire        _s88;
+    wire        _s89;
+    wire        _s90;
+    wire        _s91;
+    wire        _s92;
+    wire        _s93;
+    wire        _s94;
+    wire        _s95;
+    wire        _s96;
+    wire        _s97;
+    wire        _s98;
+    wire        _s99;
+    wire        _s100;
+    wire        _s101;
+    wire        _s102;
+    wire        _s103;
+    wire        _s104;
+    wire        _s105;
+    wire        _s106;
+    wire        _s107;
+    wire        _s108;
+    wire        _s109;
+    wire        _s110;
+    wire        _s111;
+    wire        _s112;
+    wire        _s113;
+    wire        _s114;
+    wire        _s115;
+    wire        _s116;
+    wire        _s117;
+    wire        _s118;
+    wire        _s119;
+    wire        _s120;
+    wire        _s121;
+    wire        _s122;
+    wire        _s123;
+    wire        _s124;
+    wire        _s125;
+    wire        _s126;
+    wire        _s127;
+    wire        _s128;
 
-    assign _s0 = ((q0_id == 5'd1) ? e1_w
-        : ((q0_id == 5'd2) ? e2_w
-        : ((q0_id == 5'd3) ? e3_w
-        : ((q0_id == 5'd4) ? e4_w
-        : ((q0_id == 5'd5) ? e5_w
-        : ((q0_id == 5'd6) ? e6_w
-        : ((q0_id == 5'd7) ? e7_w
-        : ((q0_id == 5'd8) ? e8_w
-        : ((q0_id == 5'd9) ? e9_w
-        : ((q0_id == 5'd10) ? e10_w
-        : ((q0_id == 5'd11) ? e11_w
-        : ((q0_id == 5'd12) ? e12_w
-        : ((q0_id == 5'd13) ? e13_w
-        : ((q0_id == 5'd14) ? e14_w
-        : ((q0_id == 5'd15) ? e15_w
-        : ((q0_id == 5'd16) ? e16_w
-        : ((q0_id == 5'd17) ? e17_w
-        : ((q0_id == 5'd18) ? e18_w
-        : ((q0_id == 5'd19) ? e19_w
-        : ((q0_id == 5'd20) ? e20_w
-        : ((q0_id == 5'd21) ? e21_w
-        : ((q0_id == 5'd22) ? e22_w
-        : ((q0_id == 5'd23) ? e23_w
-        : ((q0_id == 5'd24) ? e24_w
-        : ((q0_id == 5'd25) ? e25_w
-        : ((q0_id == 5'd26) ? e26_w
-        : ((q0_id == 5'd27) ? e27_w
-        : ((q0_id == 5'd28) ? e28_w
-        : ((q0_id == 5'd29) ? e29_w : ((q0_id == 5'd30) ? e30_w : ((q0_id == 5'd31) ? e31_w : e0_w)))))))))))))))))))))))))))))));
-    assign _s1 = ((q0_id == 5'd1) ? e1_wr_hi
-        : ((q0_id == 5'd2) ? e2_wr_hi
-        : ((q0_id == 5'd3) ? e3_wr_hi
-        : ((q0_id == 5'd4) ? e4_wr_hi
-        : ((q0_id == 5'd5) ? e5_wr_hi
-        : ((q0_id == 5'd6) ? e6_wr_hi
-        : ((q0_id == 5'd7) ? e7_wr_hi
-        : ((q0_id == 5'd8) ? e8_wr_hi
-        : ((q0_id == 5'd9) ? e9_wr_hi
-        : ((q0_id == 5'd10) ? e10_wr_hi
-        : ((q0_id == 5'd11) ? e11_wr_hi
-        : ((q0_id == 5'd12) ? e12_wr_hi
-        : ((q0_id == 5'd13) ? e13_wr_hi
-        : ((q0_id == 5'd14) ? e14_wr_hi
-        : ((q0_id == 5'd15) ? e15_wr_hi
-        : ((q0_id == 5'd16) ? e16_wr_hi
-        : ((q0_id == 5'd17) ? e17_wr_hi
-        : ((q0_id == 5'd18) ? e18_wr_hi
-        : ((q0_id == 5'd19) ? e19_wr_hi
-        : ((q0_id == 5'd20) ? e20_wr_hi
-        : ((q0_id == 5'd21) ? e21_wr_hi
-        : ((q0_id == 5'd22) ? e22_wr_hi
-        : ((q0_id == 5'd23) ? e23_wr_hi
-        : ((q0_id == 5'd24) ? e24_wr_hi
-        : ((q0_id == 5'd25) ? e25_wr_hi
-        : ((q0_id == 5'd26) ? e26_wr_hi
-        : ((q0_id == 5'd27) ? e27_wr_hi
-        : ((q0_id == 5'd28) ? e28_wr_hi
-        : ((q0_id == 5'd29) ? e29_wr_hi : ((q0_id == 5'd30) ? e30_wr_hi : ((q0_id == 5'd31) ? e31_wr_hi : e0_wr_hi)))))))))))))))))))))))))))))));
-    assign _s2 = ((q0_id == 5'd1) ? e1_wr_lo
-        : ((q0_id == 5'd2) ? e2_wr_lo
-        : ((q0_id == 5'd3) ? e3_wr_lo
-        : ((q0_id == 5'd4) ? e4_wr_lo
-        : ((q0_id == 5'd5) ? e5_wr_lo
-        : ((q0_id == 5'd6) ? e6_wr_lo
-        : ((q0_id == 5'd7) ? e7_wr_lo
-        : ((q0_id == 5'd8) ? e8_wr_lo
-        : ((q0_id == 5'd9) ? e9_wr_lo
-        : ((q0_id == 5'd10) ? e10_wr_lo
-        : ((q0_id == 5'd11) ? e11_wr_lo
-        : ((q0_id == 5'd12) ? e12_wr_lo
-        : ((q0_id == 5'd13) ? e13_wr_lo
-        : ((q0_id == 5'd14) ? e14_wr_lo
-        : ((q0_id == 5'd15) ? e15_wr_lo
-        : ((q0_id == 5'd16) ? e16_wr_lo
-        : ((q0_id == 5'd17) ? e17_wr_lo
-        : ((q0_id == 5'd18) ? e18_wr_lo
-        : ((q0_id == 5'd19) ? e19_wr_lo
-        : ((q0_id == 5'd20) ? e20_wr_lo
-        : ((q0_id == 5'd21) ? e21_wr_lo
-        : ((q0_id == 5'd22) ? e22_wr_lo
-        : ((q0_id == 5'd23) ? e23_wr_lo
-        : ((q0_id == 5'd24) ? e24_wr_lo
-        : ((q0_id == 5'd25) ? e25_wr_lo
-        : ((q0_id == 5'd26) ? e26_wr_lo
-        : ((q0_id == 5'd27) ? e27_wr_lo
-        : ((q0_id == 5'd28) ? e28_wr_lo
-        : ((q0_id == 5'd29) ? e29_wr_lo : ((q0_id == 5'd30) ? e30_wr_lo : ((q0_id == 5'd31) ? e31_wr_lo : e0_wr_lo)))))))))))))))))))))))))))))));
-    assign _s3 = ((q0_id == 5'd1) ? e1_r
-        : ((q0_id == 5'd2) ? e2_r
-        : ((q0_id == 5'd3) ? e3_r
-        : ((q0_id == 5'd4) ? e4_r
-        : ((q0_id == 5'd5) ? e5_r
-        : ((q0_id == 5'd6) ? e6_r
-        : ((q0_id == 5'd7) ? e7_r
-        : ((q0_id == 5'd8) ? e8_r
-        : ((q0_id == 5'd9) ? e9_r
-        : ((q0_id == 5'd10) ? e10_r
-        : ((q0_id == 5'd11) ? e11_r
-        : ((q0_id == 5'd12) ? e12_r
-        : ((q0_id == 5'd13) ? e13_r
-        : ((q0_id == 5'd14) ? e14_r
-        : ((q0_id == 5'd15) ? e15_r
-        : ((q0_id == 5'd16) ? e16_r
-        : ((q0_id == 5'd17) ? e17_r
-        : ((q0_id == 5'd18) ? e18_r
-        : ((q0_id == 5'd19) ? e19_r
-        : ((q0_id == 5'd20) ? e20_r
-        : ((q0_id == 5'd21) ? e21_r
-        : ((q0_id == 5'd22) ? e22_r
-        : ((q0_id == 5'd23) ? e23_r
-        : ((q0_id == 5'd24) ? e24_r
-        : ((q0_id == 5'd25) ? e25_r
-        : ((q0_id == 5'd26) ? e26_r
-        : ((q0_id == 5'd27) ? e27_r
-        : ((q0_id == 5'd28) ? e28_r
-        : ((q0_id == 5'd29) ? e29_r : ((q0_id == 5'd30) ? e30_r : ((q0_id == 5'd31) ? e31_r : e0_r)))))))))))))))))))))))))))))));
-    assign _s4 = ((q0_id == 5'd1) ? e1_rd_hi
-        : ((q0_id == 5'd2) ? e2_rd_hi
-        : ((q0_id == 5'd3) ? e3_rd_hi
-        : ((q0_id == 5'd4) ? e4_rd_hi
-        : ((q0_id == 5'd5) ? e5_rd_hi
-        : ((q0_id == 5'd6) ? e6_rd_hi
-        : ((q0_id == 5'd7) ? e7_rd_hi
-        : ((q0_id == 5'd8) ? e8_rd_hi
-        : ((q0_id == 5'd9) ? e9_rd_hi
-        : ((q0_id == 5'd10) ? e10_rd_hi
-        : ((q0_id == 5'd11) ? e11_rd_hi
-        : ((q0_id == 5'd12) ? e12_rd_hi
-        : ((q0_id == 5'd13) ? e13_rd_hi
-        : ((q0_id == 5'd14) ? e14_rd_hi
-        : ((q0_id == 5'd15) ? e15_rd_hi
-        : ((q0_id == 5'd16) ? e16_rd_hi
-        : ((q0_id == 5'd17) ? e17_rd_hi
-        : ((q0_id == 5'd18) ? e18_rd_hi
-        : ((q0_id == 5'd19) ? e19_rd_hi
-        : ((q0_id == 5'd20) ? e20_rd_hi
-        : ((q0_id == 5'd21) ? e21_rd_hi
-        : ((q0_id == 5'd22) ? e22_rd_hi
-        : ((q0_id == 5'd23) ? e23_rd_hi
-        : ((q0_id == 5'd24) ? e24_rd_hi
-        : ((q0_id == 5'd25) ? e25_rd_hi
-        : ((q0_id == 5'd26) ? e26_rd_hi
-        : ((q0_id == 5'd27) ? e27_rd_hi
-        : ((q0_id == 5'd28) ? e28_rd_hi
-        : ((q0_id == 5'd29) ? e29_rd_hi : ((q0_id == 5'd30) ? e30_rd_hi : ((q0_id == 5'd31) ? e31_rd_hi : e0_rd_hi)))))))))))))))))))))))))))))));
-    assign _s5 = ((q0_id == 5'd1) ? e1_rd_lo
-        : ((q0_id == 5'd2) ? e2_rd_lo
-        : ((q0_id == 5'd3) ? e3_rd_lo
-        : ((q0_id == 5'd4) ? e4_rd_lo
-        : ((q0_id == 5'd5) ? e5_rd_lo
-        : ((q0_id == 5'd6) ? e6_rd_lo
-        : ((q0_id == 5'd7) ? e7_rd_lo
-        : ((q0_id == 5'd8) ? e8_rd_lo
-        : ((q0_id == 5'd9) ? e9_rd_lo
-        : ((q0_id == 5'd10) ? e10_rd_lo
-        : ((q0_id == 5'd11) ? e11_rd_lo
-        : ((q0_id == 5'd12) ? e12_rd_lo
-        : ((q0_id == 5'd13) ? e13_rd_lo
-        : ((q0_id == 5'd14) ? e14_rd_lo
-        : ((q0_id == 5'd15) ? e15_rd_lo
-        : ((q0_id == 5'd16) ? e16_rd_lo
-        : ((q0_id == 5'd17) ? e17_rd_lo
-        : ((q0_id == 5'd18) ? e18_rd_lo
-        : ((q0_id == 5'd19) ? e19_rd_lo
-        : ((q0_id == 5'd20) ? e20_rd_lo
-        : ((q0_id == 5'd21) ? e21_rd_lo
-        : ((q0_id == 5'd22) ? e22_rd_lo
-        : ((q0_id == 5'd23) ? e23_rd_lo
-        : ((q0_id == 5'd24) ? e24_rd_lo
-        : ((q0_id == 5'd25) ? e25_rd_lo
-        : ((q0_id == 5'd26) ? e26_rd_lo
-        : ((q0_id == 5'd27) ? e27_rd_lo
-        : ((q0_id == 5'd28) ? e28_rd_lo
-        : ((q0_id == 5'd29) ? e29_rd_lo : ((q0_id == 5'd30) ? e30_rd_lo : ((q0_id == 5'd31) ? e31_rd_lo : e0_rd_lo)))))))))))))))))))))))))))))));
-    assign _s6 = ((q1_id == 5'd1) ? e1_w
-        : ((q1_id == 5'd2) ? e2_w
-        : ((q1_id == 5'd3) ? e3_w
-        : ((q1_id == 5'd4) ? e4_w
-        : ((q1_id == 5'd5) ? e5_w
-        : ((q1_id == 5'd6) ? e6_w
-        : ((q1_id == 5'd7) ? e7_w
-        : ((q1_id == 5'd8) ? e8_w
-        : ((q1_id == 5'd9) ? e9_w
-        : ((q1_id == 5'd10) ? e10_w
-        : ((q1_id == 5'd11) ? e11_w
-        : ((q1_id == 5'd12) ? e12_w
-        : ((q1_id == 5'd13) ? e13_w
-        : ((q1_id == 5'd14) ? e14_w
-        : ((q1_id == 5'd15) ? e15_w
-        : ((q1_id == 5'd16) ? e16_w
-        : ((q1_id == 5'd17) ? e17_w
-        : ((q1_id == 5'd18) ? e18_w
-        : ((q1_id == 5'd19) ? e19_w
-        : ((q1_id == 5'd20) ? e20_w
-        : ((q1_id == 5'd21) ? e21_w
-        : ((q1_id == 5'd22) ? e22_w
-        : ((q1_id == 5'd23) ? e23_w
-        : ((q1_id == 5'd24) ? e24_w
-        : ((q1_id == 5'd25) ? e25_w
-        : ((q1_id == 5'd26) ? e26_w
-        : ((q1_id == 5'd27) ? e27_w
-        : ((q1_id == 5'd28) ? e28_w
-        : ((q1_id == 5'd29) ? e29_w : ((q1_id == 5'd30) ? e30_w : ((q1_id == 5'd31) ? e31_w : e0_w)))))))))))))))))))))))))))))));
-    assign _s7 = ((q1_id == 5'd1) ? e1_wr_hi
-        : ((q1_id == 5'd2) ? e2_wr_hi
-        : ((q1_id == 5'd3) ? e3_wr_hi
-        : ((q1_id == 5'd4) ? e4_wr_hi
-        : ((q1_id == 5'd5) ? e5_wr_hi
-        : ((q1_id == 5'd6) ? e6_wr_hi
-        : ((q1_id == 5'd7) ? e7_wr_hi
-        : ((q1_id == 5'd8) ? e8_wr_hi
-        : ((q1_id == 5'd9) ? e9_wr_hi
-        : ((q1_id == 5'd10) ? e10_wr_hi
-        : ((q1_id == 5'd11) ? e11_wr_hi
-        : ((q1_id == 5'd12) ? e12_wr_hi
-        : ((q1_id == 5'd13) ? e13_wr_hi
-        : ((q1_id == 5'd14) ? e14_wr_hi
-        : ((q1_id == 5'd15) ? e15_wr_hi
-        : ((q1_id == 5'd16) ? e16_wr_hi
-        : ((q1_id == 5'd17) ? e17_wr_hi
-        : ((q1_id == 5'd18) ? e18_wr_hi
-        : ((q1_id == 5'd19) ? e19_wr_hi
-        : ((q1_id == 5'd20) ? e20_wr_hi
-        : ((q1_id == 5'd21) ? e21_wr_hi
-        : ((q1_id == 5'd22) ? e22_wr_hi
-        : ((q1_id == 5'd23) ? e23_wr_hi
-        : ((q1_id == 5'd24) ? e24_wr_hi
-        : ((q1_id == 5'd25) ? e25_wr_hi
-        : ((q1_id == 5'd26) ? e26_wr_hi
-        : ((q1_id == 5'd27) ? e27_wr_hi
-        : ((q1_id == 5'd28) ? e28_wr_hi
-        : ((q1_id == 5'd29) ? e29_wr_hi : ((q1_id == 5'd30) ? e30_wr_hi : ((q1_id == 5'd31) ? e31_wr_hi : e0_wr_hi)))))))))))))))))))))))))))))));
-    assign _s8 = ((q1_id == 5'd1) ? e1_wr_lo
-        : ((q1_id == 5'd2) ? e2_wr_lo
-        : ((q1_id == 5'd3) ? e3_wr_lo
-        : ((q1_id == 5'd4) ? e4_wr_lo
-        : ((q1_id == 5'd5) ? e5_wr_lo
-        : ((q1_id == 5'd6) ? e6_wr_lo
-        : ((q1_id == 5'd7) ? e7_wr_lo
-        : ((q1_id == 5'd8) ? e8_wr_lo
-        : ((q1_id == 5'd9) ? e9_wr_lo
-        : ((q1_id == 5'd10) ? e10_wr_lo
-        : ((q1_id == 5'd11) ? e11_wr_lo
-        : ((q1_id == 5'd12) ? e12_wr_lo
-        : ((q1_id == 5'd13) ? e13_wr_lo
-        : ((q1_id == 5'd14) ? e14_wr_lo
-        : ((q1_id == 5'd15) ? e15_wr_lo
-        : ((q1_id == 5'd16) ? e16_wr_lo
-        : ((q1_id == 5'd17) ? e17_wr_lo
-        : ((q1_id == 5'd18) ? e18_wr_lo
-        : ((q1_id == 5'd19) ? e19_wr_lo
-        : ((q1_id == 5'd20) ? e20_wr_lo
-        : ((q1_id == 5'd21) ? e21_wr_lo
-        : ((q1_id == 5'd22) ? e22_wr_lo
-        : ((q1_id == 5'd23) ? e23_wr_lo
-        : ((q1_id == 5'd24) ? e24_wr_lo
-        : ((q1_id == 5'd25) ? e25_wr_lo
-        : ((q1_id == 5'd26) ? e26_wr_lo
-        : ((q1_id == 5'd27) ? e27_wr_lo
-        : ((q1_id == 5'd28) ? e28_wr_lo
-        : ((q1_id == 5'd29) ? e29_wr_lo : ((q1_id == 5'd30) ? e30_wr_lo : ((q1_id == 5'd31) ? e31_wr_lo : e0_wr_lo)))))))))))))))))))))))))))))));
-    assign _s9 = ((q1_id == 5'd1) ? e1_r
-        : ((q1_id == 5'd2) ? e2_r
-        : ((q1_id == 5'd3) ? e3_r
-        : ((q1_id == 5'd4) ? e4_r
-        : ((q1_id == 5'd5) ? e5_r
-        : ((q1_id == 5'd6) ? e6_r
-        : ((q1_id == 5'd7) ? e7_r
-        : ((q1_id == 5'd8) ? e8_r
-        : ((q1_id == 5'd9) ? e9_r
-        : ((q1_id == 5'd10) ? e10_r
-        : ((q1_id == 5'd11) ? e11_r
-        : ((q1_id == 5'd12) ? e12_r
-        : ((q1_id == 5'd13) ? e13_r
-        : ((q1_id == 5'd14) ? e14_r
-        : ((q1_id == 5'd15) ? e15_r
-        : ((q1_id == 5'd16) ? e16_r
-        : ((q1_id == 5'd17) ? e17_r
-        : ((q1_id == 5'd18) ? e18_r
-        : ((q1_id == 5'd19) ? e19_r
-        : ((q1_id == 5'd20) ? e20_r
-        : ((q1_id == 5'd21) ? e21_r
-        : ((q1_id == 5'd22) ? e22_r
-        : ((q1_id == 5'd23) ? e23_r
-        : ((q1_id == 5'd24) ? e24_r
-        : ((q1_id == 5'd25) ? e25_r
-        : ((q1_id == 5'd26) ? e26_r
-        : ((q1_id == 5'd27) ? e27_r
-        : ((q1_id == 5'd28) ? e28_r
-        : ((q1_id == 5'd29) ? e29_r : ((q1_id == 5'd30) ? e30_r : ((q1_id == 5'd31) ? e31_r : e0_r)))))))))))))))))))))))))))))));
-    assign _s10 = ((q1_id == 5'd1) ? e1_rd_hi
-        : ((q1_id == 5'd2) ? e2_rd_hi
-        : ((q1_id == 5'd3) ? e3_rd_hi
-        : ((q1_id == 5'd4) ? e4_rd_hi
-        : ((q1_id == 5'd5) ? e5_rd_hi
-        : ((q1_id == 5'd6) ? e6_rd_hi
-        : ((q1_id == 5'd7) ? e7_rd_hi
-        : ((q1_id == 5'd8) ? e8_rd_hi
-        : ((q1_id == 5'd9) ? e9_rd_hi
-        : ((q1_id == 5'd10) ? e10_rd_hi
-        : ((q1_id == 5'd11) ? e11_rd_hi
-        : ((q1_id == 5'd12) ? e12_rd_hi
-        : ((q1_id == 5'd13) ? e13_rd_hi
-        : ((q1_id == 5'd14) ? e14_rd_hi
-        : ((q1_id == 5'd15) ? e15_rd_hi
-        : ((q1_id == 5'd16) ? e16_rd_hi
-        : ((q1_id == 5'd17) ? e17_rd_hi
-        : ((q1_id == 5'd18) ? e18_rd_hi
-        : ((q1_id == 5'd19) ? e19_rd_hi
-        : ((q1_id == 5'd20) ? e20_rd_hi
-        : ((q1_id == 5'd21) ? e21_rd_hi
-        : ((q1_id == 5'd22) ? e22_rd_hi
-        : ((q1_id == 5'd23) ? e23_rd_hi
-        : ((q1_id == 5'd24) ? e24_rd_hi
-        : ((q1_id == 5'd25) ? e25_rd_hi
-        : ((q1_id == 5'd26) ? e26_rd_hi
-        : ((q1_id == 5'd27) ? e27_rd_hi
-        : ((q1_id == 5'd28) ? e28_rd_hi
-        : ((q1_id == 5'd29) ? e29_rd_hi : ((q1_id == 5'd30) ? e30_rd_hi : ((q1_id == 5'd31) ? e31_rd_hi : e0_rd_hi)))))))))))))))))))))))))))))));
-    assign _s11 = ((q1_id == 5'd1) ? e1_rd_lo
-        : ((q1_id == 5'd2) ? e2_rd_lo
-        : ((q1_id == 5'd3) ? e3_rd_lo
-        : ((q1_id == 5'd4) ? e4_rd_lo
-        : ((q1_id == 5'd5) ? e5_rd_lo
-        : ((q1_id == 5'd6) ? e6_rd_lo
-        : ((q1_id == 5'd7) ? e7_rd_lo
-        : ((q1_id == 5'd8) ? e8_rd_lo
-        : ((q1_id == 5'd9) ? e9_rd_lo
-        : ((q1_id == 5'd10) ? e10_rd_lo
-        : ((q1_id == 5'd11) ? e11_rd_lo
-        : ((q1_id == 5'd12) ? e12_rd_lo
-        : ((q1_id == 5'd13) ? e13_rd_lo
-        : ((q1_id == 5'd14) ? e14_rd_lo
-        : ((q1_id == 5'd15) ? e15_rd_lo
-        : ((q1_id == 5'd16) ? e16_rd_lo
-        : ((q1_id == 5'd17) ? e17_rd_lo
-        : ((q1_id == 5'd18) ? e18_rd_lo
-        : ((q1_id == 5'd19) ? e19_rd_lo
-        : ((q1_id == 5'd20) ? e20_rd_lo
-        : ((q1_id == 5'd21) ? e21_rd_lo
-        : ((q1_id == 5'd22) ? e22_rd_lo
-        : ((q1_id == 5'd23) ? e23_rd_lo
-        : ((q1_id == 5'd24) ? e24_rd_lo
-        : ((q1_id == 5'd25) ? e25_rd_lo
-        : ((q1_id == 5'd26) ? e26_rd_lo
-        : ((q1_id == 5'd27) ? e27_rd_lo
-        : ((q1_id == 5'd28) ? e28_rd_lo
-        : ((q1_id == 5'd29) ? e29_rd_lo : ((q1_id == 5'd30) ? e30_rd_lo : ((q1_id == 5'd31) ? e31_rd_lo : e0_rd_lo)))))))))))))))))))))))))))))));
-    assign _s12 = ((q2_id == 5'd1) ? e1_w
-        : ((q2_id == 5'd2) ? e2_w
-        : ((q2_id == 5'd3) ? e3_w
-        : ((q2_id == 5'd4) ? e4_w
-        : ((q2_id == 5'd5) ? e5_w
-        : ((q2_id == 5'd6) ? e6_w
-        : ((q2_id == 5'd7) ? e7_w
-        : ((q2_id == 5'd8) ? e8_w
-        : ((q2_id == 5'd9) ? e9_w
-        : ((q2_id == 5'd10) ? e10_w
-        : ((q2_id == 5'd11) ? e11_w
-        : ((q2_id == 5'd12) ? e12_w
-        : ((q2_id == 5'd13) ? e13_w
-        : ((q2_id == 5'd14) ? e14_w
-        : ((q2_id == 5'd15) ? e15_w
-        : ((q2_id == 5'd16) ? e16_w
-        : ((q2_id == 5'd17) ? e17_w
-        : ((q2_id == 5'd18) ? e18_w
-        : ((q2_id == 5'd19) ? e19_w
-        : ((q2_id == 5'd20) ? e20_w
-        : ((q2_id == 5'd21) ? e21_w
-        : ((q2_id == 5'd22) ? e22_w
-        : ((q2_id == 5'd23) ? e23_w
-        : ((q2_id == 5'd24) ? e24_w
-        : ((q2_id == 5'd25) ? e25_w
-        : ((q2_id == 5'd26) ? e26_w
-        : ((q2_id == 5'd27) ? e27_w
-        : ((q2_id == 5'd28) ? e28_w
-        : ((q2_id == 5'd29) ? e29_w : ((q2_id == 5'd30) ? e30_w : ((q2_id == 5'd31) ? e31_w : e0_w)))))))))))))))))))))))))))))));
-    assign _s13 = ((q2_id == 5'd1) ? e1_wr_hi
-        : ((q2_id == 5'd2) ? e2_wr_hi
-        : ((q2_id == 5'd3) ? e3_wr_hi
-        : ((q2_id == 5'd4) ? e4_wr_hi
-        : ((q2_id == 5'd5) ? e5_wr_hi
-        : ((q2_id == 5'd6) ? e6_wr_hi
-        : ((q2_id == 5'd7) ? e7_wr_hi
-        : ((q2_id == 5'd8) ? e8_wr_hi
-        : ((q2_id == 5'd9) ? e9_wr_hi
-        : ((q2_id == 5'd10) ? e10_wr_hi
-        : ((q2_id == 5'd11) ? e11_wr_hi
-        : ((q2_id == 5'd12) ? e12_wr_hi
-        : ((q2_id == 5'd13) ? e13_wr_hi
-        : ((q2_id == 5'd14) ? e14_wr_hi
-        : ((q2_id == 5'd15) ? e15_wr_hi
-        : ((q2_id == 5'd16) ? e16_wr_hi
-        : ((q2_id == 5'd17) ? e17_wr_hi
-        : ((q2_id == 5'd18) ? e18_wr_hi
-        : ((q2_id == 5'd19) ? e19_wr_hi
-        : ((q2_id == 5'd20) ? e20_wr_hi
-        : ((q2_id == 5'd21) ? e21_wr_hi
-        : ((q2_id == 5'd22) ? e22_wr_hi
-        : ((q2_id == 5'd23) ? e23_wr_hi
-        : ((q2_id == 5'd24) ? e24_wr_hi
-        : ((q2_id == 5'd25) ? e25_wr_hi
-        : ((q2_id == 5'd26) ? e26_wr_hi
-        : ((q2_id == 5'd27) ? e27_wr_hi
-        : ((q2_id == 5'd28) ? e28_wr_hi
-        : ((q2_id == 5'd29) ? e29_wr_hi : ((q2_id == 5'd30) ? e30_wr_hi : ((q2_id == 5'd31) ? e31_wr_hi : e0_wr_hi)))))))))))))))))))))))))))))));
-    assign _s14 = ((q2_id == 5'd1) ? e1_wr_lo
-        : ((q2_id == 5'd2) ? e2_wr_lo
-        : ((q2_id == 5'd3) ? e3_wr_lo
-        : ((q2_id == 5'd4) ? e4_wr_lo
-        : ((q2_id == 5'd5) ? e5_wr_lo
-        : ((q2_id == 5'd6) ? e6_wr_lo
-        : ((q2_id == 5'd7) ? e7_wr_lo
-        : ((q2_id == 5'd8) ? e8_wr_lo
-        : ((q2_id == 5'd9) ? e9_wr_lo
-        : ((q2_id == 5'd10) ? e10_wr_lo
-        : ((q2_id == 5'd11) ? e11_wr_lo
-        : ((q2_id == 5'd12) ? e12_wr_lo
-        : ((q2_id == 5'd13) ? e13_wr_lo
-        : ((q2_id == 5'd14) ? e14_wr_lo
-        : ((q2_id == 5'd15) ? e15_wr_lo
-        : ((q2_id == 5'd16) ? e16_wr_lo
-        : ((q2_id == 5'd17) ? e17_wr_lo
-        : ((q2_id == 5'd18) ? e18_wr_lo
-        : ((q2_id == 5'd19) ? e19_wr_lo
-        : ((q2_id == 5'd20) ? e20_wr_lo
-        : ((q2_id == 5'd21) ? e21_wr_lo
-        : ((q2_id == 5'd22) ? e22_wr_lo
-        : ((q2_id == 5'd23) ? e23_wr_lo
-        : ((q2_id == 5'd24) ? e24_wr_lo
-        : ((q2_id == 5'd25) ? e25_wr_lo
-        : ((q2_id == 5'd26) ? e26_wr_lo
-        : ((q2_id == 5'd27) ? e27_wr_lo
-        : ((q2_id == 5'd28) ? e28_wr_lo
-        : ((q2_id == 5'd29) ? e29_wr_lo : ((q2_id == 5'd30) ? e30_wr_lo : ((q2_id == 5'd31) ? e31_wr_lo : e0_wr_lo)))))))))))))))))))))))))))))));
-    assign _s15 = ((q2_id == 5'd1) ? e1_r
-        : ((q2_id == 5'd2) ? e2_r
-        : ((q2_id == 5'd3) ? e3_r
-        : ((q2_id == 5'd4) ? e4_r
-        : ((q2_id == 5'd5) ? e5_r
-        : ((q2_id == 5'd6) ? e6_r
-        : ((q2_id == 5'd7) ? e7_r
-        : ((q2_id == 5'd8) ? e8_r
-        : ((q2_id == 5'd9) ? e9_r
-        : ((q2_id == 5'd10) ? e10_r
-        : ((q2_id == 5'd11) ? e11_r
-        : ((q2_id == 5'd12) ? e12_r
-        : ((q2_id == 5'd13) ? e13_r
-        : ((q2_id == 5'd14) ? e14_r
-        : ((q2_id == 5'd15) ? e15_r
-        : ((q2_id == 5'd16) ? e16_r
-        : ((q2_id == 5'd17) ? e17_r
-        : ((q2_id == 5'd18) ? e18_r
-        : ((q2_id == 5'd19) ? e19_r
-        : ((q2_id == 5'd20) ? e20_r
-        : ((q2_id == 5'd21) ? e21_r
-        : ((q2_id == 5'd22) ? e22_r
-        : ((q2_id == 5'd23) ? e23_r
-        : ((q2_id == 5'd24) ? e24_r
-        : ((q2_id == 5'd25) ? e25_r
-        : ((q2_id == 5'd26) ? e26_r
-        : ((q2_id == 5'd27) ? e27_r
-        : ((q2_id == 5'd28) ? e28_r
-        : ((q2_id == 5'd29) ? e29_r : ((q2_id == 5'd30) ? e30_r : ((q2_id == 5'd31) ? e31_r : e0_r)))))))))))))))))))))))))))))));
-    assign _s16 = ((q2_id == 5'd1) ? e1_rd_hi
-        : ((q2_id == 5'd2) ? e2_rd_hi
-        : ((q2_id == 5'd3) ? e3_rd_hi
-        : ((q2_id == 5'd4) ? e4_rd_hi
-        : ((q2_id == 5'd5) ? e5_rd_hi
-        : ((q2_id == 5'd6) ? e6_rd_hi
-        : ((q2_id == 5'd7) ? e7_rd_hi
-        : ((q2_id == 5'd8) ? e8_rd_hi
-        : ((q2_id == 5'd9) ? e9_rd_hi
-        : ((q2_id == 5'd10) ? e10_rd_hi
-        : ((q2_id == 5'd11) ? e11_rd_hi
-        : ((q2_id == 5'd12) ? e12_rd_hi
-        : ((q2_id == 5'd13) ? e13_rd_hi
-        : ((q2_id == 5'd14) ? e14_rd_hi
-        : ((q2_id == 5'd15) ? e15_rd_hi
-        : ((q2_id == 5'd16) ? e16_rd_hi
-        : ((q2_id == 5'd17) ? e17_rd_hi
-        : ((q2_id == 5'd18) ? e18_rd_hi
-        : ((q2_id == 5'd19) ? e19_rd_hi
-        : ((q2_id == 5'd20) ? e20_rd_hi
-        : ((q2_id == 5'd21) ? e21_rd_hi
-        : ((q2_id == 5'd22) ? e22_rd_hi
-        : ((q2_id == 5'd23) ? e23_rd_hi
-        : ((q2_id == 5'd24) ? e24_rd_hi
-        : ((q2_id == 5'd25) ? e25_rd_hi
-        : ((q2_id == 5'd26) ? e26_rd_hi
-        : ((q2_id == 5'd27) ? e27_rd_hi
-        : ((q2_id == 5'd28) ? e28_rd_hi
-        : ((q2_id == 5'd29) ? e29_rd_hi : ((q2_id == 5'd30) ? e30_rd_hi : ((q2_id == 5'd31) ? e31_rd_hi : e0_rd_hi)))))))))))))))))))))))))))))));
-    assign _s17 = ((q2_id == 5'd1) ? e1_rd_lo
-        : ((q2_id == 5'd2) ? e2_rd_lo
-        : ((q2_id == 5'd3) ? e3_rd_lo
-        : ((q2_id == 5'd4) ? e4_rd_lo
-        : ((q2_id == 5'd5) ? e5_rd_lo
-        : ((q2_id == 5'd6) ? e6_rd_lo
-        : ((q2_id == 5'd7) ? e7_rd_lo
-        : ((q2_id == 5'd8) ? e8_rd_lo
-        : ((q2_id == 5'd9) ? e9_rd_lo
-        : ((q2_id == 5'd10) ? e10_rd_lo
-        : ((q2_id == 5'd11) ? e11_rd_lo
-        : ((q2_id == 5'd12) ? e12_rd_lo
-        : ((q2_id == 5'd13) ? e13_rd_lo
-        : ((q2_id == 5'd14) ? e14_rd_lo
-        : ((q2_id == 5'd15) ? e15_rd_lo
-        : ((q2_id == 5'd16) ? e16_rd_lo
-        : ((q2_id == 5'd17) ? e17_rd_lo
-        : ((q2_id == 5'd18) ? e18_rd_lo
-        : ((q2_id == 5'd19) ? e19_rd_lo
-        : ((q2_id == 5'd20) ? e20_rd_lo
-        : ((q2_id == 5'd21) ? e21_rd_lo
-        : ((q2_id == 5'd22) ? e22_rd_lo
-        : ((q2_id == 5'd23) ? e23_rd_lo
-        : ((q2_id == 5'd24) ? e24_rd_lo
-        : ((q2_id == 5'd25) ? e25_rd_lo
-        : ((q2_id == 5'd26) ? e26_rd_lo
-        : ((q2_id == 5'd27) ? e27_rd_lo
-        : ((q2_id == 5'd28) ? e28_rd_lo
-        : ((q2_id == 5'd29) ? e29_rd_lo : ((q2_id == 5'd30) ? e30_rd_lo : ((q2_id == 5'd31) ? e31_rd_lo : e0_rd_lo)))))))))))))))))))))))))))))));
+    assign _s0 = (alloc_wr_lo < alloc_wr_hi);
+    assign _s1 = (alloc_rd_lo < alloc_rd_hi);
+    assign _s2 = (q0_id < head);
+    assign _s3 = (5'd30 < head);
+    assign _s4 = (5'd30 < q0_id);
+    assign _s5 = (5'd29 < head);
+    assign _s6 = (5'd29 < q0_id);
+    assign _s7 = (5'd28 < head);
+    assign _s8 = (5'd28 < q0_id);
+    assign _s9 = (5'd27 < head);
+    assign _s10 = (5'd27 < q0_id);
+    assign _s11 = (5'd26 < head);
+    assign _s12 = (5'd26 < q0_id);
+    assign _s13 = (5'd25 < head);
+    assign _s14 = (5'd25 < q0_id);
+    assign _s15 = (5'd24 < head);
+    assign _s16 = (5'd24 < q0_id);
+    assign _s17 = (5'd23 < head);
+    assign _s18 = (5'd23 < q0_id);
+    assign _s19 = (5'd22 < head);
+    assign _s20 = (5'd22 < q0_id);
+    assign _s21 = (5'd21 < head);
+    assign _s22 = (5'd21 < q0_id);
+    assign _s23 = (5'd20 < head);
+    assign _s24 = (5'd20 < q0_id);
+    assign _s25 = (5'd19 < head);
+    assign _s26 = (5'd19 < q0_id);
+    assign _s27 = (5'd18 < head);
+    assign _s28 = (5'd18 < q0_id);
+    assign _s29 = (5'd17 < head);
+    assign _s30 = (5'd17 < q0_id);
+    assign _s31 = (5'd16 < head);
+    assign _s32 = (5'd16 < q0_id);
+    assign _s33 = (5'd15 < head);
+    assign _s34 = (5'd15 < q0_id);
+    assign _s35 = (5'd14 < head);
+    assign _s36 = (5'd14 < q0_id);
+    assign _s37 = (5'd13 < head);
+    assign _s38 = (5'd13 < q0_id);
+    assign _s39 = (5'd12 < head);
+    assign _s40 = (5'd12 < q0_id);
+    assign _s41 = (5'd11 < head);
+    assign _s42 = (5'd11 < q0_id);
+    assign _s43 = (5'd10 < head);
+    assign _s44 = (5'd10 < q0_id);
+    assign _s45 = (5'd9 < head);
+    assign _s46 = (5'd9 < q0_id);
+    assign _s47 = (5'd8 < head);
+    assign _s48 = (5'd8 < q0_id);
+    assign _s49 = (5'd7 < head);
+    assign _s50 = (5'd7 < q0_id);
+    assign _s51 = (5'd6 < head);
+    assign _s52 = (5'd6 < q0_id);
+    assign _s53 = (5'd5 < head);
+    assign _s54 = (5'd5 < q0_id);
+    assign _s55 = (5'd4 < head);
+    assign _s56 = (5'd4 < q0_id);
+    assign _s57 = (5'd3 < head);
+    assign _s58 = (5'd3 < q0_id);
+    assign _s59 = (5'd2 < head);
+    assign _s60 = (5'd2 < q0_id);
+    assign _s61 = (5'd1 < head);
+    assign _s62 = (5'd1 < q0_id);
+    assign _s63 = (5'd0 < head);
+    assign _s64 = (5'd0 < q0_id);
+    assign _s65 = (q1_id < head);
+    assign _s66 = (5'd30 < q1_id);
+    assign _s67 = (5'd29 < q1_id);
+    assign _s68 = (5'd28 < q1_id);
+    assign _s69 = (5'd27 < q1_id);
+    assign _s70 = (5'd26 < q1_id);
+    assign _s71 = (5'd25 < q1_id);
+    assign _s72 = (5'd24 < q1_id);
+    assign _s73 = (5'd23 < q1_id);
+    assign _s74 = (5'd22 < q1_id);
+    assign _s75 = (5'd21 < q1_id);
+    assign _s76 = (5'd20 < q1_id);
+    assign _s77 = (5'd19 < q1_id);
+    assign _s78 = (5'd18 < q1_id);
+    assign _s79 = (5'd17 < q1_id);
+    assign _s80 = (5'd16 < q1_id);
+    assign _s81 = (5'd15 < q1_id);
+    assign _s82 = (5'd14 < q1_id);
+    assign _s83 = (5'd13 < q1_id);
+    assign _s84 = (5'd12 < q1_id);
+    assign _s85 = (5'd11 < q1_id);
+    assign _s86 = (5'd10 < q1_id);
+    assign _s87 = (5'd9 < q1_id);
+    assign _s88 = (5'd8 < q1_id);
+    assign _s89 = (5'd7 < q1_id);
+    assign _s90 = (5'd6 < q1_id);
+    assign _s91 = (5'd5 < q1_id);
+    assign _s92 = (5'd4 < q1_id);
+    assign _s93 = (5'd3 < q1_id);
+    assign _s94 = (5'd2 < q1_id);
+    assign _s95 = (5'd1 < q1_id);
+    assign _s96 = (5'd0 < q1_id);
+    assign _s97 = (q2_id < head);
+    assign _s98 = (5'd30 < q2_id);
+    assign _s99 = (5'd29 < q2_id);
+    assign _s100 = (5'd28 < q2_id);
+    assign _s101 = (5'd27 < q2_id);
+    assign _s102 = (5'd26 < q2_id);
+    assign _s103 = (5'd25 < q2_id);
+    assign _s104 = (5'd24 < q2_id);
+    assign _s105 = (5'd23 < q2_id);
+    assign _s106 = (5'd22 < q2_id);
+    assign _s107 = (5'd21 < q2_id);
+    assign _s108 = (5'd20 < q2_id);
+    assign _s109 = (5'd19 < q2_id);
+    assign _s110 = (5'd18 < q2_id);
+    assign _s111 = (5'd17 < q2_id);
+    assign _s112 = (5'd16 < q2_id);
+    assign _s113 = (5'd15 < q2_id);
+    assign _s114 = (5'd14 < q2_id);
+    assign _s115 = (5'd13 < q2_id);
+    assign _s116 = (5'd12 < q2_id);
+    assign _s117 = (5'd11 < q2_id);
+    assign _s118 = (5'd10 < q2_id);
+    assign _s119 = (5'd9 < q2_id);
+    assign _s120 = (5'd8 < q2_id);
+    assign _s121 = (5'd7 < q2_id);
+    assign _s122 = (5'd6 < q2_id);
+    assign _s123 = (5'd5 < q2_id);
+    assign _s124 = (5'd4 < q2_id);
+    assign _s125 = (5'd3 < q2_id);
+    assign _s126 = (5'd2 < q2_id);
+    assign _s127 = (5'd1 < q2_id);
+    assign _s128 = (5'd0 < q2_id);
 
     assign full = (used == 6'd32);
     assign take = ((alloc_valid & (~full)) & (~flush));
@@ -1108,420 +798,310 @@ module serrano_core_scoreboard_n32_l14_q3_d7 (
         : ((head == 5'd27) ? done27
         : ((head == 5'd28) ? done28
         : ((head == 5'd29) ? done29 : ((head == 5'd30) ? done30 : ((head == 5'd31) ? done31 : done0))))))))))))))))))))))))))))))));
-    assign q0_age = (q0_id - head);
-    assign q0_older0 = ((((5'd0 - head) < q0_age) & live0) & (~done0));
-    assign q0_older1 = ((((5'd1 - head) < q0_age) & live1) & (~done1));
-    assign q0_older2 = ((((5'd2 - head) < q0_age) & live2) & (~done2));
-    assign q0_older3 = ((((5'd3 - head) < q0_age) & live3) & (~done3));
-    assign q0_older4 = ((((5'd4 - head) < q0_age) & live4) & (~done4));
-    assign q0_older5 = ((((5'd5 - head) < q0_age) & live5) & (~done5));
-    assign q0_older6 = ((((5'd6 - head) < q0_age) & live6) & (~done6));
-    assign q0_older7 = ((((5'd7 - head) < q0_age) & live7) & (~done7));
-    assign q0_older8 = ((((5'd8 - head) < q0_age) & live8) & (~done8));
-    assign q0_older9 = ((((5'd9 - head) < q0_age) & live9) & (~done9));
-    assign q0_older10 = ((((5'd10 - head) < q0_age) & live10) & (~done10));
-    assign q0_older11 = ((((5'd11 - head) < q0_age) & live11) & (~done11));
-    assign q0_older12 = ((((5'd12 - head) < q0_age) & live12) & (~done12));
-    assign q0_older13 = ((((5'd13 - head) < q0_age) & live13) & (~done13));
-    assign q0_older14 = ((((5'd14 - head) < q0_age) & live14) & (~done14));
-    assign q0_older15 = ((((5'd15 - head) < q0_age) & live15) & (~done15));
-    assign q0_older16 = ((((5'd16 - head) < q0_age) & live16) & (~done16));
-    assign q0_older17 = ((((5'd17 - head) < q0_age) & live17) & (~done17));
-    assign q0_older18 = ((((5'd18 - head) < q0_age) & live18) & (~done18));
-    assign q0_older19 = ((((5'd19 - head) < q0_age) & live19) & (~done19));
-    assign q0_older20 = ((((5'd20 - head) < q0_age) & live20) & (~done20));
-    assign q0_older21 = ((((5'd21 - head) < q0_age) & live21) & (~done21));
-    assign q0_older22 = ((((5'd22 - head) < q0_age) & live22) & (~done22));
-    assign q0_older23 = ((((5'd23 - head) < q0_age) & live23) & (~done23));
-    assign q0_older24 = ((((5'd24 - head) < q0_age) & live24) & (~done24));
-    assign q0_older25 = ((((5'd25 - head) < q0_age) & live25) & (~done25));
-    assign q0_older26 = ((((5'd26 - head) < q0_age) & live26) & (~done26));
-    assign q0_older27 = ((((5'd27 - head) < q0_age) & live27) & (~done27));
-    assign q0_older28 = ((((5'd28 - head) < q0_age) & live28) & (~done28));
-    assign q0_older29 = ((((5'd29 - head) < q0_age) & live29) & (~done29));
-    assign q0_older30 = ((((5'd30 - head) < q0_age) & live30) & (~done30));
-    assign q0_older31 = ((((5'd31 - head) < q0_age) & live31) & (~done31));
-    assign q0_blocked = ((((((((((((((((((((((((((((((((1'd0
-        | (q0_older0
-        & (((((e0_w & _s0) & (e0_wr_lo < _s1)) & (_s2 < e0_wr_hi)) | (((e0_w & _s3) & (e0_wr_lo < _s4)) & (_s5 < e0_wr_hi)))
-        | (((e0_r & _s0) & (e0_rd_lo < _s1)) & (_s2 < e0_rd_hi)))))
-        | (q0_older1
-        & (((((e1_w & _s0) & (e1_wr_lo < _s1)) & (_s2 < e1_wr_hi)) | (((e1_w & _s3) & (e1_wr_lo < _s4)) & (_s5 < e1_wr_hi)))
-        | (((e1_r & _s0) & (e1_rd_lo < _s1)) & (_s2 < e1_rd_hi)))))
-        | (q0_older2
-        & (((((e2_w & _s0) & (e2_wr_lo < _s1)) & (_s2 < e2_wr_hi)) | (((e2_w & _s3) & (e2_wr_lo < _s4)) & (_s5 < e2_wr_hi)))
-        | (((e2_r & _s0) & (e2_rd_lo < _s1)) & (_s2 < e2_rd_hi)))))
-        | (q0_older3
-        & (((((e3_w & _s0) & (e3_wr_lo < _s1)) & (_s2 < e3_wr_hi)) | (((e3_w & _s3) & (e3_wr_lo < _s4)) & (_s5 < e3_wr_hi)))
-        | (((e3_r & _s0) & (e3_rd_lo < _s1)) & (_s2 < e3_rd_hi)))))
-        | (q0_older4
-        & (((((e4_w & _s0) & (e4_wr_lo < _s1)) & (_s2 < e4_wr_hi)) | (((e4_w & _s3) & (e4_wr_lo < _s4)) & (_s5 < e4_wr_hi)))
-        | (((e4_r & _s0) & (e4_rd_lo < _s1)) & (_s2 < e4_rd_hi)))))
-        | (q0_older5
-        & (((((e5_w & _s0) & (e5_wr_lo < _s1)) & (_s2 < e5_wr_hi)) | (((e5_w & _s3) & (e5_wr_lo < _s4)) & (_s5 < e5_wr_hi)))
-        | (((e5_r & _s0) & (e5_rd_lo < _s1)) & (_s2 < e5_rd_hi)))))
-        | (q0_older6
-        & (((((e6_w & _s0) & (e6_wr_lo < _s1)) & (_s2 < e6_wr_hi)) | (((e6_w & _s3) & (e6_wr_lo < _s4)) & (_s5 < e6_wr_hi)))
-        | (((e6_r & _s0) & (e6_rd_lo < _s1)) & (_s2 < e6_rd_hi)))))
-        | (q0_older7
-        & (((((e7_w & _s0) & (e7_wr_lo < _s1)) & (_s2 < e7_wr_hi)) | (((e7_w & _s3) & (e7_wr_lo < _s4)) & (_s5 < e7_wr_hi)))
-        | (((e7_r & _s0) & (e7_rd_lo < _s1)) & (_s2 < e7_rd_hi)))))
-        | (q0_older8
-        & (((((e8_w & _s0) & (e8_wr_lo < _s1)) & (_s2 < e8_wr_hi)) | (((e8_w & _s3) & (e8_wr_lo < _s4)) & (_s5 < e8_wr_hi)))
-        | (((e8_r & _s0) & (e8_rd_lo < _s1)) & (_s2 < e8_rd_hi)))))
-        | (q0_older9
-        & (((((e9_w & _s0) & (e9_wr_lo < _s1)) & (_s2 < e9_wr_hi)) | (((e9_w & _s3) & (e9_wr_lo < _s4)) & (_s5 < e9_wr_hi)))
-        | (((e9_r & _s0) & (e9_rd_lo < _s1)) & (_s2 < e9_rd_hi)))))
-        | (q0_older10
-        & (((((e10_w & _s0) & (e10_wr_lo < _s1)) & (_s2 < e10_wr_hi)) | (((e10_w & _s3) & (e10_wr_lo < _s4)) & (_s5 < e10_wr_hi)))
-        | (((e10_r & _s0) & (e10_rd_lo < _s1)) & (_s2 < e10_rd_hi)))))
-        | (q0_older11
-        & (((((e11_w & _s0) & (e11_wr_lo < _s1)) & (_s2 < e11_wr_hi)) | (((e11_w & _s3) & (e11_wr_lo < _s4)) & (_s5 < e11_wr_hi)))
-        | (((e11_r & _s0) & (e11_rd_lo < _s1)) & (_s2 < e11_rd_hi)))))
-        | (q0_older12
-        & (((((e12_w & _s0) & (e12_wr_lo < _s1)) & (_s2 < e12_wr_hi)) | (((e12_w & _s3) & (e12_wr_lo < _s4)) & (_s5 < e12_wr_hi)))
-        | (((e12_r & _s0) & (e12_rd_lo < _s1)) & (_s2 < e12_rd_hi)))))
-        | (q0_older13
-        & (((((e13_w & _s0) & (e13_wr_lo < _s1)) & (_s2 < e13_wr_hi)) | (((e13_w & _s3) & (e13_wr_lo < _s4)) & (_s5 < e13_wr_hi)))
-        | (((e13_r & _s0) & (e13_rd_lo < _s1)) & (_s2 < e13_rd_hi)))))
-        | (q0_older14
-        & (((((e14_w & _s0) & (e14_wr_lo < _s1)) & (_s2 < e14_wr_hi)) | (((e14_w & _s3) & (e14_wr_lo < _s4)) & (_s5 < e14_wr_hi)))
-        | (((e14_r & _s0) & (e14_rd_lo < _s1)) & (_s2 < e14_rd_hi)))))
-        | (q0_older15
-        & (((((e15_w & _s0) & (e15_wr_lo < _s1)) & (_s2 < e15_wr_hi)) | (((e15_w & _s3) & (e15_wr_lo < _s4)) & (_s5 < e15_wr_hi)))
-        | (((e15_r & _s0) & (e15_rd_lo < _s1)) & (_s2 < e15_rd_hi)))))
-        | (q0_older16
-        & (((((e16_w & _s0) & (e16_wr_lo < _s1)) & (_s2 < e16_wr_hi)) | (((e16_w & _s3) & (e16_wr_lo < _s4)) & (_s5 < e16_wr_hi)))
-        | (((e16_r & _s0) & (e16_rd_lo < _s1)) & (_s2 < e16_rd_hi)))))
-        | (q0_older17
-        & (((((e17_w & _s0) & (e17_wr_lo < _s1)) & (_s2 < e17_wr_hi)) | (((e17_w & _s3) & (e17_wr_lo < _s4)) & (_s5 < e17_wr_hi)))
-        | (((e17_r & _s0) & (e17_rd_lo < _s1)) & (_s2 < e17_rd_hi)))))
-        | (q0_older18
-        & (((((e18_w & _s0) & (e18_wr_lo < _s1)) & (_s2 < e18_wr_hi)) | (((e18_w & _s3) & (e18_wr_lo < _s4)) & (_s5 < e18_wr_hi)))
-        | (((e18_r & _s0) & (e18_rd_lo < _s1)) & (_s2 < e18_rd_hi)))))
-        | (q0_older19
-        & (((((e19_w & _s0) & (e19_wr_lo < _s1)) & (_s2 < e19_wr_hi)) | (((e19_w & _s3) & (e19_wr_lo < _s4)) & (_s5 < e19_wr_hi)))
-        | (((e19_r & _s0) & (e19_rd_lo < _s1)) & (_s2 < e19_rd_hi)))))
-        | (q0_older20
-        & (((((e20_w & _s0) & (e20_wr_lo < _s1)) & (_s2 < e20_wr_hi)) | (((e20_w & _s3) & (e20_wr_lo < _s4)) & (_s5 < e20_wr_hi)))
-        | (((e20_r & _s0) & (e20_rd_lo < _s1)) & (_s2 < e20_rd_hi)))))
-        | (q0_older21
-        & (((((e21_w & _s0) & (e21_wr_lo < _s1)) & (_s2 < e21_wr_hi)) | (((e21_w & _s3) & (e21_wr_lo < _s4)) & (_s5 < e21_wr_hi)))
-        | (((e21_r & _s0) & (e21_rd_lo < _s1)) & (_s2 < e21_rd_hi)))))
-        | (q0_older22
-        & (((((e22_w & _s0) & (e22_wr_lo < _s1)) & (_s2 < e22_wr_hi)) | (((e22_w & _s3) & (e22_wr_lo < _s4)) & (_s5 < e22_wr_hi)))
-        | (((e22_r & _s0) & (e22_rd_lo < _s1)) & (_s2 < e22_rd_hi)))))
-        | (q0_older23
-        & (((((e23_w & _s0) & (e23_wr_lo < _s1)) & (_s2 < e23_wr_hi)) | (((e23_w & _s3) & (e23_wr_lo < _s4)) & (_s5 < e23_wr_hi)))
-        | (((e23_r & _s0) & (e23_rd_lo < _s1)) & (_s2 < e23_rd_hi)))))
-        | (q0_older24
-        & (((((e24_w & _s0) & (e24_wr_lo < _s1)) & (_s2 < e24_wr_hi)) | (((e24_w & _s3) & (e24_wr_lo < _s4)) & (_s5 < e24_wr_hi)))
-        | (((e24_r & _s0) & (e24_rd_lo < _s1)) & (_s2 < e24_rd_hi)))))
-        | (q0_older25
-        & (((((e25_w & _s0) & (e25_wr_lo < _s1)) & (_s2 < e25_wr_hi)) | (((e25_w & _s3) & (e25_wr_lo < _s4)) & (_s5 < e25_wr_hi)))
-        | (((e25_r & _s0) & (e25_rd_lo < _s1)) & (_s2 < e25_rd_hi)))))
-        | (q0_older26
-        & (((((e26_w & _s0) & (e26_wr_lo < _s1)) & (_s2 < e26_wr_hi)) | (((e26_w & _s3) & (e26_wr_lo < _s4)) & (_s5 < e26_wr_hi)))
-        | (((e26_r & _s0) & (e26_rd_lo < _s1)) & (_s2 < e26_rd_hi)))))
-        | (q0_older27
-        & (((((e27_w & _s0) & (e27_wr_lo < _s1)) & (_s2 < e27_wr_hi)) | (((e27_w & _s3) & (e27_wr_lo < _s4)) & (_s5 < e27_wr_hi)))
-        | (((e27_r & _s0) & (e27_rd_lo < _s1)) & (_s2 < e27_rd_hi)))))
-        | (q0_older28
-        & (((((e28_w & _s0) & (e28_wr_lo < _s1)) & (_s2 < e28_wr_hi)) | (((e28_w & _s3) & (e28_wr_lo < _s4)) & (_s5 < e28_wr_hi)))
-        | (((e28_r & _s0) & (e28_rd_lo < _s1)) & (_s2 < e28_rd_hi)))))
-        | (q0_older29
-        & (((((e29_w & _s0) & (e29_wr_lo < _s1)) & (_s2 < e29_wr_hi)) | (((e29_w & _s3) & (e29_wr_lo < _s4)) & (_s5 < e29_wr_hi)))
-        | (((e29_r & _s0) & (e29_rd_lo < _s1)) & (_s2 < e29_rd_hi)))))
-        | (q0_older30
-        & (((((e30_w & _s0) & (e30_wr_lo < _s1)) & (_s2 < e30_wr_hi)) | (((e30_w & _s3) & (e30_wr_lo < _s4)) & (_s5 < e30_wr_hi)))
-        | (((e30_r & _s0) & (e30_rd_lo < _s1)) & (_s2 < e30_rd_hi)))))
-        | (q0_older31
-        & (((((e31_w & _s0) & (e31_wr_lo < _s1)) & (_s2 < e31_wr_hi)) | (((e31_w & _s3) & (e31_wr_lo < _s4)) & (_s5 < e31_wr_hi)))
-        | (((e31_r & _s0) & (e31_rd_lo < _s1)) & (_s2 < e31_rd_hi)))));
+    assign alloc_deps = {(live31
+        & (((((e31_w & _s0) & (e31_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e31_wr_hi))
+        | (((e31_w & _s1) & (e31_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e31_wr_hi)))
+        | (((e31_r & _s0) & (e31_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e31_rd_hi)))),
+        (live30
+            & (((((e30_w & _s0) & (e30_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e30_wr_hi))
+            | (((e30_w & _s1) & (e30_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e30_wr_hi)))
+            | (((e30_r & _s0) & (e30_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e30_rd_hi)))),
+        (live29
+            & (((((e29_w & _s0) & (e29_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e29_wr_hi))
+            | (((e29_w & _s1) & (e29_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e29_wr_hi)))
+            | (((e29_r & _s0) & (e29_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e29_rd_hi)))),
+        (live28
+            & (((((e28_w & _s0) & (e28_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e28_wr_hi))
+            | (((e28_w & _s1) & (e28_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e28_wr_hi)))
+            | (((e28_r & _s0) & (e28_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e28_rd_hi)))),
+        (live27
+            & (((((e27_w & _s0) & (e27_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e27_wr_hi))
+            | (((e27_w & _s1) & (e27_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e27_wr_hi)))
+            | (((e27_r & _s0) & (e27_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e27_rd_hi)))),
+        (live26
+            & (((((e26_w & _s0) & (e26_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e26_wr_hi))
+            | (((e26_w & _s1) & (e26_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e26_wr_hi)))
+            | (((e26_r & _s0) & (e26_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e26_rd_hi)))),
+        (live25
+            & (((((e25_w & _s0) & (e25_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e25_wr_hi))
+            | (((e25_w & _s1) & (e25_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e25_wr_hi)))
+            | (((e25_r & _s0) & (e25_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e25_rd_hi)))),
+        (live24
+            & (((((e24_w & _s0) & (e24_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e24_wr_hi))
+            | (((e24_w & _s1) & (e24_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e24_wr_hi)))
+            | (((e24_r & _s0) & (e24_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e24_rd_hi)))),
+        (live23
+            & (((((e23_w & _s0) & (e23_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e23_wr_hi))
+            | (((e23_w & _s1) & (e23_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e23_wr_hi)))
+            | (((e23_r & _s0) & (e23_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e23_rd_hi)))),
+        (live22
+            & (((((e22_w & _s0) & (e22_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e22_wr_hi))
+            | (((e22_w & _s1) & (e22_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e22_wr_hi)))
+            | (((e22_r & _s0) & (e22_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e22_rd_hi)))),
+        (live21
+            & (((((e21_w & _s0) & (e21_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e21_wr_hi))
+            | (((e21_w & _s1) & (e21_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e21_wr_hi)))
+            | (((e21_r & _s0) & (e21_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e21_rd_hi)))),
+        (live20
+            & (((((e20_w & _s0) & (e20_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e20_wr_hi))
+            | (((e20_w & _s1) & (e20_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e20_wr_hi)))
+            | (((e20_r & _s0) & (e20_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e20_rd_hi)))),
+        (live19
+            & (((((e19_w & _s0) & (e19_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e19_wr_hi))
+            | (((e19_w & _s1) & (e19_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e19_wr_hi)))
+            | (((e19_r & _s0) & (e19_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e19_rd_hi)))),
+        (live18
+            & (((((e18_w & _s0) & (e18_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e18_wr_hi))
+            | (((e18_w & _s1) & (e18_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e18_wr_hi)))
+            | (((e18_r & _s0) & (e18_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e18_rd_hi)))),
+        (live17
+            & (((((e17_w & _s0) & (e17_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e17_wr_hi))
+            | (((e17_w & _s1) & (e17_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e17_wr_hi)))
+            | (((e17_r & _s0) & (e17_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e17_rd_hi)))),
+        (live16
+            & (((((e16_w & _s0) & (e16_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e16_wr_hi))
+            | (((e16_w & _s1) & (e16_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e16_wr_hi)))
+            | (((e16_r & _s0) & (e16_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e16_rd_hi)))),
+        (live15
+            & (((((e15_w & _s0) & (e15_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e15_wr_hi))
+            | (((e15_w & _s1) & (e15_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e15_wr_hi)))
+            | (((e15_r & _s0) & (e15_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e15_rd_hi)))),
+        (live14
+            & (((((e14_w & _s0) & (e14_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e14_wr_hi))
+            | (((e14_w & _s1) & (e14_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e14_wr_hi)))
+            | (((e14_r & _s0) & (e14_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e14_rd_hi)))),
+        (live13
+            & (((((e13_w & _s0) & (e13_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e13_wr_hi))
+            | (((e13_w & _s1) & (e13_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e13_wr_hi)))
+            | (((e13_r & _s0) & (e13_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e13_rd_hi)))),
+        (live12
+            & (((((e12_w & _s0) & (e12_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e12_wr_hi))
+            | (((e12_w & _s1) & (e12_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e12_wr_hi)))
+            | (((e12_r & _s0) & (e12_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e12_rd_hi)))),
+        (live11
+            & (((((e11_w & _s0) & (e11_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e11_wr_hi))
+            | (((e11_w & _s1) & (e11_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e11_wr_hi)))
+            | (((e11_r & _s0) & (e11_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e11_rd_hi)))),
+        (live10
+            & (((((e10_w & _s0) & (e10_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e10_wr_hi))
+            | (((e10_w & _s1) & (e10_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e10_wr_hi)))
+            | (((e10_r & _s0) & (e10_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e10_rd_hi)))),
+        (live9
+            & (((((e9_w & _s0) & (e9_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e9_wr_hi))
+            | (((e9_w & _s1) & (e9_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e9_wr_hi)))
+            | (((e9_r & _s0) & (e9_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e9_rd_hi)))),
+        (live8
+            & (((((e8_w & _s0) & (e8_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e8_wr_hi))
+            | (((e8_w & _s1) & (e8_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e8_wr_hi)))
+            | (((e8_r & _s0) & (e8_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e8_rd_hi)))),
+        (live7
+            & (((((e7_w & _s0) & (e7_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e7_wr_hi))
+            | (((e7_w & _s1) & (e7_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e7_wr_hi)))
+            | (((e7_r & _s0) & (e7_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e7_rd_hi)))),
+        (live6
+            & (((((e6_w & _s0) & (e6_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e6_wr_hi))
+            | (((e6_w & _s1) & (e6_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e6_wr_hi)))
+            | (((e6_r & _s0) & (e6_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e6_rd_hi)))),
+        (live5
+            & (((((e5_w & _s0) & (e5_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e5_wr_hi))
+            | (((e5_w & _s1) & (e5_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e5_wr_hi)))
+            | (((e5_r & _s0) & (e5_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e5_rd_hi)))),
+        (live4
+            & (((((e4_w & _s0) & (e4_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e4_wr_hi))
+            | (((e4_w & _s1) & (e4_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e4_wr_hi)))
+            | (((e4_r & _s0) & (e4_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e4_rd_hi)))),
+        (live3
+            & (((((e3_w & _s0) & (e3_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e3_wr_hi))
+            | (((e3_w & _s1) & (e3_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e3_wr_hi)))
+            | (((e3_r & _s0) & (e3_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e3_rd_hi)))),
+        (live2
+            & (((((e2_w & _s0) & (e2_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e2_wr_hi))
+            | (((e2_w & _s1) & (e2_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e2_wr_hi)))
+            | (((e2_r & _s0) & (e2_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e2_rd_hi)))),
+        (live1
+            & (((((e1_w & _s0) & (e1_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e1_wr_hi))
+            | (((e1_w & _s1) & (e1_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e1_wr_hi)))
+            | (((e1_r & _s0) & (e1_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e1_rd_hi)))),
+        (live0
+        & (((((e0_w & _s0) & (e0_wr_lo < alloc_wr_hi)) & (alloc_wr_lo < e0_wr_hi))
+        | (((e0_w & _s1) & (e0_wr_lo < alloc_rd_hi)) & (alloc_rd_lo < e0_wr_hi)))
+        | (((e0_r & _s0) & (e0_rd_lo < alloc_wr_hi)) & (alloc_wr_lo < e0_rd_hi))))};
+    assign alloc_onehot = {alloc_e31, alloc_e30, alloc_e29, alloc_e28, alloc_e27, alloc_e26, alloc_e25, alloc_e24, alloc_e23, alloc_e22, alloc_e21,
+        alloc_e20, alloc_e19, alloc_e18, alloc_e17, alloc_e16, alloc_e15, alloc_e14, alloc_e13, alloc_e12, alloc_e11, alloc_e10, alloc_e9, alloc_e8,
+        alloc_e7, alloc_e6, alloc_e5, alloc_e4, alloc_e3, alloc_e2, alloc_e1, alloc_e0};
+    assign pending = {(live31 & (~done31)), (live30 & (~done30)), (live29 & (~done29)), (live28 & (~done28)), (live27 & (~done27)),
+        (live26 & (~done26)), (live25 & (~done25)), (live24 & (~done24)), (live23 & (~done23)), (live22 & (~done22)), (live21 & (~done21)),
+        (live20 & (~done20)), (live19 & (~done19)), (live18 & (~done18)), (live17 & (~done17)), (live16 & (~done16)), (live15 & (~done15)),
+        (live14 & (~done14)), (live13 & (~done13)), (live12 & (~done12)), (live11 & (~done11)), (live10 & (~done10)), (live9 & (~done9)),
+        (live8 & (~done8)), (live7 & (~done7)), (live6 & (~done6)), (live5 & (~done5)), (live4 & (~done4)), (live3 & (~done3)), (live2 & (~done2)),
+        (live1 & (~done1)), (live0 & (~done0))};
+    assign blocked0 = (|(e0_deps & pending));
+    assign blocked1 = (|(e1_deps & pending));
+    assign blocked2 = (|(e2_deps & pending));
+    assign blocked3 = (|(e3_deps & pending));
+    assign blocked4 = (|(e4_deps & pending));
+    assign blocked5 = (|(e5_deps & pending));
+    assign blocked6 = (|(e6_deps & pending));
+    assign blocked7 = (|(e7_deps & pending));
+    assign blocked8 = (|(e8_deps & pending));
+    assign blocked9 = (|(e9_deps & pending));
+    assign blocked10 = (|(e10_deps & pending));
+    assign blocked11 = (|(e11_deps & pending));
+    assign blocked12 = (|(e12_deps & pending));
+    assign blocked13 = (|(e13_deps & pending));
+    assign blocked14 = (|(e14_deps & pending));
+    assign blocked15 = (|(e15_deps & pending));
+    assign blocked16 = (|(e16_deps & pending));
+    assign blocked17 = (|(e17_deps & pending));
+    assign blocked18 = (|(e18_deps & pending));
+    assign blocked19 = (|(e19_deps & pending));
+    assign blocked20 = (|(e20_deps & pending));
+    assign blocked21 = (|(e21_deps & pending));
+    assign blocked22 = (|(e22_deps & pending));
+    assign blocked23 = (|(e23_deps & pending));
+    assign blocked24 = (|(e24_deps & pending));
+    assign blocked25 = (|(e25_deps & pending));
+    assign blocked26 = (|(e26_deps & pending));
+    assign blocked27 = (|(e27_deps & pending));
+    assign blocked28 = (|(e28_deps & pending));
+    assign blocked29 = (|(e29_deps & pending));
+    assign blocked30 = (|(e30_deps & pending));
+    assign blocked31 = (|(e31_deps & pending));
+    assign pending_sync = (pending
+        & {e31_sync, e30_sync, e29_sync, e28_sync, e27_sync, e26_sync, e25_sync, e24_sync, e23_sync, e22_sync, e21_sync, e20_sync, e19_sync, e18_sync,
+        e17_sync, e16_sync, e15_sync, e14_sync, e13_sync, e12_sync, e11_sync, e10_sync, e9_sync, e8_sync, e7_sync, e6_sync, e5_sync, e4_sync, e3_sync,
+        e2_sync, e1_sync, e0_sync});
+    assign q0_blocked = ((q0_id == 5'd1) ? blocked1
+        : ((q0_id == 5'd2) ? blocked2
+        : ((q0_id == 5'd3) ? blocked3
+        : ((q0_id == 5'd4) ? blocked4
+        : ((q0_id == 5'd5) ? blocked5
+        : ((q0_id == 5'd6) ? blocked6
+        : ((q0_id == 5'd7) ? blocked7
+        : ((q0_id == 5'd8) ? blocked8
+        : ((q0_id == 5'd9) ? blocked9
+        : ((q0_id == 5'd10) ? blocked10
+        : ((q0_id == 5'd11) ? blocked11
+        : ((q0_id == 5'd12) ? blocked12
+        : ((q0_id == 5'd13) ? blocked13
+        : ((q0_id == 5'd14) ? blocked14
+        : ((q0_id == 5'd15) ? blocked15
+        : ((q0_id == 5'd16) ? blocked16
+        : ((q0_id == 5'd17) ? blocked17
+        : ((q0_id == 5'd18) ? blocked18
+        : ((q0_id == 5'd19) ? blocked19
+        : ((q0_id == 5'd20) ? blocked20
+        : ((q0_id == 5'd21) ? blocked21
+        : ((q0_id == 5'd22) ? blocked22
+        : ((q0_id == 5'd23) ? blocked23
+        : ((q0_id == 5'd24) ? blocked24
+        : ((q0_id == 5'd25) ? blocked25
+        : ((q0_id == 5'd26) ? blocked26
+        : ((q0_id == 5'd27) ? blocked27
+        : ((q0_id == 5'd28) ? blocked28
+        : ((q0_id == 5'd29) ? blocked29 : ((q0_id == 5'd30) ? blocked30 : ((q0_id == 5'd31) ? blocked31 : blocked0)))))))))))))))))))))))))))))));
     assign q0_clear = (~q0_blocked);
-    assign q0_sync_clear = (~((((((((((((((((((((((((((((((((1'd0 | (q0_older0 & e0_sync)) | (q0_older1 & e1_sync)) | (q0_older2 & e2_sync))
-        | (q0_older3 & e3_sync)) | (q0_older4 & e4_sync)) | (q0_older5 & e5_sync)) | (q0_older6 & e6_sync)) | (q0_older7 & e7_sync))
-        | (q0_older8 & e8_sync)) | (q0_older9 & e9_sync)) | (q0_older10 & e10_sync)) | (q0_older11 & e11_sync)) | (q0_older12 & e12_sync))
-        | (q0_older13 & e13_sync)) | (q0_older14 & e14_sync)) | (q0_older15 & e15_sync)) | (q0_older16 & e16_sync)) | (q0_older17 & e17_sync))
-        | (q0_older18 & e18_sync)) | (q0_older19 & e19_sync)) | (q0_older20 & e20_sync)) | (q0_older21 & e21_sync)) | (q0_older22 & e22_sync))
-        | (q0_older23 & e23_sync)) | (q0_older24 & e24_sync)) | (q0_older25 & e25_sync)) | (q0_older26 & e26_sync)) | (q0_older27 & e27_sync))
-        | (q0_older28 & e28_sync)) | (q0_older29 & e29_sync)) | (q0_older30 & e30_sync)) | (q0_older31 & e31_sync)));
-    assign q1_age = (q1_id - head);
-    assign q1_older0 = ((((5'd0 - head) < q1_age) & live0) & (~done0));
-    assign q1_older1 = ((((5'd1 - head) < q1_age) & live1) & (~done1));
-    assign q1_older2 = ((((5'd2 - head) < q1_age) & live2) & (~done2));
-    assign q1_older3 = ((((5'd3 - head) < q1_age) & live3) & (~done3));
-    assign q1_older4 = ((((5'd4 - head) < q1_age) & live4) & (~done4));
-    assign q1_older5 = ((((5'd5 - head) < q1_age) & live5) & (~done5));
-    assign q1_older6 = ((((5'd6 - head) < q1_age) & live6) & (~done6));
-    assign q1_older7 = ((((5'd7 - head) < q1_age) & live7) & (~done7));
-    assign q1_older8 = ((((5'd8 - head) < q1_age) & live8) & (~done8));
-    assign q1_older9 = ((((5'd9 - head) < q1_age) & live9) & (~done9));
-    assign q1_older10 = ((((5'd10 - head) < q1_age) & live10) & (~done10));
-    assign q1_older11 = ((((5'd11 - head) < q1_age) & live11) & (~done11));
-    assign q1_older12 = ((((5'd12 - head) < q1_age) & live12) & (~done12));
-    assign q1_older13 = ((((5'd13 - head) < q1_age) & live13) & (~done13));
-    assign q1_older14 = ((((5'd14 - head) < q1_age) & live14) & (~done14));
-    assign q1_older15 = ((((5'd15 - head) < q1_age) & live15) & (~done15));
-    assign q1_older16 = ((((5'd16 - head) < q1_age) & live16) & (~done16));
-    assign q1_older17 = ((((5'd17 - head) < q1_age) & live17) & (~done17));
-    assign q1_older18 = ((((5'd18 - head) < q1_age) & live18) & (~done18));
-    assign q1_older19 = ((((5'd19 - head) < q1_age) & live19) & (~done19));
-    assign q1_older20 = ((((5'd20 - head) < q1_age) & live20) & (~done20));
-    assign q1_older21 = ((((5'd21 - head) < q1_age) & live21) & (~done21));
-    assign q1_older22 = ((((5'd22 - head) < q1_age) & live22) & (~done22));
-    assign q1_older23 = ((((5'd23 - head) < q1_age) & live23) & (~done23));
-    assign q1_older24 = ((((5'd24 - head) < q1_age) & live24) & (~done24));
-    assign q1_older25 = ((((5'd25 - head) < q1_age) & live25) & (~done25));
-    assign q1_older26 = ((((5'd26 - head) < q1_age) & live26) & (~done26));
-    assign q1_older27 = ((((5'd27 - head) < q1_age) & live27) & (~done27));
-    assign q1_older28 = ((((5'd28 - head) < q1_age) & live28) & (~done28));
-    assign q1_older29 = ((((5'd29 - head) < q1_age) & live29) & (~done29));
-    assign q1_older30 = ((((5'd30 - head) < q1_age) & live30) & (~done30));
-    assign q1_older31 = ((((5'd31 - head) < q1_age) & live31) & (~done31));
-    assign q1_blocked = ((((((((((((((((((((((((((((((((1'd0
-        | (q1_older0
-        & (((((e0_w & _s6) & (e0_wr_lo < _s7)) & (_s8 < e0_wr_hi)) | (((e0_w & _s9) & (e0_wr_lo < _s10)) & (_s11 < e0_wr_hi)))
-        | (((e0_r & _s6) & (e0_rd_lo < _s7)) & (_s8 < e0_rd_hi)))))
-        | (q1_older1
-        & (((((e1_w & _s6) & (e1_wr_lo < _s7)) & (_s8 < e1_wr_hi)) | (((e1_w & _s9) & (e1_wr_lo < _s10)) & (_s11 < e1_wr_hi)))
-        | (((e1_r & _s6) & (e1_rd_lo < _s7)) & (_s8 < e1_rd_hi)))))
-        | (q1_older2
-        & (((((e2_w & _s6) & (e2_wr_lo < _s7)) & (_s8 < e2_wr_hi)) | (((e2_w & _s9) & (e2_wr_lo < _s10)) & (_s11 < e2_wr_hi)))
-        | (((e2_r & _s6) & (e2_rd_lo < _s7)) & (_s8 < e2_rd_hi)))))
-        | (q1_older3
-        & (((((e3_w & _s6) & (e3_wr_lo < _s7)) & (_s8 < e3_wr_hi)) | (((e3_w & _s9) & (e3_wr_lo < _s10)) & (_s11 < e3_wr_hi)))
-        | (((e3_r & _s6) & (e3_rd_lo < _s7)) & (_s8 < e3_rd_hi)))))
-        | (q1_older4
-        & (((((e4_w & _s6) & (e4_wr_lo < _s7)) & (_s8 < e4_wr_hi)) | (((e4_w & _s9) & (e4_wr_lo < _s10)) & (_s11 < e4_wr_hi)))
-        | (((e4_r & _s6) & (e4_rd_lo < _s7)) & (_s8 < e4_rd_hi)))))
-        | (q1_older5
-        & (((((e5_w & _s6) & (e5_wr_lo < _s7)) & (_s8 < e5_wr_hi)) | (((e5_w & _s9) & (e5_wr_lo < _s10)) & (_s11 < e5_wr_hi)))
-        | (((e5_r & _s6) & (e5_rd_lo < _s7)) & (_s8 < e5_rd_hi)))))
-        | (q1_older6
-        & (((((e6_w & _s6) & (e6_wr_lo < _s7)) & (_s8 < e6_wr_hi)) | (((e6_w & _s9) & (e6_wr_lo < _s10)) & (_s11 < e6_wr_hi)))
-        | (((e6_r & _s6) & (e6_rd_lo < _s7)) & (_s8 < e6_rd_hi)))))
-        | (q1_older7
-        & (((((e7_w & _s6) & (e7_wr_lo < _s7)) & (_s8 < e7_wr_hi)) | (((e7_w & _s9) & (e7_wr_lo < _s10)) & (_s11 < e7_wr_hi)))
-        | (((e7_r & _s6) & (e7_rd_lo < _s7)) & (_s8 < e7_rd_hi)))))
-        | (q1_older8
-        & (((((e8_w & _s6) & (e8_wr_lo < _s7)) & (_s8 < e8_wr_hi)) | (((e8_w & _s9) & (e8_wr_lo < _s10)) & (_s11 < e8_wr_hi)))
-        | (((e8_r & _s6) & (e8_rd_lo < _s7)) & (_s8 < e8_rd_hi)))))
-        | (q1_older9
-        & (((((e9_w & _s6) & (e9_wr_lo < _s7)) & (_s8 < e9_wr_hi)) | (((e9_w & _s9) & (e9_wr_lo < _s10)) & (_s11 < e9_wr_hi)))
-        | (((e9_r & _s6) & (e9_rd_lo < _s7)) & (_s8 < e9_rd_hi)))))
-        | (q1_older10
-        & (((((e10_w & _s6) & (e10_wr_lo < _s7)) & (_s8 < e10_wr_hi)) | (((e10_w & _s9) & (e10_wr_lo < _s10)) & (_s11 < e10_wr_hi)))
-        | (((e10_r & _s6) & (e10_rd_lo < _s7)) & (_s8 < e10_rd_hi)))))
-        | (q1_older11
-        & (((((e11_w & _s6) & (e11_wr_lo < _s7)) & (_s8 < e11_wr_hi)) | (((e11_w & _s9) & (e11_wr_lo < _s10)) & (_s11 < e11_wr_hi)))
-        | (((e11_r & _s6) & (e11_rd_lo < _s7)) & (_s8 < e11_rd_hi)))))
-        | (q1_older12
-        & (((((e12_w & _s6) & (e12_wr_lo < _s7)) & (_s8 < e12_wr_hi)) | (((e12_w & _s9) & (e12_wr_lo < _s10)) & (_s11 < e12_wr_hi)))
-        | (((e12_r & _s6) & (e12_rd_lo < _s7)) & (_s8 < e12_rd_hi)))))
-        | (q1_older13
-        & (((((e13_w & _s6) & (e13_wr_lo < _s7)) & (_s8 < e13_wr_hi)) | (((e13_w & _s9) & (e13_wr_lo < _s10)) & (_s11 < e13_wr_hi)))
-        | (((e13_r & _s6) & (e13_rd_lo < _s7)) & (_s8 < e13_rd_hi)))))
-        | (q1_older14
-        & (((((e14_w & _s6) & (e14_wr_lo < _s7)) & (_s8 < e14_wr_hi)) | (((e14_w & _s9) & (e14_wr_lo < _s10)) & (_s11 < e14_wr_hi)))
-        | (((e14_r & _s6) & (e14_rd_lo < _s7)) & (_s8 < e14_rd_hi)))))
-        | (q1_older15
-        & (((((e15_w & _s6) & (e15_wr_lo < _s7)) & (_s8 < e15_wr_hi)) | (((e15_w & _s9) & (e15_wr_lo < _s10)) & (_s11 < e15_wr_hi)))
-        | (((e15_r & _s6) & (e15_rd_lo < _s7)) & (_s8 < e15_rd_hi)))))
-        | (q1_older16
-        & (((((e16_w & _s6) & (e16_wr_lo < _s7)) & (_s8 < e16_wr_hi)) | (((e16_w & _s9) & (e16_wr_lo < _s10)) & (_s11 < e16_wr_hi)))
-        | (((e16_r & _s6) & (e16_rd_lo < _s7)) & (_s8 < e16_rd_hi)))))
-        | (q1_older17
-        & (((((e17_w & _s6) & (e17_wr_lo < _s7)) & (_s8 < e17_wr_hi)) | (((e17_w & _s9) & (e17_wr_lo < _s10)) & (_s11 < e17_wr_hi)))
-        | (((e17_r & _s6) & (e17_rd_lo < _s7)) & (_s8 < e17_rd_hi)))))
-        | (q1_older18
-        & (((((e18_w & _s6) & (e18_wr_lo < _s7)) & (_s8 < e18_wr_hi)) | (((e18_w & _s9) & (e18_wr_lo < _s10)) & (_s11 < e18_wr_hi)))
-        | (((e18_r & _s6) & (e18_rd_lo < _s7)) & (_s8 < e18_rd_hi)))))
-        | (q1_older19
-        & (((((e19_w & _s6) & (e19_wr_lo < _s7)) & (_s8 < e19_wr_hi)) | (((e19_w & _s9) & (e19_wr_lo < _s10)) & (_s11 < e19_wr_hi)))
-        | (((e19_r & _s6) & (e19_rd_lo < _s7)) & (_s8 < e19_rd_hi)))))
-        | (q1_older20
-        & (((((e20_w & _s6) & (e20_wr_lo < _s7)) & (_s8 < e20_wr_hi)) | (((e20_w & _s9) & (e20_wr_lo < _s10)) & (_s11 < e20_wr_hi)))
-        | (((e20_r & _s6) & (e20_rd_lo < _s7)) & (_s8 < e20_rd_hi)))))
-        | (q1_older21
-        & (((((e21_w & _s6) & (e21_wr_lo < _s7)) & (_s8 < e21_wr_hi)) | (((e21_w & _s9) & (e21_wr_lo < _s10)) & (_s11 < e21_wr_hi)))
-        | (((e21_r & _s6) & (e21_rd_lo < _s7)) & (_s8 < e21_rd_hi)))))
-        | (q1_older22
-        & (((((e22_w & _s6) & (e22_wr_lo < _s7)) & (_s8 < e22_wr_hi)) | (((e22_w & _s9) & (e22_wr_lo < _s10)) & (_s11 < e22_wr_hi)))
-        | (((e22_r & _s6) & (e22_rd_lo < _s7)) & (_s8 < e22_rd_hi)))))
-        | (q1_older23
-        & (((((e23_w & _s6) & (e23_wr_lo < _s7)) & (_s8 < e23_wr_hi)) | (((e23_w & _s9) & (e23_wr_lo < _s10)) & (_s11 < e23_wr_hi)))
-        | (((e23_r & _s6) & (e23_rd_lo < _s7)) & (_s8 < e23_rd_hi)))))
-        | (q1_older24
-        & (((((e24_w & _s6) & (e24_wr_lo < _s7)) & (_s8 < e24_wr_hi)) | (((e24_w & _s9) & (e24_wr_lo < _s10)) & (_s11 < e24_wr_hi)))
-        | (((e24_r & _s6) & (e24_rd_lo < _s7)) & (_s8 < e24_rd_hi)))))
-        | (q1_older25
-        & (((((e25_w & _s6) & (e25_wr_lo < _s7)) & (_s8 < e25_wr_hi)) | (((e25_w & _s9) & (e25_wr_lo < _s10)) & (_s11 < e25_wr_hi)))
-        | (((e25_r & _s6) & (e25_rd_lo < _s7)) & (_s8 < e25_rd_hi)))))
-        | (q1_older26
-        & (((((e26_w & _s6) & (e26_wr_lo < _s7)) & (_s8 < e26_wr_hi)) | (((e26_w & _s9) & (e26_wr_lo < _s10)) & (_s11 < e26_wr_hi)))
-        | (((e26_r & _s6) & (e26_rd_lo < _s7)) & (_s8 < e26_rd_hi)))))
-        | (q1_older27
-        & (((((e27_w & _s6) & (e27_wr_lo < _s7)) & (_s8 < e27_wr_hi)) | (((e27_w & _s9) & (e27_wr_lo < _s10)) & (_s11 < e27_wr_hi)))
-        | (((e27_r & _s6) & (e27_rd_lo < _s7)) & (_s8 < e27_rd_hi)))))
-        | (q1_older28
-        & (((((e28_w & _s6) & (e28_wr_lo < _s7)) & (_s8 < e28_wr_hi)) | (((e28_w & _s9) & (e28_wr_lo < _s10)) & (_s11 < e28_wr_hi)))
-        | (((e28_r & _s6) & (e28_rd_lo < _s7)) & (_s8 < e28_rd_hi)))))
-        | (q1_older29
-        & (((((e29_w & _s6) & (e29_wr_lo < _s7)) & (_s8 < e29_wr_hi)) | (((e29_w & _s9) & (e29_wr_lo < _s10)) & (_s11 < e29_wr_hi)))
-        | (((e29_r & _s6) & (e29_rd_lo < _s7)) & (_s8 < e29_rd_hi)))))
-        | (q1_older30
-        & (((((e30_w & _s6) & (e30_wr_lo < _s7)) & (_s8 < e30_wr_hi)) | (((e30_w & _s9) & (e30_wr_lo < _s10)) & (_s11 < e30_wr_hi)))
-        | (((e30_r & _s6) & (e30_rd_lo < _s7)) & (_s8 < e30_rd_hi)))))
-        | (q1_older31
-        & (((((e31_w & _s6) & (e31_wr_lo < _s7)) & (_s8 < e31_wr_hi)) | (((e31_w & _s9) & (e31_wr_lo < _s10)) & (_s11 < e31_wr_hi)))
-        | (((e31_r & _s6) & (e31_rd_lo < _s7)) & (_s8 < e31_rd_hi)))));
+    assign q0_older = {(_s2 ? ((~1'd0) | 1'd0) : ((~1'd0) & 1'd0)), (_s2 ? ((~_s3) | _s4) : ((~_s3) & _s4)), (_s2 ? ((~_s5) | _s6) : ((~_s5) & _s6)),
+        (_s2 ? ((~_s7) | _s8) : ((~_s7) & _s8)), (_s2 ? ((~_s9) | _s10) : ((~_s9) & _s10)), (_s2 ? ((~_s11) | _s12) : ((~_s11) & _s12)),
+        (_s2 ? ((~_s13) | _s14) : ((~_s13) & _s14)), (_s2 ? ((~_s15) | _s16) : ((~_s15) & _s16)), (_s2 ? ((~_s17) | _s18) : ((~_s17) & _s18)),
+        (_s2 ? ((~_s19) | _s20) : ((~_s19) & _s20)), (_s2 ? ((~_s21) | _s22) : ((~_s21) & _s22)), (_s2 ? ((~_s23) | _s24) : ((~_s23) & _s24)),
+        (_s2 ? ((~_s25) | _s26) : ((~_s25) & _s26)), (_s2 ? ((~_s27) | _s28) : ((~_s27) & _s28)), (_s2 ? ((~_s29) | _s30) : ((~_s29) & _s30)),
+        (_s2 ? ((~_s31) | _s32) : ((~_s31) & _s32)), (_s2 ? ((~_s33) | _s34) : ((~_s33) & _s34)), (_s2 ? ((~_s35) | _s36) : ((~_s35) & _s36)),
+        (_s2 ? ((~_s37) | _s38) : ((~_s37) & _s38)), (_s2 ? ((~_s39) | _s40) : ((~_s39) & _s40)), (_s2 ? ((~_s41) | _s42) : ((~_s41) & _s42)),
+        (_s2 ? ((~_s43) | _s44) : ((~_s43) & _s44)), (_s2 ? ((~_s45) | _s46) : ((~_s45) & _s46)), (_s2 ? ((~_s47) | _s48) : ((~_s47) & _s48)),
+        (_s2 ? ((~_s49) | _s50) : ((~_s49) & _s50)), (_s2 ? ((~_s51) | _s52) : ((~_s51) & _s52)), (_s2 ? ((~_s53) | _s54) : ((~_s53) & _s54)),
+        (_s2 ? ((~_s55) | _s56) : ((~_s55) & _s56)), (_s2 ? ((~_s57) | _s58) : ((~_s57) & _s58)), (_s2 ? ((~_s59) | _s60) : ((~_s59) & _s60)),
+        (_s2 ? ((~_s61) | _s62) : ((~_s61) & _s62)), (_s2 ? ((~_s63) | _s64) : ((~_s63) & _s64))};
+    assign q0_sync_clear = (~(|(q0_older & pending_sync)));
+    assign q1_blocked = ((q1_id == 5'd1) ? blocked1
+        : ((q1_id == 5'd2) ? blocked2
+        : ((q1_id == 5'd3) ? blocked3
+        : ((q1_id == 5'd4) ? blocked4
+        : ((q1_id == 5'd5) ? blocked5
+        : ((q1_id == 5'd6) ? blocked6
+        : ((q1_id == 5'd7) ? blocked7
+        : ((q1_id == 5'd8) ? blocked8
+        : ((q1_id == 5'd9) ? blocked9
+        : ((q1_id == 5'd10) ? blocked10
+        : ((q1_id == 5'd11) ? blocked11
+        : ((q1_id == 5'd12) ? blocked12
+        : ((q1_id == 5'd13) ? blocked13
+        : ((q1_id == 5'd14) ? blocked14
+        : ((q1_id == 5'd15) ? blocked15
+        : ((q1_id == 5'd16) ? blocked16
+        : ((q1_id == 5'd17) ? blocked17
+        : ((q1_id == 5'd18) ? blocked18
+        : ((q1_id == 5'd19) ? blocked19
+        : ((q1_id == 5'd20) ? blocked20
+        : ((q1_id == 5'd21) ? blocked21
+        : ((q1_id == 5'd22) ? blocked22
+        : ((q1_id == 5'd23) ? blocked23
+        : ((q1_id == 5'd24) ? blocked24
+        : ((q1_id == 5'd25) ? blocked25
+        : ((q1_id == 5'd26) ? blocked26
+        : ((q1_id == 5'd27) ? blocked27
+        : ((q1_id == 5'd28) ? blocked28
+        : ((q1_id == 5'd29) ? blocked29 : ((q1_id == 5'd30) ? blocked30 : ((q1_id == 5'd31) ? blocked31 : blocked0)))))))))))))))))))))))))))))));
     assign q1_clear = (~q1_blocked);
-    assign q1_sync_clear = (~((((((((((((((((((((((((((((((((1'd0 | (q1_older0 & e0_sync)) | (q1_older1 & e1_sync)) | (q1_older2 & e2_sync))
-        | (q1_older3 & e3_sync)) | (q1_older4 & e4_sync)) | (q1_older5 & e5_sync)) | (q1_older6 & e6_sync)) | (q1_older7 & e7_sync))
-        | (q1_older8 & e8_sync)) | (q1_older9 & e9_sync)) | (q1_older10 & e10_sync)) | (q1_older11 & e11_sync)) | (q1_older12 & e12_sync))
-        | (q1_older13 & e13_sync)) | (q1_older14 & e14_sync)) | (q1_older15 & e15_sync)) | (q1_older16 & e16_sync)) | (q1_older17 & e17_sync))
-        | (q1_older18 & e18_sync)) | (q1_older19 & e19_sync)) | (q1_older20 & e20_sync)) | (q1_older21 & e21_sync)) | (q1_older22 & e22_sync))
-        | (q1_older23 & e23_sync)) | (q1_older24 & e24_sync)) | (q1_older25 & e25_sync)) | (q1_older26 & e26_sync)) | (q1_older27 & e27_sync))
-        | (q1_older28 & e28_sync)) | (q1_older29 & e29_sync)) | (q1_older30 & e30_sync)) | (q1_older31 & e31_sync)));
-    assign q2_age = (q2_id - head);
-    assign q2_older0 = ((((5'd0 - head) < q2_age) & live0) & (~done0));
-    assign q2_older1 = ((((5'd1 - head) < q2_age) & live1) & (~done1));
-    assign q2_older2 = ((((5'd2 - head) < q2_age) & live2) & (~done2));
-    assign q2_older3 = ((((5'd3 - head) < q2_age) & live3) & (~done3));
-    assign q2_older4 = ((((5'd4 - head) < q2_age) & live4) & (~done4));
-    assign q2_older5 = ((((5'd5 - head) < q2_age) & live5) & (~done5));
-    assign q2_older6 = ((((5'd6 - head) < q2_age) & live6) & (~done6));
-    assign q2_older7 = ((((5'd7 - head) < q2_age) & live7) & (~done7));
-    assign q2_older8 = ((((5'd8 - head) < q2_age) & live8) & (~done8));
-    assign q2_older9 = ((((5'd9 - head) < q2_age) & live9) & (~done9));
-    assign q2_older10 = ((((5'd10 - head) < q2_age) & live10) & (~done10));
-    assign q2_older11 = ((((5'd11 - head) < q2_age) & live11) & (~done11));
-    assign q2_older12 = ((((5'd12 - head) < q2_age) & live12) & (~done12));
-    assign q2_older13 = ((((5'd13 - head) < q2_age) & live13) & (~done13));
-    assign q2_older14 = ((((5'd14 - head) < q2_age) & live14) & (~done14));
-    assign q2_older15 = ((((5'd15 - head) < q2_age) & live15) & (~done15));
-    assign q2_older16 = ((((5'd16 - head) < q2_age) & live16) & (~done16));
-    assign q2_older17 = ((((5'd17 - head) < q2_age) & live17) & (~done17));
-    assign q2_older18 = ((((5'd18 - head) < q2_age) & live18) & (~done18));
-    assign q2_older19 = ((((5'd19 - head) < q2_age) & live19) & (~done19));
-    assign q2_older20 = ((((5'd20 - head) < q2_age) & live20) & (~done20));
-    assign q2_older21 = ((((5'd21 - head) < q2_age) & live21) & (~done21));
-    assign q2_older22 = ((((5'd22 - head) < q2_age) & live22) & (~done22));
-    assign q2_older23 = ((((5'd23 - head) < q2_age) & live23) & (~done23));
-    assign q2_older24 = ((((5'd24 - head) < q2_age) & live24) & (~done24));
-    assign q2_older25 = ((((5'd25 - head) < q2_age) & live25) & (~done25));
-    assign q2_older26 = ((((5'd26 - head) < q2_age) & live26) & (~done26));
-    assign q2_older27 = ((((5'd27 - head) < q2_age) & live27) & (~done27));
-    assign q2_older28 = ((((5'd28 - head) < q2_age) & live28) & (~done28));
-    assign q2_older29 = ((((5'd29 - head) < q2_age) & live29) & (~done29));
-    assign q2_older30 = ((((5'd30 - head) < q2_age) & live30) & (~done30));
-    assign q2_older31 = ((((5'd31 - head) < q2_age) & live31) & (~done31));
-    assign q2_blocked = ((((((((((((((((((((((((((((((((1'd0
-        | (q2_older0
-        & (((((e0_w & _s12) & (e0_wr_lo < _s13)) & (_s14 < e0_wr_hi)) | (((e0_w & _s15) & (e0_wr_lo < _s16)) & (_s17 < e0_wr_hi)))
-        | (((e0_r & _s12) & (e0_rd_lo < _s13)) & (_s14 < e0_rd_hi)))))
-        | (q2_older1
-        & (((((e1_w & _s12) & (e1_wr_lo < _s13)) & (_s14 < e1_wr_hi)) | (((e1_w & _s15) & (e1_wr_lo < _s16)) & (_s17 < e1_wr_hi)))
-        | (((e1_r & _s12) & (e1_rd_lo < _s13)) & (_s14 < e1_rd_hi)))))
-        | (q2_older2
-        & (((((e2_w & _s12) & (e2_wr_lo < _s13)) & (_s14 < e2_wr_hi)) | (((e2_w & _s15) & (e2_wr_lo < _s16)) & (_s17 < e2_wr_hi)))
-        | (((e2_r & _s12) & (e2_rd_lo < _s13)) & (_s14 < e2_rd_hi)))))
-        | (q2_older3
-        & (((((e3_w & _s12) & (e3_wr_lo < _s13)) & (_s14 < e3_wr_hi)) | (((e3_w & _s15) & (e3_wr_lo < _s16)) & (_s17 < e3_wr_hi)))
-        | (((e3_r & _s12) & (e3_rd_lo < _s13)) & (_s14 < e3_rd_hi)))))
-        | (q2_older4
-        & (((((e4_w & _s12) & (e4_wr_lo < _s13)) & (_s14 < e4_wr_hi)) | (((e4_w & _s15) & (e4_wr_lo < _s16)) & (_s17 < e4_wr_hi)))
-        | (((e4_r & _s12) & (e4_rd_lo < _s13)) & (_s14 < e4_rd_hi)))))
-        | (q2_older5
-        & (((((e5_w & _s12) & (e5_wr_lo < _s13)) & (_s14 < e5_wr_hi)) | (((e5_w & _s15) & (e5_wr_lo < _s16)) & (_s17 < e5_wr_hi)))
-        | (((e5_r & _s12) & (e5_rd_lo < _s13)) & (_s14 < e5_rd_hi)))))
-        | (q2_older6
-        & (((((e6_w & _s12) & (e6_wr_lo < _s13)) & (_s14 < e6_wr_hi)) | (((e6_w & _s15) & (e6_wr_lo < _s16)) & (_s17 < e6_wr_hi)))
-        | (((e6_r & _s12) & (e6_rd_lo < _s13)) & (_s14 < e6_rd_hi)))))
-        | (q2_older7
-        & (((((e7_w & _s12) & (e7_wr_lo < _s13)) & (_s14 < e7_wr_hi)) | (((e7_w & _s15) & (e7_wr_lo < _s16)) & (_s17 < e7_wr_hi)))
-        | (((e7_r & _s12) & (e7_rd_lo < _s13)) & (_s14 < e7_rd_hi)))))
-        | (q2_older8
-        & (((((e8_w & _s12) & (e8_wr_lo < _s13)) & (_s14 < e8_wr_hi)) | (((e8_w & _s15) & (e8_wr_lo < _s16)) & (_s17 < e8_wr_hi)))
-        | (((e8_r & _s12) & (e8_rd_lo < _s13)) & (_s14 < e8_rd_hi)))))
-        | (q2_older9
-        & (((((e9_w & _s12) & (e9_wr_lo < _s13)) & (_s14 < e9_wr_hi)) | (((e9_w & _s15) & (e9_wr_lo < _s16)) & (_s17 < e9_wr_hi)))
-        | (((e9_r & _s12) & (e9_rd_lo < _s13)) & (_s14 < e9_rd_hi)))))
-        | (q2_older10
-        & (((((e10_w & _s12) & (e10_wr_lo < _s13)) & (_s14 < e10_wr_hi)) | (((e10_w & _s15) & (e10_wr_lo < _s16)) & (_s17 < e10_wr_hi)))
-        | (((e10_r & _s12) & (e10_rd_lo < _s13)) & (_s14 < e10_rd_hi)))))
-        | (q2_older11
-        & (((((e11_w & _s12) & (e11_wr_lo < _s13)) & (_s14 < e11_wr_hi)) | (((e11_w & _s15) & (e11_wr_lo < _s16)) & (_s17 < e11_wr_hi)))
-        | (((e11_r & _s12) & (e11_rd_lo < _s13)) & (_s14 < e11_rd_hi)))))
-        | (q2_older12
-        & (((((e12_w & _s12) & (e12_wr_lo < _s13)) & (_s14 < e12_wr_hi)) | (((e12_w & _s15) & (e12_wr_lo < _s16)) & (_s17 < e12_wr_hi)))
-        | (((e12_r & _s12) & (e12_rd_lo < _s13)) & (_s14 < e12_rd_hi)))))
-        | (q2_older13
-        & (((((e13_w & _s12) & (e13_wr_lo < _s13)) & (_s14 < e13_wr_hi)) | (((e13_w & _s15) & (e13_wr_lo < _s16)) & (_s17 < e13_wr_hi)))
-        | (((e13_r & _s12) & (e13_rd_lo < _s13)) & (_s14 < e13_rd_hi)))))
-        | (q2_older14
-        & (((((e14_w & _s12) & (e14_wr_lo < _s13)) & (_s14 < e14_wr_hi)) | (((e14_w & _s15) & (e14_wr_lo < _s16)) & (_s17 < e14_wr_hi)))
-        | (((e14_r & _s12) & (e14_rd_lo < _s13)) & (_s14 < e14_rd_hi)))))
-        | (q2_older15
-        & (((((e15_w & _s12) & (e15_wr_lo < _s13)) & (_s14 < e15_wr_hi)) | (((e15_w & _s15) & (e15_wr_lo < _s16)) & (_s17 < e15_wr_hi)))
-        | (((e15_r & _s12) & (e15_rd_lo < _s13)) & (_s14 < e15_rd_hi)))))
-        | (q2_older16
-        & (((((e16_w & _s12) & (e16_wr_lo < _s13)) & (_s14 < e16_wr_hi)) | (((e16_w & _s15) & (e16_wr_lo < _s16)) & (_s17 < e16_wr_hi)))
-        | (((e16_r & _s12) & (e16_rd_lo < _s13)) & (_s14 < e16_rd_hi)))))
-        | (q2_older17
-        & (((((e17_w & _s12) & (e17_wr_lo < _s13)) & (_s14 < e17_wr_hi)) | (((e17_w & _s15) & (e17_wr_lo < _s16)) & (_s17 < e17_wr_hi)))
-        | (((e17_r & _s12) & (e17_rd_lo < _s13)) & (_s14 < e17_rd_hi)))))
-        | (q2_older18
-        & (((((e18_w & _s12) & (e18_wr_lo < _s13)) & (_s14 < e18_wr_hi)) | (((e18_w & _s15) & (e18_wr_lo < _s16)) & (_s17 < e18_wr_hi)))
-        | (((e18_r & _s12) & (e18_rd_lo < _s13)) & (_s14 < e18_rd_hi)))))
-        | (q2_older19
-        & (((((e19_w & _s12) & (e19_wr_lo < _s13)) & (_s14 < e19_wr_hi)) | (((e19_w & _s15) & (e19_wr_lo < _s16)) & (_s17 < e19_wr_hi)))
-        | (((e19_r & _s12) & (e19_rd_lo < _s13)) & (_s14 < e19_rd_hi)))))
-        | (q2_older20
-        & (((((e20_w & _s12) & (e20_wr_lo < _s13)) & (_s14 < e20_wr_hi)) | (((e20_w & _s15) & (e20_wr_lo < _s16)) & (_s17 < e20_wr_hi)))
-        | (((e20_r & _s12) & (e20_rd_lo < _s13)) & (_s14 < e20_rd_hi)))))
-        | (q2_older21
-        & (((((e21_w & _s12) & (e21_wr_lo < _s13)) & (_s14 < e21_wr_hi)) | (((e21_w & _s15) & (e21_wr_lo < _s16)) & (_s17 < e21_wr_hi)))
-        | (((e21_r & _s12) & (e21_rd_lo < _s13)) & (_s14 < e21_rd_hi)))))
-        | (q2_older22
-        & (((((e22_w & _s12) & (e22_wr_lo < _s13)) & (_s14 < e22_wr_hi)) | (((e22_w & _s15) & (e22_wr_lo < _s16)) & (_s17 < e22_wr_hi)))
-        | (((e22_r & _s12) & (e22_rd_lo < _s13)) & (_s14 < e22_rd_hi)))))
-        | (q2_older23
-        & (((((e23_w & _s12) & (e23_wr_lo < _s13)) & (_s14 < e23_wr_hi)) | (((e23_w & _s15) & (e23_wr_lo < _s16)) & (_s17 < e23_wr_hi)))
-        | (((e23_r & _s12) & (e23_rd_lo < _s13)) & (_s14 < e23_rd_hi)))))
-        | (q2_older24
-        & (((((e24_w & _s12) & (e24_wr_lo < _s13)) & (_s14 < e24_wr_hi)) | (((e24_w & _s15) & (e24_wr_lo < _s16)) & (_s17 < e24_wr_hi)))
-        | (((e24_r & _s12) & (e24_rd_lo < _s13)) & (_s14 < e24_rd_hi)))))
-        | (q2_older25
-        & (((((e25_w & _s12) & (e25_wr_lo < _s13)) & (_s14 < e25_wr_hi)) | (((e25_w & _s15) & (e25_wr_lo < _s16)) & (_s17 < e25_wr_hi)))
-        | (((e25_r & _s12) & (e25_rd_lo < _s13)) & (_s14 < e25_rd_hi)))))
-        | (q2_older26
-        & (((((e26_w & _s12) & (e26_wr_lo < _s13)) & (_s14 < e26_wr_hi)) | (((e26_w & _s15) & (e26_wr_lo < _s16)) & (_s17 < e26_wr_hi)))
-        | (((e26_r & _s12) & (e26_rd_lo < _s13)) & (_s14 < e26_rd_hi)))))
-        | (q2_older27
-        & (((((e27_w & _s12) & (e27_wr_lo < _s13)) & (_s14 < e27_wr_hi)) | (((e27_w & _s15) & (e27_wr_lo < _s16)) & (_s17 < e27_wr_hi)))
-        | (((e27_r & _s12) & (e27_rd_lo < _s13)) & (_s14 < e27_rd_hi)))))
-        | (q2_older28
-        & (((((e28_w & _s12) & (e28_wr_lo < _s13)) & (_s14 < e28_wr_hi)) | (((e28_w & _s15) & (e28_wr_lo < _s16)) & (_s17 < e28_wr_hi)))
-        | (((e28_r & _s12) & (e28_rd_lo < _s13)) & (_s14 < e28_rd_hi)))))
-        | (q2_older29
-        & (((((e29_w & _s12) & (e29_wr_lo < _s13)) & (_s14 < e29_wr_hi)) | (((e29_w & _s15) & (e29_wr_lo < _s16)) & (_s17 < e29_wr_hi)))
-        | (((e29_r & _s12) & (e29_rd_lo < _s13)) & (_s14 < e29_rd_hi)))))
-        | (q2_older30
-        & (((((e30_w & _s12) & (e30_wr_lo < _s13)) & (_s14 < e30_wr_hi)) | (((e30_w & _s15) & (e30_wr_lo < _s16)) & (_s17 < e30_wr_hi)))
-        | (((e30_r & _s12) & (e30_rd_lo < _s13)) & (_s14 < e30_rd_hi)))))
-        | (q2_older31
-        & (((((e31_w & _s12) & (e31_wr_lo < _s13)) & (_s14 < e31_wr_hi)) | (((e31_w & _s15) & (e31_wr_lo < _s16)) & (_s17 < e31_wr_hi)))
-        | (((e31_r & _s12) & (e31_rd_lo < _s13)) & (_s14 < e31_rd_hi)))));
+    assign q1_older = {(_s65 ? ((~1'd0) | 1'd0) : ((~1'd0) & 1'd0)), (_s65 ? ((~_s3) | _s66) : ((~_s3) & _s66)),
+        (_s65 ? ((~_s5) | _s67) : ((~_s5) & _s67)), (_s65 ? ((~_s7) | _s68) : ((~_s7) & _s68)), (_s65 ? ((~_s9) | _s69) : ((~_s9) & _s69)),
+        (_s65 ? ((~_s11) | _s70) : ((~_s11) & _s70)), (_s65 ? ((~_s13) | _s71) : ((~_s13) & _s71)), (_s65 ? ((~_s15) | _s72) : ((~_s15) & _s72)),
+        (_s65 ? ((~_s17) | _s73) : ((~_s17) & _s73)), (_s65 ? ((~_s19) | _s74) : ((~_s19) & _s74)), (_s65 ? ((~_s21) | _s75) : ((~_s21) & _s75)),
+        (_s65 ? ((~_s23) | _s76) : ((~_s23) & _s76)), (_s65 ? ((~_s25) | _s77) : ((~_s25) & _s77)), (_s65 ? ((~_s27) | _s78) : ((~_s27) & _s78)),
+        (_s65 ? ((~_s29) | _s79) : ((~_s29) & _s79)), (_s65 ? ((~_s31) | _s80) : ((~_s31) & _s80)), (_s65 ? ((~_s33) | _s81) : ((~_s33) & _s81)),
+        (_s65 ? ((~_s35) | _s82) : ((~_s35) & _s82)), (_s65 ? ((~_s37) | _s83) : ((~_s37) & _s83)), (_s65 ? ((~_s39) | _s84) : ((~_s39) & _s84)),
+        (_s65 ? ((~_s41) | _s85) : ((~_s41) & _s85)), (_s65 ? ((~_s43) | _s86) : ((~_s43) & _s86)), (_s65 ? ((~_s45) | _s87) : ((~_s45) & _s87)),
+        (_s65 ? ((~_s47) | _s88) : ((~_s47) & _s88)), (_s65 ? ((~_s49) | _s89) : ((~_s49) & _s89)), (_s65 ? ((~_s51) | _s90) : ((~_s51) & _s90)),
+        (_s65 ? ((~_s53) | _s91) : ((~_s53) & _s91)), (_s65 ? ((~_s55) | _s92) : ((~_s55) & _s92)), (_s65 ? ((~_s57) | _s93) : ((~_s57) & _s93)),
+        (_s65 ? ((~_s59) | _s94) : ((~_s59) & _s94)), (_s65 ? ((~_s61) | _s95) : ((~_s61) & _s95)), (_s65 ? ((~_s63) | _s96) : ((~_s63) & _s96))};
+    assign q1_sync_clear = (~(|(q1_older & pending_sync)));
+    assign q2_blocked = ((q2_id == 5'd1) ? blocked1
+        : ((q2_id == 5'd2) ? blocked2
+        : ((q2_id == 5'd3) ? blocked3
+        : ((q2_id == 5'd4) ? blocked4
+        : ((q2_id == 5'd5) ? blocked5
+        : ((q2_id == 5'd6) ? blocked6
+        : ((q2_id == 5'd7) ? blocked7
+        : ((q2_id == 5'd8) ? blocked8
+        : ((q2_id == 5'd9) ? blocked9
+        : ((q2_id == 5'd10) ? blocked10
+        : ((q2_id == 5'd11) ? blocked11
+        : ((q2_id == 5'd12) ? blocked12
+        : ((q2_id == 5'd13) ? blocked13
+        : ((q2_id == 5'd14) ? blocked14
+        : ((q2_id == 5'd15) ? blocked15
+        : ((q2_id == 5'd16) ? blocked16
+        : ((q2_id == 5'd17) ? blocked17
+        : ((q2_id == 5'd18) ? blocked18
+        : ((q2_id == 5'd19) ? blocked19
+        : ((q2_id == 5'd20) ? blocked20
+        : ((q2_id == 5'd21) ? blocked21
+        : ((q2_id == 5'd22) ? blocked22
+        : ((q2_id == 5'd23) ? blocked23
+        : ((q2_id == 5'd24) ? blocked24
+        : ((q2_id == 5'd25) ? blocked25
+        : ((q2_id == 5'd26) ? blocked26
+        : ((q2_id == 5'd27) ? blocked27
+        : ((q2_id == 5'd28) ? blocked28
+        : ((q2_id == 5'd29) ? blocked29 : ((q2_id == 5'd30) ? blocked30 : ((q2_id == 5'd31) ? blocked31 : blocked0)))))))))))))))))))))))))))))));
     assign q2_clear = (~q2_blocked);
-    assign q2_sync_clear = (~((((((((((((((((((((((((((((((((1'd0 | (q2_older0 & e0_sync)) | (q2_older1 & e1_sync)) | (q2_older2 & e2_sync))
-        | (q2_older3 & e3_sync)) | (q2_older4 & e4_sync)) | (q2_older5 & e5_sync)) | (q2_older6 & e6_sync)) | (q2_older7 & e7_sync))
-        | (q2_older8 & e8_sync)) | (q2_older9 & e9_sync)) | (q2_older10 & e10_sync)) | (q2_older11 & e11_sync)) | (q2_older12 & e12_sync))
-        | (q2_older13 & e13_sync)) | (q2_older14 & e14_sync)) | (q2_older15 & e15_sync)) | (q2_older16 & e16_sync)) | (q2_older17 & e17_sync))
-        | (q2_older18 & e18_sync)) | (q2_older19 & e19_sync)) | (q2_older20 & e20_sync)) | (q2_older21 & e21_sync)) | (q2_older22 & e22_sync))
-        | (q2_older23 & e23_sync)) | (q2_older24 & e24_sync)) | (q2_older25 & e25_sync)) | (q2_older26 & e26_sync)) | (q2_older27 & e27_sync))
-        | (q2_older28 & e28_sync)) | (q2_older29 & e29_sync)) | (q2_older30 & e30_sync)) | (q2_older31 & e31_sync)));
+    assign q2_older = {(_s97 ? ((~1'd0) | 1'd0) : ((~1'd0) & 1'd0)), (_s97 ? ((~_s3) | _s98) : ((~_s3) & _s98)),
+        (_s97 ? ((~_s5) | _s99) : ((~_s5) & _s99)), (_s97 ? ((~_s7) | _s100) : ((~_s7) & _s100)), (_s97 ? ((~_s9) | _s101) : ((~_s9) & _s101)),
+        (_s97 ? ((~_s11) | _s102) : ((~_s11) & _s102)), (_s97 ? ((~_s13) | _s103) : ((~_s13) & _s103)),
+        (_s97 ? ((~_s15) | _s104) : ((~_s15) & _s104)), (_s97 ? ((~_s17) | _s105) : ((~_s17) & _s105)),
+        (_s97 ? ((~_s19) | _s106) : ((~_s19) & _s106)), (_s97 ? ((~_s21) | _s107) : ((~_s21) & _s107)),
+        (_s97 ? ((~_s23) | _s108) : ((~_s23) & _s108)), (_s97 ? ((~_s25) | _s109) : ((~_s25) & _s109)),
+        (_s97 ? ((~_s27) | _s110) : ((~_s27) & _s110)), (_s97 ? ((~_s29) | _s111) : ((~_s29) & _s111)),
+        (_s97 ? ((~_s31) | _s112) : ((~_s31) & _s112)), (_s97 ? ((~_s33) | _s113) : ((~_s33) & _s113)),
+        (_s97 ? ((~_s35) | _s114) : ((~_s35) & _s114)), (_s97 ? ((~_s37) | _s115) : ((~_s37) & _s115)),
+        (_s97 ? ((~_s39) | _s116) : ((~_s39) & _s116)), (_s97 ? ((~_s41) | _s117) : ((~_s41) & _s117)),
+        (_s97 ? ((~_s43) | _s118) : ((~_s43) & _s118)), (_s97 ? ((~_s45) | _s119) : ((~_s45) & _s119)),
+        (_s97 ? ((~_s47) | _s120) : ((~_s47) & _s120)), (_s97 ? ((~_s49) | _s121) : ((~_s49) & _s121)),
+        (_s97 ? ((~_s51) | _s122) : ((~_s51) & _s122)), (_s97 ? ((~_s53) | _s123) : ((~_s53) & _s123)),
+        (_s97 ? ((~_s55) | _s124) : ((~_s55) & _s124)), (_s97 ? ((~_s57) | _s125) : ((~_s57) & _s125)),
+        (_s97 ? ((~_s59) | _s126) : ((~_s59) & _s126)), (_s97 ? ((~_s61) | _s127) : ((~_s61) & _s127)),
+        (_s97 ? ((~_s63) | _s128) : ((~_s63) & _s128))};
+    assign q2_sync_clear = (~(|(q2_older & pending_sync)));
     assign alloc_ready = (~full);
     assign alloc_id = tail;
     assign head_id = head;
@@ -1530,237 +1110,301 @@ module serrano_core_scoreboard_n32_l14_q3_d7 (
 
     always @(posedge clk) begin
         if (rst) begin
-            head   <= 5'd0;
-            tail   <= 5'd0;
-            used   <= 6'd0;
-            live0  <= 1'd0;
-            done0  <= 1'd0;
-            live1  <= 1'd0;
-            done1  <= 1'd0;
-            live2  <= 1'd0;
-            done2  <= 1'd0;
-            live3  <= 1'd0;
-            done3  <= 1'd0;
-            live4  <= 1'd0;
-            done4  <= 1'd0;
-            live5  <= 1'd0;
-            done5  <= 1'd0;
-            live6  <= 1'd0;
-            done6  <= 1'd0;
-            live7  <= 1'd0;
-            done7  <= 1'd0;
-            live8  <= 1'd0;
-            done8  <= 1'd0;
-            live9  <= 1'd0;
-            done9  <= 1'd0;
-            live10 <= 1'd0;
-            done10 <= 1'd0;
-            live11 <= 1'd0;
-            done11 <= 1'd0;
-            live12 <= 1'd0;
-            done12 <= 1'd0;
-            live13 <= 1'd0;
-            done13 <= 1'd0;
-            live14 <= 1'd0;
-            done14 <= 1'd0;
-            live15 <= 1'd0;
-            done15 <= 1'd0;
-            live16 <= 1'd0;
-            done16 <= 1'd0;
-            live17 <= 1'd0;
-            done17 <= 1'd0;
-            live18 <= 1'd0;
-            done18 <= 1'd0;
-            live19 <= 1'd0;
-            done19 <= 1'd0;
-            live20 <= 1'd0;
-            done20 <= 1'd0;
-            live21 <= 1'd0;
-            done21 <= 1'd0;
-            live22 <= 1'd0;
-            done22 <= 1'd0;
-            live23 <= 1'd0;
-            done23 <= 1'd0;
-            live24 <= 1'd0;
-            done24 <= 1'd0;
-            live25 <= 1'd0;
-            done25 <= 1'd0;
-            live26 <= 1'd0;
-            done26 <= 1'd0;
-            live27 <= 1'd0;
-            done27 <= 1'd0;
-            live28 <= 1'd0;
-            done28 <= 1'd0;
-            live29 <= 1'd0;
-            done29 <= 1'd0;
-            live30 <= 1'd0;
-            done30 <= 1'd0;
-            live31 <= 1'd0;
-            done31 <= 1'd0;
+            head     <= 5'd0;
+            tail     <= 5'd0;
+            used     <= 6'd0;
+            live0    <= 1'd0;
+            done0    <= 1'd0;
+            live1    <= 1'd0;
+            done1    <= 1'd0;
+            live2    <= 1'd0;
+            done2    <= 1'd0;
+            live3    <= 1'd0;
+            done3    <= 1'd0;
+            live4    <= 1'd0;
+            done4    <= 1'd0;
+            live5    <= 1'd0;
+            done5    <= 1'd0;
+            live6    <= 1'd0;
+            done6    <= 1'd0;
+            live7    <= 1'd0;
+            done7    <= 1'd0;
+            live8    <= 1'd0;
+            done8    <= 1'd0;
+            live9    <= 1'd0;
+            done9    <= 1'd0;
+            live10   <= 1'd0;
+            done10   <= 1'd0;
+            live11   <= 1'd0;
+            done11   <= 1'd0;
+            live12   <= 1'd0;
+            done12   <= 1'd0;
+            live13   <= 1'd0;
+            done13   <= 1'd0;
+            live14   <= 1'd0;
+            done14   <= 1'd0;
+            live15   <= 1'd0;
+            done15   <= 1'd0;
+            live16   <= 1'd0;
+            done16   <= 1'd0;
+            live17   <= 1'd0;
+            done17   <= 1'd0;
+            live18   <= 1'd0;
+            done18   <= 1'd0;
+            live19   <= 1'd0;
+            done19   <= 1'd0;
+            live20   <= 1'd0;
+            done20   <= 1'd0;
+            live21   <= 1'd0;
+            done21   <= 1'd0;
+            live22   <= 1'd0;
+            done22   <= 1'd0;
+            live23   <= 1'd0;
+            done23   <= 1'd0;
+            live24   <= 1'd0;
+            done24   <= 1'd0;
+            live25   <= 1'd0;
+            done25   <= 1'd0;
+            live26   <= 1'd0;
+            done26   <= 1'd0;
+            live27   <= 1'd0;
+            done27   <= 1'd0;
+            live28   <= 1'd0;
+            done28   <= 1'd0;
+            live29   <= 1'd0;
+            done29   <= 1'd0;
+            live30   <= 1'd0;
+            done30   <= 1'd0;
+            live31   <= 1'd0;
+            done31   <= 1'd0;
+            e0_deps  <= 32'd0;
+            e1_deps  <= 32'd0;
+            e2_deps  <= 32'd0;
+            e3_deps  <= 32'd0;
+            e4_deps  <= 32'd0;
+            e5_deps  <= 32'd0;
+            e6_deps  <= 32'd0;
+            e7_deps  <= 32'd0;
+            e8_deps  <= 32'd0;
+            e9_deps  <= 32'd0;
+            e10_deps <= 32'd0;
+            e11_deps <= 32'd0;
+            e12_deps <= 32'd0;
+            e13_deps <= 32'd0;
+            e14_deps <= 32'd0;
+            e15_deps <= 32'd0;
+            e16_deps <= 32'd0;
+            e17_deps <= 32'd0;
+            e18_deps <= 32'd0;
+            e19_deps <= 32'd0;
+            e20_deps <= 32'd0;
+            e21_deps <= 32'd0;
+            e22_deps <= 32'd0;
+            e23_deps <= 32'd0;
+            e24_deps <= 32'd0;
+            e25_deps <= 32'd0;
+            e26_deps <= 32'd0;
+            e27_deps <= 32'd0;
+            e28_deps <= 32'd0;
+            e29_deps <= 32'd0;
+            e30_deps <= 32'd0;
+            e31_deps <= 32'd0;
         end else begin
-            head   <= (flush ? 5'd0 : (retire_w ? (head + 5'd1) : head));
-            tail   <= (flush ? 5'd0 : (take ? (tail + 5'd1) : tail));
-            used   <= (flush ? 6'd0 : ((used + {5'd0, take}) - {5'd0, retire_w}));
-            live0  <= ((~flush) & (alloc_e0 | (live0 & (~(retire_w & (head == 5'd0))))));
-            done0  <= (alloc_e0 ? 1'd0
+            head     <= (flush ? 5'd0 : (retire_w ? (head + 5'd1) : head));
+            tail     <= (flush ? 5'd0 : (take ? (tail + 5'd1) : tail));
+            used     <= (flush ? 6'd0 : ((used + {5'd0, take}) - {5'd0, retire_w}));
+            live0    <= ((~flush) & (alloc_e0 | (live0 & (~(retire_w & (head == 5'd0))))));
+            done0    <= (alloc_e0 ? 1'd0
                 : (done0
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd0))) | (d1_valid & (d1_id == 5'd0))) | (d2_valid & (d2_id == 5'd0)))
                 | (d3_valid & (d3_id == 5'd0))) | (d4_valid & (d4_id == 5'd0))) | (d5_valid & (d5_id == 5'd0))) | (d6_valid & (d6_id == 5'd0)))));
-            live1  <= ((~flush) & (alloc_e1 | (live1 & (~(retire_w & (head == 5'd1))))));
-            done1  <= (alloc_e1 ? 1'd0
+            live1    <= ((~flush) & (alloc_e1 | (live1 & (~(retire_w & (head == 5'd1))))));
+            done1    <= (alloc_e1 ? 1'd0
                 : (done1
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd1))) | (d1_valid & (d1_id == 5'd1))) | (d2_valid & (d2_id == 5'd1)))
                 | (d3_valid & (d3_id == 5'd1))) | (d4_valid & (d4_id == 5'd1))) | (d5_valid & (d5_id == 5'd1))) | (d6_valid & (d6_id == 5'd1)))));
-            live2  <= ((~flush) & (alloc_e2 | (live2 & (~(retire_w & (head == 5'd2))))));
-            done2  <= (alloc_e2 ? 1'd0
+            live2    <= ((~flush) & (alloc_e2 | (live2 & (~(retire_w & (head == 5'd2))))));
+            done2    <= (alloc_e2 ? 1'd0
                 : (done2
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd2))) | (d1_valid & (d1_id == 5'd2))) | (d2_valid & (d2_id == 5'd2)))
                 | (d3_valid & (d3_id == 5'd2))) | (d4_valid & (d4_id == 5'd2))) | (d5_valid & (d5_id == 5'd2))) | (d6_valid & (d6_id == 5'd2)))));
-            live3  <= ((~flush) & (alloc_e3 | (live3 & (~(retire_w & (head == 5'd3))))));
-            done3  <= (alloc_e3 ? 1'd0
+            live3    <= ((~flush) & (alloc_e3 | (live3 & (~(retire_w & (head == 5'd3))))));
+            done3    <= (alloc_e3 ? 1'd0
                 : (done3
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd3))) | (d1_valid & (d1_id == 5'd3))) | (d2_valid & (d2_id == 5'd3)))
                 | (d3_valid & (d3_id == 5'd3))) | (d4_valid & (d4_id == 5'd3))) | (d5_valid & (d5_id == 5'd3))) | (d6_valid & (d6_id == 5'd3)))));
-            live4  <= ((~flush) & (alloc_e4 | (live4 & (~(retire_w & (head == 5'd4))))));
-            done4  <= (alloc_e4 ? 1'd0
+            live4    <= ((~flush) & (alloc_e4 | (live4 & (~(retire_w & (head == 5'd4))))));
+            done4    <= (alloc_e4 ? 1'd0
                 : (done4
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd4))) | (d1_valid & (d1_id == 5'd4))) | (d2_valid & (d2_id == 5'd4)))
                 | (d3_valid & (d3_id == 5'd4))) | (d4_valid & (d4_id == 5'd4))) | (d5_valid & (d5_id == 5'd4))) | (d6_valid & (d6_id == 5'd4)))));
-            live5  <= ((~flush) & (alloc_e5 | (live5 & (~(retire_w & (head == 5'd5))))));
-            done5  <= (alloc_e5 ? 1'd0
+            live5    <= ((~flush) & (alloc_e5 | (live5 & (~(retire_w & (head == 5'd5))))));
+            done5    <= (alloc_e5 ? 1'd0
                 : (done5
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd5))) | (d1_valid & (d1_id == 5'd5))) | (d2_valid & (d2_id == 5'd5)))
                 | (d3_valid & (d3_id == 5'd5))) | (d4_valid & (d4_id == 5'd5))) | (d5_valid & (d5_id == 5'd5))) | (d6_valid & (d6_id == 5'd5)))));
-            live6  <= ((~flush) & (alloc_e6 | (live6 & (~(retire_w & (head == 5'd6))))));
-            done6  <= (alloc_e6 ? 1'd0
+            live6    <= ((~flush) & (alloc_e6 | (live6 & (~(retire_w & (head == 5'd6))))));
+            done6    <= (alloc_e6 ? 1'd0
                 : (done6
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd6))) | (d1_valid & (d1_id == 5'd6))) | (d2_valid & (d2_id == 5'd6)))
                 | (d3_valid & (d3_id == 5'd6))) | (d4_valid & (d4_id == 5'd6))) | (d5_valid & (d5_id == 5'd6))) | (d6_valid & (d6_id == 5'd6)))));
-            live7  <= ((~flush) & (alloc_e7 | (live7 & (~(retire_w & (head == 5'd7))))));
-            done7  <= (alloc_e7 ? 1'd0
+            live7    <= ((~flush) & (alloc_e7 | (live7 & (~(retire_w & (head == 5'd7))))));
+            done7    <= (alloc_e7 ? 1'd0
                 : (done7
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd7))) | (d1_valid & (d1_id == 5'd7))) | (d2_valid & (d2_id == 5'd7)))
                 | (d3_valid & (d3_id == 5'd7))) | (d4_valid & (d4_id == 5'd7))) | (d5_valid & (d5_id == 5'd7))) | (d6_valid & (d6_id == 5'd7)))));
-            live8  <= ((~flush) & (alloc_e8 | (live8 & (~(retire_w & (head == 5'd8))))));
-            done8  <= (alloc_e8 ? 1'd0
+            live8    <= ((~flush) & (alloc_e8 | (live8 & (~(retire_w & (head == 5'd8))))));
+            done8    <= (alloc_e8 ? 1'd0
                 : (done8
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd8))) | (d1_valid & (d1_id == 5'd8))) | (d2_valid & (d2_id == 5'd8)))
                 | (d3_valid & (d3_id == 5'd8))) | (d4_valid & (d4_id == 5'd8))) | (d5_valid & (d5_id == 5'd8))) | (d6_valid & (d6_id == 5'd8)))));
-            live9  <= ((~flush) & (alloc_e9 | (live9 & (~(retire_w & (head == 5'd9))))));
-            done9  <= (alloc_e9 ? 1'd0
+            live9    <= ((~flush) & (alloc_e9 | (live9 & (~(retire_w & (head == 5'd9))))));
+            done9    <= (alloc_e9 ? 1'd0
                 : (done9
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd9))) | (d1_valid & (d1_id == 5'd9))) | (d2_valid & (d2_id == 5'd9)))
                 | (d3_valid & (d3_id == 5'd9))) | (d4_valid & (d4_id == 5'd9))) | (d5_valid & (d5_id == 5'd9))) | (d6_valid & (d6_id == 5'd9)))));
-            live10 <= ((~flush) & (alloc_e10 | (live10 & (~(retire_w & (head == 5'd10))))));
-            done10 <= (alloc_e10 ? 1'd0
+            live10   <= ((~flush) & (alloc_e10 | (live10 & (~(retire_w & (head == 5'd10))))));
+            done10   <= (alloc_e10 ? 1'd0
                 : (done10
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd10))) | (d1_valid & (d1_id == 5'd10))) | (d2_valid & (d2_id == 5'd10)))
                 | (d3_valid & (d3_id == 5'd10))) | (d4_valid & (d4_id == 5'd10))) | (d5_valid & (d5_id == 5'd10))) | (d6_valid & (d6_id == 5'd10)))));
-            live11 <= ((~flush) & (alloc_e11 | (live11 & (~(retire_w & (head == 5'd11))))));
-            done11 <= (alloc_e11 ? 1'd0
+            live11   <= ((~flush) & (alloc_e11 | (live11 & (~(retire_w & (head == 5'd11))))));
+            done11   <= (alloc_e11 ? 1'd0
                 : (done11
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd11))) | (d1_valid & (d1_id == 5'd11))) | (d2_valid & (d2_id == 5'd11)))
                 | (d3_valid & (d3_id == 5'd11))) | (d4_valid & (d4_id == 5'd11))) | (d5_valid & (d5_id == 5'd11))) | (d6_valid & (d6_id == 5'd11)))));
-            live12 <= ((~flush) & (alloc_e12 | (live12 & (~(retire_w & (head == 5'd12))))));
-            done12 <= (alloc_e12 ? 1'd0
+            live12   <= ((~flush) & (alloc_e12 | (live12 & (~(retire_w & (head == 5'd12))))));
+            done12   <= (alloc_e12 ? 1'd0
                 : (done12
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd12))) | (d1_valid & (d1_id == 5'd12))) | (d2_valid & (d2_id == 5'd12)))
                 | (d3_valid & (d3_id == 5'd12))) | (d4_valid & (d4_id == 5'd12))) | (d5_valid & (d5_id == 5'd12))) | (d6_valid & (d6_id == 5'd12)))));
-            live13 <= ((~flush) & (alloc_e13 | (live13 & (~(retire_w & (head == 5'd13))))));
-            done13 <= (alloc_e13 ? 1'd0
+            live13   <= ((~flush) & (alloc_e13 | (live13 & (~(retire_w & (head == 5'd13))))));
+            done13   <= (alloc_e13 ? 1'd0
                 : (done13
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd13))) | (d1_valid & (d1_id == 5'd13))) | (d2_valid & (d2_id == 5'd13)))
                 | (d3_valid & (d3_id == 5'd13))) | (d4_valid & (d4_id == 5'd13))) | (d5_valid & (d5_id == 5'd13))) | (d6_valid & (d6_id == 5'd13)))));
-            live14 <= ((~flush) & (alloc_e14 | (live14 & (~(retire_w & (head == 5'd14))))));
-            done14 <= (alloc_e14 ? 1'd0
+            live14   <= ((~flush) & (alloc_e14 | (live14 & (~(retire_w & (head == 5'd14))))));
+            done14   <= (alloc_e14 ? 1'd0
                 : (done14
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd14))) | (d1_valid & (d1_id == 5'd14))) | (d2_valid & (d2_id == 5'd14)))
                 | (d3_valid & (d3_id == 5'd14))) | (d4_valid & (d4_id == 5'd14))) | (d5_valid & (d5_id == 5'd14))) | (d6_valid & (d6_id == 5'd14)))));
-            live15 <= ((~flush) & (alloc_e15 | (live15 & (~(retire_w & (head == 5'd15))))));
-            done15 <= (alloc_e15 ? 1'd0
+            live15   <= ((~flush) & (alloc_e15 | (live15 & (~(retire_w & (head == 5'd15))))));
+            done15   <= (alloc_e15 ? 1'd0
                 : (done15
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd15))) | (d1_valid & (d1_id == 5'd15))) | (d2_valid & (d2_id == 5'd15)))
                 | (d3_valid & (d3_id == 5'd15))) | (d4_valid & (d4_id == 5'd15))) | (d5_valid & (d5_id == 5'd15))) | (d6_valid & (d6_id == 5'd15)))));
-            live16 <= ((~flush) & (alloc_e16 | (live16 & (~(retire_w & (head == 5'd16))))));
-            done16 <= (alloc_e16 ? 1'd0
+            live16   <= ((~flush) & (alloc_e16 | (live16 & (~(retire_w & (head == 5'd16))))));
+            done16   <= (alloc_e16 ? 1'd0
                 : (done16
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd16))) | (d1_valid & (d1_id == 5'd16))) | (d2_valid & (d2_id == 5'd16)))
                 | (d3_valid & (d3_id == 5'd16))) | (d4_valid & (d4_id == 5'd16))) | (d5_valid & (d5_id == 5'd16))) | (d6_valid & (d6_id == 5'd16)))));
-            live17 <= ((~flush) & (alloc_e17 | (live17 & (~(retire_w & (head == 5'd17))))));
-            done17 <= (alloc_e17 ? 1'd0
+            live17   <= ((~flush) & (alloc_e17 | (live17 & (~(retire_w & (head == 5'd17))))));
+            done17   <= (alloc_e17 ? 1'd0
                 : (done17
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd17))) | (d1_valid & (d1_id == 5'd17))) | (d2_valid & (d2_id == 5'd17)))
                 | (d3_valid & (d3_id == 5'd17))) | (d4_valid & (d4_id == 5'd17))) | (d5_valid & (d5_id == 5'd17))) | (d6_valid & (d6_id == 5'd17)))));
-            live18 <= ((~flush) & (alloc_e18 | (live18 & (~(retire_w & (head == 5'd18))))));
-            done18 <= (alloc_e18 ? 1'd0
+            live18   <= ((~flush) & (alloc_e18 | (live18 & (~(retire_w & (head == 5'd18))))));
+            done18   <= (alloc_e18 ? 1'd0
                 : (done18
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd18))) | (d1_valid & (d1_id == 5'd18))) | (d2_valid & (d2_id == 5'd18)))
                 | (d3_valid & (d3_id == 5'd18))) | (d4_valid & (d4_id == 5'd18))) | (d5_valid & (d5_id == 5'd18))) | (d6_valid & (d6_id == 5'd18)))));
-            live19 <= ((~flush) & (alloc_e19 | (live19 & (~(retire_w & (head == 5'd19))))));
-            done19 <= (alloc_e19 ? 1'd0
+            live19   <= ((~flush) & (alloc_e19 | (live19 & (~(retire_w & (head == 5'd19))))));
+            done19   <= (alloc_e19 ? 1'd0
                 : (done19
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd19))) | (d1_valid & (d1_id == 5'd19))) | (d2_valid & (d2_id == 5'd19)))
                 | (d3_valid & (d3_id == 5'd19))) | (d4_valid & (d4_id == 5'd19))) | (d5_valid & (d5_id == 5'd19))) | (d6_valid & (d6_id == 5'd19)))));
-            live20 <= ((~flush) & (alloc_e20 | (live20 & (~(retire_w & (head == 5'd20))))));
-            done20 <= (alloc_e20 ? 1'd0
+            live20   <= ((~flush) & (alloc_e20 | (live20 & (~(retire_w & (head == 5'd20))))));
+            done20   <= (alloc_e20 ? 1'd0
                 : (done20
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd20))) | (d1_valid & (d1_id == 5'd20))) | (d2_valid & (d2_id == 5'd20)))
                 | (d3_valid & (d3_id == 5'd20))) | (d4_valid & (d4_id == 5'd20))) | (d5_valid & (d5_id == 5'd20))) | (d6_valid & (d6_id == 5'd20)))));
-            live21 <= ((~flush) & (alloc_e21 | (live21 & (~(retire_w & (head == 5'd21))))));
-            done21 <= (alloc_e21 ? 1'd0
+            live21   <= ((~flush) & (alloc_e21 | (live21 & (~(retire_w & (head == 5'd21))))));
+            done21   <= (alloc_e21 ? 1'd0
                 : (done21
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd21))) | (d1_valid & (d1_id == 5'd21))) | (d2_valid & (d2_id == 5'd21)))
                 | (d3_valid & (d3_id == 5'd21))) | (d4_valid & (d4_id == 5'd21))) | (d5_valid & (d5_id == 5'd21))) | (d6_valid & (d6_id == 5'd21)))));
-            live22 <= ((~flush) & (alloc_e22 | (live22 & (~(retire_w & (head == 5'd22))))));
-            done22 <= (alloc_e22 ? 1'd0
+            live22   <= ((~flush) & (alloc_e22 | (live22 & (~(retire_w & (head == 5'd22))))));
+            done22   <= (alloc_e22 ? 1'd0
                 : (done22
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd22))) | (d1_valid & (d1_id == 5'd22))) | (d2_valid & (d2_id == 5'd22)))
                 | (d3_valid & (d3_id == 5'd22))) | (d4_valid & (d4_id == 5'd22))) | (d5_valid & (d5_id == 5'd22))) | (d6_valid & (d6_id == 5'd22)))));
-            live23 <= ((~flush) & (alloc_e23 | (live23 & (~(retire_w & (head == 5'd23))))));
-            done23 <= (alloc_e23 ? 1'd0
+            live23   <= ((~flush) & (alloc_e23 | (live23 & (~(retire_w & (head == 5'd23))))));
+            done23   <= (alloc_e23 ? 1'd0
                 : (done23
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd23))) | (d1_valid & (d1_id == 5'd23))) | (d2_valid & (d2_id == 5'd23)))
                 | (d3_valid & (d3_id == 5'd23))) | (d4_valid & (d4_id == 5'd23))) | (d5_valid & (d5_id == 5'd23))) | (d6_valid & (d6_id == 5'd23)))));
-            live24 <= ((~flush) & (alloc_e24 | (live24 & (~(retire_w & (head == 5'd24))))));
-            done24 <= (alloc_e24 ? 1'd0
+            live24   <= ((~flush) & (alloc_e24 | (live24 & (~(retire_w & (head == 5'd24))))));
+            done24   <= (alloc_e24 ? 1'd0
                 : (done24
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd24))) | (d1_valid & (d1_id == 5'd24))) | (d2_valid & (d2_id == 5'd24)))
                 | (d3_valid & (d3_id == 5'd24))) | (d4_valid & (d4_id == 5'd24))) | (d5_valid & (d5_id == 5'd24))) | (d6_valid & (d6_id == 5'd24)))));
-            live25 <= ((~flush) & (alloc_e25 | (live25 & (~(retire_w & (head == 5'd25))))));
-            done25 <= (alloc_e25 ? 1'd0
+            live25   <= ((~flush) & (alloc_e25 | (live25 & (~(retire_w & (head == 5'd25))))));
+            done25   <= (alloc_e25 ? 1'd0
                 : (done25
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd25))) | (d1_valid & (d1_id == 5'd25))) | (d2_valid & (d2_id == 5'd25)))
                 | (d3_valid & (d3_id == 5'd25))) | (d4_valid & (d4_id == 5'd25))) | (d5_valid & (d5_id == 5'd25))) | (d6_valid & (d6_id == 5'd25)))));
-            live26 <= ((~flush) & (alloc_e26 | (live26 & (~(retire_w & (head == 5'd26))))));
-            done26 <= (alloc_e26 ? 1'd0
+            live26   <= ((~flush) & (alloc_e26 | (live26 & (~(retire_w & (head == 5'd26))))));
+            done26   <= (alloc_e26 ? 1'd0
                 : (done26
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd26))) | (d1_valid & (d1_id == 5'd26))) | (d2_valid & (d2_id == 5'd26)))
                 | (d3_valid & (d3_id == 5'd26))) | (d4_valid & (d4_id == 5'd26))) | (d5_valid & (d5_id == 5'd26))) | (d6_valid & (d6_id == 5'd26)))));
-            live27 <= ((~flush) & (alloc_e27 | (live27 & (~(retire_w & (head == 5'd27))))));
-            done27 <= (alloc_e27 ? 1'd0
+            live27   <= ((~flush) & (alloc_e27 | (live27 & (~(retire_w & (head == 5'd27))))));
+            done27   <= (alloc_e27 ? 1'd0
                 : (done27
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd27))) | (d1_valid & (d1_id == 5'd27))) | (d2_valid & (d2_id == 5'd27)))
                 | (d3_valid & (d3_id == 5'd27))) | (d4_valid & (d4_id == 5'd27))) | (d5_valid & (d5_id == 5'd27))) | (d6_valid & (d6_id == 5'd27)))));
-            live28 <= ((~flush) & (alloc_e28 | (live28 & (~(retire_w & (head == 5'd28))))));
-            done28 <= (alloc_e28 ? 1'd0
+            live28   <= ((~flush) & (alloc_e28 | (live28 & (~(retire_w & (head == 5'd28))))));
+            done28   <= (alloc_e28 ? 1'd0
                 : (done28
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd28))) | (d1_valid & (d1_id == 5'd28))) | (d2_valid & (d2_id == 5'd28)))
                 | (d3_valid & (d3_id == 5'd28))) | (d4_valid & (d4_id == 5'd28))) | (d5_valid & (d5_id == 5'd28))) | (d6_valid & (d6_id == 5'd28)))));
-            live29 <= ((~flush) & (alloc_e29 | (live29 & (~(retire_w & (head == 5'd29))))));
-            done29 <= (alloc_e29 ? 1'd0
+            live29   <= ((~flush) & (alloc_e29 | (live29 & (~(retire_w & (head == 5'd29))))));
+            done29   <= (alloc_e29 ? 1'd0
                 : (done29
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd29))) | (d1_valid & (d1_id == 5'd29))) | (d2_valid & (d2_id == 5'd29)))
                 | (d3_valid & (d3_id == 5'd29))) | (d4_valid & (d4_id == 5'd29))) | (d5_valid & (d5_id == 5'd29))) | (d6_valid & (d6_id == 5'd29)))));
-            live30 <= ((~flush) & (alloc_e30 | (live30 & (~(retire_w & (head == 5'd30))))));
-            done30 <= (alloc_e30 ? 1'd0
+            live30   <= ((~flush) & (alloc_e30 | (live30 & (~(retire_w & (head == 5'd30))))));
+            done30   <= (alloc_e30 ? 1'd0
                 : (done30
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd30))) | (d1_valid & (d1_id == 5'd30))) | (d2_valid & (d2_id == 5'd30)))
                 | (d3_valid & (d3_id == 5'd30))) | (d4_valid & (d4_id == 5'd30))) | (d5_valid & (d5_id == 5'd30))) | (d6_valid & (d6_id == 5'd30)))));
-            live31 <= ((~flush) & (alloc_e31 | (live31 & (~(retire_w & (head == 5'd31))))));
-            done31 <= (alloc_e31 ? 1'd0
+            live31   <= ((~flush) & (alloc_e31 | (live31 & (~(retire_w & (head == 5'd31))))));
+            done31   <= (alloc_e31 ? 1'd0
                 : (done31
                 | (((((((1'd0 | (d0_valid & (d0_id == 5'd31))) | (d1_valid & (d1_id == 5'd31))) | (d2_valid & (d2_id == 5'd31)))
                 | (d3_valid & (d3_id == 5'd31))) | (d4_valid & (d4_id == 5'd31))) | (d5_valid & (d5_id == 5'd31))) | (d6_valid & (d6_id == 5'd31)))));
+            e0_deps  <= (alloc_e0 ? alloc_deps : (e0_deps & (~alloc_onehot)));
+            e1_deps  <= (alloc_e1 ? alloc_deps : (e1_deps & (~alloc_onehot)));
+            e2_deps  <= (alloc_e2 ? alloc_deps : (e2_deps & (~alloc_onehot)));
+            e3_deps  <= (alloc_e3 ? alloc_deps : (e3_deps & (~alloc_onehot)));
+            e4_deps  <= (alloc_e4 ? alloc_deps : (e4_deps & (~alloc_onehot)));
+            e5_deps  <= (alloc_e5 ? alloc_deps : (e5_deps & (~alloc_onehot)));
+            e6_deps  <= (alloc_e6 ? alloc_deps : (e6_deps & (~alloc_onehot)));
+            e7_deps  <= (alloc_e7 ? alloc_deps : (e7_deps & (~alloc_onehot)));
+            e8_deps  <= (alloc_e8 ? alloc_deps : (e8_deps & (~alloc_onehot)));
+            e9_deps  <= (alloc_e9 ? alloc_deps : (e9_deps & (~alloc_onehot)));
+            e10_deps <= (alloc_e10 ? alloc_deps : (e10_deps & (~alloc_onehot)));
+            e11_deps <= (alloc_e11 ? alloc_deps : (e11_deps & (~alloc_onehot)));
+            e12_deps <= (alloc_e12 ? alloc_deps : (e12_deps & (~alloc_onehot)));
+            e13_deps <= (alloc_e13 ? alloc_deps : (e13_deps & (~alloc_onehot)));
+            e14_deps <= (alloc_e14 ? alloc_deps : (e14_deps & (~alloc_onehot)));
+            e15_deps <= (alloc_e15 ? alloc_deps : (e15_deps & (~alloc_onehot)));
+            e16_deps <= (alloc_e16 ? alloc_deps : (e16_deps & (~alloc_onehot)));
+            e17_deps <= (alloc_e17 ? alloc_deps : (e17_deps & (~alloc_onehot)));
+            e18_deps <= (alloc_e18 ? alloc_deps : (e18_deps & (~alloc_onehot)));
+            e19_deps <= (alloc_e19 ? alloc_deps : (e19_deps & (~alloc_onehot)));
+            e20_deps <= (alloc_e20 ? alloc_deps : (e20_deps & (~alloc_onehot)));
+            e21_deps <= (alloc_e21 ? alloc_deps : (e21_deps & (~alloc_onehot)));
+            e22_deps <= (alloc_e22 ? alloc_deps : (e22_deps & (~alloc_onehot)));
+            e23_deps <= (alloc_e23 ? alloc_deps : (e23_deps & (~alloc_onehot)));
+            e24_deps <= (alloc_e24 ? alloc_deps : (e24_deps & (~alloc_onehot)));
+            e25_deps <= (alloc_e25 ? alloc_deps : (e25_deps & (~alloc_onehot)));
+            e26_deps <= (alloc_e26 ? alloc_deps : (e26_deps & (~alloc_onehot)));
+            e27_deps <= (alloc_e27 ? alloc_deps : (e27_deps & (~alloc_onehot)));
+            e28_deps <= (alloc_e28 ? alloc_deps : (e28_deps & (~alloc_onehot)));
+            e29_deps <= (alloc_e29 ? alloc_deps : (e29_deps & (~alloc_onehot)));
+            e30_deps <= (alloc_e30 ? alloc_deps : (e30_deps & (~alloc_onehot)));
+            e31_deps <= (alloc_e31 ? alloc_deps : (e31_deps & (~alloc_onehot)));
         end
     end
 

@@ -234,7 +234,8 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     m.output_doc("fence_set", &fence, "a FENCE completed")?;
 
     // ---- architectural counters, at retirement ----
-    let at_retire = Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, ctrl, fence };
+    let flush = lreport.clone();
+    let at_retire = Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence };
     retire_counters(&mut m, &at_retire)?;
     Ok(m)
 }
@@ -248,6 +249,8 @@ struct Retirement {
     alloc_id: Expr,
     sb_head: Expr,
     retire: Expr,
+    /// The scoreboard's flush (its oldest entry is then entry 0).
+    flush: Expr,
     ctrl: Expr,
     fence: Expr,
 }
@@ -257,7 +260,7 @@ struct Retirement {
 /// leaves them as the golden model does.
 fn retire_counters(m: &mut Module, r: &Retirement) -> Result<()> {
     let eb = ID_BITS;
-    let Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, ctrl, fence } = r;
+    let Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence } = r;
     let op_is = |c: u8| dec_opcode.cmp_eq(lit(c as u128, 8));
     use golden::core::isa::table::{OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE};
     let kind = pmux(
@@ -270,21 +273,25 @@ fn retire_counters(m: &mut Module, r: &Retirement) -> Result<()> {
         &lit(KIND_NONE, 3),
     );
     let kind = m.node("dec_kind", kind)?;
-    let mut kinds = Vec::new();
-    let mut amounts = Vec::new();
-    for i in 0..ENTRIES {
-        let here = m.node(&format!("alloc_e{i}"), dispatch & alloc_id.cmp_eq(lit(i as u128, eb)))?;
-        kinds.push(m.reg(&format!("e{i}_kind"), UInt(3)).reset(0).enable(&here).d(&kind)?);
-        amounts.push(m.reg(&format!("e{i}_amount"), UInt(64)).no_reset().enable(&here).d(dec_amount)?);
-    }
-    let sel = |v: &[Expr]| -> Expr {
-        let cases: Vec<(Expr, Expr)> =
-            v.iter().enumerate().skip(1).map(|(i, x)| (sb_head.cmp_eq(lit(i as u128, eb)), x.clone())).collect();
-        pmux(&cases, &v[0])
-    };
-    let r_kind = m.node("retire_kind", sel(&kinds))?;
-    // Qualified by the kind register, which is reset: an amount is read only for a live entry.
-    let r_amount = m.node("retire_amount", sel(&amounts))?;
+    // Kind and amount per entry, in a small RAM (distributed RAM on an FPGA,
+    // not 67 flip-flops per entry and a wide multiplexer): written at
+    // dispatch, read for the entry that is the oldest in the next cycle, so
+    // the registered read port holds the retiring entry's word. A word
+    // written in the cycle it is read (an entry that is at once the oldest)
+    // comes through `fresh` instead, as the RAM reads before it writes.
+    let word_ty = UInt(3 + 64);
+    let words = m.memory("entry_words", word_ty, ENTRIES)?;
+    m.mem_write(&words, dispatch, alloc_id, &cat(&[&kind, dec_amount]))?;
+    let next_head = mux(flush, &lit(0, eb), &mux(retire, &(sb_head + 1), sb_head));
+    let next_head = m.node("next_head", next_head)?;
+    let stored = m.mem_read(&words, "entry_word", &lit(1, 1), &next_head)?;
+    let hit = dispatch & alloc_id.cmp_eq(&next_head);
+    let bypass = m.reg("entry_bypass", Bit).reset(0).d(&hit)?;
+    let fresh = m.reg("entry_fresh", word_ty).no_reset().enable(&hit).d(cat(&[&kind, dec_amount]))?;
+    let word = m.node("retire_word", mux(&bypass, &fresh, &stored))?;
+    let r_kind = m.node("retire_kind", word.slice(66, 64))?;
+    // Read only when an entry retires: every live entry's word was written.
+    let r_amount = m.node("retire_amount", word.slice(63, 0))?;
     let add = |k: u128| mux(&(retire & r_kind.cmp_eq(lit(k, 3))), &r_amount, &lit(0, 64));
     m.output_doc("inc_commands_retired", retire | ctrl, "a command retired")?;
     m.output_doc("inc_dram_bytes_read", add(KIND_READ), "bytes of a retiring DMA_LOAD")?;

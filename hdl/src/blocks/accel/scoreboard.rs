@@ -9,7 +9,9 @@
 //! * `q<k>_id`: the entry of queue `k`'s head command; `q<k>_clear` is 1
 //!   when no older entry that is not done conflicts with it (its write
 //!   interval overlaps the other's read or write interval, or its read
-//!   interval the other's write interval). Combinational in the inputs.
+//!   interval the other's write interval). Combinational in `q<k>_id`: the
+//!   conflicts are found once, when the command is allocated (every entry
+//!   then in flight is older), and kept as a dependence row per entry.
 //! * `q<k>_sync_clear`: no older entry that is not done was allocated with
 //!   `alloc_sync` (the store queue's rule: a DMA_STORE writes memory only
 //!   when every older DMA transfer has all its responses, so nothing younger
@@ -24,7 +26,7 @@
 
 use crate::blocks::common::lanes::{bits_for, index_bits, lit, pmux};
 use crate::blocks::common::params::{check_pow2, check_range};
-use crate::core::{mux, Bit, Bundle, Expr, Module, Result, Role, UInt};
+use crate::core::{cat, mux, Bit, Bundle, Expr, Module, Result, Role, UInt};
 
 /// The block's name in parameter errors.
 pub const SCOREBOARD_BLOCK: &str = "serrano_core_scoreboard";
@@ -80,6 +82,7 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Resu
     let mut done = Vec::new();
     let mut foot = Vec::new();
     let mut sync = Vec::new();
+    let mut here_v = Vec::new();
     let dones: Vec<(Expr, Expr)> = (0..dones)
         .map(|k| Ok((m.input(&format!("d{k}_valid"), Bit)?, m.input(&format!("d{k}_id"), UInt(eb))?)))
         .collect::<Result<_>>()?;
@@ -113,10 +116,12 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Resu
             .enable(&here)
             .d(alloc.get("wr_lo")?.cmp_lt(&alloc.get("wr_hi")?))?;
         sync.push(m.reg(&format!("e{i}_sync"), Bit).reset(0).enable(&here).d(alloc.get("sync")?)?);
+        here_v.push(here.clone());
         live.push(l.q.clone());
         done.push(d.q.clone());
         foot.push(Foot { rlo, rhi, wlo, whi, r, w });
     }
+    let here = here_v;
     // The oldest entry leaves once done.
     let sel = |v: &[Expr], idx: &Expr| -> Expr {
         let cases: Vec<(Expr, Expr)> =
@@ -129,30 +134,55 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Resu
     m.set_next(&tail, mux(&flush, &zero, &mux(&take, &(&tail.q + 1), &tail.q)))?;
     m.set_next(&used, mux(&flush, &lit(0, uw), &(&used.q + take.zext(uw) - retire.zext(uw))))?;
 
-    // Each queue head against every older entry that is in flight and not done.
+    // What an entry waits for is fixed when it is allocated: every entry then
+    // in flight is older, so its dependences are the live entries whose
+    // footprint conflicts with it (and, for the sync rule, the live entries
+    // allocated with sync). Comparing once at allocation against every entry,
+    // instead of every cycle for every queue head, keeps the comparators at
+    // `entries`, not `entries * queues`, and off the queue heads' path.
+    let a = |f: &str| alloc.get(f);
+    let new = Foot {
+        rlo: a("rd_lo")?,
+        rhi: a("rd_hi")?,
+        wlo: a("wr_lo")?,
+        whi: a("wr_hi")?,
+        r: a("rd_lo")?.cmp_lt(&a("rd_hi")?),
+        w: a("wr_lo")?.cmp_lt(&a("wr_hi")?),
+    };
+    let msb_first = |v: Vec<Expr>| -> Expr { cat(&v.iter().rev().collect::<Vec<_>>()) };
+    let conf = msb_first((0..n as usize).map(|i| &live[i] & conflicts(&foot[i], &new)).collect());
+    let conf = m.node("alloc_deps", conf)?;
+    // An entry allocated into a slot is younger than everyone: no one may
+    // still wait for the slot's earlier occupant under its number.
+    let fresh = m.node("alloc_onehot", msb_first(here.clone()))?;
+    let pending = m.node("pending", msb_first((0..n as usize).map(|i| &live[i] & !&done[i]).collect()))?;
+    let mut blocked = Vec::new();
+    for i in 0..n as usize {
+        let deps = m.reg(&format!("e{i}_deps"), UInt(n)).reset(0).build()?;
+        m.set_next(&deps, mux(&here[i], &conf, &(&deps.q & !&fresh)))?;
+        blocked.push(m.node(&format!("blocked{i}"), (&deps.q & &pending).any())?);
+    }
+    // The sync rule needs no pairs: the entries older than a queue head are
+    // the ring positions from `head` up to it.
+    let pending_sync = m.node("pending_sync", &pending & msb_first(sync.clone()))?;
+    // `i < x`; never for the last entry (a comparison Verilator calls constant).
+    let below =
+        |x: &Expr| -> Vec<Expr> { (0..n).map(|i| if i + 1 == n { lit(0, 1) } else { lit(i as u128, eb).cmp_lt(x) }).collect() };
+    let below_head = below(&head.q);
     for k in 0..queues {
         let id = m.input(&format!("q{k}_id"), UInt(eb))?;
-        let pick = |f: &dyn Fn(&Foot) -> Expr| sel(&foot.iter().map(f).collect::<Vec<_>>(), &id);
-        let e = Foot {
-            rlo: pick(&|x| x.rlo.clone()),
-            rhi: pick(&|x| x.rhi.clone()),
-            wlo: pick(&|x| x.wlo.clone()),
-            whi: pick(&|x| x.whi.clone()),
-            r: pick(&|x| x.r.clone()),
-            w: pick(&|x| x.w.clone()),
-        };
-        let age = m.node(&format!("q{k}_age"), &id - &head.q)?;
-        let mut blocked = lit(0, 1);
-        let mut synced = lit(0, 1);
-        for (i, o) in foot.iter().enumerate() {
-            let older =
-                m.node(&format!("q{k}_older{i}"), (lit(i as u128, eb) - &head.q).cmp_lt(&age) & &live[i] & !&done[i])?;
-            blocked = blocked | (&older & conflicts(o, &e));
-            synced = synced | (&older & &sync[i]);
-        }
-        let b = m.node(&format!("q{k}_blocked"), blocked)?;
+        let b = m.node(&format!("q{k}_blocked"), sel(&blocked, &id))?;
         m.output_doc(&format!("q{k}_clear"), !&b, "queue head may start: no older unfinished entry conflicts")?;
-        m.output_doc(&format!("q{k}_sync_clear"), !synced, "no older unfinished entry was allocated with sync")?;
+        // Older than `id`: at or after `head` and before `id`, around the ring.
+        let wraps = id.cmp_lt(&head.q);
+        let older: Vec<Expr> = below(&id)
+            .iter()
+            .zip(&below_head)
+            .map(|(lt_id, lt_head)| mux(&wraps, &(!lt_head | lt_id), &(!lt_head & lt_id)))
+            .collect();
+        let older = m.node(&format!("q{k}_older"), msb_first(older))?;
+        let s = (&older & &pending_sync).any();
+        m.output_doc(&format!("q{k}_sync_clear"), !s, "no older unfinished entry was allocated with sync")?;
     }
 
     alloc.drive(&mut m, "ready", !&full)?;
