@@ -208,14 +208,22 @@ pub struct CoreConfig {
     /// Scratchpad banks: 2..=32, a power of two, each of at least
     /// [`MIN_LINES_PER_BANK`] lines.
     pub spad_banks: u32,
+    /// Commands in flight (dispatched, not retired), the scoreboard's
+    /// entries: 4..=32, a power of two. No effect on results, only on how
+    /// far ahead of the engines dispatch runs, and on area (the scoreboard
+    /// grows with its square).
+    pub in_flight: u32,
 }
 
 impl Default for CoreConfig {
     /// The values of a `[core]` section that names no field (the default preset's).
     fn default() -> Self {
-        CoreConfig { spad_kib: 256, spad_banks: 8 }
+        CoreConfig { spad_kib: 256, spad_banks: 8, in_flight: 32 }
     }
 }
+
+/// The allowed range of `core.in_flight` (and it must be a power of two).
+pub const CORE_IN_FLIGHT: RangeInclusive<u32> = 4..=32;
 
 /// The allowed range of `core.spad_kib` (and it must be a power of two).
 pub const CORE_SPAD_KIB: RangeInclusive<u32> = 4..=4096;
@@ -236,6 +244,7 @@ impl CoreConfig {
     pub fn validate(&self, cfg: &Config) -> Result<(), ConfigError> {
         check_pow2("core.spad_kib", self.spad_kib, CORE_SPAD_KIB)?;
         check_pow2("core.spad_banks", self.spad_banks, CORE_SPAD_BANKS)?;
+        check_pow2("core.in_flight", self.in_flight, CORE_IN_FLIGHT)?;
         let line = cfg.dma.data_bytes();
         let lines = self.spad_lines(line);
         if lines / self.spad_banks < MIN_LINES_PER_BANK {
@@ -539,7 +548,7 @@ mod tests {
         let c = parse(example);
         assert_eq!((c.softmax, c.dma, c.systolic.requant), (SoftmaxConfig::default(), DmaConfig::default(), true));
         assert_eq!(c.core, Some(CoreConfig::default()));
-        assert_eq!(CoreConfig::default(), CoreConfig { spad_kib: 256, spad_banks: 8 });
+        assert_eq!(CoreConfig::default(), CoreConfig { spad_kib: 256, spad_banks: 8, in_flight: 32 });
     }
 
     #[test]
@@ -562,6 +571,8 @@ mod tests {
              of 16 bytes)"
         );
         assert!(parse(&format!("{GOOD}[core]\nspad_kib = 4\nspad_banks = 16\n")).core.is_some());
+        assert_eq!(core("in_flight = 6\n"), "core.in_flight = 6: must be a power of two between 4 and 32");
+        assert_eq!(core("in_flight = 64\n"), "core.in_flight = 64: must be a power of two between 4 and 32");
         let e = core("spad_kb = 4\n");
         assert!(e.contains("unknown field `spad_kb`"), "{e}");
     }
@@ -606,7 +617,11 @@ mod tests {
         for (name, kib, banks) in [("default", 256, 8), ("large", 1024, 16), ("tiny", 8, 4)] {
             let path = format!("{}/../configs/{name}.toml", env!("CARGO_MANIFEST_DIR"));
             let c = Config::from_file(Path::new(&path)).unwrap();
-            assert_eq!(c.core, Some(CoreConfig { spad_kib: kib, spad_banks: banks }), "{name}");
+            assert_eq!(
+                c.core,
+                Some(CoreConfig { spad_kib: kib, spad_banks: banks, ..CoreConfig::default() }),
+                "{name}"
+            );
         }
     }
 

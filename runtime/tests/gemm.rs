@@ -146,7 +146,7 @@ fn gemm_matches_golden_on_unusual_geometries() {
         let mut cfg = base.clone();
         (cfg.systolic.rows, cfg.systolic.cols, cfg.systolic.acc_depth) = (rows, cols, acc_depth);
         (cfg.dma.data_bits, cfg.softmax.lanes) = (data_bits, 4);
-        cfg.core = Some(golden::CoreConfig { spad_kib: kib, spad_banks: banks });
+        cfg.core = Some(golden::CoreConfig { spad_kib: kib, spad_banks: banks, ..Default::default() });
         cfg.validate().unwrap_or_else(|e| panic!("{what}: {e}"));
         for _ in 0..6 {
             let (m, k, n) = (rng.gen_range(1..70), rng.gen_range(1..300), rng.gen_range(1..40));

@@ -124,6 +124,32 @@ fn random_gemms_from_memory_equal_golden() {
     }
 }
 
+/// `core.in_flight = 4`: the scoreboard's ring wraps every few commands, its
+/// entry numbers are narrower than the engines' (`ID_BITS`), and a late fault
+/// must still drop exactly the younger commands.
+#[test]
+fn few_commands_in_flight_wrap_the_scoreboard() {
+    let seed = seed_from_env("few_commands_in_flight_wrap_the_scoreboard", 12);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut cfg = preset("tiny");
+    cfg.core.as_mut().unwrap().in_flight = 4;
+    cfg.validate().unwrap();
+    for (i, (m, k, n)) in [(9, 21, 11), (17, 40, 5)].into_iter().enumerate() {
+        let mem = random_mem(&cfg, &mut rng);
+        let what = format!("in_flight 4, {m}x{k}x{n} (latency {}; seed {seed})", mem.read_latency);
+        let mut be = rtl(&cfg, mem, 3);
+        let a = random_matrix(&mut rng, m, k, i == 1);
+        let b = random_matrix(&mut rng, k, n, false);
+        check_gemm(&what, &cfg, &mut be, &a, &b, &OutputKind::Int32).unwrap();
+    }
+    let fill = Command::DmaLoad { desc: lin(0x2000, 32), spad_line: 0x100 };
+    let older = Command::DmaStore { desc: lin(0x6000, 32), spad_line: 0x100 };
+    let marker = Command::DmaStore { desc: lin(0x7000, 32), spad_line: 0x100 };
+    let p = [fill, Command::Barrier, older, Command::DmaLoad { desc: lin(0x2000, 64), spad_line: 0 }, marker];
+    let watch = [(0x6000u64, 32u64), (0x7000, 32)];
+    compare_program(&cfg, "in_flight 4, load error", &p, None, &[(0x2010, 16, 2)], &watch);
+}
+
 #[test]
 fn x_randomized_power_up_state_changes_nothing() {
     let cfg = preset("tiny");

@@ -104,6 +104,7 @@ module serrano_core_cmdproc_l64_n16384 (
     wire [4:0]   u_scoreboard_head_id;
     wire         u_scoreboard_retire;
     wire         u_scoreboard_empty;
+    wire [4:0]   sb_head;
     wire         dec_ok;
     reg          fpend;                      // a fault found late waits for older commands
     wire         blocked;
@@ -129,6 +130,7 @@ module serrano_core_cmdproc_l64_n16384 (
     /* verilator lint_off UNUSED */ // in_ready is the room
     wire [2:0]   u_sq_count;
     /* verilator lint_on UNUSED */
+    wire [4:0]   alloc_id;
     wire [14:0]  dec_lines;
     wire [6:0]   dec_last_bytes;
     wire         dispatch_w;
@@ -175,13 +177,15 @@ module serrano_core_cmdproc_l64_n16384 (
     assign _s3 = (head_q + 20'd1);
     assign _s4 = (dec_index + 20'd1);
 
+    assign sb_head = u_scoreboard_head_id;
     assign dec_ok = (dec_err == 8'd0);
     assign blocked = (faulted | fpend);
+    assign alloc_id = u_scoreboard_alloc_id;
     assign dec_lines = ((dec_queue == 2'd1) ? (dec_wr_hi - dec_wr_lo) : (dec_rd_hi - dec_rd_lo));
     assign dec_last_bytes = ({1'd0, _t0[5:0]} + 7'd1);
-    assign lq_in = {dec_data, dec_lines, u_scoreboard_alloc_id};
-    assign cq_in = {dec_data, u_scoreboard_alloc_id};
-    assign sq_in = {dec_data, dec_last_bytes, dec_lines, u_scoreboard_alloc_id};
+    assign lq_in = {dec_data, dec_lines, alloc_id};
+    assign cq_in = {dec_data, alloc_id};
+    assign sq_in = {dec_data, dec_last_bytes, dec_lines, alloc_id};
     assign dispatch_w = (((((dec_valid & dec_ok) & (~(dec_queue == 2'd0))) & (~blocked)) & u_scoreboard_alloc_ready)
         & ((dec_queue == 2'd1) ? u_lq_in_ready : ((dec_queue == 2'd2) ? u_cq_in_ready : u_sq_in_ready)));
     assign dispatch = dispatch_w;
@@ -190,20 +194,20 @@ module serrano_core_cmdproc_l64_n16384 (
     assign sb_q0_id = u_lq_out_data[4:0];
     assign sb_q1_id = u_cq_out_data[4:0];
     assign sb_q2_id = u_sq_out_data[4:0];
-    assign fault_age = (fid - u_scoreboard_head_id);
-    assign lq_kill_w = (fpend & (fault_age < (u_lq_out_data[4:0] - u_scoreboard_head_id)));
+    assign fault_age = (fid - sb_head);
+    assign lq_kill_w = (fpend & (fault_age < (u_lq_out_data[4:0] - sb_head)));
     assign lq_valid = u_lq_out_valid;
     assign lq_id = u_lq_out_data[4:0];
     assign lq_data = u_lq_out_data[275:20];
     assign lq_go = u_scoreboard_q0_clear;
     assign lq_kill = lq_kill_w;
-    assign cq_kill_w = (fpend & (fault_age < (u_cq_out_data[4:0] - u_scoreboard_head_id)));
+    assign cq_kill_w = (fpend & (fault_age < (u_cq_out_data[4:0] - sb_head)));
     assign cq_valid = u_cq_out_valid;
     assign cq_id = u_cq_out_data[4:0];
     assign cq_data = u_cq_out_data[260:5];
     assign cq_go = u_scoreboard_q1_clear;
     assign cq_kill = cq_kill_w;
-    assign sq_kill_w = (fpend & (fault_age < (u_sq_out_data[4:0] - u_scoreboard_head_id)));
+    assign sq_kill_w = (fpend & (fault_age < (u_sq_out_data[4:0] - sb_head)));
     assign sq_valid = u_sq_out_valid;
     assign sq_id = u_sq_out_data[4:0];
     assign sq_data = u_sq_out_data[282:27];
@@ -216,13 +220,13 @@ module serrano_core_cmdproc_l64_n16384 (
         & (~u_sq_out_valid));
     assign ctrl_go = ((((dec_valid & dec_ok) & (dec_queue == 2'd0)) & (~blocked)) & u_scoreboard_empty);
     assign decode_fault = ((((dec_valid & (~dec_ok)) & (~blocked)) & u_scoreboard_empty) & engines_idle);
-    assign late_fault = ((((fpend & (~faulted)) & (~u_scoreboard_empty)) & (u_scoreboard_head_id == fid)) & engines_idle);
+    assign late_fault = ((((fpend & (~faulted)) & (~u_scoreboard_empty)) & (sb_head == fid)) & engines_idle);
     assign report = (decode_fault | late_fault);
     assign dec_ready = ((dispatch_w | ctrl_go) | decode_fault);
     assign ld_err = (ld_done_valid & (~(ld_done_code == 8'd0)));
     assign st_err = (st_done_valid & (~(st_done_code == 8'd0)));
-    assign st_err_first = (st_err & ((~ld_err) | ((st_done_id - u_scoreboard_head_id) < (ld_done_id - u_scoreboard_head_id))));
-    assign fault_take = (_s0 & ((~fpend) | ((_s1 - u_scoreboard_head_id) < fault_age)));
+    assign st_err_first = (st_err & ((~ld_err) | ((st_done_id - sb_head) < (ld_done_id - sb_head))));
+    assign fault_take = (_s0 & ((~fpend) | ((_s1 - sb_head) < fault_age)));
     assign sb_flush = late_fault;
     assign head = head_q;
     assign busy = ((~faulted) & ((((head_q != tail) | (~u_scoreboard_empty)) | fpend) | dec_valid));

@@ -20,6 +20,8 @@ pub struct CoreParams {
     /// Scratchpad lines.
     pub lines: u32,
     pub banks: u32,
+    /// Commands in flight: the scoreboard's entries (`core.in_flight`).
+    pub in_flight: u32,
     pub systolic: SystolicConfig,
     pub softmax: SoftmaxConfig,
     pub dma: DmaConfig,
@@ -34,6 +36,7 @@ impl CoreParams {
             line,
             lines: core.spad_lines(line),
             banks: core.spad_banks,
+            in_flight: core.in_flight,
             systolic: cfg.systolic,
             softmax: cfg.softmax,
             dma: cfg.dma,

@@ -29,14 +29,16 @@ use crate::blocks::common::fifo::fifo;
 use crate::blocks::common::lanes::{bits_for, index_bits, lit, pmux};
 use crate::core::{cat, mux, Bit, Expr, Instance, Module, Reg, Result, UInt};
 
-/// Commands in flight (dispatched, not retired): the scoreboard's entries.
-pub const ENTRIES: u32 = 32;
 /// Commands each queue (load, compute, store) holds before its engine takes
 /// them. The compute queue is the deepest: dispatch is in ring order, so
 /// its depth is how far ahead of the tile the loads placed between compute
 /// commands are dispatched (the scoreboard's entries bound it too).
 pub const QUEUE_DEPTHS: [u32; 3] = [8, 16, 4];
-/// Bits of a scoreboard entry.
+/// Bits of a scoreboard entry's number on the engines' ports: enough for
+/// the most entries `core.in_flight` allows (32). With fewer, the numbers are
+/// below `in_flight` and the command processor's ages (`id - head`, in these
+/// bits) still grow in program order: entries past the ring's wrap get ages
+/// above `32 - in_flight`, after every entry before it.
 pub const ID_BITS: u32 = 5;
 
 /// The counter a retiring entry adds its amount to.
@@ -55,7 +57,16 @@ pub enum Mutant {
 }
 
 pub fn core_cmdproc_name(p: &CoreParams) -> String {
-    format!("serrano_core_cmdproc_l{}_n{}", p.line, p.lines)
+    format!("serrano_core_cmdproc_l{}_n{}{}", p.line, p.lines, in_flight_suffix(p))
+}
+
+/// `_f<in_flight>` in a block's name, except for the default 32.
+pub fn in_flight_suffix(p: &CoreParams) -> String {
+    if p.in_flight == 32 {
+        String::new()
+    } else {
+        format!("_f{}", p.in_flight)
+    }
 }
 
 /// A queue FIFO: its output word's fields, least significant first.
@@ -150,16 +161,20 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
         ("alloc_sync".into(), sb_in[1].clone()),
         ("flush".into(), sb_in[2].clone()),
     ];
+    // The scoreboard numbers its entries in `sbw` bits.
+    let sbw = index_bits(p.in_flight as u64);
+    let narrow = |x: &Expr| if sbw < eb { x.slice(sbw - 1, 0) } else { x.clone() };
     for (k, (v, id)) in dones.iter().enumerate() {
         conn.push((format!("d{k}_valid"), v.clone()));
-        conn.push((format!("d{k}_id"), id.clone()));
+        conn.push((format!("d{k}_id"), narrow(id)));
     }
     for (k, id) in sb_qid.iter().enumerate() {
-        conn.push((format!("q{k}_id"), id.clone()));
+        conn.push((format!("q{k}_id"), narrow(id)));
     }
     let refs: Vec<(&str, &Expr)> = conn.iter().map(|(n, e)| (n.as_str(), e)).collect();
-    let sb = m.instance("u_scoreboard", &scoreboard(ENTRIES, aw, 3, dones.len() as u32)?, &refs)?;
-    let sb_head = sb.out("head_id")?;
+    let sb = m.instance("u_scoreboard", &scoreboard(p.in_flight, aw, 3, dones.len() as u32)?, &refs)?;
+    let sb_head_n = sb.out("head_id")?;
+    let sb_head = m.node("sb_head", sb_head_n.zext(eb))?;
     let sb_empty = sb.out("empty")?;
     let retire = sb.out("retire")?;
 
@@ -173,7 +188,8 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let lq = queue(&mut m, "lq", eb + lw + 256, dl, &(&push & is_q(1)), &lq_pop)?;
     let cq = queue(&mut m, "cq", eb + 256, dc, &(&push & is_q(2)), &cq_pop)?;
     let sq = queue(&mut m, "sq", eb + lw + kb + 256, ds, &(&push & is_q(3)), &sq_pop)?;
-    let alloc_id = sb.out("alloc_id")?;
+    let alloc_id_n = sb.out("alloc_id")?;
+    let alloc_id = m.node("alloc_id", alloc_id_n.zext(eb))?;
     let (lines, last_bytes) = packet(&mut m, &is_q(1), &fp, &dec_amount, kb)?;
     m.assign(&lq.input, cat(&[&dec_data, &lines, &alloc_id]))?;
     m.assign(&cq.input, cat(&[&dec_data, &alloc_id]))?;
@@ -235,13 +251,15 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
 
     // ---- architectural counters, at retirement ----
     let flush = lreport.clone();
+    let (alloc_id, sb_head) = (alloc_id_n, sb_head_n);
     let at_retire = Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence };
     retire_counters(&mut m, &at_retire)?;
     Ok(m)
 }
 
 /// What the counters see of a command: at dispatch its opcode and amount
-/// (kept per scoreboard entry), at retirement the oldest entry.
+/// (kept per scoreboard entry), at retirement the oldest entry. Entry
+/// numbers (`alloc_id`, `sb_head`) are the scoreboard's, in its width.
 struct Retirement {
     dec_opcode: Expr,
     dec_amount: Expr,
@@ -259,7 +277,6 @@ struct Retirement {
 /// amount are kept from dispatch and added when it retires, so a fault
 /// leaves them as the golden model does.
 fn retire_counters(m: &mut Module, r: &Retirement) -> Result<()> {
-    let eb = ID_BITS;
     let Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence } = r;
     let op_is = |c: u8| dec_opcode.cmp_eq(lit(c as u128, 8));
     use golden::core::isa::table::{OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE};
@@ -280,7 +297,8 @@ fn retire_counters(m: &mut Module, r: &Retirement) -> Result<()> {
     // written in the cycle it is read (an entry that is at once the oldest)
     // comes through `fresh` instead, as the RAM reads before it writes.
     let word_ty = UInt(3 + 64);
-    let words = m.memory("entry_words", word_ty, ENTRIES)?;
+    let (eb, entries) = (sb_head.width(), 1u32 << sb_head.width());
+    let words = m.memory("entry_words", word_ty, entries)?;
     m.mem_write(&words, dispatch, alloc_id, &cat(&[&kind, dec_amount]))?;
     let next_head = mux(flush, &lit(0, eb), &mux(retire, &(sb_head + 1), sb_head));
     let next_head = m.node("next_head", next_head)?;

@@ -141,7 +141,7 @@ fn check_params(p: &CoreParams) -> Result<()> {
             format!("line = {}, lines = {}: must be dma.data_bits / 8 and fill whole KiB", p.line, p.lines),
         ));
     }
-    let core = CoreConfig { spad_kib: (bytes / 1024) as u32, spad_banks: p.banks };
+    let core = CoreConfig { spad_kib: (bytes / 1024) as u32, spad_banks: p.banks, in_flight: p.in_flight };
     let cfg =
         Config { description: String::new(), systolic: p.systolic, softmax: p.softmax, dma: p.dma, core: Some(core) };
     config(CORE_DECODE_BLOCK, cfg.validate())?;

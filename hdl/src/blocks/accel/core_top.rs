@@ -49,7 +49,7 @@ pub fn core_name(cfg: &Config) -> Result<String> {
     let p = params(cfg)?;
     let (s, x) = (&cfg.systolic, &cfg.softmax);
     Ok(format!(
-        "serrano_core_r{}c{}d{}_s{}x{}i{}o{}_d{}a{}_k{}b{}",
+        "serrano_core_r{}c{}d{}_s{}x{}i{}o{}_d{}a{}_k{}b{}{}",
         s.rows,
         s.cols,
         s.acc_depth,
@@ -60,7 +60,8 @@ pub fn core_name(cfg: &Config) -> Result<String> {
         cfg.dma.data_bits,
         cfg.dma.addr_bits,
         p.lines * p.line / 1024,
-        p.banks
+        p.banks,
+        crate::blocks::accel::core_cmdproc::in_flight_suffix(&p)
     ))
 }
 

@@ -166,8 +166,9 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Resu
     // the ring positions from `head` up to it.
     let pending_sync = m.node("pending_sync", &pending & msb_first(sync.clone()))?;
     // `i < x`; never for the last entry (a comparison Verilator calls constant).
-    let below =
-        |x: &Expr| -> Vec<Expr> { (0..n).map(|i| if i + 1 == n { lit(0, 1) } else { lit(i as u128, eb).cmp_lt(x) }).collect() };
+    let below = |x: &Expr| -> Vec<Expr> {
+        (0..n).map(|i| if i + 1 == n { lit(0, 1) } else { lit(i as u128, eb).cmp_lt(x) }).collect()
+    };
     let below_head = below(&head.q);
     for k in 0..queues {
         let id = m.input(&format!("q{k}_id"), UInt(eb))?;
