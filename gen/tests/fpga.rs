@@ -61,6 +61,53 @@ fn board_top_of_tiny_tile_lints_clean_and_has_no_latch() {
     assert!(out.status.success(), "yosys: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The tiny core's board top (the default top on ECP5): its AXI4 master and
+/// AXI4-Lite slave ports all go through the scan chain and the capture register.
+#[test]
+fn board_top_of_tiny_core_lints_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let tops = hdl::blocks::tops_by_kind(&tiny()).unwrap();
+    let (_, core) = tops.iter().find(|(k, _)| *k == hdl::blocks::TopKind::Core).expect("tiny has a core");
+    let (top, files) = write_board(core, dir.path());
+    let out = Command::new("verilator")
+        .current_dir(dir.path())
+        .args(["--lint-only", "-Wall", "--top-module", &top])
+        .args(&files)
+        .output()
+        .expect("verilator runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !text.contains("%Warning"), "verilator -Wall:\n{text}");
+    let b = board(core).unwrap();
+    let scanned: Vec<&str> = b.inputs.iter().map(|f| f.port.as_str()).collect();
+    let captured: Vec<&str> = b.outputs.iter().map(|f| f.port.as_str()).collect();
+    for p in core.ports() {
+        if p.name == hdl::core::CLOCK || p.name == core.reset_kind().port_name() {
+            continue;
+        }
+        assert!(p.name.starts_with("m_axi_") || p.name.starts_with("s_axil_") || p.name == "irq", "{}", p.name);
+        let list = if p.dir == hdl::core::Dir::Input { &scanned } else { &captured };
+        assert!(list.contains(&p.name.as_str()), "{} is not wrapped", p.name);
+    }
+}
+
+/// `--top core` on a configuration without a `[core]` section is refused
+/// before anything runs.
+#[test]
+fn top_core_without_a_core_section_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("small.toml");
+    std::fs::write(&cfg_path, SMALL).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--config", cfg_path.to_str().unwrap(), "--device", "ecp5-25k", "--top", "core"])
+        .args(["--out", dir.path().join("out").to_str().unwrap()])
+        .output()
+        .expect("serrano runs");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--top core") && err.contains("[core]"), "{err}");
+    assert!(!dir.path().join("out").exists(), "refused before writing anything");
+}
+
 fn cells(dir: &Path, files: &[String], top: &str) -> Vec<(String, u64)> {
     let script =
         format!("read_verilog {}; synth_ice40 -top {top}; tee -o stat_{top}.txt stat -top {top}", files.join(" "));
@@ -168,6 +215,8 @@ fn fpga_flow_on_a_2x2_tile_on_ecp5() {
         .expect("serrano runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // No [core] section: the ECP5 default resolves to the tile.
+    assert_eq!(v["top"], "tile");
     assert_eq!(v["part"], "LFE5U-25F-6BG381C");
     assert_eq!(v["board"], "ULX3S");
     assert!(v["fmax_mhz"].as_f64().unwrap() > 0.0);
@@ -183,6 +232,17 @@ fn fpga_flow_on_a_2x2_tile_on_ecp5() {
     assert!(bit.extension().is_some_and(|e| e == "bit"));
     // A compressed LFE5U-25F bitstream of a small design is some 100 KiB or more.
     assert!(std::fs::metadata(bit).unwrap().len() > 50_000);
+    // The harness, synthesized with the DUT a black box: two registers per
+    // input bit (scan chain, input register), one per captured output bit,
+    // plus the synchronizers, edge detectors and byte multiplexer.
+    let b = board(&hdl::blocks::tops(&golden::Config::from_file(&cfg_path).unwrap()).unwrap()[0]).unwrap();
+    let w = &v["wrapper"];
+    let ff = w["ff"].as_u64().unwrap();
+    let floor = (2 * b.scan_bits + b.capture_bits) as u64;
+    assert!(ff >= floor && ff <= floor + 8 * b.out_bytes as u64 + 40, "harness FF {ff}, floor {floor}: {w}");
+    assert!(ff < v["ff"].as_u64().unwrap(), "the harness is part of the whole design: {w}");
+    assert!(w["lut"].as_u64().unwrap() < v["lut"].as_u64().unwrap(), "{w}");
+    assert_eq!(w["io_pins"], 5 + b.sel_bits + 8, "reset, sck, sdi, update, capture, sel, dout: {w}");
     let lpf = std::fs::read_to_string(out_dir.join(format!("{}.lpf", v["board_top"].as_str().unwrap()))).unwrap();
     assert!(lpf.contains("LOCATE COMP \"clk\" SITE \"G2\""), "{lpf}");
 }

@@ -27,7 +27,7 @@ use crate::error::UsageError;
 use crate::presets::ConfigArgs;
 use crate::verilog::GENERATOR;
 use crate::yosys::version;
-use device::{constraints, device_info, DeviceInfo};
+use device::{constraints, device_info, DeviceInfo, Family};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Device {
@@ -49,6 +49,8 @@ pub enum Device {
 /// `--top`: which kind of top (see `hdl::blocks::TopKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TopArg {
+    /// the integrated core (configurations with a `[core]` section)
+    Core,
     /// the systolic tile
     Tile,
     /// the softmax unit
@@ -63,7 +65,33 @@ impl TopArg {
             TopArg::Tile => TopKind::Tile,
             TopArg::Softmax => TopKind::Softmax,
             TopArg::Dma => TopKind::Dma,
+            TopArg::Core => TopKind::Core,
         }
+    }
+}
+
+/// The top `serrano fpga` wraps when `--top` is not given: the core on an
+/// ECP5 when the configuration has one (an iCE40 is too small for any core),
+/// else the tile.
+pub fn default_top(family: Family, has_core: bool) -> TopArg {
+    match family {
+        Family::Ecp5 if has_core => TopArg::Core,
+        _ => TopArg::Tile,
+    }
+}
+
+/// `--top` as given, or [`default_top`]; `--top core` on a configuration
+/// without a core is a usage error.
+fn resolve_top(given: Option<TopArg>, family: Family, has_core: bool) -> Result<TopArg> {
+    match given {
+        Some(TopArg::Core) if !has_core => Err(UsageError(
+            "--top core: the configuration has no [core] section, so it has no core to wrap \
+             (add one, as configs/tiny.toml does, or choose --top tile|softmax|dma)"
+                .into(),
+        )
+        .into()),
+        Some(t) => Ok(t),
+        None => Ok(default_top(family, has_core)),
     }
 }
 
@@ -88,9 +116,9 @@ pub struct FpgaArgs {
     /// Target device (and board pinout).
     #[arg(long, value_enum)]
     pub device: Device,
-    /// Which generated top to wrap.
-    #[arg(long, value_enum, default_value = "tile")]
-    pub top: TopArg,
+    /// Which generated top to wrap [default: core on ECP5 when the configuration has a [core] section, else tile].
+    #[arg(long, value_enum)]
+    pub top: Option<TopArg>,
     /// One placement seed.
     #[arg(long, conflicts_with = "seeds")]
     pub seed: Option<u64>,
@@ -123,6 +151,8 @@ pub struct FpgaArgs {
 struct Flow<'a> {
     b: &'a Board,
     dut: &'a Module,
+    /// The DUT's kind (`--top`).
+    kind: TopKind,
     dev: &'a DeviceInfo,
     seeds: &'a [u64],
     freq: f64,
@@ -146,15 +176,24 @@ pub fn run(a: FpgaArgs) -> Result<()> {
     };
     let (cfg, origin, stem) = a.source.resolve()?;
     let dev = device_info(a.device);
+    let want = resolve_top(a.top, dev.family, cfg.core.is_some())?.kind();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from("target/fpga").join(format!("{stem}-{}", dev.name)));
     crate::error::check_output_dir("--out", &out)?;
     let tops = hdl::blocks::tops_by_kind(&cfg).map_err(|e| anyhow!("elaboration failed: {e}"))?;
-    let want = a.top.kind();
     let (_, dut) =
         tops.iter().find(|(k, _)| *k == want).ok_or_else(|| anyhow!("the configuration has no {want} top"))?;
     let b = board(dut).map_err(|e| anyhow!("cannot build the board top: {e}"))?;
-    let flow =
-        Flow { b: &b, dut, dev: &dev, seeds: &seeds, freq: a.freq, out: &out, mul: a.mul_hierarchy, origin: &origin };
+    let flow = Flow {
+        b: &b,
+        dut,
+        kind: want,
+        dev: &dev,
+        seeds: &seeds,
+        freq: a.freq,
+        out: &out,
+        mul: a.mul_hierarchy,
+        origin: &origin,
+    };
     let tools = tools::find(&dev, a.yosys.as_deref(), a.nextpnr.as_deref())?;
     let result = implement(&flow, &tools)?;
     if a.json {
@@ -181,10 +220,11 @@ fn implement(f: &Flow, t: &tools::Tools) -> Result<table::FpgaJson> {
     let muls = synth::modules_named(&files, MUL_PREFIX);
     let yosys = &t.yosys;
     let synth = synth::synthesize(f.out, &paths, &top_name, f.dev, f.mul, &muls, yosys)?;
+    let harness = synth::harness(f.out, &paths, &top_name, f.dut.name(), f.dev.family, yosys)?;
     let placed = pnr::place_and_route(f, &t.nextpnr, &synth.json, &constraints_name)?;
 
     let tools = table::Tools::new(f.dev, yosys.version.clone(), version(&t.nextpnr, "--version"), &t.packer);
-    let mut v = table::usage_json(f, &synth, &placed.util, tools);
+    let mut v = table::usage_json(f, &synth, &harness, &placed.util, tools);
     if let Some(msg) = placed.does_not_fit {
         v.fits = false;
         v.error = Some(msg);
@@ -234,15 +274,18 @@ fn write_rtl(f: &Flow) -> Result<(Vec<VerilogFile>, Vec<String>)> {
 /// the Yosys runner): the board top's netlist, constraints, placements and
 /// bitstream, the tools' logs and scripts, and Yosys's listings.
 fn is_flow_output(name: &str) -> bool {
-    const FIXED: [&str; 8] = [
+    const FIXED: [&str; 11] = [
         "icepack.log",
         "ecppack.log",
         "stat.txt",
         "muls.txt",
+        "harness_stat.txt",
         "yosys.log",
         "yosys.list_muls.log",
+        "yosys.harness.log",
         "synth.ys",
         "list_muls.ys",
+        "harness.ys",
     ];
     if FIXED.contains(&name) || (name.starts_with("nextpnr.seed") && name.ends_with(".log")) {
         return true;
@@ -270,4 +313,32 @@ fn clear_rtl(rtl: &Path) -> Result<()> {
         std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_top_is_the_core_on_ecp5_when_there_is_one() {
+        assert_eq!(default_top(Family::Ecp5, true), TopArg::Core);
+        assert_eq!(default_top(Family::Ecp5, false), TopArg::Tile);
+        // An iCE40 holds a small tile, never a core.
+        assert_eq!(default_top(Family::Ice40, true), TopArg::Tile);
+        assert_eq!(default_top(Family::Ice40, false), TopArg::Tile);
+        // Whatever the default, the device of each --device resolves to its family's rule.
+        for (d, core) in [(Device::Hx8k, TopArg::Tile), (Device::Up5k, TopArg::Tile), (Device::Ecp5_25k, TopArg::Core)]
+        {
+            assert_eq!(resolve_top(None, device_info(d).family, true).unwrap(), core, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn top_core_without_a_core_is_a_usage_error() {
+        assert_eq!(resolve_top(Some(TopArg::Dma), Family::Ecp5, true).unwrap(), TopArg::Dma);
+        assert_eq!(resolve_top(Some(TopArg::Core), Family::Ice40, true).unwrap(), TopArg::Core);
+        let e = resolve_top(Some(TopArg::Core), Family::Ecp5, false).unwrap_err();
+        assert!(e.downcast_ref::<UsageError>().is_some());
+        assert!(e.to_string().contains("--top core") && e.to_string().contains("[core]"), "{e}");
+    }
 }

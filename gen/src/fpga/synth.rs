@@ -166,6 +166,37 @@ pub fn synthesize(
     }
 }
 
+/// What the board top adds around the DUT, as synthesized: its cells
+/// (`family`'s LUT4s, flip-flops, carry cells) with the DUT a black box.
+pub struct Harness {
+    pub cells: Vec<(String, u64)>,
+}
+
+/// The Yosys script that synthesizes the board top `top` with the module
+/// `dut` as a black box: only the harness's own logic is left to count.
+/// The DUT's inputs are kept, as a black box's are, so this counts every
+/// input register; in the whole design synthesis may drop the registers of
+/// DUT inputs the DUT ignores (docs/fpga.md).
+fn harness_script(family: Family, files: &[String], top: &str, dut: &str) -> String {
+    let mut s = read_design(files, top);
+    // The DUT's submodules go with it: the second `hierarchy` drops every module `top` no longer uses.
+    s += &format!("blackbox {dut}\nhierarchy -top {top}\n");
+    let synth = match family {
+        Family::Ice40 => "synth_ice40",
+        Family::Ecp5 => "synth_ecp5",
+    };
+    s += &format!("{synth} -top {top}\ntee -o harness_stat.txt stat -top {top}\n");
+    s
+}
+
+/// Synthesize the board top `top` around the black-boxed `dut` in `dir` (see [`harness_script`]).
+pub fn harness(dir: &Path, files: &[String], top: &str, dut: &str, family: Family, yosys: &Yosys) -> Result<Harness> {
+    let script = harness_script(family, files, top, dut);
+    yosys.run(dir, "harness", &script, YosysLog::Console("yosys.harness.log"))?;
+    let stat = std::fs::read_to_string(dir.join("harness_stat.txt")).context("yosys wrote no harness_stat.txt")?;
+    Ok(Harness { cells: yosys_cells(&stat) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +224,18 @@ mod tests {
         assert!(ecp5.contains("synth_ecp5 -top top -json top.json"), "{ecp5}");
         let nodsp = yosys_script(Family::Ecp5, &files, "top", "top.json", false, &[], &muls, &[]);
         assert!(nodsp.contains("synth_ecp5 -top top -nodsp -json top.json"), "{nodsp}");
+    }
+
+    #[test]
+    fn the_harness_is_synthesized_with_the_dut_a_black_box() {
+        let files = vec!["a.v".to_string(), "b.v".to_string()];
+        let s = harness_script(Family::Ecp5, &files, "serrano_board_x", "serrano_x");
+        let lines: Vec<&str> = s.lines().collect();
+        let at = |l: &str| lines.iter().position(|x| *x == l).unwrap_or_else(|| panic!("no {l:?} in:\n{s}"));
+        assert!(at("read_verilog b.v") < at("blackbox serrano_x"));
+        assert!(at("blackbox serrano_x") < at("hierarchy -top serrano_board_x"));
+        assert!(at("hierarchy -top serrano_board_x") < at("synth_ecp5 -top serrano_board_x"));
+        at("tee -o harness_stat.txt stat -top serrano_board_x");
+        assert!(harness_script(Family::Ice40, &files, "t", "d").contains("synth_ice40 -top t\n"));
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::device::{DeviceInfo, Family};
 use super::parse::{count, CriticalPath, Usage};
 use super::pnr::SeedRun;
-use super::synth::Synth;
+use super::synth::{Harness, Synth};
 use super::Flow;
 use crate::verilog::GENERATOR;
 
@@ -40,6 +40,19 @@ pub struct Wrapper {
     pub out_bytes: u32,
     pub sel_bits: u32,
     pub read_latency_cycles: u32,
+    /// What the harness adds, measured: its I/O pins besides the clock, and
+    /// its LUT4s, flip-flops and carry cells synthesized with the DUT a black
+    /// box (`added_source`). Absent only in results written before they were measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_pins: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lut: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ff: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carry: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_source: Option<String>,
 }
 
 /// The tools used: Yosys and nextpnr as they name their versions, the packer by its path.
@@ -53,6 +66,13 @@ pub struct Tools {
     /// ECP5 runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ecppack: Option<String>,
+}
+
+impl FpgaJson {
+    /// The DUT's kind; a result without `top` measured the tile.
+    pub fn kind(&self) -> &str {
+        self.top.as_deref().unwrap_or("tile")
+    }
 }
 
 impl Tools {
@@ -116,6 +136,10 @@ pub struct FpgaJson {
     pub device: String,
     pub part: String,
     pub board: String,
+    /// The DUT's kind (`--top`): `core`, `tile`, `softmax` or `dma`; absent
+    /// in results written before `--top core`, which all measured the tile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top: Option<String>,
     pub dut: String,
     pub board_top: String,
     pub out: String,
@@ -155,6 +179,8 @@ struct Common {
     device: String,
     part: String,
     board: String,
+    #[serde(default)]
+    top: Option<String>,
     dut: String,
     board_top: String,
     out: String,
@@ -204,6 +230,7 @@ impl<'de> Deserialize<'de> for FpgaJson {
             device: c.device,
             part: c.part,
             board: c.board,
+            top: c.top,
             dut: c.dut,
             board_top: c.board_top,
             out: c.out,
@@ -236,7 +263,13 @@ impl<'de> Deserialize<'de> for FpgaJson {
 /// The figures every run has, fitting or not: the design, its cells after
 /// synthesis, the device's utilisation after placement, the `tools` used.
 /// `fits` is true until [`not_fitting`] or [`add_timing`] says otherwise.
-pub(super) fn usage_json(f: &Flow, synth: &Synth, util: &[(String, Usage)], tools: Tools) -> FpgaJson {
+pub(super) fn usage_json(
+    f: &Flow,
+    synth: &Synth,
+    harness: &Harness,
+    util: &[(String, Usage)],
+    tools: Tools,
+) -> FpgaJson {
     let used = |k: &str| util.iter().find(|(n, _)| n == k).map(|(_, u)| u.clone());
     let usage = |k: &str| used(k).map(|u| UsageJson { used: u.used, total: u.total, percent: pct(u.used, u.total) });
     let (b, dev) = (f.b, f.dev);
@@ -248,6 +281,7 @@ pub(super) fn usage_json(f: &Flow, synth: &Synth, util: &[(String, Usage)], tool
         device: dev.name.into(),
         part: dev.part.into(),
         board: dev.board.into(),
+        top: Some(f.kind.name().into()),
         dut: f.dut.name().into(),
         board_top: b.top.name().into(),
         out: f.out.display().to_string(),
@@ -281,6 +315,18 @@ pub(super) fn usage_json(f: &Flow, synth: &Synth, util: &[(String, Usage)], tool
             out_bytes: b.out_bytes,
             sel_bits: b.sel_bits,
             read_latency_cycles: b.read_latency,
+            io_pins: Some(b.top.ports().iter().filter(|p| p.name != hdl::core::CLOCK).map(|p| p.ty.width()).sum()),
+            lut: Some(count(&harness.cells, fam.lut_cell)),
+            ff: Some(count(&harness.cells, fam.ff_cell)),
+            carry: Some(count(&harness.cells, fam.carry_cell)),
+            added_source: Some(format!(
+                "{} {}, {} and {} cells after {} of the board top with the DUT a black box (yosys stat)",
+                b.top.name(),
+                fam.lut_cell,
+                fam.ff_cell,
+                fam.carry_cell,
+                fam.synth
+            )),
         },
         synth_seconds: round2(synth.seconds),
         tools,
@@ -336,7 +382,7 @@ fn round2(x: f64) -> f64 {
 }
 
 pub(super) fn print_table(v: &FpgaJson) {
-    println!("{GENERATOR}: fpga {} on {} ({}), board top {}", v.dut, v.part, v.board, v.board_top);
+    println!("{GENERATOR}: fpga {} ({}) on {} ({}), board top {}", v.dut, v.kind(), v.part, v.board, v.board_top);
     let row = |label: &str, u: &Option<UsageJson>| {
         if let Some(u) = u {
             println!("  {label:<10} {:>6} / {:<6} {:>6.2}%", u.used, u.total, u.percent);
@@ -352,6 +398,17 @@ pub(super) fn print_table(v: &FpgaJson) {
         "  {:<10} {} LUT4, {} FF, {} carry, {} {dsp}, {} {bram} (yosys)",
         "cells", v.lut, v.ff, v.carry, v.dsp, v.bram
     );
+    let w = &v.wrapper;
+    if let (Some(lut), Some(ff), Some(carry)) = (w.lut, w.ff, w.carry) {
+        // The cells line above counts the whole design; this is the board top's share of it.
+        println!(
+            "  {:<10} {lut} LUT4, {ff} FF, {carry} carry (the board top alone, DUT a black box); {} pins, {} scan and {} capture bits",
+            "harness",
+            w.io_pins.unwrap_or(0),
+            w.scan_bits,
+            w.capture_bits
+        );
+    }
     if let Some(n) = &v.dsp_note {
         println!("  note       {n}");
     }

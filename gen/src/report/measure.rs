@@ -80,11 +80,9 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
         );
     }
     let mut fpga = Vec::new();
-    for pd in &a.fpga {
-        let (p, d) = pd
-            .split_once(':')
-            .ok_or_else(|| UsageError(format!("--fpga {pd:?}: expected PRESET:DEVICE, e.g. tiny:hx8k")))?;
-        let args = ["fpga", "--preset", p, "--device", d, "--json"];
+    for run in &a.fpga {
+        let args = fpga_args(run)?;
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         fpga.push(typed::<FpgaJson>(serrano_json(&args)?, &args)?);
     }
     Ok(json!({
@@ -93,6 +91,26 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
         "presets": presets,
         "fpga": fpga,
     }))
+}
+
+/// The `serrano fpga` arguments of one `--fpga` entry, `PRESET:DEVICE[:TOP]`
+/// (without TOP, `serrano fpga`'s default top for the device).
+fn fpga_args(run: &str) -> Result<Vec<String>> {
+    let parts: Vec<&str> = run.split(':').collect();
+    let bad = || {
+        UsageError(format!(
+            "--fpga {run:?}: expected PRESET:DEVICE or PRESET:DEVICE:TOP, e.g. tiny:hx8k or tiny:ecp5-25k:core"
+        ))
+    };
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
+        return Err(bad().into());
+    }
+    let mut args: Vec<String> = ["fpga", "--preset", parts[0], "--device", parts[1]].map(String::from).into();
+    if let Some(top) = parts.get(2) {
+        args.extend(["--top".to_string(), top.to_string()]);
+    }
+    args.push("--json".into());
+    Ok(args)
 }
 
 /// The GEMMs from DRAM through the core (`serrano run gemm`): (M = K = N, memory latency).
@@ -139,4 +157,23 @@ fn core_blocks(preset: &str, generic: &Value) -> Result<Value> {
     }
     Ok(json!({ "top": top.name(), "total_transistors": core.totals.transistors,
                "total_memory_bits": core.totals.memory_bits, "blocks": rows }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fpga_entries_are_preset_device_and_an_optional_top() {
+        assert_eq!(fpga_args("tiny:hx8k").unwrap(), ["fpga", "--preset", "tiny", "--device", "hx8k", "--json"]);
+        assert_eq!(
+            fpga_args("default:ecp5-85k:core").unwrap(),
+            ["fpga", "--preset", "default", "--device", "ecp5-85k", "--top", "core", "--json"]
+        );
+        for bad in ["tiny", "tiny:", ":hx8k", "tiny:hx8k:", "tiny:hx8k:core:x"] {
+            let e = fpga_args(bad).unwrap_err();
+            assert!(e.downcast_ref::<UsageError>().is_some(), "{bad}");
+            assert!(e.to_string().contains("PRESET:DEVICE:TOP"), "{bad}: {e}");
+        }
+    }
 }

@@ -48,7 +48,8 @@ pub struct ReportArgs {
     /// Presets to measure (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "tiny,default,large")]
     presets: Vec<String>,
-    /// (preset:device) pairs for `serrano fpga` (comma-separated).
+    /// `serrano fpga` runs, comma-separated, each PRESET:DEVICE[:TOP] (TOP: core, tile, softmax or dma;
+    /// without it, `serrano fpga`'s default: the core on ECP5 when the preset has one, else the tile).
     #[arg(long, value_delimiter = ',', default_value = "tiny:hx8k")]
     fpga: Vec<String>,
 }

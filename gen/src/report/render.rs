@@ -214,11 +214,11 @@ pub fn render(r: &Value) -> Result<String, String> {
         v => section(v, "fpga")?,
     };
     if !fpga.is_empty() {
-        s += "\n**FPGA** (`serrano fpga --preset P --device D`; iCE40: Yosys `synth_ice40`, nextpnr-ice40, icepack; \
+        s += "\n**FPGA** (`serrano fpga --preset P --device D --top T`; iCE40: Yosys `synth_ice40`, nextpnr-ice40, icepack; \
               ECP5: Yosys `synth_ecp5`, nextpnr-ecp5, ecppack)\n\n";
-        s += "| source | device | logic used (iCE40 LCs, ECP5 LUT4s) | LUT4 | BRAM | DSP | Fmax (best seed) \
+        s += "| source | device | top | logic used (iCE40 LCs, ECP5 LUT4s) | LUT4 | BRAM | DSP | Fmax (best seed) \
               | Fmax per seed | critical path |\n";
-        s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+        s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
         for f in &fpga {
             s += &fpga_row(f);
         }
@@ -229,9 +229,10 @@ pub fn render(r: &Value) -> Result<String, String> {
 /// One row of the FPGA table.
 fn fpga_row(f: &FpgaJson) -> String {
     let common = format!(
-        "| {} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} |",
         f.source,
         f.device,
+        f.kind(),
         lcs(f.lc.as_ref()),
         thousands(f.lut),
         thousands(f.bram),
@@ -291,7 +292,7 @@ mod tests {
     fn render_reads_every_figure_from_the_typed_results() {
         let t = render(&committed()).unwrap();
         for want in [
-            "| source | device | logic used (iCE40 LCs, ECP5 LUT4s) |",
+            "| source | device | top | logic used (iCE40 LCs, ECP5 LUT4s) |",
             "| tiny | `serrano_tile_",
             "The PE against a plain",
             "**The core: GEMM from DRAM**",
@@ -396,5 +397,30 @@ mod tests {
         let f: FpgaJson = section(&v, "fpga").unwrap();
         assert_eq!(serde_json::to_value(&f).unwrap(), v);
         assert!(fpga_row(&f).contains("does not fit | — | — |"));
+    }
+
+    /// Results written before `--top core` have no `top`: they all measured
+    /// the tile. A result with `top` and the measured harness round-trips.
+    #[test]
+    fn an_fpga_result_without_top_is_the_tile() {
+        let old = committed()["fpga"][0].clone();
+        assert!(old.get("top").is_none(), "the committed results predate `top`");
+        let f: FpgaJson = section(&old, "fpga").unwrap();
+        assert_eq!(f.kind(), "tile");
+        let source = format!("| {} | {} | tile |", f.source, f.device);
+        assert!(fpga_row(&f).starts_with(&source), "{}", fpga_row(&f));
+
+        let mut new = old.clone();
+        new["top"] = json!("core");
+        for (k, v) in [("io_pins", json!(18)), ("lut", json!(302)), ("ff", json!(645)), ("carry", json!(0))] {
+            new["wrapper"][k] = v;
+        }
+        new["wrapper"]["added_source"] = json!("cells of the board top with the DUT a black box");
+        let f: FpgaJson = section(&new, "fpga").unwrap();
+        assert_eq!(f.kind(), "core");
+        assert_eq!(f.wrapper.ff, Some(645));
+        assert_eq!(serde_json::to_value(&f).unwrap(), new);
+        let source = format!("| {} | {} | core |", f.source, f.device);
+        assert!(fpga_row(&f).starts_with(&source), "{}", fpga_row(&f));
     }
 }
