@@ -7,17 +7,19 @@
 #   make lint     cargo fmt --check and clippy with warnings as errors
 #   make bench    build times, simulation speed, tile utilization, softmax throughput and accuracy
 #   make area     Yosys area of every preset: generic gates, Xilinx 7-series, iCE40 (serrano area)
-#   make fpga     place and route the tiny preset on an iCE40 HX8K and UP5K and an ECP5 LFE5U-25F: utilization, Fmax
+#   make fpga     place and route (FPGA_RUNS): the tiny tile on an iCE40 HX8K and UP5K and on an ECP5 LFE5U-25F,
+#                 the tiny core on the LFE5U-25F and the default core on an LFE5U-85F: utilization, Fmax
 #   make report   measure everything above into docs/results.json and regenerate README.md's results tables
 
 PRESETS := $(sort $(basename $(notdir $(wildcard configs/*.toml))))
 SERRANO := target/debug/serrano
 RELEASE := target/release/serrano
-# preset:device pairs that `make fpga` places and routes;
+# preset:device[:top] runs that `make fpga` places and routes (without a top,
+# `serrano fpga`'s default: the core on ECP5 when the preset has one, else the tile);
 # `make report` records the same.
 comma := ,
 space := $(subst ,, )
-FPGA_RUNS := tiny:hx8k tiny:up5k tiny:ecp5-25k
+FPGA_RUNS := tiny:hx8k tiny:up5k tiny:ecp5-25k:tile tiny:ecp5-25k:core default:ecp5-85k:core
 REPORT_FPGA := $(subst $(space),$(comma),$(FPGA_RUNS))
 CARGO   ?= cargo
 
@@ -74,8 +76,10 @@ area: setup release
 		$(RELEASE) area --preset $$p --target $$t || exit 1; echo; done; done
 
 fpga: setup release
-	@for pd in $(FPGA_RUNS); do \
-		$(RELEASE) fpga --preset $${pd%%:*} --device $${pd##*:} || exit 1; echo; done
+	@for run in $(FPGA_RUNS); do \
+		p=$${run%%:*}; d=$${run#*:}; t=; \
+		case $$d in *:*) t="--top $${d#*:}"; d=$${d%%:*};; esac; \
+		$(RELEASE) fpga --preset $$p --device $$d $$t || exit 1; echo; done
 
 report: setup release
 	@$(RELEASE) report --measure --update README.md --fpga $(REPORT_FPGA)

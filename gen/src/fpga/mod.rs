@@ -73,7 +73,7 @@ impl TopArg {
 /// The top `serrano fpga` wraps when `--top` is not given: the core on an
 /// ECP5 when the configuration has one (an iCE40 is too small for any core),
 /// else the tile.
-pub fn default_top(family: Family, has_core: bool) -> TopArg {
+fn default_top(family: Family, has_core: bool) -> TopArg {
     match family {
         Family::Ecp5 if has_core => TopArg::Core,
         _ => TopArg::Tile,
