@@ -125,10 +125,15 @@ pub struct FpgaArgs {
     /// Placement seeds, comma separated: nextpnr runs once per seed [default: 1,2,3,4].
     #[arg(long, value_delimiter = ',')]
     pub seeds: Option<Vec<u64>>,
+    /// Seeds placed at the same time (each nextpnr run is single-threaded)
+    /// [default: the machine's cores, at most 4].
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Target clock frequency for nextpnr, in MHz.
     #[arg(long, default_value_t = 100.0)]
     pub freq: f64,
-    /// Output directory [default: target/fpga/<preset or config stem>-<device>].
+    /// Output directory [default: target/fpga/<preset or config stem>-<device>, with -<top> added when --top
+    /// is not the device's default].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Leaf multipliers (`serrano_mul_*`): flatten into their parents, or keep as their own hierarchy in synthesis.
@@ -155,6 +160,8 @@ struct Flow<'a> {
     kind: TopKind,
     dev: &'a DeviceInfo,
     seeds: &'a [u64],
+    /// Seeds placed at the same time.
+    jobs: usize,
     freq: f64,
     out: &'a Path,
     mul: MulHierarchy,
@@ -177,7 +184,16 @@ pub fn run(a: FpgaArgs) -> Result<()> {
     let (cfg, origin, stem) = a.source.resolve()?;
     let dev = device_info(a.device);
     let want = resolve_top(a.top, dev.family, cfg.core.is_some())?.kind();
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("target/fpga").join(format!("{stem}-{}", dev.name)));
+    let jobs = match a.jobs {
+        Some(0) => return Err(UsageError("--jobs 0: must be at least 1".into()).into()),
+        Some(j) => j,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()).min(4),
+    };
+    // Two tops of one configuration on one device must not share a folder
+    // (each run clears what the flow wrote before).
+    let default_kind = resolve_top(None, dev.family, cfg.core.is_some())?.kind();
+    let dir = if want == default_kind { format!("{stem}-{}", dev.name) } else { format!("{stem}-{}-{want}", dev.name) };
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("target/fpga").join(dir));
     crate::error::check_output_dir("--out", &out)?;
     let tops = hdl::blocks::tops_by_kind(&cfg).map_err(|e| anyhow!("elaboration failed: {e}"))?;
     let (_, dut) =
@@ -189,6 +205,7 @@ pub fn run(a: FpgaArgs) -> Result<()> {
         kind: want,
         dev: &dev,
         seeds: &seeds,
+        jobs,
         freq: a.freq,
         out: &out,
         mul: a.mul_hierarchy,

@@ -32,26 +32,38 @@ pub struct Placement {
     pub does_not_fit: Option<String>,
 }
 
+/// One seed's outcome: a placement, or the device's utilisation when the design does not fit.
+enum Outcome {
+    Placed(SeedRun),
+    DoesNotFit(String, Vec<(String, Usage)>),
+}
+
 /// Place and route the synthesized `netlist` (in `f.out`) with the
-/// `constraints` file for every seed. A design too large for the device is a
-/// result, not an error.
+/// `constraints` file for every seed, `f.jobs` seeds at a time (each nextpnr
+/// is single-threaded). A design too large for the device is a result, not
+/// an error.
 pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, constraints: &str) -> Result<Placement> {
-    let top_name = f.b.top.name();
+    let top_name = f.b.top.name().to_string();
     let fam = f.dev.tools();
-    let mut runs: Vec<SeedRun> = Vec::new();
-    let mut util: Vec<(String, Usage)> = Vec::new();
-    let mut does_not_fit: Option<String> = None;
-    for &seed in f.seeds {
+    let file = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    // Everything a seed's run needs, so the runs can go to threads.
+    let common: Vec<String> = f
+        .dev
+        .nextpnr_args
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["--json".into(), file(netlist), fam.constraints_flag.into(), constraints.into()])
+        .chain(["--freq".into(), format!("{}", f.freq)])
+        .collect();
+    let (out, part) = (f.out, f.dev.part);
+    let run_seed = |seed: u64| -> Result<Outcome> {
         let t = Instant::now();
-        let placed = f.out.join(format!("{top_name}.seed{seed}.{}", fam.placed_ext));
-        let log_path = f.out.join(format!("nextpnr.seed{seed}.log"));
+        let placed = out.join(format!("{top_name}.seed{seed}.{}", fam.placed_ext));
+        let log_path = out.join(format!("nextpnr.seed{seed}.log"));
         let mut cmd = Command::new(nextpnr);
-        cmd.current_dir(f.out)
-            .args(f.dev.nextpnr_args)
-            .args(["--json", &netlist.file_name().unwrap_or_default().to_string_lossy()])
-            .args([fam.constraints_flag, constraints])
-            .args([fam.placed_flag, &placed.file_name().unwrap_or_default().to_string_lossy()])
-            .args(["--freq", &format!("{}", f.freq)])
+        cmd.current_dir(out)
+            .args(&common)
+            .args([fam.placed_flag, &file(&placed)])
             .args(["--seed", &seed.to_string()])
             .arg("--timing-allow-fail");
         let log = match run_logged(&mut cmd, "SERRANO_NEXTPNR", &log_path) {
@@ -60,22 +72,35 @@ pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, constraints: &st
                 let text = e.downcast_ref::<ToolFailed>().map(|t| t.text.clone()).unwrap_or_default();
                 let u = utilisation(&text);
                 if let Some((name, over)) = u.iter().find(|(_, u)| u.used > u.total) {
-                    does_not_fit = Some(format!(
-                        "does not fit: needs {} of {} {name} on the {}",
-                        over.used, over.total, f.dev.part
-                    ));
-                    util = u;
-                    break;
+                    let msg = format!("does not fit: needs {} of {} {name} on the {part}", over.used, over.total);
+                    return Ok(Outcome::DoesNotFit(msg, u));
                 }
                 return Err(e);
             }
         };
-        util = utilisation(&log);
         let (_, fmax_mhz, pass) = fmax(&log, "clk")
             .ok_or_else(|| anyhow!("nextpnr reported no Fmax for the clock (log: {})", log_path.display()))?;
-        runs.push(SeedRun { seed, fmax_mhz, pass, seconds: t.elapsed().as_secs_f64(), log, placed });
+        Ok(Outcome::Placed(SeedRun { seed, fmax_mhz, pass, seconds: t.elapsed().as_secs_f64(), log, placed }))
+    };
+    let mut runs: Vec<SeedRun> = Vec::new();
+    let mut util: Vec<(String, Usage)> = Vec::new();
+    for batch in f.seeds.chunks(f.jobs.max(1)) {
+        let outcomes: Vec<Result<Outcome>> = std::thread::scope(|s| {
+            let handles: Vec<_> = batch.iter().map(|&seed| s.spawn(move || run_seed(seed))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("a nextpnr run panicked")))).collect()
+        });
+        for o in outcomes {
+            match o? {
+                Outcome::Placed(r) => {
+                    util = utilisation(&r.log);
+                    runs.push(r);
+                }
+                // Every seed places the same netlist: one that does not fit ends the runs.
+                Outcome::DoesNotFit(msg, u) => return Ok(Placement { runs: Vec::new(), util: u, does_not_fit: Some(msg) }),
+            }
+        }
     }
-    Ok(Placement { runs, util, does_not_fit })
+    Ok(Placement { runs, util, does_not_fit: None })
 }
 
 /// The fastest seed's run (of equals, the last).
