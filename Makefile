@@ -8,7 +8,7 @@
 #   make bench    build times, simulation speed, tile utilization, softmax throughput and accuracy
 #   make area     Yosys area of every preset: generic gates, Xilinx 7-series, iCE40 (serrano area)
 #   make fpga     place and route (FPGA_RUNS): the tiny tile on an iCE40 HX8K and UP5K and on an ECP5 LFE5U-25F,
-#                 the tiny core on the LFE5U-25F and the default core on an LFE5U-85F: utilization, Fmax
+#                 the tiny core on the LFE5U-25F and -45F, the default core on the LFE5U-85F: utilization, Fmax
 #   make report   measure everything above into docs/results.json and regenerate README.md's results tables
 
 PRESETS := $(sort $(basename $(notdir $(wildcard configs/*.toml))))
@@ -19,7 +19,7 @@ RELEASE := target/release/serrano
 # `make report` records the same.
 comma := ,
 space := $(subst ,, )
-FPGA_RUNS := tiny:hx8k tiny:up5k tiny:ecp5-25k:tile tiny:ecp5-25k:core default:ecp5-85k:core
+FPGA_RUNS := tiny:hx8k tiny:up5k tiny:ecp5-25k:tile tiny:ecp5-25k:core tiny:ecp5-45k:core default:ecp5-85k:core
 REPORT_FPGA := $(subst $(space),$(comma),$(FPGA_RUNS))
 CARGO   ?= cargo
 
