@@ -136,7 +136,9 @@ pub fn choose(muls: &[Mul], s: &DspShape, budget: u64) -> Choice {
 /// wreduce`), saves it as [`CHECKPOINT`] and lists its `$mul` cells in [`LISTING`].
 pub fn prep_script(files: &[String], top: &str) -> String {
     let mut s: String = files.iter().map(|f| format!("read_verilog {f}\n")).collect();
-    s += &format!("hierarchy -check -top {top}\nproc\nflatten\nopt -fast\nwreduce\n");
+    // No enable or reset folded into flip-flops yet, as in synthesis's own
+    // first `opt`: memory inference must still find plain read registers.
+    s += &format!("hierarchy -check -top {top}\nproc\nflatten\nopt -fast -nodffe -nosdff\nwreduce\n");
     // flatten leaves the submodules in the design; only the top is synthesized.
     s += &format!("hierarchy -top {top}\nwrite_rtlil {CHECKPOINT}\n");
     s += &format!("tee -q -o {LISTING} dump {top}/t:$mul\n");
@@ -286,33 +288,56 @@ mod tests {
         assert_eq!(c.soft.len(), 8);
     }
 
+    /// Yosys 0.23 `dump top/t:$mul` of a small design, one width given as a sized constant.
+    const DUMP: &str = r#"
+  attribute \src "rtl/t.v:6.8-6.25|rtl/t.v:2.30-2.35"
+  cell $mul $flatten\u1.$mul$rtl/t.v:2$2
+    parameter \A_SIGNED 1
+    parameter \A_WIDTH 8
+    parameter \B_SIGNED 1
+    parameter \B_WIDTH 8
+    parameter \Y_WIDTH 16
+    connect \A \b
+    connect \B \a
+    connect \Y $flatten\u0.$0\y[15:0]
+  end
+
+  attribute \src "rtl/t.v:7.14-7.19"
+  cell $mul $mul$rtl/t.v:7$3
+    parameter \A_SIGNED 0
+    parameter \A_WIDTH 32'00000000000000000000000000100000
+    parameter \B_SIGNED 0
+    parameter \B_WIDTH 32
+    parameter \Y_WIDTH 32
+    connect \A \c
+    connect \B \d
+    connect \Y \z
+  end
+"#;
+
     #[test]
     fn listing_and_script_lines() {
-        let dump = "\n  attribute \\src \"t.v:6.8-6.25|t.v:2.30-2.35\"\n  cell $mul $flatten\\u1.$mul$rtl/t.v:2$2\n    \
-            parameter \\A_SIGNED 1\n    parameter \\A_WIDTH 8\n    parameter \\B_SIGNED 1\n    parameter \\B_WIDTH 8\n    \
-            parameter \\Y_WIDTH 16\n    connect \\A \\b\n  end\n  cell $mul $mul$t.v:7$3\n    parameter \\A_SIGNED 0\n    \
-            parameter \\A_WIDTH 32'00000000000000000000000000100000\n    parameter \\B_SIGNED 0\n    \
-            parameter \\B_WIDTH 32\n    parameter \\Y_WIDTH 32\n  end\n";
-        let muls = parse_listing(dump).unwrap();
+        let muls = parse_listing(DUMP).unwrap();
         assert_eq!(muls.len(), 2);
-        assert_eq!(
-            muls[0],
-            Mul { name: "$flatten\\u1.$mul$rtl/t.v:2$2".into(), a: 8, b: 8, y: 16, a_signed: true, b_signed: true }
-        );
+        let first =
+            Mul { name: r"$flatten\u1.$mul$rtl/t.v:2$2".into(), a: 8, b: 8, y: 16, a_signed: true, b_signed: true };
+        assert_eq!(muls[0], first);
         assert_eq!((muls[1].a, muls[1].b, muls[1].y, muls[1].a_signed), (32, 32, 32, false));
         let missing = parse_listing("cell $mul m\nparameter \\A_WIDTH 3\nend\n").unwrap_err();
         assert!(missing.to_string().contains("B_WIDTH"), "{missing}");
         assert!(parse_listing("cell $mul m\nparameter \\A_WIDTH 3\n").is_err(), "a cut listing is an error");
+        // Selection patterns escape the backslash and the wildcard characters.
         let s = soft_lines("top", &[muls[0].name.clone(), "a*b?[0]".into()]);
-        assert_eq!(
-            s,
-            "select -assert-count 1 top/$flatten\\\\u1.$mul$rtl/t.v:2$2\nchtype -set $__soft_mul top/$flatten\\\\u1.$mul$rtl/t.v:2$2\n\
-             select -assert-count 1 top/a\\*b\\?\\[0]\nchtype -set $__soft_mul top/a\\*b\\?\\[0]\n"
-        );
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], r"select -assert-count 1 top/$flatten\\u1.$mul$rtl/t.v:2$2");
+        assert_eq!(lines[1], r"chtype -set $__soft_mul top/$flatten\\u1.$mul$rtl/t.v:2$2");
+        assert_eq!(lines[3], r"chtype -set $__soft_mul top/a\*b\?\[0]");
         let p = prep_script(&["a.v".into()], "top");
         let order =
-            ["read_verilog a.v", "proc", "flatten", "opt -fast", "wreduce", "write_rtlil muls.il", "dump top/t:$mul"];
+            ["read_verilog a.v", "proc", "flatten", "opt -fast -nodffe -nosdff", "wreduce", "write_rtlil muls.il"];
         let at: Vec<usize> = order.iter().map(|l| p.find(l).unwrap_or_else(|| panic!("no {l} in {p}"))).collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{p}");
+        assert!(p.ends_with("tee -q -o muls.txt dump top/t:$mul\n"), "{p}");
     }
 }
