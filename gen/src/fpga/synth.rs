@@ -147,15 +147,19 @@ fn fit(run: &Run, files: &[String], needed: u64) -> Result<(Vec<(String, u64)>, 
         let cells = run.synth(true, &Input::Checkpoint { soft: &choice.soft })?;
         let used = run.dsps(&cells);
         if used <= dev.dsp {
+            let small = match choice.small {
+                0 => String::new(),
+                n => format!(", too small for a DSP {n}"),
+            };
+            // Counts after colons: the note reads the same for one multiplier as for many.
             let note = format!(
-                "the design's {} multipliers need {needed} {cell}, the {} has {}: the {} that save the most LUTs \
-                 use {used} {cell}, {} more are in LUTs (besides {} too small for a DSP)",
+                "the design's multipliers ({}) need {needed} {cell}, the {} has {}: to {cell} {} (those that save \
+                 the most LUTs; {used} {cell} used), to LUTs {}{small}",
                 muls.len(),
                 dev.name,
                 dev.dsp,
                 choice.hard.len(),
                 choice.soft.len(),
-                choice.small
             );
             return Ok((cells, note));
         }
