@@ -247,6 +247,34 @@ fn fpga_flow_on_a_2x2_tile_on_ecp5() {
     assert!(lpf.contains("LOCATE COMP \"clk\" SITE \"G2\""), "{lpf}");
 }
 
+/// More multipliers than DSPs: a 3x3 tile's nine PEs on the UP5K's eight
+/// SB_MAC16. Eight keep one each, the ninth is typed `$__soft_mul` (LUTs).
+#[test]
+fn multipliers_beyond_the_dsps_go_to_luts() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("nine.toml");
+    std::fs::write(&cfg_path, SMALL.replace("rows = 2\ncols = 2", "rows = 3\ncols = 3")).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--config", cfg_path.to_str().unwrap(), "--device", "up5k", "--seed", "1", "--json"])
+        .args(["--out", out_dir.to_str().unwrap()])
+        .output()
+        .expect("serrano runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["dsp"], 8, "{}", v["yosys_cells"]);
+    let note = v["dsp_note"].as_str().expect("a note on the multipliers");
+    assert!(
+        note.contains("multipliers (9) need 9 SB_MAC16")
+            && note.contains("to SB_MAC16 8 (")
+            && note.ends_with("to LUTs 1"),
+        "{note}"
+    );
+    let script = std::fs::read_to_string(out_dir.join("synth.ys")).unwrap();
+    assert_eq!(script.matches("chtype -set $__soft_mul").count(), 1, "{script}");
+    assert_eq!(script.matches("select -assert-count 1").count(), 1, "{script}");
+}
+
 #[test]
 fn fpga_refuses_an_rtl_folder_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();

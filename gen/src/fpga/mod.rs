@@ -5,10 +5,12 @@
 //!
 //! This file holds the arguments and the flow. The rest, in the order a run
 //! uses it: `device` (the devices, their pins, the PCF), `synth` (Yosys),
-//! `pnr` (nextpnr and the packer), `parse` (what the tools print) and `table`
+//! `dspfit` (which multipliers keep the DSPs when they are too few), `pnr`
+//! (nextpnr and the packer), `parse` (what the tools print) and `table`
 //! (JSON and table). The tools are run by `crate::yosys`; `tools` finds them.
 
 mod device;
+mod dspfit;
 mod parse;
 mod pnr;
 mod synth;
@@ -291,11 +293,12 @@ fn write_rtl(f: &Flow) -> Result<(Vec<VerilogFile>, Vec<String>)> {
 /// the Yosys runner): the board top's netlist, constraints, placements and
 /// bitstream, the tools' logs and scripts, and Yosys's listings.
 fn is_flow_output(name: &str) -> bool {
-    const FIXED: [&str; 11] = [
+    const FIXED: [&str; 12] = [
         "icepack.log",
         "ecppack.log",
         "stat.txt",
         "muls.txt",
+        "muls.il",
         "harness_stat.txt",
         "yosys.log",
         "yosys.list_muls.log",

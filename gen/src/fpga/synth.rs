@@ -1,6 +1,6 @@
 //! Synthesis for `serrano fpga`: the Yosys script (`synth_ice40` or
 //! `synth_ecp5`, leaf multipliers kept apart or flattened), and the retries
-//! that fit the multipliers to the device's DSPs.
+//! that fit the multipliers to the device's DSPs (see `dspfit`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -8,45 +8,33 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::device::{DeviceInfo, Family};
+use super::dspfit::{self, Mul};
 use super::parse::{count, yosys_cells};
-use super::{MulHierarchy, MUL_PREFIX};
+use super::MulHierarchy;
 use crate::yosys::{Yosys, YosysLog};
 
-/// The Yosys script: read every file, (optionally) keep the leaf multipliers
-/// as their own modules, synthesize for the family and print the cell counts.
-/// `soft` lists leaf multiplier instances (flattened cell names, from
-/// [`mul_instances`]) to keep out of the DSPs: their `$mul` becomes
-/// `$__soft_mul`, the type synth_ice40 and synth_ecp5 themselves give a
-/// multiplier they leave to the LUTs (turned back into `$mul` right after DSP mapping).
-#[allow(clippy::too_many_arguments)]
-fn yosys_script(
-    family: Family,
-    files: &[String],
-    top: &str,
-    json_out: &str,
-    dsp: bool,
-    keep_mul: &[String],
-    muls: &[String],
-    soft: &[String],
-) -> String {
-    let mut s = read_design(files, top);
-    if !soft.is_empty() {
-        s += &flatten_to_mul_instances(top);
-        for m in muls {
-            // A copy of the multiplier whose multiply is marked soft...
-            s += &format!("copy {m} {m}_soft\nchtype -set $__soft_mul {m}_soft/t:$mul\n");
-        }
-        for cell in soft {
-            // ...for each instance that stays out of the DSPs.
-            for m in muls {
-                s += &format!("chtype -map {m} {m}_soft {cell}\n");
+/// What a synthesis script starts from.
+enum Input<'a> {
+    /// The RTL, with these leaf multiplier modules kept as their own hierarchy.
+    Rtl { files: &'a [String], keep: &'a [String] },
+    /// The flattened checkpoint of [`dspfit::prep_script`], with these
+    /// `$mul` cells typed `$__soft_mul`, so they go to LUTs.
+    Checkpoint { soft: &'a [String] },
+}
+
+/// The Yosys script: read the design, synthesize it for the family and
+/// print the cell counts.
+fn yosys_script(family: Family, top: &str, json_out: &str, dsp: bool, input: &Input) -> String {
+    let mut s = match input {
+        Input::Rtl { files, keep } => {
+            let mut s = read_design(files, top);
+            for m in *keep {
+                s += &format!("setattr -mod -set keep_hierarchy 1 {m}\n");
             }
+            s
         }
-        s += "setattr -mod -unset keep_hierarchy *\n";
-    }
-    for m in keep_mul {
-        s += &format!("setattr -mod -set keep_hierarchy 1 {m}\n");
-    }
+        Input::Checkpoint { soft } => format!("read_rtlil {}\n{}", dspfit::CHECKPOINT, dspfit::soft_lines(top, soft)),
+    };
     // synth_ice40 maps to DSPs only with -dsp; synth_ecp5 always, unless -nodsp.
     let (synth, dsp) = match (family, dsp) {
         (Family::Ice40, true) => ("synth_ice40", " -dsp"),
@@ -61,29 +49,11 @@ fn yosys_script(
     s
 }
 
-/// Script lines that flatten everything but the leaf multipliers, so each
-/// multiplier instance is a cell of the top (named by its hierarchy path).
-fn flatten_to_mul_instances(top: &str) -> String {
-    format!("proc\nsetattr -mod -set keep_hierarchy 1 {MUL_PREFIX}*\nflatten {top}\n")
-}
-
 /// Script lines that read every file and elaborate `top`.
 fn read_design(files: &[String], top: &str) -> String {
     let mut s: String = files.iter().map(|f| format!("read_verilog {f}\n")).collect();
     s += &format!("hierarchy -check -top {top}\n");
     s
-}
-
-/// The flattened names (`top/path.to.u_mul`) of every leaf multiplier instance.
-fn mul_instances(dir: &Path, files: &[String], top: &str, yosys: &Yosys) -> Result<Vec<String>> {
-    let mut s = read_design(files, top);
-    s += &flatten_to_mul_instances(top);
-    s += &format!("tee -q -o muls.txt select -list {top}/t:{MUL_PREFIX}*\n");
-    yosys.run(dir, "list_muls", &s, YosysLog::Console("yosys.list_muls.log"))?;
-    let text = std::fs::read_to_string(dir.join("muls.txt")).context("yosys wrote no muls.txt")?;
-    let mut cells: Vec<String> = text.lines().map(str::trim).filter(|l| l.contains('/')).map(String::from).collect();
-    cells.sort();
-    Ok(cells)
 }
 
 /// Every module in `top`'s hierarchy whose name starts with `prefix`.
@@ -101,9 +71,32 @@ pub struct Synth {
     pub seconds: f64,
 }
 
-/// Synthesize `top` from `files` in `dir` for `dev`: with `-dsp` where the
-/// device has DSPs, and, when its multipliers outnumber them, again with
-/// the rest in LUTs (or, failing that, all of them).
+/// One synthesis run in `dir`: the cell counts Yosys printed.
+struct Run<'a> {
+    dir: &'a Path,
+    top: &'a str,
+    dev: &'a DeviceInfo,
+    json_name: String,
+    yosys: &'a Yosys,
+}
+
+impl Run<'_> {
+    fn synth(&self, dsp: bool, input: &Input) -> Result<Vec<(String, u64)>> {
+        let script = yosys_script(self.dev.family, self.top, &self.json_name, dsp, input);
+        self.yosys.run(self.dir, "synth", &script, YosysLog::Console("yosys.log"))?;
+        let stat = std::fs::read_to_string(self.dir.join("stat.txt")).context("yosys wrote no stat.txt")?;
+        Ok(yosys_cells(&stat))
+    }
+
+    fn dsps(&self, cells: &[(String, u64)]) -> u64 {
+        count(cells, self.dev.tools().dsp_cell)
+    }
+}
+
+/// Synthesize `top` from `files` in `dir` for `dev`: with DSPs where the
+/// device has them, and, when the design needs more than it has, again
+/// with the multipliers that save the fewest LUTs per DSP in LUTs (or,
+/// failing that, all of them).
 pub fn synthesize(
     dir: &Path,
     files: &[String],
@@ -114,56 +107,72 @@ pub fn synthesize(
     yosys: &Yosys,
 ) -> Result<Synth> {
     let t = Instant::now();
-    let json_name = format!("{top}.json");
-    let mut use_dsp = dev.dsp > 0;
+    let run = Run { dir, top, dev, json_name: format!("{top}.json"), yosys };
+    // `auto` is `flatten`: with the PE's registered product, keeping the
+    // multiplier apart saves nothing (docs/fpga.md).
+    let keep: Vec<String> = if mul == MulHierarchy::Keep { muls.to_vec() } else { Vec::new() };
+    let use_dsp = dev.dsp > 0;
+    let mut cells = run.synth(use_dsp, &Input::Rtl { files, keep: &keep })?;
+    let mut kept = keep.clone();
     let mut dsp_note = None;
-    // Leaf multiplier instances kept out of the DSPs when there are more
-    // multipliers than DSPs.
-    let mut soft: Vec<String> = Vec::new();
-    loop {
-        // `auto` is `flatten`: with the PE's registered product, keeping the
-        // multiplier apart saves nothing (docs/fpga.md).
-        let keep = mul == MulHierarchy::Keep;
-        let keep_mul: Vec<String> = if keep { muls.to_vec() } else { Vec::new() };
-        let script = yosys_script(dev.family, files, top, &json_name, use_dsp, &keep_mul, muls, &soft);
-        yosys.run(dir, "synth", &script, YosysLog::Console("yosys.log"))?;
-        let stat = std::fs::read_to_string(dir.join("stat.txt")).context("yosys wrote no stat.txt")?;
-        let cells = yosys_cells(&stat);
-        let dsp_cell = dev.tools().dsp_cell;
-        let macs = count(&cells, dsp_cell);
-        if use_dsp && macs > dev.dsp {
-            // Map as many leaf multipliers (one DSP each) as the device
-            // has DSPs left over from any other multiplier; the rest to LUTs.
-            let instances = if soft.is_empty() { mul_instances(dir, files, top, yosys)? } else { Vec::new() };
-            let n = instances.len() as u64;
-            let other = macs.saturating_sub(n);
-            if soft.is_empty() && n > 0 && other < dev.dsp {
-                let to_luts = (n - (dev.dsp - other)) as usize;
-                soft = instances[instances.len() - to_luts..].to_vec();
-                dsp_note = Some(format!(
-                    "the design has {n} multipliers and the {} {} {dsp_cell}: {} mapped to {dsp_cell}, {to_luts} to LUTs",
-                    dev.name,
-                    dev.dsp,
-                    n as usize - to_luts
-                ));
-                continue;
-            }
-            dsp_note = Some(format!(
-                "the design needs {macs} {dsp_cell} but the {} has {}: synthesized without DSPs (multipliers in LUTs)",
-                dev.name, dev.dsp
-            ));
-            soft.clear();
-            use_dsp = false;
-            continue;
-        }
-        return Ok(Synth {
-            cells,
-            json: dir.join(json_name),
-            dsp_note,
-            kept: keep_mul,
-            seconds: t.elapsed().as_secs_f64(),
-        });
+    let needed = run.dsps(&cells);
+    if use_dsp && needed > dev.dsp {
+        // Fitting flattens everything: DSP packing must see each multiply with its neighbours anyway.
+        kept.clear();
+        let (c, note) = fit(&run, files, needed)?;
+        cells = c;
+        dsp_note = Some(note);
     }
+    Ok(Synth { cells, json: dir.join(run.json_name), dsp_note, kept, seconds: t.elapsed().as_secs_f64() })
+}
+
+/// Attempts at fitting the multipliers before giving the DSPs up: each
+/// one that overshoots lowers the budget by the excess.
+const FIT_ATTEMPTS: usize = 3;
+
+/// Synthesize again with only as many multipliers in DSPs as the device
+/// has (the design needed `needed`), verified on the result; else without
+/// DSPs. The cell counts and the note that says what went where.
+fn fit(run: &Run, files: &[String], needed: u64) -> Result<(Vec<(String, u64)>, String)> {
+    let (dev, dir) = (run.dev, run.dir);
+    let cell = dev.tools().dsp_cell;
+    run.yosys.run(dir, "list_muls", &dspfit::prep_script(files, run.top), YosysLog::Console("yosys.list_muls.log"))?;
+    let listing = dir.join(dspfit::LISTING);
+    let text = std::fs::read_to_string(&listing).context("yosys wrote no multiplier listing")?;
+    let muls: Vec<Mul> = dspfit::parse_listing(&text).with_context(|| format!("in {}", listing.display()))?;
+    let shape = dspfit::shape(dev.family);
+    let mut budget = dev.dsp;
+    for _ in 0..FIT_ATTEMPTS {
+        let choice = dspfit::choose(&muls, &shape, budget);
+        let cells = run.synth(true, &Input::Checkpoint { soft: &choice.soft })?;
+        let used = run.dsps(&cells);
+        if used <= dev.dsp {
+            let small = match choice.small {
+                0 => String::new(),
+                n => format!(", too small for a DSP {n}"),
+            };
+            // Counts after colons: the note reads the same for one multiplier as for many.
+            let note = format!(
+                "the design's multipliers ({}) need {needed} {cell}, the {} has {}: to {cell} {} (those that save \
+                 the most LUTs; {used} {cell} used), to LUTs {}{small}",
+                muls.len(),
+                dev.name,
+                dev.dsp,
+                choice.hard.len(),
+                choice.soft.len(),
+            );
+            return Ok((cells, note));
+        }
+        // The model undercounted: give the excess back and choose again.
+        budget = budget.saturating_sub(used - dev.dsp);
+    }
+    let cells = run.synth(false, &Input::Checkpoint { soft: &[] })?;
+    let note = format!(
+        "the design needs {needed} {cell} but the {} has {}, and {FIT_ATTEMPTS} attempts at moving some \
+         multipliers to LUTs still overshot: synthesized without DSPs (multipliers in LUTs)",
+        dev.name, dev.dsp
+    );
+    Ok((cells, note))
 }
 
 /// What the board top adds around the DUT, as synthesized: its cells
@@ -202,27 +211,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn soft_multipliers_get_a_copy_with_the_multiply_marked_soft() {
+    fn the_fitting_synthesis_marks_the_soft_multipliers_in_the_checkpoint() {
         let files = vec!["a.v".to_string()];
-        let muls = vec!["serrano_mul_s8x8".to_string()];
-        let soft = vec!["top/core.u_array.pe_r1_c1.u_mul".to_string()];
-        let s = yosys_script(Family::Ice40, &files, "top", "top.json", true, &[], &muls, &soft);
+        let soft = vec!["$flatten\\core.\\u_array.\\pe_r1_c1.$mul$rtl/serrano_pe.v:40$12".to_string()];
+        let s = yosys_script(Family::Ice40, "top", "top.json", true, &Input::Checkpoint { soft: &soft });
         let lines: Vec<&str> = s.lines().collect();
         let at = |l: &str| lines.iter().position(|x| *x == l).unwrap_or_else(|| panic!("no {l:?} in:\n{s}"));
-        // Flatten all but the multipliers, mark one instance's copy soft, then let everything flatten.
-        assert!(at("flatten top") < at("copy serrano_mul_s8x8 serrano_mul_s8x8_soft"));
-        assert!(
-            at("chtype -set $__soft_mul serrano_mul_s8x8_soft/t:$mul") < at("synth_ice40 -top top -dsp -json top.json")
-        );
-        at("chtype -map serrano_mul_s8x8 serrano_mul_s8x8_soft top/core.u_array.pe_r1_c1.u_mul");
-        assert!(at("setattr -mod -unset keep_hierarchy *") < at("synth_ice40 -top top -dsp -json top.json"));
-        // Without soft instances the script is the plain flow.
-        let plain = yosys_script(Family::Ice40, &files, "top", "top.json", true, &[], &muls, &[]);
+        // Read the checkpoint, mark the cell (checked to exist), then synthesize.
+        let sel = "top/$flatten\\\\core.\\\\u_array.\\\\pe_r1_c1.$mul$rtl/serrano_pe.v:40$12";
+        assert!(at("read_rtlil muls.il") < at(&format!("select -assert-count 1 {sel}")));
+        assert!(at(&format!("chtype -set $__soft_mul {sel}")) < at("synth_ice40 -top top -dsp -json top.json"));
+        assert!(!s.contains("read_verilog"), "{s}");
+        // From the RTL the script is the plain flow.
+        let plain = yosys_script(Family::Ice40, "top", "top.json", true, &Input::Rtl { files: &files, keep: &[] });
         assert!(!plain.contains("chtype") && !plain.contains("flatten"), "{plain}");
+        let keep = vec!["serrano_mul_s8x8".to_string()];
+        let kept = yosys_script(Family::Ice40, "top", "top.json", true, &Input::Rtl { files: &files, keep: &keep });
+        assert!(kept.contains("setattr -mod -set keep_hierarchy 1 serrano_mul_s8x8\nsynth_ice40"), "{kept}");
         // ECP5 maps to MULT18X18D unless told not to.
-        let ecp5 = yosys_script(Family::Ecp5, &files, "top", "top.json", true, &[], &muls, &[]);
+        let ecp5 = yosys_script(Family::Ecp5, "top", "top.json", true, &Input::Rtl { files: &files, keep: &[] });
         assert!(ecp5.contains("synth_ecp5 -top top -json top.json"), "{ecp5}");
-        let nodsp = yosys_script(Family::Ecp5, &files, "top", "top.json", false, &[], &muls, &[]);
+        let nodsp = yosys_script(Family::Ecp5, "top", "top.json", false, &Input::Checkpoint { soft: &[] });
         assert!(nodsp.contains("synth_ecp5 -top top -nodsp -json top.json"), "{nodsp}");
     }
 
