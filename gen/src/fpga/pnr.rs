@@ -96,7 +96,9 @@ pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, constraints: &st
                     runs.push(r);
                 }
                 // Every seed places the same netlist: one that does not fit ends the runs.
-                Outcome::DoesNotFit(msg, u) => return Ok(Placement { runs: Vec::new(), util: u, does_not_fit: Some(msg) }),
+                Outcome::DoesNotFit(msg, u) => {
+                    return Ok(Placement { runs: Vec::new(), util: u, does_not_fit: Some(msg) })
+                }
             }
         }
     }

@@ -157,9 +157,9 @@ pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Resu
     let fresh = m.node("alloc_onehot", msb_first(here.clone()))?;
     let pending = m.node("pending", msb_first((0..n as usize).map(|i| &live[i] & !&done[i]).collect()))?;
     let mut blocked = Vec::new();
-    for i in 0..n as usize {
+    for (i, here_i) in here.iter().enumerate() {
         let deps = m.reg(&format!("e{i}_deps"), UInt(n)).reset(0).build()?;
-        m.set_next(&deps, mux(&here[i], &conf, &(&deps.q & !&fresh)))?;
+        m.set_next(&deps, mux(here_i, &conf, &(&deps.q & !&fresh)))?;
         blocked.push(m.node(&format!("blocked{i}"), (&deps.q & &pending).any())?);
     }
     // The sync rule needs no pairs: the entries older than a queue head are
