@@ -111,7 +111,11 @@ pub struct Choice {
 /// Greedy: the multipliers that save the most LUTs per DSP keep theirs
 /// while `budget` DSPs last; one that does not fit what is left goes to
 /// LUTs, and a smaller one after it may still fit. Ties go by name, so the
-/// choice is deterministic (the first names keep their DSPs).
+/// choice is deterministic (the first names keep their DSPs). On the tiny
+/// core and the LFE5U-25F (52 MULT18X18D needed, 28 there) this moves the
+/// 16 PEs, 2 of the 8 exp2 and the decoder's 3 multipliers to LUTs: 22,598
+/// LUT4, against 25,550 with the softmax's wide multipliers moved instead
+/// and 31,144 with no DSP at all (Yosys 0.23).
 pub fn choose(muls: &[Mul], s: &DspShape, budget: u64) -> Choice {
     let mut cands: Vec<(&Mul, u64, u64)> = muls.iter().map(|m| (m, dsps(m, s), lut_cost(m))).collect();
     let small = cands.iter().filter(|c| c.1 == 0).count();
