@@ -71,7 +71,7 @@ pub struct Synth {
     pub seconds: f64,
 }
 
-/// One synthesis run in `dir`: the cell counts Yosys printed.
+/// What the synthesis runs of one design share: the folder, the top, the device and the Yosys.
 struct Run<'a> {
     dir: &'a Path,
     top: &'a str,
@@ -81,6 +81,7 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Synthesize from `input`, with or without DSPs: the cell counts.
     fn synth(&self, dsp: bool, input: &Input) -> Result<Vec<(String, u64)>> {
         let script = yosys_script(self.dev.family, self.top, &self.json_name, dsp, input);
         self.yosys.run(self.dir, "synth", &script, YosysLog::Console("yosys.log"))?;
@@ -88,6 +89,7 @@ impl Run<'_> {
         Ok(yosys_cells(&stat))
     }
 
+    /// The DSP cells among `cells`.
     fn dsps(&self, cells: &[(String, u64)]) -> u64 {
         count(cells, self.dev.tools().dsp_cell)
     }
