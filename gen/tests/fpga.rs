@@ -315,3 +315,27 @@ fn bad_device_and_missing_tools_are_clear() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("scripts/setup.sh") && err.contains("SERRANO_YOSYS"), "{err}");
 }
+
+/// A design larger than the device is a result (exit 1, `fits: false`, the
+/// utilisation), and nextpnr is stopped as soon as its packed utilisation
+/// shows it, not left to search for a placement.
+#[test]
+fn an_oversized_design_stops_after_packing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_path = dir.path().join("big.toml");
+    std::fs::write(&cfg_path, "[systolic]\nrows = 8\ncols = 8\nacc_depth = 16\nrequant = false\n").unwrap();
+    let out_dir = dir.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_serrano"))
+        .args(["fpga", "--config", cfg_path.to_str().unwrap(), "--device", "up5k", "--seed", "1", "--json"])
+        .args(["--out", out_dir.to_str().unwrap()])
+        .output()
+        .expect("serrano runs");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["fits"], false);
+    let err = v["error"].as_str().unwrap();
+    assert!(err.starts_with("does not fit: needs ") && err.contains("ICESTORM_LC"), "{err}");
+    assert!(v["lc"]["used"].as_u64().unwrap() > v["lc"]["total"].as_u64().unwrap());
+    let log = std::fs::read_to_string(out_dir.join("nextpnr.seed1.log")).unwrap();
+    assert!(log.contains("stopped nextpnr after packing"), "{log}");
+}

@@ -12,6 +12,9 @@ use super::parse::{fmax, utilisation, Usage};
 use super::Flow;
 use crate::yosys::{run_logged, ToolFailed};
 
+use std::io::{BufRead, BufReader, Read};
+use std::process::Stdio;
+
 /// One placement seed's result.
 pub struct SeedRun {
     pub seed: u64,
@@ -66,7 +69,7 @@ pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, constraints: &st
             .args([fam.placed_flag, &file(&placed)])
             .args(["--seed", &seed.to_string()])
             .arg("--timing-allow-fail");
-        let log = match run_logged(&mut cmd, "SERRANO_NEXTPNR", &log_path) {
+        let log = match run_until_overfull(&mut cmd, &log_path) {
             Ok(l) => l,
             Err(e) => {
                 let text = e.downcast_ref::<ToolFailed>().map(|t| t.text.clone()).unwrap_or_default();
@@ -103,6 +106,55 @@ pub fn place_and_route(f: &Flow, nextpnr: &str, netlist: &Path, constraints: &st
         }
     }
     Ok(Placement { runs, util, does_not_fit: None })
+}
+
+/// Run nextpnr like [`run_logged`], but stop it as soon as the utilisation
+/// it prints after packing shows a resource used beyond the device's total:
+/// the placer would otherwise search for minutes (ECP5: 10 or more) before
+/// giving up. A stopped run is a [`ToolFailed`] whose text ends with the
+/// utilisation, as a run that fails by itself.
+fn run_until_overfull(cmd: &mut Command, log: &Path) -> Result<String> {
+    let prog = cmd.get_program().to_string_lossy().to_string();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().map_err(|e| {
+        anyhow!("cannot run {prog} ({e}): install it with scripts/setup.sh, or point SERRANO_NEXTPNR at it")
+    })?;
+    // nextpnr logs to stderr; stdout is drained beside it so neither pipe fills.
+    let mut stdout = child.stdout.take().expect("piped");
+    let drain = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stdout.read_to_end(&mut v);
+        v
+    });
+    let mut text = String::new();
+    let mut stopped = false;
+    let mut in_block = false;
+    for line in BufReader::new(child.stderr.take().expect("piped")).lines() {
+        let line = line.unwrap_or_default();
+        text += &line;
+        text.push('\n');
+        let body = line.strip_prefix("Info:").unwrap_or(&line).trim();
+        if body.starts_with("Device utilisation") {
+            in_block = true;
+        } else if in_block && body.is_empty() {
+            // The block is complete.
+            in_block = false;
+            if utilisation(&text).iter().any(|(_, u)| u.used > u.total) {
+                let _ = child.kill();
+                stopped = true;
+                break;
+            }
+        }
+    }
+    let status = child.wait()?;
+    text = String::from_utf8_lossy(&drain.join().unwrap_or_default()).to_string() + &text;
+    if stopped {
+        text += "serrano fpga: stopped nextpnr after packing: the design does not fit the device\n";
+    }
+    std::fs::write(log, &text).map_err(|e| anyhow!("cannot write {}: {e}", log.display()))?;
+    if stopped || !status.success() {
+        return Err(ToolFailed { prog, log: log.to_path_buf(), text }.into());
+    }
+    Ok(text)
 }
 
 /// The fastest seed's run (of equals, the last).
