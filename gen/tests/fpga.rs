@@ -37,20 +37,25 @@ fn hdl_names_the_kind_of_every_top() {
     assert_eq!(names, by_kind.iter().map(|(_, m)| m.name().to_string()).collect::<Vec<_>>());
 }
 
+/// `verilator --lint-only -Wall` of `top` from `files` in `dir`: no warning.
+fn lint_clean(dir: &Path, top: &str, files: &[String]) {
+    let out = Command::new("verilator")
+        .current_dir(dir)
+        .args(["--lint-only", "-Wall", "--top-module", top])
+        .args(files)
+        .output()
+        .expect("verilator runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !text.contains("%Warning"), "verilator -Wall:\n{text}");
+}
+
 #[test]
 fn board_top_of_tiny_tile_lints_clean_and_has_no_latch() {
     let dir = tempfile::tempdir().unwrap();
     let tops = hdl::blocks::tops_by_kind(&tiny()).unwrap();
     let (_, tile) = tops.iter().find(|(k, _)| *k == hdl::blocks::TopKind::Tile).expect("a tile top");
     let (top, files) = write_board(tile, dir.path());
-    let out = Command::new("verilator")
-        .current_dir(dir.path())
-        .args(["--lint-only", "-Wall", "--top-module", &top])
-        .args(&files)
-        .output()
-        .expect("verilator runs");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && !text.contains("%Warning"), "verilator -Wall:\n{text}");
+    lint_clean(dir.path(), &top, &files);
 
     let script = format!(
         "read_verilog {}; synth -top {top} -run :fine; \
@@ -69,14 +74,7 @@ fn board_top_of_tiny_core_lints_clean() {
     let tops = hdl::blocks::tops_by_kind(&tiny()).unwrap();
     let (_, core) = tops.iter().find(|(k, _)| *k == hdl::blocks::TopKind::Core).expect("tiny has a core");
     let (top, files) = write_board(core, dir.path());
-    let out = Command::new("verilator")
-        .current_dir(dir.path())
-        .args(["--lint-only", "-Wall", "--top-module", &top])
-        .args(&files)
-        .output()
-        .expect("verilator runs");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success() && !text.contains("%Warning"), "verilator -Wall:\n{text}");
+    lint_clean(dir.path(), &top, &files);
     let b = board(core).unwrap();
     let scanned: Vec<&str> = b.inputs.iter().map(|f| f.port.as_str()).collect();
     let captured: Vec<&str> = b.outputs.iter().map(|f| f.port.as_str()).collect();
