@@ -403,8 +403,12 @@ mod tests {
     /// the tile. A result with `top` and the measured harness round-trips.
     #[test]
     fn an_fpga_result_without_top_is_the_tile() {
-        let old = committed()["fpga"][0].clone();
-        assert!(old.get("top").is_none(), "the committed results predate `top`");
+        // A result as written before `top` and the measured harness.
+        let mut old = committed()["fpga"][0].clone();
+        old.as_object_mut().unwrap().remove("top");
+        for k in ["io_pins", "lut", "ff", "carry", "added_source"] {
+            old["wrapper"].as_object_mut().unwrap().remove(k);
+        }
         let f: FpgaJson = section(&old, "fpga").unwrap();
         assert_eq!(f.kind(), "tile");
         let source = format!("| {} | {} | tile |", f.source, f.device);
