@@ -152,27 +152,7 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let sb_qid: Vec<Expr> = (0..3).map(|k| m.wire(&format!("sb_q{k}_id"), UInt(eb))).collect::<Result<_>>()?;
     let dones: Vec<(Expr, Expr)> =
         [&ld_done, &st_done].into_iter().chain(cp_done.iter()).map(|(v, id, c)| (v & ok_code(c), id.clone())).collect();
-    let mut conn: Vec<(String, Expr)> = vec![
-        ("alloc_valid".into(), sb_in[0].clone()),
-        ("alloc_rd_lo".into(), fp[0].clone()),
-        ("alloc_rd_hi".into(), fp[1].clone()),
-        ("alloc_wr_lo".into(), fp[2].clone()),
-        ("alloc_wr_hi".into(), fp[3].clone()),
-        ("alloc_sync".into(), sb_in[1].clone()),
-        ("flush".into(), sb_in[2].clone()),
-    ];
-    // The scoreboard numbers its entries in `sbw` bits.
-    let sbw = index_bits(p.in_flight as u64);
-    let narrow = |x: &Expr| if sbw < eb { x.slice(sbw - 1, 0) } else { x.clone() };
-    for (k, (v, id)) in dones.iter().enumerate() {
-        conn.push((format!("d{k}_valid"), v.clone()));
-        conn.push((format!("d{k}_id"), narrow(id)));
-    }
-    for (k, id) in sb_qid.iter().enumerate() {
-        conn.push((format!("q{k}_id"), narrow(id)));
-    }
-    let refs: Vec<(&str, &Expr)> = conn.iter().map(|(n, e)| (n.as_str(), e)).collect();
-    let sb = m.instance("u_scoreboard", &scoreboard(p.in_flight, aw, 3, dones.len() as u32)?, &refs)?;
+    let sb = scoreboard_instance(&mut m, p, aw, &fp, &sb_in, &sb_qid, &dones)?;
     let sb_head_n = sb.out("head_id")?;
     let sb_head = m.node("sb_head", sb_head_n.zext(eb))?;
     let sb_empty = sb.out("empty")?;
@@ -255,6 +235,41 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let at_retire = Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence };
     retire_counters(&mut m, &at_retire)?;
     Ok(m)
+}
+
+/// The scoreboard, its allocation port fed by the decoder's footprint and
+/// the `sb_*` wires, the engines' completions and the queue heads' entries
+/// cut to its entry numbers.
+fn scoreboard_instance(
+    m: &mut Module,
+    p: &CoreParams,
+    aw: u32,
+    fp: &[Expr],
+    sb_in: &[Expr],
+    sb_qid: &[Expr],
+    dones: &[(Expr, Expr)],
+) -> Result<Instance> {
+    let mut conn: Vec<(String, Expr)> = vec![
+        ("alloc_valid".into(), sb_in[0].clone()),
+        ("alloc_rd_lo".into(), fp[0].clone()),
+        ("alloc_rd_hi".into(), fp[1].clone()),
+        ("alloc_wr_lo".into(), fp[2].clone()),
+        ("alloc_wr_hi".into(), fp[3].clone()),
+        ("alloc_sync".into(), sb_in[1].clone()),
+        ("flush".into(), sb_in[2].clone()),
+    ];
+    // The scoreboard numbers its entries in `sbw` bits, the engines in ID_BITS.
+    let sbw = index_bits(p.in_flight as u64);
+    let narrow = |x: &Expr| if sbw < ID_BITS { x.slice(sbw - 1, 0) } else { x.clone() };
+    for (k, (v, id)) in dones.iter().enumerate() {
+        conn.push((format!("d{k}_valid"), v.clone()));
+        conn.push((format!("d{k}_id"), narrow(id)));
+    }
+    for (k, id) in sb_qid.iter().enumerate() {
+        conn.push((format!("q{k}_id"), narrow(id)));
+    }
+    let refs: Vec<(&str, &Expr)> = conn.iter().map(|(n, e)| (n.as_str(), e)).collect();
+    m.instance("u_scoreboard", &scoreboard(p.in_flight, aw, 3, dones.len() as u32)?, &refs)
 }
 
 /// What the counters see of a command: at dispatch its opcode and amount
