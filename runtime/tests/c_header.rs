@@ -35,6 +35,7 @@ fn commands() -> Vec<Command> {
             causal: true,
             causal_base: 9,
             k: 0xab_cdef_0123,
+            int8_out: true,
         }),
     ]
 }

@@ -246,6 +246,7 @@ fn command(rng: &mut ChaCha8Rng, p: &CoreParams) -> Command {
                 causal: rng.gen(),
                 causal_base: rng.gen_range(0..=cnt) as u32,
                 k: near(rng, 1, ((1u128 << kb) - 1).min(kmax as u128) as u64, kmax),
+                int8_out: rng.gen(),
             })
         }
     }

@@ -187,6 +187,8 @@ fn softmax_footprint(s: &SoftmaxCmd, p: &CoreParams) -> Result<Footprint, Fault>
     bad_unless(s.rows >= 1 && (1..=p.softmax.max_len).contains(&s.len))?;
     bad_unless(s.k >= 1 && s.k < (1u64 << sp.k_bits))?;
     let x_each = p.softmax_row_lines(s.len, p.softmax.in_bits);
+    // int8 probabilities exist only for UQ0.8 outputs (one byte in, one out).
+    bad_unless(!s.int8_out || p.softmax.out_bits == 8)?;
     let y_each = p.softmax_row_lines(s.len, p.softmax.out_bits);
     Ok(Footprint {
         read: Some(span(s.x_line, s.x_stride, s.rows, x_each)),

@@ -113,7 +113,11 @@ impl CoreModel {
                 .map(|j| j >= s.valid_len as u64 || (s.causal && j > s.causal_base as u64 + row))
                 .collect();
             let y = self.softmax.softmax_row(&self.exp2, s.k, &x, &mask);
-            let out: Vec<u8> = y.iter().flat_map(|&v| v.to_le_bytes()[..ob].to_vec()).collect();
+            let out: Vec<u8> = if s.int8_out {
+                y.iter().map(|&v| crate::softmax::to_int8_prob(v) as u8).collect()
+            } else {
+                y.iter().flat_map(|&v| v.to_le_bytes()[..ob].to_vec()).collect()
+            };
             self.spad.write(s.y_line as u64 + row * s.y_stride as u64, 0, &out);
         }
         st.counters.softmax_elements += retire_amount(&Command::Softmax(*s), &self.params);

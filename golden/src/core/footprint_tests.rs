@@ -100,6 +100,7 @@ fn random_command(rng: &mut Rng, p: &CoreParams, store_addr: &mut u64) -> Comman
                 causal: rng.below(2) == 0,
                 causal_base: rng.u32(len),
                 k: 1 + rng.below(1 << 20),
+                int8_out: p.softmax.out_bits == 8 && rng.below(2) == 0,
             })
         }
     }

@@ -196,6 +196,7 @@ fn softmax_rows_are_golden_softmax_rows() {
             causal: true,
             causal_base: 20,
             k,
+            int8_out: false,
         };
         // Each input row at its own lines: load row by row.
         let loads: Vec<Command> = (0..3)
@@ -223,6 +224,37 @@ fn softmax_rows_are_golden_softmax_rows() {
                 .collect();
             assert_eq!(got, want, "{name} row {r}");
         }
+    }
+}
+
+/// SOFTMAX with `int8_out` writes one byte per element, `to_int8_prob` of
+/// the UQ0.8 row; with UQ0.16 outputs the field is a BAD_FIELD fault.
+#[test]
+fn softmax_int8_out_writes_uq0_7_bytes() {
+    for name in ["default", "large"] {
+        let cfg = preset(name);
+        let (mut core, mut mem) = (CoreModel::new(&cfg).unwrap(), Memory::new(5));
+        let sp = SoftmaxParams::new(&cfg.softmax);
+        let len = 45usize;
+        let ib = (cfg.softmax.in_bits / 8) as usize;
+        let data: Vec<u8> = (0..len * ib).map(|i| (i as u8).wrapping_mul(91)).collect();
+        mem.write(0x5000, &data);
+        let k = sp.scale_to_k(0.05).unwrap();
+        let s = SoftmaxCmd { rows: 1, len: len as u32, valid_len: 40, y_line: 50, k, int8_out: true, ..Default::default() };
+        let p = vec![Command::DmaLoad { desc: lin(0x5000, (len * ib) as u32), spad_line: 0 }, Command::Softmax(s)];
+        let st = run(&mut core, &mut mem, &p).unwrap();
+        if cfg.softmax.out_bits != 8 {
+            assert_eq!(st.fault.map(|f| f.code), Some(ErrorCode::BadField), "{name}");
+            continue;
+        }
+        assert_eq!(st.fault, None, "{name}");
+        let x: Vec<i64> = data.iter().map(|&b| b as i8 as i64).collect();
+        let mask: Vec<bool> = (0..len).map(|j| j >= 40).collect();
+        let want: Vec<u8> =
+            sp.softmax_row(&sp.exp2(), k, &x, &mask).iter().map(|&y| crate::softmax::to_int8_prob(y) as u8).collect();
+        let y0 = 50 * core.params.line as usize;
+        assert_eq!(&core.spad_bytes()[y0..y0 + len], &want[..], "{name}");
+        assert!(want.iter().any(|&b| b > 20) && want.iter().all(|&b| b <= 127), "{name}: {want:?}");
     }
 }
 

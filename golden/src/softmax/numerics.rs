@@ -207,3 +207,11 @@ pub fn restoring_reciprocal(sm: u64, g: u32, h: u32) -> u64 {
     }
     q
 }
+
+/// A UQ0.8 probability `y` (0..=255) as the int8 UQ0.7 the tile takes as an
+/// activation: `min(127, (y + 1) >> 1)`, i.e. round half up to 7 fractional
+/// bits, then saturate (a probability of 1, `y` = 255 or 254, gives 127).
+/// The SOFTMAX command's `int8_out` (`docs/numerics.md`, "Attention").
+pub fn to_int8_prob(y: u32) -> i8 {
+    ((y + 1) >> 1).min(127) as i8
+}

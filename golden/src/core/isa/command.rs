@@ -67,6 +67,9 @@ pub struct SoftmaxCmd {
     pub causal: bool,
     pub causal_base: u32,
     pub k: u64,
+    /// Write int8 UQ0.7 probabilities (`golden::softmax::to_int8_prob`), one
+    /// byte each, ready to be the tile's activations; needs `out_bits` = 8.
+    pub int8_out: bool,
 }
 
 /// A command that cannot be encoded or decoded, naming the field.
@@ -207,6 +210,7 @@ impl Command {
             ],
             Command::Softmax(s) => vec![
                 ("causal", s.causal as u64),
+                ("int8_out", s.int8_out as u64),
                 ("x_line", l(s.x_line)),
                 ("x_stride", l(s.x_stride)),
                 ("y_line", l(s.y_line)),
@@ -290,6 +294,7 @@ impl Command {
                 causal: g("causal") == 1,
                 causal_base: g32("causal_base"),
                 k: g("k"),
+                int8_out: g("int8_out") == 1,
             }),
             other => unreachable!("opcode {other:#x} is in the table but not decoded"),
         })

@@ -144,6 +144,7 @@ const TILE_QPARAM_FIELDS: &[Field] = &[
 const SOFTMAX_FIELDS: &[Field] = &[
     OPCODE,
     f("causal", 8, 1, "1: element j of row r is masked when j > causal_base + r"),
+    f("int8_out", 9, 1, "1: probabilities as int8 UQ0.7, min(127, (y + 1) >> 1), for the tile (needs out_bits = 8)"),
     f("x_line", 32, LINE_BITS, "line of input row 0 (int8 or int16 logits, dense from byte 0)"),
     f("x_stride", 52, LINE_BITS, "lines from one input row to the next"),
     f("y_line", 72, LINE_BITS, "line of output row 0 (UQ0.8 or UQ0.16 probabilities, dense from byte 0)"),

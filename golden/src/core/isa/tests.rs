@@ -40,6 +40,7 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             causal: true,
             causal_base: 0xf_ffff,
             k: (1 << 40) - 1,
+            int8_out: true,
         }),
     ]
 }
