@@ -5,9 +5,11 @@
 //! This crate depends on no HDL crate on purpose: it is the spec, not a copy of
 //! the RTL.
 
+pub mod attention;
 pub mod config;
 pub mod core;
 pub mod dma;
+pub mod layer;
 pub mod numeric;
 pub mod softmax;
 pub mod tile;

@@ -11,10 +11,12 @@
 //! * [`estimate`]: a first-order timing model that checks a program's loads,
 //!   compute and stores can overlap.
 
+pub mod attention;
 pub mod backend;
 pub mod error;
 pub mod estimate;
 pub mod gemm;
+pub mod layer;
 pub mod layout;
 pub mod program;
 

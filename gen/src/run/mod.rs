@@ -1,6 +1,7 @@
 //! `serrano run`: kernels run from memory through the generated core in
 //! Verilator (the runtime's RTL backend), compared with the golden model.
 
+pub mod attention;
 pub mod gemm;
 
 use anyhow::Result;
@@ -11,10 +12,14 @@ pub enum RunCmd {
     /// A GEMM from DRAM through the core: lowered by the runtime, run in Verilator on the AXI
     /// memory model, compared with golden, with cycles, utilization and DRAM traffic.
     Gemm(gemm::RunGemmArgs),
+    /// Attention heads through the core: prefill (causal or not) or batched decode from a paged KV
+    /// cache, compared with golden and float64, with cycles against the roofline.
+    Attention(attention::RunAttentionArgs),
 }
 
 pub fn run(cmd: RunCmd) -> Result<()> {
     match cmd {
         RunCmd::Gemm(args) => gemm::run(args),
+        RunCmd::Attention(args) => attention::run(args),
     }
 }

@@ -1,0 +1,321 @@
+//! `serrano run attention`: attention heads through the Serrano core, prefill
+//! or decode from a paged KV cache.
+//!
+//! The runtime lowers the heads (`runtime::attention`) and runs them twice:
+//! on the golden core model and on the Verilator model of the generated core
+//! behind the AXI memory model. The outputs are compared with
+//! `golden::attention` head by head (mismatches) and with float64 attention
+//! (error in output LSB); the counters must equal the golden core's.
+
+use anyhow::{anyhow, bail, Result};
+use clap::Args;
+use golden::core::{Ring, RunStatus};
+use golden::softmax::SoftmaxParams;
+use runtime::attention::problem::{float, golden, random, Shape};
+use runtime::attention::{attention, AttentionResult};
+use runtime::backend::{Backend, GoldenBackend};
+use runtime::RuntimeError;
+use serde::Serialize;
+use testbenches::axi::mem::MemConfig;
+use testbenches::core::RtlBackend;
+use testbenches::sim::BuildOptions;
+
+use crate::error::{print, UsageError};
+
+#[derive(Args)]
+pub struct RunAttentionArgs {
+    #[command(flatten)]
+    pub source: crate::presets::ConfigArgs,
+    /// Prefill: queries and keys per sequence (ignored with --decode, which uses --context).
+    #[arg(long, default_value_t = 128)]
+    seq: usize,
+    /// Bytes of a query, key and value row: a multiple of the core's line.
+    #[arg(long = "d-head", default_value_t = 64)]
+    d_head: usize,
+    /// Query heads.
+    #[arg(long, default_value_t = 1)]
+    heads: usize,
+    /// K/V heads (grouped-query attention; must divide --heads). Default: --heads.
+    #[arg(long = "kv-heads")]
+    kv_heads: Option<usize>,
+    /// Causal mask (prefill): query r sees keys 0..=r.
+    #[arg(long)]
+    causal: bool,
+    /// Decode: one new token per sequence against a cache of --context tokens (its own included).
+    #[arg(long)]
+    decode: bool,
+    /// Decode: tokens in each sequence's cache, the new one included.
+    #[arg(long, default_value_t = 1024)]
+    context: usize,
+    /// Decode: sequences stepped together.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Tokens per KV-cache page.
+    #[arg(long = "page-size", default_value_t = 64)]
+    page_size: usize,
+    /// Memory latency in cycles (AR to first R beat, last W to B).
+    #[arg(long, default_value_t = 100)]
+    latency: u32,
+    /// Clock for tokens per second beside 1 GHz (e.g. an FPGA's Fmax), MHz.
+    #[arg(long = "fmax-mhz")]
+    fmax_mhz: Option<f64>,
+    /// Seed of the random operands and of the page order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `serrano run attention --json` prints.
+#[derive(Serialize)]
+pub struct AttentionJson {
+    pub config: String,
+    pub mode: String,
+    pub seq: usize,
+    pub context: usize,
+    pub batch: usize,
+    pub d_head: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub causal: bool,
+    pub page_size: usize,
+    pub latency: u32,
+    /// Doorbell to the last FENCE, summed over the runs.
+    pub cycles: u64,
+    /// The multiply-accumulates the masks leave (Q·Kᵀ and P·V).
+    pub useful_macs: u64,
+    /// useful_macs / (rows·cols·cycles).
+    pub utilization: f64,
+    pub dram_bytes_read: u64,
+    pub dram_bytes_written: u64,
+    /// Q, K, V once per K/V head, the new K/V, O once.
+    pub min_dram_bytes: u64,
+    /// max(min_dram_bytes / bus bytes per cycle, useful_macs / (rows·cols)).
+    pub roofline_cycles: u64,
+    pub roofline_fraction: f64,
+    pub mismatches: u64,
+    pub max_error_lsb: f64,
+    pub mean_error_lsb: f64,
+    pub violations: u64,
+    pub busy_fetch: f64,
+    pub busy_load: f64,
+    pub busy_tile: f64,
+    pub busy_softmax: f64,
+    pub busy_store: f64,
+    /// Decode: new tokens (one per sequence) per second at 1 GHz.
+    pub tokens_per_second_1ghz: Option<f64>,
+    /// Decode: the same at --fmax-mhz.
+    pub tokens_per_second_fmax: Option<f64>,
+    pub runs: usize,
+    pub commands: usize,
+    pub counters_match_golden: bool,
+    pub sim_seconds: f64,
+}
+
+/// The RTL backend, its measurements summed over the runs of one call.
+struct Summed {
+    rtl: RtlBackend,
+    cycles: u64,
+    counters: Vec<(String, u64)>,
+    violations: u64,
+}
+
+impl Backend for Summed {
+    fn config(&self) -> &golden::config::Config {
+        self.rtl.config()
+    }
+
+    fn memory(&mut self) -> &mut golden::dma::Memory {
+        self.rtl.memory()
+    }
+
+    fn set_page_table(&mut self, load: bool, entries: &[u64]) -> Result<(), RuntimeError> {
+        self.rtl.set_page_table(load, entries)
+    }
+
+    fn run(&mut self, ring: Ring, head: u32, tail: u32) -> Result<RunStatus, RuntimeError> {
+        let st = self.rtl.run(ring, head, tail)?;
+        let last = &self.rtl.last;
+        self.cycles += last.cycles;
+        self.violations += last.violations as u64;
+        for (name, v) in &last.counters {
+            match self.counters.iter_mut().find(|(n, _)| n == name) {
+                Some((_, sum)) => *sum += v,
+                None => self.counters.push((name.clone(), *v)),
+            }
+        }
+        Ok(st)
+    }
+}
+
+pub fn run(args: RunAttentionArgs) -> Result<()> {
+    let (cfg, origin, _) = args.source.resolve()?;
+    if cfg.core.is_none() {
+        bail!(UsageError(format!("{origin}: the configuration has no [core] section, so there is no core to run on")));
+    }
+    let kv_heads = args.kv_heads.unwrap_or(args.heads);
+    let (seqs, mode) = if args.decode {
+        if args.batch == 0 || args.context == 0 {
+            bail!(UsageError("--batch and --context: each must be at least 1".into()));
+        }
+        // Ragged would be closer to serving, but the benchmark's figures are for one length.
+        (vec![(1, args.context); args.batch], "decode")
+    } else {
+        if args.seq == 0 {
+            bail!(UsageError("--seq: must be at least 1".into()));
+        }
+        (vec![(args.seq, args.seq)], "prefill")
+    };
+    let shape = Shape {
+        d_head: args.d_head,
+        heads: args.heads,
+        kv_heads,
+        page_tokens: args.page_size,
+        seqs,
+        causal: args.causal && !args.decode,
+        decode: args.decode,
+    };
+    let sp = SoftmaxParams::new(&cfg.softmax);
+    let pr = random(&sp, &shape, args.seed).map_err(|e| UsageError(e.to_string()))?;
+    let usage = |e: RuntimeError| -> anyhow::Error {
+        match e {
+            RuntimeError::Input(m) => UsageError(m).into(),
+            other => anyhow!("{other}"),
+        }
+    };
+    let mut gold = GoldenBackend::new(&cfg, args.seed).map_err(usage)?;
+    let g = attention(&mut gold, &pr.spec, &pr.seqs, pr.pool_blocks).map_err(usage)?;
+
+    let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.latency);
+    let rtl = RtlBackend::new(&cfg, mem, args.seed, BuildOptions::default(), None)?;
+    let mut be = Summed { rtl, cycles: 0, counters: Vec::new(), violations: 0 };
+    let t1 = std::time::Instant::now();
+    let r = attention(&mut be, &pr.spec, &pr.seqs, pr.pool_blocks).map_err(|e| anyhow!("RTL core: {e}"))?;
+    let sim_seconds = t1.elapsed().as_secs_f64();
+    let j = report(&args, &cfg, origin, mode, &pr, &sp, &r, &g, &be, sim_seconds)?;
+    if args.json {
+        print(serde_json::to_string_pretty(&j)?)?;
+    } else {
+        print_text(&j)?;
+    }
+    if j.mismatches != 0 || j.violations != 0 || !j.counters_match_golden {
+        bail!(
+            "the RTL core's attention differs from golden: {} mismatches, {} violations, counters equal: {}",
+            j.mismatches,
+            j.violations,
+            j.counters_match_golden
+        );
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    args: &RunAttentionArgs,
+    cfg: &golden::config::Config,
+    origin: String,
+    mode: &str,
+    pr: &runtime::attention::problem::Problem,
+    sp: &SoftmaxParams,
+    r: &AttentionResult,
+    g: &AttentionResult,
+    be: &Summed,
+    sim_seconds: f64,
+) -> Result<AttentionJson> {
+    let (mut mismatches, mut errs) = (0u64, Vec::new());
+    for (i, s) in pr.seqs.iter().enumerate() {
+        let want = golden(sp, &pr.spec, s).map_err(|e| anyhow!("golden: {e}"))?;
+        let f = float(&pr.spec, s, pr.s_scale);
+        for h in 0..pr.spec.heads {
+            let got = &r.out[i][h];
+            for (t, row) in f[h].iter().enumerate() {
+                for (c, &exact) in row.iter().enumerate() {
+                    mismatches += u64::from(got.at(t, c) != want[h].at(t, c));
+                    errs.push((got.at(t, c) as f64 - exact).abs());
+                }
+            }
+        }
+    }
+    let cycles = be.cycles.max(1);
+    let frac = |name: &str| be.counters.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v) as f64 / cycles as f64;
+    let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
+    let roofline = r.min_dram_bytes.div_ceil(cfg.dma.data_bytes() as u64).max(r.useful_macs.div_ceil(peak));
+    let tokens = |hz: f64| args.decode.then(|| args.batch as f64 * hz / cycles as f64);
+    Ok(AttentionJson {
+        config: origin,
+        mode: mode.to_string(),
+        seq: if args.decode { 1 } else { args.seq },
+        context: if args.decode { args.context } else { args.seq },
+        batch: if args.decode { args.batch } else { 1 },
+        d_head: args.d_head,
+        heads: pr.spec.heads,
+        kv_heads: pr.spec.kv_heads,
+        causal: pr.seqs[0].causal,
+        page_size: args.page_size,
+        latency: args.latency,
+        cycles: be.cycles,
+        useful_macs: r.useful_macs,
+        utilization: r.useful_macs as f64 / (peak * cycles) as f64,
+        dram_bytes_read: r.counters.dram_bytes_read,
+        dram_bytes_written: r.counters.dram_bytes_written,
+        min_dram_bytes: r.min_dram_bytes,
+        roofline_cycles: roofline,
+        roofline_fraction: roofline as f64 / cycles as f64,
+        mismatches,
+        max_error_lsb: errs.iter().copied().fold(0.0, f64::max),
+        mean_error_lsb: errs.iter().sum::<f64>() / errs.len().max(1) as f64,
+        violations: be.violations,
+        busy_fetch: frac("busy_fetch"),
+        busy_load: frac("busy_load"),
+        busy_tile: frac("busy_tile"),
+        busy_softmax: frac("busy_softmax"),
+        busy_store: frac("busy_store"),
+        tokens_per_second_1ghz: tokens(1e9),
+        tokens_per_second_fmax: args.fmax_mhz.and_then(|f| tokens(f * 1e6)),
+        runs: r.runs,
+        commands: r.commands,
+        counters_match_golden: r.counters == g.counters,
+        sim_seconds,
+    })
+}
+
+fn print_text(j: &AttentionJson) -> Result<()> {
+    print(format_args!(
+        "serrano run attention: {}, {} d={} heads={}/{} (kv) L={} batch={}{}, memory latency {}",
+        j.config,
+        j.mode,
+        j.d_head,
+        j.heads,
+        j.kv_heads,
+        j.context,
+        j.batch,
+        if j.causal { " causal" } else { "" },
+        j.latency
+    ))?;
+    print(format_args!("  cycles              {} ({} run(s), {} commands)", j.cycles, j.runs, j.commands))?;
+    print(format_args!("  utilization         {:.4} (unmasked MACs / (rows·cols·cycles))", j.utilization))?;
+    print(format_args!(
+        "  roofline            {} cycles; achieved {:.4} of it",
+        j.roofline_cycles, j.roofline_fraction
+    ))?;
+    print(format_args!(
+        "  DRAM read/written   {} / {} bytes (minimum {} in all)",
+        j.dram_bytes_read, j.dram_bytes_written, j.min_dram_bytes
+    ))?;
+    print(format_args!(
+        "  busy                fetch {:.3}  load {:.3}  tile {:.3}  softmax {:.3}  store {:.3}",
+        j.busy_fetch, j.busy_load, j.busy_tile, j.busy_softmax, j.busy_store
+    ))?;
+    if let Some(t) = j.tokens_per_second_1ghz {
+        print(format_args!("  tokens/s at 1 GHz   {t:.0}"))?;
+    }
+    if let Some(t) = j.tokens_per_second_fmax {
+        print(format_args!("  tokens/s at Fmax    {t:.0}"))?;
+    }
+    print(format_args!("  mismatches          {} (against golden::attention)", j.mismatches))?;
+    print(format_args!("  error vs float64    max {:.3} LSB, mean {:.3} LSB", j.max_error_lsb, j.mean_error_lsb))?;
+    print(format_args!("  protocol violations {}", j.violations))?;
+    print(format_args!("  counters = golden   {}", j.counters_match_golden))?;
+    Ok(())
+}

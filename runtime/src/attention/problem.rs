@@ -1,0 +1,116 @@
+//! Attention problems for benchmarks and tests: random int8 operands, a
+//! shared pool of KV pages handed out in shuffled order, the golden and the
+//! float64 answers.
+
+use golden::attention::{attention_head, reference_head, AttentionQuant};
+use golden::softmax::SoftmaxParams;
+use golden::tile::gemm::Matrix;
+
+use super::{AttentionSpec, Sequence};
+
+/// The shape of a problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub d_head: usize,
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub page_tokens: usize,
+    /// Per sequence: (queries, context). Decode is 1 query with 1 new token.
+    pub seqs: Vec<(usize, usize)>,
+    pub causal: bool,
+    pub decode: bool,
+}
+
+/// A problem: the spec, the sequences and the pool's size.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub spec: AttentionSpec,
+    pub seqs: Vec<Sequence>,
+    pub pool_blocks: usize,
+    /// The real value of one LSB of S (`1/sqrt(d)` and the operands' scales folded in).
+    pub s_scale: f64,
+}
+
+/// xorshift64*, so that the runtime needs no random-number crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn matrix(&mut self, rows: usize, cols: usize) -> Matrix<i8> {
+        Matrix::from_vec(rows, cols, (0..rows * cols).map(|_| (self.next() >> 56) as i8).collect())
+            .expect("rows × cols elements")
+    }
+}
+
+/// The logit step: S over `2^shift` so that ±127 spans about ±3 standard
+/// deviations of S for uniform int8 operands (σ ≈ 5,461·√d).
+pub fn logit_shift(d_head: usize) -> u32 {
+    (129.0 * (d_head as f64).sqrt()).log2().round().max(0.0) as u32
+}
+
+/// Random operands scaled so that the real logits have a standard
+/// deviation of about 1.5 (attention that is neither flat nor one-hot).
+pub fn random(sp: &SoftmaxParams, shape: &Shape, seed: u64) -> Result<Problem, String> {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let d = shape.d_head;
+    let s_scale = 1.5 / (5461.0 * (d as f64).sqrt());
+    let quant = AttentionQuant::new(sp, logit_shift(d), s_scale)?;
+    let spec = AttentionSpec {
+        d_head: d,
+        heads: shape.heads,
+        kv_heads: shape.kv_heads,
+        page_tokens: shape.page_tokens,
+        quant,
+    };
+    let pt = shape.page_tokens.max(1);
+    let pages: Vec<usize> = shape.seqs.iter().map(|&(_, l)| l.div_ceil(pt)).collect();
+    // One pool for every sequence, with a few blocks to spare, handed out shuffled.
+    let pool_blocks = pages.iter().sum::<usize>() + 3;
+    let mut order: Vec<u32> = (0..pool_blocks as u32).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    let mut next = 0;
+    let seqs = shape
+        .seqs
+        .iter()
+        .zip(&pages)
+        .map(|(&(lq, l), &np)| {
+            let blocks = order[next..next + np].to_vec();
+            next += np;
+            Sequence {
+                q: (0..shape.heads).map(|_| rng.matrix(lq, d)).collect(),
+                k: (0..shape.kv_heads).map(|_| rng.matrix(l, d)).collect(),
+                v: (0..shape.kv_heads).map(|_| rng.matrix(l, d)).collect(),
+                new_tokens: usize::from(shape.decode).min(l),
+                causal: shape.causal,
+                blocks,
+            }
+        })
+        .collect();
+    Ok(Problem { spec, seqs, pool_blocks, s_scale })
+}
+
+/// The golden outputs of one sequence, per query head.
+pub fn golden(sp: &SoftmaxParams, spec: &AttentionSpec, s: &Sequence) -> Result<Vec<Matrix<i8>>, String> {
+    let e = sp.exp2();
+    let group = spec.heads / spec.kv_heads;
+    (0..spec.heads)
+        .map(|h| {
+            let g = h / group;
+            attention_head(sp, &e, &s.q[h], &s.k[g], &s.v[g], &spec.quant, &s.mask()).map(|o| o.out)
+        })
+        .collect()
+}
+
+/// The float64 outputs of one sequence, per query head, in output LSB.
+pub fn float(spec: &AttentionSpec, s: &Sequence, s_scale: f64) -> Vec<Vec<Vec<f64>>> {
+    let group = spec.heads / spec.kv_heads;
+    (0..spec.heads).map(|h| reference_head(&s.q[h], &s.k[h / group], &s.v[h / group], s_scale, &s.mask())).collect()
+}

@@ -1,0 +1,162 @@
+//! Layer problems for benchmarks and tests: random int8 weights whose
+//! per-column requantization is calibrated on the step's own activations
+//! (as post-training quantization calibrates on sample data), random caches,
+//! and random block tables from one shuffled pool.
+
+use golden::attention::AttentionQuant;
+use golden::layer::{concat_heads, rms_norm_rows, split_qkv, stack, swiglu_rows, LayerInput, LayerShape, LayerWeights};
+use golden::softmax::SoftmaxParams;
+use golden::tile::gemm::{gemm, requantize, Matrix, Requant, Requantization};
+
+use super::Paging;
+
+/// A layer step: shape, weights, sequences, paging.
+#[derive(Clone, Debug)]
+pub struct LayerProblem {
+    pub shape: LayerShape,
+    pub weights: LayerWeights,
+    pub seqs: Vec<LayerInput>,
+    pub paging: Paging,
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Uniform in `-m..=m`.
+    fn matrix(&mut self, rows: usize, cols: usize, m: i64) -> Matrix<i8> {
+        let span = 2 * m as u64 + 1;
+        Matrix::from_vec(
+            rows,
+            cols,
+            (0..rows * cols).map(|_| ((self.next() >> 11) % span) as i64 - m).map(|v| v as i8).collect(),
+        )
+        .expect("rows × cols elements")
+    }
+}
+
+/// Each projection's outputs are scaled to this RMS (in int8 LSB).
+pub const TARGET_RMS: f64 = 24.0;
+
+/// Per-column parameters that bring each column of `acc` to `TARGET_RMS`:
+/// `multiplier / 2^shift` ≈ target / the column's RMS, the multiplier in
+/// `2^30..2^31`.
+pub fn calibrate(acc: &Matrix<i32>) -> Vec<Requant> {
+    (0..acc.cols)
+        .map(|c| {
+            let ms = (0..acc.rows).map(|r| (acc.at(r, c) as f64).powi(2)).sum::<f64>() / acc.rows.max(1) as f64;
+            let f = if ms > 0.0 { TARGET_RMS / ms.sqrt() } else { 1.0 };
+            let shift = (30 - f.log2().floor() as i64).clamp(0, 62) as u32;
+            let multiplier = (f * 2f64.powi(shift as i32)).round().clamp(1.0, i32::MAX as f64) as i32;
+            Requant { multiplier, shift, zero_point: 0 }
+        })
+        .collect()
+}
+
+fn calibrated(x: &Matrix<i8>, w: &Matrix<i8>) -> (Vec<Requant>, Matrix<i8>) {
+    let acc = gemm(x, w).expect("shapes agree by construction");
+    let q = calibrate(&acc);
+    let y = requantize(&acc, &Requantization::PerColumn(q.clone()));
+    (q, y)
+}
+
+/// A random step of `shape`: one sequence per entry of `seqs` (new tokens,
+/// cached tokens before them), pages of `page_tokens`.
+pub fn random(
+    sp: &SoftmaxParams,
+    shape: &LayerShape,
+    seqs: &[(usize, usize)],
+    page_tokens: usize,
+    seed: u64,
+) -> Result<LayerProblem, String> {
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let (w, d, g) = (shape.width, shape.d_head, shape.kv_heads);
+    let inputs: Vec<LayerInput> = seqs
+        .iter()
+        .map(|&(t, past)| LayerInput {
+            x: rng.matrix(t, w, 64),
+            k_cache: (0..g).map(|_| rng.matrix(past, d, 48)).collect(),
+            v_cache: (0..g).map(|_| rng.matrix(past, d, 48)).collect(),
+        })
+        .collect();
+    let gamma = |rng: &mut Rng| (0..w).map(|_| 48 + (rng.next() % 33) as i8).collect::<Vec<i8>>();
+    let (gamma1, gamma2) = (gamma(&mut rng), gamma(&mut rng));
+    let wqkv = rng.matrix(w, shape.qkv_cols(), 127);
+    let wo = rng.matrix(shape.heads * d, w, 127);
+    let wgu = rng.matrix(w, 2 * shape.ffn, 127);
+    let wd = rng.matrix(shape.ffn, w, 127);
+    // Calibrate each projection on the batch's activations, in layer order.
+    let x = inputs.iter().skip(1).fold(inputs[0].x.clone(), |a, s| stack(&a, &s.x));
+    let (q_qkv, qkv) = calibrated(&rms_norm_rows(&x, &gamma1), &wqkv);
+    // Logits: S of two RMS-24 heads has an RMS of about 576·√d; one logit LSB
+    // is 2^shift of S, and the real logits have an RMS of about 1.5.
+    let s_rms = TARGET_RMS * TARGET_RMS * (d as f64).sqrt();
+    let logit_shift = (3.0 * s_rms / 127.0).log2().round().max(0.0) as u32;
+    let attn = AttentionQuant::new(sp, logit_shift, 1.5 / s_rms)?;
+    let mut weights = LayerWeights {
+        gamma1,
+        wqkv,
+        q_qkv,
+        attn,
+        wo,
+        q_o: Vec::new(),
+        gamma2,
+        wgu,
+        q_gu: Vec::new(),
+        wd,
+        q_d: Vec::new(),
+    };
+    // The attention output for calibrating Wo: golden, head by head.
+    let mut o_rows = Vec::new();
+    let mut r0 = 0;
+    for s in &inputs {
+        let t = s.x.rows;
+        let mine =
+            Matrix::from_vec(t, qkv.cols, (0..t * qkv.cols).map(|i| qkv.at(r0 + i / qkv.cols, i % qkv.cols)).collect())
+                .expect("t rows");
+        r0 += t;
+        let past = s.k_cache[0].rows;
+        let (q, k, v) = split_qkv(shape, &mine, past);
+        let l = past + t;
+        let mask = golden::attention::Mask { valid_len: l, causal_base: Some(l - t) };
+        let e = sp.exp2();
+        let heads: Vec<Matrix<i8>> = (0..shape.heads)
+            .map(|h| {
+                let gi = h / (shape.heads / g);
+                let (kk, vv) = (stack(&s.k_cache[gi], &k[gi]), stack(&s.v_cache[gi], &v[gi]));
+                golden::attention::attention_head(sp, &e, &q[h], &kk, &vv, &attn, &mask).map(|o| o.out)
+            })
+            .collect::<Result<_, _>>()?;
+        o_rows.push(concat_heads(&heads));
+    }
+    let o = o_rows.iter().skip(1).fold(o_rows[0].clone(), |a, b| stack(&a, b));
+    let (q_o, a) = calibrated(&o, &weights.wo);
+    weights.q_o = q_o;
+    let x1 = golden::layer::residual_rows(&x, &a);
+    let (q_gu, gu) = calibrated(&rms_norm_rows(&x1, &weights.gamma2), &weights.wgu);
+    weights.q_gu = q_gu;
+    let (q_d, _) = calibrated(&swiglu_rows(&gu, shape.ffn), &weights.wd);
+    weights.q_d = q_d;
+    // Block tables from one shuffled pool, room for the new tokens included.
+    let pages: Vec<usize> = seqs.iter().map(|&(t, past)| (t + past).div_ceil(page_tokens.max(1))).collect();
+    let pool_blocks = pages.iter().sum::<usize>() + 3;
+    let mut order: Vec<u32> = (0..pool_blocks as u32).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+    }
+    let mut next = 0;
+    let blocks = pages
+        .iter()
+        .map(|&n| {
+            next += n;
+            order[next - n..next].to_vec()
+        })
+        .collect();
+    Ok(LayerProblem { shape: *shape, weights, seqs: inputs, paging: Paging { page_tokens, blocks, pool_blocks } })
+}
