@@ -240,7 +240,8 @@ fn softmax_int8_out_writes_uq0_7_bytes() {
         let data: Vec<u8> = (0..len * ib).map(|i| (i as u8).wrapping_mul(91)).collect();
         mem.write(0x5000, &data);
         let k = sp.scale_to_k(0.05).unwrap();
-        let s = SoftmaxCmd { rows: 1, len: len as u32, valid_len: 40, y_line: 50, k, int8_out: true, ..Default::default() };
+        let s =
+            SoftmaxCmd { rows: 1, len: len as u32, valid_len: 40, y_line: 50, k, int8_out: true, ..Default::default() };
         let p = vec![Command::DmaLoad { desc: lin(0x5000, (len * ib) as u32), spad_line: 0 }, Command::Softmax(s)];
         let st = run(&mut core, &mut mem, &p).unwrap();
         if cfg.softmax.out_bits != 8 {
