@@ -98,10 +98,7 @@ pub(super) fn softmax_path(m: &mut Module, p: &CoreParams, f: &Fields, is: &Issu
     // is written, so no beat of an older command is in the unit or the drain
     // when the flag is loaded. (Were the issue to wait on the feed alone, the
     // flag would have to travel with the rows.)
-    let int8 = match &f.int8_out {
-        Some(bit) => Some(m.reg("sm_int8_q", Bit).reset(0).enable(&i_sm).d(bit)?),
-        None => None,
-    };
+    let int8 = f.int8_out.as_ref().map(|bit| m.reg("sm_int8_q", Bit).reset(0).enable(&i_sm).d(bit)).transpose()?;
     if let Some(q) = &int8 {
         drain_conn.push(("int8_out", q));
     }
