@@ -8,13 +8,17 @@
 //! * every fault of `docs/isa.md`: the same code, index, DMA status, head
 //!   and counters as golden, no DRAM write after the fault, and a clear that
 //!   lets the next program run;
+//! * back-to-back SOFTMAX commands alternating `int8_out` (UQ0.8 or int8
+//!   UQ0.7 bytes), with causal and `valid_len` masks over several rows: the
+//!   scratchpad's output rows, stored to DRAM, equal golden's byte for byte;
 //! * X-randomized power-up state under two seeds;
 //! * a mutant of the command processor (queue heads that ignore the
 //!   scoreboard), which the GEMM check must catch.
 
-use golden::core::isa::{Command, COMMAND_BYTES};
-use golden::core::{AxiErrorRegion, CoreModel, Ring, RunStatus};
+use golden::core::isa::{Command, SoftmaxCmd, COMMAND_BYTES};
+use golden::core::{AxiErrorRegion, CoreModel, CoreParams, Ring, RunStatus};
 use golden::dma::{Descriptor, Memory};
+use golden::softmax::SoftmaxParams;
 use golden::tile::gemm::{gemm as ref_gemm, requantize, Matrix, Requant, Requantization};
 use golden::Config;
 use hdl::blocks::accel::core_cmdproc::Mutant;
@@ -195,6 +199,25 @@ fn compare_program(
     errors: &[(u64, u64, u8)],
     watch: &[(u64, u64)],
 ) {
+    run_and_compare(cfg, what, cmds, patch, errors, watch, &[]);
+}
+
+/// [`compare_program`] of a program that runs without a fault, with DRAM
+/// bytes `init` (address, bytes) written on both sides first.
+fn compare_program_init(cfg: &Config, what: &str, cmds: &[Command], init: &[(u64, &[u8])], watch: &[(u64, u64)]) {
+    let st = run_and_compare(cfg, what, cmds, None, &[], watch, init);
+    assert_eq!(st.fault, None, "{what}: golden faults");
+}
+
+fn run_and_compare(
+    cfg: &Config,
+    what: &str,
+    cmds: &[Command],
+    patch: Option<(usize, [u8; 32])>,
+    errors: &[(u64, u64, u8)],
+    watch: &[(u64, u64)],
+    init: &[(u64, &[u8])],
+) -> RunStatus {
     let ring = Ring { base: RING, size: RING_SIZE };
     let mut bytes = Vec::new();
     for c in cmds {
@@ -210,12 +233,18 @@ fn compare_program(
     core.axi_errors = errors.iter().map(|&(addr, len, resp)| AxiErrorRegion { addr, len, resp }).collect();
     let mut gmem = Memory::new(3);
     gmem.write(RING, &bytes);
+    for &(a, b) in init {
+        gmem.write(a, b);
+    }
     let gst = core.run(&mut gmem, ring, 0, tail).unwrap_or_else(|e| panic!("{what}: golden refuses the program: {e}"));
     // RTL.
     let mut mc = MemConfig::ideal(cfg.dma.data_bytes(), 30);
     mc.errors = errors.iter().map(|&(a, l, resp)| ErrorRegion { start: a, end: a + l, resp }).collect();
     let mut be = rtl(cfg, mc, 3);
     be.memory().write(RING, &bytes);
+    for &(a, b) in init {
+        be.memory().write(a, b);
+    }
     let st = be.run_measured(ring, 0, tail).unwrap_or_else(|e| panic!("{what}: {e:#}"));
     let pick = |s: &RunStatus| (s.head, s.fault, s.irq, s.counters);
     assert_eq!(pick(&st), pick(&gst), "{what}: status (RTL, golden)");
@@ -240,6 +269,7 @@ fn compare_program(
         let r2 = be.run_measured(ring, gst.head, t).unwrap();
         assert_eq!(pick(&r2), pick(&g2), "{what}: after the clear");
     }
+    gst
 }
 
 #[test]
@@ -298,4 +328,123 @@ fn every_fault_stops_the_core_like_golden() {
         Command::DmaStore { desc: lin(0x7000, 32), spad_line: 0 },
     ];
     compare_program(&cfg, "store error", &p, None, &[(0x3010, 16, 3)], &watch);
+}
+
+/// A program of [`softmax_program`]: the commands, the DRAM bytes to put in
+/// before it runs, the DRAM range its output rows are stored to, and the
+/// SOFTMAX commands with their logits.
+struct SmProgram {
+    cmds: Vec<Command>,
+    init: Vec<(u64, Vec<u8>)>,
+    out: (u64, u64),
+    cases: Vec<(SoftmaxCmd, Vec<Vec<i64>>)>,
+}
+
+/// Six SOFTMAX commands back to back in the compute queue, `int8_out`
+/// alternating 0/1 (where `out_bits` = 8), random rows, lengths, masks and
+/// scales, each on its own input and output lines; the output lines are
+/// preloaded with random bytes (the bytes past a row's end must keep them)
+/// and stored to DRAM after the last SOFTMAX.
+fn softmax_program(cfg: &Config, rng: &mut ChaCha8Rng) -> SmProgram {
+    let p = CoreParams::new(cfg).unwrap();
+    let sp = SoftmaxParams::new(&cfg.softmax);
+    let (lb, ib, lanes) = (p.line as usize, cfg.softmax.in_bits as usize / 8, cfg.softmax.lanes);
+    let (x_at, y_at, out) = (0x2_0000u64, 0x4_0000u64, 0x6_0000u64);
+    let (mut xs, mut ys, mut cases) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut x_lines, mut y_lines) = (0u32, 0u32);
+    for c in 0..6 {
+        let rows = rng.gen_range(2..=5u32);
+        let len = rng.gen_range(1..=cfg.softmax.max_len.min(12 * lanes));
+        let x_stride = p.softmax_row_lines(len, cfg.softmax.in_bits) as u32 + rng.gen_range(0..=1);
+        let y_stride = p.softmax_row_lines(len, cfg.softmax.out_bits) as u32 + rng.gen_range(0..=1);
+        // Command 1's row 0 has one unmasked element: probability 1, y = 255, which int8 saturates.
+        let causal = c == 1 || rng.gen_bool(0.5);
+        let causal_base = if c == 1 { 0 } else { rng.gen_range(0..len) };
+        let valid_len = match rng.gen_range(0..4) {
+            0 => len + rng.gen_range(0..3),
+            _ if c == 1 => rng.gen_range(1..=len),
+            _ => rng.gen_range(0..=len),
+        };
+        let k = sp.scale_to_k([0.02, 0.08, 0.3][rng.gen_range(0..3)]).unwrap();
+        let int8_out = cfg.softmax.out_bits == 8 && c % 2 == 1;
+        let y_line = y_lines;
+        let cmd = SoftmaxCmd {
+            x_line: x_lines,
+            x_stride,
+            y_line,
+            y_stride,
+            rows,
+            len,
+            valid_len,
+            causal,
+            causal_base,
+            k,
+            int8_out,
+        };
+        let mut x = Vec::new();
+        for _ in 0..rows {
+            let row: Vec<u8> = (0..x_stride as usize * lb).map(|_| rng.gen()).collect();
+            let logit = |j: usize| match ib {
+                1 => row[j] as i8 as i64,
+                _ => i16::from_le_bytes([row[2 * j], row[2 * j + 1]]) as i64,
+            };
+            x.push((0..len as usize).map(logit).collect());
+            xs.extend(row);
+        }
+        ys.extend((0..rows as usize * y_stride as usize * lb).map(|_| rng.gen::<u8>()));
+        x_lines += rows * x_stride;
+        y_lines += rows * y_stride;
+        cases.push((cmd, x));
+    }
+    // Output rows after the inputs.
+    let y_base = x_lines;
+    for (cmd, _) in &mut cases {
+        cmd.y_line += y_base;
+    }
+    let (x_len, y_len) = (xs.len() as u32, ys.len() as u32);
+    let mut cmds = vec![
+        Command::DmaLoad { desc: lin(x_at, x_len), spad_line: 0 },
+        Command::DmaLoad { desc: lin(y_at, y_len), spad_line: y_base },
+        Command::Barrier,
+    ];
+    cmds.extend(cases.iter().map(|(c, _)| Command::Softmax(*c)));
+    cmds.extend([Command::Barrier, Command::DmaStore { desc: lin(out, y_len), spad_line: y_base }]);
+    SmProgram { cmds, init: vec![(x_at, xs), (y_at, ys)], out: (out, y_len as u64), cases }
+}
+
+/// The UQ0.8 probabilities golden gives the int8_out commands' rows: what
+/// the test covers (saturation at 255, rounding of odd values).
+fn int8_probabilities(cfg: &Config, cases: &[(SoftmaxCmd, Vec<Vec<i64>>)]) -> Vec<u32> {
+    let sp = SoftmaxParams::new(&cfg.softmax);
+    let e = sp.exp2();
+    let mut ys = Vec::new();
+    for (s, x) in cases.iter().filter(|(s, _)| s.int8_out) {
+        for (r, row) in x.iter().enumerate() {
+            let causal_limit = s.causal_base as u64 + r as u64;
+            let mask: Vec<bool> =
+                (0..s.len as u64).map(|j| j >= s.valid_len as u64 || (s.causal && j > causal_limit)).collect();
+            ys.extend(sp.softmax_row(&e, s.k, row, &mask));
+        }
+    }
+    ys
+}
+
+/// Back-to-back SOFTMAX commands alternating `int8_out` on the RTL core:
+/// every output byte in DRAM, the status and the counters equal golden's.
+#[test]
+fn back_to_back_softmax_int8_out_equals_golden() {
+    let seed = seed_from_env("back_to_back_softmax_int8_out_equals_golden", 13);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    for name in ["tiny", "default"] {
+        let cfg = preset(name);
+        for round in 0..2 {
+            let sm = softmax_program(&cfg, &mut rng);
+            let ys = int8_probabilities(&cfg, &sm.cases);
+            assert!(ys.contains(&255), "{name}: no int8 row saturates (seed {seed})");
+            assert!(ys.iter().any(|&y| y % 2 == 1 && y < 255), "{name}: no odd probability rounds (seed {seed})");
+            let init: Vec<(u64, &[u8])> = sm.init.iter().map(|(a, b)| (*a, &b[..])).collect();
+            let what = format!("{name} softmax round {round} (seed {seed})");
+            compare_program_init(&cfg, &what, &sm.cmds, &init, &[sm.out]);
+        }
+    }
 }

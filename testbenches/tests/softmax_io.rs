@@ -4,12 +4,14 @@
 //! mid-line, valid lengths, causal masks), lines with random gaps and beats
 //! under random back-pressure, every beat's data, `tkeep`, mask, `tlast` and
 //! `scale_k` compared; and the drain's packing of beats into lines with
-//! strobes, a row's last line closed by `tlast`. Shapes: the presets'
+//! strobes, a row's last line closed by `tlast`, and (UQ0.8 outputs) rows
+//! written as int8 UQ0.7 (`to_int8_prob`) when `int8_out` is set. Shapes: the presets'
 //! (16 B lines of 16 int8 lanes, 64 B lines of 32 int8 lanes in and UQ0.16
 //! out, 8 B lines of 4 lanes) and several beats per line.
 
 use std::collections::VecDeque;
 
+use golden::softmax::to_int8_prob;
 use hdl::blocks::accel::softmax_drain::softmax_drain;
 use hdl::blocks::accel::softmax_feed::softmax_feed;
 use rand::{Rng, SeedableRng};
@@ -127,21 +129,23 @@ fn drain_run(sim: &mut Model, lb: usize, lanes: usize, out_bits: usize, seed: u6
     let bpl = lb / bb;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     reset(sim);
-    // Beats to send (data, lane keep, last) and the lines they must become (data, byte keep).
-    let mut beats: VecDeque<(Vec<u8>, Vec<bool>, bool)> = VecDeque::new();
+    // Beats to send (data, lane keep, last, int8_out) and the lines they must become (data, byte keep).
+    let mut beats: VecDeque<(Vec<u8>, Vec<bool>, bool, bool)> = VecDeque::new();
     let mut lines: VecDeque<(Vec<u8>, Vec<bool>)> = VecDeque::new();
     for _ in 0..300 {
         let nb = rng.gen_range(1..=3 * bpl + 1);
+        // A row's probabilities as int8 (UQ0.8 outputs only), as the core holds the flag per command.
+        let int8 = out_bits == 8 && rng.gen_bool(0.5);
         for chunk in (0..nb).collect::<Vec<_>>().chunks(bpl) {
             let (mut d, mut k) = (vec![0u8; lb], vec![false; lb]);
             for (slot, &b) in chunk.iter().enumerate() {
                 let data: Vec<u8> = (0..bb).map(|_| rng.gen()).collect();
                 let keep: Vec<bool> = (0..lanes).map(|_| rng.gen_bool(0.8)).collect();
                 for i in 0..bb {
-                    d[slot * bb + i] = data[i];
+                    d[slot * bb + i] = if int8 { to_int8_prob(data[i] as u32) as u8 } else { data[i] };
                     k[slot * bb + i] = keep[i / ob];
                 }
-                beats.push_back((data, keep, b + 1 == nb));
+                beats.push_back((data, keep, b + 1 == nb, int8));
             }
             lines.push_back((d, k));
         }
@@ -153,10 +157,13 @@ fn drain_run(sim: &mut Model, lb: usize, lanes: usize, out_bits: usize, seed: u6
         assert!(guard < 100_000, "hung with {} lines left of {total}", lines.len());
         let v = !beats.is_empty() && rng.gen_bool(0.7);
         set(sim, "s_axis_tvalid", v as u64);
-        if let Some((d, k, last)) = beats.front() {
+        if let Some((d, k, last, int8)) = beats.front() {
             set_bytes(sim, "s_axis_tdata", d);
             set(sim, "s_axis_tkeep", k.iter().enumerate().fold(0u64, |a, (i, x)| a | (*x as u64) << i));
             set(sim, "s_axis_tlast", *last as u64);
+            if out_bits == 8 {
+                set(sim, "int8_out", *int8 as u64);
+            }
         }
         let ready = rng.gen_bool(0.6);
         set(sim, "m_axis_tready", ready as u64);

@@ -89,6 +89,7 @@ module serrano_core_compute_l16_n16384_r16c16d1024_s16x4096_i5 (
     wire [19:0]  sm_valid_len;            // SOFTMAX.valid_len = command[171:152]
     wire         sm_causal;               // SOFTMAX.causal = command[8:8]
     wire [19:0]  sm_causal_base;          // SOFTMAX.causal_base = command[191:172]
+    wire         sm_int8_out;             // SOFTMAX.int8_out = command[9:9]
     wire [13:0]  sm_x_line;               // SOFTMAX.x_line = command[45:32] (low 14 of 20 bits)
     wire [13:0]  sm_x_stride;             // SOFTMAX.x_stride = command[65:52] (low 14 of 20 bits)
     wire [13:0]  sm_y_line;               // SOFTMAX.y_line = command[85:72] (low 14 of 20 bits)
@@ -261,6 +262,7 @@ module serrano_core_compute_l16_n16384_r16c16d1024_s16x4096_i5 (
     wire         u_softmax_overflow;
     /* verilator lint_on UNUSED */
     wire         wy_tready;
+    reg          sm_int8_q;
     wire         u_drain_s_axis_tready;
     wire [127:0] u_drain_m_axis_tdata;
     wire [15:0]  u_drain_m_axis_tkeep;
@@ -325,6 +327,7 @@ module serrano_core_compute_l16_n16384_r16c16d1024_s16x4096_i5 (
     assign sm_valid_len = q_data[171:152];
     assign sm_causal = q_data[8];
     assign sm_causal_base = q_data[191:172];
+    assign sm_int8_out = q_data[9];
     assign sm_x_line = q_data[45:32];
     assign sm_x_stride = q_data[65:52];
     assign sm_y_line = q_data[85:72];
@@ -666,6 +669,7 @@ module serrano_core_compute_l16_n16384_r16c16d1024_s16x4096_i5 (
         .s_axis_tlast  (u_softmax_m_axis_tlast),
         .s_axis_tvalid (u_softmax_m_axis_tvalid),
         .s_axis_tkeep  (u_softmax_m_axis_tkeep),
+        .int8_out      (sm_int8_q),
         .m_axis_tready (wy_tready),
         .s_axis_tready (u_drain_s_axis_tready),
         .m_axis_tdata  (u_drain_m_axis_tdata),
@@ -714,6 +718,16 @@ module serrano_core_compute_l16_n16384_r16c16d1024_s16x4096_i5 (
 
     always @(posedge clk) begin
         if (rst) begin
+            sm_int8_q <= 1'd0;
+            py_id     <= 5'd0;
+        end else if (issue_softmax) begin
+            sm_int8_q <= sm_int8_out;
+            py_id     <= q_id;
+        end
+    end
+
+    always @(posedge clk) begin
+        if (rst) begin
             pa_id <= 5'd0;
         end else if (issue_compute) begin
             pa_id <= q_id;
@@ -733,14 +747,6 @@ module serrano_core_compute_l16_n16384_r16c16d1024_s16x4096_i5 (
             pc_id <= 5'd0;
         end else if (issue_read) begin
             pc_id <= q_id;
-        end
-    end
-
-    always @(posedge clk) begin
-        if (rst) begin
-            py_id <= 5'd0;
-        end else if (issue_softmax) begin
-            py_id <= q_id;
         end
     end
 

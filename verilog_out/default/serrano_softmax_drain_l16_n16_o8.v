@@ -13,6 +13,7 @@ module serrano_softmax_drain_l16_n16_o8 (
     input  wire         s_axis_tlast,
     input  wire         s_axis_tvalid,
     input  wire [15:0]  s_axis_tkeep,  // lane i holds an element of the row
+    input  wire         int8_out,      // write each UQ0.8 probability as int8 UQ0.7
     input  wire         m_axis_tready,
     output wire         s_axis_tready,
     output wire [127:0] m_axis_tdata,
@@ -20,16 +21,67 @@ module serrano_softmax_drain_l16_n16_o8 (
     output wire         m_axis_tvalid
 );
 
-    reg          full_q;  // the line register holds a line to send
-    reg          q;       // the next beat's place in the line
-    reg  [127:0] line_q;  // the line being packed (qualified by full_q and q)
-    reg  [15:0]  keep_q;  // its byte strobes
+    wire [7:0]   prob15;
+    wire [7:0]   prob14;
+    wire [7:0]   prob13;
+    wire [7:0]   prob12;
+    wire [7:0]   prob11;
+    wire [7:0]   prob10;
+    wire [7:0]   prob9;
+    wire [7:0]   prob8;
+    wire [7:0]   prob7;
+    wire [7:0]   prob6;
+    wire [7:0]   prob5;
+    wire [7:0]   prob4;
+    wire [7:0]   prob3;
+    wire [7:0]   prob2;
+    wire [7:0]   prob1;
+    wire [7:0]   prob0;
+    wire [127:0] int8_beat;
+    wire [127:0] beat;
+    reg          full_q;    // the line register holds a line to send
+    reg          q;         // the next beat's place in the line
+    reg  [127:0] line_q;    // the line being packed (qualified by full_q and q)
+    reg  [15:0]  keep_q;    // its byte strobes
     wire         leaving;
     wire         s_ready;
     wire         take;
     wire         fresh;
     wire         closes;
 
+    assign prob15 = s_axis_tdata[127:120];
+    assign prob14 = s_axis_tdata[119:112];
+    assign prob13 = s_axis_tdata[111:104];
+    assign prob12 = s_axis_tdata[103:96];
+    assign prob11 = s_axis_tdata[95:88];
+    assign prob10 = s_axis_tdata[87:80];
+    assign prob9 = s_axis_tdata[79:72];
+    assign prob8 = s_axis_tdata[71:64];
+    assign prob7 = s_axis_tdata[63:56];
+    assign prob6 = s_axis_tdata[55:48];
+    assign prob5 = s_axis_tdata[47:40];
+    assign prob4 = s_axis_tdata[39:32];
+    assign prob3 = s_axis_tdata[31:24];
+    assign prob2 = s_axis_tdata[23:16];
+    assign prob1 = s_axis_tdata[15:8];
+    assign prob0 = s_axis_tdata[7:0];
+    assign int8_beat = {((prob15 == 8'd255) ? 8'd127 : ({1'd0, prob15[7:1]} + {7'd0, prob15[0]})),
+        ((prob14 == 8'd255) ? 8'd127 : ({1'd0, prob14[7:1]} + {7'd0, prob14[0]})),
+        ((prob13 == 8'd255) ? 8'd127 : ({1'd0, prob13[7:1]} + {7'd0, prob13[0]})),
+        ((prob12 == 8'd255) ? 8'd127 : ({1'd0, prob12[7:1]} + {7'd0, prob12[0]})),
+        ((prob11 == 8'd255) ? 8'd127 : ({1'd0, prob11[7:1]} + {7'd0, prob11[0]})),
+        ((prob10 == 8'd255) ? 8'd127 : ({1'd0, prob10[7:1]} + {7'd0, prob10[0]})),
+        ((prob9 == 8'd255) ? 8'd127 : ({1'd0, prob9[7:1]} + {7'd0, prob9[0]})),
+        ((prob8 == 8'd255) ? 8'd127 : ({1'd0, prob8[7:1]} + {7'd0, prob8[0]})),
+        ((prob7 == 8'd255) ? 8'd127 : ({1'd0, prob7[7:1]} + {7'd0, prob7[0]})),
+        ((prob6 == 8'd255) ? 8'd127 : ({1'd0, prob6[7:1]} + {7'd0, prob6[0]})),
+        ((prob5 == 8'd255) ? 8'd127 : ({1'd0, prob5[7:1]} + {7'd0, prob5[0]})),
+        ((prob4 == 8'd255) ? 8'd127 : ({1'd0, prob4[7:1]} + {7'd0, prob4[0]})),
+        ((prob3 == 8'd255) ? 8'd127 : ({1'd0, prob3[7:1]} + {7'd0, prob3[0]})),
+        ((prob2 == 8'd255) ? 8'd127 : ({1'd0, prob2[7:1]} + {7'd0, prob2[0]})),
+        ((prob1 == 8'd255) ? 8'd127 : ({1'd0, prob1[7:1]} + {7'd0, prob1[0]})),
+        ((prob0 == 8'd255) ? 8'd127 : ({1'd0, prob0[7:1]} + {7'd0, prob0[0]}))};
+    assign beat = (int8_out ? int8_beat : s_axis_tdata);
     assign leaving = (full_q & m_axis_tready);
     assign s_ready = ((~full_q) | leaving);
     assign take = (s_axis_tvalid & s_ready);
@@ -59,7 +111,7 @@ module serrano_softmax_drain_l16_n16_o8 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        line_q <= (take ? ((fresh ? 128'd0 : line_q) | s_axis_tdata) : line_q);
+        line_q <= (take ? ((fresh ? 128'd0 : line_q) | beat) : line_q);
     end
 
 endmodule

@@ -13,6 +13,7 @@ module serrano_softmax_drain_l8_n4_o8 (
     input  wire        s_axis_tlast,
     input  wire        s_axis_tvalid,
     input  wire [3:0]  s_axis_tkeep,  // lane i holds an element of the row
+    input  wire        int8_out,      // write each UQ0.8 probability as int8 UQ0.7
     input  wire        m_axis_tready,
     output wire        s_axis_tready,
     output wire [63:0] m_axis_tdata,
@@ -20,10 +21,16 @@ module serrano_softmax_drain_l8_n4_o8 (
     output wire        m_axis_tvalid
 );
 
-    reg         full_q;  // the line register holds a line to send
-    reg         q;       // the next beat's place in the line
-    reg  [63:0] line_q;  // the line being packed (qualified by full_q and q)
-    reg  [7:0]  keep_q;  // its byte strobes
+    wire [7:0]  prob3;
+    wire [7:0]  prob2;
+    wire [7:0]  prob1;
+    wire [7:0]  prob0;
+    wire [31:0] int8_beat;
+    wire [31:0] beat;
+    reg         full_q;    // the line register holds a line to send
+    reg         q;         // the next beat's place in the line
+    reg  [63:0] line_q;    // the line being packed (qualified by full_q and q)
+    reg  [7:0]  keep_q;    // its byte strobes
     wire        leaving;
     wire        s_ready;
     wire        take;
@@ -33,6 +40,15 @@ module serrano_softmax_drain_l8_n4_o8 (
 
     assign _s0 = {{1{s_axis_tkeep[3]}}, {1{s_axis_tkeep[2]}}, {1{s_axis_tkeep[1]}}, {1{s_axis_tkeep[0]}}};
 
+    assign prob3 = s_axis_tdata[31:24];
+    assign prob2 = s_axis_tdata[23:16];
+    assign prob1 = s_axis_tdata[15:8];
+    assign prob0 = s_axis_tdata[7:0];
+    assign int8_beat = {((prob3 == 8'd255) ? 8'd127 : ({1'd0, prob3[7:1]} + {7'd0, prob3[0]})),
+        ((prob2 == 8'd255) ? 8'd127 : ({1'd0, prob2[7:1]} + {7'd0, prob2[0]})),
+        ((prob1 == 8'd255) ? 8'd127 : ({1'd0, prob1[7:1]} + {7'd0, prob1[0]})),
+        ((prob0 == 8'd255) ? 8'd127 : ({1'd0, prob0[7:1]} + {7'd0, prob0[0]}))};
+    assign beat = (int8_out ? int8_beat : s_axis_tdata);
     assign leaving = (full_q & m_axis_tready);
     assign s_ready = ((~full_q) | leaving);
     assign take = (s_axis_tvalid & s_ready);
@@ -57,7 +73,7 @@ module serrano_softmax_drain_l8_n4_o8 (
 
     // data path only: no reset
     always @(posedge clk) begin
-        line_q <= (take ? ((fresh ? 64'd0 : line_q) | ((q == 1'd1) ? {s_axis_tdata, 32'd0} : {32'd0, s_axis_tdata})) : line_q);
+        line_q <= (take ? ((fresh ? 64'd0 : line_q) | ((q == 1'd1) ? {beat, 32'd0} : {32'd0, beat})) : line_q);
     end
 
 endmodule

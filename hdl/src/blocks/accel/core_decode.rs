@@ -265,11 +265,14 @@ fn early_err(m: &mut Module, p: &CoreParams, d: &Expr, resp: &Expr, o: &Ops) -> 
     let k = fld(d, OP_SOFTMAX, "k")?;
     let k_bits = SoftmaxParams::new(&p.softmax).k_bits;
     let k_high = if k_bits < k.width() { k.shr_const(k_bits).cmp_ne(0) } else { lit(0, 1) };
+    // int8 probabilities exist only for UQ0.8 outputs.
+    let int8_bad = if p.softmax.out_bits == 8 { lit(0, 1) } else { fld(d, OP_SOFTMAX, "int8_out")?.bit(0) };
     let smax_bad = fld(d, OP_SOFTMAX, "rows")?.cmp_eq(0)
         | len.cmp_eq(0)
         | len.cmp_gt(p.softmax.max_len as i64)
         | k.cmp_eq(0)
-        | k_high;
+        | k_high
+        | int8_bad;
     let norq = if p.systolic.requant { lit(0, 1) } else { &o.qparam | (&o.tread & &rq) };
     let bad = (&o.tload & tload_bad)
         | (&o.tcomp & tcomp_bad)

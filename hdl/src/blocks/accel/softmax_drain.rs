@@ -10,6 +10,12 @@
 //!
 //! One line register: a full line waits in it for `m_axis_tready`, and the
 //! next beat is taken in the cycle it leaves, so a line per cycle passes.
+//!
+//! With `out_bits` = 8 only, an input `int8_out` (the SOFTMAX command's
+//! field, held by the core for the whole command) turns each UQ0.8 lane
+//! into the int8 UQ0.7 byte the tile takes, before packing: see
+//! [`int8_prob`]. Nothing of it is emitted for `out_bits` = 16, where the
+//! decoder refuses the field.
 
 use crate::blocks::common::lanes::{index_bits, lit};
 use crate::blocks::common::params::check_range;
@@ -44,6 +50,13 @@ pub fn softmax_drain(line_bytes: u32, lanes: u32, out_bits: u32) -> Result<Modul
     ));
     let s = m.bundle_ports("s_axis", &Bundle::axis(8 * bb, false, true, 0), Role::Slave)?;
     let s_keep = m.input_doc("s_axis_tkeep", UInt(n), "lane i holds an element of the row")?;
+    let beat = if out_bits == 8 {
+        let int8 = m.input_doc("int8_out", Bit, "write each UQ0.8 probability as int8 UQ0.7")?;
+        let conv = int8_prob(&mut m, &s.get("tdata")?, n)?;
+        m.node("beat", mux(&int8, &conv, &s.get("tdata")?))?
+    } else {
+        s.get("tdata")?
+    };
     let out = m.bundle_ports("m_axis", &Bundle::axis(8 * lb, true, false, 0), Role::Master)?;
 
     let full = m.reg("full_q", Bit).reset(0).doc("the line register holds a line to send").build()?;
@@ -70,7 +83,7 @@ pub fn softmax_drain(line_bytes: u32, lanes: u32, out_bits: u32) -> Result<Modul
             })
             .collect()
     };
-    let pd = place(&s.get("tdata")?, 8);
+    let pd = place(&beat, 8);
     let pk = place(&beat_keep, 1);
     let pick = |c: &[(Expr, Expr)]| crate::blocks::common::lanes::pmux(&c[1..], &c[0].1);
     let base_d = mux(&fresh, &lit(0, 8 * lb), &data.q);
@@ -86,4 +99,21 @@ pub fn softmax_drain(line_bytes: u32, lanes: u32, out_bits: u32) -> Result<Modul
     out.drive(&mut m, "tkeep", &keep.q)?;
     out.drive(&mut m, "tvalid", &full.q)?;
     Ok(m)
+}
+
+/// The `lanes` UQ0.8 probabilities `y` of `beat` (lane i on bits 8i+7:8i)
+/// as int8 UQ0.7, `min(127, (y + 1) >> 1)`: round half up to 7 fractional
+/// bits, then saturate, since `y` = 255 rounds to 128, one past int8
+/// (`golden::softmax::to_int8_prob`, the spec). `(y + 1) >> 1` is built as
+/// `(y >> 1) + y[0]`, an 8-bit add whose sum (at most 128) needs no slice,
+/// and only `y` = 255 saturates.
+fn int8_prob(m: &mut Module, beat: &Expr, lanes: u32) -> Result<Expr> {
+    let mut out = Vec::new();
+    for i in (0..lanes).rev() {
+        let y = m.node(&format!("prob{i}"), beat.slice(8 * i + 7, 8 * i))?;
+        let half = y.slice(7, 1).zext(8) + y.bit(0).zext(8);
+        out.push(mux(&y.cmp_eq(255), &lit(127, 8), &half));
+    }
+    let refs: Vec<&Expr> = out.iter().collect();
+    m.node("int8_beat", cat(&refs))
 }

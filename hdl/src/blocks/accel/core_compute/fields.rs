@@ -36,6 +36,8 @@ pub(super) struct Fields {
     pub(super) valid_len: Expr,
     pub(super) causal: Expr,
     pub(super) causal_base: Expr,
+    /// SOFTMAX's `int8_out`, only where `out_bits` = 8 (the decoder refuses it otherwise).
+    pub(super) int8_out: Option<Expr>,
     pub(super) x_line: Expr,
     pub(super) x_stride: Expr,
     pub(super) y_line: Expr,
@@ -79,6 +81,7 @@ pub(super) fn fields(m: &mut Module, p: &CoreParams, data: &Expr) -> Result<Fiel
     let sm = |m: &mut Module, n: &str| cmd_field(m, "sm", &data, OP_SOFTMAX, n);
     let (sm_rows, len, valid_len, causal, causal_base) =
         (sm(m, "rows")?, sm(m, "len")?, sm(m, "valid_len")?, sm(m, "causal")?, sm(m, "causal_base")?);
+    let int8_out = if p.softmax.out_bits == 8 { Some(sm(m, "int8_out")?) } else { None };
     let smw = |m: &mut Module, n: &str, w: u32| cmd_field_low(m, "sm", &data, OP_SOFTMAX, n, w);
     let (x_line, x_stride, y_line, y_stride) =
         (smw(m, "x_line", aw)?, smw(m, "x_stride", aw)?, smw(m, "y_line", aw)?, smw(m, "y_stride", aw)?);
@@ -129,6 +132,7 @@ pub(super) fn fields(m: &mut Module, p: &CoreParams, data: &Expr) -> Result<Fiel
         valid_len,
         causal,
         causal_base,
+        int8_out,
         x_line,
         x_stride,
         y_line,

@@ -84,17 +84,25 @@ pub(super) fn softmax_path(m: &mut Module, p: &CoreParams, f: &Fields, is: &Issu
     m.assign(&sm_in_ready, unit.out("s_axis_tready")?)?;
     m.allow_unused(&unit.out("overflow")?, "the decoder keeps len within max_len")?;
     let wy_ready = w(m, "wy_tready")?;
-    let drain = m.instance(
-        "u_drain",
-        &softmax_drain(lb, p.softmax.lanes, p.softmax.out_bits)?,
-        &[
-            ("s_axis_tvalid", &unit.out("m_axis_tvalid")?),
-            ("s_axis_tdata", &unit.out("m_axis_tdata")?),
-            ("s_axis_tkeep", &unit.out("m_axis_tkeep")?),
-            ("s_axis_tlast", &unit.out("m_axis_tlast")?),
-            ("m_axis_tready", &wy_ready),
-        ],
-    )?;
+    let (s_tvalid, s_tdata) = (unit.out("m_axis_tvalid")?, unit.out("m_axis_tdata")?);
+    let (s_tkeep, s_tlast) = (unit.out("m_axis_tkeep")?, unit.out("m_axis_tlast")?);
+    let mut drain_conn: Vec<(&str, &Expr)> = vec![
+        ("s_axis_tvalid", &s_tvalid),
+        ("s_axis_tdata", &s_tdata),
+        ("s_axis_tkeep", &s_tkeep),
+        ("s_axis_tlast", &s_tlast),
+        ("m_axis_tready", &wy_ready),
+    ];
+    // One flag for the command in the path suffices: a SOFTMAX issues only
+    // when the writer `wy` is idle, i.e. after the previous one's last line
+    // is written, so no beat of an older command is in the unit or the drain
+    // when the flag is loaded. (Were the issue to wait on the feed alone, the
+    // flag would have to travel with the rows.)
+    let int8 = f.int8_out.as_ref().map(|bit| m.reg("sm_int8_q", Bit).reset(0).enable(&i_sm).d(bit)).transpose()?;
+    if let Some(q) = &int8 {
+        drain_conn.push(("int8_out", q));
+    }
+    let drain = m.instance("u_drain", &softmax_drain(lb, p.softmax.lanes, p.softmax.out_bits)?, &drain_conn)?;
     m.assign(&drain_ready, drain.out("s_axis_tready")?)?;
     let (wy, wyu) = writer(
         m,
