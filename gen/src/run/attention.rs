@@ -9,17 +9,17 @@
 
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use golden::core::{Ring, RunStatus};
 use golden::softmax::SoftmaxParams;
 use runtime::attention::problem::{float, golden, random, Shape};
 use runtime::attention::{attention, AttentionResult};
-use runtime::backend::{Backend, GoldenBackend};
+use runtime::backend::GoldenBackend;
 use runtime::RuntimeError;
 use serde::Serialize;
 use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
 
+use super::summed::Summed;
 use crate::error::{print, UsageError};
 
 #[derive(Args)]
@@ -113,42 +113,6 @@ pub struct AttentionJson {
     pub sim_seconds: f64,
 }
 
-/// The RTL backend, its measurements summed over the runs of one call.
-struct Summed {
-    rtl: RtlBackend,
-    cycles: u64,
-    counters: Vec<(String, u64)>,
-    violations: u64,
-}
-
-impl Backend for Summed {
-    fn config(&self) -> &golden::config::Config {
-        self.rtl.config()
-    }
-
-    fn memory(&mut self) -> &mut golden::dma::Memory {
-        self.rtl.memory()
-    }
-
-    fn set_page_table(&mut self, load: bool, entries: &[u64]) -> Result<(), RuntimeError> {
-        self.rtl.set_page_table(load, entries)
-    }
-
-    fn run(&mut self, ring: Ring, head: u32, tail: u32) -> Result<RunStatus, RuntimeError> {
-        let st = self.rtl.run(ring, head, tail)?;
-        let last = &self.rtl.last;
-        self.cycles += last.cycles;
-        self.violations += last.violations as u64;
-        for (name, v) in &last.counters {
-            match self.counters.iter_mut().find(|(n, _)| n == name) {
-                Some((_, sum)) => *sum += v,
-                None => self.counters.push((name.clone(), *v)),
-            }
-        }
-        Ok(st)
-    }
-}
-
 pub fn run(args: RunAttentionArgs) -> Result<()> {
     let (cfg, origin, _) = args.source.resolve()?;
     if cfg.core.is_none() {
@@ -189,7 +153,7 @@ pub fn run(args: RunAttentionArgs) -> Result<()> {
 
     let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.latency);
     let rtl = RtlBackend::new(&cfg, mem, args.seed, BuildOptions::default(), None)?;
-    let mut be = Summed { rtl, cycles: 0, counters: Vec::new(), violations: 0 };
+    let mut be = Summed::new(rtl);
     let t1 = std::time::Instant::now();
     let r = attention(&mut be, &pr.spec, &pr.seqs, pr.pool_blocks).map_err(|e| anyhow!("RTL core: {e}"))?;
     let sim_seconds = t1.elapsed().as_secs_f64();
@@ -238,7 +202,7 @@ fn report(
         }
     }
     let cycles = be.cycles.max(1);
-    let frac = |name: &str| be.counters.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v) as f64 / cycles as f64;
+    let frac = |name: &str| be.fraction(name);
     let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
     let roofline = r.min_dram_bytes.div_ceil(cfg.dma.data_bytes() as u64).max(r.useful_macs.div_ceil(peak));
     let tokens = |hz: f64| args.decode.then(|| args.batch as f64 * hz / cycles as f64);

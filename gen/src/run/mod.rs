@@ -3,6 +3,8 @@
 
 pub mod attention;
 pub mod gemm;
+pub mod layer;
+pub mod summed;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -15,11 +17,15 @@ pub enum RunCmd {
     /// Attention heads through the core: prefill (causal or not) or batched decode from a paged KV
     /// cache, compared with golden and float64, with cycles against the roofline.
     Attention(attention::RunAttentionArgs),
+    /// One transformer layer step (SmolLM2-135M's shapes) through the core: projections and
+    /// attention on the core, norms, RoPE, SwiGLU and residuals on the host; against golden.
+    Layer(layer::RunLayerArgs),
 }
 
 pub fn run(cmd: RunCmd) -> Result<()> {
     match cmd {
         RunCmd::Gemm(args) => gemm::run(args),
         RunCmd::Attention(args) => attention::run(args),
+        RunCmd::Layer(args) => layer::run(args),
     }
 }

@@ -1,0 +1,235 @@
+//! `serrano run layer`: one transformer layer step through the Serrano core,
+//! with SmolLM2-135M's shapes (`golden::layer::LayerShape::smollm2_135m`).
+//!
+//! The runtime (`runtime::layer`) runs the four projections and attention
+//! on the core and RMSNorm, RoPE, SwiGLU and the residual additions on the
+//! host. The step runs on the golden core model and on the Verilator model of
+//! the generated core; every sequence's output is compared with
+//! `golden::layer::forward`. The cycles are the core's (summed over its runs)
+//! plus the host operations' modelled time: the bytes they read and write
+//! over the core's bus.
+
+use anyhow::{anyhow, bail, Result};
+use clap::Args;
+use golden::layer::{forward, LayerShape};
+use golden::softmax::SoftmaxParams;
+use runtime::backend::GoldenBackend;
+use runtime::layer::{layer, problem::random};
+use runtime::RuntimeError;
+use serde::Serialize;
+use testbenches::axi::mem::MemConfig;
+use testbenches::core::RtlBackend;
+use testbenches::sim::BuildOptions;
+
+use super::summed::Summed;
+use crate::error::{print, UsageError};
+
+#[derive(Args)]
+pub struct RunLayerArgs {
+    #[command(flatten)]
+    pub source: crate::presets::ConfigArgs,
+    /// Decode: one new token per sequence against a cache of --context tokens (its own included).
+    #[arg(long)]
+    decode: bool,
+    /// Decode: tokens in each sequence's cache, the new one included.
+    #[arg(long, default_value_t = 1024)]
+    context: usize,
+    /// Decode: sequences stepped together.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Prefill: tokens of the one sequence (causal).
+    #[arg(long, default_value_t = 64)]
+    seq: usize,
+    /// Tokens per KV-cache page.
+    #[arg(long = "page-size", default_value_t = 64)]
+    page_size: usize,
+    /// Memory latency in cycles (AR to first R beat, last W to B).
+    #[arg(long, default_value_t = 100)]
+    latency: u32,
+    /// Clock for tokens per second beside 1 GHz (e.g. an FPGA's Fmax), MHz.
+    #[arg(long = "fmax-mhz")]
+    fmax_mhz: Option<f64>,
+    /// Seed of the random weights and inputs.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `serrano run layer --json` prints.
+#[derive(Serialize)]
+pub struct LayerJson {
+    pub config: String,
+    pub mode: String,
+    pub batch: usize,
+    pub context: usize,
+    pub tokens: usize,
+    pub latency: u32,
+    /// core_cycles + host_cycles.
+    pub cycles: u64,
+    /// Doorbell to FENCE, summed over the core's runs (GEMMs and attention).
+    pub core_cycles: u64,
+    /// The host operations' bytes over the bus width.
+    pub host_cycles: u64,
+    /// host_cycles / cycles.
+    pub host_op_share: f64,
+    /// Host element operations / (host operations + core MACs).
+    pub host_ops_share_of_operations: f64,
+    pub cycles_per_token: f64,
+    pub useful_macs: u64,
+    /// useful_macs / (rows·cols·cycles).
+    pub utilization: f64,
+    pub dram_bytes_read: u64,
+    pub dram_bytes_written: u64,
+    /// Weights once and every sequence's K and V once.
+    pub min_dram_bytes: u64,
+    /// max(min_dram_bytes / bus bytes per cycle, useful_macs / (rows·cols)).
+    pub roofline_cycles: u64,
+    pub roofline_fraction: f64,
+    pub mismatches: u64,
+    pub violations: u64,
+    pub busy_fetch: f64,
+    pub busy_load: f64,
+    pub busy_tile: f64,
+    pub busy_softmax: f64,
+    pub busy_store: f64,
+    pub tokens_per_second_1ghz: f64,
+    pub tokens_per_second_fmax: Option<f64>,
+    pub runs: usize,
+    pub commands: usize,
+    pub counters_match_golden: bool,
+    pub sim_seconds: f64,
+}
+
+pub fn run(args: RunLayerArgs) -> Result<()> {
+    let (cfg, origin, _) = args.source.resolve()?;
+    if cfg.core.is_none() {
+        bail!(UsageError(format!("{origin}: the configuration has no [core] section, so there is no core to run on")));
+    }
+    let (seqs, mode) = if args.decode {
+        if args.batch == 0 || args.context == 0 {
+            bail!(UsageError("--batch and --context: each must be at least 1".into()));
+        }
+        (vec![(1, args.context - 1); args.batch], "decode")
+    } else {
+        if args.seq == 0 {
+            bail!(UsageError("--seq: must be at least 1".into()));
+        }
+        (vec![(args.seq, 0)], "prefill")
+    };
+    let shape = LayerShape::smollm2_135m();
+    let sp = SoftmaxParams::new(&cfg.softmax);
+    let pr = random(&sp, &shape, &seqs, args.page_size, args.seed).map_err(|e| UsageError(e.to_string()))?;
+    let usage = |e: RuntimeError| -> anyhow::Error {
+        match e {
+            RuntimeError::Input(m) => UsageError(m).into(),
+            other => anyhow!("{other}"),
+        }
+    };
+    let mut gold = GoldenBackend::new(&cfg, args.seed).map_err(usage)?;
+    let g = layer(&mut gold, &pr.shape, &pr.weights, &pr.seqs, &pr.paging).map_err(usage)?;
+    let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.latency);
+    let mut be = Summed::new(RtlBackend::new(&cfg, mem, args.seed, BuildOptions::default(), None)?);
+    let t1 = std::time::Instant::now();
+    let r = layer(&mut be, &pr.shape, &pr.weights, &pr.seqs, &pr.paging).map_err(|e| anyhow!("RTL core: {e}"))?;
+    let sim_seconds = t1.elapsed().as_secs_f64();
+    let mut mismatches = 0u64;
+    for (i, s) in pr.seqs.iter().enumerate() {
+        let want = forward(&sp, &pr.shape, &pr.weights, s).map_err(|e| anyhow!("golden: {e}"))?;
+        for t in 0..want.rows {
+            mismatches += (0..want.cols).filter(|&c| r.out[i].at(t, c) != want.at(t, c)).count() as u64;
+        }
+    }
+    let bus = cfg.dma.data_bytes() as u64;
+    let host_cycles = r.host.bytes.div_ceil(bus);
+    let cycles = be.cycles + host_cycles;
+    let tokens: usize = seqs.iter().map(|s| s.0).sum();
+    let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
+    let roofline = r.min_dram_bytes.div_ceil(bus).max(r.core_macs.div_ceil(peak));
+    let tps = |hz: f64| tokens as f64 * hz / cycles.max(1) as f64;
+    let j = LayerJson {
+        config: origin,
+        mode: mode.to_string(),
+        batch: seqs.len(),
+        context: if args.decode { args.context } else { args.seq },
+        tokens,
+        latency: args.latency,
+        cycles,
+        core_cycles: be.cycles,
+        host_cycles,
+        host_op_share: host_cycles as f64 / cycles.max(1) as f64,
+        host_ops_share_of_operations: r.host.operations as f64 / (r.host.operations + r.core_macs).max(1) as f64,
+        cycles_per_token: cycles as f64 / tokens as f64,
+        useful_macs: r.core_macs,
+        utilization: r.core_macs as f64 / (peak * cycles.max(1)) as f64,
+        dram_bytes_read: r.counters.dram_bytes_read,
+        dram_bytes_written: r.counters.dram_bytes_written,
+        min_dram_bytes: r.min_dram_bytes,
+        roofline_cycles: roofline,
+        roofline_fraction: roofline as f64 / cycles.max(1) as f64,
+        mismatches,
+        violations: be.violations,
+        busy_fetch: be.fraction("busy_fetch"),
+        busy_load: be.fraction("busy_load"),
+        busy_tile: be.fraction("busy_tile"),
+        busy_softmax: be.fraction("busy_softmax"),
+        busy_store: be.fraction("busy_store"),
+        tokens_per_second_1ghz: tps(1e9),
+        tokens_per_second_fmax: args.fmax_mhz.map(|f| tps(f * 1e6)),
+        runs: be.runs,
+        commands: r.commands,
+        counters_match_golden: r.counters == g.counters,
+        sim_seconds,
+    };
+    if args.json {
+        print(serde_json::to_string_pretty(&j)?)?;
+    } else {
+        print_text(&j)?;
+    }
+    if j.mismatches != 0 || j.violations != 0 || !j.counters_match_golden {
+        bail!(
+            "the RTL core's layer differs from golden: {} mismatches, {} violations, counters equal: {}",
+            j.mismatches,
+            j.violations,
+            j.counters_match_golden
+        );
+    }
+    Ok(())
+}
+
+fn print_text(j: &LayerJson) -> Result<()> {
+    print(format_args!(
+        "serrano run layer: {}, SmolLM2-135M layer, {} batch {} context {}, memory latency {}",
+        j.config, j.mode, j.batch, j.context, j.latency
+    ))?;
+    print(format_args!(
+        "  cycles              {} (core {} in {} runs, host modelled {}); {:.0} per token",
+        j.cycles, j.core_cycles, j.runs, j.host_cycles, j.cycles_per_token
+    ))?;
+    print(format_args!(
+        "  roofline            {} cycles (weights and KV once, or MACs at peak); achieved {:.4} of it",
+        j.roofline_cycles, j.roofline_fraction
+    ))?;
+    print(format_args!("  utilization         {:.4}", j.utilization))?;
+    print(format_args!(
+        "  host operations     {:.4} of the time, {:.5} of the operations",
+        j.host_op_share, j.host_ops_share_of_operations
+    ))?;
+    print(format_args!(
+        "  DRAM read/written   {} / {} bytes (minimum {})",
+        j.dram_bytes_read, j.dram_bytes_written, j.min_dram_bytes
+    ))?;
+    print(format_args!(
+        "  busy                fetch {:.3}  load {:.3}  tile {:.3}  softmax {:.3}  store {:.3}",
+        j.busy_fetch, j.busy_load, j.busy_tile, j.busy_softmax, j.busy_store
+    ))?;
+    print(format_args!("  tokens/s at 1 GHz   {:.0}", j.tokens_per_second_1ghz))?;
+    if let Some(t) = j.tokens_per_second_fmax {
+        print(format_args!("  tokens/s at Fmax    {t:.0}"))?;
+    }
+    print(format_args!("  mismatches          {} (against golden::layer::forward)", j.mismatches))?;
+    print(format_args!("  protocol violations {}", j.violations))?;
+    print(format_args!("  counters = golden   {}", j.counters_match_golden))?;
+    Ok(())
+}

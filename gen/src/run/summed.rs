@@ -1,0 +1,57 @@
+//! The RTL backend with its measurements summed over the runs of one call
+//! (attention takes several runs when its pages outnumber the page table; a
+//! layer step is GEMMs and attention).
+
+use golden::core::{Ring, RunStatus};
+use runtime::backend::Backend;
+use runtime::RuntimeError;
+use testbenches::core::RtlBackend;
+
+/// The RTL backend, its measurements summed over the runs of one call.
+pub struct Summed {
+    pub rtl: RtlBackend,
+    pub cycles: u64,
+    pub counters: Vec<(String, u64)>,
+    pub violations: u64,
+    pub runs: usize,
+}
+
+impl Summed {
+    pub fn new(rtl: RtlBackend) -> Summed {
+        Summed { rtl, cycles: 0, counters: Vec::new(), violations: 0, runs: 0 }
+    }
+
+    /// A counter (`busy_tile`, ...) over the summed cycles.
+    pub fn fraction(&self, name: &str) -> f64 {
+        self.counters.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v) as f64 / self.cycles.max(1) as f64
+    }
+}
+
+impl Backend for Summed {
+    fn config(&self) -> &golden::config::Config {
+        self.rtl.config()
+    }
+
+    fn memory(&mut self) -> &mut golden::dma::Memory {
+        self.rtl.memory()
+    }
+
+    fn set_page_table(&mut self, load: bool, entries: &[u64]) -> Result<(), RuntimeError> {
+        self.rtl.set_page_table(load, entries)
+    }
+
+    fn run(&mut self, ring: Ring, head: u32, tail: u32) -> Result<RunStatus, RuntimeError> {
+        let st = self.rtl.run(ring, head, tail)?;
+        let last = &self.rtl.last;
+        self.cycles += last.cycles;
+        self.runs += 1;
+        self.violations += last.violations as u64;
+        for (name, v) in &last.counters {
+            match self.counters.iter_mut().find(|(n, _)| n == name) {
+                Some((_, sum)) => *sum += v,
+                None => self.counters.push((name.clone(), *v)),
+            }
+        }
+        Ok(st)
+    }
+}
