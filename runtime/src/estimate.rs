@@ -34,6 +34,15 @@ struct Done {
 /// Estimate `cmds` on core `p` with a memory latency of `latency` cycles.
 /// Commands that fail their checks are counted as taking no time.
 pub fn estimate(p: &CoreParams, cmds: &[Command], latency: u64) -> Estimate {
+    // A TILE_MATMUL is its pairs in the core (expanded before dispatch).
+    let cmds: Vec<Command> = cmds
+        .iter()
+        .flat_map(|c| match c {
+            Command::TileMatmul(m) => m.expand(p),
+            other => vec![*other],
+        })
+        .collect();
+    let cmds = &cmds[..];
     let l = p.line as u64;
     let mut done: Vec<Done> = Vec::with_capacity(cmds.len());
     // Per queue: when its last command started issuing and ended its issue.

@@ -154,6 +154,18 @@ pub fn check(cmd: &Command, p: &CoreParams, read_table: &[u64], write_table: &[u
             Footprint { read: None, write: Some(span(c_line, c_stride, rows, each)) }
         }
         Command::Softmax(s) => softmax_footprint(&s, p)?,
+        Command::TileMatmul(m) => {
+            // The macro's footprint is its pairs' (each is checked and
+            // ordered on its own in the core): their span, for the timing model.
+            m.check(p)?;
+            let mut read: Option<Range<u64>> = None;
+            for c in m.expand(p) {
+                if let Some(r) = check(&c, p, read_table, write_table)?.read {
+                    read = Some(read.map_or(r.clone(), |a| a.start.min(r.start)..a.end.max(r.end)));
+                }
+            }
+            Footprint { read, write: None }
+        }
     };
     let past = |r: &Option<Range<u64>>| r.as_ref().is_some_and(|r| r.end > p.lines as u64);
     if past(&fp.read) || past(&fp.write) {

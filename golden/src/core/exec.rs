@@ -82,6 +82,7 @@ impl CoreModel {
                 self.tile_run(Program { cmds: vec![TileCmd::QParam { col, q }], ..Default::default() });
             }
             Command::Softmax(s) => self.softmax_rows(&s, index, st)?,
+            Command::TileMatmul(_) => unreachable!("TILE_MATMUL runs as its pairs (CoreModel::execute)"),
         }
         Ok(Outcome::Done)
     }

@@ -11,6 +11,7 @@ pub mod check;
 pub mod dram;
 mod exec;
 pub mod isa;
+pub mod matmul;
 pub mod model;
 pub mod spad;
 

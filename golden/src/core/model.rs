@@ -243,6 +243,18 @@ impl CoreModel {
         races: &mut Races,
         st: &mut RunStatus,
     ) -> Result<Outcome, ProgramError> {
+        if let Command::TileMatmul(m) = cmd {
+            // Its pairs run as commands of their own (golden::core::matmul).
+            if let Err(f) = m.check(&self.params) {
+                return Ok(Outcome::Fault(f));
+            }
+            for c in m.expand(&self.params) {
+                if let Outcome::Fault(f) = self.execute(&c, index, mem, races, st)? {
+                    return Ok(Outcome::Fault(f));
+                }
+            }
+            return Ok(Outcome::Done);
+        }
         if let Err(f) = check(cmd, &self.params, &self.read_table, &self.write_table) {
             return Ok(Outcome::Fault(f));
         }

@@ -522,3 +522,55 @@ fn footprints_are_the_bounding_line_intervals() {
     }));
     assert_eq!((sm.read, sm.write), (Some(0..6), Some(50..55)));
 }
+
+/// TILE_MATMUL is its pairs: the same scratchpad and counters (but one
+/// retired command), and a fault in fold 2 stops at the macro's index after
+/// folds 0 and 1 counted their MACs.
+#[test]
+fn tile_matmul_is_its_pairs() {
+    use super::isa::MatmulCmd;
+    let (mut core, mut mem) = setup("default");
+    let data: Vec<u8> = (0..64 * 16).map(|i| (i as u8).wrapping_mul(29).wrapping_add(3)).collect();
+    mem.write(0x4000, &data);
+    let m = MatmulCmd {
+        b_line: 8,
+        b_stride: 2,
+        b_off: 0,
+        b_fold_stride: 16,
+        k_last: 9,
+        a_line: 0,
+        a_stride: 3,
+        a_off: 0,
+        a_slice_stride: 1,
+        rows: 2,
+        folds: 3,
+        accumulate: false,
+    };
+    let head = vec![Command::DmaLoad { desc: lin(0x4000, 64 * 16), spad_line: 0 }];
+    let tail = Command::TileRead { c_line: 100, c_stride: 4, c_off: 0, rows: 2, requant: false };
+    let mut pairs = head.clone();
+    pairs.extend(m.expand(&core.params));
+    pairs.push(tail);
+    let st_pairs = run(&mut core, &mut mem, &pairs).unwrap();
+    let want = core.spad_bytes()[100 * 16..108 * 16].to_vec();
+    let (mut core2, mut mem2) = setup("default");
+    mem2.write(0x4000, &data);
+    let mut macro_prog = head.clone();
+    macro_prog.push(Command::TileMatmul(m));
+    macro_prog.push(tail);
+    let st = run(&mut core2, &mut mem2, &macro_prog).unwrap();
+    assert_eq!(&core2.spad_bytes()[100 * 16..108 * 16], &want[..]);
+    assert_eq!(st.counters.macs, st_pairs.counters.macs);
+    assert_eq!((st.counters.commands_retired, st_pairs.counters.commands_retired), (3, 8));
+    // Fold 2's weight rows run past the scratchpad: SPAD_RANGE at index 1, folds 0 and 1 counted.
+    let (mut core3, mut mem3) = setup("default");
+    mem3.write(0x4000, &data);
+    let bad = MatmulCmd { b_fold_stride: 8190, ..m };
+    let far = Command::DmaLoad { desc: lin(0x4000, 64 * 16), spad_line: 8198 };
+    let st = run(&mut core3, &mut mem3, &[head[0], far, Command::TileMatmul(bad)]).unwrap();
+    assert_eq!(fault_of(&st), (ErrorCode::SpadRange, 2, Status::Ok));
+    assert_eq!((st.counters.macs, st.counters.commands_retired), (2 * 2 * 256, 2));
+    // The macro's own fields: BAD_FIELD before any fold.
+    let st = run(&mut core3, &mut mem3, &[Command::TileMatmul(MatmulCmd { folds: 0, ..m })]).unwrap();
+    assert_eq!((fault_of(&st), st.counters.macs), ((ErrorCode::BadField, 0, Status::Ok), 0));
+}

@@ -95,9 +95,9 @@ pub fn random(
     let x = inputs.iter().skip(1).fold(inputs[0].x.clone(), |a, s| stack(&a, &s.x));
     let (q_qkv, qkv) = calibrated(&rms_norm_rows(&x, &gamma1), &wqkv);
     // Logits: S of two RMS-24 heads has an RMS of about 576·√d; one logit LSB
-    // is 2^shift of S, and the real logits have an RMS of about 1.5.
+    // is 2^shift of S (±127 spans ±5 RMS), and the real logits have an RMS of about 1.5.
     let s_rms = TARGET_RMS * TARGET_RMS * (d as f64).sqrt();
-    let logit_shift = (3.0 * s_rms / 127.0).log2().round().max(0.0) as u32;
+    let logit_shift = (5.0 * s_rms / 127.0).log2().round().max(0.0) as u32;
     let attn = AttentionQuant::new(sp, logit_shift, 1.5 / s_rms)?;
     let mut weights = LayerWeights {
         gamma1,

@@ -52,6 +52,26 @@ pub enum Command {
         q: Requant,
     },
     Softmax(SoftmaxCmd),
+    /// Folds: `golden::core::matmul` expands it.
+    TileMatmul(MatmulCmd),
+}
+
+/// The fields of a TILE_MATMUL command: `folds` TILE_LOAD + TILE_COMPUTE
+/// pairs (`MatmulCmd::expand`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct MatmulCmd {
+    pub b_line: u32,
+    pub b_stride: u32,
+    pub b_off: u32,
+    pub b_fold_stride: u32,
+    pub k_last: u32,
+    pub a_line: u32,
+    pub a_stride: u32,
+    pub a_off: u32,
+    pub a_slice_stride: u32,
+    pub rows: u32,
+    pub folds: u32,
+    pub accumulate: bool,
 }
 
 /// The fields of a SOFTMAX command.
@@ -172,6 +192,7 @@ impl Command {
             Command::TileCompute { .. } => OP_TILE_COMPUTE,
             Command::TileRead { .. } => OP_TILE_READ,
             Command::TileQParam { .. } => OP_TILE_QPARAM,
+            Command::TileMatmul(_) => OP_TILE_MATMUL,
             Command::Softmax(_) => OP_SOFTMAX,
         })
     }
@@ -207,6 +228,20 @@ impl Command {
                 ("shift", l(q.shift)),
                 ("multiplier", q.multiplier as u32 as u64),
                 ("zero_point", q.zero_point as u8 as u64),
+            ],
+            Command::TileMatmul(t) => vec![
+                ("accumulate", t.accumulate as u64),
+                ("a_off", l(t.a_off)),
+                ("k_last", l(t.k_last)),
+                ("b_line", l(t.b_line)),
+                ("b_stride", l(t.b_stride)),
+                ("rows", l(t.rows)),
+                ("a_line", l(t.a_line)),
+                ("a_stride", l(t.a_stride)),
+                ("folds", l(t.folds)),
+                ("b_fold_stride", l(t.b_fold_stride)),
+                ("a_slice_stride", l(t.a_slice_stride)),
+                ("b_off", l(t.b_off)),
             ],
             Command::Softmax(s) => vec![
                 ("causal", s.causal as u64),
@@ -283,6 +318,20 @@ impl Command {
                     zero_point: g("zero_point") as i8,
                 },
             },
+            OP_TILE_MATMUL => Command::TileMatmul(MatmulCmd {
+                b_line: g32("b_line"),
+                b_stride: g32("b_stride"),
+                b_off: g32("b_off"),
+                b_fold_stride: g32("b_fold_stride"),
+                k_last: g32("k_last"),
+                a_line: g32("a_line"),
+                a_stride: g32("a_stride"),
+                a_off: g32("a_off"),
+                a_slice_stride: g32("a_slice_stride"),
+                rows: g32("rows"),
+                folds: g32("folds"),
+                accumulate: g("accumulate") == 1,
+            }),
             OP_SOFTMAX => Command::Softmax(SoftmaxCmd {
                 x_line: g32("x_line"),
                 x_stride: g32("x_stride"),

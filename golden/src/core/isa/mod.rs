@@ -9,7 +9,7 @@ pub mod command;
 pub mod render;
 pub mod table;
 
-pub use command::{get_bits, pack, unpack, Command, IsaError, Raw, SoftmaxCmd};
+pub use command::{get_bits, pack, unpack, Command, IsaError, MatmulCmd, Raw, SoftmaxCmd};
 pub use table::*;
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ pub const OP_TILE_LOAD: u8 = 0x20;
 pub const OP_TILE_COMPUTE: u8 = 0x21;
 pub const OP_TILE_READ: u8 = 0x22;
 pub const OP_TILE_QPARAM: u8 = 0x23;
+pub const OP_TILE_MATMUL: u8 = 0x24;
 pub const OP_SOFTMAX: u8 = 0x30;
 
 /// The fields of DMA_LOAD and DMA_STORE: a golden::dma descriptor (without
@@ -139,6 +140,22 @@ const TILE_QPARAM_FIELDS: &[Field] = &[
     f("shift", 24, 6, "right shift, 0..=62"),
     f("multiplier", 32, 32, "int32 multiplier (two's complement)"),
     f("zero_point", 64, 8, "int8 zero point (two's complement)"),
+];
+
+const TILE_MATMUL_FIELDS: &[Field] = &[
+    OPCODE,
+    f("accumulate", 8, 1, "1: fold 0 adds to the accumulator rows; 0: it overwrites them (later folds add)"),
+    f("a_off", 16, 8, "fold 0's R-byte slice of the activation line, a_off < L/R; fold f takes slice a_off + f"),
+    f("k_last", 24, 8, "weight rows of the last fold, 1..=R (the others have R)"),
+    f("b_line", 32, LINE_BITS, "line of fold 0's weight row 0"),
+    f("b_stride", 52, LINE_BITS, "lines from one weight row to the next"),
+    f("rows", 72, COUNT_BITS, "activation rows (accumulator rows 0..rows), 1..=acc_depth"),
+    f("a_line", 92, LINE_BITS, "line of activation row 0 for slices 0..L/R"),
+    f("a_stride", 112, LINE_BITS, "lines from one activation row to the next"),
+    f("folds", 132, COUNT_BITS, "folds, at least 1"),
+    f("b_fold_stride", 152, LINE_BITS, "lines from one fold's weight row 0 to the next fold's"),
+    f("a_slice_stride", 172, LINE_BITS, "lines added to a_line each time the slice passes the line's end"),
+    f("b_off", 192, 8, "which C-byte slice of each weight line, b_off < L/C"),
 ];
 
 const SOFTMAX_FIELDS: &[Field] = &[
@@ -207,6 +224,13 @@ pub const OPS: &[OpInfo] = &[
         queue: Queue::Compute,
         meaning: "writes accumulator rows (int32, or requantized int8) to the scratchpad",
         fields: TILE_READ_FIELDS,
+    },
+    OpInfo {
+        opcode: OP_TILE_MATMUL,
+        name: "TILE_MATMUL",
+        queue: Queue::Compute,
+        meaning: "folds TILE_LOAD + TILE_COMPUTE pairs in one command (expanded before dispatch)",
+        fields: TILE_MATMUL_FIELDS,
     },
     OpInfo {
         opcode: OP_TILE_QPARAM,

@@ -42,6 +42,20 @@ pub(crate) fn one_of_each() -> Vec<Command> {
             k: (1 << 40) - 1,
             int8_out: true,
         }),
+        Command::TileMatmul(MatmulCmd {
+            b_line: 0xf_ffff,
+            b_stride: 2,
+            b_off: 0xff,
+            b_fold_stride: 0xa_bcde,
+            k_last: 0x80,
+            a_line: 5,
+            a_stride: 0xf_fff0,
+            a_off: 3,
+            a_slice_stride: 7,
+            rows: 0x1_0000,
+            folds: 0xf_ffff,
+            accumulate: true,
+        }),
     ]
 }
 
@@ -103,8 +117,8 @@ fn a_value_too_wide_names_its_field() {
 fn unknown_opcodes_and_reserved_bits_are_refused() {
     let mut raw = [0u8; COMMAND_BYTES];
     assert_eq!(Command::decode(&raw), Err(IsaError::UnknownOpcode(0)));
-    raw[0] = 0x24;
-    assert_eq!(Command::decode(&raw).unwrap_err().to_string(), "opcode = 0x24: not an opcode of the instruction set");
+    raw[0] = 0x25;
+    assert_eq!(Command::decode(&raw).unwrap_err().to_string(), "opcode = 0x25: not an opcode of the instruction set");
     // Every reserved bit of every opcode, one at a time.
     for op in OPS {
         for (lsb, width) in op.reserved() {
