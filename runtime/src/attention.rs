@@ -397,7 +397,11 @@ fn place<B: Backend>(
                 for (c, b) in kcol.iter().enumerate() {
                     mem.write(dram.k_pool + page + (c * g.pt + t % g.pt) as u64, &[*b]);
                 }
-                mem.write(dram.v_pool + page + ((t % g.pt) * g.d) as u64, &row(&s.v[h], t));
+                // V: column blocks of L bytes, each P rows (module docs).
+                let vrow = row(&s.v[h], t);
+                for (w, blk) in vrow.chunks(g.l).enumerate() {
+                    mem.write(dram.v_pool + page + ((w * g.pt + t % g.pt) * g.l) as u64, blk);
+                }
             }
             let st = dram.stage + stage_offset(spec, seqs, i) + (2 * h * s.new_tokens * g.d) as u64;
             for (n, t) in (cached..s.context()).enumerate() {

@@ -292,6 +292,8 @@ pub fn lower(
         }
     }
     pb.fence();
+    // Folds between two loads become one TILE_MATMUL each.
+    pb.fuse_folds(p);
     pb
 }
 

@@ -4,8 +4,8 @@
 //! turns them into bytes through `Command::encode`, which packs each field
 //! from the one table in `golden::core::isa`.
 
-use golden::core::isa::{Command, Raw, SoftmaxCmd, COMMAND_BYTES};
-use golden::core::Ring;
+use golden::core::isa::{Command, MatmulCmd, Raw, SoftmaxCmd, COMMAND_BYTES};
+use golden::core::{CoreParams, Ring};
 use golden::dma::{Descriptor, Memory};
 use golden::tile::gemm::Requant;
 
@@ -116,4 +116,105 @@ pub fn write_ring(mem: &mut Memory, ring: Ring, head: u32, bytes: &[u8]) -> Resu
         mem.write(ring.base + idx * COMMAND_BYTES as u64, raw);
     }
     Ok(((head as u64 + n as u64) % ring.size as u64) as u32)
+}
+
+/// A TILE_LOAD + TILE_COMPUTE pair.
+fn pair(c: &[Command]) -> Option<(u32, u32, u32, u32, u32, u32, u32, u32, bool)> {
+    match c {
+        [Command::TileLoad { b_line, b_stride, b_off, k_rows }, Command::TileCompute { a_line, a_stride, a_off, rows, accumulate }] => {
+            Some((*b_line, *b_stride, *b_off, *k_rows, *a_line, *a_stride, *a_off, *rows, *accumulate))
+        }
+        _ => None,
+    }
+}
+
+impl ProgramBuilder {
+    /// Fuse every run of adjacent TILE_LOAD + TILE_COMPUTE pairs that one
+    /// TILE_MATMUL describes exactly (`MatmulCmd::expand` gives the same
+    /// pairs back) into that TILE_MATMUL: one command fetched instead of two
+    /// per fold. Runs are broken by any other command, so the loads a
+    /// lowering places between folds stay where they are.
+    pub fn fuse_folds(&mut self, p: &CoreParams) -> &mut Self {
+        let (r, n) = (p.systolic.rows, p.line / p.systolic.rows);
+        let mut out = Vec::with_capacity(self.cmds.len());
+        let mut i = 0;
+        while i < self.cmds.len() {
+            let Some(first) = self.cmds.get(i..i + 2).and_then(pair) else {
+                out.push(self.cmds[i]);
+                i += 1;
+                continue;
+            };
+            let (b0, bs, bo, k0, a0, ast, ao, rows, acc) = first;
+            let mut m = MatmulCmd {
+                b_line: b0,
+                b_stride: bs,
+                b_off: bo,
+                b_fold_stride: 0,
+                k_last: k0,
+                a_line: a0,
+                a_stride: ast,
+                a_off: ao,
+                a_slice_stride: 0,
+                rows,
+                folds: 1,
+                accumulate: acc,
+            };
+            let mut slice_set = false;
+            // Extend while fold f (k_rows of the previous fold R) continues the progression.
+            while m.k_last == r && ao < n {
+                let Some((b, bs2, bo2, k, a, ast2, ao2, rows2, acc2)) =
+                    self.cmds.get(i + 2 * m.folds as usize..).and_then(|c| c.get(..2)).and_then(pair)
+                else {
+                    break;
+                };
+                let f = m.folds;
+                if m.folds == 1 {
+                    if b < b0 {
+                        break;
+                    }
+                    m.b_fold_stride = b - b0;
+                }
+                let s = ao + f;
+                let line_step = s / n;
+                if !slice_set && line_step > 0 {
+                    if a < a0 || (a - a0) % line_step != 0 {
+                        break;
+                    }
+                    m.a_slice_stride = (a - a0) / line_step;
+                    slice_set = true;
+                }
+                let ok = (bs2, bo2, ast2, rows2, acc2) == (bs, bo, ast, rows, true)
+                    && b as u64 == b0 as u64 + f as u64 * m.b_fold_stride as u64
+                    && ao2 == s % n
+                    && a as u64 == a0 as u64 + line_step as u64 * m.a_slice_stride as u64;
+                if !ok {
+                    break;
+                }
+                m.folds += 1;
+                m.k_last = k;
+            }
+            if m.folds >= 2 {
+                debug_assert_eq!(m.expand(p), self.cmds[i..i + 2 * m.folds as usize].to_vec());
+                out.push(Command::TileMatmul(m));
+            } else {
+                out.extend_from_slice(&self.cmds[i..i + 2]);
+            }
+            i += 2 * m.folds as usize;
+        }
+        self.cmds = out;
+        self
+    }
+
+    /// Every TILE_MATMUL back into its pairs (for a core that predates it, and for tests).
+    pub fn expand_folds(&mut self, p: &CoreParams) -> &mut Self {
+        self.cmds = self
+            .cmds
+            .iter()
+            .flat_map(|c| match c {
+                Command::TileMatmul(m) => m.expand(p),
+                other => vec![*other],
+            })
+            .collect();
+        self
+    }
 }

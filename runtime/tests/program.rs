@@ -78,3 +78,28 @@ fn faults_and_page_tables_through_the_backend() {
     let e = be.set_page_table(false, &vec![0; 257]).unwrap_err();
     assert_eq!(e.to_string(), "257 page-table entries: the engine has 256 (dma.table_entries)");
 }
+
+/// `fuse_folds` turns runs of pairs into TILE_MATMULs that expand back to
+/// exactly the same pairs, breaks runs at other commands and at any break in
+/// the progression, and leaves single pairs alone.
+#[test]
+fn fused_folds_expand_back_to_the_pairs() {
+    let p = golden::core::CoreParams::new(&preset("tiny")).unwrap(); // L = 8, R = C = 4: two slices a line
+    let mut b = ProgramBuilder::new();
+    // Four folds walking A's slices (line step 3 every two folds) and B by 10 lines; the last has 2 rows.
+    for f in 0..4u32 {
+        b.tile_load(20 + 10 * f, 2, 1, if f == 3 { 2 } else { 4 });
+        b.tile_compute(5 + (f / 2) * 3, 7, f % 2, 6, f > 0);
+    }
+    b.dma_load(Descriptor::linear(0x1000, 8), 900);
+    b.tile_load(1, 1, 0, 4).tile_compute(2, 1, 0, 3, false); // alone: stays a pair
+    b.tile_load(1, 1, 0, 4).tile_compute(2, 1, 1, 3, false);
+    b.tile_load(9, 1, 0, 4).tile_compute(2, 1, 0, 3, true); // slice 0 again: breaks the run
+    let before = b.commands().to_vec();
+    b.fuse_folds(&p);
+    let kinds: Vec<u8> = b.commands().iter().map(|c| c.op().opcode).collect();
+    assert_eq!(kinds, vec![0x24, 0x10, 0x20, 0x21, 0x24]);
+    let mut back = b.clone();
+    back.expand_folds(&p);
+    assert_eq!(back.commands(), &before[..]);
+}

@@ -49,6 +49,40 @@ fn serrano_json(args: &[&str]) -> Result<Value> {
     }
 }
 
+/// The serving benchmarks of issue 14 (`docs/attention.md`): attention
+/// prefill and decode, and a SmolLM2-135M layer step, on the default core.
+pub const SERVING_PRESET: &str = "default";
+
+/// `serrano run attention|layer` runs: (what, arguments after the preset).
+pub fn serving_runs() -> Vec<(&'static str, Vec<&'static str>)> {
+    let att = |a: &[&'static str]| [&["run", "attention", "--preset", SERVING_PRESET][..], a, &["--json"]].concat();
+    let layer = |a: &[&'static str]| [&["run", "layer", "--preset", SERVING_PRESET][..], a, &["--json"]].concat();
+    vec![
+        ("attention", att(&["--seq", "512", "--d-head", "64", "--heads", "1", "--causal", "--latency", "100"])),
+        ("attention", att(&["--decode", "--context", "1024", "--page-size", "64", "--batch", "1", "--latency", "100"])),
+        (
+            "attention",
+            att(&["--decode", "--context", "1024", "--page-size", "64", "--batch", "16", "--latency", "100"]),
+        ),
+        ("layer", layer(&["--decode", "--context", "1024", "--batch", "1", "--latency", "100"])),
+        ("layer", layer(&["--decode", "--context", "1024", "--batch", "16", "--latency", "100"])),
+    ]
+}
+
+/// Every serving run, checked as its typed result.
+pub fn serving() -> Result<Value> {
+    let (mut attention, mut layer) = (Vec::new(), Vec::new());
+    for (what, args) in serving_runs() {
+        let v = serrano_json(&args)?;
+        if what == "attention" {
+            attention.push(typed::<crate::run::attention::AttentionJson>(v, &args)?);
+        } else {
+            layer.push(typed::<crate::run::layer::LayerJson>(v, &args)?);
+        }
+    }
+    Ok(json!({ "attention": attention, "layer": layer }))
+}
+
 pub fn measure(a: &ReportArgs) -> Result<Value> {
     let mut presets = serde_json::Map::new();
     for p in &a.presets {
@@ -90,6 +124,7 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
         "command": "serrano report --measure",
         "presets": presets,
         "fpga": fpga,
+        "serving": serving()?,
     }))
 }
 

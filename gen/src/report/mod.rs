@@ -52,13 +52,27 @@ pub struct ReportArgs {
     /// without it, `serrano fpga`'s default: the core on ECP5 when the preset has one, else the tile).
     #[arg(long, value_delimiter = ',', default_value = "tiny:hx8k")]
     fpga: Vec<String>,
+    /// With --measure: measure only this section and keep the rest of the results file
+    /// (`serving`: the attention and layer runs).
+    #[arg(long, requires = "measure", value_parser = ["serving"])]
+    only: Option<String>,
 }
 
 pub fn run(a: ReportArgs) -> Result<()> {
     if a.measure {
         // Minutes of measuring must not end in a results file that cannot be written.
         crate::error::check_output_path("--results", &a.results)?;
-        let results = measure(&a)?;
+        let results = match a.only.as_deref() {
+            Some("serving") => {
+                let text = std::fs::read_to_string(&a.results)
+                    .with_context(|| format!("--only serving keeps the rest of {}", a.results.display()))?;
+                let mut r: Value = serde_json::from_str(&text)
+                    .map_err(|e| UsageError(format!("{} is not valid JSON: {e}", a.results.display())))?;
+                r["serving"] = measure::serving()?;
+                r
+            }
+            _ => measure(&a)?,
+        };
         std::fs::write(&a.results, serde_json::to_string_pretty(&results)? + "\n")
             .with_context(|| format!("cannot write {}", a.results.display()))?;
         eprintln!("report: wrote {}", a.results.display());

@@ -213,6 +213,9 @@ pub fn render(r: &Value) -> Result<String, String> {
         Value::Null => Vec::new(),
         v => section(v, "fpga")?,
     };
+    if let Value::Object(_) = &r["serving"] {
+        s += &serving(&r["serving"], &fpga)?;
+    }
     if !fpga.is_empty() {
         s += "\n**FPGA** (`serrano fpga --preset P --device D --top T`; iCE40: Yosys `synth_ice40`, nextpnr-ice40, icepack; \
               ECP5: Yosys `synth_ecp5`, nextpnr-ecp5, ecppack)\n\n";
@@ -222,6 +225,83 @@ pub fn render(r: &Value) -> Result<String, String> {
         for f in &fpga {
             s += &fpga_row(f);
         }
+    }
+    Ok(s)
+}
+
+/// The serving table: attention and layer steps on the core, against their rooflines.
+fn serving(v: &Value, fpga: &[FpgaJson]) -> Result<String, String> {
+    use crate::run::attention::AttentionJson;
+    use crate::run::layer::LayerJson;
+    let att: Vec<AttentionJson> = section(&v["attention"], "serving.attention")?;
+    let layer: Vec<LayerJson> = section(&v["layer"], "serving.layer")?;
+    // The best Fmax of a whole core on an FPGA (the default core does not
+    // fit one: this is the tiny core's, an indication of an FPGA prototype's clock).
+    let fmax = fpga
+        .iter()
+        .filter(|f| f.fits && f.kind() == "core")
+        .filter_map(|f| f.timing.as_ref().map(|t| (t.fmax_mhz, f.source.clone(), f.device.clone())))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let mut s = String::new();
+    s += "\n**Serving: attention and a transformer layer on the core** (`serrano run attention|layer --preset \
+          default ... --latency 100`; the whole core in Verilator on the AXI memory model, summed over its runs; \
+          the roofline is max(bytes that must move / 16 bytes per cycle, MACs / 256 per cycle); the layer's \
+          cycles include the host operations' modelled time)\n\n";
+    let fcol = match &fmax {
+        Some((f, src, dev)) => format!("tokens/s at {f:.1} MHz ({src} on {dev})"),
+        None => "tokens/s at an FPGA's Fmax".into(),
+    };
+    s += &format!(
+        "| workload | shape | cycles | roofline cycles | roofline fraction | utilization | busy tile | busy load \
+         | tokens/s at 1 GHz | {fcol} | host share | error vs float64 (max / mean LSB) | mismatches |\n"
+    );
+    s += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n";
+    let tps = |tokens: f64, cycles: u64, mhz: f64| tokens * mhz * 1e6 / cycles.max(1) as f64;
+    for a in &att {
+        let what = if a.mode == "decode" { "attention decode" } else { "attention prefill" };
+        let shape = if a.mode == "decode" {
+            format!("d {}, context {}, pages of {}, batch {}", a.d_head, a.context, a.page_size, a.batch)
+        } else {
+            format!("d {}, L {}{}", a.d_head, a.seq, if a.causal { ", causal" } else { "" })
+        };
+        let (t1, tf) = match a.mode.as_str() {
+            "decode" => (
+                thousands(tps(a.batch as f64, a.cycles, 1000.0) as u64),
+                fmax.as_ref().map_or("—".into(), |f| thousands(tps(a.batch as f64, a.cycles, f.0) as u64)),
+            ),
+            _ => ("—".into(), "—".into()),
+        };
+        s += &format!(
+            "| {what} | {shape} | {} | {} | {:.4} | {:.4} | {:.3} | {:.3} | {t1} | {tf} | — | {:.2} / {:.2} | {} |\n",
+            thousands(a.cycles),
+            thousands(a.roofline_cycles),
+            a.roofline_fraction,
+            a.utilization,
+            a.busy_tile,
+            a.busy_load,
+            a.max_error_lsb,
+            a.mean_error_lsb,
+            a.mismatches,
+        );
+    }
+    for l in &layer {
+        let t = l.tokens as f64;
+        s += &format!(
+            "| SmolLM2-135M layer {} | context {}, batch {} | {} | {} | {:.4} | {:.4} | {:.3} | {:.3} | {} | {} | {:.4} | — | {} |\n",
+            l.mode,
+            l.context,
+            l.batch,
+            thousands(l.cycles),
+            thousands(l.roofline_cycles),
+            l.roofline_fraction,
+            l.utilization,
+            l.busy_tile,
+            l.busy_load,
+            thousands(tps(t, l.cycles, 1000.0) as u64),
+            fmax.as_ref().map_or("—".into(), |f| thousands(tps(t, l.cycles, f.0) as u64)),
+            l.host_op_share,
+            l.mismatches,
+        );
     }
     Ok(s)
 }

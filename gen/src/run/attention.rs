@@ -14,7 +14,7 @@ use runtime::attention::problem::{float, golden, random, Shape};
 use runtime::attention::{attention, AttentionResult};
 use runtime::backend::GoldenBackend;
 use runtime::RuntimeError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
@@ -68,7 +68,7 @@ pub struct RunAttentionArgs {
 }
 
 /// What `serrano run attention --json` prints.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct AttentionJson {
     pub config: String,
     pub mode: String,

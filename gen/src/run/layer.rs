@@ -16,7 +16,7 @@ use golden::softmax::SoftmaxParams;
 use runtime::backend::GoldenBackend;
 use runtime::layer::{layer, problem::random};
 use runtime::RuntimeError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
@@ -58,7 +58,7 @@ pub struct RunLayerArgs {
 }
 
 /// What `serrano run layer --json` prints.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct LayerJson {
     pub config: String,
     pub mode: String,

@@ -38,11 +38,13 @@ impl Regions {
     }
 }
 
-/// Page slots of one region, each remembering the page it holds.
+/// Page slots of one region: each remembers its page and which of the
+/// page's chunks are loaded (pages are loaded a chunk at a time, in the order
+/// the folds use them).
 struct Slots {
     region: Region,
     page_lines: u32,
-    held: Vec<Option<(usize, usize, usize)>>,
+    held: Vec<Option<((usize, usize, usize), Vec<bool>)>>,
     next: usize,
 }
 
@@ -52,15 +54,46 @@ impl Slots {
         Slots { region, page_lines, held: vec![None; n], next: 0 }
     }
 
-    /// The first line of the slot holding `key`, and whether it must be loaded.
-    fn ensure(&mut self, key: (usize, usize, usize)) -> (u32, bool) {
-        if let Some(i) = self.held.iter().position(|h| *h == Some(key)) {
-            return (self.region.start + i as u32 * self.page_lines, false);
+    /// The first line of the slot holding page `key` (taking the next slot
+    /// round the ring if it is not held), and whether chunk `chunk` of
+    /// `chunks` must be loaded into it.
+    fn ensure(&mut self, key: (usize, usize, usize), chunk: usize, chunks: usize) -> (u32, bool) {
+        let i = match self.held.iter().position(|h| h.as_ref().is_some_and(|(k, _)| *k == key)) {
+            Some(i) => i,
+            None => {
+                let i = self.next;
+                self.next = (self.next + 1) % self.held.len();
+                self.held[i] = Some((key, vec![false; chunks]));
+                i
+            }
+        };
+        let loaded = &mut self.held[i].as_mut().expect("just set").1;
+        let load = !std::mem::replace(&mut loaded[chunk], true);
+        (self.region.start + i as u32 * self.page_lines, load)
+    }
+}
+
+/// Chunk loads issued ahead of the folds that use them, so that the DMA
+/// streams while the tile works; not further than [`LOOKAHEAD`] chunks,
+/// so that a load waiting in the scoreboard does not hold back the folds.
+struct Loads {
+    list: Vec<(Descriptor, u32)>,
+    issued: usize,
+}
+
+/// Chunks loaded ahead of the one the next fold needs.
+pub const LOOKAHEAD: usize = 4;
+
+impl Loads {
+    /// Issue every load up to `need` (the loads the next fold needs) and
+    /// [`LOOKAHEAD`] beyond.
+    fn upto(&mut self, pb: &mut ProgramBuilder, need: usize) {
+        let end = (need + LOOKAHEAD).min(self.list.len());
+        while self.issued < end {
+            let (d, line) = self.list[self.issued];
+            pb.dma_load(d, line);
+            self.issued += 1;
         }
-        let i = self.next;
-        self.next = (self.next + 1) % self.held.len();
-        self.held[i] = Some(key);
-        (self.region.start + i as u32 * self.page_lines, true)
     }
 }
 
@@ -110,6 +143,7 @@ pub(crate) fn lower(
         }
     }
     pb.fence();
+    pb.fuse_folds(p);
     (table, pb)
 }
 
@@ -198,7 +232,13 @@ fn append_new_tokens(
                 let at = (t % g.pt) as u64;
                 let kd = Descriptor::strided_2d(dram.k_pool + page + at, 1, g.d as u16, g.pt as u64);
                 pb.dma_store(kd, line + n as u32 * row_lines);
-                let vd = Descriptor::linear(dram.v_pool + page + at * g.d as u64, g.d as u32);
+                // V pages are d/L column blocks of P rows of L bytes.
+                let vd = Descriptor::strided_2d(
+                    dram.v_pool + page + at * g.l as u64,
+                    g.l as u32,
+                    (g.d / g.l) as u16,
+                    (g.pt * g.l) as u64,
+                );
                 pb.dma_store(vd, line + (nt + n) as u32 * row_lines);
             }
             line += 2 * nt as u32 * row_lines;
@@ -211,6 +251,12 @@ fn append_new_tokens(
 }
 
 /// One query block: Q·Kᵀ, softmax, P·V, store (module docs, steps 1 to 4).
+///
+/// A K page is d rows of P keys; its chunk `c` is the R rows of fold `c`. A
+/// V page is d/L column blocks of P rows of L bytes; its chunk `w` is block
+/// `w`, what pass `w` of P·V reads. The chunks are loaded in the order the
+/// folds use them (every K chunk, then V block by block), so the DMA keeps
+/// streaming while pass 0 of P·V already runs.
 #[allow(clippy::too_many_arguments)]
 fn block(
     pb: &mut ProgramBuilder,
@@ -227,21 +273,38 @@ fn block(
     let row_lines = (d / l) as u32;
     let s_stride = g.s_stride as u32;
     let rows = b.rows as u32;
+    let (kchunks, vchunks) = (d.div_ceil(r), d / l);
+    let pages = b.keys.div_ceil(pt);
+    // The chunks in the order the folds use them, each with its slot line
+    // and the loads issued up to it.
+    let mut loads = Loads { list: Vec::new(), issued: 0 };
+    let mut chunk =
+        |slots: &mut Slots, table: u16, kind: usize, n: usize, ch: usize, nch: usize, off: usize, len: usize| {
+            let (line, load) = slots.ensure((src.seq, src.head * 2 + kind, n), ch, nch);
+            if load {
+                let desc = Descriptor::paged((n * pt * d + off) as u64, len as u32, table, g.page_shift);
+                loads.list.push((desc, line + (off / l) as u32));
+            }
+            (line, loads.list.len())
+        };
+    let kfold: Vec<Vec<(u32, usize)>> = (0..pages)
+        .map(|n| {
+            (0..kchunks)
+                .map(|ch| chunk(kslots, src.k_table, 0, n, ch, kchunks, ch * r * pt, r.min(d - ch * r) * pt))
+                .collect()
+        })
+        .collect();
+    let vblock: Vec<Vec<(u32, usize)>> = (0..vchunks)
+        .map(|w| (0..pages).map(|n| chunk(vslots, src.v_table, 1, n, w, vchunks, w * pt * l, pt * l)).collect())
+        .collect();
     pb.dma_load(Descriptor::linear(b.q, (b.rows * d) as u32), qreg.start);
     pb.tile_qparam(None, spec.quant.logit);
-    let page_line = |pb: &mut ProgramBuilder, slots: &mut Slots, table: u16, kind: usize, n: usize| -> u32 {
-        let (line, load) = slots.ensure((src.seq, src.head * 2 + kind, n));
-        if load {
-            let desc = Descriptor::paged((n * pt * d) as u64, (pt * d) as u32, table, g.page_shift);
-            pb.dma_load(desc, line);
-        }
-        line
-    };
-    // 2. S = Q·Kᵀ, C keys at a time; row i of a fold is dimension kf + i of a Kᵀ page.
+    // 2. S = Q·Kᵀ, C keys at a time; row i of fold f is dimension f·R + i of a K page.
     for n0 in (0..b.keys).step_by(c) {
-        let kp = page_line(pb, kslots, src.k_table, 0, n0 / pt);
         let (in_page, b_off) = ((n0 % pt) / l, ((n0 % l) / c) as u32);
-        for kf in (0..d).step_by(r) {
+        for (f, kf) in (0..d).step_by(r).enumerate() {
+            let (kp, need) = kfold[n0 / pt][f];
+            loads.upto(pb, need);
             let b_line = kp + (kf * pt / l + in_page) as u32;
             pb.tile_load(b_line, (pt / l) as u32, b_off, r.min(d - kf) as u32);
             let a_line = qreg.start + (kf / l) as u32;
@@ -260,17 +323,20 @@ fn block(
         ..b.mask
     };
     pb.softmax(sm);
-    // 4. O = P·V, C output columns at a time; row i of a fold is key kf + i of a V page.
+    // 4. O = P·V, C output columns at a time; row i of a fold is key kf + i, one line of block w.
     pb.tile_qparam(None, spec.quant.out);
     for n0 in (0..d).step_by(c) {
+        let w = n0 / l;
         for kf in (0..b.keys).step_by(r) {
-            let vp = page_line(pb, vslots, src.v_table, 1, kf / pt);
-            let b_line = vp + ((kf % pt) * d / l + n0 / l) as u32;
-            pb.tile_load(b_line, row_lines, ((n0 % l) / c) as u32, r.min(b.keys - kf) as u32);
+            let (vp, need) = vblock[w][kf / pt];
+            loads.upto(pb, need);
+            let b_line = vp + (w * pt + kf % pt) as u32;
+            pb.tile_load(b_line, 1, ((n0 % l) / c) as u32, r.min(b.keys - kf) as u32);
             let a_line = regions.p.start + (kf / l) as u32;
             pb.tile_compute(a_line, s_stride, ((kf % l) / r) as u32, rows, kf > 0);
         }
         pb.tile_read(oreg.start + (n0 / l) as u32, row_lines, ((n0 % l) / c) as u32, rows, true);
     }
+    loads.upto(pb, usize::MAX - LOOKAHEAD);
     pb.dma_store(Descriptor::linear(b.o, (b.rows * d) as u32), oreg.start);
 }
