@@ -118,11 +118,24 @@ pub fn write_ring(mem: &mut Memory, ring: Ring, head: u32, bytes: &[u8]) -> Resu
     Ok(((head as u64 + n as u64) % ring.size as u64) as u32)
 }
 
-/// A TILE_LOAD + TILE_COMPUTE pair.
-fn pair(c: &[Command]) -> Option<(u32, u32, u32, u32, u32, u32, u32, u32, bool)> {
-    match c {
+/// A TILE_LOAD + TILE_COMPUTE pair, as a one-fold TILE_MATMUL.
+fn pair(c: &[Command]) -> Option<MatmulCmd> {
+    match *c {
         [Command::TileLoad { b_line, b_stride, b_off, k_rows }, Command::TileCompute { a_line, a_stride, a_off, rows, accumulate }] => {
-            Some((*b_line, *b_stride, *b_off, *k_rows, *a_line, *a_stride, *a_off, *rows, *accumulate))
+            Some(MatmulCmd {
+                b_line,
+                b_stride,
+                b_off,
+                b_fold_stride: 0,
+                k_last: k_rows,
+                a_line,
+                a_stride,
+                a_off,
+                a_slice_stride: 0,
+                rows,
+                folds: 1,
+                accumulate,
+            })
         }
         _ => None,
     }
@@ -139,34 +152,19 @@ impl ProgramBuilder {
         let mut out = Vec::with_capacity(self.cmds.len());
         let mut i = 0;
         while i < self.cmds.len() {
-            let Some(first) = self.cmds.get(i..i + 2).and_then(pair) else {
+            let Some(mut m) = self.cmds.get(i..i + 2).and_then(pair) else {
                 out.push(self.cmds[i]);
                 i += 1;
                 continue;
             };
-            let (b0, bs, bo, k0, a0, ast, ao, rows, acc) = first;
-            let mut m = MatmulCmd {
-                b_line: b0,
-                b_stride: bs,
-                b_off: bo,
-                b_fold_stride: 0,
-                k_last: k0,
-                a_line: a0,
-                a_stride: ast,
-                a_off: ao,
-                a_slice_stride: 0,
-                rows,
-                folds: 1,
-                accumulate: acc,
-            };
+            let (b0, a0, ao) = (m.b_line, m.a_line, m.a_off);
             let mut slice_set = false;
             // Extend while fold f (k_rows of the previous fold R) continues the progression.
             while m.k_last == r && ao < n {
-                let Some((b, bs2, bo2, k, a, ast2, ao2, rows2, acc2)) =
-                    self.cmds.get(i + 2 * m.folds as usize..).and_then(|c| c.get(..2)).and_then(pair)
-                else {
+                let Some(x) = self.cmds.get(i + 2 * m.folds as usize..).and_then(|c| c.get(..2)).and_then(pair) else {
                     break;
                 };
+                let (b, a) = (x.b_line, x.a_line);
                 let f = m.folds;
                 if m.folds == 1 {
                     if b < b0 {
@@ -183,15 +181,16 @@ impl ProgramBuilder {
                     m.a_slice_stride = (a - a0) / line_step;
                     slice_set = true;
                 }
-                let ok = (bs2, bo2, ast2, rows2, acc2) == (bs, bo, ast, rows, true)
+                let ok = (x.b_stride, x.b_off, x.a_stride, x.rows, x.accumulate)
+                    == (m.b_stride, m.b_off, m.a_stride, m.rows, true)
                     && b as u64 == b0 as u64 + f as u64 * m.b_fold_stride as u64
-                    && ao2 == s % n
+                    && x.a_off == s % n
                     && a as u64 == a0 as u64 + line_step as u64 * m.a_slice_stride as u64;
                 if !ok {
                     break;
                 }
                 m.folds += 1;
-                m.k_last = k;
+                m.k_last = x.k_last;
             }
             if m.folds >= 2 {
                 debug_assert_eq!(m.expand(p), self.cmds[i..i + 2 * m.folds as usize].to_vec());

@@ -38,13 +38,16 @@ impl Regions {
     }
 }
 
+/// A page: (sequence, 2 × K/V head + 0 for K or 1 for V, page index).
+type PageKey = (usize, usize, usize);
+
 /// Page slots of one region: each remembers its page and which of the
 /// page's chunks are loaded (pages are loaded a chunk at a time, in the order
 /// the folds use them).
 struct Slots {
     region: Region,
     page_lines: u32,
-    held: Vec<Option<((usize, usize, usize), Vec<bool>)>>,
+    held: Vec<Option<(PageKey, Vec<bool>)>>,
     next: usize,
 }
 
@@ -57,7 +60,7 @@ impl Slots {
     /// The first line of the slot holding page `key` (taking the next slot
     /// round the ring if it is not held), and whether chunk `chunk` of
     /// `chunks` must be loaded into it.
-    fn ensure(&mut self, key: (usize, usize, usize), chunk: usize, chunks: usize) -> (u32, bool) {
+    fn ensure(&mut self, key: PageKey, chunk: usize, chunks: usize) -> (u32, bool) {
         let i = match self.held.iter().position(|h| h.as_ref().is_some_and(|(k, _)| *k == key)) {
             Some(i) => i,
             None => {
