@@ -83,7 +83,22 @@ pub fn serving() -> Result<Value> {
     Ok(json!({ "attention": attention, "layer": layer }))
 }
 
-pub fn measure(a: &ReportArgs) -> Result<Value> {
+/// Measure the sections `which` (`presets`, `fpga`, `serving`); the others
+/// are taken from `old` (a results file), so one section can be re-measured.
+pub fn measure(a: &ReportArgs, which: &[&str], old: Value) -> Result<Value> {
+    let presets = if which.contains(&"presets") { presets(a)? } else { old["presets"].clone() };
+    let fpga = if which.contains(&"fpga") { fpga(a)? } else { old["fpga"].clone() };
+    let serving = if which.contains(&"serving") { serving()? } else { old["serving"].clone() };
+    Ok(json!({
+        "generator": format!("serrano {}", env!("CARGO_PKG_VERSION")),
+        "command": "serrano report --measure",
+        "presets": presets,
+        "fpga": fpga,
+        "serving": serving,
+    }))
+}
+
+fn presets(a: &ReportArgs) -> Result<Value> {
     let mut presets = serde_json::Map::new();
     for p in &a.presets {
         let p = p.as_str();
@@ -113,19 +128,17 @@ pub fn measure(a: &ReportArgs) -> Result<Value> {
                     "core_gemm": core, "core_blocks": core_blocks }),
         );
     }
+    Ok(Value::Object(presets))
+}
+
+fn fpga(a: &ReportArgs) -> Result<Value> {
     let mut fpga = Vec::new();
     for run in &a.fpga {
         let args = fpga_args(run)?;
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         fpga.push(typed::<FpgaJson>(serrano_json(&args)?, &args)?);
     }
-    Ok(json!({
-        "generator": format!("serrano {}", env!("CARGO_PKG_VERSION")),
-        "command": "serrano report --measure",
-        "presets": presets,
-        "fpga": fpga,
-        "serving": serving()?,
-    }))
+    Ok(Value::Array(fpga))
 }
 
 /// The `serrano fpga` arguments of one `--fpga` entry, `PRESET:DEVICE[:TOP]`

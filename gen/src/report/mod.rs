@@ -52,26 +52,26 @@ pub struct ReportArgs {
     /// without it, `serrano fpga`'s default: the core on ECP5 when the preset has one, else the tile).
     #[arg(long, value_delimiter = ',', default_value = "tiny:hx8k")]
     fpga: Vec<String>,
-    /// With --measure: measure only this section and keep the rest of the results file
-    /// (`serving`: the attention and layer runs).
-    #[arg(long, requires = "measure", value_parser = ["serving"])]
-    only: Option<String>,
+    /// With --measure: measure only these sections (comma-separated) and keep the rest of the
+    /// results file: `presets` (simulations, area and core GEMMs of every preset), `fpga`,
+    /// `serving` (the attention and layer runs).
+    #[arg(long, requires = "measure", value_delimiter = ',', value_parser = ["presets", "fpga", "serving"])]
+    only: Vec<String>,
 }
 
 pub fn run(a: ReportArgs) -> Result<()> {
     if a.measure {
         // Minutes of measuring must not end in a results file that cannot be written.
         crate::error::check_output_path("--results", &a.results)?;
-        let results = match a.only.as_deref() {
-            Some("serving") => {
-                let text = std::fs::read_to_string(&a.results)
-                    .with_context(|| format!("--only serving keeps the rest of {}", a.results.display()))?;
-                let mut r: Value = serde_json::from_str(&text)
-                    .map_err(|e| UsageError(format!("{} is not valid JSON: {e}", a.results.display())))?;
-                r["serving"] = measure::serving()?;
-                r
-            }
-            _ => measure(&a)?,
+        let results = if a.only.is_empty() {
+            measure(&a, &["presets", "fpga", "serving"], Value::Null)?
+        } else {
+            let text = std::fs::read_to_string(&a.results)
+                .with_context(|| format!("--only keeps the other sections of {}", a.results.display()))?;
+            let old: Value = serde_json::from_str(&text)
+                .map_err(|e| UsageError(format!("{} is not valid JSON: {e}", a.results.display())))?;
+            let only: Vec<&str> = a.only.iter().map(String::as_str).collect();
+            measure(&a, &only, old)?
         };
         std::fs::write(&a.results, serde_json::to_string_pretty(&results)? + "\n")
             .with_context(|| format!("cannot write {}", a.results.display()))?;
