@@ -102,7 +102,12 @@ fn prefill_heads_equal_golden() {
         // The softmax unit's longest row: 256 keys.
         shape(8, 1, 1, 32, &[(9, 256)], true, false),
     ];
-    for sh in &cases {
+    // And one random shape: queries at the end of a longer context, any mask.
+    let l = rng.gen_range(1..=120);
+    let lq = rng.gen_range(1..=l.min(40));
+    let (d, kv) = ([8, 16][rng.gen_range(0..2)], rng.gen_range(1..=2));
+    let random = shape(d, kv * rng.gen_range(1..=2), kv, 128 / d, &[(lq, l)], rng.gen(), false);
+    for sh in cases.iter().chain([&random]) {
         let mem = random_mem(&cfg, &mut rng);
         check(&cfg, sh, &mem, rng.gen());
     }
