@@ -43,6 +43,7 @@ use golden::core::{CoreParams, Counters, Ring};
 use golden::tile::gemm::Matrix;
 
 mod lower;
+pub mod pages;
 pub mod problem;
 
 use lower::{lower, Regions};

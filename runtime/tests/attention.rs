@@ -102,3 +102,13 @@ fn bad_calls_are_named() {
     let err = attention(&mut be, &pr.spec, &pr.seqs, pr.pool_blocks).unwrap_err().to_string();
     assert!(err.contains("needs 3 blocks of 16 tokens; its block table has 2"), "{err}");
 }
+
+/// Contexts of more pages than the scratchpad has slots (tiny: 8 K and 8 V
+/// slots of 16 tokens × 16 bytes): pages are evicted and loaded again, and
+/// a load running ahead never overwrites a page a fold still reads.
+#[test]
+fn more_pages_than_slots_are_reloaded_not_overwritten() {
+    let s = seed();
+    run("tiny-rq", &shape(16, 2, 1, 16, &[(40, 200)], true, false), s).unwrap();
+    run("tiny-rq", &shape(16, 1, 1, 16, &[(1, 200), (1, 150)], false, true), s).unwrap();
+}

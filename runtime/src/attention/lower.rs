@@ -5,6 +5,7 @@ use golden::core::isa::SoftmaxCmd;
 use golden::core::CoreParams;
 use golden::dma::Descriptor;
 
+use super::pages::{Pages, Slots, Use};
 use super::{q_offset, stage_offset, AttentionSpec, Dram, Geometry, Sequence, QUERY_BLOCK};
 use crate::layout::Region;
 use crate::program::ProgramBuilder;
@@ -38,68 +39,6 @@ impl Regions {
     }
 }
 
-/// A page: (sequence, 2 × K/V head + 0 for K or 1 for V, page index).
-type PageKey = (usize, usize, usize);
-
-/// Page slots of one region: each remembers its page and which of the
-/// page's chunks are loaded (pages are loaded a chunk at a time, in the order
-/// the folds use them).
-struct Slots {
-    region: Region,
-    page_lines: u32,
-    held: Vec<Option<(PageKey, Vec<bool>)>>,
-    next: usize,
-}
-
-impl Slots {
-    fn new(region: Region, page_lines: u32) -> Slots {
-        let n = (region.lines / page_lines) as usize;
-        Slots { region, page_lines, held: vec![None; n], next: 0 }
-    }
-
-    /// The first line of the slot holding page `key` (taking the next slot
-    /// round the ring if it is not held), and whether chunk `chunk` of
-    /// `chunks` must be loaded into it.
-    fn ensure(&mut self, key: PageKey, chunk: usize, chunks: usize) -> (u32, bool) {
-        let i = match self.held.iter().position(|h| h.as_ref().is_some_and(|(k, _)| *k == key)) {
-            Some(i) => i,
-            None => {
-                let i = self.next;
-                self.next = (self.next + 1) % self.held.len();
-                self.held[i] = Some((key, vec![false; chunks]));
-                i
-            }
-        };
-        let loaded = &mut self.held[i].as_mut().expect("just set").1;
-        let load = !std::mem::replace(&mut loaded[chunk], true);
-        (self.region.start + i as u32 * self.page_lines, load)
-    }
-}
-
-/// Chunk loads issued ahead of the folds that use them, so that the DMA
-/// streams while the tile works; not further than [`LOOKAHEAD`] chunks,
-/// so that a load waiting in the scoreboard does not hold back the folds.
-struct Loads {
-    list: Vec<(Descriptor, u32)>,
-    issued: usize,
-}
-
-/// Chunks loaded ahead of the one the next fold needs.
-pub const LOOKAHEAD: usize = 4;
-
-impl Loads {
-    /// Issue every load up to `need` (the loads the next fold needs) and
-    /// [`LOOKAHEAD`] beyond.
-    fn upto(&mut self, pb: &mut ProgramBuilder, need: usize) {
-        let end = (need + LOOKAHEAD).min(self.list.len());
-        while self.issued < end {
-            let (d, line) = self.list[self.issued];
-            pb.dma_load(d, line);
-            self.issued += 1;
-        }
-    }
-}
-
 /// One block of query rows against one sequence's K/V head.
 struct QueryBlock {
     /// DRAM address of the rows (d bytes each, consecutive) and of their outputs.
@@ -124,27 +63,33 @@ pub(crate) fn lower(
     let mut pb = ProgramBuilder::new();
     append_new_tokens(&mut pb, spec, seqs, run, dram, g, &regions);
     let page_lines = (g.pt * g.d / g.l) as u32;
-    let (mut kslots, mut vslots) = (Slots::new(regions.k, page_lines), Slots::new(regions.v, page_lines));
+    let mut pages = Pages::new(Slots::new(regions.k, page_lines), Slots::new(regions.v, page_lines));
     let mut table = Vec::new();
-    let mut qbuf = 0;
+    // Plan every block's folds first, so that loads run ahead across blocks.
+    let mut blocks = Vec::new();
     for &i in run {
         let s = &seqs[i];
-        let pages = s.context().div_ceil(g.pt);
+        let np = s.context().div_ceil(g.pt);
         for h in 0..spec.kv_heads {
             let page_addr =
                 |pool: u64, n: usize| pool + (s.blocks[n] as u64 * spec.kv_heads as u64 + h as u64) * dram.page_bytes;
             let kt = table.len();
-            table.extend((0..pages).map(|n| page_addr(dram.k_pool, n)));
+            table.extend((0..np).map(|n| page_addr(dram.k_pool, n)));
             let vt = table.len();
-            table.extend((0..pages).map(|n| page_addr(dram.v_pool, n)));
+            table.extend((0..np).map(|n| page_addr(dram.v_pool, n)));
             let src = KvSource { seq: i, head: h, k_table: kt as u16, v_table: vt as u16 };
             for blk in query_blocks(p, spec, seqs, i, h, dram, g) {
-                qbuf ^= 1;
-                let regs = (regions.q[qbuf], regions.o[qbuf]);
-                block(&mut pb, spec, &blk, &src, regs, &regions, &mut kslots, &mut vslots, g);
+                let uses = plan(&mut pages, &blk, &src, g);
+                blocks.push((blk, uses));
             }
         }
     }
+    let mut pos = 0;
+    for (n, (blk, uses)) in blocks.iter().enumerate() {
+        let regs = (regions.q[n % 2], regions.o[n % 2]);
+        block(&mut pb, spec, blk, uses, &mut pages, &mut pos, regs, &regions, g);
+    }
+    pages.loads.rest(&mut pb);
     pb.fence();
     pb.fuse_folds(p);
     (table, pb)
@@ -253,61 +198,83 @@ fn append_new_tokens(
     }
 }
 
-/// One query block: Q·Kᵀ, softmax, P·V, store (module docs, steps 1 to 4).
+/// The page chunks each fold of a block reads: S's folds (per C keys, per
+/// fold of d) and P·V's (per pass of C columns, per fold of R keys).
+struct BlockUses {
+    s: Vec<Vec<Use>>,
+    pv: Vec<Vec<Use>>,
+}
+
+/// Plan a block's folds in the order [`block`] emits them.
 ///
 /// A K page is d rows of P keys; its chunk `c` is the R rows of fold `c`. A
 /// V page is d/L column blocks of P rows of L bytes; its chunk `w` is block
-/// `w`, what pass `w` of P·V reads. The chunks are loaded in the order the
-/// folds use them (every K chunk, then V block by block), so the DMA keeps
-/// streaming while pass 0 of P·V already runs.
+/// `w`, what the passes over columns `w·L..` read. The chunks are loaded in
+/// the order the folds use them (every K chunk, then V block by block), so
+/// the DMA keeps streaming while the first pass of P·V already runs.
+fn plan(pages: &mut Pages, b: &QueryBlock, src: &KvSource, g: &Geometry) -> BlockUses {
+    let (l, r, c, d, pt) = (g.l, g.r, g.c, g.d, g.pt);
+    let (kchunks, vchunks) = (d.div_ceil(r), d / l);
+    let paged = |n: usize, off: usize, len: usize, table: u16| {
+        (Descriptor::paged((n * pt * d + off) as u64, len as u32, table, g.page_shift), (off / l) as u32)
+    };
+    let s = (0..b.keys)
+        .step_by(c)
+        .map(|n0| {
+            (0..kchunks)
+                .map(|f| {
+                    let (n, len) = (n0 / pt, r.min(d - f * r) * pt);
+                    let key = (src.seq, 2 * src.head, n);
+                    pages.use_chunk(false, key, f, kchunks, || paged(n, f * r * pt, len, src.k_table))
+                })
+                .collect()
+        })
+        .collect();
+    let pv = (0..d)
+        .step_by(c)
+        .map(|n0| {
+            let w = n0 / l;
+            (0..b.keys)
+                .step_by(r)
+                .map(|kf| {
+                    let (n, key) = (kf / pt, (src.seq, 2 * src.head + 1, kf / pt));
+                    pages.use_chunk(true, key, w, vchunks, || paged(n, w * pt * l, pt * l, src.v_table))
+                })
+                .collect()
+        })
+        .collect();
+    BlockUses { s, pv }
+}
+
+/// One query block: Q·Kᵀ, softmax, P·V, store (module docs, steps 1 to 4).
 #[allow(clippy::too_many_arguments)]
 fn block(
     pb: &mut ProgramBuilder,
     spec: &AttentionSpec,
     b: &QueryBlock,
-    src: &KvSource,
+    uses: &BlockUses,
+    pages: &mut Pages,
+    pos: &mut usize,
     (qreg, oreg): (Region, Region),
     regions: &Regions,
-    kslots: &mut Slots,
-    vslots: &mut Slots,
     g: &Geometry,
 ) {
     let (l, r, c, d, pt) = (g.l, g.r, g.c, g.d, g.pt);
     let row_lines = (d / l) as u32;
     let s_stride = g.s_stride as u32;
     let rows = b.rows as u32;
-    let (kchunks, vchunks) = (d.div_ceil(r), d / l);
-    let pages = b.keys.div_ceil(pt);
-    // The chunks in the order the folds use them, each with its slot line
-    // and the loads issued up to it.
-    let mut loads = Loads { list: Vec::new(), issued: 0 };
-    let mut chunk =
-        |slots: &mut Slots, table: u16, kind: usize, n: usize, ch: usize, nch: usize, off: usize, len: usize| {
-            let (line, load) = slots.ensure((src.seq, src.head * 2 + kind, n), ch, nch);
-            if load {
-                let desc = Descriptor::paged((n * pt * d + off) as u64, len as u32, table, g.page_shift);
-                loads.list.push((desc, line + (off / l) as u32));
-            }
-            (line, loads.list.len())
-        };
-    let kfold: Vec<Vec<(u32, usize)>> = (0..pages)
-        .map(|n| {
-            (0..kchunks)
-                .map(|ch| chunk(kslots, src.k_table, 0, n, ch, kchunks, ch * r * pt, r.min(d - ch * r) * pt))
-                .collect()
-        })
-        .collect();
-    let vblock: Vec<Vec<(u32, usize)>> = (0..vchunks)
-        .map(|w| (0..pages).map(|n| chunk(vslots, src.v_table, 1, n, w, vchunks, w * pt * l, pt * l)).collect())
-        .collect();
+    let mut next = |pb: &mut ProgramBuilder, u: Use| {
+        pages.loads.upto(pb, u.need, *pos);
+        *pos += 1;
+        u.line
+    };
     pb.dma_load(Descriptor::linear(b.q, (b.rows * d) as u32), qreg.start);
     pb.tile_qparam(None, spec.quant.logit);
     // 2. S = Q·Kᵀ, C keys at a time; row i of fold f is dimension f·R + i of a K page.
-    for n0 in (0..b.keys).step_by(c) {
+    for (kb, n0) in (0..b.keys).step_by(c).enumerate() {
         let (in_page, b_off) = ((n0 % pt) / l, ((n0 % l) / c) as u32);
         for (f, kf) in (0..d).step_by(r).enumerate() {
-            let (kp, need) = kfold[n0 / pt][f];
-            loads.upto(pb, need);
+            let kp = next(pb, uses.s[kb][f]);
             let b_line = kp + (kf * pt / l + in_page) as u32;
             pb.tile_load(b_line, (pt / l) as u32, b_off, r.min(d - kf) as u32);
             let a_line = qreg.start + (kf / l) as u32;
@@ -328,11 +295,10 @@ fn block(
     pb.softmax(sm);
     // 4. O = P·V, C output columns at a time; row i of a fold is key kf + i, one line of block w.
     pb.tile_qparam(None, spec.quant.out);
-    for n0 in (0..d).step_by(c) {
+    for (pass, n0) in (0..d).step_by(c).enumerate() {
         let w = n0 / l;
-        for kf in (0..b.keys).step_by(r) {
-            let (vp, need) = vblock[w][kf / pt];
-            loads.upto(pb, need);
+        for (f, kf) in (0..b.keys).step_by(r).enumerate() {
+            let vp = next(pb, uses.pv[pass][f]);
             let b_line = vp + (w * pt + kf % pt) as u32;
             pb.tile_load(b_line, 1, ((n0 % l) / c) as u32, r.min(b.keys - kf) as u32);
             let a_line = regions.p.start + (kf / l) as u32;
@@ -340,6 +306,5 @@ fn block(
         }
         pb.tile_read(oreg.start + (n0 / l) as u32, row_lines, ((n0 % l) / c) as u32, rows, true);
     }
-    loads.upto(pb, usize::MAX - LOOKAHEAD);
     pb.dma_store(Descriptor::linear(b.o, (b.rows * d) as u32), oreg.start);
 }
