@@ -310,22 +310,13 @@ pub fn attention<B: Backend>(
         if let Some(f) = st.fault {
             return Err(RuntimeError::Fault(f));
         }
-        add(&mut counters, &st.counters);
+        counters.add(&st.counters);
         head = tail;
         commands += n;
     }
     let out = read_outputs(backend, spec, seqs, &dram);
     let (useful_macs, min_dram_bytes) = costs(spec, seqs);
     Ok(AttentionResult { out, counters, runs: runs.len(), commands, useful_macs, min_dram_bytes })
-}
-
-fn add(sum: &mut Counters, c: &Counters) {
-    sum.commands_retired += c.commands_retired;
-    sum.dram_bytes_read += c.dram_bytes_read;
-    sum.dram_bytes_written += c.dram_bytes_written;
-    sum.macs += c.macs;
-    sum.softmax_elements += c.softmax_elements;
-    sum.fences += c.fences;
 }
 
 /// Useful MACs (unmasked pairs × d, for Q·Kᵀ and P·V) and the least DRAM traffic.

@@ -55,15 +55,6 @@ pub struct Paging {
     pub pool_blocks: usize,
 }
 
-fn add(sum: &mut Counters, c: &Counters) {
-    sum.commands_retired += c.commands_retired;
-    sum.dram_bytes_read += c.dram_bytes_read;
-    sum.dram_bytes_written += c.dram_bytes_written;
-    sum.macs += c.macs;
-    sum.softmax_elements += c.softmax_elements;
-    sum.fences += c.fences;
-}
-
 /// `x · w`, requantized per column, on the core.
 fn project<B: Backend>(
     backend: &mut B,
@@ -73,7 +64,7 @@ fn project<B: Backend>(
     acc: &mut LayerResult,
 ) -> Result<Matrix<i8>, RuntimeError> {
     let r = gemm(backend, x, w, &OutputKind::Requant(Requantization::PerColumn(q.to_vec())))?;
-    add(&mut acc.counters, &r.counters);
+    acc.counters.add(&r.counters);
     acc.core_macs += r.useful_macs;
     acc.commands += r.commands;
     match r.c {
@@ -155,7 +146,7 @@ pub fn layer<B: Backend>(
         quant: w.attn,
     };
     let a = attention(backend, &spec, &aseqs, paging.pool_blocks)?;
-    add(&mut acc.counters, &a.counters);
+    acc.counters.add(&a.counters);
     acc.core_macs += a.useful_macs;
     acc.commands += a.commands;
     // 5. The output projection on the core, the residual on the host.

@@ -19,6 +19,7 @@ pub mod gemm;
 pub mod layer;
 pub mod layout;
 pub mod program;
+pub mod random;
 
 pub use backend::{Backend, GoldenBackend};
 pub use error::RuntimeError;

@@ -19,7 +19,7 @@ use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
 
-use super::summed::Summed;
+use super::step::Summed;
 use crate::error::{print, UsageError};
 
 #[derive(Args)]
@@ -41,30 +41,8 @@ pub struct RunAttentionArgs {
     /// Causal mask (prefill): query r sees keys 0..=r.
     #[arg(long)]
     causal: bool,
-    /// Decode: one new token per sequence against a cache of --context tokens (its own included).
-    #[arg(long)]
-    decode: bool,
-    /// Decode: tokens in each sequence's cache, the new one included.
-    #[arg(long, default_value_t = 1024)]
-    context: usize,
-    /// Decode: sequences stepped together.
-    #[arg(long, default_value_t = 1)]
-    batch: usize,
-    /// Tokens per KV-cache page.
-    #[arg(long = "page-size", default_value_t = 64)]
-    page_size: usize,
-    /// Memory latency in cycles (AR to first R beat, last W to B).
-    #[arg(long, default_value_t = 100)]
-    latency: u32,
-    /// Clock for tokens per second beside 1 GHz (e.g. an FPGA's Fmax), MHz.
-    #[arg(long = "fmax-mhz")]
-    fmax_mhz: Option<f64>,
-    /// Seed of the random operands and of the page order.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    pub step: super::step::StepArgs,
 }
 
 /// What `serrano run attention --json` prints.
@@ -119,12 +97,12 @@ pub fn run(args: RunAttentionArgs) -> Result<()> {
         bail!(UsageError(format!("{origin}: the configuration has no [core] section, so there is no core to run on")));
     }
     let kv_heads = args.kv_heads.unwrap_or(args.heads);
-    let (seqs, mode) = if args.decode {
-        if args.batch == 0 || args.context == 0 {
+    let (seqs, mode) = if args.step.decode {
+        if args.step.batch == 0 || args.step.context == 0 {
             bail!(UsageError("--batch and --context: each must be at least 1".into()));
         }
         // Ragged would be closer to serving, but the benchmark's figures are for one length.
-        (vec![(1, args.context); args.batch], "decode")
+        (vec![(1, args.step.context); args.step.batch], "decode")
     } else {
         if args.seq == 0 {
             bail!(UsageError("--seq: must be at least 1".into()));
@@ -135,30 +113,30 @@ pub fn run(args: RunAttentionArgs) -> Result<()> {
         d_head: args.d_head,
         heads: args.heads,
         kv_heads,
-        page_tokens: args.page_size,
+        page_tokens: args.step.page_size,
         seqs,
-        causal: args.causal && !args.decode,
-        decode: args.decode,
+        causal: args.causal && !args.step.decode,
+        decode: args.step.decode,
     };
     let sp = SoftmaxParams::new(&cfg.softmax);
-    let pr = random(&sp, &shape, args.seed).map_err(|e| UsageError(e.to_string()))?;
+    let pr = random(&sp, &shape, args.step.seed).map_err(|e| UsageError(e.to_string()))?;
     let usage = |e: RuntimeError| -> anyhow::Error {
         match e {
             RuntimeError::Input(m) => UsageError(m).into(),
             other => anyhow!("{other}"),
         }
     };
-    let mut gold = GoldenBackend::new(&cfg, args.seed).map_err(usage)?;
+    let mut gold = GoldenBackend::new(&cfg, args.step.seed).map_err(usage)?;
     let g = attention(&mut gold, &pr.spec, &pr.seqs, pr.pool_blocks).map_err(usage)?;
 
-    let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.latency);
-    let rtl = RtlBackend::new(&cfg, mem, args.seed, BuildOptions::default(), None)?;
+    let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.step.latency);
+    let rtl = RtlBackend::new(&cfg, mem, args.step.seed, BuildOptions::default(), None)?;
     let mut be = Summed::new(rtl);
     let t1 = std::time::Instant::now();
     let r = attention(&mut be, &pr.spec, &pr.seqs, pr.pool_blocks).map_err(|e| anyhow!("RTL core: {e}"))?;
     let sim_seconds = t1.elapsed().as_secs_f64();
     let j = report(&args, &cfg, origin, mode, &pr, &sp, &r, &g, &be, sim_seconds)?;
-    if args.json {
+    if args.step.json {
         print(serde_json::to_string_pretty(&j)?)?;
     } else {
         print_text(&j)?;
@@ -205,19 +183,19 @@ fn report(
     let frac = |name: &str| be.fraction(name);
     let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
     let roofline = r.min_dram_bytes.div_ceil(cfg.dma.data_bytes() as u64).max(r.useful_macs.div_ceil(peak));
-    let tokens = |hz: f64| args.decode.then(|| args.batch as f64 * hz / cycles as f64);
+    let tokens = |hz: f64| args.step.decode.then(|| args.step.batch as f64 * hz / cycles as f64);
     Ok(AttentionJson {
         config: origin,
         mode: mode.to_string(),
-        seq: if args.decode { 1 } else { args.seq },
-        context: if args.decode { args.context } else { args.seq },
-        batch: if args.decode { args.batch } else { 1 },
+        seq: if args.step.decode { 1 } else { args.seq },
+        context: if args.step.decode { args.step.context } else { args.seq },
+        batch: if args.step.decode { args.step.batch } else { 1 },
         d_head: args.d_head,
         heads: pr.spec.heads,
         kv_heads: pr.spec.kv_heads,
         causal: pr.seqs[0].causal,
-        page_size: args.page_size,
-        latency: args.latency,
+        page_size: args.step.page_size,
+        latency: args.step.latency,
         cycles: be.cycles,
         useful_macs: r.useful_macs,
         utilization: r.useful_macs as f64 / (peak * cycles) as f64,
@@ -236,7 +214,7 @@ fn report(
         busy_softmax: frac("busy_softmax"),
         busy_store: frac("busy_store"),
         tokens_per_second_1ghz: tokens(1e9),
-        tokens_per_second_fmax: args.fmax_mhz.and_then(|f| tokens(f * 1e6)),
+        tokens_per_second_fmax: args.step.fmax_mhz.and_then(|f| tokens(f * 1e6)),
         runs: r.runs,
         commands: r.commands,
         counters_match_golden: r.counters == g.counters,

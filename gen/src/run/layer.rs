@@ -21,40 +21,18 @@ use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
 
-use super::summed::Summed;
+use super::step::Summed;
 use crate::error::{print, UsageError};
 
 #[derive(Args)]
 pub struct RunLayerArgs {
     #[command(flatten)]
     pub source: crate::presets::ConfigArgs,
-    /// Decode: one new token per sequence against a cache of --context tokens (its own included).
-    #[arg(long)]
-    decode: bool,
-    /// Decode: tokens in each sequence's cache, the new one included.
-    #[arg(long, default_value_t = 1024)]
-    context: usize,
-    /// Decode: sequences stepped together.
-    #[arg(long, default_value_t = 1)]
-    batch: usize,
     /// Prefill: tokens of the one sequence (causal).
     #[arg(long, default_value_t = 64)]
     seq: usize,
-    /// Tokens per KV-cache page.
-    #[arg(long = "page-size", default_value_t = 64)]
-    page_size: usize,
-    /// Memory latency in cycles (AR to first R beat, last W to B).
-    #[arg(long, default_value_t = 100)]
-    latency: u32,
-    /// Clock for tokens per second beside 1 GHz (e.g. an FPGA's Fmax), MHz.
-    #[arg(long = "fmax-mhz")]
-    fmax_mhz: Option<f64>,
-    /// Seed of the random weights and inputs.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    pub step: super::step::StepArgs,
 }
 
 /// What `serrano run layer --json` prints.
@@ -107,11 +85,11 @@ pub fn run(args: RunLayerArgs) -> Result<()> {
     if cfg.core.is_none() {
         bail!(UsageError(format!("{origin}: the configuration has no [core] section, so there is no core to run on")));
     }
-    let (seqs, mode) = if args.decode {
-        if args.batch == 0 || args.context == 0 {
+    let (seqs, mode) = if args.step.decode {
+        if args.step.batch == 0 || args.step.context == 0 {
             bail!(UsageError("--batch and --context: each must be at least 1".into()));
         }
-        (vec![(1, args.context - 1); args.batch], "decode")
+        (vec![(1, args.step.context - 1); args.step.batch], "decode")
     } else {
         if args.seq == 0 {
             bail!(UsageError("--seq: must be at least 1".into()));
@@ -120,17 +98,17 @@ pub fn run(args: RunLayerArgs) -> Result<()> {
     };
     let shape = LayerShape::smollm2_135m();
     let sp = SoftmaxParams::new(&cfg.softmax);
-    let pr = random(&sp, &shape, &seqs, args.page_size, args.seed).map_err(|e| UsageError(e.to_string()))?;
+    let pr = random(&sp, &shape, &seqs, args.step.page_size, args.step.seed).map_err(|e| UsageError(e.to_string()))?;
     let usage = |e: RuntimeError| -> anyhow::Error {
         match e {
             RuntimeError::Input(m) => UsageError(m).into(),
             other => anyhow!("{other}"),
         }
     };
-    let mut gold = GoldenBackend::new(&cfg, args.seed).map_err(usage)?;
+    let mut gold = GoldenBackend::new(&cfg, args.step.seed).map_err(usage)?;
     let g = layer(&mut gold, &pr.shape, &pr.weights, &pr.seqs, &pr.paging).map_err(usage)?;
-    let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.latency);
-    let mut be = Summed::new(RtlBackend::new(&cfg, mem, args.seed, BuildOptions::default(), None)?);
+    let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.step.latency);
+    let mut be = Summed::new(RtlBackend::new(&cfg, mem, args.step.seed, BuildOptions::default(), None)?);
     let t1 = std::time::Instant::now();
     let r = layer(&mut be, &pr.shape, &pr.weights, &pr.seqs, &pr.paging).map_err(|e| anyhow!("RTL core: {e}"))?;
     let sim_seconds = t1.elapsed().as_secs_f64();
@@ -152,9 +130,9 @@ pub fn run(args: RunLayerArgs) -> Result<()> {
         config: origin,
         mode: mode.to_string(),
         batch: seqs.len(),
-        context: if args.decode { args.context } else { args.seq },
+        context: if args.step.decode { args.step.context } else { args.seq },
         tokens,
-        latency: args.latency,
+        latency: args.step.latency,
         cycles,
         core_cycles: be.cycles,
         host_cycles,
@@ -176,13 +154,13 @@ pub fn run(args: RunLayerArgs) -> Result<()> {
         busy_softmax: be.fraction("busy_softmax"),
         busy_store: be.fraction("busy_store"),
         tokens_per_second_1ghz: tps(1e9),
-        tokens_per_second_fmax: args.fmax_mhz.map(|f| tps(f * 1e6)),
+        tokens_per_second_fmax: args.step.fmax_mhz.map(|f| tps(f * 1e6)),
         runs: be.runs,
         commands: r.commands,
         counters_match_golden: r.counters == g.counters,
         sim_seconds,
     };
-    if args.json {
+    if args.step.json {
         print(serde_json::to_string_pretty(&j)?)?;
     } else {
         print_text(&j)?;

@@ -4,7 +4,7 @@
 pub mod attention;
 pub mod gemm;
 pub mod layer;
-pub mod summed;
+pub mod step;
 
 use anyhow::Result;
 use clap::Subcommand;

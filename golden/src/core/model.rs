@@ -67,6 +67,18 @@ pub struct Counters {
     pub fences: u64,
 }
 
+impl Counters {
+    /// Add another run's counters (a program that took several runs).
+    pub fn add(&mut self, o: &Counters) {
+        self.commands_retired += o.commands_retired;
+        self.dram_bytes_read += o.dram_bytes_read;
+        self.dram_bytes_written += o.dram_bytes_written;
+        self.macs += o.macs;
+        self.softmax_elements += o.softmax_elements;
+        self.fences += o.fences;
+    }
+}
+
 /// The status after a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunStatus {

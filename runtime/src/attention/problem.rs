@@ -7,6 +7,7 @@ use golden::softmax::SoftmaxParams;
 use golden::tile::gemm::Matrix;
 
 use super::{AttentionSpec, Sequence};
+use crate::random::Rng;
 
 /// The shape of a problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,23 +32,6 @@ pub struct Problem {
     pub s_scale: f64,
 }
 
-/// xorshift64*, so that the runtime needs no random-number crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn matrix(&mut self, rows: usize, cols: usize) -> Matrix<i8> {
-        Matrix::from_vec(rows, cols, (0..rows * cols).map(|_| (self.next() >> 56) as i8).collect())
-            .expect("rows × cols elements")
-    }
-}
-
 /// The logit step: S over `2^shift` so that ±127 spans about ±5 standard
 /// deviations of S for uniform int8 operands (σ ≈ 5,461·√d): the largest of
 /// a few thousand logits rarely saturates, and a saturated maximum is what
@@ -59,7 +43,7 @@ pub fn logit_shift(d_head: usize) -> u32 {
 /// Random operands scaled so that the real logits have a standard
 /// deviation of about 1.5 (attention that is neither flat nor one-hot).
 pub fn random(sp: &SoftmaxParams, shape: &Shape, seed: u64) -> Result<Problem, String> {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     let d = shape.d_head;
     let s_scale = 1.5 / (5461.0 * (d as f64).sqrt());
     let quant = AttentionQuant::new(sp, logit_shift(d), s_scale)?;
@@ -72,28 +56,18 @@ pub fn random(sp: &SoftmaxParams, shape: &Shape, seed: u64) -> Result<Problem, S
     };
     let pt = shape.page_tokens.max(1);
     let pages: Vec<usize> = shape.seqs.iter().map(|&(_, l)| l.div_ceil(pt)).collect();
-    // One pool for every sequence, with a few blocks to spare, handed out shuffled.
-    let pool_blocks = pages.iter().sum::<usize>() + 3;
-    let mut order: Vec<u32> = (0..pool_blocks as u32).collect();
-    for i in (1..order.len()).rev() {
-        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-    }
-    let mut next = 0;
+    let (tables, pool_blocks) = rng.block_tables(&pages);
     let seqs = shape
         .seqs
         .iter()
-        .zip(&pages)
-        .map(|(&(lq, l), &np)| {
-            let blocks = order[next..next + np].to_vec();
-            next += np;
-            Sequence {
-                q: (0..shape.heads).map(|_| rng.matrix(lq, d)).collect(),
-                k: (0..shape.kv_heads).map(|_| rng.matrix(l, d)).collect(),
-                v: (0..shape.kv_heads).map(|_| rng.matrix(l, d)).collect(),
-                new_tokens: usize::from(shape.decode).min(l),
-                causal: shape.causal,
-                blocks,
-            }
+        .zip(tables)
+        .map(|(&(lq, l), blocks)| Sequence {
+            q: (0..shape.heads).map(|_| rng.matrix(lq, d, 127)).collect(),
+            k: (0..shape.kv_heads).map(|_| rng.matrix(l, d, 127)).collect(),
+            v: (0..shape.kv_heads).map(|_| rng.matrix(l, d, 127)).collect(),
+            new_tokens: usize::from(shape.decode).min(l),
+            causal: shape.causal,
+            blocks,
         })
         .collect();
     Ok(Problem { spec, seqs, pool_blocks, s_scale })

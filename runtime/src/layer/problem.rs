@@ -9,6 +9,7 @@ use golden::softmax::SoftmaxParams;
 use golden::tile::gemm::{gemm, requantize, Matrix, Requant, Requantization};
 
 use super::Paging;
+use crate::random::Rng;
 
 /// A layer step: shape, weights, sequences, paging.
 #[derive(Clone, Debug)]
@@ -17,28 +18,6 @@ pub struct LayerProblem {
     pub weights: LayerWeights,
     pub seqs: Vec<LayerInput>,
     pub paging: Paging,
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `-m..=m`.
-    fn matrix(&mut self, rows: usize, cols: usize, m: i64) -> Matrix<i8> {
-        let span = 2 * m as u64 + 1;
-        Matrix::from_vec(
-            rows,
-            cols,
-            (0..rows * cols).map(|_| ((self.next() >> 11) % span) as i64 - m).map(|v| v as i8).collect(),
-        )
-        .expect("rows × cols elements")
-    }
 }
 
 /// Each projection's outputs are scaled to this RMS (in int8 LSB).
@@ -75,7 +54,7 @@ pub fn random(
     page_tokens: usize,
     seed: u64,
 ) -> Result<LayerProblem, String> {
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(seed);
     let (w, d, g) = (shape.width, shape.d_head, shape.kv_heads);
     let inputs: Vec<LayerInput> = seqs
         .iter()
@@ -85,7 +64,7 @@ pub fn random(
             v_cache: (0..g).map(|_| rng.matrix(past, d, 48)).collect(),
         })
         .collect();
-    let gamma = |rng: &mut Rng| (0..w).map(|_| 48 + (rng.next() % 33) as i8).collect::<Vec<i8>>();
+    let gamma = |rng: &mut Rng| (0..w).map(|_| 48 + (rng.next_u64() % 33) as i8).collect::<Vec<i8>>();
     let (gamma1, gamma2) = (gamma(&mut rng), gamma(&mut rng));
     let wqkv = rng.matrix(w, shape.qkv_cols(), 127);
     let wo = rng.matrix(shape.heads * d, w, 127);
@@ -145,18 +124,6 @@ pub fn random(
     weights.q_d = q_d;
     // Block tables from one shuffled pool, room for the new tokens included.
     let pages: Vec<usize> = seqs.iter().map(|&(t, past)| (t + past).div_ceil(page_tokens.max(1))).collect();
-    let pool_blocks = pages.iter().sum::<usize>() + 3;
-    let mut order: Vec<u32> = (0..pool_blocks as u32).collect();
-    for i in (1..order.len()).rev() {
-        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-    }
-    let mut next = 0;
-    let blocks = pages
-        .iter()
-        .map(|&n| {
-            next += n;
-            order[next - n..next].to_vec()
-        })
-        .collect();
+    let (blocks, pool_blocks) = rng.block_tables(&pages);
     Ok(LayerProblem { shape: *shape, weights, seqs: inputs, paging: Paging { page_tokens, blocks, pool_blocks } })
 }

@@ -1,7 +1,9 @@
-//! The RTL backend with its measurements summed over the runs of one call
+//! What `serrano run attention` and `serrano run layer` share: the RTL
+//! backend with its measurements summed over the runs of one call
 //! (attention takes several runs when its pages outnumber the page table; a
-//! layer step is GEMMs and attention).
+//! layer step is GEMMs and attention), and their common flags.
 
+use clap::Args;
 use golden::core::{Ring, RunStatus};
 use runtime::backend::Backend;
 use runtime::RuntimeError;
@@ -54,4 +56,33 @@ impl Backend for Summed {
         }
         Ok(st)
     }
+}
+
+/// The flags `serrano run attention` and `serrano run layer` share.
+#[derive(Args)]
+pub struct StepArgs {
+    /// Decode: one new token per sequence against a cache of --context tokens (its own included).
+    #[arg(long)]
+    pub decode: bool,
+    /// Decode: tokens in each sequence's cache, the new one included.
+    #[arg(long, default_value_t = 1024)]
+    pub context: usize,
+    /// Decode: sequences stepped together.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Tokens per KV-cache page.
+    #[arg(long = "page-size", default_value_t = 64)]
+    pub page_size: usize,
+    /// Memory latency in cycles (AR to first R beat, last W to B).
+    #[arg(long, default_value_t = 100)]
+    pub latency: u32,
+    /// Clock for tokens per second beside 1 GHz (e.g. an FPGA's Fmax), MHz.
+    #[arg(long = "fmax-mhz")]
+    pub fmax_mhz: Option<f64>,
+    /// Seed of the random operands and of the page order.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
