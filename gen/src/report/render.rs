@@ -266,22 +266,22 @@ fn serving(v: &Value, fpga: &[FpgaJson]) -> Result<String, String> {
         };
         let (t1, tf) = match a.mode.as_str() {
             "decode" => (
-                thousands(tps(a.batch as f64, a.cycles, 1000.0) as u64),
-                fmax.as_ref().map_or("—".into(), |f| thousands(tps(a.batch as f64, a.cycles, f.0) as u64)),
+                thousands(tps(a.batch as f64, a.fig.cycles, 1000.0) as u64),
+                fmax.as_ref().map_or("—".into(), |f| thousands(tps(a.batch as f64, a.fig.cycles, f.0) as u64)),
             ),
             _ => ("—".into(), "—".into()),
         };
         s += &format!(
             "| {what} | {shape} | {} | {} | {:.4} | {:.4} | {:.3} | {:.3} | {t1} | {tf} | — | {:.2} / {:.2} | {} |\n",
-            thousands(a.cycles),
-            thousands(a.roofline_cycles),
-            a.roofline_fraction,
-            a.utilization,
-            a.busy_tile,
-            a.busy_load,
+            thousands(a.fig.cycles),
+            thousands(a.fig.roofline_cycles),
+            a.fig.roofline_fraction,
+            a.fig.utilization,
+            a.fig.busy_tile,
+            a.fig.busy_load,
             a.max_error_lsb,
             a.mean_error_lsb,
-            a.mismatches,
+            a.fig.mismatches,
         );
     }
     for l in &layer {
@@ -291,16 +291,16 @@ fn serving(v: &Value, fpga: &[FpgaJson]) -> Result<String, String> {
             l.mode,
             l.context,
             l.batch,
-            thousands(l.cycles),
-            thousands(l.roofline_cycles),
-            l.roofline_fraction,
-            l.utilization,
-            l.busy_tile,
-            l.busy_load,
-            thousands(tps(t, l.cycles, 1000.0) as u64),
-            fmax.as_ref().map_or("—".into(), |f| thousands(tps(t, l.cycles, f.0) as u64)),
+            thousands(l.fig.cycles),
+            thousands(l.fig.roofline_cycles),
+            l.fig.roofline_fraction,
+            l.fig.utilization,
+            l.fig.busy_tile,
+            l.fig.busy_load,
+            thousands(tps(t, l.fig.cycles, 1000.0) as u64),
+            fmax.as_ref().map_or("—".into(), |f| thousands(tps(t, l.fig.cycles, f.0) as u64)),
             l.host_op_share,
-            l.mismatches,
+            l.fig.mismatches,
         );
     }
     Ok(s)

@@ -19,7 +19,7 @@ use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
 
-use super::step::Summed;
+use super::step::{StepFigures, StepRun, Summed};
 use crate::error::{print, UsageError};
 
 #[derive(Args)]
@@ -59,36 +59,14 @@ pub struct AttentionJson {
     pub causal: bool,
     pub page_size: usize,
     pub latency: u32,
-    /// Doorbell to the last FENCE, summed over the runs.
-    pub cycles: u64,
-    /// The multiply-accumulates the masks leave (Q·Kᵀ and P·V).
-    pub useful_macs: u64,
-    /// useful_macs / (rows·cols·cycles).
-    pub utilization: f64,
-    pub dram_bytes_read: u64,
-    pub dram_bytes_written: u64,
-    /// Q, K, V once per K/V head, the new K/V, O once.
-    pub min_dram_bytes: u64,
-    /// max(min_dram_bytes / bus bytes per cycle, useful_macs / (rows·cols)).
-    pub roofline_cycles: u64,
-    pub roofline_fraction: f64,
-    pub mismatches: u64,
     pub max_error_lsb: f64,
     pub mean_error_lsb: f64,
-    pub violations: u64,
-    pub busy_fetch: f64,
-    pub busy_load: f64,
-    pub busy_tile: f64,
-    pub busy_softmax: f64,
-    pub busy_store: f64,
     /// Decode: new tokens (one per sequence) per second at 1 GHz.
     pub tokens_per_second_1ghz: Option<f64>,
     /// Decode: the same at --fmax-mhz.
     pub tokens_per_second_fmax: Option<f64>,
-    pub runs: usize,
-    pub commands: usize,
-    pub counters_match_golden: bool,
-    pub sim_seconds: f64,
+    #[serde(flatten)]
+    pub fig: super::step::StepFigures,
 }
 
 pub fn run(args: RunAttentionArgs) -> Result<()> {
@@ -141,12 +119,12 @@ pub fn run(args: RunAttentionArgs) -> Result<()> {
     } else {
         print_text(&j)?;
     }
-    if j.mismatches != 0 || j.violations != 0 || !j.counters_match_golden {
+    if j.fig.mismatches != 0 || j.fig.violations != 0 || !j.fig.counters_match_golden {
         bail!(
             "the RTL core's attention differs from golden: {} mismatches, {} violations, counters equal: {}",
-            j.mismatches,
-            j.violations,
-            j.counters_match_golden
+            j.fig.mismatches,
+            j.fig.violations,
+            j.fig.counters_match_golden
         );
     }
     Ok(())
@@ -180,10 +158,17 @@ fn report(
         }
     }
     let cycles = be.cycles.max(1);
-    let frac = |name: &str| be.fraction(name);
-    let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
-    let roofline = r.min_dram_bytes.div_ceil(cfg.dma.data_bytes() as u64).max(r.useful_macs.div_ceil(peak));
     let tokens = |hz: f64| args.step.decode.then(|| args.step.batch as f64 * hz / cycles as f64);
+    let run = StepRun {
+        cycles: be.cycles,
+        useful_macs: r.useful_macs,
+        min_dram_bytes: r.min_dram_bytes,
+        counters: &r.counters,
+        golden: &g.counters,
+        mismatches,
+        commands: r.commands,
+        sim_seconds,
+    };
     Ok(AttentionJson {
         config: origin,
         mode: mode.to_string(),
@@ -196,29 +181,11 @@ fn report(
         causal: pr.seqs[0].causal,
         page_size: args.step.page_size,
         latency: args.step.latency,
-        cycles: be.cycles,
-        useful_macs: r.useful_macs,
-        utilization: r.useful_macs as f64 / (peak * cycles) as f64,
-        dram_bytes_read: r.counters.dram_bytes_read,
-        dram_bytes_written: r.counters.dram_bytes_written,
-        min_dram_bytes: r.min_dram_bytes,
-        roofline_cycles: roofline,
-        roofline_fraction: roofline as f64 / cycles as f64,
-        mismatches,
         max_error_lsb: errs.iter().copied().fold(0.0, f64::max),
         mean_error_lsb: errs.iter().sum::<f64>() / errs.len().max(1) as f64,
-        violations: be.violations,
-        busy_fetch: frac("busy_fetch"),
-        busy_load: frac("busy_load"),
-        busy_tile: frac("busy_tile"),
-        busy_softmax: frac("busy_softmax"),
-        busy_store: frac("busy_store"),
         tokens_per_second_1ghz: tokens(1e9),
         tokens_per_second_fmax: args.step.fmax_mhz.and_then(|f| tokens(f * 1e6)),
-        runs: r.runs,
-        commands: r.commands,
-        counters_match_golden: r.counters == g.counters,
-        sim_seconds,
+        fig: StepFigures::new(cfg, be, run),
     })
 }
 
@@ -235,19 +202,19 @@ fn print_text(j: &AttentionJson) -> Result<()> {
         if j.causal { " causal" } else { "" },
         j.latency
     ))?;
-    print(format_args!("  cycles              {} ({} run(s), {} commands)", j.cycles, j.runs, j.commands))?;
-    print(format_args!("  utilization         {:.4} (unmasked MACs / (rows·cols·cycles))", j.utilization))?;
+    print(format_args!("  cycles              {} ({} run(s), {} commands)", j.fig.cycles, j.fig.runs, j.fig.commands))?;
+    print(format_args!("  utilization         {:.4} (unmasked MACs / (rows·cols·cycles))", j.fig.utilization))?;
     print(format_args!(
         "  roofline            {} cycles; achieved {:.4} of it",
-        j.roofline_cycles, j.roofline_fraction
+        j.fig.roofline_cycles, j.fig.roofline_fraction
     ))?;
     print(format_args!(
         "  DRAM read/written   {} / {} bytes (minimum {} in all)",
-        j.dram_bytes_read, j.dram_bytes_written, j.min_dram_bytes
+        j.fig.dram_bytes_read, j.fig.dram_bytes_written, j.fig.min_dram_bytes
     ))?;
     print(format_args!(
         "  busy                fetch {:.3}  load {:.3}  tile {:.3}  softmax {:.3}  store {:.3}",
-        j.busy_fetch, j.busy_load, j.busy_tile, j.busy_softmax, j.busy_store
+        j.fig.busy_fetch, j.fig.busy_load, j.fig.busy_tile, j.fig.busy_softmax, j.fig.busy_store
     ))?;
     if let Some(t) = j.tokens_per_second_1ghz {
         print(format_args!("  tokens/s at 1 GHz   {t:.0}"))?;
@@ -255,9 +222,9 @@ fn print_text(j: &AttentionJson) -> Result<()> {
     if let Some(t) = j.tokens_per_second_fmax {
         print(format_args!("  tokens/s at Fmax    {t:.0}"))?;
     }
-    print(format_args!("  mismatches          {} (against golden::attention)", j.mismatches))?;
+    print(format_args!("  mismatches          {} (against golden::attention)", j.fig.mismatches))?;
     print(format_args!("  error vs float64    max {:.3} LSB, mean {:.3} LSB", j.max_error_lsb, j.mean_error_lsb))?;
-    print(format_args!("  protocol violations {}", j.violations))?;
-    print(format_args!("  counters = golden   {}", j.counters_match_golden))?;
+    print(format_args!("  protocol violations {}", j.fig.violations))?;
+    print(format_args!("  counters = golden   {}", j.fig.counters_match_golden))?;
     Ok(())
 }

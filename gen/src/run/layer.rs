@@ -21,7 +21,7 @@ use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
 use testbenches::sim::BuildOptions;
 
-use super::step::Summed;
+use super::step::{StepFigures, StepRun, Summed};
 use crate::error::{print, UsageError};
 
 #[derive(Args)]
@@ -44,8 +44,6 @@ pub struct LayerJson {
     pub context: usize,
     pub tokens: usize,
     pub latency: u32,
-    /// core_cycles + host_cycles.
-    pub cycles: u64,
     /// Doorbell to FENCE, summed over the core's runs (GEMMs and attention).
     pub core_cycles: u64,
     /// The host operations' bytes over the bus width.
@@ -55,29 +53,10 @@ pub struct LayerJson {
     /// Host element operations / (host operations + core MACs).
     pub host_ops_share_of_operations: f64,
     pub cycles_per_token: f64,
-    pub useful_macs: u64,
-    /// useful_macs / (rows·cols·cycles).
-    pub utilization: f64,
-    pub dram_bytes_read: u64,
-    pub dram_bytes_written: u64,
-    /// Weights once and every sequence's K and V once.
-    pub min_dram_bytes: u64,
-    /// max(min_dram_bytes / bus bytes per cycle, useful_macs / (rows·cols)).
-    pub roofline_cycles: u64,
-    pub roofline_fraction: f64,
-    pub mismatches: u64,
-    pub violations: u64,
-    pub busy_fetch: f64,
-    pub busy_load: f64,
-    pub busy_tile: f64,
-    pub busy_softmax: f64,
-    pub busy_store: f64,
     pub tokens_per_second_1ghz: f64,
     pub tokens_per_second_fmax: Option<f64>,
-    pub runs: usize,
-    pub commands: usize,
-    pub counters_match_golden: bool,
-    pub sim_seconds: f64,
+    #[serde(flatten)]
+    pub fig: super::step::StepFigures,
 }
 
 pub fn run(args: RunLayerArgs) -> Result<()> {
@@ -119,13 +98,20 @@ pub fn run(args: RunLayerArgs) -> Result<()> {
             mismatches += (0..want.cols).filter(|&c| r.out[i].at(t, c) != want.at(t, c)).count() as u64;
         }
     }
-    let bus = cfg.dma.data_bytes() as u64;
-    let host_cycles = r.host.bytes.div_ceil(bus);
+    let host_cycles = r.host.bytes.div_ceil(cfg.dma.data_bytes() as u64);
     let cycles = be.cycles + host_cycles;
     let tokens: usize = seqs.iter().map(|s| s.0).sum();
-    let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
-    let roofline = r.min_dram_bytes.div_ceil(bus).max(r.core_macs.div_ceil(peak));
     let tps = |hz: f64| tokens as f64 * hz / cycles.max(1) as f64;
+    let run = StepRun {
+        cycles,
+        useful_macs: r.core_macs,
+        min_dram_bytes: r.min_dram_bytes,
+        counters: &r.counters,
+        golden: &g.counters,
+        mismatches,
+        commands: r.commands,
+        sim_seconds,
+    };
     let j = LayerJson {
         config: origin,
         mode: mode.to_string(),
@@ -133,44 +119,26 @@ pub fn run(args: RunLayerArgs) -> Result<()> {
         context: if args.step.decode { args.step.context } else { args.seq },
         tokens,
         latency: args.step.latency,
-        cycles,
         core_cycles: be.cycles,
         host_cycles,
         host_op_share: host_cycles as f64 / cycles.max(1) as f64,
         host_ops_share_of_operations: r.host.operations as f64 / (r.host.operations + r.core_macs).max(1) as f64,
         cycles_per_token: cycles as f64 / tokens as f64,
-        useful_macs: r.core_macs,
-        utilization: r.core_macs as f64 / (peak * cycles.max(1)) as f64,
-        dram_bytes_read: r.counters.dram_bytes_read,
-        dram_bytes_written: r.counters.dram_bytes_written,
-        min_dram_bytes: r.min_dram_bytes,
-        roofline_cycles: roofline,
-        roofline_fraction: roofline as f64 / cycles.max(1) as f64,
-        mismatches,
-        violations: be.violations,
-        busy_fetch: be.fraction("busy_fetch"),
-        busy_load: be.fraction("busy_load"),
-        busy_tile: be.fraction("busy_tile"),
-        busy_softmax: be.fraction("busy_softmax"),
-        busy_store: be.fraction("busy_store"),
         tokens_per_second_1ghz: tps(1e9),
         tokens_per_second_fmax: args.step.fmax_mhz.map(|f| tps(f * 1e6)),
-        runs: be.runs,
-        commands: r.commands,
-        counters_match_golden: r.counters == g.counters,
-        sim_seconds,
+        fig: StepFigures::new(&cfg, &be, run),
     };
     if args.step.json {
         print(serde_json::to_string_pretty(&j)?)?;
     } else {
         print_text(&j)?;
     }
-    if j.mismatches != 0 || j.violations != 0 || !j.counters_match_golden {
+    if j.fig.mismatches != 0 || j.fig.violations != 0 || !j.fig.counters_match_golden {
         bail!(
             "the RTL core's layer differs from golden: {} mismatches, {} violations, counters equal: {}",
-            j.mismatches,
-            j.violations,
-            j.counters_match_golden
+            j.fig.mismatches,
+            j.fig.violations,
+            j.fig.counters_match_golden
         );
     }
     Ok(())
@@ -183,31 +151,31 @@ fn print_text(j: &LayerJson) -> Result<()> {
     ))?;
     print(format_args!(
         "  cycles              {} (core {} in {} runs, host modelled {}); {:.0} per token",
-        j.cycles, j.core_cycles, j.runs, j.host_cycles, j.cycles_per_token
+        j.fig.cycles, j.core_cycles, j.fig.runs, j.host_cycles, j.cycles_per_token
     ))?;
     print(format_args!(
         "  roofline            {} cycles (weights and KV once, or MACs at peak); achieved {:.4} of it",
-        j.roofline_cycles, j.roofline_fraction
+        j.fig.roofline_cycles, j.fig.roofline_fraction
     ))?;
-    print(format_args!("  utilization         {:.4}", j.utilization))?;
+    print(format_args!("  utilization         {:.4}", j.fig.utilization))?;
     print(format_args!(
         "  host operations     {:.4} of the time, {:.5} of the operations",
         j.host_op_share, j.host_ops_share_of_operations
     ))?;
     print(format_args!(
         "  DRAM read/written   {} / {} bytes (minimum {})",
-        j.dram_bytes_read, j.dram_bytes_written, j.min_dram_bytes
+        j.fig.dram_bytes_read, j.fig.dram_bytes_written, j.fig.min_dram_bytes
     ))?;
     print(format_args!(
         "  busy                fetch {:.3}  load {:.3}  tile {:.3}  softmax {:.3}  store {:.3}",
-        j.busy_fetch, j.busy_load, j.busy_tile, j.busy_softmax, j.busy_store
+        j.fig.busy_fetch, j.fig.busy_load, j.fig.busy_tile, j.fig.busy_softmax, j.fig.busy_store
     ))?;
     print(format_args!("  tokens/s at 1 GHz   {:.0}", j.tokens_per_second_1ghz))?;
     if let Some(t) = j.tokens_per_second_fmax {
         print(format_args!("  tokens/s at Fmax    {t:.0}"))?;
     }
-    print(format_args!("  mismatches          {} (against golden::layer::forward)", j.mismatches))?;
-    print(format_args!("  protocol violations {}", j.violations))?;
-    print(format_args!("  counters = golden   {}", j.counters_match_golden))?;
+    print(format_args!("  mismatches          {} (against golden::layer::forward)", j.fig.mismatches))?;
+    print(format_args!("  protocol violations {}", j.fig.violations))?;
+    print(format_args!("  counters = golden   {}", j.fig.counters_match_golden))?;
     Ok(())
 }

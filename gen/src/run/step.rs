@@ -4,9 +4,12 @@
 //! layer step is GEMMs and attention), and their common flags.
 
 use clap::Args;
+use golden::config::Config;
+use golden::core::Counters;
 use golden::core::{Ring, RunStatus};
 use runtime::backend::Backend;
 use runtime::RuntimeError;
+use serde::{Deserialize, Serialize};
 use testbenches::core::RtlBackend;
 
 /// The RTL backend, its measurements summed over the runs of one call.
@@ -85,4 +88,75 @@ pub struct StepArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The figures every step reports (flattened into its JSON).
+#[derive(Serialize, Deserialize)]
+pub struct StepFigures {
+    /// Attention: doorbell to the last FENCE, summed over the runs; the
+    /// layer: that plus the host operations' modelled cycles.
+    pub cycles: u64,
+    /// The multiply-accumulates the work needs (masks and padding left out).
+    pub useful_macs: u64,
+    /// useful_macs / (rows·cols·cycles).
+    pub utilization: f64,
+    pub dram_bytes_read: u64,
+    pub dram_bytes_written: u64,
+    /// The bytes that must move (see each command).
+    pub min_dram_bytes: u64,
+    /// max(min_dram_bytes / bus bytes per cycle, useful_macs / (rows·cols)).
+    pub roofline_cycles: u64,
+    pub roofline_fraction: f64,
+    pub mismatches: u64,
+    pub violations: u64,
+    pub busy_fetch: f64,
+    pub busy_load: f64,
+    pub busy_tile: f64,
+    pub busy_softmax: f64,
+    pub busy_store: f64,
+    pub runs: usize,
+    pub commands: usize,
+    pub counters_match_golden: bool,
+    pub sim_seconds: f64,
+}
+
+/// What a step did, for [`StepFigures::new`].
+pub struct StepRun<'a> {
+    pub cycles: u64,
+    pub useful_macs: u64,
+    pub min_dram_bytes: u64,
+    pub counters: &'a Counters,
+    pub golden: &'a Counters,
+    pub mismatches: u64,
+    pub commands: usize,
+    pub sim_seconds: f64,
+}
+
+impl StepFigures {
+    pub fn new(cfg: &Config, be: &Summed, r: StepRun) -> StepFigures {
+        let cycles = r.cycles.max(1);
+        let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
+        let roofline = r.min_dram_bytes.div_ceil(cfg.dma.data_bytes() as u64).max(r.useful_macs.div_ceil(peak));
+        StepFigures {
+            cycles: r.cycles,
+            useful_macs: r.useful_macs,
+            utilization: r.useful_macs as f64 / (peak * cycles) as f64,
+            dram_bytes_read: r.counters.dram_bytes_read,
+            dram_bytes_written: r.counters.dram_bytes_written,
+            min_dram_bytes: r.min_dram_bytes,
+            roofline_cycles: roofline,
+            roofline_fraction: roofline as f64 / cycles as f64,
+            mismatches: r.mismatches,
+            violations: be.violations,
+            busy_fetch: be.fraction("busy_fetch"),
+            busy_load: be.fraction("busy_load"),
+            busy_tile: be.fraction("busy_tile"),
+            busy_softmax: be.fraction("busy_softmax"),
+            busy_store: be.fraction("busy_store"),
+            runs: be.runs,
+            commands: r.commands,
+            counters_match_golden: r.counters == r.golden,
+            sim_seconds: r.sim_seconds,
+        }
+    }
 }
