@@ -25,10 +25,8 @@
 //!   UNKNOWN_OPCODE, RESERVED_BITS (masks and field slices generated from
 //!   golden's ISA table), NO_REQUANT, BAD_FIELD, DMA_DESCRIPTOR, SPAD_RANGE
 //!   (the full-width end against the scratchpad's lines), TILE_SEQUENCE.
-//! * TILE_MATMUL is never dispatched: `core_expand` replaces every macro
-//!   golden expands by its pairs, so one that reaches the decoder failed
-//!   `MatmulCmd::check` (BAD_FIELD), unless AXI_FETCH or RESERVED_BITS
-//!   comes first, as in golden.
+//! * A TILE_MATMUL here is one `core_expand` refused: BAD_FIELD (golden's
+//!   `MatmulCmd::check`) unless AXI_FETCH or RESERVED_BITS comes first.
 //! * TILE_SEQUENCE keeps golden's `fold_pending`: a command that leaves with
 //!   `err = 0` updates it (TILE_LOAD sets, TILE_COMPUTE clears); `clear_fold`
 //!   and reset clear it (`clear_fold` wins over a leaving command). It is
