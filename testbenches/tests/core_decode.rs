@@ -7,7 +7,11 @@
 //! fault) with gaps on `cmd_valid`, back-pressure on `dec_ready`, `flush` and
 //! `clear_fold` mid-stream. Every command that leaves is compared field by
 //! field with `Command::decode`, `check`, the fold rule and `retire_amount`,
-//! and the payload must hold while `dec_valid` waits.
+//! and the payload must hold while `dec_valid` waits. `cmd_last` (the
+//! expander's) is bit 0 of the index and must leave as `dec_last`.
+//! TILE_MATMUL reaches the decoder only when `core_expand` refused it, so
+//! the macros offered here are refused ones (and random bytes): every one
+//! that decodes is BAD_FIELD, as golden's `MatmulCmd::check` makes it.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -107,6 +111,11 @@ impl Golden<'_> {
         let cmd = match Command::decode(raw) {
             Err(IsaError::UnknownOpcode(_)) => return fault(ErrorCode::UnknownOpcode, Status::Ok),
             Err(_) => return fault(ErrorCode::ReservedBits, Status::Ok),
+            // The expander passes on only the macros it refuses.
+            Ok(Command::TileMatmul(m)) => {
+                assert!(m.check(self.p).is_err(), "the generator offers only refused macros");
+                return fault(ErrorCode::BadField, Status::Ok);
+            }
             Ok(c) => c,
         };
         let fp = match check(&cmd, self.p, self.rt, self.wt) {
@@ -195,7 +204,7 @@ fn command(rng: &mut ChaCha8Rng, p: &CoreParams) -> Command {
     let (r, c, l) = (p.systolic.rows as u64, p.systolic.cols as u64, p.line as u64);
     let acc = p.systolic.acc_depth as u64;
     let cnt = (1u64 << COUNT_BITS) - 1;
-    match rng.gen_range(0..12) {
+    match rng.gen_range(0..13) {
         0 => [Command::Nop, Command::Barrier, Command::Fence][rng.gen_range(0..3)],
         1 | 2 => Command::DmaLoad { desc: descriptor(rng, p), spad_line: 0 },
         3 => Command::DmaStore { desc: descriptor(rng, p), spad_line: 0 },
@@ -223,6 +232,18 @@ fn command(rng: &mut ChaCha8Rng, p: &CoreParams) -> Command {
                 rows: near(rng, 1, acc, cnt) as u32,
                 requant,
             }
+        }
+        12 => {
+            // A macro `core_expand` refuses (MatmulCmd::check fails).
+            let mut m = MatmulCmd { folds: 1, k_last: r as u32, rows: 1, ..Default::default() };
+            match rng.gen_range(0..3) {
+                0 => m.folds = 0,
+                1 => m.k_last = [0, r as u32 + 1, 255][rng.gen_range(0..3)],
+                _ => m.a_off = rng.gen_range((l / r) as u32..=255),
+            }
+            m.b_line = rng.gen_range(0..1 << LINE_BITS);
+            m.accumulate = rng.gen();
+            Command::TileMatmul(m)
         }
         9 => Command::TileQParam {
             col: if rng.gen_bool(0.3) { None } else { Some(near(rng, 0, c - 1, 255) as u32) },
@@ -333,7 +354,7 @@ fn table(rng: &mut ChaCha8Rng, p: &CoreParams) -> Vec<u64> {
 
 const PAYLOAD: [&str; 8] =
     ["dec_index", "dec_opcode", "dec_queue", "dec_err", "dec_dma_status", "dec_rd_lo", "dec_rd_hi", "dec_wr_lo"];
-const PAYLOAD2: [&str; 2] = ["dec_wr_hi", "dec_amount"];
+const PAYLOAD2: [&str; 3] = ["dec_wr_hi", "dec_amount", "dec_last"];
 
 fn snapshot(sim: &Model) -> Vec<u64> {
     let mut v: Vec<u64> = PAYLOAD.iter().chain(PAYLOAD2.iter()).map(|n| get(sim, n)).collect();
@@ -378,6 +399,7 @@ fn run(sim: &mut Model, p: &CoreParams, commands: usize, seed: u64) {
             sim.set_wide(data_port, &words).unwrap();
             set(sim, "cmd_resp", *resp as u64);
             set(sim, "cmd_index", *index);
+            set(sim, "cmd_last", *index & 1);
         }
         set(sim, "cmd_valid", offered.is_some() as u64);
         let flush = rng.gen_bool(0.004);
@@ -417,7 +439,8 @@ fn run(sim: &mut Model, p: &CoreParams, commands: usize, seed: u64) {
                 assert_eq!(snap[0], index, "{}: index", ctx());
                 let words: Vec<u64> =
                     raw.chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64).collect();
-                assert_eq!(&snap[10..], &words[..], "{}: data", ctx());
+                assert_eq!(snap[10], index & 1, "{}: last", ctx());
+                assert_eq!(&snap[11..], &words[..], "{}: data", ctx());
                 assert_eq!(got, want, "{}", ctx());
                 if want.err == 0 {
                     *ok_ops.entry(want.opcode).or_default() += 1;
@@ -475,7 +498,7 @@ fn run(sim: &mut Model, p: &CoreParams, commands: usize, seed: u64) {
         assert!(seen.contains_key(&(ErrorCode::AxiFetch.code() as u64, s.code() as u64)), "no fetch {}", s.name());
     }
     for o in OPS {
-        if o.opcode != OP_TILE_QPARAM || p.systolic.requant {
+        if (o.opcode != OP_TILE_QPARAM || p.systolic.requant) && o.opcode != OP_TILE_MATMUL {
             assert!(ok_ops.contains_key(&(o.opcode as u64)), "no {} passed", o.name);
         }
     }

@@ -6,7 +6,7 @@
 //! unknown opcode, a reserved bit, a fetch error) go through with
 //! `dec_ready` low one cycle in three: no control output may be X, no
 //! payload X while `dec_valid`, and every error code, DMA status, footprint
-//! and amount must be golden's.
+//! and amount must be golden's; `cmd_last` must leave as `dec_last`.
 
 use golden::core::isa::{Command, ErrorCode, SoftmaxCmd};
 use golden::core::{check, retire_amount, CoreParams};
@@ -72,7 +72,12 @@ fn run(name: &str) {
         let lanes = raw.chunks(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64).collect();
         fs.send(
             "cmd_valid",
-            &[("cmd_data", Val::Lanes(lanes, 32)), ("cmd_index", Val::U(i as u64)), ("cmd_resp", Val::U(*resp as u64))],
+            &[
+                ("cmd_data", Val::Lanes(lanes, 32)),
+                ("cmd_index", Val::U(i as u64)),
+                ("cmd_resp", Val::U(*resp as u64)),
+                ("cmd_last", Val::U(i as u64 & 1)),
+            ],
         );
     }
     fs.wait_beats("dec_valid", raws.len(), 2_000).idle(10);
@@ -107,6 +112,9 @@ fn run(name: &str) {
         let ctx = format!("command {i} ({:?})", Command::decode(raw));
         if beat.uint("dec_index") != i as u64 || beat.uint("dec_err") != err as u64 {
             out.fail(&format!("{ctx}: index {}, err {}, want err {err}", beat.uint("dec_index"), beat.uint("dec_err")));
+        }
+        if beat.uint("dec_last") != i as u64 & 1 {
+            out.fail(&format!("{ctx}: last {}, want {}", beat.uint("dec_last"), i & 1));
         }
         if beat.uint("dec_dma_status") != st as u64 {
             out.fail(&format!("{ctx}: dma_status {}, want {st}", beat.uint("dec_dma_status")));

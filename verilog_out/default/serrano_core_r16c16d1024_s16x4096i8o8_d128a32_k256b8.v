@@ -106,6 +106,7 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
     wire [255:0] fetch_cmd_data;
     wire [19:0]  fetch_cmd_index;
     wire [1:0]   fetch_cmd_resp;
+    wire         exp_cmd_ready;
     wire         dec_cmd_ready;
     wire         spad_w0_ready;
     wire         spad_w1_ready;
@@ -151,6 +152,12 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
     /* verilator lint_off UNUSED */ // the command processor waits on its own state
     wire         u_fetch_quiet;
     /* verilator lint_on UNUSED */
+    wire         u_expand_cmd_ready;
+    wire         u_expand_out_valid;
+    wire [255:0] u_expand_out_data;
+    wire [19:0]  u_expand_out_index;
+    wire [1:0]   u_expand_out_resp;
+    wire         u_expand_out_last;
     wire         u_decode_cmd_ready;
     wire         u_decode_dec_valid;
     wire [255:0] u_decode_dec_data;
@@ -164,6 +171,7 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
     wire [14:0]  u_decode_dec_wr_lo;
     wire [14:0]  u_decode_dec_wr_hi;
     wire [63:0]  u_decode_dec_amount;
+    wire         u_decode_dec_last;
     wire [3:0]   u_load_m_axi_arid;
     wire [31:0]  u_load_m_axi_araddr;
     wire [7:0]   u_load_m_axi_arlen;
@@ -254,6 +262,13 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
     wire [14:0]  u_cmdproc_sq_lines;
     wire [4:0]   u_cmdproc_sq_last_bytes;
     wire         u_cmdproc_dec_ready;
+    wire         u_cmdproc_fence_set;
+    wire         u_cmdproc_inc_commands_retired;
+    wire [63:0]  u_cmdproc_inc_dram_bytes_read;
+    wire [63:0]  u_cmdproc_inc_dram_bytes_written;
+    wire [63:0]  u_cmdproc_inc_macs;
+    wire [63:0]  u_cmdproc_inc_softmax_elements;
+    wire         u_cmdproc_inc_fences;
     wire [19:0]  u_cmdproc_head;
     wire         u_cmdproc_busy;
     wire         u_cmdproc_stop;
@@ -262,13 +277,6 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
     wire [7:0]   u_cmdproc_fault_code;
     wire [19:0]  u_cmdproc_fault_index;
     wire [7:0]   u_cmdproc_fault_dma;
-    wire         u_cmdproc_fence_set;
-    wire         u_cmdproc_inc_commands_retired;
-    wire [63:0]  u_cmdproc_inc_dram_bytes_read;
-    wire [63:0]  u_cmdproc_inc_dram_bytes_written;
-    wire [63:0]  u_cmdproc_inc_macs;
-    wire [63:0]  u_cmdproc_inc_softmax_elements;
-    wire         u_cmdproc_inc_fences;
     wire         u_spad_w0_ready;
     wire         u_spad_w1_ready;
     wire         u_spad_w2_ready;
@@ -333,6 +341,7 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
     assign fetch_cmd_data = u_fetch_cmd_data;
     assign fetch_cmd_index = u_fetch_cmd_index;
     assign fetch_cmd_resp = u_fetch_cmd_resp;
+    assign exp_cmd_ready = u_expand_cmd_ready;
     assign dec_cmd_ready = u_decode_cmd_ready;
     assign cp_head = u_cmdproc_head;
     assign cp_stop = u_cmdproc_stop;
@@ -444,7 +453,7 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
         .m_axi_rresp   (mux_s1_rresp),
         .m_axi_rlast   (mux_s1_rlast),
         .m_axi_rvalid  (mux_s1_rvalid),
-        .cmd_ready     (dec_cmd_ready),
+        .cmd_ready     (exp_cmd_ready),
         .m_axi_arid    (u_fetch_m_axi_arid),
         .m_axi_araddr  (u_fetch_m_axi_araddr),
         .m_axi_arlen   (u_fetch_m_axi_arlen),
@@ -461,13 +470,30 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
         .cmd_valid     (u_fetch_cmd_valid),
         .quiet         (u_fetch_quiet)
     );
+    serrano_core_expand_r16_l16 u_expand (
+        .clk       (clk),
+        .rst       (rst),
+        .cmd_data  (fetch_cmd_data),
+        .cmd_index (fetch_cmd_index),
+        .cmd_resp  (fetch_cmd_resp),
+        .cmd_valid (fetch_cmd_valid),
+        .flush     (cp_dec_flush),
+        .out_ready (dec_cmd_ready),
+        .cmd_ready (u_expand_cmd_ready),
+        .out_valid (u_expand_out_valid),
+        .out_data  (u_expand_out_data),
+        .out_index (u_expand_out_index),
+        .out_resp  (u_expand_out_resp),
+        .out_last  (u_expand_out_last)
+    );
     serrano_core_decode_l16_n16384_t16x16x1024q_s8x8x4096_a32p256 u_decode (
         .clk            (clk),
         .rst            (rst),
-        .cmd_data       (fetch_cmd_data),
-        .cmd_index      (fetch_cmd_index),
-        .cmd_resp       (fetch_cmd_resp),
-        .cmd_valid      (fetch_cmd_valid),
+        .cmd_data       (u_expand_out_data),
+        .cmd_index      (u_expand_out_index),
+        .cmd_resp       (u_expand_out_resp),
+        .cmd_last       (u_expand_out_last),
+        .cmd_valid      (u_expand_out_valid),
         .rtbl_we        (regs_rtbl_we),
         .rtbl_waddr     (regs_rtbl_waddr),
         .rtbl_wdata     (regs_rtbl_wdata),
@@ -489,7 +515,8 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
         .dec_rd_hi      (u_decode_dec_rd_hi),
         .dec_wr_lo      (u_decode_dec_wr_lo),
         .dec_wr_hi      (u_decode_dec_wr_hi),
-        .dec_amount     (u_decode_dec_amount)
+        .dec_amount     (u_decode_dec_amount),
+        .dec_last       (u_decode_dec_last)
     );
     serrano_core_load_l16_n16384_d128_a32_i5 u_load (
         .clk           (clk),
@@ -644,6 +671,7 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
         .dec_wr_lo              (u_decode_dec_wr_lo),
         .dec_wr_hi              (u_decode_dec_wr_hi),
         .dec_amount             (u_decode_dec_amount),
+        .dec_last               (u_decode_dec_last),
         .faulted                (regs_faulted),
         .ring_size              (regs_ring_size),
         .tail                   (regs_tail),
@@ -689,6 +717,13 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
         .sq_lines               (u_cmdproc_sq_lines),
         .sq_last_bytes          (u_cmdproc_sq_last_bytes),
         .dec_ready              (u_cmdproc_dec_ready),
+        .fence_set              (u_cmdproc_fence_set),
+        .inc_commands_retired   (u_cmdproc_inc_commands_retired),
+        .inc_dram_bytes_read    (u_cmdproc_inc_dram_bytes_read),
+        .inc_dram_bytes_written (u_cmdproc_inc_dram_bytes_written),
+        .inc_macs               (u_cmdproc_inc_macs),
+        .inc_softmax_elements   (u_cmdproc_inc_softmax_elements),
+        .inc_fences             (u_cmdproc_inc_fences),
         .head                   (u_cmdproc_head),
         .busy                   (u_cmdproc_busy),
         .stop                   (u_cmdproc_stop),
@@ -696,14 +731,7 @@ module serrano_core_r16c16d1024_s16x4096i8o8_d128a32_k256b8 (
         .fault_set              (u_cmdproc_fault_set),
         .fault_code             (u_cmdproc_fault_code),
         .fault_index            (u_cmdproc_fault_index),
-        .fault_dma              (u_cmdproc_fault_dma),
-        .fence_set              (u_cmdproc_fence_set),
-        .inc_commands_retired   (u_cmdproc_inc_commands_retired),
-        .inc_dram_bytes_read    (u_cmdproc_inc_dram_bytes_read),
-        .inc_dram_bytes_written (u_cmdproc_inc_dram_bytes_written),
-        .inc_macs               (u_cmdproc_inc_macs),
-        .inc_softmax_elements   (u_cmdproc_inc_softmax_elements),
-        .inc_fences             (u_cmdproc_inc_fences)
+        .fault_dma              (u_cmdproc_fault_dma)
     );
     serrano_spad_l16_b8_n2048_w3r4 u_spad (
         .clk       (clk),

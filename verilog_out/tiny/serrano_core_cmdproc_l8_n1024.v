@@ -21,6 +21,7 @@ module serrano_core_cmdproc_l8_n1024 (
     input  wire [10:0]  dec_wr_lo,              // footprint
     input  wire [10:0]  dec_wr_hi,              // footprint
     input  wire [63:0]  dec_amount,             // what it adds to its counter at retirement
+    input  wire         dec_last,               // the last command of its ring slot
     input  wire         faulted,                // a fault is latched (until the host's clear)
     input  wire [19:0]  ring_size,              // ring slots
     input  wire [19:0]  tail,                   // the host's doorbell
@@ -66,6 +67,13 @@ module serrano_core_cmdproc_l8_n1024 (
     output wire [10:0]  sq_lines,               // the packet's lines
     output wire [3:0]   sq_last_bytes,          // bytes of the packet's last line
     output wire         dec_ready,              // the decoded command is taken
+    output wire         fence_set,              // a FENCE completed
+    output wire         inc_commands_retired,   // a command retired
+    output wire [63:0]  inc_dram_bytes_read,    // bytes of a retiring DMA_LOAD
+    output wire [63:0]  inc_dram_bytes_written, // bytes of a retiring DMA_STORE
+    output wire [63:0]  inc_macs,               // MACs of a retiring TILE_COMPUTE
+    output wire [63:0]  inc_softmax_elements,   // elements of a retiring SOFTMAX
+    output wire         inc_fences,             // a FENCE completed
     output wire [19:0]  head,                   // the ring's head pointer
     output wire         busy,                   // the core has work
     output wire         stop,                   // the fetch stops (and reloads from head)
@@ -73,14 +81,7 @@ module serrano_core_cmdproc_l8_n1024 (
     output wire         fault_set,              // a fault is reported
     output wire [7:0]   fault_code,             // its error code
     output wire [19:0]  fault_index,            // the ring index of the faulting command
-    output wire [7:0]   fault_dma,              // its DMA status
-    output wire         fence_set,              // a FENCE completed
-    output wire         inc_commands_retired,   // a command retired
-    output wire [63:0]  inc_dram_bytes_read,    // bytes of a retiring DMA_LOAD
-    output wire [63:0]  inc_dram_bytes_written, // bytes of a retiring DMA_STORE
-    output wire [63:0]  inc_macs,               // MACs of a retiring TILE_COMPUTE
-    output wire [63:0]  inc_softmax_elements,   // elements of a retiring SOFTMAX
-    output wire         inc_fences              // a FENCE completed
+    output wire [7:0]   fault_dma               // its DMA status
 );
 
     wire         sb_alloc_valid;
@@ -149,18 +150,19 @@ module serrano_core_cmdproc_l8_n1024 (
     wire         st_err_first;
     wire         fault_take;
     reg  [7:0]   fdma;
-    reg  [19:0]  head_q;                     // the oldest command not retired
     wire         fence;
+    reg  [19:0]  head_q;                     // the oldest command not retired
     wire [2:0]   dec_kind;
     wire [4:0]   next_head;
-    reg  [66:0]  entry_word;                 // read port of entry_words
+    reg  [67:0]  entry_word;                 // read port of entry_words
     reg          entry_bypass;
-    reg  [66:0]  entry_fresh;
-    wire [66:0]  retire_word;
+    reg  [67:0]  entry_fresh;
+    wire [67:0]  retire_word;
     wire [2:0]   retire_kind;
+    wire         retire_slot;
     wire [63:0]  retire_amount;
-    // 32 x 67 bits, no reset: inferred as block RAM
-    reg  [66:0] entry_words [0:31];
+    // 32 x 68 bits, no reset: inferred as block RAM
+    reg  [67:0] entry_words [0:31];
     /* verilator lint_off UNUSED */ // a temporary, so that part of it can be selected
     wire [63:0]  _t0;
     /* verilator lint_on UNUSED */
@@ -169,6 +171,7 @@ module serrano_core_cmdproc_l8_n1024 (
     wire         _s2;
     wire [19:0]  _s3;
     wire [19:0]  _s4;
+    wire [67:0]  _s5;
 
     assign _t0 = (dec_amount - 64'd1);
     assign _s0 = (ld_err | st_err);
@@ -176,6 +179,7 @@ module serrano_core_cmdproc_l8_n1024 (
     assign _s2 = (dispatch_w & (u_scoreboard_alloc_id == next_head));
     assign _s3 = (head_q + 20'd1);
     assign _s4 = (dec_index + 20'd1);
+    assign _s5 = {dec_last, dec_kind, dec_amount};
 
     assign sb_head = u_scoreboard_head_id;
     assign dec_ok = (dec_err == 8'd0);
@@ -228,6 +232,21 @@ module serrano_core_cmdproc_l8_n1024 (
     assign st_err_first = (st_err & ((~ld_err) | ((st_done_id - sb_head) < (ld_done_id - sb_head))));
     assign fault_take = (_s0 & ((~fpend) | ((_s1 - sb_head) < fault_age)));
     assign sb_flush = late_fault;
+    assign fence = (ctrl_go & (dec_opcode == 8'd3));
+    assign fence_set = fence;
+    assign dec_kind = ((dec_opcode == 8'd16) ? 3'd1
+        : ((dec_opcode == 8'd17) ? 3'd2 : ((dec_opcode == 8'd33) ? 3'd3 : ((dec_opcode == 8'd48) ? 3'd4 : 3'd0))));
+    assign next_head = (late_fault ? 5'd0 : (u_scoreboard_retire ? (u_scoreboard_head_id + 5'd1) : u_scoreboard_head_id));
+    assign retire_word = (entry_bypass ? entry_fresh : entry_word);
+    assign retire_kind = retire_word[66:64];
+    assign retire_slot = (u_scoreboard_retire & retire_word[67]);
+    assign retire_amount = retire_word[63:0];
+    assign inc_commands_retired = (retire_slot | ctrl_go);
+    assign inc_dram_bytes_read = ((u_scoreboard_retire & (retire_kind == 3'd1)) ? retire_amount : 64'd0);
+    assign inc_dram_bytes_written = ((u_scoreboard_retire & (retire_kind == 3'd2)) ? retire_amount : 64'd0);
+    assign inc_macs = ((u_scoreboard_retire & (retire_kind == 3'd3)) ? retire_amount : 64'd0);
+    assign inc_softmax_elements = ((u_scoreboard_retire & (retire_kind == 3'd4)) ? retire_amount : 64'd0);
+    assign inc_fences = fence;
     assign head = head_q;
     assign busy = ((~faulted) & ((((head_q != tail) | (~u_scoreboard_empty)) | fpend) | dec_valid));
     assign stop = (faulted | fpend);
@@ -236,20 +255,6 @@ module serrano_core_cmdproc_l8_n1024 (
     assign fault_code = (decode_fault ? dec_err : 8'd9);
     assign fault_index = (decode_fault ? dec_index : head_q);
     assign fault_dma = (decode_fault ? dec_dma_status : fdma);
-    assign fence = (ctrl_go & (dec_opcode == 8'd3));
-    assign fence_set = fence;
-    assign dec_kind = ((dec_opcode == 8'd16) ? 3'd1
-        : ((dec_opcode == 8'd17) ? 3'd2 : ((dec_opcode == 8'd33) ? 3'd3 : ((dec_opcode == 8'd48) ? 3'd4 : 3'd0))));
-    assign next_head = (late_fault ? 5'd0 : (u_scoreboard_retire ? (u_scoreboard_head_id + 5'd1) : u_scoreboard_head_id));
-    assign retire_word = (entry_bypass ? entry_fresh : entry_word);
-    assign retire_kind = retire_word[66:64];
-    assign retire_amount = retire_word[63:0];
-    assign inc_commands_retired = (u_scoreboard_retire | ctrl_go);
-    assign inc_dram_bytes_read = ((u_scoreboard_retire & (retire_kind == 3'd1)) ? retire_amount : 64'd0);
-    assign inc_dram_bytes_written = ((u_scoreboard_retire & (retire_kind == 3'd2)) ? retire_amount : 64'd0);
-    assign inc_macs = ((u_scoreboard_retire & (retire_kind == 3'd3)) ? retire_amount : 64'd0);
-    assign inc_softmax_elements = ((u_scoreboard_retire & (retire_kind == 3'd4)) ? retire_amount : 64'd0);
-    assign inc_fences = fence;
 
     serrano_core_scoreboard_n32_l10_q3_d7 u_scoreboard (
         .clk           (clk),
@@ -333,7 +338,7 @@ module serrano_core_cmdproc_l8_n1024 (
         end else begin
             fpend        <= ((~report) & (fpend | _s0));
             fid          <= (fault_take ? _s1 : fid);
-            head_q       <= (u_scoreboard_retire ? ((_s3 == ring_size) ? 20'd0 : _s3) : (ctrl_go ? ((_s4 == ring_size) ? 20'd0 : _s4) : head_q));
+            head_q       <= (retire_slot ? ((_s3 == ring_size) ? 20'd0 : _s3) : (ctrl_go ? ((_s4 == ring_size) ? 20'd0 : _s4) : head_q));
             entry_bypass <= _s2;
         end
     end
@@ -349,14 +354,14 @@ module serrano_core_cmdproc_l8_n1024 (
     // data path only: no reset
     always @(posedge clk) begin
         if (_s2) begin
-            entry_fresh <= {dec_kind, dec_amount};
+            entry_fresh <= _s5;
         end
     end
 
     // entry_words: write port
     always @(posedge clk) begin
         if (dispatch_w) begin
-            entry_words[u_scoreboard_alloc_id] <= {dec_kind, dec_amount};
+            entry_words[u_scoreboard_alloc_id] <= _s5;
         end
     end
 

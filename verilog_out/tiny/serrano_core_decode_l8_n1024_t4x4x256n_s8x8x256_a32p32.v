@@ -12,6 +12,7 @@ module serrano_core_decode_l8_n1024_t4x4x256n_s8x8x256_a32p32 (
     input  wire [255:0] cmd_data,
     input  wire [19:0]  cmd_index,
     input  wire [1:0]   cmd_resp,
+    input  wire         cmd_last,
     input  wire         cmd_valid,
     input  wire         rtbl_we,        // write a page-table entry (copy of the engine's)
     input  wire [4:0]   rtbl_waddr,     // entry
@@ -34,13 +35,15 @@ module serrano_core_decode_l8_n1024_t4x4x256n_s8x8x256_a32p32 (
     output wire [10:0]  dec_rd_hi,
     output wire [10:0]  dec_wr_lo,
     output wire [10:0]  dec_wr_hi,
-    output wire [63:0]  dec_amount
+    output wire [63:0]  dec_amount,
+    output wire         dec_last
 );
 
     reg  [2:0]   ph;                  // phase
     reg  [255:0] d;
     reg  [19:0]  idx;
     reg  [1:0]   resp;
+    reg          last;
     reg  [7:0]   err;
     reg  [7:0]   dstat;
     reg  [19:0]  mp;
@@ -66,6 +69,7 @@ module serrano_core_decode_l8_n1024_t4x4x256n_s8x8x256_a32p32 (
     wire         is_tread;
     wire         is_qparam;
     wire         is_smax;
+    wire         is_matmul;
     wire [1:0]   queue;
     wire         reserved_set;
     wire [7:0]   early_err;
@@ -163,37 +167,39 @@ module serrano_core_decode_l8_n1024_t4x4x256n_s8x8x256_a32p32 (
 
     assign is_dload = (d[7:0] == 8'd16);
     assign is_dstore = (d[7:0] == 8'd17);
-    assign known = ((((((((((1'd0 | (d[7:0] == 8'd1)) | (d[7:0] == 8'd2)) | (d[7:0] == 8'd3)) | (d[7:0] == 8'd16)) | (d[7:0] == 8'd17))
-        | (d[7:0] == 8'd32)) | (d[7:0] == 8'd33)) | (d[7:0] == 8'd34)) | (d[7:0] == 8'd35)) | (d[7:0] == 8'd48));
+    assign known = (((((((((((1'd0 | (d[7:0] == 8'd1)) | (d[7:0] == 8'd2)) | (d[7:0] == 8'd3)) | (d[7:0] == 8'd16)) | (d[7:0] == 8'd17))
+        | (d[7:0] == 8'd32)) | (d[7:0] == 8'd33)) | (d[7:0] == 8'd34)) | (d[7:0] == 8'd36)) | (d[7:0] == 8'd35)) | (d[7:0] == 8'd48));
     assign is_dma = (is_dload | is_dstore);
     assign is_tload = (d[7:0] == 8'd32);
     assign is_tcomp = (d[7:0] == 8'd33);
     assign is_tread = (d[7:0] == 8'd34);
     assign is_qparam = (d[7:0] == 8'd35);
     assign is_smax = (d[7:0] == 8'd48);
+    assign is_matmul = (d[7:0] == 8'd36);
     assign queue = ((d[7:0] == 8'd1) ? 2'd0
         : ((d[7:0] == 8'd2) ? 2'd0
         : ((d[7:0] == 8'd3) ? 2'd0
         : ((d[7:0] == 8'd16) ? 2'd1
         : ((d[7:0] == 8'd17) ? 2'd3
         : ((d[7:0] == 8'd32) ? 2'd2
-        : ((d[7:0] == 8'd33) ? 2'd2 : ((d[7:0] == 8'd34) ? 2'd2 : ((d[7:0] == 8'd35) ? 2'd2 : ((d[7:0] == 8'd48) ? 2'd2 : 2'd0))))))))));
-    assign reserved_set = ((((((((((1'd0 | ((d[7:0] == 8'd1) & (1'd0 | (|d[255:8])))) | ((d[7:0] == 8'd2) & (1'd0 | (|d[255:8]))))
+        : ((d[7:0] == 8'd33) ? 2'd2
+        : ((d[7:0] == 8'd34) ? 2'd2 : ((d[7:0] == 8'd36) ? 2'd2 : ((d[7:0] == 8'd35) ? 2'd2 : ((d[7:0] == 8'd48) ? 2'd2 : 2'd0)))))))))));
+    assign reserved_set = (((((((((((1'd0 | ((d[7:0] == 8'd1) & (1'd0 | (|d[255:8])))) | ((d[7:0] == 8'd2) & (1'd0 | (|d[255:8]))))
         | ((d[7:0] == 8'd3) & (1'd0 | (|d[255:8])))) | ((d[7:0] == 8'd16) & (1'd0 | (|d[63:52])))) | ((d[7:0] == 8'd17) & (1'd0 | (|d[63:52]))))
         | ((d[7:0] == 8'd32) & ((1'd0 | (|d[31:24])) | (|d[255:72])))) | ((d[7:0] == 8'd33) & (((1'd0 | (|d[15:9])) | (|d[31:24])) | (|d[255:92]))))
-        | ((d[7:0] == 8'd34) & (((1'd0 | (|d[15:9])) | (|d[31:24])) | (|d[255:92]))))
+        | ((d[7:0] == 8'd34) & (((1'd0 | (|d[15:9])) | (|d[31:24])) | (|d[255:92])))) | ((d[7:0] == 8'd36) & ((1'd0 | (|d[15:9])) | (|d[255:200]))))
         | ((d[7:0] == 8'd35) & (((1'd0 | (|d[15:9])) | (|d[31:30])) | (|d[255:72])))) | ((d[7:0] == 8'd48) & ((1'd0 | (|d[31:10])) | (|d[255:232]))));
     assign early_err = (resp[1] ? 8'd8
         : ((~known) ? 8'd1
         : (reserved_set ? 8'd2
         : ((is_qparam | (is_tread & _s0)) ? 8'd4
-        : ((((((is_tload & (~(((d[15:8] >= 8'd1) & (d[15:8] <= 8'd4)) & (d[23:16] < 8'd2))))
+        : (((((((is_tload & (~(((d[15:8] >= 8'd1) & (d[15:8] <= 8'd4)) & (d[23:16] < 8'd2))))
         | (is_tcomp & (~(((d[91:72] >= 20'd1) & (d[91:72] <= 20'd256)) & (d[23:16] < 8'd2)))))
         | (is_tread & (~(((d[91:72] >= 20'd1) & (d[91:72] <= 20'd256)) & (_s0 ? (d[23:16] < 8'd2) : (d[23:16] < 8'd1))))))
         | (is_qparam & ((d[29:24] > 6'd62) | ((~d[8]) & (d[23:16] >= 8'd4)))))
         | (is_smax
         & ((((((d[131:112] == 20'd0) | (d[151:132] == 20'd0)) | (d[151:132] > 20'd256)) | (d[231:192] == 40'd0)) | ((d[231:192] >> 6'd32) != 40'd0))
-        | 1'd0))) ? 8'd3 : 8'd0)))));
+        | 1'd0))) | is_matmul) ? 8'd3 : 8'd0)))));
     assign early_bad = (early_err != 8'd0);
     assign v_offer = ((((ph == 3'd1) & is_dma) & (~early_bad)) & (~flush));
     assign v_kind = d[10:8];
@@ -236,6 +242,7 @@ module serrano_core_decode_l8_n1024_t4x4x256n_s8x8x256_a32p32 (
     assign dec_wr_lo = _t1[10:0];
     assign dec_wr_hi = wend[10:0];
     assign dec_amount = (is_dma ? dq : ((is_tcomp | is_smax) ? {22'd0, pc} : 64'd0));
+    assign dec_last = last;
 
     serrano_dma_validate_a32_t32 validator (
         .clk       (clk),
@@ -259,6 +266,7 @@ module serrano_core_decode_l8_n1024_t4x4x256n_s8x8x256_a32p32 (
             d            <= 256'd0;
             idx          <= 20'd0;
             resp         <= 2'd0;
+            last         <= 1'd0;
             err          <= 8'd0;
             dstat        <= 8'd0;
             mp           <= 20'd0;
@@ -286,6 +294,7 @@ module serrano_core_decode_l8_n1024_t4x4x256n_s8x8x256_a32p32 (
             d            <= (accept ? cmd_data : d);
             idx          <= (accept ? cmd_index : idx);
             resp         <= (accept ? cmd_resp : resp);
+            last         <= (accept ? cmd_last : last);
             err          <= (_s8 ? early_err
                 : (fin_go ? (_s9 ? 8'd6 : (spad_past ? 8'd7 : (((is_tload & fold_pending) | (is_tcomp & (~fold_pending))) ? 8'd5 : 8'd0))) : err));
             dstat        <= (_s8 ? (resp[1] ? (resp[0] ? 8'd19 : 8'd18) : 8'd0) : (fin_go ? (_s9 ? validator_out_err : 8'd0) : dstat));

@@ -62,3 +62,30 @@ pub fn dma_desc(m: &mut Module, prefix: &str, data: &Expr, opcode: u8, addr_bits
     };
     DescLayout::new(addr_bits).pack(m, &format!("{prefix}_desc"), &f)
 }
+
+/// A raw 256-bit command of opcode `opcode`, as a wire `<name>`: each
+/// `(field, value)` at the field's bits (`value` at most the field's width,
+/// zero-extended), the opcode in its field, every other bit zero.
+pub fn cmd_pack(m: &mut Module, name: &str, opcode: u8, values: &[(&str, Expr)]) -> Result<Expr> {
+    let op = op_info(opcode).unwrap_or_else(|| panic!("opcode {opcode:#x} is not in the table"));
+    let mut placed: Vec<(u32, u32, Expr)> = vec![(0, 8, crate::blocks::common::lanes::lit(opcode as u128, 8))];
+    for (n, v) in values {
+        let f = op.field(n);
+        assert!(v.width() <= f.width, "{}.{n}: a {}-bit value in a {}-bit field", op.name, v.width(), f.width);
+        placed.push((f.lsb, f.width, v.zext(f.width)));
+    }
+    placed.sort_by_key(|p| p.0);
+    // Most significant first, zeros in the gaps.
+    let mut parts: Vec<Expr> = Vec::new();
+    let mut top = golden::core::isa::table::COMMAND_BITS;
+    for (lsb, w, v) in placed.iter().rev() {
+        assert!(lsb + w <= top, "{}: fields overlap", op.name);
+        if lsb + w < top {
+            parts.push(crate::blocks::common::lanes::zeros(top - lsb - w));
+        }
+        parts.push(v.clone());
+        top = *lsb;
+    }
+    let refs: Vec<&Expr> = parts.iter().collect();
+    m.node_doc(name, crate::core::cat(&refs), &format!("a raw {} command", op.name))
+}

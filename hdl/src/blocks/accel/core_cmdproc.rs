@@ -18,7 +18,12 @@
 //!   fault is reported with the head pointer as its index. Reporting flushes
 //!   the scoreboard and the decoder; `faulted` (the register block's latch)
 //!   then stops everything until the host's clear.
-//! * `head` advances as entries retire, in ring order.
+//! * `head` advances as entries retire, in ring order, but only with an
+//!   entry whose `dec_last` was set: the pairs of a TILE_MATMUL
+//!   (`core_expand`) share the macro's ring slot, which retires (and counts
+//!   in `commands_retired`) with its last pair. A fault in an earlier pair,
+//!   found at decode or late, thus reports the macro's index, and the fetch
+//!   restarts from it.
 
 use golden::core::isa::table::ErrorCode;
 use golden::core::CoreParams;
@@ -123,6 +128,7 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
         .map(|f| m.input_doc(&format!("dec_{f}"), UInt(lw), "footprint"))
         .collect::<Result<_>>()?;
     let dec_amount = m.input_doc("dec_amount", UInt(64), "what it adds to its counter at retirement")?;
+    let dec_last = m.input_doc("dec_last", Bit, "the last command of its ring slot")?;
     let faulted = m.input_doc("faulted", Bit, "a fault is latched (until the host's clear)")?;
     let ring_size = m.input_doc("ring_size", UInt(ib), "ring slots")?;
     let tail = m.input_doc("tail", UInt(ib), "the host's doorbell")?;
@@ -206,10 +212,19 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     let fdma = late_fault(&mut m, &ld_done, &st_done, &sb_head, &fpend, &fid, &fage, &report)?;
     m.assign(&sb_in[2], &lreport)?;
 
-    // ---- the head pointer ----
+    let is_fence = dec_opcode.cmp_eq(lit(golden::core::isa::table::OP_FENCE as u128, 8));
+    let fence = m.node("fence", &ctrl & is_fence)?;
+    m.output_doc("fence_set", &fence, "a FENCE completed")?;
+
+    // ---- the head pointer, and the architectural counters at retirement ----
     let head = m.reg("head_q", UInt(ib)).reset(0).doc("the oldest command not retired").build()?;
+    let flush = lreport.clone();
+    let (alloc_id, sb_head) = (alloc_id_n, sb_head_n);
+    let at_retire =
+        Retirement { dec_opcode, dec_amount, dec_last, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence };
+    let slot_done = retire_counters(&mut m, &at_retire)?;
     let head_next = pmux(
-        &[(retire.clone(), next_index(&head.q, &ring_size)), (ctrl.clone(), next_index(&dec_index, &ring_size))],
+        &[(slot_done, next_index(&head.q, &ring_size)), (at_retire.ctrl.clone(), next_index(&dec_index, &ring_size))],
         &head.q,
     );
     m.set_next(&head, head_next)?;
@@ -225,15 +240,6 @@ pub fn core_cmdproc_with(p: &CoreParams, mutant: Option<Mutant>) -> Result<Modul
     m.output_doc("fault_code", mux(&dfault, &dec_err, &lit(ErrorCode::AxiData.code() as u128, 8)), "its error code")?;
     m.output_doc("fault_index", mux(&dfault, &dec_index, &head.q), "the ring index of the faulting command")?;
     m.output_doc("fault_dma", mux(&dfault, &dec_dma, &fdma), "its DMA status")?;
-    let is_fence = dec_opcode.cmp_eq(lit(golden::core::isa::table::OP_FENCE as u128, 8));
-    let fence = m.node("fence", &ctrl & is_fence)?;
-    m.output_doc("fence_set", &fence, "a FENCE completed")?;
-
-    // ---- architectural counters, at retirement ----
-    let flush = lreport.clone();
-    let (alloc_id, sb_head) = (alloc_id_n, sb_head_n);
-    let at_retire = Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence };
-    retire_counters(&mut m, &at_retire)?;
     Ok(m)
 }
 
@@ -278,6 +284,8 @@ fn scoreboard_instance(
 struct Retirement {
     dec_opcode: Expr,
     dec_amount: Expr,
+    /// The entry's ring slot retires with it.
+    dec_last: Expr,
     dispatch: Expr,
     alloc_id: Expr,
     sb_head: Expr,
@@ -288,11 +296,12 @@ struct Retirement {
     fence: Expr,
 }
 
-/// The architectural counters' increments: each entry's counter kind and
-/// amount are kept from dispatch and added when it retires, so a fault
-/// leaves them as the golden model does.
-fn retire_counters(m: &mut Module, r: &Retirement) -> Result<()> {
-    let Retirement { dec_opcode, dec_amount, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence } = r;
+/// The architectural counters' increments: each entry's counter kind,
+/// amount and `last` bit are kept from dispatch and used when it retires, so
+/// a fault leaves them as the golden model does. Out: a ring slot retires
+/// (an entry with its `last` bit).
+fn retire_counters(m: &mut Module, r: &Retirement) -> Result<Expr> {
+    let Retirement { dec_opcode, dec_amount, dec_last, dispatch, alloc_id, sb_head, retire, flush, ctrl, fence } = r;
     let op_is = |c: u8| dec_opcode.cmp_eq(lit(c as u128, 8));
     use golden::core::isa::table::{OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE};
     let kind = pmux(
@@ -305,34 +314,36 @@ fn retire_counters(m: &mut Module, r: &Retirement) -> Result<()> {
         &lit(KIND_NONE, 3),
     );
     let kind = m.node("dec_kind", kind)?;
-    // Kind and amount per entry, in a small RAM (distributed RAM on an FPGA,
-    // not 67 flip-flops per entry and a wide multiplexer): written at
+    // Last bit, kind and amount per entry, in a small RAM (distributed RAM on an FPGA,
+    // not 68 flip-flops per entry and a wide multiplexer): written at
     // dispatch, read for the entry that is the oldest in the next cycle, so
     // the registered read port holds the retiring entry's word. A word
     // written in the cycle it is read (an entry that is at once the oldest)
     // comes through `fresh` instead, as the RAM reads before it writes.
-    let word_ty = UInt(3 + 64);
+    let word_ty = UInt(1 + 3 + 64);
     let (eb, entries) = (sb_head.width(), 1u32 << sb_head.width());
     let words = m.memory("entry_words", word_ty, entries)?;
-    m.mem_write(&words, dispatch, alloc_id, &cat(&[&kind, dec_amount]))?;
+    let new_word = cat(&[dec_last, &kind, dec_amount]);
+    m.mem_write(&words, dispatch, alloc_id, &new_word)?;
     let next_head = mux(flush, &lit(0, eb), &mux(retire, &(sb_head + 1), sb_head));
     let next_head = m.node("next_head", next_head)?;
     let stored = m.mem_read(&words, "entry_word", &lit(1, 1), &next_head)?;
     let hit = dispatch & alloc_id.cmp_eq(&next_head);
     let bypass = m.reg("entry_bypass", Bit).reset(0).d(&hit)?;
-    let fresh = m.reg("entry_fresh", word_ty).no_reset().enable(&hit).d(cat(&[&kind, dec_amount]))?;
+    let fresh = m.reg("entry_fresh", word_ty).no_reset().enable(&hit).d(new_word)?;
     let word = m.node("retire_word", mux(&bypass, &fresh, &stored))?;
     let r_kind = m.node("retire_kind", word.slice(66, 64))?;
+    let slot_done = m.node("retire_slot", retire & word.bit(67))?;
     // Read only when an entry retires: every live entry's word was written.
     let r_amount = m.node("retire_amount", word.slice(63, 0))?;
     let add = |k: u128| mux(&(retire & r_kind.cmp_eq(lit(k, 3))), &r_amount, &lit(0, 64));
-    m.output_doc("inc_commands_retired", retire | ctrl, "a command retired")?;
+    m.output_doc("inc_commands_retired", &slot_done | ctrl, "a command retired")?;
     m.output_doc("inc_dram_bytes_read", add(KIND_READ), "bytes of a retiring DMA_LOAD")?;
     m.output_doc("inc_dram_bytes_written", add(KIND_WRITTEN), "bytes of a retiring DMA_STORE")?;
     m.output_doc("inc_macs", add(KIND_MACS), "MACs of a retiring TILE_COMPUTE")?;
     m.output_doc("inc_softmax_elements", add(KIND_SOFTMAX), "elements of a retiring SOFTMAX")?;
     m.output_doc("inc_fences", fence, "a FENCE completed")?;
-    Ok(())
+    Ok(slot_done)
 }
 
 /// A fault found late: the oldest erroring DMA completion (a load's or a

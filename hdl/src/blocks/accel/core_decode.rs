@@ -4,9 +4,10 @@
 //! footprint and the amount it adds to its architectural counter at
 //! retirement (`golden::core::check`, `golden::core::retire_amount`).
 //!
-//! * Input (`cmd_*`, valid/ready slave, as `core_fetch` offers it): `data`
+//! * Input (`cmd_*`, valid/ready slave, as `core_expand` offers it): `data`
 //!   (the 256 bits, byte `k` on bits `8k+7:8k`), `index` (ring index), `resp`
-//!   (0, or the AXI error response of its fetch).
+//!   (0, or the AXI error response of its fetch), `last` (the last command
+//!   of its ring slot; passed on as `dec_last`).
 //! * Page tables: `rtbl_*` and `wtbl_*` write copies of the read and write
 //!   engines' page tables (as the engines' `tbl_we/tbl_waddr/tbl_wdata`; the
 //!   host writes each entry into the engine and here). One DMA validator
@@ -18,12 +19,14 @@
 //!   `dma_status` (the DMA status of DMA_DESCRIPTOR and AXI_FETCH, else 0),
 //!   `rd_lo/rd_hi/wr_lo/wr_hi` (the footprint's line intervals `[lo, hi)`,
 //!   `lo = hi = 0` for none; `line_bits + 1` bits) and `amount` (64 bits,
-//!   `retire_amount`). The fields after `dma_status` are meaningful only when
-//!   `err = 0`. The payload comes from registers and holds while `dec_valid` waits.
+//!   `retire_amount`), `last`. The fields after `dma_status` but `last` are
+//!   meaningful only when `err = 0`. The payload comes from registers and holds while `dec_valid` waits.
 //! * Checks, first failing gives the code: AXI_FETCH (`resp >= 2`),
 //!   UNKNOWN_OPCODE, RESERVED_BITS (masks and field slices generated from
 //!   golden's ISA table), NO_REQUANT, BAD_FIELD, DMA_DESCRIPTOR, SPAD_RANGE
 //!   (the full-width end against the scratchpad's lines), TILE_SEQUENCE.
+//! * A TILE_MATMUL here is one `core_expand` refused: BAD_FIELD (golden's
+//!   `MatmulCmd::check`) unless AXI_FETCH or RESERVED_BITS comes first.
 //! * TILE_SEQUENCE keeps golden's `fold_pending`: a command that leaves with
 //!   `err = 0` updates it (TILE_LOAD sets, TILE_COMPUTE clears); `clear_fold`
 //!   and reset clear it (`clear_fold` wins over a leaving command). It is
@@ -50,7 +53,7 @@
 
 use golden::core::isa::{op_info, Field, OpInfo, Queue, COUNT_BITS, OPS};
 use golden::core::isa::{
-    OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE, OP_TILE_LOAD, OP_TILE_QPARAM, OP_TILE_READ,
+    OP_DMA_LOAD, OP_DMA_STORE, OP_SOFTMAX, OP_TILE_COMPUTE, OP_TILE_LOAD, OP_TILE_MATMUL, OP_TILE_QPARAM, OP_TILE_READ,
 };
 use golden::core::{isa::ErrorCode, CoreParams};
 use golden::dma::Status;
@@ -154,6 +157,7 @@ struct Regs {
     d: Reg,
     index: Reg,
     resp: Reg,
+    last: Reg,
     err: Reg,
     dstat: Reg,
     mp: Reg,
@@ -179,6 +183,7 @@ fn regs(m: &mut Module) -> Result<Regs> {
         d: r(m, "d", CMD_BITS)?,
         index: r(m, "idx", INDEX_BITS)?,
         resp: r(m, "resp", 2)?,
+        last: r(m, "last", 1)?,
         err: r(m, "err", 8)?,
         dstat: r(m, "dstat", 8)?,
         mp: r(m, "mp", 20)?,
@@ -208,6 +213,7 @@ struct Ops {
     tread: Expr,
     qparam: Expr,
     smax: Expr,
+    matmul: Expr,
     queue: Expr,
 }
 
@@ -233,6 +239,7 @@ fn ops(m: &mut Module, d: &Expr) -> Result<Ops> {
         tread: is(m, "is_tread", OP_TILE_READ)?,
         qparam: is(m, "is_qparam", OP_TILE_QPARAM)?,
         smax: is(m, "is_smax", OP_SOFTMAX)?,
+        matmul: is(m, "is_matmul", OP_TILE_MATMUL)?,
         queue: m.node("queue", pmux(&cases, &lit(0, 2)))?,
     })
 }
@@ -278,7 +285,8 @@ fn early_err(m: &mut Module, p: &CoreParams, d: &Expr, resp: &Expr, o: &Ops) -> 
         | (&o.tcomp & tcomp_bad)
         | (&o.tread & tread_bad)
         | (&o.qparam & qparam_bad)
-        | (&o.smax & smax_bad);
+        | (&o.smax & smax_bad)
+        | &o.matmul;
     m.node(
         "early_err",
         pmux(
@@ -309,7 +317,7 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
     let tb = index_bits(te as u64);
     let mut m = Module::new(&core_decode_name(p));
     m.doc("Command decoder: the checks before dispatch, the footprint and the counter amount of each command.");
-    let fields = [("data", CMD_BITS), ("index", INDEX_BITS), ("resp", 2)];
+    let fields = [("data", CMD_BITS), ("index", INDEX_BITS), ("resp", 2), ("last", 1)];
     let cmd = m.bundle_ports("cmd", &Bundle::valid_ready(&fields), Role::Slave)?;
     let mut tables = Vec::new();
     for t in ["rtbl", "wtbl"] {
@@ -334,6 +342,7 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
         ("wr_lo", lw),
         ("wr_hi", lw),
         ("amount", 64),
+        ("last", 1),
     ];
     let dec = m.bundle_ports("dec", &Bundle::valid_ready(&out_fields), Role::Master)?;
 
@@ -395,6 +404,7 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
     m.set_next(&r.d, mux(&accept, &cmd.get("data")?, &d))?;
     m.set_next(&r.index, mux(&accept, &cmd.get("index")?, &r.index.q))?;
     m.set_next(&r.resp, mux(&accept, &cmd.get("resp")?, &r.resp.q))?;
+    m.set_next(&r.last, mux(&accept, &cmd.get("last")?, &r.last.q))?;
 
     finish(&mut m, &r, &o, &Finish { early, fin_go, v_err, spad: fp.spad.clone(), p1: in_ph(P1) })?;
     let ok = r.err.q.cmp_eq(0);
@@ -416,6 +426,7 @@ pub fn core_decode(p: &CoreParams) -> Result<Module> {
         dec.drive(&mut m, name, fit(v, lw))?;
     }
     dec.drive(&mut m, "amount", &fp.amount)?;
+    dec.drive(&mut m, "last", &r.last.q)?;
     Ok(m)
 }
 

@@ -6,7 +6,7 @@
 //! of [`core_regs`]), and `irq`.
 //!
 //! Inside, top to bottom: the register block; the command fetch (ring →
-//! commands); the decoder (checks, footprints); the command processor
+//! commands); the macro expander (TILE_MATMUL → its pairs); the decoder (checks, footprints); the command processor
 //! (queues, scoreboard, control commands, faults, head, counters); the load,
 //! compute and store engines; and the banked scratchpad they share
 //! (writers: load, tile results, softmax results; readers: store, tile
@@ -19,6 +19,7 @@ use crate::blocks::accel::axi_read_mux::axi_read_mux;
 use crate::blocks::accel::core_cmdproc::{core_cmdproc_with, Mutant, ID_BITS};
 use crate::blocks::accel::core_compute::core_compute;
 use crate::blocks::accel::core_decode::core_decode;
+use crate::blocks::accel::core_expand::core_expand;
 use crate::blocks::accel::core_fetch::core_fetch;
 use crate::blocks::accel::core_load::core_load;
 use crate::blocks::accel::core_regs::core_regs;
@@ -110,6 +111,7 @@ struct Loops {
     regs: Vec<(String, Expr)>,
     cp: Vec<(String, Expr)>,
     fetch: Vec<(String, Expr)>,
+    exp: Vec<(String, Expr)>,
     dec: Vec<(String, Expr)>,
     spad: Vec<(String, Expr)>,
     mux: Vec<(String, Expr)>,
@@ -175,29 +177,40 @@ const SPAD_LOOP: &[&str] = &[
 const AXI_R_IN: [&str; 6] = ["arready", "rid", "rdata", "rresp", "rlast", "rvalid"];
 
 /// The command fetch: the ring from the registers, head and stop from the
-/// command processor, AXI reads through the mux's `s1`.
+/// command processor, AXI reads through the mux's `s1`, commands to the expander.
 fn fetch_conns(l: &Loops) -> Vec<(String, Expr)> {
     let mut c: Vec<(String, Expr)> =
         ["ring_base", "ring_size", "tail"].iter().map(|n| (n.to_string(), get(&l.regs, n))).collect();
     c.push(("head".into(), get(&l.cp, "head")));
     c.push(("stop".into(), get(&l.cp, "stop")));
-    c.push(("cmd_ready".into(), get(&l.dec, "cmd_ready")));
+    c.push(("cmd_ready".into(), get(&l.exp, "cmd_ready")));
     for f in AXI_R_IN {
         c.push((format!("m_axi_{f}"), get(&l.mux, &format!("s1_{f}"))));
     }
     c
 }
 
-/// The decoder: the fetched commands, the page-table copies, flush and clear.
-fn decode_conns(l: &Loops) -> Vec<(String, Expr)> {
+/// The expander: the fetched commands to the decoder, flushed with it.
+fn expand_conns(l: &Loops) -> Vec<(String, Expr)> {
     let mut c: Vec<(String, Expr)> = l.fetch.iter().map(|(n, e)| (n.clone(), e.clone())).collect();
+    c.push(("flush".into(), get(&l.cp, "dec_flush")));
+    c.push(("out_ready".into(), get(&l.dec, "cmd_ready")));
+    c
+}
+
+/// The decoder: the expanded commands, the page-table copies, flush and clear.
+fn decode_conns(l: &Loops, exp: &Instance) -> Result<Vec<(String, Expr)>> {
+    let mut c: Vec<(String, Expr)> = Vec::new();
+    for f in ["valid", "data", "index", "resp", "last"] {
+        c.push((format!("cmd_{f}"), exp.out(&format!("out_{f}"))?));
+    }
     for n in ["rtbl_we", "rtbl_waddr", "rtbl_wdata", "wtbl_we", "wtbl_waddr", "wtbl_wdata"] {
         c.push((n.into(), get(&l.regs, n)));
     }
     c.push(("flush".into(), get(&l.cp, "dec_flush")));
     c.push(("clear_fold".into(), get(&l.regs, "clear")));
     c.push(("dec_ready".into(), get(&l.cp, "dec_ready")));
-    c
+    Ok(c)
 }
 
 /// An engine's queue head `q_*` (from queue `pre` of the command processor),
@@ -227,9 +240,21 @@ fn cmdproc_conns(
     comp: &Instance,
 ) -> Result<Vec<(String, Expr)>> {
     let mut c: Vec<(String, Expr)> = Vec::new();
-    for f in
-        ["valid", "data", "index", "opcode", "queue", "err", "dma_status", "rd_lo", "rd_hi", "wr_lo", "wr_hi", "amount"]
-    {
+    for f in [
+        "valid",
+        "data",
+        "index",
+        "opcode",
+        "queue",
+        "err",
+        "dma_status",
+        "rd_lo",
+        "rd_hi",
+        "wr_lo",
+        "wr_hi",
+        "amount",
+        "last",
+    ] {
         c.push((format!("dec_{f}"), dec.out(&format!("dec_{f}"))?));
     }
     for n in ["faulted", "ring_size", "tail"] {
@@ -331,6 +356,7 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
 
     let regs_m = core_regs(cfg)?;
     let fetch_m = core_fetch(d, a, id)?;
+    let exp_m = core_expand(&p)?;
     let dec_m = core_decode(&p)?;
     let cp_m = core_cmdproc_with(&p, mutant)?;
     let load_m = core_load(&p, ID_BITS)?;
@@ -351,6 +377,7 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
         regs: wires(&mut m, &regs_m, "regs_", REGS_LOOP)?,
         cp: wires(&mut m, &cp_m, "cp_", CP_LOOP)?,
         fetch: wires(&mut m, &fetch_m, "fetch_", &["cmd_valid", "cmd_data", "cmd_index", "cmd_resp"])?,
+        exp: wires(&mut m, &exp_m, "exp_", &["cmd_ready"])?,
         dec: wires(&mut m, &dec_m, "dec_", &["cmd_ready"])?,
         spad: wires(&mut m, &spad_m, "spad_", SPAD_LOOP)?,
         mux: wires(&mut m, &mux_m, "mux_", &mux_loop)?,
@@ -360,7 +387,9 @@ pub fn core_top_with(cfg: &Config, mutant: Option<Mutant>) -> Result<Module> {
     let fetch = m.instance("u_fetch", &fetch_m, &refs(&fetch_conns(&l)))?;
     close(&mut m, &fetch, &l.fetch)?;
     m.allow_unused(&fetch.out("quiet")?, "the command processor waits on its own state")?;
-    let dec = m.instance("u_decode", &dec_m, &refs(&decode_conns(&l)))?;
+    let exp = m.instance("u_expand", &exp_m, &refs(&expand_conns(&l)))?;
+    close(&mut m, &exp, &l.exp)?;
+    let dec = m.instance("u_decode", &dec_m, &refs(&decode_conns(&l, &exp)?))?;
     close(&mut m, &dec, &l.dec)?;
 
     // ---- the engines ----

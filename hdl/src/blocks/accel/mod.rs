@@ -7,6 +7,7 @@ pub mod cmd_fields;
 pub mod core_cmdproc;
 pub mod core_compute;
 pub mod core_decode;
+pub mod core_expand;
 pub mod core_fetch;
 pub mod core_load;
 pub mod core_regmap;
