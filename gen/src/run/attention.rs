@@ -7,13 +7,12 @@
 //! `golden::attention` head by head (mismatches) and with float64 attention
 //! (error in output LSB); the counters must equal the golden core's.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use clap::Args;
 use golden::softmax::SoftmaxParams;
 use runtime::attention::problem::{float, golden, random, Shape};
 use runtime::attention::{attention, AttentionResult};
 use runtime::backend::GoldenBackend;
-use runtime::RuntimeError;
 use serde::{Deserialize, Serialize};
 use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
@@ -70,21 +69,13 @@ pub struct AttentionJson {
 }
 
 pub fn run(args: RunAttentionArgs) -> Result<()> {
-    let (cfg, origin, _) = args.source.resolve()?;
-    if cfg.core.is_none() {
-        bail!(UsageError(format!("{origin}: the configuration has no [core] section, so there is no core to run on")));
-    }
+    let (cfg, origin) = super::step::core_config(&args.source)?;
+    args.step.check(args.seq)?;
     let kv_heads = args.kv_heads.unwrap_or(args.heads);
     let (seqs, mode) = if args.step.decode {
-        if args.step.batch == 0 || args.step.context == 0 {
-            bail!(UsageError("--batch and --context: each must be at least 1".into()));
-        }
         // Ragged would be closer to serving, but the benchmark's figures are for one length.
         (vec![(1, args.step.context); args.step.batch], "decode")
     } else {
-        if args.seq == 0 {
-            bail!(UsageError("--seq: must be at least 1".into()));
-        }
         (vec![(args.seq, args.seq)], "prefill")
     };
     let shape = Shape {
@@ -98,14 +89,8 @@ pub fn run(args: RunAttentionArgs) -> Result<()> {
     };
     let sp = SoftmaxParams::new(&cfg.softmax);
     let pr = random(&sp, &shape, args.step.seed).map_err(|e| UsageError(e.to_string()))?;
-    let usage = |e: RuntimeError| -> anyhow::Error {
-        match e {
-            RuntimeError::Input(m) => UsageError(m).into(),
-            other => anyhow!("{other}"),
-        }
-    };
-    let mut gold = GoldenBackend::new(&cfg, args.step.seed).map_err(usage)?;
-    let g = attention(&mut gold, &pr.spec, &pr.seqs, pr.pool_blocks).map_err(usage)?;
+    let mut gold = GoldenBackend::new(&cfg, args.step.seed).map_err(super::step::usage)?;
+    let g = attention(&mut gold, &pr.spec, &pr.seqs, pr.pool_blocks).map_err(super::step::usage)?;
 
     let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.step.latency);
     let rtl = RtlBackend::new(&cfg, mem, args.step.seed, BuildOptions::default(), None)?;
@@ -119,15 +104,7 @@ pub fn run(args: RunAttentionArgs) -> Result<()> {
     } else {
         print_text(&j)?;
     }
-    if j.fig.mismatches != 0 || j.fig.violations != 0 || !j.fig.counters_match_golden {
-        bail!(
-            "the RTL core's attention differs from golden: {} mismatches, {} violations, counters equal: {}",
-            j.fig.mismatches,
-            j.fig.violations,
-            j.fig.counters_match_golden
-        );
-    }
-    Ok(())
+    j.fig.check("attention")
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -9,13 +9,12 @@
 //! plus the host operations' modelled time: the bytes they read and write
 //! over the core's bus.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use clap::Args;
 use golden::layer::{forward, LayerShape};
 use golden::softmax::SoftmaxParams;
 use runtime::backend::GoldenBackend;
 use runtime::layer::{layer, problem::random};
-use runtime::RuntimeError;
 use serde::{Deserialize, Serialize};
 use testbenches::axi::mem::MemConfig;
 use testbenches::core::RtlBackend;
@@ -60,32 +59,18 @@ pub struct LayerJson {
 }
 
 pub fn run(args: RunLayerArgs) -> Result<()> {
-    let (cfg, origin, _) = args.source.resolve()?;
-    if cfg.core.is_none() {
-        bail!(UsageError(format!("{origin}: the configuration has no [core] section, so there is no core to run on")));
-    }
+    let (cfg, origin) = super::step::core_config(&args.source)?;
+    args.step.check(args.seq)?;
     let (seqs, mode) = if args.step.decode {
-        if args.step.batch == 0 || args.step.context == 0 {
-            bail!(UsageError("--batch and --context: each must be at least 1".into()));
-        }
         (vec![(1, args.step.context - 1); args.step.batch], "decode")
     } else {
-        if args.seq == 0 {
-            bail!(UsageError("--seq: must be at least 1".into()));
-        }
         (vec![(args.seq, 0)], "prefill")
     };
     let shape = LayerShape::smollm2_135m();
     let sp = SoftmaxParams::new(&cfg.softmax);
     let pr = random(&sp, &shape, &seqs, args.step.page_size, args.step.seed).map_err(|e| UsageError(e.to_string()))?;
-    let usage = |e: RuntimeError| -> anyhow::Error {
-        match e {
-            RuntimeError::Input(m) => UsageError(m).into(),
-            other => anyhow!("{other}"),
-        }
-    };
-    let mut gold = GoldenBackend::new(&cfg, args.step.seed).map_err(usage)?;
-    let g = layer(&mut gold, &pr.shape, &pr.weights, &pr.seqs, &pr.paging).map_err(usage)?;
+    let mut gold = GoldenBackend::new(&cfg, args.step.seed).map_err(super::step::usage)?;
+    let g = layer(&mut gold, &pr.shape, &pr.weights, &pr.seqs, &pr.paging).map_err(super::step::usage)?;
     let mem = MemConfig::ideal(cfg.dma.data_bytes(), args.step.latency);
     let mut be = Summed::new(RtlBackend::new(&cfg, mem, args.step.seed, BuildOptions::default(), None)?);
     let t1 = std::time::Instant::now();
@@ -133,15 +118,7 @@ pub fn run(args: RunLayerArgs) -> Result<()> {
     } else {
         print_text(&j)?;
     }
-    if j.fig.mismatches != 0 || j.fig.violations != 0 || !j.fig.counters_match_golden {
-        bail!(
-            "the RTL core's layer differs from golden: {} mismatches, {} violations, counters equal: {}",
-            j.fig.mismatches,
-            j.fig.violations,
-            j.fig.counters_match_golden
-        );
-    }
-    Ok(())
+    j.fig.check("layer")
 }
 
 fn print_text(j: &LayerJson) -> Result<()> {

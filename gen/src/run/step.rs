@@ -61,6 +61,39 @@ impl Backend for Summed {
     }
 }
 
+/// A runtime error as the command's error: bad input exits 2.
+pub fn usage(e: RuntimeError) -> anyhow::Error {
+    match e {
+        RuntimeError::Input(m) => crate::error::UsageError(m).into(),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// The configuration of `source`, which must have a core.
+pub fn core_config(source: &crate::presets::ConfigArgs) -> anyhow::Result<(Config, String)> {
+    let (cfg, origin, _) = source.resolve()?;
+    if cfg.core.is_none() {
+        anyhow::bail!(crate::error::UsageError(format!(
+            "{origin}: the configuration has no [core] section, so there is no core to run on"
+        )));
+    }
+    Ok((cfg, origin))
+}
+
+impl StepArgs {
+    /// `--batch` and `--context` (decode) or `--seq` (prefill) are at least 1.
+    pub fn check(&self, seq: usize) -> anyhow::Result<()> {
+        let bad = |m: &str| Err(crate::error::UsageError(m.into()).into());
+        if self.decode && (self.batch == 0 || self.context == 0) {
+            return bad("--batch and --context: each must be at least 1");
+        }
+        if !self.decode && seq == 0 {
+            return bad("--seq: must be at least 1");
+        }
+        Ok(())
+    }
+}
+
 /// The flags `serrano run attention` and `serrano run layer` share.
 #[derive(Args)]
 pub struct StepArgs {
@@ -133,6 +166,19 @@ pub struct StepRun<'a> {
 }
 
 impl StepFigures {
+    /// Exit 1 (an error) when the RTL differed from golden in any way.
+    pub fn check(&self, what: &str) -> anyhow::Result<()> {
+        if self.mismatches != 0 || self.violations != 0 || !self.counters_match_golden {
+            anyhow::bail!(
+                "the RTL core's {what} differs from golden: {} mismatches, {} violations, counters equal: {}",
+                self.mismatches,
+                self.violations,
+                self.counters_match_golden
+            );
+        }
+        Ok(())
+    }
+
     pub fn new(cfg: &Config, be: &Summed, r: StepRun) -> StepFigures {
         let cycles = r.cycles.max(1);
         let peak = (cfg.systolic.rows * cfg.systolic.cols) as u64;
