@@ -260,8 +260,26 @@ fn project(x: &Matrix<i8>, w: &Matrix<i8>, q: &[Requant]) -> Result<Matrix<i8>, 
 pub fn forward(sp: &SoftmaxParams, shape: &LayerShape, w: &LayerWeights, s: &LayerInput) -> Result<Matrix<i8>, String> {
     let n1 = rms_norm_rows(&s.x, &w.gamma1);
     let qkv = project(&n1, &w.wqkv, &w.q_qkv)?;
+    let o = attend(sp, shape, &w.attn, s, &qkv)?;
+    let a = project(&o, &w.wo, &w.q_o)?;
+    let x1 = residual_rows(&s.x, &a);
+    let gu = project(&rms_norm_rows(&x1, &w.gamma2), &w.wgu, &w.q_gu)?;
+    let hm = swiglu_rows(&gu, shape.ffn);
+    let m = project(&hm, &w.wd, &w.q_d)?;
+    Ok(residual_rows(&x1, &m))
+}
+
+/// Steps 3 and 4 for one sequence: RoPE on its QKV rows, attention of every
+/// head against its cache and the new tokens (causal); the heads side by side (T × H·d).
+pub fn attend(
+    sp: &SoftmaxParams,
+    shape: &LayerShape,
+    quant: &AttentionQuant,
+    s: &LayerInput,
+    qkv: &Matrix<i8>,
+) -> Result<Matrix<i8>, String> {
     let past = s.k_cache.first().map_or(0, |k| k.rows);
-    let (q, k, v) = split_qkv(shape, &qkv, past);
+    let (q, k, v) = split_qkv(shape, qkv, past);
     let group = shape.heads / shape.kv_heads;
     let (t, l) = (s.x.rows, past + s.x.rows);
     let mask = Mask { valid_len: l, causal_base: Some(l - t) };
@@ -270,14 +288,25 @@ pub fn forward(sp: &SoftmaxParams, shape: &LayerShape, w: &LayerWeights, s: &Lay
     for (h, qh) in q.iter().enumerate() {
         let g = h / group;
         let (kk, vv) = (stack(&s.k_cache[g], &k[g]), stack(&s.v_cache[g], &v[g]));
-        o.push(attention_head(sp, &e, qh, &kk, &vv, &w.attn, &mask)?.out);
+        o.push(attention_head(sp, &e, qh, &kk, &vv, quant, &mask)?.out);
     }
-    let a = project(&concat_heads(&o), &w.wo, &w.q_o)?;
-    let x1 = residual_rows(&s.x, &a);
-    let gu = project(&rms_norm_rows(&x1, &w.gamma2), &w.wgu, &w.q_gu)?;
-    let hm = swiglu_rows(&gu, shape.ffn);
-    let m = project(&hm, &w.wd, &w.q_d)?;
-    Ok(residual_rows(&x1, &m))
+    Ok(concat_heads(&o))
+}
+
+/// Rows `r0..r0 + n` of `x`.
+pub fn rows(x: &Matrix<i8>, r0: usize, n: usize) -> Matrix<i8> {
+    let mut y = Matrix::zeros(n, x.cols);
+    for t in 0..n {
+        for c in 0..x.cols {
+            y.set(t, c, x.at(r0 + t, c));
+        }
+    }
+    y
+}
+
+/// The rows of every matrix, in order (at least one matrix).
+pub fn stack_all(ms: &[Matrix<i8>]) -> Matrix<i8> {
+    ms.iter().skip(1).fold(ms[0].clone(), |a, b| stack(&a, b))
 }
 
 /// `residual` of every row.

@@ -146,6 +146,8 @@ pub(crate) struct Geometry {
     pub(crate) group: usize,
     pub(crate) page_shift: u8,
     pub(crate) s_stride: usize,
+    /// Query rows a block may have: its logit rows and its queries fit their regions.
+    pub(crate) rows_fit: usize,
 }
 
 fn geometry(p: &CoreParams, spec: &AttentionSpec, seqs: &[Sequence], pool: usize) -> Result<Geometry, RuntimeError> {
@@ -196,12 +198,12 @@ fn geometry(p: &CoreParams, spec: &AttentionSpec, seqs: &[Sequence], pool: usize
     let s_stride = max_len.div_ceil(l).max(1);
     let regions = Regions::new(p);
     let page_lines = (page_bytes / l) as u32;
-    let decode_rows = spec.heads / spec.kv_heads * seqs.iter().map(|s| s.queries()).max().unwrap_or(1);
-    let rows_fit = (regions.s.lines as usize / s_stride).min(regions.q[0].lines as usize * l / d);
-    if page_lines > regions.k.lines
-        || rows_fit == 0
-        || (seqs.iter().any(|s| s.queries() == 1) && rows_fit < decode_rows)
-    {
+    let group = spec.heads / spec.kv_heads;
+    let rows_fit = (regions.s.lines as usize / s_stride)
+        .min(regions.q[0].lines as usize * l / d)
+        .min(p.systolic.acc_depth as usize);
+    // A decode block is the query row of every head of a group.
+    if page_lines > regions.k.lines || rows_fit == 0 || (seqs.iter().any(|s| s.queries() == 1) && rows_fit < group) {
         return Err(input(format!(
             "the scratchpad ({} lines of {l} bytes) is too small for pages of {page_bytes} bytes and logit rows of \
              {max_len} keys",
@@ -211,16 +213,7 @@ fn geometry(p: &CoreParams, spec: &AttentionSpec, seqs: &[Sequence], pool: usize
     if 2 * max_new * d > regions.s.lines as usize * l {
         return Err(input(format!("{max_new} new tokens per sequence do not fit the staging area")));
     }
-    Ok(Geometry {
-        l,
-        r,
-        c,
-        d,
-        pt,
-        group: spec.heads / spec.kv_heads,
-        page_shift: page_bytes.trailing_zeros() as u8,
-        s_stride,
-    })
+    Ok(Geometry { l, r, c, d, pt, group, page_shift: page_bytes.trailing_zeros() as u8, s_stride, rows_fit })
 }
 
 fn check_sequence(i: usize, s: &Sequence, spec: &AttentionSpec, pool: usize) -> Result<(), RuntimeError> {

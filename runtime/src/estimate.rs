@@ -35,13 +35,7 @@ struct Done {
 /// Commands that fail their checks are counted as taking no time.
 pub fn estimate(p: &CoreParams, cmds: &[Command], latency: u64) -> Estimate {
     // A TILE_MATMUL is its pairs in the core (expanded before dispatch).
-    let cmds: Vec<Command> = cmds
-        .iter()
-        .flat_map(|c| match c {
-            Command::TileMatmul(m) => m.expand(p),
-            other => vec![*other],
-        })
-        .collect();
+    let cmds = golden::core::matmul::expand_all(cmds, p);
     let cmds = &cmds[..];
     let l = p.line as u64;
     let mut done: Vec<Done> = Vec::with_capacity(cmds.len());

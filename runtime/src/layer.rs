@@ -13,7 +13,8 @@ pub mod problem;
 
 use golden::core::Counters;
 use golden::layer::{
-    concat_heads, residual_rows, rms_norm_rows, split_qkv, stack, swiglu_rows, LayerInput, LayerShape, LayerWeights,
+    concat_heads, residual_rows, rms_norm_rows, rows, split_qkv, stack, stack_all, swiglu_rows, LayerInput, LayerShape,
+    LayerWeights,
 };
 use golden::tile::gemm::{Matrix, Requant, Requantization};
 
@@ -71,21 +72,6 @@ fn project<B: Backend>(
         GemmOutput::Int8(c) => Ok(c),
         GemmOutput::Int32(_) => Err(RuntimeError::Backend("a requantized GEMM returned int32".into())),
     }
-}
-
-/// Rows `r0..r0 + n` of `x`.
-fn rows(x: &Matrix<i8>, r0: usize, n: usize) -> Matrix<i8> {
-    let mut y = Matrix::zeros(n, x.cols);
-    for t in 0..n {
-        for c in 0..x.cols {
-            y.set(t, c, x.at(r0 + t, c));
-        }
-    }
-    y
-}
-
-fn stack_all(ms: &[Matrix<i8>]) -> Matrix<i8> {
-    ms.iter().skip(1).fold(ms[0].clone(), |a, b| stack(&a, b))
 }
 
 /// One layer step for `seqs` on `backend`.

@@ -206,14 +206,7 @@ impl ProgramBuilder {
 
     /// Every TILE_MATMUL back into its pairs (for a core that predates it, and for tests).
     pub fn expand_folds(&mut self, p: &CoreParams) -> &mut Self {
-        self.cmds = self
-            .cmds
-            .iter()
-            .flat_map(|c| match c {
-                Command::TileMatmul(m) => m.expand(p),
-                other => vec![*other],
-            })
-            .collect();
+        self.cmds = golden::core::matmul::expand_all(&self.cmds, p);
         self
     }
 }

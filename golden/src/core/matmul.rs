@@ -62,6 +62,17 @@ impl MatmulCmd {
     }
 }
 
+/// A program with every TILE_MATMUL replaced by its pairs: what the core
+/// dispatches.
+pub fn expand_all(cmds: &[Command], p: &CoreParams) -> Vec<Command> {
+    cmds.iter()
+        .flat_map(|c| match c {
+            Command::TileMatmul(m) => m.expand(p),
+            other => vec![*other],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

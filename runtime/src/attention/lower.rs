@@ -78,7 +78,7 @@ pub(crate) fn lower(
             let vt = table.len();
             table.extend((0..np).map(|n| page_addr(dram.v_pool, n)));
             let src = KvSource { seq: i, head: h, k_table: kt as u16, v_table: vt as u16 };
-            for blk in query_blocks(p, spec, seqs, i, h, dram, g) {
+            for blk in query_blocks(spec, seqs, i, h, dram, g) {
                 let uses = plan(&mut pages, &blk, &src, g);
                 blocks.push((blk, uses));
             }
@@ -104,7 +104,6 @@ struct KvSource {
 
 /// The query blocks of sequence `i` against K/V head `h`.
 fn query_blocks(
-    p: &CoreParams,
     spec: &AttentionSpec,
     seqs: &[Sequence],
     i: usize,
@@ -114,9 +113,6 @@ fn query_blocks(
 ) -> Vec<QueryBlock> {
     let s = &seqs[i];
     let (l, lq) = (s.context(), s.queries());
-    let regions = Regions::new(p);
-    let fit = (regions.s.lines as usize / g.s_stride).min(regions.q[0].lines as usize * g.l / g.d);
-    let cap = fit.min(p.systolic.acc_depth as usize);
     let base = dram.q + q_offset(spec, seqs, i);
     let obase = dram.o + q_offset(spec, seqs, i);
     let mask = |rows: usize, first: usize, keys: usize| SoftmaxCmd {
@@ -136,7 +132,7 @@ fn query_blocks(
         out.push(QueryBlock { q: base + at, o: obase + at, rows: g.group, keys, mask: mask(g.group, 0, keys) });
         return out;
     }
-    let step = QUERY_BLOCK.min(cap);
+    let step = QUERY_BLOCK.min(g.rows_fit);
     for hq in heads {
         for m0 in (0..lq).step_by(step) {
             let rows = step.min(lq - m0);

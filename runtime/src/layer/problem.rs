@@ -4,7 +4,7 @@
 //! and random block tables from one shuffled pool.
 
 use golden::attention::AttentionQuant;
-use golden::layer::{concat_heads, rms_norm_rows, split_qkv, stack, swiglu_rows, LayerInput, LayerShape, LayerWeights};
+use golden::layer::{attend, rms_norm_rows, rows, stack_all, swiglu_rows, LayerInput, LayerShape, LayerWeights};
 use golden::softmax::SoftmaxParams;
 use golden::tile::gemm::{gemm, requantize, Matrix, Requant, Requantization};
 
@@ -71,7 +71,7 @@ pub fn random(
     let wgu = rng.matrix(w, 2 * shape.ffn, 127);
     let wd = rng.matrix(shape.ffn, w, 127);
     // Calibrate each projection on the batch's activations, in layer order.
-    let x = inputs.iter().skip(1).fold(inputs[0].x.clone(), |a, s| stack(&a, &s.x));
+    let x = stack_all(&inputs.iter().map(|s| s.x.clone()).collect::<Vec<_>>());
     let (q_qkv, qkv) = calibrated(&rms_norm_rows(&x, &gamma1), &wqkv);
     // Logits: S of two RMS-24 heads has an RMS of about 576·√d; one logit LSB
     // is 2^shift of S (±127 spans ±5 RMS), and the real logits have an RMS of about 1.5.
@@ -91,30 +91,14 @@ pub fn random(
         wd,
         q_d: Vec::new(),
     };
-    // The attention output for calibrating Wo: golden, head by head.
+    // The attention output for calibrating Wo: golden, sequence by sequence.
     let mut o_rows = Vec::new();
     let mut r0 = 0;
     for s in &inputs {
-        let t = s.x.rows;
-        let mine =
-            Matrix::from_vec(t, qkv.cols, (0..t * qkv.cols).map(|i| qkv.at(r0 + i / qkv.cols, i % qkv.cols)).collect())
-                .expect("t rows");
-        r0 += t;
-        let past = s.k_cache[0].rows;
-        let (q, k, v) = split_qkv(shape, &mine, past);
-        let l = past + t;
-        let mask = golden::attention::Mask { valid_len: l, causal_base: Some(l - t) };
-        let e = sp.exp2();
-        let heads: Vec<Matrix<i8>> = (0..shape.heads)
-            .map(|h| {
-                let gi = h / (shape.heads / g);
-                let (kk, vv) = (stack(&s.k_cache[gi], &k[gi]), stack(&s.v_cache[gi], &v[gi]));
-                golden::attention::attention_head(sp, &e, &q[h], &kk, &vv, &attn, &mask).map(|o| o.out)
-            })
-            .collect::<Result<_, _>>()?;
-        o_rows.push(concat_heads(&heads));
+        o_rows.push(attend(sp, shape, &attn, s, &rows(&qkv, r0, s.x.rows))?);
+        r0 += s.x.rows;
     }
-    let o = o_rows.iter().skip(1).fold(o_rows[0].clone(), |a, b| stack(&a, b));
+    let o = stack_all(&o_rows);
     let (q_o, a) = calibrated(&o, &weights.wo);
     weights.q_o = q_o;
     let x1 = golden::layer::residual_rows(&x, &a);
