@@ -209,21 +209,21 @@ pub struct CoreConfig {
     /// [`MIN_LINES_PER_BANK`] lines.
     pub spad_banks: u32,
     /// Commands in flight (dispatched, not retired), the scoreboard's
-    /// entries: 4..=32, a power of two. No effect on results, only on how
+    /// entries: 4..=64, a power of two. No effect on results, only on how
     /// far ahead of the engines dispatch runs, and on area (the scoreboard
     /// grows with its square).
     pub in_flight: u32,
 }
 
 impl Default for CoreConfig {
-    /// The values of a `[core]` section that names no field (the default preset's).
+    /// The values of a `[core]` section that names no field.
     fn default() -> Self {
         CoreConfig { spad_kib: 256, spad_banks: 8, in_flight: 32 }
     }
 }
 
 /// The allowed range of `core.in_flight` (and it must be a power of two).
-pub const CORE_IN_FLIGHT: RangeInclusive<u32> = 4..=32;
+pub const CORE_IN_FLIGHT: RangeInclusive<u32> = 4..=64;
 
 /// The allowed range of `core.spad_kib` (and it must be a power of two).
 pub const CORE_SPAD_KIB: RangeInclusive<u32> = 4..=4096;

@@ -16,9 +16,11 @@
 //!
 //! # The program
 //! For each sequence and KV head, the pages are listed in the DMA read
-//! engine's page table and loaded with paged descriptors (one page per
-//! DMA_LOAD) into page slots of the scratchpad, a slot reused only when its
-//! page is no longer there. Decode appends the new tokens' K and V first:
+//! engine's page table and loaded with paged descriptors into page slots of
+//! the scratchpad, a slot reused only when its page is no longer there: a K
+//! page whole (S reads it page by page), a V page one column block of L
+//! bytes at a time (the first pass of P·V reads block 0 of every page), each
+//! load planned for the whole run and issued [`pages::LOOKAHEAD`] ahead. Decode appends the new tokens' K and V first:
 //! each is loaded from a staging area and stored into its page (a 2-D
 //! DMA_STORE scatters the K column, d bytes P apart), then a BARRIER (DRAM is
 //! not tracked by the scoreboard). Query rows go in blocks (`rows`): a prefill
@@ -34,6 +36,12 @@
 //!    probability rows;
 //! 4. TILE_QPARAM the output requantization; for every C output columns, the
 //!    folds of R keys of V, then TILE_READ; DMA_STORE the output rows.
+//!
+//! The blocks are software-pipelined: block n's steps 1 and 2 come before
+//! block n − 1's step 4, and its softmax after it, so the tile computes the
+//! next block's logits while the softmax unit works on the previous one (the
+//! compute queue issues in order; a SOFTMAX runs beside the tile). Logits
+//! and probabilities have two buffers each when two blocks' rows fit.
 //!
 //! When a run's pages outnumber the page table (`dma.table_entries`), the
 //! sequences are split over several runs, each with its own table.

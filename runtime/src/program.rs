@@ -210,3 +210,69 @@ impl ProgramBuilder {
         self
     }
 }
+
+impl ProgramBuilder {
+    /// Move every DMA_LOAD earlier in program order, past up to `folds`
+    /// folds of tile work, so that the core's in-order dispatch hands it to
+    /// the load engine that much before the tile needs it (the command
+    /// queues, not the scoreboard, bound how far ahead a load placed where
+    /// its data is first used can start). A load moves only past commands
+    /// whose scratchpad footprints it does not conflict with, and never past
+    /// another load, a store, a BARRIER or a FENCE, so the program's
+    /// meaning (program-order semantics) is unchanged.
+    pub fn hoist_loads(&mut self, p: &CoreParams, folds: u32) -> &mut Self {
+        use golden::core::check::{check, dma_lines, Footprint};
+        let mut out: Vec<Command> = Vec::with_capacity(self.cmds.len());
+        for &c in &self.cmds {
+            let Command::DmaLoad { desc, spad_line } = c else {
+                out.push(c);
+                continue;
+            };
+            let lo = spad_line as u64;
+            let mine = Footprint { read: None, write: Some(lo..lo + dma_lines(&desc, p)) };
+            let (mut at, mut passed) = (out.len(), 0u32);
+            while at > 0 {
+                let o = &out[at - 1];
+                let work = match o {
+                    Command::TileCompute { .. } => 1,
+                    Command::TileMatmul(m) => m.folds,
+                    Command::TileLoad { .. } | Command::TileRead { .. } | Command::TileQParam { .. } => 0,
+                    Command::Softmax(_) | Command::Nop => 0,
+                    Command::DmaStore { desc: st, .. } if dram_apart(&desc, st, p) => 0,
+                    _ => break,
+                };
+                if passed + work > folds {
+                    break;
+                }
+                match check(o, p, &[], &[]) {
+                    Ok(f) if !f.conflicts(&mine) => {}
+                    _ => break,
+                }
+                passed += work;
+                at -= 1;
+            }
+            out.insert(at, c);
+        }
+        self.cmds = out;
+        self
+    }
+}
+
+/// The DRAM byte spans of a load and a store are known (neither is paged)
+/// and do not meet, so the load may go before the store.
+fn dram_apart(a: &Descriptor, b: &Descriptor, p: &CoreParams) -> bool {
+    use golden::dma::bursts::segments;
+    let span = |d: &Descriptor| {
+        if d.masked(&p.dma).kind == golden::dma::desc::KIND_PAGED {
+            return None;
+        }
+        let s = segments(d, &p.dma, &[]);
+        let lo = s.iter().map(|x| x.addr).min()?;
+        let hi = s.iter().map(|x| x.addr + x.len).max()?;
+        Some(lo..hi)
+    };
+    match (span(a), span(b)) {
+        (Some(x), Some(y)) => x.end <= y.start || y.end <= x.start,
+        _ => false,
+    }
+}

@@ -103,3 +103,51 @@ fn fused_folds_expand_back_to_the_pairs() {
     back.expand_folds(&p);
     assert_eq!(back.commands(), &before[..]);
 }
+
+/// `hoist_loads` moves a DMA_LOAD up past the folds it does not conflict
+/// with, at most the given number of folds, never past a command whose
+/// lines it writes, a store to the DRAM bytes it reads, a BARRIER or
+/// another load; the moved program computes the same memory image.
+#[test]
+fn loads_are_hoisted_only_past_what_they_do_not_touch() {
+    let p = golden::core::CoreParams::new(&preset("default")).unwrap();
+    let fold = |pb: &mut ProgramBuilder, b_line: u32| {
+        pb.tile_load(b_line, 1, 0, 16).tile_compute(0, 1, 0, 1, true);
+    };
+    let load = Command::DmaLoad { desc: Descriptor::linear(0x4000, 256), spad_line: 200 };
+    // Three folds on lines 100.. then the load of lines 200..216: it moves up by two folds.
+    let mut pb = ProgramBuilder::new();
+    pb.dma_load(Descriptor::linear(0x1000, 16), 0);
+    for b in [100, 120, 140] {
+        fold(&mut pb, b);
+    }
+    pb.push(load);
+    pb.hoist_loads(&p, 2);
+    assert_eq!(pb.commands()[3], load, "two folds (four commands) above its place: {:?}", pb.commands());
+    // A fold that reads the load's lines stops it.
+    let mut pb = ProgramBuilder::new();
+    fold(&mut pb, 100);
+    fold(&mut pb, 200);
+    fold(&mut pb, 120);
+    pb.push(load);
+    pb.hoist_loads(&p, 8);
+    assert_eq!(pb.commands()[3], load, "just below the TILE_LOAD of line 200: {:?}", pb.commands());
+    // A store to other DRAM bytes is passed; one to the bytes it reads, a BARRIER or a load is not.
+    for (stop, passes) in [
+        (Command::DmaStore { desc: Descriptor::linear(0x8000, 16), spad_line: 300 }, true),
+        (Command::DmaStore { desc: Descriptor::linear(0x40f0, 16), spad_line: 300 }, false),
+        (Command::DmaStore { desc: Descriptor::strided_2d(0x3f00, 16, 4, 0x100), spad_line: 300 }, false),
+        (Command::Barrier, false),
+        (Command::DmaLoad { desc: Descriptor::linear(0x9000, 16), spad_line: 400 }, false),
+    ] {
+        let mut pb = ProgramBuilder::new();
+        fold(&mut pb, 100);
+        pb.push(stop);
+        fold(&mut pb, 120);
+        pb.push(load);
+        pb.hoist_loads(&p, 8);
+        let at = |x: Command| pb.commands().iter().position(|c| *c == x).unwrap();
+        let want = if passes { 0 } else { at(stop) + 1 };
+        assert_eq!(at(load), want, "{stop:?}: {:?}", pb.commands());
+    }
+}

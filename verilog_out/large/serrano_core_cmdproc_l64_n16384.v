@@ -26,21 +26,35 @@ module serrano_core_cmdproc_l64_n16384 (
     input  wire [19:0]  ring_size,              // ring slots
     input  wire [19:0]  tail,                   // the host's doorbell
     input  wire         ld_done_valid,          // an engine finished a command
-    input  wire [4:0]   ld_done_id,
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    input  wire [5:0]   ld_done_id,
+    /* verilator lint_on UNUSED */
     input  wire [7:0]   ld_done_code,
     input  wire         st_done_valid,          // an engine finished a command
-    input  wire [4:0]   st_done_id,
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    input  wire [5:0]   st_done_id,
+    /* verilator lint_on UNUSED */
     input  wire [7:0]   st_done_code,
     input  wire         cp_done_a_valid,        // an engine finished a command
-    input  wire [4:0]   cp_done_a_id,
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    input  wire [5:0]   cp_done_a_id,
+    /* verilator lint_on UNUSED */
     input  wire         cp_done_b_valid,        // an engine finished a command
-    input  wire [4:0]   cp_done_b_id,
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    input  wire [5:0]   cp_done_b_id,
+    /* verilator lint_on UNUSED */
     input  wire         cp_done_c_valid,        // an engine finished a command
-    input  wire [4:0]   cp_done_c_id,
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    input  wire [5:0]   cp_done_c_id,
+    /* verilator lint_on UNUSED */
     input  wire         cp_done_y_valid,        // an engine finished a command
-    input  wire [4:0]   cp_done_y_id,
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    input  wire [5:0]   cp_done_y_id,
+    /* verilator lint_on UNUSED */
     input  wire         cp_done_q_valid,        // an engine finished a command
-    input  wire [4:0]   cp_done_q_id,
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    input  wire [5:0]   cp_done_q_id,
+    /* verilator lint_on UNUSED */
     input  wire         lq_ready,               // the load engine takes its queue head
     input  wire         cq_ready,               // the compute engine takes its queue head
     input  wire         sq_ready,               // the store engine takes its queue head
@@ -49,17 +63,17 @@ module serrano_core_cmdproc_l64_n16384 (
     input  wire         tile_busy,              // an engine is working
     input  wire         softmax_busy,           // an engine is working
     output wire         lq_valid,               // a command waits at the queue head
-    output wire [4:0]   lq_id,                  // its scoreboard entry
+    output wire [5:0]   lq_id,                  // its scoreboard entry
     output wire [255:0] lq_data,                // the command
     output wire         lq_go,                  // the scoreboard lets it start
     output wire         lq_kill,                // it is younger than a fault: drop it
     output wire         cq_valid,               // a command waits at the queue head
-    output wire [4:0]   cq_id,                  // its scoreboard entry
+    output wire [5:0]   cq_id,                  // its scoreboard entry
     output wire [255:0] cq_data,                // the command
     output wire         cq_go,                  // the scoreboard lets it start
     output wire         cq_kill,                // it is younger than a fault: drop it
     output wire         sq_valid,               // a command waits at the queue head
-    output wire [4:0]   sq_id,                  // its scoreboard entry
+    output wire [5:0]   sq_id,                  // its scoreboard entry
     output wire [255:0] sq_data,                // the command
     output wire         sq_go,                  // the scoreboard lets it start
     output wire         sq_kill,                // it is younger than a fault: drop it
@@ -87,9 +101,15 @@ module serrano_core_cmdproc_l64_n16384 (
     wire         sb_alloc_valid;
     wire         sb_alloc_sync;
     wire         sb_flush;
-    wire [4:0]   sb_q0_id;
-    wire [4:0]   sb_q1_id;
-    wire [4:0]   sb_q2_id;
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    wire [5:0]   sb_q0_id;
+    /* verilator lint_on UNUSED */
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    wire [5:0]   sb_q1_id;
+    /* verilator lint_on UNUSED */
+    /* verilator lint_off UNUSED */ // entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits
+    wire [5:0]   sb_q2_id;
+    /* verilator lint_on UNUSED */
     wire         u_scoreboard_q0_clear;
     /* verilator lint_off UNUSED */ // only stores wait for older transfers
     wire         u_scoreboard_q0_sync_clear;
@@ -105,38 +125,38 @@ module serrano_core_cmdproc_l64_n16384 (
     wire [4:0]   u_scoreboard_head_id;
     wire         u_scoreboard_retire;
     wire         u_scoreboard_empty;
-    wire [4:0]   sb_head;
+    wire [5:0]   sb_head;
     wire         dec_ok;
     reg          fpend;                      // a fault found late waits for older commands
     wire         blocked;
     wire         dispatch;
-    wire [275:0] lq_in;
+    wire [276:0] lq_in;
     wire         u_lq_in_ready;
     wire         u_lq_out_valid;
-    wire [275:0] u_lq_out_data;
+    wire [276:0] u_lq_out_data;
     /* verilator lint_off UNUSED */ // in_ready is the room
     wire [3:0]   u_lq_count;
     /* verilator lint_on UNUSED */
-    wire [260:0] cq_in;
+    wire [261:0] cq_in;
     wire         u_cq_in_ready;
     wire         u_cq_out_valid;
-    wire [260:0] u_cq_out_data;
+    wire [261:0] u_cq_out_data;
     /* verilator lint_off UNUSED */ // in_ready is the room
     wire [4:0]   u_cq_count;
     /* verilator lint_on UNUSED */
-    wire [282:0] sq_in;
+    wire [283:0] sq_in;
     wire         u_sq_in_ready;
     wire         u_sq_out_valid;
-    wire [282:0] u_sq_out_data;
+    wire [283:0] u_sq_out_data;
     /* verilator lint_off UNUSED */ // in_ready is the room
     wire [2:0]   u_sq_count;
     /* verilator lint_on UNUSED */
-    wire [4:0]   alloc_id;
+    wire [5:0]   alloc_id;
     wire [14:0]  dec_lines;
     wire [6:0]   dec_last_bytes;
     wire         dispatch_w;
-    reg  [4:0]   fid;                        // the entry of the fault found late
-    wire [4:0]   fault_age;
+    reg  [5:0]   fid;                        // the entry of the fault found late
+    wire [5:0]   fault_age;
     wire         lq_kill_w;
     wire         cq_kill_w;
     wire         sq_kill_w;
@@ -167,7 +187,7 @@ module serrano_core_cmdproc_l64_n16384 (
     wire [63:0]  _t0;
     /* verilator lint_on UNUSED */
     wire         _s0;
-    wire [4:0]   _s1;
+    wire [5:0]   _s1;
     wire         _s2;
     wire [19:0]  _s3;
     wire [19:0]  _s4;
@@ -181,10 +201,10 @@ module serrano_core_cmdproc_l64_n16384 (
     assign _s4 = (dec_index + 20'd1);
     assign _s5 = {dec_last, dec_kind, dec_amount};
 
-    assign sb_head = u_scoreboard_head_id;
+    assign sb_head = {1'd0, u_scoreboard_head_id};
     assign dec_ok = (dec_err == 8'd0);
     assign blocked = (faulted | fpend);
-    assign alloc_id = u_scoreboard_alloc_id;
+    assign alloc_id = {1'd0, u_scoreboard_alloc_id};
     assign dec_lines = ((dec_queue == 2'd1) ? (dec_wr_hi - dec_wr_lo) : (dec_rd_hi - dec_rd_lo));
     assign dec_last_bytes = ({1'd0, _t0[5:0]} + 7'd1);
     assign lq_in = {dec_data, dec_lines, alloc_id};
@@ -195,31 +215,31 @@ module serrano_core_cmdproc_l64_n16384 (
     assign dispatch = dispatch_w;
     assign sb_alloc_valid = dispatch_w;
     assign sb_alloc_sync = ((dec_queue == 2'd1) | (dec_queue == 2'd3));
-    assign sb_q0_id = u_lq_out_data[4:0];
-    assign sb_q1_id = u_cq_out_data[4:0];
-    assign sb_q2_id = u_sq_out_data[4:0];
+    assign sb_q0_id = u_lq_out_data[5:0];
+    assign sb_q1_id = u_cq_out_data[5:0];
+    assign sb_q2_id = u_sq_out_data[5:0];
     assign fault_age = (fid - sb_head);
-    assign lq_kill_w = (fpend & (fault_age < (u_lq_out_data[4:0] - sb_head)));
+    assign lq_kill_w = (fpend & (fault_age < (u_lq_out_data[5:0] - sb_head)));
     assign lq_valid = u_lq_out_valid;
-    assign lq_id = u_lq_out_data[4:0];
-    assign lq_data = u_lq_out_data[275:20];
+    assign lq_id = u_lq_out_data[5:0];
+    assign lq_data = u_lq_out_data[276:21];
     assign lq_go = u_scoreboard_q0_clear;
     assign lq_kill = lq_kill_w;
-    assign cq_kill_w = (fpend & (fault_age < (u_cq_out_data[4:0] - sb_head)));
+    assign cq_kill_w = (fpend & (fault_age < (u_cq_out_data[5:0] - sb_head)));
     assign cq_valid = u_cq_out_valid;
-    assign cq_id = u_cq_out_data[4:0];
-    assign cq_data = u_cq_out_data[260:5];
+    assign cq_id = u_cq_out_data[5:0];
+    assign cq_data = u_cq_out_data[261:6];
     assign cq_go = u_scoreboard_q1_clear;
     assign cq_kill = cq_kill_w;
-    assign sq_kill_w = (fpend & (fault_age < (u_sq_out_data[4:0] - sb_head)));
+    assign sq_kill_w = (fpend & (fault_age < (u_sq_out_data[5:0] - sb_head)));
     assign sq_valid = u_sq_out_valid;
-    assign sq_id = u_sq_out_data[4:0];
-    assign sq_data = u_sq_out_data[282:27];
+    assign sq_id = u_sq_out_data[5:0];
+    assign sq_data = u_sq_out_data[283:28];
     assign sq_go = (u_scoreboard_q2_clear & u_scoreboard_q2_sync_clear);
     assign sq_kill = sq_kill_w;
-    assign lq_lines = u_lq_out_data[19:5];
-    assign sq_lines = u_sq_out_data[19:5];
-    assign sq_last_bytes = u_sq_out_data[26:20];
+    assign lq_lines = u_lq_out_data[20:6];
+    assign sq_lines = u_sq_out_data[20:6];
+    assign sq_last_bytes = u_sq_out_data[27:21];
     assign engines_idle = ((((~((((1'd0 | ld_busy) | st_busy) | tile_busy) | softmax_busy)) & (~u_lq_out_valid)) & (~u_cq_out_valid))
         & (~u_sq_out_valid));
     assign ctrl_go = ((((dec_valid & dec_ok) & (dec_queue == 2'd0)) & (~blocked)) & u_scoreboard_empty);
@@ -267,22 +287,22 @@ module serrano_core_cmdproc_l64_n16384 (
         .alloc_valid   (sb_alloc_valid),
         .flush         (sb_flush),
         .d0_valid      ((ld_done_valid & (ld_done_code == 8'd0))),
-        .d0_id         (ld_done_id),
+        .d0_id         (ld_done_id[4:0]),
         .d1_valid      ((st_done_valid & (st_done_code == 8'd0))),
-        .d1_id         (st_done_id),
+        .d1_id         (st_done_id[4:0]),
         .d2_valid      ((cp_done_a_valid & 1'd1)),
-        .d2_id         (cp_done_a_id),
+        .d2_id         (cp_done_a_id[4:0]),
         .d3_valid      ((cp_done_b_valid & 1'd1)),
-        .d3_id         (cp_done_b_id),
+        .d3_id         (cp_done_b_id[4:0]),
         .d4_valid      ((cp_done_c_valid & 1'd1)),
-        .d4_id         (cp_done_c_id),
+        .d4_id         (cp_done_c_id[4:0]),
         .d5_valid      ((cp_done_y_valid & 1'd1)),
-        .d5_id         (cp_done_y_id),
+        .d5_id         (cp_done_y_id[4:0]),
         .d6_valid      ((cp_done_q_valid & 1'd1)),
-        .d6_id         (cp_done_q_id),
-        .q0_id         (sb_q0_id),
-        .q1_id         (sb_q1_id),
-        .q2_id         (sb_q2_id),
+        .d6_id         (cp_done_q_id[4:0]),
+        .q0_id         (sb_q0_id[4:0]),
+        .q1_id         (sb_q1_id[4:0]),
+        .q2_id         (sb_q2_id[4:0]),
         .q0_clear      (u_scoreboard_q0_clear),
         .q0_sync_clear (u_scoreboard_q0_sync_clear),
         .q1_clear      (u_scoreboard_q1_clear),
@@ -295,7 +315,7 @@ module serrano_core_cmdproc_l64_n16384 (
         .retire        (u_scoreboard_retire),
         .empty         (u_scoreboard_empty)
     );
-    serrano_fifo_w276_d8 u_lq (
+    serrano_fifo_w277_d8 u_lq (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((dispatch & (dec_queue == 2'd1))),
@@ -306,7 +326,7 @@ module serrano_core_cmdproc_l64_n16384 (
         .out_data  (u_lq_out_data),
         .count     (u_lq_count)
     );
-    serrano_fifo_w261_d16 u_cq (
+    serrano_fifo_w262_d16 u_cq (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((dispatch & (dec_queue == 2'd2))),
@@ -317,7 +337,7 @@ module serrano_core_cmdproc_l64_n16384 (
         .out_data  (u_cq_out_data),
         .count     (u_cq_count)
     );
-    serrano_fifo_w283_d4 u_sq (
+    serrano_fifo_w284_d4 u_sq (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((dispatch & (dec_queue == 2'd3))),
@@ -332,7 +352,7 @@ module serrano_core_cmdproc_l64_n16384 (
     always @(posedge clk) begin
         if (rst) begin
             fpend        <= 1'd0;
-            fid          <= 5'd0;
+            fid          <= 6'd0;
             head_q       <= 20'd0;
             entry_bypass <= 1'd0;
         end else begin

@@ -85,18 +85,18 @@ module serrano_core_r32c32d1024_s32x8192i8o16_d512a64_k1024b16 (
     wire         cp_dec_flush;
     wire         cp_dec_ready;
     wire         cp_lq_valid;
-    wire [4:0]   cp_lq_id;
+    wire [5:0]   cp_lq_id;
     wire [255:0] cp_lq_data;
     wire [14:0]  cp_lq_lines;
     wire         cp_lq_go;
     wire         cp_lq_kill;
     wire         cp_cq_valid;
-    wire [4:0]   cp_cq_id;
+    wire [5:0]   cp_cq_id;
     wire [255:0] cp_cq_data;
     wire         cp_cq_go;
     wire         cp_cq_kill;
     wire         cp_sq_valid;
-    wire [4:0]   cp_sq_id;
+    wire [5:0]   cp_sq_id;
     wire [255:0] cp_sq_data;
     wire [14:0]  cp_sq_lines;
     wire [6:0]   cp_sq_last_bytes;
@@ -188,7 +188,7 @@ module serrano_core_r32c32d1024_s32x8192i8o16_d512a64_k1024b16 (
     wire         u_load_w_valid;
     wire         u_load_q_ready;
     wire         u_load_done_valid;
-    wire [4:0]   u_load_done_id;
+    wire [5:0]   u_load_done_id;
     wire [7:0]   u_load_done_code;
     wire         u_load_busy;
     wire         u_load_stall;
@@ -210,7 +210,7 @@ module serrano_core_r32c32d1024_s32x8192i8o16_d512a64_k1024b16 (
     wire         u_store_m_axi_bready;
     wire         u_store_q_ready;
     wire         u_store_done_valid;
-    wire [4:0]   u_store_done_id;
+    wire [5:0]   u_store_done_id;
     wire [7:0]   u_store_done_code;
     wire         u_store_busy;
     wire         u_store_stall;
@@ -229,32 +229,32 @@ module serrano_core_r32c32d1024_s32x8192i8o16_d512a64_k1024b16 (
     wire [63:0]  u_compute_wy_strb;
     wire         u_compute_wy_valid;
     wire         u_compute_done_a_valid;
-    wire [4:0]   u_compute_done_a_id;
+    wire [5:0]   u_compute_done_a_id;
     wire         u_compute_done_b_valid;
-    wire [4:0]   u_compute_done_b_id;
+    wire [5:0]   u_compute_done_b_id;
     wire         u_compute_done_c_valid;
-    wire [4:0]   u_compute_done_c_id;
+    wire [5:0]   u_compute_done_c_id;
     wire         u_compute_done_y_valid;
-    wire [4:0]   u_compute_done_y_id;
+    wire [5:0]   u_compute_done_y_id;
     wire         u_compute_done_q_valid;
-    wire [4:0]   u_compute_done_q_id;
+    wire [5:0]   u_compute_done_q_id;
     wire         u_compute_q_ready;
     wire         u_compute_busy_tile;
     wire         u_compute_busy_softmax;
     wire         u_compute_stall_tile;
     wire         u_compute_stall_softmax;
     wire         u_cmdproc_lq_valid;
-    wire [4:0]   u_cmdproc_lq_id;
+    wire [5:0]   u_cmdproc_lq_id;
     wire [255:0] u_cmdproc_lq_data;
     wire         u_cmdproc_lq_go;
     wire         u_cmdproc_lq_kill;
     wire         u_cmdproc_cq_valid;
-    wire [4:0]   u_cmdproc_cq_id;
+    wire [5:0]   u_cmdproc_cq_id;
     wire [255:0] u_cmdproc_cq_data;
     wire         u_cmdproc_cq_go;
     wire         u_cmdproc_cq_kill;
     wire         u_cmdproc_sq_valid;
-    wire [4:0]   u_cmdproc_sq_id;
+    wire [5:0]   u_cmdproc_sq_id;
     wire [255:0] u_cmdproc_sq_data;
     wire         u_cmdproc_sq_go;
     wire         u_cmdproc_sq_kill;
@@ -518,7 +518,7 @@ module serrano_core_r32c32d1024_s32x8192i8o16_d512a64_k1024b16 (
         .dec_amount     (u_decode_dec_amount),
         .dec_last       (u_decode_dec_last)
     );
-    serrano_core_load_l64_n16384_d512_a64_i5 u_load (
+    serrano_core_load_l64_n16384_d512_a64_i6 u_load (
         .clk           (clk),
         .rst           (rst),
         .q_id          (cp_lq_id),
@@ -560,7 +560,7 @@ module serrano_core_r32c32d1024_s32x8192i8o16_d512a64_k1024b16 (
         .busy          (u_load_busy),
         .stall         (u_load_stall)
     );
-    serrano_core_store_l64_n16384_d512_a64_i5 u_store (
+    serrano_core_store_l64_n16384_d512_a64_i6 u_store (
         .clk           (clk),
         .rst           (rst),
         .q_id          (cp_sq_id),
@@ -606,7 +606,7 @@ module serrano_core_r32c32d1024_s32x8192i8o16_d512a64_k1024b16 (
         .busy          (u_store_busy),
         .stall         (u_store_stall)
     );
-    serrano_core_compute_l64_n16384_r32c32d1024_s32x8192_i5 u_compute (
+    serrano_core_compute_l64_n16384_r32c32d1024_s32x8192_i6 u_compute (
         .clk           (clk),
         .rst           (rst),
         .q_id          (cp_cq_id),

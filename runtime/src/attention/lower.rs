@@ -65,7 +65,8 @@ pub(crate) fn lower(
     let page_lines = (g.pt * g.d / g.l) as u32;
     let mut pages = Pages::new(Slots::new(regions.k, page_lines), Slots::new(regions.v, page_lines));
     let mut table = Vec::new();
-    // Plan every block's folds first, so that loads run ahead across blocks.
+    // Every block's query blocks first, then their folds planned in the
+    // order they are emitted, so that loads run ahead across blocks.
     let mut blocks = Vec::new();
     for &i in run {
         let s = &seqs[i];
@@ -78,16 +79,49 @@ pub(crate) fn lower(
             let vt = table.len();
             table.extend((0..np).map(|n| page_addr(dram.v_pool, n)));
             let src = KvSource { seq: i, head: h, k_table: kt as u16, v_table: vt as u16 };
-            for blk in query_blocks(spec, seqs, i, h, dram, g) {
-                let uses = plan(&mut pages, &blk, &src, g);
-                blocks.push((blk, uses));
-            }
+            blocks.extend(query_blocks(spec, seqs, i, h, dram, g).into_iter().map(|b| (b, src)));
         }
     }
+    // Software pipelining: block n's S is emitted before block n − 1's P·V,
+    // and its softmax after, so the tile computes the next logits while the
+    // softmax unit works (the compute queue issues in order; the softmax
+    // runs beside the tile). Two logit and probability buffers when they
+    // fit, else the scoreboard orders the reuse.
+    let max_rows = blocks.iter().map(|(b, _)| b.rows).max().unwrap_or(0);
+    let double = 2 * max_rows * g.s_stride <= regions.s.lines.min(regions.p.lines) as usize;
+    let bufs = |n: usize| {
+        let half = |r: Region| if double { r.start + (n % 2) as u32 * (r.lines / 2) } else { r.start };
+        (half(regions.s), half(regions.p))
+    };
+    let n = blocks.len();
+    let mut uses = Vec::with_capacity(n);
+    for step in 0..=n {
+        let s_uses = (step < n).then(|| plan_s(&mut pages, &blocks[step].0, &blocks[step].1, g));
+        let pv_uses = (step >= 1).then(|| plan_pv(&mut pages, &blocks[step - 1].0, &blocks[step - 1].1, g));
+        uses.push((s_uses, pv_uses));
+    }
     let mut pos = 0;
-    for (n, (blk, uses)) in blocks.iter().enumerate() {
-        let regs = (regions.q[n % 2], regions.o[n % 2]);
-        block(&mut pb, spec, blk, uses, &mut pages, &mut pos, regs, &regions, g);
+    for (step, (s_uses, pv_uses)) in uses.iter().enumerate() {
+        if let Some(u) = s_uses {
+            let (b, (sb, _)) = (&blocks[step].0, bufs(step));
+            logits(&mut pb, spec, b, u, &mut pages, &mut pos, regions.q[step % 2], sb, g);
+        }
+        if let Some(u) = pv_uses {
+            let (b, (_, pbuf)) = (&blocks[step - 1].0, bufs(step - 1));
+            outputs(&mut pb, spec, b, u, &mut pages, &mut pos, regions.o[(step - 1) % 2], pbuf, g);
+        }
+        if s_uses.is_some() {
+            let (b, (sb, pbuf)) = (&blocks[step].0, bufs(step));
+            pb.softmax(SoftmaxCmd {
+                x_line: sb,
+                x_stride: g.s_stride as u32,
+                y_line: pbuf,
+                y_stride: g.s_stride as u32,
+                k: spec.quant.k,
+                int8_out: true,
+                ..b.mask
+            });
+        }
     }
     pages.loads.rest(&mut pb);
     pb.fence();
@@ -95,6 +129,7 @@ pub(crate) fn lower(
     (table, pb)
 }
 
+#[derive(Clone, Copy)]
 struct KvSource {
     seq: usize,
     head: usize,
@@ -194,39 +229,30 @@ fn append_new_tokens(
     }
 }
 
-/// The page chunks each fold of a block reads: S's folds (per C keys, per
-/// fold of d) and P·V's (per pass of C columns, per fold of R keys).
-struct BlockUses {
-    s: Vec<Vec<Use>>,
-    pv: Vec<Vec<Use>>,
-}
-
-/// Plan a block's folds in the order [`block`] emits them.
-///
-/// A K page is d rows of P keys; its chunk `c` is the R rows of fold `c`. A
-/// V page is d/L column blocks of P rows of L bytes; its chunk `w` is block
-/// `w`, what the passes over columns `w·L..` read. The chunks are loaded in
-/// the order the folds use them (every K chunk, then V block by block), so
-/// the DMA keeps streaming while the first pass of P·V already runs.
-fn plan(pages: &mut Pages, b: &QueryBlock, src: &KvSource, g: &Geometry) -> BlockUses {
-    let (l, r, c, d, pt) = (g.l, g.r, g.c, g.d, g.pt);
-    let (kchunks, vchunks) = (d.div_ceil(r), d / l);
-    let paged = |n: usize, off: usize, len: usize, table: u16| {
-        (Descriptor::paged((n * pt * d + off) as u64, len as u32, table, g.page_shift), (off / l) as u32)
-    };
-    let s = (0..b.keys)
+/// Plan the folds of a block's S = Q·Kᵀ (per C keys, per fold of d), in
+/// the order [`logits`] emits them. A K page is d rows of P keys, loaded
+/// whole: S reads it page by page.
+fn plan_s(pages: &mut Pages, b: &QueryBlock, src: &KvSource, g: &Geometry) -> Vec<Vec<Use>> {
+    let (c, d, pt) = (g.c, g.d, g.pt);
+    let kchunks = d.div_ceil(g.r);
+    (0..b.keys)
         .step_by(c)
         .map(|n0| {
-            (0..kchunks)
-                .map(|f| {
-                    let (n, len) = (n0 / pt, r.min(d - f * r) * pt);
-                    let key = (src.seq, 2 * src.head, n);
-                    pages.use_chunk(false, key, f, kchunks, || paged(n, f * r * pt, len, src.k_table))
-                })
-                .collect()
+            let (n, key) = (n0 / pt, (src.seq, 2 * src.head, n0 / pt));
+            (0..kchunks).map(|_| pages.use_chunk(false, key, 0, 1, || paged(g, n, 0, d * pt, src.k_table))).collect()
         })
-        .collect();
-    let pv = (0..d)
+        .collect()
+}
+
+/// Plan the folds of a block's P·V (per pass of C columns, per fold of R
+/// keys), in the order [`outputs`] emits them. A V page is d/L column
+/// blocks of P rows of L bytes; its chunk `w` is block `w`, what the passes
+/// over columns `w·L..` read, so the first pass starts after one block of
+/// each page, not whole pages.
+fn plan_pv(pages: &mut Pages, b: &QueryBlock, src: &KvSource, g: &Geometry) -> Vec<Vec<Use>> {
+    let (l, r, c, d, pt) = (g.l, g.r, g.c, g.d, g.pt);
+    let vchunks = d / l;
+    (0..d)
         .step_by(c)
         .map(|n0| {
             let w = n0 / l;
@@ -234,73 +260,87 @@ fn plan(pages: &mut Pages, b: &QueryBlock, src: &KvSource, g: &Geometry) -> Bloc
                 .step_by(r)
                 .map(|kf| {
                     let (n, key) = (kf / pt, (src.seq, 2 * src.head + 1, kf / pt));
-                    pages.use_chunk(true, key, w, vchunks, || paged(n, w * pt * l, pt * l, src.v_table))
+                    pages.use_chunk(true, key, w, vchunks, || paged(g, n, w * pt * l, pt * l, src.v_table))
                 })
                 .collect()
         })
-        .collect();
-    BlockUses { s, pv }
+        .collect()
 }
 
-/// One query block: Q·Kᵀ, softmax, P·V, store (module docs, steps 1 to 4).
+/// Page `n`'s bytes `[off, off + len)` through the page table from entry
+/// `table`, and the line of the slot they go to.
+fn paged(g: &Geometry, n: usize, off: usize, len: usize, table: u16) -> (Descriptor, u32) {
+    (Descriptor::paged((n * g.pt * g.d + off) as u64, len as u32, table, g.page_shift), (off / g.l) as u32)
+}
+
+/// A block's logits: its queries loaded, S = Q·Kᵀ (module docs, steps 1
+/// and 2) into the logit buffer `s_line`.
 #[allow(clippy::too_many_arguments)]
-fn block(
+fn logits(
     pb: &mut ProgramBuilder,
     spec: &AttentionSpec,
     b: &QueryBlock,
-    uses: &BlockUses,
+    uses: &[Vec<Use>],
     pages: &mut Pages,
     pos: &mut usize,
-    (qreg, oreg): (Region, Region),
-    regions: &Regions,
+    qreg: Region,
+    s_line: u32,
     g: &Geometry,
 ) {
     let (l, r, c, d, pt) = (g.l, g.r, g.c, g.d, g.pt);
     let row_lines = (d / l) as u32;
-    let s_stride = g.s_stride as u32;
     let rows = b.rows as u32;
-    let mut next = |pb: &mut ProgramBuilder, u: Use| {
-        pages.loads.upto(pb, u.need, *pos);
-        *pos += 1;
-        u.line
-    };
     pb.dma_load(Descriptor::linear(b.q, (b.rows * d) as u32), qreg.start);
     pb.tile_qparam(None, spec.quant.logit);
-    // 2. S = Q·Kᵀ, C keys at a time; row i of fold f is dimension f·R + i of a K page.
+    // C keys at a time; row i of fold f is dimension f·R + i of a K page.
     for (kb, n0) in (0..b.keys).step_by(c).enumerate() {
         let (in_page, b_off) = ((n0 % pt) / l, ((n0 % l) / c) as u32);
         for (f, kf) in (0..d).step_by(r).enumerate() {
-            let kp = next(pb, uses.s[kb][f]);
+            let kp = next(pb, pages, uses[kb][f], pos);
             let b_line = kp + (kf * pt / l + in_page) as u32;
             pb.tile_load(b_line, (pt / l) as u32, b_off, r.min(d - kf) as u32);
             let a_line = qreg.start + (kf / l) as u32;
             pb.tile_compute(a_line, row_lines, ((kf % l) / r) as u32, rows, kf > 0);
         }
-        pb.tile_read(regions.s.start + (n0 / l) as u32, s_stride, b_off, rows, true);
+        pb.tile_read(s_line + (n0 / l) as u32, g.s_stride as u32, b_off, rows, true);
     }
-    // 3. The probabilities, int8 UQ0.7.
-    let sm = SoftmaxCmd {
-        x_line: regions.s.start,
-        x_stride: s_stride,
-        y_line: regions.p.start,
-        y_stride: s_stride,
-        k: spec.quant.k,
-        int8_out: true,
-        ..b.mask
-    };
-    pb.softmax(sm);
-    // 4. O = P·V, C output columns at a time; row i of a fold is key kf + i, one line of block w.
+}
+
+/// A block's outputs: O = P·V from the probability buffer `p_line`, C
+/// output columns at a time, then stored (module docs, steps 4 and 5).
+#[allow(clippy::too_many_arguments)]
+fn outputs(
+    pb: &mut ProgramBuilder,
+    spec: &AttentionSpec,
+    b: &QueryBlock,
+    uses: &[Vec<Use>],
+    pages: &mut Pages,
+    pos: &mut usize,
+    oreg: Region,
+    p_line: u32,
+    g: &Geometry,
+) {
+    let (l, r, c, d, pt) = (g.l, g.r, g.c, g.d, g.pt);
+    let (row_lines, rows) = ((d / l) as u32, b.rows as u32);
     pb.tile_qparam(None, spec.quant.out);
+    // Row i of a fold is key kf + i, one line of V block w.
     for (pass, n0) in (0..d).step_by(c).enumerate() {
         let w = n0 / l;
         for (f, kf) in (0..b.keys).step_by(r).enumerate() {
-            let vp = next(pb, uses.pv[pass][f]);
+            let vp = next(pb, pages, uses[pass][f], pos);
             let b_line = vp + (w * pt + kf % pt) as u32;
             pb.tile_load(b_line, 1, ((n0 % l) / c) as u32, r.min(b.keys - kf) as u32);
-            let a_line = regions.p.start + (kf / l) as u32;
-            pb.tile_compute(a_line, s_stride, ((kf % l) / r) as u32, rows, kf > 0);
+            let a_line = p_line + (kf / l) as u32;
+            pb.tile_compute(a_line, g.s_stride as u32, ((kf % l) / r) as u32, rows, kf > 0);
         }
         pb.tile_read(oreg.start + (n0 / l) as u32, row_lines, ((n0 % l) / c) as u32, rows, true);
     }
     pb.dma_store(Descriptor::linear(b.o, (b.rows * d) as u32), oreg.start);
+}
+
+/// Before the next fold: the loads it needs (and those ahead); its slot's line.
+fn next(pb: &mut ProgramBuilder, pages: &mut Pages, u: Use, pos: &mut usize) -> u32 {
+    pages.loads.upto(pb, u.need, *pos);
+    *pos += 1;
+    u.line
 }

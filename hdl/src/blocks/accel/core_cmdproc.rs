@@ -40,11 +40,11 @@ use crate::core::{cat, mux, Bit, Expr, Instance, Module, Reg, Result, UInt};
 /// commands are dispatched (the scoreboard's entries bound it too).
 pub const QUEUE_DEPTHS: [u32; 3] = [8, 16, 4];
 /// Bits of a scoreboard entry's number on the engines' ports: enough for
-/// the most entries `core.in_flight` allows (32). With fewer, the numbers are
+/// the most entries `core.in_flight` allows (64). With fewer, the numbers are
 /// below `in_flight` and the command processor's ages (`id - head`, in these
 /// bits) still grow in program order: entries past the ring's wrap get ages
-/// above `32 - in_flight`, after every entry before it.
-pub const ID_BITS: u32 = 5;
+/// above `64 - in_flight`, after every entry before it.
+pub const ID_BITS: u32 = 6;
 
 /// The counter a retiring entry adds its amount to.
 const KIND_NONE: u128 = 0;
@@ -267,6 +267,14 @@ fn scoreboard_instance(
     // The scoreboard numbers its entries in `sbw` bits, the engines in ID_BITS.
     let sbw = index_bits(p.in_flight as u64);
     let narrow = |x: &Expr| if sbw < ID_BITS { x.slice(sbw - 1, 0) } else { x.clone() };
+    if sbw < ID_BITS {
+        for id in dones.iter().map(|(_, id)| id).chain(sb_qid) {
+            m.allow_unused(
+                id,
+                "entry numbers stay below core.in_flight: the engines' wider numbers have zero top bits",
+            )?;
+        }
+    }
     for (k, (v, id)) in dones.iter().enumerate() {
         conn.push((format!("d{k}_valid"), v.clone()));
         conn.push((format!("d{k}_id"), narrow(id)));

@@ -59,7 +59,7 @@ fn conflicts(o: &Foot, e: &Foot) -> Expr {
 }
 
 pub fn scoreboard(entries: u32, line_bits: u32, queues: u32, dones: u32) -> Result<Module> {
-    check_pow2(SCOREBOARD_BLOCK, "entries", entries, 2..=32)?;
+    check_pow2(SCOREBOARD_BLOCK, "entries", entries, 2..=64)?;
     check_range(SCOREBOARD_BLOCK, "line_bits", line_bits, 1..=24)?;
     check_range(SCOREBOARD_BLOCK, "queues", queues, 1..=4)?;
     check_range(SCOREBOARD_BLOCK, "dones", dones, 1..=8)?;
