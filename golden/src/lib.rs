@@ -10,6 +10,7 @@ pub mod config;
 pub mod core;
 pub mod dma;
 pub mod layer;
+pub mod llm;
 pub mod numeric;
 pub mod softmax;
 pub mod tile;
