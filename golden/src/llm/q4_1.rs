@@ -57,7 +57,7 @@ impl BlockQ4_1 {
 /// Decode a row (or any run) of Q4_1 blocks into `bytes.len() / 20 · 32`
 /// weights, in storage order.
 pub fn dequantize(bytes: &[u8]) -> Result<Vec<f32>, BlockError> {
-    if bytes.len() % BLOCK_BYTES != 0 {
+    if !bytes.len().is_multiple_of(BLOCK_BYTES) {
         return Err(BlockError { format: "Q4_1", len: bytes.len(), block_bytes: BLOCK_BYTES });
     }
     let mut out = Vec::with_capacity(bytes.len() / BLOCK_BYTES * BLOCK_LEN);

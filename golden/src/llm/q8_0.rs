@@ -23,7 +23,7 @@ pub fn decode_block(bytes: &[u8; BLOCK_BYTES]) -> [f32; BLOCK_LEN] {
 /// Decode a run of Q8_0 blocks into `bytes.len() / 34 · 32` weights, in
 /// storage order.
 pub fn dequantize(bytes: &[u8]) -> Result<Vec<f32>, BlockError> {
-    if bytes.len() % BLOCK_BYTES != 0 {
+    if !bytes.len().is_multiple_of(BLOCK_BYTES) {
         return Err(BlockError { format: "Q8_0", len: bytes.len(), block_bytes: BLOCK_BYTES });
     }
     let mut out = Vec::with_capacity(bytes.len() / BLOCK_BYTES * BLOCK_LEN);
