@@ -94,7 +94,7 @@ fn real_file_tensors() {
     assert_eq!(g.tensors().len(), 2 + 30 * 9);
 }
 
-/// Expected values from the `gguf` Python package (0.17, `gguf.quants.dequantize`
+/// Expected values from the `gguf` Python package (0.19.0, `gguf.quants.dequantize`
 /// on the same file, in a scratch virtual environment): the f32 bit patterns
 /// of elements 0, 1, 15, 16, 17, 31, 32, 63, and the sum of all the tensor's
 /// f32 bit patterns as u64 (an order-free checksum of every value).
@@ -128,7 +128,7 @@ fn real_file_q8_0_embedding_matches_gguf_py() {
     check_decoded("token_embd.weight", &w, bits, 58_597_194_097_596_096);
 }
 
-/// Token ids from an independent implementation: Hugging Face `tokenizers`
+/// Token ids from an independent implementation: Hugging Face `tokenizers` 0.23.3
 /// (Python package, scratch virtual environment) with a byte-level BPE model
 /// built from this file's `tokenizer.ggml.tokens` and `merges`, the
 /// pre-tokenizer SmolLM2's tokenizer.json declares (Digits with
