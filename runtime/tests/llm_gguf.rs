@@ -168,6 +168,27 @@ fn tokenizer_matches_known_ids() {
     }
 }
 
+/// 411 texts against the same independent implementation as KNOWN (see the
+/// fixture's header), and their round trip.
+#[test]
+fn tokenizer_matches_reference_corpus() {
+    let tok = tokenizer();
+    let fixture = include_str!("fixtures/smollm2_tokens.tsv");
+    let mut checked = 0;
+    for (n, line) in fixture.lines().enumerate().filter(|(_, l)| !l.starts_with('#')) {
+        let (hex, ids) = line.split_once('\t').unwrap_or_else(|| panic!("fixture line {}: no tab", n + 1));
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let text = String::from_utf8(bytes).unwrap();
+        let want: Vec<u32> = ids.split_whitespace().map(|x| x.parse().unwrap()).collect();
+        let got = tok.encode_with_control(&text);
+        assert_eq!(got, want, "fixture line {}: {text:?}, words {:?}", n + 1, tok.words(&text));
+        assert_eq!(tok.decode(&got).unwrap(), text, "fixture line {}: round trip", n + 1);
+        checked += 1;
+    }
+    assert_eq!(checked, 411);
+}
+
 #[test]
 fn tokenizer_words_follow_the_smollm_split() {
     let tok = tokenizer();
@@ -177,6 +198,8 @@ fn tokenizer_words_follow_the_smollm_split() {
     assert_eq!(tok.words("it's 'Tis"), ["it", "'s", " '", "Tis"]);
     assert_eq!(tok.words("a\n\nb  \n"), ["a", "\n", "\n", "b", "  \n"]);
     assert_eq!(tok.words("hi!?  "), ["hi", "!?", "  "]);
+    // A vowel sign is alphabetic to Rust but not a letter (\p{L}).
+    assert_eq!(tok.words("Aी've Ⓐb"), ["A", "ी'", "ve", " Ⓐ", "b"]);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod gguf;
 pub mod tokenizer;
+mod unicode;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

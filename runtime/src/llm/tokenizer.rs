@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::gguf::{Gguf, GgufError, Value};
+use super::unicode::is_letter;
 
 /// A tokenizer that cannot be built, or an id that cannot be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,13 +84,6 @@ fn byte_chars() -> [char; 256] {
             c
         }
     })
-}
-
-/// `\p{L}`: Rust's Alphabetic property is the letters plus the letter numbers
-/// (`Nl`, removed here because they are numeric) plus `Other_Alphabetic`,
-/// mostly combining vowel signs, which `\p{L}` excludes (see docs/llm.md).
-fn is_letter(c: char) -> bool {
-    c.is_alphabetic() && !c.is_numeric()
 }
 
 /// The end (exclusive, in chars) of the pattern's match starting at `i`.
