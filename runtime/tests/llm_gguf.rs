@@ -230,6 +230,11 @@ fn tokenizer_round_trips_and_rejects_bad_ids() {
     assert_eq!(tok.encode("!\u{4}!"), [10095]);
     assert_eq!(tok.encode("a\u{4}b"), [81, 82]);
     assert_eq!(tok.encode("ok\u{6}\u{13} x\u{1d}"), [2231, 1792]);
+    // A long word without spaces or punctuation (one BPE run).
+    let long: String = "abcdefghij".repeat(2000);
+    let ids = tok.encode(&long);
+    assert!(ids.len() < long.len() / 2, "{} tokens", ids.len());
+    assert_eq!(tok.decode(&ids).unwrap(), long);
     let e = tok.decode(&[5, 49152]).unwrap_err().to_string();
     assert_eq!(e, "tokenizer: token id 49152 is not below the vocabulary size 49152");
 }
@@ -398,6 +403,20 @@ fn malformed_values() {
     assert!(e.contains("metadata 'x.many' claims 18446744073709551615 array elements"), "{e}");
     let e = parse_err(valid().kv("x.bad", 8, &[&2u64.to_le_bytes()[..], &[0xff, 0xfe]].concat()).bytes());
     assert!(e.contains("metadata 'x.bad' is not valid UTF-8"), "{e}");
+    // Arrays of arrays read back; a deep nesting is refused, not recursed into.
+    let nest = |levels: usize| {
+        let mut v = [4u32.to_le_bytes().to_vec(), 1u64.to_le_bytes().to_vec(), 5u32.to_le_bytes().to_vec()].concat();
+        for _ in 1..levels {
+            v = [9u32.to_le_bytes().to_vec(), 1u64.to_le_bytes().to_vec(), v].concat();
+        }
+        valid().kv("x.nest", 9, &v).bytes()
+    };
+    let g = Gguf::parse(nest(3)).unwrap_or_else(|e| panic!("{e}"));
+    let inner = runtime::llm::Value::Array(vec![runtime::llm::Value::U32(5)]);
+    assert_eq!(g.get_array("x.nest").unwrap(), [runtime::llm::Value::Array(vec![inner])]);
+    assert!(Gguf::parse(nest(8)).is_ok());
+    let e = parse_err(nest(9));
+    assert!(e.ends_with("metadata 'x.nest': arrays nested deeper than 8 (a malformed file?)"), "{e}");
     let e = parse_err(valid().kv("general.alignment", 4, &24u32.to_le_bytes()).bytes());
     assert!(e.contains("general.alignment must be a uint32 power of two, found U32(24)"), "{e}");
 }

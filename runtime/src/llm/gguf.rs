@@ -15,6 +15,9 @@ use std::path::Path;
 pub const MAGIC: [u8; 4] = *b"GGUF";
 /// The data section's alignment when `general.alignment` is absent.
 pub const DEFAULT_ALIGNMENT: u64 = 32;
+/// Arrays of arrays are allowed; a deeper nesting than this is refused
+/// rather than recursed into (a hostile file could exhaust the stack).
+const MAX_ARRAY_NESTING: u32 = 8;
 /// ggml tensors have at most four dimensions.
 const MAX_DIMS: u32 = 4;
 
@@ -212,8 +215,9 @@ impl<'a> Cursor<'a> {
         String::from_utf8(raw.to_vec()).map_err(|e| self.err(at, format!("{what} is not valid UTF-8 ({e})")))
     }
 
-    /// A value of type `ty`, its type id read at `type_at`.
-    fn value(&mut self, ty: u32, type_at: usize, what: &str) -> Result<Value, GgufError> {
+    /// A value of type `ty`, its type id read at `type_at`, inside `depth`
+    /// enclosing arrays.
+    fn value(&mut self, ty: u32, type_at: usize, what: &str, depth: u32) -> Result<Value, GgufError> {
         Ok(match ty {
             0 => Value::U8(u8::from_le_bytes(self.array(what)?)),
             1 => Value::I8(i8::from_le_bytes(self.array(what)?)),
@@ -233,6 +237,12 @@ impl<'a> Cursor<'a> {
             8 => Value::String(self.string(what)?),
             9 => {
                 let elem_at = self.pos;
+                if depth >= MAX_ARRAY_NESTING {
+                    return Err(self.err(
+                        type_at,
+                        format!("{what}: arrays nested deeper than {MAX_ARRAY_NESTING} (a malformed file?)"),
+                    ));
+                }
                 let elem_ty = self.u32(what)?;
                 let count_at = self.pos;
                 let count = self.u64(what)?;
@@ -248,7 +258,7 @@ impl<'a> Cursor<'a> {
                 }
                 let mut items = Vec::with_capacity(count as usize);
                 for _ in 0..count {
-                    items.push(self.value(elem_ty, elem_at, what)?);
+                    items.push(self.value(elem_ty, elem_at, what, depth + 1)?);
                 }
                 Value::Array(items)
             }
@@ -300,7 +310,7 @@ impl Gguf {
             let key = c.string(&format!("metadata key {i}"))?;
             let type_at = c.pos;
             let ty = c.u32(&format!("the type of metadata '{key}'"))?;
-            let value = c.value(ty, type_at, &format!("metadata '{key}'"))?;
+            let value = c.value(ty, type_at, &format!("metadata '{key}'"), 0)?;
             if keys.insert(key.clone(), metadata.len()).is_some() {
                 return Err(c.err(at, format!("metadata key '{key}' appears twice")));
             }

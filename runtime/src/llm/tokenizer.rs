@@ -10,7 +10,8 @@
 //! pair with the lowest merge rank is merged until no listed merge applies.
 //! Decoding maps each token's characters back to bytes.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 
 use super::gguf::{Gguf, GgufError, Value};
@@ -92,9 +93,8 @@ fn match_end(c: &[char], i: usize) -> usize {
     let run = |from: usize, pred: &dyn Fn(char) -> bool| (from..n).find(|&k| !pred(c[k])).unwrap_or(n);
     if c[i] == '\'' {
         for suffix in ["s", "t", "re", "ve", "m", "ll", "d"] {
-            let s: Vec<char> = suffix.chars().collect();
-            if c.len() > i + s.len() && c[i + 1..=i + s.len()] == s[..] {
-                return i + 1 + s.len();
+            if suffix.chars().enumerate().all(|(k, x)| c.get(i + 1 + k) == Some(&x)) {
+                return i + 1 + suffix.len();
             }
         }
     }
@@ -296,23 +296,45 @@ impl Tokenizer {
         ids
     }
 
-    /// Byte-pair merging of one word, appending its token ids.
+    /// Byte-pair merging of one word, appending its token ids: the adjacent
+    /// pair with the lowest merge rank is merged first, the leftmost on a
+    /// tie. A heap of candidate pairs over a linked list of symbols keeps a
+    /// long word at n·log n rather than a rescan per merge.
     fn bpe(&self, word: &str, out: &mut Vec<u32>) {
         // A byte without a token is dropped before merging, as Hugging Face's
         // BPE does without an unknown token (llama.cpp drops it too).
-        let mut symbols: Vec<u32> = word.bytes().filter_map(|b| self.byte_token[b as usize]).collect();
-        loop {
-            // The lowest-ranked adjacent pair; the leftmost on a tie.
-            let best = symbols
-                .windows(2)
-                .enumerate()
-                .filter_map(|(i, p)| self.merges.get(&(p[0], p[1])).map(|&(rank, id)| (rank, i, id)))
-                .min();
-            let Some((_, i, id)) = best else { break };
-            symbols[i] = id;
-            symbols.remove(i + 1);
+        let mut id: Vec<u32> = word.bytes().filter_map(|b| self.byte_token[b as usize]).collect();
+        let n = id.len();
+        let mut next: Vec<usize> = (1..=n).collect(); // n: none
+        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect(); // usize::MAX: none
+        let mut alive = vec![true; n];
+        let mut heap = BinaryHeap::new();
+        let push = |heap: &mut BinaryHeap<_>, i: usize, j: usize, id: &[u32]| {
+            if let Some(&(rank, merged)) = self.merges.get(&(id[i], id[j])) {
+                heap.push(Reverse((rank, i, id[i], id[j], merged)));
+            }
+        };
+        for i in 1..n {
+            push(&mut heap, i - 1, i, &id);
         }
-        out.extend(symbols);
+        while let Some(Reverse((_, i, left, right, merged))) = heap.pop() {
+            // A stale entry: one side has merged since it was pushed.
+            let j = next[i];
+            if !alive[i] || j >= n || id[i] != left || id[j] != right {
+                continue;
+            }
+            id[i] = merged;
+            alive[j] = false;
+            next[i] = next[j];
+            if next[i] < n {
+                prev[next[i]] = i;
+                push(&mut heap, i, next[i], &id);
+            }
+            if prev[i] < n {
+                push(&mut heap, prev[i], i, &id);
+            }
+        }
+        out.extend((0..n).filter(|&i| alive[i]).map(|i| id[i]));
     }
 
     /// The bytes `ids` stand for. A token may end inside a UTF-8 character,
