@@ -1,16 +1,21 @@
 //! A pretrained language model on the core (`docs/llm.md`): the model file,
-//! its reader and its tokenizer. The numeric definitions of its weights live in
-//! the golden model (`golden::llm`).
+//! its reader, its tokenizer, its weights and their float reference
+//! evaluation. The numeric definitions of the stored weights live in the
+//! golden model (`golden::llm`).
 
+pub mod float_model;
 pub mod gguf;
 pub mod tokenizer;
 mod unicode;
+pub mod weights;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+pub use float_model::{FloatModel, FloatModelError};
 pub use gguf::{GgmlType, Gguf, GgufError, TensorInfo, Value};
 pub use tokenizer::{Tokenizer, TokenizerError};
+pub use weights::{HyperParams, LayerWeights, Matrix, Weights, WeightsError};
 
 /// The environment variable that names the model file, overriding the record.
 pub const MODEL_ENV: &str = "SERRANO_MODEL";
