@@ -231,9 +231,11 @@ impl<'w> FloatModel<'w> {
             return Err(FloatModelError("prompt is empty: greedy generation needs at least one token".into()));
         }
         let ctx = self.w.hp.context_len;
-        if prompt.len() + n > ctx + 1 {
+        // The last new token is returned, never run: it needs no position.
+        let positions = prompt.len() + n.max(1) - 1;
+        if positions > ctx {
             return Err(FloatModelError(format!(
-                "prompt of {} tokens plus {n} new ones exceeds the context length {ctx}",
+                "prompt of {} tokens plus {n} new ones needs {positions} positions: more than the context length {ctx}",
                 prompt.len()
             )));
         }
