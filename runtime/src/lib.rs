@@ -8,6 +8,7 @@
 //!   model on a memory image); a Verilator backend of the generated core will
 //!   implement the same trait;
 //! * [`gemm`]: the GEMM lowering for any M, K, N and the [`gemm()`] call;
+//! * [`llm`]: the SmolLM2-135M model file (GGUF reader) and its tokenizer;
 //! * [`estimate`]: a first-order timing model that checks a program's loads,
 //!   compute and stores can overlap.
 
@@ -18,6 +19,7 @@ pub mod estimate;
 pub mod gemm;
 pub mod layer;
 pub mod layout;
+pub mod llm;
 pub mod program;
 pub mod random;
 

@@ -1,0 +1,36 @@
+//! The numeric definitions of a pretrained language model's stored weights
+//! (`docs/llm.md`, `docs/numerics.md`): the GGUF block formats the
+//! SmolLM2-135M file uses, decoded to f32 exactly as ggml decodes them.
+//!
+//! These are the one place where the golden crate uses floats for data: the
+//! weights arrive as floats, and their conversion to the core's int8 operands
+//! starts from the values defined here.
+
+pub mod f16;
+pub mod q4_1;
+pub mod q8_0;
+
+use std::fmt;
+
+/// A buffer that is not a whole number of quantized blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockError {
+    /// The block format, e.g. `Q4_1`.
+    pub format: &'static str,
+    /// The buffer's length in bytes.
+    pub len: usize,
+    /// The byte size of one block.
+    pub block_bytes: usize,
+}
+
+impl fmt::Display for BlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} data of {} bytes is not a whole number of {}-byte blocks",
+            self.format, self.len, self.block_bytes
+        )
+    }
+}
+
+impl std::error::Error for BlockError {}
