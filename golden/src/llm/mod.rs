@@ -7,8 +7,11 @@
 //! starts from the values defined here.
 
 pub mod f16;
+pub mod host;
+pub mod model;
 pub mod q4_1;
 pub mod q8_0;
+pub mod quant;
 
 use std::fmt;
 
