@@ -16,7 +16,8 @@
 
 use super::host::{argmax, rms_norm, rope, rope_inv_freq, swiglu};
 use super::quant::{
-    dequantize, linear, linear_acc, quantize_rows, quantize_static, scale_for, QuantRows, QuantWeights,
+    dequantize, linear, linear_acc, quantize_rows, quantize_static, scale_for, smooth, smoothing_factor, QuantRows,
+    QuantWeights,
 };
 use crate::attention::{attention_head, AttentionQuant, HeadOutput, Mask};
 use crate::softmax::{Exp2, SoftmaxParams};
@@ -97,14 +98,20 @@ pub struct ModelInput<'a> {
 
 /// One layer's calibrated maxima (largest magnitudes seen by the float
 /// evaluation of the calibration text): Q after RoPE per query head, K after
-/// RoPE and V per key/value head, and the real attention logit `q·k/√d`
-/// per query head over every causal pair.
+/// RoPE and V per key/value head, the real attention logit `q·k/√d` per
+/// query head over every causal pair, and per channel the inputs of the
+/// linear layers (attention norm's output, attention output, feed-forward
+/// norm's output, `silu(gate)·up`), which set the smoothing factors.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerCalibration {
     pub q_max: Vec<f64>,
     pub k_max: Vec<f64>,
     pub v_max: Vec<f64>,
     pub logit_max: Vec<f64>,
+    pub attn_in_max: Vec<f64>,
+    pub o_in_max: Vec<f64>,
+    pub ffn_in_max: Vec<f64>,
+    pub down_in_max: Vec<f64>,
 }
 
 /// One layer's static attention quantization, derived from its calibration.
@@ -155,9 +162,17 @@ impl LayerAttnQuant {
     }
 }
 
-/// One layer quantized.
+/// One layer quantized. Each `smooth_*` holds the smoothing factors of one
+/// input (the attention norm's output for Q, K, V; the attention output for
+/// O; the feed-forward norm's output for gate and up; `silu(gate)·up` for
+/// down): the weights were quantized with their columns multiplied by them,
+/// and the host divides the activations by them before quantizing.
 #[derive(Clone, Debug)]
 pub struct QuantLayer {
+    pub smooth_attn: Vec<f64>,
+    pub smooth_o: Vec<f64>,
+    pub smooth_ffn: Vec<f64>,
+    pub smooth_down: Vec<f64>,
     pub attn_norm: Vec<f32>,
     pub wq: QuantWeights,
     pub wk: QuantWeights,
@@ -184,11 +199,30 @@ pub struct QuantModel {
     inv_freq: Vec<f64>,
 }
 
-fn weights(m: &F32Matrix, rows: usize, cols: usize, what: &str) -> Result<QuantWeights, String> {
+fn weights(m: &F32Matrix, rows: usize, cols: usize, f: &[f64], what: &str) -> Result<QuantWeights, String> {
     if (m.rows, m.cols) != (rows, cols) {
         return Err(format!("{what} is {}×{}: the shape needs {rows}×{cols}", m.rows, m.cols));
     }
-    QuantWeights::new(rows, cols, m.data).map_err(|e| format!("{what}: {e}"))
+    QuantWeights::smoothed(rows, cols, m.data, f).map_err(|e| format!("{what}: {e}"))
+}
+
+/// The smoothing factors of an input with calibrated channel maxima
+/// `act_max`, read by the matrices `mats` (all `· × act_max.len()`).
+fn smoothing(act_max: &[f64], mats: &[&F32Matrix], what: &str) -> Result<Vec<f64>, String> {
+    let n = act_max.len();
+    if let Some(m) = mats.iter().find(|m| m.cols != n || m.data.len() != m.rows * n) {
+        return Err(format!("{what}: {} channel maxima for a matrix of {} inputs", n, m.cols));
+    }
+    if let Some(bad) = act_max.iter().find(|m| !(m.is_finite() && **m >= 0.0)) {
+        return Err(format!("{what}: calibrated maximum {bad} must be finite and at least 0"));
+    }
+    let mut w_max = vec![0f64; n];
+    for m in mats {
+        for row in m.data.chunks_exact(n) {
+            row.iter().zip(&mut w_max).for_each(|(&v, w)| *w = w.max((v as f64).abs()));
+        }
+    }
+    Ok(act_max.iter().zip(&w_max).map(|(&a, &w)| smoothing_factor(a, w)).collect())
 }
 
 fn gain(g: &[f32], dim: usize, what: &str) -> Result<Vec<f32>, String> {
@@ -202,17 +236,25 @@ impl QuantLayer {
     fn new(l: usize, w: &LayerInput, cal: &LayerCalibration, sp: &SoftmaxParams, s: &Shape) -> Result<Self, String> {
         let (d, kv, ff) = (s.dim, s.kv_dim(), s.ff_dim);
         let name = |t: &str| format!("layer {l} {t}");
+        let fa = smoothing(&cal.attn_in_max, &[&w.attn_q, &w.attn_k, &w.attn_v], &name("attention input"))?;
+        let fo = smoothing(&cal.o_in_max, &[&w.attn_output], &name("attention output"))?;
+        let ff_in = smoothing(&cal.ffn_in_max, &[&w.ffn_gate, &w.ffn_up], &name("feed-forward input"))?;
+        let fd = smoothing(&cal.down_in_max, &[&w.ffn_down], &name("down input"))?;
         Ok(QuantLayer {
             attn_norm: gain(w.attn_norm, d, &name("attn_norm"))?,
-            wq: weights(&w.attn_q, d, d, &name("attn_q"))?,
-            wk: weights(&w.attn_k, kv, d, &name("attn_k"))?,
-            wv: weights(&w.attn_v, kv, d, &name("attn_v"))?,
-            wo: weights(&w.attn_output, d, d, &name("attn_output"))?,
+            wq: weights(&w.attn_q, d, d, &fa, &name("attn_q"))?,
+            wk: weights(&w.attn_k, kv, d, &fa, &name("attn_k"))?,
+            wv: weights(&w.attn_v, kv, d, &fa, &name("attn_v"))?,
+            wo: weights(&w.attn_output, d, d, &fo, &name("attn_output"))?,
             ffn_norm: gain(w.ffn_norm, d, &name("ffn_norm"))?,
-            w_gate: weights(&w.ffn_gate, ff, d, &name("ffn_gate"))?,
-            w_up: weights(&w.ffn_up, ff, d, &name("ffn_up"))?,
-            w_down: weights(&w.ffn_down, d, ff, &name("ffn_down"))?,
+            w_gate: weights(&w.ffn_gate, ff, d, &ff_in, &name("ffn_gate"))?,
+            w_up: weights(&w.ffn_up, ff, d, &ff_in, &name("ffn_up"))?,
+            w_down: weights(&w.ffn_down, d, ff, &fd, &name("ffn_down"))?,
             attn: LayerAttnQuant::new(sp, s, cal).map_err(|e| name(&e))?,
+            smooth_attn: fa,
+            smooth_o: fo,
+            smooth_ffn: ff_in,
+            smooth_down: fd,
         })
     }
 }
@@ -345,7 +387,7 @@ impl QuantModel {
             exp2: sp.exp2(),
             token_embd: e.data.to_vec(),
             output_norm: gain(input.output_norm, s.dim, "output_norm")?,
-            lm_head: weights(&input.lm_head, s.vocab, s.dim, "lm_head")?,
+            lm_head: weights(&input.lm_head, s.vocab, s.dim, &vec![1.0; s.dim], "lm_head")?,
             layers: layers.map(|(l, (w, c))| QuantLayer::new(l, w, c, sp, s)).collect::<Result<_, _>>()?,
             inv_freq: rope_inv_freq(s.head_dim, s.rope_base),
         })
@@ -400,7 +442,7 @@ impl QuantModel {
         let (s, w) = (&self.shape, &self.layers[l]);
         let (d, group) = (s.head_dim, s.n_heads / s.n_kv_heads);
         let x_in = x.to_vec();
-        let h = quantize_rows(&host_rms_norm(x, &w.attn_norm, s.rms_eps));
+        let h = quantize_rows(&smooth(&host_rms_norm(x, &w.attn_norm, s.rms_eps), &w.smooth_attn));
         let q_acc = linear_acc(&h, &w.wq)?;
         let mut q = dequantize(&q_acc, &h.scales, &w.wq.scales);
         let mut k = linear(&h, &w.wk)?;
@@ -423,13 +465,13 @@ impl QuantModel {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let attn = host_dequantize_heads(&heads, &w.attn.s_v, group);
-        host_residual_add(x, &linear(&quantize_rows(&attn), &w.wo)?);
+        host_residual_add(x, &linear(&quantize_rows(&smooth(&attn, &w.smooth_o)), &w.wo)?);
         let x_mid = x.to_vec();
 
-        let h2 = quantize_rows(&host_rms_norm(x, &w.ffn_norm, s.rms_eps));
+        let h2 = quantize_rows(&smooth(&host_rms_norm(x, &w.ffn_norm, s.rms_eps), &w.smooth_ffn));
         let (gate, up) = (linear(&h2, &w.w_gate)?, linear(&h2, &w.w_up)?);
         let gated: Vec<Vec<f64>> = gate.iter().zip(&up).map(|(g, u)| swiglu(g, u)).collect();
-        host_residual_add(x, &linear(&quantize_rows(&gated), &w.w_down)?);
+        host_residual_add(x, &linear(&quantize_rows(&smooth(&gated, &w.smooth_down)), &w.w_down)?);
         let (k8, v8) = kv.into_iter().unzip();
         Ok(LayerTrace { layer: l, x_in, h, q_acc, q, q8, k8, v8, heads, attn, x_mid, gated, x_out: x.to_vec() })
     }

@@ -61,15 +61,28 @@ impl QuantWeights {
     /// Per-output-channel quantization of the `out × in` row-major f32
     /// matrix `data` (row `j` holds output `j`'s weights).
     pub fn new(out: usize, inp: usize, data: &[f32]) -> Result<QuantWeights, String> {
-        if data.len() != out * inp || out == 0 || inp == 0 {
-            return Err(format!("weights: {} values for a {out} × {inp} matrix (both must be at least 1)", data.len()));
+        QuantWeights::smoothed(out, inp, data, &vec![1.0; inp])
+    }
+
+    /// [`new`](Self::new) of the weights with input column `i` multiplied by
+    /// `f[i]` (in f64) first: SmoothQuant's migration of an activation
+    /// channel's range into the weights (the host divides that channel by
+    /// `f[i]`, [`smooth`]).
+    pub fn smoothed(out: usize, inp: usize, data: &[f32], f: &[f64]) -> Result<QuantWeights, String> {
+        if data.len() != out * inp || out == 0 || inp == 0 || f.len() != inp {
+            return Err(format!(
+                "weights: {} values and {} factors for a {out} × {inp} matrix (both sizes at least 1)",
+                data.len(),
+                f.len()
+            ));
         }
         let mut w = Matrix::zeros(inp, out);
         let mut scales = Vec::with_capacity(out);
         for (j, row) in data.chunks_exact(inp).enumerate() {
-            let s = scale_for(max_abs(row));
+            let row: Vec<f64> = row.iter().zip(f).map(|(&v, &fi)| v as f64 * fi).collect();
+            let s = scale_for(max_abs(&row));
             for (i, &v) in row.iter().enumerate() {
-                w.set(i, j, quantize(v as f64, s));
+                w.set(i, j, quantize(v, s));
             }
             scales.push(s);
         }
@@ -85,6 +98,23 @@ impl QuantWeights {
     pub fn outputs(&self) -> usize {
         self.w.cols
     }
+}
+
+/// SmoothQuant's factor with α = 1/2 for an input channel whose activations
+/// reach `act_max` and whose weights (over every matrix that reads it) reach
+/// `w_max`: `f = sqrt(act_max / w_max)`, which leaves both with the range
+/// `sqrt(act_max · w_max)`; 1 when either is 0 (nothing to balance).
+pub fn smoothing_factor(act_max: f64, w_max: f64) -> f64 {
+    if act_max > 0.0 && w_max > 0.0 {
+        (act_max / w_max).sqrt()
+    } else {
+        1.0
+    }
+}
+
+/// Host: every row's channel `i` divided by `f[i]`.
+pub fn smooth(rows: &[Vec<f64>], f: &[f64]) -> Vec<Vec<f64>> {
+    rows.iter().map(|r| r.iter().zip(f).map(|(v, fi)| v / fi).collect()).collect()
 }
 
 /// Activations quantized per token: the GEMM's A operand and its row scales.
@@ -157,7 +187,18 @@ mod tests {
         assert_eq!((q.inputs(), q.outputs()), (3, 2));
         // Transposed: column 0 is output 0. 0.5·127 = 63.5 → −64, 0.25·127 = 31.75 → 32.
         assert_eq!(q.w.data, vec![127, 0, -64, 0, 32, 0]);
-        assert!(QuantWeights::new(2, 3, &[0.0; 5]).unwrap_err().contains("5 values for a 2 × 3"));
+        assert!(QuantWeights::new(2, 3, &[0.0; 5]).unwrap_err().contains("5 values and 3 factors for a 2 × 3"));
+        // Column 1 doubled: row 0 becomes (1, −1, 0.25), its largest magnitude 1.
+        let s = QuantWeights::smoothed(2, 3, &[1.0, -0.5, 0.25, 0.0, 0.0, 0.0], &[1.0, 2.0, 1.0]).unwrap();
+        assert_eq!(s.w.data, vec![127, 0, -127, 0, 32, 0]);
+    }
+
+    #[test]
+    fn smoothing_balances_ranges() {
+        assert_eq!(smoothing_factor(16.0, 0.25), 8.0); // both ranges become 2
+        assert_eq!(smoothing_factor(0.0, 0.25), 1.0);
+        assert_eq!(smoothing_factor(3.0, 0.0), 1.0);
+        assert_eq!(smooth(&[vec![8.0, -3.0]], &[8.0, 2.0]), vec![vec![1.0, -1.5]]);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use golden::llm::model::{F32Matrix, LayerCalibration, LayerInput, ModelInput, QuantModel, Shape};
 use golden::softmax::SoftmaxParams;
 
-use super::float_model::{AttentionView, FloatModel, FloatModelError};
+use super::float_model::{FloatModel, FloatModelError, LayerView};
 use super::tokenizer::Tokenizer;
 use super::weights::{HyperParams, Matrix, Weights};
 
@@ -63,10 +63,15 @@ pub fn model_input(w: &Weights, layers: usize) -> ModelInput<'_> {
 }
 
 /// Fold one layer's view at one position into its maxima.
-fn observe(hp: &HyperParams, cal: &mut LayerCalibration, v: &AttentionView) {
+fn observe(hp: &HyperParams, cal: &mut LayerCalibration, v: &LayerView) {
     let (d, kv_dim) = (hp.head_dim, hp.kv_dim());
     let group = hp.n_heads / hp.n_kv_heads;
     let max_abs = |s: &[f64]| s.iter().fold(0f64, |m, x| m.max(x.abs()));
+    let fold = |m: &mut Vec<f64>, x: &[f64]| m.iter_mut().zip(x).for_each(|(m, x)| *m = m.max(x.abs()));
+    fold(&mut cal.attn_in_max, v.attn_in);
+    fold(&mut cal.o_in_max, v.o_in);
+    fold(&mut cal.ffn_in_max, v.ffn_in);
+    fold(&mut cal.down_in_max, v.down_in);
     let last = v.keys.len() - kv_dim;
     for h in 0..hp.n_kv_heads {
         cal.k_max[h] = cal.k_max[h].max(max_abs(&v.keys[last + h * d..][..d]));
@@ -94,6 +99,10 @@ pub fn calibrate_tokens(w: &Weights, tokens: &[u32], layers: usize) -> Result<Ve
         k_max: vec![0.0; hp.n_kv_heads],
         v_max: vec![0.0; hp.n_kv_heads],
         logit_max: vec![0.0; hp.n_heads],
+        attn_in_max: vec![0.0; hp.dim],
+        o_in_max: vec![0.0; hp.dim],
+        ffn_in_max: vec![0.0; hp.dim],
+        down_in_max: vec![0.0; hp.ff_dim],
     };
     let mut cal = vec![empty; layers];
     for (pos, &t) in tokens.iter().enumerate() {

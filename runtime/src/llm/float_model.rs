@@ -80,14 +80,21 @@ fn mat(m: &Matrix, x: &[f64]) -> Vec<f64> {
 }
 
 /// What [`FloatModel::forward_observed`] shows of one layer at one position:
-/// the queries after RoPE (`n_heads · head_dim`) and the layer's whole
-/// cache (keys after RoPE and values, `kv_dim` per position so far).
+/// the queries after RoPE (`n_heads · head_dim`), the layer's whole cache
+/// (keys after RoPE and values, `kv_dim` per position so far), and the
+/// inputs of its linear layers: the attention norm's output (Q, K, V), the
+/// attention's output (O), the feed-forward norm's output (gate, up) and
+/// `silu(gate)·up` (down).
 #[derive(Clone, Copy, Debug)]
-pub struct AttentionView<'a> {
+pub struct LayerView<'a> {
     pub layer: usize,
     pub q: &'a [f64],
     pub keys: &'a [f64],
     pub values: &'a [f64],
+    pub attn_in: &'a [f64],
+    pub o_in: &'a [f64],
+    pub ffn_in: &'a [f64],
+    pub down_in: &'a [f64],
 }
 
 impl<'w> FloatModel<'w> {
@@ -148,12 +155,12 @@ impl<'w> FloatModel<'w> {
     }
 
     /// [`forward_f64`](Self::forward_f64), showing each layer's attention
-    /// inputs to `observe` (calibration measures their ranges).
+    /// and linear layers' inputs to `observe` (calibration measures their ranges).
     pub fn forward_observed(
         &mut self,
         token: u32,
         pos: usize,
-        mut observe: impl FnMut(AttentionView),
+        mut observe: impl FnMut(LayerView),
     ) -> Result<Vec<f64>, FloatModelError> {
         let hp = &self.w.hp;
         if token as usize >= hp.vocab {
@@ -178,7 +185,7 @@ impl<'w> FloatModel<'w> {
     }
 
     /// One transformer layer on the residual stream `x` at position `pos`.
-    fn layer(&mut self, l: usize, pos: usize, x: &mut [f64], observe: &mut impl FnMut(AttentionView)) {
+    fn layer(&mut self, l: usize, pos: usize, x: &mut [f64], observe: &mut impl FnMut(LayerView)) {
         let hp = &self.w.hp;
         let lw = &self.w.layers[l];
         let eps = hp.rms_eps as f64;
@@ -193,7 +200,6 @@ impl<'w> FloatModel<'w> {
         self.keys[l].extend_from_slice(&k);
         self.values[l].extend_from_slice(&mat(&lw.attn_v, &h));
         let (keys, values) = (&self.keys[l], &self.values[l]);
-        observe(AttentionView { layer: l, q: &q, keys, values });
 
         // Causal by construction: the cache holds positions 0..=pos only.
         let scale = 1.0 / (hd as f64).sqrt();
@@ -217,9 +223,11 @@ impl<'w> FloatModel<'w> {
         }
         x.iter_mut().zip(mat(&lw.attn_output, &attn)).for_each(|(xi, a)| *xi += a);
 
-        let h = rms_norm(x, &lw.ffn_norm, eps);
-        let gated = swiglu(&mat(&lw.ffn_gate, &h), &mat(&lw.ffn_up, &h));
+        let h2 = rms_norm(x, &lw.ffn_norm, eps);
+        let gated = swiglu(&mat(&lw.ffn_gate, &h2), &mat(&lw.ffn_up, &h2));
         x.iter_mut().zip(mat(&lw.ffn_down, &gated)).for_each(|(xi, d)| *xi += d);
+        let view = LayerView { layer: l, q: &q, keys, values, attn_in: &h, o_in: &attn, ffn_in: &h2, down_in: &gated };
+        observe(view);
     }
 
     /// Empty the cache, run `prompt`, then pick the highest logit `n` times
