@@ -48,13 +48,13 @@ impl Shape {
         if sizes.contains(&0) {
             return Err(format!("shape {self:?}: every size must be at least 1"));
         }
-        if self.n_heads * self.head_dim != self.dim || self.head_dim % 2 != 0 {
+        if self.n_heads * self.head_dim != self.dim || !self.head_dim.is_multiple_of(2) {
             return Err(format!(
                 "shape: head_dim {} times n_heads {} must equal dim {}, and head_dim must be even",
                 self.head_dim, self.n_heads, self.dim
             ));
         }
-        if self.n_heads % self.n_kv_heads != 0 {
+        if !self.n_heads.is_multiple_of(self.n_kv_heads) {
             return Err(format!("shape: n_kv_heads {} must divide n_heads {}", self.n_kv_heads, self.n_heads));
         }
         Ok(())

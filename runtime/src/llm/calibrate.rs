@@ -106,7 +106,7 @@ pub fn calibrate_tokens(w: &Weights, tokens: &[u32], layers: usize) -> Result<Ve
     };
     let mut cal = vec![empty; layers];
     for (pos, &t) in tokens.iter().enumerate() {
-        fm.forward_observed(t, pos, |v| observe(hp, &mut cal[v.layer], &v))?;
+        fm.run_layers(t, pos, |v| observe(hp, &mut cal[v.layer], &v))?;
     }
     Ok(cal)
 }

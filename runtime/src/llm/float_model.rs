@@ -160,6 +160,19 @@ impl<'w> FloatModel<'w> {
         &mut self,
         token: u32,
         pos: usize,
+        observe: impl FnMut(LayerView),
+    ) -> Result<Vec<f64>, FloatModelError> {
+        let x = self.run_layers(token, pos, observe)?;
+        let h = rms_norm(&x, &self.w.output_norm, self.w.hp.rms_eps as f64);
+        Ok(mat(self.w.lm_head(), &h))
+    }
+
+    /// The layers only (no final norm nor LM head: calibration needs no
+    /// logits), appending to the cache; returns the residual stream.
+    pub fn run_layers(
+        &mut self,
+        token: u32,
+        pos: usize,
         mut observe: impl FnMut(LayerView),
     ) -> Result<Vec<f64>, FloatModelError> {
         let hp = &self.w.hp;
@@ -180,8 +193,7 @@ impl<'w> FloatModel<'w> {
             self.layer(l, pos, &mut x, &mut observe);
         }
         self.len += 1;
-        let h = rms_norm(&x, &self.w.output_norm, hp.rms_eps as f64);
-        Ok(mat(self.w.lm_head(), &h))
+        Ok(x)
     }
 
     /// One transformer layer on the residual stream `x` at position `pos`.
