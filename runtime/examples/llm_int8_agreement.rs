@@ -29,11 +29,12 @@ fn main() -> Result<(), String> {
 
     let t = Instant::now();
     let model = quant_model(&w, &tok, w.hp.n_layers, &sp)?;
+    println!("calibration text: {} tokens", tok.encode(runtime::llm::calibrate::CALIBRATION_TEXT).len());
     println!("calibrated and quantized in {:.1} s", t.elapsed().as_secs_f64());
 
     let prompt = tok.encode(PROMPT);
     let t = Instant::now();
-    let (ids, _) = model.generate_greedy(&prompt, n)?;
+    let (ids, int8_logits) = model.generate_greedy(&prompt, n)?;
     let int8_s = t.elapsed().as_secs_f64();
     let text = tok.decode(&ids).map_err(|e| e.to_string())?;
 
@@ -45,12 +46,17 @@ fn main() -> Result<(), String> {
         logits = fm.forward_f64(id, pos).map_err(|e| e.to_string())?;
     }
     let mut misses = Vec::new();
+    let mut err2 = 0.0;
     for (i, &id) in ids.iter().enumerate() {
         let f = argmax(&logits);
+        let d2: f64 = logits.iter().zip(&int8_logits[i]).map(|(a, &b)| (a - b as f64).powi(2)).sum();
+        err2 += d2 / logits.len() as f64;
         if f == id {
             agree += 1;
         } else {
-            misses.push((i, id, f));
+            // How close the float reference itself was: its top logit minus its logit of the int8 pick.
+            let gap = logits[f as usize] - logits[id as usize];
+            misses.push((i, id, f, (gap * 1000.0).round() / 1000.0));
         }
         if i + 1 < ids.len() {
             logits = fm.forward_f64(id, prompt.len() + i).map_err(|e| e.to_string())?;
@@ -59,7 +65,8 @@ fn main() -> Result<(), String> {
     let float_s = t.elapsed().as_secs_f64();
     println!("int8 text: {PROMPT}{text}");
     println!("int8 ids: {ids:?}");
-    println!("disagreements (index, int8 id, float id): {misses:?}");
+    println!("disagreements (index, int8 id, float id, float's logit gap): {misses:?}");
+    println!("logits' RMS error against the float reference: {:.4}", (err2 / n as f64).sqrt());
     println!("top1_agreement_float = {agree}/{n} = {:.4}", agree as f64 / n as f64);
     println!("int8 generation {int8_s:.1} s ({:.2} s/token), float teacher-forced {float_s:.1} s", int8_s / n as f64);
     Ok(())
