@@ -14,6 +14,9 @@
 //! RoPE rotates adjacent pairs `(2i, 2i+1)` of each head by `pos·θ^(-2i/d)`
 //! (ggml's "normal" mode): llama.cpp's converter permutes the Q and K rows of
 //! Llama models from Hugging Face's half-split layout into this one.
+//!
+//! RMSNorm, RoPE, SwiGLU and argmax are `golden::llm::host`'s, the same
+//! functions the int8 model's host steps use.
 
 use std::fmt;
 
