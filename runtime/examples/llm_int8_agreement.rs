@@ -4,7 +4,7 @@
 //! model's tokens), picks its own top token, and the fraction of positions
 //! where both agree is printed with the text and the times taken.
 //!
-//! `SERRANO_MODEL=… cargo run --release -p serrano-runtime --example llm_int8_agreement [-- TOKENS]`
+//! `SERRANO_MODEL=… cargo run --release -p serrano-runtime --example llm_int8_agreement [-- TOKENS [PROMPT]]`
 
 use std::path::Path;
 use std::time::Instant;
@@ -32,7 +32,8 @@ fn main() -> Result<(), String> {
     println!("calibration text: {} tokens", tok.encode(runtime::llm::calibrate::CALIBRATION_TEXT).len());
     println!("calibrated and quantized in {:.1} s", t.elapsed().as_secs_f64());
 
-    let prompt = tok.encode(PROMPT);
+    let text_in = std::env::args().nth(2).unwrap_or_else(|| PROMPT.to_string());
+    let prompt = tok.encode(&text_in);
     let t = Instant::now();
     let (ids, int8_logits) = model.generate_greedy(&prompt, n)?;
     let int8_s = t.elapsed().as_secs_f64();
@@ -63,7 +64,7 @@ fn main() -> Result<(), String> {
         }
     }
     let float_s = t.elapsed().as_secs_f64();
-    println!("int8 text: {PROMPT}{text}");
+    println!("int8 text: {text_in}{text}");
     println!("int8 ids: {ids:?}");
     println!("disagreements (index, int8 id, float id, float's logit gap): {misses:?}");
     println!("logits' RMS error against the float reference: {:.4}", (err2 / n as f64).sqrt());
