@@ -1,14 +1,19 @@
-//! The numeric definitions of a pretrained language model's stored weights
-//! (`docs/llm.md`, `docs/numerics.md`): the GGUF block formats the
-//! SmolLM2-135M file uses, decoded to f32 exactly as ggml decodes them.
+//! A pretrained language model's numerics (`docs/llm.md`, `docs/numerics.md`):
+//! the GGUF block formats the SmolLM2-135M file uses, decoded to f32 exactly
+//! as ggml decodes them (`f16`, `q4_1`, `q8_0`); their conversion to the
+//! core's int8 operands (`quant`); the host's float operations (`host`); and
+//! the int8 model the core runs, step by step (`model`).
 //!
 //! These are the one place where the golden crate uses floats for data: the
-//! weights arrive as floats, and their conversion to the core's int8 operands
-//! starts from the values defined here.
+//! weights arrive as floats, and the host's steps between the core's integer
+//! GEMMs and attention heads are defined in f64.
 
 pub mod f16;
+pub mod host;
+pub mod model;
 pub mod q4_1;
 pub mod q8_0;
+pub mod quant;
 
 use std::fmt;
 

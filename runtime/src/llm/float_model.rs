@@ -14,8 +14,13 @@
 //! RoPE rotates adjacent pairs `(2i, 2i+1)` of each head by `pos·θ^(-2i/d)`
 //! (ggml's "normal" mode): llama.cpp's converter permutes the Q and K rows of
 //! Llama models from Hugging Face's half-split layout into this one.
+//!
+//! RMSNorm, RoPE, SwiGLU and argmax are `golden::llm::host`'s, the same
+//! functions the int8 model's host steps use.
 
 use std::fmt;
+
+use golden::llm::host::{self, rms_norm, rope, rope_inv_freq, swiglu};
 
 use super::weights::{HyperParams, Matrix, Weights};
 
@@ -77,43 +82,35 @@ fn mat(m: &Matrix, x: &[f64]) -> Vec<f64> {
     out
 }
 
-/// `x / sqrt(mean(x²) + ε) · g`.
-fn rms_norm(x: &[f64], gain: &[f32], eps: f64) -> Vec<f64> {
-    let mean_sq = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
-    let scale = 1.0 / (mean_sq + eps).sqrt();
-    x.iter().zip(gain).map(|(v, &g)| v * scale * g as f64).collect()
-}
-
-/// Rotate each head's adjacent pairs in place by `pos · inv_freq[i]`.
-fn rope(v: &mut [f64], head_dim: usize, pos: usize, inv_freq: &[f64]) {
-    for head in v.chunks_exact_mut(head_dim) {
-        for (i, pair) in head.chunks_exact_mut(2).enumerate() {
-            let (sin, cos) = (pos as f64 * inv_freq[i]).sin_cos();
-            let (a, b) = (pair[0], pair[1]);
-            pair[0] = a * cos - b * sin;
-            pair[1] = a * sin + b * cos;
-        }
-    }
-}
-
-/// `silu(gate) · up`, SwiGLU's gating.
-fn swiglu(gate: &[f64], up: &[f64]) -> Vec<f64> {
-    gate.iter().zip(up).map(|(&g, &u)| g / (1.0 + (-g).exp()) * u).collect()
+/// What [`FloatModel::forward_observed`] shows of one layer at one position:
+/// the queries after RoPE (`n_heads · head_dim`), the layer's whole cache
+/// (keys after RoPE and values, `kv_dim` per position so far), and the
+/// inputs of its linear layers: the attention norm's output (Q, K, V), the
+/// attention's output (O), the feed-forward norm's output (gate, up) and
+/// `silu(gate)·up` (down).
+#[derive(Clone, Copy, Debug)]
+pub struct LayerView<'a> {
+    pub layer: usize,
+    pub q: &'a [f64],
+    pub keys: &'a [f64],
+    pub values: &'a [f64],
+    pub attn_in: &'a [f64],
+    pub o_in: &'a [f64],
+    pub ffn_in: &'a [f64],
+    pub down_in: &'a [f64],
 }
 
 impl<'w> FloatModel<'w> {
     /// All layers, an empty cache.
     pub fn new(weights: &'w Weights) -> FloatModel<'w> {
         let hp = &weights.hp;
-        let d = hp.head_dim as f64;
-        let base = hp.rope_base as f64;
         FloatModel {
             w: weights,
             layers: hp.n_layers,
             keys: vec![Vec::new(); hp.n_layers],
             values: vec![Vec::new(); hp.n_layers],
             len: 0,
-            inv_freq: (0..hp.head_dim / 2).map(|i| base.powf(-2.0 * i as f64 / d)).collect(),
+            inv_freq: rope_inv_freq(hp.head_dim, hp.rope_base as f64),
         }
     }
 
@@ -157,6 +154,30 @@ impl<'w> FloatModel<'w> {
 
     /// [`forward`](Self::forward) with the logits as computed, in f64.
     pub fn forward_f64(&mut self, token: u32, pos: usize) -> Result<Vec<f64>, FloatModelError> {
+        self.forward_observed(token, pos, |_| {})
+    }
+
+    /// [`forward_f64`](Self::forward_f64), showing each layer's attention
+    /// and linear layers' inputs to `observe` (calibration measures their ranges).
+    pub fn forward_observed(
+        &mut self,
+        token: u32,
+        pos: usize,
+        observe: impl FnMut(LayerView),
+    ) -> Result<Vec<f64>, FloatModelError> {
+        let x = self.run_layers(token, pos, observe)?;
+        let h = rms_norm(&x, &self.w.output_norm, self.w.hp.rms_eps as f64);
+        Ok(mat(self.w.lm_head(), &h))
+    }
+
+    /// The layers only (no final norm nor LM head: calibration needs no
+    /// logits), appending to the cache; returns the residual stream.
+    pub fn run_layers(
+        &mut self,
+        token: u32,
+        pos: usize,
+        mut observe: impl FnMut(LayerView),
+    ) -> Result<Vec<f64>, FloatModelError> {
         let hp = &self.w.hp;
         if token as usize >= hp.vocab {
             return Err(FloatModelError(format!("token is {token}: must be in 0..{}", hp.vocab)));
@@ -172,15 +193,14 @@ impl<'w> FloatModel<'w> {
         }
         let mut x: Vec<f64> = self.w.token_embd.row(token as usize).iter().map(|&v| v as f64).collect();
         for l in 0..self.layers {
-            self.layer(l, pos, &mut x);
+            self.layer(l, pos, &mut x, &mut observe);
         }
         self.len += 1;
-        let h = rms_norm(&x, &self.w.output_norm, hp.rms_eps as f64);
-        Ok(mat(self.w.lm_head(), &h))
+        Ok(x)
     }
 
     /// One transformer layer on the residual stream `x` at position `pos`.
-    fn layer(&mut self, l: usize, pos: usize, x: &mut [f64]) {
+    fn layer(&mut self, l: usize, pos: usize, x: &mut [f64], observe: &mut impl FnMut(LayerView)) {
         let hp = &self.w.hp;
         let lw = &self.w.layers[l];
         let eps = hp.rms_eps as f64;
@@ -218,9 +238,11 @@ impl<'w> FloatModel<'w> {
         }
         x.iter_mut().zip(mat(&lw.attn_output, &attn)).for_each(|(xi, a)| *xi += a);
 
-        let h = rms_norm(x, &lw.ffn_norm, eps);
-        let gated = swiglu(&mat(&lw.ffn_gate, &h), &mat(&lw.ffn_up, &h));
+        let h2 = rms_norm(x, &lw.ffn_norm, eps);
+        let gated = swiglu(&mat(&lw.ffn_gate, &h2), &mat(&lw.ffn_up, &h2));
         x.iter_mut().zip(mat(&lw.ffn_down, &gated)).for_each(|(xi, d)| *xi += d);
+        let view = LayerView { layer: l, q: &q, keys, values, attn_in: &h, o_in: &attn, ffn_in: &h2, down_in: &gated };
+        observe(view);
     }
 
     /// Empty the cache, run `prompt`, then pick the highest logit `n` times
@@ -258,11 +280,5 @@ impl<'w> FloatModel<'w> {
 
 /// The index of the largest value, the first on a tie.
 pub fn argmax(values: &[f64]) -> u32 {
-    let mut best = 0;
-    for (i, v) in values.iter().enumerate() {
-        if *v > values[best] {
-            best = i;
-        }
-    }
-    best as u32
+    host::argmax(values)
 }

@@ -1,8 +1,10 @@
 //! A pretrained language model on the core (`docs/llm.md`): the model file,
-//! its reader, its tokenizer, its weights and their float reference
-//! evaluation. The numeric definitions of the stored weights live in the
+//! its reader, its tokenizer, its weights, their float reference evaluation
+//! and the calibration of the int8 model. The numeric definitions (the
+//! stored weights, the int8 model, the host's float steps) live in the
 //! golden model (`golden::llm`).
 
+pub mod calibrate;
 pub mod float_model;
 pub mod gguf;
 pub mod tokenizer;
