@@ -14,22 +14,11 @@
 use std::sync::OnceLock;
 
 use runtime::llm::float_model::argmax;
-use runtime::llm::{model_path, FloatModel, Gguf, HyperParams, Tokenizer, Weights};
-
-struct Model {
-    weights: Weights,
-    tokenizer: Tokenizer,
-}
+use runtime::llm::{load_model, model_path, FloatModel, Gguf, HyperParams, Model, Weights};
 
 fn model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let path = model_path().unwrap_or_else(|e| panic!("{e}"));
-        let gguf = Gguf::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        let weights = Weights::from_gguf(&gguf).unwrap_or_else(|e| panic!("{e}"));
-        let tokenizer = Tokenizer::from_gguf(&gguf).unwrap_or_else(|e| panic!("{e}"));
-        Model { weights, tokenizer }
-    })
+    MODEL.get_or_init(|| load_model(&model_path().unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}")))
 }
 
 const PROMPT: &str = "Once upon a time";
@@ -61,20 +50,7 @@ fn assert_logits(logits: &[f32], want: &[(u32, f64)], what: &str) {
 #[test]
 fn llm_float_hyper_params() {
     let w = &model().weights;
-    let want = HyperParams {
-        n_layers: 30,
-        dim: 576,
-        n_heads: 9,
-        n_kv_heads: 3,
-        head_dim: 64,
-        ff_dim: 1536,
-        vocab: 49152,
-        rope_base: 100_000.0,
-        rms_eps: 1e-5,
-        context_len: 8192,
-        bos: 1,
-        eos: 2,
-    };
+    let want = HyperParams::smollm2_135m();
     assert_eq!(w.hp, want);
     assert_eq!(w.hp.kv_dim(), 192);
     assert_eq!(w.layers.len(), 30);

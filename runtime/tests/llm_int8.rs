@@ -15,22 +15,11 @@ use golden::llm::model::{KvCache, QuantModel};
 use golden::softmax::SoftmaxParams;
 use golden::Config;
 use runtime::llm::calibrate::{calibrate_tokens, model_input, CALIBRATION_TEXT};
-use runtime::llm::{model_path, FloatModel, Gguf, Tokenizer, Weights};
-
-struct Model {
-    weights: Weights,
-    tokenizer: Tokenizer,
-}
+use runtime::llm::{load_model, model_path, FloatModel, Model};
 
 fn model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let path = model_path().unwrap_or_else(|e| panic!("{e}"));
-        let gguf = Gguf::open(&path).unwrap_or_else(|e| panic!("{e}"));
-        let weights = Weights::from_gguf(&gguf).unwrap_or_else(|e| panic!("{e}"));
-        let tokenizer = Tokenizer::from_gguf(&gguf).unwrap_or_else(|e| panic!("{e}"));
-        Model { weights, tokenizer }
-    })
+    MODEL.get_or_init(|| load_model(&model_path().unwrap_or_else(|e| panic!("{e}"))).unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// The default preset's softmax unit, the one the core's attention uses.

@@ -25,6 +25,21 @@ pub const MODEL_ENV: &str = "SERRANO_MODEL";
 /// relative to the workspace root.
 pub const MODEL_RECORD: &str = ".tools/model.path";
 
+/// The model file's weights (dequantized) and tokenizer.
+pub struct Model {
+    pub weights: Weights,
+    pub tokenizer: Tokenizer,
+}
+
+/// Read the model file at `path`: its weights and its tokenizer. Errors name
+/// the file and what is wrong.
+pub fn load_model(path: &Path) -> Result<Model, String> {
+    let gguf = Gguf::open(path).map_err(|e| e.to_string())?;
+    let weights = Weights::from_gguf(&gguf).map_err(|e| e.to_string())?;
+    let tokenizer = Tokenizer::from_gguf(&gguf).map_err(|e| e.to_string())?;
+    Ok(Model { weights, tokenizer })
+}
+
 /// The workspace root (this crate's parent folder).
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the runtime crate sits in the workspace root")

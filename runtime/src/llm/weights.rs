@@ -80,6 +80,24 @@ fn size(g: &Gguf, key: &str) -> Result<usize, WeightsError> {
 }
 
 impl HyperParams {
+    /// SmolLM2-135M-Instruct's shape, as its GGUF file states it.
+    pub fn smollm2_135m() -> HyperParams {
+        HyperParams {
+            n_layers: 30,
+            dim: 576,
+            n_heads: 9,
+            n_kv_heads: 3,
+            head_dim: 64,
+            ff_dim: 1536,
+            vocab: 49152,
+            rope_base: 100_000.0,
+            rms_eps: 1e-5,
+            context_len: 8192,
+            bos: 1,
+            eos: 2,
+        }
+    }
+
     /// Read and validate the hyper-parameters of a Llama-architecture file.
     pub fn from_gguf(g: &Gguf) -> Result<HyperParams, WeightsError> {
         let arch = g.get_str("general.architecture")?;
@@ -304,32 +322,15 @@ impl Weights {
 mod tests {
     use super::*;
 
-    fn smollm2() -> HyperParams {
-        HyperParams {
-            n_layers: 30,
-            dim: 576,
-            n_heads: 9,
-            n_kv_heads: 3,
-            head_dim: 64,
-            ff_dim: 1536,
-            vocab: 49152,
-            rope_base: 100_000.0,
-            rms_eps: 1e-5,
-            context_len: 8192,
-            bos: 1,
-            eos: 2,
-        }
-    }
-
     fn refused(edit: impl FnOnce(&mut HyperParams)) -> String {
-        let mut hp = smollm2();
+        let mut hp = HyperParams::smollm2_135m();
         edit(&mut hp);
         hp.validate().unwrap_err().to_string()
     }
 
     #[test]
     fn llm_hyper_params_validation_names_the_field() {
-        assert_eq!(smollm2().validate(), Ok(()));
+        assert_eq!(HyperParams::smollm2_135m().validate(), Ok(()));
         assert_eq!(refused(|h| h.n_layers = 0), "n_layers is 0: must be in 1..=16777216");
         assert_eq!(
             refused(|h| h.n_kv_heads = 2),
