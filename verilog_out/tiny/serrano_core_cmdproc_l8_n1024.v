@@ -142,7 +142,7 @@ module serrano_core_cmdproc_l8_n1024 (
     wire         u_cq_out_valid;
     wire [261:0] u_cq_out_data;
     /* verilator lint_off UNUSED */ // in_ready is the room
-    wire [4:0]   u_cq_count;
+    wire [5:0]   u_cq_count;
     /* verilator lint_on UNUSED */
     wire [276:0] sq_in;
     wire         u_sq_in_ready;
@@ -326,7 +326,7 @@ module serrano_core_cmdproc_l8_n1024 (
         .out_data  (u_lq_out_data),
         .count     (u_lq_count)
     );
-    serrano_fifo_w262_d16 u_cq (
+    serrano_fifo_w262_d32 u_cq (
         .clk       (clk),
         .rst       (rst),
         .in_valid  ((dispatch & (dec_queue == 2'd2))),
