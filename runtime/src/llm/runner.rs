@@ -86,7 +86,11 @@ impl<'b, B: Backend> CoreRunner<'b, B> {
 
 impl<B: Backend> CoreSteps for CoreRunner<'_, B> {
     fn gemm_i32(&mut self, a: &Matrix<i8>, w: &Matrix<i8>) -> Result<Matrix<i32>, String> {
-        let r = gemm(self.backend, a, w, &OutputKind::Int32).map_err(|e| format!("core GEMM: {e}"))?;
+        let r = gemm(self.backend, a, w, &OutputKind::Int32).map_err(|e| {
+            let (n, s) = (self.stats.gemms, &self.stats);
+            let after = s.attention_calls;
+            format!("core GEMM {n} ({}x{}x{}, after {after} attention calls): {e}", a.rows, a.cols, w.cols)
+        })?;
         let st = &mut self.stats;
         st.counters.add(&r.counters);
         st.useful_macs += r.useful_macs;
