@@ -7,12 +7,10 @@
 //!
 //! # Attention
 //! [`AttentionSpec::quant`] is one set for all heads of a call, and decode
-//! stacks a group's heads into one SOFTMAX, while the model quantizes each
-//! query head on its own scales (its Q scale and logit shift). So each
-//! query head is one call with one head and one K/V head: the K/V head's
-//! pages are read once per query head rather than once per group, which
-//! costs decode `group − 1` extra reads of the cache (small beside the
-//! weights at short contexts).
+//! stacks a group's heads into one SOFTMAX. A group whose query heads share
+//! their quantization is one call (its K/V pages read once); otherwise each
+//! query head is one call with one head and one K/V head, its K/V pages read
+//! once per query head.
 //!
 //! The sequence's block table has one block per `page_tokens` tokens of
 //! its cache; each call places the cache: the host writes the cached tokens into
@@ -109,32 +107,44 @@ impl<B: Backend> CoreSteps for CoreRunner<'_, B> {
         let context = step.k.first().map_or(0, |k| k.rows);
         let (blocks, pool) = self.blocks_for(context);
         let mut outs = Vec::with_capacity(step.q.len());
-        for (h, (q, quant)) in step.q.iter().zip(step.quant).enumerate() {
-            let spec =
-                AttentionSpec { d_head: q.cols, heads: 1, kv_heads: 1, page_tokens: self.page_tokens, quant: *quant };
-            let seq = Sequence {
-                q: vec![q.clone()],
-                k: vec![step.k[h / group].clone()],
-                v: vec![step.v[h / group].clone()],
-                new_tokens: step.new_tokens,
-                causal: step.mask.causal_base.is_some(),
-                blocks: blocks.clone(),
+        for g in 0..step.k.len() {
+            let heads = g * group..(g + 1) * group;
+            // A group whose heads share their quantization is one call (K/V read once).
+            let calls: Vec<_> = if step.quant[heads.clone()].iter().all(|q| *q == step.quant[heads.start]) {
+                vec![heads]
+            } else {
+                heads.map(|h| h..h + 1).collect()
             };
-            if seq.mask() != step.mask {
-                return Err(format!(
-                    "layer {} attention: mask {:?} is not a causal prefix mask",
-                    step.layer, step.mask
-                ));
+            for hs in calls {
+                let spec = AttentionSpec {
+                    d_head: step.k[g].cols,
+                    heads: hs.len(),
+                    kv_heads: 1,
+                    page_tokens: self.page_tokens,
+                    quant: step.quant[hs.start],
+                };
+                let seq = Sequence {
+                    q: step.q[hs.clone()].to_vec(),
+                    k: vec![step.k[g].clone()],
+                    v: vec![step.v[g].clone()],
+                    new_tokens: step.new_tokens,
+                    causal: step.mask.causal_base.is_some(),
+                    blocks: blocks.clone(),
+                };
+                if seq.mask() != step.mask {
+                    let (l, m) = (step.layer, step.mask);
+                    return Err(format!("layer {l} attention: mask {m:?} is not a causal prefix mask"));
+                }
+                let r = attention(self.backend, &spec, &[seq], pool)
+                    .map_err(|e| format!("layer {} heads {hs:?} attention on the core: {e}", step.layer))?;
+                let st = &mut self.stats;
+                st.counters.add(&r.counters);
+                st.useful_macs += r.useful_macs;
+                st.min_dram_bytes += r.min_dram_bytes;
+                st.attention_calls += 1;
+                st.commands += r.commands;
+                outs.extend(r.out.into_iter().next().ok_or("attention: no output")?);
             }
-            let r = attention(self.backend, &spec, &[seq], pool)
-                .map_err(|e| format!("layer {} head {h} attention on the core: {e}", step.layer))?;
-            let st = &mut self.stats;
-            st.counters.add(&r.counters);
-            st.useful_macs += r.useful_macs;
-            st.min_dram_bytes += r.min_dram_bytes;
-            st.attention_calls += 1;
-            st.commands += r.commands;
-            outs.push(r.out.into_iter().next().and_then(|o| o.into_iter().next()).ok_or("attention: no output")?);
         }
         Ok(outs)
     }
