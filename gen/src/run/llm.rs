@@ -9,7 +9,7 @@
 //! greedy. The float reference of the same weights, fed the generated
 //! tokens, gives `top1_agreement_float`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -221,7 +221,11 @@ fn generate<B: Measured>(
         prefill: Phase::default(),
         decode: Phase::default(),
     };
-    if !args.json {
+    // On one terminal for both streams the text would be cut by the progress
+    // lines: there each progress line carries the text so far instead.
+    let shared = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let stream = !args.json && !shared;
+    if stream {
         print_bytes(args.prompt.as_bytes())?;
     }
     let (mut input, mut shown) = (prompt.to_vec(), 0);
@@ -247,22 +251,28 @@ fn generate<B: Measured>(
         g.tokens_match &= a == b;
         g.ids.push(a);
         let bytes = m.tokenizer.decode_bytes(&g.ids).map_err(|e| anyhow!("decoding: {e}"))?;
-        if !args.json && bytes.len() > shown {
+        if stream && bytes.len() > shown {
             print_bytes(&bytes[shown..])?;
         }
         shown = bytes.len();
+        let cycles =
+            core.backend().cycles().zip(c0).map_or(String::new(), |(c1, c0)| format!(", {} core cycles", c1 - c0));
+        let text = if shared { format!(": {}{}", args.prompt, String::from_utf8_lossy(&bytes)) } else { String::new() };
         eprintln!(
-            "serrano run llm: token {}/{}: id {a}, {} position(s) in {:.1} s{}",
+            "serrano run llm: token {}/{}: id {a}, {} position(s) in {:.1} s{cycles}{text}",
             i + 1,
             args.tokens,
             input.len(),
             t.elapsed().as_secs_f64(),
-            core.backend().cycles().zip(c0).map_or(String::new(), |(c1, c0)| format!(", {} core cycles", c1 - c0))
         );
         input = vec![a];
     }
-    if !args.json {
+    if stream {
         print_bytes(b"\n")?;
+    } else if !args.json {
+        print_bytes(
+            format!("{}{}\n", args.prompt, String::from_utf8_lossy(&m.tokenizer.decode_bytes(&g.ids)?)).as_bytes(),
+        )?;
     }
     Ok(g)
 }
