@@ -100,8 +100,8 @@ fn one_layer_intermediates() {
         let f = reference_head(&t.q8[h], &t.k8[h / group], &t.v8[h / group], s_scale, &mask);
         for (r, fr) in f.iter().enumerate() {
             for (c, fv) in fr.iter().enumerate() {
-                let e = (head.out.at(r, c) as f64 - fv).abs();
-                assert!(e <= 4.0, "head {h} ({r}, {c}): int8 {} float {fv}", head.out.at(r, c));
+                let e = (head.at(r, c) as f64 - fv).abs();
+                assert!(e <= 4.0, "head {h} ({r}, {c}): int8 {} float {fv}", head.at(r, c));
             }
         }
     }

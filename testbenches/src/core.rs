@@ -298,14 +298,8 @@ impl RtlBackend {
 
     /// Run and return the status and the run's measurements.
     pub fn run_measured(&mut self, ring: Ring, head: u32, tail: u32) -> Result<RunStatus> {
-        if self.ring != Some(ring) {
-            if self.ring.is_some() && self.head != 0 {
-                self.reset()?;
-            }
-            self.sim.write_reg(map::RING_BASE_LO, ring.base as u32)?;
-            self.sim.write_reg(map::RING_BASE_HI, (ring.base >> 32) as u32)?;
-            self.sim.write_reg(map::RING_SIZE, ring.size)?;
-            self.ring = Some(ring);
+        if self.ring != Some(ring) && self.ring.is_some() && self.head != 0 {
+            self.reset()?;
         }
         if head != self.head {
             // The head is the core's: a run from elsewhere starts from a reset core.
@@ -316,6 +310,14 @@ impl RtlBackend {
                 );
             }
             self.reset()?;
+        }
+        // After the resets: a reset clears the ring registers (a run on the
+        // same ring from 0 again must set them anew).
+        if self.ring != Some(ring) {
+            self.sim.write_reg(map::RING_BASE_LO, ring.base as u32)?;
+            self.sim.write_reg(map::RING_BASE_HI, (ring.base >> 32) as u32)?;
+            self.sim.write_reg(map::RING_SIZE, ring.size)?;
+            self.ring = Some(ring);
         }
         // Counters and the fence bit start from zero for each run.
         self.sim.write_reg(map::CONTROL, 1 << map::CONTROL_COUNTERS_CLEAR)?;

@@ -128,6 +128,21 @@ fn random_gemms_from_memory_equal_golden() {
     }
 }
 
+/// Two GEMMs of one shape in a row use the same ring from head 0: the
+/// backend resets the core, and must then set the ring registers again (it
+/// once hung there, in `serrano run llm`'s K and V projections).
+#[test]
+fn the_same_ring_twice_runs_twice() {
+    let seed = seed_from_env("the_same_ring_twice_runs_twice", 5);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let cfg = preset("tiny");
+    let mut be = rtl(&cfg, MemConfig::ideal(cfg.dma.data_bytes(), 20), 3);
+    for i in 0..2 {
+        let (a, b) = (random_matrix(&mut rng, 3, 20, false), random_matrix(&mut rng, 20, 9, false));
+        check_gemm(&format!("GEMM {i} (seed {seed})"), &cfg, &mut be, &a, &b, &OutputKind::Int32).unwrap();
+    }
+}
+
 /// `core.in_flight = 4`: the scoreboard's ring wraps every few commands, its
 /// entry numbers are narrower than the engines' (`ID_BITS`), and a late fault
 /// must still drop exactly the younger commands.

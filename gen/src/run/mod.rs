@@ -4,6 +4,7 @@
 pub mod attention;
 pub mod gemm;
 pub mod layer;
+pub mod llm;
 pub mod step;
 
 use anyhow::Result;
@@ -20,6 +21,9 @@ pub enum RunCmd {
     /// One transformer layer step (SmolLM2-135M's shapes) through the core: projections and
     /// attention on the core, norms, RoPE, SwiGLU and residuals on the host; against golden.
     Layer(layer::RunLayerArgs),
+    /// SmolLM2-135M generating text on the core: every matmul and attention on the core, the
+    /// host steps on the host; logits against the golden int8 model at every position.
+    Llm(llm::RunLlmArgs),
 }
 
 pub fn run(cmd: RunCmd) -> Result<()> {
@@ -27,5 +31,6 @@ pub fn run(cmd: RunCmd) -> Result<()> {
         RunCmd::Gemm(args) => gemm::run(args),
         RunCmd::Attention(args) => attention::run(args),
         RunCmd::Layer(args) => layer::run(args),
+        RunCmd::Llm(args) => llm::run(args),
     }
 }

@@ -8,6 +8,7 @@
 //! weights arrive as floats, and the host's steps between the core's integer
 //! GEMMs and attention heads are defined in f64.
 
+pub mod core_steps;
 pub mod f16;
 pub mod host;
 pub mod model;

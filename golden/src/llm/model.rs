@@ -2,26 +2,33 @@
 //! specification of the int8 evaluation (`docs/numerics.md`, "SmolLM2-135M
 //! on the core").
 //!
-//! A forward is a fixed sequence of named steps. Core steps call the golden
-//! primitive the core implements: [`quant::linear_acc`] (the tile's int8
-//! GEMM with int32 results) for every linear layer, and
-//! [`attention_head`] for attention. Host steps are the functions named
-//! `host_*` here and in [`super::host`], all in f64. A runtime that replays
-//! the same sequence with the core doing the core steps gets the same
-//! numbers, bit for bit.
+//! A forward is a fixed sequence of named steps. Core steps go through the
+//! [`CoreSteps`] trait: the int8 GEMM with int32 results for every linear
+//! layer, and attention over the int8 KV cache. [`GoldenCore`] implements
+//! them with the golden primitives the core implements (the tile's GEMM,
+//! [`attention_head`](crate::attention::attention_head)); a runtime implements them on a core, and because
+//! there is one forward ([`QuantModel::forward_on`]) its logits are
+//! comparable with golden's bit for bit. Host steps are the functions named
+//! `host_*` here and in [`super::host`], all in f64.
 //!
 //! The model here takes plain f32 matrices in (no runtime types): the weights
 //! are quantized once by [`QuantModel::new`], with the static attention
 //! scales derived from calibrated maxima ([`LayerCalibration`]).
 
+pub use super::core_steps::{AttentionStep, CoreSteps, GoldenCore};
 use super::host::{argmax, rms_norm, rope, rope_inv_freq, swiglu};
 use super::quant::{
-    dequantize, linear, linear_acc, quantize_rows, quantize_static, scale_for, smooth, smoothing_factor, QuantRows,
-    QuantWeights,
+    dequantize, quantize_rows, quantize_static, scale_for, smooth, smoothing_factor, QuantRows, QuantWeights,
 };
-use crate::attention::{attention_head, AttentionQuant, HeadOutput, Mask};
+use crate::attention::{AttentionQuant, Mask};
 use crate::softmax::{Exp2, SoftmaxParams};
 use crate::tile::gemm::{Matrix, MAX_SHIFT};
+
+/// A linear layer: the core's int32 GEMM between the host's quantization
+/// and dequantization.
+fn linear<C: CoreSteps + ?Sized>(core: &mut C, x: &QuantRows, w: &QuantWeights) -> Result<Vec<Vec<f64>>, String> {
+    Ok(dequantize(&core.gemm_i32(&x.x, &w.w)?, &x.scales, &w.scales))
+}
 
 /// The model's shape and host constants.
 #[derive(Clone, Debug, PartialEq)]
@@ -190,7 +197,7 @@ pub struct QuantLayer {
 pub struct QuantModel {
     pub shape: Shape,
     pub sp: SoftmaxParams,
-    exp2: Exp2,
+    pub(crate) exp2: Exp2,
     /// `vocab × dim` f32: the embedding look-up is a host step.
     token_embd: Vec<f32>,
     pub output_norm: Vec<f32>,
@@ -313,7 +320,8 @@ pub struct LayerTrace {
     /// Per key/value head, the whole int8 cache after this forward.
     pub k8: Vec<Matrix<i8>>,
     pub v8: Vec<Matrix<i8>>,
-    pub heads: Vec<HeadOutput>,
+    /// Per query head, its int8 output.
+    pub heads: Vec<Matrix<i8>>,
     /// The heads' outputs dequantized (rows × dim), and the stream after the
     /// attention's residual add.
     pub attn: Vec<Vec<f64>>,
@@ -349,14 +357,14 @@ pub fn host_quantize_head(x: &[Vec<f64>], head: usize, d: usize, s: f64) -> Matr
 
 /// Host: the heads' int8 outputs, each on its value head's scale, back to
 /// float rows of `n_heads · d`.
-pub fn host_dequantize_heads(heads: &[HeadOutput], s_v: &[f64], group: usize) -> Vec<Vec<f64>> {
-    let rows = heads.first().map_or(0, |h| h.out.rows);
+pub fn host_dequantize_heads(heads: &[Matrix<i8>], s_v: &[f64], group: usize) -> Vec<Vec<f64>> {
+    let rows = heads.first().map_or(0, |h| h.rows);
     (0..rows)
         .map(|r| {
             heads
                 .iter()
                 .enumerate()
-                .flat_map(|(h, o)| (0..o.out.cols).map(move |c| o.out.at(r, c) as f64 * s_v[h / group]))
+                .flat_map(|(h, o)| (0..o.cols).map(move |c| o.at(r, c) as f64 * s_v[h / group]))
                 .collect()
         })
         .collect()
@@ -403,6 +411,17 @@ impl QuantModel {
     /// Returns each position's logits and, when `trace_layer` names a layer
     /// that runs, that layer's intermediates.
     pub fn forward(&self, cache: &mut KvCache, tokens: &[u32], trace_layer: Option<usize>) -> Result<Forward, String> {
+        self.forward_on(&mut GoldenCore::new(self), cache, tokens, trace_layer)
+    }
+
+    /// [`QuantModel::forward`] with the core steps done by `core`.
+    pub fn forward_on<C: CoreSteps + ?Sized>(
+        &self,
+        core: &mut C,
+        cache: &mut KvCache,
+        tokens: &[u32],
+        trace_layer: Option<usize>,
+    ) -> Result<Forward, String> {
         let s = &self.shape;
         let start = cache.len;
         if cache.keys.len() != self.layers.len() || cache.head_dim != s.head_dim {
@@ -426,27 +445,34 @@ impl QuantModel {
         let mut x = self.host_embed(tokens);
         let mut trace = None;
         for l in 0..self.layers.len() {
-            let t = self.layer(l, cache, start, &mut x)?;
+            let t = self.layer(core, l, cache, start, &mut x)?;
             if trace_layer == Some(l) {
                 trace = Some(t);
             }
         }
         cache.len += tokens.len();
         let h = quantize_rows(&host_rms_norm(&x, &self.output_norm, s.rms_eps));
-        let logits = linear(&h, &self.lm_head)?;
+        let logits = linear(core, &h, &self.lm_head)?;
         Ok(Forward { logits: logits.iter().map(|r| r.iter().map(|&v| v as f32).collect()).collect(), trace })
     }
 
     /// One layer on the rows `x` at positions `start..`: the named steps.
-    fn layer(&self, l: usize, cache: &mut KvCache, start: usize, x: &mut [Vec<f64>]) -> Result<LayerTrace, String> {
+    fn layer<C: CoreSteps + ?Sized>(
+        &self,
+        core: &mut C,
+        l: usize,
+        cache: &mut KvCache,
+        start: usize,
+        x: &mut [Vec<f64>],
+    ) -> Result<LayerTrace, String> {
         let (s, w) = (&self.shape, &self.layers[l]);
         let (d, group) = (s.head_dim, s.n_heads / s.n_kv_heads);
         let x_in = x.to_vec();
         let h = quantize_rows(&smooth(&host_rms_norm(x, &w.attn_norm, s.rms_eps), &w.smooth_attn));
-        let q_acc = linear_acc(&h, &w.wq)?;
+        let q_acc = core.gemm_i32(&h.x, &w.wq.w)?;
         let mut q = dequantize(&q_acc, &h.scales, &w.wq.scales);
-        let mut k = linear(&h, &w.wk)?;
-        let v = linear(&h, &w.wv)?;
+        let mut k = linear(core, &h, &w.wk)?;
+        let v = linear(core, &h, &w.wv)?;
         for (r, (qr, kr)) in q.iter_mut().zip(&mut k).enumerate() {
             rope(qr, d, start + r, &self.inv_freq);
             rope(kr, d, start + r, &self.inv_freq);
@@ -458,21 +484,20 @@ impl QuantModel {
         let kv: Vec<(Matrix<i8>, Matrix<i8>)> = (0..s.n_kv_heads).map(|h| cache.head(l, h)).collect();
         let mask = Mask { valid_len: start + x.len(), causal_base: Some(start) };
         let q8: Vec<Matrix<i8>> = (0..s.n_heads).map(|h| host_quantize_head(&q, h, d, w.attn.s_q[h])).collect();
-        let heads = (0..s.n_heads)
-            .map(|h| {
-                let (k8, v8) = &kv[h / group];
-                attention_head(&self.sp, &self.exp2, &q8[h], k8, v8, &w.attn.quant[h], &mask)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let (k8, v8): (Vec<Matrix<i8>>, Vec<Matrix<i8>>) = kv.into_iter().unzip();
+        let step = AttentionStep { layer: l, q: &q8, k: &k8, v: &v8, new_tokens: x.len(), quant: &w.attn.quant, mask };
+        let heads = core.attention(&step)?;
+        if heads.len() != s.n_heads || heads.iter().any(|o| (o.rows, o.cols) != (x.len(), d)) {
+            return Err(format!("layer {l} attention: the core returned a wrong number or shape of head outputs"));
+        }
         let attn = host_dequantize_heads(&heads, &w.attn.s_v, group);
-        host_residual_add(x, &linear(&quantize_rows(&smooth(&attn, &w.smooth_o)), &w.wo)?);
+        host_residual_add(x, &linear(core, &quantize_rows(&smooth(&attn, &w.smooth_o)), &w.wo)?);
         let x_mid = x.to_vec();
 
         let h2 = quantize_rows(&smooth(&host_rms_norm(x, &w.ffn_norm, s.rms_eps), &w.smooth_ffn));
-        let (gate, up) = (linear(&h2, &w.w_gate)?, linear(&h2, &w.w_up)?);
+        let (gate, up) = (linear(core, &h2, &w.w_gate)?, linear(core, &h2, &w.w_up)?);
         let gated: Vec<Vec<f64>> = gate.iter().zip(&up).map(|(g, u)| swiglu(g, u)).collect();
-        host_residual_add(x, &linear(&quantize_rows(&smooth(&gated, &w.smooth_down)), &w.w_down)?);
-        let (k8, v8) = kv.into_iter().unzip();
+        host_residual_add(x, &linear(core, &quantize_rows(&smooth(&gated, &w.smooth_down)), &w.w_down)?);
         Ok(LayerTrace { layer: l, x_in, h, q_acc, q, q8, k8, v8, heads, attn, x_mid, gated, x_out: x.to_vec() })
     }
 
@@ -516,11 +541,7 @@ mod tests {
         let x = vec![vec![0.1, 0.2, -0.3, 0.4], vec![1.0, 0.0, 0.0, -1.0]];
         let m = host_quantize_head(&x, 1, 2, 0.01);
         assert_eq!(m.data, vec![-30, 40, 0, -100]);
-        let out = |data: Vec<i8>| HeadOutput {
-            logits: Matrix::zeros(1, 1),
-            probs: Matrix::zeros(1, 1),
-            out: Matrix::from_vec(1, 2, data).unwrap(),
-        };
+        let out = |data: Vec<i8>| Matrix::from_vec(1, 2, data).unwrap();
         // Two query heads sharing one value head of scale 0.5.
         let y = host_dequantize_heads(&[out(vec![2, -4]), out(vec![6, 0])], &[0.5], 2);
         assert_eq!(y, vec![vec![1.0, -2.0, 3.0, 0.0]]);

@@ -7,6 +7,7 @@
 pub mod calibrate;
 pub mod float_model;
 pub mod gguf;
+pub mod runner;
 pub mod tokenizer;
 mod unicode;
 pub mod weights;
