@@ -228,6 +228,8 @@ impl ProgramBuilder {
                 out.push(c);
                 continue;
             };
+            // Its lines from the packet's length alone: a paged descriptor's
+            // table is the run's, not known here (and not needed for lines).
             let lo = spad_line as u64;
             let mine = Footprint { read: None, write: Some(lo..lo + dma_lines(&desc, p)) };
             let (mut at, mut passed) = (out.len(), 0u32);

@@ -239,7 +239,7 @@ fn generate<B: Measured>(
         let want = qm.forward(&mut want_cache, &input, None).map_err(|e| anyhow!("golden model: {e}"))?;
         let phase = if i == 0 { &mut g.prefill } else { &mut g.decode };
         let st = core.take_stats();
-        add_stats(&mut phase.stats, &st);
+        phase.stats.add(&st);
         phase.core_cycles = core.backend().cycles().zip(c0).map(|(c1, c0)| phase.core_cycles.unwrap_or(0) + c1 - c0);
         phase.positions += input.len();
         phase.forwards += 1;
@@ -275,16 +275,6 @@ fn generate<B: Measured>(
         )?;
     }
     Ok(g)
-}
-
-fn add_stats(a: &mut RunStats, b: &RunStats) {
-    a.counters.add(&b.counters);
-    a.useful_macs += b.useful_macs;
-    a.min_dram_bytes += b.min_dram_bytes;
-    a.weight_bytes += b.weight_bytes;
-    a.gemms += b.gemms;
-    a.attention_calls += b.attention_calls;
-    a.commands += b.commands;
 }
 
 fn print_bytes(b: &[u8]) -> Result<()> {

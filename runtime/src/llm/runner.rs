@@ -45,18 +45,29 @@ pub struct RunStats {
     pub commands: usize,
 }
 
+impl RunStats {
+    /// Add `o`'s figures to these.
+    pub fn add(&mut self, o: &RunStats) {
+        self.counters.add(&o.counters);
+        self.useful_macs += o.useful_macs;
+        self.min_dram_bytes += o.min_dram_bytes;
+        self.weight_bytes += o.weight_bytes;
+        self.gemms += o.gemms;
+        self.attention_calls += o.attention_calls;
+        self.commands += o.commands;
+    }
+}
+
 /// The core steps on `backend`.
 pub struct CoreRunner<'b, B: Backend> {
     backend: &'b mut B,
     page_tokens: usize,
-    /// The sequence's blocks, in token order.
-    blocks: Vec<u32>,
     pub stats: RunStats,
 }
 
 impl<'b, B: Backend> CoreRunner<'b, B> {
     pub fn new(backend: &'b mut B, page_tokens: usize) -> CoreRunner<'b, B> {
-        CoreRunner { backend, page_tokens, blocks: Vec::new(), stats: RunStats::default() }
+        CoreRunner { backend, page_tokens, stats: RunStats::default() }
     }
 
     pub fn backend(&mut self) -> &mut B {
@@ -72,30 +83,27 @@ impl<'b, B: Backend> CoreRunner<'b, B> {
     /// blocks it needs (each call places the cache anew). The blocks run from
     /// the top of the pool down, so the table is not the identity: the DMA
     /// gathers the pages rather than streaming one region.
-    fn blocks_for(&mut self, len: usize) -> (Vec<u32>, usize) {
+    fn blocks_for(&self, len: usize) -> (Vec<u32>, usize) {
         let pages = len.div_ceil(self.page_tokens.max(1));
-        while self.blocks.len() < pages {
-            self.blocks.push(self.blocks.len() as u32);
-        }
-        let pool = pages;
-        (self.blocks[..pages].iter().map(|&b| (pool as u32 - 1) - b).collect(), pool)
+        ((0..pages as u32).rev().collect(), pages)
     }
 }
 
 impl<B: Backend> CoreSteps for CoreRunner<'_, B> {
     fn gemm_i32(&mut self, a: &Matrix<i8>, w: &Matrix<i8>) -> Result<Matrix<i32>, String> {
         let r = gemm(self.backend, a, w, &OutputKind::Int32).map_err(|e| {
-            let (n, s) = (self.stats.gemms, &self.stats);
-            let after = s.attention_calls;
+            let (n, after) = (self.stats.gemms, self.stats.attention_calls);
             format!("core GEMM {n} ({}x{}x{}, after {after} attention calls): {e}", a.rows, a.cols, w.cols)
         })?;
-        let st = &mut self.stats;
-        st.counters.add(&r.counters);
-        st.useful_macs += r.useful_macs;
-        st.min_dram_bytes += r.min_dram_bytes;
-        st.weight_bytes += (w.rows * w.cols) as u64;
-        st.gemms += 1;
-        st.commands += r.commands;
+        self.stats.add(&RunStats {
+            counters: r.counters,
+            useful_macs: r.useful_macs,
+            min_dram_bytes: r.min_dram_bytes,
+            weight_bytes: (w.rows * w.cols) as u64,
+            gemms: 1,
+            commands: r.commands,
+            ..RunStats::default()
+        });
         match r.c {
             GemmOutput::Int32(c) => Ok(c),
             GemmOutput::Int8(_) => Err("core GEMM: returned int8 for an int32 request".into()),
@@ -137,12 +145,14 @@ impl<B: Backend> CoreSteps for CoreRunner<'_, B> {
                 }
                 let r = attention(self.backend, &spec, &[seq], pool)
                     .map_err(|e| format!("layer {} heads {hs:?} attention on the core: {e}", step.layer))?;
-                let st = &mut self.stats;
-                st.counters.add(&r.counters);
-                st.useful_macs += r.useful_macs;
-                st.min_dram_bytes += r.min_dram_bytes;
-                st.attention_calls += 1;
-                st.commands += r.commands;
+                self.stats.add(&RunStats {
+                    counters: r.counters,
+                    useful_macs: r.useful_macs,
+                    min_dram_bytes: r.min_dram_bytes,
+                    attention_calls: 1,
+                    commands: r.commands,
+                    ..RunStats::default()
+                });
                 outs.extend(r.out.into_iter().next().ok_or("attention: no output")?);
             }
         }
